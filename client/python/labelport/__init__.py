@@ -1,0 +1,1 @@
+"""labelport: Python client for the labelport annotation-run service."""
