@@ -1,0 +1,1 @@
+"""Generated protobuf and gRPC stubs of labelport.v1 (do not edit)."""

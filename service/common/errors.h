@@ -1,0 +1,43 @@
+// Domain errors that name the offending input.
+//
+// Below the transport every error is an absl::Status. Errors about a request
+// carry two payloads that service/api turns into google.rpc details:
+//   kFieldPayload  - the request field path, e.g. "header.anno_key"
+//                    (becomes a google.rpc.BadRequest field violation);
+//   kReasonPayload - an UPPER_SNAKE reason, e.g. "INVALID_RUN_KEY"
+//                    (becomes google.rpc.ErrorInfo.reason).
+#ifndef LABELPORT_SERVICE_COMMON_ERRORS_H_
+#define LABELPORT_SERVICE_COMMON_ERRORS_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace labelport::common {
+
+inline constexpr absl::string_view kFieldPayload = "labelport.dev/field";
+inline constexpr absl::string_view kReasonPayload = "labelport.dev/reason";
+
+// Returns `status` with the field and reason payloads set.
+absl::Status WithDetails(absl::Status status, absl::string_view field,
+                         absl::string_view reason);
+
+// INVALID_ARGUMENT about `field`, for the rule `reason`.
+absl::Status InvalidArgument(absl::string_view field, absl::string_view reason,
+                             absl::string_view message);
+// ALREADY_EXISTS about `field`.
+absl::Status AlreadyExists(absl::string_view field, absl::string_view reason,
+                           absl::string_view message);
+// NOT_FOUND about `field`.
+absl::Status NotFound(absl::string_view field, absl::string_view reason,
+                      absl::string_view message);
+
+// The payloads of a status, when present.
+std::optional<std::string> ErrorField(const absl::Status& status);
+std::optional<std::string> ErrorReason(const absl::Status& status);
+
+}  // namespace labelport::common
+
+#endif  // LABELPORT_SERVICE_COMMON_ERRORS_H_

@@ -1,0 +1,26 @@
+// Status propagation macros (this Abseil version ships none).
+#ifndef LABELPORT_SERVICE_COMMON_STATUS_MACROS_H_
+#define LABELPORT_SERVICE_COMMON_STATUS_MACROS_H_
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+#define LP_CONCAT_INNER_(a, b) a##b
+#define LP_CONCAT_(a, b) LP_CONCAT_INNER_(a, b)
+
+// Returns the status from the enclosing function when `expr` is not OK.
+#define LP_RETURN_IF_ERROR(expr)                \
+  do {                                          \
+    ::absl::Status lp_status_ = (expr);         \
+    if (!lp_status_.ok()) return lp_status_;    \
+  } while (false)
+
+// `LP_ASSIGN_OR_RETURN(auto x, StatusOrExpr())`: unwraps or returns the error.
+#define LP_ASSIGN_OR_RETURN(lhs, expr) \
+  LP_ASSIGN_OR_RETURN_IMPL_(LP_CONCAT_(lp_statusor_, __LINE__), lhs, expr)
+#define LP_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                              \
+  if (!tmp.ok()) return tmp.status();             \
+  lhs = std::move(tmp).value()
+
+#endif  // LABELPORT_SERVICE_COMMON_STATUS_MACROS_H_
