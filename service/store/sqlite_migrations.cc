@@ -1,0 +1,142 @@
+#include "service/store/sqlite_migrations.h"
+
+#include <string>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "service/common/status_macros.h"
+#include "service/store/sqlite_statement.h"
+
+namespace labelport::store {
+namespace {
+
+// Append-only: a released migration is never edited, a change is a new one.
+constexpr SqliteMigration kMigrations[] = {
+    {1, "initial_schema", R"sql(
+CREATE TABLE runs (
+  run_id TEXT NOT NULL PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  dataset TEXT NOT NULL,
+  anno_key TEXT NOT NULL,
+  backend TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  dataset_slug TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  record BLOB NOT NULL,
+  create_time_ns INTEGER NOT NULL,
+  update_time_ns INTEGER NOT NULL,
+  UNIQUE (tenant, dataset, anno_key)
+);
+CREATE TABLE request_ids (
+  tenant TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+  PRIMARY KEY (tenant, request_id)
+);
+CREATE INDEX request_ids_by_run ON request_ids (run_id);
+CREATE TABLE run_samples (
+  run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  sample_id TEXT NOT NULL,
+  sample BLOB NOT NULL,
+  PRIMARY KEY (run_id, position),
+  UNIQUE (run_id, sample_id)
+);
+)sql"},
+};
+
+constexpr absl::string_view kCreateMigrationsTable = R"sql(
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version INTEGER NOT NULL PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at TEXT NOT NULL
+))sql";
+
+absl::Status CheckOrdered(absl::Span<const SqliteMigration> migrations) {
+  int previous = 0;
+  for (const SqliteMigration& migration : migrations) {
+    if (migration.version <= previous) {
+      return absl::InternalError(
+          absl::StrCat("apply migrations: migration ", migration.version, " (",
+                       migration.name, ") does not follow version ", previous));
+    }
+    previous = migration.version;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckNotNewer(int recorded, int latest) {
+  if (recorded > latest) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "apply migrations: the database schema is at version ", recorded,
+        ", newer than the latest version this build knows (", latest,
+        "); run a newer labelport release against this database"));
+  }
+  return absl::OkStatus();
+}
+
+// One migration in its own write transaction. The version is re-read inside
+// the transaction so that a concurrent opener that got there first wins and
+// this one skips.
+absl::Status ApplyOne(sqlite3* db, const SqliteMigration& migration,
+                      int latest) {
+  const std::string operation = absl::StrCat(
+      "apply migration ", migration.version, " (", migration.name, ")");
+  LP_RETURN_IF_ERROR(SqliteExec(db, "BEGIN IMMEDIATE", operation));
+  bool committed = false;
+  absl::Cleanup rollback = [&] {
+    if (!committed) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  };
+  LP_ASSIGN_OR_RETURN(int recorded, SqliteSchemaVersion(db));
+  LP_RETURN_IF_ERROR(CheckNotNewer(recorded, latest));
+  if (recorded < migration.version) {
+    LP_RETURN_IF_ERROR(SqliteExec(db, migration.sql, operation));
+    LP_ASSIGN_OR_RETURN(
+        SqliteStatement record,
+        SqliteStatement::Prepare(
+            db,
+            "INSERT INTO schema_migrations (version, name, applied_at) "
+            "VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            absl::StrCat(operation, ": record")));
+    LP_RETURN_IF_ERROR(record.BindInt64(1, migration.version));
+    LP_RETURN_IF_ERROR(record.BindText(2, migration.name));
+    LP_RETURN_IF_ERROR(record.Run());
+  }
+  LP_RETURN_IF_ERROR(SqliteExec(db, "COMMIT", operation));
+  committed = true;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Span<const SqliteMigration> SqliteMigrations() { return kMigrations; }
+
+int LatestSqliteSchemaVersion() { return SqliteMigrations().back().version; }
+
+absl::StatusOr<int> SqliteSchemaVersion(sqlite3* db) {
+  LP_ASSIGN_OR_RETURN(
+      SqliteStatement query,
+      SqliteStatement::Prepare(
+          db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+          "read schema version"));
+  LP_ASSIGN_OR_RETURN(bool row, query.Step());
+  if (!row) return absl::InternalError("read schema version: no result row");
+  return static_cast<int>(query.ColumnInt64(0));
+}
+
+absl::Status ApplySqliteMigrations(
+    sqlite3* db, absl::Span<const SqliteMigration> migrations) {
+  LP_RETURN_IF_ERROR(CheckOrdered(migrations));
+  const int latest = migrations.empty() ? 0 : migrations.back().version;
+  LP_RETURN_IF_ERROR(SqliteExec(db, kCreateMigrationsTable,
+                                "apply migrations: create schema_migrations"));
+  LP_ASSIGN_OR_RETURN(int recorded, SqliteSchemaVersion(db));
+  LP_RETURN_IF_ERROR(CheckNotNewer(recorded, latest));
+  for (const SqliteMigration& migration : migrations) {
+    if (migration.version <= recorded) continue;
+    LP_RETURN_IF_ERROR(ApplyOne(db, migration, latest));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace labelport::store

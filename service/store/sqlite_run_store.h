@@ -1,0 +1,76 @@
+// SqliteRunStore: the RunStore on one SQLite file (the default deployment).
+//
+// The file is opened in WAL mode with foreign keys on and synchronous=NORMAL
+// (a committed run survives a process crash; a power loss may drop the last
+// transactions but never corrupts the file). The schema is brought up to date
+// on open (see sqlite_migrations.h).
+//
+// Thread-safety: all methods may be called concurrently. One connection is
+// shared and guarded by a mutex, so calls are serialised within a process;
+// several processes on one file wait for each other up to `busy_timeout`.
+#ifndef LABELPORT_SERVICE_STORE_SQLITE_RUN_STORE_H_
+#define LABELPORT_SERVICE_STORE_SQLITE_RUN_STORE_H_
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/random/random.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "service/store/run_store.h"
+
+namespace labelport::store {
+
+class SqliteRunStore : public RunStore {
+ public:
+  struct Options {
+    // Required: the database file, created when missing. ":memory:" gives a
+    // private in-memory database (tests).
+    std::string path;
+    // How long a statement waits for another process's lock before failing
+    // with UNAVAILABLE.
+    absl::Duration busy_timeout = absl::Seconds(5);
+  };
+
+  // Opens (or creates) the database and applies pending migrations.
+  // INVALID_ARGUMENT for an empty path or a negative timeout; UNAVAILABLE
+  // when the file cannot be opened; FAILED_PRECONDITION when the file's
+  // schema is newer than this build knows.
+  static absl::StatusOr<std::unique_ptr<SqliteRunStore>> Create(
+      Options options);
+
+  ~SqliteRunStore() override;
+  SqliteRunStore(const SqliteRunStore&) = delete;
+  SqliteRunStore& operator=(const SqliteRunStore&) = delete;
+
+  absl::StatusOr<CreateRunResult> CreateRun(const NewRun& run) override;
+  absl::StatusOr<labelport::v1::AnnotationRun> GetRun(
+      const RunKey& key) override;
+  absl::StatusOr<ListRunsPage> ListRuns(const ListRunsQuery& query) override;
+  absl::StatusOr<labelport::v1::AnnotationRun> RenameRun(
+      const RunKey& key, const std::string& new_anno_key) override;
+  absl::Status DeleteRun(const RunKey& key) override;
+  absl::StatusOr<SampleIdPage> ListRunSamples(const RunKey& key,
+                                              int64_t start_position,
+                                              int page_size) override;
+
+ private:
+  explicit SqliteRunStore(sqlite3* db) : db_(db) {}
+
+  std::string NewRunId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::Mutex mu_;
+  sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
+  // Draws run ids.
+  absl::BitGen bitgen_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace labelport::store
+
+#endif  // LABELPORT_SERVICE_STORE_SQLITE_RUN_STORE_H_

@@ -1,0 +1,134 @@
+#include "service/store/sqlite_statement.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace labelport::store {
+
+absl::Status SqliteError(sqlite3* db, int rc, absl::string_view operation) {
+  const char* detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  std::string message =
+      absl::StrCat(operation, ": ", detail, " (", sqlite3_errstr(rc), ")");
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+      return absl::UnavailableError(std::move(message));
+    default:
+      return absl::InternalError(std::move(message));
+  }
+}
+
+absl::Status SqliteExec(sqlite3* db, absl::string_view sql,
+                        absl::string_view operation) {
+  int rc =
+      sqlite3_exec(db, std::string(sql).c_str(), nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(db, rc, operation);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SqliteStatement> SqliteStatement::Prepare(
+    sqlite3* db, absl::string_view sql, absl::string_view operation) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()),
+                              &stmt, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(stmt);
+    return SqliteError(db, rc, absl::StrCat(operation, " (prepare)"));
+  }
+  return SqliteStatement(db, stmt, operation);
+}
+
+SqliteStatement::SqliteStatement(SqliteStatement&& other) noexcept
+    : db_(other.db_),
+      stmt_(std::exchange(other.stmt_, nullptr)),
+      operation_(std::move(other.operation_)),
+      last_rc_(other.last_rc_) {}
+
+SqliteStatement& SqliteStatement::operator=(SqliteStatement&& other) noexcept {
+  if (this != &other) {
+    sqlite3_finalize(stmt_);
+    db_ = other.db_;
+    stmt_ = std::exchange(other.stmt_, nullptr);
+    operation_ = std::move(other.operation_);
+    last_rc_ = other.last_rc_;
+  }
+  return *this;
+}
+
+SqliteStatement::~SqliteStatement() { sqlite3_finalize(stmt_); }
+
+absl::Status SqliteStatement::BindResult(int rc) {
+  if (rc != SQLITE_OK) {
+    return SqliteError(db_, rc, absl::StrCat(operation_, " (bind)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStatement::BindText(int index, absl::string_view value) {
+  return BindResult(sqlite3_bind_text64(
+      stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+}
+
+absl::Status SqliteStatement::BindBlob(int index, absl::string_view value) {
+  // A null pointer would bind NULL; an empty message must stay an empty blob.
+  static constexpr char kEmpty = 0;
+  const void* data = value.empty() ? &kEmpty : value.data();
+  return BindResult(
+      sqlite3_bind_blob64(stmt_, index, data, value.size(), SQLITE_TRANSIENT));
+}
+
+absl::Status SqliteStatement::BindInt64(int index, int64_t value) {
+  return BindResult(sqlite3_bind_int64(stmt_, index, value));
+}
+
+absl::StatusOr<bool> SqliteStatement::Step() {
+  last_rc_ = sqlite3_step(stmt_);
+  if (last_rc_ == SQLITE_ROW) return true;
+  if (last_rc_ == SQLITE_DONE) return false;
+  return SqliteError(db_, last_rc_, operation_);
+}
+
+absl::Status SqliteStatement::Run() {
+  absl::StatusOr<bool> row = Step();
+  if (!row.ok()) return row.status();
+  if (*row) {
+    return absl::InternalError(
+        absl::StrCat(operation_, ": statement returned an unexpected row"));
+  }
+  return absl::OkStatus();
+}
+
+void SqliteStatement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  last_rc_ = SQLITE_OK;
+}
+
+int64_t SqliteStatement::ColumnInt64(int column) const {
+  return sqlite3_column_int64(stmt_, column);
+}
+
+std::string SqliteStatement::ColumnText(int column) const {
+  const unsigned char* text = sqlite3_column_text(stmt_, column);
+  if (text == nullptr) return std::string();
+  return std::string(reinterpret_cast<const char*>(text),
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+absl::string_view SqliteStatement::ColumnBlob(int column) const {
+  const void* blob = sqlite3_column_blob(stmt_, column);
+  if (blob == nullptr) return absl::string_view();
+  return absl::string_view(
+      static_cast<const char*>(blob),
+      static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+bool SqliteStatement::ColumnIsNull(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+}  // namespace labelport::store

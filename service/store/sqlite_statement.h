@@ -1,0 +1,78 @@
+// Internal to the store layer: a thin RAII layer over the SQLite C API.
+//
+// Errors are absl::Status values whose message starts with the operation the
+// caller names (e.g. "CreateRun: insert run"), followed by SQLite's own
+// message, which names tables and columns but never bound values.
+// Not thread-safe: a statement belongs to the connection's owner.
+#ifndef LABELPORT_SERVICE_STORE_SQLITE_STATEMENT_H_
+#define LABELPORT_SERVICE_STORE_SQLITE_STATEMENT_H_
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace labelport::store {
+
+// A status for SQLite result code `rc` on `db` during `operation`:
+// UNAVAILABLE for transient conditions (busy, locked, I/O, full disk, cannot
+// open), INTERNAL otherwise.
+absl::Status SqliteError(sqlite3* db, int rc, absl::string_view operation);
+
+// Runs `sql` (one or more statements without parameters or results).
+absl::Status SqliteExec(sqlite3* db, absl::string_view sql,
+                        absl::string_view operation);
+
+// A prepared statement. Bind indexes are 1-based, column indexes 0-based.
+class SqliteStatement {
+ public:
+  static absl::StatusOr<SqliteStatement> Prepare(sqlite3* db,
+                                                 absl::string_view sql,
+                                                 absl::string_view operation);
+
+  SqliteStatement(SqliteStatement&& other) noexcept;
+  SqliteStatement& operator=(SqliteStatement&& other) noexcept;
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
+  ~SqliteStatement();
+
+  // Binders copy their argument.
+  absl::Status BindText(int index, absl::string_view value);
+  absl::Status BindBlob(int index, absl::string_view value);
+  absl::Status BindInt64(int index, int64_t value);
+
+  // Advances: true when a row is available, false when done.
+  absl::StatusOr<bool> Step();
+  // Steps once and expects no row.
+  absl::Status Run();
+  // Makes the statement runnable again and clears the bindings.
+  void Reset();
+
+  // The extended result code of the last Step() (SQLITE_OK before any).
+  int last_result_code() const { return last_rc_; }
+
+  int64_t ColumnInt64(int column) const;
+  std::string ColumnText(int column) const;
+  // Valid until the next Step(), Reset() or destruction.
+  absl::string_view ColumnBlob(int column) const;
+  bool ColumnIsNull(int column) const;
+
+ private:
+  SqliteStatement(sqlite3* db, sqlite3_stmt* stmt, absl::string_view operation)
+      : db_(db), stmt_(stmt), operation_(operation) {}
+
+  absl::Status BindResult(int rc);
+
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+  std::string operation_;
+  int last_rc_ = SQLITE_OK;
+};
+
+}  // namespace labelport::store
+
+#endif  // LABELPORT_SERVICE_STORE_SQLITE_STATEMENT_H_

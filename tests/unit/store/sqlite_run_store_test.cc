@@ -1,0 +1,316 @@
+#include "service/store/sqlite_run_store.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "service/store/sqlite_migrations.h"
+#include "tests/unit/store/run_store_conformance.h"
+
+namespace labelport::store {
+namespace {
+
+using ::labelport::store::testing::RunStoreConformanceTest;
+using ::labelport::store::testing::RunStoreFactory;
+using ::labelport::store::testing::RunStoreFactoryName;
+using ::testing::HasSubstr;
+
+// A directory private to this process, removed at exit.
+const std::filesystem::path& TestDir() {
+  static const std::filesystem::path* dir = [] {
+    auto* path = new std::filesystem::path(
+        std::filesystem::path(::testing::TempDir()) /
+        absl::StrCat("sqlite_run_store_test_", getpid()));
+    std::filesystem::create_directories(*path);
+    return path;
+  }();
+  return *dir;
+}
+
+class RemoveTestDir : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(TestDir(), ignored);
+  }
+};
+const auto* const kRemoveTestDir =
+    ::testing::AddGlobalTestEnvironment(new RemoveTestDir);
+
+std::string NewDatabasePath() {
+  static std::atomic<int> counter{0};
+  return (TestDir() / absl::StrCat("store-", counter++, ".db")).string();
+}
+
+SqliteRunStore::Options At(std::string path) {
+  SqliteRunStore::Options options;
+  options.path = std::move(path);
+  return options;
+}
+
+absl::StatusOr<std::unique_ptr<RunStore>> MakeSqliteStore(std::string path) {
+  absl::StatusOr<std::unique_ptr<SqliteRunStore>> store =
+      SqliteRunStore::Create(At(std::move(path)));
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<RunStore>(*std::move(store));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Sqlite, RunStoreConformanceTest,
+    ::testing::Values(
+        RunStoreFactory{"InMemory", [] { return MakeSqliteStore(":memory:"); }},
+        RunStoreFactory{"File",
+                        [] { return MakeSqliteStore(NewDatabasePath()); }}),
+    RunStoreFactoryName);
+
+// Raw access to a database file, to look behind the store's back.
+class RawDatabase {
+ public:
+  explicit RawDatabase(const std::string& path) {
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
+  }
+  ~RawDatabase() { sqlite3_close(db_); }
+
+  void Exec(const std::string& sql) {
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error),
+              SQLITE_OK)
+        << (error != nullptr ? error : "") << " in " << sql;
+    sqlite3_free(error);
+  }
+
+  // The rows of `sql`, each as its columns joined with '|'.
+  std::vector<std::string> Query(const std::string& sql) {
+    std::vector<std::string> rows;
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db_);
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      std::string row;
+      for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
+        if (i > 0) row += "|";
+        const unsigned char* text = sqlite3_column_text(stmt, i);
+        if (text != nullptr) {
+          row.append(reinterpret_cast<const char*>(text),
+                     sqlite3_column_bytes(stmt, i));
+        }
+      }
+      rows.push_back(std::move(row));
+    }
+    sqlite3_finalize(stmt);
+    return rows;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+NewRun SampleRun(const std::string& anno_key) {
+  NewRun run;
+  run.key = {"tenant", "dataset", anno_key};
+  run.request_id = "req-" + anno_key;
+  run.record.set_backend("darwin");
+  run.record.set_state(labelport::v1::RUN_STATE_UPLOADING);
+  for (const char* id : {"b", "a", "c"}) {
+    labelport::v1::Sample sample;
+    sample.set_id(id);
+    sample.mutable_media()->set_url(absl::StrCat("https://example.com/", id));
+    sample.set_media_type(labelport::v1::MEDIA_TYPE_VIDEO);
+    sample.set_frame_count(42);
+    run.samples.push_back(std::move(sample));
+  }
+  return run;
+}
+
+TEST(SqliteRunStoreTest, DataSurvivesARestart) {
+  const std::string path = NewDatabasePath();
+  NewRun run = SampleRun("durable");
+  std::string run_id;
+  labelport::v1::AnnotationRun before;
+  {
+    auto store = SqliteRunStore::Create(At(path));
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto created = (*store)->CreateRun(run);
+    ASSERT_TRUE(created.ok()) << created.status();
+    run_id = created->run_id;
+    before = created->run;
+  }
+  auto store = SqliteRunStore::Create(At(path));
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto got = (*store)->GetRun(run.key);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->SerializeAsString(), before.SerializeAsString());
+  auto samples = (*store)->ListRunSamples(run.key, 0, 10);
+  ASSERT_TRUE(samples.ok()) << samples.status();
+  EXPECT_THAT(samples->sample_ids, ::testing::ElementsAre("b", "a", "c"));
+  auto replay = (*store)->CreateRun(run);
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_FALSE(replay->created);
+  EXPECT_EQ(replay->run_id, run_id);
+}
+
+TEST(SqliteRunStoreTest, StoresWholeSamplesInOrder) {
+  const std::string path = NewDatabasePath();
+  NewRun run = SampleRun("blobs");
+  {
+    auto store = SqliteRunStore::Create(At(path));
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->CreateRun(run).ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT position, sample FROM run_samples "
+                               "ORDER BY position",
+                               -1, &stmt, nullptr),
+            SQLITE_OK);
+  size_t count = 0;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    ASSERT_LT(count, run.samples.size());
+    EXPECT_EQ(sqlite3_column_int64(stmt, 0), static_cast<int64_t>(count));
+    labelport::v1::Sample sample;
+    ASSERT_TRUE(sample.ParseFromArray(sqlite3_column_blob(stmt, 1),
+                                      sqlite3_column_bytes(stmt, 1)));
+    EXPECT_EQ(sample.SerializeAsString(),
+              run.samples[count].SerializeAsString());
+    ++count;
+  }
+  EXPECT_EQ(count, run.samples.size());
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+
+TEST(SqliteRunStoreTest, MigrationsAreAppliedOnceAndRecorded) {
+  const std::string path = NewDatabasePath();
+  for (int open = 0; open < 3; ++open) {
+    auto store = SqliteRunStore::Create(At(path));
+    ASSERT_TRUE(store.ok()) << store.status();
+  }
+  std::vector<std::string> expected;
+  for (const SqliteMigration& migration : SqliteMigrations()) {
+    expected.push_back(absl::StrCat(migration.version, "|", migration.name));
+  }
+  RawDatabase raw(path);
+  EXPECT_EQ(raw.Query("SELECT version, name FROM schema_migrations "
+                      "ORDER BY version"),
+            expected);
+  EXPECT_THAT(raw.Query("SELECT applied_at FROM schema_migrations"),
+              ::testing::Each(::testing::MatchesRegex(
+                  "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z")));
+  EXPECT_EQ(raw.Query("SELECT name FROM sqlite_master WHERE type = 'table' "
+                      "ORDER BY name"),
+            (std::vector<std::string>{"request_ids", "run_samples", "runs",
+                                      "schema_migrations"}));
+}
+
+TEST(SqliteRunStoreTest, MigrationsAreOrderedFromOne) {
+  int previous = 0;
+  for (const SqliteMigration& migration : SqliteMigrations()) {
+    EXPECT_GT(migration.version, previous) << migration.name;
+    EXPECT_FALSE(migration.name.empty());
+    previous = migration.version;
+  }
+  EXPECT_EQ(SqliteMigrations().front().version, 1);
+  EXPECT_EQ(LatestSqliteSchemaVersion(), previous);
+}
+
+TEST(SqliteRunStoreTest, RefusesADatabaseFromANewerVersion) {
+  const std::string path = NewDatabasePath();
+  ASSERT_TRUE(SqliteRunStore::Create(At(path)).ok());
+  const int newer = LatestSqliteSchemaVersion() + 1;
+  RawDatabase(path).Exec(
+      absl::StrCat("INSERT INTO schema_migrations VALUES (", newer,
+                   ", 'from_the_future', '2030-01-01T00:00:00Z')"));
+  auto store = SqliteRunStore::Create(At(path));
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(store.status().message(), HasSubstr(path));
+  EXPECT_THAT(store.status().message(),
+              HasSubstr(absl::StrCat("version ", newer)));
+  EXPECT_THAT(store.status().message(), HasSubstr("newer"));
+}
+
+TEST(SqliteRunStoreTest, UsesWriteAheadLogging) {
+  const std::string path = NewDatabasePath();
+  auto store = SqliteRunStore::Create(At(path));
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->CreateRun(SampleRun("wal")).ok());
+  EXPECT_EQ(RawDatabase(path).Query("PRAGMA journal_mode"),
+            std::vector<std::string>{"wal"});
+  EXPECT_TRUE(std::filesystem::exists(path + "-wal"));
+}
+
+TEST(SqliteRunStoreTest, TwoStoresOnOneFileSeeEachOther) {
+  const std::string path = NewDatabasePath();
+  auto first = SqliteRunStore::Create(At(path));
+  auto second = SqliteRunStore::Create(At(path));
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_TRUE((*first)->CreateRun(SampleRun("shared")).ok());
+  EXPECT_TRUE((*second)->GetRun(SampleRun("shared").key).ok());
+  auto clash = (*second)->CreateRun([] {
+    NewRun run = SampleRun("shared");
+    run.request_id = "another";
+    return run;
+  }());
+  EXPECT_EQ(clash.status().code(), absl::StatusCode::kAlreadyExists);
+}
+
+TEST(SqliteRunStoreTest, RejectsDuplicateSampleIds) {
+  auto store = SqliteRunStore::Create(At(":memory:"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  NewRun run = SampleRun("dupes");
+  run.samples.push_back(run.samples.front());
+  auto created = (*store)->CreateRun(run);
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(created.status().message(), HasSubstr("CreateRun"));
+  // Nothing of the failed run was kept.
+  EXPECT_EQ((*store)->GetRun(run.key).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE((*store)->CreateRun(SampleRun("dupes")).ok());
+}
+
+TEST(SqliteRunStoreTest, CreateRejectsBadOptions) {
+  EXPECT_EQ(SqliteRunStore::Create(At("")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(SqliteRunStore::Create([] {
+              SqliteRunStore::Options options = At(":memory:");
+              options.busy_timeout = absl::Seconds(-1);
+              return options;
+            }())
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  auto missing_dir =
+      SqliteRunStore::Create(At("/nonexistent-dir/labelport/runs.db"));
+  ASSERT_FALSE(missing_dir.ok());
+  EXPECT_EQ(missing_dir.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(missing_dir.status().message(),
+              HasSubstr("/nonexistent-dir/labelport/runs.db"));
+}
+
+TEST(SqliteRunStoreTest, RefusesAFileThatIsNotADatabase) {
+  const std::string path = NewDatabasePath();
+  {
+    std::FILE* file = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(file, nullptr);
+    std::fputs("this is not an SQLite database, just some text to fill a page",
+               file);
+    std::fclose(file);
+  }
+  auto store = SqliteRunStore::Create(At(path));
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(store.status().message(), HasSubstr(path));
+}
+
+}  // namespace
+}  // namespace labelport::store
