@@ -124,12 +124,14 @@ class CreateRunRequest(_message.Message):
     def __init__(self, header: _Optional[_Union[CreateRunHeader, _Mapping]] = ..., samples: _Optional[_Union[SampleBatch, _Mapping]] = ...) -> None: ...
 
 class CreateRunResponse(_message.Message):
-    __slots__ = ("run", "created")
+    __slots__ = ("run", "created", "warnings")
     RUN_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
     run: _annotation_run_pb2.AnnotationRun
     created: bool
-    def __init__(self, run: _Optional[_Union[_annotation_run_pb2.AnnotationRun, _Mapping]] = ..., created: bool = ...) -> None: ...
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, run: _Optional[_Union[_annotation_run_pb2.AnnotationRun, _Mapping]] = ..., created: bool = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class WatchRunRequest(_message.Message):
     __slots__ = ("name", "after_sequence")

@@ -727,7 +727,9 @@ type CreateRunResponse struct {
 	// The durable run.
 	Run *AnnotationRun `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
 	// False when `request_id` was replayed and the existing run is returned.
-	Created       bool `protobuf:"varint,2,opt,name=created,proto3" json:"created,omitempty"`
+	Created bool `protobuf:"varint,2,opt,name=created,proto3" json:"created,omitempty"`
+	// FiftyOne's warnings about the schema (e.g. a field with several types).
+	Warnings      []string `protobuf:"bytes,3,rep,name=warnings,proto3" json:"warnings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -774,6 +776,13 @@ func (x *CreateRunResponse) GetCreated() bool {
 		return x.Created
 	}
 	return false
+}
+
+func (x *CreateRunResponse) GetWarnings() []string {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
 }
 
 // Request of WatchRun.
@@ -2430,10 +2439,11 @@ const file_labelport_v1_annotation_service_proto_rawDesc = "" +
 	"\x10CreateRunRequest\x127\n" +
 	"\x06header\x18\x01 \x01(\v2\x1d.labelport.v1.CreateRunHeaderH\x00R\x06header\x125\n" +
 	"\asamples\x18\x02 \x01(\v2\x19.labelport.v1.SampleBatchH\x00R\asamplesB\x06\n" +
-	"\x04part\"\\\n" +
+	"\x04part\"x\n" +
 	"\x11CreateRunResponse\x12-\n" +
 	"\x03run\x18\x01 \x01(\v2\x1b.labelport.v1.AnnotationRunR\x03run\x12\x18\n" +
-	"\acreated\x18\x02 \x01(\bR\acreated\"L\n" +
+	"\acreated\x18\x02 \x01(\bR\acreated\x12\x1a\n" +
+	"\bwarnings\x18\x03 \x03(\tR\bwarnings\"L\n" +
 	"\x0fWatchRunRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12%\n" +
 	"\x0eafter_sequence\x18\x02 \x01(\x03R\rafterSequence\"]\n" +

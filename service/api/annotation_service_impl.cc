@@ -1,0 +1,236 @@
+#include "service/api/annotation_service_impl.h"
+
+#include <utility>
+#include <vector>
+
+#include <boost/asio/post.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "service/api/status_conversion.h"
+#include "service/common/errors.h"
+#include "service/core/limits.h"
+
+namespace labelport::api {
+namespace {
+
+namespace v1 = labelport::v1;
+
+// Until authentication arrives every caller is in the default tenant.
+std::string TenantOf(const grpc::CallbackServerContext* /*context*/) { return "default"; }
+
+grpc::Status Unimplemented(absl::string_view rpc, absl::string_view capability) {
+  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                      absl::StrCat(rpc, " is not implemented yet: ", capability,
+                                   " is not available in this version of labelport"));
+}
+
+// Runs `use_case` (returning StatusOr<Response>) on the executor and finishes
+// the unary call with its result.
+template <typename Response, typename UseCase>
+grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
+                                   boost::asio::thread_pool* executor, Response* response,
+                                   UseCase use_case) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  boost::asio::post(*executor, [reactor, response, use_case = std::move(use_case)]() mutable {
+    auto result = use_case();
+    if (result.ok()) *response = *std::move(result);
+    reactor->Finish(ToGrpcStatus(result.status()));
+  });
+  return reactor;
+}
+
+template <typename Response>
+grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context, grpc::Status status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(std::move(status));
+  return reactor;
+}
+
+// A client-streaming call that is refused at once.
+template <typename Request>
+class RefusedReader final : public grpc::ServerReadReactor<Request> {
+ public:
+  explicit RefusedReader(grpc::Status status) { this->Finish(std::move(status)); }
+  void OnDone() override { delete this; }
+};
+
+// A server-streaming call that is refused at once.
+template <typename Response>
+class RefusedWriter final : public grpc::ServerWriteReactor<Response> {
+ public:
+  explicit RefusedWriter(grpc::Status status) { this->Finish(std::move(status)); }
+  void OnDone() override { delete this; }
+};
+
+// CreateRun: reads the header and the sample batches, then hands the whole
+// request to the registry on the executor. Nothing is stored before the
+// stream has ended and everything has been validated.
+class CreateRunReactor final : public grpc::ServerReadReactor<v1::CreateRunRequest> {
+ public:
+  CreateRunReactor(core::RunRegistry* registry, boost::asio::thread_pool* executor,
+                   std::string tenant, v1::CreateRunResponse* response)
+      : registry_(registry), executor_(executor), tenant_(std::move(tenant)), response_(response) {
+    StartRead(&message_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      EndOfStream();
+      return;
+    }
+    absl::Status status = Accept();
+    if (!status.ok()) {
+      Finish(ToGrpcStatus(status));
+      return;
+    }
+    message_.Clear();
+    StartRead(&message_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  absl::Status Accept() {
+    if (message_.has_header()) {
+      if (have_header_)
+        return common::InvalidArgument("header", "HEADER_REPEATED",
+                                       "CreateRun takes exactly one header, as the first message");
+      have_header_ = true;
+      header_ = std::move(*message_.mutable_header());
+      return absl::OkStatus();
+    }
+    if (!have_header_)
+      return common::InvalidArgument("header", "HEADER_REQUIRED",
+                                     "The first CreateRun message must be the header");
+    if (!message_.has_samples())
+      return common::InvalidArgument("samples", "MESSAGE_EMPTY",
+                                     "A CreateRun message must hold a header or samples");
+    auto* batch = message_.mutable_samples()->mutable_samples();
+    if (batch->size() > static_cast<int>(core::kMaxSamplesPerBatch))
+      return common::InvalidArgument(
+          "samples", "BATCH_TOO_LARGE",
+          absl::StrFormat("A sample batch may hold at most %d samples; got %d",
+                          core::kMaxSamplesPerBatch, batch->size()));
+    if (samples_.size() + batch->size() > core::kMaxSamplesPerRun)
+      return common::InvalidArgument(
+          "samples", "TOO_MANY_SAMPLES",
+          absl::StrFormat("A run may hold at most %d samples", core::kMaxSamplesPerRun));
+    for (auto& s : *batch) samples_.push_back(std::move(s));
+    return absl::OkStatus();
+  }
+
+  void EndOfStream() {
+    if (!have_header_) {
+      Finish(ToGrpcStatus(common::InvalidArgument(
+          "header", "HEADER_REQUIRED", "CreateRun ended before its header was sent")));
+      return;
+    }
+    boost::asio::post(*executor_, [this] {
+      auto result = registry_->CreateRun(tenant_, header_, std::move(samples_));
+      if (result.ok()) *response_ = *std::move(result);
+      Finish(ToGrpcStatus(result.status()));
+    });
+  }
+
+  core::RunRegistry* registry_;
+  boost::asio::thread_pool* executor_;
+  std::string tenant_;
+  v1::CreateRunResponse* response_;
+  v1::CreateRunRequest message_;
+  bool have_header_ = false;
+  v1::CreateRunHeader header_;
+  std::vector<v1::Sample> samples_;
+};
+
+}  // namespace
+
+AnnotationServiceImpl::AnnotationServiceImpl(core::RunRegistry* registry,
+                                             boost::asio::thread_pool* executor)
+    : registry_(registry), executor_(executor) {}
+
+grpc::ServerUnaryReactor* AnnotationServiceImpl::FindMissingMedia(
+    grpc::CallbackServerContext* context, const v1::FindMissingMediaRequest* /*request*/,
+    v1::FindMissingMediaResponse* /*response*/) {
+  return FinishUnary<v1::FindMissingMediaResponse>(
+      context, Unimplemented("FindMissingMedia", "content-addressed media upload"));
+}
+
+grpc::ServerReadReactor<v1::UploadMediaRequest>* AnnotationServiceImpl::UploadMedia(
+    grpc::CallbackServerContext* /*context*/, v1::UploadMediaResponse* /*response*/) {
+  return new RefusedReader<v1::UploadMediaRequest>(
+      Unimplemented("UploadMedia", "content-addressed media upload"));
+}
+
+grpc::ServerReadReactor<v1::CreateRunRequest>* AnnotationServiceImpl::CreateRun(
+    grpc::CallbackServerContext* context, v1::CreateRunResponse* response) {
+  return new CreateRunReactor(registry_, executor_, TenantOf(context), response);
+}
+
+grpc::ServerWriteReactor<v1::WatchRunResponse>* AnnotationServiceImpl::WatchRun(
+    grpc::CallbackServerContext* /*context*/, const v1::WatchRunRequest* /*request*/) {
+  return new RefusedWriter<v1::WatchRunResponse>(
+      Unimplemented("WatchRun", "uploading runs to V7 (runs stay PENDING)"));
+}
+
+grpc::ServerUnaryReactor* AnnotationServiceImpl::GetRun(grpc::CallbackServerContext* context,
+                                                        const v1::GetRunRequest* request,
+                                                        v1::GetRunResponse* response) {
+  return RunUnary(context, executor_, response, [this, tenant = TenantOf(context), request] {
+    return registry_->GetRun(tenant, *request);
+  });
+}
+
+grpc::ServerUnaryReactor* AnnotationServiceImpl::ListRuns(grpc::CallbackServerContext* context,
+                                                          const v1::ListRunsRequest* request,
+                                                          v1::ListRunsResponse* response) {
+  return RunUnary(context, executor_, response, [this, tenant = TenantOf(context), request] {
+    return registry_->ListRuns(tenant, *request);
+  });
+}
+
+grpc::ServerUnaryReactor* AnnotationServiceImpl::RenameRun(grpc::CallbackServerContext* context,
+                                                           const v1::RenameRunRequest* request,
+                                                           v1::RenameRunResponse* response) {
+  return RunUnary(context, executor_, response, [this, tenant = TenantOf(context), request] {
+    return registry_->RenameRun(tenant, *request);
+  });
+}
+
+grpc::ServerUnaryReactor* AnnotationServiceImpl::DeleteRun(grpc::CallbackServerContext* context,
+                                                           const v1::DeleteRunRequest* request,
+                                                           v1::DeleteRunResponse* response) {
+  return RunUnary(context, executor_, response, [this, tenant = TenantOf(context), request] {
+    return registry_->DeleteRun(tenant, *request);
+  });
+}
+
+grpc::ServerUnaryReactor* AnnotationServiceImpl::GetRunStatus(
+    grpc::CallbackServerContext* context, const v1::GetRunStatusRequest* /*request*/,
+    v1::GetRunStatusResponse* /*response*/) {
+  return FinishUnary<v1::GetRunStatusResponse>(
+      context, Unimplemented("GetRunStatus", "V7 workflow status"));
+}
+
+grpc::ServerWriteReactor<v1::LoadAnnotationsResponse>* AnnotationServiceImpl::LoadAnnotations(
+    grpc::CallbackServerContext* /*context*/, const v1::LoadAnnotationsRequest* /*request*/) {
+  return new RefusedWriter<v1::LoadAnnotationsResponse>(
+      Unimplemented("LoadAnnotations", "loading annotations from V7"));
+}
+
+grpc::ServerUnaryReactor* AnnotationServiceImpl::CleanupRun(
+    grpc::CallbackServerContext* context, const v1::CleanupRunRequest* /*request*/,
+    v1::CleanupRunResponse* /*response*/) {
+  return FinishUnary<v1::CleanupRunResponse>(context,
+                                             Unimplemented("CleanupRun", "V7 cleanup"));
+}
+
+grpc::ServerUnaryReactor* AnnotationServiceImpl::ListRunSamples(
+    grpc::CallbackServerContext* context, const v1::ListRunSamplesRequest* request,
+    v1::ListRunSamplesResponse* response) {
+  return RunUnary(context, executor_, response, [this, tenant = TenantOf(context), request] {
+    return registry_->ListRunSamples(tenant, *request);
+  });
+}
+
+}  // namespace labelport::api

@@ -1,0 +1,65 @@
+// AnnotationServiceImpl: the gRPC callback handlers of labelport.v1.
+//
+// Handlers never block a gRPC thread: each request is decoded here, the
+// use case runs on `executor`, and the reactor is finished from there.
+// Errors are converted once, by ToGrpcStatus. RPCs whose capability is not
+// built yet answer UNIMPLEMENTED with a message saying so.
+#ifndef LABELPORT_SERVICE_API_ANNOTATION_SERVICE_IMPL_H_
+#define LABELPORT_SERVICE_API_ANNOTATION_SERVICE_IMPL_H_
+
+#include <boost/asio/thread_pool.hpp>
+
+#include "labelport/v1/annotation_service.grpc.pb.h"
+#include "service/core/run_registry.h"
+
+namespace labelport::api {
+
+class AnnotationServiceImpl final : public labelport::v1::AnnotationService::CallbackService {
+ public:
+  // `registry` and `executor` must outlive the service.
+  AnnotationServiceImpl(core::RunRegistry* registry, boost::asio::thread_pool* executor);
+
+  grpc::ServerUnaryReactor* FindMissingMedia(
+      grpc::CallbackServerContext* context, const labelport::v1::FindMissingMediaRequest* request,
+      labelport::v1::FindMissingMediaResponse* response) override;
+  grpc::ServerReadReactor<labelport::v1::UploadMediaRequest>* UploadMedia(
+      grpc::CallbackServerContext* context,
+      labelport::v1::UploadMediaResponse* response) override;
+  grpc::ServerReadReactor<labelport::v1::CreateRunRequest>* CreateRun(
+      grpc::CallbackServerContext* context, labelport::v1::CreateRunResponse* response) override;
+  grpc::ServerWriteReactor<labelport::v1::WatchRunResponse>* WatchRun(
+      grpc::CallbackServerContext* context,
+      const labelport::v1::WatchRunRequest* request) override;
+  grpc::ServerUnaryReactor* GetRun(grpc::CallbackServerContext* context,
+                                   const labelport::v1::GetRunRequest* request,
+                                   labelport::v1::GetRunResponse* response) override;
+  grpc::ServerUnaryReactor* ListRuns(grpc::CallbackServerContext* context,
+                                     const labelport::v1::ListRunsRequest* request,
+                                     labelport::v1::ListRunsResponse* response) override;
+  grpc::ServerUnaryReactor* RenameRun(grpc::CallbackServerContext* context,
+                                      const labelport::v1::RenameRunRequest* request,
+                                      labelport::v1::RenameRunResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteRun(grpc::CallbackServerContext* context,
+                                      const labelport::v1::DeleteRunRequest* request,
+                                      labelport::v1::DeleteRunResponse* response) override;
+  grpc::ServerUnaryReactor* GetRunStatus(grpc::CallbackServerContext* context,
+                                         const labelport::v1::GetRunStatusRequest* request,
+                                         labelport::v1::GetRunStatusResponse* response) override;
+  grpc::ServerWriteReactor<labelport::v1::LoadAnnotationsResponse>* LoadAnnotations(
+      grpc::CallbackServerContext* context,
+      const labelport::v1::LoadAnnotationsRequest* request) override;
+  grpc::ServerUnaryReactor* CleanupRun(grpc::CallbackServerContext* context,
+                                       const labelport::v1::CleanupRunRequest* request,
+                                       labelport::v1::CleanupRunResponse* response) override;
+  grpc::ServerUnaryReactor* ListRunSamples(
+      grpc::CallbackServerContext* context, const labelport::v1::ListRunSamplesRequest* request,
+      labelport::v1::ListRunSamplesResponse* response) override;
+
+ private:
+  core::RunRegistry* registry_;
+  boost::asio::thread_pool* executor_;
+};
+
+}  // namespace labelport::api
+
+#endif  // LABELPORT_SERVICE_API_ANNOTATION_SERVICE_IMPL_H_

@@ -1,0 +1,22 @@
+// The one place where absl::Status becomes grpc::Status.
+//
+// The code and message are kept. The field and reason payloads of
+// service/common/errors.h become google.rpc.BadRequest and google.rpc.ErrorInfo
+// (domain "labelport.dev") inside the google.rpc.Status details, which every
+// gRPC client library can read (grpcio-status, Go's status.Details()).
+#ifndef LABELPORT_SERVICE_API_STATUS_CONVERSION_H_
+#define LABELPORT_SERVICE_API_STATUS_CONVERSION_H_
+
+#include <grpcpp/support/status.h>
+
+#include "absl/status/status.h"
+
+namespace labelport::api {
+
+inline constexpr char kErrorDomain[] = "labelport.dev";
+
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+}  // namespace labelport::api
+
+#endif  // LABELPORT_SERVICE_API_STATUS_CONVERSION_H_

@@ -1,0 +1,132 @@
+#include "service/config/server_config.h"
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "gRPC listen address HOST:PORT; port 0 picks a free port (env LABELPORT_LISTEN)");
+ABSL_FLAG(std::string, data_dir, "./labelport-data",
+          "Directory for the SQLite database and media (env LABELPORT_DATA_DIR)");
+ABSL_FLAG(std::string, store, "sqlite",
+          "Run store: 'sqlite' (file <data_dir>/labelport.db) or 'sqlite:///abs/path.db' "
+          "(env LABELPORT_STORE)");
+ABSL_FLAG(std::string, log_level, "info",
+          "Log level: debug, info, warning or error (env LABELPORT_LOG_LEVEL)");
+ABSL_FLAG(bool, log_json, false, "Write logs as JSON lines (env LABELPORT_LOG_JSON)");
+ABSL_FLAG(int, drain_seconds, 10,
+          "On SIGTERM/SIGINT, how long in-flight calls may finish before they are cancelled "
+          "(env LABELPORT_DRAIN_SECONDS)");
+ABSL_FLAG(int, worker_threads, 4,
+          "Threads that run requests off the gRPC threads (env LABELPORT_WORKER_THREADS)");
+ABSL_FLAG(int, max_message_mb, 64,
+          "Largest gRPC message accepted, in MiB (env LABELPORT_MAX_MESSAGE_MB)");
+
+namespace labelport::config {
+namespace {
+
+const char* Env(const char* name) {
+  const char* v = std::getenv(name);
+  return (v != nullptr && *v != '\0') ? v : nullptr;
+}
+
+absl::Status EnvString(const char* name, absl::Flag<std::string>* flag) {
+  if (const char* v = Env(name)) absl::SetFlag(flag, v);
+  return absl::OkStatus();
+}
+
+absl::Status EnvInt(const char* name, absl::Flag<int>* flag) {
+  if (const char* v = Env(name)) {
+    int parsed = 0;
+    if (!absl::SimpleAtoi(v, &parsed))
+      return absl::InvalidArgumentError(absl::StrCat(name, " must be an integer"));
+    absl::SetFlag(flag, parsed);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EnvBool(const char* name, absl::Flag<bool>* flag) {
+  if (const char* v = Env(name)) {
+    bool parsed = false;
+    if (!absl::SimpleAtob(v, &parsed))
+      return absl::InvalidArgumentError(absl::StrCat(name, " must be true or false"));
+    absl::SetFlag(flag, parsed);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "service/config/");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  usage.version_string = [] { return std::string("labelport-server 0.1.0\n"); };
+  absl::SetFlagsUsageConfig(usage);
+  absl::SetProgramUsageMessage(
+      "labelport-server: runs FiftyOne-style annotation runs on V7 Darwin over gRPC.\n"
+      "Every flag can also be set by the LABELPORT_<FLAG> environment variable; a flag on the\n"
+      "command line wins.");
+
+  for (absl::Status s : {EnvString("LABELPORT_LISTEN", &FLAGS_listen),
+                         EnvString("LABELPORT_DATA_DIR", &FLAGS_data_dir),
+                         EnvString("LABELPORT_STORE", &FLAGS_store),
+                         EnvString("LABELPORT_LOG_LEVEL", &FLAGS_log_level),
+                         EnvBool("LABELPORT_LOG_JSON", &FLAGS_log_json),
+                         EnvInt("LABELPORT_DRAIN_SECONDS", &FLAGS_drain_seconds),
+                         EnvInt("LABELPORT_WORKER_THREADS", &FLAGS_worker_threads),
+                         EnvInt("LABELPORT_MAX_MESSAGE_MB", &FLAGS_max_message_mb)}) {
+    if (!s.ok()) return s;
+  }
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  if (rest.size() > 1)
+    return absl::InvalidArgumentError(
+        absl::StrCat("unexpected argument '", rest[1], "' (see --help)"));
+
+  ServerConfig config;
+  config.listen = absl::GetFlag(FLAGS_listen);
+  config.data_dir = absl::GetFlag(FLAGS_data_dir);
+  const std::string store = absl::GetFlag(FLAGS_store);
+  if (store == "sqlite") {
+    config.sqlite_path = absl::StrCat(config.data_dir, "/labelport.db");
+  } else if (absl::StartsWith(store, "sqlite://")) {
+    config.sqlite_path = store.substr(std::string("sqlite://").size());
+    if (config.sqlite_path.empty() || config.sqlite_path[0] != '/')
+      return absl::InvalidArgumentError(
+          "--store: a sqlite URL needs an absolute path, e.g. sqlite:///var/lib/labelport/db");
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--store: '", store.substr(0, store.find(':')),
+        "...' is not supported; use 'sqlite' or 'sqlite:///path' (PostgreSQL is not available "
+        "in this version)"));
+  }
+  auto level = common::ParseLogLevel(absl::GetFlag(FLAGS_log_level));
+  if (!level.ok())
+    return absl::InvalidArgumentError(absl::StrCat("--log_level: ", level.status().message()));
+  config.log_level = *level;
+  config.log_json = absl::GetFlag(FLAGS_log_json);
+  config.drain_seconds = absl::GetFlag(FLAGS_drain_seconds);
+  config.worker_threads = absl::GetFlag(FLAGS_worker_threads);
+  config.max_message_mb = absl::GetFlag(FLAGS_max_message_mb);
+  if (config.listen.find(':') == std::string::npos)
+    return absl::InvalidArgumentError("--listen must be HOST:PORT");
+  if (config.drain_seconds < 0 || config.drain_seconds > 3600)
+    return absl::InvalidArgumentError("--drain_seconds must be between 0 and 3600");
+  if (config.worker_threads < 1 || config.worker_threads > 256)
+    return absl::InvalidArgumentError("--worker_threads must be between 1 and 256");
+  if (config.max_message_mb < 1 || config.max_message_mb > 1024)
+    return absl::InvalidArgumentError("--max_message_mb must be between 1 and 1024");
+  return config;
+}
+
+}  // namespace labelport::config

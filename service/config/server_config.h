@@ -1,0 +1,42 @@
+// ServerConfig: every setting of labelport-server, from flags with
+// environment-variable fallbacks (flag > environment > default).
+//
+//   flag              environment                default
+//   --listen          LABELPORT_LISTEN           127.0.0.1:50051
+//   --data_dir        LABELPORT_DATA_DIR         ./labelport-data
+//   --store           LABELPORT_STORE            sqlite (file <data_dir>/labelport.db)
+//   --log_level       LABELPORT_LOG_LEVEL        info
+//   --log_json        LABELPORT_LOG_JSON         false
+//   --drain_seconds   LABELPORT_DRAIN_SECONDS    10
+//   --worker_threads  LABELPORT_WORKER_THREADS   4
+//   --max_message_mb  LABELPORT_MAX_MESSAGE_MB   64
+#ifndef LABELPORT_SERVICE_CONFIG_SERVER_CONFIG_H_
+#define LABELPORT_SERVICE_CONFIG_SERVER_CONFIG_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "service/common/log.h"
+
+namespace labelport::config {
+
+struct ServerConfig {
+  std::string listen;
+  std::string data_dir;
+  // The SQLite database file.
+  std::string sqlite_path;
+  common::LogLevel log_level = common::LogLevel::kInfo;
+  bool log_json = false;
+  int drain_seconds = 10;
+  int worker_threads = 4;
+  int max_message_mb = 64;
+};
+
+// Parses argv (absl flags; --help lists the flags above) after applying the
+// LABELPORT_* environment fallbacks, and validates the result.
+// INVALID_ARGUMENT names the flag and the rule.
+absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv);
+
+}  // namespace labelport::config
+
+#endif  // LABELPORT_SERVICE_CONFIG_SERVER_CONFIG_H_

@@ -1,0 +1,60 @@
+// RunRegistry: the run-management use cases (create, get, list, rename,
+// delete, list samples) over a RunStore. Transport-agnostic: requests and
+// responses are labelport.v1 messages, errors are absl::Status with field and
+// reason details (service/common/errors.h).
+//
+// Thread-safety: thread-safe if the store is. Methods block on the store, so
+// callers run them off gRPC threads.
+#ifndef LABELPORT_SERVICE_CORE_RUN_REGISTRY_H_
+#define LABELPORT_SERVICE_CORE_RUN_REGISTRY_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "labelport/v1/annotation_service.pb.h"
+#include "service/store/run_store.h"
+
+namespace labelport::core {
+
+class RunRegistry {
+ public:
+  // Returns a fresh random hex string of `hex_digits` digits (for generated
+  // dataset slugs). Injectable for tests.
+  using HexGenerator = std::function<std::string(int hex_digits)>;
+
+  // `store` must outlive the registry.
+  explicit RunRegistry(store::RunStore* store, HexGenerator hex = nullptr);
+
+  // Validates everything (header, samples, schema, key) in FiftyOne's order
+  // before storing anything, then stores the run in state PENDING.
+  // Idempotent on header.request_id.
+  absl::StatusOr<labelport::v1::CreateRunResponse> CreateRun(
+      const std::string& tenant, const labelport::v1::CreateRunHeader& header,
+      std::vector<labelport::v1::Sample> samples);
+
+  absl::StatusOr<labelport::v1::GetRunResponse> GetRun(
+      const std::string& tenant, const labelport::v1::GetRunRequest& request);
+  absl::StatusOr<labelport::v1::ListRunsResponse> ListRuns(
+      const std::string& tenant, const labelport::v1::ListRunsRequest& request);
+  absl::StatusOr<labelport::v1::RenameRunResponse> RenameRun(
+      const std::string& tenant, const labelport::v1::RenameRunRequest& request);
+  absl::StatusOr<labelport::v1::DeleteRunResponse> DeleteRun(
+      const std::string& tenant, const labelport::v1::DeleteRunRequest& request);
+  absl::StatusOr<labelport::v1::ListRunSamplesResponse> ListRunSamples(
+      const std::string& tenant, const labelport::v1::ListRunSamplesRequest& request);
+
+ private:
+  store::RunStore* store_;
+  HexGenerator hex_;
+};
+
+// FiftyOne's slug normalisation (lower case, spaces to "-"), then a check that
+// only letters, digits, "-", "_" and "." remain. INVALID_ARGUMENT otherwise.
+absl::StatusOr<std::string> NormalizeDatasetSlug(absl::string_view slug,
+                                                 absl::string_view field);
+
+}  // namespace labelport::core
+
+#endif  // LABELPORT_SERVICE_CORE_RUN_REGISTRY_H_

@@ -1,0 +1,338 @@
+#include "service/core/sample_validator.h"
+
+#include <cmath>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "service/common/errors.h"
+#include "service/common/status_macros.h"
+#include "service/core/label_types.h"
+#include "service/core/limits.h"
+
+namespace labelport::core {
+namespace {
+
+using common::InvalidArgument;
+using labelport::v1::FieldValue;
+using labelport::v1::MediaReference;
+using labelport::v1::Sample;
+
+bool IsSha256Digest(absl::string_view digest) {
+  if (!absl::ConsumePrefix(&digest, "sha256:") || digest.size() != 64) return false;
+  for (char c : digest) {
+    if (!absl::ascii_isdigit(c) && !(c >= 'a' && c <= 'f')) return false;
+  }
+  return true;
+}
+
+std::string SamplePath(size_t i) { return absl::StrCat("samples[", i, "]"); }
+
+absl::Status ValidateMedia(const Sample& s, size_t i,
+                           const labelport::v1::DarwinOptions& darwin) {
+  const std::string path = absl::StrCat(SamplePath(i), ".media");
+  const MediaReference& m = s.media();
+  auto bad = [&](absl::string_view sub, absl::string_view reason, absl::string_view rule) {
+    return InvalidArgument(absl::StrCat(path, sub), reason,
+                           absl::StrFormat("Sample '%s': %s", s.id(), rule));
+  };
+  switch (m.source_case()) {
+    case MediaReference::kPath:
+      if (!absl::StartsWith(m.path(), "/"))
+        return bad(".path", "MEDIA_PATH_INVALID", "media path must be absolute");
+      if (m.path().size() > kMaxPathLength)
+        return bad(".path", "MEDIA_PATH_INVALID", "media path is longer than 4096 characters");
+      break;
+    case MediaReference::kUrl:
+      if (!absl::StartsWith(m.url(), "http://") && !absl::StartsWith(m.url(), "https://"))
+        return bad(".url", "MEDIA_URL_INVALID", "media URL must start with http:// or https://");
+      if (m.url().size() > kMaxPathLength)
+        return bad(".url", "MEDIA_URL_INVALID", "media URL is longer than 4096 characters");
+      break;
+    case MediaReference::kStorage:
+      if (m.storage().storage_key().empty())
+        return bad(".storage.storage_key", "MEDIA_STORAGE_INVALID",
+                   "external storage reference needs a storage_key");
+      if (m.storage().storage_slug().empty() && darwin.external_storage().empty())
+        return bad(".storage.storage_slug", "MEDIA_STORAGE_INVALID",
+                   "external storage reference needs a storage_slug (or the run's "
+                   "darwin.external_storage)");
+      if (absl::StrContains(m.storage().storage_key(), "://"))
+        return bad(".storage.storage_key", "MEDIA_STORAGE_INVALID",
+                   "storage_key is the object key inside the storage, without scheme or "
+                   "bucket");
+      break;
+    case MediaReference::kContentDigest:
+      if (!IsSha256Digest(m.content_digest()))
+        return bad(".content_digest", "MEDIA_DIGEST_INVALID",
+                   "content_digest must be 'sha256:' followed by 64 lowercase hex digits");
+      if (m.file_name().empty())
+        return bad(".file_name", "MEDIA_FILE_NAME_REQUIRED",
+                   "media given by content_digest needs a file_name");
+      break;
+    case MediaReference::SOURCE_NOT_SET:
+      return bad("", "MEDIA_REQUIRED",
+                 "a media reference (path, url, storage or content_digest) is required");
+  }
+  if (absl::StrContains(m.file_name(), "/"))
+    return bad(".file_name", "MEDIA_FILE_NAME_INVALID", "file_name must not contain '/'");
+  if (m.file_name().size() > kMaxNameLength)
+    return bad(".file_name", "MEDIA_FILE_NAME_INVALID",
+               "file_name is longer than 256 characters");
+  return absl::OkStatus();
+}
+
+bool Finite(double v) { return std::isfinite(v); }
+
+class LabelChecker {
+ public:
+  explicit LabelChecker(absl::flat_hash_set<std::string>* ids) : ids_(ids) {}
+
+  absl::Status Check(const FieldValue& value, const std::string& path, const Sample& s,
+                     const std::string& field) {
+    path_ = path;
+    sample_ = &s;
+    field_ = &field;
+    count_ = 0;
+    switch (value.value_case()) {
+      case FieldValue::kClassification:
+        return Common(value.classification());
+      case FieldValue::kClassifications:
+        for (const auto& c : value.classifications().classifications())
+          LP_RETURN_IF_ERROR(Common(c));
+        return absl::OkStatus();
+      case FieldValue::kDetection:
+        return CheckDetection(value.detection());
+      case FieldValue::kDetections:
+        for (const auto& d : value.detections().detections()) LP_RETURN_IF_ERROR(CheckDetection(d));
+        return absl::OkStatus();
+      case FieldValue::kPolyline:
+        return CheckPolyline(value.polyline());
+      case FieldValue::kPolylines:
+        for (const auto& p : value.polylines().polylines()) LP_RETURN_IF_ERROR(CheckPolyline(p));
+        return absl::OkStatus();
+      case FieldValue::kKeypoint:
+        return CheckKeypoint(value.keypoint());
+      case FieldValue::kKeypoints:
+        for (const auto& k : value.keypoints().keypoints()) LP_RETURN_IF_ERROR(CheckKeypoint(k));
+        return absl::OkStatus();
+      case FieldValue::VALUE_NOT_SET:
+        return absl::OkStatus();
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status Bad(absl::string_view reason, absl::string_view rule) {
+    return InvalidArgument(path_, reason,
+                           absl::StrFormat("Sample '%s' field '%s': %s", sample_->id(), *field_,
+                                           rule));
+  }
+
+  template <typename L>
+  absl::Status Common(const L& l) {
+    if (++count_ > kMaxLabelsPerSample)
+      return Bad("TOO_MANY_LABELS", "more than 10000 labels in one field of one sample");
+    if (l.id().empty()) return Bad("LABEL_ID_REQUIRED", "every label needs an id");
+    if (l.id().size() > kMaxIdLength)
+      return Bad("LABEL_ID_INVALID", absl::StrCat("label id '", l.id().substr(0, 32),
+                                                  "...' is longer than 128 characters"));
+    if (!ids_->insert(l.id()).second)
+      return Bad("LABEL_ID_DUPLICATE",
+                 absl::StrCat("label id '", l.id(), "' appears more than once in the run"));
+    if (l.label().empty())
+      return Bad("LABEL_CLASS_REQUIRED", absl::StrCat("label '", l.id(), "' has no class"));
+    if (l.label().size() > kMaxNameLength)
+      return Bad("LABEL_CLASS_INVALID",
+                 absl::StrCat("label '", l.id(), "' has a class longer than 256 characters"));
+    if constexpr (!std::is_same_v<L, labelport::v1::Keypoint>) {
+      if (l.has_confidence() && !Finite(l.confidence()))
+        return Bad("LABEL_CONFIDENCE_INVALID",
+                   absl::StrCat("label '", l.id(), "' has a non-finite confidence"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckDetection(const labelport::v1::Detection& d) {
+    LP_RETURN_IF_ERROR(Common(d));
+    if (d.bounding_box_size() != 4)
+      return Bad("BOUNDING_BOX_INVALID",
+                 absl::StrCat("detection '", d.id(), "' needs a bounding_box of 4 numbers"));
+    for (double v : d.bounding_box())
+      if (!Finite(v))
+        return Bad("BOUNDING_BOX_INVALID",
+                   absl::StrCat("detection '", d.id(), "' has a non-finite bounding_box"));
+    if (d.bounding_box(2) < 0 || d.bounding_box(3) < 0)
+      return Bad("BOUNDING_BOX_INVALID",
+                 absl::StrCat("detection '", d.id(), "' has a negative width or height"));
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckPolyline(const labelport::v1::Polyline& p) {
+    LP_RETURN_IF_ERROR(Common(p));
+    if (p.points_size() == 0)
+      return Bad("POLYLINE_POINTS_INVALID", absl::StrCat("polyline '", p.id(), "' has no shape"));
+    for (const auto& shape : p.points()) {
+      if (shape.points_size() < 2)
+        return Bad("POLYLINE_POINTS_INVALID",
+                   absl::StrCat("polyline '", p.id(), "' has a shape with fewer than 2 points"));
+      for (const auto& pt : shape.points())
+        if (!Finite(pt.x()) || !Finite(pt.y()))
+          return Bad("POLYLINE_POINTS_INVALID",
+                     absl::StrCat("polyline '", p.id(), "' has a non-finite point"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckKeypoint(const labelport::v1::Keypoint& k) {
+    LP_RETURN_IF_ERROR(Common(k));
+    if (k.points_size() == 0)
+      return Bad("KEYPOINT_POINTS_INVALID", absl::StrCat("keypoint '", k.id(), "' has no points"));
+    for (const auto& pt : k.points()) {
+      // NaN marks a missing point; infinities are errors.
+      if (std::isinf(pt.x()) || std::isinf(pt.y()))
+        return Bad("KEYPOINT_POINTS_INVALID",
+                   absl::StrCat("keypoint '", k.id(), "' has an infinite coordinate"));
+    }
+    if (k.confidence_size() != 0 && k.confidence_size() != k.points_size())
+      return Bad("KEYPOINT_CONFIDENCE_INVALID",
+                 absl::StrCat("keypoint '", k.id(), "' has ", k.confidence_size(),
+                              " confidences for ", k.points_size(), " points"));
+    return absl::OkStatus();
+  }
+
+  absl::flat_hash_set<std::string>* ids_;
+  std::string path_;
+  const Sample* sample_ = nullptr;
+  const std::string* field_ = nullptr;
+  size_t count_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<labelport::v1::MediaType> ValidateSampleMedia(
+    const std::vector<Sample>& samples, const labelport::v1::DarwinOptions& darwin) {
+  absl::flat_hash_set<std::string> ids;
+  labelport::v1::MediaType media_type = labelport::v1::MEDIA_TYPE_UNSPECIFIED;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const Sample& s = samples[i];
+    if (s.id().empty())
+      return InvalidArgument(absl::StrCat(SamplePath(i), ".id"), "SAMPLE_ID_REQUIRED",
+                             absl::StrFormat("Sample %d has no id", i));
+    if (s.id().size() > kMaxIdLength)
+      return InvalidArgument(absl::StrCat(SamplePath(i), ".id"), "SAMPLE_ID_INVALID",
+                             absl::StrFormat("Sample %d has an id longer than 128 characters", i));
+    if (!ids.insert(s.id()).second)
+      return InvalidArgument(absl::StrCat(SamplePath(i), ".id"), "SAMPLE_ID_DUPLICATE",
+                             absl::StrFormat("Sample id '%s' appears more than once in the run",
+                                             s.id()));
+    if (s.media_type() != labelport::v1::MEDIA_TYPE_IMAGE &&
+        s.media_type() != labelport::v1::MEDIA_TYPE_VIDEO)
+      return InvalidArgument(absl::StrCat(SamplePath(i), ".media_type"), "MEDIA_TYPE_REQUIRED",
+                             absl::StrFormat("Sample '%s': media_type must be IMAGE or VIDEO",
+                                             s.id()));
+    if (media_type == labelport::v1::MEDIA_TYPE_UNSPECIFIED) {
+      media_type = s.media_type();
+    } else if (media_type != s.media_type()) {
+      return InvalidArgument(
+          absl::StrCat(SamplePath(i), ".media_type"), "MEDIA_TYPE_MIXED",
+          absl::StrFormat("Sample '%s': all samples of a run must have the same media type "
+                          "(mixed image and video collections are not supported)",
+                          s.id()));
+    }
+    if (s.width() < 0 || s.height() < 0 || s.frame_count() < 0 || !Finite(s.frame_rate()) ||
+        s.frame_rate() < 0)
+      return InvalidArgument(SamplePath(i), "MEDIA_SIZE_INVALID",
+                             absl::StrFormat("Sample '%s': width, height, frame_count and "
+                                             "frame_rate must not be negative",
+                                             s.id()));
+    LP_RETURN_IF_ERROR(ValidateMedia(s, i, darwin));
+  }
+  return media_type;
+}
+
+absl::Status ValidateSampleLabels(const std::vector<Sample>& samples,
+                                  const labelport::v1::LabelSchema& schema) {
+  absl::flat_hash_map<std::string, const labelport::v1::FieldSchema*> fields;
+  for (const auto& f : schema.fields()) fields.emplace(f.field(), &f);
+  absl::flat_hash_set<std::string> label_ids;
+  LabelChecker checker(&label_ids);
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const Sample& s = samples[i];
+    absl::flat_hash_set<std::string> seen;
+    for (int j = 0; j < s.fields_size(); ++j) {
+      const auto& sf = s.fields(j);
+      const std::string path = absl::StrCat(SamplePath(i), ".fields[", j, "]");
+      auto it = fields.find(sf.field());
+      if (it == fields.end())
+        return InvalidArgument(absl::StrCat(path, ".field"), "SAMPLE_FIELD_NOT_IN_SCHEMA",
+                               absl::StrFormat("Sample '%s' carries labels for field '%s', "
+                                               "which is not in the label schema",
+                                               s.id(), sf.field()));
+      if (!seen.insert(sf.field()).second)
+        return InvalidArgument(absl::StrCat(path, ".field"), "SAMPLE_FIELD_DUPLICATE",
+                               absl::StrFormat("Sample '%s' lists field '%s' twice", s.id(),
+                                               sf.field()));
+      const auto& fs = *it->second;
+      const bool frame_field = IsFrameField(fs.field());
+      const bool has_labels = sf.has_value() || sf.frames_size() > 0;
+      if (!fs.existing_field() && has_labels)
+        return InvalidArgument(absl::StrCat(path, ".field"), "NEW_FIELD_HAS_LABELS",
+                               absl::StrFormat("Sample '%s' carries labels for field '%s', but "
+                                               "the field is not listed in existing_fields",
+                                               s.id(), sf.field()));
+      const auto want = FieldValueCaseOf(fs.type());
+      auto check_case = [&](const FieldValue& v, const std::string& vpath) -> absl::Status {
+        if (v.value_case() == FieldValue::VALUE_NOT_SET || v.value_case() == want)
+          return absl::OkStatus();
+        return InvalidArgument(
+            vpath, "FIELD_VALUE_TYPE_MISMATCH",
+            absl::StrFormat("Sample '%s' field '%s' holds %s, but the field's type '%s' "
+                            "needs %s",
+                            s.id(), sf.field(), DocumentTypeName(v.value_case()), fs.type(),
+                            DocumentTypeName(want)));
+      };
+      if (frame_field) {
+        if (sf.has_value())
+          return InvalidArgument(absl::StrCat(path, ".value"), "FRAME_FIELD_VALUE",
+                                 absl::StrFormat("Sample '%s': frame-level field '%s' takes "
+                                                 "labels per frame, not a sample-level value",
+                                                 s.id(), sf.field()));
+        absl::flat_hash_set<int> frames;
+        for (int k = 0; k < sf.frames_size(); ++k) {
+          const auto& fr = sf.frames(k);
+          const std::string fpath = absl::StrCat(path, ".frames[", k, "]");
+          if (fr.frame_number() < 1 ||
+              (s.frame_count() > 0 && fr.frame_number() > s.frame_count()))
+            return InvalidArgument(
+                absl::StrCat(fpath, ".frame_number"), "FRAME_NUMBER_INVALID",
+                absl::StrFormat("Sample '%s' field '%s': frame number %d is outside 1..%s",
+                                s.id(), sf.field(), fr.frame_number(),
+                                s.frame_count() > 0 ? absl::StrCat(s.frame_count()) : "N"));
+          if (!frames.insert(fr.frame_number()).second)
+            return InvalidArgument(absl::StrCat(fpath, ".frame_number"), "FRAME_DUPLICATE",
+                                   absl::StrFormat("Sample '%s' field '%s': frame %d appears "
+                                                   "twice",
+                                                   s.id(), sf.field(), fr.frame_number()));
+          LP_RETURN_IF_ERROR(check_case(fr.value(), absl::StrCat(fpath, ".value")));
+          LP_RETURN_IF_ERROR(checker.Check(fr.value(), fpath, s, sf.field()));
+        }
+      } else {
+        if (sf.frames_size() > 0)
+          return InvalidArgument(absl::StrCat(path, ".frames"), "SAMPLE_FIELD_FRAMES",
+                                 absl::StrFormat("Sample '%s': sample-level field '%s' cannot "
+                                                 "carry per-frame labels",
+                                                 s.id(), sf.field()));
+        LP_RETURN_IF_ERROR(check_case(sf.value(), absl::StrCat(path, ".value")));
+        LP_RETURN_IF_ERROR(checker.Check(sf.value(), absl::StrCat(path, ".value"), s, sf.field()));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace labelport::core
