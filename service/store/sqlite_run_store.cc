@@ -82,7 +82,7 @@ absl::StatusOr<AnnotationRun> ReadRun(const SqliteStatement& row,
   AnnotationRun run;
   absl::string_view blob = row.ColumnBlob(5);
   if (!run.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
-    return absl::DataLossError(
+    return absl::InternalError(
         absl::StrCat(operation, ": the stored record of run ",
                      row.ColumnText(0), " cannot be parsed"));
   }

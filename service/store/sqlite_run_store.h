@@ -8,6 +8,12 @@
 // Thread-safety: all methods may be called concurrently. One connection is
 // shared and guarded by a mutex, so calls are serialised within a process;
 // several processes on one file wait for each other up to `busy_timeout`.
+//
+// Beyond the RunStore contract: CreateRun returns INVALID_ARGUMENT (field
+// "samples", reason "DUPLICATE_SAMPLE_ID") when sample ids repeat, and the
+// paging methods return INVALID_ARGUMENT for a page_size below 1 or a
+// negative start_position. The record's own `request_id` field is stored as
+// given; the idempotency key is NewRun::request_id.
 #ifndef LABELPORT_SERVICE_STORE_SQLITE_RUN_STORE_H_
 #define LABELPORT_SERVICE_STORE_SQLITE_RUN_STORE_H_
 

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -263,6 +265,56 @@ TEST(SqliteRunStoreTest, TwoStoresOnOneFileSeeEachOther) {
     return run;
   }());
   EXPECT_EQ(clash.status().code(), absl::StatusCode::kAlreadyExists);
+}
+
+TEST(SqliteRunStoreTest, ConcurrentOpensOfANewFileMigrateOnce) {
+  const std::string path = NewDatabasePath();
+  constexpr int kThreads = 4;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&path] {
+      auto store = SqliteRunStore::Create(At(path));
+      EXPECT_TRUE(store.ok()) << store.status();
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(RawDatabase(path).Query("SELECT COUNT(*) FROM schema_migrations"),
+            std::vector<std::string>{absl::StrCat(SqliteMigrations().size())});
+}
+
+// Connections in different stores (as in different processes) contend for
+// the file lock rather than for one mutex.
+TEST(SqliteRunStoreTest, ConcurrentCreatesAcrossConnectionsHaveOneWinner) {
+  const std::string path = NewDatabasePath();
+  constexpr int kThreads = 8;
+  std::vector<std::unique_ptr<SqliteRunStore>> stores;
+  for (int i = 0; i < kThreads; ++i) {
+    auto store = SqliteRunStore::Create(At(path));
+    ASSERT_TRUE(store.ok()) << store.status();
+    stores.push_back(*std::move(store));
+  }
+  std::atomic<int> successes{0};
+  std::atomic<int> clashes{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      NewRun run = SampleRun("contended");
+      run.request_id = absl::StrCat("req-", i);
+      auto result = stores[i]->CreateRun(run);
+      if (result.ok() && result->created) {
+        ++successes;
+      } else if (result.status().code() == absl::StatusCode::kAlreadyExists) {
+        ++clashes;
+      } else {
+        ADD_FAILURE() << "unexpected: " << result.status();
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(successes.load(), 1);
+  EXPECT_EQ(clashes.load(), kThreads - 1);
+  EXPECT_EQ(RawDatabase(path).Query("SELECT COUNT(*) FROM run_samples"),
+            std::vector<std::string>{"3"});
 }
 
 TEST(SqliteRunStoreTest, RejectsDuplicateSampleIds) {
