@@ -1,0 +1,461 @@
+#include "control_api.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "annotator.h"
+#include "api_json.h"
+#include "ids.h"
+#include "json_util.h"
+
+namespace labelport::darwin_sim {
+namespace {
+
+SimResponse StatusError(const absl::Status& s) {
+  int code = 422;
+  if (absl::IsNotFound(s)) code = 404;
+  if (absl::IsAlreadyExists(s)) code = 409;
+  return ErrorResponse(code, s.message());
+}
+
+constexpr const char* kStatuses[] = {"uploading", "processing", "new",
+                                     "annotate",  "review",     "complete",
+                                     "error"};
+
+bool ValidStatus(std::string_view s) {
+  for (const char* v : kStatuses) {
+    if (s == v) return true;
+  }
+  return false;
+}
+
+json::object ConfigJson(RuntimeConfig& c, const State& state) {
+  json::object o;
+  o["latency_ms"] = c.latency_ms.load();
+  o["processing_delay_ms"] = c.processing_delay_ms.load();
+  o["export_delay_ms"] = c.export_delay_ms.load();
+  o["rate_limit_per_minute"] = c.rate_limit_per_minute.load();
+  o["import_body_limit"] = c.import_body_limit.load();
+  o["default_page_size"] = c.default_page_size.load();
+  json::object declared;
+  for (const auto& [name, facts] : state.declared_media) declared[name] = facts;
+  o["declared_media"] = std::move(declared);
+  return o;
+}
+
+// Sets `item` to `status`, moving it to the matching workflow stage.
+void SetItemStatus(Store& store, Item& item, const std::string& status,
+                   const std::string& processing_status)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(store.mu()) {
+  item.ready_at.reset();
+  item.status = status;
+  item.processing_status = processing_status.empty()
+                               ? (status == "error"        ? "error"
+                                  : status == "processing" ? "processing"
+                                                           : "complete")
+                               : processing_status;
+  item.updated_at = NowTimestamp();
+  auto ds = store.state().datasets.find(item.dataset_id);
+  if (ds == store.state().datasets.end()) return;
+  Workflow* wf = store.WorkflowLocked(item.team_id, ds->second.workflow_id);
+  if (wf == nullptr) return;
+  const std::string stage_type = status == "new" ? "dataset" : status;
+  for (const WorkflowStage& s : wf->stages) {
+    if (s.type == stage_type) item.workflow_stage_id = s.id;
+  }
+}
+
+}  // namespace
+
+std::string NewApiKey() {
+  const std::string token = NewToken();
+  return absl::StrCat(NewToken().substr(0, 7), ".", token);
+}
+
+ControlApi::ControlApi(Store* store, FaultRegistry* faults, RequestLog* log,
+                       RateLimiter* limiter, std::vector<TeamSeed> seeds)
+    : store_(store),
+      faults_(faults),
+      log_(log),
+      limiter_(limiter),
+      seeds_(std::move(seeds)) {}
+
+absl::Status ControlApi::Seed() {
+  absl::MutexLock lock(&store_->mu());
+  for (const TeamSeed& seed : seeds_) {
+    absl::StatusOr<Team*> team =
+        store_->AddTeamKeyLocked(seed.slug, seed.name, seed.api_key);
+    if (!team.ok()) return team.status();
+  }
+  return absl::OkStatus();
+}
+
+SimResponse ControlApi::Handle(const SimRequest& req) {
+  std::vector<std::string> seg;
+  for (absl::string_view s : absl::StrSplit(req.path, '/', absl::SkipEmpty()))
+    seg.emplace_back(s);
+  // seg[0] == "_sim".
+  const std::string& m = req.method;
+  if (seg.size() == 2) {
+    if (seg[1] == "reset" && m == "POST") return Reset();
+    if (seg[1] == "teams" && m == "POST") return CreateTeam(req);
+    if (seg[1] == "state" && m == "GET") return StateSummary();
+    if (seg[1] == "config") return Config(req);
+    if (seg[1] == "faults") return Faults(req);
+    if (seg[1] == "requests") return Requests(req);
+    if (seg[1] == "attributes" && m == "POST") return Attributes(req);
+    if (seg[1] == "storage" && m == "POST") return Storage(req);
+  }
+  if (seg.size() >= 4 && seg[1] == "items" && seg[3] == "annotations") {
+    return ItemAnnotations(req, seg[2], seg.size() == 5 ? seg[4] : "");
+  }
+  if (seg.size() == 4 && seg[1] == "items" && seg[3] == "status" &&
+      m == "POST") {
+    return ItemStatus(req, seg[2]);
+  }
+  if (seg.size() == 4 && seg[1] == "datasets" && seg[3] == "status" &&
+      m == "POST") {
+    return DatasetStatus(req, seg[2]);
+  }
+  return ErrorResponse(404,
+                       absl::StrCat("no control endpoint ", m, " ", req.path));
+}
+
+SimResponse ControlApi::Reset() {
+  {
+    absl::MutexLock lock(&store_->mu());
+    store_->ResetLocked();
+  }
+  faults_->Clear();
+  log_->Clear();
+  limiter_->Clear();
+  if (absl::Status s = Seed(); !s.ok()) return StatusError(s);
+  json::object out;
+  out["reset"] = true;
+  return JsonResponse(200, out);
+}
+
+SimResponse ControlApi::CreateTeam(const SimRequest& req) {
+  absl::StatusOr<json::object> body = ParseJsonObject(req.body);
+  if (!body.ok()) return ErrorResponse(400, body.status().message());
+  const std::string slug = GetString(*body, "slug");
+  if (slug.empty()) return ErrorResponse(422, "slug is required");
+  std::string key = GetString(*body, "api_key");
+  if (key.empty()) key = NewApiKey();
+  absl::MutexLock lock(&store_->mu());
+  absl::StatusOr<Team*> team =
+      store_->AddTeamKeyLocked(slug, GetString(*body, "name"), key);
+  if (!team.ok()) return StatusError(team.status());
+  json::object out;
+  out["id"] = (*team)->id;
+  out["slug"] = (*team)->slug;
+  out["name"] = (*team)->name;
+  out["api_key"] = key;
+  return JsonResponse(200, out);
+}
+
+SimResponse ControlApi::StateSummary() {
+  absl::MutexLock lock(&store_->mu());
+  store_->AdvanceLocked();
+  const State& state = store_->state();
+  json::array teams;
+  int64_t total_exports = 0;
+  for (const auto& [team_id, team] : state.teams) {
+    json::array datasets;
+    for (const auto& [ds_id, ds] : state.datasets) {
+      if (ds.team_id != team_id) continue;
+      json::array items;
+      for (uint64_t seq : ds.item_seqs) {
+        const Item& item = state.items.at(seq);
+        json::object io;
+        io["id"] = item.id;
+        io["name"] = item.name;
+        io["path"] = item.path;
+        io["status"] = item.status;
+        io["processing_status"] = item.processing_status;
+        io["archived"] = item.archived;
+        io["annotation_count"] = static_cast<int64_t>(item.annotations.size());
+        json::array slots;
+        for (const Slot& s : item.slots) {
+          json::object so;
+          so["slot_name"] = s.slot_name;
+          so["type"] = s.type;
+          so["file_name"] = s.file_name;
+          so["size_bytes"] = s.size_bytes;
+          so["width"] = s.width.has_value() ? json::value(*s.width)
+                                            : json::value(nullptr);
+          so["height"] = s.height.has_value() ? json::value(*s.height)
+                                              : json::value(nullptr);
+          slots.push_back(std::move(so));
+        }
+        io["slots"] = std::move(slots);
+        items.push_back(std::move(io));
+      }
+      json::array exports;
+      for (const Export& e : state.exports) {
+        if (e.dataset_id != ds_id) continue;
+        json::object eo;
+        eo["name"] = e.name;
+        eo["version"] = e.version;
+        eo["status"] = e.status;
+        exports.push_back(std::move(eo));
+      }
+      total_exports += static_cast<int64_t>(exports.size());
+      json::object d;
+      d["id"] = ds.id;
+      d["name"] = ds.name;
+      d["slug"] = ds.slug;
+      d["archived"] = ds.archived;
+      d["workflow_id"] = ds.workflow_id;
+      d["items"] = std::move(items);
+      d["export_count"] = static_cast<int64_t>(exports.size());
+      d["exports"] = std::move(exports);
+      datasets.push_back(std::move(d));
+    }
+    json::array classes;
+    for (const auto& [id, cls] : state.classes) {
+      if (cls.team_id != team_id) continue;
+      json::object c = ClassJson(cls);
+      json::object slim;
+      slim["id"] = c["id"];
+      slim["name"] = c["name"];
+      slim["annotation_types"] = c["annotation_types"];
+      slim["datasets"] = c["datasets"];
+      classes.push_back(std::move(slim));
+    }
+    json::array properties;
+    for (const std::string& pid : state.property_order) {
+      const Property& p = state.properties.at(pid);
+      if (p.team_id == team_id) properties.push_back(PropertyJson(p, true));
+    }
+    json::object t;
+    t["id"] = team.id;
+    t["slug"] = team.slug;
+    t["name"] = team.name;
+    t["datasets"] = std::move(datasets);
+    t["classes"] = std::move(classes);
+    t["properties"] = std::move(properties);
+    teams.push_back(std::move(t));
+  }
+  json::object out;
+  out["teams"] = std::move(teams);
+  out["exports_count"] = total_exports;
+  return JsonResponse(200, out);
+}
+
+SimResponse ControlApi::Config(const SimRequest& req) {
+  RuntimeConfig& c = store_->config();
+  if (req.method == "POST") {
+    absl::StatusOr<json::object> body = ParseJsonObject(req.body);
+    if (!body.ok()) return ErrorResponse(400, body.status().message());
+    auto set = [&](const char* key, std::atomic<int64_t>& field) {
+      if (std::optional<int64_t> v = GetInt(*body, key);
+          v.has_value() && *v >= 0)
+        field = *v;
+    };
+    set("latency_ms", c.latency_ms);
+    set("processing_delay_ms", c.processing_delay_ms);
+    set("export_delay_ms", c.export_delay_ms);
+    set("rate_limit_per_minute", c.rate_limit_per_minute);
+    set("import_body_limit", c.import_body_limit);
+    set("default_page_size", c.default_page_size);
+    if (c.default_page_size.load() == 0) c.default_page_size = 500;
+    absl::MutexLock lock(&store_->mu());
+    for (const auto& kv : GetObject(*body, "declared_media")) {
+      if (kv.value().is_object()) {
+        store_->state().declared_media[std::string(kv.key())] =
+            kv.value().as_object();
+      }
+    }
+    return JsonResponse(200, ConfigJson(c, store_->state()));
+  }
+  if (req.method != "GET") return ErrorResponse(405, "method not allowed");
+  absl::MutexLock lock(&store_->mu());
+  return JsonResponse(200, ConfigJson(c, store_->state()));
+}
+
+SimResponse ControlApi::Faults(const SimRequest& req) {
+  if (req.method == "POST") {
+    absl::StatusOr<json::object> body = ParseJsonObject(req.body);
+    if (!body.ok()) return ErrorResponse(400, body.status().message());
+    absl::StatusOr<Fault> fault = FaultFromJson(*body);
+    if (!fault.ok()) return ErrorResponse(422, fault.status().message());
+    const int64_t id = faults_->Add(*fault);
+    json::object out;
+    out["id"] = id;
+    return JsonResponse(200, out);
+  }
+  if (req.method == "DELETE") {
+    faults_->Clear();
+    return JsonResponse(200, json::object());
+  }
+  json::array list;
+  for (const Fault& f : faults_->List()) list.push_back(FaultToJson(f));
+  json::object out;
+  out["faults"] = std::move(list);
+  return JsonResponse(200, out);
+}
+
+SimResponse ControlApi::Requests(const SimRequest& req) {
+  if (req.method == "DELETE") {
+    log_->Clear();
+    return JsonResponse(200, json::object());
+  }
+  int64_t after = 0;
+  int64_t limit = 10000;
+  if (std::optional<std::string> v = req.query.Get("after"))
+    (void)absl::SimpleAtoi(*v, &after);
+  if (std::optional<std::string> v = req.query.Get("limit"))
+    (void)absl::SimpleAtoi(*v, &limit);
+  json::object out;
+  out["requests"] =
+      log_->ToJson(after, static_cast<size_t>(std::max<int64_t>(limit, 0)));
+  return JsonResponse(200, out);
+}
+
+SimResponse ControlApi::ItemAnnotations(const SimRequest& req,
+                                        const std::string& item_id,
+                                        const std::string& annotation_id) {
+  absl::StatusOr<json::object> body = ParseJsonObject(req.body);
+  if (!body.ok()) return ErrorResponse(400, body.status().message());
+  absl::MutexLock lock(&store_->mu());
+  store_->AdvanceLocked();
+  Item* item = store_->ItemLocked(item_id);
+  if (item == nullptr)
+    return ErrorResponse(404, absl::StrCat("item ", item_id, " not found"));
+  if (annotation_id.empty() && req.method == "GET") {
+    json::array list;
+    for (const Annotation& a : item->annotations) {
+      list.push_back(AnnotationView(store_->state(), a));
+    }
+    json::object out;
+    out["item_id"] = item->id;
+    out["annotations"] = std::move(list);
+    return JsonResponse(200, out);
+  }
+  if (annotation_id.empty() && req.method == "POST") {
+    absl::StatusOr<json::object> view =
+        AddAnnotationLocked(*store_, *item, *body);
+    if (!view.ok()) return StatusError(view.status());
+    return JsonResponse(200, *view);
+  }
+  if (!annotation_id.empty() &&
+      (req.method == "PATCH" || req.method == "PUT")) {
+    absl::StatusOr<json::object> view =
+        EditAnnotationLocked(*store_, *item, annotation_id, *body);
+    if (!view.ok()) return StatusError(view.status());
+    return JsonResponse(200, *view);
+  }
+  if (!annotation_id.empty() && req.method == "DELETE") {
+    if (absl::Status s = DeleteAnnotationLocked(*store_, *item, annotation_id);
+        !s.ok()) {
+      return StatusError(s);
+    }
+    json::object out;
+    out["deleted"] = annotation_id;
+    return JsonResponse(200, out);
+  }
+  return ErrorResponse(405, "method not allowed");
+}
+
+SimResponse ControlApi::ItemStatus(const SimRequest& req,
+                                   const std::string& item_id) {
+  absl::StatusOr<json::object> body = ParseJsonObject(req.body);
+  if (!body.ok()) return ErrorResponse(400, body.status().message());
+  std::string status = GetString(*body, "status", GetString(*body, "stage"));
+  if (status == "dataset") status = "new";
+  if (!ValidStatus(status))
+    return ErrorResponse(422, absl::StrCat("invalid status ", status));
+  absl::MutexLock lock(&store_->mu());
+  store_->AdvanceLocked();
+  Item* item = store_->ItemLocked(item_id);
+  if (item == nullptr)
+    return ErrorResponse(404, absl::StrCat("item ", item_id, " not found"));
+  SetItemStatus(*store_, *item, status, GetString(*body, "processing_status"));
+  return JsonResponse(200, ItemJson(store_->state(), *item, true));
+}
+
+SimResponse ControlApi::DatasetStatus(const SimRequest& req,
+                                      const std::string& dataset_id) {
+  absl::StatusOr<json::object> body = ParseJsonObject(req.body);
+  if (!body.ok()) return ErrorResponse(400, body.status().message());
+  std::string status = GetString(*body, "status", GetString(*body, "stage"));
+  if (status == "dataset") status = "new";
+  if (!ValidStatus(status))
+    return ErrorResponse(422, absl::StrCat("invalid status ", status));
+  int64_t id = 0;
+  if (!absl::SimpleAtoi(dataset_id, &id))
+    return ErrorResponse(404, "dataset not found");
+  absl::MutexLock lock(&store_->mu());
+  store_->AdvanceLocked();
+  auto ds = store_->state().datasets.find(id);
+  if (ds == store_->state().datasets.end())
+    return ErrorResponse(404, "dataset not found");
+  json::array ids;
+  for (uint64_t seq : ds->second.item_seqs) {
+    Item& item = store_->state().items.at(seq);
+    SetItemStatus(*store_, item, status, GetString(*body, "processing_status"));
+    ids.emplace_back(item.id);
+  }
+  json::object out;
+  out["item_ids"] = std::move(ids);
+  return JsonResponse(200, out);
+}
+
+SimResponse ControlApi::Attributes(const SimRequest& req) {
+  absl::StatusOr<json::object> body = ParseJsonObject(req.body);
+  if (!body.ok()) return ErrorResponse(400, body.status().message());
+  const std::string name = GetString(*body, "name");
+  if (name.empty()) return ErrorResponse(422, "name is required");
+  absl::MutexLock lock(&store_->mu());
+  State& state = store_->state();
+  std::optional<int64_t> class_id = GetInt(*body, "class_id");
+  if (!class_id.has_value()) {
+    const Team* team =
+        GetString(*body, "team").empty()
+            ? (state.teams.empty() ? nullptr : &state.teams.begin()->second)
+            : store_->TeamBySlugLocked(GetString(*body, "team"));
+    if (team == nullptr) return ErrorResponse(404, "team not found");
+    AnnotationClass* cls = store_->FindClassLocked(
+        team->id, GetString(*body, "class_name"), GetString(*body, "type"));
+    if (cls == nullptr) return ErrorResponse(404, "class not found");
+    class_id = cls->id;
+  }
+  auto cls = state.classes.find(*class_id);
+  if (cls == state.classes.end()) return ErrorResponse(404, "class not found");
+  if (std::find(cls->second.annotation_types.begin(),
+                cls->second.annotation_types.end(),
+                "attributes") == cls->second.annotation_types.end()) {
+    cls->second.annotation_types.emplace_back("attributes");
+  }
+  Attribute attr{state.next_attribute_id++, *class_id, name};
+  state.attributes[attr.id] = attr;
+  json::object out;
+  out["id"] = attr.id;
+  out["class_id"] = attr.class_id;
+  out["name"] = attr.name;
+  return JsonResponse(200, out);
+}
+
+SimResponse ControlApi::Storage(const SimRequest& req) {
+  absl::StatusOr<json::object> body = ParseJsonObject(req.body);
+  if (!body.ok()) return ErrorResponse(400, body.status().message());
+  const std::string slug = GetString(*body, "slug");
+  const std::string dir = GetString(*body, "directory");
+  if (slug.empty() || dir.empty())
+    return ErrorResponse(422, "slug and directory are required");
+  absl::MutexLock lock(&store_->mu());
+  State& state = store_->state();
+  const Team* team =
+      GetString(*body, "team").empty()
+          ? (state.teams.empty() ? nullptr : &state.teams.begin()->second)
+          : store_->TeamBySlugLocked(GetString(*body, "team"));
+  if (team == nullptr) return ErrorResponse(404, "team not found");
+  state.storage[{team->id, slug}] = dir;
+  json::object out;
+  out["slug"] = slug;
+  out["directory"] = dir;
+  return JsonResponse(200, out);
+}
+
+}  // namespace labelport::darwin_sim
