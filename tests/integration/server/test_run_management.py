@@ -6,7 +6,11 @@ from __future__ import annotations
 import re
 
 import grpc
-from helpers import (
+from labelport.v1 import annotation_run_pb2 as run_pb
+from labelport.v1 import annotation_service_pb2 as svc
+from labelport.v1 import label_schema_pb2 as schema
+
+from .helpers import (
     PARENT,
     assert_error,
     call_error,
@@ -19,9 +23,6 @@ from helpers import (
     list_all_runs,
     run_name,
 )
-from labelport.v1 import annotation_run_pb2 as run_pb
-from labelport.v1 import annotation_service_pb2 as svc
-from labelport.v1 import label_schema_pb2 as schema
 
 SLUG = re.compile(r"voxel51-[0-9a-f]{32}")
 
