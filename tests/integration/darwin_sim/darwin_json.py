@@ -71,6 +71,7 @@ def normalise_annotation(a: dict, slot_default: str = "0") -> dict:
             if f.get("keyframe", True)
         }
         out["keyframes"] = keyframes
+        out["frame_keys"] = sorted(a["frames"], key=int)
         out["ranges"] = a.get("ranges") or a.get("segments")
     return out
 

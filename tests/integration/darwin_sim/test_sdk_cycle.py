@@ -17,8 +17,8 @@ from darwin.exceptions import NameTaken
 from darwin.importer import get_importer
 from darwin.importer.importer import import_annotations
 
-from darwin_json import normalise_file, write_json
-from media import make_image
+from .darwin_json import normalise_file, write_json
+from .media import make_image
 
 IMAGES = {  # relative path -> (width, height)
     "scene.png": (64, 48),
