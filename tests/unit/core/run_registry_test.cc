@@ -1,0 +1,552 @@
+#include "service/core/run_registry.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "service/core/page_tokens.h"
+#include "service/store/sqlite_run_store.h"
+#include "tests/unit/core/test_util.h"
+
+namespace labelport::core {
+namespace {
+
+namespace v1 = labelport::v1;
+using ::labelport::core::testing::Parse;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::MatchesRegex;
+
+constexpr char kTenant[] = "tenant-a";
+
+v1::Sample Image(const std::string& id) {
+  v1::Sample s;
+  s.set_id(id);
+  s.set_media_type(v1::MEDIA_TYPE_IMAGE);
+  s.mutable_media()->set_path("/data/" + id + ".jpg");
+  return s;
+}
+
+std::vector<v1::Sample> Images(int n) {
+  std::vector<v1::Sample> out;
+  for (int i = 0; i < n; ++i) out.push_back(Image("s" + std::to_string(i)));
+  return out;
+}
+
+// A valid header for a new detections field on dataset "ds".
+v1::CreateRunHeader Header(const std::string& anno_key, const std::string& extra = "") {
+  auto header = Parse<v1::CreateRunHeader>(
+      R"pb(
+        parent: "datasets/ds"
+        label_schema {
+          fields {
+            field: "gt"
+            type: "detections"
+            classes { entries { name: "cat" } }
+          }
+        }
+      )pb" +
+      extra);
+  header.set_anno_key(anno_key);
+  return header;
+}
+
+class RunRegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = store::SqliteRunStore::Create({.path = ":memory:"});
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    registry_ = std::make_unique<RunRegistry>(store_.get(), [this](int digits) {
+      requested_digits_.push_back(digits);
+      return std::string(digits, 'a');
+    });
+  }
+
+  absl::StatusOr<v1::CreateRunResponse> Create(const v1::CreateRunHeader& header,
+                                               std::vector<v1::Sample> samples = Images(2)) {
+    return registry_->CreateRun(kTenant, header, std::move(samples));
+  }
+
+  void CreateOk(const v1::CreateRunHeader& header, std::vector<v1::Sample> samples = Images(2)) {
+    auto created = Create(header, std::move(samples));
+    ASSERT_TRUE(created.ok()) << created.status();
+    ASSERT_TRUE(created->created());
+  }
+
+  absl::StatusOr<v1::ListRunsResponse> List(const std::string& extra = "") {
+    return registry_->ListRuns(kTenant,
+                               Parse<v1::ListRunsRequest>("parent: \"datasets/ds\" " + extra));
+  }
+
+  std::vector<std::string> Keys(const v1::ListRunsResponse& response) {
+    std::vector<std::string> out;
+    for (const auto& run : response.runs()) out.push_back(run.anno_key());
+    return out;
+  }
+
+  std::unique_ptr<store::SqliteRunStore> store_;
+  std::unique_ptr<RunRegistry> registry_;
+  std::vector<int> requested_digits_;
+};
+
+// --- create ---
+
+TEST_F(RunRegistryTest, CreateStoresPendingRunWithNormalisedSchema) {
+  auto created = Create(Header("gt_run", R"pb(darwin { dataset_slug: "My Data Set" }
+                                              client_metadata { key: "k" value: "v" })pb"));
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_TRUE(created->created());
+  const v1::AnnotationRun& run = created->run();
+  EXPECT_EQ(run.name(), "datasets/ds/runs/gt_run");
+  EXPECT_EQ(run.dataset(), "ds");
+  EXPECT_EQ(run.anno_key(), "gt_run");
+  EXPECT_EQ(run.backend(), "darwin");
+  EXPECT_EQ(run.state(), v1::RUN_STATE_PENDING);
+  EXPECT_EQ(run.darwin().dataset_slug(), "my-data-set");
+  EXPECT_EQ(run.media_field(), "filepath");
+  EXPECT_EQ(run.progress().samples_total(), 2);
+  EXPECT_EQ(run.progress().labels_total(), 0);
+  EXPECT_EQ(run.client_metadata().at("k"), "v");
+  ASSERT_EQ(run.label_schema().fields_size(), 1);
+  EXPECT_EQ(run.label_schema().fields(0).type(), "detections");
+  EXPECT_TRUE(run.label_schema().fields(0).has_existing_field());
+  EXPECT_THAT(created->warnings(), IsEmpty());
+  EXPECT_THAT(requested_digits_, IsEmpty());
+}
+
+TEST_F(RunRegistryTest, CreateCountsExistingLabels) {
+  auto header = Header("gt_run");
+  *header.add_existing_fields() =
+      Parse<v1::ExistingField>(R"pb(field: "cls" document_type: "Classification")pb");
+  *header.mutable_label_schema()->add_fields() = Parse<v1::FieldSchema>(R"pb(field: "cls")pb");
+  auto samples = Images(2);
+  auto* sf = samples[0].add_fields();
+  sf->set_field("cls");
+  *sf->mutable_value() = Parse<v1::FieldValue>(R"pb(classification { id: "c1" label: "dog" })pb");
+  auto created = Create(header, samples);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->run().progress().labels_total(), 1);
+  EXPECT_EQ(created->run().label_schema().fields(1).classes().entries(0).name(), "dog");
+}
+
+TEST_F(RunRegistryTest, MissingSlugIsGeneratedFromInjectedHex) {
+  auto created = Create(Header("gt_run"));
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->run().darwin().dataset_slug(), "voxel51-" + std::string(32, 'a'));
+  EXPECT_THAT(requested_digits_, ElementsAre(32));
+}
+
+TEST(RunRegistryDefaultHexTest, GeneratedSlugIsVoxel51AndThirtyTwoHexDigits) {
+  auto store = store::SqliteRunStore::Create({.path = ":memory:"});
+  ASSERT_TRUE(store.ok()) << store.status();
+  RunRegistry registry(store->get());
+  auto header = Header("a");
+  auto first = registry.CreateRun(kTenant, header, Images(1));
+  header.set_anno_key("b");
+  auto second = registry.CreateRun(kTenant, header, Images(1));
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_THAT(first->run().darwin().dataset_slug(), MatchesRegex("voxel51-[0-9a-f]{32}"));
+  EXPECT_THAT(second->run().darwin().dataset_slug(), MatchesRegex("voxel51-[0-9a-f]{32}"));
+  EXPECT_NE(first->run().darwin().dataset_slug(), second->run().darwin().dataset_slug());
+}
+
+TEST(NormalizeDatasetSlugTest, LowerCasesAndReplacesSpaces) {
+  auto slug = NormalizeDatasetSlug("My Data Set", "f");
+  ASSERT_TRUE(slug.ok()) << slug.status();
+  EXPECT_EQ(*slug, "my-data-set");
+  EXPECT_EQ(*NormalizeDatasetSlug("a_b.c-D9", "f"), "a_b.c-d9");
+}
+
+TEST(NormalizeDatasetSlugTest, InvalidCharactersAreRejected) {
+  for (const std::string slug : {"bad/slug", "a:b", "ünï", "a\tb"}) {
+    SCOPED_TRACE(slug);
+    EXPECT_INVALID(
+        NormalizeDatasetSlug(slug, "header.darwin.dataset_slug"), "header.darwin.dataset_slug",
+        "DATASET_SLUG_INVALID",
+        "dataset_slug '" + slug + "' may only contain letters, digits, spaces, '-', '_' and '.'");
+  }
+}
+
+TEST(NormalizeDatasetSlugTest, TooLongSlugIsRejected) {
+  const std::string slug(257, 's');
+  EXPECT_INVALID(NormalizeDatasetSlug(slug, "f"), "f", "DATASET_SLUG_INVALID",
+                 "dataset_slug '" + slug + "' must have 1 to 256 characters");
+}
+
+TEST_F(RunRegistryTest, InvalidSlugRejectsCreate) {
+  EXPECT_INVALID(Create(Header("gt_run", R"pb(darwin { dataset_slug: "a/b" })pb")),
+                 "header.darwin.dataset_slug", "DATASET_SLUG_INVALID",
+                 "dataset_slug 'a/b' may only contain letters, digits, spaces, '-', '_' and '.'");
+}
+
+TEST_F(RunRegistryTest, WarningsAreReturned) {
+  auto header = Header("gt_run");
+  header.clear_label_schema();
+  header.set_label_field("gt");
+  *header.add_existing_fields() = Parse<v1::ExistingField>(R"pb(field: "gt"
+                                                                document_type: "Polylines")pb");
+  auto created = Create(header);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_THAT(created->warnings(),
+              ElementsAre("Found existing field 'gt' with multiple types ['polygons', "
+                          "'polylines']. Only the 'polygons' will be annotated"));
+  EXPECT_EQ(created->run().label_schema().fields(0).type(), "polygons");
+}
+
+// --- items 1-6 ---
+
+TEST_F(RunRegistryTest, DuplicateKeyIsRejected) {
+  CreateOk(Header("gt_run"));
+  EXPECT_ERROR(Create(Header("gt_run")), absl::StatusCode::kAlreadyExists, "header.anno_key",
+               "RUN_ALREADY_EXISTS", "Annotation run with key 'gt_run' already exists");
+  auto list = List();
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_THAT(Keys(*list), ElementsAre("gt_run"));
+}
+
+TEST_F(RunRegistryTest, HyphenatedKeyIsRejected) {
+  EXPECT_INVALID(Create(Header("my-key")), "header.anno_key", "INVALID_RUN_KEY",
+                 "Invalid annotation run key 'my-key'. Keys must be valid variable names");
+}
+
+TEST_F(RunRegistryTest, KeyStartingWithDigitIsRejected) {
+  EXPECT_INVALID(Create(Header("1run")), "header.anno_key", "INVALID_RUN_KEY",
+                 "Invalid annotation run key '1run'. Keys must be valid variable names");
+}
+
+TEST_F(RunRegistryTest, UnicodeLetterKeyIsAccepted) {
+  auto created = Create(Header("données_ключ"));
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->run().anno_key(), "données_ключ");
+}
+
+TEST_F(RunRegistryTest, EmptyRunIsRejectedAsDataset) {
+  EXPECT_INVALID(Create(Header("gt_run"), {}), "samples", "EMPTY_COLLECTION",
+                 "Dataset is empty; there is nothing to annotate");
+}
+
+TEST_F(RunRegistryTest, EmptyRunIsRejectedWithCollectionName) {
+  EXPECT_INVALID(Create(Header("gt_run", R"pb(collection_name: "DatasetView")pb"), {}), "samples",
+                 "EMPTY_COLLECTION", "DatasetView is empty; there is nothing to annotate");
+}
+
+TEST_F(RunRegistryTest, UnsupportedBackendIsRejected) {
+  EXPECT_INVALID(Create(Header("gt_run", R"pb(backend: "cvat")pb")), "header.backend",
+                 "UNSUPPORTED_BACKEND",
+                 "Unsupported backend 'cvat'. The available backends are ['darwin']");
+}
+
+TEST_F(RunRegistryTest, ExplicitDarwinBackendIsAccepted) {
+  EXPECT_TRUE(Create(Header("gt_run", R"pb(backend: "darwin")pb")).ok());
+}
+
+// BUG: FiftyOne checks for an empty collection (§1.3 step 2) before parsing the backend config
+// (step 3), and RunRegistry::CreateRun's own comment says so, but ValidateHeader (which rejects
+// the backend) runs before the samples.empty() check.
+TEST_F(RunRegistryTest, DISABLED_EmptyCollectionIsReportedBeforeUnsupportedBackend) {
+  EXPECT_INVALID(Create(Header("gt_run", R"pb(backend: "cvat")pb"), {}), "samples",
+                 "EMPTY_COLLECTION", "Dataset is empty; there is nothing to annotate");
+}
+
+TEST_F(RunRegistryTest, SchemaOrLabelFieldIsRequired) {
+  auto header = Header("gt_run");
+  header.clear_label_schema();
+  EXPECT_INVALID(Create(header), "header.label_schema", "LABEL_SCHEMA_REQUIRED",
+                 "Either `label_schema` or `label_field` is required");
+}
+
+TEST_F(RunRegistryTest, SchemaErrorTakesPrecedenceOverInvalidKey) {
+  auto header = Header("my-key");
+  header.mutable_label_schema()->mutable_fields(0)->clear_type();
+  EXPECT_INVALID(Create(header), "header.label_schema.fields[0].type", "FIELD_TYPE_REQUIRED",
+                 "You must specify a type for new label field 'gt'");
+}
+
+TEST_F(RunRegistryTest, SchemaErrorTakesPrecedenceOverDuplicateKey) {
+  CreateOk(Header("gt_run"));
+  auto header = Header("gt_run");
+  header.mutable_label_schema()->mutable_fields(0)->clear_classes();
+  EXPECT_INVALID(Create(header), "header.label_schema.fields[0].classes", "FIELD_CLASSES_REQUIRED",
+                 "You must provide a class list for new label field 'gt'");
+}
+
+TEST_F(RunRegistryTest, SampleErrorsAreReportedBeforeKeyErrors) {
+  auto samples = Images(2);
+  samples[1].set_id("s0");
+  EXPECT_INVALID(Create(Header("my-key"), samples), "samples[1].id", "SAMPLE_ID_DUPLICATE",
+                 "Sample id 's0' appears more than once in the run");
+}
+
+TEST_F(RunRegistryTest, LabelErrorsAreReported) {
+  auto samples = Images(1);
+  auto* sf = samples[0].add_fields();
+  sf->set_field("gt");
+  *sf->mutable_value() = Parse<v1::FieldValue>(R"pb(detections {
+                                                      detections {
+                                                        id: "d"
+                                                        label: "cat"
+                                                        bounding_box: [ 0, 0, 1, 1 ]
+                                                      }
+                                                    })pb");
+  EXPECT_INVALID(Create(Header("gt_run"), samples), "samples[0].fields[0].field",
+                 "NEW_FIELD_HAS_LABELS",
+                 "Sample 's0' carries labels for field 'gt', but the field is not listed in "
+                 "existing_fields");
+}
+
+TEST_F(RunRegistryTest, MalformedParentIsRejected) {
+  auto header = Header("gt_run");
+  header.set_parent("ds");
+  EXPECT_INVALID(Create(header), "header.parent", "INVALID_RESOURCE_NAME",
+                 "'ds' is not a dataset name of the form 'datasets/{dataset}'");
+}
+
+TEST_F(RunRegistryTest, OverlongRequestIdIsRejected) {
+  auto header = Header("gt_run");
+  header.set_request_id(std::string(129, 'r'));
+  EXPECT_INVALID(Create(header), "header.request_id", "REQUEST_ID_INVALID",
+                 "request_id is longer than 128 characters");
+}
+
+// --- request-id replay ---
+
+TEST_F(RunRegistryTest, RequestIdReplayReturnsTheExistingRun) {
+  auto header = Header("gt_run", R"pb(request_id: "req-1")pb");
+  auto first = Create(header, Images(3));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->created());
+  auto second = Create(header, Images(3));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_FALSE(second->created());
+  EXPECT_EQ(second->run().name(), first->run().name());
+  EXPECT_EQ(second->run().request_id(), "req-1");
+  EXPECT_EQ(second->run().progress().samples_total(), 3);
+  auto list = List();
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_EQ(list->runs_size(), 1);
+}
+
+TEST_F(RunRegistryTest, SameKeyWithNewRequestIdIsStillADuplicate) {
+  CreateOk(Header("gt_run", R"pb(request_id: "req-1")pb"));
+  EXPECT_ERROR(Create(Header("gt_run", R"pb(request_id: "req-2")pb")),
+               absl::StatusCode::kAlreadyExists, "header.anno_key", "RUN_ALREADY_EXISTS",
+               "Annotation run with key 'gt_run' already exists");
+}
+
+// --- get / list ---
+
+TEST_F(RunRegistryTest, GetReturnsTheCreatedRun) {
+  CreateOk(Header("gt_run"));
+  auto got = registry_->GetRun(kTenant,
+                               Parse<v1::GetRunRequest>(R"pb(name: "datasets/ds/runs/gt_run")pb"));
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->run().anno_key(), "gt_run");
+  EXPECT_EQ(got->run().state(), v1::RUN_STATE_PENDING);
+}
+
+TEST_F(RunRegistryTest, GetUnknownRunIsNotFound) {
+  EXPECT_ERROR(
+      registry_->GetRun(kTenant, Parse<v1::GetRunRequest>(R"pb(name: "datasets/ds/runs/nope")pb")),
+      absl::StatusCode::kNotFound, "name", "RUN_NOT_FOUND",
+      "Dataset has no annotation run key 'nope'");
+}
+
+TEST_F(RunRegistryTest, RunsAreIsolatedPerTenant) {
+  CreateOk(Header("gt_run"));
+  EXPECT_ERROR(registry_->GetRun(
+                   "tenant-b", Parse<v1::GetRunRequest>(R"pb(name: "datasets/ds/runs/gt_run")pb")),
+               absl::StatusCode::kNotFound, "name", "RUN_NOT_FOUND",
+               "Dataset has no annotation run key 'gt_run'");
+}
+
+TEST_F(RunRegistryTest, GetWithMalformedNameIsRejected) {
+  EXPECT_INVALID(registry_->GetRun(kTenant, Parse<v1::GetRunRequest>(R"pb(name: "runs/x")pb")),
+                 "name", "INVALID_RESOURCE_NAME",
+                 "'runs/x' is not a run name of the form 'datasets/{dataset}/runs/{anno_key}'");
+}
+
+TEST_F(RunRegistryTest, ListIsSortedAndPaginated) {
+  for (const char* key : {"c", "a", "e", "b", "d"}) CreateOk(Header(key));
+  std::vector<std::string> seen;
+  std::string token;
+  int pages = 0;
+  do {
+    auto page = List("page_size: 2 page_token: \"" + token + "\"");
+    ASSERT_TRUE(page.ok()) << page.status();
+    EXPECT_LE(page->runs_size(), 2);
+    for (const auto& run : page->runs()) seen.push_back(run.anno_key());
+    token = page->next_page_token();
+    ASSERT_LT(++pages, 10);
+  } while (!token.empty());
+  EXPECT_THAT(seen, ElementsAre("a", "b", "c", "d", "e"));
+}
+
+TEST_F(RunRegistryTest, ListDefaultsToOnePageAndOtherDatasetsAreSeparate) {
+  CreateOk(Header("a"));
+  auto other = Header("b");
+  other.set_parent("datasets/other");
+  CreateOk(other);
+  auto list = List();
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_THAT(Keys(*list), ElementsAre("a"));
+  EXPECT_TRUE(list->next_page_token().empty());
+}
+
+TEST_F(RunRegistryTest, ListFiltersByBackendStateAndSlug) {
+  CreateOk(Header("a", R"pb(darwin { dataset_slug: "Set One" })pb"));
+  CreateOk(Header("b", R"pb(darwin { dataset_slug: "set-two" })pb"));
+  auto by_slug = List(R"pb(dataset_slug: "set-one")pb");
+  ASSERT_TRUE(by_slug.ok()) << by_slug.status();
+  EXPECT_THAT(Keys(*by_slug), ElementsAre("a"));
+  auto darwin = List(R"pb(backend: "darwin")pb");
+  ASSERT_TRUE(darwin.ok()) << darwin.status();
+  EXPECT_THAT(Keys(*darwin), ElementsAre("a", "b"));
+  auto cvat = List(R"pb(backend: "cvat")pb");
+  ASSERT_TRUE(cvat.ok()) << cvat.status();
+  EXPECT_THAT(Keys(*cvat), IsEmpty());
+  auto pending = List(R"pb(state: RUN_STATE_PENDING)pb");
+  ASSERT_TRUE(pending.ok()) << pending.status();
+  EXPECT_THAT(Keys(*pending), ElementsAre("a", "b"));
+  auto failed = List(R"pb(state: RUN_STATE_FAILED)pb");
+  ASSERT_TRUE(failed.ok()) << failed.status();
+  EXPECT_THAT(Keys(*failed), IsEmpty());
+}
+
+TEST_F(RunRegistryTest, ListRejectsNegativePageSize) {
+  EXPECT_INVALID(List("page_size: -1"), "page_size", "PAGE_SIZE_INVALID",
+                 "page_size must not be negative");
+}
+
+TEST_F(RunRegistryTest, ListRejectsForeignPageToken) {
+  EXPECT_INVALID(List("page_token: \"" + EncodeSamplePageToken(3) + "\""), "page_token",
+                 "INVALID_PAGE_TOKEN", "page_token is not a token returned by this list call");
+}
+
+TEST_F(RunRegistryTest, ListRejectsMalformedParent) {
+  EXPECT_INVALID(
+      registry_->ListRuns(kTenant, Parse<v1::ListRunsRequest>(R"pb(parent: "datasets")pb")),
+      "parent", "INVALID_RESOURCE_NAME",
+      "'datasets' is not a dataset name of the form 'datasets/{dataset}'");
+}
+
+// --- rename / delete ---
+
+TEST_F(RunRegistryTest, RenameMovesTheRun) {
+  CreateOk(Header("a"));
+  auto renamed = registry_->RenameRun(
+      kTenant, Parse<v1::RenameRunRequest>(R"pb(name: "datasets/ds/runs/a" new_anno_key: "b")pb"));
+  ASSERT_TRUE(renamed.ok()) << renamed.status();
+  EXPECT_EQ(renamed->run().anno_key(), "b");
+  EXPECT_EQ(renamed->run().name(), "datasets/ds/runs/b");
+  EXPECT_EQ(renamed->run().label_schema().fields(0).field(), "gt");
+  EXPECT_ERROR(
+      registry_->GetRun(kTenant, Parse<v1::GetRunRequest>(R"pb(name: "datasets/ds/runs/a")pb")),
+      absl::StatusCode::kNotFound, "name", "RUN_NOT_FOUND",
+      "Dataset has no annotation run key 'a'");
+  auto list = List();
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_THAT(Keys(*list), ElementsAre("b"));
+}
+
+TEST_F(RunRegistryTest, RenameOntoExistingKeyIsRejected) {
+  CreateOk(Header("a"));
+  CreateOk(Header("b"));
+  EXPECT_ERROR(
+      registry_->RenameRun(kTenant, Parse<v1::RenameRunRequest>(R"pb(name: "datasets/ds/runs/a"
+                                                                     new_anno_key: "b")pb")),
+      absl::StatusCode::kAlreadyExists, "new_anno_key", "RUN_ALREADY_EXISTS",
+      "A annotation run with key 'b' already exists");
+}
+
+TEST_F(RunRegistryTest, RenameToInvalidKeyIsRejected) {
+  CreateOk(Header("a"));
+  EXPECT_INVALID(registry_->RenameRun(kTenant, Parse<v1::RenameRunRequest>(
+                                                   R"pb(name: "datasets/ds/runs/a"
+                                                        new_anno_key: "my-key")pb")),
+                 "new_anno_key", "INVALID_RUN_KEY",
+                 "Invalid annotation run key 'my-key'. Keys must be valid variable names");
+}
+
+TEST_F(RunRegistryTest, RenameUnknownRunIsNotFound) {
+  EXPECT_ERROR(
+      registry_->RenameRun(kTenant, Parse<v1::RenameRunRequest>(R"pb(name: "datasets/ds/runs/x"
+                                                                     new_anno_key: "y")pb")),
+      absl::StatusCode::kNotFound, "name", "RUN_NOT_FOUND",
+      "Dataset has no annotation run key 'x'");
+}
+
+TEST_F(RunRegistryTest, DeleteRemovesTheRunAndFreesTheKey) {
+  CreateOk(Header("a", R"pb(request_id: "req-1")pb"));
+  auto deleted = registry_->DeleteRun(
+      kTenant, Parse<v1::DeleteRunRequest>(R"pb(name: "datasets/ds/runs/a")pb"));
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  auto list = List();
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_THAT(Keys(*list), IsEmpty());
+  EXPECT_ERROR(registry_->ListRunSamples(
+                   kTenant, Parse<v1::ListRunSamplesRequest>(R"pb(name: "datasets/ds/runs/a")pb")),
+               absl::StatusCode::kNotFound, "name", "RUN_NOT_FOUND",
+               "Dataset has no annotation run key 'a'");
+  // The key (and request id) can be used again.
+  CreateOk(Header("a", R"pb(request_id: "req-1")pb"));
+}
+
+TEST_F(RunRegistryTest, DeleteUnknownRunIsNotFound) {
+  EXPECT_ERROR(registry_->DeleteRun(
+                   kTenant, Parse<v1::DeleteRunRequest>(R"pb(name: "datasets/ds/runs/x")pb")),
+               absl::StatusCode::kNotFound, "name", "RUN_NOT_FOUND",
+               "Dataset has no annotation run key 'x'");
+}
+
+// --- samples ---
+
+TEST_F(RunRegistryTest, ListSamplesPagesInUploadOrder) {
+  std::vector<v1::Sample> samples;
+  for (const char* id : {"z", "m", "a", "q", "b"}) samples.push_back(Image(id));
+  CreateOk(Header("a"), samples);
+  std::vector<std::string> seen;
+  std::string token;
+  int pages = 0;
+  do {
+    v1::ListRunSamplesRequest request;
+    request.set_name("datasets/ds/runs/a");
+    request.set_page_size(2);
+    request.set_page_token(token);
+    auto page = registry_->ListRunSamples(kTenant, request);
+    ASSERT_TRUE(page.ok()) << page.status();
+    EXPECT_LE(page->sample_ids_size(), 2);
+    for (const auto& id : page->sample_ids()) seen.push_back(id);
+    token = page->next_page_token();
+    ASSERT_LT(++pages, 10);
+  } while (!token.empty());
+  EXPECT_THAT(seen, ElementsAre("z", "m", "a", "q", "b"));
+}
+
+TEST_F(RunRegistryTest, ListSamplesDefaultPageHoldsAll) {
+  CreateOk(Header("a"), Images(3));
+  auto page = registry_->ListRunSamples(
+      kTenant, Parse<v1::ListRunSamplesRequest>(R"pb(name: "datasets/ds/runs/a")pb"));
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_THAT(page->sample_ids(), ElementsAre("s0", "s1", "s2"));
+  EXPECT_TRUE(page->next_page_token().empty());
+}
+
+TEST_F(RunRegistryTest, ListSamplesRejectsBadPageSizeAndToken) {
+  CreateOk(Header("a"));
+  EXPECT_INVALID(registry_->ListRunSamples(kTenant, Parse<v1::ListRunSamplesRequest>(
+                                                        R"pb(name: "datasets/ds/runs/a"
+                                                             page_size: -5)pb")),
+                 "page_size", "PAGE_SIZE_INVALID", "page_size must not be negative");
+  v1::ListRunSamplesRequest request;
+  request.set_name("datasets/ds/runs/a");
+  request.set_page_token(EncodeRunPageToken("a"));
+  EXPECT_INVALID(registry_->ListRunSamples(kTenant, request), "page_token", "INVALID_PAGE_TOKEN",
+                 "page_token is not a token returned by this list call");
+}
+
+}  // namespace
+}  // namespace labelport::core

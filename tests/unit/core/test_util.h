@@ -1,0 +1,51 @@
+// Helpers shared by the labelport_core unit tests.
+#ifndef LABELPORT_TESTS_UNIT_CORE_TEST_UTIL_H_
+#define LABELPORT_TESTS_UNIT_CORE_TEST_UTIL_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+#include "service/common/errors.h"
+
+namespace labelport::core::testing {
+
+inline absl::Status StatusOf(const absl::Status& status) { return status; }
+template <typename T>
+absl::Status StatusOf(const absl::StatusOr<T>& status_or) {
+  return status_or.status();
+}
+
+// Checks code, exact message, field payload and reason payload of an error.
+inline void CheckError(const absl::Status& status, absl::StatusCode code, const std::string& field,
+                       const std::string& reason, const std::string& message) {
+  EXPECT_EQ(status.code(), code) << status;
+  EXPECT_EQ(std::string(status.message()), message);
+  EXPECT_EQ(common::ErrorField(status).value_or("<no field>"), field);
+  EXPECT_EQ(common::ErrorReason(status).value_or("<no reason>"), reason);
+}
+
+// Parses a text-format proto; fails the test on a syntax error.
+template <typename T>
+T Parse(const std::string& text) {
+  T message;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &message)) << text;
+  return message;
+}
+
+}  // namespace labelport::core::testing
+
+// EXPECT_ERROR(status_or_statusor, code, field, reason, message)
+#define EXPECT_ERROR(expr, code, field, reason, message)                                       \
+  do {                                                                                         \
+    SCOPED_TRACE(#expr);                                                                       \
+    ::labelport::core::testing::CheckError(::labelport::core::testing::StatusOf(expr), (code), \
+                                           (field), (reason), (message));                      \
+  } while (false)
+
+#define EXPECT_INVALID(expr, field, reason, message) \
+  EXPECT_ERROR(expr, absl::StatusCode::kInvalidArgument, field, reason, message)
+
+#endif  // LABELPORT_TESTS_UNIT_CORE_TEST_UTIL_H_
