@@ -1,0 +1,76 @@
+#include "service/http/token_bucket_rate_limiter.h"
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace labelport::http {
+
+absl::StatusOr<std::unique_ptr<TokenBucketRateLimiter>> TokenBucketRateLimiter::Create(
+    Options options) {
+  if (!(options.requests_per_minute > 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "rate limiter: requests_per_minute must be > 0, got ", options.requests_per_minute));
+  }
+  if (options.burst < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("rate limiter: burst must be >= 1, got ", options.burst));
+  }
+  return std::unique_ptr<TokenBucketRateLimiter>(new TokenBucketRateLimiter(options));
+}
+
+TokenBucketRateLimiter::TokenBucketRateLimiter(Options options)
+    : options_(options),
+      interval_(std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double>(60.0 / options.requests_per_minute))),
+      tolerance_(interval_ * (options.burst - 1)) {}
+
+std::optional<TokenBucketRateLimiter::Clock::time_point> TokenBucketRateLimiter::Reserve(
+    absl::string_view key, bool only_if_free) {
+  const Clock::time_point now = Clock::now();
+  std::lock_guard<std::mutex> lock(mu_);
+  // Keys whose bucket is full again carry no state worth keeping.
+  if (++reservations_since_prune_ >= 1024) {
+    reservations_since_prune_ = 0;
+    absl::erase_if(next_, [now](const auto& entry) { return entry.second <= now; });
+  }
+  auto [it, inserted] = next_.try_emplace(std::string(key), now);
+  const Clock::time_point tat = std::max(it->second, now);
+  const Clock::time_point usable_at = tat - tolerance_;
+  if (only_if_free && usable_at > now) return std::nullopt;
+  it->second = tat + interval_;
+  ++stats_.acquired;
+  if (usable_at > now) {
+    ++stats_.waits;
+    stats_.total_wait += absl::FromChrono(usable_at - now);
+  }
+  return usable_at;
+}
+
+boost::asio::awaitable<void> TokenBucketRateLimiter::Acquire(std::string key) {
+  const Clock::time_point usable_at = *Reserve(key, /*only_if_free=*/false);
+  if (usable_at <= Clock::now()) co_return;
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+  timer.expires_at(usable_at);
+  // The slot is ours whether the wait completes or is cancelled.
+  co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+}
+
+bool TokenBucketRateLimiter::TryAcquire(absl::string_view key) {
+  return Reserve(key, /*only_if_free=*/true).has_value();
+}
+
+TokenBucketRateLimiter::Stats TokenBucketRateLimiter::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+}  // namespace labelport::http

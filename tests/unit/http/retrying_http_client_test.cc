@@ -1,0 +1,342 @@
+#include "service/http/retrying_http_client.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <chrono>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace labelport::http {
+namespace {
+
+namespace net = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+// Scripted inner client: each call pops the next outcome.
+class FakeHttpClient : public HttpClient {
+ public:
+  void Push(absl::StatusOr<HttpResponse> outcome) { outcomes_.push_back(std::move(outcome)); }
+  void PushStatus(int status, Headers headers = {}, std::string body = "") {
+    HttpResponse response;
+    response.status = status;
+    response.headers = std::move(headers);
+    response.body = std::move(body);
+    outcomes_.push_back(std::move(response));
+  }
+
+  net::awaitable<absl::StatusOr<HttpResponse>> Send(HttpRequest request, int64_t) override {
+    requests.push_back(request);
+    if (request.body_factory) {
+      BodyChunkSource source = request.body_factory();
+      std::string body;
+      for (;;) {
+        auto chunk = co_await source();
+        if (!chunk.ok() || chunk->empty()) break;
+        body += *chunk;
+      }
+      bodies.push_back(body);
+    }
+    co_return Next();
+  }
+
+  net::awaitable<absl::StatusOr<HttpResponse>> SendStreaming(HttpRequest request,
+                                                             BodyChunkSink sink) override {
+    requests.push_back(request);
+    auto next = Next();
+    if (next.ok() && !next->body.empty()) {
+      absl::Status status = co_await sink(next->body);
+      if (!status.ok()) co_return status;
+      next->body.clear();
+    }
+    co_return next;
+  }
+
+  std::vector<HttpRequest> requests;
+  std::vector<std::string> bodies;
+
+ private:
+  absl::StatusOr<HttpResponse> Next() {
+    if (outcomes_.empty()) return absl::InternalError("fake: no more outcomes");
+    auto next = std::move(outcomes_.front());
+    outcomes_.pop_front();
+    return next;
+  }
+  std::deque<absl::StatusOr<HttpResponse>> outcomes_;
+};
+
+RetryPolicy FastPolicy() {
+  RetryPolicy policy;
+  policy.max_attempts = 4;
+  policy.initial_backoff = absl::Milliseconds(10);
+  policy.max_backoff = absl::Milliseconds(50);
+  policy.jitter = 0.5;
+  return policy;
+}
+
+HttpRequest Get(bool idempotent = true) {
+  HttpRequest request;
+  request.url = "https://darwin.example/api/items?token=secret";
+  request.idempotent = idempotent;
+  return request;
+}
+
+absl::StatusOr<HttpResponse> SendNow(HttpClient& client, HttpRequest request) {
+  net::io_context io;
+  auto future = net::co_spawn(io, client.Send(std::move(request)), net::use_future);
+  io.run();
+  return future.get();
+}
+
+RetryingHttpClient::Hooks Recording(std::vector<RetryEvent>& events) {
+  RetryingHttpClient::Hooks hooks;
+  hooks.on_event = [&events](const RetryEvent& e) { events.push_back(e); };
+  return hooks;
+}
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+TEST(RetryingHttpClientTest, HonoursRetryAfterOn429) {
+  FakeHttpClient fake;
+  fake.PushStatus(429, {{"Retry-After", "1"}});
+  fake.PushStatus(200, {}, "ok");
+  std::vector<RetryEvent> events;
+  RetryingHttpClient client(&fake, FastPolicy(), Recording(events));
+  const auto start = Clock::now();
+  auto response = SendNow(client, Get());
+  const double elapsed = SecondsSince(start);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "ok");
+  EXPECT_GE(elapsed, 0.95);
+  EXPECT_LT(elapsed, 2.5);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, RetryEvent::Kind::kRetry);
+  EXPECT_EQ(events[0].http_status, 429);
+  EXPECT_EQ(events[0].delay, absl::Seconds(1));
+  EXPECT_EQ(events[0].url, "https://darwin.example:443/api/items");
+  EXPECT_EQ(client.stats().attempts, 2);
+  EXPECT_EQ(client.stats().retries, 1);
+}
+
+TEST(RetryingHttpClientTest, RetriesTwo503ThenSucceeds) {
+  FakeHttpClient fake;
+  fake.PushStatus(503);
+  fake.PushStatus(503);
+  fake.PushStatus(200);
+  RetryingHttpClient client(&fake, FastPolicy());
+  auto response = SendNow(client, Get());
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(fake.requests.size(), 3u);
+  EXPECT_EQ(client.stats().retries, 2);
+}
+
+TEST(RetryingHttpClientTest, ExhaustedBudgetReturnsLast503) {
+  FakeHttpClient fake;
+  for (int i = 0; i < 4; ++i) fake.PushStatus(503, {}, absl::StrCat("attempt ", i + 1));
+  fake.PushStatus(200);
+  std::vector<RetryEvent> events;
+  RetryingHttpClient client(&fake, FastPolicy(), Recording(events));
+  auto response = SendNow(client, Get());
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 503);
+  EXPECT_EQ(response->body, "attempt 4");
+  EXPECT_EQ(fake.requests.size(), 4u);
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events.back().kind, RetryEvent::Kind::kGiveUp);
+  EXPECT_EQ(client.stats().gave_up, 1);
+}
+
+TEST(RetryingHttpClientTest, NonIdempotentNotRetriedOn500) {
+  FakeHttpClient fake;
+  fake.PushStatus(500);
+  fake.PushStatus(200);
+  RetryingHttpClient client(&fake, FastPolicy());
+  HttpRequest post = Get(/*idempotent=*/false);
+  post.method = "POST";
+  auto response = SendNow(client, post);
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->status, 500);
+  EXPECT_EQ(fake.requests.size(), 1u);
+}
+
+TEST(RetryingHttpClientTest, NonIdempotentNotRetriedOnTransportError) {
+  FakeHttpClient fake;
+  fake.Push(absl::UnavailableError("reset"));
+  fake.PushStatus(200);
+  RetryingHttpClient client(&fake, FastPolicy());
+  HttpRequest post = Get(/*idempotent=*/false);
+  post.method = "POST";
+  auto response = SendNow(client, post);
+  EXPECT_TRUE(absl::IsUnavailable(response.status()));
+  EXPECT_EQ(fake.requests.size(), 1u);
+}
+
+TEST(RetryingHttpClientTest, NonIdempotentRetriedOn429) {
+  FakeHttpClient fake;
+  fake.PushStatus(429);
+  fake.PushStatus(201);
+  RetryingHttpClient client(&fake, FastPolicy());
+  HttpRequest post = Get(/*idempotent=*/false);
+  post.method = "POST";
+  auto response = SendNow(client, post);
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->status, 201);
+  EXPECT_EQ(fake.requests.size(), 2u);
+}
+
+TEST(RetryingHttpClientTest, IdempotentRetriedOnTransportErrors) {
+  FakeHttpClient fake;
+  fake.Push(absl::UnavailableError("connection reset"));
+  fake.Push(absl::DeadlineExceededError("attempt timed out"));
+  fake.PushStatus(200);
+  RetryingHttpClient client(&fake, FastPolicy());
+  auto response = SendNow(client, Get());
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(fake.requests.size(), 3u);
+}
+
+TEST(RetryingHttpClientTest, OtherErrorsAndStatusesNotRetried) {
+  FakeHttpClient fake;
+  fake.Push(absl::InvalidArgumentError("bad url"));
+  fake.PushStatus(404);
+  RetryingHttpClient client(&fake, FastPolicy());
+  EXPECT_EQ(SendNow(client, Get()).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(SendNow(client, Get())->status, 404);
+  EXPECT_EQ(fake.requests.size(), 2u);
+}
+
+TEST(RetryingHttpClientTest, DeadlineBoundsTotalRetryTime) {
+  FakeHttpClient fake;
+  for (int i = 0; i < 100; ++i) fake.PushStatus(503);
+  RetryPolicy policy = FastPolicy();
+  policy.max_attempts = 100;
+  policy.initial_backoff = absl::Milliseconds(100);
+  policy.max_backoff = absl::Milliseconds(100);
+  policy.jitter = 0;
+  RetryingHttpClient client(&fake, policy);
+  HttpRequest request = Get();
+  request.deadline = absl::Now() + absl::Milliseconds(450);
+  const auto start = Clock::now();
+  auto response = SendNow(client, request);
+  const double elapsed = SecondsSince(start);
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->status, 503);
+  EXPECT_LT(elapsed, 0.45);
+  EXPECT_GE(fake.requests.size(), 3u);
+  EXPECT_LE(fake.requests.size(), 5u);
+}
+
+TEST(RetryingHttpClientTest, RetryAfterBeyondDeadlineReturnsAtOnce) {
+  FakeHttpClient fake;
+  fake.PushStatus(429, {{"Retry-After", "30"}});
+  fake.PushStatus(200);
+  RetryingHttpClient client(&fake, FastPolicy());
+  HttpRequest request = Get();
+  request.deadline = absl::Now() + absl::Seconds(5);
+  const auto start = Clock::now();
+  auto response = SendNow(client, request);
+  EXPECT_LT(SecondsSince(start), 0.5);
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->status, 429);
+}
+
+TEST(RetryingHttpClientTest, PerAttemptTimeoutShortensAttemptDeadline) {
+  FakeHttpClient fake;
+  fake.PushStatus(200);
+  RetryPolicy policy = FastPolicy();
+  policy.per_attempt_timeout = absl::Seconds(2);
+  RetryingHttpClient client(&fake, policy);
+  ASSERT_TRUE(SendNow(client, Get()).ok());
+  ASSERT_EQ(fake.requests.size(), 1u);
+  EXPECT_LT(fake.requests[0].deadline, absl::Now() + absl::Seconds(3));
+}
+
+TEST(RetryingHttpClientTest, PermanentHookStopsRetry) {
+  FakeHttpClient fake;
+  fake.PushStatus(429, {}, R"({"errors":{"code":"INSUFFICIENT_REMAINING_STORAGE"}})");
+  fake.PushStatus(200);
+  RetryPolicy policy = FastPolicy();
+  policy.is_permanent = [](const HttpResponse& r) {
+    return r.body.find("INSUFFICIENT_REMAINING_STORAGE") != std::string::npos;
+  };
+  RetryingHttpClient client(&fake, policy);
+  EXPECT_EQ(SendNow(client, Get())->status, 429);
+  EXPECT_EQ(fake.requests.size(), 1u);
+}
+
+TEST(RetryingHttpClientTest, BodyFactoryCalledPerAttempt) {
+  FakeHttpClient fake;
+  fake.PushStatus(503);
+  fake.PushStatus(200);
+  RetryingHttpClient client(&fake, FastPolicy());
+  HttpRequest put = Get();
+  put.method = "PUT";
+  put.body_size = 5;
+  put.body_factory = [] {
+    auto sent = std::make_shared<bool>(false);
+    return BodyChunkSource([sent]() -> net::awaitable<absl::StatusOr<std::string>> {
+      if (*sent) co_return std::string();
+      *sent = true;
+      co_return std::string("hello");
+    });
+  };
+  ASSERT_TRUE(SendNow(client, put).ok());
+  EXPECT_EQ(fake.bodies, (std::vector<std::string>{"hello", "hello"}));
+}
+
+TEST(RetryingHttpClientTest, StreamingNotRetriedOnceSinkCalled) {
+  FakeHttpClient fake;
+  fake.PushStatus(503, {}, "busy");
+  fake.PushStatus(200, {}, "data");
+  RetryingHttpClient client(&fake, FastPolicy());
+  std::string received;
+  net::io_context io;
+  auto future = net::co_spawn(
+      io,
+      client.SendStreaming(Get(),
+                           [&](absl::string_view chunk) -> net::awaitable<absl::Status> {
+                             absl::StrAppend(&received, chunk);
+                             co_return absl::OkStatus();
+                           }),
+      net::use_future);
+  io.run();
+  auto response = future.get();
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->status, 503);
+  EXPECT_EQ(received, "busy");
+  EXPECT_EQ(fake.requests.size(), 1u);
+}
+
+TEST(RetryingHttpClientTest, StreamingRetriedBeforeSinkCalled) {
+  FakeHttpClient fake;
+  fake.PushStatus(503);
+  fake.PushStatus(200, {}, "data");
+  RetryingHttpClient client(&fake, FastPolicy());
+  std::string received;
+  net::io_context io;
+  auto future = net::co_spawn(
+      io,
+      client.SendStreaming(Get(),
+                           [&](absl::string_view chunk) -> net::awaitable<absl::Status> {
+                             absl::StrAppend(&received, chunk);
+                             co_return absl::OkStatus();
+                           }),
+      net::use_future);
+  io.run();
+  auto response = future.get();
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(received, "data");
+}
+
+}  // namespace
+}  // namespace labelport::http
