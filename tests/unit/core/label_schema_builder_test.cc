@@ -128,6 +128,35 @@ TEST(LabelSchemaBuilderTest, DISABLED_ShorthandNewFieldWithoutTypeNamesLabelType
                  "You must specify a type for new label field 'gt'");
 }
 
+// BUG: same root cause as above: in the shorthand form the classes come from `header.classes`,
+// but the error names "header.label_field.classes".
+TEST(LabelSchemaBuilderTest, DISABLED_ShorthandNewFieldWithoutClassesNamesHeaderClasses) {
+  EXPECT_INVALID(Build(Header(R"pb(label_field: "gt" label_type: "detections")pb")),
+                 "header.classes", "FIELD_CLASSES_REQUIRED",
+                 "You must provide a class list for new label field 'gt'");
+}
+
+// BUG: same root cause: shorthand attribute errors name "header.label_field.attributes..."
+// instead of the request field "header.attributes...".
+TEST(LabelSchemaBuilderTest, DISABLED_ShorthandAttributeErrorNamesHeaderAttributes) {
+  EXPECT_INVALID(Build(Header(R"pb(label_field: "gt"
+                                   label_type: "detections"
+                                   classes { entries { name: "a" } }
+                                   attributes { specs { specs { name: "color" } } })pb")),
+                 "header.attributes.specs[0].type", "ATTRIBUTE_TYPE_MISSING",
+                 "Attribute definition {'name': 'color'} is missing a `type` key");
+}
+
+// BUG: same root cause: an invalid shorthand field name is reported as
+// "header.label_field.field" instead of "header.label_field".
+TEST(LabelSchemaBuilderTest, DISABLED_ShorthandInvalidFieldNameNamesLabelField) {
+  EXPECT_INVALID(Build(Header(R"pb(label_field: "frames."
+                                   label_type: "detections"
+                                   classes { entries { name: "a" } })pb"),
+                       v1::MEDIA_TYPE_VIDEO),
+                 "header.label_field", "FIELD_NAME_INVALID", "Invalid label field name 'frames.'");
+}
+
 // --- item 19 ---
 
 TEST(LabelSchemaBuilderTest, NewFieldWithoutClassesIsRejected) {

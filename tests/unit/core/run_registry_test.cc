@@ -132,6 +132,36 @@ TEST_F(RunRegistryTest, CreateCountsExistingLabels) {
   EXPECT_EQ(created->run().label_schema().fields(1).classes().entries(0).name(), "dog");
 }
 
+TEST_F(RunRegistryTest, LabelsFilteredByTypeAreNeitherStoredNorCounted) {
+  auto header = Header("gt_run");
+  header.clear_label_schema();
+  header.set_label_field("dets");
+  *header.add_existing_fields() = Parse<v1::ExistingField>(R"pb(field: "dets"
+                                                                document_type: "Detections")pb");
+  auto samples = Images(1);
+  auto* sf = samples[0].add_fields();
+  sf->set_field("dets");
+  *sf->mutable_value() = Parse<v1::FieldValue>(R"pb(detections {
+                                                      detections {
+                                                        id: "d1"
+                                                        label: "cat"
+                                                        bounding_box: [ 0, 0, 1, 1 ]
+                                                      }
+                                                      detections {
+                                                        id: "d2"
+                                                        label: "dog"
+                                                        bounding_box: [ 0, 0, 1, 1 ]
+                                                        has_mask: true
+                                                      }
+                                                    })pb");
+  auto created = Create(header, samples);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->run().progress().labels_total(), 1);
+  EXPECT_EQ(created->run().label_schema().fields(0).type(), "detections");
+  ASSERT_EQ(created->run().label_schema().fields(0).classes().entries_size(), 1);
+  EXPECT_EQ(created->run().label_schema().fields(0).classes().entries(0).name(), "cat");
+}
+
 TEST_F(RunRegistryTest, MissingSlugIsGeneratedFromInjectedHex) {
   auto created = Create(Header("gt_run"));
   ASSERT_TRUE(created.ok()) << created.status();
