@@ -324,8 +324,14 @@ absl::StatusOr<json::object> EditAnnotationLocked(
       cls->annotation_types.empty() ? "" : cls->annotation_types[0];
   const std::string new_name = GetString(req, "class_name");
   if (!new_name.empty() && new_name != cls->name) {
+    // Properties belong to a class: carry the values over by name.
+    const json::value carried =
+        AnnotationView(store.state(), edited)["properties"];
     cls = &ClassFor(store, item, new_name, type);
     edited.class_id = cls->id;
+    edited.annotation_properties.clear();
+    if (carried.is_object())
+      ApplyProperties(store, *cls, edited, carried.as_object());
   }
   if (absl::Status s = ApplyFields(store, *cls, edited, req); !s.ok()) return s;
   *it = std::move(edited);

@@ -51,6 +51,7 @@ SimResponse HandleCreateExport(ApiContext& ctx) {
   exp.ready_at =
       std::chrono::steady_clock::now() +
       std::chrono::milliseconds(ctx.store.config().export_delay_ms.load());
+  ctx.store.BuildExportLocked(exp);
   state.exports.push_back(std::move(exp));
   json::object out = ExportJson(state, state.exports.back(), ctx.req.base_url);
   ctx.store.AdvanceLocked();

@@ -149,7 +149,10 @@ struct Export {
   std::string download_token;
   boost::json::object metadata;
   std::shared_ptr<const std::string> zip;
+  // The zip is built when the export is requested (a snapshot); `status`
+  // becomes `pending_status` once `ready_at` passes (export delay).
   std::optional<SteadyTime> ready_at;
+  std::string pending_status;
   std::string base_url;  // Base URL the export was requested through.
 };
 

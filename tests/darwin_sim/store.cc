@@ -60,15 +60,12 @@ void Store::AdvanceLocked() {
       item.updated_at = NowTimestamp();
     }
   }
-  bool changed = false;
   for (Export& exp : state_.exports) {
     if (exp.ready_at.has_value() && *exp.ready_at <= now) {
       exp.ready_at.reset();
-      BuildExportLocked(exp);
-      changed = true;
+      exp.status = exp.pending_status;
     }
   }
-  (void)changed;
 }
 
 absl::StatusOr<Team*> Store::AddTeamKeyLocked(std::string_view slug,
@@ -310,13 +307,13 @@ Workflow* Store::WorkflowLocked(int64_t team_id, std::string_view workflow_id) {
 void Store::BuildExportLocked(Export& exp) {
   absl::StatusOr<BuiltExport> built = BuildExport(state_, exp);
   if (!built.ok()) {
-    exp.status = "failed";
+    exp.pending_status = "failed";
     exp.metadata = boost::json::object();
     return;
   }
   exp.zip = std::make_shared<const std::string>(std::move(built->zip));
   exp.metadata = std::move(built->metadata);
-  exp.status = "complete";
+  exp.pending_status = "complete";
 }
 
 }  // namespace labelport::darwin_sim

@@ -88,7 +88,8 @@ class Store {
   Workflow* WorkflowLocked(int64_t team_id, std::string_view workflow_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // Builds the zip of `exp` from the current state (export_builder.h).
+  // Builds the zip of `exp` from the current state (export_builder.h) and
+  // sets its `pending_status` to "complete" (or "failed").
   void BuildExportLocked(Export& exp) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
  private:
