@@ -6,8 +6,11 @@
 // Data model: a run is identified internally by `run_id` (stable across
 // renames) and externally by (tenant, dataset, anno_key), unique among live
 // runs. The run record is a labelport.v1.AnnotationRun; the store owns the
-// fields `name`, `dataset`, `anno_key`, `create_time` and `update_time` and
-// fills them in. Samples are kept in upload order with their existing labels.
+// fields `name`, `dataset`, `anno_key`, `uid` (= run_id), `revision` (1 at
+// creation, +1 per UpdateRun or RenameRun), `create_time` and `update_time`
+// and fills them in on every record it returns. Samples are kept in upload
+// order with their existing labels. The upload job of a run (per-sample
+// progress, annotation links, Darwin state, a worker lease) is kept beside it.
 //
 // Thread-safety: every method may be called concurrently from many threads.
 // Methods block on I/O; callers run them off gRPC threads.
@@ -17,12 +20,15 @@
 #define LABELPORT_SERVICE_STORE_RUN_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "labelport/internal/v1/job_state.pb.h"
 #include "labelport/v1/annotation_run.pb.h"
 #include "labelport/v1/sample.pb.h"
 
@@ -81,6 +87,12 @@ struct SampleIdPage {
   std::optional<int64_t> next_start_position;
 };
 
+// A run whose upload job may be claimed (see ListClaimableRuns).
+struct ClaimableRun {
+  std::string run_id;
+  RunKey key;
+};
+
 class RunStore {
  public:
   virtual ~RunStore() = default;
@@ -93,12 +105,12 @@ class RunStore {
   // Exactly one of several concurrent creates with one key succeeds.
   virtual absl::StatusOr<CreateRunResult> CreateRun(const NewRun& run) = 0;
 
-  virtual absl::StatusOr<labelport::v1::AnnotationRun> GetRun(
-      const RunKey& key) = 0;
+  virtual absl::StatusOr<labelport::v1::AnnotationRun> GetRun(const RunKey& key) = 0;
 
   virtual absl::StatusOr<ListRunsPage> ListRuns(const ListRunsQuery& query) = 0;
 
-  // Moves the run to `new_anno_key` (same run_id, samples and request id).
+  // Moves the run to `new_anno_key` (same run_id, samples and request id),
+  // incrementing its `revision`.
   // ALREADY_EXISTS ("A annotation run with key '<new>' already exists") when
   // the target key is taken; NOT_FOUND when the run is unknown.
   virtual absl::StatusOr<labelport::v1::AnnotationRun> RenameRun(
@@ -109,8 +121,89 @@ class RunStore {
 
   // Sample ids of a run in upload order, from the 0-based `start_position`,
   // at most `page_size` (>= 1) of them. NOT_FOUND when the run is unknown.
-  virtual absl::StatusOr<SampleIdPage> ListRunSamples(
-      const RunKey& key, int64_t start_position, int page_size) = 0;
+  virtual absl::StatusOr<SampleIdPage> ListRunSamples(const RunKey& key, int64_t start_position,
+                                                      int page_size) = 0;
+
+  // --- The upload job of a run (DESIGN.md §5) ---
+  //
+  // These methods address a run by its uid (CreateRunResult::run_id, also
+  // AnnotationRun::uid), which survives renames. NOT_FOUND (field "uid",
+  // reason "RUN_NOT_FOUND") when no run has the uid, including after
+  // DeleteRun, which removes everything below with the run.
+
+  virtual absl::StatusOr<labelport::v1::AnnotationRun> GetRunByUid(const std::string& run_id) = 0;
+
+  // Changes a run record atomically: reads it, calls `mutate` on it and
+  // stores the result, as one write transaction (concurrent updates of one
+  // run are serialised, none is lost). `mutate` may run while a store-wide
+  // lock is held: it must be quick and must not call the store. If it returns
+  // an error, nothing is stored and that error is returned.
+  // The store-owned fields (`name`, `dataset`, `anno_key`, `uid`,
+  // `create_time`) keep their values whatever `mutate` does; `revision`
+  // becomes the stored revision + 1 and `update_time` the time of the update.
+  // ListRuns' `state` and `dataset_slug` filters follow the new record.
+  // Returns the stored record.
+  using RunMutator = std::function<absl::Status(labelport::v1::AnnotationRun& run)>;
+  virtual absl::StatusOr<labelport::v1::AnnotationRun> UpdateRun(const std::string& run_id,
+                                                                 const RunMutator& mutate) = 0;
+
+  // The samples of a run in upload order, from the 0-based `start_position`,
+  // at most `max_count` (>= 1) of them; empty past the end. The sample at
+  // index i of the result is at position start_position + i.
+  // INVALID_ARGUMENT for a negative start or a max_count below 1.
+  virtual absl::StatusOr<std::vector<labelport::v1::Sample>> LoadSamples(const std::string& run_id,
+                                                                         int64_t start_position,
+                                                                         int max_count) = 0;
+
+  // Records the progress of samples, replacing any earlier record at the
+  // same `position`, atomically for the whole batch. INVALID_ARGUMENT (field
+  // "progress.position") when a position is not a sample of the run.
+  // Progress, links and Darwin state are job bookkeeping: saving them does
+  // not change the run's `revision`.
+  virtual absl::Status SaveSampleProgress(
+      const std::string& run_id,
+      const std::vector<labelport::internal::v1::SampleProgress>& progress) = 0;
+  // Every progress record of the run, by increasing position (samples never
+  // saved have none).
+  virtual absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>> LoadSampleProgress(
+      const std::string& run_id) = 0;
+
+  // Records annotation links, replacing any earlier link with the same
+  // `annotation_id`, atomically for the whole batch. INVALID_ARGUMENT (field
+  // "links.annotation_id") for an empty annotation id.
+  virtual absl::Status SaveAnnotationLinks(
+      const std::string& run_id,
+      const std::vector<labelport::internal::v1::AnnotationLink>& links) = 0;
+  // Every link of the run, by annotation id (byte order).
+  virtual absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>> LoadAnnotationLinks(
+      const std::string& run_id) = 0;
+
+  // Replaces the run's Darwin state.
+  virtual absl::Status SaveDarwinState(const std::string& run_id,
+                                       const labelport::internal::v1::DarwinRunState& state) = 0;
+  // The last state saved; an empty message when none was.
+  virtual absl::StatusOr<labelport::internal::v1::DarwinRunState> LoadDarwinState(
+      const std::string& run_id) = 0;
+
+  // Leases: a worker holds a run's job while its lease is unexpired. Leases
+  // are not part of the record and do not change `revision`.
+  //
+  // Takes the lease for `owner` (non-empty) until now + `ttl` (> 0) when it
+  // is free, expired or already held by `owner` (which extends it). Atomic:
+  // of concurrent callers, across processes, at most one gets a free lease.
+  // Returns true when `owner` now holds the lease, false when another owner
+  // holds an unexpired one. INVALID_ARGUMENT for an empty owner or ttl <= 0.
+  virtual absl::StatusOr<bool> AcquireLease(const std::string& run_id, const std::string& owner,
+                                            absl::Duration ttl) = 0;
+  // Frees the lease if `owner` holds it (expired or not); otherwise does
+  // nothing (a worker whose lease was taken over has nothing to release).
+  virtual absl::Status ReleaseLease(const std::string& run_id, const std::string& owner) = 0;
+
+  // Runs whose job a worker may claim: state PENDING or UPLOADING and lease
+  // free or expired, of every tenant, oldest first (create time, then uid),
+  // at most `max_count` (>= 1). A listed run may be claimed by someone else
+  // before the caller's AcquireLease, which then returns false.
+  virtual absl::StatusOr<std::vector<ClaimableRun>> ListClaimableRuns(int max_count) = 0;
 };
 
 }  // namespace labelport::store

@@ -43,6 +43,34 @@ CREATE TABLE run_samples (
   UNIQUE (run_id, sample_id)
 );
 )sql"},
+    // The upload job of a run: record revisions, per-sample progress,
+    // annotation links, Darwin state and a worker lease. The partial index
+    // serves ListClaimableRuns, whose WHERE clause repeats its condition
+    // word for word (SQLite uses a partial index only then). The states are
+    // labelport.v1.RunState PENDING (1) and UPLOADING (2).
+    {2, "upload_jobs", R"sql(
+ALTER TABLE runs ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE runs ADD COLUMN lease_owner TEXT;
+ALTER TABLE runs ADD COLUMN lease_expires_ns INTEGER;
+CREATE INDEX runs_claimable ON runs (create_time_ns, run_id)
+  WHERE state IN (1, 2);
+CREATE TABLE sample_progress (
+  run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  record BLOB NOT NULL,
+  PRIMARY KEY (run_id, position)
+);
+CREATE TABLE annotation_links (
+  run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+  annotation_id TEXT NOT NULL,
+  record BLOB NOT NULL,
+  PRIMARY KEY (run_id, annotation_id)
+);
+CREATE TABLE darwin_state (
+  run_id TEXT NOT NULL PRIMARY KEY REFERENCES runs (run_id) ON DELETE CASCADE,
+  record BLOB NOT NULL
+);
+)sql"},
 };
 
 constexpr absl::string_view kCreateMigrationsTable = R"sql(
@@ -56,9 +84,9 @@ absl::Status CheckOrdered(absl::Span<const SqliteMigration> migrations) {
   int previous = 0;
   for (const SqliteMigration& migration : migrations) {
     if (migration.version <= previous) {
-      return absl::InternalError(
-          absl::StrCat("apply migrations: migration ", migration.version, " (",
-                       migration.name, ") does not follow version ", previous));
+      return absl::InternalError(absl::StrCat("apply migrations: migration ", migration.version,
+                                              " (", migration.name, ") does not follow version ",
+                                              previous));
     }
     previous = migration.version;
   }
@@ -67,10 +95,10 @@ absl::Status CheckOrdered(absl::Span<const SqliteMigration> migrations) {
 
 absl::Status CheckNotNewer(int recorded, int latest) {
   if (recorded > latest) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "apply migrations: the database schema is at version ", recorded,
-        ", newer than the latest version this build knows (", latest,
-        "); run a newer labelport release against this database"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("apply migrations: the database schema is at version ", recorded,
+                     ", newer than the latest version this build knows (", latest,
+                     "); run a newer labelport release against this database"));
   }
   return absl::OkStatus();
 }
@@ -78,10 +106,9 @@ absl::Status CheckNotNewer(int recorded, int latest) {
 // One migration in its own write transaction. The version is re-read inside
 // the transaction so that a concurrent opener that got there first wins and
 // this one skips.
-absl::Status ApplyOne(sqlite3* db, const SqliteMigration& migration,
-                      int latest) {
-  const std::string operation = absl::StrCat(
-      "apply migration ", migration.version, " (", migration.name, ")");
+absl::Status ApplyOne(sqlite3* db, const SqliteMigration& migration, int latest) {
+  const std::string operation =
+      absl::StrCat("apply migration ", migration.version, " (", migration.name, ")");
   LP_RETURN_IF_ERROR(SqliteExec(db, "BEGIN IMMEDIATE", operation));
   bool committed = false;
   absl::Cleanup rollback = [&] {
@@ -93,11 +120,10 @@ absl::Status ApplyOne(sqlite3* db, const SqliteMigration& migration,
     LP_RETURN_IF_ERROR(SqliteExec(db, migration.sql, operation));
     LP_ASSIGN_OR_RETURN(
         SqliteStatement record,
-        SqliteStatement::Prepare(
-            db,
-            "INSERT INTO schema_migrations (version, name, applied_at) "
-            "VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-            absl::StrCat(operation, ": record")));
+        SqliteStatement::Prepare(db,
+                                 "INSERT INTO schema_migrations (version, name, applied_at) "
+                                 "VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                                 absl::StrCat(operation, ": record")));
     LP_RETURN_IF_ERROR(record.BindInt64(1, migration.version));
     LP_RETURN_IF_ERROR(record.BindText(2, migration.name));
     LP_RETURN_IF_ERROR(record.Run());
@@ -116,20 +142,18 @@ int LatestSqliteSchemaVersion() { return SqliteMigrations().back().version; }
 absl::StatusOr<int> SqliteSchemaVersion(sqlite3* db) {
   LP_ASSIGN_OR_RETURN(
       SqliteStatement query,
-      SqliteStatement::Prepare(
-          db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-          "read schema version"));
+      SqliteStatement::Prepare(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                               "read schema version"));
   LP_ASSIGN_OR_RETURN(bool row, query.Step());
   if (!row) return absl::InternalError("read schema version: no result row");
   return static_cast<int>(query.ColumnInt64(0));
 }
 
-absl::Status ApplySqliteMigrations(
-    sqlite3* db, absl::Span<const SqliteMigration> migrations) {
+absl::Status ApplySqliteMigrations(sqlite3* db, absl::Span<const SqliteMigration> migrations) {
   LP_RETURN_IF_ERROR(CheckOrdered(migrations));
   const int latest = migrations.empty() ? 0 : migrations.back().version;
-  LP_RETURN_IF_ERROR(SqliteExec(db, kCreateMigrationsTable,
-                                "apply migrations: create schema_migrations"));
+  LP_RETURN_IF_ERROR(
+      SqliteExec(db, kCreateMigrationsTable, "apply migrations: create schema_migrations"));
   LP_ASSIGN_OR_RETURN(int recorded, SqliteSchemaVersion(db));
   LP_RETURN_IF_ERROR(CheckNotNewer(recorded, latest));
   for (const SqliteMigration& migration : migrations) {

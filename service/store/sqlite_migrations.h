@@ -40,8 +40,7 @@ absl::StatusOr<int> SqliteSchemaVersion(sqlite3* db);
 // of `migrations`; INTERNAL / UNAVAILABLE when a statement fails (nothing of
 // the failed migration is kept). `db` must not be used concurrently during
 // the call.
-absl::Status ApplySqliteMigrations(
-    sqlite3* db, absl::Span<const SqliteMigration> migrations);
+absl::Status ApplySqliteMigrations(sqlite3* db, absl::Span<const SqliteMigration> migrations);
 
 }  // namespace labelport::store
 

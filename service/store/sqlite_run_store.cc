@@ -1,5 +1,6 @@
 #include "service/store/sqlite_run_store.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
@@ -18,27 +19,38 @@
 namespace labelport::store {
 namespace {
 
+using ::labelport::internal::v1::AnnotationLink;
+using ::labelport::internal::v1::DarwinRunState;
+using ::labelport::internal::v1::SampleProgress;
 using ::labelport::v1::AnnotationRun;
 
 // Columns read by ReadRun, in this order.
 constexpr absl::string_view kSelectRun =
-    "SELECT run_id, dataset, anno_key, create_time_ns, update_time_ns, record "
-    "FROM runs ";
+    "SELECT run_id, dataset, anno_key, create_time_ns, update_time_ns, "
+    "record, revision FROM runs ";
+
+// ListClaimableRuns spells these states as literals so that its WHERE clause
+// matches the partial index `runs_claimable` of migration 2.
+static_assert(labelport::v1::RUN_STATE_PENDING == 1 && labelport::v1::RUN_STATE_UPLOADING == 2,
+              "runs_claimable (migration 2) indexes states 1 and 2");
 
 absl::Status RunNotFound(absl::string_view anno_key) {
-  return common::NotFound(
-      "name", "RUN_NOT_FOUND",
-      absl::StrCat("Dataset has no annotation run key '", anno_key, "'"));
+  return common::NotFound("name", "RUN_NOT_FOUND",
+                          absl::StrCat("Dataset has no annotation run key '", anno_key, "'"));
+}
+
+absl::Status RunUidNotFound(absl::string_view run_id) {
+  return common::NotFound("uid", "RUN_NOT_FOUND",
+                          absl::StrCat("No annotation run has uid '", run_id, "'"));
 }
 
 // Keeps the code and payloads of `status`, prefixes its message.
 absl::Status Prefixed(const absl::Status& status, absl::string_view prefix) {
   if (status.ok()) return status;
   absl::Status result(status.code(), absl::StrCat(prefix, status.message()));
-  status.ForEachPayload(
-      [&result](absl::string_view type_url, const absl::Cord& payload) {
-        result.SetPayload(type_url, payload);
-      });
+  status.ForEachPayload([&result](absl::string_view type_url, const absl::Cord& payload) {
+    result.SetPayload(type_url, payload);
+  });
   return result;
 }
 
@@ -62,59 +74,137 @@ void ClearOwnedFields(AnnotationRun& run) {
   run.clear_name();
   run.clear_dataset();
   run.clear_anno_key();
+  run.clear_uid();
+  run.clear_revision();
   run.clear_create_time();
   run.clear_update_time();
 }
 
-void FillOwnedFields(absl::string_view dataset, absl::string_view anno_key,
-                     int64_t create_time_ns, int64_t update_time_ns,
-                     AnnotationRun& run) {
-  run.set_name(absl::StrCat("datasets/", dataset, "/runs/", anno_key));
-  run.set_dataset(std::string(dataset));
-  run.set_anno_key(std::string(anno_key));
-  SetTimestamp(create_time_ns, run.mutable_create_time());
-  SetTimestamp(update_time_ns, run.mutable_update_time());
+// The values of the store-owned fields, as kept in the columns of `runs`.
+struct OwnedFields {
+  std::string run_id;
+  std::string dataset;
+  std::string anno_key;
+  int64_t create_time_ns = 0;
+  int64_t update_time_ns = 0;
+  int64_t revision = 0;
+};
+
+void FillOwnedFields(const OwnedFields& owned, AnnotationRun& run) {
+  run.set_name(absl::StrCat("datasets/", owned.dataset, "/runs/", owned.anno_key));
+  run.set_dataset(owned.dataset);
+  run.set_anno_key(owned.anno_key);
+  run.set_uid(owned.run_id);
+  run.set_revision(owned.revision);
+  SetTimestamp(owned.create_time_ns, run.mutable_create_time());
+  SetTimestamp(owned.update_time_ns, run.mutable_update_time());
+}
+
+OwnedFields ReadOwnedFields(const SqliteStatement& row) {
+  OwnedFields owned;
+  owned.run_id = row.ColumnText(0);
+  owned.dataset = row.ColumnText(1);
+  owned.anno_key = row.ColumnText(2);
+  owned.create_time_ns = row.ColumnInt64(3);
+  owned.update_time_ns = row.ColumnInt64(4);
+  owned.revision = row.ColumnInt64(6);
+  return owned;
+}
+
+// Parses a stored protobuf blob; INTERNAL naming `what` when it is corrupt.
+template <typename Message>
+absl::StatusOr<Message> ParseRecord(absl::string_view blob, absl::string_view operation,
+                                    absl::string_view what) {
+  Message message;
+  if (!message.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
+    return absl::InternalError(absl::StrCat(operation, ": the stored ", what, " cannot be parsed"));
+  }
+  return message;
+}
+
+template <typename Message>
+absl::StatusOr<std::string> SerializeRecord(const Message& message, absl::string_view operation) {
+  std::string blob;
+  if (!message.SerializeToString(&blob)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(operation, ": a ", Message::descriptor()->name(), " cannot be serialised"));
+  }
+  return blob;
 }
 
 // Reads the current row of a statement that starts with kSelectRun.
-absl::StatusOr<AnnotationRun> ReadRun(const SqliteStatement& row,
-                                      absl::string_view operation) {
-  AnnotationRun run;
-  absl::string_view blob = row.ColumnBlob(5);
-  if (!run.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
-    return absl::InternalError(
-        absl::StrCat(operation, ": the stored record of run ",
-                     row.ColumnText(0), " cannot be parsed"));
-  }
-  FillOwnedFields(row.ColumnText(1), row.ColumnText(2), row.ColumnInt64(3),
-                  row.ColumnInt64(4), run);
+absl::StatusOr<AnnotationRun> ReadRun(const SqliteStatement& row, absl::string_view operation) {
+  OwnedFields owned = ReadOwnedFields(row);
+  LP_ASSIGN_OR_RETURN(AnnotationRun run,
+                      ParseRecord<AnnotationRun>(row.ColumnBlob(5), operation,
+                                                 absl::StrCat("record of run ", owned.run_id)));
+  FillOwnedFields(owned, run);
   return run;
 }
 
-absl::StatusOr<AnnotationRun> LoadRunById(sqlite3* db,
-                                          const std::string& run_id,
-                                          absl::string_view operation) {
+// The run with `run_id`, or nullopt when there is none.
+absl::StatusOr<std::optional<AnnotationRun>> FindRunById(sqlite3* db, const std::string& run_id,
+                                                         absl::string_view operation) {
   LP_ASSIGN_OR_RETURN(SqliteStatement select,
-                      SqliteStatement::Prepare(
-                          db, absl::StrCat(kSelectRun, "WHERE run_id = ?1"),
-                          absl::StrCat(operation, ": read run")));
+                      SqliteStatement::Prepare(db, absl::StrCat(kSelectRun, "WHERE run_id = ?1"),
+                                               absl::StrCat(operation, ": read run")));
   LP_RETURN_IF_ERROR(select.BindText(1, run_id));
   LP_ASSIGN_OR_RETURN(bool found, select.Step());
-  if (!found) {
-    return absl::InternalError(absl::StrCat(operation, ": run ", run_id,
-                                            " vanished inside a transaction"));
-  }
+  if (!found) return std::nullopt;
   return ReadRun(select, operation);
 }
 
-absl::StatusOr<std::optional<std::string>> FindRunId(
-    sqlite3* db, const RunKey& key, absl::string_view operation) {
+absl::StatusOr<AnnotationRun> LoadRunById(sqlite3* db, const std::string& run_id,
+                                          absl::string_view operation) {
+  LP_ASSIGN_OR_RETURN(std::optional<AnnotationRun> run, FindRunById(db, run_id, operation));
+  if (!run.has_value()) {
+    return absl::InternalError(
+        absl::StrCat(operation, ": run ", run_id, " vanished inside a transaction"));
+  }
+  return *std::move(run);
+}
+
+// NOT_FOUND unless a run has `run_id`.
+absl::Status CheckRunExists(sqlite3* db, const std::string& run_id, absl::string_view operation) {
+  LP_ASSIGN_OR_RETURN(SqliteStatement select,
+                      SqliteStatement::Prepare(db, "SELECT 1 FROM runs WHERE run_id = ?1",
+                                               absl::StrCat(operation, ": find run")));
+  LP_RETURN_IF_ERROR(select.BindText(1, run_id));
+  LP_ASSIGN_OR_RETURN(bool found, select.Step());
+  if (!found) return RunUidNotFound(run_id);
+  return absl::OkStatus();
+}
+
+// The records of the rows of `sql` (one parameter, the run id), whose first
+// column is a serialised `Message`.
+template <typename Message>
+absl::StatusOr<std::vector<Message>> LoadRecords(sqlite3* db, absl::string_view sql,
+                                                 const std::string& run_id,
+                                                 absl::string_view operation) {
   LP_ASSIGN_OR_RETURN(
       SqliteStatement select,
-      SqliteStatement::Prepare(db,
-                               "SELECT run_id FROM runs WHERE tenant = ?1 AND "
-                               "dataset = ?2 AND anno_key = ?3",
-                               absl::StrCat(operation, ": find run")));
+      SqliteStatement::Prepare(db, sql, absl::StrCat(operation, ": select records")));
+  LP_RETURN_IF_ERROR(select.BindText(1, run_id));
+  std::vector<Message> records;
+  while (true) {
+    LP_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    LP_ASSIGN_OR_RETURN(
+        Message record,
+        ParseRecord<Message>(select.ColumnBlob(0), operation,
+                             absl::StrCat(Message::descriptor()->name(), " of run ", run_id)));
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
+absl::StatusOr<std::optional<std::string>> FindRunId(sqlite3* db, const RunKey& key,
+                                                     absl::string_view operation) {
+  LP_ASSIGN_OR_RETURN(SqliteStatement select,
+                      SqliteStatement::Prepare(db,
+                                               "SELECT run_id FROM runs WHERE tenant = ?1 AND "
+                                               "dataset = ?2 AND anno_key = ?3",
+                                               absl::StrCat(operation, ": find run")));
   LP_RETURN_IF_ERROR(select.BindText(1, key.tenant));
   LP_RETURN_IF_ERROR(select.BindText(2, key.dataset));
   LP_RETURN_IF_ERROR(select.BindText(3, key.anno_key));
@@ -135,23 +225,19 @@ class Transaction {
     if (open_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
   }
 
-  absl::Status BeginRead(absl::string_view operation) {
-    return Begin("BEGIN", operation);
-  }
+  absl::Status BeginRead(absl::string_view operation) { return Begin("BEGIN", operation); }
   absl::Status BeginWrite(absl::string_view operation) {
     return Begin("BEGIN IMMEDIATE", operation);
   }
   absl::Status Commit(absl::string_view operation) {
-    LP_RETURN_IF_ERROR(
-        SqliteExec(db_, "COMMIT", absl::StrCat(operation, ": commit")));
+    LP_RETURN_IF_ERROR(SqliteExec(db_, "COMMIT", absl::StrCat(operation, ": commit")));
     open_ = false;
     return absl::OkStatus();
   }
 
  private:
   absl::Status Begin(absl::string_view sql, absl::string_view operation) {
-    LP_RETURN_IF_ERROR(
-        SqliteExec(db_, sql, absl::StrCat(operation, ": begin transaction")));
+    LP_RETURN_IF_ERROR(SqliteExec(db_, sql, absl::StrCat(operation, ": begin transaction")));
     open_ = true;
     return absl::OkStatus();
   }
@@ -164,69 +250,57 @@ bool IsUniqueViolation(int rc) {
   return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
 }
 
-absl::Status CheckPageSize(int page_size, absl::string_view operation) {
+absl::Status CheckPageSize(int page_size, absl::string_view operation,
+                           absl::string_view field = "page_size") {
   if (page_size < 1) {
     return common::InvalidArgument(
-        "page_size", "INVALID_PAGE_SIZE",
-        absl::StrCat(operation, ": page_size must be at least 1, got ",
-                     page_size));
+        field, "INVALID_PAGE_SIZE",
+        absl::StrCat(operation, ": ", field, " must be at least 1, got ", page_size));
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> QueryPragma(sqlite3* db, absl::string_view pragma) {
-  LP_ASSIGN_OR_RETURN(
-      SqliteStatement statement,
-      SqliteStatement::Prepare(db, absl::StrCat("PRAGMA ", pragma),
-                               absl::StrCat("set PRAGMA ", pragma)));
+  LP_ASSIGN_OR_RETURN(SqliteStatement statement,
+                      SqliteStatement::Prepare(db, absl::StrCat("PRAGMA ", pragma),
+                                               absl::StrCat("set PRAGMA ", pragma)));
   LP_ASSIGN_OR_RETURN(bool row, statement.Step());
   return row ? statement.ColumnText(0) : std::string();
 }
 
 absl::Status Configure(sqlite3* db, const SqliteRunStore::Options& options) {
   sqlite3_extended_result_codes(db, 1);
-  sqlite3_busy_timeout(
-      db, static_cast<int>(absl::ToInt64Milliseconds(options.busy_timeout)));
-  LP_ASSIGN_OR_RETURN(std::string journal_mode,
-                      QueryPragma(db, "journal_mode = WAL"));
+  sqlite3_busy_timeout(db, static_cast<int>(absl::ToInt64Milliseconds(options.busy_timeout)));
+  LP_ASSIGN_OR_RETURN(std::string journal_mode, QueryPragma(db, "journal_mode = WAL"));
   // An in-memory database has no WAL; it reports "memory".
   if (journal_mode != "wal" && options.path != ":memory:") {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot switch to WAL journal mode (got '", journal_mode, "')"));
-  }
-  LP_RETURN_IF_ERROR(
-      SqliteExec(db, "PRAGMA foreign_keys = ON", "set PRAGMA foreign_keys"));
-  LP_RETURN_IF_ERROR(
-      SqliteExec(db, "PRAGMA synchronous = NORMAL", "set PRAGMA synchronous"));
-  LP_ASSIGN_OR_RETURN(std::string foreign_keys,
-                      QueryPragma(db, "foreign_keys"));
-  if (foreign_keys != "1") {
     return absl::FailedPreconditionError(
-        "this SQLite build does not enforce foreign keys");
+        absl::StrCat("cannot switch to WAL journal mode (got '", journal_mode, "')"));
+  }
+  LP_RETURN_IF_ERROR(SqliteExec(db, "PRAGMA foreign_keys = ON", "set PRAGMA foreign_keys"));
+  LP_RETURN_IF_ERROR(SqliteExec(db, "PRAGMA synchronous = NORMAL", "set PRAGMA synchronous"));
+  LP_ASSIGN_OR_RETURN(std::string foreign_keys, QueryPragma(db, "foreign_keys"));
+  if (foreign_keys != "1") {
+    return absl::FailedPreconditionError("this SQLite build does not enforce foreign keys");
   }
   return ApplySqliteMigrations(db, SqliteMigrations());
 }
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<SqliteRunStore>> SqliteRunStore::Create(
-    Options options) {
+absl::StatusOr<std::unique_ptr<SqliteRunStore>> SqliteRunStore::Create(Options options) {
   if (options.path.empty()) {
-    return absl::InvalidArgumentError(
-        "SqliteRunStore::Create: the database path is empty");
+    return absl::InvalidArgumentError("SqliteRunStore::Create: the database path is empty");
   }
   if (options.busy_timeout < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        "SqliteRunStore::Create: busy_timeout is negative");
+    return absl::InvalidArgumentError("SqliteRunStore::Create: busy_timeout is negative");
   }
-  const std::string prefix =
-      absl::StrCat("SqliteRunStore::Create('", options.path, "'): ");
+  const std::string prefix = absl::StrCat("SqliteRunStore::Create('", options.path, "'): ");
   sqlite3* db = nullptr;
   // SQLITE_OPEN_NOMUTEX: the store's own mutex serialises the connection.
-  int rc = sqlite3_open_v2(
-      options.path.c_str(), &db,
-      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-      nullptr);
+  int rc =
+      sqlite3_open_v2(options.path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     absl::Status status = SqliteError(db, rc, "open");
     sqlite3_close_v2(db);
@@ -254,16 +328,12 @@ absl::StatusOr<CreateRunResult> SqliteRunStore::CreateRun(const NewRun& run) {
   // Serialise outside the lock: it is the costly part for large runs.
   AnnotationRun record = run.record;
   ClearOwnedFields(record);
-  std::string record_blob;
-  if (!record.SerializeToString(&record_blob)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(kOp, ": the run record cannot be serialised"));
-  }
+  LP_ASSIGN_OR_RETURN(std::string record_blob, SerializeRecord(record, kOp));
   std::vector<std::string> sample_blobs(run.samples.size());
   for (size_t i = 0; i < run.samples.size(); ++i) {
     if (!run.samples[i].SerializeToString(&sample_blobs[i])) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          kOp, ": sample '", run.samples[i].id(), "' cannot be serialised"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(kOp, ": sample '", run.samples[i].id(), "' cannot be serialised"));
     }
   }
 
@@ -272,12 +342,11 @@ absl::StatusOr<CreateRunResult> SqliteRunStore::CreateRun(const NewRun& run) {
   LP_RETURN_IF_ERROR(transaction.BeginWrite(kOp));
 
   if (!run.request_id.empty()) {
-    LP_ASSIGN_OR_RETURN(
-        SqliteStatement find,
-        SqliteStatement::Prepare(db_,
-                                 "SELECT run_id FROM request_ids WHERE "
-                                 "tenant = ?1 AND request_id = ?2",
-                                 absl::StrCat(kOp, ": find request id")));
+    LP_ASSIGN_OR_RETURN(SqliteStatement find,
+                        SqliteStatement::Prepare(db_,
+                                                 "SELECT run_id FROM request_ids WHERE "
+                                                 "tenant = ?1 AND request_id = ?2",
+                                                 absl::StrCat(kOp, ": find request id")));
     LP_RETURN_IF_ERROR(find.BindText(1, run.key.tenant));
     LP_RETURN_IF_ERROR(find.BindText(2, run.request_id));
     LP_ASSIGN_OR_RETURN(bool replay, find.Step());
@@ -295,13 +364,12 @@ absl::StatusOr<CreateRunResult> SqliteRunStore::CreateRun(const NewRun& run) {
   const int64_t now = NowNanos();
   LP_ASSIGN_OR_RETURN(
       SqliteStatement insert_run,
-      SqliteStatement::Prepare(
-          db_,
-          "INSERT INTO runs (run_id, tenant, dataset, anno_key, backend, "
-          "state, dataset_slug, request_id, record, create_time_ns, "
-          "update_time_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-          "?10)",
-          absl::StrCat(kOp, ": insert run")));
+      SqliteStatement::Prepare(db_,
+                               "INSERT INTO runs (run_id, tenant, dataset, anno_key, backend, "
+                               "state, dataset_slug, request_id, record, create_time_ns, "
+                               "update_time_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                               "?10)",
+                               absl::StrCat(kOp, ": insert run")));
   LP_RETURN_IF_ERROR(insert_run.BindText(1, run_id));
   LP_RETURN_IF_ERROR(insert_run.BindText(2, run.key.tenant));
   LP_RETURN_IF_ERROR(insert_run.BindText(3, run.key.dataset));
@@ -316,31 +384,28 @@ absl::StatusOr<CreateRunResult> SqliteRunStore::CreateRun(const NewRun& run) {
     if (insert_run.last_result_code() == SQLITE_CONSTRAINT_UNIQUE) {
       return common::AlreadyExists(
           "header.anno_key", "RUN_ALREADY_EXISTS",
-          absl::StrCat("Annotation run with key '", run.key.anno_key,
-                       "' already exists"));
+          absl::StrCat("Annotation run with key '", run.key.anno_key, "' already exists"));
     }
     return status;
   }
 
   if (!run.request_id.empty()) {
-    LP_ASSIGN_OR_RETURN(
-        SqliteStatement insert_request,
-        SqliteStatement::Prepare(db_,
-                                 "INSERT INTO request_ids (tenant, "
-                                 "request_id, run_id) VALUES (?1, ?2, ?3)",
-                                 absl::StrCat(kOp, ": record request id")));
+    LP_ASSIGN_OR_RETURN(SqliteStatement insert_request,
+                        SqliteStatement::Prepare(db_,
+                                                 "INSERT INTO request_ids (tenant, "
+                                                 "request_id, run_id) VALUES (?1, ?2, ?3)",
+                                                 absl::StrCat(kOp, ": record request id")));
     LP_RETURN_IF_ERROR(insert_request.BindText(1, run.key.tenant));
     LP_RETURN_IF_ERROR(insert_request.BindText(2, run.request_id));
     LP_RETURN_IF_ERROR(insert_request.BindText(3, run_id));
     LP_RETURN_IF_ERROR(insert_request.Run());
   }
 
-  LP_ASSIGN_OR_RETURN(
-      SqliteStatement insert_sample,
-      SqliteStatement::Prepare(db_,
-                               "INSERT INTO run_samples (run_id, position, "
-                               "sample_id, sample) VALUES (?1, ?2, ?3, ?4)",
-                               absl::StrCat(kOp, ": insert sample")));
+  LP_ASSIGN_OR_RETURN(SqliteStatement insert_sample,
+                      SqliteStatement::Prepare(db_,
+                                               "INSERT INTO run_samples (run_id, position, "
+                                               "sample_id, sample) VALUES (?1, ?2, ?3, ?4)",
+                                               absl::StrCat(kOp, ": insert sample")));
   for (size_t i = 0; i < run.samples.size(); ++i) {
     LP_RETURN_IF_ERROR(insert_sample.BindText(1, run_id));
     LP_RETURN_IF_ERROR(insert_sample.BindInt64(2, static_cast<int64_t>(i)));
@@ -348,10 +413,9 @@ absl::StatusOr<CreateRunResult> SqliteRunStore::CreateRun(const NewRun& run) {
     LP_RETURN_IF_ERROR(insert_sample.BindBlob(4, sample_blobs[i]));
     if (absl::Status status = insert_sample.Run(); !status.ok()) {
       if (IsUniqueViolation(insert_sample.last_result_code())) {
-        return common::InvalidArgument(
-            "samples", "DUPLICATE_SAMPLE_ID",
-            absl::StrCat(kOp, ": sample id '", run.samples[i].id(),
-                         "' appears more than once in the run"));
+        return common::InvalidArgument("samples", "DUPLICATE_SAMPLE_ID",
+                                       absl::StrCat(kOp, ": sample id '", run.samples[i].id(),
+                                                    "' appears more than once in the run"));
       }
       return status;
     }
@@ -363,7 +427,13 @@ absl::StatusOr<CreateRunResult> SqliteRunStore::CreateRun(const NewRun& run) {
   result.run_id = run_id;
   result.created = true;
   result.run = std::move(record);
-  FillOwnedFields(run.key.dataset, run.key.anno_key, now, now, result.run);
+  FillOwnedFields({.run_id = run_id,
+                   .dataset = run.key.dataset,
+                   .anno_key = run.key.anno_key,
+                   .create_time_ns = now,
+                   .update_time_ns = now,
+                   .revision = 1},
+                  result.run);
   return result;
 }
 
@@ -373,9 +443,7 @@ absl::StatusOr<AnnotationRun> SqliteRunStore::GetRun(const RunKey& key) {
   LP_ASSIGN_OR_RETURN(
       SqliteStatement select,
       SqliteStatement::Prepare(
-          db_,
-          absl::StrCat(kSelectRun,
-                       "WHERE tenant = ?1 AND dataset = ?2 AND anno_key = ?3"),
+          db_, absl::StrCat(kSelectRun, "WHERE tenant = ?1 AND dataset = ?2 AND anno_key = ?3"),
           absl::StrCat(kOp, ": read run")));
   LP_RETURN_IF_ERROR(select.BindText(1, key.tenant));
   LP_RETURN_IF_ERROR(select.BindText(2, key.dataset));
@@ -385,8 +453,7 @@ absl::StatusOr<AnnotationRun> SqliteRunStore::GetRun(const RunKey& key) {
   return ReadRun(select, kOp);
 }
 
-absl::StatusOr<ListRunsPage> SqliteRunStore::ListRuns(
-    const ListRunsQuery& query) {
+absl::StatusOr<ListRunsPage> SqliteRunStore::ListRuns(const ListRunsQuery& query) {
   constexpr absl::string_view kOp = "ListRuns";
   LP_RETURN_IF_ERROR(CheckPageSize(query.page_size, kOp));
   absl::MutexLock lock(&mu_);
@@ -394,15 +461,14 @@ absl::StatusOr<ListRunsPage> SqliteRunStore::ListRuns(
   // and the (tenant, dataset, anno_key) index drives the scan.
   LP_ASSIGN_OR_RETURN(
       SqliteStatement select,
-      SqliteStatement::Prepare(
-          db_,
-          absl::StrCat(kSelectRun,
-                       "WHERE tenant = ?1 AND dataset = ?2 AND anno_key > ?3 "
-                       "AND (?4 = '' OR backend = ?4) "
-                       "AND (?5 = 0 OR state = ?5) "
-                       "AND (?6 = '' OR dataset_slug = ?6) "
-                       "ORDER BY anno_key LIMIT ?7"),
-          absl::StrCat(kOp, ": select runs")));
+      SqliteStatement::Prepare(db_,
+                               absl::StrCat(kSelectRun,
+                                            "WHERE tenant = ?1 AND dataset = ?2 AND anno_key > ?3 "
+                                            "AND (?4 = '' OR backend = ?4) "
+                                            "AND (?5 = 0 OR state = ?5) "
+                                            "AND (?6 = '' OR dataset_slug = ?6) "
+                                            "ORDER BY anno_key LIMIT ?7"),
+                               absl::StrCat(kOp, ": select runs")));
   LP_RETURN_IF_ERROR(select.BindText(1, query.tenant));
   LP_RETURN_IF_ERROR(select.BindText(2, query.dataset));
   LP_RETURN_IF_ERROR(select.BindText(3, query.after_anno_key));
@@ -410,8 +476,7 @@ absl::StatusOr<ListRunsPage> SqliteRunStore::ListRuns(
   LP_RETURN_IF_ERROR(select.BindInt64(5, query.state));
   LP_RETURN_IF_ERROR(select.BindText(6, query.dataset_slug));
   // One extra row tells whether another page exists.
-  LP_RETURN_IF_ERROR(
-      select.BindInt64(7, static_cast<int64_t>(query.page_size) + 1));
+  LP_RETURN_IF_ERROR(select.BindInt64(7, static_cast<int64_t>(query.page_size) + 1));
   ListRunsPage page;
   while (true) {
     LP_ASSIGN_OR_RETURN(bool row, select.Step());
@@ -426,29 +491,27 @@ absl::StatusOr<ListRunsPage> SqliteRunStore::ListRuns(
   return page;
 }
 
-absl::StatusOr<AnnotationRun> SqliteRunStore::RenameRun(
-    const RunKey& key, const std::string& new_anno_key) {
+absl::StatusOr<AnnotationRun> SqliteRunStore::RenameRun(const RunKey& key,
+                                                        const std::string& new_anno_key) {
   constexpr absl::string_view kOp = "RenameRun";
   absl::MutexLock lock(&mu_);
   Transaction transaction(db_);
   LP_RETURN_IF_ERROR(transaction.BeginWrite(kOp));
-  LP_ASSIGN_OR_RETURN(std::optional<std::string> run_id,
-                      FindRunId(db_, key, kOp));
+  LP_ASSIGN_OR_RETURN(std::optional<std::string> run_id, FindRunId(db_, key, kOp));
   if (!run_id.has_value()) return RunNotFound(key.anno_key);
   auto clash = [&new_anno_key] {
     return common::AlreadyExists(
         "new_anno_key", "RUN_ALREADY_EXISTS",
-        absl::StrCat("A annotation run with key '", new_anno_key,
-                     "' already exists"));
+        absl::StrCat("A annotation run with key '", new_anno_key, "' already exists"));
   };
   // Renaming onto itself is a clash too, as in FiftyOne.
   if (new_anno_key == key.anno_key) return clash();
-  LP_ASSIGN_OR_RETURN(
-      SqliteStatement update,
-      SqliteStatement::Prepare(db_,
-                               "UPDATE runs SET anno_key = ?1, "
-                               "update_time_ns = ?2 WHERE run_id = ?3",
-                               absl::StrCat(kOp, ": update run")));
+  LP_ASSIGN_OR_RETURN(SqliteStatement update,
+                      SqliteStatement::Prepare(db_,
+                                               "UPDATE runs SET anno_key = ?1, "
+                                               "update_time_ns = MAX(update_time_ns, ?2), "
+                                               "revision = revision + 1 WHERE run_id = ?3",
+                                               absl::StrCat(kOp, ": update run")));
   LP_RETURN_IF_ERROR(update.BindText(1, new_anno_key));
   LP_RETURN_IF_ERROR(update.BindInt64(2, NowNanos()));
   LP_RETURN_IF_ERROR(update.BindText(3, *run_id));
@@ -464,14 +527,13 @@ absl::StatusOr<AnnotationRun> SqliteRunStore::RenameRun(
 absl::Status SqliteRunStore::DeleteRun(const RunKey& key) {
   constexpr absl::string_view kOp = "DeleteRun";
   absl::MutexLock lock(&mu_);
-  // Samples and the request id go with the run through ON DELETE CASCADE,
-  // inside the one implicit transaction of this statement.
-  LP_ASSIGN_OR_RETURN(
-      SqliteStatement remove,
-      SqliteStatement::Prepare(db_,
-                               "DELETE FROM runs WHERE tenant = ?1 AND "
-                               "dataset = ?2 AND anno_key = ?3",
-                               absl::StrCat(kOp, ": delete run")));
+  // Samples, the request id and the job state go with the run through
+  // ON DELETE CASCADE, inside the one implicit transaction of this statement.
+  LP_ASSIGN_OR_RETURN(SqliteStatement remove,
+                      SqliteStatement::Prepare(db_,
+                                               "DELETE FROM runs WHERE tenant = ?1 AND "
+                                               "dataset = ?2 AND anno_key = ?3",
+                                               absl::StrCat(kOp, ": delete run")));
   LP_RETURN_IF_ERROR(remove.BindText(1, key.tenant));
   LP_RETURN_IF_ERROR(remove.BindText(2, key.dataset));
   LP_RETURN_IF_ERROR(remove.BindText(3, key.anno_key));
@@ -480,29 +542,26 @@ absl::Status SqliteRunStore::DeleteRun(const RunKey& key) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<SampleIdPage> SqliteRunStore::ListRunSamples(
-    const RunKey& key, int64_t start_position, int page_size) {
+absl::StatusOr<SampleIdPage> SqliteRunStore::ListRunSamples(const RunKey& key,
+                                                            int64_t start_position, int page_size) {
   constexpr absl::string_view kOp = "ListRunSamples";
   LP_RETURN_IF_ERROR(CheckPageSize(page_size, kOp));
   if (start_position < 0) {
     return common::InvalidArgument(
         "start_position", "INVALID_START_POSITION",
-        absl::StrCat(kOp, ": start_position must not be negative, got ",
-                     start_position));
+        absl::StrCat(kOp, ": start_position must not be negative, got ", start_position));
   }
   absl::MutexLock lock(&mu_);
   Transaction transaction(db_);
   LP_RETURN_IF_ERROR(transaction.BeginRead(kOp));
-  LP_ASSIGN_OR_RETURN(std::optional<std::string> run_id,
-                      FindRunId(db_, key, kOp));
+  LP_ASSIGN_OR_RETURN(std::optional<std::string> run_id, FindRunId(db_, key, kOp));
   if (!run_id.has_value()) return RunNotFound(key.anno_key);
   LP_ASSIGN_OR_RETURN(
       SqliteStatement select,
-      SqliteStatement::Prepare(
-          db_,
-          "SELECT position, sample_id FROM run_samples WHERE run_id = ?1 AND "
-          "position >= ?2 ORDER BY position LIMIT ?3",
-          absl::StrCat(kOp, ": select samples")));
+      SqliteStatement::Prepare(db_,
+                               "SELECT position, sample_id FROM run_samples WHERE run_id = ?1 AND "
+                               "position >= ?2 ORDER BY position LIMIT ?3",
+                               absl::StrCat(kOp, ": select samples")));
   LP_RETURN_IF_ERROR(select.BindText(1, *run_id));
   LP_RETURN_IF_ERROR(select.BindInt64(2, start_position));
   LP_RETURN_IF_ERROR(select.BindInt64(3, static_cast<int64_t>(page_size) + 1));
@@ -518,6 +577,324 @@ absl::StatusOr<SampleIdPage> SqliteRunStore::ListRunSamples(
   }
   LP_RETURN_IF_ERROR(transaction.Commit(kOp));
   return page;
+}
+
+absl::StatusOr<AnnotationRun> SqliteRunStore::GetRunByUid(const std::string& run_id) {
+  constexpr absl::string_view kOp = "GetRunByUid";
+  absl::MutexLock lock(&mu_);
+  LP_ASSIGN_OR_RETURN(std::optional<AnnotationRun> run, FindRunById(db_, run_id, kOp));
+  if (!run.has_value()) return RunUidNotFound(run_id);
+  return *std::move(run);
+}
+
+absl::StatusOr<AnnotationRun> SqliteRunStore::UpdateRun(const std::string& run_id,
+                                                        const RunMutator& mutate) {
+  constexpr absl::string_view kOp = "UpdateRun";
+  absl::MutexLock lock(&mu_);
+  Transaction transaction(db_);
+  LP_RETURN_IF_ERROR(transaction.BeginWrite(kOp));
+  LP_ASSIGN_OR_RETURN(SqliteStatement select,
+                      SqliteStatement::Prepare(db_, absl::StrCat(kSelectRun, "WHERE run_id = ?1"),
+                                               absl::StrCat(kOp, ": read run")));
+  LP_RETURN_IF_ERROR(select.BindText(1, run_id));
+  LP_ASSIGN_OR_RETURN(bool found, select.Step());
+  if (!found) return RunUidNotFound(run_id);
+  OwnedFields owned = ReadOwnedFields(select);
+  LP_ASSIGN_OR_RETURN(AnnotationRun run, ReadRun(select, kOp));
+  select.Reset();
+
+  LP_RETURN_IF_ERROR(mutate(run));
+  // Whatever the mutator did to them, the store-owned fields come from the
+  // columns; clearing them also keeps them out of the blob.
+  ClearOwnedFields(run);
+  LP_ASSIGN_OR_RETURN(std::string record_blob, SerializeRecord(run, kOp));
+  owned.revision += 1;
+  // Never backwards, even if the clock is.
+  owned.update_time_ns = std::max(owned.update_time_ns, NowNanos());
+
+  LP_ASSIGN_OR_RETURN(
+      SqliteStatement update,
+      SqliteStatement::Prepare(db_,
+                               "UPDATE runs SET record = ?1, backend = ?2, state = ?3, "
+                               "dataset_slug = ?4, revision = ?5, update_time_ns = ?6 "
+                               "WHERE run_id = ?7",
+                               absl::StrCat(kOp, ": update run")));
+  LP_RETURN_IF_ERROR(update.BindBlob(1, record_blob));
+  LP_RETURN_IF_ERROR(update.BindText(2, run.backend()));
+  LP_RETURN_IF_ERROR(update.BindInt64(3, run.state()));
+  LP_RETURN_IF_ERROR(update.BindText(4, run.darwin().dataset_slug()));
+  LP_RETURN_IF_ERROR(update.BindInt64(5, owned.revision));
+  LP_RETURN_IF_ERROR(update.BindInt64(6, owned.update_time_ns));
+  LP_RETURN_IF_ERROR(update.BindText(7, run_id));
+  LP_RETURN_IF_ERROR(update.Run());
+  LP_RETURN_IF_ERROR(transaction.Commit(kOp));
+  FillOwnedFields(owned, run);
+  return run;
+}
+
+absl::StatusOr<std::vector<labelport::v1::Sample>> SqliteRunStore::LoadSamples(
+    const std::string& run_id, int64_t start_position, int max_count) {
+  constexpr absl::string_view kOp = "LoadSamples";
+  LP_RETURN_IF_ERROR(CheckPageSize(max_count, kOp, "max_count"));
+  if (start_position < 0) {
+    return common::InvalidArgument(
+        "start_position", "INVALID_START_POSITION",
+        absl::StrCat(kOp, ": start_position must not be negative, got ", start_position));
+  }
+  absl::MutexLock lock(&mu_);
+  Transaction transaction(db_);
+  LP_RETURN_IF_ERROR(transaction.BeginRead(kOp));
+  LP_RETURN_IF_ERROR(CheckRunExists(db_, run_id, kOp));
+  LP_ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      SqliteStatement::Prepare(db_,
+                               "SELECT sample FROM run_samples WHERE run_id = ?1 AND "
+                               "position >= ?2 ORDER BY position LIMIT ?3",
+                               absl::StrCat(kOp, ": select samples")));
+  LP_RETURN_IF_ERROR(select.BindText(1, run_id));
+  LP_RETURN_IF_ERROR(select.BindInt64(2, start_position));
+  LP_RETURN_IF_ERROR(select.BindInt64(3, max_count));
+  std::vector<labelport::v1::Sample> samples;
+  while (true) {
+    LP_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    LP_ASSIGN_OR_RETURN(labelport::v1::Sample sample,
+                        ParseRecord<labelport::v1::Sample>(
+                            select.ColumnBlob(0), kOp,
+                            absl::StrCat("sample at position ",
+                                         start_position + static_cast<int64_t>(samples.size()),
+                                         " of run ", run_id)));
+    samples.push_back(std::move(sample));
+  }
+  LP_RETURN_IF_ERROR(transaction.Commit(kOp));
+  return samples;
+}
+
+absl::Status SqliteRunStore::SaveSampleProgress(const std::string& run_id,
+                                                const std::vector<SampleProgress>& progress) {
+  constexpr absl::string_view kOp = "SaveSampleProgress";
+  std::vector<std::string> blobs;
+  blobs.reserve(progress.size());
+  for (const SampleProgress& record : progress) {
+    LP_ASSIGN_OR_RETURN(std::string blob, SerializeRecord(record, kOp));
+    blobs.push_back(std::move(blob));
+  }
+  absl::MutexLock lock(&mu_);
+  Transaction transaction(db_);
+  LP_RETURN_IF_ERROR(transaction.BeginWrite(kOp));
+  LP_RETURN_IF_ERROR(CheckRunExists(db_, run_id, kOp));
+  // Positions are 0..n-1, so the highest one (an index lookup) gives n.
+  LP_ASSIGN_OR_RETURN(SqliteStatement count,
+                      SqliteStatement::Prepare(db_,
+                                               "SELECT COALESCE(MAX(position), -1) + 1 FROM "
+                                               "run_samples WHERE run_id = ?1",
+                                               absl::StrCat(kOp, ": count samples")));
+  LP_RETURN_IF_ERROR(count.BindText(1, run_id));
+  LP_ASSIGN_OR_RETURN(bool counted, count.Step());
+  const int64_t sample_count = counted ? count.ColumnInt64(0) : 0;
+  LP_ASSIGN_OR_RETURN(
+      SqliteStatement upsert,
+      SqliteStatement::Prepare(db_,
+                               "INSERT INTO sample_progress (run_id, position, record) "
+                               "VALUES (?1, ?2, ?3) ON CONFLICT (run_id, position) "
+                               "DO UPDATE SET record = excluded.record",
+                               absl::StrCat(kOp, ": upsert progress")));
+  for (size_t i = 0; i < progress.size(); ++i) {
+    const int64_t position = progress[i].position();
+    if (position < 0 || position >= sample_count) {
+      return common::InvalidArgument(
+          "progress.position", "INVALID_SAMPLE_POSITION",
+          absl::StrCat(kOp, ": run ", run_id, " has no sample at position ", position, " (it has ",
+                       sample_count, " samples)"));
+    }
+    LP_RETURN_IF_ERROR(upsert.BindText(1, run_id));
+    LP_RETURN_IF_ERROR(upsert.BindInt64(2, position));
+    LP_RETURN_IF_ERROR(upsert.BindBlob(3, blobs[i]));
+    LP_RETURN_IF_ERROR(upsert.Run());
+    upsert.Reset();
+  }
+  return transaction.Commit(kOp);
+}
+
+absl::StatusOr<std::vector<SampleProgress>> SqliteRunStore::LoadSampleProgress(
+    const std::string& run_id) {
+  constexpr absl::string_view kOp = "LoadSampleProgress";
+  absl::MutexLock lock(&mu_);
+  Transaction transaction(db_);
+  LP_RETURN_IF_ERROR(transaction.BeginRead(kOp));
+  LP_RETURN_IF_ERROR(CheckRunExists(db_, run_id, kOp));
+  LP_ASSIGN_OR_RETURN(std::vector<SampleProgress> records,
+                      LoadRecords<SampleProgress>(db_,
+                                                  "SELECT record FROM sample_progress WHERE "
+                                                  "run_id = ?1 ORDER BY position",
+                                                  run_id, kOp));
+  LP_RETURN_IF_ERROR(transaction.Commit(kOp));
+  return records;
+}
+
+absl::Status SqliteRunStore::SaveAnnotationLinks(const std::string& run_id,
+                                                 const std::vector<AnnotationLink>& links) {
+  constexpr absl::string_view kOp = "SaveAnnotationLinks";
+  std::vector<std::string> blobs;
+  blobs.reserve(links.size());
+  for (const AnnotationLink& link : links) {
+    if (link.annotation_id().empty()) {
+      return common::InvalidArgument("links.annotation_id", "EMPTY_ANNOTATION_ID",
+                                     absl::StrCat(kOp, ": the link of label '", link.label_id(),
+                                                  "' of run ", run_id, " has no annotation id"));
+    }
+    LP_ASSIGN_OR_RETURN(std::string blob, SerializeRecord(link, kOp));
+    blobs.push_back(std::move(blob));
+  }
+  absl::MutexLock lock(&mu_);
+  Transaction transaction(db_);
+  LP_RETURN_IF_ERROR(transaction.BeginWrite(kOp));
+  LP_RETURN_IF_ERROR(CheckRunExists(db_, run_id, kOp));
+  LP_ASSIGN_OR_RETURN(
+      SqliteStatement upsert,
+      SqliteStatement::Prepare(db_,
+                               "INSERT INTO annotation_links (run_id, annotation_id, record) "
+                               "VALUES (?1, ?2, ?3) ON CONFLICT (run_id, annotation_id) "
+                               "DO UPDATE SET record = excluded.record",
+                               absl::StrCat(kOp, ": upsert link")));
+  for (size_t i = 0; i < links.size(); ++i) {
+    LP_RETURN_IF_ERROR(upsert.BindText(1, run_id));
+    LP_RETURN_IF_ERROR(upsert.BindText(2, links[i].annotation_id()));
+    LP_RETURN_IF_ERROR(upsert.BindBlob(3, blobs[i]));
+    LP_RETURN_IF_ERROR(upsert.Run());
+    upsert.Reset();
+  }
+  return transaction.Commit(kOp);
+}
+
+absl::StatusOr<std::vector<AnnotationLink>> SqliteRunStore::LoadAnnotationLinks(
+    const std::string& run_id) {
+  constexpr absl::string_view kOp = "LoadAnnotationLinks";
+  absl::MutexLock lock(&mu_);
+  Transaction transaction(db_);
+  LP_RETURN_IF_ERROR(transaction.BeginRead(kOp));
+  LP_RETURN_IF_ERROR(CheckRunExists(db_, run_id, kOp));
+  LP_ASSIGN_OR_RETURN(std::vector<AnnotationLink> links,
+                      LoadRecords<AnnotationLink>(db_,
+                                                  "SELECT record FROM annotation_links WHERE "
+                                                  "run_id = ?1 ORDER BY annotation_id",
+                                                  run_id, kOp));
+  LP_RETURN_IF_ERROR(transaction.Commit(kOp));
+  return links;
+}
+
+absl::Status SqliteRunStore::SaveDarwinState(const std::string& run_id,
+                                             const DarwinRunState& state) {
+  constexpr absl::string_view kOp = "SaveDarwinState";
+  LP_ASSIGN_OR_RETURN(std::string blob, SerializeRecord(state, kOp));
+  absl::MutexLock lock(&mu_);
+  Transaction transaction(db_);
+  LP_RETURN_IF_ERROR(transaction.BeginWrite(kOp));
+  LP_RETURN_IF_ERROR(CheckRunExists(db_, run_id, kOp));
+  LP_ASSIGN_OR_RETURN(
+      SqliteStatement upsert,
+      SqliteStatement::Prepare(db_,
+                               "INSERT INTO darwin_state (run_id, record) VALUES (?1, ?2) "
+                               "ON CONFLICT (run_id) DO UPDATE SET record = excluded.record",
+                               absl::StrCat(kOp, ": upsert state")));
+  LP_RETURN_IF_ERROR(upsert.BindText(1, run_id));
+  LP_RETURN_IF_ERROR(upsert.BindBlob(2, blob));
+  LP_RETURN_IF_ERROR(upsert.Run());
+  return transaction.Commit(kOp);
+}
+
+absl::StatusOr<DarwinRunState> SqliteRunStore::LoadDarwinState(const std::string& run_id) {
+  constexpr absl::string_view kOp = "LoadDarwinState";
+  absl::MutexLock lock(&mu_);
+  Transaction transaction(db_);
+  LP_RETURN_IF_ERROR(transaction.BeginRead(kOp));
+  LP_RETURN_IF_ERROR(CheckRunExists(db_, run_id, kOp));
+  LP_ASSIGN_OR_RETURN(std::vector<DarwinRunState> states,
+                      LoadRecords<DarwinRunState>(
+                          db_, "SELECT record FROM darwin_state WHERE run_id = ?1", run_id, kOp));
+  LP_RETURN_IF_ERROR(transaction.Commit(kOp));
+  return states.empty() ? DarwinRunState() : std::move(states.front());
+}
+
+absl::StatusOr<bool> SqliteRunStore::AcquireLease(const std::string& run_id,
+                                                  const std::string& owner, absl::Duration ttl) {
+  constexpr absl::string_view kOp = "AcquireLease";
+  if (owner.empty()) {
+    return common::InvalidArgument("owner", "EMPTY_LEASE_OWNER",
+                                   absl::StrCat(kOp, ": the owner is empty"));
+  }
+  if (ttl <= absl::ZeroDuration()) {
+    return common::InvalidArgument(
+        "ttl", "INVALID_LEASE_TTL",
+        absl::StrCat(kOp, ": the ttl must be positive, got ", absl::FormatDuration(ttl)));
+  }
+  absl::MutexLock lock(&mu_);
+  Transaction transaction(db_);
+  LP_RETURN_IF_ERROR(transaction.BeginWrite(kOp));
+  const absl::Time now = absl::Now();
+  // One conditional UPDATE under the write lock: the check and the take
+  // cannot be separated by another writer, in this process or another.
+  LP_ASSIGN_OR_RETURN(
+      SqliteStatement take,
+      SqliteStatement::Prepare(db_,
+                               "UPDATE runs SET lease_owner = ?2, lease_expires_ns = ?3 "
+                               "WHERE run_id = ?1 AND (lease_owner IS NULL OR lease_owner = ?2 "
+                               "OR lease_expires_ns < ?4)",
+                               absl::StrCat(kOp, ": take lease")));
+  LP_RETURN_IF_ERROR(take.BindText(1, run_id));
+  LP_RETURN_IF_ERROR(take.BindText(2, owner));
+  // ToUnixNanos saturates, so a huge ttl means "until released".
+  LP_RETURN_IF_ERROR(take.BindInt64(3, absl::ToUnixNanos(now + ttl)));
+  LP_RETURN_IF_ERROR(take.BindInt64(4, absl::ToUnixNanos(now)));
+  LP_RETURN_IF_ERROR(take.Run());
+  const bool taken = sqlite3_changes(db_) > 0;
+  if (!taken) LP_RETURN_IF_ERROR(CheckRunExists(db_, run_id, kOp));
+  LP_RETURN_IF_ERROR(transaction.Commit(kOp));
+  return taken;
+}
+
+absl::Status SqliteRunStore::ReleaseLease(const std::string& run_id, const std::string& owner) {
+  constexpr absl::string_view kOp = "ReleaseLease";
+  absl::MutexLock lock(&mu_);
+  Transaction transaction(db_);
+  LP_RETURN_IF_ERROR(transaction.BeginWrite(kOp));
+  LP_ASSIGN_OR_RETURN(
+      SqliteStatement release,
+      SqliteStatement::Prepare(db_,
+                               "UPDATE runs SET lease_owner = NULL, lease_expires_ns = NULL "
+                               "WHERE run_id = ?1 AND lease_owner = ?2",
+                               absl::StrCat(kOp, ": free lease")));
+  LP_RETURN_IF_ERROR(release.BindText(1, run_id));
+  LP_RETURN_IF_ERROR(release.BindText(2, owner));
+  LP_RETURN_IF_ERROR(release.Run());
+  if (sqlite3_changes(db_) == 0) {
+    LP_RETURN_IF_ERROR(CheckRunExists(db_, run_id, kOp));
+  }
+  return transaction.Commit(kOp);
+}
+
+absl::StatusOr<std::vector<ClaimableRun>> SqliteRunStore::ListClaimableRuns(int max_count) {
+  constexpr absl::string_view kOp = "ListClaimableRuns";
+  LP_RETURN_IF_ERROR(CheckPageSize(max_count, kOp, "max_count"));
+  absl::MutexLock lock(&mu_);
+  LP_ASSIGN_OR_RETURN(SqliteStatement select,
+                      SqliteStatement::Prepare(db_,
+                                               "SELECT run_id, tenant, dataset, anno_key FROM runs "
+                                               "WHERE state IN (1, 2) "
+                                               "AND (lease_owner IS NULL OR lease_expires_ns < ?1) "
+                                               "ORDER BY create_time_ns, run_id LIMIT ?2",
+                                               absl::StrCat(kOp, ": select runs")));
+  LP_RETURN_IF_ERROR(select.BindInt64(1, NowNanos()));
+  LP_RETURN_IF_ERROR(select.BindInt64(2, max_count));
+  std::vector<ClaimableRun> runs;
+  while (true) {
+    LP_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    runs.push_back(ClaimableRun{
+        .run_id = select.ColumnText(0),
+        .key = RunKey{select.ColumnText(1), select.ColumnText(2), select.ColumnText(3)}});
+  }
+  return runs;
 }
 
 }  // namespace labelport::store

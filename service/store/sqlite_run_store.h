@@ -13,7 +13,8 @@
 // "samples", reason "DUPLICATE_SAMPLE_ID") when sample ids repeat, and the
 // paging methods return INVALID_ARGUMENT for a page_size below 1 or a
 // negative start_position. The record's own `request_id` field is stored as
-// given; the idempotency key is NewRun::request_id.
+// given; the idempotency key is NewRun::request_id. Lease times come from
+// this process's clock, so processes sharing a file need synchronised clocks.
 #ifndef LABELPORT_SERVICE_STORE_SQLITE_RUN_STORE_H_
 #define LABELPORT_SERVICE_STORE_SQLITE_RUN_STORE_H_
 
@@ -22,6 +23,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/random/random.h"
@@ -48,23 +50,45 @@ class SqliteRunStore : public RunStore {
   // INVALID_ARGUMENT for an empty path or a negative timeout; UNAVAILABLE
   // when the file cannot be opened; FAILED_PRECONDITION when the file's
   // schema is newer than this build knows.
-  static absl::StatusOr<std::unique_ptr<SqliteRunStore>> Create(
-      Options options);
+  static absl::StatusOr<std::unique_ptr<SqliteRunStore>> Create(Options options);
 
   ~SqliteRunStore() override;
   SqliteRunStore(const SqliteRunStore&) = delete;
   SqliteRunStore& operator=(const SqliteRunStore&) = delete;
 
   absl::StatusOr<CreateRunResult> CreateRun(const NewRun& run) override;
-  absl::StatusOr<labelport::v1::AnnotationRun> GetRun(
-      const RunKey& key) override;
+  absl::StatusOr<labelport::v1::AnnotationRun> GetRun(const RunKey& key) override;
   absl::StatusOr<ListRunsPage> ListRuns(const ListRunsQuery& query) override;
-  absl::StatusOr<labelport::v1::AnnotationRun> RenameRun(
-      const RunKey& key, const std::string& new_anno_key) override;
+  absl::StatusOr<labelport::v1::AnnotationRun> RenameRun(const RunKey& key,
+                                                         const std::string& new_anno_key) override;
   absl::Status DeleteRun(const RunKey& key) override;
-  absl::StatusOr<SampleIdPage> ListRunSamples(const RunKey& key,
-                                              int64_t start_position,
+  absl::StatusOr<SampleIdPage> ListRunSamples(const RunKey& key, int64_t start_position,
                                               int page_size) override;
+
+  absl::StatusOr<labelport::v1::AnnotationRun> GetRunByUid(const std::string& run_id) override;
+  absl::StatusOr<labelport::v1::AnnotationRun> UpdateRun(const std::string& run_id,
+                                                         const RunMutator& mutate) override;
+  absl::StatusOr<std::vector<labelport::v1::Sample>> LoadSamples(const std::string& run_id,
+                                                                 int64_t start_position,
+                                                                 int max_count) override;
+  absl::Status SaveSampleProgress(
+      const std::string& run_id,
+      const std::vector<labelport::internal::v1::SampleProgress>& progress) override;
+  absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>> LoadSampleProgress(
+      const std::string& run_id) override;
+  absl::Status SaveAnnotationLinks(
+      const std::string& run_id,
+      const std::vector<labelport::internal::v1::AnnotationLink>& links) override;
+  absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>> LoadAnnotationLinks(
+      const std::string& run_id) override;
+  absl::Status SaveDarwinState(const std::string& run_id,
+                               const labelport::internal::v1::DarwinRunState& state) override;
+  absl::StatusOr<labelport::internal::v1::DarwinRunState> LoadDarwinState(
+      const std::string& run_id) override;
+  absl::StatusOr<bool> AcquireLease(const std::string& run_id, const std::string& owner,
+                                    absl::Duration ttl) override;
+  absl::Status ReleaseLease(const std::string& run_id, const std::string& owner) override;
+  absl::StatusOr<std::vector<ClaimableRun>> ListClaimableRuns(int max_count) override;
 
  private:
   explicit SqliteRunStore(sqlite3* db) : db_(db) {}

@@ -8,8 +8,7 @@ namespace labelport::store {
 
 absl::Status SqliteError(sqlite3* db, int rc, absl::string_view operation) {
   const char* detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  std::string message =
-      absl::StrCat(operation, ": ", detail, " (", sqlite3_errstr(rc), ")");
+  std::string message = absl::StrCat(operation, ": ", detail, " (", sqlite3_errstr(rc), ")");
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -22,19 +21,16 @@ absl::Status SqliteError(sqlite3* db, int rc, absl::string_view operation) {
   }
 }
 
-absl::Status SqliteExec(sqlite3* db, absl::string_view sql,
-                        absl::string_view operation) {
-  int rc =
-      sqlite3_exec(db, std::string(sql).c_str(), nullptr, nullptr, nullptr);
+absl::Status SqliteExec(sqlite3* db, absl::string_view sql, absl::string_view operation) {
+  int rc = sqlite3_exec(db, std::string(sql).c_str(), nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return SqliteError(db, rc, operation);
   return absl::OkStatus();
 }
 
-absl::StatusOr<SqliteStatement> SqliteStatement::Prepare(
-    sqlite3* db, absl::string_view sql, absl::string_view operation) {
+absl::StatusOr<SqliteStatement> SqliteStatement::Prepare(sqlite3* db, absl::string_view sql,
+                                                         absl::string_view operation) {
   sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()),
-                              &stmt, nullptr);
+  int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
   if (rc != SQLITE_OK) {
     sqlite3_finalize(stmt);
     return SqliteError(db, rc, absl::StrCat(operation, " (prepare)"));
@@ -69,16 +65,15 @@ absl::Status SqliteStatement::BindResult(int rc) {
 }
 
 absl::Status SqliteStatement::BindText(int index, absl::string_view value) {
-  return BindResult(sqlite3_bind_text64(
-      stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+  return BindResult(
+      sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
 }
 
 absl::Status SqliteStatement::BindBlob(int index, absl::string_view value) {
   // A null pointer would bind NULL; an empty message must stay an empty blob.
   static constexpr char kEmpty = 0;
   const void* data = value.empty() ? &kEmpty : value.data();
-  return BindResult(
-      sqlite3_bind_blob64(stmt_, index, data, value.size(), SQLITE_TRANSIENT));
+  return BindResult(sqlite3_bind_blob64(stmt_, index, data, value.size(), SQLITE_TRANSIENT));
 }
 
 absl::Status SqliteStatement::BindInt64(int index, int64_t value) {
@@ -96,8 +91,7 @@ absl::Status SqliteStatement::Run() {
   absl::StatusOr<bool> row = Step();
   if (!row.ok()) return row.status();
   if (*row) {
-    return absl::InternalError(
-        absl::StrCat(operation_, ": statement returned an unexpected row"));
+    return absl::InternalError(absl::StrCat(operation_, ": statement returned an unexpected row"));
   }
   return absl::OkStatus();
 }
@@ -122,9 +116,8 @@ std::string SqliteStatement::ColumnText(int column) const {
 absl::string_view SqliteStatement::ColumnBlob(int column) const {
   const void* blob = sqlite3_column_blob(stmt_, column);
   if (blob == nullptr) return absl::string_view();
-  return absl::string_view(
-      static_cast<const char*>(blob),
-      static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+  return absl::string_view(static_cast<const char*>(blob),
+                           static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
 }
 
 bool SqliteStatement::ColumnIsNull(int column) const {

@@ -24,14 +24,12 @@ namespace labelport::store {
 absl::Status SqliteError(sqlite3* db, int rc, absl::string_view operation);
 
 // Runs `sql` (one or more statements without parameters or results).
-absl::Status SqliteExec(sqlite3* db, absl::string_view sql,
-                        absl::string_view operation);
+absl::Status SqliteExec(sqlite3* db, absl::string_view sql, absl::string_view operation);
 
 // A prepared statement. Bind indexes are 1-based, column indexes 0-based.
 class SqliteStatement {
  public:
-  static absl::StatusOr<SqliteStatement> Prepare(sqlite3* db,
-                                                 absl::string_view sql,
+  static absl::StatusOr<SqliteStatement> Prepare(sqlite3* db, absl::string_view sql,
                                                  absl::string_view operation);
 
   SqliteStatement(SqliteStatement&& other) noexcept;

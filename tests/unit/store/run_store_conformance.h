@@ -5,10 +5,11 @@
 //
 //   INSTANTIATE_TEST_SUITE_P(
 //       Postgres, RunStoreConformanceTest,
-//       ::testing::Values(RunStoreFactory{"Postgres", &MakeEmptyStore}),
+//       ::testing::Values(RunStoreFactory{"Postgres", &MakeEmptyStore, &Reopen}),
 //       RunStoreFactoryName);
 //
-// The factory must return a new, empty store on every call. Include this
+// The factory must return a new, empty store on every call; a durable store
+// also gives `reopen`, so that durability is tested across restarts. Include this
 // header in exactly one .cc file per test binary.
 #ifndef LABELPORT_TESTS_UNIT_STORE_RUN_STORE_CONFORMANCE_H_
 #define LABELPORT_TESTS_UNIT_STORE_RUN_STORE_CONFORMANCE_H_
@@ -29,8 +30,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/barrier.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "labelport/internal/v1/job_state.pb.h"
 #include "labelport/v1/annotation_run.pb.h"
 #include "labelport/v1/sample.pb.h"
 #include "service/common/errors.h"
@@ -42,14 +46,14 @@ struct RunStoreFactory {
   // A test-name-safe label, e.g. "SqliteInMemory".
   std::string name;
   std::function<absl::StatusOr<std::unique_ptr<RunStore>>()> make;
+  // Optional, for durable stores: closes `store` (made by `make`) and opens
+  // a new store on its data. Tests of durability skip the restart without it.
+  std::function<absl::StatusOr<std::unique_ptr<RunStore>>(std::unique_ptr<RunStore> store)> reopen;
 };
 
-inline void PrintTo(const RunStoreFactory& factory, std::ostream* os) {
-  *os << factory.name;
-}
+inline void PrintTo(const RunStoreFactory& factory, std::ostream* os) { *os << factory.name; }
 
-inline std::string RunStoreFactoryName(
-    const ::testing::TestParamInfo<RunStoreFactory>& info) {
+inline std::string RunStoreFactoryName(const ::testing::TestParamInfo<RunStoreFactory>& info) {
   return info.param.name;
 }
 
@@ -62,8 +66,7 @@ MATCHER_P(IsOkAndHolds, matcher, "is OK and holds a matching value") {
   return ::testing::ExplainMatchResult(matcher, *arg, result_listener);
 }
 
-class RunStoreConformanceTest
-    : public ::testing::TestWithParam<RunStoreFactory> {
+class RunStoreConformanceTest : public ::testing::TestWithParam<RunStoreFactory> {
  protected:
   static constexpr char kTenant[] = "tenant-a";
   static constexpr char kDataset[] = "dataset-1";
@@ -74,15 +77,13 @@ class RunStoreConformanceTest
     store_ = *std::move(store);
   }
 
-  static RunKey Key(const std::string& anno_key,
-                    const std::string& dataset = kDataset,
+  static RunKey Key(const std::string& anno_key, const std::string& dataset = kDataset,
                     const std::string& tenant = kTenant) {
     return RunKey{tenant, dataset, anno_key};
   }
 
   // A query over kDataset of kTenant, without filters.
-  static ListRunsQuery Query(int page_size = 50,
-                             const std::string& dataset = kDataset) {
+  static ListRunsQuery Query(int page_size = 50, const std::string& dataset = kDataset) {
     ListRunsQuery query;
     query.tenant = kTenant;
     query.dataset = dataset;
@@ -115,8 +116,7 @@ class RunStoreConformanceTest
     run.record.set_media_field("filepath");
     (*run.record.mutable_client_metadata())["owner"] = "alice";
     for (int i = 0; i < sample_count; ++i) {
-      run.samples.push_back(
-          MakeSample(absl::StrFormat("s%05d", (i * 7919) % 100003)));
+      run.samples.push_back(MakeSample(absl::StrFormat("s%05d", (i * 7919) % 100003)));
     }
     return run;
   }
@@ -127,13 +127,11 @@ class RunStoreConformanceTest
     return ids;
   }
 
-  absl::StatusOr<std::vector<std::string>> AllSampleIds(const RunKey& key,
-                                                        int page_size = 1000) {
+  absl::StatusOr<std::vector<std::string>> AllSampleIds(const RunKey& key, int page_size = 1000) {
     std::vector<std::string> ids;
     int64_t position = 0;
     while (true) {
-      absl::StatusOr<SampleIdPage> page =
-          store_->ListRunSamples(key, position, page_size);
+      absl::StatusOr<SampleIdPage> page = store_->ListRunSamples(key, position, page_size);
       if (!page.ok()) return page.status();
       ids.insert(ids.end(), page->sample_ids.begin(), page->sample_ids.end());
       if (!page->next_start_position.has_value()) return ids;
@@ -141,14 +139,59 @@ class RunStoreConformanceTest
     }
   }
 
-  static void ExpectRunNotFound(const absl::Status& status,
-                                const std::string& anno_key) {
+  static void ExpectRunNotFound(const absl::Status& status, const std::string& anno_key) {
     EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
-    EXPECT_EQ(
-        status.message(),
-        absl::StrCat("Dataset has no annotation run key '", anno_key, "'"));
+    EXPECT_EQ(status.message(), absl::StrCat("Dataset has no annotation run key '", anno_key, "'"));
     EXPECT_EQ(common::ErrorField(status), "name");
     EXPECT_EQ(common::ErrorReason(status), "RUN_NOT_FOUND");
+  }
+
+  // Closes the store and opens it again on the same data, as a restarted
+  // process would, when the factory can (a no-op otherwise).
+  void Restart() {
+    if (!GetParam().reopen) return;
+    absl::StatusOr<std::unique_ptr<RunStore>> store = GetParam().reopen(std::move(store_));
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+  }
+
+  using SampleProgress = labelport::internal::v1::SampleProgress;
+  using AnnotationLink = labelport::internal::v1::AnnotationLink;
+  using DarwinRunState = labelport::internal::v1::DarwinRunState;
+
+  static SampleProgress Progress(int64_t position, labelport::internal::v1::SampleStep step,
+                                 const std::string& item_id) {
+    SampleProgress progress;
+    progress.set_position(position);
+    progress.set_sample_id(absl::StrCat("sample-", position));
+    progress.set_step(step);
+    progress.set_item_id(item_id);
+    return progress;
+  }
+
+  static AnnotationLink Link(const std::string& annotation_id, const std::string& label_id,
+                             int part) {
+    AnnotationLink link;
+    link.set_annotation_id(annotation_id);
+    link.set_label_id(label_id);
+    link.set_part(part);
+    link.set_part_count(2);
+    link.set_sample_id("s1");
+    link.set_field("ground_truth");
+    link.set_item_id("item-1");
+    return link;
+  }
+
+  // The messages serialised, to compare them whole.
+  template <typename Message>
+  static absl::StatusOr<std::vector<std::string>> Serialized(
+      const absl::StatusOr<std::vector<Message>>& messages) {
+    if (!messages.ok()) return messages.status();
+    std::vector<std::string> out;
+    for (const Message& message : *messages) {
+      out.push_back(message.SerializeAsString());
+    }
+    return out;
   }
 
   std::unique_ptr<RunStore> store_;
@@ -179,8 +222,7 @@ TEST_P(RunStoreConformanceTest, CreateThenGetRoundTripsTheRecord) {
   EXPECT_EQ(out.update_time().seconds(), out.create_time().seconds());
   EXPECT_EQ(out.update_time().nanos(), out.create_time().nanos());
 
-  absl::StatusOr<labelport::v1::AnnotationRun> got =
-      store_->GetRun(Key("key1"));
+  absl::StatusOr<labelport::v1::AnnotationRun> got = store_->GetRun(Key("key1"));
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->SerializeAsString(), out.SerializeAsString());
   EXPECT_THAT(AllSampleIds(Key("key1")), IsOkAndHolds(SampleIds(run)));
@@ -188,8 +230,7 @@ TEST_P(RunStoreConformanceTest, CreateThenGetRoundTripsTheRecord) {
 
 TEST_P(RunStoreConformanceTest, CreatesARunWithoutSamples) {
   ASSERT_TRUE(store_->CreateRun(MakeRun(Key("empty"), 0)).ok());
-  absl::StatusOr<SampleIdPage> page =
-      store_->ListRunSamples(Key("empty"), 0, 10);
+  absl::StatusOr<SampleIdPage> page = store_->ListRunSamples(Key("empty"), 0, 10);
   ASSERT_TRUE(page.ok()) << page.status();
   EXPECT_TRUE(page->sample_ids.empty());
   EXPECT_FALSE(page->next_start_position.has_value());
@@ -203,8 +244,7 @@ TEST_P(RunStoreConformanceTest, CreatesALargeRunInOrder) {
 }
 
 TEST_P(RunStoreConformanceTest, RequestIdReplayReturnsTheSameRun) {
-  absl::StatusOr<CreateRunResult> first =
-      store_->CreateRun(MakeRun(Key("key1"), 3, "req-1"));
+  absl::StatusOr<CreateRunResult> first = store_->CreateRun(MakeRun(Key("key1"), 3, "req-1"));
   ASSERT_TRUE(first.ok()) << first.status();
 
   // A retry, even one that lost its key, stores nothing new.
@@ -219,8 +259,7 @@ TEST_P(RunStoreConformanceTest, RequestIdReplayReturnsTheSameRun) {
 }
 
 TEST_P(RunStoreConformanceTest, RequestIdsAreScopedByTenant) {
-  ASSERT_TRUE(
-      store_->CreateRun(MakeRun(Key("k", kDataset, "t1"), 1, "req")).ok());
+  ASSERT_TRUE(store_->CreateRun(MakeRun(Key("k", kDataset, "t1"), 1, "req")).ok());
   absl::StatusOr<CreateRunResult> other =
       store_->CreateRun(MakeRun(Key("k", kDataset, "t2"), 1, "req"));
   ASSERT_TRUE(other.ok()) << other.status();
@@ -229,18 +268,15 @@ TEST_P(RunStoreConformanceTest, RequestIdsAreScopedByTenant) {
 
 TEST_P(RunStoreConformanceTest, KeyClashIsAlreadyExists) {
   ASSERT_TRUE(store_->CreateRun(MakeRun(Key("key1"), 2, "req-1")).ok());
-  absl::StatusOr<CreateRunResult> clash =
-      store_->CreateRun(MakeRun(Key("key1"), 2, "req-2"));
+  absl::StatusOr<CreateRunResult> clash = store_->CreateRun(MakeRun(Key("key1"), 2, "req-2"));
   ASSERT_FALSE(clash.ok());
   EXPECT_EQ(clash.status().code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(clash.status().message(),
-            "Annotation run with key 'key1' already exists");
+  EXPECT_EQ(clash.status().message(), "Annotation run with key 'key1' already exists");
   EXPECT_EQ(common::ErrorField(clash.status()), "header.anno_key");
   EXPECT_EQ(common::ErrorReason(clash.status()), "RUN_ALREADY_EXISTS");
 
   // The failed create left nothing behind, not even its request id.
-  absl::StatusOr<CreateRunResult> later =
-      store_->CreateRun(MakeRun(Key("key2"), 2, "req-2"));
+  absl::StatusOr<CreateRunResult> later = store_->CreateRun(MakeRun(Key("key2"), 2, "req-2"));
   ASSERT_TRUE(later.ok()) << later.status();
   EXPECT_TRUE(later->created);
 }
@@ -249,8 +285,7 @@ TEST_P(RunStoreConformanceTest, SameKeyInOtherDatasetOrTenantIsIndependent) {
   ASSERT_TRUE(store_->CreateRun(MakeRun(Key("key1"))).ok());
   ASSERT_TRUE(store_->CreateRun(MakeRun(Key("key1", "dataset-2"))).ok());
   ASSERT_TRUE(store_->CreateRun(MakeRun(Key("key1", kDataset, "t2"))).ok());
-  ExpectRunNotFound(store_->GetRun(Key("key1", kDataset, "t3")).status(),
-                    "key1");
+  ExpectRunNotFound(store_->GetRun(Key("key1", kDataset, "t3")).status(), "key1");
 }
 
 TEST_P(RunStoreConformanceTest, ConcurrentCreatesWithOneKeyHaveOneWinner) {
@@ -276,8 +311,7 @@ TEST_P(RunStoreConformanceTest, ConcurrentCreatesWithOneKeyHaveOneWinner) {
   for (std::thread& thread : threads) thread.join();
   EXPECT_EQ(successes.load(), 1);
   EXPECT_EQ(clashes.load(), kThreads - 1);
-  EXPECT_THAT(AllSampleIds(Key("contended")),
-              IsOkAndHolds(::testing::SizeIs(50)));
+  EXPECT_THAT(AllSampleIds(Key("contended")), IsOkAndHolds(::testing::SizeIs(50)));
 }
 
 TEST_P(RunStoreConformanceTest, ConcurrentCreatesWithDistinctKeysAllSucceed) {
@@ -305,8 +339,7 @@ TEST_P(RunStoreConformanceTest, RenameMovesTheRun) {
   absl::StatusOr<CreateRunResult> created = store_->CreateRun(run);
   ASSERT_TRUE(created.ok()) << created.status();
 
-  absl::StatusOr<labelport::v1::AnnotationRun> renamed =
-      store_->RenameRun(Key("old"), "new");
+  absl::StatusOr<labelport::v1::AnnotationRun> renamed = store_->RenameRun(Key("old"), "new");
   ASSERT_TRUE(renamed.ok()) << renamed.status();
   EXPECT_EQ(renamed->name(), "datasets/dataset-1/runs/new");
   EXPECT_EQ(renamed->anno_key(), "new");
@@ -314,10 +347,9 @@ TEST_P(RunStoreConformanceTest, RenameMovesTheRun) {
   EXPECT_EQ(renamed->backend(), "darwin");
   EXPECT_EQ(renamed->create_time().SerializeAsString(),
             created->run.create_time().SerializeAsString());
-  EXPECT_GE(std::make_pair(renamed->update_time().seconds(),
-                           renamed->update_time().nanos()),
-            std::make_pair(created->run.update_time().seconds(),
-                           created->run.update_time().nanos()));
+  EXPECT_GE(
+      std::make_pair(renamed->update_time().seconds(), renamed->update_time().nanos()),
+      std::make_pair(created->run.update_time().seconds(), created->run.update_time().nanos()));
 
   ExpectRunNotFound(store_->GetRun(Key("old")).status(), "old");
   ExpectRunNotFound(store_->ListRunSamples(Key("old"), 0, 10).status(), "old");
@@ -327,8 +359,7 @@ TEST_P(RunStoreConformanceTest, RenameMovesTheRun) {
   EXPECT_THAT(AllSampleIds(Key("new")), IsOkAndHolds(SampleIds(run)));
 
   // The request id follows the run.
-  absl::StatusOr<CreateRunResult> replay =
-      store_->CreateRun(MakeRun(Key("old"), 6, "req-1"));
+  absl::StatusOr<CreateRunResult> replay = store_->CreateRun(MakeRun(Key("old"), 6, "req-1"));
   ASSERT_TRUE(replay.ok()) << replay.status();
   EXPECT_FALSE(replay->created);
   EXPECT_EQ(replay->run_id, created->run_id);
@@ -342,13 +373,11 @@ TEST_P(RunStoreConformanceTest, RenameOntoATakenKeyIsAlreadyExists) {
   ASSERT_TRUE(store_->CreateRun(MakeRun(Key("a"))).ok());
   ASSERT_TRUE(store_->CreateRun(MakeRun(Key("b"))).ok());
   for (const char* target : {"b", "a"}) {
-    absl::StatusOr<labelport::v1::AnnotationRun> clash =
-        store_->RenameRun(Key("a"), target);
+    absl::StatusOr<labelport::v1::AnnotationRun> clash = store_->RenameRun(Key("a"), target);
     ASSERT_FALSE(clash.ok()) << target;
     EXPECT_EQ(clash.status().code(), absl::StatusCode::kAlreadyExists);
     EXPECT_EQ(clash.status().message(),
-              absl::StrCat("A annotation run with key '", target,
-                           "' already exists"));
+              absl::StrCat("A annotation run with key '", target, "' already exists"));
     EXPECT_EQ(common::ErrorField(clash.status()), "new_anno_key");
     EXPECT_EQ(common::ErrorReason(clash.status()), "RUN_ALREADY_EXISTS");
   }
@@ -362,13 +391,11 @@ TEST_P(RunStoreConformanceTest, DeleteRemovesRunSamplesAndRequestId) {
   ASSERT_TRUE(store_->DeleteRun(Key("gone")).ok());
 
   ExpectRunNotFound(store_->GetRun(Key("gone")).status(), "gone");
-  ExpectRunNotFound(store_->ListRunSamples(Key("gone"), 0, 10).status(),
-                    "gone");
+  ExpectRunNotFound(store_->ListRunSamples(Key("gone"), 0, 10).status(), "gone");
   ExpectRunNotFound(store_->DeleteRun(Key("gone")), "gone");
 
   // The request id is free: the same request now creates a new run.
-  absl::StatusOr<CreateRunResult> again =
-      store_->CreateRun(MakeRun(Key("gone"), 4, "req-1"));
+  absl::StatusOr<CreateRunResult> again = store_->CreateRun(MakeRun(Key("gone"), 4, "req-1"));
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(again->created);
   EXPECT_THAT(AllSampleIds(Key("gone")), IsOkAndHolds(::testing::SizeIs(4)));
@@ -398,8 +425,7 @@ TEST_P(RunStoreConformanceTest, ListRunsPagesThroughEveryRunInKeyOrder) {
     ASSERT_LE(page->runs.size(), 37u);
     for (const auto& run : page->runs) {
       seen.push_back(run.anno_key());
-      EXPECT_EQ(run.name(),
-                absl::StrCat("datasets/dataset-1/runs/", run.anno_key()));
+      EXPECT_EQ(run.name(), absl::StrCat("datasets/dataset-1/runs/", run.anno_key()));
     }
     if (!page->next_after_anno_key.has_value()) break;
     EXPECT_EQ(page->runs.size(), 37u);
@@ -496,17 +522,14 @@ TEST_P(RunStoreConformanceTest, ListRunSamplesPages) {
   ASSERT_TRUE(store_->CreateRun(run).ok());
   const std::vector<std::string> expected = SampleIds(run);
 
-  absl::StatusOr<SampleIdPage> page =
-      store_->ListRunSamples(Key("paged"), 0, 7);
+  absl::StatusOr<SampleIdPage> page = store_->ListRunSamples(Key("paged"), 0, 7);
   ASSERT_TRUE(page.ok()) << page.status();
-  EXPECT_EQ(page->sample_ids,
-            std::vector<std::string>(expected.begin(), expected.begin() + 7));
+  EXPECT_EQ(page->sample_ids, std::vector<std::string>(expected.begin(), expected.begin() + 7));
   EXPECT_EQ(page->next_start_position, 7);
 
   page = store_->ListRunSamples(Key("paged"), 95, 7);
   ASSERT_TRUE(page.ok()) << page.status();
-  EXPECT_EQ(page->sample_ids,
-            std::vector<std::string>(expected.begin() + 95, expected.end()));
+  EXPECT_EQ(page->sample_ids, std::vector<std::string>(expected.begin() + 95, expected.end()));
   EXPECT_FALSE(page->next_start_position.has_value());
 
   page = store_->ListRunSamples(Key("paged"), 93, 7);
@@ -527,24 +550,522 @@ TEST_P(RunStoreConformanceTest, UnknownRunsAreNotFound) {
   ExpectRunNotFound(store_->GetRun(Key("missing")).status(), "missing");
   ExpectRunNotFound(store_->RenameRun(Key("missing"), "x").status(), "missing");
   ExpectRunNotFound(store_->DeleteRun(Key("missing")), "missing");
-  ExpectRunNotFound(store_->ListRunSamples(Key("missing"), 0, 5).status(),
-                    "missing");
+  ExpectRunNotFound(store_->ListRunSamples(Key("missing"), 0, 5).status(), "missing");
   // The key exists, but in another dataset or tenant.
-  ExpectRunNotFound(store_->GetRun(Key("exists", "dataset-2")).status(),
-                    "exists");
-  ExpectRunNotFound(store_->GetRun(Key("exists", kDataset, "t2")).status(),
-                    "exists");
+  ExpectRunNotFound(store_->GetRun(Key("exists", "dataset-2")).status(), "exists");
+  ExpectRunNotFound(store_->GetRun(Key("exists", kDataset, "t2")).status(), "exists");
 }
 
 TEST_P(RunStoreConformanceTest, RejectsBadPageArguments) {
   ASSERT_TRUE(store_->CreateRun(MakeRun(Key("k"))).ok());
   ListRunsQuery query = Query(0);
-  EXPECT_EQ(store_->ListRuns(query).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->ListRuns(query).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store_->ListRunSamples(Key("k"), 0, 0).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store_->ListRunSamples(Key("k"), -1, 5).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// --- The upload job API (addressed by uid) ---
+
+TEST_P(RunStoreConformanceTest, UidIsSetDistinctAndStableAcrossRename) {
+  absl::StatusOr<CreateRunResult> first = store_->CreateRun(MakeRun(Key("a")));
+  absl::StatusOr<CreateRunResult> second = store_->CreateRun(MakeRun(Key("b")));
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_FALSE(first->run.uid().empty());
+  EXPECT_EQ(first->run.uid(), first->run_id);
+  EXPECT_EQ(second->run.uid(), second->run_id);
+  EXPECT_NE(first->run.uid(), second->run.uid());
+
+  absl::StatusOr<labelport::v1::AnnotationRun> got = store_->GetRun(Key("a"));
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->uid(), first->run_id);
+  absl::StatusOr<ListRunsPage> page = store_->ListRuns(Query());
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->runs.size(), 2u);
+  EXPECT_EQ(page->runs[0].uid(), first->run_id);
+  EXPECT_EQ(page->runs[1].uid(), second->run_id);
+
+  absl::StatusOr<labelport::v1::AnnotationRun> renamed = store_->RenameRun(Key("a"), "c");
+  ASSERT_TRUE(renamed.ok()) << renamed.status();
+  EXPECT_EQ(renamed->uid(), first->run_id);
+  absl::StatusOr<labelport::v1::AnnotationRun> by_uid = store_->GetRunByUid(first->run_id);
+  ASSERT_TRUE(by_uid.ok()) << by_uid.status();
+  EXPECT_EQ(by_uid->anno_key(), "c");
+  EXPECT_EQ(by_uid->SerializeAsString(), renamed->SerializeAsString());
+
+  // A replayed create returns the uid too.
+  absl::StatusOr<CreateRunResult> replay = store_->CreateRun(MakeRun(Key("x"), 1, "req"));
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  replay = store_->CreateRun(MakeRun(Key("x"), 1, "req"));
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_FALSE(replay->created);
+  EXPECT_EQ(replay->run.uid(), replay->run_id);
+  EXPECT_EQ(replay->run.revision(), 1);
+}
+
+TEST_P(RunStoreConformanceTest, RevisionStartsAtOneAndGrowsWithEveryChange) {
+  absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(Key("r")));
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->run.revision(), 1);
+  EXPECT_THAT(store_->GetRun(Key("r")),
+              IsOkAndHolds(::testing::Property(&labelport::v1::AnnotationRun::revision, 1)));
+
+  labelport::v1::AnnotationRun previous = created->run;
+  for (int64_t expected = 2; expected <= 4; ++expected) {
+    absl::StatusOr<labelport::v1::AnnotationRun> updated =
+        store_->UpdateRun(created->run_id, [expected](labelport::v1::AnnotationRun& run) {
+          run.mutable_progress()->set_samples_completed(expected);
+          return absl::OkStatus();
+        });
+    ASSERT_TRUE(updated.ok()) << updated.status();
+    EXPECT_EQ(updated->revision(), expected);
+    EXPECT_EQ(updated->progress().samples_completed(), expected);
+    EXPECT_EQ(updated->create_time().SerializeAsString(),
+              created->run.create_time().SerializeAsString());
+    EXPECT_GE(std::make_pair(updated->update_time().seconds(), updated->update_time().nanos()),
+              std::make_pair(previous.update_time().seconds(), previous.update_time().nanos()));
+    absl::StatusOr<labelport::v1::AnnotationRun> got = store_->GetRun(Key("r"));
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(got->SerializeAsString(), updated->SerializeAsString());
+    previous = *updated;
+  }
+  // A rename is a change of the run too.
+  absl::StatusOr<labelport::v1::AnnotationRun> renamed = store_->RenameRun(Key("r"), "r2");
+  ASSERT_TRUE(renamed.ok()) << renamed.status();
+  EXPECT_EQ(renamed->revision(), 5);
+}
+
+TEST_P(RunStoreConformanceTest, UpdateRunCannotChangeStoreOwnedFields) {
+  absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(Key("owned"), 2, "req-1"));
+  ASSERT_TRUE(created.ok()) << created.status();
+  absl::StatusOr<labelport::v1::AnnotationRun> updated =
+      store_->UpdateRun(created->run_id, [](labelport::v1::AnnotationRun& run) {
+        run.set_name("datasets/evil/runs/evil");
+        run.set_dataset("evil");
+        run.set_anno_key("evil");
+        run.set_uid("evil");
+        run.set_revision(1000);
+        run.mutable_create_time()->set_seconds(1);
+        run.mutable_update_time()->set_seconds(1);
+        run.set_failure_reason("boom");
+        run.set_state(labelport::v1::RUN_STATE_FAILED);
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->name(), "datasets/dataset-1/runs/owned");
+  EXPECT_EQ(updated->dataset(), "dataset-1");
+  EXPECT_EQ(updated->anno_key(), "owned");
+  EXPECT_EQ(updated->uid(), created->run_id);
+  EXPECT_EQ(updated->revision(), 2);
+  EXPECT_EQ(updated->create_time().SerializeAsString(),
+            created->run.create_time().SerializeAsString());
+  EXPECT_GE(updated->update_time().seconds(), created->run.update_time().seconds());
+  // The other fields are the mutator's.
+  EXPECT_EQ(updated->failure_reason(), "boom");
+  EXPECT_EQ(updated->state(), labelport::v1::RUN_STATE_FAILED);
+  EXPECT_EQ(updated->request_id(), "req-1");
+  EXPECT_EQ(updated->client_metadata().at("owner"), "alice");
+
+  absl::StatusOr<labelport::v1::AnnotationRun> got = store_->GetRun(Key("owned"));
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->SerializeAsString(), updated->SerializeAsString());
+  ExpectRunNotFound(store_->GetRun(Key("evil", "evil")).status(), "evil");
+}
+
+TEST_P(RunStoreConformanceTest, FailedMutatorStoresNothing) {
+  absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(Key("k")));
+  ASSERT_TRUE(created.ok()) << created.status();
+  absl::StatusOr<labelport::v1::AnnotationRun> updated =
+      store_->UpdateRun(created->run_id, [](labelport::v1::AnnotationRun& run) {
+        run.set_failure_reason("half-done");
+        return absl::FailedPreconditionError("not now");
+      });
+  EXPECT_EQ(updated.status(), absl::FailedPreconditionError("not now"));
+  absl::StatusOr<labelport::v1::AnnotationRun> got = store_->GetRun(Key("k"));
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->SerializeAsString(), created->run.SerializeAsString());
+}
+
+TEST_P(RunStoreConformanceTest, ListRunsFiltersFollowUpdateRun) {
+  absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(Key("moving")));
+  ASSERT_TRUE(created.ok()) << created.status();
+  ASSERT_TRUE(store_->CreateRun(MakeRun(Key("still"))).ok());
+  auto keys = [this](labelport::v1::RunState state, const std::string& slug) {
+    ListRunsQuery query = Query();
+    query.state = state;
+    query.dataset_slug = slug;
+    std::vector<std::string> out;
+    absl::StatusOr<ListRunsPage> page = store_->ListRuns(query);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (page.ok()) {
+      for (const auto& run : page->runs) out.push_back(run.anno_key());
+    }
+    return out;
+  };
+  using ::testing::ElementsAre;
+  constexpr auto kPending = labelport::v1::RUN_STATE_PENDING;
+  constexpr auto kAnnotating = labelport::v1::RUN_STATE_ANNOTATING;
+  EXPECT_THAT(keys(kPending, ""), ElementsAre("moving", "still"));
+
+  ASSERT_TRUE(store_
+                  ->UpdateRun(created->run_id,
+                              [](labelport::v1::AnnotationRun& run) {
+                                run.set_state(labelport::v1::RUN_STATE_ANNOTATING);
+                                run.mutable_darwin()->set_dataset_slug("slug-2");
+                                return absl::OkStatus();
+                              })
+                  .ok());
+  EXPECT_THAT(keys(kPending, ""), ElementsAre("still"));
+  EXPECT_THAT(keys(kAnnotating, ""), ElementsAre("moving"));
+  EXPECT_THAT(keys(labelport::v1::RUN_STATE_UNSPECIFIED, "slug-2"), ElementsAre("moving"));
+  EXPECT_THAT(keys(kAnnotating, "slug-1"), ElementsAre());
+}
+
+TEST_P(RunStoreConformanceTest, ConcurrentUpdatesOfOneRunLoseNothing) {
+  absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(Key("counter")));
+  ASSERT_TRUE(created.ok()) << created.status();
+  constexpr int kThreads = 8;
+  constexpr int kUpdatesPerThread = 10;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < kUpdatesPerThread; ++j) {
+        absl::StatusOr<labelport::v1::AnnotationRun> updated =
+            store_->UpdateRun(created->run_id, [](labelport::v1::AnnotationRun& run) {
+              run.mutable_progress()->set_samples_completed(run.progress().samples_completed() + 1);
+              return absl::OkStatus();
+            });
+        EXPECT_TRUE(updated.ok()) << updated.status();
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  absl::StatusOr<labelport::v1::AnnotationRun> got = store_->GetRunByUid(created->run_id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->progress().samples_completed(), kThreads * kUpdatesPerThread);
+  EXPECT_EQ(got->revision(), 1 + kThreads * kUpdatesPerThread);
+}
+
+TEST_P(RunStoreConformanceTest, LoadSamplesReturnsRangesInUploadOrder) {
+  NewRun run = MakeRun(Key("samples"), 10);
+  absl::StatusOr<CreateRunResult> created = store_->CreateRun(run);
+  ASSERT_TRUE(created.ok()) << created.status();
+  auto ids = [&](int64_t start, int count) -> std::vector<std::string> {
+    absl::StatusOr<std::vector<labelport::v1::Sample>> samples =
+        store_->LoadSamples(created->run_id, start, count);
+    EXPECT_TRUE(samples.ok()) << samples.status();
+    std::vector<std::string> out;
+    if (samples.ok()) {
+      for (const auto& sample : *samples) out.push_back(sample.id());
+    }
+    return out;
+  };
+  const std::vector<std::string> all = SampleIds(run);
+  EXPECT_EQ(ids(0, 3), std::vector<std::string>(all.begin(), all.begin() + 3));
+  EXPECT_EQ(ids(4, 2), std::vector<std::string>(all.begin() + 4, all.begin() + 6));
+  EXPECT_EQ(ids(8, 5), std::vector<std::string>(all.begin() + 8, all.end()));
+  EXPECT_EQ(ids(10, 5), std::vector<std::string>());
+  EXPECT_EQ(ids(0, 100), all);
+
+  // Whole samples, as given.
+  absl::StatusOr<std::vector<labelport::v1::Sample>> samples =
+      store_->LoadSamples(created->run_id, 0, 100);
+  ASSERT_TRUE(samples.ok()) << samples.status();
+  ASSERT_EQ(samples->size(), run.samples.size());
+  for (size_t i = 0; i < run.samples.size(); ++i) {
+    EXPECT_EQ((*samples)[i].SerializeAsString(), run.samples[i].SerializeAsString());
+  }
+
+  EXPECT_EQ(store_->LoadSamples(created->run_id, -1, 5).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->LoadSamples(created->run_id, 0, 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(RunStoreConformanceTest, SampleProgressUpsertsAndSurvivesRestart) {
+  absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(Key("progress"), 5));
+  ASSERT_TRUE(created.ok()) << created.status();
+  const std::string uid = created->run_id;
+  EXPECT_THAT(store_->LoadSampleProgress(uid), IsOkAndHolds(::testing::IsEmpty()));
+
+  std::vector<SampleProgress> batch = {
+      Progress(3, labelport::internal::v1::SAMPLE_STEP_REGISTERED, "item-3"),
+      Progress(0, labelport::internal::v1::SAMPLE_STEP_UPLOADED, "item-0"),
+      Progress(1, labelport::internal::v1::SAMPLE_STEP_REGISTERED, "item-1")};
+  ASSERT_TRUE(store_->SaveSampleProgress(uid, batch).ok());
+  // A later save of position 1 replaces it; position 4 is new.
+  SampleProgress failed = Progress(1, labelport::internal::v1::SAMPLE_STEP_FAILED, "item-1");
+  failed.set_error_stage("upload");
+  failed.set_error_message("connection reset uploading 'a.jpg'");
+  failed.set_attempts(3);
+  ASSERT_TRUE(
+      store_
+          ->SaveSampleProgress(
+              uid, {failed, Progress(4, labelport::internal::v1::SAMPLE_STEP_PROCESSED, "item-4")})
+          .ok());
+  const std::vector<std::string> expected = {
+      batch[1].SerializeAsString(), failed.SerializeAsString(), batch[0].SerializeAsString(),
+      Progress(4, labelport::internal::v1::SAMPLE_STEP_PROCESSED, "item-4").SerializeAsString()};
+  EXPECT_THAT(Serialized(store_->LoadSampleProgress(uid)), IsOkAndHolds(expected));
+
+  // A position that is not a sample of the run rejects the whole batch.
+  for (int64_t bad : {int64_t{-1}, int64_t{5}}) {
+    absl::Status status = store_->SaveSampleProgress(
+        uid, {Progress(2, labelport::internal::v1::SAMPLE_STEP_REGISTERED, "item-2"),
+              Progress(bad, labelport::internal::v1::SAMPLE_STEP_REGISTERED, "x")});
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_EQ(common::ErrorField(status), "progress.position");
+  }
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  EXPECT_THAT(Serialized(store_->LoadSampleProgress(uid)), IsOkAndHolds(expected));
+  // Saving progress is not a change of the run record.
+  EXPECT_THAT(store_->GetRunByUid(uid),
+              IsOkAndHolds(::testing::Property(&labelport::v1::AnnotationRun::revision, 1)));
+}
+
+TEST_P(RunStoreConformanceTest, AnnotationLinksUpsertAndSurviveRestart) {
+  absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(Key("links"), 2));
+  ASSERT_TRUE(created.ok()) << created.status();
+  ASSERT_TRUE(store_->CreateRun(MakeRun(Key("other"), 2)).ok());
+  const std::string uid = created->run_id;
+  EXPECT_THAT(store_->LoadAnnotationLinks(uid), IsOkAndHolds(::testing::IsEmpty()));
+
+  AnnotationLink b = Link("ann-b", "label-1", 0);
+  AnnotationLink a = Link("ann-a", "label-2", 0);
+  ASSERT_TRUE(store_->SaveAnnotationLinks(uid, {b, a}).ok());
+  AnnotationLink b2 = Link("ann-b", "label-1", 1);
+  AnnotationLink c = Link("ann-c", "label-3", 0);
+  ASSERT_TRUE(store_->SaveAnnotationLinks(uid, {c, b2}).ok());
+  const std::vector<std::string> expected = {a.SerializeAsString(), b2.SerializeAsString(),
+                                             c.SerializeAsString()};
+  EXPECT_THAT(Serialized(store_->LoadAnnotationLinks(uid)), IsOkAndHolds(expected));
+
+  absl::Status empty_id =
+      store_->SaveAnnotationLinks(uid, {Link("ann-d", "l", 0), Link("", "l", 0)});
+  EXPECT_EQ(empty_id.code(), absl::StatusCode::kInvalidArgument) << empty_id;
+
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  EXPECT_THAT(Serialized(store_->LoadAnnotationLinks(uid)), IsOkAndHolds(expected));
+  // Links belong to their run.
+  absl::StatusOr<labelport::v1::AnnotationRun> other = store_->GetRun(Key("other"));
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_THAT(store_->LoadAnnotationLinks(other->uid()), IsOkAndHolds(::testing::IsEmpty()));
+}
+
+TEST_P(RunStoreConformanceTest, DarwinStateDefaultsToEmptyAndSurvivesRestart) {
+  absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(Key("darwin")));
+  ASSERT_TRUE(created.ok()) << created.status();
+  const std::string uid = created->run_id;
+  absl::StatusOr<DarwinRunState> empty = store_->LoadDarwinState(uid);
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(empty->ByteSizeLong(), 0u);
+
+  DarwinRunState state;
+  state.set_team_slug("team");
+  state.set_dataset_id(42);
+  state.set_dataset_created(true);
+  (*state.mutable_class_ids())["car|bounding_box"] = 7;
+  ASSERT_TRUE(store_->SaveDarwinState(uid, state).ok());
+  (*state.mutable_class_ids())["person|polygon"] = 8;
+  state.set_dataset_created(false);
+  ASSERT_TRUE(store_->SaveDarwinState(uid, state).ok());
+
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  absl::StatusOr<DarwinRunState> got = store_->LoadDarwinState(uid);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->team_slug(), "team");
+  EXPECT_EQ(got->dataset_id(), 42);
+  EXPECT_FALSE(got->dataset_created());
+  EXPECT_THAT(got->class_ids(),
+              ::testing::UnorderedElementsAre(::testing::Pair("car|bounding_box", 7),
+                                              ::testing::Pair("person|polygon", 8)));
+}
+
+TEST_P(RunStoreConformanceTest, LeaseIsExclusiveExtendableAndReleasable) {
+  absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(Key("leased")));
+  ASSERT_TRUE(created.ok()) << created.status();
+  const std::string uid = created->run_id;
+  EXPECT_THAT(store_->AcquireLease(uid, "worker-a", absl::Minutes(1)), IsOkAndHolds(true));
+  EXPECT_THAT(store_->AcquireLease(uid, "worker-b", absl::Minutes(1)), IsOkAndHolds(false));
+  // The holder extends its lease.
+  EXPECT_THAT(store_->AcquireLease(uid, "worker-a", absl::Minutes(1)), IsOkAndHolds(true));
+  // Someone else's release does nothing.
+  EXPECT_TRUE(store_->ReleaseLease(uid, "worker-b").ok());
+  EXPECT_THAT(store_->AcquireLease(uid, "worker-b", absl::Minutes(1)), IsOkAndHolds(false));
+  EXPECT_TRUE(store_->ReleaseLease(uid, "worker-a").ok());
+  EXPECT_TRUE(store_->ReleaseLease(uid, "worker-a").ok());
+  EXPECT_THAT(store_->AcquireLease(uid, "worker-b", absl::Minutes(1)), IsOkAndHolds(true));
+  EXPECT_THAT(store_->AcquireLease(uid, "worker-a", absl::Minutes(1)), IsOkAndHolds(false));
+  // Leases are not part of the record.
+  EXPECT_THAT(store_->GetRunByUid(uid),
+              IsOkAndHolds(::testing::Property(&labelport::v1::AnnotationRun::revision, 1)));
+
+  EXPECT_EQ(store_->AcquireLease(uid, "", absl::Minutes(1)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->AcquireLease(uid, "w", absl::ZeroDuration()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(RunStoreConformanceTest, ExpiredLeaseCanBeTakenOver) {
+  absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(Key("expiring")));
+  ASSERT_TRUE(created.ok()) << created.status();
+  const std::string uid = created->run_id;
+  const absl::Time taken = absl::Now();
+  EXPECT_THAT(store_->AcquireLease(uid, "worker-a", absl::Milliseconds(50)), IsOkAndHolds(true));
+  absl::StatusOr<bool> refused = store_->AcquireLease(uid, "worker-b", absl::Minutes(1));
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  // Only meaningful while the lease is surely unexpired (a slow machine may
+  // take longer than the ttl to get here).
+  if (absl::Now() - taken < absl::Milliseconds(50)) {
+    EXPECT_FALSE(*refused);
+  }
+  absl::SleepFor(absl::Milliseconds(120));
+  EXPECT_THAT(store_->AcquireLease(uid, "worker-b", absl::Minutes(1)), IsOkAndHolds(true));
+  // The old holder lost it: it can neither extend nor release it.
+  EXPECT_THAT(store_->AcquireLease(uid, "worker-a", absl::Minutes(1)), IsOkAndHolds(false));
+  EXPECT_TRUE(store_->ReleaseLease(uid, "worker-a").ok());
+  EXPECT_THAT(store_->AcquireLease(uid, "worker-a", absl::Minutes(1)), IsOkAndHolds(false));
+}
+
+TEST_P(RunStoreConformanceTest, ListClaimableRunsSkipsLeasedFinishedAndDeleted) {
+  auto create = [this](const RunKey& key, labelport::v1::RunState state) {
+    NewRun run = MakeRun(key, 1);
+    run.record.set_state(state);
+    absl::StatusOr<CreateRunResult> created = store_->CreateRun(run);
+    EXPECT_TRUE(created.ok()) << created.status();
+    // Creation order is the claim order; keep create times apart.
+    absl::SleepFor(absl::Milliseconds(2));
+    return created.ok() ? created->run_id : std::string();
+  };
+  using labelport::v1::RUN_STATE_ANNOTATING;
+  using labelport::v1::RUN_STATE_CLEANED_UP;
+  using labelport::v1::RUN_STATE_FAILED;
+  using labelport::v1::RUN_STATE_PENDING;
+  using labelport::v1::RUN_STATE_UPLOADING;
+  const std::string pending = create(Key("pending"), RUN_STATE_PENDING);
+  create(Key("annotating"), RUN_STATE_ANNOTATING);
+  const std::string leased = create(Key("leased"), RUN_STATE_UPLOADING);
+  const std::string uploading = create(Key("uploading", "dataset-2", "t2"), RUN_STATE_UPLOADING);
+  create(Key("failed"), RUN_STATE_FAILED);
+  create(Key("cleaned"), RUN_STATE_CLEANED_UP);
+  const std::string deleted = create(Key("deleted"), RUN_STATE_PENDING);
+  const std::string expiring = create(Key("expiring"), RUN_STATE_PENDING);
+  const std::string finishing = create(Key("finishing"), RUN_STATE_UPLOADING);
+
+  ASSERT_THAT(store_->AcquireLease(leased, "w1", absl::Minutes(1)), IsOkAndHolds(true));
+  // Long enough to outlast the next few calls even on a slow machine.
+  ASSERT_THAT(store_->AcquireLease(expiring, "w2", absl::Milliseconds(300)), IsOkAndHolds(true));
+  ASSERT_TRUE(store_->DeleteRun(Key("deleted")).ok());
+  ASSERT_TRUE(store_
+                  ->UpdateRun(finishing,
+                              [](labelport::v1::AnnotationRun& run) {
+                                run.set_state(RUN_STATE_ANNOTATING);
+                                return absl::OkStatus();
+                              })
+                  .ok());
+
+  auto claimable = [this](int max_count) {
+    std::vector<std::string> out;
+    absl::StatusOr<std::vector<ClaimableRun>> runs = store_->ListClaimableRuns(max_count);
+    EXPECT_TRUE(runs.ok()) << runs.status();
+    if (runs.ok()) {
+      for (const ClaimableRun& run : *runs) out.push_back(run.run_id);
+    }
+    return out;
+  };
+  using ::testing::ElementsAre;
+  EXPECT_THAT(claimable(10), ElementsAre(pending, uploading));
+  absl::SleepFor(absl::Milliseconds(350));
+  EXPECT_THAT(claimable(10), ElementsAre(pending, uploading, expiring));
+  EXPECT_THAT(claimable(2), ElementsAre(pending, uploading));
+
+  // The key of each run comes with it.
+  absl::StatusOr<std::vector<ClaimableRun>> runs = store_->ListClaimableRuns(2);
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  ASSERT_EQ(runs->size(), 2u);
+  EXPECT_EQ((*runs)[1].key.tenant, "t2");
+  EXPECT_EQ((*runs)[1].key.dataset, "dataset-2");
+  EXPECT_EQ((*runs)[1].key.anno_key, "uploading");
+
+  // A released lease makes the run claimable again.
+  ASSERT_TRUE(store_->ReleaseLease(leased, "w1").ok());
+  EXPECT_THAT(claimable(10), ElementsAre(pending, leased, uploading, expiring));
+  EXPECT_EQ(store_->ListClaimableRuns(0).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(RunStoreConformanceTest, ConcurrentAcquireLeaseHasOneWinner) {
+  absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(Key("contended")));
+  ASSERT_TRUE(created.ok()) << created.status();
+  constexpr int kThreads = 8;
+  absl::Barrier* start = new absl::Barrier(kThreads);
+  std::atomic<int> winners{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      if (start->Block()) delete start;
+      absl::StatusOr<bool> won =
+          store_->AcquireLease(created->run_id, absl::StrCat("worker-", i), absl::Minutes(1));
+      ASSERT_TRUE(won.ok()) << won.status();
+      if (*won) ++winners;
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(winners.load(), 1);
+}
+
+TEST_P(RunStoreConformanceTest, DeleteRunRemovesTheWholeJob) {
+  absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(Key("doomed"), 3));
+  ASSERT_TRUE(created.ok()) << created.status();
+  const std::string uid = created->run_id;
+  ASSERT_TRUE(store_
+                  ->SaveSampleProgress(
+                      uid, {Progress(0, labelport::internal::v1::SAMPLE_STEP_REGISTERED, "item-0")})
+                  .ok());
+  ASSERT_TRUE(store_->SaveAnnotationLinks(uid, {Link("ann", "label", 0)}).ok());
+  DarwinRunState state;
+  state.set_team_slug("team");
+  ASSERT_TRUE(store_->SaveDarwinState(uid, state).ok());
+  ASSERT_THAT(store_->AcquireLease(uid, "w", absl::Minutes(1)), IsOkAndHolds(true));
+  ASSERT_TRUE(store_->DeleteRun(Key("doomed")).ok());
+
+  for (const std::string& missing : {uid, std::string("no-such-uid")}) {
+    SCOPED_TRACE(missing);
+    auto expect_not_found = [&missing](const absl::Status& status) {
+      EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
+      EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr(missing));
+      EXPECT_EQ(common::ErrorField(status), "uid");
+      EXPECT_EQ(common::ErrorReason(status), "RUN_NOT_FOUND");
+    };
+    expect_not_found(store_->GetRunByUid(missing).status());
+    expect_not_found(store_
+                         ->UpdateRun(missing,
+                                     [](labelport::v1::AnnotationRun&) {
+                                       ADD_FAILURE() << "mutator called for a missing run";
+                                       return absl::OkStatus();
+                                     })
+                         .status());
+    expect_not_found(store_->LoadSamples(missing, 0, 10).status());
+    expect_not_found(store_->SaveSampleProgress(
+        missing, {Progress(0, labelport::internal::v1::SAMPLE_STEP_REGISTERED, "item-0")}));
+    expect_not_found(store_->LoadSampleProgress(missing).status());
+    expect_not_found(store_->SaveAnnotationLinks(missing, {Link("ann", "label", 0)}));
+    expect_not_found(store_->LoadAnnotationLinks(missing).status());
+    expect_not_found(store_->SaveDarwinState(missing, state));
+    expect_not_found(store_->LoadDarwinState(missing).status());
+    expect_not_found(store_->AcquireLease(missing, "w", absl::Minutes(1)).status());
+    expect_not_found(store_->ReleaseLease(missing, "w"));
+  }
+  EXPECT_THAT(store_->ListClaimableRuns(10), IsOkAndHolds(::testing::IsEmpty()));
+
+  // A new run under the old key starts from nothing.
+  absl::StatusOr<CreateRunResult> again = store_->CreateRun(MakeRun(Key("doomed"), 3));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_NE(again->run_id, uid);
+  EXPECT_THAT(store_->LoadSampleProgress(again->run_id), IsOkAndHolds(::testing::IsEmpty()));
+  EXPECT_THAT(store_->LoadAnnotationLinks(again->run_id), IsOkAndHolds(::testing::IsEmpty()));
+  EXPECT_THAT(store_->AcquireLease(again->run_id, "other", absl::Minutes(1)), IsOkAndHolds(true));
 }
 
 }  // namespace labelport::store::testing

@@ -5,11 +5,13 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -27,9 +29,8 @@ using ::testing::HasSubstr;
 // A directory private to this process, removed at exit.
 const std::filesystem::path& TestDir() {
   static const std::filesystem::path* dir = [] {
-    auto* path = new std::filesystem::path(
-        std::filesystem::path(::testing::TempDir()) /
-        absl::StrCat("sqlite_run_store_test_", getpid()));
+    auto* path = new std::filesystem::path(std::filesystem::path(::testing::TempDir()) /
+                                           absl::StrCat("sqlite_run_store_test_", getpid()));
     std::filesystem::create_directories(*path);
     return path;
   }();
@@ -43,8 +44,7 @@ class RemoveTestDir : public ::testing::Environment {
     std::filesystem::remove_all(TestDir(), ignored);
   }
 };
-const auto* const kRemoveTestDir =
-    ::testing::AddGlobalTestEnvironment(new RemoveTestDir);
+const auto* const kRemoveTestDir = ::testing::AddGlobalTestEnvironment(new RemoveTestDir);
 
 std::string NewDatabasePath() {
   static std::atomic<int> counter{0};
@@ -64,12 +64,36 @@ absl::StatusOr<std::unique_ptr<RunStore>> MakeSqliteStore(std::string path) {
   return std::unique_ptr<RunStore>(*std::move(store));
 }
 
+// The files of the file-backed stores the conformance suite made, so that
+// it can reopen them. Tests run one at a time; a store is forgotten when
+// reopened.
+std::map<const RunStore*, std::string>& StorePaths() {
+  static auto* paths = new std::map<const RunStore*, std::string>;
+  return *paths;
+}
+
+absl::StatusOr<std::unique_ptr<RunStore>> MakeFileStore(std::string path) {
+  absl::StatusOr<std::unique_ptr<RunStore>> store = MakeSqliteStore(path);
+  if (store.ok()) StorePaths()[store->get()] = std::move(path);
+  return store;
+}
+
+absl::StatusOr<std::unique_ptr<RunStore>> ReopenFileStore(std::unique_ptr<RunStore> store) {
+  auto it = StorePaths().find(store.get());
+  if (it == StorePaths().end()) {
+    return absl::InternalError("reopen: the store was not made from a file");
+  }
+  std::string path = std::move(it->second);
+  StorePaths().erase(it);
+  store.reset();
+  return MakeFileStore(std::move(path));
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Sqlite, RunStoreConformanceTest,
     ::testing::Values(
-        RunStoreFactory{"InMemory", [] { return MakeSqliteStore(":memory:"); }},
-        RunStoreFactory{"File",
-                        [] { return MakeSqliteStore(NewDatabasePath()); }}),
+        RunStoreFactory{"InMemory", [] { return MakeSqliteStore(":memory:"); }, nullptr},
+        RunStoreFactory{"File", [] { return MakeFileStore(NewDatabasePath()); }, &ReopenFileStore}),
     RunStoreFactoryName);
 
 // Raw access to a database file, to look behind the store's back.
@@ -80,10 +104,11 @@ class RawDatabase {
   }
   ~RawDatabase() { sqlite3_close(db_); }
 
+  sqlite3* get() { return db_; }
+
   void Exec(const std::string& sql) {
     char* error = nullptr;
-    EXPECT_EQ(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error),
-              SQLITE_OK)
+    EXPECT_EQ(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
         << (error != nullptr ? error : "") << " in " << sql;
     sqlite3_free(error);
   }
@@ -92,8 +117,7 @@ class RawDatabase {
   std::vector<std::string> Query(const std::string& sql) {
     std::vector<std::string> rows;
     sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr),
-              SQLITE_OK)
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
         << sqlite3_errmsg(db_);
     while (sqlite3_step(stmt) == SQLITE_ROW) {
       std::string row;
@@ -101,8 +125,7 @@ class RawDatabase {
         if (i > 0) row += "|";
         const unsigned char* text = sqlite3_column_text(stmt, i);
         if (text != nullptr) {
-          row.append(reinterpret_cast<const char*>(text),
-                     sqlite3_column_bytes(stmt, i));
+          row.append(reinterpret_cast<const char*>(text), sqlite3_column_bytes(stmt, i));
         }
       }
       rows.push_back(std::move(row));
@@ -180,10 +203,8 @@ TEST(SqliteRunStoreTest, StoresWholeSamplesInOrder) {
     ASSERT_LT(count, run.samples.size());
     EXPECT_EQ(sqlite3_column_int64(stmt, 0), static_cast<int64_t>(count));
     labelport::v1::Sample sample;
-    ASSERT_TRUE(sample.ParseFromArray(sqlite3_column_blob(stmt, 1),
-                                      sqlite3_column_bytes(stmt, 1)));
-    EXPECT_EQ(sample.SerializeAsString(),
-              run.samples[count].SerializeAsString());
+    ASSERT_TRUE(sample.ParseFromArray(sqlite3_column_blob(stmt, 1), sqlite3_column_bytes(stmt, 1)));
+    EXPECT_EQ(sample.SerializeAsString(), run.samples[count].SerializeAsString());
     ++count;
   }
   EXPECT_EQ(count, run.samples.size());
@@ -206,12 +227,12 @@ TEST(SqliteRunStoreTest, MigrationsAreAppliedOnceAndRecorded) {
                       "ORDER BY version"),
             expected);
   EXPECT_THAT(raw.Query("SELECT applied_at FROM schema_migrations"),
-              ::testing::Each(::testing::MatchesRegex(
-                  "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z")));
-  EXPECT_EQ(raw.Query("SELECT name FROM sqlite_master WHERE type = 'table' "
-                      "ORDER BY name"),
-            (std::vector<std::string>{"request_ids", "run_samples", "runs",
-                                      "schema_migrations"}));
+              ::testing::Each(::testing::MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z")));
+  EXPECT_EQ(
+      raw.Query("SELECT name FROM sqlite_master WHERE type = 'table' "
+                "ORDER BY name"),
+      (std::vector<std::string>{"annotation_links", "darwin_state", "request_ids", "run_samples",
+                                "runs", "sample_progress", "schema_migrations"}));
 }
 
 TEST(SqliteRunStoreTest, MigrationsAreOrderedFromOne) {
@@ -229,15 +250,13 @@ TEST(SqliteRunStoreTest, RefusesADatabaseFromANewerVersion) {
   const std::string path = NewDatabasePath();
   ASSERT_TRUE(SqliteRunStore::Create(At(path)).ok());
   const int newer = LatestSqliteSchemaVersion() + 1;
-  RawDatabase(path).Exec(
-      absl::StrCat("INSERT INTO schema_migrations VALUES (", newer,
-                   ", 'from_the_future', '2030-01-01T00:00:00Z')"));
+  RawDatabase(path).Exec(absl::StrCat("INSERT INTO schema_migrations VALUES (", newer,
+                                      ", 'from_the_future', '2030-01-01T00:00:00Z')"));
   auto store = SqliteRunStore::Create(At(path));
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(store.status().message(), HasSubstr(path));
-  EXPECT_THAT(store.status().message(),
-              HasSubstr(absl::StrCat("version ", newer)));
+  EXPECT_THAT(store.status().message(), HasSubstr(absl::StrCat("version ", newer)));
   EXPECT_THAT(store.status().message(), HasSubstr("newer"));
 }
 
@@ -246,8 +265,7 @@ TEST(SqliteRunStoreTest, UsesWriteAheadLogging) {
   auto store = SqliteRunStore::Create(At(path));
   ASSERT_TRUE(store.ok()) << store.status();
   ASSERT_TRUE((*store)->CreateRun(SampleRun("wal")).ok());
-  EXPECT_EQ(RawDatabase(path).Query("PRAGMA journal_mode"),
-            std::vector<std::string>{"wal"});
+  EXPECT_EQ(RawDatabase(path).Query("PRAGMA journal_mode"), std::vector<std::string>{"wal"});
   EXPECT_TRUE(std::filesystem::exists(path + "-wal"));
 }
 
@@ -326,14 +344,12 @@ TEST(SqliteRunStoreTest, RejectsDuplicateSampleIds) {
   EXPECT_EQ(created.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(created.status().message(), HasSubstr("CreateRun"));
   // Nothing of the failed run was kept.
-  EXPECT_EQ((*store)->GetRun(run.key).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ((*store)->GetRun(run.key).status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE((*store)->CreateRun(SampleRun("dupes")).ok());
 }
 
 TEST(SqliteRunStoreTest, CreateRejectsBadOptions) {
-  EXPECT_EQ(SqliteRunStore::Create(At("")).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(SqliteRunStore::Create(At("")).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(SqliteRunStore::Create([] {
               SqliteRunStore::Options options = At(":memory:");
               options.busy_timeout = absl::Seconds(-1);
@@ -342,12 +358,10 @@ TEST(SqliteRunStoreTest, CreateRejectsBadOptions) {
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);
-  auto missing_dir =
-      SqliteRunStore::Create(At("/nonexistent-dir/labelport/runs.db"));
+  auto missing_dir = SqliteRunStore::Create(At("/nonexistent-dir/labelport/runs.db"));
   ASSERT_FALSE(missing_dir.ok());
   EXPECT_EQ(missing_dir.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(missing_dir.status().message(),
-              HasSubstr("/nonexistent-dir/labelport/runs.db"));
+  EXPECT_THAT(missing_dir.status().message(), HasSubstr("/nonexistent-dir/labelport/runs.db"));
 }
 
 TEST(SqliteRunStoreTest, RefusesAFileThatIsNotADatabase) {
@@ -355,13 +369,148 @@ TEST(SqliteRunStoreTest, RefusesAFileThatIsNotADatabase) {
   {
     std::FILE* file = std::fopen(path.c_str(), "wb");
     ASSERT_NE(file, nullptr);
-    std::fputs("this is not an SQLite database, just some text to fill a page",
-               file);
+    std::fputs("this is not an SQLite database, just some text to fill a page", file);
     std::fclose(file);
   }
   auto store = SqliteRunStore::Create(At(path));
   ASSERT_FALSE(store.ok());
   EXPECT_THAT(store.status().message(), HasSubstr(path));
+}
+
+// A database written by a build that knew only migration 1 is brought to the
+// latest version on open, with its runs intact.
+TEST(SqliteRunStoreTest, MigratesAVersion1DatabaseKeepingItsRuns) {
+  const std::string path = NewDatabasePath();
+  labelport::v1::AnnotationRun record;
+  record.set_backend("darwin");
+  record.set_state(labelport::v1::RUN_STATE_UPLOADING);
+  record.mutable_darwin()->set_dataset_slug("slug-v1");
+  record.set_request_id("req-v1");
+  labelport::v1::Sample sample;
+  sample.set_id("s1");
+  sample.mutable_media()->set_path("/data/s1.jpg");
+  {
+    RawDatabase raw(path);
+    ASSERT_TRUE(ApplySqliteMigrations(raw.get(), SqliteMigrations().first(1)).ok());
+    ASSERT_EQ(SqliteSchemaVersion(raw.get()).value_or(-1), 1);
+    raw.Exec(
+        absl::StrCat("INSERT INTO runs (run_id, tenant, dataset, anno_key, backend, state, "
+                     "dataset_slug, request_id, record, create_time_ns, update_time_ns) "
+                     "VALUES ('run-v1', 'tenant', 'dataset', 'old', 'darwin', 2, "
+                     "'slug-v1', 'req-v1', X'",
+                     absl::BytesToHexString(record.SerializeAsString()),
+                     "', 1700000000000000000, 1700000001000000000)"));
+    raw.Exec(
+        "INSERT INTO request_ids (tenant, request_id, run_id) "
+        "VALUES ('tenant', 'req-v1', 'run-v1')");
+    raw.Exec(
+        absl::StrCat("INSERT INTO run_samples (run_id, position, sample_id, sample) "
+                     "VALUES ('run-v1', 0, 's1', X'",
+                     absl::BytesToHexString(sample.SerializeAsString()), "')"));
+  }
+
+  auto store = SqliteRunStore::Create(At(path));
+  ASSERT_TRUE(store.ok()) << store.status();
+  const RunKey key{"tenant", "dataset", "old"};
+  auto got = (*store)->GetRun(key);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->uid(), "run-v1");
+  EXPECT_EQ(got->revision(), 1);
+  EXPECT_EQ(got->name(), "datasets/dataset/runs/old");
+  EXPECT_EQ(got->state(), labelport::v1::RUN_STATE_UPLOADING);
+  EXPECT_EQ(got->darwin().dataset_slug(), "slug-v1");
+  EXPECT_EQ(got->create_time().seconds(), 1700000000);
+  EXPECT_EQ(got->update_time().seconds(), 1700000001);
+  auto samples = (*store)->LoadSamples("run-v1", 0, 10);
+  ASSERT_TRUE(samples.ok()) << samples.status();
+  ASSERT_EQ(samples->size(), 1u);
+  EXPECT_EQ((*samples)[0].SerializeAsString(), sample.SerializeAsString());
+  NewRun replay;
+  replay.key = key;
+  replay.request_id = "req-v1";
+  auto replayed = (*store)->CreateRun(replay);
+  ASSERT_TRUE(replayed.ok()) << replayed.status();
+  EXPECT_FALSE(replayed->created);
+  EXPECT_EQ(replayed->run_id, "run-v1");
+
+  // The job API works on the migrated run.
+  auto claimable = (*store)->ListClaimableRuns(10);
+  ASSERT_TRUE(claimable.ok()) << claimable.status();
+  ASSERT_EQ(claimable->size(), 1u);
+  EXPECT_EQ((*claimable)[0].run_id, "run-v1");
+  EXPECT_THAT((*store)->AcquireLease("run-v1", "w", absl::Minutes(1)), testing::IsOkAndHolds(true));
+  labelport::internal::v1::SampleProgress progress;
+  progress.set_position(0);
+  progress.set_step(labelport::internal::v1::SAMPLE_STEP_REGISTERED);
+  EXPECT_TRUE((*store)->SaveSampleProgress("run-v1", {progress}).ok());
+  auto updated =
+      (*store)->UpdateRun("run-v1", [](labelport::v1::AnnotationRun&) { return absl::OkStatus(); });
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->revision(), 2);
+
+  RawDatabase raw(path);
+  EXPECT_EQ(raw.Query("SELECT version FROM schema_migrations ORDER BY version"),
+            (std::vector<std::string>{"1", "2"}));
+}
+
+// Stores on one file (as in several processes) contend for the file lock
+// rather than for one mutex.
+TEST(SqliteRunStoreTest, ConcurrentAcquireLeaseAcrossConnectionsHasOneWinner) {
+  const std::string path = NewDatabasePath();
+  constexpr int kThreads = 8;
+  std::vector<std::unique_ptr<SqliteRunStore>> stores;
+  for (int i = 0; i < kThreads; ++i) {
+    auto store = SqliteRunStore::Create(At(path));
+    ASSERT_TRUE(store.ok()) << store.status();
+    stores.push_back(*std::move(store));
+  }
+  auto created = stores[0]->CreateRun(SampleRun("leased"));
+  ASSERT_TRUE(created.ok()) << created.status();
+  std::atomic<int> ready{0};
+  std::atomic<int> winners{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      ++ready;
+      while (ready.load() < kThreads) std::this_thread::yield();
+      auto won =
+          stores[i]->AcquireLease(created->run_id, absl::StrCat("worker-", i), absl::Minutes(1));
+      ASSERT_TRUE(won.ok()) << won.status();
+      if (*won) ++winners;
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(winners.load(), 1);
+  EXPECT_EQ(RawDatabase(path).Query("SELECT COUNT(*) FROM runs WHERE "
+                                    "lease_owner LIKE 'worker-%'"),
+            std::vector<std::string>{"1"});
+}
+
+TEST(SqliteRunStoreTest, DeleteRunLeavesNoRowsBehind) {
+  const std::string path = NewDatabasePath();
+  {
+    auto store = SqliteRunStore::Create(At(path));
+    ASSERT_TRUE(store.ok()) << store.status();
+    NewRun run = SampleRun("gone");
+    auto created = (*store)->CreateRun(run);
+    ASSERT_TRUE(created.ok()) << created.status();
+    labelport::internal::v1::SampleProgress progress;
+    progress.set_position(2);
+    ASSERT_TRUE((*store)->SaveSampleProgress(created->run_id, {progress}).ok());
+    labelport::internal::v1::AnnotationLink link;
+    link.set_annotation_id("ann");
+    ASSERT_TRUE((*store)->SaveAnnotationLinks(created->run_id, {link}).ok());
+    ASSERT_TRUE(
+        (*store)->SaveDarwinState(created->run_id, labelport::internal::v1::DarwinRunState()).ok());
+    ASSERT_TRUE((*store)->DeleteRun(run.key).ok());
+  }
+  RawDatabase raw(path);
+  for (const char* table : {"runs", "request_ids", "run_samples", "sample_progress",
+                            "annotation_links", "darwin_state"}) {
+    EXPECT_EQ(raw.Query(absl::StrCat("SELECT COUNT(*) FROM ", table)),
+              std::vector<std::string>{"0"})
+        << table;
+  }
 }
 
 }  // namespace
