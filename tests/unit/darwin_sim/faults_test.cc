@@ -1,0 +1,58 @@
+#include "faults.h"
+
+#include "gtest/gtest.h"
+#include "json_util.h"
+
+namespace labelport::darwin_sim {
+namespace {
+
+TEST(GlobMatchTest, Stars) {
+  EXPECT_TRUE(GlobMatch("*", "/anything/at/all"));
+  EXPECT_TRUE(GlobMatch("/api/datasets", "/api/datasets"));
+  EXPECT_FALSE(GlobMatch("/api/datasets", "/api/datasets/1"));
+  EXPECT_TRUE(
+      GlobMatch("*/items/*/import", "/api/v2/teams/t/items/abc/import"));
+  EXPECT_FALSE(
+      GlobMatch("*/items/*/import", "/api/v2/teams/t/items/abc/annotations"));
+  EXPECT_TRUE(GlobMatch("/api/*", "/api/"));
+}
+
+TEST(FaultRegistryTest, ConsumesMatchingFaultsInOrder) {
+  FaultRegistry registry;
+  Fault a;
+  a.method = "GET";
+  a.path_pattern = "/api/*";
+  a.remaining = 2;
+  a.status = 429;
+  registry.Add(a);
+  Fault b;
+  b.path_pattern = "*";
+  b.action = FaultAction::kDrop;
+  registry.Add(b);
+  // b (any method) matches first for a path a does not cover.
+  EXPECT_EQ(registry.Take("POST", "/x")->action, FaultAction::kDrop);
+  EXPECT_EQ(registry.Take("GET", "/api/datasets")->status, 429);
+  EXPECT_EQ(registry.Take("GET", "/api/datasets")->status, 429);
+  EXPECT_FALSE(registry.Take("GET", "/api/datasets").has_value());
+  EXPECT_TRUE(registry.List().empty());
+}
+
+TEST(FaultFromJsonTest, ParsesAndValidates) {
+  absl::StatusOr<Fault> f = FaultFromJson(
+      ParseJson(R"({"method": "get", "path": "/a", "count": 3, "status": 503,
+                    "retry_after": 2})")
+          ->as_object());
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->method, "GET");
+  EXPECT_EQ(f->remaining, 3);
+  EXPECT_EQ(f->retry_after_s, 2);
+  EXPECT_FALSE(
+      FaultFromJson(ParseJson(R"({"action": "explode"})")->as_object()).ok());
+  EXPECT_FALSE(FaultFromJson(ParseJson(R"({"status": 42})")->as_object()).ok());
+  EXPECT_FALSE(FaultFromJson(ParseJson(R"({"path": "/a"})")->as_object()).ok());
+  EXPECT_TRUE(
+      FaultFromJson(ParseJson(R"({"action": "truncate"})")->as_object()).ok());
+}
+
+}  // namespace
+}  // namespace labelport::darwin_sim
