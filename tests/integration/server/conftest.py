@@ -13,6 +13,7 @@ import queue
 import signal
 import subprocess
 import threading
+import time
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -29,14 +30,23 @@ def server_binary() -> Path:
     return Path(os.environ.get("LP_BUILD", str(REPO / "build"))) / "service/server/labelport-server"
 
 
+def wait_for_binary(timeout: float = 30) -> Path:
+    """The server binary; polls briefly, as a concurrent re-link may replace it."""
+    binary = server_binary()
+    deadline = time.monotonic() + timeout
+    while not (binary.is_file() and os.access(binary, os.X_OK)):
+        if time.monotonic() > deadline:
+            pytest.fail(f"{binary} is missing; build it with: bash .ci/build labelport_server")
+        time.sleep(0.2)
+    return binary
+
+
 class ServerProcess:
     """One labelport-server process and a channel to it."""
 
     def __init__(self, data_dir: Path, args: Sequence[str] = (), log_dir: Optional[Path] = None):
         self.data_dir = Path(data_dir)
-        binary = server_binary()
-        if not binary.is_file():
-            pytest.fail(f"{binary} is missing; build it with: bash .ci/build labelport_server")
+        binary = wait_for_binary()
         log_dir = Path(log_dir or self.data_dir)
         log_dir.mkdir(parents=True, exist_ok=True)
         self._stderr_path = log_dir / f"server-{os.getpid()}-{id(self)}.stderr"
