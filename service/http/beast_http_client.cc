@@ -532,6 +532,16 @@ BeastHttpClient::AcquireConnection(const std::string& origin, absl::Time deadlin
     waiter = std::make_shared<Waiter>(caller);
     pool->waiters.push_back(waiter);
   }
+  // Should this coroutine be destroyed while queued, its place (and a slot
+  // granted meanwhile) must not be lost.
+  struct AbandonGuard {
+    ~AbandonGuard() {
+      if (client != nullptr) client->AbandonWait(origin, waiter);
+    }
+    BeastHttpClient* client;
+    std::string origin;
+    std::shared_ptr<Waiter> waiter;
+  } guard{this, origin, waiter};
   if (deadline == absl::InfiniteFuture()) {
     co_await waiter->channel.async_receive(kTok);
   } else {
@@ -540,6 +550,7 @@ BeastHttpClient::AcquireConnection(const std::string& origin, absl::Time deadlin
     timer.expires_at(ToSteady(deadline));
     co_await (waiter->channel.async_receive(kTok) || timer.async_wait(kTok));
   }
+  guard.client = nullptr;
   std::lock_guard<std::mutex> lock(mu_);
   if (waiter->granted) co_return std::move(waiter->granted);
   auto& waiters = pools_[origin]->waiters;
@@ -547,6 +558,21 @@ BeastHttpClient::AcquireConnection(const std::string& origin, absl::Time deadlin
   co_return absl::DeadlineExceededError(absl::StrCat("deadline exceeded waiting for one of ",
                                                      options_.max_connections_per_host,
                                                      " connections to ", origin));
+}
+
+void BeastHttpClient::AbandonWait(const std::string& origin,
+                                  const std::shared_ptr<Waiter>& waiter) {
+  std::unique_ptr<Connection> granted;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    granted = std::move(waiter->granted);
+    auto& waiters = pools_[origin]->waiters;
+    waiters.erase(std::remove(waiters.begin(), waiters.end(), waiter), waiters.end());
+  }
+  if (granted) {
+    const bool reusable = granted->connected();
+    ReleaseConnection(origin, std::move(granted), reusable);
+  }
 }
 
 void BeastHttpClient::ReleaseConnection(const std::string& origin,

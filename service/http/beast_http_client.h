@@ -98,6 +98,9 @@ class BeastHttpClient : public HttpClient {
   // Returns the slot of `connection`: pooled when `reusable`, else closed.
   void ReleaseConnection(const std::string& origin, std::unique_ptr<Connection> connection,
                          bool reusable);
+  // A waiter that will never look at its grant leaves the queue; a slot it
+  // was granted is released.
+  void AbandonWait(const std::string& origin, const std::shared_ptr<Waiter>& waiter);
   boost::asio::awaitable<absl::StatusOr<HttpResponse>> RunExchange(Connection& connection,
                                                                    Exchange& exchange);
 
