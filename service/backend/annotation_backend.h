@@ -1,0 +1,63 @@
+// AnnotationBackend: the port through which core runs a run's work in an
+// annotation platform (V7 Darwin: DarwinBackend), and UploadJournal, the
+// durable record-keeping core offers the backend while it works.
+#ifndef LABELPORT_SERVICE_BACKEND_ANNOTATION_BACKEND_H_
+#define LABELPORT_SERVICE_BACKEND_ANNOTATION_BACKEND_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "absl/status/statusor.h"
+#include "labelport/internal/v1/job_state.pb.h"
+#include "labelport/v1/annotation_run.pb.h"
+#include "labelport/v1/sample.pb.h"
+
+namespace labelport::backend {
+
+// Everything a backend reads and records about one run while uploading it.
+// Implemented by core over the RunStore. Calls block briefly on the store.
+// Every Save* is durable when it returns: after a crash, a resumed upload
+// sees exactly what was saved.
+class UploadJournal {
+ public:
+  virtual ~UploadJournal() = default;
+
+  // The run as it was when the job started (schema, options, uid).
+  virtual const labelport::v1::AnnotationRun& run() const = 0;
+  // Samples at positions [start, start + count), in upload order.
+  virtual absl::StatusOr<std::vector<labelport::v1::Sample>> LoadSamples(int64_t start,
+                                                                         int count) = 0;
+  // Progress records saved so far (by position; untouched samples absent).
+  virtual absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>>
+  LoadProgress() = 0;
+  // Saves progress records and refreshes the run's progress counters and
+  // per-sample errors from them.
+  virtual absl::Status SaveProgress(
+      const std::vector<labelport::internal::v1::SampleProgress>& progress) = 0;
+  virtual absl::Status SaveLinks(
+      const std::vector<labelport::internal::v1::AnnotationLink>& links) = 0;
+  virtual absl::StatusOr<labelport::internal::v1::DarwinRunState> LoadBackendState() = 0;
+  virtual absl::Status SaveBackendState(const labelport::internal::v1::DarwinRunState& state) = 0;
+  // Records the URL where people annotate the run.
+  virtual absl::Status SetEditorUrl(const std::string& url) = 0;
+};
+
+class AnnotationBackend {
+ public:
+  virtual ~AnnotationBackend() = default;
+
+  // Brings every sample of the run to SAMPLE_STEP_LABELS_IMPORTED or
+  // SAMPLE_STEP_FAILED, resuming from what the journal holds; safe to call
+  // again after a crash or a failure (no duplicate items, classes or
+  // annotations). Per-sample failures are recorded in the journal, not
+  // returned. Returns an error only when the run as a whole cannot proceed
+  // (credentials, dataset, classes, timeouts); the run can be resumed later.
+  virtual boost::asio::awaitable<absl::Status> UploadRun(UploadJournal& journal) = 0;
+};
+
+}  // namespace labelport::backend
+
+#endif  // LABELPORT_SERVICE_BACKEND_ANNOTATION_BACKEND_H_

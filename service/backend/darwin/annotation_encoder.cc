@@ -1,0 +1,286 @@
+#include "service/backend/darwin/annotation_encoder.h"
+
+#include <openssl/evp.h>
+
+#include <boost/json/object.hpp>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace labelport::backend::darwin {
+namespace {
+
+namespace json = boost::json;
+namespace v1 = labelport::v1;
+using labelport::internal::v1::AnnotationLink;
+
+json::object Point(double x, double y, const EncodeContext& c) {
+  return json::object{{"x", x * c.width}, {"y", y * c.height}};
+}
+
+json::array Path(const v1::Shape& shape, const EncodeContext& c) {
+  json::array path;
+  for (const auto& p : shape.points()) path.emplace_back(Point(p.x(), p.y(), c));
+  return path;
+}
+
+absl::Status Invalid(const EncodeContext& c, absl::string_view label_id, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrFormat("Sample '%s' field '%s' label '%s': %s",
+                                                    c.sample_id, c.field->field(), label_id, why));
+}
+
+// A confidence to send, if any (a plain struct: GCC 12 misreports
+// std::optional<double> as maybe-uninitialized here).
+struct Confidence {
+  bool present = false;
+  double value = 0;
+};
+
+template <typename L>
+Confidence ConfidenceOf(const L& l) {
+  return l.has_confidence() ? Confidence{true, l.confidence()} : Confidence{};
+}
+
+// Builds one annotation and its link; `data` holds the shape.
+class Builder {
+ public:
+  explicit Builder(const EncodeContext& c) : c_(c) {}
+
+  template <typename L>
+  absl::Status Add(const L& label, json::object data, int part, int part_count,
+                   Confidence confidence) {
+    const std::string type = DarwinTypeOf(c_.field->type());
+    auto class_id = c_.class_id(label.label(), type);
+    if (!class_id.ok()) return class_id.status();
+    if constexpr (!std::is_same_v<L, v1::Classification>) {
+      if (label.has_index()) data["instance_id"] = json::object{{"value", label.index()}};
+    }
+    if (confidence.present) {
+      data["inference"] =
+          json::object{{"confidence", confidence.value},
+                       {"model", json::object{{"id", "00000000-0000-4000-8000-000000000001"},
+                                              {"name", "labelport"},
+                                              {"type", "external"}}}};
+    }
+    json::object properties_by_frame;
+    for (const auto& spec : AttributesFor(*c_.field, label.label())) {
+      auto it = label.attributes().find(spec.name());
+      if (it == label.attributes().end() || it->second.has_null_value() ||
+          it->second.kind_case() == v1::AttributeValue::KIND_NOT_SET)
+        continue;
+      const v1::AttributeValue& value = it->second;
+      if (spec.type() == "text") {
+        if (!data.contains("text"))
+          data["text"] =
+              json::object{{"text", value.has_string_value() ? value.string_value()
+                                                             : PropertyValueString(value)}};
+        continue;
+      }
+      if (spec.type() != "single_select" && spec.type() != "multi_select") continue;
+      auto property = c_.property(*class_id, spec.name());
+      if (!property) continue;
+      json::array value_ids;
+      auto add_value = [&](const v1::AttributeValue& v) {
+        auto vid = property->value_ids.find(PropertyValueString(v));
+        if (vid != property->value_ids.end()) value_ids.emplace_back(vid->second);
+      };
+      if (value.has_list_value()) {
+        for (const auto& v : value.list_value().values()) add_value(v);
+      } else {
+        add_value(value);
+      }
+      if (value_ids.empty()) continue;
+      const std::string frame = property->granularity == "annotation" ? "global" : "0";
+      if (!properties_by_frame.contains(frame)) properties_by_frame[frame] = json::object{};
+      properties_by_frame[frame].as_object()[property->id] = std::move(value_ids);
+    }
+
+    const std::string id = DeterministicAnnotationId(c_.run_uid, label.id(), part);
+    json::object annotation{
+        {"id", id},
+        {"annotation_class_id", *class_id},
+        {"data", std::move(data)},
+        {"context_keys", json::object{{"slot_names", json::array{c_.slot_name}}}}};
+    if (!properties_by_frame.empty())
+      annotation["annotation_properties"] = std::move(properties_by_frame);
+    out_.annotations.emplace_back(std::move(annotation));
+
+    AnnotationLink link;
+    link.set_annotation_id(id);
+    link.set_label_id(label.id());
+    link.set_part(part);
+    link.set_part_count(part_count);
+    link.set_sample_id(c_.sample_id);
+    link.set_field(c_.field->field());
+    link.set_item_id(c_.item_id);
+    out_.links.push_back(std::move(link));
+    return absl::OkStatus();
+  }
+
+  absl::Status Classification(const v1::Classification& l) {
+    return Add(l, json::object{{"tag", json::object{}}}, 0, 1, ConfidenceOf(l));
+  }
+
+  absl::Status Detection(const v1::Detection& l) {
+    if (l.bounding_box_size() != 4) return Invalid(c_, l.id(), "bounding_box needs 4 numbers");
+    json::object box{{"x", l.bounding_box(0) * c_.width},
+                     {"y", l.bounding_box(1) * c_.height},
+                     {"w", l.bounding_box(2) * c_.width},
+                     {"h", l.bounding_box(3) * c_.height}};
+    return Add(l, json::object{{"bounding_box", std::move(box)}}, 0, 1, ConfidenceOf(l));
+  }
+
+  absl::Status Polyline(const v1::Polyline& l) {
+    const Confidence conf = ConfidenceOf(l);
+    if (DarwinTypeOf(c_.field->type()) == "polygon") {
+      json::object polygon{{"path", Path(l.points(0), c_)}};
+      if (l.points_size() > 1) {
+        json::array more;
+        for (int i = 1; i < l.points_size(); ++i) more.emplace_back(Path(l.points(i), c_));
+        polygon["additional_paths"] = std::move(more);
+      }
+      return Add(l, json::object{{"polygon", std::move(polygon)}}, 0, 1, conf);
+    }
+    for (int i = 0; i < l.points_size(); ++i) {
+      absl::Status s = Add(l, json::object{{"line", json::object{{"path", Path(l.points(i), c_)}}}},
+                           i, l.points_size(), conf);
+      if (!s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Keypoint(const v1::Keypoint& l) {
+    for (int i = 0; i < l.points_size(); ++i) {
+      const auto& p = l.points(i);
+      if (std::isnan(p.x()) || std::isnan(p.y())) continue;
+      Confidence conf;
+      if (i < l.confidence_size() && !std::isnan(l.confidence(i))) conf = {true, l.confidence(i)};
+      absl::Status s =
+          Add(l, json::object{{"keypoint", Point(p.x(), p.y(), c_)}}, i, l.points_size(), conf);
+      if (!s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+  EncodedLabels Take() { return std::move(out_); }
+
+ private:
+  const EncodeContext& c_;
+  EncodedLabels out_;
+};
+
+}  // namespace
+
+std::string DarwinTypeOf(absl::string_view t) {
+  if (t == "classification" || t == "classifications") return "tag";
+  if (t == "detection" || t == "detections") return "bounding_box";
+  if (t == "polygon" || t == "polygons") return "polygon";
+  if (t == "polyline" || t == "polylines") return "line";
+  if (t == "keypoint" || t == "keypoints") return "keypoint";
+  return "";
+}
+
+std::vector<labelport::v1::AttributeSpec> AttributesFor(const labelport::v1::FieldSchema& field,
+                                                        absl::string_view class_name) {
+  std::vector<labelport::v1::AttributeSpec> out(field.attributes().specs().specs().begin(),
+                                                field.attributes().specs().specs().end());
+  for (const auto& entry : field.classes().entries()) {
+    if (!entry.has_group()) continue;
+    bool member = false;
+    for (const auto& n : entry.group().classes().names()) member = member || n == class_name;
+    if (!member) continue;
+    for (const auto& s : entry.group().attributes().specs().specs()) out.push_back(s);
+  }
+  return out;
+}
+
+std::vector<std::string> DarwinSubTypesFor(const labelport::v1::FieldSchema& field,
+                                           absl::string_view class_name) {
+  std::vector<std::string> subtypes;
+  const std::string type = DarwinTypeOf(field.type());
+  if (type != "tag") subtypes.push_back("instance_id");
+  for (const auto& spec : AttributesFor(field, class_name)) {
+    if (spec.type() == "text") {
+      subtypes.push_back("text");
+      break;
+    }
+  }
+  return subtypes;
+}
+
+std::string PropertyValueString(const labelport::v1::AttributeValue& value) {
+  switch (value.kind_case()) {
+    case v1::AttributeValue::kBoolValue:
+      return value.bool_value() ? "true" : "false";
+    case v1::AttributeValue::kIntValue:
+      return absl::StrCat(value.int_value());
+    case v1::AttributeValue::kDoubleValue:
+      return absl::StrCat(value.double_value());
+    case v1::AttributeValue::kStringValue:
+      return value.string_value();
+    default:
+      return "";
+  }
+}
+
+std::string DeterministicAnnotationId(absl::string_view run_uid, absl::string_view label_id,
+                                      int part) {
+  const std::string input = absl::StrCat(run_uid, "/", label_id, "/", part);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha256(), nullptr);
+  digest[6] = static_cast<unsigned char>((digest[6] & 0x0f) | 0x40);
+  digest[8] = static_cast<unsigned char>((digest[8] & 0x3f) | 0x80);
+  std::string hex;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) hex += '-';
+    absl::StrAppend(&hex, absl::Hex(digest[i], absl::kZeroPad2));
+  }
+  return hex;
+}
+
+absl::StatusOr<EncodedLabels> EncodeFieldValue(const labelport::v1::FieldValue& value,
+                                               const EncodeContext& c) {
+  if (c.width <= 0 || c.height <= 0)
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "Sample '%s': V7 reported no image size for item '%s'", c.sample_id, c.item_id));
+  Builder b(c);
+  absl::Status status;
+  switch (value.value_case()) {
+    case v1::FieldValue::kClassification:
+      status = b.Classification(value.classification());
+      break;
+    case v1::FieldValue::kClassifications:
+      for (const auto& l : value.classifications().classifications())
+        if (status.ok()) status = b.Classification(l);
+      break;
+    case v1::FieldValue::kDetection:
+      status = b.Detection(value.detection());
+      break;
+    case v1::FieldValue::kDetections:
+      for (const auto& l : value.detections().detections())
+        if (status.ok()) status = b.Detection(l);
+      break;
+    case v1::FieldValue::kPolyline:
+      status = b.Polyline(value.polyline());
+      break;
+    case v1::FieldValue::kPolylines:
+      for (const auto& l : value.polylines().polylines())
+        if (status.ok()) status = b.Polyline(l);
+      break;
+    case v1::FieldValue::kKeypoint:
+      status = b.Keypoint(value.keypoint());
+      break;
+    case v1::FieldValue::kKeypoints:
+      for (const auto& l : value.keypoints().keypoints())
+        if (status.ok()) status = b.Keypoint(l);
+      break;
+    case v1::FieldValue::VALUE_NOT_SET:
+      break;
+  }
+  if (!status.ok()) return status;
+  return b.Take();
+}
+
+}  // namespace labelport::backend::darwin

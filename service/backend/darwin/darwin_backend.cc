@@ -1,0 +1,727 @@
+#include "service/backend/darwin/darwin_backend.h"
+
+#include <algorithm>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "service/backend/darwin/annotation_encoder.h"
+#include "service/backend/darwin/media_source.h"
+#include "service/common/log.h"
+#include "service/common/parallel_for.h"
+
+namespace labelport::backend::darwin {
+namespace {
+
+namespace v1 = labelport::v1;
+using labelport::internal::v1::AnnotationLink;
+using labelport::internal::v1::DarwinRunState;
+using labelport::internal::v1::SampleProgress;
+using labelport::internal::v1::SampleStep;
+
+constexpr int kSampleLoadChunk = 1000;
+
+boost::asio::awaitable<void> PauseFor(absl::Duration d) {
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+  timer.expires_after(absl::ToChronoMilliseconds(d));
+  co_await timer.async_wait(boost::asio::use_awaitable);
+}
+
+// A folder segment made only of safe characters (others hex-escaped).
+std::string SafeSegment(absl::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.') {
+      out += c;
+    } else {
+      absl::StrAppend(&out, "~", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+    }
+  }
+  return out;
+}
+
+bool IsProcessedStatus(absl::string_view status) {
+  return status == "new" || status == "annotate" || status == "review" || status == "complete" ||
+         status == "archived";
+}
+
+bool IsErrorStatus(absl::string_view status) {
+  return status == "error" || status == "errored" || status == "failed";
+}
+
+bool HasLabels(const v1::Sample& sample) {
+  for (const auto& f : sample.fields()) {
+    if (f.value().value_case() != v1::FieldValue::VALUE_NOT_SET) return true;
+    for (const auto& fr : f.frames())
+      if (fr.value().value_case() != v1::FieldValue::VALUE_NOT_SET) return true;
+  }
+  return false;
+}
+
+std::string ClassKeyString(const std::string& name, const std::string& type) {
+  return absl::StrCat(name, "|", type);
+}
+
+// The state of one run's upload; lives for one UploadRun call.
+class UploadJob {
+ public:
+  UploadJob(DarwinClient* client, http::HttpClient* http, const DarwinBackend::Options& options,
+            UploadJournal& journal)
+      : client_(client), http_(http), options_(options), journal_(journal), run_(journal.run()) {}
+
+  boost::asio::awaitable<absl::Status> Run() {
+    absl::Status s = LoadState();
+    if (!s.ok()) co_return s;
+    s = co_await ResolveDataset();
+    if (!s.ok()) co_return s;
+    s = co_await Register();
+    if (!s.ok()) co_return s;
+    s = co_await RefreshResumed();
+    if (!s.ok()) co_return s;
+    co_await Upload();
+    s = co_await WaitForProcessing();
+    if (!s.ok()) co_return s;
+    s = co_await EnsureClasses();
+    if (!s.ok()) co_return s;
+    co_await ImportLabels();
+    co_return absl::OkStatus();
+  }
+
+ private:
+  // ---- state ----------------------------------------------------------
+
+  absl::Status LoadState() {
+    for (int64_t start = 0;; start += kSampleLoadChunk) {
+      auto chunk = journal_.LoadSamples(start, kSampleLoadChunk);
+      if (!chunk.ok()) return chunk.status();
+      for (auto& s : *chunk) samples_.push_back(std::move(s));
+      if (static_cast<int>(chunk->size()) < kSampleLoadChunk) break;
+    }
+    progress_.resize(samples_.size());
+    for (size_t i = 0; i < samples_.size(); ++i) {
+      progress_[i].set_position(static_cast<int64_t>(i));
+      progress_[i].set_sample_id(samples_[i].id());
+    }
+    auto saved = journal_.LoadProgress();
+    if (!saved.ok()) return saved.status();
+    for (auto& p : *saved) {
+      if (p.position() < 0 || p.position() >= static_cast<int64_t>(progress_.size())) continue;
+      resumed_.insert(p.position());
+      progress_[p.position()] = std::move(p);
+    }
+    // A resume retries failed samples from the step before the failure.
+    for (auto& p : progress_) {
+      if (p.step() != labelport::internal::v1::SAMPLE_STEP_FAILED) continue;
+      p.set_attempts(p.attempts() + 1);
+      if (p.item_id().empty()) {
+        p.set_step(labelport::internal::v1::SAMPLE_STEP_UNSPECIFIED);
+      } else if (p.error_stage() == "import_labels") {
+        p.set_step(labelport::internal::v1::SAMPLE_STEP_PROCESSED);
+      } else {
+        p.set_step(labelport::internal::v1::SAMPLE_STEP_REGISTERED);
+        resumed_.insert(p.position());
+      }
+      p.clear_error_stage();
+      p.clear_error_message();
+    }
+    auto state = journal_.LoadBackendState();
+    if (!state.ok()) return state.status();
+    state_ = *std::move(state);
+    return absl::OkStatus();
+  }
+
+  absl::Status Save(const std::vector<size_t>& positions) {
+    std::vector<SampleProgress> records;
+    {
+      absl::MutexLock lock(&mu_);
+      for (size_t i : positions) records.push_back(progress_[i]);
+    }
+    return journal_.SaveProgress(records);
+  }
+
+  absl::Status SaveOne(size_t i) { return Save({i}); }
+
+  void Fail(size_t i, absl::string_view stage, absl::string_view message) {
+    {
+      absl::MutexLock lock(&mu_);
+      progress_[i].set_step(labelport::internal::v1::SAMPLE_STEP_FAILED);
+      progress_[i].set_error_stage(std::string(stage));
+      progress_[i].set_error_message(std::string(message));
+    }
+    common::LogWarning(absl::StrCat("run ", run_.uid(), " sample '", samples_[i].id(),
+                                    "' failed at ", stage, ": ", message));
+    (void)SaveOne(i);
+  }
+
+  std::vector<size_t> AtStep(SampleStep step) {
+    absl::MutexLock lock(&mu_);
+    std::vector<size_t> out;
+    for (size_t i = 0; i < progress_.size(); ++i)
+      if (progress_[i].step() == step) out.push_back(i);
+    return out;
+  }
+
+  // ---- 1. dataset -------------------------------------------------------
+
+  boost::asio::awaitable<absl::Status> ResolveDataset() {
+    auto team = co_await client_->TeamSlug();
+    if (!team.ok()) co_return team.status();
+    if (state_.dataset_id() == 0) {
+      const std::string slug = run_.darwin().dataset_slug();
+      auto datasets = co_await client_->ListDatasets();
+      if (!datasets.ok()) co_return datasets.status();
+      bool existed = false;
+      for (const auto& d : *datasets) existed = existed || d.slug == slug;
+      auto dataset = co_await client_->GetOrCreateDataset(slug);
+      if (!dataset.ok()) co_return dataset.status();
+      state_.set_team_slug(*team);
+      state_.set_dataset_id(dataset->id);
+      state_.set_dataset_created(!existed);
+      absl::Status s = journal_.SaveBackendState(state_);
+      if (!s.ok()) co_return s;
+    }
+    co_return journal_.SetEditorUrl(client_->EditorUrl(state_.dataset_id()));
+  }
+
+  // ---- 2. registration --------------------------------------------------
+
+  ItemRegistration RegistrationOf(size_t i) const {
+    const v1::Sample& s = samples_[i];
+    ItemRegistration r;
+    r.name = MediaFileName(s.media());
+    r.file_name = r.name;
+    r.path = absl::StrCat("/", run_.uid().substr(0, 12), "/", SafeSegment(s.id()));
+    r.type = s.media_type() == v1::MEDIA_TYPE_VIDEO ? "video" : "image";
+    if (s.media().has_storage()) r.storage_key = s.media().storage().storage_key();
+    return r;
+  }
+
+  std::string StorageSlugOf(size_t i) const {
+    const auto& m = samples_[i].media();
+    return m.storage().storage_slug().empty() ? run_.darwin().external_storage()
+                                              : m.storage().storage_slug();
+  }
+
+  boost::asio::awaitable<absl::Status> Register() {
+    std::vector<size_t> todo = AtStep(labelport::internal::v1::SAMPLE_STEP_UNSPECIFIED);
+    // Group by kind (uploads vs each storage slug), then batch.
+    std::map<std::string, std::vector<size_t>> groups;
+    for (size_t i : todo) {
+      const std::string key =
+          samples_[i].media().has_storage() ? absl::StrCat("storage:", StorageSlugOf(i)) : "";
+      groups[key].push_back(i);
+    }
+    for (auto& [key, positions] : groups) {
+      const bool storage = !key.empty();
+      for (size_t b = 0; b < positions.size(); b += options_.register_batch_size) {
+        const size_t e = std::min(positions.size(), b + options_.register_batch_size);
+        std::vector<ItemRegistration> items;
+        for (size_t k = b; k < e; ++k) items.push_back(RegistrationOf(positions[k]));
+        absl::StatusOr<std::vector<RegisteredItem>> result =
+            storage ? co_await client_->RegisterExisting(run_.darwin().dataset_slug(),
+                                                         StorageSlugOf(positions[b]), items)
+                    : co_await client_->RegisterUpload(run_.darwin().dataset_slug(), items);
+        if (!result.ok()) co_return result.status();
+        if (result->size() != e - b)
+          co_return absl::InternalError(absl::StrFormat(
+              "V7 registration answered %d items for %d sent", result->size(), e - b));
+        std::vector<size_t> saved;
+        for (size_t k = b; k < e; ++k) {
+          const size_t i = positions[k];
+          const RegisteredItem& item = (*result)[k - b];
+          absl::MutexLock lock(&mu_);
+          SampleProgress& p = progress_[i];
+          p.set_item_id(item.item_id);
+          if (item.blocked_reason.empty()) {
+            p.set_upload_id(item.upload_id);
+            p.set_step(storage ? labelport::internal::v1::SAMPLE_STEP_UPLOADED
+                               : labelport::internal::v1::SAMPLE_STEP_REGISTERED);
+          } else if (absl::EqualsIgnoreCase(item.blocked_reason, "ALREADY_EXISTS") &&
+                     !item.item_id.empty()) {
+            // Registered before a crash: the item is ours (its folder is the
+            // run's); its state is re-read from V7 below.
+            p.set_step(labelport::internal::v1::SAMPLE_STEP_REGISTERED);
+            resumed_.insert(i);
+          } else {
+            p.set_step(labelport::internal::v1::SAMPLE_STEP_FAILED);
+            p.set_error_stage("register");
+            p.set_error_message(
+                absl::StrCat("V7 refused the item '", item.name, "': ", item.blocked_reason));
+          }
+          saved.push_back(i);
+        }
+        absl::Status s = Save(saved);
+        if (!s.ok()) co_return s;
+      }
+    }
+    co_return absl::OkStatus();
+  }
+
+  // Items whose last step may not have been recorded (a crash between V7's
+  // answer and the journal) are re-read from V7.
+  boost::asio::awaitable<absl::Status> RefreshResumed() {
+    std::vector<size_t> check;
+    for (size_t i : resumed_) {
+      if (progress_[i].step() == labelport::internal::v1::SAMPLE_STEP_REGISTERED)
+        check.push_back(i);
+    }
+    if (check.empty()) co_return absl::OkStatus();
+    std::vector<std::string> ids;
+    for (size_t i : check) ids.push_back(progress_[i].item_id());
+    auto items = co_await client_->ListItems(state_.dataset_id(), ids);
+    if (!items.ok()) co_return items.status();
+    std::map<std::string, const DarwinItem*> by_id;
+    for (const auto& item : *items) by_id[item.id] = &item;
+    std::vector<size_t> saved;
+    for (size_t i : check) {
+      auto it = by_id.find(progress_[i].item_id());
+      absl::MutexLock lock(&mu_);
+      SampleProgress& p = progress_[i];
+      if (it == by_id.end()) {
+        // The item vanished (deleted in V7): register it again.
+        p.set_step(labelport::internal::v1::SAMPLE_STEP_UNSPECIFIED);
+        p.clear_item_id();
+        p.clear_upload_id();
+      } else if (it->second->status == "uploading") {
+        if (!it->second->pending_upload_ids.empty()) {
+          p.set_upload_id(it->second->pending_upload_ids.front());
+        } else if (p.upload_id().empty()) {
+          p.set_step(labelport::internal::v1::SAMPLE_STEP_FAILED);
+          p.set_error_stage("register");
+          p.set_error_message("the V7 item exists but has no pending upload");
+        }
+      } else {
+        p.set_step(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
+      }
+      saved.push_back(i);
+    }
+    absl::Status s = Save(saved);
+    if (!s.ok()) co_return s;
+    // Anything reset to UNSPECIFIED is registered again.
+    if (!AtStep(labelport::internal::v1::SAMPLE_STEP_UNSPECIFIED).empty()) {
+      resumed_.clear();
+      co_return co_await Register();
+    }
+    co_return absl::OkStatus();
+  }
+
+  // ---- 3. upload --------------------------------------------------------
+
+  boost::asio::awaitable<void> Upload() {
+    std::vector<size_t> todo = AtStep(labelport::internal::v1::SAMPLE_STEP_REGISTERED);
+    co_await common::ParallelFor(
+        todo.size(), options_.upload_concurrency,
+        [&](size_t k) -> boost::asio::awaitable<void> { co_await UploadOne(todo[k]); });
+  }
+
+  boost::asio::awaitable<void> UploadOne(size_t i) {
+    const v1::Sample& sample = samples_[i];
+    auto media = co_await OpenMedia(sample.media(), *http_, options_.media_dir, options_.temp_dir,
+                                    absl::Now() + options_.media_fetch_timeout);
+    if (!media.ok()) {
+      Fail(i, "upload", media.status().message());
+      co_return;
+    }
+    std::string upload_id;
+    {
+      absl::MutexLock lock(&mu_);
+      upload_id = progress_[i].upload_id();
+    }
+    auto url = co_await client_->SignUpload(upload_id);
+    if (!url.ok()) {
+      Fail(i, "upload", url.status().message());
+      co_return;
+    }
+    absl::Status s =
+        co_await client_->PutSignedUpload(*url, (*media)->body_factory(), (*media)->size_bytes());
+    if (!s.ok()) {
+      Fail(i, "upload", s.message());
+      co_return;
+    }
+    s = co_await client_->ConfirmUpload(upload_id);
+    if (!s.ok()) {
+      Fail(i, "upload", s.message());
+      co_return;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      progress_[i].set_step(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
+    }
+    (void)SaveOne(i);
+  }
+
+  // ---- 4. processing ----------------------------------------------------
+
+  boost::asio::awaitable<absl::Status> WaitForProcessing() {
+    const absl::Time deadline = absl::Now() + options_.processing_timeout;
+    absl::Duration delay = options_.poll_initial;
+    while (true) {
+      std::vector<size_t> waiting = AtStep(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
+      if (waiting.empty()) co_return absl::OkStatus();
+      // Few items: ask for them by id; many: list the dataset (fewer calls).
+      std::vector<std::string> ids;
+      if (waiting.size() <= 200)
+        for (size_t i : waiting) ids.push_back(progress_[i].item_id());
+      auto items = co_await client_->ListItems(state_.dataset_id(), ids);
+      if (!items.ok()) co_return items.status();
+      std::map<std::string, const DarwinItem*> by_id;
+      for (const auto& item : *items) by_id[item.id] = &item;
+      std::vector<size_t> changed;
+      for (size_t i : waiting) {
+        auto it = by_id.find(progress_[i].item_id());
+        if (it == by_id.end()) continue;
+        const DarwinItem& item = *it->second;
+        if (IsErrorStatus(item.status) || IsErrorStatus(item.processing_status)) {
+          Fail(i, "process",
+               absl::StrCat("V7 could not process the media of item '", item.name, "' (status ",
+                            item.status, ")"));
+          continue;
+        }
+        if (!IsProcessedStatus(item.status) || item.processing_status == "processing") continue;
+        absl::MutexLock lock(&mu_);
+        SampleProgress& p = progress_[i];
+        if (!item.slots.empty()) {
+          p.set_width(static_cast<int32_t>(item.slots[0].width));
+          p.set_height(static_cast<int32_t>(item.slots[0].height));
+          p.set_fps(item.slots[0].fps);
+          p.set_frame_count(static_cast<int32_t>(item.slots[0].frame_count));
+        }
+        p.set_step(labelport::internal::v1::SAMPLE_STEP_PROCESSED);
+        changed.push_back(i);
+      }
+      if (!changed.empty()) {
+        absl::Status s = Save(changed);
+        if (!s.ok()) co_return s;
+        delay = options_.poll_initial;
+        continue;
+      }
+      if (absl::Now() + delay > deadline)
+        co_return absl::DeadlineExceededError(
+            absl::StrFormat("%d V7 items did not finish processing within %s", waiting.size(),
+                            absl::FormatDuration(options_.processing_timeout)));
+      co_await PauseFor(delay);
+      delay = std::min(options_.poll_max, delay * 1.5);
+    }
+  }
+
+  // ---- 5. classes and properties -----------------------------------------
+
+  std::set<ClassKey> RequiredClasses() const {
+    std::set<ClassKey> out;
+    for (const auto& field : run_.label_schema().fields()) {
+      const std::string type = DarwinTypeOf(field.type());
+      for (const auto& entry : field.classes().entries()) {
+        if (entry.has_name()) out.insert({entry.name(), type});
+        if (entry.has_group())
+          for (const auto& n : entry.group().classes().names()) out.insert({n, type});
+      }
+    }
+    for (const auto& sample : samples_) {
+      for (const auto& sf : sample.fields()) {
+        const v1::FieldSchema* field = FieldOf(sf.field());
+        if (field == nullptr) continue;
+        for (const auto& label : LabelNames(sf.value()))
+          out.insert({label, DarwinTypeOf(field->type())});
+      }
+    }
+    return out;
+  }
+
+  static std::vector<std::string> LabelNames(const v1::FieldValue& v) {
+    std::vector<std::string> out;
+    auto add = [&](const auto& repeated) {
+      for (const auto& l : repeated) out.push_back(l.label());
+    };
+    switch (v.value_case()) {
+      case v1::FieldValue::kClassification:
+        out.push_back(v.classification().label());
+        break;
+      case v1::FieldValue::kClassifications:
+        add(v.classifications().classifications());
+        break;
+      case v1::FieldValue::kDetection:
+        out.push_back(v.detection().label());
+        break;
+      case v1::FieldValue::kDetections:
+        add(v.detections().detections());
+        break;
+      case v1::FieldValue::kPolyline:
+        out.push_back(v.polyline().label());
+        break;
+      case v1::FieldValue::kPolylines:
+        add(v.polylines().polylines());
+        break;
+      case v1::FieldValue::kKeypoint:
+        out.push_back(v.keypoint().label());
+        break;
+      case v1::FieldValue::kKeypoints:
+        add(v.keypoints().keypoints());
+        break;
+      case v1::FieldValue::VALUE_NOT_SET:
+        break;
+    }
+    return out;
+  }
+
+  const v1::FieldSchema* FieldOf(const std::string& name) const {
+    for (const auto& f : run_.label_schema().fields())
+      if (f.field() == name) return &f;
+    return nullptr;
+  }
+
+  std::vector<std::string> SubTypesOf(const ClassKey& key) const {
+    std::set<std::string> subtypes;
+    for (const auto& f : run_.label_schema().fields()) {
+      if (DarwinTypeOf(f.type()) != key.second) continue;
+      for (auto& s : DarwinSubTypesFor(f, key.first)) subtypes.insert(s);
+    }
+    return {subtypes.begin(), subtypes.end()};
+  }
+
+  boost::asio::awaitable<absl::Status> EnsureClasses() {
+    const std::set<ClassKey> required = RequiredClasses();
+    bool missing = false;
+    for (const auto& key : required)
+      missing = missing || !state_.class_ids().contains(ClassKeyString(key.first, key.second));
+    if (missing) {
+      auto classes = co_await client_->ListAnnotationClasses();
+      if (!classes.ok()) co_return classes.status();
+      for (const auto& key : required) {
+        const std::string k = ClassKeyString(key.first, key.second);
+        if (state_.class_ids().contains(k)) continue;
+        const DarwinClass* found = nullptr;
+        for (const auto& c : *classes) {
+          if (c.name == key.first && !c.annotation_types.empty() &&
+              c.annotation_types.front() == key.second)
+            found = &c;
+        }
+        int64_t id = 0;
+        if (found != nullptr) {
+          id = found->id;
+          if (std::find(found->dataset_ids.begin(), found->dataset_ids.end(),
+                        state_.dataset_id()) == found->dataset_ids.end()) {
+            absl::Status s = co_await client_->AddClassToDataset(*found, state_.dataset_id());
+            if (!s.ok()) co_return s;
+          }
+        } else {
+          std::vector<std::string> types{key.second};
+          for (auto& s : SubTypesOf(key)) types.push_back(s);
+          auto created =
+              co_await client_->CreateAnnotationClass(state_.dataset_id(), key.first, types);
+          if (created.status().code() == absl::StatusCode::kAlreadyExists) {
+            // Another run created it meanwhile: look it up.
+            auto again = co_await client_->ListAnnotationClasses();
+            if (!again.ok()) co_return again.status();
+            for (const auto& c : *again)
+              if (c.name == key.first && !c.annotation_types.empty() &&
+                  c.annotation_types.front() == key.second) {
+                created = c;
+                absl::Status s = co_await client_->AddClassToDataset(c, state_.dataset_id());
+                if (!s.ok()) co_return s;
+              }
+          }
+          if (!created.ok()) co_return created.status();
+          id = created->id;
+        }
+        (*state_.mutable_class_ids())[k] = id;
+      }
+      absl::Status s = journal_.SaveBackendState(state_);
+      if (!s.ok()) co_return s;
+    }
+    co_return co_await EnsureProperties();
+  }
+
+  boost::asio::awaitable<absl::Status> EnsureProperties() {
+    for (const auto& field : run_.label_schema().fields()) {
+      const std::string type = DarwinTypeOf(field.type());
+      std::set<std::string> class_names;
+      for (const auto& entry : field.classes().entries()) {
+        if (entry.has_name()) class_names.insert(entry.name());
+        if (entry.has_group())
+          for (const auto& n : entry.group().classes().names()) class_names.insert(n);
+      }
+      for (const auto& name : class_names) {
+        auto it = state_.class_ids().find(ClassKeyString(name, type));
+        if (it == state_.class_ids().end()) continue;
+        const int64_t class_id = it->second;
+        for (const auto& spec : AttributesFor(field, name)) {
+          if (spec.type() != "single_select" && spec.type() != "multi_select") continue;
+          absl::Status s = co_await EnsureProperty(class_id, spec);
+          if (!s.ok()) co_return s;
+        }
+      }
+    }
+    co_return absl::OkStatus();
+  }
+
+  boost::asio::awaitable<absl::Status> EnsureProperty(int64_t class_id,
+                                                      const v1::AttributeSpec& spec) {
+    auto key = std::make_pair(class_id, spec.name());
+    if (properties_.contains(key)) co_return absl::OkStatus();
+    if (!class_properties_.contains(class_id)) {
+      auto listed = co_await client_->ListProperties(class_id);
+      if (!listed.ok()) co_return listed.status();
+      class_properties_[class_id] = *std::move(listed);
+    }
+    std::vector<std::string> wanted;
+    for (const auto& v : spec.values()) wanted.push_back(PropertyValueString(v));
+    const DarwinProperty* existing = nullptr;
+    for (const auto& p : class_properties_[class_id])
+      if (p.name == spec.name()) existing = &p;
+    DarwinProperty property;
+    if (existing == nullptr) {
+      PropertyDefinition def;
+      def.name = spec.name();
+      def.type = spec.type();
+      def.granularity = spec.has_granularity() ? spec.granularity() : "section";
+      def.required = spec.has_required() && spec.required();
+      def.annotation_class_id = class_id;
+      def.values = wanted;
+      auto created = co_await client_->CreateProperty(def);
+      if (!created.ok()) co_return created.status();
+      property = *std::move(created);
+    } else {
+      property = *existing;
+      std::vector<std::string> missing;
+      for (const auto& w : wanted) {
+        bool have = false;
+        for (const auto& v : property.values) have = have || v.value == w;
+        if (!have) missing.push_back(w);
+      }
+      if (!missing.empty()) {
+        auto updated = co_await client_->AddPropertyValues(property, missing);
+        if (!updated.ok()) co_return updated.status();
+        property = *std::move(updated);
+      }
+    }
+    ResolvedProperty resolved;
+    resolved.id = property.id;
+    resolved.granularity = property.granularity;
+    for (const auto& v : property.values) resolved.value_ids[v.value] = v.id;
+    properties_[key] = std::move(resolved);
+    co_return absl::OkStatus();
+  }
+
+  // ---- 6. labels --------------------------------------------------------
+
+  boost::asio::awaitable<void> ImportLabels() {
+    std::vector<size_t> todo = AtStep(labelport::internal::v1::SAMPLE_STEP_PROCESSED);
+    std::vector<size_t> without_labels;
+    std::vector<size_t> with_labels;
+    for (size_t i : todo) (HasLabels(samples_[i]) ? with_labels : without_labels).push_back(i);
+    {
+      absl::MutexLock lock(&mu_);
+      for (size_t i : without_labels)
+        progress_[i].set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
+    }
+    (void)Save(without_labels);
+    co_await common::ParallelFor(
+        with_labels.size(), options_.import_concurrency,
+        [&](size_t k) -> boost::asio::awaitable<void> { co_await ImportOne(with_labels[k]); });
+  }
+
+  boost::asio::awaitable<void> ImportOne(size_t i) {
+    const v1::Sample& sample = samples_[i];
+    SampleProgress p;
+    {
+      absl::MutexLock lock(&mu_);
+      p = progress_[i];
+    }
+    boost::json::array annotations;
+    std::vector<AnnotationLink> links;
+    for (const auto& sf : sample.fields()) {
+      const v1::FieldSchema* field = FieldOf(sf.field());
+      if (field == nullptr) continue;
+      if (sf.frames_size() > 0) {
+        Fail(i, "import_labels",
+             absl::StrCat("frame-level labels of field '", sf.field(),
+                          "' cannot be uploaded yet (video support is not available)"));
+        co_return;
+      }
+      EncodeContext context;
+      context.field = field;
+      context.width = p.width();
+      context.height = p.height();
+      context.run_uid = run_.uid();
+      context.sample_id = sample.id();
+      context.item_id = p.item_id();
+      context.class_id = [this](const std::string& name,
+                                const std::string& type) -> absl::StatusOr<int64_t> {
+        auto it = state_.class_ids().find(ClassKeyString(name, type));
+        if (it == state_.class_ids().end())
+          return absl::NotFoundError(absl::StrCat("no V7 class for '", name, "' (", type, ")"));
+        return it->second;
+      };
+      context.property = [this](int64_t class_id,
+                                const std::string& name) -> std::optional<ResolvedProperty> {
+        auto it = properties_.find({class_id, name});
+        if (it == properties_.end()) return std::nullopt;
+        return it->second;
+      };
+      auto encoded = EncodeFieldValue(sf.value(), context);
+      if (!encoded.ok()) {
+        Fail(i, "import_labels", encoded.status().message());
+        co_return;
+      }
+      for (auto& a : encoded->annotations) annotations.push_back(std::move(a));
+      for (auto& l : encoded->links) links.push_back(std::move(l));
+    }
+    absl::Status s = journal_.SaveLinks(links);
+    if (!s.ok()) {
+      Fail(i, "import_labels", s.message());
+      co_return;
+    }
+    s = co_await client_->ImportAnnotations(p.item_id(), std::move(annotations),
+                                            /*overwrite=*/true);
+    if (!s.ok()) {
+      Fail(i, "import_labels", s.message());
+      co_return;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      progress_[i].set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
+    }
+    (void)SaveOne(i);
+  }
+
+  DarwinClient* client_;
+  http::HttpClient* http_;
+  const DarwinBackend::Options& options_;
+  UploadJournal& journal_;
+  const v1::AnnotationRun& run_;
+
+  std::vector<v1::Sample> samples_;
+  absl::Mutex mu_;
+  std::vector<SampleProgress> progress_;  // by position; guarded by mu_ in workers
+  std::set<size_t> resumed_;
+  DarwinRunState state_;
+  std::map<int64_t, std::vector<DarwinProperty>> class_properties_;
+  std::map<std::pair<int64_t, std::string>, ResolvedProperty> properties_;
+};
+
+}  // namespace
+
+DarwinBackend::DarwinBackend(DarwinClient* client, http::HttpClient* http, Options options)
+    : client_(client), http_(http), options_(std::move(options)) {}
+
+boost::asio::awaitable<absl::Status> DarwinBackend::UploadRun(UploadJournal& journal) {
+  UploadJob job(client_, http_, options_, journal);
+  co_return co_await job.Run();
+}
+
+}  // namespace labelport::backend::darwin

@@ -1,0 +1,60 @@
+// DarwinBackend: the AnnotationBackend for V7 Darwin. Runs the upload
+// pipeline of a run (spec: darwin-api Appendix A/C, annotation-semantics §5.4
+// with the [fix] items):
+//
+//   1. team and dataset: get or create the dataset by slug (recorded, with
+//      whether this run created it);
+//   2. register items in batches (E23 up to 500 per call; E28 for external
+//      storage). Items are named after the media file and placed in the
+//      folder "/<run uid prefix>/<sample id>", so two samples with the same
+//      file name never collide and runs never share items;
+//   3. upload bytes: sign → PUT → confirm, bounded concurrency;
+//   4. wait for V7's processing (polling with backoff and a timeout);
+//   5. classes and properties, each (name, type) created or attached once;
+//   6. import each sample's existing labels (E35, overwrite, deterministic
+//      annotation ids), recording an AnnotationLink per annotation first.
+// Every step is recorded per sample in the journal before the next starts;
+// a resumed run re-checks V7 for items whose state it could not record.
+#ifndef LABELPORT_SERVICE_BACKEND_DARWIN_DARWIN_BACKEND_H_
+#define LABELPORT_SERVICE_BACKEND_DARWIN_DARWIN_BACKEND_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "service/backend/annotation_backend.h"
+#include "service/backend/darwin/darwin_client.h"
+#include "service/http/http_client.h"
+
+namespace labelport::backend::darwin {
+
+class DarwinBackend : public AnnotationBackend {
+ public:
+  struct Options {
+    // Where `content_digest` media live: <media_dir>/sha256/<hex>.
+    std::string media_dir;
+    // Scratch space for media fetched from URLs (streamed to disk).
+    std::string temp_dir = "/tmp";
+    int register_batch_size = 500;
+    int upload_concurrency = 16;
+    int import_concurrency = 8;
+    absl::Duration processing_timeout = absl::Minutes(30);
+    absl::Duration poll_initial = absl::Milliseconds(100);
+    absl::Duration poll_max = absl::Seconds(5);
+    absl::Duration media_fetch_timeout = absl::Minutes(10);
+  };
+
+  // `client` and `http` (used for media URLs) must outlive the backend.
+  DarwinBackend(DarwinClient* client, http::HttpClient* http, Options options);
+
+  boost::asio::awaitable<absl::Status> UploadRun(UploadJournal& journal) override;
+
+ private:
+  DarwinClient* client_;
+  http::HttpClient* http_;
+  Options options_;
+};
+
+}  // namespace labelport::backend::darwin
+
+#endif  // LABELPORT_SERVICE_BACKEND_DARWIN_DARWIN_BACKEND_H_

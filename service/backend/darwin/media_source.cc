@@ -1,0 +1,158 @@
+#include "service/backend/darwin/media_source.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace labelport::backend::darwin {
+namespace {
+
+constexpr size_t kChunkBytes = 1 << 20;
+
+std::string WithoutQuery(const std::string& url) { return url.substr(0, url.find_first_of("?#")); }
+
+std::string LastComponent(absl::string_view path) {
+  path = absl::StripSuffix(path, "/");
+  const size_t slash = path.rfind('/');
+  return std::string(slash == absl::string_view::npos ? path : path.substr(slash + 1));
+}
+
+absl::StatusOr<int64_t> FileSize(const std::string& path, const std::string& what) {
+  std::error_code ec;
+  auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status))
+    return absl::NotFoundError(absl::StrCat(what, " does not exist"));
+  if (!std::filesystem::is_regular_file(status))
+    return absl::InvalidArgumentError(absl::StrCat(what, " is not a regular file"));
+  if (::access(path.c_str(), R_OK) != 0)
+    return absl::PermissionDeniedError(absl::StrCat(what, " is not readable by the server"));
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat(what, ": ", ec.message()));
+  return static_cast<int64_t>(size);
+}
+
+}  // namespace
+
+MediaSource::MediaSource(std::string path, int64_t size_bytes, bool remove_on_destroy)
+    : path_(std::move(path)), size_bytes_(size_bytes), remove_on_destroy_(remove_on_destroy) {}
+
+MediaSource::~MediaSource() {
+  if (remove_on_destroy_) std::remove(path_.c_str());
+}
+
+std::function<http::BodyChunkSource()> MediaSource::body_factory() const {
+  const std::string path = path_;
+  return [path]() -> http::BodyChunkSource {
+    std::shared_ptr<FILE> file(std::fopen(path.c_str(), "rb"), [](FILE* f) {
+      if (f != nullptr) std::fclose(f);
+    });
+    return [file, path]() -> boost::asio::awaitable<absl::StatusOr<std::string>> {
+      if (!file) co_return absl::UnavailableError(absl::StrCat("cannot open media '", path, "'"));
+      std::string chunk(kChunkBytes, '\0');
+      const size_t n = std::fread(chunk.data(), 1, chunk.size(), file.get());
+      if (n == 0 && std::ferror(file.get()))
+        co_return absl::UnavailableError(absl::StrCat("cannot read media '", path, "'"));
+      chunk.resize(n);
+      co_return chunk;
+    };
+  };
+}
+
+std::string MediaFileName(const labelport::v1::MediaReference& media) {
+  if (!media.file_name().empty()) return media.file_name();
+  switch (media.source_case()) {
+    case labelport::v1::MediaReference::kPath:
+      return LastComponent(media.path());
+    case labelport::v1::MediaReference::kUrl: {
+      std::string path = WithoutQuery(media.url());
+      const size_t scheme = path.find("://");
+      if (scheme != std::string::npos) path = path.substr(scheme + 3);
+      std::string name = LastComponent(path.find('/') == std::string::npos ? "" : path);
+      return name.empty() ? "media" : name;
+    }
+    case labelport::v1::MediaReference::kStorage:
+      return LastComponent(media.storage().storage_key());
+    default:
+      return "media";
+  }
+}
+
+std::string ContentStorePath(const std::string& media_dir, const std::string& digest) {
+  absl::string_view hex = digest;
+  absl::ConsumePrefix(&hex, "sha256:");
+  return absl::StrCat(media_dir, "/sha256/", hex.substr(0, 2), "/", hex);
+}
+
+boost::asio::awaitable<absl::StatusOr<std::shared_ptr<MediaSource>>> OpenMedia(
+    const labelport::v1::MediaReference& media, http::HttpClient& http,
+    const std::string& media_dir, const std::string& temp_dir, absl::Time deadline) {
+  switch (media.source_case()) {
+    case labelport::v1::MediaReference::kPath: {
+      auto size = FileSize(media.path(), absl::StrCat("media file '", media.path(), "'"));
+      if (!size.ok()) co_return size.status();
+      co_return std::make_shared<MediaSource>(media.path(), *size, false);
+    }
+    case labelport::v1::MediaReference::kContentDigest: {
+      const std::string path = ContentStorePath(media_dir, media.content_digest());
+      auto size = FileSize(path, absl::StrCat("uploaded media ", media.content_digest()));
+      if (!size.ok()) co_return size.status();
+      co_return std::make_shared<MediaSource>(path, *size, false);
+    }
+    case labelport::v1::MediaReference::kUrl: {
+      std::string tmpl = absl::StrCat(temp_dir, "/labelport-media-XXXXXX");
+      const int fd = ::mkstemp(tmpl.data());
+      if (fd < 0)
+        co_return absl::UnavailableError(absl::StrCat("cannot create a temporary file in '",
+                                                      temp_dir, "': ", std::strerror(errno)));
+      std::shared_ptr<FILE> out(::fdopen(fd, "wb"), [](FILE* f) {
+        if (f != nullptr) std::fclose(f);
+      });
+      // Owns the temporary file from here on: removed on every error path.
+      auto source = std::make_shared<MediaSource>(tmpl, 0, true);
+      int64_t written = 0;
+      http::HttpRequest request;
+      request.method = "GET";
+      request.url = media.url();
+      request.deadline = deadline;
+      request.idempotent = true;
+      auto response = co_await http.SendStreaming(
+          request, [&](absl::string_view chunk) -> boost::asio::awaitable<absl::Status> {
+            if (std::fwrite(chunk.data(), 1, chunk.size(), out.get()) != chunk.size())
+              co_return absl::UnavailableError("cannot write the temporary media file");
+            written += static_cast<int64_t>(chunk.size());
+            co_return absl::OkStatus();
+          });
+      const std::string shown = WithoutQuery(media.url());
+      if (!response.ok())
+        co_return absl::UnavailableError(
+            absl::StrCat("cannot fetch media URL '", shown, "': ", response.status().message()));
+      if (response->status == 404)
+        co_return absl::NotFoundError(absl::StrCat("media URL '", shown, "' answered 404"));
+      if (response->status < 200 || response->status >= 300)
+        co_return absl::UnavailableError(
+            absl::StrCat("media URL '", shown, "' answered HTTP ", response->status));
+      if (std::fflush(out.get()) != 0)
+        co_return absl::UnavailableError("cannot write the temporary media file");
+      out.reset();
+      source->set_size_bytes(written);
+      co_return source;
+    }
+    case labelport::v1::MediaReference::kStorage:
+      co_return absl::FailedPreconditionError(
+          "external-storage media are registered in place, not uploaded");
+    case labelport::v1::MediaReference::SOURCE_NOT_SET:
+      break;
+  }
+  co_return absl::InvalidArgumentError("the sample has no media reference");
+}
+
+}  // namespace labelport::backend::darwin

@@ -1,0 +1,59 @@
+// MediaSource: the bytes of one sample's media, readable in chunks as many
+// times as an upload is attempted, without holding the file in memory.
+//
+// Media references: a server path is read in place; a content digest is read
+// from the content store (<media_dir>/sha256/<hex>); an http(s) URL is
+// streamed to a temporary file first (constant memory; the file is removed
+// when the MediaSource is destroyed). External-storage references have no
+// bytes here (they are registered in place).
+#ifndef LABELPORT_SERVICE_BACKEND_DARWIN_MEDIA_SOURCE_H_
+#define LABELPORT_SERVICE_BACKEND_DARWIN_MEDIA_SOURCE_H_
+
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "labelport/v1/sample.pb.h"
+#include "service/http/http_client.h"
+
+namespace labelport::backend::darwin {
+
+class MediaSource {
+ public:
+  MediaSource(std::string path, int64_t size_bytes, bool remove_on_destroy);
+  ~MediaSource();
+  MediaSource(const MediaSource&) = delete;
+  MediaSource& operator=(const MediaSource&) = delete;
+
+  int64_t size_bytes() const { return size_bytes_; }
+  void set_size_bytes(int64_t size) { size_bytes_ = size; }
+  // A fresh chunk reader over the whole file per call (1 MiB chunks).
+  std::function<http::BodyChunkSource()> body_factory() const;
+
+ private:
+  std::string path_;
+  int64_t size_bytes_;
+  bool remove_on_destroy_;
+};
+
+// The file name a reference shows in V7: `file_name` when given, else the
+// last component of the path, URL path or storage key.
+std::string MediaFileName(const labelport::v1::MediaReference& media);
+
+// The content-store path of a "sha256:<hex>" digest.
+std::string ContentStorePath(const std::string& media_dir, const std::string& digest);
+
+// Opens the bytes of `media`. NOT_FOUND / PERMISSION_DENIED / UNAVAILABLE
+// name the reference (URLs without their query string); FAILED_PRECONDITION
+// for external-storage references.
+boost::asio::awaitable<absl::StatusOr<std::shared_ptr<MediaSource>>> OpenMedia(
+    const labelport::v1::MediaReference& media, http::HttpClient& http,
+    const std::string& media_dir, const std::string& temp_dir, absl::Time deadline);
+
+}  // namespace labelport::backend::darwin
+
+#endif  // LABELPORT_SERVICE_BACKEND_DARWIN_MEDIA_SOURCE_H_
