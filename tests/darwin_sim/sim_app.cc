@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "ids.h"
+#include "payload_compression.h"
 
 namespace labelport::darwin_sim {
 
@@ -27,8 +28,23 @@ absl::StatusOr<std::unique_ptr<SimApp>> SimApp::Create(SimAppOptions options) {
   return app;
 }
 
-Outcome SimApp::Handle(const SimRequest& req) {
+Outcome SimApp::Handle(const SimRequest& in) {
   Outcome out;
+  // Compressed SDK payloads are inflated before anything else looks at them.
+  SimRequest inflated;
+  const SimRequest* req_ptr = &in;
+  if (in.Header("x-darwin-payload-compression-version") == "1" &&
+      !in.body.empty()) {
+    absl::StatusOr<std::string> body = InflateZlib(in.body);
+    if (!body.ok()) {
+      out.response = ErrorResponse(400, body.status().message());
+      return out;
+    }
+    inflated = in;
+    inflated.body = std::move(*body);
+    req_ptr = &inflated;
+  }
+  const SimRequest& req = *req_ptr;
   if (req.path == "/_sim" || absl::StartsWith(req.path, "/_sim/")) {
     out.response = control_.Handle(req);
     return out;

@@ -8,11 +8,12 @@ import json
 import re
 import time
 import zipfile
+import zlib
 
 import requests
 from darwin.future.data_objects.properties import FullProperty
 
-from .conftest import FIXTURES_DIR
+from .conftest import FIXTURES_DIR, Sim, new_api_key
 from .media import make_image
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -311,3 +312,33 @@ def test_reset_and_teams(sim):
     assert state["teams"][0]["datasets"] == []
     assert requests.get(sim.url + "/api/users/token_info",
                         headers={"Authorization": f"ApiKey {team['api_key']}"}).status_code == 401
+
+
+def test_compressed_payloads_and_delete_with_body(sim, tmp_path):
+    api = Api(sim)
+    headers = {"Content-Type": "application/json", "X-Darwin-Payload-Compression-Version": "1"}
+    body = zlib.compress(json.dumps({"name": "zipped"}).encode(), 6)
+    r = api.s.post(sim.url + "/api/datasets", data=body, headers=headers)
+    assert r.status_code == 200 and r.json()["slug"] == "zipped"
+    assert api.s.post(sim.url + "/api/datasets", data=b"not zlib",
+                      headers=headers).status_code == 400
+    item_id = upload(api, "zipped", "gone.png", png_bytes(tmp_path, 3, 3))
+    r = api.s.delete(sim.url + api.v2("items"), json={
+        "filters": {"dataset_ids": [r.json()["id"]], "item_ids": [item_id]}})
+    assert r.json() == {"affected_item_ids": [item_id]}
+    assert api.get(api.v2("items") + "?dataset_ids=1").json()["items"] == []
+
+
+def test_teams_file_seeds_several_teams(tmp_path):
+    key = new_api_key()
+    seed = tmp_path / "teams.txt"
+    seed.write_text(f"# slug key name\nsecond {key} Second Team\n")
+    s = Sim(["--teams_file", str(seed), "--latency_ms", "1"])
+    try:
+        for team, k in [(s.team, s.api_key), ("second", key)]:
+            r = requests.get(s.url + "/api/users/token_info",
+                             headers={"Authorization": f"ApiKey {k}"})
+            assert r.json()["selected_team"]["slug"] == team
+        assert s.control("GET", "/_sim/config")["latency_ms"] == 1
+    finally:
+        assert s.stop() == 0
