@@ -81,6 +81,15 @@ asio::awaitable<void> Session(Stream& stream, SimApp* app, bool tls,
     parser.body_limit(kMaxBodyBytes);
     parser.header_limit(kMaxHeaderBytes);
     error_code ec;
+    co_await http::async_read_header(stream, buffer, parser, Redirect(ec));
+    if (ec) co_return;
+    // curl and others wait for an interim 100 before sending large bodies.
+    if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+      http::response<http::empty_body> cont(http::status::continue_,
+                                            parser.get().version());
+      co_await http::async_write(stream, cont, Redirect(ec));
+      if (ec) co_return;
+    }
     co_await http::async_read(stream, buffer, parser, Redirect(ec));
     if (ec) co_return;
     http::request<http::string_body> msg = parser.release();

@@ -333,12 +333,15 @@ def test_teams_file_seeds_several_teams(tmp_path):
     key = new_api_key()
     seed = tmp_path / "teams.txt"
     seed.write_text(f"# slug key name\nsecond {key} Second Team\n")
-    s = Sim(["--teams_file", str(seed), "--latency_ms", "1"])
+    s = Sim(["--teams_file", str(seed), "--latency_ms", "1", "--rate_limit_per_minute", "1000",
+             "--processing_delay_ms", "5", "--export_delay_ms", "6"])
     try:
         for team, k in [(s.team, s.api_key), ("second", key)]:
             r = requests.get(s.url + "/api/users/token_info",
                              headers={"Authorization": f"ApiKey {k}"})
             assert r.json()["selected_team"]["slug"] == team
-        assert s.control("GET", "/_sim/config")["latency_ms"] == 1
+        config = s.control("GET", "/_sim/config")
+        assert (config["latency_ms"], config["rate_limit_per_minute"],
+                config["processing_delay_ms"], config["export_delay_ms"]) == (1, 1000, 5, 6)
     finally:
         assert s.stop() == 0

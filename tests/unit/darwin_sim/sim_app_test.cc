@@ -122,5 +122,31 @@ TEST_F(SimAppTest, ImportValidatesClassAndHonoursOverwrite) {
             *ParseJson(R"(["0"])"));
 }
 
+TEST_F(SimAppTest, ImportAboveBodyLimitIs413) {
+  Call("POST", "/_sim/config", R"({"import_body_limit": 10})");
+  EXPECT_EQ(Call("POST", "/api/v2/teams/team/items/x/import",
+                 R"({"annotations": []})")
+                .response.status,
+            413);
+}
+
+TEST_F(SimAppTest, CompressedBodiesAreInflated) {
+  SimRequest req;
+  req.method = "POST";
+  req.path = "/api/datasets";
+  req.headers["authorization"] = std::string("ApiKey ") + kKey;
+  req.headers["x-darwin-payload-compression-version"] = "1";
+  // zlib.compress(b'{"name": "z"}') from Python.
+  req.body = std::string(
+      "\x78\x9c\xab\x56\xca\x4b\xcc\x4d\x55\xb2\x52\x50\xaa\x52\xaa\x05\x00"
+      "\x1d\x06\x03\xf6",
+      21);
+  Outcome out = app_->Handle(req);
+  ASSERT_EQ(out.response.status, 200) << out.response.body;
+  EXPECT_EQ(Json(out).at("slug"), "z");
+  req.body = "garbage";
+  EXPECT_EQ(app_->Handle(req).response.status, 400);
+}
+
 }  // namespace
 }  // namespace labelport::darwin_sim
