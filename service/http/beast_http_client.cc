@@ -488,8 +488,14 @@ net::awaitable<absl::StatusOr<HttpResponse>> BeastHttpClient::RunExchange(Connec
         }
         auto [hec] = co_await c.tls->async_handshake(ssl::stream_base::client, kTok);
         if (hec) {
+          const long verify = SSL_get_verify_result(ssl);  // NOLINT(runtime/int)
           c.tls.reset();
-          co_return ex.Error(hec, "TLS handshake");
+          absl::Status status = ex.Error(hec, "TLS handshake");
+          if (verify != X509_V_OK && absl::IsUnavailable(status)) {
+            status = absl::UnavailableError(
+                absl::StrCat(status.message(), " (", X509_verify_cert_error_string(verify), ")"));
+          }
+          co_return status;
         }
       }
     } else {
