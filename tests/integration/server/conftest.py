@@ -30,6 +30,16 @@ def server_binary() -> Path:
     return Path(os.environ.get("LP_BUILD", str(REPO / "build"))) / "service/server/labelport-server"
 
 
+def hermetic_env() -> dict:
+    """The environment without settings that would reach the server from outside the test
+    (LABELPORT_* flag fallbacks, V7 credentials)."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LABELPORT_", "FIFTYONE_DARWIN_", "DARWIN_"))
+    }
+
+
 def wait_for_binary(timeout: float = 30) -> Path:
     """The server binary; polls briefly, as a concurrent re-link may replace it."""
     binary = server_binary()
@@ -53,6 +63,7 @@ class ServerProcess:
         self._stderr = open(self._stderr_path, "wb")
         self.proc = subprocess.Popen(
             [str(binary), "--listen", "127.0.0.1:0", "--data_dir", str(self.data_dir), *args],
+            env=hermetic_env(),
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             stdin=subprocess.DEVNULL,

@@ -11,7 +11,7 @@ from labelport.v1 import annotation_run_pb2 as run_pb
 from labelport.v1 import annotation_service_pb2 as svc
 from labelport.v1 import annotation_service_pb2_grpc
 
-from .conftest import wait_for_binary
+from .conftest import hermetic_env, wait_for_binary
 from .helpers import (
     PARENT,
     create_run,
@@ -35,7 +35,12 @@ FLAGS = [
 
 def run_binary(*args: str, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(wait_for_binary()), *args], capture_output=True, text=True, timeout=20, cwd=cwd
+        [str(wait_for_binary()), *args],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        cwd=cwd,
+        env=hermetic_env(),
     )
 
 
