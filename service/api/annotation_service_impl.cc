@@ -1,9 +1,12 @@
 #include "service/api/annotation_service_impl.h"
 
+#include <atomic>
+#include <chrono>
 #include <utility>
 #include <vector>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -143,11 +146,108 @@ class CreateRunReactor final : public grpc::ServerReadReactor<v1::CreateRunReque
   std::vector<v1::Sample> samples_;
 };
 
+bool IsSettled(v1::RunState state) {
+  return state == v1::RUN_STATE_ANNOTATING || state == v1::RUN_STATE_FAILED ||
+         state == v1::RUN_STATE_CLEANED_UP;
+}
+
+// WatchRun: polls the run (by uid, so renames do not end the watch) and
+// writes an event for every new revision above `after_sequence`, until the
+// run settles or the client goes away. Exactly one step of the
+// poll → write → poll chain is pending at any time, and Finish is only
+// called from that chain, so OnDone never races a pending timer.
+class WatchRunReactor final : public grpc::ServerWriteReactor<v1::WatchRunResponse> {
+ public:
+  static constexpr auto kPollInterval = std::chrono::milliseconds(150);
+
+  WatchRunReactor(core::RunRegistry* registry, boost::asio::thread_pool* executor,
+                  boost::asio::any_io_executor io, std::string tenant, v1::WatchRunRequest request)
+      : registry_(registry),
+        executor_(executor),
+        timer_(std::move(io)),
+        tenant_(std::move(tenant)),
+        request_(std::move(request)),
+        last_revision_(request_.after_sequence()) {
+    boost::asio::post(*executor_, [this] { Resolve(); });
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client stopped watching"));
+      return;
+    }
+    if (IsSettled(event_.run().state())) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    boost::asio::post(*executor_, [this] { Poll(); });
+  }
+
+  void OnCancel() override { cancelled_ = true; }
+  void OnDone() override { delete this; }
+
+ private:
+  void Resolve() {
+    v1::GetRunRequest get;
+    get.set_name(request_.name());
+    auto run = registry_->GetRun(tenant_, get);
+    if (!run.ok()) {
+      Finish(ToGrpcStatus(run.status()));
+      return;
+    }
+    uid_ = run->run().uid();
+    Emit(run->run());
+  }
+
+  void Poll() {
+    if (cancelled_) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client stopped watching"));
+      return;
+    }
+    auto run = registry_->GetRunByUid(uid_);
+    if (!run.ok()) {
+      Finish(ToGrpcStatus(run.status()));
+      return;
+    }
+    Emit(*run);
+  }
+
+  // Writes `run` when it is new to the client; otherwise waits and polls.
+  void Emit(const v1::AnnotationRun& run) {
+    if (run.revision() > last_revision_) {
+      last_revision_ = run.revision();
+      event_.set_sequence(run.revision());
+      *event_.mutable_run() = run;
+      StartWrite(&event_);
+      return;
+    }
+    if (IsSettled(run.state())) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    timer_.expires_after(kPollInterval);
+    timer_.async_wait([this](boost::system::error_code) {
+      boost::asio::post(*executor_, [this] { Poll(); });
+    });
+  }
+
+  core::RunRegistry* registry_;
+  boost::asio::thread_pool* executor_;
+  boost::asio::steady_timer timer_;
+  std::string tenant_;
+  v1::WatchRunRequest request_;
+  std::string uid_;
+  int64_t last_revision_;
+  v1::WatchRunResponse event_;
+  std::atomic<bool> cancelled_{false};
+};
+
 }  // namespace
 
 AnnotationServiceImpl::AnnotationServiceImpl(core::RunRegistry* registry,
-                                             boost::asio::thread_pool* executor)
-    : registry_(registry), executor_(executor) {}
+                                             boost::asio::thread_pool* executor,
+                                             boost::asio::any_io_executor io)
+    : registry_(registry), executor_(executor), io_(std::move(io)) {}
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::FindMissingMedia(
     grpc::CallbackServerContext* context, const v1::FindMissingMediaRequest* /*request*/,
@@ -168,9 +268,8 @@ grpc::ServerReadReactor<v1::CreateRunRequest>* AnnotationServiceImpl::CreateRun(
 }
 
 grpc::ServerWriteReactor<v1::WatchRunResponse>* AnnotationServiceImpl::WatchRun(
-    grpc::CallbackServerContext* /*context*/, const v1::WatchRunRequest* /*request*/) {
-  return new RefusedWriter<v1::WatchRunResponse>(
-      Unimplemented("WatchRun", "uploading runs to V7 (runs stay PENDING)"));
+    grpc::CallbackServerContext* context, const v1::WatchRunRequest* request) {
+  return new WatchRunReactor(registry_, executor_, io_, TenantOf(context), *request);
 }
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::GetRun(grpc::CallbackServerContext* context,
@@ -230,6 +329,14 @@ grpc::ServerUnaryReactor* AnnotationServiceImpl::ListRunSamples(
     v1::ListRunSamplesResponse* response) {
   return RunUnary(context, executor_, response, [this, tenant = TenantOf(context), request] {
     return registry_->ListRunSamples(tenant, *request);
+  });
+}
+
+grpc::ServerUnaryReactor* AnnotationServiceImpl::ResumeRun(grpc::CallbackServerContext* context,
+                                                           const v1::ResumeRunRequest* request,
+                                                           v1::ResumeRunResponse* response) {
+  return RunUnary(context, executor_, response, [this, tenant = TenantOf(context), request] {
+    return registry_->ResumeRun(tenant, *request);
   });
 }
 

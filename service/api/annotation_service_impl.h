@@ -7,6 +7,7 @@
 #ifndef LABELPORT_SERVICE_API_ANNOTATION_SERVICE_IMPL_H_
 #define LABELPORT_SERVICE_API_ANNOTATION_SERVICE_IMPL_H_
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include "labelport/v1/annotation_service.grpc.pb.h"
@@ -16,8 +17,10 @@ namespace labelport::api {
 
 class AnnotationServiceImpl final : public labelport::v1::AnnotationService::CallbackService {
  public:
-  // `registry` and `executor` must outlive the service.
-  AnnotationServiceImpl(core::RunRegistry* registry, boost::asio::thread_pool* executor);
+  // `registry`, `executor` (runs blocking use cases) and the io_context
+  // behind `io` (timers of streaming calls) must outlive the service.
+  AnnotationServiceImpl(core::RunRegistry* registry, boost::asio::thread_pool* executor,
+                        boost::asio::any_io_executor io);
 
   grpc::ServerUnaryReactor* FindMissingMedia(
       grpc::CallbackServerContext* context, const labelport::v1::FindMissingMediaRequest* request,
@@ -54,10 +57,14 @@ class AnnotationServiceImpl final : public labelport::v1::AnnotationService::Cal
   grpc::ServerUnaryReactor* ListRunSamples(
       grpc::CallbackServerContext* context, const labelport::v1::ListRunSamplesRequest* request,
       labelport::v1::ListRunSamplesResponse* response) override;
+  grpc::ServerUnaryReactor* ResumeRun(grpc::CallbackServerContext* context,
+                                      const labelport::v1::ResumeRunRequest* request,
+                                      labelport::v1::ResumeRunResponse* response) override;
 
  private:
   core::RunRegistry* registry_;
   boost::asio::thread_pool* executor_;
+  boost::asio::any_io_executor io_;
 };
 
 }  // namespace labelport::api

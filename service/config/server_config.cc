@@ -1,6 +1,10 @@
 #include "service/config/server_config.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -11,6 +15,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/ascii.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "gRPC listen address HOST:PORT; port 0 picks a free port (env LABELPORT_LISTEN)");
@@ -29,6 +35,28 @@ ABSL_FLAG(int, worker_threads, 4,
           "Threads that run requests off the gRPC threads (env LABELPORT_WORKER_THREADS)");
 ABSL_FLAG(int, max_message_mb, 64,
           "Largest gRPC message accepted, in MiB (env LABELPORT_MAX_MESSAGE_MB)");
+
+ABSL_FLAG(int, io_threads, 2,
+          "Threads running V7 I/O and upload jobs (env LABELPORT_IO_THREADS)");
+ABSL_FLAG(std::string, worker_id, "",
+          "Lease owner name of this replica; a restarted replica with the same id resumes its "
+          "runs at once (default: the host name; env LABELPORT_WORKER_ID)");
+ABSL_FLAG(int, max_concurrent_runs, 4,
+          "Runs uploaded at the same time by this replica (env LABELPORT_MAX_CONCURRENT_RUNS)");
+ABSL_FLAG(std::string, darwin_url, "https://darwin.v7labs.com",
+          "V7 Darwin base URL (env LABELPORT_DARWIN_URL)");
+ABSL_FLAG(std::string, darwin_ca_file, "",
+          "PEM file of extra CA certificates trusted for V7 (env LABELPORT_DARWIN_CA_FILE)");
+ABSL_FLAG(std::string, darwin_api_key_file, "",
+          "File holding the V7 API key (env LABELPORT_DARWIN_API_KEY_FILE); without it the key "
+          "is read from FIFTYONE_DARWIN_API_KEY");
+ABSL_FLAG(int, darwin_rate_limit_per_minute, 1000,
+          "V7 API calls per minute per API key (env LABELPORT_DARWIN_RATE_LIMIT_PER_MINUTE)");
+ABSL_FLAG(int, upload_concurrency, 16,
+          "Media uploads in flight per run (env LABELPORT_UPLOAD_CONCURRENCY)");
+ABSL_FLAG(int, processing_timeout_seconds, 1800,
+          "How long to wait for V7 to process uploaded media (env "
+          "LABELPORT_PROCESSING_TIMEOUT_SECONDS)");
 
 namespace labelport::config {
 namespace {
@@ -85,7 +113,18 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
                          EnvBool("LABELPORT_LOG_JSON", &FLAGS_log_json),
                          EnvInt("LABELPORT_DRAIN_SECONDS", &FLAGS_drain_seconds),
                          EnvInt("LABELPORT_WORKER_THREADS", &FLAGS_worker_threads),
-                         EnvInt("LABELPORT_MAX_MESSAGE_MB", &FLAGS_max_message_mb)}) {
+                         EnvInt("LABELPORT_MAX_MESSAGE_MB", &FLAGS_max_message_mb),
+                         EnvInt("LABELPORT_IO_THREADS", &FLAGS_io_threads),
+                         EnvString("LABELPORT_WORKER_ID", &FLAGS_worker_id),
+                         EnvInt("LABELPORT_MAX_CONCURRENT_RUNS", &FLAGS_max_concurrent_runs),
+                         EnvString("LABELPORT_DARWIN_URL", &FLAGS_darwin_url),
+                         EnvString("LABELPORT_DARWIN_CA_FILE", &FLAGS_darwin_ca_file),
+                         EnvString("LABELPORT_DARWIN_API_KEY_FILE", &FLAGS_darwin_api_key_file),
+                         EnvInt("LABELPORT_DARWIN_RATE_LIMIT_PER_MINUTE",
+                                &FLAGS_darwin_rate_limit_per_minute),
+                         EnvInt("LABELPORT_UPLOAD_CONCURRENCY", &FLAGS_upload_concurrency),
+                         EnvInt("LABELPORT_PROCESSING_TIMEOUT_SECONDS",
+                                &FLAGS_processing_timeout_seconds)}) {
     if (!s.ok()) return s;
   }
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
@@ -118,6 +157,46 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   config.drain_seconds = absl::GetFlag(FLAGS_drain_seconds);
   config.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   config.max_message_mb = absl::GetFlag(FLAGS_max_message_mb);
+  config.io_threads = absl::GetFlag(FLAGS_io_threads);
+  config.worker_id = absl::GetFlag(FLAGS_worker_id);
+  if (config.worker_id.empty()) {
+    char host[256] = {0};
+    config.worker_id = ::gethostname(host, sizeof(host) - 1) == 0 ? host : "labelport";
+  }
+  config.max_concurrent_runs = absl::GetFlag(FLAGS_max_concurrent_runs);
+  config.darwin_url = absl::GetFlag(FLAGS_darwin_url);
+  config.darwin_ca_file = absl::GetFlag(FLAGS_darwin_ca_file);
+  config.darwin_rate_limit_per_minute = absl::GetFlag(FLAGS_darwin_rate_limit_per_minute);
+  config.upload_concurrency = absl::GetFlag(FLAGS_upload_concurrency);
+  config.processing_timeout_seconds = absl::GetFlag(FLAGS_processing_timeout_seconds);
+  const std::string key_file = absl::GetFlag(FLAGS_darwin_api_key_file);
+  if (!key_file.empty()) {
+    std::ifstream in(key_file);
+    if (!in)
+      return absl::InvalidArgumentError(
+          absl::StrCat("--darwin_api_key_file: cannot read '", key_file, "'"));
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    config.darwin_api_key = std::string(absl::StripAsciiWhitespace(buffer.str()));
+    if (config.darwin_api_key.empty())
+      return absl::InvalidArgumentError(
+          absl::StrCat("--darwin_api_key_file: '", key_file, "' is empty"));
+  } else if (const char* key = Env("FIFTYONE_DARWIN_API_KEY")) {
+    config.darwin_api_key = std::string(absl::StripAsciiWhitespace(key));
+  }
+  if (config.io_threads < 1 || config.io_threads > 64)
+    return absl::InvalidArgumentError("--io_threads must be between 1 and 64");
+  if (config.max_concurrent_runs < 1 || config.max_concurrent_runs > 1000)
+    return absl::InvalidArgumentError("--max_concurrent_runs must be between 1 and 1000");
+  if (config.darwin_rate_limit_per_minute < 1)
+    return absl::InvalidArgumentError("--darwin_rate_limit_per_minute must be at least 1");
+  if (config.upload_concurrency < 1 || config.upload_concurrency > 256)
+    return absl::InvalidArgumentError("--upload_concurrency must be between 1 and 256");
+  if (config.processing_timeout_seconds < 1)
+    return absl::InvalidArgumentError("--processing_timeout_seconds must be at least 1");
+  if (!absl::StartsWith(config.darwin_url, "http://") &&
+      !absl::StartsWith(config.darwin_url, "https://"))
+    return absl::InvalidArgumentError("--darwin_url must start with http:// or https://");
   if (config.listen.find(':') == std::string::npos)
     return absl::InvalidArgumentError("--listen must be HOST:PORT");
   if (config.drain_seconds < 0 || config.drain_seconds > 3600)

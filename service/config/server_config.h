@@ -10,6 +10,16 @@
 //   --drain_seconds   LABELPORT_DRAIN_SECONDS    10
 //   --worker_threads  LABELPORT_WORKER_THREADS   4
 //   --max_message_mb  LABELPORT_MAX_MESSAGE_MB   64
+//   --io_threads      LABELPORT_IO_THREADS       2
+//   --worker_id       LABELPORT_WORKER_ID        the host name
+//   --max_concurrent_runs LABELPORT_MAX_CONCURRENT_RUNS 4
+//   --darwin_url      LABELPORT_DARWIN_URL       https://darwin.v7labs.com
+//   --darwin_ca_file  LABELPORT_DARWIN_CA_FILE   (system roots only)
+//   --darwin_api_key_file LABELPORT_DARWIN_API_KEY_FILE; else the key comes
+//                     from FIFTYONE_DARWIN_API_KEY (FiftyOne's variable)
+//   --darwin_rate_limit_per_minute LABELPORT_DARWIN_RATE_LIMIT_PER_MINUTE 1000
+//   --upload_concurrency LABELPORT_UPLOAD_CONCURRENCY 16
+//   --processing_timeout_seconds LABELPORT_PROCESSING_TIMEOUT_SECONDS 1800
 #ifndef LABELPORT_SERVICE_CONFIG_SERVER_CONFIG_H_
 #define LABELPORT_SERVICE_CONFIG_SERVER_CONFIG_H_
 
@@ -30,6 +40,16 @@ struct ServerConfig {
   int drain_seconds = 10;
   int worker_threads = 4;
   int max_message_mb = 64;
+  int io_threads = 2;
+  std::string worker_id;
+  int max_concurrent_runs = 4;
+  std::string darwin_url;
+  std::string darwin_ca_file;
+  // The V7 API key (never logged). Empty when none is configured.
+  std::string darwin_api_key;
+  int darwin_rate_limit_per_minute = 1000;
+  int upload_concurrency = 16;
+  int processing_timeout_seconds = 1800;
 };
 
 // Parses argv (absl flags; --help lists the flags above) after applying the

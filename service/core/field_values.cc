@@ -1,5 +1,7 @@
 #include "service/core/field_values.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -127,7 +129,15 @@ std::string PyRepr(const labelport::v1::AttributeValue& value) {
     case V::kNullValue: return "None";
     case V::kBoolValue: return value.bool_value() ? "True" : "False";
     case V::kIntValue: return absl::StrCat(value.int_value());
-    case V::kDoubleValue: return absl::StrCat(value.double_value());
+    case V::kDoubleValue: {
+      // Python prints whole floats with ".0" (2.0), and inf/nan as inf/nan.
+      const double d = value.double_value();
+      if (std::isnan(d)) return "nan";
+      if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
+      std::string out = absl::StrCat(d);
+      if (out.find_first_of(".e") == std::string::npos) out += ".0";
+      return out;
+    }
     case V::kStringValue: return absl::StrCat("'", value.string_value(), "'");
     case V::kListValue:
       return absl::StrCat(

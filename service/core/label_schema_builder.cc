@@ -216,13 +216,13 @@ absl::StatusOr<AttributeSpecs> NormalizeAttributes(const AttributeSelection& sel
 
 // Resolves the schema type of one field (§2.4).
 absl::StatusOr<std::string> ResolveType(const FieldSchema& field, const ExistingField* existing,
-                                        const std::string& path,
+                                        const std::string& path, const std::string& type_path,
                                         std::vector<std::string>& warnings,
                                         bool& filter_labels) {
   filter_labels = false;
   if (existing == nullptr) {
     if (!field.has_type() || field.type().empty()) {
-      return InvalidArgument(absl::StrCat(path, ".type"), "FIELD_TYPE_REQUIRED",
+      return InvalidArgument(type_path, "FIELD_TYPE_REQUIRED",
                              absl::StrFormat("You must specify a type for new label field '%s'",
                                              field.field()));
     }
@@ -247,7 +247,7 @@ absl::StatusOr<std::string> ResolveType(const FieldSchema& field, const Existing
       const std::string actual =
           candidates->size() == 1 ? candidates->front() : PyList(*candidates);
       return InvalidArgument(
-          absl::StrCat(path, ".type"), "FIELD_TYPE_MISMATCH",
+          type_path, "FIELD_TYPE_MISMATCH",
           absl::StrFormat("Manually reported label type '%s' for existing field '%s' does not "
                           "match its actual type '%s'",
                           field.type(), field.field(), actual));
@@ -388,13 +388,24 @@ absl::StatusOr<BuiltSchema> BuildLabelSchema(const CreateRunHeader& header,
     const std::string path = inputs[i].allow_from_shorthand
                                  ? fields_path
                                  : absl::StrCat(fields_path, "[", i, "]");
+    // In the shorthand form the request fields are the header's own.
+    const bool shorthand = inputs[i].allow_from_shorthand;
+    auto sub = [&](absl::string_view suffix) -> std::string {
+      if (shorthand) {
+        if (suffix == ".field") return "header.label_field";
+        if (suffix == ".type") return "header.label_type";
+        if (suffix == ".classes") return "header.classes";
+        if (suffix == ".attributes") return "header.attributes";
+      }
+      return absl::StrCat(path, suffix);
+    };
     const std::string& name = in.field();
     if (name.empty() || name == "frames." || name.size() > 256) {
-      return InvalidArgument(absl::StrCat(path, ".field"), "FIELD_NAME_INVALID",
+      return InvalidArgument(sub(".field"), "FIELD_NAME_INVALID",
                              absl::StrFormat("Invalid label field name '%s'", name));
     }
     if (!seen_fields.insert(name).second) {
-      return InvalidArgument(absl::StrCat(path, ".field"), "FIELD_DUPLICATE",
+      return InvalidArgument(sub(".field"), "FIELD_DUPLICATE",
                              absl::StrFormat("Label field '%s' appears twice in the schema", name));
     }
     auto it = existing_fields.find(name);
@@ -402,10 +413,10 @@ absl::StatusOr<BuiltSchema> BuildLabelSchema(const CreateRunHeader& header,
 
     bool filter_labels = false;
     LP_ASSIGN_OR_RETURN(std::string type,
-                        ResolveType(in, existing, path, result.warnings, filter_labels));
+                        ResolveType(in, existing, path, sub(".type"), result.warnings, filter_labels));
     if (!IsDarwinSupportedLabelType(type)) {
       return InvalidArgument(
-          absl::StrCat(path, ".type"), "FIELD_TYPE_UNSUPPORTED",
+          sub(".type"), "FIELD_TYPE_UNSUPPORTED",
           absl::StrFormat("Field '%s' has unsupported label type '%s'. The '%s' backend "
                           "supports %s",
                           name, type, kBackend, PyList(DarwinSupportedLabelTypes())));
@@ -434,7 +445,7 @@ absl::StatusOr<BuiltSchema> BuildLabelSchema(const CreateRunHeader& header,
     if (in.has_classes()) {
       LP_ASSIGN_OR_RETURN(*out.mutable_classes(),
                           NormalizeClasses(in.classes(), existing != nullptr, samples, name,
-                                           trackable, absl::StrCat(path, ".classes")));
+                                           trackable, sub(".classes")));
     } else if (header.has_classes()) {
       LP_ASSIGN_OR_RETURN(*out.mutable_classes(),
                           NormalizeClasses(header.classes(), existing != nullptr, samples, name,
@@ -445,13 +456,13 @@ absl::StatusOr<BuiltSchema> BuildLabelSchema(const CreateRunHeader& header,
       classes.erase("");
       for (const auto& c : classes) out.mutable_classes()->add_entries()->set_name(c);
     } else {
-      return InvalidArgument(absl::StrCat(path, ".classes"), "FIELD_CLASSES_REQUIRED",
+      return InvalidArgument(sub(".classes"), "FIELD_CLASSES_REQUIRED",
                              absl::StrFormat("You must provide a class list for new label "
                                              "field '%s'",
                                              name));
     }
     if (out.classes().entries_size() == 0 && existing == nullptr) {
-      return InvalidArgument(absl::StrCat(path, ".classes"), "FIELD_CLASSES_REQUIRED",
+      return InvalidArgument(sub(".classes"), "FIELD_CLASSES_REQUIRED",
                              absl::StrFormat("You must provide a class list for new label "
                                              "field '%s'",
                                              name));
@@ -461,7 +472,7 @@ absl::StatusOr<BuiltSchema> BuildLabelSchema(const CreateRunHeader& header,
     const AttributeSelection& selection =
         in.has_attributes() ? in.attributes() : header.attributes();
     const std::string attr_path =
-        in.has_attributes() ? absl::StrCat(path, ".attributes") : "header.attributes";
+        in.has_attributes() ? sub(".attributes") : "header.attributes";
     LP_ASSIGN_OR_RETURN(*out.mutable_attributes()->mutable_specs(),
                         NormalizeAttributes(selection, existing != nullptr, observed, attr_path));
 

@@ -16,7 +16,8 @@ struct RunName {
 };
 
 // Whether `key` is a valid run key: Python's `str.isidentifier()` (a letter or
-// "_" first, then letters, digits or "_"; non-ASCII letters allowed).
+// "_" first, then letters, digits or "_"). Non-ASCII letters and digits of the
+// common scripts are accepted; malformed UTF-8, symbols and spaces are not.
 bool IsValidRunKey(absl::string_view key);
 
 // The error FiftyOne raises for an invalid key, about request field `field`.

@@ -93,15 +93,16 @@ absl::StatusOr<std::string> NormalizeDatasetSlug(absl::string_view slug,
   return out;
 }
 
-RunRegistry::RunRegistry(store::RunStore* store, HexGenerator hex)
-    : store_(store), hex_(hex ? std::move(hex) : HexGenerator(RandomHex)) {}
+RunRegistry::RunRegistry(store::RunStore* store, HexGenerator hex, std::function<void()> on_work)
+    : store_(store),
+      hex_(hex ? std::move(hex) : HexGenerator(RandomHex)),
+      on_work_(std::move(on_work)) {}
 
 absl::StatusOr<v1::CreateRunResponse> RunRegistry::CreateRun(
     const std::string& tenant, const v1::CreateRunHeader& header,
     std::vector<v1::Sample> samples) {
   // FiftyOne's order: collection, config, media type, schema, then the key.
   LP_ASSIGN_OR_RETURN(std::string dataset, ParseDatasetName(header.parent(), "header.parent"));
-  LP_RETURN_IF_ERROR(ValidateHeader(header));
   if (samples.empty()) {
     const std::string collection =
         header.collection_name().empty() ? "Dataset" : header.collection_name();
@@ -109,6 +110,7 @@ absl::StatusOr<v1::CreateRunResponse> RunRegistry::CreateRun(
                            absl::StrFormat("%s is empty; there is nothing to annotate",
                                            collection));
   }
+  LP_RETURN_IF_ERROR(ValidateHeader(header));
   if (samples.size() > kMaxSamplesPerRun)
     return InvalidArgument("samples", "TOO_MANY_SAMPLES",
                            absl::StrFormat("A run may hold at most %d samples; got %d",
@@ -142,6 +144,7 @@ absl::StatusOr<v1::CreateRunResponse> RunRegistry::CreateRun(
   run.samples = std::move(samples);
 
   LP_ASSIGN_OR_RETURN(store::CreateRunResult created, store_->CreateRun(run));
+  if (created.created && on_work_) on_work_();
   v1::CreateRunResponse response;
   *response.mutable_run() = std::move(created.run);
   response.set_created(created.created);
@@ -219,6 +222,32 @@ absl::StatusOr<v1::ListRunSamplesResponse> RunRegistry::ListRunSamples(
   for (auto& id : page.sample_ids) response.add_sample_ids(std::move(id));
   if (page.next_start_position)
     response.set_next_page_token(EncodeSamplePageToken(*page.next_start_position));
+  return response;
+}
+
+absl::StatusOr<v1::AnnotationRun> RunRegistry::GetRunByUid(const std::string& uid) {
+  return store_->GetRunByUid(uid);
+}
+
+absl::StatusOr<v1::ResumeRunResponse> RunRegistry::ResumeRun(
+    const std::string& tenant, const v1::ResumeRunRequest& request) {
+  LP_ASSIGN_OR_RETURN(RunName name, ParseRunName(request.name(), "name"));
+  LP_ASSIGN_OR_RETURN(v1::AnnotationRun run, store_->GetRun(KeyOf(tenant, std::move(name))));
+  LP_ASSIGN_OR_RETURN(v1::AnnotationRun updated,
+                      store_->UpdateRun(run.uid(), [&](v1::AnnotationRun& r) -> absl::Status {
+                        if (r.state() != v1::RUN_STATE_FAILED)
+                          return common::WithDetails(
+                              absl::FailedPreconditionError(absl::StrFormat(
+                                  "Run '%s' is %s; only a FAILED run can be resumed",
+                                  request.name(), v1::RunState_Name(r.state()))),
+                              "name", "RUN_NOT_FAILED");
+                        r.set_state(v1::RUN_STATE_PENDING);
+                        r.clear_failure_reason();
+                        return absl::OkStatus();
+                      }));
+  if (on_work_) on_work_();
+  v1::ResumeRunResponse response;
+  *response.mutable_run() = std::move(updated);
   return response;
 }
 

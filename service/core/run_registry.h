@@ -24,8 +24,10 @@ class RunRegistry {
   // dataset slugs). Injectable for tests.
   using HexGenerator = std::function<std::string(int hex_digits)>;
 
-  // `store` must outlive the registry.
-  explicit RunRegistry(store::RunStore* store, HexGenerator hex = nullptr);
+  // `store` must outlive the registry. `on_work` (optional) is called after a
+  // run becomes ready for upload work (created or resumed).
+  explicit RunRegistry(store::RunStore* store, HexGenerator hex = nullptr,
+                       std::function<void()> on_work = nullptr);
 
   // Validates everything (header, samples, schema, key) in FiftyOne's order
   // before storing anything, then stores the run in state PENDING.
@@ -44,10 +46,16 @@ class RunRegistry {
       const std::string& tenant, const labelport::v1::DeleteRunRequest& request);
   absl::StatusOr<labelport::v1::ListRunSamplesResponse> ListRunSamples(
       const std::string& tenant, const labelport::v1::ListRunSamplesRequest& request);
+  // The run with this uid (for watchers that must survive renames).
+  absl::StatusOr<labelport::v1::AnnotationRun> GetRunByUid(const std::string& uid);
+  // FAILED → PENDING; FAILED_PRECONDITION in any other state.
+  absl::StatusOr<labelport::v1::ResumeRunResponse> ResumeRun(
+      const std::string& tenant, const labelport::v1::ResumeRunRequest& request);
 
  private:
   store::RunStore* store_;
   HexGenerator hex_;
+  std::function<void()> on_work_;
 };
 
 // FiftyOne's slug normalisation (lower case, spaces to "-"), then a check that

@@ -319,7 +319,7 @@ absl::Status ValidateSampleLabels(const std::vector<Sample>& samples,
                                                    "twice",
                                                    s.id(), sf.field(), fr.frame_number()));
           LP_RETURN_IF_ERROR(check_case(fr.value(), absl::StrCat(fpath, ".value")));
-          LP_RETURN_IF_ERROR(checker.Check(fr.value(), fpath, s, sf.field()));
+          LP_RETURN_IF_ERROR(checker.Check(fr.value(), absl::StrCat(fpath, ".value"), s, sf.field()));
         }
       } else {
         if (sf.frames_size() > 0)

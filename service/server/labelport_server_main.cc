@@ -18,13 +18,23 @@
 #include <string>
 #include <system_error>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "service/api/annotation_service_impl.h"
 #include "service/common/log.h"
 #include "service/config/server_config.h"
 #include "service/core/run_registry.h"
+#include "service/backend/darwin/darwin_backend.h"
+#include "service/backend/darwin/darwin_client.h"
+#include "service/core/run_worker.h"
+#include "service/http/beast_http_client.h"
+#include "service/http/retrying_http_client.h"
+#include "service/http/token_bucket_rate_limiter.h"
 #include "service/store/sqlite_run_store.h"
 
 namespace {
@@ -60,9 +70,54 @@ int Run(int argc, char** argv) {
     LogError(absl::StrCat("cannot open the run store: ", store.status().message()));
     return 1;
   }
-  labelport::core::RunRegistry registry(store->get());
+  // V7 I/O: one io_context run by --io_threads threads; HTTP with pooled
+  // keep-alive connections, one retry policy, one rate limiter per key.
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  auto http_client = labelport::http::BeastHttpClient::Create(
+      io.get_executor(), {.ca_file = config->darwin_ca_file});
+  if (!http_client.ok()) {
+    LogError(absl::StrCat("cannot set up HTTPS: ", http_client.status().message()));
+    return 1;
+  }
+  labelport::http::RetryingHttpClient retrying_http(http_client->get(), {});
+  auto limiter = labelport::http::TokenBucketRateLimiter::Create(
+      {.requests_per_minute = static_cast<double>(config->darwin_rate_limit_per_minute)});
+  if (!limiter.ok()) {
+    LogError(absl::StrCat("bad rate limit: ", limiter.status().message()));
+    return 1;
+  }
+  std::unique_ptr<labelport::backend::darwin::DarwinClient> darwin_client;
+  if (config->darwin_api_key.empty()) {
+    labelport::common::LogWarning(
+        "no V7 API key (set FIFTYONE_DARWIN_API_KEY or --darwin_api_key_file): runs can be "
+        "created but not uploaded");
+  } else {
+    auto created = labelport::backend::darwin::DarwinClient::Create(
+        &retrying_http, limiter->get(),
+        {.base_url = config->darwin_url, .api_key = config->darwin_api_key});
+    if (!created.ok()) {
+      LogError(absl::StrCat("bad V7 settings: ", created.status().message()));
+      return 1;
+    }
+    darwin_client = *std::move(created);
+  }
+  const std::string media_dir = absl::StrCat(config->data_dir, "/media");
+  labelport::backend::darwin::DarwinBackend darwin_backend(
+      darwin_client.get(), &retrying_http,
+      {.media_dir = media_dir,
+       .upload_concurrency = config->upload_concurrency,
+       .processing_timeout = absl::Seconds(config->processing_timeout_seconds)});
+  labelport::core::RunWorker worker(store->get(), &darwin_backend, io.get_executor(),
+                                    {.owner_id = config->worker_id,
+                                     .max_concurrent_runs = config->max_concurrent_runs});
+  std::vector<std::thread> io_threads;
+  for (int i = 0; i < config->io_threads; ++i) io_threads.emplace_back([&io] { io.run(); });
+  if (darwin_client) worker.Start();
+
+  labelport::core::RunRegistry registry(store->get(), nullptr, [&worker] { worker.Wake(); });
   boost::asio::thread_pool executor(config->worker_threads);
-  labelport::api::AnnotationServiceImpl service(&registry, &executor);
+  labelport::api::AnnotationServiceImpl service(&registry, &executor, io.get_executor());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -81,7 +136,8 @@ int Run(int argc, char** argv) {
   std::printf("listening on %s:%d\n", host.c_str(), port);
   std::fflush(stdout);
   LogInfo(absl::StrCat("labelport-server listening on ", host, ":", port, " store=sqlite:",
-                       config->sqlite_path, " (no authentication: development mode)"));
+                       config->sqlite_path, " darwin=", config->darwin_url, " worker=",
+                       config->worker_id, " (no authentication: development mode)"));
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
@@ -91,6 +147,10 @@ int Run(int argc, char** argv) {
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::seconds(config->drain_seconds));
   executor.join();
+  worker.Stop();
+  work.reset();
+  io.stop();
+  for (auto& t : io_threads) t.join();
   LogInfo("labelport-server stopped");
   return 0;
 }

@@ -164,10 +164,8 @@ TEST(FieldValuesTest, PyReprRendersPythonValues) {
   EXPECT_EQ(PyRepr(v1::AttributeValue()), "None");
 }
 
-// BUG: PyRepr renders a whole double with absl::StrCat, which drops the ".0" that Python's
-// repr keeps (repr(2.0) == '2.0'), so messages such as "Default value 2 ..." differ from
-// FiftyOne's for float values.
-TEST(FieldValuesTest, DISABLED_PyReprKeepsDecimalPointOfWholeDoubles) {
+// Regression test (found by this suite, fixed in service/core).
+TEST(FieldValuesTest, PyReprKeepsDecimalPointOfWholeDoubles) {
   EXPECT_EQ(PyRepr(Attr("double_value: 2")), "2.0");
 }
 

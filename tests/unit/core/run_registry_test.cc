@@ -274,10 +274,8 @@ TEST_F(RunRegistryTest, ExplicitDarwinBackendIsAccepted) {
   EXPECT_TRUE(Create(Header("gt_run", R"pb(backend: "darwin")pb")).ok());
 }
 
-// BUG: FiftyOne checks for an empty collection (§1.3 step 2) before parsing the backend config
-// (step 3), and RunRegistry::CreateRun's own comment says so, but ValidateHeader (which rejects
-// the backend) runs before the samples.empty() check.
-TEST_F(RunRegistryTest, DISABLED_EmptyCollectionIsReportedBeforeUnsupportedBackend) {
+// Regression test (found by this suite, fixed in service/core).
+TEST_F(RunRegistryTest, EmptyCollectionIsReportedBeforeUnsupportedBackend) {
   EXPECT_INVALID(Create(Header("gt_run", R"pb(backend: "cvat")pb"), {}), "samples",
                  "EMPTY_COLLECTION", "Dataset is empty; there is nothing to annotate");
 }

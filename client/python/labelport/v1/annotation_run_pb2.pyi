@@ -65,7 +65,7 @@ class SampleError(_message.Message):
     def __init__(self, sample_id: _Optional[str] = ..., stage: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class AnnotationRun(_message.Message):
-    __slots__ = ("name", "dataset", "anno_key", "backend", "state", "label_schema", "darwin", "progress", "sample_errors", "failure_reason", "editor_url", "create_time", "update_time", "request_id", "client_metadata", "media_field")
+    __slots__ = ("name", "dataset", "anno_key", "backend", "state", "label_schema", "darwin", "progress", "sample_errors", "failure_reason", "editor_url", "create_time", "update_time", "request_id", "client_metadata", "media_field", "uid", "revision")
     class ClientMetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -89,6 +89,8 @@ class AnnotationRun(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CLIENT_METADATA_FIELD_NUMBER: _ClassVar[int]
     MEDIA_FIELD_FIELD_NUMBER: _ClassVar[int]
+    UID_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
     name: str
     dataset: str
     anno_key: str
@@ -105,4 +107,6 @@ class AnnotationRun(_message.Message):
     request_id: str
     client_metadata: _containers.ScalarMap[str, str]
     media_field: str
-    def __init__(self, name: _Optional[str] = ..., dataset: _Optional[str] = ..., anno_key: _Optional[str] = ..., backend: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., label_schema: _Optional[_Union[_label_schema_pb2.LabelSchema, _Mapping]] = ..., darwin: _Optional[_Union[DarwinOptions, _Mapping]] = ..., progress: _Optional[_Union[RunProgress, _Mapping]] = ..., sample_errors: _Optional[_Iterable[_Union[SampleError, _Mapping]]] = ..., failure_reason: _Optional[str] = ..., editor_url: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., request_id: _Optional[str] = ..., client_metadata: _Optional[_Mapping[str, str]] = ..., media_field: _Optional[str] = ...) -> None: ...
+    uid: str
+    revision: int
+    def __init__(self, name: _Optional[str] = ..., dataset: _Optional[str] = ..., anno_key: _Optional[str] = ..., backend: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., label_schema: _Optional[_Union[_label_schema_pb2.LabelSchema, _Mapping]] = ..., darwin: _Optional[_Union[DarwinOptions, _Mapping]] = ..., progress: _Optional[_Union[RunProgress, _Mapping]] = ..., sample_errors: _Optional[_Iterable[_Union[SampleError, _Mapping]]] = ..., failure_reason: _Optional[str] = ..., editor_url: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., request_id: _Optional[str] = ..., client_metadata: _Optional[_Mapping[str, str]] = ..., media_field: _Optional[str] = ..., uid: _Optional[str] = ..., revision: _Optional[int] = ...) -> None: ...

@@ -377,3 +377,15 @@ class ListRunSamplesResponse(_message.Message):
     sample_ids: _containers.RepeatedScalarFieldContainer[str]
     next_page_token: str
     def __init__(self, sample_ids: _Optional[_Iterable[str]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ResumeRunRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class ResumeRunResponse(_message.Message):
+    __slots__ = ("run",)
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    run: _annotation_run_pb2.AnnotationRun
+    def __init__(self, run: _Optional[_Union[_annotation_run_pb2.AnnotationRun, _Mapping]] = ...) -> None: ...

@@ -102,6 +102,11 @@ class AnnotationServiceStub(object):
                 request_serializer=labelport_dot_v1_dot_annotation__service__pb2.ListRunSamplesRequest.SerializeToString,
                 response_deserializer=labelport_dot_v1_dot_annotation__service__pb2.ListRunSamplesResponse.FromString,
                 _registered_method=True)
+        self.ResumeRun = channel.unary_unary(
+                '/labelport.v1.AnnotationService/ResumeRun',
+                request_serializer=labelport_dot_v1_dot_annotation__service__pb2.ResumeRunRequest.SerializeToString,
+                response_deserializer=labelport_dot_v1_dot_annotation__service__pb2.ResumeRunResponse.FromString,
+                _registered_method=True)
 
 
 class AnnotationServiceServicer(object):
@@ -203,6 +208,15 @@ class AnnotationServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ResumeRun(self, request, context):
+        """Moves a FAILED run back to PENDING so its upload resumes where it
+        stopped (after the cause, e.g. credentials or a missing file, is fixed).
+        Failed samples are retried. FAILED_PRECONDITION in any other state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AnnotationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -265,6 +279,11 @@ def add_AnnotationServiceServicer_to_server(servicer, server):
                     servicer.ListRunSamples,
                     request_deserializer=labelport_dot_v1_dot_annotation__service__pb2.ListRunSamplesRequest.FromString,
                     response_serializer=labelport_dot_v1_dot_annotation__service__pb2.ListRunSamplesResponse.SerializeToString,
+            ),
+            'ResumeRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResumeRun,
+                    request_deserializer=labelport_dot_v1_dot_annotation__service__pb2.ResumeRunRequest.FromString,
+                    response_serializer=labelport_dot_v1_dot_annotation__service__pb2.ResumeRunResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -599,6 +618,33 @@ class AnnotationService(object):
             '/labelport.v1.AnnotationService/ListRunSamples',
             labelport_dot_v1_dot_annotation__service__pb2.ListRunSamplesRequest.SerializeToString,
             labelport_dot_v1_dot_annotation__service__pb2.ListRunSamplesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResumeRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelport.v1.AnnotationService/ResumeRun',
+            labelport_dot_v1_dot_annotation__service__pb2.ResumeRunRequest.SerializeToString,
+            labelport_dot_v1_dot_annotation__service__pb2.ResumeRunResponse.FromString,
             options,
             channel_credentials,
             insecure,

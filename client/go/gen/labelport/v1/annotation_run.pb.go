@@ -350,7 +350,12 @@ type AnnotationRun struct {
 	// Output only: the client's metadata, as given at creation.
 	ClientMetadata map[string]string `protobuf:"bytes,15,rep,name=client_metadata,json=clientMetadata,proto3" json:"client_metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Output only: the media field the client annotated (FiftyOne `media_field`).
-	MediaField    string `protobuf:"bytes,16,opt,name=media_field,json=mediaField,proto3" json:"media_field,omitempty"`
+	MediaField string `protobuf:"bytes,16,opt,name=media_field,json=mediaField,proto3" json:"media_field,omitempty"`
+	// Output only: a server-assigned unique id, stable across renames.
+	Uid string `protobuf:"bytes,17,opt,name=uid,proto3" json:"uid,omitempty"`
+	// Output only: increases with every change of the run; WatchRun sequence
+	// numbers are revisions.
+	Revision      int64 `protobuf:"varint,18,opt,name=revision,proto3" json:"revision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -497,6 +502,20 @@ func (x *AnnotationRun) GetMediaField() string {
 	return ""
 }
 
+func (x *AnnotationRun) GetUid() string {
+	if x != nil {
+		return x.Uid
+	}
+	return ""
+}
+
+func (x *AnnotationRun) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
 var File_labelport_v1_annotation_run_proto protoreflect.FileDescriptor
 
 const file_labelport_v1_annotation_run_proto_rawDesc = "" +
@@ -517,7 +536,7 @@ const file_labelport_v1_annotation_run_proto_rawDesc = "" +
 	"\vSampleError\x12\x1b\n" +
 	"\tsample_id\x18\x01 \x01(\tR\bsampleId\x12\x14\n" +
 	"\x05stage\x18\x02 \x01(\tR\x05stage\x12\x18\n" +
-	"\amessage\x18\x03 \x01(\tR\amessage\"\xa7\x06\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"\xd5\x06\n" +
 	"\rAnnotationRun\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\adataset\x18\x02 \x01(\tR\adataset\x12\x19\n" +
@@ -540,7 +559,9 @@ const file_labelport_v1_annotation_run_proto_rawDesc = "" +
 	"request_id\x18\x0e \x01(\tR\trequestId\x12X\n" +
 	"\x0fclient_metadata\x18\x0f \x03(\v2/.labelport.v1.AnnotationRun.ClientMetadataEntryR\x0eclientMetadata\x12\x1f\n" +
 	"\vmedia_field\x18\x10 \x01(\tR\n" +
-	"mediaField\x1aA\n" +
+	"mediaField\x12\x10\n" +
+	"\x03uid\x18\x11 \x01(\tR\x03uid\x12\x1a\n" +
+	"\brevision\x18\x12 \x01(\x03R\brevision\x1aA\n" +
 	"\x13ClientMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*\x9f\x01\n" +

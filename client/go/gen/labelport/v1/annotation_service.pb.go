@@ -2376,6 +2376,98 @@ func (x *ListRunSamplesResponse) GetNextPageToken() string {
 	return ""
 }
 
+// Request of ResumeRun.
+type ResumeRunRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required: the run name.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeRunRequest) Reset() {
+	*x = ResumeRunRequest{}
+	mi := &file_labelport_v1_annotation_service_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeRunRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeRunRequest) ProtoMessage() {}
+
+func (x *ResumeRunRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_labelport_v1_annotation_service_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeRunRequest.ProtoReflect.Descriptor instead.
+func (*ResumeRunRequest) Descriptor() ([]byte, []int) {
+	return file_labelport_v1_annotation_service_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *ResumeRunRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Response of ResumeRun.
+type ResumeRunResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The run, in state PENDING.
+	Run           *AnnotationRun `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeRunResponse) Reset() {
+	*x = ResumeRunResponse{}
+	mi := &file_labelport_v1_annotation_service_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeRunResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeRunResponse) ProtoMessage() {}
+
+func (x *ResumeRunResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_labelport_v1_annotation_service_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeRunResponse.ProtoReflect.Descriptor instead.
+func (*ResumeRunResponse) Descriptor() ([]byte, []int) {
+	return file_labelport_v1_annotation_service_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *ResumeRunResponse) GetRun() *AnnotationRun {
+	if x != nil {
+		return x.Run
+	}
+	return nil
+}
+
 var File_labelport_v1_annotation_service_proto protoreflect.FileDescriptor
 
 const file_labelport_v1_annotation_service_proto_rawDesc = "" +
@@ -2563,12 +2655,16 @@ const file_labelport_v1_annotation_service_proto_rawDesc = "" +
 	"\x16ListRunSamplesResponse\x12\x1d\n" +
 	"\n" +
 	"sample_ids\x18\x01 \x03(\tR\tsampleIds\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*}\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"&\n" +
+	"\x10ResumeRunRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"B\n" +
+	"\x11ResumeRunResponse\x12-\n" +
+	"\x03run\x18\x01 \x01(\v2\x1b.labelport.v1.AnnotationRunR\x03run*}\n" +
 	"\tLoadStage\x12\x1a\n" +
 	"\x16LOAD_STAGE_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bLOAD_STAGE_EXPORT_REQUESTED\x10\x01\x12\x1b\n" +
 	"\x17LOAD_STAGE_EXPORT_READY\x10\x02\x12\x16\n" +
-	"\x12LOAD_STAGE_PARSING\x10\x032\xfc\a\n" +
+	"\x12LOAD_STAGE_PARSING\x10\x032\xca\b\n" +
 	"\x11AnnotationService\x12a\n" +
 	"\x10FindMissingMedia\x12%.labelport.v1.FindMissingMediaRequest\x1a&.labelport.v1.FindMissingMediaResponse\x12T\n" +
 	"\vUploadMedia\x12 .labelport.v1.UploadMediaRequest\x1a!.labelport.v1.UploadMediaResponse(\x01\x12N\n" +
@@ -2582,7 +2678,8 @@ const file_labelport_v1_annotation_service_proto_rawDesc = "" +
 	"\x0fLoadAnnotations\x12$.labelport.v1.LoadAnnotationsRequest\x1a%.labelport.v1.LoadAnnotationsResponse0\x01\x12O\n" +
 	"\n" +
 	"CleanupRun\x12\x1f.labelport.v1.CleanupRunRequest\x1a .labelport.v1.CleanupRunResponse\x12[\n" +
-	"\x0eListRunSamples\x12#.labelport.v1.ListRunSamplesRequest\x1a$.labelport.v1.ListRunSamplesResponseBGZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1b\x06proto3"
+	"\x0eListRunSamples\x12#.labelport.v1.ListRunSamplesRequest\x1a$.labelport.v1.ListRunSamplesResponse\x12L\n" +
+	"\tResumeRun\x12\x1e.labelport.v1.ResumeRunRequest\x1a\x1f.labelport.v1.ResumeRunResponseBGZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1b\x06proto3"
 
 var (
 	file_labelport_v1_annotation_service_proto_rawDescOnce sync.Once
@@ -2597,7 +2694,7 @@ func file_labelport_v1_annotation_service_proto_rawDescGZIP() []byte {
 }
 
 var file_labelport_v1_annotation_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_labelport_v1_annotation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_labelport_v1_annotation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_labelport_v1_annotation_service_proto_goTypes = []any{
 	(LoadStage)(0),                   // 0: labelport.v1.LoadStage
 	(*FindMissingMediaRequest)(nil),  // 1: labelport.v1.FindMissingMediaRequest
@@ -2634,77 +2731,82 @@ var file_labelport_v1_annotation_service_proto_goTypes = []any{
 	(*CleanupRunResponse)(nil),       // 32: labelport.v1.CleanupRunResponse
 	(*ListRunSamplesRequest)(nil),    // 33: labelport.v1.ListRunSamplesRequest
 	(*ListRunSamplesResponse)(nil),   // 34: labelport.v1.ListRunSamplesResponse
-	nil,                              // 35: labelport.v1.CreateRunHeader.ClientMetadataEntry
-	nil,                              // 36: labelport.v1.LoadAnnotationsRequest.DestFieldsEntry
-	(*LabelSchema)(nil),              // 37: labelport.v1.LabelSchema
-	(*ClassList)(nil),                // 38: labelport.v1.ClassList
-	(*AttributeSelection)(nil),       // 39: labelport.v1.AttributeSelection
-	(*DarwinOptions)(nil),            // 40: labelport.v1.DarwinOptions
-	(*ExistingField)(nil),            // 41: labelport.v1.ExistingField
-	(*Sample)(nil),                   // 42: labelport.v1.Sample
-	(*AnnotationRun)(nil),            // 43: labelport.v1.AnnotationRun
-	(RunState)(0),                    // 44: labelport.v1.RunState
-	(*FieldValue)(nil),               // 45: labelport.v1.FieldValue
+	(*ResumeRunRequest)(nil),         // 35: labelport.v1.ResumeRunRequest
+	(*ResumeRunResponse)(nil),        // 36: labelport.v1.ResumeRunResponse
+	nil,                              // 37: labelport.v1.CreateRunHeader.ClientMetadataEntry
+	nil,                              // 38: labelport.v1.LoadAnnotationsRequest.DestFieldsEntry
+	(*LabelSchema)(nil),              // 39: labelport.v1.LabelSchema
+	(*ClassList)(nil),                // 40: labelport.v1.ClassList
+	(*AttributeSelection)(nil),       // 41: labelport.v1.AttributeSelection
+	(*DarwinOptions)(nil),            // 42: labelport.v1.DarwinOptions
+	(*ExistingField)(nil),            // 43: labelport.v1.ExistingField
+	(*Sample)(nil),                   // 44: labelport.v1.Sample
+	(*AnnotationRun)(nil),            // 45: labelport.v1.AnnotationRun
+	(RunState)(0),                    // 46: labelport.v1.RunState
+	(*FieldValue)(nil),               // 47: labelport.v1.FieldValue
 }
 var file_labelport_v1_annotation_service_proto_depIdxs = []int32{
 	3,  // 0: labelport.v1.UploadMediaRequest.header:type_name -> labelport.v1.UploadMediaHeader
-	37, // 1: labelport.v1.CreateRunHeader.label_schema:type_name -> labelport.v1.LabelSchema
-	38, // 2: labelport.v1.CreateRunHeader.classes:type_name -> labelport.v1.ClassList
-	39, // 3: labelport.v1.CreateRunHeader.attributes:type_name -> labelport.v1.AttributeSelection
-	40, // 4: labelport.v1.CreateRunHeader.darwin:type_name -> labelport.v1.DarwinOptions
-	41, // 5: labelport.v1.CreateRunHeader.existing_fields:type_name -> labelport.v1.ExistingField
-	35, // 6: labelport.v1.CreateRunHeader.client_metadata:type_name -> labelport.v1.CreateRunHeader.ClientMetadataEntry
-	42, // 7: labelport.v1.SampleBatch.samples:type_name -> labelport.v1.Sample
+	39, // 1: labelport.v1.CreateRunHeader.label_schema:type_name -> labelport.v1.LabelSchema
+	40, // 2: labelport.v1.CreateRunHeader.classes:type_name -> labelport.v1.ClassList
+	41, // 3: labelport.v1.CreateRunHeader.attributes:type_name -> labelport.v1.AttributeSelection
+	42, // 4: labelport.v1.CreateRunHeader.darwin:type_name -> labelport.v1.DarwinOptions
+	43, // 5: labelport.v1.CreateRunHeader.existing_fields:type_name -> labelport.v1.ExistingField
+	37, // 6: labelport.v1.CreateRunHeader.client_metadata:type_name -> labelport.v1.CreateRunHeader.ClientMetadataEntry
+	44, // 7: labelport.v1.SampleBatch.samples:type_name -> labelport.v1.Sample
 	6,  // 8: labelport.v1.CreateRunRequest.header:type_name -> labelport.v1.CreateRunHeader
 	7,  // 9: labelport.v1.CreateRunRequest.samples:type_name -> labelport.v1.SampleBatch
-	43, // 10: labelport.v1.CreateRunResponse.run:type_name -> labelport.v1.AnnotationRun
-	43, // 11: labelport.v1.WatchRunResponse.run:type_name -> labelport.v1.AnnotationRun
-	43, // 12: labelport.v1.GetRunResponse.run:type_name -> labelport.v1.AnnotationRun
-	44, // 13: labelport.v1.ListRunsRequest.state:type_name -> labelport.v1.RunState
-	43, // 14: labelport.v1.ListRunsResponse.runs:type_name -> labelport.v1.AnnotationRun
-	43, // 15: labelport.v1.RenameRunResponse.run:type_name -> labelport.v1.AnnotationRun
+	45, // 10: labelport.v1.CreateRunResponse.run:type_name -> labelport.v1.AnnotationRun
+	45, // 11: labelport.v1.WatchRunResponse.run:type_name -> labelport.v1.AnnotationRun
+	45, // 12: labelport.v1.GetRunResponse.run:type_name -> labelport.v1.AnnotationRun
+	46, // 13: labelport.v1.ListRunsRequest.state:type_name -> labelport.v1.RunState
+	45, // 14: labelport.v1.ListRunsResponse.runs:type_name -> labelport.v1.AnnotationRun
+	45, // 15: labelport.v1.RenameRunResponse.run:type_name -> labelport.v1.AnnotationRun
 	21, // 16: labelport.v1.GetRunStatusResponse.counts:type_name -> labelport.v1.StatusCount
-	36, // 17: labelport.v1.LoadAnnotationsRequest.dest_fields:type_name -> labelport.v1.LoadAnnotationsRequest.DestFieldsEntry
+	38, // 17: labelport.v1.LoadAnnotationsRequest.dest_fields:type_name -> labelport.v1.LoadAnnotationsRequest.DestFieldsEntry
 	0,  // 18: labelport.v1.LoadProgress.stage:type_name -> labelport.v1.LoadStage
-	45, // 19: labelport.v1.UnexpectedLabels.labels:type_name -> labelport.v1.FieldValue
-	45, // 20: labelport.v1.SampleFieldChanges.downloaded:type_name -> labelport.v1.FieldValue
-	45, // 21: labelport.v1.SampleFieldChanges.merged:type_name -> labelport.v1.FieldValue
+	47, // 19: labelport.v1.UnexpectedLabels.labels:type_name -> labelport.v1.FieldValue
+	47, // 20: labelport.v1.SampleFieldChanges.downloaded:type_name -> labelport.v1.FieldValue
+	47, // 21: labelport.v1.SampleFieldChanges.merged:type_name -> labelport.v1.FieldValue
 	25, // 22: labelport.v1.SampleFieldChanges.unexpected:type_name -> labelport.v1.UnexpectedLabels
 	27, // 23: labelport.v1.LoadSummary.fields:type_name -> labelport.v1.FieldLoadSummary
 	28, // 24: labelport.v1.LoadSummary.skipped:type_name -> labelport.v1.SkippedEntry
 	24, // 25: labelport.v1.LoadAnnotationsResponse.progress:type_name -> labelport.v1.LoadProgress
 	26, // 26: labelport.v1.LoadAnnotationsResponse.changes:type_name -> labelport.v1.SampleFieldChanges
 	29, // 27: labelport.v1.LoadAnnotationsResponse.summary:type_name -> labelport.v1.LoadSummary
-	43, // 28: labelport.v1.CleanupRunResponse.run:type_name -> labelport.v1.AnnotationRun
-	1,  // 29: labelport.v1.AnnotationService.FindMissingMedia:input_type -> labelport.v1.FindMissingMediaRequest
-	4,  // 30: labelport.v1.AnnotationService.UploadMedia:input_type -> labelport.v1.UploadMediaRequest
-	8,  // 31: labelport.v1.AnnotationService.CreateRun:input_type -> labelport.v1.CreateRunRequest
-	10, // 32: labelport.v1.AnnotationService.WatchRun:input_type -> labelport.v1.WatchRunRequest
-	12, // 33: labelport.v1.AnnotationService.GetRun:input_type -> labelport.v1.GetRunRequest
-	14, // 34: labelport.v1.AnnotationService.ListRuns:input_type -> labelport.v1.ListRunsRequest
-	16, // 35: labelport.v1.AnnotationService.RenameRun:input_type -> labelport.v1.RenameRunRequest
-	18, // 36: labelport.v1.AnnotationService.DeleteRun:input_type -> labelport.v1.DeleteRunRequest
-	20, // 37: labelport.v1.AnnotationService.GetRunStatus:input_type -> labelport.v1.GetRunStatusRequest
-	23, // 38: labelport.v1.AnnotationService.LoadAnnotations:input_type -> labelport.v1.LoadAnnotationsRequest
-	31, // 39: labelport.v1.AnnotationService.CleanupRun:input_type -> labelport.v1.CleanupRunRequest
-	33, // 40: labelport.v1.AnnotationService.ListRunSamples:input_type -> labelport.v1.ListRunSamplesRequest
-	2,  // 41: labelport.v1.AnnotationService.FindMissingMedia:output_type -> labelport.v1.FindMissingMediaResponse
-	5,  // 42: labelport.v1.AnnotationService.UploadMedia:output_type -> labelport.v1.UploadMediaResponse
-	9,  // 43: labelport.v1.AnnotationService.CreateRun:output_type -> labelport.v1.CreateRunResponse
-	11, // 44: labelport.v1.AnnotationService.WatchRun:output_type -> labelport.v1.WatchRunResponse
-	13, // 45: labelport.v1.AnnotationService.GetRun:output_type -> labelport.v1.GetRunResponse
-	15, // 46: labelport.v1.AnnotationService.ListRuns:output_type -> labelport.v1.ListRunsResponse
-	17, // 47: labelport.v1.AnnotationService.RenameRun:output_type -> labelport.v1.RenameRunResponse
-	19, // 48: labelport.v1.AnnotationService.DeleteRun:output_type -> labelport.v1.DeleteRunResponse
-	22, // 49: labelport.v1.AnnotationService.GetRunStatus:output_type -> labelport.v1.GetRunStatusResponse
-	30, // 50: labelport.v1.AnnotationService.LoadAnnotations:output_type -> labelport.v1.LoadAnnotationsResponse
-	32, // 51: labelport.v1.AnnotationService.CleanupRun:output_type -> labelport.v1.CleanupRunResponse
-	34, // 52: labelport.v1.AnnotationService.ListRunSamples:output_type -> labelport.v1.ListRunSamplesResponse
-	41, // [41:53] is the sub-list for method output_type
-	29, // [29:41] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	45, // 28: labelport.v1.CleanupRunResponse.run:type_name -> labelport.v1.AnnotationRun
+	45, // 29: labelport.v1.ResumeRunResponse.run:type_name -> labelport.v1.AnnotationRun
+	1,  // 30: labelport.v1.AnnotationService.FindMissingMedia:input_type -> labelport.v1.FindMissingMediaRequest
+	4,  // 31: labelport.v1.AnnotationService.UploadMedia:input_type -> labelport.v1.UploadMediaRequest
+	8,  // 32: labelport.v1.AnnotationService.CreateRun:input_type -> labelport.v1.CreateRunRequest
+	10, // 33: labelport.v1.AnnotationService.WatchRun:input_type -> labelport.v1.WatchRunRequest
+	12, // 34: labelport.v1.AnnotationService.GetRun:input_type -> labelport.v1.GetRunRequest
+	14, // 35: labelport.v1.AnnotationService.ListRuns:input_type -> labelport.v1.ListRunsRequest
+	16, // 36: labelport.v1.AnnotationService.RenameRun:input_type -> labelport.v1.RenameRunRequest
+	18, // 37: labelport.v1.AnnotationService.DeleteRun:input_type -> labelport.v1.DeleteRunRequest
+	20, // 38: labelport.v1.AnnotationService.GetRunStatus:input_type -> labelport.v1.GetRunStatusRequest
+	23, // 39: labelport.v1.AnnotationService.LoadAnnotations:input_type -> labelport.v1.LoadAnnotationsRequest
+	31, // 40: labelport.v1.AnnotationService.CleanupRun:input_type -> labelport.v1.CleanupRunRequest
+	33, // 41: labelport.v1.AnnotationService.ListRunSamples:input_type -> labelport.v1.ListRunSamplesRequest
+	35, // 42: labelport.v1.AnnotationService.ResumeRun:input_type -> labelport.v1.ResumeRunRequest
+	2,  // 43: labelport.v1.AnnotationService.FindMissingMedia:output_type -> labelport.v1.FindMissingMediaResponse
+	5,  // 44: labelport.v1.AnnotationService.UploadMedia:output_type -> labelport.v1.UploadMediaResponse
+	9,  // 45: labelport.v1.AnnotationService.CreateRun:output_type -> labelport.v1.CreateRunResponse
+	11, // 46: labelport.v1.AnnotationService.WatchRun:output_type -> labelport.v1.WatchRunResponse
+	13, // 47: labelport.v1.AnnotationService.GetRun:output_type -> labelport.v1.GetRunResponse
+	15, // 48: labelport.v1.AnnotationService.ListRuns:output_type -> labelport.v1.ListRunsResponse
+	17, // 49: labelport.v1.AnnotationService.RenameRun:output_type -> labelport.v1.RenameRunResponse
+	19, // 50: labelport.v1.AnnotationService.DeleteRun:output_type -> labelport.v1.DeleteRunResponse
+	22, // 51: labelport.v1.AnnotationService.GetRunStatus:output_type -> labelport.v1.GetRunStatusResponse
+	30, // 52: labelport.v1.AnnotationService.LoadAnnotations:output_type -> labelport.v1.LoadAnnotationsResponse
+	32, // 53: labelport.v1.AnnotationService.CleanupRun:output_type -> labelport.v1.CleanupRunResponse
+	34, // 54: labelport.v1.AnnotationService.ListRunSamples:output_type -> labelport.v1.ListRunSamplesResponse
+	36, // 55: labelport.v1.AnnotationService.ResumeRun:output_type -> labelport.v1.ResumeRunResponse
+	43, // [43:56] is the sub-list for method output_type
+	30, // [30:43] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_labelport_v1_annotation_service_proto_init() }
@@ -2736,7 +2838,7 @@ func file_labelport_v1_annotation_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_labelport_v1_annotation_service_proto_rawDesc), len(file_labelport_v1_annotation_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   36,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -31,6 +31,7 @@ const (
 	AnnotationService_LoadAnnotations_FullMethodName  = "/labelport.v1.AnnotationService/LoadAnnotations"
 	AnnotationService_CleanupRun_FullMethodName       = "/labelport.v1.AnnotationService/CleanupRun"
 	AnnotationService_ListRunSamples_FullMethodName   = "/labelport.v1.AnnotationService/ListRunSamples"
+	AnnotationService_ResumeRun_FullMethodName        = "/labelport.v1.AnnotationService/ResumeRun"
 )
 
 // AnnotationServiceClient is the client API for AnnotationService service.
@@ -74,6 +75,10 @@ type AnnotationServiceClient interface {
 	CleanupRun(ctx context.Context, in *CleanupRunRequest, opts ...grpc.CallOption) (*CleanupRunResponse, error)
 	// Lists the client sample ids of a run, in upload order, paged.
 	ListRunSamples(ctx context.Context, in *ListRunSamplesRequest, opts ...grpc.CallOption) (*ListRunSamplesResponse, error)
+	// Moves a FAILED run back to PENDING so its upload resumes where it
+	// stopped (after the cause, e.g. credentials or a missing file, is fixed).
+	// Failed samples are retried. FAILED_PRECONDITION in any other state.
+	ResumeRun(ctx context.Context, in *ResumeRunRequest, opts ...grpc.CallOption) (*ResumeRunResponse, error)
 }
 
 type annotationServiceClient struct {
@@ -228,6 +233,16 @@ func (c *annotationServiceClient) ListRunSamples(ctx context.Context, in *ListRu
 	return out, nil
 }
 
+func (c *annotationServiceClient) ResumeRun(ctx context.Context, in *ResumeRunRequest, opts ...grpc.CallOption) (*ResumeRunResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResumeRunResponse)
+	err := c.cc.Invoke(ctx, AnnotationService_ResumeRun_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AnnotationServiceServer is the server API for AnnotationService service.
 // All implementations must embed UnimplementedAnnotationServiceServer
 // for forward compatibility.
@@ -269,6 +284,10 @@ type AnnotationServiceServer interface {
 	CleanupRun(context.Context, *CleanupRunRequest) (*CleanupRunResponse, error)
 	// Lists the client sample ids of a run, in upload order, paged.
 	ListRunSamples(context.Context, *ListRunSamplesRequest) (*ListRunSamplesResponse, error)
+	// Moves a FAILED run back to PENDING so its upload resumes where it
+	// stopped (after the cause, e.g. credentials or a missing file, is fixed).
+	// Failed samples are retried. FAILED_PRECONDITION in any other state.
+	ResumeRun(context.Context, *ResumeRunRequest) (*ResumeRunResponse, error)
 	mustEmbedUnimplementedAnnotationServiceServer()
 }
 
@@ -314,6 +333,9 @@ func (UnimplementedAnnotationServiceServer) CleanupRun(context.Context, *Cleanup
 }
 func (UnimplementedAnnotationServiceServer) ListRunSamples(context.Context, *ListRunSamplesRequest) (*ListRunSamplesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListRunSamples not implemented")
+}
+func (UnimplementedAnnotationServiceServer) ResumeRun(context.Context, *ResumeRunRequest) (*ResumeRunResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResumeRun not implemented")
 }
 func (UnimplementedAnnotationServiceServer) mustEmbedUnimplementedAnnotationServiceServer() {}
 func (UnimplementedAnnotationServiceServer) testEmbeddedByValue()                           {}
@@ -516,6 +538,24 @@ func _AnnotationService_ListRunSamples_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AnnotationService_ResumeRun_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResumeRunRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AnnotationServiceServer).ResumeRun(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AnnotationService_ResumeRun_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AnnotationServiceServer).ResumeRun(ctx, req.(*ResumeRunRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AnnotationService_ServiceDesc is the grpc.ServiceDesc for AnnotationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -554,6 +594,10 @@ var AnnotationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListRunSamples",
 			Handler:    _AnnotationService_ListRunSamples_Handler,
+		},
+		{
+			MethodName: "ResumeRun",
+			Handler:    _AnnotationService_ResumeRun_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -1,0 +1,149 @@
+#include "service/core/run_worker.h"
+
+#include <utility>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "service/common/log.h"
+#include "service/core/store_upload_journal.h"
+
+namespace labelport::core {
+namespace {
+
+namespace v1 = labelport::v1;
+
+boost::asio::awaitable<void> Sleep(absl::Duration d) {
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+  timer.expires_after(absl::ToChronoMilliseconds(d));
+  boost::system::error_code ec;
+  co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+}
+
+}  // namespace
+
+RunWorker::RunWorker(store::RunStore* store, backend::AnnotationBackend* backend,
+                     boost::asio::any_io_executor executor, Options options)
+    : store_(store),
+      backend_(backend),
+      executor_(std::move(executor)),
+      options_(std::move(options)),
+      wake_timer_(std::make_shared<boost::asio::steady_timer>(executor_)) {}
+
+RunWorker::~RunWorker() { Stop(); }
+
+void RunWorker::Start() {
+  boost::asio::co_spawn(executor_, Loop(), boost::asio::detached);
+}
+
+void RunWorker::Wake() {
+  auto timer = wake_timer_;
+  boost::asio::post(executor_, [timer] { timer->cancel(); });
+}
+
+void RunWorker::Stop() {
+  if (stopped_.exchange(true)) return;
+  Wake();
+}
+
+boost::asio::awaitable<void> RunWorker::Loop() {
+  while (!stopped_.load()) {
+    const int free_slots = options_.max_concurrent_runs - active_.load();
+    if (free_slots > 0) {
+      auto claimable = store_->ListClaimableRuns(free_slots + 8);
+      if (!claimable.ok()) {
+        common::LogWarning(absl::StrCat("run worker: cannot list runs to work on: ",
+                                        claimable.status().message()));
+      } else {
+        int started = 0;
+        for (const store::ClaimableRun& claimable_run : *claimable) {
+          const std::string& uid = claimable_run.run_id;
+          if (started >= free_slots) break;
+          {
+            absl::MutexLock lock(&mu_);
+            if (running_.count(uid) > 0) continue;
+          }
+          auto acquired = store_->AcquireLease(uid, options_.owner_id, options_.lease_ttl);
+          if (!acquired.ok() || !*acquired) continue;
+          {
+            absl::MutexLock lock(&mu_);
+            running_.insert(uid);
+          }
+          ++active_;
+          ++started;
+          boost::asio::co_spawn(executor_, ProcessRun(uid), boost::asio::detached);
+        }
+      }
+    }
+    wake_timer_->expires_after(absl::ToChronoMilliseconds(options_.poll_interval));
+    boost::system::error_code ec;
+    co_await wake_timer_->async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  }
+}
+
+boost::asio::awaitable<void> RunWorker::Heartbeat(std::string uid,
+                                                  std::shared_ptr<std::atomic<bool>> done) {
+  while (!done->load() && !stopped_.load()) {
+    co_await Sleep(options_.lease_ttl / 3);
+    if (done->load()) break;
+    auto renewed = store_->AcquireLease(uid, options_.owner_id, options_.lease_ttl);
+    if (!renewed.ok() || !*renewed)
+      common::LogWarning(absl::StrCat("run ", uid, ": could not renew the lease"));
+  }
+}
+
+boost::asio::awaitable<void> RunWorker::ProcessRun(std::string uid) {
+  auto finish = [this, uid] {
+    (void)store_->ReleaseLease(uid, options_.owner_id);
+    absl::MutexLock lock(&mu_);
+    running_.erase(uid);
+    --active_;
+  };
+  auto started = store_->UpdateRun(uid, [](v1::AnnotationRun& run) {
+    if (run.state() == v1::RUN_STATE_PENDING) run.set_state(v1::RUN_STATE_UPLOADING);
+    run.clear_failure_reason();
+    return absl::OkStatus();
+  });
+  if (!started.ok() || started->state() != v1::RUN_STATE_UPLOADING) {
+    finish();
+    co_return;
+  }
+  common::LogInfo(absl::StrCat("run ", started->name(), " (", uid, "): upload started"));
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  boost::asio::co_spawn(executor_, Heartbeat(uid, done), boost::asio::detached);
+
+  StoreUploadJournal journal(store_, *started);
+  absl::Status status = co_await backend_->UploadRun(journal);
+  done->store(true);
+
+  auto ended = store_->UpdateRun(uid, [&](v1::AnnotationRun& run) -> absl::Status {
+    if (run.state() != v1::RUN_STATE_UPLOADING) return absl::OkStatus();
+    const auto& p = run.progress();
+    if (!status.ok()) {
+      run.set_state(v1::RUN_STATE_FAILED);
+      run.set_failure_reason(std::string(status.message()));
+    } else if (p.samples_total() > 0 && p.samples_failed() == p.samples_total()) {
+      run.set_state(v1::RUN_STATE_FAILED);
+      run.set_failure_reason(absl::StrFormat(
+          "all %d samples failed; see sample_errors, fix the causes and resume the run",
+          p.samples_total()));
+    } else {
+      run.set_state(v1::RUN_STATE_ANNOTATING);
+    }
+    return absl::OkStatus();
+  });
+  if (ended.ok()) {
+    common::LogInfo(absl::StrCat("run ", ended->name(), " (", uid, "): ",
+                                 v1::RunState_Name(ended->state()),
+                                 ended->failure_reason().empty() ? "" : ": ",
+                                 ended->failure_reason()));
+  }
+  finish();
+}
+
+}  // namespace labelport::core

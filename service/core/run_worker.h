@@ -1,0 +1,75 @@
+// RunWorker: claims runs that need upload work (PENDING, or UPLOADING with
+// an expired lease — e.g. after a crash) and drives them through the
+// AnnotationBackend, one lease-holding job per run:
+//
+//   PENDING/UPLOADING --claim--> UPLOADING --backend ok--> ANNOTATING
+//                                          --all samples failed / run error--> FAILED
+//
+// The lease is renewed while the job runs; if the process dies, another
+// worker (or this one after a restart: a worker with the same `owner_id`
+// takes its own lease back at once) resumes the run from the journal.
+// Thread-safety: Start/Wake/Stop may be called from any thread.
+#ifndef LABELPORT_SERVICE_CORE_RUN_WORKER_H_
+#define LABELPORT_SERVICE_CORE_RUN_WORKER_H_
+
+#include <atomic>
+#include <memory>
+#include <set>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "service/backend/annotation_backend.h"
+#include "service/store/run_store.h"
+
+namespace labelport::core {
+
+class RunWorker {
+ public:
+  struct Options {
+    // Identifies this worker in leases; stable across restarts of one
+    // replica (e.g. the host name).
+    std::string owner_id = "labelport";
+    absl::Duration lease_ttl = absl::Seconds(30);
+    absl::Duration poll_interval = absl::Seconds(1);
+    int max_concurrent_runs = 4;
+  };
+
+  // `store` and `backend` must outlive the worker.
+  RunWorker(store::RunStore* store, backend::AnnotationBackend* backend,
+            boost::asio::any_io_executor executor, Options options);
+  ~RunWorker();
+
+  // Starts the claim loop on the executor.
+  void Start();
+  // Looks for work now (e.g. a run was just created or resumed).
+  void Wake();
+  // Stops claiming new runs and ends the loop; jobs in flight stop at their
+  // next await when the io_context stops. Leases are left to expire.
+  void Stop();
+
+  // Number of jobs running now.
+  int active_jobs() const { return active_.load(); }
+
+ private:
+  boost::asio::awaitable<void> Loop();
+  boost::asio::awaitable<void> ProcessRun(std::string uid);
+  boost::asio::awaitable<void> Heartbeat(std::string uid, std::shared_ptr<std::atomic<bool>> done);
+
+  store::RunStore* store_;
+  backend::AnnotationBackend* backend_;
+  boost::asio::any_io_executor executor_;
+  Options options_;
+  std::atomic<bool> stopped_{false};
+  std::atomic<int> active_{0};
+  absl::Mutex mu_;
+  std::set<std::string> running_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<boost::asio::steady_timer> wake_timer_;
+};
+
+}  // namespace labelport::core
+
+#endif  // LABELPORT_SERVICE_CORE_RUN_WORKER_H_
