@@ -86,8 +86,26 @@ SimResponse HandleListItems(ApiContext& ctx) {
 
   absl::MutexLock lock(&ctx.store.mu());
   ctx.store.AdvanceLocked();
+  // Candidates in insertion order: the named datasets' items, or all items.
+  const State& state = ctx.store.state();
+  std::vector<uint64_t> seqs;
+  if (dataset_ids.empty()) {
+    for (const auto& [seq, item] : state.items) seqs.push_back(seq);
+  } else {
+    for (int64_t id : dataset_ids) {
+      auto ds = state.datasets.find(id);
+      if (ds == state.datasets.end()) continue;
+      seqs.insert(seqs.end(), ds->second.item_seqs.begin(),
+                  ds->second.item_seqs.end());
+    }
+    std::sort(seqs.begin(), seqs.end());
+    seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+  }
   std::vector<const Item*> matched;
-  for (const auto& [seq, item] : ctx.store.state().items) {
+  for (uint64_t seq : seqs) {
+    auto found = state.items.find(seq);
+    if (found == state.items.end()) continue;
+    const Item& item = found->second;
     if (item.team_id != ctx.team_id) continue;
     if (!dataset_ids.empty() &&
         std::find(dataset_ids.begin(), dataset_ids.end(), item.dataset_id) ==
@@ -184,6 +202,7 @@ SimResponse HandleDeleteItems(ApiContext& ctx) {
     auto ds = state.datasets.find(item->dataset_id);
     if (ds != state.datasets.end()) std::erase(ds->second.item_seqs, seq);
     state.item_by_id.erase(item->id);
+    state.item_by_key.erase({item->dataset_id, item->path, item->name});
     state.items.erase(seq);
   }
   json::object out;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -178,6 +179,10 @@ struct State {
   std::map<int64_t, Dataset> datasets;
   std::map<uint64_t, Item> items;  // By seq.
   std::unordered_map<std::string, uint64_t> item_by_id;
+  // (dataset id, path, name) -> seq: the identity of an item (§3.2).
+  std::map<std::tuple<int64_t, std::string, std::string>, uint64_t> item_by_key;
+  // Items with a pending processing transition (Item::ready_at set).
+  std::vector<uint64_t> processing_seqs;
   std::unordered_map<std::string, Upload> uploads;
   std::unordered_map<std::string, std::string> upload_by_token;
   std::map<int64_t, AnnotationClass> classes;

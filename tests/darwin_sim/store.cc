@@ -52,14 +52,18 @@ void Store::ResetLocked() { state_ = State(); }
 
 void Store::AdvanceLocked() {
   const SteadyTime now = std::chrono::steady_clock::now();
-  for (auto& [seq, item] : state_.items) {
-    if (item.ready_at.has_value() && *item.ready_at <= now) {
-      item.ready_at.reset();
-      item.status = item.pending_status;
-      item.processing_status = item.status == "error" ? "error" : "complete";
-      item.updated_at = NowTimestamp();
-    }
-  }
+  std::erase_if(state_.processing_seqs, [&](uint64_t seq) {
+    auto it = state_.items.find(seq);
+    if (it == state_.items.end() || !it->second.ready_at.has_value())
+      return true;
+    Item& item = it->second;
+    if (*item.ready_at > now) return false;
+    item.ready_at.reset();
+    item.status = item.pending_status;
+    item.processing_status = item.status == "error" ? "error" : "complete";
+    item.updated_at = NowTimestamp();
+    return true;
+  });
   for (Export& exp : state_.exports) {
     if (exp.ready_at.has_value() && *exp.ready_at <= now) {
       exp.ready_at.reset();
@@ -165,14 +169,11 @@ Item* Store::ItemLocked(std::string_view item_id) {
 
 Item* Store::FindItemLocked(const Dataset& ds, std::string_view path,
                             std::string_view name) {
-  for (uint64_t seq : ds.item_seqs) {
-    auto it = state_.items.find(seq);
-    if (it != state_.items.end() && it->second.path == path &&
-        it->second.name == name) {
-      return &it->second;
-    }
-  }
-  return nullptr;
+  auto key =
+      state_.item_by_key.find({ds.id, std::string(path), std::string(name)});
+  if (key == state_.item_by_key.end()) return nullptr;
+  auto it = state_.items.find(key->second);
+  return it == state_.items.end() ? nullptr : &it->second;
 }
 
 Item& Store::NewItemLocked(Dataset& ds, std::string_view name,
@@ -189,6 +190,7 @@ Item& Store::NewItemLocked(Dataset& ds, std::string_view name,
   item.updated_at = item.inserted_at;
   ds.item_seqs.push_back(seq);
   state_.item_by_id[item.id] = seq;
+  state_.item_by_key[{ds.id, item.path, item.name}] = seq;
   return item;
 }
 
@@ -254,6 +256,7 @@ void Store::ProcessSlotLocked(Item& item, size_t slot_index,
   item.status = "processing";
   item.processing_status = "processing";
   item.ready_at = AfterMs(config_->processing_delay_ms.load());
+  state_.processing_seqs.push_back(item.seq);
   AdvanceLocked();
 }
 
