@@ -23,7 +23,9 @@
 //
 // Thread-safety: Send/SendStreaming may be called concurrently from
 // coroutines on any thread of the executor's io_context. Each connection
-// runs on its own strand. The client must outlive every call in progress.
+// runs on its own strand of that io_context; the request's body source and
+// the response sink are called there. The client must outlive every call in
+// progress.
 #ifndef LABELPORT_SERVICE_HTTP_BEAST_HTTP_CLIENT_H_
 #define LABELPORT_SERVICE_HTTP_BEAST_HTTP_CLIENT_H_
 

@@ -47,7 +47,7 @@ TEST(TokenBucketRateLimiterTest, BurstThenRate) {
   const auto stats = limiter->stats();
   EXPECT_EQ(stats.acquired, 5);
   EXPECT_EQ(stats.waits, 4);
-  EXPECT_GE(stats.total_wait, absl::Milliseconds(390));
+  EXPECT_GE(stats.total_wait, absl::Milliseconds(350));  // timer overshoot shortens later waits
 }
 
 TEST(TokenBucketRateLimiterTest, BurstIsImmediate) {
