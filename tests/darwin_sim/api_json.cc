@@ -174,6 +174,7 @@ json::object PropertyJson(const Property& p, bool include_values) {
 json::object ItemJson(const State& state, const Item& item,
                       bool include_workflow_data) {
   json::object o;
+  o.reserve(20);
   o["id"] = item.id;
   o["name"] = item.name;
   o["path"] = item.path;
@@ -191,6 +192,7 @@ json::object ItemJson(const State& state, const Item& item,
   json::array slot_types;
   for (const Slot& s : item.slots) {
     json::object so;
+    so.reserve(12);
     so["id"] = s.id;
     so["slot_name"] = s.slot_name;
     so["type"] = s.type;
@@ -297,6 +299,7 @@ json::object WorkflowJson(const State& state, const Workflow& wf) {
   for (size_t i = 0; i < wf.stages.size(); ++i) {
     const WorkflowStage& s = wf.stages[i];
     json::object so;
+    so.reserve(12);
     so["id"] = s.id;
     so["name"] = s.name;
     so["type"] = s.type;
