@@ -11,6 +11,7 @@ import os
 import secrets
 import signal
 import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -19,6 +20,23 @@ import pytest
 os.environ["DARWIN_RETRY_INITIAL_WAIT"] = "0"
 os.environ["DARWIN_RETRY_MAX_WAIT"] = "1"
 os.environ["DARWIN_RETRY_MAX_ATTEMPTS"] = "4"
+
+
+def _ensure_fast_sdk_retries() -> None:
+    """If another test package imported darwin.client first (with V7's 60-300 s waits),
+    give its retrying methods the same fast policy the variables above would have."""
+    client = sys.modules.get("darwin.client")
+    if client is None or (client.INITIAL_WAIT == 0 and client.MAX_WAIT <= 1):
+        return
+    import tenacity
+
+    for name in ("_get_raw_from_full_url", "_put_raw", "_post_raw", "_delete"):
+        retrying = getattr(client.Client, name).retry
+        retrying.wait = tenacity.wait_exponential_jitter(initial=0, max=1)
+        retrying.stop = tenacity.stop_after_attempt(4)
+
+
+_ensure_fast_sdk_retries()
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SIM_BINARY = Path(os.environ.get("LP_BUILD", str(REPO_ROOT / "build"))) / (
