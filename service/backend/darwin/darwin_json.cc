@@ -1,0 +1,354 @@
+#include "service/backend/darwin/darwin_json.h"
+
+#include <boost/json.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace labelport::backend::darwin {
+namespace {
+
+namespace json = boost::json;
+
+// Main types the decoder understands beyond bounding_box and polygon, in the
+// SDK parser's order (darwin-api.md §7.3), followed by the ones it only
+// recognises in order to skip them with a precise reason.
+constexpr absl::string_view kOtherMainTypes[] = {"tag",    "line",     "keypoint", "ellipse",
+                                                 "cuboid", "skeleton", "table",    "simple_table",
+                                                 "string", "graph",    "mask",     "raster_layer"};
+
+std::string Str(const json::string& s) { return std::string(s.data(), s.size()); }
+
+const json::value* Find(const json::object& o, absl::string_view key) {
+  const json::value* v = o.if_contains(json::string_view(key.data(), key.size()));
+  return v == nullptr || v->is_null() ? nullptr : v;
+}
+
+const json::object* OptObject(const json::object& o, absl::string_view key) {
+  const json::value* v = Find(o, key);
+  return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
+}
+
+const json::array* OptArray(const json::object& o, absl::string_view key) {
+  const json::value* v = Find(o, key);
+  return v != nullptr && v->is_array() ? &v->get_array() : nullptr;
+}
+
+std::optional<std::string> OptString(const json::object& o, absl::string_view key) {
+  const json::value* v = Find(o, key);
+  if (v == nullptr || !v->is_string()) return std::nullopt;
+  return Str(v->get_string());
+}
+
+std::optional<double> AsNumber(const json::value& v) {
+  if (v.is_double()) return v.get_double();
+  if (v.is_int64()) return static_cast<double>(v.get_int64());
+  if (v.is_uint64()) return static_cast<double>(v.get_uint64());
+  return std::nullopt;
+}
+
+std::optional<double> OptNumber(const json::object& o, absl::string_view key) {
+  const json::value* v = Find(o, key);
+  return v == nullptr ? std::nullopt : AsNumber(*v);
+}
+
+std::optional<int64_t> AsInt(const json::value& v) {
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_uint64()) {
+    if (v.get_uint64() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return std::nullopt;
+    }
+    return static_cast<int64_t>(v.get_uint64());
+  }
+  if (v.is_double()) {
+    double d = v.get_double();
+    // Only integral values: 2.5 is not an instance id.
+    if (d >= -9.0e15 && d <= 9.0e15 && static_cast<double>(static_cast<int64_t>(d)) == d) {
+      return static_cast<int64_t>(d);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<int64_t> OptInt(const json::object& o, absl::string_view key) {
+  const json::value* v = Find(o, key);
+  return v == nullptr ? std::nullopt : AsInt(*v);
+}
+
+bool Has(const json::object& o, absl::string_view key) {
+  return o.contains(json::string_view(key.data(), key.size()));
+}
+
+absl::Status Invalid(absl::string_view file_name, absl::string_view field, absl::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("Darwin JSON file '", file_name, "': ", field, " ", what));
+}
+
+// {"x": .., "y": ..} → a point; nullopt when either coordinate is missing.
+std::optional<PixelPoint> ParsePoint(const json::value& v) {
+  if (!v.is_object()) return std::nullopt;
+  std::optional<double> x = OptNumber(v.get_object(), "x");
+  std::optional<double> y = OptNumber(v.get_object(), "y");
+  if (!x.has_value() || !y.has_value()) return std::nullopt;
+  return PixelPoint{*x, *y};
+}
+
+std::optional<std::vector<PixelPoint>> ParsePath(const json::value& v) {
+  if (!v.is_array()) return std::nullopt;
+  std::vector<PixelPoint> path;
+  path.reserve(v.get_array().size());
+  for (const json::value& p : v.get_array()) {
+    std::optional<PixelPoint> point = ParsePoint(p);
+    if (!point.has_value()) return std::nullopt;
+    path.push_back(*point);
+  }
+  return path;
+}
+
+std::optional<std::vector<double>> ParseBox(const json::value& v) {
+  if (!v.is_object()) return std::nullopt;
+  const json::object& o = v.get_object();
+  std::optional<double> x = OptNumber(o, "x");
+  std::optional<double> y = OptNumber(o, "y");
+  std::optional<double> w = OptNumber(o, "w");
+  std::optional<double> h = OptNumber(o, "h");
+  if (!x || !y || !w || !h) return std::nullopt;
+  return std::vector<double>{*x, *y, *w, *h};
+}
+
+// The author names of an annotators/reviewers array: full_name, else email.
+std::vector<std::string> ParseAuthors(const json::object& o, absl::string_view key) {
+  std::vector<std::string> names;
+  const json::array* authors = OptArray(o, key);
+  if (authors == nullptr) return names;
+  for (const json::value& a : *authors) {
+    if (!a.is_object()) continue;
+    std::optional<std::string> name = OptString(a.get_object(), "full_name");
+    if (!name.has_value() || name->empty()) name = OptString(a.get_object(), "email");
+    if (name.has_value() && !name->empty()) names.push_back(*std::move(name));
+  }
+  return names;
+}
+
+std::vector<ExportedProperty> ParseProperties(const json::object& o) {
+  std::vector<ExportedProperty> properties;
+  const json::array* list = OptArray(o, "properties");
+  if (list == nullptr) return properties;
+  for (const json::value& p : *list) {
+    if (!p.is_object()) continue;
+    const json::object& po = p.get_object();
+    std::optional<std::string> name = OptString(po, "name");
+    if (!name.has_value()) continue;
+    ExportedProperty property;
+    property.name = *std::move(name);
+    if (const json::value* value = Find(po, "value")) {
+      property.value = value->is_string() ? Str(value->get_string()) : json::serialize(*value);
+    }
+    if (const json::value* frame = Find(po, "frame_index")) {
+      if (frame->is_string() && frame->get_string() == "global") {
+        property.frame_index = -1;
+      } else if (std::optional<int64_t> index = AsInt(*frame)) {
+        property.frame_index = *index;
+      }
+    }
+    properties.push_back(std::move(property));
+  }
+  return properties;
+}
+
+// The sub-annotations and authorship shared by every decoded annotation.
+void ParseCommon(const json::object& o, ExportedAnnotation& a) {
+  if (const json::object* instance = OptObject(o, "instance_id")) {
+    if (const json::value* value = Find(*instance, "value")) a.instance_id = AsInt(*value);
+  }
+  if (const json::object* inference = OptObject(o, "inference")) {
+    a.confidence = OptNumber(*inference, "confidence");
+  }
+  if (const json::object* text = OptObject(o, "text")) a.text = OptString(*text, "text");
+  if (const json::array* attributes = OptArray(o, "attributes")) {
+    for (const json::value& attr : *attributes) {
+      if (attr.is_string()) a.attributes.push_back(Str(attr.get_string()));
+    }
+  }
+  a.properties = ParseProperties(o);
+  a.annotators = ParseAuthors(o, "annotators");
+  a.reviewers = ParseAuthors(o, "reviewers");
+}
+
+// Decodes the shape of one image annotation into `a`, or returns why it was
+// skipped.
+std::optional<std::string> ParseShape(const json::object& o, ExportedAnnotation& a) {
+  if (const json::object* polygon = OptObject(o, "polygon")) {
+    a.type = "polygon";
+    if (const json::value* paths = Find(*polygon, "paths")) {
+      if (!paths->is_array()) return "malformed polygon: 'paths' is not an array";
+      for (const json::value& path : paths->get_array()) {
+        std::optional<std::vector<PixelPoint>> points = ParsePath(path);
+        if (!points.has_value()) return "malformed polygon: a path is not a list of {x, y}";
+        a.paths.push_back(*std::move(points));
+      }
+    } else if (const json::value* path = Find(*polygon, "path")) {
+      std::optional<std::vector<PixelPoint>> points = ParsePath(*path);
+      if (!points.has_value()) return "malformed polygon: 'path' is not a list of {x, y}";
+      a.paths.push_back(*std::move(points));
+    } else {
+      return "malformed polygon: neither 'paths' nor 'path'";
+    }
+    if (a.paths.empty()) return "malformed polygon: no paths";
+    if (const json::value* box = Find(o, "bounding_box")) a.bounding_box = ParseBox(*box);
+    return std::nullopt;
+  }
+  if (const json::value* box = Find(o, "bounding_box")) {
+    a.type = "bounding_box";
+    a.bounding_box = ParseBox(*box);
+    if (!a.bounding_box.has_value()) return "malformed bounding_box: needs numeric x, y, w, h";
+    return std::nullopt;
+  }
+  for (absl::string_view type : kOtherMainTypes) {
+    if (!Has(o, type)) continue;
+    a.type = std::string(type);
+    if (type == "tag") return std::nullopt;
+    if (type == "line") {
+      const json::object* line = OptObject(o, "line");
+      std::optional<std::vector<PixelPoint>> points;
+      if (line != nullptr) {
+        if (const json::value* path = Find(*line, "path")) points = ParsePath(*path);
+      }
+      if (!points.has_value()) return "malformed line: 'path' is not a list of {x, y}";
+      a.paths.push_back(*std::move(points));
+      return std::nullopt;
+    }
+    if (type == "keypoint") {
+      const json::value* point = Find(o, "keypoint");
+      a.point = point == nullptr ? std::nullopt : ParsePoint(*point);
+      if (!a.point.has_value()) return "malformed keypoint: needs numeric x, y";
+      return std::nullopt;
+    }
+    return absl::StrCat("unsupported annotation type '", type, "'");
+  }
+  return "no known annotation type";
+}
+
+absl::StatusOr<ExportedSlot> ParseSlot(const json::value& v, size_t index,
+                                       absl::string_view file_name) {
+  std::string field = absl::StrCat("item.slots[", index, "]");
+  if (!v.is_object()) return Invalid(file_name, field, "is not an object");
+  const json::object& o = v.get_object();
+  ExportedSlot slot;
+  slot.slot_name = OptString(o, "slot_name").value_or("");
+  slot.type = OptString(o, "type").value_or("");
+  if (!slot.slot_name.empty()) absl::StrAppend(&field, " (slot '", slot.slot_name, "')");
+  std::optional<double> width = OptNumber(o, "width");
+  std::optional<double> height = OptNumber(o, "height");
+  if (!width.has_value() || !height.has_value() || *width <= 0 || *height <= 0) {
+    return Invalid(file_name, field, "lacks a positive width and height");
+  }
+  slot.width = *width;
+  slot.height = *height;
+  slot.frame_count = OptInt(o, "frame_count").value_or(0);
+  slot.fps = OptNumber(o, "fps").value_or(0);
+  return slot;
+}
+
+}  // namespace
+
+const ExportedSlot* ExportedItem::Slot(absl::string_view name) const {
+  if (name.empty()) return slots.empty() ? nullptr : &slots.front();
+  for (const ExportedSlot& slot : slots) {
+    if (slot.slot_name == name) return &slot;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<ExportedItem> DecodeDarwinJson(absl::string_view json_text,
+                                              absl::string_view file_name) {
+  boost::system::error_code ec;
+  json::value root = json::parse(json::string_view(json_text.data(), json_text.size()), ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Darwin JSON file '", file_name, "' is not JSON: ", ec.message()));
+  }
+  if (!root.is_object()) return Invalid(file_name, "<root>", "is not an object");
+  const json::object& top = root.get_object();
+
+  std::optional<std::string> version = OptString(top, "version");
+  if (!version.has_value()) return Invalid(file_name, "version", "is missing or not a string");
+  if (!absl::StartsWith(*version, "2")) {
+    return Invalid(file_name, "version", absl::StrCat("is '", *version, "', not 2.x"));
+  }
+
+  const json::object* item_obj = OptObject(top, "item");
+  if (item_obj == nullptr) return Invalid(file_name, "item", "is missing or not an object");
+  ExportedItem item;
+  const json::object* source_info = OptObject(*item_obj, "source_info");
+  std::optional<std::string> item_id =
+      source_info == nullptr ? std::nullopt : OptString(*source_info, "item_id");
+  if (!item_id.has_value() || item_id->empty()) {
+    return Invalid(file_name, "item.source_info.item_id", "is missing");
+  }
+  item.item_id = *std::move(item_id);
+  item.name = OptString(*item_obj, "name").value_or("");
+  item.path = OptString(*item_obj, "path").value_or("/");
+
+  const json::array* slots = OptArray(*item_obj, "slots");
+  if (slots == nullptr || slots->empty()) {
+    return Invalid(file_name, "item.slots", "is missing or empty");
+  }
+  for (size_t i = 0; i < slots->size(); ++i) {
+    absl::StatusOr<ExportedSlot> slot = ParseSlot((*slots)[i], i, file_name);
+    if (!slot.ok()) return slot.status();
+    item.slots.push_back(*std::move(slot));
+  }
+
+  const json::value* annotations = Find(top, "annotations");
+  if (annotations == nullptr || !annotations->is_array()) {
+    return Invalid(file_name, "annotations", "is missing or not an array");
+  }
+  const json::array& list = annotations->get_array();
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].is_object()) {
+      item.skipped.emplace_back(absl::StrCat("annotations[", i, "]"), "not an object");
+      continue;
+    }
+    const json::object& o = list[i].get_object();
+    ExportedAnnotation a;
+    // Exports always carry an id; files written by hand (or the legacy
+    // ferrari fixture) may not, and keep "".
+    a.id = OptString(o, "id").value_or("");
+    std::string skip_key = a.id.empty() ? absl::StrCat("annotations[", i, "]") : a.id;
+    std::optional<std::string> name = OptString(o, "name");
+    if (!name.has_value()) {
+      item.skipped.emplace_back(skip_key, "no class name");
+      continue;
+    }
+    a.name = std::string(absl::StripAsciiWhitespace(*name));
+    if (const json::array* slot_names = OptArray(o, "slot_names")) {
+      if (!slot_names->empty() && slot_names->front().is_string()) {
+        a.slot_name = Str(slot_names->front().get_string());
+      }
+    }
+    if (Has(o, "frames")) {
+      item.skipped.emplace_back(skip_key, "video annotations are not supported yet");
+      continue;
+    }
+    if (std::optional<std::string> reason = ParseShape(o, a)) {
+      item.skipped.emplace_back(skip_key, *std::move(reason));
+      continue;
+    }
+    ParseCommon(o, a);
+    item.annotations.push_back(std::move(a));
+  }
+  return item;
+}
+
+}  // namespace labelport::backend::darwin

@@ -1,0 +1,86 @@
+// Darwin JSON 2.0 export files, decoded (spec: darwin-api.md §7; the files of
+// shared/spec/darwin-fixtures are golden data).
+//
+// Decoding is strict about what labelport needs (item id, slot sizes, an
+// annotation's id, class name and shape) and tolerant of everything else:
+// unknown annotation types and unknown fields are skipped and counted, never
+// fatal. Coordinates stay in pixels, as V7 stores them.
+#ifndef LABELPORT_SERVICE_BACKEND_DARWIN_DARWIN_JSON_H_
+#define LABELPORT_SERVICE_BACKEND_DARWIN_DARWIN_JSON_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace labelport::backend::darwin {
+
+struct PixelPoint {
+  double x = 0;
+  double y = 0;
+};
+
+struct ExportedSlot {
+  std::string slot_name;
+  std::string type;  // "image", "video", ...
+  double width = 0;
+  double height = 0;
+  int64_t frame_count = 0;
+  double fps = 0;
+};
+
+// One property value of an annotation ("name" → "value"); frame_index is
+// -1 for "global" (annotation-level) properties.
+struct ExportedProperty {
+  std::string name;
+  std::optional<std::string> value;  // nullopt for JSON null
+  int64_t frame_index = 0;
+};
+
+struct ExportedAnnotation {
+  std::string id;
+  std::string name;       // class name (whitespace-stripped)
+  std::string type;       // bounding_box, polygon, line, keypoint, tag (or another main type)
+  std::string slot_name;  // first of slot_names ("" when absent)
+  // bounding_box: x, y, w, h (also set for polygons when the file has one).
+  std::optional<std::vector<double>> bounding_box;
+  // polygon: its paths; line: one path.
+  std::vector<std::vector<PixelPoint>> paths;
+  // keypoint.
+  std::optional<PixelPoint> point;
+  std::optional<int64_t> instance_id;
+  std::optional<double> confidence;  // inference.confidence
+  std::optional<std::string> text;   // text.text
+  std::vector<std::string> attributes;  // legacy attribute strings
+  std::vector<ExportedProperty> properties;
+  std::vector<std::string> annotators;  // full names (email when no name)
+  std::vector<std::string> reviewers;
+};
+
+struct ExportedItem {
+  std::string item_id;  // item.source_info.item_id
+  std::string name;
+  std::string path;
+  std::vector<ExportedSlot> slots;
+  std::vector<ExportedAnnotation> annotations;
+  // Annotations that were not decoded (unsupported type, malformed shape,
+  // video annotations), with a reason each.
+  std::vector<std::pair<std::string, std::string>> skipped;  // (annotation id, reason)
+
+  // The slot called `name`, or the first slot when `name` is empty.
+  const ExportedSlot* Slot(absl::string_view name) const;
+};
+
+// Decodes one Darwin JSON 2.0 file. INVALID_ARGUMENT (naming the file and
+// the JSON path) when it is not JSON, not version 2.x, or lacks item
+// identity or slot sizes.
+absl::StatusOr<ExportedItem> DecodeDarwinJson(absl::string_view json, absl::string_view file_name);
+
+}  // namespace labelport::backend::darwin
+
+#endif  // LABELPORT_SERVICE_BACKEND_DARWIN_DARWIN_JSON_H_

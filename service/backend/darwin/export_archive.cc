@@ -1,0 +1,115 @@
+#include "service/backend/darwin/export_archive.h"
+
+#include <zip.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace labelport::backend::darwin {
+namespace {
+
+struct ZipCloser {
+  void operator()(zip_t* archive) const { zip_discard(archive); }
+};
+struct ZipFileCloser {
+  void operator()(zip_file_t* file) const { zip_fclose(file); }
+};
+
+// Mirrors DFO's non-recursive `*.json` glob at the extraction root (§4.4).
+bool IsRootJson(absl::string_view name) {
+  return !name.empty() && name.front() != '.' && !absl::StrContains(name, '/') &&
+         !absl::StrContains(name, '\\') && absl::EndsWith(name, ".json");
+}
+
+std::string Where(absl::string_view zip_path, absl::string_view entry) {
+  return absl::StrCat("export zip '", zip_path, "', entry '", entry, "'");
+}
+
+absl::Status OpenError(const std::string& zip_path, int code) {
+  zip_error_t error;
+  zip_error_init_with_code(&error, code);
+  std::string message =
+      absl::StrCat("export zip '", zip_path, "' cannot be opened: ", zip_error_strerror(&error));
+  zip_error_fini(&error);
+  switch (code) {
+    case ZIP_ER_NOENT:
+      return absl::NotFoundError(message);
+    case ZIP_ER_OPEN:
+    case ZIP_ER_READ:
+    case ZIP_ER_MEMORY:
+      return absl::UnavailableError(message);
+    default:
+      return absl::InvalidArgumentError(message);
+  }
+}
+
+}  // namespace
+
+absl::Status ForEachExportEntry(
+    const std::string& zip_path,
+    const std::function<absl::Status(absl::string_view entry_name, absl::string_view contents)>& fn,
+    int64_t max_entry_bytes) {
+  int code = 0;
+  // ZIP_CHECKCONS catches truncated and inconsistent archives at open time.
+  std::unique_ptr<zip_t, ZipCloser> archive(
+      zip_open(zip_path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code));
+  if (archive == nullptr) return OpenError(zip_path, code);
+
+  zip_int64_t count = zip_get_num_entries(archive.get(), 0);
+  if (count < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("export zip '", zip_path, "' has no readable central directory"));
+  }
+  std::string contents;
+  for (zip_int64_t i = 0; i < count; ++i) {
+    zip_stat_t st;
+    zip_stat_init(&st);
+    if (zip_stat_index(archive.get(), static_cast<zip_uint64_t>(i), 0, &st) != 0 ||
+        (st.valid & ZIP_STAT_NAME) == 0 || (st.valid & ZIP_STAT_SIZE) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("export zip '", zip_path, "', entry #", i,
+                                                     ": ", zip_strerror(archive.get())));
+    }
+    absl::string_view name(st.name);
+    if (!IsRootJson(name)) continue;
+    if (st.size > static_cast<zip_uint64_t>(max_entry_bytes)) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          Where(zip_path, name), " is ", st.size, " bytes, over the limit of ", max_entry_bytes));
+    }
+    std::unique_ptr<zip_file_t, ZipFileCloser> file(
+        zip_fopen_index(archive.get(), static_cast<zip_uint64_t>(i), 0));
+    if (file == nullptr) {
+      return absl::DataLossError(
+          absl::StrCat(Where(zip_path, name), " cannot be opened: ", zip_strerror(archive.get())));
+    }
+    // One byte more than announced, to notice an entry longer than its header.
+    contents.resize(static_cast<size_t>(st.size) + 1);
+    zip_uint64_t total = 0;
+    while (total < contents.size()) {
+      zip_int64_t n = zip_fread(file.get(), contents.data() + total, contents.size() - total);
+      if (n < 0) {
+        return absl::DataLossError(absl::StrCat(
+            Where(zip_path, name), " cannot be read: ", zip_file_strerror(file.get())));
+      }
+      if (n == 0) break;
+      total += static_cast<zip_uint64_t>(n);
+    }
+    if (total != st.size) {
+      return absl::DataLossError(
+          absl::StrCat(Where(zip_path, name), " has ", total, " bytes, its header says ", st.size));
+    }
+    contents.resize(static_cast<size_t>(total));
+    absl::Status status = fn(name, contents);
+    if (!status.ok()) return status;
+  }
+  contents.clear();
+  contents.shrink_to_fit();
+  return absl::OkStatus();
+}
+
+}  // namespace labelport::backend::darwin
