@@ -12,8 +12,7 @@ namespace labelport::darwin_sim {
 namespace {
 
 // Converts a Darwin-JSON-like shape to import format.
-absl::StatusOr<json::value> ShapeToImport(std::string_view type,
-                                          const json::value& data) {
+absl::StatusOr<json::value> ShapeToImport(std::string_view type, const json::value& data) {
   if (type == "tag") return json::object();
   if (!data.is_object()) {
     return absl::InvalidArgumentError(
@@ -24,8 +23,7 @@ absl::StatusOr<json::value> ShapeToImport(std::string_view type,
     json::array paths = GetArray(d, "paths");
     if (paths.empty() && d.contains("path")) paths.push_back(d.at("path"));
     if (paths.empty() || !paths[0].is_array()) {
-      return absl::InvalidArgumentError(
-          "polygon needs paths: [[{x, y}, ...], ...]");
+      return absl::InvalidArgumentError("polygon needs paths: [[{x, y}, ...], ...]");
     }
     json::object p;
     p["path"] = paths[0];
@@ -38,8 +36,7 @@ absl::StatusOr<json::value> ShapeToImport(std::string_view type,
   if (type == "bounding_box") {
     for (const char* k : {"x", "y", "w", "h"}) {
       if (!d.contains(k) || !GetNumber(d.at(k)).has_value()) {
-        return absl::InvalidArgumentError(
-            "bounding_box needs numeric x, y, w, h");
+        return absl::InvalidArgumentError("bounding_box needs numeric x, y, w, h");
       }
     }
   } else if (type == "keypoint") {
@@ -48,8 +45,7 @@ absl::StatusOr<json::value> ShapeToImport(std::string_view type,
     }
   } else if (type == "line") {
     if (GetArray(d, "path").size() < 2) {
-      return absl::InvalidArgumentError(
-          "line needs a path of at least 2 points");
+      return absl::InvalidArgumentError("line needs a path of at least 2 points");
     }
   }
   return data;
@@ -61,10 +57,8 @@ json::value ShapeView(std::string_view type, const json::object& stored) {
   if (v == nullptr) return nullptr;
   if (type == "polygon" && v->is_object()) {
     json::array paths;
-    if (const json::value* p = v->as_object().if_contains("path"))
-      paths.push_back(*p);
-    for (const json::value& more :
-         GetArray(v->as_object(), "additional_paths")) {
+    if (const json::value* p = v->as_object().if_contains("path")) paths.push_back(*p);
+    for (const json::value& more : GetArray(v->as_object(), "additional_paths")) {
       paths.push_back(more);
     }
     json::object out;
@@ -74,9 +68,8 @@ json::value ShapeView(std::string_view type, const json::object& stored) {
   return *v;
 }
 
-AnnotationClass& ClassFor(Store& store, const Item& item,
-                          const std::string& name, const std::string& type)
-    ABSL_EXCLUSIVE_LOCKS_REQUIRED(store.mu()) {
+AnnotationClass& ClassFor(Store& store, const Item& item, const std::string& name,
+                          const std::string& type) ABSL_EXCLUSIVE_LOCKS_REQUIRED(store.mu()) {
   AnnotationClass* cls = store.FindClassLocked(item.team_id, name, type);
   if (cls == nullptr) cls = &store.NewClassLocked(item.team_id, name, {type});
   if (std::find(cls->datasets.begin(), cls->datasets.end(), item.dataset_id) ==
@@ -87,24 +80,22 @@ AnnotationClass& ClassFor(Store& store, const Item& item,
 }
 
 void EnableSubType(AnnotationClass& cls, const char* sub) {
-  if (std::find(cls.annotation_types.begin(), cls.annotation_types.end(),
-                sub) == cls.annotation_types.end()) {
+  if (std::find(cls.annotation_types.begin(), cls.annotation_types.end(), sub) ==
+      cls.annotation_types.end()) {
     cls.annotation_types.emplace_back(sub);
   }
 }
 
 // Applies {"name": value | [values] | null} to `a`, creating properties
 // (single_select, multi_select for lists; section granularity) as needed.
-void ApplyProperties(Store& store, AnnotationClass& cls, Annotation& a,
-                     const json::object& props)
+void ApplyProperties(Store& store, AnnotationClass& cls, Annotation& a, const json::object& props)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(store.mu()) {
   State& state = store.state();
   for (const auto& kv : props) {
     const std::string name(kv.key());
     Property* prop = nullptr;
     for (auto& [id, p] : state.properties) {
-      if (p.team_id == cls.team_id && p.name == name &&
-          p.annotation_class_id == cls.id) {
+      if (p.team_id == cls.team_id && p.name == name && p.annotation_class_id == cls.id) {
         prop = &p;
       }
     }
@@ -127,8 +118,7 @@ void ApplyProperties(Store& store, AnnotationClass& cls, Annotation& a,
       state.property_order.push_back(p.id);
       prop = &(state.properties[p.id] = std::move(p));
     }
-    const std::string frame =
-        prop->granularity == "annotation" ? "global" : "0";
+    const std::string frame = prop->granularity == "annotation" ? "global" : "0";
     json::array values;
     for (const std::string& w : wanted) {
       if (prop->type == "text") {
@@ -137,20 +127,17 @@ void ApplyProperties(Store& store, AnnotationClass& cls, Annotation& a,
         values.push_back(std::move(t));
         continue;
       }
-      auto pv =
-          std::find_if(prop->values.begin(), prop->values.end(),
-                       [&](const PropertyValue& v) { return v.value == w; });
+      auto pv = std::find_if(prop->values.begin(), prop->values.end(),
+                             [&](const PropertyValue& v) { return v.value == w; });
       if (pv == prop->values.end()) {
-        prop->values.push_back(
-            PropertyValue{NewUuid(), w, "rgba(0,128,255,1.0)"});
+        prop->values.push_back(PropertyValue{NewUuid(), w, "rgba(0,128,255,1.0)"});
         pv = prop->values.end() - 1;
       }
       values.emplace_back(pv->id);
     }
-    json::object& by_frame =
-        a.annotation_properties[frame].is_object()
-            ? a.annotation_properties[frame].as_object()
-            : a.annotation_properties[frame].emplace_object();
+    json::object& by_frame = a.annotation_properties[frame].is_object()
+                                 ? a.annotation_properties[frame].as_object()
+                                 : a.annotation_properties[frame].emplace_object();
     by_frame[prop->id] = std::move(values);
   }
 }
@@ -169,18 +156,15 @@ void ApplyAuthor(Annotation& a, const json::object& req) {
   json::object actor;
   actor["email"] = email;
   actor["role"] = role;
-  actor["full_name"] =
-      GetString(author, "full_name", email.substr(0, email.find('@')));
+  actor["full_name"] = GetString(author, "full_name", email.substr(0, email.find('@')));
   a.actors.push_back(std::move(actor));
 }
 
 // Applies the shared optional fields (data, instance_id, text, properties,
 // author) of an add or edit request.
-absl::Status ApplyFields(Store& store, AnnotationClass& cls, Annotation& a,
-                         const json::object& req)
+absl::Status ApplyFields(Store& store, AnnotationClass& cls, Annotation& a, const json::object& req)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(store.mu()) {
-  const std::string type =
-      cls.annotation_types.empty() ? "" : cls.annotation_types[0];
+  const std::string type = cls.annotation_types.empty() ? "" : cls.annotation_types[0];
   if (const json::value* data = req.if_contains("data")) {
     absl::StatusOr<json::value> shape = ShapeToImport(type, *data);
     if (!shape.ok()) return shape.status();
@@ -226,8 +210,7 @@ json::object AnnotationView(const State& state, const Annotation& a) {
   auto cls = state.classes.find(a.class_id);
   if (cls != state.classes.end()) {
     o["class_name"] = cls->second.name;
-    if (!cls->second.annotation_types.empty())
-      type = cls->second.annotation_types[0];
+    if (!cls->second.annotation_types.empty()) type = cls->second.annotation_types[0];
   }
   o["type"] = type;
   o["data"] = ShapeView(type, a.data);
@@ -255,8 +238,7 @@ json::object AnnotationView(const State& state, const Annotation& a) {
           continue;
         }
         for (const PropertyValue& pv : p->second.values) {
-          if (v.is_string() && pv.id == v.as_string())
-            names.emplace_back(pv.value);
+          if (v.is_string() && pv.id == v.as_string()) names.emplace_back(pv.value);
         }
       }
       if (p->second.type == "multi_select") {
@@ -285,11 +267,9 @@ absl::StatusOr<json::object> AddAnnotationLocked(Store& store, Item& item,
                                                  const json::object& req) {
   const std::string class_name = GetString(req, "class_name");
   const std::string type = GetString(req, "type");
-  if (class_name.empty())
-    return absl::InvalidArgumentError("class_name is required");
+  if (class_name.empty()) return absl::InvalidArgumentError("class_name is required");
   if (!IsMainAnnotationType(type)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("type '", type, "' is not a main type"));
+    return absl::InvalidArgumentError(absl::StrCat("type '", type, "' is not a main type"));
   }
   if (type != "tag" && !req.contains("data")) {
     return absl::InvalidArgumentError("data is required");
@@ -307,31 +287,26 @@ absl::StatusOr<json::object> AddAnnotationLocked(Store& store, Item& item,
   return AnnotationView(store.state(), item.annotations.back());
 }
 
-absl::StatusOr<json::object> EditAnnotationLocked(
-    Store& store, Item& item, const std::string& annotation_id,
-    const json::object& req) {
-  auto it =
-      std::find_if(item.annotations.begin(), item.annotations.end(),
-                   [&](const Annotation& a) { return a.id == annotation_id; });
+absl::StatusOr<json::object> EditAnnotationLocked(Store& store, Item& item,
+                                                  const std::string& annotation_id,
+                                                  const json::object& req) {
+  auto it = std::find_if(item.annotations.begin(), item.annotations.end(),
+                         [&](const Annotation& a) { return a.id == annotation_id; });
   if (it == item.annotations.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("annotation ", annotation_id, " not found"));
+    return absl::NotFoundError(absl::StrCat("annotation ", annotation_id, " not found"));
   }
   Annotation edited = *it;
   AnnotationClass* cls = store.ClassLocked(item.team_id, edited.class_id);
   if (cls == nullptr) return absl::NotFoundError("annotation class is gone");
-  const std::string type =
-      cls->annotation_types.empty() ? "" : cls->annotation_types[0];
+  const std::string type = cls->annotation_types.empty() ? "" : cls->annotation_types[0];
   const std::string new_name = GetString(req, "class_name");
   if (!new_name.empty() && new_name != cls->name) {
     // Properties belong to a class: carry the values over by name.
-    const json::value carried =
-        AnnotationView(store.state(), edited)["properties"];
+    const json::value carried = AnnotationView(store.state(), edited)["properties"];
     cls = &ClassFor(store, item, new_name, type);
     edited.class_id = cls->id;
     edited.annotation_properties.clear();
-    if (carried.is_object())
-      ApplyProperties(store, *cls, edited, carried.as_object());
+    if (carried.is_object()) ApplyProperties(store, *cls, edited, carried.as_object());
   }
   if (absl::Status s = ApplyFields(store, *cls, edited, req); !s.ok()) return s;
   *it = std::move(edited);
@@ -339,15 +314,12 @@ absl::StatusOr<json::object> EditAnnotationLocked(
   return AnnotationView(store.state(), *it);
 }
 
-absl::Status DeleteAnnotationLocked(Store& store, Item& item,
-                                    const std::string& annotation_id) {
+absl::Status DeleteAnnotationLocked(Store& store, Item& item, const std::string& annotation_id) {
   (void)store;
   const size_t before = item.annotations.size();
-  std::erase_if(item.annotations,
-                [&](const Annotation& a) { return a.id == annotation_id; });
+  std::erase_if(item.annotations, [&](const Annotation& a) { return a.id == annotation_id; });
   if (item.annotations.size() == before) {
-    return absl::NotFoundError(
-        absl::StrCat("annotation ", annotation_id, " not found"));
+    return absl::NotFoundError(absl::StrCat("annotation ", annotation_id, " not found"));
   }
   item.updated_at = NowTimestamp();
   return absl::OkStatus();

@@ -24,21 +24,21 @@ boost::json::object AnnotationView(const State& state, const Annotation& a);
 // "instance_id"?, "text"?, "properties"?, "author"?: {"email", "full_name"},
 // "role"?}`. Creates the class (attached to the item's dataset) and missing
 // properties/values. Errors: InvalidArgument for a bad type or shape.
-absl::StatusOr<boost::json::object> AddAnnotationLocked(
-    Store& store, Item& item, const boost::json::object& req)
+absl::StatusOr<boost::json::object> AddAnnotationLocked(Store& store, Item& item,
+                                                        const boost::json::object& req)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(store.mu());
 
 // Edits annotation `annotation_id` of `item` from any subset of the fields
 // above (a `class_name` renames: the class with that name and the same main
 // type is used or created). Errors: NotFound for an unknown annotation id;
 // InvalidArgument for a bad shape.
-absl::StatusOr<boost::json::object> EditAnnotationLocked(
-    Store& store, Item& item, const std::string& annotation_id,
-    const boost::json::object& req) ABSL_EXCLUSIVE_LOCKS_REQUIRED(store.mu());
+absl::StatusOr<boost::json::object> EditAnnotationLocked(Store& store, Item& item,
+                                                         const std::string& annotation_id,
+                                                         const boost::json::object& req)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(store.mu());
 
 // Errors: NotFound for an unknown annotation id.
-absl::Status DeleteAnnotationLocked(Store& store, Item& item,
-                                    const std::string& annotation_id)
+absl::Status DeleteAnnotationLocked(Store& store, Item& item, const std::string& annotation_id)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(store.mu());
 
 }  // namespace labelport::darwin_sim

@@ -31,26 +31,22 @@ SimResponse HandleImport(ApiContext& ctx) {
   // Validate everything before mutating, so a bad payload changes nothing.
   std::vector<Annotation> incoming;
   for (const json::value& v : GetArray(*body, "annotations")) {
-    if (!v.is_object())
-      return ErrorResponse(422, "annotation is not an object");
+    if (!v.is_object()) return ErrorResponse(422, "annotation is not an object");
     const json::object& in = v.as_object();
     Annotation a;
     const std::optional<int64_t> class_id = GetInt(in, "annotation_class_id");
-    if (!class_id.has_value() ||
-        ctx.store.ClassLocked(ctx.team_id, *class_id) == nullptr) {
-      return ErrorResponse(
-          422, absl::StrCat(
-                   "unknown annotation_class_id in ",
-                   json::serialize(in.if_contains("annotation_class_id")
-                                       ? *in.if_contains("annotation_class_id")
-                                       : json::value(nullptr))));
+    if (!class_id.has_value() || ctx.store.ClassLocked(ctx.team_id, *class_id) == nullptr) {
+      return ErrorResponse(422,
+                           absl::StrCat("unknown annotation_class_id in ",
+                                        json::serialize(in.if_contains("annotation_class_id")
+                                                            ? *in.if_contains("annotation_class_id")
+                                                            : json::value(nullptr))));
     }
     a.class_id = *class_id;
     a.id = GetString(in, "id");
     if (a.id.empty()) a.id = NewUuid();
     a.data = GetObject(in, "data");
-    for (const json::value& s :
-         GetArray(GetObject(in, "context_keys"), "slot_names")) {
+    for (const json::value& s : GetArray(GetObject(in, "context_keys"), "slot_names")) {
       if (s.is_string()) a.slot_names.emplace_back(s.as_string());
     }
     if (a.slot_names.empty() && !item->slots.empty()) {
@@ -80,9 +76,8 @@ SimResponse HandleImport(ApiContext& ctx) {
 
   const json::value* overwrite = body->if_contains("overwrite");
   const bool clear =
-      overwrite != nullptr &&
-      ((overwrite->is_bool() && overwrite->as_bool()) ||
-       (overwrite->is_string() && overwrite->as_string() == "true"));
+      overwrite != nullptr && ((overwrite->is_bool() && overwrite->as_bool()) ||
+                               (overwrite->is_string() && overwrite->as_string() == "true"));
   if (clear) item->annotations.clear();
   for (Annotation& a : incoming) {
     bool replaced = false;
@@ -111,8 +106,7 @@ SimResponse HandleItemAnnotations(ApiContext& ctx) {
   Item* item = TeamItem(ctx);
   if (item == nullptr) return ErrorResponse(404, "item not found");
   json::array out;
-  for (const Annotation& a : item->annotations)
-    out.push_back(StoredAnnotationJson(a));
+  for (const Annotation& a : item->annotations) out.push_back(StoredAnnotationJson(a));
   return JsonResponse(200, out);
 }
 

@@ -12,22 +12,19 @@
 namespace labelport::darwin_sim {
 namespace {
 
-constexpr const char* kPropertyTypes[] = {"multi_select", "single_select",
-                                          "text",         "attributes",
-                                          "instance_id",  "directional_vector"};
+constexpr const char* kPropertyTypes[] = {"multi_select", "single_select", "text",
+                                          "attributes",   "instance_id",   "directional_vector"};
 constexpr const char* kGranularities[] = {"section", "annotation", "item"};
 
 template <size_t N>
 bool OneOf(std::string_view v, const char* const (&list)[N]) {
-  return std::any_of(std::begin(list), std::end(list),
-                     [&](const char* s) { return v == s; });
+  return std::any_of(std::begin(list), std::end(list), [&](const char* s) { return v == s; });
 }
 
 std::vector<int64_t> DatasetIdsFrom(const json::object& body) {
   std::vector<int64_t> out;
   for (const json::value& d : GetArray(body, "datasets")) {
-    std::optional<int64_t> id =
-        d.is_object() ? GetInt(d.as_object(), "id") : AsInt(d);
+    std::optional<int64_t> id = d.is_object() ? GetInt(d.as_object(), "id") : AsInt(d);
     if (id.has_value() && std::find(out.begin(), out.end(), *id) == out.end()) {
       out.push_back(*id);
     }
@@ -45,12 +42,10 @@ void AppendValues(Property& p, const json::array& values) {
   for (const json::value& v : values) {
     if (!v.is_object()) continue;
     const std::string value = GetString(v.as_object(), "value");
-    const bool exists =
-        std::any_of(p.values.begin(), p.values.end(),
-                    [&](const PropertyValue& pv) { return pv.value == value; });
+    const bool exists = std::any_of(p.values.begin(), p.values.end(),
+                                    [&](const PropertyValue& pv) { return pv.value == value; });
     if (exists) continue;
-    p.values.push_back(
-        PropertyValue{NewUuid(), value, ColorOrAuto(v.as_object())});
+    p.values.push_back(PropertyValue{NewUuid(), value, ColorOrAuto(v.as_object())});
   }
 }
 
@@ -63,8 +58,7 @@ std::vector<int64_t> IntList(const json::object& body, std::string_view key) {
 }
 
 SimResponse CreateClassFrom(ApiContext& ctx, const json::object& body,
-                            std::vector<std::string> types,
-                            bool name_taken_shape)
+                            std::vector<std::string> types, bool name_taken_shape)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(ctx.store.mu()) {
   const std::string name = GetString(body, "name");
   if (name.empty()) return ErrorResponse(422, "name is required");
@@ -77,8 +71,7 @@ SimResponse CreateClassFrom(ApiContext& ctx, const json::object& body,
   }
   std::vector<int64_t> datasets = DatasetIdsFrom(body);
   if (std::optional<int64_t> ds = GetInt(body, "dataset_id");
-      ds.has_value() &&
-      std::find(datasets.begin(), datasets.end(), *ds) == datasets.end()) {
+      ds.has_value() && std::find(datasets.begin(), datasets.end(), *ds) == datasets.end()) {
     datasets.insert(datasets.begin(), *ds);
   }
   for (int64_t d : datasets) {
@@ -86,11 +79,9 @@ SimResponse CreateClassFrom(ApiContext& ctx, const json::object& body,
       return ErrorResponse(422, absl::StrCat("unknown dataset ", d));
     }
   }
-  AnnotationClass& cls =
-      ctx.store.NewClassLocked(ctx.team_id, name, std::move(types));
+  AnnotationClass& cls = ctx.store.NewClassLocked(ctx.team_id, name, std::move(types));
   cls.datasets = std::move(datasets);
-  if (const json::value* m = body.if_contains("metadata");
-      m != nullptr && m->is_object()) {
+  if (const json::value* m = body.if_contains("metadata"); m != nullptr && m->is_object()) {
     cls.metadata = m->as_object();
   }
   cls.description = GetString(body, "description");
@@ -116,8 +107,7 @@ SimResponse HandleCreateClass(ApiContext& ctx) {
   std::vector<std::string> types;
   for (int64_t id : IntList(*body, "annotation_type_ids")) {
     const std::string name = AnnotationTypeName(id);
-    if (name.empty())
-      return ErrorResponse(422, absl::StrCat("unknown annotation type ", id));
+    if (name.empty()) return ErrorResponse(422, absl::StrCat("unknown annotation type ", id));
     types.push_back(name);
   }
   absl::MutexLock lock(&ctx.store.mu());
@@ -142,27 +132,22 @@ SimResponse HandleUpdateClass(ApiContext& ctx) {
   absl::StatusOr<json::object> body = ParseJsonObject(ctx.req.body);
   if (!body.ok()) return ErrorResponse(400, body.status().message());
   int64_t id = 0;
-  if (!absl::SimpleAtoi(ctx.params[0], &id))
-    return ErrorResponse(404, "class not found");
+  if (!absl::SimpleAtoi(ctx.params[0], &id)) return ErrorResponse(404, "class not found");
   absl::MutexLock lock(&ctx.store.mu());
   AnnotationClass* cls = ctx.store.ClassLocked(ctx.team_id, id);
   if (cls == nullptr) return ErrorResponse(404, "class not found");
   if (body->contains("datasets")) cls->datasets = DatasetIdsFrom(*body);
   if (body->contains("name")) cls->name = GetString(*body, "name");
-  if (body->contains("description"))
-    cls->description = GetString(*body, "description");
-  if (const json::value* m = body->if_contains("metadata");
-      m != nullptr && m->is_object()) {
+  if (body->contains("description")) cls->description = GetString(*body, "description");
+  if (const json::value* m = body->if_contains("metadata"); m != nullptr && m->is_object()) {
     cls->metadata = m->as_object();
   }
   if (body->contains("annotation_type_ids")) {
     std::vector<std::string> types;
     for (int64_t t : IntList(*body, "annotation_type_ids")) {
-      if (!AnnotationTypeName(t).empty())
-        types.push_back(AnnotationTypeName(t));
+      if (!AnnotationTypeName(t).empty()) types.push_back(AnnotationTypeName(t));
     }
-    if (!types.empty() && IsMainAnnotationType(types[0]))
-      cls->annotation_types = types;
+    if (!types.empty() && IsMainAnnotationType(types[0])) cls->annotation_types = types;
   }
   cls->updated_at = NowTimestamp();
   return JsonResponse(200, ClassJson(*cls));
@@ -170,13 +155,11 @@ SimResponse HandleUpdateClass(ApiContext& ctx) {
 
 SimResponse HandleDeleteClass(ApiContext& ctx) {
   int64_t id = 0;
-  if (!absl::SimpleAtoi(ctx.params[0], &id))
-    return ErrorResponse(404, "class not found");
+  if (!absl::SimpleAtoi(ctx.params[0], &id)) return ErrorResponse(404, "class not found");
   absl::MutexLock lock(&ctx.store.mu());
   AnnotationClass* cls = ctx.store.ClassLocked(ctx.team_id, id);
   if (cls == nullptr) return ErrorResponse(404, "class not found");
-  if (cls->name == "__raster_layer__")
-    return ErrorResponse(422, "built-in class");
+  if (cls->name == "__raster_layer__") return ErrorResponse(422, "built-in class");
   ctx.store.state().classes.erase(id);
   json::object body;
   body["id"] = id;
@@ -197,10 +180,9 @@ SimResponse HandleListProperties(ApiContext& ctx) {
   for (const std::string& pid : ctx.store.state().property_order) {
     const Property& p = ctx.store.state().properties.at(pid);
     if (p.team_id != ctx.team_id) continue;
-    if (class_filter &&
-        (!p.annotation_class_id.has_value() ||
-         std::find(class_ids.begin(), class_ids.end(),
-                   *p.annotation_class_id) == class_ids.end())) {
+    if (class_filter && (!p.annotation_class_id.has_value() ||
+                         std::find(class_ids.begin(), class_ids.end(), *p.annotation_class_id) ==
+                             class_ids.end())) {
       continue;
     }
     out.push_back(PropertyJson(p, include_values));
@@ -222,18 +204,14 @@ SimResponse HandleCreateProperty(ApiContext& ctx) {
   p.required = GetBool(*body, "required", false);
   p.description = GetString(*body, "description");
   if (p.name.empty()) return ErrorResponse(422, "name is required");
-  if (!OneOf(p.type, kPropertyTypes))
-    return ErrorResponse(422, "invalid property type");
-  if (!OneOf(p.granularity, kGranularities))
-    return ErrorResponse(422, "invalid granularity");
-  if (const json::value* c = body->if_contains("annotation_class_id");
-      c != nullptr) {
+  if (!OneOf(p.type, kPropertyTypes)) return ErrorResponse(422, "invalid property type");
+  if (!OneOf(p.granularity, kGranularities)) return ErrorResponse(422, "invalid granularity");
+  if (const json::value* c = body->if_contains("annotation_class_id"); c != nullptr) {
     p.annotation_class_id = AsInt(*c);
   }
   p.dataset_ids = IntList(*body, "dataset_ids");
   p.parent_property_id = GetString(*body, "parent_property_id");
-  if (const json::value* t = body->if_contains("trigger_condition"))
-    p.trigger_condition = *t;
+  if (const json::value* t = body->if_contains("trigger_condition")) p.trigger_condition = *t;
   AppendValues(p, GetArray(*body, "property_values"));
 
   absl::MutexLock lock(&ctx.store.mu());
@@ -245,8 +223,7 @@ SimResponse HandleCreateProperty(ApiContext& ctx) {
   for (const auto& [id, other] : state.properties) {
     if (other.team_id == ctx.team_id && other.name == p.name &&
         other.annotation_class_id == p.annotation_class_id) {
-      return ErrorResponse(
-          422, absl::StrCat("property ", p.name, " already exists"));
+      return ErrorResponse(422, absl::StrCat("property ", p.name, " already exists"));
     }
   }
   json::object out = PropertyJson(p, true);
@@ -262,16 +239,12 @@ SimResponse HandleUpdateProperty(ApiContext& ctx) {
   Property* p = ctx.store.PropertyLocked(ctx.team_id, ctx.params[1]);
   if (p == nullptr) return ErrorResponse(404, "property not found");
   if (body->contains("name")) p->name = GetString(*body, "name");
-  if (body->contains("description"))
-    p->description = GetString(*body, "description");
-  if (body->contains("required"))
-    p->required = GetBool(*body, "required", p->required);
-  if (body->contains("type") &&
-      OneOf(GetString(*body, "type"), kPropertyTypes)) {
+  if (body->contains("description")) p->description = GetString(*body, "description");
+  if (body->contains("required")) p->required = GetBool(*body, "required", p->required);
+  if (body->contains("type") && OneOf(GetString(*body, "type"), kPropertyTypes)) {
     p->type = GetString(*body, "type");
   }
-  if (body->contains("dataset_ids"))
-    p->dataset_ids = IntList(*body, "dataset_ids");
+  if (body->contains("dataset_ids")) p->dataset_ids = IntList(*body, "dataset_ids");
   AppendValues(*p, GetArray(*body, "property_values"));
   return JsonResponse(200, PropertyJson(*p, true));
 }

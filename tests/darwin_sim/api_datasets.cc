@@ -8,11 +8,9 @@
 namespace labelport::darwin_sim {
 namespace {
 
-Dataset* DatasetParam(ApiContext& ctx, size_t index)
-    ABSL_EXCLUSIVE_LOCKS_REQUIRED(ctx.store.mu()) {
+Dataset* DatasetParam(ApiContext& ctx, size_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(ctx.store.mu()) {
   int64_t id = 0;
-  if (index >= ctx.params.size() || !absl::SimpleAtoi(ctx.params[index], &id))
-    return nullptr;
+  if (index >= ctx.params.size() || !absl::SimpleAtoi(ctx.params[index], &id)) return nullptr;
   return ctx.store.DatasetLocked(ctx.team_id, id);
 }
 
@@ -34,9 +32,7 @@ SimResponse HandleTokenInfo(ApiContext& ctx) {
   return JsonResponse(200, body);
 }
 
-SimResponse HandleFeatures(ApiContext&) {
-  return JsonResponse(200, json::array());
-}
+SimResponse HandleFeatures(ApiContext&) { return JsonResponse(200, json::array()); }
 
 SimResponse HandleStorage(ApiContext& ctx) {
   absl::MutexLock lock(&ctx.store.mu());
@@ -112,8 +108,7 @@ SimResponse HandleAttributes(ApiContext& ctx) {
   if (ds == nullptr) return ErrorResponse(404, "dataset not found");
   json::array out;
   for (const auto& [id, attr] : ctx.store.state().attributes) {
-    const AnnotationClass* cls =
-        ctx.store.ClassLocked(ctx.team_id, attr.class_id);
+    const AnnotationClass* cls = ctx.store.ClassLocked(ctx.team_id, attr.class_id);
     if (cls == nullptr) continue;
     json::object a;
     a["id"] = attr.id;
@@ -124,9 +119,7 @@ SimResponse HandleAttributes(ApiContext& ctx) {
   return JsonResponse(200, out);
 }
 
-SimResponse HandleAnnotationTypes(ApiContext&) {
-  return JsonResponse(200, AnnotationTypesJson());
-}
+SimResponse HandleAnnotationTypes(ApiContext&) { return JsonResponse(200, AnnotationTypesJson()); }
 
 SimResponse HandleListWorkflows(ApiContext& ctx) {
   absl::MutexLock lock(&ctx.store.mu());
@@ -162,8 +155,7 @@ SimResponse HandlePutWorkflow(ApiContext& ctx) {
   if (body->contains("name")) wf->name = GetString(*body, "name");
   // Detaching: a dataset stage whose config.dataset_id is null.
   for (const json::value& stage : GetArray(*body, "stages")) {
-    if (!stage.is_object() || GetString(stage.as_object(), "type") != "dataset")
-      continue;
+    if (!stage.is_object() || GetString(stage.as_object(), "type") != "dataset") continue;
     const json::object config = GetObject(stage.as_object(), "config");
     const json::value* ds = config.if_contains("dataset_id");
     if (ds != nullptr && ds->is_null()) wf->dataset_id.reset();

@@ -30,15 +30,13 @@ SimResponse HandleCreateExport(ApiContext& ctx) {
   exp.name = name;
   exp.version = version + 1;
   exp.format = GetString(*body, "format", "darwin_json_2");
-  if (const json::value* f = body->if_contains("filters");
-      f != nullptr && f->is_object()) {
+  if (const json::value* f = body->if_contains("filters"); f != nullptr && f->is_object()) {
     exp.filters = *f;
   }
   exp.annotation_filters = GetObject(*body, "annotation_filters");
   // RemoteDatasetV2.export sends class ids inside `filters`; they also limit
   // which annotations are written.
-  if (exp.filters.is_object() &&
-      exp.filters.as_object().contains("annotation_class_ids") &&
+  if (exp.filters.is_object() && exp.filters.as_object().contains("annotation_class_ids") &&
       !exp.annotation_filters.contains("annotation_class_ids")) {
     exp.annotation_filters["annotation_class_ids"] =
         exp.filters.as_object().at("annotation_class_ids");
@@ -48,9 +46,8 @@ SimResponse HandleCreateExport(ApiContext& ctx) {
   exp.inserted_at = NowTimestamp();
   exp.download_token = NewToken();
   exp.base_url = ctx.req.base_url;
-  exp.ready_at =
-      std::chrono::steady_clock::now() +
-      std::chrono::milliseconds(ctx.store.config().export_delay_ms.load());
+  exp.ready_at = std::chrono::steady_clock::now() +
+                 std::chrono::milliseconds(ctx.store.config().export_delay_ms.load());
   ctx.store.BuildExportLocked(exp);
   state.exports.push_back(std::move(exp));
   json::object out = ExportJson(state, state.exports.back(), ctx.req.base_url);
@@ -66,8 +63,7 @@ SimResponse HandleListExports(ApiContext& ctx) {
   if (ds == nullptr) return ErrorResponse(404, "dataset not found");
   json::array out;
   for (const Export& e : state.exports) {
-    if (e.dataset_id == ds->id)
-      out.push_back(ExportJson(state, e, ctx.req.base_url));
+    if (e.dataset_id == ds->id) out.push_back(ExportJson(state, e, ctx.req.base_url));
   }
   return JsonResponse(200, out);
 }

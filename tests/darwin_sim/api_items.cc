@@ -41,8 +41,7 @@ std::vector<Item*> ItemsForFilters(ApiContext& ctx, const json::object& body)
   for (auto& [seq, item] : ctx.store.state().items) {
     if (item.team_id != ctx.team_id) continue;
     if (!dataset_ids.empty() &&
-        std::find(dataset_ids.begin(), dataset_ids.end(), item.dataset_id) ==
-            dataset_ids.end()) {
+        std::find(dataset_ids.begin(), dataset_ids.end(), item.dataset_id) == dataset_ids.end()) {
       continue;
     }
     if (filters.contains("item_ids") && !In(item_ids, item.id)) continue;
@@ -95,8 +94,7 @@ SimResponse HandleListItems(ApiContext& ctx) {
     for (int64_t id : dataset_ids) {
       auto ds = state.datasets.find(id);
       if (ds == state.datasets.end()) continue;
-      seqs.insert(seqs.end(), ds->second.item_seqs.begin(),
-                  ds->second.item_seqs.end());
+      seqs.insert(seqs.end(), ds->second.item_seqs.begin(), ds->second.item_seqs.end());
     }
     std::sort(seqs.begin(), seqs.end());
     seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
@@ -108,8 +106,7 @@ SimResponse HandleListItems(ApiContext& ctx) {
     const Item& item = found->second;
     if (item.team_id != ctx.team_id) continue;
     if (!dataset_ids.empty() &&
-        std::find(dataset_ids.begin(), dataset_ids.end(), item.dataset_id) ==
-            dataset_ids.end()) {
+        std::find(dataset_ids.begin(), dataset_ids.end(), item.dataset_id) == dataset_ids.end()) {
       continue;
     }
     auto ds = ctx.store.state().datasets.find(item.dataset_id);
@@ -134,22 +131,18 @@ SimResponse HandleListItems(ApiContext& ctx) {
       if (matched[i]->id == from) start = i;
     }
   }
-  const size_t end =
-      std::min(matched.size(), start + static_cast<size_t>(page_size));
+  const size_t end = std::min(matched.size(), start + static_cast<size_t>(page_size));
   json::array items;
   for (size_t i = start; i < end; ++i) {
     items.push_back(ItemJson(ctx.store.state(), *matched[i], workflow_data));
   }
   json::object page;
   page["count"] = static_cast<int64_t>(end - start);
-  page["next"] = end < matched.size() ? json::value(matched[end]->id)
-                                      : json::value(nullptr);
+  page["next"] = end < matched.size() ? json::value(matched[end]->id) : json::value(nullptr);
   page["previous"] =
-      start > 0 ? json::value(matched[start > static_cast<size_t>(page_size)
-                                          ? start - page_size
-                                          : 0]
-                                  ->id)
-                : json::value(nullptr);
+      start > 0
+          ? json::value(matched[start > static_cast<size_t>(page_size) ? start - page_size : 0]->id)
+          : json::value(nullptr);
   json::object body;
   body["items"] = std::move(items);
   body["page"] = std::move(page);
@@ -157,16 +150,14 @@ SimResponse HandleListItems(ApiContext& ctx) {
 }
 
 SimResponse HandleStatusCounts(ApiContext& ctx) {
-  const std::vector<int64_t> dataset_ids =
-      ParseIds(ctx.req.query.GetAll("dataset_ids"));
+  const std::vector<int64_t> dataset_ids = ParseIds(ctx.req.query.GetAll("dataset_ids"));
   absl::MutexLock lock(&ctx.store.mu());
   ctx.store.AdvanceLocked();
   std::map<std::string, int64_t> counts;
   for (const auto& [seq, item] : ctx.store.state().items) {
     if (item.team_id != ctx.team_id) continue;
     if (!dataset_ids.empty() &&
-        std::find(dataset_ids.begin(), dataset_ids.end(), item.dataset_id) ==
-            dataset_ids.end()) {
+        std::find(dataset_ids.begin(), dataset_ids.end(), item.dataset_id) == dataset_ids.end()) {
       continue;
     }
     ++counts[item.archived ? "archived" : item.status];
@@ -183,12 +174,8 @@ SimResponse HandleStatusCounts(ApiContext& ctx) {
   return JsonResponse(200, body);
 }
 
-SimResponse HandleArchiveItems(ApiContext& ctx) {
-  return SetArchived(ctx, true);
-}
-SimResponse HandleRestoreItems(ApiContext& ctx) {
-  return SetArchived(ctx, false);
-}
+SimResponse HandleArchiveItems(ApiContext& ctx) { return SetArchived(ctx, true); }
+SimResponse HandleRestoreItems(ApiContext& ctx) { return SetArchived(ctx, false); }
 
 SimResponse HandleDeleteItems(ApiContext& ctx) {
   absl::StatusOr<json::object> body = ParseJsonObject(ctx.req.body);

@@ -77,8 +77,7 @@ json::object DatasetJson(const State& state, const Dataset& ds) {
   }
   int64_t num_classes = 0;
   for (const auto& [id, cls] : state.classes) {
-    if (std::find(cls.datasets.begin(), cls.datasets.end(), ds.id) !=
-        cls.datasets.end()) {
+    if (std::find(cls.datasets.begin(), cls.datasets.end(), ds.id) != cls.datasets.end()) {
       ++num_classes;
     }
   }
@@ -96,8 +95,7 @@ json::object DatasetJson(const State& state, const Dataset& ds) {
   o["num_images"] = num_items;
   o["num_videos"] = 0;
   o["num_classes"] = num_classes;
-  o["progress"] =
-      num_items == 0 ? 0.0 : static_cast<double>(complete) / num_items;
+  o["progress"] = num_items == 0 ? 0.0 : static_cast<double>(complete) / num_items;
   o["inserted_at"] = ds.inserted_at;
   o["instructions"] = "";
   o["public"] = false;
@@ -124,8 +122,7 @@ json::object ClassJson(const AnnotationClass& cls) {
     datasets.push_back(std::move(e));
   }
   o["datasets"] = std::move(datasets);
-  o["dataset_id"] = cls.datasets.empty() ? json::value(nullptr)
-                                         : json::value(cls.datasets[0]);
+  o["dataset_id"] = cls.datasets.empty() ? json::value(nullptr) : json::value(cls.datasets[0]);
   o["metadata"] = cls.metadata;
   o["description"] = cls.description;
   o["team_id"] = cls.team_id;
@@ -145,9 +142,8 @@ json::object PropertyJson(const Property& p, bool include_values) {
   o["required"] = p.required;
   o["slug"] = p.name;
   o["team_id"] = p.team_id;
-  o["annotation_class_id"] = p.annotation_class_id.has_value()
-                                 ? json::value(*p.annotation_class_id)
-                                 : json::value(nullptr);
+  o["annotation_class_id"] = p.annotation_class_id.has_value() ? json::value(*p.annotation_class_id)
+                                                               : json::value(nullptr);
   o["granularity"] = p.granularity;
   json::array ds;
   for (int64_t d : p.dataset_ids) ds.emplace_back(d);
@@ -171,8 +167,7 @@ json::object PropertyJson(const Property& p, bool include_values) {
   return o;
 }
 
-json::object ItemJson(const State& state, const Item& item,
-                      bool include_workflow_data) {
+json::object ItemJson(const State& state, const Item& item, bool include_workflow_data) {
   json::object o;
   o.reserve(20);
   o["id"] = item.id;
@@ -240,14 +235,12 @@ json::object StoredAnnotationJson(const Annotation& a) {
   json::object ctx;
   ctx["slot_names"] = std::move(slots);
   o["context_keys"] = std::move(ctx);
-  if (!a.annotation_properties.empty())
-    o["annotation_properties"] = a.annotation_properties;
+  if (!a.annotation_properties.empty()) o["annotation_properties"] = a.annotation_properties;
   if (!a.actors.empty()) o["actors"] = a.actors;
   return o;
 }
 
-json::object ExportJson(const State& state, const Export& exp,
-                        const std::string& base_url) {
+json::object ExportJson(const State& state, const Export& exp, const std::string& base_url) {
   (void)state;
   json::object o;
   o["name"] = exp.name;
@@ -260,8 +253,7 @@ json::object ExportJson(const State& state, const Export& exp,
   const bool ready = exp.status == "complete" && exp.zip != nullptr;
   o["metadata"] = ready ? exp.metadata : json::object();
   o["download_url"] =
-      ready ? json::value(absl::StrCat(base_url, "/_download/",
-                                       exp.download_token, "/export.zip"))
+      ready ? json::value(absl::StrCat(base_url, "/_download/", exp.download_token, "/export.zip"))
             : json::value(nullptr);
   // `latest` is true only on the newest complete export of the dataset.
   bool latest = ready;
@@ -306,16 +298,14 @@ json::object WorkflowJson(const State& state, const Workflow& wf) {
     so["assignable_users"] = json::array();
     json::object config;
     if (s.type == "dataset") {
-      config["dataset_id"] = wf.dataset_id.has_value()
-                                 ? json::value(*wf.dataset_id)
-                                 : json::value(nullptr);
+      config["dataset_id"] =
+          wf.dataset_id.has_value() ? json::value(*wf.dataset_id) : json::value(nullptr);
     }
     so["config"] = std::move(config);
     json::array edges;
     if (i + 1 < wf.stages.size()) {
       json::object e;
-      e["id"] =
-          absl::StrCat(s.id.substr(0, 24), wf.stages[i + 1].id.substr(24));
+      e["id"] = absl::StrCat(s.id.substr(0, 24), wf.stages[i + 1].id.substr(24));
       e["name"] = "default";
       e["source_stage_id"] = s.id;
       e["target_stage_id"] = wf.stages[i + 1].id;

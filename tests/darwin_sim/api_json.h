@@ -14,12 +14,10 @@ boost::json::object DatasetJson(const State& state, const Dataset& ds);
 boost::json::object ClassJson(const AnnotationClass& cls);
 boost::json::object PropertyJson(const Property& p, bool include_values);
 // E21 item; `workflow_data` only when requested and a workflow exists.
-boost::json::object ItemJson(const State& state, const Item& item,
-                             bool include_workflow_data);
+boost::json::object ItemJson(const State& state, const Item& item, bool include_workflow_data);
 // E36 element (import format).
 boost::json::object StoredAnnotationJson(const Annotation& a);
-boost::json::object ExportJson(const State& state, const Export& exp,
-                               const std::string& base_url);
+boost::json::object ExportJson(const State& state, const Export& exp, const std::string& base_url);
 boost::json::object WorkflowJson(const State& state, const Workflow& wf);
 // The fixed annotation type table of §8.2 (ids are non-zero).
 const boost::json::array& AnnotationTypesJson();

@@ -23,8 +23,7 @@ ApiRouter::ApiRouter(Store* store) : store_(store) {
   Add("GET", "/_download/{}/export.zip", &HandleDownloadExport, false);
   Add("GET", "/api/v2/teams/{}/uploads/{}", &HandleGetSourceFile, false);
   Add("GET", "/api/v2/teams/{}/files/{}/thumbnail", &HandleGetSlotFile, false);
-  Add("GET", "/api/v2/teams/{}/files/{}/sections/{}", &HandleGetSlotFile,
-      false);
+  Add("GET", "/api/v2/teams/{}/files/{}/sections/{}", &HandleGetSlotFile, false);
 
   Add("GET", "/api/users/token_info", &HandleTokenInfo);
   Add("GET", "/api/teams/{}/features", &HandleFeatures);
@@ -50,18 +49,14 @@ ApiRouter::ApiRouter(Store* store) : store_(store) {
   Add("GET", "/api/v2/teams/{}/items/status_counts", &HandleStatusCounts);
   Add("POST", "/api/v2/teams/{}/items/register_upload", &HandleRegisterUpload);
   Add("GET", "/api/v2/teams/{}/items/uploads/{}/sign", &HandleSignUpload);
-  Add("POST", "/api/v2/teams/{}/items/uploads/{}/confirm",
-      &HandleConfirmUpload);
+  Add("POST", "/api/v2/teams/{}/items/uploads/{}/confirm", &HandleConfirmUpload);
   Add("POST", "/api/v2/teams/{}/items/direct_upload", &HandleDirectUpload);
-  Add("POST", "/api/v2/teams/{}/items/register_existing",
-      &HandleRegisterExisting);
-  Add("POST", "/api/v2/teams/{}/items/register_existing_readonly",
-      &HandleRegisterReadonly);
+  Add("POST", "/api/v2/teams/{}/items/register_existing", &HandleRegisterExisting);
+  Add("POST", "/api/v2/teams/{}/items/register_existing_readonly", &HandleRegisterReadonly);
   Add("POST", "/api/v2/teams/{}/items/archive", &HandleArchiveItems);
   Add("POST", "/api/v2/teams/{}/items/restore", &HandleRestoreItems);
   Add("POST", "/api/v2/teams/{}/items/stage", &HandleMoveToStage);
-  Add("POST", "/api/v2/teams/{}/items/{}/comment_threads",
-      &HandleCommentThreads);
+  Add("POST", "/api/v2/teams/{}/items/{}/comment_threads", &HandleCommentThreads);
   Add("POST", "/api/v2/teams/{}/items/{}/import", &HandleImport);
   Add("GET", "/api/v2/teams/{}/items/{}/annotations", &HandleItemAnnotations);
   Add("GET", "/api/v2/teams/{}/items/{}/properties", &HandleItemProperties);
@@ -71,20 +66,18 @@ ApiRouter::ApiRouter(Store* store) : store_(store) {
   Add("GET", "/api/v2/teams/{}/workflows/{}", &HandleGetWorkflow);
   Add("PUT", "/api/v2/teams/{}/workflows/{}", &HandlePutWorkflow);
   Add("DELETE", "/api/v2/teams/{}/workflows/{}", &HandleDeleteWorkflow);
-  Add("PATCH", "/api/v2/teams/{}/workflows/{}/unlink_dataset",
-      &HandleUnlinkWorkflow);
+  Add("PATCH", "/api/v2/teams/{}/workflows/{}/unlink_dataset", &HandleUnlinkWorkflow);
   // Last: E8 would otherwise shadow two-segment v1 paths.
   Add("GET", "/api/{}/{}", &HandleDatasetBySlug);
 }
 
-void ApiRouter::Add(std::string method, std::string pattern, ApiHandler handler,
-                    bool needs_auth) {
+void ApiRouter::Add(std::string method, std::string pattern, ApiHandler handler, bool needs_auth) {
   Route r;
   r.method = std::move(method);
   r.segments = Split(pattern);
   r.needs_auth = needs_auth;
-  r.team_scoped = absl::StartsWith(pattern, "/api/v2/teams/{}") ||
-                  absl::StartsWith(pattern, "/api/teams/{}");
+  r.team_scoped =
+      absl::StartsWith(pattern, "/api/v2/teams/{}") || absl::StartsWith(pattern, "/api/teams/{}");
   r.handler = handler;
   routes_.push_back(std::move(r));
 }
@@ -120,8 +113,7 @@ SimResponse ApiRouter::Handle(const SimRequest& req) const {
       const std::string key = ApiKeyOf(req);
       absl::MutexLock lock(&store_->mu());
       const Team* team = key.empty() ? nullptr : store_->TeamForKeyLocked(key);
-      if (team == nullptr)
-        return ErrorResponse(401, "invalid or missing API key");
+      if (team == nullptr) return ErrorResponse(401, "invalid or missing API key");
       if (route.team_scoped && ctx.params[0] != team->slug) {
         return ErrorResponse(403, "API key does not belong to this team");
       }

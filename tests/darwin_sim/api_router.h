@@ -33,8 +33,7 @@ class ApiRouter {
     bool team_scoped;  // Capture 0 is the team slug.
     ApiHandler handler;
   };
-  void Add(std::string method, std::string pattern, ApiHandler handler,
-           bool needs_auth = true);
+  void Add(std::string method, std::string pattern, ApiHandler handler, bool needs_auth = true);
 
   Store* store_;  // Not owned.
   std::vector<Route> routes_;

@@ -30,9 +30,8 @@ json::object SlotReply(const Slot& slot, bool with_upload) {
   return s;
 }
 
-json::object BlockedReply(const std::string& id, const std::string& name,
-                          const std::string& path, const json::array& slots,
-                          std::string_view reason) {
+json::object BlockedReply(const std::string& id, const std::string& name, const std::string& path,
+                          const json::array& slots, std::string_view reason) {
   json::object b;
   if (!id.empty()) b["id"] = id;
   b["name"] = name;
@@ -66,8 +65,7 @@ json::array EntrySlots(const json::object& entry) {
   json::array slots = GetArray(entry, "slots");
   if (!slots.empty()) return slots;
   json::object single = entry;
-  if (!single.contains("file_name"))
-    single["file_name"] = GetString(entry, "name");
+  if (!single.contains("file_name")) single["file_name"] = GetString(entry, "name");
   if (!single.contains("slot_name")) single["slot_name"] = "0";
   slots.push_back(std::move(single));
   return slots;
@@ -87,15 +85,13 @@ Slot NewSlot(const json::object& in, std::string_view item_name) {
   return slot;
 }
 
-absl::StatusOr<json::object> Body(const ApiContext& ctx) {
-  return ParseJsonObject(ctx.req.body);
-}
+absl::StatusOr<json::object> Body(const ApiContext& ctx) { return ParseJsonObject(ctx.req.body); }
 
 // Shared by register_existing and direct_upload: fills `item` from `entry`,
 // reading each slot's bytes with `read`, and runs processing.
 template <typename ReadFn>
-void FillAndProcess(Store& store, Item& item, const json::array& slots,
-                    ReadFn read) ABSL_EXCLUSIVE_LOCKS_REQUIRED(store.mu()) {
+void FillAndProcess(Store& store, Item& item, const json::array& slots, ReadFn read)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(store.mu()) {
   std::vector<std::shared_ptr<const std::string>> bytes;
   for (const json::value& s : slots) {
     const json::object in = s.is_object() ? s.as_object() : json::object();
@@ -103,8 +99,7 @@ void FillAndProcess(Store& store, Item& item, const json::array& slots,
     item.slots.back().upload_id = NewUuid();
     bytes.push_back(read(in));
   }
-  for (size_t i = 0; i < item.slots.size(); ++i)
-    store.ProcessSlotLocked(item, i, bytes[i]);
+  for (size_t i = 0; i < item.slots.size(); ++i) store.ProcessSlotLocked(item, i, bytes[i]);
 }
 
 }  // namespace
@@ -113,8 +108,7 @@ SimResponse HandleRegisterUpload(ApiContext& ctx) {
   absl::StatusOr<json::object> body = Body(ctx);
   if (!body.ok()) return ErrorResponse(400, body.status().message());
   absl::MutexLock lock(&ctx.store.mu());
-  Dataset* ds = ctx.store.DatasetBySlugLocked(ctx.team_id,
-                                              GetString(*body, "dataset_slug"));
+  Dataset* ds = ctx.store.DatasetBySlugLocked(ctx.team_id, GetString(*body, "dataset_slug"));
   if (ds == nullptr) return ErrorResponse(404, "dataset not found");
   json::array items;
   json::array blocked;
@@ -125,21 +119,17 @@ SimResponse HandleRegisterUpload(ApiContext& ctx) {
     const std::string path = ItemPath(GetString(entry, "path", "/"));
     const json::array slots = EntrySlots(entry);
     if (Item* existing = ctx.store.FindItemLocked(*ds, path, name)) {
-      blocked.push_back(
-          BlockedReply(existing->id, name, path, slots, "ALREADY_EXISTS"));
+      blocked.push_back(BlockedReply(existing->id, name, path, slots, "ALREADY_EXISTS"));
       continue;
     }
     Item& item = ctx.store.NewItemLocked(*ds, name, path);
-    if (const json::value* layout = entry.if_contains("layout"))
-      item.layout = *layout;
-    if (const json::value* tags = entry.if_contains("tags");
-        tags != nullptr && tags->is_array()) {
+    if (const json::value* layout = entry.if_contains("layout")) item.layout = *layout;
+    if (const json::value* tags = entry.if_contains("tags"); tags != nullptr && tags->is_array()) {
       item.tags = tags->as_array();
     }
     json::array slot_replies;
     for (size_t i = 0; i < slots.size(); ++i) {
-      const json::object in =
-          slots[i].is_object() ? slots[i].as_object() : json::object();
+      const json::object in = slots[i].is_object() ? slots[i].as_object() : json::object();
       Slot slot = NewSlot(in, name);
       slot.upload_id = NewUuid();
       Upload up;
@@ -177,8 +167,7 @@ SimResponse HandleSignUpload(ApiContext& ctx) {
     state.upload_by_token[it->second.token] = it->second.upload_id;
   }
   json::object out;
-  out["upload_url"] =
-      absl::StrCat(ctx.req.base_url, "/_upload/", it->second.token);
+  out["upload_url"] = absl::StrCat(ctx.req.base_url, "/_upload/", it->second.token);
   return JsonResponse(200, out);
 }
 
@@ -187,8 +176,7 @@ SimResponse HandlePutUpload(ApiContext& ctx) {
   absl::MutexLock lock(&ctx.store.mu());
   State& state = ctx.store.state();
   auto tok = state.upload_by_token.find(ctx.params[0]);
-  if (tok == state.upload_by_token.end())
-    return ErrorResponse(403, "invalid upload token");
+  if (tok == state.upload_by_token.end()) return ErrorResponse(403, "invalid upload token");
   Upload& up = state.uploads.at(tok->second);
   up.bytes = std::move(bytes);
   up.state = "uploaded";
@@ -219,8 +207,7 @@ SimResponse HandleDirectUpload(ApiContext& ctx) {
   absl::StatusOr<json::object> body = Body(ctx);
   if (!body.ok()) return ErrorResponse(400, body.status().message());
   absl::MutexLock lock(&ctx.store.mu());
-  Dataset* ds = ctx.store.DatasetBySlugLocked(ctx.team_id,
-                                              GetString(*body, "dataset_slug"));
+  Dataset* ds = ctx.store.DatasetBySlugLocked(ctx.team_id, GetString(*body, "dataset_slug"));
   if (ds == nullptr) return ErrorResponse(404, "dataset not found");
   json::array items;
   json::array blocked;
@@ -231,15 +218,13 @@ SimResponse HandleDirectUpload(ApiContext& ctx) {
     const std::string path = ItemPath(GetString(entry, "path", "/"));
     const json::array slots = EntrySlots(entry);
     if (Item* existing = ctx.store.FindItemLocked(*ds, path, name)) {
-      blocked.push_back(
-          BlockedReply(existing->id, name, path, slots, "ALREADY_EXISTS"));
+      blocked.push_back(BlockedReply(existing->id, name, path, slots, "ALREADY_EXISTS"));
       continue;
     }
     Item& item = ctx.store.NewItemLocked(*ds, name, path);
     FillAndProcess(ctx.store, item, slots, [](const json::object& in) {
       std::string decoded;
-      if (!absl::Base64Unescape(GetString(in, "file_content"), &decoded))
-        decoded.clear();
+      if (!absl::Base64Unescape(GetString(in, "file_content"), &decoded)) decoded.clear();
       return std::make_shared<const std::string>(std::move(decoded));
     });
     json::object reply;
@@ -264,14 +249,12 @@ SimResponse RegisterExisting(ApiContext& ctx, bool readonly) {
   if (!body.ok()) return ErrorResponse(400, body.status().message());
   absl::MutexLock lock(&ctx.store.mu());
   State& state = ctx.store.state();
-  Dataset* ds = ctx.store.DatasetBySlugLocked(ctx.team_id,
-                                              GetString(*body, "dataset_slug"));
+  Dataset* ds = ctx.store.DatasetBySlugLocked(ctx.team_id, GetString(*body, "dataset_slug"));
   if (ds == nullptr) return ErrorResponse(404, "dataset not found");
   const std::string storage_slug = GetString(*body, "storage_slug");
   auto storage = state.storage.find({ctx.team_id, storage_slug});
   if (!readonly && storage == state.storage.end()) {
-    return ErrorResponse(422,
-                         absl::StrCat("unknown storage_slug ", storage_slug));
+    return ErrorResponse(422, absl::StrCat("unknown storage_slug ", storage_slug));
   }
   json::array items;
   json::array blocked;
@@ -282,8 +265,7 @@ SimResponse RegisterExisting(ApiContext& ctx, bool readonly) {
     const std::string path = ItemPath(GetString(entry, "path", "/"));
     const json::array slots = EntrySlots(entry);
     if (Item* existing = ctx.store.FindItemLocked(*ds, path, name)) {
-      blocked.push_back(
-          BlockedReply(existing->id, name, path, slots, "ALREADY_EXISTS"));
+      blocked.push_back(BlockedReply(existing->id, name, path, slots, "ALREADY_EXISTS"));
       continue;
     }
     // Read every slot first so a missing file blocks the whole item.
@@ -291,11 +273,9 @@ SimResponse RegisterExisting(ApiContext& ctx, bool readonly) {
     bool missing = false;
     if (!readonly) {
       for (const json::value& s : slots) {
-        const std::string key = s.is_object()
-                                    ? GetString(s.as_object(), "storage_key")
-                                    : std::string();
-        std::ifstream file(absl::StrCat(storage->second, "/", key),
-                           std::ios::binary);
+        const std::string key =
+            s.is_object() ? GetString(s.as_object(), "storage_key") : std::string();
+        std::ifstream file(absl::StrCat(storage->second, "/", key), std::ios::binary);
         if (key.empty() || !file) {
           missing = true;
           break;
@@ -310,8 +290,7 @@ SimResponse RegisterExisting(ApiContext& ctx, bool readonly) {
       continue;
     }
     Item& item = ctx.store.NewItemLocked(*ds, name, path);
-    if (const json::value* layout = entry.if_contains("layout"))
-      item.layout = *layout;
+    if (const json::value* layout = entry.if_contains("layout")) item.layout = *layout;
     if (readonly) {
       for (const json::value& s : slots) {
         const json::object in = s.is_object() ? s.as_object() : json::object();
@@ -322,8 +301,7 @@ SimResponse RegisterExisting(ApiContext& ctx, bool readonly) {
         if (slot.width) slot.metadata["width"] = *slot.width;
         if (slot.height) slot.metadata["height"] = *slot.height;
         slot.size_bytes = GetInt(in, "size_bytes").value_or(0);
-        if (std::optional<int64_t> frames = GetInt(in, "total_frames"))
-          slot.frame_count = frames;
+        if (std::optional<int64_t> frames = GetInt(in, "total_frames")) slot.frame_count = frames;
         if (const json::value* fps = in.if_contains("native_fps")) {
           if (std::optional<double> f = GetNumber(*fps)) slot.fps = *f;
         }
@@ -333,8 +311,7 @@ SimResponse RegisterExisting(ApiContext& ctx, bool readonly) {
       item.processing_status = "complete";
     } else {
       size_t next = 0;
-      FillAndProcess(ctx.store, item, slots,
-                     [&](const json::object&) { return contents[next++]; });
+      FillAndProcess(ctx.store, item, slots, [&](const json::object&) { return contents[next++]; });
     }
     json::object reply;
     reply["id"] = item.id;
@@ -363,12 +340,8 @@ SimResponse BytesResponse(const std::shared_ptr<const std::string>& bytes,
 
 }  // namespace
 
-SimResponse HandleRegisterExisting(ApiContext& ctx) {
-  return RegisterExisting(ctx, false);
-}
-SimResponse HandleRegisterReadonly(ApiContext& ctx) {
-  return RegisterExisting(ctx, true);
-}
+SimResponse HandleRegisterExisting(ApiContext& ctx) { return RegisterExisting(ctx, false); }
+SimResponse HandleRegisterReadonly(ApiContext& ctx) { return RegisterExisting(ctx, true); }
 
 SimResponse HandleGetSourceFile(ApiContext& ctx) {
   absl::MutexLock lock(&ctx.store.mu());

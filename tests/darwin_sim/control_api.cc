@@ -18,9 +18,8 @@ SimResponse StatusError(const absl::Status& s) {
   return ErrorResponse(code, s.message());
 }
 
-constexpr const char* kStatuses[] = {"uploading", "processing", "new",
-                                     "annotate",  "review",     "complete",
-                                     "error"};
+constexpr const char* kStatuses[] = {"uploading", "processing", "new",  "annotate",
+                                     "review",    "complete",   "error"};
 
 bool ValidStatus(std::string_view s) {
   for (const char* v : kStatuses) {
@@ -45,15 +44,13 @@ json::object ConfigJson(RuntimeConfig& c, const State& state) {
 
 // Sets `item` to `status`, moving it to the matching workflow stage.
 void SetItemStatus(Store& store, Item& item, const std::string& status,
-                   const std::string& processing_status)
-    ABSL_EXCLUSIVE_LOCKS_REQUIRED(store.mu()) {
+                   const std::string& processing_status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(store.mu()) {
   item.ready_at.reset();
   item.status = status;
-  item.processing_status = processing_status.empty()
-                               ? (status == "error"        ? "error"
-                                  : status == "processing" ? "processing"
-                                                           : "complete")
-                               : processing_status;
+  item.processing_status = processing_status.empty() ? (status == "error"        ? "error"
+                                                        : status == "processing" ? "processing"
+                                                                                 : "complete")
+                                                     : processing_status;
   item.updated_at = NowTimestamp();
   auto ds = store.state().datasets.find(item.dataset_id);
   if (ds == store.state().datasets.end()) return;
@@ -72,19 +69,14 @@ std::string NewApiKey() {
   return absl::StrCat(NewToken().substr(0, 7), ".", token);
 }
 
-ControlApi::ControlApi(Store* store, FaultRegistry* faults, RequestLog* log,
-                       RateLimiter* limiter, std::vector<TeamSeed> seeds)
-    : store_(store),
-      faults_(faults),
-      log_(log),
-      limiter_(limiter),
-      seeds_(std::move(seeds)) {}
+ControlApi::ControlApi(Store* store, FaultRegistry* faults, RequestLog* log, RateLimiter* limiter,
+                       std::vector<TeamSeed> seeds)
+    : store_(store), faults_(faults), log_(log), limiter_(limiter), seeds_(std::move(seeds)) {}
 
 absl::Status ControlApi::Seed() {
   absl::MutexLock lock(&store_->mu());
   for (const TeamSeed& seed : seeds_) {
-    absl::StatusOr<Team*> team =
-        store_->AddTeamKeyLocked(seed.slug, seed.name, seed.api_key);
+    absl::StatusOr<Team*> team = store_->AddTeamKeyLocked(seed.slug, seed.name, seed.api_key);
     if (!team.ok()) return team.status();
   }
   return absl::OkStatus();
@@ -92,8 +84,7 @@ absl::Status ControlApi::Seed() {
 
 SimResponse ControlApi::Handle(const SimRequest& req) {
   std::vector<std::string> seg;
-  for (absl::string_view s : absl::StrSplit(req.path, '/', absl::SkipEmpty()))
-    seg.emplace_back(s);
+  for (absl::string_view s : absl::StrSplit(req.path, '/', absl::SkipEmpty())) seg.emplace_back(s);
   // seg[0] == "_sim".
   const std::string& m = req.method;
   if (seg.size() == 2) {
@@ -109,16 +100,13 @@ SimResponse ControlApi::Handle(const SimRequest& req) {
   if (seg.size() >= 4 && seg[1] == "items" && seg[3] == "annotations") {
     return ItemAnnotations(req, seg[2], seg.size() == 5 ? seg[4] : "");
   }
-  if (seg.size() == 4 && seg[1] == "items" && seg[3] == "status" &&
-      m == "POST") {
+  if (seg.size() == 4 && seg[1] == "items" && seg[3] == "status" && m == "POST") {
     return ItemStatus(req, seg[2]);
   }
-  if (seg.size() == 4 && seg[1] == "datasets" && seg[3] == "status" &&
-      m == "POST") {
+  if (seg.size() == 4 && seg[1] == "datasets" && seg[3] == "status" && m == "POST") {
     return DatasetStatus(req, seg[2]);
   }
-  return ErrorResponse(404,
-                       absl::StrCat("no control endpoint ", m, " ", req.path));
+  return ErrorResponse(404, absl::StrCat("no control endpoint ", m, " ", req.path));
 }
 
 SimResponse ControlApi::Reset() {
@@ -143,8 +131,7 @@ SimResponse ControlApi::CreateTeam(const SimRequest& req) {
   std::string key = GetString(*body, "api_key");
   if (key.empty()) key = NewApiKey();
   absl::MutexLock lock(&store_->mu());
-  absl::StatusOr<Team*> team =
-      store_->AddTeamKeyLocked(slug, GetString(*body, "name"), key);
+  absl::StatusOr<Team*> team = store_->AddTeamKeyLocked(slug, GetString(*body, "name"), key);
   if (!team.ok()) return StatusError(team.status());
   json::object out;
   out["id"] = (*team)->id;
@@ -182,10 +169,8 @@ SimResponse ControlApi::StateSummary() {
           so["type"] = s.type;
           so["file_name"] = s.file_name;
           so["size_bytes"] = s.size_bytes;
-          so["width"] = s.width.has_value() ? json::value(*s.width)
-                                            : json::value(nullptr);
-          so["height"] = s.height.has_value() ? json::value(*s.height)
-                                              : json::value(nullptr);
+          so["width"] = s.width.has_value() ? json::value(*s.width) : json::value(nullptr);
+          so["height"] = s.height.has_value() ? json::value(*s.height) : json::value(nullptr);
           slots.push_back(std::move(so));
         }
         io["slots"] = std::move(slots);
@@ -249,9 +234,7 @@ SimResponse ControlApi::Config(const SimRequest& req) {
     absl::StatusOr<json::object> body = ParseJsonObject(req.body);
     if (!body.ok()) return ErrorResponse(400, body.status().message());
     auto set = [&](const char* key, std::atomic<int64_t>& field) {
-      if (std::optional<int64_t> v = GetInt(*body, key);
-          v.has_value() && *v >= 0)
-        field = *v;
+      if (std::optional<int64_t> v = GetInt(*body, key); v.has_value() && *v >= 0) field = *v;
     };
     set("latency_ms", c.latency_ms);
     set("processing_delay_ms", c.processing_delay_ms);
@@ -263,8 +246,7 @@ SimResponse ControlApi::Config(const SimRequest& req) {
     absl::MutexLock lock(&store_->mu());
     for (const auto& kv : GetObject(*body, "declared_media")) {
       if (kv.value().is_object()) {
-        store_->state().declared_media[std::string(kv.key())] =
-            kv.value().as_object();
+        store_->state().declared_media[std::string(kv.key())] = kv.value().as_object();
       }
     }
     return JsonResponse(200, ConfigJson(c, store_->state()));
@@ -303,26 +285,21 @@ SimResponse ControlApi::Requests(const SimRequest& req) {
   }
   int64_t after = 0;
   int64_t limit = 10000;
-  if (std::optional<std::string> v = req.query.Get("after"))
-    (void)absl::SimpleAtoi(*v, &after);
-  if (std::optional<std::string> v = req.query.Get("limit"))
-    (void)absl::SimpleAtoi(*v, &limit);
+  if (std::optional<std::string> v = req.query.Get("after")) (void)absl::SimpleAtoi(*v, &after);
+  if (std::optional<std::string> v = req.query.Get("limit")) (void)absl::SimpleAtoi(*v, &limit);
   json::object out;
-  out["requests"] =
-      log_->ToJson(after, static_cast<size_t>(std::max<int64_t>(limit, 0)));
+  out["requests"] = log_->ToJson(after, static_cast<size_t>(std::max<int64_t>(limit, 0)));
   return JsonResponse(200, out);
 }
 
-SimResponse ControlApi::ItemAnnotations(const SimRequest& req,
-                                        const std::string& item_id,
+SimResponse ControlApi::ItemAnnotations(const SimRequest& req, const std::string& item_id,
                                         const std::string& annotation_id) {
   absl::StatusOr<json::object> body = ParseJsonObject(req.body);
   if (!body.ok()) return ErrorResponse(400, body.status().message());
   absl::MutexLock lock(&store_->mu());
   store_->AdvanceLocked();
   Item* item = store_->ItemLocked(item_id);
-  if (item == nullptr)
-    return ErrorResponse(404, absl::StrCat("item ", item_id, " not found"));
+  if (item == nullptr) return ErrorResponse(404, absl::StrCat("item ", item_id, " not found"));
   if (annotation_id.empty() && req.method == "GET") {
     json::array list;
     for (const Annotation& a : item->annotations) {
@@ -334,21 +311,17 @@ SimResponse ControlApi::ItemAnnotations(const SimRequest& req,
     return JsonResponse(200, out);
   }
   if (annotation_id.empty() && req.method == "POST") {
-    absl::StatusOr<json::object> view =
-        AddAnnotationLocked(*store_, *item, *body);
+    absl::StatusOr<json::object> view = AddAnnotationLocked(*store_, *item, *body);
     if (!view.ok()) return StatusError(view.status());
     return JsonResponse(200, *view);
   }
-  if (!annotation_id.empty() &&
-      (req.method == "PATCH" || req.method == "PUT")) {
-    absl::StatusOr<json::object> view =
-        EditAnnotationLocked(*store_, *item, annotation_id, *body);
+  if (!annotation_id.empty() && (req.method == "PATCH" || req.method == "PUT")) {
+    absl::StatusOr<json::object> view = EditAnnotationLocked(*store_, *item, annotation_id, *body);
     if (!view.ok()) return StatusError(view.status());
     return JsonResponse(200, *view);
   }
   if (!annotation_id.empty() && req.method == "DELETE") {
-    if (absl::Status s = DeleteAnnotationLocked(*store_, *item, annotation_id);
-        !s.ok()) {
+    if (absl::Status s = DeleteAnnotationLocked(*store_, *item, annotation_id); !s.ok()) {
       return StatusError(s);
     }
     json::object out;
@@ -358,39 +331,32 @@ SimResponse ControlApi::ItemAnnotations(const SimRequest& req,
   return ErrorResponse(405, "method not allowed");
 }
 
-SimResponse ControlApi::ItemStatus(const SimRequest& req,
-                                   const std::string& item_id) {
+SimResponse ControlApi::ItemStatus(const SimRequest& req, const std::string& item_id) {
   absl::StatusOr<json::object> body = ParseJsonObject(req.body);
   if (!body.ok()) return ErrorResponse(400, body.status().message());
   std::string status = GetString(*body, "status", GetString(*body, "stage"));
   if (status == "dataset") status = "new";
-  if (!ValidStatus(status))
-    return ErrorResponse(422, absl::StrCat("invalid status ", status));
+  if (!ValidStatus(status)) return ErrorResponse(422, absl::StrCat("invalid status ", status));
   absl::MutexLock lock(&store_->mu());
   store_->AdvanceLocked();
   Item* item = store_->ItemLocked(item_id);
-  if (item == nullptr)
-    return ErrorResponse(404, absl::StrCat("item ", item_id, " not found"));
+  if (item == nullptr) return ErrorResponse(404, absl::StrCat("item ", item_id, " not found"));
   SetItemStatus(*store_, *item, status, GetString(*body, "processing_status"));
   return JsonResponse(200, ItemJson(store_->state(), *item, true));
 }
 
-SimResponse ControlApi::DatasetStatus(const SimRequest& req,
-                                      const std::string& dataset_id) {
+SimResponse ControlApi::DatasetStatus(const SimRequest& req, const std::string& dataset_id) {
   absl::StatusOr<json::object> body = ParseJsonObject(req.body);
   if (!body.ok()) return ErrorResponse(400, body.status().message());
   std::string status = GetString(*body, "status", GetString(*body, "stage"));
   if (status == "dataset") status = "new";
-  if (!ValidStatus(status))
-    return ErrorResponse(422, absl::StrCat("invalid status ", status));
+  if (!ValidStatus(status)) return ErrorResponse(422, absl::StrCat("invalid status ", status));
   int64_t id = 0;
-  if (!absl::SimpleAtoi(dataset_id, &id))
-    return ErrorResponse(404, "dataset not found");
+  if (!absl::SimpleAtoi(dataset_id, &id)) return ErrorResponse(404, "dataset not found");
   absl::MutexLock lock(&store_->mu());
   store_->AdvanceLocked();
   auto ds = store_->state().datasets.find(id);
-  if (ds == store_->state().datasets.end())
-    return ErrorResponse(404, "dataset not found");
+  if (ds == store_->state().datasets.end()) return ErrorResponse(404, "dataset not found");
   json::array ids;
   for (uint64_t seq : ds->second.item_seqs) {
     Item& item = store_->state().items.at(seq);
@@ -411,20 +377,18 @@ SimResponse ControlApi::Attributes(const SimRequest& req) {
   State& state = store_->state();
   std::optional<int64_t> class_id = GetInt(*body, "class_id");
   if (!class_id.has_value()) {
-    const Team* team =
-        GetString(*body, "team").empty()
-            ? (state.teams.empty() ? nullptr : &state.teams.begin()->second)
-            : store_->TeamBySlugLocked(GetString(*body, "team"));
+    const Team* team = GetString(*body, "team").empty()
+                           ? (state.teams.empty() ? nullptr : &state.teams.begin()->second)
+                           : store_->TeamBySlugLocked(GetString(*body, "team"));
     if (team == nullptr) return ErrorResponse(404, "team not found");
-    AnnotationClass* cls = store_->FindClassLocked(
-        team->id, GetString(*body, "class_name"), GetString(*body, "type"));
+    AnnotationClass* cls =
+        store_->FindClassLocked(team->id, GetString(*body, "class_name"), GetString(*body, "type"));
     if (cls == nullptr) return ErrorResponse(404, "class not found");
     class_id = cls->id;
   }
   auto cls = state.classes.find(*class_id);
   if (cls == state.classes.end()) return ErrorResponse(404, "class not found");
-  if (std::find(cls->second.annotation_types.begin(),
-                cls->second.annotation_types.end(),
+  if (std::find(cls->second.annotation_types.begin(), cls->second.annotation_types.end(),
                 "attributes") == cls->second.annotation_types.end()) {
     cls->second.annotation_types.emplace_back("attributes");
   }
@@ -442,14 +406,12 @@ SimResponse ControlApi::Storage(const SimRequest& req) {
   if (!body.ok()) return ErrorResponse(400, body.status().message());
   const std::string slug = GetString(*body, "slug");
   const std::string dir = GetString(*body, "directory");
-  if (slug.empty() || dir.empty())
-    return ErrorResponse(422, "slug and directory are required");
+  if (slug.empty() || dir.empty()) return ErrorResponse(422, "slug and directory are required");
   absl::MutexLock lock(&store_->mu());
   State& state = store_->state();
-  const Team* team =
-      GetString(*body, "team").empty()
-          ? (state.teams.empty() ? nullptr : &state.teams.begin()->second)
-          : store_->TeamBySlugLocked(GetString(*body, "team"));
+  const Team* team = GetString(*body, "team").empty()
+                         ? (state.teams.empty() ? nullptr : &state.teams.begin()->second)
+                         : store_->TeamBySlugLocked(GetString(*body, "team"));
   if (team == nullptr) return ErrorResponse(404, "team not found");
   state.storage[{team->id, slug}] = dir;
   json::object out;

@@ -25,8 +25,8 @@ struct TeamSeed {
 
 class ControlApi {
  public:
-  ControlApi(Store* store, FaultRegistry* faults, RequestLog* log,
-             RateLimiter* limiter, std::vector<TeamSeed> seeds);
+  ControlApi(Store* store, FaultRegistry* faults, RequestLog* log, RateLimiter* limiter,
+             std::vector<TeamSeed> seeds);
 
   // Creates the seed teams. Errors: AlreadyExists for a key given twice.
   absl::Status Seed();
@@ -43,8 +43,7 @@ class ControlApi {
   SimResponse ItemAnnotations(const SimRequest& req, const std::string& item_id,
                               const std::string& annotation_id);
   SimResponse ItemStatus(const SimRequest& req, const std::string& item_id);
-  SimResponse DatasetStatus(const SimRequest& req,
-                            const std::string& dataset_id);
+  SimResponse DatasetStatus(const SimRequest& req, const std::string& dataset_id);
   SimResponse Attributes(const SimRequest& req);
   SimResponse Storage(const SimRequest& req);
 

@@ -74,20 +74,16 @@ json::object BoundsOf(const json::array& paths) {
 // frame from import format to Darwin JSON.
 json::object ConvertShape(const State& state, const json::object& data) {
   json::object out = data;
-  if (const json::value* poly = data.if_contains("polygon");
-      poly != nullptr && poly->is_object()) {
+  if (const json::value* poly = data.if_contains("polygon"); poly != nullptr && poly->is_object()) {
     const json::object& p = poly->as_object();
     json::array paths;
-    if (const json::value* ps = p.if_contains("paths");
-        ps != nullptr && ps->is_array()) {
+    if (const json::value* ps = p.if_contains("paths"); ps != nullptr && ps->is_array()) {
       paths = ps->as_array();
     } else {
-      if (const json::value* path = p.if_contains("path"))
-        paths.push_back(*path);
+      if (const json::value* path = p.if_contains("path")) paths.push_back(*path);
       if (const json::value* more = p.if_contains("additional_paths");
           more != nullptr && more->is_array()) {
-        for (const json::value& extra : more->as_array())
-          paths.push_back(extra);
+        for (const json::value& extra : more->as_array()) paths.push_back(extra);
       }
     }
     json::object polygon;
@@ -118,13 +114,11 @@ json::value Lerp(const json::value& a, const json::value& b, double t) {
     json::object out;
     for (const auto& kv : a.as_object()) {
       const json::value* other = b.as_object().if_contains(kv.key());
-      out[kv.key()] =
-          other == nullptr ? kv.value() : Lerp(kv.value(), *other, t);
+      out[kv.key()] = other == nullptr ? kv.value() : Lerp(kv.value(), *other, t);
     }
     return out;
   }
-  if (a.is_array() && b.is_array() &&
-      a.as_array().size() == b.as_array().size()) {
+  if (a.is_array() && b.is_array() && a.as_array().size() == b.as_array().size()) {
     json::array out;
     for (size_t i = 0; i < a.as_array().size(); ++i) {
       out.push_back(Lerp(a.as_array()[i], b.as_array()[i], t));
@@ -134,20 +128,17 @@ json::value Lerp(const json::value& a, const json::value& b, double t) {
   return a;
 }
 
-constexpr const char* kShapeKeys[] = {
-    "bounding_box", "polygon",  "keypoint", "line",
-    "ellipse",      "skeleton", "cuboid",   "directional_vector"};
+constexpr const char* kShapeKeys[] = {"bounding_box", "polygon",  "keypoint", "line",
+                                      "ellipse",      "skeleton", "cuboid",   "directional_vector"};
 
-json::object ConvertVideo(const State& state, const json::object& data,
-                          bool only_keyframes) {
+json::object ConvertVideo(const State& state, const json::object& data, bool only_keyframes) {
   json::object out;
   std::map<int64_t, json::object> keyframes;
   if (const json::value* frames = data.if_contains("frames");
       frames != nullptr && frames->is_object()) {
     for (const auto& kv : frames->as_object()) {
       int64_t index = 0;
-      if (!absl::SimpleAtoi(absl::string_view(kv.key().data(), kv.key().size()),
-                            &index) ||
+      if (!absl::SimpleAtoi(absl::string_view(kv.key().data(), kv.key().size()), &index) ||
           !kv.value().is_object()) {
         continue;
       }
@@ -155,11 +146,9 @@ json::object ConvertVideo(const State& state, const json::object& data,
     }
   }
   json::array ranges;
-  if (const json::value* r = data.if_contains("segments");
-      r != nullptr && r->is_array()) {
+  if (const json::value* r = data.if_contains("segments"); r != nullptr && r->is_array()) {
     ranges = r->as_array();
-  } else if (const json::value* r2 = data.if_contains("ranges");
-             r2 != nullptr && r2->is_array()) {
+  } else if (const json::value* r2 = data.if_contains("ranges"); r2 != nullptr && r2->is_array()) {
     ranges = r2->as_array();
   }
   const bool interpolated = GetBool(data, "interpolated", false);
@@ -182,8 +171,8 @@ json::object ConvertVideo(const State& state, const json::object& data,
         auto prev = std::prev(next);
         json::object held = prev->second;
         if (interpolated && next != keyframes.end()) {
-          const double t = static_cast<double>(f - prev->first) /
-                           static_cast<double>(next->first - prev->first);
+          const double t =
+              static_cast<double>(f - prev->first) / static_cast<double>(next->first - prev->first);
           for (const char* key : kShapeKeys) {
             const json::value* a = prev->second.if_contains(key);
             const json::value* b = next->second.if_contains(key);
@@ -196,8 +185,7 @@ json::object ConvertVideo(const State& state, const json::object& data,
     }
   }
   json::object frames_json;
-  for (auto& [index, frame] : frames_out)
-    frames_json[std::to_string(index)] = frame;
+  for (auto& [index, frame] : frames_out) frames_json[std::to_string(index)] = frame;
   out["frames"] = std::move(frames_json);
   out["ranges"] = std::move(ranges);
   if (only_keyframes) {
@@ -207,22 +195,18 @@ json::object ConvertVideo(const State& state, const json::object& data,
     out["interpolate_algorithm"] = "linear-1.1";
   }
   const json::value* hidden = data.if_contains("hidden_areas");
-  out["hidden_areas"] =
-      hidden != nullptr && hidden->is_array() ? *hidden : json::array();
+  out["hidden_areas"] = hidden != nullptr && hidden->is_array() ? *hidden : json::array();
   out["global_sub_types"] = GetObject(data, "global_sub_types");
   return out;
 }
 
 // Rebuilds Darwin JSON `properties` from `annotation_properties`.
-json::array ConvertAnnotationProperties(const State& state,
-                                        const json::object& props) {
+json::array ConvertAnnotationProperties(const State& state, const json::object& props) {
   std::vector<std::pair<std::string, const json::value*>> frames;
-  for (const auto& kv : props)
-    frames.emplace_back(std::string(kv.key()), &kv.value());
+  for (const auto& kv : props) frames.emplace_back(std::string(kv.key()), &kv.value());
   std::sort(frames.begin(), frames.end(), [](const auto& a, const auto& b) {
     int64_t ia = 0, ib = 0;
-    const bool na = absl::SimpleAtoi(a.first, &ia),
-               nb = absl::SimpleAtoi(b.first, &ib);
+    const bool na = absl::SimpleAtoi(a.first, &ia), nb = absl::SimpleAtoi(b.first, &ib);
     if (na && nb) return ia < ib;
     if (na != nb) return na;
     return a.first < b.first;
@@ -241,8 +225,7 @@ json::array ConvertAnnotationProperties(const State& state,
       auto prop_it = state.properties.find(std::string(kv.key()));
       if (prop_it == state.properties.end()) continue;
       const Property& prop = prop_it->second;
-      const json::array values =
-          kv.value().is_array() ? kv.value().as_array() : json::array();
+      const json::array values = kv.value().is_array() ? kv.value().as_array() : json::array();
       auto emit = [&](json::value value) {
         json::object entry;
         entry["frame_index"] = frame_index;
@@ -256,10 +239,9 @@ json::array ConvertAnnotationProperties(const State& state,
           emit(v.as_object().at("text"));
           continue;
         }
-        std::string value_id =
-            v.is_string()
-                ? std::string(v.as_string())
-                : (v.is_object() ? GetString(v.as_object(), "id") : "");
+        std::string value_id = v.is_string()
+                                   ? std::string(v.as_string())
+                                   : (v.is_object() ? GetString(v.as_object(), "id") : "");
         for (const PropertyValue& pv : prop.values) {
           if (pv.id == value_id) emit(json::value(pv.value));
         }
@@ -290,12 +272,9 @@ json::object SlotToJson(const Slot& slot, const std::string& files_base) {
   json::object s;
   s["type"] = slot.type;
   s["slot_name"] = slot.slot_name;
-  s["width"] =
-      slot.width.has_value() ? json::value(*slot.width) : json::value(nullptr);
-  s["height"] = slot.height.has_value() ? json::value(*slot.height)
-                                        : json::value(nullptr);
-  s["thumbnail_url"] =
-      absl::StrCat(files_base, "/files/", slot.id, "/thumbnail");
+  s["width"] = slot.width.has_value() ? json::value(*slot.width) : json::value(nullptr);
+  s["height"] = slot.height.has_value() ? json::value(*slot.height) : json::value(nullptr);
+  s["thumbnail_url"] = absl::StrCat(files_base, "/files/", slot.id, "/thumbnail");
   json::object source;
   source["file_name"] = slot.file_name;
   source["url"] = absl::StrCat(files_base, "/uploads/", slot.upload_id);
@@ -303,14 +282,12 @@ json::object SlotToJson(const Slot& slot, const std::string& files_base) {
   sources.push_back(std::move(source));
   s["source_files"] = std::move(sources);
   if (slot.type == "video" || slot.type == "dicom") {
-    s["fps"] =
-        slot.fps.has_value() ? json::value(*slot.fps) : json::value(nullptr);
+    s["fps"] = slot.fps.has_value() ? json::value(*slot.fps) : json::value(nullptr);
     const int64_t frames = slot.frame_count.value_or(0);
     s["frame_count"] = frames;
     json::array urls;
     for (int64_t i = 0; i < frames; ++i) {
-      urls.emplace_back(
-          absl::StrCat(files_base, "/files/", slot.id, "/sections/", i));
+      urls.emplace_back(absl::StrCat(files_base, "/files/", slot.id, "/sections/", i));
     }
     s["frame_urls"] = std::move(urls);
   }
@@ -346,8 +323,7 @@ json::object PropertyManifest(const Property& p, const State& state) {
           json::array names;
           for (const json::value& id : GetArray(tc, "property_value_ids")) {
             for (const PropertyValue& pv : parent->second.values) {
-              if (id.is_string() && pv.id == id.as_string())
-                names.emplace_back(pv.value);
+              if (id.is_string() && pv.id == id.as_string()) names.emplace_back(pv.value);
             }
           }
           trigger["values"] = std::move(names);
@@ -361,17 +337,13 @@ json::object PropertyManifest(const Property& p, const State& state) {
 
 }  // namespace
 
-bool ItemMatchesExportFilters(const State& state, const Item& item,
-                              const json::value& filters) {
+bool ItemMatchesExportFilters(const State& state, const Item& item, const json::value& filters) {
   const std::string status = item.archived ? "archived" : item.status;
   if (!filters.is_object()) return status == "complete";
   const json::object& f = filters.as_object();
-  const std::vector<std::string> statuses =
-      ToStrings(f.if_contains("statuses"));
-  const std::vector<std::string> not_statuses =
-      ToStrings(f.if_contains("not_statuses"));
-  const std::vector<std::string> item_ids =
-      ToStrings(f.if_contains("item_ids"));
+  const std::vector<std::string> statuses = ToStrings(f.if_contains("statuses"));
+  const std::vector<std::string> not_statuses = ToStrings(f.if_contains("not_statuses"));
+  const std::vector<std::string> item_ids = ToStrings(f.if_contains("item_ids"));
   if (item.archived && !Contains(statuses, "archived")) return false;
   if (!statuses.empty() && !Contains(statuses, status)) return false;
   if (Contains(not_statuses, status)) return false;
@@ -391,8 +363,7 @@ bool ItemMatchesExportFilters(const State& state, const Item& item,
 }
 
 json::object AnnotationToDarwinJson(const State& state, const Item& item,
-                                    const Annotation& annotation,
-                                    bool include_authorship) {
+                                    const Annotation& annotation, bool include_authorship) {
   json::object out;
   out["id"] = annotation.id;
   auto cls_it = state.classes.find(annotation.class_id);
@@ -407,20 +378,18 @@ json::object AnnotationToDarwinJson(const State& state, const Item& item,
   }
   json::array slots;
   for (const std::string& s : annotation.slot_names) slots.emplace_back(s);
-  if (slots.empty() && !item.slots.empty())
-    slots.emplace_back(item.slots[0].slot_name);
+  if (slots.empty() && !item.slots.empty()) slots.emplace_back(item.slots[0].slot_name);
   out["slot_names"] = std::move(slots);
   json::object shape;
   if (annotation.data.contains("frames")) {
-    shape = ConvertVideo(state, annotation.data,
-                         main_type == "mask" || main_type == "raster_layer");
+    shape =
+        ConvertVideo(state, annotation.data, main_type == "mask" || main_type == "raster_layer");
   } else {
     shape = ConvertShape(state, annotation.data);
   }
   for (auto& kv : shape) out[kv.key()] = kv.value();
   if (!annotation.annotation_properties.empty()) {
-    out["properties"] =
-        ConvertAnnotationProperties(state, annotation.annotation_properties);
+    out["properties"] = ConvertAnnotationProperties(state, annotation.annotation_properties);
   }
   if (include_authorship) {
     out["annotators"] = Authors(annotation.actors, "annotator");
@@ -429,22 +398,20 @@ json::object AnnotationToDarwinJson(const State& state, const Item& item,
   return out;
 }
 
-json::object ItemToDarwinJson(const State& state, const Item& item,
-                              const Export& options,
+json::object ItemToDarwinJson(const State& state, const Item& item, const Export& options,
                               const std::string& base_url) {
   const Team* team = TeamOf(state, item.team_id);
   auto ds_it = state.datasets.find(item.dataset_id);
   const std::string team_slug = team == nullptr ? "" : team->slug;
-  const std::string files_base =
-      absl::StrCat(base_url, "/api/v2/teams/", team_slug);
+  const std::string files_base = absl::StrCat(base_url, "/api/v2/teams/", team_slug);
 
   json::object dataset;
   if (ds_it != state.datasets.end()) {
     dataset["name"] = ds_it->second.name;
     dataset["slug"] = ds_it->second.slug;
   }
-  dataset["dataset_management_url"] = absl::StrCat(
-      base_url, "/datasets/", item.dataset_id, "/dataset-management");
+  dataset["dataset_management_url"] =
+      absl::StrCat(base_url, "/datasets/", item.dataset_id, "/dataset-management");
   json::object team_json;
   team_json["name"] = team == nullptr ? "" : team->name;
   team_json["slug"] = team_slug;
@@ -452,12 +419,11 @@ json::object ItemToDarwinJson(const State& state, const Item& item,
   source_info["item_id"] = item.id;
   source_info["dataset"] = std::move(dataset);
   source_info["team"] = std::move(team_json);
-  source_info["workview_url"] = absl::StrCat(
-      base_url, "/workview?dataset=", item.dataset_id, "&item=", item.id);
+  source_info["workview_url"] =
+      absl::StrCat(base_url, "/workview?dataset=", item.dataset_id, "&item=", item.id);
 
   json::array slots;
-  for (const Slot& slot : item.slots)
-    slots.push_back(SlotToJson(slot, files_base));
+  for (const Slot& slot : item.slots) slots.push_back(SlotToJson(slot, files_base));
   json::object item_json;
   item_json["name"] = item.name;
   item_json["path"] = item.path;
@@ -465,8 +431,7 @@ json::object ItemToDarwinJson(const State& state, const Item& item,
   item_json["slots"] = std::move(slots);
 
   std::vector<int64_t> class_filter;
-  if (const json::value* ids =
-          options.annotation_filters.if_contains("annotation_class_ids");
+  if (const json::value* ids = options.annotation_filters.if_contains("annotation_class_ids");
       ids != nullptr && ids->is_array()) {
     for (const json::value& id : ids->as_array()) {
       if (std::optional<int64_t> v = AsInt(id)) class_filter.push_back(*v);
@@ -475,12 +440,10 @@ json::object ItemToDarwinJson(const State& state, const Item& item,
   json::array annotations;
   for (const Annotation& a : item.annotations) {
     if (!class_filter.empty() &&
-        std::find(class_filter.begin(), class_filter.end(), a.class_id) ==
-            class_filter.end()) {
+        std::find(class_filter.begin(), class_filter.end(), a.class_id) == class_filter.end()) {
       continue;
     }
-    annotations.push_back(
-        AnnotationToDarwinJson(state, item, a, options.include_authorship));
+    annotations.push_back(AnnotationToDarwinJson(state, item, a, options.include_authorship));
   }
 
   json::array properties;
@@ -494,8 +457,7 @@ json::object ItemToDarwinJson(const State& state, const Item& item,
       if (v.is_object() && v.as_object().contains("text")) {
         entry["value"] = v.as_object().at("text");
       } else {
-        const std::string vid =
-            v.is_object() ? GetString(v.as_object(), "id") : "";
+        const std::string vid = v.is_object() ? GetString(v.as_object(), "id") : "";
         entry["value"] = nullptr;
         for (const PropertyValue& pv : prop.values) {
           if (pv.id == vid) entry["value"] = pv.value;
@@ -516,12 +478,11 @@ json::object ItemToDarwinJson(const State& state, const Item& item,
 
 absl::StatusOr<BuiltExport> BuildExport(const State& state, const Export& exp) {
   if (!exp.format.empty() && exp.format != "darwin_json_2") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "export format ", exp.format, " is not supported by darwin-sim"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("export format ", exp.format, " is not supported by darwin-sim"));
   }
   auto ds_it = state.datasets.find(exp.dataset_id);
-  if (ds_it == state.datasets.end())
-    return absl::NotFoundError("export dataset is gone");
+  if (ds_it == state.datasets.end()) return absl::NotFoundError("export dataset is gone");
   const Dataset& ds = ds_it->second;
 
   std::vector<ZipEntry> entries;
@@ -537,16 +498,13 @@ absl::StatusOr<BuiltExport> BuildExport(const State& state, const Export& exp) {
     json::object doc = ItemToDarwinJson(state, item, exp, exp.base_url);
     for (const Annotation& a : item.annotations) {
       auto cls = state.classes.find(a.class_id);
-      if (cls != state.classes.end())
-        classes_present[a.class_id] = cls->second.name;
+      if (cls != state.classes.end()) classes_present[a.class_id] = cls->second.name;
     }
     const size_t dot = item.name.rfind('.');
-    const std::string stem = dot == std::string::npos || dot == 0
-                                 ? item.name
-                                 : item.name.substr(0, dot);
+    const std::string stem =
+        dot == std::string::npos || dot == 0 ? item.name : item.name.substr(0, dot);
     std::string name = absl::StrCat(stem, ".json");
-    for (int n = 1; used_names.count(name) != 0; ++n)
-      name = absl::StrCat(stem, "_", n, ".json");
+    for (int n = 1; used_names.count(name) != 0; ++n) name = absl::StrCat(stem, "_", n, ".json");
     used_names.insert(name);
     entries.push_back(ZipEntry{name, json::serialize(doc)});
   }
@@ -556,15 +514,14 @@ absl::StatusOr<BuiltExport> BuildExport(const State& state, const Export& exp) {
   json::array class_manifest;
   for (const auto& [id, cls] : state.classes) {
     if (cls.team_id != ds.team_id) continue;
-    const bool in_dataset = std::find(cls.datasets.begin(), cls.datasets.end(),
-                                      ds.id) != cls.datasets.end() ||
-                            classes_present.count(id) != 0;
+    const bool in_dataset =
+        std::find(cls.datasets.begin(), cls.datasets.end(), ds.id) != cls.datasets.end() ||
+        classes_present.count(id) != 0;
     if (!in_dataset) continue;
     json::array props;
     for (const std::string& pid : state.property_order) {
       const Property& p = state.properties.at(pid);
-      if (p.annotation_class_id == id)
-        props.push_back(PropertyManifest(p, state));
+      if (p.annotation_class_id == id) props.push_back(PropertyManifest(p, state));
     }
     if (props.empty()) continue;
     json::object c;
@@ -585,8 +542,7 @@ absl::StatusOr<BuiltExport> BuildExport(const State& state, const Export& exp) {
     const Property& p = state.properties.at(pid);
     if (p.team_id != ds.team_id || p.granularity != "item") continue;
     if (!p.dataset_ids.empty() &&
-        std::find(p.dataset_ids.begin(), p.dataset_ids.end(), ds.id) ==
-            p.dataset_ids.end()) {
+        std::find(p.dataset_ids.begin(), p.dataset_ids.end(), ds.id) == p.dataset_ids.end()) {
       continue;
     }
     item_props.push_back(PropertyManifest(p, state));

@@ -27,14 +27,12 @@ bool ItemMatchesExportFilters(const State& state, const Item& item,
                               const boost::json::value& filters);
 
 // The Darwin JSON 2.0 document of one item, with URLs under `base_url`.
-boost::json::object ItemToDarwinJson(const State& state, const Item& item,
-                                     const Export& options,
+boost::json::object ItemToDarwinJson(const State& state, const Item& item, const Export& options,
                                      const std::string& base_url);
 
 // Converts one stored annotation to its Darwin JSON 2.0 form.
 boost::json::object AnnotationToDarwinJson(const State& state, const Item& item,
-                                           const Annotation& annotation,
-                                           bool include_authorship);
+                                           const Annotation& annotation, bool include_authorship);
 
 // Builds the whole export of `exp.dataset_id`.
 // Errors: InvalidArgument for an unsupported format; Internal from the zip.

@@ -46,24 +46,20 @@ absl::StatusOr<Fault> FaultFromJson(const json::object& o) {
   } else if (action == "malformed") {
     f.action = FaultAction::kMalformed;
   } else {
-    return absl::InvalidArgumentError(
-        "action must be status, drop, truncate or malformed");
+    return absl::InvalidArgumentError("action must be status, drop, truncate or malformed");
   }
-  if (f.remaining <= 0)
-    return absl::InvalidArgumentError("count must be positive");
+  if (f.remaining <= 0) return absl::InvalidArgumentError("count must be positive");
   if (f.status != 0 && (f.status < 100 || f.status > 599)) {
     return absl::InvalidArgumentError("status must be an HTTP status code");
   }
   if (f.action == FaultAction::kNone && f.status == 0 && f.latency_ms == 0) {
-    return absl::InvalidArgumentError(
-        "a status fault needs status or latency_ms");
+    return absl::InvalidArgumentError("a status fault needs status or latency_ms");
   }
   return f;
 }
 
 json::object FaultToJson(const Fault& f) {
-  static constexpr const char* kActions[] = {"status", "drop", "truncate",
-                                             "malformed"};
+  static constexpr const char* kActions[] = {"status", "drop", "truncate", "malformed"};
   json::object o;
   o["id"] = f.id;
   o["method"] = f.method;
@@ -83,12 +79,10 @@ int64_t FaultRegistry::Add(Fault f) {
   return faults_.back().id;
 }
 
-std::optional<Fault> FaultRegistry::Take(std::string_view method,
-                                         std::string_view path) {
+std::optional<Fault> FaultRegistry::Take(std::string_view method, std::string_view path) {
   absl::MutexLock lock(&mu_);
   for (auto it = faults_.begin(); it != faults_.end(); ++it) {
-    if (!it->method.empty() && it->method != "*" && it->method != method)
-      continue;
+    if (!it->method.empty() && it->method != "*" && it->method != method) continue;
     if (!GlobMatch(it->path_pattern, path)) continue;
     Fault out = *it;
     if (--it->remaining <= 0) faults_.erase(it);

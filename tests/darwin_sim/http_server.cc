@@ -31,9 +31,7 @@ using boost::system::error_code;
 constexpr uint64_t kMaxBodyBytes = 2ULL << 30;
 constexpr uint32_t kMaxHeaderBytes = 1 << 20;  // Long item-name queries.
 
-auto Redirect(error_code& ec) {
-  return asio::redirect_error(asio::use_awaitable, ec);
-}
+auto Redirect(error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
 
 SimRequest ToSimRequest(http::request<http::string_body>& msg, bool tls,
                         const std::string& fallback_host) {
@@ -59,22 +57,18 @@ SimRequest ToSimRequest(http::request<http::string_body>& msg, bool tls,
 
 // Status line and headers of `r` as raw HTTP/1.1 text.
 std::string RawHead(const SimResponse& r, size_t content_length) {
-  std::string head = absl::StrCat(
-      "HTTP/1.1 ", r.status, " ",
-      std::string(http::obsolete_reason(static_cast<http::status>(r.status))),
-      "\r\nServer: darwin-sim\r\n");
-  if (!r.content_type.empty())
-    absl::StrAppend(&head, "Content-Type: ", r.content_type, "\r\n");
-  for (const auto& [k, v] : r.headers)
-    absl::StrAppend(&head, k, ": ", v, "\r\n");
-  absl::StrAppend(&head, "Content-Length: ", content_length,
-                  "\r\nConnection: close\r\n\r\n");
+  std::string head =
+      absl::StrCat("HTTP/1.1 ", r.status, " ",
+                   std::string(http::obsolete_reason(static_cast<http::status>(r.status))),
+                   "\r\nServer: darwin-sim\r\n");
+  if (!r.content_type.empty()) absl::StrAppend(&head, "Content-Type: ", r.content_type, "\r\n");
+  for (const auto& [k, v] : r.headers) absl::StrAppend(&head, k, ": ", v, "\r\n");
+  absl::StrAppend(&head, "Content-Length: ", content_length, "\r\nConnection: close\r\n\r\n");
   return head;
 }
 
 template <class Stream>
-asio::awaitable<void> Session(Stream& stream, SimApp* app, bool tls,
-                              std::string fallback_host) {
+asio::awaitable<void> Session(Stream& stream, SimApp* app, bool tls, std::string fallback_host) {
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
@@ -85,8 +79,7 @@ asio::awaitable<void> Session(Stream& stream, SimApp* app, bool tls,
     if (ec) co_return;
     // curl and others wait for an interim 100 before sending large bodies.
     if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
-      http::response<http::empty_body> cont(http::status::continue_,
-                                            parser.get().version());
+      http::response<http::empty_body> cont(http::status::continue_, parser.get().version());
       co_await http::async_write(stream, cont, Redirect(ec));
       if (ec) co_return;
     }
@@ -110,8 +103,7 @@ asio::awaitable<void> Session(Stream& stream, SimApp* app, bool tls,
       co_return;
     }
     if (out.action == FaultAction::kTruncate) {
-      const std::string data =
-          RawHead(r, r.body.size()) + r.body.substr(0, r.body.size() / 2);
+      const std::string data = RawHead(r, r.body.size()) + r.body.substr(0, r.body.size() / 2);
       co_await asio::async_write(stream, asio::buffer(data), Redirect(ec));
       co_return;
     }
@@ -119,8 +111,7 @@ asio::awaitable<void> Session(Stream& stream, SimApp* app, bool tls,
     res.version(version);
     res.result(static_cast<unsigned>(r.status));
     res.set(http::field::server, "darwin-sim");
-    if (!r.content_type.empty())
-      res.set(http::field::content_type, r.content_type);
+    if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
     for (const auto& [k, v] : r.headers) res.set(k, v);
     res.body() = std::move(r.body);
     res.keep_alive(keep_alive);
@@ -130,16 +121,15 @@ asio::awaitable<void> Session(Stream& stream, SimApp* app, bool tls,
   }
 }
 
-asio::awaitable<void> ServePlain(tcp::socket socket, SimApp* app,
-                                 std::string host) {
+asio::awaitable<void> ServePlain(tcp::socket socket, SimApp* app, std::string host) {
   beast::tcp_stream stream(std::move(socket));
   co_await Session(stream, app, false, std::move(host));
   error_code ec;
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
-asio::awaitable<void> ServeTls(tcp::socket socket, asio::ssl::context* ctx,
-                               SimApp* app, std::string host) {
+asio::awaitable<void> ServeTls(tcp::socket socket, asio::ssl::context* ctx, SimApp* app,
+                               std::string host) {
   beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *ctx);
   error_code ec;
   beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
@@ -147,8 +137,7 @@ asio::awaitable<void> ServeTls(tcp::socket socket, asio::ssl::context* ctx,
   if (ec) co_return;
   beast::get_lowest_layer(stream).expires_never();
   co_await Session(stream, app, true, std::move(host));
-  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send,
-                                                    ec);
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
 }  // namespace
@@ -158,34 +147,29 @@ HttpServer::HttpServer(HttpServerOptions options, SimApp* app)
 
 HttpServer::~HttpServer() { Stop(); }
 
-absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(
-    HttpServerOptions options, SimApp* app) {
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(HttpServerOptions options,
+                                                               SimApp* app) {
   std::unique_ptr<HttpServer> server(new HttpServer(std::move(options), app));
   const HttpServerOptions& o = server->options_;
   error_code ec;
   const asio::ip::address address = asio::ip::make_address(o.host, ec);
-  if (ec)
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad listen host '", o.host, "'"));
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("bad listen host '", o.host, "'"));
   if (!o.tls_cert_file.empty() || !o.tls_key_file.empty()) {
     if (o.tls_cert_file.empty() || o.tls_key_file.empty()) {
-      return absl::InvalidArgumentError(
-          "TLS needs both --tls_cert and --tls_key");
+      return absl::InvalidArgumentError("TLS needs both --tls_cert and --tls_key");
     }
     server->ssl_.emplace(asio::ssl::context::tls_server);
     server->ssl_->set_options(asio::ssl::context::default_workarounds |
-                              asio::ssl::context::no_sslv2 |
-                              asio::ssl::context::no_sslv3);
+                              asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3);
     server->ssl_->use_certificate_chain_file(o.tls_cert_file, ec);
     if (ec) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "cannot load TLS certificate ", o.tls_cert_file, ": ", ec.message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot load TLS certificate ", o.tls_cert_file, ": ", ec.message()));
     }
-    server->ssl_->use_private_key_file(o.tls_key_file, asio::ssl::context::pem,
-                                       ec);
+    server->ssl_->use_private_key_file(o.tls_key_file, asio::ssl::context::pem, ec);
     if (ec) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "cannot load TLS key ", o.tls_key_file, ": ", ec.message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot load TLS key ", o.tls_key_file, ": ", ec.message()));
     }
   }
   const tcp::endpoint endpoint(address, o.port);
@@ -195,8 +179,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", o.host, ":",
-                                               o.port, ": ", ec.message()));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", o.host, ":", o.port, ": ", ec.message()));
   }
   server->port_ = acceptor.local_endpoint().port();
   return server;
@@ -204,8 +188,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(
 
 std::string HttpServer::url() const {
   const bool v6 = options_.host.find(':') != std::string::npos;
-  return absl::StrCat(ssl_.has_value() ? "https://" : "http://", v6 ? "[" : "",
-                      options_.host, v6 ? "]" : "", ":", port_);
+  return absl::StrCat(ssl_.has_value() ? "https://" : "http://", v6 ? "[" : "", options_.host,
+                      v6 ? "]" : "", ":", port_);
 }
 
 void HttpServer::Run() {
@@ -215,8 +199,8 @@ void HttpServer::Run() {
       [this, host]() -> asio::awaitable<void> {
         for (;;) {
           error_code ec;
-          tcp::socket socket = co_await acceptor_.async_accept(
-              asio::make_strand(ioc_), Redirect(ec));
+          tcp::socket socket =
+              co_await acceptor_.async_accept(asio::make_strand(ioc_), Redirect(ec));
           if (ec) {
             if (!acceptor_.is_open()) co_return;
             continue;
@@ -224,8 +208,7 @@ void HttpServer::Run() {
           socket.set_option(tcp::no_delay(true), ec);
           auto executor = socket.get_executor();
           if (ssl_.has_value()) {
-            asio::co_spawn(executor,
-                           ServeTls(std::move(socket), &*ssl_, app_, host),
+            asio::co_spawn(executor, ServeTls(std::move(socket), &*ssl_, app_, host),
                            [](std::exception_ptr) {});
           } else {
             asio::co_spawn(executor, ServePlain(std::move(socket), app_, host),
@@ -240,10 +223,9 @@ void HttpServer::Run() {
       if (!ec) Stop();
     });
   }
-  const int n =
-      options_.threads > 0
-          ? options_.threads
-          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int n = options_.threads > 0
+                    ? options_.threads
+                    : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   std::vector<std::thread> threads;
   for (int i = 1; i < n; ++i) threads.emplace_back([this] { ioc_.run(); });
   ioc_.run();

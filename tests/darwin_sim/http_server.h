@@ -30,8 +30,7 @@ class HttpServer {
  public:
   // Binds and listens. Errors: InvalidArgument for a bad host or TLS files;
   // Unavailable when the address cannot be bound.
-  static absl::StatusOr<std::unique_ptr<HttpServer>> Create(
-      HttpServerOptions options, SimApp* app);
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Create(HttpServerOptions options, SimApp* app);
   ~HttpServer();
 
   // "http://HOST:PORT" or "https://HOST:PORT" with the bound port.

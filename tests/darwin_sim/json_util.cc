@@ -12,8 +12,7 @@ absl::StatusOr<json::value> ParseJson(std::string_view text) {
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
   if (ec) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid JSON: ", ec.message()));
+    return absl::InvalidArgumentError(absl::StrCat("invalid JSON: ", ec.message()));
   }
   return v;
 }
@@ -26,17 +25,13 @@ absl::StatusOr<json::object> ParseJsonObject(std::string_view text) {
   if (blank) return json::object();
   absl::StatusOr<json::value> v = ParseJson(text);
   if (!v.ok()) return v.status();
-  if (!v->is_object())
-    return absl::InvalidArgumentError("JSON body is not an object");
+  if (!v->is_object()) return absl::InvalidArgumentError("JSON body is not an object");
   return std::move(v->as_object());
 }
 
-const json::value* Find(const json::object& o, std::string_view key) {
-  return o.if_contains(key);
-}
+const json::value* Find(const json::object& o, std::string_view key) { return o.if_contains(key); }
 
-std::string GetString(const json::object& o, std::string_view key,
-                      std::string_view fallback) {
+std::string GetString(const json::object& o, std::string_view key, std::string_view fallback) {
   const json::value* v = o.if_contains(key);
   if (v == nullptr || !v->is_string()) return std::string(fallback);
   return std::string(v->as_string());
@@ -52,9 +47,7 @@ std::optional<int64_t> AsInt(const json::value& v) {
   }
   if (v.is_string()) {
     int64_t out = 0;
-    if (absl::SimpleAtoi(
-            absl::string_view(v.as_string().data(), v.as_string().size()),
-            &out)) {
+    if (absl::SimpleAtoi(absl::string_view(v.as_string().data(), v.as_string().size()), &out)) {
       return out;
     }
   }

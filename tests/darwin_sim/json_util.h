@@ -21,8 +21,7 @@ absl::StatusOr<json::value> ParseJson(std::string_view text);
 absl::StatusOr<json::object> ParseJsonObject(std::string_view text);
 
 const json::value* Find(const json::object& o, std::string_view key);
-std::string GetString(const json::object& o, std::string_view key,
-                      std::string_view fallback = "");
+std::string GetString(const json::object& o, std::string_view key, std::string_view fallback = "");
 std::optional<int64_t> GetInt(const json::object& o, std::string_view key);
 std::optional<double> GetNumber(const json::value& v);
 bool GetBool(const json::object& o, std::string_view key, bool fallback);

@@ -19,23 +19,17 @@
 #include "http_server.h"
 #include "sim_app.h"
 
-ABSL_FLAG(std::string, listen, "127.0.0.1:0",
-          "HOST:PORT to listen on; port 0 picks a free port");
-ABSL_FLAG(std::string, team, "",
-          "team slug; repeat --team SLUG --api_key KEY for several teams");
+ABSL_FLAG(std::string, listen, "127.0.0.1:0", "HOST:PORT to listen on; port 0 picks a free port");
+ABSL_FLAG(std::string, team, "", "team slug; repeat --team SLUG --api_key KEY for several teams");
 ABSL_FLAG(std::string, api_key, "", "API key of the preceding --team");
-ABSL_FLAG(
-    std::string, teams_file, "",
-    "seed file: one team per line, 'SLUG API_KEY [NAME...]', '#' comments");
-ABSL_FLAG(std::string, tls_cert, "",
-          "PEM certificate chain; serves HTTPS with --tls_key");
+ABSL_FLAG(std::string, teams_file, "",
+          "seed file: one team per line, 'SLUG API_KEY [NAME...]', '#' comments");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain; serves HTTPS with --tls_key");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert");
-ABSL_FLAG(
-    int64_t, rate_limit_per_minute, 0,
-    "requests per minute per API key before 429 with Retry-After; 0 = off");
+ABSL_FLAG(int64_t, rate_limit_per_minute, 0,
+          "requests per minute per API key before 429 with Retry-After; 0 = off");
 ABSL_FLAG(int64_t, latency_ms, 0, "delay added to every API response");
-ABSL_FLAG(int64_t, processing_delay_ms, 0,
-          "upload confirm -> item 'new' delay");
+ABSL_FLAG(int64_t, processing_delay_ms, 0, "upload confirm -> item 'new' delay");
 ABSL_FLAG(int64_t, export_delay_ms, 0, "export create -> 'complete' delay");
 ABSL_FLAG(int, threads, 0, "worker threads; 0 = hardware concurrency");
 
@@ -45,16 +39,14 @@ using labelport::darwin_sim::TeamSeed;
 
 // Pulls every --team / --api_key occurrence out of argv, in order, since
 // absl flags keep only the last value of a repeated flag.
-std::vector<char*> ExtractTeamFlags(int argc, char** argv,
-                                    std::vector<std::string>* teams,
+std::vector<char*> ExtractTeamFlags(int argc, char** argv, std::vector<std::string>* teams,
                                     std::vector<std::string>* keys) {
   std::vector<char*> rest;
   for (int i = 0; i < argc; ++i) {
     absl::string_view arg = argv[i];
     std::vector<std::string>* target = nullptr;
     absl::string_view name;
-    if (absl::StartsWith(arg, "--team") &&
-        !absl::StartsWith(arg, "--teams_file")) {
+    if (absl::StartsWith(arg, "--team") && !absl::StartsWith(arg, "--teams_file")) {
       target = teams;
       name = "--team";
     } else if (absl::StartsWith(arg, "--api_key")) {
@@ -62,8 +54,7 @@ std::vector<char*> ExtractTeamFlags(int argc, char** argv,
       name = "--api_key";
     }
     if (target == nullptr ||
-        (arg != name &&
-         !absl::StartsWith(arg, absl::StrCat(std::string(name), "=")))) {
+        (arg != name && !absl::StartsWith(arg, absl::StrCat(std::string(name), "=")))) {
       rest.push_back(argv[i]);
       continue;
     }
@@ -84,8 +75,7 @@ bool ParseListen(const std::string& listen, std::string* host, uint16_t* port) {
     *host = host->substr(1, host->size() - 2);
   }
   uint32_t p = 0;
-  if (!absl::SimpleAtoi(listen.substr(colon + 1), &p) || p > 65535)
-    return false;
+  if (!absl::SimpleAtoi(listen.substr(colon + 1), &p) || p > 65535) return false;
   *port = static_cast<uint16_t>(p);
   return !host->empty();
 }
@@ -106,8 +96,7 @@ int main(int argc, char** argv) {
     std::cerr << "darwin-sim: every --team needs one --api_key\n";
     return 2;
   }
-  for (size_t i = 0; i < teams.size(); ++i)
-    options.teams.push_back({teams[i], teams[i], keys[i]});
+  for (size_t i = 0; i < teams.size(); ++i) options.teams.push_back({teams[i], teams[i], keys[i]});
   if (const std::string file = absl::GetFlag(FLAGS_teams_file); !file.empty()) {
     std::ifstream in(file);
     if (!in) {
@@ -118,11 +107,9 @@ int main(int argc, char** argv) {
     while (std::getline(in, line)) {
       absl::string_view l = absl::StripAsciiWhitespace(line);
       if (l.empty() || l[0] == '#') continue;
-      std::vector<std::string> parts =
-          absl::StrSplit(l, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+      std::vector<std::string> parts = absl::StrSplit(l, absl::ByAnyChar(" \t"), absl::SkipEmpty());
       if (parts.size() < 2) {
-        std::cerr
-            << "darwin-sim: bad --teams_file line (need SLUG API_KEY [NAME])\n";
+        std::cerr << "darwin-sim: bad --teams_file line (need SLUG API_KEY [NAME])\n";
         return 2;
       }
       std::string name = parts[0];
@@ -141,16 +128,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   labelport::darwin_sim::HttpServerOptions server_options;
-  if (!ParseListen(absl::GetFlag(FLAGS_listen), &server_options.host,
-                   &server_options.port)) {
+  if (!ParseListen(absl::GetFlag(FLAGS_listen), &server_options.host, &server_options.port)) {
     std::cerr << "darwin-sim: --listen must be HOST:PORT\n";
     return 2;
   }
   server_options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   server_options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   server_options.threads = absl::GetFlag(FLAGS_threads);
-  auto server =
-      labelport::darwin_sim::HttpServer::Create(server_options, app->get());
+  auto server = labelport::darwin_sim::HttpServer::Create(server_options, app->get());
   if (!server.ok()) {
     std::cerr << "darwin-sim: " << server.status().message() << "\n";
     return 1;

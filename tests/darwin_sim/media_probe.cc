@@ -12,15 +12,11 @@ namespace {
 uint32_t Be16(std::string_view b, size_t at) {
   return (static_cast<uint8_t>(b[at]) << 8) | static_cast<uint8_t>(b[at + 1]);
 }
-uint32_t Be32(std::string_view b, size_t at) {
-  return (Be16(b, at) << 16) | Be16(b, at + 2);
-}
+uint32_t Be32(std::string_view b, size_t at) { return (Be16(b, at) << 16) | Be16(b, at + 2); }
 uint32_t Le16(std::string_view b, size_t at) {
   return static_cast<uint8_t>(b[at]) | (static_cast<uint8_t>(b[at + 1]) << 8);
 }
-uint32_t Le32(std::string_view b, size_t at) {
-  return Le16(b, at) | (Le16(b, at + 2) << 16);
-}
+uint32_t Le32(std::string_view b, size_t at) { return Le16(b, at) | (Le16(b, at + 2) << 16); }
 uint32_t Le24(std::string_view b, size_t at) {
   return Le16(b, at) | (static_cast<uint8_t>(b[at + 2]) << 16);
 }
@@ -53,16 +49,15 @@ absl::StatusOr<ImageInfo> ProbeJpeg(std::string_view b) {
       ++pos;
       continue;
     }
-    if (marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) ||
-        marker == 0x01) {
+    if (marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) {
       pos += 2;  // Markers without a length.
       continue;
     }
     if (marker == 0xD9 || marker == 0xDA) break;  // EOI / SOS before any SOF.
     const uint32_t len = Be16(b, pos + 2);
     if (len < 2) return Truncated("JPEG");
-    const bool is_sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 &&
-                        marker != 0xC8 && marker != 0xCC;
+    const bool is_sof =
+        marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
     if (is_sof) {
       if (pos + 9 > b.size()) return Truncated("JPEG");
       return Finish("jpeg", Be16(b, pos + 7), Be16(b, pos + 5));
@@ -93,8 +88,7 @@ absl::StatusOr<ImageInfo> ProbeWebp(std::string_view b) {
   const std::string_view chunk = b.substr(12, 4);
   if (chunk == "VP8 ") {
     // Frame header: 3 bytes tag, 3 bytes start code 9d 01 2a, then sizes.
-    if (static_cast<uint8_t>(b[23]) != 0x9d ||
-        static_cast<uint8_t>(b[24]) != 0x01 ||
+    if (static_cast<uint8_t>(b[23]) != 0x9d || static_cast<uint8_t>(b[24]) != 0x01 ||
         static_cast<uint8_t>(b[25]) != 0x2a) {
       return Truncated("WebP VP8");
     }
@@ -135,16 +129,13 @@ absl::StatusOr<ImageInfo> ProbeTiff(std::string_view b) {
 }  // namespace
 
 absl::StatusOr<ImageInfo> ProbeImage(std::string_view b) {
-  if (b.size() >= 8 && b.substr(0, 8) == "\x89PNG\r\n\x1a\n")
-    return ProbePng(b);
-  if (b.size() >= 3 && static_cast<uint8_t>(b[0]) == 0xFF &&
-      static_cast<uint8_t>(b[1]) == 0xD8 &&
+  if (b.size() >= 8 && b.substr(0, 8) == "\x89PNG\r\n\x1a\n") return ProbePng(b);
+  if (b.size() >= 3 && static_cast<uint8_t>(b[0]) == 0xFF && static_cast<uint8_t>(b[1]) == 0xD8 &&
       static_cast<uint8_t>(b[2]) == 0xFF) {
     return ProbeJpeg(b);
   }
   if (b.size() >= 2 && b.substr(0, 2) == "BM") return ProbeBmp(b);
-  if (b.size() >= 6 &&
-      (b.substr(0, 6) == "GIF87a" || b.substr(0, 6) == "GIF89a")) {
+  if (b.size() >= 6 && (b.substr(0, 6) == "GIF87a" || b.substr(0, 6) == "GIF89a")) {
     return ProbeGif(b);
   }
   if (b.size() >= 12 && b.substr(0, 4) == "RIFF" && b.substr(8, 4) == "WEBP") {

@@ -7,11 +7,9 @@
 
 namespace labelport::darwin_sim {
 
-absl::StatusOr<std::string> InflateZlib(absl::string_view data,
-                                        size_t max_bytes) {
+absl::StatusOr<std::string> InflateZlib(absl::string_view data, size_t max_bytes) {
   z_stream zs{};
-  if (inflateInit(&zs) != Z_OK)
-    return absl::InternalError("inflateInit failed");
+  if (inflateInit(&zs) != Z_OK) return absl::InternalError("inflateInit failed");
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   zs.avail_in = static_cast<uInt>(data.size());
   std::string out;
@@ -27,8 +25,8 @@ absl::StatusOr<std::string> InflateZlib(absl::string_view data,
   }
   inflateEnd(&zs);
   if (rc != Z_STREAM_END) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "body is not a complete zlib stream (zlib code ", rc, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("body is not a complete zlib stream (zlib code ", rc, ")"));
   }
   return out;
 }

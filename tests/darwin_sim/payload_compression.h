@@ -13,8 +13,7 @@ namespace labelport::darwin_sim {
 
 // Inflates a zlib stream (RFC 1950). Errors: InvalidArgument when the data is
 // not a complete zlib stream, or would inflate beyond `max_bytes`.
-absl::StatusOr<std::string> InflateZlib(absl::string_view data,
-                                        size_t max_bytes = size_t{1} << 31);
+absl::StatusOr<std::string> InflateZlib(absl::string_view data, size_t max_bytes = size_t{1} << 31);
 
 }  // namespace labelport::darwin_sim
 

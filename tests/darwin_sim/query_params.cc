@@ -60,9 +60,8 @@ QueryParams QueryParams::Parse(std::string_view query) {
     if (part.empty()) continue;
     const size_t eq = part.find('=');
     std::string key = PercentDecode(part.substr(0, eq), true);
-    std::string value = eq == std::string_view::npos
-                            ? ""
-                            : PercentDecode(part.substr(eq + 1), true);
+    std::string value =
+        eq == std::string_view::npos ? "" : PercentDecode(part.substr(eq + 1), true);
     if (key.size() > 2 && key.compare(key.size() - 2, 2, "[]") == 0) {
       key.resize(key.size() - 2);
     }
@@ -86,9 +85,7 @@ std::optional<std::string> QueryParams::Get(std::string_view key) const {
   return std::nullopt;
 }
 
-bool QueryParams::Has(std::string_view key) const {
-  return Get(key).has_value();
-}
+bool QueryParams::Has(std::string_view key) const { return Get(key).has_value(); }
 
 bool QueryParams::GetBool(std::string_view key, bool fallback) const {
   const std::optional<std::string> v = Get(key);

@@ -37,9 +37,7 @@ class QueryParams {
   // Value parsed as a boolean (`true`/`1`, case-insensitive), or `fallback`.
   bool GetBool(std::string_view key, bool fallback) const;
 
-  const std::vector<std::pair<std::string, std::string>>& pairs() const {
-    return pairs_;
-  }
+  const std::vector<std::pair<std::string, std::string>>& pairs() const { return pairs_; }
 
  private:
   // Decoded (key, value) pairs in wire order; keys have `[]` stripped.

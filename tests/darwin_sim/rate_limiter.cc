@@ -5,8 +5,7 @@
 
 namespace labelport::darwin_sim {
 
-int64_t RateLimiter::Acquire(const std::string& key, int64_t per_minute,
-                             Clock::time_point now) {
+int64_t RateLimiter::Acquire(const std::string& key, int64_t per_minute, Clock::time_point now) {
   if (per_minute <= 0) return 0;
   absl::MutexLock lock(&mu_);
   const double capacity = static_cast<double>(per_minute);

@@ -20,8 +20,7 @@ class RateLimiter {
   // Takes one token for `key` under a limit of `per_minute` (<= 0: no limit).
   // Returns 0 when allowed, otherwise the whole seconds (>= 1) until a token
   // is available, for the Retry-After header.
-  int64_t Acquire(const std::string& key, int64_t per_minute,
-                  Clock::time_point now);
+  int64_t Acquire(const std::string& key, int64_t per_minute, Clock::time_point now);
   void Clear();
 
  private:

@@ -10,8 +10,7 @@ std::string RedactAuthorization(std::string_view value) {
 
 int64_t RequestLog::Add(LoggedRequest entry) {
   auto auth = entry.headers.find("authorization");
-  if (auth != entry.headers.end())
-    auth->second = RedactAuthorization(auth->second);
+  if (auth != entry.headers.end()) auth->second = RedactAuthorization(auth->second);
   absl::MutexLock lock(&mu_);
   entry.seq = next_seq_++;
   entries_.push_back(std::move(entry));

@@ -13,9 +13,8 @@ struct RuntimeConfig {
   std::atomic<int64_t> processing_delay_ms{0};    // Upload confirm -> "new".
   std::atomic<int64_t> export_delay_ms{0};        // Export create -> complete.
   std::atomic<int64_t> rate_limit_per_minute{0};  // Per API key; 0 = off.
-  std::atomic<int64_t> import_body_limit{
-      0};  // E35 bytes above -> 413; 0 = off.
-  std::atomic<int64_t> default_page_size{500};  // E21 without page[size].
+  std::atomic<int64_t> import_body_limit{0};      // E35 bytes above -> 413; 0 = off.
+  std::atomic<int64_t> default_page_size{500};    // E21 without page[size].
 };
 
 }  // namespace labelport::darwin_sim

@@ -19,8 +19,7 @@ SimApp::SimApp(SimAppOptions options)
 absl::StatusOr<std::unique_ptr<SimApp>> SimApp::Create(SimAppOptions options) {
   for (const TeamSeed& seed : options.teams) {
     if (seed.slug.empty() || seed.api_key.empty()) {
-      return absl::InvalidArgumentError(
-          "every team needs a slug and an API key");
+      return absl::InvalidArgumentError("every team needs a slug and an API key");
     }
   }
   std::unique_ptr<SimApp> app(new SimApp(std::move(options)));
@@ -33,8 +32,7 @@ Outcome SimApp::Handle(const SimRequest& in) {
   // Compressed SDK payloads are inflated before anything else looks at them.
   SimRequest inflated;
   const SimRequest* req_ptr = &in;
-  if (in.Header("x-darwin-payload-compression-version") == "1" &&
-      !in.body.empty()) {
+  if (in.Header("x-darwin-payload-compression-version") == "1" && !in.body.empty()) {
     absl::StatusOr<std::string> body = InflateZlib(in.body);
     if (!body.ok()) {
       out.response = ErrorResponse(400, body.status().message());
@@ -89,25 +87,21 @@ Outcome SimApp::Handle(const SimRequest& in) {
         break;
     }
     if (fault->retry_after_s >= 0) {
-      out.response.headers.emplace_back("Retry-After",
-                                        std::to_string(fault->retry_after_s));
+      out.response.headers.emplace_back("Retry-After", std::to_string(fault->retry_after_s));
     }
   }
   if (run_handler) {
     const std::string key = ApiRouter::ApiKeyOf(req);
-    const int64_t wait =
-        key.empty()
-            ? 0
-            : limiter_.Acquire(key, config_.rate_limit_per_minute.load(),
-                               RateLimiter::Clock::now());
+    const int64_t wait = key.empty() ? 0
+                                     : limiter_.Acquire(key, config_.rate_limit_per_minute.load(),
+                                                        RateLimiter::Clock::now());
     if (wait > 0) {
       out.response = ErrorResponse(429, "rate limit exceeded");
       out.response.headers.emplace_back("Retry-After", std::to_string(wait));
     } else {
       auto extra_headers = std::move(out.response.headers);
       out.response = router_.Handle(req);
-      for (auto& h : extra_headers)
-        out.response.headers.push_back(std::move(h));
+      for (auto& h : extra_headers) out.response.headers.push_back(std::move(h));
     }
   }
   out.delay_ms += config_.latency_ms.load();

@@ -25,8 +25,7 @@ std::string Slugify(std::string_view name) {
   for (char c : absl::AsciiStrToLower(std::string(name))) {
     if (c == ' ') {
       out.push_back('-');
-    } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
-               c == '.' || c == '-') {
+    } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-') {
       out.push_back(c);
     }
   }
@@ -37,9 +36,8 @@ std::string SlotTypeForFileName(std::string_view file_name) {
   const std::string lower = absl::AsciiStrToLower(std::string(file_name));
   const size_t dot = lower.rfind('.');
   const std::string ext = dot == std::string::npos ? "" : lower.substr(dot);
-  static const char* const kImage[] = {".png", ".jpeg", ".jpg",   ".jfif",
-                                       ".tif", ".tiff", ".qtiff", ".bmp",
-                                       ".svs", ".webp", ".gif"};
+  static const char* const kImage[] = {".png",   ".jpeg", ".jpg", ".jfif", ".tif", ".tiff",
+                                       ".qtiff", ".bmp",  ".svs", ".webp", ".gif"};
   for (const char* e : kImage) {
     if (ext == e) return "image";
   }
@@ -54,8 +52,7 @@ void Store::AdvanceLocked() {
   const SteadyTime now = std::chrono::steady_clock::now();
   std::erase_if(state_.processing_seqs, [&](uint64_t seq) {
     auto it = state_.items.find(seq);
-    if (it == state_.items.end() || !it->second.ready_at.has_value())
-      return true;
+    if (it == state_.items.end() || !it->second.ready_at.has_value()) return true;
     Item& item = it->second;
     if (*item.ready_at > now) return false;
     item.ready_at.reset();
@@ -72,8 +69,7 @@ void Store::AdvanceLocked() {
   }
 }
 
-absl::StatusOr<Team*> Store::AddTeamKeyLocked(std::string_view slug,
-                                              std::string_view name,
+absl::StatusOr<Team*> Store::AddTeamKeyLocked(std::string_view slug, std::string_view name,
                                               std::string_view api_key) {
   Team* team = TeamBySlugLocked(slug);
   if (team == nullptr) {
@@ -106,14 +102,11 @@ Team* Store::TeamBySlugLocked(std::string_view slug) {
   return nullptr;
 }
 
-absl::StatusOr<Dataset*> Store::CreateDatasetLocked(const Team& team,
-                                                    std::string_view name) {
+absl::StatusOr<Dataset*> Store::CreateDatasetLocked(const Team& team, std::string_view name) {
   const std::string slug = Slugify(name);
-  if (slug.empty())
-    return absl::InvalidArgumentError("dataset name has no usable characters");
+  if (slug.empty()) return absl::InvalidArgumentError("dataset name has no usable characters");
   for (auto& [id, ds] : state_.datasets) {
-    if (ds.team_id == team.id && !ds.archived &&
-        (ds.name == name || ds.slug == slug)) {
+    if (ds.team_id == team.id && !ds.archived && (ds.name == name || ds.slug == slug)) {
       return absl::AlreadyExistsError(
           absl::StrCat("dataset ", std::string(name), " already exists"));
     }
@@ -148,8 +141,7 @@ absl::StatusOr<Dataset*> Store::CreateDatasetLocked(const Team& team,
 
 Dataset* Store::DatasetLocked(int64_t team_id, int64_t dataset_id) {
   auto it = state_.datasets.find(dataset_id);
-  if (it == state_.datasets.end() || it->second.team_id != team_id)
-    return nullptr;
+  if (it == state_.datasets.end() || it->second.team_id != team_id) return nullptr;
   return &it->second;
 }
 
@@ -167,17 +159,14 @@ Item* Store::ItemLocked(std::string_view item_id) {
   return item == state_.items.end() ? nullptr : &item->second;
 }
 
-Item* Store::FindItemLocked(const Dataset& ds, std::string_view path,
-                            std::string_view name) {
-  auto key =
-      state_.item_by_key.find({ds.id, std::string(path), std::string(name)});
+Item* Store::FindItemLocked(const Dataset& ds, std::string_view path, std::string_view name) {
+  auto key = state_.item_by_key.find({ds.id, std::string(path), std::string(name)});
   if (key == state_.item_by_key.end()) return nullptr;
   auto it = state_.items.find(key->second);
   return it == state_.items.end() ? nullptr : &it->second;
 }
 
-Item& Store::NewItemLocked(Dataset& ds, std::string_view name,
-                           std::string_view path) {
+Item& Store::NewItemLocked(Dataset& ds, std::string_view name, std::string_view path) {
   const uint64_t seq = state_.next_item_seq++;
   Item& item = state_.items[seq];
   item.seq = seq;
@@ -208,13 +197,11 @@ void Store::ProcessSlotLocked(Item& item, size_t slot_index,
       slot.width = w->as_int64();
       slot.metadata["width"] = *slot.width;
     }
-    if (const auto* h = d.if_contains("height");
-        h != nullptr && h->is_int64()) {
+    if (const auto* h = d.if_contains("height"); h != nullptr && h->is_int64()) {
       slot.height = h->as_int64();
       slot.metadata["height"] = *slot.height;
     }
-    if (const auto* f = d.if_contains("frame_count");
-        f != nullptr && f->is_int64()) {
+    if (const auto* f = d.if_contains("frame_count"); f != nullptr && f->is_int64()) {
       slot.frame_count = f->as_int64();
     }
     if (const auto* f = d.if_contains("fps"); f != nullptr && f->is_number()) {
@@ -224,8 +211,8 @@ void Store::ProcessSlotLocked(Item& item, size_t slot_index,
       slot.type = std::string(t->as_string());
     }
   } else if (slot.type == "image") {
-    absl::StatusOr<ImageInfo> info = ProbeImage(
-        bytes == nullptr ? std::string_view() : std::string_view(*bytes));
+    absl::StatusOr<ImageInfo> info =
+        ProbeImage(bytes == nullptr ? std::string_view() : std::string_view(*bytes));
     if (info.ok()) {
       slot.width = info->width;
       slot.height = info->height;
@@ -262,8 +249,7 @@ void Store::ProcessSlotLocked(Item& item, size_t slot_index,
 
 AnnotationClass* Store::ClassLocked(int64_t team_id, int64_t class_id) {
   auto it = state_.classes.find(class_id);
-  if (it == state_.classes.end() || it->second.team_id != team_id)
-    return nullptr;
+  if (it == state_.classes.end() || it->second.team_id != team_id) return nullptr;
   return &it->second;
 }
 
@@ -271,8 +257,8 @@ AnnotationClass* Store::FindClassLocked(int64_t team_id, std::string_view name,
                                         std::string_view main_type) {
   for (auto& [id, cls] : state_.classes) {
     if (cls.team_id != team_id || cls.name != name) continue;
-    if (main_type.empty() || (!cls.annotation_types.empty() &&
-                              cls.annotation_types[0] == main_type)) {
+    if (main_type.empty() ||
+        (!cls.annotation_types.empty() && cls.annotation_types[0] == main_type)) {
       return &cls;
     }
   }
@@ -295,15 +281,13 @@ AnnotationClass& Store::NewClassLocked(int64_t team_id, std::string_view name,
 
 Property* Store::PropertyLocked(int64_t team_id, std::string_view property_id) {
   auto it = state_.properties.find(std::string(property_id));
-  if (it == state_.properties.end() || it->second.team_id != team_id)
-    return nullptr;
+  if (it == state_.properties.end() || it->second.team_id != team_id) return nullptr;
   return &it->second;
 }
 
 Workflow* Store::WorkflowLocked(int64_t team_id, std::string_view workflow_id) {
   auto it = state_.workflows.find(std::string(workflow_id));
-  if (it == state_.workflows.end() || it->second.team_id != team_id)
-    return nullptr;
+  if (it == state_.workflows.end() || it->second.team_id != team_id) return nullptr;
   return &it->second;
 }
 

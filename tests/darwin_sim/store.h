@@ -36,30 +36,24 @@ class Store {
 
   // Creates the team if `slug` is new (seeding `__raster_layer__`) and maps
   // `api_key` to it. Errors: AlreadyExists if the key belongs to another team.
-  absl::StatusOr<Team*> AddTeamKeyLocked(std::string_view slug,
-                                         std::string_view name,
+  absl::StatusOr<Team*> AddTeamKeyLocked(std::string_view slug, std::string_view name,
                                          std::string_view api_key)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The team of `api_key`, or nullptr.
-  Team* TeamForKeyLocked(std::string_view api_key)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  Team* TeamBySlugLocked(std::string_view slug)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Team* TeamForKeyLocked(std::string_view api_key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Team* TeamBySlugLocked(std::string_view slug) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Creates a dataset and its default workflow. Errors: AlreadyExists when a
   // non-archived dataset of the team has the same name or slug.
-  absl::StatusOr<Dataset*> CreateDatasetLocked(const Team& team,
-                                               std::string_view name)
+  absl::StatusOr<Dataset*> CreateDatasetLocked(const Team& team, std::string_view name)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  Dataset* DatasetLocked(int64_t team_id, int64_t dataset_id)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Dataset* DatasetLocked(int64_t team_id, int64_t dataset_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Dataset* DatasetBySlugLocked(int64_t team_id, std::string_view slug)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Item* ItemLocked(std::string_view item_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The item of the dataset with this (path, name), or nullptr.
-  Item* FindItemLocked(const Dataset& ds, std::string_view path,
-                       std::string_view name)
+  Item* FindItemLocked(const Dataset& ds, std::string_view path, std::string_view name)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Appends a new item (status "uploading") to `ds`.
   Item& NewItemLocked(Dataset& ds, std::string_view name, std::string_view path)
@@ -69,16 +63,14 @@ class Store {
   // their size from the header; undecodable bytes put the item in `error`.
   // When all slots are processed the item becomes `new` after the configured
   // processing delay.
-  void ProcessSlotLocked(Item& item, size_t slot_index,
-                         std::shared_ptr<const std::string> bytes)
+  void ProcessSlotLocked(Item& item, size_t slot_index, std::shared_ptr<const std::string> bytes)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   AnnotationClass* ClassLocked(int64_t team_id, int64_t class_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Class by name (and main type unless `main_type` is empty), or nullptr.
   AnnotationClass* FindClassLocked(int64_t team_id, std::string_view name,
-                                   std::string_view main_type)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                                   std::string_view main_type) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   AnnotationClass& NewClassLocked(int64_t team_id, std::string_view name,
                                   std::vector<std::string> types)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -12,8 +12,7 @@ namespace labelport::darwin_sim {
 namespace {
 
 absl::Status ZipError(absl::string_view what, zip_error_t* error) {
-  return absl::InternalError(
-      absl::StrCat(what, ": ", zip_error_strerror(error)));
+  return absl::InternalError(absl::StrCat(what, ": ", zip_error_strerror(error)));
 }
 
 }  // namespace
@@ -21,11 +20,9 @@ absl::Status ZipError(absl::string_view what, zip_error_t* error) {
 absl::StatusOr<std::string> BuildZip(const std::vector<ZipEntry>& entries) {
   std::set<std::string> names;
   for (const ZipEntry& e : entries) {
-    if (e.name.empty())
-      return absl::InvalidArgumentError("empty zip entry name");
+    if (e.name.empty()) return absl::InvalidArgumentError("empty zip entry name");
     if (!names.insert(e.name).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("duplicate zip entry ", e.name));
+      return absl::InvalidArgumentError(absl::StrCat("duplicate zip entry ", e.name));
     }
   }
   zip_error_t error;
@@ -34,21 +31,18 @@ absl::StatusOr<std::string> BuildZip(const std::vector<ZipEntry>& entries) {
   if (buffer == nullptr) return ZipError("zip_source_buffer_create", &error);
   // Keep the buffer source alive after zip_close so its bytes can be read.
   zip_source_keep(buffer);
-  std::unique_ptr<zip_source_t, decltype(&zip_source_free)> buffer_owner(
-      buffer, &zip_source_free);
+  std::unique_ptr<zip_source_t, decltype(&zip_source_free)> buffer_owner(buffer, &zip_source_free);
   zip_t* archive = zip_open_from_source(buffer, ZIP_TRUNCATE, &error);
   if (archive == nullptr) return ZipError("zip_open_from_source", &error);
   for (const ZipEntry& e : entries) {
-    zip_source_t* src =
-        zip_source_buffer(archive, e.content.data(), e.content.size(), 0);
+    zip_source_t* src = zip_source_buffer(archive, e.content.data(), e.content.size(), 0);
     if (src == nullptr) {
       absl::Status s = ZipError("zip_source_buffer", zip_get_error(archive));
       zip_discard(archive);
       return s;
     }
     if (zip_file_add(archive, e.name.c_str(), src, ZIP_FL_ENC_UTF_8) < 0) {
-      absl::Status s = ZipError(absl::StrCat("zip_file_add ", e.name),
-                                zip_get_error(archive));
+      absl::Status s = ZipError(absl::StrCat("zip_file_add ", e.name), zip_get_error(archive));
       zip_source_free(src);
       zip_discard(archive);
       return s;
@@ -59,8 +53,7 @@ absl::StatusOr<std::string> BuildZip(const std::vector<ZipEntry>& entries) {
     zip_discard(archive);
     return s;
   }
-  if (zip_source_open(buffer) < 0)
-    return ZipError("zip_source_open", zip_source_error(buffer));
+  if (zip_source_open(buffer) < 0) return ZipError("zip_source_open", zip_source_error(buffer));
   std::string out;
   char chunk[65536];
   while (true) {

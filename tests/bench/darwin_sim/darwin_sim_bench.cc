@@ -28,8 +28,7 @@
 #include "json_util.h"
 #include "sim_app.h"
 
-ABSL_FLAG(int, port, 0,
-          "port of a running darwin-sim on 127.0.0.1; 0 starts one in-process");
+ABSL_FLAG(int, port, 0, "port of a running darwin-sim on 127.0.0.1; 0 starts one in-process");
 ABSL_FLAG(std::string, api_key, "BENCHKY.0123456789abcdef0123456789abcdef",
           "API key of team 'bench' (an in-process sim is seeded with it)");
 ABSL_FLAG(int, connections, 4, "concurrent keep-alive connections");
@@ -77,21 +76,19 @@ std::string Call(uint16_t port, const std::string& key, http::verb method,
   http::response<http::string_body> res;
   http::read(stream, buffer, res);
   if (res.result_int() != 200) {
-    std::cerr << "set-up call " << target << " failed: " << res.result_int()
-              << " " << res.body() << "\n";
+    std::cerr << "set-up call " << target << " failed: " << res.result_int() << " " << res.body()
+              << "\n";
     std::exit(1);
   }
   return res.body();
 }
 
-asio::awaitable<void> Worker(uint16_t port, std::string key, const Scenario* s,
-                             int* budget, Clock::time_point deadline,
-                             Result* result) {
+asio::awaitable<void> Worker(uint16_t port, std::string key, const Scenario* s, int* budget,
+                             Clock::time_point deadline, Result* result) {
   beast::tcp_stream stream(co_await asio::this_coro::executor);
   boost::system::error_code ec;
-  co_await stream.async_connect(
-      tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
-      asio::redirect_error(asio::use_awaitable, ec));
+  co_await stream.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
+                                asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     ++result->errors;
     co_return;
@@ -107,20 +104,17 @@ asio::awaitable<void> Worker(uint16_t port, std::string key, const Scenario* s,
     req.body() = s->body;
     req.prepare_payload();
     const Clock::time_point start = Clock::now();
-    co_await http::async_write(stream, req,
-                               asio::redirect_error(asio::use_awaitable, ec));
+    co_await http::async_write(stream, req, asio::redirect_error(asio::use_awaitable, ec));
     http::response<http::string_body> res;
     if (!ec)
-      co_await http::async_read(stream, buffer, res,
-                                asio::redirect_error(asio::use_awaitable, ec));
+      co_await http::async_read(stream, buffer, res, asio::redirect_error(asio::use_awaitable, ec));
     if (ec || res.result_int() != 200) {
       ++result->errors;
       if (ec) co_return;
       continue;
     }
     result->latencies_ms.push_back(
-        std::chrono::duration<double, std::milli>(Clock::now() - start)
-            .count());
+        std::chrono::duration<double, std::milli>(Clock::now() - start).count());
   }
 }
 
@@ -130,12 +124,10 @@ Result Run(uint16_t port, const std::string& key, const Scenario& s) {
   int budget = absl::GetFlag(FLAGS_requests);
   const Clock::time_point start = Clock::now();
   const Clock::time_point deadline =
-      start +
-      std::chrono::duration_cast<Clock::duration>(
-          std::chrono::duration<double>(absl::GetFlag(FLAGS_max_seconds)));
+      start + std::chrono::duration_cast<Clock::duration>(
+                  std::chrono::duration<double>(absl::GetFlag(FLAGS_max_seconds)));
   for (int i = 0; i < absl::GetFlag(FLAGS_connections); ++i) {
-    asio::co_spawn(ioc, Worker(port, key, &s, &budget, deadline, &result),
-                   asio::detached);
+    asio::co_spawn(ioc, Worker(port, key, &s, &budget, deadline, &result), asio::detached);
   }
   ioc.run();
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -145,8 +137,7 @@ Result Run(uint16_t port, const std::string& key, const Scenario& s) {
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1,
-                    static_cast<size_t>(p * static_cast<double>(v.size())))];
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
 }
 
 }  // namespace
@@ -166,8 +157,7 @@ int main(int argc, char** argv) {
     labelport::darwin_sim::HttpServerOptions server_options;
     server_options.threads = absl::GetFlag(FLAGS_server_threads);
     server_options.stop_on_signals = false;
-    auto created =
-        labelport::darwin_sim::HttpServer::Create(server_options, app.get());
+    auto created = labelport::darwin_sim::HttpServer::Create(server_options, app.get());
     if (!created.ok()) {
       std::cerr << created.status() << "\n";
       return 1;
@@ -178,22 +168,21 @@ int main(int argc, char** argv) {
   }
 
   // Set-up: a dataset, N processed image items, one class.
-  const std::string team = std::string(
-      labelport::darwin_sim::ParseJson(
-          Call(port, key, http::verb::get, "/api/users/token_info", ""))
-          ->at("selected_team")
-          .at("slug")
-          .as_string());
-  const std::string ds_name = absl::StrCat(
-      "bench-", std::chrono::system_clock::now().time_since_epoch().count());
-  json::value ds = *labelport::darwin_sim::ParseJson(
-      Call(port, key, http::verb::post, "/api/datasets",
-           absl::StrCat(R"({"name": ")", ds_name, "\"}")));
+  const std::string team =
+      std::string(labelport::darwin_sim::ParseJson(
+                      Call(port, key, http::verb::get, "/api/users/token_info", ""))
+                      ->at("selected_team")
+                      .at("slug")
+                      .as_string());
+  const std::string ds_name =
+      absl::StrCat("bench-", std::chrono::system_clock::now().time_since_epoch().count());
+  json::value ds = *labelport::darwin_sim::ParseJson(Call(
+      port, key, http::verb::post, "/api/datasets", absl::StrCat(R"({"name": ")", ds_name, "\"}")));
   const int64_t ds_id = ds.at("id").as_int64();
   const std::string slug(ds.at("slug").as_string());
   // A 1x1 PNG.
-  const std::string png = absl::Base64Escape(std::string(
-      "\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0", 29));
+  const std::string png = absl::Base64Escape(
+      std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0", 29));
   std::string items;
   for (int i = 0; i < absl::GetFlag(FLAGS_items); ++i) {
     absl::StrAppend(&items, i == 0 ? "" : ",", R"({"name": "img)", i,
@@ -201,11 +190,9 @@ int main(int argc, char** argv) {
         "file_content": ")",
                     png, R"(", "type": "image"})");
   }
-  json::value uploaded = *labelport::darwin_sim::ParseJson(
-      Call(port, key, http::verb::post,
-           absl::StrCat("/api/v2/teams/", team, "/items/direct_upload"),
-           absl::StrCat(R"({"dataset_slug": ")", slug, R"(", "items": [)",
-                        items, "]}")));
+  json::value uploaded = *labelport::darwin_sim::ParseJson(Call(
+      port, key, http::verb::post, absl::StrCat("/api/v2/teams/", team, "/items/direct_upload"),
+      absl::StrCat(R"({"dataset_slug": ")", slug, R"(", "items": [)", items, "]}")));
   const std::string item_id(uploaded.at("items").at(0).at("id").as_string());
   json::value cls = *labelport::darwin_sim::ParseJson(
       Call(port, key, http::verb::post, "/api/annotation_classes",
@@ -220,17 +207,14 @@ int main(int argc, char** argv) {
        absl::StrCat("/api/v2/teams/", team, "/items?dataset_ids%5B%5D=", ds_id,
                     "&page%5Bsize%5D=1"),
        ""},
-      {absl::StrCat("list_items(page_size=", absl::GetFlag(FLAGS_items), ")"),
-       http::verb::get,
+      {absl::StrCat("list_items(page_size=", absl::GetFlag(FLAGS_items), ")"), http::verb::get,
        absl::StrCat("/api/v2/teams/", team, "/items?dataset_ids%5B%5D=", ds_id,
                     "&page%5Bsize%5D=500"),
        ""},
       {"import(1 bbox, overwrite)", http::verb::post,
        absl::StrCat("/api/v2/teams/", team, "/items/", item_id, "/import"),
-       absl::StrCat(
-           R"({"annotations": [{"annotation_class_id": )",
-           cls.at("id").as_int64(),
-           R"(, "data": {"bounding_box": {"x": 1, "y": 2, "w": 3, "h": 4}},
+       absl::StrCat(R"({"annotations": [{"annotation_class_id": )", cls.at("id").as_int64(),
+                    R"(, "data": {"bounding_box": {"x": 1, "y": 2, "w": 3, "h": 4}},
                     "context_keys": {"slot_names": ["0"]},
                     "id": "0c6e7a4e-6f7c-4b6b-9a5d-2f0c9a3f1d11"}], "overwrite": "true"})")},
   };
@@ -239,15 +223,13 @@ int main(int argc, char** argv) {
       "scenario, %u cores\n",
       absl::GetFlag(FLAGS_connections), absl::GetFlag(FLAGS_requests),
       absl::GetFlag(FLAGS_max_seconds), std::thread::hardware_concurrency());
-  std::printf("%-26s %9s %7s %11s %9s %9s\n", "scenario", "requests", "errors",
-              "requests/s", "p50 ms", "p99 ms");
+  std::printf("%-26s %9s %7s %11s %9s %9s\n", "scenario", "requests", "errors", "requests/s",
+              "p50 ms", "p99 ms");
   for (const Scenario& s : scenarios) {
     Result r = Run(port, key, s);
-    std::printf("%-26s %9zu %7d %11.0f %9.3f %9.3f\n", s.name.c_str(),
-                r.latencies_ms.size(), r.errors,
-                static_cast<double>(r.latencies_ms.size()) / r.seconds,
-                Percentile(r.latencies_ms, 0.50),
-                Percentile(r.latencies_ms, 0.99));
+    std::printf("%-26s %9zu %7d %11.0f %9.3f %9.3f\n", s.name.c_str(), r.latencies_ms.size(),
+                r.errors, static_cast<double>(r.latencies_ms.size()) / r.seconds,
+                Percentile(r.latencies_ms, 0.50), Percentile(r.latencies_ms, 0.99));
   }
   std::printf(
       "reproduce: cmake --build <build> --target darwin_sim_bench && "

@@ -18,8 +18,7 @@ std::map<std::string, std::string> Unzip(const std::string& bytes) {
   std::map<std::string, std::string> out;
   zip_error_t error;
   zip_error_init(&error);
-  zip_source_t* src =
-      zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
+  zip_source_t* src = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
   zip_t* archive = zip_open_from_source(src, ZIP_RDONLY, &error);
   EXPECT_NE(archive, nullptr);
   if (archive == nullptr) return out;
@@ -56,8 +55,7 @@ class ExportBuilderTest : public ::testing::Test {
     p.type = "multi_select";
     p.granularity = "section";
     p.annotation_class_id = 11;
-    p.values = {{"v-red", "red", "rgba(1,0,0,1.0)"},
-                {"v-blue", "blue", "rgba(0,0,1,1.0)"}};
+    p.values = {{"v-red", "red", "rgba(1,0,0,1.0)"}, {"v-blue", "blue", "rgba(0,0,1,1.0)"}};
     state_.properties[p.id] = p;
     state_.property_order.push_back(p.id);
     Property item_prop;
@@ -79,8 +77,7 @@ class ExportBuilderTest : public ::testing::Test {
     c.datasets = {1};
   }
 
-  Item& AddItem(std::string id, std::string name, std::string path,
-                std::string status) {
+  Item& AddItem(std::string id, std::string name, std::string path, std::string status) {
     const uint64_t seq = state_.next_item_seq++;
     Item& item = state_.items[seq];
     item.seq = seq;
@@ -112,21 +109,18 @@ TEST_F(ExportBuilderTest, PolygonBecomesPathsWithBoundingBoxAndAttributeNames) {
   Annotation a;
   a.id = "a1";
   a.class_id = 10;
-  a.data =
-      J(R"({"polygon": {"path": [{"x": 4, "y": 33}, {"x": 40, "y": 33}, {"x": 40, "y": 50}],
+  a.data = J(R"({"polygon": {"path": [{"x": 4, "y": 33}, {"x": 40, "y": 33}, {"x": 40, "y": 50}],
                  "additional_paths": [[{"x": 1, "y": 1}, {"x": 5, "y": 5}]]},
                  "attributes": {"attributes": [5, 99]}})")
-          .as_object();
+               .as_object();
   json::object out = AnnotationToDarwinJson(state_, item, a, false);
   EXPECT_EQ(out.at("name"), "road");
   EXPECT_EQ(out.at("slot_names"),
             J(R"(["0"])"));  // Default slot when none stored.
-  EXPECT_EQ(
-      out.at("polygon"),
-      J(R"({"paths": [[{"x": 4, "y": 33}, {"x": 40, "y": 33}, {"x": 40, "y": 50}],
+  EXPECT_EQ(out.at("polygon"),
+            J(R"({"paths": [[{"x": 4, "y": 33}, {"x": 40, "y": 33}, {"x": 40, "y": 50}],
                             [{"x": 1, "y": 1}, {"x": 5, "y": 5}]]})"));
-  EXPECT_EQ(out.at("bounding_box"),
-            J(R"({"h": 49.0, "w": 39.0, "x": 1.0, "y": 1.0})"));
+  EXPECT_EQ(out.at("bounding_box"), J(R"({"h": 49.0, "w": 39.0, "x": 1.0, "y": 1.0})"));
   EXPECT_EQ(out.at("attributes"), J(R"(["wet"])"));
   EXPECT_FALSE(out.contains("annotators"));
 }
@@ -138,21 +132,16 @@ TEST_F(ExportBuilderTest, PropertiesAndAuthorship) {
   a.class_id = 11;
   a.slot_names = {"0"};
   a.data =
-      J(R"({"bounding_box": {"x": 1, "y": 2, "w": 3, "h": 4}, "text": {"text": "t"}})")
-          .as_object();
-  a.annotation_properties =
-      J(R"({"0": {"p-colour": ["v-red", "v-blue"]}})").as_object();
+      J(R"({"bounding_box": {"x": 1, "y": 2, "w": 3, "h": 4}, "text": {"text": "t"}})").as_object();
+  a.annotation_properties = J(R"({"0": {"p-colour": ["v-red", "v-blue"]}})").as_object();
   a.actors = J(R"([{"email": "jane@x.org", "role": "annotator"},
                    {"email": "rob@x.org", "role": "reviewer", "full_name": "Rob"}])")
                  .as_array();
   json::object out = AnnotationToDarwinJson(state_, item, a, true);
-  EXPECT_EQ(out.at("properties"),
-            J(R"([{"frame_index": 0, "name": "colour", "value": "red"},
+  EXPECT_EQ(out.at("properties"), J(R"([{"frame_index": 0, "name": "colour", "value": "red"},
                   {"frame_index": 0, "name": "colour", "value": "blue"}])"));
-  EXPECT_EQ(out.at("annotators"),
-            J(R"([{"email": "jane@x.org", "full_name": "jane"}])"));
-  EXPECT_EQ(out.at("reviewers"),
-            J(R"([{"email": "rob@x.org", "full_name": "Rob"}])"));
+  EXPECT_EQ(out.at("annotators"), J(R"([{"email": "jane@x.org", "full_name": "jane"}])"));
+  EXPECT_EQ(out.at("reviewers"), J(R"([{"email": "rob@x.org", "full_name": "Rob"}])"));
   EXPECT_EQ(out.at("text"), J(R"({"text": "t"})"));
 }
 
@@ -161,20 +150,18 @@ TEST_F(ExportBuilderTest, VideoFramesAreFilledHeldOrInterpolated) {
   Annotation a;
   a.id = "a1";
   a.class_id = 11;
-  a.data =
-      J(R"({"frames": {"2": {"bounding_box": {"x": 0, "y": 0, "w": 10, "h": 10},
+  a.data = J(R"({"frames": {"2": {"bounding_box": {"x": 0, "y": 0, "w": 10, "h": 10},
                                   "keyframe": true},
                             "6": {"bounding_box": {"x": 4, "y": 8, "w": 10, "h": 10},
                                   "keyframe": true}},
                  "segments": [[2, 8]], "interpolated": true, "hidden_areas": []})")
-          .as_object();
+               .as_object();
   json::object out = AnnotationToDarwinJson(state_, item, a, false);
   const json::object& frames = out.at("frames").as_object();
   EXPECT_EQ(frames.size(), 6u);  // [2, 8): end exclusive.
   EXPECT_EQ(out.at("ranges"), J("[[2, 8]]"));
   EXPECT_EQ(frames.at("3").at("keyframe"), false);
-  EXPECT_EQ(frames.at("4").at("bounding_box"),
-            J(R"({"x": 2.0, "y": 4.0, "w": 10.0, "h": 10.0})"));
+  EXPECT_EQ(frames.at("4").at("bounding_box"), J(R"({"x": 2.0, "y": 4.0, "w": 10.0, "h": 10.0})"));
   EXPECT_EQ(frames.at("7").at("bounding_box").at("x"),
             4);  // Held after the last keyframe.
   EXPECT_EQ(out.at("interpolate_algorithm"), "linear-1.1");
@@ -187,8 +174,7 @@ TEST_F(ExportBuilderTest, VideoFramesAreFilledHeldOrInterpolated) {
   mask.id = "m1";
   mask.class_id = 12;
   mask.data =
-      J(R"({"frames": {"1": {"mask": {}, "keyframe": true}}, "segments": [[0, 5]]})")
-          .as_object();
+      J(R"({"frames": {"1": {"mask": {}, "keyframe": true}}, "segments": [[0, 5]]})").as_object();
   json::object m = AnnotationToDarwinJson(state_, item, mask, false);
   EXPECT_EQ(m.at("only_keyframes"), true);
   EXPECT_EQ(m.at("frames").as_object().size(), 1u);
@@ -206,14 +192,10 @@ TEST_F(ExportBuilderTest, FiltersDefaultToCompleteAndHonourStatusesAndIds) {
   const json::value dfo = J(R"({"not_statuses": ["archived", "error"]})");
   EXPECT_TRUE(ItemMatchesExportFilters(state_, fresh, dfo));
   EXPECT_FALSE(ItemMatchesExportFilters(state_, gone, dfo));
-  EXPECT_TRUE(ItemMatchesExportFilters(state_, gone,
-                                       J(R"({"statuses": ["archived"]})")));
-  EXPECT_FALSE(
-      ItemMatchesExportFilters(state_, done, J(R"({"statuses": ["new"]})")));
-  EXPECT_TRUE(
-      ItemMatchesExportFilters(state_, fresh, J(R"({"item_ids": ["i2"]})")));
-  EXPECT_FALSE(
-      ItemMatchesExportFilters(state_, done, J(R"({"item_ids": ["i2"]})")));
+  EXPECT_TRUE(ItemMatchesExportFilters(state_, gone, J(R"({"statuses": ["archived"]})")));
+  EXPECT_FALSE(ItemMatchesExportFilters(state_, done, J(R"({"statuses": ["new"]})")));
+  EXPECT_TRUE(ItemMatchesExportFilters(state_, fresh, J(R"({"item_ids": ["i2"]})")));
+  EXPECT_FALSE(ItemMatchesExportFilters(state_, done, J(R"({"item_ids": ["i2"]})")));
 }
 
 TEST_F(ExportBuilderTest, ZipIsFlatWithUniqueNamesAndMetadata) {
@@ -224,8 +206,7 @@ TEST_F(ExportBuilderTest, ZipIsFlatWithUniqueNamesAndMetadata) {
   Annotation ann;
   ann.id = "a1";
   ann.class_id = 11;
-  ann.data =
-      J(R"({"bounding_box": {"x": 1, "y": 2, "w": 3, "h": 4}})").as_object();
+  ann.data = J(R"({"bounding_box": {"x": 1, "y": 2, "w": 3, "h": 4}})").as_object();
   a.annotations.push_back(ann);
 
   Export exp;
@@ -238,9 +219,8 @@ TEST_F(ExportBuilderTest, ZipIsFlatWithUniqueNamesAndMetadata) {
   std::map<std::string, std::string> files = Unzip(built->zip);
   std::vector<std::string> names;
   for (const auto& [name, content] : files) names.push_back(name);
-  EXPECT_EQ(names,
-            (std::vector<std::string>{".v7/metadata.json", "other.tar.json",
-                                      "same.json", "same_1.json"}));
+  EXPECT_EQ(names, (std::vector<std::string>{".v7/metadata.json", "other.tar.json", "same.json",
+                                             "same_1.json"}));
   json::object doc = ParseJson(files["same.json"])->as_object();
   EXPECT_EQ(doc.at("version"), "2.0");
   EXPECT_EQ(doc.at("item").at("path"), "/a");
@@ -250,15 +230,13 @@ TEST_F(ExportBuilderTest, ZipIsFlatWithUniqueNamesAndMetadata) {
   EXPECT_EQ(doc.at("properties"), J(R"([{"name": "note", "value": "hello"}])"));
   EXPECT_EQ(ParseJson(files["same_1.json"])->at("annotations"), J("[]"));
   EXPECT_EQ(built->metadata.at("num_images"), 3);
-  EXPECT_EQ(built->metadata.at("annotation_classes"),
-            J(R"([{"id": 11, "name": "car"}])"));
+  EXPECT_EQ(built->metadata.at("annotation_classes"), J(R"([{"id": 11, "name": "car"}])"));
   json::object manifest = ParseJson(files[".v7/metadata.json"])->as_object();
   EXPECT_EQ(manifest.at("classes").at(0).at("name"), "car");
   EXPECT_EQ(manifest.at("properties").at(0).at("name"), "note");
 
   exp.format = "json";
-  EXPECT_EQ(BuildExport(state_, exp).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(BuildExport(state_, exp).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

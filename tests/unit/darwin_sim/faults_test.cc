@@ -10,10 +10,8 @@ TEST(GlobMatchTest, Stars) {
   EXPECT_TRUE(GlobMatch("*", "/anything/at/all"));
   EXPECT_TRUE(GlobMatch("/api/datasets", "/api/datasets"));
   EXPECT_FALSE(GlobMatch("/api/datasets", "/api/datasets/1"));
-  EXPECT_TRUE(
-      GlobMatch("*/items/*/import", "/api/v2/teams/t/items/abc/import"));
-  EXPECT_FALSE(
-      GlobMatch("*/items/*/import", "/api/v2/teams/t/items/abc/annotations"));
+  EXPECT_TRUE(GlobMatch("*/items/*/import", "/api/v2/teams/t/items/abc/import"));
+  EXPECT_FALSE(GlobMatch("*/items/*/import", "/api/v2/teams/t/items/abc/annotations"));
   EXPECT_TRUE(GlobMatch("/api/*", "/api/"));
 }
 
@@ -38,20 +36,18 @@ TEST(FaultRegistryTest, ConsumesMatchingFaultsInOrder) {
 }
 
 TEST(FaultFromJsonTest, ParsesAndValidates) {
-  absl::StatusOr<Fault> f = FaultFromJson(
-      ParseJson(R"({"method": "get", "path": "/a", "count": 3, "status": 503,
+  absl::StatusOr<Fault> f =
+      FaultFromJson(ParseJson(R"({"method": "get", "path": "/a", "count": 3, "status": 503,
                     "retry_after": 2})")
-          ->as_object());
+                        ->as_object());
   ASSERT_TRUE(f.ok()) << f.status();
   EXPECT_EQ(f->method, "GET");
   EXPECT_EQ(f->remaining, 3);
   EXPECT_EQ(f->retry_after_s, 2);
-  EXPECT_FALSE(
-      FaultFromJson(ParseJson(R"({"action": "explode"})")->as_object()).ok());
+  EXPECT_FALSE(FaultFromJson(ParseJson(R"({"action": "explode"})")->as_object()).ok());
   EXPECT_FALSE(FaultFromJson(ParseJson(R"({"status": 42})")->as_object()).ok());
   EXPECT_FALSE(FaultFromJson(ParseJson(R"({"path": "/a"})")->as_object()).ok());
-  EXPECT_TRUE(
-      FaultFromJson(ParseJson(R"({"action": "truncate"})")->as_object()).ok());
+  EXPECT_TRUE(FaultFromJson(ParseJson(R"({"action": "truncate"})")->as_object()).ok());
 }
 
 }  // namespace

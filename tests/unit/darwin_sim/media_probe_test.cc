@@ -14,15 +14,14 @@ std::string Bytes(std::initializer_list<int> values) {
 }
 
 std::string Be32(uint32_t v) {
-  return Bytes(
-      {int(v >> 24), int((v >> 16) & 255), int((v >> 8) & 255), int(v & 255)});
+  return Bytes({int(v >> 24), int((v >> 16) & 255), int((v >> 8) & 255), int(v & 255)});
 }
 std::string Le16(uint32_t v) { return Bytes({int(v & 255), int(v >> 8)}); }
 std::string Le32(uint32_t v) { return Le16(v & 0xFFFF) + Le16(v >> 16); }
 
 std::string Png(uint32_t w, uint32_t h) {
-  return std::string("\x89PNG\r\n\x1a\n", 8) + Be32(13) + "IHDR" + Be32(w) +
-         Be32(h) + Bytes({8, 2, 0, 0, 0});
+  return std::string("\x89PNG\r\n\x1a\n", 8) + Be32(13) + "IHDR" + Be32(w) + Be32(h) +
+         Bytes({8, 2, 0, 0, 0});
 }
 
 TEST(ProbeImageTest, Png) {
@@ -35,10 +34,9 @@ TEST(ProbeImageTest, Png) {
 
 TEST(ProbeImageTest, JpegSkipsSegmentsBeforeSof) {
   // SOI, APP0 (length 16), DQT-like segment, SOF2 (progressive) 1920x1080.
-  std::string jpeg =
-      Bytes({0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10}) + std::string(14, 'J') +
-      Bytes({0xFF, 0xDB, 0x00, 0x04, 0x01, 0x02}) +
-      Bytes({0xFF, 0xC2, 0x00, 0x11, 0x08, 0x04, 0x38, 0x07, 0x80, 0x03});
+  std::string jpeg = Bytes({0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10}) + std::string(14, 'J') +
+                     Bytes({0xFF, 0xDB, 0x00, 0x04, 0x01, 0x02}) +
+                     Bytes({0xFF, 0xC2, 0x00, 0x11, 0x08, 0x04, 0x38, 0x07, 0x80, 0x03});
   absl::StatusOr<ImageInfo> info = ProbeImage(jpeg);
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->format, "jpeg");
@@ -61,8 +59,7 @@ TEST(ProbeImageTest, BmpTopDownHeightIsPositive) {
 }
 
 TEST(ProbeImageTest, Gif) {
-  absl::StatusOr<ImageInfo> info =
-      ProbeImage("GIF89a" + Le16(17) + Le16(9) + "rest");
+  absl::StatusOr<ImageInfo> info = ProbeImage("GIF89a" + Le16(17) + Le16(9) + "rest");
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->format, "gif");
   EXPECT_EQ(info->width, 17);
@@ -71,15 +68,13 @@ TEST(ProbeImageTest, Gif) {
 
 TEST(ProbeImageTest, WebpLossyLosslessAndExtended) {
   const std::string riff = "RIFF" + Le32(100) + "WEBP";
-  std::string vp8 = riff + "VP8 " + Le32(50) +
-                    Bytes({0, 0, 0, 0x9d, 0x01, 0x2a}) + Le16(300) + Le16(200) +
-                    std::string(4, '\0');
+  std::string vp8 = riff + "VP8 " + Le32(50) + Bytes({0, 0, 0, 0x9d, 0x01, 0x2a}) + Le16(300) +
+                    Le16(200) + std::string(4, '\0');
   // VP8L: signature 0x2f then 14-bit (w-1), 14-bit (h-1).
   const uint32_t bits = (300 - 1) | ((200 - 1) << 14);
-  std::string vp8l = riff + "VP8L" + Le32(50) + Bytes({0x2f}) + Le32(bits) +
-                     std::string(8, '\0');
-  std::string vp8x = riff + "VP8X" + Le32(10) + Le32(0) +
-                     Bytes({43, 1, 0, 199, 0, 0}) + std::string(4, '\0');
+  std::string vp8l = riff + "VP8L" + Le32(50) + Bytes({0x2f}) + Le32(bits) + std::string(8, '\0');
+  std::string vp8x =
+      riff + "VP8X" + Le32(10) + Le32(0) + Bytes({43, 1, 0, 199, 0, 0}) + std::string(4, '\0');
   for (const std::string& webp : {vp8, vp8l, vp8x}) {
     absl::StatusOr<ImageInfo> info = ProbeImage(webp);
     ASSERT_TRUE(info.ok()) << info.status();
@@ -91,9 +86,9 @@ TEST(ProbeImageTest, WebpLossyLosslessAndExtended) {
 
 TEST(ProbeImageTest, TiffLittleEndian) {
   // Header, IFD at 8 with two SHORT entries: 256 (width) and 257 (height).
-  std::string tiff = std::string("II*\0", 4) + Le32(8) + Le16(2) + Le16(256) +
-                     Le16(3) + Le32(1) + Le16(77) + Le16(0) + Le16(257) +
-                     Le16(3) + Le32(1) + Le16(55) + Le16(0) + Le32(0);
+  std::string tiff = std::string("II*\0", 4) + Le32(8) + Le16(2) + Le16(256) + Le16(3) + Le32(1) +
+                     Le16(77) + Le16(0) + Le16(257) + Le16(3) + Le32(1) + Le16(55) + Le16(0) +
+                     Le32(0);
   absl::StatusOr<ImageInfo> info = ProbeImage(tiff);
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->width, 77);
@@ -106,8 +101,7 @@ TEST(ProbeImageTest, RejectsGarbageTruncationAndZeroSizes) {
   EXPECT_FALSE(ProbeImage(Png(10, 10).substr(0, 20)).ok());
   EXPECT_FALSE(ProbeImage(Png(0, 10)).ok());
   EXPECT_FALSE(ProbeImage("GIF89a").ok());
-  EXPECT_EQ(ProbeImage("nope").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ProbeImage("nope").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -23,8 +23,8 @@ TEST(NormalizePathTest, CollapsesSlashes) {
 }
 
 TEST(QueryParamsTest, AllListEncodingsAreOneList) {
-  const QueryParams q = QueryParams::Parse(
-      "dataset_ids=1&dataset_ids[]=2&dataset_ids%5B%5D=3&dataset_ids%5b%5d=4");
+  const QueryParams q =
+      QueryParams::Parse("dataset_ids=1&dataset_ids[]=2&dataset_ids%5B%5D=3&dataset_ids%5b%5d=4");
   EXPECT_THAT(q.GetAll("dataset_ids"), ElementsAre("1", "2", "3", "4"));
 }
 
@@ -39,8 +39,7 @@ TEST(QueryParamsTest, SdkItemListingQuery) {
 }
 
 TEST(QueryParamsTest, RawBracketsAndMissingValues) {
-  const QueryParams q =
-      QueryParams::Parse("page[from]=abc&annotation_class_ids[]=None&flag&&x=");
+  const QueryParams q = QueryParams::Parse("page[from]=abc&annotation_class_ids[]=None&flag&&x=");
   EXPECT_EQ(q.Get("page[from]"), "abc");
   EXPECT_THAT(q.GetAll("annotation_class_ids"), ElementsAre("None"));
   EXPECT_TRUE(q.Has("flag"));

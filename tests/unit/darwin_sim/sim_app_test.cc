@@ -19,8 +19,7 @@ class SimAppTest : public ::testing::Test {
     app_ = std::move(*app);
   }
 
-  Outcome Call(std::string method, std::string target, std::string body = "",
-               bool auth = true) {
+  Outcome Call(std::string method, std::string target, std::string body = "", bool auth = true) {
     SimRequest req;
     req.method = std::move(method);
     const size_t q = target.find('?');
@@ -41,29 +40,23 @@ class SimAppTest : public ::testing::Test {
 };
 
 TEST_F(SimAppTest, TokenInfoAndAuth) {
-  EXPECT_EQ(
-      Json(Call("GET", "/api/users/token_info")).at("selected_team").at("slug"),
-      "team");
-  EXPECT_EQ(Call("GET", "/api/users/token_info", "", false).response.status,
-            401);
+  EXPECT_EQ(Json(Call("GET", "/api/users/token_info")).at("selected_team").at("slug"), "team");
+  EXPECT_EQ(Call("GET", "/api/users/token_info", "", false).response.status, 401);
   EXPECT_EQ(Call("GET", "/api/teams/other/features").response.status, 403);
   EXPECT_EQ(Call("GET", "/api/nothing/here/at/all").response.status, 404);
   EXPECT_EQ(Call("DELETE", "/api/datasets").response.status, 405);
 }
 
 TEST_F(SimAppTest, DatasetCreateSlugAndNameTaken) {
-  Outcome created =
-      Call("POST", "/api/datasets", R"({"name": "Bird Species!"})");
+  Outcome created = Call("POST", "/api/datasets", R"({"name": "Bird Species!"})");
   EXPECT_EQ(Json(created).at("slug"), "bird-species");
   Outcome again = Call("POST", "/api/datasets", R"({"name": "Bird Species!"})");
   EXPECT_EQ(again.response.status, 422);
-  EXPECT_EQ(Json(again),
-            *ParseJson(R"({"errors": {"name": ["has already been taken"]}})"));
+  EXPECT_EQ(Json(again), *ParseJson(R"({"errors": {"name": ["has already been taken"]}})"));
 }
 
 TEST_F(SimAppTest, FaultsApplyToApiButNotControl) {
-  Call("POST", "/_sim/faults",
-       R"({"path": "*", "count": 1, "status": 503, "retry_after": 3})");
+  Call("POST", "/_sim/faults", R"({"path": "*", "count": 1, "status": 503, "retry_after": 3})");
   Outcome faulted = Call("GET", "/api/datasets");
   EXPECT_EQ(faulted.response.status, 503);
   ASSERT_EQ(faulted.response.headers.size(), 1u);
@@ -77,8 +70,7 @@ TEST_F(SimAppTest, FaultsApplyToApiButNotControl) {
   EXPECT_EQ(log.at("requests").as_array().size(), 3u);
   EXPECT_EQ(log.at("requests").at(2).at("status"), 0);
   EXPECT_EQ(log.at("requests").at(2).at("fault"), "drop");
-  EXPECT_EQ(log.at("requests").at(0).at("headers").at("authorization"),
-            "ApiKey <redacted>");
+  EXPECT_EQ(log.at("requests").at(0).at("headers").at("authorization"), "ApiKey <redacted>");
 }
 
 TEST_F(SimAppTest, RateLimitGives429WithRetryAfter) {
@@ -92,42 +84,34 @@ TEST_F(SimAppTest, RateLimitGives429WithRetryAfter) {
 
 TEST_F(SimAppTest, ImportValidatesClassAndHonoursOverwrite) {
   Call("POST", "/api/datasets", R"({"name": "d"})");
-  json::value reg = Json(
-      Call("POST", "/api/v2/teams/team/items/register_upload",
-           R"({"dataset_slug": "d", "items": [{"name": "a.png", "path": "/",
+  json::value reg = Json(Call("POST", "/api/v2/teams/team/items/register_upload",
+                              R"({"dataset_slug": "d", "items": [{"name": "a.png", "path": "/",
                                   "slots": [{"file_name": "a.png", "slot_name": "0"}]}]})"));
   const std::string item_id(reg.at("items").at(0).at("id").as_string());
   const std::string import = "/api/v2/teams/team/items/" + item_id + "/import";
-  EXPECT_EQ(
-      Call("POST", import,
-           R"({"annotations": [{"annotation_class_id": 999, "data": {}}]})")
-          .response.status,
-      422);
+  EXPECT_EQ(Call("POST", import, R"({"annotations": [{"annotation_class_id": 999, "data": {}}]})")
+                .response.status,
+            422);
   json::value classes = Json(Call("GET", "/api/teams/team/annotation_classes"));
-  const int64_t raster =
-      classes.at("annotation_classes").at(0).at("id").as_int64();
-  const std::string one =
-      R"({"annotations": [{"annotation_class_id": )" + std::to_string(raster) +
-      R"(, "id": null, "data": {"raster_layer": {}}}], "overwrite": )";
+  const int64_t raster = classes.at("annotation_classes").at(0).at("id").as_int64();
+  const std::string one = R"({"annotations": [{"annotation_class_id": )" + std::to_string(raster) +
+                          R"(, "id": null, "data": {"raster_layer": {}}}], "overwrite": )";
   EXPECT_EQ(Call("POST", import, one + "\"false\"}").response.status, 200);
   EXPECT_EQ(Call("POST", import, one + "false}").response.status, 200);
-  const std::string list =
-      "/api/v2/teams/team/items/" + item_id + "/annotations";
+  const std::string list = "/api/v2/teams/team/items/" + item_id + "/annotations";
   EXPECT_EQ(Json(Call("GET", list)).as_array().size(), 2u);
   EXPECT_EQ(Call("POST", import, one + "true}").response.status, 200);
   json::value after = Json(Call("GET", list));
   ASSERT_EQ(after.as_array().size(), 1u);
   EXPECT_EQ(after.at(0).at("id").as_string().size(), 36u);  // Assigned a UUID.
-  EXPECT_EQ(after.at(0).at("context_keys").at("slot_names"),
-            *ParseJson(R"(["0"])"));
+  EXPECT_EQ(after.at(0).at("context_keys").at("slot_names"), *ParseJson(R"(["0"])"));
 }
 
 TEST_F(SimAppTest, ImportAboveBodyLimitIs413) {
   Call("POST", "/_sim/config", R"({"import_body_limit": 10})");
-  EXPECT_EQ(Call("POST", "/api/v2/teams/team/items/x/import",
-                 R"({"annotations": []})")
-                .response.status,
-            413);
+  EXPECT_EQ(
+      Call("POST", "/api/v2/teams/team/items/x/import", R"({"annotations": []})").response.status,
+      413);
 }
 
 TEST_F(SimAppTest, CompressedBodiesAreInflated) {
