@@ -4,9 +4,13 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <optional>
 #include <string>
@@ -17,11 +21,13 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 
 namespace labelport::backend::darwin {
 namespace {
@@ -339,6 +345,42 @@ const json::object* OptObject(const json::object& o, absl::string_view key) {
 const json::array* OptArray(const json::object& o, absl::string_view key) {
   const json::value* v = Find(o, key);
   return v != nullptr && v->is_array() ? &v->get_array() : nullptr;
+}
+
+// scheme://host[:port]/path of a URL: what errors may show of a signed URL.
+std::string UrlWithoutQuery(absl::string_view url) {
+  return std::string(url.substr(0, url.find_first_of("?#")));
+}
+
+// Ids per E32 call, as the SDK's batches.
+constexpr size_t kDeleteItemsChunk = 500;
+
+absl::StatusOr<DarwinExport> ParseExport(const json::value& v, absl::string_view where,
+                                         absl::string_view field) {
+  DARWIN_ASSIGN_OR_RETURN(const json::object* o, RequireObject(v, where, field));
+  DarwinExport e;
+  DARWIN_ASSIGN_OR_RETURN(e.name, RequireString(*o, "name", where, field));
+  e.status = OptString(*o, "status");
+  e.version = OptInt(*o, "version").value_or(0);
+  if (const json::value* url = Find(*o, "download_url")) {
+    if (!url->is_string()) return FieldError(where, Sub(field, "download_url"), "is not a string");
+    e.download_url = Str(url->get_string());
+  }
+  return e;
+}
+
+absl::StatusOr<DarwinWorkflow> ParseWorkflow(const json::value& v, absl::string_view where,
+                                             absl::string_view field) {
+  DARWIN_ASSIGN_OR_RETURN(const json::object* o, RequireObject(v, where, field));
+  DarwinWorkflow w;
+  DARWIN_ASSIGN_OR_RETURN(w.id, RequireString(*o, "id", where, field));
+  w.name = OptString(*o, "name");
+  if (const json::value* dataset = Find(*o, "dataset")) {
+    std::string at = Sub(field, "dataset");
+    DARWIN_ASSIGN_OR_RETURN(const json::object* d, RequireObject(*dataset, where, at));
+    DARWIN_ASSIGN_OR_RETURN(w.dataset_id, RequireId(*d, "id", where, at));
+  }
+  return w;
 }
 
 absl::StatusOr<DarwinDataset> ParseDataset(const json::value& v, absl::string_view where,
@@ -1189,6 +1231,199 @@ boost::asio::awaitable<absl::Status> DarwinClient::ImportAnnotations(std::string
     pending.push_front(std::move(back));
     pending.push_front(std::move(front));
   }
+  co_return absl::OkStatus();
+}
+
+boost::asio::awaitable<absl::Status> DarwinClient::CreateExport(std::string dataset_slug,
+                                                                std::string name,
+                                                                std::vector<std::string> item_ids) {
+  if (dataset_slug.empty() || name.empty()) {
+    co_return absl::InvalidArgumentError("V7 export: empty dataset slug or export name");
+  }
+  DARWIN_CO_ASSIGN_OR_RETURN(
+      std::string path,
+      co_await V2Path(absl::StrCat("/datasets/", PercentEncode(dataset_slug), "/exports")));
+  // `filters` must be present: without it V7 exports completed items only
+  // (§11.8).
+  json::object filters;
+  if (!item_ids.empty()) {
+    json::array ids;
+    for (std::string& id : item_ids) ids.emplace_back(json::string(id));
+    filters["item_ids"] = std::move(ids);
+  }
+  filters["not_statuses"] = json::array{"archived", "error"};
+  json::object body;
+  body["name"] = name;
+  body["format"] = "darwin_json_2";
+  body["include_authorship"] = true;
+  body["include_export_token"] = false;
+  body["annotation_filters"] = json::object();
+  body["filters"] = std::move(filters);
+  DARWIN_CO_ASSIGN_OR_RETURN(http::HttpResponse response,
+                             co_await CallApi("POST", path, "", json::serialize(body)));
+  (void)response;
+  co_return absl::OkStatus();
+}
+
+boost::asio::awaitable<absl::StatusOr<std::vector<DarwinExport>>> DarwinClient::ListExports(
+    std::string dataset_slug) {
+  if (dataset_slug.empty()) co_return absl::InvalidArgumentError("V7 export: empty dataset slug");
+  DARWIN_CO_ASSIGN_OR_RETURN(
+      std::string path,
+      co_await V2Path(absl::StrCat("/datasets/", PercentEncode(dataset_slug), "/exports")));
+  DARWIN_CO_ASSIGN_OR_RETURN(json::value body, co_await CallJson("GET", path, "", ""));
+  const std::string where = Where("GET", path);
+  DARWIN_CO_ASSIGN_OR_RETURN(const json::array* list, RequireArray(body, where, ""));
+  std::vector<DarwinExport> out;
+  for (size_t i = 0; i < list->size(); ++i) {
+    DARWIN_CO_ASSIGN_OR_RETURN(DarwinExport e, ParseExport((*list)[i], where, Index("", i)));
+    out.push_back(std::move(e));
+  }
+  co_return out;
+}
+
+boost::asio::awaitable<absl::Status> DarwinClient::DeleteExport(std::string dataset_slug,
+                                                                std::string name) {
+  if (dataset_slug.empty() || name.empty()) {
+    co_return absl::InvalidArgumentError("V7 export: empty dataset slug or export name");
+  }
+  DARWIN_CO_ASSIGN_OR_RETURN(std::string path,
+                             co_await V2Path(absl::StrCat("/datasets/", PercentEncode(dataset_slug),
+                                                          "/exports/", PercentEncode(name))));
+  DARWIN_CO_ASSIGN_OR_RETURN(http::HttpResponse response, co_await CallApi("DELETE", path, "", ""));
+  (void)response;
+  co_return absl::OkStatus();
+}
+
+boost::asio::awaitable<absl::StatusOr<int64_t>> DarwinClient::DownloadExport(
+    std::string download_url, std::string file_path, absl::Duration timeout) {
+  const std::string what = absl::StrCat("V7 export download ", UrlWithoutQuery(download_url));
+  if (!IsHttpUrl(download_url)) {
+    co_return absl::InvalidArgumentError(absl::StrCat(what, ": not an http(s) URL"));
+  }
+  std::ofstream out(file_path, std::ios::binary | std::ios::trunc);
+  if (!out) {
+    co_return absl::InternalError(
+        absl::StrCat(what, ": cannot create '", file_path, "': ", std::strerror(errno)));
+  }
+  auto fail = [&](absl::Status status) {
+    out.close();
+    std::error_code ignored;
+    std::filesystem::remove(file_path, ignored);
+    return status;
+  };
+  int64_t written = 0;
+  bool write_failed = false;
+  // A presigned URL carries its own credentials: no Authorization (S3 would
+  // reject it), no Accept-Encoding (the zip must arrive as stored), no
+  // limiter token.
+  http::HttpRequest request;
+  request.method = "GET";
+  request.url = std::move(download_url);
+  request.idempotent = true;
+  request.deadline = absl::Now() + timeout;
+  absl::StatusOr<http::HttpResponse> response = co_await http_->SendStreaming(
+      std::move(request),
+      [&out, &written,
+       &write_failed](absl::string_view chunk) -> boost::asio::awaitable<absl::Status> {
+        out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+        if (!out) {
+          write_failed = true;
+          co_return absl::InternalError("write failed");
+        }
+        written += static_cast<int64_t>(chunk.size());
+        co_return absl::OkStatus();
+      });
+  if (write_failed) {
+    co_return fail(absl::InternalError(
+        absl::StrCat(what, ": cannot write '", file_path, "' after ", written, " bytes")));
+  }
+  if (!response.ok()) {
+    co_return fail(absl::Status(response.status().code(),
+                                absl::StrCat(what, ": ",
+                                             ReplaceAll(std::string(response.status().message()),
+                                                        options_.api_key, "<redacted>"))));
+  }
+  if (response->status < 200 || response->status > 299) {
+    absl::StatusCode code = response->status == 404 || response->status == 410
+                                ? absl::StatusCode::kNotFound
+                                : absl::StatusCode::kUnavailable;
+    co_return fail(absl::Status(code, absl::StrCat(what, ": HTTP ", response->status)));
+  }
+  out.flush();
+  if (!out) {
+    co_return fail(absl::InternalError(absl::StrCat(what, ": cannot write '", file_path, "'")));
+  }
+  if (std::optional<std::string> length = response->Header("Content-Length")) {
+    int64_t expected = 0;
+    if (absl::SimpleAtoi(*length, &expected) && written < expected) {
+      co_return fail(absl::DataLossError(
+          absl::StrCat(what, ": got ", written, " of ", expected, " bytes (Content-Length)")));
+    }
+  }
+  out.close();
+  if (!out) {
+    co_return fail(absl::InternalError(absl::StrCat(what, ": cannot close '", file_path, "'")));
+  }
+  co_return written;
+}
+
+boost::asio::awaitable<absl::Status> DarwinClient::DeleteItems(int64_t dataset_id,
+                                                               std::vector<std::string> item_ids) {
+  if (item_ids.empty()) co_return absl::OkStatus();
+  DARWIN_CO_ASSIGN_OR_RETURN(std::string path, co_await V2Path("/items"));
+  for (size_t begin = 0; begin < item_ids.size(); begin += kDeleteItemsChunk) {
+    size_t end = std::min(item_ids.size(), begin + kDeleteItemsChunk);
+    json::array ids;
+    for (size_t i = begin; i < end; ++i) ids.emplace_back(json::string(item_ids[i]));
+    json::object filters;
+    filters["dataset_ids"] = json::array{dataset_id};
+    filters["item_ids"] = std::move(ids);
+    json::object body;
+    body["filters"] = std::move(filters);
+    DARWIN_CO_ASSIGN_OR_RETURN(http::HttpResponse response,
+                               co_await CallApi("DELETE", path, "", json::serialize(body)));
+    (void)response;
+  }
+  co_return absl::OkStatus();
+}
+
+boost::asio::awaitable<absl::StatusOr<std::vector<DarwinWorkflow>>> DarwinClient::ListWorkflows() {
+  DARWIN_CO_ASSIGN_OR_RETURN(std::string path, co_await V2Path("/workflows"));
+  DARWIN_CO_ASSIGN_OR_RETURN(json::value body, co_await CallJson("GET", path, "", ""));
+  const std::string where = Where("GET", path);
+  DARWIN_CO_ASSIGN_OR_RETURN(const json::array* list, RequireArray(body, where, ""));
+  std::vector<DarwinWorkflow> out;
+  for (size_t i = 0; i < list->size(); ++i) {
+    DARWIN_CO_ASSIGN_OR_RETURN(DarwinWorkflow w, ParseWorkflow((*list)[i], where, Index("", i)));
+    out.push_back(std::move(w));
+  }
+  co_return out;
+}
+
+boost::asio::awaitable<absl::Status> DarwinClient::UnlinkWorkflowDataset(std::string workflow_id) {
+  if (workflow_id.empty()) co_return absl::InvalidArgumentError("V7 workflow id is empty");
+  DARWIN_CO_ASSIGN_OR_RETURN(
+      std::string path,
+      co_await V2Path(absl::StrCat("/workflows/", PercentEncode(workflow_id), "/unlink_dataset")));
+  DARWIN_CO_ASSIGN_OR_RETURN(http::HttpResponse response, co_await CallApi("PATCH", path, "", ""));
+  (void)response;
+  co_return absl::OkStatus();
+}
+
+boost::asio::awaitable<absl::Status> DarwinClient::DeleteWorkflow(std::string workflow_id) {
+  if (workflow_id.empty()) co_return absl::InvalidArgumentError("V7 workflow id is empty");
+  DARWIN_CO_ASSIGN_OR_RETURN(
+      std::string path, co_await V2Path(absl::StrCat("/workflows/", PercentEncode(workflow_id))));
+  DARWIN_CO_ASSIGN_OR_RETURN(http::HttpResponse response, co_await CallApi("DELETE", path, "", ""));
+  (void)response;
+  co_return absl::OkStatus();
+}
+
+boost::asio::awaitable<absl::Status> DarwinClient::ArchiveDataset(int64_t dataset_id) {
+  const std::string path = absl::StrCat("/api/datasets/", dataset_id, "/archive");
+  DARWIN_CO_ASSIGN_OR_RETURN(http::HttpResponse response, co_await CallApi("PUT", path, "", "{}"));
+  (void)response;
   co_return absl::OkStatus();
 }
 

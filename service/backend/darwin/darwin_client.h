@@ -113,6 +113,42 @@ class DarwinClient {
                                                          boost::json::array annotations,
                                                          bool overwrite);
 
+  // E38: starts a Darwin JSON 2.0 export called `name` (with authorship, no
+  // URL tokens) of the dataset's items `item_ids` that are neither archived
+  // nor in error; an empty `item_ids` exports all such items. A name already
+  // used gives ALREADY_EXISTS. Not retried (POST).
+  boost::asio::awaitable<absl::Status> CreateExport(std::string dataset_slug, std::string name,
+                                                    std::vector<std::string> item_ids);
+  // E39: the dataset's exports, as listed (a download_url of null is unset).
+  boost::asio::awaitable<absl::StatusOr<std::vector<DarwinExport>>> ListExports(
+      std::string dataset_slug);
+  // DELETE /api/v2/teams/{team}/datasets/{slug}/exports/{name}. NOT_FOUND
+  // when the export does not exist (callers cleaning up may ignore it).
+  boost::asio::awaitable<absl::Status> DeleteExport(std::string dataset_slug, std::string name);
+  // E40: streams `download_url` into `file_path` (created or truncated) and
+  // returns the number of bytes written. Like the signed upload: no
+  // Authorization, no rate-limit token; the deadline is now + `timeout`.
+  // Errors name the URL without its query (signature): non-2xx → NOT_FOUND
+  // (404, 410) or UNAVAILABLE (others); fewer bytes than the response's
+  // Content-Length → DATA_LOSS; a file that cannot be written → INTERNAL;
+  // transport errors keep their code. The file is removed on any error.
+  boost::asio::awaitable<absl::StatusOr<int64_t>> DownloadExport(std::string download_url,
+                                                                 std::string file_path,
+                                                                 absl::Duration timeout);
+
+  // E32: permanently deletes `item_ids` of the dataset (DELETE with a JSON
+  // body, in chunks of 500 ids). No call for an empty list.
+  boost::asio::awaitable<absl::Status> DeleteItems(int64_t dataset_id,
+                                                   std::vector<std::string> item_ids);
+  // E41: the team's workflows.
+  boost::asio::awaitable<absl::StatusOr<std::vector<DarwinWorkflow>>> ListWorkflows();
+  // E43: detaches the workflow's dataset.
+  boost::asio::awaitable<absl::Status> UnlinkWorkflowDataset(std::string workflow_id);
+  // E44.
+  boost::asio::awaitable<absl::Status> DeleteWorkflow(std::string workflow_id);
+  // E7: archives (soft-deletes) the dataset; body `{}`.
+  boost::asio::awaitable<absl::Status> ArchiveDataset(int64_t dataset_id);
+
   // The browser URL of a dataset: {base}/datasets/{id}.
   std::string EditorUrl(int64_t dataset_id) const;
 

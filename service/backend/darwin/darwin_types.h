@@ -99,6 +99,23 @@ struct PropertyDefinition {
   std::vector<std::string> values;
 };
 
+// An export ("release") of a dataset as listed by E39.
+struct DarwinExport {
+  std::string name;
+  std::string status;  // pending, complete, failed
+  int64_t version = 0;
+  // Set once the export can be downloaded (the readiness signal, §11.9).
+  std::optional<std::string> download_url;
+};
+
+// A workflow as listed by E41.
+struct DarwinWorkflow {
+  std::string id;  // UUID
+  std::string name;
+  // The linked dataset, when there is one.
+  std::optional<int64_t> dataset_id;
+};
+
 }  // namespace labelport::backend::darwin
 
 #endif  // LABELPORT_SERVICE_BACKEND_DARWIN_DARWIN_TYPES_H_

@@ -5,6 +5,9 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
 #include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <utility>
@@ -14,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -1036,6 +1040,238 @@ TEST(DarwinClientLimiterTest, LimiterKeyIsTheSha256HexOfTheKey) {
   EXPECT_FALSE(
       (*limiter)->TryAcquire("f8004b747aa3d259401e4ff8788a81382c37d1d99971f7df039416465355df55"));
   EXPECT_TRUE((*limiter)->TryAcquire(kKey));
+}
+
+// ---- Exports and cleanup
+
+TEST_F(DarwinClientTest, CreateExportPostsDfoBodyWithItemIds) {
+  PrimeTeam();
+  http_.Reply(201, R"({"name": "lp-1", "status": "pending"})");
+  absl::Status s = RunSync(client_->CreateExport("my set", "lp-1", {"i1", "i2"}));
+  ASSERT_TRUE(s.ok()) << s;
+  const RecordedRequest& r = Last();
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.url, std::string(kBase) + "/api/v2/teams/emu-team/datasets/my%20set/exports");
+  ExpectApiHeaders(r);
+  EXPECT_FALSE(r.idempotent);
+  EXPECT_EQ(Json(r.body), Json(R"({"name": "lp-1", "format": "darwin_json_2",
+      "include_authorship": true, "include_export_token": false, "annotation_filters": {},
+      "filters": {"item_ids": ["i1", "i2"], "not_statuses": ["archived", "error"]}})"));
+
+  http_.Reply(200, "{}");
+  ASSERT_TRUE(RunSync(client_->CreateExport("s", "lp-2", {})).ok());
+  EXPECT_EQ(Json(Last().body).at("filters"), Json(R"({"not_statuses": ["archived", "error"]})"));
+
+  http_.Reply(422, R"({"errors": {"name": ["has already been taken"]}})");
+  s = RunSync(client_->CreateExport("s", "lp-1", {"i1"}));
+  EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(s.message(), HasSubstr("/api/v2/teams/emu-team/datasets/s/exports"));
+}
+
+TEST_F(DarwinClientTest, ListExportsParsesReleases) {
+  PrimeTeam();
+  http_.Reply(200, R"([
+    {"name": "release_1", "status": "complete", "version": 1, "format": "darwin_json_2",
+     "metadata": {"num_images": 1}, "latest": true, "download_url": "https://s3.example/e.zip?sig=1"},
+    {"name": "release_2", "status": "pending", "version": 2, "metadata": {}, "latest": false,
+     "download_url": null}])");
+  auto exports = RunSync(client_->ListExports("ds"));
+  ASSERT_TRUE(exports.ok()) << exports.status();
+  const RecordedRequest& r = Last();
+  EXPECT_EQ(r.method, "GET");
+  EXPECT_EQ(r.url, std::string(kBase) + "/api/v2/teams/emu-team/datasets/ds/exports");
+  ExpectApiHeaders(r);
+  ASSERT_EQ(exports->size(), 2u);
+  EXPECT_EQ((*exports)[0].name, "release_1");
+  EXPECT_EQ((*exports)[0].status, "complete");
+  EXPECT_EQ((*exports)[0].version, 1);
+  EXPECT_EQ((*exports)[0].download_url, "https://s3.example/e.zip?sig=1");
+  EXPECT_EQ((*exports)[1].name, "release_2");
+  EXPECT_EQ((*exports)[1].status, "pending");
+  EXPECT_EQ((*exports)[1].version, 2);
+  EXPECT_FALSE((*exports)[1].download_url.has_value());
+
+  http_.Reply(200, R"([{"status": "pending"}])");
+  auto bad = RunSync(client_->ListExports("ds"));
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(bad.status().message(), HasSubstr("[0].name"));
+}
+
+TEST_F(DarwinClientTest, DeleteExportAndNotFound) {
+  PrimeTeam();
+  http_.Reply(200, "{}");
+  ASSERT_TRUE(RunSync(client_->DeleteExport("ds", "lp 1")).ok());
+  const RecordedRequest& r = Last();
+  EXPECT_EQ(r.method, "DELETE");
+  EXPECT_EQ(r.url, std::string(kBase) + "/api/v2/teams/emu-team/datasets/ds/exports/lp%201");
+  ExpectApiHeaders(r);
+  EXPECT_TRUE(r.idempotent);
+  http_.Reply(404, R"({"errors": {"detail": "not found"}})");
+  EXPECT_EQ(RunSync(client_->DeleteExport("ds", "gone")).code(), absl::StatusCode::kNotFound);
+}
+
+class DarwinClientDownloadTest : public DarwinClientTest {
+ protected:
+  void SetUp() override {
+    DarwinClientTest::SetUp();
+    path_ = absl::StrCat(::testing::TempDir(), "/darwin_client_download_",
+                         ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".zip");
+    std::remove(path_.c_str());
+  }
+  void TearDown() override { std::remove(path_.c_str()); }
+  std::string ReadFile() const {
+    std::ifstream in(path_, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  bool FileExists() const { return std::ifstream(path_).good(); }
+  std::string path_;
+};
+
+TEST_F(DarwinClientDownloadTest, StreamsToFileWithoutAuthOrLimiterToken) {
+  std::string zip = "PK\x03\x04 pretend zip bytes";
+  http_.Reply(200, zip, {{"Content-Length", absl::StrCat(zip.size())}});
+  auto bytes = RunSync(client_->DownloadExport("https://s3.example/exports/e.zip?X-Amz-Signature=s",
+                                               path_, absl::Minutes(5)));
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  EXPECT_EQ(*bytes, static_cast<int64_t>(zip.size()));
+  EXPECT_EQ(ReadFile(), zip);
+  const RecordedRequest& r = Last();
+  EXPECT_EQ(r.method, "GET");
+  EXPECT_EQ(r.url, "https://s3.example/exports/e.zip?X-Amz-Signature=s");
+  EXPECT_FALSE(r.Header("Authorization").has_value());
+  EXPECT_FALSE(r.Header("Accept-Encoding").has_value());
+  EXPECT_TRUE(r.headers.empty());
+  EXPECT_GT(r.deadline, absl::Now() + absl::Minutes(4));
+  EXPECT_LT(r.deadline, absl::Now() + absl::Minutes(6));
+  EXPECT_EQ(Acquired(), 0);
+
+  // No Content-Length (chunked): whatever arrived is the file.
+  http_.Reply(200, "abc");
+  bytes = RunSync(client_->DownloadExport("http://s3.example/e.zip", path_, absl::Seconds(5)));
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  EXPECT_EQ(*bytes, 3);
+  EXPECT_EQ(ReadFile(), "abc");
+}
+
+TEST_F(DarwinClientDownloadTest, ShortBodyIsDataLossAndRemovesTheFile) {
+  http_.Reply(200, "only part", {{"Content-Length", "100"}});
+  auto bytes = RunSync(client_->DownloadExport("https://s3.example/e.zip?X-Amz-Signature=secret",
+                                               path_, absl::Minutes(1)));
+  EXPECT_EQ(bytes.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(bytes.status().message(), HasSubstr("https://s3.example/e.zip"));
+  EXPECT_THAT(bytes.status().message(), HasSubstr("9 of 100"));
+  EXPECT_THAT(bytes.status().message(), Not(HasSubstr("secret")));
+  EXPECT_FALSE(FileExists());
+}
+
+TEST_F(DarwinClientDownloadTest, HttpErrorsNameTheUrlWithoutQuery) {
+  http_.Reply(404, "<Error>NoSuchKey</Error>");
+  auto bytes = RunSync(
+      client_->DownloadExport("https://s3.example/e.zip?sig=secret", path_, absl::Minutes(1)));
+  EXPECT_EQ(bytes.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(bytes.status().message(), "V7 export download https://s3.example/e.zip: HTTP 404");
+  EXPECT_FALSE(FileExists());
+
+  http_.Reply(403, "<Error>AccessDenied</Error>");
+  bytes = RunSync(
+      client_->DownloadExport("https://s3.example/e.zip?sig=secret", path_, absl::Minutes(1)));
+  EXPECT_EQ(bytes.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(bytes.status().message(), Not(HasSubstr("secret")));
+
+  http_.Fail(absl::DeadlineExceededError("GET https://s3.example/e.zip: read timed out"));
+  bytes = RunSync(client_->DownloadExport("https://s3.example/e.zip", path_, absl::Minutes(1)));
+  EXPECT_EQ(bytes.status().code(), absl::StatusCode::kDeadlineExceeded);
+
+  EXPECT_EQ(
+      RunSync(client_->DownloadExport("ftp://x/e.zip", path_, absl::Minutes(1))).status().code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RunSync(client_->DownloadExport("https://s3.example/e.zip", "/nonexistent-dir/x.zip",
+                                            absl::Minutes(1)))
+                .status()
+                .code(),
+            absl::StatusCode::kInternal);
+}
+
+TEST_F(DarwinClientTest, DeleteItemsSendsFiltersInChunksOf500) {
+  PrimeTeam();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 1001; ++i) ids.push_back(absl::StrCat("id-", i));
+  http_.Reply(200, "{}");
+  http_.Reply(200, "{}");
+  http_.Reply(200, "{}");
+  size_t before = http_.requests().size();
+  ASSERT_TRUE(RunSync(client_->DeleteItems(7, ids)).ok());
+  ASSERT_EQ(http_.requests().size(), before + 3);
+  std::vector<size_t> sizes;
+  for (size_t i = before; i < http_.requests().size(); ++i) {
+    const RecordedRequest& r = http_.requests()[i];
+    EXPECT_EQ(r.method, "DELETE");
+    EXPECT_EQ(r.url, std::string(kBase) + "/api/v2/teams/emu-team/items");
+    ExpectApiHeaders(r);
+    json::value body = Json(r.body);
+    EXPECT_EQ(body.at("filters").at("dataset_ids"), Json("[7]"));
+    sizes.push_back(body.at("filters").at("item_ids").as_array().size());
+  }
+  EXPECT_THAT(sizes, ElementsAre(500, 500, 1));
+  EXPECT_EQ(
+      Json(http_.requests()[before].body),
+      Json(absl::StrCat(R"({"filters": {"dataset_ids": [7], "item_ids": [)",
+                        absl::StrJoin(std::vector<std::string>(ids.begin(), ids.begin() + 500), ",",
+                                      [](std::string* out, const std::string& id) {
+                                        absl::StrAppend(out, "\"", id, "\"");
+                                      }),
+                        "]}}")));
+
+  size_t count = http_.requests().size();
+  ASSERT_TRUE(RunSync(client_->DeleteItems(7, {})).ok());
+  EXPECT_EQ(http_.requests().size(), count);
+}
+
+TEST_F(DarwinClientTest, WorkflowCleanupCalls) {
+  PrimeTeam();
+  http_.Reply(200, R"([
+    {"id": "wf-1", "name": "flow 1", "dataset": {"id": 12, "name": "ds", "instructions": ""},
+     "stages": []},
+    {"id": "wf-2", "name": "flow 2", "dataset": null}])");
+  auto workflows = RunSync(client_->ListWorkflows());
+  ASSERT_TRUE(workflows.ok()) << workflows.status();
+  EXPECT_EQ(Last().method, "GET");
+  EXPECT_EQ(Last().url, std::string(kBase) + "/api/v2/teams/emu-team/workflows");
+  ExpectApiHeaders(Last());
+  ASSERT_EQ(workflows->size(), 2u);
+  EXPECT_EQ((*workflows)[0].id, "wf-1");
+  EXPECT_EQ((*workflows)[0].name, "flow 1");
+  EXPECT_EQ((*workflows)[0].dataset_id, 12);
+  EXPECT_EQ((*workflows)[1].id, "wf-2");
+  EXPECT_FALSE((*workflows)[1].dataset_id.has_value());
+
+  http_.Reply(200, "{}");
+  ASSERT_TRUE(RunSync(client_->UnlinkWorkflowDataset("wf-1")).ok());
+  EXPECT_EQ(Last().method, "PATCH");
+  EXPECT_EQ(Last().url,
+            std::string(kBase) + "/api/v2/teams/emu-team/workflows/wf-1/unlink_dataset");
+  EXPECT_EQ(Last().body, "");
+  ExpectApiHeaders(Last());
+
+  http_.Reply(200, "{}");
+  ASSERT_TRUE(RunSync(client_->DeleteWorkflow("wf-1")).ok());
+  EXPECT_EQ(Last().method, "DELETE");
+  EXPECT_EQ(Last().url, std::string(kBase) + "/api/v2/teams/emu-team/workflows/wf-1");
+  ExpectApiHeaders(Last());
+
+  http_.Reply(404, "{}");
+  EXPECT_EQ(RunSync(client_->DeleteWorkflow("wf-9")).code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(DarwinClientTest, ArchiveDatasetPutsEmptyObject) {
+  http_.Reply(200, R"({"id": 12, "archived": true})");
+  ASSERT_TRUE(RunSync(client_->ArchiveDataset(12)).ok());
+  const RecordedRequest& r = Last();
+  EXPECT_EQ(r.method, "PUT");
+  EXPECT_EQ(r.url, std::string(kBase) + "/api/datasets/12/archive");
+  EXPECT_EQ(r.body, "{}");
+  ExpectApiHeaders(r);
+  EXPECT_EQ(Acquired(), 1);
 }
 
 }  // namespace

@@ -89,10 +89,37 @@ class FakeHttpClient : public HttpClient {
     co_return reply;
   }
 
-  boost::asio::awaitable<absl::StatusOr<HttpResponse>> SendStreaming(HttpRequest,
-                                                                     BodyChunkSink) override {
-    co_return absl::UnimplementedError("FakeHttpClient: SendStreaming is not scripted");
+  // Answers from the same script as Send: the reply's body is passed to
+  // `sink` in chunks of at most `stream_chunk_bytes` and the returned response
+  // has an empty body. A sink error is returned as is.
+  boost::asio::awaitable<absl::StatusOr<HttpResponse>> SendStreaming(HttpRequest request,
+                                                                     BodyChunkSink sink) override {
+    RecordedRequest r;
+    r.method = request.method;
+    r.url = request.url;
+    r.headers = request.headers;
+    r.body = request.body;
+    r.deadline = request.deadline;
+    r.idempotent = request.idempotent;
+    requests_.push_back(std::move(r));
+    if (replies_.empty()) {
+      ADD_FAILURE() << "FakeHttpClient: no scripted reply for " << request.method << " "
+                    << request.url;
+      co_return absl::InternalError("FakeHttpClient: no scripted reply");
+    }
+    absl::StatusOr<HttpResponse> reply = std::move(replies_.front());
+    replies_.pop_front();
+    if (!reply.ok()) co_return reply;
+    std::string body = std::move(reply->body);
+    reply->body.clear();
+    for (size_t at = 0; at < body.size(); at += stream_chunk_bytes) {
+      absl::Status status = co_await sink(absl::string_view(body).substr(at, stream_chunk_bytes));
+      if (!status.ok()) co_return status;
+    }
+    co_return reply;
   }
+
+  size_t stream_chunk_bytes = 4;
 
  private:
   std::vector<RecordedRequest> requests_;
