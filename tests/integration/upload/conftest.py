@@ -1,0 +1,99 @@
+"""Fixtures of the upload tests: darwin-sim over HTTP or HTTPS (a generated test CA) and
+labelport-server processes pointed at it (API key in a file, CA file for HTTPS).
+
+`upload_server(sim, data_dir=None, worker_id="w1", api_key=None, rate=6000, args=())` starts a
+server; servers killed with kill -9 by a test are not expected to exit 0, all others must exit 0
+on SIGTERM at teardown.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Optional, Sequence
+
+import pytest
+from server.conftest import ServerProcess
+
+from .support import Sim
+
+
+@pytest.fixture(scope="session")
+def test_ca(tmp_path_factory) -> dict:
+    """A throwaway CA and a server certificate for 127.0.0.1 / localhost."""
+    d = tmp_path_factory.mktemp("tls")
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "2", "-subj", "/CN=labelport upload test CA")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+        "-subj", "/CN=127.0.0.1")
+    (d / "san.ext").write_text(
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
+        "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "san.ext")
+    # A second CA the server must not trust.
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key", "-out",
+        "other.pem", "-days", "2", "-subj", "/CN=some other CA")
+    return {"ca": d / "ca.pem", "cert": d / "server.pem", "key": d / "server.key",
+            "other_ca": d / "other.pem"}
+
+
+@pytest.fixture
+def sim_factory(tmp_path_factory):
+    started = []
+
+    def factory(args: Sequence[str] = (), ca_file: Optional[Path] = None, **kw) -> Sim:
+        s = Sim(tmp_path_factory.mktemp("sim"), args, ca_file=ca_file, **kw)
+        started.append(s)
+        return s
+
+    yield factory
+    for s in started:
+        s.stop()
+
+
+@pytest.fixture
+def sim(sim_factory) -> Sim:
+    return sim_factory()
+
+
+@pytest.fixture
+def https_sim(sim_factory, test_ca) -> Sim:
+    return sim_factory(["--tls_cert", str(test_ca["cert"]), "--tls_key", str(test_ca["key"])],
+                       ca_file=test_ca["ca"])
+
+
+@pytest.fixture
+def upload_server(tmp_path_factory):
+    """Starts labelport-server processes bound to a sim."""
+    started = []
+
+    def factory(sim: Sim, data_dir: Optional[Path] = None, worker_id: str = "w1",
+                api_key: Optional[str] = None, rate: int = 6000,
+                args: Sequence[str] = ()) -> ServerProcess:
+        if data_dir is None:
+            data_dir = tmp_path_factory.mktemp("data")
+        key_file = Path(data_dir).parent / f"{Path(data_dir).name}.v7key"
+        key_file.write_text((api_key or sim.api_key) + "\n")
+        flags = ["--darwin_url", sim.url, "--darwin_api_key_file", str(key_file),
+                 "--worker_id", worker_id, "--darwin_rate_limit_per_minute", str(rate),
+                 "--log_level", "info"]
+        if sim.ca_file is not None:
+            flags += ["--darwin_ca_file", str(sim.ca_file)]
+        server = ServerProcess(data_dir, [*flags, *args])
+        started.append(server)
+        return server
+
+    yield factory
+    failures = []
+    for server in started:
+        if server.returncode is not None or server.proc.returncode is not None:
+            continue  # killed by the test
+        code = server.stop()
+        if code != 0:
+            failures.append(f"exit code {code} after SIGTERM; {server.stderr()}")
+    assert not failures, failures

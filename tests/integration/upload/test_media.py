@@ -1,0 +1,134 @@
+"""Media from every reference kind: server path, http(s) URL (a local http.server), external
+storage (register_existing, batched); per-sample errors for an unreadable file, a 404 URL and
+undecodable bytes, which fail only their own sample."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+
+import pytest
+
+from .support import (
+    create_run,
+    detection,
+    detections,
+    field_schema,
+    header,
+    image_sample,
+    items_by_sample,
+    make_image,
+    media,
+    state_name,
+    wait_run,
+)
+
+
+@pytest.fixture
+def file_server(tmp_path):
+    """Serves tmp_path/www on 127.0.0.1; yields (base URL, directory, list of paths asked)."""
+    root = tmp_path / "www"
+    root.mkdir()
+    asked = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's naming)
+            asked.append(self.path)
+            super().do_GET()
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", root, asked
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def box():
+    return detections(detection("car", [0.25, 0.25, 0.5, 0.5]))
+
+
+def test_every_media_kind_and_per_sample_errors(sim, upload_server, tmp_path, file_server):
+    base, www, asked = file_server
+    storage_dir = tmp_path / "bucket"
+    sim.add_storage("bucket", storage_dir)
+    samples = [
+        image_sample("path_png", media(path=make_image(tmp_path / "a" / "img.png")), gt=box()),
+        image_sample("path_jpg", media(path=make_image(tmp_path / "b" / "img.jpg")), gt=box()),
+        image_sample("url_png", media(url=f"{base}/u/pic.png?sig=secret"), gt=box()),
+        image_sample("url_404", media(url=f"{base}/missing/gone.png?sig=secret"), gt=box()),
+        image_sample("missing_file", media(path=str(tmp_path / "nowhere" / "x.png")), gt=box()),
+        image_sample("garbage", media(path=tmp_path / "junk" / "bad.png"), gt=box()),
+    ]
+    make_image(www / "u" / "pic.png")
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "bad.png").write_bytes(b"this is not an image at all" * 10)
+    for k in range(12):
+        make_image(storage_dir / "folder" / f"st{k}.jpg")
+        samples.append(image_sample(f"storage{k}", media(storage=("bucket", f"folder/st{k}.jpg")),
+                                    gt=box()))
+    server = upload_server(sim)
+    hdr = header("media", [field_schema("gt", "detections", ["car"])], slug="media-ds",
+                 existing=[("gt", "Detections")])
+    run = create_run(server.stub, hdr, samples)
+    final = wait_run(server.stub, run.name, timeout=60)
+    assert state_name(final) == "RUN_STATE_ANNOTATING", final.failure_reason
+    errors = {e.sample_id: e for e in final.sample_errors}
+    assert sorted(errors) == ["garbage", "missing_file", "url_404"]
+    assert errors["url_404"].stage == "upload"
+    assert "404" in errors["url_404"].message and "gone.png" in errors["url_404"].message
+    assert "secret" not in errors["url_404"].message  # no query string (signatures) in errors
+    assert errors["missing_file"].stage == "upload"
+    assert "does not exist" in errors["missing_file"].message
+    assert str(tmp_path / "nowhere" / "x.png") in errors["missing_file"].message
+    assert errors["garbage"].stage == "process"
+    p = final.progress
+    assert (p.samples_total, p.samples_failed, p.samples_completed) == (18, 3, 15)
+    assert p.labels_imported == 15
+
+    items = items_by_sample(sim, "media-ds")
+    # Each sample has its own item (the 404 and missing files never got bytes).
+    assert len(items) == 18
+    good = [s.id for s in samples if s.id not in errors]
+    for sample_id in good:
+        item = items[sample_id]
+        assert item["status"] == "new", item
+        assert (item["slots"][0]["width"], item["slots"][0]["height"]) == (32, 24)
+        (anno,) = sim.annotations(item["id"])
+        assert anno["data"] == {"x": 8, "y": 6, "w": 16, "h": 12}
+    assert items["garbage"]["status"] == "error"
+    assert items["url_png"]["name"] == "pic.png"
+    assert items["storage3"]["name"] == "st3.jpg"
+    assert "/u/pic.png?sig=secret" in asked
+
+    # External storage: one register_existing call for the 12 items, no upload traffic.
+    log = sim.requests()
+    existing = [r for r in log if r["path"].endswith("/register_existing")]
+    assert len(existing) == 1
+    signs = [r for r in log if r["path"].endswith("/sign")]
+    assert len(signs) == 4  # the 2 paths, 1 URL and the garbage file; none for storage
+
+
+def test_external_storage_costs_well_under_a_tenth_of_a_call_per_sample(
+        sim, upload_server, tmp_path):
+    storage_dir = tmp_path / "bucket"
+    sim.add_storage("bucket", storage_dir)
+    samples = []
+    for k in range(300):
+        make_image(storage_dir / f"k{k}.png")
+        samples.append(image_sample(f"e{k}", media(storage=("", f"k{k}.png"))))
+    server = upload_server(sim)
+    hdr = header("ext", [field_schema("gt", "detections", ["car"])], slug="ext-ds",
+                 external_storage="bucket")
+    run = create_run(server.stub, hdr, samples)
+    final = wait_run(server.stub, run.name, timeout=60)
+    assert state_name(final) == "RUN_STATE_ANNOTATING", final.failure_reason
+    assert final.progress.samples_completed == 300
+    assert len(items_by_sample(sim, "ext-ds")) == 300
+    calls = sim.api_requests()
+    assert len(calls) / 300 < 0.05, [(r["method"], r["path"]) for r in calls]
