@@ -1,0 +1,615 @@
+// FiftyOne labels → V7 import-format annotations (spec: annotation-semantics
+// §5.6 with the [fix] items 57-60, 74, 75, 79; darwin-api §7.10).
+#include "service/backend/darwin/annotation_encoder.h"
+
+#include <boost/json.hpp>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+
+namespace labelport::backend::darwin {
+namespace {
+
+namespace json = boost::json;
+namespace v1 = labelport::v1;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::MatchesRegex;
+using ::testing::SizeIs;
+
+template <typename T>
+T Parse(const std::string& text) {
+  T message;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &message)) << text;
+  return message;
+}
+
+v1::FieldValue Value(const std::string& text) { return Parse<v1::FieldValue>(text); }
+
+double Num(const json::value& v) { return v.to_number<double>(); }
+
+// An image of 200 x 100 pixels, classes "<name>:<type>" numbered from 1, and
+// properties by (class id, name).
+class EncoderTest : public ::testing::Test {
+ protected:
+  EncoderTest() {
+    context_.width = 200;
+    context_.height = 100;
+    context_.run_uid = "run-1";
+    context_.sample_id = "sample-1";
+    context_.item_id = "item-1";
+    context_.class_id = [this](const std::string& name,
+                               const std::string& type) -> absl::StatusOr<int64_t> {
+      auto it = classes_.find({name, type});
+      if (it == classes_.end()) return absl::NotFoundError(absl::StrCat("no class ", name));
+      return it->second;
+    };
+    context_.property = [this](int64_t class_id,
+                               const std::string& name) -> std::optional<ResolvedProperty> {
+      auto it = properties_.find({class_id, name});
+      if (it == properties_.end()) return std::nullopt;
+      return it->second;
+    };
+  }
+
+  void AddClass(const std::string& name, const std::string& type, int64_t id) {
+    classes_[{name, type}] = id;
+  }
+
+  absl::StatusOr<EncodedLabels> Encode(const std::string& field_schema,
+                                       const v1::FieldValue& value) {
+    field_ = Parse<v1::FieldSchema>(field_schema);
+    context_.field = &field_;
+    return EncodeFieldValue(value, context_);
+  }
+
+  EncodedLabels EncodeOk(const std::string& field_schema, const v1::FieldValue& value) {
+    auto encoded = Encode(field_schema, value);
+    EXPECT_TRUE(encoded.ok()) << encoded.status();
+    return encoded.ok() ? *std::move(encoded) : EncodedLabels{};
+  }
+
+  v1::FieldSchema field_;
+  EncodeContext context_;
+  std::map<std::pair<std::string, std::string>, int64_t> classes_;
+  std::map<std::pair<int64_t, std::string>, ResolvedProperty> properties_;
+};
+
+const json::object& Data(const EncodedLabels& e, size_t i) {
+  return e.annotations.at(i).as_object().at("data").as_object();
+}
+
+TEST_F(EncoderTest, DetectionBoxIsScaledByImageSize) {
+  AddClass("car", "bounding_box", 7);
+  const EncodedLabels e = EncodeOk(R"pb(field: "gt" type: "detections")pb", Value(R"pb(
+                                     detections {
+                                       detections {
+                                         id: "d1"
+                                         label: "car"
+                                         bounding_box: [ 0.1, 0.2, 0.3, 0.4 ]
+                                       }
+                                     })pb"));
+  ASSERT_THAT(e.annotations, SizeIs(1));
+  const json::object& a = e.annotations[0].as_object();
+  EXPECT_EQ(a.at("annotation_class_id").to_number<int64_t>(), 7);
+  EXPECT_EQ(a.at("context_keys"), json::parse(R"({"slot_names": ["0"]})"));
+  const json::object& box = Data(e, 0).at("bounding_box").as_object();
+  EXPECT_DOUBLE_EQ(Num(box.at("x")), 20);
+  EXPECT_DOUBLE_EQ(Num(box.at("y")), 20);
+  EXPECT_DOUBLE_EQ(Num(box.at("w")), 60);
+  EXPECT_DOUBLE_EQ(Num(box.at("h")), 40);
+  // No index, no confidence, no attributes: nothing else.
+  EXPECT_THAT(Data(e, 0), SizeIs(1));
+  EXPECT_FALSE(a.contains("annotation_properties"));
+}
+
+TEST_F(EncoderTest, ClassNameIsTheLabelAndTypeFollowsTheSchema) {
+  AddClass("car", "polygon", 1);
+  AddClass("car", "line", 2);
+  const v1::FieldValue value = Value(R"pb(
+    polylines {
+      polylines {
+        id: "p"
+        label: "car"
+        points {
+          points { x: 0 y: 0 }
+          points { x: 1 y: 1 }
+        }
+      }
+    })pb");
+  EXPECT_EQ(EncodeOk(R"pb(field: "a" type: "polygons")pb", value)
+                .annotations[0]
+                .at("annotation_class_id")
+                .to_number<int64_t>(),
+            1);
+  EXPECT_EQ(EncodeOk(R"pb(field: "b" type: "polylines")pb", value)
+                .annotations[0]
+                .at("annotation_class_id")
+                .to_number<int64_t>(),
+            2);
+}
+
+TEST_F(EncoderTest, MissingClassFailsWithResolverError) {
+  auto encoded = Encode(R"pb(field: "gt" type: "detections")pb", Value(R"pb(
+                          detections {
+                            detections {
+                              id: "d"
+                              label: "ghost"
+                              bounding_box: [ 0, 0, 1, 1 ]
+                            }
+                          })pb"));
+  EXPECT_EQ(encoded.status().code(), absl::StatusCode::kNotFound) << encoded.status();
+}
+
+TEST_F(EncoderTest, PolygonShapesBecomePathAndAdditionalPaths) {
+  AddClass("lake", "polygon", 3);
+  const EncodedLabels e = EncodeOk(R"pb(field: "gt" type: "polygons")pb", Value(R"pb(
+                                     polylines {
+                                       polylines {
+                                         id: "p"
+                                         label: "lake"
+                                         closed: true
+                                         filled: true
+                                         points {
+                                           points { x: 0.1 y: 0.1 }
+                                           points { x: 0.5 y: 0.1 }
+                                           points { x: 0.5 y: 0.5 }
+                                         }
+                                         points {
+                                           points { x: 0.2 y: 0.2 }
+                                           points { x: 0.3 y: 0.2 }
+                                           points { x: 0.3 y: 0.3 }
+                                         }
+                                         points {
+                                           points { x: 0.6 y: 0.6 }
+                                           points { x: 0.7 y: 0.6 }
+                                           points { x: 0.7 y: 0.7 }
+                                         }
+                                       }
+                                     })pb"));
+  ASSERT_THAT(e.annotations, SizeIs(1));
+  EXPECT_EQ(json::value(Data(e, 0)), json::parse(R"({"polygon": {
+      "path": [{"x": 20.0, "y": 10.0}, {"x": 100.0, "y": 10.0}, {"x": 100.0, "y": 50.0}],
+      "additional_paths": [
+        [{"x": 40.0, "y": 20.0}, {"x": 60.0, "y": 20.0}, {"x": 60.0, "y": 30.0}],
+        [{"x": 120.0, "y": 60.0}, {"x": 140.0, "y": 60.0}, {"x": 140.0, "y": 70.0}]]}})"));
+  ASSERT_THAT(e.links, SizeIs(1));
+  EXPECT_EQ(e.links[0].part_count(), 1);
+}
+
+TEST_F(EncoderTest, SingleShapePolygonHasNoAdditionalPaths) {
+  AddClass("lake", "polygon", 3);
+  const EncodedLabels e = EncodeOk(R"pb(field: "gt" type: "polygon")pb", Value(R"pb(
+                                     polyline {
+                                       id: "p"
+                                       label: "lake"
+                                       points {
+                                         points { x: 0.1 y: 0.1 }
+                                         points { x: 0.5 y: 0.1 }
+                                         points { x: 0.5 y: 0.5 }
+                                       }
+                                     })pb"));
+  ASSERT_THAT(e.annotations, SizeIs(1));
+  EXPECT_FALSE(Data(e, 0).at("polygon").as_object().contains("additional_paths"));
+}
+
+// Regression: a polygon without shapes used to read points(0) out of range.
+TEST_F(EncoderTest, PolylineWithoutShapesIsInvalid) {
+  AddClass("lake", "polygon", 3);
+  AddClass("lake", "line", 4);
+  const v1::FieldValue value = Value(R"pb(polylines { polylines { id: "p" label: "lake" } })pb");
+  for (const char* type : {"polygons", "polylines"}) {
+    SCOPED_TRACE(type);
+    auto encoded = Encode(absl::StrCat(R"pb(field: "gt" type: ")pb", type, "\""), value);
+    EXPECT_EQ(encoded.status().code(), absl::StatusCode::kInvalidArgument) << encoded.status();
+    EXPECT_EQ(encoded.status().message(),
+              "Sample 'sample-1' field 'gt' label 'p': polyline has no shapes");
+  }
+}
+
+TEST_F(EncoderTest, PolylinesFieldSendsOneLinePerShape) {
+  AddClass("lane", "line", 4);
+  const EncodedLabels e = EncodeOk(R"pb(field: "lanes" type: "polylines")pb", Value(R"pb(
+                                     polylines {
+                                       polylines {
+                                         id: "l"
+                                         label: "lane"
+                                         points {
+                                           points { x: 0 y: 0 }
+                                           points { x: 0.5 y: 0.5 }
+                                         }
+                                         points {
+                                           points { x: 1 y: 1 }
+                                           points { x: 0.5 y: 1 }
+                                         }
+                                       }
+                                     })pb"));
+  ASSERT_THAT(e.annotations, SizeIs(2));
+  EXPECT_EQ(json::value(Data(e, 0)),
+            json::parse(R"({"line": {"path": [{"x": 0.0, "y": 0.0}, {"x": 100.0, "y": 50.0}]}})"));
+  EXPECT_EQ(json::value(Data(e, 1)), json::parse(
+                                         R"({"line": {"path": [{"x": 200.0, "y": 100.0},
+                                                          {"x": 100.0, "y": 100.0}]}})"));
+  ASSERT_THAT(e.links, SizeIs(2));
+  EXPECT_EQ(e.links[0].part(), 0);
+  EXPECT_EQ(e.links[1].part(), 1);
+  EXPECT_EQ(e.links[0].part_count(), 2);
+  EXPECT_EQ(e.links[1].part_count(), 2);
+  EXPECT_NE(e.links[0].annotation_id(), e.links[1].annotation_id());
+}
+
+TEST_F(EncoderTest, KeypointSendsOneAnnotationPerPointSkippingNaN) {
+  AddClass("face", "keypoint", 5);
+  const EncodedLabels e = EncodeOk(R"pb(field: "kp" type: "keypoints")pb", Value(R"pb(
+                                     keypoints {
+                                       keypoints {
+                                         id: "k"
+                                         label: "face"
+                                         points { x: 0.1 y: 0.2 }
+                                         points { x: nan y: nan }
+                                         points { x: 0.5 y: 0.5 }
+                                         confidence: [ 0.9, 0.8, 0.0 ]
+                                       }
+                                     })pb"));
+  ASSERT_THAT(e.annotations, SizeIs(2));
+  EXPECT_EQ(Data(e, 0).at("keypoint"), json::parse(R"({"x": 20.0, "y": 20.0})"));
+  EXPECT_EQ(Data(e, 1).at("keypoint"), json::parse(R"({"x": 100.0, "y": 50.0})"));
+  // Per-point confidences go to each part (0.0 included).
+  EXPECT_DOUBLE_EQ(Num(Data(e, 0).at("inference").at("confidence")), 0.9);
+  EXPECT_DOUBLE_EQ(Num(Data(e, 1).at("inference").at("confidence")), 0.0);
+  ASSERT_THAT(e.links, SizeIs(2));
+  EXPECT_EQ(e.links[0].part(), 0);
+  EXPECT_EQ(e.links[1].part(), 2);
+  EXPECT_EQ(e.links[0].part_count(), 3);
+  EXPECT_EQ(e.links[1].part_count(), 3);
+  EXPECT_EQ(e.links[1].annotation_id(), DeterministicAnnotationId("run-1", "k", 2));
+}
+
+TEST_F(EncoderTest, ClassificationBecomesTag) {
+  AddClass("sunny", "tag", 6);
+  const EncodedLabels single = EncodeOk(R"pb(field: "weather" type: "classification")pb",
+                                        Value(R"pb(classification { id: "c" label: "sunny" })pb"));
+  ASSERT_THAT(single.annotations, SizeIs(1));
+  EXPECT_EQ(json::value(Data(single, 0)), json::parse(R"({"tag": {}})"));
+  const EncodedLabels list = EncodeOk(R"pb(field: "weather" type: "classifications")pb",
+                                      Value(R"pb(classifications {
+                                                   classifications { id: "c1" label: "sunny" }
+                                                   classifications { id: "c2" label: "sunny" }
+                                                 })pb"));
+  ASSERT_THAT(list.annotations, SizeIs(2));
+  EXPECT_EQ(json::value(Data(list, 1)), json::parse(R"({"tag": {}})"));
+}
+
+TEST_F(EncoderTest, IndexZeroAndConfidenceZeroAreSent) {
+  AddClass("car", "bounding_box", 7);
+  const EncodedLabels e = EncodeOk(R"pb(field: "gt" type: "detections")pb", Value(R"pb(
+                                     detections {
+                                       detections {
+                                         id: "d"
+                                         label: "car"
+                                         bounding_box: [ 0, 0, 1, 1 ]
+                                         index: 0
+                                         confidence: 0.0
+                                       }
+                                     })pb"));
+  const json::object& data = Data(e, 0);
+  EXPECT_EQ(data.at("instance_id"), json::parse(R"({"value": 0})"));
+  EXPECT_EQ(data.at("inference").at("confidence").to_number<double>(), 0.0);
+  EXPECT_EQ(data.at("inference").at("model").at("type"), "external");
+}
+
+constexpr char kAttributedSchema[] = R"pb(
+  field: "gt"
+  type: "detections"
+  classes {
+    entries {
+      group {
+        classes { names: "car" }
+        attributes {
+          specs {
+            specs {
+              name: "color"
+              type: "single_select"
+              values { string_value: "red" }
+              values { string_value: "blue" }
+            }
+            specs {
+              name: "parts"
+              type: "multi_select"
+              values { string_value: "door" }
+              values { string_value: "wheel" }
+            }
+            specs {
+              name: "doors"
+              type: "single_select"
+              values { int_value: 2 }
+              values { int_value: 4 }
+              granularity: "annotation"
+            }
+            specs { name: "plate" type: "text" }
+          }
+        }
+      }
+    }
+  }
+)pb";
+
+TEST_F(EncoderTest, SelectAttributesBecomeAnnotationPropertiesByIds) {
+  AddClass("car", "bounding_box", 7);
+  properties_[{7, "color"}] = {"p-color", "section", {{"red", "v-red"}, {"blue", "v-blue"}}};
+  properties_[{7, "parts"}] = {"p-parts", "section", {{"door", "v-door"}, {"wheel", "v-wheel"}}};
+  properties_[{7, "doors"}] = {"p-doors", "annotation", {{"2", "v-2"}, {"4", "v-4"}}};
+  const EncodedLabels e = EncodeOk(kAttributedSchema, Value(R"pb(
+                                     detections {
+                                       detections {
+                                         id: "d"
+                                         label: "car"
+                                         bounding_box: [ 0, 0, 1, 1 ]
+                                         attributes {
+                                           key: "color"
+                                           value { string_value: "blue" }
+                                         }
+                                         attributes {
+                                           key: "parts"
+                                           value {
+                                             list_value {
+                                               values { string_value: "wheel" }
+                                               values { string_value: "door" }
+                                               values { string_value: "roof" }
+                                             }
+                                           }
+                                         }
+                                         attributes {
+                                           key: "doors"
+                                           value { int_value: 4 }
+                                         }
+                                         attributes {
+                                           key: "not_in_schema"
+                                           value { string_value: "x" }
+                                         }
+                                       }
+                                     })pb"));
+  ASSERT_THAT(e.annotations, SizeIs(1));
+  EXPECT_EQ(e.annotations[0].at("annotation_properties"), json::parse(R"({
+      "0": {"p-color": ["v-blue"], "p-parts": ["v-wheel", "v-door"]},
+      "global": {"p-doors": ["v-4"]}})"));
+  // Select attributes never leak into data.
+  EXPECT_THAT(Data(e, 0), SizeIs(1));
+}
+
+TEST_F(EncoderTest, SelectAttributeWithUnknownValueOrPropertyIsNotSent) {
+  AddClass("car", "bounding_box", 7);
+  properties_[{7, "color"}] = {"p-color", "section", {{"red", "v-red"}}};
+  const EncodedLabels e = EncodeOk(kAttributedSchema, Value(R"pb(
+                                     detections {
+                                       detections {
+                                         id: "d"
+                                         label: "car"
+                                         bounding_box: [ 0, 0, 1, 1 ]
+                                         attributes {
+                                           key: "color"
+                                           value { string_value: "green" }
+                                         }
+                                         attributes {
+                                           key: "parts"
+                                           value { string_value: "door" }
+                                         }
+                                       }
+                                     })pb"));
+  EXPECT_FALSE(e.annotations[0].as_object().contains("annotation_properties"));
+}
+
+TEST_F(EncoderTest, TextAttributeBecomesTextSubAnnotation) {
+  AddClass("car", "bounding_box", 7);
+  const EncodedLabels e = EncodeOk(kAttributedSchema, Value(R"pb(
+                                     detections {
+                                       detections {
+                                         id: "d"
+                                         label: "car"
+                                         bounding_box: [ 0, 0, 1, 1 ]
+                                         attributes {
+                                           key: "plate"
+                                           value { string_value: "AB 123" }
+                                         }
+                                       }
+                                     })pb"));
+  EXPECT_EQ(Data(e, 0).at("text"), json::parse(R"({"text": "AB 123"})"));
+}
+
+TEST_F(EncoderTest, AttributesOfAnotherClassAreNotSent) {
+  AddClass("person", "bounding_box", 8);
+  properties_[{8, "color"}] = {"p-color", "section", {{"red", "v-red"}}};
+  const EncodedLabels e = EncodeOk(kAttributedSchema, Value(R"pb(
+                                     detections {
+                                       detections {
+                                         id: "d"
+                                         label: "person"
+                                         bounding_box: [ 0, 0, 1, 1 ]
+                                         attributes {
+                                           key: "color"
+                                           value { string_value: "red" }
+                                         }
+                                         attributes {
+                                           key: "plate"
+                                           value { string_value: "x" }
+                                         }
+                                       }
+                                     })pb"));
+  EXPECT_FALSE(e.annotations[0].as_object().contains("annotation_properties"));
+  EXPECT_FALSE(Data(e, 0).contains("text"));
+}
+
+TEST_F(EncoderTest, DeterministicIdsAreStableAndDistinct) {
+  const std::string id = DeterministicAnnotationId("run-1", "label-1", 0);
+  EXPECT_THAT(id,
+              MatchesRegex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"));
+  EXPECT_EQ(DeterministicAnnotationId("run-1", "label-1", 0), id);
+  const std::set<std::string> ids = {
+      id,
+      DeterministicAnnotationId("run-1", "label-1", 1),
+      DeterministicAnnotationId("run-1", "label-2", 0),
+      DeterministicAnnotationId("run-2", "label-1", 0),
+  };
+  EXPECT_THAT(ids, SizeIs(4));
+
+  // The encoder uses them, so encoding twice gives the same ids.
+  AddClass("car", "bounding_box", 7);
+  const v1::FieldValue value = Value(R"pb(
+    detections {
+      detections {
+        id: "a"
+        label: "car"
+        bounding_box: [ 0, 0, 1, 1 ]
+      }
+      detections {
+        id: "b"
+        label: "car"
+        bounding_box: [ 0, 0, 1, 1 ]
+      }
+    })pb");
+  const EncodedLabels first = EncodeOk(R"pb(field: "gt" type: "detections")pb", value);
+  const EncodedLabels second = EncodeOk(R"pb(field: "gt" type: "detections")pb", value);
+  EXPECT_EQ(first.annotations[0].at("id"), second.annotations[0].at("id"));
+  EXPECT_EQ(first.annotations[0].at("id").as_string(), DeterministicAnnotationId("run-1", "a", 0));
+  EXPECT_NE(first.annotations[0].at("id"), first.annotations[1].at("id"));
+}
+
+TEST_F(EncoderTest, LinksCarryFieldSampleItemAndParts) {
+  AddClass("car", "bounding_box", 7);
+  const EncodedLabels e = EncodeOk(R"pb(field: "gt" type: "detections")pb", Value(R"pb(
+                                     detections {
+                                       detections {
+                                         id: "a"
+                                         label: "car"
+                                         bounding_box: [ 0, 0, 1, 1 ]
+                                       }
+                                     })pb"));
+  ASSERT_THAT(e.links, SizeIs(1));
+  const auto& link = e.links[0];
+  EXPECT_EQ(link.annotation_id(), e.annotations[0].at("id").as_string());
+  EXPECT_EQ(link.label_id(), "a");
+  EXPECT_EQ(link.field(), "gt");
+  EXPECT_EQ(link.sample_id(), "sample-1");
+  EXPECT_EQ(link.item_id(), "item-1");
+  EXPECT_EQ(link.part(), 0);
+  EXPECT_EQ(link.part_count(), 1);
+}
+
+TEST_F(EncoderTest, EmptyValueEncodesNothing) {
+  const EncodedLabels e = EncodeOk(R"pb(field: "gt" type: "detections")pb", v1::FieldValue());
+  EXPECT_THAT(e.annotations, IsEmpty());
+  EXPECT_THAT(e.links, IsEmpty());
+}
+
+TEST_F(EncoderTest, ZeroImageSizeFails) {
+  AddClass("car", "bounding_box", 7);
+  context_.width = 0;
+  auto encoded = Encode(R"pb(field: "gt" type: "detections")pb", Value(R"pb(
+                          detections {
+                            detections {
+                              id: "a"
+                              label: "car"
+                              bounding_box: [ 0, 0, 1, 1 ]
+                            }
+                          })pb"));
+  ASSERT_FALSE(encoded.ok());
+  EXPECT_THAT(encoded.status().message(), HasSubstr("sample-1"));
+  EXPECT_THAT(encoded.status().message(), HasSubstr("item-1"));
+}
+
+TEST_F(EncoderTest, BoundingBoxWithoutFourNumbersIsInvalid) {
+  AddClass("car", "bounding_box", 7);
+  auto encoded = Encode(R"pb(field: "gt" type: "detections")pb", Value(R"pb(
+                          detections {
+                            detections {
+                              id: "a"
+                              label: "car"
+                              bounding_box: [ 0, 0 ]
+                            }
+                          })pb"));
+  EXPECT_EQ(encoded.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(encoded.status().message(),
+            "Sample 'sample-1' field 'gt' label 'a': bounding_box needs 4 numbers");
+}
+
+TEST(DarwinTypeOfTest, MapsEverySchemaType) {
+  EXPECT_EQ(DarwinTypeOf("classification"), "tag");
+  EXPECT_EQ(DarwinTypeOf("classifications"), "tag");
+  EXPECT_EQ(DarwinTypeOf("detection"), "bounding_box");
+  EXPECT_EQ(DarwinTypeOf("detections"), "bounding_box");
+  EXPECT_EQ(DarwinTypeOf("polygon"), "polygon");
+  EXPECT_EQ(DarwinTypeOf("polygons"), "polygon");
+  EXPECT_EQ(DarwinTypeOf("polyline"), "line");
+  EXPECT_EQ(DarwinTypeOf("polylines"), "line");
+  EXPECT_EQ(DarwinTypeOf("keypoint"), "keypoint");
+  EXPECT_EQ(DarwinTypeOf("keypoints"), "keypoint");
+  EXPECT_EQ(DarwinTypeOf("segmentation"), "");
+  EXPECT_EQ(DarwinTypeOf("scalar"), "");
+}
+
+TEST(PropertyValueStringTest, TypedValuesAsStrings) {
+  EXPECT_EQ(PropertyValueString(Parse<v1::AttributeValue>("bool_value: true")), "true");
+  EXPECT_EQ(PropertyValueString(Parse<v1::AttributeValue>("bool_value: false")), "false");
+  EXPECT_EQ(PropertyValueString(Parse<v1::AttributeValue>("int_value: -3")), "-3");
+  EXPECT_EQ(PropertyValueString(Parse<v1::AttributeValue>("double_value: 1.5")), "1.5");
+  EXPECT_EQ(PropertyValueString(Parse<v1::AttributeValue>(R"pb(string_value: "a b")pb")), "a b");
+  EXPECT_EQ(PropertyValueString(Parse<v1::AttributeValue>("null_value: NULL_VALUE")), "");
+}
+
+TEST(AttributesForTest, GroupAttributesComeFirstAndWinOverFieldLevelOnes) {
+  const auto field = Parse<v1::FieldSchema>(R"pb(
+    field: "gt"
+    type: "detections"
+    classes {
+      entries { name: "person" }
+      entries {
+        group {
+          classes { names: "car" }
+          attributes {
+            specs {
+              specs {
+                name: "color"
+                type: "single_select"
+                values { string_value: "red" }
+              }
+            }
+          }
+        }
+      }
+    }
+    attributes {
+      specs {
+        specs { name: "color" type: "text" }
+        specs { name: "note" type: "text" }
+      }
+    })pb");
+  std::vector<std::string> car;
+  for (const auto& s : AttributesFor(field, "car")) car.push_back(s.name() + ":" + s.type());
+  EXPECT_THAT(car, ElementsAre("color:single_select", "note:text"));
+  std::vector<std::string> person;
+  for (const auto& s : AttributesFor(field, "person")) person.push_back(s.name() + ":" + s.type());
+  EXPECT_THAT(person, ElementsAre("color:text", "note:text"));
+}
+
+TEST(DarwinSubTypesForTest, InstanceIdExceptForTagsAndTextWhenATextAttributeApplies) {
+  const auto detections = Parse<v1::FieldSchema>(R"pb(
+    field: "gt"
+    type: "detections"
+    attributes { specs { specs { name: "plate" type: "text" } } })pb");
+  EXPECT_THAT(DarwinSubTypesFor(detections, "car"), ElementsAre("instance_id", "text"));
+  const auto tags = Parse<v1::FieldSchema>(R"pb(field: "w" type: "classifications")pb");
+  EXPECT_THAT(DarwinSubTypesFor(tags, "sunny"), IsEmpty());
+}
+
+}  // namespace
+}  // namespace labelport::backend::darwin
