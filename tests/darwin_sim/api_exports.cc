@@ -68,6 +68,22 @@ SimResponse HandleListExports(ApiContext& ctx) {
   return JsonResponse(200, out);
 }
 
+// DELETE of an export by name: V7's release deletion (not in the SDK).
+SimResponse HandleDeleteExport(ApiContext& ctx) {
+  absl::MutexLock lock(&ctx.store.mu());
+  ctx.store.AdvanceLocked();
+  State& state = ctx.store.state();
+  Dataset* ds = ctx.store.DatasetBySlugLocked(ctx.team_id, ctx.params[1]);
+  if (ds == nullptr) return ErrorResponse(404, "dataset not found");
+  for (auto it = state.exports.begin(); it != state.exports.end(); ++it) {
+    if (it->dataset_id == ds->id && it->name == ctx.params[2]) {
+      state.exports.erase(it);
+      return JsonResponse(200, json::object());
+    }
+  }
+  return ErrorResponse(404, "export not found");
+}
+
 SimResponse HandleDownloadExport(ApiContext& ctx) {
   absl::MutexLock lock(&ctx.store.mu());
   ctx.store.AdvanceLocked();

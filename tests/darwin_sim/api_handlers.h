@@ -77,6 +77,7 @@ SimResponse HandleItemProperties(ApiContext& ctx);   // E37
 // Exports (api_exports.cc).
 SimResponse HandleCreateExport(ApiContext& ctx);    // E38
 SimResponse HandleListExports(ApiContext& ctx);     // E39
+SimResponse HandleDeleteExport(ApiContext& ctx);    // DELETE …/exports/{name}
 SimResponse HandleDownloadExport(ApiContext& ctx);  // E40 (no auth)
 
 }  // namespace labelport::darwin_sim

@@ -62,6 +62,7 @@ ApiRouter::ApiRouter(Store* store) : store_(store) {
   Add("GET", "/api/v2/teams/{}/items/{}/properties", &HandleItemProperties);
   Add("POST", "/api/v2/teams/{}/datasets/{}/exports", &HandleCreateExport);
   Add("GET", "/api/v2/teams/{}/datasets/{}/exports", &HandleListExports);
+  Add("DELETE", "/api/v2/teams/{}/datasets/{}/exports/{}", &HandleDeleteExport);
   Add("GET", "/api/v2/teams/{}/workflows", &HandleListWorkflows);
   Add("GET", "/api/v2/teams/{}/workflows/{}", &HandleGetWorkflow);
   Add("PUT", "/api/v2/teams/{}/workflows/{}", &HandlePutWorkflow);

@@ -132,5 +132,46 @@ TEST_F(SimAppTest, CompressedBodiesAreInflated) {
   EXPECT_EQ(app_->Handle(req).response.status, 400);
 }
 
+TEST_F(SimAppTest, ExportHonoursItemIdsAndCanBeDeleted) {
+  Call("POST", "/_sim/config", R"({"export_delay_ms": 0})");
+  Call("POST", "/api/datasets", R"({"name": "d"})");
+  json::value reg = Json(Call("POST", "/api/v2/teams/team/items/register_upload",
+                              R"({"dataset_slug": "d", "items": [
+                                  {"name": "a.png", "path": "/",
+                                   "slots": [{"file_name": "a.png", "slot_name": "0"}]},
+                                  {"name": "b.png", "path": "/",
+                                   "slots": [{"file_name": "b.png", "slot_name": "0"}]}]})"));
+  const std::string a(reg.at("items").at(0).at("id").as_string());
+  const std::string b(reg.at("items").at(1).at("id").as_string());
+  for (const std::string& id : {a, b}) {
+    ASSERT_EQ(
+        Call("POST", "/_sim/items/" + id + "/status", R"({"status": "complete"})").response.status,
+        200);
+  }
+  const std::string exports = "/api/v2/teams/team/datasets/d/exports";
+  const std::string filters = R"(, "format": "darwin_json_2", "annotation_filters": {},
+      "filters": {"not_statuses": ["archived", "error"])";
+  ASSERT_EQ(Call("POST", exports,
+                 R"({"name": "only-b")" + filters + R"(, "item_ids": [")" + b + R"("]}})")
+                .response.status,
+            200);
+  ASSERT_EQ(Call("POST", exports, R"({"name": "all")" + filters + "}}").response.status, 200);
+  json::value listed = Json(Call("GET", exports));
+  ASSERT_EQ(listed.as_array().size(), 2u);
+  EXPECT_EQ(listed.at(0).at("name"), "only-b");
+  EXPECT_EQ(listed.at(0).at("metadata").at("num_images"), 1);
+  EXPECT_EQ(listed.at(1).at("metadata").at("num_images"), 2);
+
+  Outcome deleted = Call("DELETE", exports + "/only-b");
+  EXPECT_EQ(deleted.response.status, 200);
+  EXPECT_EQ(Json(deleted), json::value(json::object()));
+  listed = Json(Call("GET", exports));
+  ASSERT_EQ(listed.as_array().size(), 1u);
+  EXPECT_EQ(listed.at(0).at("name"), "all");
+  EXPECT_EQ(Call("DELETE", exports + "/only-b").response.status, 404);
+  EXPECT_EQ(Call("DELETE", "/api/v2/teams/team/datasets/nope/exports/all").response.status, 404);
+  EXPECT_EQ(Call("DELETE", exports + "/all", "", false).response.status, 401);
+}
+
 }  // namespace
 }  // namespace labelport::darwin_sim
