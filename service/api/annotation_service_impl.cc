@@ -2,6 +2,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -21,6 +24,9 @@ namespace v1 = labelport::v1;
 
 // Until authentication arrives every caller is in the default tenant.
 std::string TenantOf(const grpc::CallbackServerContext* /*context*/) { return "default"; }
+
+constexpr int kMaxDigestsPerFindMissing = 10'000;
+constexpr int64_t kMaxMediaChunkBytes = 1 << 20;
 
 grpc::Status Unimplemented(absl::string_view rpc, absl::string_view capability) {
   return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
@@ -146,6 +152,137 @@ class CreateRunReactor final : public grpc::ServerReadReactor<v1::CreateRunReque
   std::vector<v1::Sample> samples_;
 };
 
+// UploadMedia: a header, then chunks written to the content store one at a
+// time on the executor; the next message is read only once the previous
+// chunk is written, so at most one chunk per call is held in memory and flow
+// control reaches the client. The writer removes its temporary file when
+// the call ends without a successful commit.
+class UploadMediaReactor final : public grpc::ServerReadReactor<v1::UploadMediaRequest> {
+ public:
+  UploadMediaReactor(store::FileContentStore* content_store, boost::asio::thread_pool* executor,
+                     v1::UploadMediaResponse* response)
+      : content_store_(content_store), executor_(executor), response_(response) {
+    StartRead(&message_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      EndOfStream();
+      return;
+    }
+    if (message_.has_header()) {
+      if (have_header_) {
+        Fail(common::InvalidArgument("header", "HEADER_REPEATED",
+                                     "UploadMedia takes exactly one header, as the first message"));
+        return;
+      }
+      have_header_ = true;
+      size_bytes_ = message_.header().size_bytes();
+      boost::asio::post(*executor_, [this] {
+        auto writer = content_store_->BeginWrite(message_.header().content_digest(),
+                                                 message_.header().size_bytes());
+        if (!writer.ok()) {
+          Finish(ToGrpcStatus(writer.status()));
+          return;
+        }
+        writer_ = *std::move(writer);
+        ReadNext();
+      });
+      return;
+    }
+    absl::Status status = AcceptChunk();
+    if (!status.ok()) {
+      Fail(status);
+      return;
+    }
+    boost::asio::post(*executor_, [this] {
+      absl::Status appended = writer_->Append(message_.chunk());
+      if (!appended.ok()) {
+        Finish(ToGrpcStatus(appended));
+        return;
+      }
+      ReadNext();
+    });
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  // Finishes with `status` once the temporary file (if any) is gone, so a
+  // client that sees the error never finds leftovers.
+  void Fail(absl::Status status) {
+    if (writer_ == nullptr) {
+      Finish(ToGrpcStatus(status));
+      return;
+    }
+    boost::asio::post(*executor_, [this, status = std::move(status)] {
+      writer_.reset();
+      Finish(ToGrpcStatus(status));
+    });
+  }
+
+  void ReadNext() {
+    message_.Clear();
+    StartRead(&message_);
+  }
+
+  absl::Status AcceptChunk() {
+    if (!have_header_)
+      return common::InvalidArgument("header", "HEADER_REQUIRED",
+                                     "The first UploadMedia message must be the header");
+    if (!message_.has_chunk())
+      return common::InvalidArgument("chunk", "MESSAGE_EMPTY",
+                                     "An UploadMedia message must hold a header or a chunk");
+    const int64_t size = static_cast<int64_t>(message_.chunk().size());
+    if (size > kMaxMediaChunkBytes)
+      return common::InvalidArgument(
+          "chunk", "CHUNK_TOO_LARGE",
+          absl::StrFormat("An UploadMedia chunk may hold at most %d bytes (1 MiB); got %d",
+                          kMaxMediaChunkBytes, size));
+    if (size > size_bytes_ - received_)
+      return common::InvalidArgument(
+          "header.size_bytes", "CONTENT_SIZE_EXCEEDED",
+          absl::StrFormat("UploadMedia received more bytes than the announced "
+                          "header.size_bytes %d: %d so far",
+                          size_bytes_, received_ + size));
+    received_ += size;
+    return absl::OkStatus();
+  }
+
+  void EndOfStream() {
+    if (!have_header_) {
+      Finish(ToGrpcStatus(common::InvalidArgument("header", "HEADER_REQUIRED",
+                                                  "UploadMedia ended before its header was sent")));
+      return;
+    }
+    if (received_ != size_bytes_) {
+      Fail(common::InvalidArgument(
+          "header.size_bytes", "CONTENT_SIZE_MISMATCH",
+          absl::StrFormat("UploadMedia ended after %d of the announced header.size_bytes %d bytes",
+                          received_, size_bytes_)));
+      return;
+    }
+    boost::asio::post(*executor_, [this] {
+      auto stored = writer_->Commit();
+      if (stored.ok()) {
+        response_->set_content_digest(stored->content_digest);
+        response_->set_size_bytes(stored->size_bytes);
+        response_->set_already_present(stored->already_present);
+      }
+      Finish(ToGrpcStatus(stored.status()));
+    });
+  }
+
+  store::FileContentStore* content_store_;
+  boost::asio::thread_pool* executor_;
+  v1::UploadMediaResponse* response_;
+  v1::UploadMediaRequest message_;
+  bool have_header_ = false;
+  int64_t size_bytes_ = 0;
+  int64_t received_ = 0;
+  std::unique_ptr<store::ContentWriter> writer_;
+};
+
 bool IsSettled(v1::RunState state) {
   return state == v1::RUN_STATE_ANNOTATING || state == v1::RUN_STATE_FAILED ||
          state == v1::RUN_STATE_CLEANED_UP;
@@ -245,21 +382,38 @@ class WatchRunReactor final : public grpc::ServerWriteReactor<v1::WatchRunRespon
 }  // namespace
 
 AnnotationServiceImpl::AnnotationServiceImpl(core::RunRegistry* registry,
+                                             store::FileContentStore* content_store,
                                              boost::asio::thread_pool* executor,
                                              boost::asio::any_io_executor io)
-    : registry_(registry), executor_(executor), io_(std::move(io)) {}
+    : registry_(registry),
+      content_store_(content_store),
+      executor_(executor),
+      io_(std::move(io)) {}
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::FindMissingMedia(
-    grpc::CallbackServerContext* context, const v1::FindMissingMediaRequest* /*request*/,
-    v1::FindMissingMediaResponse* /*response*/) {
-  return FinishUnary<v1::FindMissingMediaResponse>(
-      context, Unimplemented("FindMissingMedia", "content-addressed media upload"));
+    grpc::CallbackServerContext* context, const v1::FindMissingMediaRequest* request,
+    v1::FindMissingMediaResponse* response) {
+  return RunUnary(
+      context, executor_, response,
+      [this, request]() -> absl::StatusOr<v1::FindMissingMediaResponse> {
+        if (request->content_digests_size() > kMaxDigestsPerFindMissing)
+          return common::InvalidArgument(
+              "content_digests", "TOO_MANY_DIGESTS",
+              absl::StrFormat("FindMissingMedia takes at most %d content digests; got %d",
+                              kMaxDigestsPerFindMissing, request->content_digests_size()));
+        const std::vector<std::string> digests(request->content_digests().begin(),
+                                               request->content_digests().end());
+        auto missing = content_store_->FindMissing(digests);
+        if (!missing.ok()) return missing.status();
+        v1::FindMissingMediaResponse result;
+        for (auto& digest : *missing) result.add_missing_digests(std::move(digest));
+        return result;
+      });
 }
 
 grpc::ServerReadReactor<v1::UploadMediaRequest>* AnnotationServiceImpl::UploadMedia(
-    grpc::CallbackServerContext* /*context*/, v1::UploadMediaResponse* /*response*/) {
-  return new RefusedReader<v1::UploadMediaRequest>(
-      Unimplemented("UploadMedia", "content-addressed media upload"));
+    grpc::CallbackServerContext* /*context*/, v1::UploadMediaResponse* response) {
+  return new UploadMediaReactor(content_store_, executor_, response);
 }
 
 grpc::ServerReadReactor<v1::CreateRunRequest>* AnnotationServiceImpl::CreateRun(

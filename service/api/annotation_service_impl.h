@@ -12,15 +12,17 @@
 
 #include "labelport/v1/annotation_service.grpc.pb.h"
 #include "service/core/run_registry.h"
+#include "service/store/content_store.h"
 
 namespace labelport::api {
 
 class AnnotationServiceImpl final : public labelport::v1::AnnotationService::CallbackService {
  public:
-  // `registry`, `executor` (runs blocking use cases) and the io_context
-  // behind `io` (timers of streaming calls) must outlive the service.
-  AnnotationServiceImpl(core::RunRegistry* registry, boost::asio::thread_pool* executor,
-                        boost::asio::any_io_executor io);
+  // `registry`, `content_store` (uploaded media), `executor` (runs blocking
+  // use cases and media writes) and the io_context behind `io` (timers of
+  // streaming calls) must outlive the service.
+  AnnotationServiceImpl(core::RunRegistry* registry, store::FileContentStore* content_store,
+                        boost::asio::thread_pool* executor, boost::asio::any_io_executor io);
 
   grpc::ServerUnaryReactor* FindMissingMedia(
       grpc::CallbackServerContext* context, const labelport::v1::FindMissingMediaRequest* request,
@@ -63,6 +65,7 @@ class AnnotationServiceImpl final : public labelport::v1::AnnotationService::Cal
 
  private:
   core::RunRegistry* registry_;
+  store::FileContentStore* content_store_;
   boost::asio::thread_pool* executor_;
   boost::asio::any_io_executor io_;
 };

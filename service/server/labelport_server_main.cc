@@ -35,6 +35,7 @@
 #include "service/http/beast_http_client.h"
 #include "service/http/retrying_http_client.h"
 #include "service/http/token_bucket_rate_limiter.h"
+#include "service/store/content_store.h"
 #include "service/store/sqlite_run_store.h"
 
 namespace {
@@ -103,6 +104,11 @@ int Run(int argc, char** argv) {
     darwin_client = *std::move(created);
   }
   const std::string media_dir = absl::StrCat(config->data_dir, "/media");
+  auto content_store = labelport::store::FileContentStore::Create(media_dir);
+  if (!content_store.ok()) {
+    LogError(absl::StrCat("cannot open the media store: ", content_store.status().message()));
+    return 1;
+  }
   labelport::backend::darwin::DarwinBackend darwin_backend(
       darwin_client.get(), &retrying_http,
       {.media_dir = media_dir,
@@ -117,7 +123,8 @@ int Run(int argc, char** argv) {
 
   labelport::core::RunRegistry registry(store->get(), nullptr, [&worker] { worker.Wake(); });
   boost::asio::thread_pool executor(config->worker_threads);
-  labelport::api::AnnotationServiceImpl service(&registry, &executor, io.get_executor());
+  labelport::api::AnnotationServiceImpl service(&registry, content_store->get(), &executor,
+                                                io.get_executor());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

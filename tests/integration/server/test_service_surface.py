@@ -12,7 +12,6 @@ from labelport.v1 import annotation_service_pb2 as svc
 
 from .helpers import call_error, run_name
 
-DIGEST = "sha256:" + "0" * 64
 # Every RPC of labelport.v1.AnnotationService as of this version of the API.
 ALL_RPCS = {
     "FindMissingMedia",
@@ -32,23 +31,6 @@ ALL_RPCS = {
 UNIMPLEMENTED_CALLS = [
     ("GetRunStatus", lambda stub: stub.GetRunStatus(svc.GetRunStatusRequest(name=run_name("k")))),
     ("CleanupRun", lambda stub: stub.CleanupRun(svc.CleanupRunRequest(name=run_name("k")))),
-    (
-        "FindMissingMedia",
-        lambda stub: stub.FindMissingMedia(svc.FindMissingMediaRequest(content_digests=[DIGEST])),
-    ),
-    (
-        "UploadMedia",
-        lambda stub: stub.UploadMedia(
-            iter(
-                [
-                    svc.UploadMediaRequest(
-                        header=svc.UploadMediaHeader(content_digest=DIGEST, size_bytes=3)
-                    ),
-                    svc.UploadMediaRequest(chunk=b"abc"),
-                ]
-            )
-        ),
-    ),
     # A server stream: the error surfaces when the stream is read.
     (
         "LoadAnnotations",

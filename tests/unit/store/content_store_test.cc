@@ -15,7 +15,6 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "service/backend/darwin/media_source.h"
 #include "service/common/errors.h"
 
 namespace labelport::store {
@@ -101,9 +100,9 @@ TEST_F(ContentStoreTest, RoundTripStoresVerifiedBytesAtTheContentPath) {
 
   const std::string hex = digest.substr(7);
   const std::string path = absl::StrCat(media_dir(), "/sha256/", hex.substr(0, 2), "/", hex);
+  // The upload pipeline (backend::darwin::ContentStorePath) reads
+  // content-digest media from exactly this path.
   EXPECT_EQ(FileContentStore::ContentPath(media_dir(), digest), path);
-  // The upload pipeline reads content-digest media from exactly this path.
-  EXPECT_EQ(backend::darwin::ContentStorePath(media_dir(), digest), path);
   EXPECT_EQ(ReadFile(path), bytes);
   EXPECT_TRUE(*store_->Contains(digest));
   EXPECT_EQ(TempFiles(), 0u);
