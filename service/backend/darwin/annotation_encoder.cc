@@ -132,6 +132,7 @@ class Builder {
   }
 
   absl::Status Polyline(const v1::Polyline& l) {
+    if (l.points_size() == 0) return Invalid(c_, l.id(), "polyline has no shapes");
     const Confidence conf = ConfidenceOf(l);
     if (DarwinTypeOf(c_.field->type()) == "polygon") {
       json::object polygon{{"path", Path(l.points(0), c_)}};
@@ -183,15 +184,21 @@ std::string DarwinTypeOf(absl::string_view t) {
 
 std::vector<labelport::v1::AttributeSpec> AttributesFor(const labelport::v1::FieldSchema& field,
                                                         absl::string_view class_name) {
-  std::vector<labelport::v1::AttributeSpec> out(field.attributes().specs().specs().begin(),
-                                                field.attributes().specs().specs().end());
+  // The class groups' attributes come first and win over field-level ones of
+  // the same name (an existing field's inferred `text` attributes must not
+  // shadow the group's typed ones, e.g. a single_select "color").
+  std::vector<labelport::v1::AttributeSpec> out;
+  std::set<std::string> names;
   for (const auto& entry : field.classes().entries()) {
     if (!entry.has_group()) continue;
     bool member = false;
     for (const auto& n : entry.group().classes().names()) member = member || n == class_name;
     if (!member) continue;
-    for (const auto& s : entry.group().attributes().specs().specs()) out.push_back(s);
+    for (const auto& s : entry.group().attributes().specs().specs())
+      if (names.insert(s.name()).second) out.push_back(s);
   }
+  for (const auto& s : field.attributes().specs().specs())
+    if (names.insert(s.name()).second) out.push_back(s);
   return out;
 }
 
