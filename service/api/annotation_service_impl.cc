@@ -1,6 +1,9 @@
 #include "service/api/annotation_service_impl.h"
 
 #include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -8,11 +11,9 @@
 #include <utility>
 #include <vector>
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "service/api/load_annotations_reactor.h"
 #include "service/api/status_conversion.h"
 #include "service/common/errors.h"
 #include "service/core/limits.h"
@@ -27,12 +28,6 @@ std::string TenantOf(const grpc::CallbackServerContext* /*context*/) { return "d
 
 constexpr int kMaxDigestsPerFindMissing = 10'000;
 constexpr int64_t kMaxMediaChunkBytes = 1 << 20;
-
-grpc::Status Unimplemented(absl::string_view rpc, absl::string_view capability) {
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                      absl::StrCat(rpc, " is not implemented yet: ", capability,
-                                   " is not available in this version of labelport"));
-}
 
 // Runs `use_case` (returning StatusOr<Response>) on the executor and finishes
 // the unary call with its result.
@@ -49,28 +44,21 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
   return reactor;
 }
 
+// Runs an awaitable use case on the io_context and finishes the call with it.
 template <typename Response>
-grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context, grpc::Status status) {
+grpc::ServerUnaryReactor* RunAsync(grpc::CallbackServerContext* context,
+                                   boost::asio::any_io_executor io, Response* response,
+                                   boost::asio::awaitable<absl::StatusOr<Response>> use_case) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(std::move(status));
+  boost::asio::co_spawn(
+      io, std::move(use_case),
+      [reactor, response](std::exception_ptr error, absl::StatusOr<Response> result) {
+        if (error) result = absl::InternalError("the call stopped unexpectedly");
+        if (result.ok()) *response = *std::move(result);
+        reactor->Finish(ToGrpcStatus(result.status()));
+      });
   return reactor;
 }
-
-// A client-streaming call that is refused at once.
-template <typename Request>
-class RefusedReader final : public grpc::ServerReadReactor<Request> {
- public:
-  explicit RefusedReader(grpc::Status status) { this->Finish(std::move(status)); }
-  void OnDone() override { delete this; }
-};
-
-// A server-streaming call that is refused at once.
-template <typename Response>
-class RefusedWriter final : public grpc::ServerWriteReactor<Response> {
- public:
-  explicit RefusedWriter(grpc::Status status) { this->Finish(std::move(status)); }
-  void OnDone() override { delete this; }
-};
 
 // CreateRun: reads the header and the sample batches, then hands the whole
 // request to the registry on the executor. Nothing is stored before the
@@ -131,8 +119,8 @@ class CreateRunReactor final : public grpc::ServerReadReactor<v1::CreateRunReque
 
   void EndOfStream() {
     if (!have_header_) {
-      Finish(ToGrpcStatus(common::InvalidArgument(
-          "header", "HEADER_REQUIRED", "CreateRun ended before its header was sent")));
+      Finish(ToGrpcStatus(common::InvalidArgument("header", "HEADER_REQUIRED",
+                                                  "CreateRun ended before its header was sent")));
       return;
     }
     boost::asio::post(*executor_, [this] {
@@ -363,9 +351,8 @@ class WatchRunReactor final : public grpc::ServerWriteReactor<v1::WatchRunRespon
       return;
     }
     timer_.expires_after(kPollInterval);
-    timer_.async_wait([this](boost::system::error_code) {
-      boost::asio::post(*executor_, [this] { Poll(); });
-    });
+    timer_.async_wait(
+        [this](boost::system::error_code) { boost::asio::post(*executor_, [this] { Poll(); }); });
   }
 
   core::RunRegistry* registry_;
@@ -384,11 +371,13 @@ class WatchRunReactor final : public grpc::ServerWriteReactor<v1::WatchRunRespon
 AnnotationServiceImpl::AnnotationServiceImpl(core::RunRegistry* registry,
                                              store::FileContentStore* content_store,
                                              boost::asio::thread_pool* executor,
-                                             boost::asio::any_io_executor io)
+                                             boost::asio::any_io_executor io,
+                                             core::RunOperations* operations)
     : registry_(registry),
       content_store_(content_store),
       executor_(executor),
-      io_(std::move(io)) {}
+      io_(std::move(io)),
+      operations_(operations) {}
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::FindMissingMedia(
     grpc::CallbackServerContext* context, const v1::FindMissingMediaRequest* request,
@@ -459,23 +448,20 @@ grpc::ServerUnaryReactor* AnnotationServiceImpl::DeleteRun(grpc::CallbackServerC
 }
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::GetRunStatus(
-    grpc::CallbackServerContext* context, const v1::GetRunStatusRequest* /*request*/,
-    v1::GetRunStatusResponse* /*response*/) {
-  return FinishUnary<v1::GetRunStatusResponse>(
-      context, Unimplemented("GetRunStatus", "V7 workflow status"));
+    grpc::CallbackServerContext* context, const v1::GetRunStatusRequest* request,
+    v1::GetRunStatusResponse* response) {
+  return RunAsync(context, io_, response, operations_->GetRunStatus(TenantOf(context), *request));
 }
 
 grpc::ServerWriteReactor<v1::LoadAnnotationsResponse>* AnnotationServiceImpl::LoadAnnotations(
-    grpc::CallbackServerContext* /*context*/, const v1::LoadAnnotationsRequest* /*request*/) {
-  return new RefusedWriter<v1::LoadAnnotationsResponse>(
-      Unimplemented("LoadAnnotations", "loading annotations from V7"));
+    grpc::CallbackServerContext* context, const v1::LoadAnnotationsRequest* request) {
+  return new LoadAnnotationsReactor(operations_, io_, TenantOf(context), *request);
 }
 
-grpc::ServerUnaryReactor* AnnotationServiceImpl::CleanupRun(
-    grpc::CallbackServerContext* context, const v1::CleanupRunRequest* /*request*/,
-    v1::CleanupRunResponse* /*response*/) {
-  return FinishUnary<v1::CleanupRunResponse>(context,
-                                             Unimplemented("CleanupRun", "V7 cleanup"));
+grpc::ServerUnaryReactor* AnnotationServiceImpl::CleanupRun(grpc::CallbackServerContext* context,
+                                                            const v1::CleanupRunRequest* request,
+                                                            v1::CleanupRunResponse* response) {
+  return RunAsync(context, io_, response, operations_->CleanupRun(TenantOf(context), *request));
 }
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::ListRunSamples(

@@ -11,6 +11,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "labelport/v1/annotation_service.grpc.pb.h"
+#include "service/core/run_operations.h"
 #include "service/core/run_registry.h"
 #include "service/store/content_store.h"
 
@@ -20,21 +21,21 @@ class AnnotationServiceImpl final : public labelport::v1::AnnotationService::Cal
  public:
   // `registry`, `content_store` (uploaded media), `executor` (runs blocking
   // use cases and media writes) and the io_context behind `io` (timers of
-  // streaming calls) must outlive the service.
+  // streaming calls) must outlive the service, as must
+  // `operations` (load, status, cleanup).
   AnnotationServiceImpl(core::RunRegistry* registry, store::FileContentStore* content_store,
-                        boost::asio::thread_pool* executor, boost::asio::any_io_executor io);
+                        boost::asio::thread_pool* executor, boost::asio::any_io_executor io,
+                        core::RunOperations* operations);
 
   grpc::ServerUnaryReactor* FindMissingMedia(
       grpc::CallbackServerContext* context, const labelport::v1::FindMissingMediaRequest* request,
       labelport::v1::FindMissingMediaResponse* response) override;
   grpc::ServerReadReactor<labelport::v1::UploadMediaRequest>* UploadMedia(
-      grpc::CallbackServerContext* context,
-      labelport::v1::UploadMediaResponse* response) override;
+      grpc::CallbackServerContext* context, labelport::v1::UploadMediaResponse* response) override;
   grpc::ServerReadReactor<labelport::v1::CreateRunRequest>* CreateRun(
       grpc::CallbackServerContext* context, labelport::v1::CreateRunResponse* response) override;
   grpc::ServerWriteReactor<labelport::v1::WatchRunResponse>* WatchRun(
-      grpc::CallbackServerContext* context,
-      const labelport::v1::WatchRunRequest* request) override;
+      grpc::CallbackServerContext* context, const labelport::v1::WatchRunRequest* request) override;
   grpc::ServerUnaryReactor* GetRun(grpc::CallbackServerContext* context,
                                    const labelport::v1::GetRunRequest* request,
                                    labelport::v1::GetRunResponse* response) override;
@@ -68,6 +69,7 @@ class AnnotationServiceImpl final : public labelport::v1::AnnotationService::Cal
   store::FileContentStore* content_store_;
   boost::asio::thread_pool* executor_;
   boost::asio::any_io_executor io_;
+  core::RunOperations* operations_;
 };
 
 }  // namespace labelport::api

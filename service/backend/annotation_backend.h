@@ -4,15 +4,15 @@
 #ifndef LABELPORT_SERVICE_BACKEND_ANNOTATION_BACKEND_H_
 #define LABELPORT_SERVICE_BACKEND_ANNOTATION_BACKEND_H_
 
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include <boost/asio/awaitable.hpp>
-
 #include "absl/status/statusor.h"
 #include "labelport/internal/v1/job_state.pb.h"
 #include "labelport/v1/annotation_run.pb.h"
+#include "labelport/v1/annotation_service.pb.h"
 #include "labelport/v1/sample.pb.h"
 
 namespace labelport::backend {
@@ -31,18 +31,48 @@ class UploadJournal {
   virtual absl::StatusOr<std::vector<labelport::v1::Sample>> LoadSamples(int64_t start,
                                                                          int count) = 0;
   // Progress records saved so far (by position; untouched samples absent).
-  virtual absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>>
-  LoadProgress() = 0;
+  virtual absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>> LoadProgress() = 0;
   // Saves progress records and refreshes the run's progress counters and
   // per-sample errors from them.
   virtual absl::Status SaveProgress(
       const std::vector<labelport::internal::v1::SampleProgress>& progress) = 0;
   virtual absl::Status SaveLinks(
       const std::vector<labelport::internal::v1::AnnotationLink>& links) = 0;
+  virtual absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>> LoadLinks() = 0;
   virtual absl::StatusOr<labelport::internal::v1::DarwinRunState> LoadBackendState() = 0;
   virtual absl::Status SaveBackendState(const labelport::internal::v1::DarwinRunState& state) = 0;
   // Records the URL where people annotate the run.
   virtual absl::Status SetEditorUrl(const std::string& url) = 0;
+};
+
+// The labels of one sample as the annotation platform has them now, per
+// schema field, with stable ids: labels uploaded by the run keep the client's
+// id (and the attributes, tags and confidence V7 does not carry, restored
+// from the snapshot); new ones get an id derived from the platform's own.
+struct LoadedField {
+  std::string field;
+  labelport::v1::FieldValue downloaded;
+  // Labels of other types than the field's, grouped by return type.
+  std::vector<labelport::v1::UnexpectedLabels> unexpected;
+};
+
+struct LoadedSample {
+  std::string sample_id;
+  // 0-based position of the sample in the run.
+  int64_t position = 0;
+  // One entry per schema field, in schema order (empty values included).
+  std::vector<LoadedField> fields;
+};
+
+// Receives a load as it streams in. Returning an error aborts the load.
+// Methods may block (that is how a slow client slows the load down: memory
+// stays bounded); they are called from one thread at a time.
+class LoadSink {
+ public:
+  virtual ~LoadSink() = default;
+  virtual absl::Status OnProgress(labelport::v1::LoadProgress progress) = 0;
+  virtual absl::Status OnSample(LoadedSample sample) = 0;
+  virtual void OnSkipped(labelport::v1::SkippedEntry skipped) = 0;
 };
 
 class AnnotationBackend {
@@ -56,6 +86,23 @@ class AnnotationBackend {
   // returned. Returns an error only when the run as a whole cannot proceed
   // (credentials, dataset, classes, timeouts); the run can be resumed later.
   virtual boost::asio::awaitable<absl::Status> UploadRun(UploadJournal& journal) = 0;
+
+  // Exports the run's items (only those) and streams every sample whose item
+  // was exported to `sink`, one item at a time (memory does not grow with the
+  // number of items). The run, its journal and V7's data are not changed;
+  // the export is deleted afterwards. Errors name the stage (export, wait,
+  // download, item) and leave everything as it was, so a load can be retried.
+  virtual boost::asio::awaitable<absl::Status> LoadRun(UploadJournal& journal, LoadSink& sink) = 0;
+
+  // Workflow status counts of the run's items only, sorted by status.
+  virtual boost::asio::awaitable<absl::StatusOr<labelport::v1::GetRunStatusResponse>> GetStatus(
+      UploadJournal& journal) = 0;
+
+  // Removes what the run created: the dataset (its workflow detached and
+  // deleted first, then the dataset archived) when the run created it,
+  // otherwise only the run's items. Safe to call again.
+  virtual boost::asio::awaitable<absl::StatusOr<labelport::v1::CleanupRunResponse>> Cleanup(
+      UploadJournal& journal) = 0;
 };
 
 }  // namespace labelport::backend

@@ -4,19 +4,22 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "absl/strings/ascii.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "gRPC listen address HOST:PORT; port 0 picks a free port (env LABELPORT_LISTEN)");
@@ -36,8 +39,7 @@ ABSL_FLAG(int, worker_threads, 4,
 ABSL_FLAG(int, max_message_mb, 64,
           "Largest gRPC message accepted, in MiB (env LABELPORT_MAX_MESSAGE_MB)");
 
-ABSL_FLAG(int, io_threads, 2,
-          "Threads running V7 I/O and upload jobs (env LABELPORT_IO_THREADS)");
+ABSL_FLAG(int, io_threads, 2, "Threads running V7 I/O and upload jobs (env LABELPORT_IO_THREADS)");
 ABSL_FLAG(std::string, worker_id, "",
           "Lease owner name of this replica; a restarted replica with the same id resumes its "
           "runs at once (default: the host name; env LABELPORT_WORKER_ID)");
@@ -91,6 +93,18 @@ absl::Status EnvBool(const char* name, absl::Flag<bool>* flag) {
   return absl::OkStatus();
 }
 
+void PrintHelp() {
+  std::cout << "labelport-server: " << absl::ProgramUsageMessage() << "\n\nFlags:\n";
+  std::map<std::string, const absl::CommandLineFlag*> flags;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (absl::StrContains(flag->Filename(), "service/config/")) flags[std::string(name)] = flag;
+  }
+  for (const auto& [name, flag] : flags) {
+    std::cout << "  --" << name << " (default: \"" << flag->DefaultValue() << "\")\n      "
+              << flag->Help() << "\n";
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
@@ -102,30 +116,37 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   usage.version_string = [] { return std::string("labelport-server 0.1.0\n"); };
   absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(
-      "labelport-server: runs FiftyOne-style annotation runs on V7 Darwin over gRPC.\n"
+      "runs FiftyOne-style annotation runs on V7 Darwin over gRPC.\n"
       "Every flag can also be set by the LABELPORT_<FLAG> environment variable; a flag on the\n"
       "command line wins.");
 
-  for (absl::Status s : {EnvString("LABELPORT_LISTEN", &FLAGS_listen),
-                         EnvString("LABELPORT_DATA_DIR", &FLAGS_data_dir),
-                         EnvString("LABELPORT_STORE", &FLAGS_store),
-                         EnvString("LABELPORT_LOG_LEVEL", &FLAGS_log_level),
-                         EnvBool("LABELPORT_LOG_JSON", &FLAGS_log_json),
-                         EnvInt("LABELPORT_DRAIN_SECONDS", &FLAGS_drain_seconds),
-                         EnvInt("LABELPORT_WORKER_THREADS", &FLAGS_worker_threads),
-                         EnvInt("LABELPORT_MAX_MESSAGE_MB", &FLAGS_max_message_mb),
-                         EnvInt("LABELPORT_IO_THREADS", &FLAGS_io_threads),
-                         EnvString("LABELPORT_WORKER_ID", &FLAGS_worker_id),
-                         EnvInt("LABELPORT_MAX_CONCURRENT_RUNS", &FLAGS_max_concurrent_runs),
-                         EnvString("LABELPORT_DARWIN_URL", &FLAGS_darwin_url),
-                         EnvString("LABELPORT_DARWIN_CA_FILE", &FLAGS_darwin_ca_file),
-                         EnvString("LABELPORT_DARWIN_API_KEY_FILE", &FLAGS_darwin_api_key_file),
-                         EnvInt("LABELPORT_DARWIN_RATE_LIMIT_PER_MINUTE",
-                                &FLAGS_darwin_rate_limit_per_minute),
-                         EnvInt("LABELPORT_UPLOAD_CONCURRENCY", &FLAGS_upload_concurrency),
-                         EnvInt("LABELPORT_PROCESSING_TIMEOUT_SECONDS",
-                                &FLAGS_processing_timeout_seconds)}) {
+  for (absl::Status s :
+       {EnvString("LABELPORT_LISTEN", &FLAGS_listen),
+        EnvString("LABELPORT_DATA_DIR", &FLAGS_data_dir),
+        EnvString("LABELPORT_STORE", &FLAGS_store),
+        EnvString("LABELPORT_LOG_LEVEL", &FLAGS_log_level),
+        EnvBool("LABELPORT_LOG_JSON", &FLAGS_log_json),
+        EnvInt("LABELPORT_DRAIN_SECONDS", &FLAGS_drain_seconds),
+        EnvInt("LABELPORT_WORKER_THREADS", &FLAGS_worker_threads),
+        EnvInt("LABELPORT_MAX_MESSAGE_MB", &FLAGS_max_message_mb),
+        EnvInt("LABELPORT_IO_THREADS", &FLAGS_io_threads),
+        EnvString("LABELPORT_WORKER_ID", &FLAGS_worker_id),
+        EnvInt("LABELPORT_MAX_CONCURRENT_RUNS", &FLAGS_max_concurrent_runs),
+        EnvString("LABELPORT_DARWIN_URL", &FLAGS_darwin_url),
+        EnvString("LABELPORT_DARWIN_CA_FILE", &FLAGS_darwin_ca_file),
+        EnvString("LABELPORT_DARWIN_API_KEY_FILE", &FLAGS_darwin_api_key_file),
+        EnvInt("LABELPORT_DARWIN_RATE_LIMIT_PER_MINUTE", &FLAGS_darwin_rate_limit_per_minute),
+        EnvInt("LABELPORT_UPLOAD_CONCURRENCY", &FLAGS_upload_concurrency),
+        EnvInt("LABELPORT_PROCESSING_TIMEOUT_SECONDS", &FLAGS_processing_timeout_seconds)}) {
     if (!s.ok()) return s;
+  }
+  // This Abseil version exits with status 1 after --help; print it ourselves.
+  for (int i = 1; i < argc; ++i) {
+    const absl::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-help" || arg == "-h" || arg == "--helpfull") {
+      PrintHelp();
+      std::exit(0);
+    }
   }
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1)

@@ -72,29 +72,25 @@ std::vector<LabelView> LabelsOf(const FieldValue& value) {
       out.push_back(ViewOf(value.classification()));
       break;
     case FieldValue::kClassifications:
-      for (const auto& c : value.classifications().classifications())
-        out.push_back(ViewOf(c));
+      for (const auto& c : value.classifications().classifications()) out.push_back(ViewOf(c));
       break;
     case FieldValue::kDetection:
       out.push_back(ViewOfDetection(value.detection()));
       break;
     case FieldValue::kDetections:
-      for (const auto& d : value.detections().detections())
-        out.push_back(ViewOfDetection(d));
+      for (const auto& d : value.detections().detections()) out.push_back(ViewOfDetection(d));
       break;
     case FieldValue::kPolyline:
       out.push_back(ViewOfPolyline(value.polyline()));
       break;
     case FieldValue::kPolylines:
-      for (const auto& p : value.polylines().polylines())
-        out.push_back(ViewOfPolyline(p));
+      for (const auto& p : value.polylines().polylines()) out.push_back(ViewOfPolyline(p));
       break;
     case FieldValue::kKeypoint:
       out.push_back(ViewOfKeypoint(value.keypoint()));
       break;
     case FieldValue::kKeypoints:
-      for (const auto& k : value.keypoints().keypoints())
-        out.push_back(ViewOfKeypoint(k));
+      for (const auto& k : value.keypoints().keypoints()) out.push_back(ViewOfKeypoint(k));
       break;
     case FieldValue::VALUE_NOT_SET:
       break;
@@ -126,9 +122,12 @@ void FilterForSchemaType(absl::string_view schema_type, FieldValue* value) {
 std::string PyRepr(const labelport::v1::AttributeValue& value) {
   using V = labelport::v1::AttributeValue;
   switch (value.kind_case()) {
-    case V::kNullValue: return "None";
-    case V::kBoolValue: return value.bool_value() ? "True" : "False";
-    case V::kIntValue: return absl::StrCat(value.int_value());
+    case V::kNullValue:
+      return "None";
+    case V::kBoolValue:
+      return value.bool_value() ? "True" : "False";
+    case V::kIntValue:
+      return absl::StrCat(value.int_value());
     case V::kDoubleValue: {
       // Python prints whole floats with ".0" (2.0), and inf/nan as inf/nan.
       const double d = value.double_value();
@@ -138,22 +137,21 @@ std::string PyRepr(const labelport::v1::AttributeValue& value) {
       if (out.find_first_of(".e") == std::string::npos) out += ".0";
       return out;
     }
-    case V::kStringValue: return absl::StrCat("'", value.string_value(), "'");
+    case V::kStringValue:
+      return absl::StrCat("'", value.string_value(), "'");
     case V::kListValue:
       return absl::StrCat(
           "[",
           absl::StrJoin(value.list_value().values(), ", ",
-                        [](std::string* out, const V& v) {
-                          absl::StrAppend(out, PyRepr(v));
-                        }),
+                        [](std::string* out, const V& v) { absl::StrAppend(out, PyRepr(v)); }),
           "]");
-    case V::KIND_NOT_SET: break;
+    case V::KIND_NOT_SET:
+      break;
   }
   return "None";
 }
 
-bool SameValue(const labelport::v1::AttributeValue& a,
-               const labelport::v1::AttributeValue& b) {
+bool SameValue(const labelport::v1::AttributeValue& a, const labelport::v1::AttributeValue& b) {
   return google::protobuf::util::MessageDifferencer::Equals(a, b);
 }
 

@@ -18,9 +18,9 @@ struct LabelView {
   absl::string_view id;
   absl::string_view label;
   const AttributeMap* attributes = nullptr;
-  bool has_mask = false;           // Detection only.
-  bool filled = false;             // Polyline only.
-  std::optional<bool> keyframe;    // unset when not given.
+  bool has_mask = false;         // Detection only.
+  bool filled = false;           // Polyline only.
+  std::optional<bool> keyframe;  // unset when not given.
 };
 
 // The labels of a field value (one for single-label types), in order.
@@ -31,16 +31,14 @@ std::vector<LabelView> LabelsOf(const labelport::v1::FieldValue& value);
 // mask, "instance(s)" those with one, "polygon(s)" filled polylines and
 // "polyline(s)" open ones. Other types keep everything. A single-label value
 // that does not belong is cleared.
-void FilterForSchemaType(absl::string_view schema_type,
-                         labelport::v1::FieldValue* value);
+void FilterForSchemaType(absl::string_view schema_type, labelport::v1::FieldValue* value);
 
 // Python-style rendering of an attribute value ('a', 1, 2.5, True, None, [..]),
 // as FiftyOne's messages print values.
 std::string PyRepr(const labelport::v1::AttributeValue& value);
 
 // Whether two attribute values are equal (type and value).
-bool SameValue(const labelport::v1::AttributeValue& a,
-               const labelport::v1::AttributeValue& b);
+bool SameValue(const labelport::v1::AttributeValue& a, const labelport::v1::AttributeValue& b);
 
 }  // namespace labelport::core
 

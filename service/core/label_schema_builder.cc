@@ -33,9 +33,8 @@ constexpr char kBackend[] = "darwin";
 // Attribute names that would shadow declared label fields.
 bool IsReservedAttributeName(absl::string_view name) {
   static const auto* const kReserved = new std::set<std::string, std::less<>>{
-      "id",     "_id",     "label",      "bounding_box", "mask", "mask_path",
-      "points", "closed",  "filled",     "confidence",   "index", "tags",
-      "logits", "attributes", "keyframe", "_cls"};
+      "id",     "_id",        "label", "bounding_box", "mask",   "mask_path",  "points",   "closed",
+      "filled", "confidence", "index", "tags",         "logits", "attributes", "keyframe", "_cls"};
   return kReserved->count(name) > 0;
 }
 
@@ -65,8 +64,8 @@ std::string SpecRepr(const AttributeSpec& spec) {
 std::string ClassGroupRepr(const labelport::v1::ClassGroup& group) {
   std::vector<std::string> parts;
   if (group.has_classes()) {
-    parts.push_back(absl::StrCat("'classes': ", PyList({group.classes().names().begin(),
-                                                        group.classes().names().end()})));
+    parts.push_back(absl::StrCat(
+        "'classes': ", PyList({group.classes().names().begin(), group.classes().names().end()})));
   }
   if (group.has_attributes()) parts.push_back("'attributes': {...}");
   return absl::StrCat("{", absl::StrJoin(parts, ", "), "}");
@@ -100,8 +99,7 @@ struct Observed {
   }
 };
 
-Observed ObserveField(const std::vector<Sample>& samples, absl::string_view field,
-                      bool trackable,
+Observed ObserveField(const std::vector<Sample>& samples, absl::string_view field, bool trackable,
                       const std::optional<std::set<std::string>>& only_classes) {
   Observed observed;
   auto add = [&](const labelport::v1::FieldValue& value) {
@@ -154,14 +152,14 @@ absl::StatusOr<AttributeSpecs> NormalizeAttributes(const AttributeSelection& sel
         const AttributeSpec& spec = selection.specs().specs(i);
         const std::string spec_path = absl::StrCat(path, ".specs[", i, "]");
         if (spec.name().empty()) {
-          return InvalidArgument(absl::StrCat(spec_path, ".name"), "ATTRIBUTE_NAME_EMPTY",
-                                 absl::StrCat("Attribute definition ", SpecRepr(spec),
-                                              " has no name"));
+          return InvalidArgument(
+              absl::StrCat(spec_path, ".name"), "ATTRIBUTE_NAME_EMPTY",
+              absl::StrCat("Attribute definition ", SpecRepr(spec), " has no name"));
         }
         if (spec.type().empty()) {
-          return InvalidArgument(absl::StrCat(spec_path, ".type"), "ATTRIBUTE_TYPE_MISSING",
-                                 absl::StrCat("Attribute definition ", SpecRepr(spec),
-                                              " is missing a `type` key"));
+          return InvalidArgument(
+              absl::StrCat(spec_path, ".type"), "ATTRIBUTE_TYPE_MISSING",
+              absl::StrCat("Attribute definition ", SpecRepr(spec), " is missing a `type` key"));
         }
         if (!IsDarwinSupportedAttributeType(spec.type())) {
           return InvalidArgument(
@@ -174,8 +172,8 @@ absl::StatusOr<AttributeSpecs> NormalizeAttributes(const AttributeSelection& sel
         if (spec.values_size() == 0 && AttributeTypeRequiresValues(spec.type())) {
           return InvalidArgument(
               absl::StrCat(spec_path, ".values"), "ATTRIBUTE_VALUES_REQUIRED",
-              absl::StrFormat("Attribute '%s' of type '%s' requires a list of values",
-                              spec.name(), spec.type()));
+              absl::StrFormat("Attribute '%s' of type '%s' requires a list of values", spec.name(),
+                              spec.type()));
         }
         if (spec.has_default_value() && spec.values_size() > 0) {
           bool found = false;
@@ -217,14 +215,13 @@ absl::StatusOr<AttributeSpecs> NormalizeAttributes(const AttributeSelection& sel
 // Resolves the schema type of one field (§2.4).
 absl::StatusOr<std::string> ResolveType(const FieldSchema& field, const ExistingField* existing,
                                         const std::string& path, const std::string& type_path,
-                                        std::vector<std::string>& warnings,
-                                        bool& filter_labels) {
+                                        std::vector<std::string>& warnings, bool& filter_labels) {
   filter_labels = false;
   if (existing == nullptr) {
     if (!field.has_type() || field.type().empty()) {
-      return InvalidArgument(type_path, "FIELD_TYPE_REQUIRED",
-                             absl::StrFormat("You must specify a type for new label field '%s'",
-                                             field.field()));
+      return InvalidArgument(
+          type_path, "FIELD_TYPE_REQUIRED",
+          absl::StrFormat("You must specify a type for new label field '%s'", field.field()));
     }
     return field.type();
   }
@@ -263,8 +260,7 @@ absl::StatusOr<std::string> ResolveType(const FieldSchema& field, const Existing
 }
 
 absl::Status CheckMediaCompatibility(const std::string& field, const std::string& return_type,
-                                     labelport::v1::MediaType media_type,
-                                     const std::string& path) {
+                                     labelport::v1::MediaType media_type, const std::string& path) {
   if (media_type == labelport::v1::MEDIA_TYPE_VIDEO && !IsFrameField(field)) {
     if (ReturnTypeIsSpatial(return_type)) {
       return InvalidArgument(
@@ -351,8 +347,7 @@ absl::StatusOr<BuiltSchema> BuildLabelSchema(const CreateRunHeader& header,
     in.schema.set_field(header.label_field());
     if (header.has_label_type()) in.schema.set_type(header.label_type());
     if (header.has_classes()) *in.schema.mutable_classes() = header.classes();
-    if (header.has_attributes() &&
-        header.attributes().kind_case() != AttributeSelection::kInfer) {
+    if (header.has_attributes() && header.attributes().kind_case() != AttributeSelection::kInfer) {
       *in.schema.mutable_attributes() = header.attributes();
     }
     in.allow_from_shorthand = true;
@@ -367,10 +362,9 @@ absl::StatusOr<BuiltSchema> BuildLabelSchema(const CreateRunHeader& header,
   for (int i = 0; i < header.existing_fields_size(); ++i) {
     const auto& ef = header.existing_fields(i);
     if (ef.field().empty() || !existing_fields.emplace(ef.field(), &ef).second) {
-      return InvalidArgument(absl::StrCat("header.existing_fields[", i, "].field"),
-                             "EXISTING_FIELD_INVALID",
-                             absl::StrFormat("Existing field '%s' is empty or listed twice",
-                                             ef.field()));
+      return InvalidArgument(
+          absl::StrCat("header.existing_fields[", i, "].field"), "EXISTING_FIELD_INVALID",
+          absl::StrFormat("Existing field '%s' is empty or listed twice", ef.field()));
     }
   }
 
@@ -385,9 +379,8 @@ absl::StatusOr<BuiltSchema> BuildLabelSchema(const CreateRunHeader& header,
   absl::flat_hash_set<std::string> seen_fields;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const FieldSchema& in = inputs[i].schema;
-    const std::string path = inputs[i].allow_from_shorthand
-                                 ? fields_path
-                                 : absl::StrCat(fields_path, "[", i, "]");
+    const std::string path =
+        inputs[i].allow_from_shorthand ? fields_path : absl::StrCat(fields_path, "[", i, "]");
     // In the shorthand form the request fields are the header's own.
     const bool shorthand = inputs[i].allow_from_shorthand;
     auto sub = [&](absl::string_view suffix) -> std::string {
@@ -412,8 +405,8 @@ absl::StatusOr<BuiltSchema> BuildLabelSchema(const CreateRunHeader& header,
     const ExistingField* existing = it == existing_fields.end() ? nullptr : it->second;
 
     bool filter_labels = false;
-    LP_ASSIGN_OR_RETURN(std::string type,
-                        ResolveType(in, existing, path, sub(".type"), result.warnings, filter_labels));
+    LP_ASSIGN_OR_RETURN(std::string type, ResolveType(in, existing, path, sub(".type"),
+                                                      result.warnings, filter_labels));
     if (!IsDarwinSupportedLabelType(type)) {
       return InvalidArgument(
           sub(".type"), "FIELD_TYPE_UNSUPPORTED",
@@ -471,8 +464,7 @@ absl::StatusOr<BuiltSchema> BuildLabelSchema(const CreateRunHeader& header,
     // §2.6 attributes: the field's, then the run's, then `True`.
     const AttributeSelection& selection =
         in.has_attributes() ? in.attributes() : header.attributes();
-    const std::string attr_path =
-        in.has_attributes() ? sub(".attributes") : "header.attributes";
+    const std::string attr_path = in.has_attributes() ? sub(".attributes") : "header.attributes";
     LP_ASSIGN_OR_RETURN(*out.mutable_attributes()->mutable_specs(),
                         NormalizeAttributes(selection, existing != nullptr, observed, attr_path));
 

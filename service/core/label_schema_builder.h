@@ -32,10 +32,9 @@ struct BuiltSchema {
 //
 // Errors: INVALID_ARGUMENT naming the schema field path and the rule, with
 // FiftyOne's message wording.
-absl::StatusOr<BuiltSchema> BuildLabelSchema(
-    const labelport::v1::CreateRunHeader& header,
-    labelport::v1::MediaType media_type,
-    std::vector<labelport::v1::Sample>& samples);
+absl::StatusOr<BuiltSchema> BuildLabelSchema(const labelport::v1::CreateRunHeader& header,
+                                             labelport::v1::MediaType media_type,
+                                             std::vector<labelport::v1::Sample>& samples);
 
 }  // namespace labelport::core
 

@@ -14,13 +14,20 @@ using ValueCase = labelport::v1::FieldValue::ValueCase;
 
 const std::map<std::string, std::string, std::less<>>& ReturnTypes() {
   static const auto* const kTypes = new std::map<std::string, std::string, std::less<>>{
-      {"classification", "classifications"}, {"classifications", "classifications"},
-      {"detection", "detections"},           {"detections", "detections"},
-      {"instance", "detections"},            {"instances", "detections"},
-      {"polyline", "polylines"},             {"polylines", "polylines"},
-      {"polygon", "polylines"},              {"polygons", "polylines"},
-      {"keypoint", "keypoints"},             {"keypoints", "keypoints"},
-      {"segmentation", "segmentation"},      {"scalar", "scalar"},
+      {"classification", "classifications"},
+      {"classifications", "classifications"},
+      {"detection", "detections"},
+      {"detections", "detections"},
+      {"instance", "detections"},
+      {"instances", "detections"},
+      {"polyline", "polylines"},
+      {"polylines", "polylines"},
+      {"polygon", "polylines"},
+      {"polygons", "polylines"},
+      {"keypoint", "keypoints"},
+      {"keypoints", "keypoints"},
+      {"segmentation", "segmentation"},
+      {"scalar", "scalar"},
   };
   return *kTypes;
 }
@@ -33,15 +40,14 @@ bool Contains(const std::vector<std::string>& values, absl::string_view v) {
 
 const std::vector<std::string>& DarwinSupportedLabelTypes() {
   static const auto* const kTypes = new std::vector<std::string>{
-      "classification", "classifications", "detection", "detections",
-      "polygon",        "polygons",        "polyline",  "polylines",
-      "keypoint",       "keypoints"};
+      "classification", "classifications", "detection", "detections", "polygon",
+      "polygons",       "polyline",        "polylines", "keypoint",   "keypoints"};
   return *kTypes;
 }
 
 const std::vector<std::string>& DarwinSupportedAttributeTypes() {
-  static const auto* const kTypes = new std::vector<std::string>{
-      "text", "instance_id", "single_select", "multi_select"};
+  static const auto* const kTypes =
+      new std::vector<std::string>{"text", "instance_id", "single_select", "multi_select"};
   return *kTypes;
 }
 
@@ -69,22 +75,18 @@ bool ReturnTypeHasLabel(absl::string_view return_type) {
 }
 
 bool ReturnTypeIsSpatial(absl::string_view return_type) {
-  return return_type == "detections" || return_type == "polylines" ||
-         return_type == "keypoints" || return_type == "segmentation";
+  return return_type == "detections" || return_type == "polylines" || return_type == "keypoints" ||
+         return_type == "segmentation";
 }
 
-bool IsFrameField(absl::string_view field) {
-  return absl::StartsWith(field, "frames.");
-}
+bool IsFrameField(absl::string_view field) { return absl::StartsWith(field, "frames."); }
 
 bool IsTrackable(absl::string_view field, absl::string_view return_type) {
   return IsFrameField(field) &&
-         (return_type == "detections" || return_type == "polylines" ||
-          return_type == "keypoints");
+         (return_type == "detections" || return_type == "polylines" || return_type == "keypoints");
 }
 
-std::optional<std::vector<std::string>> CandidateTypesOf(
-    absl::string_view document_type) {
+std::optional<std::vector<std::string>> CandidateTypesOf(absl::string_view document_type) {
   static const auto* const kCandidates =
       new std::map<std::string, std::vector<std::string>, std::less<>>{
           {"Classification", {"classification"}},
@@ -103,23 +105,19 @@ std::optional<std::vector<std::string>> CandidateTypesOf(
 }
 
 bool IsScalarDocumentType(absl::string_view document_type) {
-  static const auto* const kScalars = new std::vector<std::string>{
-      "IntField",  "FloatField",    "StringField",   "BooleanField",
-      "DateField", "DateTimeField", "ObjectIdField", "ListField"};
+  static const auto* const kScalars =
+      new std::vector<std::string>{"IntField",  "FloatField",    "StringField",   "BooleanField",
+                                   "DateField", "DateTimeField", "ObjectIdField", "ListField"};
   return Contains(*kScalars, document_type);
 }
 
 ValueCase FieldValueCaseOf(absl::string_view schema_type) {
   if (schema_type == "classification") return ValueCase::kClassification;
   if (schema_type == "classifications") return ValueCase::kClassifications;
-  if (schema_type == "detection" || schema_type == "instance")
-    return ValueCase::kDetection;
-  if (schema_type == "detections" || schema_type == "instances")
-    return ValueCase::kDetections;
-  if (schema_type == "polyline" || schema_type == "polygon")
-    return ValueCase::kPolyline;
-  if (schema_type == "polylines" || schema_type == "polygons")
-    return ValueCase::kPolylines;
+  if (schema_type == "detection" || schema_type == "instance") return ValueCase::kDetection;
+  if (schema_type == "detections" || schema_type == "instances") return ValueCase::kDetections;
+  if (schema_type == "polyline" || schema_type == "polygon") return ValueCase::kPolyline;
+  if (schema_type == "polylines" || schema_type == "polygons") return ValueCase::kPolylines;
   if (schema_type == "keypoint") return ValueCase::kKeypoint;
   if (schema_type == "keypoints") return ValueCase::kKeypoints;
   return ValueCase::VALUE_NOT_SET;
@@ -127,27 +125,35 @@ ValueCase FieldValueCaseOf(absl::string_view schema_type) {
 
 std::string DocumentTypeName(ValueCase value_case) {
   switch (value_case) {
-    case ValueCase::kClassification: return "Classification";
-    case ValueCase::kClassifications: return "Classifications";
-    case ValueCase::kDetection: return "Detection";
-    case ValueCase::kDetections: return "Detections";
-    case ValueCase::kPolyline: return "Polyline";
-    case ValueCase::kPolylines: return "Polylines";
-    case ValueCase::kKeypoint: return "Keypoint";
-    case ValueCase::kKeypoints: return "Keypoints";
-    case ValueCase::VALUE_NOT_SET: break;
+    case ValueCase::kClassification:
+      return "Classification";
+    case ValueCase::kClassifications:
+      return "Classifications";
+    case ValueCase::kDetection:
+      return "Detection";
+    case ValueCase::kDetections:
+      return "Detections";
+    case ValueCase::kPolyline:
+      return "Polyline";
+    case ValueCase::kPolylines:
+      return "Polylines";
+    case ValueCase::kKeypoint:
+      return "Keypoint";
+    case ValueCase::kKeypoints:
+      return "Keypoints";
+    case ValueCase::VALUE_NOT_SET:
+      break;
   }
   return "None";
 }
 
 std::string PyList(const std::vector<std::string>& values) {
-  return absl::StrCat(
-      "[",
-      absl::StrJoin(values, ", ",
-                    [](std::string* out, const std::string& v) {
-                      absl::StrAppend(out, "'", v, "'");
-                    }),
-      "]");
+  return absl::StrCat("[",
+                      absl::StrJoin(values, ", ",
+                                    [](std::string* out, const std::string& v) {
+                                      absl::StrAppend(out, "'", v, "'");
+                                    }),
+                      "]");
 }
 
 }  // namespace labelport::core

@@ -39,15 +39,13 @@ bool IsFrameField(absl::string_view field);
 // Candidate schema types of an existing field of FiftyOne document class
 // `document_type` (e.g. "Detections" -> {"detections", "instances"}).
 // nullopt when the class is not a label class FiftyOne knows.
-std::optional<std::vector<std::string>> CandidateTypesOf(
-    absl::string_view document_type);
+std::optional<std::vector<std::string>> CandidateTypesOf(absl::string_view document_type);
 // Whether `document_type` names a FiftyOne scalar field class.
 bool IsScalarDocumentType(absl::string_view document_type);
 
 // The FieldValue case a schema type's field holds (kDetections for
 // "detections" and "instances", kPolyline for "polygon", ...).
-labelport::v1::FieldValue::ValueCase FieldValueCaseOf(
-    absl::string_view schema_type);
+labelport::v1::FieldValue::ValueCase FieldValueCaseOf(absl::string_view schema_type);
 // FiftyOne's class name for a FieldValue case ("Detections", ...).
 std::string DocumentTypeName(labelport::v1::FieldValue::ValueCase value_case);
 

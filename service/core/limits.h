@@ -9,9 +9,9 @@ namespace labelport::core {
 
 inline constexpr size_t kMaxSamplesPerRun = 200'000;
 inline constexpr size_t kMaxSamplesPerBatch = 1'000;
-inline constexpr size_t kMaxIdLength = 128;           // sample, label, frame ids
-inline constexpr size_t kMaxNameLength = 256;         // dataset, key, field, class
-inline constexpr size_t kMaxPathLength = 4'096;       // paths, URLs, storage keys
+inline constexpr size_t kMaxIdLength = 128;      // sample, label, frame ids
+inline constexpr size_t kMaxNameLength = 256;    // dataset, key, field, class
+inline constexpr size_t kMaxPathLength = 4'096;  // paths, URLs, storage keys
 inline constexpr size_t kMaxLabelsPerSample = 10'000;
 inline constexpr size_t kMaxClientMetadataEntries = 64;
 inline constexpr size_t kMaxClientMetadataValue = 4'096;

@@ -57,7 +57,7 @@ int32_t DecodeUtf8(absl::string_view s, size_t& i) {
 // Letters of the common scripts (an approximation of Unicode XID_Start for
 // non-ASCII code points, without a Unicode database).
 bool IsNonAsciiLetter(int32_t cp) {
-  return (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) ||  // Latin
+  return (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) ||     // Latin
          (cp >= 0x370 && cp <= 0x3FF && cp != 0x37E && cp != 0x387) ||  // Greek
          (cp >= 0x400 && cp <= 0x52F) ||                                // Cyrillic
          (cp >= 0x5D0 && cp <= 0x5EA) ||                                // Hebrew
@@ -82,9 +82,8 @@ bool IsValidRunKey(absl::string_view key) {
   while (i < key.size()) {
     const int32_t cp = DecodeUtf8(key, i);
     if (cp < 0) return false;
-    const bool letter =
-        (cp < 0x80 && (absl::ascii_isalpha(static_cast<char>(cp)) || cp == '_')) ||
-        IsNonAsciiLetter(cp);
+    const bool letter = (cp < 0x80 && (absl::ascii_isalpha(static_cast<char>(cp)) || cp == '_')) ||
+                        IsNonAsciiLetter(cp);
     const bool digit =
         (cp < 0x80 && absl::ascii_isdigit(static_cast<char>(cp))) || IsNonAsciiDigit(cp);
     if (first ? !letter : !(letter || digit)) return false;

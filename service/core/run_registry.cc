@@ -75,13 +75,12 @@ store::RunKey KeyOf(const std::string& tenant, RunName name) {
 
 }  // namespace
 
-absl::StatusOr<std::string> NormalizeDatasetSlug(absl::string_view slug,
-                                                 absl::string_view field) {
+absl::StatusOr<std::string> NormalizeDatasetSlug(absl::string_view slug, absl::string_view field) {
   std::string out = absl::StrReplaceAll(absl::AsciiStrToLower(slug), {{" ", "-"}});
   if (out.empty() || out.size() > kMaxNameLength)
-    return InvalidArgument(field, "DATASET_SLUG_INVALID",
-                           absl::StrFormat("dataset_slug '%s' must have 1 to 256 characters",
-                                           slug));
+    return InvalidArgument(
+        field, "DATASET_SLUG_INVALID",
+        absl::StrFormat("dataset_slug '%s' must have 1 to 256 characters", slug));
   for (char c : out) {
     if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.')
       return InvalidArgument(
@@ -98,17 +97,17 @@ RunRegistry::RunRegistry(store::RunStore* store, HexGenerator hex, std::function
       hex_(hex ? std::move(hex) : HexGenerator(RandomHex)),
       on_work_(std::move(on_work)) {}
 
-absl::StatusOr<v1::CreateRunResponse> RunRegistry::CreateRun(
-    const std::string& tenant, const v1::CreateRunHeader& header,
-    std::vector<v1::Sample> samples) {
+absl::StatusOr<v1::CreateRunResponse> RunRegistry::CreateRun(const std::string& tenant,
+                                                             const v1::CreateRunHeader& header,
+                                                             std::vector<v1::Sample> samples) {
   // FiftyOne's order: collection, config, media type, schema, then the key.
   LP_ASSIGN_OR_RETURN(std::string dataset, ParseDatasetName(header.parent(), "header.parent"));
   if (samples.empty()) {
     const std::string collection =
         header.collection_name().empty() ? "Dataset" : header.collection_name();
-    return InvalidArgument("samples", "EMPTY_COLLECTION",
-                           absl::StrFormat("%s is empty; there is nothing to annotate",
-                                           collection));
+    return InvalidArgument(
+        "samples", "EMPTY_COLLECTION",
+        absl::StrFormat("%s is empty; there is nothing to annotate", collection));
   }
   LP_RETURN_IF_ERROR(ValidateHeader(header));
   if (samples.size() > kMaxSamplesPerRun)
@@ -153,7 +152,7 @@ absl::StatusOr<v1::CreateRunResponse> RunRegistry::CreateRun(
 }
 
 absl::StatusOr<v1::GetRunResponse> RunRegistry::GetRun(const std::string& tenant,
-                                                        const v1::GetRunRequest& request) {
+                                                       const v1::GetRunRequest& request) {
   LP_ASSIGN_OR_RETURN(RunName name, ParseRunName(request.name(), "name"));
   v1::GetRunResponse response;
   LP_ASSIGN_OR_RETURN(*response.mutable_run(), store_->GetRun(KeyOf(tenant, std::move(name))));
@@ -161,15 +160,14 @@ absl::StatusOr<v1::GetRunResponse> RunRegistry::GetRun(const std::string& tenant
 }
 
 absl::StatusOr<v1::ListRunsResponse> RunRegistry::ListRuns(const std::string& tenant,
-                                                            const v1::ListRunsRequest& request) {
+                                                           const v1::ListRunsRequest& request) {
   store::ListRunsQuery query;
   query.tenant = tenant;
   LP_ASSIGN_OR_RETURN(query.dataset, ParseDatasetName(request.parent(), "parent"));
   if (request.page_size() < 0)
     return InvalidArgument("page_size", "PAGE_SIZE_INVALID", "page_size must not be negative");
-  query.page_size = request.page_size() == 0
-                        ? kDefaultRunPageSize
-                        : std::min(request.page_size(), kMaxRunPageSize);
+  query.page_size = request.page_size() == 0 ? kDefaultRunPageSize
+                                             : std::min(request.page_size(), kMaxRunPageSize);
   if (!request.page_token().empty()) {
     LP_ASSIGN_OR_RETURN(query.after_anno_key, DecodeRunPageToken(request.page_token()));
   }
@@ -184,8 +182,8 @@ absl::StatusOr<v1::ListRunsResponse> RunRegistry::ListRuns(const std::string& te
   return response;
 }
 
-absl::StatusOr<v1::RenameRunResponse> RunRegistry::RenameRun(
-    const std::string& tenant, const v1::RenameRunRequest& request) {
+absl::StatusOr<v1::RenameRunResponse> RunRegistry::RenameRun(const std::string& tenant,
+                                                             const v1::RenameRunRequest& request) {
   LP_ASSIGN_OR_RETURN(RunName name, ParseRunName(request.name(), "name"));
   // FiftyOne does not validate the new key as an identifier; labelport does,
   // so every stored key can be used in a resource name.
@@ -197,8 +195,8 @@ absl::StatusOr<v1::RenameRunResponse> RunRegistry::RenameRun(
   return response;
 }
 
-absl::StatusOr<v1::DeleteRunResponse> RunRegistry::DeleteRun(
-    const std::string& tenant, const v1::DeleteRunRequest& request) {
+absl::StatusOr<v1::DeleteRunResponse> RunRegistry::DeleteRun(const std::string& tenant,
+                                                             const v1::DeleteRunRequest& request) {
   LP_ASSIGN_OR_RETURN(RunName name, ParseRunName(request.name(), "name"));
   LP_RETURN_IF_ERROR(store_->DeleteRun(KeyOf(tenant, std::move(name))));
   return v1::DeleteRunResponse();
@@ -229,8 +227,8 @@ absl::StatusOr<v1::AnnotationRun> RunRegistry::GetRunByUid(const std::string& ui
   return store_->GetRunByUid(uid);
 }
 
-absl::StatusOr<v1::ResumeRunResponse> RunRegistry::ResumeRun(
-    const std::string& tenant, const v1::ResumeRunRequest& request) {
+absl::StatusOr<v1::ResumeRunResponse> RunRegistry::ResumeRun(const std::string& tenant,
+                                                             const v1::ResumeRunRequest& request) {
   LP_ASSIGN_OR_RETURN(RunName name, ParseRunName(request.name(), "name"));
   LP_ASSIGN_OR_RETURN(v1::AnnotationRun run, store_->GetRun(KeyOf(tenant, std::move(name))));
   LP_ASSIGN_OR_RETURN(v1::AnnotationRun updated,

@@ -36,8 +36,8 @@ class RunRegistry {
       const std::string& tenant, const labelport::v1::CreateRunHeader& header,
       std::vector<labelport::v1::Sample> samples);
 
-  absl::StatusOr<labelport::v1::GetRunResponse> GetRun(
-      const std::string& tenant, const labelport::v1::GetRunRequest& request);
+  absl::StatusOr<labelport::v1::GetRunResponse> GetRun(const std::string& tenant,
+                                                       const labelport::v1::GetRunRequest& request);
   absl::StatusOr<labelport::v1::ListRunsResponse> ListRuns(
       const std::string& tenant, const labelport::v1::ListRunsRequest& request);
   absl::StatusOr<labelport::v1::RenameRunResponse> RenameRun(
@@ -60,8 +60,7 @@ class RunRegistry {
 
 // FiftyOne's slug normalisation (lower case, spaces to "-"), then a check that
 // only letters, digits, "-", "_" and "." remain. INVALID_ARGUMENT otherwise.
-absl::StatusOr<std::string> NormalizeDatasetSlug(absl::string_view slug,
-                                                 absl::string_view field);
+absl::StatusOr<std::string> NormalizeDatasetSlug(absl::string_view slug, absl::string_view field);
 
 }  // namespace labelport::core
 

@@ -1,12 +1,11 @@
 #include "service/core/run_worker.h"
 
-#include <utility>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -37,9 +36,7 @@ RunWorker::RunWorker(store::RunStore* store, backend::AnnotationBackend* backend
 
 RunWorker::~RunWorker() { Stop(); }
 
-void RunWorker::Start() {
-  boost::asio::co_spawn(executor_, Loop(), boost::asio::detached);
-}
+void RunWorker::Start() { boost::asio::co_spawn(executor_, Loop(), boost::asio::detached); }
 
 void RunWorker::Wake() {
   auto timer = wake_timer_;
@@ -138,10 +135,9 @@ boost::asio::awaitable<void> RunWorker::ProcessRun(std::string uid) {
     return absl::OkStatus();
   });
   if (ended.ok()) {
-    common::LogInfo(absl::StrCat("run ", ended->name(), " (", uid, "): ",
-                                 v1::RunState_Name(ended->state()),
-                                 ended->failure_reason().empty() ? "" : ": ",
-                                 ended->failure_reason()));
+    common::LogInfo(
+        absl::StrCat("run ", ended->name(), " (", uid, "): ", v1::RunState_Name(ended->state()),
+                     ended->failure_reason().empty() ? "" : ": ", ended->failure_reason()));
   }
   finish();
 }

@@ -13,12 +13,11 @@
 #define LABELPORT_SERVICE_CORE_RUN_WORKER_H_
 
 #include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <set>
 #include <string>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"

@@ -6,9 +6,9 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "service/common/errors.h"
 #include "service/common/status_macros.h"
 #include "service/core/label_types.h"
@@ -32,8 +32,7 @@ bool IsSha256Digest(absl::string_view digest) {
 
 std::string SamplePath(size_t i) { return absl::StrCat("samples[", i, "]"); }
 
-absl::Status ValidateMedia(const Sample& s, size_t i,
-                           const labelport::v1::DarwinOptions& darwin) {
+absl::Status ValidateMedia(const Sample& s, size_t i, const labelport::v1::DarwinOptions& darwin) {
   const std::string path = absl::StrCat(SamplePath(i), ".media");
   const MediaReference& m = s.media();
   auto bad = [&](absl::string_view sub, absl::string_view reason, absl::string_view rule) {
@@ -81,8 +80,7 @@ absl::Status ValidateMedia(const Sample& s, size_t i,
   if (absl::StrContains(m.file_name(), "/"))
     return bad(".file_name", "MEDIA_FILE_NAME_INVALID", "file_name must not contain '/'");
   if (m.file_name().size() > kMaxNameLength)
-    return bad(".file_name", "MEDIA_FILE_NAME_INVALID",
-               "file_name is longer than 256 characters");
+    return bad(".file_name", "MEDIA_FILE_NAME_INVALID", "file_name is longer than 256 characters");
   return absl::OkStatus();
 }
 
@@ -128,9 +126,8 @@ class LabelChecker {
 
  private:
   absl::Status Bad(absl::string_view reason, absl::string_view rule) {
-    return InvalidArgument(path_, reason,
-                           absl::StrFormat("Sample '%s' field '%s': %s", sample_->id(), *field_,
-                                           rule));
+    return InvalidArgument(
+        path_, reason, absl::StrFormat("Sample '%s' field '%s': %s", sample_->id(), *field_, rule));
   }
 
   template <typename L>
@@ -227,14 +224,14 @@ absl::StatusOr<labelport::v1::MediaType> ValidateSampleMedia(
       return InvalidArgument(absl::StrCat(SamplePath(i), ".id"), "SAMPLE_ID_INVALID",
                              absl::StrFormat("Sample %d has an id longer than 128 characters", i));
     if (!ids.insert(s.id()).second)
-      return InvalidArgument(absl::StrCat(SamplePath(i), ".id"), "SAMPLE_ID_DUPLICATE",
-                             absl::StrFormat("Sample id '%s' appears more than once in the run",
-                                             s.id()));
+      return InvalidArgument(
+          absl::StrCat(SamplePath(i), ".id"), "SAMPLE_ID_DUPLICATE",
+          absl::StrFormat("Sample id '%s' appears more than once in the run", s.id()));
     if (s.media_type() != labelport::v1::MEDIA_TYPE_IMAGE &&
         s.media_type() != labelport::v1::MEDIA_TYPE_VIDEO)
-      return InvalidArgument(absl::StrCat(SamplePath(i), ".media_type"), "MEDIA_TYPE_REQUIRED",
-                             absl::StrFormat("Sample '%s': media_type must be IMAGE or VIDEO",
-                                             s.id()));
+      return InvalidArgument(
+          absl::StrCat(SamplePath(i), ".media_type"), "MEDIA_TYPE_REQUIRED",
+          absl::StrFormat("Sample '%s': media_type must be IMAGE or VIDEO", s.id()));
     if (media_type == labelport::v1::MEDIA_TYPE_UNSPECIFIED) {
       media_type = s.media_type();
     } else if (media_type != s.media_type()) {
@@ -274,9 +271,9 @@ absl::Status ValidateSampleLabels(const std::vector<Sample>& samples,
                                                "which is not in the label schema",
                                                s.id(), sf.field()));
       if (!seen.insert(sf.field()).second)
-        return InvalidArgument(absl::StrCat(path, ".field"), "SAMPLE_FIELD_DUPLICATE",
-                               absl::StrFormat("Sample '%s' lists field '%s' twice", s.id(),
-                                               sf.field()));
+        return InvalidArgument(
+            absl::StrCat(path, ".field"), "SAMPLE_FIELD_DUPLICATE",
+            absl::StrFormat("Sample '%s' lists field '%s' twice", s.id(), sf.field()));
       const auto& fs = *it->second;
       const bool frame_field = IsFrameField(fs.field());
       const bool has_labels = sf.has_value() || sf.frames_size() > 0;
@@ -306,12 +303,11 @@ absl::Status ValidateSampleLabels(const std::vector<Sample>& samples,
         for (int k = 0; k < sf.frames_size(); ++k) {
           const auto& fr = sf.frames(k);
           const std::string fpath = absl::StrCat(path, ".frames[", k, "]");
-          if (fr.frame_number() < 1 ||
-              (s.frame_count() > 0 && fr.frame_number() > s.frame_count()))
+          if (fr.frame_number() < 1 || (s.frame_count() > 0 && fr.frame_number() > s.frame_count()))
             return InvalidArgument(
                 absl::StrCat(fpath, ".frame_number"), "FRAME_NUMBER_INVALID",
-                absl::StrFormat("Sample '%s' field '%s': frame number %d is outside 1..%s",
-                                s.id(), sf.field(), fr.frame_number(),
+                absl::StrFormat("Sample '%s' field '%s': frame number %d is outside 1..%s", s.id(),
+                                sf.field(), fr.frame_number(),
                                 s.frame_count() > 0 ? absl::StrCat(s.frame_count()) : "N"));
           if (!frames.insert(fr.frame_number()).second)
             return InvalidArgument(absl::StrCat(fpath, ".frame_number"), "FRAME_DUPLICATE",
@@ -319,7 +315,8 @@ absl::Status ValidateSampleLabels(const std::vector<Sample>& samples,
                                                    "twice",
                                                    s.id(), sf.field(), fr.frame_number()));
           LP_RETURN_IF_ERROR(check_case(fr.value(), absl::StrCat(fpath, ".value")));
-          LP_RETURN_IF_ERROR(checker.Check(fr.value(), absl::StrCat(fpath, ".value"), s, sf.field()));
+          LP_RETURN_IF_ERROR(
+              checker.Check(fr.value(), absl::StrCat(fpath, ".value"), s, sf.field()));
         }
       } else {
         if (sf.frames_size() > 0)

@@ -16,8 +16,7 @@ namespace labelport::core {
 // (image or video). Returns that media type.
 // Errors: INVALID_ARGUMENT naming "samples[i]..." and the sample id.
 absl::StatusOr<labelport::v1::MediaType> ValidateSampleMedia(
-    const std::vector<labelport::v1::Sample>& samples,
-    const labelport::v1::DarwinOptions& darwin);
+    const std::vector<labelport::v1::Sample>& samples, const labelport::v1::DarwinOptions& darwin);
 
 // Checks the existing labels against the normalised schema: every field is in
 // the schema and existed before the run, holds the FiftyOne class of its type,

@@ -97,6 +97,11 @@ absl::Status StoreUploadJournal::SaveLinks(
   return store_->SaveAnnotationLinks(run_.uid(), links);
 }
 
+absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>>
+StoreUploadJournal::LoadLinks() {
+  return store_->LoadAnnotationLinks(run_.uid());
+}
+
 absl::StatusOr<labelport::internal::v1::DarwinRunState> StoreUploadJournal::LoadBackendState() {
   return store_->LoadDarwinState(run_.uid());
 }
@@ -108,10 +113,11 @@ absl::Status StoreUploadJournal::SaveBackendState(
 
 absl::Status StoreUploadJournal::SetEditorUrl(const std::string& url) {
   return store_
-      ->UpdateRun(run_.uid(), [&](labelport::v1::AnnotationRun& run) {
-        run.set_editor_url(url);
-        return absl::OkStatus();
-      })
+      ->UpdateRun(run_.uid(),
+                  [&](labelport::v1::AnnotationRun& run) {
+                    run.set_editor_url(url);
+                    return absl::OkStatus();
+                  })
       .status();
 }
 

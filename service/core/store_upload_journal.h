@@ -26,13 +26,13 @@ class StoreUploadJournal : public backend::UploadJournal {
   StoreUploadJournal(store::RunStore* store, labelport::v1::AnnotationRun run);
 
   const labelport::v1::AnnotationRun& run() const override { return run_; }
-  absl::StatusOr<std::vector<labelport::v1::Sample>> LoadSamples(int64_t start,
-                                                                 int count) override;
+  absl::StatusOr<std::vector<labelport::v1::Sample>> LoadSamples(int64_t start, int count) override;
   absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>> LoadProgress() override;
   absl::Status SaveProgress(
       const std::vector<labelport::internal::v1::SampleProgress>& progress) override;
   absl::Status SaveLinks(
       const std::vector<labelport::internal::v1::AnnotationLink>& links) override;
+  absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>> LoadLinks() override;
   absl::StatusOr<labelport::internal::v1::DarwinRunState> LoadBackendState() override;
   absl::Status SaveBackendState(const labelport::internal::v1::DarwinRunState& state) override;
   absl::Status SetEditorUrl(const std::string& url) override;

@@ -11,26 +11,26 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <system_error>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "service/api/annotation_service_impl.h"
-#include "service/common/log.h"
-#include "service/config/server_config.h"
-#include "service/core/run_registry.h"
 #include "service/backend/darwin/darwin_backend.h"
 #include "service/backend/darwin/darwin_client.h"
+#include "service/common/log.h"
+#include "service/config/server_config.h"
+#include "service/core/run_operations.h"
+#include "service/core/run_registry.h"
 #include "service/core/run_worker.h"
 #include "service/http/beast_http_client.h"
 #include "service/http/retrying_http_client.h"
@@ -75,8 +75,8 @@ int Run(int argc, char** argv) {
   // keep-alive connections, one retry policy, one rate limiter per key.
   boost::asio::io_context io;
   auto work = boost::asio::make_work_guard(io);
-  auto http_client = labelport::http::BeastHttpClient::Create(
-      io.get_executor(), {.ca_file = config->darwin_ca_file});
+  auto http_client = labelport::http::BeastHttpClient::Create(io.get_executor(),
+                                                              {.ca_file = config->darwin_ca_file});
   if (!http_client.ok()) {
     LogError(absl::StrCat("cannot set up HTTPS: ", http_client.status().message()));
     return 1;
@@ -114,17 +114,19 @@ int Run(int argc, char** argv) {
       {.media_dir = media_dir,
        .upload_concurrency = config->upload_concurrency,
        .processing_timeout = absl::Seconds(config->processing_timeout_seconds)});
-  labelport::core::RunWorker worker(store->get(), &darwin_backend, io.get_executor(),
-                                    {.owner_id = config->worker_id,
-                                     .max_concurrent_runs = config->max_concurrent_runs});
+  labelport::core::RunWorker worker(
+      store->get(), &darwin_backend, io.get_executor(),
+      {.owner_id = config->worker_id, .max_concurrent_runs = config->max_concurrent_runs});
   std::vector<std::thread> io_threads;
   for (int i = 0; i < config->io_threads; ++i) io_threads.emplace_back([&io] { io.run(); });
   if (darwin_client) worker.Start();
 
   labelport::core::RunRegistry registry(store->get(), nullptr, [&worker] { worker.Wake(); });
   boost::asio::thread_pool executor(config->worker_threads);
+  labelport::core::RunOperations operations(store->get(),
+                                            darwin_client ? &darwin_backend : nullptr);
   labelport::api::AnnotationServiceImpl service(&registry, content_store->get(), &executor,
-                                                io.get_executor());
+                                                io.get_executor(), &operations);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -139,20 +141,21 @@ int Run(int argc, char** argv) {
     LogError(absl::StrCat("cannot listen on '", config->listen, "'"));
     return 1;
   }
+  server->GetHealthCheckService()->SetServingStatus("labelport.v1.AnnotationService", true);
   const std::string host = config->listen.substr(0, config->listen.rfind(':'));
   std::printf("listening on %s:%d\n", host.c_str(), port);
   std::fflush(stdout);
-  LogInfo(absl::StrCat("labelport-server listening on ", host, ":", port, " store=sqlite:",
-                       config->sqlite_path, " darwin=", config->darwin_url, " worker=",
-                       config->worker_id, " (no authentication: development mode)"));
+  LogInfo(absl::StrCat("labelport-server listening on ", host, ":", port,
+                       " store=sqlite:", config->sqlite_path, " darwin=", config->darwin_url,
+                       " worker=", config->worker_id, " (no authentication: development mode)"));
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   LogInfo(absl::StrCat("received ", signal_number == SIGTERM ? "SIGTERM" : "SIGINT",
                        "; draining for up to ", config->drain_seconds, "s"));
   server->GetHealthCheckService()->SetServingStatus(false);
-  server->Shutdown(std::chrono::system_clock::now() +
-                   std::chrono::seconds(config->drain_seconds));
+  server->GetHealthCheckService()->SetServingStatus("labelport.v1.AnnotationService", false);
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(config->drain_seconds));
   executor.join();
   worker.Stop();
   work.reset();

@@ -23,6 +23,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -151,6 +152,14 @@ class RunStore {
   // at most `max_count` (>= 1) of them; empty past the end. The sample at
   // index i of the result is at position start_position + i.
   // INVALID_ARGUMENT for a negative start or a max_count below 1.
+  // Replaces the stored samples at the given positions (the sample ids must
+  // stay the same): after a load, the merged labels become the baseline the
+  // next load compares with. INVALID_ARGUMENT for an unknown position or a
+  // changed sample id; nothing is written then.
+  virtual absl::Status ReplaceSamples(
+      const std::string& run_id,
+      const std::vector<std::pair<int64_t, labelport::v1::Sample>>& samples) = 0;
+
   virtual absl::StatusOr<std::vector<labelport::v1::Sample>> LoadSamples(const std::string& run_id,
                                                                          int64_t start_position,
                                                                          int max_count) = 0;

@@ -670,6 +670,43 @@ absl::StatusOr<std::vector<labelport::v1::Sample>> SqliteRunStore::LoadSamples(
   return samples;
 }
 
+absl::Status SqliteRunStore::ReplaceSamples(
+    const std::string& run_id,
+    const std::vector<std::pair<int64_t, labelport::v1::Sample>>& samples) {
+  constexpr absl::string_view kOp = "ReplaceSamples";
+  std::vector<std::string> blobs;
+  blobs.reserve(samples.size());
+  for (const auto& [position, sample] : samples) {
+    LP_ASSIGN_OR_RETURN(std::string blob, SerializeRecord(sample, kOp));
+    blobs.push_back(std::move(blob));
+  }
+  absl::MutexLock lock(&mu_);
+  Transaction transaction(db_);
+  LP_RETURN_IF_ERROR(transaction.BeginWrite(kOp));
+  LP_RETURN_IF_ERROR(CheckRunExists(db_, run_id, kOp));
+  LP_ASSIGN_OR_RETURN(
+      SqliteStatement update,
+      SqliteStatement::Prepare(db_,
+                               "UPDATE run_samples SET sample = ?3 WHERE run_id = ?1 AND "
+                               "position = ?2 AND sample_id = ?4",
+                               absl::StrCat(kOp, ": update sample")));
+  for (size_t i = 0; i < samples.size(); ++i) {
+    LP_RETURN_IF_ERROR(update.BindText(1, run_id));
+    LP_RETURN_IF_ERROR(update.BindInt64(2, samples[i].first));
+    LP_RETURN_IF_ERROR(update.BindBlob(3, blobs[i]));
+    LP_RETURN_IF_ERROR(update.BindText(4, samples[i].second.id()));
+    LP_RETURN_IF_ERROR(update.Run());
+    update.Reset();
+    if (sqlite3_changes(db_) != 1) {
+      return common::InvalidArgument(
+          "samples.position", "INVALID_SAMPLE_POSITION",
+          absl::StrCat(kOp, ": run ", run_id, " has no sample '", samples[i].second.id(),
+                       "' at position ", samples[i].first));
+    }
+  }
+  return transaction.Commit(kOp);
+}
+
 absl::Status SqliteRunStore::SaveSampleProgress(const std::string& run_id,
                                                 const std::vector<SampleProgress>& progress) {
   constexpr absl::string_view kOp = "SaveSampleProgress";

@@ -68,6 +68,9 @@ class SqliteRunStore : public RunStore {
   absl::StatusOr<labelport::v1::AnnotationRun> GetRunByUid(const std::string& run_id) override;
   absl::StatusOr<labelport::v1::AnnotationRun> UpdateRun(const std::string& run_id,
                                                          const RunMutator& mutate) override;
+  absl::Status ReplaceSamples(
+      const std::string& run_id,
+      const std::vector<std::pair<int64_t, labelport::v1::Sample>>& samples) override;
   absl::StatusOr<std::vector<labelport::v1::Sample>> LoadSamples(const std::string& run_id,
                                                                  int64_t start_position,
                                                                  int max_count) override;

@@ -1,5 +1,7 @@
 #include "service/backend/darwin/darwin_backend.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -20,7 +22,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "service/backend/darwin/annotation_decoder.h"
 #include "service/backend/darwin/annotation_encoder.h"
+#include "service/backend/darwin/darwin_json.h"
+#include "service/backend/darwin/export_archive.h"
 #include "service/backend/darwin/media_source.h"
 #include "service/common/log.h"
 #include "service/common/parallel_for.h"
@@ -232,10 +237,14 @@ class UploadJob {
         const size_t e = std::min(positions.size(), b + options_.register_batch_size);
         std::vector<ItemRegistration> items;
         for (size_t k = b; k < e; ++k) items.push_back(RegistrationOf(positions[k]));
-        absl::StatusOr<std::vector<RegisteredItem>> result =
-            storage ? co_await client_->RegisterExisting(run_.darwin().dataset_slug(),
-                                                         StorageSlugOf(positions[b]), items)
-                    : co_await client_->RegisterUpload(run_.darwin().dataset_slug(), items);
+        // (No co_await inside a conditional expression: GCC 12 miscompiles it.)
+        absl::StatusOr<std::vector<RegisteredItem>> result;
+        if (storage) {
+          result = co_await client_->RegisterExisting(run_.darwin().dataset_slug(),
+                                                      StorageSlugOf(positions[b]), items);
+        } else {
+          result = co_await client_->RegisterUpload(run_.darwin().dataset_slug(), items);
+        }
         if (!result.ok()) co_return result.status();
         if (result->size() != e - b)
           co_return absl::InternalError(absl::StrFormat(
@@ -714,6 +723,155 @@ class UploadJob {
   std::map<std::pair<int64_t, std::string>, ResolvedProperty> properties_;
 };
 
+// One load of a run: export → wait → download → decode item by item.
+class LoadJob {
+ public:
+  LoadJob(DarwinClient* client, const DarwinBackend::Options& options, UploadJournal& journal,
+          LoadSink& sink)
+      : client_(client), options_(options), journal_(journal), sink_(sink), run_(journal.run()) {}
+
+  boost::asio::awaitable<absl::Status> Run() {
+    auto state = journal_.LoadBackendState();
+    if (!state.ok()) co_return state.status();
+    if (state->dataset_id() == 0)
+      co_return absl::FailedPreconditionError(absl::StrCat("run '", run_.name(),
+                                                           "' has no V7 dataset yet (state ",
+                                                           v1::RunState_Name(run_.state()), ")"));
+    auto progress = journal_.LoadProgress();
+    if (!progress.ok()) co_return progress.status();
+    std::vector<std::string> item_ids;
+    for (const auto& p : *progress) {
+      if (p.item_id().empty()) continue;
+      item_positions_[p.item_id()] = p.position();
+      item_ids.push_back(p.item_id());
+    }
+    if (item_ids.empty())
+      co_return absl::FailedPreconditionError(
+          absl::StrCat("run '", run_.name(), "' has no items in V7"));
+    auto links = journal_.LoadLinks();
+    if (!links.ok()) co_return links.status();
+    for (auto& l : *links) links_[l.item_id()][l.annotation_id()] = std::move(l);
+
+    // 1. Export only the run's items.
+    const std::string name =
+        absl::StrCat("labelport-", run_.uid().substr(0, 12), "-", absl::ToUnixMillis(absl::Now()));
+    const std::string slug = run_.darwin().dataset_slug();
+    absl::Status s = co_await client_->CreateExport(slug, name, item_ids);
+    if (!s.ok()) co_return Stage("requesting the export", s);
+    s = Progress(v1::LOAD_STAGE_EXPORT_REQUESTED, 0, static_cast<int64_t>(item_ids.size()));
+    if (!s.ok()) co_return s;
+
+    // 2. Wait until it has a download URL.
+    std::string url;
+    const absl::Time deadline = absl::Now() + options_.export_timeout;
+    absl::Duration delay = options_.poll_initial;
+    while (url.empty()) {
+      auto exports = co_await client_->ListExports(slug);
+      if (!exports.ok()) co_return Stage("waiting for the export", exports.status());
+      for (const auto& e : *exports) {
+        if (e.name != name) continue;
+        if (e.status == "failed") {
+          (void)co_await client_->DeleteExport(slug, name);
+          co_return absl::UnavailableError(absl::StrCat("V7 export '", name, "' failed"));
+        }
+        if (e.download_url) url = *e.download_url;
+      }
+      if (!url.empty()) break;
+      if (absl::Now() + delay > deadline) {
+        (void)co_await client_->DeleteExport(slug, name);
+        co_return absl::DeadlineExceededError(
+            absl::StrCat("V7 export '", name, "' was not ready within ",
+                         absl::FormatDuration(options_.export_timeout)));
+      }
+      co_await PauseFor(delay);
+      delay = std::min(options_.poll_max, delay * 1.5);
+    }
+    s = Progress(v1::LOAD_STAGE_EXPORT_READY, 0, static_cast<int64_t>(item_ids.size()));
+    if (!s.ok()) co_return s;
+
+    // 3. Download to a temporary file (constant memory), then 4. parse it one
+    // entry at a time. The export is deleted whatever happens.
+    std::string path = absl::StrCat(options_.temp_dir, "/labelport-export-XXXXXX");
+    const int fd = ::mkstemp(path.data());
+    if (fd < 0) co_return absl::UnavailableError("cannot create a temporary file for the export");
+    ::close(fd);
+    auto downloaded = co_await client_->DownloadExport(url, path, options_.download_timeout);
+    (void)co_await client_->DeleteExport(slug, name);
+    if (!downloaded.ok()) {
+      std::remove(path.c_str());
+      co_return Stage("downloading the export", downloaded.status());
+    }
+    int64_t parsed = 0;
+    const int64_t total = static_cast<int64_t>(item_ids.size());
+    s = ForEachExportEntry(path, [&](absl::string_view entry, absl::string_view contents) {
+      absl::Status st = HandleEntry(entry, contents);
+      if (!st.ok()) return st;
+      ++parsed;
+      if (parsed % 100 == 0) return Progress(v1::LOAD_STAGE_PARSING, parsed, total);
+      return absl::OkStatus();
+    });
+    std::remove(path.c_str());
+    if (!s.ok()) co_return s;
+    co_return Progress(v1::LOAD_STAGE_PARSING, parsed, total);
+  }
+
+ private:
+  static absl::Status Stage(absl::string_view stage, const absl::Status& s) {
+    return absl::Status(s.code(), absl::StrCat(stage, ": ", s.message()));
+  }
+
+  absl::Status Progress(v1::LoadStage stage, int64_t parsed, int64_t total) {
+    v1::LoadProgress p;
+    p.set_stage(stage);
+    p.set_items_parsed(parsed);
+    p.set_items_total(total);
+    return sink_.OnProgress(p);
+  }
+
+  absl::Status HandleEntry(absl::string_view entry, absl::string_view contents) {
+    auto item = DecodeDarwinJson(contents, entry);
+    if (!item.ok()) return item.status();
+    auto it = item_positions_.find(item->item_id);
+    if (it == item_positions_.end()) {
+      v1::SkippedEntry e;
+      e.set_item_id(item->item_id);
+      e.set_reason("the item does not belong to this run");
+      sink_.OnSkipped(std::move(e));
+      return absl::OkStatus();
+    }
+    auto samples = journal_.LoadSamples(it->second, 1);
+    if (!samples.ok()) return samples.status();
+    if (samples->empty())
+      return absl::InternalError(absl::StrCat("no stored sample at position ", it->second));
+    std::vector<v1::SkippedEntry> skipped;
+    for (const auto& [id, reason] : item->skipped) {
+      v1::SkippedEntry e;
+      e.set_item_id(item->item_id);
+      e.set_annotation_id(id);
+      e.set_reason(reason);
+      skipped.push_back(std::move(e));
+    }
+    static const std::map<std::string, labelport::internal::v1::AnnotationLink> kNoLinks;
+    auto links = links_.find(item->item_id);
+    auto loaded = DecodeItem(*item, samples->front(), run_.label_schema(),
+                             links == links_.end() ? kNoLinks : links->second, &skipped);
+    for (auto& e : skipped) sink_.OnSkipped(std::move(e));
+    if (!loaded.ok())
+      return absl::Status(loaded.status().code(),
+                          absl::StrCat("item '", item->item_id, "': ", loaded.status().message()));
+    loaded->position = it->second;
+    return sink_.OnSample(*std::move(loaded));
+  }
+
+  DarwinClient* client_;
+  const DarwinBackend::Options& options_;
+  UploadJournal& journal_;
+  LoadSink& sink_;
+  const v1::AnnotationRun& run_;
+  std::map<std::string, int64_t> item_positions_;
+  std::map<std::string, std::map<std::string, labelport::internal::v1::AnnotationLink>> links_;
+};
+
 }  // namespace
 
 DarwinBackend::DarwinBackend(DarwinClient* client, http::HttpClient* http, Options options)
@@ -722,6 +880,83 @@ DarwinBackend::DarwinBackend(DarwinClient* client, http::HttpClient* http, Optio
 boost::asio::awaitable<absl::Status> DarwinBackend::UploadRun(UploadJournal& journal) {
   UploadJob job(client_, http_, options_, journal);
   co_return co_await job.Run();
+}
+
+boost::asio::awaitable<absl::Status> DarwinBackend::LoadRun(UploadJournal& journal,
+                                                            LoadSink& sink) {
+  LoadJob job(client_, options_, journal, sink);
+  co_return co_await job.Run();
+}
+
+namespace {
+
+absl::StatusOr<std::vector<std::string>> RunItemIds(UploadJournal& journal) {
+  auto progress = journal.LoadProgress();
+  if (!progress.ok()) return progress.status();
+  std::vector<std::string> ids;
+  for (const auto& p : *progress)
+    if (!p.item_id().empty()) ids.push_back(p.item_id());
+  return ids;
+}
+
+}  // namespace
+
+boost::asio::awaitable<absl::StatusOr<v1::GetRunStatusResponse>> DarwinBackend::GetStatus(
+    UploadJournal& journal) {
+  auto state = journal.LoadBackendState();
+  if (!state.ok()) co_return state.status();
+  auto ids = RunItemIds(journal);
+  if (!ids.ok()) co_return ids.status();
+  v1::GetRunStatusResponse response;
+  if (state->dataset_id() == 0 || ids->empty()) co_return response;
+  auto items = co_await client_->ListItems(state->dataset_id(), *ids);
+  if (!items.ok()) co_return items.status();
+  std::map<std::string, int64_t> counts;
+  for (const auto& item : *items) ++counts[item.status];
+  for (const auto& [status, count] : counts) {
+    auto* c = response.add_counts();
+    c->set_status(status);
+    c->set_item_count(count);
+  }
+  response.set_total_items(static_cast<int64_t>(items->size()));
+  co_return response;
+}
+
+boost::asio::awaitable<absl::StatusOr<v1::CleanupRunResponse>> DarwinBackend::Cleanup(
+    UploadJournal& journal) {
+  auto state = journal.LoadBackendState();
+  if (!state.ok()) co_return state.status();
+  v1::CleanupRunResponse response;
+  if (state->dataset_id() == 0) co_return response;  // nothing reached V7
+  if (state->dataset_created()) {
+    auto workflows = co_await client_->ListWorkflows();
+    if (!workflows.ok()) co_return workflows.status();
+    for (const auto& w : *workflows) {
+      if (!w.dataset_id || *w.dataset_id != state->dataset_id()) continue;
+      absl::Status s = co_await client_->UnlinkWorkflowDataset(w.id);
+      if (!s.ok() && s.code() != absl::StatusCode::kNotFound) co_return s;
+      s = co_await client_->DeleteWorkflow(w.id);
+      if (!s.ok() && s.code() != absl::StatusCode::kNotFound) co_return s;
+    }
+    absl::Status s = co_await client_->ArchiveDataset(state->dataset_id());
+    if (!s.ok() && s.code() != absl::StatusCode::kNotFound) co_return s;
+    response.set_dataset_deleted(true);
+    co_return response;
+  }
+  auto ids = RunItemIds(journal);
+  if (!ids.ok()) co_return ids.status();
+  if (ids->empty()) co_return response;
+  // Only items that still exist count (a second cleanup deletes nothing).
+  auto items = co_await client_->ListItems(state->dataset_id(), *ids);
+  if (!items.ok()) co_return items.status();
+  std::vector<std::string> existing;
+  for (const auto& item : *items) existing.push_back(item.id);
+  if (!existing.empty()) {
+    absl::Status s = co_await client_->DeleteItems(state->dataset_id(), existing);
+    if (!s.ok()) co_return s;
+  }
+  response.set_items_deleted(static_cast<int64_t>(existing.size()));
+  co_return response;
 }
 
 }  // namespace labelport::backend::darwin

@@ -42,12 +42,23 @@ class DarwinBackend : public AnnotationBackend {
     absl::Duration poll_initial = absl::Milliseconds(100);
     absl::Duration poll_max = absl::Seconds(5);
     absl::Duration media_fetch_timeout = absl::Minutes(10);
+    absl::Duration export_timeout = absl::Minutes(30);
+    absl::Duration download_timeout = absl::Minutes(30);
   };
 
   // `client` and `http` (used for media URLs) must outlive the backend.
   DarwinBackend(DarwinClient* client, http::HttpClient* http, Options options);
 
   boost::asio::awaitable<absl::Status> UploadRun(UploadJournal& journal) override;
+  // Export (only the run's items) → poll until ready (backoff, timeout) →
+  // download to a temporary file without Authorization → one zip entry at a
+  // time: decode, map to the sample through the stored item id, convert with
+  // the stored annotation links → sink. The export is deleted afterwards.
+  boost::asio::awaitable<absl::Status> LoadRun(UploadJournal& journal, LoadSink& sink) override;
+  boost::asio::awaitable<absl::StatusOr<labelport::v1::GetRunStatusResponse>> GetStatus(
+      UploadJournal& journal) override;
+  boost::asio::awaitable<absl::StatusOr<labelport::v1::CleanupRunResponse>> Cleanup(
+      UploadJournal& journal) override;
 
  private:
   DarwinClient* client_;

@@ -44,11 +44,6 @@ def run_binary(*args: str, cwd=None) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server bug: absl::ParseCommandLine exits 1 on --help (abseil 20220623); "
-    "service/config/server_config.cc must handle the usage flags itself and exit 0",
-)
 def test_help_exits_zero_and_names_every_flag(tmp_path):
     result = run_binary("--help", cwd=tmp_path)
     out = result.stdout + result.stderr

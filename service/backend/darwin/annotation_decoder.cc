@@ -1,0 +1,459 @@
+#include "service/backend/darwin/annotation_decoder.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "service/backend/darwin/annotation_encoder.h"
+
+namespace labelport::backend::darwin {
+namespace {
+
+namespace v1 = labelport::v1;
+using labelport::internal::v1::AnnotationLink;
+using AttributeMap = google::protobuf::Map<std::string, v1::AttributeValue>;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// One label being rebuilt from one or more V7 annotations.
+struct Pending {
+  std::string label_id;
+  bool linked = false;
+  int part_count = 1;
+  // (part index, annotation), in the order found.
+  std::vector<std::pair<int, const ExportedAnnotation*>> parts;
+};
+
+struct FieldWork {
+  const v1::FieldSchema* field = nullptr;
+  std::string darwin_type;
+  std::vector<std::string> order;  // label ids in output order
+  std::map<std::string, Pending> labels;
+  // Unexpected annotations by return type.
+  std::map<std::string, std::vector<const ExportedAnnotation*>> unexpected;
+};
+
+bool FieldHasClass(const v1::FieldSchema& field, absl::string_view name) {
+  for (const auto& entry : field.classes().entries()) {
+    if (entry.has_name() && entry.name() == name) return true;
+    if (entry.has_group())
+      for (const auto& n : entry.group().classes().names())
+        if (n == name) return true;
+  }
+  return false;
+}
+
+// Snapshot labels of a field value, by id.
+template <typename L>
+const L* FindById(const google::protobuf::RepeatedPtrField<L>& labels, absl::string_view id) {
+  for (const auto& l : labels)
+    if (l.id() == id) return &l;
+  return nullptr;
+}
+
+const v1::FieldValue* SnapshotValue(const v1::Sample& sample, absl::string_view field) {
+  for (const auto& f : sample.fields())
+    if (f.field() == field) return &f.value();
+  return nullptr;
+}
+
+std::optional<v1::AttributeValue> TypedValue(const v1::AttributeSpec& spec,
+                                             const std::string& text) {
+  for (const auto& v : spec.values())
+    if (PropertyValueString(v) == text) return v;
+  v1::AttributeValue value;
+  value.set_string_value(text);
+  return value;
+}
+
+void ApplyAttributes(const v1::FieldSchema& field, const std::string& class_name,
+                     const ExportedAnnotation& a, AttributeMap* attributes) {
+  for (const auto& spec : AttributesFor(field, class_name)) {
+    if (spec.type() == "instance_id") continue;  // restored from the snapshot
+    if (spec.type() == "text") {
+      if (a.text) {
+        (*attributes)[spec.name()].set_string_value(*a.text);
+      } else {
+        attributes->erase(spec.name());
+      }
+      continue;
+    }
+    std::vector<v1::AttributeValue> values;
+    for (const auto& p : a.properties) {
+      if (p.name != spec.name() || !p.value) continue;
+      if (auto v = TypedValue(spec, *p.value)) values.push_back(*v);
+    }
+    if (values.empty()) {
+      attributes->erase(spec.name());
+    } else if (spec.type() == "multi_select") {
+      v1::AttributeValue list;
+      for (auto& v : values) *list.mutable_list_value()->add_values() = std::move(v);
+      (*attributes)[spec.name()] = std::move(list);
+    } else {
+      (*attributes)[spec.name()] = std::move(values.front());
+    }
+  }
+  auto names = [](const std::vector<std::string>& people) {
+    v1::AttributeValue list;
+    for (const auto& p : people) list.mutable_list_value()->add_values()->set_string_value(p);
+    return list;
+  };
+  if (!a.annotators.empty()) (*attributes)["darwin_annotators"] = names(a.annotators);
+  if (!a.reviewers.empty()) (*attributes)["darwin_reviewers"] = names(a.reviewers);
+}
+
+class ItemDecoder {
+ public:
+  ItemDecoder(const ExportedItem& item, const v1::Sample& snapshot, const v1::LabelSchema& schema,
+              std::vector<v1::SkippedEntry>* skipped)
+      : item_(item), snapshot_(snapshot), schema_(schema), skipped_(skipped) {}
+
+  absl::StatusOr<LoadedSample> Run(const std::map<std::string, AnnotationLink>& links) {
+    for (const auto& f : schema_.fields()) {
+      FieldWork w;
+      w.field = &f;
+      w.darwin_type = DarwinTypeOf(f.type());
+      work_.push_back(std::move(w));
+    }
+    for (const auto& a : item_.annotations) Route(a, links);
+    LoadedSample out;
+    out.sample_id = snapshot_.id();
+    for (auto& w : work_) {
+      LoadedField field;
+      field.field = w.field->field();
+      field.downloaded = Build(w);
+      for (auto& [return_type, annotations] : w.unexpected) {
+        v1::UnexpectedLabels u;
+        u.set_return_type(return_type);
+        *u.mutable_labels() = BuildUnexpected(return_type, annotations);
+        field.unexpected.push_back(std::move(u));
+      }
+      out.fields.push_back(std::move(field));
+    }
+    return out;
+  }
+
+ private:
+  void Skip(const ExportedAnnotation& a, std::string reason) {
+    v1::SkippedEntry e;
+    e.set_item_id(item_.item_id);
+    e.set_annotation_id(a.id);
+    e.set_reason(std::move(reason));
+    skipped_->push_back(std::move(e));
+  }
+
+  FieldWork* FieldByName(absl::string_view name) {
+    for (auto& w : work_)
+      if (w.field->field() == name) return &w;
+    return nullptr;
+  }
+
+  void Route(const ExportedAnnotation& a, const std::map<std::string, AnnotationLink>& links) {
+    if (auto it = links.find(a.id); it != links.end()) {
+      const AnnotationLink& link = it->second;
+      FieldWork* w = FieldByName(link.field());
+      if (w != nullptr && w->darwin_type == a.type) {
+        Pending& p = w->labels[link.label_id()];
+        if (p.parts.empty()) w->order.push_back(link.label_id());
+        p.label_id = link.label_id();
+        p.linked = true;
+        p.part_count = std::max(1, link.part_count());
+        p.parts.emplace_back(link.part(), &a);
+        return;
+      }
+    }
+    // A new annotation: the field of its type that lists its class, else the
+    // first field of its type.
+    FieldWork* target = nullptr;
+    for (auto& w : work_) {
+      if (w.darwin_type != a.type) continue;
+      if (FieldHasClass(*w.field, a.name)) {
+        target = &w;
+        break;
+      }
+      if (target == nullptr) target = &w;
+    }
+    if (target == nullptr) {
+      const std::string return_type = ReturnTypeOfDarwinType(a.type);
+      if (return_type.empty() || work_.empty()) {
+        Skip(a, absl::StrCat("annotation type '", a.type, "' has no FiftyOne label type"));
+        return;
+      }
+      work_.front().unexpected[return_type].push_back(&a);
+      return;
+    }
+    const std::string id = DerivedLabelId(a.id);
+    Pending& p = target->labels[id];
+    if (p.parts.empty()) target->order.push_back(id);
+    p.label_id = id;
+    p.parts.emplace_back(0, &a);
+  }
+
+  double W() const {
+    const ExportedSlot* slot = item_.Slot("");
+    return slot != nullptr && slot->width > 0 ? slot->width : 1;
+  }
+  double H() const {
+    const ExportedSlot* slot = item_.Slot("");
+    return slot != nullptr && slot->height > 0 ? slot->height : 1;
+  }
+  double Wof(const ExportedAnnotation& a) const {
+    const ExportedSlot* slot = item_.Slot(a.slot_name);
+    return slot != nullptr && slot->width > 0 ? slot->width : W();
+  }
+  double Hof(const ExportedAnnotation& a) const {
+    const ExportedSlot* slot = item_.Slot(a.slot_name);
+    return slot != nullptr && slot->height > 0 ? slot->height : H();
+  }
+
+  template <typename L>
+  void Common(const Pending& p, const ExportedAnnotation& a, const v1::FieldSchema& field,
+              L* label) {
+    label->set_id(p.label_id);
+    label->set_label(a.name);
+    if constexpr (!std::is_same_v<L, v1::Classification>) {
+      if (a.instance_id) label->set_index(*a.instance_id);
+    }
+    if constexpr (!std::is_same_v<L, v1::Keypoint>) {
+      if (a.confidence) label->set_confidence(*a.confidence);
+    }
+    ApplyAttributes(field, a.name, a, label->mutable_attributes());
+  }
+
+  v1::Classification MakeClassification(const Pending& p, const v1::Classification* base,
+                                        const v1::FieldSchema& field) {
+    v1::Classification c = base != nullptr ? *base : v1::Classification();
+    Common(p, *p.parts.front().second, field, &c);
+    return c;
+  }
+
+  std::optional<v1::Detection> MakeDetection(const Pending& p, const v1::Detection* base,
+                                             const v1::FieldSchema& field) {
+    const ExportedAnnotation& a = *p.parts.front().second;
+    if (!a.bounding_box || a.bounding_box->size() != 4) {
+      Skip(a, "bounding box without x, y, w, h");
+      return std::nullopt;
+    }
+    v1::Detection d = base != nullptr ? *base : v1::Detection();
+    Common(p, a, field, &d);
+    const auto& b = *a.bounding_box;
+    d.clear_bounding_box();
+    d.add_bounding_box(b[0] / Wof(a));
+    d.add_bounding_box(b[1] / Hof(a));
+    d.add_bounding_box(b[2] / Wof(a));
+    d.add_bounding_box(b[3] / Hof(a));
+    return d;
+  }
+
+  std::optional<v1::Polyline> MakePolyline(const Pending& p, const v1::Polyline* base,
+                                           const v1::FieldSchema& field, bool polygon) {
+    const ExportedAnnotation& a = *p.parts.front().second;
+    v1::Polyline l = base != nullptr ? *base : v1::Polyline();
+    Common(p, a, field, &l);
+    l.clear_points();
+    auto add_path = [&](const ExportedAnnotation& ann, const std::vector<PixelPoint>& path) {
+      v1::Shape* shape = l.add_points();
+      for (const auto& pt : path) {
+        v1::Point* q = shape->add_points();
+        q->set_x(pt.x / Wof(ann));
+        q->set_y(pt.y / Hof(ann));
+      }
+    };
+    if (polygon) {
+      for (const auto& path : a.paths) add_path(a, path);
+      l.set_closed(true);
+      l.set_filled(true);
+    } else {
+      auto parts = p.parts;
+      std::sort(parts.begin(), parts.end(),
+                [](const auto& x, const auto& y) { return x.first < y.first; });
+      for (const auto& [part, ann] : parts)
+        if (!ann->paths.empty()) add_path(*ann, ann->paths.front());
+      if (base == nullptr) l.set_closed(false);
+      l.set_filled(false);
+    }
+    if (l.points_size() == 0) {
+      Skip(a, "polygon or line without points");
+      return std::nullopt;
+    }
+    return l;
+  }
+
+  std::optional<v1::Keypoint> MakeKeypoint(const Pending& p, const v1::Keypoint* base,
+                                           const v1::FieldSchema& field) {
+    const ExportedAnnotation& first = *p.parts.front().second;
+    v1::Keypoint k = base != nullptr ? *base : v1::Keypoint();
+    Common(p, first, field, &k);
+    const int count = std::max(p.part_count, 1);
+    std::vector<v1::Point> points(count);
+    for (auto& pt : points) {
+      pt.set_x(kNaN);
+      pt.set_y(kNaN);
+    }
+    std::vector<double> confidences;
+    if (k.confidence_size() == count)
+      confidences.assign(k.confidence().begin(), k.confidence().end());
+    bool any_confidence = !confidences.empty();
+    for (const auto& [part, ann] : p.parts) {
+      if (part < 0 || part >= count || !ann->point) continue;
+      points[part].set_x(ann->point->x / Wof(*ann));
+      points[part].set_y(ann->point->y / Hof(*ann));
+      if (ann->confidence) {
+        if (confidences.empty()) confidences.assign(count, kNaN);
+        confidences[part] = *ann->confidence;
+        any_confidence = true;
+      }
+    }
+    k.clear_points();
+    for (auto& pt : points) *k.add_points() = pt;
+    k.clear_confidence();
+    if (any_confidence)
+      for (double c : confidences) k.add_confidence(c);
+    return k;
+  }
+
+  // Builds the field's value; labels follow snapshot order, then new ones.
+  v1::FieldValue Build(const FieldWork& w) {
+    const v1::FieldSchema& field = *w.field;
+    const v1::FieldValue* snap = SnapshotValue(snapshot_, field.field());
+    const v1::FieldValue empty;
+    const v1::FieldValue& base = snap != nullptr ? *snap : empty;
+    const std::string& t = field.type();
+    v1::FieldValue out;
+    auto ordered = [&]() {
+      std::vector<const Pending*> result;
+      for (const auto& id : w.order) result.push_back(&w.labels.at(id));
+      return result;
+    };
+    if (t == "classification" || t == "classifications") {
+      v1::Classifications all;
+      for (const Pending* p : ordered()) {
+        const v1::Classification* b = nullptr;
+        if (p->linked) {
+          if (base.has_classifications())
+            b = FindById(base.classifications().classifications(), p->label_id);
+          if (base.has_classification() && base.classification().id() == p->label_id)
+            b = &base.classification();
+        }
+        *all.add_classifications() = MakeClassification(*p, b, field);
+      }
+      if (t == "classifications") {
+        *out.mutable_classifications() = std::move(all);
+      } else if (all.classifications_size() > 0) {
+        *out.mutable_classification() = all.classifications(0);
+      }
+    } else if (t == "detection" || t == "detections") {
+      v1::Detections all;
+      for (const Pending* p : ordered()) {
+        const v1::Detection* b = nullptr;
+        if (p->linked) {
+          if (base.has_detections()) b = FindById(base.detections().detections(), p->label_id);
+          if (base.has_detection() && base.detection().id() == p->label_id) b = &base.detection();
+        }
+        if (auto d = MakeDetection(*p, b, field)) *all.add_detections() = *std::move(d);
+      }
+      if (t == "detections") {
+        *out.mutable_detections() = std::move(all);
+      } else if (all.detections_size() > 0) {
+        *out.mutable_detection() = all.detections(0);
+      }
+    } else if (t == "polygon" || t == "polygons" || t == "polyline" || t == "polylines") {
+      const bool polygon = t == "polygon" || t == "polygons";
+      v1::Polylines all;
+      for (const Pending* p : ordered()) {
+        const v1::Polyline* b = nullptr;
+        if (p->linked) {
+          if (base.has_polylines()) b = FindById(base.polylines().polylines(), p->label_id);
+          if (base.has_polyline() && base.polyline().id() == p->label_id) b = &base.polyline();
+        }
+        if (auto l = MakePolyline(*p, b, field, polygon)) *all.add_polylines() = *std::move(l);
+      }
+      if (t == "polygons" || t == "polylines") {
+        *out.mutable_polylines() = std::move(all);
+      } else if (all.polylines_size() > 0) {
+        *out.mutable_polyline() = all.polylines(0);
+      }
+    } else if (t == "keypoint" || t == "keypoints") {
+      v1::Keypoints all;
+      for (const Pending* p : ordered()) {
+        const v1::Keypoint* b = nullptr;
+        if (p->linked) {
+          if (base.has_keypoints()) b = FindById(base.keypoints().keypoints(), p->label_id);
+          if (base.has_keypoint() && base.keypoint().id() == p->label_id) b = &base.keypoint();
+        }
+        if (auto k = MakeKeypoint(*p, b, field)) *all.add_keypoints() = *std::move(k);
+      }
+      if (t == "keypoints") {
+        *out.mutable_keypoints() = std::move(all);
+      } else if (all.keypoints_size() > 0) {
+        *out.mutable_keypoint() = all.keypoints(0);
+      }
+    }
+    return out;
+  }
+
+  v1::FieldValue BuildUnexpected(const std::string& return_type,
+                                 const std::vector<const ExportedAnnotation*>& annotations) {
+    v1::FieldSchema any;  // no schema attributes for unexpected labels
+    v1::FieldValue out;
+    for (const ExportedAnnotation* a : annotations) {
+      Pending p;
+      p.label_id = DerivedLabelId(a->id);
+      p.parts.emplace_back(0, a);
+      if (return_type == "detections") {
+        if (auto d = MakeDetection(p, nullptr, any))
+          *out.mutable_detections()->add_detections() = *std::move(d);
+      } else if (return_type == "polylines") {
+        if (auto l = MakePolyline(p, nullptr, any, a->type == "polygon"))
+          *out.mutable_polylines()->add_polylines() = *std::move(l);
+      } else if (return_type == "keypoints") {
+        if (auto k = MakeKeypoint(p, nullptr, any))
+          *out.mutable_keypoints()->add_keypoints() = *std::move(k);
+      } else if (return_type == "classifications") {
+        *out.mutable_classifications()->add_classifications() = MakeClassification(p, nullptr, any);
+      }
+    }
+    return out;
+  }
+
+  const ExportedItem& item_;
+  const v1::Sample& snapshot_;
+  const v1::LabelSchema& schema_;
+  std::vector<v1::SkippedEntry>* skipped_;
+  std::vector<FieldWork> work_;
+};
+
+}  // namespace
+
+std::string DerivedLabelId(absl::string_view annotation_id) {
+  const std::string input = absl::StrCat("darwin:", annotation_id);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha256(), nullptr);
+  std::string hex;
+  for (int i = 0; i < 12; ++i) absl::StrAppend(&hex, absl::Hex(digest[i], absl::kZeroPad2));
+  return hex;
+}
+
+std::string ReturnTypeOfDarwinType(absl::string_view t) {
+  if (t == "bounding_box") return "detections";
+  if (t == "polygon" || t == "line") return "polylines";
+  if (t == "keypoint") return "keypoints";
+  if (t == "tag") return "classifications";
+  return "";
+}
+
+absl::StatusOr<LoadedSample> DecodeItem(const ExportedItem& item, const v1::Sample& snapshot,
+                                        const v1::LabelSchema& schema,
+                                        const std::map<std::string, AnnotationLink>& links,
+                                        std::vector<v1::SkippedEntry>* skipped) {
+  ItemDecoder decoder(item, snapshot, schema, skipped);
+  return decoder.Run(links);
+}
+
+}  // namespace labelport::backend::darwin

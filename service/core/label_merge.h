@@ -1,0 +1,47 @@
+// FiftyOne's merge of downloaded labels into a field (spec:
+// annotation-semantics §4.3, checklist items 37-48), computed by the service
+// so every client gets the same answer:
+//
+//  - labels only in the baseline are deleted (if allow_deletions);
+//  - labels only in the download are added (if allow_additions; a
+//    single-label field takes one only when it is empty or its label was
+//    deleted in the same load);
+//  - labels in both are merged in place: `label` (allow_label_edits), `index`
+//    (allow_index_edits), geometry (allow_spatial_edits), `keyframe`
+//    (only_keyframes) and the schema attributes of the label's class (set to
+//    the downloaded value, or removed when the download lacks it; read_only
+//    ones untouched) are copied; id, confidence, tags and other attributes
+//    are kept.
+// Flags absent from the schema (new fields, dest fields) default to true.
+#ifndef LABELPORT_SERVICE_CORE_LABEL_MERGE_H_
+#define LABELPORT_SERVICE_CORE_LABEL_MERGE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "labelport/v1/label_schema.pb.h"
+#include "labelport/v1/labels.pb.h"
+
+namespace labelport::core {
+
+struct FieldMerge {
+  labelport::v1::FieldValue merged;
+  std::vector<std::string> added;
+  std::vector<std::string> edited;
+  std::vector<std::string> deleted;
+  int64_t unchanged = 0;
+  // Changes refused by allow_* flags (additions, deletions).
+  int64_t ignored_added = 0;
+  int64_t ignored_deleted = 0;
+};
+
+// Merges `downloaded` into `baseline` for `field`. With `as_new` (dest
+// fields), every flag is true.
+FieldMerge MergeFieldValue(const labelport::v1::FieldSchema& field,
+                           const labelport::v1::FieldValue& baseline,
+                           const labelport::v1::FieldValue& downloaded, bool as_new = false);
+
+}  // namespace labelport::core
+
+#endif  // LABELPORT_SERVICE_CORE_LABEL_MERGE_H_

@@ -1,0 +1,256 @@
+#include "service/core/run_operations.h"
+
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "service/common/errors.h"
+#include "service/common/log.h"
+#include "service/core/label_merge.h"
+#include "service/core/label_types.h"
+#include "service/core/resource_names.h"
+#include "service/core/store_upload_journal.h"
+
+namespace labelport::core {
+namespace {
+
+namespace v1 = labelport::v1;
+
+constexpr int kMaxReportedSkips = 1000;
+
+// The destination field of each schema field (FiftyOne's dest_field rules).
+absl::StatusOr<std::map<std::string, std::string>> Destinations(
+    const v1::LabelSchema& schema, const v1::LoadAnnotationsRequest& request,
+    std::vector<std::string>* warnings) {
+  std::map<std::string, std::string> out;
+  for (const auto& f : schema.fields()) out[f.field()] = f.field();
+  if (!request.dest_field().empty()) {
+    if (schema.fields_size() == 1) {
+      out[schema.fields(0).field()] = request.dest_field();
+    } else {
+      warnings->push_back(absl::StrFormat(
+          "Ignoring string `dest_field=%s` since the label schema contains %d (> 1) fields",
+          request.dest_field(), schema.fields_size()));
+    }
+  }
+  for (const auto& [from, to] : request.dest_fields()) {
+    if (!out.contains(from))
+      return common::InvalidArgument(
+          absl::StrCat("dest_fields[", from, "]"), "DEST_FIELD_UNKNOWN",
+          absl::StrFormat("dest_fields names '%s', which is not a field of the run", from));
+    if (to.empty() || IsFrameField(to) != IsFrameField(from))
+      return common::InvalidArgument(
+          absl::StrCat("dest_fields[", from, "]"), "DEST_FIELD_INVALID",
+          absl::StrFormat("Destination '%s' for field '%s' must be non-empty and of the same "
+                          "level (frame or sample) as the field",
+                          to, from));
+    out[from] = to;
+  }
+  return out;
+}
+
+v1::FieldValue* MutableFieldValue(v1::Sample& sample, const std::string& field) {
+  for (auto& f : *sample.mutable_fields())
+    if (f.field() == field) return f.mutable_value();
+  auto* f = sample.add_fields();
+  f->set_field(field);
+  return f->mutable_value();
+}
+
+const v1::FieldValue& FieldValueOf(const v1::Sample& sample, const std::string& field) {
+  for (const auto& f : sample.fields())
+    if (f.field() == field) return f.value();
+  return v1::FieldValue::default_instance();
+}
+
+// Turns each loaded sample into change messages and the new baseline.
+class MergingSink : public backend::LoadSink {
+ public:
+  MergingSink(const v1::AnnotationRun& run, backend::UploadJournal& journal,
+              std::map<std::string, std::string> destinations, RunOperations::Emit emit)
+      : run_(run),
+        journal_(journal),
+        destinations_(std::move(destinations)),
+        emit_(std::move(emit)) {
+    for (const auto& f : run.label_schema().fields()) {
+      auto* s = summary_.add_fields();
+      s->set_field(f.field());
+      field_summary_[f.field()] = s;
+    }
+  }
+
+  absl::Status OnProgress(v1::LoadProgress progress) override {
+    v1::LoadAnnotationsResponse r;
+    *r.mutable_progress() = std::move(progress);
+    return emit_(std::move(r));
+  }
+
+  absl::Status OnSample(backend::LoadedSample loaded) override {
+    auto stored = journal_.LoadSamples(loaded.position, 1);
+    if (!stored.ok()) return stored.status();
+    if (stored->empty()) return absl::InternalError("stored sample vanished during the load");
+    v1::Sample baseline = std::move(stored->front());
+    for (auto& field : loaded.fields) {
+      const v1::FieldSchema* schema = SchemaOf(field.field);
+      if (schema == nullptr) continue;
+      const std::string& dest = destinations_.at(field.field);
+      const bool as_new = dest != field.field;
+      const v1::FieldValue& base = FieldValueOf(baseline, dest);
+      FieldMerge merge = MergeFieldValue(*schema, base, field.downloaded, as_new);
+      v1::FieldLoadSummary* s = field_summary_.at(field.field);
+      s->set_added(s->added() + static_cast<int64_t>(merge.added.size()));
+      s->set_edited(s->edited() + static_cast<int64_t>(merge.edited.size()));
+      s->set_deleted(s->deleted() + static_cast<int64_t>(merge.deleted.size()));
+      s->set_unchanged(s->unchanged() + merge.unchanged);
+      s->set_ignored(s->ignored() + merge.ignored_added + merge.ignored_deleted);
+      if (merge.ignored_added > 0)
+        common::LogWarning(
+            absl::StrFormat("Ignored %d added labels in field '%s' because `allow_additions=False`",
+                            merge.ignored_added, field.field));
+      if (merge.ignored_deleted > 0)
+        common::LogWarning(absl::StrFormat(
+            "Ignored %d deleted labels in field '%s' because `allow_deletions=False`",
+            merge.ignored_deleted, field.field));
+      v1::LoadAnnotationsResponse r;
+      auto* c = r.mutable_changes();
+      c->set_sample_id(loaded.sample_id);
+      c->set_field(field.field);
+      c->set_dest_field(dest);
+      c->set_return_type(*ReturnTypeOf(schema->type()));
+      *c->mutable_downloaded() = field.downloaded;
+      *c->mutable_merged() = merge.merged;
+      for (auto& id : merge.added) c->add_added_ids(std::move(id));
+      for (auto& id : merge.edited) c->add_edited_ids(std::move(id));
+      for (auto& id : merge.deleted) c->add_deleted_ids(std::move(id));
+      for (auto& u : field.unexpected) {
+        int64_t n = 0;
+        const auto& l = u.labels();
+        n += l.detections().detections_size() + l.polylines().polylines_size() +
+             l.keypoints().keypoints_size() + l.classifications().classifications_size();
+        s->set_unexpected(s->unexpected() + n);
+        *c->add_unexpected() = std::move(u);
+      }
+      *MutableFieldValue(baseline, dest) = std::move(merge.merged);
+      absl::Status st = emit_(std::move(r));
+      if (!st.ok()) return st;
+    }
+    baselines_.emplace_back(loaded.position, std::move(baseline));
+    return absl::OkStatus();
+  }
+
+  void OnSkipped(v1::SkippedEntry skipped) override {
+    if (summary_.skipped_size() < kMaxReportedSkips) *summary_.add_skipped() = std::move(skipped);
+  }
+
+  std::vector<std::pair<int64_t, v1::Sample>>& baselines() { return baselines_; }
+  v1::LoadSummary& summary() { return summary_; }
+
+ private:
+  const v1::FieldSchema* SchemaOf(const std::string& field) const {
+    for (const auto& f : run_.label_schema().fields())
+      if (f.field() == field) return &f;
+    return nullptr;
+  }
+
+  const v1::AnnotationRun& run_;
+  backend::UploadJournal& journal_;
+  std::map<std::string, std::string> destinations_;
+  RunOperations::Emit emit_;
+  v1::LoadSummary summary_;
+  std::map<std::string, v1::FieldLoadSummary*> field_summary_;
+  std::vector<std::pair<int64_t, v1::Sample>> baselines_;
+};
+
+absl::Status NoBackend() {
+  return absl::FailedPreconditionError(
+      "no V7 API key is configured on the server (set FIFTYONE_DARWIN_API_KEY or "
+      "--darwin_api_key_file)");
+}
+
+}  // namespace
+
+RunOperations::RunOperations(store::RunStore* store, backend::AnnotationBackend* backend)
+    : store_(store), backend_(backend) {}
+
+absl::StatusOr<v1::AnnotationRun> RunOperations::RunFor(const std::string& tenant,
+                                                        const std::string& name) {
+  auto parsed = ParseRunName(name, "name");
+  if (!parsed.ok()) return parsed.status();
+  return store_->GetRun(store::RunKey{tenant, parsed->dataset, parsed->anno_key});
+}
+
+boost::asio::awaitable<absl::Status> RunOperations::LoadAnnotations(
+    std::string tenant, v1::LoadAnnotationsRequest request, Emit emit) {
+  auto run = RunFor(tenant, request.name());
+  if (!run.ok()) co_return run.status();
+  if (backend_ == nullptr) co_return NoBackend();
+  if (run->state() != v1::RUN_STATE_ANNOTATING && run->state() != v1::RUN_STATE_FAILED)
+    co_return common::WithDetails(
+        absl::FailedPreconditionError(
+            absl::StrFormat("Run '%s' is %s; annotations can be loaded once it is ANNOTATING",
+                            request.name(), v1::RunState_Name(run->state()))),
+        "name", "RUN_NOT_READY");
+  std::vector<std::string> warnings;
+  auto destinations = Destinations(run->label_schema(), request, &warnings);
+  if (!destinations.ok()) co_return destinations.status();
+  for (const auto& w : warnings) common::LogWarning(w);
+
+  StoreUploadJournal journal(store_, *run);
+  MergingSink sink(*run, journal, *std::move(destinations), emit);
+  absl::Status s = co_await backend_->LoadRun(journal, sink);
+  if (!s.ok()) co_return s;
+  s = store_->ReplaceSamples(run->uid(), sink.baselines());
+  if (!s.ok()) co_return s;
+  if (request.cleanup()) {
+    v1::CleanupRunRequest cleanup;
+    cleanup.set_name(request.name());
+    auto cleaned = co_await CleanupRun(tenant, cleanup);
+    if (!cleaned.ok()) co_return cleaned.status();
+    sink.summary().set_cleaned_up(true);
+  }
+  v1::LoadAnnotationsResponse last;
+  *last.mutable_summary() = std::move(sink.summary());
+  co_return emit(std::move(last));
+}
+
+boost::asio::awaitable<absl::StatusOr<v1::GetRunStatusResponse>> RunOperations::GetRunStatus(
+    std::string tenant, v1::GetRunStatusRequest request) {
+  auto run = RunFor(tenant, request.name());
+  if (!run.ok()) co_return run.status();
+  if (backend_ == nullptr) co_return NoBackend();
+  StoreUploadJournal journal(store_, *run);
+  co_return co_await backend_->GetStatus(journal);
+}
+
+boost::asio::awaitable<absl::StatusOr<v1::CleanupRunResponse>> RunOperations::CleanupRun(
+    std::string tenant, v1::CleanupRunRequest request) {
+  auto run = RunFor(tenant, request.name());
+  if (!run.ok()) co_return run.status();
+  v1::CleanupRunResponse response;
+  if (run->state() == v1::RUN_STATE_CLEANED_UP) {
+    *response.mutable_run() = *std::move(run);
+    co_return response;  // a second call is harmless
+  }
+  if (run->state() == v1::RUN_STATE_UPLOADING || run->state() == v1::RUN_STATE_PENDING)
+    co_return common::WithDetails(
+        absl::FailedPreconditionError(absl::StrFormat(
+            "Run '%s' is still uploading; clean it up once it is ANNOTATING or FAILED",
+            request.name())),
+        "name", "RUN_BUSY");
+  if (backend_ == nullptr) co_return NoBackend();
+  StoreUploadJournal journal(store_, *run);
+  auto cleaned = co_await backend_->Cleanup(journal);
+  if (!cleaned.ok()) co_return cleaned.status();
+  response = *std::move(cleaned);
+  auto updated = store_->UpdateRun(run->uid(), [](v1::AnnotationRun& r) {
+    r.set_state(v1::RUN_STATE_CLEANED_UP);
+    return absl::OkStatus();
+  });
+  if (!updated.ok()) co_return updated.status();
+  *response.mutable_run() = *std::move(updated);
+  co_return response;
+}
+
+}  // namespace labelport::core

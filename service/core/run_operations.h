@@ -1,0 +1,51 @@
+// RunOperations: the use cases that ask the annotation platform about an
+// existing run — LoadAnnotations, GetRunStatus and CleanupRun.
+//
+// Loads compute FiftyOne's merge on the service (label_merge.h) against the
+// run's baseline (the uploaded labels, then the result of each load), stream
+// one message per (sample, field), and commit the new baseline only when the
+// whole load succeeded: a failed load changes nothing and can be retried, and
+// a repeated load with V7 unchanged reports no changes.
+#ifndef LABELPORT_SERVICE_CORE_RUN_OPERATIONS_H_
+#define LABELPORT_SERVICE_CORE_RUN_OPERATIONS_H_
+
+#include <boost/asio/awaitable.hpp>
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "labelport/v1/annotation_service.pb.h"
+#include "service/backend/annotation_backend.h"
+#include "service/store/run_store.h"
+
+namespace labelport::core {
+
+class RunOperations {
+ public:
+  // Called for each response message; may block (backpressure). An error
+  // (e.g. the client went away) aborts the load.
+  using Emit = std::function<absl::Status(labelport::v1::LoadAnnotationsResponse)>;
+
+  // `store` and `backend` must outlive this object. `backend` may be null
+  // when no V7 credentials are configured (every call then fails with
+  // FAILED_PRECONDITION saying so).
+  RunOperations(store::RunStore* store, backend::AnnotationBackend* backend);
+
+  boost::asio::awaitable<absl::Status> LoadAnnotations(
+      std::string tenant, labelport::v1::LoadAnnotationsRequest request, Emit emit);
+  boost::asio::awaitable<absl::StatusOr<labelport::v1::GetRunStatusResponse>> GetRunStatus(
+      std::string tenant, labelport::v1::GetRunStatusRequest request);
+  boost::asio::awaitable<absl::StatusOr<labelport::v1::CleanupRunResponse>> CleanupRun(
+      std::string tenant, labelport::v1::CleanupRunRequest request);
+
+ private:
+  absl::StatusOr<labelport::v1::AnnotationRun> RunFor(const std::string& tenant,
+                                                      const std::string& name);
+
+  store::RunStore* store_;
+  backend::AnnotationBackend* backend_;
+};
+
+}  // namespace labelport::core
+
+#endif  // LABELPORT_SERVICE_CORE_RUN_OPERATIONS_H_
