@@ -6,7 +6,6 @@ import queue
 import subprocess
 
 import grpc
-import pytest
 from labelport.v1 import annotation_run_pb2 as run_pb
 from labelport.v1 import annotation_service_pb2 as svc
 from labelport.v1 import annotation_service_pb2_grpc
