@@ -4,8 +4,7 @@
 
 namespace labelport::common {
 
-absl::Status WithDetails(absl::Status status, absl::string_view field,
-                         absl::string_view reason) {
+absl::Status WithDetails(absl::Status status, absl::string_view field, absl::string_view reason) {
   if (!field.empty()) status.SetPayload(kFieldPayload, absl::Cord(field));
   if (!reason.empty()) status.SetPayload(kReasonPayload, absl::Cord(reason));
   return status;

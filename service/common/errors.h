@@ -21,8 +21,7 @@ inline constexpr absl::string_view kFieldPayload = "labelport.dev/field";
 inline constexpr absl::string_view kReasonPayload = "labelport.dev/reason";
 
 // Returns `status` with the field and reason payloads set.
-absl::Status WithDetails(absl::Status status, absl::string_view field,
-                         absl::string_view reason);
+absl::Status WithDetails(absl::Status status, absl::string_view field, absl::string_view reason);
 
 // INVALID_ARGUMENT about `field`, for the rule `reason`.
 absl::Status InvalidArgument(absl::string_view field, absl::string_view reason,
@@ -31,8 +30,7 @@ absl::Status InvalidArgument(absl::string_view field, absl::string_view reason,
 absl::Status AlreadyExists(absl::string_view field, absl::string_view reason,
                            absl::string_view message);
 // NOT_FOUND about `field`.
-absl::Status NotFound(absl::string_view field, absl::string_view reason,
-                      absl::string_view message);
+absl::Status NotFound(absl::string_view field, absl::string_view reason, absl::string_view message);
 
 // The payloads of a status, when present.
 std::optional<std::string> ErrorField(const absl::Status& status);

@@ -6,11 +6,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstddef>
-#include <functional>
-#include <memory>
-#include <vector>
-
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -18,6 +13,10 @@
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <vector>
 
 namespace labelport::common {
 

@@ -9,10 +9,10 @@
 #define LP_CONCAT_(a, b) LP_CONCAT_INNER_(a, b)
 
 // Returns the status from the enclosing function when `expr` is not OK.
-#define LP_RETURN_IF_ERROR(expr)                \
-  do {                                          \
-    ::absl::Status lp_status_ = (expr);         \
-    if (!lp_status_.ok()) return lp_status_;    \
+#define LP_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::absl::Status lp_status_ = (expr);      \
+    if (!lp_status_.ok()) return lp_status_; \
   } while (false)
 
 // `LP_ASSIGN_OR_RETURN(auto x, StatusOrExpr())`: unwraps or returns the error.

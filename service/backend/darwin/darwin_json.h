@@ -54,8 +54,8 @@ struct ExportedAnnotation {
   // keypoint.
   std::optional<PixelPoint> point;
   std::optional<int64_t> instance_id;
-  std::optional<double> confidence;  // inference.confidence
-  std::optional<std::string> text;   // text.text
+  std::optional<double> confidence;     // inference.confidence
+  std::optional<std::string> text;      // text.text
   std::vector<std::string> attributes;  // legacy attribute strings
   std::vector<ExportedProperty> properties;
   std::vector<std::string> annotators;  // full names (email when no name)
