@@ -73,14 +73,30 @@ std::optional<v1::AttributeValue> TypedValue(const v1::AttributeSpec& spec,
 
 void ApplyAttributes(const v1::FieldSchema& field, const std::string& class_name,
                      const ExportedAnnotation& a, AttributeMap* attributes) {
-  for (const auto& spec : AttributesFor(field, class_name)) {
+  const std::vector<v1::AttributeSpec> specs = AttributesFor(field, class_name);
+  // V7 carries one text sub-annotation: the encoder sends the first text
+  // attribute the label has (an existing field's observed attributes are all
+  // `text`), so only that one is read back; the others were never sent and
+  // keep their snapshot values.
+  const v1::AttributeSpec* text_spec = nullptr;
+  for (const auto& spec : specs) {
+    if (spec.type() != "text") continue;
+    auto it = attributes->find(spec.name());
+    const bool present = it != attributes->end() && !it->second.has_null_value() &&
+                         it->second.kind_case() != v1::AttributeValue::KIND_NOT_SET;
+    if (text_spec == nullptr || present) text_spec = &spec;
+    if (present) break;
+  }
+  for (const auto& spec : specs) {
     if (spec.type() == "instance_id") continue;  // restored from the snapshot
     if (spec.type() == "text") {
-      if (a.text) {
-        (*attributes)[spec.name()].set_string_value(*a.text);
-      } else {
+      if (&spec != text_spec) continue;
+      auto it = attributes->find(spec.name());
+      if (!a.text) {
         attributes->erase(spec.name());
-      }
+      } else if (it == attributes->end() || PropertyValueString(it->second) != *a.text) {
+        (*attributes)[spec.name()].set_string_value(*a.text);
+      }  // else unchanged in V7: the typed snapshot value stays (an int stays an int)
       continue;
     }
     std::vector<v1::AttributeValue> values;
