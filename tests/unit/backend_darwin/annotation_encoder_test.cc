@@ -426,6 +426,54 @@ TEST_F(EncoderTest, TextAttributeBecomesTextSubAnnotation) {
   EXPECT_EQ(Data(e, 0).at("text"), json::parse(R"({"text": "AB 123"})"));
 }
 
+// An existing field's observed attributes are all `text`; V7 has one text
+// sub-annotation, which carries the first one the label has (the decoder
+// reads it back into that one only).
+TEST_F(EncoderTest, OnlyTheFirstPresentTextAttributeIsSent) {
+  AddClass("cat", "bounding_box", 9);
+  const char* schema = R"pb(
+    field: "gt"
+    type: "detections"
+    attributes {
+      specs {
+        specs { name: "iscrowd" type: "text" }
+        specs { name: "area" type: "text" }
+      }
+    })pb";
+  const EncodedLabels e = EncodeOk(schema, Value(R"pb(
+                                     detections {
+                                       detections {
+                                         id: "a"
+                                         label: "cat"
+                                         bounding_box: [ 0, 0, 1, 1 ]
+                                         attributes {
+                                           key: "iscrowd"
+                                           value { null_value: NULL_VALUE }
+                                         }
+                                         attributes {
+                                           key: "area"
+                                           value { double_value: 12.5 }
+                                         }
+                                       }
+                                       detections {
+                                         id: "b"
+                                         label: "cat"
+                                         bounding_box: [ 0, 0, 1, 1 ]
+                                         attributes {
+                                           key: "iscrowd"
+                                           value { int_value: 0 }
+                                         }
+                                         attributes {
+                                           key: "area"
+                                           value { double_value: 12.5 }
+                                         }
+                                       }
+                                     })pb"));
+  ASSERT_THAT(e.annotations, SizeIs(2));
+  EXPECT_EQ(Data(e, 0).at("text"), json::parse(R"({"text": "12.5"})"));
+  EXPECT_EQ(Data(e, 1).at("text"), json::parse(R"({"text": "0"})"));
+}
+
 TEST_F(EncoderTest, AttributesOfAnotherClassAreNotSent) {
   AddClass("person", "bounding_box", 8);
   properties_[{8, "color"}] = {"p-color", "section", {{"red", "v-red"}}};
