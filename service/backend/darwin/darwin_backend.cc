@@ -47,6 +47,22 @@ boost::asio::awaitable<void> PauseFor(absl::Duration d) {
   co_await timer.async_wait(boost::asio::use_awaitable);
 }
 
+// V7 calls whose effect is safe to repeat (a registration answers
+// ALREADY_EXISTS the second time, a confirm is idempotent, an import
+// overwrites with the same deterministic ids, a class create is looked up
+// first) are repeated by the pipeline when their answer was lost: the HTTP
+// client does not retry a POST whose connection dropped or whose answer was
+// cut, since it cannot know whether V7 did the work.
+constexpr int kStepAttempts = 4;
+
+bool IsTransient(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kUnavailable ||
+         s.code() == absl::StatusCode::kDeadlineExceeded;
+}
+
+// 0.5 s, 1 s, 2 s.
+absl::Duration StepBackoff(int attempt) { return absl::Milliseconds(250) * (1 << attempt); }
+
 // A folder segment made only of safe characters (others hex-escaped).
 std::string SafeSegment(absl::string_view s) {
   std::string out;
@@ -193,6 +209,12 @@ class UploadJob {
       bool existed = false;
       for (const auto& d : *datasets) existed = existed || d.slug == slug;
       auto dataset = co_await client_->GetOrCreateDataset(slug);
+      for (int attempt = 1; !dataset.ok() && IsTransient(dataset.status()) &&
+                            attempt < kStepAttempts;
+           ++attempt) {
+        co_await PauseFor(StepBackoff(attempt));
+        dataset = co_await client_->GetOrCreateDataset(slug);  // lists first
+      }
       if (!dataset.ok()) co_return dataset.status();
       state_.set_team_slug(*team);
       state_.set_dataset_id(dataset->id);
@@ -239,11 +261,17 @@ class UploadJob {
         for (size_t k = b; k < e; ++k) items.push_back(RegistrationOf(positions[k]));
         // (No co_await inside a conditional expression: GCC 12 miscompiles it.)
         absl::StatusOr<std::vector<RegisteredItem>> result;
-        if (storage) {
-          result = co_await client_->RegisterExisting(run_.darwin().dataset_slug(),
-                                                      StorageSlugOf(positions[b]), items);
-        } else {
-          result = co_await client_->RegisterUpload(run_.darwin().dataset_slug(), items);
+        for (int attempt = 1;; ++attempt) {
+          if (storage) {
+            result = co_await client_->RegisterExisting(run_.darwin().dataset_slug(),
+                                                        StorageSlugOf(positions[b]), items);
+          } else {
+            result = co_await client_->RegisterUpload(run_.darwin().dataset_slug(), items);
+          }
+          // A lost answer: registering again answers ALREADY_EXISTS with the
+          // ids of what the first attempt registered (handled below).
+          if (result.ok() || !IsTransient(result.status()) || attempt >= kStepAttempts) break;
+          co_await PauseFor(StepBackoff(attempt));
         }
         if (!result.ok()) co_return result.status();
         if (result->size() != e - b)
@@ -363,6 +391,10 @@ class UploadJob {
       co_return;
     }
     s = co_await client_->ConfirmUpload(upload_id);
+    for (int attempt = 1; !s.ok() && IsTransient(s) && attempt < kStepAttempts; ++attempt) {
+      co_await PauseFor(StepBackoff(attempt));
+      s = co_await client_->ConfirmUpload(upload_id);
+    }
     if (!s.ok()) {
       Fail(i, "upload", s.message());
       co_return;
@@ -532,8 +564,17 @@ class UploadJob {
           for (auto& s : SubTypesOf(key)) types.push_back(s);
           auto created =
               co_await client_->CreateAnnotationClass(state_.dataset_id(), key.first, types);
+          for (int attempt = 1; !created.ok() && IsTransient(created.status()) &&
+                                attempt < kStepAttempts;
+               ++attempt) {
+            // The answer was lost: create again; ALREADY_EXISTS means the
+            // lost attempt did create it (looked up below).
+            co_await PauseFor(StepBackoff(attempt));
+            created =
+                co_await client_->CreateAnnotationClass(state_.dataset_id(), key.first, types);
+          }
           if (created.status().code() == absl::StatusCode::kAlreadyExists) {
-            // Another run created it meanwhile: look it up.
+            // Another run (or our lost attempt) created it meanwhile: look it up.
             auto again = co_await client_->ListAnnotationClasses();
             if (!again.ok()) co_return again.status();
             for (const auto& c : *again)
@@ -695,8 +736,12 @@ class UploadJob {
       Fail(i, "import_labels", s.message());
       co_return;
     }
-    s = co_await client_->ImportAnnotations(p.item_id(), std::move(annotations),
-                                            /*overwrite=*/true);
+    // Overwrite with deterministic ids: repeating a lost import is harmless.
+    for (int attempt = 1;; ++attempt) {
+      s = co_await client_->ImportAnnotations(p.item_id(), annotations, /*overwrite=*/true);
+      if (s.ok() || !IsTransient(s) || attempt >= kStepAttempts) break;
+      co_await PauseFor(StepBackoff(attempt));
+    }
     if (!s.ok()) {
       Fail(i, "import_labels", s.message());
       co_return;
