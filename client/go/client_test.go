@@ -134,7 +134,7 @@ func (f *fakeServer) CreateRun(stream labelportv1.AnnotationService_CreateRunSer
 		total += len(m.GetSamples().GetSamples())
 	}
 	return stream.SendAndClose(&labelportv1.CreateRunResponse{Created: true, Run: &labelportv1.AnnotationRun{
-		Name: first.GetHeader().GetParent() + "/runs/" + first.GetHeader().GetAnnoKey(),
+		Name:     first.GetHeader().GetParent() + "/runs/" + first.GetHeader().GetAnnoKey(),
 		Progress: &labelportv1.RunProgress{SamplesTotal: int64(total)},
 	}})
 }

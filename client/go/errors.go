@@ -80,8 +80,8 @@ func FieldViolations(err error) []*errdetails.BadRequest_FieldViolation {
 	return out
 }
 
-// Describe renders err for people: "CODE: message", then the ErrorInfo reason and metadata
-// and one line per field violation. Errors that are not gRPC statuses are rendered by Error().
+// Describe renders err for people: "CODE: message", then a line with the ErrorInfo reason
+// (and metadata) and one line per field violation. Errors that are not gRPC statuses are rendered by Error().
 func Describe(err error) string {
 	if err == nil {
 		return ""
@@ -99,8 +99,15 @@ func Describe(err error) string {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		for _, k := range keys {
-			fmt.Fprintf(&b, "\n  %s: %s", k, info.GetMetadata()[k])
+		for i, k := range keys {
+			sep := ", "
+			if i == 0 {
+				sep = " ("
+			}
+			fmt.Fprintf(&b, "%s%s=%s", sep, k, info.GetMetadata()[k])
+		}
+		if len(keys) > 0 {
+			b.WriteString(")")
 		}
 	}
 	for _, v := range FieldViolations(err) {

@@ -42,7 +42,7 @@ func TestErrorHelpersReadDetails(t *testing.T) {
 		t.Fatalf("FieldViolations = %v", v)
 	}
 	want := "INVALID_ARGUMENT: label_schema.fields[0].type: unsupported label type 'masks'\n" +
-		"  reason: UNSUPPORTED_LABEL_TYPE\n  field: ground_truth\n  type: masks\n" +
+		"  reason: UNSUPPORTED_LABEL_TYPE (field=ground_truth, type=masks)\n" +
 		"  field label_schema.fields[0].type: unsupported label type 'masks'\n" +
 		"  field anno_key: must be a valid identifier"
 	if got := Describe(err); got != want {

@@ -75,20 +75,20 @@ func TestParseManifestJSONArrayEqualsJSONL(t *testing.T) {
 
 func TestParseManifestErrorsNameTheEntry(t *testing.T) {
 	for name, tc := range map[string]struct{ in, want string }{
-		"no id":          {`{"url": "https://x/a.png"}`, `entry 1 (line 1): "id" is required`},
-		"two sources":    {`{"id": "a", "url": "https://x/a.png", "file": "a.png"}`, "exactly one of"},
-		"no source":      {`{"id": "a"}`, "exactly one of"},
-		"typo":           {"{\"id\": \"a\", \"url\": \"https://x/a.png\"}\n\n{\"id\": \"b\", \"fiel\": \"b.png\"}", `entry 2 (line 3): json: unknown field "fiel"`},
-		"duplicate":      {`{"id": "a", "url": "https://x/a.png"}` + "\n" + `{"id": "a", "url": "https://x/b.png"}`, `sample id "a" repeats entry 1`},
-		"media type":     {`{"id": "a", "url": "https://x/a.png", "media_type": "pdf"}`, `"media_type" must be "image" or "video"`},
-		"relative path":  {`{"id": "a", "path": "a.png"}`, `"path" must be absolute`},
-		"ftp":            {`{"id": "a", "url": "ftp://x/a.png"}`, `"url" must be http(s)`},
-		"storage slug":   {`{"id": "a", "storage_key": "a.png"}`, `needs "storage_slug"`},
-		"bad label":      {`{"id": "a", "url": "https://x/a.png", "fields": {"gt": {"detections": {"detections": [{"lable": "x"}]}}}}`, `field "gt"`},
-		"frames":         {`{"id": "a", "url": "https://x/a.png", "fields": {"frames.x": [{"value": {}}]}}`, "frame_number must be >= 1"},
-		"bad json":       {"{\"id\": \"a\", \"url\": \"https://x/a.png\"}\n{\"id\": ", "manifest line 2"},
-		"empty":          {"  \n", "no samples"},
-		"array typo":     {`[{"id": "a", "ur": "x"}]`, `entry 1: json: unknown field "ur"`},
+		"no id":         {`{"url": "https://x/a.png"}`, `entry 1 (line 1): "id" is required`},
+		"two sources":   {`{"id": "a", "url": "https://x/a.png", "file": "a.png"}`, "exactly one of"},
+		"no source":     {`{"id": "a"}`, "exactly one of"},
+		"typo":          {"{\"id\": \"a\", \"url\": \"https://x/a.png\"}\n\n{\"id\": \"b\", \"fiel\": \"b.png\"}", `entry 2 (line 3): json: unknown field "fiel"`},
+		"duplicate":     {`{"id": "a", "url": "https://x/a.png"}` + "\n" + `{"id": "a", "url": "https://x/b.png"}`, `sample id "a" repeats entry 1`},
+		"media type":    {`{"id": "a", "url": "https://x/a.png", "media_type": "pdf"}`, `"media_type" must be "image" or "video"`},
+		"relative path": {`{"id": "a", "path": "a.png"}`, `"path" must be absolute`},
+		"ftp":           {`{"id": "a", "url": "ftp://x/a.png"}`, `"url" must be http(s)`},
+		"storage slug":  {`{"id": "a", "storage_key": "a.png"}`, `needs "storage_slug"`},
+		"bad label":     {`{"id": "a", "url": "https://x/a.png", "fields": {"gt": {"detections": {"detections": [{"lable": "x"}]}}}}`, `field "gt"`},
+		"frames":        {`{"id": "a", "url": "https://x/a.png", "fields": {"frames.x": [{"value": {}}]}}`, "frame_number must be >= 1"},
+		"bad json":      {"{\"id\": \"a\", \"url\": \"https://x/a.png\"}\n{\"id\": ", "manifest line 2"},
+		"empty":         {"  \n", "no samples"},
+		"array typo":    {`[{"id": "a", "ur": "x"}]`, `entry 1: json: unknown field "ur"`},
 	} {
 		_, err := parseManifest([]byte(tc.in), manifestOptions{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
