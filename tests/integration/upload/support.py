@@ -77,8 +77,13 @@ class Sim:
         req = urllib.request.Request(self.url + path, data=data, method=method,
                                      headers={"Content-Type": "application/json"})
         ctx = ssl.create_default_context(cafile=str(self.ca_file)) if self.ca_file else None
-        with urllib.request.urlopen(req, context=ctx, timeout=20) as resp:
-            return json.loads(resp.read())
+        try:
+            with urllib.request.urlopen(req, context=ctx, timeout=20) as resp:
+                return json.loads(resp.read())
+        except OSError as e:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"darwin-sim exited with {self.proc.returncode}") from e
+            raise
 
     def configure(self, **settings) -> None:
         self.control("POST", "/_sim/config", settings)
