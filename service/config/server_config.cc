@@ -59,6 +59,9 @@ ABSL_FLAG(int, upload_concurrency, 16,
 ABSL_FLAG(int, processing_timeout_seconds, 1800,
           "How long to wait for V7 to process uploaded media (env "
           "LABELPORT_PROCESSING_TIMEOUT_SECONDS)");
+ABSL_FLAG(int, export_timeout_seconds, 1800,
+          "How long a load waits for a V7 export to become ready (env "
+          "LABELPORT_EXPORT_TIMEOUT_SECONDS)");
 
 namespace labelport::config {
 namespace {
@@ -137,7 +140,8 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
         EnvString("LABELPORT_DARWIN_API_KEY_FILE", &FLAGS_darwin_api_key_file),
         EnvInt("LABELPORT_DARWIN_RATE_LIMIT_PER_MINUTE", &FLAGS_darwin_rate_limit_per_minute),
         EnvInt("LABELPORT_UPLOAD_CONCURRENCY", &FLAGS_upload_concurrency),
-        EnvInt("LABELPORT_PROCESSING_TIMEOUT_SECONDS", &FLAGS_processing_timeout_seconds)}) {
+        EnvInt("LABELPORT_PROCESSING_TIMEOUT_SECONDS", &FLAGS_processing_timeout_seconds),
+        EnvInt("LABELPORT_EXPORT_TIMEOUT_SECONDS", &FLAGS_export_timeout_seconds)}) {
     if (!s.ok()) return s;
   }
   // This Abseil version exits with status 1 after --help; print it ourselves.
@@ -190,6 +194,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   config.darwin_rate_limit_per_minute = absl::GetFlag(FLAGS_darwin_rate_limit_per_minute);
   config.upload_concurrency = absl::GetFlag(FLAGS_upload_concurrency);
   config.processing_timeout_seconds = absl::GetFlag(FLAGS_processing_timeout_seconds);
+  config.export_timeout_seconds = absl::GetFlag(FLAGS_export_timeout_seconds);
   const std::string key_file = absl::GetFlag(FLAGS_darwin_api_key_file);
   if (!key_file.empty()) {
     std::ifstream in(key_file);
@@ -215,6 +220,8 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
     return absl::InvalidArgumentError("--upload_concurrency must be between 1 and 256");
   if (config.processing_timeout_seconds < 1)
     return absl::InvalidArgumentError("--processing_timeout_seconds must be at least 1");
+  if (config.export_timeout_seconds < 1)
+    return absl::InvalidArgumentError("--export_timeout_seconds must be at least 1");
   if (!absl::StartsWith(config.darwin_url, "http://") &&
       !absl::StartsWith(config.darwin_url, "https://"))
     return absl::InvalidArgumentError("--darwin_url must start with http:// or https://");

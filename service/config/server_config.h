@@ -20,6 +20,7 @@
 //   --darwin_rate_limit_per_minute LABELPORT_DARWIN_RATE_LIMIT_PER_MINUTE 1000
 //   --upload_concurrency LABELPORT_UPLOAD_CONCURRENCY 16
 //   --processing_timeout_seconds LABELPORT_PROCESSING_TIMEOUT_SECONDS 1800
+//   --export_timeout_seconds LABELPORT_EXPORT_TIMEOUT_SECONDS 1800
 #ifndef LABELPORT_SERVICE_CONFIG_SERVER_CONFIG_H_
 #define LABELPORT_SERVICE_CONFIG_SERVER_CONFIG_H_
 
@@ -50,6 +51,8 @@ struct ServerConfig {
   int darwin_rate_limit_per_minute = 1000;
   int upload_concurrency = 16;
   int processing_timeout_seconds = 1800;
+  // How long a load waits for a V7 export to become ready.
+  int export_timeout_seconds = 1800;
 };
 
 // Parses argv (absl flags; --help lists the flags above) after applying the

@@ -113,7 +113,8 @@ int Run(int argc, char** argv) {
       darwin_client.get(), &retrying_http,
       {.media_dir = media_dir,
        .upload_concurrency = config->upload_concurrency,
-       .processing_timeout = absl::Seconds(config->processing_timeout_seconds)});
+       .processing_timeout = absl::Seconds(config->processing_timeout_seconds),
+       .export_timeout = absl::Seconds(config->export_timeout_seconds)});
   labelport::core::RunWorker worker(
       store->get(), &darwin_backend, io.get_executor(),
       {.owner_id = config->worker_id, .max_concurrent_runs = config->max_concurrent_runs});

@@ -1,0 +1,49 @@
+"""Fixtures of the load tests: one darwin-sim and one labelport-server per module (each test
+makes its own run and V7 dataset, so tests stay independent while the folder stays fast), plus
+the upload fixtures (`sim_factory`, `upload_server`) for tests that need their own processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from server.conftest import ServerProcess
+from upload.conftest import sim_factory, test_ca, upload_server  # noqa: F401  (fixtures)
+from upload.support import Sim
+
+EXPORT_TIMEOUT_S = 3
+
+
+def start_server(sim: Sim, data_dir: Path, args=()) -> ServerProcess:
+    key_file = data_dir.parent / f"{data_dir.name}.v7key"
+    key_file.write_text(sim.api_key + "\n")
+    flags = ["--darwin_url", sim.url, "--darwin_api_key_file", str(key_file),
+             "--worker_id", "w1", "--darwin_rate_limit_per_minute", "60000",
+             "--log_level", "info", "--export_timeout_seconds", str(EXPORT_TIMEOUT_S)]
+    if sim.ca_file is not None:
+        flags += ["--darwin_ca_file", str(sim.ca_file)]
+    return ServerProcess(data_dir, [*flags, *args])
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    """(sim, server) shared by the tests of a module; SIGTERM must exit 0 at the end."""
+    sim = Sim(tmp_path_factory.mktemp("sim"))
+    server = start_server(sim, tmp_path_factory.mktemp("data"))
+    yield sim, server
+    code = server.stop()
+    sim.stop()
+    assert code == 0, server.stderr()
+
+
+@pytest.fixture
+def sim(shared) -> Sim:
+    s, _ = shared
+    s.control("DELETE", "/_sim/faults")
+    s.configure(export_delay_ms=0)
+    return s
+
+
+@pytest.fixture
+def server(shared, sim) -> ServerProcess:
+    return shared[1]
