@@ -1,0 +1,1 @@
+"""Offline checks of deploy/ (Dockerfile, Kubernetes manifests) and bazel-compat/."""
