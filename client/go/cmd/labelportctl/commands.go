@@ -75,6 +75,10 @@ func runsList() *command {
 					runs = append(runs, r)
 				}
 				if e.json() {
+					if len(runs) == 0 {
+						_, err := fmt.Fprintln(e.stdout, `{"runs": []}`) // protojson would print {}
+						return err
+					}
 					return writeJSON(e.stdout, &labelportv1.ListRunsResponse{Runs: runs})
 				}
 				return writeRunsTable(e.stdout, runs)
