@@ -62,6 +62,40 @@ const v1::FieldValue* SnapshotValue(const v1::Sample& sample, absl::string_view 
   return nullptr;
 }
 
+// The label ids of a field value, in order.
+std::vector<std::string> LabelIds(const v1::FieldValue& v) {
+  std::vector<std::string> ids;
+  switch (v.value_case()) {
+    case v1::FieldValue::kClassification:
+      ids.push_back(v.classification().id());
+      break;
+    case v1::FieldValue::kClassifications:
+      for (const auto& l : v.classifications().classifications()) ids.push_back(l.id());
+      break;
+    case v1::FieldValue::kDetection:
+      ids.push_back(v.detection().id());
+      break;
+    case v1::FieldValue::kDetections:
+      for (const auto& l : v.detections().detections()) ids.push_back(l.id());
+      break;
+    case v1::FieldValue::kPolyline:
+      ids.push_back(v.polyline().id());
+      break;
+    case v1::FieldValue::kPolylines:
+      for (const auto& l : v.polylines().polylines()) ids.push_back(l.id());
+      break;
+    case v1::FieldValue::kKeypoint:
+      ids.push_back(v.keypoint().id());
+      break;
+    case v1::FieldValue::kKeypoints:
+      for (const auto& l : v.keypoints().keypoints()) ids.push_back(l.id());
+      break;
+    case v1::FieldValue::VALUE_NOT_SET:
+      break;
+  }
+  return ids;
+}
+
 std::optional<v1::AttributeValue> TypedValue(const v1::AttributeSpec& spec,
                                              const std::string& text) {
   for (const auto& v : spec.values())
@@ -341,9 +375,19 @@ class ItemDecoder {
     const v1::FieldValue& base = snap != nullptr ? *snap : empty;
     const std::string& t = field.type();
     v1::FieldValue out;
+    // Export order is arbitrary: a single-label field must get its own label
+    // back, not a new one listed first (the merge would delete + add).
     auto ordered = [&]() {
+      std::map<std::string, size_t> position;
+      for (const auto& id : LabelIds(base)) position.emplace(id, position.size());
+      auto rank = [&](const Pending* p) {
+        auto it = position.find(p->label_id);
+        return p->linked && it != position.end() ? it->second : position.size();
+      };
       std::vector<const Pending*> result;
       for (const auto& id : w.order) result.push_back(&w.labels.at(id));
+      std::stable_sort(result.begin(), result.end(),
+                       [&](const Pending* x, const Pending* y) { return rank(x) < rank(y); });
       return result;
     };
     if (t == "classification" || t == "classifications") {

@@ -825,6 +825,54 @@ TEST_F(DecoderTest, UnsentTextAttributesOfAnExistingFieldSurviveTyped) {
   EXPECT_FALSE(d.detections(1).attributes().contains("iscrowd"));
 }
 
+// Labels follow the snapshot's order, then new ones, whatever the export's
+// order; so a single-label field gets back its own label, not a new one
+// listed before it (which the merge would turn into delete + add).
+TEST_F(DecoderTest, LinkedLabelsComeFirstInSnapshotOrder) {
+  schema_ = Parse<v1::LabelSchema>(R"pb(
+    fields {
+      field: "main"
+      type: "detection"
+      classes { entries { name: "cat" } }
+    }
+    fields {
+      field: "all"
+      type: "detections"
+      classes { entries { name: "dog" } }
+    })pb");
+  Upload("main", Value(R"pb(detection {
+                              id: "aaaaaaaaaaaaaaaaaaaaaaaa"
+                              label: "cat"
+                              bounding_box: [ 0, 0, 1, 1 ]
+                            })pb"));
+  Upload("all", Value(R"pb(
+           detections {
+             detections {
+               id: "bbbbbbbbbbbbbbbbbbbbbbbb"
+               label: "dog"
+               bounding_box: [ 0, 0, 1, 1 ]
+             }
+             detections {
+               id: "cccccccccccccccccccccccc"
+               label: "dog"
+               bounding_box: [ 0, 0, 1, 1 ]
+             }
+           })pb"));
+  std::reverse(item_.annotations.begin(), item_.annotations.end());
+  item_.annotations.insert(item_.annotations.begin(), NewBox("new-cat", "cat"));
+  item_.annotations.insert(item_.annotations.begin(), NewBox("new-dog", "dog"));
+  std::vector<v1::SkippedEntry> skipped;
+  auto loaded = DecodeItem(item_, snapshot_, schema_, links_, &skipped);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_THAT(loaded->fields, SizeIs(2));
+  EXPECT_EQ(loaded->fields[0].downloaded.detection().id(), "aaaaaaaaaaaaaaaaaaaaaaaa");
+  std::vector<std::string> ids;
+  for (const auto& d : loaded->fields[1].downloaded.detections().detections())
+    ids.push_back(d.id());
+  EXPECT_THAT(ids, ElementsAre("bbbbbbbbbbbbbbbbbbbbbbbb", "cccccccccccccccccccccccc",
+                               DerivedLabelId("new-dog")));
+}
+
 TEST_F(DecoderTest, BoundingBoxWithoutCoordinatesIsSkipped) {
   ExportedAnnotation a = NewBox("bad", "cat");
   a.bounding_box.reset();
