@@ -132,3 +132,32 @@ def test_external_storage_costs_well_under_a_tenth_of_a_call_per_sample(
     assert len(items_by_sample(sim, "ext-ds")) == 300
     calls = sim.api_requests()
     assert len(calls) / 300 < 0.05, [(r["method"], r["path"]) for r in calls]
+
+
+def test_run_whose_samples_all_failed_is_resumed_after_the_files_appear(
+        sim, upload_server, tmp_path, file_server):
+    from labelport.v1 import annotation_service_pb2 as svc
+
+    base, www, _ = file_server
+    samples = [image_sample(f"late{k}", media(url=f"{base}/late/{k}.png"), gt=box())
+               for k in range(3)]
+    server = upload_server(sim)
+    hdr = header("late", [field_schema("gt", "detections", ["car"])], slug="late-ds",
+                 existing=[("gt", "Detections")])
+    run = create_run(server.stub, hdr, samples)
+    failed = wait_run(server.stub, run.name)
+    assert state_name(failed) == "RUN_STATE_FAILED"
+    assert "all 3 samples failed" in failed.failure_reason
+    assert sorted(e.sample_id for e in failed.sample_errors) == ["late0", "late1", "late2"]
+    for k in range(3):
+        make_image(www / "late" / f"{k}.png")
+    server.stub.ResumeRun(svc.ResumeRunRequest(name=run.name), timeout=10)
+    final = wait_run(server.stub, run.name)
+    assert state_name(final) == "RUN_STATE_ANNOTATING", final.failure_reason
+    assert list(final.sample_errors) == []
+    assert (final.progress.samples_completed, final.progress.samples_failed) == (3, 0)
+    items = items_by_sample(sim, "late-ds")
+    assert len(items) == 3  # the items registered by the first attempt were reused
+    for item in items.values():
+        assert item["status"] == "new"
+        assert len(sim.annotations(item["id"])) == 1
