@@ -1,0 +1,290 @@
+"""The recipes of FiftyOne's V7 integration guide, run unchanged with the real FiftyOne against
+labelport-server and darwin-sim (backend `labelport.fiftyone.DarwinBackendConfig`).
+
+FiftyOne gets its own MongoDB (the bundled mongod) in a temporary FIFTYONE_DATABASE_DIR.
+darwin-sim's /_sim annotator endpoints play the annotator in V7.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+from PIL import Image, ImageDraw
+from upload.support import items_by_sample
+
+_DB_DIR = tempfile.mkdtemp(prefix="labelport-fiftyone-db-")
+os.environ.update({
+    "FIFTYONE_DATABASE_DIR": _DB_DIR,
+    "FIFTYONE_DATABASE_VALIDATION": "false",
+    "FIFTYONE_DO_NOT_TRACK": "true",
+    "FIFTYONE_ANNOTATION_BACKENDS": "*,darwin",
+    "FIFTYONE_DARWIN_CONFIG_CLS": "labelport.fiftyone.DarwinBackendConfig",
+})
+
+import fiftyone as fo  # noqa: E402
+
+from labelport import Client  # noqa: E402
+
+W, H = 100, 80
+
+
+@pytest.fixture
+def darwin(server, monkeypatch):
+    """Points FiftyOne's darwin backend at the test server, as FIFTYONE_DARWIN_URL does."""
+    monkeypatch.setenv("FIFTYONE_DARWIN_URL", server.target)
+    fo.annotation_config.backends["darwin"].pop("url", None)
+    return server
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    """Three images (two named the same) with ground_truth and predictions Detections."""
+    ds = fo.Dataset()
+    specs = [
+        ("a/img.png", [("car", [0.1, 0.1, 0.3, 0.3]), ("person", [0.6, 0.2, 0.2, 0.5])],
+         [("car", [0.1, 0.1, 0.3, 0.3], 0.95), ("dog", [0.5, 0.6, 0.2, 0.2], 0.9),
+          ("dog", [0.7, 0.7, 0.1, 0.1], 0.85)]),
+        ("b/img.png", [("car", [0.2, 0.3, 0.4, 0.4])], [("car", [0.2, 0.3, 0.4, 0.4], 0.99)]),
+        ("c/other.png", [("person", [0.4, 0.1, 0.2, 0.6])], []),
+    ]
+    for rel, gt, preds in specs:
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        image = Image.new("RGB", (W, H), (120, 160, 200))
+        draw = ImageDraw.Draw(image)
+        for _, (x, y, w, h) in gt:
+            draw.rectangle([x * W, y * H, (x + w) * W, (y + h) * H], fill=(200, 60, 60))
+        image.save(path)
+        ds.add_sample(fo.Sample(
+            filepath=str(path),
+            ground_truth=fo.Detections(detections=[
+                fo.Detection(label=lb, bounding_box=box, occluded=False) for lb, box in gt]),
+            predictions=fo.Detections(detections=[
+                fo.Detection(label=lb, bounding_box=box, confidence=c) for lb, box, c in preds]),
+        ))
+    ds.compute_metadata()
+    yield ds
+    ds.delete()
+
+
+def item_of(sim, slug: str, sample_id: str) -> str:
+    return items_by_sample(sim, slug)[sample_id]["id"]
+
+
+def add_box(sim, item_id, label, x, y, w, h):
+    sim.control("POST", f"/_sim/items/{item_id}/annotations",
+                {"class_name": label, "type": "bounding_box",
+                 "data": {"x": x, "y": y, "w": w, "h": h}})
+
+
+def box_annotation(sim, item_id, x, y):
+    """The item's box annotation whose top-left corner is at pixel (x, y)."""
+    for a in sim.annotations(item_id):
+        if a["type"] == "bounding_box" and abs(a["data"]["x"] - x) < 1 and abs(
+                a["data"]["y"] - y) < 1:
+            return a
+    raise AssertionError(f"no box at {(x, y)} on {item_id}: {sim.annotations(item_id)}")
+
+
+def snapshot(ds, field):
+    return {s.id: s[field].to_dict() if s[field] is not None else None for s in ds}
+
+
+def test_basic_recipe(darwin, sim, dataset, capsys):
+    from fiftyone import ViewField as F
+
+    # Step 2: the sample with the most high-confidence predictions without a match.
+    most_fp_view = (
+        dataset.filter_labels("predictions", (F("confidence") > 0.8) & (F("label") == "dog"))
+        .sort_by(F("predictions.detections").length(), reverse=True))
+    sample_id = most_fp_view.first().id
+    view = dataset.select(sample_id)
+
+    # Step 3
+    anno_key = "v7_basic_recipe"
+    label_schema = {
+        "new_ground_truth": {
+            "type": "detections",
+            "classes": dataset.distinct("ground_truth.detections.label"),
+        },
+    }
+    view.annotate(anno_key, backend="darwin", label_schema=label_schema, launch_editor=True,
+                  dataset_slug=anno_key, api_key="ABCDEFG.not-a-real-key")
+    out = capsys.readouterr().out
+    assert "V7 editor: http://127.0.0.1:" in out
+    info = dataset.get_annotation_info(anno_key)
+    assert info.config.dataset_slug == anno_key
+    assert info.config.method == "darwin"
+    assert "not-a-real-key" not in str(info.serialize())  # the key is never persisted
+    assert "not-a-real-key" not in str(dataset._doc.to_dict())
+
+    # Step 4: the annotator draws two boxes in V7.
+    item = item_of(sim, anno_key, sample_id)
+    add_box(sim, item, "car", 10, 8, 30, 24)
+    add_box(sim, item, "person", 60, 16, 20, 40)
+
+    # Step 5
+    dataset.load_annotations(anno_key)
+    sample = dataset[sample_id]
+    boxes = sorted((d.label, [round(v, 3) for v in d.bounding_box])
+                   for d in sample.new_ground_truth.detections)
+    assert boxes == [("car", [0.1, 0.1, 0.3, 0.3]), ("person", [0.6, 0.2, 0.2, 0.5])]
+    assert dataset.exists("new_ground_truth").count() == 1
+    assert dataset.load_annotation_view(anno_key).values("id") == [sample_id]
+
+    # Step 6
+    results = dataset.load_annotation_results(anno_key)
+    results.cleanup()
+    assert items_by_sample(sim, anno_key) == {} or all(
+        d["archived"] for t in sim.state()["teams"] for d in t["datasets"]
+        if d["slug"] == anno_key)
+    dataset.delete_annotation_run(anno_key)
+    assert dataset.list_annotation_runs() == []
+    assert sample.reload() is None and len(dataset[sample_id].new_ground_truth.detections) == 2
+
+
+@pytest.mark.parametrize("form", ["label_field", "label_schema"])
+def test_adding_new_label_fields(darwin, sim, dataset, form):
+    view = dataset.select(dataset.first().id)
+    anno_key = "v7_new_field"
+    if form == "label_field":
+        view.annotate(anno_key, backend="darwin", label_field="new_classifications",
+                      label_type="classifications", classes=["dog", "cat", "person"],
+                      dataset_slug=anno_key, launch_editor=False)
+    else:
+        view.annotate(anno_key, backend="darwin", dataset_slug=anno_key,
+                      label_schema={"new_classifications": {
+                          "type": "classifications", "classes": ["dog", "cat", "person"]}})
+    info = dataset.get_annotation_info(anno_key)
+    assert info.config.label_schema["new_classifications"]["type"] == "classifications"
+    assert info.config.label_schema["new_classifications"]["classes"] == ["dog", "cat", "person"]
+
+    item = item_of(sim, anno_key, view.first().id)
+    for name in ("dog", "person"):
+        sim.control("POST", f"/_sim/items/{item}/annotations",
+                    {"class_name": name, "type": "tag"})
+
+    dataset.load_annotations(anno_key, cleanup=True)
+    labels = view.first().new_classifications.classifications
+    assert sorted(c.label for c in labels) == ["dog", "person"]
+    assert len({c.id for c in labels}) == 2
+    # cleanup=True removed the run's V7 data.
+    assert items_by_sample(sim, anno_key) == {} or all(
+        d["archived"] for t in sim.state()["teams"] for d in t["datasets"]
+        if d["slug"] == anno_key)
+    dataset.delete_annotation_run(anno_key)
+    assert dataset.count("new_classifications.classifications") == 2
+
+
+def test_editing_existing_labels(darwin, sim, dataset):
+    view = dataset.match(F_filepath_endswith("img.png"))  # the two same-named files
+    assert len(view) == 2
+    anno_key = "v7_existing_field"
+    view.annotate(anno_key, backend="darwin", label_field="ground_truth",
+                  dataset_slug=anno_key, launch_editor=True)
+    results = dataset.load_annotation_results(anno_key)
+    assert results.dataset_slug == anno_key
+    first, second = view.values("id")
+    before = {s.id: {d.label: d for d in s.ground_truth.detections} for s in view}
+    items = items_by_sample(sim, anno_key)
+    assert len({items[first]["id"], items[second]["id"]}) == 2
+
+    # In V7: on the first image move and relabel the car, delete the person, add a dog;
+    # the second image is left alone.
+    i1 = items[first]["id"]
+    car = box_annotation(sim, i1, 10, 8)
+    sim.control("PATCH", f"/_sim/items/{i1}/annotations/{car['id']}",
+                {"class_name": "truck", "data": {"x": 12, "y": 10, "w": 30, "h": 24}})
+    person = box_annotation(sim, i1, 60, 16)
+    sim.control("DELETE", f"/_sim/items/{i1}/annotations/{person['id']}")
+    add_box(sim, i1, "dog", 50, 48, 20, 16)
+
+    dataset.load_annotations(anno_key)
+    s1 = dataset[first]
+    dets = {d.label: d for d in s1.ground_truth.detections}
+    assert sorted(dets) == ["dog", "truck"]
+    truck = dets["truck"]
+    assert truck.id == before[first]["car"].id  # edited in place: same id
+    assert truck.bounding_box == pytest.approx([0.12, 0.125, 0.3, 0.3])
+    assert truck.occluded is False  # attributes V7 does not carry are kept
+    assert dets["dog"].id not in {d.id for d in before[first].values()}
+    s2 = dataset[second]
+    assert [(d.id, d.label) for d in s2.ground_truth.detections] == [
+        (d.id, d.label) for d in before[second].values()]
+    assert dataset.count("ground_truth.detections") == 2 + 1 + 1  # nothing duplicated
+
+    # A second load with V7 unchanged changes nothing.
+    snap = snapshot(dataset, "ground_truth")
+    dataset.load_annotations(anno_key)
+    assert snapshot(dataset, "ground_truth") == snap
+    dataset.delete_annotation_run(anno_key)
+
+
+def test_allow_flags_are_respected(darwin, sim, dataset):
+    view = dataset.select(dataset.first().id)
+    anno_key = "v7_restricted"
+    view.annotate(anno_key, backend="darwin", label_field="ground_truth", dataset_slug=anno_key,
+                  allow_additions=False, allow_deletions=False, allow_label_edits=False,
+                  allow_spatial_edits=True)
+    sample_id = view.first().id
+    before = {d.label: d for d in dataset[sample_id].ground_truth.detections}
+    item = item_of(sim, anno_key, sample_id)
+    car = box_annotation(sim, item, 10, 8)
+    sim.control("PATCH", f"/_sim/items/{item}/annotations/{car['id']}",
+                {"class_name": "truck", "data": {"x": 20, "y": 8, "w": 30, "h": 24}})
+    person = box_annotation(sim, item, 60, 16)
+    sim.control("DELETE", f"/_sim/items/{item}/annotations/{person['id']}")
+    add_box(sim, item, "dog", 50, 48, 20, 16)
+
+    dataset.load_annotations(anno_key)
+    dets = {d.id: d for d in dataset[sample_id].ground_truth.detections}
+    assert set(dets) == {before["car"].id, before["person"].id}  # no addition, no deletion
+    car_after = dets[before["car"].id]
+    assert car_after.label == "car"  # label edits refused
+    assert car_after.bounding_box == pytest.approx([0.2, 0.1, 0.3, 0.3])  # spatial allowed
+    dataset.delete_annotation_run(anno_key)
+
+
+def test_managing_annotation_runs(darwin, sim, dataset, capsys):
+    view = dataset.limit(2)
+    view.annotate("run_a", backend="darwin", label_field="ground_truth", dataset_slug="run-a")
+    dataset.select(dataset.last().id).annotate(
+        "run_b", backend="darwin", label_schema={"scene": {"type": "classification",
+                                                           "classes": ["in", "out"]}})
+    assert dataset.list_annotation_runs() == ["run_a", "run_b"]
+    assert dataset.list_annotation_runs(method="darwin", dataset_slug="run-a") == ["run_a"]
+    info = dataset.get_annotation_info("run_a")
+    assert info.key == "run_a"
+    assert info.config.label_schema["ground_truth"]["type"] == "detections"
+    assert info.config.label_schema["ground_truth"]["existing_field"] is True
+
+    results = dataset.load_annotation_results("run_a")
+    statuses = results.check_status()
+    out = capsys.readouterr().out
+    assert out.startswith("Annotation Run Status Counts for run_a:\n")
+    assert statuses == ["new"] and "new: 2" in out
+    assert results.get_status() == {"new": 2}
+
+    dataset.rename_annotation_run("run_a", "run_c")
+    assert dataset.list_annotation_runs() == ["run_b", "run_c"]
+    with Client(darwin.target) as client:
+        keys = [r.anno_key for r in client.list_runs(dataset.name)]
+    assert keys == ["run_b", "run_c"]  # the service's run follows the rename
+    # The renamed run still loads (nothing changed in V7: nothing changes in FiftyOne).
+    snap = snapshot(dataset, "ground_truth")
+    dataset.load_annotations("run_c")
+    assert snapshot(dataset, "ground_truth") == snap
+
+    b = dataset.load_annotation_results("run_b")
+    assert b.dataset_slug.startswith("voxel51-")  # generated by the server
+    dataset.delete_annotation_run("run_b")
+    dataset.delete_annotation_run("run_c")
+    assert dataset.list_annotation_runs() == []
+
+
+def F_filepath_endswith(suffix):  # noqa: N802 - reads like FiftyOne's F expressions
+    from fiftyone import ViewField as F
+
+    return F("filepath").ends_with(suffix)
