@@ -85,6 +85,7 @@ def test_signed_upload_puts_carry_no_authorization(sim, upload_server, tmp_path)
     for r in puts:
         assert r["method"] == "PUT" and r["status"] == 200
         assert "authorization" not in r["headers"], r
+        assert "content-type" not in r["headers"], r  # part of a presigned URL's signature
         assert r["body_size"] > 0
     api = [r for r in log if r["path"].startswith("/api/")]
     assert api and all(r["headers"].get("authorization") == "ApiKey <redacted>" for r in api)
