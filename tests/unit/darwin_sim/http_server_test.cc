@@ -1,0 +1,147 @@
+// HttpServer over real loopback sockets: keep-alive, 100-continue and the
+// transport-level faults (dropped and truncated responses).
+#include "http_server.h"
+
+#include <thread>
+
+#include "boost/asio/connect.hpp"
+#include "boost/asio/read.hpp"
+#include "boost/asio/write.hpp"
+#include "boost/beast/core.hpp"
+#include "boost/beast/http.hpp"
+#include "gtest/gtest.h"
+
+namespace labelport::darwin_sim {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+constexpr char kKey[] = "ABCDEFG.0123456789abcdef0123456789abcdef";
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SimAppOptions options;
+    options.teams.push_back({"team", "Team", kKey});
+    app_ = std::move(*SimApp::Create(options));
+    HttpServerOptions server_options;
+    server_options.threads = 2;
+    server_options.stop_on_signals = false;
+    absl::StatusOr<std::unique_ptr<HttpServer>> server =
+        HttpServer::Create(server_options, app_.get());
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    thread_ = std::thread([this] { server_->Run(); });
+  }
+
+  void TearDown() override {
+    server_->Stop();
+    thread_.join();
+  }
+
+  beast::tcp_stream Connect() {
+    beast::tcp_stream stream(ioc_);
+    stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+    return stream;
+  }
+
+  http::request<http::string_body> Request(http::verb verb, std::string target,
+                                           std::string body = "") {
+    http::request<http::string_body> req(verb, target, 11);
+    req.set(http::field::host, "sim.test:1234");
+    req.set(http::field::authorization, std::string("ApiKey ") + kKey);
+    req.body() = std::move(body);
+    req.prepare_payload();
+    return req;
+  }
+
+  asio::io_context ioc_;
+  std::unique_ptr<SimApp> app_;
+  std::unique_ptr<HttpServer> server_;
+  std::thread thread_;
+};
+
+TEST_F(HttpServerTest, UrlAndKeepAlive) {
+  EXPECT_EQ(server_->url(), "http://127.0.0.1:" + std::to_string(server_->port()));
+  beast::tcp_stream stream = Connect();
+  beast::flat_buffer buffer;
+  for (int i = 0; i < 3; ++i) {
+    http::write(stream, Request(http::verb::get, "//api/users/token_info"));
+    http::response<http::string_body> res;
+    http::read(stream, buffer, res);
+    EXPECT_EQ(res.result_int(), 200);
+    EXPECT_TRUE(res.keep_alive());
+    EXPECT_NE(res.body().find("\"slug\":\"team\""), std::string::npos);
+  }
+}
+
+TEST_F(HttpServerTest, BaseUrlComesFromHostHeader) {
+  beast::tcp_stream stream = Connect();
+  beast::flat_buffer buffer;
+  http::write(stream, Request(http::verb::post, "/api/datasets", R"({"name": "d"})"));
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  ASSERT_EQ(res.result_int(), 200);
+  http::write(stream, Request(http::verb::post, "/api/v2/teams/team/items/register_upload",
+                              R"({"dataset_slug": "d", "items": [{"name": "a.png",
+                                  "slots": [{"file_name": "a.png", "slot_name": "0"}]}]})"));
+  http::response<http::string_body> reg;
+  http::read(stream, buffer, reg);
+  const size_t at = reg.body().find("\"upload_id\":\"") + 13;
+  const std::string upload_id = reg.body().substr(at, 36);
+  http::write(stream,
+              Request(http::verb::get, "/api/v2/teams/team/items/uploads/" + upload_id + "/sign"));
+  http::response<http::string_body> sign;
+  http::read(stream, buffer, sign);
+  EXPECT_NE(sign.body().find("\"upload_url\":\"http://sim.test:1234/_upload/"), std::string::npos)
+      << sign.body();
+}
+
+TEST_F(HttpServerTest, ExpectContinueGetsInterimResponse) {
+  beast::tcp_stream stream = Connect();
+  const std::string head = "POST /api/datasets HTTP/1.1\r\nHost: x\r\nAuthorization: ApiKey " +
+                           std::string(kKey) +
+                           "\r\nContent-Length: 12\r\nExpect: 100-continue\r\n\r\n";
+  asio::write(stream, asio::buffer(head));
+  beast::flat_buffer buffer;
+  http::response<http::empty_body> interim;
+  http::read(stream, buffer, interim);
+  EXPECT_EQ(interim.result(), http::status::continue_);
+  asio::write(stream, asio::buffer(std::string(R"({"name":"e"})")));
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  EXPECT_EQ(res.result_int(), 200);
+}
+
+TEST_F(HttpServerTest, DroppedAndTruncatedResponses) {
+  SimRequest fault;
+  fault.method = "POST";
+  fault.path = "/_sim/faults";
+  fault.body = R"({"path": "/api/datasets", "action": "drop"})";
+  app_->Handle(fault);
+  {
+    beast::tcp_stream stream = Connect();
+    http::write(stream, Request(http::verb::get, "/api/datasets"));
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    boost::system::error_code ec;
+    http::read(stream, buffer, res, ec);
+    EXPECT_TRUE(ec) << "a dropped connection must not parse as a response";
+  }
+  fault.body = R"({"path": "/api/annotation_types", "action": "truncate"})";
+  app_->Handle(fault);
+  {
+    beast::tcp_stream stream = Connect();
+    http::write(stream, Request(http::verb::get, "/api/annotation_types"));
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    boost::system::error_code ec;
+    http::read(stream, buffer, res, ec);
+    EXPECT_EQ(ec, http::error::partial_message);
+  }
+}
+
+}  // namespace
+}  // namespace labelport::darwin_sim
