@@ -288,3 +288,76 @@ def F_filepath_endswith(suffix):  # noqa: N802 - reads like FiftyOne's F express
     from fiftyone import ViewField as F
 
     return F("filepath").ends_with(suffix)
+
+
+def test_media_from_urls_and_external_storage(darwin, sim, tmp_path):
+    """media_field values that are http(s) URLs are fetched by the server; with
+    external_storage, "s3://bucket/key" values are registered in place as storage key "key".
+    (FiftyOne OSS turns `filepath` values into local paths, so these live in other fields.)"""
+    import functools
+    import http.server
+    import threading
+
+    www = tmp_path / "www"
+    (www / "imgs").mkdir(parents=True)
+    for name, color in (("u1.png", (255, 0, 0)), ("u2.png", (0, 255, 0))):
+        Image.new("RGB", (W, H), color).save(www / "imgs" / name)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(www))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    ds = fo.Dataset()
+    try:
+        base = f"http://127.0.0.1:{httpd.server_address[1]}/imgs"
+        ds.add_samples([fo.Sample(filepath=str(www / "imgs" / n), url=f"{base}/{n}")
+                        for n in ("u1.png", "u2.png")])
+        ds.annotate("by_url", backend="darwin", dataset_slug="by-url", media_field="url",
+                    label_field="boxes", label_type="detections", classes=["car"])
+        items = items_by_sample(sim, "by-url")
+        assert sorted(i["slots"][0]["file_name"] for i in items.values()) == ["u1.png", "u2.png"]
+        add_box(sim, items[ds.first().id]["id"], "car", 10, 20, 30, 40)
+        ds.load_annotations("by_url")
+        assert ds.count("boxes.detections") == 1
+        assert ds.first().boxes.detections[0].bounding_box == pytest.approx(
+            [0.1, 0.25, 0.3, 0.5])
+    finally:
+        httpd.shutdown()
+        ds.delete()
+
+    sim.add_storage("bucket-store", www)
+    ds = fo.Dataset()
+    try:
+        ds.add_samples([fo.Sample(filepath=str(www / "imgs" / n),
+                                  storage_path=f"s3://my-bucket/imgs/{n}")
+                        for n in ("u1.png", "u2.png")])
+        ds.annotate("external", backend="darwin", dataset_slug="external",
+                    media_field="storage_path",
+                    external_storage="bucket-store", label_field="boxes",
+                    label_type="detections", classes=["car"])
+        assert ds.get_annotation_info("external").config.external_storage == "bucket-store"
+        items = items_by_sample(sim, "external")
+        assert len(items) == 2
+        add_box(sim, items[ds.last().id]["id"], "car", 0, 0, 50, 40)
+        ds.load_annotations("external")
+        assert ds.last().boxes.detections[0].bounding_box == pytest.approx([0, 0, 0.5, 0.5])
+        assert ds.first().boxes is None or not ds.first().boxes.detections
+    finally:
+        ds.delete()
+
+
+def test_unexpected_labels_are_returned(darwin, sim, dataset):
+    """A polygon drawn in a detections field comes back as unexpected (FiftyOne's
+    unexpected="return"), not merged."""
+    view = dataset.select(dataset.last().id)
+    view.annotate("unexpected", backend="darwin", label_field="ground_truth",
+                  dataset_slug="unexpected")
+    item = item_of(sim, "unexpected", view.first().id)
+    sim.control("POST", f"/_sim/items/{item}/annotations",
+                {"class_name": "person", "type": "polygon",
+                 "data": {"paths": [[{"x": 1, "y": 1}, {"x": 20, "y": 1}, {"x": 20, "y": 20}]]}})
+    before = snapshot(dataset, "ground_truth")
+    unexpected = dataset.load_annotations("unexpected", unexpected="return")
+    assert snapshot(dataset, "ground_truth") == before
+    assert list(unexpected) == ["ground_truth"]
+    (polylines,) = unexpected["ground_truth"]["polylines"].values()
+    (poly,) = polylines.values()
+    assert poly.label == "person" and len(poly.points[0]) == 3

@@ -192,8 +192,11 @@ class DarwinBackend(foua.AnnotationBackend):
                 field=field, document_type=type_name,
                 dataset_classes=_distinct_classes(dataset, field, document_type)))
 
-        view = samples.select_fields([f for f in fields if dataset.get_field(f) is not None])
         media_field = config.media_field
+        selected = [f for f in fields if dataset.get_field(f) is not None]
+        if media_field != "filepath":
+            selected.append(media_field)
+        view = samples.select_fields(selected)
         media = view.values(media_field)
         ids = view.values("id")
         local = [p for p in media if not _is_url(p)] if not config.external_storage else []
