@@ -105,26 +105,41 @@ std::optional<v1::AttributeValue> TypedValue(const v1::AttributeSpec& spec,
   return value;
 }
 
+// `previous_class` is the label's class in the snapshot (the class the
+// encoder saw); `class_name` its class in V7.
 void ApplyAttributes(const v1::FieldSchema& field, const std::string& class_name,
-                     const ExportedAnnotation& a, AttributeMap* attributes) {
+                     const std::string& previous_class, const ExportedAnnotation& a,
+                     AttributeMap* attributes) {
   const std::vector<v1::AttributeSpec> specs = AttributesFor(field, class_name);
   // V7 carries one text sub-annotation: the encoder sends the first text
   // attribute the label has (an existing field's observed attributes are all
   // `text`), so only that one is read back; the others were never sent and
-  // keep their snapshot values.
-  const v1::AttributeSpec* text_spec = nullptr;
-  for (const auto& spec : specs) {
+  // keep their snapshot values. It is chosen among the attributes of the
+  // snapshot's class: a class changed in V7 must not move the text into
+  // another attribute (car → person: group "note" vs field-level "color").
+  auto present = [&](const std::string& name) {
+    auto it = attributes->find(name);
+    return it != attributes->end() && !it->second.has_null_value() &&
+           it->second.kind_case() != v1::AttributeValue::KIND_NOT_SET;
+  };
+  const std::vector<v1::AttributeSpec> previous_specs = AttributesFor(field, previous_class);
+  bool text_unchanged = false;  // V7's text equals a snapshot text attribute
+  if (a.text)
+    for (const auto* list : {&previous_specs, &specs})
+      for (const auto& spec : *list)
+        if (spec.type() == "text" && present(spec.name()) &&
+            PropertyValueString(attributes->at(spec.name())) == *a.text)
+          text_unchanged = true;
+  std::string text_name;
+  for (const auto& spec : previous_specs) {
     if (spec.type() != "text") continue;
-    auto it = attributes->find(spec.name());
-    const bool present = it != attributes->end() && !it->second.has_null_value() &&
-                         it->second.kind_case() != v1::AttributeValue::KIND_NOT_SET;
-    if (text_spec == nullptr || present) text_spec = &spec;
-    if (present) break;
+    if (text_name.empty() || present(spec.name())) text_name = spec.name();
+    if (present(spec.name())) break;
   }
   for (const auto& spec : specs) {
     if (spec.type() == "instance_id") continue;  // restored from the snapshot
     if (spec.type() == "text") {
-      if (&spec != text_spec) continue;
+      if (text_unchanged || spec.name() != text_name) continue;
       auto it = attributes->find(spec.name());
       if (!a.text) {
         attributes->erase(spec.name());
@@ -264,6 +279,7 @@ class ItemDecoder {
   template <typename L>
   void Common(const Pending& p, const ExportedAnnotation& a, const v1::FieldSchema& field,
               L* label) {
+    const std::string previous_class = label->label().empty() ? a.name : label->label();
     label->set_id(p.label_id);
     label->set_label(a.name);
     if constexpr (!std::is_same_v<L, v1::Classification>) {
@@ -272,7 +288,7 @@ class ItemDecoder {
     if constexpr (!std::is_same_v<L, v1::Keypoint>) {
       if (a.confidence) label->set_confidence(*a.confidence);
     }
-    ApplyAttributes(field, a.name, a, label->mutable_attributes());
+    ApplyAttributes(field, a.name, previous_class, a, label->mutable_attributes());
   }
 
   v1::Classification MakeClassification(const Pending& p, const v1::Classification* base,

@@ -840,7 +840,18 @@ class LoadJob {
     const int fd = ::mkstemp(path.data());
     if (fd < 0) co_return absl::UnavailableError("cannot create a temporary file for the export");
     ::close(fd);
-    auto downloaded = co_await client_->DownloadExport(url, path, options_.download_timeout);
+    // The download is one streamed GET the HTTP client cannot repeat once
+    // bytes flowed: a 5xx/429 answer, a dropped connection or a cut body
+    // (UNAVAILABLE, DATA_LOSS) is retried here, from the start.
+    absl::StatusOr<int64_t> downloaded;
+    for (int attempt = 1;; ++attempt) {
+      downloaded = co_await client_->DownloadExport(url, path, options_.download_timeout);
+      if (downloaded.ok() || attempt >= kStepAttempts ||
+          (downloaded.status().code() != absl::StatusCode::kUnavailable &&
+           downloaded.status().code() != absl::StatusCode::kDataLoss))
+        break;
+      co_await PauseFor(StepBackoff(attempt));
+    }
     (void)co_await client_->DeleteExport(slug, name);
     if (!downloaded.ok()) {
       std::remove(path.c_str());
@@ -856,6 +867,16 @@ class LoadJob {
       return absl::OkStatus();
     });
     std::remove(path.c_str());
+    // A zip or Darwin JSON that cannot be read is a bad download (cut or
+    // corrupted on the way), not a bad request: say so, and that a retry
+    // downloads a fresh export (nothing was committed).
+    if (!s.ok() && !sink_failed_ &&
+        (s.code() == absl::StatusCode::kInvalidArgument ||
+         s.code() == absl::StatusCode::kDataLoss || s.code() == absl::StatusCode::kNotFound ||
+         s.code() == absl::StatusCode::kOutOfRange))
+      co_return absl::UnavailableError(absl::StrCat(
+          "reading the V7 export '", name, "' failed (corrupt or truncated download; ",
+          "nothing was loaded, retry the load): ", s.message()));
     if (!s.ok()) co_return s;
     co_return Progress(v1::LOAD_STAGE_PARSING, parsed, total);
   }
@@ -870,7 +891,9 @@ class LoadJob {
     p.set_stage(stage);
     p.set_items_parsed(parsed);
     p.set_items_total(total);
-    return sink_.OnProgress(p);
+    absl::Status s = sink_.OnProgress(p);
+    if (!s.ok()) sink_failed_ = true;
+    return s;
   }
 
   absl::Status HandleEntry(absl::string_view entry, absl::string_view contents) {
@@ -905,7 +928,9 @@ class LoadJob {
       return absl::Status(loaded.status().code(),
                           absl::StrCat("item '", item->item_id, "': ", loaded.status().message()));
     loaded->position = it->second;
-    return sink_.OnSample(*std::move(loaded));
+    absl::Status s = sink_.OnSample(*std::move(loaded));
+    if (!s.ok()) sink_failed_ = true;
+    return s;
   }
 
   DarwinClient* client_;
@@ -915,6 +940,7 @@ class LoadJob {
   const v1::AnnotationRun& run_;
   std::map<std::string, int64_t> item_positions_;
   std::map<std::string, std::map<std::string, labelport::internal::v1::AnnotationLink>> links_;
+  bool sink_failed_ = false;  // an error came from the sink (e.g. the client went away)
 };
 
 }  // namespace

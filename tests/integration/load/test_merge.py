@@ -399,3 +399,18 @@ def test_labels_added_with_new_ids_do_not_collide(server, sim, tmp_path):
     c = load(server.stub, r.name).of("s0", "gt")
     assert len(set(c.added_ids)) == 3
     assert len(by_id(c.merged)) == 5
+
+
+# ---- 40: a field with nothing left in V7 -----------------------------------------------------
+
+
+def test_field_emptied_in_v7_deletes_every_uploaded_label(server, sim, tmp_path):
+    r = standard_run(sim, server.stub, tmp_path)
+    day = r.label("s0", "tags", "day")
+    r.delete("s0", day.id)
+    ld = load(server.stub, r.name)
+    c = ld.of("s0", "tags")
+    assert list(c.deleted_ids) == [day.id]
+    assert label_list(c.downloaded) == [] and label_list(c.merged) == []
+    assert ld.field_summary("tags").deleted == 1
+    assert_no_changes(ld, fields=("gt", "polys", "kps"))
