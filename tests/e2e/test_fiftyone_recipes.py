@@ -7,7 +7,9 @@ darwin-sim's /_sim annotator endpoints play the annotator in V7.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 import pytest
@@ -15,6 +17,7 @@ from PIL import Image, ImageDraw
 from upload.support import items_by_sample
 
 _DB_DIR = tempfile.mkdtemp(prefix="labelport-fiftyone-db-")
+atexit.register(shutil.rmtree, _DB_DIR, ignore_errors=True)  # after FiftyOne stops mongod
 os.environ.update({
     "FIFTYONE_DATABASE_DIR": _DB_DIR,
     "FIFTYONE_DATABASE_VALIDATION": "false",
@@ -361,3 +364,51 @@ def test_unexpected_labels_are_returned(darwin, sim, dataset):
     (polylines,) = unexpected["ground_truth"]["polylines"].values()
     (poly,) = polylines.values()
     assert poly.label == "person" and len(poly.points[0]) == 3
+
+
+def test_every_label_type_round_trips_with_stable_ids(darwin, sim, tmp_path):
+    """Existing Classification, Polylines and Keypoints fields in one run: an untouched load
+    changes nothing; a keypoint moved in V7 is edited in place."""
+    path = tmp_path / "shapes.png"
+    Image.new("RGB", (W, H), (90, 90, 90)).save(path)
+    ds = fo.Dataset()
+    try:
+        ds.add_sample(fo.Sample(
+            filepath=str(path),
+            weather=fo.Classification(label="sunny", confidence=0.7),
+            shapes=fo.Polylines(polylines=[
+                fo.Polyline(label="road", points=[[(0.1, 0.1), (0.5, 0.1), (0.5, 0.5)]],
+                            closed=True, filled=True),
+                fo.Polyline(label="lane", points=[[(0.2, 0.8), (0.8, 0.8)]], closed=False,
+                            filled=False)]),
+            points=fo.Keypoints(keypoints=[
+                fo.Keypoint(label="eye", points=[(0.3, 0.3), (0.4, 0.3)])]),
+        ))
+        ds.compute_metadata()
+        ds.annotate("all_types", backend="darwin", dataset_slug="all-types",
+                    label_schema={"weather": {"classes": ["sunny", "rainy"]}, "shapes": {},
+                                  "points": {}})
+        schema = ds.get_annotation_info("all_types").config.label_schema
+        assert {k: v["type"] for k, v in schema.items()} == {
+            "weather": "classification", "shapes": "polygons", "points": "keypoints"}
+        before = {f: snapshot(ds, f) for f in ("weather", "shapes", "points")}
+        ds.load_annotations("all_types")
+        assert {f: snapshot(ds, f) for f in ("weather", "shapes", "points")} == before
+
+        item = item_of(sim, "all-types", ds.first().id)
+        (kp,) = [a for a in sim.annotations(item) if a["type"] == "keypoint"][:1]
+        sim.control("PATCH", f"/_sim/items/{item}/annotations/{kp['id']}",
+                    {"data": {"x": 50, "y": 40}})
+        ds.load_annotations("all_types")
+        s = ds.first()
+        assert s.weather.id == str(before["weather"][s.id]["_id"])
+        assert s.weather.label == "sunny" and s.weather.confidence == 0.7
+        ids = [p.id for p in s.points.keypoints]
+        assert len(ids) == len(before["points"][s.id]["keypoints"])  # nothing duplicated
+        assert [p.id for p in s.shapes.polylines] == [
+            str(p["_id"]) for p in before["shapes"][s.id]["polylines"]]
+        moved = [p for p in s.points.keypoints if (0.5, 0.5) in [tuple(x) for x in p.points]]
+        assert moved and moved[0].id in {str(p["_id"])
+                                        for p in before["points"][s.id]["keypoints"]}
+    finally:
+        ds.delete()
