@@ -412,3 +412,20 @@ def test_every_label_type_round_trips_with_stable_ids(darwin, sim, tmp_path):
                                         for p in before["points"][s.id]["keypoints"]}
     finally:
         ds.delete()
+
+
+def test_deleted_run_key_can_be_used_again(darwin, sim, dataset):
+    """delete_annotation_run() removes the service's run record too (V7 data stays)."""
+    view = dataset.select(dataset.first().id)
+    kw = dict(backend="darwin", label_field="ground_truth")
+    view.annotate("again", dataset_slug="again-1", **kw)
+    dataset.delete_annotation_run("again")
+    with Client(darwin.target) as client:
+        assert list(client.list_runs(dataset.name)) == []
+    assert items_by_sample(sim, "again-1")  # V7 untouched
+    view.annotate("again", dataset_slug="again-2", **kw)
+    assert dataset.load_annotation_results("again").dataset_slug == "again-2"
+    snap = snapshot(dataset, "ground_truth")
+    dataset.load_annotations("again")
+    assert snapshot(dataset, "ground_truth") == snap
+    dataset.delete_annotation_run("again")

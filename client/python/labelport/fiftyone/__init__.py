@@ -171,6 +171,16 @@ class DarwinBackend(foua.AnnotationBackend):
         api = self.connect_to_api()
         api.client.rename_run(run_name(_server_dataset(samples), key), new_key)
 
+    def cleanup(self, samples, key):
+        """With `delete_annotation_run()`: deletes the service's run record too (record only,
+        as in FiftyOne: V7 data and loaded labels stay), so the key can be used again."""
+        api = self.connect_to_api()
+        try:
+            api.client.delete_run(run_name(_server_dataset(samples), key))
+        except LabelportError as e:
+            if e.code != grpc.StatusCode.NOT_FOUND:
+                raise
+
     def upload_annotations(self, samples, anno_key, launch_editor=False):
         api = self.connect_to_api()
         config = self.config
