@@ -202,3 +202,30 @@ def test_field_value_from_dicts_round_trips():
     poly = [{"id": "b" * 24, "label": "road", "points": [[[0.0, 0.0], [1.0, 1.0]]],
              "closed": True, "filled": False}]
     assert field_value_dicts(field_value("polylines", poly)) == poly
+
+
+def test_create_run_retries_unavailable_with_the_same_request_id():
+    client = Client("127.0.0.1:1")
+    calls = []
+
+    class Unavailable(grpc.RpcError):
+        def code(self):
+            return grpc.StatusCode.UNAVAILABLE
+
+        def details(self):
+            return "connection reset"
+
+    class Stub:
+        def CreateRun(self, requests, timeout=None, metadata=None):  # noqa: N802 - gRPC name
+            calls.append(list(requests))
+            if len(calls) == 1:
+                raise Unavailable()
+            return svc.CreateRunResponse(run=run_pb.AnnotationRun(name="x"), created=True)
+
+    client._stub = Stub()
+    samples = [image_sample("a" * 24, media_from_url("http://x/a.png"))]
+    client.create_run(DATASET, "k", samples, label_field="f", label_type="detections")
+    assert len(calls) == 2
+    assert calls[0][0].header.request_id == calls[1][0].header.request_id
+    assert calls[0][1] == calls[1][1]
+    client.close()

@@ -335,9 +335,19 @@ class Client:
             if batch:
                 yield svc.CreateRunRequest(samples=svc.SampleBatch(samples=batch))
 
-        response = self._stub.CreateRun(
-            requests(), timeout=self._t(timeout), metadata=self._metadata
-        )
+        # CreateRun is idempotent on request_id: when the samples can be streamed again (a
+        # sequence, not a one-shot iterator), an UNAVAILABLE call is retried with the same id.
+        attempts = 3 if isinstance(samples, Sequence) else 1
+        for attempt in range(attempts):
+            try:
+                response = self._stub.CreateRun(
+                    requests(), timeout=self._t(timeout), metadata=self._metadata
+                )
+                break
+            except grpc.RpcError as e:
+                if e.code() != grpc.StatusCode.UNAVAILABLE or attempt + 1 == attempts:
+                    raise
+                time.sleep(0.5 * 2**attempt)
         return response if return_response else response.run
 
     @_translating
