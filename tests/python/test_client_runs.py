@@ -229,3 +229,19 @@ def test_create_run_retries_unavailable_with_the_same_request_id():
     assert calls[0][0].header.request_id == calls[1][0].header.request_id
     assert calls[0][1] == calls[1][1]
     client.close()
+
+
+def test_two_runs_sharing_a_v7_dataset_see_only_their_own_items(client, sim, tmp_path):
+    samples, _ = make_samples(client, tmp_path, n=2)
+    kw = dict(label_schema=SCHEMA, existing_fields=[("ground_truth", "Detections")],
+              dataset_slug="shared-slug")
+    first = client.create_run(DATASET, "one", samples[:1], **kw)
+    second = client.create_run(DATASET, "two", samples[1:], **kw)
+    for run in (first, second):
+        assert client.wait_until_settled(run.name, timeout=60).state == \
+            run_pb.RUN_STATE_ANNOTATING
+    assert len(items_by_sample(sim, "shared-slug")) == 2
+    assert client.get_run_status(first.name).total_items == 1
+    loaded = {e.changes.sample_id for e in client.load_annotations(second.name)
+              if e.WhichOneof("event") == "changes"}
+    assert loaded == {samples[1].id}
