@@ -12,7 +12,7 @@ import grpc
 from labelport.v1 import annotation_run_pb2 as run_pb
 from labelport.v1 import annotation_service_pb2 as svc
 
-from .conftest import EXPORT_TIMEOUT_S
+from .conftest import EXPORT_TIMEOUT_S, start_server
 from .support import (
     STANDARD_EXISTING,
     by_id,
@@ -205,3 +205,21 @@ def test_item_missing_from_export_deletes_nothing(server, sim, tmp_path):
     assert [lab.id for lab in label_list(ld.of("s1", "gt").merged)] == [
         lab.id for lab in label_list(r.sent["s1"]["gt"])]
     assert not ld.of("s1", "gt").deleted_ids
+
+
+# ---- HTTPS -----------------------------------------------------------------------------------
+
+
+def test_load_over_https(sim_factory, test_ca, tmp_path_factory, tmp_path):
+    https = sim_factory(["--tls_cert", str(test_ca["cert"]), "--tls_key", str(test_ca["key"])],
+                        ca_file=test_ca["ca"])
+    server = start_server(https, tmp_path_factory.mktemp("data"))
+    try:
+        r = standard_run(https, server.stub, tmp_path)
+        car = r.label("s0", "gt", "car")
+        r.edit("s0", car.id, class_name="truck")
+        ld = load(server.stub, r.name)
+        assert list(ld.of("s0", "gt").edited_ids) == [car.id]
+        assert exports_count(https) == 0
+    finally:
+        assert server.stop() == 0, server.stderr()
