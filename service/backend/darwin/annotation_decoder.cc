@@ -105,6 +105,34 @@ std::optional<v1::AttributeValue> TypedValue(const v1::AttributeSpec& spec,
   return value;
 }
 
+// Geometry V7 did not change keeps the snapshot's relative values: the
+// encoder sent x·W pixels and x·W/W is not always x in floating point, so an
+// unedited label would otherwise come back 1 ulp off and count as edited.
+// Values within a millionth of a pixel are the same.
+bool SameCoordinate(double snapshot, double decoded, double scale) {
+  if (std::isnan(snapshot) || std::isnan(decoded))
+    return std::isnan(snapshot) && std::isnan(decoded);
+  return std::abs(snapshot - decoded) * scale <= 1e-6;
+}
+
+bool SamePoints(const google::protobuf::RepeatedPtrField<v1::Point>& snapshot,
+                const google::protobuf::RepeatedPtrField<v1::Point>& decoded, double w, double h) {
+  if (snapshot.size() != decoded.size()) return false;
+  for (int i = 0; i < snapshot.size(); ++i)
+    if (!SameCoordinate(snapshot[i].x(), decoded[i].x(), w) ||
+        !SameCoordinate(snapshot[i].y(), decoded[i].y(), h))
+      return false;
+  return true;
+}
+
+bool SameShapes(const google::protobuf::RepeatedPtrField<v1::Shape>& snapshot,
+                const google::protobuf::RepeatedPtrField<v1::Shape>& decoded, double w, double h) {
+  if (snapshot.size() != decoded.size()) return false;
+  for (int i = 0; i < snapshot.size(); ++i)
+    if (!SamePoints(snapshot[i].points(), decoded[i].points(), w, h)) return false;
+  return true;
+}
+
 // `previous_class` is the label's class in the snapshot (the class the
 // encoder saw); `class_name` its class in V7.
 void ApplyAttributes(const v1::FieldSchema& field, const std::string& class_name,
@@ -313,6 +341,13 @@ class ItemDecoder {
     d.add_bounding_box(b[1] / Hof(a));
     d.add_bounding_box(b[2] / Wof(a));
     d.add_bounding_box(b[3] / Hof(a));
+    if (base != nullptr && base->bounding_box_size() == 4) {
+      bool same = true;
+      for (int i = 0; i < 4; ++i)
+        same = same && SameCoordinate(base->bounding_box(i), d.bounding_box(i),
+                                      i % 2 == 0 ? Wof(a) : Hof(a));
+      if (same) *d.mutable_bounding_box() = base->bounding_box();
+    }
     return d;
   }
 
@@ -343,6 +378,8 @@ class ItemDecoder {
       if (base == nullptr) l.set_closed(false);
       l.set_filled(false);
     }
+    if (base != nullptr && SameShapes(base->points(), l.points(), Wof(a), Hof(a)))
+      *l.mutable_points() = base->points();
     if (l.points_size() == 0) {
       Skip(a, "polygon or line without points");
       return std::nullopt;
@@ -377,6 +414,8 @@ class ItemDecoder {
     }
     k.clear_points();
     for (auto& pt : points) *k.add_points() = pt;
+    if (base != nullptr && SamePoints(base->points(), k.points(), Wof(first), Hof(first)))
+      *k.mutable_points() = base->points();
     k.clear_confidence();
     if (any_confidence)
       for (double c : confidences) k.add_confidence(c);

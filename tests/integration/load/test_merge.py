@@ -5,6 +5,7 @@ with FiftyOne's rules and stable ids (annotation-semantics §4.3-§4.6, §5.7, �
 from __future__ import annotations
 
 import math
+import random
 
 import grpc
 import pytest
@@ -414,3 +415,33 @@ def test_field_emptied_in_v7_deletes_every_uploaded_label(server, sim, tmp_path)
     assert label_list(c.downloaded) == [] and label_list(c.merged) == []
     assert ld.field_summary("tags").deleted == 1
     assert_no_changes(ld, fields=("gt", "polys", "kps"))
+
+
+def test_unedited_arbitrary_coordinates_come_back_bit_identical(server, sim, tmp_path):
+    """x·W/W is not always x in floating point: geometry V7 did not change must come back as
+    sent, not 1 ulp off and counted as edited (69, 48)."""
+    rng = random.Random(7)
+
+    def pt():
+        return labels.Point(x=rng.random(), y=rng.random())
+
+    dets = [detection("car", [rng.random() * 0.5, rng.random() * 0.5, rng.random() * 0.4,
+                              rng.random() * 0.4]) for _ in range(30)]
+    polys = [labels.Polyline(id=detection("road", [0, 0, 0, 0]).id, label="road", closed=True,
+                             filled=True, points=[labels.Shape(points=[pt() for _ in range(5)])])
+             for _ in range(5)]
+    kps = [labels.Keypoint(id=detection("eye", [0, 0, 0, 0]).id, label="eye",
+                           points=[pt() for _ in range(4)]) for _ in range(5)]
+    fields = [field_schema("gt", "detections", ["car"]), field_schema("polys", "polygons", ["road"]),
+              field_schema("kps", "keypoints", ["eye"])]
+    samples = {"s0": {"gt": labels.FieldValue(detections=labels.Detections(detections=dets)),
+                      "polys": labels.FieldValue(polylines=labels.Polylines(polylines=polys)),
+                      "kps": labels.FieldValue(keypoints=labels.Keypoints(keypoints=kps))}}
+    r = make_run(sim, server.stub, tmp_path, fields, samples,
+                 [("gt", "Detections"), ("polys", "Polylines"), ("kps", "Keypoints")])
+    for _ in range(2):
+        ld = load(server.stub, r.name)
+        assert_no_changes(ld, fields=("gt", "polys", "kps"))
+        for f in ("gt", "polys", "kps"):
+            assert label_list(ld.of("s0", f).downloaded) == label_list(samples["s0"][f]), f
+            assert label_list(ld.of("s0", f).merged) == label_list(samples["s0"][f]), f
