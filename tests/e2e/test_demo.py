@@ -55,3 +55,68 @@ def test_v7_recipe_demo(sim, server, tmp_path):
     assert list(runs) == []
     assert all(d["archived"] or not d["items"] for t in sim.state()["teams"]
                for d in t["datasets"] if d["slug"] == "v7_basic_recipe")
+
+
+def _demo_env() -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LABELPORT_", "FIFTYONE_"))}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _closed(url_or_target: str) -> bool:
+    import socket
+
+    host, port = url_or_target.rsplit("/", 1)[-1].rsplit(":", 1)
+    with socket.socket() as s:
+        s.settimeout(2)
+        return s.connect_ex((host, int(port))) != 0
+
+
+def test_make_demo_script_runs_and_stops_everything():
+    """`.ci/demo` (what `make demo` runs) ends with the demo's last line and leaves nothing
+    running: the sim and the server ports are closed and the temp dir is gone."""
+    result = subprocess.run(["bash", str(REPO / ".ci/demo")], capture_output=True, text=True,
+                            timeout=1200, env=_demo_env(), stdin=subprocess.DEVNULL)
+    out = result.stdout
+    assert result.returncode == 0, out[-3000:] + result.stderr[-3000:]
+    assert out.rstrip().splitlines()[-1] == "demo finished"
+    sim_url = out.split("demo: darwin-sim (team labelport-demo) at ", 1)[1].split()[0]
+    line = out.split("demo: labelport-server listening on ", 1)[1].splitlines()[0]
+    target, data_dir = line.split(" (data dir ")
+    assert _closed(sim_url) and _closed(target)
+    assert not Path(data_dir.rstrip(")")).parent.exists()
+    picture = out.split("changed images: ", 1)[1].splitlines()[0]
+    assert Path(picture).is_file()
+    import shutil
+
+    shutil.rmtree(Path(picture).parent, ignore_errors=True)
+
+
+def test_make_demo_script_stops_everything_on_ctrl_c():
+    import signal
+    import time
+
+    proc = subprocess.Popen(["bash", str(REPO / ".ci/demo")], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=_demo_env(),
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    lines = []
+    try:
+        deadline = time.monotonic() + 1200
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("== Step 3") or time.monotonic() > deadline:
+                break
+        assert any(x.startswith("== Step 3") for x in lines), "".join(lines)[-3000:]
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        rest = proc.communicate(timeout=60)[0]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    out = "".join(lines) + rest
+    assert proc.returncode == 130, out[-3000:]
+    sim_url = out.split("demo: darwin-sim (team labelport-demo) at ", 1)[1].split()[0]
+    line = out.split("demo: labelport-server listening on ", 1)[1].splitlines()[0]
+    target, data_dir = line.split(" (data dir ")
+    assert _closed(sim_url) and _closed(target)
+    assert not Path(data_dir.rstrip(")")).parent.exists()
