@@ -233,10 +233,13 @@ absl::StatusOr<v1::ResumeRunResponse> RunRegistry::ResumeRun(const std::string& 
   LP_ASSIGN_OR_RETURN(v1::AnnotationRun run, store_->GetRun(KeyOf(tenant, std::move(name))));
   LP_ASSIGN_OR_RETURN(v1::AnnotationRun updated,
                       store_->UpdateRun(run.uid(), [&](v1::AnnotationRun& r) -> absl::Status {
-                        if (r.state() != v1::RUN_STATE_FAILED)
+                        const bool retry_failed_samples = r.state() == v1::RUN_STATE_ANNOTATING &&
+                                                          r.progress().samples_failed() > 0;
+                        if (r.state() != v1::RUN_STATE_FAILED && !retry_failed_samples)
                           return common::WithDetails(
                               absl::FailedPreconditionError(absl::StrFormat(
-                                  "Run '%s' is %s; only a FAILED run can be resumed",
+                                  "Run '%s' is %s; only a FAILED run, or an ANNOTATING run with "
+                                  "failed samples, can be resumed",
                                   request.name(), v1::RunState_Name(r.state()))),
                               "name", "RUN_NOT_FAILED");
                         r.set_state(v1::RUN_STATE_PENDING);

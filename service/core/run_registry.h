@@ -48,7 +48,8 @@ class RunRegistry {
       const std::string& tenant, const labelport::v1::ListRunSamplesRequest& request);
   // The run with this uid (for watchers that must survive renames).
   absl::StatusOr<labelport::v1::AnnotationRun> GetRunByUid(const std::string& uid);
-  // FAILED → PENDING; FAILED_PRECONDITION in any other state.
+  // FAILED (or ANNOTATING with failed samples) → PENDING: the upload job
+  // retries what failed. FAILED_PRECONDITION in any other state.
   absl::StatusOr<labelport::v1::ResumeRunResponse> ResumeRun(
       const std::string& tenant, const labelport::v1::ResumeRunRequest& request);
 

@@ -52,7 +52,7 @@ boost::asio::awaitable<void> RunWorker::Loop() {
   while (!stopped_.load()) {
     const int free_slots = options_.max_concurrent_runs - active_.load();
     if (free_slots > 0) {
-      auto claimable = store_->ListClaimableRuns(free_slots + 8);
+      auto claimable = store_->ListClaimableRuns(free_slots + 8, options_.owner_id);
       if (!claimable.ok()) {
         common::LogWarning(absl::StrCat("run worker: cannot list runs to work on: ",
                                         claimable.status().message()));

@@ -492,7 +492,9 @@ net::awaitable<absl::StatusOr<HttpResponse>> BeastHttpClient::RunExchange(Connec
           c.tls.reset();
           absl::Status status = ex.Error(hec, "TLS handshake");
           if (verify != X509_V_OK && absl::IsUnavailable(status)) {
-            status = absl::UnavailableError(
+            // Not retryable: the peer's identity cannot be verified, and
+            // asking again will not change that.
+            status = absl::FailedPreconditionError(
                 absl::StrCat(status.message(), " (", X509_verify_cert_error_string(verify), ")"));
           }
           co_return status;

@@ -33,6 +33,7 @@
 #include "service/core/run_registry.h"
 #include "service/core/run_worker.h"
 #include "service/http/beast_http_client.h"
+#include "service/http/rate_limited_http_client.h"
 #include "service/http/retrying_http_client.h"
 #include "service/http/token_bucket_rate_limiter.h"
 #include "service/store/content_store.h"
@@ -81,13 +82,16 @@ int Run(int argc, char** argv) {
     LogError(absl::StrCat("cannot set up HTTPS: ", http_client.status().message()));
     return 1;
   }
-  labelport::http::RetryingHttpClient retrying_http(http_client->get(), {});
   auto limiter = labelport::http::TokenBucketRateLimiter::Create(
       {.requests_per_minute = static_cast<double>(config->darwin_rate_limit_per_minute)});
   if (!limiter.ok()) {
     LogError(absl::StrCat("bad rate limit: ", limiter.status().message()));
     return 1;
   }
+  // Every attempt, retries included, takes a token: the limiter sits under
+  // the retry layer.
+  labelport::http::RateLimitedHttpClient limited_http(http_client->get(), limiter->get());
+  labelport::http::RetryingHttpClient retrying_http(&limited_http, {});
   std::unique_ptr<labelport::backend::darwin::DarwinClient> darwin_client;
   if (config->darwin_api_key.empty()) {
     labelport::common::LogWarning(
@@ -95,7 +99,7 @@ int Run(int argc, char** argv) {
         "created but not uploaded");
   } else {
     auto created = labelport::backend::darwin::DarwinClient::Create(
-        &retrying_http, limiter->get(),
+        &retrying_http, /*limiter=*/nullptr,
         {.base_url = config->darwin_url, .api_key = config->darwin_api_key});
     if (!created.ok()) {
       LogError(absl::StrCat("bad V7 settings: ", created.status().message()));

@@ -212,7 +212,10 @@ class RunStore {
   // free or expired, of every tenant, oldest first (create time, then uid),
   // at most `max_count` (>= 1). A listed run may be claimed by someone else
   // before the caller's AcquireLease, which then returns false.
-  virtual absl::StatusOr<std::vector<ClaimableRun>> ListClaimableRuns(int max_count) = 0;
+  // Runs leased by `owner` itself are included (a restarted worker with the
+  // same owner takes its runs back at once); pass "" for none.
+  virtual absl::StatusOr<std::vector<ClaimableRun>> ListClaimableRuns(int max_count,
+                                                                      const std::string& owner) = 0;
 };
 
 }  // namespace labelport::store

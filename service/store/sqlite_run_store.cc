@@ -910,19 +910,22 @@ absl::Status SqliteRunStore::ReleaseLease(const std::string& run_id, const std::
   return transaction.Commit(kOp);
 }
 
-absl::StatusOr<std::vector<ClaimableRun>> SqliteRunStore::ListClaimableRuns(int max_count) {
+absl::StatusOr<std::vector<ClaimableRun>> SqliteRunStore::ListClaimableRuns(
+    int max_count, const std::string& owner) {
   constexpr absl::string_view kOp = "ListClaimableRuns";
   LP_RETURN_IF_ERROR(CheckPageSize(max_count, kOp, "max_count"));
   absl::MutexLock lock(&mu_);
   LP_ASSIGN_OR_RETURN(SqliteStatement select,
-                      SqliteStatement::Prepare(db_,
-                                               "SELECT run_id, tenant, dataset, anno_key FROM runs "
-                                               "WHERE state IN (1, 2) "
-                                               "AND (lease_owner IS NULL OR lease_expires_ns < ?1) "
-                                               "ORDER BY create_time_ns, run_id LIMIT ?2",
-                                               absl::StrCat(kOp, ": select runs")));
+                      SqliteStatement::Prepare(
+                          db_,
+                          "SELECT run_id, tenant, dataset, anno_key FROM runs "
+                          "WHERE state IN (1, 2) "
+                          "AND (lease_owner IS NULL OR lease_expires_ns < ?1 OR lease_owner = ?3) "
+                          "ORDER BY create_time_ns, run_id LIMIT ?2",
+                          absl::StrCat(kOp, ": select runs")));
   LP_RETURN_IF_ERROR(select.BindInt64(1, NowNanos()));
   LP_RETURN_IF_ERROR(select.BindInt64(2, max_count));
+  LP_RETURN_IF_ERROR(select.BindText(3, owner));
   std::vector<ClaimableRun> runs;
   while (true) {
     LP_ASSIGN_OR_RETURN(bool row, select.Step());

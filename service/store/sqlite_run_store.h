@@ -91,7 +91,8 @@ class SqliteRunStore : public RunStore {
   absl::StatusOr<bool> AcquireLease(const std::string& run_id, const std::string& owner,
                                     absl::Duration ttl) override;
   absl::Status ReleaseLease(const std::string& run_id, const std::string& owner) override;
-  absl::StatusOr<std::vector<ClaimableRun>> ListClaimableRuns(int max_count) override;
+  absl::StatusOr<std::vector<ClaimableRun>> ListClaimableRuns(int max_count,
+                                                              const std::string& owner) override;
 
  private:
   explicit SqliteRunStore(sqlite3* db) : db_(db) {}

@@ -209,9 +209,8 @@ class UploadJob {
       bool existed = false;
       for (const auto& d : *datasets) existed = existed || d.slug == slug;
       auto dataset = co_await client_->GetOrCreateDataset(slug);
-      for (int attempt = 1; !dataset.ok() && IsTransient(dataset.status()) &&
-                            attempt < kStepAttempts;
-           ++attempt) {
+      for (int attempt = 1;
+           !dataset.ok() && IsTransient(dataset.status()) && attempt < kStepAttempts; ++attempt) {
         co_await PauseFor(StepBackoff(attempt));
         dataset = co_await client_->GetOrCreateDataset(slug);  // lists first
       }
@@ -325,6 +324,7 @@ class UploadJob {
     std::map<std::string, const DarwinItem*> by_id;
     for (const auto& item : *items) by_id[item.id] = &item;
     std::vector<size_t> saved;
+    std::vector<std::string> orphans;
     for (size_t i : check) {
       auto it = by_id.find(progress_[i].item_id());
       absl::MutexLock lock(&mu_);
@@ -338,14 +338,22 @@ class UploadJob {
         if (!it->second->pending_upload_ids.empty()) {
           p.set_upload_id(it->second->pending_upload_ids.front());
         } else if (p.upload_id().empty()) {
-          p.set_step(labelport::internal::v1::SAMPLE_STEP_FAILED);
-          p.set_error_stage("register");
-          p.set_error_message("the V7 item exists but has no pending upload");
+          // Registered, but V7's answer (and so the upload id) was lost: the
+          // item can never receive its bytes. It is deleted and registered
+          // again (it is ours: its folder is the run's).
+          orphans.push_back(p.item_id());
+          p.set_step(labelport::internal::v1::SAMPLE_STEP_UNSPECIFIED);
+          p.clear_item_id();
+          p.clear_upload_id();
         }
       } else {
         p.set_step(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
       }
       saved.push_back(i);
+    }
+    if (!orphans.empty()) {
+      absl::Status deleted = co_await client_->DeleteItems(state_.dataset_id(), orphans);
+      if (!deleted.ok()) co_return deleted;
     }
     absl::Status s = Save(saved);
     if (!s.ok()) co_return s;
@@ -564,8 +572,8 @@ class UploadJob {
           for (auto& s : SubTypesOf(key)) types.push_back(s);
           auto created =
               co_await client_->CreateAnnotationClass(state_.dataset_id(), key.first, types);
-          for (int attempt = 1; !created.ok() && IsTransient(created.status()) &&
-                                attempt < kStepAttempts;
+          for (int attempt = 1;
+               !created.ok() && IsTransient(created.status()) && attempt < kStepAttempts;
                ++attempt) {
             // The answer was lost: create again; ALREADY_EXISTS means the
             // lost attempt did create it (looked up below).
@@ -874,9 +882,9 @@ class LoadJob {
         (s.code() == absl::StatusCode::kInvalidArgument ||
          s.code() == absl::StatusCode::kDataLoss || s.code() == absl::StatusCode::kNotFound ||
          s.code() == absl::StatusCode::kOutOfRange))
-      co_return absl::UnavailableError(absl::StrCat(
-          "reading the V7 export '", name, "' failed (corrupt or truncated download; ",
-          "nothing was loaded, retry the load): ", s.message()));
+      co_return absl::UnavailableError(
+          absl::StrCat("reading the V7 export '", name, "' failed (corrupt or truncated download; ",
+                       "nothing was loaded, retry the load): ", s.message()));
     if (!s.ok()) co_return s;
     co_return Progress(v1::LOAD_STAGE_PARSING, parsed, total);
   }

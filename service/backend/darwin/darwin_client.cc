@@ -693,7 +693,7 @@ boost::asio::awaitable<absl::StatusOr<http::HttpResponse>> DarwinClient::SendApi
                      {"Authorization", absl::StrCat("ApiKey ", options_.api_key)}};
   request.body = std::move(body);
   request.idempotent = method == "GET" || method == "PUT" || method == "DELETE";
-  co_await limiter_->Acquire(limiter_key_);
+  if (limiter_ != nullptr) co_await limiter_->Acquire(limiter_key_);
   request.deadline = absl::Now() + options_.request_timeout;
   absl::StatusOr<http::HttpResponse> response = co_await http_->Send(std::move(request));
   if (!response.ok()) {

@@ -50,7 +50,9 @@ class DarwinClient {
     absl::Duration request_timeout = absl::Seconds(60);
   };
 
-  // `http` and `limiter` must outlive the client. INVALID_ARGUMENT for an
+  // `http` and `limiter` must outlive the client. `limiter` may be null when
+  // the transport below rate-limits every attempt (RateLimitedHttpClient under
+  // the retry layer, as labelport-server wires it). INVALID_ARGUMENT for an
   // empty key or a malformed base URL.
   static absl::StatusOr<std::unique_ptr<DarwinClient>> Create(http::HttpClient* http,
                                                               http::TokenBucketRateLimiter* limiter,

@@ -480,7 +480,7 @@ TEST_F(BeastHttpClientTlsTest, UntrustedCertificateFails) {
   net::io_context io;
   auto client = MakeClient(io);
   auto response = RunOn(io, client->Send(Request("GET", server.Url("/secure"))));
-  EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable) << response.status();
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kFailedPrecondition) << response.status();
   EXPECT_THAT(std::string(response.status().message()), HasSubstr("TLS handshake"));
   EXPECT_EQ(server.requests(), 0);
 }
@@ -490,7 +490,7 @@ TEST_F(BeastHttpClientTlsTest, HostNameMismatchFails) {
   net::io_context io;
   auto client = MakeClient(io, WithCaFile(pki_->ca_file));
   auto response = RunOn(io, client->Send(Request("GET", server.Url("/secure"))));
-  EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable) << response.status();
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kFailedPrecondition) << response.status();
   EXPECT_THAT(std::string(response.status().message()), HasSubstr("TLS handshake"));
   EXPECT_THAT(std::string(response.status().message()), HasSubstr("mismatch"));
   EXPECT_EQ(server.requests(), 0);

@@ -968,7 +968,7 @@ TEST_P(RunStoreConformanceTest, ListClaimableRunsSkipsLeasedFinishedAndDeleted) 
 
   auto claimable = [this](int max_count) {
     std::vector<std::string> out;
-    absl::StatusOr<std::vector<ClaimableRun>> runs = store_->ListClaimableRuns(max_count);
+    absl::StatusOr<std::vector<ClaimableRun>> runs = store_->ListClaimableRuns(max_count, "");
     EXPECT_TRUE(runs.ok()) << runs.status();
     if (runs.ok()) {
       for (const ClaimableRun& run : *runs) out.push_back(run.run_id);
@@ -977,12 +977,17 @@ TEST_P(RunStoreConformanceTest, ListClaimableRunsSkipsLeasedFinishedAndDeleted) 
   };
   using ::testing::ElementsAre;
   EXPECT_THAT(claimable(10), ElementsAre(pending, uploading));
+  // The lease holder itself sees its runs (a restarted worker takes them back).
+  absl::StatusOr<std::vector<ClaimableRun>> own = store_->ListClaimableRuns(10, "w1");
+  ASSERT_TRUE(own.ok()) << own.status();
+  ASSERT_EQ(own->size(), 3u);
+  EXPECT_EQ((*own)[1].run_id, leased);
   absl::SleepFor(absl::Milliseconds(350));
   EXPECT_THAT(claimable(10), ElementsAre(pending, uploading, expiring));
   EXPECT_THAT(claimable(2), ElementsAre(pending, uploading));
 
   // The key of each run comes with it.
-  absl::StatusOr<std::vector<ClaimableRun>> runs = store_->ListClaimableRuns(2);
+  absl::StatusOr<std::vector<ClaimableRun>> runs = store_->ListClaimableRuns(2, "");
   ASSERT_TRUE(runs.ok()) << runs.status();
   ASSERT_EQ(runs->size(), 2u);
   EXPECT_EQ((*runs)[1].key.tenant, "t2");
@@ -992,7 +997,7 @@ TEST_P(RunStoreConformanceTest, ListClaimableRunsSkipsLeasedFinishedAndDeleted) 
   // A released lease makes the run claimable again.
   ASSERT_TRUE(store_->ReleaseLease(leased, "w1").ok());
   EXPECT_THAT(claimable(10), ElementsAre(pending, leased, uploading, expiring));
-  EXPECT_EQ(store_->ListClaimableRuns(0).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->ListClaimableRuns(0, "").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_P(RunStoreConformanceTest, ConcurrentAcquireLeaseHasOneWinner) {
@@ -1057,7 +1062,7 @@ TEST_P(RunStoreConformanceTest, DeleteRunRemovesTheWholeJob) {
     expect_not_found(store_->AcquireLease(missing, "w", absl::Minutes(1)).status());
     expect_not_found(store_->ReleaseLease(missing, "w"));
   }
-  EXPECT_THAT(store_->ListClaimableRuns(10), IsOkAndHolds(::testing::IsEmpty()));
+  EXPECT_THAT(store_->ListClaimableRuns(10, ""), IsOkAndHolds(::testing::IsEmpty()));
 
   // A new run under the old key starts from nothing.
   absl::StatusOr<CreateRunResult> again = store_->CreateRun(MakeRun(Key("doomed"), 3));

@@ -434,7 +434,7 @@ TEST(SqliteRunStoreTest, MigratesAVersion1DatabaseKeepingItsRuns) {
   EXPECT_EQ(replayed->run_id, "run-v1");
 
   // The job API works on the migrated run.
-  auto claimable = (*store)->ListClaimableRuns(10);
+  auto claimable = (*store)->ListClaimableRuns(10, "");
   ASSERT_TRUE(claimable.ok()) << claimable.status();
   ASSERT_EQ(claimable->size(), 1u);
   EXPECT_EQ((*claimable)[0].run_id, "run-v1");

@@ -211,7 +211,8 @@ class AnnotationServiceServicer(object):
     def ResumeRun(self, request, context):
         """Moves a FAILED run back to PENDING so its upload resumes where it
         stopped (after the cause, e.g. credentials or a missing file, is fixed).
-        Failed samples are retried. FAILED_PRECONDITION in any other state.
+        Failed samples are retried; an ANNOTATING run with failed samples can be
+        resumed too. FAILED_PRECONDITION in any other state.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -77,7 +77,8 @@ type AnnotationServiceClient interface {
 	ListRunSamples(ctx context.Context, in *ListRunSamplesRequest, opts ...grpc.CallOption) (*ListRunSamplesResponse, error)
 	// Moves a FAILED run back to PENDING so its upload resumes where it
 	// stopped (after the cause, e.g. credentials or a missing file, is fixed).
-	// Failed samples are retried. FAILED_PRECONDITION in any other state.
+	// Failed samples are retried; an ANNOTATING run with failed samples can be
+	// resumed too. FAILED_PRECONDITION in any other state.
 	ResumeRun(ctx context.Context, in *ResumeRunRequest, opts ...grpc.CallOption) (*ResumeRunResponse, error)
 }
 
@@ -286,7 +287,8 @@ type AnnotationServiceServer interface {
 	ListRunSamples(context.Context, *ListRunSamplesRequest) (*ListRunSamplesResponse, error)
 	// Moves a FAILED run back to PENDING so its upload resumes where it
 	// stopped (after the cause, e.g. credentials or a missing file, is fixed).
-	// Failed samples are retried. FAILED_PRECONDITION in any other state.
+	// Failed samples are retried; an ANNOTATING run with failed samples can be
+	// resumed too. FAILED_PRECONDITION in any other state.
 	ResumeRun(context.Context, *ResumeRunRequest) (*ResumeRunResponse, error)
 	mustEmbedUnimplementedAnnotationServiceServer()
 }
