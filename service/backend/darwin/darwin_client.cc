@@ -648,8 +648,8 @@ absl::StatusOr<std::vector<json::array>> SplitAnnotations(const json::array& ann
 
 absl::StatusOr<std::unique_ptr<DarwinClient>> DarwinClient::Create(
     http::HttpClient* http, http::TokenBucketRateLimiter* limiter, Options options) {
-  if (http == nullptr || limiter == nullptr) {
-    return absl::InvalidArgumentError("DarwinClient needs an HttpClient and a rate limiter");
+  if (http == nullptr) {
+    return absl::InvalidArgumentError("DarwinClient needs an HttpClient");
   }
   if (options.api_key.empty()) {
     return absl::InvalidArgumentError("DarwinClient: the V7 API key is empty");
