@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "service/common/errors.h"
 #include "service/common/log.h"
 #include "service/core/label_merge.h"
@@ -19,6 +21,8 @@ namespace {
 namespace v1 = labelport::v1;
 
 constexpr int kMaxReportedSkips = 1000;
+// Merged samples buffered before they are written to the load's stage.
+constexpr size_t kStageBatch = 200;
 
 // The destination field of each schema field (FiftyOne's dest_field rules).
 absl::StatusOr<std::map<std::string, std::string>> Destinations(
@@ -69,11 +73,14 @@ const v1::FieldValue& FieldValueOf(const v1::Sample& sample, const std::string& 
 class MergingSink : public backend::LoadSink {
  public:
   MergingSink(const v1::AnnotationRun& run, backend::UploadJournal& journal,
-              std::map<std::string, std::string> destinations, RunOperations::Emit emit)
+              std::map<std::string, std::string> destinations, RunOperations::Emit emit,
+              store::RunStore* store, std::string stage_id)
       : run_(run),
         journal_(journal),
         destinations_(std::move(destinations)),
-        emit_(std::move(emit)) {
+        emit_(std::move(emit)),
+        store_(store),
+        stage_id_(std::move(stage_id)) {
     for (const auto& f : run.label_schema().fields()) {
       auto* s = summary_.add_fields();
       s->set_field(f.field());
@@ -136,15 +143,23 @@ class MergingSink : public backend::LoadSink {
       absl::Status st = emit_(std::move(r));
       if (!st.ok()) return st;
     }
-    baselines_.emplace_back(loaded.position, std::move(baseline));
+    pending_.emplace_back(loaded.position, std::move(baseline));
+    if (pending_.size() >= kStageBatch) return Flush();
     return absl::OkStatus();
+  }
+
+  // Writes the buffered baselines to the load's stage (bounded memory).
+  absl::Status Flush() {
+    if (pending_.empty()) return absl::OkStatus();
+    absl::Status s = store_->StageSamples(run_.uid(), stage_id_, pending_);
+    pending_.clear();
+    return s;
   }
 
   void OnSkipped(v1::SkippedEntry skipped) override {
     if (summary_.skipped_size() < kMaxReportedSkips) *summary_.add_skipped() = std::move(skipped);
   }
 
-  std::vector<std::pair<int64_t, v1::Sample>>& baselines() { return baselines_; }
   v1::LoadSummary& summary() { return summary_; }
 
  private:
@@ -160,7 +175,9 @@ class MergingSink : public backend::LoadSink {
   RunOperations::Emit emit_;
   v1::LoadSummary summary_;
   std::map<std::string, v1::FieldLoadSummary*> field_summary_;
-  std::vector<std::pair<int64_t, v1::Sample>> baselines_;
+  store::RunStore* store_;
+  std::string stage_id_;
+  std::vector<std::pair<int64_t, v1::Sample>> pending_;
 };
 
 absl::Status NoBackend() {
@@ -198,11 +215,17 @@ boost::asio::awaitable<absl::Status> RunOperations::LoadAnnotations(
   for (const auto& w : warnings) common::LogWarning(w);
 
   StoreUploadJournal journal(store_, *run);
-  MergingSink sink(*run, journal, *std::move(destinations), emit);
+  // The new baselines are staged as the load goes and applied only when it
+  // has succeeded.
+  const std::string stage_id = absl::StrCat("load-", absl::ToUnixNanos(absl::Now()));
+  MergingSink sink(*run, journal, *std::move(destinations), emit, store_, stage_id);
   absl::Status s = co_await backend_->LoadRun(journal, sink);
-  if (!s.ok()) co_return s;
-  s = store_->ReplaceSamples(run->uid(), sink.baselines());
-  if (!s.ok()) co_return s;
+  if (s.ok()) s = sink.Flush();
+  if (s.ok()) s = store_->CommitStagedSamples(run->uid(), stage_id);
+  if (!s.ok()) {
+    (void)store_->DiscardStagedSamples(run->uid(), stage_id);
+    co_return s;
+  }
   if (request.cleanup()) {
     v1::CleanupRunRequest cleanup;
     cleanup.set_name(request.name());

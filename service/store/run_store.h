@@ -148,18 +148,28 @@ class RunStore {
   virtual absl::StatusOr<labelport::v1::AnnotationRun> UpdateRun(const std::string& run_id,
                                                                  const RunMutator& mutate) = 0;
 
+  // Staging: new versions of samples written piece by piece under a
+  // `stage_id` and applied all at once (a load's merged labels: memory stays
+  // bounded, and a failed load changes nothing). Stages of a deleted run go
+  // with it.
+  //
+  // StageSamples upserts (position → sample) into the stage; the sample ids
+  // are checked on commit. CommitStagedSamples replaces every staged position
+  // in one transaction and drops the stage (INVALID_ARGUMENT, nothing
+  // written, when a staged sample's id differs from the stored one);
+  // DiscardStagedSamples drops it.
+  virtual absl::Status StageSamples(
+      const std::string& run_id, const std::string& stage_id,
+      const std::vector<std::pair<int64_t, labelport::v1::Sample>>& samples) = 0;
+  virtual absl::Status CommitStagedSamples(const std::string& run_id,
+                                           const std::string& stage_id) = 0;
+  virtual absl::Status DiscardStagedSamples(const std::string& run_id,
+                                            const std::string& stage_id) = 0;
+
   // The samples of a run in upload order, from the 0-based `start_position`,
   // at most `max_count` (>= 1) of them; empty past the end. The sample at
   // index i of the result is at position start_position + i.
   // INVALID_ARGUMENT for a negative start or a max_count below 1.
-  // Replaces the stored samples at the given positions (the sample ids must
-  // stay the same): after a load, the merged labels become the baseline the
-  // next load compares with. INVALID_ARGUMENT for an unknown position or a
-  // changed sample id; nothing is written then.
-  virtual absl::Status ReplaceSamples(
-      const std::string& run_id,
-      const std::vector<std::pair<int64_t, labelport::v1::Sample>>& samples) = 0;
-
   virtual absl::StatusOr<std::vector<labelport::v1::Sample>> LoadSamples(const std::string& run_id,
                                                                          int64_t start_position,
                                                                          int max_count) = 0;

@@ -71,6 +71,15 @@ CREATE TABLE darwin_state (
   record BLOB NOT NULL
 );
 )sql"},
+    {3, "staged_samples", R"sql(
+CREATE TABLE staged_samples (
+  run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+  stage_id TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  sample BLOB NOT NULL,
+  PRIMARY KEY (run_id, stage_id, position)
+);
+)sql"},
 };
 
 constexpr absl::string_view kCreateMigrationsTable = R"sql(

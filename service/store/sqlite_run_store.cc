@@ -670,10 +670,10 @@ absl::StatusOr<std::vector<labelport::v1::Sample>> SqliteRunStore::LoadSamples(
   return samples;
 }
 
-absl::Status SqliteRunStore::ReplaceSamples(
-    const std::string& run_id,
+absl::Status SqliteRunStore::StageSamples(
+    const std::string& run_id, const std::string& stage_id,
     const std::vector<std::pair<int64_t, labelport::v1::Sample>>& samples) {
-  constexpr absl::string_view kOp = "ReplaceSamples";
+  constexpr absl::string_view kOp = "StageSamples";
   std::vector<std::string> blobs;
   blobs.reserve(samples.size());
   for (const auto& [position, sample] : samples) {
@@ -685,26 +685,87 @@ absl::Status SqliteRunStore::ReplaceSamples(
   LP_RETURN_IF_ERROR(transaction.BeginWrite(kOp));
   LP_RETURN_IF_ERROR(CheckRunExists(db_, run_id, kOp));
   LP_ASSIGN_OR_RETURN(
+      SqliteStatement upsert,
+      SqliteStatement::Prepare(db_,
+                               "INSERT INTO staged_samples (run_id, stage_id, position, sample) "
+                               "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (run_id, stage_id, position) "
+                               "DO UPDATE SET sample = excluded.sample",
+                               absl::StrCat(kOp, ": upsert staged sample")));
+  for (size_t i = 0; i < samples.size(); ++i) {
+    LP_RETURN_IF_ERROR(upsert.BindText(1, run_id));
+    LP_RETURN_IF_ERROR(upsert.BindText(2, stage_id));
+    LP_RETURN_IF_ERROR(upsert.BindInt64(3, samples[i].first));
+    LP_RETURN_IF_ERROR(upsert.BindBlob(4, blobs[i]));
+    LP_RETURN_IF_ERROR(upsert.Run());
+    upsert.Reset();
+  }
+  return transaction.Commit(kOp);
+}
+
+absl::Status SqliteRunStore::CommitStagedSamples(const std::string& run_id,
+                                                 const std::string& stage_id) {
+  constexpr absl::string_view kOp = "CommitStagedSamples";
+  absl::MutexLock lock(&mu_);
+  Transaction transaction(db_);
+  LP_RETURN_IF_ERROR(transaction.BeginWrite(kOp));
+  LP_RETURN_IF_ERROR(CheckRunExists(db_, run_id, kOp));
+  LP_ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      SqliteStatement::Prepare(db_,
+                               "SELECT s.position, s.sample, r.sample_id FROM staged_samples s "
+                               "LEFT JOIN run_samples r ON r.run_id = s.run_id AND "
+                               "r.position = s.position WHERE s.run_id = ?1 AND s.stage_id = ?2 "
+                               "ORDER BY s.position",
+                               absl::StrCat(kOp, ": select staged samples")));
+  LP_RETURN_IF_ERROR(select.BindText(1, run_id));
+  LP_RETURN_IF_ERROR(select.BindText(2, stage_id));
+  LP_ASSIGN_OR_RETURN(
       SqliteStatement update,
       SqliteStatement::Prepare(db_,
                                "UPDATE run_samples SET sample = ?3 WHERE run_id = ?1 AND "
-                               "position = ?2 AND sample_id = ?4",
+                               "position = ?2",
                                absl::StrCat(kOp, ": update sample")));
-  for (size_t i = 0; i < samples.size(); ++i) {
+  while (true) {
+    LP_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    const int64_t position = select.ColumnInt64(0);
+    const std::string blob(select.ColumnBlob(1));
+    const std::string stored_id = select.ColumnText(2);
+    LP_ASSIGN_OR_RETURN(labelport::v1::Sample sample,
+                        ParseRecord<labelport::v1::Sample>(
+                            blob, kOp, absl::StrCat("staged sample at position ", position)));
+    if (stored_id.empty() || sample.id() != stored_id) {
+      return common::InvalidArgument("samples.position", "INVALID_SAMPLE_POSITION",
+                                     absl::StrCat(kOp, ": run ", run_id, " has no sample '",
+                                                  sample.id(), "' at position ", position));
+    }
     LP_RETURN_IF_ERROR(update.BindText(1, run_id));
-    LP_RETURN_IF_ERROR(update.BindInt64(2, samples[i].first));
-    LP_RETURN_IF_ERROR(update.BindBlob(3, blobs[i]));
-    LP_RETURN_IF_ERROR(update.BindText(4, samples[i].second.id()));
+    LP_RETURN_IF_ERROR(update.BindInt64(2, position));
+    LP_RETURN_IF_ERROR(update.BindBlob(3, blob));
     LP_RETURN_IF_ERROR(update.Run());
     update.Reset();
-    if (sqlite3_changes(db_) != 1) {
-      return common::InvalidArgument(
-          "samples.position", "INVALID_SAMPLE_POSITION",
-          absl::StrCat(kOp, ": run ", run_id, " has no sample '", samples[i].second.id(),
-                       "' at position ", samples[i].first));
-    }
   }
+  LP_ASSIGN_OR_RETURN(SqliteStatement drop,
+                      SqliteStatement::Prepare(
+                          db_, "DELETE FROM staged_samples WHERE run_id = ?1 AND stage_id = ?2",
+                          absl::StrCat(kOp, ": drop stage")));
+  LP_RETURN_IF_ERROR(drop.BindText(1, run_id));
+  LP_RETURN_IF_ERROR(drop.BindText(2, stage_id));
+  LP_RETURN_IF_ERROR(drop.Run());
   return transaction.Commit(kOp);
+}
+
+absl::Status SqliteRunStore::DiscardStagedSamples(const std::string& run_id,
+                                                  const std::string& stage_id) {
+  constexpr absl::string_view kOp = "DiscardStagedSamples";
+  absl::MutexLock lock(&mu_);
+  LP_ASSIGN_OR_RETURN(SqliteStatement drop,
+                      SqliteStatement::Prepare(
+                          db_, "DELETE FROM staged_samples WHERE run_id = ?1 AND stage_id = ?2",
+                          absl::StrCat(kOp, ": drop stage")));
+  LP_RETURN_IF_ERROR(drop.BindText(1, run_id));
+  LP_RETURN_IF_ERROR(drop.BindText(2, stage_id));
+  return drop.Run();
 }
 
 absl::Status SqliteRunStore::SaveSampleProgress(const std::string& run_id,

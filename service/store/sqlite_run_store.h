@@ -68,9 +68,12 @@ class SqliteRunStore : public RunStore {
   absl::StatusOr<labelport::v1::AnnotationRun> GetRunByUid(const std::string& run_id) override;
   absl::StatusOr<labelport::v1::AnnotationRun> UpdateRun(const std::string& run_id,
                                                          const RunMutator& mutate) override;
-  absl::Status ReplaceSamples(
-      const std::string& run_id,
+  absl::Status StageSamples(
+      const std::string& run_id, const std::string& stage_id,
       const std::vector<std::pair<int64_t, labelport::v1::Sample>>& samples) override;
+  absl::Status CommitStagedSamples(const std::string& run_id, const std::string& stage_id) override;
+  absl::Status DiscardStagedSamples(const std::string& run_id,
+                                    const std::string& stage_id) override;
   absl::StatusOr<std::vector<labelport::v1::Sample>> LoadSamples(const std::string& run_id,
                                                                  int64_t start_position,
                                                                  int max_count) override;

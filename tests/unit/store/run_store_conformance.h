@@ -784,6 +784,50 @@ TEST_P(RunStoreConformanceTest, LoadSamplesReturnsRangesInUploadOrder) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_P(RunStoreConformanceTest, StagedSamplesApplyOnlyOnCommit) {
+  NewRun run = MakeRun(Key("staged"), 4);
+  absl::StatusOr<CreateRunResult> created = store_->CreateRun(run);
+  ASSERT_TRUE(created.ok()) << created.status();
+  const std::string uid = created->run_id;
+  auto sample_at = [&](int64_t position) {
+    auto samples = store_->LoadSamples(uid, position, 1);
+    EXPECT_TRUE(samples.ok()) << samples.status();
+    return samples.ok() && !samples->empty() ? samples->front() : labelport::v1::Sample();
+  };
+  labelport::v1::Sample changed = run.samples[1];
+  changed.set_width(1234);
+  labelport::v1::Sample changed3 = run.samples[3];
+  changed3.set_height(77);
+  ASSERT_TRUE(store_->StageSamples(uid, "load-a", {{1, changed}}).ok());
+  ASSERT_TRUE(store_->StageSamples(uid, "load-a", {{3, changed3}}).ok());
+  // Staged, not applied.
+  EXPECT_EQ(sample_at(1).width(), run.samples[1].width());
+  // Another stage of the same run is independent and can be discarded.
+  labelport::v1::Sample other = run.samples[1];
+  other.set_width(1);
+  ASSERT_TRUE(store_->StageSamples(uid, "load-b", {{1, other}}).ok());
+  ASSERT_TRUE(store_->DiscardStagedSamples(uid, "load-b").ok());
+
+  ASSERT_TRUE(store_->CommitStagedSamples(uid, "load-a").ok());
+  EXPECT_EQ(sample_at(1).width(), 1234);
+  EXPECT_EQ(sample_at(3).height(), 77);
+  EXPECT_EQ(sample_at(0).SerializeAsString(), run.samples[0].SerializeAsString());
+  // The stage is gone: committing it again changes nothing.
+  ASSERT_TRUE(store_->CommitStagedSamples(uid, "load-b").ok());
+  EXPECT_EQ(sample_at(1).width(), 1234);
+
+  // A staged sample whose id does not match its position is refused whole.
+  labelport::v1::Sample wrong = run.samples[2];
+  wrong.set_id("not-this-one");
+  labelport::v1::Sample fine = run.samples[0];
+  fine.set_width(5);
+  ASSERT_TRUE(store_->StageSamples(uid, "load-c", {{0, fine}, {2, wrong}}).ok());
+  EXPECT_EQ(store_->CommitStagedSamples(uid, "load-c").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(sample_at(0).width(), run.samples[0].width());
+  EXPECT_EQ(store_->StageSamples("no-such-run", "x", {{0, fine}}).code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST_P(RunStoreConformanceTest, SampleProgressUpsertsAndSurvivesRestart) {
   absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(Key("progress"), 5));
   ASSERT_TRUE(created.ok()) << created.status();

@@ -232,7 +232,7 @@ TEST(SqliteRunStoreTest, MigrationsAreAppliedOnceAndRecorded) {
       raw.Query("SELECT name FROM sqlite_master WHERE type = 'table' "
                 "ORDER BY name"),
       (std::vector<std::string>{"annotation_links", "darwin_state", "request_ids", "run_samples",
-                                "runs", "sample_progress", "schema_migrations"}));
+                                "runs", "sample_progress", "schema_migrations", "staged_samples"}));
 }
 
 TEST(SqliteRunStoreTest, MigrationsAreOrderedFromOne) {
@@ -450,7 +450,7 @@ TEST(SqliteRunStoreTest, MigratesAVersion1DatabaseKeepingItsRuns) {
 
   RawDatabase raw(path);
   EXPECT_EQ(raw.Query("SELECT version FROM schema_migrations ORDER BY version"),
-            (std::vector<std::string>{"1", "2"}));
+            (std::vector<std::string>{"1", "2", "3"}));
 }
 
 // Stores on one file (as in several processes) contend for the file lock
