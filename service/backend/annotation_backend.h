@@ -39,6 +39,9 @@ class UploadJournal {
   virtual absl::Status SaveLinks(
       const std::vector<labelport::internal::v1::AnnotationLink>& links) = 0;
   virtual absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>> LoadLinks() = 0;
+  // The links of one V7 item (a load reads them item by item).
+  virtual absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>> LoadLinksForItem(
+      const std::string& item_id) = 0;
   virtual absl::StatusOr<labelport::internal::v1::DarwinRunState> LoadBackendState() = 0;
   virtual absl::Status SaveBackendState(const labelport::internal::v1::DarwinRunState& state) = 0;
   // Records the URL where people annotate the run.

@@ -102,6 +102,11 @@ StoreUploadJournal::LoadLinks() {
   return store_->LoadAnnotationLinks(run_.uid());
 }
 
+absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>>
+StoreUploadJournal::LoadLinksForItem(const std::string& item_id) {
+  return store_->LoadAnnotationLinksForItem(run_.uid(), item_id);
+}
+
 absl::StatusOr<labelport::internal::v1::DarwinRunState> StoreUploadJournal::LoadBackendState() {
   return store_->LoadDarwinState(run_.uid());
 }

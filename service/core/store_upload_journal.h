@@ -33,6 +33,8 @@ class StoreUploadJournal : public backend::UploadJournal {
   absl::Status SaveLinks(
       const std::vector<labelport::internal::v1::AnnotationLink>& links) override;
   absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>> LoadLinks() override;
+  absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>> LoadLinksForItem(
+      const std::string& item_id) override;
   absl::StatusOr<labelport::internal::v1::DarwinRunState> LoadBackendState() override;
   absl::Status SaveBackendState(const labelport::internal::v1::DarwinRunState& state) override;
   absl::Status SetEditorUrl(const std::string& url) override;

@@ -193,6 +193,9 @@ class RunStore {
   virtual absl::Status SaveAnnotationLinks(
       const std::string& run_id,
       const std::vector<labelport::internal::v1::AnnotationLink>& links) = 0;
+  // The links of one item of the run (what a load needs, one item at a time).
+  virtual absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>>
+  LoadAnnotationLinksForItem(const std::string& run_id, const std::string& item_id) = 0;
   // Every link of the run, by annotation id (byte order).
   virtual absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>> LoadAnnotationLinks(
       const std::string& run_id) = 0;

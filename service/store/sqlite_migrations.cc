@@ -80,6 +80,12 @@ CREATE TABLE staged_samples (
   PRIMARY KEY (run_id, stage_id, position)
 );
 )sql"},
+    // Links are read per item during a load. Rows written before this
+    // migration have item_id '' and are matched by the record's own item id.
+    {4, "annotation_links_by_item", R"sql(
+ALTER TABLE annotation_links ADD COLUMN item_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX annotation_links_item ON annotation_links (run_id, item_id, annotation_id);
+)sql"},
 };
 
 constexpr absl::string_view kCreateMigrationsTable = R"sql(

@@ -851,18 +851,48 @@ absl::Status SqliteRunStore::SaveAnnotationLinks(const std::string& run_id,
   LP_ASSIGN_OR_RETURN(
       SqliteStatement upsert,
       SqliteStatement::Prepare(db_,
-                               "INSERT INTO annotation_links (run_id, annotation_id, record) "
-                               "VALUES (?1, ?2, ?3) ON CONFLICT (run_id, annotation_id) "
-                               "DO UPDATE SET record = excluded.record",
+                               "INSERT INTO annotation_links (run_id, annotation_id, record, "
+                               "item_id) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (run_id, "
+                               "annotation_id) DO UPDATE SET record = excluded.record, "
+                               "item_id = excluded.item_id",
                                absl::StrCat(kOp, ": upsert link")));
   for (size_t i = 0; i < links.size(); ++i) {
     LP_RETURN_IF_ERROR(upsert.BindText(1, run_id));
     LP_RETURN_IF_ERROR(upsert.BindText(2, links[i].annotation_id()));
     LP_RETURN_IF_ERROR(upsert.BindBlob(3, blobs[i]));
+    LP_RETURN_IF_ERROR(upsert.BindText(4, links[i].item_id()));
     LP_RETURN_IF_ERROR(upsert.Run());
     upsert.Reset();
   }
   return transaction.Commit(kOp);
+}
+
+absl::StatusOr<std::vector<AnnotationLink>> SqliteRunStore::LoadAnnotationLinksForItem(
+    const std::string& run_id, const std::string& item_id) {
+  constexpr absl::string_view kOp = "LoadAnnotationLinksForItem";
+  absl::MutexLock lock(&mu_);
+  Transaction transaction(db_);
+  LP_RETURN_IF_ERROR(transaction.BeginRead(kOp));
+  LP_RETURN_IF_ERROR(CheckRunExists(db_, run_id, kOp));
+  LP_ASSIGN_OR_RETURN(SqliteStatement select,
+                      SqliteStatement::Prepare(db_,
+                                               "SELECT record FROM annotation_links WHERE "
+                                               "run_id = ?1 AND item_id IN (?2, '')",
+                                               absl::StrCat(kOp, ": select links")));
+  LP_RETURN_IF_ERROR(select.BindText(1, run_id));
+  LP_RETURN_IF_ERROR(select.BindText(2, item_id));
+  std::vector<AnnotationLink> links;
+  while (true) {
+    LP_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    LP_ASSIGN_OR_RETURN(AnnotationLink link,
+                        ParseRecord<AnnotationLink>(select.ColumnBlob(0), kOp,
+                                                    absl::StrCat("a link of run ", run_id)));
+    // Rows from before migration 4 carry no item id column: filter here.
+    if (link.item_id() == item_id) links.push_back(std::move(link));
+  }
+  LP_RETURN_IF_ERROR(transaction.Commit(kOp));
+  return links;
 }
 
 absl::StatusOr<std::vector<AnnotationLink>> SqliteRunStore::LoadAnnotationLinks(

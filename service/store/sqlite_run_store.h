@@ -85,6 +85,8 @@ class SqliteRunStore : public RunStore {
   absl::Status SaveAnnotationLinks(
       const std::string& run_id,
       const std::vector<labelport::internal::v1::AnnotationLink>& links) override;
+  absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>> LoadAnnotationLinksForItem(
+      const std::string& run_id, const std::string& item_id) override;
   absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>> LoadAnnotationLinks(
       const std::string& run_id) override;
   absl::Status SaveDarwinState(const std::string& run_id,

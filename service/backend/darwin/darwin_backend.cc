@@ -801,9 +801,6 @@ class LoadJob {
     if (item_ids.empty())
       co_return absl::FailedPreconditionError(
           absl::StrCat("run '", run_.name(), "' has no items in V7"));
-    auto links = journal_.LoadLinks();
-    if (!links.ok()) co_return links.status();
-    for (auto& l : *links) links_[l.item_id()][l.annotation_id()] = std::move(l);
 
     // 1. Export only the run's items.
     const std::string name =
@@ -927,10 +924,12 @@ class LoadJob {
       e.set_reason(reason);
       skipped.push_back(std::move(e));
     }
-    static const std::map<std::string, labelport::internal::v1::AnnotationLink> kNoLinks;
-    auto links = links_.find(item->item_id);
-    auto loaded = DecodeItem(*item, samples->front(), run_.label_schema(),
-                             links == links_.end() ? kNoLinks : links->second, &skipped);
+    // Links are read per item, so memory does not grow with the run.
+    auto item_links = journal_.LoadLinksForItem(item->item_id);
+    if (!item_links.ok()) return item_links.status();
+    std::map<std::string, labelport::internal::v1::AnnotationLink> links;
+    for (auto& l : *item_links) links.emplace(l.annotation_id(), std::move(l));
+    auto loaded = DecodeItem(*item, samples->front(), run_.label_schema(), links, &skipped);
     for (auto& e : skipped) sink_.OnSkipped(std::move(e));
     if (!loaded.ok())
       return absl::Status(loaded.status().code(),
@@ -947,7 +946,6 @@ class LoadJob {
   LoadSink& sink_;
   const v1::AnnotationRun& run_;
   std::map<std::string, int64_t> item_positions_;
-  std::map<std::string, std::map<std::string, labelport::internal::v1::AnnotationLink>> links_;
   bool sink_failed_ = false;  // an error came from the sink (e.g. the client went away)
 };
 

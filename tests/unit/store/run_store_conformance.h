@@ -869,6 +869,36 @@ TEST_P(RunStoreConformanceTest, SampleProgressUpsertsAndSurvivesRestart) {
               IsOkAndHolds(::testing::Property(&labelport::v1::AnnotationRun::revision, 1)));
 }
 
+TEST_P(RunStoreConformanceTest, AnnotationLinksAreReadPerItem) {
+  absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(Key("links-by-item"), 2));
+  ASSERT_TRUE(created.ok()) << created.status();
+  const std::string uid = created->run_id;
+  std::vector<labelport::internal::v1::AnnotationLink> links;
+  for (int i = 0; i < 5; ++i) {
+    labelport::internal::v1::AnnotationLink link;
+    link.set_annotation_id(absl::StrCat("ann-", i));
+    link.set_label_id(absl::StrCat("label-", i));
+    link.set_item_id(i < 3 ? "item-a" : "item-b");
+    links.push_back(link);
+  }
+  ASSERT_TRUE(store_->SaveAnnotationLinks(uid, links).ok());
+  auto a = store_->LoadAnnotationLinksForItem(uid, "item-a");
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_EQ(a->size(), 3u);
+  for (const auto& l : *a) EXPECT_EQ(l.item_id(), "item-a");
+  auto b = store_->LoadAnnotationLinksForItem(uid, "item-b");
+  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_EQ(b->size(), 2u);
+  std::set<std::string> b_ids;
+  for (const auto& l : *b) b_ids.insert(l.annotation_id());
+  EXPECT_EQ(b_ids, (std::set<std::string>{"ann-3", "ann-4"}));
+  auto none = store_->LoadAnnotationLinksForItem(uid, "item-c");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(store_->LoadAnnotationLinksForItem("no-such-run", "item-a").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST_P(RunStoreConformanceTest, AnnotationLinksUpsertAndSurviveRestart) {
   absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(Key("links"), 2));
   ASSERT_TRUE(created.ok()) << created.status();

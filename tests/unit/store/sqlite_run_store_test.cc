@@ -450,7 +450,7 @@ TEST(SqliteRunStoreTest, MigratesAVersion1DatabaseKeepingItsRuns) {
 
   RawDatabase raw(path);
   EXPECT_EQ(raw.Query("SELECT version FROM schema_migrations ORDER BY version"),
-            (std::vector<std::string>{"1", "2", "3"}));
+            (std::vector<std::string>{"1", "2", "3", "4"}));
 }
 
 // Stores on one file (as in several processes) contend for the file lock
