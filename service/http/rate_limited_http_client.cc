@@ -1,33 +1,18 @@
 #include "service/http/rate_limited_http_client.h"
 
-#include <openssl/evp.h>
-
 #include <string>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "service/common/sha256.h"
 
 namespace labelport::http {
-namespace {
-
-std::string DigestHex(absl::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
-  std::string out;
-  for (unsigned int i = 0; i < size; ++i)
-    absl::StrAppend(&out, absl::Hex(digest[i], absl::kZeroPad2));
-  return out;
-}
-
-}  // namespace
-
 boost::asio::awaitable<void> RateLimitedHttpClient::Admit(const HttpRequest& request) {
   for (const auto& [name, value] : request.headers) {
     if (absl::EqualsIgnoreCase(name, "authorization")) {
-      co_await limiter_->Acquire(DigestHex(value));
+      co_await limiter_->Acquire(common::Sha256Hex(value));
       co_return;
     }
   }

@@ -1,7 +1,5 @@
 #include "service/backend/darwin/annotation_decoder.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -10,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/backend/darwin/annotation_encoder.h"
+#include "service/common/sha256.h"
 
 namespace labelport::backend::darwin {
 namespace {
@@ -546,13 +545,8 @@ class ItemDecoder {
 }  // namespace
 
 std::string DerivedLabelId(absl::string_view annotation_id) {
-  const std::string input = absl::StrCat("darwin:", annotation_id);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha256(), nullptr);
-  std::string hex;
-  for (int i = 0; i < 12; ++i) absl::StrAppend(&hex, absl::Hex(digest[i], absl::kZeroPad2));
-  return hex;
+  // 12 bytes = 24 hex digits, the shape of a FiftyOne ObjectId.
+  return common::Sha256Hex(absl::StrCat("darwin:", annotation_id)).substr(0, 24);
 }
 
 std::string ReturnTypeOfDarwinType(absl::string_view t) {

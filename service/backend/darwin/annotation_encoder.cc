@@ -1,12 +1,11 @@
 #include "service/backend/darwin/annotation_encoder.h"
 
-#include <openssl/evp.h>
-
 #include <boost/json/object.hpp>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "service/common/sha256.h"
 
 namespace labelport::backend::darwin {
 namespace {
@@ -233,10 +232,7 @@ std::string PropertyValueString(const labelport::v1::AttributeValue& value) {
 
 std::string DeterministicAnnotationId(absl::string_view run_uid, absl::string_view label_id,
                                       int part) {
-  const std::string input = absl::StrCat(run_uid, "/", label_id, "/", part);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha256(), nullptr);
+  auto digest = common::Sha256(absl::StrCat(run_uid, "/", label_id, "/", part));
   digest[6] = static_cast<unsigned char>((digest[6] & 0x0f) | 0x40);
   digest[8] = static_cast<unsigned char>((digest[8] & 0x3f) | 0x80);
   std::string hex;

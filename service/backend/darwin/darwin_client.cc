@@ -1,7 +1,5 @@
 #include "service/backend/darwin/darwin_client.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cerrno>
@@ -28,6 +26,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "service/common/sha256.h"
 
 namespace labelport::backend::darwin {
 namespace {
@@ -94,22 +93,6 @@ std::string PercentEncode(absl::string_view in) {
 void AddQuery(std::string& query, absl::string_view key, absl::string_view value) {
   if (!query.empty()) query.push_back('&');
   absl::StrAppend(&query, key, "=", PercentEncode(value));
-}
-
-std::string Sha256Hex(absl::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
-    return "";
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (unsigned int i = 0; i < size; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xF]);
-  }
-  return out;
 }
 
 // The path of an absolute URL, without scheme, host and query (errors about
@@ -668,7 +651,7 @@ absl::StatusOr<std::unique_ptr<DarwinClient>> DarwinClient::Create(
   if (options.request_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("DarwinClient: request_timeout must be positive");
   }
-  std::string limiter_key = Sha256Hex(options.api_key);
+  std::string limiter_key = common::Sha256Hex(options.api_key);
   if (limiter_key.empty()) return absl::InternalError("DarwinClient: SHA-256 is unavailable");
   return std::unique_ptr<DarwinClient>(
       new DarwinClient(http, limiter, std::move(options), std::move(limiter_key)));
