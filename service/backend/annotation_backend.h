@@ -38,7 +38,6 @@ class UploadJournal {
       const std::vector<labelport::internal::v1::SampleProgress>& progress) = 0;
   virtual absl::Status SaveLinks(
       const std::vector<labelport::internal::v1::AnnotationLink>& links) = 0;
-  virtual absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>> LoadLinks() = 0;
   // The links of one V7 item (a load reads them item by item).
   virtual absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>> LoadLinksForItem(
       const std::string& item_id) = 0;

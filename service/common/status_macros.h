@@ -23,4 +23,18 @@
   if (!tmp.ok()) return tmp.status();             \
   lhs = std::move(tmp).value()
 
+// The same for coroutine bodies, where `return` is not allowed.
+#define LP_CO_RETURN_IF_ERROR(expr)                   \
+  do {                                                \
+    ::absl::Status lp_co_status_ = (expr);            \
+    if (!lp_co_status_.ok()) co_return lp_co_status_; \
+  } while (false)
+
+#define LP_CO_ASSIGN_OR_RETURN(lhs, expr) \
+  LP_CO_ASSIGN_OR_RETURN_IMPL_(LP_CONCAT_(lp_co_statusor_, __LINE__), lhs, expr)
+#define LP_CO_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                                 \
+  if (!tmp.ok()) co_return tmp.status();             \
+  lhs = std::move(tmp).value()
+
 #endif  // LABELPORT_SERVICE_COMMON_STATUS_MACROS_H_

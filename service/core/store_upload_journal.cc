@@ -98,11 +98,6 @@ absl::Status StoreUploadJournal::SaveLinks(
 }
 
 absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>>
-StoreUploadJournal::LoadLinks() {
-  return store_->LoadAnnotationLinks(run_.uid());
-}
-
-absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>>
 StoreUploadJournal::LoadLinksForItem(const std::string& item_id) {
   return store_->LoadAnnotationLinksForItem(run_.uid(), item_id);
 }

@@ -32,7 +32,6 @@ class StoreUploadJournal : public backend::UploadJournal {
       const std::vector<labelport::internal::v1::SampleProgress>& progress) override;
   absl::Status SaveLinks(
       const std::vector<labelport::internal::v1::AnnotationLink>& links) override;
-  absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>> LoadLinks() override;
   absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>> LoadLinksForItem(
       const std::string& item_id) override;
   absl::StatusOr<labelport::internal::v1::DarwinRunState> LoadBackendState() override;

@@ -26,34 +26,18 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "service/backend/darwin/json_fields.h"
 #include "service/common/sha256.h"
+#include "service/common/status_macros.h"
 
 namespace labelport::backend::darwin {
 namespace {
 
 namespace json = boost::json;
-
-// Coroutine versions of the status macros (`return` is not allowed in a
-// coroutine body).
-#define DARWIN_CONCAT_INNER_(a, b) a##b
-#define DARWIN_CONCAT_(a, b) DARWIN_CONCAT_INNER_(a, b)
-#define DARWIN_CO_RETURN_IF_ERROR(expr)                 \
-  do {                                                  \
-    ::absl::Status darwin_status_ = (expr);             \
-    if (!darwin_status_.ok()) co_return darwin_status_; \
-  } while (false)
-#define DARWIN_CO_ASSIGN_OR_RETURN(lhs, expr) \
-  DARWIN_CO_ASSIGN_OR_RETURN_IMPL_(DARWIN_CONCAT_(darwin_statusor_, __LINE__), lhs, expr)
-#define DARWIN_CO_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
-  auto tmp = (expr);                                     \
-  if (!tmp.ok()) co_return tmp.status();                 \
-  lhs = std::move(tmp).value()
-#define DARWIN_ASSIGN_OR_RETURN(lhs, expr) \
-  DARWIN_ASSIGN_OR_RETURN_IMPL_(DARWIN_CONCAT_(darwin_statusor_, __LINE__), lhs, expr)
-#define DARWIN_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
-  auto tmp = (expr);                                  \
-  if (!tmp.ok()) return tmp.status();                 \
-  lhs = std::move(tmp).value()
+using json_fields::Find;
+using json_fields::OptArray;
+using json_fields::OptObject;
+using json_fields::Str;
 
 // SDK values (darwin-api.md §1.5, §2.5, §6.3).
 constexpr int kItemPageSize = 500;
@@ -65,8 +49,6 @@ constexpr size_t kImportPayloadLimitBytes = 32'000'000;
 constexpr size_t kMaxReasonChars = 200;
 // A bound on pagination, against a server that never ends a listing.
 constexpr int kMaxPages = 100'000;
-
-std::string Str(const json::string& s) { return std::string(s.data(), s.size()); }
 
 bool IsUnreserved(unsigned char c) {
   return absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
@@ -234,11 +216,6 @@ std::string Sub(absl::string_view prefix, absl::string_view key) {
 
 std::string Index(absl::string_view prefix, size_t i) { return absl::StrCat(prefix, "[", i, "]"); }
 
-const json::value* Find(const json::object& o, absl::string_view key) {
-  const json::value* v = o.if_contains(json::string_view(key.data(), key.size()));
-  return v == nullptr || v->is_null() ? nullptr : v;
-}
-
 std::optional<int64_t> AsInt(const json::value& v, bool allow_double) {
   if (v.is_int64()) return v.get_int64();
   if (v.is_uint64()) {
@@ -320,16 +297,6 @@ bool OptBool(const json::object& o, absl::string_view key, bool fallback) {
   return v != nullptr && v->is_bool() ? v->get_bool() : fallback;
 }
 
-const json::object* OptObject(const json::object& o, absl::string_view key) {
-  const json::value* v = Find(o, key);
-  return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
-}
-
-const json::array* OptArray(const json::object& o, absl::string_view key) {
-  const json::value* v = Find(o, key);
-  return v != nullptr && v->is_array() ? &v->get_array() : nullptr;
-}
-
 // scheme://host[:port]/path of a URL: what errors may show of a signed URL.
 std::string UrlWithoutQuery(absl::string_view url) {
   return std::string(url.substr(0, url.find_first_of("?#")));
@@ -340,9 +307,9 @@ constexpr size_t kDeleteItemsChunk = 500;
 
 absl::StatusOr<DarwinExport> ParseExport(const json::value& v, absl::string_view where,
                                          absl::string_view field) {
-  DARWIN_ASSIGN_OR_RETURN(const json::object* o, RequireObject(v, where, field));
+  LP_ASSIGN_OR_RETURN(const json::object* o, RequireObject(v, where, field));
   DarwinExport e;
-  DARWIN_ASSIGN_OR_RETURN(e.name, RequireString(*o, "name", where, field));
+  LP_ASSIGN_OR_RETURN(e.name, RequireString(*o, "name", where, field));
   e.status = OptString(*o, "status");
   e.version = OptInt(*o, "version").value_or(0);
   if (const json::value* url = Find(*o, "download_url")) {
@@ -354,34 +321,34 @@ absl::StatusOr<DarwinExport> ParseExport(const json::value& v, absl::string_view
 
 absl::StatusOr<DarwinWorkflow> ParseWorkflow(const json::value& v, absl::string_view where,
                                              absl::string_view field) {
-  DARWIN_ASSIGN_OR_RETURN(const json::object* o, RequireObject(v, where, field));
+  LP_ASSIGN_OR_RETURN(const json::object* o, RequireObject(v, where, field));
   DarwinWorkflow w;
-  DARWIN_ASSIGN_OR_RETURN(w.id, RequireString(*o, "id", where, field));
+  LP_ASSIGN_OR_RETURN(w.id, RequireString(*o, "id", where, field));
   w.name = OptString(*o, "name");
   if (const json::value* dataset = Find(*o, "dataset")) {
     std::string at = Sub(field, "dataset");
-    DARWIN_ASSIGN_OR_RETURN(const json::object* d, RequireObject(*dataset, where, at));
-    DARWIN_ASSIGN_OR_RETURN(w.dataset_id, RequireId(*d, "id", where, at));
+    LP_ASSIGN_OR_RETURN(const json::object* d, RequireObject(*dataset, where, at));
+    LP_ASSIGN_OR_RETURN(w.dataset_id, RequireId(*d, "id", where, at));
   }
   return w;
 }
 
 absl::StatusOr<DarwinDataset> ParseDataset(const json::value& v, absl::string_view where,
                                            absl::string_view field) {
-  DARWIN_ASSIGN_OR_RETURN(const json::object* o, RequireObject(v, where, field));
+  LP_ASSIGN_OR_RETURN(const json::object* o, RequireObject(v, where, field));
   DarwinDataset ds;
-  DARWIN_ASSIGN_OR_RETURN(ds.id, RequireId(*o, "id", where, field));
-  DARWIN_ASSIGN_OR_RETURN(ds.slug, RequireString(*o, "slug", where, field));
+  LP_ASSIGN_OR_RETURN(ds.id, RequireId(*o, "id", where, field));
+  LP_ASSIGN_OR_RETURN(ds.slug, RequireString(*o, "slug", where, field));
   ds.name = OptString(*o, "name", ds.slug);
   return ds;
 }
 
 absl::StatusOr<DarwinClass> ParseClass(const json::value& v, absl::string_view where,
                                        absl::string_view field) {
-  DARWIN_ASSIGN_OR_RETURN(const json::object* o, RequireObject(v, where, field));
+  LP_ASSIGN_OR_RETURN(const json::object* o, RequireObject(v, where, field));
   DarwinClass cls;
-  DARWIN_ASSIGN_OR_RETURN(cls.id, RequireId(*o, "id", where, field));
-  DARWIN_ASSIGN_OR_RETURN(cls.name, RequireString(*o, "name", where, field));
+  LP_ASSIGN_OR_RETURN(cls.id, RequireId(*o, "id", where, field));
+  LP_ASSIGN_OR_RETURN(cls.name, RequireString(*o, "name", where, field));
   if (const json::array* types = OptArray(*o, "annotation_types")) {
     for (const json::value& t : *types) {
       if (t.is_string()) cls.annotation_types.push_back(Str(t.get_string()));
@@ -391,8 +358,8 @@ absl::StatusOr<DarwinClass> ParseClass(const json::value& v, absl::string_view w
     for (size_t i = 0; i < datasets->size(); ++i) {
       const json::value& d = (*datasets)[i];
       std::string at = Index(Sub(field, "datasets"), i);
-      DARWIN_ASSIGN_OR_RETURN(const json::object* dobj, RequireObject(d, where, at));
-      DARWIN_ASSIGN_OR_RETURN(int64_t id, RequireId(*dobj, "id", where, at));
+      LP_ASSIGN_OR_RETURN(const json::object* dobj, RequireObject(d, where, at));
+      LP_ASSIGN_OR_RETURN(int64_t id, RequireId(*dobj, "id", where, at));
       cls.dataset_ids.push_back(id);
     }
   }
@@ -401,11 +368,11 @@ absl::StatusOr<DarwinClass> ParseClass(const json::value& v, absl::string_view w
 
 absl::StatusOr<DarwinProperty> ParseProperty(const json::value& v, absl::string_view where,
                                              absl::string_view field) {
-  DARWIN_ASSIGN_OR_RETURN(const json::object* o, RequireObject(v, where, field));
+  LP_ASSIGN_OR_RETURN(const json::object* o, RequireObject(v, where, field));
   DarwinProperty p;
-  DARWIN_ASSIGN_OR_RETURN(p.id, RequireString(*o, "id", where, field));
-  DARWIN_ASSIGN_OR_RETURN(p.name, RequireString(*o, "name", where, field));
-  DARWIN_ASSIGN_OR_RETURN(p.type, RequireString(*o, "type", where, field));
+  LP_ASSIGN_OR_RETURN(p.id, RequireString(*o, "id", where, field));
+  LP_ASSIGN_OR_RETURN(p.name, RequireString(*o, "name", where, field));
+  LP_ASSIGN_OR_RETURN(p.type, RequireString(*o, "type", where, field));
   p.granularity = OptString(*o, "granularity");
   p.required = OptBool(*o, "required", false);
   if (const json::value* cid = Find(*o, "annotation_class_id")) {
@@ -428,10 +395,10 @@ absl::StatusOr<DarwinProperty> ParseProperty(const json::value& v, absl::string_
   if (const json::array* values = OptArray(*o, "property_values")) {
     for (size_t i = 0; i < values->size(); ++i) {
       std::string at = Index(Sub(field, "property_values"), i);
-      DARWIN_ASSIGN_OR_RETURN(const json::object* vo, RequireObject((*values)[i], where, at));
+      LP_ASSIGN_OR_RETURN(const json::object* vo, RequireObject((*values)[i], where, at));
       DarwinPropertyValue value;
-      DARWIN_ASSIGN_OR_RETURN(value.id, RequireString(*vo, "id", where, at));
-      DARWIN_ASSIGN_OR_RETURN(value.value, RequireString(*vo, "value", where, at));
+      LP_ASSIGN_OR_RETURN(value.id, RequireString(*vo, "id", where, at));
+      LP_ASSIGN_OR_RETURN(value.value, RequireString(*vo, "value", where, at));
       p.values.push_back(std::move(value));
     }
   }
@@ -440,17 +407,17 @@ absl::StatusOr<DarwinProperty> ParseProperty(const json::value& v, absl::string_
 
 absl::StatusOr<DarwinItem> ParseItem(const json::value& v, absl::string_view where,
                                      absl::string_view field) {
-  DARWIN_ASSIGN_OR_RETURN(const json::object* o, RequireObject(v, where, field));
+  LP_ASSIGN_OR_RETURN(const json::object* o, RequireObject(v, where, field));
   DarwinItem item;
-  DARWIN_ASSIGN_OR_RETURN(item.id, RequireString(*o, "id", where, field));
-  DARWIN_ASSIGN_OR_RETURN(item.name, RequireString(*o, "name", where, field));
-  DARWIN_ASSIGN_OR_RETURN(item.status, RequireString(*o, "status", where, field));
+  LP_ASSIGN_OR_RETURN(item.id, RequireString(*o, "id", where, field));
+  LP_ASSIGN_OR_RETURN(item.name, RequireString(*o, "name", where, field));
+  LP_ASSIGN_OR_RETURN(item.status, RequireString(*o, "status", where, field));
   item.path = NormalizeItemPath(OptString(*o, "path", "/"));
   item.processing_status = OptString(*o, "processing_status");
   if (const json::array* slots = OptArray(*o, "slots")) {
     for (size_t i = 0; i < slots->size(); ++i) {
       std::string at = Index(Sub(field, "slots"), i);
-      DARWIN_ASSIGN_OR_RETURN(const json::object* so, RequireObject((*slots)[i], where, at));
+      LP_ASSIGN_OR_RETURN(const json::object* so, RequireObject((*slots)[i], where, at));
       DarwinSlot slot;
       slot.slot_name = OptString(*so, "slot_name");
       slot.type = OptString(*so, "type");
@@ -498,9 +465,9 @@ absl::Status ParseRegistrationEntries(const json::object& body, absl::string_vie
   }
   for (size_t i = 0; i < entries->size(); ++i) {
     std::string at = Index(key, i);
-    DARWIN_ASSIGN_OR_RETURN(const json::object* o, RequireObject((*entries)[i], where, at));
+    LP_ASSIGN_OR_RETURN(const json::object* o, RequireObject((*entries)[i], where, at));
     RegistrationEntry e;
-    DARWIN_ASSIGN_OR_RETURN(e.name, RequireString(*o, "name", where, at));
+    LP_ASSIGN_OR_RETURN(e.name, RequireString(*o, "name", where, at));
     if (const json::value* p = Find(*o, "path"); p != nullptr && p->is_string()) {
       e.path = NormalizeItemPath(Str(p->get_string()));
     }
@@ -516,11 +483,11 @@ absl::Status ParseRegistrationEntries(const json::object& body, absl::string_vie
       if (e.result.blocked_reason.empty()) e.result.blocked_reason = OptString(*o, "reason");
       if (e.result.blocked_reason.empty()) e.result.blocked_reason = "BLOCKED";
     } else {
-      DARWIN_ASSIGN_OR_RETURN(e.result.item_id, RequireString(*o, "id", where, at));
+      LP_ASSIGN_OR_RETURN(e.result.item_id, RequireString(*o, "id", where, at));
       if (expect_upload_id) {
         if (slot0 == nullptr) return FieldError(where, Sub(at, "slots"), "is missing or empty");
-        DARWIN_ASSIGN_OR_RETURN(e.result.upload_id,
-                                RequireString(*slot0, "upload_id", where, Sub(at, "slots[0]")));
+        LP_ASSIGN_OR_RETURN(e.result.upload_id,
+                            RequireString(*slot0, "upload_id", where, Sub(at, "slots[0]")));
       }
     }
     out.push_back(std::move(e));
@@ -532,7 +499,7 @@ absl::Status ParseRegistrationEntries(const json::object& body, absl::string_vie
 absl::StatusOr<std::vector<RegisteredItem>> MatchRegistrations(
     const json::value& body_value, const std::vector<ItemRegistration>& request,
     bool expect_upload_id, absl::string_view where) {
-  DARWIN_ASSIGN_OR_RETURN(const json::object* body, RequireObject(body_value, where, ""));
+  LP_ASSIGN_OR_RETURN(const json::object* body, RequireObject(body_value, where, ""));
   std::vector<RegistrationEntry> entries;
   if (absl::Status s =
           ParseRegistrationEntries(*body, "items", false, expect_upload_id, where, entries);
@@ -692,8 +659,8 @@ boost::asio::awaitable<absl::StatusOr<http::HttpResponse>> DarwinClient::CallApi
                                                                                  std::string path,
                                                                                  std::string query,
                                                                                  std::string body) {
-  DARWIN_CO_ASSIGN_OR_RETURN(http::HttpResponse response,
-                             co_await SendApi(method, path, std::move(query), std::move(body)));
+  LP_CO_ASSIGN_OR_RETURN(http::HttpResponse response,
+                         co_await SendApi(method, path, std::move(query), std::move(body)));
   if (response.status < 200 || response.status > 299) {
     co_return HttpStatusError(method, path, response, options_.api_key);
   }
@@ -704,8 +671,8 @@ boost::asio::awaitable<absl::StatusOr<json::value>> DarwinClient::CallJson(std::
                                                                            std::string path,
                                                                            std::string query,
                                                                            std::string body) {
-  DARWIN_CO_ASSIGN_OR_RETURN(http::HttpResponse response,
-                             co_await CallApi(method, path, std::move(query), std::move(body)));
+  LP_CO_ASSIGN_OR_RETURN(http::HttpResponse response,
+                         co_await CallApi(method, path, std::move(query), std::move(body)));
   boost::system::error_code ec;
   json::value value =
       json::parse(json::string_view(response.body.data(), response.body.size()), ec);
@@ -717,7 +684,7 @@ boost::asio::awaitable<absl::StatusOr<json::value>> DarwinClient::CallJson(std::
 }
 
 boost::asio::awaitable<absl::StatusOr<std::string>> DarwinClient::V2Path(std::string suffix) {
-  DARWIN_CO_ASSIGN_OR_RETURN(std::string team, co_await TeamSlug());
+  LP_CO_ASSIGN_OR_RETURN(std::string team, co_await TeamSlug());
   co_return absl::StrCat("/api/v2/teams/", PercentEncode(team), suffix);
 }
 
@@ -727,15 +694,14 @@ boost::asio::awaitable<absl::StatusOr<std::string>> DarwinClient::TeamSlug() {
     if (team_slug_.has_value()) co_return *team_slug_;
   }
   const std::string path = "/api/users/token_info";
-  DARWIN_CO_ASSIGN_OR_RETURN(json::value body, co_await CallJson("GET", path, "", ""));
+  LP_CO_ASSIGN_OR_RETURN(json::value body, co_await CallJson("GET", path, "", ""));
   const std::string where = Where("GET", path);
-  DARWIN_CO_ASSIGN_OR_RETURN(const json::object* o, RequireObject(body, where, ""));
+  LP_CO_ASSIGN_OR_RETURN(const json::object* o, RequireObject(body, where, ""));
   const json::object* team = OptObject(*o, "selected_team");
   if (team == nullptr) {
     co_return FieldError(where, "selected_team", "is missing or not an object");
   }
-  DARWIN_CO_ASSIGN_OR_RETURN(std::string slug,
-                             RequireString(*team, "slug", where, "selected_team"));
+  LP_CO_ASSIGN_OR_RETURN(std::string slug, RequireString(*team, "slug", where, "selected_team"));
   if (slug.empty()) co_return FieldError(where, "selected_team.slug", "is empty");
   absl::MutexLock lock(&mu_);
   team_slug_ = slug;
@@ -744,14 +710,14 @@ boost::asio::awaitable<absl::StatusOr<std::string>> DarwinClient::TeamSlug() {
 
 boost::asio::awaitable<absl::StatusOr<std::vector<DarwinDataset>>> DarwinClient::ListDatasets() {
   const std::string path = "/api/datasets";
-  DARWIN_CO_ASSIGN_OR_RETURN(json::value body, co_await CallJson("GET", path, "", ""));
+  LP_CO_ASSIGN_OR_RETURN(json::value body, co_await CallJson("GET", path, "", ""));
   const std::string where = Where("GET", path);
-  DARWIN_CO_ASSIGN_OR_RETURN(const json::array* list, RequireArray(body, where, ""));
+  LP_CO_ASSIGN_OR_RETURN(const json::array* list, RequireArray(body, where, ""));
   std::vector<DarwinDataset> out;
   for (size_t i = 0; i < list->size(); ++i) {
     const json::value& v = (*list)[i];
     if (v.is_object() && OptBool(v.get_object(), "archived", false)) continue;
-    DARWIN_CO_ASSIGN_OR_RETURN(DarwinDataset ds, ParseDataset(v, where, Index("", i)));
+    LP_CO_ASSIGN_OR_RETURN(DarwinDataset ds, ParseDataset(v, where, Index("", i)));
     out.push_back(std::move(ds));
   }
   co_return out;
@@ -767,7 +733,7 @@ boost::asio::awaitable<absl::StatusOr<DarwinDataset>> DarwinClient::GetOrCreateD
     return std::nullopt;
   };
   {
-    DARWIN_CO_ASSIGN_OR_RETURN(std::vector<DarwinDataset> all, co_await ListDatasets());
+    LP_CO_ASSIGN_OR_RETURN(std::vector<DarwinDataset> all, co_await ListDatasets());
     if (std::optional<DarwinDataset> ds = find(all)) co_return *ds;
   }
   const std::string path = "/api/datasets";
@@ -778,7 +744,7 @@ boost::asio::awaitable<absl::StatusOr<DarwinDataset>> DarwinClient::GetOrCreateD
   if (created.ok()) co_return ParseDataset(*created, Where("POST", path), "");
   if (created.status().code() != absl::StatusCode::kAlreadyExists) co_return created.status();
   // Someone else created it between our list and create.
-  DARWIN_CO_ASSIGN_OR_RETURN(std::vector<DarwinDataset> all, co_await ListDatasets());
+  LP_CO_ASSIGN_OR_RETURN(std::vector<DarwinDataset> all, co_await ListDatasets());
   if (std::optional<DarwinDataset> ds = find(all)) co_return *ds;
   co_return created.status();
 }
@@ -786,7 +752,7 @@ boost::asio::awaitable<absl::StatusOr<DarwinDataset>> DarwinClient::GetOrCreateD
 boost::asio::awaitable<absl::StatusOr<std::vector<RegisteredItem>>> DarwinClient::RegisterUpload(
     std::string dataset_slug, std::vector<ItemRegistration> items) {
   if (items.empty()) co_return std::vector<RegisteredItem>{};
-  DARWIN_CO_ASSIGN_OR_RETURN(std::string path, co_await V2Path("/items/register_upload"));
+  LP_CO_ASSIGN_OR_RETURN(std::string path, co_await V2Path("/items/register_upload"));
   json::array entries;
   for (const ItemRegistration& item : items) {
     json::object slot;
@@ -811,27 +777,27 @@ boost::asio::awaitable<absl::StatusOr<std::vector<RegisteredItem>>> DarwinClient
   upload_options["handle_as_slices"] = false;
   request["options"] = std::move(upload_options);
   request["dataset_slug"] = dataset_slug;
-  DARWIN_CO_ASSIGN_OR_RETURN(json::value body,
-                             co_await CallJson("POST", path, "", json::serialize(request)));
+  LP_CO_ASSIGN_OR_RETURN(json::value body,
+                         co_await CallJson("POST", path, "", json::serialize(request)));
   co_return MatchRegistrations(body, items, /*expect_upload_id=*/true, Where("POST", path));
 }
 
 boost::asio::awaitable<absl::StatusOr<std::string>> DarwinClient::SignUpload(
     std::string upload_id) {
   if (upload_id.empty()) co_return absl::InvalidArgumentError("V7 upload id is empty");
-  DARWIN_CO_ASSIGN_OR_RETURN(
+  LP_CO_ASSIGN_OR_RETURN(
       std::string path,
       co_await V2Path(absl::StrCat("/items/uploads/", PercentEncode(upload_id), "/sign")));
-  DARWIN_CO_ASSIGN_OR_RETURN(json::value body, co_await CallJson("GET", path, "", ""));
+  LP_CO_ASSIGN_OR_RETURN(json::value body, co_await CallJson("GET", path, "", ""));
   const std::string where = Where("GET", path);
-  DARWIN_CO_ASSIGN_OR_RETURN(const json::object* o, RequireObject(body, where, ""));
+  LP_CO_ASSIGN_OR_RETURN(const json::object* o, RequireObject(body, where, ""));
   if (Find(*o, "errors") != nullptr) {
     co_return absl::InternalError(absl::StrCat(
         where, ": V7 answered errors: ",
         Truncate(ReplaceAll(ShortReason(json::serialize(*o)), options_.api_key, "<redacted>"),
                  kMaxReasonChars)));
   }
-  DARWIN_CO_ASSIGN_OR_RETURN(std::string url, RequireString(*o, "upload_url", where, ""));
+  LP_CO_ASSIGN_OR_RETURN(std::string url, RequireString(*o, "upload_url", where, ""));
   if (!IsHttpUrl(url)) co_return FieldError(where, "upload_url", "is not an absolute http(s) URL");
   co_return url;
 }
@@ -872,10 +838,10 @@ boost::asio::awaitable<absl::Status> DarwinClient::PutSignedUpload(
 
 boost::asio::awaitable<absl::Status> DarwinClient::ConfirmUpload(std::string upload_id) {
   if (upload_id.empty()) co_return absl::InvalidArgumentError("V7 upload id is empty");
-  DARWIN_CO_ASSIGN_OR_RETURN(
+  LP_CO_ASSIGN_OR_RETURN(
       std::string path,
       co_await V2Path(absl::StrCat("/items/uploads/", PercentEncode(upload_id), "/confirm")));
-  DARWIN_CO_ASSIGN_OR_RETURN(http::HttpResponse response, co_await CallApi("POST", path, "", "{}"));
+  LP_CO_ASSIGN_OR_RETURN(http::HttpResponse response, co_await CallApi("POST", path, "", "{}"));
   (void)response;
   co_return absl::OkStatus();
 }
@@ -883,7 +849,7 @@ boost::asio::awaitable<absl::Status> DarwinClient::ConfirmUpload(std::string upl
 boost::asio::awaitable<absl::StatusOr<std::vector<RegisteredItem>>> DarwinClient::RegisterExisting(
     std::string dataset_slug, std::string storage_slug, std::vector<ItemRegistration> items) {
   if (items.empty()) co_return std::vector<RegisteredItem>{};
-  DARWIN_CO_ASSIGN_OR_RETURN(std::string path, co_await V2Path("/items/register_existing"));
+  LP_CO_ASSIGN_OR_RETURN(std::string path, co_await V2Path("/items/register_existing"));
   json::array entries;
   for (const ItemRegistration& item : items) {
     json::object slot;
@@ -904,14 +870,14 @@ boost::asio::awaitable<absl::StatusOr<std::vector<RegisteredItem>>> DarwinClient
   request["items"] = std::move(entries);
   request["dataset_slug"] = dataset_slug;
   request["storage_slug"] = storage_slug;
-  DARWIN_CO_ASSIGN_OR_RETURN(json::value body,
-                             co_await CallJson("POST", path, "", json::serialize(request)));
+  LP_CO_ASSIGN_OR_RETURN(json::value body,
+                         co_await CallJson("POST", path, "", json::serialize(request)));
   co_return MatchRegistrations(body, items, /*expect_upload_id=*/false, Where("POST", path));
 }
 
 boost::asio::awaitable<absl::StatusOr<std::vector<DarwinItem>>> DarwinClient::ListItems(
     int64_t dataset_id, std::vector<std::string> item_ids) {
-  DARWIN_CO_ASSIGN_OR_RETURN(std::string path, co_await V2Path("/items"));
+  LP_CO_ASSIGN_OR_RETURN(std::string path, co_await V2Path("/items"));
   const std::string where = Where("GET", path);
   std::string base_query;
   AddQuery(base_query, "dataset_ids[]", absl::StrCat(dataset_id));
@@ -952,13 +918,11 @@ boost::asio::awaitable<absl::StatusOr<std::vector<DarwinItem>>> DarwinClient::Li
       }
       std::string query = base_query + chunk;
       if (!cursor.empty()) AddQuery(query, "page[from]", cursor);
-      DARWIN_CO_ASSIGN_OR_RETURN(json::value body, co_await CallJson("GET", path, query, ""));
-      DARWIN_CO_ASSIGN_OR_RETURN(const json::object* o, RequireObject(body, where, ""));
-      DARWIN_CO_ASSIGN_OR_RETURN(const json::array* items,
-                                 RequireArrayField(*o, "items", where, ""));
+      LP_CO_ASSIGN_OR_RETURN(json::value body, co_await CallJson("GET", path, query, ""));
+      LP_CO_ASSIGN_OR_RETURN(const json::object* o, RequireObject(body, where, ""));
+      LP_CO_ASSIGN_OR_RETURN(const json::array* items, RequireArrayField(*o, "items", where, ""));
       for (size_t i = 0; i < items->size(); ++i) {
-        DARWIN_CO_ASSIGN_OR_RETURN(DarwinItem item,
-                                   ParseItem((*items)[i], where, Index("items", i)));
+        LP_CO_ASSIGN_OR_RETURN(DarwinItem item, ParseItem((*items)[i], where, Index("items", i)));
         out.push_back(std::move(item));
       }
       cursor.clear();
@@ -984,18 +948,17 @@ boost::asio::awaitable<absl::StatusOr<std::vector<DarwinItem>>> DarwinClient::Li
 
 boost::asio::awaitable<absl::StatusOr<std::vector<DarwinClass>>>
 DarwinClient::ListAnnotationClasses() {
-  DARWIN_CO_ASSIGN_OR_RETURN(std::string team, co_await TeamSlug());
+  LP_CO_ASSIGN_OR_RETURN(std::string team, co_await TeamSlug());
   const std::string path = absl::StrCat("/api/teams/", PercentEncode(team), "/annotation_classes");
-  DARWIN_CO_ASSIGN_OR_RETURN(json::value body,
-                             co_await CallJson("GET", path, "include_tags=true", ""));
+  LP_CO_ASSIGN_OR_RETURN(json::value body, co_await CallJson("GET", path, "include_tags=true", ""));
   const std::string where = Where("GET", path);
-  DARWIN_CO_ASSIGN_OR_RETURN(const json::object* o, RequireObject(body, where, ""));
-  DARWIN_CO_ASSIGN_OR_RETURN(const json::array* list,
-                             RequireArrayField(*o, "annotation_classes", where, ""));
+  LP_CO_ASSIGN_OR_RETURN(const json::object* o, RequireObject(body, where, ""));
+  LP_CO_ASSIGN_OR_RETURN(const json::array* list,
+                         RequireArrayField(*o, "annotation_classes", where, ""));
   std::vector<DarwinClass> out;
   for (size_t i = 0; i < list->size(); ++i) {
-    DARWIN_CO_ASSIGN_OR_RETURN(DarwinClass cls,
-                               ParseClass((*list)[i], where, Index("annotation_classes", i)));
+    LP_CO_ASSIGN_OR_RETURN(DarwinClass cls,
+                           ParseClass((*list)[i], where, Index("annotation_classes", i)));
     out.push_back(std::move(cls));
   }
   co_return out;
@@ -1008,14 +971,14 @@ DarwinClient::AnnotationTypeIds() {
     if (annotation_type_ids_.has_value()) co_return *annotation_type_ids_;
   }
   const std::string path = "/api/annotation_types";
-  DARWIN_CO_ASSIGN_OR_RETURN(json::value body, co_await CallJson("GET", path, "", ""));
+  LP_CO_ASSIGN_OR_RETURN(json::value body, co_await CallJson("GET", path, "", ""));
   const std::string where = Where("GET", path);
-  DARWIN_CO_ASSIGN_OR_RETURN(const json::array* list, RequireArray(body, where, ""));
+  LP_CO_ASSIGN_OR_RETURN(const json::array* list, RequireArray(body, where, ""));
   absl::flat_hash_map<std::string, int64_t> ids;
   for (size_t i = 0; i < list->size(); ++i) {
     const std::string at = Index("", i);
-    DARWIN_CO_ASSIGN_OR_RETURN(const json::object* t, RequireObject((*list)[i], where, at));
-    DARWIN_CO_ASSIGN_OR_RETURN(std::string name, RequireString(*t, "name", where, at));
+    LP_CO_ASSIGN_OR_RETURN(const json::object* t, RequireObject((*list)[i], where, at));
+    LP_CO_ASSIGN_OR_RETURN(std::string name, RequireString(*t, "name", where, at));
     const json::value* id_value = Find(*t, "id");
     std::optional<int64_t> id = id_value == nullptr ? std::nullopt : AsInt(*id_value, false);
     if (!id.has_value()) co_return FieldError(where, Sub(at, "id"), "is missing or not an integer");
@@ -1034,7 +997,7 @@ boost::asio::awaitable<absl::StatusOr<DarwinClass>> DarwinClient::CreateAnnotati
     co_return absl::InvalidArgumentError(
         absl::StrCat("V7 annotation class '", name, "' has no annotation type"));
   }
-  DARWIN_CO_ASSIGN_OR_RETURN(auto type_ids, co_await AnnotationTypeIds());
+  LP_CO_ASSIGN_OR_RETURN(auto type_ids, co_await AnnotationTypeIds());
   json::array ids;
   for (const std::string& type : types) {
     auto it = type_ids.find(type);
@@ -1057,9 +1020,9 @@ boost::asio::awaitable<absl::StatusOr<DarwinClass>> DarwinClient::CreateAnnotati
   json::array datasets;
   datasets.push_back(std::move(dataset));
   request["datasets"] = std::move(datasets);
-  DARWIN_CO_ASSIGN_OR_RETURN(json::value body,
-                             co_await CallJson("POST", path, "", json::serialize(request)));
-  DARWIN_CO_ASSIGN_OR_RETURN(DarwinClass cls, ParseClass(body, Where("POST", path), ""));
+  LP_CO_ASSIGN_OR_RETURN(json::value body,
+                         co_await CallJson("POST", path, "", json::serialize(request)));
+  LP_CO_ASSIGN_OR_RETURN(DarwinClass cls, ParseClass(body, Where("POST", path), ""));
   // The answer is not read by V7's own clients; fill what it left out.
   if (cls.annotation_types.empty()) cls.annotation_types = types;
   if (cls.dataset_ids.empty()) cls.dataset_ids.push_back(dataset_id);
@@ -1086,29 +1049,28 @@ boost::asio::awaitable<absl::Status> DarwinClient::AddClassToDataset(const Darwi
   request["datasets"] = std::move(entries);
   request["id"] = class_id;
   const std::string path = absl::StrCat("/api/annotation_classes/", class_id);
-  DARWIN_CO_ASSIGN_OR_RETURN(http::HttpResponse response,
-                             co_await CallApi("PUT", path, "", json::serialize(request)));
+  LP_CO_ASSIGN_OR_RETURN(http::HttpResponse response,
+                         co_await CallApi("PUT", path, "", json::serialize(request)));
   (void)response;
   co_return absl::OkStatus();
 }
 
 boost::asio::awaitable<absl::StatusOr<std::vector<DarwinProperty>>> DarwinClient::ListProperties(
     std::optional<int64_t> annotation_class_id) {
-  DARWIN_CO_ASSIGN_OR_RETURN(std::string path, co_await V2Path("/properties"));
+  LP_CO_ASSIGN_OR_RETURN(std::string path, co_await V2Path("/properties"));
   std::string query;
   if (annotation_class_id.has_value()) {
     AddQuery(query, "annotation_class_ids[]", absl::StrCat(*annotation_class_id));
   }
   AddQuery(query, "include_values", "true");
-  DARWIN_CO_ASSIGN_OR_RETURN(json::value body, co_await CallJson("GET", path, query, ""));
+  LP_CO_ASSIGN_OR_RETURN(json::value body, co_await CallJson("GET", path, query, ""));
   const std::string where = Where("GET", path);
-  DARWIN_CO_ASSIGN_OR_RETURN(const json::object* o, RequireObject(body, where, ""));
-  DARWIN_CO_ASSIGN_OR_RETURN(const json::array* list,
-                             RequireArrayField(*o, "properties", where, ""));
+  LP_CO_ASSIGN_OR_RETURN(const json::object* o, RequireObject(body, where, ""));
+  LP_CO_ASSIGN_OR_RETURN(const json::array* list, RequireArrayField(*o, "properties", where, ""));
   std::vector<DarwinProperty> out;
   for (size_t i = 0; i < list->size(); ++i) {
-    DARWIN_CO_ASSIGN_OR_RETURN(DarwinProperty p,
-                               ParseProperty((*list)[i], where, Index("properties", i)));
+    LP_CO_ASSIGN_OR_RETURN(DarwinProperty p,
+                           ParseProperty((*list)[i], where, Index("properties", i)));
     out.push_back(std::move(p));
   }
   co_return out;
@@ -1127,7 +1089,7 @@ boost::asio::awaitable<absl::StatusOr<DarwinProperty>> DarwinClient::CreatePrope
                      item_level ? "an item-level property has no annotation_class_id"
                                 : "a class property needs an annotation_class_id"));
   }
-  DARWIN_CO_ASSIGN_OR_RETURN(std::string path, co_await V2Path("/properties"));
+  LP_CO_ASSIGN_OR_RETURN(std::string path, co_await V2Path("/properties"));
   json::object request;
   request["required"] = def.required;
   request["type"] = def.type;
@@ -1142,8 +1104,8 @@ boost::asio::awaitable<absl::StatusOr<DarwinProperty>> DarwinClient::CreatePrope
   } else {
     request["annotation_class_id"] = *def.annotation_class_id;
   }
-  DARWIN_CO_ASSIGN_OR_RETURN(json::value body,
-                             co_await CallJson("POST", path, "", json::serialize(request)));
+  LP_CO_ASSIGN_OR_RETURN(json::value body,
+                         co_await CallJson("POST", path, "", json::serialize(request)));
   co_return ParseProperty(body, Where("POST", path), "");
 }
 
@@ -1160,15 +1122,15 @@ boost::asio::awaitable<absl::StatusOr<DarwinProperty>> DarwinClient::AddProperty
   }
   // V7 appends what it is sent (§2.4 E18): resending a value would duplicate it.
   if (missing.empty()) co_return current;
-  DARWIN_CO_ASSIGN_OR_RETURN(
-      std::string path, co_await V2Path(absl::StrCat("/properties/", PercentEncode(current.id))));
+  LP_CO_ASSIGN_OR_RETURN(std::string path,
+                         co_await V2Path(absl::StrCat("/properties/", PercentEncode(current.id))));
   json::object request;
   request["name"] = current.name;
   request["type"] = current.type;
   request["required"] = current.required;
   request["property_values"] = PropertyValuesJson(missing);
-  DARWIN_CO_ASSIGN_OR_RETURN(json::value body,
-                             co_await CallJson("PUT", path, "", json::serialize(request)));
+  LP_CO_ASSIGN_OR_RETURN(json::value body,
+                         co_await CallJson("PUT", path, "", json::serialize(request)));
   co_return ParseProperty(body, Where("PUT", path), "");
 }
 
@@ -1176,12 +1138,12 @@ boost::asio::awaitable<absl::Status> DarwinClient::ImportAnnotations(std::string
                                                                      json::array annotations,
                                                                      bool overwrite) {
   if (item_id.empty()) co_return absl::InvalidArgumentError("V7 item id is empty");
-  DARWIN_CO_ASSIGN_OR_RETURN(std::string path, co_await V2Path(absl::StrCat(
-                                                   "/items/", PercentEncode(item_id), "/import")));
+  LP_CO_ASSIGN_OR_RETURN(std::string path, co_await V2Path(absl::StrCat(
+                                               "/items/", PercentEncode(item_id), "/import")));
   const std::string where = Where("POST", path);
   const json::value first_overwrite(overwrite ? "true" : "false");
 
-  DARWIN_CO_ASSIGN_OR_RETURN(
+  LP_CO_ASSIGN_OR_RETURN(
       http::HttpResponse response,
       co_await SendApi("POST", path, "", ImportBody(annotations, first_overwrite)));
   if (response.status >= 200 && response.status <= 299) co_return absl::OkStatus();
@@ -1189,8 +1151,8 @@ boost::asio::awaitable<absl::Status> DarwinClient::ImportAnnotations(std::string
 
   // 413: the SDK's split (§6.3). Should a part still be too large for this
   // server, it is halved again rather than failing the item.
-  DARWIN_CO_ASSIGN_OR_RETURN(std::vector<json::array> parts,
-                             SplitAnnotations(annotations, kImportPayloadLimitBytes, where));
+  LP_CO_ASSIGN_OR_RETURN(std::vector<json::array> parts,
+                         SplitAnnotations(annotations, kImportPayloadLimitBytes, where));
   annotations = json::array();
   std::deque<json::array> pending(std::make_move_iterator(parts.begin()),
                                   std::make_move_iterator(parts.end()));
@@ -1199,8 +1161,8 @@ boost::asio::awaitable<absl::Status> DarwinClient::ImportAnnotations(std::string
     json::array part = std::move(pending.front());
     pending.pop_front();
     const json::value flag = applied_any ? json::value(false) : first_overwrite;
-    DARWIN_CO_ASSIGN_OR_RETURN(http::HttpResponse r,
-                               co_await SendApi("POST", path, "", ImportBody(part, flag)));
+    LP_CO_ASSIGN_OR_RETURN(http::HttpResponse r,
+                           co_await SendApi("POST", path, "", ImportBody(part, flag)));
     if (r.status >= 200 && r.status <= 299) {
       applied_any = true;
       continue;
@@ -1223,7 +1185,7 @@ boost::asio::awaitable<absl::Status> DarwinClient::CreateExport(std::string data
   if (dataset_slug.empty() || name.empty()) {
     co_return absl::InvalidArgumentError("V7 export: empty dataset slug or export name");
   }
-  DARWIN_CO_ASSIGN_OR_RETURN(
+  LP_CO_ASSIGN_OR_RETURN(
       std::string path,
       co_await V2Path(absl::StrCat("/datasets/", PercentEncode(dataset_slug), "/exports")));
   // `filters` must be present: without it V7 exports completed items only
@@ -1242,8 +1204,8 @@ boost::asio::awaitable<absl::Status> DarwinClient::CreateExport(std::string data
   body["include_export_token"] = false;
   body["annotation_filters"] = json::object();
   body["filters"] = std::move(filters);
-  DARWIN_CO_ASSIGN_OR_RETURN(http::HttpResponse response,
-                             co_await CallApi("POST", path, "", json::serialize(body)));
+  LP_CO_ASSIGN_OR_RETURN(http::HttpResponse response,
+                         co_await CallApi("POST", path, "", json::serialize(body)));
   (void)response;
   co_return absl::OkStatus();
 }
@@ -1251,15 +1213,15 @@ boost::asio::awaitable<absl::Status> DarwinClient::CreateExport(std::string data
 boost::asio::awaitable<absl::StatusOr<std::vector<DarwinExport>>> DarwinClient::ListExports(
     std::string dataset_slug) {
   if (dataset_slug.empty()) co_return absl::InvalidArgumentError("V7 export: empty dataset slug");
-  DARWIN_CO_ASSIGN_OR_RETURN(
+  LP_CO_ASSIGN_OR_RETURN(
       std::string path,
       co_await V2Path(absl::StrCat("/datasets/", PercentEncode(dataset_slug), "/exports")));
-  DARWIN_CO_ASSIGN_OR_RETURN(json::value body, co_await CallJson("GET", path, "", ""));
+  LP_CO_ASSIGN_OR_RETURN(json::value body, co_await CallJson("GET", path, "", ""));
   const std::string where = Where("GET", path);
-  DARWIN_CO_ASSIGN_OR_RETURN(const json::array* list, RequireArray(body, where, ""));
+  LP_CO_ASSIGN_OR_RETURN(const json::array* list, RequireArray(body, where, ""));
   std::vector<DarwinExport> out;
   for (size_t i = 0; i < list->size(); ++i) {
-    DARWIN_CO_ASSIGN_OR_RETURN(DarwinExport e, ParseExport((*list)[i], where, Index("", i)));
+    LP_CO_ASSIGN_OR_RETURN(DarwinExport e, ParseExport((*list)[i], where, Index("", i)));
     out.push_back(std::move(e));
   }
   co_return out;
@@ -1270,10 +1232,10 @@ boost::asio::awaitable<absl::Status> DarwinClient::DeleteExport(std::string data
   if (dataset_slug.empty() || name.empty()) {
     co_return absl::InvalidArgumentError("V7 export: empty dataset slug or export name");
   }
-  DARWIN_CO_ASSIGN_OR_RETURN(std::string path,
-                             co_await V2Path(absl::StrCat("/datasets/", PercentEncode(dataset_slug),
-                                                          "/exports/", PercentEncode(name))));
-  DARWIN_CO_ASSIGN_OR_RETURN(http::HttpResponse response, co_await CallApi("DELETE", path, "", ""));
+  LP_CO_ASSIGN_OR_RETURN(std::string path,
+                         co_await V2Path(absl::StrCat("/datasets/", PercentEncode(dataset_slug),
+                                                      "/exports/", PercentEncode(name))));
+  LP_CO_ASSIGN_OR_RETURN(http::HttpResponse response, co_await CallApi("DELETE", path, "", ""));
   (void)response;
   co_return absl::OkStatus();
 }
@@ -1354,7 +1316,7 @@ boost::asio::awaitable<absl::StatusOr<int64_t>> DarwinClient::DownloadExport(
 boost::asio::awaitable<absl::Status> DarwinClient::DeleteItems(int64_t dataset_id,
                                                                std::vector<std::string> item_ids) {
   if (item_ids.empty()) co_return absl::OkStatus();
-  DARWIN_CO_ASSIGN_OR_RETURN(std::string path, co_await V2Path("/items"));
+  LP_CO_ASSIGN_OR_RETURN(std::string path, co_await V2Path("/items"));
   for (size_t begin = 0; begin < item_ids.size(); begin += kDeleteItemsChunk) {
     size_t end = std::min(item_ids.size(), begin + kDeleteItemsChunk);
     json::array ids;
@@ -1364,21 +1326,21 @@ boost::asio::awaitable<absl::Status> DarwinClient::DeleteItems(int64_t dataset_i
     filters["item_ids"] = std::move(ids);
     json::object body;
     body["filters"] = std::move(filters);
-    DARWIN_CO_ASSIGN_OR_RETURN(http::HttpResponse response,
-                               co_await CallApi("DELETE", path, "", json::serialize(body)));
+    LP_CO_ASSIGN_OR_RETURN(http::HttpResponse response,
+                           co_await CallApi("DELETE", path, "", json::serialize(body)));
     (void)response;
   }
   co_return absl::OkStatus();
 }
 
 boost::asio::awaitable<absl::StatusOr<std::vector<DarwinWorkflow>>> DarwinClient::ListWorkflows() {
-  DARWIN_CO_ASSIGN_OR_RETURN(std::string path, co_await V2Path("/workflows"));
-  DARWIN_CO_ASSIGN_OR_RETURN(json::value body, co_await CallJson("GET", path, "", ""));
+  LP_CO_ASSIGN_OR_RETURN(std::string path, co_await V2Path("/workflows"));
+  LP_CO_ASSIGN_OR_RETURN(json::value body, co_await CallJson("GET", path, "", ""));
   const std::string where = Where("GET", path);
-  DARWIN_CO_ASSIGN_OR_RETURN(const json::array* list, RequireArray(body, where, ""));
+  LP_CO_ASSIGN_OR_RETURN(const json::array* list, RequireArray(body, where, ""));
   std::vector<DarwinWorkflow> out;
   for (size_t i = 0; i < list->size(); ++i) {
-    DARWIN_CO_ASSIGN_OR_RETURN(DarwinWorkflow w, ParseWorkflow((*list)[i], where, Index("", i)));
+    LP_CO_ASSIGN_OR_RETURN(DarwinWorkflow w, ParseWorkflow((*list)[i], where, Index("", i)));
     out.push_back(std::move(w));
   }
   co_return out;
@@ -1386,26 +1348,26 @@ boost::asio::awaitable<absl::StatusOr<std::vector<DarwinWorkflow>>> DarwinClient
 
 boost::asio::awaitable<absl::Status> DarwinClient::UnlinkWorkflowDataset(std::string workflow_id) {
   if (workflow_id.empty()) co_return absl::InvalidArgumentError("V7 workflow id is empty");
-  DARWIN_CO_ASSIGN_OR_RETURN(
+  LP_CO_ASSIGN_OR_RETURN(
       std::string path,
       co_await V2Path(absl::StrCat("/workflows/", PercentEncode(workflow_id), "/unlink_dataset")));
-  DARWIN_CO_ASSIGN_OR_RETURN(http::HttpResponse response, co_await CallApi("PATCH", path, "", ""));
+  LP_CO_ASSIGN_OR_RETURN(http::HttpResponse response, co_await CallApi("PATCH", path, "", ""));
   (void)response;
   co_return absl::OkStatus();
 }
 
 boost::asio::awaitable<absl::Status> DarwinClient::DeleteWorkflow(std::string workflow_id) {
   if (workflow_id.empty()) co_return absl::InvalidArgumentError("V7 workflow id is empty");
-  DARWIN_CO_ASSIGN_OR_RETURN(
-      std::string path, co_await V2Path(absl::StrCat("/workflows/", PercentEncode(workflow_id))));
-  DARWIN_CO_ASSIGN_OR_RETURN(http::HttpResponse response, co_await CallApi("DELETE", path, "", ""));
+  LP_CO_ASSIGN_OR_RETURN(std::string path,
+                         co_await V2Path(absl::StrCat("/workflows/", PercentEncode(workflow_id))));
+  LP_CO_ASSIGN_OR_RETURN(http::HttpResponse response, co_await CallApi("DELETE", path, "", ""));
   (void)response;
   co_return absl::OkStatus();
 }
 
 boost::asio::awaitable<absl::Status> DarwinClient::ArchiveDataset(int64_t dataset_id) {
   const std::string path = absl::StrCat("/api/datasets/", dataset_id, "/archive");
-  DARWIN_CO_ASSIGN_OR_RETURN(http::HttpResponse response, co_await CallApi("PUT", path, "", "{}"));
+  LP_CO_ASSIGN_OR_RETURN(http::HttpResponse response, co_await CallApi("PUT", path, "", "{}"));
   (void)response;
   co_return absl::OkStatus();
 }
