@@ -14,11 +14,16 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "service/backend/darwin/json_fields.h"
 
 namespace labelport::backend::darwin {
 namespace {
 
 namespace json = boost::json;
+using json_fields::Find;
+using json_fields::OptArray;
+using json_fields::OptObject;
+using json_fields::Str;
 
 // Main types the decoder understands beyond bounding_box and polygon, in the
 // SDK parser's order (darwin-api.md §7.3), followed by the ones it only
@@ -26,23 +31,6 @@ namespace json = boost::json;
 constexpr absl::string_view kOtherMainTypes[] = {"tag",    "line",     "keypoint", "ellipse",
                                                  "cuboid", "skeleton", "table",    "simple_table",
                                                  "string", "graph",    "mask",     "raster_layer"};
-
-std::string Str(const json::string& s) { return std::string(s.data(), s.size()); }
-
-const json::value* Find(const json::object& o, absl::string_view key) {
-  const json::value* v = o.if_contains(json::string_view(key.data(), key.size()));
-  return v == nullptr || v->is_null() ? nullptr : v;
-}
-
-const json::object* OptObject(const json::object& o, absl::string_view key) {
-  const json::value* v = Find(o, key);
-  return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
-}
-
-const json::array* OptArray(const json::object& o, absl::string_view key) {
-  const json::value* v = Find(o, key);
-  return v != nullptr && v->is_array() ? &v->get_array() : nullptr;
-}
 
 std::optional<std::string> OptString(const json::object& o, absl::string_view key) {
   const json::value* v = Find(o, key);
