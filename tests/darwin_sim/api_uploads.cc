@@ -1,5 +1,6 @@
 // Getting media in (E23-E29) and serving stored files (E48).
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "absl/strings/escaping.h"
@@ -10,6 +11,7 @@
 #include "ids.h"
 #include "json_util.h"
 #include "query_params.h"
+#include "video_probe.h"
 
 namespace labelport::darwin_sim {
 namespace {
@@ -186,19 +188,41 @@ SimResponse HandlePutUpload(ApiContext& ctx) {
 }
 
 SimResponse HandleConfirmUpload(ApiContext& ctx) {
+  // A video is probed (FFmpeg, milliseconds) between two critical sections so
+  // other requests are not held up; the upload's state decides who applies it.
+  std::shared_ptr<const std::string> video_bytes;
+  {
+    absl::MutexLock lock(&ctx.store.mu());
+    State& state = ctx.store.state();
+    auto it = state.uploads.find(ctx.params[1]);
+    if (it == state.uploads.end()) return ErrorResponse(404, "upload not found");
+    Upload& up = it->second;
+    Item* item = ctx.store.ItemLocked(up.item_id);
+    if (item == nullptr || item->team_id != ctx.team_id) {
+      return ErrorResponse(404, "upload not found");
+    }
+    if (up.state == "pending") return ErrorResponse(422, "nothing was uploaded");
+    if (up.state != "uploaded") return JsonResponse(200, json::object());
+    const Slot& slot = item->slots.at(up.slot_index);
+    if (slot.type == "video" && state.declared_media.count(slot.file_name) == 0) {
+      video_bytes = up.bytes;
+    }
+  }
+  std::optional<absl::StatusOr<VideoInfo>> video;
+  if (video_bytes != nullptr) video = ProbeVideo(*video_bytes);
   absl::MutexLock lock(&ctx.store.mu());
   State& state = ctx.store.state();
   auto it = state.uploads.find(ctx.params[1]);
   if (it == state.uploads.end()) return ErrorResponse(404, "upload not found");
   Upload& up = it->second;
   Item* item = ctx.store.ItemLocked(up.item_id);
-  if (item == nullptr || item->team_id != ctx.team_id) {
-    return ErrorResponse(404, "upload not found");
-  }
-  if (up.state == "pending") return ErrorResponse(422, "nothing was uploaded");
+  if (item == nullptr) return ErrorResponse(404, "upload not found");
+  // A concurrent confirm (or a re-PUT) may have got there first.
   if (up.state == "uploaded") {
     up.state = "confirmed";
-    ctx.store.ProcessSlotLocked(*item, up.slot_index, up.bytes);
+    const bool probed_these_bytes = video.has_value() && up.bytes == video_bytes;
+    ctx.store.ProcessSlotLocked(*item, up.slot_index, up.bytes,
+                                probed_these_bytes ? &*video : nullptr);
   }
   return JsonResponse(200, json::object());
 }

@@ -184,7 +184,8 @@ Item& Store::NewItemLocked(Dataset& ds, std::string_view name, std::string_view 
 }
 
 void Store::ProcessSlotLocked(Item& item, size_t slot_index,
-                              std::shared_ptr<const std::string> bytes) {
+                              std::shared_ptr<const std::string> bytes,
+                              const absl::StatusOr<VideoInfo>* video) {
   if (slot_index >= item.slots.size()) return;
   Slot& slot = item.slots[slot_index];
   slot.bytes = bytes;
@@ -223,9 +224,26 @@ void Store::ProcessSlotLocked(Item& item, size_t slot_index,
       slot.metadata["error"] = std::string(info.status().message());
     }
   } else if (slot.type == "video") {
-    // Videos cannot be probed without a decoder; sizes come from the
-    // /_sim/items/{id}/slots control endpoint or register_existing_readonly.
-    if (!slot.width.has_value() || !slot.frame_count.has_value()) ok = false;
+    absl::StatusOr<VideoInfo> probed_here;
+    if (video == nullptr) {
+      probed_here = ProbeVideo(bytes == nullptr ? std::string_view() : std::string_view(*bytes));
+      video = &probed_here;
+    }
+    if (video->ok()) {
+      const VideoInfo& info = **video;
+      // The registered `fps` is the sampling rate (0 or absent: native).
+      const SampledVideo sampled = SampleVideo(info, slot.fps.value_or(0));
+      slot.width = info.width;
+      slot.height = info.height;
+      slot.fps = sampled.fps;
+      slot.frame_count = sampled.frame_count;
+      slot.metadata["width"] = info.width;
+      slot.metadata["height"] = info.height;
+      slot.metadata["native_fps"] = info.fps;
+    } else {
+      ok = false;
+      slot.metadata["error"] = std::string(video->status().message());
+    }
   }
   // pdf and dicom are accepted as opaque files.
   slot.upload_id = slot.upload_id.empty() ? NewUuid() : slot.upload_id;

@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "runtime_config.h"
 #include "state.h"
+#include "video_probe.h"
 
 namespace labelport::darwin_sim {
 
@@ -60,10 +61,13 @@ class Store {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Runs "processing" for one slot of `item` over `bytes`: image slots get
-  // their size from the header; undecodable bytes put the item in `error`.
-  // When all slots are processed the item becomes `new` after the configured
-  // processing delay.
-  void ProcessSlotLocked(Item& item, size_t slot_index, std::shared_ptr<const std::string> bytes)
+  // their size from the header; video slots their size, frame rate and frame
+  // count from `video` (the result of ProbeVideo over `bytes`, which callers
+  // compute outside the lock; probed here when null); undecodable bytes put
+  // the item in `error`. When all slots are processed the item becomes `new`
+  // after the configured processing delay.
+  void ProcessSlotLocked(Item& item, size_t slot_index, std::shared_ptr<const std::string> bytes,
+                         const absl::StatusOr<VideoInfo>* video = nullptr)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   AnnotationClass* ClassLocked(int64_t team_id, int64_t class_id)

@@ -1,0 +1,136 @@
+"""darwin-sim's video processing: facts read from real files with FFmpeg (darwin-api.md §10.4).
+
+Videos are generated at test time with ffmpeg's test pattern, uploaded over the
+wire, and the processed facts checked in E21 and in the export's slots.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import time
+import zipfile
+
+import pytest
+import requests
+
+from .media import make_image, make_video
+from .test_sim_api import Api, new_dataset, upload
+
+
+def wait_items(api, dataset_id, statuses=("new", "error"), timeout=10.0):
+    deadline = time.time() + timeout
+    while True:
+        items = api.get(api.v2("items"), params={"dataset_ids": dataset_id}).json()["items"]
+        if all(i["status"] in statuses for i in items) or time.time() > deadline:
+            return {i["name"]: i for i in items}
+        time.sleep(0.02)
+
+
+def export_docs(api, slug, name="r1"):
+    r = api.post(api.v2(f"datasets/{slug}/exports"), {
+        "name": name, "format": "darwin_json_2", "include_authorship": False,
+        "filters": {"not_statuses": ["archived", "error"]}})
+    assert r.status_code == 200, r.text
+    deadline = time.time() + 10
+    while True:
+        exports = api.get(api.v2(f"datasets/{slug}/exports")).json()
+        url = next(e["download_url"] for e in exports if e["name"] == name)
+        if url or time.time() > deadline:
+            break
+        time.sleep(0.02)
+    zf = zipfile.ZipFile(io.BytesIO(requests.get(url).content))
+    return {n: json.loads(zf.read(n)) for n in zf.namelist() if not n.startswith(".v7/")}
+
+
+VIDEOS = {  # name -> (width, height, rate, seconds, codec, expected frame count)
+    "a.mp4": (320, 240, 10, 2, "libx264", 20),
+    "b.webm": (160, 120, 25, 1, "libvpx", 25),
+    "c.avi": (176, 144, 15, 1, "mpeg4", 15),
+    "d.mkv": (64, 48, 5, 3, "libx264", 15),
+}
+
+
+def test_uploaded_videos_get_their_real_facts(sim, tmp_path):
+    api = Api(sim)
+    ds = new_dataset(api, "videos")
+    for name, (w, h, rate, seconds, codec, _) in VIDEOS.items():
+        upload(api, "videos", name, make_video(tmp_path / name, w, h, rate, seconds,
+                                               codec).read_bytes())
+    items = wait_items(api, ds["id"])
+    for name, (w, h, rate, _, _, frames) in VIDEOS.items():
+        item = items[name]
+        assert (item["status"], item["processing_status"]) == ("new", "complete"), name
+        assert item["slot_types"] == ["video"]
+        slot = item["slots"][0]
+        assert slot["type"] == "video" and slot["sectionless"] is False
+        assert slot["fps"] == rate and slot["total_sections"] == frames, (name, slot)
+        assert slot["metadata"] == {"width": w, "height": h, "native_fps": rate}, name
+
+    docs = export_docs(api, "videos")
+    for name, (w, h, rate, _, _, frames) in VIDEOS.items():
+        slot = docs[name.rsplit(".", 1)[0] + ".json"]["item"]["slots"][0]
+        assert (slot["type"], slot["width"], slot["height"]) == ("video", w, h)
+        assert slot["fps"] == rate and slot["frame_count"] == frames
+        assert len(slot["frame_urls"]) == frames
+        assert slot["frame_urls"][3].endswith("/sections/3")
+        assert slot["source_files"][0]["file_name"] == name
+
+
+def test_registered_fps_samples_the_video(sim, tmp_path):
+    api = Api(sim)
+    ds = new_dataset(api, "sampled")
+    data = make_video(tmp_path / "s.mp4", 96, 64, 10, 2).read_bytes()
+    reg = api.post(api.v2("items/register_upload"), {
+        "dataset_slug": "sampled", "items": [{"name": "s.mp4", "path": "/", "slots": [
+            {"file_name": "s.mp4", "slot_name": "0", "fps": 4, "as_frames": False}]}]}).json()
+    upload_id = reg["items"][0]["slots"][0]["upload_id"]
+    url = api.get(api.v2(f"items/uploads/{upload_id}/sign")).json()["upload_url"]
+    assert requests.put(url, data=data).status_code == 200
+    api.post(api.v2(f"items/uploads/{upload_id}/confirm"), {})
+    slot = wait_items(api, ds["id"])["s.mp4"]["slots"][0]
+    # 20 native frames over 2 s, sampled at 4 fps: 8 frames.
+    assert (slot["fps"], slot["total_sections"]) == (4, 8)
+    assert slot["metadata"]["native_fps"] == 10
+
+
+def test_video_processing_goes_through_processing(sim, tmp_path):
+    api = Api(sim)
+    sim.control("POST", "/_sim/config", {"processing_delay_ms": 400})
+    ds = new_dataset(api, "slow")
+    upload(api, "slow", "v.mp4", make_video(tmp_path / "v.mp4", 32, 32, 5, 1).read_bytes())
+    first = api.get(api.v2("items"), params={"dataset_ids": ds["id"]}).json()["items"][0]
+    assert (first["status"], first["processing_status"]) == ("processing", "processing")
+    item = wait_items(api, ds["id"])["v.mp4"]
+    assert (item["status"], item["processing_status"]) == ("new", "complete")
+    assert item["slots"][0]["total_sections"] == 5
+
+
+@pytest.mark.parametrize("kind", ["random", "truncated", "image", "empty", "audio_only"])
+def test_undecodable_video_goes_to_error(kind, sim, tmp_path):
+    api = Api(sim)
+    ds = new_dataset(api, "broken")
+    if kind == "random":
+        data = bytes(range(256)) * 64
+    elif kind == "truncated":  # An mp4 cut before its moov atom is complete.
+        data = make_video(tmp_path / "t.mp4", 64, 48, 10, 2).read_bytes()[:400]
+    elif kind == "image":
+        data = make_image(tmp_path / "i.png", 32, 24).read_bytes()
+    elif kind == "empty":
+        data = b""
+    else:
+        path = tmp_path / "a.mp4"
+        subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
+                        "-i", "sine=frequency=440:duration=1", "-c:a", "aac", str(path)],
+                       check=True)
+        data = path.read_bytes()
+    upload(api, "broken", "bad.mp4", data)
+    upload(api, "broken", "good.mp4", make_video(tmp_path / "g.mp4", 32, 32, 5, 1).read_bytes())
+    items = wait_items(api, ds["id"])
+    bad = items["bad.mp4"]
+    assert (bad["status"], bad["processing_status"]) == ("error", "error")
+    assert "not a decodable video" in bad["slots"][0]["metadata"]["error"]
+    assert items["good.mp4"]["status"] == "new"
+    # Error items are left out of DFO-style exports.
+    assert list(export_docs(api, "broken")) == ["good.json"]

@@ -1,0 +1,84 @@
+#include "video_probe.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+
+namespace labelport::darwin_sim {
+namespace {
+
+// Encodes ffmpeg's test pattern into `file_name` under the test's temp dir.
+std::string MakeVideo(const std::string& file_name, const std::string& lavfi_source,
+                      const std::string& codec_args) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / absl::StrCat("video_probe_test_", ::getpid());
+  std::filesystem::create_directories(dir);
+  const std::filesystem::path path = dir / file_name;
+  const std::string cmd = absl::StrCat("ffmpeg -hide_banner -loglevel error -y -f lavfi -i ",
+                                       lavfi_source, " ", codec_args, " ", path.string());
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+TEST(ProbeVideoTest, Mp4H264) {
+  const std::string bytes =
+      MakeVideo("a.mp4", "testsrc=size=320x240:rate=10 -t 2", "-c:v libx264 -pix_fmt yuv420p");
+  absl::StatusOr<VideoInfo> info = ProbeVideo(bytes);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->codec, "h264");
+  EXPECT_EQ(info->width, 320);
+  EXPECT_EQ(info->height, 240);
+  EXPECT_DOUBLE_EQ(info->fps, 10);
+  EXPECT_EQ(info->frame_count, 20);
+}
+
+TEST(ProbeVideoTest, WebmVp8CountsPacketsWithoutAFrameCountInTheContainer) {
+  const std::string bytes = MakeVideo("b.webm", "testsrc=size=160x120:rate=25 -t 1", "-c:v libvpx");
+  absl::StatusOr<VideoInfo> info = ProbeVideo(bytes);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->codec, "vp8");
+  EXPECT_EQ(info->width, 160);
+  EXPECT_EQ(info->height, 120);
+  EXPECT_DOUBLE_EQ(info->fps, 25);
+  EXPECT_EQ(info->frame_count, 25);
+}
+
+TEST(ProbeVideoTest, RejectsWhatIsNotADecodableVideo) {
+  const std::string mp4 =
+      MakeVideo("c.mp4", "testsrc=size=64x48:rate=10 -t 1", "-c:v libx264 -pix_fmt yuv420p");
+  const std::string png = MakeVideo("d.png", "testsrc=size=64x48:rate=1 -frames:v 1", "");
+  const std::string audio = MakeVideo("e.m4a", "sine=frequency=440:duration=1", "-c:a aac");
+  for (const std::string& bytes :
+       {std::string(), std::string(4096, '\x42'), mp4.substr(0, mp4.size() / 3), png, audio}) {
+    absl::StatusOr<VideoInfo> info = ProbeVideo(bytes);
+    ASSERT_FALSE(info.ok()) << bytes.size();
+    EXPECT_EQ(info.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(absl::StrContains(info.status().message(), "not a decodable video"))
+        << info.status();
+  }
+}
+
+TEST(SampleVideoTest, SamplesBelowTheNativeRateOnly) {
+  const VideoInfo info{"mp4", "h264", 10, 10, 30, 90};  // 3 s at 30 fps.
+  EXPECT_EQ(SampleVideo(info, 0).frame_count, 90);
+  EXPECT_DOUBLE_EQ(SampleVideo(info, 0).fps, 30);
+  EXPECT_EQ(SampleVideo(info, 60).frame_count, 90);
+  EXPECT_EQ(SampleVideo(info, 10).frame_count, 30);
+  EXPECT_DOUBLE_EQ(SampleVideo(info, 10).fps, 10);
+  EXPECT_EQ(SampleVideo(info, 4).frame_count, 12);
+  EXPECT_EQ(SampleVideo(info, 0.1).frame_count, 1);
+}
+
+}  // namespace
+}  // namespace labelport::darwin_sim
