@@ -149,7 +149,10 @@ void ApplyAttributes(const v1::FieldSchema& field, const std::string& class_name
     return it != attributes->end() && !it->second.has_null_value() &&
            it->second.kind_case() != v1::AttributeValue::KIND_NOT_SET;
   };
-  const std::vector<v1::AttributeSpec> previous_specs = AttributesFor(field, previous_class);
+  std::vector<v1::AttributeSpec> other_specs;  // only when the class changed
+  if (previous_class != class_name) other_specs = AttributesFor(field, previous_class);
+  const std::vector<v1::AttributeSpec>& previous_specs =
+      previous_class != class_name ? other_specs : specs;
   bool text_unchanged = false;  // V7's text equals a snapshot text attribute
   if (a.text)
     for (const auto* list : {&previous_specs, &specs})
@@ -438,10 +441,17 @@ class ItemDecoder {
         auto it = position.find(p->label_id);
         return p->linked && it != position.end() ? it->second : position.size();
       };
+      std::vector<std::pair<size_t, const Pending*>> ranked;
+      ranked.reserve(w.order.size());
+      for (const auto& id : w.order) {
+        const Pending* p = &w.labels.at(id);
+        ranked.emplace_back(rank(p), p);
+      }
+      std::stable_sort(ranked.begin(), ranked.end(),
+                       [](const auto& x, const auto& y) { return x.first < y.first; });
       std::vector<const Pending*> result;
-      for (const auto& id : w.order) result.push_back(&w.labels.at(id));
-      std::stable_sort(result.begin(), result.end(),
-                       [&](const Pending* x, const Pending* y) { return rank(x) < rank(y); });
+      result.reserve(ranked.size());
+      for (const auto& [r, p] : ranked) result.push_back(p);
       return result;
     };
     if (t == "classification" || t == "classifications") {

@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -28,6 +29,7 @@
 #include "service/backend/darwin/export_archive.h"
 #include "service/backend/darwin/media_source.h"
 #include "service/common/log.h"
+#include "service/common/ordered_parallel_map.h"
 #include "service/common/parallel_for.h"
 
 namespace labelport::backend::darwin {
@@ -864,13 +866,30 @@ class LoadJob {
     }
     int64_t parsed = 0;
     const int64_t total = static_cast<int64_t>(item_ids.size());
-    s = ForEachExportEntry(path, [&](absl::string_view entry, absl::string_view contents) {
-      absl::Status st = HandleEntry(entry, contents);
-      if (!st.ok()) return st;
-      ++parsed;
-      if (parsed % 100 == 0) return Progress(v1::LOAD_STAGE_PARSING, parsed, total);
-      return absl::OkStatus();
-    });
+    // Entries are read one at a time; parsing and conversion run on
+    // `decode_threads` threads, and the results reach the sink in entry
+    // order on this thread (a bounded window keeps memory flat).
+    {
+      common::OrderedParallelMap<std::pair<std::string, std::string>, absl::StatusOr<DecodedEntry>>
+          decoder(
+              options_.decode_threads, /*window=*/4 * std::max(1, options_.decode_threads),
+              [this](std::pair<std::string, std::string> entry) {
+                return DecodeEntry(entry.first, entry.second);
+              },
+              [&](absl::StatusOr<DecodedEntry> decoded) -> absl::Status {
+                if (!decoded.ok()) return decoded.status();
+                absl::Status st = DeliverEntry(*std::move(decoded));
+                if (!st.ok()) return st;
+                ++parsed;
+                if (parsed % 100 == 0) return Progress(v1::LOAD_STAGE_PARSING, parsed, total);
+                return absl::OkStatus();
+              });
+      s = ForEachExportEntry(path, [&](absl::string_view entry, absl::string_view contents) {
+        return decoder.Push({std::string(entry), std::string(contents)});
+      });
+      absl::Status finished = decoder.Finish();
+      if (s.ok()) s = finished;
+    }
     std::remove(path.c_str());
     // A zip or Darwin JSON that cannot be read is a bad download (cut or
     // corrupted on the way), not a bad request: say so, and that a retry
@@ -901,16 +920,26 @@ class LoadJob {
     return s;
   }
 
-  absl::Status HandleEntry(absl::string_view entry, absl::string_view contents) {
+  // One export entry, decoded (on a decode thread): the sample's labels, or
+  // why the item is skipped, and the annotations skipped within it.
+  struct DecodedEntry {
+    std::optional<LoadedSample> sample;  // nullopt: the whole item is skipped
+    std::vector<v1::SkippedEntry> skipped;
+  };
+
+  // Parses and converts one entry. Thread-safe: reads only the item map, the
+  // run and the journal (whose reads are thread-safe).
+  absl::StatusOr<DecodedEntry> DecodeEntry(absl::string_view entry, absl::string_view contents) {
     auto item = DecodeDarwinJson(contents, entry);
     if (!item.ok()) return item.status();
+    DecodedEntry out;
     auto it = item_positions_.find(item->item_id);
     if (it == item_positions_.end()) {
       v1::SkippedEntry e;
       e.set_item_id(item->item_id);
       e.set_reason("the item does not belong to this run");
-      sink_.OnSkipped(std::move(e));
-      return absl::OkStatus();
+      out.skipped.push_back(std::move(e));
+      return out;
     }
     auto samples = journal_.LoadSamples(it->second, 1);
     if (!samples.ok()) return samples.status();
@@ -930,12 +959,20 @@ class LoadJob {
     std::map<std::string, labelport::internal::v1::AnnotationLink> links;
     for (auto& l : *item_links) links.emplace(l.annotation_id(), std::move(l));
     auto loaded = DecodeItem(*item, samples->front(), run_.label_schema(), links, &skipped);
-    for (auto& e : skipped) sink_.OnSkipped(std::move(e));
     if (!loaded.ok())
       return absl::Status(loaded.status().code(),
                           absl::StrCat("item '", item->item_id, "': ", loaded.status().message()));
     loaded->position = it->second;
-    absl::Status s = sink_.OnSample(*std::move(loaded));
+    out.sample = *std::move(loaded);
+    out.skipped = std::move(skipped);
+    return out;
+  }
+
+  // Hands a decoded entry to the sink (on the loading thread, in entry order).
+  absl::Status DeliverEntry(DecodedEntry decoded) {
+    for (auto& e : decoded.skipped) sink_.OnSkipped(std::move(e));
+    if (!decoded.sample.has_value()) return absl::OkStatus();
+    absl::Status s = sink_.OnSample(*std::move(decoded.sample));
     if (!s.ok()) sink_failed_ = true;
     return s;
   }
@@ -950,6 +987,10 @@ class LoadJob {
 };
 
 }  // namespace
+
+int DefaultDecodeThreads() {
+  return static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+}
 
 DarwinBackend::DarwinBackend(DarwinClient* client, http::HttpClient* http, Options options)
     : client_(client), http_(http), options_(std::move(options)) {}

@@ -28,6 +28,10 @@
 
 namespace labelport::backend::darwin {
 
+// Threads a load parses and converts on by default: min(4, hardware threads),
+// at least 1.
+int DefaultDecodeThreads();
+
 class DarwinBackend : public AnnotationBackend {
  public:
   struct Options {
@@ -44,6 +48,8 @@ class DarwinBackend : public AnnotationBackend {
     absl::Duration media_fetch_timeout = absl::Minutes(10);
     absl::Duration export_timeout = absl::Minutes(30);
     absl::Duration download_timeout = absl::Minutes(30);
+    // Threads that parse and convert a load's Darwin JSON (1: inline).
+    int decode_threads = DefaultDecodeThreads();
   };
 
   // `client` and `http` (used for media URLs) must outlive the backend.
