@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -16,14 +15,10 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/store/sqlite_migrations.h"
-#include "tests/unit/store/run_store_conformance.h"
 
 namespace labelport::store {
 namespace {
 
-using ::labelport::store::testing::RunStoreConformanceTest;
-using ::labelport::store::testing::RunStoreFactory;
-using ::labelport::store::testing::RunStoreFactoryName;
 using ::testing::HasSubstr;
 
 // A directory private to this process, removed at exit.
@@ -56,45 +51,6 @@ SqliteRunStore::Options At(std::string path) {
   options.path = std::move(path);
   return options;
 }
-
-absl::StatusOr<std::unique_ptr<RunStore>> MakeSqliteStore(std::string path) {
-  absl::StatusOr<std::unique_ptr<SqliteRunStore>> store =
-      SqliteRunStore::Create(At(std::move(path)));
-  if (!store.ok()) return store.status();
-  return std::unique_ptr<RunStore>(*std::move(store));
-}
-
-// The files of the file-backed stores the conformance suite made, so that
-// it can reopen them. Tests run one at a time; a store is forgotten when
-// reopened.
-std::map<const RunStore*, std::string>& StorePaths() {
-  static auto* paths = new std::map<const RunStore*, std::string>;
-  return *paths;
-}
-
-absl::StatusOr<std::unique_ptr<RunStore>> MakeFileStore(std::string path) {
-  absl::StatusOr<std::unique_ptr<RunStore>> store = MakeSqliteStore(path);
-  if (store.ok()) StorePaths()[store->get()] = std::move(path);
-  return store;
-}
-
-absl::StatusOr<std::unique_ptr<RunStore>> ReopenFileStore(std::unique_ptr<RunStore> store) {
-  auto it = StorePaths().find(store.get());
-  if (it == StorePaths().end()) {
-    return absl::InternalError("reopen: the store was not made from a file");
-  }
-  std::string path = std::move(it->second);
-  StorePaths().erase(it);
-  store.reset();
-  return MakeFileStore(std::move(path));
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    Sqlite, RunStoreConformanceTest,
-    ::testing::Values(
-        RunStoreFactory{"InMemory", [] { return MakeSqliteStore(":memory:"); }, nullptr},
-        RunStoreFactory{"File", [] { return MakeFileStore(NewDatabasePath()); }, &ReopenFileStore}),
-    RunStoreFactoryName);
 
 // Raw access to a database file, to look behind the store's back.
 class RawDatabase {
@@ -438,7 +394,9 @@ TEST(SqliteRunStoreTest, MigratesAVersion1DatabaseKeepingItsRuns) {
   ASSERT_TRUE(claimable.ok()) << claimable.status();
   ASSERT_EQ(claimable->size(), 1u);
   EXPECT_EQ((*claimable)[0].run_id, "run-v1");
-  EXPECT_THAT((*store)->AcquireLease("run-v1", "w", absl::Minutes(1)), testing::IsOkAndHolds(true));
+  auto leased = (*store)->AcquireLease("run-v1", "w", absl::Minutes(1));
+  ASSERT_TRUE(leased.ok()) << leased.status();
+  EXPECT_TRUE(*leased);
   labelport::internal::v1::SampleProgress progress;
   progress.set_position(0);
   progress.set_step(labelport::internal::v1::SAMPLE_STEP_REGISTERED);

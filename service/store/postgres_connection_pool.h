@@ -1,0 +1,87 @@
+// PostgresConnectionPool: a bounded set of connections to one database,
+// shared by the threads of a PostgresRunStore.
+//
+// Connections are opened lazily, up to `max_connections`; a caller waits
+// when all are in use. A connection returned broken (or inside a failed
+// transaction) is closed rather than reused, so a restarted server costs one
+// failed call per pooled connection at most (PostgresRunStore retries a
+// transaction whose very first statement found its connection dead).
+// Thread-safety: Acquire may be called from any thread; a Lease is used by
+// one thread and returns its connection when destroyed.
+#ifndef LABELPORT_SERVICE_STORE_POSTGRES_CONNECTION_POOL_H_
+#define LABELPORT_SERVICE_STORE_POSTGRES_CONNECTION_POOL_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "service/store/postgres_connection.h"
+
+namespace labelport::store {
+
+class PostgresConnectionPool {
+ public:
+  // Runs on every new connection before first use (e.g. SET search_path).
+  using Initializer = std::function<absl::Status(PostgresConnection&)>;
+
+  // `max_connections` >= 1.
+  PostgresConnectionPool(std::string url, int max_connections, Initializer initialize);
+  ~PostgresConnectionPool();
+  PostgresConnectionPool(const PostgresConnectionPool&) = delete;
+  PostgresConnectionPool& operator=(const PostgresConnectionPool&) = delete;
+
+  class Lease {
+   public:
+    Lease(PostgresConnectionPool* pool, std::unique_ptr<PostgresConnection> connection)
+        : pool_(pool), connection_(std::move(connection)) {}
+    Lease(Lease&& other) noexcept = default;
+    Lease& operator=(Lease&&) = delete;
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() {
+      if (connection_ != nullptr) pool_->Return(std::move(connection_));
+    }
+
+    PostgresConnection& operator*() const { return *connection_; }
+    PostgresConnection* operator->() const { return connection_.get(); }
+    // Closes the connection instead of returning it.
+    void Discard() {
+      connection_.reset();
+      pool_->Forget();
+    }
+
+   private:
+    PostgresConnectionPool* pool_;
+    std::unique_ptr<PostgresConnection> connection_;
+  };
+
+  // An idle connection, or a new one; UNAVAILABLE / INVALID_ARGUMENT when a
+  // new one cannot be opened (see PostgresConnection::Connect).
+  absl::StatusOr<Lease> Acquire();
+
+  // Closes every idle connection (e.g. after one of them was found dead: the
+  // server restarted, and the others are dead too).
+  void DropIdle();
+
+ private:
+  void Return(std::unique_ptr<PostgresConnection> connection);
+  void Forget();
+  bool CanAcquire() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const std::string url_;
+  const int max_connections_;
+  const Initializer initialize_;
+  mutable absl::Mutex mu_;
+  std::vector<std::unique_ptr<PostgresConnection>> idle_ ABSL_GUARDED_BY(mu_);
+  // Connections open (idle or leased) or being opened.
+  int open_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace labelport::store
+
+#endif  // LABELPORT_SERVICE_STORE_POSTGRES_CONNECTION_POOL_H_

@@ -1,0 +1,921 @@
+#include "service/store/postgres_run_store.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "service/common/errors.h"
+#include "service/common/status_macros.h"
+#include "service/store/postgres_migrations.h"
+
+namespace labelport::store {
+namespace {
+
+using ::labelport::internal::v1::AnnotationLink;
+using ::labelport::internal::v1::DarwinRunState;
+using ::labelport::internal::v1::SampleProgress;
+using ::labelport::v1::AnnotationRun;
+
+// Columns read by ReadRun, in this order.
+constexpr absl::string_view kSelectRun =
+    "SELECT run_id, dataset, anno_key, create_time_ns, update_time_ns, record, revision "
+    "FROM runs ";
+
+// The database clock in Unix nanoseconds (microsecond resolution).
+constexpr absl::string_view kNowNanos =
+    "(floor(extract(epoch FROM clock_timestamp()) * 1000000)::bigint * 1000)";
+
+// ListClaimableRuns spells these states as literals so that its WHERE clause
+// matches the partial index `runs_claimable` of migration 1.
+static_assert(labelport::v1::RUN_STATE_PENDING == 1 && labelport::v1::RUN_STATE_UPLOADING == 2,
+              "runs_claimable (migration 1) indexes states 1 and 2");
+
+// The longest lease: a larger ttl (e.g. absl::InfiniteDuration()) means
+// "until released" in practice (about 31 years).
+constexpr int64_t kMaxLeaseMicros = int64_t{1'000'000'000'000'000};
+
+// Rows per multi-row INSERT, well below the protocol's 65535 parameters.
+constexpr size_t kRowsPerInsert = 500;
+
+absl::Status RunNotFound(absl::string_view anno_key) {
+  return common::NotFound("name", "RUN_NOT_FOUND",
+                          absl::StrCat("Dataset has no annotation run key '", anno_key, "'"));
+}
+
+absl::Status RunUidNotFound(absl::string_view run_id) {
+  return common::NotFound("uid", "RUN_NOT_FOUND",
+                          absl::StrCat("No annotation run has uid '", run_id, "'"));
+}
+
+absl::Status KeyClash(absl::string_view anno_key) {
+  return common::AlreadyExists(
+      "header.anno_key", "RUN_ALREADY_EXISTS",
+      absl::StrCat("Annotation run with key '", anno_key, "' already exists"));
+}
+
+bool IsUniqueViolation(const absl::Status& status, absl::string_view constraint) {
+  return PgSqlState(status) == kPgUniqueViolation && PgConstraint(status) == constraint;
+}
+
+void SetTimestamp(int64_t unix_nanos, google::protobuf::Timestamp* timestamp) {
+  constexpr int64_t kNanosPerSecond = 1'000'000'000;
+  int64_t seconds = unix_nanos / kNanosPerSecond;
+  int64_t nanos = unix_nanos % kNanosPerSecond;
+  if (nanos < 0) {
+    seconds -= 1;
+    nanos += kNanosPerSecond;
+  }
+  timestamp->set_seconds(seconds);
+  timestamp->set_nanos(static_cast<int32_t>(nanos));
+}
+
+// The store-owned fields live in columns, not in the blob, so that a rename
+// touches one row and the blob never disagrees with the key.
+void ClearOwnedFields(AnnotationRun& run) {
+  run.clear_name();
+  run.clear_dataset();
+  run.clear_anno_key();
+  run.clear_uid();
+  run.clear_revision();
+  run.clear_create_time();
+  run.clear_update_time();
+}
+
+struct OwnedFields {
+  std::string run_id;
+  std::string dataset;
+  std::string anno_key;
+  int64_t create_time_ns = 0;
+  int64_t update_time_ns = 0;
+  int64_t revision = 0;
+};
+
+void FillOwnedFields(const OwnedFields& owned, AnnotationRun& run) {
+  run.set_name(absl::StrCat("datasets/", owned.dataset, "/runs/", owned.anno_key));
+  run.set_dataset(owned.dataset);
+  run.set_anno_key(owned.anno_key);
+  run.set_uid(owned.run_id);
+  run.set_revision(owned.revision);
+  SetTimestamp(owned.create_time_ns, run.mutable_create_time());
+  SetTimestamp(owned.update_time_ns, run.mutable_update_time());
+}
+
+OwnedFields ReadOwnedFields(const PgResult& rows, int row) {
+  OwnedFields owned;
+  owned.run_id = rows.Bytes(row, 0);
+  owned.dataset = rows.Bytes(row, 1);
+  owned.anno_key = rows.Bytes(row, 2);
+  owned.create_time_ns = rows.Int(row, 3);
+  owned.update_time_ns = rows.Int(row, 4);
+  owned.revision = rows.Int(row, 6);
+  return owned;
+}
+
+template <typename Message>
+absl::StatusOr<Message> ParseRecord(absl::string_view blob, absl::string_view operation,
+                                    absl::string_view what) {
+  Message message;
+  if (!message.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
+    return absl::InternalError(absl::StrCat(operation, ": the stored ", what, " cannot be parsed"));
+  }
+  return message;
+}
+
+template <typename Message>
+absl::StatusOr<std::string> SerializeRecord(const Message& message, absl::string_view operation) {
+  std::string blob;
+  if (!message.SerializeToString(&blob)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(operation, ": a ", Message::descriptor()->name(), " cannot be serialised"));
+  }
+  return blob;
+}
+
+// Reads row `row` of a result of kSelectRun.
+absl::StatusOr<AnnotationRun> ReadRun(const PgResult& rows, int row, absl::string_view operation) {
+  OwnedFields owned = ReadOwnedFields(rows, row);
+  LP_ASSIGN_OR_RETURN(AnnotationRun run,
+                      ParseRecord<AnnotationRun>(rows.View(row, 5), operation,
+                                                 absl::StrCat("record of run ", owned.run_id)));
+  FillOwnedFields(owned, run);
+  return run;
+}
+
+absl::StatusOr<std::optional<AnnotationRun>> FindRunById(PostgresConnection& db,
+                                                         const std::string& run_id,
+                                                         absl::string_view operation) {
+  LP_ASSIGN_OR_RETURN(
+      PgResult rows, db.Exec(absl::StrCat(kSelectRun, "WHERE run_id = $1"), {PgParam::Text(run_id)},
+                             absl::StrCat(operation, ": read run")));
+  if (rows.rows() == 0) return std::nullopt;
+  return ReadRun(rows, 0, operation);
+}
+
+absl::StatusOr<AnnotationRun> LoadRunById(PostgresConnection& db, const std::string& run_id,
+                                          absl::string_view operation) {
+  LP_ASSIGN_OR_RETURN(std::optional<AnnotationRun> run, FindRunById(db, run_id, operation));
+  if (!run.has_value()) {
+    return absl::InternalError(
+        absl::StrCat(operation, ": run ", run_id, " vanished inside a transaction"));
+  }
+  return *std::move(run);
+}
+
+// NOT_FOUND unless a run has `run_id`. With `lock`, the run row is locked
+// against deletion until the transaction ends (writers of its job rows).
+absl::Status CheckRunExists(PostgresConnection& db, const std::string& run_id,
+                            absl::string_view operation, bool lock = false) {
+  LP_ASSIGN_OR_RETURN(PgResult rows,
+                      db.Exec(lock ? "SELECT 1 FROM runs WHERE run_id = $1 FOR KEY SHARE"
+                                   : "SELECT 1 FROM runs WHERE run_id = $1",
+                              {PgParam::Text(run_id)}, absl::StrCat(operation, ": find run")));
+  if (rows.rows() == 0) return RunUidNotFound(run_id);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string>> FindRunId(PostgresConnection& db, const RunKey& key,
+                                                     absl::string_view operation,
+                                                     absl::string_view lock = "") {
+  LP_ASSIGN_OR_RETURN(
+      PgResult rows,
+      db.Exec(absl::StrCat("SELECT run_id FROM runs WHERE tenant = $1 AND dataset = $2 AND "
+                           "anno_key = $3 ",
+                           lock),
+              {PgParam::Text(key.tenant), PgParam::Text(key.dataset), PgParam::Text(key.anno_key)},
+              absl::StrCat(operation, ": find run")));
+  if (rows.rows() == 0) return std::nullopt;
+  return rows.Bytes(0, 0);
+}
+
+// The records of the rows of `sql` (one parameter, the run id), whose first
+// column is a serialised `Message`.
+template <typename Message>
+absl::StatusOr<std::vector<Message>> LoadRecords(PostgresConnection& db, absl::string_view sql,
+                                                 const std::vector<PgParam>& params,
+                                                 const std::string& run_id,
+                                                 absl::string_view operation) {
+  LP_ASSIGN_OR_RETURN(PgResult rows,
+                      db.Exec(sql, params, absl::StrCat(operation, ": select records")));
+  std::vector<Message> records;
+  records.reserve(rows.rows());
+  for (int i = 0; i < rows.rows(); ++i) {
+    LP_ASSIGN_OR_RETURN(
+        Message record,
+        ParseRecord<Message>(rows.View(i, 0), operation,
+                             absl::StrCat(Message::descriptor()->name(), " of run ", run_id)));
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
+// INSERT `head` VALUES (row), (row), ... `tail`, in chunks; every row has the
+// same number of parameters.
+absl::Status InsertRows(PostgresConnection& db, absl::string_view head,
+                        const std::vector<std::vector<PgParam>>& rows, absl::string_view tail,
+                        absl::string_view operation) {
+  for (size_t start = 0; start < rows.size(); start += kRowsPerInsert) {
+    const size_t end = std::min(rows.size(), start + kRowsPerInsert);
+    std::string sql = absl::StrCat(head, " VALUES ");
+    std::vector<PgParam> params;
+    for (size_t i = start; i < end; ++i) {
+      absl::StrAppend(&sql, i == start ? "(" : ", (");
+      for (size_t j = 0; j < rows[i].size(); ++j) {
+        params.push_back(rows[i][j]);
+        absl::StrAppend(&sql, j == 0 ? "$" : ", $", params.size());
+      }
+      absl::StrAppend(&sql, ")");
+    }
+    absl::StrAppend(&sql, " ", tail);
+    LP_RETURN_IF_ERROR(db.Exec(sql, params, operation).status());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPageSize(int page_size, absl::string_view operation,
+                           absl::string_view field = "page_size") {
+  if (page_size < 1) {
+    return common::InvalidArgument(
+        field, "INVALID_PAGE_SIZE",
+        absl::StrCat(operation, ": ", field, " must be at least 1, got ", page_size));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckStartPosition(int64_t start_position, absl::string_view operation) {
+  if (start_position < 0) {
+    return common::InvalidArgument(
+        "start_position", "INVALID_START_POSITION",
+        absl::StrCat(operation, ": start_position must not be negative, got ", start_position));
+  }
+  return absl::OkStatus();
+}
+
+bool IsPostgresUrl(absl::string_view url) {
+  return absl::StartsWith(url, "postgresql://") || absl::StartsWith(url, "postgres://");
+}
+
+// Keeps the code and payloads of `status`, prefixes its message.
+absl::Status Prefixed(const absl::Status& status, absl::string_view prefix) {
+  if (status.ok()) return status;
+  absl::Status result(status.code(), absl::StrCat(prefix, status.message()));
+  status.ForEachPayload([&result](absl::string_view type_url, const absl::Cord& payload) {
+    result.SetPayload(type_url, payload);
+  });
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PostgresRunStore>> PostgresRunStore::Create(Options options) {
+  if (options.url.empty()) {
+    return absl::InvalidArgumentError("PostgresRunStore::Create: the database URL is empty");
+  }
+  const std::string prefix =
+      absl::StrCat("PostgresRunStore::Create('", RedactPostgresUrl(options.url), "'): ");
+  if (!IsPostgresUrl(options.url)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix,
+                     "the URL must start with postgresql:// (e.g. "
+                     "postgresql://user:password@host:5432/database)"));
+  }
+  if (options.max_connections < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, "max_connections must be at least 1, got ", options.max_connections));
+  }
+  auto pool = std::make_unique<PostgresConnectionPool>(options.url, options.max_connections,
+                                                       /*initialize=*/nullptr);
+  {
+    absl::StatusOr<PostgresConnectionPool::Lease> connection = pool->Acquire();
+    if (!connection.ok()) return Prefixed(connection.status(), prefix);
+    absl::Status migrated = ApplyPostgresMigrations(**connection, PostgresMigrations());
+    if (!migrated.ok()) return Prefixed(migrated, prefix);
+  }
+  return std::unique_ptr<PostgresRunStore>(new PostgresRunStore(std::move(pool)));
+}
+
+PostgresRunStore::~PostgresRunStore() = default;
+
+std::string PostgresRunStore::NewRunId() {
+  absl::MutexLock lock(&bitgen_mu_);
+  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(bitgen_),
+                         absl::Uniform<uint64_t>(bitgen_));
+}
+
+absl::Status PostgresRunStore::Transact(
+    absl::string_view operation, const std::function<absl::Status(PostgresConnection&)>& body) {
+  for (int attempt = 0;; ++attempt) {
+    absl::StatusOr<PostgresConnectionPool::Lease> connection = pool_->Acquire();
+    if (!connection.ok()) return Prefixed(connection.status(), absl::StrCat(operation, ": "));
+    PostgresConnection& db = **connection;
+    absl::Status begun = db.ExecScript("BEGIN", absl::StrCat(operation, ": begin transaction"));
+    if (!begun.ok()) {
+      connection->Discard();
+      // A pooled connection the server closed meanwhile (the others are
+      // likely dead too): once more, on a fresh connection.
+      if (attempt == 0 && begun.code() == absl::StatusCode::kUnavailable) {
+        pool_->DropIdle();
+        continue;
+      }
+      return begun;
+    }
+    absl::Status status = body(db);
+    if (!status.ok()) {
+      if (db.healthy()) (void)db.ExecScript("ROLLBACK", absl::StrCat(operation, ": roll back"));
+      return status;
+    }
+    return db.ExecScript("COMMIT", absl::StrCat(operation, ": commit"));
+  }
+}
+
+absl::StatusOr<CreateRunResult> PostgresRunStore::CreateRun(const NewRun& run) {
+  constexpr absl::string_view kOp = "CreateRun";
+  AnnotationRun record = run.record;
+  ClearOwnedFields(record);
+  LP_ASSIGN_OR_RETURN(std::string record_blob, SerializeRecord(record, kOp));
+  // The samples in COPY text format, built before the transaction: it is
+  // the costly part for large runs.
+  const std::string run_id = NewRunId();
+  std::string copy_data;
+  {
+    absl::flat_hash_set<absl::string_view> seen;
+    std::string blob;
+    for (size_t i = 0; i < run.samples.size(); ++i) {
+      const labelport::v1::Sample& sample = run.samples[i];
+      if (!seen.insert(sample.id()).second) {
+        return common::InvalidArgument(
+            "samples", "DUPLICATE_SAMPLE_ID",
+            absl::StrCat(kOp, ": sample id '", sample.id(), "' appears more than once in the run"));
+      }
+      if (!sample.SerializeToString(&blob)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(kOp, ": sample '", sample.id(), "' cannot be serialised"));
+      }
+      absl::StrAppend(&copy_data, run_id, "\t", i, "\t");
+      AppendCopyText(sample.id(), copy_data);
+      copy_data += '\t';
+      AppendCopyBytea(blob, copy_data);
+      copy_data += '\n';
+    }
+  }
+
+  CreateRunResult result;
+  auto body = [&](PostgresConnection& db) -> absl::Status {
+    if (!run.request_id.empty()) {
+      LP_ASSIGN_OR_RETURN(
+          PgResult replay,
+          db.Exec("SELECT run_id FROM request_ids WHERE tenant = $1 AND request_id = $2",
+                  {PgParam::Text(run.key.tenant), PgParam::Text(run.request_id)},
+                  absl::StrCat(kOp, ": find request id")));
+      if (replay.rows() > 0) {
+        result.run_id = replay.Bytes(0, 0);
+        LP_ASSIGN_OR_RETURN(result.run, LoadRunById(db, result.run_id, kOp));
+        result.created = false;
+        return absl::OkStatus();
+      }
+    }
+    LP_ASSIGN_OR_RETURN(
+        PgResult inserted,
+        db.Exec(
+            absl::StrCat("INSERT INTO runs (run_id, tenant, dataset, anno_key, backend, state, "
+                         "dataset_slug, request_id, record, create_time_ns, update_time_ns) "
+                         "SELECT $1::text, $2::text, $3::text, $4::text, $5::text, "
+                         "$6::integer, $7::text, $8::text, $9::bytea, now_ns, now_ns FROM "
+                         "(SELECT ",
+                         kNowNanos, " AS now_ns) AS clock RETURNING create_time_ns"),
+            {PgParam::Text(run_id), PgParam::Text(run.key.tenant), PgParam::Text(run.key.dataset),
+             PgParam::Text(run.key.anno_key), PgParam::Text(record.backend()),
+             PgParam::Int(record.state()), PgParam::Text(record.darwin().dataset_slug()),
+             PgParam::Text(run.request_id), PgParam::Bytes(record_blob)},
+            absl::StrCat(kOp, ": insert run")));
+    if (!run.request_id.empty()) {
+      LP_RETURN_IF_ERROR(
+          db.Exec("INSERT INTO request_ids (tenant, request_id, run_id) VALUES ($1, $2, $3)",
+                  {PgParam::Text(run.key.tenant), PgParam::Text(run.request_id),
+                   PgParam::Text(run_id)},
+                  absl::StrCat(kOp, ": record request id"))
+              .status());
+    }
+    if (!copy_data.empty()) {
+      LP_RETURN_IF_ERROR(
+          db.CopyIn("COPY run_samples (run_id, position, sample_id, sample) FROM STDIN", copy_data,
+                    absl::StrCat(kOp, ": insert samples")));
+    }
+    const int64_t now = inserted.Int(0, 0);
+    result.run_id = run_id;
+    result.created = true;
+    result.run = record;
+    FillOwnedFields({.run_id = run_id,
+                     .dataset = run.key.dataset,
+                     .anno_key = run.key.anno_key,
+                     .create_time_ns = now,
+                     .update_time_ns = now,
+                     .revision = 1},
+                    result.run);
+    return absl::OkStatus();
+  };
+  // A unique violation may be a concurrent create with the same request id
+  // that committed first: once more, the replay check then finds it.
+  for (int attempt = 0;; ++attempt) {
+    absl::Status status = Transact(kOp, body);
+    if (status.ok()) return result;
+    const bool key_clash = IsUniqueViolation(status, "runs_key_unique");
+    const bool request_clash = IsUniqueViolation(status, "request_ids_pkey");
+    if (attempt == 0 && !run.request_id.empty() && (key_clash || request_clash)) continue;
+    if (key_clash) return KeyClash(run.key.anno_key);
+    return status;
+  }
+}
+
+absl::StatusOr<AnnotationRun> PostgresRunStore::GetRun(const RunKey& key) {
+  constexpr absl::string_view kOp = "GetRun";
+  std::optional<AnnotationRun> run;
+  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    LP_ASSIGN_OR_RETURN(
+        PgResult rows,
+        db.Exec(
+            absl::StrCat(kSelectRun, "WHERE tenant = $1 AND dataset = $2 AND anno_key = $3"),
+            {PgParam::Text(key.tenant), PgParam::Text(key.dataset), PgParam::Text(key.anno_key)},
+            absl::StrCat(kOp, ": read run")));
+    if (rows.rows() == 0) return RunNotFound(key.anno_key);
+    LP_ASSIGN_OR_RETURN(run, ReadRun(rows, 0, kOp));
+    return absl::OkStatus();
+  }));
+  return *std::move(run);
+}
+
+absl::StatusOr<ListRunsPage> PostgresRunStore::ListRuns(const ListRunsQuery& query) {
+  constexpr absl::string_view kOp = "ListRuns";
+  LP_RETURN_IF_ERROR(CheckPageSize(query.page_size, kOp));
+  ListRunsPage page;
+  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    // One extra row tells whether another page exists.
+    LP_ASSIGN_OR_RETURN(PgResult rows,
+                        db.Exec(absl::StrCat(kSelectRun,
+                                             "WHERE tenant = $1 AND dataset = $2 AND anno_key > $3 "
+                                             "AND ($4::text = '' OR backend = $4) "
+                                             "AND ($5::integer = 0 OR state = $5) "
+                                             "AND ($6::text = '' OR dataset_slug = $6) "
+                                             "ORDER BY anno_key LIMIT $7"),
+                                {PgParam::Text(query.tenant), PgParam::Text(query.dataset),
+                                 PgParam::Text(query.after_anno_key), PgParam::Text(query.backend),
+                                 PgParam::Int(query.state), PgParam::Text(query.dataset_slug),
+                                 PgParam::Int(int64_t{query.page_size} + 1)},
+                                absl::StrCat(kOp, ": select runs")));
+    for (int i = 0; i < rows.rows(); ++i) {
+      if (static_cast<int>(page.runs.size()) == query.page_size) {
+        page.next_after_anno_key = page.runs.back().anno_key();
+        break;
+      }
+      LP_ASSIGN_OR_RETURN(AnnotationRun run, ReadRun(rows, i, kOp));
+      page.runs.push_back(std::move(run));
+    }
+    return absl::OkStatus();
+  }));
+  return page;
+}
+
+absl::StatusOr<AnnotationRun> PostgresRunStore::RenameRun(const RunKey& key,
+                                                          const std::string& new_anno_key) {
+  constexpr absl::string_view kOp = "RenameRun";
+  auto clash = [&new_anno_key] {
+    return common::AlreadyExists(
+        "new_anno_key", "RUN_ALREADY_EXISTS",
+        absl::StrCat("A annotation run with key '", new_anno_key, "' already exists"));
+  };
+  AnnotationRun renamed;
+  absl::Status status = Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    LP_ASSIGN_OR_RETURN(std::optional<std::string> run_id, FindRunId(db, key, kOp, "FOR UPDATE"));
+    if (!run_id.has_value()) return RunNotFound(key.anno_key);
+    // Renaming onto itself is a clash too, as in FiftyOne.
+    if (new_anno_key == key.anno_key) return clash();
+    LP_RETURN_IF_ERROR(
+        db.Exec(absl::StrCat("UPDATE runs SET anno_key = $1, update_time_ns = "
+                             "GREATEST(update_time_ns, ",
+                             kNowNanos, "), revision = revision + 1 WHERE run_id = $2"),
+                {PgParam::Text(new_anno_key), PgParam::Text(*run_id)},
+                absl::StrCat(kOp, ": update run"))
+            .status());
+    LP_ASSIGN_OR_RETURN(renamed, LoadRunById(db, *run_id, kOp));
+    return absl::OkStatus();
+  });
+  if (IsUniqueViolation(status, "runs_key_unique")) return clash();
+  LP_RETURN_IF_ERROR(status);
+  return renamed;
+}
+
+absl::Status PostgresRunStore::DeleteRun(const RunKey& key) {
+  constexpr absl::string_view kOp = "DeleteRun";
+  // Samples, the request id and the job rows go with the run through
+  // ON DELETE CASCADE.
+  return Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    LP_ASSIGN_OR_RETURN(
+        PgResult deleted,
+        db.Exec(
+            "DELETE FROM runs WHERE tenant = $1 AND dataset = $2 AND anno_key = $3",
+            {PgParam::Text(key.tenant), PgParam::Text(key.dataset), PgParam::Text(key.anno_key)},
+            absl::StrCat(kOp, ": delete run")));
+    if (deleted.affected_rows() == 0) return RunNotFound(key.anno_key);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<SampleIdPage> PostgresRunStore::ListRunSamples(const RunKey& key,
+                                                              int64_t start_position,
+                                                              int page_size) {
+  constexpr absl::string_view kOp = "ListRunSamples";
+  LP_RETURN_IF_ERROR(CheckPageSize(page_size, kOp));
+  LP_RETURN_IF_ERROR(CheckStartPosition(start_position, kOp));
+  SampleIdPage page;
+  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    LP_ASSIGN_OR_RETURN(std::optional<std::string> run_id, FindRunId(db, key, kOp));
+    if (!run_id.has_value()) return RunNotFound(key.anno_key);
+    LP_ASSIGN_OR_RETURN(PgResult rows,
+                        db.Exec("SELECT position, sample_id FROM run_samples WHERE run_id = $1 AND "
+                                "position >= $2 ORDER BY position LIMIT $3",
+                                {PgParam::Text(*run_id), PgParam::Int(start_position),
+                                 PgParam::Int(int64_t{page_size} + 1)},
+                                absl::StrCat(kOp, ": select samples")));
+    for (int i = 0; i < rows.rows(); ++i) {
+      if (static_cast<int>(page.sample_ids.size()) == page_size) {
+        page.next_start_position = rows.Int(i, 0);
+        break;
+      }
+      page.sample_ids.push_back(rows.Bytes(i, 1));
+    }
+    return absl::OkStatus();
+  }));
+  return page;
+}
+
+absl::StatusOr<AnnotationRun> PostgresRunStore::GetRunByUid(const std::string& run_id) {
+  constexpr absl::string_view kOp = "GetRunByUid";
+  std::optional<AnnotationRun> run;
+  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    LP_ASSIGN_OR_RETURN(run, FindRunById(db, run_id, kOp));
+    return absl::OkStatus();
+  }));
+  if (!run.has_value()) return RunUidNotFound(run_id);
+  return *std::move(run);
+}
+
+absl::StatusOr<AnnotationRun> PostgresRunStore::UpdateRun(const std::string& run_id,
+                                                          const RunMutator& mutate) {
+  constexpr absl::string_view kOp = "UpdateRun";
+  AnnotationRun updated;
+  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    // The row lock serialises concurrent updates of the run, across processes.
+    LP_ASSIGN_OR_RETURN(PgResult rows,
+                        db.Exec(absl::StrCat(kSelectRun, "WHERE run_id = $1 FOR NO KEY UPDATE"),
+                                {PgParam::Text(run_id)}, absl::StrCat(kOp, ": read run")));
+    if (rows.rows() == 0) return RunUidNotFound(run_id);
+    OwnedFields owned = ReadOwnedFields(rows, 0);
+    LP_ASSIGN_OR_RETURN(AnnotationRun run, ReadRun(rows, 0, kOp));
+    LP_RETURN_IF_ERROR(mutate(run));
+    // Whatever the mutator did to them, the store-owned fields come from the
+    // columns; clearing them also keeps them out of the blob.
+    ClearOwnedFields(run);
+    LP_ASSIGN_OR_RETURN(std::string record_blob, SerializeRecord(run, kOp));
+    LP_ASSIGN_OR_RETURN(
+        PgResult stored,
+        db.Exec(
+            absl::StrCat("UPDATE runs SET record = $1, backend = $2, state = $3, "
+                         "dataset_slug = $4, revision = revision + 1, "
+                         "update_time_ns = GREATEST(update_time_ns, ",
+                         kNowNanos, ") WHERE run_id = $5 RETURNING revision, update_time_ns"),
+            {PgParam::Bytes(record_blob), PgParam::Text(run.backend()), PgParam::Int(run.state()),
+             PgParam::Text(run.darwin().dataset_slug()), PgParam::Text(run_id)},
+            absl::StrCat(kOp, ": update run")));
+    owned.revision = stored.Int(0, 0);
+    owned.update_time_ns = stored.Int(0, 1);
+    FillOwnedFields(owned, run);
+    updated = std::move(run);
+    return absl::OkStatus();
+  }));
+  return updated;
+}
+
+absl::StatusOr<std::vector<labelport::v1::Sample>> PostgresRunStore::LoadSamples(
+    const std::string& run_id, int64_t start_position, int max_count) {
+  constexpr absl::string_view kOp = "LoadSamples";
+  LP_RETURN_IF_ERROR(CheckPageSize(max_count, kOp, "max_count"));
+  LP_RETURN_IF_ERROR(CheckStartPosition(start_position, kOp));
+  std::vector<labelport::v1::Sample> samples;
+  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp));
+    LP_ASSIGN_OR_RETURN(
+        PgResult rows,
+        db.Exec("SELECT sample FROM run_samples WHERE run_id = $1 AND "
+                "position >= $2 ORDER BY position LIMIT $3",
+                {PgParam::Text(run_id), PgParam::Int(start_position), PgParam::Int(max_count)},
+                absl::StrCat(kOp, ": select samples")));
+    samples.reserve(rows.rows());
+    for (int i = 0; i < rows.rows(); ++i) {
+      LP_ASSIGN_OR_RETURN(
+          labelport::v1::Sample sample,
+          ParseRecord<labelport::v1::Sample>(
+              rows.View(i, 0), kOp,
+              absl::StrCat("sample at position ", start_position + i, " of run ", run_id)));
+      samples.push_back(std::move(sample));
+    }
+    return absl::OkStatus();
+  }));
+  return samples;
+}
+
+absl::Status PostgresRunStore::StageSamples(
+    const std::string& run_id, const std::string& stage_id,
+    const std::vector<std::pair<int64_t, labelport::v1::Sample>>& samples) {
+  constexpr absl::string_view kOp = "StageSamples";
+  std::vector<std::vector<PgParam>> rows;
+  rows.reserve(samples.size());
+  for (const auto& [position, sample] : samples) {
+    LP_ASSIGN_OR_RETURN(std::string blob, SerializeRecord(sample, kOp));
+    rows.push_back({PgParam::Text(run_id), PgParam::Text(stage_id), PgParam::Int(position),
+                    PgParam::Bytes(blob)});
+  }
+  return Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp, /*lock=*/true));
+    return InsertRows(db, "INSERT INTO staged_samples (run_id, stage_id, position, sample)", rows,
+                      "ON CONFLICT (run_id, stage_id, position) DO UPDATE SET sample = "
+                      "excluded.sample",
+                      absl::StrCat(kOp, ": upsert staged samples"));
+  });
+}
+
+absl::Status PostgresRunStore::CommitStagedSamples(const std::string& run_id,
+                                                   const std::string& stage_id) {
+  constexpr absl::string_view kOp = "CommitStagedSamples";
+  return Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp, /*lock=*/true));
+    LP_ASSIGN_OR_RETURN(
+        PgResult rows,
+        db.Exec("SELECT s.position, s.sample, r.sample_id FROM staged_samples s "
+                "LEFT JOIN run_samples r ON r.run_id = s.run_id AND r.position = s.position "
+                "WHERE s.run_id = $1 AND s.stage_id = $2 ORDER BY s.position",
+                {PgParam::Text(run_id), PgParam::Text(stage_id)},
+                absl::StrCat(kOp, ": select staged samples")));
+    for (int i = 0; i < rows.rows(); ++i) {
+      const int64_t position = rows.Int(i, 0);
+      LP_ASSIGN_OR_RETURN(
+          labelport::v1::Sample sample,
+          ParseRecord<labelport::v1::Sample>(rows.View(i, 1), kOp,
+                                             absl::StrCat("staged sample at position ", position)));
+      if (rows.IsNull(i, 2) || sample.id() != rows.View(i, 2)) {
+        return common::InvalidArgument("samples.position", "INVALID_SAMPLE_POSITION",
+                                       absl::StrCat(kOp, ": run ", run_id, " has no sample '",
+                                                    sample.id(), "' at position ", position));
+      }
+    }
+    LP_RETURN_IF_ERROR(
+        db.Exec("UPDATE run_samples r SET sample = s.sample FROM staged_samples s "
+                "WHERE s.run_id = $1 AND s.stage_id = $2 AND r.run_id = s.run_id AND "
+                "r.position = s.position",
+                {PgParam::Text(run_id), PgParam::Text(stage_id)},
+                absl::StrCat(kOp, ": update samples"))
+            .status());
+    return db
+        .Exec("DELETE FROM staged_samples WHERE run_id = $1 AND stage_id = $2",
+              {PgParam::Text(run_id), PgParam::Text(stage_id)}, absl::StrCat(kOp, ": drop stage"))
+        .status();
+  });
+}
+
+absl::Status PostgresRunStore::DiscardStagedSamples(const std::string& run_id,
+                                                    const std::string& stage_id) {
+  constexpr absl::string_view kOp = "DiscardStagedSamples";
+  return Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    return db
+        .Exec("DELETE FROM staged_samples WHERE run_id = $1 AND stage_id = $2",
+              {PgParam::Text(run_id), PgParam::Text(stage_id)}, absl::StrCat(kOp, ": drop stage"))
+        .status();
+  });
+}
+
+absl::Status PostgresRunStore::SaveSampleProgress(const std::string& run_id,
+                                                  const std::vector<SampleProgress>& progress) {
+  constexpr absl::string_view kOp = "SaveSampleProgress";
+  std::vector<std::vector<PgParam>> rows;
+  rows.reserve(progress.size());
+  for (const SampleProgress& record : progress) {
+    LP_ASSIGN_OR_RETURN(std::string blob, SerializeRecord(record, kOp));
+    rows.push_back({PgParam::Text(run_id), PgParam::Int(record.position()), PgParam::Bytes(blob)});
+  }
+  return Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp, /*lock=*/true));
+    // Positions are 0..n-1, so the highest one (an index lookup) gives n.
+    LP_ASSIGN_OR_RETURN(PgResult count,
+                        db.Exec("SELECT COALESCE(MAX(position), -1) + 1 FROM run_samples "
+                                "WHERE run_id = $1",
+                                {PgParam::Text(run_id)}, absl::StrCat(kOp, ": count samples")));
+    const int64_t sample_count = count.Int(0, 0);
+    for (const SampleProgress& record : progress) {
+      if (record.position() < 0 || record.position() >= sample_count) {
+        return common::InvalidArgument(
+            "progress.position", "INVALID_SAMPLE_POSITION",
+            absl::StrCat(kOp, ": run ", run_id, " has no sample at position ", record.position(),
+                         " (it has ", sample_count, " samples)"));
+      }
+    }
+    // Within one statement a position may appear only once: the last wins,
+    // as it would with one upsert per record.
+    std::vector<std::vector<PgParam>> last_per_position;
+    {
+      absl::flat_hash_set<int64_t> seen;
+      for (size_t i = rows.size(); i-- > 0;) {
+        if (seen.insert(progress[i].position()).second) last_per_position.push_back(rows[i]);
+      }
+    }
+    return InsertRows(db, "INSERT INTO sample_progress (run_id, position, record)",
+                      last_per_position,
+                      "ON CONFLICT (run_id, position) DO UPDATE SET record = excluded.record",
+                      absl::StrCat(kOp, ": upsert progress"));
+  });
+}
+
+absl::StatusOr<std::vector<SampleProgress>> PostgresRunStore::LoadSampleProgress(
+    const std::string& run_id) {
+  constexpr absl::string_view kOp = "LoadSampleProgress";
+  std::vector<SampleProgress> records;
+  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp));
+    LP_ASSIGN_OR_RETURN(
+        records, LoadRecords<SampleProgress>(
+                     db, "SELECT record FROM sample_progress WHERE run_id = $1 ORDER BY position",
+                     {PgParam::Text(run_id)}, run_id, kOp));
+    return absl::OkStatus();
+  }));
+  return records;
+}
+
+absl::Status PostgresRunStore::SaveAnnotationLinks(const std::string& run_id,
+                                                   const std::vector<AnnotationLink>& links) {
+  constexpr absl::string_view kOp = "SaveAnnotationLinks";
+  std::vector<std::vector<PgParam>> rows;
+  rows.reserve(links.size());
+  // Within one statement an annotation id may appear only once: the last
+  // wins, as it would with one upsert per link.
+  absl::flat_hash_set<std::string> seen;
+  for (size_t i = links.size(); i-- > 0;) {
+    const AnnotationLink& link = links[i];
+    if (link.annotation_id().empty()) {
+      return common::InvalidArgument("links.annotation_id", "EMPTY_ANNOTATION_ID",
+                                     absl::StrCat(kOp, ": the link of label '", link.label_id(),
+                                                  "' of run ", run_id, " has no annotation id"));
+    }
+    if (!seen.insert(link.annotation_id()).second) continue;
+    LP_ASSIGN_OR_RETURN(std::string blob, SerializeRecord(link, kOp));
+    rows.push_back({PgParam::Text(run_id), PgParam::Text(link.annotation_id()),
+                    PgParam::Text(link.item_id()), PgParam::Bytes(blob)});
+  }
+  return Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp, /*lock=*/true));
+    return InsertRows(db, "INSERT INTO annotation_links (run_id, annotation_id, item_id, record)",
+                      rows,
+                      "ON CONFLICT (run_id, annotation_id) DO UPDATE SET record = "
+                      "excluded.record, item_id = excluded.item_id",
+                      absl::StrCat(kOp, ": upsert links"));
+  });
+}
+
+absl::StatusOr<std::vector<AnnotationLink>> PostgresRunStore::LoadAnnotationLinksForItem(
+    const std::string& run_id, const std::string& item_id) {
+  constexpr absl::string_view kOp = "LoadAnnotationLinksForItem";
+  std::vector<AnnotationLink> links;
+  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp));
+    LP_ASSIGN_OR_RETURN(links, LoadRecords<AnnotationLink>(
+                                   db,
+                                   "SELECT record FROM annotation_links WHERE run_id = $1 AND "
+                                   "item_id = $2 ORDER BY annotation_id",
+                                   {PgParam::Text(run_id), PgParam::Text(item_id)}, run_id, kOp));
+    return absl::OkStatus();
+  }));
+  return links;
+}
+
+absl::StatusOr<std::vector<AnnotationLink>> PostgresRunStore::LoadAnnotationLinks(
+    const std::string& run_id) {
+  constexpr absl::string_view kOp = "LoadAnnotationLinks";
+  std::vector<AnnotationLink> links;
+  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp));
+    LP_ASSIGN_OR_RETURN(
+        links,
+        LoadRecords<AnnotationLink>(
+            db, "SELECT record FROM annotation_links WHERE run_id = $1 ORDER BY annotation_id",
+            {PgParam::Text(run_id)}, run_id, kOp));
+    return absl::OkStatus();
+  }));
+  return links;
+}
+
+absl::Status PostgresRunStore::SaveDarwinState(const std::string& run_id,
+                                               const DarwinRunState& state) {
+  constexpr absl::string_view kOp = "SaveDarwinState";
+  LP_ASSIGN_OR_RETURN(std::string blob, SerializeRecord(state, kOp));
+  return Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp, /*lock=*/true));
+    return db
+        .Exec(
+            "INSERT INTO darwin_state (run_id, record) VALUES ($1, $2) "
+            "ON CONFLICT (run_id) DO UPDATE SET record = excluded.record",
+            {PgParam::Text(run_id), PgParam::Bytes(blob)}, absl::StrCat(kOp, ": upsert state"))
+        .status();
+  });
+}
+
+absl::StatusOr<DarwinRunState> PostgresRunStore::LoadDarwinState(const std::string& run_id) {
+  constexpr absl::string_view kOp = "LoadDarwinState";
+  std::vector<DarwinRunState> states;
+  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp));
+    LP_ASSIGN_OR_RETURN(
+        states, LoadRecords<DarwinRunState>(db, "SELECT record FROM darwin_state WHERE run_id = $1",
+                                            {PgParam::Text(run_id)}, run_id, kOp));
+    return absl::OkStatus();
+  }));
+  return states.empty() ? DarwinRunState() : std::move(states.front());
+}
+
+absl::StatusOr<bool> PostgresRunStore::AcquireLease(const std::string& run_id,
+                                                    const std::string& owner, absl::Duration ttl) {
+  constexpr absl::string_view kOp = "AcquireLease";
+  if (owner.empty()) {
+    return common::InvalidArgument("owner", "EMPTY_LEASE_OWNER",
+                                   absl::StrCat(kOp, ": the owner is empty"));
+  }
+  if (ttl <= absl::ZeroDuration()) {
+    return common::InvalidArgument(
+        "ttl", "INVALID_LEASE_TTL",
+        absl::StrCat(kOp, ": the ttl must be positive, got ", absl::FormatDuration(ttl)));
+  }
+  const int64_t ttl_micros =
+      std::clamp<int64_t>(absl::ToInt64Microseconds(ttl), int64_t{1}, kMaxLeaseMicros);
+  bool taken = false;
+  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    // One conditional UPDATE: a concurrent taker waits for this row lock,
+    // then re-checks the condition against the committed row and finds the
+    // lease held.
+    LP_ASSIGN_OR_RETURN(
+        PgResult updated,
+        db.Exec(
+            "UPDATE runs SET lease_owner = $2, lease_expires_at = clock_timestamp() + "
+            "$3::float8 * interval '1 microsecond' WHERE run_id = $1 AND (lease_owner IS NULL OR "
+            "lease_owner = $2 OR lease_expires_at < clock_timestamp())",
+            {PgParam::Text(run_id), PgParam::Text(owner), PgParam::Int(ttl_micros)},
+            absl::StrCat(kOp, ": take lease")));
+    taken = updated.affected_rows() > 0;
+    if (!taken) LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp));
+    return absl::OkStatus();
+  }));
+  return taken;
+}
+
+absl::Status PostgresRunStore::ReleaseLease(const std::string& run_id, const std::string& owner) {
+  constexpr absl::string_view kOp = "ReleaseLease";
+  return Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    LP_ASSIGN_OR_RETURN(
+        PgResult updated,
+        db.Exec("UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL "
+                "WHERE run_id = $1 AND lease_owner = $2",
+                {PgParam::Text(run_id), PgParam::Text(owner)}, absl::StrCat(kOp, ": free lease")));
+    if (updated.affected_rows() == 0) return CheckRunExists(db, run_id, kOp);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<ClaimableRun>> PostgresRunStore::ListClaimableRuns(
+    int max_count, const std::string& owner) {
+  constexpr absl::string_view kOp = "ListClaimableRuns";
+  LP_RETURN_IF_ERROR(CheckPageSize(max_count, kOp, "max_count"));
+  std::vector<ClaimableRun> runs;
+  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    LP_ASSIGN_OR_RETURN(
+        PgResult rows,
+        db.Exec("SELECT run_id, tenant, dataset, anno_key FROM runs WHERE state IN (1, 2) "
+                "AND (lease_owner IS NULL OR lease_expires_at < clock_timestamp() OR "
+                "lease_owner = $2) ORDER BY create_time_ns, run_id LIMIT $1 "
+                "FOR NO KEY UPDATE SKIP LOCKED",
+                {PgParam::Int(max_count), PgParam::Text(owner)},
+                absl::StrCat(kOp, ": select runs")));
+    runs.reserve(rows.rows());
+    for (int i = 0; i < rows.rows(); ++i) {
+      runs.push_back(
+          ClaimableRun{.run_id = rows.Bytes(i, 0),
+                       .key = RunKey{rows.Bytes(i, 1), rows.Bytes(i, 2), rows.Bytes(i, 3)}});
+    }
+    return absl::OkStatus();
+  }));
+  return runs;
+}
+
+}  // namespace labelport::store

@@ -1,0 +1,136 @@
+// PostgresRunStore: the RunStore on a PostgreSQL database, shared by any
+// number of labelport replicas.
+//
+// The schema is brought up to date on open (see postgres_migrations.h),
+// safely when several replicas open one database at once. Tables live in the
+// connection's current schema, so one database can hold several stores (a
+// URL parameter `options=-csearch_path%3Dname` selects a schema).
+//
+// Across processes: a key is unique among live runs by a unique constraint;
+// record updates are serialised by row locks; a lease is taken by one
+// conditional UPDATE (the row lock makes "check free, then take" atomic),
+// and expiry is judged by the database clock, so replicas need no
+// synchronised clocks. ListClaimableRuns skips rows another transaction has
+// locked at that instant (FOR NO KEY UPDATE SKIP LOCKED): a run some replica
+// is claiming right now is not offered again. Times (`create_time`,
+// `update_time`) come from the database clock too, in microseconds.
+//
+// Thread-safety: all methods may be called concurrently; each call takes a
+// connection from a pool of at most `max_connections` (callers beyond that
+// wait for one to free up).
+//
+// Errors: beyond the RunStore contract, UNAVAILABLE when the server cannot
+// be reached (a call that found its pooled connection dead is retried once
+// on a new one), INVALID_ARGUMENT for values PostgreSQL cannot store (text
+// with NUL bytes or invalid UTF-8), and the extras of SqliteRunStore:
+// INVALID_ARGUMENT (field "samples", reason "DUPLICATE_SAMPLE_ID") when
+// sample ids repeat and for bad page arguments. No message ever contains the
+// password of the URL.
+#ifndef LABELPORT_SERVICE_STORE_POSTGRES_RUN_STORE_H_
+#define LABELPORT_SERVICE_STORE_POSTGRES_RUN_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/random/random.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "service/store/postgres_connection.h"
+#include "service/store/postgres_connection_pool.h"
+#include "service/store/run_store.h"
+
+namespace labelport::store {
+
+class PostgresRunStore : public RunStore {
+ public:
+  struct Options {
+    // Required: postgresql://user:password@host:port/database[?param=value]
+    // (libpq URL syntax; postgres:// works too).
+    std::string url;
+    // The most connections this store opens at once (>= 1).
+    int max_connections = 8;
+  };
+
+  // Connects, then applies pending migrations. INVALID_ARGUMENT for an
+  // empty or malformed URL or max_connections < 1; UNAVAILABLE when the
+  // server cannot be reached or refuses the credentials; FAILED_PRECONDITION
+  // when the schema is newer than this build knows. Messages name the URL
+  // with its password redacted.
+  static absl::StatusOr<std::unique_ptr<PostgresRunStore>> Create(Options options);
+
+  ~PostgresRunStore() override;
+  PostgresRunStore(const PostgresRunStore&) = delete;
+  PostgresRunStore& operator=(const PostgresRunStore&) = delete;
+
+  absl::StatusOr<CreateRunResult> CreateRun(const NewRun& run) override;
+  absl::StatusOr<labelport::v1::AnnotationRun> GetRun(const RunKey& key) override;
+  absl::StatusOr<ListRunsPage> ListRuns(const ListRunsQuery& query) override;
+  absl::StatusOr<labelport::v1::AnnotationRun> RenameRun(const RunKey& key,
+                                                         const std::string& new_anno_key) override;
+  absl::Status DeleteRun(const RunKey& key) override;
+  absl::StatusOr<SampleIdPage> ListRunSamples(const RunKey& key, int64_t start_position,
+                                              int page_size) override;
+
+  absl::StatusOr<labelport::v1::AnnotationRun> GetRunByUid(const std::string& run_id) override;
+  absl::StatusOr<labelport::v1::AnnotationRun> UpdateRun(const std::string& run_id,
+                                                         const RunMutator& mutate) override;
+  absl::Status StageSamples(
+      const std::string& run_id, const std::string& stage_id,
+      const std::vector<std::pair<int64_t, labelport::v1::Sample>>& samples) override;
+  absl::Status CommitStagedSamples(const std::string& run_id, const std::string& stage_id) override;
+  absl::Status DiscardStagedSamples(const std::string& run_id,
+                                    const std::string& stage_id) override;
+  absl::StatusOr<std::vector<labelport::v1::Sample>> LoadSamples(const std::string& run_id,
+                                                                 int64_t start_position,
+                                                                 int max_count) override;
+  absl::Status SaveSampleProgress(
+      const std::string& run_id,
+      const std::vector<labelport::internal::v1::SampleProgress>& progress) override;
+  absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>> LoadSampleProgress(
+      const std::string& run_id) override;
+  absl::Status SaveAnnotationLinks(
+      const std::string& run_id,
+      const std::vector<labelport::internal::v1::AnnotationLink>& links) override;
+  absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>> LoadAnnotationLinksForItem(
+      const std::string& run_id, const std::string& item_id) override;
+  absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>> LoadAnnotationLinks(
+      const std::string& run_id) override;
+  absl::Status SaveDarwinState(const std::string& run_id,
+                               const labelport::internal::v1::DarwinRunState& state) override;
+  absl::StatusOr<labelport::internal::v1::DarwinRunState> LoadDarwinState(
+      const std::string& run_id) override;
+  absl::StatusOr<bool> AcquireLease(const std::string& run_id, const std::string& owner,
+                                    absl::Duration ttl) override;
+  absl::Status ReleaseLease(const std::string& run_id, const std::string& owner) override;
+  absl::StatusOr<std::vector<ClaimableRun>> ListClaimableRuns(int max_count,
+                                                              const std::string& owner) override;
+
+ private:
+  explicit PostgresRunStore(std::unique_ptr<PostgresConnectionPool> pool)
+      : pool_(std::move(pool)) {}
+
+  // Runs `body` in one transaction on a pooled connection and commits it;
+  // rolls back when `body` fails. A transaction whose BEGIN finds the
+  // connection dead (e.g. the server restarted) is retried on a new one.
+  absl::Status Transact(absl::string_view operation,
+                        const std::function<absl::Status(PostgresConnection&)>& body);
+
+  std::string NewRunId();
+
+  const std::unique_ptr<PostgresConnectionPool> pool_;
+  absl::Mutex bitgen_mu_;
+  // Draws run ids.
+  absl::BitGen bitgen_ ABSL_GUARDED_BY(bitgen_mu_);
+};
+
+}  // namespace labelport::store
+
+#endif  // LABELPORT_SERVICE_STORE_POSTGRES_RUN_STORE_H_
