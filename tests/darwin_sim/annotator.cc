@@ -1,12 +1,15 @@
 #include "annotator.h"
 
 #include <algorithm>
+#include <map>
 
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "api_json.h"
 #include "ids.h"
 #include "json_util.h"
+#include "video_track.h"
 
 namespace labelport::darwin_sim {
 namespace {
@@ -88,7 +91,9 @@ void EnableSubType(AnnotationClass& cls, const char* sub) {
 
 // Applies {"name": value | [values] | null} to `a`, creating properties
 // (single_select, multi_select for lists; section granularity) as needed.
-void ApplyProperties(Store& store, AnnotationClass& cls, Annotation& a, const json::object& props)
+// Section-level values are set at frame `section_frame` ("0" for images).
+void ApplyProperties(Store& store, AnnotationClass& cls, Annotation& a, const json::object& props,
+                     const std::string& section_frame = "0")
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(store.mu()) {
   State& state = store.state();
   for (const auto& kv : props) {
@@ -118,7 +123,7 @@ void ApplyProperties(Store& store, AnnotationClass& cls, Annotation& a, const js
       state.property_order.push_back(p.id);
       prop = &(state.properties[p.id] = std::move(p));
     }
-    const std::string frame = prop->granularity == "annotation" ? "global" : "0";
+    const std::string frame = prop->granularity == "annotation" ? "global" : section_frame;
     json::array values;
     for (const std::string& w : wanted) {
       if (prop->type == "text") {
@@ -160,11 +165,289 @@ void ApplyAuthor(Annotation& a, const json::object& req) {
   a.actors.push_back(std::move(actor));
 }
 
+// A stored frame's main shape from Darwin-JSON-like frame data.
+absl::StatusOr<json::value> FrameShape(std::string_view type, const json::value& data) {
+  if (type == "tag") return json::object();
+  return ShapeToImport(type, data);
+}
+
+absl::StatusOr<int64_t> FrameIndex(std::string_view key) {
+  int64_t index = -1;
+  if (!absl::SimpleAtoi(absl::string_view(key.data(), key.size()), &index) || index < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("frames keys must be 0-based frame indices; got \"", std::string(key), "\""));
+  }
+  return index;
+}
+
+// [start, end) pairs (`inclusive`: [start, end]) from a request field.
+absl::StatusOr<std::vector<FrameSpan>> SpansField(const json::value& v, const char* key,
+                                                  bool inclusive) {
+  json::object probe;
+  probe["frames"] = json::object();
+  probe[inclusive ? "hidden_areas" : "ranges"] = v;
+  absl::StatusOr<VideoTrack> parsed = ParseVideoTrack(probe);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(key, ": ", parsed.status().message()));
+  }
+  return inclusive ? parsed->hidden_areas : parsed->ranges;
+}
+
+// Every range starts with a keyframe: a range whose first frame has no stored
+// frame gets one with the shape `shown_by` showed there.
+void KeyframeRangeStarts(VideoTrack& track, const VideoTrack& shown_by) {
+  for (const auto& [start, end] : track.ranges) {
+    if (track.frames.count(start) != 0) continue;
+    json::object frame = FrameAt(shown_by, start);
+    if (frame.empty()) continue;
+    frame["keyframe"] = true;
+    track.frames[start] = std::move(frame);
+  }
+}
+
+void DropFramesOutsideRanges(VideoTrack& track) {
+  if (track.ranges.empty()) return;
+  std::erase_if(track.frames, [&](const auto& kv) { return !RangeOf(track, kv.first); });
+}
+
+// Extends the nearest range so that it covers `frame` ([frame, frame + 1)
+// when the track has no range).
+void CoverFrame(VideoTrack& track, int64_t frame) {
+  if (RangeOf(track, frame).has_value()) return;
+  if (track.ranges.empty()) {
+    track.ranges.emplace_back(frame, frame + 1);
+    return;
+  }
+  size_t nearest = 0;
+  int64_t best = -1;
+  for (size_t i = 0; i < track.ranges.size(); ++i) {
+    const auto& [start, end] = track.ranges[i];
+    const int64_t distance = frame < start ? start - frame : frame - (end - 1);
+    if (best < 0 || distance < best) {
+      best = distance;
+      nearest = i;
+    }
+  }
+  FrameSpan& r = track.ranges[nearest];
+  r.first = std::min(r.first, frame);
+  r.second = std::max(r.second, frame + 1);
+  track.ranges = JoinRanges(track.ranges);
+}
+
+void SetFrameSub(VideoTrack& track, const char* sub, const json::value* value) {
+  for (auto& [index, frame] : track.frames) {
+    if (value->is_null()) {
+      frame.erase(sub);
+    } else {
+      json::object v;
+      v[std::string_view(sub) == "text" ? "text" : "value"] = *value;
+      frame[sub] = std::move(v);
+    }
+  }
+}
+
+// {"name": value | [values]} of the property values in `by_property`
+// ({property id: [value ids | {text}]}).
+json::object NamedValues(const State& state, const json::value& by_property) {
+  json::object props;
+  if (!by_property.is_object()) return props;
+  for (const auto& kv : by_property.as_object()) {
+    auto p = state.properties.find(std::string(kv.key()));
+    if (p == state.properties.end() || !kv.value().is_array()) continue;
+    json::array names;
+    for (const json::value& v : kv.value().as_array()) {
+      if (v.is_object() && v.as_object().contains("text")) {
+        names.push_back(v.as_object().at("text"));
+        continue;
+      }
+      for (const PropertyValue& pv : p->second.values) {
+        if (v.is_string() && pv.id == v.as_string()) names.emplace_back(pv.value);
+      }
+    }
+    if (p->second.type == "multi_select") {
+      props[p->second.name] = std::move(names);
+    } else {
+      props[p->second.name] = names.empty() ? json::value(nullptr) : names[0];
+    }
+  }
+  return props;
+}
+
+// Section property values set on frames no range covers any more move to
+// the start of the next range (unless it sets them itself; the latest value
+// wins), or are dropped when no range follows.
+void RealignSectionProperties(Annotation& a, const VideoTrack& track) {
+  std::vector<std::pair<int64_t, std::string>> outside;
+  for (const auto& kv : a.annotation_properties) {
+    int64_t index = 0;
+    if (!absl::SimpleAtoi(absl::string_view(kv.key().data(), kv.key().size()), &index)) continue;
+    if (!RangeOf(track, index).has_value()) outside.emplace_back(index, std::string(kv.key()));
+  }
+  std::sort(outside.rbegin(), outside.rend());
+  for (const auto& [index, key] : outside) {
+    std::optional<int64_t> next;
+    for (const auto& [start, end] : track.ranges) {
+      if (start >= index && (!next.has_value() || start < *next)) next = start;
+    }
+    if (next.has_value() && a.annotation_properties.at(key).is_object()) {
+      const json::object values = a.annotation_properties.at(key).as_object();
+      json::value& target = a.annotation_properties[std::to_string(*next)];
+      if (!target.is_object()) target.emplace_object();
+      for (const auto& kv : values) {
+        if (!target.as_object().contains(kv.key())) target.as_object()[kv.key()] = kv.value();
+      }
+    }
+    a.annotation_properties.erase(key);
+  }
+}
+
+// The video fields of an add or edit request on a video track: `ranges`
+// (replace; keyframes outside are dropped, range starts keyframed), `frames`
+// ({index: shape | null}: set or remove keyframes; a keyframe outside every
+// range extends the nearest one), `hidden_areas`, `interpolated`, and
+// `instance_id`/`text` (on every keyframe), `properties` (section values at
+// `properties_frame`, default the first keyframe), `author`.
+absl::Status ApplyVideoFields(Store& store, AnnotationClass& cls, Annotation& a,
+                              const json::object& req) ABSL_EXCLUSIVE_LOCKS_REQUIRED(store.mu()) {
+  const std::string type = cls.annotation_types.empty() ? "" : cls.annotation_types[0];
+  if (req.contains("data")) {
+    return absl::InvalidArgumentError(
+        "video tracks take frames: {\"<frame index>\": <shape>}, not data");
+  }
+  absl::StatusOr<VideoTrack> parsed = ParseVideoTrack(a.data);
+  if (!parsed.ok()) return parsed.status();
+  VideoTrack track = std::move(*parsed);
+  const VideoTrack before = track;
+  if (const json::value* ranges = req.if_contains("ranges")) {
+    absl::StatusOr<std::vector<FrameSpan>> spans = SpansField(*ranges, "ranges", false);
+    if (!spans.ok()) return spans.status();
+    if (spans->empty()) {
+      return absl::InvalidArgumentError("ranges must not be empty (delete the track instead)");
+    }
+    track.ranges = JoinRanges(std::move(*spans));
+    KeyframeRangeStarts(track, before);
+    // A range cut short keeps the shapes of its remaining frames: its new
+    // last frame becomes a keyframe when it was an in-between one.
+    for (const auto& [start, end] : track.ranges) {
+      const std::optional<FrameSpan> old = RangeOf(before, end - 1);
+      if (!old.has_value() || old->second == end || track.frames.count(end - 1) != 0) continue;
+      json::object last = FrameAt(before, end - 1);
+      last["keyframe"] = true;
+      track.frames[end - 1] = std::move(last);
+    }
+    DropFramesOutsideRanges(track);
+  }
+  if (const json::value* frames = req.if_contains("frames")) {
+    if (!frames->is_object()) {
+      return absl::InvalidArgumentError("frames must be an object {\"<frame index>\": <shape>}");
+    }
+    for (const auto& kv : frames->as_object()) {
+      absl::StatusOr<int64_t> index =
+          FrameIndex(std::string_view(kv.key().data(), kv.key().size()));
+      if (!index.ok()) return index.status();
+      if (kv.value().is_null()) {
+        track.frames.erase(*index);
+        continue;
+      }
+      absl::StatusOr<json::value> shape = FrameShape(type, kv.value());
+      if (!shape.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("frame ", *index, ": ", shape.status().message()));
+      }
+      auto existing = track.frames.find(*index);
+      json::object frame =
+          existing != track.frames.end() ? existing->second : FrameAt(track, *index);
+      frame[type] = std::move(*shape);
+      frame["keyframe"] = true;
+      track.frames[*index] = std::move(frame);
+      CoverFrame(track, *index);
+    }
+  }
+  if (track.frames.empty()) {
+    return absl::InvalidArgumentError("a video track needs at least one keyframe");
+  }
+  if (const json::value* hidden = req.if_contains("hidden_areas")) {
+    absl::StatusOr<std::vector<FrameSpan>> spans = SpansField(*hidden, "hidden_areas", true);
+    if (!spans.ok()) return spans.status();
+    track.hidden_areas = std::move(*spans);
+  }
+  if (const json::value* interpolated = req.if_contains("interpolated")) {
+    if (!interpolated->is_bool()) return absl::InvalidArgumentError("interpolated must be a bool");
+    track.interpolated = interpolated->as_bool();
+  }
+  if (const json::value* id = req.if_contains("instance_id")) {
+    SetFrameSub(track, "instance_id", id);
+    if (!id->is_null()) EnableSubType(cls, "instance_id");
+  }
+  if (const json::value* text = req.if_contains("text")) {
+    SetFrameSub(track, "text", text);
+    if (!text->is_null()) EnableSubType(cls, "text");
+  }
+  a.data = VideoTrackToData(track);
+  RealignSectionProperties(a, track);
+  if (const json::value* props = req.if_contains("properties");
+      props != nullptr && props->is_object()) {
+    std::optional<int64_t> at = GetInt(req, "properties_frame");
+    const int64_t frame = at.value_or(track.frames.begin()->first);
+    ApplyProperties(store, cls, a, props->as_object(), std::to_string(frame));
+  }
+  ApplyAuthor(a, req);
+  return absl::OkStatus();
+}
+
+// The track of an add request: keyframes from `frames` ({index: shape}),
+// `ranges` (default [first keyframe, last keyframe + 1)), `interpolated`
+// (default true; absent for tags, masks and raster layers).
+absl::StatusOr<VideoTrack> NewVideoTrack(const std::string& type, const json::object& req) {
+  const json::value& frames = req.at("frames");
+  if (!frames.is_object() || frames.as_object().empty()) {
+    return absl::InvalidArgumentError(
+        "frames must be an object {\"<frame index>\": <shape>} with at least one keyframe");
+  }
+  VideoTrack track;
+  for (const auto& kv : frames.as_object()) {
+    absl::StatusOr<int64_t> index = FrameIndex(std::string_view(kv.key().data(), kv.key().size()));
+    if (!index.ok()) return index.status();
+    absl::StatusOr<json::value> shape = FrameShape(type, kv.value());
+    if (!shape.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("frame ", *index, ": ", shape.status().message()));
+    }
+    json::object frame;
+    frame[type] = std::move(*shape);
+    frame["keyframe"] = true;
+    track.frames[*index] = std::move(frame);
+  }
+  if (const json::value* ranges = req.if_contains("ranges")) {
+    absl::StatusOr<std::vector<FrameSpan>> spans = SpansField(*ranges, "ranges", false);
+    if (!spans.ok()) return spans.status();
+    track.ranges = JoinRanges(std::move(*spans));
+    for (const auto& [index, frame] : track.frames) {
+      if (!RangeOf(track, index).has_value()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("keyframe ", index, " lies outside every range"));
+      }
+    }
+    KeyframeRangeStarts(track, track);
+  } else {
+    track.ranges.emplace_back(track.frames.begin()->first, track.frames.rbegin()->first + 1);
+  }
+  if (type != "tag" && type != "mask" && type != "raster_layer") {
+    track.interpolated = GetBool(req, "interpolated", true);
+  }
+  return track;
+}
+
 // Applies the shared optional fields (data, instance_id, text, properties,
 // author) of an add or edit request.
 absl::Status ApplyFields(Store& store, AnnotationClass& cls, Annotation& a, const json::object& req)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(store.mu()) {
   const std::string type = cls.annotation_types.empty() ? "" : cls.annotation_types[0];
+  if (IsVideoData(a.data)) return ApplyVideoFields(store, cls, a, req);
+  if (req.contains("frames") || req.contains("ranges")) {
+    return absl::InvalidArgumentError(
+        "frames/ranges edit video annotations only; this annotation is not a video track");
+  }
   if (const json::value* data = req.if_contains("data")) {
     absl::StatusOr<json::value> shape = ShapeToImport(type, *data);
     if (!shape.ok()) return shape.status();
@@ -213,42 +496,50 @@ json::object AnnotationView(const State& state, const Annotation& a) {
     if (!cls->second.annotation_types.empty()) type = cls->second.annotation_types[0];
   }
   o["type"] = type;
-  o["data"] = ShapeView(type, a.data);
+  // Sub-annotations live on the shape (images) or on each keyframe (video).
+  const json::object* subs = &a.data;
+  absl::StatusOr<VideoTrack> track = absl::InvalidArgumentError("not a video");
+  if (IsVideoData(a.data)) track = ParseVideoTrack(a.data);
+  if (track.ok()) {
+    o["data"] = nullptr;
+    json::object frames;
+    for (const auto& [index, frame] : track->frames) {
+      frames[std::to_string(index)] =
+          type == "tag" ? json::value(json::object()) : ShapeView(type, frame);
+    }
+    o["frames"] = std::move(frames);
+    json::array ranges;
+    for (const auto& [start, end] : track->ranges) ranges.push_back(json::array{start, end});
+    o["ranges"] = std::move(ranges);
+    json::array hidden;
+    for (const auto& [start, end] : track->hidden_areas) hidden.push_back(json::array{start, end});
+    o["hidden_areas"] = std::move(hidden);
+    o["interpolated"] =
+        track->interpolated.has_value() ? json::value(*track->interpolated) : json::value(nullptr);
+    if (!track->frames.empty()) subs = &track->frames.begin()->second;
+  } else {
+    o["data"] = ShapeView(type, a.data);
+  }
   json::array slots;
   for (const std::string& s : a.slot_names) slots.emplace_back(s);
   o["slot_names"] = std::move(slots);
-  if (const json::value* id = a.data.if_contains("instance_id");
+  if (const json::value* id = subs->if_contains("instance_id");
       id != nullptr && id->is_object() && id->as_object().contains("value")) {
     o["instance_id"] = id->as_object().at("value");
   }
-  if (const json::value* t = a.data.if_contains("text");
+  if (const json::value* t = subs->if_contains("text");
       t != nullptr && t->is_object() && t->as_object().contains("text")) {
     o["text"] = t->as_object().at("text");
   }
   json::object props;
+  json::object frame_props;
   for (const auto& frame : a.annotation_properties) {
-    if (!frame.value().is_object()) continue;
-    for (const auto& kv : frame.value().as_object()) {
-      auto p = state.properties.find(std::string(kv.key()));
-      if (p == state.properties.end() || !kv.value().is_array()) continue;
-      json::array names;
-      for (const json::value& v : kv.value().as_array()) {
-        if (v.is_object() && v.as_object().contains("text")) {
-          names.push_back(v.as_object().at("text"));
-          continue;
-        }
-        for (const PropertyValue& pv : p->second.values) {
-          if (v.is_string() && pv.id == v.as_string()) names.emplace_back(pv.value);
-        }
-      }
-      if (p->second.type == "multi_select") {
-        props[p->second.name] = std::move(names);
-      } else {
-        props[p->second.name] = names.empty() ? json::value(nullptr) : names[0];
-      }
-    }
+    json::object named = NamedValues(state, frame.value());
+    for (const auto& kv : named) props[kv.key()] = kv.value();
+    frame_props[frame.key()] = std::move(named);
   }
   o["properties"] = std::move(props);
+  if (track.ok()) o["frame_properties"] = std::move(frame_props);
   json::array authors;
   for (const json::value& actor : a.actors) {
     if (!actor.is_object()) continue;
@@ -271,8 +562,9 @@ absl::StatusOr<json::object> AddAnnotationLocked(Store& store, Item& item,
   if (!IsMainAnnotationType(type)) {
     return absl::InvalidArgumentError(absl::StrCat("type '", type, "' is not a main type"));
   }
-  if (type != "tag" && !req.contains("data")) {
-    return absl::InvalidArgumentError("data is required");
+  const bool video = req.contains("frames");
+  if (type != "tag" && !video && !req.contains("data")) {
+    return absl::InvalidArgumentError("data (or frames, for a video track) is required");
   }
   AnnotationClass& cls = ClassFor(store, item, class_name, type);
   Annotation a;
@@ -281,7 +573,17 @@ absl::StatusOr<json::object> AddAnnotationLocked(Store& store, Item& item,
   std::string slot = GetString(req, "slot_name");
   if (slot.empty() && !item.slots.empty()) slot = item.slots[0].slot_name;
   if (!slot.empty()) a.slot_names.push_back(slot);
-  if (absl::Status s = ApplyFields(store, cls, a, req); !s.ok()) return s;
+  if (video) {
+    absl::StatusOr<VideoTrack> track = NewVideoTrack(type, req);
+    if (!track.ok()) return track.status();
+    a.data = VideoTrackToData(*track);
+    json::object rest = req;
+    rest.erase("frames");
+    rest.erase("ranges");
+    if (absl::Status s = ApplyVideoFields(store, cls, a, rest); !s.ok()) return s;
+  } else if (absl::Status s = ApplyFields(store, cls, a, req); !s.ok()) {
+    return s;
+  }
   item.annotations.push_back(std::move(a));
   item.updated_at = NowTimestamp();
   return AnnotationView(store.state(), item.annotations.back());
@@ -301,12 +603,18 @@ absl::StatusOr<json::object> EditAnnotationLocked(Store& store, Item& item,
   const std::string type = cls->annotation_types.empty() ? "" : cls->annotation_types[0];
   const std::string new_name = GetString(req, "class_name");
   if (!new_name.empty() && new_name != cls->name) {
-    // Properties belong to a class: carry the values over by name.
-    const json::value carried = AnnotationView(store.state(), edited)["properties"];
+    // Properties belong to a class: carry the values over by name, frame by
+    // frame.
+    std::vector<std::pair<std::string, json::object>> carried;
+    for (const auto& frame : edited.annotation_properties) {
+      carried.emplace_back(std::string(frame.key()), NamedValues(store.state(), frame.value()));
+    }
     cls = &ClassFor(store, item, new_name, type);
     edited.class_id = cls->id;
     edited.annotation_properties.clear();
-    if (carried.is_object()) ApplyProperties(store, *cls, edited, carried.as_object());
+    for (const auto& [frame, named] : carried) {
+      ApplyProperties(store, *cls, edited, named, frame == "global" ? "0" : frame);
+    }
   }
   if (absl::Status s = ApplyFields(store, *cls, edited, req); !s.ok()) return s;
   *it = std::move(edited);
@@ -323,6 +631,189 @@ absl::Status DeleteAnnotationLocked(Store& store, Item& item, const std::string&
   }
   item.updated_at = NowTimestamp();
   return absl::OkStatus();
+}
+
+namespace {
+
+Annotation* FindAnnotation(Item& item, const std::string& id) {
+  auto it = std::find_if(item.annotations.begin(), item.annotations.end(),
+                         [&](const Annotation& a) { return a.id == id; });
+  return it == item.annotations.end() ? nullptr : &*it;
+}
+
+absl::StatusOr<VideoTrack> TrackOf(const Annotation& a) {
+  if (!IsVideoData(a.data)) {
+    return absl::InvalidArgumentError(absl::StrCat("annotation ", a.id, " is not a video track"));
+  }
+  absl::StatusOr<VideoTrack> track = ParseVideoTrack(a.data);
+  if (!track.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("annotation ", a.id, ": ", track.status().message()));
+  }
+  return track;
+}
+
+bool IsSectionFrameKey(std::string_view key, int64_t* index) {
+  return absl::SimpleAtoi(absl::string_view(key.data(), key.size()), index);
+}
+
+}  // namespace
+
+absl::StatusOr<json::object> SplitTrackLocked(Store& store, Item& item,
+                                              const std::string& annotation_id, int64_t frame) {
+  Annotation* original = FindAnnotation(item, annotation_id);
+  if (original == nullptr) {
+    return absl::NotFoundError(absl::StrCat("annotation ", annotation_id, " not found"));
+  }
+  absl::StatusOr<VideoTrack> parsed = TrackOf(*original);
+  if (!parsed.ok()) return parsed.status();
+  const VideoTrack& track = *parsed;
+  bool has_before = false, has_after = false;
+  for (const auto& [start, end] : track.ranges) {
+    has_before = has_before || start < frame;
+    has_after = has_after || end > frame;
+  }
+  if (!has_before || !has_after) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "split frame ", frame, " must have track frames both before it and at or after it"));
+  }
+  VideoTrack before = track, after = track;
+  before.frames.clear();
+  after.frames.clear();
+  before.ranges.clear();
+  after.ranges.clear();
+  before.hidden_areas.clear();
+  after.hidden_areas.clear();
+  for (const auto& [index, f] : track.frames) (index < frame ? before : after).frames[index] = f;
+  for (const auto& [start, end] : track.ranges) {
+    if (start < frame) before.ranges.emplace_back(start, std::min(end, frame));
+    if (end > frame) after.ranges.emplace_back(std::max(start, frame), end);
+  }
+  for (const auto& [start, end] : track.hidden_areas) {
+    if (start < frame) before.hidden_areas.emplace_back(start, std::min(end, frame - 1));
+    if (end >= frame) after.hidden_areas.emplace_back(std::max(start, frame), end);
+  }
+  // Keep every frame's exported shape: key the frames on both sides of the cut.
+  if (RangeOf(track, frame - 1).has_value() && before.frames.count(frame - 1) == 0) {
+    json::object last = FrameAt(track, frame - 1);
+    last["keyframe"] = true;
+    before.frames[frame - 1] = std::move(last);
+  }
+  KeyframeRangeStarts(after, track);
+  KeyframeRangeStarts(before, track);
+
+  Annotation second = *original;
+  second.id = NewUuid();
+  second.data = VideoTrackToData(after);
+  second.annotation_properties.clear();
+  Annotation first = *original;
+  first.data = VideoTrackToData(before);
+  first.annotation_properties.clear();
+  // Section properties: by frame; the values in effect at `frame` start the
+  // second track unless it sets them there itself.
+  std::map<int64_t, const json::object*> sections;
+  for (const auto& kv : original->annotation_properties) {
+    int64_t index = 0;
+    if (!IsSectionFrameKey(std::string_view(kv.key().data(), kv.key().size()), &index)) {
+      first.annotation_properties[kv.key()] = kv.value();
+      second.annotation_properties[kv.key()] = kv.value();
+      continue;
+    }
+    if (kv.value().is_object()) sections[index] = &kv.value().as_object();
+  }
+  json::object in_effect;
+  for (const auto& [index, values] : sections) {
+    const std::string key = std::to_string(index);
+    if (index < frame) {
+      first.annotation_properties[key] = *values;
+      for (const auto& kv : *values) in_effect[kv.key()] = kv.value();
+    } else {
+      second.annotation_properties[key] = *values;
+    }
+  }
+  if (!in_effect.empty() && !after.frames.empty()) {
+    const std::string start = std::to_string(after.frames.begin()->first);
+    json::value& at_start = second.annotation_properties[start];
+    if (!at_start.is_object()) at_start.emplace_object();
+    for (const auto& kv : in_effect) {
+      if (!at_start.as_object().contains(kv.key())) at_start.as_object()[kv.key()] = kv.value();
+    }
+  }
+  RealignSectionProperties(first, before);
+  RealignSectionProperties(second, after);
+  const size_t position = static_cast<size_t>(original - item.annotations.data());
+  item.annotations[position] = std::move(first);
+  item.annotations.insert(item.annotations.begin() + position + 1, std::move(second));
+  item.updated_at = NowTimestamp();
+  json::object out;
+  out["before"] = AnnotationView(store.state(), item.annotations[position]);
+  out["after"] = AnnotationView(store.state(), item.annotations[position + 1]);
+  return out;
+}
+
+absl::StatusOr<json::object> MergeTracksLocked(Store& store, Item& item,
+                                               const std::string& annotation_id,
+                                               const std::string& other_id) {
+  if (annotation_id == other_id) {
+    return absl::InvalidArgumentError("cannot merge an annotation with itself");
+  }
+  Annotation* keep = FindAnnotation(item, annotation_id);
+  Annotation* other = FindAnnotation(item, other_id);
+  if (keep == nullptr || other == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("annotation ", keep == nullptr ? annotation_id : other_id, " not found"));
+  }
+  absl::StatusOr<VideoTrack> mine = TrackOf(*keep);
+  if (!mine.ok()) return mine.status();
+  absl::StatusOr<VideoTrack> theirs = TrackOf(*other);
+  if (!theirs.ok()) return theirs.status();
+  const AnnotationClass* keep_cls = store.ClassLocked(item.team_id, keep->class_id);
+  const AnnotationClass* other_cls = store.ClassLocked(item.team_id, other->class_id);
+  const std::string keep_type = keep_cls == nullptr || keep_cls->annotation_types.empty()
+                                    ? ""
+                                    : keep_cls->annotation_types[0];
+  const std::string other_type = other_cls == nullptr || other_cls->annotation_types.empty()
+                                     ? ""
+                                     : other_cls->annotation_types[0];
+  if (keep_type != other_type) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot merge a ", other_type, " track into a ", keep_type, " track"));
+  }
+  if (keep->slot_names != other->slot_names) {
+    return absl::InvalidArgumentError("cannot merge tracks on different slots");
+  }
+  VideoTrack merged = *mine;
+  for (const auto& [index, frame] : theirs->frames) merged.frames.emplace(index, frame);
+  std::vector<FrameSpan> ranges = mine->ranges;
+  ranges.insert(ranges.end(), theirs->ranges.begin(), theirs->ranges.end());
+  merged.ranges = JoinRanges(std::move(ranges));
+  merged.hidden_areas.insert(merged.hidden_areas.end(), theirs->hidden_areas.begin(),
+                             theirs->hidden_areas.end());
+  std::sort(merged.hidden_areas.begin(), merged.hidden_areas.end());
+  for (const auto& [start, end] : merged.ranges) {
+    if (merged.frames.count(start) != 0) continue;
+    const VideoTrack& shown_by = RangeOf(*mine, start).has_value() ? *mine : *theirs;
+    json::object frame = FrameAt(shown_by, start);
+    if (frame.empty()) continue;
+    frame["keyframe"] = true;
+    merged.frames[start] = std::move(frame);
+  }
+  keep->data = VideoTrackToData(merged);
+  for (const auto& kv : other->annotation_properties) {
+    if (!keep->annotation_properties.contains(kv.key())) {
+      keep->annotation_properties[kv.key()] = kv.value();
+    }
+  }
+  RealignSectionProperties(*keep, merged);
+  for (const json::value& actor : other->actors) {
+    if (std::find(keep->actors.begin(), keep->actors.end(), actor) == keep->actors.end()) {
+      keep->actors.push_back(actor);
+    }
+  }
+  const std::string kept_id = keep->id;
+  std::erase_if(item.annotations, [&](const Annotation& a) { return a.id == other_id; });
+  item.updated_at = NowTimestamp();
+  return AnnotationView(store.state(), *FindAnnotation(item, kept_id));
 }
 
 }  // namespace labelport::darwin_sim

@@ -5,6 +5,7 @@
 #include "api_json.h"
 #include "ids.h"
 #include "json_util.h"
+#include "video_track.h"
 
 namespace labelport::darwin_sim {
 namespace {
@@ -46,6 +47,12 @@ SimResponse HandleImport(ApiContext& ctx) {
     a.id = GetString(in, "id");
     if (a.id.empty()) a.id = NewUuid();
     a.data = GetObject(in, "data");
+    if (IsVideoData(a.data)) {
+      if (absl::StatusOr<VideoTrack> track = ParseVideoTrack(a.data); !track.ok()) {
+        return ErrorResponse(422, absl::StrCat("annotation ", incoming.size(),
+                                               " (video): ", track.status().message()));
+      }
+    }
     for (const json::value& s : GetArray(GetObject(in, "context_keys"), "slot_names")) {
       if (s.is_string()) a.slot_names.emplace_back(s.as_string());
     }

@@ -97,7 +97,11 @@ SimResponse ControlApi::Handle(const SimRequest& req) {
     if (seg[1] == "attributes" && m == "POST") return Attributes(req);
     if (seg[1] == "storage" && m == "POST") return Storage(req);
   }
-  if (seg.size() >= 4 && seg[1] == "items" && seg[3] == "annotations") {
+  if (seg.size() == 6 && seg[1] == "items" && seg[3] == "annotations" && m == "POST" &&
+      (seg[5] == "split" || seg[5] == "merge")) {
+    return TrackEdit(req, seg[2], seg[4], seg[5]);
+  }
+  if ((seg.size() == 4 || seg.size() == 5) && seg[1] == "items" && seg[3] == "annotations") {
     return ItemAnnotations(req, seg[2], seg.size() == 5 ? seg[4] : "");
   }
   if (seg.size() == 4 && seg[1] == "items" && seg[3] == "status" && m == "POST") {
@@ -329,6 +333,28 @@ SimResponse ControlApi::ItemAnnotations(const SimRequest& req, const std::string
     return JsonResponse(200, out);
   }
   return ErrorResponse(405, "method not allowed");
+}
+
+SimResponse ControlApi::TrackEdit(const SimRequest& req, const std::string& item_id,
+                                  const std::string& annotation_id, const std::string& action) {
+  absl::StatusOr<json::object> body = ParseJsonObject(req.body);
+  if (!body.ok()) return ErrorResponse(400, body.status().message());
+  absl::MutexLock lock(&store_->mu());
+  store_->AdvanceLocked();
+  Item* item = store_->ItemLocked(item_id);
+  if (item == nullptr) return ErrorResponse(404, absl::StrCat("item ", item_id, " not found"));
+  absl::StatusOr<json::object> out;
+  if (action == "split") {
+    std::optional<int64_t> frame = GetInt(*body, "frame");
+    if (!frame.has_value()) return ErrorResponse(422, "split needs an integer \"frame\"");
+    out = SplitTrackLocked(*store_, *item, annotation_id, *frame);
+  } else {
+    const std::string other = GetString(*body, "other");
+    if (other.empty()) return ErrorResponse(422, "merge needs \"other\": <annotation id>");
+    out = MergeTracksLocked(*store_, *item, annotation_id, other);
+  }
+  if (!out.ok()) return StatusError(out.status());
+  return JsonResponse(200, *out);
 }
 
 SimResponse ControlApi::ItemStatus(const SimRequest& req, const std::string& item_id) {

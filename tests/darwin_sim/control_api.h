@@ -42,6 +42,9 @@ class ControlApi {
   SimResponse Requests(const SimRequest& req);
   SimResponse ItemAnnotations(const SimRequest& req, const std::string& item_id,
                               const std::string& annotation_id);
+  // POST …/annotations/{id}/split {"frame"} and …/merge {"other"}.
+  SimResponse TrackEdit(const SimRequest& req, const std::string& item_id,
+                        const std::string& annotation_id, const std::string& action);
   SimResponse ItemStatus(const SimRequest& req, const std::string& item_id);
   SimResponse DatasetStatus(const SimRequest& req, const std::string& dataset_id);
   SimResponse Attributes(const SimRequest& req);

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "json_util.h"
+#include "video_track.h"
 #include "zip_writer.h"
 
 namespace labelport::darwin_sim {
@@ -105,98 +106,64 @@ json::object ConvertShape(const State& state, const json::object& data) {
   return out;
 }
 
-// Linear interpolation of numeric leaves of two shapes with the same layout.
-json::value Lerp(const json::value& a, const json::value& b, double t) {
-  const std::optional<double> na = GetNumber(a);
-  const std::optional<double> nb = GetNumber(b);
-  if (na.has_value() && nb.has_value()) return *na + (*nb - *na) * t;
-  if (a.is_object() && b.is_object()) {
-    json::object out;
-    for (const auto& kv : a.as_object()) {
-      const json::value* other = b.as_object().if_contains(kv.key());
-      out[kv.key()] = other == nullptr ? kv.value() : Lerp(kv.value(), *other, t);
-    }
-    return out;
-  }
-  if (a.is_array() && b.is_array() && a.as_array().size() == b.as_array().size()) {
-    json::array out;
-    for (size_t i = 0; i < a.as_array().size(); ++i) {
-      out.push_back(Lerp(a.as_array()[i], b.as_array()[i], t));
-    }
-    return out;
-  }
-  return a;
-}
-
-constexpr const char* kShapeKeys[] = {"bounding_box", "polygon",  "keypoint", "line",
-                                      "ellipse",      "skeleton", "cuboid",   "directional_vector"};
-
-json::object ConvertVideo(const State& state, const json::object& data, bool only_keyframes) {
-  json::object out;
-  std::map<int64_t, json::object> keyframes;
-  if (const json::value* frames = data.if_contains("frames");
-      frames != nullptr && frames->is_object()) {
-    for (const auto& kv : frames->as_object()) {
+// Video annotations (§7.9, §10.5): every frame of each range, stored frames as
+// they are (`keyframe` true unless stored otherwise), the others held or
+// interpolated (video_track.h) with `keyframe: false`; frames inside
+// `hidden_areas` are left out. Masks and raster layers list their stored
+// frames only, with `only_keyframes: true`. Tags carry no interpolation keys.
+json::object ConvertVideo(const State& state, const json::object& data,
+                          const std::string& main_type) {
+  const bool only_keyframes = main_type == "mask" || main_type == "raster_layer";
+  absl::StatusOr<VideoTrack> parsed = ParseVideoTrack(data);
+  VideoTrack track;
+  if (parsed.ok()) {
+    track = std::move(*parsed);
+  } else {  // Not validated when stored (older state): emit the frames as they are.
+    for (const auto& kv : GetObject(data, "frames")) {
       int64_t index = 0;
-      if (!absl::SimpleAtoi(absl::string_view(kv.key().data(), kv.key().size()), &index) ||
-          !kv.value().is_object()) {
-        continue;
+      if (absl::SimpleAtoi(absl::string_view(kv.key().data(), kv.key().size()), &index) &&
+          kv.value().is_object()) {
+        track.frames[index] = kv.value().as_object();
       }
-      keyframes[index] = ConvertShape(state, kv.value().as_object());
     }
   }
-  json::array ranges;
-  if (const json::value* r = data.if_contains("segments"); r != nullptr && r->is_array()) {
-    ranges = r->as_array();
-  } else if (const json::value* r2 = data.if_contains("ranges"); r2 != nullptr && r2->is_array()) {
-    ranges = r2->as_array();
-  }
-  const bool interpolated = GetBool(data, "interpolated", false);
   std::map<int64_t, json::object> frames_out;
-  for (const auto& [index, frame] : keyframes) {
-    json::object f = frame;
+  for (const auto& [index, frame] : track.frames) {
+    if (IsHidden(track, index)) continue;
+    json::object f = ConvertShape(state, frame);
     if (!f.contains("keyframe")) f["keyframe"] = true;
     frames_out[index] = std::move(f);
   }
   if (!only_keyframes) {
-    for (const json::value& range : ranges) {
-      if (!range.is_array() || range.as_array().size() != 2) continue;
-      const std::optional<int64_t> start = AsInt(range.as_array()[0]);
-      const std::optional<int64_t> end = AsInt(range.as_array()[1]);
-      if (!start.has_value() || !end.has_value()) continue;
-      for (int64_t f = *start; f < *end && f - *start < 1000000; ++f) {
-        if (frames_out.count(f) != 0) continue;
-        auto next = keyframes.upper_bound(f);
-        if (next == keyframes.begin()) continue;  // Nothing to hold yet.
-        auto prev = std::prev(next);
-        json::object held = prev->second;
-        if (interpolated && next != keyframes.end()) {
-          const double t =
-              static_cast<double>(f - prev->first) / static_cast<double>(next->first - prev->first);
-          for (const char* key : kShapeKeys) {
-            const json::value* a = prev->second.if_contains(key);
-            const json::value* b = next->second.if_contains(key);
-            if (a != nullptr && b != nullptr) held[key] = Lerp(*a, *b, t);
-          }
+    for (const auto& [start, end] : track.ranges) {
+      for (int64_t f = start; f < end && f - start < 1000000; ++f) {
+        if (frames_out.count(f) != 0 || track.frames.count(f) != 0 || IsHidden(track, f)) {
+          continue;
         }
-        held["keyframe"] = false;
-        frames_out[f] = std::move(held);
+        json::object shown = ConvertShape(state, FrameAt(track, f));
+        if (shown.empty()) continue;
+        shown["keyframe"] = false;
+        frames_out[f] = std::move(shown);
       }
     }
   }
+  json::object out;
   json::object frames_json;
-  for (auto& [index, frame] : frames_out) frames_json[std::to_string(index)] = frame;
+  for (auto& [index, frame] : frames_out) frames_json[std::to_string(index)] = std::move(frame);
   out["frames"] = std::move(frames_json);
+  json::array ranges;
+  for (const auto& [start, end] : track.ranges) ranges.push_back(json::array{start, end});
   out["ranges"] = std::move(ranges);
   if (only_keyframes) {
     out["only_keyframes"] = true;
-  } else {
-    out["interpolated"] = interpolated;
+  } else if (main_type != "tag") {
+    out["interpolated"] = track.interpolated.value_or(false);
     out["interpolate_algorithm"] = "linear-1.1";
+    out["global_sub_types"] = GetObject(data, "global_sub_types");
   }
-  const json::value* hidden = data.if_contains("hidden_areas");
-  out["hidden_areas"] = hidden != nullptr && hidden->is_array() ? *hidden : json::array();
-  out["global_sub_types"] = GetObject(data, "global_sub_types");
+  json::array hidden;
+  for (const auto& [start, end] : track.hidden_areas) hidden.push_back(json::array{start, end});
+  out["hidden_areas"] = std::move(hidden);
   return out;
 }
 
@@ -381,9 +348,8 @@ json::object AnnotationToDarwinJson(const State& state, const Item& item,
   if (slots.empty() && !item.slots.empty()) slots.emplace_back(item.slots[0].slot_name);
   out["slot_names"] = std::move(slots);
   json::object shape;
-  if (annotation.data.contains("frames")) {
-    shape =
-        ConvertVideo(state, annotation.data, main_type == "mask" || main_type == "raster_layer");
+  if (IsVideoData(annotation.data)) {
+    shape = ConvertVideo(state, annotation.data, main_type);
   } else {
     shape = ConvertShape(state, annotation.data);
   }

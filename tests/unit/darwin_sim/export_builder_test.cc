@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "json_util.h"
@@ -178,6 +179,66 @@ TEST_F(ExportBuilderTest, VideoFramesAreFilledHeldOrInterpolated) {
   json::object m = AnnotationToDarwinJson(state_, item, mask, false);
   EXPECT_EQ(m.at("only_keyframes"), true);
   EXPECT_EQ(m.at("frames").as_object().size(), 1u);
+}
+
+TEST_F(ExportBuilderTest, VideoHiddenFramesAreLeftOutAndInterpolationStaysInItsRange) {
+  Item& item = AddItem("i1", "v.mp4", "/", "complete");
+  Annotation a;
+  a.id = "a1";
+  a.class_id = 11;
+  a.data = J(R"({"frames": {"0": {"bounding_box": {"x": 0, "y": 0, "w": 2, "h": 2}},
+                            "4": {"bounding_box": {"x": 8, "y": 0, "w": 2, "h": 2}},
+                            "8": {"bounding_box": {"x": 80, "y": 0, "w": 2, "h": 2}}},
+                 "ranges": [[0, 5], [7, 10]], "interpolated": true,
+                 "hidden_areas": [[2, 2], [9, 9]]})")
+               .as_object();
+  json::object out = AnnotationToDarwinJson(state_, item, a, false);
+  const json::object& frames = out.at("frames").as_object();
+  std::vector<std::string> keys;
+  for (const auto& kv : frames) keys.emplace_back(kv.key());
+  EXPECT_EQ(keys, (std::vector<std::string>{"0", "1", "3", "4", "7", "8"}));
+  EXPECT_EQ(frames.at("0").at("keyframe"), true);  // No flag stored: a keyframe.
+  EXPECT_EQ(frames.at("3").at("bounding_box").at("x"), 6.0);
+  // Frame 7 starts the second range before its keyframe 8: held from 8, not
+  // interpolated across the gap from 4.
+  EXPECT_EQ(frames.at("7").at("bounding_box").at("x"), 80);
+  EXPECT_EQ(frames.at("7").at("keyframe"), false);
+  EXPECT_EQ(out.at("ranges"), J("[[0, 5], [7, 10]]"));
+  EXPECT_EQ(out.at("hidden_areas"), J("[[2, 2], [9, 9]]"));
+}
+
+TEST_F(ExportBuilderTest, VideoTagsCarryNoInterpolationKeys) {
+  AddClass(13, "day", {"tag"});
+  Item& item = AddItem("i1", "v.mp4", "/", "complete");
+  Annotation a;
+  a.id = "t1";
+  a.class_id = 13;
+  a.data =
+      J(R"({"frames": {"1": {"tag": {}, "keyframe": true}}, "segments": [[1, 3]]})").as_object();
+  json::object out = AnnotationToDarwinJson(state_, item, a, false);
+  EXPECT_EQ(out.at("frames"),
+            J(R"({"1": {"tag": {}, "keyframe": true}, "2": {"tag": {}, "keyframe": false}})"));
+  EXPECT_FALSE(out.contains("interpolated"));
+  EXPECT_FALSE(out.contains("interpolate_algorithm"));
+  EXPECT_FALSE(out.contains("global_sub_types"));
+}
+
+TEST_F(ExportBuilderTest, VideoPolygonBoundsFollowTheInterpolatedPoints) {
+  Item& item = AddItem("i1", "v.mp4", "/", "complete");
+  Annotation a;
+  a.id = "p1";
+  a.class_id = 10;
+  a.data = J(R"({"frames": {
+      "0": {"polygon": {"path": [{"x": 0, "y": 0}, {"x": 4, "y": 0}, {"x": 0, "y": 4}]}},
+      "2": {"polygon": {"path": [{"x": 4, "y": 4}, {"x": 12, "y": 4}, {"x": 4, "y": 12}]}}},
+      "segments": [[0, 3]], "interpolated": true})")
+               .as_object();
+  json::object out = AnnotationToDarwinJson(state_, item, a, false);
+  const json::value& middle = out.at("frames").at("1");
+  EXPECT_EQ(
+      middle.at("polygon"),
+      J(R"({"paths": [[{"x": 2.0, "y": 2.0}, {"x": 8.0, "y": 2.0}, {"x": 2.0, "y": 8.0}]]})"));
+  EXPECT_EQ(middle.at("bounding_box"), J(R"({"h": 6.0, "w": 6.0, "x": 2.0, "y": 2.0})"));
 }
 
 TEST_F(ExportBuilderTest, FiltersDefaultToCompleteAndHonourStatusesAndIds) {
