@@ -14,8 +14,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "service/api/load_annotations_reactor.h"
+#include "service/api/rpc_telemetry_interceptor.h"
 #include "service/api/status_conversion.h"
 #include "service/common/errors.h"
+#include "service/common/log.h"
 #include "service/core/limits.h"
 
 namespace labelport::api {
@@ -36,7 +38,9 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
                                    boost::asio::thread_pool* executor, Response* response,
                                    UseCase use_case) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  boost::asio::post(*executor, [reactor, response, use_case = std::move(use_case)]() mutable {
+  boost::asio::post(*executor, [reactor, response, use_case = std::move(use_case),
+                                request_id = RequestIdOf(*context)]() mutable {
+    common::ScopedRequestId scope(request_id);
     auto result = use_case();
     if (result.ok()) *response = *std::move(result);
     reactor->Finish(ToGrpcStatus(result.status()));
@@ -66,8 +70,12 @@ grpc::ServerUnaryReactor* RunAsync(grpc::CallbackServerContext* context,
 class CreateRunReactor final : public grpc::ServerReadReactor<v1::CreateRunRequest> {
  public:
   CreateRunReactor(core::RunRegistry* registry, boost::asio::thread_pool* executor,
-                   std::string tenant, v1::CreateRunResponse* response)
-      : registry_(registry), executor_(executor), tenant_(std::move(tenant)), response_(response) {
+                   std::string tenant, std::string request_id, v1::CreateRunResponse* response)
+      : registry_(registry),
+        executor_(executor),
+        tenant_(std::move(tenant)),
+        request_id_(std::move(request_id)),
+        response_(response) {
     StartRead(&message_);
   }
 
@@ -124,6 +132,7 @@ class CreateRunReactor final : public grpc::ServerReadReactor<v1::CreateRunReque
       return;
     }
     boost::asio::post(*executor_, [this] {
+      common::ScopedRequestId scope(request_id_);
       auto result = registry_->CreateRun(tenant_, header_, std::move(samples_));
       if (result.ok()) *response_ = *std::move(result);
       Finish(ToGrpcStatus(result.status()));
@@ -133,6 +142,7 @@ class CreateRunReactor final : public grpc::ServerReadReactor<v1::CreateRunReque
   core::RunRegistry* registry_;
   boost::asio::thread_pool* executor_;
   std::string tenant_;
+  std::string request_id_;
   v1::CreateRunResponse* response_;
   v1::CreateRunRequest message_;
   bool have_header_ = false;
@@ -407,7 +417,8 @@ grpc::ServerReadReactor<v1::UploadMediaRequest>* AnnotationServiceImpl::UploadMe
 
 grpc::ServerReadReactor<v1::CreateRunRequest>* AnnotationServiceImpl::CreateRun(
     grpc::CallbackServerContext* context, v1::CreateRunResponse* response) {
-  return new CreateRunReactor(registry_, executor_, TenantOf(context), response);
+  return new CreateRunReactor(registry_, executor_, TenantOf(context), RequestIdOf(*context),
+                              response);
 }
 
 grpc::ServerWriteReactor<v1::WatchRunResponse>* AnnotationServiceImpl::WatchRun(

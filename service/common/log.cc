@@ -15,6 +15,7 @@ namespace {
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
 std::atomic<bool> g_json{false};
 absl::Mutex g_mu;
+thread_local absl::string_view t_request_id;
 
 const char* LevelName(LogLevel level) {
   switch (level) {
@@ -69,16 +70,32 @@ absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view name) {
 void SetLogLevel(LogLevel level) { g_level = static_cast<int>(level); }
 void SetJsonLogs(bool json) { g_json = json; }
 
-void Log(LogLevel level, absl::string_view message) {
+ScopedRequestId::ScopedRequestId(absl::string_view request_id) : previous_(t_request_id) {
+  t_request_id = request_id;
+}
+
+ScopedRequestId::~ScopedRequestId() { t_request_id = previous_; }
+
+absl::string_view CurrentRequestId() { return t_request_id; }
+
+void Log(LogLevel level, absl::string_view message) { Log(level, message, ""); }
+
+void Log(LogLevel level, absl::string_view message, absl::string_view request_id) {
   if (static_cast<int>(level) < g_level.load()) return;
+  if (request_id.empty()) request_id = t_request_id;
   const std::string time =
       absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
   std::string line;
   if (g_json) {
     line = absl::StrCat(R"({"time":")", time, R"(","level":")", LevelName(level),
-                        R"(","message":")", JsonEscape(message), "\"}\n");
+                        R"(","message":")", JsonEscape(message), "\"");
+    if (!request_id.empty())
+      absl::StrAppend(&line, R"(,"request_id":")", JsonEscape(request_id), "\"");
+    line += "}\n";
   } else {
-    line = absl::StrCat(time, " ", LevelName(level), " ", message, "\n");
+    line = absl::StrCat(time, " ", LevelName(level), " ", message);
+    if (!request_id.empty()) absl::StrAppend(&line, " request_id=", request_id);
+    line += "\n";
   }
   absl::MutexLock lock(&g_mu);
   std::fputs(line.c_str(), stderr);

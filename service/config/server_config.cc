@@ -63,6 +63,13 @@ ABSL_FLAG(int, export_timeout_seconds, 1800,
           "How long a load waits for a V7 export to become ready (env "
           "LABELPORT_EXPORT_TIMEOUT_SECONDS)");
 
+ABSL_FLAG(std::string, metrics_listen, "",
+          "HOST:PORT serving Prometheus metrics at /metrics, e.g. 0.0.0.0:9464; empty: no "
+          "metrics endpoint (env LABELPORT_METRICS_LISTEN)");
+ABSL_FLAG(int, readiness_interval_seconds, 10,
+          "How often readiness checks the store and V7, and the replica heartbeat that shares "
+          "the V7 rate limit runs (env LABELPORT_READINESS_INTERVAL_SECONDS)");
+
 namespace labelport::config {
 namespace {
 
@@ -141,7 +148,9 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
         EnvInt("LABELPORT_DARWIN_RATE_LIMIT_PER_MINUTE", &FLAGS_darwin_rate_limit_per_minute),
         EnvInt("LABELPORT_UPLOAD_CONCURRENCY", &FLAGS_upload_concurrency),
         EnvInt("LABELPORT_PROCESSING_TIMEOUT_SECONDS", &FLAGS_processing_timeout_seconds),
-        EnvInt("LABELPORT_EXPORT_TIMEOUT_SECONDS", &FLAGS_export_timeout_seconds)}) {
+        EnvInt("LABELPORT_EXPORT_TIMEOUT_SECONDS", &FLAGS_export_timeout_seconds),
+        EnvString("LABELPORT_METRICS_LISTEN", &FLAGS_metrics_listen),
+        EnvInt("LABELPORT_READINESS_INTERVAL_SECONDS", &FLAGS_readiness_interval_seconds)}) {
     if (!s.ok()) return s;
   }
   // This Abseil version exits with status 1 after --help; print it ourselves.
@@ -195,6 +204,8 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   config.upload_concurrency = absl::GetFlag(FLAGS_upload_concurrency);
   config.processing_timeout_seconds = absl::GetFlag(FLAGS_processing_timeout_seconds);
   config.export_timeout_seconds = absl::GetFlag(FLAGS_export_timeout_seconds);
+  config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  config.readiness_interval_seconds = absl::GetFlag(FLAGS_readiness_interval_seconds);
   const std::string key_file = absl::GetFlag(FLAGS_darwin_api_key_file);
   if (!key_file.empty()) {
     std::ifstream in(key_file);
@@ -227,6 +238,11 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
     return absl::InvalidArgumentError("--darwin_url must start with http:// or https://");
   if (config.listen.find(':') == std::string::npos)
     return absl::InvalidArgumentError("--listen must be HOST:PORT");
+  if (!config.metrics_listen.empty() && (config.metrics_listen.rfind(':') == std::string::npos ||
+                                         config.metrics_listen.back() == ':'))
+    return absl::InvalidArgumentError("--metrics_listen must be HOST:PORT (or empty)");
+  if (config.readiness_interval_seconds < 1 || config.readiness_interval_seconds > 300)
+    return absl::InvalidArgumentError("--readiness_interval_seconds must be between 1 and 300");
   if (config.drain_seconds < 0 || config.drain_seconds > 3600)
     return absl::InvalidArgumentError("--drain_seconds must be between 0 and 3600");
   if (config.worker_threads < 1 || config.worker_threads > 256)

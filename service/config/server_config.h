@@ -21,6 +21,8 @@
 //   --upload_concurrency LABELPORT_UPLOAD_CONCURRENCY 16
 //   --processing_timeout_seconds LABELPORT_PROCESSING_TIMEOUT_SECONDS 1800
 //   --export_timeout_seconds LABELPORT_EXPORT_TIMEOUT_SECONDS 1800
+//   --metrics_listen  LABELPORT_METRICS_LISTEN   "" (no metrics endpoint)
+//   --readiness_interval_seconds LABELPORT_READINESS_INTERVAL_SECONDS 10
 #ifndef LABELPORT_SERVICE_CONFIG_SERVER_CONFIG_H_
 #define LABELPORT_SERVICE_CONFIG_SERVER_CONFIG_H_
 
@@ -53,6 +55,10 @@ struct ServerConfig {
   int processing_timeout_seconds = 1800;
   // How long a load waits for a V7 export to become ready.
   int export_timeout_seconds = 1800;
+  // HOST:PORT serving Prometheus /metrics; empty: not served.
+  std::string metrics_listen;
+  // How often readiness (store, V7) and the replica heartbeat are checked.
+  int readiness_interval_seconds = 10;
 };
 
 // Parses argv (absl flags; --help lists the flags above) after applying the

@@ -188,8 +188,11 @@ absl::Status NoBackend() {
 
 }  // namespace
 
-RunOperations::RunOperations(store::RunStore* store, backend::AnnotationBackend* backend)
-    : store_(store), backend_(backend) {}
+RunOperations::RunOperations(store::RunStore* store, backend::AnnotationBackend* backend,
+                             common::Metrics* metrics)
+    : store_(store),
+      backend_(backend),
+      metrics_(metrics != nullptr ? metrics : &common::NoMetrics()) {}
 
 absl::StatusOr<v1::AnnotationRun> RunOperations::RunFor(const std::string& tenant,
                                                         const std::string& name) {
@@ -225,6 +228,12 @@ boost::asio::awaitable<absl::Status> RunOperations::LoadAnnotations(
   if (!s.ok()) {
     (void)store_->DiscardStagedSamples(run->uid(), stage_id);
     co_return s;
+  }
+  for (const v1::FieldLoadSummary& field : sink.summary().fields()) {
+    metrics_->AddLabelsLoaded("added", field.added());
+    metrics_->AddLabelsLoaded("edited", field.edited());
+    metrics_->AddLabelsLoaded("deleted", field.deleted());
+    metrics_->AddLabelsLoaded("unchanged", field.unchanged());
   }
   if (request.cleanup()) {
     v1::CleanupRunRequest cleanup;

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "labelport/v1/annotation_service.pb.h"
 #include "service/backend/annotation_backend.h"
+#include "service/common/metrics.h"
 #include "service/store/run_store.h"
 
 namespace labelport::core {
@@ -28,8 +29,10 @@ class RunOperations {
 
   // `store` and `backend` must outlive this object. `backend` may be null
   // when no V7 credentials are configured (every call then fails with
-  // FAILED_PRECONDITION saying so).
-  RunOperations(store::RunStore* store, backend::AnnotationBackend* backend);
+  // FAILED_PRECONDITION saying so). `metrics` (labels loaded per kind of
+  // change, for successful loads) may be null; it must outlive this object.
+  RunOperations(store::RunStore* store, backend::AnnotationBackend* backend,
+                common::Metrics* metrics = nullptr);
 
   boost::asio::awaitable<absl::Status> LoadAnnotations(
       std::string tenant, labelport::v1::LoadAnnotationsRequest request, Emit emit);
@@ -44,6 +47,7 @@ class RunOperations {
 
   store::RunStore* store_;
   backend::AnnotationBackend* backend_;
+  common::Metrics* metrics_;
 };
 
 }  // namespace labelport::core

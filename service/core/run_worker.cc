@@ -134,6 +134,12 @@ boost::asio::awaitable<void> RunWorker::ProcessRun(std::string uid) {
     }
     return absl::OkStatus();
   });
+  if (ended.ok() && options_.metrics != nullptr) {
+    options_.metrics->AddSamplesUploaded("completed", ended->progress().samples_completed() -
+                                                          started->progress().samples_completed());
+    options_.metrics->AddSamplesUploaded(
+        "failed", ended->progress().samples_failed() - started->progress().samples_failed());
+  }
   if (ended.ok()) {
     common::LogInfo(
         absl::StrCat("run ", ended->name(), " (", uid, "): ", v1::RunState_Name(ended->state()),

@@ -22,6 +22,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/backend/annotation_backend.h"
+#include "service/common/metrics.h"
 #include "service/store/run_store.h"
 
 namespace labelport::core {
@@ -35,6 +36,10 @@ class RunWorker {
     absl::Duration lease_ttl = absl::Seconds(30);
     absl::Duration poll_interval = absl::Seconds(1);
     int max_concurrent_runs = 4;
+    // Receives AddSamplesUploaded at the end of each job (the samples that
+    // reached completed or failed during it); null for none. Must outlive
+    // the worker.
+    common::Metrics* metrics = nullptr;
   };
 
   // `store` and `backend` must outlive the worker.

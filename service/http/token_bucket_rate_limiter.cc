@@ -27,16 +27,42 @@ absl::StatusOr<std::unique_ptr<TokenBucketRateLimiter>> TokenBucketRateLimiter::
   return std::unique_ptr<TokenBucketRateLimiter>(new TokenBucketRateLimiter(options));
 }
 
+namespace {
+
+std::chrono::steady_clock::duration IntervalOf(double requests_per_minute) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(60.0 / requests_per_minute));
+}
+
+}  // namespace
+
 TokenBucketRateLimiter::TokenBucketRateLimiter(Options options)
     : options_(options),
-      interval_(std::chrono::duration_cast<Clock::duration>(
-          std::chrono::duration<double>(60.0 / options.requests_per_minute))),
+      requests_per_minute_(options.requests_per_minute),
+      interval_(IntervalOf(options.requests_per_minute)),
       tolerance_(interval_ * (options.burst - 1)) {}
+
+absl::Status TokenBucketRateLimiter::SetRequestsPerMinute(double requests_per_minute) {
+  if (!(requests_per_minute > 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("rate limiter: requests_per_minute must be > 0, got ", requests_per_minute));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  requests_per_minute_ = requests_per_minute;
+  interval_ = IntervalOf(requests_per_minute);
+  tolerance_ = interval_ * (options_.burst - 1);
+  return absl::OkStatus();
+}
+
+double TokenBucketRateLimiter::requests_per_minute() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return requests_per_minute_;
+}
 
 std::optional<TokenBucketRateLimiter::Clock::time_point> TokenBucketRateLimiter::Reserve(
     absl::string_view key, bool only_if_free) {
   const Clock::time_point now = Clock::now();
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   // Keys whose bucket is full again carry no state worth keeping.
   if (++reservations_since_prune_ >= 1024) {
     reservations_since_prune_ = 0;
@@ -49,8 +75,11 @@ std::optional<TokenBucketRateLimiter::Clock::time_point> TokenBucketRateLimiter:
   it->second = tat + interval_;
   ++stats_.acquired;
   if (usable_at > now) {
+    const absl::Duration wait = absl::FromChrono(usable_at - now);
     ++stats_.waits;
-    stats_.total_wait += absl::FromChrono(usable_at - now);
+    stats_.total_wait += wait;
+    lock.unlock();
+    if (options_.metrics != nullptr) options_.metrics->RecordRateLimiterWait(wait);
   }
   return usable_at;
 }

@@ -13,6 +13,11 @@
 // caller never overtakes an earlier one. A waiter that is abandoned (its
 // coroutine destroyed) still consumes its slot.
 //
+// The rate can be changed while the limiter is in use (SetRequestsPerMinute),
+// e.g. when the replicas sharing one API key come and go: slots already
+// reserved keep their times, later ones are spaced at the new rate.
+// Waits are reported to `Options::metrics` when set.
+//
 // Thread-safe: may be called from coroutines on a multi-threaded io_context.
 #ifndef LABELPORT_SERVICE_HTTP_TOKEN_BUCKET_RATE_LIMITER_H_
 #define LABELPORT_SERVICE_HTTP_TOKEN_BUCKET_RATE_LIMITER_H_
@@ -29,6 +34,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "service/common/metrics.h"
 
 namespace labelport::http {
 
@@ -39,6 +45,9 @@ class TokenBucketRateLimiter {
     double requests_per_minute = 1000;
     // Tokens available at once (bucket capacity); >= 1.
     int burst = 20;
+    // Receives RecordRateLimiterWait for every token that waits; may be null.
+    // Must outlive the limiter.
+    common::Metrics* metrics = nullptr;
   };
 
   struct Stats {
@@ -60,6 +69,11 @@ class TokenBucketRateLimiter {
 
   Stats stats() const;
 
+  // Changes the sustained rate of every key to `requests_per_minute` (> 0;
+  // INVALID_ARGUMENT otherwise, and nothing changes).
+  absl::Status SetRequestsPerMinute(double requests_per_minute);
+  double requests_per_minute() const;
+
  private:
   using Clock = std::chrono::steady_clock;
 
@@ -70,10 +84,11 @@ class TokenBucketRateLimiter {
   std::optional<Clock::time_point> Reserve(absl::string_view key, bool only_if_free);
 
   const Options options_;
-  const Clock::duration interval_;   // time between tokens
-  const Clock::duration tolerance_;  // (burst - 1) * interval_
 
   mutable std::mutex mu_;
+  double requests_per_minute_;
+  Clock::duration interval_;   // time between tokens
+  Clock::duration tolerance_;  // (burst - 1) * interval_
   // Per key: the theoretical arrival time of the next request (GCRA).
   absl::flat_hash_map<std::string, Clock::time_point> next_;
   Stats stats_;

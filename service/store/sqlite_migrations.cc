@@ -86,6 +86,15 @@ CREATE TABLE staged_samples (
 ALTER TABLE annotation_links ADD COLUMN item_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX annotation_links_item ON annotation_links (run_id, item_id, annotation_id);
 )sql"},
+    // Live replicas of one store (ReplicaDirectory), to share the V7 rate
+    // limit; and an index for the runs-by-state count of the metrics.
+    {5, "replicas", R"sql(
+CREATE TABLE replicas (
+  replica_id TEXT NOT NULL PRIMARY KEY,
+  expires_ns INTEGER NOT NULL
+);
+CREATE INDEX runs_by_state ON runs (state);
+)sql"},
 };
 
 constexpr absl::string_view kCreateMigrationsTable = R"sql(

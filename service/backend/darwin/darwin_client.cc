@@ -688,6 +688,13 @@ boost::asio::awaitable<absl::StatusOr<std::string>> DarwinClient::V2Path(std::st
   co_return absl::StrCat("/api/v2/teams/", PercentEncode(team), suffix);
 }
 
+boost::asio::awaitable<absl::Status> DarwinClient::CheckAccess() {
+  LP_CO_ASSIGN_OR_RETURN(http::HttpResponse response,
+                         co_await CallApi("GET", "/api/users/token_info", "", ""));
+  (void)response;
+  co_return absl::OkStatus();
+}
+
 boost::asio::awaitable<absl::StatusOr<std::string>> DarwinClient::TeamSlug() {
   {
     absl::MutexLock lock(&mu_);

@@ -61,6 +61,11 @@ class DarwinClient {
   // E1: the key's team slug (cached after the first success).
   boost::asio::awaitable<absl::StatusOr<std::string>> TeamSlug();
 
+  // E1, never cached: OK when V7 answers and accepts the key (readiness).
+  // UNAUTHENTICATED / PERMISSION_DENIED for a refused key, UNAVAILABLE or
+  // DEADLINE_EXCEEDED when V7 cannot be reached.
+  boost::asio::awaitable<absl::Status> CheckAccess();
+
   // E4: the team's datasets (non-archived).
   boost::asio::awaitable<absl::StatusOr<std::vector<DarwinDataset>>> ListDatasets();
   // E4 then E5 when absent: the dataset with exactly this slug. Safe to retry

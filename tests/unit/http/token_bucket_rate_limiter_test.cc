@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/common/fake_metrics.h"
+
 namespace labelport::http {
 namespace {
 
@@ -120,6 +122,51 @@ TEST(TokenBucketRateLimiterTest, ThreadSafe) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(done, 100);
   EXPECT_EQ(limiter->stats().acquired, 100);
+}
+
+// Starts `count` Acquire(key) calls and lets each reserve its slot (without
+// waiting for the slots); the waits go to the limiter's metrics.
+void ReserveWithoutWaiting(TokenBucketRateLimiter& limiter, net::io_context& io,
+                           const std::string& key, int count) {
+  for (int i = 0; i < count; ++i) net::co_spawn(io, limiter.Acquire(key), net::detached);
+  io.poll();
+}
+
+TEST(TokenBucketRateLimiterTest, ReportsEachWaitToMetrics) {
+  testing::FakeMetrics metrics;
+  auto limiter = TokenBucketRateLimiter::Create(
+      {.requests_per_minute = 600, .burst = 1, .metrics = &metrics});  // 100 ms apart
+  ASSERT_TRUE(limiter.ok());
+  net::io_context io;
+  ReserveWithoutWaiting(**limiter, io, "a", 4);
+  const std::vector<absl::Duration> waits = metrics.waits();
+  ASSERT_EQ(waits.size(), 3u);  // the first token is free
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NEAR(absl::ToDoubleMilliseconds(waits[i]), 100.0 * (i + 1), 20) << i;
+  }
+  EXPECT_EQ((*limiter)->stats().waits, 3);
+}
+
+TEST(TokenBucketRateLimiterTest, SetRequestsPerMinuteSpacesLaterTokensAtTheNewRate) {
+  testing::FakeMetrics metrics;
+  auto limiter =
+      TokenBucketRateLimiter::Create({.requests_per_minute = 600, .burst = 1, .metrics = &metrics});
+  ASSERT_TRUE(limiter.ok());
+  ASSERT_TRUE((*limiter)->SetRequestsPerMinute(300).ok());  // 200 ms apart
+  EXPECT_EQ((*limiter)->requests_per_minute(), 300);
+  net::io_context io;
+  ReserveWithoutWaiting(**limiter, io, "b", 3);
+  const std::vector<absl::Duration> waits = metrics.waits();
+  ASSERT_EQ(waits.size(), 2u);
+  EXPECT_NEAR(absl::ToDoubleMilliseconds(waits[0]), 200, 20);
+  EXPECT_NEAR(absl::ToDoubleMilliseconds(waits[1]), 400, 20);
+}
+
+TEST(TokenBucketRateLimiterTest, SetRequestsPerMinuteRejectsNonPositiveRates) {
+  auto limiter = MakeLimiter(600, 1);
+  EXPECT_EQ(limiter->SetRequestsPerMinute(0).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(limiter->SetRequestsPerMinute(-5).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(limiter->requests_per_minute(), 600);
 }
 
 }  // namespace

@@ -184,11 +184,11 @@ TEST(SqliteRunStoreTest, MigrationsAreAppliedOnceAndRecorded) {
             expected);
   EXPECT_THAT(raw.Query("SELECT applied_at FROM schema_migrations"),
               ::testing::Each(::testing::MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z")));
-  EXPECT_EQ(
-      raw.Query("SELECT name FROM sqlite_master WHERE type = 'table' "
-                "ORDER BY name"),
-      (std::vector<std::string>{"annotation_links", "darwin_state", "request_ids", "run_samples",
-                                "runs", "sample_progress", "schema_migrations", "staged_samples"}));
+  EXPECT_EQ(raw.Query("SELECT name FROM sqlite_master WHERE type = 'table' "
+                      "ORDER BY name"),
+            (std::vector<std::string>{"annotation_links", "darwin_state", "replicas", "request_ids",
+                                      "run_samples", "runs", "sample_progress", "schema_migrations",
+                                      "staged_samples"}));
 }
 
 TEST(SqliteRunStoreTest, MigrationsAreOrderedFromOne) {
@@ -408,7 +408,7 @@ TEST(SqliteRunStoreTest, MigratesAVersion1DatabaseKeepingItsRuns) {
 
   RawDatabase raw(path);
   EXPECT_EQ(raw.Query("SELECT version FROM schema_migrations ORDER BY version"),
-            (std::vector<std::string>{"1", "2", "3", "4"}));
+            (std::vector<std::string>{"1", "2", "3", "4", "5"}));
 }
 
 // Stores on one file (as in several processes) contend for the file lock

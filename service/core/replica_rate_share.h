@@ -1,0 +1,69 @@
+// ReplicaRateShare: keeps this replica's share of a per-API-key rate limit
+// fair when N replicas on one store use the same key: every Refresh()
+// heartbeats into the ReplicaDirectory and applies total / live_replicas.
+// Together the replicas then stay under the total (each replica's limiter
+// may still burst a little, see TokenBucketRateLimiter::Options::burst).
+//
+// Changes of membership take effect at the next refresh of each replica:
+// at most `heartbeat_interval` after a replica joins or leaves cleanly,
+// `ttl` after one dies. When a heartbeat fails the current rate is kept.
+//
+// Thread-safety: Refresh and Leave may be called from any thread; they
+// block on the store (use a PeriodicThread).
+#ifndef LABELPORT_SERVICE_CORE_REPLICA_RATE_SHARE_H_
+#define LABELPORT_SERVICE_CORE_REPLICA_RATE_SHARE_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "service/common/metrics.h"
+#include "service/store/replica_directory.h"
+
+namespace labelport::core {
+
+class ReplicaRateShare {
+ public:
+  struct Options {
+    // This replica's id in the directory (the worker id).
+    std::string replica_id;
+    // The limit all replicas together must stay under; > 0.
+    double total_requests_per_minute = 1000;
+    // How long a heartbeat keeps this replica counted; well above the
+    // interval at which Refresh is called (10 s by default: use 30 s).
+    absl::Duration ttl = absl::Seconds(30);
+  };
+
+  // Applies a new per-replica rate (e.g. TokenBucketRateLimiter::
+  // SetRequestsPerMinute). Called only when the rate changes.
+  using ApplyRate = std::function<void(double requests_per_minute)>;
+
+  // `directory` and `metrics` (may be null) must outlive this object.
+  ReplicaRateShare(store::ReplicaDirectory* directory, ApplyRate apply, Options options,
+                   common::Metrics* metrics = nullptr);
+
+  // Heartbeats and applies total / live replicas; returns the live count.
+  // On error nothing changes and the error is returned.
+  absl::StatusOr<int> Refresh();
+
+  // Leaves the directory (clean shutdown).
+  absl::Status Leave();
+
+  // The per-replica rate last applied (the total before any refresh).
+  double requests_per_minute() const;
+
+ private:
+  store::ReplicaDirectory* directory_;
+  const ApplyRate apply_;
+  const Options options_;
+  common::Metrics* metrics_;
+  mutable absl::Mutex mu_;
+  double applied_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace labelport::core
+
+#endif  // LABELPORT_SERVICE_CORE_REPLICA_RATE_SHARE_H_

@@ -1,0 +1,42 @@
+#include "service/store/sqlite_connection.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "service/store/sqlite_migrations.h"
+#include "service/store/sqlite_statement.h"
+
+namespace labelport::store {
+
+absl::StatusOr<SqliteConnection> OpenSqliteConnection(const std::string& path,
+                                                      absl::Duration busy_timeout,
+                                                      absl::string_view component) {
+  if (path.empty() || path == ":memory:") {
+    return absl::InvalidArgumentError(
+        absl::StrCat(component, ": needs the database file of the run store, got '", path, "'"));
+  }
+  const std::string prefix = absl::StrCat(component, "('", path, "'): ");
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  SqliteConnection db(raw);
+  if (rc != SQLITE_OK) {
+    return absl::UnavailableError(
+        absl::StrCat(prefix, "cannot open: ", raw != nullptr ? sqlite3_errmsg(raw) : "no memory"));
+  }
+  sqlite3_extended_result_codes(db.get(), 1);
+  sqlite3_busy_timeout(db.get(), static_cast<int>(absl::ToInt64Milliseconds(busy_timeout)));
+  for (absl::string_view pragma :
+       {"PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL"}) {
+    // journal_mode returns a row; SqliteExec discards it.
+    absl::Status status = SqliteExec(db.get(), pragma, pragma);
+    if (!status.ok()) return absl::Status(status.code(), absl::StrCat(prefix, status.message()));
+  }
+  absl::Status migrated = ApplySqliteMigrations(db.get(), SqliteMigrations());
+  if (!migrated.ok()) {
+    return absl::Status(migrated.code(), absl::StrCat(prefix, migrated.message()));
+  }
+  return db;
+}
+
+}  // namespace labelport::store

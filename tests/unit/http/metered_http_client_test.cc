@@ -1,0 +1,100 @@
+#include "service/http/metered_http_client.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <string>
+#include <vector>
+
+#include "service/http/retry_metrics.h"
+#include "service/http/retrying_http_client.h"
+#include "tests/unit/common/fake_metrics.h"
+
+namespace labelport::http {
+namespace {
+
+namespace net = boost::asio;
+
+// Answers each request with the next scripted result.
+class ScriptedClient : public HttpClient {
+ public:
+  explicit ScriptedClient(std::vector<absl::StatusOr<int>> script) : script_(std::move(script)) {}
+
+  net::awaitable<absl::StatusOr<HttpResponse>> Send(HttpRequest, int64_t) override {
+    co_return Next();
+  }
+  net::awaitable<absl::StatusOr<HttpResponse>> SendStreaming(HttpRequest, BodyChunkSink) override {
+    co_return Next();
+  }
+
+ private:
+  absl::StatusOr<HttpResponse> Next() {
+    absl::StatusOr<int> step = script_.at(next_++);
+    if (!step.ok()) return step.status();
+    HttpResponse response;
+    response.status = *step;
+    return response;
+  }
+
+  std::vector<absl::StatusOr<int>> script_;
+  size_t next_ = 0;
+};
+
+template <typename T>
+T RunOnIo(net::awaitable<T> awaitable) {
+  net::io_context io;
+  auto future = net::co_spawn(io, std::move(awaitable), net::use_future);
+  io.run();
+  return future.get();
+}
+
+HttpRequest Get(std::string url) {
+  HttpRequest request;
+  request.url = std::move(url);
+  request.idempotent = true;
+  return request;
+}
+
+TEST(MeteredHttpClientTest, RecordsEachAttemptByTemplateAndStatus) {
+  ScriptedClient inner({200, absl::UnavailableError("connection refused"), 404});
+  testing::FakeMetrics metrics;
+  MeteredHttpClient client(&inner, &metrics);
+  auto ok = RunOnIo(client.Send(Get("https://v7.example/api/v2/teams/acme/items?page=2")));
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->status, 200);
+  auto failed = RunOnIo(client.Send(Get("https://v7.example/api/datasets/12/archive")));
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  auto missing = RunOnIo(client.SendStreaming(
+      Get("https://s3.example/b/k?sig=secret"),
+      [](absl::string_view) -> net::awaitable<absl::Status> { co_return absl::OkStatus(); }));
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(metrics.v7_calls(),
+            (std::vector<std::string>{"GET /api/v2/teams/{team}/items -> 200",
+                                      "GET /api/datasets/{dataset}/archive -> error",
+                                      "GET {signed-url} -> 404"}));
+}
+
+TEST(MeteredHttpClientTest, UnderTheRetryLayerEveryAttemptAndRetryIsCounted) {
+  ScriptedClient inner({503, absl::UnavailableError("reset"), 200});
+  testing::FakeMetrics metrics;
+  MeteredHttpClient metered(&inner, &metrics);
+  RetryingHttpClient::Hooks hooks;
+  hooks.on_event = RetryMetricsRecorder(&metrics);
+  hooks.sleep = [](absl::Duration) -> net::awaitable<void> { co_return; };
+  RetryingHttpClient retrying(&metered, RetryPolicy{}, std::move(hooks));
+  auto result = RunOnIo(retrying.Send(Get("https://v7.example/api/users/token_info")));
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->status, 200);
+  EXPECT_EQ(metrics.v7_calls(), (std::vector<std::string>{
+                                    "GET /api/users/token_info -> 503",
+                                    "GET /api/users/token_info -> error",
+                                    "GET /api/users/token_info -> 200",
+                                }));
+  EXPECT_EQ(metrics.retries(), (std::vector<std::string>{"GET /api/users/token_info 503",
+                                                         "GET /api/users/token_info UNAVAILABLE"}));
+}
+
+}  // namespace
+}  // namespace labelport::http
