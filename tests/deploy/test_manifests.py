@@ -28,6 +28,7 @@ KUSTOMIZATIONS = sorted(p.parent for p in KUBE.rglob("kustomization.yaml"))
 SECRET_EXAMPLES = sorted(KUBE.rglob("*.secret.example.yaml"))
 
 HEALTH_SERVICE = "labelport.v1.AnnotationService"
+LIVENESS_SERVICE = "liveness"  # SERVING until SIGTERM, independent of V7 and the store
 CONTAINER = "labelport-server"
 RUNTIME_UID = 10001
 POD_LABELS = {"app.kubernetes.io/name": "labelport", "app.kubernetes.io/component": "server"}
@@ -109,6 +110,8 @@ class Rendered:
         ports = {p["name"]: p["containerPort"] for p in self.container["ports"]}
         assert "grpc" in ports, "the container has no port named grpc"
         self.grpc_port = ports["grpc"]
+        assert "metrics" in ports, "the container has no port named metrics"
+        self.metrics_port = ports["metrics"]
         self.replicas = self.deployment["spec"]["replicas"]
 
     def setting(self, name: str):
@@ -158,11 +161,25 @@ def test_labels_are_consistent(rendered: Rendered):
 
 
 def test_native_grpc_probes_on_the_grpc_port(rendered: Rendered):
-    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+    # Readiness follows the store and V7; liveness must not (a V7 outage would
+    # otherwise restart every pod).
+    services = {"livenessProbe": LIVENESS_SERVICE, "readinessProbe": HEALTH_SERVICE,
+                "startupProbe": HEALTH_SERVICE}
+    for probe, service in services.items():
         spec = rendered.container.get(probe)
         assert spec, f"no {probe}"
         assert set(spec) & {"exec", "httpGet", "tcpSocket"} == set(), f"{probe} is not gRPC"
-        assert spec["grpc"] == {"port": rendered.grpc_port, "service": HEALTH_SERVICE}, probe
+        assert spec["grpc"] == {"port": rendered.grpc_port, "service": service}, probe
+
+
+def test_metrics_port_is_served_and_announced(rendered: Rendered):
+    listen = rendered.setting("LABELPORT_METRICS_LISTEN")
+    assert isinstance(listen, str) and listen.rsplit(":", 1)[1] == str(rendered.metrics_port)
+    assert listen.rsplit(":", 1)[0] == "0.0.0.0", "metrics must be reachable from outside the pod"
+    annotations = rendered.deployment["spec"]["template"]["metadata"].get("annotations", {})
+    assert annotations.get("prometheus.io/scrape") == "true"
+    assert annotations.get("prometheus.io/port") == str(rendered.metrics_port)
+    assert annotations.get("prometheus.io/path") == "/metrics"
 
 
 def test_pod_and_container_security(rendered: Rendered):
@@ -273,10 +290,13 @@ def test_secret_templates_match_the_references():
 def test_service_matches_the_pods(rendered: Rendered):
     service = one(rendered.docs, "Service")
     assert service["spec"]["selector"] == POD_LABELS
-    (port,) = service["spec"]["ports"]
-    assert port["name"] == "grpc" and port["protocol"] == "TCP"
-    assert port["targetPort"] in ("grpc", rendered.grpc_port)
-    assert port["port"] == rendered.grpc_port
+    ports = {p["name"]: p for p in service["spec"]["ports"]}
+    assert set(ports) == {"grpc", "metrics"}
+    for name, container_port in (("grpc", rendered.grpc_port), ("metrics", rendered.metrics_port)):
+        port = ports[name]
+        assert port["protocol"] == "TCP"
+        assert port["targetPort"] in (name, container_port)
+        assert port["port"] == container_port
 
 
 def test_disruption_budget(rendered: Rendered):
@@ -304,7 +324,11 @@ def test_network_policy(rendered: Rendered):
     assert spec["podSelector"]["matchLabels"] == POD_LABELS
     assert sorted(spec["policyTypes"]) == ["Egress", "Ingress"]
     ingress_ports = {(p["protocol"], p["port"]) for rule in spec["ingress"] for p in rule["ports"]}
-    assert ingress_ports == {("TCP", rendered.grpc_port)}, "ingress beyond the gRPC port"
+    assert ingress_ports == {("TCP", rendered.grpc_port), ("TCP", rendered.metrics_port)}, (
+        "ingress beyond the gRPC and metrics ports")
+    for rule in spec["ingress"]:
+        if {p["port"] for p in rule["ports"]} == {rendered.metrics_port}:
+            assert rule["from"], "the metrics port must be limited to the scrapers"
     egress = {(p["protocol"], p["port"]) for rule in spec["egress"] for p in rule["ports"]}
     allowed = {("UDP", 53), ("TCP", 53), ("TCP", 443)}
     if not rendered.sqlite:
