@@ -77,6 +77,16 @@ CREATE TABLE staged_samples (
   PRIMARY KEY (run_id, stage_id, position)
 );
 )sql"},
+    // Live replicas of one store (ReplicaDirectory), to share the V7 rate
+    // limit; expiry by the database clock. And an index for the
+    // runs-by-state count of the metrics.
+    {2, "replicas", R"sql(
+CREATE TABLE replicas (
+  replica_id text COLLATE "C" NOT NULL PRIMARY KEY,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX runs_by_state ON runs (state);
+)sql"},
 };
 
 constexpr absl::string_view kCreateMigrationsTable = R"sql(

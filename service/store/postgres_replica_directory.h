@@ -1,0 +1,39 @@
+// PostgresReplicaDirectory: the ReplicaDirectory in the `replicas` table of
+// a PostgreSQL run store's database (its own small connection pool). Expiry
+// is judged by the database clock, like PostgresRunStore's leases, so
+// replicas need no synchronised clocks.
+#ifndef LABELPORT_SERVICE_STORE_POSTGRES_REPLICA_DIRECTORY_H_
+#define LABELPORT_SERVICE_STORE_POSTGRES_REPLICA_DIRECTORY_H_
+
+#include <memory>
+#include <string>
+
+#include "service/store/postgres_connection_pool.h"
+#include "service/store/replica_directory.h"
+
+namespace labelport::store {
+
+class PostgresReplicaDirectory : public ReplicaDirectory {
+ public:
+  struct Options {
+    // Required: the run store's URL (see PostgresRunStore::Options::url).
+    std::string url;
+  };
+
+  // Connects and applies pending migrations; errors as
+  // PostgresRunStore::Create (messages never contain the password).
+  static absl::StatusOr<std::unique_ptr<PostgresReplicaDirectory>> Create(Options options);
+
+  absl::StatusOr<int> Heartbeat(const std::string& replica_id, absl::Duration ttl) override;
+  absl::Status Leave(const std::string& replica_id) override;
+
+ private:
+  explicit PostgresReplicaDirectory(std::unique_ptr<PostgresConnectionPool> pool)
+      : pool_(std::move(pool)) {}
+
+  std::unique_ptr<PostgresConnectionPool> pool_;
+};
+
+}  // namespace labelport::store
+
+#endif  // LABELPORT_SERVICE_STORE_POSTGRES_REPLICA_DIRECTORY_H_
