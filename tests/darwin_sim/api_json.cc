@@ -68,11 +68,13 @@ bool IsMainAnnotationType(std::string_view name) {
 
 json::object DatasetJson(const State& state, const Dataset& ds) {
   int64_t num_items = 0;
+  int64_t num_videos = 0;  // Items whose first slot is a video.
   int64_t complete = 0;
   for (uint64_t seq : ds.item_seqs) {
     auto it = state.items.find(seq);
     if (it == state.items.end() || it->second.archived) continue;
     ++num_items;
+    if (!it->second.slots.empty() && it->second.slots[0].type == "video") ++num_videos;
     if (it->second.status == "complete") ++complete;
   }
   int64_t num_classes = 0;
@@ -92,8 +94,8 @@ json::object DatasetJson(const State& state, const Dataset& ds) {
   o["team_id"] = ds.team_id;
   o["team_slug"] = team == state.teams.end() ? "" : team->second.slug;
   o["num_items"] = num_items;
-  o["num_images"] = num_items;
-  o["num_videos"] = 0;
+  o["num_images"] = num_items - num_videos;
+  o["num_videos"] = num_videos;
   o["num_classes"] = num_classes;
   o["progress"] = num_items == 0 ? 0.0 : static_cast<double>(complete) / num_items;
   o["inserted_at"] = ds.inserted_at;

@@ -25,6 +25,9 @@ absl::StatusOr<std::string> BuildZip(const std::vector<ZipEntry>& entries) {
       return absl::InvalidArgumentError(absl::StrCat("duplicate zip entry ", e.name));
     }
   }
+  // libzip writes nothing for an archive without entries; an empty zip is
+  // just the end-of-central-directory record (signature, then zeros).
+  if (entries.empty()) return std::string("PK\x05\x06", 4) + std::string(18, '\0');
   zip_error_t error;
   zip_error_init(&error);
   zip_source_t* buffer = zip_source_buffer_create(nullptr, 0, 0, &error);

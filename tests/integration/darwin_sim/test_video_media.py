@@ -68,6 +68,10 @@ def test_uploaded_videos_get_their_real_facts(sim, tmp_path):
         assert slot["fps"] == rate and slot["total_sections"] == frames, (name, slot)
         assert slot["metadata"] == {"width": w, "height": h, "native_fps": rate}, name
 
+    upload(api, "videos", "still.png", make_image(tmp_path / "still.png", 8, 8).read_bytes())
+    listed = next(d for d in api.get("/api/datasets").json() if d["slug"] == "videos")
+    assert (listed["num_items"], listed["num_videos"], listed["num_images"]) == (5, 4, 1)
+
     docs = export_docs(api, "videos")
     for name, (w, h, rate, _, _, frames) in VIDEOS.items():
         slot = docs[name.rsplit(".", 1)[0] + ".json"]["item"]["slots"][0]
@@ -134,3 +138,7 @@ def test_undecodable_video_goes_to_error(kind, sim, tmp_path):
     assert items["good.mp4"]["status"] == "new"
     # Error items are left out of DFO-style exports.
     assert list(export_docs(api, "broken")) == ["good.json"]
+    # With only the error item left to export, the zip is empty (and valid).
+    api.s.delete(sim.url + api.v2("items"), json={"filters": {"item_ids": [items["good.mp4"]["id"]],
+                                                    "dataset_ids": [ds["id"]]}})
+    assert export_docs(api, "broken", "r2") == {}

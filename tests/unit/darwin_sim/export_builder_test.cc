@@ -300,5 +300,17 @@ TEST_F(ExportBuilderTest, ZipIsFlatWithUniqueNamesAndMetadata) {
   EXPECT_EQ(BuildExport(state_, exp).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(ExportBuilderTest, NothingToExportGivesAnEmptyValidZip) {
+  state_.properties.clear();
+  state_.property_order.clear();
+  AddItem("i1", "a.png", "/", "new");  // Not complete: left out by the default filters.
+  Export exp;
+  exp.dataset_id = 1;
+  absl::StatusOr<BuiltExport> built = BuildExport(state_, exp);
+  ASSERT_TRUE(built.ok()) << built.status();
+  EXPECT_TRUE(Unzip(built->zip).empty());
+  EXPECT_EQ(built->metadata.at("num_images"), 0);
+}
+
 }  // namespace
 }  // namespace labelport::darwin_sim
