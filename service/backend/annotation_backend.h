@@ -53,7 +53,14 @@ class UploadJournal {
 // from the snapshot); new ones get an id derived from the platform's own.
 struct LoadedField {
   std::string field;
+  // Sample-level fields: the labels.
   labelport::v1::FieldValue downloaded;
+  // Frame-level fields: the labels per frame (1-based numbers, ascending;
+  // only frames with labels; frame ids echoed from the snapshot). Video
+  // labels carry their track `index` as V7 has it (annotations without an
+  // instance id get indexes above every known one) and `keyframe`; the merge
+  // applies FiftyOne's track rule.
+  std::vector<labelport::v1::FrameFieldValue> frames;
   // Labels of other types than the field's, grouped by return type.
   std::vector<labelport::v1::UnexpectedLabels> unexpected;
 };

@@ -1,11 +1,14 @@
 #include "service/core/label_merge.h"
 
 #include <map>
+#include <optional>
 #include <set>
+#include <string>
 #include <utility>
 
 #include "google/protobuf/util/message_differencer.h"
 #include "service/core/label_types.h"
+#include "service/core/track_update.h"
 
 namespace labelport::core {
 namespace {
@@ -220,6 +223,31 @@ FieldMerge MergeFieldValue(const v1::FieldSchema& field, const v1::FieldValue& b
       break;
   }
   return FieldMerge{};
+}
+
+std::vector<FrameMerge> MergeFrameFieldValues(const v1::FieldSchema& field,
+                                              const std::vector<v1::FrameFieldValue>& baseline,
+                                              std::vector<v1::FrameFieldValue> downloaded,
+                                              bool as_new) {
+  const std::optional<std::string> return_type = ReturnTypeOf(field.type());
+  if (return_type && IsTrackable(field.field(), *return_type))
+    UpdateTracks(field, baseline, &downloaded, as_new);
+  std::map<int32_t, std::pair<const v1::FrameFieldValue*, const v1::FrameFieldValue*>> frames;
+  for (const auto& f : baseline) frames[f.frame_number()].first = &f;
+  for (const auto& f : downloaded) frames[f.frame_number()].second = &f;
+  std::vector<FrameMerge> out;
+  for (const auto& [number, pair] : frames) {
+    const auto& [base, down] = pair;
+    FrameMerge m;
+    m.frame_number = number;
+    if (base != nullptr) m.frame_id = base->frame_id();
+    if (m.frame_id.empty() && down != nullptr) m.frame_id = down->frame_id();
+    if (down != nullptr) m.downloaded = down->value();
+    m.merge = MergeFieldValue(field, base != nullptr ? base->value() : v1::FieldValue(),
+                              m.downloaded, as_new);
+    out.push_back(std::move(m));
+  }
+  return out;
 }
 
 }  // namespace labelport::core

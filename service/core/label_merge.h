@@ -22,6 +22,7 @@
 
 #include "labelport/v1/label_schema.pb.h"
 #include "labelport/v1/labels.pb.h"
+#include "labelport/v1/sample.pb.h"
 
 namespace labelport::core {
 
@@ -41,6 +42,25 @@ struct FieldMerge {
 FieldMerge MergeFieldValue(const labelport::v1::FieldSchema& field,
                            const labelport::v1::FieldValue& baseline,
                            const labelport::v1::FieldValue& downloaded, bool as_new = false);
+
+// The merge of one (sample, frame-level field): the result per frame.
+struct FrameMerge {
+  int32_t frame_number = 0;
+  // The client's frame id, when the snapshot or the download knows it.
+  std::string frame_id;
+  // The downloaded labels of the frame after the track update.
+  labelport::v1::FieldValue downloaded;
+  FieldMerge merge;
+};
+
+// Merges a frame-level field: for trackable fields (frame-level detections,
+// polylines, polygons or keypoints) FiftyOne's track update runs first
+// (track_update.h), then every frame present in the baseline or the download
+// is merged like a sample-level value. Frames come back in ascending order.
+std::vector<FrameMerge> MergeFrameFieldValues(
+    const labelport::v1::FieldSchema& field,
+    const std::vector<labelport::v1::FrameFieldValue>& baseline,
+    std::vector<labelport::v1::FrameFieldValue> downloaded, bool as_new = false);
 
 }  // namespace labelport::core
 

@@ -1,6 +1,8 @@
 #include "service/core/run_operations.h"
 
+#include <cstdint>
 #include <map>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -63,6 +65,37 @@ v1::FieldValue* MutableFieldValue(v1::Sample& sample, const std::string& field) 
   return f->mutable_value();
 }
 
+v1::SampleField* MutableSampleField(v1::Sample& sample, const std::string& field) {
+  for (auto& f : *sample.mutable_fields())
+    if (f.field() == field) return &f;
+  auto* f = sample.add_fields();
+  f->set_field(field);
+  return f;
+}
+
+std::vector<v1::FrameFieldValue> FramesOf(const v1::Sample& sample, const std::string& field) {
+  for (const auto& f : sample.fields())
+    if (f.field() == field) return {f.frames().begin(), f.frames().end()};
+  return {};
+}
+
+bool IsEmptyValue(const v1::FieldValue& v) {
+  switch (v.value_case()) {
+    case v1::FieldValue::VALUE_NOT_SET:
+      return true;
+    case v1::FieldValue::kClassifications:
+      return v.classifications().classifications_size() == 0;
+    case v1::FieldValue::kDetections:
+      return v.detections().detections_size() == 0;
+    case v1::FieldValue::kPolylines:
+      return v.polylines().polylines_size() == 0;
+    case v1::FieldValue::kKeypoints:
+      return v.keypoints().keypoints_size() == 0;
+    default:
+      return false;
+  }
+}
+
 const v1::FieldValue& FieldValueOf(const v1::Sample& sample, const std::string& field) {
   for (const auto& f : sample.fields())
     if (f.field() == field) return f.value();
@@ -104,6 +137,12 @@ class MergingSink : public backend::LoadSink {
       if (schema == nullptr) continue;
       const std::string& dest = destinations_.at(field.field);
       const bool as_new = dest != field.field;
+      if (IsFrameField(field.field)) {
+        absl::Status st =
+            MergeFrames(loaded.sample_id, *schema, dest, as_new, std::move(field), baseline);
+        if (!st.ok()) return st;
+        continue;
+      }
       const v1::FieldValue& base = FieldValueOf(baseline, dest);
       FieldMerge merge = MergeFieldValue(*schema, base, field.downloaded, as_new);
       v1::FieldLoadSummary* s = field_summary_.at(field.field);
@@ -163,6 +202,66 @@ class MergingSink : public backend::LoadSink {
   v1::LoadSummary& summary() { return summary_; }
 
  private:
+  void Count(const std::string& field, const FieldMerge& merge) {
+    v1::FieldLoadSummary* s = field_summary_.at(field);
+    s->set_added(s->added() + static_cast<int64_t>(merge.added.size()));
+    s->set_edited(s->edited() + static_cast<int64_t>(merge.edited.size()));
+    s->set_deleted(s->deleted() + static_cast<int64_t>(merge.deleted.size()));
+    s->set_unchanged(s->unchanged() + merge.unchanged);
+    s->set_ignored(s->ignored() + merge.ignored_added + merge.ignored_deleted);
+  }
+
+  // A frame-level field: the track update and merge run over all of the
+  // sample's frames at once; one change message per frame that has labels
+  // before or after, in frame order.
+  absl::Status MergeFrames(const std::string& sample_id, const v1::FieldSchema& schema,
+                           const std::string& dest, bool as_new, backend::LoadedField field,
+                           v1::Sample& baseline) {
+    std::vector<FrameMerge> frames =
+        MergeFrameFieldValues(schema, FramesOf(baseline, dest), std::move(field.frames), as_new);
+    int64_t ignored_added = 0;
+    int64_t ignored_deleted = 0;
+    v1::SampleField* target = MutableSampleField(baseline, dest);
+    target->clear_value();
+    target->clear_frames();
+    const std::string return_type = *ReturnTypeOf(schema.type());
+    for (auto& frame : frames) {
+      Count(field.field, frame.merge);
+      ignored_added += frame.merge.ignored_added;
+      ignored_deleted += frame.merge.ignored_deleted;
+      if (!IsEmptyValue(frame.merge.merged)) {
+        v1::FrameFieldValue* kept = target->add_frames();
+        kept->set_frame_number(frame.frame_number);
+        kept->set_frame_id(frame.frame_id);
+        *kept->mutable_value() = frame.merge.merged;
+      }
+      v1::LoadAnnotationsResponse r;
+      auto* c = r.mutable_changes();
+      c->set_sample_id(sample_id);
+      c->set_field(field.field);
+      c->set_dest_field(dest);
+      c->set_frame_number(frame.frame_number);
+      c->set_frame_id(frame.frame_id);
+      c->set_return_type(return_type);
+      *c->mutable_downloaded() = std::move(frame.downloaded);
+      *c->mutable_merged() = std::move(frame.merge.merged);
+      for (auto& id : frame.merge.added) c->add_added_ids(std::move(id));
+      for (auto& id : frame.merge.edited) c->add_edited_ids(std::move(id));
+      for (auto& id : frame.merge.deleted) c->add_deleted_ids(std::move(id));
+      absl::Status st = emit_(std::move(r));
+      if (!st.ok()) return st;
+    }
+    if (ignored_added > 0)
+      common::LogWarning(
+          absl::StrFormat("Ignored %d added labels in field '%s' because `allow_additions=False`",
+                          ignored_added, field.field));
+    if (ignored_deleted > 0)
+      common::LogWarning(
+          absl::StrFormat("Ignored %d deleted labels in field '%s' because `allow_deletions=False`",
+                          ignored_deleted, field.field));
+    return absl::OkStatus();
+  }
+
   const v1::FieldSchema* SchemaOf(const std::string& field) const {
     for (const auto& f : run_.label_schema().fields())
       if (f.field() == field) return &f;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -26,6 +27,11 @@ struct Pending {
   int part_count = 1;
   // (part index, annotation), in the order found.
   std::vector<std::pair<int, const ExportedAnnotation*>> parts;
+  // Video labels: the track index (set on the label, or cleared when none)
+  // and the keyframe flag of the frame.
+  bool video = false;
+  std::optional<int64_t> track_index;
+  bool keyframe = false;
 };
 
 struct FieldWork {
@@ -215,6 +221,7 @@ class ItemDecoder {
       w.darwin_type = DarwinTypeOf(f.type());
       work_.push_back(std::move(w));
     }
+    if (IsVideo()) return RunVideo(links);
     for (const auto& a : item_.annotations) Route(a, links);
     LoadedSample out;
     out.sample_id = snapshot_.id();
@@ -246,6 +253,164 @@ class ItemDecoder {
     for (auto& w : work_)
       if (w.field->field() == name) return &w;
     return nullptr;
+  }
+
+  bool IsVideo() const {
+    for (const auto& slot : item_.slots)
+      if (slot.type == "video") return true;
+    for (const auto& a : item_.annotations)
+      if (a.frame >= 0) return true;
+    return false;
+  }
+
+  // A video item: per frame, the labels of each frame field.
+  absl::StatusOr<LoadedSample> RunVideo(const std::map<std::string, AnnotationLink>& links) {
+    for (const auto& f : schema_.fields()) {
+      FieldWork w;
+      w.field = &f;
+      w.darwin_type = DarwinTypeOf(f.type());
+      work_.push_back(std::move(w));
+    }
+    // Annotations without an instance id that no upload made get new track
+    // indexes above every index in sight (the merge renumbers them after the
+    // sample's existing tracks, FiftyOne's rule).
+    int64_t next_index = 0;
+    for (const auto& a : item_.annotations)
+      if (a.instance_id) next_index = std::max(next_index, *a.instance_id);
+    for (const auto& [id, link] : links)
+      if (link.has_track_index()) next_index = std::max(next_index, link.track_index());
+    for (const auto& sf : snapshot_.fields())
+      for (const auto& fr : sf.frames())
+        for (const auto& label : LabelsWithIndex(fr.value()))
+          next_index = std::max(next_index, label);
+    std::map<std::string, int64_t> new_track_index;  // annotation id → index
+    std::map<int64_t, std::vector<const ExportedAnnotation*>> by_frame;
+    std::set<std::string> reported;
+    for (const auto& a : item_.annotations) {
+      if (a.frame < 0) {
+        if (reported.insert(a.id).second)
+          Skip(a, "an image annotation on a video item has no frame");
+        continue;
+      }
+      by_frame[a.frame].push_back(&a);
+      if (!a.instance_id && !links.contains(a.id) && !new_track_index.contains(a.id))
+        new_track_index[a.id] = ++next_index;
+    }
+    LoadedSample out;
+    out.sample_id = snapshot_.id();
+    for (const auto& w : work_) {
+      LoadedField field;
+      field.field = w.field->field();
+      out.fields.push_back(std::move(field));
+    }
+    for (const auto& [frame, annotations] : by_frame) {
+      for (auto& w : work_) {
+        w.order.clear();
+        w.labels.clear();
+        w.unexpected.clear();
+      }
+      for (const ExportedAnnotation* a : annotations) RouteVideo(*a, links, new_track_index);
+      const int32_t frame_number = static_cast<int32_t>(frame + 1);
+      for (size_t k = 0; k < work_.size(); ++k) {
+        FieldWork& w = work_[k];
+        for (const auto& [return_type, list] : w.unexpected)
+          for (const ExportedAnnotation* a : list)
+            if (reported.insert(a->id).second)
+              Skip(*a, absl::StrCat("annotation type '", a->type,
+                                    "' matches no frame-level field of the run"));
+        if (w.order.empty()) continue;
+        const v1::FrameFieldValue* snap = SnapshotFrame(w.field->field(), frame_number);
+        v1::FrameFieldValue fv;
+        fv.set_frame_number(frame_number);
+        if (snap != nullptr) fv.set_frame_id(snap->frame_id());
+        *fv.mutable_value() =
+            Build(w, snap != nullptr ? snap->value() : v1::FieldValue::default_instance());
+        out.fields[k].frames.push_back(std::move(fv));
+      }
+    }
+    return out;
+  }
+
+  static std::vector<int64_t> LabelsWithIndex(const v1::FieldValue& v) {
+    std::vector<int64_t> out;
+    auto add = [&](const auto& l) {
+      if (l.has_index()) out.push_back(l.index());
+    };
+    if (v.has_detection()) add(v.detection());
+    for (const auto& l : v.detections().detections()) add(l);
+    if (v.has_polyline()) add(v.polyline());
+    for (const auto& l : v.polylines().polylines()) add(l);
+    if (v.has_keypoint()) add(v.keypoint());
+    for (const auto& l : v.keypoints().keypoints()) add(l);
+    return out;
+  }
+
+  const v1::FrameFieldValue* SnapshotFrame(absl::string_view field, int32_t frame_number) const {
+    for (const auto& sf : snapshot_.fields()) {
+      if (sf.field() != field) continue;
+      for (const auto& fr : sf.frames())
+        if (fr.frame_number() == frame_number) return &fr;
+    }
+    return nullptr;
+  }
+
+  // Routes one frame of a video annotation. The label id of a frame the
+  // upload made is the client's; any other frame (interpolated, or of a new
+  // annotation) gets an id derived from its track and frame, the same for
+  // every part of the label.
+  void RouteVideo(const ExportedAnnotation& a, const std::map<std::string, AnnotationLink>& links,
+                  const std::map<std::string, int64_t>& new_track_index) {
+    const int32_t frame_number = static_cast<int32_t>(a.frame + 1);
+    if (auto it = links.find(a.id); it != links.end()) {
+      const AnnotationLink& link = it->second;
+      FieldWork* w = FieldByName(link.field());
+      if (w != nullptr && w->darwin_type == a.type) {
+        std::string label_id;
+        for (const auto& fl : link.frames())
+          if (fl.frame_number() == frame_number) label_id = fl.label_id();
+        const bool linked = !label_id.empty();
+        if (!linked) label_id = DerivedLabelId(absl::StrCat(link.label_id(), "@", frame_number));
+        Pending& p = w->labels[label_id];
+        if (p.parts.empty()) w->order.push_back(label_id);
+        p.label_id = label_id;
+        p.linked = linked;
+        p.part_count = std::max(1, link.part_count());
+        p.parts.emplace_back(link.part(), &a);
+        p.video = true;
+        if (a.instance_id) {
+          p.track_index = a.instance_id;
+        } else if (link.has_track_index()) {
+          p.track_index = link.track_index();
+        }
+        if (p.parts.size() == 1) p.keyframe = a.keyframe;
+        return;
+      }
+    }
+    FieldWork* target = nullptr;
+    for (auto& w : work_) {
+      if (w.darwin_type != a.type) continue;
+      if (FieldHasClass(*w.field, a.name)) {
+        target = &w;
+        break;
+      }
+      if (target == nullptr) target = &w;
+    }
+    if (target == nullptr) {
+      if (!work_.empty()) work_.front().unexpected[a.type].push_back(&a);
+      return;
+    }
+    const std::string id = DerivedLabelId(absl::StrCat(a.id, "@", frame_number));
+    Pending& p = target->labels[id];
+    if (p.parts.empty()) target->order.push_back(id);
+    p.label_id = id;
+    p.parts.emplace_back(0, &a);
+    p.video = true;
+    if (a.instance_id) {
+      p.track_index = a.instance_id;
+    } else if (auto it = new_track_index.find(a.id); it != new_track_index.end()) {
+      p.track_index = it->second;
+    }
+    p.keyframe = a.keyframe;
   }
 
   void Route(const ExportedAnnotation& a, const std::map<std::string, AnnotationLink>& links) {
@@ -426,10 +591,25 @@ class ItemDecoder {
 
   // Builds the field's value; labels follow snapshot order, then new ones.
   v1::FieldValue Build(const FieldWork& w) {
-    const v1::FieldSchema& field = *w.field;
-    const v1::FieldValue* snap = SnapshotValue(snapshot_, field.field());
+    const v1::FieldValue* snap = SnapshotValue(snapshot_, w.field->field());
     const v1::FieldValue empty;
-    const v1::FieldValue& base = snap != nullptr ? *snap : empty;
+    return Build(w, snap != nullptr ? *snap : empty);
+  }
+
+  // Sets the track index and keyframe flag of a video label.
+  template <typename L>
+  static void ApplyVideo(const Pending& p, L* label) {
+    if (!p.video) return;
+    if (p.track_index) {
+      label->set_index(*p.track_index);
+    } else {
+      label->clear_index();
+    }
+    label->set_keyframe(p.keyframe);
+  }
+
+  v1::FieldValue Build(const FieldWork& w, const v1::FieldValue& base) {
+    const v1::FieldSchema& field = *w.field;
     const std::string& t = field.type();
     v1::FieldValue out;
     // Export order is arbitrary: a single-label field must get its own label
@@ -479,7 +659,10 @@ class ItemDecoder {
           if (base.has_detections()) b = FindById(base.detections().detections(), p->label_id);
           if (base.has_detection() && base.detection().id() == p->label_id) b = &base.detection();
         }
-        if (auto d = MakeDetection(*p, b, field)) *all.add_detections() = *std::move(d);
+        if (auto d = MakeDetection(*p, b, field)) {
+          ApplyVideo(*p, &*d);
+          *all.add_detections() = *std::move(d);
+        }
       }
       if (t == "detections") {
         *out.mutable_detections() = std::move(all);
@@ -495,7 +678,10 @@ class ItemDecoder {
           if (base.has_polylines()) b = FindById(base.polylines().polylines(), p->label_id);
           if (base.has_polyline() && base.polyline().id() == p->label_id) b = &base.polyline();
         }
-        if (auto l = MakePolyline(*p, b, field, polygon)) *all.add_polylines() = *std::move(l);
+        if (auto l = MakePolyline(*p, b, field, polygon)) {
+          ApplyVideo(*p, &*l);
+          *all.add_polylines() = *std::move(l);
+        }
       }
       if (t == "polygons" || t == "polylines") {
         *out.mutable_polylines() = std::move(all);
@@ -510,7 +696,10 @@ class ItemDecoder {
           if (base.has_keypoints()) b = FindById(base.keypoints().keypoints(), p->label_id);
           if (base.has_keypoint() && base.keypoint().id() == p->label_id) b = &base.keypoint();
         }
-        if (auto k = MakeKeypoint(*p, b, field)) *all.add_keypoints() = *std::move(k);
+        if (auto k = MakeKeypoint(*p, b, field)) {
+          ApplyVideo(*p, &*k);
+          *all.add_keypoints() = *std::move(k);
+        }
       }
       if (t == "keypoints") {
         *out.mutable_keypoints() = std::move(all);

@@ -1,8 +1,15 @@
 #include "service/backend/darwin/annotation_encoder.h"
 
+#include <algorithm>
 #include <boost/json/object.hpp>
 #include <cmath>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "service/common/sha256.h"
@@ -284,6 +291,210 @@ absl::StatusOr<EncodedLabels> EncodeFieldValue(const labelport::v1::FieldValue& 
   }
   if (!status.ok()) return status;
   return b.Take();
+}
+
+namespace {
+
+// One label of a frame, as a single-label FieldValue, with what groups it
+// into a track.
+struct FrameLabel {
+  int32_t frame_number = 0;
+  std::string label_id;
+  std::string class_name;
+  std::optional<int64_t> index;
+  bool keyframe = false;
+  v1::FieldValue value;
+};
+
+template <typename L>
+FrameLabel MakeFrameLabel(int32_t frame_number, const L& l,
+                          void (*set)(v1::FieldValue*, const L&)) {
+  FrameLabel f;
+  f.frame_number = frame_number;
+  f.label_id = l.id();
+  f.class_name = l.label();
+  if constexpr (!std::is_same_v<L, v1::Classification>) {
+    if (l.has_index()) f.index = l.index();
+    f.keyframe = l.has_keyframe() && l.keyframe();
+  }
+  set(&f.value, l);
+  return f;
+}
+
+std::vector<FrameLabel> LabelsOfFrame(const v1::FrameFieldValue& frame) {
+  std::vector<FrameLabel> out;
+  const v1::FieldValue& v = frame.value();
+  const int32_t n = frame.frame_number();
+  auto cls =
+      +[](v1::FieldValue* o, const v1::Classification& l) { *o->mutable_classification() = l; };
+  auto det = +[](v1::FieldValue* o, const v1::Detection& l) { *o->mutable_detection() = l; };
+  auto pol = +[](v1::FieldValue* o, const v1::Polyline& l) { *o->mutable_polyline() = l; };
+  auto kpt = +[](v1::FieldValue* o, const v1::Keypoint& l) { *o->mutable_keypoint() = l; };
+  switch (v.value_case()) {
+    case v1::FieldValue::kClassification:
+      out.push_back(MakeFrameLabel(n, v.classification(), cls));
+      break;
+    case v1::FieldValue::kClassifications:
+      for (const auto& l : v.classifications().classifications())
+        out.push_back(MakeFrameLabel(n, l, cls));
+      break;
+    case v1::FieldValue::kDetection:
+      out.push_back(MakeFrameLabel(n, v.detection(), det));
+      break;
+    case v1::FieldValue::kDetections:
+      for (const auto& l : v.detections().detections()) out.push_back(MakeFrameLabel(n, l, det));
+      break;
+    case v1::FieldValue::kPolyline:
+      out.push_back(MakeFrameLabel(n, v.polyline(), pol));
+      break;
+    case v1::FieldValue::kPolylines:
+      for (const auto& l : v.polylines().polylines()) out.push_back(MakeFrameLabel(n, l, pol));
+      break;
+    case v1::FieldValue::kKeypoint:
+      out.push_back(MakeFrameLabel(n, v.keypoint(), kpt));
+      break;
+    case v1::FieldValue::kKeypoints:
+      for (const auto& l : v.keypoints().keypoints()) out.push_back(MakeFrameLabel(n, l, kpt));
+      break;
+    case v1::FieldValue::VALUE_NOT_SET:
+      break;
+  }
+  return out;
+}
+
+// One encoded part of one frame's label.
+struct FramePart {
+  int32_t frame_number = 0;
+  std::string label_id;
+  bool keyframe = false;
+  json::object data;
+  json::object properties;  // annotation_properties of the image encoding
+};
+
+// The parts of one future V7 video annotation.
+struct Track {
+  std::string id;
+  int64_t class_id = 0;
+  int part = 0;
+  int part_count = 1;
+  std::optional<int64_t> index;
+  bool is_track = false;  // labels sharing an index (else one label)
+  json::value slot_names;
+  std::vector<FramePart> frames;  // in frame order
+};
+
+}  // namespace
+
+absl::StatusOr<EncodedLabels> EncodeFrameFieldValues(
+    const google::protobuf::RepeatedPtrField<v1::FrameFieldValue>& frames, const EncodeContext& c,
+    bool only_keyframes) {
+  std::vector<const v1::FrameFieldValue*> ordered;
+  for (const auto& f : frames) ordered.push_back(&f);
+  std::stable_sort(ordered.begin(), ordered.end(), [](const auto* a, const auto* b) {
+    return a->frame_number() < b->frame_number();
+  });
+  std::vector<Track> tracks;
+  std::map<std::string, size_t> track_by_key;
+  for (const v1::FrameFieldValue* frame : ordered) {
+    if (frame->frame_number() < 1)
+      return absl::InvalidArgumentError(
+          absl::StrFormat("Sample '%s' field '%s': frame number %d is not 1-based", c.sample_id,
+                          c.field->field(), frame->frame_number()));
+    for (FrameLabel& label : LabelsOfFrame(*frame)) {
+      auto encoded = EncodeFieldValue(label.value, c);
+      if (!encoded.ok()) return encoded.status();
+      for (size_t k = 0; k < encoded->annotations.size(); ++k) {
+        json::object& a = encoded->annotations[k].as_object();
+        const AnnotationLink& link = encoded->links[k];
+        std::string key = label.index ? absl::StrCat("track/", c.field->field(), "/", *label.index,
+                                                     "/", label.class_name)
+                                      : absl::StrCat("label/", label.label_id);
+        std::string part_key = absl::StrCat(key, "#", link.part());
+        auto it = track_by_key.find(part_key);
+        // A second label of the same track on the same frame cannot share the
+        // annotation: it becomes its own.
+        if (it != track_by_key.end() &&
+            tracks[it->second].frames.back().frame_number == label.frame_number) {
+          key = absl::StrCat("label/", label.label_id);
+          part_key = absl::StrCat(key, "#", link.part());
+          it = track_by_key.find(part_key);
+        }
+        if (it == track_by_key.end()) {
+          Track t;
+          t.is_track = absl::StartsWith(key, "track/");
+          t.id = t.is_track ? DeterministicAnnotationId(c.run_uid, key, link.part())
+                            : a.at("id").as_string().c_str();
+          t.class_id = a.at("annotation_class_id").to_number<int64_t>();
+          t.part = link.part();
+          t.part_count = link.part_count();
+          t.index = label.index;
+          t.slot_names = a.at("context_keys").as_object().at("slot_names");
+          it = track_by_key.emplace(part_key, tracks.size()).first;
+          tracks.push_back(std::move(t));
+        }
+        FramePart part;
+        part.frame_number = label.frame_number;
+        part.label_id = label.label_id;
+        part.keyframe = label.keyframe;
+        part.data = a.at("data").as_object();
+        if (const json::value* props = a.if_contains("annotation_properties"))
+          part.properties = props->as_object();
+        tracks[it->second].frames.push_back(std::move(part));
+      }
+    }
+  }
+
+  EncodedLabels out;
+  for (Track& t : tracks) {
+    const int32_t first = t.frames.front().frame_number;
+    const int32_t last = t.frames.back().frame_number;
+    json::object frames_json;
+    json::object properties;
+    json::array hidden;
+    AnnotationLink link;
+    int32_t previous = first - 1;
+    for (size_t k = 0; k < t.frames.size(); ++k) {
+      FramePart& f = t.frames[k];
+      if (f.frame_number > previous + 1)
+        hidden.emplace_back(json::array{previous, f.frame_number - 2});  // 0-based, inclusive
+      previous = f.frame_number;
+      auto* fl = link.add_frames();
+      fl->set_frame_number(f.frame_number);
+      fl->set_label_id(f.label_id);
+      const bool send = !only_keyframes || !t.is_track || k == 0 || f.keyframe;
+      if (!send) continue;
+      const std::string key = absl::StrCat(f.frame_number - 1);
+      f.data["keyframe"] = true;
+      frames_json[key] = std::move(f.data);
+      for (auto& [frame_key, values] : f.properties) {
+        const std::string target = frame_key == "global" ? "global" : key;
+        if (!properties.contains(target)) properties[target] = json::object{};
+        for (auto& [pid, v] : values.as_object()) properties[target].as_object()[pid] = v;
+      }
+    }
+    json::object data{{"frames", std::move(frames_json)},
+                      {"segments", json::array{json::array{first - 1, last}}},
+                      {"interpolated", true},
+                      {"hidden_areas", std::move(hidden)}};
+    json::object annotation{{"id", t.id},
+                            {"annotation_class_id", t.class_id},
+                            {"data", std::move(data)},
+                            {"context_keys", json::object{{"slot_names", t.slot_names}}}};
+    if (!properties.empty()) annotation["annotation_properties"] = std::move(properties);
+    out.annotations.emplace_back(std::move(annotation));
+
+    link.set_annotation_id(t.id);
+    link.set_label_id(t.frames.front().label_id);
+    link.set_part(t.part);
+    link.set_part_count(t.part_count);
+    link.set_sample_id(c.sample_id);
+    link.set_field(c.field->field());
+    link.set_frame_number(first);
+    link.set_item_id(c.item_id);
+    if (t.index) link.set_track_index(*t.index);
+    out.links.push_back(std::move(link));
+  }
+  return out;
 }
 
 }  // namespace labelport::backend::darwin

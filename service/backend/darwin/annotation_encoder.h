@@ -39,6 +39,7 @@
 #include "labelport/internal/v1/job_state.pb.h"
 #include "labelport/v1/label_schema.pb.h"
 #include "labelport/v1/labels.pb.h"
+#include "labelport/v1/sample.pb.h"
 
 namespace labelport::backend::darwin {
 
@@ -98,6 +99,28 @@ struct EncodedLabels {
 // field and label) when a label cannot be expressed, e.g. a zero image size.
 absl::StatusOr<EncodedLabels> EncodeFieldValue(const labelport::v1::FieldValue& value,
                                                const EncodeContext& context);
+
+// Encodes the frame-level labels of one video field (darwin-api §7.9-§7.10,
+// annotation-semantics §5.8 without its defects):
+//  - a track — the labels of the field sharing an `index` and a class across
+//    frames (and, for labels split into parts, the same part) — becomes ONE
+//    V7 video annotation: `frames` keyed by the 0-based frame index (FiftyOne
+//    frame n → "n-1"), each with the shape and sub-annotations and
+//    `keyframe: true`; one segment [first, last + 1); `hidden_areas`
+//    (inclusive pairs) over the frames inside it where the track has no label;
+//    `interpolated: true`. Its id is derived from (run, field, index, class,
+//    part), so a resumed upload re-imports the same id;
+//  - with `only_keyframes`, only the track's labels with `keyframe` set (and
+//    its first label, which V7 needs to start the range) are sent; V7 fills
+//    the frames in between;
+//  - labels without an index (and every classification) become one
+//    single-frame annotation each;
+//  - section-level properties are keyed by the frame they are set on.
+// Each annotation's link records the label of every frame of the track
+// (keyframe or not), so a load gives every label its id back.
+absl::StatusOr<EncodedLabels> EncodeFrameFieldValues(
+    const google::protobuf::RepeatedPtrField<labelport::v1::FrameFieldValue>& frames,
+    const EncodeContext& context, bool only_keyframes);
 
 }  // namespace labelport::backend::darwin
 

@@ -488,6 +488,9 @@ class UploadJob {
         if (field == nullptr) continue;
         for (const auto& label : LabelNames(sf.value()))
           out.insert({label, DarwinTypeOf(field->type())});
+        for (const auto& frame : sf.frames())
+          for (const auto& label : LabelNames(frame.value()))
+            out.insert({label, DarwinTypeOf(field->type())});
       }
     }
     return out;
@@ -707,11 +710,14 @@ class UploadJob {
     for (const auto& sf : sample.fields()) {
       const v1::FieldSchema* field = FieldOf(sf.field());
       if (field == nullptr) continue;
-      if (sf.frames_size() > 0) {
-        Fail(i, "import_labels",
-             absl::StrCat("frame-level labels of field '", sf.field(),
-                          "' cannot be uploaded yet (video support is not available)"));
-        co_return;
+      for (const auto& frame : sf.frames()) {
+        if (p.frame_count() > 0 && frame.frame_number() > p.frame_count()) {
+          Fail(i, "import_labels",
+               absl::StrFormat("Sample '%s' field '%s': frame %d is beyond the %d frames V7 "
+                               "found in the video",
+                               sample.id(), sf.field(), frame.frame_number(), p.frame_count()));
+          co_return;
+        }
       }
       EncodeContext context;
       context.field = field;
@@ -733,7 +739,11 @@ class UploadJob {
         if (it == properties_.end()) return std::nullopt;
         return it->second;
       };
-      auto encoded = EncodeFieldValue(sf.value(), context);
+      absl::StatusOr<EncodedLabels> encoded =
+          sf.frames_size() > 0
+              ? EncodeFrameFieldValues(sf.frames(), context,
+                                       field->has_only_keyframes() && field->only_keyframes())
+              : EncodeFieldValue(sf.value(), context);
       if (!encoded.ok()) {
         Fail(i, "import_labels", encoded.status().message());
         co_return;

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "service/backend/darwin/json_fields.h"
@@ -229,6 +231,99 @@ std::optional<std::string> ParseShape(const json::object& o, ExportedAnnotation&
   return "no known annotation type";
 }
 
+// [start, end) frame pairs of `key` ("ranges", or the older "segments").
+std::vector<std::pair<int64_t, int64_t>> ParsePairs(const json::object& o, absl::string_view key) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  const json::array* list = OptArray(o, key);
+  if (list == nullptr) return out;
+  for (const json::value& pair : *list) {
+    if (!pair.is_array() || pair.get_array().size() != 2) continue;
+    std::optional<int64_t> a = AsInt(pair.get_array()[0]);
+    std::optional<int64_t> b = AsInt(pair.get_array()[1]);
+    if (a && b) out.emplace_back(*a, *b);
+  }
+  return out;
+}
+
+// The properties in force on `frame` (see ExportedAnnotation::frame).
+std::vector<ExportedProperty> PropertiesAt(const std::vector<ExportedProperty>& all,
+                                           int64_t frame) {
+  std::map<std::string, int64_t> latest;  // name → latest frame_index <= frame
+  for (const ExportedProperty& p : all) {
+    if (p.frame_index < 0 || p.frame_index > frame) continue;
+    auto [it, inserted] = latest.emplace(p.name, p.frame_index);
+    if (!inserted) it->second = std::max(it->second, p.frame_index);
+  }
+  std::vector<ExportedProperty> out;
+  for (const ExportedProperty& p : all) {
+    auto it = latest.find(p.name);
+    if (p.frame_index < 0 || (it != latest.end() && it->second == p.frame_index)) out.push_back(p);
+  }
+  return out;
+}
+
+// Splits a video annotation (darwin-api §7.9) into one annotation per
+// visible frame, appended to `out`; returns why it was skipped, if it was.
+std::optional<std::string> SplitVideoAnnotation(const json::object& o,
+                                                const ExportedAnnotation& common,
+                                                std::vector<ExportedAnnotation>& out) {
+  const json::object* frames = OptObject(o, "frames");
+  if (frames == nullptr) return "malformed video annotation: 'frames' is not an object";
+  std::map<int64_t, const json::object*> by_index;
+  auto collect = [&](const json::object& source) -> std::optional<std::string> {
+    for (const auto& entry : source) {
+      int64_t index = 0;
+      const std::string key(entry.key());
+      if (key.empty() || !absl::SimpleAtoi(key, &index) || index < 0)
+        return absl::StrCat("malformed video annotation: frame key '", key,
+                            "' is not a 0-based index");
+      if (!entry.value().is_object())
+        return absl::StrCat("malformed video annotation: frame ", key, " is not an object");
+      by_index.emplace(index, &entry.value().get_object());
+    }
+    return std::nullopt;
+  };
+  if (auto reason = collect(*frames)) return reason;
+  if (const json::object* sections = OptObject(o, "sections")) {
+    if (auto reason = collect(*sections)) return reason;
+  }
+  std::vector<std::pair<int64_t, int64_t>> ranges = ParsePairs(o, "ranges");
+  if (ranges.empty()) ranges = ParsePairs(o, "segments");
+  const std::vector<std::pair<int64_t, int64_t>> hidden = ParsePairs(o, "hidden_areas");
+  auto visible = [&](int64_t k) {
+    bool in_range = ranges.empty();
+    for (const auto& [start, end] : ranges) in_range = in_range || (k >= start && k < end);
+    for (const auto& [start, end] : hidden)
+      if (k >= start && k <= end) return false;
+    return in_range;
+  };
+  ExportedAnnotation base = common;
+  base.properties = ParseProperties(o);
+  base.annotators = ParseAuthors(o, "annotators");
+  base.reviewers = ParseAuthors(o, "reviewers");
+  std::optional<std::string> first_reason;
+  for (const auto& [index, frame] : by_index) {
+    if (!visible(index)) continue;
+    ExportedAnnotation a = base;
+    a.properties.clear();
+    a.frame = index;
+    if (const json::value* keyframe = Find(*frame, "keyframe"))
+      a.keyframe = keyframe->is_bool() && keyframe->get_bool();
+    if (std::optional<std::string> reason = ParseShape(*frame, a)) {
+      if (!first_reason) first_reason = absl::StrCat("frame ", index, ": ", *reason);
+      continue;
+    }
+    // Sub-annotations live on the frame; authorship and properties on the
+    // annotation.
+    ParseCommon(*frame, a);
+    a.properties = PropertiesAt(base.properties, index);
+    a.annotators = base.annotators;
+    a.reviewers = base.reviewers;
+    out.push_back(std::move(a));
+  }
+  return first_reason;
+}
+
 absl::StatusOr<ExportedSlot> ParseSlot(const json::value& v, size_t index,
                                        absl::string_view file_name) {
   std::string field = absl::StrCat("item.slots[", index, "]");
@@ -366,7 +461,8 @@ absl::StatusOr<ExportedItem> DecodeDarwinJson(absl::string_view json_text,
       }
     }
     if (Has(o, "frames")) {
-      item.skipped.emplace_back(skip_key, "video annotations are not supported yet");
+      std::optional<std::string> reason = SplitVideoAnnotation(o, a, item.annotations);
+      if (reason) item.skipped.emplace_back(skip_key, *std::move(reason));
       continue;
     }
     if (std::optional<std::string> reason = ParseShape(o, a)) {

@@ -60,6 +60,15 @@ struct ExportedAnnotation {
   std::vector<ExportedProperty> properties;
   std::vector<std::string> annotators;  // full names (email when no name)
   std::vector<std::string> reviewers;
+  // Video annotations are split into one ExportedAnnotation per visible
+  // frame (same id, name and slot): `frame` is V7's 0-based frame index (-1
+  // for image annotations), `keyframe` its flag. Frames inside
+  // `hidden_areas` (inclusive pairs) and outside `ranges`/`segments`
+  // (end-exclusive) are absent. Properties are those in force on the frame:
+  // global ones plus, per name, the values set at the latest frame_index at
+  // or before it.
+  int64_t frame = -1;
+  bool keyframe = false;
 };
 
 struct ExportedItem {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -291,16 +292,34 @@ TEST(DarwinJsonTest, ComplexPolygonSubAnnotationsAndAuthorship) {
   EXPECT_THAT(a.reviewers, ElementsAre("r@x.org"));
 }
 
-TEST(DarwinJsonTest, VideoAnnotationsAreSkippedWithAReason) {
+TEST(DarwinJsonTest, VideoAnnotationsAreSplitIntoOneAnnotationPerFrame) {
   ExportedItem item = Decode("mini_uct.json");
   EXPECT_EQ(item.slots[0].type, "video");
   EXPECT_EQ(item.slots[0].frame_count, 10);
   EXPECT_EQ(item.slots[0].fps, 1);
-  EXPECT_THAT(item.annotations, IsEmpty());
-  ASSERT_THAT(item.skipped, SizeIs(9));
-  for (const auto& [id, reason] : item.skipped) {
-    EXPECT_EQ(reason, "video annotations are not supported yet") << id;
-  }
+  // line (frames 8-9), keypoint (8-9), polygon, box (5-7) and tag (0-2):
+  // every frame of each range, in frame order.
+  std::vector<std::string> pieces;
+  for (const auto& a : item.annotations) pieces.push_back(absl::StrCat(a.type, "@", a.frame));
+  EXPECT_THAT(pieces, ElementsAre("line@8", "line@9", "keypoint@8", "keypoint@9", "polygon@5",
+                                  "polygon@6", "polygon@7", "bounding_box@5", "bounding_box@6",
+                                  "bounding_box@7", "tag@0", "tag@1", "tag@2"));
+  const ExportedAnnotation& box = item.annotations[7];
+  EXPECT_EQ(box.id, "57e9c6dc-50d2-44a6-8dc1-f7ce0ef422ee");
+  EXPECT_EQ(box.name, "test_bounding_box_with_subtypes_and_properties");
+  EXPECT_TRUE(box.keyframe);
+  EXPECT_FALSE(item.annotations[8].keyframe);
+  EXPECT_EQ(box.instance_id, 19);
+  EXPECT_EQ(box.text, "test_text");
+  ASSERT_TRUE(box.bounding_box.has_value());
+  EXPECT_DOUBLE_EQ((*box.bounding_box)[0], 20.4902);
+  // Skeletons, ellipses, masks and raster layers are not FiftyOne labels.
+  std::vector<std::string> skipped;
+  for (const auto& [id, reason] : item.skipped) skipped.push_back(reason);
+  EXPECT_THAT(skipped, ElementsAre("frame 1: unsupported annotation type 'skeleton'",
+                                   "frame 5: unsupported annotation type 'ellipse'",
+                                   "frame 4: unsupported annotation type 'mask'",
+                                   "frame 4: unsupported annotation type 'raster_layer'"));
 }
 
 TEST(DarwinJsonTest, NotJsonIsInvalidArgumentNamingTheFile) {
@@ -366,7 +385,7 @@ TEST(DarwinJsonTest, UnknownAndMalformedAnnotationsAreSkippedWithReasons) {
                    {"id": "b", "name": "c", "bounding_box": {"x": 1}},
                    {"id": "l", "name": "c", "line": {"path": [{"x": 1}]}},
                    {"id": "nn", "bounding_box": {"x": 1, "y": 1, "w": 1, "h": 1}},
-                   {"id": "v", "name": "c", "frames": {"0": {"tag": {}}}},
+                   {"id": "v", "name": "c", "frames": {"0": {"oval": {}}}},
                    7,
                    {"id": "ok", "name": "c", "tag": {}, "extra": {"unknown": true}}])"),
                        "mixed.json");
@@ -379,7 +398,7 @@ TEST(DarwinJsonTest, UnknownAndMalformedAnnotationsAreSkippedWithReasons) {
                           Pair("n", "no known annotation type"),
                           Pair("b", HasSubstr("malformed bounding_box")),
                           Pair("l", HasSubstr("malformed line")), Pair("nn", "no class name"),
-                          Pair("v", "video annotations are not supported yet"),
+                          Pair("v", "frame 0: no known annotation type"),
                           Pair("annotations[7]", "not an object")));
 }
 
