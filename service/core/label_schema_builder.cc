@@ -422,7 +422,8 @@ absl::StatusOr<BuiltSchema> BuildLabelSchema(const CreateRunHeader& header,
       for (auto& sample : samples) {
         for (auto& sf : *sample.mutable_fields()) {
           if (sf.field() != name) continue;
-          FilterForSchemaType(type, sf.mutable_value());
+          // (mutable_value() would create a sample-level value on frame fields)
+          if (sf.has_value()) FilterForSchemaType(type, sf.mutable_value());
           for (auto& frame : *sf.mutable_frames()) FilterForSchemaType(type, frame.mutable_value());
         }
       }

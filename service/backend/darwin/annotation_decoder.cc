@@ -264,13 +264,8 @@ class ItemDecoder {
   }
 
   // A video item: per frame, the labels of each frame field.
+  // (work_ holds one FieldWork per schema field.)
   absl::StatusOr<LoadedSample> RunVideo(const std::map<std::string, AnnotationLink>& links) {
-    for (const auto& f : schema_.fields()) {
-      FieldWork w;
-      w.field = &f;
-      w.darwin_type = DarwinTypeOf(f.type());
-      work_.push_back(std::move(w));
-    }
     // Annotations without an instance id that no upload made get new track
     // indexes above every index in sight (the merge renumbers them after the
     // sample's existing tracks, FiftyOne's rule).

@@ -294,6 +294,9 @@ TEST_F(VideoTest, UnchangedTrackRoundTripsWithEveryIdAndFrame) {
                             Box(7, "l7", 3, 0.4), Box(9, "n9", -1, 0.5)});
   const LoadedSample s = Decode();
   EXPECT_THAT(skipped_, IsEmpty());
+  ASSERT_THAT(s.fields, SizeIs(2));  // one per schema field, in schema order
+  EXPECT_EQ(s.fields[1].field, "frames.weather");
+  EXPECT_THAT(s.fields[1].frames, IsEmpty());
   const auto dets = Detections(FieldOf(s, "frames.objects"));
   std::vector<int> frames;
   for (const auto& [n, list] : dets) frames.push_back(n);
