@@ -26,7 +26,8 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
 ABSL_FLAG(std::string, data_dir, "./labelport-data",
           "Directory for the SQLite database and media (env LABELPORT_DATA_DIR)");
 ABSL_FLAG(std::string, store, "sqlite",
-          "Run store: 'sqlite' (file <data_dir>/labelport.db) or 'sqlite:///abs/path.db' "
+          "Run store: 'sqlite' (file <data_dir>/labelport.db), 'sqlite:///abs/path.db', or "
+          "'postgresql://user:password@host:port/database' shared by several replicas "
           "(env LABELPORT_STORE)");
 ABSL_FLAG(std::string, log_level, "info",
           "Log level: debug, info, warning or error (env LABELPORT_LOG_LEVEL)");
@@ -43,6 +44,10 @@ ABSL_FLAG(int, io_threads, 2, "Threads running V7 I/O and upload jobs (env LABEL
 ABSL_FLAG(std::string, worker_id, "",
           "Lease owner name of this replica; a restarted replica with the same id resumes its "
           "runs at once (default: the host name; env LABELPORT_WORKER_ID)");
+ABSL_FLAG(int, lease_ttl_seconds, 30,
+          "How long this replica's claim on a run lasts without renewal (renewed every third of "
+          "it); after a crash, another replica takes the run over once it expires "
+          "(env LABELPORT_LEASE_TTL_SECONDS)");
 ABSL_FLAG(int, max_concurrent_runs, 4,
           "Runs uploaded at the same time by this replica (env LABELPORT_MAX_CONCURRENT_RUNS)");
 ABSL_FLAG(std::string, darwin_url, "https://darwin.v7labs.com",
@@ -141,6 +146,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
         EnvInt("LABELPORT_MAX_MESSAGE_MB", &FLAGS_max_message_mb),
         EnvInt("LABELPORT_IO_THREADS", &FLAGS_io_threads),
         EnvString("LABELPORT_WORKER_ID", &FLAGS_worker_id),
+        EnvInt("LABELPORT_LEASE_TTL_SECONDS", &FLAGS_lease_ttl_seconds),
         EnvInt("LABELPORT_MAX_CONCURRENT_RUNS", &FLAGS_max_concurrent_runs),
         EnvString("LABELPORT_DARWIN_URL", &FLAGS_darwin_url),
         EnvString("LABELPORT_DARWIN_CA_FILE", &FLAGS_darwin_ca_file),
@@ -177,11 +183,14 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
     if (config.sqlite_path.empty() || config.sqlite_path[0] != '/')
       return absl::InvalidArgumentError(
           "--store: a sqlite URL needs an absolute path, e.g. sqlite:///var/lib/labelport/db");
+  } else if (absl::StartsWith(store, "postgresql://") || absl::StartsWith(store, "postgres://")) {
+    config.postgres_url = store;
   } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--store: '", store.substr(0, store.find(':')),
-        "...' is not supported; use 'sqlite' or 'sqlite:///path' (PostgreSQL is not available "
-        "in this version)"));
+    // Only the scheme is echoed: the rest may hold a password.
+    return absl::InvalidArgumentError(
+        absl::StrCat("--store: '", store.substr(0, store.find(':')),
+                     "...' is not supported; use 'sqlite', 'sqlite:///path' or "
+                     "'postgresql://user:password@host:port/database'"));
   }
   auto level = common::ParseLogLevel(absl::GetFlag(FLAGS_log_level));
   if (!level.ok())
@@ -197,6 +206,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
     char host[256] = {0};
     config.worker_id = ::gethostname(host, sizeof(host) - 1) == 0 ? host : "labelport";
   }
+  config.lease_ttl_seconds = absl::GetFlag(FLAGS_lease_ttl_seconds);
   config.max_concurrent_runs = absl::GetFlag(FLAGS_max_concurrent_runs);
   config.darwin_url = absl::GetFlag(FLAGS_darwin_url);
   config.darwin_ca_file = absl::GetFlag(FLAGS_darwin_ca_file);
@@ -223,6 +233,8 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   }
   if (config.io_threads < 1 || config.io_threads > 64)
     return absl::InvalidArgumentError("--io_threads must be between 1 and 64");
+  if (config.lease_ttl_seconds < 1 || config.lease_ttl_seconds > 3600)
+    return absl::InvalidArgumentError("--lease_ttl_seconds must be between 1 and 3600");
   if (config.max_concurrent_runs < 1 || config.max_concurrent_runs > 1000)
     return absl::InvalidArgumentError("--max_concurrent_runs must be between 1 and 1000");
   if (config.darwin_rate_limit_per_minute < 1)

@@ -4,7 +4,8 @@
 //   flag              environment                default
 //   --listen          LABELPORT_LISTEN           127.0.0.1:50051
 //   --data_dir        LABELPORT_DATA_DIR         ./labelport-data
-//   --store           LABELPORT_STORE            sqlite (file <data_dir>/labelport.db)
+//   --store           LABELPORT_STORE            sqlite (file <data_dir>/labelport.db);
+//                     or sqlite:///abs/path.db, or postgresql://user:pw@host:port/db
 //   --log_level       LABELPORT_LOG_LEVEL        info
 //   --log_json        LABELPORT_LOG_JSON         false
 //   --drain_seconds   LABELPORT_DRAIN_SECONDS    10
@@ -12,6 +13,7 @@
 //   --max_message_mb  LABELPORT_MAX_MESSAGE_MB   64
 //   --io_threads      LABELPORT_IO_THREADS       2
 //   --worker_id       LABELPORT_WORKER_ID        the host name
+//   --lease_ttl_seconds LABELPORT_LEASE_TTL_SECONDS 30
 //   --max_concurrent_runs LABELPORT_MAX_CONCURRENT_RUNS 4
 //   --darwin_url      LABELPORT_DARWIN_URL       https://darwin.v7labs.com
 //   --darwin_ca_file  LABELPORT_DARWIN_CA_FILE   (system roots only)
@@ -36,8 +38,10 @@ namespace labelport::config {
 struct ServerConfig {
   std::string listen;
   std::string data_dir;
-  // The SQLite database file.
+  // The run store: the SQLite database file, or the PostgreSQL URL (a
+  // secret: it may hold a password). Exactly one is set.
   std::string sqlite_path;
+  std::string postgres_url;
   common::LogLevel log_level = common::LogLevel::kInfo;
   bool log_json = false;
   int drain_seconds = 10;
@@ -45,6 +49,7 @@ struct ServerConfig {
   int max_message_mb = 64;
   int io_threads = 2;
   std::string worker_id;
+  int lease_ttl_seconds = 30;
   int max_concurrent_runs = 4;
   std::string darwin_url;
   std::string darwin_ca_file;

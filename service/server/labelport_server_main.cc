@@ -53,9 +53,9 @@
 #include "service/http/token_bucket_rate_limiter.h"
 #include "service/metrics/prometheus_metrics.h"
 #include "service/store/content_store.h"
+#include "service/store/run_store_factory.h"
 #include "service/store/sqlite_replica_directory.h"
 #include "service/store/sqlite_run_state_counter.h"
-#include "service/store/sqlite_run_store.h"
 
 namespace {
 
@@ -90,7 +90,9 @@ int Run(int argc, char** argv) {
     LogError(absl::StrCat("cannot create --data_dir '", config->data_dir, "': ", ec.message()));
     return 1;
   }
-  auto store = labelport::store::SqliteRunStore::Create({.path = config->sqlite_path});
+  const labelport::store::RunStoreLocation store_location{.sqlite_path = config->sqlite_path,
+                                                          .postgres_url = config->postgres_url};
+  auto store = labelport::store::OpenRunStore(store_location);
   if (!store.ok()) {
     LogError(absl::StrCat("cannot open the run store: ", store.status().message()));
     return 1;
@@ -102,8 +104,14 @@ int Run(int argc, char** argv) {
   }
   // Beside the store: the live replicas (to share the V7 rate limit) and the
   // runs-by-state count of the metrics.
-  auto replicas = labelport::store::SqliteReplicaDirectory::Create({.path = config->sqlite_path});
-  auto run_counter = labelport::store::SqliteRunStateCounter::Create({.path = config->sqlite_path});
+  // With PostgreSQL these still live in a SQLite file of this replica's own
+  // (so the rate limit is not shared and the runs-by-state metric counts
+  // nothing) until their PostgreSQL implementations are wired in.
+  const std::string beside_store_path =
+      config->postgres_url.empty() ? config->sqlite_path
+                                   : absl::StrCat(config->data_dir, "/labelport-replica.db");
+  auto replicas = labelport::store::SqliteReplicaDirectory::Create({.path = beside_store_path});
+  auto run_counter = labelport::store::SqliteRunStateCounter::Create({.path = beside_store_path});
   if (!replicas.ok() || !run_counter.ok()) {
     LogError(absl::StrCat("cannot open the run store: ",
                           (replicas.ok() ? run_counter.status() : replicas.status()).message()));
@@ -202,6 +210,7 @@ int Run(int argc, char** argv) {
        .export_timeout = absl::Seconds(config->export_timeout_seconds)});
   labelport::core::RunWorker worker(store->get(), &darwin_backend, io.get_executor(),
                                     {.owner_id = config->worker_id,
+                                     .lease_ttl = absl::Seconds(config->lease_ttl_seconds),
                                      .max_concurrent_runs = config->max_concurrent_runs,
                                      .metrics = metrics->get()});
   std::vector<std::thread> io_threads;
@@ -266,8 +275,9 @@ int Run(int argc, char** argv) {
   std::printf("listening on %s:%d\n", host.c_str(), port);
   std::fflush(stdout);
   LogInfo(absl::StrCat("labelport-server listening on ", host, ":", port,
-                       " store=sqlite:", config->sqlite_path, " darwin=", config->darwin_url,
-                       " worker=", config->worker_id, " (no authentication: development mode)"));
+                       " store=", labelport::store::DescribeRunStore(store_location),
+                       " darwin=", config->darwin_url, " worker=", config->worker_id,
+                       " (no authentication: development mode)"));
   if ((*metrics)->port() != 0) {
     LogInfo(absl::StrCat("metrics on http://",
                          config->metrics_listen.substr(0, config->metrics_listen.rfind(':')), ":",

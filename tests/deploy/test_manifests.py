@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -347,7 +348,7 @@ def test_sqlite_store_runs_exactly_one_replica(rendered: Rendered):
     assert pvc["accessModes"] == ["ReadWriteOnce"]
 
 
-def test_postgresql_overlay_is_multi_replica_and_marked_unimplemented(rendered: Rendered):
+def test_postgresql_overlay_is_multi_replica(rendered: Rendered):
     if rendered.sqlite:
         return
     assert rendered.directory == KUBE / "overlays" / "postgresql"
@@ -360,21 +361,24 @@ def test_postgresql_overlay_is_multi_replica_and_marked_unimplemented(rendered: 
     assert one(rendered.docs, "PersistentVolumeClaim")["spec"]["accessModes"] == [
         "ReadWriteMany"
     ]
-    for doc in rendered.docs:
-        note = get(doc, "metadata.annotations") or {}
-        assert "not implemented" in note.get("labelport.io/requires", ""), doc["kind"]
+    assert one(rendered.docs, "PodDisruptionBudget")["spec"]["minAvailable"] == 1
 
 
-def test_server_still_rejects_postgresql():
-    """The overlay and deploy/README.md say the PostgreSQL store does not exist yet.
-
-    When it lands this fails: update the overlay's notes and the README, then this test.
-    """
+def test_server_accepts_a_postgresql_store_url_and_never_shows_its_password():
+    """The overlay's store: the server takes a postgresql:// URL (here with no database
+    behind it, so start-up fails) and reports the failure without the password."""
     assert SERVER.exists(), f"{SERVER} is not built: run `bash .ci/build labelport_server`"
-    out = subprocess.run([str(SERVER), "--store", "postgresql://x/labelport"],
-                         capture_output=True, text=True, timeout=30)
-    assert out.returncode == 2
-    assert "not supported" in out.stderr and "PostgreSQL" in out.stderr
+    with tempfile.TemporaryDirectory() as data_dir:
+        out = subprocess.run(
+            [str(SERVER), "--listen", "127.0.0.1:0", "--data_dir", data_dir, "--store",
+             "postgresql://labelport:s3cret-Pa55@127.0.0.1:1/labelport"],
+            capture_output=True, text=True, timeout=30,
+            env={k: v for k, v in os.environ.items() if not k.startswith("LABELPORT_")})
+    assert out.returncode == 1, out
+    assert "not supported" not in out.stderr
+    assert "cannot open the run store" in out.stderr, out.stderr
+    assert "127.0.0.1:1" in out.stderr and "****" in out.stderr, out.stderr
+    assert "s3cret-Pa55" not in out.stderr + out.stdout
 
 
 def test_image_and_manifests_agree(rendered: Rendered):

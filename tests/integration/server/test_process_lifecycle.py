@@ -59,7 +59,7 @@ def test_bad_flag_values_exit_non_zero_naming_the_flag(tmp_path):
         "--max_message_mb": ["--max_message_mb", "0"],
         "--listen": ["--listen", "no-port"],
         "--log_level": ["--log_level", "loud"],
-        "--store": ["--store", "postgres://db"],
+        "--store": ["--store", "mysql://db"],
     }
     for flag, args in cases.items():
         result = run_binary(*args, "--data_dir", str(tmp_path / "data"), cwd=tmp_path)
