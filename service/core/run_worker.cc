@@ -84,13 +84,22 @@ boost::asio::awaitable<void> RunWorker::Loop() {
 }
 
 boost::asio::awaitable<void> RunWorker::Heartbeat(std::string uid,
-                                                  std::shared_ptr<std::atomic<bool>> done) {
+                                                  std::shared_ptr<std::atomic<bool>> done,
+                                                  std::shared_ptr<std::atomic<bool>> lease_lost) {
   while (!done->load() && !stopped_.load()) {
     co_await Sleep(options_.lease_ttl / 3);
     if (done->load()) break;
     auto renewed = store_->AcquireLease(uid, options_.owner_id, options_.lease_ttl);
-    if (!renewed.ok() || !*renewed)
-      common::LogWarning(absl::StrCat("run ", uid, ": could not renew the lease"));
+    if (!renewed.ok()) {
+      common::LogWarning(
+          absl::StrCat("run ", uid, ": could not renew the lease: ", renewed.status().message()));
+    } else if (!*renewed) {
+      lease_lost->store(true);
+      common::LogWarning(absl::StrCat("run ", uid,
+                                      ": the lease was taken over by another worker; this worker "
+                                      "stops uploading the run"));
+      break;
+    }
   }
 }
 
@@ -112,11 +121,19 @@ boost::asio::awaitable<void> RunWorker::ProcessRun(std::string uid) {
   }
   common::LogInfo(absl::StrCat("run ", started->name(), " (", uid, "): upload started"));
   auto done = std::make_shared<std::atomic<bool>>(false);
-  boost::asio::co_spawn(executor_, Heartbeat(uid, done), boost::asio::detached);
+  auto lease_lost = std::make_shared<std::atomic<bool>>(false);
+  boost::asio::co_spawn(executor_, Heartbeat(uid, done, lease_lost), boost::asio::detached);
 
-  StoreUploadJournal journal(store_, *started);
+  StoreUploadJournal journal(store_, *started, lease_lost);
   absl::Status status = co_await backend_->UploadRun(journal);
   done->store(true);
+  if (lease_lost->load()) {
+    // The new owner finishes the run and sets its state.
+    common::LogInfo(absl::StrCat("run ", started->name(), " (", uid,
+                                 "): left to the worker that took the lease over"));
+    finish();
+    co_return;
+  }
 
   auto ended = store_->UpdateRun(uid, [&](v1::AnnotationRun& run) -> absl::Status {
     if (run.state() != v1::RUN_STATE_UPLOADING) return absl::OkStatus();

@@ -7,7 +7,10 @@
 //
 // The lease is renewed while the job runs; if the process dies, another
 // worker (or this one after a restart: a worker with the same `owner_id`
-// takes its own lease back at once) resumes the run from the journal.
+// takes its own lease back at once) resumes the run from the journal. A
+// worker that finds its lease taken over (it could not renew in time, e.g.
+// cut off from the store) stops the job at its next journal write and leaves
+// the run's state to the new owner.
 // Thread-safety: Start/Wake/Stop may be called from any thread.
 #ifndef LABELPORT_SERVICE_CORE_RUN_WORKER_H_
 #define LABELPORT_SERVICE_CORE_RUN_WORKER_H_
@@ -61,7 +64,10 @@ class RunWorker {
  private:
   boost::asio::awaitable<void> Loop();
   boost::asio::awaitable<void> ProcessRun(std::string uid);
-  boost::asio::awaitable<void> Heartbeat(std::string uid, std::shared_ptr<std::atomic<bool>> done);
+  // Renews the lease until `done`; sets `lease_lost` (and stops) when
+  // another worker holds it.
+  boost::asio::awaitable<void> Heartbeat(std::string uid, std::shared_ptr<std::atomic<bool>> done,
+                                         std::shared_ptr<std::atomic<bool>> lease_lost);
 
   store::RunStore* store_;
   backend::AnnotationBackend* backend_;

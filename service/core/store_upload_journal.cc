@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "service/core/field_values.h"
 
 namespace labelport::core {
@@ -21,8 +22,18 @@ int64_t LabelCount(const labelport::v1::Sample& sample) {
 
 }  // namespace
 
-StoreUploadJournal::StoreUploadJournal(store::RunStore* store, labelport::v1::AnnotationRun run)
-    : store_(store), run_(std::move(run)) {}
+StoreUploadJournal::StoreUploadJournal(store::RunStore* store, labelport::v1::AnnotationRun run,
+                                       std::shared_ptr<const std::atomic<bool>> lease_lost)
+    : store_(store), lease_lost_(std::move(lease_lost)), run_(std::move(run)) {}
+
+absl::Status StoreUploadJournal::CheckLease() const {
+  if (lease_lost_ != nullptr && lease_lost_->load()) {
+    return absl::AbortedError(absl::StrCat("run ", run_.uid(),
+                                           ": this worker lost the run's lease to another worker, "
+                                           "which continues the upload"));
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::vector<labelport::v1::Sample>> StoreUploadJournal::LoadSamples(int64_t start,
                                                                                    int count) {
@@ -43,6 +54,7 @@ absl::StatusOr<std::vector<SampleProgress>> StoreUploadJournal::LoadProgress() {
 }
 
 absl::Status StoreUploadJournal::SaveProgress(const std::vector<SampleProgress>& progress) {
+  if (absl::Status lease = CheckLease(); !lease.ok()) return lease;
   if (progress.empty()) return absl::OkStatus();
   absl::Status s = store_->SaveSampleProgress(run_.uid(), progress);
   if (!s.ok()) return s;
@@ -93,6 +105,7 @@ absl::Status StoreUploadJournal::SaveProgress(const std::vector<SampleProgress>&
 
 absl::Status StoreUploadJournal::SaveLinks(
     const std::vector<labelport::internal::v1::AnnotationLink>& links) {
+  if (absl::Status lease = CheckLease(); !lease.ok()) return lease;
   if (links.empty()) return absl::OkStatus();
   return store_->SaveAnnotationLinks(run_.uid(), links);
 }
@@ -108,10 +121,12 @@ absl::StatusOr<labelport::internal::v1::DarwinRunState> StoreUploadJournal::Load
 
 absl::Status StoreUploadJournal::SaveBackendState(
     const labelport::internal::v1::DarwinRunState& state) {
+  if (absl::Status lease = CheckLease(); !lease.ok()) return lease;
   return store_->SaveDarwinState(run_.uid(), state);
 }
 
 absl::Status StoreUploadJournal::SetEditorUrl(const std::string& url) {
+  if (absl::Status lease = CheckLease(); !lease.ok()) return lease;
   return store_
       ->UpdateRun(run_.uid(),
                   [&](labelport::v1::AnnotationRun& run) {

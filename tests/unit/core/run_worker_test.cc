@@ -1,0 +1,133 @@
+// RunWorker's lease fencing: a worker whose lease was taken over stops the
+// job at its next journal write and leaves the run to the new owner.
+#include "service/core/run_worker.h"
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "service/store/sqlite_run_store.h"
+
+namespace labelport::core {
+namespace {
+
+namespace v1 = labelport::v1;
+using labelport::internal::v1::SampleProgress;
+
+// Uploads sample 0, then waits for the test to take the lease away and
+// tries to record sample 1.
+class StallingBackend : public backend::AnnotationBackend {
+ public:
+  boost::asio::awaitable<absl::Status> UploadRun(backend::UploadJournal& journal) override {
+    SampleProgress first;
+    first.set_position(0);
+    first.set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
+    first_save = journal.SaveProgress({first});
+    started.Notify();
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+    while (!lease_stolen.load()) {
+      timer.expires_after(std::chrono::milliseconds(10));
+      co_await timer.async_wait(boost::asio::use_awaitable);
+    }
+    // Long enough for a heartbeat (every lease_ttl / 3) to notice.
+    timer.expires_after(std::chrono::milliseconds(400));
+    co_await timer.async_wait(boost::asio::use_awaitable);
+    SampleProgress second;
+    second.set_position(1);
+    second.set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
+    second_save = journal.SaveProgress({second});
+    finished.Notify();
+    co_return second_save;
+  }
+  boost::asio::awaitable<absl::Status> LoadRun(backend::UploadJournal&,
+                                               backend::LoadSink&) override {
+    co_return absl::UnimplementedError("not in this test");
+  }
+  boost::asio::awaitable<absl::StatusOr<v1::GetRunStatusResponse>> GetStatus(
+      backend::UploadJournal&) override {
+    co_return absl::UnimplementedError("not in this test");
+  }
+  boost::asio::awaitable<absl::StatusOr<v1::CleanupRunResponse>> Cleanup(
+      backend::UploadJournal&) override {
+    co_return absl::UnimplementedError("not in this test");
+  }
+
+  absl::Notification started;
+  absl::Notification finished;
+  std::atomic<bool> lease_stolen{false};
+  absl::Status first_save;
+  absl::Status second_save;
+};
+
+TEST(RunWorkerTest, AWorkerThatLostItsLeaseStopsAndLeavesTheRunToTheNewOwner) {
+  auto store = store::SqliteRunStore::Create({.path = ":memory:"});
+  ASSERT_TRUE(store.ok()) << store.status();
+  store::NewRun run;
+  run.key = {"tenant", "dataset", "fenced"};
+  run.record.set_state(v1::RUN_STATE_PENDING);
+  run.record.mutable_progress()->set_samples_total(2);
+  for (const char* id : {"a", "b"}) run.samples.emplace_back().set_id(id);
+  auto created = (*store)->CreateRun(run);
+  ASSERT_TRUE(created.ok()) << created.status();
+
+  StallingBackend backend;
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::thread io_thread([&io] { io.run(); });
+  RunWorker worker(store->get(), &backend, io.get_executor(),
+                   {.owner_id = "worker-a",
+                    .lease_ttl = absl::Milliseconds(300),
+                    .poll_interval = absl::Milliseconds(50)});
+  worker.Start();
+  ASSERT_TRUE(backend.started.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_TRUE(backend.first_save.ok()) << backend.first_save;
+
+  // Another worker takes the run over (as after worker-a was cut off from
+  // the store for longer than its lease).
+  // (worker-a's heartbeat may renew in between release and take: retry.)
+  bool taken = false;
+  for (int attempt = 0; attempt < 100 && !taken; ++attempt) {
+    ASSERT_TRUE((*store)->ReleaseLease(created->run_id, "worker-a").ok());
+    auto acquired = (*store)->AcquireLease(created->run_id, "worker-b", absl::Minutes(1));
+    ASSERT_TRUE(acquired.ok()) << acquired.status();
+    taken = *acquired;
+  }
+  ASSERT_TRUE(taken);
+  backend.lease_stolen = true;
+
+  ASSERT_TRUE(backend.finished.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(backend.second_save.code(), absl::StatusCode::kAborted) << backend.second_save;
+  // Let the worker wind the job up.
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (worker.active_jobs() > 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(worker.active_jobs(), 0);
+  worker.Stop();
+  work.reset();
+  io.stop();
+  io_thread.join();
+
+  // Nothing was written after the takeover, the run was not failed, and the
+  // new owner still holds the lease.
+  auto progress = (*store)->LoadSampleProgress(created->run_id);
+  ASSERT_TRUE(progress.ok()) << progress.status();
+  ASSERT_EQ(progress->size(), 1u);
+  EXPECT_EQ((*progress)[0].position(), 0);
+  auto after = (*store)->GetRunByUid(created->run_id);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->state(), v1::RUN_STATE_UPLOADING);
+  EXPECT_EQ(after->failure_reason(), "");
+  auto still_b = (*store)->AcquireLease(created->run_id, "worker-a", absl::Minutes(1));
+  ASSERT_TRUE(still_b.ok());
+  EXPECT_FALSE(*still_b);
+}
+
+}  // namespace
+}  // namespace labelport::core
