@@ -56,10 +56,11 @@ struct LoadedField {
   // Sample-level fields: the labels.
   labelport::v1::FieldValue downloaded;
   // Frame-level fields: the labels per frame (1-based numbers, ascending;
-  // only frames with labels; frame ids echoed from the snapshot). Video
-  // labels carry their track `index` as V7 has it (annotations without an
-  // instance id get indexes above every known one) and `keyframe`; the merge
-  // applies FiftyOne's track rule.
+  // only frames with labels; frame ids echoed from the snapshot). Each V7
+  // annotation is one track: its labels carry its `index` (an uploaded
+  // track's instance id in V7, else its uploaded index; other annotations get
+  // indexes above every known one) and `keyframe`; the merge applies
+  // FiftyOne's track rule.
   std::vector<labelport::v1::FrameFieldValue> frames;
   // Labels of other types than the field's, grouped by return type.
   std::vector<labelport::v1::UnexpectedLabels> unexpected;

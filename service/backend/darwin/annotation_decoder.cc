@@ -266,9 +266,12 @@ class ItemDecoder {
   // A video item: per frame, the labels of each frame field.
   // (work_ holds one FieldWork per schema field.)
   absl::StatusOr<LoadedSample> RunVideo(const std::map<std::string, AnnotationLink>& links) {
-    // Annotations without an instance id that no upload made get new track
-    // indexes above every index in sight (the merge renumbers them after the
-    // sample's existing tracks, FiftyOne's rule).
+    // Each V7 annotation is one track. An uploaded one keeps its index: the
+    // instance id of its first frame (V7 shows an annotation's sub-annotations
+    // from there), else the index it was uploaded with. Any other annotation
+    // (drawn in V7, or split off a track) is a new track: it gets an index
+    // above every index in sight, which the merge renumbers after the
+    // sample's existing tracks (FiftyOne's rule).
     int64_t next_index = 0;
     for (const auto& a : item_.annotations)
       if (a.instance_id) next_index = std::max(next_index, *a.instance_id);
@@ -278,7 +281,8 @@ class ItemDecoder {
       for (const auto& fr : sf.frames())
         for (const auto& label : LabelsWithIndex(fr.value()))
           next_index = std::max(next_index, label);
-    std::map<std::string, int64_t> new_track_index;  // annotation id → index
+    std::map<std::string, int64_t> track_index;  // annotation id → index
+    std::map<std::string, int64_t> first_frame;  // annotation id → its first frame
     std::map<int64_t, std::vector<const ExportedAnnotation*>> by_frame;
     std::set<std::string> reported;
     for (const auto& a : item_.annotations) {
@@ -288,8 +292,21 @@ class ItemDecoder {
         continue;
       }
       by_frame[a.frame].push_back(&a);
-      if (!a.instance_id && !links.contains(a.id) && !new_track_index.contains(a.id))
-        new_track_index[a.id] = ++next_index;
+      auto link = links.find(a.id);
+      if (link == links.end()) {
+        if (!track_index.contains(a.id)) track_index[a.id] = ++next_index;
+        continue;
+      }
+      auto [first, inserted] = first_frame.emplace(a.id, a.frame);
+      if (!inserted && first->second < a.frame) continue;
+      first->second = a.frame;
+      if (a.instance_id) {
+        track_index[a.id] = *a.instance_id;
+      } else if (link->second.has_track_index()) {
+        track_index[a.id] = link->second.track_index();
+      } else {
+        track_index.erase(a.id);
+      }
     }
     LoadedSample out;
     out.sample_id = snapshot_.id();
@@ -304,7 +321,7 @@ class ItemDecoder {
         w.labels.clear();
         w.unexpected.clear();
       }
-      for (const ExportedAnnotation* a : annotations) RouteVideo(*a, links, new_track_index);
+      for (const ExportedAnnotation* a : annotations) RouteVideo(*a, links, track_index);
       const int32_t frame_number = static_cast<int32_t>(frame + 1);
       for (size_t k = 0; k < work_.size(); ++k) {
         FieldWork& w = work_[k];
@@ -354,8 +371,10 @@ class ItemDecoder {
   // annotation) gets an id derived from its track and frame, the same for
   // every part of the label.
   void RouteVideo(const ExportedAnnotation& a, const std::map<std::string, AnnotationLink>& links,
-                  const std::map<std::string, int64_t>& new_track_index) {
+                  const std::map<std::string, int64_t>& track_index) {
     const int32_t frame_number = static_cast<int32_t>(a.frame + 1);
+    std::optional<int64_t> index;
+    if (auto it = track_index.find(a.id); it != track_index.end()) index = it->second;
     if (auto it = links.find(a.id); it != links.end()) {
       const AnnotationLink& link = it->second;
       FieldWork* w = FieldByName(link.field());
@@ -372,11 +391,7 @@ class ItemDecoder {
         p.part_count = std::max(1, link.part_count());
         p.parts.emplace_back(link.part(), &a);
         p.video = true;
-        if (a.instance_id) {
-          p.track_index = a.instance_id;
-        } else if (link.has_track_index()) {
-          p.track_index = link.track_index();
-        }
+        p.track_index = index;
         if (p.parts.size() == 1) p.keyframe = a.keyframe;
         return;
       }
@@ -400,11 +415,7 @@ class ItemDecoder {
     p.label_id = id;
     p.parts.emplace_back(0, &a);
     p.video = true;
-    if (a.instance_id) {
-      p.track_index = a.instance_id;
-    } else if (auto it = new_track_index.find(a.id); it != new_track_index.end()) {
-      p.track_index = it->second;
-    }
+    p.track_index = index;
     p.keyframe = a.keyframe;
   }
 

@@ -13,6 +13,7 @@ from typing import Optional, Sequence
 from darwin_sim.media import make_video
 from labelport.v1 import annotation_run_pb2 as run_pb
 from labelport.v1 import annotation_service_pb2 as svc
+from labelport.v1 import label_schema_pb2 as schema
 from labelport.v1 import labels_pb2 as labels
 from labelport.v1 import sample_pb2 as sample_pb
 
@@ -168,3 +169,164 @@ def test_unchanged_track_loads_back_with_every_label_id(server, sim, tmp_path):
     # A second load of the unchanged run changes nothing either.
     again = load_video(server.stub, r.name)
     assert again.ids("added_ids") == again.ids("edited_ids") == again.ids("deleted_ids") == []
+
+
+# ---- the annotator edits tracks in V7 (darwin-sim's video annotator endpoints) ---------------
+
+
+def px(n: int) -> dict:
+    """The pixel box of the standard car at frame n (x = n/16 of the width)."""
+    return {"x": 4 * n, "y": 12, "w": 16, "h": 24}
+
+
+def standard_tracks(person_frames=(3, 4)):
+    """Track 1 (car) on frames 1-5 with x = n/16; track 2 (person) on `person_frames`."""
+    per_frame = {n: [box("car", n / 16, index=1)] for n in range(1, 6)}
+    for n in person_frames:
+        per_frame.setdefault(n, []).append(box("person", 0.5, index=2))
+    return per_frame
+
+
+def annotate(r: VideoRun, path: str, body: dict, method: str = "PATCH") -> dict:
+    return r.sim.control(method, f"/_sim/items/{r.item['id']}/annotations{path}", body)
+
+
+def label_of(per_frame: dict, n: int, label: str) -> labels.Detection:
+    return next(d for d in per_frame[n] if d.label == label)
+
+
+def summary(ld: VideoLoad) -> tuple:
+    s = ld.summary.fields[0]
+    return s.added, s.edited, s.deleted, s.unchanged
+
+
+def test_moving_a_keyframe_in_time_interpolates_and_extends_the_track(server, sim, tmp_path):
+    per_frame = standard_tracks()
+    r = video_run(sim, server.stub, tmp_path, per_frame)
+    car = r.track_annotation_id(1, "car")
+    # The keyframe of frame 5 (index 4) moves to frame 8 (index 7), further right (x 40 px).
+    annotate(r, f"/{car}", {"frames": {"4": None, "7": px(10)}})
+    ld = load_video(server.stub, r.name)
+    got = ld.frames()
+    assert sorted(got) == [1, 2, 3, 4, 5, 6, 7, 8]
+    for n in (1, 2, 3, 4):
+        assert got[n][label_of(per_frame, n, "car").id] == label_of(per_frame, n, "car")
+    # Frame 5 keeps its label id; its box is now interpolated between frames 4 and 8.
+    five = got[5][label_of(per_frame, 5, "car").id]
+    assert five.bounding_box[0] == 22 / 64 and five.index == 1
+    # Frames 6-8 are new labels of the same track.
+    for n, x in ((6, 28), (7, 34), (8, 40)):
+        (new,) = got[n].values()
+        assert (new.label, new.index, new.bounding_box[0]) == ("car", 1, x / 64)
+        assert not new.HasField("keyframe")  # the run did not use keyframes
+    assert ld.ids("edited_ids") == [label_of(per_frame, 5, "car").id]
+    assert ld.ids("deleted_ids") == []
+    assert summary(ld) == (3, 1, 0, 6)
+
+
+def test_extending_a_range_adds_held_labels_to_the_track(server, sim, tmp_path):
+    per_frame = standard_tracks()
+    r = video_run(sim, server.stub, tmp_path, per_frame)
+    annotate(r, f"/{r.track_annotation_id(2, 'person')}", {"ranges": [[2, 6]]})
+    ld = load_video(server.stub, r.name)
+    got = ld.frames()
+    for n in (5, 6):
+        people = [d for d in got[n].values() if d.label == "person"]
+        assert len(people) == 1, got[n]
+        assert (people[0].index, list(people[0].bounding_box)) == (2, [0.5, 0.25, 0.25, 0.5])
+    assert ld.ids("deleted_ids") == ld.ids("edited_ids") == []
+    assert summary(ld) == (2, 0, 0, 7)
+
+
+def test_splitting_a_track_makes_the_later_frames_a_new_track(server, sim, tmp_path):
+    per_frame = standard_tracks()
+    r = video_run(sim, server.stub, tmp_path, per_frame)
+    annotate(r, f"/{r.track_annotation_id(1, 'car')}/split", {"frame": 3}, method="POST")
+    ld = load_video(server.stub, r.name)
+    got = ld.frames()
+    for n in (1, 2, 3):
+        assert label_of(per_frame, n, "car").id in got[n]
+    # Frames 4 and 5 now belong to another object: new labels, new track index (3, above the
+    # sample's highest, 2); the old labels of track 1 there are deleted.
+    for n in (4, 5):
+        (car,) = [d for d in got[n].values() if d.label == "car"]
+        assert car.id != label_of(per_frame, n, "car").id
+        assert (car.index, car.bounding_box[0]) == (3, n / 16)
+    assert ld.ids("deleted_ids") == sorted(label_of(per_frame, n, "car").id for n in (4, 5))
+    assert summary(ld) == (2, 0, 2, 5)
+
+
+def test_merging_two_tracks_moves_the_frames_of_one_into_the_other(server, sim, tmp_path):
+    per_frame = standard_tracks(person_frames=(7, 8))
+    r = video_run(sim, server.stub, tmp_path, per_frame)
+    annotate(r, f"/{r.track_annotation_id(1, 'car')}/merge",
+             {"other": r.track_annotation_id(2, "person")}, method="POST")
+    ld = load_video(server.stub, r.name)
+    got = ld.frames()
+    assert sorted(got) == [1, 2, 3, 4, 5, 7, 8]
+    for n in (7, 8):
+        (d,) = got[n].values()
+        assert (d.label, d.index) == ("car", 1)  # the merged track's class and index
+    assert ld.ids("deleted_ids") == sorted(label_of(per_frame, n, "person").id for n in (7, 8))
+    assert summary(ld) == (2, 0, 2, 5)
+
+
+def test_a_new_track_gets_the_next_index_and_interpolated_frames(server, sim, tmp_path):
+    per_frame = standard_tracks()
+    r = video_run(sim, server.stub, tmp_path, per_frame)
+    annotate(r, "", {"class_name": "person", "type": "bounding_box",
+                     "frames": {"9": {"x": 8, "y": 0, "w": 8, "h": 8},
+                                "11": {"x": 16, "y": 0, "w": 8, "h": 8}}}, method="POST")
+    ld = load_video(server.stub, r.name)
+    got = ld.frames()
+    xs = {}
+    for n in (10, 11, 12):
+        (d,) = got[n].values()
+        assert (d.label, d.index) == ("person", 3)
+        xs[n] = d.bounding_box[0] * 64
+    assert xs == {10: 8, 11: 12, 12: 16}
+    assert summary(ld) == (3, 0, 0, 7)
+
+
+def test_same_instance_id_merges_tracks_unless_index_edits_are_refused(server, sim, tmp_path):
+    per_frame = standard_tracks()
+    # FiftyOne's rule: the track holding labels of existing tracks 1 and 2 takes index 1.
+    r = video_run(sim, server.stub, tmp_path, per_frame)
+    annotate(r, f"/{r.track_annotation_id(2, 'person')}", {"instance_id": 1})
+    ld = load_video(server.stub, r.name)
+    people = {n: label_of(per_frame, n, "person").id for n in (3, 4)}
+    for n, pid in people.items():
+        assert ld.frames()[n][pid].index == 1
+    assert ld.ids("edited_ids") == sorted(people.values())
+
+    flags = schema.FieldSchema(field=FIELD, type="detections", allow_index_edits=False,
+                               classes=schema.ClassList(entries=[
+                                   schema.ClassEntry(name="car"), schema.ClassEntry(name="person")]))
+    r = video_run(sim, server.stub, tmp_path / "no-index-edits", per_frame, fields=[flags])
+    annotate(r, f"/{r.track_annotation_id(2, 'person')}", {"instance_id": 1})
+    ld = load_video(server.stub, r.name)
+    for n, pid in people.items():
+        assert ld.frames()[n][pid].index == 2
+    assert ld.ids("edited_ids") == []
+
+
+def test_keyframe_only_run_gets_every_frame_back_with_its_id(server, sim, tmp_path):
+    # Keyframes on frames 1, 3 and 6 (linear in between): only those are sent, V7
+    # interpolates the rest, and every frame comes back under its FiftyOne id.
+    per_frame = {n: [box("car", n / 16, index=1, keyframe=n in (1, 3, 6))] for n in range(1, 7)}
+    r = video_run(sim, server.stub, tmp_path, per_frame)
+    (stored,) = r.stored().values()
+    assert sorted(stored["data"]["frames"], key=int) == ["0", "2", "5"]
+    assert stored["data"]["segments"] == [[0, 6]]
+    ld = load_video(server.stub, r.name)
+    got = ld.frames()
+    for n, (d,) in per_frame.items():
+        assert got[n] == {d.id: d}, n
+    assert summary(ld) == (0, 0, 0, 6)
+    # Moving the frame-3 keyframe: frames 2 and 4-5 follow by interpolation, ids kept.
+    annotate(r, f"/{stored['id']}", {"frames": {"2": px(5)}})
+    ld = load_video(server.stub, r.name)
+    got = ld.frames()
+    assert got[3][per_frame[3][0].id].bounding_box[0] == 20 / 64
+    assert got[3][per_frame[3][0].id].keyframe is True
+    assert ld.ids("edited_ids") == sorted(per_frame[n][0].id for n in (2, 3, 4, 5))

@@ -350,6 +350,27 @@ TEST_F(VideoTest, NewAnnotationWithoutInstanceIdGetsAFreshTrackIndex) {
   EXPECT_EQ(d.attributes().at("darwin_annotators").list_value().values(0).string_value(), "Ann");
 }
 
+TEST_F(VideoTest, EveryV7AnnotationIsOneTrackWhateverItsInstanceId) {
+  Upload("frames.objects", {Box(1, "a1", 4, 0.1), Box(2, "a2", 4, 0.2)});
+  // The annotator split the track: the part after frame 1 is a new
+  // annotation that kept instance id 4; and changed the uploaded one's to 6.
+  imported_[0]["data"].as_object()["segments"] = json::parse("[[0, 1]]");
+  for (auto& [k, frame] : imported_[0]["data"].as_object()["frames"].as_object())
+    frame.as_object()["instance_id"] = json::object{{"value", 6}};
+  extra_annotations_.push_back(json::parse(R"({
+      "id": "split-off", "name": "car", "slot_names": ["0"],
+      "frames": {"1": {"bounding_box": {"x": 40, "y": 25, "w": 50, "h": 50},
+                       "instance_id": {"value": 4}, "keyframe": true}},
+      "ranges": [[1, 2]]})")
+                                   .as_object());
+  const auto dets = Detections(FieldOf(Decode(), "frames.objects"));
+  ASSERT_THAT(dets, SizeIs(2));
+  EXPECT_EQ(dets.at(1)[0].id(), "a1");
+  EXPECT_EQ(dets.at(1)[0].index(), 6);
+  EXPECT_EQ(dets.at(2)[0].id(), DerivedLabelId("split-off@2"));
+  EXPECT_EQ(dets.at(2)[0].index(), 7);  // a new track, above 6
+}
+
 TEST_F(VideoTest, VideoPropertiesFollowTheirFrameIndex) {
   auto item = DecodeDarwinJson(R"({
       "version": "2.0",
