@@ -1,7 +1,7 @@
 #include "annotator.h"
 
 #include <algorithm>
-#include <map>
+#include <tuple>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
@@ -9,6 +9,7 @@
 #include "api_json.h"
 #include "ids.h"
 #include "json_util.h"
+#include "track_edits.h"
 #include "video_track.h"
 
 namespace labelport::darwin_sim {
@@ -193,47 +194,6 @@ absl::StatusOr<std::vector<FrameSpan>> SpansField(const json::value& v, const ch
   return inclusive ? parsed->hidden_areas : parsed->ranges;
 }
 
-// Every range starts with a keyframe: a range whose first frame has no stored
-// frame gets one with the shape `shown_by` showed there.
-void KeyframeRangeStarts(VideoTrack& track, const VideoTrack& shown_by) {
-  for (const auto& [start, end] : track.ranges) {
-    if (track.frames.count(start) != 0) continue;
-    json::object frame = FrameAt(shown_by, start);
-    if (frame.empty()) continue;
-    frame["keyframe"] = true;
-    track.frames[start] = std::move(frame);
-  }
-}
-
-void DropFramesOutsideRanges(VideoTrack& track) {
-  if (track.ranges.empty()) return;
-  std::erase_if(track.frames, [&](const auto& kv) { return !RangeOf(track, kv.first); });
-}
-
-// Extends the nearest range so that it covers `frame` ([frame, frame + 1)
-// when the track has no range).
-void CoverFrame(VideoTrack& track, int64_t frame) {
-  if (RangeOf(track, frame).has_value()) return;
-  if (track.ranges.empty()) {
-    track.ranges.emplace_back(frame, frame + 1);
-    return;
-  }
-  size_t nearest = 0;
-  int64_t best = -1;
-  for (size_t i = 0; i < track.ranges.size(); ++i) {
-    const auto& [start, end] = track.ranges[i];
-    const int64_t distance = frame < start ? start - frame : frame - (end - 1);
-    if (best < 0 || distance < best) {
-      best = distance;
-      nearest = i;
-    }
-  }
-  FrameSpan& r = track.ranges[nearest];
-  r.first = std::min(r.first, frame);
-  r.second = std::max(r.second, frame + 1);
-  track.ranges = JoinRanges(track.ranges);
-}
-
 void SetFrameSub(VideoTrack& track, const char* sub, const json::value* value) {
   for (auto& [index, frame] : track.frames) {
     if (value->is_null()) {
@@ -273,34 +233,6 @@ json::object NamedValues(const State& state, const json::value& by_property) {
   return props;
 }
 
-// Section property values set on frames no range covers any more move to
-// the start of the next range (unless it sets them itself; the latest value
-// wins), or are dropped when no range follows.
-void RealignSectionProperties(Annotation& a, const VideoTrack& track) {
-  std::vector<std::pair<int64_t, std::string>> outside;
-  for (const auto& kv : a.annotation_properties) {
-    int64_t index = 0;
-    if (!absl::SimpleAtoi(absl::string_view(kv.key().data(), kv.key().size()), &index)) continue;
-    if (!RangeOf(track, index).has_value()) outside.emplace_back(index, std::string(kv.key()));
-  }
-  std::sort(outside.rbegin(), outside.rend());
-  for (const auto& [index, key] : outside) {
-    std::optional<int64_t> next;
-    for (const auto& [start, end] : track.ranges) {
-      if (start >= index && (!next.has_value() || start < *next)) next = start;
-    }
-    if (next.has_value() && a.annotation_properties.at(key).is_object()) {
-      const json::object values = a.annotation_properties.at(key).as_object();
-      json::value& target = a.annotation_properties[std::to_string(*next)];
-      if (!target.is_object()) target.emplace_object();
-      for (const auto& kv : values) {
-        if (!target.as_object().contains(kv.key())) target.as_object()[kv.key()] = kv.value();
-      }
-    }
-    a.annotation_properties.erase(key);
-  }
-}
-
 // The video fields of an add or edit request on a video track: `ranges`
 // (replace; keyframes outside are dropped, range starts keyframed), `frames`
 // ({index: shape | null}: set or remove keyframes; a keyframe outside every
@@ -317,25 +249,10 @@ absl::Status ApplyVideoFields(Store& store, AnnotationClass& cls, Annotation& a,
   absl::StatusOr<VideoTrack> parsed = ParseVideoTrack(a.data);
   if (!parsed.ok()) return parsed.status();
   VideoTrack track = std::move(*parsed);
-  const VideoTrack before = track;
   if (const json::value* ranges = req.if_contains("ranges")) {
     absl::StatusOr<std::vector<FrameSpan>> spans = SpansField(*ranges, "ranges", false);
     if (!spans.ok()) return spans.status();
-    if (spans->empty()) {
-      return absl::InvalidArgumentError("ranges must not be empty (delete the track instead)");
-    }
-    track.ranges = JoinRanges(std::move(*spans));
-    KeyframeRangeStarts(track, before);
-    // A range cut short keeps the shapes of its remaining frames: its new
-    // last frame becomes a keyframe when it was an in-between one.
-    for (const auto& [start, end] : track.ranges) {
-      const std::optional<FrameSpan> old = RangeOf(before, end - 1);
-      if (!old.has_value() || old->second == end || track.frames.count(end - 1) != 0) continue;
-      json::object last = FrameAt(before, end - 1);
-      last["keyframe"] = true;
-      track.frames[end - 1] = std::move(last);
-    }
-    DropFramesOutsideRanges(track);
+    if (absl::Status s = ReplaceRanges(track, std::move(*spans)); !s.ok()) return s;
   }
   if (const json::value* frames = req.if_contains("frames")) {
     if (!frames->is_object()) {
@@ -354,13 +271,7 @@ absl::Status ApplyVideoFields(Store& store, AnnotationClass& cls, Annotation& a,
         return absl::InvalidArgumentError(
             absl::StrCat("frame ", *index, ": ", shape.status().message()));
       }
-      auto existing = track.frames.find(*index);
-      json::object frame =
-          existing != track.frames.end() ? existing->second : FrameAt(track, *index);
-      frame[type] = std::move(*shape);
-      frame["keyframe"] = true;
-      track.frames[*index] = std::move(frame);
-      CoverFrame(track, *index);
+      SetKeyframe(track, *index, type, std::move(*shape));
     }
   }
   if (track.frames.empty()) {
@@ -384,7 +295,7 @@ absl::Status ApplyVideoFields(Store& store, AnnotationClass& cls, Annotation& a,
     if (!text->is_null()) EnableSubType(cls, "text");
   }
   a.data = VideoTrackToData(track);
-  RealignSectionProperties(a, track);
+  RealignSectionProperties(a.annotation_properties, track);
   if (const json::value* props = req.if_contains("properties");
       props != nullptr && props->is_object()) {
     std::optional<int64_t> at = GetInt(req, "properties_frame");
@@ -653,10 +564,6 @@ absl::StatusOr<VideoTrack> TrackOf(const Annotation& a) {
   return track;
 }
 
-bool IsSectionFrameKey(std::string_view key, int64_t* index) {
-  return absl::SimpleAtoi(absl::string_view(key.data(), key.size()), index);
-}
-
 }  // namespace
 
 absl::StatusOr<json::object> SplitTrackLocked(Store& store, Item& item,
@@ -665,82 +572,21 @@ absl::StatusOr<json::object> SplitTrackLocked(Store& store, Item& item,
   if (original == nullptr) {
     return absl::NotFoundError(absl::StrCat("annotation ", annotation_id, " not found"));
   }
-  absl::StatusOr<VideoTrack> parsed = TrackOf(*original);
-  if (!parsed.ok()) return parsed.status();
-  const VideoTrack& track = *parsed;
-  bool has_before = false, has_after = false;
-  for (const auto& [start, end] : track.ranges) {
-    has_before = has_before || start < frame;
-    has_after = has_after || end > frame;
-  }
-  if (!has_before || !has_after) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "split frame ", frame, " must have track frames both before it and at or after it"));
-  }
-  VideoTrack before = track, after = track;
-  before.frames.clear();
-  after.frames.clear();
-  before.ranges.clear();
-  after.ranges.clear();
-  before.hidden_areas.clear();
-  after.hidden_areas.clear();
-  for (const auto& [index, f] : track.frames) (index < frame ? before : after).frames[index] = f;
-  for (const auto& [start, end] : track.ranges) {
-    if (start < frame) before.ranges.emplace_back(start, std::min(end, frame));
-    if (end > frame) after.ranges.emplace_back(std::max(start, frame), end);
-  }
-  for (const auto& [start, end] : track.hidden_areas) {
-    if (start < frame) before.hidden_areas.emplace_back(start, std::min(end, frame - 1));
-    if (end >= frame) after.hidden_areas.emplace_back(std::max(start, frame), end);
-  }
-  // Keep every frame's exported shape: key the frames on both sides of the cut.
-  if (RangeOf(track, frame - 1).has_value() && before.frames.count(frame - 1) == 0) {
-    json::object last = FrameAt(track, frame - 1);
-    last["keyframe"] = true;
-    before.frames[frame - 1] = std::move(last);
-  }
-  KeyframeRangeStarts(after, track);
-  KeyframeRangeStarts(before, track);
-
+  absl::StatusOr<VideoTrack> track = TrackOf(*original);
+  if (!track.ok()) return track.status();
+  absl::StatusOr<SplitTracks> halves = SplitTrack(*track, frame);
+  if (!halves.ok()) return halves.status();
+  Annotation first = *original;
   Annotation second = *original;
   second.id = NewUuid();
-  second.data = VideoTrackToData(after);
-  second.annotation_properties.clear();
-  Annotation first = *original;
-  first.data = VideoTrackToData(before);
-  first.annotation_properties.clear();
-  // Section properties: by frame; the values in effect at `frame` start the
-  // second track unless it sets them there itself.
-  std::map<int64_t, const json::object*> sections;
-  for (const auto& kv : original->annotation_properties) {
-    int64_t index = 0;
-    if (!IsSectionFrameKey(std::string_view(kv.key().data(), kv.key().size()), &index)) {
-      first.annotation_properties[kv.key()] = kv.value();
-      second.annotation_properties[kv.key()] = kv.value();
-      continue;
-    }
-    if (kv.value().is_object()) sections[index] = &kv.value().as_object();
-  }
-  json::object in_effect;
-  for (const auto& [index, values] : sections) {
-    const std::string key = std::to_string(index);
-    if (index < frame) {
-      first.annotation_properties[key] = *values;
-      for (const auto& kv : *values) in_effect[kv.key()] = kv.value();
-    } else {
-      second.annotation_properties[key] = *values;
-    }
-  }
-  if (!in_effect.empty() && !after.frames.empty()) {
-    const std::string start = std::to_string(after.frames.begin()->first);
-    json::value& at_start = second.annotation_properties[start];
-    if (!at_start.is_object()) at_start.emplace_object();
-    for (const auto& kv : in_effect) {
-      if (!at_start.as_object().contains(kv.key())) at_start.as_object()[kv.key()] = kv.value();
-    }
-  }
-  RealignSectionProperties(first, before);
-  RealignSectionProperties(second, after);
+  first.data = VideoTrackToData(halves->before);
+  second.data = VideoTrackToData(halves->after);
+  const int64_t after_start =
+      halves->after.frames.empty() ? frame : halves->after.frames.begin()->first;
+  std::tie(first.annotation_properties, second.annotation_properties) =
+      SplitSectionProperties(original->annotation_properties, frame, after_start);
+  RealignSectionProperties(first.annotation_properties, halves->before);
+  RealignSectionProperties(second.annotation_properties, halves->after);
   const size_t position = static_cast<size_t>(original - item.annotations.data());
   item.annotations[position] = std::move(first);
   item.annotations.insert(item.annotations.begin() + position + 1, std::move(second));
@@ -782,29 +628,14 @@ absl::StatusOr<json::object> MergeTracksLocked(Store& store, Item& item,
   if (keep->slot_names != other->slot_names) {
     return absl::InvalidArgumentError("cannot merge tracks on different slots");
   }
-  VideoTrack merged = *mine;
-  for (const auto& [index, frame] : theirs->frames) merged.frames.emplace(index, frame);
-  std::vector<FrameSpan> ranges = mine->ranges;
-  ranges.insert(ranges.end(), theirs->ranges.begin(), theirs->ranges.end());
-  merged.ranges = JoinRanges(std::move(ranges));
-  merged.hidden_areas.insert(merged.hidden_areas.end(), theirs->hidden_areas.begin(),
-                             theirs->hidden_areas.end());
-  std::sort(merged.hidden_areas.begin(), merged.hidden_areas.end());
-  for (const auto& [start, end] : merged.ranges) {
-    if (merged.frames.count(start) != 0) continue;
-    const VideoTrack& shown_by = RangeOf(*mine, start).has_value() ? *mine : *theirs;
-    json::object frame = FrameAt(shown_by, start);
-    if (frame.empty()) continue;
-    frame["keyframe"] = true;
-    merged.frames[start] = std::move(frame);
-  }
+  const VideoTrack merged = MergeTracks(*mine, *theirs);
   keep->data = VideoTrackToData(merged);
   for (const auto& kv : other->annotation_properties) {
     if (!keep->annotation_properties.contains(kv.key())) {
       keep->annotation_properties[kv.key()] = kv.value();
     }
   }
-  RealignSectionProperties(*keep, merged);
+  RealignSectionProperties(keep->annotation_properties, merged);
   for (const json::value& actor : other->actors) {
     if (std::find(keep->actors.begin(), keep->actors.end(), actor) == keep->actors.end()) {
       keep->actors.push_back(actor);
