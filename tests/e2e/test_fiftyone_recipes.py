@@ -429,3 +429,79 @@ def test_deleted_run_key_can_be_used_again(darwin, sim, dataset):
     dataset.load_annotations("again")
     assert snapshot(dataset, "ground_truth") == snap
     dataset.delete_annotation_run("again")
+
+
+def test_video_recipe_tracks_round_trip_and_edits(darwin, sim, tmp_path):
+    """The guide's recipe on a video dataset: a frame-level Detections field with tracks
+    (`index`) goes to V7 as one annotation per track; an unchanged load keeps every label; the
+    annotator moves a keyframe and draws a new track; FiftyOne merges per frame with ids kept
+    (annotation-semantics §2.7, §4.4, §5.8)."""
+    from darwin_sim.media import make_video
+
+    path = make_video(tmp_path / "clip.mp4", width=64, height=48, rate=10, seconds=1.2)
+    ds = fo.Dataset()
+    sample = fo.Sample(filepath=str(path))
+    for n in range(1, 6):
+        dets = [fo.Detection(label="car", bounding_box=[n / 16, 0.25, 0.25, 0.5], index=1)]
+        if n in (3, 4):
+            dets.append(fo.Detection(label="person", bounding_box=[0.5, 0.25, 0.25, 0.5],
+                                     index=2))
+        sample.frames[n] = fo.Frame(detections=fo.Detections(detections=dets))
+    ds.add_sample(sample)
+    ds.compute_metadata()
+    try:
+        anno_key = "v7_video"
+        ds.annotate(anno_key, backend="darwin", label_field="frames.detections",
+                    dataset_slug="v7-video")
+        info = ds.get_annotation_info(anno_key)
+        assert info.config.label_schema["frames.detections"]["type"] == "detections"
+        sample = ds.first()
+        before = {n: {d.id: d.to_dict() for d in f.detections.detections}
+                  for n, f in sample.frames.items() if f.detections}
+        item = item_of(sim, "v7-video", sample.id)
+        annotations = sim.annotations(item)
+        assert sorted(a["class_name"] for a in annotations) == ["car", "person"]  # one per track
+
+        ds.load_annotations(anno_key)
+        sample = ds.first()
+        after = {n: {d.id: d.to_dict() for d in f.detections.detections}
+                 for n, f in sample.frames.items() if f.detections}
+        assert after == before
+
+        # In V7: the car's last keyframe (frame 5) moves to frame 8, 40 px right; a new person
+        # track is drawn on frames 10-12.
+        car = next(a for a in annotations if a["class_name"] == "car")
+        sim.control("PATCH", f"/_sim/items/{item}/annotations/{car['id']}",
+                    {"frames": {"4": None, "7": {"x": 40, "y": 12, "w": 16, "h": 24}}})
+        sim.control("POST", f"/_sim/items/{item}/annotations",
+                    {"class_name": "person", "type": "bounding_box",
+                     "frames": {"9": {"x": 8, "y": 0, "w": 8, "h": 8},
+                                "11": {"x": 16, "y": 0, "w": 8, "h": 8}}})
+        ds.load_annotations(anno_key)
+        sample = ds.first()
+        frames = {n: f.detections.detections for n, f in sample.frames.items()
+                  if f.detections and f.detections.detections}
+        assert sorted(frames) == [1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12]
+        for n in (1, 2, 3, 4):
+            assert {d.id for d in frames[n]} == set(before[n])
+        (five,) = frames[5]
+        assert five.id in before[5]  # the same label, now interpolated
+        assert five.bounding_box[0] == pytest.approx(22 / 64)
+        for n, x in ((6, 28), (7, 34), (8, 40)):
+            (d,) = frames[n]
+            assert (d.label, d.index) == ("car", 1)
+            assert d.bounding_box[0] == pytest.approx(x / 64)
+        for n, x in ((10, 8), (11, 12), (12, 16)):
+            (d,) = frames[n]
+            assert (d.label, d.index) == ("person", 3)  # a new track: above the existing 1, 2
+            assert d.bounding_box[0] == pytest.approx(x / 64)
+
+        # Loading again with V7 unchanged changes nothing.
+        snap = {n: [d.to_dict() for d in f.detections.detections]
+                for n, f in ds.first().frames.items() if f.detections}
+        ds.load_annotations(anno_key)
+        assert {n: [d.to_dict() for d in f.detections.detections]
+                for n, f in ds.first().frames.items() if f.detections} == snap
+        ds.delete_annotation_run(anno_key)
+    finally:
+        ds.delete()

@@ -31,6 +31,7 @@ from labelport.v1 import labels_pb2 as labels_pb
 from labelport.v1 import sample_pb2 as sample_pb
 
 try:
+    import fiftyone.core.frame as fof
     import fiftyone.core.labels as fol
     import fiftyone.utils.annotations as foua
     from bson import ObjectId
@@ -120,7 +121,7 @@ class DarwinBackend(foua.AnnotationBackend):
 
     @property
     def supported_media_types(self):
-        return ["image"]
+        return ["image", "video"]
 
     @property
     def supported_label_types(self):
@@ -203,6 +204,7 @@ class DarwinBackend(foua.AnnotationBackend):
                 dataset_classes=_distinct_classes(dataset, field, document_type)))
 
         media_field = config.media_field
+        is_video = samples.media_type == "video"
         selected = [f for f in fields if dataset.get_field(f) is not None]
         if media_field != "filepath":
             selected.append(media_field)
@@ -215,12 +217,19 @@ class DarwinBackend(foua.AnnotationBackend):
         messages, id_map = [], {f: {} for f in fields}
         for sample, sample_id, path in zip(view.iter_samples(), ids, media):
             ref = _media_reference(path, config.external_storage, digests)
-            s = sample_pb.Sample(id=sample_id, media=ref, media_type=sample_pb.MEDIA_TYPE_IMAGE)
+            s = sample_pb.Sample(
+                id=sample_id, media=ref,
+                media_type=sample_pb.MEDIA_TYPE_VIDEO if is_video else sample_pb.MEDIA_TYPE_IMAGE)
             metadata = sample.metadata
-            if metadata is not None and getattr(metadata, "width", None):
+            if is_video:
+                _set_video_metadata(s, metadata)
+            elif metadata is not None and getattr(metadata, "width", None):
                 s.width, s.height = int(metadata.width), int(metadata.height)
             for field in fields:
                 if dataset.get_field(field) is None:
+                    continue
+                if field.startswith("frames."):
+                    _add_frame_field(s, sample, field, id_map[field])
                     continue
                 value = sample[field]
                 entry = s.fields.add(field=field)
@@ -263,15 +272,24 @@ class DarwinBackend(foua.AnnotationBackend):
         return results
 
     def download_annotations(self, results):
+        """FiftyOne's download contract (annotation-semantics §4.1): frame-level fields are
+        keyed sample id → frame id → label id. The service has already applied the track rule
+        (§4.4), so FiftyOne's own `_update_tracks` finds nothing left to change; frames that
+        carry labels in V7 but do not exist in the dataset yet are created."""
         api = self.connect_to_api()
         name = results._resolve_run_name()
         annotations: dict = {}
+        frame_ids = _FrameIds(results._samples._root_dataset)
         for event in api.client.load_annotations(name):
             if event.WhichOneof("event") != "changes":
                 continue
             c = event.changes
             by_type = annotations.setdefault(c.field, {})
             labels = {label.id: label for label in _fo_labels(c.downloaded)}
+            if c.frame_number > 0:
+                frame_id = c.frame_id or frame_ids.get(c.sample_id, c.frame_number)
+                by_type.setdefault(c.return_type, {}).setdefault(c.sample_id, {})[frame_id] = labels
+                continue
             by_type.setdefault(c.return_type, {})[c.sample_id] = labels
             for unexpected in c.unexpected:
                 labels = {label.id: label for label in _fo_labels(unexpected.labels)}
@@ -371,6 +389,60 @@ class LabelportAPI(foua.AnnotationAPI):
 # ---- helpers --------------------------------------------------------------------------------
 
 
+class _FrameIds:
+    """Frame ids by (sample id, frame number), read per sample from the dataset; frames that do
+    not exist yet are created (V7 can put labels on frames FiftyOne never materialised)."""
+
+    def __init__(self, dataset):
+        self._dataset = dataset
+        self._by_sample: dict = {}
+
+    def get(self, sample_id: str, frame_number: int) -> str:
+        frames = self._by_sample.get(sample_id)
+        if frames is None:
+            sample = self._dataset[sample_id]
+            frames = {n: f.id for n, f in sample.frames.items()}
+            self._by_sample[sample_id] = frames
+        if frame_number not in frames:
+            sample = self._dataset[sample_id]
+            sample.frames[frame_number] = fof.Frame()
+            sample.save()
+            frames[frame_number] = sample.frames[frame_number].id
+        return frames[frame_number]
+
+
+def _set_video_metadata(s: sample_pb.Sample, metadata) -> None:
+    if metadata is None:
+        return
+    if getattr(metadata, "frame_width", None):
+        s.width, s.height = int(metadata.frame_width), int(metadata.frame_height)
+    if getattr(metadata, "total_frame_count", None):
+        s.frame_count = int(metadata.total_frame_count)
+    if getattr(metadata, "frame_rate", None):
+        s.frame_rate = float(metadata.frame_rate)
+
+
+def _add_frame_field(s: sample_pb.Sample, sample, field: str, id_map: dict) -> None:
+    """A frame-level field: its labels per frame (1-based numbers, frame ids echoed back), and
+    the id_map entry in FiftyOne's format {sample id: {frame id: ids or id}}."""
+    name = field[len("frames."):]
+    entry = s.fields.add(field=field)
+    frames_map = {}
+    for number, frame in sample.frames.items():
+        value = frame[name] if name in frame else None
+        if value is None:
+            continue
+        entry.frames.add(frame_number=int(number), frame_id=frame.id,
+                         value=_field_value(value))
+        label_ids = [label.id for label in _labels_of(value)]
+        if isinstance(value, fol._HasLabelList):
+            frames_map[frame.id] = label_ids
+        elif label_ids:
+            frames_map[frame.id] = label_ids[0]
+    if frames_map:
+        id_map[s.id] = frames_map
+
+
 def _server_dataset(samples) -> str:
     return samples._root_dataset.name.replace("/", "_")
 
@@ -450,7 +522,13 @@ def _label_message(label):
         msg.confidence = float(label.confidence)
     if not isinstance(label, fol.Classification) and getattr(label, "index", None) is not None:
         msg.index = int(label.index)
+    keyframe = None if isinstance(label, fol.Classification) else label.get_attribute_value(
+        "keyframe", None)
+    if keyframe is not None:
+        msg.keyframe = bool(keyframe)
     for name, value in _attributes(label).items():
+        if name == "keyframe" and keyframe is not None:
+            continue
         msg.attributes[name].CopyFrom(attribute_value(value))
     return msg
 
@@ -498,6 +576,8 @@ def _fo_label(msg) -> Any:
         label.confidence = msg.confidence
     if not isinstance(msg, labels_pb.Classification) and msg.HasField("index"):
         label.index = msg.index
+    if not isinstance(msg, labels_pb.Classification) and msg.HasField("keyframe"):
+        label.keyframe = msg.keyframe
     if ObjectId.is_valid(msg.id):
         label._id = ObjectId(msg.id)
     return label
