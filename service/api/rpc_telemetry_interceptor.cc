@@ -7,11 +7,14 @@
 #include <map>
 #include <string>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/descriptor.h"
+#include "labelport/v1/annotation_service.grpc.pb.h"
 #include "service/common/log.h"
 
 namespace labelport::api {
@@ -20,6 +23,32 @@ namespace {
 using grpc::experimental::InterceptionHookPoints;
 
 constexpr size_t kMaxRequestIdLength = 128;
+
+// Full names of the methods this server serves: ours from the proto
+// descriptor, and those of the services gRPC adds (health, reflection).
+const absl::flat_hash_set<std::string>& ServedMethods() {
+  static const auto* const methods = [] {
+    auto* names = new absl::flat_hash_set<std::string>{
+        "/grpc.health.v1.Health/Check",
+        "/grpc.health.v1.Health/Watch",
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+    };
+    const google::protobuf::ServiceDescriptor* service =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+            labelport::v1::AnnotationService::service_full_name());
+    for (int i = 0; service != nullptr && i < service->method_count(); ++i) {
+      names->insert(absl::StrCat("/", service->full_name(), "/", service->method(i)->name()));
+    }
+    return names;
+  }();
+  return *methods;
+}
+
+std::string MethodLabel(const char* method) {
+  if (method == nullptr || !ServedMethods().contains(method)) return "unknown";
+  return method;
+}
 
 bool IsAcceptableRequestId(grpc::string_ref id) {
   if (id.empty() || id.size() > kMaxRequestIdLength) return false;
@@ -84,9 +113,7 @@ const char* CodeName(grpc::StatusCode code) {
 class RpcTelemetryInterceptor final : public grpc::experimental::Interceptor {
  public:
   RpcTelemetryInterceptor(grpc::experimental::ServerRpcInfo* info, common::Metrics* metrics)
-      : method_(info->method() != nullptr ? info->method() : "unknown"),
-        metrics_(metrics),
-        start_(absl::Now()) {}
+      : method_(MethodLabel(info->method())), metrics_(metrics), start_(absl::Now()) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {

@@ -6,7 +6,10 @@
 //     (RequestIdOf) and sent back in the response's initial metadata as
 //     `x-request-id`;
 //   * reports the finished call to common::Metrics::RecordRpc (full method,
-//     status code name, time from arrival to status);
+//     status code name, time from arrival to status). Methods the server does
+//     not serve (labelport.v1.AnnotationService, grpc.health.v1.Health,
+//     server reflection) are reported as "unknown", so that clients cannot
+//     grow the label set;
 //   * writes one access log line per call ("rpc <method> <code> <ms>ms",
 //     at info, warning for INTERNAL/UNKNOWN/DATA_LOSS, debug for health
 //     checks) carrying the request id.

@@ -175,9 +175,20 @@ def test_readiness_follows_v7_and_liveness_does_not(sim_factory, serve):
 
 
 def test_without_a_v7_key_readiness_follows_the_store_only(tmp_path):
-    server = ServerProcess(tmp_path / "data", ["--readiness_interval_seconds", "1"])
+    server = ServerProcess(tmp_path / "data", ["--readiness_interval_seconds", "1",
+                                               "--metrics_listen", "127.0.0.1:0"])
     try:
         assert health_status(server, SERVICE) == health_pb2.HealthCheckResponse.SERVING
+        # Methods the server does not serve share one label value.
+        for method in (f"/{SERVICE}/NoSuchMethod", "/made.Up/Service"):
+            try:
+                server.channel.unary_unary(method)(b"", timeout=10)
+            except grpc.RpcError as e:
+                assert e.code() == grpc.StatusCode.UNIMPLEMENTED
+        m = scrape(metrics_url(server))
+        assert value(m, "labelport_rpc_handled_total", method="unknown", code="UNIMPLEMENTED") == 2
+        assert not [lbl for n, lbl, _ in m if "NoSuchMethod" in lbl.get("method", "")
+                    or "made.Up" in lbl.get("method", "")]
         try:
             server.stub.GetRun(svc.GetRunRequest(name="datasets/d/runs/missing"), timeout=10,
                                metadata=[("x-request-id", "bad id with spaces")])
