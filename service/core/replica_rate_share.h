@@ -1,8 +1,8 @@
 // ReplicaRateShare: keeps this replica's share of a per-API-key rate limit
 // fair when N replicas on one store use the same key: every Refresh()
 // heartbeats into the ReplicaDirectory and applies total / live_replicas.
-// Together the replicas then stay under the total (each replica's limiter
-// may still burst a little, see TokenBucketRateLimiter::Options::burst).
+// The burst is shared the same way (total_burst / live, at least 1), so
+// together the replicas stay under the total in any window.
 //
 // Changes of membership take effect at the next refresh of each replica:
 // at most `heartbeat_interval` after a replica joins or leaves cleanly,
@@ -32,14 +32,16 @@ class ReplicaRateShare {
     std::string replica_id;
     // The limit all replicas together must stay under; > 0.
     double total_requests_per_minute = 1000;
+    // Tokens all replicas together may take at once; >= 1.
+    int total_burst = 20;
     // How long a heartbeat keeps this replica counted; well above the
     // interval at which Refresh is called (10 s by default: use 30 s).
     absl::Duration ttl = absl::Seconds(30);
   };
 
-  // Applies a new per-replica rate (e.g. TokenBucketRateLimiter::
-  // SetRequestsPerMinute). Called only when the rate changes.
-  using ApplyRate = std::function<void(double requests_per_minute)>;
+  // Applies a new per-replica rate and burst (e.g. TokenBucketRateLimiter::
+  // SetRate). Called only when one of them changes.
+  using ApplyRate = std::function<void(double requests_per_minute, int burst)>;
 
   // `directory` and `metrics` (may be null) must outlive this object.
   ReplicaRateShare(store::ReplicaDirectory* directory, ApplyRate apply, Options options,
@@ -52,8 +54,10 @@ class ReplicaRateShare {
   // Leaves the directory (clean shutdown).
   absl::Status Leave();
 
-  // The per-replica rate last applied (the total before any refresh).
+  // The per-replica rate and burst last applied (the totals before any
+  // refresh).
   double requests_per_minute() const;
+  int burst() const;
 
  private:
   store::ReplicaDirectory* directory_;
@@ -62,6 +66,7 @@ class ReplicaRateShare {
   common::Metrics* metrics_;
   mutable absl::Mutex mu_;
   double applied_ ABSL_GUARDED_BY(mu_);
+  int applied_burst_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace labelport::core

@@ -39,19 +39,30 @@ std::chrono::steady_clock::duration IntervalOf(double requests_per_minute) {
 TokenBucketRateLimiter::TokenBucketRateLimiter(Options options)
     : options_(options),
       requests_per_minute_(options.requests_per_minute),
+      burst_(options.burst),
       interval_(IntervalOf(options.requests_per_minute)),
       tolerance_(interval_ * (options.burst - 1)) {}
 
-absl::Status TokenBucketRateLimiter::SetRequestsPerMinute(double requests_per_minute) {
+absl::Status TokenBucketRateLimiter::SetRate(double requests_per_minute, std::optional<int> burst) {
   if (!(requests_per_minute > 0)) {
     return absl::InvalidArgumentError(
         absl::StrCat("rate limiter: requests_per_minute must be > 0, got ", requests_per_minute));
   }
+  if (burst.has_value() && *burst < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("rate limiter: burst must be >= 1, got ", *burst));
+  }
   std::lock_guard<std::mutex> lock(mu_);
   requests_per_minute_ = requests_per_minute;
+  if (burst.has_value()) burst_ = *burst;
   interval_ = IntervalOf(requests_per_minute);
-  tolerance_ = interval_ * (options_.burst - 1);
+  tolerance_ = interval_ * (burst_ - 1);
   return absl::OkStatus();
+}
+
+int TokenBucketRateLimiter::burst() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return burst_;
 }
 
 double TokenBucketRateLimiter::requests_per_minute() const {

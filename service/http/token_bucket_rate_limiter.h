@@ -13,9 +13,9 @@
 // caller never overtakes an earlier one. A waiter that is abandoned (its
 // coroutine destroyed) still consumes its slot.
 //
-// The rate can be changed while the limiter is in use (SetRequestsPerMinute),
-// e.g. when the replicas sharing one API key come and go: slots already
-// reserved keep their times, later ones are spaced at the new rate.
+// Rate and burst can be changed while the limiter is in use (SetRate), e.g.
+// when the replicas sharing one API key come and go: slots already reserved
+// keep their times, later ones follow the new settings.
 // Waits are reported to `Options::metrics` when set.
 //
 // Thread-safe: may be called from coroutines on a multi-threaded io_context.
@@ -69,10 +69,15 @@ class TokenBucketRateLimiter {
 
   Stats stats() const;
 
-  // Changes the sustained rate of every key to `requests_per_minute` (> 0;
-  // INVALID_ARGUMENT otherwise, and nothing changes).
-  absl::Status SetRequestsPerMinute(double requests_per_minute);
+  // Changes the sustained rate of every key to `requests_per_minute` (> 0)
+  // and, when given, the burst (>= 1). INVALID_ARGUMENT, and nothing
+  // changes, for other values.
+  absl::Status SetRate(double requests_per_minute, std::optional<int> burst = std::nullopt);
+  absl::Status SetRequestsPerMinute(double requests_per_minute) {
+    return SetRate(requests_per_minute);
+  }
   double requests_per_minute() const;
+  int burst() const;
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -87,6 +92,7 @@ class TokenBucketRateLimiter {
 
   mutable std::mutex mu_;
   double requests_per_minute_;
+  int burst_;
   Clock::duration interval_;   // time between tokens
   Clock::duration tolerance_;  // (burst - 1) * interval_
   // Per key: the theoretical arrival time of the next request (GCRA).

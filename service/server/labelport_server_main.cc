@@ -158,8 +158,8 @@ int Run(int argc, char** argv) {
   // N replicas on one store share --darwin_rate_limit_per_minute equally.
   labelport::core::ReplicaRateShare rate_share(
       replicas->get(),
-      [limiter = limiter->get()](double per_minute) {
-        (void)limiter->SetRequestsPerMinute(per_minute);
+      [limiter = limiter->get()](double per_minute, int burst) {
+        (void)limiter->SetRate(per_minute, burst);
       },
       {.replica_id = config->worker_id,
        .total_requests_per_minute = static_cast<double>(config->darwin_rate_limit_per_minute),

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -36,8 +37,12 @@ struct Replica {
         {.requests_per_minute = total, .burst = 1, .metrics = &metrics});
     share = std::make_unique<ReplicaRateShare>(
         directory.get(),
-        [this](double per_minute) { ASSERT_TRUE(limiter->SetRequestsPerMinute(per_minute).ok()); },
-        ReplicaRateShare::Options{.replica_id = id, .total_requests_per_minute = total}, &metrics);
+        [this](double per_minute, int burst) {
+          ASSERT_TRUE(limiter->SetRate(per_minute, burst).ok());
+        },
+        ReplicaRateShare::Options{
+            .replica_id = id, .total_requests_per_minute = total, .total_burst = 1},
+        &metrics);
   }
 
   // The waits of `n` back-to-back tokens (reserved, not awaited).
@@ -92,11 +97,41 @@ class FailingDirectory : public store::ReplicaDirectory {
 TEST(ReplicaRateShareTest, AFailedHeartbeatKeepsTheCurrentRate) {
   FailingDirectory directory;
   double applied = -1;
-  ReplicaRateShare share(&directory, [&applied](double rate) { applied = rate; },
+  ReplicaRateShare share(&directory, [&applied](double rate, int) { applied = rate; },
                          {.replica_id = "r", .total_requests_per_minute = 1000});
   EXPECT_EQ(share.Refresh().status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(applied, -1);
   EXPECT_EQ(share.requests_per_minute(), 1000);
+}
+
+TEST(ReplicaRateShareTest, TheBurstIsSharedTooAndNeverBelowOne) {
+  const std::string path = NewDatabasePath();
+  std::vector<std::unique_ptr<store::SqliteReplicaDirectory>> directories;
+  std::vector<std::unique_ptr<http::TokenBucketRateLimiter>> limiters;
+  std::vector<std::unique_ptr<ReplicaRateShare>> shares;
+  for (int i = 0; i < 3; ++i) {
+    directories.push_back(*store::SqliteReplicaDirectory::Create({.path = path}));
+    limiters.push_back(*http::TokenBucketRateLimiter::Create({.requests_per_minute = 900}));
+    http::TokenBucketRateLimiter* limiter = limiters.back().get();
+    shares.push_back(std::make_unique<ReplicaRateShare>(
+        directories.back().get(),
+        [limiter](double rate, int burst) { ASSERT_TRUE(limiter->SetRate(rate, burst).ok()); },
+        ReplicaRateShare::Options{.replica_id = absl::StrCat("r", i),
+                                  .total_requests_per_minute = 900,
+                                  .total_burst = 20}));
+  }
+  for (auto& share : shares) ASSERT_TRUE(share->Refresh().ok());
+  for (auto& share : shares) ASSERT_TRUE(share->Refresh().ok());
+  for (auto& limiter : limiters) {
+    EXPECT_EQ(limiter->requests_per_minute(), 300);
+    EXPECT_EQ(limiter->burst(), 6);  // 20 / 3
+  }
+  // With more replicas than tokens each still gets one.
+  ReplicaRateShare crowded(
+      directories[0].get(), [](double, int burst) { EXPECT_EQ(burst, 1); },
+      {.replica_id = "r0", .total_requests_per_minute = 900, .total_burst = 2});
+  ASSERT_TRUE(crowded.Refresh().ok());
+  EXPECT_EQ(crowded.burst(), 1);
 }
 
 }  // namespace

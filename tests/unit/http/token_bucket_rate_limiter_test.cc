@@ -169,5 +169,16 @@ TEST(TokenBucketRateLimiterTest, SetRequestsPerMinuteRejectsNonPositiveRates) {
   EXPECT_EQ(limiter->requests_per_minute(), 600);
 }
 
+TEST(TokenBucketRateLimiterTest, SetRateChangesTheBurst) {
+  auto limiter = MakeLimiter(60, 5);  // one token a second after a burst of 5
+  ASSERT_TRUE(limiter->SetRate(60, 2).ok());
+  EXPECT_EQ(limiter->burst(), 2);
+  EXPECT_TRUE(limiter->TryAcquire("k"));
+  EXPECT_TRUE(limiter->TryAcquire("k"));
+  EXPECT_FALSE(limiter->TryAcquire("k"));  // the old burst of 5 would still allow this
+  EXPECT_EQ(limiter->SetRate(60, 0).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(limiter->burst(), 2);
+}
+
 }  // namespace
 }  // namespace labelport::http
