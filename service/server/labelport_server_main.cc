@@ -53,9 +53,9 @@
 #include "service/http/token_bucket_rate_limiter.h"
 #include "service/metrics/prometheus_metrics.h"
 #include "service/store/content_store.h"
+#include "service/store/replica_directory_factory.h"
+#include "service/store/run_state_counter_factory.h"
 #include "service/store/run_store_factory.h"
-#include "service/store/sqlite_replica_directory.h"
-#include "service/store/sqlite_run_state_counter.h"
 
 namespace {
 
@@ -104,14 +104,8 @@ int Run(int argc, char** argv) {
   }
   // Beside the store: the live replicas (to share the V7 rate limit) and the
   // runs-by-state count of the metrics.
-  // With PostgreSQL these still live in a SQLite file of this replica's own
-  // (so the rate limit is not shared and the runs-by-state metric counts
-  // nothing) until their PostgreSQL implementations are wired in.
-  const std::string beside_store_path =
-      config->postgres_url.empty() ? config->sqlite_path
-                                   : absl::StrCat(config->data_dir, "/labelport-replica.db");
-  auto replicas = labelport::store::SqliteReplicaDirectory::Create({.path = beside_store_path});
-  auto run_counter = labelport::store::SqliteRunStateCounter::Create({.path = beside_store_path});
+  auto replicas = labelport::store::OpenReplicaDirectory(store_location);
+  auto run_counter = labelport::store::OpenRunStateCounter(store_location);
   if (!replicas.ok() || !run_counter.ok()) {
     LogError(absl::StrCat("cannot open the run store: ",
                           (replicas.ok() ? run_counter.status() : replicas.status()).message()));
