@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "service/api/load_annotations_reactor.h"
+#include "service/api/request_scoped_executor.h"
 #include "service/api/rpc_telemetry_interceptor.h"
 #include "service/api/status_conversion.h"
 #include "service/common/errors.h"
@@ -54,8 +55,9 @@ grpc::ServerUnaryReactor* RunAsync(grpc::CallbackServerContext* context,
                                    boost::asio::any_io_executor io, Response* response,
                                    boost::asio::awaitable<absl::StatusOr<Response>> use_case) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // Each step of the use case runs inside the call's request-id scope.
   boost::asio::co_spawn(
-      io, std::move(use_case),
+      RequestScopedExecutor<>(std::move(io), RequestIdOf(*context)), std::move(use_case),
       [reactor, response](std::exception_ptr error, absl::StatusOr<Response> result) {
         if (error) result = absl::InternalError("the call stopped unexpectedly");
         if (result.ok()) *response = *std::move(result);
@@ -466,7 +468,8 @@ grpc::ServerUnaryReactor* AnnotationServiceImpl::GetRunStatus(
 
 grpc::ServerWriteReactor<v1::LoadAnnotationsResponse>* AnnotationServiceImpl::LoadAnnotations(
     grpc::CallbackServerContext* context, const v1::LoadAnnotationsRequest* request) {
-  return new LoadAnnotationsReactor(operations_, io_, TenantOf(context), *request);
+  return new LoadAnnotationsReactor(operations_, io_, TenantOf(context), RequestIdOf(*context),
+                                    *request);
 }
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::CleanupRun(grpc::CallbackServerContext* context,

@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <utility>
 
+#include "service/api/request_scoped_executor.h"
 #include "service/api/status_conversion.h"
 
 namespace labelport::api {
@@ -11,8 +12,9 @@ namespace v1 = labelport::v1;
 
 LoadAnnotationsReactor::LoadAnnotationsReactor(core::RunOperations* operations,
                                                boost::asio::any_io_executor io, std::string tenant,
+                                               std::string request_id,
                                                v1::LoadAnnotationsRequest request) {
-  boost::asio::co_spawn(io,
+  boost::asio::co_spawn(RequestScopedExecutor<>(std::move(io), std::move(request_id)),
                         operations->LoadAnnotations(
                             std::move(tenant), std::move(request),
                             [this](v1::LoadAnnotationsResponse m) { return Push(std::move(m)); }),

@@ -27,9 +27,11 @@ class LoadAnnotationsReactor final
  public:
   static constexpr size_t kQueueCapacity = 32;
 
-  // Starts the load at once. `operations` must outlive the call.
+  // Starts the load at once, every step of it inside the scope of
+  // `request_id` (for log lines). `operations` must outlive the call.
   LoadAnnotationsReactor(core::RunOperations* operations, boost::asio::any_io_executor io,
-                         std::string tenant, labelport::v1::LoadAnnotationsRequest request);
+                         std::string tenant, std::string request_id,
+                         labelport::v1::LoadAnnotationsRequest request);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;

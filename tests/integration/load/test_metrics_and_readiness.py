@@ -93,10 +93,20 @@ def test_metrics_count_an_upload_and_a_load(sim_factory, serve, tmp_path):
     assert value(m, "labelport_dependency_up", dependency="v7") == 1
     assert value(m, "labelport_dependency_up", dependency="store") == 1
 
-    # The access line of the GetRun carries the client's request id, as JSON.
+    # A load whose use case logs a warning (on the io threads, across co_awaits).
+    for _ in server.stub.LoadAnnotations(
+            svc.LoadAnnotationsRequest(name=r.name, dest_field="elsewhere"), timeout=60,
+            metadata=[("x-request-id", "ops-test-load-2")]):
+        pass
+
+    # The access lines carry the client's request ids, as JSON, and so does the warning.
     lines = [json.loads(line) for line in server.stderr().splitlines() if line.startswith("{")]
     access = [e for e in lines if e.get("request_id") == "ops-test-req-1"]
     assert access and access[0]["message"].startswith(f"rpc {method}GetRun OK"), access
+    of_load = [e for e in lines if e.get("request_id") == "ops-test-load-2"]
+    assert [e["level"] for e in of_load] == ["WARNING", "INFO"], of_load
+    assert "Ignoring string `dest_field=elsewhere`" in of_load[0]["message"]
+    assert of_load[1]["message"].startswith(f"rpc {method}LoadAnnotations OK")
     assert sim.api_key not in server.stderr()
 
 
