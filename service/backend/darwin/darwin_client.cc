@@ -431,9 +431,12 @@ absl::StatusOr<DarwinItem> ParseItem(const json::value& v, absl::string_view whe
       if (fps <= 0) fps = OptNumber(m, "fps").value_or(0);
       if (fps <= 0) fps = OptNumber(m, "native_fps").value_or(0);
       slot.fps = fps;
+      // V7 lists a video's frames as `total_sections` (darwin-api E21).
       slot.frame_count =
           OptInt(*so, "frame_count")
-              .value_or(OptInt(m, "frame_count").value_or(OptInt(m, "total_frames").value_or(0)));
+              .value_or(OptInt(*so, "total_sections")
+                            .value_or(OptInt(m, "frame_count")
+                                          .value_or(OptInt(m, "total_frames").value_or(0))));
       item.slots.push_back(std::move(slot));
     }
   }
@@ -865,6 +868,8 @@ boost::asio::awaitable<absl::StatusOr<std::vector<RegisteredItem>>> DarwinClient
     slot["type"] = item.type;
     slot["storage_key"] = item.storage_key;
     slot["file_name"] = item.file_name.empty() ? item.name : item.file_name;
+    // Videos only (darwin-api E28): 0 asks V7 for the native frame rate.
+    if (item.type == "video") slot["fps"] = 0;
     json::object entry;
     entry["path"] = NormalizeItemPath(item.path);
     entry["name"] = item.name;

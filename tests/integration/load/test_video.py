@@ -330,3 +330,19 @@ def test_keyframe_only_run_gets_every_frame_back_with_its_id(server, sim, tmp_pa
     assert got[3][per_frame[3][0].id].bounding_box[0] == 20 / 64
     assert got[3][per_frame[3][0].id].keyframe is True
     assert ld.ids("edited_ids") == sorted(per_frame[n][0].id for n in (2, 3, 4, 5))
+
+
+def test_labels_beyond_the_frames_v7_found_fail_their_sample_clearly(server, sim, tmp_path):
+    path = make_video(tmp_path / "clip.mp4", width=VW, height=VH, rate=10, seconds=FRAMES / 10)
+    s = sample_pb.Sample(id="v0", media=media(path=path), media_type=sample_pb.MEDIA_TYPE_VIDEO)
+    s.fields.add(field=FIELD, frames=frames_of({1: [box("car", 0.1, index=1)],
+                                                20: [box("car", 0.2, index=1)]}))
+    run = create_run(server.stub, header("beyond", [field_schema(FIELD, "detections", ["car"])],
+                                         slug="video-beyond", existing=((FIELD, "Detections"),)),
+                     [s])
+    run = wait_run(server.stub, run.name)
+    (err,) = run.sample_errors
+    assert (err.sample_id, err.stage) == ("v0", "import_labels")
+    assert "field 'frames.objects': frame 20 is beyond the 12 frames V7 found" in err.message
+    item = items_by_sample(sim, "video-beyond")["v0"]
+    assert sim.control("GET", f"/_sim/items/{item['id']}/annotations")["annotations"] == []

@@ -368,6 +368,17 @@ TEST_F(DarwinClientTest, PutSignedUploadHasNoAuthNoContentTypeAndNoLimiterToken)
   EXPECT_EQ(Acquired(), 0);
 }
 
+TEST_F(DarwinClientTest, RegisterExistingAsksForTheNativeFrameRateOfVideos) {
+  PrimeTeam();
+  http_.Reply(200, R"({"items": [{"id": "1", "name": "c.mp4"}], "blocked_items": []})");
+  auto registered = RunSync(client_->RegisterExisting(
+      "my-dataset", "my-storage", {Reg("c.mp4", "/", "c.mp4", "video", "dir/c.mp4")}));
+  ASSERT_TRUE(registered.ok()) << registered.status();
+  EXPECT_EQ(Json(Last().body).at("items").at(0).at("slots").at(0), Json(R"(
+      {"as_frames": false, "slot_name": "0", "type": "video", "storage_key": "dir/c.mp4",
+       "file_name": "c.mp4", "fps": 0})"));
+}
+
 TEST_F(DarwinClientTest, RegisterExistingSendsStorageKeys) {
   PrimeTeam();
   http_.Reply(200, R"({"items": [{"id": "1", "name": "a.jpg"}],
@@ -402,7 +413,7 @@ constexpr char kItemPage1[] = R"({
      "processing_status": "complete", "uploads": [], "dataset_id": 611387,
      "slots": [{"id": "s1", "type": "video", "slot_name": "0", "file_name": "segment_1.mp4",
                 "metadata": {"height": 1920, "width": 1080, "native_fps": 30},
-                "fps": 0.58, "frame_count": 7}]},
+                "fps": 0.58, "total_sections": 7, "sectionless": false}]},
     {"id": "img-1", "name": "a.jpg", "status": "annotate", "path": "/dir/",
      "slots": [{"type": "image", "slot_name": "0", "file_name": "a.jpg",
                 "width": 640, "height": 480, "metadata": {"width": 1, "height": 2}}]}],

@@ -51,6 +51,12 @@ constexpr char kSchema[] = R"pb(
     }
   }
   fields {
+    field: "frames.faces"
+    type: "keypoints"
+    existing_field: true
+    classes { entries { name: "face" } }
+  }
+  fields {
     field: "frames.weather"
     type: "classifications"
     existing_field: true
@@ -87,6 +93,7 @@ class VideoTest : public ::testing::Test {
       if (type == "bounding_box" && name == "car") return 1;
       if (type == "bounding_box" && name == "person") return 2;
       if (type == "tag" && name == "sunny") return 3;
+      if (type == "keypoint" && name == "face") return 4;
       return absl::NotFoundError(absl::StrCat("no class ", name));
     };
     context_.property = [](int64_t, const std::string&) -> std::optional<ResolvedProperty> {
@@ -125,7 +132,10 @@ class VideoTest : public ::testing::Test {
     for (const json::object& a : imported_) {
       const json::object& data = a.at("data").as_object();
       const int64_t class_id = a.at("annotation_class_id").to_number<int64_t>();
-      const std::string name = class_id == 1 ? "car" : class_id == 2 ? "person" : "sunny";
+      const std::string name = class_id == 1   ? "car"
+                               : class_id == 2 ? "person"
+                               : class_id == 3 ? "sunny"
+                                               : "face";
       std::map<int64_t, json::object> keyframes;
       for (const auto& [k, v] : data.at("frames").as_object())
         keyframes[std::stoll(std::string(k))] = v.as_object();
@@ -294,9 +304,9 @@ TEST_F(VideoTest, UnchangedTrackRoundTripsWithEveryIdAndFrame) {
                             Box(7, "l7", 3, 0.4), Box(9, "n9", -1, 0.5)});
   const LoadedSample s = Decode();
   EXPECT_THAT(skipped_, IsEmpty());
-  ASSERT_THAT(s.fields, SizeIs(2));  // one per schema field, in schema order
-  EXPECT_EQ(s.fields[1].field, "frames.weather");
-  EXPECT_THAT(s.fields[1].frames, IsEmpty());
+  ASSERT_THAT(s.fields, SizeIs(3));  // one per schema field, in schema order
+  EXPECT_EQ(s.fields[2].field, "frames.weather");
+  EXPECT_THAT(s.fields[2].frames, IsEmpty());
   const auto dets = Detections(FieldOf(s, "frames.objects"));
   std::vector<int> frames;
   for (const auto& [n, list] : dets) frames.push_back(n);
@@ -369,6 +379,42 @@ TEST_F(VideoTest, EveryV7AnnotationIsOneTrackWhateverItsInstanceId) {
   EXPECT_EQ(dets.at(1)[0].index(), 6);
   EXPECT_EQ(dets.at(2)[0].id(), DerivedLabelId("split-off@2"));
   EXPECT_EQ(dets.at(2)[0].index(), 7);  // a new track, above 6
+}
+
+TEST_F(VideoTest, MultiPointKeypointTrackIsOneAnnotationPerPointAndRegroupsPerFrame) {
+  auto face = [](int n, const std::string& id) {
+    v1::FrameFieldValue f;
+    f.set_frame_number(n);
+    v1::Keypoint* k = f.mutable_value()->mutable_keypoints()->add_keypoints();
+    k->set_id(id);
+    k->set_label("face");
+    k->set_index(1);
+    for (double x : {0.25, 0.5, 0.75}) {
+      v1::Point* p = k->add_points();
+      p->set_x(x);
+      p->set_y(0.5);
+    }
+    return f;
+  };
+  const EncodedLabels e = Upload("frames.faces", {face(1, "k1"), face(3, "k3")});
+  ASSERT_THAT(e.annotations, SizeIs(3));  // one track per point
+  for (const auto& l : e.links) EXPECT_EQ(l.part_count(), 3);
+  EXPECT_EQ(e.annotations[1].at("data").at("hidden_areas"), json::parse("[[1, 1]]"));
+  // V7 shows frame 2 too (the hidden area removed).
+  for (auto& a : imported_) a["data"].as_object()["hidden_areas"] = json::array{};
+  const LoadedSample loaded = Decode();
+  const LoadedField& faces = FieldOf(loaded, "frames.faces");
+  ASSERT_THAT(faces.frames, SizeIs(3));
+  std::vector<std::string> ids;
+  for (const auto& fr : faces.frames) {
+    ASSERT_EQ(fr.value().keypoints().keypoints_size(), 1) << fr.frame_number();
+    const v1::Keypoint& k = fr.value().keypoints().keypoints(0);
+    EXPECT_EQ(k.points_size(), 3);
+    EXPECT_DOUBLE_EQ(k.points(2).x(), 0.75);
+    EXPECT_EQ(k.index(), 1);
+    ids.push_back(k.id());
+  }
+  EXPECT_THAT(ids, ElementsAre("k1", DerivedLabelId("k1@2"), "k3"));
 }
 
 TEST_F(VideoTest, VideoPropertiesFollowTheirFrameIndex) {
