@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "api_handlers.h"
@@ -11,6 +12,7 @@
 #include "ids.h"
 #include "json_util.h"
 #include "query_params.h"
+#include "video_frames.h"
 #include "video_probe.h"
 
 namespace labelport::darwin_sim {
@@ -380,15 +382,40 @@ SimResponse HandleGetSourceFile(ApiContext& ctx) {
 }
 
 SimResponse HandleGetSlotFile(ApiContext& ctx) {
-  absl::MutexLock lock(&ctx.store.mu());
-  for (auto& [seq, item] : ctx.store.state().items) {
-    for (const Slot& slot : item.slots) {
-      if (slot.id == ctx.params[1] && slot.bytes != nullptr) {
-        return BytesResponse(slot.bytes, slot.file_name);
+  // Video slots serve frame images (sections/{n}; the thumbnail is frame 0),
+  // decoded outside the lock; other slots serve their stored bytes.
+  std::shared_ptr<const std::string> video;
+  double fps = 0, native_fps = 0;
+  {
+    absl::MutexLock lock(&ctx.store.mu());
+    const Slot* found = nullptr;
+    for (auto& [seq, item] : ctx.store.state().items) {
+      for (const Slot& slot : item.slots) {
+        if (slot.id == ctx.params[1] && slot.bytes != nullptr) found = &slot;
       }
     }
+    if (found == nullptr) return ErrorResponse(404, "file not found");
+    const json::value* native = found->metadata.if_contains("native_fps");
+    if (found->type != "video" || native == nullptr) {
+      return BytesResponse(found->bytes, found->file_name);
+    }
+    video = found->bytes;
+    fps = found->fps.value_or(0);
+    native_fps = GetNumber(*native).value_or(0);
   }
-  return ErrorResponse(404, "file not found");
+  int64_t frame = 0;
+  if (ctx.params.size() > 2 && !absl::SimpleAtoi(ctx.params[2], &frame)) {
+    return ErrorResponse(404, absl::StrCat("no section ", ctx.params[2]));
+  }
+  absl::StatusOr<std::string> png = VideoFramePng(*video, frame, fps, native_fps);
+  if (!png.ok()) {
+    return ErrorResponse(absl::IsOutOfRange(png.status()) ? 404 : 422, png.status().message());
+  }
+  SimResponse r;
+  r.status = 200;
+  r.content_type = "image/png";
+  r.body = std::move(*png);
+  return r;
 }
 
 }  // namespace labelport::darwin_sim

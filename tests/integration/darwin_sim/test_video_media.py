@@ -14,6 +14,7 @@ import zipfile
 
 import pytest
 import requests
+from PIL import Image
 
 from .media import make_image, make_video
 from .test_sim_api import Api, new_dataset, upload
@@ -142,3 +143,38 @@ def test_undecodable_video_goes_to_error(kind, sim, tmp_path):
     api.s.delete(sim.url + api.v2("items"), json={"filters": {"item_ids": [items["good.mp4"]["id"]],
                                                     "dataset_ids": [ds["id"]]}})
     assert export_docs(api, "broken", "r2") == {}
+
+
+def ffmpeg_frame(video, index, out):
+    """Frame `index` of `video` as decoded and converted by the ffmpeg command-line tool."""
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", str(video),
+                    "-vf", f"select=eq(n\\,{index})", "-vframes", "1", str(out)], check=True)
+    return Image.open(out).convert("RGB")
+
+
+def mean_difference(a, b):
+    assert a.size == b.size
+    x, y = a.tobytes(), b.tobytes()
+    return sum(abs(p - q) for p, q in zip(x, y)) / len(x)
+
+
+def test_frame_urls_serve_the_frames_as_png(sim, tmp_path):
+    api = Api(sim)
+    ds = new_dataset(api, "frames")
+    clip = make_video(tmp_path / "f.mp4", 160, 120, 10, 2)
+    upload(api, "frames", "f.mp4", clip.read_bytes())
+    wait_items(api, ds["id"])
+    slot = export_docs(api, "frames")["f.json"]["item"]["slots"][0]
+    frames = {}
+    for n in (0, 3, 19):
+        r = requests.get(slot["frame_urls"][n])
+        assert r.status_code == 200 and r.headers["Content-Type"] == "image/png"
+        frames[n] = Image.open(io.BytesIO(r.content)).convert("RGB")
+        assert frames[n].size == (160, 120)
+        # The same picture ffmpeg decodes (colour conversion rounding aside).
+        assert mean_difference(frames[n], ffmpeg_frame(clip, n, tmp_path / f"{n}.png")) < 3
+    assert mean_difference(frames[0], frames[3]) > 3  # testsrc's counter moves.
+    thumb = requests.get(slot["thumbnail_url"])
+    assert Image.open(io.BytesIO(thumb.content)).convert("RGB").tobytes() == frames[0].tobytes()
+    past = requests.get(slot["frame_urls"][0].rsplit("/", 1)[0] + "/20")
+    assert past.status_code == 404 and "past the end" in past.text

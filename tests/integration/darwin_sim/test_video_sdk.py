@@ -10,6 +10,7 @@ from pathlib import Path
 from darwin.importer import get_importer
 from darwin.importer.importer import import_annotations
 from darwin.utils import parse_darwin_json
+from PIL import Image
 
 from .darwin_json import write_json
 from .media import make_video
@@ -104,3 +105,10 @@ def test_sdk_video_cycle(sim, sdk_env, tmp_path):
     assert by_id[CAR].frames[4].data["x"] == 4
     # The video itself came down byte for byte.
     assert (Path(dataset.local_path) / "images" / "clip.mp4").read_bytes() == clip.read_bytes()
+
+    # With video_frames=True the SDK fetches every frame URL as a PNG image instead.
+    (Path(dataset.local_path) / "images" / "clip.mp4").unlink()  # Else pull skips the item.
+    dataset.pull(release=release, video_frames=True)
+    frames = sorted((Path(dataset.local_path) / "images" / "clip").glob("*.png"))
+    assert [f.name for f in frames] == [f"{i:07d}.png" for i in range(20)]
+    assert {Image.open(f).size for f in frames} == {(160, 120)}

@@ -11,6 +11,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "media_probe.h"
+#include "video_frames.h"
 
 namespace labelport::darwin_sim {
 namespace {
@@ -67,6 +69,24 @@ TEST(ProbeVideoTest, RejectsWhatIsNotADecodableVideo) {
     EXPECT_TRUE(absl::StrContains(info.status().message(), "not a decodable video"))
         << info.status();
   }
+}
+
+TEST(VideoFramePngTest, DecodesTheFrameAskedForAsPng) {
+  const std::string bytes =
+      MakeVideo("f.mp4", "testsrc=size=160x120:rate=10 -t 1", "-c:v libx264 -pix_fmt yuv420p");
+  absl::StatusOr<std::string> png = VideoFramePng(bytes, 5, 10, 10);
+  ASSERT_TRUE(png.ok()) << png.status();
+  absl::StatusOr<ImageInfo> image = ProbeImage(*png);
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(image->format, "png");
+  EXPECT_EQ(image->width, 160);
+  EXPECT_EQ(image->height, 120);
+  EXPECT_NE(*VideoFramePng(bytes, 4, 10, 10), *png);  // testsrc's counter moves.
+  // Sampled at 5 fps, frame 2 is native frame 4.
+  EXPECT_EQ(*VideoFramePng(bytes, 2, 5, 10), *VideoFramePng(bytes, 4, 10, 10));
+  EXPECT_EQ(VideoFramePng(bytes, 10, 10, 10).status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(VideoFramePng("not a video", 0, 10, 10).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(SampleVideoTest, SamplesBelowTheNativeRateOnly) {
