@@ -1,8 +1,10 @@
 #include "service/core/run_operations.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -12,6 +14,7 @@
 #include "absl/time/time.h"
 #include "service/common/errors.h"
 #include "service/common/log.h"
+#include "service/common/ordered_parallel_map.h"
 #include "service/core/label_merge.h"
 #include "service/core/label_types.h"
 #include "service/core/resource_names.h"
@@ -103,17 +106,29 @@ const v1::FieldValue& FieldValueOf(const v1::Sample& sample, const std::string& 
 }
 
 // Turns each loaded sample into change messages and the new baseline.
+//
+// The merge of a sample (read its stored baseline, merge each field, build
+// the change messages) is CPU work that runs on `merge_threads` threads; the
+// outcomes are applied in load order on the loading thread (summary counts,
+// warnings, emit, staging), so the stream is ordered and deterministic.
 class MergingSink : public backend::LoadSink {
  public:
   MergingSink(const v1::AnnotationRun& run, backend::UploadJournal& journal,
               std::map<std::string, std::string> destinations, RunOperations::Emit emit,
-              store::RunStore* store, std::string stage_id)
+              store::RunStore* store, std::string stage_id, int merge_threads)
       : run_(run),
         journal_(journal),
         destinations_(std::move(destinations)),
         emit_(std::move(emit)),
         store_(store),
-        stage_id_(std::move(stage_id)) {
+        stage_id_(std::move(stage_id)),
+        merges_(
+            merge_threads, /*window=*/4 * std::max(1, merge_threads),
+            [this](backend::LoadedSample loaded) { return Merge(std::move(loaded)); },
+            [this](absl::StatusOr<MergedSample> merged) -> absl::Status {
+              if (!merged.ok()) return merged.status();
+              return Apply(*std::move(merged));
+            }) {
     for (const auto& f : run.label_schema().fields()) {
       auto* s = summary_.add_fields();
       s->set_field(f.field());
@@ -122,77 +137,24 @@ class MergingSink : public backend::LoadSink {
   }
 
   absl::Status OnProgress(v1::LoadProgress progress) override {
+    // The changes of the samples before this point go out first.
+    absl::Status s = merges_.Finish();
+    if (!s.ok()) return s;
     v1::LoadAnnotationsResponse r;
     *r.mutable_progress() = std::move(progress);
     return emit_(std::move(r));
   }
 
   absl::Status OnSample(backend::LoadedSample loaded) override {
-    auto stored = journal_.LoadSamples(loaded.position, 1);
-    if (!stored.ok()) return stored.status();
-    if (stored->empty()) return absl::InternalError("stored sample vanished during the load");
-    v1::Sample baseline = std::move(stored->front());
-    for (auto& field : loaded.fields) {
-      const v1::FieldSchema* schema = SchemaOf(field.field);
-      if (schema == nullptr) continue;
-      const std::string& dest = destinations_.at(field.field);
-      const bool as_new = dest != field.field;
-      if (IsFrameField(field.field)) {
-        absl::Status st =
-            MergeFrames(loaded.sample_id, *schema, dest, as_new, std::move(field), baseline);
-        if (!st.ok()) return st;
-        continue;
-      }
-      const v1::FieldValue& base = FieldValueOf(baseline, dest);
-      FieldMerge merge = MergeFieldValue(*schema, base, field.downloaded, as_new);
-      v1::FieldLoadSummary* s = field_summary_.at(field.field);
-      s->set_added(s->added() + static_cast<int64_t>(merge.added.size()));
-      s->set_edited(s->edited() + static_cast<int64_t>(merge.edited.size()));
-      s->set_deleted(s->deleted() + static_cast<int64_t>(merge.deleted.size()));
-      s->set_unchanged(s->unchanged() + merge.unchanged);
-      s->set_ignored(s->ignored() + merge.ignored_added + merge.ignored_deleted);
-      if (merge.ignored_added > 0)
-        common::LogWarning(
-            absl::StrFormat("Ignored %d added labels in field '%s' because `allow_additions=False`",
-                            merge.ignored_added, field.field));
-      if (merge.ignored_deleted > 0)
-        common::LogWarning(absl::StrFormat(
-            "Ignored %d deleted labels in field '%s' because `allow_deletions=False`",
-            merge.ignored_deleted, field.field));
-      v1::LoadAnnotationsResponse r;
-      auto* c = r.mutable_changes();
-      c->set_sample_id(loaded.sample_id);
-      c->set_field(field.field);
-      c->set_dest_field(dest);
-      c->set_return_type(*ReturnTypeOf(schema->type()));
-      *c->mutable_downloaded() = field.downloaded;
-      *c->mutable_merged() = merge.merged;
-      for (auto& id : merge.added) c->add_added_ids(std::move(id));
-      for (auto& id : merge.edited) c->add_edited_ids(std::move(id));
-      for (auto& id : merge.deleted) c->add_deleted_ids(std::move(id));
-      for (auto& u : field.unexpected) {
-        int64_t n = 0;
-        const auto& l = u.labels();
-        n += l.detections().detections_size() + l.polylines().polylines_size() +
-             l.keypoints().keypoints_size() + l.classifications().classifications_size();
-        s->set_unexpected(s->unexpected() + n);
-        *c->add_unexpected() = std::move(u);
-      }
-      *MutableFieldValue(baseline, dest) = std::move(merge.merged);
-      absl::Status st = emit_(std::move(r));
-      if (!st.ok()) return st;
-    }
-    pending_.emplace_back(loaded.position, std::move(baseline));
-    if (pending_.size() >= kStageBatch) return Flush();
-    return absl::OkStatus();
+    return merges_.Push(std::move(loaded));
   }
 
-  // Writes the buffered baselines to the load's stage (bounded memory).
+  // Applies the merges still in flight and writes the buffered baselines to
+  // the load's stage.
   absl::Status Flush() {
-    if (pending_.empty()) return absl::OkStatus();
-    absl::Status s = store_->StageSamples(run_.uid(), stage_id_, pending_);
-    pending_.clear();
-    return s;
+    absl::Status s = merges_.Finish();
+    if (!s.ok()) return s;
+    return FlushStage();
   }
 
   void OnSkipped(v1::SkippedEntry skipped) override {
@@ -202,33 +164,101 @@ class MergingSink : public backend::LoadSink {
   v1::LoadSummary& summary() { return summary_; }
 
  private:
-  void Count(const std::string& field, const FieldMerge& merge) {
-    v1::FieldLoadSummary* s = field_summary_.at(field);
-    s->set_added(s->added() + static_cast<int64_t>(merge.added.size()));
-    s->set_edited(s->edited() + static_cast<int64_t>(merge.edited.size()));
-    s->set_deleted(s->deleted() + static_cast<int64_t>(merge.deleted.size()));
-    s->set_unchanged(s->unchanged() + merge.unchanged);
-    s->set_ignored(s->ignored() + merge.ignored_added + merge.ignored_deleted);
+  // What merging one field of one sample produced: its change messages (one
+  // for a sample-level field, one per frame for a frame-level field) and
+  // counts for the summary.
+  struct FieldOutcome {
+    std::string field;
+    std::vector<v1::LoadAnnotationsResponse> messages;
+    int64_t added = 0, edited = 0, deleted = 0, unchanged = 0, unexpected = 0;
+    int64_t ignored_added = 0, ignored_deleted = 0;
+
+    void Count(const FieldMerge& merge) {
+      added += static_cast<int64_t>(merge.added.size());
+      edited += static_cast<int64_t>(merge.edited.size());
+      deleted += static_cast<int64_t>(merge.deleted.size());
+      unchanged += merge.unchanged;
+      ignored_added += merge.ignored_added;
+      ignored_deleted += merge.ignored_deleted;
+    }
+  };
+  struct MergedSample {
+    int64_t position = 0;
+    v1::Sample baseline;  // the new baseline
+    std::vector<FieldOutcome> fields;
+  };
+
+  // Runs on a merge thread: reads only the run, the schema and the journal
+  // (whose reads are thread-safe), and changes nothing shared.
+  absl::StatusOr<MergedSample> Merge(backend::LoadedSample loaded) const {
+    auto stored = journal_.LoadSamples(loaded.position, 1);
+    if (!stored.ok()) return stored.status();
+    if (stored->empty()) return absl::InternalError("stored sample vanished during the load");
+    MergedSample out;
+    out.position = loaded.position;
+    out.baseline = std::move(stored->front());
+    for (auto& field : loaded.fields) {
+      const v1::FieldSchema* schema = SchemaOf(field.field);
+      if (schema == nullptr) continue;
+      const std::string& dest = destinations_.at(field.field);
+      const bool as_new = dest != field.field;
+      FieldOutcome outcome;
+      outcome.field = field.field;
+      if (IsFrameField(field.field)) {
+        MergeFrames(loaded.sample_id, *schema, dest, as_new, std::move(field), out.baseline,
+                    outcome);
+      } else {
+        MergeSampleField(loaded.sample_id, *schema, dest, as_new, std::move(field), out.baseline,
+                         outcome);
+      }
+      out.fields.push_back(std::move(outcome));
+    }
+    return out;
+  }
+
+  // A sample-level field: one change message.
+  static void MergeSampleField(const std::string& sample_id, const v1::FieldSchema& schema,
+                               const std::string& dest, bool as_new, backend::LoadedField field,
+                               v1::Sample& baseline, FieldOutcome& outcome) {
+    FieldMerge merge =
+        MergeFieldValue(schema, FieldValueOf(baseline, dest), field.downloaded, as_new);
+    outcome.Count(merge);
+    v1::LoadAnnotationsResponse r;
+    auto* c = r.mutable_changes();
+    c->set_sample_id(sample_id);
+    c->set_field(field.field);
+    c->set_dest_field(dest);
+    c->set_return_type(*ReturnTypeOf(schema.type()));
+    *c->mutable_downloaded() = std::move(field.downloaded);
+    *c->mutable_merged() = merge.merged;
+    for (auto& id : merge.added) c->add_added_ids(std::move(id));
+    for (auto& id : merge.edited) c->add_edited_ids(std::move(id));
+    for (auto& id : merge.deleted) c->add_deleted_ids(std::move(id));
+    for (auto& u : field.unexpected) {
+      const auto& l = u.labels();
+      outcome.unexpected += l.detections().detections_size() + l.polylines().polylines_size() +
+                            l.keypoints().keypoints_size() +
+                            l.classifications().classifications_size();
+      *c->add_unexpected() = std::move(u);
+    }
+    *MutableFieldValue(baseline, dest) = std::move(merge.merged);
+    outcome.messages.push_back(std::move(r));
   }
 
   // A frame-level field: the track update and merge run over all of the
   // sample's frames at once; one change message per frame that has labels
   // before or after, in frame order.
-  absl::Status MergeFrames(const std::string& sample_id, const v1::FieldSchema& schema,
-                           const std::string& dest, bool as_new, backend::LoadedField field,
-                           v1::Sample& baseline) {
+  static void MergeFrames(const std::string& sample_id, const v1::FieldSchema& schema,
+                          const std::string& dest, bool as_new, backend::LoadedField field,
+                          v1::Sample& baseline, FieldOutcome& outcome) {
     std::vector<FrameMerge> frames =
         MergeFrameFieldValues(schema, FramesOf(baseline, dest), std::move(field.frames), as_new);
-    int64_t ignored_added = 0;
-    int64_t ignored_deleted = 0;
     v1::SampleField* target = MutableSampleField(baseline, dest);
     target->clear_value();
     target->clear_frames();
     const std::string return_type = *ReturnTypeOf(schema.type());
     for (auto& frame : frames) {
-      Count(field.field, frame.merge);
-      ignored_added += frame.merge.ignored_added;
-      ignored_deleted += frame.merge.ignored_deleted;
+      outcome.Count(frame.merge);
       if (!IsEmptyValue(frame.merge.merged)) {
         v1::FrameFieldValue* kept = target->add_frames();
         kept->set_frame_number(frame.frame_number);
@@ -248,18 +278,44 @@ class MergingSink : public backend::LoadSink {
       for (auto& id : frame.merge.added) c->add_added_ids(std::move(id));
       for (auto& id : frame.merge.edited) c->add_edited_ids(std::move(id));
       for (auto& id : frame.merge.deleted) c->add_deleted_ids(std::move(id));
-      absl::Status st = emit_(std::move(r));
-      if (!st.ok()) return st;
+      outcome.messages.push_back(std::move(r));
     }
-    if (ignored_added > 0)
-      common::LogWarning(
-          absl::StrFormat("Ignored %d added labels in field '%s' because `allow_additions=False`",
-                          ignored_added, field.field));
-    if (ignored_deleted > 0)
-      common::LogWarning(
-          absl::StrFormat("Ignored %d deleted labels in field '%s' because `allow_deletions=False`",
-                          ignored_deleted, field.field));
+  }
+
+  // Runs on the loading thread, in load order.
+  absl::Status Apply(MergedSample merged) {
+    for (FieldOutcome& f : merged.fields) {
+      v1::FieldLoadSummary* s = field_summary_.at(f.field);
+      s->set_added(s->added() + f.added);
+      s->set_edited(s->edited() + f.edited);
+      s->set_deleted(s->deleted() + f.deleted);
+      s->set_unchanged(s->unchanged() + f.unchanged);
+      s->set_ignored(s->ignored() + f.ignored_added + f.ignored_deleted);
+      s->set_unexpected(s->unexpected() + f.unexpected);
+      if (f.ignored_added > 0)
+        common::LogWarning(
+            absl::StrFormat("Ignored %d added labels in field '%s' because `allow_additions=False`",
+                            f.ignored_added, f.field));
+      if (f.ignored_deleted > 0)
+        common::LogWarning(absl::StrFormat(
+            "Ignored %d deleted labels in field '%s' because `allow_deletions=False`",
+            f.ignored_deleted, f.field));
+      for (auto& message : f.messages) {
+        absl::Status st = emit_(std::move(message));
+        if (!st.ok()) return st;
+      }
+    }
+    pending_.emplace_back(merged.position, std::move(merged.baseline));
+    if (pending_.size() >= kStageBatch) return FlushStage();
     return absl::OkStatus();
+  }
+
+  // Writes the buffered baselines to the load's stage (bounded memory).
+  absl::Status FlushStage() {
+    if (pending_.empty()) return absl::OkStatus();
+    absl::Status s = store_->StageSamples(run_.uid(), stage_id_, pending_);
+    pending_.clear();
+    return s;
   }
 
   const v1::FieldSchema* SchemaOf(const std::string& field) const {
@@ -270,13 +326,15 @@ class MergingSink : public backend::LoadSink {
 
   const v1::AnnotationRun& run_;
   backend::UploadJournal& journal_;
-  std::map<std::string, std::string> destinations_;
+  const std::map<std::string, std::string> destinations_;
   RunOperations::Emit emit_;
   v1::LoadSummary summary_;
   std::map<std::string, v1::FieldLoadSummary*> field_summary_;
   store::RunStore* store_;
   std::string stage_id_;
   std::vector<std::pair<int64_t, v1::Sample>> pending_;
+  // Declared last: its worker threads use the members above.
+  common::OrderedParallelMap<backend::LoadedSample, absl::StatusOr<MergedSample>> merges_;
 };
 
 absl::Status NoBackend() {
@@ -291,7 +349,8 @@ RunOperations::RunOperations(store::RunStore* store, backend::AnnotationBackend*
                              common::Metrics* metrics)
     : store_(store),
       backend_(backend),
-      metrics_(metrics != nullptr ? metrics : &common::NoMetrics()) {}
+      metrics_(metrics != nullptr ? metrics : &common::NoMetrics()),
+      merge_threads_(static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u))) {}
 
 absl::StatusOr<v1::AnnotationRun> RunOperations::RunFor(const std::string& tenant,
                                                         const std::string& name) {
@@ -320,7 +379,7 @@ boost::asio::awaitable<absl::Status> RunOperations::LoadAnnotations(
   // The new baselines are staged as the load goes and applied only when it
   // has succeeded.
   const std::string stage_id = absl::StrCat("load-", absl::ToUnixNanos(absl::Now()));
-  MergingSink sink(*run, journal, *std::move(destinations), emit, store_, stage_id);
+  MergingSink sink(*run, journal, *std::move(destinations), emit, store_, stage_id, merge_threads_);
   absl::Status s = co_await backend_->LoadRun(journal, sink);
   if (s.ok()) s = sink.Flush();
   if (s.ok()) s = store_->CommitStagedSamples(run->uid(), stage_id);

@@ -48,6 +48,8 @@ class RunOperations {
   store::RunStore* store_;
   backend::AnnotationBackend* backend_;
   common::Metrics* metrics_;
+  // Threads a load merges samples on: min(4, hardware threads).
+  int merge_threads_;
 };
 
 }  // namespace labelport::core
