@@ -26,11 +26,32 @@ namespace {
 
 namespace v1 = labelport::v1;
 
-// Until authentication arrives every caller is in the default tenant.
-std::string TenantOf(const grpc::CallbackServerContext* /*context*/) { return "default"; }
-
 constexpr int kMaxDigestsPerFindMissing = 10'000;
 constexpr int64_t kMaxMediaChunkBytes = 1 << 20;
+
+// Finishes a unary call that failed authentication.
+grpc::ServerUnaryReactor* Rejected(grpc::CallbackServerContext* context,
+                                   const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+// Streaming calls that failed authentication: finished at once, nothing read
+// or written.
+template <typename Request>
+class RejectedReadReactor final : public grpc::ServerReadReactor<Request> {
+ public:
+  explicit RejectedReadReactor(const absl::Status& status) { this->Finish(ToGrpcStatus(status)); }
+  void OnDone() override { delete this; }
+};
+
+template <typename Response>
+class RejectedWriteReactor final : public grpc::ServerWriteReactor<Response> {
+ public:
+  explicit RejectedWriteReactor(const absl::Status& status) { this->Finish(ToGrpcStatus(status)); }
+  void OnDone() override { delete this; }
+};
 
 // Runs `use_case` (returning StatusOr<Response>) on the executor and finishes
 // the unary call with its result.
@@ -159,9 +180,12 @@ class CreateRunReactor final : public grpc::ServerReadReactor<v1::CreateRunReque
 // the call ends without a successful commit.
 class UploadMediaReactor final : public grpc::ServerReadReactor<v1::UploadMediaRequest> {
  public:
-  UploadMediaReactor(store::FileContentStore* content_store, boost::asio::thread_pool* executor,
-                     v1::UploadMediaResponse* response)
-      : content_store_(content_store), executor_(executor), response_(response) {
+  UploadMediaReactor(store::TenantContentStores* content_stores, std::string tenant,
+                     boost::asio::thread_pool* executor, v1::UploadMediaResponse* response)
+      : content_stores_(content_stores),
+        tenant_(std::move(tenant)),
+        executor_(executor),
+        response_(response) {
     StartRead(&message_);
   }
 
@@ -179,8 +203,13 @@ class UploadMediaReactor final : public grpc::ServerReadReactor<v1::UploadMediaR
       have_header_ = true;
       size_bytes_ = message_.header().size_bytes();
       boost::asio::post(*executor_, [this] {
-        auto writer = content_store_->BeginWrite(message_.header().content_digest(),
-                                                 message_.header().size_bytes());
+        auto store = content_stores_->ForTenant(tenant_);
+        if (!store.ok()) {
+          Finish(ToGrpcStatus(store.status()));
+          return;
+        }
+        auto writer = (*store)->BeginWrite(message_.header().content_digest(),
+                                           message_.header().size_bytes());
         if (!writer.ok()) {
           Finish(ToGrpcStatus(writer.status()));
           return;
@@ -273,7 +302,8 @@ class UploadMediaReactor final : public grpc::ServerReadReactor<v1::UploadMediaR
     });
   }
 
-  store::FileContentStore* content_store_;
+  store::TenantContentStores* content_stores_;
+  std::string tenant_;
   boost::asio::thread_pool* executor_;
   v1::UploadMediaResponse* response_;
   v1::UploadMediaRequest message_;
@@ -381,30 +411,37 @@ class WatchRunReactor final : public grpc::ServerWriteReactor<v1::WatchRunRespon
 }  // namespace
 
 AnnotationServiceImpl::AnnotationServiceImpl(core::RunRegistry* registry,
-                                             store::FileContentStore* content_store,
+                                             store::TenantContentStores* content_stores,
                                              boost::asio::thread_pool* executor,
                                              boost::asio::any_io_executor io,
-                                             core::RunOperations* operations)
+                                             core::RunOperations* operations,
+                                             const Authenticator* authenticator)
     : registry_(registry),
-      content_store_(content_store),
+      content_stores_(content_stores),
       executor_(executor),
       io_(std::move(io)),
-      operations_(operations) {}
+      operations_(operations),
+      authenticator_(authenticator) {}
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::FindMissingMedia(
     grpc::CallbackServerContext* context, const v1::FindMissingMediaRequest* request,
     v1::FindMissingMediaResponse* response) {
+  auto tenant = authenticator_->TenantOf(*context);
+  if (!tenant.ok()) return Rejected(context, tenant.status());
   return RunUnary(
       context, executor_, response,
-      [this, request]() -> absl::StatusOr<v1::FindMissingMediaResponse> {
+      [this, tenant = *std::move(tenant),
+       request]() -> absl::StatusOr<v1::FindMissingMediaResponse> {
         if (request->content_digests_size() > kMaxDigestsPerFindMissing)
           return common::InvalidArgument(
               "content_digests", "TOO_MANY_DIGESTS",
               absl::StrFormat("FindMissingMedia takes at most %d content digests; got %d",
                               kMaxDigestsPerFindMissing, request->content_digests_size()));
+        auto store = content_stores_->ForTenant(tenant);
+        if (!store.ok()) return store.status();
         const std::vector<std::string> digests(request->content_digests().begin(),
                                                request->content_digests().end());
-        auto missing = content_store_->FindMissing(digests);
+        auto missing = (*store)->FindMissing(digests);
         if (!missing.ok()) return missing.status();
         v1::FindMissingMediaResponse result;
         for (auto& digest : *missing) result.add_missing_digests(std::move(digest));
@@ -413,25 +450,33 @@ grpc::ServerUnaryReactor* AnnotationServiceImpl::FindMissingMedia(
 }
 
 grpc::ServerReadReactor<v1::UploadMediaRequest>* AnnotationServiceImpl::UploadMedia(
-    grpc::CallbackServerContext* /*context*/, v1::UploadMediaResponse* response) {
-  return new UploadMediaReactor(content_store_, executor_, response);
+    grpc::CallbackServerContext* context, v1::UploadMediaResponse* response) {
+  auto tenant = authenticator_->TenantOf(*context);
+  if (!tenant.ok()) return new RejectedReadReactor<v1::UploadMediaRequest>(tenant.status());
+  return new UploadMediaReactor(content_stores_, *std::move(tenant), executor_, response);
 }
 
 grpc::ServerReadReactor<v1::CreateRunRequest>* AnnotationServiceImpl::CreateRun(
     grpc::CallbackServerContext* context, v1::CreateRunResponse* response) {
-  return new CreateRunReactor(registry_, executor_, TenantOf(context), RequestIdOf(*context),
+  auto tenant = authenticator_->TenantOf(*context);
+  if (!tenant.ok()) return new RejectedReadReactor<v1::CreateRunRequest>(tenant.status());
+  return new CreateRunReactor(registry_, executor_, *std::move(tenant), RequestIdOf(*context),
                               response);
 }
 
 grpc::ServerWriteReactor<v1::WatchRunResponse>* AnnotationServiceImpl::WatchRun(
     grpc::CallbackServerContext* context, const v1::WatchRunRequest* request) {
-  return new WatchRunReactor(registry_, executor_, io_, TenantOf(context), *request);
+  auto tenant = authenticator_->TenantOf(*context);
+  if (!tenant.ok()) return new RejectedWriteReactor<v1::WatchRunResponse>(tenant.status());
+  return new WatchRunReactor(registry_, executor_, io_, *std::move(tenant), *request);
 }
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::GetRun(grpc::CallbackServerContext* context,
                                                         const v1::GetRunRequest* request,
                                                         v1::GetRunResponse* response) {
-  return RunUnary(context, executor_, response, [this, tenant = TenantOf(context), request] {
+  auto tenant = authenticator_->TenantOf(*context);
+  if (!tenant.ok()) return Rejected(context, tenant.status());
+  return RunUnary(context, executor_, response, [this, tenant = *std::move(tenant), request] {
     return registry_->GetRun(tenant, *request);
   });
 }
@@ -439,7 +484,9 @@ grpc::ServerUnaryReactor* AnnotationServiceImpl::GetRun(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* AnnotationServiceImpl::ListRuns(grpc::CallbackServerContext* context,
                                                           const v1::ListRunsRequest* request,
                                                           v1::ListRunsResponse* response) {
-  return RunUnary(context, executor_, response, [this, tenant = TenantOf(context), request] {
+  auto tenant = authenticator_->TenantOf(*context);
+  if (!tenant.ok()) return Rejected(context, tenant.status());
+  return RunUnary(context, executor_, response, [this, tenant = *std::move(tenant), request] {
     return registry_->ListRuns(tenant, *request);
   });
 }
@@ -447,7 +494,9 @@ grpc::ServerUnaryReactor* AnnotationServiceImpl::ListRuns(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* AnnotationServiceImpl::RenameRun(grpc::CallbackServerContext* context,
                                                            const v1::RenameRunRequest* request,
                                                            v1::RenameRunResponse* response) {
-  return RunUnary(context, executor_, response, [this, tenant = TenantOf(context), request] {
+  auto tenant = authenticator_->TenantOf(*context);
+  if (!tenant.ok()) return Rejected(context, tenant.status());
+  return RunUnary(context, executor_, response, [this, tenant = *std::move(tenant), request] {
     return registry_->RenameRun(tenant, *request);
   });
 }
@@ -455,7 +504,9 @@ grpc::ServerUnaryReactor* AnnotationServiceImpl::RenameRun(grpc::CallbackServerC
 grpc::ServerUnaryReactor* AnnotationServiceImpl::DeleteRun(grpc::CallbackServerContext* context,
                                                            const v1::DeleteRunRequest* request,
                                                            v1::DeleteRunResponse* response) {
-  return RunUnary(context, executor_, response, [this, tenant = TenantOf(context), request] {
+  auto tenant = authenticator_->TenantOf(*context);
+  if (!tenant.ok()) return Rejected(context, tenant.status());
+  return RunUnary(context, executor_, response, [this, tenant = *std::move(tenant), request] {
     return registry_->DeleteRun(tenant, *request);
   });
 }
@@ -463,25 +514,33 @@ grpc::ServerUnaryReactor* AnnotationServiceImpl::DeleteRun(grpc::CallbackServerC
 grpc::ServerUnaryReactor* AnnotationServiceImpl::GetRunStatus(
     grpc::CallbackServerContext* context, const v1::GetRunStatusRequest* request,
     v1::GetRunStatusResponse* response) {
-  return RunAsync(context, io_, response, operations_->GetRunStatus(TenantOf(context), *request));
+  auto tenant = authenticator_->TenantOf(*context);
+  if (!tenant.ok()) return Rejected(context, tenant.status());
+  return RunAsync(context, io_, response, operations_->GetRunStatus(*std::move(tenant), *request));
 }
 
 grpc::ServerWriteReactor<v1::LoadAnnotationsResponse>* AnnotationServiceImpl::LoadAnnotations(
     grpc::CallbackServerContext* context, const v1::LoadAnnotationsRequest* request) {
-  return new LoadAnnotationsReactor(operations_, io_, TenantOf(context), RequestIdOf(*context),
+  auto tenant = authenticator_->TenantOf(*context);
+  if (!tenant.ok()) return new RejectedWriteReactor<v1::LoadAnnotationsResponse>(tenant.status());
+  return new LoadAnnotationsReactor(operations_, io_, *std::move(tenant), RequestIdOf(*context),
                                     *request);
 }
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::CleanupRun(grpc::CallbackServerContext* context,
                                                             const v1::CleanupRunRequest* request,
                                                             v1::CleanupRunResponse* response) {
-  return RunAsync(context, io_, response, operations_->CleanupRun(TenantOf(context), *request));
+  auto tenant = authenticator_->TenantOf(*context);
+  if (!tenant.ok()) return Rejected(context, tenant.status());
+  return RunAsync(context, io_, response, operations_->CleanupRun(*std::move(tenant), *request));
 }
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::ListRunSamples(
     grpc::CallbackServerContext* context, const v1::ListRunSamplesRequest* request,
     v1::ListRunSamplesResponse* response) {
-  return RunUnary(context, executor_, response, [this, tenant = TenantOf(context), request] {
+  auto tenant = authenticator_->TenantOf(*context);
+  if (!tenant.ok()) return Rejected(context, tenant.status());
+  return RunUnary(context, executor_, response, [this, tenant = *std::move(tenant), request] {
     return registry_->ListRunSamples(tenant, *request);
   });
 }
@@ -489,7 +548,9 @@ grpc::ServerUnaryReactor* AnnotationServiceImpl::ListRunSamples(
 grpc::ServerUnaryReactor* AnnotationServiceImpl::ResumeRun(grpc::CallbackServerContext* context,
                                                            const v1::ResumeRunRequest* request,
                                                            v1::ResumeRunResponse* response) {
-  return RunUnary(context, executor_, response, [this, tenant = TenantOf(context), request] {
+  auto tenant = authenticator_->TenantOf(*context);
+  if (!tenant.ok()) return Rejected(context, tenant.status());
+  return RunUnary(context, executor_, response, [this, tenant = *std::move(tenant), request] {
     return registry_->ResumeRun(tenant, *request);
   });
 }

@@ -11,21 +11,22 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "labelport/v1/annotation_service.grpc.pb.h"
+#include "service/api/authenticator.h"
 #include "service/core/run_operations.h"
 #include "service/core/run_registry.h"
-#include "service/store/content_store.h"
+#include "service/store/tenant_content_stores.h"
 
 namespace labelport::api {
 
 class AnnotationServiceImpl final : public labelport::v1::AnnotationService::CallbackService {
  public:
-  // `registry`, `content_store` (uploaded media), `executor` (runs blocking
+  // `registry`, `content_stores` (uploaded media), `executor` (runs blocking
   // use cases and media writes) and the io_context behind `io` (timers of
   // streaming calls) must outlive the service, as must
-  // `operations` (load, status, cleanup).
-  AnnotationServiceImpl(core::RunRegistry* registry, store::FileContentStore* content_store,
+  // `operations` (load, status, cleanup) and `authenticator`.
+  AnnotationServiceImpl(core::RunRegistry* registry, store::TenantContentStores* content_stores,
                         boost::asio::thread_pool* executor, boost::asio::any_io_executor io,
-                        core::RunOperations* operations);
+                        core::RunOperations* operations, const Authenticator* authenticator);
 
   grpc::ServerUnaryReactor* FindMissingMedia(
       grpc::CallbackServerContext* context, const labelport::v1::FindMissingMediaRequest* request,
@@ -66,10 +67,11 @@ class AnnotationServiceImpl final : public labelport::v1::AnnotationService::Cal
 
  private:
   core::RunRegistry* registry_;
-  store::FileContentStore* content_store_;
+  store::TenantContentStores* content_stores_;
   boost::asio::thread_pool* executor_;
   boost::asio::any_io_executor io_;
   core::RunOperations* operations_;
+  const Authenticator* authenticator_;
 };
 
 }  // namespace labelport::api

@@ -19,6 +19,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -74,6 +75,26 @@ ABSL_FLAG(std::string, metrics_listen, "",
 ABSL_FLAG(int, readiness_interval_seconds, 10,
           "How often readiness checks the store and V7, and the replica heartbeat that shares "
           "the V7 rate limit runs (env LABELPORT_READINESS_INTERVAL_SECONDS)");
+ABSL_FLAG(std::string, auth, "none",
+          "How callers are authenticated: none (every caller is tenant 'default'; loopback "
+          "only unless --allow_insecure_remote), token (bearer tokens) or mtls (client "
+          "certificates) (env LABELPORT_AUTH)");
+ABSL_FLAG(std::string, tenants_file, "",
+          "JSON file of tenants: token hashes, client identities and V7 accounts; required by "
+          "--auth=token and --auth=mtls (env LABELPORT_TENANTS_FILE)");
+ABSL_FLAG(int, tenants_reload_seconds, 10,
+          "How often the tenants file is checked for changes; 0: only on SIGHUP (env "
+          "LABELPORT_TENANTS_RELOAD_SECONDS)");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain of the gRPC listener; with --tls_key turns TLS on (env "
+          "LABELPORT_TLS_CERT)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert (env LABELPORT_TLS_KEY)");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA certificates that sign client certificates; clients must then present one "
+          "(required by --auth=mtls; env LABELPORT_TLS_CLIENT_CA)");
+ABSL_FLAG(bool, allow_insecure_remote, false,
+          "Allow --auth=none on a non-loopback --listen address (anyone who can reach the port "
+          "acts as tenant 'default'; env LABELPORT_ALLOW_INSECURE_REMOTE)");
 
 namespace labelport::config {
 namespace {
@@ -120,7 +141,63 @@ void PrintHelp() {
   }
 }
 
+// The authentication and TLS settings, and the rules between them.
+absl::Status LoadAuthConfig(ServerConfig& config) {
+  auto mode = auth::ParseAuthMode(absl::GetFlag(FLAGS_auth));
+  if (!mode.ok())
+    return absl::InvalidArgumentError(absl::StrCat("--auth: ", mode.status().message()));
+  config.auth_mode = *mode;
+  config.tenants_file = absl::GetFlag(FLAGS_tenants_file);
+  config.tenants_reload_seconds = absl::GetFlag(FLAGS_tenants_reload_seconds);
+  config.allow_insecure_remote = absl::GetFlag(FLAGS_allow_insecure_remote);
+  config.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  config.tls_key = absl::GetFlag(FLAGS_tls_key);
+  config.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  if (config.tenants_reload_seconds < 0 || config.tenants_reload_seconds > 86400)
+    return absl::InvalidArgumentError("--tenants_reload_seconds must be between 0 and 86400");
+  if (config.tls_cert.empty() != config.tls_key.empty())
+    return absl::InvalidArgumentError("--tls_cert and --tls_key must be given together");
+  if (!config.tls_client_ca.empty() && config.tls_cert.empty())
+    return absl::InvalidArgumentError(
+        "--tls_client_ca needs TLS: give --tls_cert and --tls_key as well");
+  if (config.auth_mode != auth::AuthMode::kNone && config.tenants_file.empty())
+    return absl::InvalidArgumentError(
+        absl::StrCat("--auth=", auth::AuthModeName(config.auth_mode),
+                     " needs --tenants_file (the JSON file of tenants; see README.md)"));
+  if (config.auth_mode == auth::AuthMode::kMtls && config.tls_client_ca.empty())
+    return absl::InvalidArgumentError(
+        "--auth=mtls needs --tls_cert, --tls_key and --tls_client_ca (the CA that signs client "
+        "certificates)");
+  if (config.auth_mode == auth::AuthMode::kNone && !config.allow_insecure_remote &&
+      !IsLoopbackListenAddress(config.listen))
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--auth=none serves every caller as tenant 'default' and is only allowed on a loopback "
+        "--listen address (127.0.0.1, ::1, localhost); got '",
+        config.listen,
+        "'. Use --auth=token or --auth=mtls, or pass --allow_insecure_remote to accept the "
+        "risk"));
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+bool IsLoopbackListenAddress(const std::string& listen) {
+  if (absl::StartsWith(listen, "unix:") || absl::StartsWith(listen, "unix-abstract:")) return true;
+  const size_t colon = listen.rfind(':');
+  std::string host = colon == std::string::npos ? listen : listen.substr(0, colon);
+  if (absl::StartsWith(host, "[") && absl::EndsWith(host, "]"))
+    host = host.substr(1, host.size() - 2);
+  host = absl::AsciiStrToLower(host);
+  if (host == "localhost" || host == "::1" || host == "0:0:0:0:0:0:0:1") return true;
+  // 127.0.0.0/8: four decimal octets starting with 127.
+  std::vector<std::string> octets = absl::StrSplit(host, '.');
+  if (octets.size() != 4 || octets[0] != "127") return false;
+  for (const std::string& octet : octets) {
+    int value = 0;
+    if (!absl::SimpleAtoi(octet, &value) || value < 0 || value > 255) return false;
+  }
+  return true;
+}
 
 absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   absl::FlagsUsageConfig usage;
@@ -156,7 +233,14 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
         EnvInt("LABELPORT_PROCESSING_TIMEOUT_SECONDS", &FLAGS_processing_timeout_seconds),
         EnvInt("LABELPORT_EXPORT_TIMEOUT_SECONDS", &FLAGS_export_timeout_seconds),
         EnvString("LABELPORT_METRICS_LISTEN", &FLAGS_metrics_listen),
-        EnvInt("LABELPORT_READINESS_INTERVAL_SECONDS", &FLAGS_readiness_interval_seconds)}) {
+        EnvInt("LABELPORT_READINESS_INTERVAL_SECONDS", &FLAGS_readiness_interval_seconds),
+        EnvString("LABELPORT_AUTH", &FLAGS_auth),
+        EnvString("LABELPORT_TENANTS_FILE", &FLAGS_tenants_file),
+        EnvInt("LABELPORT_TENANTS_RELOAD_SECONDS", &FLAGS_tenants_reload_seconds),
+        EnvString("LABELPORT_TLS_CERT", &FLAGS_tls_cert),
+        EnvString("LABELPORT_TLS_KEY", &FLAGS_tls_key),
+        EnvString("LABELPORT_TLS_CLIENT_CA", &FLAGS_tls_client_ca),
+        EnvBool("LABELPORT_ALLOW_INSECURE_REMOTE", &FLAGS_allow_insecure_remote)}) {
     if (!s.ok()) return s;
   }
   // This Abseil version exits with status 1 after --help; print it ourselves.
@@ -261,6 +345,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
     return absl::InvalidArgumentError("--worker_threads must be between 1 and 256");
   if (config.max_message_mb < 1 || config.max_message_mb > 1024)
     return absl::InvalidArgumentError("--max_message_mb must be between 1 and 1024");
+  if (absl::Status s = LoadAuthConfig(config); !s.ok()) return s;
   return config;
 }
 

@@ -25,12 +25,19 @@
 //   --export_timeout_seconds LABELPORT_EXPORT_TIMEOUT_SECONDS 1800
 //   --metrics_listen  LABELPORT_METRICS_LISTEN   "" (no metrics endpoint)
 //   --readiness_interval_seconds LABELPORT_READINESS_INTERVAL_SECONDS 10
+//   --auth            LABELPORT_AUTH             none (none | token | mtls)
+//   --tenants_file    LABELPORT_TENANTS_FILE     (required by token and mtls)
+//   --tenants_reload_seconds LABELPORT_TENANTS_RELOAD_SECONDS 10 (0: SIGHUP only)
+//   --tls_cert, --tls_key LABELPORT_TLS_CERT, LABELPORT_TLS_KEY (PEM; TLS off without)
+//   --tls_client_ca   LABELPORT_TLS_CLIENT_CA    (PEM; client certificates required)
+//   --allow_insecure_remote LABELPORT_ALLOW_INSECURE_REMOTE false
 #ifndef LABELPORT_SERVICE_CONFIG_SERVER_CONFIG_H_
 #define LABELPORT_SERVICE_CONFIG_SERVER_CONFIG_H_
 
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "service/auth/auth_mode.h"
 #include "service/common/log.h"
 
 namespace labelport::config {
@@ -64,7 +71,23 @@ struct ServerConfig {
   std::string metrics_listen;
   // How often readiness (store, V7) and the replica heartbeat are checked.
   int readiness_interval_seconds = 10;
+  // Authentication and tenants (service/auth). With kNone every call is
+  // tenant "default", which is only allowed on a loopback --listen address
+  // unless allow_insecure_remote.
+  auth::AuthMode auth_mode = auth::AuthMode::kNone;
+  std::string tenants_file;
+  int tenants_reload_seconds = 10;
+  bool allow_insecure_remote = false;
+  // TLS of the gRPC listener: PEM file paths; empty = plaintext. With
+  // tls_client_ca, clients must present a certificate signed by it.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
 };
+
+// Whether the host of a HOST:PORT listen address is loopback-only
+// (127.0.0.0/8, ::1, localhost) or a unix socket.
+bool IsLoopbackListenAddress(const std::string& listen);
 
 // Parses argv (absl flags; --help lists the flags above) after applying the
 // LABELPORT_* environment fallbacks, and validates the result.

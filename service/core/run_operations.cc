@@ -337,18 +337,12 @@ class MergingSink : public backend::LoadSink {
   common::OrderedParallelMap<backend::LoadedSample, absl::StatusOr<MergedSample>> merges_;
 };
 
-absl::Status NoBackend() {
-  return absl::FailedPreconditionError(
-      "no V7 API key is configured on the server (set FIFTYONE_DARWIN_API_KEY or "
-      "--darwin_api_key_file)");
-}
-
 }  // namespace
 
-RunOperations::RunOperations(store::RunStore* store, backend::AnnotationBackend* backend,
+RunOperations::RunOperations(store::RunStore* store, backend::BackendProvider* backends,
                              common::Metrics* metrics)
     : store_(store),
-      backend_(backend),
+      backends_(backends),
       metrics_(metrics != nullptr ? metrics : &common::NoMetrics()),
       merge_threads_(static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u))) {}
 
@@ -363,7 +357,8 @@ boost::asio::awaitable<absl::Status> RunOperations::LoadAnnotations(
     std::string tenant, v1::LoadAnnotationsRequest request, Emit emit) {
   auto run = RunFor(tenant, request.name());
   if (!run.ok()) co_return run.status();
-  if (backend_ == nullptr) co_return NoBackend();
+  auto backend = backends_->BackendFor(tenant);
+  if (!backend.ok()) co_return backend.status();
   if (run->state() != v1::RUN_STATE_ANNOTATING && run->state() != v1::RUN_STATE_FAILED)
     co_return common::WithDetails(
         absl::FailedPreconditionError(
@@ -380,7 +375,7 @@ boost::asio::awaitable<absl::Status> RunOperations::LoadAnnotations(
   // has succeeded.
   const std::string stage_id = absl::StrCat("load-", absl::ToUnixNanos(absl::Now()));
   MergingSink sink(*run, journal, *std::move(destinations), emit, store_, stage_id, merge_threads_);
-  absl::Status s = co_await backend_->LoadRun(journal, sink);
+  absl::Status s = co_await (*backend)->LoadRun(journal, sink);
   if (s.ok()) s = sink.Flush();
   if (s.ok()) s = store_->CommitStagedSamples(run->uid(), stage_id);
   if (!s.ok()) {
@@ -409,9 +404,10 @@ boost::asio::awaitable<absl::StatusOr<v1::GetRunStatusResponse>> RunOperations::
     std::string tenant, v1::GetRunStatusRequest request) {
   auto run = RunFor(tenant, request.name());
   if (!run.ok()) co_return run.status();
-  if (backend_ == nullptr) co_return NoBackend();
+  auto backend = backends_->BackendFor(tenant);
+  if (!backend.ok()) co_return backend.status();
   StoreUploadJournal journal(store_, *run);
-  co_return co_await backend_->GetStatus(journal);
+  co_return co_await (*backend)->GetStatus(journal);
 }
 
 boost::asio::awaitable<absl::StatusOr<v1::CleanupRunResponse>> RunOperations::CleanupRun(
@@ -429,9 +425,10 @@ boost::asio::awaitable<absl::StatusOr<v1::CleanupRunResponse>> RunOperations::Cl
             "Run '%s' is still uploading; clean it up once it is ANNOTATING or FAILED",
             request.name())),
         "name", "RUN_BUSY");
-  if (backend_ == nullptr) co_return NoBackend();
+  auto backend = backends_->BackendFor(tenant);
+  if (!backend.ok()) co_return backend.status();
   StoreUploadJournal journal(store_, *run);
-  auto cleaned = co_await backend_->Cleanup(journal);
+  auto cleaned = co_await (*backend)->Cleanup(journal);
   if (!cleaned.ok()) co_return cleaned.status();
   response = *std::move(cleaned);
   auto updated = store_->UpdateRun(run->uid(), [](v1::AnnotationRun& r) {

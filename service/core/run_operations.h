@@ -15,7 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "labelport/v1/annotation_service.pb.h"
-#include "service/backend/annotation_backend.h"
+#include "service/backend/backend_provider.h"
 #include "service/common/metrics.h"
 #include "service/store/run_store.h"
 
@@ -27,11 +27,13 @@ class RunOperations {
   // (e.g. the client went away) aborts the load.
   using Emit = std::function<absl::Status(labelport::v1::LoadAnnotationsResponse)>;
 
-  // `store` and `backend` must outlive this object. `backend` may be null
-  // when no V7 credentials are configured (every call then fails with
-  // FAILED_PRECONDITION saying so). `metrics` (labels loaded per kind of
-  // change, for successful loads) may be null; it must outlive this object.
-  RunOperations(store::RunStore* store, backend::AnnotationBackend* backend,
+  // `store` and `backends` must outlive this object. Each call works with
+  // the backend of the calling tenant (who is also the run's tenant: runs
+  // are looked up by tenant); when the tenant has no V7 credentials the
+  // call fails with the provider's FAILED_PRECONDITION. `metrics` (labels
+  // loaded per kind of change, for successful loads) may be null; it must
+  // outlive this object.
+  RunOperations(store::RunStore* store, backend::BackendProvider* backends,
                 common::Metrics* metrics = nullptr);
 
   boost::asio::awaitable<absl::Status> LoadAnnotations(
@@ -46,7 +48,7 @@ class RunOperations {
                                                       const std::string& name);
 
   store::RunStore* store_;
-  backend::AnnotationBackend* backend_;
+  backend::BackendProvider* backends_;
   common::Metrics* metrics_;
   // Threads a load merges samples on: min(4, hardware threads).
   int merge_threads_;

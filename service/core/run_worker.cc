@@ -26,10 +26,10 @@ boost::asio::awaitable<void> Sleep(absl::Duration d) {
 
 }  // namespace
 
-RunWorker::RunWorker(store::RunStore* store, backend::AnnotationBackend* backend,
+RunWorker::RunWorker(store::RunStore* store, backend::BackendProvider* backends,
                      boost::asio::any_io_executor executor, Options options)
     : store_(store),
-      backend_(backend),
+      backends_(backends),
       executor_(std::move(executor)),
       options_(std::move(options)),
       wake_timer_(std::make_shared<boost::asio::steady_timer>(executor_)) {}
@@ -73,7 +73,8 @@ boost::asio::awaitable<void> RunWorker::Loop() {
           }
           ++active_;
           ++started;
-          boost::asio::co_spawn(executor_, ProcessRun(uid), boost::asio::detached);
+          boost::asio::co_spawn(executor_, ProcessRun(uid, claimable_run.key.tenant),
+                                boost::asio::detached);
         }
       }
     }
@@ -103,7 +104,7 @@ boost::asio::awaitable<void> RunWorker::Heartbeat(std::string uid,
   }
 }
 
-boost::asio::awaitable<void> RunWorker::ProcessRun(std::string uid) {
+boost::asio::awaitable<void> RunWorker::ProcessRun(std::string uid, std::string tenant) {
   auto finish = [this, uid] {
     (void)store_->ReleaseLease(uid, options_.owner_id);
     absl::MutexLock lock(&mu_);
@@ -124,8 +125,12 @@ boost::asio::awaitable<void> RunWorker::ProcessRun(std::string uid) {
   auto lease_lost = std::make_shared<std::atomic<bool>>(false);
   boost::asio::co_spawn(executor_, Heartbeat(uid, done, lease_lost), boost::asio::detached);
 
-  StoreUploadJournal journal(store_, *started, lease_lost);
-  absl::Status status = co_await backend_->UploadRun(journal);
+  auto backend = backends_->BackendFor(tenant);
+  absl::Status status = backend.status();
+  if (backend.ok()) {
+    StoreUploadJournal journal(store_, *started, lease_lost);
+    status = co_await (*backend)->UploadRun(journal);
+  }
   done->store(true);
   if (lease_lost->load()) {
     // The new owner finishes the run and sets its state.

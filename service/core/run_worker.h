@@ -11,6 +11,9 @@
 // worker that finds its lease taken over (it could not renew in time, e.g.
 // cut off from the store) stops the job at its next journal write and leaves
 // the run's state to the new owner.
+// Each run is uploaded by the backend of the run's tenant (BackendProvider);
+// a tenant without credentials gets its run FAILED with a reason that says
+// so (it can be resumed once the credentials are configured).
 // Thread-safety: Start/Wake/Stop may be called from any thread.
 #ifndef LABELPORT_SERVICE_CORE_RUN_WORKER_H_
 #define LABELPORT_SERVICE_CORE_RUN_WORKER_H_
@@ -24,7 +27,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "service/backend/annotation_backend.h"
+#include "service/backend/backend_provider.h"
 #include "service/common/metrics.h"
 #include "service/store/run_store.h"
 
@@ -45,8 +48,8 @@ class RunWorker {
     common::Metrics* metrics = nullptr;
   };
 
-  // `store` and `backend` must outlive the worker.
-  RunWorker(store::RunStore* store, backend::AnnotationBackend* backend,
+  // `store` and `backends` must outlive the worker.
+  RunWorker(store::RunStore* store, backend::BackendProvider* backends,
             boost::asio::any_io_executor executor, Options options);
   ~RunWorker();
 
@@ -63,14 +66,14 @@ class RunWorker {
 
  private:
   boost::asio::awaitable<void> Loop();
-  boost::asio::awaitable<void> ProcessRun(std::string uid);
+  boost::asio::awaitable<void> ProcessRun(std::string uid, std::string tenant);
   // Renews the lease until `done`; sets `lease_lost` (and stops) when
   // another worker holds it.
   boost::asio::awaitable<void> Heartbeat(std::string uid, std::shared_ptr<std::atomic<bool>> done,
                                          std::shared_ptr<std::atomic<bool>> lease_lost);
 
   store::RunStore* store_;
-  backend::AnnotationBackend* backend_;
+  backend::BackendProvider* backends_;
   boost::asio::any_io_executor executor_;
   Options options_;
   std::atomic<bool> stopped_{false};

@@ -6,10 +6,19 @@
 // SIGTERM / SIGINT: health turns NOT_SERVING, in-flight calls get
 // --drain_seconds to finish, then the process exits 0.
 //
+// SIGHUP: re-reads the tenants file (with --auth=token or mtls).
+//
 // Health: "" and "labelport.v1.AnnotationService" are readiness: SERVING
 // while the store answers and V7 accepts the key (checked every
-// --readiness_interval_seconds; without a key, the store alone). "liveness"
-// is SERVING from start-up to SIGTERM, whatever V7 does.
+// --readiness_interval_seconds; without a key, the store alone; with
+// tenants, V7 must accept the key of at least one tenant, so one tenant's
+// revoked key does not take the server out of service). "liveness" is
+// SERVING from start-up to SIGTERM, whatever V7 does.
+//
+// Tenants: with --auth=none every call is tenant "default", whose V7 key is
+// FIFTYONE_DARWIN_API_KEY / --darwin_api_key_file; otherwise each tenant's
+// key comes from the tenants file. Each tenant gets its own DarwinClient and
+// DarwinBackend (DarwinBackendProvider) over one shared HTTP stack.
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -25,6 +34,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -32,13 +42,19 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "service/api/annotation_service_impl.h"
+#include "service/api/authenticator.h"
 #include "service/api/rpc_telemetry_interceptor.h"
+#include "service/auth/tenant_directory.h"
 #include "service/backend/darwin/darwin_backend.h"
+#include "service/backend/darwin/darwin_backend_provider.h"
 #include "service/backend/darwin/darwin_client.h"
 #include "service/common/log.h"
 #include "service/common/periodic_thread.h"
+#include "service/common/sha256.h"
 #include "service/config/server_config.h"
 #include "service/core/readiness_monitor.h"
 #include "service/core/replica_rate_share.h"
@@ -52,15 +68,19 @@
 #include "service/http/retrying_http_client.h"
 #include "service/http/token_bucket_rate_limiter.h"
 #include "service/metrics/prometheus_metrics.h"
+#include "service/server/listener_credentials.h"
+#include "service/server/tenants_reloader.h"
 #include "service/store/content_store.h"
 #include "service/store/replica_directory_factory.h"
 #include "service/store/run_state_counter_factory.h"
 #include "service/store/run_store_factory.h"
+#include "service/store/tenant_content_stores.h"
 
 namespace {
 
 using labelport::common::LogError;
 using labelport::common::LogInfo;
+using labelport::common::LogWarning;
 
 constexpr char kServiceName[] = "labelport.v1.AnnotationService";
 constexpr char kLivenessName[] = "liveness";
@@ -74,6 +94,7 @@ int Run(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   auto config = labelport::config::LoadServerConfig(argc, argv);
@@ -83,6 +104,21 @@ int Run(int argc, char** argv) {
   }
   labelport::common::SetLogLevel(config->log_level);
   labelport::common::SetJsonLogs(config->log_json);
+  using labelport::auth::AuthMode;
+  std::unique_ptr<labelport::auth::TenantDirectory> tenants;
+  if (config->auth_mode != AuthMode::kNone) {
+    auto loaded = labelport::auth::TenantDirectory::Load(config->tenants_file);
+    if (!loaded.ok()) {
+      LogError(absl::StrCat("--tenants_file: ", loaded.status().message()));
+      return 1;
+    }
+    tenants = *std::move(loaded);
+  }
+  auto listener_credentials = labelport::server::ListenerCredentials(*config);
+  if (!listener_credentials.ok()) {
+    LogError(std::string(listener_credentials.status().message()));
+    return 1;
+  }
 
   std::error_code ec;
   std::filesystem::create_directories(config->data_dir, ec);
@@ -168,61 +204,107 @@ int Run(int argc, char** argv) {
         }
       });
   heartbeat.Start();
-  // Readiness asks V7 with its own client: no retries, a short deadline.
-  std::unique_ptr<labelport::backend::darwin::DarwinClient> probe_client;
-  std::unique_ptr<labelport::backend::darwin::DarwinClient> darwin_client;
-  if (config->darwin_api_key.empty()) {
-    labelport::common::LogWarning(
+  if (config->auth_mode == AuthMode::kNone && config->darwin_api_key.empty()) {
+    LogWarning(
         "no V7 API key (set FIFTYONE_DARWIN_API_KEY or --darwin_api_key_file): runs can be "
         "created but not uploaded");
-  } else {
-    auto created = labelport::backend::darwin::DarwinClient::Create(
-        &retrying_http, /*limiter=*/nullptr,
-        {.base_url = config->darwin_url, .api_key = config->darwin_api_key});
-    if (!created.ok()) {
-      LogError(absl::StrCat("bad V7 settings: ", created.status().message()));
-      return 1;
-    }
-    darwin_client = *std::move(created);
-    probe_client =
-        *labelport::backend::darwin::DarwinClient::Create(&limited_http, /*limiter=*/nullptr,
-                                                          {.base_url = config->darwin_url,
-                                                           .api_key = config->darwin_api_key,
-                                                           .request_timeout = kV7CheckTimeout});
+  }
+  if (config->auth_mode != AuthMode::kNone && !config->darwin_api_key.empty()) {
+    LogWarning(
+        "FIFTYONE_DARWIN_API_KEY / --darwin_api_key_file is ignored with --auth=token or mtls: "
+        "each tenant's V7 key comes from the tenants file");
   }
   const std::string media_dir = absl::StrCat(config->data_dir, "/media");
-  auto content_store = labelport::store::FileContentStore::Create(media_dir);
-  if (!content_store.ok()) {
-    LogError(absl::StrCat("cannot open the media store: ", content_store.status().message()));
+  labelport::store::TenantContentStores content_stores(media_dir);
+  if (auto opened = content_stores.ForTenant(std::string(labelport::auth::kDefaultTenant));
+      !opened.ok()) {
+    LogError(absl::StrCat("cannot open the media store: ", opened.status().message()));
     return 1;
   }
-  labelport::backend::darwin::DarwinBackend darwin_backend(
-      darwin_client.get(), &retrying_http,
-      {.media_dir = media_dir,
-       .upload_concurrency = config->upload_concurrency,
-       .processing_timeout = absl::Seconds(config->processing_timeout_seconds),
-       .export_timeout = absl::Seconds(config->export_timeout_seconds)});
-  labelport::core::RunWorker worker(store->get(), &darwin_backend, io.get_executor(),
+  // The V7 account of a tenant; errors reach the caller (never a key).
+  auto account_of = [&config, &tenants, &media_dir](const std::string& tenant)
+      -> absl::StatusOr<labelport::backend::darwin::DarwinTenantAccount> {
+    labelport::backend::darwin::DarwinTenantAccount account;
+    account.media_dir = labelport::store::TenantContentStores::MediaDirOf(media_dir, tenant);
+    if (tenants == nullptr) {
+      if (tenant != labelport::auth::kDefaultTenant || config->darwin_api_key.empty())
+        return absl::FailedPreconditionError(
+            "no V7 API key is configured on the server (set FIFTYONE_DARWIN_API_KEY or "
+            "--darwin_api_key_file)");
+      account.api_key = config->darwin_api_key;
+      account.base_url = config->darwin_url;
+      return account;
+    }
+    auto configured = tenants->AccountOf(tenant);
+    if (!configured.ok()) return absl::FailedPreconditionError(configured.status().message());
+    account.api_key = configured->api_key;
+    account.base_url = configured->url.empty() ? config->darwin_url : configured->url;
+    return account;
+  };
+  labelport::backend::darwin::DarwinBackend::Options backend_options;
+  backend_options.upload_concurrency = config->upload_concurrency;
+  backend_options.processing_timeout = absl::Seconds(config->processing_timeout_seconds);
+  backend_options.export_timeout = absl::Seconds(config->export_timeout_seconds);
+  labelport::backend::darwin::DarwinBackendProvider backends(&retrying_http, account_of,
+                                                             backend_options);
+  if (tenants == nullptr && !config->darwin_api_key.empty()) {
+    if (auto checked = backends.BackendFor(std::string(labelport::auth::kDefaultTenant));
+        !checked.ok()) {
+      LogError(absl::StrCat("bad V7 settings: ", checked.status().message()));
+      return 1;
+    }
+  }
+  if (tenants != nullptr) {
+    for (const std::string& tenant : tenants->TenantNames()) {
+      if (auto checked = backends.BackendFor(tenant); !checked.ok())
+        LogWarning(std::string(checked.status().message()));
+    }
+  }
+  labelport::core::RunWorker worker(store->get(), &backends, io.get_executor(),
                                     {.owner_id = config->worker_id,
                                      .lease_ttl = absl::Seconds(config->lease_ttl_seconds),
                                      .max_concurrent_runs = config->max_concurrent_runs,
                                      .metrics = metrics->get()});
   std::vector<std::thread> io_threads;
   for (int i = 0; i < config->io_threads; ++i) io_threads.emplace_back([&io] { io.run(); });
-  if (darwin_client) worker.Start();
+  // Without authentication and without a key nothing can be uploaded: runs
+  // stay PENDING until a key is configured (and the server restarted).
+  if (tenants != nullptr || !config->darwin_api_key.empty()) worker.Start();
 
   labelport::core::RunRegistry registry(store->get(), nullptr, [&worker] { worker.Wake(); });
   boost::asio::thread_pool executor(config->worker_threads);
-  labelport::core::RunOperations operations(store->get(), darwin_client ? &darwin_backend : nullptr,
-                                            metrics->get());
-  labelport::api::AnnotationServiceImpl service(&registry, content_store->get(), &executor,
-                                                io.get_executor(), &operations);
+  labelport::core::RunOperations operations(store->get(), &backends, metrics->get());
+  labelport::api::Authenticator authenticator(config->auth_mode, tenants.get());
+  labelport::api::AnnotationServiceImpl service(&registry, &content_stores, &executor,
+                                                io.get_executor(), &operations, &authenticator);
+  std::unique_ptr<labelport::server::TenantsReloader> reloader;
+  if (tenants != nullptr)
+    reloader = std::make_unique<labelport::server::TenantsReloader>(
+        tenants.get(), absl::Seconds(config->tenants_reload_seconds));
+
+  LogInfo(absl::StrCat("auth=", labelport::auth::AuthModeName(config->auth_mode),
+                       " tls=", config->tls_cert.empty() ? "off" : "on",
+                       config->tls_client_ca.empty() ? "" : " (client certificates required)"));
+  if (tenants != nullptr)
+    LogInfo(absl::StrCat("tenants: ", absl::StrJoin(tenants->TenantNames(), ", ")));
+  if (config->auth_mode == AuthMode::kNone) {
+    LogWarning(labelport::config::IsLoopbackListenAddress(config->listen)
+                   ? "no authentication (--auth=none): every caller is tenant 'default'; "
+                     "development mode"
+                   : "no authentication (--auth=none) on a non-loopback address "
+                     "(--allow_insecure_remote): anyone who reaches this port acts as tenant "
+                     "'default'");
+  } else if (config->tls_cert.empty()) {
+    LogWarning(
+        "--auth=token without TLS: bearer tokens travel in clear text; give --tls_cert "
+        "and --tls_key unless TLS ends in front of this server");
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(config->listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(config->listen, *listener_credentials, &port);
   builder.SetMaxReceiveMessageSize(config->max_message_mb * 1024 * 1024);
   builder.SetMaxSendMessageSize(config->max_message_mb * 1024 * 1024);
   builder.RegisterService(&service);
@@ -242,16 +324,50 @@ int Run(int argc, char** argv) {
                       auto listed = (*store)->ListClaimableRuns(1, "");
                       return listed.status();
                     }});
-  if (probe_client) {
+  // Readiness asks V7 with its own clients: no retries, a short deadline.
+  // With tenants, the first tenant whose key V7 accepts makes V7 ready.
+  auto probe_tenants = [&tenants]() -> std::vector<std::string> {
+    if (tenants == nullptr) return {std::string(labelport::auth::kDefaultTenant)};
+    return tenants->TenantNames();
+  };
+  // Probe clients by account, kept for the life of the process (a timed-out
+  // check may still be running on one).
+  absl::Mutex probes_mu;
+  std::map<std::string, std::unique_ptr<labelport::backend::darwin::DarwinClient>> probes;
+  if (tenants != nullptr || !config->darwin_api_key.empty()) {
     checks.push_back(
-        {"v7", [&io, probe = probe_client.get()]() -> absl::Status {
-           std::future<absl::Status> checked =
-               boost::asio::co_spawn(io, probe->CheckAccess(), boost::asio::use_future);
-           if (checked.wait_for(absl::ToChronoSeconds(kV7CheckTimeout) + std::chrono::seconds(1)) !=
-               std::future_status::ready) {
-             return absl::DeadlineExceededError("V7 did not answer in time");
+        {"v7", [&]() -> absl::Status {
+           absl::MutexLock lock(&probes_mu);
+           absl::Status last = absl::FailedPreconditionError("no tenant has a V7 API key");
+           for (const std::string& tenant : probe_tenants()) {
+             auto account = account_of(tenant);
+             if (!account.ok()) continue;
+             std::unique_ptr<labelport::backend::darwin::DarwinClient>& probe =
+                 probes[labelport::common::Sha256Hex(
+                     absl::StrCat(account->base_url, "\n", account->api_key))];
+             if (probe == nullptr) {
+               auto created = labelport::backend::darwin::DarwinClient::Create(
+                   &limited_http, /*limiter=*/nullptr,
+                   {.base_url = account->base_url,
+                    .api_key = account->api_key,
+                    .request_timeout = kV7CheckTimeout});
+               if (!created.ok()) {
+                 last = created.status();
+                 continue;
+               }
+               probe = *std::move(created);
+             }
+             std::future<absl::Status> checked =
+                 boost::asio::co_spawn(io, probe->CheckAccess(), boost::asio::use_future);
+             if (checked.wait_for(absl::ToChronoSeconds(kV7CheckTimeout) +
+                                  std::chrono::seconds(1)) != std::future_status::ready) {
+               last = absl::DeadlineExceededError("V7 did not answer in time");
+               continue;
+             }
+             last = checked.get();
+             if (last.ok()) return last;
            }
-           return checked.get();
+           return last;
          }});
   }
   labelport::core::ReadinessMonitor readiness(
@@ -270,8 +386,7 @@ int Run(int argc, char** argv) {
   std::fflush(stdout);
   LogInfo(absl::StrCat("labelport-server listening on ", host, ":", port,
                        " store=", labelport::store::DescribeRunStore(store_location),
-                       " darwin=", config->darwin_url, " worker=", config->worker_id,
-                       " (no authentication: development mode)"));
+                       " darwin=", config->darwin_url, " worker=", config->worker_id));
   if ((*metrics)->port() != 0) {
     LogInfo(absl::StrCat("metrics on http://",
                          config->metrics_listen.substr(0, config->metrics_listen.rfind(':')), ":",
@@ -279,7 +394,12 @@ int Run(int argc, char** argv) {
   }
 
   int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  while (true) {
+    sigwait(&signals, &signal_number);
+    if (signal_number != SIGHUP) break;
+    if (reloader != nullptr) reloader->ReloadNow("SIGHUP");
+  }
+  reloader.reset();
   LogInfo(absl::StrCat("received ", signal_number == SIGTERM ? "SIGTERM" : "SIGINT",
                        "; draining for up to ", config->drain_seconds, "s"));
   readiness_thread.Stop();

@@ -1,0 +1,96 @@
+#include "service/auth/tenant_directory.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "service/common/sha256.h"
+
+namespace labelport::auth {
+
+std::shared_ptr<const TenantDirectory::Index> TenantDirectory::BuildIndex(TenantsConfig config) {
+  auto index = std::make_shared<Index>();
+  index->config = std::move(config);
+  std::string canonical;
+  for (const Tenant& t : index->config.tenants) {
+    index->tenant_by_name[t.name] = &t;
+    absl::StrAppend(&canonical, "tenant\n", t.name, "\n", t.darwin.url, "\n",
+                    common::Sha256Hex(t.darwin.api_key), "\n");
+    for (const std::string& hash : t.token_sha256) {
+      index->tenant_by_token_hash[hash] = t.name;
+      absl::StrAppend(&canonical, "token\n", hash, "\n");
+    }
+    for (const std::string& identity : t.client_identities) {
+      index->tenant_by_identity[identity] = t.name;
+      absl::StrAppend(&canonical, "identity\n", identity, "\n");
+    }
+  }
+  index->fingerprint = common::Sha256Hex(canonical);
+  return index;
+}
+
+absl::StatusOr<std::unique_ptr<TenantDirectory>> TenantDirectory::Load(std::string path) {
+  auto config = LoadTenantsFile(path);
+  if (!config.ok()) return config.status();
+  return std::unique_ptr<TenantDirectory>(
+      new TenantDirectory(std::move(path), BuildIndex(*std::move(config))));
+}
+
+std::unique_ptr<TenantDirectory> TenantDirectory::FromConfig(TenantsConfig config) {
+  return std::unique_ptr<TenantDirectory>(
+      new TenantDirectory(std::string(), BuildIndex(std::move(config))));
+}
+
+std::shared_ptr<const TenantDirectory::Index> TenantDirectory::Current() const {
+  absl::MutexLock lock(&mu_);
+  return index_;
+}
+
+absl::StatusOr<bool> TenantDirectory::Reload() {
+  if (path_.empty()) return false;
+  auto config = LoadTenantsFile(path_);
+  if (!config.ok()) return config.status();
+  auto fresh = BuildIndex(*std::move(config));
+  absl::MutexLock lock(&mu_);
+  if (fresh->fingerprint == index_->fingerprint) return false;
+  index_ = std::move(fresh);
+  return true;
+}
+
+std::optional<std::string> TenantDirectory::TenantForToken(absl::string_view token) const {
+  if (token.empty()) return std::nullopt;
+  auto index = Current();
+  auto it = index->tenant_by_token_hash.find(common::Sha256Hex(token));
+  if (it == index->tenant_by_token_hash.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::string> TenantDirectory::TenantForIdentity(absl::string_view identity) const {
+  if (identity.empty()) return std::nullopt;
+  auto index = Current();
+  auto it = index->tenant_by_identity.find(identity);
+  if (it == index->tenant_by_identity.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::StatusOr<DarwinAccount> TenantDirectory::AccountOf(absl::string_view tenant) const {
+  auto index = Current();
+  auto it = index->tenant_by_name.find(tenant);
+  if (it == index->tenant_by_name.end())
+    return absl::NotFoundError(
+        absl::StrCat("tenant '", tenant, "' is not in the tenants file (any more)"));
+  if (it->second->darwin.api_key.empty())
+    return absl::FailedPreconditionError(
+        absl::StrCat("tenant '", tenant,
+                     "' has no V7 API key in the tenants file (darwin.api_key_file or "
+                     "darwin.api_key): its runs can be created but not uploaded"));
+  return it->second->darwin;
+}
+
+std::vector<std::string> TenantDirectory::TenantNames() const {
+  auto index = Current();
+  std::vector<std::string> names;
+  for (const Tenant& t : index->config.tenants) names.push_back(t.name);
+  return names;
+}
+
+}  // namespace labelport::auth

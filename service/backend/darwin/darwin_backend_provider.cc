@@ -1,0 +1,42 @@
+#include "service/backend/darwin/darwin_backend_provider.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "service/common/sha256.h"
+
+namespace labelport::backend::darwin {
+
+DarwinBackendProvider::DarwinBackendProvider(http::HttpClient* http, AccountLookup lookup,
+                                             DarwinBackend::Options options)
+    : http_(http), lookup_(std::move(lookup)), options_(std::move(options)) {}
+
+absl::StatusOr<std::shared_ptr<AnnotationBackend>> DarwinBackendProvider::BackendFor(
+    const std::string& tenant) {
+  auto account = lookup_(tenant);
+  if (!account.ok()) return account.status();
+  const std::string fingerprint = common::Sha256Hex(
+      absl::StrCat(account->base_url, "\n", account->media_dir, "\n", account->api_key));
+  absl::MutexLock lock(&mu_);
+  std::shared_ptr<Entry>& entry = entries_[tenant];
+  if (entry == nullptr || entry->fingerprint != fingerprint) {
+    // The client is built without its own limiter: the shared HTTP stack
+    // rate-limits every attempt per key.
+    auto client = DarwinClient::Create(
+        http_, /*limiter=*/nullptr, {.base_url = account->base_url, .api_key = account->api_key});
+    if (!client.ok())
+      return absl::Status(client.status().code(), absl::StrCat("V7 settings of tenant '", tenant,
+                                                               "': ", client.status().message()));
+    auto fresh = std::make_shared<Entry>();
+    fresh->fingerprint = fingerprint;
+    fresh->client = *std::move(client);
+    DarwinBackend::Options options = options_;
+    options.media_dir = account->media_dir;
+    fresh->backend = std::make_unique<DarwinBackend>(fresh->client.get(), http_, options);
+    // Jobs still holding the previous entry keep it alive until they end.
+    entry = std::move(fresh);
+  }
+  return std::shared_ptr<AnnotationBackend>(entry, entry->backend.get());
+}
+
+}  // namespace labelport::backend::darwin

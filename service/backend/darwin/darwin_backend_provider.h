@@ -1,0 +1,63 @@
+// DarwinBackendProvider: one DarwinClient + DarwinBackend per tenant, built
+// on first use from the tenant's V7 account and rebuilt when that account
+// (key or URL) changes. All of them share one HttpClient stack, so pooled
+// connections, the retry policy and the per-key rate limiter (keyed by the
+// key's digest, see RateLimitedHttpClient) are shared too: two tenants with
+// different keys get separate buckets, two tenants with one key share one.
+//
+// Thread-safety: BackendFor may be called concurrently.
+#ifndef LABELPORT_SERVICE_BACKEND_DARWIN_DARWIN_BACKEND_PROVIDER_H_
+#define LABELPORT_SERVICE_BACKEND_DARWIN_DARWIN_BACKEND_PROVIDER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "service/backend/backend_provider.h"
+#include "service/backend/darwin/darwin_backend.h"
+#include "service/backend/darwin/darwin_client.h"
+#include "service/http/http_client.h"
+
+namespace labelport::backend::darwin {
+
+// What a tenant's backend is built from. Never logged.
+struct DarwinTenantAccount {
+  std::string api_key;
+  std::string base_url;
+  // Where the tenant's uploaded media (content digests) live.
+  std::string media_dir;
+};
+
+class DarwinBackendProvider : public BackendProvider {
+ public:
+  // Returns the tenant's account, or an error to hand to the caller
+  // (typically FAILED_PRECONDITION when the tenant has no key).
+  using AccountLookup = std::function<absl::StatusOr<DarwinTenantAccount>(const std::string&)>;
+
+  // `http` must outlive the provider and every backend it returned.
+  // `options` are used for every backend, with media_dir from the account.
+  DarwinBackendProvider(http::HttpClient* http, AccountLookup lookup,
+                        DarwinBackend::Options options);
+
+  absl::StatusOr<std::shared_ptr<AnnotationBackend>> BackendFor(const std::string& tenant) override;
+
+ private:
+  struct Entry {
+    std::string fingerprint;  // digest of the account it was built from
+    std::unique_ptr<DarwinClient> client;
+    std::unique_ptr<DarwinBackend> backend;
+  };
+
+  http::HttpClient* http_;
+  AccountLookup lookup_;
+  DarwinBackend::Options options_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<Entry>> entries_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace labelport::backend::darwin
+
+#endif  // LABELPORT_SERVICE_BACKEND_DARWIN_DARWIN_BACKEND_PROVIDER_H_
