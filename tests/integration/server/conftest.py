@@ -54,7 +54,10 @@ def wait_for_binary(timeout: float = 30) -> Path:
 class ServerProcess:
     """One labelport-server process and a channel to it."""
 
-    def __init__(self, data_dir: Path, args: Sequence[str] = (), log_dir: Optional[Path] = None):
+    def __init__(self, data_dir: Path, args: Sequence[str] = (), log_dir: Optional[Path] = None,
+                 listen: str = "127.0.0.1:0",
+                 credentials: Optional[grpc.ChannelCredentials] = None):
+        """`credentials`: the channel's TLS credentials (a plaintext channel without)."""
         self.data_dir = Path(data_dir)
         binary = wait_for_binary()
         log_dir = Path(log_dir or self.data_dir)
@@ -62,7 +65,7 @@ class ServerProcess:
         self._stderr_path = log_dir / f"server-{os.getpid()}-{id(self)}.stderr"
         self._stderr = open(self._stderr_path, "wb")
         self.proc = subprocess.Popen(
-            [str(binary), "--listen", "127.0.0.1:0", "--data_dir", str(self.data_dir), *args],
+            [str(binary), "--listen", listen, "--data_dir", str(self.data_dir), *args],
             env=hermetic_env(),
             stdout=subprocess.PIPE,
             stderr=self._stderr,
@@ -82,7 +85,8 @@ class ServerProcess:
         self.target = line[len("listening on ") :].strip()
         self.port = int(self.target.rsplit(":", 1)[1])
         assert self.port > 0, line
-        self.channel = grpc.insecure_channel(self.target)
+        self.channel = (grpc.insecure_channel(self.target) if credentials is None
+                        else grpc.secure_channel(self.target, credentials))
         grpc.channel_ready_future(self.channel).result(timeout=START_TIMEOUT_S)
         self.stub = annotation_service_pb2_grpc.AnnotationServiceStub(self.channel)
 
