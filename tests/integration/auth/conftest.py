@@ -9,7 +9,6 @@ log must not contain any secret the test registered with `tenants.secrets`.
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 from typing import Optional, Sequence
 
 import grpc

@@ -13,9 +13,9 @@ TEST(IsLoopbackListenAddressTest, LoopbackHostsAndUnixSockets) {
 }
 
 TEST(IsLoopbackListenAddressTest, EverythingElseIsRemote) {
-  for (const char* listen : {"0.0.0.0:50051", "[::]:50051", ":50051", "10.0.0.5:1",
-                             "128.0.0.1:1", "127.0.0.256:1", "127.0.0:1", "example.com:443",
-                             "localhost.example.com:1", "127.0.0.1.nip.io:1"}) {
+  for (const char* listen :
+       {"0.0.0.0:50051", "[::]:50051", ":50051", "10.0.0.5:1", "128.0.0.1:1", "127.0.0.256:1",
+        "127.0.0:1", "example.com:443", "localhost.example.com:1", "127.0.0.1.nip.io:1"}) {
     EXPECT_FALSE(IsLoopbackListenAddress(listen)) << listen;
   }
 }
