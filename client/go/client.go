@@ -63,6 +63,8 @@ type options struct {
 	insecure   bool
 	tlsConfig  *tls.Config
 	caFile     string
+	certFile   string
+	keyFile    string
 	token      string
 	timeout    time.Duration
 	noWait     bool
@@ -87,6 +89,12 @@ func WithTLS(cfg *tls.Config) Option {
 // roots (a private CA).
 func WithCAFile(path string) Option {
 	return func(o *options) { o.insecure = false; o.caFile = path }
+}
+
+// WithClientCertificate connects with TLS presenting the PEM certificate chain in certFile and
+// its key in keyFile (servers running --auth=mtls map the certificate to a tenant).
+func WithClientCertificate(certFile, keyFile string) Option {
+	return func(o *options) { o.insecure = false; o.certFile = certFile; o.keyFile = keyFile }
 }
 
 // WithBearerToken sends "authorization: Bearer <token>" with every call.
@@ -116,6 +124,14 @@ func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	var clientCerts []tls.Certificate
+	if o.certFile != "" || o.keyFile != "" {
+		pair, err := tls.LoadX509KeyPair(o.certFile, o.keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("labelport: loading the client certificate: %w", err)
+		}
+		clientCerts = []tls.Certificate{pair}
+	}
 	var transport credentials.TransportCredentials
 	switch {
 	case o.insecure:
@@ -134,11 +150,18 @@ func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
 			cfg = o.tlsConfig.Clone()
 			cfg.RootCAs = pool
 		}
+		if clientCerts != nil {
+			cfg.Certificates = clientCerts
+		}
 		transport = credentials.NewTLS(cfg)
 	default:
 		cfg := o.tlsConfig
 		if cfg == nil {
 			cfg = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		if clientCerts != nil {
+			cfg = cfg.Clone()
+			cfg.Certificates = clientCerts
 		}
 		transport = credentials.NewTLS(cfg)
 	}

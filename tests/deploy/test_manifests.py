@@ -241,7 +241,7 @@ def test_config_map_keys_are_server_flags(rendered: Rendered):
     unknown = sorted(set(rendered.config["data"]) - flags)
     assert not unknown, f"ConfigMap keys that are not labelport-server flags: {unknown}"
     for name in rendered.env:
-        assert name in flags or name == "FIFTYONE_DARWIN_API_KEY", f"unknown env {name}"
+        assert name in flags, f"unknown env {name}"
     refs = [e["configMapRef"]["name"] for e in rendered.container["envFrom"]]
     assert refs == [rendered.config["metadata"]["name"]]
     host, _, port = rendered.setting("LABELPORT_LISTEN").rpartition(":")
@@ -249,11 +249,38 @@ def test_config_map_keys_are_server_flags(rendered: Rendered):
     assert host not in ("127.0.0.1", "localhost", "[::1]"), "loopback is unreachable in a pod"
 
 
+def secret_mounts(rendered: Rendered) -> dict:
+    """mountPath → (Secret name, volume, mount) of every Secret volume the container mounts."""
+    volumes = {v["name"]: v for v in rendered.pod.get("volumes", [])}
+    out = {}
+    for mount in rendered.container.get("volumeMounts", []):
+        volume = volumes[mount["name"]]
+        if "secret" in volume:
+            out[mount["mountPath"]] = (volume["secret"]["secretName"], volume, mount)
+    return out
+
+
+def tenants_file_reference(rendered: Rendered) -> tuple:
+    """(Secret name, key) of the tenants file LABELPORT_TENANTS_FILE names."""
+    path = Path(rendered.setting("LABELPORT_TENANTS_FILE"))
+    mounts = secret_mounts(rendered)
+    assert str(path.parent) in mounts, f"{path} is not in a mounted Secret"
+    return mounts[str(path.parent)][0], path.name
+
+
+def test_authentication_is_on(rendered: Rendered):
+    # --auth=none on 0.0.0.0 is refused by the server; tokens come from a mounted Secret.
+    assert rendered.setting("LABELPORT_AUTH") in ("token", "mtls")
+    tenants_file_reference(rendered)
+    for secret, volume, mount in secret_mounts(rendered).values():
+        assert mount.get("readOnly") is True, f"Secret {secret} is mounted writable"
+        mode = volume["secret"].get("defaultMode", 0o644)
+        assert mode & 0o007 == 0, f"Secret {secret} is world-readable (mode {mode:o})"
+    assert "FIFTYONE_DARWIN_API_KEY" not in rendered.env, "V7 keys are per tenant"
+
+
 def test_secrets_only_by_reference(rendered: Rendered):
     assert not [d for d in rendered.docs if d["kind"] == "Secret"], "a Secret is rendered"
-    key = rendered.env["FIFTYONE_DARWIN_API_KEY"]
-    assert set(key) == {"name", "valueFrom"}, "the V7 key must come from a secretKeyRef"
-    assert key["valueFrom"]["secretKeyRef"] == {"name": "labelport-darwin", "key": "api-key"}
     for name, entry in rendered.env.items():
         if SECRET_LIKE.search(name):
             assert "secretKeyRef" in entry.get("valueFrom", {}), f"{name} is not from a Secret"
@@ -271,6 +298,7 @@ def test_secret_templates_match_the_references():
                 ref = entry.get("valueFrom", {}).get("secretKeyRef")
                 if ref:
                     references.add((ref["name"], ref["key"]))
+        references.add(tenants_file_reference(Rendered(directory)))
     templates = set()
     for path in SECRET_EXAMPLES:
         doc = yaml.safe_load(path.read_text())
@@ -285,7 +313,9 @@ def test_secret_templates_match_the_references():
             assert not [u for u in used if Path(u).name == path.name], (
                 f"{kustomization} applies the template {path}"
             )
-    assert references == templates
+    # Mounted Secrets may hold more keys than the one named (the tenants' V7 key files).
+    assert references <= templates
+    assert {name for name, _ in templates} == {name for name, _ in references}
 
 
 def test_service_matches_the_pods(rendered: Rendered):

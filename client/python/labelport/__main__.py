@@ -1,6 +1,7 @@
 """labelport's command line: run management for operators and users.
 
-    python -m labelport [--target HOST:PORT] [--token T] [--tls] [--ca FILE] [--json] COMMAND
+    python -m labelport [--target HOST:PORT] [--token T] [--tls] [--ca FILE]
+                        [--cert FILE --key FILE] [--json] COMMAND
 
 Commands:
     list DATASET [--state S] [--slug SLUG]   runs of a dataset
@@ -108,6 +109,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="bearer token (default $LABELPORT_TOKEN)")
     parser.add_argument("--tls", action="store_true", help="connect with TLS")
     parser.add_argument("--ca", help="PEM file of CA certificates to trust (implies --tls)")
+    parser.add_argument("--cert", help="PEM client certificate for mTLS (implies --tls)")
+    parser.add_argument("--key", help="PEM private key of --cert")
     parser.add_argument("--timeout", type=float, default=60, help="deadline of each call (s)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -128,17 +131,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _read(path: Optional[str]) -> Optional[bytes]:
+    if path is None:
+        return None
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     target = (args.target or os.environ.get("LABELPORT_TARGET")
               or os.environ.get("FIFTYONE_DARWIN_URL") or DEFAULT_TARGET)
-    root = None
-    if args.ca:
-        with open(args.ca, "rb") as f:
-            root = f.read()
+    if (args.cert is None) != (args.key is None):
+        print("error: --cert and --key go together", file=sys.stderr)
+        return 2
+    root, chain, key = (_read(args.ca), _read(args.cert), _read(args.key))
     out = sys.stdout
     try:
         with Client(target, token=args.token, tls=args.tls, root_certificates=root,
+                    certificate_chain=chain, private_key=key,
                     timeout=args.timeout) as client:
             return _dispatch(client, args, out)
     except LabelportError as e:

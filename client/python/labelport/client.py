@@ -107,9 +107,12 @@ class Client:
 
     Args:
         target: "HOST:PORT" of the server.
-        token: a bearer token sent with every call (`authorization: Bearer <token>`).
+        token: a bearer token sent with every call (`authorization: Bearer <token>`);
+            default: the LABELPORT_TOKEN environment variable, if set.
         tls: connect with TLS (system roots unless `root_certificates` is given).
         root_certificates: PEM bytes of the CA certificates to trust (implies TLS).
+        certificate_chain, private_key: PEM bytes of a client certificate and its key, for
+            servers running --auth=mtls (implies TLS).
         timeout: the default deadline in seconds of unary calls (streams of unbounded
             length, WatchRun and LoadAnnotations, have no default deadline).
         options: extra gRPC channel options.
@@ -123,9 +126,15 @@ class Client:
         root_certificates: Optional[bytes] = None,
         timeout: float = 60,
         options: Sequence[tuple] = (),
+        certificate_chain: Optional[bytes] = None,
+        private_key: Optional[bytes] = None,
     ) -> None:
         self.target = target
         self.timeout = timeout
+        if token is None:
+            token = os.environ.get("LABELPORT_TOKEN") or None
+        if (certificate_chain is None) != (private_key is None):
+            raise ValueError("certificate_chain and private_key go together")
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
         channel_options = [
             ("grpc.service_config", json.dumps(_SERVICE_CONFIG)),
@@ -134,8 +143,12 @@ class Client:
             ("grpc.max_send_message_length", 64 << 20),
             *options,
         ]
-        if tls or root_certificates is not None:
-            creds = grpc.ssl_channel_credentials(root_certificates=root_certificates)
+        if tls or root_certificates is not None or certificate_chain is not None:
+            creds = grpc.ssl_channel_credentials(
+                root_certificates=root_certificates,
+                private_key=private_key,
+                certificate_chain=certificate_chain,
+            )
             self._channel = grpc.secure_channel(target, creds, options=channel_options)
         else:
             self._channel = grpc.insecure_channel(target, options=channel_options)

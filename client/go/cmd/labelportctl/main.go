@@ -8,7 +8,7 @@
 //
 // NAME is "datasets/{dataset}/runs/{anno_key}" or the shorthand "{dataset}/{anno_key}".
 // Global flags may appear anywhere: --addr (env LABELPORT_ADDR), --token (env
-// LABELPORT_TOKEN), --tls, --ca-file, --timeout, -o table|json.
+// LABELPORT_TOKEN), --tls, --ca-file, --cert-file/--key-file (mTLS), --timeout, -o table|json.
 //
 // Exit codes: 0 success; 1 usage or local input error; 2 server error (the status code and
 // message are printed); 3 the run settled in state FAILED (annotate, runs watch/resume --wait).
@@ -72,6 +72,8 @@ Global flags (anywhere on the line):
   --token T          bearer token (env LABELPORT_TOKEN)
   --tls              connect with TLS (system roots)
   --ca-file F        connect with TLS trusting the PEM CA certificates in F
+  --cert-file F      with --key-file: present this PEM client certificate (mTLS; implies --tls)
+  --key-file F       the PEM private key of --cert-file
   --timeout D        deadline of each call (default 60s; streams are unbounded)
   -o table|json      output format (default table)
 
@@ -80,12 +82,14 @@ Exit codes: 0 ok, 1 usage or input error, 2 server error, 3 the run settled FAIL
 
 // globals are the flags every command accepts.
 type globals struct {
-	addr    string
-	token   string
-	tls     bool
-	caFile  string
-	timeout time.Duration
-	output  string
+	addr     string
+	token    string
+	tls      bool
+	caFile   string
+	certFile string
+	keyFile  string
+	timeout  time.Duration
+	output   string
 }
 
 func (g *globals) register(fs *flag.FlagSet, getenv func(string) string) {
@@ -97,6 +101,8 @@ func (g *globals) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&g.token, "token", getenv("LABELPORT_TOKEN"), "bearer token")
 	fs.BoolVar(&g.tls, "tls", false, "connect with TLS")
 	fs.StringVar(&g.caFile, "ca-file", "", "PEM CA certificates to trust (implies --tls)")
+	fs.StringVar(&g.certFile, "cert-file", "", "PEM client certificate for mTLS (implies --tls)")
+	fs.StringVar(&g.keyFile, "key-file", "", "PEM private key of --cert-file")
 	fs.DurationVar(&g.timeout, "timeout", labelport.DefaultTimeout, "deadline of each call")
 	fs.StringVar(&g.output, "o", "table", "output: table or json")
 }
@@ -236,6 +242,12 @@ func (e *env) dial() (*labelport.Client, error) {
 		opts = append(opts, labelport.WithTLS(nil))
 	default:
 		opts = append(opts, labelport.WithInsecure())
+	}
+	if (e.g.certFile == "") != (e.g.keyFile == "") {
+		return nil, usagef("--cert-file and --key-file go together")
+	}
+	if e.g.certFile != "" {
+		opts = append(opts, labelport.WithClientCertificate(e.g.certFile, e.g.keyFile))
 	}
 	if e.g.token != "" {
 		opts = append(opts, labelport.WithBearerToken(e.g.token))
