@@ -67,6 +67,25 @@ class StallingBackend : public backend::AnnotationBackend {
   absl::Status second_save;
 };
 
+// Hands out `backend` for tenant `tenant` only, as the server's provider
+// hands out each tenant's own backend.
+class OneTenantProvider : public backend::BackendProvider {
+ public:
+  OneTenantProvider(std::string tenant, backend::AnnotationBackend* backend)
+      : tenant_(std::move(tenant)), backend_(backend) {}
+
+  absl::StatusOr<std::shared_ptr<backend::AnnotationBackend>> BackendFor(
+      const std::string& tenant) override {
+    if (tenant != tenant_)
+      return absl::FailedPreconditionError("tenant '" + tenant + "' has no V7 API key");
+    return std::shared_ptr<backend::AnnotationBackend>(std::shared_ptr<void>(), backend_);
+  }
+
+ private:
+  std::string tenant_;
+  backend::AnnotationBackend* backend_;
+};
+
 TEST(RunWorkerTest, AWorkerThatLostItsLeaseStopsAndLeavesTheRunToTheNewOwner) {
   auto store = store::SqliteRunStore::Create({.path = ":memory:"});
   ASSERT_TRUE(store.ok()) << store.status();
@@ -82,7 +101,8 @@ TEST(RunWorkerTest, AWorkerThatLostItsLeaseStopsAndLeavesTheRunToTheNewOwner) {
   boost::asio::io_context io;
   auto work = boost::asio::make_work_guard(io);
   std::thread io_thread([&io] { io.run(); });
-  RunWorker worker(store->get(), &backend, io.get_executor(),
+  OneTenantProvider backends("tenant", &backend);
+  RunWorker worker(store->get(), &backends, io.get_executor(),
                    {.owner_id = "worker-a",
                     .lease_ttl = absl::Milliseconds(300),
                     .poll_interval = absl::Milliseconds(50)});
@@ -127,6 +147,41 @@ TEST(RunWorkerTest, AWorkerThatLostItsLeaseStopsAndLeavesTheRunToTheNewOwner) {
   auto still_b = (*store)->AcquireLease(created->run_id, "worker-a", absl::Minutes(1));
   ASSERT_TRUE(still_b.ok());
   EXPECT_FALSE(*still_b);
+}
+
+TEST(RunWorkerTest, ARunIsUploadedWithItsTenantsBackendOnly) {
+  auto store = store::SqliteRunStore::Create({.path = ":memory:"});
+  ASSERT_TRUE(store.ok()) << store.status();
+  store::NewRun run;
+  run.key = {"other", "dataset", "no_key"};
+  run.record.set_state(v1::RUN_STATE_PENDING);
+  run.record.mutable_progress()->set_samples_total(1);
+  run.samples.emplace_back().set_id("a");
+  auto created = (*store)->CreateRun(run);
+  ASSERT_TRUE(created.ok()) << created.status();
+
+  StallingBackend backend;  // tenant "tenant"'s: must never be called for "other"
+  OneTenantProvider backends("tenant", &backend);
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::thread io_thread([&io] { io.run(); });
+  RunWorker worker(store->get(), &backends, io.get_executor(),
+                   {.owner_id = "worker-a", .poll_interval = absl::Milliseconds(50)});
+  worker.Start();
+  absl::StatusOr<v1::AnnotationRun> after;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  do {
+    absl::SleepFor(absl::Milliseconds(20));
+    after = (*store)->GetRunByUid(created->run_id);
+    ASSERT_TRUE(after.ok()) << after.status();
+  } while (after->state() != v1::RUN_STATE_FAILED && absl::Now() < deadline);
+  worker.Stop();
+  work.reset();
+  io.stop();
+  io_thread.join();
+  EXPECT_EQ(after->state(), v1::RUN_STATE_FAILED);
+  EXPECT_EQ(after->failure_reason(), "tenant 'other' has no V7 API key");
+  EXPECT_FALSE(backend.started.HasBeenNotified());
 }
 
 }  // namespace
