@@ -58,43 +58,49 @@ absl::Status StoreUploadJournal::SaveProgress(const std::vector<SampleProgress>&
   if (progress.empty()) return absl::OkStatus();
   absl::Status s = store_->SaveSampleProgress(run_.uid(), progress);
   if (!s.ok()) return s;
-  labelport::v1::RunProgress counters;
-  std::vector<labelport::v1::SampleError> errors;
   {
     absl::MutexLock lock(&mu_);
     for (const auto& p : progress) progress_[p.position()] = p;
-    counters.set_samples_total(run_.progress().samples_total());
-    counters.set_labels_total(run_.progress().labels_total());
-    for (const auto& [position, p] : progress_) {
-      const auto step = p.step();
-      if (step == internal::SAMPLE_STEP_FAILED) {
-        counters.set_samples_failed(counters.samples_failed() + 1);
-        if (static_cast<int>(errors.size()) < kMaxReportedSampleErrors) {
-          labelport::v1::SampleError e;
-          e.set_sample_id(p.sample_id());
-          e.set_stage(p.error_stage());
-          e.set_message(p.error_message());
-          errors.push_back(std::move(e));
+  }
+  // The counters are computed inside the update, under the run's lock: of
+  // several concurrent saves, the one stored last counts every record saved
+  // before it, so a slower save never overwrites newer counters.
+  auto updated = store_->UpdateRun(run_.uid(), [&](labelport::v1::AnnotationRun& run) {
+    labelport::v1::RunProgress counters;
+    std::vector<labelport::v1::SampleError> errors;
+    {
+      absl::MutexLock lock(&mu_);
+      counters.set_samples_total(run_.progress().samples_total());
+      counters.set_labels_total(run_.progress().labels_total());
+      for (const auto& [position, p] : progress_) {
+        const auto step = p.step();
+        if (step == internal::SAMPLE_STEP_FAILED) {
+          counters.set_samples_failed(counters.samples_failed() + 1);
+          if (static_cast<int>(errors.size()) < kMaxReportedSampleErrors) {
+            labelport::v1::SampleError e;
+            e.set_sample_id(p.sample_id());
+            e.set_stage(p.error_stage());
+            e.set_message(p.error_message());
+            errors.push_back(std::move(e));
+          }
+          if (!p.item_id().empty())
+            counters.set_samples_registered(counters.samples_registered() + 1);
+          continue;
         }
-        if (!p.item_id().empty())
+        if (step >= internal::SAMPLE_STEP_REGISTERED)
           counters.set_samples_registered(counters.samples_registered() + 1);
-        continue;
-      }
-      if (step >= internal::SAMPLE_STEP_REGISTERED)
-        counters.set_samples_registered(counters.samples_registered() + 1);
-      if (step >= internal::SAMPLE_STEP_UPLOADED)
-        counters.set_samples_uploaded(counters.samples_uploaded() + 1);
-      if (step >= internal::SAMPLE_STEP_PROCESSED)
-        counters.set_samples_processed(counters.samples_processed() + 1);
-      if (step == internal::SAMPLE_STEP_LABELS_IMPORTED) {
-        counters.set_samples_completed(counters.samples_completed() + 1);
-        auto it = label_counts_.find(position);
-        if (it != label_counts_.end())
-          counters.set_labels_imported(counters.labels_imported() + it->second);
+        if (step >= internal::SAMPLE_STEP_UPLOADED)
+          counters.set_samples_uploaded(counters.samples_uploaded() + 1);
+        if (step >= internal::SAMPLE_STEP_PROCESSED)
+          counters.set_samples_processed(counters.samples_processed() + 1);
+        if (step == internal::SAMPLE_STEP_LABELS_IMPORTED) {
+          counters.set_samples_completed(counters.samples_completed() + 1);
+          auto it = label_counts_.find(position);
+          if (it != label_counts_.end())
+            counters.set_labels_imported(counters.labels_imported() + it->second);
+        }
       }
     }
-  }
-  auto updated = store_->UpdateRun(run_.uid(), [&](labelport::v1::AnnotationRun& run) {
     *run.mutable_progress() = counters;
     run.clear_sample_errors();
     for (auto& e : errors) *run.add_sample_errors() = std::move(e);
