@@ -51,6 +51,13 @@ class UploadJournal {
 // schema field, with stable ids: labels uploaded by the run keep the client's
 // id (and the attributes, tags and confidence V7 does not carry, restored
 // from the snapshot); new ones get an id derived from the platform's own.
+// Labels of other types than a frame-level field's, on one frame.
+struct LoadedFrameUnexpected {
+  int32_t frame_number = 0;
+  std::string frame_id;  // from the snapshot, when the frame had labels
+  labelport::v1::UnexpectedLabels labels;
+};
+
 struct LoadedField {
   std::string field;
   // Sample-level fields: the labels.
@@ -62,8 +69,10 @@ struct LoadedField {
   // indexes above every known one) and `keyframe`; the merge applies
   // FiftyOne's track rule.
   std::vector<labelport::v1::FrameFieldValue> frames;
-  // Labels of other types than the field's, grouped by return type.
+  // Labels of other types than the field's, grouped by return type
+  // (frame-level fields: per frame, in frame_unexpected).
   std::vector<labelport::v1::UnexpectedLabels> unexpected;
+  std::vector<LoadedFrameUnexpected> frame_unexpected;
 };
 
 struct LoadedSample {

@@ -82,6 +82,11 @@ std::vector<v1::FrameFieldValue> FramesOf(const v1::Sample& sample, const std::s
   return {};
 }
 
+int64_t LabelCount(const v1::FieldValue& l) {
+  return l.detections().detections_size() + l.polylines().polylines_size() +
+         l.keypoints().keypoints_size() + l.classifications().classifications_size();
+}
+
 bool IsEmptyValue(const v1::FieldValue& v) {
   switch (v.value_case()) {
     case v1::FieldValue::VALUE_NOT_SET:
@@ -257,6 +262,23 @@ class MergingSink : public backend::LoadSink {
     target->clear_value();
     target->clear_frames();
     const std::string return_type = *ReturnTypeOf(schema.type());
+    // Labels of other types, per frame; frames with only those get a message
+    // too, in frame order.
+    std::map<int32_t, std::vector<v1::UnexpectedLabels>> unexpected;
+    for (auto& u : field.frame_unexpected) {
+      auto it = std::find_if(frames.begin(), frames.end(),
+                             [&](const FrameMerge& f) { return f.frame_number == u.frame_number; });
+      if (it == frames.end()) {
+        FrameMerge only;
+        only.frame_number = u.frame_number;
+        only.frame_id = u.frame_id;
+        frames.push_back(std::move(only));
+      }
+      unexpected[u.frame_number].push_back(std::move(u.labels));
+    }
+    std::sort(frames.begin(), frames.end(), [](const FrameMerge& a, const FrameMerge& b) {
+      return a.frame_number < b.frame_number;
+    });
     for (auto& frame : frames) {
       outcome.Count(frame.merge);
       if (!IsEmptyValue(frame.merge.merged)) {
@@ -278,6 +300,10 @@ class MergingSink : public backend::LoadSink {
       for (auto& id : frame.merge.added) c->add_added_ids(std::move(id));
       for (auto& id : frame.merge.edited) c->add_edited_ids(std::move(id));
       for (auto& id : frame.merge.deleted) c->add_deleted_ids(std::move(id));
+      for (auto& u : unexpected[frame.frame_number]) {
+        outcome.unexpected += LabelCount(u.labels());
+        *c->add_unexpected() = std::move(u);
+      }
       outcome.messages.push_back(std::move(r));
     }
   }

@@ -502,6 +502,15 @@ def test_video_recipe_tracks_round_trip_and_edits(darwin, sim, tmp_path):
         ds.load_annotations(anno_key)
         assert {n: [d.to_dict() for d in f.detections.detections]
                 for n, f in ds.first().frames.items() if f.detections} == snap
+
+        # A polygon track is of no type of the run: FiftyOne gets it back per frame.
+        tri = {"paths": [[{"x": 0, "y": 0}, {"x": 32, "y": 0}, {"x": 0, "y": 24}]]}
+        sim.control("POST", f"/_sim/items/{item}/annotations",
+                    {"class_name": "lake", "type": "polygon", "frames": {"0": tri}})
+        returned = ds.load_annotations(anno_key, unexpected="return")
+        frame_one = ds.first().frames[1].id
+        (lake,) = returned["frames.detections"]["polylines"][sample.id][frame_one].values()
+        assert (lake.label, lake.closed) == ("lake", True)
         ds.delete_annotation_run(anno_key)
     finally:
         ds.delete()

@@ -325,13 +325,16 @@ class ItemDecoder {
       const int32_t frame_number = static_cast<int32_t>(frame + 1);
       for (size_t k = 0; k < work_.size(); ++k) {
         FieldWork& w = work_[k];
-        for (const auto& [return_type, list] : w.unexpected)
-          for (const ExportedAnnotation* a : list)
-            if (reported.insert(a->id).second)
-              Skip(*a, absl::StrCat("annotation type '", a->type,
-                                    "' matches no frame-level field of the run"));
-        if (w.order.empty()) continue;
         const v1::FrameFieldValue* snap = SnapshotFrame(w.field->field(), frame_number);
+        for (const auto& [return_type, list] : w.unexpected) {
+          LoadedFrameUnexpected u;
+          u.frame_number = frame_number;
+          if (snap != nullptr) u.frame_id = snap->frame_id();
+          u.labels.set_return_type(return_type);
+          *u.labels.mutable_labels() = BuildUnexpected(return_type, list, &track_index);
+          out.fields[k].frame_unexpected.push_back(std::move(u));
+        }
+        if (w.order.empty()) continue;
         v1::FrameFieldValue fv;
         fv.set_frame_number(frame_number);
         if (snap != nullptr) fv.set_frame_id(snap->frame_id());
@@ -406,7 +409,13 @@ class ItemDecoder {
       if (target == nullptr) target = &w;
     }
     if (target == nullptr) {
-      if (!work_.empty()) work_.front().unexpected[a.type].push_back(&a);
+      // Unexpected in the first field, per frame (as images are per sample).
+      const std::string return_type = ReturnTypeOfDarwinType(a.type);
+      if (return_type.empty() || work_.empty()) {
+        Skip(a, absl::StrCat("annotation type '", a.type, "' has no FiftyOne label type"));
+        return;
+      }
+      work_.front().unexpected[return_type].push_back(&a);
       return;
     }
     const std::string id = DerivedLabelId(absl::StrCat(a.id, "@", frame_number));
@@ -716,23 +725,39 @@ class ItemDecoder {
     return out;
   }
 
+  // Video pieces (a->frame >= 0) get per-frame ids and their track's index
+  // from `track_index`.
   v1::FieldValue BuildUnexpected(const std::string& return_type,
-                                 const std::vector<const ExportedAnnotation*>& annotations) {
+                                 const std::vector<const ExportedAnnotation*>& annotations,
+                                 const std::map<std::string, int64_t>* track_index = nullptr) {
     v1::FieldSchema any;  // no schema attributes for unexpected labels
     v1::FieldValue out;
     for (const ExportedAnnotation* a : annotations) {
       Pending p;
-      p.label_id = DerivedLabelId(a->id);
+      p.label_id = a->frame >= 0 ? DerivedLabelId(absl::StrCat(a->id, "@", a->frame + 1))
+                                 : DerivedLabelId(a->id);
       p.parts.emplace_back(0, a);
+      if (a->frame >= 0 && track_index != nullptr) {
+        p.video = true;
+        p.keyframe = a->keyframe;
+        if (auto it = track_index->find(a->id); it != track_index->end())
+          p.track_index = it->second;
+      }
       if (return_type == "detections") {
-        if (auto d = MakeDetection(p, nullptr, any))
+        if (auto d = MakeDetection(p, nullptr, any)) {
+          ApplyVideo(p, &*d);
           *out.mutable_detections()->add_detections() = *std::move(d);
+        }
       } else if (return_type == "polylines") {
-        if (auto l = MakePolyline(p, nullptr, any, a->type == "polygon"))
+        if (auto l = MakePolyline(p, nullptr, any, a->type == "polygon")) {
+          ApplyVideo(p, &*l);
           *out.mutable_polylines()->add_polylines() = *std::move(l);
+        }
       } else if (return_type == "keypoints") {
-        if (auto k = MakeKeypoint(p, nullptr, any))
+        if (auto k = MakeKeypoint(p, nullptr, any)) {
+          ApplyVideo(p, &*k);
           *out.mutable_keypoints()->add_keypoints() = *std::move(k);
+        }
       } else if (return_type == "classifications") {
         *out.mutable_classifications()->add_classifications() = MakeClassification(p, nullptr, any);
       }

@@ -346,3 +346,19 @@ def test_labels_beyond_the_frames_v7_found_fail_their_sample_clearly(server, sim
     assert "field 'frames.objects': frame 20 is beyond the 12 frames V7 found" in err.message
     item = items_by_sample(sim, "video-beyond")["v0"]
     assert sim.control("GET", f"/_sim/items/{item['id']}/annotations")["annotations"] == []
+
+
+def test_a_track_of_another_type_comes_back_as_unexpected_labels_per_frame(server, sim, tmp_path):
+    per_frame = standard_tracks()
+    r = video_run(sim, server.stub, tmp_path, per_frame)
+    tri = {"paths": [[{"x": 0, "y": 0}, {"x": 32, "y": 0}, {"x": 0, "y": 24}]]}
+    annotate(r, "", {"class_name": "lake", "type": "polygon", "frames": {"6": tri, "7": tri}},
+             method="POST")
+    ld = load_video(server.stub, r.name)
+    for n in (7, 8):
+        (u,) = ld.changes[("v0", FIELD, n)].unexpected
+        assert u.return_type == "polylines"
+        (lake,) = u.labels.polylines.polylines
+        assert (lake.label, lake.index, list(lake.points[0].points)[1].x) == ("lake", 3, 0.5)
+    assert ld.summary.fields[0].unexpected == 2
+    assert summary(ld) == (0, 0, 0, 7)  # the field's own labels are unchanged

@@ -417,6 +417,31 @@ TEST_F(VideoTest, MultiPointKeypointTrackIsOneAnnotationPerPointAndRegroupsPerFr
   EXPECT_THAT(ids, ElementsAre("k1", DerivedLabelId("k1@2"), "k3"));
 }
 
+TEST_F(VideoTest, AnnotationOfATypeNoFieldHasIsUnexpectedPerFrame) {
+  Upload("frames.objects", {Box(1, "a", 1, 0.1)});
+  extra_annotations_.push_back(json::parse(R"({
+      "id": "lake", "name": "lake", "slot_names": ["0"],
+      "frames": {"2": {"polygon": {"paths": [[{"x": 0, "y": 0}, {"x": 20, "y": 0},
+                                              {"x": 0, "y": 10}]]}, "keyframe": true},
+                 "3": {"polygon": {"paths": [[{"x": 0, "y": 0}, {"x": 20, "y": 0},
+                                              {"x": 0, "y": 10}]]}, "keyframe": false}},
+      "ranges": [[2, 4]]})")
+                                   .as_object());
+  const LoadedSample s = Decode();
+  EXPECT_THAT(skipped_, IsEmpty());
+  const LoadedField& objects = FieldOf(s, "frames.objects");  // the first field
+  ASSERT_THAT(objects.frame_unexpected, SizeIs(2));
+  const LoadedFrameUnexpected& u = objects.frame_unexpected[1];
+  EXPECT_EQ(u.frame_number, 4);
+  EXPECT_EQ(u.labels.return_type(), "polylines");
+  ASSERT_EQ(u.labels.labels().polylines().polylines_size(), 1);
+  const v1::Polyline& lake = u.labels.labels().polylines().polylines(0);
+  EXPECT_EQ(lake.id(), DerivedLabelId("lake@4"));
+  EXPECT_EQ(lake.index(), 2);  // a new track
+  EXPECT_FALSE(lake.keyframe());
+  EXPECT_DOUBLE_EQ(lake.points(0).points(1).x(), 0.1);
+}
+
 TEST_F(VideoTest, VideoPropertiesFollowTheirFrameIndex) {
   auto item = DecodeDarwinJson(R"({
       "version": "2.0",

@@ -289,6 +289,10 @@ class DarwinBackend(foua.AnnotationBackend):
             if c.frame_number > 0:
                 frame_id = c.frame_id or frame_ids.get(c.sample_id, c.frame_number)
                 by_type.setdefault(c.return_type, {}).setdefault(c.sample_id, {})[frame_id] = labels
+                for unexpected in c.unexpected:
+                    labels = {label.id: label for label in _fo_labels(unexpected.labels)}
+                    by_type.setdefault(unexpected.return_type, {}).setdefault(
+                        c.sample_id, {}).setdefault(frame_id, {}).update(labels)
                 continue
             by_type.setdefault(c.return_type, {})[c.sample_id] = labels
             for unexpected in c.unexpected:
