@@ -147,9 +147,11 @@ int Run(int argc, char** argv) {
                           (replicas.ok() ? run_counter.status() : replicas.status()).message()));
     return 1;
   }
+  // The source owns the counter: a scrape may come until the metrics
+  // endpoint itself is gone.
   (*metrics)->SetRunCountSource(
-      [counter =
-           run_counter->get()]() -> absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> {
+      [counter = std::shared_ptr<labelport::store::RunStateCounter>(*std::move(
+           run_counter))]() -> absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> {
         auto counts = counter->CountRunsByState();
         if (!counts.ok()) return counts.status();
         std::vector<std::pair<std::string, int64_t>> named;
