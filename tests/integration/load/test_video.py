@@ -80,7 +80,8 @@ def video_run(sim: Sim, stub, tmp_path: Path, per_frame: dict, fields=None,
     slug = f"video-{n}-{tmp_path.name[-12:].lower().replace('_', '-')}"
     path = make_video(tmp_path / "clip.mp4", width=VW, height=VH, rate=10, seconds=FRAMES / 10)
     s = sample_pb.Sample(id="v0", media=media(path=path), media_type=sample_pb.MEDIA_TYPE_VIDEO)
-    s.fields.add(field=FIELD, frames=frames_of(per_frame))
+    if per_frame:
+        s.fields.add(field=FIELD, frames=frames_of(per_frame))
     for f in extra_fields:
         s.fields.append(f)
     fields = fields or [field_schema(FIELD, "detections", ["car", "person"])]
@@ -362,3 +363,27 @@ def test_a_track_of_another_type_comes_back_as_unexpected_labels_per_frame(serve
         assert (lake.label, lake.index, list(lake.points[0].points)[1].x) == ("lake", 3, 0.5)
     assert ld.summary.fields[0].unexpected == 2
     assert summary(ld) == (0, 0, 0, 7)  # the field's own labels are unchanged
+
+
+def test_a_new_frame_field_receives_tracks_with_their_keyframes(server, sim, tmp_path):
+    boxes = field_schema("frames.boxes", "detections", ["car"])
+    r = video_run(sim, server.stub, tmp_path, standard_tracks(),
+                  fields=[field_schema(FIELD, "detections", ["car", "person"]), boxes])
+    annotate(r, "", {"class_name": "car", "type": "bounding_box",
+                     "frames": {"0": px(1), "2": px(3)}}, method="POST")
+    ld = load_video(server.stub, r.name)
+    # The drawn car goes to the first field whose classes list it (frames.objects) ...
+    assert sorted(ld.frames()) == [1, 2, 3, 4, 5]
+    assert summary(ld) == (3, 0, 0, 7)
+    # ... and a field of its own type only gets what matches it. With frames.objects out of
+    # the schema, the new field takes the track, keyframe flags included (a new field imports
+    # keyframes, FiftyOne's rule), as track 1 (the field had no tracks).
+    r = video_run(sim, server.stub, tmp_path / "new", {}, fields=[boxes], existing=())
+    annotate(r, "", {"class_name": "car", "type": "bounding_box",
+                     "frames": {"0": px(1), "2": px(3)}}, method="POST")
+    ld = load_video(server.stub, r.name)
+    got = ld.frames("frames.boxes")
+    assert sorted(got) == [1, 2, 3]
+    flags = [(d.index, d.keyframe) for n in (1, 2, 3) for d in got[n].values()]
+    assert flags == [(1, True), (1, False), (1, True)]
+    assert list(got[2].values())[0].bounding_box[0] == 8 / 64  # interpolated
