@@ -183,9 +183,17 @@ absl::StatusOr<std::unique_ptr<PostgresConnection>> PostgresConnection::Connect(
                   secrets));
   }
   PQconninfoFree(parsed);
-  // Defaults first: the URL's own settings override them.
-  const char* keywords[] = {"connect_timeout", "application_name", "dbname", nullptr};
-  const char* values[] = {"10", "labelport", url.c_str(), nullptr};
+  // Defaults first: the URL's own settings override them. TCP keepalives
+  // notice a server (or network path) that vanished within about a minute
+  // instead of the system's two hours.
+  const char* keywords[] = {"connect_timeout",
+                            "application_name",
+                            "keepalives_idle",
+                            "keepalives_interval",
+                            "keepalives_count",
+                            "dbname",
+                            nullptr};
+  const char* values[] = {"10", "labelport", "30", "10", "3", url.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr) return absl::ResourceExhaustedError("libpq: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {

@@ -1,7 +1,8 @@
 // RunStore: the durable registry of annotation runs and their samples.
 //
-// One port, several implementations (SQLite now, PostgreSQL later) that pass
-// the same conformance suite (tests/unit/store/run_store_conformance.h).
+// One port, several implementations (SqliteRunStore, PostgresRunStore) that
+// pass the same conformance suite (tests/unit/store/run_store_conformance.h,
+// run against both by tests/unit/store/run_store_conformance_test.cc).
 //
 // Data model: a run is identified internally by `run_id` (stable across
 // renames) and externally by (tenant, dataset, anno_key), unique among live
