@@ -406,8 +406,10 @@ absl::StatusOr<EncodedLabels> EncodeFrameFieldValues(
       for (size_t k = 0; k < encoded->annotations.size(); ++k) {
         json::object& a = encoded->annotations[k].as_object();
         const AnnotationLink& link = encoded->links[k];
-        std::string key = label.index ? absl::StrCat("track/", c.field->field(), "/", *label.index,
-                                                     "/", label.class_name)
+        // Track ids are unique per (sample, field, index, class): V7
+        // annotation ids (and the run's links) are unique across items.
+        std::string key = label.index ? absl::StrCat("track/", c.sample_id, "/", c.field->field(),
+                                                     "/", *label.index, "/", label.class_name)
                                       : absl::StrCat("label/", label.label_id);
         std::string part_key = absl::StrCat(key, "#", link.part());
         auto it = track_by_key.find(part_key);

@@ -108,8 +108,8 @@ absl::StatusOr<EncodedLabels> EncodeFieldValue(const labelport::v1::FieldValue& 
 //    frame n → "n-1"), each with the shape and sub-annotations and
 //    `keyframe: true`; one segment [first, last + 1); `hidden_areas`
 //    (inclusive pairs) over the frames inside it where the track has no label;
-//    `interpolated: true`. Its id is derived from (run, field, index, class,
-//    part), so a resumed upload re-imports the same id;
+//    `interpolated: true`. Its id is derived from (run, sample, field, index,
+//    class, part), so a resumed upload re-imports the same id;
 //  - with `only_keyframes`, only the track's labels with `keyframe` set (and
 //    its first label, which V7 needs to start the range) are sent; V7 fills
 //    the frames in between;

@@ -66,7 +66,7 @@ class VideoRun:
         return self.run.name
 
     def track_annotation_id(self, index: int, label: str, part: int = 0) -> str:
-        return DeterministicIds(self.run.uid).of(f"track/{FIELD}/{index}/{label}", part)
+        return DeterministicIds(self.run.uid).of(f"track/v0/{FIELD}/{index}/{label}", part)
 
     def stored(self) -> dict:
         """annotation id → the stored (import-format) annotation in the sim."""
@@ -387,3 +387,31 @@ def test_a_new_frame_field_receives_tracks_with_their_keyframes(server, sim, tmp
     flags = [(d.index, d.keyframe) for n in (1, 2, 3) for d in got[n].values()]
     assert flags == [(1, True), (1, False), (1, True)]
     assert list(got[2].values())[0].bounding_box[0] == 8 / 64  # interpolated
+
+
+def test_two_videos_with_the_same_track_index_keep_their_own_tracks(server, sim, tmp_path):
+    per_sample = {sid: {n: [box("car", n / 16, index=1)] for n in (1, 2, 3)}
+                  for sid in ("v0", "v1")}
+    samples = []
+    for sid, per_frame in per_sample.items():
+        path = make_video(tmp_path / sid / "clip.mp4", width=VW, height=VH, rate=10,
+                          seconds=FRAMES / 10)
+        s = sample_pb.Sample(id=sid, media=media(path=path),
+                             media_type=sample_pb.MEDIA_TYPE_VIDEO)
+        s.fields.add(field=FIELD, frames=frames_of(per_frame))
+        samples.append(s)
+    run = create_run(server.stub, header("twovideos", [field_schema(FIELD, "detections", ["car"])],
+                                         slug="video-two", existing=((FIELD, "Detections"),)),
+                     samples)
+    run = wait_run(server.stub, run.name)
+    assert list(run.sample_errors) == []
+    items = items_by_sample(sim, "video-two")
+    # The annotator deletes the track of v1 only.
+    (v1_track,) = sim.control("GET", f"/_sim/items/{items['v1']['id']}/annotations")["annotations"]
+    sim.control("DELETE", f"/_sim/items/{items['v1']['id']}/annotations/{v1_track['id']}")
+    ld = load_video(server.stub, run.name)
+    v0 = {k[2]: c for k, c in ld.changes.items() if k[0] == "v0"}
+    for n, (d,) in per_sample["v0"].items():
+        assert list(v0[n].merged.detections.detections) == [d]
+        assert list(v0[n].deleted_ids) == []
+    assert ld.ids("deleted_ids") == sorted(d.id for (d,) in per_sample["v1"].values())

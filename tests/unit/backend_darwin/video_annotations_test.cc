@@ -247,11 +247,15 @@ TEST_F(VideoTest, TrackBecomesOneAnnotationWithKeyframesSegmentAndHiddenAreas) {
   EXPECT_EQ(link.frames(3).label_id(), "l7");
 }
 
-TEST_F(VideoTest, AnnotationIdOfATrackIsDeterministic) {
+TEST_F(VideoTest, AnnotationIdOfATrackIsDeterministicAndUniquePerSample) {
   const std::vector<v1::FrameFieldValue> frames = {Box(1, "a", 1, 0.1), Box(2, "b", 1, 0.2)};
   const EncodedLabels first = Upload("frames.objects", frames);
-  const EncodedLabels second = Upload("frames.objects", frames);
-  EXPECT_EQ(first.annotations[0].at("id"), second.annotations[0].at("id"));
+  const EncodedLabels again = Upload("frames.objects", frames);
+  EXPECT_EQ(first.annotations[0].at("id"), again.annotations[0].at("id"));
+  // Track 1 of another video of the run is another V7 annotation.
+  context_.sample_id = "sample-2";
+  const EncodedLabels other = Upload("frames.objects", {Box(1, "c", 1, 0.1)});
+  EXPECT_NE(first.annotations[0].at("id"), other.annotations[0].at("id"));
 }
 
 TEST_F(VideoTest, TracksSplitByIndexAndClassLabelsWithoutIndexStandAlone) {
