@@ -360,13 +360,16 @@ class ItemDecoder {
     return out;
   }
 
-  const v1::FrameFieldValue* SnapshotFrame(absl::string_view field, int32_t frame_number) const {
-    for (const auto& sf : snapshot_.fields()) {
-      if (sf.field() != field) continue;
-      for (const auto& fr : sf.frames())
-        if (fr.frame_number() == frame_number) return &fr;
-    }
-    return nullptr;
+  // The snapshot's frame of `field` (indexed on first use: long videos have
+  // many frames).
+  const v1::FrameFieldValue* SnapshotFrame(const std::string& field, int32_t frame_number) {
+    auto [index, created] = snapshot_frames_.try_emplace(field);
+    if (created)
+      for (const auto& sf : snapshot_.fields())
+        if (sf.field() == field)
+          for (const auto& fr : sf.frames()) index->second.emplace(fr.frame_number(), &fr);
+    auto it = index->second.find(frame_number);
+    return it == index->second.end() ? nullptr : it->second;
   }
 
   // Routes one frame of a video annotation. The label id of a frame the
@@ -382,9 +385,11 @@ class ItemDecoder {
       const AnnotationLink& link = it->second;
       FieldWork* w = FieldByName(link.field());
       if (w != nullptr && w->darwin_type == a.type) {
-        std::string label_id;
-        for (const auto& fl : link.frames())
-          if (fl.frame_number() == frame_number) label_id = fl.label_id();
+        auto [frames, created] = link_frames_.try_emplace(a.id);
+        if (created)
+          for (const auto& fl : link.frames()) frames->second[fl.frame_number()] = fl.label_id();
+        auto fl = frames->second.find(frame_number);
+        std::string label_id = fl == frames->second.end() ? "" : fl->second;
         const bool linked = !label_id.empty();
         if (!linked) label_id = DerivedLabelId(absl::StrCat(link.label_id(), "@", frame_number));
         Pending& p = w->labels[label_id];
@@ -770,6 +775,9 @@ class ItemDecoder {
   const v1::LabelSchema& schema_;
   std::vector<v1::SkippedEntry>* skipped_;
   std::vector<FieldWork> work_;
+  std::map<std::string, std::map<int32_t, const v1::FrameFieldValue*>> snapshot_frames_;
+  // Uploaded video annotations: annotation id → frame number → label id.
+  std::map<std::string, std::map<int32_t, std::string>> link_frames_;
 };
 
 }  // namespace
