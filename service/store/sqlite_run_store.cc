@@ -6,13 +6,12 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
-#include "google/protobuf/timestamp.pb.h"
 #include "service/common/errors.h"
 #include "service/common/status_macros.h"
+#include "service/store/run_records.h"
 #include "service/store/sqlite_migrations.h"
 #include "service/store/sqlite_statement.h"
 
@@ -23,6 +22,15 @@ using ::labelport::internal::v1::AnnotationLink;
 using ::labelport::internal::v1::DarwinRunState;
 using ::labelport::internal::v1::SampleProgress;
 using ::labelport::v1::AnnotationRun;
+using run_records::CheckPageSize;
+using run_records::ClearOwnedFields;
+using run_records::FillOwnedFields;
+using run_records::OwnedFields;
+using run_records::ParseRecord;
+using run_records::Prefixed;
+using run_records::RunNotFound;
+using run_records::RunUidNotFound;
+using run_records::SerializeRecord;
 
 // Columns read by ReadRun, in this order.
 constexpr absl::string_view kSelectRun =
@@ -34,71 +42,7 @@ constexpr absl::string_view kSelectRun =
 static_assert(labelport::v1::RUN_STATE_PENDING == 1 && labelport::v1::RUN_STATE_UPLOADING == 2,
               "runs_claimable (migration 2) indexes states 1 and 2");
 
-absl::Status RunNotFound(absl::string_view anno_key) {
-  return common::NotFound("name", "RUN_NOT_FOUND",
-                          absl::StrCat("Dataset has no annotation run key '", anno_key, "'"));
-}
-
-absl::Status RunUidNotFound(absl::string_view run_id) {
-  return common::NotFound("uid", "RUN_NOT_FOUND",
-                          absl::StrCat("No annotation run has uid '", run_id, "'"));
-}
-
-// Keeps the code and payloads of `status`, prefixes its message.
-absl::Status Prefixed(const absl::Status& status, absl::string_view prefix) {
-  if (status.ok()) return status;
-  absl::Status result(status.code(), absl::StrCat(prefix, status.message()));
-  status.ForEachPayload([&result](absl::string_view type_url, const absl::Cord& payload) {
-    result.SetPayload(type_url, payload);
-  });
-  return result;
-}
-
 int64_t NowNanos() { return absl::ToUnixNanos(absl::Now()); }
-
-void SetTimestamp(int64_t unix_nanos, google::protobuf::Timestamp* timestamp) {
-  constexpr int64_t kNanosPerSecond = 1'000'000'000;
-  int64_t seconds = unix_nanos / kNanosPerSecond;
-  int64_t nanos = unix_nanos % kNanosPerSecond;
-  if (nanos < 0) {
-    seconds -= 1;
-    nanos += kNanosPerSecond;
-  }
-  timestamp->set_seconds(seconds);
-  timestamp->set_nanos(static_cast<int32_t>(nanos));
-}
-
-// The store-owned fields live in columns, not in the blob, so that a rename
-// touches one row and the blob never disagrees with the key.
-void ClearOwnedFields(AnnotationRun& run) {
-  run.clear_name();
-  run.clear_dataset();
-  run.clear_anno_key();
-  run.clear_uid();
-  run.clear_revision();
-  run.clear_create_time();
-  run.clear_update_time();
-}
-
-// The values of the store-owned fields, as kept in the columns of `runs`.
-struct OwnedFields {
-  std::string run_id;
-  std::string dataset;
-  std::string anno_key;
-  int64_t create_time_ns = 0;
-  int64_t update_time_ns = 0;
-  int64_t revision = 0;
-};
-
-void FillOwnedFields(const OwnedFields& owned, AnnotationRun& run) {
-  run.set_name(absl::StrCat("datasets/", owned.dataset, "/runs/", owned.anno_key));
-  run.set_dataset(owned.dataset);
-  run.set_anno_key(owned.anno_key);
-  run.set_uid(owned.run_id);
-  run.set_revision(owned.revision);
-  SetTimestamp(owned.create_time_ns, run.mutable_create_time());
-  SetTimestamp(owned.update_time_ns, run.mutable_update_time());
-}
 
 OwnedFields ReadOwnedFields(const SqliteStatement& row) {
   OwnedFields owned;
@@ -109,27 +53,6 @@ OwnedFields ReadOwnedFields(const SqliteStatement& row) {
   owned.update_time_ns = row.ColumnInt64(4);
   owned.revision = row.ColumnInt64(6);
   return owned;
-}
-
-// Parses a stored protobuf blob; INTERNAL naming `what` when it is corrupt.
-template <typename Message>
-absl::StatusOr<Message> ParseRecord(absl::string_view blob, absl::string_view operation,
-                                    absl::string_view what) {
-  Message message;
-  if (!message.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
-    return absl::InternalError(absl::StrCat(operation, ": the stored ", what, " cannot be parsed"));
-  }
-  return message;
-}
-
-template <typename Message>
-absl::StatusOr<std::string> SerializeRecord(const Message& message, absl::string_view operation) {
-  std::string blob;
-  if (!message.SerializeToString(&blob)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(operation, ": a ", Message::descriptor()->name(), " cannot be serialised"));
-  }
-  return blob;
 }
 
 // Reads the current row of a statement that starts with kSelectRun.
@@ -248,16 +171,6 @@ class Transaction {
 
 bool IsUniqueViolation(int rc) {
   return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
-}
-
-absl::Status CheckPageSize(int page_size, absl::string_view operation,
-                           absl::string_view field = "page_size") {
-  if (page_size < 1) {
-    return common::InvalidArgument(
-        field, "INVALID_PAGE_SIZE",
-        absl::StrCat(operation, ": ", field, " must be at least 1, got ", page_size));
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> QueryPragma(sqlite3* db, absl::string_view pragma) {

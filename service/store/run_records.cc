@@ -1,0 +1,72 @@
+#include "service/store/run_records.h"
+
+#include "absl/strings/cord.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "service/common/errors.h"
+
+namespace labelport::store::run_records {
+namespace {
+
+void SetTimestamp(int64_t unix_nanos, google::protobuf::Timestamp* timestamp) {
+  constexpr int64_t kNanosPerSecond = 1'000'000'000;
+  int64_t seconds = unix_nanos / kNanosPerSecond;
+  int64_t nanos = unix_nanos % kNanosPerSecond;
+  if (nanos < 0) {
+    seconds -= 1;
+    nanos += kNanosPerSecond;
+  }
+  timestamp->set_seconds(seconds);
+  timestamp->set_nanos(static_cast<int32_t>(nanos));
+}
+
+}  // namespace
+
+absl::Status RunNotFound(absl::string_view anno_key) {
+  return common::NotFound("name", "RUN_NOT_FOUND",
+                          absl::StrCat("Dataset has no annotation run key '", anno_key, "'"));
+}
+
+absl::Status RunUidNotFound(absl::string_view run_id) {
+  return common::NotFound("uid", "RUN_NOT_FOUND",
+                          absl::StrCat("No annotation run has uid '", run_id, "'"));
+}
+
+absl::Status Prefixed(const absl::Status& status, absl::string_view prefix) {
+  if (status.ok()) return status;
+  absl::Status result(status.code(), absl::StrCat(prefix, status.message()));
+  status.ForEachPayload([&result](absl::string_view type_url, const absl::Cord& payload) {
+    result.SetPayload(type_url, payload);
+  });
+  return result;
+}
+
+absl::Status CheckPageSize(int page_size, absl::string_view operation, absl::string_view field) {
+  if (page_size < 1) {
+    return common::InvalidArgument(
+        field, "INVALID_PAGE_SIZE",
+        absl::StrCat(operation, ": ", field, " must be at least 1, got ", page_size));
+  }
+  return absl::OkStatus();
+}
+
+void ClearOwnedFields(labelport::v1::AnnotationRun& run) {
+  run.clear_name();
+  run.clear_dataset();
+  run.clear_anno_key();
+  run.clear_uid();
+  run.clear_revision();
+  run.clear_create_time();
+  run.clear_update_time();
+}
+
+void FillOwnedFields(const OwnedFields& owned, labelport::v1::AnnotationRun& run) {
+  run.set_name(absl::StrCat("datasets/", owned.dataset, "/runs/", owned.anno_key));
+  run.set_dataset(owned.dataset);
+  run.set_anno_key(owned.anno_key);
+  run.set_uid(owned.run_id);
+  run.set_revision(owned.revision);
+  SetTimestamp(owned.create_time_ns, run.mutable_create_time());
+  SetTimestamp(owned.update_time_ns, run.mutable_update_time());
+}
+
+}  // namespace labelport::store::run_records

@@ -1,0 +1,72 @@
+// Helpers shared by the RunStore implementations (SQLite, PostgreSQL): the
+// store-owned fields of a run record, blob (de)serialisation with errors that
+// name the operation, and the errors and argument checks the port specifies
+// (run_store.h). Internal to service/store.
+#ifndef LABELPORT_SERVICE_STORE_RUN_RECORDS_H_
+#define LABELPORT_SERVICE_STORE_RUN_RECORDS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "labelport/v1/annotation_run.pb.h"
+
+namespace labelport::store::run_records {
+
+// NOT_FOUND (field "name") for a run key, (field "uid") for a run uid, with
+// reason RUN_NOT_FOUND.
+absl::Status RunNotFound(absl::string_view anno_key);
+absl::Status RunUidNotFound(absl::string_view run_id);
+
+// `status` with its code and payloads, and `prefix` before its message.
+absl::Status Prefixed(const absl::Status& status, absl::string_view prefix);
+
+// INVALID_ARGUMENT (reason INVALID_PAGE_SIZE, naming `field`) below 1.
+absl::Status CheckPageSize(int page_size, absl::string_view operation,
+                           absl::string_view field = "page_size");
+
+// The store-owned fields of a run record live in columns, not in the stored
+// blob, so that a rename touches one row and the blob never disagrees with
+// the key. ClearOwnedFields strips them before a record is stored;
+// FillOwnedFields sets them (and `name`) from the columns when it is read.
+struct OwnedFields {
+  std::string run_id;
+  std::string dataset;
+  std::string anno_key;
+  int64_t create_time_ns = 0;
+  int64_t update_time_ns = 0;
+  int64_t revision = 0;
+};
+void ClearOwnedFields(labelport::v1::AnnotationRun& run);
+void FillOwnedFields(const OwnedFields& owned, labelport::v1::AnnotationRun& run);
+
+// Parses a stored protobuf blob; INTERNAL naming `operation` and `what` when
+// it is corrupt.
+template <typename Message>
+absl::StatusOr<Message> ParseRecord(absl::string_view blob, absl::string_view operation,
+                                    absl::string_view what) {
+  Message message;
+  if (!message.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
+    return absl::InternalError(absl::StrCat(operation, ": the stored ", what, " cannot be parsed"));
+  }
+  return message;
+}
+
+// Serialises `message` for storage; INVALID_ARGUMENT naming `operation` when
+// it cannot be.
+template <typename Message>
+absl::StatusOr<std::string> SerializeRecord(const Message& message, absl::string_view operation) {
+  std::string blob;
+  if (!message.SerializeToString(&blob)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(operation, ": a ", Message::descriptor()->name(), " cannot be serialised"));
+  }
+  return blob;
+}
+
+}  // namespace labelport::store::run_records
+
+#endif  // LABELPORT_SERVICE_STORE_RUN_RECORDS_H_
