@@ -74,11 +74,24 @@ double ThreadCpuSeconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-std::string ItemId(int i) { return absl::StrFormat("0190%04x-aaaa-7bbb-8ccc-%012x", i % 65536, i); }
-std::string AnnotationId(int i, int k) {
-  return absl::StrFormat("%08x-1111-4222-8333-%012x", i, k);
+// Ids shaped like V7's (random UUIDs) and FiftyOne's (24 hex digits), from a
+// fixed pseudo-random sequence so that runs are comparable.
+uint64_t Mix(uint64_t x) {  // splitmix64
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
 }
-std::string LabelId(int i, int k) { return absl::StrFormat("%016x%08x", i, k); }
+std::string Uuid(uint64_t seed) {
+  const uint64_t a = Mix(seed), b = Mix(seed ^ 0xabcdef);
+  return absl::StrFormat("%08x-%04x-4%03x-8%03x-%012x", a >> 32, (a >> 16) & 0xffff, a & 0xfff,
+                         b >> 52, b & 0xffffffffffffULL);
+}
+std::string ItemId(int i) { return Uuid(static_cast<uint64_t>(i) << 20); }
+std::string AnnotationId(int i, int k) { return Uuid((static_cast<uint64_t>(i) << 20) + 1 + k); }
+std::string LabelId(int i, int k) {
+  return absl::StrFormat("%024x", Mix((static_cast<uint64_t>(i) << 20) + 0x80000 + k) >> 32);
+}
 
 struct Item {
   std::string json;
