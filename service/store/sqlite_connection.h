@@ -30,6 +30,14 @@ absl::StatusOr<SqliteConnection> OpenSqliteConnection(const std::string& path,
                                                       absl::Duration busy_timeout,
                                                       absl::string_view component);
 
+// Runs "PRAGMA journal_mode = WAL" and returns the mode the database reports
+// ("wal"; "memory" for an in-memory database). Switching a new file to WAL
+// needs an exclusive lock, and SQLite answers SQLITE_BUSY at once, without
+// its busy handler, when connections opening the same new file collide:
+// this retries with backoff until `busy_timeout` has passed, then returns
+// that error.
+absl::StatusOr<std::string> SwitchToWalJournal(sqlite3* db, absl::Duration busy_timeout);
+
 }  // namespace labelport::store
 
 #endif  // LABELPORT_SERVICE_STORE_SQLITE_CONNECTION_H_

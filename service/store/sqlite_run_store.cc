@@ -12,6 +12,7 @@
 #include "service/common/errors.h"
 #include "service/common/status_macros.h"
 #include "service/store/run_records.h"
+#include "service/store/sqlite_connection.h"
 #include "service/store/sqlite_migrations.h"
 #include "service/store/sqlite_statement.h"
 
@@ -184,7 +185,7 @@ absl::StatusOr<std::string> QueryPragma(sqlite3* db, absl::string_view pragma) {
 absl::Status Configure(sqlite3* db, const SqliteRunStore::Options& options) {
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, static_cast<int>(absl::ToInt64Milliseconds(options.busy_timeout)));
-  LP_ASSIGN_OR_RETURN(std::string journal_mode, QueryPragma(db, "journal_mode = WAL"));
+  LP_ASSIGN_OR_RETURN(std::string journal_mode, SwitchToWalJournal(db, options.busy_timeout));
   // An in-memory database has no WAL; it reports "memory".
   if (journal_mode != "wal" && options.path != ":memory:") {
     return absl::FailedPreconditionError(
