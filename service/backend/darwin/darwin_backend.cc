@@ -3,10 +3,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -42,6 +46,11 @@ using labelport::internal::v1::SampleProgress;
 using labelport::internal::v1::SampleStep;
 
 constexpr int kSampleLoadChunk = 1000;
+
+// While uploads are still running, V7 is asked about processing only once
+// this many uploaded items wait (or poll_max has passed since the last ask),
+// so the overlap with the uploads costs few calls.
+constexpr size_t kPollBatchWhileUploading = 100;
 
 boost::asio::awaitable<void> PauseFor(absl::Duration d) {
   boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
@@ -116,13 +125,11 @@ class UploadJob {
     if (!s.ok()) co_return s;
     s = co_await RefreshResumed();
     if (!s.ok()) co_return s;
-    co_await Upload();
-    s = co_await WaitForProcessing();
-    if (!s.ok()) co_return s;
-    s = co_await EnsureClasses();
-    if (!s.ok()) co_return s;
-    co_await ImportLabels();
-    co_return absl::OkStatus();
+    // Uploads run alongside the processing wait and the imports: a sample's
+    // labels are imported as soon as V7 has processed its item (and the
+    // classes exist), not after every item is processed.
+    using boost::asio::experimental::awaitable_operators::operator&&;
+    co_return co_await (UploadAll() && ProcessAndImport());
   }
 
  private:
@@ -369,11 +376,14 @@ class UploadJob {
 
   // ---- 3. upload --------------------------------------------------------
 
-  boost::asio::awaitable<void> Upload() {
+  // Uploads every registered sample, then tells the processing wait that no
+  // more items will become UPLOADED.
+  boost::asio::awaitable<void> UploadAll() {
     std::vector<size_t> todo = AtStep(labelport::internal::v1::SAMPLE_STEP_REGISTERED);
     co_await common::ParallelFor(
         todo.size(), options_.upload_concurrency,
         [&](size_t k) -> boost::asio::awaitable<void> { co_await UploadOne(todo[k]); });
+    uploads_done_.store(true);
   }
 
   boost::asio::awaitable<void> UploadOne(size_t i) {
@@ -409,32 +419,57 @@ class UploadJob {
       Fail(i, "upload", s.message());
       co_return;
     }
+    // Recorded before the step is visible to the processing wait (which runs
+    // meanwhile), so the wait's PROCESSED record is always written after it.
+    SampleProgress record;
     {
       absl::MutexLock lock(&mu_);
-      progress_[i].set_step(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
+      record = progress_[i];
     }
-    (void)SaveOne(i);
+    record.set_step(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
+    (void)journal_.SaveProgress({record});
+    absl::MutexLock lock(&mu_);
+    progress_[i].set_step(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
   }
 
   // ---- 4. processing ----------------------------------------------------
 
+  // Polls V7 until every UPLOADED item is processed (or failed), while the
+  // uploads still run and after. Each processed item is recorded before its
+  // import is queued; samples without labels are recorded as imported. The
+  // processing timeout counts from the end of the uploads.
   boost::asio::awaitable<absl::Status> WaitForProcessing() {
-    const absl::Time deadline = absl::Now() + options_.processing_timeout;
+    std::optional<absl::Time> deadline;
     absl::Duration delay = options_.poll_initial;
+    absl::Time last_poll = absl::InfinitePast();
     while (true) {
+      const bool uploading = !uploads_done_.load();
       std::vector<size_t> waiting = AtStep(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
-      if (waiting.empty()) co_return absl::OkStatus();
+      if (waiting.empty() && !uploading) co_return absl::OkStatus();
+      if (uploading && (waiting.empty() || (waiting.size() < kPollBatchWhileUploading &&
+                                            absl::Now() - last_poll < options_.poll_max))) {
+        co_await PauseFor(options_.poll_initial);
+        continue;
+      }
+      if (!uploading && !deadline.has_value()) deadline = absl::Now() + options_.processing_timeout;
       // Few items: ask for them by id; many: list the dataset (fewer calls).
+      std::vector<std::string> waiting_ids;
+      {
+        absl::MutexLock lock(&mu_);
+        for (size_t i : waiting) waiting_ids.push_back(progress_[i].item_id());
+      }
       std::vector<std::string> ids;
-      if (waiting.size() <= 200)
-        for (size_t i : waiting) ids.push_back(progress_[i].item_id());
+      if (waiting.size() <= 200) ids = waiting_ids;
+      last_poll = absl::Now();
       auto items = co_await client_->ListItems(state_.dataset_id(), ids);
       if (!items.ok()) co_return items.status();
       std::map<std::string, const DarwinItem*> by_id;
       for (const auto& item : *items) by_id[item.id] = &item;
       std::vector<size_t> changed;
-      for (size_t i : waiting) {
-        auto it = by_id.find(progress_[i].item_id());
+      std::vector<size_t> to_import;
+      for (size_t k = 0; k < waiting.size(); ++k) {
+        const size_t i = waiting[k];
+        auto it = by_id.find(waiting_ids[k]);
         if (it == by_id.end()) continue;
         const DarwinItem& item = *it->second;
         if (IsErrorStatus(item.status) || IsErrorStatus(item.processing_status)) {
@@ -452,16 +487,23 @@ class UploadJob {
           p.set_fps(item.slots[0].fps);
           p.set_frame_count(static_cast<int32_t>(item.slots[0].frame_count));
         }
-        p.set_step(labelport::internal::v1::SAMPLE_STEP_PROCESSED);
+        // Nothing to import: the sample is complete once processed.
+        if (HasLabels(samples_[i])) {
+          p.set_step(labelport::internal::v1::SAMPLE_STEP_PROCESSED);
+          to_import.push_back(i);
+        } else {
+          p.set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
+        }
         changed.push_back(i);
       }
       if (!changed.empty()) {
         absl::Status s = Save(changed);
         if (!s.ok()) co_return s;
+        QueueImports(to_import);
         delay = options_.poll_initial;
         continue;
       }
-      if (absl::Now() + delay > deadline)
+      if (deadline.has_value() && absl::Now() + delay > *deadline)
         co_return absl::DeadlineExceededError(
             absl::StrFormat("%d V7 items did not finish processing within %s", waiting.size(),
                             absl::FormatDuration(options_.processing_timeout)));
@@ -682,20 +724,84 @@ class UploadJob {
 
   // ---- 6. labels --------------------------------------------------------
 
-  boost::asio::awaitable<void> ImportLabels() {
-    std::vector<size_t> todo = AtStep(labelport::internal::v1::SAMPLE_STEP_PROCESSED);
+  // Classes, then the processing wait feeding `import_concurrency` import
+  // workers through a queue. Samples already PROCESSED (a resumed run) are
+  // queued first. Completes when the wait has ended and the queue is empty.
+  boost::asio::awaitable<absl::Status> ProcessAndImport() {
+    import_wake_.emplace(co_await boost::asio::this_coro::executor, 1);
+    std::vector<size_t> processed = AtStep(labelport::internal::v1::SAMPLE_STEP_PROCESSED);
     std::vector<size_t> without_labels;
     std::vector<size_t> with_labels;
-    for (size_t i : todo) (HasLabels(samples_[i]) ? with_labels : without_labels).push_back(i);
+    for (size_t i : processed) (HasLabels(samples_[i]) ? with_labels : without_labels).push_back(i);
     {
       absl::MutexLock lock(&mu_);
       for (size_t i : without_labels)
         progress_[i].set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
     }
-    (void)Save(without_labels);
-    co_await common::ParallelFor(
-        with_labels.size(), options_.import_concurrency,
-        [&](size_t k) -> boost::asio::awaitable<void> { co_await ImportOne(with_labels[k]); });
+    absl::Status s = Save(without_labels);
+    if (s.ok()) s = co_await EnsureClasses();
+    // No import can start without the classes: the run fails once the uploads
+    // end; a resume polls the uploaded items again.
+    if (!s.ok()) co_return s;
+    QueueImports(with_labels);
+    using boost::asio::experimental::awaitable_operators::operator&&;
+    co_return co_await (WaitThenCloseQueue() && ImportWorkers());
+  }
+
+  boost::asio::awaitable<absl::Status> WaitThenCloseQueue() {
+    absl::Status s = co_await WaitForProcessing();
+    CloseImportQueue();
+    co_return s;
+  }
+
+  void QueueImports(const std::vector<size_t>& positions) {
+    if (positions.empty()) return;
+    {
+      absl::MutexLock lock(&mu_);
+      for (size_t i : positions) import_queue_.push_back(i);
+    }
+    Wake();
+  }
+
+  // No more samples will be queued.
+  void CloseImportQueue() {
+    {
+      absl::MutexLock lock(&mu_);
+      import_queue_closed_ = true;
+    }
+    Wake();
+  }
+
+  // The channel holds at most one wake-up, so a signal sent before a worker
+  // waits is not lost; a woken worker passes it on while work (or the close)
+  // remains for the others.
+  void Wake() { (void)import_wake_->try_send(boost::system::error_code{}); }
+
+  boost::asio::awaitable<void> ImportWorkers() {
+    const size_t workers = static_cast<size_t>(std::max(1, options_.import_concurrency));
+    co_await common::ParallelFor(workers, workers, [this](size_t) -> boost::asio::awaitable<void> {
+      while (true) {
+        std::optional<size_t> next;
+        bool closed = false;
+        bool more = false;
+        {
+          absl::MutexLock lock(&mu_);
+          if (!import_queue_.empty()) {
+            next = import_queue_.front();
+            import_queue_.pop_front();
+          }
+          closed = import_queue_closed_;
+          more = !import_queue_.empty();
+        }
+        if (more || (closed && !next.has_value())) Wake();
+        if (next.has_value()) {
+          co_await ImportOne(*next);
+          continue;
+        }
+        if (closed) co_return;
+        co_await import_wake_->async_receive(boost::asio::use_awaitable);
+      }
+    });
   }
 
   boost::asio::awaitable<void> ImportOne(size_t i) {
@@ -783,6 +889,12 @@ class UploadJob {
   absl::Mutex mu_;
   std::vector<SampleProgress> progress_;  // by position; guarded by mu_ in workers
   std::set<size_t> resumed_;
+  std::atomic<bool> uploads_done_{false};
+  // Processed samples with labels, waiting for an import worker.
+  std::deque<size_t> import_queue_;   // guarded by mu_
+  bool import_queue_closed_ = false;  // guarded by mu_
+  std::optional<boost::asio::experimental::concurrent_channel<void(boost::system::error_code)>>
+      import_wake_;
   DarwinRunState state_;
   std::map<int64_t, std::vector<DarwinProperty>> class_properties_;
   std::map<std::pair<int64_t, std::string>, ResolvedProperty> properties_;

@@ -9,10 +9,14 @@
 //      folder "/<run uid prefix>/<sample id>", so two samples with the same
 //      file name never collide and runs never share items;
 //   3. upload bytes: sign → PUT → confirm, bounded concurrency;
-//   4. wait for V7's processing (polling with backoff and a timeout);
+//   4. wait for V7's processing (polling with backoff; the timeout counts
+//      from the end of the uploads);
 //   5. classes and properties, each (name, type) created or attached once;
 //   6. import each sample's existing labels (E35, overwrite, deterministic
 //      annotation ids), recording an AnnotationLink per annotation first.
+// Steps 3-6 overlap: the processing wait runs while uploads continue, and a
+// sample's labels are imported (by `import_concurrency` workers) as soon as
+// its item is processed and the classes exist, not after every item is.
 // Every step is recorded per sample in the journal before the next starts;
 // a resumed run re-checks V7 for items whose state it could not record.
 #ifndef LABELPORT_SERVICE_BACKEND_DARWIN_DARWIN_BACKEND_H_
@@ -41,6 +45,7 @@ class DarwinBackend : public AnnotationBackend {
     std::string temp_dir = "/tmp";
     int register_batch_size = 500;
     int upload_concurrency = 16;
+    // Label imports in flight per run (--import_concurrency).
     int import_concurrency = 8;
     absl::Duration processing_timeout = absl::Minutes(30);
     absl::Duration poll_initial = absl::Milliseconds(100);
