@@ -62,6 +62,8 @@ ABSL_FLAG(int, darwin_rate_limit_per_minute, 1000,
           "V7 API calls per minute per API key (env LABELPORT_DARWIN_RATE_LIMIT_PER_MINUTE)");
 ABSL_FLAG(int, upload_concurrency, 16,
           "Media uploads in flight per run (env LABELPORT_UPLOAD_CONCURRENCY)");
+ABSL_FLAG(int, import_concurrency, 8,
+          "Label imports in flight per run (env LABELPORT_IMPORT_CONCURRENCY)");
 ABSL_FLAG(int, processing_timeout_seconds, 1800,
           "How long to wait for V7 to process uploaded media (env "
           "LABELPORT_PROCESSING_TIMEOUT_SECONDS)");
@@ -230,6 +232,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
         EnvString("LABELPORT_DARWIN_API_KEY_FILE", &FLAGS_darwin_api_key_file),
         EnvInt("LABELPORT_DARWIN_RATE_LIMIT_PER_MINUTE", &FLAGS_darwin_rate_limit_per_minute),
         EnvInt("LABELPORT_UPLOAD_CONCURRENCY", &FLAGS_upload_concurrency),
+        EnvInt("LABELPORT_IMPORT_CONCURRENCY", &FLAGS_import_concurrency),
         EnvInt("LABELPORT_PROCESSING_TIMEOUT_SECONDS", &FLAGS_processing_timeout_seconds),
         EnvInt("LABELPORT_EXPORT_TIMEOUT_SECONDS", &FLAGS_export_timeout_seconds),
         EnvString("LABELPORT_METRICS_LISTEN", &FLAGS_metrics_listen),
@@ -296,6 +299,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   config.darwin_ca_file = absl::GetFlag(FLAGS_darwin_ca_file);
   config.darwin_rate_limit_per_minute = absl::GetFlag(FLAGS_darwin_rate_limit_per_minute);
   config.upload_concurrency = absl::GetFlag(FLAGS_upload_concurrency);
+  config.import_concurrency = absl::GetFlag(FLAGS_import_concurrency);
   config.processing_timeout_seconds = absl::GetFlag(FLAGS_processing_timeout_seconds);
   config.export_timeout_seconds = absl::GetFlag(FLAGS_export_timeout_seconds);
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
@@ -325,6 +329,9 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
     return absl::InvalidArgumentError("--darwin_rate_limit_per_minute must be at least 1");
   if (config.upload_concurrency < 1 || config.upload_concurrency > 256)
     return absl::InvalidArgumentError("--upload_concurrency must be between 1 and 256");
+  if (config.import_concurrency < 1 || config.import_concurrency > 256)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--import_concurrency must be between 1 and 256 (got ", config.import_concurrency, ")"));
   if (config.processing_timeout_seconds < 1)
     return absl::InvalidArgumentError("--processing_timeout_seconds must be at least 1");
   if (config.export_timeout_seconds < 1)

@@ -21,6 +21,7 @@
 //                     from FIFTYONE_DARWIN_API_KEY (FiftyOne's variable)
 //   --darwin_rate_limit_per_minute LABELPORT_DARWIN_RATE_LIMIT_PER_MINUTE 1000
 //   --upload_concurrency LABELPORT_UPLOAD_CONCURRENCY 16
+//   --import_concurrency LABELPORT_IMPORT_CONCURRENCY 8
 //   --processing_timeout_seconds LABELPORT_PROCESSING_TIMEOUT_SECONDS 1800
 //   --export_timeout_seconds LABELPORT_EXPORT_TIMEOUT_SECONDS 1800
 //   --metrics_listen  LABELPORT_METRICS_LISTEN   "" (no metrics endpoint)
@@ -64,6 +65,8 @@ struct ServerConfig {
   std::string darwin_api_key;
   int darwin_rate_limit_per_minute = 1000;
   int upload_concurrency = 16;
+  // Label imports (V7 E35) in flight per run.
+  int import_concurrency = 8;
   int processing_timeout_seconds = 1800;
   // How long a load waits for a V7 export to become ready.
   int export_timeout_seconds = 1800;

@@ -245,6 +245,7 @@ int Run(int argc, char** argv) {
   };
   labelport::backend::darwin::DarwinBackend::Options backend_options;
   backend_options.upload_concurrency = config->upload_concurrency;
+  backend_options.import_concurrency = config->import_concurrency;
   backend_options.processing_timeout = absl::Seconds(config->processing_timeout_seconds);
   backend_options.export_timeout = absl::Seconds(config->export_timeout_seconds);
   labelport::backend::darwin::DarwinBackendProvider backends(&retrying_http, account_of,

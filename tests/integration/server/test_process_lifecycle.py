@@ -60,6 +60,7 @@ def test_bad_flag_values_exit_non_zero_naming_the_flag(tmp_path):
         "--listen": ["--listen", "no-port"],
         "--log_level": ["--log_level", "loud"],
         "--store": ["--store", "mysql://db"],
+        "--import_concurrency": ["--import_concurrency", "0"],
     }
     for flag, args in cases.items():
         result = run_binary(*args, "--data_dir", str(tmp_path / "data"), cwd=tmp_path)
@@ -69,6 +70,19 @@ def test_bad_flag_values_exit_non_zero_naming_the_flag(tmp_path):
     result = run_binary("--no_such_flag", cwd=tmp_path)
     assert result.returncode != 0
     assert "no_such_flag" in result.stderr
+
+
+def test_import_concurrency_from_the_environment_is_validated_naming_the_flag(tmp_path):
+    env = {**hermetic_env(), "LABELPORT_IMPORT_CONCURRENCY": "0"}
+    result = subprocess.run(
+        [str(wait_for_binary()), "--data_dir", str(tmp_path / "data")], capture_output=True,
+        text=True, timeout=20, cwd=tmp_path, env=env)
+    assert result.returncode != 0, result
+    assert "--import_concurrency must be between 1 and 256 (got 0)" in result.stderr
+    assert result.stdout == ""
+    result = run_binary("--help", cwd=tmp_path)
+    assert "--import_concurrency" in result.stdout + result.stderr
+    assert "LABELPORT_IMPORT_CONCURRENCY" in result.stdout + result.stderr
 
 
 def test_runs_and_samples_survive_a_restart(server_factory, tmp_path):
