@@ -63,6 +63,7 @@ def main() -> int:
     ap.add_argument("--labels", type=float, default=1.0,
                     help="fraction of samples with an existing detection")
     ap.add_argument("--upload_concurrency", type=int, default=16)
+    ap.add_argument("--import_concurrency", type=int, default=8)
     ap.add_argument("--timeout", type=float, default=1800)
     args = ap.parse_args()
 
@@ -73,7 +74,8 @@ def main() -> int:
     server = ServerProcess(work / "data", [
         "--darwin_url", sim.url, "--darwin_api_key_file", str(key_file),
         "--darwin_rate_limit_per_minute", str(args.rate),
-        "--upload_concurrency", str(args.upload_concurrency), "--log_level", "warning"])
+        "--upload_concurrency", str(args.upload_concurrency),
+        "--import_concurrency", str(args.import_concurrency), "--log_level", "warning"])
     try:
         samples = []
         with_labels = int(args.count * args.labels)
@@ -113,7 +115,8 @@ def main() -> int:
     n = args.count
     print(f"labelport upload benchmark: {n} images ({args.mode}), {with_labels} with labels, "
           f"rate limit {args.rate}/min, sim latency {args.latency_ms} ms, "
-          f"upload concurrency {args.upload_concurrency}")
+          f"upload concurrency {args.upload_concurrency}, "
+          f"import concurrency {args.import_concurrency}")
     print(f"  wall time                 {wall:8.2f} s  (CreateRun → ANNOTATING)")
     print(f"  samples/s                 {n / wall:8.1f}")
     print(f"  V7 API calls              {len(api):8d}  ({len(api) / n:.3f} per sample; "
