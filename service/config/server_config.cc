@@ -64,6 +64,9 @@ ABSL_FLAG(int, upload_concurrency, 16,
           "Media uploads in flight per run (env LABELPORT_UPLOAD_CONCURRENCY)");
 ABSL_FLAG(int, import_concurrency, 8,
           "Label imports in flight per run (env LABELPORT_IMPORT_CONCURRENCY)");
+ABSL_FLAG(int, darwin_max_connections, 16,
+          "Keep-alive HTTP connections per V7 host, the bound on V7 calls in flight (env "
+          "LABELPORT_DARWIN_MAX_CONNECTIONS)");
 ABSL_FLAG(int, processing_timeout_seconds, 1800,
           "How long to wait for V7 to process uploaded media (env "
           "LABELPORT_PROCESSING_TIMEOUT_SECONDS)");
@@ -233,6 +236,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
         EnvInt("LABELPORT_DARWIN_RATE_LIMIT_PER_MINUTE", &FLAGS_darwin_rate_limit_per_minute),
         EnvInt("LABELPORT_UPLOAD_CONCURRENCY", &FLAGS_upload_concurrency),
         EnvInt("LABELPORT_IMPORT_CONCURRENCY", &FLAGS_import_concurrency),
+        EnvInt("LABELPORT_DARWIN_MAX_CONNECTIONS", &FLAGS_darwin_max_connections),
         EnvInt("LABELPORT_PROCESSING_TIMEOUT_SECONDS", &FLAGS_processing_timeout_seconds),
         EnvInt("LABELPORT_EXPORT_TIMEOUT_SECONDS", &FLAGS_export_timeout_seconds),
         EnvString("LABELPORT_METRICS_LISTEN", &FLAGS_metrics_listen),
@@ -300,6 +304,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   config.darwin_rate_limit_per_minute = absl::GetFlag(FLAGS_darwin_rate_limit_per_minute);
   config.upload_concurrency = absl::GetFlag(FLAGS_upload_concurrency);
   config.import_concurrency = absl::GetFlag(FLAGS_import_concurrency);
+  config.darwin_max_connections = absl::GetFlag(FLAGS_darwin_max_connections);
   config.processing_timeout_seconds = absl::GetFlag(FLAGS_processing_timeout_seconds);
   config.export_timeout_seconds = absl::GetFlag(FLAGS_export_timeout_seconds);
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
@@ -332,6 +337,10 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   if (config.import_concurrency < 1 || config.import_concurrency > 256)
     return absl::InvalidArgumentError(absl::StrCat(
         "--import_concurrency must be between 1 and 256 (got ", config.import_concurrency, ")"));
+  if (config.darwin_max_connections < 1 || config.darwin_max_connections > 1024)
+    return absl::InvalidArgumentError(
+        absl::StrCat("--darwin_max_connections must be between 1 and 1024 (got ",
+                     config.darwin_max_connections, ")"));
   if (config.processing_timeout_seconds < 1)
     return absl::InvalidArgumentError("--processing_timeout_seconds must be at least 1");
   if (config.export_timeout_seconds < 1)

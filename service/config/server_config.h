@@ -22,6 +22,7 @@
 //   --darwin_rate_limit_per_minute LABELPORT_DARWIN_RATE_LIMIT_PER_MINUTE 1000
 //   --upload_concurrency LABELPORT_UPLOAD_CONCURRENCY 16
 //   --import_concurrency LABELPORT_IMPORT_CONCURRENCY 8
+//   --darwin_max_connections LABELPORT_DARWIN_MAX_CONNECTIONS 16 (per V7 host)
 //   --processing_timeout_seconds LABELPORT_PROCESSING_TIMEOUT_SECONDS 1800
 //   --export_timeout_seconds LABELPORT_EXPORT_TIMEOUT_SECONDS 1800
 //   --metrics_listen  LABELPORT_METRICS_LISTEN   "" (no metrics endpoint)
@@ -67,6 +68,9 @@ struct ServerConfig {
   int upload_concurrency = 16;
   // Label imports (V7 E35) in flight per run.
   int import_concurrency = 8;
+  // Keep-alive HTTP connections per V7 host (scheme, host, port), busy plus
+  // idle: with high latency, the bound on V7 calls in flight.
+  int darwin_max_connections = 16;
   int processing_timeout_seconds = 1800;
   // How long a load waits for a V7 export to become ready.
   int export_timeout_seconds = 1800;

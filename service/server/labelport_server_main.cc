@@ -165,8 +165,9 @@ int Run(int argc, char** argv) {
   // keep-alive connections, one retry policy, one rate limiter per key.
   boost::asio::io_context io;
   auto work = boost::asio::make_work_guard(io);
-  auto http_client = labelport::http::BeastHttpClient::Create(io.get_executor(),
-                                                              {.ca_file = config->darwin_ca_file});
+  auto http_client = labelport::http::BeastHttpClient::Create(
+      io.get_executor(), {.ca_file = config->darwin_ca_file,
+                          .max_connections_per_host = config->darwin_max_connections});
   if (!http_client.ok()) {
     LogError(absl::StrCat("cannot set up HTTPS: ", http_client.status().message()));
     return 1;

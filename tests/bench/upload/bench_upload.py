@@ -64,6 +64,8 @@ def main() -> int:
                     help="fraction of samples with an existing detection")
     ap.add_argument("--upload_concurrency", type=int, default=16)
     ap.add_argument("--import_concurrency", type=int, default=8)
+    ap.add_argument("--darwin_max_connections", type=int, default=16,
+                    help="the server's keep-alive connections per V7 host")
     ap.add_argument("--timeout", type=float, default=1800)
     args = ap.parse_args()
 
@@ -75,7 +77,8 @@ def main() -> int:
         "--darwin_url", sim.url, "--darwin_api_key_file", str(key_file),
         "--darwin_rate_limit_per_minute", str(args.rate),
         "--upload_concurrency", str(args.upload_concurrency),
-        "--import_concurrency", str(args.import_concurrency), "--log_level", "warning"])
+        "--import_concurrency", str(args.import_concurrency),
+        "--darwin_max_connections", str(args.darwin_max_connections), "--log_level", "warning"])
     try:
         samples = []
         with_labels = int(args.count * args.labels)

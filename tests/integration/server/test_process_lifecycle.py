@@ -61,6 +61,7 @@ def test_bad_flag_values_exit_non_zero_naming_the_flag(tmp_path):
         "--log_level": ["--log_level", "loud"],
         "--store": ["--store", "mysql://db"],
         "--import_concurrency": ["--import_concurrency", "0"],
+        "--darwin_max_connections": ["--darwin_max_connections", "0"],
     }
     for flag, args in cases.items():
         result = run_binary(*args, "--data_dir", str(tmp_path / "data"), cwd=tmp_path)
