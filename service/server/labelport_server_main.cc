@@ -25,16 +25,12 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <boost/asio/use_future.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <future>
-#include <map>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -54,7 +50,6 @@
 #include "service/backend/darwin/darwin_client.h"
 #include "service/common/log.h"
 #include "service/common/periodic_thread.h"
-#include "service/common/sha256.h"
 #include "service/config/server_config.h"
 #include "service/core/readiness_monitor.h"
 #include "service/core/replica_rate_share.h"
@@ -69,7 +64,9 @@
 #include "service/http/token_bucket_rate_limiter.h"
 #include "service/metrics/prometheus_metrics.h"
 #include "service/server/listener_credentials.h"
+#include "service/server/tenant_accounts.h"
 #include "service/server/tenants_reloader.h"
+#include "service/server/v7_readiness_check.h"
 #include "service/store/content_store.h"
 #include "service/store/replica_directory_factory.h"
 #include "service/store/run_state_counter_factory.h"
@@ -225,25 +222,8 @@ int Run(int argc, char** argv) {
     return 1;
   }
   // The V7 account of a tenant; errors reach the caller (never a key).
-  auto account_of = [&config, &tenants, &media_dir](const std::string& tenant)
-      -> absl::StatusOr<labelport::backend::darwin::DarwinTenantAccount> {
-    labelport::backend::darwin::DarwinTenantAccount account;
-    account.media_dir = labelport::store::TenantContentStores::MediaDirOf(media_dir, tenant);
-    if (tenants == nullptr) {
-      if (tenant != labelport::auth::kDefaultTenant || config->darwin_api_key.empty())
-        return absl::FailedPreconditionError(
-            "no V7 API key is configured on the server (set FIFTYONE_DARWIN_API_KEY or "
-            "--darwin_api_key_file)");
-      account.api_key = config->darwin_api_key;
-      account.base_url = config->darwin_url;
-      return account;
-    }
-    auto configured = tenants->AccountOf(tenant);
-    if (!configured.ok()) return absl::FailedPreconditionError(configured.status().message());
-    account.api_key = configured->api_key;
-    account.base_url = configured->url.empty() ? config->darwin_url : configured->url;
-    return account;
-  };
+  const labelport::server::TenantAccounts accounts(*config, tenants.get(), media_dir);
+  auto account_of = [&accounts](const std::string& tenant) { return accounts.Lookup(tenant); };
   labelport::backend::darwin::DarwinBackend::Options backend_options;
   backend_options.upload_concurrency = config->upload_concurrency;
   backend_options.import_concurrency = config->import_concurrency;
@@ -329,52 +309,9 @@ int Run(int argc, char** argv) {
                       return listed.status();
                     }});
   // Readiness asks V7 with its own clients: no retries, a short deadline.
-  // With tenants, the first tenant whose key V7 accepts makes V7 ready.
-  auto probe_tenants = [&tenants]() -> std::vector<std::string> {
-    if (tenants == nullptr) return {std::string(labelport::auth::kDefaultTenant)};
-    return tenants->TenantNames();
-  };
-  // Probe clients by account, kept for the life of the process (a timed-out
-  // check may still be running on one).
-  absl::Mutex probes_mu;
-  std::map<std::string, std::unique_ptr<labelport::backend::darwin::DarwinClient>> probes;
-  if (tenants != nullptr || !config->darwin_api_key.empty()) {
-    checks.push_back(
-        {"v7", [&]() -> absl::Status {
-           absl::MutexLock lock(&probes_mu);
-           // Like a server without a key: no tenant has one, the store alone decides.
-           absl::Status last = absl::OkStatus();
-           for (const std::string& tenant : probe_tenants()) {
-             auto account = account_of(tenant);
-             if (!account.ok()) continue;
-             std::unique_ptr<labelport::backend::darwin::DarwinClient>& probe =
-                 probes[labelport::common::Sha256Hex(
-                     absl::StrCat(account->base_url, "\n", account->api_key))];
-             if (probe == nullptr) {
-               auto created = labelport::backend::darwin::DarwinClient::Create(
-                   &limited_http, /*limiter=*/nullptr,
-                   {.base_url = account->base_url,
-                    .api_key = account->api_key,
-                    .request_timeout = kV7CheckTimeout});
-               if (!created.ok()) {
-                 last = created.status();
-                 continue;
-               }
-               probe = *std::move(created);
-             }
-             std::future<absl::Status> checked =
-                 boost::asio::co_spawn(io, probe->CheckAccess(), boost::asio::use_future);
-             if (checked.wait_for(absl::ToChronoSeconds(kV7CheckTimeout) +
-                                  std::chrono::seconds(1)) != std::future_status::ready) {
-               last = absl::DeadlineExceededError("V7 did not answer in time");
-               continue;
-             }
-             last = checked.get();
-             if (last.ok()) return last;
-           }
-           return last;
-         }});
-  }
+  labelport::server::V7ReadinessCheck v7_check(&accounts, &limited_http, &io, kV7CheckTimeout);
+  if (tenants != nullptr || !config->darwin_api_key.empty())
+    checks.push_back({"v7", [&v7_check] { return v7_check.Check(); }});
   labelport::core::ReadinessMonitor readiness(
       std::move(checks),
       [health](bool ready) {
