@@ -1,14 +1,13 @@
 #include "service/api/rpc_telemetry_interceptor.h"
 
 #include <grpcpp/grpcpp.h>
-#include <openssl/rand.h>
 
 #include <cstdint>
 #include <map>
 #include <string>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/strings/escaping.h"
+#include "absl/random/random.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -58,15 +57,11 @@ bool IsAcceptableRequestId(grpc::string_ref id) {
   return true;
 }
 
+// 128 random bits in hex: request ids must be unique, not secret.
 std::string NewRequestId() {
-  unsigned char bytes[16];
-  if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
-    // Uniqueness matters, secrecy does not: fall back to time and address.
-    const uint64_t t = static_cast<uint64_t>(absl::GetCurrentTimeNanos());
-    return absl::StrFormat("%016x%016x", t, reinterpret_cast<uintptr_t>(&t));
-  }
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+  thread_local absl::BitGen bits;
+  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(bits),
+                         absl::Uniform<uint64_t>(bits));
 }
 
 const char* CodeName(grpc::StatusCode code) {

@@ -1,7 +1,6 @@
 #include "service/store/content_store.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,16 +24,6 @@ constexpr absl::string_view kDigestPrefix = "sha256:";
 constexpr size_t kHexLength = 64;
 // Older temporary files than this belong to no live upload.
 constexpr auto kStaleTempAge = std::chrono::hours(24);
-
-std::string Hex(const unsigned char* bytes, size_t n) {
-  static constexpr char kHexDigits[] = "0123456789abcdef";
-  std::string out(2 * n, '\0');
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = kHexDigits[bytes[i] >> 4];
-    out[2 * i + 1] = kHexDigits[bytes[i] & 0xf];
-  }
-  return out;
-}
 
 absl::Status IoError(absl::string_view what, const std::string& path, int error) {
   const std::string message =
@@ -71,15 +60,9 @@ ContentWriter::ContentWriter(std::string digest, int64_t size_bytes, std::string
       size_bytes_(size_bytes),
       final_path_(std::move(final_path)),
       temp_path_(std::move(temp_path)),
-      fd_(fd),
-      sha256_(EVP_MD_CTX_new()) {
-  if (sha256_ == nullptr || EVP_DigestInit_ex(sha256_, EVP_sha256(), nullptr) != 1) spent_ = true;
-}
+      fd_(fd) {}
 
-ContentWriter::~ContentWriter() {
-  Discard();
-  EVP_MD_CTX_free(sha256_);
-}
+ContentWriter::~ContentWriter() { Discard(); }
 
 void ContentWriter::Discard() {
   if (fd_ >= 0) {
@@ -108,8 +91,7 @@ absl::Status ContentWriter::Append(absl::string_view chunk) {
         absl::StrFormat("Content %s is larger than the announced size_bytes %d: "
                         "received %d bytes so far",
                         digest_, size_bytes_, written_ + static_cast<int64_t>(chunk.size()))));
-  if (EVP_DigestUpdate(sha256_, chunk.data(), chunk.size()) != 1)
-    return Fail(absl::InternalError("SHA-256 update failed"));
+  if (absl::Status hashed = sha256_.Update(chunk); !hashed.ok()) return Fail(hashed);
   const char* data = chunk.data();
   size_t left = chunk.size();
   while (left > 0) {
@@ -134,11 +116,9 @@ absl::StatusOr<StoredContent> ContentWriter::Commit() {
         "header.size_bytes", "CONTENT_SIZE_MISMATCH",
         absl::StrFormat("Content %s: expected size_bytes %d, received %d bytes", digest_,
                         size_bytes_, written_)));
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int md_length = 0;
-  if (EVP_DigestFinal_ex(sha256_, md, &md_length) != 1)
-    return Fail(absl::InternalError("SHA-256 finalisation failed"));
-  const std::string actual = absl::StrCat(kDigestPrefix, Hex(md, md_length));
+  absl::StatusOr<std::string> hex = sha256_.FinishHex();
+  if (!hex.ok()) return Fail(hex.status());
+  const std::string actual = absl::StrCat(kDigestPrefix, *hex);
   if (actual != digest_)
     return Fail(common::InvalidArgument(
         "header.content_digest", "CONTENT_DIGEST_MISMATCH",
@@ -248,7 +228,6 @@ absl::StatusOr<std::unique_ptr<ContentWriter>> FileContentStore::BeginWrite(
   ::fchmod(fd, 0644);
   std::unique_ptr<ContentWriter> writer(new ContentWriter(
       std::string(digest), size_bytes, ContentPath(media_dir_, digest), std::move(temp_path), fd));
-  if (writer->spent_) return absl::InternalError("cannot initialise SHA-256");
   return writer;
 }
 

@@ -25,8 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-
-struct evp_md_ctx_st;
+#include "service/common/sha256.h"
 
 namespace labelport::store {
 
@@ -78,7 +77,7 @@ class ContentWriter {
   std::string final_path_;
   std::string temp_path_;  // empty once renamed or removed
   int fd_;                 // -1 once closed
-  evp_md_ctx_st* sha256_;
+  common::Sha256Hasher sha256_;
   int64_t written_ = 0;
   bool spent_ = false;
 };
