@@ -81,6 +81,9 @@ struct LoadedSample {
   int64_t position = 0;
   // One entry per schema field, in schema order (empty values included).
   std::vector<LoadedField> fields;
+  // The sample as stored when its labels were decoded (read once per item
+  // by the backend; the merge's baseline).
+  labelport::v1::Sample stored;
 };
 
 // Receives a load as it streams in. Returning an error aborts the load.

@@ -118,11 +118,10 @@ const v1::FieldValue& FieldValueOf(const v1::Sample& sample, const std::string& 
 // warnings, emit, staging), so the stream is ordered and deterministic.
 class MergingSink : public backend::LoadSink {
  public:
-  MergingSink(const v1::AnnotationRun& run, backend::UploadJournal& journal,
-              std::map<std::string, std::string> destinations, RunOperations::Emit emit,
-              store::RunStore* store, std::string stage_id, int merge_threads)
+  MergingSink(const v1::AnnotationRun& run, std::map<std::string, std::string> destinations,
+              RunOperations::Emit emit, store::RunStore* store, std::string stage_id,
+              int merge_threads)
       : run_(run),
-        journal_(journal),
         destinations_(std::move(destinations)),
         emit_(std::move(emit)),
         store_(store),
@@ -193,15 +192,16 @@ class MergingSink : public backend::LoadSink {
     std::vector<FieldOutcome> fields;
   };
 
-  // Runs on a merge thread: reads only the run, the schema and the journal
-  // (whose reads are thread-safe), and changes nothing shared.
+  // Runs on a merge thread: reads only the run and the schema, and changes
+  // nothing shared. The baseline is the stored sample the backend decoded
+  // against (no second read of the store).
   absl::StatusOr<MergedSample> Merge(backend::LoadedSample loaded) const {
-    auto stored = journal_.LoadSamples(loaded.position, 1);
-    if (!stored.ok()) return stored.status();
-    if (stored->empty()) return absl::InternalError("stored sample vanished during the load");
+    if (loaded.stored.id() != loaded.sample_id)
+      return absl::InternalError(absl::StrCat("the backend loaded sample '", loaded.sample_id,
+                                              "' without its stored version"));
     MergedSample out;
     out.position = loaded.position;
-    out.baseline = std::move(stored->front());
+    out.baseline = std::move(loaded.stored);
     for (auto& field : loaded.fields) {
       const v1::FieldSchema* schema = SchemaOf(field.field);
       if (schema == nullptr) continue;
@@ -351,7 +351,6 @@ class MergingSink : public backend::LoadSink {
   }
 
   const v1::AnnotationRun& run_;
-  backend::UploadJournal& journal_;
   const std::map<std::string, std::string> destinations_;
   RunOperations::Emit emit_;
   v1::LoadSummary summary_;
@@ -400,7 +399,7 @@ boost::asio::awaitable<absl::Status> RunOperations::LoadAnnotations(
   // The new baselines are staged as the load goes and applied only when it
   // has succeeded.
   const std::string stage_id = absl::StrCat("load-", absl::ToUnixNanos(absl::Now()));
-  MergingSink sink(*run, journal, *std::move(destinations), emit, store_, stage_id, merge_threads_);
+  MergingSink sink(*run, *std::move(destinations), emit, store_, stage_id, merge_threads_);
   absl::Status s = co_await (*backend)->LoadRun(journal, sink);
   if (s.ok()) s = sink.Flush();
   if (s.ok()) s = store_->CommitStagedSamples(run->uid(), stage_id);

@@ -1085,6 +1085,7 @@ class LoadJob {
       return absl::Status(loaded.status().code(),
                           absl::StrCat("item '", item->item_id, "': ", loaded.status().message()));
     loaded->position = it->second;
+    loaded->stored = std::move(samples->front());
     out.sample = *std::move(loaded);
     out.skipped = std::move(skipped);
     return out;
