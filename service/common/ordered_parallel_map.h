@@ -37,6 +37,12 @@
 
 namespace labelport::common {
 
+// Worker threads for CPU work that should use the machine without taking
+// it over: min(4, hardware threads), at least 1.
+inline int DefaultParallelism() {
+  return static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+}
+
 template <typename In, typename Out>
 class OrderedParallelMap {
  public:

@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <map>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -369,7 +368,7 @@ RunOperations::RunOperations(store::RunStore* store, backend::BackendProvider* b
     : store_(store),
       backends_(backends),
       metrics_(metrics != nullptr ? metrics : &common::NoMetrics()),
-      merge_threads_(static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u))) {}
+      merge_threads_(common::DefaultParallelism()) {}
 
 absl::StatusOr<v1::AnnotationRun> RunOperations::RunFor(const std::string& tenant,
                                                         const std::string& name) {

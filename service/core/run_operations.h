@@ -50,7 +50,7 @@ class RunOperations {
   store::RunStore* store_;
   backend::BackendProvider* backends_;
   common::Metrics* metrics_;
-  // Threads a load merges samples on: min(4, hardware threads).
+  // Threads a load merges samples on (common::DefaultParallelism()).
   int merge_threads_;
 };
 

@@ -17,7 +17,6 @@
 #include <optional>
 #include <set>
 #include <system_error>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -1110,10 +1109,6 @@ class LoadJob {
 };
 
 }  // namespace
-
-int DefaultDecodeThreads() {
-  return static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
-}
 
 DarwinBackend::DarwinBackend(DarwinClient* client, http::HttpClient* http, Options options)
     : client_(client), http_(http), options_(std::move(options)) {}

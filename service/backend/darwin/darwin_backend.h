@@ -28,13 +28,10 @@
 #include "absl/time/time.h"
 #include "service/backend/annotation_backend.h"
 #include "service/backend/darwin/darwin_client.h"
+#include "service/common/ordered_parallel_map.h"
 #include "service/http/http_client.h"
 
 namespace labelport::backend::darwin {
-
-// Threads a load parses and converts on by default: min(4, hardware threads),
-// at least 1.
-int DefaultDecodeThreads();
 
 class DarwinBackend : public AnnotationBackend {
  public:
@@ -54,7 +51,7 @@ class DarwinBackend : public AnnotationBackend {
     absl::Duration export_timeout = absl::Minutes(30);
     absl::Duration download_timeout = absl::Minutes(30);
     // Threads that parse and convert a load's Darwin JSON (1: inline).
-    int decode_threads = DefaultDecodeThreads();
+    int decode_threads = common::DefaultParallelism();
   };
 
   // `client` and `http` (used for media URLs) must outlive the backend.

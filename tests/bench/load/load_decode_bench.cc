@@ -32,7 +32,7 @@ ABSL_FLAG(int, items, 10000, "items to decode");
 ABSL_FLAG(int, annotations, 20, "annotations per item");
 ABSL_FLAG(int, rounds, 3, "timed rounds (the best is reported)");
 ABSL_FLAG(
-    int, threads, labelport::backend::darwin::DefaultDecodeThreads(),
+    int, threads, labelport::common::DefaultParallelism(),
     "decode threads, as the server's load uses them (DarwinBackend::Options::decode_threads)");
 
 namespace {
