@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -195,7 +197,7 @@ func MediaTypeOf(name string) labelportv1.MediaType {
 // (field name → value; nil values are skipped). Frame-level fields are added with AddFrames.
 func NewSample(id string, media *labelportv1.MediaReference, mediaType labelportv1.MediaType, fields map[string]*labelportv1.FieldValue) *labelportv1.Sample {
 	s := &labelportv1.Sample{Id: id, Media: media, MediaType: mediaType}
-	for _, name := range sortedKeys(fields) {
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
 		if v := fields[name]; v != nil {
 			s.Fields = append(s.Fields, &labelportv1.SampleField{Field: name, Value: v})
 		}

@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"google.golang.org/grpc/status"
@@ -332,7 +334,7 @@ func annotateCommand() *command {
 					delete(ex, f.Field)
 				}
 			}
-			for _, f := range sortedKeys(ex) {
+			for _, f := range slices.Sorted(maps.Keys(ex)) {
 				header.ExistingFields = append(header.ExistingFields, &labelportv1.ExistingField{Field: f, DocumentType: ex[f]})
 			}
 			return e.withClient(func(c *labelport.Client) error {

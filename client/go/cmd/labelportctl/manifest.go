@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -191,7 +193,7 @@ func parseEntry(raw json.RawMessage, opts manifestOptions) (manifestSample, erro
 		Id: e.ID, Media: media, MediaType: mt, Width: e.Width, Height: e.Height,
 		FrameCount: e.FrameCount, FrameRate: e.FrameRate,
 	}
-	for _, field := range sortedKeys(e.Fields) {
+	for _, field := range slices.Sorted(maps.Keys(e.Fields)) {
 		f, err := parseField(field, e.Fields[field])
 		if err != nil {
 			return manifestSample{}, fmt.Errorf("field %q: %w", field, err)
