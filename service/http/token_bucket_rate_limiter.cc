@@ -14,19 +14,6 @@
 
 namespace labelport::http {
 
-absl::StatusOr<std::unique_ptr<TokenBucketRateLimiter>> TokenBucketRateLimiter::Create(
-    Options options) {
-  if (!(options.requests_per_minute > 0)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "rate limiter: requests_per_minute must be > 0, got ", options.requests_per_minute));
-  }
-  if (options.burst < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("rate limiter: burst must be >= 1, got ", options.burst));
-  }
-  return std::unique_ptr<TokenBucketRateLimiter>(new TokenBucketRateLimiter(options));
-}
-
 namespace {
 
 std::chrono::steady_clock::duration IntervalOf(double requests_per_minute) {
@@ -34,24 +21,36 @@ std::chrono::steady_clock::duration IntervalOf(double requests_per_minute) {
       std::chrono::duration<double>(60.0 / requests_per_minute));
 }
 
+// The rules of Create and SetRate: a positive rate and a burst of at least 1.
+absl::Status ValidateRate(double requests_per_minute, int burst) {
+  if (!(requests_per_minute > 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("rate limiter: requests_per_minute must be > 0, got ", requests_per_minute));
+  }
+  if (burst < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("rate limiter: burst must be >= 1, got ", burst));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
+absl::StatusOr<std::unique_ptr<TokenBucketRateLimiter>> TokenBucketRateLimiter::Create(
+    Options options) {
+  if (absl::Status s = ValidateRate(options.requests_per_minute, options.burst); !s.ok()) return s;
+  return std::unique_ptr<TokenBucketRateLimiter>(new TokenBucketRateLimiter(options));
+}
+
 TokenBucketRateLimiter::TokenBucketRateLimiter(Options options)
-    : options_(options),
+    : metrics_(options.metrics),
       requests_per_minute_(options.requests_per_minute),
       burst_(options.burst),
       interval_(IntervalOf(options.requests_per_minute)),
       tolerance_(interval_ * (options.burst - 1)) {}
 
 absl::Status TokenBucketRateLimiter::SetRate(double requests_per_minute, std::optional<int> burst) {
-  if (!(requests_per_minute > 0)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("rate limiter: requests_per_minute must be > 0, got ", requests_per_minute));
-  }
-  if (burst.has_value() && *burst < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("rate limiter: burst must be >= 1, got ", *burst));
-  }
+  if (absl::Status s = ValidateRate(requests_per_minute, burst.value_or(1)); !s.ok()) return s;
   std::lock_guard<std::mutex> lock(mu_);
   requests_per_minute_ = requests_per_minute;
   if (burst.has_value()) burst_ = *burst;
@@ -90,7 +89,7 @@ std::optional<TokenBucketRateLimiter::Clock::time_point> TokenBucketRateLimiter:
     ++stats_.waits;
     stats_.total_wait += wait;
     lock.unlock();
-    if (options_.metrics != nullptr) options_.metrics->RecordRateLimiterWait(wait);
+    if (metrics_ != nullptr) metrics_->RecordRateLimiterWait(wait);
   }
   return usable_at;
 }

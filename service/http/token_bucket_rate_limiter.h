@@ -88,7 +88,7 @@ class TokenBucketRateLimiter {
   // `only_if_free`: reserve only when usable now (returns nullopt otherwise).
   std::optional<Clock::time_point> Reserve(absl::string_view key, bool only_if_free);
 
-  const Options options_;
+  common::Metrics* const metrics_;  // Options::metrics; may be null
 
   mutable std::mutex mu_;
   double requests_per_minute_;
