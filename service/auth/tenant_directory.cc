@@ -10,21 +10,12 @@ namespace labelport::auth {
 std::shared_ptr<const TenantDirectory::Index> TenantDirectory::BuildIndex(TenantsConfig config) {
   auto index = std::make_shared<Index>();
   index->config = std::move(config);
-  std::string canonical;
   for (const Tenant& t : index->config.tenants) {
     index->tenant_by_name[t.name] = &t;
-    absl::StrAppend(&canonical, "tenant\n", t.name, "\n", t.darwin.url, "\n",
-                    common::Sha256Hex(t.darwin.api_key), "\n");
-    for (const std::string& hash : t.token_sha256) {
-      index->tenant_by_token_hash[hash] = t.name;
-      absl::StrAppend(&canonical, "token\n", hash, "\n");
-    }
-    for (const std::string& identity : t.client_identities) {
+    for (const std::string& hash : t.token_sha256) index->tenant_by_token_hash[hash] = t.name;
+    for (const std::string& identity : t.client_identities)
       index->tenant_by_identity[identity] = t.name;
-      absl::StrAppend(&canonical, "identity\n", identity, "\n");
-    }
   }
-  index->fingerprint = common::Sha256Hex(canonical);
   return index;
 }
 
@@ -49,9 +40,11 @@ absl::StatusOr<bool> TenantDirectory::Reload() {
   if (path_.empty()) return false;
   auto config = LoadTenantsFile(path_);
   if (!config.ok()) return config.status();
+  // A re-read of the same content (including the API keys read) is no change.
+  if (*config == Current()->config) return false;
   auto fresh = BuildIndex(*std::move(config));
   absl::MutexLock lock(&mu_);
-  if (fresh->fingerprint == index_->fingerprint) return false;
+  if (fresh->config == index_->config) return false;  // a concurrent Reload swapped it in
   index_ = std::move(fresh);
   return true;
 }

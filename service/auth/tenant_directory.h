@@ -53,9 +53,6 @@ class TenantDirectory {
     absl::flat_hash_map<std::string, std::string> tenant_by_token_hash;
     absl::flat_hash_map<std::string, std::string> tenant_by_identity;
     absl::flat_hash_map<std::string, const Tenant*> tenant_by_name;
-    // SHA-256 over the whole parsed content (including read API keys):
-    // tells a real change from a re-read of the same content.
-    std::string fingerprint;
   };
   static std::shared_ptr<const Index> BuildIndex(TenantsConfig config);
 

@@ -41,6 +41,8 @@ namespace labelport::auth {
 struct DarwinAccount {
   std::string api_key;
   std::string url;
+
+  bool operator==(const DarwinAccount&) const = default;
 };
 
 struct Tenant {
@@ -49,10 +51,14 @@ struct Tenant {
   std::vector<std::string> token_sha256;
   std::vector<std::string> client_identities;
   DarwinAccount darwin;
+
+  bool operator==(const Tenant&) const = default;
 };
 
 struct TenantsConfig {
   std::vector<Tenant> tenants;
+
+  bool operator==(const TenantsConfig&) const = default;
 };
 
 // Parses the JSON text of a tenants file. `source` names it in errors;
