@@ -3,9 +3,7 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
 #include "service/common/sha256.h"
 
 namespace labelport::http {
