@@ -60,17 +60,16 @@ type Client struct {
 }
 
 type options struct {
-	insecure   bool
-	tlsConfig  *tls.Config
-	caFile     string
-	certFile   string
-	keyFile    string
-	token      string
-	timeout    time.Duration
-	noWait     bool
-	dialOpts   []grpc.DialOption
-	userAgent  string
-	serviceCfg string
+	insecure  bool
+	tlsConfig *tls.Config
+	caFile    string
+	certFile  string
+	keyFile   string
+	token     string
+	timeout   time.Duration
+	noWait    bool
+	dialOpts  []grpc.DialOption
+	userAgent string
 }
 
 // Option configures Dial.
@@ -120,7 +119,7 @@ func WithUserAgent(ua string) Option { return func(o *options) { o.userAgent = u
 // WithoutWaitForReady is given it waits, bounded by ctx, until the connection is ready, so an
 // unreachable server is reported here as codes.Unavailable / codes.DeadlineExceeded.
 func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
-	o := options{timeout: DefaultTimeout, serviceCfg: retryServiceConfig}
+	o := options{timeout: DefaultTimeout}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -167,7 +166,7 @@ func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
 	}
 	dialOpts := []grpc.DialOption{
 		grpc.WithTransportCredentials(transport),
-		grpc.WithDefaultServiceConfig(o.serviceCfg),
+		grpc.WithDefaultServiceConfig(retryServiceConfig),
 		grpc.WithDefaultCallOptions(
 			grpc.MaxCallRecvMsgSize(MaxMessageBytes),
 			grpc.MaxCallSendMsgSize(MaxMessageBytes),
