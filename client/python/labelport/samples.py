@@ -161,11 +161,18 @@ def label_message(kind: str, label: Mapping[str, Any]) -> Any:
 
 def field_value(kind: str, labels: Any) -> labels_pb.FieldValue:
     """A FieldValue of `kind`: a list of label dicts for containers, one dict otherwise."""
-    container, _ = LABEL_KINDS[kind]
-    if container is None:
-        return labels_pb.FieldValue(**{kind: label_message(kind, labels)})
+    if LABEL_KINDS[kind][0] is None:
+        return _field_value_of(kind, [label_message(kind, labels)])
     singular = _SINGULAR[kind]
-    messages = [label_message(singular, d) for d in labels]
+    return _field_value_of(kind, [label_message(singular, d) for d in labels])
+
+
+def _field_value_of(kind: str, messages: list) -> labels_pb.FieldValue:
+    """A FieldValue of `kind` holding label messages (exactly one for a single-label kind)."""
+    container = LABEL_KINDS[kind][0]
+    if container is None:
+        (message,) = messages
+        return labels_pb.FieldValue(**{kind: message})
     return labels_pb.FieldValue(**{kind: _CONTAINERS[kind](**{container: messages})})
 
 

@@ -25,6 +25,7 @@ import grpc
 
 from labelport.client import Client, run_name
 from labelport.errors import LabelportError
+from labelport.samples import _field_value_of, field_value_labels
 from labelport.schema import attribute_python, attribute_value
 from labelport.v1 import annotation_run_pb2 as run_pb
 from labelport.v1 import labels_pb2 as labels_pb
@@ -537,13 +538,12 @@ def _label_message(label):
     return msg
 
 
-_CONTAINER_KINDS = {
-    fol.Classifications: ("classifications", labels_pb.Classifications, "classifications"),
-    fol.Detections: ("detections", labels_pb.Detections, "detections"),
-    fol.Polylines: ("polylines", labels_pb.Polylines, "polylines"),
-    fol.Keypoints: ("keypoints", labels_pb.Keypoints, "keypoints"),
-}
-_SINGLE_KINDS = {
+# FiftyOne label class → the FieldValue kind it becomes (see labelport.samples.LABEL_KINDS).
+_FIELD_KINDS = {
+    fol.Classifications: "classifications",
+    fol.Detections: "detections",
+    fol.Polylines: "polylines",
+    fol.Keypoints: "keypoints",
     fol.Classification: "classification",
     fol.Detection: "detection",
     fol.Polyline: "polyline",
@@ -552,13 +552,9 @@ _SINGLE_KINDS = {
 
 
 def _field_value(value) -> labels_pb.FieldValue:
-    for cls, (kind, container, attr) in _CONTAINER_KINDS.items():
+    for cls, kind in _FIELD_KINDS.items():
         if isinstance(value, cls):
-            items = [_label_message(v) for v in getattr(value, attr) or []]
-            return labels_pb.FieldValue(**{kind: container(**{attr: items})})
-    for cls, kind in _SINGLE_KINDS.items():
-        if isinstance(value, cls):
-            return labels_pb.FieldValue(**{kind: _label_message(value)})
+            return _field_value_of(kind, [_label_message(v) for v in _labels_of(value)])
     raise ValueError(f"labelport cannot annotate {type(value).__name__} fields")
 
 
@@ -588,6 +584,4 @@ def _fo_label(msg) -> Any:
 
 
 def _fo_labels(value: labels_pb.FieldValue) -> list:
-    from labelport.samples import field_value_labels
-
     return [_fo_label(m) for m in field_value_labels(value)]
