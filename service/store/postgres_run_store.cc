@@ -23,12 +23,16 @@ using ::labelport::internal::v1::AnnotationLink;
 using ::labelport::internal::v1::DarwinRunState;
 using ::labelport::internal::v1::SampleProgress;
 using ::labelport::v1::AnnotationRun;
+using run_records::CheckLeaseRequest;
 using run_records::CheckPageSize;
+using run_records::CheckStartPosition;
 using run_records::ClearOwnedFields;
 using run_records::FillOwnedFields;
 using run_records::OwnedFields;
 using run_records::ParseRecord;
 using run_records::Prefixed;
+using run_records::RenameKeyClash;
+using run_records::RunKeyClash;
 using run_records::RunNotFound;
 using run_records::RunUidNotFound;
 using run_records::SerializeRecord;
@@ -53,12 +57,6 @@ constexpr int64_t kMaxLeaseMicros = int64_t{1'000'000'000'000'000};
 
 // Rows per multi-row INSERT, well below the protocol's 65535 parameters.
 constexpr size_t kRowsPerInsert = 500;
-
-absl::Status KeyClash(absl::string_view anno_key) {
-  return common::AlreadyExists(
-      "header.anno_key", "RUN_ALREADY_EXISTS",
-      absl::StrCat("Annotation run with key '", anno_key, "' already exists"));
-}
 
 bool IsUniqueViolation(const absl::Status& status, absl::string_view constraint) {
   return PgSqlState(status) == kPgUniqueViolation && PgConstraint(status) == constraint;
@@ -171,15 +169,6 @@ absl::Status InsertRows(PostgresConnection& db, absl::string_view head,
     }
     absl::StrAppend(&sql, " ", tail);
     LP_RETURN_IF_ERROR(db.Exec(sql, params, operation).status());
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckStartPosition(int64_t start_position, absl::string_view operation) {
-  if (start_position < 0) {
-    return common::InvalidArgument(
-        "start_position", "INVALID_START_POSITION",
-        absl::StrCat(operation, ": start_position must not be negative, got ", start_position));
   }
   return absl::OkStatus();
 }
@@ -345,7 +334,7 @@ absl::StatusOr<CreateRunResult> PostgresRunStore::CreateRun(const NewRun& run) {
     const bool key_clash = IsUniqueViolation(status, "runs_key_unique");
     const bool request_clash = IsUniqueViolation(status, "request_ids_pkey");
     if (attempt == 0 && !run.request_id.empty() && (key_clash || request_clash)) continue;
-    if (key_clash) return KeyClash(run.key.anno_key);
+    if (key_clash) return RunKeyClash(run.key.anno_key);
     return status;
   }
 }
@@ -401,17 +390,12 @@ absl::StatusOr<ListRunsPage> PostgresRunStore::ListRuns(const ListRunsQuery& que
 absl::StatusOr<AnnotationRun> PostgresRunStore::RenameRun(const RunKey& key,
                                                           const std::string& new_anno_key) {
   constexpr absl::string_view kOp = "RenameRun";
-  auto clash = [&new_anno_key] {
-    return common::AlreadyExists(
-        "new_anno_key", "RUN_ALREADY_EXISTS",
-        absl::StrCat("A annotation run with key '", new_anno_key, "' already exists"));
-  };
   AnnotationRun renamed;
   absl::Status status = Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
     LP_ASSIGN_OR_RETURN(std::optional<std::string> run_id, FindRunId(db, key, kOp, "FOR UPDATE"));
     if (!run_id.has_value()) return RunNotFound(key.anno_key);
     // Renaming onto itself is a clash too, as in FiftyOne.
-    if (new_anno_key == key.anno_key) return clash();
+    if (new_anno_key == key.anno_key) return RenameKeyClash(new_anno_key);
     LP_RETURN_IF_ERROR(
         db.Exec(absl::StrCat("UPDATE runs SET anno_key = $1, update_time_ns = "
                              "GREATEST(update_time_ns, ",
@@ -422,7 +406,7 @@ absl::StatusOr<AnnotationRun> PostgresRunStore::RenameRun(const RunKey& key,
     LP_ASSIGN_OR_RETURN(renamed, LoadRunById(db, *run_id, kOp));
     return absl::OkStatus();
   });
-  if (IsUniqueViolation(status, "runs_key_unique")) return clash();
+  if (IsUniqueViolation(status, "runs_key_unique")) return RenameKeyClash(new_anno_key);
   LP_RETURN_IF_ERROR(status);
   return renamed;
 }
@@ -764,15 +748,7 @@ absl::StatusOr<DarwinRunState> PostgresRunStore::LoadDarwinState(const std::stri
 absl::StatusOr<bool> PostgresRunStore::AcquireLease(const std::string& run_id,
                                                     const std::string& owner, absl::Duration ttl) {
   constexpr absl::string_view kOp = "AcquireLease";
-  if (owner.empty()) {
-    return common::InvalidArgument("owner", "EMPTY_LEASE_OWNER",
-                                   absl::StrCat(kOp, ": the owner is empty"));
-  }
-  if (ttl <= absl::ZeroDuration()) {
-    return common::InvalidArgument(
-        "ttl", "INVALID_LEASE_TTL",
-        absl::StrCat(kOp, ": the ttl must be positive, got ", absl::FormatDuration(ttl)));
-  }
+  LP_RETURN_IF_ERROR(CheckLeaseRequest(owner, ttl, kOp));
   const int64_t ttl_micros =
       std::clamp<int64_t>(absl::ToInt64Microseconds(ttl), int64_t{1}, kMaxLeaseMicros);
   bool taken = false;

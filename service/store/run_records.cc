@@ -31,6 +31,18 @@ absl::Status RunUidNotFound(absl::string_view run_id) {
                           absl::StrCat("No annotation run has uid '", run_id, "'"));
 }
 
+absl::Status RunKeyClash(absl::string_view anno_key) {
+  return common::AlreadyExists(
+      "header.anno_key", "RUN_ALREADY_EXISTS",
+      absl::StrCat("Annotation run with key '", anno_key, "' already exists"));
+}
+
+absl::Status RenameKeyClash(absl::string_view new_anno_key) {
+  return common::AlreadyExists(
+      "new_anno_key", "RUN_ALREADY_EXISTS",
+      absl::StrCat("A annotation run with key '", new_anno_key, "' already exists"));
+}
+
 absl::Status Prefixed(const absl::Status& status, absl::string_view prefix) {
   if (status.ok()) return status;
   absl::Status result(status.code(), absl::StrCat(prefix, status.message()));
@@ -45,6 +57,29 @@ absl::Status CheckPageSize(int page_size, absl::string_view operation, absl::str
     return common::InvalidArgument(
         field, "INVALID_PAGE_SIZE",
         absl::StrCat(operation, ": ", field, " must be at least 1, got ", page_size));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckStartPosition(int64_t start_position, absl::string_view operation) {
+  if (start_position < 0) {
+    return common::InvalidArgument(
+        "start_position", "INVALID_START_POSITION",
+        absl::StrCat(operation, ": start_position must not be negative, got ", start_position));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckLeaseRequest(absl::string_view owner, absl::Duration ttl,
+                               absl::string_view operation) {
+  if (owner.empty()) {
+    return common::InvalidArgument("owner", "EMPTY_LEASE_OWNER",
+                                   absl::StrCat(operation, ": the owner is empty"));
+  }
+  if (ttl <= absl::ZeroDuration()) {
+    return common::InvalidArgument(
+        "ttl", "INVALID_LEASE_TTL",
+        absl::StrCat(operation, ": the ttl must be positive, got ", absl::FormatDuration(ttl)));
   }
   return absl::OkStatus();
 }

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "labelport/v1/annotation_run.pb.h"
 
 namespace labelport::store::run_records {
@@ -21,12 +22,27 @@ namespace labelport::store::run_records {
 absl::Status RunNotFound(absl::string_view anno_key);
 absl::Status RunUidNotFound(absl::string_view run_id);
 
+// ALREADY_EXISTS (reason RUN_ALREADY_EXISTS) when CreateRun meets a run with
+// `anno_key` (field "header.anno_key"), or RenameRun's `new_anno_key` is taken
+// (field "new_anno_key").
+absl::Status RunKeyClash(absl::string_view anno_key);
+absl::Status RenameKeyClash(absl::string_view new_anno_key);
+
 // `status` with its code and payloads, and `prefix` before its message.
 absl::Status Prefixed(const absl::Status& status, absl::string_view prefix);
 
 // INVALID_ARGUMENT (reason INVALID_PAGE_SIZE, naming `field`) below 1.
 absl::Status CheckPageSize(int page_size, absl::string_view operation,
                            absl::string_view field = "page_size");
+
+// INVALID_ARGUMENT (field "start_position", reason INVALID_START_POSITION)
+// when it is negative.
+absl::Status CheckStartPosition(int64_t start_position, absl::string_view operation);
+
+// INVALID_ARGUMENT for AcquireLease: an empty `owner` (reason
+// EMPTY_LEASE_OWNER) or a `ttl` that is not positive (reason INVALID_LEASE_TTL).
+absl::Status CheckLeaseRequest(absl::string_view owner, absl::Duration ttl,
+                               absl::string_view operation);
 
 // The store-owned fields of a run record live in columns, not in the stored
 // blob, so that a rename touches one row and the blob never disagrees with

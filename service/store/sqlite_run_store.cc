@@ -23,12 +23,16 @@ using ::labelport::internal::v1::AnnotationLink;
 using ::labelport::internal::v1::DarwinRunState;
 using ::labelport::internal::v1::SampleProgress;
 using ::labelport::v1::AnnotationRun;
+using run_records::CheckLeaseRequest;
 using run_records::CheckPageSize;
+using run_records::CheckStartPosition;
 using run_records::ClearOwnedFields;
 using run_records::FillOwnedFields;
 using run_records::OwnedFields;
 using run_records::ParseRecord;
 using run_records::Prefixed;
+using run_records::RenameKeyClash;
+using run_records::RunKeyClash;
 using run_records::RunNotFound;
 using run_records::RunUidNotFound;
 using run_records::SerializeRecord;
@@ -296,9 +300,7 @@ absl::StatusOr<CreateRunResult> SqliteRunStore::CreateRun(const NewRun& run) {
   LP_RETURN_IF_ERROR(insert_run.BindInt64(10, now));
   if (absl::Status status = insert_run.Run(); !status.ok()) {
     if (insert_run.last_result_code() == SQLITE_CONSTRAINT_UNIQUE) {
-      return common::AlreadyExists(
-          "header.anno_key", "RUN_ALREADY_EXISTS",
-          absl::StrCat("Annotation run with key '", run.key.anno_key, "' already exists"));
+      return RunKeyClash(run.key.anno_key);
     }
     return status;
   }
@@ -413,13 +415,8 @@ absl::StatusOr<AnnotationRun> SqliteRunStore::RenameRun(const RunKey& key,
   LP_RETURN_IF_ERROR(transaction.BeginWrite(kOp));
   LP_ASSIGN_OR_RETURN(std::optional<std::string> run_id, FindRunId(db_, key, kOp));
   if (!run_id.has_value()) return RunNotFound(key.anno_key);
-  auto clash = [&new_anno_key] {
-    return common::AlreadyExists(
-        "new_anno_key", "RUN_ALREADY_EXISTS",
-        absl::StrCat("A annotation run with key '", new_anno_key, "' already exists"));
-  };
   // Renaming onto itself is a clash too, as in FiftyOne.
-  if (new_anno_key == key.anno_key) return clash();
+  if (new_anno_key == key.anno_key) return RenameKeyClash(new_anno_key);
   LP_ASSIGN_OR_RETURN(SqliteStatement update,
                       SqliteStatement::Prepare(db_,
                                                "UPDATE runs SET anno_key = ?1, "
@@ -430,7 +427,7 @@ absl::StatusOr<AnnotationRun> SqliteRunStore::RenameRun(const RunKey& key,
   LP_RETURN_IF_ERROR(update.BindInt64(2, NowNanos()));
   LP_RETURN_IF_ERROR(update.BindText(3, *run_id));
   if (absl::Status status = update.Run(); !status.ok()) {
-    if (update.last_result_code() == SQLITE_CONSTRAINT_UNIQUE) return clash();
+    if (update.last_result_code() == SQLITE_CONSTRAINT_UNIQUE) return RenameKeyClash(new_anno_key);
     return status;
   }
   LP_ASSIGN_OR_RETURN(AnnotationRun run, LoadRunById(db_, *run_id, kOp));
@@ -460,11 +457,7 @@ absl::StatusOr<SampleIdPage> SqliteRunStore::ListRunSamples(const RunKey& key,
                                                             int64_t start_position, int page_size) {
   constexpr absl::string_view kOp = "ListRunSamples";
   LP_RETURN_IF_ERROR(CheckPageSize(page_size, kOp));
-  if (start_position < 0) {
-    return common::InvalidArgument(
-        "start_position", "INVALID_START_POSITION",
-        absl::StrCat(kOp, ": start_position must not be negative, got ", start_position));
-  }
+  LP_RETURN_IF_ERROR(CheckStartPosition(start_position, kOp));
   absl::MutexLock lock(&mu_);
   Transaction transaction(db_);
   LP_RETURN_IF_ERROR(transaction.BeginRead(kOp));
@@ -550,11 +543,7 @@ absl::StatusOr<std::vector<labelport::v1::Sample>> SqliteRunStore::LoadSamples(
     const std::string& run_id, int64_t start_position, int max_count) {
   constexpr absl::string_view kOp = "LoadSamples";
   LP_RETURN_IF_ERROR(CheckPageSize(max_count, kOp, "max_count"));
-  if (start_position < 0) {
-    return common::InvalidArgument(
-        "start_position", "INVALID_START_POSITION",
-        absl::StrCat(kOp, ": start_position must not be negative, got ", start_position));
-  }
+  LP_RETURN_IF_ERROR(CheckStartPosition(start_position, kOp));
   absl::MutexLock lock(&mu_);
   Transaction transaction(db_);
   LP_RETURN_IF_ERROR(transaction.BeginRead(kOp));
@@ -861,15 +850,7 @@ absl::StatusOr<DarwinRunState> SqliteRunStore::LoadDarwinState(const std::string
 absl::StatusOr<bool> SqliteRunStore::AcquireLease(const std::string& run_id,
                                                   const std::string& owner, absl::Duration ttl) {
   constexpr absl::string_view kOp = "AcquireLease";
-  if (owner.empty()) {
-    return common::InvalidArgument("owner", "EMPTY_LEASE_OWNER",
-                                   absl::StrCat(kOp, ": the owner is empty"));
-  }
-  if (ttl <= absl::ZeroDuration()) {
-    return common::InvalidArgument(
-        "ttl", "INVALID_LEASE_TTL",
-        absl::StrCat(kOp, ": the ttl must be positive, got ", absl::FormatDuration(ttl)));
-  }
+  LP_RETURN_IF_ERROR(CheckLeaseRequest(owner, ttl, kOp));
   absl::MutexLock lock(&mu_);
   Transaction transaction(db_);
   LP_RETURN_IF_ERROR(transaction.BeginWrite(kOp));
