@@ -141,6 +141,18 @@ absl::StatusOr<std::optional<std::string>> FindRunId(sqlite3* db, const RunKey& 
   return select.ColumnText(0);
 }
 
+// Deletes the staged samples of stage `stage_id` of run `run_id`.
+absl::Status DropStage(sqlite3* db, const std::string& run_id, const std::string& stage_id,
+                       absl::string_view operation) {
+  LP_ASSIGN_OR_RETURN(
+      SqliteStatement drop,
+      SqliteStatement::Prepare(db, "DELETE FROM staged_samples WHERE run_id = ?1 AND stage_id = ?2",
+                               absl::StrCat(operation, ": drop stage")));
+  LP_RETURN_IF_ERROR(drop.BindText(1, run_id));
+  LP_RETURN_IF_ERROR(drop.BindText(2, stage_id));
+  return drop.Run();
+}
+
 // A transaction rolled back on scope exit unless committed. Writers begin
 // with IMMEDIATE so that the busy timeout applies to taking the write lock
 // rather than failing on a read-to-write upgrade.
@@ -648,13 +660,7 @@ absl::Status SqliteRunStore::CommitStagedSamples(const std::string& run_id,
     LP_RETURN_IF_ERROR(update.Run());
     update.Reset();
   }
-  LP_ASSIGN_OR_RETURN(SqliteStatement drop,
-                      SqliteStatement::Prepare(
-                          db_, "DELETE FROM staged_samples WHERE run_id = ?1 AND stage_id = ?2",
-                          absl::StrCat(kOp, ": drop stage")));
-  LP_RETURN_IF_ERROR(drop.BindText(1, run_id));
-  LP_RETURN_IF_ERROR(drop.BindText(2, stage_id));
-  LP_RETURN_IF_ERROR(drop.Run());
+  LP_RETURN_IF_ERROR(DropStage(db_, run_id, stage_id, kOp));
   return transaction.Commit(kOp);
 }
 
@@ -662,13 +668,7 @@ absl::Status SqliteRunStore::DiscardStagedSamples(const std::string& run_id,
                                                   const std::string& stage_id) {
   constexpr absl::string_view kOp = "DiscardStagedSamples";
   absl::MutexLock lock(&mu_);
-  LP_ASSIGN_OR_RETURN(SqliteStatement drop,
-                      SqliteStatement::Prepare(
-                          db_, "DELETE FROM staged_samples WHERE run_id = ?1 AND stage_id = ?2",
-                          absl::StrCat(kOp, ": drop stage")));
-  LP_RETURN_IF_ERROR(drop.BindText(1, run_id));
-  LP_RETURN_IF_ERROR(drop.BindText(2, stage_id));
-  return drop.Run();
+  return DropStage(db_, run_id, stage_id, kOp);
 }
 
 absl::Status SqliteRunStore::SaveSampleProgress(const std::string& run_id,
