@@ -3,16 +3,16 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "service/store/postgres_migrations.h"
+#include "service/store/run_records.h"
 
 namespace labelport::store {
 
 absl::StatusOr<std::unique_ptr<PostgresConnectionPool>> OpenPostgresComponentPool(
     const std::string& url, int max_connections, absl::string_view component) {
   const std::string prefix = absl::StrCat(component, "('", RedactPostgresUrl(url), "'): ");
-  if (!absl::StartsWith(url, "postgresql://") && !absl::StartsWith(url, "postgres://")) {
+  if (!IsPostgresUrl(url)) {
     return absl::InvalidArgumentError(
         absl::StrCat(prefix, "the URL must start with postgresql://"));
   }
@@ -20,14 +20,9 @@ absl::StatusOr<std::unique_ptr<PostgresConnectionPool>> OpenPostgresComponentPoo
                                                        /*initialize=*/nullptr);
   {
     absl::StatusOr<PostgresConnectionPool::Lease> connection = pool->Acquire();
-    if (!connection.ok()) {
-      return absl::Status(connection.status().code(),
-                          absl::StrCat(prefix, connection.status().message()));
-    }
+    if (!connection.ok()) return run_records::Prefixed(connection.status(), prefix);
     absl::Status migrated = ApplyPostgresMigrations(**connection, PostgresMigrations());
-    if (!migrated.ok()) {
-      return absl::Status(migrated.code(), absl::StrCat(prefix, migrated.message()));
-    }
+    if (!migrated.ok()) return run_records::Prefixed(migrated, prefix);
   }
   return pool;
 }
@@ -37,13 +32,14 @@ absl::Status InPostgresTransaction(PostgresConnectionPool& pool, absl::string_vi
   for (int attempt = 0;; ++attempt) {
     absl::StatusOr<PostgresConnectionPool::Lease> connection = pool.Acquire();
     if (!connection.ok()) {
-      return absl::Status(connection.status().code(),
-                          absl::StrCat(operation, ": ", connection.status().message()));
+      return run_records::Prefixed(connection.status(), absl::StrCat(operation, ": "));
     }
     PostgresConnection& db = **connection;
     absl::Status begun = db.ExecScript("BEGIN", absl::StrCat(operation, ": begin transaction"));
     if (!begun.ok()) {
       connection->Discard();
+      // A pooled connection the server closed meanwhile (the others are
+      // likely dead too): once more, on a fresh connection.
       if (attempt == 0 && begun.code() == absl::StatusCode::kUnavailable) {
         pool.DropIdle();
         continue;

@@ -1,5 +1,5 @@
 // Internal to the store layer: a connection pool to a PostgreSQL run store's
-// database for the store components that live beside it
+// database for the run store and the components that live beside it
 // (PostgresReplicaDirectory, PostgresRunStateCounter), with every migration
 // applied, so a component works on a fresh database too.
 #ifndef LABELPORT_SERVICE_STORE_POSTGRES_COMPONENT_POOL_H_

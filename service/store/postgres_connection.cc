@@ -131,6 +131,10 @@ std::string TrimMessage(absl::string_view message) {
 
 std::string RedactPostgresUrl(absl::string_view url) { return ScrubWith(url, Secrets(url)); }
 
+bool IsPostgresUrl(absl::string_view url) {
+  return absl::StartsWith(url, "postgresql://") || absl::StartsWith(url, "postgres://");
+}
+
 int64_t PgResult::affected_rows() const {
   int64_t rows = 0;
   if (!absl::SimpleAtoi(PQcmdTuples(result_.get()), &rows)) return 0;

@@ -36,6 +36,9 @@ namespace labelport::store {
 // password and a `password=` query parameter), for logs and messages.
 std::string RedactPostgresUrl(absl::string_view url);
 
+// Whether `url` is a postgresql:// (or postgres://) URL.
+bool IsPostgresUrl(absl::string_view url);
+
 // One statement parameter. Text goes in binary format, which for text is
 // its raw bytes with an explicit length: libpq would cut a text-format value
 // at a NUL byte, while the server rejects one it is sent (INVALID_ARGUMENT).

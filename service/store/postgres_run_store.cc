@@ -7,13 +7,12 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "service/common/errors.h"
 #include "service/common/status_macros.h"
-#include "service/store/postgres_migrations.h"
+#include "service/store/postgres_component_pool.h"
 #include "service/store/run_records.h"
 
 namespace labelport::store {
@@ -173,10 +172,6 @@ absl::Status InsertRows(PostgresConnection& db, absl::string_view head,
   return absl::OkStatus();
 }
 
-bool IsPostgresUrl(absl::string_view url) {
-  return absl::StartsWith(url, "postgresql://") || absl::StartsWith(url, "postgres://");
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PostgresRunStore>> PostgresRunStore::Create(Options options) {
@@ -195,14 +190,9 @@ absl::StatusOr<std::unique_ptr<PostgresRunStore>> PostgresRunStore::Create(Optio
     return absl::InvalidArgumentError(
         absl::StrCat(prefix, "max_connections must be at least 1, got ", options.max_connections));
   }
-  auto pool = std::make_unique<PostgresConnectionPool>(options.url, options.max_connections,
-                                                       /*initialize=*/nullptr);
-  {
-    absl::StatusOr<PostgresConnectionPool::Lease> connection = pool->Acquire();
-    if (!connection.ok()) return Prefixed(connection.status(), prefix);
-    absl::Status migrated = ApplyPostgresMigrations(**connection, PostgresMigrations());
-    if (!migrated.ok()) return Prefixed(migrated, prefix);
-  }
+  LP_ASSIGN_OR_RETURN(
+      std::unique_ptr<PostgresConnectionPool> pool,
+      OpenPostgresComponentPool(options.url, options.max_connections, "PostgresRunStore::Create"));
   return std::unique_ptr<PostgresRunStore>(new PostgresRunStore(std::move(pool)));
 }
 
@@ -216,28 +206,7 @@ std::string PostgresRunStore::NewRunId() {
 
 absl::Status PostgresRunStore::Transact(
     absl::string_view operation, const std::function<absl::Status(PostgresConnection&)>& body) {
-  for (int attempt = 0;; ++attempt) {
-    absl::StatusOr<PostgresConnectionPool::Lease> connection = pool_->Acquire();
-    if (!connection.ok()) return Prefixed(connection.status(), absl::StrCat(operation, ": "));
-    PostgresConnection& db = **connection;
-    absl::Status begun = db.ExecScript("BEGIN", absl::StrCat(operation, ": begin transaction"));
-    if (!begun.ok()) {
-      connection->Discard();
-      // A pooled connection the server closed meanwhile (the others are
-      // likely dead too): once more, on a fresh connection.
-      if (attempt == 0 && begun.code() == absl::StatusCode::kUnavailable) {
-        pool_->DropIdle();
-        continue;
-      }
-      return begun;
-    }
-    absl::Status status = body(db);
-    if (!status.ok()) {
-      if (db.healthy()) (void)db.ExecScript("ROLLBACK", absl::StrCat(operation, ": roll back"));
-      return status;
-    }
-    return db.ExecScript("COMMIT", absl::StrCat(operation, ": commit"));
-  }
+  return InPostgresTransaction(*pool_, operation, body);
 }
 
 absl::StatusOr<CreateRunResult> PostgresRunStore::CreateRun(const NewRun& run) {

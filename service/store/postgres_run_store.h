@@ -117,9 +117,9 @@ class PostgresRunStore : public RunStore {
   explicit PostgresRunStore(std::unique_ptr<PostgresConnectionPool> pool)
       : pool_(std::move(pool)) {}
 
-  // Runs `body` in one transaction on a pooled connection and commits it;
-  // rolls back when `body` fails. A transaction whose BEGIN finds the
-  // connection dead (e.g. the server restarted) is retried on a new one.
+  // InPostgresTransaction on this store's pool: runs `body` in one
+  // transaction and commits it; rolls back when `body` fails. A transaction
+  // whose BEGIN finds the connection dead is retried on a new one.
   absl::Status Transact(absl::string_view operation,
                         const std::function<absl::Status(PostgresConnection&)>& body);
 
