@@ -1,9 +1,7 @@
 #include "service/store/run_store_factory.h"
 
-#include <utility>
-
-#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "service/store/open_at_location.h"
 #include "service/store/postgres_connection.h"
 #include "service/store/postgres_run_store.h"
 #include "service/store/sqlite_run_store.h"
@@ -11,20 +9,7 @@
 namespace labelport::store {
 
 absl::StatusOr<std::unique_ptr<RunStore>> OpenRunStore(const RunStoreLocation& location) {
-  if (location.sqlite_path.empty() == location.postgres_url.empty()) {
-    return absl::InvalidArgumentError(
-        "OpenRunStore: give exactly one of a SQLite path and a PostgreSQL URL");
-  }
-  if (!location.postgres_url.empty()) {
-    absl::StatusOr<std::unique_ptr<PostgresRunStore>> store =
-        PostgresRunStore::Create({.url = location.postgres_url});
-    if (!store.ok()) return store.status();
-    return std::unique_ptr<RunStore>(*std::move(store));
-  }
-  absl::StatusOr<std::unique_ptr<SqliteRunStore>> store =
-      SqliteRunStore::Create({.path = location.sqlite_path});
-  if (!store.ok()) return store.status();
-  return std::unique_ptr<RunStore>(*std::move(store));
+  return OpenAtLocation<RunStore, PostgresRunStore, SqliteRunStore>(location, "OpenRunStore");
 }
 
 std::string DescribeRunStore(const RunStoreLocation& location) {
