@@ -59,14 +59,7 @@ absl::StatusOr<std::map<std::string, std::string>> Destinations(
   return out;
 }
 
-v1::FieldValue* MutableFieldValue(v1::Sample& sample, const std::string& field) {
-  for (auto& f : *sample.mutable_fields())
-    if (f.field() == field) return f.mutable_value();
-  auto* f = sample.add_fields();
-  f->set_field(field);
-  return f->mutable_value();
-}
-
+// The entry of `field` in `sample`, added when it has none.
 v1::SampleField* MutableSampleField(v1::Sample& sample, const std::string& field) {
   for (auto& f : *sample.mutable_fields())
     if (f.field() == field) return &f;
@@ -75,10 +68,17 @@ v1::SampleField* MutableSampleField(v1::Sample& sample, const std::string& field
   return f;
 }
 
-std::vector<v1::FrameFieldValue> FramesOf(const v1::Sample& sample, const std::string& field) {
+// The entry of `field` in `sample`, or nullptr.
+const v1::SampleField* FindSampleField(const v1::Sample& sample, const std::string& field) {
   for (const auto& f : sample.fields())
-    if (f.field() == field) return {f.frames().begin(), f.frames().end()};
-  return {};
+    if (f.field() == field) return &f;
+  return nullptr;
+}
+
+std::vector<v1::FrameFieldValue> FramesOf(const v1::Sample& sample, const std::string& field) {
+  const v1::SampleField* f = FindSampleField(sample, field);
+  if (f == nullptr) return {};
+  return {f->frames().begin(), f->frames().end()};
 }
 
 int64_t LabelCount(const v1::FieldValue& l) {
@@ -104,9 +104,8 @@ bool IsEmptyValue(const v1::FieldValue& v) {
 }
 
 const v1::FieldValue& FieldValueOf(const v1::Sample& sample, const std::string& field) {
-  for (const auto& f : sample.fields())
-    if (f.field() == field) return f.value();
-  return v1::FieldValue::default_instance();
+  const v1::SampleField* f = FindSampleField(sample, field);
+  return f == nullptr ? v1::FieldValue::default_instance() : f->value();
 }
 
 // Turns each loaded sample into change messages and the new baseline.
@@ -239,13 +238,10 @@ class MergingSink : public backend::LoadSink {
     for (auto& id : merge.edited) c->add_edited_ids(std::move(id));
     for (auto& id : merge.deleted) c->add_deleted_ids(std::move(id));
     for (auto& u : field.unexpected) {
-      const auto& l = u.labels();
-      outcome.unexpected += l.detections().detections_size() + l.polylines().polylines_size() +
-                            l.keypoints().keypoints_size() +
-                            l.classifications().classifications_size();
+      outcome.unexpected += LabelCount(u.labels());
       *c->add_unexpected() = std::move(u);
     }
-    *MutableFieldValue(baseline, dest) = std::move(merge.merged);
+    *MutableSampleField(baseline, dest)->mutable_value() = std::move(merge.merged);
     outcome.messages.push_back(std::move(r));
   }
 
