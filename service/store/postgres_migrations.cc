@@ -5,6 +5,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "service/common/status_macros.h"
+#include "service/store/migration_checks.h"
 
 namespace labelport::store {
 namespace {
@@ -101,29 +102,6 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 constexpr absl::string_view kLockMigrations =
     "SELECT pg_advisory_xact_lock(hashtext('labelport.schema_migrations.' || current_schema()))";
 
-absl::Status CheckOrdered(absl::Span<const PostgresMigration> migrations) {
-  int previous = 0;
-  for (const PostgresMigration& migration : migrations) {
-    if (migration.version <= previous) {
-      return absl::InternalError(absl::StrCat("apply migrations: migration ", migration.version,
-                                              " (", migration.name, ") does not follow version ",
-                                              previous));
-    }
-    previous = migration.version;
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckNotNewer(int recorded, int latest) {
-  if (recorded > latest) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("apply migrations: the database schema is at version ", recorded,
-                     ", newer than the latest version this build knows (", latest,
-                     "); run a newer labelport release against this database"));
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<int> RecordedVersion(PostgresConnection& connection) {
   LP_ASSIGN_OR_RETURN(
       PgResult result,
@@ -147,7 +125,7 @@ absl::StatusOr<int> ApplyOne(PostgresConnection& connection, const PostgresMigra
   LP_RETURN_IF_ERROR(connection.Exec(kLockMigrations, {}, operation).status());
   LP_RETURN_IF_ERROR(connection.ExecScript(kCreateMigrationsTable, operation));
   LP_ASSIGN_OR_RETURN(int recorded, RecordedVersion(connection));
-  LP_RETURN_IF_ERROR(CheckNotNewer(recorded, latest));
+  LP_RETURN_IF_ERROR(CheckSchemaNotNewer(recorded, latest));
   if (recorded < migration.version) {
     LP_RETURN_IF_ERROR(connection.ExecScript(migration.sql, operation));
     LP_RETURN_IF_ERROR(connection
@@ -178,12 +156,12 @@ absl::StatusOr<int> PostgresSchemaVersion(PostgresConnection& connection) {
 
 absl::Status ApplyPostgresMigrations(PostgresConnection& connection,
                                      absl::Span<const PostgresMigration> migrations) {
-  LP_RETURN_IF_ERROR(CheckOrdered(migrations));
+  LP_RETURN_IF_ERROR(CheckMigrationsOrdered(migrations));
   const int latest = migrations.empty() ? 0 : migrations.back().version;
   // Without taking the lock when the schema is already current: replicas
   // restarting together do not queue behind each other.
   LP_ASSIGN_OR_RETURN(int recorded, PostgresSchemaVersion(connection));
-  LP_RETURN_IF_ERROR(CheckNotNewer(recorded, latest));
+  LP_RETURN_IF_ERROR(CheckSchemaNotNewer(recorded, latest));
   for (const PostgresMigration& migration : migrations) {
     if (migration.version <= recorded) continue;
     LP_ASSIGN_OR_RETURN(recorded, ApplyOne(connection, migration, latest));

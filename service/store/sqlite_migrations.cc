@@ -5,6 +5,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "service/common/status_macros.h"
+#include "service/store/migration_checks.h"
 #include "service/store/sqlite_statement.h"
 
 namespace labelport::store {
@@ -104,29 +105,6 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
   applied_at TEXT NOT NULL
 ))sql";
 
-absl::Status CheckOrdered(absl::Span<const SqliteMigration> migrations) {
-  int previous = 0;
-  for (const SqliteMigration& migration : migrations) {
-    if (migration.version <= previous) {
-      return absl::InternalError(absl::StrCat("apply migrations: migration ", migration.version,
-                                              " (", migration.name, ") does not follow version ",
-                                              previous));
-    }
-    previous = migration.version;
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckNotNewer(int recorded, int latest) {
-  if (recorded > latest) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("apply migrations: the database schema is at version ", recorded,
-                     ", newer than the latest version this build knows (", latest,
-                     "); run a newer labelport release against this database"));
-  }
-  return absl::OkStatus();
-}
-
 // One migration in its own write transaction. The version is re-read inside
 // the transaction so that a concurrent opener that got there first wins and
 // this one skips.
@@ -139,7 +117,7 @@ absl::Status ApplyOne(sqlite3* db, const SqliteMigration& migration, int latest)
     if (!committed) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
   };
   LP_ASSIGN_OR_RETURN(int recorded, SqliteSchemaVersion(db));
-  LP_RETURN_IF_ERROR(CheckNotNewer(recorded, latest));
+  LP_RETURN_IF_ERROR(CheckSchemaNotNewer(recorded, latest));
   if (recorded < migration.version) {
     LP_RETURN_IF_ERROR(SqliteExec(db, migration.sql, operation));
     LP_ASSIGN_OR_RETURN(
@@ -174,12 +152,12 @@ absl::StatusOr<int> SqliteSchemaVersion(sqlite3* db) {
 }
 
 absl::Status ApplySqliteMigrations(sqlite3* db, absl::Span<const SqliteMigration> migrations) {
-  LP_RETURN_IF_ERROR(CheckOrdered(migrations));
+  LP_RETURN_IF_ERROR(CheckMigrationsOrdered(migrations));
   const int latest = migrations.empty() ? 0 : migrations.back().version;
   LP_RETURN_IF_ERROR(
       SqliteExec(db, kCreateMigrationsTable, "apply migrations: create schema_migrations"));
   LP_ASSIGN_OR_RETURN(int recorded, SqliteSchemaVersion(db));
-  LP_RETURN_IF_ERROR(CheckNotNewer(recorded, latest));
+  LP_RETURN_IF_ERROR(CheckSchemaNotNewer(recorded, latest));
   for (const SqliteMigration& migration : migrations) {
     if (migration.version <= recorded) continue;
     LP_RETURN_IF_ERROR(ApplyOne(db, migration, latest));
