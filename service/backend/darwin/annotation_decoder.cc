@@ -255,6 +255,30 @@ class ItemDecoder {
     return nullptr;
   }
 
+  // The field a new annotation (one the upload did not make) goes to: the
+  // field of its type that lists its class, else the first field of its
+  // type; null when no field has its type.
+  FieldWork* FieldForNew(const ExportedAnnotation& a) {
+    FieldWork* target = nullptr;
+    for (auto& w : work_) {
+      if (w.darwin_type != a.type) continue;
+      if (FieldHasClass(*w.field, a.name)) return &w;
+      if (target == nullptr) target = &w;
+    }
+    return target;
+  }
+
+  // Files an annotation no field takes as unexpected in the first field,
+  // under its FiftyOne return type; skips it when its type has none.
+  void AddUnexpected(const ExportedAnnotation& a) {
+    const std::string return_type = ReturnTypeOfDarwinType(a.type);
+    if (return_type.empty() || work_.empty()) {
+      Skip(a, absl::StrCat("annotation type '", a.type, "' has no FiftyOne label type"));
+      return;
+    }
+    work_.front().unexpected[return_type].push_back(&a);
+  }
+
   bool IsVideo() const {
     for (const auto& slot : item_.slots)
       if (slot.type == "video") return true;
@@ -404,23 +428,10 @@ class ItemDecoder {
         return;
       }
     }
-    FieldWork* target = nullptr;
-    for (auto& w : work_) {
-      if (w.darwin_type != a.type) continue;
-      if (FieldHasClass(*w.field, a.name)) {
-        target = &w;
-        break;
-      }
-      if (target == nullptr) target = &w;
-    }
+    FieldWork* target = FieldForNew(a);
     if (target == nullptr) {
       // Unexpected in the first field, per frame (as images are per sample).
-      const std::string return_type = ReturnTypeOfDarwinType(a.type);
-      if (return_type.empty() || work_.empty()) {
-        Skip(a, absl::StrCat("annotation type '", a.type, "' has no FiftyOne label type"));
-        return;
-      }
-      work_.front().unexpected[return_type].push_back(&a);
+      AddUnexpected(a);
       return;
     }
     const std::string id = DerivedLabelId(absl::StrCat(a.id, "@", frame_number));
@@ -447,24 +458,9 @@ class ItemDecoder {
         return;
       }
     }
-    // A new annotation: the field of its type that lists its class, else the
-    // first field of its type.
-    FieldWork* target = nullptr;
-    for (auto& w : work_) {
-      if (w.darwin_type != a.type) continue;
-      if (FieldHasClass(*w.field, a.name)) {
-        target = &w;
-        break;
-      }
-      if (target == nullptr) target = &w;
-    }
+    FieldWork* target = FieldForNew(a);
     if (target == nullptr) {
-      const std::string return_type = ReturnTypeOfDarwinType(a.type);
-      if (return_type.empty() || work_.empty()) {
-        Skip(a, absl::StrCat("annotation type '", a.type, "' has no FiftyOne label type"));
-        return;
-      }
-      work_.front().unexpected[return_type].push_back(&a);
+      AddUnexpected(a);
       return;
     }
     const std::string id = DerivedLabelId(a.id);
