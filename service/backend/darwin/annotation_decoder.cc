@@ -61,6 +61,17 @@ const L* FindById(const google::protobuf::RepeatedPtrField<L>& labels, absl::str
   return nullptr;
 }
 
+// The snapshot label a linked pending label was decoded from: the field
+// value's single label (`has_one`, `one`) or one of its list (`many`), by id;
+// null for a label new in V7 or not in the snapshot.
+template <typename L>
+const L* SnapshotLabel(const Pending& p, bool has_one, const L& one,
+                       const google::protobuf::RepeatedPtrField<L>& many) {
+  if (!p.linked) return nullptr;
+  if (has_one) return one.id() == p.label_id ? &one : nullptr;
+  return FindById(many, p.label_id);
+}
+
 const v1::FieldValue* SnapshotValue(const v1::Sample& sample, absl::string_view field) {
   for (const auto& f : sample.fields())
     if (f.field() == field) return &f.value();
@@ -653,13 +664,9 @@ class ItemDecoder {
     if (t == "classification" || t == "classifications") {
       v1::Classifications all;
       for (const Pending* p : ordered()) {
-        const v1::Classification* b = nullptr;
-        if (p->linked) {
-          if (base.has_classifications())
-            b = FindById(base.classifications().classifications(), p->label_id);
-          if (base.has_classification() && base.classification().id() == p->label_id)
-            b = &base.classification();
-        }
+        const v1::Classification* b =
+            SnapshotLabel(*p, base.has_classification(), base.classification(),
+                          base.classifications().classifications());
         *all.add_classifications() = MakeClassification(*p, b, field);
       }
       if (t == "classifications") {
@@ -670,11 +677,8 @@ class ItemDecoder {
     } else if (t == "detection" || t == "detections") {
       v1::Detections all;
       for (const Pending* p : ordered()) {
-        const v1::Detection* b = nullptr;
-        if (p->linked) {
-          if (base.has_detections()) b = FindById(base.detections().detections(), p->label_id);
-          if (base.has_detection() && base.detection().id() == p->label_id) b = &base.detection();
-        }
+        const v1::Detection* b = SnapshotLabel(*p, base.has_detection(), base.detection(),
+                                               base.detections().detections());
         if (auto d = MakeDetection(*p, b, field)) {
           ApplyVideo(*p, &*d);
           *all.add_detections() = *std::move(d);
@@ -689,11 +693,8 @@ class ItemDecoder {
       const bool polygon = t == "polygon" || t == "polygons";
       v1::Polylines all;
       for (const Pending* p : ordered()) {
-        const v1::Polyline* b = nullptr;
-        if (p->linked) {
-          if (base.has_polylines()) b = FindById(base.polylines().polylines(), p->label_id);
-          if (base.has_polyline() && base.polyline().id() == p->label_id) b = &base.polyline();
-        }
+        const v1::Polyline* b =
+            SnapshotLabel(*p, base.has_polyline(), base.polyline(), base.polylines().polylines());
         if (auto l = MakePolyline(*p, b, field, polygon)) {
           ApplyVideo(*p, &*l);
           *all.add_polylines() = *std::move(l);
@@ -707,11 +708,8 @@ class ItemDecoder {
     } else if (t == "keypoint" || t == "keypoints") {
       v1::Keypoints all;
       for (const Pending* p : ordered()) {
-        const v1::Keypoint* b = nullptr;
-        if (p->linked) {
-          if (base.has_keypoints()) b = FindById(base.keypoints().keypoints(), p->label_id);
-          if (base.has_keypoint() && base.keypoint().id() == p->label_id) b = &base.keypoint();
-        }
+        const v1::Keypoint* b =
+            SnapshotLabel(*p, base.has_keypoint(), base.keypoint(), base.keypoints().keypoints());
         if (auto k = MakeKeypoint(*p, b, field)) {
           ApplyVideo(*p, &*k);
           *all.add_keypoints() = *std::move(k);
