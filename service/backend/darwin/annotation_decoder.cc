@@ -481,21 +481,20 @@ class ItemDecoder {
     p.parts.emplace_back(0, &a);
   }
 
-  double W() const {
-    const ExportedSlot* slot = item_.Slot("");
-    return slot != nullptr && slot->width > 0 ? slot->width : 1;
-  }
-  double H() const {
-    const ExportedSlot* slot = item_.Slot("");
-    return slot != nullptr && slot->height > 0 ? slot->height : 1;
-  }
-  double Wof(const ExportedAnnotation& a) const {
-    const ExportedSlot* slot = item_.Slot(a.slot_name);
-    return slot != nullptr && slot->width > 0 ? slot->width : W();
-  }
-  double Hof(const ExportedAnnotation& a) const {
-    const ExportedSlot* slot = item_.Slot(a.slot_name);
-    return slot != nullptr && slot->height > 0 ? slot->height : H();
+  // The pixel size an annotation's coordinates are in: per dimension, its
+  // slot's, else the item's first slot's, else 1.
+  struct PixelScale {
+    double w = 1;
+    double h = 1;
+  };
+  PixelScale ScaleOf(const ExportedAnnotation& a) const {
+    PixelScale scale;
+    for (const ExportedSlot* slot : {item_.Slot(""), item_.Slot(a.slot_name)}) {
+      if (slot == nullptr) continue;
+      if (slot->width > 0) scale.w = slot->width;
+      if (slot->height > 0) scale.h = slot->height;
+    }
+    return scale;
   }
 
   template <typename L>
@@ -530,16 +529,17 @@ class ItemDecoder {
     v1::Detection d = base != nullptr ? *base : v1::Detection();
     Common(p, a, field, &d);
     const auto& b = *a.bounding_box;
+    const PixelScale scale = ScaleOf(a);
     d.clear_bounding_box();
-    d.add_bounding_box(b[0] / Wof(a));
-    d.add_bounding_box(b[1] / Hof(a));
-    d.add_bounding_box(b[2] / Wof(a));
-    d.add_bounding_box(b[3] / Hof(a));
+    d.add_bounding_box(b[0] / scale.w);
+    d.add_bounding_box(b[1] / scale.h);
+    d.add_bounding_box(b[2] / scale.w);
+    d.add_bounding_box(b[3] / scale.h);
     if (base != nullptr && base->bounding_box_size() == 4) {
       bool same = true;
       for (int i = 0; i < 4; ++i)
         same = same && SameCoordinate(base->bounding_box(i), d.bounding_box(i),
-                                      i % 2 == 0 ? Wof(a) : Hof(a));
+                                      i % 2 == 0 ? scale.w : scale.h);
       if (same) *d.mutable_bounding_box() = base->bounding_box();
     }
     return d;
@@ -552,11 +552,12 @@ class ItemDecoder {
     Common(p, a, field, &l);
     l.clear_points();
     auto add_path = [&](const ExportedAnnotation& ann, const std::vector<PixelPoint>& path) {
+      const PixelScale scale = ScaleOf(ann);
       v1::Shape* shape = l.add_points();
       for (const auto& pt : path) {
         v1::Point* q = shape->add_points();
-        q->set_x(pt.x / Wof(ann));
-        q->set_y(pt.y / Hof(ann));
+        q->set_x(pt.x / scale.w);
+        q->set_y(pt.y / scale.h);
       }
     };
     if (polygon) {
@@ -572,8 +573,11 @@ class ItemDecoder {
       if (base == nullptr) l.set_closed(false);
       l.set_filled(false);
     }
-    if (base != nullptr && SameShapes(base->points(), l.points(), Wof(a), Hof(a)))
-      *l.mutable_points() = base->points();
+    if (base != nullptr) {
+      const PixelScale scale = ScaleOf(a);
+      if (SameShapes(base->points(), l.points(), scale.w, scale.h))
+        *l.mutable_points() = base->points();
+    }
     if (l.points_size() == 0) {
       Skip(a, "polygon or line without points");
       return std::nullopt;
@@ -598,8 +602,9 @@ class ItemDecoder {
     bool any_confidence = !confidences.empty();
     for (const auto& [part, ann] : p.parts) {
       if (part < 0 || part >= count || !ann->point) continue;
-      points[part].set_x(ann->point->x / Wof(*ann));
-      points[part].set_y(ann->point->y / Hof(*ann));
+      const PixelScale scale = ScaleOf(*ann);
+      points[part].set_x(ann->point->x / scale.w);
+      points[part].set_y(ann->point->y / scale.h);
       if (ann->confidence) {
         if (confidences.empty()) confidences.assign(count, kNaN);
         confidences[part] = *ann->confidence;
@@ -608,8 +613,11 @@ class ItemDecoder {
     }
     k.clear_points();
     for (auto& pt : points) *k.add_points() = pt;
-    if (base != nullptr && SamePoints(base->points(), k.points(), Wof(first), Hof(first)))
-      *k.mutable_points() = base->points();
+    if (base != nullptr) {
+      const PixelScale scale = ScaleOf(first);
+      if (SamePoints(base->points(), k.points(), scale.w, scale.h))
+        *k.mutable_points() = base->points();
+    }
     k.clear_confidence();
     if (any_confidence)
       for (double c : confidences) k.add_confidence(c);
