@@ -17,11 +17,11 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/text_format.h"
 #include "google/protobuf/util/field_comparator.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "service/backend/darwin/annotation_encoder.h"
+#include "tests/unit/backend_darwin/test_util.h"
 
 namespace labelport::backend::darwin {
 namespace {
@@ -35,14 +35,8 @@ using ::testing::IsEmpty;
 using ::testing::MatchesRegex;
 using ::testing::SizeIs;
 
-template <typename T>
-T Parse(const std::string& text) {
-  T message;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &message)) << text;
-  return message;
-}
-
-v1::FieldValue Value(const std::string& text) { return Parse<v1::FieldValue>(text); }
+using testing::Parse;
+using testing::Value;
 
 // `label` with its id set to DerivedLabelId(annotation_id).
 template <typename L>

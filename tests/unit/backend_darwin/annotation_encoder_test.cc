@@ -13,8 +13,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "tests/unit/backend_darwin/test_util.h"
 
 namespace labelport::backend::darwin {
 namespace {
@@ -27,14 +27,8 @@ using ::testing::IsEmpty;
 using ::testing::MatchesRegex;
 using ::testing::SizeIs;
 
-template <typename T>
-T Parse(const std::string& text) {
-  T message;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &message)) << text;
-  return message;
-}
-
-v1::FieldValue Value(const std::string& text) { return Parse<v1::FieldValue>(text); }
+using testing::Parse;
+using testing::Value;
 
 double Num(const json::value& v) { return v.to_number<double>(); }
 

@@ -16,11 +16,11 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "service/backend/darwin/annotation_decoder.h"
 #include "service/backend/darwin/annotation_encoder.h"
 #include "service/backend/darwin/darwin_json.h"
+#include "tests/unit/backend_darwin/test_util.h"
 
 namespace labelport::backend::darwin {
 namespace {
@@ -33,12 +33,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
-template <typename T>
-T Parse(const std::string& text) {
-  T message;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &message)) << text;
-  return message;
-}
+using testing::Parse;
 
 constexpr char kSchema[] = R"pb(
   fields {
