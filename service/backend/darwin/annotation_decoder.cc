@@ -5,10 +5,12 @@
 #include <limits>
 #include <optional>
 #include <set>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "service/backend/darwin/annotation_encoder.h"
+#include "service/backend/darwin/field_labels.h"
 #include "service/common/sha256.h"
 
 namespace labelport::backend::darwin {
@@ -81,34 +83,7 @@ const v1::FieldValue* SnapshotValue(const v1::Sample& sample, absl::string_view 
 // The label ids of a field value, in order.
 std::vector<std::string> LabelIds(const v1::FieldValue& v) {
   std::vector<std::string> ids;
-  switch (v.value_case()) {
-    case v1::FieldValue::kClassification:
-      ids.push_back(v.classification().id());
-      break;
-    case v1::FieldValue::kClassifications:
-      for (const auto& l : v.classifications().classifications()) ids.push_back(l.id());
-      break;
-    case v1::FieldValue::kDetection:
-      ids.push_back(v.detection().id());
-      break;
-    case v1::FieldValue::kDetections:
-      for (const auto& l : v.detections().detections()) ids.push_back(l.id());
-      break;
-    case v1::FieldValue::kPolyline:
-      ids.push_back(v.polyline().id());
-      break;
-    case v1::FieldValue::kPolylines:
-      for (const auto& l : v.polylines().polylines()) ids.push_back(l.id());
-      break;
-    case v1::FieldValue::kKeypoint:
-      ids.push_back(v.keypoint().id());
-      break;
-    case v1::FieldValue::kKeypoints:
-      for (const auto& l : v.keypoints().keypoints()) ids.push_back(l.id());
-      break;
-    case v1::FieldValue::VALUE_NOT_SET:
-      break;
-  }
+  ForEachLabel(v, [&](const auto& l) { ids.push_back(l.id()); });
   return ids;
 }
 
@@ -314,8 +289,11 @@ class ItemDecoder {
       if (link.has_track_index()) next_index = std::max(next_index, link.track_index());
     for (const auto& sf : snapshot_.fields())
       for (const auto& fr : sf.frames())
-        for (const auto& label : LabelsWithIndex(fr.value()))
-          next_index = std::max(next_index, label);
+        ForEachLabel(fr.value(), [&](const auto& label) {
+          if constexpr (!std::is_same_v<std::decay_t<decltype(label)>, v1::Classification>) {
+            if (label.has_index()) next_index = std::max(next_index, label.index());
+          }
+        });
     std::map<std::string, int64_t> track_index;  // annotation id → index
     std::map<std::string, int64_t> first_frame;  // annotation id → its first frame
     std::map<int64_t, std::vector<const ExportedAnnotation*>> by_frame;
@@ -378,20 +356,6 @@ class ItemDecoder {
         out.fields[k].frames.push_back(std::move(fv));
       }
     }
-    return out;
-  }
-
-  static std::vector<int64_t> LabelsWithIndex(const v1::FieldValue& v) {
-    std::vector<int64_t> out;
-    auto add = [&](const auto& l) {
-      if (l.has_index()) out.push_back(l.index());
-    };
-    if (v.has_detection()) add(v.detection());
-    for (const auto& l : v.detections().detections()) add(l);
-    if (v.has_polyline()) add(v.polyline());
-    for (const auto& l : v.polylines().polylines()) add(l);
-    if (v.has_keypoint()) add(v.keypoint());
-    for (const auto& l : v.keypoints().keypoints()) add(l);
     return out;
   }
 

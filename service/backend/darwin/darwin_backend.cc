@@ -30,6 +30,7 @@
 #include "service/backend/darwin/annotation_encoder.h"
 #include "service/backend/darwin/darwin_json.h"
 #include "service/backend/darwin/export_archive.h"
+#include "service/backend/darwin/field_labels.h"
 #include "service/backend/darwin/media_source.h"
 #include "service/common/log.h"
 #include "service/common/ordered_parallel_map.h"
@@ -527,48 +528,11 @@ class UploadJob {
       for (const auto& sf : sample.fields()) {
         const v1::FieldSchema* field = FieldOf(sf.field());
         if (field == nullptr) continue;
-        for (const auto& label : LabelNames(sf.value()))
-          out.insert({label, DarwinTypeOf(field->type())});
-        for (const auto& frame : sf.frames())
-          for (const auto& label : LabelNames(frame.value()))
-            out.insert({label, DarwinTypeOf(field->type())});
+        const std::string type = DarwinTypeOf(field->type());
+        auto add = [&](const auto& label) { out.insert({label.label(), type}); };
+        ForEachLabel(sf.value(), add);
+        for (const auto& frame : sf.frames()) ForEachLabel(frame.value(), add);
       }
-    }
-    return out;
-  }
-
-  static std::vector<std::string> LabelNames(const v1::FieldValue& v) {
-    std::vector<std::string> out;
-    auto add = [&](const auto& repeated) {
-      for (const auto& l : repeated) out.push_back(l.label());
-    };
-    switch (v.value_case()) {
-      case v1::FieldValue::kClassification:
-        out.push_back(v.classification().label());
-        break;
-      case v1::FieldValue::kClassifications:
-        add(v.classifications().classifications());
-        break;
-      case v1::FieldValue::kDetection:
-        out.push_back(v.detection().label());
-        break;
-      case v1::FieldValue::kDetections:
-        add(v.detections().detections());
-        break;
-      case v1::FieldValue::kPolyline:
-        out.push_back(v.polyline().label());
-        break;
-      case v1::FieldValue::kPolylines:
-        add(v.polylines().polylines());
-        break;
-      case v1::FieldValue::kKeypoint:
-        out.push_back(v.keypoint().label());
-        break;
-      case v1::FieldValue::kKeypoints:
-        add(v.keypoints().keypoints());
-        break;
-      case v1::FieldValue::VALUE_NOT_SET:
-        break;
     }
     return out;
   }
