@@ -1,5 +1,5 @@
 // Darwin JSON 2.0 export files, decoded (spec: darwin-api.md §7; the files of
-// shared/spec/darwin-fixtures are golden data).
+// tests/fixtures/darwin-json are golden data).
 //
 // Decoding is strict about what labelport needs (item id, slot sizes, an
 // annotation's id, class name and shape) and tolerant of everything else:

@@ -42,9 +42,8 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 SIM_BINARY = Path(os.environ.get("LP_BUILD", str(REPO_ROOT / "build"))) / (
     "tests/darwin_sim/darwin-sim"
 )
-FIXTURES_DIR = REPO_ROOT.parent / "shared" / "spec" / "darwin-fixtures"
-if not FIXTURES_DIR.is_dir():
-    FIXTURES_DIR = Path("/work/shared/spec/darwin-fixtures")
+# Vendored copies of darwin-py's Darwin JSON files (MIT; see LICENSE-NOTE.md there).
+FIXTURES_DIR = REPO_ROOT / "tests" / "fixtures" / "darwin-json"
 
 
 def new_api_key() -> str:

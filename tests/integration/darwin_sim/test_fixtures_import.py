@@ -1,4 +1,4 @@
-"""Every Darwin JSON fixture of shared/spec/darwin-fixtures that darwin-py's
+"""Every Darwin JSON fixture of tests/fixtures/darwin-json that darwin-py's
 importer supports is imported through the SDK into darwin-sim, exported, pulled
 and compared with the original.
 

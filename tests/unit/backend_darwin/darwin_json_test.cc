@@ -29,19 +29,27 @@ std::string FixturePath(absl::string_view name) {
   return std::string(LP_FIXTURES_DIR) + "/" + std::string(name);
 }
 
-std::string ReadFixture(absl::string_view name) {
-  std::ifstream in(FixturePath(name), std::ios::binary);
+// Reads a vendored fixture. A missing or unreadable file is a fatal test
+// failure naming the path (never an empty text that later tests index into).
+void ReadFixture(absl::string_view name, std::string* text) {
+  const std::string path = FixturePath(name);
+  std::ifstream in(path, std::ios::binary);
+  ASSERT_TRUE(in.good()) << "missing Darwin JSON fixture " << path
+                         << " (vendored under tests/fixtures/darwin-json)";
   std::ostringstream out;
   out << in.rdbuf();
-  return out.str();
+  *text = out.str();
+  ASSERT_FALSE(text->empty()) << "empty Darwin JSON fixture " << path;
 }
 
-ExportedItem Decode(absl::string_view name) {
-  std::string text = ReadFixture(name);
-  EXPECT_FALSE(text.empty()) << FixturePath(name);
-  absl::StatusOr<ExportedItem> item = DecodeDarwinJson(text, name);
-  EXPECT_TRUE(item.ok()) << item.status();
-  return item.ok() ? *std::move(item) : ExportedItem{};
+// Reads and decodes a fixture into *item; fails fatally when either fails.
+// Callers wrap it in ASSERT_NO_FATAL_FAILURE.
+void Decode(absl::string_view name, ExportedItem* item) {
+  std::string text;
+  ASSERT_NO_FATAL_FAILURE(ReadFixture(name, &text));
+  absl::StatusOr<ExportedItem> decoded = DecodeDarwinJson(text, name);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  *item = *std::move(decoded);
 }
 
 const ExportedAnnotation* ById(const ExportedItem& item, absl::string_view id) {
@@ -74,12 +82,15 @@ constexpr ExpectedFailure kExpectedFailures[] = {
 };
 
 TEST(DarwinJsonTest, EveryFixtureDecodesOrFailsAsExpected) {
+  ASSERT_TRUE(std::filesystem::is_directory(LP_FIXTURES_DIR))
+      << "missing fixture folder " << LP_FIXTURES_DIR;
   int decoded = 0;
   for (const auto& entry : std::filesystem::directory_iterator(LP_FIXTURES_DIR)) {
     std::string name = entry.path().filename().string();
     if (entry.path().extension() != ".json") continue;
     SCOPED_TRACE(name);
-    std::string text = ReadFixture(name);
+    std::string text;
+    ASSERT_NO_FATAL_FAILURE(ReadFixture(name, &text));
     absl::StatusOr<ExportedItem> item = DecodeDarwinJson(text, name);
     const ExpectedFailure* expected = nullptr;
     for (const ExpectedFailure& f : kExpectedFailures) {
@@ -100,7 +111,8 @@ TEST(DarwinJsonTest, EveryFixtureDecodesOrFailsAsExpected) {
 }
 
 TEST(DarwinJsonTest, Image1DecodesEveryImageTypeAndSkipsTheUnsupported) {
-  ExportedItem item = Decode("image_1.json");
+  ExportedItem item;
+  ASSERT_NO_FATAL_FAILURE(Decode("image_1.json", &item));
   EXPECT_EQ(item.item_id, "01920b92-1d5d-94a4-6fbe-8a4d7f9fa15d");
   EXPECT_EQ(item.name, "image_1.jpg");
   EXPECT_EQ(item.path, "/");
@@ -174,7 +186,8 @@ TEST(DarwinJsonTest, Image1DecodesEveryImageTypeAndSkipsTheUnsupported) {
 }
 
 TEST(DarwinJsonTest, Image2KeepsSectionPropertiesWithoutGlobalOnes) {
-  ExportedItem item = Decode("image_2.json");
+  ExportedItem item;
+  ASSERT_NO_FATAL_FAILURE(Decode("image_2.json", &item));
   EXPECT_EQ(item.item_id, "01920b92-1d5d-ea77-8fa4-16378bafedb3");
   const ExportedAnnotation* box = ById(item, "81295639-1b29-4681-b3a8-53119bf49036");
   ASSERT_NE(box, nullptr);
@@ -203,7 +216,8 @@ TEST(DarwinJsonTest, NullPropertyValueIsNullopt) {
 }
 
 TEST(DarwinJsonTest, AnnotationWithPropertiesUsesTheOlderPropertyForm) {
-  ExportedItem item = Decode("annotation_with_properties.json");
+  ExportedItem item;
+  ASSERT_NO_FATAL_FAILURE(Decode("annotation_with_properties.json", &item));
   EXPECT_EQ(item.slots[0].width, 192);
   EXPECT_EQ(item.slots[0].height, 263);
   ASSERT_THAT(item.annotations, SizeIs(3));
@@ -224,7 +238,8 @@ TEST(DarwinJsonTest, AnnotationWithPropertiesUsesTheOlderPropertyForm) {
 }
 
 TEST(DarwinJsonTest, FerrariLegacyPolygonPathWithoutIdOrSlotNames) {
-  ExportedItem item = Decode("ferrari-laferrari.json");
+  ExportedItem item;
+  ASSERT_NO_FATAL_FAILURE(Decode("ferrari-laferrari.json", &item));
   EXPECT_EQ(item.item_id, "018c4450-d91d-cbaf-5925-04d541090ad4");
   EXPECT_EQ(item.name, "ferrari-laferrari.jpg");
   EXPECT_EQ(item.slots[0].width, 640);
@@ -245,7 +260,8 @@ TEST(DarwinJsonTest, FerrariLegacyPolygonPathWithoutIdOrSlotNames) {
 TEST(DarwinJsonTest, BaseAnnotationShapesOnceGivenAnItemIdentity) {
   // base_annotation.json has no source_info nor slots (a parser fixture);
   // give it both to check its annotations.
-  std::string text = ReadFixture("base_annotation.json");
+  std::string text;
+  ASSERT_NO_FATAL_FAILURE(ReadFixture("base_annotation.json", &text));
   json::value v = json::parse(text);
   json::object& item = v.at("item").as_object();
   item["source_info"] = {{"item_id", "base-1"}};
@@ -266,7 +282,8 @@ TEST(DarwinJsonTest, BaseAnnotationShapesOnceGivenAnItemIdentity) {
 }
 
 TEST(DarwinJsonTest, ComplexPolygonSubAnnotationsAndAuthorship) {
-  ExportedItem item = Decode("0.json");
+  ExportedItem item;
+  ASSERT_NO_FATAL_FAILURE(Decode("0.json", &item));
   ASSERT_THAT(item.annotations, SizeIs(1));
   EXPECT_THAT(item.annotations[0].paths, SizeIs(2));
 
@@ -293,7 +310,8 @@ TEST(DarwinJsonTest, ComplexPolygonSubAnnotationsAndAuthorship) {
 }
 
 TEST(DarwinJsonTest, VideoAnnotationsAreSplitIntoOneAnnotationPerFrame) {
-  ExportedItem item = Decode("mini_uct.json");
+  ExportedItem item;
+  ASSERT_NO_FATAL_FAILURE(Decode("mini_uct.json", &item));
   EXPECT_EQ(item.slots[0].type, "video");
   EXPECT_EQ(item.slots[0].frame_count, 10);
   EXPECT_EQ(item.slots[0].fps, 1);
