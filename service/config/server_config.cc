@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -51,6 +52,18 @@ ABSL_FLAG(int, lease_ttl_seconds, 30,
           "(env LABELPORT_LEASE_TTL_SECONDS)");
 ABSL_FLAG(int, max_concurrent_runs, 4,
           "Runs uploaded at the same time by this replica (env LABELPORT_MAX_CONCURRENT_RUNS)");
+ABSL_FLAG(int, max_concurrent_runs_per_tenant, 2,
+          "Of those, at most this many of one tenant, so that one tenant's slow or stalled runs "
+          "cannot hold every slot; capped at --max_concurrent_runs "
+          "(env LABELPORT_MAX_CONCURRENT_RUNS_PER_TENANT)");
+ABSL_FLAG(
+    int, max_runs_in_flight_per_tenant, 50,
+    "Runs one tenant may have PENDING or UPLOADING at once; CreateRun and ResumeRun answer "
+    "RESOURCE_EXHAUSTED beyond it; 0: unlimited (env LABELPORT_MAX_RUNS_IN_FLIGHT_PER_TENANT)");
+ABSL_FLAG(int64_t, max_media_bytes_per_tenant, 0,
+          "Bytes of uploaded media (UploadMedia) one tenant may store under the data dir; an "
+          "upload past it answers RESOURCE_EXHAUSTED; 0: unlimited "
+          "(env LABELPORT_MAX_MEDIA_BYTES_PER_TENANT)");
 ABSL_FLAG(std::string, darwin_url, "https://darwin.v7labs.com",
           "V7 Darwin base URL (env LABELPORT_DARWIN_URL)");
 ABSL_FLAG(std::string, darwin_ca_file, "",
@@ -114,9 +127,10 @@ absl::Status EnvString(const char* name, absl::Flag<std::string>* flag) {
   return absl::OkStatus();
 }
 
-absl::Status EnvInt(const char* name, absl::Flag<int>* flag) {
+template <typename Int>
+absl::Status EnvInt(const char* name, absl::Flag<Int>* flag) {
   if (const char* v = Env(name)) {
-    int parsed = 0;
+    Int parsed = 0;
     if (!absl::SimpleAtoi(v, &parsed))
       return absl::InvalidArgumentError(absl::StrCat(name, " must be an integer"));
     absl::SetFlag(flag, parsed);
@@ -230,6 +244,9 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
         EnvString("LABELPORT_WORKER_ID", &FLAGS_worker_id),
         EnvInt("LABELPORT_LEASE_TTL_SECONDS", &FLAGS_lease_ttl_seconds),
         EnvInt("LABELPORT_MAX_CONCURRENT_RUNS", &FLAGS_max_concurrent_runs),
+        EnvInt("LABELPORT_MAX_CONCURRENT_RUNS_PER_TENANT", &FLAGS_max_concurrent_runs_per_tenant),
+        EnvInt("LABELPORT_MAX_RUNS_IN_FLIGHT_PER_TENANT", &FLAGS_max_runs_in_flight_per_tenant),
+        EnvInt("LABELPORT_MAX_MEDIA_BYTES_PER_TENANT", &FLAGS_max_media_bytes_per_tenant),
         EnvString("LABELPORT_DARWIN_URL", &FLAGS_darwin_url),
         EnvString("LABELPORT_DARWIN_CA_FILE", &FLAGS_darwin_ca_file),
         EnvString("LABELPORT_DARWIN_API_KEY_FILE", &FLAGS_darwin_api_key_file),
@@ -299,6 +316,9 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   }
   config.lease_ttl_seconds = absl::GetFlag(FLAGS_lease_ttl_seconds);
   config.max_concurrent_runs = absl::GetFlag(FLAGS_max_concurrent_runs);
+  config.max_concurrent_runs_per_tenant = absl::GetFlag(FLAGS_max_concurrent_runs_per_tenant);
+  config.max_runs_in_flight_per_tenant = absl::GetFlag(FLAGS_max_runs_in_flight_per_tenant);
+  config.max_media_bytes_per_tenant = absl::GetFlag(FLAGS_max_media_bytes_per_tenant);
   config.darwin_url = absl::GetFlag(FLAGS_darwin_url);
   config.darwin_ca_file = absl::GetFlag(FLAGS_darwin_ca_file);
   config.darwin_rate_limit_per_minute = absl::GetFlag(FLAGS_darwin_rate_limit_per_minute);
@@ -330,6 +350,20 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
     return absl::InvalidArgumentError("--lease_ttl_seconds must be between 1 and 3600");
   if (config.max_concurrent_runs < 1 || config.max_concurrent_runs > 1000)
     return absl::InvalidArgumentError("--max_concurrent_runs must be between 1 and 1000");
+  if (config.max_concurrent_runs_per_tenant < 1)
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_concurrent_runs_per_tenant must be at least 1 (got ",
+                     config.max_concurrent_runs_per_tenant, ")"));
+  config.max_concurrent_runs_per_tenant =
+      std::min(config.max_concurrent_runs_per_tenant, config.max_concurrent_runs);
+  if (config.max_runs_in_flight_per_tenant < 0)
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_runs_in_flight_per_tenant must be 0 (unlimited) or more (got ",
+                     config.max_runs_in_flight_per_tenant, ")"));
+  if (config.max_media_bytes_per_tenant < 0)
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_media_bytes_per_tenant must be 0 (unlimited) or more (got ",
+                     config.max_media_bytes_per_tenant, ")"));
   if (config.darwin_rate_limit_per_minute < 1)
     return absl::InvalidArgumentError("--darwin_rate_limit_per_minute must be at least 1");
   if (config.upload_concurrency < 1 || config.upload_concurrency > 256)

@@ -15,6 +15,9 @@
 //   --worker_id       LABELPORT_WORKER_ID        the host name
 //   --lease_ttl_seconds LABELPORT_LEASE_TTL_SECONDS 30
 //   --max_concurrent_runs LABELPORT_MAX_CONCURRENT_RUNS 4
+//   --max_concurrent_runs_per_tenant LABELPORT_MAX_CONCURRENT_RUNS_PER_TENANT 2
+//   --max_runs_in_flight_per_tenant LABELPORT_MAX_RUNS_IN_FLIGHT_PER_TENANT 50 (0: unlimited)
+//   --max_media_bytes_per_tenant LABELPORT_MAX_MEDIA_BYTES_PER_TENANT 0 (unlimited)
 //   --darwin_url      LABELPORT_DARWIN_URL       https://darwin.v7labs.com
 //   --darwin_ca_file  LABELPORT_DARWIN_CA_FILE   (system roots only)
 //   --darwin_api_key_file LABELPORT_DARWIN_API_KEY_FILE; else the key comes
@@ -36,6 +39,7 @@
 #ifndef LABELPORT_SERVICE_CONFIG_SERVER_CONFIG_H_
 #define LABELPORT_SERVICE_CONFIG_SERVER_CONFIG_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -60,6 +64,10 @@ struct ServerConfig {
   std::string worker_id;
   int lease_ttl_seconds = 30;
   int max_concurrent_runs = 4;
+  // Tenant fairness and quotas (0: unlimited where allowed).
+  int max_concurrent_runs_per_tenant = 2;
+  int max_runs_in_flight_per_tenant = 50;
+  int64_t max_media_bytes_per_tenant = 0;
   std::string darwin_url;
   std::string darwin_ca_file;
   // The V7 API key (never logged). Empty when none is configured.

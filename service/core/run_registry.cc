@@ -92,10 +92,12 @@ absl::StatusOr<std::string> NormalizeDatasetSlug(absl::string_view slug, absl::s
   return out;
 }
 
-RunRegistry::RunRegistry(store::RunStore* store, HexGenerator hex, std::function<void()> on_work)
+RunRegistry::RunRegistry(store::RunStore* store, HexGenerator hex, std::function<void()> on_work,
+                         const RunQuota* quota)
     : store_(store),
       hex_(hex ? std::move(hex) : HexGenerator(RandomHex)),
-      on_work_(std::move(on_work)) {}
+      on_work_(std::move(on_work)),
+      quota_(quota) {}
 
 absl::StatusOr<v1::CreateRunResponse> RunRegistry::CreateRun(const std::string& tenant,
                                                              const v1::CreateRunHeader& header,
@@ -142,6 +144,16 @@ absl::StatusOr<v1::CreateRunResponse> RunRegistry::CreateRun(const std::string& 
   record.set_media_field(header.media_field().empty() ? "filepath" : header.media_field());
   run.samples = std::move(samples);
 
+  if (quota_ != nullptr) {
+    absl::Status room = quota_->CheckRoomForRun(tenant);
+    if (absl::IsResourceExhausted(room) && !run.request_id.empty()) {
+      // A retry of a request whose run exists is answered with that run
+      // (by the store's idempotency), not refused for the run it created.
+      absl::StatusOr<v1::AnnotationRun> existing = store_->GetRun(run.key);
+      if (existing.ok() && existing->request_id() == run.request_id) room = absl::OkStatus();
+    }
+    LP_RETURN_IF_ERROR(room);
+  }
   LP_ASSIGN_OR_RETURN(store::CreateRunResult created, store_->CreateRun(run));
   if (created.created && on_work_) on_work_();
   v1::CreateRunResponse response;
@@ -231,6 +243,10 @@ absl::StatusOr<v1::ResumeRunResponse> RunRegistry::ResumeRun(const std::string& 
                                                              const v1::ResumeRunRequest& request) {
   LP_ASSIGN_OR_RETURN(RunName name, ParseRunName(request.name(), "name"));
   LP_ASSIGN_OR_RETURN(v1::AnnotationRun run, store_->GetRun(KeyOf(tenant, std::move(name))));
+  if (quota_ != nullptr &&
+      (run.state() == v1::RUN_STATE_FAILED || run.state() == v1::RUN_STATE_ANNOTATING)) {
+    LP_RETURN_IF_ERROR(quota_->CheckRoomForRun(tenant));
+  }
   LP_ASSIGN_OR_RETURN(v1::AnnotationRun updated,
                       store_->UpdateRun(run.uid(), [&](v1::AnnotationRun& r) -> absl::Status {
                         const bool retry_failed_samples = r.state() == v1::RUN_STATE_ANNOTATING &&

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "labelport/v1/annotation_service.pb.h"
+#include "service/core/run_quota.h"
 #include "service/store/run_store.h"
 
 namespace labelport::core {
@@ -25,9 +26,12 @@ class RunRegistry {
   using HexGenerator = std::function<std::string(int hex_digits)>;
 
   // `store` must outlive the registry. `on_work` (optional) is called after a
-  // run becomes ready for upload work (created or resumed).
+  // run becomes ready for upload work (created or resumed). `quota`
+  // (optional, must outlive the registry) bounds each tenant's runs in
+  // flight: CreateRun and ResumeRun answer RESOURCE_EXHAUSTED at the limit
+  // (a retried CreateRun whose run exists is still answered with that run).
   explicit RunRegistry(store::RunStore* store, HexGenerator hex = nullptr,
-                       std::function<void()> on_work = nullptr);
+                       std::function<void()> on_work = nullptr, const RunQuota* quota = nullptr);
 
   // Validates everything (header, samples, schema, key) in FiftyOne's order
   // before storing anything, then stores the run in state PENDING.
@@ -57,6 +61,7 @@ class RunRegistry {
   store::RunStore* store_;
   HexGenerator hex_;
   std::function<void()> on_work_;
+  const RunQuota* quota_;
 };
 
 // FiftyOne's slug normalisation (lower case, spaces to "-"), then a check that

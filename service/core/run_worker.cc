@@ -52,7 +52,18 @@ boost::asio::awaitable<void> RunWorker::Loop() {
   while (!stopped_.load()) {
     const int free_slots = options_.max_concurrent_runs - active_.load();
     if (free_slots > 0) {
-      auto claimable = store_->ListClaimableRuns(free_slots + 8, options_.owner_id);
+      // Tenants at their own limit are skipped; the store lists one run of
+      // each tenant before a second of any, so the window is wide enough when
+      // it also covers every skipped tenant.
+      int saturated_tenants = 0;
+      {
+        absl::MutexLock lock(&mu_);
+        for (const auto& [tenant, jobs] : running_per_tenant_) {
+          if (jobs >= options_.max_concurrent_runs_per_tenant) ++saturated_tenants;
+        }
+      }
+      auto claimable =
+          store_->ListClaimableRuns(free_slots + saturated_tenants + 8, options_.owner_id);
       if (!claimable.ok()) {
         common::LogWarning(absl::StrCat("run worker: cannot list runs to work on: ",
                                         claimable.status().message()));
@@ -60,21 +71,26 @@ boost::asio::awaitable<void> RunWorker::Loop() {
         int started = 0;
         for (const store::ClaimableRun& claimable_run : *claimable) {
           const std::string& uid = claimable_run.run_id;
+          const std::string& tenant = claimable_run.key.tenant;
           if (started >= free_slots) break;
           {
             absl::MutexLock lock(&mu_);
             if (running_.count(uid) > 0) continue;
+            auto jobs = running_per_tenant_.find(tenant);
+            if (jobs != running_per_tenant_.end() &&
+                jobs->second >= options_.max_concurrent_runs_per_tenant)
+              continue;
           }
           auto acquired = store_->AcquireLease(uid, options_.owner_id, options_.lease_ttl);
           if (!acquired.ok() || !*acquired) continue;
           {
             absl::MutexLock lock(&mu_);
             running_.insert(uid);
+            ++running_per_tenant_[tenant];
           }
           ++active_;
           ++started;
-          boost::asio::co_spawn(executor_, ProcessRun(uid, claimable_run.key.tenant),
-                                boost::asio::detached);
+          boost::asio::co_spawn(executor_, ProcessRun(uid, tenant), boost::asio::detached);
         }
       }
     }
@@ -105,11 +121,16 @@ boost::asio::awaitable<void> RunWorker::Heartbeat(std::string uid,
 }
 
 boost::asio::awaitable<void> RunWorker::ProcessRun(std::string uid, std::string tenant) {
-  auto finish = [this, uid] {
+  auto finish = [this, uid, tenant] {
     (void)store_->ReleaseLease(uid, options_.owner_id);
-    absl::MutexLock lock(&mu_);
-    running_.erase(uid);
-    --active_;
+    {
+      absl::MutexLock lock(&mu_);
+      running_.erase(uid);
+      if (--running_per_tenant_[tenant] <= 0) running_per_tenant_.erase(tenant);
+      --active_;
+    }
+    // A tenant below its limit again may have runs waiting.
+    Wake();
   };
   auto started = store_->UpdateRun(uid, [](v1::AnnotationRun& run) {
     if (run.state() == v1::RUN_STATE_PENDING) run.set_state(v1::RUN_STATE_UPLOADING);

@@ -14,6 +14,10 @@
 // Each run is uploaded by the backend of the run's tenant (BackendProvider);
 // a tenant without credentials gets its run FAILED with a reason that says
 // so (it can be resumed once the credentials are configured).
+// Fairness: at most `max_concurrent_runs_per_tenant` jobs of one tenant run
+// at once, and the store lists claimable runs round-robin across tenants
+// (RunStore::ListClaimableRuns), so one tenant's backlog never starves
+// another tenant's run.
 // Thread-safety: Start/Wake/Stop may be called from any thread.
 #ifndef LABELPORT_SERVICE_CORE_RUN_WORKER_H_
 #define LABELPORT_SERVICE_CORE_RUN_WORKER_H_
@@ -21,6 +25,7 @@
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -42,6 +47,10 @@ class RunWorker {
     absl::Duration lease_ttl = absl::Seconds(30);
     absl::Duration poll_interval = absl::Seconds(1);
     int max_concurrent_runs = 4;
+    // Jobs of one tenant running at once on this worker (1 ..
+    // max_concurrent_runs), so that one tenant's slow or stalled runs cannot
+    // take every slot: the other tenants' runs are claimed first.
+    int max_concurrent_runs_per_tenant = 2;
     // Receives AddSamplesUploaded at the end of each job (the samples that
     // reached completed or failed during it); null for none. Must outlive
     // the worker.
@@ -80,6 +89,8 @@ class RunWorker {
   std::atomic<int> active_{0};
   absl::Mutex mu_;
   std::set<std::string> running_ ABSL_GUARDED_BY(mu_);
+  // Jobs running now per tenant (entries removed at zero).
+  std::map<std::string, int> running_per_tenant_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<boost::asio::steady_timer> wake_timer_;
 };
 

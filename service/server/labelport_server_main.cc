@@ -54,6 +54,7 @@
 #include "service/core/readiness_monitor.h"
 #include "service/core/replica_rate_share.h"
 #include "service/core/run_operations.h"
+#include "service/core/run_quota.h"
 #include "service/core/run_registry.h"
 #include "service/core/run_worker.h"
 #include "service/http/beast_http_client.h"
@@ -146,9 +147,12 @@ int Run(int argc, char** argv) {
   }
   // The source owns the counter: a scrape may come until the metrics
   // endpoint itself is gone.
+  // Shared by the metrics (all tenants) and the runs-in-flight quota (per tenant).
+  const auto run_state_counter =
+      std::shared_ptr<labelport::store::RunStateCounter>(*std::move(run_counter));
   (*metrics)->SetRunCountSource(
-      [counter = std::shared_ptr<labelport::store::RunStateCounter>(*std::move(
-           run_counter))]() -> absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> {
+      [counter =
+           run_state_counter]() -> absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> {
         auto counts = counter->CountRunsByState();
         if (!counts.ok()) return counts.status();
         std::vector<std::pair<std::string, int64_t>> named;
@@ -215,7 +219,8 @@ int Run(int argc, char** argv) {
         "each tenant's V7 key comes from the tenants file");
   }
   const std::string media_dir = absl::StrCat(config->data_dir, "/media");
-  labelport::store::TenantContentStores content_stores(media_dir);
+  labelport::store::TenantContentStores content_stores(media_dir,
+                                                       config->max_media_bytes_per_tenant);
   if (auto opened = content_stores.ForTenant(std::string(labelport::auth::kDefaultTenant));
       !opened.ok()) {
     LogError(absl::StrCat("cannot open the media store: ", opened.status().message()));
@@ -244,18 +249,23 @@ int Run(int argc, char** argv) {
         LogWarning(std::string(checked.status().message()));
     }
   }
-  labelport::core::RunWorker worker(store->get(), &backends, io.get_executor(),
-                                    {.owner_id = config->worker_id,
-                                     .lease_ttl = absl::Seconds(config->lease_ttl_seconds),
-                                     .max_concurrent_runs = config->max_concurrent_runs,
-                                     .metrics = metrics->get()});
+  labelport::core::RunWorker worker(
+      store->get(), &backends, io.get_executor(),
+      {.owner_id = config->worker_id,
+       .lease_ttl = absl::Seconds(config->lease_ttl_seconds),
+       .max_concurrent_runs = config->max_concurrent_runs,
+       .max_concurrent_runs_per_tenant = config->max_concurrent_runs_per_tenant,
+       .metrics = metrics->get()});
   std::vector<std::thread> io_threads;
   for (int i = 0; i < config->io_threads; ++i) io_threads.emplace_back([&io] { io.run(); });
   // Without authentication and without a key nothing can be uploaded: runs
   // stay PENDING until a key is configured (and the server restarted).
   if (tenants != nullptr || !config->darwin_api_key.empty()) worker.Start();
 
-  labelport::core::RunRegistry registry(store->get(), nullptr, [&worker] { worker.Wake(); });
+  const labelport::core::RunQuota run_quota(run_state_counter.get(),
+                                            config->max_runs_in_flight_per_tenant);
+  labelport::core::RunRegistry registry(
+      store->get(), nullptr, [&worker] { worker.Wake(); }, &run_quota);
   boost::asio::thread_pool executor(config->worker_threads);
   labelport::core::RunOperations operations(store->get(), &backends, metrics->get());
   labelport::api::Authenticator authenticator(config->auth_mode, tenants.get());

@@ -52,19 +52,63 @@ void RemoveStaleTempFiles(const std::string& temp_dir) {
   }
 }
 
+// The bytes of the regular files under `dir` (the verified contents).
+int64_t BytesUnder(const std::string& dir) {
+  int64_t total = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code entry_ec;
+    if (it->is_regular_file(entry_ec)) {
+      const auto size = it->file_size(entry_ec);
+      if (!entry_ec) total += static_cast<int64_t>(size);
+    }
+  }
+  return total;
+}
+
 }  // namespace
 
+absl::Status ContentUsage::Reserve(int64_t bytes) {
+  absl::MutexLock lock(&mu_);
+  if (limit_ > 0 && stored_ + reserved_ + bytes > limit_)
+    return common::WithDetails(
+        absl::ResourceExhaustedError(absl::StrFormat(
+            "Storing %d more bytes would exceed this tenant's media quota of %d bytes "
+            "(--max_media_bytes_per_tenant; %d bytes stored, %d being uploaded)",
+            bytes, limit_, stored_, reserved_)),
+        "header.size_bytes", "TENANT_MEDIA_QUOTA");
+  reserved_ += bytes;
+  return absl::OkStatus();
+}
+
+void ContentUsage::Settle(int64_t reserved_bytes, bool stored) {
+  absl::MutexLock lock(&mu_);
+  reserved_ -= reserved_bytes;
+  if (stored) stored_ += reserved_bytes;
+}
+
+int64_t ContentUsage::stored_bytes() const {
+  absl::MutexLock lock(&mu_);
+  return stored_;
+}
+
 ContentWriter::ContentWriter(std::string digest, int64_t size_bytes, std::string final_path,
-                             std::string temp_path, int fd)
+                             std::string temp_path, int fd, std::shared_ptr<ContentUsage> usage)
     : digest_(std::move(digest)),
       size_bytes_(size_bytes),
       final_path_(std::move(final_path)),
       temp_path_(std::move(temp_path)),
-      fd_(fd) {}
+      fd_(fd),
+      usage_(std::move(usage)) {}
 
 ContentWriter::~ContentWriter() { Discard(); }
 
 void ContentWriter::Discard() {
+  if (usage_ != nullptr) {
+    usage_->Settle(reserved_bytes_, /*stored=*/false);
+    usage_.reset();
+  }
   if (fd_ >= 0) {
     ::close(fd_);
     fd_ = -1;
@@ -150,11 +194,14 @@ absl::StatusOr<StoredContent> ContentWriter::Commit() {
     return Fail(IoError("move the uploaded media into place at", final_path_, errno));
   temp_path_.clear();
   spent_ = true;
+  usage_->Settle(reserved_bytes_, /*stored=*/true);
+  usage_.reset();
   SyncDirectory(dir);
   return stored;
 }
 
-absl::StatusOr<std::unique_ptr<FileContentStore>> FileContentStore::Create(std::string media_dir) {
+absl::StatusOr<std::unique_ptr<FileContentStore>> FileContentStore::Create(std::string media_dir,
+                                                                           Options options) {
   if (media_dir.empty()) return absl::InvalidArgumentError("the media directory is empty");
   for (const char* sub : {"/sha256", "/tmp"}) {
     const std::string dir = absl::StrCat(media_dir, sub);
@@ -165,7 +212,10 @@ absl::StatusOr<std::unique_ptr<FileContentStore>> FileContentStore::Create(std::
           absl::StrCat("cannot create the media directory '", dir, "': ", ec.message()));
   }
   RemoveStaleTempFiles(absl::StrCat(media_dir, "/tmp"));
-  return std::unique_ptr<FileContentStore>(new FileContentStore(std::move(media_dir)));
+  auto usage = std::make_shared<ContentUsage>(BytesUnder(absl::StrCat(media_dir, "/sha256")),
+                                              options.max_stored_bytes);
+  return std::unique_ptr<FileContentStore>(
+      new FileContentStore(std::move(media_dir), std::move(usage)));
 }
 
 std::string FileContentStore::ContentPath(absl::string_view media_dir, absl::string_view digest) {
@@ -221,13 +271,24 @@ absl::StatusOr<std::unique_ptr<ContentWriter>> FileContentStore::BeginWrite(
         "header.size_bytes", "INVALID_CONTENT_SIZE",
         absl::StrFormat("Invalid header.size_bytes %d: must be between 0 and %d (4 GiB)",
                         size_bytes, kMaxContentBytes));
+  // Content held already costs nothing more; anything else must fit.
+  absl::StatusOr<bool> held = Contains(digest);
+  if (!held.ok()) return held.status();
+  const int64_t reserve = *held ? 0 : size_bytes;
+  if (absl::Status room = usage_->Reserve(reserve); !room.ok()) return room;
   std::string temp_path = absl::StrCat(media_dir_, "/tmp/upload-XXXXXX");
   const int fd = ::mkostemp(temp_path.data(), O_CLOEXEC);
-  if (fd < 0) return IoError("create a temporary media file in", temp_path, errno);
+  if (fd < 0) {
+    const int error = errno;
+    usage_->Settle(reserve, /*stored=*/false);
+    return IoError("create a temporary media file in", temp_path, error);
+  }
   // mkostemp creates 0600; stored media are ordinary readable files.
   ::fchmod(fd, 0644);
-  std::unique_ptr<ContentWriter> writer(new ContentWriter(
-      std::string(digest), size_bytes, ContentPath(media_dir_, digest), std::move(temp_path), fd));
+  std::unique_ptr<ContentWriter> writer(new ContentWriter(std::string(digest), size_bytes,
+                                                          ContentPath(media_dir_, digest),
+                                                          std::move(temp_path), fd, usage_));
+  writer->reserved_bytes_ = reserve;
   return writer;
 }
 

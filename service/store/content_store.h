@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "service/common/sha256.h"
 
@@ -31,6 +32,30 @@ namespace labelport::store {
 
 // The largest content a writer accepts.
 inline constexpr int64_t kMaxContentBytes = int64_t{4} << 30;
+
+// The bytes one content store holds and may hold: the verified contents plus
+// the announced sizes of writes in progress count against `limit_bytes`.
+// Shared by a store and its writers. Thread-safe.
+class ContentUsage {
+ public:
+  // `limit_bytes` <= 0: unlimited.
+  ContentUsage(int64_t stored_bytes, int64_t limit_bytes)
+      : stored_(stored_bytes), limit_(limit_bytes) {}
+
+  // Reserves `bytes` for a write; RESOURCE_EXHAUSTED (reason
+  // TENANT_MEDIA_QUOTA) naming the limit when it would be exceeded.
+  absl::Status Reserve(int64_t bytes);
+  // Ends a reservation: the bytes are now stored (`stored`) or not.
+  void Settle(int64_t reserved_bytes, bool stored);
+
+  int64_t stored_bytes() const;
+
+ private:
+  mutable absl::Mutex mu_;
+  int64_t stored_ ABSL_GUARDED_BY(mu_);
+  int64_t reserved_ ABSL_GUARDED_BY(mu_) = 0;
+  const int64_t limit_;
+};
 
 // What a successful ContentWriter::Commit stored.
 struct StoredContent {
@@ -68,7 +93,7 @@ class ContentWriter {
  private:
   friend class FileContentStore;
   ContentWriter(std::string digest, int64_t size_bytes, std::string final_path,
-                std::string temp_path, int fd);
+                std::string temp_path, int fd, std::shared_ptr<ContentUsage> usage);
   absl::Status Fail(absl::Status status);
   void Discard();
 
@@ -80,14 +105,28 @@ class ContentWriter {
   common::Sha256Hasher sha256_;
   int64_t written_ = 0;
   bool spent_ = false;
+  // Holds a reservation of reserved_bytes_ (size_bytes_, or 0 for content
+  // the store held already) until the writer is settled.
+  std::shared_ptr<ContentUsage> usage_;
+  int64_t reserved_bytes_ = 0;
 };
 
 class FileContentStore {
  public:
+  struct Options {
+    // The most bytes of verified content the store may hold (a tenant's
+    // media quota); <= 0: unlimited. Stored media are counted at Create.
+    int64_t max_stored_bytes = 0;
+  };
+
   // Creates <media_dir>/sha256 and <media_dir>/tmp when missing; removes
   // temporary files older than a day (left by a crashed process).
   // UNAVAILABLE naming the directory when it cannot be created.
-  static absl::StatusOr<std::unique_ptr<FileContentStore>> Create(std::string media_dir);
+  static absl::StatusOr<std::unique_ptr<FileContentStore>> Create(std::string media_dir,
+                                                                  Options options);
+  static absl::StatusOr<std::unique_ptr<FileContentStore>> Create(std::string media_dir) {
+    return Create(std::move(media_dir), Options{});
+  }
 
   // <media_dir>/sha256/<first 2 hex>/<hex> for "sha256:<hex>" (no validation).
   static std::string ContentPath(absl::string_view media_dir, absl::string_view digest);
@@ -97,6 +136,8 @@ class FileContentStore {
   static absl::Status ValidateDigest(absl::string_view digest, absl::string_view field);
 
   const std::string& media_dir() const { return media_dir_; }
+  // Bytes of verified content held now.
+  int64_t stored_bytes() const { return usage_->stored_bytes(); }
 
   // Whether the store holds `digest`. INVALID_ARGUMENT (field
   // "content_digest") for a malformed digest.
@@ -109,14 +150,18 @@ class FileContentStore {
 
   // Starts writing `size_bytes` bytes (0 .. kMaxContentBytes) that hash to
   // `digest`. INVALID_ARGUMENT naming "header.content_digest" or
-  // "header.size_bytes"; UNAVAILABLE when the temporary file cannot be made.
+  // "header.size_bytes"; RESOURCE_EXHAUSTED when new content would take the
+  // store past Options::max_stored_bytes (content it holds already is
+  // always accepted); UNAVAILABLE when the temporary file cannot be made.
   absl::StatusOr<std::unique_ptr<ContentWriter>> BeginWrite(absl::string_view digest,
                                                             int64_t size_bytes);
 
  private:
-  explicit FileContentStore(std::string media_dir) : media_dir_(std::move(media_dir)) {}
+  FileContentStore(std::string media_dir, std::shared_ptr<ContentUsage> usage)
+      : media_dir_(std::move(media_dir)), usage_(std::move(usage)) {}
 
   std::string media_dir_;
+  std::shared_ptr<ContentUsage> usage_;
 };
 
 }  // namespace labelport::store

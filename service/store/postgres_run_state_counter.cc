@@ -31,4 +31,22 @@ PostgresRunStateCounter::CountRunsByState() {
   return counts;
 }
 
+absl::StatusOr<std::map<labelport::v1::RunState, int64_t>>
+PostgresRunStateCounter::CountTenantRunsByState(const std::string& tenant) {
+  constexpr absl::string_view kOp = "CountTenantRunsByState";
+  std::map<labelport::v1::RunState, int64_t> counts;
+  LP_RETURN_IF_ERROR(InPostgresTransaction(*pool_, kOp, [&](PostgresConnection& db) {
+    LP_ASSIGN_OR_RETURN(PgResult rows,
+                        db.Exec("SELECT state, count(*) FROM runs WHERE tenant = $1 GROUP BY state",
+                                {PgParam::Text(tenant)}, kOp));
+    for (int i = 0; i < rows.rows(); ++i) {
+      const int64_t state = rows.Int(i, 0);
+      if (!labelport::v1::RunState_IsValid(static_cast<int>(state))) continue;
+      counts[static_cast<labelport::v1::RunState>(state)] = rows.Int(i, 1);
+    }
+    return absl::OkStatus();
+  }));
+  return counts;
+}
+
 }  // namespace labelport::store

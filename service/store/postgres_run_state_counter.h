@@ -25,6 +25,8 @@ class PostgresRunStateCounter : public RunStateCounter {
   static absl::StatusOr<std::unique_ptr<PostgresRunStateCounter>> Create(Options options);
 
   absl::StatusOr<std::map<labelport::v1::RunState, int64_t>> CountRunsByState() override;
+  absl::StatusOr<std::map<labelport::v1::RunState, int64_t>> CountTenantRunsByState(
+      const std::string& tenant) override;
 
  private:
   explicit PostgresRunStateCounter(std::unique_ptr<PostgresConnectionPool> pool)

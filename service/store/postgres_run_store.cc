@@ -761,10 +761,15 @@ absl::StatusOr<std::vector<ClaimableRun>> PostgresRunStore::ListClaimableRuns(
   LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
     LP_ASSIGN_OR_RETURN(
         PgResult rows,
-        db.Exec("SELECT run_id, tenant, dataset, anno_key FROM runs WHERE state IN (1, 2) "
+        // Row locks cannot be taken in a query with window functions: the
+        // claimable rows are locked (skipping those being claimed) first.
+        db.Exec("WITH claimable AS MATERIALIZED (SELECT run_id, tenant, dataset, anno_key, "
+                "create_time_ns FROM runs WHERE state IN (1, 2) "
                 "AND (lease_owner IS NULL OR lease_expires_at < clock_timestamp() OR "
-                "lease_owner = $2) ORDER BY create_time_ns, run_id LIMIT $1 "
-                "FOR NO KEY UPDATE SKIP LOCKED",
+                "lease_owner = $2) FOR NO KEY UPDATE SKIP LOCKED) "
+                "SELECT run_id, tenant, dataset, anno_key FROM (SELECT *, ROW_NUMBER() OVER "
+                "(PARTITION BY tenant ORDER BY create_time_ns, run_id) AS tenant_rank "
+                "FROM claimable) ranked ORDER BY tenant_rank, create_time_ns, run_id LIMIT $1",
                 {PgParam::Int(max_count), PgParam::Text(owner)},
                 absl::StrCat(kOp, ": select runs")));
     runs.reserve(rows.rows());

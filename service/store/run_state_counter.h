@@ -1,6 +1,6 @@
 // RunStateCounter: how many runs the store holds in each state, over all
-// tenants (the labelport_runs{state} gauge). Cheap enough to call on every
-// metrics scrape: one aggregate query, no records decoded.
+// tenants (the labelport_runs{state} gauge) or of one tenant (quotas). Cheap enough to call on
+// every metrics scrape: one aggregate query, no records decoded.
 //
 // Implementations: SqliteRunStateCounter (and PostgreSQL beside the
 // PostgreSQL RunStore). Thread-safe; blocks on I/O. Errors: UNAVAILABLE /
@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "labelport/v1/annotation_run.pb.h"
@@ -22,6 +23,9 @@ class RunStateCounter {
 
   // Run counts by state; states without runs are absent.
   virtual absl::StatusOr<std::map<labelport::v1::RunState, int64_t>> CountRunsByState() = 0;
+  // The same for the runs of one tenant (e.g. its runs in flight, for quotas).
+  virtual absl::StatusOr<std::map<labelport::v1::RunState, int64_t>> CountTenantRunsByState(
+      const std::string& tenant) = 0;
 };
 
 }  // namespace labelport::store

@@ -223,11 +223,13 @@ class RunStore {
   virtual absl::Status ReleaseLease(const std::string& run_id, const std::string& owner) = 0;
 
   // Runs whose job a worker may claim: state PENDING or UPLOADING and lease
-  // free or expired, of every tenant, oldest first (create time, then uid),
-  // at most `max_count` (>= 1). A listed run may be claimed by someone else
-  // before the caller's AcquireLease, which then returns false.
-  // Runs leased by `owner` itself are included (a restarted worker with the
-  // same owner takes its runs back at once); pass "" for none.
+  // free or expired, of every tenant, round-robin across tenants: each
+  // tenant's oldest run (create time, then uid) before any tenant's second,
+  // and so on, oldest first within a round; at most `max_count` (>= 1). So a
+  // tenant with a long backlog never hides another tenant's run. A listed run may be claimed by
+  // someone else before the caller's AcquireLease, which then returns false. Runs leased by `owner`
+  // itself are included (a restarted worker with the same owner takes its runs back at once); pass
+  // "" for none.
   virtual absl::StatusOr<std::vector<ClaimableRun>> ListClaimableRuns(int max_count,
                                                                       const std::string& owner) = 0;
 };

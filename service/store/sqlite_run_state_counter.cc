@@ -32,4 +32,24 @@ SqliteRunStateCounter::CountRunsByState() {
   return counts;
 }
 
+absl::StatusOr<std::map<labelport::v1::RunState, int64_t>>
+SqliteRunStateCounter::CountTenantRunsByState(const std::string& tenant) {
+  constexpr absl::string_view kOp = "CountTenantRunsByState";
+  absl::MutexLock lock(&mu_);
+  LP_ASSIGN_OR_RETURN(
+      auto query,
+      SqliteStatement::Prepare(
+          db_.get(), "SELECT state, COUNT(*) FROM runs WHERE tenant = ?1 GROUP BY state", kOp));
+  LP_RETURN_IF_ERROR(query.BindText(1, tenant));
+  std::map<labelport::v1::RunState, int64_t> counts;
+  while (true) {
+    LP_ASSIGN_OR_RETURN(bool row, query.Step());
+    if (!row) break;
+    const int64_t state = query.ColumnInt64(0);
+    if (!labelport::v1::RunState_IsValid(static_cast<int>(state))) continue;
+    counts[static_cast<labelport::v1::RunState>(state)] = query.ColumnInt64(1);
+  }
+  return counts;
+}
+
 }  // namespace labelport::store

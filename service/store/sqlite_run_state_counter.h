@@ -26,6 +26,8 @@ class SqliteRunStateCounter : public RunStateCounter {
   static absl::StatusOr<std::unique_ptr<SqliteRunStateCounter>> Create(Options options);
 
   absl::StatusOr<std::map<labelport::v1::RunState, int64_t>> CountRunsByState() override;
+  absl::StatusOr<std::map<labelport::v1::RunState, int64_t>> CountTenantRunsByState(
+      const std::string& tenant) override;
 
  private:
   explicit SqliteRunStateCounter(SqliteConnection db) : db_(std::move(db)) {}

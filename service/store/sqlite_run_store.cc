@@ -904,10 +904,12 @@ absl::StatusOr<std::vector<ClaimableRun>> SqliteRunStore::ListClaimableRuns(
   LP_ASSIGN_OR_RETURN(SqliteStatement select,
                       SqliteStatement::Prepare(
                           db_,
-                          "SELECT run_id, tenant, dataset, anno_key FROM runs "
-                          "WHERE state IN (1, 2) "
-                          "AND (lease_owner IS NULL OR lease_expires_ns < ?1 OR lease_owner = ?3) "
-                          "ORDER BY create_time_ns, run_id LIMIT ?2",
+                          "SELECT run_id, tenant, dataset, anno_key FROM ("
+                          "SELECT run_id, tenant, dataset, anno_key, create_time_ns, "
+                          "ROW_NUMBER() OVER (PARTITION BY tenant ORDER BY create_time_ns, run_id) "
+                          "AS tenant_rank FROM runs WHERE state IN (1, 2) "
+                          "AND (lease_owner IS NULL OR lease_expires_ns < ?1 OR lease_owner = ?3)) "
+                          "ORDER BY tenant_rank, create_time_ns, run_id LIMIT ?2",
                           absl::StrCat(kOp, ": select runs")));
   LP_RETURN_IF_ERROR(select.BindInt64(1, NowNanos()));
   LP_RETURN_IF_ERROR(select.BindInt64(2, max_count));

@@ -18,7 +18,8 @@ absl::StatusOr<FileContentStore*> TenantContentStores::ForTenant(const std::stri
   absl::MutexLock lock(&mu_);
   std::unique_ptr<FileContentStore>& store = stores_[tenant];
   if (store == nullptr) {
-    auto created = FileContentStore::Create(MediaDirOf(media_root_, tenant));
+    auto created = FileContentStore::Create(MediaDirOf(media_root_, tenant),
+                                            {.max_stored_bytes = max_bytes_per_tenant_});
     if (!created.ok()) {
       stores_.erase(tenant);
       return created.status();

@@ -9,6 +9,7 @@
 #ifndef LABELPORT_SERVICE_STORE_TENANT_CONTENT_STORES_H_
 #define LABELPORT_SERVICE_STORE_TENANT_CONTENT_STORES_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -22,7 +23,10 @@ namespace labelport::store {
 
 class TenantContentStores {
  public:
-  explicit TenantContentStores(std::string media_root) : media_root_(std::move(media_root)) {}
+  // `max_bytes_per_tenant` (<= 0: unlimited) is each tenant's media quota
+  // (FileContentStore::Options::max_stored_bytes).
+  explicit TenantContentStores(std::string media_root, int64_t max_bytes_per_tenant = 0)
+      : media_root_(std::move(media_root)), max_bytes_per_tenant_(max_bytes_per_tenant) {}
 
   // The media directory of `tenant` (a valid tenant name: no '/', not "." or "..").
   static std::string MediaDirOf(const std::string& media_root, const std::string& tenant);
@@ -33,6 +37,7 @@ class TenantContentStores {
 
  private:
   const std::string media_root_;
+  const int64_t max_bytes_per_tenant_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<FileContentStore>> stores_ ABSL_GUARDED_BY(mu_);
 };

@@ -1,12 +1,17 @@
 #include "service/core/run_registry.h"
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "service/common/errors.h"
 #include "service/core/page_tokens.h"
+#include "service/store/sqlite_run_state_counter.h"
 #include "service/store/sqlite_run_store.h"
 #include "tests/unit/core/test_util.h"
 
@@ -16,6 +21,7 @@ namespace {
 namespace v1 = labelport::v1;
 using ::labelport::core::testing::Parse;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::MatchesRegex;
 
@@ -574,6 +580,56 @@ TEST_F(RunRegistryTest, ListSamplesRejectsBadPageSizeAndToken) {
   request.set_page_token(EncodeRunPageToken("a"));
   EXPECT_INVALID(registry_->ListRunSamples(kTenant, request), "page_token", "INVALID_PAGE_TOKEN",
                  "page_token is not a token returned by this list call");
+}
+
+TEST(RunRegistryQuotaTest, ATenantAtItsRunsInFlightLimitIsRefusedUntilOneSettles) {
+  const std::filesystem::path path = std::filesystem::path(::testing::TempDir()) /
+                                     ("run_registry_quota_" + std::to_string(getpid()) + ".db");
+  std::filesystem::remove(path);
+  auto store = store::SqliteRunStore::Create({.path = path.string()});
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto counter = store::SqliteRunStateCounter::Create({.path = path.string()});
+  ASSERT_TRUE(counter.ok()) << counter.status();
+  RunQuota quota(counter->get(), 2);
+  RunRegistry registry(store->get(), nullptr, nullptr, &quota);
+
+  auto header = [](const std::string& key) {
+    v1::CreateRunHeader h = Header(key);
+    h.set_request_id("req-" + key);
+    return h;
+  };
+  ASSERT_TRUE(registry.CreateRun(kTenant, header("a"), Images(1)).ok());
+  ASSERT_TRUE(registry.CreateRun(kTenant, header("b"), Images(1)).ok());
+  auto refused = registry.CreateRun(kTenant, header("c"), Images(1));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused.status().message(), HasSubstr("--max_runs_in_flight_per_tenant"));
+  EXPECT_EQ(common::ErrorReason(refused.status()), "TENANT_RUNS_IN_FLIGHT_LIMIT");
+  // Nothing was stored for the refused run.
+  EXPECT_EQ(store->get()->GetRun({kTenant, "ds", "c"}).status().code(),
+            absl::StatusCode::kNotFound);
+  // Another tenant has its own budget.
+  EXPECT_TRUE(registry.CreateRun("other", header("c"), Images(1)).ok());
+  // A retry of a request whose run exists gets that run, not a refusal.
+  auto retried = registry.CreateRun(kTenant, header("b"), Images(1));
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_FALSE(retried->created());
+
+  // Once a run settles there is room again; resuming it needs room too.
+  auto a = store->get()->GetRun({kTenant, "ds", "a"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(store->get()
+                  ->UpdateRun(a->uid(),
+                              [](v1::AnnotationRun& r) {
+                                r.set_state(v1::RUN_STATE_FAILED);
+                                return absl::OkStatus();
+                              })
+                  .ok());
+  ASSERT_TRUE(registry.CreateRun(kTenant, header("c"), Images(1)).ok());
+  v1::ResumeRunRequest resume;
+  resume.set_name("datasets/ds/runs/a");
+  EXPECT_EQ(registry.ResumeRun(kTenant, resume).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  std::filesystem::remove(path);
 }
 
 }  // namespace

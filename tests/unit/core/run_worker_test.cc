@@ -4,15 +4,21 @@
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/store/sqlite_run_store.h"
 
@@ -182,6 +188,130 @@ TEST(RunWorkerTest, ARunIsUploadedWithItsTenantsBackendOnly) {
   EXPECT_EQ(after->state(), v1::RUN_STATE_FAILED);
   EXPECT_EQ(after->failure_reason(), "tenant 'other' has no V7 API key");
   EXPECT_FALSE(backend.started.HasBeenNotified());
+}
+
+// Holds every job until the test opens the gate; records the anno keys of
+// the runs whose jobs started.
+class GatedBackend : public backend::AnnotationBackend {
+ public:
+  explicit GatedBackend(boost::asio::any_io_executor io)
+      : gate_(std::make_shared<boost::asio::steady_timer>(io)) {
+    gate_->expires_at(boost::asio::steady_timer::time_point::max());
+  }
+
+  boost::asio::awaitable<absl::Status> UploadRun(backend::UploadJournal& journal) override {
+    {
+      absl::MutexLock lock(&mu_);
+      started_.push_back(journal.run().anno_key());
+    }
+    auto gate = gate_;
+    boost::system::error_code ec;
+    co_await gate->async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+    co_return absl::OkStatus();
+  }
+  boost::asio::awaitable<absl::Status> LoadRun(backend::UploadJournal&,
+                                               backend::LoadSink&) override {
+    co_return absl::UnimplementedError("not in this test");
+  }
+  boost::asio::awaitable<absl::StatusOr<v1::GetRunStatusResponse>> GetStatus(
+      backend::UploadJournal&) override {
+    co_return absl::UnimplementedError("not in this test");
+  }
+  boost::asio::awaitable<absl::StatusOr<v1::CleanupRunResponse>> Cleanup(
+      backend::UploadJournal&) override {
+    co_return absl::UnimplementedError("not in this test");
+  }
+
+  // Waits (up to `timeout`) until `count` jobs started; returns their keys.
+  std::vector<std::string> WaitForStarted(size_t count, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [this, count]()
+                      ABSL_SHARED_LOCKS_REQUIRED(mu_) { return started_.size() >= count; };
+    mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
+    return started_;
+  }
+  // Lets every job waiting now or later finish.
+  void Open() {
+    auto gate = gate_;
+    boost::asio::post(gate->get_executor(),
+                      [gate] { gate->expires_at(boost::asio::steady_timer::time_point::min()); });
+  }
+
+ private:
+  std::shared_ptr<boost::asio::steady_timer> gate_;
+  absl::Mutex mu_;
+  std::vector<std::string> started_ ABSL_GUARDED_BY(mu_);
+};
+
+class AnyTenantProvider : public backend::BackendProvider {
+ public:
+  explicit AnyTenantProvider(backend::AnnotationBackend* backend) : backend_(backend) {}
+  absl::StatusOr<std::shared_ptr<backend::AnnotationBackend>> BackendFor(
+      const std::string&) override {
+    return std::shared_ptr<backend::AnnotationBackend>(std::shared_ptr<void>(), backend_);
+  }
+
+ private:
+  backend::AnnotationBackend* backend_;
+};
+
+TEST(RunWorkerTest, OneTenantsBacklogCannotTakeEveryRunSlot) {
+  auto store = store::SqliteRunStore::Create({.path = ":memory:"});
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::vector<std::string> uids;
+  auto create = [&](const std::string& tenant, const std::string& key) {
+    store::NewRun run;
+    run.key = {tenant, "dataset", key};
+    run.record.set_state(v1::RUN_STATE_PENDING);
+    run.record.mutable_progress()->set_samples_total(1);
+    run.samples.emplace_back().set_id("a");
+    auto created = (*store)->CreateRun(run);
+    ASSERT_TRUE(created.ok()) << created.status();
+    uids.push_back(created->run_id);
+  };
+  // "busy" has a backlog of three runs; the worker has three slots.
+  for (const char* key : {"b1", "b2", "b3"}) create("busy", key);
+
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::thread io_thread([&io] { io.run(); });
+  GatedBackend backend(io.get_executor());
+  AnyTenantProvider backends(&backend);
+  RunWorker worker(store->get(), &backends, io.get_executor(),
+                   {.owner_id = "worker-a",
+                    .poll_interval = absl::Milliseconds(50),
+                    .max_concurrent_runs = 3,
+                    .max_concurrent_runs_per_tenant = 2});
+  worker.Start();
+  // Two of busy's runs start; the third slot stays free for other tenants
+  // (without the per-tenant limit b3 would take it at once).
+  std::vector<std::string> started = backend.WaitForStarted(2, absl::Seconds(10));
+  ASSERT_EQ(started.size(), 2u);
+  // "quiet" arrives later and gets the free slot although b3 is older.
+  create("quiet", "q1");
+  worker.Wake();
+  started = backend.WaitForStarted(3, absl::Seconds(10));
+  EXPECT_THAT(started, ::testing::UnorderedElementsAre("b1", "b2", "q1"));
+
+  // Once the gate opens every run finishes, busy's third one too.
+  backend.Open();
+  started = backend.WaitForStarted(4, absl::Seconds(10));
+  EXPECT_THAT(started, ::testing::UnorderedElementsAre("b1", "b2", "b3", "q1"));
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  for (const std::string& uid : uids) {
+    absl::StatusOr<v1::AnnotationRun> run;
+    while (absl::Now() < deadline) {
+      run = (*store)->GetRunByUid(uid);
+      ASSERT_TRUE(run.ok()) << run.status();
+      if (run->state() == v1::RUN_STATE_ANNOTATING) break;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    EXPECT_EQ(run->state(), v1::RUN_STATE_ANNOTATING) << run->anno_key();
+  }
+  worker.Stop();
+  work.reset();
+  io.stop();
+  io_thread.join();
 }
 
 }  // namespace

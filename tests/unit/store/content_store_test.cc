@@ -286,5 +286,45 @@ TEST_F(ContentStoreTest, CreateRemovesStaleTemporaryFilesOnly) {
   EXPECT_TRUE(fs::exists(fresh));
 }
 
+TEST_F(ContentStoreTest, QuotaCountsStoredAndInProgressBytesAndSurvivesReopening) {
+  auto limited = FileContentStore::Create(media_dir(), {.max_stored_bytes = 1000});
+  ASSERT_TRUE(limited.ok()) << limited.status();
+  store_ = *std::move(limited);
+  const std::string a = RandomBytes(600, 1), b = RandomBytes(600, 2), c = RandomBytes(300, 3);
+  ASSERT_TRUE(Write(Sha256Digest(a), a).ok());
+  EXPECT_EQ(store_->stored_bytes(), 600);
+
+  // 600 + 600 > 1000: refused before any byte is written, naming the quota.
+  auto refused = store_->BeginWrite(Sha256Digest(b), 600);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused.status().message(), HasSubstr("--max_media_bytes_per_tenant"));
+  EXPECT_EQ(common::ErrorReason(refused.status()), "TENANT_MEDIA_QUOTA");
+  EXPECT_EQ(TempFiles(), 0u);
+
+  // Content the store holds already is acknowledged whatever the quota.
+  auto again = Write(Sha256Digest(a), a);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->already_present);
+
+  // A write in progress holds its bytes: a second one that would not fit
+  // beside it is refused; abandoning the first frees its reservation.
+  {
+    auto writer = store_->BeginWrite(Sha256Digest(c), 300);
+    ASSERT_TRUE(writer.ok()) << writer.status();
+    EXPECT_EQ(store_->BeginWrite(Sha256Digest(RandomBytes(200, 4)), 200).status().code(),
+              absl::StatusCode::kResourceExhausted);
+  }
+  ASSERT_TRUE(Write(Sha256Digest(c), c).ok());
+  EXPECT_EQ(store_->stored_bytes(), 900);
+
+  // A store opened again counts what is on disk.
+  auto reopened = FileContentStore::Create(media_dir(), {.max_stored_bytes = 1000});
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ((*reopened)->stored_bytes(), 900);
+  EXPECT_EQ((*reopened)->BeginWrite(Sha256Digest(RandomBytes(101, 5)), 101).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE((*reopened)->BeginWrite(Sha256Digest(RandomBytes(100, 6)), 100).ok());
+}
+
 }  // namespace
 }  // namespace labelport::store

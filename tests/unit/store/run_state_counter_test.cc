@@ -92,6 +92,20 @@ TEST_P(RunStateCounterTest, CountsRunsByStateAcrossTenantsAndUpdates) {
       (std::map<v1::RunState, int64_t>{{v1::RUN_STATE_PENDING, 1}, {v1::RUN_STATE_FAILED, 1}}));
 }
 
+TEST_P(RunStateCounterTest, CountsOneTenantsRunsOnly) {
+  EXPECT_TRUE(counter_->CountTenantRunsByState("t1")->empty());
+  Create("t1", "a", v1::RUN_STATE_PENDING);
+  Create("t1", "b", v1::RUN_STATE_UPLOADING);
+  Create("t1", "c", v1::RUN_STATE_UPLOADING);
+  Create("t2", "d", v1::RUN_STATE_PENDING);
+  EXPECT_EQ(
+      *counter_->CountTenantRunsByState("t1"),
+      (std::map<v1::RunState, int64_t>{{v1::RUN_STATE_PENDING, 1}, {v1::RUN_STATE_UPLOADING, 2}}));
+  EXPECT_EQ(*counter_->CountTenantRunsByState("t2"),
+            (std::map<v1::RunState, int64_t>{{v1::RUN_STATE_PENDING, 1}}));
+  EXPECT_TRUE(counter_->CountTenantRunsByState("t3")->empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(AllStores, RunStateCounterTest, ::testing::Values("Sqlite", "Postgres"),
                          [](const auto& info) { return info.param; });
 

@@ -1055,7 +1055,8 @@ TEST_P(RunStoreConformanceTest, ListClaimableRunsSkipsLeasedFinishedAndDeleted) 
   absl::StatusOr<std::vector<ClaimableRun>> own = store_->ListClaimableRuns(10, "w1");
   ASSERT_TRUE(own.ok()) << own.status();
   ASSERT_EQ(own->size(), 3u);
-  EXPECT_EQ((*own)[1].run_id, leased);
+  // Round-robin across tenants: t2's only run comes before the second of t1.
+  EXPECT_EQ((*own)[2].run_id, leased);
   absl::SleepFor(absl::Milliseconds(350));
   EXPECT_THAT(claimable(10), ElementsAre(pending, uploading, expiring));
   EXPECT_THAT(claimable(2), ElementsAre(pending, uploading));
@@ -1070,8 +1071,39 @@ TEST_P(RunStoreConformanceTest, ListClaimableRunsSkipsLeasedFinishedAndDeleted) 
 
   // A released lease makes the run claimable again.
   ASSERT_TRUE(store_->ReleaseLease(leased, "w1").ok());
-  EXPECT_THAT(claimable(10), ElementsAre(pending, leased, uploading, expiring));
+  EXPECT_THAT(claimable(10), ElementsAre(pending, uploading, leased, expiring));
   EXPECT_EQ(store_->ListClaimableRuns(0, "").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(RunStoreConformanceTest, ListClaimableRunsTakesTurnsAcrossTenants) {
+  // Tenant "busy" has a backlog of older runs; "quiet" has one newer run. A
+  // worker asking for two runs must see quiet's run, not two of busy's.
+  auto create = [this](const RunKey& key) {
+    absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(key, 1));
+    EXPECT_TRUE(created.ok()) << created.status();
+    absl::SleepFor(absl::Milliseconds(2));  // distinct create times: a defined order
+    return created.ok() ? created->run_id : std::string();
+  };
+  const std::string busy1 = create(Key("b1", "d", "busy"));
+  const std::string busy2 = create(Key("b2", "d", "busy"));
+  const std::string busy3 = create(Key("b3", "d", "busy"));
+  const std::string quiet1 = create(Key("q1", "d", "quiet"));
+  const std::string quiet2 = create(Key("q2", "d", "quiet"));
+  auto ids = [this](int max_count) {
+    std::vector<std::string> out;
+    absl::StatusOr<std::vector<ClaimableRun>> runs = store_->ListClaimableRuns(max_count, "");
+    EXPECT_TRUE(runs.ok()) << runs.status();
+    if (runs.ok()) {
+      for (const ClaimableRun& run : *runs) out.push_back(run.run_id);
+    }
+    return out;
+  };
+  using ::testing::ElementsAre;
+  EXPECT_THAT(ids(2), ElementsAre(busy1, quiet1));
+  EXPECT_THAT(ids(10), ElementsAre(busy1, quiet1, busy2, quiet2, busy3));
+  // A leased run leaves the rotation; the tenant's next run takes its turn.
+  ASSERT_THAT(store_->AcquireLease(busy1, "w", absl::Minutes(1)), IsOkAndHolds(true));
+  EXPECT_THAT(ids(3), ElementsAre(busy2, quiet1, busy3));
 }
 
 TEST_P(RunStoreConformanceTest, ConcurrentAcquireLeaseHasOneWinner) {
