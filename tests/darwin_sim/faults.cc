@@ -36,6 +36,12 @@ absl::StatusOr<Fault> FaultFromJson(const json::object& o) {
   f.body = GetString(o, "body");
   f.retry_after_s = GetInt(o, "retry_after").value_or(-1);
   f.latency_ms = GetInt(o, "latency_ms").value_or(0);
+  if (auto it = o.find("probability"); it != o.end()) {
+    if (!it->value().is_number()) return absl::InvalidArgumentError("probability must be a number");
+    f.probability = it->value().to_number<double>();
+    if (!(f.probability > 0 && f.probability <= 1))
+      return absl::InvalidArgumentError("probability must be in (0, 1]");
+  }
   const std::string action = GetString(o, "action", "status");
   if (action == "status") {
     f.action = FaultAction::kNone;
@@ -69,6 +75,7 @@ json::object FaultToJson(const Fault& f) {
   o["retry_after"] = f.retry_after_s;
   o["latency_ms"] = f.latency_ms;
   o["action"] = kActions[static_cast<int>(f.action)];
+  o["probability"] = f.probability;
   return o;
 }
 
@@ -84,6 +91,9 @@ std::optional<Fault> FaultRegistry::Take(std::string_view method, std::string_vi
   for (auto it = faults_.begin(); it != faults_.end(); ++it) {
     if (!it->method.empty() && it->method != "*" && it->method != method) continue;
     if (!GlobMatch(it->path_pattern, path)) continue;
+    if (it->probability < 1 &&
+        std::uniform_real_distribution<double>(0, 1)(rng_) >= it->probability)
+      continue;
     Fault out = *it;
     if (--it->remaining <= 0) faults_.erase(it);
     return out;

@@ -4,6 +4,7 @@
 #define LABELPORT_TESTS_DARWIN_SIM_FAULTS_H_
 
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,10 @@ struct Fault {
   int64_t retry_after_s = -1;  // Retry-After header when >= 0.
   int64_t latency_ms = 0;      // Extra delay before answering.
   FaultAction action = FaultAction::kNone;
+  // Chance (0, 1] that a matching request is affected; a request the fault
+  // spares does not use up `remaining`. With several faults, each matching
+  // one gets its own draw, oldest first.
+  double probability = 1.0;
 };
 
 // True when `text` matches `pattern` ('*' = any run of characters).
@@ -41,7 +46,7 @@ bool GlobMatch(std::string_view pattern, std::string_view text);
 
 // Parses a fault from the JSON of POST /_sim/faults:
 // {"method", "path", "count", "status", "body", "retry_after", "latency_ms",
-//  "action": "status"|"drop"|"truncate"|"malformed"}.
+//  "action": "status"|"drop"|"truncate"|"malformed", "probability"}.
 // Errors: InvalidArgument naming the bad field.
 absl::StatusOr<Fault> FaultFromJson(const boost::json::object& o);
 boost::json::object FaultToJson(const Fault& f);
@@ -50,7 +55,8 @@ class FaultRegistry {
  public:
   // Registers `f` (its id is assigned) and returns the id.
   int64_t Add(Fault f);
-  // If a registered fault matches, consumes one use of the oldest match.
+  // If a registered fault matches (and its probability draw fires),
+  // consumes one use of the oldest such fault.
   std::optional<Fault> Take(std::string_view method, std::string_view path);
   void Clear();
   std::vector<Fault> List() const;
@@ -59,6 +65,9 @@ class FaultRegistry {
   mutable absl::Mutex mu_;
   std::vector<Fault> faults_ ABSL_GUARDED_BY(mu_);
   int64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  // Draws for probabilistic faults; a fixed seed, so a test's sequence of
+  // draws is the same on every run (the order of concurrent requests is not).
+  std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_){20261206};
 };
 
 }  // namespace labelport::darwin_sim

@@ -50,5 +50,34 @@ TEST(FaultFromJsonTest, ParsesAndValidates) {
   EXPECT_TRUE(FaultFromJson(ParseJson(R"({"action": "truncate"})")->as_object()).ok());
 }
 
+TEST(FaultRegistryTest, ProbabilisticFaultsAffectAboutThatShareAndSpareTheRest) {
+  FaultRegistry registry;
+  Fault f;
+  f.path_pattern = "/api/*";
+  f.remaining = 1'000'000;
+  f.status = 500;
+  f.probability = 0.3;
+  registry.Add(f);
+  int hit = 0;
+  for (int i = 0; i < 10'000; ++i) hit += registry.Take("GET", "/api/x").has_value() ? 1 : 0;
+  // 3,000 expected; 6 standard deviations (~46 each) either side.
+  EXPECT_GT(hit, 2'700);
+  EXPECT_LT(hit, 3'300);
+  // Spared requests did not use up the fault.
+  ASSERT_EQ(registry.List().size(), 1u);
+  EXPECT_EQ(registry.List()[0].remaining, 1'000'000 - hit);
+}
+
+TEST(FaultFromJsonTest, ProbabilityIsInZeroToOne) {
+  auto parse = [](const char* text) { return FaultFromJson(ParseJson(text)->as_object()); };
+  absl::StatusOr<Fault> f = parse(R"({"status": 500, "probability": 0.25})");
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->probability, 0.25);
+  EXPECT_EQ(parse(R"({"status": 500})")->probability, 1.0);
+  EXPECT_FALSE(parse(R"({"status": 500, "probability": 0})").ok());
+  EXPECT_FALSE(parse(R"({"status": 500, "probability": 1.5})").ok());
+  EXPECT_FALSE(parse(R"({"status": 500, "probability": "half"})").ok());
+}
+
 }  // namespace
 }  // namespace labelport::darwin_sim
