@@ -14,6 +14,7 @@ from pathlib import Path
 import grpc
 import pytest
 from labelport.v1 import annotation_run_pb2 as run_pb
+from server.conftest import ServerProcess
 from server.helpers import error_details
 from upload.support import (
     Sim,
@@ -193,3 +194,17 @@ def test_media_roots_are_checked_at_start_up(tmp_path, tenants):
     tenants.write()
     err = start_fails(tmp_path, "--auth", "token", "--tenants_file", str(tenants.path))
     assert "tenants[0].media_roots[0] '" in err and "lies inside the data directory" in err
+
+
+def test_the_start_up_log_says_which_paths_are_readable(tmp_path):
+    (tmp_path / "media").mkdir()
+    for args, line in (
+            ([], "media paths: the whole file system is a media root (--auth=none without "
+                 "--media_root), except the server's own files"),
+            (["--media_root", str(tmp_path / "media")],
+             f"media roots of every tenant: {tmp_path / 'media'}")):
+        server = ServerProcess(tmp_path / "data", args)
+        try:
+            assert line in server.stderr()
+        finally:
+            assert server.stop() == 0
