@@ -158,7 +158,9 @@ func (c *Client) uploadFile(ctx context.Context, f *UploadedFile) error {
 	return err
 }
 
-// PathMedia refers to a file by an absolute path readable by the server process.
+// PathMedia refers to a file by an absolute server path, which must lie beneath a
+// media root the operator allowed for the caller's tenant (otherwise the server
+// answers PERMISSION_DENIED, reason MEDIA_PATH_NOT_ALLOWED).
 func PathMedia(serverPath string) *labelportv1.MediaReference {
 	return &labelportv1.MediaReference{Source: &labelportv1.MediaReference_Path{Path: serverPath}}
 }

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "service/common/sha256.h"
 
@@ -19,16 +20,17 @@ std::shared_ptr<const TenantDirectory::Index> TenantDirectory::BuildIndex(Tenant
   return index;
 }
 
-absl::StatusOr<std::unique_ptr<TenantDirectory>> TenantDirectory::Load(std::string path) {
-  auto config = LoadTenantsFile(path);
+absl::StatusOr<std::unique_ptr<TenantDirectory>> TenantDirectory::Load(std::string path,
+                                                                       TenantsFileRules rules) {
+  auto config = LoadTenantsFile(path, rules);
   if (!config.ok()) return config.status();
   return std::unique_ptr<TenantDirectory>(
-      new TenantDirectory(std::move(path), BuildIndex(*std::move(config))));
+      new TenantDirectory(std::move(path), std::move(rules), BuildIndex(*std::move(config))));
 }
 
 std::unique_ptr<TenantDirectory> TenantDirectory::FromConfig(TenantsConfig config) {
   return std::unique_ptr<TenantDirectory>(
-      new TenantDirectory(std::string(), BuildIndex(std::move(config))));
+      new TenantDirectory(std::string(), TenantsFileRules{}, BuildIndex(std::move(config))));
 }
 
 std::shared_ptr<const TenantDirectory::Index> TenantDirectory::Current() const {
@@ -38,13 +40,18 @@ std::shared_ptr<const TenantDirectory::Index> TenantDirectory::Current() const {
 
 absl::StatusOr<bool> TenantDirectory::Reload() {
   if (path_.empty()) return false;
-  auto config = LoadTenantsFile(path_);
+  auto config = LoadTenantsFile(path_, rules_);
   if (!config.ok()) return config.status();
   // A re-read of the same content (including the API keys read) is no change.
   if (*config == Current()->config) return false;
   auto fresh = BuildIndex(*std::move(config));
   absl::MutexLock lock(&mu_);
   if (fresh->config == index_->config) return false;  // a concurrent Reload swapped it in
+  for (const Tenant& t : index_->config.tenants) {
+    const std::string& file = t.darwin.api_key_file;
+    if (!file.empty() && absl::c_find(earlier_key_files_, file) == earlier_key_files_.end())
+      earlier_key_files_.push_back(file);
+  }
   index_ = std::move(fresh);
   return true;
 }
@@ -84,6 +91,23 @@ std::vector<std::string> TenantDirectory::TenantNames() const {
   std::vector<std::string> names;
   for (const Tenant& t : index->config.tenants) names.push_back(t.name);
   return names;
+}
+
+std::vector<std::string> TenantDirectory::MediaRootsOf(absl::string_view tenant) const {
+  auto index = Current();
+  auto it = index->tenant_by_name.find(tenant);
+  if (it == index->tenant_by_name.end()) return {};
+  return it->second->media_roots;
+}
+
+std::vector<std::string> TenantDirectory::ApiKeyFiles() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> files = earlier_key_files_;
+  for (const Tenant& t : index_->config.tenants) {
+    const std::string& file = t.darwin.api_key_file;
+    if (!file.empty() && absl::c_find(files, file) == files.end()) files.push_back(file);
+  }
+  return files;
 }
 
 }  // namespace labelport::auth

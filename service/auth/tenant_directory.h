@@ -28,8 +28,10 @@ namespace labelport::auth {
 
 class TenantDirectory {
  public:
-  // Loads the tenants file at `path` (errors as LoadTenantsFile).
-  static absl::StatusOr<std::unique_ptr<TenantDirectory>> Load(std::string path);
+  // Loads the tenants file at `path` (errors as LoadTenantsFile), now and
+  // at every Reload, checked against `rules`.
+  static absl::StatusOr<std::unique_ptr<TenantDirectory>> Load(std::string path,
+                                                               TenantsFileRules rules = {});
   // A directory over fixed tenants (Reload is then a no-op).
   static std::unique_ptr<TenantDirectory> FromConfig(TenantsConfig config);
 
@@ -46,6 +48,12 @@ class TenantDirectory {
   absl::StatusOr<DarwinAccount> AccountOf(absl::string_view tenant) const;
   // Tenant names, in file order.
   std::vector<std::string> TenantNames() const;
+  // The tenant's own media roots (its "media_roots"; empty when it has none
+  // or is not in the file).
+  std::vector<std::string> MediaRootsOf(absl::string_view tenant) const;
+  // The V7 key files of every tenant, and of tenants a reload removed (the
+  // server's own files, which stay secret).
+  std::vector<std::string> ApiKeyFiles() const;
 
  private:
   struct Index {
@@ -56,13 +64,16 @@ class TenantDirectory {
   };
   static std::shared_ptr<const Index> BuildIndex(TenantsConfig config);
 
-  TenantDirectory(std::string path, std::shared_ptr<const Index> index)
-      : path_(std::move(path)), index_(std::move(index)) {}
+  TenantDirectory(std::string path, TenantsFileRules rules, std::shared_ptr<const Index> index)
+      : path_(std::move(path)), rules_(std::move(rules)), index_(std::move(index)) {}
   std::shared_ptr<const Index> Current() const;
 
   const std::string path_;  // empty for FromConfig
+  const TenantsFileRules rules_;
   mutable absl::Mutex mu_;
   std::shared_ptr<const Index> index_ ABSL_GUARDED_BY(mu_);
+  // Key files named by earlier versions of the file.
+  std::vector<std::string> earlier_key_files_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace labelport::auth

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "service/common/media_roots.h"
 
 namespace labelport::auth {
 namespace {
@@ -20,8 +21,8 @@ namespace json = boost::json;
 
 class Parser {
  public:
-  Parser(absl::string_view source, absl::string_view base_dir)
-      : source_(source), base_dir_(base_dir) {}
+  Parser(absl::string_view source, absl::string_view base_dir, TenantsFileRules rules)
+      : source_(source), base_dir_(base_dir), rules_(std::move(rules)) {}
 
   absl::StatusOr<TenantsConfig> Parse(absl::string_view text) {
     boost::system::error_code ec;
@@ -115,7 +116,8 @@ class Parser {
     if (!value.is_object()) return Error(path, "must be an object");
     const json::object& object = value.as_object();
     if (absl::Status s = OnlyKeys(
-            object, path, {"name", "description", "token_sha256", "client_identities", "darwin"});
+            object, path,
+            {"name", "description", "token_sha256", "client_identities", "media_roots", "darwin"});
         !s.ok())
       return s;
     Tenant tenant;
@@ -145,6 +147,16 @@ class Parser {
     auto identities = StringArray(object, "client_identities", path);
     if (!identities.ok()) return identities.status();
     tenant.client_identities = *std::move(identities);
+    auto roots = StringArray(object, "media_roots", path);
+    if (!roots.ok()) return roots.status();
+    for (size_t i = 0; i < roots->size(); ++i) {
+      const std::string field = absl::StrCat(path, ".media_roots[", i, "]");
+      auto root = common::NormalizeMediaRoot((*roots)[i]);
+      if (!root.ok()) return Error(field, root.status().message());
+      if (absl::Status s = common::CheckMediaRootDirectory(*root, rules_.data_dir); !s.ok())
+        return Error(field, s.message());
+      tenant.media_roots.push_back(*std::move(root));
+    }
     if (const json::value* darwin = object.if_contains("darwin"); darwin != nullptr) {
       auto account = ParseDarwin(*darwin, absl::StrCat(path, ".darwin"));
       if (!account.ok()) return account.status();
@@ -183,6 +195,7 @@ class Parser {
       std::stringstream buffer;
       buffer << in.rdbuf();
       account.api_key = std::string(absl::StripAsciiWhitespace(buffer.str()));
+      account.api_key_file = std::filesystem::absolute(file).lexically_normal().string();
       if (account.api_key.empty())
         return Error(absl::StrCat(path, ".api_key_file"),
                      absl::StrCat("names '", file.string(), "', which is empty"));
@@ -192,6 +205,7 @@ class Parser {
 
   std::string source_;
   std::string base_dir_;
+  TenantsFileRules rules_;
 };
 
 }  // namespace
@@ -207,18 +221,21 @@ bool IsValidTenantName(absl::string_view name) {
 }
 
 absl::StatusOr<TenantsConfig> ParseTenantsFile(absl::string_view text, absl::string_view source,
-                                               absl::string_view base_dir) {
-  return Parser(source, base_dir).Parse(text);
+                                               absl::string_view base_dir,
+                                               const TenantsFileRules& rules) {
+  return Parser(source, base_dir, rules).Parse(text);
 }
 
-absl::StatusOr<TenantsConfig> LoadTenantsFile(const std::string& path) {
+absl::StatusOr<TenantsConfig> LoadTenantsFile(const std::string& path,
+                                              const TenantsFileRules& rules) {
   std::ifstream in(path);
   if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read tenants file '", path, "'"));
   std::stringstream buffer;
   buffer << in.rdbuf();
   if (in.bad())
     return absl::InvalidArgumentError(absl::StrCat("cannot read tenants file '", path, "'"));
-  return ParseTenantsFile(buffer.str(), path, std::filesystem::path(path).parent_path().string());
+  return ParseTenantsFile(buffer.str(), path, std::filesystem::path(path).parent_path().string(),
+                          rules);
 }
 
 }  // namespace labelport::auth

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
@@ -22,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "service/common/media_roots.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "gRPC listen address HOST:PORT; port 0 picks a free port (env LABELPORT_LISTEN)");
@@ -113,6 +115,12 @@ ABSL_FLAG(std::string, tls_client_ca, "",
 ABSL_FLAG(bool, allow_insecure_remote, false,
           "Allow --auth=none on a non-loopback --listen address (anyone who can reach the port "
           "acts as tenant 'default'; env LABELPORT_ALLOW_INSECURE_REMOTE)");
+ABSL_FLAG(std::vector<std::string>, media_root, {},
+          "Directory beneath which every tenant's media references by server path may be read "
+          "(repeatable, or comma-separated); each tenant adds its own media_roots from the "
+          "tenants file. Without it no path is readable with --auth=token or mtls, and with "
+          "--auth=none the whole file system is. The data dir, store, key, tenants and TLS files "
+          "never are (env LABELPORT_MEDIA_ROOT, comma-separated)");
 
 namespace labelport::config {
 namespace {
@@ -198,7 +206,79 @@ absl::Status LoadAuthConfig(ServerConfig& config) {
   return absl::OkStatus();
 }
 
+// --media_root (all its occurrences, or LABELPORT_MEDIA_ROOT), normalised
+// and checked against the file system and --data_dir.
+absl::Status LoadMediaRoots(int argc, char** argv, ServerConfig& config) {
+  std::optional<std::vector<std::string>> given = RepeatedFlagValues(argc, argv, "media_root");
+  std::string source = "--media_root";
+  if (!given.has_value()) {
+    given.emplace();
+    if (const char* env = Env("LABELPORT_MEDIA_ROOT")) {
+      source = "LABELPORT_MEDIA_ROOT";
+      for (absl::string_view part : absl::StrSplit(env, ',', absl::SkipWhitespace()))
+        given->emplace_back(absl::StripAsciiWhitespace(part));
+    }
+  }
+  for (const std::string& value : *given) {
+    auto root = common::NormalizeMediaRoot(value);
+    if (!root.ok())
+      return absl::InvalidArgumentError(absl::StrCat(source, ": ", root.status().message()));
+    if (absl::Status s = common::CheckMediaRootDirectory(*root, config.data_dir); !s.ok())
+      return absl::InvalidArgumentError(absl::StrCat(source, ": ", s.message()));
+    if (absl::c_find(config.media_roots, *root) == config.media_roots.end())
+      config.media_roots.push_back(*std::move(root));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+std::vector<std::string> EffectiveMediaRoots(const ServerConfig& config,
+                                             const std::vector<std::string>& tenant_roots) {
+  if (config.auth_mode == auth::AuthMode::kNone && config.media_roots.empty()) return {"/"};
+  std::vector<std::string> roots = tenant_roots;
+  for (const std::string& root : config.media_roots) {
+    if (absl::c_find(roots, root) == roots.end()) roots.push_back(root);
+  }
+  return roots;
+}
+
+std::vector<std::string> ServerOwnFiles(const ServerConfig& config) {
+  std::vector<std::string> files;
+  if (!config.sqlite_path.empty()) {
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+      files.push_back(absl::StrCat(config.sqlite_path, suffix));
+  }
+  for (const std::string* file : {&config.darwin_api_key_file, &config.tenants_file,
+                                  &config.tls_cert, &config.tls_key, &config.tls_client_ca}) {
+    if (!file->empty()) files.push_back(*file);
+  }
+  return files;
+}
+
+std::optional<std::vector<std::string>> RepeatedFlagValues(int argc, char** argv,
+                                                           absl::string_view name) {
+  std::optional<std::vector<std::string>> values;
+  auto add = [&values](absl::string_view value) {
+    if (!values.has_value()) values.emplace();
+    for (absl::string_view part : absl::StrSplit(value, ',', absl::SkipWhitespace()))
+      values->emplace_back(absl::StripAsciiWhitespace(part));
+  };
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (!absl::ConsumePrefix(&arg, "--")) {
+      if (!absl::ConsumePrefix(&arg, "-")) continue;
+    }
+    if (!absl::ConsumePrefix(&arg, name)) continue;
+    if (absl::ConsumePrefix(&arg, "=")) {
+      add(arg);
+    } else if (arg.empty() && i + 1 < argc) {
+      add(argv[++i]);
+    }
+  }
+  return values;
+}
 
 bool IsLoopbackListenAddress(const std::string& listen) {
   if (absl::StartsWith(listen, "unix:") || absl::StartsWith(listen, "unix-abstract:")) return true;
@@ -330,6 +410,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   config.readiness_interval_seconds = absl::GetFlag(FLAGS_readiness_interval_seconds);
   const std::string key_file = absl::GetFlag(FLAGS_darwin_api_key_file);
+  config.darwin_api_key_file = key_file;
   if (!key_file.empty()) {
     std::ifstream in(key_file);
     if (!in)
@@ -396,6 +477,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   if (config.max_message_mb < 1 || config.max_message_mb > 1024)
     return absl::InvalidArgumentError("--max_message_mb must be between 1 and 1024");
   if (absl::Status s = LoadAuthConfig(config); !s.ok()) return s;
+  if (absl::Status s = LoadMediaRoots(argc, argv, config); !s.ok()) return s;
   return config;
 }
 

@@ -36,13 +36,20 @@
 //   --tls_cert, --tls_key LABELPORT_TLS_CERT, LABELPORT_TLS_KEY (PEM; TLS off without)
 //   --tls_client_ca   LABELPORT_TLS_CLIENT_CA    (PEM; client certificates required)
 //   --allow_insecure_remote LABELPORT_ALLOW_INSECURE_REMOTE false
+//   --media_root      LABELPORT_MEDIA_ROOT       (repeatable or comma-separated; the env
+//                     variable comma-separated) directories every tenant's
+//                     media paths may name; default none, or "/" with
+//                     --auth=none
 #ifndef LABELPORT_SERVICE_CONFIG_SERVER_CONFIG_H_
 #define LABELPORT_SERVICE_CONFIG_SERVER_CONFIG_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "service/auth/auth_mode.h"
 #include "service/common/log.h"
 
@@ -72,6 +79,8 @@ struct ServerConfig {
   std::string darwin_ca_file;
   // The V7 API key (never logged). Empty when none is configured.
   std::string darwin_api_key;
+  // The file it was read from (--darwin_api_key_file); empty otherwise.
+  std::string darwin_api_key_file;
   int darwin_rate_limit_per_minute = 1000;
   int upload_concurrency = 16;
   // Label imports (V7 E35) in flight per run.
@@ -98,11 +107,33 @@ struct ServerConfig {
   std::string tls_cert;
   std::string tls_key;
   std::string tls_client_ca;
+  // --media_root: directories beneath which every tenant's media paths may
+  // be read (normalised, existing, none inside data_dir). Each tenant adds
+  // its own media_roots from the tenants file.
+  std::vector<std::string> media_roots;
 };
 
 // Whether the host of a HOST:PORT listen address is loopback-only
 // (127.0.0.0/8, ::1, localhost) or a unix socket.
 bool IsLoopbackListenAddress(const std::string& listen);
+
+// The media roots of a tenant: its own (from the tenants file) and the
+// server's --media_root list; with --auth=none and no --media_root, the
+// whole file system ("/").
+std::vector<std::string> EffectiveMediaRoots(const ServerConfig& config,
+                                             const std::vector<std::string>& tenant_roots);
+
+// The server's own files that media paths never read, besides everything in
+// data_dir: the SQLite store (and its -wal, -shm and -journal files), the V7
+// key file, the tenants file and the TLS files. Tenants' key files are not
+// included (they change with the tenants file).
+std::vector<std::string> ServerOwnFiles(const ServerConfig& config);
+
+// Every value of a repeatable list flag in argv ("--name=v", "--name v",
+// "-name=v", "-name v"; each value split at commas, empty parts dropped), in
+// order, up to a "--" argument. nullopt when the flag is not given at all.
+std::optional<std::vector<std::string>> RepeatedFlagValues(int argc, char** argv,
+                                                           absl::string_view name);
 
 // Parses argv (absl flags; --help lists the flags above) after applying the
 // LABELPORT_* environment fallbacks, and validates the result.

@@ -1,5 +1,6 @@
 #include "service/core/run_registry.h"
 
+#include <optional>
 #include <random>
 #include <utility>
 
@@ -93,10 +94,11 @@ absl::StatusOr<std::string> NormalizeDatasetSlug(absl::string_view slug, absl::s
 }
 
 RunRegistry::RunRegistry(store::RunStore* store, HexGenerator hex, std::function<void()> on_work,
-                         const RunQuota* quota)
+                         MediaRootsLookup media_roots, const RunQuota* quota)
     : store_(store),
       hex_(hex ? std::move(hex) : HexGenerator(RandomHex)),
       on_work_(std::move(on_work)),
+      media_roots_(std::move(media_roots)),
       quota_(quota) {}
 
 absl::StatusOr<v1::CreateRunResponse> RunRegistry::CreateRun(const std::string& tenant,
@@ -123,7 +125,11 @@ absl::StatusOr<v1::CreateRunResponse> RunRegistry::CreateRun(const std::string& 
     LP_ASSIGN_OR_RETURN(*darwin.mutable_dataset_slug(),
                         NormalizeDatasetSlug(darwin.dataset_slug(), "header.darwin.dataset_slug"));
   }
-  LP_ASSIGN_OR_RETURN(v1::MediaType media_type, ValidateSampleMedia(samples, darwin));
+  std::optional<std::vector<std::string>> media_roots;
+  if (media_roots_) media_roots = media_roots_(tenant);
+  LP_ASSIGN_OR_RETURN(
+      v1::MediaType media_type,
+      ValidateSampleMedia(samples, darwin, media_roots.has_value() ? &*media_roots : nullptr));
   LP_ASSIGN_OR_RETURN(BuiltSchema built, BuildLabelSchema(header, media_type, samples));
   LP_RETURN_IF_ERROR(ValidateSampleLabels(samples, built.schema));
   if (!IsValidRunKey(header.anno_key()))

@@ -25,16 +25,24 @@ class RunRegistry {
   // dataset slugs). Injectable for tests.
   using HexGenerator = std::function<std::string(int hex_digits)>;
 
+  // The media roots of a tenant (normalised; empty: none), against which
+  // CreateRun checks server paths lexically.
+  using MediaRootsLookup = std::function<std::vector<std::string>(const std::string& tenant)>;
+
   // `store` must outlive the registry. `on_work` (optional) is called after a
-  // run becomes ready for upload work (created or resumed). `quota`
-  // (optional, must outlive the registry) bounds each tenant's runs in
-  // flight: CreateRun and ResumeRun answer RESOURCE_EXHAUSTED at the limit
-  // (a retried CreateRun whose run exists is still answered with that run).
+  // run becomes ready for upload work (created or resumed). Without
+  // `media_roots`, CreateRun leaves server paths to the upload's check.
+  // `quota` (optional, must outlive the registry) bounds each tenant's runs
+  // in flight: CreateRun and ResumeRun answer RESOURCE_EXHAUSTED at the
+  // limit (a retried CreateRun whose run exists is still answered with it).
   explicit RunRegistry(store::RunStore* store, HexGenerator hex = nullptr,
-                       std::function<void()> on_work = nullptr, const RunQuota* quota = nullptr);
+                       std::function<void()> on_work = nullptr,
+                       MediaRootsLookup media_roots = nullptr, const RunQuota* quota = nullptr);
 
   // Validates everything (header, samples, schema, key) in FiftyOne's order
-  // before storing anything, then stores the run in state PENDING.
+  // before storing anything, then stores the run in state PENDING. A server
+  // path outside the tenant's media roots is PERMISSION_DENIED
+  // (MEDIA_PATH_NOT_ALLOWED, see ValidateSampleMedia).
   // Idempotent on header.request_id.
   absl::StatusOr<labelport::v1::CreateRunResponse> CreateRun(
       const std::string& tenant, const labelport::v1::CreateRunHeader& header,
@@ -61,6 +69,7 @@ class RunRegistry {
   store::RunStore* store_;
   HexGenerator hex_;
   std::function<void()> on_work_;
+  MediaRootsLookup media_roots_;
   const RunQuota* quota_;
 };
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "service/common/errors.h"
+#include "service/common/media_roots.h"
 #include "service/common/status_macros.h"
 #include "service/core/label_types.h"
 #include "service/core/limits.h"
@@ -32,7 +33,8 @@ bool IsSha256Digest(absl::string_view digest) {
 
 std::string SamplePath(size_t i) { return absl::StrCat("samples[", i, "]"); }
 
-absl::Status ValidateMedia(const Sample& s, size_t i, const labelport::v1::DarwinOptions& darwin) {
+absl::Status ValidateMedia(const Sample& s, size_t i, const labelport::v1::DarwinOptions& darwin,
+                           const std::vector<std::string>* media_roots) {
   const std::string path = absl::StrCat(SamplePath(i), ".media");
   const MediaReference& m = s.media();
   auto bad = [&](absl::string_view sub, absl::string_view reason, absl::string_view rule) {
@@ -45,6 +47,13 @@ absl::Status ValidateMedia(const Sample& s, size_t i, const labelport::v1::Darwi
         return bad(".path", "MEDIA_PATH_INVALID", "media path must be absolute");
       if (m.path().size() > kMaxPathLength)
         return bad(".path", "MEDIA_PATH_INVALID", "media path is longer than 4096 characters");
+      if (media_roots != nullptr) {
+        if (auto root = common::MatchMediaRoot(m.path(), *media_roots); !root.ok())
+          return common::WithDetails(
+              absl::Status(root.status().code(),
+                           absl::StrFormat("Sample '%s': %s", s.id(), root.status().message())),
+              absl::StrCat(path, ".path"), common::kMediaPathNotAllowedReason);
+      }
       break;
     case MediaReference::kUrl:
       if (!absl::StartsWith(m.url(), "http://") && !absl::StartsWith(m.url(), "https://"))
@@ -212,7 +221,8 @@ class LabelChecker {
 }  // namespace
 
 absl::StatusOr<labelport::v1::MediaType> ValidateSampleMedia(
-    const std::vector<Sample>& samples, const labelport::v1::DarwinOptions& darwin) {
+    const std::vector<Sample>& samples, const labelport::v1::DarwinOptions& darwin,
+    const std::vector<std::string>* media_roots) {
   absl::flat_hash_set<std::string> ids;
   labelport::v1::MediaType media_type = labelport::v1::MEDIA_TYPE_UNSPECIFIED;
   for (size_t i = 0; i < samples.size(); ++i) {
@@ -247,7 +257,7 @@ absl::StatusOr<labelport::v1::MediaType> ValidateSampleMedia(
                              absl::StrFormat("Sample '%s': width, height, frame_count and "
                                              "frame_rate must not be negative",
                                              s.id()));
-    LP_RETURN_IF_ERROR(ValidateMedia(s, i, darwin));
+    LP_RETURN_IF_ERROR(ValidateMedia(s, i, darwin, media_roots));
   }
   return media_type;
 }

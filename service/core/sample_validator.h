@@ -2,6 +2,7 @@
 #ifndef LABELPORT_SERVICE_CORE_SAMPLE_VALIDATOR_H_
 #define LABELPORT_SERVICE_CORE_SAMPLE_VALIDATOR_H_
 
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -14,9 +15,14 @@ namespace labelport::core {
 // Checks what does not depend on the schema: unique non-empty sample ids,
 // a valid media reference of every kind, one media type for all samples
 // (image or video). Returns that media type.
+// With `media_roots` (the tenant's, normalised), a server path must also lie
+// lexically beneath one of them, without ".." (common::MatchMediaRoot; no
+// file is touched): PERMISSION_DENIED, reason MEDIA_PATH_NOT_ALLOWED, naming
+// "samples[i].media.path". Null: not checked here (the upload still is).
 // Errors: INVALID_ARGUMENT naming "samples[i]..." and the sample id.
 absl::StatusOr<labelport::v1::MediaType> ValidateSampleMedia(
-    const std::vector<labelport::v1::Sample>& samples, const labelport::v1::DarwinOptions& darwin);
+    const std::vector<labelport::v1::Sample>& samples, const labelport::v1::DarwinOptions& darwin,
+    const std::vector<std::string>* media_roots = nullptr);
 
 // Checks the existing labels against the normalised schema: every field is in
 // the schema and existed before the run, holds the FiftyOne class of its type,

@@ -19,6 +19,10 @@
 // FIFTYONE_DARWIN_API_KEY / --darwin_api_key_file; otherwise each tenant's
 // key comes from the tenants file. Each tenant gets its own DarwinClient and
 // DarwinBackend (DarwinBackendProvider) over one shared HTTP stack.
+//
+// Media paths: a tenant reads server files only beneath its media roots
+// (--media_root plus its tenants-file media_roots; "/" with --auth=none and
+// no --media_root), never the server's own files (common::ProtectedFiles).
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -50,6 +54,7 @@
 #include "service/backend/darwin/darwin_client.h"
 #include "service/common/log.h"
 #include "service/common/periodic_thread.h"
+#include "service/common/protected_files.h"
 #include "service/config/server_config.h"
 #include "service/core/readiness_monitor.h"
 #include "service/core/replica_rate_share.h"
@@ -105,7 +110,8 @@ int Run(int argc, char** argv) {
   using labelport::auth::AuthMode;
   std::unique_ptr<labelport::auth::TenantDirectory> tenants;
   if (config->auth_mode != AuthMode::kNone) {
-    auto loaded = labelport::auth::TenantDirectory::Load(config->tenants_file);
+    auto loaded = labelport::auth::TenantDirectory::Load(config->tenants_file,
+                                                         {.data_dir = config->data_dir});
     if (!loaded.ok()) {
       LogError(absl::StrCat("--tenants_file: ", loaded.status().message()));
       return 1;
@@ -234,6 +240,14 @@ int Run(int argc, char** argv) {
   backend_options.import_concurrency = config->import_concurrency;
   backend_options.processing_timeout = absl::Seconds(config->processing_timeout_seconds);
   backend_options.export_timeout = absl::Seconds(config->export_timeout_seconds);
+  // Media paths never read the server's own files, whatever root holds them.
+  auto* tenant_directory = tenants.get();
+  backend_options.media_paths.protected_files =
+      std::make_shared<const labelport::common::ProtectedFiles>(
+          std::vector<std::string>{config->data_dir}, labelport::config::ServerOwnFiles(*config),
+          tenant_directory == nullptr
+              ? labelport::common::ProtectedFiles::Lister()
+              : [tenant_directory] { return tenant_directory->ApiKeyFiles(); });
   labelport::backend::darwin::DarwinBackendProvider backends(&retrying_http, account_of,
                                                              backend_options);
   if (tenants == nullptr && !config->darwin_api_key.empty()) {
@@ -265,7 +279,8 @@ int Run(int argc, char** argv) {
   const labelport::core::RunQuota run_quota(run_state_counter.get(),
                                             config->max_runs_in_flight_per_tenant);
   labelport::core::RunRegistry registry(
-      store->get(), nullptr, [&worker] { worker.Wake(); }, &run_quota);
+      store->get(), nullptr, [&worker] { worker.Wake(); },
+      [&accounts](const std::string& tenant) { return accounts.MediaRootsOf(tenant); }, &run_quota);
   boost::asio::thread_pool executor(config->worker_threads);
   labelport::core::RunOperations operations(store->get(), &backends, metrics->get());
   labelport::api::Authenticator authenticator(config->auth_mode, tenants.get());
@@ -281,6 +296,17 @@ int Run(int argc, char** argv) {
                        config->tls_client_ca.empty() ? "" : " (client certificates required)"));
   if (tenants != nullptr)
     LogInfo(absl::StrCat("tenants: ", absl::StrJoin(tenants->TenantNames(), ", ")));
+  if (config->auth_mode == AuthMode::kNone && config->media_roots.empty()) {
+    LogWarning(
+        "media paths: the whole file system is a media root (--auth=none without "
+        "--media_root), except the server's own files (data dir, store, key, tenants and TLS "
+        "files)");
+  } else {
+    LogInfo(absl::StrCat("media roots of every tenant: ",
+                         config->media_roots.empty() ? "none (--media_root not given)"
+                                                     : absl::StrJoin(config->media_roots, ", "),
+                         tenants != nullptr ? "; plus each tenant's own media_roots" : ""));
+  }
   if (config->auth_mode == AuthMode::kNone) {
     LogWarning(labelport::config::IsLoopbackListenAddress(config->listen)
                    ? "no authentication (--auth=none): every caller is tenant 'default'; "

@@ -15,6 +15,7 @@ absl::StatusOr<backend::darwin::DarwinTenantAccount> TenantAccounts::Lookup(
     const std::string& tenant) const {
   backend::darwin::DarwinTenantAccount account;
   account.media_dir = store::TenantContentStores::MediaDirOf(media_dir_, tenant);
+  account.media_roots = MediaRootsOf(tenant);
   if (tenants_ == nullptr) {
     if (tenant != auth::kDefaultTenant || config_.darwin_api_key.empty())
       return absl::FailedPreconditionError(
@@ -29,6 +30,14 @@ absl::StatusOr<backend::darwin::DarwinTenantAccount> TenantAccounts::Lookup(
   account.api_key = configured->api_key;
   account.base_url = configured->url.empty() ? config_.darwin_url : configured->url;
   return account;
+}
+
+std::vector<std::string> TenantAccounts::MediaRootsOf(const std::string& tenant) const {
+  if (tenants_ == nullptr) {
+    if (tenant != auth::kDefaultTenant) return {};
+    return config::EffectiveMediaRoots(config_, {});
+  }
+  return config::EffectiveMediaRoots(config_, tenants_->MediaRootsOf(tenant));
 }
 
 std::vector<std::string> TenantAccounts::TenantNames() const {

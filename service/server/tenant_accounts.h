@@ -1,6 +1,6 @@
-// TenantAccounts: the V7 account (API key, base URL, media directory) of a
-// tenant, from the tenants file when authentication is on, else the
-// server's own key for tenant "default". Errors are FAILED_PRECONDITION and
+// TenantAccounts: the V7 account (API key, base URL, media directory, media
+// roots) of a tenant, from the tenants file when authentication is on, else
+// the server's own key for tenant "default". Errors are FAILED_PRECONDITION and
 // never contain a key.
 // Thread-safety: Lookup may be called from any thread (TenantDirectory is
 // thread-safe; the rest is immutable).
@@ -24,6 +24,10 @@ class TenantAccounts {
                  std::string media_dir);
 
   absl::StatusOr<backend::darwin::DarwinTenantAccount> Lookup(const std::string& tenant) const;
+
+  // The tenant's effective media roots (config::EffectiveMediaRoots: its
+  // own and --media_root's). Needs no V7 key.
+  std::vector<std::string> MediaRootsOf(const std::string& tenant) const;
 
   // The tenants there are: those of the file, or "default".
   std::vector<std::string> TenantNames() const;

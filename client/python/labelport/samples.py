@@ -82,7 +82,8 @@ def media_from_file(
 
 
 def media_from_path(path: Union[str, os.PathLike]) -> sample_pb.MediaReference:
-    """A path the server process reads itself (same machine or shared volume)."""
+    """A path the server process reads itself (same machine or shared volume), beneath a media
+    root the operator allowed for your tenant (else PERMISSION_DENIED, MEDIA_PATH_NOT_ALLOWED)."""
     return sample_pb.MediaReference(path=str(Path(path).resolve()))
 
 

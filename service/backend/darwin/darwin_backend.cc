@@ -32,7 +32,9 @@
 #include "service/backend/darwin/export_archive.h"
 #include "service/backend/darwin/field_labels.h"
 #include "service/backend/darwin/media_source.h"
+#include "service/common/errors.h"
 #include "service/common/log.h"
+#include "service/common/media_roots.h"
 #include "service/common/ordered_parallel_map.h"
 #include "service/common/parallel_for.h"
 
@@ -252,8 +254,29 @@ class UploadJob {
                                               : m.storage().storage_slug();
   }
 
+  // Fails the samples whose server path the tenant may not read (the
+  // upload would refuse them), so that V7 never gets an item for them;
+  // returns the others. Other errors (a missing file) are left to the upload.
+  std::vector<size_t> WithoutRefusedPaths(const std::vector<size_t>& todo) {
+    std::vector<size_t> out;
+    for (size_t i : todo) {
+      const v1::MediaReference& media = samples_[i].media();
+      if (media.has_path()) {
+        auto opened = common::OpenMediaPath(media.path(), options_.media_paths);
+        if (!opened.ok() &&
+            common::ErrorReason(opened.status()) == common::kMediaPathNotAllowedReason) {
+          Fail(i, "upload", opened.status().message());
+          continue;
+        }
+      }
+      out.push_back(i);
+    }
+    return out;
+  }
+
   boost::asio::awaitable<absl::Status> Register() {
-    std::vector<size_t> todo = AtStep(labelport::internal::v1::SAMPLE_STEP_UNSPECIFIED);
+    std::vector<size_t> todo =
+        WithoutRefusedPaths(AtStep(labelport::internal::v1::SAMPLE_STEP_UNSPECIFIED));
     // Group by kind (uploads vs each storage slug), then batch.
     std::map<std::string, std::vector<size_t>> groups;
     for (size_t i : todo) {
@@ -388,8 +411,9 @@ class UploadJob {
 
   boost::asio::awaitable<void> UploadOne(size_t i) {
     const v1::Sample& sample = samples_[i];
-    auto media = co_await OpenMedia(sample.media(), *http_, options_.media_dir, options_.temp_dir,
-                                    absl::Now() + options_.media_fetch_timeout);
+    auto media =
+        co_await OpenMedia(sample.media(), *http_, options_.media_dir, options_.temp_dir,
+                           absl::Now() + options_.media_fetch_timeout, options_.media_paths);
     if (!media.ok()) {
       Fail(i, "upload", media.status().message());
       co_return;

@@ -7,7 +7,9 @@
 //   2. register items in batches (E23 up to 500 per call; E28 for external
 //      storage). Items are named after the media file and placed in the
 //      folder "/<run uid prefix>/<sample id>", so two samples with the same
-//      file name never collide and runs never share items;
+//      file name never collide and runs never share items. A server path
+//      the tenant may not read fails its sample first: V7 never gets an
+//      item for it;
 //   3. upload bytes: sign → PUT → confirm, bounded concurrency;
 //   4. wait for V7's processing (polling with backoff; the timeout counts
 //      from the end of the uploads);
@@ -28,6 +30,7 @@
 #include "absl/time/time.h"
 #include "service/backend/annotation_backend.h"
 #include "service/backend/darwin/darwin_client.h"
+#include "service/common/media_path_opener.h"
 #include "service/common/ordered_parallel_map.h"
 #include "service/http/http_client.h"
 
@@ -38,6 +41,9 @@ class DarwinBackend : public AnnotationBackend {
   struct Options {
     // Where `content_digest` media live: <media_dir>/sha256/<hex>.
     std::string media_dir;
+    // Which server paths the tenant's media references may name (roots from
+    // the tenant's account, the server's protected files).
+    common::MediaPathPolicy media_paths;
     // Scratch space for media fetched from URLs (streamed to disk).
     std::string temp_dir = "/tmp";
     int register_batch_size = 500;

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "service/common/sha256.h"
 
 namespace labelport::backend::darwin {
@@ -16,7 +17,8 @@ absl::StatusOr<std::shared_ptr<AnnotationBackend>> DarwinBackendProvider::Backen
   auto account = lookup_(tenant);
   if (!account.ok()) return account.status();
   const std::string fingerprint = common::Sha256Hex(
-      absl::StrCat(account->base_url, "\n", account->media_dir, "\n", account->api_key));
+      absl::StrCat(account->base_url, "\n", account->media_dir, "\n",
+                   absl::StrJoin(account->media_roots, "\n"), "\n\n", account->api_key));
   absl::MutexLock lock(&mu_);
   std::shared_ptr<Entry>& entry = entries_[tenant];
   if (entry == nullptr || entry->fingerprint != fingerprint) {
@@ -32,6 +34,7 @@ absl::StatusOr<std::shared_ptr<AnnotationBackend>> DarwinBackendProvider::Backen
     fresh->client = *std::move(client);
     DarwinBackend::Options options = options_;
     options.media_dir = account->media_dir;
+    options.media_paths.roots = account->media_roots;
     fresh->backend = std::make_unique<DarwinBackend>(fresh->client.get(), http_, options);
     // Jobs still holding the previous entry keep it alive until they end.
     entry = std::move(fresh);

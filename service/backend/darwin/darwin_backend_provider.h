@@ -1,9 +1,9 @@
 // DarwinBackendProvider: one DarwinClient + DarwinBackend per tenant, built
 // on first use from the tenant's V7 account and rebuilt when that account
-// (key or URL) changes. All of them share one HttpClient stack, so pooled
-// connections, the retry policy and the per-key rate limiter (keyed by the
-// key's digest, see RateLimitedHttpClient) are shared too: two tenants with
-// different keys get separate buckets, two tenants with one key share one.
+// (key, URL, media directory or media roots) changes. All of them share one HttpClient stack, so
+// pooled connections, the retry policy and the per-key rate limiter (keyed by the key's digest, see
+// RateLimitedHttpClient) are shared too: two tenants with different keys get separate buckets, two
+// tenants with one key share one.
 //
 // Thread-safety: BackendFor may be called concurrently.
 #ifndef LABELPORT_SERVICE_BACKEND_DARWIN_DARWIN_BACKEND_PROVIDER_H_
@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -29,6 +30,9 @@ struct DarwinTenantAccount {
   std::string base_url;
   // Where the tenant's uploaded media (content digests) live.
   std::string media_dir;
+  // The directories its media references by server path may name
+  // (normalised; empty: none).
+  std::vector<std::string> media_roots;
 };
 
 class DarwinBackendProvider : public BackendProvider {
@@ -38,7 +42,8 @@ class DarwinBackendProvider : public BackendProvider {
   using AccountLookup = std::function<absl::StatusOr<DarwinTenantAccount>(const std::string&)>;
 
   // `http` must outlive the provider and every backend it returned.
-  // `options` are used for every backend, with media_dir from the account.
+  // `options` are used for every backend, with media_dir and
+  // media_paths.roots from the account.
   DarwinBackendProvider(http::HttpClient* http, AccountLookup lookup,
                         DarwinBackend::Options options);
 

@@ -45,11 +45,34 @@ absl::StatusOr<int64_t> FileSize(const std::string& path, const std::string& wha
 MediaSource::MediaSource(std::string path, int64_t size_bytes, bool remove_on_destroy)
     : path_(std::move(path)), size_bytes_(size_bytes), remove_on_destroy_(remove_on_destroy) {}
 
+MediaSource::MediaSource(common::UniqueFd fd, int64_t size_bytes)
+    : size_bytes_(size_bytes),
+      remove_on_destroy_(false),
+      fd_(std::make_shared<const common::UniqueFd>(std::move(fd))) {}
+
 MediaSource::~MediaSource() {
   if (remove_on_destroy_) std::remove(path_.c_str());
 }
 
 std::function<http::BodyChunkSource()> MediaSource::body_factory() const {
+  if (fd_ != nullptr) {
+    return [fd = fd_]() -> http::BodyChunkSource {
+      auto offset = std::make_shared<off_t>(0);
+      return [fd, offset]() -> boost::asio::awaitable<absl::StatusOr<std::string>> {
+        std::string chunk(kChunkBytes, '\0');
+        ssize_t n;
+        do {
+          n = ::pread(fd->get(), chunk.data(), chunk.size(), *offset);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0)
+          co_return absl::UnavailableError(
+              absl::StrCat("cannot read the media file: ", std::strerror(errno)));
+        *offset += n;
+        chunk.resize(static_cast<size_t>(n));
+        co_return chunk;
+      };
+    };
+  }
   const std::string path = path_;
   return [path]() -> http::BodyChunkSource {
     std::shared_ptr<FILE> file(std::fopen(path.c_str(), "rb"), [](FILE* f) {
@@ -94,12 +117,13 @@ std::string ContentStorePath(const std::string& media_dir, const std::string& di
 
 boost::asio::awaitable<absl::StatusOr<std::shared_ptr<MediaSource>>> OpenMedia(
     const labelport::v1::MediaReference& media, http::HttpClient& http,
-    const std::string& media_dir, const std::string& temp_dir, absl::Time deadline) {
+    const std::string& media_dir, const std::string& temp_dir, absl::Time deadline,
+    const common::MediaPathPolicy& paths) {
   switch (media.source_case()) {
     case labelport::v1::MediaReference::kPath: {
-      auto size = FileSize(media.path(), absl::StrCat("media file '", media.path(), "'"));
-      if (!size.ok()) co_return size.status();
-      co_return std::make_shared<MediaSource>(media.path(), *size, false);
+      auto file = common::OpenMediaPath(media.path(), paths);
+      if (!file.ok()) co_return file.status();
+      co_return std::make_shared<MediaSource>(std::move(file->fd), file->size_bytes);
     }
     case labelport::v1::MediaReference::kContentDigest: {
       const std::string path = ContentStorePath(media_dir, media.content_digest());

@@ -1,7 +1,9 @@
 // MediaSource: the bytes of one sample's media, readable in chunks as many
 // times as an upload is attempted, without holding the file in memory.
 //
-// Media references: a server path is read in place; a content digest is read
+// Media references: a server path is opened once, beneath the tenant's media
+// roots (common::OpenMediaPath), and read from that descriptor for every
+// attempt, never by name again; a content digest is read
 // from the content store (<media_dir>/sha256/<hex>); an http(s) URL is
 // streamed to a temporary file first (constant memory; the file is removed
 // when the MediaSource is destroyed). External-storage references have no
@@ -18,6 +20,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "labelport/v1/sample.pb.h"
+#include "service/common/media_path_opener.h"
+#include "service/common/unique_fd.h"
 #include "service/http/http_client.h"
 
 namespace labelport::backend::darwin {
@@ -25,6 +29,8 @@ namespace labelport::backend::darwin {
 class MediaSource {
  public:
   MediaSource(std::string path, int64_t size_bytes, bool remove_on_destroy);
+  // Reads the open file `fd` (from offset 0 on every attempt).
+  MediaSource(common::UniqueFd fd, int64_t size_bytes);
   ~MediaSource();
   MediaSource(const MediaSource&) = delete;
   MediaSource& operator=(const MediaSource&) = delete;
@@ -38,6 +44,8 @@ class MediaSource {
   std::string path_;
   int64_t size_bytes_;
   bool remove_on_destroy_;
+  // Set for server paths; shared with the readers of body_factory().
+  std::shared_ptr<const common::UniqueFd> fd_;
 };
 
 // The file name a reference shows in V7: `file_name` when given, else the
@@ -49,10 +57,12 @@ std::string ContentStorePath(const std::string& media_dir, const std::string& di
 
 // Opens the bytes of `media`. NOT_FOUND / PERMISSION_DENIED / UNAVAILABLE
 // name the reference (URLs without their query string); FAILED_PRECONDITION
-// for external-storage references.
+// for external-storage references. Server paths are opened under `paths`
+// (errors as common::OpenMediaPath).
 boost::asio::awaitable<absl::StatusOr<std::shared_ptr<MediaSource>>> OpenMedia(
     const labelport::v1::MediaReference& media, http::HttpClient& http,
-    const std::string& media_dir, const std::string& temp_dir, absl::Time deadline);
+    const std::string& media_dir, const std::string& temp_dir, absl::Time deadline,
+    const common::MediaPathPolicy& paths);
 
 }  // namespace labelport::backend::darwin
 

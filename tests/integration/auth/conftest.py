@@ -1,9 +1,9 @@
 """Fixtures of the authentication tests: certificates made with `openssl` at test time, tenants
 files, and labelport-server processes with --auth=token|mtls (optionally TLS).
 
-`auth_server(tenants, args=(), credentials=None, listen="127.0.0.1:0")` starts a server on the
-tenants file `tenants` (a `TenantsFile`); at teardown every server must exit 0 on SIGTERM and its
-log must not contain any secret the test registered with `tenants.secrets`.
+`auth_server(tenants, args=(), credentials=None, listen="127.0.0.1:0", media_root="/")` starts
+a server on the tenants file `tenants` (a `TenantsFile`); at teardown every server must exit 0
+on SIGTERM and its log must not contain any secret the test registered with `tenants.secrets`.
 """
 
 from __future__ import annotations
@@ -83,10 +83,13 @@ def auth_server(tmp_path_factory):
 
     def factory(tenants: TenantsFile, args: Sequence[str] = (), auth: str = "token",
                 credentials: Optional[grpc.ChannelCredentials] = None,
-                listen: str = "127.0.0.1:0") -> ServerProcess:
+                listen: str = "127.0.0.1:0", media_root: Optional[str] = "/") -> ServerProcess:
+        """`media_root`: the --media_root of every tenant. With authentication there is none
+        by default; these tests' samples name placeholder paths (server.helpers), so "/" unless
+        a test is about media roots (None: no --media_root)."""
         data_dir = tmp_path_factory.mktemp("data")
         flags = ["--auth", auth, "--tenants_file", str(tenants.path), "--log_level", "debug",
-                 *args]
+                 *(["--media_root", media_root] if media_root else []), *args]
         server = ServerProcess(data_dir, flags, listen=listen, credentials=credentials)
         started.append((server, tenants))
         return server

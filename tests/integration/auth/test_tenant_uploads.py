@@ -49,8 +49,10 @@ def test_each_tenant_uses_its_own_v7_key(auth_server, tenants, two_team_sim, tmp
     # acme names the sim in the tenants file; beta relies on --darwin_url.
     tenants.add("acme", tokens=[acme_token], api_key=sim.api_key, url=sim.url)
     tenants.add("beta", tokens=[beta_token], api_key=sim.beta_key)
-    server = auth_server(tenants, args=["--darwin_url", sim.url,
-                                        "--darwin_rate_limit_per_minute", "6000"])
+    # With --auth=token server paths need a media root (none by default).
+    (tmp_path / "img").mkdir()
+    server = auth_server(tenants, media_root=str(tmp_path / "img"),
+                         args=["--darwin_url", sim.url, "--darwin_rate_limit_per_minute", "6000"])
     acme = tenant_stub(server.channel, acme_token)
     beta = tenant_stub(server.channel, beta_token)
     health = health_pb2_grpc.HealthStub(server.channel)

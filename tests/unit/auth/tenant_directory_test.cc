@@ -108,11 +108,49 @@ TEST_F(TenantDirectoryTest, ReloadRevokesRemovedTokensAndKeepsTenantsOnABadFile)
   EXPECT_EQ(directory.AccountOf("acme")->api_key, "acme-new");
 }
 
+TEST_F(TenantDirectoryTest, MediaRootsAndKeyFilesOfTenants) {
+  std::filesystem::create_directories(dir_ / "media" / "acme");
+  std::filesystem::create_directories(dir_ / "data" / "inside");
+  Write(dir_ / "acme.key", "acme-key");
+  Write(dir_ / "beta.key", "beta-key");
+  const std::string acme_root = (dir_ / "media" / "acme").string();
+  auto file = [&](const std::string& acme_roots, bool with_beta) {
+    return absl::StrCat(
+        R"({"tenants": [{"name": "acme", "media_roots": [")", acme_roots,
+        R"("], "darwin": {"api_key_file": "acme.key"}})",
+        with_beta ? R"(, {"name": "beta", "darwin": {"api_key_file": "beta.key"}})" : "", "]}");
+  };
+  Write(path_, file(acme_root, true));
+  auto loaded = TenantDirectory::Load(path_, {.data_dir = (dir_ / "data").string()});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  TenantDirectory& directory = **loaded;
+  EXPECT_THAT(directory.MediaRootsOf("acme"), ElementsAre(acme_root));
+  EXPECT_TRUE(directory.MediaRootsOf("beta").empty());
+  EXPECT_TRUE(directory.MediaRootsOf("gamma").empty());
+  EXPECT_THAT(directory.ApiKeyFiles(),
+              ElementsAre((dir_ / "acme.key").string(), (dir_ / "beta.key").string()));
+
+  // A reload checks the roots against the data dir too, and keeps the
+  // tenants when one lies inside it.
+  Write(path_, file((dir_ / "data" / "inside").string(), true));
+  auto refused = directory.Reload();
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("lies inside the data directory"));
+  EXPECT_THAT(directory.MediaRootsOf("acme"), ElementsAre(acme_root));
+
+  // A removed tenant's key file stays one of the server's own files.
+  Write(path_, file(acme_root, false));
+  EXPECT_THAT(directory.Reload(), absl::StatusOr<bool>(true));
+  EXPECT_THAT(directory.ApiKeyFiles(), testing::UnorderedElementsAre((dir_ / "acme.key").string(),
+                                                                     (dir_ / "beta.key").string()));
+}
+
 TEST(TenantDirectoryFromConfigTest, FixedTenants) {
   TenantsConfig config;
   config.tenants.push_back({.name = "solo",
                             .token_sha256 = {common::Sha256Hex("t")},
                             .client_identities = {},
+                            .media_roots = {},
                             .darwin = {}});
   auto directory = TenantDirectory::FromConfig(config);
   EXPECT_THAT(directory->TenantForToken("t"), Optional(std::string("solo")));

@@ -129,6 +129,77 @@ TEST(TenantsFileTest, RejectsBadFilesNamingThePathAndTheRule) {
   }
 }
 
+class TenantsFileMediaRootsTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(testing::TempDir()) / "tenants_file_test_roots";
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_ / "media" / "acme");
+    std::filesystem::create_directories(dir_ / "data" / "media");
+    std::ofstream(dir_ / "file.txt") << "x";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  absl::StatusOr<TenantsConfig> ParseRoots(const std::string& roots_json) {
+    return ParseTenantsFile(
+        absl::StrCat(R"({"tenants": [{"name": "acme", "media_roots": )", roots_json, "}]}"),
+        "tenants.json", "", {.data_dir = (dir_ / "data").string()});
+  }
+  std::string P(const std::string& rel) const { return (dir_ / rel).string(); }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(TenantsFileMediaRootsTest, ParsesAndNormalisesMediaRoots) {
+  auto config =
+      ParseRoots(absl::StrCat(R"([")", P("media/acme/"), R"(", ")", P("media//./"), R"("])"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_THAT(config->tenants[0].media_roots, ElementsAre(P("media/acme"), P("media")));
+  // A tenant without media_roots has none of its own.
+  auto none = Parse(R"({"tenants": [{"name": "beta"}]})");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->tenants[0].media_roots.empty());
+}
+
+TEST_F(TenantsFileMediaRootsTest, RejectsBadRootsNamingTheJsonPath) {
+  const BadCase cases[] = {
+      {R"("/srv")", "tenants[0].media_roots must be an array of strings"},
+      {R"([3])", "tenants[0].media_roots[0] must be a non-empty string"},
+      {R"([""])", "tenants[0].media_roots[0] must be a non-empty string"},
+      {R"(["media/acme"])", "tenants[0].media_roots[0] 'media/acme' must be an absolute"},
+      {absl::StrCat(R"([")", P("media"), R"(", ")", P("media/../data"), R"("])"),
+       "tenants[0].media_roots[1] '" + P("media/../data") + "' must not contain '..'"},
+      {absl::StrCat(R"([")", P("nowhere"), R"("])"),
+       "tenants[0].media_roots[0] '" + P("nowhere") + "' is not an existing directory"},
+      {absl::StrCat(R"([")", P("file.txt"), R"("])"),
+       "tenants[0].media_roots[0] '" + P("file.txt") + "' is not an existing directory"},
+      {absl::StrCat(R"([")", P("data/media"), R"("])"),
+       "tenants[0].media_roots[0] '" + P("data/media") + "' lies inside the data directory"},
+  };
+  for (const BadCase& c : cases) {
+    auto config = ParseRoots(c.text);
+    ASSERT_FALSE(config.ok()) << c.text;
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument) << c.text;
+    EXPECT_THAT(std::string(config.status().message()), HasSubstr(c.expected)) << c.text;
+  }
+  // Without a data dir to check against, only the file system is consulted.
+  EXPECT_TRUE(ParseTenantsFile(absl::StrCat(R"({"tenants": [{"name": "a", "media_roots": [")",
+                                            P("data/media"), R"("]}]})"),
+                               "tenants.json", "")
+                  .ok());
+}
+
+TEST_F(TenantsFileMediaRootsTest, RemembersWhereTheApiKeyCameFrom) {
+  std::ofstream(dir_ / "acme.key") << kSecretKey << "\n";
+  auto config = ParseTenantsFile(
+      R"({"tenants": [{"name": "acme", "darwin": {"api_key_file": "acme.key"}},
+                      {"name": "beta", "darwin": {"api_key": "inline"}}]})",
+      "tenants.json", dir_.string());
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->tenants[0].darwin.api_key_file, P("acme.key"));
+  EXPECT_EQ(config->tenants[1].darwin.api_key_file, "");
+}
+
 TEST(TenantsFileTest, TenantNames) {
   for (const char* ok : {"a", "default", "acme-corp", "team.2", "x_y", "0abc"})
     EXPECT_TRUE(IsValidTenantName(ok)) << ok;

@@ -33,8 +33,10 @@ class DarwinBackendProviderTest : public ::testing::Test {
 };
 
 TEST_F(DarwinBackendProviderTest, OneBackendPerTenantReusedUntilTheAccountChanges) {
-  accounts_["acme"] = {.api_key = "acme-key", .base_url = "http://v7", .media_dir = "/m/acme"};
-  accounts_["beta"] = {.api_key = "beta-key", .base_url = "http://v7", .media_dir = "/m/beta"};
+  accounts_["acme"] = {
+      .api_key = "acme-key", .base_url = "http://v7", .media_dir = "/m/acme", .media_roots = {}};
+  accounts_["beta"] = {
+      .api_key = "beta-key", .base_url = "http://v7", .media_dir = "/m/beta", .media_roots = {}};
   auto acme = provider_.BackendFor("acme");
   auto again = provider_.BackendFor("acme");
   auto beta = provider_.BackendFor("beta");
@@ -49,6 +51,13 @@ TEST_F(DarwinBackendProviderTest, OneBackendPerTenantReusedUntilTheAccountChange
   EXPECT_NE(rotated->get(), acme->get());
   EXPECT_EQ(acme->use_count(), 2);  // `acme` and `again`: the provider let go of it
   EXPECT_EQ(provider_.BackendFor("acme")->get(), rotated->get());
+
+  // So do other media roots (a reloaded tenants file).
+  accounts_["acme"].media_roots = {"/srv/acme"};
+  auto rooted = provider_.BackendFor("acme");
+  ASSERT_TRUE(rooted.ok());
+  EXPECT_NE(rooted->get(), rotated->get());
+  EXPECT_EQ(provider_.BackendFor("acme")->get(), rooted->get());
 }
 
 TEST_F(DarwinBackendProviderTest, ErrorsNameTheTenantAndNeverTheKey) {
@@ -56,7 +65,8 @@ TEST_F(DarwinBackendProviderTest, ErrorsNameTheTenantAndNeverTheKey) {
   EXPECT_EQ(none.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(none.status().message()), HasSubstr("tenant 'gamma'"));
 
-  accounts_["bad"] = {.api_key = "secret-key-123", .base_url = "not a url", .media_dir = "/m"};
+  accounts_["bad"] = {
+      .api_key = "secret-key-123", .base_url = "not a url", .media_dir = "/m", .media_roots = {}};
   auto bad = provider_.BackendFor("bad");
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("V7 settings of tenant 'bad'"));

@@ -190,6 +190,34 @@ TEST(RunRegistryDefaultHexTest, GeneratedSlugIsVoxel51AndThirtyTwoHexDigits) {
   EXPECT_NE(first->run().darwin().dataset_slug(), second->run().darwin().dataset_slug());
 }
 
+TEST(RunRegistryMediaRootsTest, PathsOutsideTheTenantsRootsStoreNothing) {
+  auto store = store::SqliteRunStore::Create({.path = ":memory:"});
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::vector<std::string> asked;
+  RunRegistry registry(store->get(), nullptr, nullptr, [&asked](const std::string& tenant) {
+    asked.push_back(tenant);
+    return tenant == kTenant ? std::vector<std::string>{"/data"} : std::vector<std::string>{};
+  });
+  std::vector<v1::Sample> samples = Images(2);
+  samples[1].mutable_media()->set_path("/etc/passwd");
+  auto refused = registry.CreateRun(kTenant, Header("a"), samples);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(common::ErrorField(refused.status()), "samples[1].media.path");
+  EXPECT_EQ(common::ErrorReason(refused.status()), "MEDIA_PATH_NOT_ALLOWED");
+  // Another tenant has no roots: even /data is refused for it.
+  auto other = registry.CreateRun("tenant-b", Header("a"), Images(1));
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(asked, ElementsAre(kTenant, "tenant-b"));
+  auto listed =
+      registry.ListRuns(kTenant, Parse<v1::ListRunsRequest>(R"pb(parent: "datasets/ds")pb"));
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_THAT(listed->runs(), IsEmpty());
+  // Within the roots the run is created.
+  auto created = registry.CreateRun(kTenant, Header("a"), Images(2));
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_TRUE(created->created());
+}
+
 TEST(NormalizeDatasetSlugTest, LowerCasesAndReplacesSpaces) {
   auto slug = NormalizeDatasetSlug("My Data Set", "f");
   ASSERT_TRUE(slug.ok()) << slug.status();
@@ -591,7 +619,7 @@ TEST(RunRegistryQuotaTest, ATenantAtItsRunsInFlightLimitIsRefusedUntilOneSettles
   auto counter = store::SqliteRunStateCounter::Create({.path = path.string()});
   ASSERT_TRUE(counter.ok()) << counter.status();
   RunQuota quota(counter->get(), 2);
-  RunRegistry registry(store->get(), nullptr, nullptr, &quota);
+  RunRegistry registry(store->get(), nullptr, nullptr, nullptr, &quota);
 
   auto header = [](const std::string& key) {
     v1::CreateRunHeader h = Header(key);

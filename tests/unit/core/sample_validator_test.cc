@@ -112,6 +112,50 @@ TEST(SampleValidatorTest, TooLongPathIsRejected) {
                  "Sample 's1': media path is longer than 4096 characters");
 }
 
+absl::StatusOr<v1::MediaType> MediaWithRoots(const std::vector<v1::Sample>& samples,
+                                             const std::vector<std::string>& roots) {
+  return ValidateSampleMedia(samples, v1::DarwinOptions(), &roots);
+}
+
+std::string NotAllowed(const std::string& id, const std::string& path) {
+  return "Sample '" + id + "': media path '" + path +
+         "' is not readable under the media roots allowed for this tenant (a path must be "
+         "absolute, without '..', beneath a media root that symlinks do not leave, and never "
+         "names a file of the server)";
+}
+
+TEST(SampleValidatorTest, PathsBeneathTheTenantsMediaRootsAreAccepted) {
+  EXPECT_TRUE(MediaWithRoots({Image("a"), Image("b")}, {"/srv", "/data"}).ok());
+  EXPECT_TRUE(MediaWithRoots({Image("a")}, {"/"}).ok());
+  // Other references are not server paths.
+  EXPECT_TRUE(MediaWithRoots({WithMedia(R"pb(url: "https://host/a.jpg")pb")}, {}).ok());
+}
+
+TEST(SampleValidatorTest, PathsOutsideTheMediaRootsAreRefusedBeforeAnythingIsRead) {
+  v1::Sample outside = Image("s1");
+  outside.mutable_media()->set_path("/etc/passwd");
+  EXPECT_ERROR(MediaWithRoots({Image("a"), outside}, {"/data"}),
+               absl::StatusCode::kPermissionDenied, "samples[1].media.path",
+               "MEDIA_PATH_NOT_ALLOWED", NotAllowed("s1", "/etc/passwd"));
+  v1::Sample dots = Image("s2");
+  dots.mutable_media()->set_path("/data/../etc/passwd");
+  EXPECT_ERROR(MediaWithRoots({dots}, {"/data"}), absl::StatusCode::kPermissionDenied,
+               "samples[0].media.path", "MEDIA_PATH_NOT_ALLOWED",
+               NotAllowed("s2", "/data/../etc/passwd"));
+  dots.mutable_media()->set_path("/data/x/../a.jpg");
+  EXPECT_ERROR(MediaWithRoots({dots}, {"/data"}), absl::StatusCode::kPermissionDenied,
+               "samples[0].media.path", "MEDIA_PATH_NOT_ALLOWED",
+               NotAllowed("s2", "/data/x/../a.jpg"));
+}
+
+TEST(SampleValidatorTest, PathsOfATenantWithoutMediaRootsAreRefused) {
+  auto refused = MediaWithRoots({Image("a")}, {});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(common::ErrorField(refused.status()), "samples[0].media.path");
+  EXPECT_EQ(common::ErrorReason(refused.status()), "MEDIA_PATH_NOT_ALLOWED");
+  EXPECT_NE(std::string(refused.status().message()).find("no media roots"), std::string::npos);
+}
+
 TEST(SampleValidatorTest, NonHttpUrlIsRejected) {
   EXPECT_INVALID(Media({WithMedia(R"pb(url: "ftp://host/a.jpg")pb")}), "samples[0].media.url",
                  "MEDIA_URL_INVALID", "Sample 's1': media URL must start with http:// or https://");

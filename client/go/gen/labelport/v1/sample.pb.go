@@ -233,7 +233,10 @@ type isMediaReference_Source interface {
 }
 
 type MediaReference_Path struct {
-	// An absolute path readable by the server process.
+	// An absolute path of a regular file beneath a media root the operator
+	// allowed for the caller's tenant (--media_root, the tenant's
+	// media_roots); none by default with authentication on. Otherwise
+	// PERMISSION_DENIED with reason MEDIA_PATH_NOT_ALLOWED.
 	Path string `protobuf:"bytes,1,opt,name=path,proto3,oneof"`
 }
 

@@ -1,0 +1,99 @@
+#include "service/backend/darwin/media_source.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "service/common/errors.h"
+#include "service/common/media_roots.h"
+#include "tests/unit/backend_darwin/fake_http_client.h"
+
+namespace labelport::backend::darwin {
+namespace {
+
+template <typename T>
+T RunSync(boost::asio::awaitable<T> op) {
+  boost::asio::io_context ctx;
+  auto future = boost::asio::co_spawn(ctx, std::move(op), boost::asio::use_future);
+  ctx.run();
+  return future.get();
+}
+
+// Every chunk of one attempt, concatenated.
+absl::StatusOr<std::string> ReadAttempt(const MediaSource& source) {
+  return RunSync([&source]() -> boost::asio::awaitable<absl::StatusOr<std::string>> {
+    http::BodyChunkSource next = source.body_factory()();
+    std::string out;
+    while (true) {
+      auto chunk = co_await next();
+      if (!chunk.ok()) co_return chunk.status();
+      if (chunk->empty()) co_return out;
+      out += *chunk;
+    }
+  }());
+}
+
+class MediaSourceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    base_ = std::filesystem::path(::testing::TempDir()) /
+            absl::StrCat("media_source_test_", ::getpid());
+    std::filesystem::remove_all(base_);
+    std::filesystem::create_directories(base_ / "root");
+    std::filesystem::create_directories(base_ / "outside");
+    // More than two 1 MiB chunks, with a pattern that shows misplaced offsets.
+    for (int i = 0; bytes_.size() < (5u << 19); ++i) absl::StrAppend(&bytes_, i, ",");
+    std::ofstream(base_ / "root" / "big.bin", std::ios::binary) << bytes_;
+    std::ofstream(base_ / "outside" / "secret.txt") << "secret";
+    paths_.roots = {(base_ / "root").string()};
+  }
+  void TearDown() override { std::filesystem::remove_all(base_); }
+
+  absl::StatusOr<std::shared_ptr<MediaSource>> Open(const std::string& path) {
+    labelport::v1::MediaReference media;
+    media.set_path(path);
+    return RunSync(
+        OpenMedia(media, http_, "/unused", "/tmp", absl::Now() + absl::Seconds(10), paths_));
+  }
+
+  std::filesystem::path base_;
+  std::string bytes_;
+  common::MediaPathPolicy paths_;
+  http::testing::FakeHttpClient http_;
+};
+
+TEST_F(MediaSourceTest, EveryAttemptReadsTheFileOpenedOnce) {
+  const std::filesystem::path file = base_ / "root" / "big.bin";
+  auto source = Open(file.string());
+  ASSERT_TRUE(source.ok()) << source.status();
+  EXPECT_EQ((*source)->size_bytes(), static_cast<int64_t>(bytes_.size()));
+  EXPECT_EQ(ReadAttempt(**source).value_or("<error>"), bytes_);
+  // The path now names another file (outside the root): a retry still reads
+  // the bytes that were opened.
+  std::filesystem::remove(file);
+  std::filesystem::create_symlink(base_ / "outside" / "secret.txt", file);
+  EXPECT_EQ(ReadAttempt(**source).value_or("<error>"), bytes_);
+  EXPECT_TRUE(http_.requests().empty());
+}
+
+TEST_F(MediaSourceTest, PathsOutsideTheRootsAreRefused) {
+  auto source = Open((base_ / "outside" / "secret.txt").string());
+  EXPECT_EQ(source.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(common::ErrorReason(source.status()), std::string(common::kMediaPathNotAllowedReason));
+  paths_.roots.clear();
+  EXPECT_EQ(Open((base_ / "root" / "big.bin").string()).status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace labelport::backend::darwin
