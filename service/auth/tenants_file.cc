@@ -2,10 +2,8 @@
 
 #include <boost/json.hpp>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -13,9 +11,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "service/common/media_roots.h"
+#include "service/common/small_file.h"
 
 namespace labelport::auth {
 namespace {
+
+// Thousands of tenants fit in far less.
+constexpr int64_t kMaxTenantsFileBytes = 16 << 20;
 
 namespace json = boost::json;
 
@@ -188,13 +190,12 @@ class Parser {
       std::filesystem::path file(*key_file);
       if (file.is_relative() && !base_dir_.empty())
         file = std::filesystem::path(std::string(base_dir_)) / file;
-      std::ifstream in(file);
-      if (!in)
+      absl::StatusOr<std::string> contents =
+          common::ReadSmallFile(file.string(), common::kMaxSecretFileBytes, "the key file");
+      if (!contents.ok())
         return Error(absl::StrCat(path, ".api_key_file"),
-                     absl::StrCat("names '", file.string(), "', which cannot be read"));
-      std::stringstream buffer;
-      buffer << in.rdbuf();
-      account.api_key = std::string(absl::StripAsciiWhitespace(buffer.str()));
+                     absl::StrCat("cannot be used: ", contents.status().message()));
+      account.api_key = std::string(absl::StripAsciiWhitespace(*contents));
       account.api_key_file = std::filesystem::absolute(file).lexically_normal().string();
       if (account.api_key.empty())
         return Error(absl::StrCat(path, ".api_key_file"),
@@ -228,14 +229,10 @@ absl::StatusOr<TenantsConfig> ParseTenantsFile(absl::string_view text, absl::str
 
 absl::StatusOr<TenantsConfig> LoadTenantsFile(const std::string& path,
                                               const TenantsFileRules& rules) {
-  std::ifstream in(path);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read tenants file '", path, "'"));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad())
-    return absl::InvalidArgumentError(absl::StrCat("cannot read tenants file '", path, "'"));
-  return ParseTenantsFile(buffer.str(), path, std::filesystem::path(path).parent_path().string(),
-                          rules);
+  absl::StatusOr<std::string> text =
+      common::ReadSmallFile(path, kMaxTenantsFileBytes, "the tenants file");
+  if (!text.ok()) return absl::InvalidArgumentError(text.status().message());
+  return ParseTenantsFile(*text, path, std::filesystem::path(path).parent_path().string(), rules);
 }
 
 }  // namespace labelport::auth

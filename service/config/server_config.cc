@@ -4,10 +4,8 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -24,6 +22,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "service/common/media_roots.h"
+#include "service/common/small_file.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "gRPC listen address HOST:PORT; port 0 picks a free port (env LABELPORT_LISTEN)");
@@ -412,13 +411,12 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   const std::string key_file = absl::GetFlag(FLAGS_darwin_api_key_file);
   config.darwin_api_key_file = key_file;
   if (!key_file.empty()) {
-    std::ifstream in(key_file);
-    if (!in)
+    absl::StatusOr<std::string> contents =
+        common::ReadSmallFile(key_file, common::kMaxSecretFileBytes, "the key file");
+    if (!contents.ok())
       return absl::InvalidArgumentError(
-          absl::StrCat("--darwin_api_key_file: cannot read '", key_file, "'"));
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    config.darwin_api_key = std::string(absl::StripAsciiWhitespace(buffer.str()));
+          absl::StrCat("--darwin_api_key_file: ", contents.status().message()));
+    config.darwin_api_key = std::string(absl::StripAsciiWhitespace(*contents));
     if (config.darwin_api_key.empty())
       return absl::InvalidArgumentError(
           absl::StrCat("--darwin_api_key_file: '", key_file, "' is empty"));

@@ -2,23 +2,21 @@
 
 #include <grpcpp/security/server_credentials.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "service/common/small_file.h"
 
 namespace labelport::server {
 namespace {
 
 absl::StatusOr<std::string> ReadPem(const std::string& flag, const std::string& path) {
-  std::ifstream in(path);
-  if (!in)
-    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": cannot read '", path, "'"));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  std::string pem = buffer.str();
+  // Certificate chains and keys are a few KiB; a larger file is a mistake.
+  absl::StatusOr<std::string> read = common::ReadSmallFile(path, 1 << 20, "the PEM file");
+  if (!read.ok())
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", read.status().message()));
+  std::string pem = *std::move(read);
   if (!absl::StrContains(pem, "-----BEGIN "))
     return absl::InvalidArgumentError(
         absl::StrCat("--", flag, ": '", path, "' holds no PEM block (-----BEGIN ...)"));

@@ -63,7 +63,7 @@ def test_auth_modes_need_their_flags(tmp_path, pki):
     # A key where the certificate belongs: named by flag and file, content never shown.
     err = start_fails(tmp_path, "--tls_cert", str(tmp_path / "missing.pem"), "--tls_key",
                       str(pki["server"]["key"]))
-    assert "--tls_cert: cannot read" in err
+    assert "--tls_cert: the PEM file" in err and "cannot be read" in err
     key_text = pki["server"]["key"].read_text()
     bad = tmp_path / "not-pem.txt"
     bad.write_text("just text")

@@ -77,7 +77,7 @@ TEST(TenantsFileTest, ReadsApiKeyFilesRelativeToTheTenantsFile) {
 
   auto missing = LoadTenantsFile((dir / "nope.json").string());
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("cannot read tenants file"));
+  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("the tenants file '"));
 }
 
 struct BadCase {
@@ -117,7 +117,7 @@ TEST(TenantsFileTest, RejectsBadFilesNamingThePathAndTheRule) {
       {absl::StrCat(R"({"tenants": [{"name": "a", "darwin": {"apikey": ")", kSecretKey, R"("}}]})"),
        "tenants[0].darwin.apikey is not a known key"},
       {R"({"tenants": [{"name": "a", "darwin": {"api_key_file": "/no/such/key"}}]})",
-       "tenants[0].darwin.api_key_file names '/no/such/key', which cannot be read"},
+       "tenants[0].darwin.api_key_file cannot be used: the key file '/no/such/key' cannot be read"},
   };
   for (const BadCase& c : cases) {
     auto config = Parse(c.text);
