@@ -17,9 +17,12 @@ std::string RedactRaw(absl::string_view url) {
   absl::string_view cut = url.substr(0, url.find_first_of("?#"));
   std::string out;
   const size_t sep = cut.find("://");
-  const size_t at = cut.find('@');
-  if (sep != absl::string_view::npos && at != absl::string_view::npos && at > sep &&
-      cut.find('/', sep + 3) > at) {
+  // The userinfo ends at the authority's last '@' (a password may hold one).
+  const size_t authority_end =
+      sep == absl::string_view::npos ? absl::string_view::npos : cut.find('/', sep + 3);
+  const size_t at = sep == absl::string_view::npos ? absl::string_view::npos
+                                                   : cut.substr(0, authority_end).rfind('@');
+  if (at != absl::string_view::npos && at > sep) {
     out = absl::StrCat(cut.substr(0, sep + 3), cut.substr(at + 1));
   } else {
     out = std::string(cut);

@@ -68,6 +68,13 @@ TEST(RedactedUrlTest, DropsQueryAndUserinfo) {
   EXPECT_EQ(RedactedUrl("https://s3.example.com/bucket/key?X-Amz-Signature=abc"),
             "https://s3.example.com:443/bucket/key");
   EXPECT_EQ(RedactedUrl("ftp://u:p@host/x?y"), "ftp://host/x");
+  EXPECT_EQ(RedactedUrl("http://user:p@ss@host:8080/a/b?sig=secret#frag"), "http://host:8080/a/b");
+  EXPECT_EQ(RedactedUrl("https://host/a/b#token=secret"), "https://host:443/a/b");
+  EXPECT_EQ(RedactedUrl("https://host/a@b/c?sig=secret"), "https://host:443/a@b/c");
+  EXPECT_EQ(RedactedUrl("https://user:secret@host"), "https://host");
+  EXPECT_EQ(RedactedUrl("http://[::1]:9464/metrics?x=secret"), "http://[::1]:9464/metrics");
+  EXPECT_EQ(RedactedUrl("not a url?sig=secret"), "not a url");
+  EXPECT_EQ(RedactedUrl("http://host/\x01?sig=secret"), "http://host/?");
 }
 
 }  // namespace
