@@ -73,7 +73,7 @@ class BeastHttpClient : public HttpClient {
     // payloads kept). Pooled connections were checked when they were made.
     // Must be thread-safe.
     std::function<absl::Status(absl::string_view host, const boost::asio::ip::address& address)>
-        endpoint_filter;
+        endpoint_filter = nullptr;
   };
 
   struct Stats {
