@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -23,6 +24,7 @@
 #include "absl/strings/strip.h"
 #include "service/common/media_roots.h"
 #include "service/common/small_file.h"
+#include "service/http/egress_policy.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "gRPC listen address HOST:PORT; port 0 picks a free port (env LABELPORT_LISTEN)");
@@ -88,6 +90,26 @@ ABSL_FLAG(int, export_timeout_seconds, 1800,
           "How long a load waits for a V7 export to become ready (env "
           "LABELPORT_EXPORT_TIMEOUT_SECONDS)");
 
+ABSL_FLAG(
+    std::string, media_url_allow, "",
+    "Comma-separated CIDRs and host names whose media URLs may be fetched although they "
+    "are not public addresses (on-premise object stores), e.g. '10.20.0.0/16,minio.internal'; "
+    "a host name matches exactly (case-insensitive), an address must lie in a CIDR. Without "
+    "it, media URLs reaching loopback, private, link-local, CGNAT, multicast or reserved "
+    "addresses are refused (env LABELPORT_MEDIA_URL_ALLOW)");
+ABSL_FLAG(int64_t, max_media_bytes, int64_t{1} << 30,
+          "Largest media file fetched from a URL, in bytes (1 GiB by default: far above any "
+          "image, and V7's signed upload is one PUT to S3-style storage, which caps an object at "
+          "5 GiB, the maximum allowed here). A larger Content-Length is refused before the body "
+          "is read; each fetch in flight may hold this much under <data_dir>/tmp (env "
+          "LABELPORT_MAX_MEDIA_BYTES)");
+ABSL_FLAG(int, media_fetch_stall_seconds, 30,
+          "A media URL fetch fails when no byte arrives for this long (env "
+          "LABELPORT_MEDIA_FETCH_STALL_SECONDS)");
+ABSL_FLAG(int, media_fetch_timeout_seconds, 600,
+          "A media URL fetch, redirects included, must finish within this long (env "
+          "LABELPORT_MEDIA_FETCH_TIMEOUT_SECONDS)");
+
 ABSL_FLAG(std::string, metrics_listen, "",
           "HOST:PORT serving Prometheus metrics at /metrics, e.g. 0.0.0.0:9464; empty: no "
           "metrics endpoint (env LABELPORT_METRICS_LISTEN)");
@@ -123,6 +145,9 @@ ABSL_FLAG(std::vector<std::string>, media_root, {},
 
 namespace labelport::config {
 namespace {
+
+// A single PUT to S3-style storage (V7's signed upload) carries at most 5 GiB.
+constexpr int64_t kMaxMediaBytes = int64_t{5} << 30;
 
 const char* Env(const char* name) {
   const char* v = std::getenv(name);
@@ -335,6 +360,10 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
         EnvInt("LABELPORT_DARWIN_MAX_CONNECTIONS", &FLAGS_darwin_max_connections),
         EnvInt("LABELPORT_PROCESSING_TIMEOUT_SECONDS", &FLAGS_processing_timeout_seconds),
         EnvInt("LABELPORT_EXPORT_TIMEOUT_SECONDS", &FLAGS_export_timeout_seconds),
+        EnvString("LABELPORT_MEDIA_URL_ALLOW", &FLAGS_media_url_allow),
+        EnvInt("LABELPORT_MAX_MEDIA_BYTES", &FLAGS_max_media_bytes),
+        EnvInt("LABELPORT_MEDIA_FETCH_STALL_SECONDS", &FLAGS_media_fetch_stall_seconds),
+        EnvInt("LABELPORT_MEDIA_FETCH_TIMEOUT_SECONDS", &FLAGS_media_fetch_timeout_seconds),
         EnvString("LABELPORT_METRICS_LISTEN", &FLAGS_metrics_listen),
         EnvInt("LABELPORT_READINESS_INTERVAL_SECONDS", &FLAGS_readiness_interval_seconds),
         EnvString("LABELPORT_AUTH", &FLAGS_auth),
@@ -406,6 +435,10 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   config.darwin_max_connections = absl::GetFlag(FLAGS_darwin_max_connections);
   config.processing_timeout_seconds = absl::GetFlag(FLAGS_processing_timeout_seconds);
   config.export_timeout_seconds = absl::GetFlag(FLAGS_export_timeout_seconds);
+  config.media_url_allow = absl::GetFlag(FLAGS_media_url_allow);
+  config.max_media_bytes = absl::GetFlag(FLAGS_max_media_bytes);
+  config.media_fetch_stall_seconds = absl::GetFlag(FLAGS_media_fetch_stall_seconds);
+  config.media_fetch_timeout_seconds = absl::GetFlag(FLAGS_media_fetch_timeout_seconds);
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   config.readiness_interval_seconds = absl::GetFlag(FLAGS_readiness_interval_seconds);
   const std::string key_file = absl::GetFlag(FLAGS_darwin_api_key_file);
@@ -458,6 +491,16 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
     return absl::InvalidArgumentError("--processing_timeout_seconds must be at least 1");
   if (config.export_timeout_seconds < 1)
     return absl::InvalidArgumentError("--export_timeout_seconds must be at least 1");
+  if (auto policy = http::EgressPolicy::Create(config.media_url_allow); !policy.ok())
+    return absl::InvalidArgumentError(
+        absl::StrCat("--media_url_allow: ", policy.status().message()));
+  if (config.max_media_bytes < 1 || config.max_media_bytes > kMaxMediaBytes)
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_media_bytes must be between 1 and ", kMaxMediaBytes, " (5 GiB)"));
+  if (config.media_fetch_stall_seconds < 1 || config.media_fetch_stall_seconds > 3600)
+    return absl::InvalidArgumentError("--media_fetch_stall_seconds must be between 1 and 3600");
+  if (config.media_fetch_timeout_seconds < 1 || config.media_fetch_timeout_seconds > 86400)
+    return absl::InvalidArgumentError("--media_fetch_timeout_seconds must be between 1 and 86400");
   if (!absl::StartsWith(config.darwin_url, "http://") &&
       !absl::StartsWith(config.darwin_url, "https://"))
     return absl::InvalidArgumentError("--darwin_url must start with http:// or https://");

@@ -28,6 +28,10 @@
 //   --darwin_max_connections LABELPORT_DARWIN_MAX_CONNECTIONS 16 (per V7 host)
 //   --processing_timeout_seconds LABELPORT_PROCESSING_TIMEOUT_SECONDS 1800
 //   --export_timeout_seconds LABELPORT_EXPORT_TIMEOUT_SECONDS 1800
+//   --media_url_allow LABELPORT_MEDIA_URL_ALLOW  "" (public addresses only)
+//   --max_media_bytes LABELPORT_MAX_MEDIA_BYTES  1073741824 (1 GiB; at most 5 GiB)
+//   --media_fetch_stall_seconds LABELPORT_MEDIA_FETCH_STALL_SECONDS 30
+//   --media_fetch_timeout_seconds LABELPORT_MEDIA_FETCH_TIMEOUT_SECONDS 600
 //   --metrics_listen  LABELPORT_METRICS_LISTEN   "" (no metrics endpoint)
 //   --readiness_interval_seconds LABELPORT_READINESS_INTERVAL_SECONDS 10
 //   --auth            LABELPORT_AUTH             none (none | token | mtls)
@@ -91,6 +95,12 @@ struct ServerConfig {
   int processing_timeout_seconds = 1800;
   // How long a load waits for a V7 export to become ready.
   int export_timeout_seconds = 1800;
+  // Media URLs (service/http/egress_policy.h): the operator allowlist
+  // (validated), the size cap per file, the stall timeout and the deadline.
+  std::string media_url_allow;
+  int64_t max_media_bytes = int64_t{1} << 30;
+  int media_fetch_stall_seconds = 30;
+  int media_fetch_timeout_seconds = 600;
   // HOST:PORT serving Prometheus /metrics; empty: not served.
   std::string metrics_listen;
   // How often readiness (store, V7) and the replica heartbeat are checked.

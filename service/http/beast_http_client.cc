@@ -29,6 +29,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "service/http/url.h"
@@ -60,6 +61,21 @@ void SetExpiry(beast::tcp_stream& stream, absl::Time deadline) {
   } else {
     stream.expires_at(ToSteady(deadline));
   }
+}
+
+// Arms the timer of the next read: the request's deadline, or the stall
+// timeout from now when that comes first. Returns whether the stall timeout
+// is the nearer one.
+bool ArmRead(beast::tcp_stream& stream, const HttpRequest& request) {
+  if (request.stall_timeout != absl::InfiniteDuration()) {
+    const absl::Time stall = absl::Now() + request.stall_timeout;
+    if (stall < request.deadline) {
+      stream.expires_at(ToSteady(stall));
+      return true;
+    }
+  }
+  SetExpiry(stream, request.deadline);
+  return false;
 }
 
 bool IsTokenChar(char c) {
@@ -140,8 +156,15 @@ struct BeastHttpClient::Exchange {
   bool response_started = false;
   bool body_source_called = false;
   bool sink_called = false;
+  // Whether the pending read's timer is the stall timeout (not the deadline).
+  bool stall_armed = false;
 
   absl::Status Error(const error_code& ec, absl::string_view stage) const {
+    if (ec == beast::error::timeout && stall_armed && absl::Now() < request.deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(what, ": no data for ",
+                                                      absl::FormatDuration(request.stall_timeout),
+                                                      " (stall timeout) while ", stage));
+    }
     if (ec == beast::error::timeout || absl::Now() >= request.deadline) {
       return absl::DeadlineExceededError(absl::StrCat(what, ": deadline exceeded during ", stage));
     }
@@ -268,13 +291,25 @@ net::awaitable<absl::StatusOr<HttpResponse>> StreamResponse(Stream& stream,
                                                             beast::flat_buffer& buffer, auto& ex,
                                                             bool request_keep_alive) {
   std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
+  const std::optional<int64_t>& limit = ex.request.max_streamed_body_bytes;
+  auto too_large = [&ex, &limit] {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(ex.what, ": response body exceeds max_streamed_body_bytes = ", *limit));
+  };
   for (;;) {
     parser.emplace();
     parser->header_limit(kHeaderLimit);
-    parser->body_limit(boost::none);
+    if (limit.has_value()) {
+      parser->body_limit(static_cast<uint64_t>(std::max<int64_t>(*limit, 0)));
+    } else {
+      parser->body_limit(boost::none);
+    }
     if (ex.verb == bhttp::verb::head) parser->skip(true);
+    ex.stall_armed = ArmRead(beast::get_lowest_layer(stream), ex.request);
     auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, *parser, kTok);
     if (parser->got_some()) ex.response_started = true;
+    // Content-Length above the limit fails here, before any body byte.
+    if (ec == bhttp::error::body_limit) co_return too_large();
     if (ec) co_return ex.Error(ec, "reading the response header");
     if (!IsInterim(parser->get().result_int())) break;
   }
@@ -284,8 +319,13 @@ net::awaitable<absl::StatusOr<HttpResponse>> StreamResponse(Stream& stream,
   while (!parser->is_done()) {
     parser->get().body().data = chunk.data();
     parser->get().body().size = chunk.size();
-    auto [ec, n] = co_await bhttp::async_read(stream, buffer, *parser, kTok);
+    // One read at a time, each with its own stall timer: a body that
+    // trickles is bounded by the deadline, one that stops by the stall
+    // timeout.
+    ex.stall_armed = ArmRead(beast::get_lowest_layer(stream), ex.request);
+    auto [ec, n] = co_await bhttp::async_read_some(stream, buffer, *parser, kTok);
     if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec == bhttp::error::body_limit) co_return too_large();
     if (ec) co_return ex.Error(ec, "reading the response body");
     const size_t got = chunk.size() - parser->get().body().size;
     if (got > 0) {
@@ -457,6 +497,25 @@ net::awaitable<absl::StatusOr<HttpResponse>> BeastHttpClient::RunExchange(Connec
         watchdog.cancel();
         if (ec) co_return ex.Error(ec, absl::StrCat("resolving ", url.host));
         for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+      }
+      // The egress check is on the resolved addresses, right before they
+      // are connected to: no other resolution can slip in between.
+      if (options_.endpoint_filter) {
+        absl::Status refused;
+        std::erase_if(endpoints, [&](const tcp::endpoint& endpoint) {
+          absl::Status allowed = options_.endpoint_filter(url.host, endpoint.address());
+          if (allowed.ok()) return false;
+          if (refused.ok()) refused = std::move(allowed);
+          return true;
+        });
+        if (endpoints.empty() && !refused.ok()) {
+          absl::Status denied(absl::StatusCode::kPermissionDenied,
+                              absl::StrCat(ex.what, ": ", refused.message()));
+          refused.ForEachPayload([&denied](absl::string_view type, const absl::Cord& payload) {
+            denied.SetPayload(type, payload);
+          });
+          co_return denied;
+        }
       }
       if (url.https()) {
         c.tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(c.strand, ssl_context_);

@@ -9,7 +9,10 @@
 // * https: certificate verification against the system roots plus the
 //   optional `ca_file`, host-name (or IP address) verification, SNI.
 // * Every attempt is bounded by HttpRequest::deadline, from waiting for a
-//   connection to the last byte of the response.
+//   connection to the last byte of the response; SendStreaming also by
+//   HttpRequest::stall_timeout (per read) and max_streamed_body_bytes.
+// * With Options::endpoint_filter, every resolved address is checked before
+//   it is connected to (so a name re-bound between checks cannot escape).
 // * Streamed request bodies are sent chunk by chunk with Content-Length;
 //   SendStreaming hands the response body to the sink as it arrives.
 // * No Accept-Encoding is sent; bodies are returned as received.
@@ -32,15 +35,18 @@
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "service/http/http_client.h"
 
@@ -60,6 +66,14 @@ class BeastHttpClient : public HttpClient {
     absl::Duration idle_timeout = absl::Seconds(30);
     // Sent unless the request sets its own User-Agent.
     std::string user_agent = "labelport/0.1";
+    // Optional egress check, called with the URL's host (name or IP literal)
+    // and each address it resolved to, before a new connection is made; only
+    // addresses it returns OK for are connected to. When it refuses every
+    // address the request fails with PERMISSION_DENIED (its message and
+    // payloads kept). Pooled connections were checked when they were made.
+    // Must be thread-safe.
+    std::function<absl::Status(absl::string_view host, const boost::asio::ip::address& address)>
+        endpoint_filter = nullptr;
   };
 
   struct Stats {

@@ -54,6 +54,45 @@ bool IsKnownWord(absl::string_view segment) {
   return false;
 }
 
+// The V7 paths labelport calls (DarwinClient), as templates: the only
+// values an /api/ endpoint label can take.
+bool IsKnownTemplate(absl::string_view path) {
+  static const char* const kTemplates[] = {
+      "/api/users/token_info",
+      "/api/datasets",
+      "/api/datasets/{dataset}/archive",
+      "/api/annotation_types",
+      "/api/annotation_classes",
+      "/api/annotation_classes/{class}",
+      "/api/teams/{team}/annotation_classes",
+      "/api/v2/teams/{team}/items",
+      "/api/v2/teams/{team}/items/register_upload",
+      "/api/v2/teams/{team}/items/register_existing",
+      "/api/v2/teams/{team}/items/uploads/{upload}/sign",
+      "/api/v2/teams/{team}/items/uploads/{upload}/confirm",
+      "/api/v2/teams/{team}/items/{item}/import",
+      "/api/v2/teams/{team}/properties",
+      "/api/v2/teams/{team}/properties/{property}",
+      "/api/v2/teams/{team}/datasets/{dataset}/exports",
+      "/api/v2/teams/{team}/datasets/{dataset}/exports/{export}",
+      "/api/v2/teams/{team}/workflows",
+      "/api/v2/teams/{team}/workflows/{workflow}",
+      "/api/v2/teams/{team}/workflows/{workflow}/unlink_dataset",
+  };
+  for (const char* t : kTemplates) {
+    if (path == t) return true;
+  }
+  return false;
+}
+
+// HTTP methods labelport sends; anything else is "OTHER".
+absl::string_view KnownMethod(absl::string_view method) {
+  for (absl::string_view m : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}) {
+    if (method == m) return m;
+  }
+  return "OTHER";
+}
+
 bool HasDigit(absl::string_view s) {
   for (char c : s) {
     if (absl::ascii_isdigit(static_cast<unsigned char>(c))) return true;
@@ -63,7 +102,8 @@ bool HasDigit(absl::string_view s) {
 
 }  // namespace
 
-std::string EndpointTemplate(absl::string_view method, absl::string_view url) {
+std::string EndpointTemplate(absl::string_view raw_method, absl::string_view url) {
+  const absl::string_view method = KnownMethod(raw_method);
   auto parsed = ParseUrl(url);
   if (!parsed.ok()) return absl::StrCat(method, " {url}");
   const absl::string_view path = parsed->path();
@@ -83,7 +123,9 @@ std::string EndpointTemplate(absl::string_view method, absl::string_view url) {
     }
     if (!IsKnownWord(segment) && HasDigit(segment)) segment = "{id}";
   }
-  return absl::StrCat(method, " /", absl::StrJoin(segments, "/"));
+  const std::string tmpl = absl::StrCat("/", absl::StrJoin(segments, "/"));
+  if (!IsKnownTemplate(tmpl)) return absl::StrCat(method, " {other}");
+  return absl::StrCat(method, " ", tmpl);
 }
 
 }  // namespace labelport::http

@@ -12,9 +12,13 @@
 // Under /api/, the segment after a V7 collection name (teams, datasets,
 // items, uploads, exports, properties, workflows, annotation_classes) becomes
 // that collection's placeholder unless it is a known sub-resource or action;
-// any other segment holding a digit becomes "{id}". Paths outside /api/
-// (signed storage URLs, media URLs) are never spelled out: they may carry
-// object keys. Never fails; a URL that does not parse gives "METHOD {url}".
+// any other segment holding a digit becomes "{id}". The result is kept only
+// when it is one of the V7 endpoints labelport calls; any other /api/ path
+// gives "METHOD {other}". Paths outside /api/ (signed storage URLs, media
+// URLs) are never spelled out: they may carry object keys. A method other
+// than GET, HEAD, POST, PUT, PATCH or DELETE is "OTHER". So the label takes
+// values from a fixed set only, whatever URLs callers name. Never fails; a
+// URL that does not parse gives "METHOD {url}".
 #ifndef LABELPORT_SERVICE_HTTP_ENDPOINT_TEMPLATE_H_
 #define LABELPORT_SERVICE_HTTP_ENDPOINT_TEMPLATE_H_
 

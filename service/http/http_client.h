@@ -11,12 +11,16 @@
 //   UNAVAILABLE        connection refused/reset/dropped, TLS handshake failure,
 //                      truncated response (the message names host and stage);
 //   INVALID_ARGUMENT   a malformed URL or request;
-//   RESOURCE_EXHAUSTED the response body exceeded `max_response_bytes`.
+//   RESOURCE_EXHAUSTED the response body exceeded `max_response_bytes` (or
+//                      HttpRequest::max_streamed_body_bytes);
+//   PERMISSION_DENIED  the destination is refused by the client's endpoint
+//                      filter (egress policy); never retried.
 // An HTTP status (even 4xx/5xx) is NOT an error: it is returned in the
 // response for the caller (or the retry decorator) to interpret.
 //
 // Secrets: header values are never logged or put into error messages; errors
-// name the method, scheme://host:port and path only (no query string).
+// name the method, scheme://host:port and path only (no userinfo, query
+// string or fragment: see RedactedUrl).
 #ifndef LABELPORT_SERVICE_HTTP_HTTP_CLIENT_H_
 #define LABELPORT_SERVICE_HTTP_HTTP_CLIENT_H_
 
@@ -58,6 +62,15 @@ struct HttpRequest {
   // Whether the request may be sent again after a failure (GET/PUT/DELETE
   // usually; creates only when the caller made them safe).
   bool idempotent = false;
+  // SendStreaming only: the longest the response may stall. The header must
+  // arrive within this long of the request being sent, and every read of the
+  // body must bring bytes within this long; else DEADLINE_EXCEEDED ("stall
+  // timeout"). Infinite: only `deadline` bounds the reads.
+  absl::Duration stall_timeout = absl::InfiniteDuration();
+  // SendStreaming only: the largest response body accepted, checked against
+  // Content-Length before any body byte is read and against the bytes as they
+  // arrive; RESOURCE_EXHAUSTED beyond it. nullopt: unbounded.
+  std::optional<int64_t> max_streamed_body_bytes;
 };
 
 struct HttpResponse {

@@ -1,7 +1,11 @@
 // MeteredHttpClient: reports every HTTP attempt to common::Metrics as
-// RecordV7Call(EndpointTemplate(method, url), status, latency), where status
-// is the HTTP status ("200", "429") or "error" when the attempt ended without
-// a response. A decorator: requests and results pass through unchanged.
+// RecordV7Call(endpoint, status, latency). The endpoint is
+// EndpointTemplate(method, url), or the fixed label given at construction
+// (e.g. "media_fetch" for the media-URL stack, whose URLs callers choose).
+// The status is the HTTP status when it is a common one ("200", "429"),
+// else its class ("2xx", "4xx") or "other", and "error" when the attempt
+// ended without a response: both labels come from fixed sets. A decorator:
+// requests and results pass through unchanged.
 //
 // Placed directly above the transport (below the rate limiter and the retry
 // layer), so each attempt is counted once and its latency excludes limiter
@@ -11,6 +15,9 @@
 #ifndef LABELPORT_SERVICE_HTTP_METERED_HTTP_CLIENT_H_
 #define LABELPORT_SERVICE_HTTP_METERED_HTTP_CLIENT_H_
 
+#include <string>
+#include <utility>
+
 #include "service/common/metrics.h"
 #include "service/http/http_client.h"
 
@@ -18,8 +25,9 @@ namespace labelport::http {
 
 class MeteredHttpClient : public HttpClient {
  public:
-  MeteredHttpClient(HttpClient* inner, common::Metrics* metrics)
-      : inner_(inner), metrics_(metrics) {}
+  // `fixed_endpoint`: when not empty, the endpoint label of every request.
+  MeteredHttpClient(HttpClient* inner, common::Metrics* metrics, std::string fixed_endpoint = "")
+      : inner_(inner), metrics_(metrics), fixed_endpoint_(std::move(fixed_endpoint)) {}
 
   boost::asio::awaitable<absl::StatusOr<HttpResponse>> Send(
       HttpRequest request, int64_t max_response_bytes = int64_t{64} << 20) override;
@@ -30,9 +38,16 @@ class MeteredHttpClient : public HttpClient {
   void Record(const std::string& endpoint, const absl::StatusOr<HttpResponse>& result,
               absl::Time start);
 
+  std::string EndpointOf(const HttpRequest& request) const;
+
   HttpClient* inner_;
   common::Metrics* metrics_;
+  const std::string fixed_endpoint_;
 };
+
+// The status label of an HTTP status: the number for common statuses, else
+// "1xx".."5xx", else "other".
+std::string HttpStatusLabel(int status);
 
 }  // namespace labelport::http
 

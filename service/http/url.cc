@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -17,9 +18,12 @@ std::string RedactRaw(absl::string_view url) {
   absl::string_view cut = url.substr(0, url.find_first_of("?#"));
   std::string out;
   const size_t sep = cut.find("://");
-  const size_t at = cut.find('@');
-  if (sep != absl::string_view::npos && at != absl::string_view::npos && at > sep &&
-      cut.find('/', sep + 3) > at) {
+  // The userinfo ends at the authority's last '@' (a password may hold one).
+  const size_t authority_end =
+      sep == absl::string_view::npos ? absl::string_view::npos : cut.find('/', sep + 3);
+  const size_t at = sep == absl::string_view::npos ? absl::string_view::npos
+                                                   : cut.substr(0, authority_end).rfind('@');
+  if (at != absl::string_view::npos && at > sep) {
     out = absl::StrCat(cut.substr(0, sep + 3), cut.substr(at + 1));
   } else {
     out = std::string(cut);
@@ -131,6 +135,36 @@ absl::StatusOr<Url> ParseUrl(absl::string_view url) {
     out.target = std::string(target);
   }
   return out;
+}
+
+absl::StatusOr<std::string> ResolveLocation(const Url& base, absl::string_view location) {
+  constexpr size_t kMaxLocation = 8192;
+  if (location.empty()) return Invalid(location, "empty redirect location");
+  if (location.size() > kMaxLocation) return Invalid(location, "redirect location too long");
+  for (char c : location) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+      return Invalid(location, "contains whitespace or a control character");
+    }
+  }
+  location = location.substr(0, location.find('#'));
+  const size_t colon = location.find(':');
+  const size_t first_delimiter = location.find_first_of("/?");
+  if (colon != absl::string_view::npos &&
+      (first_delimiter == absl::string_view::npos || colon < first_delimiter)) {
+    // Has a scheme: absolute.
+    const std::string scheme = absl::AsciiStrToLower(location.substr(0, colon));
+    if (scheme != "http" && scheme != "https") {
+      return Invalid(location, "redirect to a scheme other than http or https");
+    }
+    return std::string(location);
+  }
+  if (absl::StartsWith(location, "//")) return absl::StrCat(base.scheme, ":", location);
+  const std::string origin = base.Origin();
+  if (absl::StartsWith(location, "/")) return absl::StrCat(origin, location);
+  const absl::string_view path = base.path();
+  if (absl::StartsWith(location, "?")) return absl::StrCat(origin, path, location);
+  const absl::string_view directory = path.substr(0, path.rfind('/') + 1);
+  return absl::StrCat(origin, directory, location);
 }
 
 std::string RedactedUrl(const Url& url) { return absl::StrCat(url.Origin(), url.path()); }

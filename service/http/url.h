@@ -1,6 +1,7 @@
 // Absolute http/https URLs as HttpClient needs them: where to connect and
 // what to put on the request line. Nothing else (no userinfo, no relative
-// references, no percent-decoding: the path and query are sent as given).
+// references but redirect targets, no percent-decoding: the path and query
+// are sent as given).
 #ifndef LABELPORT_SERVICE_HTTP_URL_H_
 #define LABELPORT_SERVICE_HTTP_URL_H_
 
@@ -40,6 +41,14 @@ struct Url {
 // without its query string) for anything else: another scheme, a missing or
 // malformed host, a bad port, userinfo, whitespace or control characters.
 absl::StatusOr<Url> ParseUrl(absl::string_view url);
+
+// The absolute URL a redirect's Location header points to, resolved against
+// `base` (the URL that answered): an absolute http(s) URL, a
+// scheme-relative "//host/path", an absolute path "/p?q", a query "?q" or a
+// relative path "p" (dot segments are left to the server). The fragment is
+// dropped. INVALID_ARGUMENT (without the query string) for an empty or
+// over-long value, whitespace or control characters, or another scheme.
+absl::StatusOr<std::string> ResolveLocation(const Url& base, absl::string_view location);
 
 // The URL for messages: "scheme://host:port/path", without userinfo, query
 // string or fragment (they may carry signatures or tokens). Works on strings

@@ -18,11 +18,17 @@
 // Tenants: with --auth=none every call is tenant "default", whose V7 key is
 // FIFTYONE_DARWIN_API_KEY / --darwin_api_key_file; otherwise each tenant's
 // key comes from the tenants file. Each tenant gets its own DarwinClient and
-// DarwinBackend (DarwinBackendProvider) over one shared HTTP stack.
+// DarwinBackend (DarwinBackendProvider) over one shared HTTP stack for V7.
 //
 // Media paths: a tenant reads server files only beneath its media roots
 // (--media_root plus its tenants-file media_roots; "/" with --auth=none and
 // no --media_root), never the server's own files (common::ProtectedFiles).
+//
+// Media URLs go through a second HTTP stack: the egress policy
+// (--media_url_allow) checks every address it connects to, its attempts
+// are metered under the one endpoint label "media_fetch", and it does not
+// take V7 rate-limiter tokens. Fetched media and export downloads are
+// spooled under <data_dir>/tmp/<worker id>, emptied at start-up.
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -33,6 +39,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -41,6 +48,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
@@ -63,6 +71,7 @@
 #include "service/core/run_registry.h"
 #include "service/core/run_worker.h"
 #include "service/http/beast_http_client.h"
+#include "service/http/egress_policy.h"
 #include "service/http/metered_http_client.h"
 #include "service/http/rate_limited_http_client.h"
 #include "service/http/retry_metrics.h"
@@ -89,6 +98,32 @@ constexpr char kServiceName[] = "labelport.v1.AnnotationService";
 constexpr char kLivenessName[] = "liveness";
 // Bounds of one V7 readiness check (the probe client does not retry).
 constexpr absl::Duration kV7CheckTimeout = absl::Seconds(5);
+// The endpoint label of every media URL attempt (URLs are the caller's).
+constexpr char kMediaFetchEndpoint[] = "media_fetch";
+
+// <data_dir>/tmp/<worker id>, created empty: what an earlier process left
+// there (killed in the middle of a fetch) is removed. Per worker, so that
+// replicas sharing a data dir never remove each other's files.
+absl::StatusOr<std::string> PrepareTempDir(const std::string& data_dir,
+                                           const std::string& worker_id) {
+  std::string name = worker_id;
+  for (char& c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+      c = '_';
+  }
+  if (name.empty() || name == "." || name == "..") name = "worker";
+  const std::filesystem::path dir = std::filesystem::path(data_dir) / "tmp" / name;
+  std::error_code ec;
+  const std::uintmax_t removed = std::filesystem::remove_all(dir, ec);
+  if (!ec) std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return absl::UnavailableError(absl::StrCat("cannot prepare the temporary directory '",
+                                               dir.string(), "': ", ec.message()));
+  if (removed > 1)
+    LogInfo(
+        absl::StrCat("removed ", removed - 1, " leftover temporary file(s) from ", dir.string()));
+  return dir.string();
+}
 
 int Run(int argc, char** argv) {
   // Block the shutdown signals before any thread starts, so that only the
@@ -128,6 +163,11 @@ int Run(int argc, char** argv) {
   std::filesystem::create_directories(config->data_dir, ec);
   if (ec) {
     LogError(absl::StrCat("cannot create --data_dir '", config->data_dir, "': ", ec.message()));
+    return 1;
+  }
+  auto temp_dir = PrepareTempDir(config->data_dir, config->worker_id);
+  if (!temp_dir.ok()) {
+    LogError(std::string(temp_dir.status().message()));
     return 1;
   }
   const labelport::store::RunStoreLocation store_location{.sqlite_path = config->sqlite_path,
@@ -195,6 +235,36 @@ int Run(int argc, char** argv) {
   labelport::http::RetryingHttpClient::Hooks retry_hooks;
   retry_hooks.on_event = labelport::http::RetryMetricsRecorder(metrics->get());
   labelport::http::RetryingHttpClient retrying_http(&limited_http, {}, std::move(retry_hooks));
+  // Media URLs: their own stack (see the file comment). The egress policy
+  // is checked on each resolved address right before connecting.
+  auto egress = labelport::http::EgressPolicy::Create(config->media_url_allow);
+  if (!egress.ok()) {
+    LogError(absl::StrCat("--media_url_allow: ", egress.status().message()));
+    return 1;
+  }
+  auto media_client = labelport::http::BeastHttpClient::Create(
+      io.get_executor(),
+      {.ca_file = config->darwin_ca_file,
+       .endpoint_filter = [policy = *egress](absl::string_view host,
+                                             const boost::asio::ip::address& address) {
+         return policy.CheckAddress(host, address);
+       }});
+  if (!media_client.ok()) {
+    LogError(
+        absl::StrCat("cannot set up the media HTTP client: ", media_client.status().message()));
+    return 1;
+  }
+  labelport::http::MeteredHttpClient metered_media(media_client->get(), metrics->get(),
+                                                   kMediaFetchEndpoint);
+  labelport::http::RetryingHttpClient::Hooks media_retry_hooks;
+  media_retry_hooks.on_event =
+      labelport::http::RetryMetricsRecorder(metrics->get(), kMediaFetchEndpoint);
+  labelport::http::RetryPolicy media_retry;
+  media_retry.max_attempts = 3;
+  labelport::http::RetryingHttpClient media_http(&metered_media, media_retry,
+                                                 std::move(media_retry_hooks));
+  if (!config->media_url_allow.empty())
+    LogInfo(absl::StrCat("media URLs may also reach: ", config->media_url_allow));
   // N replicas on one store share --darwin_rate_limit_per_minute equally.
   labelport::core::ReplicaRateShare rate_share(
       replicas->get(),
@@ -248,8 +318,12 @@ int Run(int argc, char** argv) {
           tenant_directory == nullptr
               ? labelport::common::ProtectedFiles::Lister()
               : [tenant_directory] { return tenant_directory->ApiKeyFiles(); });
-  labelport::backend::darwin::DarwinBackendProvider backends(&retrying_http, account_of,
-                                                             backend_options);
+  backend_options.temp_dir = *temp_dir;
+  backend_options.media_fetch_timeout = absl::Seconds(config->media_fetch_timeout_seconds);
+  backend_options.media_fetch.max_bytes = config->max_media_bytes;
+  backend_options.media_fetch.stall_timeout = absl::Seconds(config->media_fetch_stall_seconds);
+  labelport::backend::darwin::DarwinBackendProvider backends(&retrying_http, &media_http,
+                                                             account_of, backend_options);
   if (tenants == nullptr && !config->darwin_api_key.empty()) {
     if (auto checked = backends.BackendFor(std::string(labelport::auth::kDefaultTenant));
         !checked.ok()) {

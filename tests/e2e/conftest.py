@@ -23,7 +23,9 @@ from labelport import Client  # noqa: E402
 
 @pytest.fixture
 def server(sim, upload_server):  # noqa: F811 - the imported fixtures
-    return upload_server(sim)
+    # Media URLs of the recipes are served on loopback, which the egress policy refuses unless
+    # the operator allows it.
+    return upload_server(sim, args=["--media_url_allow", "127.0.0.1/32"])
 
 
 @pytest.fixture

@@ -54,6 +54,18 @@ constexpr int kSampleLoadChunk = 1000;
 // so the overlap with the uploads costs few calls.
 constexpr size_t kPollBatchWhileUploading = 100;
 
+// Removes a file when it goes out of scope.
+class RemoveOnExit {
+ public:
+  explicit RemoveOnExit(std::string path) : path_(std::move(path)) {}
+  ~RemoveOnExit() { std::remove(path_.c_str()); }
+  RemoveOnExit(const RemoveOnExit&) = delete;
+  RemoveOnExit& operator=(const RemoveOnExit&) = delete;
+
+ private:
+  const std::string path_;
+};
+
 boost::asio::awaitable<void> PauseFor(absl::Duration d) {
   boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
   timer.expires_after(absl::ToChronoMilliseconds(d));
@@ -411,9 +423,9 @@ class UploadJob {
 
   boost::asio::awaitable<void> UploadOne(size_t i) {
     const v1::Sample& sample = samples_[i];
-    auto media =
-        co_await OpenMedia(sample.media(), *http_, options_.media_dir, options_.temp_dir,
-                           absl::Now() + options_.media_fetch_timeout, options_.media_paths);
+    auto media = co_await OpenMedia(sample.media(), *http_, options_.media_dir, options_.temp_dir,
+                                    absl::Now() + options_.media_fetch_timeout,
+                                    options_.media_paths, options_.media_fetch);
     if (!media.ok()) {
       Fail(i, "upload", media.status().message());
       co_return;
@@ -956,6 +968,8 @@ class LoadJob {
     const int fd = ::mkstemp(path.data());
     if (fd < 0) co_return absl::UnavailableError("cannot create a temporary file for the export");
     ::close(fd);
+    // Removed on every path, cancellation (this coroutine destroyed) included.
+    const RemoveOnExit remove_download(path);
     // The download is one streamed GET the HTTP client cannot repeat once
     // bytes flowed: a 5xx/429 answer, a dropped connection or a cut body
     // (UNAVAILABLE, DATA_LOSS) is retried here, from the start.
@@ -970,7 +984,6 @@ class LoadJob {
     }
     (void)co_await client_->DeleteExport(slug, name);
     if (!downloaded.ok()) {
-      std::remove(path.c_str());
       co_return Stage("downloading the export", downloaded.status());
     }
     int64_t parsed = 0;
@@ -999,7 +1012,6 @@ class LoadJob {
       absl::Status finished = decoder.Finish();
       if (s.ok()) s = finished;
     }
-    std::remove(path.c_str());
     // A zip or Darwin JSON that cannot be read is a bad download (cut or
     // corrupted on the way), not a bad request: say so, and that a retry
     // downloads a fresh export (nothing was committed).

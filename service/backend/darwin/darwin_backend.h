@@ -30,6 +30,7 @@
 #include "absl/time/time.h"
 #include "service/backend/annotation_backend.h"
 #include "service/backend/darwin/darwin_client.h"
+#include "service/backend/darwin/media_url_fetch.h"
 #include "service/common/media_path_opener.h"
 #include "service/common/ordered_parallel_map.h"
 #include "service/http/http_client.h"
@@ -44,7 +45,8 @@ class DarwinBackend : public AnnotationBackend {
     // Which server paths the tenant's media references may name (roots from
     // the tenant's account, the server's protected files).
     common::MediaPathPolicy media_paths;
-    // Scratch space for media fetched from URLs (streamed to disk).
+    // Scratch space for media fetched from URLs and for export downloads
+    // (streamed to disk; the server uses <data_dir>/tmp/<worker>).
     std::string temp_dir = "/tmp";
     int register_batch_size = 500;
     int upload_concurrency = 16;
@@ -53,15 +55,21 @@ class DarwinBackend : public AnnotationBackend {
     absl::Duration processing_timeout = absl::Minutes(30);
     absl::Duration poll_initial = absl::Milliseconds(100);
     absl::Duration poll_max = absl::Seconds(5);
+    // A media URL fetch, redirects included, from first byte sent to last
+    // byte received; each read waits at most media_fetch.stall_timeout, and
+    // a file is at most media_fetch.max_bytes.
     absl::Duration media_fetch_timeout = absl::Minutes(10);
+    MediaFetchLimits media_fetch;
     absl::Duration export_timeout = absl::Minutes(30);
     absl::Duration download_timeout = absl::Minutes(30);
     // Threads that parse and convert a load's Darwin JSON (1: inline).
     int decode_threads = common::DefaultParallelism();
   };
 
-  // `client` and `http` (used for media URLs) must outlive the backend.
-  DarwinBackend(DarwinClient* client, http::HttpClient* http, Options options);
+  // `client` and `media_http` must outlive the backend. `media_http` fetches
+  // media URLs only: the server gives it the media stack (egress policy, no
+  // V7 rate limiter), never the V7 one.
+  DarwinBackend(DarwinClient* client, http::HttpClient* media_http, Options options);
 
   boost::asio::awaitable<absl::Status> UploadRun(UploadJournal& journal) override;
   // Export (only the run's items) → poll until ready (backoff, timeout) →

@@ -8,9 +8,12 @@
 
 namespace labelport::backend::darwin {
 
-DarwinBackendProvider::DarwinBackendProvider(http::HttpClient* http, AccountLookup lookup,
-                                             DarwinBackend::Options options)
-    : http_(http), lookup_(std::move(lookup)), options_(std::move(options)) {}
+DarwinBackendProvider::DarwinBackendProvider(http::HttpClient* http, http::HttpClient* media_http,
+                                             AccountLookup lookup, DarwinBackend::Options options)
+    : http_(http),
+      media_http_(media_http),
+      lookup_(std::move(lookup)),
+      options_(std::move(options)) {}
 
 absl::StatusOr<std::shared_ptr<AnnotationBackend>> DarwinBackendProvider::BackendFor(
     const std::string& tenant) {
@@ -35,7 +38,7 @@ absl::StatusOr<std::shared_ptr<AnnotationBackend>> DarwinBackendProvider::Backen
     DarwinBackend::Options options = options_;
     options.media_dir = account->media_dir;
     options.media_paths.roots = account->media_roots;
-    fresh->backend = std::make_unique<DarwinBackend>(fresh->client.get(), http_, options);
+    fresh->backend = std::make_unique<DarwinBackend>(fresh->client.get(), media_http_, options);
     // Jobs still holding the previous entry keep it alive until they end.
     entry = std::move(fresh);
   }

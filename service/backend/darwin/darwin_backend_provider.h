@@ -1,9 +1,12 @@
 // DarwinBackendProvider: one DarwinClient + DarwinBackend per tenant, built
 // on first use from the tenant's V7 account and rebuilt when that account
-// (key, URL, media directory or media roots) changes. All of them share one HttpClient stack, so
-// pooled connections, the retry policy and the per-key rate limiter (keyed by the key's digest, see
-// RateLimitedHttpClient) are shared too: two tenants with different keys get separate buckets, two
-// tenants with one key share one.
+// (key, URL, media directory or media roots) changes. All of them share one
+// HttpClient stack for V7, so pooled connections, the retry policy and the
+// per-key rate limiter (keyed by the key's digest, see RateLimitedHttpClient)
+// are shared too: two tenants with different keys get separate buckets, two
+// tenants with one key share one. Media URLs are fetched through a second,
+// separate stack (the egress policy, its own metrics label, no V7 rate
+// limiter).
 //
 // Thread-safety: BackendFor may be called concurrently.
 #ifndef LABELPORT_SERVICE_BACKEND_DARWIN_DARWIN_BACKEND_PROVIDER_H_
@@ -41,10 +44,10 @@ class DarwinBackendProvider : public BackendProvider {
   // (typically FAILED_PRECONDITION when the tenant has no key).
   using AccountLookup = std::function<absl::StatusOr<DarwinTenantAccount>(const std::string&)>;
 
-  // `http` must outlive the provider and every backend it returned.
-  // `options` are used for every backend, with media_dir and
-  // media_paths.roots from the account.
-  DarwinBackendProvider(http::HttpClient* http, AccountLookup lookup,
+  // `http` (V7 calls) and `media_http` (media URLs) must outlive the
+  // provider and every backend it returned. `options` are used for every
+  // backend, with media_dir and media_paths.roots from the account.
+  DarwinBackendProvider(http::HttpClient* http, http::HttpClient* media_http, AccountLookup lookup,
                         DarwinBackend::Options options);
 
   absl::StatusOr<std::shared_ptr<AnnotationBackend>> BackendFor(const std::string& tenant) override;
@@ -57,6 +60,7 @@ class DarwinBackendProvider : public BackendProvider {
   };
 
   http::HttpClient* http_;
+  http::HttpClient* media_http_;
   AccountLookup lookup_;
   DarwinBackend::Options options_;
   absl::Mutex mu_;

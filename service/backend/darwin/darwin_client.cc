@@ -29,6 +29,7 @@
 #include "service/backend/darwin/json_fields.h"
 #include "service/common/sha256.h"
 #include "service/common/status_macros.h"
+#include "service/http/url.h"
 
 namespace labelport::backend::darwin {
 namespace {
@@ -295,11 +296,6 @@ std::optional<double> OptNumber(const json::object& o, absl::string_view key) {
 bool OptBool(const json::object& o, absl::string_view key, bool fallback) {
   const json::value* v = Find(o, key);
   return v != nullptr && v->is_bool() ? v->get_bool() : fallback;
-}
-
-// scheme://host[:port]/path of a URL: what errors may show of a signed URL.
-std::string UrlWithoutQuery(absl::string_view url) {
-  return std::string(url.substr(0, url.find_first_of("?#")));
 }
 
 // Ids per E32 call, as the SDK's batches.
@@ -615,7 +611,8 @@ absl::StatusOr<std::unique_ptr<DarwinClient>> DarwinClient::Create(
   }
   if (!IsHttpUrl(options.base_url) ||
       options.base_url.find_first_of("?# \r\n") != std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat("DarwinClient: base URL '", options.base_url,
+    return absl::InvalidArgumentError(absl::StrCat("DarwinClient: base URL '",
+                                                   http::RedactedUrl(options.base_url),
                                                    "' is not an http(s) URL without query"));
   }
   if (options.request_timeout <= absl::ZeroDuration()) {
@@ -1254,7 +1251,8 @@ boost::asio::awaitable<absl::Status> DarwinClient::DeleteExport(std::string data
 
 boost::asio::awaitable<absl::StatusOr<int64_t>> DarwinClient::DownloadExport(
     std::string download_url, std::string file_path, absl::Duration timeout) {
-  const std::string what = absl::StrCat("V7 export download ", UrlWithoutQuery(download_url));
+  // A signed URL: messages show it redacted (no userinfo, query, fragment).
+  const std::string what = absl::StrCat("V7 export download ", http::RedactedUrl(download_url));
   if (!IsHttpUrl(download_url)) {
     co_return absl::InvalidArgumentError(absl::StrCat(what, ": not an http(s) URL"));
   }

@@ -118,7 +118,7 @@ std::string ContentStorePath(const std::string& media_dir, const std::string& di
 boost::asio::awaitable<absl::StatusOr<std::shared_ptr<MediaSource>>> OpenMedia(
     const labelport::v1::MediaReference& media, http::HttpClient& http,
     const std::string& media_dir, const std::string& temp_dir, absl::Time deadline,
-    const common::MediaPathPolicy& paths) {
+    const common::MediaPathPolicy& paths, const MediaFetchLimits& limits) {
   switch (media.source_case()) {
     case labelport::v1::MediaReference::kPath: {
       auto file = common::OpenMediaPath(media.path(), paths);
@@ -137,37 +137,21 @@ boost::asio::awaitable<absl::StatusOr<std::shared_ptr<MediaSource>>> OpenMedia(
       if (fd < 0)
         co_return absl::UnavailableError(absl::StrCat("cannot create a temporary file in '",
                                                       temp_dir, "': ", std::strerror(errno)));
+      // Owns the temporary file from here on: removed on every error path,
+      // when this coroutine is destroyed (cancellation), and after the
+      // upload (when the last user of the source lets go of it).
+      auto source = std::make_shared<MediaSource>(tmpl, 0, true);
       std::shared_ptr<FILE> out(::fdopen(fd, "wb"), [](FILE* f) {
         if (f != nullptr) std::fclose(f);
       });
-      // Owns the temporary file from here on: removed on every error path.
-      auto source = std::make_shared<MediaSource>(tmpl, 0, true);
-      int64_t written = 0;
-      http::HttpRequest request;
-      request.method = "GET";
-      request.url = media.url();
-      request.deadline = deadline;
-      request.idempotent = true;
-      auto response = co_await http.SendStreaming(
-          request, [&](absl::string_view chunk) -> boost::asio::awaitable<absl::Status> {
-            if (std::fwrite(chunk.data(), 1, chunk.size(), out.get()) != chunk.size())
-              co_return absl::UnavailableError("cannot write the temporary media file");
-            written += static_cast<int64_t>(chunk.size());
-            co_return absl::OkStatus();
-          });
-      const std::string shown = WithoutQuery(media.url());
-      if (!response.ok())
-        co_return absl::UnavailableError(
-            absl::StrCat("cannot fetch media URL '", shown, "': ", response.status().message()));
-      if (response->status == 404)
-        co_return absl::NotFoundError(absl::StrCat("media URL '", shown, "' answered 404"));
-      if (response->status < 200 || response->status >= 300)
-        co_return absl::UnavailableError(
-            absl::StrCat("media URL '", shown, "' answered HTTP ", response->status));
-      if (std::fflush(out.get()) != 0)
-        co_return absl::UnavailableError("cannot write the temporary media file");
+      if (out == nullptr) {
+        ::close(fd);
+        co_return absl::UnavailableError("cannot open the temporary media file");
+      }
+      auto written = co_await FetchMediaUrl(http, media.url(), limits, out.get(), deadline);
+      if (!written.ok()) co_return written.status();
       out.reset();
-      source->set_size_bytes(written);
+      source->set_size_bytes(*written);
       co_return source;
     }
     case labelport::v1::MediaReference::kStorage:

@@ -5,9 +5,9 @@
 // roots (common::OpenMediaPath), and read from that descriptor for every
 // attempt, never by name again; a content digest is read
 // from the content store (<media_dir>/sha256/<hex>); an http(s) URL is
-// streamed to a temporary file first (constant memory; the file is removed
-// when the MediaSource is destroyed). External-storage references have no
-// bytes here (they are registered in place).
+// streamed to a temporary file first (constant memory, bounded size, under
+// the egress policy; the file is removed when the MediaSource is destroyed). External-storage
+// references have no bytes here (they are registered in place).
 #ifndef LABELPORT_SERVICE_BACKEND_DARWIN_MEDIA_SOURCE_H_
 #define LABELPORT_SERVICE_BACKEND_DARWIN_MEDIA_SOURCE_H_
 
@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "labelport/v1/sample.pb.h"
+#include "service/backend/darwin/media_url_fetch.h"
 #include "service/common/media_path_opener.h"
 #include "service/common/unique_fd.h"
 #include "service/http/http_client.h"
@@ -56,13 +57,17 @@ std::string MediaFileName(const labelport::v1::MediaReference& media);
 std::string ContentStorePath(const std::string& media_dir, const std::string& digest);
 
 // Opens the bytes of `media`. NOT_FOUND / PERMISSION_DENIED / UNAVAILABLE
-// name the reference (URLs without their query string); FAILED_PRECONDITION
-// for external-storage references. Server paths are opened under `paths`
-// (errors as common::OpenMediaPath).
+// Opens the bytes of `media`. NOT_FOUND / PERMISSION_DENIED / UNAVAILABLE
+// name the reference (URLs redacted: no userinfo, query or fragment);
+// FAILED_PRECONDITION for external-storage references. Server paths are
+// opened under `paths` (errors as common::OpenMediaPath). A URL is fetched
+// with FetchMediaUrl (`http` is the media stack, under the egress policy,
+// and `limits` bound it) into a file under `temp_dir` that the returned
+// source owns; the file is removed on every error path too.
 boost::asio::awaitable<absl::StatusOr<std::shared_ptr<MediaSource>>> OpenMedia(
     const labelport::v1::MediaReference& media, http::HttpClient& http,
     const std::string& media_dir, const std::string& temp_dir, absl::Time deadline,
-    const common::MediaPathPolicy& paths);
+    const common::MediaPathPolicy& paths, const MediaFetchLimits& limits = {});
 
 }  // namespace labelport::backend::darwin
 

@@ -29,6 +29,10 @@ FLAGS = [
     "--drain_seconds",
     "--worker_threads",
     "--max_message_mb",
+    "--media_url_allow",
+    "--max_media_bytes",
+    "--media_fetch_stall_seconds",
+    "--media_fetch_timeout_seconds",
 ]
 
 
@@ -62,6 +66,10 @@ def test_bad_flag_values_exit_non_zero_naming_the_flag(tmp_path):
         "--store": ["--store", "mysql://db"],
         "--import_concurrency": ["--import_concurrency", "0"],
         "--darwin_max_connections": ["--darwin_max_connections", "0"],
+        "--media_url_allow": ["--media_url_allow", "10.0.0.1/8"],
+        "--max_media_bytes": ["--max_media_bytes", "0"],
+        "--media_fetch_stall_seconds": ["--media_fetch_stall_seconds", "0"],
+        "--media_fetch_timeout_seconds": ["--media_fetch_timeout_seconds", "0"],
     }
     for flag, args in cases.items():
         result = run_binary(*args, "--data_dir", str(tmp_path / "data"), cwd=tmp_path)
@@ -84,6 +92,23 @@ def test_import_concurrency_from_the_environment_is_validated_naming_the_flag(tm
     result = run_binary("--help", cwd=tmp_path)
     assert "--import_concurrency" in result.stdout + result.stderr
     assert "LABELPORT_IMPORT_CONCURRENCY" in result.stdout + result.stderr
+
+
+def test_malformed_media_url_allowlist_from_the_environment_names_the_entry(tmp_path):
+    for value, why in [("10.0.0.1/8", "host bits set beyond /8 (did you mean 10.0.0.0/8?)"),
+                       ("*.internal", "wildcards are not supported"),
+                       ("127.1", "reads as an IPv4 address in a non-standard notation")]:
+        env = {**hermetic_env(), "LABELPORT_MEDIA_URL_ALLOW": value}
+        result = subprocess.run(
+            [str(wait_for_binary()), "--data_dir", str(tmp_path / "data")], capture_output=True,
+            text=True, timeout=20, cwd=tmp_path, env=env)
+        assert result.returncode != 0, result
+        assert f"--media_url_allow: egress allowlist entry '{value}': {why}" in result.stderr
+        assert result.stdout == ""
+    help_text = run_binary("--help", cwd=tmp_path)
+    for name in ("LABELPORT_MEDIA_URL_ALLOW", "LABELPORT_MAX_MEDIA_BYTES",
+                 "LABELPORT_MEDIA_FETCH_STALL_SECONDS", "LABELPORT_MEDIA_FETCH_TIMEOUT_SECONDS"):
+        assert name in help_text.stdout, name
 
 
 def test_runs_and_samples_survive_a_restart(server_factory, tmp_path):

@@ -1,6 +1,7 @@
 """Media from every reference kind: server path, http(s) URL (a local http.server), external
 storage (register_existing, batched); per-sample errors for an unreadable file, a 404 URL and
-undecodable bytes, which fail only their own sample."""
+undecodable bytes, which fail only their own sample. The file server is on loopback, which the
+egress policy refuses unless the operator allows it: these servers pass --media_url_allow."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ from .support import (
     state_name,
     wait_run,
 )
+
+
+# The local file server is loopback: the operator's allowlist admits it.
+ALLOW_LOOPBACK = ["--media_url_allow", "127.0.0.1/32"]
 
 
 @pytest.fixture
@@ -72,7 +77,7 @@ def test_every_media_kind_and_per_sample_errors(sim, upload_server, tmp_path, fi
         make_image(storage_dir / "folder" / f"st{k}.jpg")
         samples.append(image_sample(f"storage{k}", media(storage=("bucket", f"folder/st{k}.jpg")),
                                     gt=box()))
-    server = upload_server(sim)
+    server = upload_server(sim, args=ALLOW_LOOPBACK)
     hdr = header("media", [field_schema("gt", "detections", ["car"])], slug="media-ds",
                  existing=[("gt", "Detections")])
     run = create_run(server.stub, hdr, samples)
@@ -141,7 +146,7 @@ def test_run_whose_samples_all_failed_is_resumed_after_the_files_appear(
     base, www, _ = file_server
     samples = [image_sample(f"late{k}", media(url=f"{base}/late/{k}.png"), gt=box())
                for k in range(3)]
-    server = upload_server(sim)
+    server = upload_server(sim, args=ALLOW_LOOPBACK)
     hdr = header("late", [field_schema("gt", "detections", ["car"])], slug="late-ds",
                  existing=[("gt", "Detections")])
     run = create_run(server.stub, hdr, samples)

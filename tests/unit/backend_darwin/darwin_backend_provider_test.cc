@@ -18,7 +18,7 @@ class DarwinBackendProviderTest : public ::testing::Test {
  protected:
   DarwinBackendProviderTest()
       : provider_(
-            &http_,
+            &http_, &media_http_,
             [this](const std::string& tenant) -> absl::StatusOr<DarwinTenantAccount> {
               auto it = accounts_.find(tenant);
               if (it == accounts_.end())
@@ -28,6 +28,7 @@ class DarwinBackendProviderTest : public ::testing::Test {
             DarwinBackend::Options{}) {}
 
   http::testing::FakeHttpClient http_;
+  http::testing::FakeHttpClient media_http_;
   std::map<std::string, DarwinTenantAccount> accounts_;
   DarwinBackendProvider provider_;
 };

@@ -1169,7 +1169,7 @@ TEST_F(DarwinClientDownloadTest, ShortBodyIsDataLossAndRemovesTheFile) {
   auto bytes = RunSync(client_->DownloadExport("https://s3.example/e.zip?X-Amz-Signature=secret",
                                                path_, absl::Minutes(1)));
   EXPECT_EQ(bytes.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(bytes.status().message(), HasSubstr("https://s3.example/e.zip"));
+  EXPECT_THAT(bytes.status().message(), HasSubstr("https://s3.example:443/e.zip"));
   EXPECT_THAT(bytes.status().message(), HasSubstr("9 of 100"));
   EXPECT_THAT(bytes.status().message(), Not(HasSubstr("secret")));
   EXPECT_FALSE(FileExists());
@@ -1180,12 +1180,13 @@ TEST_F(DarwinClientDownloadTest, HttpErrorsNameTheUrlWithoutQuery) {
   auto bytes = RunSync(
       client_->DownloadExport("https://s3.example/e.zip?sig=secret", path_, absl::Minutes(1)));
   EXPECT_EQ(bytes.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(bytes.status().message(), "V7 export download https://s3.example/e.zip: HTTP 404");
+  EXPECT_EQ(bytes.status().message(), "V7 export download https://s3.example:443/e.zip: HTTP 404");
   EXPECT_FALSE(FileExists());
 
+  // Userinfo and fragment are cut too.
   http_.Reply(403, "<Error>AccessDenied</Error>");
-  bytes = RunSync(
-      client_->DownloadExport("https://s3.example/e.zip?sig=secret", path_, absl::Minutes(1)));
+  bytes = RunSync(client_->DownloadExport("https://user:secret@s3.example/e.zip?sig=secret#secret",
+                                          path_, absl::Minutes(1)));
   EXPECT_EQ(bytes.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(bytes.status().message(), Not(HasSubstr("secret")));
 

@@ -32,6 +32,8 @@ struct RecordedRequest {
   std::optional<int64_t> body_size;
   absl::Time deadline;
   bool idempotent = false;
+  absl::Duration stall_timeout = absl::InfiniteDuration();
+  std::optional<int64_t> max_streamed_body_bytes;
 
   // Case-insensitive; nullopt when absent.
   std::optional<std::string> Header(absl::string_view name) const {
@@ -101,6 +103,8 @@ class FakeHttpClient : public HttpClient {
     r.body = request.body;
     r.deadline = request.deadline;
     r.idempotent = request.idempotent;
+    r.stall_timeout = request.stall_timeout;
+    r.max_streamed_body_bytes = request.max_streamed_body_bytes;
     requests_.push_back(std::move(r));
     if (replies_.empty()) {
       ADD_FAILURE() << "FakeHttpClient: no scripted reply for " << request.method << " "

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+
 namespace labelport::http {
 namespace {
 
@@ -28,9 +31,27 @@ TEST(EndpointTemplateTest, ReplacesTeamDatasetAndIdSegments) {
             "PUT /api/annotation_classes/{class}");
 }
 
-TEST(EndpointTemplateTest, UnknownSegmentsWithDigitsBecomeIds) {
-  EXPECT_EQ(EndpointTemplate("GET", "https://d.example/api/something/x42y/list"),
-            "GET /api/something/{id}/list");
+TEST(EndpointTemplateTest, PathsThatAreNoKnownV7EndpointShareOneLabel) {
+  EXPECT_EQ(EndpointTemplate("GET", "https://d.example/api/something/x42y/list"), "GET {other}");
+  EXPECT_EQ(EndpointTemplate("GET", "http://127.0.0.1:9464/api/v2/teams/acme/secret-bucket"),
+            "GET {other}");
+  EXPECT_EQ(EndpointTemplate("GET", "http://media.example/api/users/alice/photo.png"),
+            "GET {other}");
+  EXPECT_EQ(EndpointTemplate("BREW", "https://d.example/api/datasets"), "OTHER /api/datasets");
+}
+
+TEST(EndpointTemplateTest, ManyDistinctUrlsYieldAFewLabels) {
+  std::set<std::string> labels;
+  for (int i = 0; i < 600; ++i) {
+    const std::string n = std::to_string(i);
+    for (const std::string& url :
+         {"http://127.0.0.1:8/api/img" + n + "/x.png", "http://h" + n + ".example/api/w" + n,
+          "http://h.example/api/v2/teams/t" + n + "/items/p" + n,
+          "https://cdn.example/media/" + n + ".png?sig=" + n, "not a url " + n}) {
+      labels.insert(EndpointTemplate("GET", url));
+    }
+  }
+  EXPECT_EQ(labels, (std::set<std::string>{"GET {other}", "GET {signed-url}", "GET {url}"}));
 }
 
 TEST(EndpointTemplateTest, SignedAndMalformedUrlsAreNeverSpelledOut) {

@@ -5,9 +5,11 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "service/http/retry_metrics.h"
 #include "service/http/retrying_http_client.h"
 #include "tests/unit/common/fake_metrics.h"
@@ -94,6 +96,47 @@ TEST(MeteredHttpClientTest, UnderTheRetryLayerEveryAttemptAndRetryIsCounted) {
                                 }));
   EXPECT_EQ(metrics.retries(), (std::vector<std::string>{"GET /api/users/token_info 503",
                                                          "GET /api/users/token_info UNAVAILABLE"}));
+}
+
+TEST(MeteredHttpClientTest, SixHundredMediaUrlsAddOnlyFixedSeries) {
+  // Whatever the URLs and whatever statuses their servers invent, the media
+  // stack reports one endpoint and statuses from a fixed set.
+  std::vector<absl::StatusOr<int>> script;
+  for (int i = 0; i < 600; ++i) {
+    script.push_back(i % 7 == 0 ? absl::StatusOr<int>(absl::UnavailableError("refused"))
+                                : absl::StatusOr<int>(100 + i));
+  }
+  ScriptedClient inner(script);
+  testing::FakeMetrics metrics;
+  MeteredHttpClient media(&inner, &metrics, "media_fetch");
+  for (int i = 0; i < 600; ++i) {
+    const std::string url =
+        absl::StrCat("http://h", i, ".example/api/v2/teams/t", i, "/p", i, ".png?sig=", i);
+    (void)RunOnIo(media.SendStreaming(
+        Get(url),
+        [](absl::string_view) -> net::awaitable<absl::Status> { co_return absl::OkStatus(); }));
+  }
+  const std::vector<std::string> calls = metrics.v7_calls();
+  EXPECT_EQ(calls.size(), 600u);
+  const std::set<std::string> series(calls.begin(), calls.end());
+  std::set<std::string> endpoints;
+  for (const std::string& s : series) endpoints.insert(s.substr(0, s.find(" -> ")));
+  EXPECT_EQ(endpoints, std::set<std::string>{"media_fetch"});
+  // 33 common statuses, 5 classes, "other" and "error" at most.
+  EXPECT_LE(series.size(), 40u);
+  EXPECT_TRUE(series.count("media_fetch -> 404"));
+  EXPECT_TRUE(series.count("media_fetch -> 4xx"));    // 499
+  EXPECT_TRUE(series.count("media_fetch -> other"));  // 600 and above
+  EXPECT_TRUE(series.count("media_fetch -> error"));
+}
+
+TEST(MeteredHttpClientTest, StatusLabels) {
+  EXPECT_EQ(HttpStatusLabel(200), "200");
+  EXPECT_EQ(HttpStatusLabel(429), "429");
+  EXPECT_EQ(HttpStatusLabel(299), "2xx");
+  EXPECT_EQ(HttpStatusLabel(599), "5xx");
+  EXPECT_EQ(HttpStatusLabel(600), "other");
+  EXPECT_EQ(HttpStatusLabel(0), "other");
 }
 
 }  // namespace

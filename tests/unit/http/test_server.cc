@@ -104,6 +104,15 @@ net::awaitable<void> Serve(Stream& stream, TestServer::Handler& handler,
         CloseLowest(stream);
         co_return;
       }
+      case Reply::Kind::kStallInBody: {
+        std::string part = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + reply.body;
+        auto [sec, sn] = co_await net::async_write(stream, net::buffer(part), kTok);
+        if (sec) co_return;
+        timer.expires_after(reply.stall);
+        co_await timer.async_wait(kTok);
+        CloseLowest(stream);
+        co_return;
+      }
       case Reply::Kind::kChunked: {
         std::string head =
             absl::StrCat("HTTP/1.1 ", reply.status, " OK\r\nTransfer-Encoding: chunked\r\n\r\n");

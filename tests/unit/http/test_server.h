@@ -34,6 +34,7 @@ struct Reply {
     kDropInHeader,   // send half a status line and headers, then close
     kTruncatedBody,  // Content-Length: 1000, 100 bytes, then close
     kChunked,        // `stream_bytes` of PatternByte() in 32 KiB chunks
+    kStallInBody,    // Content-Length: 1000, `body`, nothing for `stall`, close
   };
   Kind kind = Kind::kNormal;
   int status = 200;
@@ -42,6 +43,7 @@ struct Reply {
   int64_t stream_bytes = 0;
   std::chrono::milliseconds delay{0};  // before replying (kStall: before closing)
   bool close_after = false;            // close silently after the reply
+  std::chrono::milliseconds stall{0};  // kStallInBody: the pause mid-body
 };
 
 // The byte at `offset` of a kChunked body.
