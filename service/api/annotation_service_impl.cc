@@ -27,7 +27,6 @@ namespace {
 namespace v1 = labelport::v1;
 
 constexpr int kMaxDigestsPerFindMissing = 10'000;
-constexpr int64_t kMaxMediaChunkBytes = 1 << 20;
 
 // Finishes a unary call that failed authentication.
 grpc::ServerUnaryReactor* Rejected(grpc::CallbackServerContext* context,
@@ -93,9 +92,11 @@ grpc::ServerUnaryReactor* RunAsync(grpc::CallbackServerContext* context,
 class CreateRunReactor final : public grpc::ServerReadReactor<v1::CreateRunRequest> {
  public:
   CreateRunReactor(core::RunRegistry* registry, boost::asio::thread_pool* executor,
-                   std::string tenant, std::string request_id, v1::CreateRunResponse* response)
+                   CreateRunLimits limits, std::string tenant, std::string request_id,
+                   v1::CreateRunResponse* response)
       : registry_(registry),
         executor_(executor),
+        limits_(limits),
         tenant_(std::move(tenant)),
         request_id_(std::move(request_id)),
         response_(response) {
@@ -120,6 +121,21 @@ class CreateRunReactor final : public grpc::ServerReadReactor<v1::CreateRunReque
 
  private:
   absl::Status Accept() {
+    const int64_t size = static_cast<int64_t>(message_.ByteSizeLong());
+    if (size > core::kMaxCreateRunMessageBytes)
+      return common::InvalidArgument(
+          message_.has_header() ? "header" : "samples", "MESSAGE_TOO_LARGE",
+          absl::StrFormat("A CreateRun message may hold at most %d bytes (16 MiB); message %d "
+                          "holds %d (send smaller sample batches)",
+                          core::kMaxCreateRunMessageBytes, messages_, size));
+    received_bytes_ += size;
+    ++messages_;
+    if (received_bytes_ > limits_.max_bytes)
+      return common::InvalidArgument(
+          "samples", "REQUEST_TOO_LARGE",
+          absl::StrFormat("A CreateRun call may send at most %d bytes (--max_create_run_mb); "
+                          "%d were sent",
+                          limits_.max_bytes, received_bytes_));
     if (message_.has_header()) {
       if (have_header_)
         return common::InvalidArgument("header", "HEADER_REPEATED",
@@ -140,10 +156,13 @@ class CreateRunReactor final : public grpc::ServerReadReactor<v1::CreateRunReque
           "samples", "BATCH_TOO_LARGE",
           absl::StrFormat("A sample batch may hold at most %d samples; got %d",
                           core::kMaxSamplesPerBatch, batch->size()));
-    if (samples_.size() + batch->size() > core::kMaxSamplesPerRun)
+    const int64_t total = static_cast<int64_t>(samples_.size()) + batch->size();
+    if (total > limits_.max_samples)
       return common::InvalidArgument(
           "samples", "TOO_MANY_SAMPLES",
-          absl::StrFormat("A run may hold at most %d samples", core::kMaxSamplesPerRun));
+          absl::StrFormat("A run may hold at most %d samples (--max_run_samples); this batch "
+                          "brings it to %d",
+                          limits_.max_samples, total));
     for (auto& s : *batch) samples_.push_back(std::move(s));
     return absl::OkStatus();
   }
@@ -164,10 +183,13 @@ class CreateRunReactor final : public grpc::ServerReadReactor<v1::CreateRunReque
 
   core::RunRegistry* registry_;
   boost::asio::thread_pool* executor_;
+  const CreateRunLimits limits_;
   std::string tenant_;
   std::string request_id_;
   v1::CreateRunResponse* response_;
   v1::CreateRunRequest message_;
+  int64_t messages_ = 0;
+  int64_t received_bytes_ = 0;
   bool have_header_ = false;
   v1::CreateRunHeader header_;
   std::vector<v1::Sample> samples_;
@@ -263,11 +285,16 @@ class UploadMediaReactor final : public grpc::ServerReadReactor<v1::UploadMediaR
       return common::InvalidArgument("chunk", "MESSAGE_EMPTY",
                                      "An UploadMedia message must hold a header or a chunk");
     const int64_t size = static_cast<int64_t>(message_.chunk().size());
-    if (size > kMaxMediaChunkBytes)
+    if (size > core::kMaxMediaChunkBytes)
       return common::InvalidArgument(
           "chunk", "CHUNK_TOO_LARGE",
           absl::StrFormat("An UploadMedia chunk may hold at most %d bytes (1 MiB); got %d",
-                          kMaxMediaChunkBytes, size));
+                          core::kMaxMediaChunkBytes, size));
+    if (++chunks_ > core::kMaxMediaChunksPerUpload)
+      return common::InvalidArgument(
+          "chunk", "TOO_MANY_CHUNKS",
+          absl::StrFormat("An UploadMedia call may send at most %d chunks; got %d",
+                          core::kMaxMediaChunksPerUpload, chunks_));
     if (size > size_bytes_ - received_)
       return common::InvalidArgument(
           "header.size_bytes", "CONTENT_SIZE_EXCEEDED",
@@ -310,6 +337,7 @@ class UploadMediaReactor final : public grpc::ServerReadReactor<v1::UploadMediaR
   bool have_header_ = false;
   int64_t size_bytes_ = 0;
   int64_t received_ = 0;
+  int64_t chunks_ = 0;
   std::unique_ptr<store::ContentWriter> writer_;
 };
 
@@ -415,13 +443,15 @@ AnnotationServiceImpl::AnnotationServiceImpl(core::RunRegistry* registry,
                                              boost::asio::thread_pool* executor,
                                              boost::asio::any_io_executor io,
                                              core::RunOperations* operations,
-                                             const Authenticator* authenticator)
+                                             const Authenticator* authenticator,
+                                             CreateRunLimits create_run_limits)
     : registry_(registry),
       content_stores_(content_stores),
       executor_(executor),
       io_(std::move(io)),
       operations_(operations),
-      authenticator_(authenticator) {}
+      authenticator_(authenticator),
+      create_run_limits_(create_run_limits) {}
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::FindMissingMedia(
     grpc::CallbackServerContext* context, const v1::FindMissingMediaRequest* request,
@@ -460,8 +490,8 @@ grpc::ServerReadReactor<v1::CreateRunRequest>* AnnotationServiceImpl::CreateRun(
     grpc::CallbackServerContext* context, v1::CreateRunResponse* response) {
   auto tenant = authenticator_->TenantOf(*context);
   if (!tenant.ok()) return new RejectedReadReactor<v1::CreateRunRequest>(tenant.status());
-  return new CreateRunReactor(registry_, executor_, *std::move(tenant), RequestIdOf(*context),
-                              response);
+  return new CreateRunReactor(registry_, executor_, create_run_limits_, *std::move(tenant),
+                              RequestIdOf(*context), response);
 }
 
 grpc::ServerWriteReactor<v1::WatchRunResponse>* AnnotationServiceImpl::WatchRun(

@@ -14,10 +14,12 @@
 #include "service/common/status_macros.h"
 #include "service/core/field_values.h"
 #include "service/core/label_types.h"
+#include "service/core/limits.h"
 
 namespace labelport::core {
 namespace {
 
+using common::Excerpt;
 using common::InvalidArgument;
 using labelport::v1::AttributeSelection;
 using labelport::v1::AttributeSpec;
@@ -47,15 +49,23 @@ struct FieldInput {
   bool allow_from_shorthand = false;
 };
 
+// The Python reprs of `values`, comma-separated; at most the first 32.
+std::string ValuesRepr(
+    const google::protobuf::RepeatedPtrField<labelport::v1::AttributeValue>& values) {
+  constexpr int kShown = 32;
+  std::string out;
+  for (int i = 0; i < values.size() && i < kShown; ++i)
+    absl::StrAppend(&out, i == 0 ? "" : ", ", PyRepr(values[i]));
+  if (values.size() > kShown) absl::StrAppend(&out, ", ...(", values.size(), " values)");
+  return out;
+}
+
 std::string SpecRepr(const AttributeSpec& spec) {
   std::vector<std::string> parts;
-  parts.push_back(absl::StrCat("'name': '", spec.name(), "'"));
-  if (!spec.type().empty()) parts.push_back(absl::StrCat("'type': '", spec.type(), "'"));
-  if (spec.values_size() > 0) {
-    std::vector<std::string> values;
-    for (const auto& v : spec.values()) values.push_back(PyRepr(v));
-    parts.push_back(absl::StrCat("'values': [", absl::StrJoin(values, ", "), "]"));
-  }
+  parts.push_back(absl::StrCat("'name': '", Excerpt(spec.name()), "'"));
+  if (!spec.type().empty()) parts.push_back(absl::StrCat("'type': '", Excerpt(spec.type()), "'"));
+  if (spec.values_size() > 0)
+    parts.push_back(absl::StrCat("'values': [", ValuesRepr(spec.values()), "]"));
   if (spec.has_default_value())
     parts.push_back(absl::StrCat("'default': ", PyRepr(spec.default_value())));
   return absl::StrCat("{", absl::StrJoin(parts, ", "), "}");
@@ -118,6 +128,40 @@ Observed ObserveField(const std::vector<Sample>& samples, absl::string_view fiel
   return observed;
 }
 
+// The lengths of an attribute spec's strings and lists (its name, type,
+// granularity and values), before any message quotes them.
+absl::Status CheckSpecBounds(const AttributeSpec& spec, const std::string& spec_path) {
+  auto too_long = [&](absl::string_view sub, absl::string_view what, absl::string_view value) {
+    return InvalidArgument(absl::StrCat(spec_path, sub), "ATTRIBUTE_SPEC_INVALID",
+                           absl::StrFormat("Attribute %s '%s' is longer than %d bytes", what,
+                                           Excerpt(value), kMaxNameLength));
+  };
+  if (spec.name().size() > kMaxNameLength) return too_long(".name", "name", spec.name());
+  if (spec.type().size() > kMaxNameLength) return too_long(".type", "type", spec.type());
+  if (spec.granularity().size() > kMaxNameLength)
+    return too_long(".granularity", "granularity", spec.granularity());
+  if (static_cast<size_t>(spec.values_size()) > kMaxValuesPerAttribute)
+    return InvalidArgument(
+        absl::StrCat(spec_path, ".values"), "ATTRIBUTE_SPEC_INVALID",
+        absl::StrFormat("Attribute '%s' has %d values; at most %d are allowed", spec.name(),
+                        spec.values_size(), kMaxValuesPerAttribute));
+  for (int i = 0; i < spec.values_size(); ++i) {
+    const std::string problem = AttributeValueProblem(spec.values(i));
+    if (!problem.empty())
+      return InvalidArgument(
+          absl::StrCat(spec_path, ".values[", i, "]"), "ATTRIBUTE_SPEC_INVALID",
+          absl::StrFormat("Attribute '%s' has a value with %s", spec.name(), problem));
+  }
+  if (spec.has_default_value()) {
+    const std::string problem = AttributeValueProblem(spec.default_value());
+    if (!problem.empty())
+      return InvalidArgument(
+          absl::StrCat(spec_path, ".default_value"), "ATTRIBUTE_SPEC_INVALID",
+          absl::StrFormat("Attribute '%s' has a default value with %s", spec.name(), problem));
+  }
+  return absl::OkStatus();
+}
+
 // Normalises an attribute selection into specs (§2.6).
 absl::StatusOr<AttributeSpecs> NormalizeAttributes(const AttributeSelection& selection,
                                                    bool existing, const Observed& observed,
@@ -138,19 +182,34 @@ absl::StatusOr<AttributeSpecs> NormalizeAttributes(const AttributeSelection& sel
         for (const auto& n : observed.attribute_names) add_text(n);
       break;
     case AttributeSelection::kNames:
+      if (static_cast<size_t>(selection.names().names_size()) > kMaxAttributesPerField)
+        return InvalidArgument(
+            absl::StrCat(path, ".names"), "TOO_MANY_ATTRIBUTES",
+            absl::StrFormat("%d attributes are given; at most %d are allowed per field",
+                            selection.names().names_size(), kMaxAttributesPerField));
       for (int i = 0; i < selection.names().names_size(); ++i) {
         const std::string& name = selection.names().names(i);
         if (name.empty()) {
           return InvalidArgument(absl::StrCat(path, ".names[", i, "]"), "ATTRIBUTE_NAME_EMPTY",
                                  "Attribute names must not be empty");
         }
+        if (name.size() > kMaxNameLength)
+          return InvalidArgument(absl::StrCat(path, ".names[", i, "]"), "ATTRIBUTE_NAME_INVALID",
+                                 absl::StrFormat("Attribute name '%s' is longer than %d bytes",
+                                                 Excerpt(name), kMaxNameLength));
         add_text(name);
       }
       break;
     case AttributeSelection::kSpecs:
+      if (static_cast<size_t>(selection.specs().specs_size()) > kMaxAttributesPerField)
+        return InvalidArgument(
+            absl::StrCat(path, ".specs"), "TOO_MANY_ATTRIBUTES",
+            absl::StrFormat("%d attributes are given; at most %d are allowed per field",
+                            selection.specs().specs_size(), kMaxAttributesPerField));
       for (int i = 0; i < selection.specs().specs_size(); ++i) {
         const AttributeSpec& spec = selection.specs().specs(i);
         const std::string spec_path = absl::StrCat(path, ".specs[", i, "]");
+        LP_RETURN_IF_ERROR(CheckSpecBounds(spec, spec_path));
         if (spec.name().empty()) {
           return InvalidArgument(
               absl::StrCat(spec_path, ".name"), "ATTRIBUTE_NAME_EMPTY",
@@ -177,24 +236,26 @@ absl::StatusOr<AttributeSpecs> NormalizeAttributes(const AttributeSelection& sel
         }
         if (spec.has_default_value() && spec.values_size() > 0) {
           bool found = false;
-          std::vector<std::string> values;
-          for (const auto& v : spec.values()) {
-            found = found || SameValue(v, spec.default_value());
-            values.push_back(PyRepr(v));
-          }
+          for (const auto& v : spec.values()) found = found || SameValue(v, spec.default_value());
           if (!found) {
             return InvalidArgument(
                 absl::StrCat(spec_path, ".default_value"), "ATTRIBUTE_DEFAULT_NOT_IN_VALUES",
                 absl::StrFormat("Default value %s for attribute '%s' does not appear in the "
                                 "list of values [%s]",
                                 PyRepr(spec.default_value()), spec.name(),
-                                absl::StrJoin(values, ", ")));
+                                ValuesRepr(spec.values())));
           }
         }
         *out.add_specs() = spec;
       }
       break;
   }
+  if (static_cast<size_t>(out.specs_size()) > kMaxAttributesPerField)
+    return InvalidArgument(
+        path, "TOO_MANY_ATTRIBUTES",
+        absl::StrFormat("The existing labels carry %d distinct attributes; at most %d are "
+                        "allowed per field",
+                        out.specs_size(), kMaxAttributesPerField));
   absl::flat_hash_set<std::string> names;
   for (int i = 0; i < out.specs_size(); ++i) {
     const std::string& name = out.specs(i).name();
@@ -292,14 +353,28 @@ absl::StatusOr<ClassList> NormalizeClasses(const ClassList& input, bool existing
                                            const std::string& field, bool trackable,
                                            const std::string& path) {
   ClassList out;
+  size_t class_count = 0;
+  for (const auto& entry : input.entries())
+    class_count += entry.has_group() ? entry.group().classes().names_size() : 1;
+  if (class_count > kMaxClassesPerField)
+    return InvalidArgument(path, "TOO_MANY_CLASSES",
+                           absl::StrFormat("Field '%s' has %d classes; at most %d are allowed",
+                                           field, class_count, kMaxClassesPerField));
   for (int i = 0; i < input.entries_size(); ++i) {
     const auto& entry = input.entries(i);
     const std::string entry_path = absl::StrCat(path, ".entries[", i, "]");
+    auto check_name = [&](const std::string& name, const std::string& name_path) -> absl::Status {
+      if (name.size() <= kMaxNameLength) return absl::OkStatus();
+      return InvalidArgument(name_path, "CLASS_NAME_INVALID",
+                             absl::StrFormat("Class name '%s' is longer than %d bytes",
+                                             Excerpt(name), kMaxNameLength));
+    };
     switch (entry.kind_case()) {
       case labelport::v1::ClassEntry::kName:
         if (entry.name().empty()) {
           return InvalidArgument(entry_path, "CLASS_NAME_EMPTY", "Class names must not be empty");
         }
+        LP_RETURN_IF_ERROR(check_name(entry.name(), absl::StrCat(entry_path, ".name")));
         *out.add_entries() = entry;
         break;
       case labelport::v1::ClassEntry::kGroup: {
@@ -313,6 +388,9 @@ absl::StatusOr<ClassList> NormalizeClasses(const ClassList& input, bool existing
         if (members.count("") > 0) {
           return InvalidArgument(entry_path, "CLASS_NAME_EMPTY", "Class names must not be empty");
         }
+        for (int k = 0; k < group.classes().names_size(); ++k)
+          LP_RETURN_IF_ERROR(check_name(group.classes().names(k),
+                                        absl::StrCat(entry_path, ".group.classes.names[", k, "]")));
         Observed observed = ObserveField(samples, field, trackable, members);
         LP_ASSIGN_OR_RETURN(AttributeSpecs specs,
                             NormalizeAttributes(group.attributes(), existing, observed,
@@ -358,12 +436,39 @@ absl::StatusOr<BuiltSchema> BuildLabelSchema(const CreateRunHeader& header,
                            "Either `label_schema` or `label_field` is required");
   }
 
+  if (inputs.size() > kMaxFieldsPerSchema)
+    return InvalidArgument(fields_path, "TOO_MANY_FIELDS",
+                           absl::StrFormat("The label schema has %d fields; at most %d are allowed",
+                                           inputs.size(), kMaxFieldsPerSchema));
+  if (static_cast<size_t>(header.existing_fields_size()) > kMaxExistingFields)
+    return InvalidArgument("header.existing_fields", "TOO_MANY_EXISTING_FIELDS",
+                           absl::StrFormat("%d existing fields are listed; at most %d are allowed",
+                                           header.existing_fields_size(), kMaxExistingFields));
   absl::flat_hash_map<std::string, const ExistingField*> existing_fields;
   for (int i = 0; i < header.existing_fields_size(); ++i) {
     const auto& ef = header.existing_fields(i);
+    const std::string ef_path = absl::StrCat("header.existing_fields[", i, "]");
+    if (ef.field().size() > kMaxNameLength || ef.document_type().size() > kMaxNameLength)
+      return InvalidArgument(
+          ef_path, "EXISTING_FIELD_INVALID",
+          absl::StrFormat("Existing field '%s' (document type '%s') has a name or document type "
+                          "longer than %d bytes",
+                          Excerpt(ef.field()), Excerpt(ef.document_type()), kMaxNameLength));
+    if (static_cast<size_t>(ef.dataset_classes_size()) > kMaxClassesPerField)
+      return InvalidArgument(
+          absl::StrCat(ef_path, ".dataset_classes"), "TOO_MANY_CLASSES",
+          absl::StrFormat("Existing field '%s' lists %d dataset classes; at most %d are allowed",
+                          ef.field(), ef.dataset_classes_size(), kMaxClassesPerField));
+    for (int k = 0; k < ef.dataset_classes_size(); ++k) {
+      if (ef.dataset_classes(k).size() > kMaxNameLength)
+        return InvalidArgument(absl::StrCat(ef_path, ".dataset_classes[", k, "]"),
+                               "CLASS_NAME_INVALID",
+                               absl::StrFormat("Class name '%s' is longer than %d bytes",
+                                               Excerpt(ef.dataset_classes(k)), kMaxNameLength));
+    }
     if (ef.field().empty() || !existing_fields.emplace(ef.field(), &ef).second) {
       return InvalidArgument(
-          absl::StrCat("header.existing_fields[", i, "].field"), "EXISTING_FIELD_INVALID",
+          absl::StrCat(ef_path, ".field"), "EXISTING_FIELD_INVALID",
           absl::StrFormat("Existing field '%s' is empty or listed twice", ef.field()));
     }
   }
@@ -393,10 +498,14 @@ absl::StatusOr<BuiltSchema> BuildLabelSchema(const CreateRunHeader& header,
       return absl::StrCat(path, suffix);
     };
     const std::string& name = in.field();
-    if (name.empty() || name == "frames." || name.size() > 256) {
+    if (name.empty() || name == "frames." || name.size() > kMaxNameLength) {
       return InvalidArgument(sub(".field"), "FIELD_NAME_INVALID",
-                             absl::StrFormat("Invalid label field name '%s'", name));
+                             absl::StrFormat("Invalid label field name '%s'", Excerpt(name)));
     }
+    if (in.type().size() > kMaxNameLength)
+      return InvalidArgument(
+          sub(".type"), "FIELD_TYPE_UNSUPPORTED",
+          absl::StrFormat("Field '%s' has unsupported label type '%s'", name, Excerpt(in.type())));
     if (!seen_fields.insert(name).second) {
       return InvalidArgument(sub(".field"), "FIELD_DUPLICATE",
                              absl::StrFormat("Label field '%s' appears twice in the schema", name));
@@ -448,6 +557,12 @@ absl::StatusOr<BuiltSchema> BuildLabelSchema(const CreateRunHeader& header,
       std::set<std::string> classes = observed.classes;
       classes.insert(existing->dataset_classes().begin(), existing->dataset_classes().end());
       classes.erase("");
+      if (classes.size() > kMaxClassesPerField)
+        return InvalidArgument(
+            sub(".classes"), "TOO_MANY_CLASSES",
+            absl::StrFormat("Field '%s' has %d distinct classes in its labels and dataset "
+                            "classes; at most %d are allowed (give the classes explicitly)",
+                            name, classes.size(), kMaxClassesPerField));
       for (const auto& c : classes) out.mutable_classes()->add_entries()->set_name(c);
     } else {
       return InvalidArgument(sub(".classes"), "FIELD_CLASSES_REQUIRED",

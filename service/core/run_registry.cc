@@ -34,27 +34,46 @@ std::string RandomHex(int digits) {
 }
 
 absl::Status ValidateHeader(const v1::CreateRunHeader& header) {
+  auto too_long = [](absl::string_view field, absl::string_view reason, absl::string_view value,
+                     size_t limit) {
+    return InvalidArgument(
+        field, reason,
+        absl::StrFormat("%s '%s' is longer than %d bytes", field, common::Excerpt(value), limit));
+  };
   if (header.request_id().size() > kMaxIdLength)
     return InvalidArgument("header.request_id", "REQUEST_ID_INVALID",
-                           "request_id is longer than 128 characters");
+                           absl::StrFormat("request_id is longer than %d characters (%d bytes)",
+                                           kMaxIdLength, header.request_id().size()));
   if (!header.backend().empty() && header.backend() != "darwin")
     return InvalidArgument(
         "header.backend", "UNSUPPORTED_BACKEND",
         absl::StrFormat("Unsupported backend '%s'. The available backends are ['darwin']",
-                        header.backend()));
+                        common::Excerpt(header.backend())));
+  if (header.collection_name().size() > kMaxNameLength)
+    return too_long("header.collection_name", "COLLECTION_NAME_INVALID", header.collection_name(),
+                    kMaxNameLength);
+  if (header.media_field().size() > kMaxNameLength)
+    return too_long("header.media_field", "MEDIA_FIELD_INVALID", header.media_field(),
+                    kMaxNameLength);
   if (header.client_metadata_size() > static_cast<int>(kMaxClientMetadataEntries))
-    return InvalidArgument("header.client_metadata", "CLIENT_METADATA_TOO_LARGE",
-                           "client_metadata has more than 64 entries");
+    return InvalidArgument(
+        "header.client_metadata", "CLIENT_METADATA_TOO_LARGE",
+        absl::StrFormat("client_metadata has %d entries; at most %d are allowed",
+                        header.client_metadata_size(), kMaxClientMetadataEntries));
   for (const auto& [k, v] : header.client_metadata()) {
     if (k.size() > kMaxNameLength || v.size() > kMaxClientMetadataValue)
-      return InvalidArgument("header.client_metadata", "CLIENT_METADATA_TOO_LARGE",
-                             absl::StrFormat("client_metadata entry '%s' is too long (keys up "
-                                             "to 256, values up to 4096 characters)",
-                                             k.substr(0, 64)));
+      return InvalidArgument(
+          "header.client_metadata", "CLIENT_METADATA_TOO_LARGE",
+          absl::StrFormat("client_metadata entry '%s' is too long (keys up to %d, values up to "
+                          "%d bytes; got %d and %d)",
+                          common::Excerpt(k), kMaxNameLength, kMaxClientMetadataValue, k.size(),
+                          v.size()));
   }
   if (header.darwin().external_storage().size() > kMaxNameLength)
-    return InvalidArgument("header.darwin.external_storage", "EXTERNAL_STORAGE_INVALID",
-                           "external_storage is longer than 256 characters");
+    return InvalidArgument(
+        "header.darwin.external_storage", "EXTERNAL_STORAGE_INVALID",
+        absl::StrFormat("external_storage is longer than %d characters (%d bytes)", kMaxNameLength,
+                        header.darwin().external_storage().size()));
   return absl::OkStatus();
 }
 
@@ -80,14 +99,14 @@ absl::StatusOr<std::string> NormalizeDatasetSlug(absl::string_view slug, absl::s
   if (out.empty() || out.size() > kMaxNameLength)
     return InvalidArgument(
         field, "DATASET_SLUG_INVALID",
-        absl::StrFormat("dataset_slug '%s' must have 1 to 256 characters", slug));
+        absl::StrFormat("dataset_slug '%s' must have 1 to 256 characters", common::Excerpt(slug)));
   for (char c : out) {
     if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.')
       return InvalidArgument(
           field, "DATASET_SLUG_INVALID",
           absl::StrFormat("dataset_slug '%s' may only contain letters, digits, spaces, '-', '_' "
                           "and '.'",
-                          slug));
+                          common::Excerpt(slug)));
   }
   return out;
 }
@@ -107,7 +126,7 @@ absl::StatusOr<v1::CreateRunResponse> RunRegistry::CreateRun(const std::string& 
         header.collection_name().empty() ? "Dataset" : header.collection_name();
     return InvalidArgument(
         "samples", "EMPTY_COLLECTION",
-        absl::StrFormat("%s is empty; there is nothing to annotate", collection));
+        absl::StrFormat("%s is empty; there is nothing to annotate", common::Excerpt(collection)));
   }
   LP_RETURN_IF_ERROR(ValidateHeader(header));
   if (samples.size() > kMaxSamplesPerRun)

@@ -259,8 +259,10 @@ int Run(int argc, char** argv) {
   boost::asio::thread_pool executor(config->worker_threads);
   labelport::core::RunOperations operations(store->get(), &backends, metrics->get());
   labelport::api::Authenticator authenticator(config->auth_mode, tenants.get());
-  labelport::api::AnnotationServiceImpl service(&registry, &content_stores, &executor,
-                                                io.get_executor(), &operations, &authenticator);
+  labelport::api::AnnotationServiceImpl service(
+      &registry, &content_stores, &executor, io.get_executor(), &operations, &authenticator,
+      {.max_samples = config->max_run_samples,
+       .max_bytes = int64_t{config->max_create_run_mb} << 20});
   std::unique_ptr<labelport::server::TenantsReloader> reloader;
   if (tenants != nullptr)
     reloader = std::make_unique<labelport::server::TenantsReloader>(

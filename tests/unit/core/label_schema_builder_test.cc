@@ -1015,3 +1015,119 @@ TEST(LabelSchemaBuilderTest, BareFramesPrefixIsRejected) {
 
 }  // namespace
 }  // namespace labelport::core
+
+namespace labelport::core {
+namespace {
+
+// --- bounds ---
+
+v1::CreateRunHeader NewField(const std::string& classes_and_attributes) {
+  return Header(R"pb(label_schema { fields { field: "f" type: "detections")pb" +
+                classes_and_attributes + " } }");
+}
+
+TEST(LabelSchemaBuilderTest, MegabyteClassNameIsRejectedWithAShortMessage) {
+  auto header = NewField(R"pb(classes { entries { name: "ok" } })pb");
+  header.mutable_label_schema()->mutable_fields(0)->mutable_classes()->add_entries()->set_name(
+      std::string(1 << 20, 'c'));
+  EXPECT_INVALID(
+      Build(header), "header.label_schema.fields[0].classes.entries[1].name", "CLASS_NAME_INVALID",
+      "Class name '" + std::string(64, 'c') + "\u2026(1048576 bytes)' is longer than 256 bytes");
+}
+
+TEST(LabelSchemaBuilderTest, LongClassNameInAGroupIsRejected) {
+  auto header = NewField(R"pb(classes {
+                                entries {
+                                  group {
+                                    classes { names: "a" }
+                                    attributes { infer: false }
+                                  }
+                                }
+                              })pb");
+  header.mutable_label_schema()
+      ->mutable_fields(0)
+      ->mutable_classes()
+      ->mutable_entries(0)
+      ->mutable_group()
+      ->mutable_classes()
+      ->add_names(std::string(300, 'g'));
+  EXPECT_INVALID(
+      Build(header), "header.label_schema.fields[0].classes.entries[0].group.classes.names[1]",
+      "CLASS_NAME_INVALID",
+      "Class name '" + std::string(64, 'g') + "\u2026(300 bytes)' is longer than 256 bytes");
+}
+
+TEST(LabelSchemaBuilderTest, TooManyClassesAreRejected) {
+  auto header = NewField("");
+  auto* classes = header.mutable_label_schema()->mutable_fields(0)->mutable_classes();
+  for (int i = 0; i < 10'001; ++i) classes->add_entries()->set_name("c" + std::to_string(i));
+  EXPECT_INVALID(Build(header), "header.label_schema.fields[0].classes", "TOO_MANY_CLASSES",
+                 "Field 'f' has 10001 classes; at most 10000 are allowed");
+}
+
+TEST(LabelSchemaBuilderTest, TooManyInferredClassesAreRejected) {
+  auto header = Header(R"pb(label_schema { fields { field: "gt" } }
+                            existing_fields { field: "gt" document_type: "Classification" })pb");
+  for (int i = 0; i < 10'001; ++i)
+    header.mutable_existing_fields(0)->add_dataset_classes("c" + std::to_string(i));
+  EXPECT_INVALID(Build(header), "header.existing_fields[0].dataset_classes", "TOO_MANY_CLASSES",
+                 "Existing field 'gt' lists 10001 dataset classes; at most 10000 are allowed");
+}
+
+TEST(LabelSchemaBuilderTest, AttributeSpecBoundsAreEnforced) {
+  auto header =
+      NewField(R"pb(classes { entries { name: "a" } }
+                    attributes { specs { specs { name: "color" type: "single_select" } } })pb");
+  auto* spec = header.mutable_label_schema()
+                   ->mutable_fields(0)
+                   ->mutable_attributes()
+                   ->mutable_specs()
+                   ->mutable_specs(0);
+  for (int i = 0; i < 1'025; ++i) spec->add_values()->set_int_value(i);
+  EXPECT_INVALID(Build(header), "header.label_schema.fields[0].attributes.specs[0].values",
+                 "ATTRIBUTE_SPEC_INVALID",
+                 "Attribute 'color' has 1025 values; at most 1024 are allowed");
+  spec->clear_values();
+  spec->set_type(std::string(1 << 20, 't'));
+  EXPECT_INVALID(Build(header), "header.label_schema.fields[0].attributes.specs[0].type",
+                 "ATTRIBUTE_SPEC_INVALID",
+                 "Attribute type '" + std::string(64, 't') +
+                     "\u2026(1048576 bytes)' is longer than 256 bytes");
+}
+
+TEST(LabelSchemaBuilderTest, TooManyAttributesAreRejected) {
+  auto header = NewField(R"pb(classes { entries { name: "a" } })pb");
+  auto* names =
+      header.mutable_label_schema()->mutable_fields(0)->mutable_attributes()->mutable_names();
+  for (int i = 0; i < 257; ++i) names->add_names("n" + std::to_string(i));
+  EXPECT_INVALID(Build(header), "header.label_schema.fields[0].attributes.names",
+                 "TOO_MANY_ATTRIBUTES",
+                 "257 attributes are given; at most 256 are allowed per field");
+}
+
+TEST(LabelSchemaBuilderTest, LongFieldNameAndTypeAreQuotedShort) {
+  auto header = NewField(R"pb(classes { entries { name: "a" } })pb");
+  header.mutable_label_schema()->mutable_fields(0)->set_field(std::string(1000, 'f'));
+  EXPECT_INVALID(Build(header), "header.label_schema.fields[0].field", "FIELD_NAME_INVALID",
+                 "Invalid label field name '" + std::string(64, 'f') + "\u2026(1000 bytes)'");
+  header.mutable_label_schema()->mutable_fields(0)->set_field("f");
+  header.mutable_label_schema()->mutable_fields(0)->set_type(std::string(1000, 't'));
+  EXPECT_INVALID(
+      Build(header), "header.label_schema.fields[0].type", "FIELD_TYPE_UNSUPPORTED",
+      "Field 'f' has unsupported label type '" + std::string(64, 't') + "\u2026(1000 bytes)'");
+}
+
+TEST(LabelSchemaBuilderTest, TooManyFieldsAreRejected) {
+  v1::CreateRunHeader header = Header("");
+  for (int i = 0; i < 257; ++i) {
+    auto* f = header.mutable_label_schema()->add_fields();
+    f->set_field("f" + std::to_string(i));
+    f->set_type("classification");
+    f->mutable_classes()->add_entries()->set_name("a");
+  }
+  EXPECT_INVALID(Build(header), "header.label_schema.fields", "TOO_MANY_FIELDS",
+                 "The label schema has 257 fields; at most 256 are allowed");
+}
+
+}  // namespace
+}  // namespace labelport::core

@@ -203,8 +203,9 @@ TEST(NormalizeDatasetSlugTest, InvalidCharactersAreRejected) {
 
 TEST(NormalizeDatasetSlugTest, TooLongSlugIsRejected) {
   const std::string slug(257, 's');
-  EXPECT_INVALID(NormalizeDatasetSlug(slug, "f"), "f", "DATASET_SLUG_INVALID",
-                 "dataset_slug '" + slug + "' must have 1 to 256 characters");
+  EXPECT_INVALID(
+      NormalizeDatasetSlug(slug, "f"), "f", "DATASET_SLUG_INVALID",
+      "dataset_slug '" + std::string(64, 's') + "\u2026(257 bytes)' must have 1 to 256 characters");
 }
 
 TEST_F(RunRegistryTest, InvalidSlugRejectsCreate) {
@@ -337,7 +338,7 @@ TEST_F(RunRegistryTest, OverlongRequestIdIsRejected) {
   auto header = Header("gt_run");
   header.set_request_id(std::string(129, 'r'));
   EXPECT_INVALID(Create(header), "header.request_id", "REQUEST_ID_INVALID",
-                 "request_id is longer than 128 characters");
+                 "request_id is longer than 128 characters (129 bytes)");
 }
 
 // --- request-id replay ---
