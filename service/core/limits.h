@@ -36,8 +36,10 @@ inline constexpr size_t kMaxClientMetadataEntries = 64;
 inline constexpr size_t kMaxFieldsPerSchema = 256;       // label-schema fields
 inline constexpr size_t kMaxExistingFields = 1'024;      // header.existing_fields
 inline constexpr size_t kMaxClassesPerField = 10'000;    // given, dataset_classes or inferred
+inline constexpr size_t kMaxClassesPerRun = 20'000;      // all fields of the schema
 inline constexpr size_t kMaxAttributesPerField = 256;    // specs per field or class group,
                                                          // attributes per label
+inline constexpr size_t kMaxAttributesPerRun = 4'096;    // all fields and class groups
 inline constexpr size_t kMaxValuesPerAttribute = 1'024;  // spec values, list values
 inline constexpr size_t kMaxTagsPerLabel = 256;
 inline constexpr size_t kMaxLabelsPerSample = 10'000;  // per field of a sample or frame

@@ -1,5 +1,8 @@
 #include "service/core/run_registry.h"
 
+#include <algorithm>
+#include <iterator>
+#include <memory>
 #include <random>
 #include <utility>
 
@@ -8,13 +11,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "service/common/errors.h"
+#include "service/common/log.h"
 #include "service/common/status_macros.h"
-#include "service/core/field_values.h"
-#include "service/core/label_schema_builder.h"
 #include "service/core/limits.h"
 #include "service/core/page_tokens.h"
 #include "service/core/resource_names.h"
-#include "service/core/sample_validator.h"
 
 namespace labelport::core {
 namespace {
@@ -31,61 +32,6 @@ std::string RandomHex(int digits) {
   }
   out.resize(digits);
   return out;
-}
-
-absl::Status ValidateHeader(const v1::CreateRunHeader& header) {
-  auto too_long = [](absl::string_view field, absl::string_view reason, absl::string_view value,
-                     size_t limit) {
-    return InvalidArgument(
-        field, reason,
-        absl::StrFormat("%s '%s' is longer than %d bytes", field, common::Excerpt(value), limit));
-  };
-  if (header.request_id().size() > kMaxIdLength)
-    return InvalidArgument("header.request_id", "REQUEST_ID_INVALID",
-                           absl::StrFormat("request_id is longer than %d characters (%d bytes)",
-                                           kMaxIdLength, header.request_id().size()));
-  if (!header.backend().empty() && header.backend() != "darwin")
-    return InvalidArgument(
-        "header.backend", "UNSUPPORTED_BACKEND",
-        absl::StrFormat("Unsupported backend '%s'. The available backends are ['darwin']",
-                        common::Excerpt(header.backend())));
-  if (header.collection_name().size() > kMaxNameLength)
-    return too_long("header.collection_name", "COLLECTION_NAME_INVALID", header.collection_name(),
-                    kMaxNameLength);
-  if (header.media_field().size() > kMaxNameLength)
-    return too_long("header.media_field", "MEDIA_FIELD_INVALID", header.media_field(),
-                    kMaxNameLength);
-  if (header.client_metadata_size() > static_cast<int>(kMaxClientMetadataEntries))
-    return InvalidArgument(
-        "header.client_metadata", "CLIENT_METADATA_TOO_LARGE",
-        absl::StrFormat("client_metadata has %d entries; at most %d are allowed",
-                        header.client_metadata_size(), kMaxClientMetadataEntries));
-  for (const auto& [k, v] : header.client_metadata()) {
-    if (k.size() > kMaxNameLength || v.size() > kMaxClientMetadataValue)
-      return InvalidArgument(
-          "header.client_metadata", "CLIENT_METADATA_TOO_LARGE",
-          absl::StrFormat("client_metadata entry '%s' is too long (keys up to %d, values up to "
-                          "%d bytes; got %d and %d)",
-                          common::Excerpt(k), kMaxNameLength, kMaxClientMetadataValue, k.size(),
-                          v.size()));
-  }
-  if (header.darwin().external_storage().size() > kMaxNameLength)
-    return InvalidArgument(
-        "header.darwin.external_storage", "EXTERNAL_STORAGE_INVALID",
-        absl::StrFormat("external_storage is longer than %d characters (%d bytes)", kMaxNameLength,
-                        header.darwin().external_storage().size()));
-  return absl::OkStatus();
-}
-
-int64_t CountLabels(const std::vector<v1::Sample>& samples) {
-  int64_t n = 0;
-  for (const auto& s : samples) {
-    for (const auto& f : s.fields()) {
-      n += static_cast<int64_t>(LabelsOf(f.value()).size());
-      for (const auto& fr : f.frames()) n += static_cast<int64_t>(LabelsOf(fr.value()).size());
-    }
-  }
-  return n;
 }
 
 store::RunKey KeyOf(const std::string& tenant, RunName name) {
@@ -111,63 +57,55 @@ absl::StatusOr<std::string> NormalizeDatasetSlug(absl::string_view slug, absl::s
   return out;
 }
 
-RunRegistry::RunRegistry(store::RunStore* store, HexGenerator hex, std::function<void()> on_work)
+RunRegistry::RunRegistry(store::RunStore* store, HexGenerator hex, std::function<void()> on_work,
+                         RunSpoolOptions spool)
     : store_(store),
       hex_(hex ? std::move(hex) : HexGenerator(RandomHex)),
-      on_work_(std::move(on_work)) {}
+      on_work_(std::move(on_work)),
+      spool_(std::move(spool)) {}
+
+std::unique_ptr<RunCreation> RunRegistry::BeginCreateRun(const std::string& tenant,
+                                                         v1::CreateRunHeader header) {
+  return std::make_unique<RunCreation>(
+      store_, tenant, std::move(header),
+      RunCreation::Options{
+          .hex = hex_, .on_work = on_work_, .spool_owner = spool_.owner, .spool_ttl = spool_.ttl});
+}
 
 absl::StatusOr<v1::CreateRunResponse> RunRegistry::CreateRun(const std::string& tenant,
                                                              const v1::CreateRunHeader& header,
                                                              std::vector<v1::Sample> samples) {
-  // FiftyOne's order: collection, config, media type, schema, then the key.
-  LP_ASSIGN_OR_RETURN(std::string dataset, ParseDatasetName(header.parent(), "header.parent"));
-  if (samples.empty()) {
-    const std::string collection =
-        header.collection_name().empty() ? "Dataset" : header.collection_name();
-    return InvalidArgument(
-        "samples", "EMPTY_COLLECTION",
-        absl::StrFormat("%s is empty; there is nothing to annotate", common::Excerpt(collection)));
+  std::unique_ptr<RunCreation> creation = BeginCreateRun(tenant, header);
+  for (size_t start = 0; start < samples.size(); start += kMaxSamplesPerBatch) {
+    const size_t end = std::min(samples.size(), start + kMaxSamplesPerBatch);
+    std::vector<v1::Sample> batch(std::make_move_iterator(samples.begin() + start),
+                                  std::make_move_iterator(samples.begin() + end));
+    LP_RETURN_IF_ERROR(creation->AddBatch(std::move(batch)));
   }
-  LP_RETURN_IF_ERROR(ValidateHeader(header));
-  if (samples.size() > kMaxSamplesPerRun)
-    return InvalidArgument("samples", "TOO_MANY_SAMPLES",
-                           absl::StrFormat("A run may hold at most %d samples; got %d",
-                                           kMaxSamplesPerRun, samples.size()));
-  v1::DarwinOptions darwin = header.darwin();
-  if (darwin.dataset_slug().empty()) {
-    darwin.set_dataset_slug(absl::StrCat("voxel51-", hex_(32)));
-  } else {
-    LP_ASSIGN_OR_RETURN(*darwin.mutable_dataset_slug(),
-                        NormalizeDatasetSlug(darwin.dataset_slug(), "header.darwin.dataset_slug"));
+  return creation->Finish();
+}
+
+void RunRegistry::DiscardStaleSpools(bool at_start) {
+  if (at_start) {
+    absl::StatusOr<int64_t> mine = store_->DiscardRunSpoolsOf(spool_.owner);
+    if (!mine.ok()) {
+      common::LogWarning(absl::StrCat("could not discard the run spools of worker '", spool_.owner,
+                                      "': ", mine.status().message()));
+    } else if (*mine > 0) {
+      common::LogInfo(absl::StrCat("discarded ", *mine,
+                                   " run spools of CreateRun calls that a previous process "
+                                   "did not finish"));
+    }
   }
-  LP_ASSIGN_OR_RETURN(v1::MediaType media_type, ValidateSampleMedia(samples, darwin));
-  LP_ASSIGN_OR_RETURN(BuiltSchema built, BuildLabelSchema(header, media_type, samples));
-  LP_RETURN_IF_ERROR(ValidateSampleLabels(samples, built.schema));
-  if (!IsValidRunKey(header.anno_key()))
-    return InvalidRunKeyError("header.anno_key", header.anno_key());
-
-  store::NewRun run;
-  run.key = store::RunKey{tenant, dataset, header.anno_key()};
-  run.request_id = header.request_id();
-  v1::AnnotationRun& record = run.record;
-  record.set_backend("darwin");
-  record.set_state(v1::RUN_STATE_PENDING);
-  *record.mutable_label_schema() = std::move(built.schema);
-  *record.mutable_darwin() = std::move(darwin);
-  record.mutable_progress()->set_samples_total(static_cast<int64_t>(samples.size()));
-  record.mutable_progress()->set_labels_total(CountLabels(samples));
-  record.set_request_id(header.request_id());
-  *record.mutable_client_metadata() = header.client_metadata();
-  record.set_media_field(header.media_field().empty() ? "filepath" : header.media_field());
-  run.samples = std::move(samples);
-
-  LP_ASSIGN_OR_RETURN(store::CreateRunResult created, store_->CreateRun(run));
-  if (created.created && on_work_) on_work_();
-  v1::CreateRunResponse response;
-  *response.mutable_run() = std::move(created.run);
-  response.set_created(created.created);
-  for (auto& w : built.warnings) response.add_warnings(std::move(w));
-  return response;
+  absl::StatusOr<int64_t> expired = store_->DiscardExpiredRunSpools();
+  if (!expired.ok()) {
+    common::LogWarning(
+        absl::StrCat("could not discard expired run spools: ", expired.status().message()));
+  } else if (*expired > 0) {
+    common::LogInfo(absl::StrCat("discarded ", *expired,
+                                 " expired run spools (CreateRun calls that stalled or whose "
+                                 "replica is gone)"));
+  }
 }
 
 absl::StatusOr<v1::GetRunResponse> RunRegistry::GetRun(const std::string& tenant,

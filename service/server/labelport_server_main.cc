@@ -255,7 +255,15 @@ int Run(int argc, char** argv) {
   // stay PENDING until a key is configured (and the server restarted).
   if (tenants != nullptr || !config->darwin_api_key.empty()) worker.Start();
 
-  labelport::core::RunRegistry registry(store->get(), nullptr, [&worker] { worker.Wake(); });
+  labelport::core::RunRegistry registry(store->get(), nullptr, [&worker] { worker.Wake(); },
+                                        {.owner = config->worker_id});
+  // CreateRun calls of this worker's previous process are gone: their spools
+  // go now; spools that expired (stalled calls, replicas that are gone) go
+  // every minute.
+  registry.DiscardStaleSpools(/*at_start=*/true);
+  labelport::common::PeriodicThread spool_sweeper(
+      absl::Minutes(1), [&registry] { registry.DiscardStaleSpools(/*at_start=*/false); });
+  spool_sweeper.Start();
   boost::asio::thread_pool executor(config->worker_threads);
   labelport::core::RunOperations operations(store->get(), &backends, metrics->get());
   labelport::api::Authenticator authenticator(config->auth_mode, tenants.get());

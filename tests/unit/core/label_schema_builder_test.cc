@@ -1131,3 +1131,66 @@ TEST(LabelSchemaBuilderTest, TooManyFieldsAreRejected) {
 
 }  // namespace
 }  // namespace labelport::core
+
+namespace labelport::core {
+namespace {
+
+// --- batches (LabelSchemaBuilder) ---
+
+v1::CreateRunHeader ExistingDetections() {
+  return Header(R"pb(label_schema { fields { field: "gt" } }
+                     existing_fields { field: "gt" document_type: "Detections" })pb");
+}
+
+v1::Sample WithBox(const std::string& id, const std::string& label,
+                   const std::vector<std::string>& attributes = {}) {
+  v1::Sample s = SampleWith(id, "gt", R"pb(detections {})pb");
+  auto* d = s.mutable_fields(0)->mutable_value()->mutable_detections()->add_detections();
+  d->set_id(id + "-d");
+  d->set_label(label);
+  for (double v : {0.1, 0.1, 0.2, 0.2}) d->add_bounding_box(v);
+  for (const auto& a : attributes) (*d->mutable_attributes())[a].set_bool_value(true);
+  return s;
+}
+
+TEST(LabelSchemaBuilderTest, ObservationsSpanBatchesInArrivalOrder) {
+  auto builder = LabelSchemaBuilder::Create(ExistingDetections(), v1::MEDIA_TYPE_IMAGE);
+  ASSERT_TRUE(builder.ok()) << builder.status();
+  EXPECT_EQ(builder->fields().fields(0).type(), "detections");
+  std::vector<v1::Sample> first = {WithBox("a", "dog", {"zeta"})};
+  std::vector<v1::Sample> second = {WithBox("b", "cat", {"alpha", "zeta"})};
+  ASSERT_TRUE(builder->Observe(first).ok());
+  ASSERT_TRUE(builder->Observe(second).ok());
+  auto built = builder->Finish();
+  ASSERT_TRUE(built.ok()) << built.status();
+  EXPECT_THAT(ClassNames(built->schema.fields(0)), ElementsAre("cat", "dog"));
+  // First appearance across batches: "zeta" (batch 1) before "alpha" (batch 2).
+  EXPECT_THAT(AttributeNames(built->schema.fields(0)), ElementsAre("zeta:text", "alpha:text"));
+}
+
+TEST(LabelSchemaBuilderTest, InferredClassesAreBoundedWhileObserved) {
+  auto builder = LabelSchemaBuilder::Create(ExistingDetections(), v1::MEDIA_TYPE_IMAGE);
+  ASSERT_TRUE(builder.ok()) << builder.status();
+  std::vector<v1::Sample> batch;
+  for (int i = 0; i < 10'001; ++i)
+    batch.push_back(WithBox("s" + std::to_string(i), "c" + std::to_string(i)));
+  EXPECT_INVALID(
+      builder->Observe(batch), "header.label_schema.fields[0].classes", "TOO_MANY_CLASSES",
+      "The labels of field 'gt' have more than 10000 distinct classes; at most 10000 are "
+      "allowed (give the classes explicitly)");
+}
+
+TEST(LabelSchemaBuilderTest, GivenClassesAreNotGatheredFromLabels) {
+  auto header = ExistingDetections();
+  header.mutable_label_schema()->mutable_fields(0)->mutable_classes()->add_entries()->set_name(
+      "cat");
+  auto builder = LabelSchemaBuilder::Create(header, v1::MEDIA_TYPE_IMAGE);
+  ASSERT_TRUE(builder.ok()) << builder.status();
+  std::vector<v1::Sample> batch;
+  for (int i = 0; i < 10'001; ++i)
+    batch.push_back(WithBox("s" + std::to_string(i), "c" + std::to_string(i)));
+  EXPECT_TRUE(builder->Observe(batch).ok());
+}
+
+}  // namespace
+}  // namespace labelport::core
