@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -283,6 +284,24 @@ func TestUploadFilesSendsOnlyMissingContent(t *testing.T) {
 	again, err := c.UploadFiles(context.Background(), a, b)
 	if err != nil || again[0].Uploaded || again[1].Uploaded || len(f.uploads) != 2 {
 		t.Errorf("second upload sent bytes again: %v %v", again, err)
+	}
+}
+
+func TestCreateRunClosesBatchesAtMaxBatchBytes(t *testing.T) {
+	f := &fakeServer{}
+	c := startFake(t, f)
+	samples := make([]*labelportv1.Sample, 10)
+	for i := range samples {
+		// ~1 MiB per sample (a long file name stands in for many labels).
+		media := URLMedia("https://example.com/x.png")
+		media.FileName = strings.Repeat("f", 1<<20)
+		samples[i] = NewSample("s", media, labelportv1.MediaType_MEDIA_TYPE_IMAGE, nil)
+	}
+	if _, err := c.CreateRun(context.Background(), &labelportv1.CreateRunHeader{Parent: "ds", AnnoKey: "k"}, samples); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.batches; len(got) != 4 || got[0] != 3 || got[1] != 3 || got[2] != 3 || got[3] != 1 {
+		t.Errorf("batches %v", got)
 	}
 }
 

@@ -7,11 +7,17 @@ import (
 	"iter"
 	"strings"
 
+	"google.golang.org/protobuf/proto"
+
 	labelportv1 "github.com/labelport/labelport/client/go/gen/labelport/v1"
 )
 
 // MaxBatchSamples is the largest sample batch of a CreateRun stream.
 const MaxBatchSamples = 1000
+
+// MaxBatchBytes closes a CreateRun batch at this many bytes of samples (the server takes
+// messages of up to 16 MiB); a single sample larger than this goes alone.
+const MaxBatchBytes = 4 << 20
 
 // RunName is the resource name "datasets/{dataset}/runs/{annoKey}".
 func RunName(dataset, annoKey string) string {
@@ -145,7 +151,8 @@ func (c *Client) RunSamples(ctx context.Context, name string) iter.Seq2[string, 
 	}
 }
 
-// CreateRun streams header and samples (in batches of MaxBatchSamples) and returns the
+// CreateRun streams header and samples (in batches of at most MaxBatchSamples samples and
+// MaxBatchBytes bytes) and returns the
 // server's response. A header without request_id gets a fresh UUID, so that the caller can
 // retry the same header after a transport failure without creating a second run: read it back
 // from the header after a failed call.
@@ -164,13 +171,22 @@ func (c *Client) CreateRun(ctx context.Context, header *labelportv1.CreateRunHea
 		_, rerr := stream.CloseAndRecv() // the real status of a failed Send
 		return nil, rerr
 	}
-	for start := 0; start < len(samples); start += MaxBatchSamples {
-		end := min(start+MaxBatchSamples, len(samples))
+	for start := 0; start < len(samples); {
+		end, bytes := start, 0
+		for end < len(samples) && end-start < MaxBatchSamples {
+			size := proto.Size(samples[end])
+			if end > start && bytes+size > MaxBatchBytes {
+				break
+			}
+			bytes += size
+			end++
+		}
 		batch := &labelportv1.SampleBatch{Samples: samples[start:end]}
 		if err := stream.Send(&labelportv1.CreateRunRequest{Part: &labelportv1.CreateRunRequest_Samples{Samples: batch}}); err != nil {
 			_, rerr := stream.CloseAndRecv()
 			return nil, rerr
 		}
+		start = end
 	}
 	return stream.CloseAndRecv()
 }

@@ -27,7 +27,6 @@ namespace {
 namespace v1 = labelport::v1;
 
 constexpr int kMaxDigestsPerFindMissing = 10'000;
-constexpr int64_t kMaxMediaChunkBytes = 1 << 20;
 
 // Finishes a unary call that failed authentication.
 grpc::ServerUnaryReactor* Rejected(grpc::CallbackServerContext* context,
@@ -87,15 +86,23 @@ grpc::ServerUnaryReactor* RunAsync(grpc::CallbackServerContext* context,
   return reactor;
 }
 
-// CreateRun: reads the header and the sample batches, then hands the whole
-// request to the registry on the executor. Nothing is stored before the
-// stream has ended and everything has been validated.
+// CreateRun: reads the header, then the sample batches one at a time. Each
+// batch is handed to the run's RunCreation on the executor (validated, then
+// spooled to the store) and the next message is read only once that is done:
+// at most one batch per call is held in memory, and flow control reaches the
+// client. The run becomes visible when the stream ends and Finish succeeds.
+// Every error, and a cancelled call, aborts the creation on the executor
+// (nothing stays in the store) before the call is finished; so OnDone never
+// finds work pending.
 class CreateRunReactor final : public grpc::ServerReadReactor<v1::CreateRunRequest> {
  public:
-  CreateRunReactor(core::RunRegistry* registry, boost::asio::thread_pool* executor,
-                   std::string tenant, std::string request_id, v1::CreateRunResponse* response)
-      : registry_(registry),
+  CreateRunReactor(grpc::CallbackServerContext* context, core::RunRegistry* registry,
+                   boost::asio::thread_pool* executor, CreateRunLimits limits, std::string tenant,
+                   std::string request_id, v1::CreateRunResponse* response)
+      : context_(context),
+        registry_(registry),
         executor_(executor),
+        limits_(limits),
         tenant_(std::move(tenant)),
         request_id_(std::move(request_id)),
         response_(response) {
@@ -109,26 +116,80 @@ class CreateRunReactor final : public grpc::ServerReadReactor<v1::CreateRunReque
     }
     absl::Status status = Accept();
     if (!status.ok()) {
-      Finish(ToGrpcStatus(status));
+      Fail(std::move(status));
       return;
     }
+    if (batch_.empty()) {
+      ReadNext();
+      return;
+    }
+    boost::asio::post(*executor_, [this] {
+      common::ScopedRequestId scope(request_id_);
+      absl::Status added = creation_->AddBatch(std::move(batch_));
+      batch_.clear();
+      if (!added.ok()) {
+        Finish(ToGrpcStatus(added));  // AddBatch aborted the creation
+        return;
+      }
+      if (Cancelled()) {
+        creation_->Abort();
+        Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled CreateRun"));
+        return;
+      }
+      ReadNext();
+    });
+  }
+
+  void OnCancel() override { cancelled_ = true; }
+  void OnDone() override { delete this; }
+
+ private:
+  bool Cancelled() const { return cancelled_ || context_->IsCancelled(); }
+
+  void ReadNext() {
     message_.Clear();
     StartRead(&message_);
   }
 
-  void OnDone() override { delete this; }
+  // Aborts the creation (if any) on the executor, then finishes with `status`.
+  void Fail(absl::Status status) {
+    if (creation_ == nullptr) {
+      Finish(ToGrpcStatus(status));
+      return;
+    }
+    boost::asio::post(*executor_, [this, status = std::move(status)] {
+      common::ScopedRequestId scope(request_id_);
+      creation_->Abort();
+      Finish(ToGrpcStatus(status));
+    });
+  }
 
- private:
+  // Checks the message against the stream's bounds; a sample batch is moved
+  // to `batch_`.
   absl::Status Accept() {
+    const int64_t size = static_cast<int64_t>(message_.ByteSizeLong());
+    if (size > core::kMaxCreateRunMessageBytes)
+      return common::InvalidArgument(
+          message_.has_header() ? "header" : "samples", "MESSAGE_TOO_LARGE",
+          absl::StrFormat("A CreateRun message may hold at most %d bytes (16 MiB); message %d "
+                          "holds %d (send smaller sample batches)",
+                          core::kMaxCreateRunMessageBytes, messages_, size));
+    received_bytes_ += size;
+    ++messages_;
+    if (received_bytes_ > limits_.max_bytes)
+      return common::InvalidArgument(
+          "samples", "REQUEST_TOO_LARGE",
+          absl::StrFormat("A CreateRun call may send at most %d bytes (--max_create_run_mb); "
+                          "%d were sent",
+                          limits_.max_bytes, received_bytes_));
     if (message_.has_header()) {
-      if (have_header_)
+      if (creation_ != nullptr)
         return common::InvalidArgument("header", "HEADER_REPEATED",
                                        "CreateRun takes exactly one header, as the first message");
-      have_header_ = true;
-      header_ = std::move(*message_.mutable_header());
+      creation_ = registry_->BeginCreateRun(tenant_, std::move(*message_.mutable_header()));
       return absl::OkStatus();
     }
-    if (!have_header_)
+    if (creation_ == nullptr)
       return common::InvalidArgument("header", "HEADER_REQUIRED",
                                      "The first CreateRun message must be the header");
     if (!message_.has_samples())
@@ -140,37 +201,53 @@ class CreateRunReactor final : public grpc::ServerReadReactor<v1::CreateRunReque
           "samples", "BATCH_TOO_LARGE",
           absl::StrFormat("A sample batch may hold at most %d samples; got %d",
                           core::kMaxSamplesPerBatch, batch->size()));
-    if (samples_.size() + batch->size() > core::kMaxSamplesPerRun)
+    samples_ += batch->size();
+    if (samples_ > limits_.max_samples)
       return common::InvalidArgument(
           "samples", "TOO_MANY_SAMPLES",
-          absl::StrFormat("A run may hold at most %d samples", core::kMaxSamplesPerRun));
-    for (auto& s : *batch) samples_.push_back(std::move(s));
+          absl::StrFormat("A run may hold at most %d samples (--max_run_samples); this batch "
+                          "brings it to %d",
+                          limits_.max_samples, samples_));
+    batch_.reserve(batch->size());
+    for (auto& s : *batch) batch_.push_back(std::move(s));
     return absl::OkStatus();
   }
 
+  // The client half-closed (all batches sent), or the call broke or was
+  // cancelled: only in the first case does the run become visible.
   void EndOfStream() {
-    if (!have_header_) {
+    if (creation_ == nullptr) {
       Finish(ToGrpcStatus(common::InvalidArgument("header", "HEADER_REQUIRED",
                                                   "CreateRun ended before its header was sent")));
       return;
     }
     boost::asio::post(*executor_, [this] {
       common::ScopedRequestId scope(request_id_);
-      auto result = registry_->CreateRun(tenant_, header_, std::move(samples_));
+      if (Cancelled()) {
+        creation_->Abort();
+        Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled CreateRun"));
+        return;
+      }
+      auto result = creation_->Finish();
       if (result.ok()) *response_ = *std::move(result);
       Finish(ToGrpcStatus(result.status()));
     });
   }
 
+  grpc::CallbackServerContext* const context_;
   core::RunRegistry* registry_;
   boost::asio::thread_pool* executor_;
+  const CreateRunLimits limits_;
   std::string tenant_;
   std::string request_id_;
   v1::CreateRunResponse* response_;
   v1::CreateRunRequest message_;
-  bool have_header_ = false;
-  v1::CreateRunHeader header_;
-  std::vector<v1::Sample> samples_;
+  int64_t messages_ = 0;
+  int64_t received_bytes_ = 0;
+  int64_t samples_ = 0;
+  std::unique_ptr<core::RunCreation> creation_;
+  std::vector<v1::Sample> batch_;
+  std::atomic<bool> cancelled_{false};
 };
 
 // UploadMedia: a header, then chunks written to the content store one at a
@@ -263,11 +340,16 @@ class UploadMediaReactor final : public grpc::ServerReadReactor<v1::UploadMediaR
       return common::InvalidArgument("chunk", "MESSAGE_EMPTY",
                                      "An UploadMedia message must hold a header or a chunk");
     const int64_t size = static_cast<int64_t>(message_.chunk().size());
-    if (size > kMaxMediaChunkBytes)
+    if (size > core::kMaxMediaChunkBytes)
       return common::InvalidArgument(
           "chunk", "CHUNK_TOO_LARGE",
           absl::StrFormat("An UploadMedia chunk may hold at most %d bytes (1 MiB); got %d",
-                          kMaxMediaChunkBytes, size));
+                          core::kMaxMediaChunkBytes, size));
+    if (++chunks_ > core::kMaxMediaChunksPerUpload)
+      return common::InvalidArgument(
+          "chunk", "TOO_MANY_CHUNKS",
+          absl::StrFormat("An UploadMedia call may send at most %d chunks; got %d",
+                          core::kMaxMediaChunksPerUpload, chunks_));
     if (size > size_bytes_ - received_)
       return common::InvalidArgument(
           "header.size_bytes", "CONTENT_SIZE_EXCEEDED",
@@ -310,6 +392,7 @@ class UploadMediaReactor final : public grpc::ServerReadReactor<v1::UploadMediaR
   bool have_header_ = false;
   int64_t size_bytes_ = 0;
   int64_t received_ = 0;
+  int64_t chunks_ = 0;
   std::unique_ptr<store::ContentWriter> writer_;
 };
 
@@ -415,13 +498,15 @@ AnnotationServiceImpl::AnnotationServiceImpl(core::RunRegistry* registry,
                                              boost::asio::thread_pool* executor,
                                              boost::asio::any_io_executor io,
                                              core::RunOperations* operations,
-                                             const Authenticator* authenticator)
+                                             const Authenticator* authenticator,
+                                             CreateRunLimits create_run_limits)
     : registry_(registry),
       content_stores_(content_stores),
       executor_(executor),
       io_(std::move(io)),
       operations_(operations),
-      authenticator_(authenticator) {}
+      authenticator_(authenticator),
+      create_run_limits_(create_run_limits) {}
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::FindMissingMedia(
     grpc::CallbackServerContext* context, const v1::FindMissingMediaRequest* request,
@@ -460,8 +545,8 @@ grpc::ServerReadReactor<v1::CreateRunRequest>* AnnotationServiceImpl::CreateRun(
     grpc::CallbackServerContext* context, v1::CreateRunResponse* response) {
   auto tenant = authenticator_->TenantOf(*context);
   if (!tenant.ok()) return new RejectedReadReactor<v1::CreateRunRequest>(tenant.status());
-  return new CreateRunReactor(registry_, executor_, *std::move(tenant), RequestIdOf(*context),
-                              response);
+  return new CreateRunReactor(context, registry_, executor_, create_run_limits_, *std::move(tenant),
+                              RequestIdOf(*context), response);
 }
 
 grpc::ServerWriteReactor<v1::WatchRunResponse>* AnnotationServiceImpl::WatchRun(

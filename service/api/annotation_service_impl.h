@@ -12,11 +12,19 @@
 
 #include "labelport/v1/annotation_service.grpc.pb.h"
 #include "service/api/authenticator.h"
+#include "service/core/limits.h"
 #include "service/core/run_operations.h"
 #include "service/core/run_registry.h"
 #include "service/store/tenant_content_stores.h"
 
 namespace labelport::api {
+
+// Caps of one CreateRun call (--max_run_samples, --max_create_run_mb); the
+// other request bounds are fixed (service/core/limits.h).
+struct CreateRunLimits {
+  int64_t max_samples = core::kMaxSamplesPerRun;
+  int64_t max_bytes = core::kMaxCreateRunBytes;
+};
 
 class AnnotationServiceImpl final : public labelport::v1::AnnotationService::CallbackService {
  public:
@@ -26,7 +34,8 @@ class AnnotationServiceImpl final : public labelport::v1::AnnotationService::Cal
   // `operations` (load, status, cleanup) and `authenticator`.
   AnnotationServiceImpl(core::RunRegistry* registry, store::TenantContentStores* content_stores,
                         boost::asio::thread_pool* executor, boost::asio::any_io_executor io,
-                        core::RunOperations* operations, const Authenticator* authenticator);
+                        core::RunOperations* operations, const Authenticator* authenticator,
+                        CreateRunLimits create_run_limits = {});
 
   grpc::ServerUnaryReactor* FindMissingMedia(
       grpc::CallbackServerContext* context, const labelport::v1::FindMissingMediaRequest* request,
@@ -72,6 +81,7 @@ class AnnotationServiceImpl final : public labelport::v1::AnnotationService::Cal
   boost::asio::any_io_executor io_;
   core::RunOperations* operations_;
   const Authenticator* authenticator_;
+  CreateRunLimits create_run_limits_;
 };
 
 }  // namespace labelport::api

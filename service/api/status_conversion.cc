@@ -9,8 +9,11 @@ namespace labelport::api {
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   const auto code = static_cast<grpc::StatusCode>(status.code());
-  const std::string message(status.message());
-  const auto field = common::ErrorField(status);
+  // The message travels three times (grpc-message, the details' message and
+  // the field violation), in trailers a client accepts only up to a few KiB.
+  const std::string message = common::Truncated(status.message(), kMaxErrorMessageBytes);
+  auto field = common::ErrorField(status);
+  if (field) *field = common::Truncated(*field, kMaxErrorFieldBytes);
   const auto reason = common::ErrorReason(status);
   if (!field && !reason) return grpc::Status(code, message);
 

@@ -9,6 +9,7 @@
 #ifndef LABELPORT_SERVICE_COMMON_ERRORS_H_
 #define LABELPORT_SERVICE_COMMON_ERRORS_H_
 
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -31,6 +32,21 @@ absl::Status AlreadyExists(absl::string_view field, absl::string_view reason,
                            absl::string_view message);
 // NOT_FOUND about `field`.
 absl::Status NotFound(absl::string_view field, absl::string_view reason, absl::string_view message);
+
+// How many bytes of a request value an error message shows.
+inline constexpr size_t kExcerptBytes = 64;
+
+// `value` as an error message shows it: whole when it has at most
+// kExcerptBytes bytes, otherwise its first kExcerptBytes bytes (cut back to a
+// UTF-8 character boundary) followed by "…(N bytes)", N being its size.
+// Every error message that echoes a value from a request goes through this,
+// so that a megabyte-long name never travels back in a status (whose message
+// the client receives in size-limited metadata).
+std::string Excerpt(absl::string_view value);
+
+// `message` cut to at most `max_bytes` bytes plus the "…(N bytes)" marker
+// (at a UTF-8 character boundary); unchanged when it fits.
+std::string Truncated(absl::string_view message, size_t max_bytes);
 
 // The payloads of a status, when present.
 std::optional<std::string> ErrorField(const absl::Status& status);

@@ -44,6 +44,11 @@ ABSL_FLAG(int, worker_threads, 4,
           "Threads that run requests off the gRPC threads (env LABELPORT_WORKER_THREADS)");
 ABSL_FLAG(int, max_message_mb, 64,
           "Largest gRPC message accepted, in MiB (env LABELPORT_MAX_MESSAGE_MB)");
+ABSL_FLAG(int, max_run_samples, 1'000'000,
+          "Most samples one CreateRun may send, at most 1000000 (env LABELPORT_MAX_RUN_SAMPLES)");
+ABSL_FLAG(int, max_create_run_mb, 4096,
+          "Most bytes one CreateRun may send, in MiB, at most 4096 "
+          "(env LABELPORT_MAX_CREATE_RUN_MB)");
 
 ABSL_FLAG(int, io_threads, 2, "Threads running V7 I/O and upload jobs (env LABELPORT_IO_THREADS)");
 ABSL_FLAG(std::string, worker_id, "",
@@ -344,6 +349,8 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
         EnvInt("LABELPORT_DRAIN_SECONDS", &FLAGS_drain_seconds),
         EnvInt("LABELPORT_WORKER_THREADS", &FLAGS_worker_threads),
         EnvInt("LABELPORT_MAX_MESSAGE_MB", &FLAGS_max_message_mb),
+        EnvInt("LABELPORT_MAX_RUN_SAMPLES", &FLAGS_max_run_samples),
+        EnvInt("LABELPORT_MAX_CREATE_RUN_MB", &FLAGS_max_create_run_mb),
         EnvInt("LABELPORT_IO_THREADS", &FLAGS_io_threads),
         EnvString("LABELPORT_WORKER_ID", &FLAGS_worker_id),
         EnvInt("LABELPORT_LEASE_TTL_SECONDS", &FLAGS_lease_ttl_seconds),
@@ -416,6 +423,8 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   config.drain_seconds = absl::GetFlag(FLAGS_drain_seconds);
   config.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   config.max_message_mb = absl::GetFlag(FLAGS_max_message_mb);
+  config.max_run_samples = absl::GetFlag(FLAGS_max_run_samples);
+  config.max_create_run_mb = absl::GetFlag(FLAGS_max_create_run_mb);
   config.io_threads = absl::GetFlag(FLAGS_io_threads);
   config.worker_id = absl::GetFlag(FLAGS_worker_id);
   if (config.worker_id.empty()) {
@@ -517,6 +526,10 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
     return absl::InvalidArgumentError("--worker_threads must be between 1 and 256");
   if (config.max_message_mb < 1 || config.max_message_mb > 1024)
     return absl::InvalidArgumentError("--max_message_mb must be between 1 and 1024");
+  if (config.max_run_samples < 1 || config.max_run_samples > 1'000'000)
+    return absl::InvalidArgumentError("--max_run_samples must be between 1 and 1000000");
+  if (config.max_create_run_mb < 1 || config.max_create_run_mb > 4096)
+    return absl::InvalidArgumentError("--max_create_run_mb must be between 1 and 4096");
   if (absl::Status s = LoadAuthConfig(config); !s.ok()) return s;
   if (absl::Status s = LoadMediaRoots(argc, argv, config); !s.ok()) return s;
   return config;

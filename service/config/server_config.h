@@ -11,6 +11,8 @@
 //   --drain_seconds   LABELPORT_DRAIN_SECONDS    10
 //   --worker_threads  LABELPORT_WORKER_THREADS   4
 //   --max_message_mb  LABELPORT_MAX_MESSAGE_MB   64
+//   --max_run_samples LABELPORT_MAX_RUN_SAMPLES  1000000 (samples per CreateRun)
+//   --max_create_run_mb LABELPORT_MAX_CREATE_RUN_MB 4096 (bytes per CreateRun)
 //   --io_threads      LABELPORT_IO_THREADS       2
 //   --worker_id       LABELPORT_WORKER_ID        the host name
 //   --lease_ttl_seconds LABELPORT_LEASE_TTL_SECONDS 30
@@ -71,6 +73,10 @@ struct ServerConfig {
   int drain_seconds = 10;
   int worker_threads = 4;
   int max_message_mb = 64;
+  // Caps of one CreateRun call (at most core::kMaxSamplesPerRun and
+  // core::kMaxCreateRunBytes).
+  int max_run_samples = 1'000'000;
+  int max_create_run_mb = 4096;
   int io_threads = 2;
   std::string worker_id;
   int lease_ttl_seconds = 30;

@@ -3,8 +3,11 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "service/common/errors.h"
+#include "service/core/limits.h"
 
 namespace labelport::core {
 namespace {
@@ -138,17 +141,48 @@ std::string PyRepr(const labelport::v1::AttributeValue& value) {
       return out;
     }
     case V::kStringValue:
-      return absl::StrCat("'", value.string_value(), "'");
-    case V::kListValue:
-      return absl::StrCat(
-          "[",
-          absl::StrJoin(value.list_value().values(), ", ",
-                        [](std::string* out, const V& v) { absl::StrAppend(out, PyRepr(v)); }),
-          "]");
+      return absl::StrCat("'", common::Excerpt(value.string_value()), "'");
+    case V::kListValue: {
+      constexpr int kShown = 32;
+      const auto& values = value.list_value().values();
+      std::string out = "[";
+      for (int i = 0; i < values.size() && i < kShown; ++i)
+        absl::StrAppend(&out, i == 0 ? "" : ", ", PyRepr(values[i]));
+      if (values.size() > kShown) absl::StrAppend(&out, ", ...(", values.size(), " values)");
+      return absl::StrCat(out, "]");
+    }
     case V::KIND_NOT_SET:
       break;
   }
   return "None";
+}
+
+namespace {
+
+// AttributeValueProblem below `depth` levels of lists; `count` counts the
+// list values seen so far.
+std::string ValueProblem(const labelport::v1::AttributeValue& value, int depth, size_t& count) {
+  if (value.has_string_value() && value.string_value().size() > kMaxTextLength)
+    return absl::StrFormat("a string value longer than %d bytes (%d bytes)", kMaxTextLength,
+                           value.string_value().size());
+  if (!value.has_list_value()) return "";
+  if (depth >= kMaxAttributeValueDepth)
+    return absl::StrFormat("lists nested more than %d deep", kMaxAttributeValueDepth);
+  count += static_cast<size_t>(value.list_value().values_size());
+  if (count > kMaxValuesPerAttribute)
+    return absl::StrFormat("more than %d list values", kMaxValuesPerAttribute);
+  for (const auto& v : value.list_value().values()) {
+    std::string problem = ValueProblem(v, depth + 1, count);
+    if (!problem.empty()) return problem;
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string AttributeValueProblem(const labelport::v1::AttributeValue& value) {
+  size_t count = 0;
+  return ValueProblem(value, 0, count);
 }
 
 bool SameValue(const labelport::v1::AttributeValue& a, const labelport::v1::AttributeValue& b) {

@@ -34,8 +34,15 @@ std::vector<LabelView> LabelsOf(const labelport::v1::FieldValue& value);
 void FilterForSchemaType(absl::string_view schema_type, labelport::v1::FieldValue* value);
 
 // Python-style rendering of an attribute value ('a', 1, 2.5, True, None, [..]),
-// as FiftyOne's messages print values.
+// as FiftyOne's messages print values. For error messages: strings are
+// shortened by common::Excerpt and lists show at most their first 32 values.
 std::string PyRepr(const labelport::v1::AttributeValue& value);
+
+// What makes an attribute value too large, if anything: a string longer
+// than kMaxTextLength bytes, lists holding more than kMaxValuesPerAttribute
+// values in all, or lists nested deeper than kMaxAttributeValueDepth.
+// Empty when the value is within its limits.
+std::string AttributeValueProblem(const labelport::v1::AttributeValue& value);
 
 // Whether two attribute values are equal (type and value).
 bool SameValue(const labelport::v1::AttributeValue& a, const labelport::v1::AttributeValue& b);

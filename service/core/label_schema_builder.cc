@@ -14,10 +14,12 @@
 #include "service/common/status_macros.h"
 #include "service/core/field_values.h"
 #include "service/core/label_types.h"
+#include "service/core/limits.h"
 
 namespace labelport::core {
 namespace {
 
+using common::Excerpt;
 using common::InvalidArgument;
 using labelport::v1::AttributeSelection;
 using labelport::v1::AttributeSpec;
@@ -47,15 +49,23 @@ struct FieldInput {
   bool allow_from_shorthand = false;
 };
 
+// The Python reprs of `values`, comma-separated; at most the first 32.
+std::string ValuesRepr(
+    const google::protobuf::RepeatedPtrField<labelport::v1::AttributeValue>& values) {
+  constexpr int kShown = 32;
+  std::string out;
+  for (int i = 0; i < values.size() && i < kShown; ++i)
+    absl::StrAppend(&out, i == 0 ? "" : ", ", PyRepr(values[i]));
+  if (values.size() > kShown) absl::StrAppend(&out, ", ...(", values.size(), " values)");
+  return out;
+}
+
 std::string SpecRepr(const AttributeSpec& spec) {
   std::vector<std::string> parts;
-  parts.push_back(absl::StrCat("'name': '", spec.name(), "'"));
-  if (!spec.type().empty()) parts.push_back(absl::StrCat("'type': '", spec.type(), "'"));
-  if (spec.values_size() > 0) {
-    std::vector<std::string> values;
-    for (const auto& v : spec.values()) values.push_back(PyRepr(v));
-    parts.push_back(absl::StrCat("'values': [", absl::StrJoin(values, ", "), "]"));
-  }
+  parts.push_back(absl::StrCat("'name': '", Excerpt(spec.name()), "'"));
+  if (!spec.type().empty()) parts.push_back(absl::StrCat("'type': '", Excerpt(spec.type()), "'"));
+  if (spec.values_size() > 0)
+    parts.push_back(absl::StrCat("'values': [", ValuesRepr(spec.values()), "]"));
   if (spec.has_default_value())
     parts.push_back(absl::StrCat("'default': ", PyRepr(spec.default_value())));
   return absl::StrCat("{", absl::StrJoin(parts, ", "), "}");
@@ -71,18 +81,26 @@ std::string ClassGroupRepr(const labelport::v1::ClassGroup& group) {
   return absl::StrCat("{", absl::StrJoin(parts, ", "), "}");
 }
 
-// What existing labels tell about a field: observed classes and attributes.
+}  // namespace
+
+namespace label_schema_internal {
+
+// What existing labels tell about a field (or the labels of some of its
+// classes): observed classes and attributes, each recorded only when the
+// schema infers it (so that memory is spent only on what is used).
 struct Observed {
-  std::set<std::string> classes;
+  bool record_classes = false;
+  bool record_attributes = false;
+  std::set<std::string, std::less<>> classes;
   // Attribute names in order of first appearance (non-null values only).
   std::vector<std::string> attribute_names;
   absl::flat_hash_set<std::string> attribute_seen;
   bool any_keyframe = false;
 
   void AddLabel(const LabelView& label, bool trackable) {
-    if (!label.label.empty()) classes.insert(std::string(label.label));
+    if (record_classes && !label.label.empty()) classes.emplace(label.label);
     if (label.keyframe.value_or(false)) any_keyframe = true;
-    if (label.attributes == nullptr) return;
+    if (!record_attributes || label.attributes == nullptr) return;
     // Map iteration order is unspecified; sort per label for determinism.
     std::vector<std::string> names;
     for (const auto& [name, value] : *label.attributes) {
@@ -99,23 +117,78 @@ struct Observed {
   }
 };
 
-Observed ObserveField(const std::vector<Sample>& samples, absl::string_view field, bool trackable,
-                      const std::optional<std::set<std::string>>& only_classes) {
-  Observed observed;
-  auto add = [&](const labelport::v1::FieldValue& value) {
-    for (const auto& label : LabelsOf(value)) {
-      if (only_classes && only_classes->count(std::string(label.label)) == 0) continue;
-      observed.AddLabel(label, trackable);
-    }
+// What the labels of one schema field tell, gathered batch by batch: the
+// field's type (to filter labels by) and observations of the whole field and
+// of each class group of its class list.
+struct FieldObservation {
+  std::string field;
+  std::string type;
+  bool filter_labels = false;
+  bool trackable = false;
+  // Where errors about inferred classes and attributes point.
+  std::string classes_path;
+  std::string attributes_path;
+  Observed whole;
+  struct Group {
+    std::set<std::string, std::less<>> members;
+    std::string attributes_path;
+    Observed observed;
   };
-  for (const auto& sample : samples) {
-    for (const auto& sf : sample.fields()) {
-      if (sf.field() != field) continue;
-      add(sf.value());
-      for (const auto& frame : sf.frames()) add(frame.value());
-    }
+  // By entry of the field's class list (entries that are no group record
+  // nothing).
+  std::vector<Group> groups;
+};
+
+}  // namespace label_schema_internal
+
+namespace {
+
+using label_schema_internal::FieldObservation;
+using label_schema_internal::Observed;
+
+const Observed& NothingObserved() {
+  static const Observed* const kNothing = new Observed();
+  return *kNothing;
+}
+
+// The lengths of an attribute spec's strings and lists (its name, type,
+// granularity and values), before any message quotes them.
+absl::Status CheckSpecBounds(const AttributeSpec& spec, const std::string& spec_path) {
+  auto too_long = [&](absl::string_view sub, absl::string_view what, absl::string_view value) {
+    return InvalidArgument(absl::StrCat(spec_path, sub), "ATTRIBUTE_SPEC_INVALID",
+                           absl::StrFormat("Attribute %s '%s' is longer than %d bytes", what,
+                                           Excerpt(value), kMaxNameLength));
+  };
+  if (spec.name().size() > kMaxNameLength) return too_long(".name", "name", spec.name());
+  if (spec.type().size() > kMaxNameLength) return too_long(".type", "type", spec.type());
+  if (spec.granularity().size() > kMaxNameLength)
+    return too_long(".granularity", "granularity", spec.granularity());
+  if (static_cast<size_t>(spec.values_size()) > kMaxValuesPerAttribute)
+    return InvalidArgument(
+        absl::StrCat(spec_path, ".values"), "ATTRIBUTE_SPEC_INVALID",
+        absl::StrFormat("Attribute '%s' has %d values; at most %d are allowed", spec.name(),
+                        spec.values_size(), kMaxValuesPerAttribute));
+  for (int i = 0; i < spec.values_size(); ++i) {
+    const std::string problem = AttributeValueProblem(spec.values(i));
+    if (!problem.empty())
+      return InvalidArgument(
+          absl::StrCat(spec_path, ".values[", i, "]"), "ATTRIBUTE_SPEC_INVALID",
+          absl::StrFormat("Attribute '%s' has a value with %s", spec.name(), problem));
   }
-  return observed;
+  if (spec.has_default_value()) {
+    const std::string problem = AttributeValueProblem(spec.default_value());
+    if (!problem.empty())
+      return InvalidArgument(
+          absl::StrCat(spec_path, ".default_value"), "ATTRIBUTE_SPEC_INVALID",
+          absl::StrFormat("Attribute '%s' has a default value with %s", spec.name(), problem));
+  }
+  return absl::OkStatus();
+}
+
+// Whether a selection takes the attributes observed on existing labels.
+bool InfersAttributes(const AttributeSelection& selection) {
+  return selection.kind_case() == AttributeSelection::KIND_NOT_SET ||
+         (selection.kind_case() == AttributeSelection::kInfer && selection.infer());
 }
 
 // Normalises an attribute selection into specs (§2.6).
@@ -138,19 +211,34 @@ absl::StatusOr<AttributeSpecs> NormalizeAttributes(const AttributeSelection& sel
         for (const auto& n : observed.attribute_names) add_text(n);
       break;
     case AttributeSelection::kNames:
+      if (static_cast<size_t>(selection.names().names_size()) > kMaxAttributesPerField)
+        return InvalidArgument(
+            absl::StrCat(path, ".names"), "TOO_MANY_ATTRIBUTES",
+            absl::StrFormat("%d attributes are given; at most %d are allowed per field",
+                            selection.names().names_size(), kMaxAttributesPerField));
       for (int i = 0; i < selection.names().names_size(); ++i) {
         const std::string& name = selection.names().names(i);
         if (name.empty()) {
           return InvalidArgument(absl::StrCat(path, ".names[", i, "]"), "ATTRIBUTE_NAME_EMPTY",
                                  "Attribute names must not be empty");
         }
+        if (name.size() > kMaxNameLength)
+          return InvalidArgument(absl::StrCat(path, ".names[", i, "]"), "ATTRIBUTE_NAME_INVALID",
+                                 absl::StrFormat("Attribute name '%s' is longer than %d bytes",
+                                                 Excerpt(name), kMaxNameLength));
         add_text(name);
       }
       break;
     case AttributeSelection::kSpecs:
+      if (static_cast<size_t>(selection.specs().specs_size()) > kMaxAttributesPerField)
+        return InvalidArgument(
+            absl::StrCat(path, ".specs"), "TOO_MANY_ATTRIBUTES",
+            absl::StrFormat("%d attributes are given; at most %d are allowed per field",
+                            selection.specs().specs_size(), kMaxAttributesPerField));
       for (int i = 0; i < selection.specs().specs_size(); ++i) {
         const AttributeSpec& spec = selection.specs().specs(i);
         const std::string spec_path = absl::StrCat(path, ".specs[", i, "]");
+        LP_RETURN_IF_ERROR(CheckSpecBounds(spec, spec_path));
         if (spec.name().empty()) {
           return InvalidArgument(
               absl::StrCat(spec_path, ".name"), "ATTRIBUTE_NAME_EMPTY",
@@ -177,24 +265,26 @@ absl::StatusOr<AttributeSpecs> NormalizeAttributes(const AttributeSelection& sel
         }
         if (spec.has_default_value() && spec.values_size() > 0) {
           bool found = false;
-          std::vector<std::string> values;
-          for (const auto& v : spec.values()) {
-            found = found || SameValue(v, spec.default_value());
-            values.push_back(PyRepr(v));
-          }
+          for (const auto& v : spec.values()) found = found || SameValue(v, spec.default_value());
           if (!found) {
             return InvalidArgument(
                 absl::StrCat(spec_path, ".default_value"), "ATTRIBUTE_DEFAULT_NOT_IN_VALUES",
                 absl::StrFormat("Default value %s for attribute '%s' does not appear in the "
                                 "list of values [%s]",
                                 PyRepr(spec.default_value()), spec.name(),
-                                absl::StrJoin(values, ", ")));
+                                ValuesRepr(spec.values())));
           }
         }
         *out.add_specs() = spec;
       }
       break;
   }
+  if (static_cast<size_t>(out.specs_size()) > kMaxAttributesPerField)
+    return InvalidArgument(
+        path, "TOO_MANY_ATTRIBUTES",
+        absl::StrFormat("The existing labels carry %d distinct attributes; at most %d are "
+                        "allowed per field",
+                        out.specs_size(), kMaxAttributesPerField));
   absl::flat_hash_set<std::string> names;
   for (int i = 0; i < out.specs_size(); ++i) {
     const std::string& name = out.specs(i).name();
@@ -287,19 +377,35 @@ absl::Status CheckMediaCompatibility(const std::string& field, const std::string
 }
 
 // Validates and normalises a class list; groups' attributes are normalised.
+// `observed` holds the observations of the field (nullptr before any);
+// `plan`, when given, receives the class groups to observe.
 absl::StatusOr<ClassList> NormalizeClasses(const ClassList& input, bool existing,
-                                           const std::vector<Sample>& samples,
-                                           const std::string& field, bool trackable,
-                                           const std::string& path) {
+                                           const FieldObservation* observed,
+                                           const std::string& field, const std::string& path,
+                                           FieldObservation* plan) {
   ClassList out;
+  size_t class_count = 0;
+  for (const auto& entry : input.entries())
+    class_count += entry.has_group() ? entry.group().classes().names_size() : 1;
+  if (class_count > kMaxClassesPerField)
+    return InvalidArgument(path, "TOO_MANY_CLASSES",
+                           absl::StrFormat("Field '%s' has %d classes; at most %d are allowed",
+                                           field, class_count, kMaxClassesPerField));
   for (int i = 0; i < input.entries_size(); ++i) {
     const auto& entry = input.entries(i);
     const std::string entry_path = absl::StrCat(path, ".entries[", i, "]");
+    auto check_name = [&](const std::string& name, const std::string& name_path) -> absl::Status {
+      if (name.size() <= kMaxNameLength) return absl::OkStatus();
+      return InvalidArgument(name_path, "CLASS_NAME_INVALID",
+                             absl::StrFormat("Class name '%s' is longer than %d bytes",
+                                             Excerpt(name), kMaxNameLength));
+    };
     switch (entry.kind_case()) {
       case labelport::v1::ClassEntry::kName:
         if (entry.name().empty()) {
           return InvalidArgument(entry_path, "CLASS_NAME_EMPTY", "Class names must not be empty");
         }
+        LP_RETURN_IF_ERROR(check_name(entry.name(), absl::StrCat(entry_path, ".name")));
         *out.add_entries() = entry;
         break;
       case labelport::v1::ClassEntry::kGroup: {
@@ -313,10 +419,24 @@ absl::StatusOr<ClassList> NormalizeClasses(const ClassList& input, bool existing
         if (members.count("") > 0) {
           return InvalidArgument(entry_path, "CLASS_NAME_EMPTY", "Class names must not be empty");
         }
-        Observed observed = ObserveField(samples, field, trackable, members);
-        LP_ASSIGN_OR_RETURN(AttributeSpecs specs,
-                            NormalizeAttributes(group.attributes(), existing, observed,
-                                                absl::StrCat(entry_path, ".attributes")));
+        for (int k = 0; k < group.classes().names_size(); ++k)
+          LP_RETURN_IF_ERROR(check_name(group.classes().names(k),
+                                        absl::StrCat(entry_path, ".group.classes.names[", k, "]")));
+        const std::string attributes_path = absl::StrCat(entry_path, ".attributes");
+        if (plan != nullptr) {
+          plan->groups.resize(i + 1);
+          FieldObservation::Group& g = plan->groups[i];
+          g.members.insert(members.begin(), members.end());
+          g.attributes_path = attributes_path;
+          g.observed.record_attributes = existing && InfersAttributes(group.attributes());
+        }
+        const Observed& group_observed =
+            observed != nullptr && static_cast<size_t>(i) < observed->groups.size()
+                ? observed->groups[i].observed
+                : NothingObserved();
+        LP_ASSIGN_OR_RETURN(
+            AttributeSpecs specs,
+            NormalizeAttributes(group.attributes(), existing, group_observed, attributes_path));
         auto* g = out.add_entries()->mutable_group();
         *g->mutable_classes() = group.classes();
         *g->mutable_attributes()->mutable_specs() = std::move(specs);
@@ -330,11 +450,13 @@ absl::StatusOr<ClassList> NormalizeClasses(const ClassList& input, bool existing
   return out;
 }
 
-}  // namespace
-
-absl::StatusOr<BuiltSchema> BuildLabelSchema(const CreateRunHeader& header,
-                                             labelport::v1::MediaType media_type,
-                                             std::vector<Sample>& samples) {
+// The schema of `header` for `media_type` given what the labels told
+// (`observations`, by field name). With `plan`, also the observations to
+// gather (empty ones, one per field, in schema order).
+absl::StatusOr<BuiltSchema> Build(const CreateRunHeader& header,
+                                  labelport::v1::MediaType media_type,
+                                  const std::map<std::string, FieldObservation>& observations,
+                                  std::vector<FieldObservation>* plan) {
   BuiltSchema result;
 
   // §2.1: the accepted input forms.
@@ -358,12 +480,39 @@ absl::StatusOr<BuiltSchema> BuildLabelSchema(const CreateRunHeader& header,
                            "Either `label_schema` or `label_field` is required");
   }
 
+  if (inputs.size() > kMaxFieldsPerSchema)
+    return InvalidArgument(fields_path, "TOO_MANY_FIELDS",
+                           absl::StrFormat("The label schema has %d fields; at most %d are allowed",
+                                           inputs.size(), kMaxFieldsPerSchema));
+  if (static_cast<size_t>(header.existing_fields_size()) > kMaxExistingFields)
+    return InvalidArgument("header.existing_fields", "TOO_MANY_EXISTING_FIELDS",
+                           absl::StrFormat("%d existing fields are listed; at most %d are allowed",
+                                           header.existing_fields_size(), kMaxExistingFields));
   absl::flat_hash_map<std::string, const ExistingField*> existing_fields;
   for (int i = 0; i < header.existing_fields_size(); ++i) {
     const auto& ef = header.existing_fields(i);
+    const std::string ef_path = absl::StrCat("header.existing_fields[", i, "]");
+    if (ef.field().size() > kMaxNameLength || ef.document_type().size() > kMaxNameLength)
+      return InvalidArgument(
+          ef_path, "EXISTING_FIELD_INVALID",
+          absl::StrFormat("Existing field '%s' (document type '%s') has a name or document type "
+                          "longer than %d bytes",
+                          Excerpt(ef.field()), Excerpt(ef.document_type()), kMaxNameLength));
+    if (static_cast<size_t>(ef.dataset_classes_size()) > kMaxClassesPerField)
+      return InvalidArgument(
+          absl::StrCat(ef_path, ".dataset_classes"), "TOO_MANY_CLASSES",
+          absl::StrFormat("Existing field '%s' lists %d dataset classes; at most %d are allowed",
+                          ef.field(), ef.dataset_classes_size(), kMaxClassesPerField));
+    for (int k = 0; k < ef.dataset_classes_size(); ++k) {
+      if (ef.dataset_classes(k).size() > kMaxNameLength)
+        return InvalidArgument(absl::StrCat(ef_path, ".dataset_classes[", k, "]"),
+                               "CLASS_NAME_INVALID",
+                               absl::StrFormat("Class name '%s' is longer than %d bytes",
+                                               Excerpt(ef.dataset_classes(k)), kMaxNameLength));
+    }
     if (ef.field().empty() || !existing_fields.emplace(ef.field(), &ef).second) {
       return InvalidArgument(
-          absl::StrCat("header.existing_fields[", i, "].field"), "EXISTING_FIELD_INVALID",
+          absl::StrCat(ef_path, ".field"), "EXISTING_FIELD_INVALID",
           absl::StrFormat("Existing field '%s' is empty or listed twice", ef.field()));
     }
   }
@@ -393,10 +542,14 @@ absl::StatusOr<BuiltSchema> BuildLabelSchema(const CreateRunHeader& header,
       return absl::StrCat(path, suffix);
     };
     const std::string& name = in.field();
-    if (name.empty() || name == "frames." || name.size() > 256) {
+    if (name.empty() || name == "frames." || name.size() > kMaxNameLength) {
       return InvalidArgument(sub(".field"), "FIELD_NAME_INVALID",
-                             absl::StrFormat("Invalid label field name '%s'", name));
+                             absl::StrFormat("Invalid label field name '%s'", Excerpt(name)));
     }
+    if (in.type().size() > kMaxNameLength)
+      return InvalidArgument(
+          sub(".type"), "FIELD_TYPE_UNSUPPORTED",
+          absl::StrFormat("Field '%s' has unsupported label type '%s'", name, Excerpt(in.type())));
     if (!seen_fields.insert(name).second) {
       return InvalidArgument(sub(".field"), "FIELD_DUPLICATE",
                              absl::StrFormat("Label field '%s' appears twice in the schema", name));
@@ -418,16 +571,24 @@ absl::StatusOr<BuiltSchema> BuildLabelSchema(const CreateRunHeader& header,
     LP_RETURN_IF_ERROR(CheckMediaCompatibility(name, return_type, media_type, path));
     const bool trackable = IsTrackable(name, return_type);
 
-    if (filter_labels) {
-      for (auto& sample : samples) {
-        for (auto& sf : *sample.mutable_fields()) {
-          if (sf.field() != name) continue;
-          // (mutable_value() would create a sample-level value on frame fields)
-          if (sf.has_value()) FilterForSchemaType(type, sf.mutable_value());
-          for (auto& frame : *sf.mutable_frames()) FilterForSchemaType(type, frame.mutable_value());
-        }
-      }
+    const AttributeSelection& selection =
+        in.has_attributes() ? in.attributes() : header.attributes();
+    const std::string attr_path = in.has_attributes() ? sub(".attributes") : "header.attributes";
+    FieldObservation* field_plan = nullptr;
+    if (plan != nullptr) {
+      field_plan = &plan->emplace_back();
+      field_plan->field = name;
+      field_plan->type = type;
+      field_plan->filter_labels = filter_labels;
+      field_plan->trackable = trackable;
+      field_plan->classes_path = sub(".classes");
+      field_plan->attributes_path = attr_path;
+      field_plan->whole.record_classes =
+          existing != nullptr && !in.has_classes() && !header.has_classes();
+      field_plan->whole.record_attributes = existing != nullptr && InfersAttributes(selection);
     }
+    auto found = observations.find(name);
+    const FieldObservation* field_observed = found == observations.end() ? nullptr : &found->second;
 
     FieldSchema out;
     out.set_field(name);
@@ -435,19 +596,26 @@ absl::StatusOr<BuiltSchema> BuildLabelSchema(const CreateRunHeader& header,
     out.set_existing_field(existing != nullptr);
 
     // §2.5 classes: the field's, then the run's, then inference.
-    const Observed observed = ObserveField(samples, name, trackable, std::nullopt);
+    const Observed& observed =
+        field_observed != nullptr ? field_observed->whole : NothingObserved();
     if (in.has_classes()) {
       LP_ASSIGN_OR_RETURN(*out.mutable_classes(),
-                          NormalizeClasses(in.classes(), existing != nullptr, samples, name,
-                                           trackable, sub(".classes")));
+                          NormalizeClasses(in.classes(), existing != nullptr, field_observed, name,
+                                           sub(".classes"), field_plan));
     } else if (header.has_classes()) {
       LP_ASSIGN_OR_RETURN(*out.mutable_classes(),
-                          NormalizeClasses(header.classes(), existing != nullptr, samples, name,
-                                           trackable, "header.classes"));
+                          NormalizeClasses(header.classes(), existing != nullptr, field_observed,
+                                           name, "header.classes", field_plan));
     } else if (existing != nullptr) {
-      std::set<std::string> classes = observed.classes;
+      std::set<std::string> classes(observed.classes.begin(), observed.classes.end());
       classes.insert(existing->dataset_classes().begin(), existing->dataset_classes().end());
       classes.erase("");
+      if (classes.size() > kMaxClassesPerField)
+        return InvalidArgument(
+            sub(".classes"), "TOO_MANY_CLASSES",
+            absl::StrFormat("Field '%s' has %d distinct classes in its labels and dataset "
+                            "classes; at most %d are allowed (give the classes explicitly)",
+                            name, classes.size(), kMaxClassesPerField));
       for (const auto& c : classes) out.mutable_classes()->add_entries()->set_name(c);
     } else {
       return InvalidArgument(sub(".classes"), "FIELD_CLASSES_REQUIRED",
@@ -463,9 +631,6 @@ absl::StatusOr<BuiltSchema> BuildLabelSchema(const CreateRunHeader& header,
     }
 
     // §2.6 attributes: the field's, then the run's, then `True`.
-    const AttributeSelection& selection =
-        in.has_attributes() ? in.attributes() : header.attributes();
-    const std::string attr_path = in.has_attributes() ? sub(".attributes") : "header.attributes";
     LP_ASSIGN_OR_RETURN(*out.mutable_attributes()->mutable_specs(),
                         NormalizeAttributes(selection, existing != nullptr, observed, attr_path));
 
@@ -502,7 +667,145 @@ absl::StatusOr<BuiltSchema> BuildLabelSchema(const CreateRunHeader& header,
     }
     *result.schema.add_fields() = std::move(out);
   }
+
+  size_t classes = 0;
+  size_t attributes = 0;
+  for (const auto& f : result.schema.fields()) {
+    attributes += static_cast<size_t>(f.attributes().specs().specs_size());
+    for (const auto& e : f.classes().entries()) {
+      classes += e.has_group() ? static_cast<size_t>(e.group().classes().names_size()) : 1;
+      if (e.has_group()) attributes += e.group().attributes().specs().specs_size();
+    }
+  }
+  if (classes > kMaxClassesPerRun)
+    return InvalidArgument(fields_path, "TOO_MANY_CLASSES",
+                           absl::StrFormat("The label schema has %d classes in all its fields; at "
+                                           "most %d are allowed",
+                                           classes, kMaxClassesPerRun));
+  if (attributes > kMaxAttributesPerRun)
+    return InvalidArgument(
+        fields_path, "TOO_MANY_ATTRIBUTES",
+        absl::StrFormat("The label schema has %d attributes in all its fields and class groups; "
+                        "at most %d are allowed",
+                        attributes, kMaxAttributesPerRun));
   return result;
+}
+
+// The attributes observed (recorded) in all of `observations`.
+size_t RecordedAttributes(const FieldObservation& o) {
+  size_t n = o.whole.attribute_names.size();
+  for (const auto& g : o.groups) n += g.observed.attribute_names.size();
+  return n;
+}
+
+}  // namespace
+
+struct LabelSchemaBuilder::State {
+  CreateRunHeader header;
+  labelport::v1::MediaType media_type = labelport::v1::MEDIA_TYPE_UNSPECIFIED;
+  // The schema before any label was seen.
+  labelport::v1::LabelSchema fields;
+  std::map<std::string, FieldObservation> observations;
+  size_t recorded_classes = 0;
+  size_t recorded_attributes = 0;
+};
+
+LabelSchemaBuilder::LabelSchemaBuilder(std::unique_ptr<State> state) : state_(std::move(state)) {}
+LabelSchemaBuilder::~LabelSchemaBuilder() = default;
+LabelSchemaBuilder::LabelSchemaBuilder(LabelSchemaBuilder&&) noexcept = default;
+LabelSchemaBuilder& LabelSchemaBuilder::operator=(LabelSchemaBuilder&&) noexcept = default;
+
+absl::StatusOr<LabelSchemaBuilder> LabelSchemaBuilder::Create(const CreateRunHeader& header,
+                                                              labelport::v1::MediaType media_type) {
+  auto state = std::make_unique<State>();
+  std::vector<FieldObservation> plan;
+  LP_ASSIGN_OR_RETURN(BuiltSchema built, Build(header, media_type, {}, &plan));
+  state->header = header;
+  state->media_type = media_type;
+  state->fields = std::move(built.schema);
+  for (auto& o : plan) {
+    std::string field = o.field;
+    state->observations.emplace(std::move(field), std::move(o));
+  }
+  return LabelSchemaBuilder(std::move(state));
+}
+
+const labelport::v1::LabelSchema& LabelSchemaBuilder::fields() const { return state_->fields; }
+
+absl::Status LabelSchemaBuilder::Observe(std::vector<Sample>& batch) {
+  for (auto& sample : batch) {
+    for (auto& sf : *sample.mutable_fields()) {
+      auto it = state_->observations.find(sf.field());
+      if (it == state_->observations.end()) continue;  // the validator rejects it
+      FieldObservation& o = it->second;
+      if (o.filter_labels) {
+        // (mutable_value() would create a sample-level value on frame fields)
+        if (sf.has_value()) FilterForSchemaType(o.type, sf.mutable_value());
+        for (auto& frame : *sf.mutable_frames()) FilterForSchemaType(o.type, frame.mutable_value());
+      }
+      const size_t classes_before = o.whole.classes.size();
+      const size_t attributes_before = RecordedAttributes(o);
+      auto add = [&](const labelport::v1::FieldValue& value) {
+        for (const auto& label : LabelsOf(value)) {
+          o.whole.AddLabel(label, o.trackable);
+          for (auto& g : o.groups) {
+            if (g.observed.record_attributes && g.members.find(label.label) != g.members.end())
+              g.observed.AddLabel(label, o.trackable);
+          }
+        }
+      };
+      if (sf.has_value()) add(sf.value());
+      for (const auto& frame : sf.frames()) add(frame.value());
+
+      // Inferred classes and attributes are bounded while they are gathered.
+      state_->recorded_classes += o.whole.classes.size() - classes_before;
+      state_->recorded_attributes += RecordedAttributes(o) - attributes_before;
+      if (o.whole.classes.size() > kMaxClassesPerField)
+        return InvalidArgument(
+            o.classes_path, "TOO_MANY_CLASSES",
+            absl::StrFormat("The labels of field '%s' have more than %d distinct classes; at "
+                            "most %d are allowed (give the classes explicitly)",
+                            o.field, kMaxClassesPerField, kMaxClassesPerField));
+      if (state_->recorded_classes > kMaxClassesPerRun)
+        return InvalidArgument(
+            o.classes_path, "TOO_MANY_CLASSES",
+            absl::StrFormat("The labels of the run's fields have more than %d distinct classes "
+                            "in all; at most %d are allowed (give the classes explicitly)",
+                            kMaxClassesPerRun, kMaxClassesPerRun));
+      auto too_many_attributes = [&](const std::string& path,
+                                     const std::vector<std::string>& names) -> absl::Status {
+        if (names.size() <= kMaxAttributesPerField) return absl::OkStatus();
+        return InvalidArgument(
+            path, "TOO_MANY_ATTRIBUTES",
+            absl::StrFormat("The labels of field '%s' carry more than %d distinct attributes; "
+                            "at most %d are allowed (give the attributes explicitly)",
+                            o.field, kMaxAttributesPerField, kMaxAttributesPerField));
+      };
+      LP_RETURN_IF_ERROR(too_many_attributes(o.attributes_path, o.whole.attribute_names));
+      for (const auto& g : o.groups)
+        LP_RETURN_IF_ERROR(too_many_attributes(g.attributes_path, g.observed.attribute_names));
+      if (state_->recorded_attributes > kMaxAttributesPerRun)
+        return InvalidArgument(
+            o.attributes_path, "TOO_MANY_ATTRIBUTES",
+            absl::StrFormat("The labels of the run's fields carry more than %d distinct "
+                            "attributes in all; at most %d are allowed (give the attributes "
+                            "explicitly)",
+                            kMaxAttributesPerRun, kMaxAttributesPerRun));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<BuiltSchema> LabelSchemaBuilder::Finish() const {
+  return Build(state_->header, state_->media_type, state_->observations, nullptr);
+}
+
+absl::StatusOr<BuiltSchema> BuildLabelSchema(const CreateRunHeader& header,
+                                             labelport::v1::MediaType media_type,
+                                             std::vector<Sample>& samples) {
+  LP_ASSIGN_OR_RETURN(LabelSchemaBuilder builder, LabelSchemaBuilder::Create(header, media_type));
+  LP_RETURN_IF_ERROR(builder.Observe(samples));
+  return builder.Finish();
 }
 
 }  // namespace labelport::core

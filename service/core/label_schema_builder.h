@@ -4,6 +4,7 @@
 #ifndef LABELPORT_SERVICE_CORE_LABEL_SCHEMA_BUILDER_H_
 #define LABELPORT_SERVICE_CORE_LABEL_SCHEMA_BUILDER_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,16 +23,48 @@ struct BuiltSchema {
   std::vector<std::string> warnings;
 };
 
-// Validates `header`'s schema input against the existing fields it declares
-// and the labels in `samples`, and returns the normalised schema.
-//
-// `samples` is modified: for existing fields whose FiftyOne class has several
-// candidate types, labels that do not belong to the chosen type are removed
-// (e.g. masked detections from a `detections` field), exactly as FiftyOne
-// filters the collection. `media_type` is the collection's media type.
+// Builds the schema of a run whose samples arrive in batches (CreateRun
+// streams them), in three steps:
+//  - Create validates the schema input of `header` (everything that does not
+//    depend on the labels) for the run's media type;
+//  - Observe, for each batch, filters the labels of fields whose FiftyOne
+//    class has several candidate types (e.g. masked detections leave a
+//    `detections` field, exactly as FiftyOne filters the collection) and
+//    gathers what the labels tell: classes and attributes where the schema
+//    infers them, keyframes;
+//  - Finish returns the normalised schema.
+// What is gathered is bounded (kMaxClassesPerField / kMaxClassesPerRun
+// inferred classes, kMaxAttributesPerField / kMaxAttributesPerRun inferred
+// attributes; Observe fails beyond), so memory does not grow with the run.
 //
 // Errors: INVALID_ARGUMENT naming the schema field path and the rule, with
-// FiftyOne's message wording.
+// FiftyOne's message wording. Not thread-safe.
+class LabelSchemaBuilder {
+ public:
+  static absl::StatusOr<LabelSchemaBuilder> Create(const labelport::v1::CreateRunHeader& header,
+                                                   labelport::v1::MediaType media_type);
+  ~LabelSchemaBuilder();
+  LabelSchemaBuilder(LabelSchemaBuilder&&) noexcept;
+  LabelSchemaBuilder& operator=(LabelSchemaBuilder&&) noexcept;
+
+  // The schema before any label was seen: each field's name, type and
+  // existing_field are final (what ValidateSampleLabelsBatch needs); inferred
+  // classes, attributes and only_keyframes are not yet known.
+  const labelport::v1::LabelSchema& fields() const;
+
+  // Filters and observes the labels of `batch` (modified in place).
+  absl::Status Observe(std::vector<labelport::v1::Sample>& batch);
+
+  // The normalised schema after every batch was observed.
+  absl::StatusOr<BuiltSchema> Finish() const;
+
+ private:
+  struct State;
+  explicit LabelSchemaBuilder(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+// All at once: Create, Observe(samples), Finish.
 absl::StatusOr<BuiltSchema> BuildLabelSchema(const labelport::v1::CreateRunHeader& header,
                                              labelport::v1::MediaType media_type,
                                              std::vector<labelport::v1::Sample>& samples);

@@ -5,7 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
+#include "service/common/errors.h"
 
 namespace labelport::core {
 namespace {
@@ -148,12 +148,12 @@ std::string DocumentTypeName(ValueCase value_case) {
 }
 
 std::string PyList(const std::vector<std::string>& values) {
-  return absl::StrCat("[",
-                      absl::StrJoin(values, ", ",
-                                    [](std::string* out, const std::string& v) {
-                                      absl::StrAppend(out, "'", v, "'");
-                                    }),
-                      "]");
+  constexpr size_t kShown = 32;
+  std::string out = "[";
+  for (size_t i = 0; i < values.size() && i < kShown; ++i)
+    absl::StrAppend(&out, i == 0 ? "'" : ", '", common::Excerpt(values[i]), "'");
+  if (values.size() > kShown) absl::StrAppend(&out, ", ...(", values.size(), " values)");
+  return absl::StrCat(out, "]");
 }
 
 }  // namespace labelport::core

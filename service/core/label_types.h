@@ -50,7 +50,8 @@ labelport::v1::FieldValue::ValueCase FieldValueCaseOf(absl::string_view schema_t
 std::string DocumentTypeName(labelport::v1::FieldValue::ValueCase value_case);
 
 // Renders strings as a Python list literal, as FiftyOne's messages do:
-// ['a', 'b'].
+// ['a', 'b']. For error messages: each string is shortened by
+// common::Excerpt, and at most the first 32 are shown.
 std::string PyList(const std::vector<std::string>& values);
 
 }  // namespace labelport::core

@@ -95,7 +95,8 @@ bool IsValidRunKey(absl::string_view key) {
 absl::Status InvalidRunKeyError(absl::string_view field, absl::string_view key) {
   return common::InvalidArgument(
       field, "INVALID_RUN_KEY",
-      absl::StrFormat("Invalid annotation run key '%s'. Keys must be valid variable names", key));
+      absl::StrFormat("Invalid annotation run key '%s'. Keys must be valid variable names",
+                      common::Excerpt(key)));
 }
 
 absl::StatusOr<std::string> ParseDatasetName(absl::string_view name, absl::string_view field) {
@@ -103,7 +104,8 @@ absl::StatusOr<std::string> ParseDatasetName(absl::string_view name, absl::strin
   if (parts.size() != 2 || parts[0] != "datasets" || !ValidSegment(parts[1])) {
     return common::InvalidArgument(
         field, "INVALID_RESOURCE_NAME",
-        absl::StrFormat("'%s' is not a dataset name of the form 'datasets/{dataset}'", name));
+        absl::StrFormat("'%s' is not a dataset name of the form 'datasets/{dataset}'",
+                        common::Excerpt(name)));
   }
   return std::string(parts[1]);
 }
@@ -115,7 +117,7 @@ absl::StatusOr<RunName> ParseRunName(absl::string_view name, absl::string_view f
     return common::InvalidArgument(
         field, "INVALID_RESOURCE_NAME",
         absl::StrFormat("'%s' is not a run name of the form 'datasets/{dataset}/runs/{anno_key}'",
-                        name));
+                        common::Excerpt(name)));
   }
   return RunName{std::string(parts[1]), std::string(parts[3])};
 }

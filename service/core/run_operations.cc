@@ -16,6 +16,7 @@
 #include "service/common/ordered_parallel_map.h"
 #include "service/core/label_merge.h"
 #include "service/core/label_types.h"
+#include "service/core/limits.h"
 #include "service/core/resource_names.h"
 #include "service/core/store_upload_journal.h"
 
@@ -35,25 +36,32 @@ absl::StatusOr<std::map<std::string, std::string>> Destinations(
   std::map<std::string, std::string> out;
   for (const auto& f : schema.fields()) out[f.field()] = f.field();
   if (!request.dest_field().empty()) {
+    if (request.dest_field().size() > kMaxNameLength)
+      return common::InvalidArgument(
+          "dest_field", "DEST_FIELD_INVALID",
+          absl::StrFormat("Destination '%s' is longer than %d bytes",
+                          common::Excerpt(request.dest_field()), kMaxNameLength));
     if (schema.fields_size() == 1) {
       out[schema.fields(0).field()] = request.dest_field();
     } else {
       warnings->push_back(absl::StrFormat(
           "Ignoring string `dest_field=%s` since the label schema contains %d (> 1) fields",
-          request.dest_field(), schema.fields_size()));
+          common::Excerpt(request.dest_field()), schema.fields_size()));
     }
   }
   for (const auto& [from, to] : request.dest_fields()) {
+    const std::string path = absl::StrCat("dest_fields[", common::Excerpt(from), "]");
     if (!out.contains(from))
       return common::InvalidArgument(
-          absl::StrCat("dest_fields[", from, "]"), "DEST_FIELD_UNKNOWN",
-          absl::StrFormat("dest_fields names '%s', which is not a field of the run", from));
-    if (to.empty() || IsFrameField(to) != IsFrameField(from))
+          path, "DEST_FIELD_UNKNOWN",
+          absl::StrFormat("dest_fields names '%s', which is not a field of the run",
+                          common::Excerpt(from)));
+    if (to.empty() || to.size() > kMaxNameLength || IsFrameField(to) != IsFrameField(from))
       return common::InvalidArgument(
-          absl::StrCat("dest_fields[", from, "]"), "DEST_FIELD_INVALID",
-          absl::StrFormat("Destination '%s' for field '%s' must be non-empty and of the same "
-                          "level (frame or sample) as the field",
-                          to, from));
+          path, "DEST_FIELD_INVALID",
+          absl::StrFormat("Destination '%s' for field '%s' must be non-empty, at most %d bytes "
+                          "long and of the same level (frame or sample) as the field",
+                          common::Excerpt(to), from, kMaxNameLength));
     out[from] = to;
   }
   return out;

@@ -1,5 +1,8 @@
 #include "service/core/run_registry.h"
 
+#include <algorithm>
+#include <iterator>
+#include <memory>
 #include <optional>
 #include <random>
 #include <utility>
@@ -9,13 +12,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "service/common/errors.h"
+#include "service/common/log.h"
 #include "service/common/status_macros.h"
-#include "service/core/field_values.h"
-#include "service/core/label_schema_builder.h"
 #include "service/core/limits.h"
 #include "service/core/page_tokens.h"
 #include "service/core/resource_names.h"
-#include "service/core/sample_validator.h"
 
 namespace labelport::core {
 namespace {
@@ -34,42 +35,6 @@ std::string RandomHex(int digits) {
   return out;
 }
 
-absl::Status ValidateHeader(const v1::CreateRunHeader& header) {
-  if (header.request_id().size() > kMaxIdLength)
-    return InvalidArgument("header.request_id", "REQUEST_ID_INVALID",
-                           "request_id is longer than 128 characters");
-  if (!header.backend().empty() && header.backend() != "darwin")
-    return InvalidArgument(
-        "header.backend", "UNSUPPORTED_BACKEND",
-        absl::StrFormat("Unsupported backend '%s'. The available backends are ['darwin']",
-                        header.backend()));
-  if (header.client_metadata_size() > static_cast<int>(kMaxClientMetadataEntries))
-    return InvalidArgument("header.client_metadata", "CLIENT_METADATA_TOO_LARGE",
-                           "client_metadata has more than 64 entries");
-  for (const auto& [k, v] : header.client_metadata()) {
-    if (k.size() > kMaxNameLength || v.size() > kMaxClientMetadataValue)
-      return InvalidArgument("header.client_metadata", "CLIENT_METADATA_TOO_LARGE",
-                             absl::StrFormat("client_metadata entry '%s' is too long (keys up "
-                                             "to 256, values up to 4096 characters)",
-                                             k.substr(0, 64)));
-  }
-  if (header.darwin().external_storage().size() > kMaxNameLength)
-    return InvalidArgument("header.darwin.external_storage", "EXTERNAL_STORAGE_INVALID",
-                           "external_storage is longer than 256 characters");
-  return absl::OkStatus();
-}
-
-int64_t CountLabels(const std::vector<v1::Sample>& samples) {
-  int64_t n = 0;
-  for (const auto& s : samples) {
-    for (const auto& f : s.fields()) {
-      n += static_cast<int64_t>(LabelsOf(f.value()).size());
-      for (const auto& fr : f.frames()) n += static_cast<int64_t>(LabelsOf(fr.value()).size());
-    }
-  }
-  return n;
-}
-
 store::RunKey KeyOf(const std::string& tenant, RunName name) {
   return store::RunKey{tenant, std::move(name.dataset), std::move(name.anno_key)};
 }
@@ -81,92 +46,73 @@ absl::StatusOr<std::string> NormalizeDatasetSlug(absl::string_view slug, absl::s
   if (out.empty() || out.size() > kMaxNameLength)
     return InvalidArgument(
         field, "DATASET_SLUG_INVALID",
-        absl::StrFormat("dataset_slug '%s' must have 1 to 256 characters", slug));
+        absl::StrFormat("dataset_slug '%s' must have 1 to 256 characters", common::Excerpt(slug)));
   for (char c : out) {
     if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.')
       return InvalidArgument(
           field, "DATASET_SLUG_INVALID",
           absl::StrFormat("dataset_slug '%s' may only contain letters, digits, spaces, '-', '_' "
                           "and '.'",
-                          slug));
+                          common::Excerpt(slug)));
   }
   return out;
 }
 
 RunRegistry::RunRegistry(store::RunStore* store, HexGenerator hex, std::function<void()> on_work,
-                         MediaRootsLookup media_roots, const RunQuota* quota)
+                         RunSpoolOptions spool, MediaRootsLookup media_roots, const RunQuota* quota)
     : store_(store),
       hex_(hex ? std::move(hex) : HexGenerator(RandomHex)),
       on_work_(std::move(on_work)),
+      spool_(std::move(spool)),
       media_roots_(std::move(media_roots)),
       quota_(quota) {}
+
+std::unique_ptr<RunCreation> RunRegistry::BeginCreateRun(const std::string& tenant,
+                                                         v1::CreateRunHeader header) {
+  RunCreation::Options options;
+  options.hex = hex_;
+  options.on_work = on_work_;
+  options.spool_owner = spool_.owner;
+  options.spool_ttl = spool_.ttl;
+  if (media_roots_) options.media_roots = media_roots_(tenant);
+  options.quota = quota_;
+  return std::make_unique<RunCreation>(store_, tenant, std::move(header), std::move(options));
+}
 
 absl::StatusOr<v1::CreateRunResponse> RunRegistry::CreateRun(const std::string& tenant,
                                                              const v1::CreateRunHeader& header,
                                                              std::vector<v1::Sample> samples) {
-  // FiftyOne's order: collection, config, media type, schema, then the key.
-  LP_ASSIGN_OR_RETURN(std::string dataset, ParseDatasetName(header.parent(), "header.parent"));
-  if (samples.empty()) {
-    const std::string collection =
-        header.collection_name().empty() ? "Dataset" : header.collection_name();
-    return InvalidArgument(
-        "samples", "EMPTY_COLLECTION",
-        absl::StrFormat("%s is empty; there is nothing to annotate", collection));
+  std::unique_ptr<RunCreation> creation = BeginCreateRun(tenant, header);
+  for (size_t start = 0; start < samples.size(); start += kMaxSamplesPerBatch) {
+    const size_t end = std::min(samples.size(), start + kMaxSamplesPerBatch);
+    std::vector<v1::Sample> batch(std::make_move_iterator(samples.begin() + start),
+                                  std::make_move_iterator(samples.begin() + end));
+    LP_RETURN_IF_ERROR(creation->AddBatch(std::move(batch)));
   }
-  LP_RETURN_IF_ERROR(ValidateHeader(header));
-  if (samples.size() > kMaxSamplesPerRun)
-    return InvalidArgument("samples", "TOO_MANY_SAMPLES",
-                           absl::StrFormat("A run may hold at most %d samples; got %d",
-                                           kMaxSamplesPerRun, samples.size()));
-  v1::DarwinOptions darwin = header.darwin();
-  if (darwin.dataset_slug().empty()) {
-    darwin.set_dataset_slug(absl::StrCat("voxel51-", hex_(32)));
-  } else {
-    LP_ASSIGN_OR_RETURN(*darwin.mutable_dataset_slug(),
-                        NormalizeDatasetSlug(darwin.dataset_slug(), "header.darwin.dataset_slug"));
-  }
-  std::optional<std::vector<std::string>> media_roots;
-  if (media_roots_) media_roots = media_roots_(tenant);
-  LP_ASSIGN_OR_RETURN(
-      v1::MediaType media_type,
-      ValidateSampleMedia(samples, darwin, media_roots.has_value() ? &*media_roots : nullptr));
-  LP_ASSIGN_OR_RETURN(BuiltSchema built, BuildLabelSchema(header, media_type, samples));
-  LP_RETURN_IF_ERROR(ValidateSampleLabels(samples, built.schema));
-  if (!IsValidRunKey(header.anno_key()))
-    return InvalidRunKeyError("header.anno_key", header.anno_key());
+  return creation->Finish();
+}
 
-  store::NewRun run;
-  run.key = store::RunKey{tenant, dataset, header.anno_key()};
-  run.request_id = header.request_id();
-  v1::AnnotationRun& record = run.record;
-  record.set_backend("darwin");
-  record.set_state(v1::RUN_STATE_PENDING);
-  *record.mutable_label_schema() = std::move(built.schema);
-  *record.mutable_darwin() = std::move(darwin);
-  record.mutable_progress()->set_samples_total(static_cast<int64_t>(samples.size()));
-  record.mutable_progress()->set_labels_total(CountLabels(samples));
-  record.set_request_id(header.request_id());
-  *record.mutable_client_metadata() = header.client_metadata();
-  record.set_media_field(header.media_field().empty() ? "filepath" : header.media_field());
-  run.samples = std::move(samples);
-
-  if (quota_ != nullptr) {
-    absl::Status room = quota_->CheckRoomForRun(tenant);
-    if (absl::IsResourceExhausted(room) && !run.request_id.empty()) {
-      // A retry of a request whose run exists is answered with that run
-      // (by the store's idempotency), not refused for the run it created.
-      absl::StatusOr<v1::AnnotationRun> existing = store_->GetRun(run.key);
-      if (existing.ok() && existing->request_id() == run.request_id) room = absl::OkStatus();
+void RunRegistry::DiscardStaleSpools(bool at_start) {
+  if (at_start) {
+    absl::StatusOr<int64_t> mine = store_->DiscardRunSpoolsOf(spool_.owner);
+    if (!mine.ok()) {
+      common::LogWarning(absl::StrCat("could not discard the run spools of worker '", spool_.owner,
+                                      "': ", mine.status().message()));
+    } else if (*mine > 0) {
+      common::LogInfo(absl::StrCat("discarded ", *mine,
+                                   " run spools of CreateRun calls that a previous process "
+                                   "did not finish"));
     }
-    LP_RETURN_IF_ERROR(room);
   }
-  LP_ASSIGN_OR_RETURN(store::CreateRunResult created, store_->CreateRun(run));
-  if (created.created && on_work_) on_work_();
-  v1::CreateRunResponse response;
-  *response.mutable_run() = std::move(created.run);
-  response.set_created(created.created);
-  for (auto& w : built.warnings) response.add_warnings(std::move(w));
-  return response;
+  absl::StatusOr<int64_t> expired = store_->DiscardExpiredRunSpools();
+  if (!expired.ok()) {
+    common::LogWarning(
+        absl::StrCat("could not discard expired run spools: ", expired.status().message()));
+  } else if (*expired > 0) {
+    common::LogInfo(absl::StrCat("discarded ", *expired,
+                                 " expired run spools (CreateRun calls that stalled or whose "
+                                 "replica is gone)"));
+  }
 }
 
 absl::StatusOr<v1::GetRunResponse> RunRegistry::GetRun(const std::string& tenant,

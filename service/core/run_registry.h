@@ -9,15 +9,25 @@
 #define LABELPORT_SERVICE_CORE_RUN_REGISTRY_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "labelport/v1/annotation_service.pb.h"
+#include "service/core/run_creation.h"
 #include "service/core/run_quota.h"
 #include "service/store/run_store.h"
 
 namespace labelport::core {
+
+// How CreateRun spools its samples (RunCreation): the spools' owner, this
+// replica's worker id, and how long a spool lives without a new batch.
+struct RunSpoolOptions {
+  std::string owner = "labelport";
+  absl::Duration ttl = absl::Minutes(15);
+};
 
 class RunRegistry {
  public:
@@ -36,17 +46,27 @@ class RunRegistry {
   // in flight: CreateRun and ResumeRun answer RESOURCE_EXHAUSTED at the
   // limit (a retried CreateRun whose run exists is still answered with it).
   explicit RunRegistry(store::RunStore* store, HexGenerator hex = nullptr,
-                       std::function<void()> on_work = nullptr,
+                       std::function<void()> on_work = nullptr, RunSpoolOptions spool = {},
                        MediaRootsLookup media_roots = nullptr, const RunQuota* quota = nullptr);
 
-  // Validates everything (header, samples, schema, key) in FiftyOne's order
-  // before storing anything, then stores the run in state PENDING. A server
-  // path outside the tenant's media roots is PERMISSION_DENIED
-  // (MEDIA_PATH_NOT_ALLOWED, see ValidateSampleMedia).
-  // Idempotent on header.request_id.
+  // Starts a CreateRun call whose samples arrive in batches (see
+  // run_creation.h): nothing is validated or stored before its first batch.
+  std::unique_ptr<RunCreation> BeginCreateRun(const std::string& tenant,
+                                              labelport::v1::CreateRunHeader header);
+
+  // A whole CreateRun at once (batches of kMaxSamplesPerBatch): validates
+  // everything (header, samples, schema, key) in FiftyOne's order before the
+  // run is visible, then stores it in state PENDING. A server path outside
+  // the tenant's media roots is PERMISSION_DENIED (MEDIA_PATH_NOT_ALLOWED,
+  // see ValidateSampleMediaBatch). Idempotent on header.request_id.
   absl::StatusOr<labelport::v1::CreateRunResponse> CreateRun(
       const std::string& tenant, const labelport::v1::CreateRunHeader& header,
       std::vector<labelport::v1::Sample> samples);
+
+  // Removes the run spools CreateRun calls left behind: with `at_start`, every
+  // spool of this replica's owner (its previous process's calls are gone);
+  // always, the expired ones of any replica. Failures are logged.
+  void DiscardStaleSpools(bool at_start);
 
   absl::StatusOr<labelport::v1::GetRunResponse> GetRun(const std::string& tenant,
                                                        const labelport::v1::GetRunRequest& request);
@@ -69,6 +89,7 @@ class RunRegistry {
   store::RunStore* store_;
   HexGenerator hex_;
   std::function<void()> on_work_;
+  RunSpoolOptions spool_;
   MediaRootsLookup media_roots_;
   const RunQuota* quota_;
 };

@@ -1,5 +1,6 @@
 #include "service/core/sample_validator.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/container/flat_hash_map.h"
@@ -12,12 +13,14 @@
 #include "service/common/errors.h"
 #include "service/common/media_roots.h"
 #include "service/common/status_macros.h"
+#include "service/core/field_values.h"
 #include "service/core/label_types.h"
 #include "service/core/limits.h"
 
 namespace labelport::core {
 namespace {
 
+using common::Excerpt;
 using common::InvalidArgument;
 using labelport::v1::FieldValue;
 using labelport::v1::MediaReference;
@@ -62,6 +65,14 @@ absl::Status ValidateMedia(const Sample& s, size_t i, const labelport::v1::Darwi
         return bad(".url", "MEDIA_URL_INVALID", "media URL is longer than 4096 characters");
       break;
     case MediaReference::kStorage:
+      if (m.storage().storage_slug().size() > kMaxNameLength)
+        return bad(".storage.storage_slug", "MEDIA_STORAGE_INVALID",
+                   absl::StrFormat("storage_slug is longer than %d bytes (%d bytes)",
+                                   kMaxNameLength, m.storage().storage_slug().size()));
+      if (m.storage().storage_key().size() > kMaxPathLength)
+        return bad(".storage.storage_key", "MEDIA_STORAGE_INVALID",
+                   absl::StrFormat("storage_key is longer than %d bytes (%d bytes)", kMaxPathLength,
+                                   m.storage().storage_key().size()));
       if (m.storage().storage_key().empty())
         return bad(".storage.storage_key", "MEDIA_STORAGE_INVALID",
                    "external storage reference needs a storage_key");
@@ -89,15 +100,39 @@ absl::Status ValidateMedia(const Sample& s, size_t i, const labelport::v1::Darwi
   if (absl::StrContains(m.file_name(), "/"))
     return bad(".file_name", "MEDIA_FILE_NAME_INVALID", "file_name must not contain '/'");
   if (m.file_name().size() > kMaxNameLength)
-    return bad(".file_name", "MEDIA_FILE_NAME_INVALID", "file_name is longer than 256 characters");
+    return bad(".file_name", "MEDIA_FILE_NAME_INVALID",
+               absl::StrFormat("file_name is longer than %d bytes (%d bytes)", kMaxNameLength,
+                               m.file_name().size()));
   return absl::OkStatus();
 }
 
 bool Finite(double v) { return std::isfinite(v); }
 
+// Whether every coordinate lies within kCoordinateSlack of the image.
+bool InRange(double v) { return v >= -kCoordinateSlack && v <= 1 + kCoordinateSlack; }
+
+// The extent of a label's points, to tell whether it touches the image.
+struct Extent {
+  double min_x = INFINITY, min_y = INFINITY, max_x = -INFINITY, max_y = -INFINITY;
+  void Add(double x, double y) {
+    min_x = std::min(min_x, x);
+    min_y = std::min(min_y, y);
+    max_x = std::max(max_x, x);
+    max_y = std::max(max_y, y);
+  }
+  // The closed unit square and the extent share a point. False when empty.
+  bool TouchesImage() const { return min_x <= 1 && min_y <= 1 && max_x >= 0 && max_y >= 0; }
+};
+
+std::string PointText(double x, double y) { return absl::StrCat("(", x, ", ", y, ")"); }
+
+constexpr absl::string_view kRangeRule =
+    "coordinates are relative to the image ([0, 1] inside it) and must lie within [-1, 2]";
+
 class LabelChecker {
  public:
-  explicit LabelChecker(absl::flat_hash_set<std::string>* ids) : ids_(ids) {}
+  explicit LabelChecker(absl::flat_hash_set<std::string>* ids, std::vector<std::string>* out_ids)
+      : ids_(ids), out_ids_(out_ids) {}
 
   absl::Status Check(const FieldValue& value, const std::string& path, const Sample& s,
                      const std::string& field) {
@@ -142,23 +177,51 @@ class LabelChecker {
   template <typename L>
   absl::Status Common(const L& l) {
     if (++count_ > kMaxLabelsPerSample)
-      return Bad("TOO_MANY_LABELS", "more than 10000 labels in one field of one sample");
+      return Bad(
+          "TOO_MANY_LABELS",
+          absl::StrFormat("more than %d labels in one field of one sample", kMaxLabelsPerSample));
     if (l.id().empty()) return Bad("LABEL_ID_REQUIRED", "every label needs an id");
     if (l.id().size() > kMaxIdLength)
-      return Bad("LABEL_ID_INVALID", absl::StrCat("label id '", l.id().substr(0, 32),
-                                                  "...' is longer than 128 characters"));
+      return Bad("LABEL_ID_INVALID", absl::StrFormat("label id '%s' is longer than %d bytes",
+                                                     Excerpt(l.id()), kMaxIdLength));
     if (!ids_->insert(l.id()).second)
       return Bad("LABEL_ID_DUPLICATE",
                  absl::StrCat("label id '", l.id(), "' appears more than once in the run"));
+    if (out_ids_ != nullptr) out_ids_->push_back(l.id());
     if (l.label().empty())
       return Bad("LABEL_CLASS_REQUIRED", absl::StrCat("label '", l.id(), "' has no class"));
     if (l.label().size() > kMaxNameLength)
       return Bad("LABEL_CLASS_INVALID",
-                 absl::StrCat("label '", l.id(), "' has a class longer than 256 characters"));
+                 absl::StrFormat("label '%s' has class '%s', longer than %d bytes", l.id(),
+                                 Excerpt(l.label()), kMaxNameLength));
     if constexpr (!std::is_same_v<L, labelport::v1::Keypoint>) {
       if (l.has_confidence() && !Finite(l.confidence()))
         return Bad("LABEL_CONFIDENCE_INVALID",
                    absl::StrCat("label '", l.id(), "' has a non-finite confidence"));
+    }
+    if (static_cast<size_t>(l.tags_size()) > kMaxTagsPerLabel)
+      return Bad("LABEL_TAGS_INVALID",
+                 absl::StrFormat("label '%s' has %d tags; at most %d are allowed", l.id(),
+                                 l.tags_size(), kMaxTagsPerLabel));
+    for (const auto& tag : l.tags()) {
+      if (tag.size() > kMaxNameLength)
+        return Bad("LABEL_TAGS_INVALID",
+                   absl::StrFormat("label '%s' has tag '%s', longer than %d bytes", l.id(),
+                                   Excerpt(tag), kMaxNameLength));
+    }
+    if (l.attributes_size() > static_cast<int>(kMaxAttributesPerField))
+      return Bad("LABEL_ATTRIBUTE_INVALID",
+                 absl::StrFormat("label '%s' has %d attributes; at most %d are allowed", l.id(),
+                                 l.attributes_size(), kMaxAttributesPerField));
+    for (const auto& [name, value] : l.attributes()) {
+      if (name.size() > kMaxNameLength)
+        return Bad("LABEL_ATTRIBUTE_INVALID",
+                   absl::StrFormat("label '%s' has attribute name '%s', longer than %d bytes",
+                                   l.id(), Excerpt(name), kMaxNameLength));
+      const std::string problem = AttributeValueProblem(value);
+      if (!problem.empty())
+        return Bad("LABEL_ATTRIBUTE_INVALID",
+                   absl::StrFormat("label '%s' attribute '%s' has %s", l.id(), name, problem));
     }
     return absl::OkStatus();
   }
@@ -172,9 +235,22 @@ class LabelChecker {
       if (!Finite(v))
         return Bad("BOUNDING_BOX_INVALID",
                    absl::StrCat("detection '", d.id(), "' has a non-finite bounding_box"));
-    if (d.bounding_box(2) < 0 || d.bounding_box(3) < 0)
+    const double x = d.bounding_box(0), y = d.bounding_box(1);
+    const double w = d.bounding_box(2), h = d.bounding_box(3);
+    if (w < 0 || h < 0)
       return Bad("BOUNDING_BOX_INVALID",
                  absl::StrCat("detection '", d.id(), "' has a negative width or height"));
+    const std::string box = absl::StrCat("[", x, ", ", y, ", ", w, ", ", h, "]");
+    if (!InRange(x) || !InRange(y) || !InRange(x + w) || !InRange(y + h))
+      return Bad("BOUNDING_BOX_OUT_OF_RANGE",
+                 absl::StrCat("detection '", d.id(), "' has bounding_box ", box, ": ", kRangeRule));
+    Extent extent;
+    extent.Add(x, y);
+    extent.Add(x + w, y + h);
+    if (!extent.TouchesImage())
+      return Bad("BOUNDING_BOX_OUTSIDE_IMAGE",
+                 absl::StrCat("detection '", d.id(), "' has bounding_box ", box,
+                              ", which lies wholly outside the image"));
     return absl::OkStatus();
   }
 
@@ -182,15 +258,34 @@ class LabelChecker {
     LP_RETURN_IF_ERROR(Common(p));
     if (p.points_size() == 0)
       return Bad("POLYLINE_POINTS_INVALID", absl::StrCat("polyline '", p.id(), "' has no shape"));
+    if (static_cast<size_t>(p.points_size()) > kMaxShapesPerPolyline)
+      return Bad("POLYLINE_POINTS_INVALID",
+                 absl::StrFormat("polyline '%s' has %d shapes; at most %d are allowed", p.id(),
+                                 p.points_size(), kMaxShapesPerPolyline));
+    Extent extent;
     for (const auto& shape : p.points()) {
       if (shape.points_size() < 2)
         return Bad("POLYLINE_POINTS_INVALID",
                    absl::StrCat("polyline '", p.id(), "' has a shape with fewer than 2 points"));
-      for (const auto& pt : shape.points())
+      if (static_cast<size_t>(shape.points_size()) > kMaxPointsPerShape)
+        return Bad("POLYLINE_POINTS_INVALID",
+                   absl::StrFormat("polyline '%s' has a shape of %d points; at most %d are "
+                                   "allowed",
+                                   p.id(), shape.points_size(), kMaxPointsPerShape));
+      for (const auto& pt : shape.points()) {
         if (!Finite(pt.x()) || !Finite(pt.y()))
           return Bad("POLYLINE_POINTS_INVALID",
                      absl::StrCat("polyline '", p.id(), "' has a non-finite point"));
+        if (!InRange(pt.x()) || !InRange(pt.y()))
+          return Bad("POLYLINE_POINTS_OUT_OF_RANGE",
+                     absl::StrCat("polyline '", p.id(), "' has point ", PointText(pt.x(), pt.y()),
+                                  ": ", kRangeRule));
+        extent.Add(pt.x(), pt.y());
+      }
     }
+    if (!extent.TouchesImage())
+      return Bad("POLYLINE_OUTSIDE_IMAGE",
+                 absl::StrCat("polyline '", p.id(), "' lies wholly outside the image"));
     return absl::OkStatus();
   }
 
@@ -198,20 +293,42 @@ class LabelChecker {
     LP_RETURN_IF_ERROR(Common(k));
     if (k.points_size() == 0)
       return Bad("KEYPOINT_POINTS_INVALID", absl::StrCat("keypoint '", k.id(), "' has no points"));
+    if (static_cast<size_t>(k.points_size()) > kMaxPointsPerShape)
+      return Bad("KEYPOINT_POINTS_INVALID",
+                 absl::StrFormat("keypoint '%s' has %d points; at most %d are allowed", k.id(),
+                                 k.points_size(), kMaxPointsPerShape));
+    Extent extent;
     for (const auto& pt : k.points()) {
       // NaN marks a missing point; infinities are errors.
       if (std::isinf(pt.x()) || std::isinf(pt.y()))
         return Bad("KEYPOINT_POINTS_INVALID",
                    absl::StrCat("keypoint '", k.id(), "' has an infinite coordinate"));
+      if (std::isnan(pt.x()) || std::isnan(pt.y())) continue;
+      if (!InRange(pt.x()) || !InRange(pt.y()))
+        return Bad("KEYPOINT_POINTS_OUT_OF_RANGE",
+                   absl::StrCat("keypoint '", k.id(), "' has point ", PointText(pt.x(), pt.y()),
+                                ": ", kRangeRule));
+      extent.Add(pt.x(), pt.y());
     }
+    // A keypoint whose points are all missing has no extent and is kept.
+    if (extent.min_x <= extent.max_x && !extent.TouchesImage())
+      return Bad("KEYPOINT_OUTSIDE_IMAGE",
+                 absl::StrCat("keypoint '", k.id(), "' lies wholly outside the image"));
     if (k.confidence_size() != 0 && k.confidence_size() != k.points_size())
       return Bad("KEYPOINT_CONFIDENCE_INVALID",
                  absl::StrCat("keypoint '", k.id(), "' has ", k.confidence_size(),
                               " confidences for ", k.points_size(), " points"));
+    for (double c : k.confidence()) {
+      // NaN: no confidence (as for a missing point).
+      if (std::isinf(c))
+        return Bad("KEYPOINT_CONFIDENCE_INVALID",
+                   absl::StrCat("keypoint '", k.id(), "' has an infinite confidence"));
+    }
     return absl::OkStatus();
   }
 
   absl::flat_hash_set<std::string>* ids_;
+  std::vector<std::string>* out_ids_;
   std::string path_;
   const Sample* sample_ = nullptr;
   const std::string* field_ = nullptr;
@@ -220,23 +337,21 @@ class LabelChecker {
 
 }  // namespace
 
-absl::StatusOr<labelport::v1::MediaType> ValidateSampleMedia(
-    const std::vector<Sample>& samples, const labelport::v1::DarwinOptions& darwin,
-    const std::vector<std::string>* media_roots) {
-  absl::flat_hash_set<std::string> ids;
-  labelport::v1::MediaType media_type = labelport::v1::MEDIA_TYPE_UNSPECIFIED;
-  for (size_t i = 0; i < samples.size(); ++i) {
-    const Sample& s = samples[i];
+absl::Status ValidateSampleMediaBatch(const std::vector<Sample>& batch, size_t first_index,
+                                      const labelport::v1::DarwinOptions& darwin,
+                                      labelport::v1::MediaType& media_type,
+                                      const std::vector<std::string>* media_roots) {
+  absl::flat_hash_set<absl::string_view> ids;
+  for (size_t b = 0; b < batch.size(); ++b) {
+    const Sample& s = batch[b];
+    const size_t i = first_index + b;
     if (s.id().empty())
       return InvalidArgument(absl::StrCat(SamplePath(i), ".id"), "SAMPLE_ID_REQUIRED",
                              absl::StrFormat("Sample %d has no id", i));
     if (s.id().size() > kMaxIdLength)
       return InvalidArgument(absl::StrCat(SamplePath(i), ".id"), "SAMPLE_ID_INVALID",
                              absl::StrFormat("Sample %d has an id longer than 128 characters", i));
-    if (!ids.insert(s.id()).second)
-      return InvalidArgument(
-          absl::StrCat(SamplePath(i), ".id"), "SAMPLE_ID_DUPLICATE",
-          absl::StrFormat("Sample id '%s' appears more than once in the run", s.id()));
+    if (!ids.insert(s.id()).second) return DuplicateSampleIdError(batch, first_index, s.id());
     if (s.media_type() != labelport::v1::MEDIA_TYPE_IMAGE &&
         s.media_type() != labelport::v1::MEDIA_TYPE_VIDEO)
       return InvalidArgument(
@@ -259,17 +374,45 @@ absl::StatusOr<labelport::v1::MediaType> ValidateSampleMedia(
                                              s.id()));
     LP_RETURN_IF_ERROR(ValidateMedia(s, i, darwin, media_roots));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<labelport::v1::MediaType> ValidateSampleMedia(
+    const std::vector<Sample>& samples, const labelport::v1::DarwinOptions& darwin,
+    const std::vector<std::string>* media_roots) {
+  labelport::v1::MediaType media_type = labelport::v1::MEDIA_TYPE_UNSPECIFIED;
+  LP_RETURN_IF_ERROR(ValidateSampleMediaBatch(samples, 0, darwin, media_type, media_roots));
   return media_type;
 }
 
-absl::Status ValidateSampleLabels(const std::vector<Sample>& samples,
-                                  const labelport::v1::LabelSchema& schema) {
+absl::Status DuplicateSampleIdError(const std::vector<Sample>& batch, size_t first_index,
+                                    absl::string_view sample_id) {
+  // The second occurrence when the batch holds the id twice, else the first.
+  size_t at = batch.size();
+  int seen = 0;
+  for (size_t b = 0; b < batch.size(); ++b) {
+    if (batch[b].id() != sample_id) continue;
+    at = b;
+    if (++seen == 2) break;
+  }
+  const std::string path = at < batch.size() ? absl::StrCat(SamplePath(first_index + at), ".id")
+                                             : std::string("samples");
+  // The id passed validation (it is at most kMaxIdLength bytes).
+  return InvalidArgument(
+      path, "SAMPLE_ID_DUPLICATE",
+      absl::StrCat("Sample id '", sample_id, "' appears more than once in the run"));
+}
+
+absl::Status ValidateSampleLabelsBatch(const std::vector<Sample>& batch, size_t first_index,
+                                       const labelport::v1::LabelSchema& schema,
+                                       std::vector<std::string>* label_ids) {
   absl::flat_hash_map<std::string, const labelport::v1::FieldSchema*> fields;
   for (const auto& f : schema.fields()) fields.emplace(f.field(), &f);
-  absl::flat_hash_set<std::string> label_ids;
-  LabelChecker checker(&label_ids);
-  for (size_t i = 0; i < samples.size(); ++i) {
-    const Sample& s = samples[i];
+  absl::flat_hash_set<std::string> batch_label_ids;
+  LabelChecker checker(&batch_label_ids, label_ids);
+  for (size_t b = 0; b < batch.size(); ++b) {
+    const Sample& s = batch[b];
+    const size_t i = first_index + b;
     absl::flat_hash_set<std::string> seen;
     for (int j = 0; j < s.fields_size(); ++j) {
       const auto& sf = s.fields(j);
@@ -279,7 +422,7 @@ absl::Status ValidateSampleLabels(const std::vector<Sample>& samples,
         return InvalidArgument(absl::StrCat(path, ".field"), "SAMPLE_FIELD_NOT_IN_SCHEMA",
                                absl::StrFormat("Sample '%s' carries labels for field '%s', "
                                                "which is not in the label schema",
-                                               s.id(), sf.field()));
+                                               s.id(), Excerpt(sf.field())));
       if (!seen.insert(sf.field()).second)
         return InvalidArgument(
             absl::StrCat(path, ".field"), "SAMPLE_FIELD_DUPLICATE",
@@ -309,6 +452,12 @@ absl::Status ValidateSampleLabels(const std::vector<Sample>& samples,
                                  absl::StrFormat("Sample '%s': frame-level field '%s' takes "
                                                  "labels per frame, not a sample-level value",
                                                  s.id(), sf.field()));
+        if (static_cast<size_t>(sf.frames_size()) > kMaxFramesPerSample)
+          return InvalidArgument(
+              absl::StrCat(path, ".frames"), "TOO_MANY_FRAMES",
+              absl::StrFormat("Sample '%s' field '%s' has labels on %d frames; at most %d are "
+                              "allowed",
+                              s.id(), sf.field(), sf.frames_size(), kMaxFramesPerSample));
         absl::flat_hash_set<int> frames;
         for (int k = 0; k < sf.frames_size(); ++k) {
           const auto& fr = sf.frames(k);
@@ -324,6 +473,12 @@ absl::Status ValidateSampleLabels(const std::vector<Sample>& samples,
                                    absl::StrFormat("Sample '%s' field '%s': frame %d appears "
                                                    "twice",
                                                    s.id(), sf.field(), fr.frame_number()));
+          if (fr.frame_id().size() > kMaxIdLength)
+            return InvalidArgument(
+                absl::StrCat(fpath, ".frame_id"), "FRAME_ID_INVALID",
+                absl::StrFormat("Sample '%s' field '%s': frame id '%s' is "
+                                "longer than %d bytes",
+                                s.id(), sf.field(), Excerpt(fr.frame_id()), kMaxIdLength));
           LP_RETURN_IF_ERROR(check_case(fr.value(), absl::StrCat(fpath, ".value")));
           LP_RETURN_IF_ERROR(
               checker.Check(fr.value(), absl::StrCat(fpath, ".value"), s, sf.field()));
@@ -340,6 +495,39 @@ absl::Status ValidateSampleLabels(const std::vector<Sample>& samples,
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidateSampleLabels(const std::vector<Sample>& samples,
+                                  const labelport::v1::LabelSchema& schema) {
+  return ValidateSampleLabelsBatch(samples, 0, schema);
+}
+
+absl::Status DuplicateLabelIdError(const std::vector<Sample>& batch, size_t first_index,
+                                   absl::string_view label_id) {
+  // The id passed validation (it is at most kMaxIdLength bytes).
+  const std::string rule =
+      absl::StrCat("label id '", label_id, "' appears more than once in the run");
+  for (size_t b = 0; b < batch.size(); ++b) {
+    const Sample& s = batch[b];
+    for (int j = 0; j < s.fields_size(); ++j) {
+      const auto& sf = s.fields(j);
+      const std::string path = absl::StrCat(SamplePath(first_index + b), ".fields[", j, "]");
+      auto error = [&](const std::string& value_path) {
+        return InvalidArgument(
+            value_path, "LABEL_ID_DUPLICATE",
+            absl::StrFormat("Sample '%s' field '%s': %s", s.id(), sf.field(), rule));
+      };
+      auto holds = [&](const FieldValue& v) {
+        for (const auto& label : LabelsOf(v))
+          if (label.id == label_id) return true;
+        return false;
+      };
+      if (sf.has_value() && holds(sf.value())) return error(absl::StrCat(path, ".value"));
+      for (int k = 0; k < sf.frames_size(); ++k)
+        if (holds(sf.frames(k).value())) return error(absl::StrCat(path, ".frames[", k, "].value"));
+    }
+  }
+  return InvalidArgument("samples", "LABEL_ID_DUPLICATE", rule);
 }
 
 }  // namespace labelport::core

@@ -353,13 +353,22 @@ int Run(int argc, char** argv) {
   const labelport::core::RunQuota run_quota(run_state_counter.get(),
                                             config->max_runs_in_flight_per_tenant);
   labelport::core::RunRegistry registry(
-      store->get(), nullptr, [&worker] { worker.Wake(); },
+      store->get(), nullptr, [&worker] { worker.Wake(); }, {.owner = config->worker_id},
       [&accounts](const std::string& tenant) { return accounts.MediaRootsOf(tenant); }, &run_quota);
+  // CreateRun calls of this worker's previous process are gone: their spools
+  // go now; spools that expired (stalled calls, replicas that are gone) go
+  // every minute.
+  registry.DiscardStaleSpools(/*at_start=*/true);
+  labelport::common::PeriodicThread spool_sweeper(
+      absl::Minutes(1), [&registry] { registry.DiscardStaleSpools(/*at_start=*/false); });
+  spool_sweeper.Start();
   boost::asio::thread_pool executor(config->worker_threads);
   labelport::core::RunOperations operations(store->get(), &backends, metrics->get());
   labelport::api::Authenticator authenticator(config->auth_mode, tenants.get());
-  labelport::api::AnnotationServiceImpl service(&registry, &content_stores, &executor,
-                                                io.get_executor(), &operations, &authenticator);
+  labelport::api::AnnotationServiceImpl service(
+      &registry, &content_stores, &executor, io.get_executor(), &operations, &authenticator,
+      {.max_samples = config->max_run_samples,
+       .max_bytes = int64_t{config->max_create_run_mb} << 20});
   std::unique_ptr<labelport::server::TenantsReloader> reloader;
   if (tenants != nullptr)
     reloader = std::make_unique<labelport::server::TenantsReloader>(

@@ -230,10 +230,10 @@ absl::Status FileContentStore::ValidateDigest(absl::string_view digest, absl::st
   for (size_t i = 0; ok && i < hex.size(); ++i)
     ok = absl::ascii_isdigit(hex[i]) || (hex[i] >= 'a' && hex[i] <= 'f');
   if (ok) return absl::OkStatus();
-  const absl::string_view shown = digest.substr(0, 80);
   return common::InvalidArgument(
       field, "INVALID_CONTENT_DIGEST",
-      absl::StrCat("Invalid ", field, " '", shown, digest.size() > shown.size() ? "..." : "",
+      // Wide enough to show a whole digest-shaped value (71 bytes).
+      absl::StrCat("Invalid ", field, " '", common::Truncated(digest, 80),
                    "': expected \"sha256:\" followed by 64 lowercase hex digits"));
 }
 

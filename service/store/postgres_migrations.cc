@@ -88,6 +88,22 @@ CREATE TABLE replicas (
 );
 CREATE INDEX runs_by_state ON runs (state);
 )sql"},
+    // Run spools (RunStore::BeginRunSpool): a pending run is a `runs` row with
+    // state -1, dataset '' and anno_key = its run_id (no real key: dataset ''
+    // is no valid dataset), a spool owner and expiry (database clock); its
+    // samples go to run_samples and its label ids here. Committing the run
+    // rewrites the row and drops its label ids.
+    {3, "run_spools", R"sql(
+ALTER TABLE runs ADD COLUMN spool_owner text;
+ALTER TABLE runs ADD COLUMN spool_expires_at timestamptz;
+CREATE INDEX runs_spooled ON runs (spool_owner, spool_expires_at)
+  WHERE spool_expires_at IS NOT NULL;
+CREATE TABLE spooled_label_ids (
+  run_id text COLLATE "C" NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+  label_id text COLLATE "C" NOT NULL,
+  PRIMARY KEY (run_id, label_id)
+);
+)sql"},
 };
 
 constexpr absl::string_view kCreateMigrationsTable = R"sql(

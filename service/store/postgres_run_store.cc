@@ -172,6 +172,63 @@ absl::Status InsertRows(PostgresConnection& db, absl::string_view head,
   return absl::OkStatus();
 }
 
+// A text[] literal of `values` ({"a","b"}), for a parameter cast to text[].
+std::string TextArrayLiteral(const std::vector<absl::string_view>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '"';
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+// The first of `ids` (in their order) that `table` holds for run `run_id` in
+// column `column`, if any.
+absl::StatusOr<std::optional<std::string>> FirstTaken(PostgresConnection& db,
+                                                      absl::string_view table,
+                                                      absl::string_view column,
+                                                      const std::string& run_id,
+                                                      const std::vector<absl::string_view>& ids,
+                                                      absl::string_view operation) {
+  if (ids.empty()) return std::nullopt;
+  LP_ASSIGN_OR_RETURN(
+      PgResult rows,
+      db.Exec(
+          absl::StrCat("SELECT b.id FROM unnest($2::text::text[]) WITH ORDINALITY AS b(id, n) "
+                       "JOIN ",
+                       table, " t ON t.run_id = $1 AND t.", column, " = b.id ORDER BY b.n LIMIT 1"),
+          {PgParam::Text(run_id), PgParam::Text(TextArrayLiteral(ids))},
+          absl::StrCat(operation, ": find taken ids")));
+  if (rows.rows() == 0) return std::nullopt;
+  return rows.Bytes(0, 0);
+}
+
+// The ttl of a lease in microseconds, at least 1.
+int64_t TtlMicros(absl::Duration ttl) {
+  return std::clamp<int64_t>(absl::ToInt64Microseconds(ttl), int64_t{1}, kMaxLeaseMicros);
+}
+
+// The ttl of a spool in microseconds (not positive: expired at once).
+int64_t SpoolTtlMicros(absl::Duration ttl) {
+  return std::clamp<int64_t>(absl::ToInt64Microseconds(ttl), -kMaxLeaseMicros, kMaxLeaseMicros);
+}
+
+// Deletes the pending run `spool_id` with its samples and label ids (ON
+// DELETE CASCADE).
+absl::Status DropSpool(PostgresConnection& db, const std::string& spool_id,
+                       absl::string_view operation) {
+  return db
+      .Exec("DELETE FROM runs WHERE run_id = $1 AND spool_expires_at IS NOT NULL",
+            {PgParam::Text(spool_id)}, absl::StrCat(operation, ": drop spool"))
+      .status();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PostgresRunStore>> PostgresRunStore::Create(Options options) {
@@ -306,6 +363,229 @@ absl::StatusOr<CreateRunResult> PostgresRunStore::CreateRun(const NewRun& run) {
     if (key_clash) return RunKeyClash(run.key.anno_key);
     return status;
   }
+}
+
+absl::StatusOr<RunSpool> PostgresRunStore::BeginRunSpool(const RunKey& key,
+                                                         const std::string& request_id,
+                                                         const std::string& owner,
+                                                         absl::Duration ttl) {
+  constexpr absl::string_view kOp = "BeginRunSpool";
+  RunSpool spool;
+  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    spool = RunSpool();
+    if (!request_id.empty()) {
+      LP_ASSIGN_OR_RETURN(
+          PgResult replay,
+          db.Exec("SELECT run_id FROM request_ids WHERE tenant = $1 AND request_id = $2",
+                  {PgParam::Text(key.tenant), PgParam::Text(request_id)},
+                  absl::StrCat(kOp, ": find request id")));
+      if (replay.rows() > 0) {
+        CreateRunResult& result = spool.replay.emplace();
+        result.run_id = replay.Bytes(0, 0);
+        LP_ASSIGN_OR_RETURN(result.run, LoadRunById(db, result.run_id, kOp));
+        return absl::OkStatus();
+      }
+    }
+    LP_ASSIGN_OR_RETURN(std::optional<std::string> taken, FindRunId(db, key, kOp));
+    if (taken.has_value()) return RunKeyClash(key.anno_key);
+    spool.spool_id = NewRunId();
+    // No key yet: dataset '' (never a valid dataset) and the run id as anno_key.
+    return db
+        .Exec(absl::StrCat("INSERT INTO runs (run_id, tenant, dataset, anno_key, backend, state, "
+                           "dataset_slug, request_id, record, create_time_ns, update_time_ns, "
+                           "spool_owner, spool_expires_at) SELECT $1::text, $2::text, '', "
+                           "$1::text, '', -1, '', '', ''::bytea, now_ns, now_ns, $3::text, "
+                           "clock_timestamp() + $4::float8 * interval '1 microsecond' FROM "
+                           "(SELECT ",
+                           kNowNanos, " AS now_ns) AS clock"),
+              {PgParam::Text(spool.spool_id), PgParam::Text(key.tenant), PgParam::Text(owner),
+               PgParam::Int(SpoolTtlMicros(ttl))},
+              absl::StrCat(kOp, ": insert pending run"))
+        .status();
+  }));
+  return spool;
+}
+
+absl::StatusOr<std::optional<SpoolConflict>> PostgresRunStore::AppendToRunSpool(
+    const std::string& spool_id, int64_t first_position,
+    const std::vector<labelport::v1::Sample>& samples, const std::vector<std::string>& label_ids,
+    absl::Duration ttl) {
+  constexpr absl::string_view kOp = "AppendToRunSpool";
+  if (auto repeat = run_records::RepeatInBatch(samples, label_ids)) return repeat;
+  std::string sample_rows;
+  std::string blob;
+  std::vector<absl::string_view> sample_ids;
+  sample_ids.reserve(samples.size());
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const labelport::v1::Sample& sample = samples[i];
+    if (!sample.SerializeToString(&blob))
+      return absl::InvalidArgumentError(
+          absl::StrCat(kOp, ": sample '", sample.id(), "' cannot be serialised"));
+    absl::StrAppend(&sample_rows, spool_id, "\t", first_position + static_cast<int64_t>(i), "\t");
+    AppendCopyText(sample.id(), sample_rows);
+    sample_rows += '\t';
+    AppendCopyBytea(blob, sample_rows);
+    sample_rows += '\n';
+    sample_ids.push_back(sample.id());
+  }
+  std::string label_rows;
+  std::vector<absl::string_view> label_views(label_ids.begin(), label_ids.end());
+  for (const std::string& label_id : label_ids) {
+    absl::StrAppend(&label_rows, spool_id, "\t");
+    AppendCopyText(label_id, label_rows);
+    label_rows += '\n';
+  }
+
+  std::optional<SpoolConflict> conflict;
+  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    conflict.reset();
+    // The row lock also keeps a concurrent discard out until the end.
+    LP_ASSIGN_OR_RETURN(
+        PgResult touched,
+        db.Exec("UPDATE runs SET spool_expires_at = clock_timestamp() + $2::float8 * "
+                "interval '1 microsecond' WHERE run_id = $1 AND spool_expires_at IS NOT NULL",
+                {PgParam::Text(spool_id), PgParam::Int(SpoolTtlMicros(ttl))},
+                absl::StrCat(kOp, ": extend spool")));
+    if (touched.affected_rows() == 0) return run_records::RunSpoolNotFound(spool_id);
+    LP_ASSIGN_OR_RETURN(std::optional<std::string> taken,
+                        FirstTaken(db, "run_samples", "sample_id", spool_id, sample_ids, kOp));
+    if (taken.has_value()) {
+      conflict = SpoolConflict{SpoolConflict::Kind::kSampleId, *std::move(taken)};
+      return absl::OkStatus();
+    }
+    LP_ASSIGN_OR_RETURN(
+        taken, FirstTaken(db, "spooled_label_ids", "label_id", spool_id, label_views, kOp));
+    if (taken.has_value()) {
+      conflict = SpoolConflict{SpoolConflict::Kind::kLabelId, *std::move(taken)};
+      return absl::OkStatus();
+    }
+    if (!sample_rows.empty())
+      LP_RETURN_IF_ERROR(
+          db.CopyIn("COPY run_samples (run_id, position, sample_id, sample) FROM STDIN",
+                    sample_rows, absl::StrCat(kOp, ": insert samples")));
+    if (!label_rows.empty())
+      LP_RETURN_IF_ERROR(db.CopyIn("COPY spooled_label_ids (run_id, label_id) FROM STDIN",
+                                   label_rows, absl::StrCat(kOp, ": insert label ids")));
+    return absl::OkStatus();
+  }));
+  return conflict;
+}
+
+absl::StatusOr<CreateRunResult> PostgresRunStore::CommitRunSpool(const std::string& spool_id,
+                                                                 const NewRun& run) {
+  constexpr absl::string_view kOp = "CommitRunSpool";
+  AnnotationRun record = run.record;
+  ClearOwnedFields(record);
+  LP_ASSIGN_OR_RETURN(std::string record_blob, SerializeRecord(record, kOp));
+  CreateRunResult result;
+  auto body = [&](PostgresConnection& db) -> absl::Status {
+    LP_ASSIGN_OR_RETURN(PgResult pending,
+                        db.Exec("SELECT 1 FROM runs WHERE run_id = $1 AND spool_expires_at IS "
+                                "NOT NULL FOR UPDATE",
+                                {PgParam::Text(spool_id)}, absl::StrCat(kOp, ": find spool")));
+    if (pending.rows() == 0) return run_records::RunSpoolNotFound(spool_id);
+    if (!run.request_id.empty()) {
+      LP_ASSIGN_OR_RETURN(
+          PgResult replay,
+          db.Exec("SELECT run_id FROM request_ids WHERE tenant = $1 AND request_id = $2",
+                  {PgParam::Text(run.key.tenant), PgParam::Text(run.request_id)},
+                  absl::StrCat(kOp, ": find request id")));
+      if (replay.rows() > 0) {
+        result.run_id = replay.Bytes(0, 0);
+        LP_ASSIGN_OR_RETURN(result.run, LoadRunById(db, result.run_id, kOp));
+        result.created = false;
+        return DropSpool(db, spool_id, kOp);
+      }
+    }
+    LP_ASSIGN_OR_RETURN(
+        PgResult updated,
+        db.Exec(
+            absl::StrCat("UPDATE runs SET tenant = $2, dataset = $3, anno_key = $4, "
+                         "backend = $5, state = $6, dataset_slug = $7, request_id = $8, "
+                         "record = $9, create_time_ns = clock.now_ns, update_time_ns = "
+                         "clock.now_ns, revision = 1, spool_owner = NULL, spool_expires_at = "
+                         "NULL FROM (SELECT ",
+                         kNowNanos,
+                         " AS now_ns) AS clock WHERE run_id = $1 RETURNING create_time_ns"),
+            {PgParam::Text(spool_id), PgParam::Text(run.key.tenant), PgParam::Text(run.key.dataset),
+             PgParam::Text(run.key.anno_key), PgParam::Text(record.backend()),
+             PgParam::Int(record.state()), PgParam::Text(record.darwin().dataset_slug()),
+             PgParam::Text(run.request_id), PgParam::Bytes(record_blob)},
+            absl::StrCat(kOp, ": make the run live")));
+    if (!run.request_id.empty()) {
+      LP_RETURN_IF_ERROR(
+          db.Exec("INSERT INTO request_ids (tenant, request_id, run_id) VALUES ($1, $2, $3)",
+                  {PgParam::Text(run.key.tenant), PgParam::Text(run.request_id),
+                   PgParam::Text(spool_id)},
+                  absl::StrCat(kOp, ": record request id"))
+              .status());
+    }
+    LP_RETURN_IF_ERROR(db.Exec("DELETE FROM spooled_label_ids WHERE run_id = $1",
+                               {PgParam::Text(spool_id)}, absl::StrCat(kOp, ": drop label ids"))
+                           .status());
+    const int64_t now = updated.Int(0, 0);
+    result.run_id = spool_id;
+    result.created = true;
+    result.run = record;
+    FillOwnedFields({.run_id = spool_id,
+                     .dataset = run.key.dataset,
+                     .anno_key = run.key.anno_key,
+                     .create_time_ns = now,
+                     .update_time_ns = now,
+                     .revision = 1},
+                    result.run);
+    return absl::OkStatus();
+  };
+  // A unique violation may be a concurrent commit with the same request id
+  // that committed first: once more, the replay check then finds it.
+  for (int attempt = 0;; ++attempt) {
+    absl::Status status = Transact(kOp, body);
+    if (status.ok()) return result;
+    const bool key_clash = IsUniqueViolation(status, "runs_key_unique");
+    const bool request_clash = IsUniqueViolation(status, "request_ids_pkey");
+    if (attempt == 0 && !run.request_id.empty() && (key_clash || request_clash)) continue;
+    if (key_clash) {
+      LP_RETURN_IF_ERROR(DiscardRunSpool(spool_id));
+      return RunKeyClash(run.key.anno_key);
+    }
+    return status;
+  }
+}
+
+absl::Status PostgresRunStore::DiscardRunSpool(const std::string& spool_id) {
+  constexpr absl::string_view kOp = "DiscardRunSpool";
+  return Transact(kOp, [&](PostgresConnection& db) { return DropSpool(db, spool_id, kOp); });
+}
+
+absl::StatusOr<int64_t> PostgresRunStore::DiscardRunSpoolsOf(const std::string& owner) {
+  constexpr absl::string_view kOp = "DiscardRunSpoolsOf";
+  int64_t dropped = 0;
+  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    LP_ASSIGN_OR_RETURN(PgResult deleted,
+                        db.Exec("DELETE FROM runs WHERE spool_owner = $1 AND spool_expires_at IS "
+                                "NOT NULL",
+                                {PgParam::Text(owner)}, absl::StrCat(kOp, ": drop spools")));
+    dropped = deleted.affected_rows();
+    return absl::OkStatus();
+  }));
+  return dropped;
+}
+
+absl::StatusOr<int64_t> PostgresRunStore::DiscardExpiredRunSpools() {
+  constexpr absl::string_view kOp = "DiscardExpiredRunSpools";
+  int64_t dropped = 0;
+  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    // SKIP LOCKED: a spool whose append or commit is under way is not waited for.
+    LP_ASSIGN_OR_RETURN(
+        PgResult deleted,
+        db.Exec("DELETE FROM runs WHERE run_id IN (SELECT run_id FROM runs WHERE "
+                "spool_expires_at IS NOT NULL AND spool_expires_at < clock_timestamp() FOR "
+                "UPDATE SKIP LOCKED)",
+                {}, absl::StrCat(kOp, ": drop spools")));
+    dropped = deleted.affected_rows();
+    return absl::OkStatus();
+  }));
+  return dropped;
 }
 
 absl::StatusOr<AnnotationRun> PostgresRunStore::GetRun(const RunKey& key) {
@@ -718,8 +998,7 @@ absl::StatusOr<bool> PostgresRunStore::AcquireLease(const std::string& run_id,
                                                     const std::string& owner, absl::Duration ttl) {
   constexpr absl::string_view kOp = "AcquireLease";
   LP_RETURN_IF_ERROR(CheckLeaseRequest(owner, ttl, kOp));
-  const int64_t ttl_micros =
-      std::clamp<int64_t>(absl::ToInt64Microseconds(ttl), int64_t{1}, kMaxLeaseMicros);
+  const int64_t ttl_micros = TtlMicros(ttl);
   bool taken = false;
   LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
     // One conditional UPDATE: a concurrent taker waits for this row lock,

@@ -1,5 +1,6 @@
 #include "service/store/run_records.h"
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/cord.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "service/common/errors.h"
@@ -41,6 +42,27 @@ absl::Status RenameKeyClash(absl::string_view new_anno_key) {
   return common::AlreadyExists(
       "new_anno_key", "RUN_ALREADY_EXISTS",
       absl::StrCat("A annotation run with key '", new_anno_key, "' already exists"));
+}
+
+absl::Status RunSpoolNotFound(absl::string_view spool_id) {
+  return common::NotFound(
+      "spool_id", "RUN_SPOOL_NOT_FOUND",
+      absl::StrCat("No pending run has spool id '", spool_id,
+                   "' (committed, discarded, or expired after its stream stalled)"));
+}
+
+std::optional<SpoolConflict> RepeatInBatch(const std::vector<labelport::v1::Sample>& samples,
+                                           const std::vector<std::string>& label_ids) {
+  absl::flat_hash_set<absl::string_view> seen;
+  for (const auto& sample : samples) {
+    if (!seen.insert(sample.id()).second)
+      return SpoolConflict{SpoolConflict::Kind::kSampleId, sample.id()};
+  }
+  seen.clear();
+  for (const auto& id : label_ids) {
+    if (!seen.insert(id).second) return SpoolConflict{SpoolConflict::Kind::kLabelId, id};
+  }
+  return std::nullopt;
 }
 
 absl::Status Prefixed(const absl::Status& status, absl::string_view prefix) {

@@ -6,7 +6,9 @@
 #define LABELPORT_SERVICE_STORE_RUN_RECORDS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -14,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "labelport/v1/annotation_run.pb.h"
+#include "service/store/run_store.h"
 
 namespace labelport::store::run_records {
 
@@ -27,6 +30,14 @@ absl::Status RunUidNotFound(absl::string_view run_id);
 // (field "new_anno_key").
 absl::Status RunKeyClash(absl::string_view anno_key);
 absl::Status RenameKeyClash(absl::string_view new_anno_key);
+
+// NOT_FOUND (field "spool_id", reason RUN_SPOOL_NOT_FOUND) for a run spool
+// that is unknown, committed, discarded or expired.
+absl::Status RunSpoolNotFound(absl::string_view spool_id);
+
+// The first sample id (then label id) that repeats within one spool batch.
+std::optional<SpoolConflict> RepeatInBatch(const std::vector<labelport::v1::Sample>& samples,
+                                           const std::vector<std::string>& label_ids);
 
 // `status` with its code and payloads, and `prefix` before its message.
 absl::Status Prefixed(const absl::Status& status, absl::string_view prefix);

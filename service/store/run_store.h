@@ -89,6 +89,23 @@ struct SampleIdPage {
   std::optional<int64_t> next_start_position;
 };
 
+// A run spool begun by BeginRunSpool.
+struct RunSpool {
+  // Set when the request id is already recorded: the existing run (nothing
+  // was begun, `spool_id` is empty).
+  std::optional<CreateRunResult> replay;
+  // Otherwise the pending run's id (it becomes the run's uid on commit).
+  std::string spool_id;
+};
+
+// Why AppendToRunSpool stored nothing: `id`, a sample id or a label id of the
+// batch, is already in the spool or repeats within the batch.
+struct SpoolConflict {
+  enum class Kind { kSampleId, kLabelId };
+  Kind kind = Kind::kSampleId;
+  std::string id;
+};
+
 // A run whose upload job may be claimed (see ListClaimableRuns).
 struct ClaimableRun {
   std::string run_id;
@@ -108,6 +125,59 @@ class RunStore {
   virtual absl::StatusOr<CreateRunResult> CreateRun(const NewRun& run) = 0;
 
   virtual absl::StatusOr<labelport::v1::AnnotationRun> GetRun(const RunKey& key) = 0;
+
+  // --- Spooling a run while CreateRun streams it (DESIGN.md §8) ---
+  //
+  // A pending run receives its samples batch by batch and becomes a live run
+  // in one step (CommitRunSpool), or disappears with every row spooled for
+  // it (DiscardRunSpool; DiscardRunSpoolsOf its owner after a restart;
+  // DiscardExpiredRunSpools once it expired). Until committed it is
+  // invisible: it has no key (GetRun, ListRuns, RenameRun, DeleteRun,
+  // ListRunSamples do not find it), is never claimable, is not counted by
+  // state, and its uid is known only to its spooler, which alone may pass it
+  // to the spool methods. Sample ids and label ids are unique within a spool
+  // (the store's constraints check them across batches).
+
+  // Begins a pending run that will take `key`, owned by `owner` (the
+  // replica's worker id), expiring `ttl` after its last append. When
+  // `request_id` is not empty and already recorded for the tenant, begins
+  // nothing and returns that run as `replay`. ALREADY_EXISTS as CreateRun
+  // when a live run has the key (checked again on commit).
+  virtual absl::StatusOr<RunSpool> BeginRunSpool(const RunKey& key, const std::string& request_id,
+                                                 const std::string& owner, absl::Duration ttl) = 0;
+
+  // Appends `samples` at positions first_position, first_position + 1, ...
+  // and records `label_ids` (the labels of those samples), and pushes the
+  // spool's expiry to now + `ttl`; all or nothing. When a sample id or label
+  // id of the batch is already in the spool or repeats in the batch, stores
+  // nothing and returns the first such id (sample ids checked first, in
+  // batch order). NOT_FOUND (reason RUN_SPOOL_NOT_FOUND) for a spool that
+  // is unknown, committed, discarded or expired and removed.
+  virtual absl::StatusOr<std::optional<SpoolConflict>> AppendToRunSpool(
+      const std::string& spool_id, int64_t first_position,
+      const std::vector<labelport::v1::Sample>& samples, const std::vector<std::string>& label_ids,
+      absl::Duration ttl) = 0;
+
+  // Makes the pending run live as CreateRun would store `run` with the
+  // spooled samples (`run.samples` is ignored): the run's uid is the spool
+  // id. If `run.request_id` is already recorded (a concurrent call with the
+  // same request id committed first), discards the spool and returns that
+  // run with created=false. ALREADY_EXISTS (and the spool discarded) when a
+  // live run has the key. NOT_FOUND as AppendToRunSpool.
+  virtual absl::StatusOr<CreateRunResult> CommitRunSpool(const std::string& spool_id,
+                                                         const NewRun& run) = 0;
+
+  // Removes a pending run and everything spooled for it; nothing when the
+  // spool is unknown (already discarded or committed).
+  virtual absl::Status DiscardRunSpool(const std::string& spool_id) = 0;
+
+  // Removes every pending run of `owner` (at start-up: its previous
+  // process's streams are gone) and returns how many.
+  virtual absl::StatusOr<int64_t> DiscardRunSpoolsOf(const std::string& owner) = 0;
+
+  // Removes every pending run whose spool expired (a stalled stream, a
+  // replica that never came back) and returns how many.
+  virtual absl::StatusOr<int64_t> DiscardExpiredRunSpools() = 0;
 
   virtual absl::StatusOr<ListRunsPage> ListRuns(const ListRunsQuery& query) = 0;
 

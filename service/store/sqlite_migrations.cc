@@ -96,6 +96,22 @@ CREATE TABLE replicas (
 );
 CREATE INDEX runs_by_state ON runs (state);
 )sql"},
+    // Run spools (RunStore::BeginRunSpool): a pending run is a `runs` row with
+    // state -1, dataset '' and anno_key = its run_id (no real key: dataset ''
+    // is no valid dataset), a spool owner and expiry; its samples go to
+    // run_samples and its label ids here. Committing the run rewrites the row
+    // and drops its label ids.
+    {6, "run_spools", R"sql(
+ALTER TABLE runs ADD COLUMN spool_owner TEXT;
+ALTER TABLE runs ADD COLUMN spool_expires_ns INTEGER;
+CREATE INDEX runs_spooled ON runs (spool_owner, spool_expires_ns)
+  WHERE spool_expires_ns IS NOT NULL;
+CREATE TABLE spooled_label_ids (
+  run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+  label_id TEXT NOT NULL,
+  PRIMARY KEY (run_id, label_id)
+) WITHOUT ROWID;
+)sql"},
 };
 
 constexpr absl::string_view kCreateMigrationsTable = R"sql(

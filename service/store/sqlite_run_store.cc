@@ -153,6 +153,49 @@ absl::Status DropStage(sqlite3* db, const std::string& run_id, const std::string
   return drop.Run();
 }
 
+// The run recorded for `request_id` of `tenant`, if any.
+absl::StatusOr<std::optional<std::string>> FindRequestRunId(sqlite3* db, const std::string& tenant,
+                                                            const std::string& request_id,
+                                                            absl::string_view operation) {
+  LP_ASSIGN_OR_RETURN(SqliteStatement find,
+                      SqliteStatement::Prepare(db,
+                                               "SELECT run_id FROM request_ids WHERE "
+                                               "tenant = ?1 AND request_id = ?2",
+                                               absl::StrCat(operation, ": find request id")));
+  LP_RETURN_IF_ERROR(find.BindText(1, tenant));
+  LP_RETURN_IF_ERROR(find.BindText(2, request_id));
+  LP_ASSIGN_OR_RETURN(bool found, find.Step());
+  if (!found) return std::nullopt;
+  return find.ColumnText(0);
+}
+
+absl::Status RecordRequestId(sqlite3* db, const std::string& tenant, const std::string& request_id,
+                             const std::string& run_id, absl::string_view operation) {
+  LP_ASSIGN_OR_RETURN(SqliteStatement insert,
+                      SqliteStatement::Prepare(db,
+                                               "INSERT INTO request_ids (tenant, "
+                                               "request_id, run_id) VALUES (?1, ?2, ?3)",
+                                               absl::StrCat(operation, ": record request id")));
+  LP_RETURN_IF_ERROR(insert.BindText(1, tenant));
+  LP_RETURN_IF_ERROR(insert.BindText(2, request_id));
+  LP_RETURN_IF_ERROR(insert.BindText(3, run_id));
+  return insert.Run();
+}
+
+// Deletes the pending run `spool_id` with its samples and label ids (ON
+// DELETE CASCADE); returns whether there was one.
+absl::StatusOr<bool> DropSpool(sqlite3* db, const std::string& spool_id,
+                               absl::string_view operation) {
+  LP_ASSIGN_OR_RETURN(SqliteStatement drop,
+                      SqliteStatement::Prepare(db,
+                                               "DELETE FROM runs WHERE run_id = ?1 AND "
+                                               "spool_expires_ns IS NOT NULL",
+                                               absl::StrCat(operation, ": drop spool")));
+  LP_RETURN_IF_ERROR(drop.BindText(1, spool_id));
+  LP_RETURN_IF_ERROR(drop.Run());
+  return sqlite3_changes(db) > 0;
+}
+
 // A transaction rolled back on scope exit unless committed. Writers begin
 // with IMMEDIATE so that the busy timeout applies to taking the write lock
 // rather than failing on a read-to-write upgrade.
@@ -272,17 +315,11 @@ absl::StatusOr<CreateRunResult> SqliteRunStore::CreateRun(const NewRun& run) {
   LP_RETURN_IF_ERROR(transaction.BeginWrite(kOp));
 
   if (!run.request_id.empty()) {
-    LP_ASSIGN_OR_RETURN(SqliteStatement find,
-                        SqliteStatement::Prepare(db_,
-                                                 "SELECT run_id FROM request_ids WHERE "
-                                                 "tenant = ?1 AND request_id = ?2",
-                                                 absl::StrCat(kOp, ": find request id")));
-    LP_RETURN_IF_ERROR(find.BindText(1, run.key.tenant));
-    LP_RETURN_IF_ERROR(find.BindText(2, run.request_id));
-    LP_ASSIGN_OR_RETURN(bool replay, find.Step());
-    if (replay) {
+    LP_ASSIGN_OR_RETURN(std::optional<std::string> replay,
+                        FindRequestRunId(db_, run.key.tenant, run.request_id, kOp));
+    if (replay.has_value()) {
       CreateRunResult result;
-      result.run_id = find.ColumnText(0);
+      result.run_id = *std::move(replay);
       LP_ASSIGN_OR_RETURN(result.run, LoadRunById(db_, result.run_id, kOp));
       result.created = false;
       LP_RETURN_IF_ERROR(transaction.Commit(kOp));
@@ -318,15 +355,7 @@ absl::StatusOr<CreateRunResult> SqliteRunStore::CreateRun(const NewRun& run) {
   }
 
   if (!run.request_id.empty()) {
-    LP_ASSIGN_OR_RETURN(SqliteStatement insert_request,
-                        SqliteStatement::Prepare(db_,
-                                                 "INSERT INTO request_ids (tenant, "
-                                                 "request_id, run_id) VALUES (?1, ?2, ?3)",
-                                                 absl::StrCat(kOp, ": record request id")));
-    LP_RETURN_IF_ERROR(insert_request.BindText(1, run.key.tenant));
-    LP_RETURN_IF_ERROR(insert_request.BindText(2, run.request_id));
-    LP_RETURN_IF_ERROR(insert_request.BindText(3, run_id));
-    LP_RETURN_IF_ERROR(insert_request.Run());
+    LP_RETURN_IF_ERROR(RecordRequestId(db_, run.key.tenant, run.request_id, run_id, kOp));
   }
 
   LP_ASSIGN_OR_RETURN(SqliteStatement insert_sample,
@@ -363,6 +392,232 @@ absl::StatusOr<CreateRunResult> SqliteRunStore::CreateRun(const NewRun& run) {
                    .revision = 1},
                   result.run);
   return result;
+}
+
+absl::StatusOr<RunSpool> SqliteRunStore::BeginRunSpool(const RunKey& key,
+                                                       const std::string& request_id,
+                                                       const std::string& owner,
+                                                       absl::Duration ttl) {
+  constexpr absl::string_view kOp = "BeginRunSpool";
+  absl::MutexLock lock(&mu_);
+  Transaction transaction(db_);
+  LP_RETURN_IF_ERROR(transaction.BeginWrite(kOp));
+  RunSpool spool;
+  if (!request_id.empty()) {
+    LP_ASSIGN_OR_RETURN(std::optional<std::string> replay,
+                        FindRequestRunId(db_, key.tenant, request_id, kOp));
+    if (replay.has_value()) {
+      CreateRunResult& result = spool.replay.emplace();
+      result.run_id = *std::move(replay);
+      LP_ASSIGN_OR_RETURN(result.run, LoadRunById(db_, result.run_id, kOp));
+      LP_RETURN_IF_ERROR(transaction.Commit(kOp));
+      return spool;
+    }
+  }
+  LP_ASSIGN_OR_RETURN(std::optional<std::string> taken, FindRunId(db_, key, kOp));
+  if (taken.has_value()) return RunKeyClash(key.anno_key);
+  spool.spool_id = NewRunId();
+  const int64_t now = NowNanos();
+  // No key yet: dataset '' (never a valid dataset) and the run id as anno_key.
+  LP_ASSIGN_OR_RETURN(
+      SqliteStatement insert,
+      SqliteStatement::Prepare(db_,
+                               "INSERT INTO runs (run_id, tenant, dataset, anno_key, backend, "
+                               "state, dataset_slug, request_id, record, create_time_ns, "
+                               "update_time_ns, spool_owner, spool_expires_ns) VALUES (?1, ?2, "
+                               "'', ?1, '', -1, '', '', X'', ?3, ?3, ?4, ?5)",
+                               absl::StrCat(kOp, ": insert pending run")));
+  LP_RETURN_IF_ERROR(insert.BindText(1, spool.spool_id));
+  LP_RETURN_IF_ERROR(insert.BindText(2, key.tenant));
+  LP_RETURN_IF_ERROR(insert.BindInt64(3, now));
+  LP_RETURN_IF_ERROR(insert.BindText(4, owner));
+  LP_RETURN_IF_ERROR(insert.BindInt64(5, absl::ToUnixNanos(absl::FromUnixNanos(now) + ttl)));
+  LP_RETURN_IF_ERROR(insert.Run());
+  LP_RETURN_IF_ERROR(transaction.Commit(kOp));
+  return spool;
+}
+
+absl::StatusOr<std::optional<SpoolConflict>> SqliteRunStore::AppendToRunSpool(
+    const std::string& spool_id, int64_t first_position,
+    const std::vector<labelport::v1::Sample>& samples, const std::vector<std::string>& label_ids,
+    absl::Duration ttl) {
+  constexpr absl::string_view kOp = "AppendToRunSpool";
+  if (auto repeat = run_records::RepeatInBatch(samples, label_ids)) return repeat;
+  std::vector<std::string> blobs;
+  blobs.reserve(samples.size());
+  for (const auto& sample : samples) {
+    LP_ASSIGN_OR_RETURN(std::string blob, SerializeRecord(sample, kOp));
+    blobs.push_back(std::move(blob));
+  }
+  absl::MutexLock lock(&mu_);
+  Transaction transaction(db_);
+  LP_RETURN_IF_ERROR(transaction.BeginWrite(kOp));
+  LP_ASSIGN_OR_RETURN(SqliteStatement touch,
+                      SqliteStatement::Prepare(db_,
+                                               "UPDATE runs SET spool_expires_ns = ?2 WHERE "
+                                               "run_id = ?1 AND spool_expires_ns IS NOT NULL",
+                                               absl::StrCat(kOp, ": extend spool")));
+  LP_RETURN_IF_ERROR(touch.BindText(1, spool_id));
+  LP_RETURN_IF_ERROR(touch.BindInt64(2, absl::ToUnixNanos(absl::Now() + ttl)));
+  LP_RETURN_IF_ERROR(touch.Run());
+  if (sqlite3_changes(db_) == 0) return run_records::RunSpoolNotFound(spool_id);
+
+  // A conflict returns before the commit: the transaction rolls back.
+  LP_ASSIGN_OR_RETURN(SqliteStatement insert_sample,
+                      SqliteStatement::Prepare(db_,
+                                               "INSERT INTO run_samples (run_id, position, "
+                                               "sample_id, sample) VALUES (?1, ?2, ?3, ?4)",
+                                               absl::StrCat(kOp, ": insert sample")));
+  for (size_t i = 0; i < samples.size(); ++i) {
+    LP_RETURN_IF_ERROR(insert_sample.BindText(1, spool_id));
+    LP_RETURN_IF_ERROR(insert_sample.BindInt64(2, first_position + static_cast<int64_t>(i)));
+    LP_RETURN_IF_ERROR(insert_sample.BindText(3, samples[i].id()));
+    LP_RETURN_IF_ERROR(insert_sample.BindBlob(4, blobs[i]));
+    if (absl::Status status = insert_sample.Run(); !status.ok()) {
+      if (insert_sample.last_result_code() == SQLITE_CONSTRAINT_UNIQUE)
+        return SpoolConflict{SpoolConflict::Kind::kSampleId, samples[i].id()};
+      if (insert_sample.last_result_code() == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return common::InvalidArgument(
+            "first_position", "INVALID_SAMPLE_POSITION",
+            absl::StrCat(kOp, ": position ", first_position + static_cast<int64_t>(i), " of spool ",
+                         spool_id, " is taken"));
+      return status;
+    }
+    insert_sample.Reset();
+  }
+  LP_ASSIGN_OR_RETURN(SqliteStatement insert_label,
+                      SqliteStatement::Prepare(db_,
+                                               "INSERT INTO spooled_label_ids (run_id, label_id) "
+                                               "VALUES (?1, ?2)",
+                                               absl::StrCat(kOp, ": insert label id")));
+  for (const std::string& label_id : label_ids) {
+    LP_RETURN_IF_ERROR(insert_label.BindText(1, spool_id));
+    LP_RETURN_IF_ERROR(insert_label.BindText(2, label_id));
+    if (absl::Status status = insert_label.Run(); !status.ok()) {
+      if (IsUniqueViolation(insert_label.last_result_code()))
+        return SpoolConflict{SpoolConflict::Kind::kLabelId, label_id};
+      return status;
+    }
+    insert_label.Reset();
+  }
+  LP_RETURN_IF_ERROR(transaction.Commit(kOp));
+  return std::nullopt;
+}
+
+absl::StatusOr<CreateRunResult> SqliteRunStore::CommitRunSpool(const std::string& spool_id,
+                                                               const NewRun& run) {
+  constexpr absl::string_view kOp = "CommitRunSpool";
+  AnnotationRun record = run.record;
+  ClearOwnedFields(record);
+  LP_ASSIGN_OR_RETURN(std::string record_blob, SerializeRecord(record, kOp));
+  absl::MutexLock lock(&mu_);
+  Transaction transaction(db_);
+  LP_RETURN_IF_ERROR(transaction.BeginWrite(kOp));
+  LP_ASSIGN_OR_RETURN(SqliteStatement find,
+                      SqliteStatement::Prepare(db_,
+                                               "SELECT 1 FROM runs WHERE run_id = ?1 AND "
+                                               "spool_expires_ns IS NOT NULL",
+                                               absl::StrCat(kOp, ": find spool")));
+  LP_RETURN_IF_ERROR(find.BindText(1, spool_id));
+  LP_ASSIGN_OR_RETURN(bool pending, find.Step());
+  if (!pending) return run_records::RunSpoolNotFound(spool_id);
+  find.Reset();
+
+  if (!run.request_id.empty()) {
+    LP_ASSIGN_OR_RETURN(std::optional<std::string> replay,
+                        FindRequestRunId(db_, run.key.tenant, run.request_id, kOp));
+    if (replay.has_value()) {
+      CreateRunResult result;
+      result.run_id = *std::move(replay);
+      LP_ASSIGN_OR_RETURN(result.run, LoadRunById(db_, result.run_id, kOp));
+      LP_RETURN_IF_ERROR(DropSpool(db_, spool_id, kOp).status());
+      LP_RETURN_IF_ERROR(transaction.Commit(kOp));
+      return result;
+    }
+  }
+
+  const int64_t now = NowNanos();
+  LP_ASSIGN_OR_RETURN(
+      SqliteStatement update,
+      SqliteStatement::Prepare(db_,
+                               "UPDATE runs SET tenant = ?2, dataset = ?3, anno_key = ?4, "
+                               "backend = ?5, state = ?6, dataset_slug = ?7, request_id = ?8, "
+                               "record = ?9, create_time_ns = ?10, update_time_ns = ?10, "
+                               "revision = 1, spool_owner = NULL, spool_expires_ns = NULL "
+                               "WHERE run_id = ?1",
+                               absl::StrCat(kOp, ": make the run live")));
+  LP_RETURN_IF_ERROR(update.BindText(1, spool_id));
+  LP_RETURN_IF_ERROR(update.BindText(2, run.key.tenant));
+  LP_RETURN_IF_ERROR(update.BindText(3, run.key.dataset));
+  LP_RETURN_IF_ERROR(update.BindText(4, run.key.anno_key));
+  LP_RETURN_IF_ERROR(update.BindText(5, record.backend()));
+  LP_RETURN_IF_ERROR(update.BindInt64(6, record.state()));
+  LP_RETURN_IF_ERROR(update.BindText(7, record.darwin().dataset_slug()));
+  LP_RETURN_IF_ERROR(update.BindText(8, run.request_id));
+  LP_RETURN_IF_ERROR(update.BindBlob(9, record_blob));
+  LP_RETURN_IF_ERROR(update.BindInt64(10, now));
+  if (absl::Status status = update.Run(); !status.ok()) {
+    if (update.last_result_code() != SQLITE_CONSTRAINT_UNIQUE) return status;
+    // The failed statement changed nothing; the spool goes in this transaction.
+    LP_RETURN_IF_ERROR(DropSpool(db_, spool_id, kOp).status());
+    LP_RETURN_IF_ERROR(transaction.Commit(kOp));
+    return RunKeyClash(run.key.anno_key);
+  }
+  if (!run.request_id.empty()) {
+    LP_RETURN_IF_ERROR(RecordRequestId(db_, run.key.tenant, run.request_id, spool_id, kOp));
+  }
+  LP_ASSIGN_OR_RETURN(
+      SqliteStatement drop_labels,
+      SqliteStatement::Prepare(db_, "DELETE FROM spooled_label_ids WHERE run_id = ?1",
+                               absl::StrCat(kOp, ": drop label ids")));
+  LP_RETURN_IF_ERROR(drop_labels.BindText(1, spool_id));
+  LP_RETURN_IF_ERROR(drop_labels.Run());
+  LP_RETURN_IF_ERROR(transaction.Commit(kOp));
+
+  CreateRunResult result;
+  result.run_id = spool_id;
+  result.created = true;
+  result.run = std::move(record);
+  FillOwnedFields({.run_id = spool_id,
+                   .dataset = run.key.dataset,
+                   .anno_key = run.key.anno_key,
+                   .create_time_ns = now,
+                   .update_time_ns = now,
+                   .revision = 1},
+                  result.run);
+  return result;
+}
+
+absl::Status SqliteRunStore::DiscardRunSpool(const std::string& spool_id) {
+  constexpr absl::string_view kOp = "DiscardRunSpool";
+  absl::MutexLock lock(&mu_);
+  return DropSpool(db_, spool_id, kOp).status();
+}
+
+absl::StatusOr<int64_t> SqliteRunStore::DiscardRunSpoolsOf(const std::string& owner) {
+  constexpr absl::string_view kOp = "DiscardRunSpoolsOf";
+  absl::MutexLock lock(&mu_);
+  LP_ASSIGN_OR_RETURN(SqliteStatement drop,
+                      SqliteStatement::Prepare(db_,
+                                               "DELETE FROM runs WHERE spool_owner = ?1 AND "
+                                               "spool_expires_ns IS NOT NULL",
+                                               absl::StrCat(kOp, ": drop spools")));
+  LP_RETURN_IF_ERROR(drop.BindText(1, owner));
+  LP_RETURN_IF_ERROR(drop.Run());
+  return static_cast<int64_t>(sqlite3_changes(db_));
+}
+
+absl::StatusOr<int64_t> SqliteRunStore::DiscardExpiredRunSpools() {
+  constexpr absl::string_view kOp = "DiscardExpiredRunSpools";
+  absl::MutexLock lock(&mu_);
+  LP_ASSIGN_OR_RETURN(SqliteStatement drop,
+                      SqliteStatement::Prepare(db_,
+                                               "DELETE FROM runs WHERE spool_expires_ns IS NOT "
+                                               "NULL AND spool_expires_ns < ?1",
+                                               absl::StrCat(kOp, ": drop spools")));
+  LP_RETURN_IF_ERROR(drop.BindInt64(1, NowNanos()));
+  LP_RETURN_IF_ERROR(drop.Run());
+  return static_cast<int64_t>(sqlite3_changes(db_));
 }
 
 absl::StatusOr<AnnotationRun> SqliteRunStore::GetRun(const RunKey& key) {

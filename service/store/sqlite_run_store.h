@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,17 @@ class SqliteRunStore : public RunStore {
 
   absl::StatusOr<CreateRunResult> CreateRun(const NewRun& run) override;
   absl::StatusOr<labelport::v1::AnnotationRun> GetRun(const RunKey& key) override;
+  absl::StatusOr<RunSpool> BeginRunSpool(const RunKey& key, const std::string& request_id,
+                                         const std::string& owner, absl::Duration ttl) override;
+  absl::StatusOr<std::optional<SpoolConflict>> AppendToRunSpool(
+      const std::string& spool_id, int64_t first_position,
+      const std::vector<labelport::v1::Sample>& samples, const std::vector<std::string>& label_ids,
+      absl::Duration ttl) override;
+  absl::StatusOr<CreateRunResult> CommitRunSpool(const std::string& spool_id,
+                                                 const NewRun& run) override;
+  absl::Status DiscardRunSpool(const std::string& spool_id) override;
+  absl::StatusOr<int64_t> DiscardRunSpoolsOf(const std::string& owner) override;
+  absl::StatusOr<int64_t> DiscardExpiredRunSpools() override;
   absl::StatusOr<ListRunsPage> ListRuns(const ListRunsQuery& query) override;
   absl::StatusOr<labelport::v1::AnnotationRun> RenameRun(const RunKey& key,
                                                          const std::string& new_anno_key) override;

@@ -194,6 +194,28 @@ def test_create_run_streams_batches_of_at_most_1000():
     client.close()
 
 
+def test_create_run_closes_batches_at_4_mib():
+    client = Client("127.0.0.1:1")
+    seen = []
+
+    class Stub:
+        def CreateRun(self, requests, timeout=None, metadata=None):  # noqa: N802 - gRPC name
+            seen.extend(requests)
+            return svc.CreateRunResponse(run=run_pb.AnnotationRun(name="x"), created=True)
+
+    client._stub = Stub()
+    # ~1 MiB per sample (a long file name stands in for many labels).
+    samples = [image_sample(f"{i:024x}", media_from_url(f"http://x/{i}.png"))
+               for i in range(10)]
+    for s in samples:
+        s.media.file_name = "f" * (1 << 20)
+    client.create_run(DATASET, "big", samples, label_field="f", label_type="detections")
+    batches = [r.samples for r in seen[1:]]
+    assert [len(b.samples) for b in batches] == [3, 3, 3, 1]
+    assert all(b.ByteSize() <= 4 << 20 for b in batches)
+    client.close()
+
+
 def test_field_value_from_dicts_round_trips():
     labels = [{"id": "a" * 24, "label": "car", "bounding_box": [0.1, 0.2, 0.3, 0.4],
                "confidence": 0.5, "index": 3, "tags": ["t"],

@@ -36,6 +36,9 @@ __all__ = ["Client", "SETTLED_STATES", "run_name", "file_digest"]
 
 DEFAULT_TARGET = "localhost:50051"
 MAX_BATCH = 1000
+# A CreateRun batch closes at this many bytes of samples (the server takes messages of up
+# to 16 MiB); a single sample larger than this goes alone.
+MAX_BATCH_BYTES = 4 << 20
 CHUNK_BYTES = 1 << 20
 SETTLED_STATES = (
     run_pb.RUN_STATE_ANNOTATING,
@@ -284,7 +287,8 @@ class Client:
         timeout: Optional[float] = None,
         return_response: bool = False,
     ) -> Union[run_pb.AnnotationRun, svc.CreateRunResponse]:
-        """Creates a run from `samples` (streamed in batches of at most 1,000).
+        """Creates a run from `samples` (streamed in batches of at most 1,000 samples and
+        4 MiB).
 
         `label_schema` is a LabelSchema message or FiftyOne's dict form; `existing_fields`
         are ExistingField messages or (field, document_type[, dataset_classes]) tuples.
@@ -340,11 +344,17 @@ class Client:
         def requests() -> Iterator[svc.CreateRunRequest]:
             yield svc.CreateRunRequest(header=header)
             batch: list = []
+            batch_bytes = 0
             for s in samples:
+                size = s.ByteSize()
+                if batch and batch_bytes + size > MAX_BATCH_BYTES:
+                    yield svc.CreateRunRequest(samples=svc.SampleBatch(samples=batch))
+                    batch, batch_bytes = [], 0
                 batch.append(s)
+                batch_bytes += size
                 if len(batch) == batch_size:
                     yield svc.CreateRunRequest(samples=svc.SampleBatch(samples=batch))
-                    batch = []
+                    batch, batch_bytes = [], 0
             if batch:
                 yield svc.CreateRunRequest(samples=svc.SampleBatch(samples=batch))
 

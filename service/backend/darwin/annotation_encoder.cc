@@ -21,8 +21,14 @@ namespace json = boost::json;
 namespace v1 = labelport::v1;
 using labelport::internal::v1::AnnotationLink;
 
+// V7 gets geometry inside the image: a coordinate a little outside [0, 1]
+// (validation refuses far-out ones and labels wholly outside) is clamped
+// to the image edge, as exports to CVAT and COCO clip boxes. The stored
+// sample keeps the client's coordinates.
+double Clamped(double relative) { return std::clamp(relative, 0.0, 1.0); }
+
 json::object Point(double x, double y, const EncodeContext& c) {
-  return json::object{{"x", x * c.width}, {"y", y * c.height}};
+  return json::object{{"x", Clamped(x) * c.width}, {"y", Clamped(y) * c.height}};
 }
 
 json::array Path(const v1::Shape& shape, const EncodeContext& c) {
@@ -130,10 +136,15 @@ class Builder {
 
   absl::Status Detection(const v1::Detection& l) {
     if (l.bounding_box_size() != 4) return Invalid(c_, l.id(), "bounding_box needs 4 numbers");
-    json::object box{{"x", l.bounding_box(0) * c_.width},
-                     {"y", l.bounding_box(1) * c_.height},
-                     {"w", l.bounding_box(2) * c_.width},
-                     {"h", l.bounding_box(3) * c_.height}};
+    // The box clipped to the image: its intersection with [0, 1] x [0, 1].
+    const double x0 = Clamped(l.bounding_box(0));
+    const double y0 = Clamped(l.bounding_box(1));
+    const double x1 = Clamped(l.bounding_box(0) + l.bounding_box(2));
+    const double y1 = Clamped(l.bounding_box(1) + l.bounding_box(3));
+    json::object box{{"x", x0 * c_.width},
+                     {"y", y0 * c_.height},
+                     {"w", std::max(0.0, x1 - x0) * c_.width},
+                     {"h", std::max(0.0, y1 - y0) * c_.height}};
     return Add(l, json::object{{"bounding_box", std::move(box)}}, 0, 1, ConfidenceOf(l));
   }
 

@@ -6,6 +6,9 @@
 //  - Darwin class type by schema type: classification(s) → tag,
 //    detection(s) → bounding_box, polygon(s) → polygon, polyline(s) → line,
 //    keypoint(s) → keypoint. Class name = label.
+//  - Geometry is clipped to the image: a box becomes its intersection with
+//    [0, 1] x [0, 1], a point's coordinates are clamped to [0, 1] (the
+//    validator refuses labels wholly outside or far outside the image).
 //  - Detection: box scaled by (W, H). Polygon: one path per shape ("path" +
 //    "additional_paths"). Polyline field: one `line` per shape (several shapes
 //    become several annotations, one "part" each). Keypoint: one `keypoint`

@@ -33,6 +33,8 @@ FLAGS = [
     "--max_media_bytes",
     "--media_fetch_stall_seconds",
     "--media_fetch_timeout_seconds",
+    "--max_run_samples",
+    "--max_create_run_mb",
 ]
 
 
@@ -61,6 +63,8 @@ def test_bad_flag_values_exit_non_zero_naming_the_flag(tmp_path):
         "--worker_threads": ["--worker_threads", "0"],
         "--drain_seconds": ["--drain_seconds", "-1"],
         "--max_message_mb": ["--max_message_mb", "0"],
+        "--max_run_samples": ["--max_run_samples", "1000001"],
+        "--max_create_run_mb": ["--max_create_run_mb", "0"],
         "--listen": ["--listen", "no-port"],
         "--log_level": ["--log_level", "loud"],
         "--store": ["--store", "mysql://db"],

@@ -107,6 +107,41 @@ TEST_F(EncoderTest, DetectionBoxIsScaledByImageSize) {
   EXPECT_FALSE(a.contains("annotation_properties"));
 }
 
+// A box partly outside the image goes to V7 clipped to it (image 200 x 100).
+TEST_F(EncoderTest, BoxPartlyOutsideTheImageIsClipped) {
+  AddClass("car", "bounding_box", 7);
+  const EncodedLabels e = EncodeOk(R"pb(field: "gt" type: "detections")pb", Value(R"pb(
+                                     detections {
+                                       detections {
+                                         id: "d1"
+                                         label: "car"
+                                         bounding_box: [ -0.1, 0.5, 0.6, 0.7 ]
+                                       }
+                                     })pb"));
+  const json::object& box = Data(e, 0).at("bounding_box").as_object();
+  EXPECT_DOUBLE_EQ(Num(box.at("x")), 0);
+  EXPECT_DOUBLE_EQ(Num(box.at("y")), 50);
+  EXPECT_DOUBLE_EQ(Num(box.at("w")), 100);
+  EXPECT_DOUBLE_EQ(Num(box.at("h")), 50);
+}
+
+TEST_F(EncoderTest, PointsOutsideTheImageAreClampedToItsEdge) {
+  AddClass("lane", "line", 2);
+  const EncodedLabels e = EncodeOk(R"pb(field: "lines" type: "polylines")pb", Value(R"pb(
+                                     polylines {
+                                       polylines {
+                                         id: "p"
+                                         label: "lane"
+                                         points {
+                                           points { x: -0.25 y: 0.5 }
+                                           points { x: 1.5 y: 1.25 }
+                                         }
+                                       }
+                                     })pb"));
+  EXPECT_EQ(json::value(Data(e, 0).at("line")),
+            json::parse(R"({"path": [{"x": 0.0, "y": 50.0}, {"x": 200.0, "y": 100.0}]})"));
+}
+
 TEST_F(EncoderTest, ClassNameIsTheLabelAndTypeFollowsTheSchema) {
   AddClass("car", "polygon", 1);
   AddClass("car", "line", 2);

@@ -1015,3 +1015,182 @@ TEST(LabelSchemaBuilderTest, BareFramesPrefixIsRejected) {
 
 }  // namespace
 }  // namespace labelport::core
+
+namespace labelport::core {
+namespace {
+
+// --- bounds ---
+
+v1::CreateRunHeader NewField(const std::string& classes_and_attributes) {
+  return Header(R"pb(label_schema { fields { field: "f" type: "detections")pb" +
+                classes_and_attributes + " } }");
+}
+
+TEST(LabelSchemaBuilderTest, MegabyteClassNameIsRejectedWithAShortMessage) {
+  auto header = NewField(R"pb(classes { entries { name: "ok" } })pb");
+  header.mutable_label_schema()->mutable_fields(0)->mutable_classes()->add_entries()->set_name(
+      std::string(1 << 20, 'c'));
+  EXPECT_INVALID(
+      Build(header), "header.label_schema.fields[0].classes.entries[1].name", "CLASS_NAME_INVALID",
+      "Class name '" + std::string(64, 'c') + "\u2026(1048576 bytes)' is longer than 256 bytes");
+}
+
+TEST(LabelSchemaBuilderTest, LongClassNameInAGroupIsRejected) {
+  auto header = NewField(R"pb(classes {
+                                entries {
+                                  group {
+                                    classes { names: "a" }
+                                    attributes { infer: false }
+                                  }
+                                }
+                              })pb");
+  header.mutable_label_schema()
+      ->mutable_fields(0)
+      ->mutable_classes()
+      ->mutable_entries(0)
+      ->mutable_group()
+      ->mutable_classes()
+      ->add_names(std::string(300, 'g'));
+  EXPECT_INVALID(
+      Build(header), "header.label_schema.fields[0].classes.entries[0].group.classes.names[1]",
+      "CLASS_NAME_INVALID",
+      "Class name '" + std::string(64, 'g') + "\u2026(300 bytes)' is longer than 256 bytes");
+}
+
+TEST(LabelSchemaBuilderTest, TooManyClassesAreRejected) {
+  auto header = NewField("");
+  auto* classes = header.mutable_label_schema()->mutable_fields(0)->mutable_classes();
+  for (int i = 0; i < 10'001; ++i) classes->add_entries()->set_name("c" + std::to_string(i));
+  EXPECT_INVALID(Build(header), "header.label_schema.fields[0].classes", "TOO_MANY_CLASSES",
+                 "Field 'f' has 10001 classes; at most 10000 are allowed");
+}
+
+TEST(LabelSchemaBuilderTest, TooManyInferredClassesAreRejected) {
+  auto header = Header(R"pb(label_schema { fields { field: "gt" } }
+                            existing_fields { field: "gt" document_type: "Classification" })pb");
+  for (int i = 0; i < 10'001; ++i)
+    header.mutable_existing_fields(0)->add_dataset_classes("c" + std::to_string(i));
+  EXPECT_INVALID(Build(header), "header.existing_fields[0].dataset_classes", "TOO_MANY_CLASSES",
+                 "Existing field 'gt' lists 10001 dataset classes; at most 10000 are allowed");
+}
+
+TEST(LabelSchemaBuilderTest, AttributeSpecBoundsAreEnforced) {
+  auto header =
+      NewField(R"pb(classes { entries { name: "a" } }
+                    attributes { specs { specs { name: "color" type: "single_select" } } })pb");
+  auto* spec = header.mutable_label_schema()
+                   ->mutable_fields(0)
+                   ->mutable_attributes()
+                   ->mutable_specs()
+                   ->mutable_specs(0);
+  for (int i = 0; i < 1'025; ++i) spec->add_values()->set_int_value(i);
+  EXPECT_INVALID(Build(header), "header.label_schema.fields[0].attributes.specs[0].values",
+                 "ATTRIBUTE_SPEC_INVALID",
+                 "Attribute 'color' has 1025 values; at most 1024 are allowed");
+  spec->clear_values();
+  spec->set_type(std::string(1 << 20, 't'));
+  EXPECT_INVALID(Build(header), "header.label_schema.fields[0].attributes.specs[0].type",
+                 "ATTRIBUTE_SPEC_INVALID",
+                 "Attribute type '" + std::string(64, 't') +
+                     "\u2026(1048576 bytes)' is longer than 256 bytes");
+}
+
+TEST(LabelSchemaBuilderTest, TooManyAttributesAreRejected) {
+  auto header = NewField(R"pb(classes { entries { name: "a" } })pb");
+  auto* names =
+      header.mutable_label_schema()->mutable_fields(0)->mutable_attributes()->mutable_names();
+  for (int i = 0; i < 257; ++i) names->add_names("n" + std::to_string(i));
+  EXPECT_INVALID(Build(header), "header.label_schema.fields[0].attributes.names",
+                 "TOO_MANY_ATTRIBUTES",
+                 "257 attributes are given; at most 256 are allowed per field");
+}
+
+TEST(LabelSchemaBuilderTest, LongFieldNameAndTypeAreQuotedShort) {
+  auto header = NewField(R"pb(classes { entries { name: "a" } })pb");
+  header.mutable_label_schema()->mutable_fields(0)->set_field(std::string(1000, 'f'));
+  EXPECT_INVALID(Build(header), "header.label_schema.fields[0].field", "FIELD_NAME_INVALID",
+                 "Invalid label field name '" + std::string(64, 'f') + "\u2026(1000 bytes)'");
+  header.mutable_label_schema()->mutable_fields(0)->set_field("f");
+  header.mutable_label_schema()->mutable_fields(0)->set_type(std::string(1000, 't'));
+  EXPECT_INVALID(
+      Build(header), "header.label_schema.fields[0].type", "FIELD_TYPE_UNSUPPORTED",
+      "Field 'f' has unsupported label type '" + std::string(64, 't') + "\u2026(1000 bytes)'");
+}
+
+TEST(LabelSchemaBuilderTest, TooManyFieldsAreRejected) {
+  v1::CreateRunHeader header = Header("");
+  for (int i = 0; i < 257; ++i) {
+    auto* f = header.mutable_label_schema()->add_fields();
+    f->set_field("f" + std::to_string(i));
+    f->set_type("classification");
+    f->mutable_classes()->add_entries()->set_name("a");
+  }
+  EXPECT_INVALID(Build(header), "header.label_schema.fields", "TOO_MANY_FIELDS",
+                 "The label schema has 257 fields; at most 256 are allowed");
+}
+
+}  // namespace
+}  // namespace labelport::core
+
+namespace labelport::core {
+namespace {
+
+// --- batches (LabelSchemaBuilder) ---
+
+v1::CreateRunHeader ExistingDetections() {
+  return Header(R"pb(label_schema { fields { field: "gt" } }
+                     existing_fields { field: "gt" document_type: "Detections" })pb");
+}
+
+v1::Sample WithBox(const std::string& id, const std::string& label,
+                   const std::vector<std::string>& attributes = {}) {
+  v1::Sample s = SampleWith(id, "gt", R"pb(detections {})pb");
+  auto* d = s.mutable_fields(0)->mutable_value()->mutable_detections()->add_detections();
+  d->set_id(id + "-d");
+  d->set_label(label);
+  for (double v : {0.1, 0.1, 0.2, 0.2}) d->add_bounding_box(v);
+  for (const auto& a : attributes) (*d->mutable_attributes())[a].set_bool_value(true);
+  return s;
+}
+
+TEST(LabelSchemaBuilderTest, ObservationsSpanBatchesInArrivalOrder) {
+  auto builder = LabelSchemaBuilder::Create(ExistingDetections(), v1::MEDIA_TYPE_IMAGE);
+  ASSERT_TRUE(builder.ok()) << builder.status();
+  EXPECT_EQ(builder->fields().fields(0).type(), "detections");
+  std::vector<v1::Sample> first = {WithBox("a", "dog", {"zeta"})};
+  std::vector<v1::Sample> second = {WithBox("b", "cat", {"alpha", "zeta"})};
+  ASSERT_TRUE(builder->Observe(first).ok());
+  ASSERT_TRUE(builder->Observe(second).ok());
+  auto built = builder->Finish();
+  ASSERT_TRUE(built.ok()) << built.status();
+  EXPECT_THAT(ClassNames(built->schema.fields(0)), ElementsAre("cat", "dog"));
+  // First appearance across batches: "zeta" (batch 1) before "alpha" (batch 2).
+  EXPECT_THAT(AttributeNames(built->schema.fields(0)), ElementsAre("zeta:text", "alpha:text"));
+}
+
+TEST(LabelSchemaBuilderTest, InferredClassesAreBoundedWhileObserved) {
+  auto builder = LabelSchemaBuilder::Create(ExistingDetections(), v1::MEDIA_TYPE_IMAGE);
+  ASSERT_TRUE(builder.ok()) << builder.status();
+  std::vector<v1::Sample> batch;
+  for (int i = 0; i < 10'001; ++i)
+    batch.push_back(WithBox("s" + std::to_string(i), "c" + std::to_string(i)));
+  EXPECT_INVALID(
+      builder->Observe(batch), "header.label_schema.fields[0].classes", "TOO_MANY_CLASSES",
+      "The labels of field 'gt' have more than 10000 distinct classes; at most 10000 are "
+      "allowed (give the classes explicitly)");
+}
+
+TEST(LabelSchemaBuilderTest, GivenClassesAreNotGatheredFromLabels) {
+  auto header = ExistingDetections();
+  header.mutable_label_schema()->mutable_fields(0)->mutable_classes()->add_entries()->set_name(
+      "cat");
+  auto builder = LabelSchemaBuilder::Create(header, v1::MEDIA_TYPE_IMAGE);
+  ASSERT_TRUE(builder.ok()) << builder.status();
+  std::vector<v1::Sample> batch;
+  for (int i = 0; i < 10'001; ++i)
+    batch.push_back(WithBox("s" + std::to_string(i), "c" + std::to_string(i)));
+  EXPECT_TRUE(builder->Observe(batch).ok());
+}
+
+}  // namespace
+}  // namespace labelport::core

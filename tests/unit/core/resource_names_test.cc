@@ -59,9 +59,22 @@ TEST(ResourceNamesTest, MalformedDatasetNamesAreRejected) {
         std::string("/datasets/x"), std::string("datasets/a\tb"),
         "datasets/" + std::string(257, 'd')}) {
     SCOPED_TRACE(name);
-    EXPECT_INVALID(ParseDatasetName(name, "parent"), "parent", "INVALID_RESOURCE_NAME",
-                   "'" + name + "' is not a dataset name of the form 'datasets/{dataset}'");
+    EXPECT_INVALID(
+        ParseDatasetName(name, "parent"), "parent", "INVALID_RESOURCE_NAME",
+        "'" + common::Excerpt(name) + "' is not a dataset name of the form 'datasets/{dataset}'");
   }
+}
+
+TEST(ResourceNamesTest, LongNamesAreQuotedShortInErrors) {
+  const std::string name = "datasets/" + std::string(1 << 20, 'd');
+  EXPECT_INVALID(ParseDatasetName(name, "parent"), "parent", "INVALID_RESOURCE_NAME",
+                 "'datasets/" + std::string(55, 'd') +
+                     "\u2026(1048585 bytes)' is not a dataset name of the form "
+                     "'datasets/{dataset}'");
+  EXPECT_INVALID(InvalidRunKeyError("header.anno_key", std::string(1 << 20, 'k')),
+                 "header.anno_key", "INVALID_RUN_KEY",
+                 "Invalid annotation run key '" + std::string(64, 'k') +
+                     "\u2026(1048576 bytes)'. Keys must be valid variable names");
 }
 
 TEST(ResourceNamesTest, RunNameRoundTrips) {

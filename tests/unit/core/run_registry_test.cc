@@ -194,7 +194,7 @@ TEST(RunRegistryMediaRootsTest, PathsOutsideTheTenantsRootsStoreNothing) {
   auto store = store::SqliteRunStore::Create({.path = ":memory:"});
   ASSERT_TRUE(store.ok()) << store.status();
   std::vector<std::string> asked;
-  RunRegistry registry(store->get(), nullptr, nullptr, [&asked](const std::string& tenant) {
+  RunRegistry registry(store->get(), nullptr, nullptr, {}, [&asked](const std::string& tenant) {
     asked.push_back(tenant);
     return tenant == kTenant ? std::vector<std::string>{"/data"} : std::vector<std::string>{};
   });
@@ -237,8 +237,9 @@ TEST(NormalizeDatasetSlugTest, InvalidCharactersAreRejected) {
 
 TEST(NormalizeDatasetSlugTest, TooLongSlugIsRejected) {
   const std::string slug(257, 's');
-  EXPECT_INVALID(NormalizeDatasetSlug(slug, "f"), "f", "DATASET_SLUG_INVALID",
-                 "dataset_slug '" + slug + "' must have 1 to 256 characters");
+  EXPECT_INVALID(
+      NormalizeDatasetSlug(slug, "f"), "f", "DATASET_SLUG_INVALID",
+      "dataset_slug '" + std::string(64, 's') + "\u2026(257 bytes)' must have 1 to 256 characters");
 }
 
 TEST_F(RunRegistryTest, InvalidSlugRejectsCreate) {
@@ -371,7 +372,7 @@ TEST_F(RunRegistryTest, OverlongRequestIdIsRejected) {
   auto header = Header("gt_run");
   header.set_request_id(std::string(129, 'r'));
   EXPECT_INVALID(Create(header), "header.request_id", "REQUEST_ID_INVALID",
-                 "request_id is longer than 128 characters");
+                 "request_id is longer than 128 characters (129 bytes)");
 }
 
 // --- request-id replay ---
@@ -619,7 +620,7 @@ TEST(RunRegistryQuotaTest, ATenantAtItsRunsInFlightLimitIsRefusedUntilOneSettles
   auto counter = store::SqliteRunStateCounter::Create({.path = path.string()});
   ASSERT_TRUE(counter.ok()) << counter.status();
   RunQuota quota(counter->get(), 2);
-  RunRegistry registry(store->get(), nullptr, nullptr, nullptr, &quota);
+  RunRegistry registry(store->get(), nullptr, nullptr, {}, nullptr, &quota);
 
   auto header = [](const std::string& key) {
     v1::CreateRunHeader h = Header(key);
@@ -658,6 +659,162 @@ TEST(RunRegistryQuotaTest, ATenantAtItsRunsInFlightLimitIsRefusedUntilOneSettles
   EXPECT_EQ(registry.ResumeRun(kTenant, resume).status().code(),
             absl::StatusCode::kResourceExhausted);
   std::filesystem::remove(path);
+}
+
+// --- streamed creation (RunCreation) ---
+
+std::vector<v1::Sample> ImagesFrom(int first, int count) {
+  std::vector<v1::Sample> out;
+  for (int i = first; i < first + count; ++i) out.push_back(Image("s" + std::to_string(i)));
+  return out;
+}
+
+// A header with an existing Detections field "gt" (classes inferred) and
+// samples carrying one "gt" box each.
+v1::CreateRunHeader ExistingGtHeader(const std::string& anno_key) {
+  auto header = Parse<v1::CreateRunHeader>(R"pb(
+    parent: "datasets/ds"
+    label_schema { fields { field: "gt" } }
+    existing_fields { field: "gt" document_type: "Detections" }
+  )pb");
+  header.set_anno_key(anno_key);
+  return header;
+}
+
+v1::Sample ImageWithBox(const std::string& id, const std::string& label_id,
+                        const std::string& label) {
+  v1::Sample s = Image(id);
+  auto* sf = s.add_fields();
+  sf->set_field("gt");
+  auto* d = sf->mutable_value()->mutable_detections()->add_detections();
+  d->set_id(label_id);
+  d->set_label(label);
+  for (double v : {0.1, 0.1, 0.5, 0.5}) d->add_bounding_box(v);
+  return s;
+}
+
+// Nothing is left of a failed or aborted creation: no spool of this
+// registry's owner, the key free.
+void ExpectNothingSpooled(store::RunStore& store) {
+  absl::StatusOr<int64_t> left = store.DiscardRunSpoolsOf(RunSpoolOptions().owner);
+  ASSERT_TRUE(left.ok()) << left.status();
+  EXPECT_EQ(*left, 0) << "a spool was left behind";
+}
+
+TEST_F(RunRegistryTest, StreamedRunAppearsOnlyWhenFinished) {
+  auto creation = registry_->BeginCreateRun(kTenant, Header("streamed"));
+  ASSERT_TRUE(creation->AddBatch(ImagesFrom(0, 3)).ok());
+  ASSERT_TRUE(creation->AddBatch(ImagesFrom(3, 2)).ok());
+  EXPECT_ERROR(registry_->GetRun(
+                   kTenant, Parse<v1::GetRunRequest>(R"pb(name: "datasets/ds/runs/streamed")pb")),
+               absl::StatusCode::kNotFound, "name", "RUN_NOT_FOUND",
+               "Dataset has no annotation run key 'streamed'");
+  EXPECT_THAT(Keys(*List()), IsEmpty());
+  auto created = creation->Finish();
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_TRUE(created->created());
+  EXPECT_EQ(created->run().progress().samples_total(), 5);
+  auto page = registry_->ListRunSamples(
+      kTenant, Parse<v1::ListRunSamplesRequest>(R"pb(name: "datasets/ds/runs/streamed")pb"));
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_THAT(page->sample_ids(), ElementsAre("s0", "s1", "s2", "s3", "s4"));
+}
+
+TEST_F(RunRegistryTest, DuplicateSampleIdInALaterBatchStoresNothing) {
+  auto creation = registry_->BeginCreateRun(kTenant, Header("dup"));
+  ASSERT_TRUE(creation->AddBatch(ImagesFrom(0, 2)).ok());
+  std::vector<v1::Sample> later = ImagesFrom(2, 1);
+  later.push_back(Image("s0"));
+  EXPECT_INVALID(creation->AddBatch(later), "samples[3].id", "SAMPLE_ID_DUPLICATE",
+                 "Sample id 's0' appears more than once in the run");
+  EXPECT_EQ(creation->Finish().status().code(), absl::StatusCode::kFailedPrecondition);
+  ExpectNothingSpooled(*store_);
+  EXPECT_THAT(Keys(*List()), IsEmpty());
+  CreateOk(Header("dup"), ImagesFrom(0, 3));
+}
+
+TEST_F(RunRegistryTest, DuplicateLabelIdInALaterBatchStoresNothing) {
+  auto creation = registry_->BeginCreateRun(kTenant, ExistingGtHeader("dup"));
+  ASSERT_TRUE(creation->AddBatch({ImageWithBox("a", "l1", "cat")}).ok());
+  EXPECT_INVALID(
+      creation->AddBatch({ImageWithBox("b", "l2", "cat"), ImageWithBox("c", "l1", "dog")}),
+      "samples[2].fields[0].value", "LABEL_ID_DUPLICATE",
+      "Sample 'c' field 'gt': label id 'l1' appears more than once in the run");
+  ExpectNothingSpooled(*store_);
+  EXPECT_THAT(Keys(*List()), IsEmpty());
+}
+
+TEST_F(RunRegistryTest, MixedMediaTypesAcrossBatchesAreRejected) {
+  auto creation = registry_->BeginCreateRun(kTenant, Header("mixed"));
+  ASSERT_TRUE(creation->AddBatch(ImagesFrom(0, 2)).ok());
+  v1::Sample video = Image("v");
+  video.set_media_type(v1::MEDIA_TYPE_VIDEO);
+  EXPECT_INVALID(creation->AddBatch({video}), "samples[2].media_type", "MEDIA_TYPE_MIXED",
+                 "Sample 'v': all samples of a run must have the same media type (mixed image "
+                 "and video collections are not supported)");
+  ExpectNothingSpooled(*store_);
+}
+
+TEST_F(RunRegistryTest, AbortedOrAbandonedCreationLeavesNothing) {
+  auto aborted = registry_->BeginCreateRun(kTenant, Header("k"));
+  ASSERT_TRUE(aborted->AddBatch(ImagesFrom(0, 2)).ok());
+  aborted->Abort();
+  ExpectNothingSpooled(*store_);
+  auto abandoned = registry_->BeginCreateRun(kTenant, Header("k"));
+  ASSERT_TRUE(abandoned->AddBatch(ImagesFrom(0, 2)).ok());
+  abandoned.reset();
+  ExpectNothingSpooled(*store_);
+  CreateOk(Header("k"), ImagesFrom(0, 2));
+}
+
+TEST_F(RunRegistryTest, ClassesAreInferredAcrossBatches) {
+  auto creation = registry_->BeginCreateRun(kTenant, ExistingGtHeader("inferred"));
+  ASSERT_TRUE(creation->AddBatch({ImageWithBox("a", "l1", "dog")}).ok());
+  ASSERT_TRUE(creation->AddBatch({ImageWithBox("b", "l2", "cat"), Image("c")}).ok());
+  auto created = creation->Finish();
+  ASSERT_TRUE(created.ok()) << created.status();
+  std::vector<std::string> classes;
+  for (const auto& e : created->run().label_schema().fields(0).classes().entries())
+    classes.push_back(e.name());
+  EXPECT_THAT(classes, ElementsAre("cat", "dog"));
+  EXPECT_EQ(created->run().progress().labels_total(), 2);
+}
+
+TEST_F(RunRegistryTest, StreamedReplaySpoolsNothingAndReturnsTheRun) {
+  auto header = Header("gt_run", R"pb(request_id: "req-1")pb");
+  auto first = Create(header, Images(3));
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto again = registry_->BeginCreateRun(kTenant, header);
+  ASSERT_TRUE(again->AddBatch(ImagesFrom(0, 3)).ok());
+  ExpectNothingSpooled(*store_);
+  auto replay = again->Finish();
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_FALSE(replay->created());
+  EXPECT_EQ(replay->run().uid(), first->run().uid());
+}
+
+TEST_F(RunRegistryTest, SpoolsOfAPreviousProcessAreDiscardedAtStart) {
+  // A process that died while streaming: its spool is still in the store.
+  auto spool =
+      store_->BeginRunSpool({kTenant, "ds", "k"}, "", RunSpoolOptions().owner, absl::Hours(1));
+  ASSERT_TRUE(spool.ok()) << spool.status();
+  ASSERT_TRUE(store_->AppendToRunSpool(spool->spool_id, 0, Images(2), {}, absl::Hours(1)).ok());
+  registry_->DiscardStaleSpools(/*at_start=*/true);
+  EXPECT_EQ(store_->CommitRunSpool(spool->spool_id, {}).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(RunRegistryTest, ExpiredSpoolAbortsTheCall) {
+  RunRegistry registry(store_.get(), nullptr, nullptr,
+                       RunSpoolOptions{.owner = "w", .ttl = -absl::Hours(1)});
+  auto creation = registry.BeginCreateRun(kTenant, Header("stalled"));
+  ASSERT_TRUE(creation->AddBatch(ImagesFrom(0, 2)).ok());
+  registry.DiscardStaleSpools(/*at_start=*/false);  // the sweep finds it expired
+  EXPECT_ERROR(creation->AddBatch(ImagesFrom(2, 2)), absl::StatusCode::kAborted, "samples",
+               "SPOOL_EXPIRED",
+               "CreateRun sent no samples for longer than -1h and its spooled samples were "
+               "discarded; send the run again");
+  EXPECT_THAT(Keys(*List()), IsEmpty());
 }
 
 }  // namespace

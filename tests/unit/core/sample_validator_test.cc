@@ -440,6 +440,238 @@ TEST(SampleValidatorTest, KeypointWithoutPointsIsRejected) {
                  "Sample 'a' field 'kps': keypoint 'k1' has no points");
 }
 
+// --- bounds ---
+
+v1::Sample WithDetection(const std::string& text) {
+  return ImageWith("a", "gt", "detections { detections { " + text + " } }");
+}
+
+v1::Detection& DetectionOf(v1::Sample& s) {
+  return *s.mutable_fields(0)->mutable_value()->mutable_detections()->mutable_detections(0);
+}
+
+TEST(SampleValidatorTest, OversizedTagIsRejectedWithAShortMessage) {
+  v1::Sample s = WithDetection(R"pb(id: "d1"
+                                    label: "cat"
+                                    bounding_box: [ 0, 0, 1, 1 ])pb");
+  DetectionOf(s).add_tags(std::string(40 << 20, 't'));
+  EXPECT_INVALID(Labels({s}), "samples[0].fields[0].value", "LABEL_TAGS_INVALID",
+                 "Sample 'a' field 'gt': label 'd1' has tag '" + std::string(64, 't') +
+                     "\u2026(41943040 bytes)', longer than 256 bytes");
+}
+
+TEST(SampleValidatorTest, TooManyTagsAreRejected) {
+  v1::Sample s = WithDetection(R"pb(id: "d1"
+                                    label: "cat"
+                                    bounding_box: [ 0, 0, 1, 1 ])pb");
+  for (int i = 0; i < 257; ++i) DetectionOf(s).add_tags("t");
+  EXPECT_INVALID(Labels({s}), "samples[0].fields[0].value", "LABEL_TAGS_INVALID",
+                 "Sample 'a' field 'gt': label 'd1' has 257 tags; at most 256 are allowed");
+}
+
+TEST(SampleValidatorTest, OversizedClassIsRejectedWithAShortMessage) {
+  v1::Sample s = WithDetection(R"pb(id: "d1"
+                                    bounding_box: [ 0, 0, 1, 1 ])pb");
+  DetectionOf(s).set_label(std::string(1 << 20, 'c'));
+  EXPECT_INVALID(Labels({s}), "samples[0].fields[0].value", "LABEL_CLASS_INVALID",
+                 "Sample 'a' field 'gt': label 'd1' has class '" + std::string(64, 'c') +
+                     "\u2026(1048576 bytes)', longer than 256 bytes");
+}
+
+TEST(SampleValidatorTest, OversizedLabelIdIsQuotedShort) {
+  v1::Sample s = WithDetection(R"pb(label: "cat"
+                                    bounding_box: [ 0, 0, 1, 1 ])pb");
+  DetectionOf(s).set_id(std::string(1000, 'i'));
+  EXPECT_INVALID(Labels({s}), "samples[0].fields[0].value", "LABEL_ID_INVALID",
+                 "Sample 'a' field 'gt': label id '" + std::string(64, 'i') +
+                     "\u2026(1000 bytes)' is longer than 128 bytes");
+}
+
+TEST(SampleValidatorTest, AttributeLimitsAreEnforced) {
+  v1::Sample s = WithDetection(R"pb(id: "d1"
+                                    label: "cat"
+                                    bounding_box: [ 0, 0, 1, 1 ])pb");
+  (*DetectionOf(s).mutable_attributes())["note"].set_string_value(std::string(4097, 'n'));
+  EXPECT_INVALID(Labels({s}), "samples[0].fields[0].value", "LABEL_ATTRIBUTE_INVALID",
+                 "Sample 'a' field 'gt': label 'd1' attribute 'note' has a string value longer "
+                 "than 4096 bytes (4097 bytes)");
+
+  v1::Sample nested = WithDetection(R"pb(id: "d1"
+                                         label: "cat"
+                                         bounding_box: [ 0, 0, 1, 1 ])pb");
+  v1::AttributeValue* v = &(*DetectionOf(nested).mutable_attributes())["deep"];
+  for (int depth = 0; depth < 5; ++depth) v = v->mutable_list_value()->add_values();
+  EXPECT_INVALID(Labels({nested}), "samples[0].fields[0].value", "LABEL_ATTRIBUTE_INVALID",
+                 "Sample 'a' field 'gt': label 'd1' attribute 'deep' has lists nested more than "
+                 "4 deep");
+
+  v1::Sample named = WithDetection(R"pb(id: "d1"
+                                        label: "cat"
+                                        bounding_box: [ 0, 0, 1, 1 ])pb");
+  (*DetectionOf(named).mutable_attributes())[std::string(300, 'a')].set_bool_value(true);
+  EXPECT_INVALID(Labels({named}), "samples[0].fields[0].value", "LABEL_ATTRIBUTE_INVALID",
+                 "Sample 'a' field 'gt': label 'd1' has attribute name '" + std::string(64, 'a') +
+                     "\u2026(300 bytes)', longer than 256 bytes");
+}
+
+// --- coordinates ---
+
+TEST(SampleValidatorTest, HugeBoxValueIsRejected) {
+  EXPECT_INVALID(
+      Labels({WithDetection(R"pb(id: "d1"
+                                 label: "cat"
+                                 bounding_box: [ 1e308, 0, 0.1, 0.1 ])pb")}),
+      "samples[0].fields[0].value", "BOUNDING_BOX_OUT_OF_RANGE",
+      "Sample 'a' field 'gt': detection 'd1' has bounding_box [1e+308, 0, 0.1, 0.1]: coordinates "
+      "are relative to the image ([0, 1] inside it) and must lie within [-1, 2]");
+  // A finite width that overflows x + w.
+  EXPECT_INVALID(
+      Labels({WithDetection(R"pb(id: "d1"
+                                 label: "cat"
+                                 bounding_box: [ 0.5, 0, 1e308, 0.1 ])pb")}),
+      "samples[0].fields[0].value", "BOUNDING_BOX_OUT_OF_RANGE",
+      "Sample 'a' field 'gt': detection 'd1' has bounding_box [0.5, 0, 1e+308, 0.1]: coordinates "
+      "are relative to the image ([0, 1] inside it) and must lie within [-1, 2]");
+}
+
+TEST(SampleValidatorTest, PixelCoordinatesAreRejected) {
+  EXPECT_INVALID(
+      Labels({WithDetection(R"pb(id: "d1"
+                                 label: "cat"
+                                 bounding_box: [ 10, 20, 100, 50 ])pb")}),
+      "samples[0].fields[0].value", "BOUNDING_BOX_OUT_OF_RANGE",
+      "Sample 'a' field 'gt': detection 'd1' has bounding_box [10, 20, 100, 50]: coordinates are "
+      "relative to the image ([0, 1] inside it) and must lie within [-1, 2]");
+}
+
+TEST(SampleValidatorTest, BoxWhollyOutsideTheImageIsRejected) {
+  EXPECT_INVALID(
+      Labels({WithDetection(R"pb(id: "d1"
+                                 label: "cat"
+                                 bounding_box: [ 1.2, 0.5, 0.3, 0.2 ])pb")}),
+      "samples[0].fields[0].value", "BOUNDING_BOX_OUTSIDE_IMAGE",
+      "Sample 'a' field 'gt': detection 'd1' has bounding_box [1.2, 0.5, 0.3, 0.2], which lies "
+      "wholly outside the image");
+  EXPECT_INVALID(
+      Labels({WithDetection(R"pb(id: "d1"
+                                 label: "cat"
+                                 bounding_box: [ -0.5, -0.5, 0.4, 2 ])pb")}),
+      "samples[0].fields[0].value", "BOUNDING_BOX_OUTSIDE_IMAGE",
+      "Sample 'a' field 'gt': detection 'd1' has bounding_box [-0.5, -0.5, 0.4, 2], which lies "
+      "wholly outside the image");
+}
+
+TEST(SampleValidatorTest, BoxPartlyOutsideOrOnTheEdgeIsAccepted) {
+  for (const std::string box : {"[ -0.1, -0.1, 0.5, 0.5 ]", "[ 0.8, 0.8, 0.5, 0.5 ]",
+                                "[ 1, 1, 0, 0 ]", "[ -1, -1, 3, 3 ]", "[ 0.5, 0.5, 0, 0 ]"}) {
+    SCOPED_TRACE(box);
+    EXPECT_TRUE(Labels({WithDetection(R"pb(id: "d1" label: "cat" bounding_box:)pb" + box)}).ok());
+  }
+}
+
+TEST(SampleValidatorTest, PolylineCoordinatesAreChecked) {
+  auto polyline = [](const std::string& points) {
+    return ImageWith(
+        "a", "lines",
+        R"pb(polylines { polylines { id: "p1" label: "lane" points {)pb" + points + " } } }");
+  };
+  EXPECT_INVALID(Labels({polyline("points { x: 0 y: 0 } points { x: 3 y: 0.5 }")}),
+                 "samples[0].fields[0].value", "POLYLINE_POINTS_OUT_OF_RANGE",
+                 "Sample 'a' field 'lines': polyline 'p1' has point (3, 0.5): coordinates are "
+                 "relative to the image ([0, 1] inside it) and must lie within [-1, 2]");
+  EXPECT_INVALID(Labels({polyline("points { x: 1.1 y: 0 } points { x: 1.5 y: 0.5 }")}),
+                 "samples[0].fields[0].value", "POLYLINE_OUTSIDE_IMAGE",
+                 "Sample 'a' field 'lines': polyline 'p1' lies wholly outside the image");
+  // A shape around the image touches it although no vertex is inside.
+  EXPECT_TRUE(Labels({polyline("points { x: -0.1 y: -0.1 } points { x: 1.1 y: 1.1 }")}).ok());
+}
+
+TEST(SampleValidatorTest, KeypointCoordinatesAreChecked) {
+  auto keypoint = [](const std::string& points) {
+    return ImageWith("a", "kps",
+                     R"pb(keypoints { keypoints { id: "k1" label: "person")pb" + points + " } }");
+  };
+  EXPECT_INVALID(Labels({keypoint("points { x: 0.5 y: -7 }")}), "samples[0].fields[0].value",
+                 "KEYPOINT_POINTS_OUT_OF_RANGE",
+                 "Sample 'a' field 'kps': keypoint 'k1' has point (0.5, -7): coordinates are "
+                 "relative to the image ([0, 1] inside it) and must lie within [-1, 2]");
+  EXPECT_INVALID(Labels({keypoint("points { x: 1.5 y: 0.5 } points { x: nan y: nan }")}),
+                 "samples[0].fields[0].value", "KEYPOINT_OUTSIDE_IMAGE",
+                 "Sample 'a' field 'kps': keypoint 'k1' lies wholly outside the image");
+  EXPECT_INVALID(Labels({keypoint("points { x: 0.5 y: 0.5 } confidence: inf")}),
+                 "samples[0].fields[0].value", "KEYPOINT_CONFIDENCE_INVALID",
+                 "Sample 'a' field 'kps': keypoint 'k1' has an infinite confidence");
+  EXPECT_TRUE(Labels({keypoint("points { x: 1.5 y: 0.5 } points { x: 0.5 y: 0.5 }")}).ok());
+  EXPECT_TRUE(Labels({keypoint("points { x: nan y: nan }")}).ok());
+}
+
+TEST(SampleValidatorTest, PolylineShapeAndPointCountsAreBounded) {
+  v1::Sample s =
+      ImageWith("a", "lines", R"pb(polylines { polylines { id: "p1" label: "lane" } })pb");
+  auto* line = s.mutable_fields(0)->mutable_value()->mutable_polylines()->mutable_polylines(0);
+  auto* shape = line->add_points();
+  for (int i = 0; i < 65'537; ++i) {
+    auto* p = shape->add_points();
+    p->set_x(0.5);
+    p->set_y(0.5);
+  }
+  EXPECT_INVALID(Labels({s}), "samples[0].fields[0].value", "POLYLINE_POINTS_INVALID",
+                 "Sample 'a' field 'lines': polyline 'p1' has a shape of 65537 points; at most "
+                 "65536 are allowed");
+  shape->mutable_points()->DeleteSubrange(2, 65'535);
+  for (int i = 0; i < 1'024; ++i) *line->add_points() = *shape;
+  EXPECT_INVALID(Labels({s}), "samples[0].fields[0].value", "POLYLINE_POINTS_INVALID",
+                 "Sample 'a' field 'lines': polyline 'p1' has 1025 shapes; at most 1024 are "
+                 "allowed");
+}
+
+// --- batches ---
+
+TEST(SampleValidatorTest, BatchErrorsNameRunPositions) {
+  v1::MediaType media_type = v1::MEDIA_TYPE_IMAGE;
+  v1::Sample bad = Image("x");
+  bad.mutable_media()->set_path("relative.png");
+  EXPECT_INVALID(ValidateSampleMediaBatch({Image("a"), bad}, 1000, v1::DarwinOptions(), media_type),
+                 "samples[1001].media.path", "MEDIA_PATH_INVALID",
+                 "Sample 'x': media path must be absolute");
+  EXPECT_INVALID(ValidateSampleMediaBatch({Video("v", 3)}, 5, v1::DarwinOptions(), media_type),
+                 "samples[5].media_type", "MEDIA_TYPE_MIXED",
+                 "Sample 'v': all samples of a run must have the same media type (mixed image "
+                 "and video collections are not supported)");
+}
+
+TEST(SampleValidatorTest, BatchLabelIdsAreReturnedInOrder) {
+  std::vector<std::string> ids;
+  ASSERT_TRUE(ValidateSampleLabelsBatch(
+                  {ImageWith("a", "cls", R"pb(classification { id: "l1" label: "x" })pb"),
+                   ImageWith("b", "gt", R"pb(detections {
+                                               detections {
+                                                 id: "l2"
+                                                 label: "cat"
+                                                 bounding_box: [ 0, 0, 1, 1 ]
+                                               }
+                                             })pb")},
+                  0, kImageSchema, &ids)
+                  .ok());
+  EXPECT_EQ(ids, (std::vector<std::string>{"l1", "l2"}));
+}
+
+TEST(SampleValidatorTest, DuplicateErrorsOfLaterBatchesMatchTheInBatchOnes) {
+  const std::vector<v1::Sample> batch = {Image("a"),
+                                         ImageWith("b", "gt", R"pb(detections {
+                                                                     detections {
+                                                                       id: "l1"
+                                                                       label: "cat"
+                                                                       bounding_box: [ 0, 0, 1, 1 ]
+                                                                     }
+                                                                   })pb")};
+  EXPECT_INVALID(DuplicateSampleIdError(batch, 2000, "b"), "samples[2001].id",
+                 "SAMPLE_ID_DUPLICATE", "Sample id 'b' appears more than once in the run");
+  EXPECT_INVALID(DuplicateLabelIdError(batch, 2000, "l1"), "samples[2001].fields[0].value",
+                 "LABEL_ID_DUPLICATE",
+                 "Sample 'b' field 'gt': label id 'l1' appears more than once in the run");
+}
+
 // --- frames ---
 
 const v1::LabelSchema kVideoSchema = Schema(R"pb(
@@ -540,6 +772,21 @@ TEST(SampleValidatorTest, FramesOnSampleLevelFieldAreRejected) {
   sf->add_frames()->set_frame_number(1);
   EXPECT_INVALID(Labels({s}), "samples[0].fields[0].frames", "SAMPLE_FIELD_FRAMES",
                  "Sample 'a': sample-level field 'gt' cannot carry per-frame labels");
+}
+
+TEST(SampleValidatorTest, FrameCountAndFrameIdsAreBounded) {
+  std::vector<int> numbers;
+  for (int i = 1; i <= 100'001; ++i) numbers.push_back(i);
+  EXPECT_INVALID(Labels({VideoWithFrames("v", 0, numbers)}, kVideoSchema),
+                 "samples[0].fields[0].frames", "TOO_MANY_FRAMES",
+                 "Sample 'v' field 'frames.dets' has labels on 100001 frames; at most 100000 are "
+                 "allowed");
+  v1::Sample s = VideoWithFrames("v", 10, {1});
+  s.mutable_fields(0)->mutable_frames(0)->set_frame_id(std::string(129, 'f'));
+  EXPECT_INVALID(Labels({s}, kVideoSchema), "samples[0].fields[0].frames[0].frame_id",
+                 "FRAME_ID_INVALID",
+                 "Sample 'v' field 'frames.dets': frame id '" + std::string(64, 'f') +
+                     "\u2026(129 bytes)' is longer than 128 bytes");
 }
 
 }  // namespace

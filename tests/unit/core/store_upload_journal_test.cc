@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -52,6 +53,30 @@ class SlowFirstUpdateStore : public RunStore {
     return inner_->RenameRun(key, new_anno_key);
   }
   absl::Status DeleteRun(const store::RunKey& key) override { return inner_->DeleteRun(key); }
+  absl::StatusOr<store::RunSpool> BeginRunSpool(const store::RunKey& key,
+                                                const std::string& request_id,
+                                                const std::string& owner,
+                                                absl::Duration ttl) override {
+    return inner_->BeginRunSpool(key, request_id, owner, ttl);
+  }
+  absl::StatusOr<std::optional<store::SpoolConflict>> AppendToRunSpool(
+      const std::string& spool_id, int64_t first_position, const std::vector<v1::Sample>& samples,
+      const std::vector<std::string>& label_ids, absl::Duration ttl) override {
+    return inner_->AppendToRunSpool(spool_id, first_position, samples, label_ids, ttl);
+  }
+  absl::StatusOr<store::CreateRunResult> CommitRunSpool(const std::string& spool_id,
+                                                        const store::NewRun& run) override {
+    return inner_->CommitRunSpool(spool_id, run);
+  }
+  absl::Status DiscardRunSpool(const std::string& spool_id) override {
+    return inner_->DiscardRunSpool(spool_id);
+  }
+  absl::StatusOr<int64_t> DiscardRunSpoolsOf(const std::string& owner) override {
+    return inner_->DiscardRunSpoolsOf(owner);
+  }
+  absl::StatusOr<int64_t> DiscardExpiredRunSpools() override {
+    return inner_->DiscardExpiredRunSpools();
+  }
   absl::StatusOr<store::SampleIdPage> ListRunSamples(const store::RunKey& key, int64_t start,
                                                      int page_size) override {
     return inner_->ListRunSamples(key, start, page_size);

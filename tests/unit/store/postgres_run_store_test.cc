@@ -111,7 +111,8 @@ TEST(PostgresRunStoreTest, MigrationsAreAppliedOnceAndRecorded) {
       RawDatabase(url).Query("SELECT string_agg(table_name::text, ',' ORDER BY table_name) FROM "
                              "information_schema.tables WHERE table_schema = current_schema()"),
       std::vector<std::string>{"annotation_links,darwin_state,replicas,request_ids,run_samples,"
-                               "runs,sample_progress,schema_migrations,staged_samples"});
+                               "runs,sample_progress,schema_migrations,spooled_label_ids,"
+                               "staged_samples"});
 }
 
 TEST(PostgresRunStoreTest, ConcurrentOpensOfAFreshSchemaMigrateOnce) {

@@ -106,6 +106,18 @@ TEST_P(RunStateCounterTest, CountsOneTenantsRunsOnly) {
   EXPECT_TRUE(counter_->CountTenantRunsByState("t3")->empty());
 }
 
+TEST_P(RunStateCounterTest, SpooledRunsAreNotCounted) {
+  auto spool = store_->BeginRunSpool({"t1", "dataset", "spooled"}, "", "w", absl::Hours(1));
+  ASSERT_TRUE(spool.ok()) << spool.status();
+  EXPECT_TRUE(counter_->CountRunsByState()->empty());
+  NewRun run;
+  run.key = {"t1", "dataset", "spooled"};
+  run.record.set_state(v1::RUN_STATE_PENDING);
+  ASSERT_TRUE(store_->CommitRunSpool(spool->spool_id, run).ok());
+  EXPECT_EQ(*counter_->CountRunsByState(),
+            (std::map<v1::RunState, int64_t>{{v1::RUN_STATE_PENDING, 1}}));
+}
+
 INSTANTIATE_TEST_SUITE_P(AllStores, RunStateCounterTest, ::testing::Values("Sqlite", "Postgres"),
                          [](const auto& info) { return info.param; });
 

@@ -1179,6 +1179,323 @@ TEST_P(RunStoreConformanceTest, DeleteRunRemovesTheWholeJob) {
   EXPECT_THAT(store_->AcquireLease(again->run_id, "other", absl::Minutes(1)), IsOkAndHolds(true));
 }
 
+// --- Run spools ---
+
+// Samples `first`, `first + 1`, ... named "<prefix><n>".
+inline std::vector<labelport::v1::Sample> SpoolBatch(const std::string& prefix, int first,
+                                                     int count) {
+  std::vector<labelport::v1::Sample> samples;
+  for (int i = first; i < first + count; ++i) {
+    labelport::v1::Sample sample;
+    sample.set_id(absl::StrCat(prefix, i));
+    sample.mutable_media()->set_path(absl::StrCat("/data/", prefix, i, ".jpg"));
+    sample.set_media_type(labelport::v1::MEDIA_TYPE_IMAGE);
+    samples.push_back(std::move(sample));
+  }
+  return samples;
+}
+
+MATCHER_P2(IsConflict, kind, id, "is a spool conflict") {
+  if (!arg.ok()) {
+    *result_listener << "whose status is " << arg.status();
+    return false;
+  }
+  if (!arg->has_value()) {
+    *result_listener << "without a conflict";
+    return false;
+  }
+  *result_listener << "conflict on '" << (*arg)->id << "'";
+  return (*arg)->kind == kind && (*arg)->id == id;
+}
+
+MATCHER(IsNoConflict, "appends without a conflict") {
+  if (!arg.ok()) {
+    *result_listener << "whose status is " << arg.status();
+    return false;
+  }
+  if (arg->has_value()) *result_listener << "conflict on '" << (*arg)->id << "'";
+  return !arg->has_value();
+}
+
+inline void ExpectSpoolNotFound(const absl::Status& status) {
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
+  EXPECT_EQ(common::ErrorReason(status), "RUN_SPOOL_NOT_FOUND") << status;
+}
+
+constexpr absl::Duration kSpoolTtl = absl::Hours(1);
+
+TEST_P(RunStoreConformanceTest, SpooledRunIsInvisibleUntilCommitted) {
+  absl::StatusOr<RunSpool> spool = store_->BeginRunSpool(Key("spooled"), "req-1", "w1", kSpoolTtl);
+  ASSERT_TRUE(spool.ok()) << spool.status();
+  ASSERT_FALSE(spool->replay.has_value());
+  ASSERT_FALSE(spool->spool_id.empty());
+  const std::vector<labelport::v1::Sample> first = SpoolBatch("z", 0, 3);
+  const std::vector<labelport::v1::Sample> second = SpoolBatch("a", 0, 2);
+  EXPECT_THAT(store_->AppendToRunSpool(spool->spool_id, 0, first, {"l1", "l2"}, kSpoolTtl),
+              IsNoConflict());
+  EXPECT_THAT(store_->AppendToRunSpool(spool->spool_id, 3, second, {"l3"}, kSpoolTtl),
+              IsNoConflict());
+
+  ExpectRunNotFound(store_->GetRun(Key("spooled")).status(), "spooled");
+  ExpectRunNotFound(store_->ListRunSamples(Key("spooled"), 0, 10).status(), "spooled");
+  ExpectRunNotFound(store_->DeleteRun(Key("spooled")), "spooled");
+  EXPECT_THAT(store_->ListRuns(Query()),
+              IsOkAndHolds(::testing::Field(&ListRunsPage::runs, ::testing::IsEmpty())));
+  EXPECT_THAT(store_->ListClaimableRuns(10, ""), IsOkAndHolds(::testing::IsEmpty()));
+  // Another call for the same key may begin its own spool (one commit wins).
+  absl::StatusOr<RunSpool> other = store_->BeginRunSpool(Key("spooled"), "", "w1", kSpoolTtl);
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_NE(other->spool_id, spool->spool_id);
+  ASSERT_TRUE(store_->DiscardRunSpool(other->spool_id).ok());
+
+  NewRun run = MakeRun(Key("spooled"), 0, "req-1");
+  run.record.mutable_progress()->set_samples_total(5);
+  absl::StatusOr<CreateRunResult> created = store_->CommitRunSpool(spool->spool_id, run);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_TRUE(created->created);
+  EXPECT_EQ(created->run_id, spool->spool_id);
+  EXPECT_EQ(created->run.uid(), spool->spool_id);
+  EXPECT_EQ(created->run.name(), "datasets/dataset-1/runs/spooled");
+  EXPECT_EQ(created->run.revision(), 1);
+  EXPECT_EQ(created->run.update_time().SerializeAsString(),
+            created->run.create_time().SerializeAsString());
+  absl::StatusOr<labelport::v1::AnnotationRun> got = store_->GetRun(Key("spooled"));
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->SerializeAsString(), created->run.SerializeAsString());
+  EXPECT_THAT(AllSampleIds(Key("spooled"), 2),
+              IsOkAndHolds(::testing::ElementsAre("z0", "z1", "z2", "a0", "a1")));
+  absl::StatusOr<std::vector<labelport::v1::Sample>> loaded =
+      store_->LoadSamples(spool->spool_id, 3, 10);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_EQ(loaded->size(), 2u);
+  EXPECT_EQ((*loaded)[1].SerializeAsString(), second[1].SerializeAsString());
+  EXPECT_THAT(store_->ListClaimableRuns(10, ""),
+              IsOkAndHolds(::testing::ElementsAre(
+                  ::testing::Field(&ClaimableRun::run_id, spool->spool_id))));
+  // Committed: the spool is gone, the request id is recorded.
+  ExpectSpoolNotFound(
+      store_->AppendToRunSpool(spool->spool_id, 5, SpoolBatch("b", 0, 1), {}, kSpoolTtl).status());
+  absl::StatusOr<CreateRunResult> replay = store_->CreateRun(MakeRun(Key("again"), 1, "req-1"));
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_FALSE(replay->created);
+  EXPECT_EQ(replay->run_id, spool->spool_id);
+}
+
+TEST_P(RunStoreConformanceTest, SpoolRefusesRepeatedSampleAndLabelIdsAcrossBatches) {
+  absl::StatusOr<RunSpool> spool = store_->BeginRunSpool(Key("dupes"), "", "w1", kSpoolTtl);
+  ASSERT_TRUE(spool.ok()) << spool.status();
+  const std::string& id = spool->spool_id;
+  using Kind = SpoolConflict::Kind;
+  ASSERT_THAT(store_->AppendToRunSpool(id, 0, SpoolBatch("s", 0, 2), {"l0", "l1"}, kSpoolTtl),
+              IsNoConflict());
+  // An id of an earlier batch: nothing of the batch is stored.
+  std::vector<labelport::v1::Sample> batch = SpoolBatch("s", 2, 2);
+  batch.push_back(SpoolBatch("s", 0, 1)[0]);
+  EXPECT_THAT(store_->AppendToRunSpool(id, 2, batch, {"l2"}, kSpoolTtl),
+              IsConflict(Kind::kSampleId, "s0"));
+  EXPECT_THAT(store_->AppendToRunSpool(id, 2, SpoolBatch("s", 2, 1), {"l2", "l1"}, kSpoolTtl),
+              IsConflict(Kind::kLabelId, "l1"));
+  // Repeats within one batch.
+  std::vector<labelport::v1::Sample> twice = SpoolBatch("s", 5, 1);
+  twice.push_back(twice[0]);
+  EXPECT_THAT(store_->AppendToRunSpool(id, 2, twice, {}, kSpoolTtl),
+              IsConflict(Kind::kSampleId, "s5"));
+  EXPECT_THAT(store_->AppendToRunSpool(id, 2, SpoolBatch("s", 6, 1), {"x", "x"}, kSpoolTtl),
+              IsConflict(Kind::kLabelId, "x"));
+  // The refused batches left the positions free.
+  ASSERT_THAT(store_->AppendToRunSpool(id, 2, SpoolBatch("s", 2, 2), {"l2"}, kSpoolTtl),
+              IsNoConflict());
+  ASSERT_TRUE(store_->CommitRunSpool(id, MakeRun(Key("dupes"), 0)).ok());
+  EXPECT_THAT(AllSampleIds(Key("dupes")),
+              IsOkAndHolds(::testing::ElementsAre("s0", "s1", "s2", "s3")));
+}
+
+TEST_P(RunStoreConformanceTest, DiscardedSpoolLeavesNothing) {
+  absl::StatusOr<RunSpool> spool = store_->BeginRunSpool(Key("gone"), "req-9", "w1", kSpoolTtl);
+  ASSERT_TRUE(spool.ok()) << spool.status();
+  ASSERT_THAT(
+      store_->AppendToRunSpool(spool->spool_id, 0, SpoolBatch("s", 0, 3), {"l0"}, kSpoolTtl),
+      IsNoConflict());
+  ASSERT_TRUE(store_->DiscardRunSpool(spool->spool_id).ok());
+  EXPECT_TRUE(store_->DiscardRunSpool(spool->spool_id).ok()) << "idempotent";
+  ExpectSpoolNotFound(
+      store_->AppendToRunSpool(spool->spool_id, 3, SpoolBatch("s", 3, 1), {}, kSpoolTtl).status());
+  ExpectSpoolNotFound(store_->CommitRunSpool(spool->spool_id, MakeRun(Key("gone"), 0)).status());
+  EXPECT_EQ(store_->LoadSamples(spool->spool_id, 0, 10).status().code(),
+            absl::StatusCode::kNotFound);
+  // Neither the key, nor the request id, nor the ids are taken.
+  NewRun run = MakeRun(Key("gone"), 0, "req-9");
+  run.samples = SpoolBatch("s", 0, 3);
+  absl::StatusOr<CreateRunResult> created = store_->CreateRun(run);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_TRUE(created->created);
+  EXPECT_THAT(AllSampleIds(Key("gone")), IsOkAndHolds(::testing::ElementsAre("s0", "s1", "s2")));
+}
+
+TEST_P(RunStoreConformanceTest, SpoolOfARecordedRequestIdIsAReplay) {
+  absl::StatusOr<CreateRunResult> first = store_->CreateRun(MakeRun(Key("key1"), 2, "req-1"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<RunSpool> replay = store_->BeginRunSpool(Key("key2"), "req-1", "w1", kSpoolTtl);
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  ASSERT_TRUE(replay->replay.has_value());
+  EXPECT_TRUE(replay->spool_id.empty());
+  EXPECT_EQ(replay->replay->run_id, first->run_id);
+  EXPECT_FALSE(replay->replay->created);
+  EXPECT_EQ(replay->replay->run.SerializeAsString(), first->run.SerializeAsString());
+
+  // A call with the same request id that committed while this one streamed.
+  absl::StatusOr<RunSpool> spool = store_->BeginRunSpool(Key("key3"), "req-2", "w1", kSpoolTtl);
+  ASSERT_TRUE(spool.ok()) << spool.status();
+  ASSERT_THAT(store_->AppendToRunSpool(spool->spool_id, 0, SpoolBatch("s", 0, 2), {}, kSpoolTtl),
+              IsNoConflict());
+  absl::StatusOr<CreateRunResult> winner = store_->CreateRun(MakeRun(Key("key4"), 1, "req-2"));
+  ASSERT_TRUE(winner.ok()) << winner.status();
+  absl::StatusOr<CreateRunResult> late =
+      store_->CommitRunSpool(spool->spool_id, MakeRun(Key("key3"), 0, "req-2"));
+  ASSERT_TRUE(late.ok()) << late.status();
+  EXPECT_FALSE(late->created);
+  EXPECT_EQ(late->run_id, winner->run_id);
+  ExpectRunNotFound(store_->GetRun(Key("key3")).status(), "key3");
+  ExpectSpoolNotFound(
+      store_->AppendToRunSpool(spool->spool_id, 2, SpoolBatch("s", 2, 1), {}, kSpoolTtl).status());
+}
+
+TEST_P(RunStoreConformanceTest, SpoolForATakenKeyIsAlreadyExists) {
+  ASSERT_TRUE(store_->CreateRun(MakeRun(Key("taken"), 2)).ok());
+  absl::StatusOr<RunSpool> early = store_->BeginRunSpool(Key("taken"), "", "w1", kSpoolTtl);
+  EXPECT_EQ(early.status().code(), absl::StatusCode::kAlreadyExists) << early.status();
+  EXPECT_EQ(early.status().message(), "Annotation run with key 'taken' already exists");
+
+  // Taken while the spool streamed: the commit fails and the spool is gone.
+  absl::StatusOr<RunSpool> spool = store_->BeginRunSpool(Key("late"), "req-3", "w1", kSpoolTtl);
+  ASSERT_TRUE(spool.ok()) << spool.status();
+  ASSERT_THAT(store_->AppendToRunSpool(spool->spool_id, 0, SpoolBatch("x", 0, 2), {}, kSpoolTtl),
+              IsNoConflict());
+  NewRun winner = MakeRun(Key("late"), 1);
+  ASSERT_TRUE(store_->CreateRun(winner).ok());
+  absl::StatusOr<CreateRunResult> clash =
+      store_->CommitRunSpool(spool->spool_id, MakeRun(Key("late"), 0, "req-3"));
+  EXPECT_EQ(clash.status().code(), absl::StatusCode::kAlreadyExists) << clash.status();
+  EXPECT_EQ(common::ErrorReason(clash.status()), "RUN_ALREADY_EXISTS");
+  ExpectSpoolNotFound(store_->CommitRunSpool(spool->spool_id, MakeRun(Key("l2"), 0)).status());
+  EXPECT_THAT(AllSampleIds(Key("late")), IsOkAndHolds(SampleIds(winner)));
+  // The request id was not recorded.
+  absl::StatusOr<CreateRunResult> fresh = store_->CreateRun(MakeRun(Key("fresh"), 1, "req-3"));
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_TRUE(fresh->created);
+}
+
+TEST_P(RunStoreConformanceTest, ConcurrentSpoolCommitsWithOneKeyHaveOneWinner) {
+  constexpr int kSpools = 6;
+  std::vector<std::string> spools;
+  for (int i = 0; i < kSpools; ++i) {
+    absl::StatusOr<RunSpool> spool = store_->BeginRunSpool(Key("contended"), "", "w1", kSpoolTtl);
+    ASSERT_TRUE(spool.ok()) << spool.status();
+    ASSERT_THAT(
+        store_->AppendToRunSpool(spool->spool_id, 0, SpoolBatch(absl::StrCat("s", i), 0, 20),
+                                 {absl::StrCat("l", i)}, kSpoolTtl),
+        IsNoConflict());
+    spools.push_back(spool->spool_id);
+  }
+  absl::Barrier* start = new absl::Barrier(kSpools);
+  std::atomic<int> created{0};
+  std::atomic<int> clashes{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kSpools; ++i) {
+    threads.emplace_back([&, i] {
+      if (start->Block()) delete start;
+      absl::StatusOr<CreateRunResult> result =
+          store_->CommitRunSpool(spools[i], MakeRun(Key("contended"), 0, absl::StrCat("r", i)));
+      if (result.ok()) {
+        ++created;
+      } else if (result.status().code() == absl::StatusCode::kAlreadyExists) {
+        ++clashes;
+      } else {
+        ADD_FAILURE() << result.status();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created.load(), 1);
+  EXPECT_EQ(clashes.load(), kSpools - 1);
+  EXPECT_THAT(AllSampleIds(Key("contended")), IsOkAndHolds(::testing::SizeIs(20)));
+  for (const std::string& spool : spools) EXPECT_TRUE(store_->DiscardRunSpool(spool).ok());
+  EXPECT_THAT(AllSampleIds(Key("contended")), IsOkAndHolds(::testing::SizeIs(20)));
+}
+
+TEST_P(RunStoreConformanceTest, ExpiredSpoolsAreDiscarded) {
+  // A negative ttl: expired at once.
+  absl::StatusOr<RunSpool> stale = store_->BeginRunSpool(Key("stale"), "", "w1", -absl::Hours(1));
+  ASSERT_TRUE(stale.ok()) << stale.status();
+  absl::StatusOr<RunSpool> revived =
+      store_->BeginRunSpool(Key("revived"), "", "w1", -absl::Hours(1));
+  ASSERT_TRUE(revived.ok()) << revived.status();
+  absl::StatusOr<RunSpool> fresh = store_->BeginRunSpool(Key("fresh"), "", "w1", kSpoolTtl);
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  ASSERT_THAT(
+      store_->AppendToRunSpool(stale->spool_id, 0, SpoolBatch("s", 0, 2), {"l"}, -absl::Hours(1)),
+      IsNoConflict());
+  // An append pushes the expiry.
+  ASSERT_THAT(
+      store_->AppendToRunSpool(revived->spool_id, 0, SpoolBatch("s", 0, 2), {"l"}, kSpoolTtl),
+      IsNoConflict());
+  ASSERT_TRUE(store_->CreateRun(MakeRun(Key("live"), 2)).ok());
+
+  EXPECT_THAT(store_->DiscardExpiredRunSpools(), IsOkAndHolds(1));
+  ExpectSpoolNotFound(
+      store_->AppendToRunSpool(stale->spool_id, 2, SpoolBatch("s", 2, 1), {}, kSpoolTtl).status());
+  EXPECT_THAT(store_->AppendToRunSpool(revived->spool_id, 2, SpoolBatch("s", 2, 1), {}, kSpoolTtl),
+              IsNoConflict());
+  EXPECT_THAT(store_->AppendToRunSpool(fresh->spool_id, 0, SpoolBatch("s", 0, 1), {}, kSpoolTtl),
+              IsNoConflict());
+  EXPECT_THAT(store_->DiscardExpiredRunSpools(), IsOkAndHolds(0));
+  EXPECT_THAT(AllSampleIds(Key("live")), IsOkAndHolds(::testing::SizeIs(2)));
+}
+
+TEST_P(RunStoreConformanceTest, SpoolsOfAnOwnerAreDiscardedTogether) {
+  std::vector<std::string> mine;
+  for (const char* key : {"a", "b"}) {
+    absl::StatusOr<RunSpool> spool = store_->BeginRunSpool(Key(key), "", "w1", kSpoolTtl);
+    ASSERT_TRUE(spool.ok()) << spool.status();
+    ASSERT_THAT(
+        store_->AppendToRunSpool(spool->spool_id, 0, SpoolBatch("s", 0, 2), {"l"}, kSpoolTtl),
+        IsNoConflict());
+    mine.push_back(spool->spool_id);
+  }
+  absl::StatusOr<RunSpool> theirs = store_->BeginRunSpool(Key("c"), "", "w2", kSpoolTtl);
+  ASSERT_TRUE(theirs.ok()) << theirs.status();
+  absl::StatusOr<RunSpool> committed = store_->BeginRunSpool(Key("d"), "", "w1", kSpoolTtl);
+  ASSERT_TRUE(committed.ok()) << committed.status();
+  ASSERT_TRUE(store_->CommitRunSpool(committed->spool_id, MakeRun(Key("d"), 0)).ok());
+
+  Restart();  // as a restarted replica would, at start-up
+  EXPECT_THAT(store_->DiscardRunSpoolsOf("w1"), IsOkAndHolds(2));
+  for (const std::string& spool : mine)
+    ExpectSpoolNotFound(
+        store_->AppendToRunSpool(spool, 2, SpoolBatch("s", 2, 1), {}, kSpoolTtl).status());
+  EXPECT_THAT(store_->AppendToRunSpool(theirs->spool_id, 0, SpoolBatch("s", 0, 1), {}, kSpoolTtl),
+              IsNoConflict());
+  EXPECT_TRUE(store_->GetRun(Key("d")).ok());
+}
+
+TEST_P(RunStoreConformanceTest, SpoolSurvivesARestart) {
+  absl::StatusOr<RunSpool> spool = store_->BeginRunSpool(Key("durable"), "", "w1", kSpoolTtl);
+  ASSERT_TRUE(spool.ok()) << spool.status();
+  ASSERT_THAT(
+      store_->AppendToRunSpool(spool->spool_id, 0, SpoolBatch("s", 0, 2), {"l0"}, kSpoolTtl),
+      IsNoConflict());
+  Restart();
+  ExpectRunNotFound(store_->GetRun(Key("durable")).status(), "durable");
+  EXPECT_THAT(
+      store_->AppendToRunSpool(spool->spool_id, 2, SpoolBatch("s", 2, 1), {"l0"}, kSpoolTtl),
+      IsConflict(SpoolConflict::Kind::kLabelId, "l0"));
+  ASSERT_THAT(
+      store_->AppendToRunSpool(spool->spool_id, 2, SpoolBatch("s", 2, 1), {"l1"}, kSpoolTtl),
+      IsNoConflict());
+  ASSERT_TRUE(store_->CommitRunSpool(spool->spool_id, MakeRun(Key("durable"), 0)).ok());
+  EXPECT_THAT(AllSampleIds(Key("durable")), IsOkAndHolds(::testing::ElementsAre("s0", "s1", "s2")));
+}
+
 }  // namespace labelport::store::testing
 
 #endif  // LABELPORT_TESTS_UNIT_STORE_RUN_STORE_CONFORMANCE_H_

@@ -188,7 +188,7 @@ TEST(SqliteRunStoreTest, MigrationsAreAppliedOnceAndRecorded) {
                       "ORDER BY name"),
             (std::vector<std::string>{"annotation_links", "darwin_state", "replicas", "request_ids",
                                       "run_samples", "runs", "sample_progress", "schema_migrations",
-                                      "staged_samples"}));
+                                      "spooled_label_ids", "staged_samples"}));
 }
 
 TEST(SqliteRunStoreTest, MigrationsAreOrderedFromOne) {
@@ -408,7 +408,7 @@ TEST(SqliteRunStoreTest, MigratesAVersion1DatabaseKeepingItsRuns) {
 
   RawDatabase raw(path);
   EXPECT_EQ(raw.Query("SELECT version FROM schema_migrations ORDER BY version"),
-            (std::vector<std::string>{"1", "2", "3", "4", "5"}));
+            (std::vector<std::string>{"1", "2", "3", "4", "5", "6"}));
 }
 
 // Stores on one file (as in several processes) contend for the file lock

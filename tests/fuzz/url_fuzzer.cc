@@ -1,0 +1,34 @@
+// Fuzzes URL parsing and redaction (media URLs come from callers, signed
+// URLs from V7): parsing never crashes; a parsed URL has a host, a target
+// starting with '/', and no fragment; redaction never keeps a query string,
+// fragment or userinfo, whether or not the text parses.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/string_view.h"
+#include "service/http/url.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const absl::string_view text(reinterpret_cast<const char*>(data), size);
+  auto url = labelport::http::ParseUrl(text);
+  if (url.ok()) {
+    if (url->host.empty() || !absl::StartsWith(url->target, "/") ||
+        absl::StrContains(url->target, "#") || (url->scheme != "http" && url->scheme != "https"))
+      std::abort();
+    const std::string redacted = labelport::http::RedactedUrl(*url);
+    if (absl::StrContains(redacted, "?") || absl::StrContains(redacted, "#")) std::abort();
+    // The pool key and Host header of a parsed URL parse back to the same origin.
+    auto again = labelport::http::ParseUrl(url->Origin() + std::string(url->path()));
+    if (!again.ok() || again->Origin() != url->Origin()) std::abort();
+  }
+  const std::string redacted = labelport::http::RedactedUrl(text);
+  const size_t query = text.find_first_of("?#");
+  if (query != absl::string_view::npos) {
+    const absl::string_view secret = text.substr(query);
+    if (secret.size() > 1 && absl::StrContains(redacted, secret)) std::abort();
+  }
+  return 0;
+}
