@@ -1,11 +1,15 @@
 """deploy/kubernetes: render every kustomization with kustomize and check the output offline.
 
-kubeconform needs to download its JSON schemas, which is not possible here, so the checks are
-structural and written for these manifests: required fields and API versions per kind, native
-gRPC probes on the gRPC port, pod and container securityContext, secrets only by reference,
-ports, names and labels consistent across Deployment, Service, PDB, HPA and NetworkPolicy, the
-ConfigMap's keys against the flags of the built `labelport-server --help`, and the single-replica
-rules of the SQLite store. kustomize is installed by .ci/setup (Go module proxy, pinned).
+Every rendered object (and every Secret template) is validated against the Kubernetes OpenAPI
+JSON schemas in strict mode (no unknown fields) with `kubernetes-validate`, whose PyPI package
+carries the schemas of each Kubernetes release (pinned in tests/requirements.txt; nothing is
+downloaded at test time), for the oldest release the README supports and the newest it ships.
+The other checks are written for these manifests: native gRPC probes on the gRPC port (start-up
+and liveness on the liveness service), pod and container securityContext, secrets only by
+reference, ports, names and labels consistent across Deployment, Services, PDB, HPA and
+NetworkPolicy, the replica count owned by the HPA alone, the ConfigMap's keys against the flags
+of the built `labelport-server --help`, and the single-replica rules of the SQLite store.
+kustomize is installed by .ci/setup (Go module proxy, pinned).
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import kubernetes_validate
 import pytest
 import yaml
+from kubernetes_validate.utils import latest_version
 
 from . import dockerfile_lint
 
@@ -30,6 +36,9 @@ SECRET_EXAMPLES = sorted(KUBE.rglob("*.secret.example.yaml"))
 
 HEALTH_SERVICE = "labelport.v1.AnnotationService"
 LIVENESS_SERVICE = "liveness"  # SERVING until SIGTERM, independent of V7 and the store
+# Kubernetes releases whose schemas the manifests must satisfy: the oldest deploy/README.md
+# supports (native gRPC probes are GA in 1.27) and the newest kubernetes-validate carries.
+KUBERNETES_VERSIONS = ("1.27.0", latest_version())
 CONTAINER = "labelport-server"
 RUNTIME_UID = 10001
 POD_LABELS = {"app.kubernetes.io/name": "labelport", "app.kubernetes.io/component": "server"}
@@ -42,8 +51,8 @@ KINDS = {
     "ConfigMap": ("v1", ["data"]),
     "PersistentVolumeClaim": ("v1", ["spec.accessModes", "spec.resources.requests.storage"]),
     "Service": ("v1", ["spec.selector", "spec.ports"]),
-    "Deployment": ("apps/v1", ["spec.replicas", "spec.selector.matchLabels",
-                               "spec.template.metadata.labels", "spec.template.spec.containers"]),
+    "Deployment": ("apps/v1", ["spec.selector.matchLabels", "spec.template.metadata.labels",
+                               "spec.template.spec.containers"]),
     "PodDisruptionBudget": ("policy/v1", ["spec.selector.matchLabels"]),
     "HorizontalPodAutoscaler": ("autoscaling/v2", ["spec.scaleTargetRef", "spec.minReplicas",
                                                    "spec.maxReplicas", "spec.metrics"]),
@@ -113,7 +122,10 @@ class Rendered:
         self.grpc_port = ports["grpc"]
         assert "metrics" in ports, "the container has no port named metrics"
         self.metrics_port = ports["metrics"]
-        self.replicas = self.deployment["spec"]["replicas"]
+        # The HPA owns the replica count; the Deployment starts at its minimum.
+        self.hpa = one(self.docs, "HorizontalPodAutoscaler")
+        self.replicas = self.hpa["spec"]["minReplicas"]
+        self.services = {d["metadata"]["name"]: d for d in self.docs if d["kind"] == "Service"}
 
     def setting(self, name: str):
         """The effective value of a LABELPORT_* setting: `env` wins over the ConfigMap."""
@@ -137,10 +149,42 @@ def test_every_kustomization_is_found():
     assert KUBE / "overlays" / "postgresql" in KUSTOMIZATIONS
 
 
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_rendered_objects_validate_against_the_kubernetes_schemas(rendered: Rendered, version):
+    for doc in rendered.docs:
+        try:
+            kubernetes_validate.validate(doc, version, strict=True)
+        except kubernetes_validate.ValidationError as e:
+            pytest.fail(f"{doc['kind']} {doc['metadata']['name']} is invalid for Kubernetes "
+                        f"{version}: {e.message} at {'.'.join(map(str, e.path))}")
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_secret_templates_validate_against_the_kubernetes_schemas(version):
+    for path in SECRET_EXAMPLES:
+        kubernetes_validate.validate(yaml.safe_load(path.read_text()), version, strict=True)
+
+
+def test_schema_validation_catches_mistakes():
+    """The validator is strict: an unknown field or a wrong type fails (so the tests above
+    would catch a typo in the manifests)."""
+    deployment = one(render(KUBE / "base"), "Deployment")
+    typo = yaml.safe_load(yaml.safe_dump(deployment))
+    typo["spec"]["template"]["spec"]["containers"][0]["readinessprobe"] = {}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(typo, KUBERNETES_VERSIONS[0], strict=True)
+    wrong = yaml.safe_load(yaml.safe_dump(deployment))
+    wrong["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"] = "50051"
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(wrong, KUBERNETES_VERSIONS[0], strict=True)
+
+
 def test_kinds_api_versions_and_required_fields(rendered: Rendered):
     kinds = [d["kind"] for d in rendered.docs]
     assert set(kinds) == EXPECTED_KINDS, f"unexpected kinds: {sorted(set(kinds))}"
-    assert len(kinds) == len(set(kinds)), f"a kind appears twice: {kinds}"
+    # Two Services (ClusterIP and headless); one of every other kind.
+    assert sorted(kinds) == sorted([*EXPECTED_KINDS, "Service"]), (
+        f"unexpected counts of kinds: {sorted(kinds)}")
     for doc in rendered.docs:
         api_version, required = KINDS[doc["kind"]]
         assert doc["apiVersion"] == api_version, f"{doc['kind']}: apiVersion {doc['apiVersion']}"
@@ -164,8 +208,10 @@ def test_labels_are_consistent(rendered: Rendered):
 def test_native_grpc_probes_on_the_grpc_port(rendered: Rendered):
     # Readiness follows the store and V7; liveness must not (a V7 outage would
     # otherwise restart every pod).
+    # Start-up checks liveness too: a slow or unreachable V7 at start-up must not make the
+    # kubelet kill the pod.
     services = {"livenessProbe": LIVENESS_SERVICE, "readinessProbe": HEALTH_SERVICE,
-                "startupProbe": HEALTH_SERVICE}
+                "startupProbe": LIVENESS_SERVICE}
     for probe, service in services.items():
         spec = rendered.container.get(probe)
         assert spec, f"no {probe}"
@@ -319,8 +365,10 @@ def test_secret_templates_match_the_references():
 
 
 def test_service_matches_the_pods(rendered: Rendered):
-    service = one(rendered.docs, "Service")
+    assert set(rendered.services) == {"labelport", "labelport-headless"}
+    service = rendered.services["labelport"]
     assert service["spec"]["selector"] == POD_LABELS
+    assert service["spec"].get("type", "ClusterIP") == "ClusterIP"
     ports = {p["name"]: p for p in service["spec"]["ports"]}
     assert set(ports) == {"grpc", "metrics"}
     for name, container_port in (("grpc", rendered.grpc_port), ("metrics", rendered.metrics_port)):
@@ -328,6 +376,21 @@ def test_service_matches_the_pods(rendered: Rendered):
         assert port["protocol"] == "TCP"
         assert port["targetPort"] in (name, container_port)
         assert port["port"] == container_port
+
+
+def test_headless_service_for_client_side_balancing(rendered: Rendered):
+    """DNS of the headless Service lists every ready pod, so clients can balance per call."""
+    headless = rendered.services["labelport-headless"]["spec"]
+    assert headless["clusterIP"] == "None"
+    assert headless["selector"] == POD_LABELS
+    assert not headless.get("publishNotReadyAddresses"), "unready pods must not be resolved"
+    assert [(p["name"], p["port"], p["targetPort"]) for p in headless["ports"]] == [
+        ("grpc", rendered.grpc_port, "grpc")]
+
+
+def test_the_autoscaler_alone_owns_the_replica_count(rendered: Rendered):
+    # A `replicas` in the Deployment is reset by every apply and fights the HPA.
+    assert "replicas" not in rendered.deployment["spec"]
 
 
 def test_disruption_budget(rendered: Rendered):
@@ -341,11 +404,11 @@ def test_disruption_budget(rendered: Rendered):
 
 
 def test_autoscaler_targets_the_deployment(rendered: Rendered):
-    spec = one(rendered.docs, "HorizontalPodAutoscaler")["spec"]
+    spec = rendered.hpa["spec"]
     target = spec["scaleTargetRef"]
     assert (target["apiVersion"], target["kind"]) == ("apps/v1", "Deployment")
     assert target["name"] == rendered.deployment["metadata"]["name"]
-    assert spec["minReplicas"] <= rendered.replicas <= spec["maxReplicas"]
+    assert 1 <= spec["minReplicas"] <= spec["maxReplicas"]
     cpu = [m for m in spec["metrics"] if get(m, "resource.name") == "cpu"]
     assert cpu and "cpu" in rendered.container["resources"]["requests"]
 

@@ -77,11 +77,8 @@ func runsList() *command {
 					runs = append(runs, r)
 				}
 				if e.json() {
-					if len(runs) == 0 {
-						_, err := fmt.Fprintln(e.stdout, `{"runs": []}`) // protojson would print {}
-						return err
-					}
-					return writeJSON(e.stdout, &labelportv1.ListRunsResponse{Runs: runs})
+					// Every page, as an array of the objects `runs get -o json` prints.
+					return writeJSONArray(e.stdout, runs)
 				}
 				return writeRunsTable(e.stdout, runs)
 			})

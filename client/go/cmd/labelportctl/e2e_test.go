@@ -18,6 +18,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	labelport "github.com/labelport/labelport/client/go"
 	labelportv1 "github.com/labelport/labelport/client/go/gen/labelport/v1"
@@ -241,6 +242,28 @@ func TestEndToEndAnnotateEditLoad(t *testing.T) {
 		t.Errorf("no violation names anno_key: %v", v)
 	}
 
+	// Global flags before the command; `runs list -o json` is an array of the objects
+	// `runs get -o json` prints.
+	code, listOut, errOut := runCLI("--addr", server.Target, "-o", "json", "runs", "list", "go_e2e")
+	if code != exitOK {
+		t.Fatalf("labelportctl --addr ... runs list: exit %d: %s", code, errOut)
+	}
+	getOut, _ := e.ctl("runs", "get", name, "-o", "json")
+	var listed []json.RawMessage
+	if err := json.Unmarshal([]byte(listOut), &listed); err != nil || len(listed) != 1 {
+		t.Fatalf("runs list -o json is not an array of one run: %v\n%s", err, listOut)
+	}
+	fromList, fromGet := &labelportv1.AnnotationRun{}, &labelportv1.AnnotationRun{}
+	if err := protojson.Unmarshal(listed[0], fromList); err != nil {
+		t.Fatal(err)
+	}
+	if err := protojson.Unmarshal([]byte(getOut), fromGet); err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(fromList, fromGet) || fromGet.GetName() != name {
+		t.Errorf("runs list element:\n%s\nruns get:\n%s", listed[0], getOut)
+	}
+
 	// Management: rename, cleanup, delete.
 	out, _ = e.ctl("runs", "rename", name, "run2")
 	if !strings.Contains(out, "datasets/go_e2e/runs/run2") {
@@ -256,7 +279,7 @@ func TestEndToEndAnnotateEditLoad(t *testing.T) {
 	}
 	e.ctl("runs", "delete", "go_e2e/run2")
 	out, _ = e.ctl("runs", "list", "go_e2e", "-o", "json")
-	if strings.Contains(out, "run2") {
+	if strings.TrimSpace(out) != "[]" {
 		t.Errorf("deleted run still listed: %s", out)
 	}
 }

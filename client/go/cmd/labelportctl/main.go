@@ -10,6 +10,11 @@
 // Global flags may appear anywhere: --addr (env LABELPORT_ADDR), --token (env
 // LABELPORT_TOKEN), --tls, --ca-file, --cert-file/--key-file (mTLS), --timeout, -o table|json.
 //
+// JSON output (-o json) is the proto3 JSON mapping with .proto field names. A command about one
+// run (runs get, rename, resume, annotate) prints that AnnotationRun object; runs list prints a
+// JSON array of such objects (every page); runs status, runs cleanup and load print their
+// response messages; runs watch prints one WatchRunResponse per line.
+//
 // Exit codes: 0 success; 1 usage or local input error; 2 server error (the status code and
 // message are printed); 3 the run settled in state FAILED (annotate, runs watch/resume --wait).
 package main
@@ -22,6 +27,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -67,7 +73,7 @@ Commands:
 
 NAME is datasets/{dataset}/runs/{anno_key} or {dataset}/{anno_key}.
 
-Global flags (anywhere on the line):
+Global flags (anywhere on the line, before or after the command):
   --addr HOST:PORT   server address (env LABELPORT_ADDR, default localhost:50051)
   --token T          bearer token (env LABELPORT_TOKEN)
   --tls              connect with TLS (system roots)
@@ -75,7 +81,8 @@ Global flags (anywhere on the line):
   --cert-file F      with --key-file: present this PEM client certificate (mTLS; implies --tls)
   --key-file F       the PEM private key of --cert-file
   --timeout D        deadline of each call (default 60s; streams are unbounded)
-  -o table|json      output format (default table)
+  -o table|json      output format (default table); with json, a run is an AnnotationRun
+                     object and runs list prints an array of them
 
 Exit codes: 0 ok, 1 usage or input error, 2 server error, 3 the run settled FAILED.
 `
@@ -149,14 +156,37 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 		return exitOK
 	}
-	path, rest := args[0], args[1:]
-	if args[0] == "runs" {
-		if len(args) < 2 {
+	// Global flags may come before the command: they are set aside and parsed with the
+	// command's own flags below.
+	leading, words, err := splitLeadingGlobals(args, getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, usageText)
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "labelportctl: %v (global flags only before the command; see labelportctl --help)\n", err)
+		return exitUsage
+	}
+	if len(words) == 0 {
+		fmt.Fprint(stderr, "labelportctl: no command\n\n"+usageText)
+		return exitUsage
+	}
+	path, rest := words[0], words[1:]
+	if words[0] == "runs" {
+		// ... and between "runs" and its subcommand.
+		between, sub, err := splitLeadingGlobals(words[1:], getenv)
+		if err != nil && !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "labelportctl runs: %v (see labelportctl --help)\n", err)
+			return exitUsage
+		}
+		if len(sub) == 0 || errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stderr, "labelportctl: runs needs a subcommand\n\n"+usageText)
 			return exitUsage
 		}
-		path, rest = "runs "+args[1], args[2:]
+		leading = append(leading, between...)
+		path, rest = "runs "+sub[0], sub[1:]
 	}
+	rest = append(leading, rest...)
 	newCmd := commands[path]
 	if newCmd == nil {
 		fmt.Fprintf(stderr, "labelportctl: unknown command %q\n\n%s", path, usageText)
@@ -210,6 +240,25 @@ func report(err error, path string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "labelportctl %s: server error: %s\n", path, labelport.Describe(err))
 		return exitServer
 	}
+}
+
+// splitLeadingGlobals splits the global flags that precede the command ("labelportctl --addr X
+// -o json runs list D") from the rest of the line, which starts with the command. A "--"
+// ending the leading flags is dropped. A flag that is not global is an error there: command
+// flags follow the command.
+func splitLeadingGlobals(args []string, getenv func(string) string) (leading, rest []string, err error) {
+	fs := flag.NewFlagSet("labelportctl", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	(&globals{}).register(fs, getenv)
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	rest = fs.Args()
+	leading = slices.Clone(args[:len(args)-len(rest)])
+	if n := len(leading); n > 0 && leading[n-1] == "--" {
+		leading = leading[:n-1]
+	}
+	return leading, rest, nil
 }
 
 // parseInterleaved parses flags that may come before, between or after positional arguments

@@ -35,6 +35,31 @@ func writeJSON(w io.Writer, msg proto.Message) error {
 	return err
 }
 
+// writeJSONArray writes msgs as an indented JSON array (each element as writeJSON would print
+// it) and a newline; no messages is "[]".
+func writeJSONArray[M proto.Message](w io.Writer, msgs []M) error {
+	var raw bytes.Buffer
+	raw.WriteByte('[')
+	for i, m := range msgs {
+		b, err := protoOut.Marshal(m)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			raw.WriteByte(',')
+		}
+		raw.Write(b)
+	}
+	raw.WriteByte(']')
+	var out bytes.Buffer
+	if err := json.Indent(&out, raw.Bytes(), "", "  "); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err := w.Write(out.Bytes())
+	return err
+}
+
 // writeJSONLine writes msg as one compact JSON line (JSON Lines).
 func writeJSONLine(w io.Writer, msg proto.Message) error {
 	b, err := protoOut.Marshal(msg)

@@ -113,6 +113,68 @@ func TestJSONOutputs(t *testing.T) {
 	}
 }
 
+func TestJSONArrayElementsAreWhatGetPrints(t *testing.T) {
+	var b bytes.Buffer
+	if err := writeJSONArray(&b, []*labelportv1.AnnotationRun{}); err != nil || b.String() != "[]\n" {
+		t.Errorf("empty list: %q, %v", b.String(), err)
+	}
+	b.Reset()
+	runs := sampleRuns()
+	if err := writeJSONArray(&b, runs); err != nil {
+		t.Fatal(err)
+	}
+	var elements []json.RawMessage
+	if err := json.Unmarshal(b.Bytes(), &elements); err != nil || len(elements) != len(runs) {
+		t.Fatalf("not an array of %d: %v\n%s", len(runs), err, b.String())
+	}
+	for i, r := range runs {
+		var one bytes.Buffer
+		if err := writeJSON(&one, r); err != nil {
+			t.Fatal(err)
+		}
+		var got, want bytes.Buffer
+		_ = json.Compact(&got, elements[i])
+		_ = json.Compact(&want, one.Bytes())
+		if got.String() != want.String() {
+			t.Errorf("element %d:\n%s\nwant (runs get -o json):\n%s", i, got.String(), want.String())
+		}
+	}
+}
+
+func TestGlobalFlagsBeforeTheCommand(t *testing.T) {
+	leading, rest, err := splitLeadingGlobals(
+		[]string{"--addr", "h:1", "-o=json", "--tls", "--", "runs", "list", "d", "--state", "failed"},
+		func(string) string { return "" })
+	if err != nil || strings.Join(leading, " ") != "--addr h:1 -o=json --tls" ||
+		strings.Join(rest, " ") != "runs list d --state failed" {
+		t.Errorf("leading %q rest %q err %v", leading, rest, err)
+	}
+	// The flags are applied: -o is checked, --addr and --timeout are used to dial.
+	if code, _, stderr := runCLI("-o", "yaml", "runs", "get", "d/k"); code != exitUsage ||
+		!strings.Contains(stderr, `-o must be table or json, not "yaml"`) {
+		t.Errorf("-o yaml before the command: exit %d, %s", code, stderr)
+	}
+	code, _, stderr := runCLI("--addr", "127.0.0.1:1", "--timeout=1s", "runs", "get", "d/k")
+	if code != exitServer || !strings.Contains(stderr, "cannot reach labelport-server at 127.0.0.1:1") {
+		t.Errorf("--addr before the command: exit %d, %s", code, stderr)
+	}
+	code, _, stderr = runCLI("runs", "--addr", "127.0.0.1:1", "get", "--timeout", "1s", "d/k")
+	if code != exitServer || !strings.Contains(stderr, "cannot reach labelport-server at 127.0.0.1:1") {
+		t.Errorf("a flag between runs and its subcommand: exit %d, %s", code, stderr)
+	}
+	// Command flags follow the command.
+	if code, _, stderr := runCLI("--state", "failed", "runs", "list", "d"); code != exitUsage ||
+		!strings.Contains(stderr, "global flags only before the command") {
+		t.Errorf("a command flag before the command: exit %d, %s", code, stderr)
+	}
+	if code, stdout, _ := runCLI("--addr", "h:1", "--help"); code != exitOK || !strings.Contains(stdout, "Global flags") {
+		t.Errorf("--help after a global flag: exit %d", code)
+	}
+	if code, _, stderr := runCLI("--addr", "h:1"); code != exitUsage || !strings.Contains(stderr, "no command") {
+		t.Errorf("no command: exit %d, %s", code, stderr)
+	}
+}
+
 func TestParseState(t *testing.T) {
 	if s, err := parseState("annotating"); err != nil || s != labelportv1.RunState_RUN_STATE_ANNOTATING {
 		t.Error(s, err)
