@@ -379,11 +379,11 @@ TEST(BeastHttpClientTest, BodySourceSizeMismatchIsInvalidArgument) {
 }
 
 TEST(BeastHttpClientTest, StreamsLargeChunkedResponseInConstantMemory) {
-  const int64_t total = 20 << 20;
-  TestServer server([total](const ServerRequest&) {
+  constexpr int64_t kTotal = 20 << 20;
+  TestServer server([](const ServerRequest&) {
     Reply reply;
     reply.kind = Reply::Kind::kChunked;
-    reply.stream_bytes = total;
+    reply.stream_bytes = kTotal;
     return reply;
   });
   net::io_context io;
@@ -409,7 +409,7 @@ TEST(BeastHttpClientTest, StreamsLargeChunkedResponseInConstantMemory) {
   EXPECT_EQ(response->status, 200);
   EXPECT_TRUE(response->body.empty());
   EXPECT_EQ(response->Header("transfer-encoding"), "chunked");
-  EXPECT_EQ(received, total);
+  EXPECT_EQ(received, kTotal);
   EXPECT_TRUE(pattern_ok);
   EXPECT_LE(largest_chunk, 64u * 1024);
   EXPECT_LT(heap_peak - heap_before, size_t{4} << 20);
