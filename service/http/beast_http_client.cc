@@ -6,10 +6,12 @@
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -105,6 +107,11 @@ absl::Status ValidateHeaders(const Headers& headers, absl::string_view what) {
 
 }  // namespace
 
+// A pooled connection. Everything but `strand` and `idle_since` is touched
+// only on `strand`, and the object is destroyed there (CloseOnStrand): the
+// stream's timers, the socket and the buffer belong to the exchange running
+// on the strand and to the handlers it leaves queued there. The pool only
+// moves the object between threads, under mu_ (`idle_since` is pool state).
 struct BeastHttpClient::Connection {
   explicit Connection(net::any_io_executor executor) : strand(std::move(executor)) {}
 
@@ -122,15 +129,30 @@ struct BeastHttpClient::Connection {
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
 
+  // Drops the stream (on the strand); the next exchange connects afresh.
+  void Close() {
+    tls.reset();
+    tcp.reset();
+    buffer.clear();
+  }
+
+  // Destroys `connection` on its strand, after the handlers still queued
+  // there (timer completions of its last exchange, a late cancellation).
+  static void CloseOnStrand(std::unique_ptr<Connection> connection) {
+    const net::any_io_executor strand = connection->strand;
+    net::post(strand, [connection = std::move(connection)]() mutable { connection.reset(); });
+  }
+
   net::any_io_executor strand;
   std::unique_ptr<beast::tcp_stream> tcp;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
   beast::flat_buffer buffer;
-  SteadyClock::time_point idle_since;
+  SteadyClock::time_point idle_since;  // guarded by mu_
 };
 
-// A request waiting for a connection slot. `granted` is guarded by mu_; the
-// channel wakes the waiter from whichever thread released the slot.
+// A request waiting for a connection slot. `granted` is guarded by mu_. The
+// channel carries both possible wake-ups, from whichever thread: a slot was
+// granted (ReleaseConnection) or the deadline passed (the waiter's timer).
 struct BeastHttpClient::Waiter {
   explicit Waiter(net::any_io_executor executor) : channel(std::move(executor), 1) {}
   net::experimental::concurrent_channel<void(error_code)> channel;
@@ -143,7 +165,28 @@ struct BeastHttpClient::HostPool {
   std::deque<std::shared_ptr<Waiter>> waiters;
 };
 
-// One attempt's state, shared between Perform and the connection's strand.
+namespace {
+
+// Carries a caller's cancellation to an exchange, which runs on its
+// connection's strand. The caller's slot handler only posts to the strand;
+// there `signal` (to which the exchange's coroutine is bound) is emitted,
+// unless the exchange has ended: its operations, and the cancellation slots
+// they installed, are gone by then. Shared with the posted handlers, so one
+// that runs late finds it alive. `exchange_ended` is touched on the strand
+// only.
+struct ExchangeCancellation {
+  void Emit(net::cancellation_type type) {
+    if (!exchange_ended) signal.emit(type);
+  }
+
+  net::cancellation_signal signal;
+  bool exchange_ended = false;
+};
+
+}  // namespace
+
+// One attempt's state, shared between Perform and the connection's strand:
+// written by the exchange on the strand, read by Perform once it completed.
 struct BeastHttpClient::Exchange {
   const Url& url;
   HttpRequest& request;
@@ -151,7 +194,9 @@ struct BeastHttpClient::Exchange {
   std::string what;  // "METHOD scheme://host:port/path" for messages
   int64_t max_response_bytes = 0;
   BodyChunkSink* sink = nullptr;  // SendStreaming only
+  std::shared_ptr<ExchangeCancellation> cancellation = std::make_shared<ExchangeCancellation>();
   // Outcome flags.
+  bool reused = false;  // sent on a pooled keep-alive connection
   bool reusable = false;
   bool response_started = false;
   bool body_source_called = false;
@@ -405,7 +450,15 @@ BeastHttpClient::BeastHttpClient(net::any_io_executor executor, Options options,
       options_(std::move(options)),
       ssl_context_(std::move(ssl_context)) {}
 
-BeastHttpClient::~BeastHttpClient() = default;
+BeastHttpClient::~BeastHttpClient() {
+  // No call is in progress (see the header): only idle connections are left,
+  // and they are closed on their strands like any other.
+  for (auto& [origin, pool] : pools_) {
+    for (std::unique_ptr<Connection>& connection : pool->idle) {
+      Connection::CloseOnStrand(std::move(connection));
+    }
+  }
+}
 
 BeastHttpClient::Stats BeastHttpClient::stats() const {
   return Stats{connections_opened_.load(), connections_reused_.load()};
@@ -449,23 +502,58 @@ net::awaitable<absl::StatusOr<HttpResponse>> BeastHttpClient::Perform(HttpReques
       co_return absl::DeadlineExceededError(absl::StrCat(what, ": deadline already passed"));
     }
     const std::string origin = url->Origin();
+    const auto cancelled = [&what] {
+      return absl::CancelledError(absl::StrCat(what, ": cancelled by the caller"));
+    };
     for (int attempt = 1;; ++attempt) {
-      auto connection = co_await AcquireConnection(origin, request.deadline);
-      if (!connection.ok()) {
-        co_return absl::Status(connection.status().code(),
-                               absl::StrCat(what, ": ", connection.status().message()));
+      auto acquired = co_await AcquireConnection(origin, request.deadline);
+      if (!acquired.ok()) {
+        co_return absl::Status(acquired.status().code(),
+                               absl::StrCat(what, ": ", acquired.status().message()));
       }
-      std::unique_ptr<Connection> conn = *std::move(connection);
-      const bool reused = conn->connected();
+      // Gives the slot back on every path, an exception's included; the
+      // connection is kept only after a complete exchange that allows it.
+      struct Lease {
+        ~Lease() {
+          if (connection != nullptr)
+            client->ReleaseConnection(origin, std::move(connection), false);
+        }
+        BeastHttpClient* client;
+        const std::string& origin;
+        std::unique_ptr<Connection> connection;
+      } lease{this, origin, *std::move(acquired)};
       Exchange exchange{*url, request, verb, what, max_response_bytes, sink};
-      net::any_io_executor strand = conn->strand;
-      absl::StatusOr<HttpResponse> result =
-          co_await net::co_spawn(strand, RunExchange(*conn, exchange), net::use_awaitable);
-      const bool stale = !result.ok() && reused && absl::IsUnavailable(result.status()) &&
-                         !exchange.response_started && !exchange.sink_called;
-      ReleaseConnection(origin, std::move(conn), result.ok() && exchange.reusable);
+      // The exchange runs on the connection's strand, and so does every use
+      // of its stream. The caller's cancellation (emitted on the caller's
+      // executor) reaches it only through a post to that strand, into
+      // exchange.cancellation, to which the exchange's coroutine is bound.
+      // (co_spawn bound to the caller's slot would forward the cancellation
+      // itself, posting a raw pointer to a signal that lives in the caller's
+      // slot; the caller frees that when it resumes, so a cancellation that
+      // arrived as the exchange completed was emitted into freed memory, by
+      // then often another exchange's, on another strand.)
+      const net::any_io_executor strand = lease.connection->strand;
+      net::cancellation_state caller = co_await net::this_coro::cancellation_state;
+      if (caller.cancelled() != net::cancellation_type::none) {
+        // While the slot was being granted: it goes back unused.
+        ReleaseConnection(origin, std::move(lease.connection), /*reusable=*/true);
+        co_return cancelled();
+      }
+      if (caller.slot().is_connected()) {
+        caller.slot().assign(
+            [cancellation = exchange.cancellation, strand](net::cancellation_type type) {
+              net::post(strand, [cancellation, type] { cancellation->Emit(type); });
+            });
+      }
+      absl::StatusOr<HttpResponse> result = co_await net::co_spawn(
+          strand, RunExchange(*lease.connection, exchange),
+          net::bind_cancellation_slot(exchange.cancellation->signal.slot(), net::use_awaitable));
+      ReleaseConnection(origin, std::move(lease.connection), result.ok() && exchange.reusable);
+      if (!result.ok() && caller.cancelled() != net::cancellation_type::none) co_return cancelled();
       // A pooled connection the server closed while idle fails before any
       // response byte; an idempotent request is safe to send once more.
+      const bool stale = !result.ok() && exchange.reused && absl::IsUnavailable(result.status()) &&
+                         !exchange.response_started && !exchange.sink_called;
       if (stale && attempt == 1 && request.idempotent) continue;
       co_return result;
     }
@@ -476,7 +564,16 @@ net::awaitable<absl::StatusOr<HttpResponse>> BeastHttpClient::Perform(HttpReques
 
 net::awaitable<absl::StatusOr<HttpResponse>> BeastHttpClient::RunExchange(Connection& c,
                                                                           Exchange& ex) {
+  // Runs on c.strand. Once this coroutine ends, a cancellation that arrives
+  // late is dropped: nothing of the exchange is left to cancel.
+  struct EndOfExchange {
+    ~EndOfExchange() { cancellation.exchange_ended = true; }
+    ExchangeCancellation& cancellation;
+  } end_of_exchange{*ex.cancellation};
   try {
+    // The server may have closed a pooled connection while it was idle.
+    if (c.connected() && !c.LooksAlive()) c.Close();
+    ex.reused = c.connected();
     if (!c.connected()) {
       const Url& url = ex.url;
       const std::string port = std::to_string(url.port);
@@ -562,8 +659,15 @@ net::awaitable<absl::StatusOr<HttpResponse>> BeastHttpClient::RunExchange(Connec
     } else {
       ++connections_reused_;
     }
-    if (c.tls) co_return co_await DoExchange(*c.tls, c.buffer, options_, ex);
-    co_return co_await DoExchange(*c.tcp, c.buffer, options_, ex);
+    absl::StatusOr<HttpResponse> result;
+    if (c.tls) {
+      result = co_await DoExchange(*c.tls, c.buffer, options_, ex);
+    } else {
+      result = co_await DoExchange(*c.tcp, c.buffer, options_, ex);
+    }
+    // Pooled: no timer runs while idle.
+    if (result.ok() && ex.reusable) c.lowest().expires_never();
+    co_return result;
   } catch (const std::exception& e) {
     co_return absl::InternalError(absl::StrCat(ex.what, ": unexpected exception: ", e.what()));
   }
@@ -572,33 +676,37 @@ net::awaitable<absl::StatusOr<HttpResponse>> BeastHttpClient::RunExchange(Connec
 net::awaitable<absl::StatusOr<std::unique_ptr<BeastHttpClient::Connection>>>
 BeastHttpClient::AcquireConnection(const std::string& origin, absl::Time deadline) {
   const net::any_io_executor caller = co_await net::this_coro::executor;
+  std::unique_ptr<Connection> found;
+  std::vector<std::unique_ptr<Connection>> expired;
   std::shared_ptr<Waiter> waiter;
-  std::vector<std::unique_ptr<Connection>> dropped;  // closed outside the lock
   {
     std::lock_guard<std::mutex> lock(mu_);
     std::unique_ptr<HostPool>& pool = pools_[origin];
     if (!pool) pool = std::make_unique<HostPool>();
-    const auto now = SteadyClock::now();
-    const auto max_idle = absl::ToChronoNanoseconds(options_.idle_timeout);
-    std::unique_ptr<Connection> found;
-    while (!found && !pool->idle.empty()) {
-      std::unique_ptr<Connection> candidate = std::move(pool->idle.back());
+    // Oldest first. Whether the server closed a connection is checked on
+    // its strand, before it is used (RunExchange).
+    const auto oldest_kept = SteadyClock::now() - absl::ToChronoNanoseconds(options_.idle_timeout);
+    while (!pool->idle.empty() && pool->idle.front()->idle_since < oldest_kept) {
+      --pool->open;
+      expired.push_back(std::move(pool->idle.front()));
+      pool->idle.pop_front();
+    }
+    if (!pool->idle.empty()) {
+      found = std::move(pool->idle.back());
       pool->idle.pop_back();
-      if (now - candidate->idle_since <= max_idle && candidate->LooksAlive()) {
-        found = std::move(candidate);
-      } else {
-        --pool->open;
-        dropped.push_back(std::move(candidate));
-      }
-    }
-    if (found) co_return found;
-    if (pool->open < options_.max_connections_per_host) {
+    } else if (pool->open < options_.max_connections_per_host) {
       ++pool->open;
-      co_return std::make_unique<Connection>(net::make_strand(executor_));
+      found = std::make_unique<Connection>(net::make_strand(executor_));
+    } else {
+      waiter = std::make_shared<Waiter>(caller);
+      pool->waiters.push_back(waiter);
     }
-    waiter = std::make_shared<Waiter>(caller);
-    pool->waiters.push_back(waiter);
   }
+  for (std::unique_ptr<Connection>& connection : expired) {
+    Connection::CloseOnStrand(std::move(connection));
+  }
+  if (found) co_return found;
+
   // Should this coroutine be destroyed while queued, its place (and a slot
   // granted meanwhile) must not be lost.
   struct AbandonGuard {
@@ -609,22 +717,39 @@ BeastHttpClient::AcquireConnection(const std::string& origin, absl::Time deadlin
     std::string origin;
     std::shared_ptr<Waiter> waiter;
   } guard{this, origin, waiter};
-  if (deadline == absl::InfiniteFuture()) {
-    co_await waiter->channel.async_receive(kTok);
-  } else {
-    using namespace net::experimental::awaitable_operators;  // NOLINT(build/namespaces)
-    net::steady_timer timer(caller);
+  // One wait, for whichever comes first through the channel: a granted slot
+  // or the deadline. (Racing the two with `||` would have them complete and
+  // cancel each other on different threads of the io_context.) The caller's
+  // cancellation ends the wait too.
+  net::steady_timer timer(caller);
+  if (deadline != absl::InfiniteFuture()) {
     timer.expires_at(ToSteady(deadline));
-    co_await (waiter->channel.async_receive(kTok) || timer.async_wait(kTok));
+    timer.async_wait([waiter](const error_code& ec) {
+      if (!ec) waiter->channel.try_send(error_code(net::error::timed_out));
+    });
   }
+  auto [ec] = co_await waiter->channel.async_receive(kTok);
+  timer.cancel();
   guard.client = nullptr;
-  std::lock_guard<std::mutex> lock(mu_);
-  if (waiter->granted) co_return std::move(waiter->granted);
-  auto& waiters = pools_[origin]->waiters;
-  waiters.erase(std::remove(waiters.begin(), waiters.end(), waiter), waiters.end());
-  co_return absl::DeadlineExceededError(absl::StrCat("deadline exceeded waiting for one of ",
-                                                     options_.max_connections_per_host,
-                                                     " connections to ", origin));
+  std::unique_ptr<Connection> granted;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    granted = std::move(waiter->granted);
+    auto& waiters = pools_[origin]->waiters;
+    waiters.erase(std::remove(waiters.begin(), waiters.end(), waiter), waiters.end());
+  }
+  const bool timed_out = absl::Now() >= deadline;
+  if (granted && !timed_out) co_return granted;
+  // Too late to use it: it goes to the next waiter or back to the pool.
+  if (granted) ReleaseConnection(origin, std::move(granted), /*reusable=*/true);
+  if (timed_out || ec == net::error::timed_out) {
+    co_return absl::DeadlineExceededError(absl::StrCat("deadline exceeded waiting for one of ",
+                                                       options_.max_connections_per_host,
+                                                       " connections to ", origin));
+  }
+  co_return absl::CancelledError(absl::StrCat("cancelled waiting for one of ",
+                                              options_.max_connections_per_host, " connections to ",
+                                              origin));
 }
 
 void BeastHttpClient::AbandonWait(const std::string& origin,
@@ -636,30 +761,27 @@ void BeastHttpClient::AbandonWait(const std::string& origin,
     auto& waiters = pools_[origin]->waiters;
     waiters.erase(std::remove(waiters.begin(), waiters.end(), waiter), waiters.end());
   }
-  if (granted) {
-    const bool reusable = granted->connected();
-    ReleaseConnection(origin, std::move(granted), reusable);
-  }
+  // Unused: as good as before it was granted.
+  if (granted) ReleaseConnection(origin, std::move(granted), /*reusable=*/true);
 }
 
 void BeastHttpClient::ReleaseConnection(const std::string& origin,
                                         std::unique_ptr<Connection> connection, bool reusable) {
-  std::unique_ptr<Connection> to_close;  // destroyed after the lock is released
+  if (!reusable) {
+    // Its slot is handed on with a fresh connection (new strand); the old one
+    // is closed on its own strand.
+    Connection::CloseOnStrand(std::move(connection));
+  }
   std::lock_guard<std::mutex> lock(mu_);
   HostPool& pool = *pools_[origin];
-  if (reusable) {
-    connection->idle_since = SteadyClock::now();
-    connection->lowest().expires_never();
-  } else {
-    to_close = std::move(connection);
-    connection = std::make_unique<Connection>(net::make_strand(executor_));
-  }
   if (!pool.waiters.empty()) {
     std::shared_ptr<Waiter> next = std::move(pool.waiters.front());
     pool.waiters.pop_front();
-    next->granted = std::move(connection);
+    next->granted = reusable ? std::move(connection)
+                             : std::make_unique<Connection>(net::make_strand(executor_));
     next->channel.try_send(error_code{});
   } else if (reusable) {
+    connection->idle_since = SteadyClock::now();
     pool.idle.push_back(std::move(connection));
   } else {
     --pool.open;

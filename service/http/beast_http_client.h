@@ -26,9 +26,18 @@
 //
 // Thread-safety: Send/SendStreaming may be called concurrently from
 // coroutines on any thread of the executor's io_context. Each connection
-// runs on its own strand of that io_context; the request's body source and
-// the response sink are called there. The client must outlive every call in
-// progress.
+// runs on its own strand of that io_context: its stream is used, and the
+// connection destroyed, only there; the request's body source and the
+// response sink are called there. The client must outlive every call in
+// progress, and its io_context must outlive the client.
+//
+// Cancellation (Asio per-operation cancellation of the awaiting coroutine,
+// e.g. `co_await (client.Send(r) || timer.async_wait(...))`): terminal
+// cancellation ends the wait for a connection and the exchange (which is
+// then closed). The call returns CANCELLED, unless the response was complete
+// already (it is returned). As for any Asio operation, the caller emits the
+// cancellation on its own executor (a strand when the io_context has several
+// threads); the client carries it to the connection's strand.
 #ifndef LABELPORT_SERVICE_HTTP_BEAST_HTTP_CLIENT_H_
 #define LABELPORT_SERVICE_HTTP_BEAST_HTTP_CLIENT_H_
 
@@ -107,16 +116,19 @@ class BeastHttpClient : public HttpClient {
   boost::asio::awaitable<absl::StatusOr<HttpResponse>> Perform(HttpRequest request,
                                                                int64_t max_response_bytes,
                                                                BodyChunkSink* sink);
-  // A connection for `origin` (possibly not yet connected), waiting for a
-  // free slot until `deadline`.
+  // A connection for `origin` (possibly not yet connected, or closed by the
+  // server while idle: RunExchange checks on the strand), waiting for a free
+  // slot until `deadline`.
   boost::asio::awaitable<absl::StatusOr<std::unique_ptr<Connection>>> AcquireConnection(
       const std::string& origin, absl::Time deadline);
-  // Returns the slot of `connection`: pooled when `reusable`, else closed.
+  // Returns the slot of `connection`: pooled when `reusable`, else closed on
+  // its strand. Call only once no exchange runs on it.
   void ReleaseConnection(const std::string& origin, std::unique_ptr<Connection> connection,
                          bool reusable);
   // A waiter that will never look at its grant leaves the queue; a slot it
   // was granted is released.
   void AbandonWait(const std::string& origin, const std::shared_ptr<Waiter>& waiter);
+  // Runs on connection.strand.
   boost::asio::awaitable<absl::StatusOr<HttpResponse>> RunExchange(Connection& connection,
                                                                    Exchange& exchange);
 
