@@ -145,10 +145,6 @@ def wait_for(condition, what: str, server, timeout: float = 30):
     raise AssertionError(f"{what} did not happen within {timeout}s; {server.stderr()}")
 
 
-def full_log(server) -> str:
-    """Everything the server logged so far (ServerProcess.stderr() keeps only the tail)."""
-    server.stderr()  # flushes
-    return server._stderr_path.read_text(errors="replace")
 
 
 def test_a_v7_outage_mid_upload_is_waited_out_and_the_replica_stays_ready(
@@ -186,7 +182,7 @@ def test_a_v7_outage_mid_upload_is_waited_out_and_the_replica_stays_ready(
     wait_for(lambda: get_run().progress.samples_uploaded >= 3, "three uploads", server)
     sim.fault(path="*", count=10**9, action="drop")
     wait_for(lambda: v7_up() == 0, "dependency_up{v7} = 0", server)
-    wait_for(lambda: "the upload waits and resumes when V7 answers" in full_log(server),
+    wait_for(lambda: "the upload waits and resumes when V7 answers" in server.log(),
              "the upload pausing", server)
 
     # The replica stays ready, and what does not need V7 answers.
@@ -209,7 +205,7 @@ def test_a_v7_outage_mid_upload_is_waited_out_and_the_replica_stays_ready(
     assert final.progress.samples_failed == 0, list(final.sample_errors)
     assert final.progress.samples_completed == count
     wait_for(lambda: v7_up() == 1, "dependency_up{v7} back to 1", server)
-    assert "V7 answers again" in full_log(server)
+    assert "V7 answers again" in server.log()
 
     # Nothing twice in V7: one item per sample, one annotation per label, with its own id.
     items = items_by_sample(sim, slug)
