@@ -129,8 +129,9 @@ ABSL_FLAG(std::string, metrics_listen, "",
           "HOST:PORT serving Prometheus metrics at /metrics, e.g. 0.0.0.0:9464; empty: no "
           "metrics endpoint (env LABELPORT_METRICS_LISTEN)");
 ABSL_FLAG(int, readiness_interval_seconds, 10,
-          "How often readiness checks the store and V7, and the replica heartbeat that shares "
-          "the V7 rate limit runs (env LABELPORT_READINESS_INTERVAL_SECONDS)");
+          "How often the store (readiness) and V7 (the dependency_up metric only) are checked, "
+          "and the replica heartbeat that shares the V7 rate limit runs (env "
+          "LABELPORT_READINESS_INTERVAL_SECONDS)");
 ABSL_FLAG(std::string, auth, "none",
           "How callers are authenticated: none (every caller is tenant 'default'; loopback "
           "only unless --allow_insecure_remote), token (bearer tokens) or mtls (client "

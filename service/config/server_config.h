@@ -113,7 +113,8 @@ struct ServerConfig {
   int media_fetch_timeout_seconds = 600;
   // HOST:PORT serving Prometheus /metrics; empty: not served.
   std::string metrics_listen;
-  // How often readiness (store, V7) and the replica heartbeat are checked.
+  // How often the store (readiness), V7 (dependency_up) and the replica
+  // heartbeat are checked.
   int readiness_interval_seconds = 10;
   // Authentication and tenants (service/auth). With kNone every call is
   // tenant "default", which is only allowed on a loopback --listen address
