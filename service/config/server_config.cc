@@ -79,12 +79,14 @@ ABSL_FLAG(int, darwin_rate_limit_per_minute, 1000,
           "LABELPORT_DARWIN_RATE_LIMIT_PER_MINUTE)");
 ABSL_FLAG(int, darwin_rate_burst, 0,
           "V7 API calls per API key that may go at once before the rate applies (the token "
-          "bucket's capacity), all replicas together; 0 (default): one minute's worth of "
-          "--darwin_rate_limit_per_minute, i.e. 1000 at V7's limit. V7 limits a key to 1,000 "
+          "bucket's capacity), all replicas together; 0 (default): 95% of one minute's worth "
+          "of --darwin_rate_limit_per_minute, i.e. 950 at V7's 1,000. V7 limits a key to 1,000 "
           "requests per minute, a budget a client may spend at once (darwin-sim enforces it as "
-          "a bucket of one minute's requests), so a smaller burst only makes short runs slower. "
-          "A 429 empties the bucket, holds the key's calls for its Retry-After and halves the "
-          "rate, which then climbs back within a minute (env LABELPORT_DARWIN_RATE_BURST)");
+          "a bucket of one minute's requests), so a smaller burst only makes short runs "
+          "slower; the 5% left over absorbs requests that reach V7 bunched or out of order, "
+          "which would otherwise meet an empty bucket. A 429 empties the bucket, holds the "
+          "key's calls for its Retry-After and halves the rate, which then climbs back within "
+          "a minute (env LABELPORT_DARWIN_RATE_BURST)");
 ABSL_FLAG(int, darwin_outage_wait_seconds, 21600,
           "How long an upload waits for V7 to come back when V7 cannot be reached (connection "
           "refused, timeouts, 5xx or 429 after the retries, and V7's token-info check fails "
@@ -499,11 +501,13 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   if (config.darwin_rate_limit_per_minute < 1)
     return absl::InvalidArgumentError("--darwin_rate_limit_per_minute must be at least 1");
   if (config.darwin_rate_burst < 0 || config.darwin_rate_burst > kMaxRateBurst)
-    return absl::InvalidArgumentError(
-        absl::StrCat("--darwin_rate_burst must be between 0 (one minute's worth of the rate) and ",
-                     kMaxRateBurst, " (got ", config.darwin_rate_burst, ")"));
-  if (config.darwin_rate_burst == 0)
-    config.darwin_rate_burst = std::min(config.darwin_rate_limit_per_minute, kMaxRateBurst);
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--darwin_rate_burst must be between 0 (95% of a minute's worth of the rate) and ",
+        kMaxRateBurst, " (got ", config.darwin_rate_burst, ")"));
+  if (config.darwin_rate_burst == 0) {
+    const int rate = config.darwin_rate_limit_per_minute;
+    config.darwin_rate_burst = std::clamp(rate - rate / 20, 1, kMaxRateBurst);
+  }
   if (config.darwin_outage_wait_seconds < 0 || config.darwin_outage_wait_seconds > 604800)
     return absl::InvalidArgumentError(
         absl::StrCat("--darwin_outage_wait_seconds must be between 0 and 604800 (a week; got ",

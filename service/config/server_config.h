@@ -23,7 +23,7 @@
 //   --darwin_api_key_file LABELPORT_DARWIN_API_KEY_FILE; else the key comes
 //                     from FIFTYONE_DARWIN_API_KEY (FiftyOne's variable)
 //   --darwin_rate_limit_per_minute LABELPORT_DARWIN_RATE_LIMIT_PER_MINUTE 1000
-//   --darwin_rate_burst LABELPORT_DARWIN_RATE_BURST 0 (= the rate per minute)
+//   --darwin_rate_burst LABELPORT_DARWIN_RATE_BURST 0 (= 95% of the rate per minute)
 //   --darwin_outage_wait_seconds LABELPORT_DARWIN_OUTAGE_WAIT_SECONDS 21600
 //   --upload_concurrency LABELPORT_UPLOAD_CONCURRENCY 16
 //   --import_concurrency LABELPORT_IMPORT_CONCURRENCY 8
@@ -92,8 +92,8 @@ struct ServerConfig {
   std::string darwin_api_key_file;
   int darwin_rate_limit_per_minute = 1000;
   // Token-bucket capacity per key, all replicas together (the flag's 0 is
-  // resolved to darwin_rate_limit_per_minute, at most kMaxRateBurst).
-  int darwin_rate_burst = 1000;
+  // resolved to 95% of darwin_rate_limit_per_minute, at most kMaxRateBurst).
+  int darwin_rate_burst = 950;
   // How long an upload waits out a V7 outage (0: not at all).
   int darwin_outage_wait_seconds = 21600;
   int upload_concurrency = 16;
