@@ -12,8 +12,8 @@
 // `requests_per_minute`. Acquire() takes a token, waiting (asio steady_timer,
 // no thread blocked) until one is free. Waiters are served in FIFO order: each
 // call reserves the next token when it is made (the bucket goes into debt),
-// so a later caller never overtakes an earlier one. A waiter that is abandoned (its
-// coroutine destroyed) still consumes its slot.
+// so a later caller never overtakes an earlier one. A waiter that is
+// abandoned (its coroutine destroyed) still consumes its slot.
 //
 // 429s (OnThrottled): the server says this key is over its limit, so the
 // limiter's idea of the limit was too generous (another client shares the
