@@ -55,8 +55,9 @@ class Metrics {
   // "added", "edited", "deleted" or "unchanged".
   virtual void AddLabelsLoaded(absl::string_view change, int64_t count) = 0;
 
-  // Whether a dependency readiness depends on ("store", "v7") answered at
-  // its last check.
+  // Whether a dependency answered its last health check: "store" (which
+  // readiness follows) or "v7" (which it does not; uploads wait for it).
+  // Other names are reported as "other" (a fixed label set).
   virtual void SetDependencyUp(absl::string_view dependency, bool up) = 0;
 };
 

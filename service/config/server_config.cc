@@ -80,7 +80,24 @@ ABSL_FLAG(std::string, darwin_api_key_file, "",
           "File holding the V7 API key (env LABELPORT_DARWIN_API_KEY_FILE); without it the key "
           "is read from FIFTYONE_DARWIN_API_KEY");
 ABSL_FLAG(int, darwin_rate_limit_per_minute, 1000,
-          "V7 API calls per minute per API key (env LABELPORT_DARWIN_RATE_LIMIT_PER_MINUTE)");
+          "V7 API calls per minute per API key, all replicas together (env "
+          "LABELPORT_DARWIN_RATE_LIMIT_PER_MINUTE)");
+ABSL_FLAG(int, darwin_rate_burst, 0,
+          "V7 API calls per API key that may go at once before the rate applies (the token "
+          "bucket's capacity), all replicas together; 0 (default): 95% of one minute's worth "
+          "of --darwin_rate_limit_per_minute, i.e. 950 at V7's 1,000. V7 limits a key to 1,000 "
+          "requests per minute, a budget a client may spend at once (darwin-sim enforces it as "
+          "a bucket of one minute's requests), so a smaller burst only makes short runs "
+          "slower; the 5% left over absorbs requests that reach V7 bunched or out of order, "
+          "which would otherwise meet an empty bucket. A 429 empties the bucket, holds the "
+          "key's calls for its Retry-After and halves the rate, which then climbs back within "
+          "a minute (env LABELPORT_DARWIN_RATE_BURST)");
+ABSL_FLAG(int, darwin_outage_wait_seconds, 21600,
+          "How long an upload waits for V7 to come back when V7 cannot be reached (connection "
+          "refused, timeouts, 5xx or 429 after the retries, and V7's token-info check fails "
+          "too): the job pauses, checks V7 with backoff up to every 30 s and resumes where it "
+          "stopped; after this long the failed call stands (the sample or the run fails and "
+          "can be resumed). 0: no waiting (env LABELPORT_DARWIN_OUTAGE_WAIT_SECONDS)");
 ABSL_FLAG(int, upload_concurrency, 16,
           "Media uploads in flight per run (env LABELPORT_UPLOAD_CONCURRENCY)");
 ABSL_FLAG(int, import_concurrency, 8,
@@ -119,8 +136,9 @@ ABSL_FLAG(std::string, metrics_listen, "",
           "HOST:PORT serving Prometheus metrics at /metrics, e.g. 0.0.0.0:9464; empty: no "
           "metrics endpoint (env LABELPORT_METRICS_LISTEN)");
 ABSL_FLAG(int, readiness_interval_seconds, 10,
-          "How often readiness checks the store and V7, and the replica heartbeat that shares "
-          "the V7 rate limit runs (env LABELPORT_READINESS_INTERVAL_SECONDS)");
+          "How often the store (readiness) and V7 (the dependency_up metric only) are checked, "
+          "and the replica heartbeat that shares the V7 rate limit runs (env "
+          "LABELPORT_READINESS_INTERVAL_SECONDS)");
 ABSL_FLAG(std::string, auth, "none",
           "How callers are authenticated: none (every caller is tenant 'default'; loopback "
           "only unless --allow_insecure_remote), token (bearer tokens) or mtls (client "
@@ -362,6 +380,8 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
         EnvString("LABELPORT_DARWIN_CA_FILE", &FLAGS_darwin_ca_file),
         EnvString("LABELPORT_DARWIN_API_KEY_FILE", &FLAGS_darwin_api_key_file),
         EnvInt("LABELPORT_DARWIN_RATE_LIMIT_PER_MINUTE", &FLAGS_darwin_rate_limit_per_minute),
+        EnvInt("LABELPORT_DARWIN_RATE_BURST", &FLAGS_darwin_rate_burst),
+        EnvInt("LABELPORT_DARWIN_OUTAGE_WAIT_SECONDS", &FLAGS_darwin_outage_wait_seconds),
         EnvInt("LABELPORT_UPLOAD_CONCURRENCY", &FLAGS_upload_concurrency),
         EnvInt("LABELPORT_IMPORT_CONCURRENCY", &FLAGS_import_concurrency),
         EnvInt("LABELPORT_DARWIN_MAX_CONNECTIONS", &FLAGS_darwin_max_connections),
@@ -439,6 +459,8 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   config.darwin_url = absl::GetFlag(FLAGS_darwin_url);
   config.darwin_ca_file = absl::GetFlag(FLAGS_darwin_ca_file);
   config.darwin_rate_limit_per_minute = absl::GetFlag(FLAGS_darwin_rate_limit_per_minute);
+  config.darwin_rate_burst = absl::GetFlag(FLAGS_darwin_rate_burst);
+  config.darwin_outage_wait_seconds = absl::GetFlag(FLAGS_darwin_outage_wait_seconds);
   config.upload_concurrency = absl::GetFlag(FLAGS_upload_concurrency);
   config.import_concurrency = absl::GetFlag(FLAGS_import_concurrency);
   config.darwin_max_connections = absl::GetFlag(FLAGS_darwin_max_connections);
@@ -487,6 +509,18 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
                      config.max_media_bytes_per_tenant, ")"));
   if (config.darwin_rate_limit_per_minute < 1)
     return absl::InvalidArgumentError("--darwin_rate_limit_per_minute must be at least 1");
+  if (config.darwin_rate_burst < 0 || config.darwin_rate_burst > kMaxRateBurst)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--darwin_rate_burst must be between 0 (95% of a minute's worth of the rate) and ",
+        kMaxRateBurst, " (got ", config.darwin_rate_burst, ")"));
+  if (config.darwin_rate_burst == 0) {
+    const int rate = config.darwin_rate_limit_per_minute;
+    config.darwin_rate_burst = std::clamp(rate - rate / 20, 1, kMaxRateBurst);
+  }
+  if (config.darwin_outage_wait_seconds < 0 || config.darwin_outage_wait_seconds > 604800)
+    return absl::InvalidArgumentError(
+        absl::StrCat("--darwin_outage_wait_seconds must be between 0 and 604800 (a week; got ",
+                     config.darwin_outage_wait_seconds, ")"));
   if (config.upload_concurrency < 1 || config.upload_concurrency > 256)
     return absl::InvalidArgumentError("--upload_concurrency must be between 1 and 256");
   if (config.import_concurrency < 1 || config.import_concurrency > 256)

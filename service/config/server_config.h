@@ -25,6 +25,8 @@
 //   --darwin_api_key_file LABELPORT_DARWIN_API_KEY_FILE; else the key comes
 //                     from FIFTYONE_DARWIN_API_KEY (FiftyOne's variable)
 //   --darwin_rate_limit_per_minute LABELPORT_DARWIN_RATE_LIMIT_PER_MINUTE 1000
+//   --darwin_rate_burst LABELPORT_DARWIN_RATE_BURST 0 (= 95% of the rate per minute)
+//   --darwin_outage_wait_seconds LABELPORT_DARWIN_OUTAGE_WAIT_SECONDS 21600
 //   --upload_concurrency LABELPORT_UPLOAD_CONCURRENCY 16
 //   --import_concurrency LABELPORT_IMPORT_CONCURRENCY 8
 //   --darwin_max_connections LABELPORT_DARWIN_MAX_CONNECTIONS 16 (per V7 host)
@@ -61,6 +63,9 @@
 
 namespace labelport::config {
 
+// The largest --darwin_rate_burst.
+inline constexpr int kMaxRateBurst = 1000000;
+
 struct ServerConfig {
   std::string listen;
   std::string data_dir;
@@ -92,6 +97,11 @@ struct ServerConfig {
   // The file it was read from (--darwin_api_key_file); empty otherwise.
   std::string darwin_api_key_file;
   int darwin_rate_limit_per_minute = 1000;
+  // Token-bucket capacity per key, all replicas together (the flag's 0 is
+  // resolved to 95% of darwin_rate_limit_per_minute, at most kMaxRateBurst).
+  int darwin_rate_burst = 950;
+  // How long an upload waits out a V7 outage (0: not at all).
+  int darwin_outage_wait_seconds = 21600;
   int upload_concurrency = 16;
   // Label imports (V7 E35) in flight per run.
   int import_concurrency = 8;
@@ -109,7 +119,8 @@ struct ServerConfig {
   int media_fetch_timeout_seconds = 600;
   // HOST:PORT serving Prometheus /metrics; empty: not served.
   std::string metrics_listen;
-  // How often readiness (store, V7) and the replica heartbeat are checked.
+  // How often the store (readiness), V7 (dependency_up) and the replica
+  // heartbeat are checked.
   int readiness_interval_seconds = 10;
   // Authentication and tenants (service/auth). With kNone every call is
   // tenant "default", which is only allowed on a loopback --listen address

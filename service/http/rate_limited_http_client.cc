@@ -4,28 +4,63 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/time/clock.h"
 #include "service/common/sha256.h"
+#include "service/http/retry_policy.h"
 
 namespace labelport::http {
-boost::asio::awaitable<void> RateLimitedHttpClient::Admit(const HttpRequest& request) {
+
+RateLimitedHttpClient::RateLimitedHttpClient(HttpClient* inner, TokenBucketRateLimiter* limiter)
+    : RateLimitedHttpClient(inner, limiter, Options()) {}
+
+RateLimitedHttpClient::RateLimitedHttpClient(HttpClient* inner, TokenBucketRateLimiter* limiter,
+                                             Options options)
+    : inner_(inner), limiter_(limiter), options_(std::move(options)) {}
+
+boost::asio::awaitable<std::optional<std::string>> RateLimitedHttpClient::Admit(
+    const HttpRequest& request) {
   for (const auto& [name, value] : request.headers) {
     if (absl::EqualsIgnoreCase(name, "authorization")) {
-      co_await limiter_->Acquire(common::Sha256Hex(value));
-      co_return;
+      std::string key = common::Sha256Hex(value);
+      co_await limiter_->Acquire(key);
+      co_return key;
     }
   }
+  co_return std::nullopt;
+}
+
+void RateLimitedHttpClient::Observe(const std::optional<std::string>& key,
+                                    TokenBucketRateLimiter::Clock::time_point admitted_at,
+                                    const absl::StatusOr<HttpResponse>& response) {
+  if (!key.has_value() || !response.ok()) return;
+  const bool throttled =
+      options_.is_throttled ? options_.is_throttled(*response) : response->status == 429;
+  if (!throttled) return;
+  std::optional<absl::Duration> retry_after;
+  if (auto header = response->Header("Retry-After")) {
+    retry_after = ParseRetryAfter(*header, absl::Now());
+  }
+  limiter_->OnThrottled(*key, retry_after, admitted_at);
 }
 
 boost::asio::awaitable<absl::StatusOr<HttpResponse>> RateLimitedHttpClient::Send(
     HttpRequest request, int64_t max_response_bytes) {
-  co_await Admit(request);
-  co_return co_await inner_->Send(std::move(request), max_response_bytes);
+  const std::optional<std::string> key = co_await Admit(request);
+  const auto admitted_at = limiter_->Now();
+  absl::StatusOr<HttpResponse> response =
+      co_await inner_->Send(std::move(request), max_response_bytes);
+  Observe(key, admitted_at, response);
+  co_return response;
 }
 
 boost::asio::awaitable<absl::StatusOr<HttpResponse>> RateLimitedHttpClient::SendStreaming(
     HttpRequest request, BodyChunkSink sink) {
-  co_await Admit(request);
-  co_return co_await inner_->SendStreaming(std::move(request), std::move(sink));
+  const std::optional<std::string> key = co_await Admit(request);
+  const auto admitted_at = limiter_->Now();
+  absl::StatusOr<HttpResponse> response =
+      co_await inner_->SendStreaming(std::move(request), std::move(sink));
+  Observe(key, admitted_at, response);
+  co_return response;
 }
 
 }  // namespace labelport::http

@@ -138,7 +138,7 @@ PrometheusMetrics::PrometheusMetrics() : registry_(std::make_shared<prometheus::
                         .Register(r);
   dependency_up_ = &prometheus::BuildGauge()
                         .Name("labelport_dependency_up")
-                        .Help("1 when the dependency answered its last readiness check")
+                        .Help("1 when the dependency (store, v7) answered its last health check")
                         .Register(r);
   run_count_errors_ = &prometheus::BuildCounter()
                            .Name("labelport_runs_count_errors_total")
@@ -223,7 +223,9 @@ void PrometheusMetrics::AddLabelsLoaded(absl::string_view change, int64_t count)
 }
 
 void PrometheusMetrics::SetDependencyUp(absl::string_view dependency, bool up) {
-  dependency_up_->Add(LabelsOf({{"dependency", dependency}})).Set(up ? 1 : 0);
+  const absl::string_view label =
+      dependency == "store" || dependency == "v7" ? dependency : absl::string_view("other");
+  dependency_up_->Add(LabelsOf({{"dependency", label}})).Set(up ? 1 : 0);
 }
 
 }  // namespace labelport::metrics

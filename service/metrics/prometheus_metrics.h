@@ -12,7 +12,7 @@
 //   rate_limit_per_minute                       gauge (this replica's share)
 //   samples_uploaded_total{outcome}             counter
 //   labels_loaded_total{change}                 counter
-//   dependency_up{dependency}                   gauge (1 up, 0 down)
+//   dependency_up{dependency}                   gauge (1 up, 0 down; store, v7)
 //   runs{state}                                 gauge, read at scrape time
 //                                               from the RunCountSource
 //   runs_count_errors_total                     counter (source failures)

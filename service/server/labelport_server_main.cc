@@ -9,11 +9,13 @@
 // SIGHUP: re-reads the tenants file (with --auth=token or mtls).
 //
 // Health: "" and "labelport.v1.AnnotationService" are readiness: SERVING
-// while the store answers and V7 accepts the key (checked every
-// --readiness_interval_seconds; without a key, the store alone; with
-// tenants, V7 must accept the key of at least one tenant, so one tenant's
-// revoked key does not take the server out of service). "liveness" is
-// SERVING from start-up to SIGTERM, whatever V7 does.
+// while the store answers (checked every --readiness_interval_seconds).
+// V7 is checked as often (does it accept the key, with tenants the key of
+// at least one tenant?) but only for the dependency_up{dependency="v7"}
+// metric: a V7 outage is the same for every replica, and GetRun, ListRuns
+// and WatchRun do not need V7; uploads wait it out (DarwinBackend).
+// "liveness" is SERVING from start-up to SIGTERM, whatever V7 or the store
+// do.
 //
 // Tenants: with --auth=none every call is tenant "default", whose V7 key is
 // FIFTYONE_DARWIN_API_KEY / --darwin_api_key_file; otherwise each tenant's
@@ -49,6 +51,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
@@ -81,7 +84,7 @@
 #include "service/server/listener_credentials.h"
 #include "service/server/tenant_accounts.h"
 #include "service/server/tenants_reloader.h"
-#include "service/server/v7_readiness_check.h"
+#include "service/server/v7_health_check.h"
 #include "service/store/content_store.h"
 #include "service/store/replica_directory_factory.h"
 #include "service/store/run_state_counter_factory.h"
@@ -96,7 +99,7 @@ using labelport::common::LogWarning;
 
 constexpr char kServiceName[] = "labelport.v1.AnnotationService";
 constexpr char kLivenessName[] = "liveness";
-// Bounds of one V7 readiness check (the probe client does not retry).
+// Bounds of one V7 health check (the probe client does not retry).
 constexpr absl::Duration kV7CheckTimeout = absl::Seconds(5);
 // The endpoint label of every media URL attempt (URLs are the caller's).
 constexpr char kMediaFetchEndpoint[] = "media_fetch";
@@ -221,6 +224,7 @@ int Run(int argc, char** argv) {
   }
   auto limiter = labelport::http::TokenBucketRateLimiter::Create(
       {.requests_per_minute = static_cast<double>(config->darwin_rate_limit_per_minute),
+       .burst = config->darwin_rate_burst,
        .metrics = metrics->get()});
   if (!limiter.ok()) {
     LogError(absl::StrCat("bad rate limit: ", limiter.status().message()));
@@ -231,7 +235,14 @@ int Run(int argc, char** argv) {
   // Every attempt is counted (by endpoint template and status) right above
   // the transport.
   labelport::http::MeteredHttpClient metered_http(http_client->get(), metrics->get());
-  labelport::http::RateLimitedHttpClient limited_http(&metered_http, limiter->get());
+  // A 429 slows the key's limiter down, except V7's storage quota (§1.6),
+  // which waiting does not cure.
+  labelport::http::RateLimitedHttpClient limited_http(
+      &metered_http, limiter->get(),
+      {.is_throttled = [](const labelport::http::HttpResponse& response) {
+        return response.status == 429 &&
+               !absl::StrContains(response.body, "INSUFFICIENT_REMAINING_STORAGE");
+      }});
   labelport::http::RetryingHttpClient::Hooks retry_hooks;
   retry_hooks.on_event = labelport::http::RetryMetricsRecorder(metrics->get());
   labelport::http::RetryingHttpClient retrying_http(&limited_http, {}, std::move(retry_hooks));
@@ -265,7 +276,8 @@ int Run(int argc, char** argv) {
                                                  std::move(media_retry_hooks));
   if (!config->media_url_allow.empty())
     LogInfo(absl::StrCat("media URLs may also reach: ", config->media_url_allow));
-  // N replicas on one store share --darwin_rate_limit_per_minute equally.
+  // N replicas on one store share --darwin_rate_limit_per_minute and
+  // --darwin_rate_burst equally.
   labelport::core::ReplicaRateShare rate_share(
       replicas->get(),
       [limiter = limiter->get()](double per_minute, int burst) {
@@ -273,6 +285,7 @@ int Run(int argc, char** argv) {
       },
       {.replica_id = config->worker_id,
        .total_requests_per_minute = static_cast<double>(config->darwin_rate_limit_per_minute),
+       .total_burst = config->darwin_rate_burst,
        .ttl = absl::Seconds(3 * config->readiness_interval_seconds)},
       metrics->get());
   labelport::common::PeriodicThread heartbeat(
@@ -310,6 +323,7 @@ int Run(int argc, char** argv) {
   backend_options.import_concurrency = config->import_concurrency;
   backend_options.processing_timeout = absl::Seconds(config->processing_timeout_seconds);
   backend_options.export_timeout = absl::Seconds(config->export_timeout_seconds);
+  backend_options.outage_max_wait = absl::Seconds(config->darwin_outage_wait_seconds);
   // Media paths never read the server's own files, whatever root holds them.
   auto* tenant_directory = tenants.get();
   backend_options.media_paths.protected_files =
@@ -427,10 +441,12 @@ int Run(int argc, char** argv) {
                       auto listed = (*store)->ListClaimableRuns(1, "");
                       return listed.status();
                     }});
-  // Readiness asks V7 with its own clients: no retries, a short deadline.
-  labelport::server::V7ReadinessCheck v7_check(&accounts, &limited_http, &io, kV7CheckTimeout);
+  // V7 is watched with its own clients (no retries, a short deadline), for
+  // the metric and the log only: readiness does not follow it.
+  labelport::server::V7HealthCheck v7_check(&accounts, &limited_http, &io, kV7CheckTimeout);
   if (tenants != nullptr || !config->darwin_api_key.empty())
-    checks.push_back({"v7", [&v7_check] { return v7_check.Check(); }});
+    checks.push_back(
+        {"v7", [&v7_check] { return v7_check.Check(); }, /*required_for_readiness=*/false});
   labelport::core::ReadinessMonitor readiness(
       std::move(checks),
       [health](bool ready) {

@@ -206,10 +206,8 @@ def test_labels_are_consistent(rendered: Rendered):
 
 
 def test_native_grpc_probes_on_the_grpc_port(rendered: Rendered):
-    # Readiness follows the store and V7; liveness must not (a V7 outage would
-    # otherwise restart every pod).
-    # Start-up checks liveness too: a slow or unreachable V7 at start-up must not make the
-    # kubelet kill the pod.
+    # Readiness follows the pod's store; start-up and liveness follow neither V7 nor the store
+    # (a pod started during a V7 outage would otherwise be killed).
     services = {"livenessProbe": LIVENESS_SERVICE, "readinessProbe": HEALTH_SERVICE,
                 "startupProbe": LIVENESS_SERVICE}
     for probe, service in services.items():

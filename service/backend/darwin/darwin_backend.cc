@@ -32,6 +32,7 @@
 #include "service/backend/darwin/export_archive.h"
 #include "service/backend/darwin/field_labels.h"
 #include "service/backend/darwin/media_source.h"
+#include "service/backend/darwin/v7_outage_wait.h"
 #include "service/common/errors.h"
 #include "service/common/log.h"
 #include "service/common/media_roots.h"
@@ -88,6 +89,12 @@ bool IsTransient(const absl::Status& s) {
 // 0.5 s, 1 s, 2 s.
 absl::Duration StepBackoff(int attempt) { return absl::Milliseconds(250) * (1 << attempt); }
 
+absl::Status StatusOf(const absl::Status& s) { return s; }
+template <typename T>
+absl::Status StatusOf(const absl::StatusOr<T>& s) {
+  return s.status();
+}
+
 // A folder segment made only of safe characters (others hex-escaped).
 std::string SafeSegment(absl::string_view s) {
   std::string out;
@@ -128,16 +135,25 @@ class UploadJob {
  public:
   UploadJob(DarwinClient* client, http::HttpClient* http, const DarwinBackend::Options& options,
             UploadJournal& journal)
-      : client_(client), http_(http), options_(options), journal_(journal), run_(journal.run()) {}
+      : client_(client),
+        http_(http),
+        options_(options),
+        journal_(journal),
+        run_(journal.run()),
+        outage_([client] { return client->CheckAccess(); },
+                {.initial_backoff = options.outage_initial_backoff,
+                 .max_backoff = options.outage_max_backoff,
+                 .max_wait = options.outage_max_wait,
+                 .log_name = absl::StrCat("run ", run_.name(), " (", run_.uid(), ")")}) {}
 
   boost::asio::awaitable<absl::Status> Run() {
     absl::Status s = LoadState();
     if (!s.ok()) co_return s;
-    s = co_await ResolveDataset();
+    s = co_await OutageTolerant<absl::Status>([this] { return ResolveDataset(); });
     if (!s.ok()) co_return s;
-    s = co_await Register();
+    s = co_await OutageTolerant<absl::Status>([this] { return Register(); });
     if (!s.ok()) co_return s;
-    s = co_await RefreshResumed();
+    s = co_await OutageTolerant<absl::Status>([this] { return RefreshResumed(); });
     if (!s.ok()) co_return s;
     // Uploads run alongside the processing wait and the imports: a sample's
     // labels are imported as soon as V7 has processed its item (and the
@@ -147,6 +163,20 @@ class UploadJob {
   }
 
  private:
+  // Runs `step` (V7 calls whose repetition is safe) and runs it again after
+  // a V7 outage (see V7OutageWait); returns its last result.
+  template <typename T>
+  boost::asio::awaitable<T> OutageTolerant(std::function<boost::asio::awaitable<T>()> step) {
+    for (int repeats = 0;; ++repeats) {
+      const absl::Time started = absl::Now();
+      T result = co_await step();
+      const absl::Status status = StatusOf(result);
+      if (status.ok()) co_return result;
+      const bool again = co_await outage_.ShouldRetry(status, started, repeats);
+      if (!again) co_return result;
+    }
+  }
+
   // ---- state ----------------------------------------------------------
 
   absl::Status LoadState() {
@@ -227,10 +257,15 @@ class UploadJob {
     if (!team.ok()) co_return team.status();
     if (state_.dataset_id() == 0) {
       const std::string slug = run_.darwin().dataset_slug();
-      auto datasets = co_await client_->ListDatasets();
-      if (!datasets.ok()) co_return datasets.status();
-      bool existed = false;
-      for (const auto& d : *datasets) existed = existed || d.slug == slug;
+      // Listed once: a repetition after an outage must not find the dataset
+      // that a lost create made and take it for the user's.
+      if (!dataset_existed_.has_value()) {
+        auto datasets = co_await client_->ListDatasets();
+        if (!datasets.ok()) co_return datasets.status();
+        bool existed = false;
+        for (const auto& d : *datasets) existed = existed || d.slug == slug;
+        dataset_existed_ = existed;
+      }
       auto dataset = co_await client_->GetOrCreateDataset(slug);
       for (int attempt = 1;
            !dataset.ok() && IsTransient(dataset.status()) && attempt < kStepAttempts; ++attempt) {
@@ -240,7 +275,7 @@ class UploadJob {
       if (!dataset.ok()) co_return dataset.status();
       state_.set_team_slug(*team);
       state_.set_dataset_id(dataset->id);
-      state_.set_dataset_created(!existed);
+      state_.set_dataset_created(!*dataset_existed_);
       absl::Status s = journal_.SaveBackendState(state_);
       if (!s.ok()) co_return s;
     }
@@ -435,22 +470,22 @@ class UploadJob {
       absl::MutexLock lock(&mu_);
       upload_id = progress_[i].upload_id();
     }
-    auto url = co_await client_->SignUpload(upload_id);
-    if (!url.ok()) {
-      Fail(i, "upload", url.status().message());
-      co_return;
-    }
+    const MediaSource& source = **media;
     absl::Status s =
-        co_await client_->PutSignedUpload(*url, (*media)->body_factory(), (*media)->size_bytes());
-    if (!s.ok()) {
-      Fail(i, "upload", s.message());
-      co_return;
-    }
-    s = co_await client_->ConfirmUpload(upload_id);
-    for (int attempt = 1; !s.ok() && IsTransient(s) && attempt < kStepAttempts; ++attempt) {
-      co_await PauseFor(StepBackoff(attempt));
-      s = co_await client_->ConfirmUpload(upload_id);
-    }
+        co_await OutageTolerant<absl::Status>([&]() -> boost::asio::awaitable<absl::Status> {
+          auto url = co_await client_->SignUpload(upload_id);
+          if (!url.ok()) co_return url.status();
+          absl::Status sent =
+              co_await client_->PutSignedUpload(*url, source.body_factory(), source.size_bytes());
+          if (!sent.ok()) co_return sent;
+          sent = co_await client_->ConfirmUpload(upload_id);
+          for (int attempt = 1; !sent.ok() && IsTransient(sent) && attempt < kStepAttempts;
+               ++attempt) {
+            co_await PauseFor(StepBackoff(attempt));
+            sent = co_await client_->ConfirmUpload(upload_id);
+          }
+          co_return sent;
+        });
     if (!s.ok()) {
       Fail(i, "upload", s.message());
       co_return;
@@ -476,6 +511,9 @@ class UploadJob {
   // processing timeout counts from the end of the uploads.
   boost::asio::awaitable<absl::Status> WaitForProcessing() {
     std::optional<absl::Time> deadline;
+    // V7's down time when the deadline was set: time V7 is down later
+    // extends it.
+    absl::Duration down_before_deadline;
     absl::Duration delay = options_.poll_initial;
     absl::Time last_poll = absl::InfinitePast();
     while (true) {
@@ -487,7 +525,10 @@ class UploadJob {
         co_await PauseFor(options_.poll_initial);
         continue;
       }
-      if (!uploading && !deadline.has_value()) deadline = absl::Now() + options_.processing_timeout;
+      if (!uploading && !deadline.has_value()) {
+        deadline = absl::Now() + options_.processing_timeout;
+        down_before_deadline = outage_.DownTime();
+      }
       // Few items: ask for them by id; many: list the dataset (fewer calls).
       std::vector<std::string> waiting_ids;
       {
@@ -497,7 +538,8 @@ class UploadJob {
       std::vector<std::string> ids;
       if (waiting.size() <= 200) ids = waiting_ids;
       last_poll = absl::Now();
-      auto items = co_await client_->ListItems(state_.dataset_id(), ids);
+      auto items = co_await OutageTolerant<absl::StatusOr<std::vector<DarwinItem>>>(
+          [&] { return client_->ListItems(state_.dataset_id(), ids); });
       if (!items.ok()) co_return items.status();
       std::map<std::string, const DarwinItem*> by_id;
       for (const auto& item : *items) by_id[item.id] = &item;
@@ -539,7 +581,8 @@ class UploadJob {
         delay = options_.poll_initial;
         continue;
       }
-      if (deadline.has_value() && absl::Now() + delay > *deadline)
+      if (deadline.has_value() &&
+          absl::Now() + delay > *deadline + (outage_.DownTime() - down_before_deadline))
         co_return absl::DeadlineExceededError(
             absl::StrFormat("%d V7 items did not finish processing within %s", waiting.size(),
                             absl::FormatDuration(options_.processing_timeout)));
@@ -738,7 +781,7 @@ class UploadJob {
         progress_[i].set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
     }
     absl::Status s = Save(without_labels);
-    if (s.ok()) s = co_await EnsureClasses();
+    if (s.ok()) s = co_await OutageTolerant<absl::Status>([this] { return EnsureClasses(); });
     // No import can start without the classes: the run fails once the uploads
     // end; a resume polls the uploaded items again.
     if (!s.ok()) co_return s;
@@ -862,11 +905,16 @@ class UploadJob {
       co_return;
     }
     // Overwrite with deterministic ids: repeating a lost import is harmless.
-    for (int attempt = 1;; ++attempt) {
-      s = co_await client_->ImportAnnotations(p.item_id(), annotations, /*overwrite=*/true);
-      if (s.ok() || !IsTransient(s) || attempt >= kStepAttempts) break;
-      co_await PauseFor(StepBackoff(attempt));
-    }
+    s = co_await OutageTolerant<absl::Status>([&]() -> boost::asio::awaitable<absl::Status> {
+      absl::Status imported;
+      for (int attempt = 1;; ++attempt) {
+        imported =
+            co_await client_->ImportAnnotations(p.item_id(), annotations, /*overwrite=*/true);
+        if (imported.ok() || !IsTransient(imported) || attempt >= kStepAttempts) break;
+        co_await PauseFor(StepBackoff(attempt));
+      }
+      co_return imported;
+    });
     if (!s.ok()) {
       Fail(i, "import_labels", s.message());
       co_return;
@@ -895,6 +943,9 @@ class UploadJob {
   std::optional<boost::asio::experimental::concurrent_channel<void(boost::system::error_code)>>
       import_wake_;
   DarwinRunState state_;
+  // Whether the run's dataset existed before the run (listed once).
+  std::optional<bool> dataset_existed_;
+  V7OutageWait outage_;
   std::map<int64_t, std::vector<DarwinProperty>> class_properties_;
   std::map<std::pair<int64_t, std::string>, ResolvedProperty> properties_;
 };

@@ -21,6 +21,8 @@
 // its item is processed and the classes exist, not after every item is.
 // Every step is recorded per sample in the journal before the next starts;
 // a resumed run re-checks V7 for items whose state it could not record.
+// A V7 outage does not fail samples or the run: the job waits until V7
+// answers again and repeats the step that failed (V7OutageWait).
 #ifndef LABELPORT_SERVICE_BACKEND_DARWIN_DARWIN_BACKEND_H_
 #define LABELPORT_SERVICE_BACKEND_DARWIN_DARWIN_BACKEND_H_
 
@@ -60,6 +62,14 @@ class DarwinBackend : public AnnotationBackend {
     // a file is at most media_fetch.max_bytes.
     absl::Duration media_fetch_timeout = absl::Minutes(10);
     MediaFetchLimits media_fetch;
+    // A V7 outage during an upload (V7OutageWait): the job pauses and
+    // checks V7 with backoff (initial, doubling up to max) until it answers,
+    // for at most `outage_max_wait` (--darwin_outage_wait_seconds; zero: a
+    // failed call stands at once). The processing timeout is extended by the
+    // time V7 was down.
+    absl::Duration outage_max_wait = absl::Hours(6);
+    absl::Duration outage_initial_backoff = absl::Seconds(1);
+    absl::Duration outage_max_backoff = absl::Seconds(30);
     absl::Duration export_timeout = absl::Minutes(30);
     absl::Duration download_timeout = absl::Minutes(30);
     // Threads that parse and convert a load's Darwin JSON (1: inline).

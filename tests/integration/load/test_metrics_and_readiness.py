@@ -1,6 +1,7 @@
 """Operations (#9): Prometheus /metrics after an upload and a load, request ids in the JSON
-logs, and readiness that follows V7 (NOT_SERVING while darwin-sim is down, SERVING again when it
-returns) while liveness does not."""
+logs, and readiness that follows the store, not V7: a V7 outage in the middle of an upload
+shows in `dependency_up`, the replica stays SERVING and answers the RPCs that do not need V7,
+and the upload waits and then finishes without duplicates."""
 
 from __future__ import annotations
 
@@ -11,9 +12,25 @@ import time
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from labelport.v1 import annotation_run_pb2 as run_pb
 from labelport.v1 import annotation_service_pb2 as svc
 from server.conftest import ServerProcess
 from server.metrics_scrape import metrics_url, scrape, value
+from upload.support import (
+    PARENT,
+    DeterministicIds,
+    create_run,
+    detection,
+    detections,
+    field_schema,
+    header,
+    image_sample,
+    items_by_sample,
+    make_image,
+    media,
+    state_name,
+    wait_run,
+)
 
 from .conftest import start_server
 from .support import load, standard_run
@@ -39,17 +56,6 @@ def serve(tmp_path):
 def health_status(server, service: str) -> int:
     stub = health_pb2_grpc.HealthStub(server.channel)
     return stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=5).status
-
-
-def wait_health(server, service: str, want: int, timeout: float = 20) -> float:
-    """Seconds until `service` reports `want`; fails after `timeout`."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if health_status(server, service) == want:
-            return time.monotonic() - started
-        time.sleep(0.2)
-    raise AssertionError(f"{service!r} did not become {want} within {timeout}s; "
-                         f"{server.stderr()}")
 
 
 def test_metrics_count_an_upload_and_a_load(sim_factory, serve, tmp_path):
@@ -112,9 +118,9 @@ def test_metrics_count_an_upload_and_a_load(sim_factory, serve, tmp_path):
 
 def test_retries_and_limiter_waits_are_counted(sim_factory, serve, tmp_path):
     sim = sim_factory()
-    # 240 calls/minute after a burst of 20: an upload of a few samples has to wait.
+    # 240 calls/minute after a burst of 5: an upload of a few samples has to wait.
     server = serve(sim, ["--metrics_listen", "127.0.0.1:0",
-                         "--darwin_rate_limit_per_minute", "240"])
+                         "--darwin_rate_limit_per_minute", "240", "--darwin_rate_burst", "5"])
     url = metrics_url(server)
     sim.fault(method="POST", path="*/items/register_upload", count=1, action="status",
               status=503)
@@ -128,27 +134,87 @@ def test_retries_and_limiter_waits_are_counted(sim_factory, serve, tmp_path):
     assert value(m, "labelport_rate_limiter_wait_seconds_count") > 0
 
 
-def test_readiness_follows_v7_and_liveness_does_not(sim_factory, serve):
+def wait_for(condition, what: str, server, timeout: float = 30):
+    """Polls `condition()` until it is truthy; fails after `timeout` naming `what`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"{what} did not happen within {timeout}s; {server.stderr()}")
+
+
+
+
+def test_a_v7_outage_mid_upload_is_waited_out_and_the_replica_stays_ready(
+        sim_factory, serve, tmp_path):
     sim = sim_factory()
-    server = serve(sim, ["--metrics_listen", "127.0.0.1:0", "--readiness_interval_seconds", "1"])
-    serving, not_serving = (health_pb2.HealthCheckResponse.SERVING,
-                            health_pb2.HealthCheckResponse.NOT_SERVING)
+    # 20 V7 calls a second after a burst of 5: the upload of 60 samples takes a few seconds.
+    server = serve(sim, ["--metrics_listen", "127.0.0.1:0", "--readiness_interval_seconds", "1",
+                         "--darwin_rate_limit_per_minute", "1200", "--darwin_rate_burst", "5"])
+    url = metrics_url(server)
+
+    def v7_up() -> float:
+        return value(scrape(url), "labelport_dependency_up", dependency="v7")
+
+    serving = health_pb2.HealthCheckResponse.SERVING
     for service in ("", SERVICE, "liveness"):
         assert health_status(server, service) == serving, service
+    wait_for(lambda: v7_up() == 1, "dependency_up{v7} = 1", server)
 
-    sim.stop()
-    wait_health(server, SERVICE, not_serving)
-    assert health_status(server, "") == not_serving
-    assert health_status(server, "liveness") == serving
-    assert value(scrape(metrics_url(server)), "labelport_dependency_up", dependency="v7") == 0
-    # Reads from the store still work on a replica that is not ready.
-    runs = server.stub.ListRuns(svc.ListRunsRequest(parent="datasets/any"), timeout=10)
-    assert list(runs.runs) == []
+    count, slug = 60, "outage"
+    samples, label_ids = [], {}
+    for k in range(count):
+        det = detection("car", [0.25, 0.25, 0.5, 0.5])
+        label_ids[f"s{k:03d}"] = det.id
+        ref = media(path=make_image(tmp_path / "img" / f"{k}.png", color=(k, 10, 20)))
+        samples.append(image_sample(f"s{k:03d}", ref, gt=detections(det)))
+    hdr = header("outage", [field_schema("gt", "detections", ["car"])], slug=slug,
+                 existing=[("gt", "Detections")])
+    run = create_run(server.stub, hdr, samples)
 
-    sim.restart()  # same port and API key
-    wait_health(server, SERVICE, serving)
-    assert health_status(server, "") == serving
-    assert value(scrape(metrics_url(server)), "labelport_dependency_up", dependency="v7") == 1
+    def get_run():
+        return server.stub.GetRun(svc.GetRunRequest(name=run.name), timeout=10).run
+
+    # V7 goes away mid-upload: every V7 request (API and signed uploads) has its connection
+    # dropped, until the faults are cleared. The sim keeps its state.
+    wait_for(lambda: get_run().progress.samples_uploaded >= 3, "three uploads", server)
+    sim.fault(path="*", count=10**9, action="drop")
+    wait_for(lambda: v7_up() == 0, "dependency_up{v7} = 0", server)
+    wait_for(lambda: "the upload waits and resumes when V7 answers" in server.log(),
+             "the upload pausing", server)
+
+    # The replica stays ready, and what does not need V7 answers.
+    for service in ("", SERVICE, "liveness"):
+        assert health_status(server, service) == serving, service
+    during = get_run()
+    assert during.state == run_pb.RUN_STATE_UPLOADING, during
+    assert during.progress.samples_failed == 0, list(during.sample_errors)
+    assert during.progress.samples_completed < count
+    listed = server.stub.ListRuns(svc.ListRunsRequest(parent=PARENT), timeout=10)
+    assert [r.name for r in listed.runs] == [run.name]
+    watch = server.stub.WatchRun(svc.WatchRunRequest(name=run.name), timeout=10)
+    first = next(iter(watch))
+    assert first.run.name == run.name and first.run.state == run_pb.RUN_STATE_UPLOADING
+    watch.cancel()
+
+    sim.control("DELETE", "/_sim/faults")  # V7 is back
+    final = wait_run(server.stub, run.name, timeout=180)
+    assert state_name(final) == "RUN_STATE_ANNOTATING", (final.failure_reason, server.stderr())
+    assert final.progress.samples_failed == 0, list(final.sample_errors)
+    assert final.progress.samples_completed == count
+    wait_for(lambda: v7_up() == 1, "dependency_up{v7} back to 1", server)
+    assert "V7 answers again" in server.log()
+
+    # Nothing twice in V7: one item per sample, one annotation per label, with its own id.
+    items = items_by_sample(sim, slug)
+    assert sorted(items) == sorted(label_ids)
+    ids = DeterministicIds(final.uid)
+    for sample_id, item in items.items():
+        annotations = sim.annotations(item["id"])
+        assert [a["id"] for a in annotations] == [ids.of(label_ids[sample_id])], sample_id
+    assert health_status(server, SERVICE) == serving
 
 
 def test_without_a_v7_key_readiness_follows_the_store_only(tmp_path):

@@ -36,6 +36,8 @@ def test_replicas_share_the_rate_limit_as_they_come_and_go(replica, sim, db_url)
     c = replica(sim, db_url, "replica-c", ARGS)
     for server in (a, b, c):
         wait_rate(server, LIMIT / 3)
+    # The burst (by default 95% of a minute's worth of the limit) is shared the same way.
+    assert "this one uses 400.0, burst 380" in c.stderr()
 
     assert c.stop() == 0, c.stderr()  # a clean stop leaves the directory at once
     wait_rate(a, LIMIT / 2, timeout=5)
@@ -43,7 +45,7 @@ def test_replicas_share_the_rate_limit_as_they_come_and_go(replica, sim, db_url)
 
     b.kill()  # kill -9: counted until its entry expires (3 x the 1 s interval)
     wait_rate(a, LIMIT, timeout=15)
-    assert "burst 20" in a.stderr()
+    assert "this one uses 1200.0, burst 1140" in a.stderr()
 
 
 def test_every_replica_reports_the_runs_of_the_shared_database(replica, sim, db_url):

@@ -102,6 +102,12 @@ class ServerProcess:
             self._stderr.flush()
         return "server stderr:\n" + self._stderr_path.read_text(errors="replace")[-4000:]
 
+    def log(self) -> str:
+        """Everything the server wrote to stderr so far (stderr() keeps only the tail)."""
+        if not self._stderr.closed:
+            self._stderr.flush()
+        return self._stderr_path.read_text(errors="replace")
+
     def running(self) -> bool:
         return self.proc.poll() is None
 

@@ -35,6 +35,10 @@ FLAGS = [
     "--media_fetch_timeout_seconds",
     "--max_run_samples",
     "--max_create_run_mb",
+    "--darwin_rate_burst",
+    "LABELPORT_DARWIN_RATE_BURST",
+    "--darwin_outage_wait_seconds",
+    "LABELPORT_DARWIN_OUTAGE_WAIT_SECONDS",
 ]
 
 
@@ -74,6 +78,8 @@ def test_bad_flag_values_exit_non_zero_naming_the_flag(tmp_path):
         "--max_media_bytes": ["--max_media_bytes", "0"],
         "--media_fetch_stall_seconds": ["--media_fetch_stall_seconds", "0"],
         "--media_fetch_timeout_seconds": ["--media_fetch_timeout_seconds", "0"],
+        "--darwin_rate_burst": ["--darwin_rate_burst", "-1"],
+        "--darwin_outage_wait_seconds": ["--darwin_outage_wait_seconds", "-5"],
     }
     for flag, args in cases.items():
         result = run_binary(*args, "--data_dir", str(tmp_path / "data"), cwd=tmp_path)

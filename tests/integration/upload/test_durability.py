@@ -147,8 +147,35 @@ def test_failed_run_with_a_wrong_key_is_resumed_after_the_fix(sim, upload_server
     assert len(items_by_sample(sim, "resumed")) == 5
 
 
-def test_failed_run_while_v7_is_down_is_resumed(sim, upload_server, tmp_path):
+def test_run_created_while_v7_is_down_waits_for_it_and_finishes(sim, upload_server, tmp_path):
     server = upload_server(sim)
+    samples = [image_sample(f"w{k}", media(path=make_image(tmp_path / f"w{k}.png")),
+                            gt=detections(detection("car", [0.25, 0.25, 0.5, 0.5])))
+               for k in range(5)]
+    sim.stop()  # V7 is down: connections are refused
+    run = create_run(server.stub, header("wait", [field_schema("gt", "detections", ["car"])],
+                                         slug="wait", existing=[("gt", "Detections")]),
+                     samples)
+    deadline = time.monotonic() + 60
+    while "the upload waits and resumes when V7 answers" not in server.log():
+        assert time.monotonic() < deadline, server.stderr()
+        time.sleep(0.1)
+    waiting = server.stub.GetRun(svc.GetRunRequest(name=run.name), timeout=10).run
+    assert state_name(waiting) == "RUN_STATE_UPLOADING", waiting.failure_reason
+    assert not waiting.failure_reason and waiting.progress.samples_failed == 0
+    sim.restart()  # same port and key (empty: nothing had reached V7)
+    final = wait_run(server.stub, run.name, timeout=90)
+    assert state_name(final) == "RUN_STATE_ANNOTATING", final.failure_reason
+    assert final.progress.samples_completed == 5
+    items = items_by_sample(sim, "wait")
+    assert len(items) == 5
+    for item in items.values():
+        assert len(sim.annotations(item["id"])) == 1
+
+
+def test_failed_run_while_v7_is_down_is_resumed(sim, upload_server, tmp_path):
+    # Without waiting for V7, the run fails (and is resumed by hand).
+    server = upload_server(sim, args=["--darwin_outage_wait_seconds", "0"])
     samples = [image_sample(f"d{k}", media(path=make_image(tmp_path / f"d{k}.png")),
                             gt=detections(detection("car", [0.25, 0.25, 0.5, 0.5])))
                for k in range(5)]

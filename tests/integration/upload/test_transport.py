@@ -21,7 +21,7 @@ from .support import (
     wait_run,
 )
 
-BURST = 20  # TokenBucketRateLimiter::Options::burst of the server
+BURST = 20  # --darwin_rate_burst of the rate-limit test (the default is a minute's worth)
 
 
 def simple_run(stub, tmp_path, key: str, count: int = 3, slug: str = ""):
@@ -97,7 +97,7 @@ def seconds(entry) -> int:
 
 def test_rate_limiter_keeps_calls_under_the_configured_rate(sim, upload_server, tmp_path):
     rate = 600  # per minute: 10 per second
-    server = upload_server(sim, rate=rate)
+    server = upload_server(sim, rate=rate, args=["--darwin_rate_burst", str(BURST)])
     run = simple_run(server.stub, tmp_path, "limited", count=30)
     start = time.monotonic()
     final = wait_run(server.stub, run.name, timeout=90)

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "service/common/sha256.h"
 
 namespace labelport::http {
 namespace {
@@ -100,6 +101,80 @@ TEST(RateLimitedHttpClientTest, KeysHaveTheirOwnBuckets) {
   io.run_for(std::chrono::seconds(5));
   ASSERT_EQ(done.wait_for(std::chrono::seconds(0)), std::future_status::ready);
   EXPECT_EQ(inner.sent, 2);
+}
+
+// Answers each request with the next of `statuses` (then 200), with
+// `retry_after` on 429s.
+class ScriptedClient : public HttpClient {
+ public:
+  net::awaitable<absl::StatusOr<HttpResponse>> Send(HttpRequest, int64_t) override {
+    co_return Next();
+  }
+  net::awaitable<absl::StatusOr<HttpResponse>> SendStreaming(HttpRequest, BodyChunkSink) override {
+    co_return Next();
+  }
+  std::vector<int> statuses;
+  std::string retry_after;
+  std::string body;
+
+ private:
+  HttpResponse Next() {
+    HttpResponse r;
+    r.status = 200;
+    if (next_ < statuses.size()) r.status = statuses[next_++];
+    if (r.status == 429 && !retry_after.empty()) r.headers.emplace_back("Retry-After", retry_after);
+    r.body = body;
+    return r;
+  }
+  size_t next_ = 0;
+};
+
+TEST(RateLimitedHttpClientTest, A429SlowsTheKeyDownAndItsRetryAfterHoldsTheNextRequest) {
+  auto limiter = Limiter(60000, 100);
+  ScriptedClient inner;
+  inner.statuses = {429};
+  inner.retry_after = "1";
+  RateLimitedHttpClient client(&inner, limiter.get());
+  net::io_context io;
+  std::chrono::steady_clock::duration second_waited{};
+  auto done = net::co_spawn(
+      io,
+      [&]() -> net::awaitable<void> {
+        auto first = co_await client.Send(Request(true));
+        EXPECT_EQ(first->status, 429);  // returned as it came
+        const auto start = std::chrono::steady_clock::now();
+        auto second = co_await client.SendStreaming(Request(true), nullptr);
+        second_waited = std::chrono::steady_clock::now() - start;
+        EXPECT_EQ(second->status, 200);
+      },
+      net::use_future);
+  io.run();
+  done.get();
+  EXPECT_GE(second_waited, std::chrono::milliseconds(900));
+  EXPECT_EQ(limiter->stats().throttles, 1);
+  EXPECT_LT(limiter->requests_per_minute(common::Sha256Hex("ApiKey k1")), 60000);
+  EXPECT_EQ(limiter->requests_per_minute(common::Sha256Hex("ApiKey k2")), 60000);
+}
+
+TEST(RateLimitedHttpClientTest, ResponsesThatAreNotThrottlesLeaveTheRateAlone) {
+  auto limiter = Limiter(60000, 100);
+  ScriptedClient inner;
+  inner.statuses = {503, 429};
+  inner.body = R"({"errors": {"code": "INSUFFICIENT_REMAINING_STORAGE"}})";
+  RateLimitedHttpClient client(&inner, limiter.get(), {.is_throttled = [](const HttpResponse& r) {
+    return r.status == 429 && r.body.find("INSUFFICIENT_REMAINING_STORAGE") == std::string::npos;
+  }});
+  net::io_context io;
+  auto done = net::co_spawn(
+      io,
+      [&]() -> net::awaitable<void> {
+        for (int i = 0; i < 3; ++i) (void)co_await client.Send(Request(true));
+      },
+      net::use_future);
+  io.run();
+  done.get();
+  EXPECT_EQ(limiter->stats().throttles, 0);
+  EXPECT_EQ(limiter->requests_per_minute(common::Sha256Hex("ApiKey k1")), 60000);
 }
 
 }  // namespace

@@ -53,6 +53,16 @@ TEST(PrometheusMetricsTest, EveryMeasurementAppearsWithItsLabels) {
   EXPECT_THAT(text, HasSubstr("labelport_dependency_up{dependency=\"v7\"} 0"));
 }
 
+TEST(PrometheusMetricsTest, DependencyNamesComeFromAFixedSet) {
+  auto metrics = Make();
+  metrics->SetDependencyUp("store", true);
+  metrics->SetDependencyUp("https://v7.example/?key=secret", false);
+  const std::string text = metrics->TextExposition();
+  EXPECT_THAT(text, HasSubstr("labelport_dependency_up{dependency=\"store\"} 1"));
+  EXPECT_THAT(text, HasSubstr("labelport_dependency_up{dependency=\"other\"} 0"));
+  EXPECT_THAT(text, Not(HasSubstr("secret")));
+}
+
 TEST(PrometheusMetricsTest, RunsByStateAreReadFromTheSourceAtEachScrape) {
   auto metrics = Make();
   EXPECT_THAT(metrics->TextExposition(), Not(HasSubstr("labelport_runs{")));

@@ -1,4 +1,4 @@
-#include "service/server/v7_readiness_check.h"
+#include "service/server/v7_health_check.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_future.hpp>
@@ -11,11 +11,11 @@
 
 namespace labelport::server {
 
-V7ReadinessCheck::V7ReadinessCheck(const TenantAccounts* accounts, http::HttpClient* http,
-                                   boost::asio::io_context* io, absl::Duration timeout)
+V7HealthCheck::V7HealthCheck(const TenantAccounts* accounts, http::HttpClient* http,
+                             boost::asio::io_context* io, absl::Duration timeout)
     : accounts_(accounts), http_(http), io_(io), timeout_(timeout) {}
 
-absl::Status V7ReadinessCheck::Check() {
+absl::Status V7HealthCheck::Check() {
   absl::MutexLock lock(&mu_);
   // No tenant with a key: like a server without one, the store alone decides.
   absl::Status last = absl::OkStatus();

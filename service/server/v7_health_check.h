@@ -1,11 +1,12 @@
-// V7ReadinessCheck: the "v7" dependency of the server's readiness. V7 is
-// ready when it accepts the key of at least one tenant (one tenant's bad key
-// must not take the server out of its Service). Each check uses its own
-// DarwinClient per account (no retries, a short deadline), kept for the life
-// of the process: a timed-out check may still be running on it.
+// V7HealthCheck: the "v7" dependency the server watches (the
+// `dependency_up{dependency="v7"}` metric; readiness does not follow it, see
+// core/readiness_monitor.h). V7 is up when it accepts the key of at least one
+// tenant. Each check uses its own DarwinClient per account (no retries, a
+// short deadline), kept for the life of the process: a timed-out check may
+// still be running on it.
 // Thread-safety: Check may be called from any thread; checks are serialised.
-#ifndef LABELPORT_SERVICE_SERVER_V7_READINESS_CHECK_H_
-#define LABELPORT_SERVICE_SERVER_V7_READINESS_CHECK_H_
+#ifndef LABELPORT_SERVICE_SERVER_V7_HEALTH_CHECK_H_
+#define LABELPORT_SERVICE_SERVER_V7_HEALTH_CHECK_H_
 
 #include <boost/asio/io_context.hpp>
 #include <map>
@@ -22,12 +23,12 @@
 
 namespace labelport::server {
 
-class V7ReadinessCheck {
+class V7HealthCheck {
  public:
   // `accounts`, `http` (rate-limited, not retrying) and `io` (run by other
   // threads) must outlive this object.
-  V7ReadinessCheck(const TenantAccounts* accounts, http::HttpClient* http,
-                   boost::asio::io_context* io, absl::Duration timeout = absl::Seconds(5));
+  V7HealthCheck(const TenantAccounts* accounts, http::HttpClient* http, boost::asio::io_context* io,
+                absl::Duration timeout = absl::Seconds(5));
 
   // OK when V7 accepted one tenant's key; else the last error.
   absl::Status Check();
@@ -45,4 +46,4 @@ class V7ReadinessCheck {
 
 }  // namespace labelport::server
 
-#endif  // LABELPORT_SERVICE_SERVER_V7_READINESS_CHECK_H_
+#endif  // LABELPORT_SERVICE_SERVER_V7_HEALTH_CHECK_H_
