@@ -31,7 +31,10 @@
 // are metered under the one endpoint label "media_fetch", and it does not
 // take V7 rate-limiter tokens. Fetched media and export downloads are
 // spooled under <data_dir>/tmp/<worker id>, emptied at start-up.
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
+//
+// Reflection: grpc.reflection.v1 and v1alpha describe the served services
+// (labelport.v1.AnnotationService, grpc.health.v1.Health and reflection
+// itself) from the descriptor set embedded at build time, comments included.
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <pthread.h>
@@ -56,6 +59,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "labelport/descriptor_set.h"
 #include "service/api/annotation_service_impl.h"
 #include "service/api/authenticator.h"
 #include "service/api/rpc_telemetry_interceptor.h"
@@ -81,6 +85,8 @@
 #include "service/http/retrying_http_client.h"
 #include "service/http/token_bucket_rate_limiter.h"
 #include "service/metrics/prometheus_metrics.h"
+#include "service/reflection/descriptor_catalog.h"
+#include "service/reflection/server_reflection.h"
 #include "service/server/listener_credentials.h"
 #include "service/server/tenant_accounts.h"
 #include "service/server/tenants_reloader.h"
@@ -99,6 +105,8 @@ using labelport::common::LogWarning;
 
 constexpr char kServiceName[] = "labelport.v1.AnnotationService";
 constexpr char kLivenessName[] = "liveness";
+// What reflection lists; the default health service is grpc.health.v1.Health.
+constexpr char kHealthServiceName[] = "grpc.health.v1.Health";
 // Bounds of one V7 health check (the probe client does not retry).
 constexpr absl::Duration kV7CheckTimeout = absl::Seconds(5);
 // The endpoint label of every media URL attempt (URLs are the caller's).
@@ -418,13 +426,25 @@ int Run(int argc, char** argv) {
   }
 
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  auto reflection_catalog = labelport::reflection::DescriptorCatalog::Create(
+      labelport::proto::DescriptorSetBytes(),
+      {kServiceName, kHealthServiceName,
+       std::string(grpc::reflection::v1::ServerReflection::service_full_name()),
+       std::string(grpc::reflection::v1alpha::ServerReflection::service_full_name())});
+  if (!reflection_catalog.ok()) {
+    LogError(std::string(reflection_catalog.status().message()));
+    return 1;
+  }
+  labelport::reflection::ServerReflectionV1 reflection_v1(reflection_catalog->get());
+  labelport::reflection::ServerReflectionV1Alpha reflection_v1alpha(reflection_catalog->get());
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(config->listen, *listener_credentials, &port);
   builder.SetMaxReceiveMessageSize(config->max_message_mb * 1024 * 1024);
   builder.SetMaxSendMessageSize(config->max_message_mb * 1024 * 1024);
   builder.RegisterService(&service);
+  builder.RegisterService(&reflection_v1);
+  builder.RegisterService(&reflection_v1alpha);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(
       std::make_unique<labelport::api::RpcTelemetryInterceptorFactory>(metrics->get()));

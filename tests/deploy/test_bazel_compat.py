@@ -20,6 +20,8 @@ PROTO_DIR = REPO / "proto" / "labelport" / "v1"
 PROTOS = sorted(PROTO_DIR.glob("*.proto"))
 IMPORT_PREFIX = "labelport/v1/"
 WKT = re.compile(r"^google/protobuf/(\w+)\.proto$")
+# google/api/<name>.proto: the BCR module googleapis (MODULE.bazel).
+GOOGLE_API = re.compile(r"^google/api/(\w+)\.proto$")
 RULE_LOADS = {
     "proto_library": "@rules_proto//proto:defs.bzl",
     "cc_proto_library": "@protobuf//bazel:cc_proto_library.bzl",
@@ -70,6 +72,8 @@ def expected_deps(path: Path) -> set[str]:
             deps.add(target_of(imported))
         elif m := WKT.match(imported):
             deps.add(f"@protobuf//:{m.group(1)}_proto")
+        elif m := GOOGLE_API.match(imported):
+            deps.add(f"@googleapis//google/api:{m.group(1)}_proto")
         else:
             pytest.fail(f"{path.name} imports {imported}: add its Bazel target to this test")
     return deps
@@ -158,6 +162,9 @@ def test_module_declares_the_dependencies_with_versions():
     deps = {kw["name"]: kw["version"] for fn, kw in module if fn == "bazel_dep"}
     for name in ("rules_proto", "protobuf", "grpc", "rules_go", "rules_python"):
         assert re.match(r"^\d+(\.\d+)*$", deps.get(name, "")), f"bazel_dep {name} without version"
+    # googleapis has date-based BCR versions, e.g. 0.0.0-20241220-5e258e33.bcr.1.
+    assert re.match(r"^0\.0\.0-\d{8}-[0-9a-f]+(\.bcr\.\d+)?$", deps.get("googleapis", "")), (
+        "bazel_dep googleapis without version")
     # Every repository the BUILD file loads from is a declared dependency.
     repos = {bzl.split("//")[0].lstrip("@") for bzl in RULE_LOADS.values()}
     assert repos <= set(deps)

@@ -9,6 +9,9 @@ and liveness on the liveness service), pod and container securityContext, secret
 reference, ports, names and labels consistent across Deployment, Services, PDB, HPA and
 NetworkPolicy, the replica count owned by the HPA alone, the ConfigMap's keys against the flags
 of the built `labelport-server --help`, and the single-replica rules of the SQLite store.
+With the HTTP/JSON gateway sidecar (components/http-gateway): the same container security, HTTP
+probes, its port on the Service and the NetworkPolicy, and its env against the flags of
+`labelport-gateway --help` (built from gateway/ with `go build`).
 kustomize is installed by .ci/setup (Go module proxy, pinned).
 """
 
@@ -31,7 +34,12 @@ from . import dockerfile_lint
 REPO = Path(__file__).resolve().parents[2]
 KUBE = REPO / "deploy" / "kubernetes"
 SERVER = Path(os.environ.get("LP_BUILD", str(REPO / "build"))) / "service/server/labelport-server"
-KUSTOMIZATIONS = sorted(p.parent for p in KUBE.rglob("kustomization.yaml"))
+GATEWAY_DIR = REPO / "gateway"
+GATEWAY = Path(os.environ.get("LP_BUILD", str(REPO / "build"))) / "gateway/labelport-gateway"
+# Buildable kustomizations (Components only take effect inside one).
+KUSTOMIZATIONS = sorted(
+    p.parent for p in KUBE.rglob("kustomization.yaml")
+    if yaml.safe_load(p.read_text()).get("kind", "Kustomization") == "Kustomization")
 SECRET_EXAMPLES = sorted(KUBE.rglob("*.secret.example.yaml"))
 
 HEALTH_SERVICE = "labelport.v1.AnnotationService"
@@ -40,6 +48,7 @@ LIVENESS_SERVICE = "liveness"  # SERVING until SIGTERM, independent of V7 and th
 # supports (native gRPC probes are GA in 1.27) and the newest kubernetes-validate carries.
 KUBERNETES_VERSIONS = ("1.27.0", latest_version())
 CONTAINER = "labelport-server"
+GATEWAY_CONTAINER = "labelport-gateway"
 RUNTIME_UID = 10001
 POD_LABELS = {"app.kubernetes.io/name": "labelport", "app.kubernetes.io/component": "server"}
 DNS_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -97,6 +106,16 @@ def one(docs: list[dict], kind: str) -> dict:
     return found[0]
 
 
+def gateway_env_flags() -> set[str]:
+    """LABELPORT_GATEWAY_* variables of `labelport-gateway --help` (built here with go build)."""
+    built = subprocess.run(["go", "build", "-o", str(GATEWAY), "./cmd/labelport-gateway"],
+                           cwd=GATEWAY_DIR, capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr
+    out = subprocess.run([str(GATEWAY), "--help"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    return set(re.findall(r"env (LABELPORT_GATEWAY_[A-Z0-9_]+)", out.stdout + out.stderr))
+
+
 def server_env_flags() -> set[str]:
     assert SERVER.exists(), f"{SERVER} is not built: run `bash .ci/build labelport_server`"
     out = subprocess.run([str(SERVER), "--help"], capture_output=True, text=True, timeout=30)
@@ -113,8 +132,11 @@ class Rendered:
         self.deployment = one(self.docs, "Deployment")
         self.pod = self.deployment["spec"]["template"]["spec"]
         containers = self.pod["containers"]
-        assert [c["name"] for c in containers] == [CONTAINER]
+        names = [c["name"] for c in containers]
+        assert names in ([CONTAINER], [CONTAINER, GATEWAY_CONTAINER]), names
         self.container = containers[0]
+        # The HTTP/JSON gateway sidecar, when the kustomization has it.
+        self.gateway = containers[1] if len(containers) > 1 else None
         self.config = one(self.docs, "ConfigMap")
         self.env = {e["name"]: e for e in self.container.get("env", [])}
         ports = {p["name"]: p["containerPort"] for p in self.container["ports"]}
@@ -147,6 +169,8 @@ def rendered(request) -> Rendered:
 def test_every_kustomization_is_found():
     assert KUBE / "base" in KUSTOMIZATIONS
     assert KUBE / "overlays" / "postgresql" in KUSTOMIZATIONS
+    assert KUBE / "overlays" / "http-gateway" in KUSTOMIZATIONS
+    assert KUBE / "components" / "http-gateway" not in KUSTOMIZATIONS  # a Component
 
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
@@ -368,8 +392,11 @@ def test_service_matches_the_pods(rendered: Rendered):
     assert service["spec"]["selector"] == POD_LABELS
     assert service["spec"].get("type", "ClusterIP") == "ClusterIP"
     ports = {p["name"]: p for p in service["spec"]["ports"]}
-    assert set(ports) == {"grpc", "metrics"}
-    for name, container_port in (("grpc", rendered.grpc_port), ("metrics", rendered.metrics_port)):
+    expected = [("grpc", rendered.grpc_port), ("metrics", rendered.metrics_port)]
+    if rendered.gateway is not None:
+        expected.append(("http", gateway_port(rendered)))
+    assert set(ports) == {name for name, _ in expected}
+    for name, container_port in expected:
         port = ports[name]
         assert port["protocol"] == "TCP"
         assert port["targetPort"] in (name, container_port)
@@ -416,11 +443,16 @@ def test_network_policy(rendered: Rendered):
     assert spec["podSelector"]["matchLabels"] == POD_LABELS
     assert sorted(spec["policyTypes"]) == ["Egress", "Ingress"]
     ingress_ports = {(p["protocol"], p["port"]) for rule in spec["ingress"] for p in rule["ports"]}
-    assert ingress_ports == {("TCP", rendered.grpc_port), ("TCP", rendered.metrics_port)}, (
-        "ingress beyond the gRPC and metrics ports")
+    expected = {("TCP", rendered.grpc_port), ("TCP", rendered.metrics_port)}
+    if rendered.gateway is not None:
+        expected.add(("TCP", gateway_port(rendered)))
+    assert ingress_ports == expected, "ingress beyond the gRPC, metrics (and HTTP) ports"
     for rule in spec["ingress"]:
         if {p["port"] for p in rule["ports"]} == {rendered.metrics_port}:
             assert rule["from"], "the metrics port must be limited to the scrapers"
+        if rendered.gateway is not None and gateway_port(rendered) in {
+                p["port"] for p in rule["ports"]}:
+            assert rule["from"], "the HTTP port must be limited like the gRPC port"
     egress = {(p["protocol"], p["port"]) for rule in spec["egress"] for p in rule["ports"]}
     allowed = {("UDP", 53), ("TCP", 53), ("TCP", 443)}
     if not rendered.sqlite:
@@ -480,3 +512,33 @@ def test_image_and_manifests_agree(rendered: Rendered):
     assert image_env["LABELPORT_LISTEN"] == rendered.setting("LABELPORT_LISTEN")
     assert int(dockerfile_lint.GRPC_PORT) == rendered.grpc_port
     assert int(dockerfile_lint.RUNTIME_UID) == rendered.pod["securityContext"]["runAsUser"]
+
+
+def gateway_port(rendered: Rendered) -> int:
+    ports = {p["name"]: p["containerPort"] for p in rendered.gateway["ports"]}
+    assert "http" in ports, "the gateway container has no port named http"
+    return ports["http"]
+
+
+def test_http_gateway_sidecar(rendered: Rendered):
+    """The gateway sidecar: as locked down as the server, HTTP probes on its own port, its
+    settings are gateway flags, and it reaches the server over the pod's loopback."""
+    gateway = rendered.gateway
+    if gateway is None:
+        assert rendered.directory != KUBE / "overlays" / "http-gateway"
+        return
+    port = gateway_port(rendered)
+    assert gateway["securityContext"] == rendered.container["securityContext"]
+    assert "cpu" in gateway["resources"]["requests"] and "memory" in gateway["resources"]["limits"]
+    image = gateway["image"]
+    assert image.startswith("labelport-gateway:") and not image.endswith(":latest"), image
+    assert gateway["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert gateway["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    env = {e["name"]: e["value"] for e in gateway["env"]}
+    unknown = sorted(set(env) - gateway_env_flags())
+    assert not unknown, f"gateway env that are not labelport-gateway flags: {unknown}"
+    host, _, listen_port = env["LABELPORT_GATEWAY_LISTEN"].rpartition(":")
+    assert int(listen_port) == port and host == "0.0.0.0"
+    assert env["LABELPORT_GATEWAY_BACKEND"] == f"127.0.0.1:{rendered.grpc_port}"
+    drain = int(env.get("LABELPORT_GATEWAY_DRAIN_SECONDS", 20))  # 20 is the flag default
+    assert rendered.pod["terminationGracePeriodSeconds"] >= drain + 10

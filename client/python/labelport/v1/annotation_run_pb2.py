@@ -22,30 +22,96 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.api import resource_pb2 as google_dot_api_dot_resource__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from labelport.v1 import label_schema_pb2 as labelport_dot_v1_dot_label__schema__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!labelport/v1/annotation_run.proto\x12\x0clabelport.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1flabelport/v1/label_schema.proto\"?\n\rDarwinOptions\x12\x14\n\x0c\x64\x61taset_slug\x18\x01 \x01(\t\x12\x18\n\x10\x65xternal_storage\x18\x02 \x01(\t\"\xd7\x01\n\x0bRunProgress\x12\x15\n\rsamples_total\x18\x01 \x01(\x03\x12\x1a\n\x12samples_registered\x18\x02 \x01(\x03\x12\x18\n\x10samples_uploaded\x18\x03 \x01(\x03\x12\x19\n\x11samples_processed\x18\x04 \x01(\x03\x12\x19\n\x11samples_completed\x18\x05 \x01(\x03\x12\x16\n\x0esamples_failed\x18\x06 \x01(\x03\x12\x14\n\x0clabels_total\x18\x07 \x01(\x03\x12\x17\n\x0flabels_imported\x18\x08 \x01(\x03\"@\n\x0bSampleError\x12\x11\n\tsample_id\x18\x01 \x01(\t\x12\r\n\x05stage\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\"\x8c\x05\n\rAnnotationRun\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x61taset\x18\x02 \x01(\t\x12\x10\n\x08\x61nno_key\x18\x03 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x04 \x01(\t\x12%\n\x05state\x18\x05 \x01(\x0e\x32\x16.labelport.v1.RunState\x12/\n\x0clabel_schema\x18\x06 \x01(\x0b\x32\x19.labelport.v1.LabelSchema\x12+\n\x06\x64\x61rwin\x18\x07 \x01(\x0b\x32\x1b.labelport.v1.DarwinOptions\x12+\n\x08progress\x18\x08 \x01(\x0b\x32\x19.labelport.v1.RunProgress\x12\x30\n\rsample_errors\x18\t \x03(\x0b\x32\x19.labelport.v1.SampleError\x12\x16\n\x0e\x66\x61ilure_reason\x18\n \x01(\t\x12\x12\n\neditor_url\x18\x0b \x01(\t\x12/\n\x0b\x63reate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nrequest_id\x18\x0e \x01(\t\x12H\n\x0f\x63lient_metadata\x18\x0f \x03(\x0b\x32/.labelport.v1.AnnotationRun.ClientMetadataEntry\x12\x13\n\x0bmedia_field\x18\x10 \x01(\t\x12\x0b\n\x03uid\x18\x11 \x01(\t\x12\x10\n\x08revision\x18\x12 \x01(\x03\x1a\x35\n\x13\x43lientMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*\x9f\x01\n\x08RunState\x12\x19\n\x15RUN_STATE_UNSPECIFIED\x10\x00\x12\x15\n\x11RUN_STATE_PENDING\x10\x01\x12\x17\n\x13RUN_STATE_UPLOADING\x10\x02\x12\x18\n\x14RUN_STATE_ANNOTATING\x10\x03\x12\x14\n\x10RUN_STATE_FAILED\x10\x04\x12\x18\n\x14RUN_STATE_CLEANED_UP\x10\x05\x42GZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!labelport/v1/annotation_run.proto\x12\x0clabelport.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1flabelport/v1/label_schema.proto\"M\n\rDarwinOptions\x12\x1b\n\x0c\x64\x61taset_slug\x18\x01 \x01(\tB\x05\xe2\x41\x02\x01\x05\x12\x1f\n\x10\x65xternal_storage\x18\x02 \x01(\tB\x05\xe2\x41\x02\x01\x05\"\x87\x02\n\x0bRunProgress\x12\x1b\n\rsamples_total\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12 \n\x12samples_registered\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x1e\n\x10samples_uploaded\x18\x03 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x1f\n\x11samples_processed\x18\x04 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x1f\n\x11samples_completed\x18\x05 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x1c\n\x0esamples_failed\x18\x06 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x1a\n\x0clabels_total\x18\x07 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x1d\n\x0flabels_imported\x18\x08 \x01(\x03\x42\x04\xe2\x41\x01\x03\"R\n\x0bSampleError\x12\x17\n\tsample_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x13\n\x05stage\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07message\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\"\xd8\x06\n\rAnnotationRun\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\x15\n\x07\x64\x61taset\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08\x61nno_key\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07\x62\x61\x63kend\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12+\n\x05state\x18\x05 \x01(\x0e\x32\x16.labelport.v1.RunStateB\x04\xe2\x41\x01\x03\x12\x35\n\x0clabel_schema\x18\x06 \x01(\x0b\x32\x19.labelport.v1.LabelSchemaB\x04\xe2\x41\x01\x03\x12\x31\n\x06\x64\x61rwin\x18\x07 \x01(\x0b\x32\x1b.labelport.v1.DarwinOptionsB\x04\xe2\x41\x01\x03\x12\x31\n\x08progress\x18\x08 \x01(\x0b\x32\x19.labelport.v1.RunProgressB\x04\xe2\x41\x01\x03\x12\x36\n\rsample_errors\x18\t \x03(\x0b\x32\x19.labelport.v1.SampleErrorB\x04\xe2\x41\x01\x03\x12\x1c\n\x0e\x66\x61ilure_reason\x18\n \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\neditor_url\x18\x0b \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x18\n\nrequest_id\x18\x0e \x01(\tB\x04\xe2\x41\x01\x03\x12N\n\x0f\x63lient_metadata\x18\x0f \x03(\x0b\x32/.labelport.v1.AnnotationRun.ClientMetadataEntryB\x04\xe2\x41\x01\x03\x12\x19\n\x0bmedia_field\x18\x10 \x01(\tB\x04\xe2\x41\x01\x03\x12\x11\n\x03uid\x18\x11 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08revision\x18\x12 \x01(\x03\x42\x04\xe2\x41\x01\x03\x1a\x35\n\x13\x43lientMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01:^\xea\x41[\n\x1blabelport.dev/AnnotationRun\x12\x1d\x64\x61tasets/{dataset}/runs/{run}*\x0e\x61nnotationRuns2\rannotationRun*\x9f\x01\n\x08RunState\x12\x19\n\x15RUN_STATE_UNSPECIFIED\x10\x00\x12\x15\n\x11RUN_STATE_PENDING\x10\x01\x12\x17\n\x13RUN_STATE_UPLOADING\x10\x02\x12\x18\n\x14RUN_STATE_ANNOTATING\x10\x03\x12\x14\n\x10RUN_STATE_FAILED\x10\x04\x12\x18\n\x14RUN_STATE_CLEANED_UP\x10\x05\x42\xfc\x01\n\x10\x64\x65v.labelport.v1B\x12\x41nnotationRunProtoP\x01ZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1\xa2\x02\x03LBP\xaa\x02\x0cLabelport.V1\xba\x02\rLabelport_V1_\xca\x02\x0cLabelport\\V1\xe2\x02\x18Labelport\\V1\\GPBMetadata\xea\x02\rLabelport::V1\xea\x41+\n\x15labelport.dev/Dataset\x12\x12\x64\x61tasets/{dataset}b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'labelport.v1.annotation_run_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
-  _globals['DESCRIPTOR']._serialized_options = b'ZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1'
+  _globals['DESCRIPTOR']._serialized_options = b'\n\020dev.labelport.v1B\022AnnotationRunProtoP\001ZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1\242\002\003LBP\252\002\014Labelport.V1\272\002\rLabelport_V1_\312\002\014Labelport\\V1\342\002\030Labelport\\V1\\GPBMetadata\352\002\rLabelport::V1\352A+\n\025labelport.dev/Dataset\022\022datasets/{dataset}'
+  _globals['_DARWINOPTIONS'].fields_by_name['dataset_slug']._loaded_options = None
+  _globals['_DARWINOPTIONS'].fields_by_name['dataset_slug']._serialized_options = b'\342A\002\001\005'
+  _globals['_DARWINOPTIONS'].fields_by_name['external_storage']._loaded_options = None
+  _globals['_DARWINOPTIONS'].fields_by_name['external_storage']._serialized_options = b'\342A\002\001\005'
+  _globals['_RUNPROGRESS'].fields_by_name['samples_total']._loaded_options = None
+  _globals['_RUNPROGRESS'].fields_by_name['samples_total']._serialized_options = b'\342A\001\003'
+  _globals['_RUNPROGRESS'].fields_by_name['samples_registered']._loaded_options = None
+  _globals['_RUNPROGRESS'].fields_by_name['samples_registered']._serialized_options = b'\342A\001\003'
+  _globals['_RUNPROGRESS'].fields_by_name['samples_uploaded']._loaded_options = None
+  _globals['_RUNPROGRESS'].fields_by_name['samples_uploaded']._serialized_options = b'\342A\001\003'
+  _globals['_RUNPROGRESS'].fields_by_name['samples_processed']._loaded_options = None
+  _globals['_RUNPROGRESS'].fields_by_name['samples_processed']._serialized_options = b'\342A\001\003'
+  _globals['_RUNPROGRESS'].fields_by_name['samples_completed']._loaded_options = None
+  _globals['_RUNPROGRESS'].fields_by_name['samples_completed']._serialized_options = b'\342A\001\003'
+  _globals['_RUNPROGRESS'].fields_by_name['samples_failed']._loaded_options = None
+  _globals['_RUNPROGRESS'].fields_by_name['samples_failed']._serialized_options = b'\342A\001\003'
+  _globals['_RUNPROGRESS'].fields_by_name['labels_total']._loaded_options = None
+  _globals['_RUNPROGRESS'].fields_by_name['labels_total']._serialized_options = b'\342A\001\003'
+  _globals['_RUNPROGRESS'].fields_by_name['labels_imported']._loaded_options = None
+  _globals['_RUNPROGRESS'].fields_by_name['labels_imported']._serialized_options = b'\342A\001\003'
+  _globals['_SAMPLEERROR'].fields_by_name['sample_id']._loaded_options = None
+  _globals['_SAMPLEERROR'].fields_by_name['sample_id']._serialized_options = b'\342A\001\003'
+  _globals['_SAMPLEERROR'].fields_by_name['stage']._loaded_options = None
+  _globals['_SAMPLEERROR'].fields_by_name['stage']._serialized_options = b'\342A\001\003'
+  _globals['_SAMPLEERROR'].fields_by_name['message']._loaded_options = None
+  _globals['_SAMPLEERROR'].fields_by_name['message']._serialized_options = b'\342A\001\003'
   _globals['_ANNOTATIONRUN_CLIENTMETADATAENTRY']._loaded_options = None
   _globals['_ANNOTATIONRUN_CLIENTMETADATAENTRY']._serialized_options = b'8\001'
-  _globals['_RUNSTATE']._serialized_start=1122
-  _globals['_RUNSTATE']._serialized_end=1281
-  _globals['_DARWINOPTIONS']._serialized_start=117
-  _globals['_DARWINOPTIONS']._serialized_end=180
-  _globals['_RUNPROGRESS']._serialized_start=183
-  _globals['_RUNPROGRESS']._serialized_end=398
-  _globals['_SAMPLEERROR']._serialized_start=400
-  _globals['_SAMPLEERROR']._serialized_end=464
-  _globals['_ANNOTATIONRUN']._serialized_start=467
-  _globals['_ANNOTATIONRUN']._serialized_end=1119
-  _globals['_ANNOTATIONRUN_CLIENTMETADATAENTRY']._serialized_start=1066
-  _globals['_ANNOTATIONRUN_CLIENTMETADATAENTRY']._serialized_end=1119
+  _globals['_ANNOTATIONRUN'].fields_by_name['name']._loaded_options = None
+  _globals['_ANNOTATIONRUN'].fields_by_name['name']._serialized_options = b'\342A\001\010'
+  _globals['_ANNOTATIONRUN'].fields_by_name['dataset']._loaded_options = None
+  _globals['_ANNOTATIONRUN'].fields_by_name['dataset']._serialized_options = b'\342A\001\003'
+  _globals['_ANNOTATIONRUN'].fields_by_name['anno_key']._loaded_options = None
+  _globals['_ANNOTATIONRUN'].fields_by_name['anno_key']._serialized_options = b'\342A\001\003'
+  _globals['_ANNOTATIONRUN'].fields_by_name['backend']._loaded_options = None
+  _globals['_ANNOTATIONRUN'].fields_by_name['backend']._serialized_options = b'\342A\001\003'
+  _globals['_ANNOTATIONRUN'].fields_by_name['state']._loaded_options = None
+  _globals['_ANNOTATIONRUN'].fields_by_name['state']._serialized_options = b'\342A\001\003'
+  _globals['_ANNOTATIONRUN'].fields_by_name['label_schema']._loaded_options = None
+  _globals['_ANNOTATIONRUN'].fields_by_name['label_schema']._serialized_options = b'\342A\001\003'
+  _globals['_ANNOTATIONRUN'].fields_by_name['darwin']._loaded_options = None
+  _globals['_ANNOTATIONRUN'].fields_by_name['darwin']._serialized_options = b'\342A\001\003'
+  _globals['_ANNOTATIONRUN'].fields_by_name['progress']._loaded_options = None
+  _globals['_ANNOTATIONRUN'].fields_by_name['progress']._serialized_options = b'\342A\001\003'
+  _globals['_ANNOTATIONRUN'].fields_by_name['sample_errors']._loaded_options = None
+  _globals['_ANNOTATIONRUN'].fields_by_name['sample_errors']._serialized_options = b'\342A\001\003'
+  _globals['_ANNOTATIONRUN'].fields_by_name['failure_reason']._loaded_options = None
+  _globals['_ANNOTATIONRUN'].fields_by_name['failure_reason']._serialized_options = b'\342A\001\003'
+  _globals['_ANNOTATIONRUN'].fields_by_name['editor_url']._loaded_options = None
+  _globals['_ANNOTATIONRUN'].fields_by_name['editor_url']._serialized_options = b'\342A\001\003'
+  _globals['_ANNOTATIONRUN'].fields_by_name['create_time']._loaded_options = None
+  _globals['_ANNOTATIONRUN'].fields_by_name['create_time']._serialized_options = b'\342A\001\003'
+  _globals['_ANNOTATIONRUN'].fields_by_name['update_time']._loaded_options = None
+  _globals['_ANNOTATIONRUN'].fields_by_name['update_time']._serialized_options = b'\342A\001\003'
+  _globals['_ANNOTATIONRUN'].fields_by_name['request_id']._loaded_options = None
+  _globals['_ANNOTATIONRUN'].fields_by_name['request_id']._serialized_options = b'\342A\001\003'
+  _globals['_ANNOTATIONRUN'].fields_by_name['client_metadata']._loaded_options = None
+  _globals['_ANNOTATIONRUN'].fields_by_name['client_metadata']._serialized_options = b'\342A\001\003'
+  _globals['_ANNOTATIONRUN'].fields_by_name['media_field']._loaded_options = None
+  _globals['_ANNOTATIONRUN'].fields_by_name['media_field']._serialized_options = b'\342A\001\003'
+  _globals['_ANNOTATIONRUN'].fields_by_name['uid']._loaded_options = None
+  _globals['_ANNOTATIONRUN'].fields_by_name['uid']._serialized_options = b'\342A\001\003'
+  _globals['_ANNOTATIONRUN'].fields_by_name['revision']._loaded_options = None
+  _globals['_ANNOTATIONRUN'].fields_by_name['revision']._serialized_options = b'\342A\001\003'
+  _globals['_ANNOTATIONRUN']._loaded_options = None
+  _globals['_ANNOTATIONRUN']._serialized_options = b'\352A[\n\033labelport.dev/AnnotationRun\022\035datasets/{dataset}/runs/{run}*\016annotationRuns2\rannotationRun'
+  _globals['_RUNSTATE']._serialized_start=1466
+  _globals['_RUNSTATE']._serialized_end=1625
+  _globals['_DARWINOPTIONS']._serialized_start=177
+  _globals['_DARWINOPTIONS']._serialized_end=254
+  _globals['_RUNPROGRESS']._serialized_start=257
+  _globals['_RUNPROGRESS']._serialized_end=520
+  _globals['_SAMPLEERROR']._serialized_start=522
+  _globals['_SAMPLEERROR']._serialized_end=604
+  _globals['_ANNOTATIONRUN']._serialized_start=607
+  _globals['_ANNOTATIONRUN']._serialized_end=1463
+  _globals['_ANNOTATIONRUN_CLIENTMETADATAENTRY']._serialized_start=1314
+  _globals['_ANNOTATIONRUN_CLIENTMETADATAENTRY']._serialized_end=1367
 # @@protoc_insertion_point(module_scope)

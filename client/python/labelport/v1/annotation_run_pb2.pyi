@@ -1,5 +1,7 @@
 import datetime
 
+from google.api import field_behavior_pb2 as _field_behavior_pb2
+from google.api import resource_pb2 as _resource_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from labelport.v1 import label_schema_pb2 as _label_schema_pb2
 from google.protobuf.internal import containers as _containers

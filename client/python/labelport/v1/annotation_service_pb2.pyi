@@ -1,3 +1,6 @@
+from google.api import annotations_pb2 as _annotations_pb2
+from google.api import field_behavior_pb2 as _field_behavior_pb2
+from google.api import resource_pb2 as _resource_pb2
 from labelport.v1 import annotation_run_pb2 as _annotation_run_pb2
 from labelport.v1 import label_schema_pb2 as _label_schema_pb2
 from labelport.v1 import labels_pb2 as _labels_pb2

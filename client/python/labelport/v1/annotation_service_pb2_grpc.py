@@ -33,7 +33,15 @@ class AnnotationServiceStub(object):
     within the dataset. Every run lives inside the caller's tenant.
 
     Errors carry `google.rpc.BadRequest` (the field and the rule broken) and
-    `google.rpc.ErrorInfo` (reason, domain "labelport.dev") details.
+    `google.rpc.ErrorInfo` (reason, domain "labelport.dev") details; every
+    reason is a value of `ErrorReason` (error_reason.proto).
+
+    HTTP/JSON: each RPC has a `google.api.http` rule, served by
+    labelport-gateway (proto3 JSON; see docs/api.md). Client streams
+    (UploadMedia, CreateRun) take their messages as a sequence of JSON objects
+    in the request body (newline-delimited JSON); server streams (WatchRun,
+    LoadAnnotations) answer with one JSON object per line, `{"result": ...}`
+    or, last, `{"error": ...}`.
     """
 
     def __init__(self, channel):
@@ -57,15 +65,15 @@ class AnnotationServiceStub(object):
                 request_serializer=labelport_dot_v1_dot_annotation__service__pb2.CreateRunRequest.SerializeToString,
                 response_deserializer=labelport_dot_v1_dot_annotation__service__pb2.CreateRunResponse.FromString,
                 _registered_method=True)
-        self.WatchRun = channel.unary_stream(
-                '/labelport.v1.AnnotationService/WatchRun',
-                request_serializer=labelport_dot_v1_dot_annotation__service__pb2.WatchRunRequest.SerializeToString,
-                response_deserializer=labelport_dot_v1_dot_annotation__service__pb2.WatchRunResponse.FromString,
-                _registered_method=True)
         self.GetRun = channel.unary_unary(
                 '/labelport.v1.AnnotationService/GetRun',
                 request_serializer=labelport_dot_v1_dot_annotation__service__pb2.GetRunRequest.SerializeToString,
                 response_deserializer=labelport_dot_v1_dot_annotation__service__pb2.GetRunResponse.FromString,
+                _registered_method=True)
+        self.WatchRun = channel.unary_stream(
+                '/labelport.v1.AnnotationService/WatchRun',
+                request_serializer=labelport_dot_v1_dot_annotation__service__pb2.WatchRunRequest.SerializeToString,
+                response_deserializer=labelport_dot_v1_dot_annotation__service__pb2.WatchRunResponse.FromString,
                 _registered_method=True)
         self.ListRuns = channel.unary_unary(
                 '/labelport.v1.AnnotationService/ListRuns',
@@ -117,7 +125,15 @@ class AnnotationServiceServicer(object):
     within the dataset. Every run lives inside the caller's tenant.
 
     Errors carry `google.rpc.BadRequest` (the field and the rule broken) and
-    `google.rpc.ErrorInfo` (reason, domain "labelport.dev") details.
+    `google.rpc.ErrorInfo` (reason, domain "labelport.dev") details; every
+    reason is a value of `ErrorReason` (error_reason.proto).
+
+    HTTP/JSON: each RPC has a `google.api.http` rule, served by
+    labelport-gateway (proto3 JSON; see docs/api.md). Client streams
+    (UploadMedia, CreateRun) take their messages as a sequence of JSON objects
+    in the request body (newline-delimited JSON); server streams (WatchRun,
+    LoadAnnotations) answer with one JSON object per line, `{"result": ...}`
+    or, last, `{"error": ...}`.
     """
 
     def FindMissingMedia(self, request, context):
@@ -143,16 +159,20 @@ class AnnotationServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def WatchRun(self, request, context):
-        """Streams the run's state and progress until it settles (ANNOTATING,
-        FAILED or CLEANED_UP). Resumable from a sequence number.
+    def GetRun(self, request, context):
+        """Returns one run.
+
+        Listed before WatchRun and GetRunStatus on purpose: grpc-gateway matches
+        the routes registered last first, and GET .../runs/{run} would otherwise
+        also take .../runs/{run}:watch and :status.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def GetRun(self, request, context):
-        """Returns one run.
+    def WatchRun(self, request, context):
+        """Streams the run's state and progress until it settles (ANNOTATING,
+        FAILED or CLEANED_UP). Resumable from a sequence number.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -236,15 +256,15 @@ def add_AnnotationServiceServicer_to_server(servicer, server):
                     request_deserializer=labelport_dot_v1_dot_annotation__service__pb2.CreateRunRequest.FromString,
                     response_serializer=labelport_dot_v1_dot_annotation__service__pb2.CreateRunResponse.SerializeToString,
             ),
-            'WatchRun': grpc.unary_stream_rpc_method_handler(
-                    servicer.WatchRun,
-                    request_deserializer=labelport_dot_v1_dot_annotation__service__pb2.WatchRunRequest.FromString,
-                    response_serializer=labelport_dot_v1_dot_annotation__service__pb2.WatchRunResponse.SerializeToString,
-            ),
             'GetRun': grpc.unary_unary_rpc_method_handler(
                     servicer.GetRun,
                     request_deserializer=labelport_dot_v1_dot_annotation__service__pb2.GetRunRequest.FromString,
                     response_serializer=labelport_dot_v1_dot_annotation__service__pb2.GetRunResponse.SerializeToString,
+            ),
+            'WatchRun': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchRun,
+                    request_deserializer=labelport_dot_v1_dot_annotation__service__pb2.WatchRunRequest.FromString,
+                    response_serializer=labelport_dot_v1_dot_annotation__service__pb2.WatchRunResponse.SerializeToString,
             ),
             'ListRuns': grpc.unary_unary_rpc_method_handler(
                     servicer.ListRuns,
@@ -302,7 +322,15 @@ class AnnotationService(object):
     within the dataset. Every run lives inside the caller's tenant.
 
     Errors carry `google.rpc.BadRequest` (the field and the rule broken) and
-    `google.rpc.ErrorInfo` (reason, domain "labelport.dev") details.
+    `google.rpc.ErrorInfo` (reason, domain "labelport.dev") details; every
+    reason is a value of `ErrorReason` (error_reason.proto).
+
+    HTTP/JSON: each RPC has a `google.api.http` rule, served by
+    labelport-gateway (proto3 JSON; see docs/api.md). Client streams
+    (UploadMedia, CreateRun) take their messages as a sequence of JSON objects
+    in the request body (newline-delimited JSON); server streams (WatchRun,
+    LoadAnnotations) answer with one JSON object per line, `{"result": ...}`
+    or, last, `{"error": ...}`.
     """
 
     @staticmethod
@@ -387,33 +415,6 @@ class AnnotationService(object):
             _registered_method=True)
 
     @staticmethod
-    def WatchRun(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_stream(
-            request,
-            target,
-            '/labelport.v1.AnnotationService/WatchRun',
-            labelport_dot_v1_dot_annotation__service__pb2.WatchRunRequest.SerializeToString,
-            labelport_dot_v1_dot_annotation__service__pb2.WatchRunResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
     def GetRun(request,
             target,
             options=(),
@@ -430,6 +431,33 @@ class AnnotationService(object):
             '/labelport.v1.AnnotationService/GetRun',
             labelport_dot_v1_dot_annotation__service__pb2.GetRunRequest.SerializeToString,
             labelport_dot_v1_dot_annotation__service__pb2.GetRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/labelport.v1.AnnotationService/WatchRun',
+            labelport_dot_v1_dot_annotation__service__pb2.WatchRunRequest.SerializeToString,
+            labelport_dot_v1_dot_annotation__service__pb2.WatchRunResponse.FromString,
             options,
             channel_credentials,
             insecure,

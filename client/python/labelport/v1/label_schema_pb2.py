@@ -22,35 +22,98 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from labelport.v1 import labels_pb2 as labelport_dot_v1_dot_labels__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1flabelport/v1/label_schema.proto\x12\x0clabelport.v1\x1a\x19labelport/v1/labels.proto\"\xbb\x02\n\rAttributeSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12,\n\x06values\x18\x03 \x03(\x0b\x32\x1c.labelport.v1.AttributeValue\x12\x38\n\rdefault_value\x18\x04 \x01(\x0b\x32\x1c.labelport.v1.AttributeValueH\x00\x88\x01\x01\x12\x14\n\x07mutable\x18\x05 \x01(\x08H\x01\x88\x01\x01\x12\x16\n\tread_only\x18\x06 \x01(\x08H\x02\x88\x01\x01\x12\x18\n\x0bgranularity\x18\x07 \x01(\tH\x03\x88\x01\x01\x12\x15\n\x08required\x18\x08 \x01(\x08H\x04\x88\x01\x01\x42\x10\n\x0e_default_valueB\n\n\x08_mutableB\x0c\n\n_read_onlyB\x0e\n\x0c_granularityB\x0b\n\t_required\"<\n\x0e\x41ttributeSpecs\x12*\n\x05specs\x18\x01 \x03(\x0b\x32\x1b.labelport.v1.AttributeSpec\"\x1f\n\x0e\x41ttributeNames\x12\r\n\x05names\x18\x01 \x03(\t\"\x8b\x01\n\x12\x41ttributeSelection\x12\x0f\n\x05infer\x18\x01 \x01(\x08H\x00\x12-\n\x05names\x18\x02 \x01(\x0b\x32\x1c.labelport.v1.AttributeNamesH\x00\x12-\n\x05specs\x18\x03 \x01(\x0b\x32\x1c.labelport.v1.AttributeSpecsH\x00\x42\x06\n\x04kind\"m\n\nClassGroup\x12)\n\x07\x63lasses\x18\x01 \x01(\x0b\x32\x18.labelport.v1.ClassNames\x12\x34\n\nattributes\x18\x02 \x01(\x0b\x32 .labelport.v1.AttributeSelection\"\x1b\n\nClassNames\x12\r\n\x05names\x18\x01 \x03(\t\"O\n\nClassEntry\x12\x0e\n\x04name\x18\x01 \x01(\tH\x00\x12)\n\x05group\x18\x02 \x01(\x0b\x32\x18.labelport.v1.ClassGroupH\x00\x42\x06\n\x04kind\"6\n\tClassList\x12)\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x18.labelport.v1.ClassEntry\"\x82\x04\n\x0b\x46ieldSchema\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x11\n\x04type\x18\x02 \x01(\tH\x00\x88\x01\x01\x12(\n\x07\x63lasses\x18\x03 \x01(\x0b\x32\x17.labelport.v1.ClassList\x12\x34\n\nattributes\x18\x04 \x01(\x0b\x32 .labelport.v1.AttributeSelection\x12\x1c\n\x0f\x61llow_additions\x18\x05 \x01(\x08H\x01\x88\x01\x01\x12\x1c\n\x0f\x61llow_deletions\x18\x06 \x01(\x08H\x02\x88\x01\x01\x12\x1e\n\x11\x61llow_label_edits\x18\x07 \x01(\x08H\x03\x88\x01\x01\x12\x1e\n\x11\x61llow_index_edits\x18\x08 \x01(\x08H\x04\x88\x01\x01\x12 \n\x13\x61llow_spatial_edits\x18\t \x01(\x08H\x05\x88\x01\x01\x12\x1b\n\x0e\x65xisting_field\x18\n \x01(\x08H\x06\x88\x01\x01\x12\x1b\n\x0eonly_keyframes\x18\x0b \x01(\x08H\x07\x88\x01\x01\x42\x07\n\x05_typeB\x12\n\x10_allow_additionsB\x12\n\x10_allow_deletionsB\x14\n\x12_allow_label_editsB\x14\n\x12_allow_index_editsB\x16\n\x14_allow_spatial_editsB\x11\n\x0f_existing_fieldB\x11\n\x0f_only_keyframes\"8\n\x0bLabelSchema\x12)\n\x06\x66ields\x18\x01 \x03(\x0b\x32\x19.labelport.v1.FieldSchemaBGZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1flabelport/v1/label_schema.proto\x12\x0clabelport.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19labelport/v1/labels.proto\"\xeb\x02\n\rAttributeSpec\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\x04type\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x32\n\x06values\x18\x03 \x03(\x0b\x32\x1c.labelport.v1.AttributeValueB\x04\xe2\x41\x01\x01\x12>\n\rdefault_value\x18\x04 \x01(\x0b\x32\x1c.labelport.v1.AttributeValueB\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x12\x1a\n\x07mutable\x18\x05 \x01(\x08\x42\x04\xe2\x41\x01\x01H\x01\x88\x01\x01\x12\x1c\n\tread_only\x18\x06 \x01(\x08\x42\x04\xe2\x41\x01\x01H\x02\x88\x01\x01\x12\x1e\n\x0bgranularity\x18\x07 \x01(\tB\x04\xe2\x41\x01\x01H\x03\x88\x01\x01\x12\x1b\n\x08required\x18\x08 \x01(\x08\x42\x04\xe2\x41\x01\x01H\x04\x88\x01\x01\x42\x10\n\x0e_default_valueB\n\n\x08_mutableB\x0c\n\n_read_onlyB\x0e\n\x0c_granularityB\x0b\n\t_required\"B\n\x0e\x41ttributeSpecs\x12\x30\n\x05specs\x18\x01 \x03(\x0b\x32\x1b.labelport.v1.AttributeSpecB\x04\xe2\x41\x01\x01\"%\n\x0e\x41ttributeNames\x12\x13\n\x05names\x18\x01 \x03(\tB\x04\xe2\x41\x01\x01\"\x9d\x01\n\x12\x41ttributeSelection\x12\x15\n\x05infer\x18\x01 \x01(\x08\x42\x04\xe2\x41\x01\x01H\x00\x12\x33\n\x05names\x18\x02 \x01(\x0b\x32\x1c.labelport.v1.AttributeNamesB\x04\xe2\x41\x01\x01H\x00\x12\x33\n\x05specs\x18\x03 \x01(\x0b\x32\x1c.labelport.v1.AttributeSpecsB\x04\xe2\x41\x01\x01H\x00\x42\x06\n\x04kind\"y\n\nClassGroup\x12/\n\x07\x63lasses\x18\x01 \x01(\x0b\x32\x18.labelport.v1.ClassNamesB\x04\xe2\x41\x01\x02\x12:\n\nattributes\x18\x02 \x01(\x0b\x32 .labelport.v1.AttributeSelectionB\x04\xe2\x41\x01\x02\"!\n\nClassNames\x12\x13\n\x05names\x18\x01 \x03(\tB\x04\xe2\x41\x01\x01\"[\n\nClassEntry\x12\x14\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x01H\x00\x12/\n\x05group\x18\x02 \x01(\x0b\x32\x18.labelport.v1.ClassGroupB\x04\xe2\x41\x01\x01H\x00\x42\x06\n\x04kind\"<\n\tClassList\x12/\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x18.labelport.v1.ClassEntryB\x04\xe2\x41\x01\x01\"\xc4\x04\n\x0b\x46ieldSchema\x12\x13\n\x05\x66ield\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\x04type\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x12.\n\x07\x63lasses\x18\x03 \x01(\x0b\x32\x17.labelport.v1.ClassListB\x04\xe2\x41\x01\x01\x12:\n\nattributes\x18\x04 \x01(\x0b\x32 .labelport.v1.AttributeSelectionB\x04\xe2\x41\x01\x01\x12\"\n\x0f\x61llow_additions\x18\x05 \x01(\x08\x42\x04\xe2\x41\x01\x01H\x01\x88\x01\x01\x12\"\n\x0f\x61llow_deletions\x18\x06 \x01(\x08\x42\x04\xe2\x41\x01\x01H\x02\x88\x01\x01\x12$\n\x11\x61llow_label_edits\x18\x07 \x01(\x08\x42\x04\xe2\x41\x01\x01H\x03\x88\x01\x01\x12$\n\x11\x61llow_index_edits\x18\x08 \x01(\x08\x42\x04\xe2\x41\x01\x01H\x04\x88\x01\x01\x12&\n\x13\x61llow_spatial_edits\x18\t \x01(\x08\x42\x04\xe2\x41\x01\x01H\x05\x88\x01\x01\x12!\n\x0e\x65xisting_field\x18\n \x01(\x08\x42\x04\xe2\x41\x01\x03H\x06\x88\x01\x01\x12!\n\x0eonly_keyframes\x18\x0b \x01(\x08\x42\x04\xe2\x41\x01\x03H\x07\x88\x01\x01\x42\x07\n\x05_typeB\x12\n\x10_allow_additionsB\x12\n\x10_allow_deletionsB\x14\n\x12_allow_label_editsB\x14\n\x12_allow_index_editsB\x16\n\x14_allow_spatial_editsB\x11\n\x0f_existing_fieldB\x11\n\x0f_only_keyframes\">\n\x0bLabelSchema\x12/\n\x06\x66ields\x18\x01 \x03(\x0b\x32\x19.labelport.v1.FieldSchemaB\x04\xe2\x41\x01\x01\x42\xcc\x01\n\x10\x64\x65v.labelport.v1B\x10LabelSchemaProtoP\x01ZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1\xa2\x02\x03LBP\xaa\x02\x0cLabelport.V1\xba\x02\rLabelport_V1_\xca\x02\x0cLabelport\\V1\xe2\x02\x18Labelport\\V1\\GPBMetadata\xea\x02\rLabelport::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'labelport.v1.label_schema_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
-  _globals['DESCRIPTOR']._serialized_options = b'ZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1'
-  _globals['_ATTRIBUTESPEC']._serialized_start=77
-  _globals['_ATTRIBUTESPEC']._serialized_end=392
-  _globals['_ATTRIBUTESPECS']._serialized_start=394
-  _globals['_ATTRIBUTESPECS']._serialized_end=454
-  _globals['_ATTRIBUTENAMES']._serialized_start=456
-  _globals['_ATTRIBUTENAMES']._serialized_end=487
-  _globals['_ATTRIBUTESELECTION']._serialized_start=490
-  _globals['_ATTRIBUTESELECTION']._serialized_end=629
-  _globals['_CLASSGROUP']._serialized_start=631
-  _globals['_CLASSGROUP']._serialized_end=740
-  _globals['_CLASSNAMES']._serialized_start=742
-  _globals['_CLASSNAMES']._serialized_end=769
-  _globals['_CLASSENTRY']._serialized_start=771
-  _globals['_CLASSENTRY']._serialized_end=850
-  _globals['_CLASSLIST']._serialized_start=852
-  _globals['_CLASSLIST']._serialized_end=906
-  _globals['_FIELDSCHEMA']._serialized_start=909
-  _globals['_FIELDSCHEMA']._serialized_end=1423
-  _globals['_LABELSCHEMA']._serialized_start=1425
-  _globals['_LABELSCHEMA']._serialized_end=1481
+  _globals['DESCRIPTOR']._serialized_options = b'\n\020dev.labelport.v1B\020LabelSchemaProtoP\001ZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1\242\002\003LBP\252\002\014Labelport.V1\272\002\rLabelport_V1_\312\002\014Labelport\\V1\342\002\030Labelport\\V1\\GPBMetadata\352\002\rLabelport::V1'
+  _globals['_ATTRIBUTESPEC'].fields_by_name['name']._loaded_options = None
+  _globals['_ATTRIBUTESPEC'].fields_by_name['name']._serialized_options = b'\342A\001\002'
+  _globals['_ATTRIBUTESPEC'].fields_by_name['type']._loaded_options = None
+  _globals['_ATTRIBUTESPEC'].fields_by_name['type']._serialized_options = b'\342A\001\002'
+  _globals['_ATTRIBUTESPEC'].fields_by_name['values']._loaded_options = None
+  _globals['_ATTRIBUTESPEC'].fields_by_name['values']._serialized_options = b'\342A\001\001'
+  _globals['_ATTRIBUTESPEC'].fields_by_name['default_value']._loaded_options = None
+  _globals['_ATTRIBUTESPEC'].fields_by_name['default_value']._serialized_options = b'\342A\001\001'
+  _globals['_ATTRIBUTESPEC'].fields_by_name['mutable']._loaded_options = None
+  _globals['_ATTRIBUTESPEC'].fields_by_name['mutable']._serialized_options = b'\342A\001\001'
+  _globals['_ATTRIBUTESPEC'].fields_by_name['read_only']._loaded_options = None
+  _globals['_ATTRIBUTESPEC'].fields_by_name['read_only']._serialized_options = b'\342A\001\001'
+  _globals['_ATTRIBUTESPEC'].fields_by_name['granularity']._loaded_options = None
+  _globals['_ATTRIBUTESPEC'].fields_by_name['granularity']._serialized_options = b'\342A\001\001'
+  _globals['_ATTRIBUTESPEC'].fields_by_name['required']._loaded_options = None
+  _globals['_ATTRIBUTESPEC'].fields_by_name['required']._serialized_options = b'\342A\001\001'
+  _globals['_ATTRIBUTESPECS'].fields_by_name['specs']._loaded_options = None
+  _globals['_ATTRIBUTESPECS'].fields_by_name['specs']._serialized_options = b'\342A\001\001'
+  _globals['_ATTRIBUTENAMES'].fields_by_name['names']._loaded_options = None
+  _globals['_ATTRIBUTENAMES'].fields_by_name['names']._serialized_options = b'\342A\001\001'
+  _globals['_ATTRIBUTESELECTION'].fields_by_name['infer']._loaded_options = None
+  _globals['_ATTRIBUTESELECTION'].fields_by_name['infer']._serialized_options = b'\342A\001\001'
+  _globals['_ATTRIBUTESELECTION'].fields_by_name['names']._loaded_options = None
+  _globals['_ATTRIBUTESELECTION'].fields_by_name['names']._serialized_options = b'\342A\001\001'
+  _globals['_ATTRIBUTESELECTION'].fields_by_name['specs']._loaded_options = None
+  _globals['_ATTRIBUTESELECTION'].fields_by_name['specs']._serialized_options = b'\342A\001\001'
+  _globals['_CLASSGROUP'].fields_by_name['classes']._loaded_options = None
+  _globals['_CLASSGROUP'].fields_by_name['classes']._serialized_options = b'\342A\001\002'
+  _globals['_CLASSGROUP'].fields_by_name['attributes']._loaded_options = None
+  _globals['_CLASSGROUP'].fields_by_name['attributes']._serialized_options = b'\342A\001\002'
+  _globals['_CLASSNAMES'].fields_by_name['names']._loaded_options = None
+  _globals['_CLASSNAMES'].fields_by_name['names']._serialized_options = b'\342A\001\001'
+  _globals['_CLASSENTRY'].fields_by_name['name']._loaded_options = None
+  _globals['_CLASSENTRY'].fields_by_name['name']._serialized_options = b'\342A\001\001'
+  _globals['_CLASSENTRY'].fields_by_name['group']._loaded_options = None
+  _globals['_CLASSENTRY'].fields_by_name['group']._serialized_options = b'\342A\001\001'
+  _globals['_CLASSLIST'].fields_by_name['entries']._loaded_options = None
+  _globals['_CLASSLIST'].fields_by_name['entries']._serialized_options = b'\342A\001\001'
+  _globals['_FIELDSCHEMA'].fields_by_name['field']._loaded_options = None
+  _globals['_FIELDSCHEMA'].fields_by_name['field']._serialized_options = b'\342A\001\002'
+  _globals['_FIELDSCHEMA'].fields_by_name['type']._loaded_options = None
+  _globals['_FIELDSCHEMA'].fields_by_name['type']._serialized_options = b'\342A\001\001'
+  _globals['_FIELDSCHEMA'].fields_by_name['classes']._loaded_options = None
+  _globals['_FIELDSCHEMA'].fields_by_name['classes']._serialized_options = b'\342A\001\001'
+  _globals['_FIELDSCHEMA'].fields_by_name['attributes']._loaded_options = None
+  _globals['_FIELDSCHEMA'].fields_by_name['attributes']._serialized_options = b'\342A\001\001'
+  _globals['_FIELDSCHEMA'].fields_by_name['allow_additions']._loaded_options = None
+  _globals['_FIELDSCHEMA'].fields_by_name['allow_additions']._serialized_options = b'\342A\001\001'
+  _globals['_FIELDSCHEMA'].fields_by_name['allow_deletions']._loaded_options = None
+  _globals['_FIELDSCHEMA'].fields_by_name['allow_deletions']._serialized_options = b'\342A\001\001'
+  _globals['_FIELDSCHEMA'].fields_by_name['allow_label_edits']._loaded_options = None
+  _globals['_FIELDSCHEMA'].fields_by_name['allow_label_edits']._serialized_options = b'\342A\001\001'
+  _globals['_FIELDSCHEMA'].fields_by_name['allow_index_edits']._loaded_options = None
+  _globals['_FIELDSCHEMA'].fields_by_name['allow_index_edits']._serialized_options = b'\342A\001\001'
+  _globals['_FIELDSCHEMA'].fields_by_name['allow_spatial_edits']._loaded_options = None
+  _globals['_FIELDSCHEMA'].fields_by_name['allow_spatial_edits']._serialized_options = b'\342A\001\001'
+  _globals['_FIELDSCHEMA'].fields_by_name['existing_field']._loaded_options = None
+  _globals['_FIELDSCHEMA'].fields_by_name['existing_field']._serialized_options = b'\342A\001\003'
+  _globals['_FIELDSCHEMA'].fields_by_name['only_keyframes']._loaded_options = None
+  _globals['_FIELDSCHEMA'].fields_by_name['only_keyframes']._serialized_options = b'\342A\001\003'
+  _globals['_LABELSCHEMA'].fields_by_name['fields']._loaded_options = None
+  _globals['_LABELSCHEMA'].fields_by_name['fields']._serialized_options = b'\342A\001\001'
+  _globals['_ATTRIBUTESPEC']._serialized_start=110
+  _globals['_ATTRIBUTESPEC']._serialized_end=473
+  _globals['_ATTRIBUTESPECS']._serialized_start=475
+  _globals['_ATTRIBUTESPECS']._serialized_end=541
+  _globals['_ATTRIBUTENAMES']._serialized_start=543
+  _globals['_ATTRIBUTENAMES']._serialized_end=580
+  _globals['_ATTRIBUTESELECTION']._serialized_start=583
+  _globals['_ATTRIBUTESELECTION']._serialized_end=740
+  _globals['_CLASSGROUP']._serialized_start=742
+  _globals['_CLASSGROUP']._serialized_end=863
+  _globals['_CLASSNAMES']._serialized_start=865
+  _globals['_CLASSNAMES']._serialized_end=898
+  _globals['_CLASSENTRY']._serialized_start=900
+  _globals['_CLASSENTRY']._serialized_end=991
+  _globals['_CLASSLIST']._serialized_start=993
+  _globals['_CLASSLIST']._serialized_end=1053
+  _globals['_FIELDSCHEMA']._serialized_start=1056
+  _globals['_FIELDSCHEMA']._serialized_end=1636
+  _globals['_LABELSCHEMA']._serialized_start=1638
+  _globals['_LABELSCHEMA']._serialized_end=1700
 # @@protoc_insertion_point(module_scope)

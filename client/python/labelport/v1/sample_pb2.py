@@ -22,29 +22,78 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from labelport.v1 import labels_pb2 as labelport_dot_v1_dot_labels__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19labelport/v1/sample.proto\x12\x0clabelport.v1\x1a\x19labelport/v1/labels.proto\"=\n\x10StorageReference\x12\x14\n\x0cstorage_slug\x18\x01 \x01(\t\x12\x13\n\x0bstorage_key\x18\x02 \x01(\t\"\x99\x01\n\x0eMediaReference\x12\x0e\n\x04path\x18\x01 \x01(\tH\x00\x12\r\n\x03url\x18\x02 \x01(\tH\x00\x12\x31\n\x07storage\x18\x03 \x01(\x0b\x32\x1e.labelport.v1.StorageReferenceH\x00\x12\x18\n\x0e\x63ontent_digest\x18\x04 \x01(\tH\x00\x12\x11\n\tfile_name\x18\x05 \x01(\tB\x08\n\x06source\"b\n\x0f\x46rameFieldValue\x12\x14\n\x0c\x66rame_number\x18\x01 \x01(\x05\x12\x10\n\x08\x66rame_id\x18\x02 \x01(\t\x12\'\n\x05value\x18\x03 \x01(\x0b\x32\x18.labelport.v1.FieldValue\"t\n\x0bSampleField\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\'\n\x05value\x18\x02 \x01(\x0b\x32\x18.labelport.v1.FieldValue\x12-\n\x06\x66rames\x18\x03 \x03(\x0b\x32\x1d.labelport.v1.FrameFieldValue\"\xe1\x01\n\x06Sample\x12\n\n\x02id\x18\x01 \x01(\t\x12+\n\x05media\x18\x02 \x01(\x0b\x32\x1c.labelport.v1.MediaReference\x12+\n\nmedia_type\x18\x03 \x01(\x0e\x32\x17.labelport.v1.MediaType\x12\r\n\x05width\x18\x04 \x01(\x05\x12\x0e\n\x06height\x18\x05 \x01(\x05\x12\x13\n\x0b\x66rame_count\x18\x06 \x01(\x05\x12\x12\n\nframe_rate\x18\x07 \x01(\x01\x12)\n\x06\x66ields\x18\x08 \x03(\x0b\x32\x19.labelport.v1.SampleField\"N\n\rExistingField\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x15\n\rdocument_type\x18\x02 \x01(\t\x12\x17\n\x0f\x64\x61taset_classes\x18\x03 \x03(\t*S\n\tMediaType\x12\x1a\n\x16MEDIA_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10MEDIA_TYPE_IMAGE\x10\x01\x12\x14\n\x10MEDIA_TYPE_VIDEO\x10\x02\x42GZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19labelport/v1/sample.proto\x12\x0clabelport.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19labelport/v1/labels.proto\"I\n\x10StorageReference\x12\x1a\n\x0cstorage_slug\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x19\n\x0bstorage_key\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"\xb7\x01\n\x0eMediaReference\x12\x14\n\x04path\x18\x01 \x01(\tB\x04\xe2\x41\x01\x01H\x00\x12\x13\n\x03url\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01H\x00\x12\x37\n\x07storage\x18\x03 \x01(\x0b\x32\x1e.labelport.v1.StorageReferenceB\x04\xe2\x41\x01\x01H\x00\x12\x1e\n\x0e\x63ontent_digest\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01H\x00\x12\x17\n\tfile_name\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\x42\x08\n\x06source\"t\n\x0f\x46rameFieldValue\x12\x1a\n\x0c\x66rame_number\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x02\x12\x16\n\x08\x66rame_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12-\n\x05value\x18\x03 \x01(\x0b\x32\x18.labelport.v1.FieldValueB\x04\xe2\x41\x01\x01\"\x86\x01\n\x0bSampleField\x12\x13\n\x05\x66ield\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12-\n\x05value\x18\x02 \x01(\x0b\x32\x18.labelport.v1.FieldValueB\x04\xe2\x41\x01\x01\x12\x33\n\x06\x66rames\x18\x03 \x03(\x0b\x32\x1d.labelport.v1.FrameFieldValueB\x04\xe2\x41\x01\x01\"\x91\x02\n\x06Sample\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x31\n\x05media\x18\x02 \x01(\x0b\x32\x1c.labelport.v1.MediaReferenceB\x04\xe2\x41\x01\x02\x12\x31\n\nmedia_type\x18\x03 \x01(\x0e\x32\x17.labelport.v1.MediaTypeB\x04\xe2\x41\x01\x02\x12\x13\n\x05width\x18\x04 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x14\n\x06height\x18\x05 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x19\n\x0b\x66rame_count\x18\x06 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\nframe_rate\x18\x07 \x01(\x01\x42\x04\xe2\x41\x01\x01\x12/\n\x06\x66ields\x18\x08 \x03(\x0b\x32\x19.labelport.v1.SampleFieldB\x04\xe2\x41\x01\x01\"`\n\rExistingField\x12\x13\n\x05\x66ield\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1b\n\rdocument_type\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1d\n\x0f\x64\x61taset_classes\x18\x03 \x03(\tB\x04\xe2\x41\x01\x01*S\n\tMediaType\x12\x1a\n\x16MEDIA_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10MEDIA_TYPE_IMAGE\x10\x01\x12\x14\n\x10MEDIA_TYPE_VIDEO\x10\x02\x42\xc7\x01\n\x10\x64\x65v.labelport.v1B\x0bSampleProtoP\x01ZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1\xa2\x02\x03LBP\xaa\x02\x0cLabelport.V1\xba\x02\rLabelport_V1_\xca\x02\x0cLabelport\\V1\xe2\x02\x18Labelport\\V1\\GPBMetadata\xea\x02\rLabelport::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'labelport.v1.sample_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
-  _globals['DESCRIPTOR']._serialized_options = b'ZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1'
-  _globals['_MEDIATYPE']._serialized_start=815
-  _globals['_MEDIATYPE']._serialized_end=898
-  _globals['_STORAGEREFERENCE']._serialized_start=70
-  _globals['_STORAGEREFERENCE']._serialized_end=131
-  _globals['_MEDIAREFERENCE']._serialized_start=134
-  _globals['_MEDIAREFERENCE']._serialized_end=287
-  _globals['_FRAMEFIELDVALUE']._serialized_start=289
-  _globals['_FRAMEFIELDVALUE']._serialized_end=387
-  _globals['_SAMPLEFIELD']._serialized_start=389
-  _globals['_SAMPLEFIELD']._serialized_end=505
-  _globals['_SAMPLE']._serialized_start=508
-  _globals['_SAMPLE']._serialized_end=733
-  _globals['_EXISTINGFIELD']._serialized_start=735
-  _globals['_EXISTINGFIELD']._serialized_end=813
+  _globals['DESCRIPTOR']._serialized_options = b'\n\020dev.labelport.v1B\013SampleProtoP\001ZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1\242\002\003LBP\252\002\014Labelport.V1\272\002\rLabelport_V1_\312\002\014Labelport\\V1\342\002\030Labelport\\V1\\GPBMetadata\352\002\rLabelport::V1'
+  _globals['_STORAGEREFERENCE'].fields_by_name['storage_slug']._loaded_options = None
+  _globals['_STORAGEREFERENCE'].fields_by_name['storage_slug']._serialized_options = b'\342A\001\002'
+  _globals['_STORAGEREFERENCE'].fields_by_name['storage_key']._loaded_options = None
+  _globals['_STORAGEREFERENCE'].fields_by_name['storage_key']._serialized_options = b'\342A\001\002'
+  _globals['_MEDIAREFERENCE'].fields_by_name['path']._loaded_options = None
+  _globals['_MEDIAREFERENCE'].fields_by_name['path']._serialized_options = b'\342A\001\001'
+  _globals['_MEDIAREFERENCE'].fields_by_name['url']._loaded_options = None
+  _globals['_MEDIAREFERENCE'].fields_by_name['url']._serialized_options = b'\342A\001\001'
+  _globals['_MEDIAREFERENCE'].fields_by_name['storage']._loaded_options = None
+  _globals['_MEDIAREFERENCE'].fields_by_name['storage']._serialized_options = b'\342A\001\001'
+  _globals['_MEDIAREFERENCE'].fields_by_name['content_digest']._loaded_options = None
+  _globals['_MEDIAREFERENCE'].fields_by_name['content_digest']._serialized_options = b'\342A\001\001'
+  _globals['_MEDIAREFERENCE'].fields_by_name['file_name']._loaded_options = None
+  _globals['_MEDIAREFERENCE'].fields_by_name['file_name']._serialized_options = b'\342A\001\001'
+  _globals['_FRAMEFIELDVALUE'].fields_by_name['frame_number']._loaded_options = None
+  _globals['_FRAMEFIELDVALUE'].fields_by_name['frame_number']._serialized_options = b'\342A\001\002'
+  _globals['_FRAMEFIELDVALUE'].fields_by_name['frame_id']._loaded_options = None
+  _globals['_FRAMEFIELDVALUE'].fields_by_name['frame_id']._serialized_options = b'\342A\001\001'
+  _globals['_FRAMEFIELDVALUE'].fields_by_name['value']._loaded_options = None
+  _globals['_FRAMEFIELDVALUE'].fields_by_name['value']._serialized_options = b'\342A\001\001'
+  _globals['_SAMPLEFIELD'].fields_by_name['field']._loaded_options = None
+  _globals['_SAMPLEFIELD'].fields_by_name['field']._serialized_options = b'\342A\001\002'
+  _globals['_SAMPLEFIELD'].fields_by_name['value']._loaded_options = None
+  _globals['_SAMPLEFIELD'].fields_by_name['value']._serialized_options = b'\342A\001\001'
+  _globals['_SAMPLEFIELD'].fields_by_name['frames']._loaded_options = None
+  _globals['_SAMPLEFIELD'].fields_by_name['frames']._serialized_options = b'\342A\001\001'
+  _globals['_SAMPLE'].fields_by_name['id']._loaded_options = None
+  _globals['_SAMPLE'].fields_by_name['id']._serialized_options = b'\342A\001\002'
+  _globals['_SAMPLE'].fields_by_name['media']._loaded_options = None
+  _globals['_SAMPLE'].fields_by_name['media']._serialized_options = b'\342A\001\002'
+  _globals['_SAMPLE'].fields_by_name['media_type']._loaded_options = None
+  _globals['_SAMPLE'].fields_by_name['media_type']._serialized_options = b'\342A\001\002'
+  _globals['_SAMPLE'].fields_by_name['width']._loaded_options = None
+  _globals['_SAMPLE'].fields_by_name['width']._serialized_options = b'\342A\001\001'
+  _globals['_SAMPLE'].fields_by_name['height']._loaded_options = None
+  _globals['_SAMPLE'].fields_by_name['height']._serialized_options = b'\342A\001\001'
+  _globals['_SAMPLE'].fields_by_name['frame_count']._loaded_options = None
+  _globals['_SAMPLE'].fields_by_name['frame_count']._serialized_options = b'\342A\001\001'
+  _globals['_SAMPLE'].fields_by_name['frame_rate']._loaded_options = None
+  _globals['_SAMPLE'].fields_by_name['frame_rate']._serialized_options = b'\342A\001\001'
+  _globals['_SAMPLE'].fields_by_name['fields']._loaded_options = None
+  _globals['_SAMPLE'].fields_by_name['fields']._serialized_options = b'\342A\001\001'
+  _globals['_EXISTINGFIELD'].fields_by_name['field']._loaded_options = None
+  _globals['_EXISTINGFIELD'].fields_by_name['field']._serialized_options = b'\342A\001\002'
+  _globals['_EXISTINGFIELD'].fields_by_name['document_type']._loaded_options = None
+  _globals['_EXISTINGFIELD'].fields_by_name['document_type']._serialized_options = b'\342A\001\002'
+  _globals['_EXISTINGFIELD'].fields_by_name['dataset_classes']._loaded_options = None
+  _globals['_EXISTINGFIELD'].fields_by_name['dataset_classes']._serialized_options = b'\342A\001\001'
+  _globals['_MEDIATYPE']._serialized_start=993
+  _globals['_MEDIATYPE']._serialized_end=1076
+  _globals['_STORAGEREFERENCE']._serialized_start=103
+  _globals['_STORAGEREFERENCE']._serialized_end=176
+  _globals['_MEDIAREFERENCE']._serialized_start=179
+  _globals['_MEDIAREFERENCE']._serialized_end=362
+  _globals['_FRAMEFIELDVALUE']._serialized_start=364
+  _globals['_FRAMEFIELDVALUE']._serialized_end=480
+  _globals['_SAMPLEFIELD']._serialized_start=483
+  _globals['_SAMPLEFIELD']._serialized_end=617
+  _globals['_SAMPLE']._serialized_start=620
+  _globals['_SAMPLE']._serialized_end=893
+  _globals['_EXISTINGFIELD']._serialized_start=895
+  _globals['_EXISTINGFIELD']._serialized_end=991
 # @@protoc_insertion_point(module_scope)

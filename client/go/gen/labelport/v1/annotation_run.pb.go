@@ -7,6 +7,7 @@
 package labelportv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -317,9 +318,12 @@ func (x *SampleError) GetMessage() string {
 }
 
 // An annotation run: the durable record of one `annotate()` call.
+//
+// Resource name: "datasets/{dataset}/runs/{run}", where {run} is the run key
+// (`anno_key`).
 type AnnotationRun struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Output only: "datasets/{dataset}/runs/{anno_key}".
+	// Output only: "datasets/{dataset}/runs/{anno_key}", the resource name.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Output only: the client dataset.
 	Dataset string `protobuf:"bytes,2,opt,name=dataset,proto3" json:"dataset,omitempty"`
@@ -520,58 +524,61 @@ var File_labelport_v1_annotation_run_proto protoreflect.FileDescriptor
 
 const file_labelport_v1_annotation_run_proto_rawDesc = "" +
 	"\n" +
-	"!labelport/v1/annotation_run.proto\x12\flabelport.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1flabelport/v1/label_schema.proto\"]\n" +
-	"\rDarwinOptions\x12!\n" +
-	"\fdataset_slug\x18\x01 \x01(\tR\vdatasetSlug\x12)\n" +
-	"\x10external_storage\x18\x02 \x01(\tR\x0fexternalStorage\"\xd9\x02\n" +
-	"\vRunProgress\x12#\n" +
-	"\rsamples_total\x18\x01 \x01(\x03R\fsamplesTotal\x12-\n" +
-	"\x12samples_registered\x18\x02 \x01(\x03R\x11samplesRegistered\x12)\n" +
-	"\x10samples_uploaded\x18\x03 \x01(\x03R\x0fsamplesUploaded\x12+\n" +
-	"\x11samples_processed\x18\x04 \x01(\x03R\x10samplesProcessed\x12+\n" +
-	"\x11samples_completed\x18\x05 \x01(\x03R\x10samplesCompleted\x12%\n" +
-	"\x0esamples_failed\x18\x06 \x01(\x03R\rsamplesFailed\x12!\n" +
-	"\flabels_total\x18\a \x01(\x03R\vlabelsTotal\x12'\n" +
-	"\x0flabels_imported\x18\b \x01(\x03R\x0elabelsImported\"Z\n" +
-	"\vSampleError\x12\x1b\n" +
-	"\tsample_id\x18\x01 \x01(\tR\bsampleId\x12\x14\n" +
-	"\x05stage\x18\x02 \x01(\tR\x05stage\x12\x18\n" +
-	"\amessage\x18\x03 \x01(\tR\amessage\"\xd5\x06\n" +
-	"\rAnnotationRun\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
-	"\adataset\x18\x02 \x01(\tR\adataset\x12\x19\n" +
-	"\banno_key\x18\x03 \x01(\tR\aannoKey\x12\x18\n" +
-	"\abackend\x18\x04 \x01(\tR\abackend\x12,\n" +
-	"\x05state\x18\x05 \x01(\x0e2\x16.labelport.v1.RunStateR\x05state\x12<\n" +
-	"\flabel_schema\x18\x06 \x01(\v2\x19.labelport.v1.LabelSchemaR\vlabelSchema\x123\n" +
-	"\x06darwin\x18\a \x01(\v2\x1b.labelport.v1.DarwinOptionsR\x06darwin\x125\n" +
-	"\bprogress\x18\b \x01(\v2\x19.labelport.v1.RunProgressR\bprogress\x12>\n" +
-	"\rsample_errors\x18\t \x03(\v2\x19.labelport.v1.SampleErrorR\fsampleErrors\x12%\n" +
+	"!labelport/v1/annotation_run.proto\x12\flabelport.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1flabelport/v1/label_schema.proto\"k\n" +
+	"\rDarwinOptions\x12(\n" +
+	"\fdataset_slug\x18\x01 \x01(\tB\x05\xe2A\x02\x01\x05R\vdatasetSlug\x120\n" +
+	"\x10external_storage\x18\x02 \x01(\tB\x05\xe2A\x02\x01\x05R\x0fexternalStorage\"\x89\x03\n" +
+	"\vRunProgress\x12)\n" +
+	"\rsamples_total\x18\x01 \x01(\x03B\x04\xe2A\x01\x03R\fsamplesTotal\x123\n" +
+	"\x12samples_registered\x18\x02 \x01(\x03B\x04\xe2A\x01\x03R\x11samplesRegistered\x12/\n" +
+	"\x10samples_uploaded\x18\x03 \x01(\x03B\x04\xe2A\x01\x03R\x0fsamplesUploaded\x121\n" +
+	"\x11samples_processed\x18\x04 \x01(\x03B\x04\xe2A\x01\x03R\x10samplesProcessed\x121\n" +
+	"\x11samples_completed\x18\x05 \x01(\x03B\x04\xe2A\x01\x03R\x10samplesCompleted\x12+\n" +
+	"\x0esamples_failed\x18\x06 \x01(\x03B\x04\xe2A\x01\x03R\rsamplesFailed\x12'\n" +
+	"\flabels_total\x18\a \x01(\x03B\x04\xe2A\x01\x03R\vlabelsTotal\x12-\n" +
+	"\x0flabels_imported\x18\b \x01(\x03B\x04\xe2A\x01\x03R\x0elabelsImported\"l\n" +
+	"\vSampleError\x12!\n" +
+	"\tsample_id\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\bsampleId\x12\x1a\n" +
+	"\x05stage\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\x05stage\x12\x1e\n" +
+	"\amessage\x18\x03 \x01(\tB\x04\xe2A\x01\x03R\amessage\"\xa1\b\n" +
+	"\rAnnotationRun\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\bR\x04name\x12\x1e\n" +
+	"\adataset\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\adataset\x12\x1f\n" +
+	"\banno_key\x18\x03 \x01(\tB\x04\xe2A\x01\x03R\aannoKey\x12\x1e\n" +
+	"\abackend\x18\x04 \x01(\tB\x04\xe2A\x01\x03R\abackend\x122\n" +
+	"\x05state\x18\x05 \x01(\x0e2\x16.labelport.v1.RunStateB\x04\xe2A\x01\x03R\x05state\x12B\n" +
+	"\flabel_schema\x18\x06 \x01(\v2\x19.labelport.v1.LabelSchemaB\x04\xe2A\x01\x03R\vlabelSchema\x129\n" +
+	"\x06darwin\x18\a \x01(\v2\x1b.labelport.v1.DarwinOptionsB\x04\xe2A\x01\x03R\x06darwin\x12;\n" +
+	"\bprogress\x18\b \x01(\v2\x19.labelport.v1.RunProgressB\x04\xe2A\x01\x03R\bprogress\x12D\n" +
+	"\rsample_errors\x18\t \x03(\v2\x19.labelport.v1.SampleErrorB\x04\xe2A\x01\x03R\fsampleErrors\x12+\n" +
 	"\x0efailure_reason\x18\n" +
-	" \x01(\tR\rfailureReason\x12\x1d\n" +
+	" \x01(\tB\x04\xe2A\x01\x03R\rfailureReason\x12#\n" +
 	"\n" +
-	"editor_url\x18\v \x01(\tR\teditorUrl\x12;\n" +
-	"\vcreate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x12\x1d\n" +
+	"editor_url\x18\v \x01(\tB\x04\xe2A\x01\x03R\teditorUrl\x12A\n" +
+	"\vcreate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"createTime\x12A\n" +
+	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"updateTime\x12#\n" +
 	"\n" +
-	"request_id\x18\x0e \x01(\tR\trequestId\x12X\n" +
-	"\x0fclient_metadata\x18\x0f \x03(\v2/.labelport.v1.AnnotationRun.ClientMetadataEntryR\x0eclientMetadata\x12\x1f\n" +
-	"\vmedia_field\x18\x10 \x01(\tR\n" +
-	"mediaField\x12\x10\n" +
-	"\x03uid\x18\x11 \x01(\tR\x03uid\x12\x1a\n" +
-	"\brevision\x18\x12 \x01(\x03R\brevision\x1aA\n" +
+	"request_id\x18\x0e \x01(\tB\x04\xe2A\x01\x03R\trequestId\x12^\n" +
+	"\x0fclient_metadata\x18\x0f \x03(\v2/.labelport.v1.AnnotationRun.ClientMetadataEntryB\x04\xe2A\x01\x03R\x0eclientMetadata\x12%\n" +
+	"\vmedia_field\x18\x10 \x01(\tB\x04\xe2A\x01\x03R\n" +
+	"mediaField\x12\x16\n" +
+	"\x03uid\x18\x11 \x01(\tB\x04\xe2A\x01\x03R\x03uid\x12 \n" +
+	"\brevision\x18\x12 \x01(\x03B\x04\xe2A\x01\x03R\brevision\x1aA\n" +
 	"\x13ClientMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*\x9f\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01:^\xeaA[\n" +
+	"\x1blabelport.dev/AnnotationRun\x12\x1ddatasets/{dataset}/runs/{run}*\x0eannotationRuns2\rannotationRun*\x9f\x01\n" +
 	"\bRunState\x12\x19\n" +
 	"\x15RUN_STATE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11RUN_STATE_PENDING\x10\x01\x12\x17\n" +
 	"\x13RUN_STATE_UPLOADING\x10\x02\x12\x18\n" +
 	"\x14RUN_STATE_ANNOTATING\x10\x03\x12\x14\n" +
 	"\x10RUN_STATE_FAILED\x10\x04\x12\x18\n" +
-	"\x14RUN_STATE_CLEANED_UP\x10\x05BGZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1b\x06proto3"
+	"\x14RUN_STATE_CLEANED_UP\x10\x05B\xfc\x01\xeaA+\n" +
+	"\x15labelport.dev/Dataset\x12\x12datasets/{dataset}\n" +
+	"\x10dev.labelport.v1B\x12AnnotationRunProtoP\x01ZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1\xa2\x02\x03LBP\xaa\x02\fLabelport.V1\xba\x02\rLabelport_V1_\xca\x02\fLabelport\\V1\xe2\x02\x18Labelport\\V1\\GPBMetadata\xea\x02\rLabelport::V1b\x06proto3"
 
 var (
 	file_labelport_v1_annotation_run_proto_rawDescOnce sync.Once

@@ -7,6 +7,7 @@
 package labelportv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -2472,51 +2473,51 @@ var File_labelport_v1_annotation_service_proto protoreflect.FileDescriptor
 
 const file_labelport_v1_annotation_service_proto_rawDesc = "" +
 	"\n" +
-	"%labelport/v1/annotation_service.proto\x12\flabelport.v1\x1a!labelport/v1/annotation_run.proto\x1a\x1flabelport/v1/label_schema.proto\x1a\x19labelport/v1/labels.proto\x1a\x19labelport/v1/sample.proto\"B\n" +
-	"\x17FindMissingMediaRequest\x12'\n" +
-	"\x0fcontent_digests\x18\x01 \x03(\tR\x0econtentDigests\"C\n" +
-	"\x18FindMissingMediaResponse\x12'\n" +
-	"\x0fmissing_digests\x18\x01 \x03(\tR\x0emissingDigests\"Y\n" +
-	"\x11UploadMediaHeader\x12%\n" +
-	"\x0econtent_digest\x18\x01 \x01(\tR\rcontentDigest\x12\x1d\n" +
+	"%labelport/v1/annotation_service.proto\x12\flabelport.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a!labelport/v1/annotation_run.proto\x1a\x1flabelport/v1/label_schema.proto\x1a\x19labelport/v1/labels.proto\x1a\x19labelport/v1/sample.proto\"H\n" +
+	"\x17FindMissingMediaRequest\x12-\n" +
+	"\x0fcontent_digests\x18\x01 \x03(\tB\x04\xe2A\x01\x02R\x0econtentDigests\"I\n" +
+	"\x18FindMissingMediaResponse\x12-\n" +
+	"\x0fmissing_digests\x18\x01 \x03(\tB\x04\xe2A\x01\x03R\x0emissingDigests\"e\n" +
+	"\x11UploadMediaHeader\x12+\n" +
+	"\x0econtent_digest\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\rcontentDigest\x12#\n" +
 	"\n" +
-	"size_bytes\x18\x02 \x01(\x03R\tsizeBytes\"o\n" +
-	"\x12UploadMediaRequest\x129\n" +
-	"\x06header\x18\x01 \x01(\v2\x1f.labelport.v1.UploadMediaHeaderH\x00R\x06header\x12\x16\n" +
-	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\x06\n" +
-	"\x04part\"\x84\x01\n" +
-	"\x13UploadMediaResponse\x12%\n" +
-	"\x0econtent_digest\x18\x01 \x01(\tR\rcontentDigest\x12\x1d\n" +
+	"size_bytes\x18\x02 \x01(\x03B\x04\xe2A\x01\x02R\tsizeBytes\"{\n" +
+	"\x12UploadMediaRequest\x12?\n" +
+	"\x06header\x18\x01 \x01(\v2\x1f.labelport.v1.UploadMediaHeaderB\x04\xe2A\x01\x01H\x00R\x06header\x12\x1c\n" +
+	"\x05chunk\x18\x02 \x01(\fB\x04\xe2A\x01\x01H\x00R\x05chunkB\x06\n" +
+	"\x04part\"\x96\x01\n" +
+	"\x13UploadMediaResponse\x12+\n" +
+	"\x0econtent_digest\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\rcontentDigest\x12#\n" +
 	"\n" +
-	"size_bytes\x18\x02 \x01(\x03R\tsizeBytes\x12'\n" +
-	"\x0falready_present\x18\x03 \x01(\bR\x0ealreadyPresent\"\xc7\b\n" +
-	"\x0fCreateRunHeader\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x19\n" +
-	"\banno_key\x18\x02 \x01(\tR\aannoKey\x12\x1d\n" +
+	"size_bytes\x18\x02 \x01(\x03B\x04\xe2A\x01\x03R\tsizeBytes\x12-\n" +
+	"\x0falready_present\x18\x03 \x01(\bB\x04\xe2A\x01\x03R\x0ealreadyPresent\"\xd9\t\n" +
+	"\x0fCreateRunHeader\x12<\n" +
+	"\x06parent\x18\x01 \x01(\tB$\xe2A\x01\x02\xfaA\x1d\x12\x1blabelport.dev/AnnotationRunR\x06parent\x12\x1f\n" +
+	"\banno_key\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\aannoKey\x12#\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\x12\x18\n" +
-	"\abackend\x18\x04 \x01(\tR\abackend\x12<\n" +
-	"\flabel_schema\x18\x05 \x01(\v2\x19.labelport.v1.LabelSchemaR\vlabelSchema\x12\x1f\n" +
-	"\vlabel_field\x18\x06 \x01(\tR\n" +
-	"labelField\x12\"\n" +
+	"request_id\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\trequestId\x12\x1e\n" +
+	"\abackend\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\abackend\x12B\n" +
+	"\flabel_schema\x18\x05 \x01(\v2\x19.labelport.v1.LabelSchemaB\x04\xe2A\x01\x01R\vlabelSchema\x12%\n" +
+	"\vlabel_field\x18\x06 \x01(\tB\x04\xe2A\x01\x01R\n" +
+	"labelField\x12(\n" +
 	"\n" +
-	"label_type\x18\a \x01(\tH\x00R\tlabelType\x88\x01\x01\x121\n" +
-	"\aclasses\x18\b \x01(\v2\x17.labelport.v1.ClassListR\aclasses\x12@\n" +
+	"label_type\x18\a \x01(\tB\x04\xe2A\x01\x01H\x00R\tlabelType\x88\x01\x01\x127\n" +
+	"\aclasses\x18\b \x01(\v2\x17.labelport.v1.ClassListB\x04\xe2A\x01\x01R\aclasses\x12F\n" +
 	"\n" +
-	"attributes\x18\t \x01(\v2 .labelport.v1.AttributeSelectionR\n" +
-	"attributes\x12,\n" +
+	"attributes\x18\t \x01(\v2 .labelport.v1.AttributeSelectionB\x04\xe2A\x01\x01R\n" +
+	"attributes\x122\n" +
 	"\x0fallow_additions\x18\n" +
-	" \x01(\bH\x01R\x0eallowAdditions\x88\x01\x01\x12,\n" +
-	"\x0fallow_deletions\x18\v \x01(\bH\x02R\x0eallowDeletions\x88\x01\x01\x12/\n" +
-	"\x11allow_label_edits\x18\f \x01(\bH\x03R\x0fallowLabelEdits\x88\x01\x01\x12/\n" +
-	"\x11allow_index_edits\x18\r \x01(\bH\x04R\x0fallowIndexEdits\x88\x01\x01\x123\n" +
-	"\x13allow_spatial_edits\x18\x0e \x01(\bH\x05R\x11allowSpatialEdits\x88\x01\x01\x123\n" +
-	"\x06darwin\x18\x0f \x01(\v2\x1b.labelport.v1.DarwinOptionsR\x06darwin\x12D\n" +
-	"\x0fexisting_fields\x18\x10 \x03(\v2\x1b.labelport.v1.ExistingFieldR\x0eexistingFields\x12'\n" +
-	"\x0fcollection_name\x18\x11 \x01(\tR\x0ecollectionName\x12\x1f\n" +
-	"\vmedia_field\x18\x12 \x01(\tR\n" +
-	"mediaField\x12Z\n" +
-	"\x0fclient_metadata\x18\x13 \x03(\v21.labelport.v1.CreateRunHeader.ClientMetadataEntryR\x0eclientMetadata\x1aA\n" +
+	" \x01(\bB\x04\xe2A\x01\x01H\x01R\x0eallowAdditions\x88\x01\x01\x122\n" +
+	"\x0fallow_deletions\x18\v \x01(\bB\x04\xe2A\x01\x01H\x02R\x0eallowDeletions\x88\x01\x01\x125\n" +
+	"\x11allow_label_edits\x18\f \x01(\bB\x04\xe2A\x01\x01H\x03R\x0fallowLabelEdits\x88\x01\x01\x125\n" +
+	"\x11allow_index_edits\x18\r \x01(\bB\x04\xe2A\x01\x01H\x04R\x0fallowIndexEdits\x88\x01\x01\x129\n" +
+	"\x13allow_spatial_edits\x18\x0e \x01(\bB\x04\xe2A\x01\x01H\x05R\x11allowSpatialEdits\x88\x01\x01\x129\n" +
+	"\x06darwin\x18\x0f \x01(\v2\x1b.labelport.v1.DarwinOptionsB\x04\xe2A\x01\x01R\x06darwin\x12J\n" +
+	"\x0fexisting_fields\x18\x10 \x03(\v2\x1b.labelport.v1.ExistingFieldB\x04\xe2A\x01\x01R\x0eexistingFields\x12-\n" +
+	"\x0fcollection_name\x18\x11 \x01(\tB\x04\xe2A\x01\x01R\x0ecollectionName\x12%\n" +
+	"\vmedia_field\x18\x12 \x01(\tB\x04\xe2A\x01\x01R\n" +
+	"mediaField\x12`\n" +
+	"\x0fclient_metadata\x18\x13 \x03(\v21.labelport.v1.CreateRunHeader.ClientMetadataEntryB\x04\xe2A\x01\x01R\x0eclientMetadata\x1aA\n" +
 	"\x13ClientMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\r\n" +
@@ -2525,161 +2526,171 @@ const file_labelport_v1_annotation_service_proto_rawDesc = "" +
 	"\x10_allow_deletionsB\x14\n" +
 	"\x12_allow_label_editsB\x14\n" +
 	"\x12_allow_index_editsB\x16\n" +
-	"\x14_allow_spatial_edits\"=\n" +
-	"\vSampleBatch\x12.\n" +
-	"\asamples\x18\x01 \x03(\v2\x14.labelport.v1.SampleR\asamples\"\x8a\x01\n" +
-	"\x10CreateRunRequest\x127\n" +
-	"\x06header\x18\x01 \x01(\v2\x1d.labelport.v1.CreateRunHeaderH\x00R\x06header\x125\n" +
-	"\asamples\x18\x02 \x01(\v2\x19.labelport.v1.SampleBatchH\x00R\asamplesB\x06\n" +
-	"\x04part\"x\n" +
-	"\x11CreateRunResponse\x12-\n" +
-	"\x03run\x18\x01 \x01(\v2\x1b.labelport.v1.AnnotationRunR\x03run\x12\x18\n" +
-	"\acreated\x18\x02 \x01(\bR\acreated\x12\x1a\n" +
-	"\bwarnings\x18\x03 \x03(\tR\bwarnings\"L\n" +
-	"\x0fWatchRunRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12%\n" +
-	"\x0eafter_sequence\x18\x02 \x01(\x03R\rafterSequence\"]\n" +
-	"\x10WatchRunResponse\x12\x1a\n" +
-	"\bsequence\x18\x01 \x01(\x03R\bsequence\x12-\n" +
-	"\x03run\x18\x02 \x01(\v2\x1b.labelport.v1.AnnotationRunR\x03run\"#\n" +
-	"\rGetRunRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"?\n" +
-	"\x0eGetRunResponse\x12-\n" +
-	"\x03run\x18\x01 \x01(\v2\x1b.labelport.v1.AnnotationRunR\x03run\"\xd0\x01\n" +
-	"\x0fListRunsRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\x14_allow_spatial_edits\"C\n" +
+	"\vSampleBatch\x124\n" +
+	"\asamples\x18\x01 \x03(\v2\x14.labelport.v1.SampleB\x04\xe2A\x01\x02R\asamples\"\x96\x01\n" +
+	"\x10CreateRunRequest\x12=\n" +
+	"\x06header\x18\x01 \x01(\v2\x1d.labelport.v1.CreateRunHeaderB\x04\xe2A\x01\x01H\x00R\x06header\x12;\n" +
+	"\asamples\x18\x02 \x01(\v2\x19.labelport.v1.SampleBatchB\x04\xe2A\x01\x01H\x00R\asamplesB\x06\n" +
+	"\x04part\"\x8a\x01\n" +
+	"\x11CreateRunResponse\x123\n" +
+	"\x03run\x18\x01 \x01(\v2\x1b.labelport.v1.AnnotationRunB\x04\xe2A\x01\x03R\x03run\x12\x1e\n" +
+	"\acreated\x18\x02 \x01(\bB\x04\xe2A\x01\x03R\acreated\x12 \n" +
+	"\bwarnings\x18\x03 \x03(\tB\x04\xe2A\x01\x03R\bwarnings\"x\n" +
+	"\x0fWatchRunRequest\x128\n" +
+	"\x04name\x18\x01 \x01(\tB$\xe2A\x01\x02\xfaA\x1d\n" +
+	"\x1blabelport.dev/AnnotationRunR\x04name\x12+\n" +
+	"\x0eafter_sequence\x18\x02 \x01(\x03B\x04\xe2A\x01\x01R\rafterSequence\"i\n" +
+	"\x10WatchRunResponse\x12 \n" +
+	"\bsequence\x18\x01 \x01(\x03B\x04\xe2A\x01\x03R\bsequence\x123\n" +
+	"\x03run\x18\x02 \x01(\v2\x1b.labelport.v1.AnnotationRunB\x04\xe2A\x01\x03R\x03run\"I\n" +
+	"\rGetRunRequest\x128\n" +
+	"\x04name\x18\x01 \x01(\tB$\xe2A\x01\x02\xfaA\x1d\n" +
+	"\x1blabelport.dev/AnnotationRunR\x04name\"E\n" +
+	"\x0eGetRunResponse\x123\n" +
+	"\x03run\x18\x01 \x01(\v2\x1b.labelport.v1.AnnotationRunB\x04\xe2A\x01\x03R\x03run\"\x94\x02\n" +
+	"\x0fListRunsRequest\x12<\n" +
+	"\x06parent\x18\x01 \x01(\tB$\xe2A\x01\x02\xfaA\x1d\x12\x1blabelport.dev/AnnotationRunR\x06parent\x12!\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x04\xe2A\x01\x01R\bpageSize\x12#\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x18\n" +
-	"\abackend\x18\x04 \x01(\tR\abackend\x12,\n" +
-	"\x05state\x18\x05 \x01(\x0e2\x16.labelport.v1.RunStateR\x05state\x12!\n" +
-	"\fdataset_slug\x18\x06 \x01(\tR\vdatasetSlug\"k\n" +
-	"\x10ListRunsResponse\x12/\n" +
-	"\x04runs\x18\x01 \x03(\v2\x1b.labelport.v1.AnnotationRunR\x04runs\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"H\n" +
-	"\x10RenameRunRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
-	"\fnew_anno_key\x18\x02 \x01(\tR\n" +
-	"newAnnoKey\"B\n" +
-	"\x11RenameRunResponse\x12-\n" +
-	"\x03run\x18\x01 \x01(\v2\x1b.labelport.v1.AnnotationRunR\x03run\"&\n" +
-	"\x10DeleteRunRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\x13\n" +
-	"\x11DeleteRunResponse\")\n" +
-	"\x13GetRunStatusRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"D\n" +
-	"\vStatusCount\x12\x16\n" +
-	"\x06status\x18\x01 \x01(\tR\x06status\x12\x1d\n" +
+	"page_token\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\tpageToken\x12\x1e\n" +
+	"\abackend\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\abackend\x122\n" +
+	"\x05state\x18\x05 \x01(\x0e2\x16.labelport.v1.RunStateB\x04\xe2A\x01\x01R\x05state\x12'\n" +
+	"\fdataset_slug\x18\x06 \x01(\tB\x04\xe2A\x01\x01R\vdatasetSlug\"w\n" +
+	"\x10ListRunsResponse\x125\n" +
+	"\x04runs\x18\x01 \x03(\v2\x1b.labelport.v1.AnnotationRunB\x04\xe2A\x01\x03R\x04runs\x12,\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\rnextPageToken\"t\n" +
+	"\x10RenameRunRequest\x128\n" +
+	"\x04name\x18\x01 \x01(\tB$\xe2A\x01\x02\xfaA\x1d\n" +
+	"\x1blabelport.dev/AnnotationRunR\x04name\x12&\n" +
+	"\fnew_anno_key\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\n" +
+	"newAnnoKey\"H\n" +
+	"\x11RenameRunResponse\x123\n" +
+	"\x03run\x18\x01 \x01(\v2\x1b.labelport.v1.AnnotationRunB\x04\xe2A\x01\x03R\x03run\"L\n" +
+	"\x10DeleteRunRequest\x128\n" +
+	"\x04name\x18\x01 \x01(\tB$\xe2A\x01\x02\xfaA\x1d\n" +
+	"\x1blabelport.dev/AnnotationRunR\x04name\"\x13\n" +
+	"\x11DeleteRunResponse\"O\n" +
+	"\x13GetRunStatusRequest\x128\n" +
+	"\x04name\x18\x01 \x01(\tB$\xe2A\x01\x02\xfaA\x1d\n" +
+	"\x1blabelport.dev/AnnotationRunR\x04name\"P\n" +
+	"\vStatusCount\x12\x1c\n" +
+	"\x06status\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x06status\x12#\n" +
 	"\n" +
-	"item_count\x18\x02 \x01(\x03R\titemCount\"j\n" +
-	"\x14GetRunStatusResponse\x121\n" +
-	"\x06counts\x18\x01 \x03(\v2\x19.labelport.v1.StatusCountR\x06counts\x12\x1f\n" +
-	"\vtotal_items\x18\x02 \x01(\x03R\n" +
-	"totalItems\"\xfb\x01\n" +
-	"\x16LoadAnnotationsRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"item_count\x18\x02 \x01(\x03B\x04\xe2A\x01\x03R\titemCount\"v\n" +
+	"\x14GetRunStatusResponse\x127\n" +
+	"\x06counts\x18\x01 \x03(\v2\x19.labelport.v1.StatusCountB\x04\xe2A\x01\x03R\x06counts\x12%\n" +
+	"\vtotal_items\x18\x02 \x01(\x03B\x04\xe2A\x01\x03R\n" +
+	"totalItems\"\xb3\x02\n" +
+	"\x16LoadAnnotationsRequest\x128\n" +
+	"\x04name\x18\x01 \x01(\tB$\xe2A\x01\x02\xfaA\x1d\n" +
+	"\x1blabelport.dev/AnnotationRunR\x04name\x12#\n" +
 	"\n" +
-	"dest_field\x18\x02 \x01(\tR\tdestField\x12U\n" +
-	"\vdest_fields\x18\x03 \x03(\v24.labelport.v1.LoadAnnotationsRequest.DestFieldsEntryR\n" +
-	"destFields\x12\x18\n" +
-	"\acleanup\x18\x04 \x01(\bR\acleanup\x1a=\n" +
+	"dest_field\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\tdestField\x12[\n" +
+	"\vdest_fields\x18\x03 \x03(\v24.labelport.v1.LoadAnnotationsRequest.DestFieldsEntryB\x04\xe2A\x01\x01R\n" +
+	"destFields\x12\x1e\n" +
+	"\acleanup\x18\x04 \x01(\bB\x04\xe2A\x01\x01R\acleanup\x1a=\n" +
 	"\x0fDestFieldsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x81\x01\n" +
-	"\fLoadProgress\x12-\n" +
-	"\x05stage\x18\x01 \x01(\x0e2\x17.labelport.v1.LoadStageR\x05stage\x12!\n" +
-	"\fitems_parsed\x18\x02 \x01(\x03R\vitemsParsed\x12\x1f\n" +
-	"\vitems_total\x18\x03 \x01(\x03R\n" +
-	"itemsTotal\"e\n" +
-	"\x10UnexpectedLabels\x12\x1f\n" +
-	"\vreturn_type\x18\x01 \x01(\tR\n" +
-	"returnType\x120\n" +
-	"\x06labels\x18\x02 \x01(\v2\x18.labelport.v1.FieldValueR\x06labels\"\xce\x03\n" +
-	"\x12SampleFieldChanges\x12\x1b\n" +
-	"\tsample_id\x18\x01 \x01(\tR\bsampleId\x12\x14\n" +
-	"\x05field\x18\x02 \x01(\tR\x05field\x12\x1d\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x93\x01\n" +
+	"\fLoadProgress\x123\n" +
+	"\x05stage\x18\x01 \x01(\x0e2\x17.labelport.v1.LoadStageB\x04\xe2A\x01\x03R\x05stage\x12'\n" +
+	"\fitems_parsed\x18\x02 \x01(\x03B\x04\xe2A\x01\x03R\vitemsParsed\x12%\n" +
+	"\vitems_total\x18\x03 \x01(\x03B\x04\xe2A\x01\x03R\n" +
+	"itemsTotal\"q\n" +
+	"\x10UnexpectedLabels\x12%\n" +
+	"\vreturn_type\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\n" +
+	"returnType\x126\n" +
+	"\x06labels\x18\x02 \x01(\v2\x18.labelport.v1.FieldValueB\x04\xe2A\x01\x03R\x06labels\"\x96\x04\n" +
+	"\x12SampleFieldChanges\x12!\n" +
+	"\tsample_id\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\bsampleId\x12\x1a\n" +
+	"\x05field\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\x05field\x12#\n" +
 	"\n" +
-	"dest_field\x18\x03 \x01(\tR\tdestField\x12!\n" +
-	"\fframe_number\x18\x04 \x01(\x05R\vframeNumber\x12\x19\n" +
-	"\bframe_id\x18\x05 \x01(\tR\aframeId\x12\x1f\n" +
-	"\vreturn_type\x18\x06 \x01(\tR\n" +
-	"returnType\x128\n" +
+	"dest_field\x18\x03 \x01(\tB\x04\xe2A\x01\x03R\tdestField\x12'\n" +
+	"\fframe_number\x18\x04 \x01(\x05B\x04\xe2A\x01\x03R\vframeNumber\x12\x1f\n" +
+	"\bframe_id\x18\x05 \x01(\tB\x04\xe2A\x01\x03R\aframeId\x12%\n" +
+	"\vreturn_type\x18\x06 \x01(\tB\x04\xe2A\x01\x03R\n" +
+	"returnType\x12>\n" +
 	"\n" +
-	"downloaded\x18\a \x01(\v2\x18.labelport.v1.FieldValueR\n" +
-	"downloaded\x120\n" +
-	"\x06merged\x18\b \x01(\v2\x18.labelport.v1.FieldValueR\x06merged\x12\x1b\n" +
-	"\tadded_ids\x18\t \x03(\tR\baddedIds\x12\x1d\n" +
+	"downloaded\x18\a \x01(\v2\x18.labelport.v1.FieldValueB\x04\xe2A\x01\x03R\n" +
+	"downloaded\x126\n" +
+	"\x06merged\x18\b \x01(\v2\x18.labelport.v1.FieldValueB\x04\xe2A\x01\x03R\x06merged\x12!\n" +
+	"\tadded_ids\x18\t \x03(\tB\x04\xe2A\x01\x03R\baddedIds\x12#\n" +
 	"\n" +
 	"edited_ids\x18\n" +
-	" \x03(\tR\teditedIds\x12\x1f\n" +
-	"\vdeleted_ids\x18\v \x03(\tR\n" +
-	"deletedIds\x12>\n" +
+	" \x03(\tB\x04\xe2A\x01\x03R\teditedIds\x12%\n" +
+	"\vdeleted_ids\x18\v \x03(\tB\x04\xe2A\x01\x03R\n" +
+	"deletedIds\x12D\n" +
 	"\n" +
-	"unexpected\x18\f \x03(\v2\x1e.labelport.v1.UnexpectedLabelsR\n" +
-	"unexpected\"\xc8\x01\n" +
-	"\x10FieldLoadSummary\x12\x14\n" +
-	"\x05field\x18\x01 \x01(\tR\x05field\x12\x14\n" +
-	"\x05added\x18\x02 \x01(\x03R\x05added\x12\x16\n" +
-	"\x06edited\x18\x03 \x01(\x03R\x06edited\x12\x18\n" +
-	"\adeleted\x18\x04 \x01(\x03R\adeleted\x12\x1c\n" +
-	"\tunchanged\x18\x05 \x01(\x03R\tunchanged\x12\x18\n" +
-	"\aignored\x18\x06 \x01(\x03R\aignored\x12\x1e\n" +
+	"unexpected\x18\f \x03(\v2\x1e.labelport.v1.UnexpectedLabelsB\x04\xe2A\x01\x03R\n" +
+	"unexpected\"\xf2\x01\n" +
+	"\x10FieldLoadSummary\x12\x1a\n" +
+	"\x05field\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x05field\x12\x1a\n" +
+	"\x05added\x18\x02 \x01(\x03B\x04\xe2A\x01\x03R\x05added\x12\x1c\n" +
+	"\x06edited\x18\x03 \x01(\x03B\x04\xe2A\x01\x03R\x06edited\x12\x1e\n" +
+	"\adeleted\x18\x04 \x01(\x03B\x04\xe2A\x01\x03R\adeleted\x12\"\n" +
+	"\tunchanged\x18\x05 \x01(\x03B\x04\xe2A\x01\x03R\tunchanged\x12\x1e\n" +
+	"\aignored\x18\x06 \x01(\x03B\x04\xe2A\x01\x03R\aignored\x12$\n" +
 	"\n" +
-	"unexpected\x18\a \x01(\x03R\n" +
-	"unexpected\"d\n" +
-	"\fSkippedEntry\x12\x17\n" +
-	"\aitem_id\x18\x01 \x01(\tR\x06itemId\x12#\n" +
-	"\rannotation_id\x18\x02 \x01(\tR\fannotationId\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x9a\x01\n" +
-	"\vLoadSummary\x126\n" +
-	"\x06fields\x18\x01 \x03(\v2\x1e.labelport.v1.FieldLoadSummaryR\x06fields\x124\n" +
-	"\askipped\x18\x02 \x03(\v2\x1a.labelport.v1.SkippedEntryR\askipped\x12\x1d\n" +
+	"unexpected\x18\a \x01(\x03B\x04\xe2A\x01\x03R\n" +
+	"unexpected\"v\n" +
+	"\fSkippedEntry\x12\x1d\n" +
+	"\aitem_id\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x06itemId\x12)\n" +
+	"\rannotation_id\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\fannotationId\x12\x1c\n" +
+	"\x06reason\x18\x03 \x01(\tB\x04\xe2A\x01\x03R\x06reason\"\xac\x01\n" +
+	"\vLoadSummary\x12<\n" +
+	"\x06fields\x18\x01 \x03(\v2\x1e.labelport.v1.FieldLoadSummaryB\x04\xe2A\x01\x03R\x06fields\x12:\n" +
+	"\askipped\x18\x02 \x03(\v2\x1a.labelport.v1.SkippedEntryB\x04\xe2A\x01\x03R\askipped\x12#\n" +
 	"\n" +
-	"cleaned_up\x18\x03 \x01(\bR\tcleanedUp\"\xd1\x01\n" +
-	"\x17LoadAnnotationsResponse\x128\n" +
-	"\bprogress\x18\x01 \x01(\v2\x1a.labelport.v1.LoadProgressH\x00R\bprogress\x12<\n" +
-	"\achanges\x18\x02 \x01(\v2 .labelport.v1.SampleFieldChangesH\x00R\achanges\x125\n" +
-	"\asummary\x18\x03 \x01(\v2\x19.labelport.v1.LoadSummaryH\x00R\asummaryB\a\n" +
-	"\x05event\"'\n" +
-	"\x11CleanupRunRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\x91\x01\n" +
-	"\x12CleanupRunResponse\x12-\n" +
-	"\x03run\x18\x01 \x01(\v2\x1b.labelport.v1.AnnotationRunR\x03run\x12#\n" +
-	"\ritems_deleted\x18\x02 \x01(\x03R\fitemsDeleted\x12'\n" +
-	"\x0fdataset_deleted\x18\x03 \x01(\bR\x0edatasetDeleted\"g\n" +
-	"\x15ListRunSamplesRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"cleaned_up\x18\x03 \x01(\bB\x04\xe2A\x01\x03R\tcleanedUp\"\xe3\x01\n" +
+	"\x17LoadAnnotationsResponse\x12>\n" +
+	"\bprogress\x18\x01 \x01(\v2\x1a.labelport.v1.LoadProgressB\x04\xe2A\x01\x03H\x00R\bprogress\x12B\n" +
+	"\achanges\x18\x02 \x01(\v2 .labelport.v1.SampleFieldChangesB\x04\xe2A\x01\x03H\x00R\achanges\x12;\n" +
+	"\asummary\x18\x03 \x01(\v2\x19.labelport.v1.LoadSummaryB\x04\xe2A\x01\x03H\x00R\asummaryB\a\n" +
+	"\x05event\"M\n" +
+	"\x11CleanupRunRequest\x128\n" +
+	"\x04name\x18\x01 \x01(\tB$\xe2A\x01\x02\xfaA\x1d\n" +
+	"\x1blabelport.dev/AnnotationRunR\x04name\"\xa3\x01\n" +
+	"\x12CleanupRunResponse\x123\n" +
+	"\x03run\x18\x01 \x01(\v2\x1b.labelport.v1.AnnotationRunB\x04\xe2A\x01\x03R\x03run\x12)\n" +
+	"\ritems_deleted\x18\x02 \x01(\x03B\x04\xe2A\x01\x03R\fitemsDeleted\x12-\n" +
+	"\x0fdataset_deleted\x18\x03 \x01(\bB\x04\xe2A\x01\x03R\x0edatasetDeleted\"\x99\x01\n" +
+	"\x15ListRunSamplesRequest\x128\n" +
+	"\x04name\x18\x01 \x01(\tB$\xe2A\x01\x02\xfaA\x1d\n" +
+	"\x1blabelport.dev/AnnotationRunR\x04name\x12!\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x04\xe2A\x01\x01R\bpageSize\x12#\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"_\n" +
-	"\x16ListRunSamplesResponse\x12\x1d\n" +
+	"page_token\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\tpageToken\"k\n" +
+	"\x16ListRunSamplesResponse\x12#\n" +
 	"\n" +
-	"sample_ids\x18\x01 \x03(\tR\tsampleIds\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"&\n" +
-	"\x10ResumeRunRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"B\n" +
-	"\x11ResumeRunResponse\x12-\n" +
-	"\x03run\x18\x01 \x01(\v2\x1b.labelport.v1.AnnotationRunR\x03run*}\n" +
+	"sample_ids\x18\x01 \x03(\tB\x04\xe2A\x01\x03R\tsampleIds\x12,\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\rnextPageToken\"L\n" +
+	"\x10ResumeRunRequest\x128\n" +
+	"\x04name\x18\x01 \x01(\tB$\xe2A\x01\x02\xfaA\x1d\n" +
+	"\x1blabelport.dev/AnnotationRunR\x04name\"H\n" +
+	"\x11ResumeRunResponse\x123\n" +
+	"\x03run\x18\x01 \x01(\v2\x1b.labelport.v1.AnnotationRunB\x04\xe2A\x01\x03R\x03run*}\n" +
 	"\tLoadStage\x12\x1a\n" +
 	"\x16LOAD_STAGE_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bLOAD_STAGE_EXPORT_REQUESTED\x10\x01\x12\x1b\n" +
 	"\x17LOAD_STAGE_EXPORT_READY\x10\x02\x12\x16\n" +
-	"\x12LOAD_STAGE_PARSING\x10\x032\xca\b\n" +
-	"\x11AnnotationService\x12a\n" +
-	"\x10FindMissingMedia\x12%.labelport.v1.FindMissingMediaRequest\x1a&.labelport.v1.FindMissingMediaResponse\x12T\n" +
-	"\vUploadMedia\x12 .labelport.v1.UploadMediaRequest\x1a!.labelport.v1.UploadMediaResponse(\x01\x12N\n" +
-	"\tCreateRun\x12\x1e.labelport.v1.CreateRunRequest\x1a\x1f.labelport.v1.CreateRunResponse(\x01\x12K\n" +
-	"\bWatchRun\x12\x1d.labelport.v1.WatchRunRequest\x1a\x1e.labelport.v1.WatchRunResponse0\x01\x12C\n" +
-	"\x06GetRun\x12\x1b.labelport.v1.GetRunRequest\x1a\x1c.labelport.v1.GetRunResponse\x12I\n" +
-	"\bListRuns\x12\x1d.labelport.v1.ListRunsRequest\x1a\x1e.labelport.v1.ListRunsResponse\x12L\n" +
-	"\tRenameRun\x12\x1e.labelport.v1.RenameRunRequest\x1a\x1f.labelport.v1.RenameRunResponse\x12L\n" +
-	"\tDeleteRun\x12\x1e.labelport.v1.DeleteRunRequest\x1a\x1f.labelport.v1.DeleteRunResponse\x12U\n" +
-	"\fGetRunStatus\x12!.labelport.v1.GetRunStatusRequest\x1a\".labelport.v1.GetRunStatusResponse\x12`\n" +
-	"\x0fLoadAnnotations\x12$.labelport.v1.LoadAnnotationsRequest\x1a%.labelport.v1.LoadAnnotationsResponse0\x01\x12O\n" +
+	"\x12LOAD_STAGE_PARSING\x10\x032\xed\f\n" +
+	"\x11AnnotationService\x12\x83\x01\n" +
+	"\x10FindMissingMedia\x12%.labelport.v1.FindMissingMediaRequest\x1a&.labelport.v1.FindMissingMediaResponse\" \x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/media:findMissing\x12q\n" +
+	"\vUploadMedia\x12 .labelport.v1.UploadMediaRequest\x1a!.labelport.v1.UploadMediaResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/media:upload(\x01\x12j\n" +
+	"\tCreateRun\x12\x1e.labelport.v1.CreateRunRequest\x1a\x1f.labelport.v1.CreateRunResponse\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/runs:create(\x01\x12i\n" +
+	"\x06GetRun\x12\x1b.labelport.v1.GetRunRequest\x1a\x1c.labelport.v1.GetRunResponse\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/{name=datasets/*/runs/*}\x12w\n" +
+	"\bWatchRun\x12\x1d.labelport.v1.WatchRunRequest\x1a\x1e.labelport.v1.WatchRunResponse\"*\x82\xd3\xe4\x93\x02$\x12\"/v1/{name=datasets/*/runs/*}:watch0\x01\x12o\n" +
+	"\bListRuns\x12\x1d.labelport.v1.ListRunsRequest\x1a\x1e.labelport.v1.ListRunsResponse\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/{parent=datasets/*}/runs\x12|\n" +
+	"\tRenameRun\x12\x1e.labelport.v1.RenameRunRequest\x1a\x1f.labelport.v1.RenameRunResponse\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/{name=datasets/*/runs/*}:rename\x12r\n" +
+	"\tDeleteRun\x12\x1e.labelport.v1.DeleteRunRequest\x1a\x1f.labelport.v1.DeleteRunResponse\"$\x82\xd3\xe4\x93\x02\x1e*\x1c/v1/{name=datasets/*/runs/*}\x12\x82\x01\n" +
+	"\fGetRunStatus\x12!.labelport.v1.GetRunStatusRequest\x1a\".labelport.v1.GetRunStatusResponse\"+\x82\xd3\xe4\x93\x02%\x12#/v1/{name=datasets/*/runs/*}:status\x12\x99\x01\n" +
+	"\x0fLoadAnnotations\x12$.labelport.v1.LoadAnnotationsRequest\x1a%.labelport.v1.LoadAnnotationsResponse\"7\x82\xd3\xe4\x93\x021:\x01*\",/v1/{name=datasets/*/runs/*}:loadAnnotations0\x01\x12\x80\x01\n" +
 	"\n" +
-	"CleanupRun\x12\x1f.labelport.v1.CleanupRunRequest\x1a .labelport.v1.CleanupRunResponse\x12[\n" +
-	"\x0eListRunSamples\x12#.labelport.v1.ListRunSamplesRequest\x1a$.labelport.v1.ListRunSamplesResponse\x12L\n" +
-	"\tResumeRun\x12\x1e.labelport.v1.ResumeRunRequest\x1a\x1f.labelport.v1.ResumeRunResponseBGZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1b\x06proto3"
+	"CleanupRun\x12\x1f.labelport.v1.CleanupRunRequest\x1a .labelport.v1.CleanupRunResponse\"/\x82\xd3\xe4\x93\x02):\x01*\"$/v1/{name=datasets/*/runs/*}:cleanup\x12\x89\x01\n" +
+	"\x0eListRunSamples\x12#.labelport.v1.ListRunSamplesRequest\x1a$.labelport.v1.ListRunSamplesResponse\",\x82\xd3\xe4\x93\x02&\x12$/v1/{name=datasets/*/runs/*}/samples\x12|\n" +
+	"\tResumeRun\x12\x1e.labelport.v1.ResumeRunRequest\x1a\x1f.labelport.v1.ResumeRunResponse\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/{name=datasets/*/runs/*}:resumeB\xd2\x01\n" +
+	"\x10dev.labelport.v1B\x16AnnotationServiceProtoP\x01ZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1\xa2\x02\x03LBP\xaa\x02\fLabelport.V1\xba\x02\rLabelport_V1_\xca\x02\fLabelport\\V1\xe2\x02\x18Labelport\\V1\\GPBMetadata\xea\x02\rLabelport::V1b\x06proto3"
 
 var (
 	file_labelport_v1_annotation_service_proto_rawDescOnce sync.Once
@@ -2779,8 +2790,8 @@ var file_labelport_v1_annotation_service_proto_depIdxs = []int32{
 	1,  // 30: labelport.v1.AnnotationService.FindMissingMedia:input_type -> labelport.v1.FindMissingMediaRequest
 	4,  // 31: labelport.v1.AnnotationService.UploadMedia:input_type -> labelport.v1.UploadMediaRequest
 	8,  // 32: labelport.v1.AnnotationService.CreateRun:input_type -> labelport.v1.CreateRunRequest
-	10, // 33: labelport.v1.AnnotationService.WatchRun:input_type -> labelport.v1.WatchRunRequest
-	12, // 34: labelport.v1.AnnotationService.GetRun:input_type -> labelport.v1.GetRunRequest
+	12, // 33: labelport.v1.AnnotationService.GetRun:input_type -> labelport.v1.GetRunRequest
+	10, // 34: labelport.v1.AnnotationService.WatchRun:input_type -> labelport.v1.WatchRunRequest
 	14, // 35: labelport.v1.AnnotationService.ListRuns:input_type -> labelport.v1.ListRunsRequest
 	16, // 36: labelport.v1.AnnotationService.RenameRun:input_type -> labelport.v1.RenameRunRequest
 	18, // 37: labelport.v1.AnnotationService.DeleteRun:input_type -> labelport.v1.DeleteRunRequest
@@ -2792,8 +2803,8 @@ var file_labelport_v1_annotation_service_proto_depIdxs = []int32{
 	2,  // 43: labelport.v1.AnnotationService.FindMissingMedia:output_type -> labelport.v1.FindMissingMediaResponse
 	5,  // 44: labelport.v1.AnnotationService.UploadMedia:output_type -> labelport.v1.UploadMediaResponse
 	9,  // 45: labelport.v1.AnnotationService.CreateRun:output_type -> labelport.v1.CreateRunResponse
-	11, // 46: labelport.v1.AnnotationService.WatchRun:output_type -> labelport.v1.WatchRunResponse
-	13, // 47: labelport.v1.AnnotationService.GetRun:output_type -> labelport.v1.GetRunResponse
+	13, // 46: labelport.v1.AnnotationService.GetRun:output_type -> labelport.v1.GetRunResponse
+	11, // 47: labelport.v1.AnnotationService.WatchRun:output_type -> labelport.v1.WatchRunResponse
 	15, // 48: labelport.v1.AnnotationService.ListRuns:output_type -> labelport.v1.ListRunsResponse
 	17, // 49: labelport.v1.AnnotationService.RenameRun:output_type -> labelport.v1.RenameRunResponse
 	19, // 50: labelport.v1.AnnotationService.DeleteRun:output_type -> labelport.v1.DeleteRunResponse

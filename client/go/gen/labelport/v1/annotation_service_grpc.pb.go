@@ -22,8 +22,8 @@ const (
 	AnnotationService_FindMissingMedia_FullMethodName = "/labelport.v1.AnnotationService/FindMissingMedia"
 	AnnotationService_UploadMedia_FullMethodName      = "/labelport.v1.AnnotationService/UploadMedia"
 	AnnotationService_CreateRun_FullMethodName        = "/labelport.v1.AnnotationService/CreateRun"
-	AnnotationService_WatchRun_FullMethodName         = "/labelport.v1.AnnotationService/WatchRun"
 	AnnotationService_GetRun_FullMethodName           = "/labelport.v1.AnnotationService/GetRun"
+	AnnotationService_WatchRun_FullMethodName         = "/labelport.v1.AnnotationService/WatchRun"
 	AnnotationService_ListRuns_FullMethodName         = "/labelport.v1.AnnotationService/ListRuns"
 	AnnotationService_RenameRun_FullMethodName        = "/labelport.v1.AnnotationService/RenameRun"
 	AnnotationService_DeleteRun_FullMethodName        = "/labelport.v1.AnnotationService/DeleteRun"
@@ -45,7 +45,15 @@ const (
 // within the dataset. Every run lives inside the caller's tenant.
 //
 // Errors carry `google.rpc.BadRequest` (the field and the rule broken) and
-// `google.rpc.ErrorInfo` (reason, domain "labelport.dev") details.
+// `google.rpc.ErrorInfo` (reason, domain "labelport.dev") details; every
+// reason is a value of `ErrorReason` (error_reason.proto).
+//
+// HTTP/JSON: each RPC has a `google.api.http` rule, served by
+// labelport-gateway (proto3 JSON; see docs/api.md). Client streams
+// (UploadMedia, CreateRun) take their messages as a sequence of JSON objects
+// in the request body (newline-delimited JSON); server streams (WatchRun,
+// LoadAnnotations) answer with one JSON object per line, `{"result": ...}`
+// or, last, `{"error": ...}`.
 type AnnotationServiceClient interface {
 	// Returns which of the given content digests the server does not hold yet.
 	FindMissingMedia(ctx context.Context, in *FindMissingMediaRequest, opts ...grpc.CallOption) (*FindMissingMediaResponse, error)
@@ -55,11 +63,15 @@ type AnnotationServiceClient interface {
 	// Creates a run. Client stream: one header, then sample batches. Everything
 	// is validated before anything is stored; idempotent on `request_id`.
 	CreateRun(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[CreateRunRequest, CreateRunResponse], error)
+	// Returns one run.
+	//
+	// Listed before WatchRun and GetRunStatus on purpose: grpc-gateway matches
+	// the routes registered last first, and GET .../runs/{run} would otherwise
+	// also take .../runs/{run}:watch and :status.
+	GetRun(ctx context.Context, in *GetRunRequest, opts ...grpc.CallOption) (*GetRunResponse, error)
 	// Streams the run's state and progress until it settles (ANNOTATING,
 	// FAILED or CLEANED_UP). Resumable from a sequence number.
 	WatchRun(ctx context.Context, in *WatchRunRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchRunResponse], error)
-	// Returns one run.
-	GetRun(ctx context.Context, in *GetRunRequest, opts ...grpc.CallOption) (*GetRunResponse, error)
 	// Lists runs of a dataset, sorted by key, paged.
 	ListRuns(ctx context.Context, in *ListRunsRequest, opts ...grpc.CallOption) (*ListRunsResponse, error)
 	// Gives a run a new key. The V7 side is untouched.
@@ -126,6 +138,16 @@ func (c *annotationServiceClient) CreateRun(ctx context.Context, opts ...grpc.Ca
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AnnotationService_CreateRunClient = grpc.ClientStreamingClient[CreateRunRequest, CreateRunResponse]
 
+func (c *annotationServiceClient) GetRun(ctx context.Context, in *GetRunRequest, opts ...grpc.CallOption) (*GetRunResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetRunResponse)
+	err := c.cc.Invoke(ctx, AnnotationService_GetRun_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *annotationServiceClient) WatchRun(ctx context.Context, in *WatchRunRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchRunResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &AnnotationService_ServiceDesc.Streams[2], AnnotationService_WatchRun_FullMethodName, cOpts...)
@@ -144,16 +166,6 @@ func (c *annotationServiceClient) WatchRun(ctx context.Context, in *WatchRunRequ
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AnnotationService_WatchRunClient = grpc.ServerStreamingClient[WatchRunResponse]
-
-func (c *annotationServiceClient) GetRun(ctx context.Context, in *GetRunRequest, opts ...grpc.CallOption) (*GetRunResponse, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(GetRunResponse)
-	err := c.cc.Invoke(ctx, AnnotationService_GetRun_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
 
 func (c *annotationServiceClient) ListRuns(ctx context.Context, in *ListRunsRequest, opts ...grpc.CallOption) (*ListRunsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -255,7 +267,15 @@ func (c *annotationServiceClient) ResumeRun(ctx context.Context, in *ResumeRunRe
 // within the dataset. Every run lives inside the caller's tenant.
 //
 // Errors carry `google.rpc.BadRequest` (the field and the rule broken) and
-// `google.rpc.ErrorInfo` (reason, domain "labelport.dev") details.
+// `google.rpc.ErrorInfo` (reason, domain "labelport.dev") details; every
+// reason is a value of `ErrorReason` (error_reason.proto).
+//
+// HTTP/JSON: each RPC has a `google.api.http` rule, served by
+// labelport-gateway (proto3 JSON; see docs/api.md). Client streams
+// (UploadMedia, CreateRun) take their messages as a sequence of JSON objects
+// in the request body (newline-delimited JSON); server streams (WatchRun,
+// LoadAnnotations) answer with one JSON object per line, `{"result": ...}`
+// or, last, `{"error": ...}`.
 type AnnotationServiceServer interface {
 	// Returns which of the given content digests the server does not hold yet.
 	FindMissingMedia(context.Context, *FindMissingMediaRequest) (*FindMissingMediaResponse, error)
@@ -265,11 +285,15 @@ type AnnotationServiceServer interface {
 	// Creates a run. Client stream: one header, then sample batches. Everything
 	// is validated before anything is stored; idempotent on `request_id`.
 	CreateRun(grpc.ClientStreamingServer[CreateRunRequest, CreateRunResponse]) error
+	// Returns one run.
+	//
+	// Listed before WatchRun and GetRunStatus on purpose: grpc-gateway matches
+	// the routes registered last first, and GET .../runs/{run} would otherwise
+	// also take .../runs/{run}:watch and :status.
+	GetRun(context.Context, *GetRunRequest) (*GetRunResponse, error)
 	// Streams the run's state and progress until it settles (ANNOTATING,
 	// FAILED or CLEANED_UP). Resumable from a sequence number.
 	WatchRun(*WatchRunRequest, grpc.ServerStreamingServer[WatchRunResponse]) error
-	// Returns one run.
-	GetRun(context.Context, *GetRunRequest) (*GetRunResponse, error)
 	// Lists runs of a dataset, sorted by key, paged.
 	ListRuns(context.Context, *ListRunsRequest) (*ListRunsResponse, error)
 	// Gives a run a new key. The V7 side is untouched.
@@ -309,11 +333,11 @@ func (UnimplementedAnnotationServiceServer) UploadMedia(grpc.ClientStreamingServ
 func (UnimplementedAnnotationServiceServer) CreateRun(grpc.ClientStreamingServer[CreateRunRequest, CreateRunResponse]) error {
 	return status.Error(codes.Unimplemented, "method CreateRun not implemented")
 }
-func (UnimplementedAnnotationServiceServer) WatchRun(*WatchRunRequest, grpc.ServerStreamingServer[WatchRunResponse]) error {
-	return status.Error(codes.Unimplemented, "method WatchRun not implemented")
-}
 func (UnimplementedAnnotationServiceServer) GetRun(context.Context, *GetRunRequest) (*GetRunResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetRun not implemented")
+}
+func (UnimplementedAnnotationServiceServer) WatchRun(*WatchRunRequest, grpc.ServerStreamingServer[WatchRunResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchRun not implemented")
 }
 func (UnimplementedAnnotationServiceServer) ListRuns(context.Context, *ListRunsRequest) (*ListRunsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListRuns not implemented")
@@ -392,17 +416,6 @@ func _AnnotationService_CreateRun_Handler(srv interface{}, stream grpc.ServerStr
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AnnotationService_CreateRunServer = grpc.ClientStreamingServer[CreateRunRequest, CreateRunResponse]
 
-func _AnnotationService_WatchRun_Handler(srv interface{}, stream grpc.ServerStream) error {
-	m := new(WatchRunRequest)
-	if err := stream.RecvMsg(m); err != nil {
-		return err
-	}
-	return srv.(AnnotationServiceServer).WatchRun(m, &grpc.GenericServerStream[WatchRunRequest, WatchRunResponse]{ServerStream: stream})
-}
-
-// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type AnnotationService_WatchRunServer = grpc.ServerStreamingServer[WatchRunResponse]
-
 func _AnnotationService_GetRun_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetRunRequest)
 	if err := dec(in); err != nil {
@@ -420,6 +433,17 @@ func _AnnotationService_GetRun_Handler(srv interface{}, ctx context.Context, dec
 	}
 	return interceptor(ctx, in, info, handler)
 }
+
+func _AnnotationService_WatchRun_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchRunRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AnnotationServiceServer).WatchRun(m, &grpc.GenericServerStream[WatchRunRequest, WatchRunResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AnnotationService_WatchRunServer = grpc.ServerStreamingServer[WatchRunResponse]
 
 func _AnnotationService_ListRuns_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListRunsRequest)

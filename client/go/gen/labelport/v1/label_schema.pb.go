@@ -7,6 +7,7 @@
 package labelportv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -754,63 +755,63 @@ var File_labelport_v1_label_schema_proto protoreflect.FileDescriptor
 
 const file_labelport_v1_label_schema_proto_rawDesc = "" +
 	"\n" +
-	"\x1flabelport/v1/label_schema.proto\x12\flabelport.v1\x1a\x19labelport/v1/labels.proto\"\x87\x03\n" +
-	"\rAttributeSpec\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
-	"\x04type\x18\x02 \x01(\tR\x04type\x124\n" +
-	"\x06values\x18\x03 \x03(\v2\x1c.labelport.v1.AttributeValueR\x06values\x12F\n" +
-	"\rdefault_value\x18\x04 \x01(\v2\x1c.labelport.v1.AttributeValueH\x00R\fdefaultValue\x88\x01\x01\x12\x1d\n" +
-	"\amutable\x18\x05 \x01(\bH\x01R\amutable\x88\x01\x01\x12 \n" +
-	"\tread_only\x18\x06 \x01(\bH\x02R\breadOnly\x88\x01\x01\x12%\n" +
-	"\vgranularity\x18\a \x01(\tH\x03R\vgranularity\x88\x01\x01\x12\x1f\n" +
-	"\brequired\x18\b \x01(\bH\x04R\brequired\x88\x01\x01B\x10\n" +
+	"\x1flabelport/v1/label_schema.proto\x12\flabelport.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19labelport/v1/labels.proto\"\xb7\x03\n" +
+	"\rAttributeSpec\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x04name\x12\x18\n" +
+	"\x04type\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x04type\x12:\n" +
+	"\x06values\x18\x03 \x03(\v2\x1c.labelport.v1.AttributeValueB\x04\xe2A\x01\x01R\x06values\x12L\n" +
+	"\rdefault_value\x18\x04 \x01(\v2\x1c.labelport.v1.AttributeValueB\x04\xe2A\x01\x01H\x00R\fdefaultValue\x88\x01\x01\x12#\n" +
+	"\amutable\x18\x05 \x01(\bB\x04\xe2A\x01\x01H\x01R\amutable\x88\x01\x01\x12&\n" +
+	"\tread_only\x18\x06 \x01(\bB\x04\xe2A\x01\x01H\x02R\breadOnly\x88\x01\x01\x12+\n" +
+	"\vgranularity\x18\a \x01(\tB\x04\xe2A\x01\x01H\x03R\vgranularity\x88\x01\x01\x12%\n" +
+	"\brequired\x18\b \x01(\bB\x04\xe2A\x01\x01H\x04R\brequired\x88\x01\x01B\x10\n" +
 	"\x0e_default_valueB\n" +
 	"\n" +
 	"\b_mutableB\f\n" +
 	"\n" +
 	"_read_onlyB\x0e\n" +
 	"\f_granularityB\v\n" +
-	"\t_required\"C\n" +
-	"\x0eAttributeSpecs\x121\n" +
-	"\x05specs\x18\x01 \x03(\v2\x1b.labelport.v1.AttributeSpecR\x05specs\"&\n" +
-	"\x0eAttributeNames\x12\x14\n" +
-	"\x05names\x18\x01 \x03(\tR\x05names\"\xa0\x01\n" +
-	"\x12AttributeSelection\x12\x16\n" +
-	"\x05infer\x18\x01 \x01(\bH\x00R\x05infer\x124\n" +
-	"\x05names\x18\x02 \x01(\v2\x1c.labelport.v1.AttributeNamesH\x00R\x05names\x124\n" +
-	"\x05specs\x18\x03 \x01(\v2\x1c.labelport.v1.AttributeSpecsH\x00R\x05specsB\x06\n" +
-	"\x04kind\"\x82\x01\n" +
+	"\t_required\"I\n" +
+	"\x0eAttributeSpecs\x127\n" +
+	"\x05specs\x18\x01 \x03(\v2\x1b.labelport.v1.AttributeSpecB\x04\xe2A\x01\x01R\x05specs\",\n" +
+	"\x0eAttributeNames\x12\x1a\n" +
+	"\x05names\x18\x01 \x03(\tB\x04\xe2A\x01\x01R\x05names\"\xb2\x01\n" +
+	"\x12AttributeSelection\x12\x1c\n" +
+	"\x05infer\x18\x01 \x01(\bB\x04\xe2A\x01\x01H\x00R\x05infer\x12:\n" +
+	"\x05names\x18\x02 \x01(\v2\x1c.labelport.v1.AttributeNamesB\x04\xe2A\x01\x01H\x00R\x05names\x12:\n" +
+	"\x05specs\x18\x03 \x01(\v2\x1c.labelport.v1.AttributeSpecsB\x04\xe2A\x01\x01H\x00R\x05specsB\x06\n" +
+	"\x04kind\"\x8e\x01\n" +
 	"\n" +
-	"ClassGroup\x122\n" +
-	"\aclasses\x18\x01 \x01(\v2\x18.labelport.v1.ClassNamesR\aclasses\x12@\n" +
+	"ClassGroup\x128\n" +
+	"\aclasses\x18\x01 \x01(\v2\x18.labelport.v1.ClassNamesB\x04\xe2A\x01\x02R\aclasses\x12F\n" +
 	"\n" +
-	"attributes\x18\x02 \x01(\v2 .labelport.v1.AttributeSelectionR\n" +
-	"attributes\"\"\n" +
+	"attributes\x18\x02 \x01(\v2 .labelport.v1.AttributeSelectionB\x04\xe2A\x01\x02R\n" +
+	"attributes\"(\n" +
 	"\n" +
-	"ClassNames\x12\x14\n" +
-	"\x05names\x18\x01 \x03(\tR\x05names\"\\\n" +
+	"ClassNames\x12\x1a\n" +
+	"\x05names\x18\x01 \x03(\tB\x04\xe2A\x01\x01R\x05names\"h\n" +
 	"\n" +
-	"ClassEntry\x12\x14\n" +
-	"\x04name\x18\x01 \x01(\tH\x00R\x04name\x120\n" +
-	"\x05group\x18\x02 \x01(\v2\x18.labelport.v1.ClassGroupH\x00R\x05groupB\x06\n" +
-	"\x04kind\"?\n" +
-	"\tClassList\x122\n" +
-	"\aentries\x18\x01 \x03(\v2\x18.labelport.v1.ClassEntryR\aentries\"\x97\x05\n" +
-	"\vFieldSchema\x12\x14\n" +
-	"\x05field\x18\x01 \x01(\tR\x05field\x12\x17\n" +
-	"\x04type\x18\x02 \x01(\tH\x00R\x04type\x88\x01\x01\x121\n" +
-	"\aclasses\x18\x03 \x01(\v2\x17.labelport.v1.ClassListR\aclasses\x12@\n" +
+	"ClassEntry\x12\x1a\n" +
+	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x01H\x00R\x04name\x126\n" +
+	"\x05group\x18\x02 \x01(\v2\x18.labelport.v1.ClassGroupB\x04\xe2A\x01\x01H\x00R\x05groupB\x06\n" +
+	"\x04kind\"E\n" +
+	"\tClassList\x128\n" +
+	"\aentries\x18\x01 \x03(\v2\x18.labelport.v1.ClassEntryB\x04\xe2A\x01\x01R\aentries\"\xd9\x05\n" +
+	"\vFieldSchema\x12\x1a\n" +
+	"\x05field\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x05field\x12\x1d\n" +
+	"\x04type\x18\x02 \x01(\tB\x04\xe2A\x01\x01H\x00R\x04type\x88\x01\x01\x127\n" +
+	"\aclasses\x18\x03 \x01(\v2\x17.labelport.v1.ClassListB\x04\xe2A\x01\x01R\aclasses\x12F\n" +
 	"\n" +
-	"attributes\x18\x04 \x01(\v2 .labelport.v1.AttributeSelectionR\n" +
-	"attributes\x12,\n" +
-	"\x0fallow_additions\x18\x05 \x01(\bH\x01R\x0eallowAdditions\x88\x01\x01\x12,\n" +
-	"\x0fallow_deletions\x18\x06 \x01(\bH\x02R\x0eallowDeletions\x88\x01\x01\x12/\n" +
-	"\x11allow_label_edits\x18\a \x01(\bH\x03R\x0fallowLabelEdits\x88\x01\x01\x12/\n" +
-	"\x11allow_index_edits\x18\b \x01(\bH\x04R\x0fallowIndexEdits\x88\x01\x01\x123\n" +
-	"\x13allow_spatial_edits\x18\t \x01(\bH\x05R\x11allowSpatialEdits\x88\x01\x01\x12*\n" +
+	"attributes\x18\x04 \x01(\v2 .labelport.v1.AttributeSelectionB\x04\xe2A\x01\x01R\n" +
+	"attributes\x122\n" +
+	"\x0fallow_additions\x18\x05 \x01(\bB\x04\xe2A\x01\x01H\x01R\x0eallowAdditions\x88\x01\x01\x122\n" +
+	"\x0fallow_deletions\x18\x06 \x01(\bB\x04\xe2A\x01\x01H\x02R\x0eallowDeletions\x88\x01\x01\x125\n" +
+	"\x11allow_label_edits\x18\a \x01(\bB\x04\xe2A\x01\x01H\x03R\x0fallowLabelEdits\x88\x01\x01\x125\n" +
+	"\x11allow_index_edits\x18\b \x01(\bB\x04\xe2A\x01\x01H\x04R\x0fallowIndexEdits\x88\x01\x01\x129\n" +
+	"\x13allow_spatial_edits\x18\t \x01(\bB\x04\xe2A\x01\x01H\x05R\x11allowSpatialEdits\x88\x01\x01\x120\n" +
 	"\x0eexisting_field\x18\n" +
-	" \x01(\bH\x06R\rexistingField\x88\x01\x01\x12*\n" +
-	"\x0eonly_keyframes\x18\v \x01(\bH\aR\ronlyKeyframes\x88\x01\x01B\a\n" +
+	" \x01(\bB\x04\xe2A\x01\x03H\x06R\rexistingField\x88\x01\x01\x120\n" +
+	"\x0eonly_keyframes\x18\v \x01(\bB\x04\xe2A\x01\x03H\aR\ronlyKeyframes\x88\x01\x01B\a\n" +
 	"\x05_typeB\x12\n" +
 	"\x10_allow_additionsB\x12\n" +
 	"\x10_allow_deletionsB\x14\n" +
@@ -818,9 +819,10 @@ const file_labelport_v1_label_schema_proto_rawDesc = "" +
 	"\x12_allow_index_editsB\x16\n" +
 	"\x14_allow_spatial_editsB\x11\n" +
 	"\x0f_existing_fieldB\x11\n" +
-	"\x0f_only_keyframes\"@\n" +
-	"\vLabelSchema\x121\n" +
-	"\x06fields\x18\x01 \x03(\v2\x19.labelport.v1.FieldSchemaR\x06fieldsBGZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1b\x06proto3"
+	"\x0f_only_keyframes\"F\n" +
+	"\vLabelSchema\x127\n" +
+	"\x06fields\x18\x01 \x03(\v2\x19.labelport.v1.FieldSchemaB\x04\xe2A\x01\x01R\x06fieldsB\xcc\x01\n" +
+	"\x10dev.labelport.v1B\x10LabelSchemaProtoP\x01ZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1\xa2\x02\x03LBP\xaa\x02\fLabelport.V1\xba\x02\rLabelport_V1_\xca\x02\fLabelport\\V1\xe2\x02\x18Labelport\\V1\\GPBMetadata\xea\x02\rLabelport::V1b\x06proto3"
 
 var (
 	file_labelport_v1_label_schema_proto_rawDescOnce sync.Once

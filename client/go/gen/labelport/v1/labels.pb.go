@@ -7,6 +7,7 @@
 package labelportv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	structpb "google.golang.org/protobuf/types/known/structpb"
@@ -1140,123 +1141,124 @@ var File_labelport_v1_labels_proto protoreflect.FileDescriptor
 
 const file_labelport_v1_labels_proto_rawDesc = "" +
 	"\n" +
-	"\x19labelport/v1/labels.proto\x12\flabelport.v1\x1a\x1cgoogle/protobuf/struct.proto\"\xa2\x02\n" +
-	"\x0eAttributeValue\x12;\n" +
+	"\x19labelport/v1/labels.proto\x12\flabelport.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xc6\x02\n" +
+	"\x0eAttributeValue\x12A\n" +
 	"\n" +
-	"null_value\x18\x01 \x01(\x0e2\x1a.google.protobuf.NullValueH\x00R\tnullValue\x12\x1f\n" +
+	"null_value\x18\x01 \x01(\x0e2\x1a.google.protobuf.NullValueB\x04\xe2A\x01\x01H\x00R\tnullValue\x12%\n" +
 	"\n" +
-	"bool_value\x18\x02 \x01(\bH\x00R\tboolValue\x12\x1d\n" +
-	"\tint_value\x18\x03 \x01(\x03H\x00R\bintValue\x12#\n" +
-	"\fdouble_value\x18\x04 \x01(\x01H\x00R\vdoubleValue\x12#\n" +
-	"\fstring_value\x18\x05 \x01(\tH\x00R\vstringValue\x12A\n" +
+	"bool_value\x18\x02 \x01(\bB\x04\xe2A\x01\x01H\x00R\tboolValue\x12#\n" +
+	"\tint_value\x18\x03 \x01(\x03B\x04\xe2A\x01\x01H\x00R\bintValue\x12)\n" +
+	"\fdouble_value\x18\x04 \x01(\x01B\x04\xe2A\x01\x01H\x00R\vdoubleValue\x12)\n" +
+	"\fstring_value\x18\x05 \x01(\tB\x04\xe2A\x01\x01H\x00R\vstringValue\x12G\n" +
 	"\n" +
-	"list_value\x18\x06 \x01(\v2 .labelport.v1.AttributeValueListH\x00R\tlistValueB\x06\n" +
-	"\x04kind\"J\n" +
-	"\x12AttributeValueList\x124\n" +
-	"\x06values\x18\x01 \x03(\v2\x1c.labelport.v1.AttributeValueR\x06values\"#\n" +
-	"\x05Point\x12\f\n" +
-	"\x01x\x18\x01 \x01(\x01R\x01x\x12\f\n" +
-	"\x01y\x18\x02 \x01(\x01R\x01y\"4\n" +
-	"\x05Shape\x12+\n" +
-	"\x06points\x18\x01 \x03(\v2\x13.labelport.v1.PointR\x06points\"\xa9\x02\n" +
-	"\x0eClassification\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
-	"\x05label\x18\x02 \x01(\tR\x05label\x12#\n" +
+	"list_value\x18\x06 \x01(\v2 .labelport.v1.AttributeValueListB\x04\xe2A\x01\x01H\x00R\tlistValueB\x06\n" +
+	"\x04kind\"P\n" +
+	"\x12AttributeValueList\x12:\n" +
+	"\x06values\x18\x01 \x03(\v2\x1c.labelport.v1.AttributeValueB\x04\xe2A\x01\x01R\x06values\"/\n" +
+	"\x05Point\x12\x12\n" +
+	"\x01x\x18\x01 \x01(\x01B\x04\xe2A\x01\x02R\x01x\x12\x12\n" +
+	"\x01y\x18\x02 \x01(\x01B\x04\xe2A\x01\x02R\x01y\":\n" +
+	"\x05Shape\x121\n" +
+	"\x06points\x18\x01 \x03(\v2\x13.labelport.v1.PointB\x04\xe2A\x01\x02R\x06points\"\xc7\x02\n" +
+	"\x0eClassification\x12\x14\n" +
+	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x02id\x12\x1a\n" +
+	"\x05label\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x05label\x12)\n" +
 	"\n" +
-	"confidence\x18\x03 \x01(\x01H\x00R\n" +
-	"confidence\x88\x01\x01\x12\x12\n" +
-	"\x04tags\x18\x04 \x03(\tR\x04tags\x12L\n" +
+	"confidence\x18\x03 \x01(\x01B\x04\xe2A\x01\x01H\x00R\n" +
+	"confidence\x88\x01\x01\x12\x18\n" +
+	"\x04tags\x18\x04 \x03(\tB\x04\xe2A\x01\x01R\x04tags\x12R\n" +
 	"\n" +
-	"attributes\x18\x05 \x03(\v2,.labelport.v1.Classification.AttributesEntryR\n" +
+	"attributes\x18\x05 \x03(\v2,.labelport.v1.Classification.AttributesEntryB\x04\xe2A\x01\x01R\n" +
 	"attributes\x1a[\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x122\n" +
 	"\x05value\x18\x02 \x01(\v2\x1c.labelport.v1.AttributeValueR\x05value:\x028\x01B\r\n" +
-	"\v_confidence\"\xb0\x03\n" +
-	"\tDetection\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
-	"\x05label\x18\x02 \x01(\tR\x05label\x12!\n" +
-	"\fbounding_box\x18\x03 \x03(\x01R\vboundingBox\x12#\n" +
+	"\v_confidence\"\xe6\x03\n" +
+	"\tDetection\x12\x14\n" +
+	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x02id\x12\x1a\n" +
+	"\x05label\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x05label\x12'\n" +
+	"\fbounding_box\x18\x03 \x03(\x01B\x04\xe2A\x01\x02R\vboundingBox\x12)\n" +
 	"\n" +
-	"confidence\x18\x04 \x01(\x01H\x00R\n" +
-	"confidence\x88\x01\x01\x12\x19\n" +
-	"\x05index\x18\x05 \x01(\x03H\x01R\x05index\x88\x01\x01\x12\x12\n" +
-	"\x04tags\x18\x06 \x03(\tR\x04tags\x12G\n" +
+	"confidence\x18\x04 \x01(\x01B\x04\xe2A\x01\x01H\x00R\n" +
+	"confidence\x88\x01\x01\x12\x1f\n" +
+	"\x05index\x18\x05 \x01(\x03B\x04\xe2A\x01\x01H\x01R\x05index\x88\x01\x01\x12\x18\n" +
+	"\x04tags\x18\x06 \x03(\tB\x04\xe2A\x01\x01R\x04tags\x12M\n" +
 	"\n" +
-	"attributes\x18\a \x03(\v2'.labelport.v1.Detection.AttributesEntryR\n" +
-	"attributes\x12\x1f\n" +
-	"\bkeyframe\x18\b \x01(\bH\x02R\bkeyframe\x88\x01\x01\x12\x19\n" +
-	"\bhas_mask\x18\t \x01(\bR\ahasMask\x1a[\n" +
+	"attributes\x18\a \x03(\v2'.labelport.v1.Detection.AttributesEntryB\x04\xe2A\x01\x01R\n" +
+	"attributes\x12%\n" +
+	"\bkeyframe\x18\b \x01(\bB\x04\xe2A\x01\x01H\x02R\bkeyframe\x88\x01\x01\x12\x1f\n" +
+	"\bhas_mask\x18\t \x01(\bB\x04\xe2A\x01\x01R\ahasMask\x1a[\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x122\n" +
 	"\x05value\x18\x02 \x01(\v2\x1c.labelport.v1.AttributeValueR\x05value:\x028\x01B\r\n" +
 	"\v_confidenceB\b\n" +
 	"\x06_indexB\v\n" +
-	"\t_keyframe\"\xcd\x03\n" +
-	"\bPolyline\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
-	"\x05label\x18\x02 \x01(\tR\x05label\x12+\n" +
-	"\x06points\x18\x03 \x03(\v2\x13.labelport.v1.ShapeR\x06points\x12\x16\n" +
-	"\x06closed\x18\x04 \x01(\bR\x06closed\x12\x16\n" +
-	"\x06filled\x18\x05 \x01(\bR\x06filled\x12#\n" +
+	"\t_keyframe\"\x89\x04\n" +
+	"\bPolyline\x12\x14\n" +
+	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x02id\x12\x1a\n" +
+	"\x05label\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x05label\x121\n" +
+	"\x06points\x18\x03 \x03(\v2\x13.labelport.v1.ShapeB\x04\xe2A\x01\x02R\x06points\x12\x1c\n" +
+	"\x06closed\x18\x04 \x01(\bB\x04\xe2A\x01\x01R\x06closed\x12\x1c\n" +
+	"\x06filled\x18\x05 \x01(\bB\x04\xe2A\x01\x01R\x06filled\x12)\n" +
 	"\n" +
-	"confidence\x18\x06 \x01(\x01H\x00R\n" +
-	"confidence\x88\x01\x01\x12\x19\n" +
-	"\x05index\x18\a \x01(\x03H\x01R\x05index\x88\x01\x01\x12\x12\n" +
-	"\x04tags\x18\b \x03(\tR\x04tags\x12F\n" +
+	"confidence\x18\x06 \x01(\x01B\x04\xe2A\x01\x01H\x00R\n" +
+	"confidence\x88\x01\x01\x12\x1f\n" +
+	"\x05index\x18\a \x01(\x03B\x04\xe2A\x01\x01H\x01R\x05index\x88\x01\x01\x12\x18\n" +
+	"\x04tags\x18\b \x03(\tB\x04\xe2A\x01\x01R\x04tags\x12L\n" +
 	"\n" +
-	"attributes\x18\t \x03(\v2&.labelport.v1.Polyline.AttributesEntryR\n" +
-	"attributes\x12\x1f\n" +
+	"attributes\x18\t \x03(\v2&.labelport.v1.Polyline.AttributesEntryB\x04\xe2A\x01\x01R\n" +
+	"attributes\x12%\n" +
 	"\bkeyframe\x18\n" +
-	" \x01(\bH\x02R\bkeyframe\x88\x01\x01\x1a[\n" +
+	" \x01(\bB\x04\xe2A\x01\x01H\x02R\bkeyframe\x88\x01\x01\x1a[\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x122\n" +
 	"\x05value\x18\x02 \x01(\v2\x1c.labelport.v1.AttributeValueR\x05value:\x028\x01B\r\n" +
 	"\v_confidenceB\b\n" +
 	"\x06_indexB\v\n" +
-	"\t_keyframe\"\x89\x03\n" +
-	"\bKeypoint\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
-	"\x05label\x18\x02 \x01(\tR\x05label\x12+\n" +
-	"\x06points\x18\x03 \x03(\v2\x13.labelport.v1.PointR\x06points\x12\x1e\n" +
+	"\t_keyframe\"\xb9\x03\n" +
+	"\bKeypoint\x12\x14\n" +
+	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x02id\x12\x1a\n" +
+	"\x05label\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x05label\x121\n" +
+	"\x06points\x18\x03 \x03(\v2\x13.labelport.v1.PointB\x04\xe2A\x01\x02R\x06points\x12$\n" +
 	"\n" +
-	"confidence\x18\x04 \x03(\x01R\n" +
-	"confidence\x12\x19\n" +
-	"\x05index\x18\x05 \x01(\x03H\x00R\x05index\x88\x01\x01\x12\x12\n" +
-	"\x04tags\x18\x06 \x03(\tR\x04tags\x12F\n" +
+	"confidence\x18\x04 \x03(\x01B\x04\xe2A\x01\x01R\n" +
+	"confidence\x12\x1f\n" +
+	"\x05index\x18\x05 \x01(\x03B\x04\xe2A\x01\x01H\x00R\x05index\x88\x01\x01\x12\x18\n" +
+	"\x04tags\x18\x06 \x03(\tB\x04\xe2A\x01\x01R\x04tags\x12L\n" +
 	"\n" +
-	"attributes\x18\a \x03(\v2&.labelport.v1.Keypoint.AttributesEntryR\n" +
-	"attributes\x12\x1f\n" +
-	"\bkeyframe\x18\b \x01(\bH\x01R\bkeyframe\x88\x01\x01\x1a[\n" +
+	"attributes\x18\a \x03(\v2&.labelport.v1.Keypoint.AttributesEntryB\x04\xe2A\x01\x01R\n" +
+	"attributes\x12%\n" +
+	"\bkeyframe\x18\b \x01(\bB\x04\xe2A\x01\x01H\x01R\bkeyframe\x88\x01\x01\x1a[\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x122\n" +
 	"\x05value\x18\x02 \x01(\v2\x1c.labelport.v1.AttributeValueR\x05value:\x028\x01B\b\n" +
 	"\x06_indexB\v\n" +
-	"\t_keyframe\"Y\n" +
-	"\x0fClassifications\x12F\n" +
-	"\x0fclassifications\x18\x01 \x03(\v2\x1c.labelport.v1.ClassificationR\x0fclassifications\"E\n" +
+	"\t_keyframe\"_\n" +
+	"\x0fClassifications\x12L\n" +
+	"\x0fclassifications\x18\x01 \x03(\v2\x1c.labelport.v1.ClassificationB\x04\xe2A\x01\x01R\x0fclassifications\"K\n" +
 	"\n" +
-	"Detections\x127\n" +
+	"Detections\x12=\n" +
 	"\n" +
-	"detections\x18\x01 \x03(\v2\x17.labelport.v1.DetectionR\n" +
-	"detections\"A\n" +
-	"\tPolylines\x124\n" +
-	"\tpolylines\x18\x01 \x03(\v2\x16.labelport.v1.PolylineR\tpolylines\"A\n" +
-	"\tKeypoints\x124\n" +
-	"\tkeypoints\x18\x01 \x03(\v2\x16.labelport.v1.KeypointR\tkeypoints\"\xfb\x03\n" +
+	"detections\x18\x01 \x03(\v2\x17.labelport.v1.DetectionB\x04\xe2A\x01\x01R\n" +
+	"detections\"G\n" +
+	"\tPolylines\x12:\n" +
+	"\tpolylines\x18\x01 \x03(\v2\x16.labelport.v1.PolylineB\x04\xe2A\x01\x01R\tpolylines\"G\n" +
+	"\tKeypoints\x12:\n" +
+	"\tkeypoints\x18\x01 \x03(\v2\x16.labelport.v1.KeypointB\x04\xe2A\x01\x01R\tkeypoints\"\xab\x04\n" +
 	"\n" +
-	"FieldValue\x12F\n" +
-	"\x0eclassification\x18\x01 \x01(\v2\x1c.labelport.v1.ClassificationH\x00R\x0eclassification\x12I\n" +
-	"\x0fclassifications\x18\x02 \x01(\v2\x1d.labelport.v1.ClassificationsH\x00R\x0fclassifications\x127\n" +
-	"\tdetection\x18\x03 \x01(\v2\x17.labelport.v1.DetectionH\x00R\tdetection\x12:\n" +
+	"FieldValue\x12L\n" +
+	"\x0eclassification\x18\x01 \x01(\v2\x1c.labelport.v1.ClassificationB\x04\xe2A\x01\x01H\x00R\x0eclassification\x12O\n" +
+	"\x0fclassifications\x18\x02 \x01(\v2\x1d.labelport.v1.ClassificationsB\x04\xe2A\x01\x01H\x00R\x0fclassifications\x12=\n" +
+	"\tdetection\x18\x03 \x01(\v2\x17.labelport.v1.DetectionB\x04\xe2A\x01\x01H\x00R\tdetection\x12@\n" +
 	"\n" +
-	"detections\x18\x04 \x01(\v2\x18.labelport.v1.DetectionsH\x00R\n" +
-	"detections\x124\n" +
-	"\bpolyline\x18\x05 \x01(\v2\x16.labelport.v1.PolylineH\x00R\bpolyline\x127\n" +
-	"\tpolylines\x18\x06 \x01(\v2\x17.labelport.v1.PolylinesH\x00R\tpolylines\x124\n" +
-	"\bkeypoint\x18\a \x01(\v2\x16.labelport.v1.KeypointH\x00R\bkeypoint\x127\n" +
-	"\tkeypoints\x18\b \x01(\v2\x17.labelport.v1.KeypointsH\x00R\tkeypointsB\a\n" +
-	"\x05valueBGZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1b\x06proto3"
+	"detections\x18\x04 \x01(\v2\x18.labelport.v1.DetectionsB\x04\xe2A\x01\x01H\x00R\n" +
+	"detections\x12:\n" +
+	"\bpolyline\x18\x05 \x01(\v2\x16.labelport.v1.PolylineB\x04\xe2A\x01\x01H\x00R\bpolyline\x12=\n" +
+	"\tpolylines\x18\x06 \x01(\v2\x17.labelport.v1.PolylinesB\x04\xe2A\x01\x01H\x00R\tpolylines\x12:\n" +
+	"\bkeypoint\x18\a \x01(\v2\x16.labelport.v1.KeypointB\x04\xe2A\x01\x01H\x00R\bkeypoint\x12=\n" +
+	"\tkeypoints\x18\b \x01(\v2\x17.labelport.v1.KeypointsB\x04\xe2A\x01\x01H\x00R\tkeypointsB\a\n" +
+	"\x05valueB\xc7\x01\n" +
+	"\x10dev.labelport.v1B\vLabelsProtoP\x01ZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1\xa2\x02\x03LBP\xaa\x02\fLabelport.V1\xba\x02\rLabelport_V1_\xca\x02\fLabelport\\V1\xe2\x02\x18Labelport\\V1\\GPBMetadata\xea\x02\rLabelport::V1b\x06proto3"
 
 var (
 	file_labelport_v1_labels_proto_rawDescOnce sync.Once

@@ -7,6 +7,7 @@
 package labelportv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -571,46 +572,47 @@ var File_labelport_v1_sample_proto protoreflect.FileDescriptor
 
 const file_labelport_v1_sample_proto_rawDesc = "" +
 	"\n" +
-	"\x19labelport/v1/sample.proto\x12\flabelport.v1\x1a\x19labelport/v1/labels.proto\"V\n" +
-	"\x10StorageReference\x12!\n" +
-	"\fstorage_slug\x18\x01 \x01(\tR\vstorageSlug\x12\x1f\n" +
-	"\vstorage_key\x18\x02 \x01(\tR\n" +
-	"storageKey\"\xc6\x01\n" +
-	"\x0eMediaReference\x12\x14\n" +
-	"\x04path\x18\x01 \x01(\tH\x00R\x04path\x12\x12\n" +
-	"\x03url\x18\x02 \x01(\tH\x00R\x03url\x12:\n" +
-	"\astorage\x18\x03 \x01(\v2\x1e.labelport.v1.StorageReferenceH\x00R\astorage\x12'\n" +
-	"\x0econtent_digest\x18\x04 \x01(\tH\x00R\rcontentDigest\x12\x1b\n" +
-	"\tfile_name\x18\x05 \x01(\tR\bfileNameB\b\n" +
-	"\x06source\"\x7f\n" +
-	"\x0fFrameFieldValue\x12!\n" +
-	"\fframe_number\x18\x01 \x01(\x05R\vframeNumber\x12\x19\n" +
-	"\bframe_id\x18\x02 \x01(\tR\aframeId\x12.\n" +
-	"\x05value\x18\x03 \x01(\v2\x18.labelport.v1.FieldValueR\x05value\"\x8a\x01\n" +
-	"\vSampleField\x12\x14\n" +
-	"\x05field\x18\x01 \x01(\tR\x05field\x12.\n" +
-	"\x05value\x18\x02 \x01(\v2\x18.labelport.v1.FieldValueR\x05value\x125\n" +
-	"\x06frames\x18\x03 \x03(\v2\x1d.labelport.v1.FrameFieldValueR\x06frames\"\xa5\x02\n" +
-	"\x06Sample\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x122\n" +
-	"\x05media\x18\x02 \x01(\v2\x1c.labelport.v1.MediaReferenceR\x05media\x126\n" +
+	"\x19labelport/v1/sample.proto\x12\flabelport.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19labelport/v1/labels.proto\"b\n" +
+	"\x10StorageReference\x12'\n" +
+	"\fstorage_slug\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\vstorageSlug\x12%\n" +
+	"\vstorage_key\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\n" +
+	"storageKey\"\xe4\x01\n" +
+	"\x0eMediaReference\x12\x1a\n" +
+	"\x04path\x18\x01 \x01(\tB\x04\xe2A\x01\x01H\x00R\x04path\x12\x18\n" +
+	"\x03url\x18\x02 \x01(\tB\x04\xe2A\x01\x01H\x00R\x03url\x12@\n" +
+	"\astorage\x18\x03 \x01(\v2\x1e.labelport.v1.StorageReferenceB\x04\xe2A\x01\x01H\x00R\astorage\x12-\n" +
+	"\x0econtent_digest\x18\x04 \x01(\tB\x04\xe2A\x01\x01H\x00R\rcontentDigest\x12!\n" +
+	"\tfile_name\x18\x05 \x01(\tB\x04\xe2A\x01\x01R\bfileNameB\b\n" +
+	"\x06source\"\x91\x01\n" +
+	"\x0fFrameFieldValue\x12'\n" +
+	"\fframe_number\x18\x01 \x01(\x05B\x04\xe2A\x01\x02R\vframeNumber\x12\x1f\n" +
+	"\bframe_id\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\aframeId\x124\n" +
+	"\x05value\x18\x03 \x01(\v2\x18.labelport.v1.FieldValueB\x04\xe2A\x01\x01R\x05value\"\x9c\x01\n" +
+	"\vSampleField\x12\x1a\n" +
+	"\x05field\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x05field\x124\n" +
+	"\x05value\x18\x02 \x01(\v2\x18.labelport.v1.FieldValueB\x04\xe2A\x01\x01R\x05value\x12;\n" +
+	"\x06frames\x18\x03 \x03(\v2\x1d.labelport.v1.FrameFieldValueB\x04\xe2A\x01\x01R\x06frames\"\xd5\x02\n" +
+	"\x06Sample\x12\x14\n" +
+	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x02id\x128\n" +
+	"\x05media\x18\x02 \x01(\v2\x1c.labelport.v1.MediaReferenceB\x04\xe2A\x01\x02R\x05media\x12<\n" +
 	"\n" +
-	"media_type\x18\x03 \x01(\x0e2\x17.labelport.v1.MediaTypeR\tmediaType\x12\x14\n" +
-	"\x05width\x18\x04 \x01(\x05R\x05width\x12\x16\n" +
-	"\x06height\x18\x05 \x01(\x05R\x06height\x12\x1f\n" +
-	"\vframe_count\x18\x06 \x01(\x05R\n" +
-	"frameCount\x12\x1d\n" +
+	"media_type\x18\x03 \x01(\x0e2\x17.labelport.v1.MediaTypeB\x04\xe2A\x01\x02R\tmediaType\x12\x1a\n" +
+	"\x05width\x18\x04 \x01(\x05B\x04\xe2A\x01\x01R\x05width\x12\x1c\n" +
+	"\x06height\x18\x05 \x01(\x05B\x04\xe2A\x01\x01R\x06height\x12%\n" +
+	"\vframe_count\x18\x06 \x01(\x05B\x04\xe2A\x01\x01R\n" +
+	"frameCount\x12#\n" +
 	"\n" +
-	"frame_rate\x18\a \x01(\x01R\tframeRate\x121\n" +
-	"\x06fields\x18\b \x03(\v2\x19.labelport.v1.SampleFieldR\x06fields\"s\n" +
-	"\rExistingField\x12\x14\n" +
-	"\x05field\x18\x01 \x01(\tR\x05field\x12#\n" +
-	"\rdocument_type\x18\x02 \x01(\tR\fdocumentType\x12'\n" +
-	"\x0fdataset_classes\x18\x03 \x03(\tR\x0edatasetClasses*S\n" +
+	"frame_rate\x18\a \x01(\x01B\x04\xe2A\x01\x01R\tframeRate\x127\n" +
+	"\x06fields\x18\b \x03(\v2\x19.labelport.v1.SampleFieldB\x04\xe2A\x01\x01R\x06fields\"\x85\x01\n" +
+	"\rExistingField\x12\x1a\n" +
+	"\x05field\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x05field\x12)\n" +
+	"\rdocument_type\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\fdocumentType\x12-\n" +
+	"\x0fdataset_classes\x18\x03 \x03(\tB\x04\xe2A\x01\x01R\x0edatasetClasses*S\n" +
 	"\tMediaType\x12\x1a\n" +
 	"\x16MEDIA_TYPE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10MEDIA_TYPE_IMAGE\x10\x01\x12\x14\n" +
-	"\x10MEDIA_TYPE_VIDEO\x10\x02BGZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1b\x06proto3"
+	"\x10MEDIA_TYPE_VIDEO\x10\x02B\xc7\x01\n" +
+	"\x10dev.labelport.v1B\vSampleProtoP\x01ZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1\xa2\x02\x03LBP\xaa\x02\fLabelport.V1\xba\x02\rLabelport_V1_\xca\x02\fLabelport\\V1\xe2\x02\x18Labelport\\V1\\GPBMetadata\xea\x02\rLabelport::V1b\x06proto3"
 
 var (
 	file_labelport_v1_sample_proto_rawDescOnce sync.Once
