@@ -4,8 +4,9 @@
 // key is never kept. Requests without Authorization (signed upload and
 // download URLs, media URLs) pass straight through.
 //
-// Placed *below* RetryingHttpClient, so retries are rate-limited too and a
-// 5xx storm can never push the call rate over the limit.
+// Placed *below* the retry layer (DarwinClient for V7), so retries are
+// rate-limited too and a 5xx storm can never push the call rate over the
+// limit.
 #ifndef LABELPORT_SERVICE_HTTP_RATE_LIMITED_HTTP_CLIENT_H_
 #define LABELPORT_SERVICE_HTTP_RATE_LIMITED_HTTP_CLIENT_H_
 

@@ -33,6 +33,7 @@ FLAGS = [
     "--max_media_bytes",
     "--media_fetch_stall_seconds",
     "--media_fetch_timeout_seconds",
+    "--darwin_retry_attempts",
 ]
 
 
@@ -66,6 +67,7 @@ def test_bad_flag_values_exit_non_zero_naming_the_flag(tmp_path):
         "--store": ["--store", "mysql://db"],
         "--import_concurrency": ["--import_concurrency", "0"],
         "--darwin_max_connections": ["--darwin_max_connections", "0"],
+        "--darwin_retry_attempts": ["--darwin_retry_attempts", "0"],
         "--media_url_allow": ["--media_url_allow", "10.0.0.1/8"],
         "--max_media_bytes": ["--max_media_bytes", "0"],
         "--media_fetch_stall_seconds": ["--media_fetch_stall_seconds", "0"],
