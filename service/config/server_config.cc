@@ -105,6 +105,10 @@ ABSL_FLAG(int, import_concurrency, 8,
 ABSL_FLAG(int, darwin_max_connections, 16,
           "Keep-alive HTTP connections per V7 host, the bound on V7 calls in flight (env "
           "LABELPORT_DARWIN_MAX_CONNECTIONS)");
+ABSL_FLAG(int, darwin_retry_attempts, 10,
+          "Attempts per V7 call, the first included: 5xx, 429, dropped connections and cut or "
+          "malformed answers are retried with jittered exponential backoff (env "
+          "LABELPORT_DARWIN_RETRY_ATTEMPTS)");
 ABSL_FLAG(int, processing_timeout_seconds, 1800,
           "How long to wait for V7 to process uploaded media (env "
           "LABELPORT_PROCESSING_TIMEOUT_SECONDS)");
@@ -385,6 +389,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
         EnvInt("LABELPORT_UPLOAD_CONCURRENCY", &FLAGS_upload_concurrency),
         EnvInt("LABELPORT_IMPORT_CONCURRENCY", &FLAGS_import_concurrency),
         EnvInt("LABELPORT_DARWIN_MAX_CONNECTIONS", &FLAGS_darwin_max_connections),
+        EnvInt("LABELPORT_DARWIN_RETRY_ATTEMPTS", &FLAGS_darwin_retry_attempts),
         EnvInt("LABELPORT_PROCESSING_TIMEOUT_SECONDS", &FLAGS_processing_timeout_seconds),
         EnvInt("LABELPORT_EXPORT_TIMEOUT_SECONDS", &FLAGS_export_timeout_seconds),
         EnvString("LABELPORT_MEDIA_URL_ALLOW", &FLAGS_media_url_allow),
@@ -464,6 +469,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   config.upload_concurrency = absl::GetFlag(FLAGS_upload_concurrency);
   config.import_concurrency = absl::GetFlag(FLAGS_import_concurrency);
   config.darwin_max_connections = absl::GetFlag(FLAGS_darwin_max_connections);
+  config.darwin_retry_attempts = absl::GetFlag(FLAGS_darwin_retry_attempts);
   config.processing_timeout_seconds = absl::GetFlag(FLAGS_processing_timeout_seconds);
   config.export_timeout_seconds = absl::GetFlag(FLAGS_export_timeout_seconds);
   config.media_url_allow = absl::GetFlag(FLAGS_media_url_allow);
@@ -530,6 +536,10 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
     return absl::InvalidArgumentError(
         absl::StrCat("--darwin_max_connections must be between 1 and 1024 (got ",
                      config.darwin_max_connections, ")"));
+  if (config.darwin_retry_attempts < 1 || config.darwin_retry_attempts > 100)
+    return absl::InvalidArgumentError(
+        absl::StrCat("--darwin_retry_attempts must be between 1 and 100 (got ",
+                     config.darwin_retry_attempts, ")"));
   if (config.processing_timeout_seconds < 1)
     return absl::InvalidArgumentError("--processing_timeout_seconds must be at least 1");
   if (config.export_timeout_seconds < 1)

@@ -30,6 +30,7 @@
 //   --upload_concurrency LABELPORT_UPLOAD_CONCURRENCY 16
 //   --import_concurrency LABELPORT_IMPORT_CONCURRENCY 8
 //   --darwin_max_connections LABELPORT_DARWIN_MAX_CONNECTIONS 16 (per V7 host)
+//   --darwin_retry_attempts LABELPORT_DARWIN_RETRY_ATTEMPTS 10 (per V7 call)
 //   --processing_timeout_seconds LABELPORT_PROCESSING_TIMEOUT_SECONDS 1800
 //   --export_timeout_seconds LABELPORT_EXPORT_TIMEOUT_SECONDS 1800
 //   --media_url_allow LABELPORT_MEDIA_URL_ALLOW  "" (public addresses only)
@@ -108,6 +109,8 @@ struct ServerConfig {
   // Keep-alive HTTP connections per V7 host (scheme, host, port), busy plus
   // idle: with high latency, the bound on V7 calls in flight.
   int darwin_max_connections = 16;
+  // Attempts per V7 call, the first included (DarwinClient's retry layer).
+  int darwin_retry_attempts = 10;
   int processing_timeout_seconds = 1800;
   // How long a load waits for a V7 export to become ready.
   int export_timeout_seconds = 1800;

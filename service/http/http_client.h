@@ -1,7 +1,8 @@
 // HttpClient: the port through which labelport talks HTTP(S) to V7 and to
 // media URLs. Implementations: BeastHttpClient (Boost.Beast + OpenSSL);
-// decorators: RetryingHttpClient (the one retry policy). Tests use fakes or a
-// real server on loopback.
+// decorators: RateLimitedHttpClient, MeteredHttpClient, RetryingHttpClient
+// (media URLs; V7 calls are retried by DarwinClient, both through the one
+// RetryLoop). Tests use fakes or a real server on loopback.
 //
 // Asynchronous: every call is a Boost.Asio coroutine (`co_await`) running on
 // the io_context the client was created with.

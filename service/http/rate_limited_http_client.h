@@ -10,8 +10,9 @@
 // waits it out and the key's rate slows down, then recovers. The response
 // itself is returned unchanged (the retry layer above decides what to do).
 //
-// Placed *below* RetryingHttpClient, so retries are rate-limited too and a
-// 5xx storm can never push the call rate over the limit.
+// Placed *below* the retry layer (DarwinClient for V7), so retries are
+// rate-limited too and a 5xx storm can never push the call rate over the
+// limit.
 #ifndef LABELPORT_SERVICE_HTTP_RATE_LIMITED_HTTP_CLIENT_H_
 #define LABELPORT_SERVICE_HTTP_RATE_LIMITED_HTTP_CLIENT_H_
 

@@ -60,6 +60,11 @@ absl::Duration BackoffDelay(const RetryPolicy& policy, int retry, double uniform
   return delay * (1.0 - policy.jitter * u);
 }
 
+bool MayRetry(const RetryPolicy& policy, int attempt, absl::Time now, absl::Duration delay,
+              absl::Time deadline) {
+  return attempt < policy.max_attempts && now + delay < deadline;
+}
+
 std::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Time now) {
   value = absl::StripAsciiWhitespace(value);
   if (value.empty()) return std::nullopt;

@@ -1,6 +1,7 @@
-// RetryPolicy: when and how long RetryingHttpClient waits before sending a
-// request again. The decisions are pure functions so they can be tested
-// without a network or a clock.
+// RetryPolicy: when and how long the retry loop (retry_loop.h: RetryLoop,
+// used by DarwinClient for V7 and by RetryingHttpClient for media URLs)
+// waits before sending a request again. The decisions are pure functions so
+// they can be tested without a network or a clock.
 #ifndef LABELPORT_SERVICE_HTTP_RETRY_POLICY_H_
 #define LABELPORT_SERVICE_HTTP_RETRY_POLICY_H_
 
@@ -48,6 +49,12 @@ bool IsRetryableError(const absl::Status& status, bool idempotent);
 
 // The backoff before retry number `retry` (1-based), `uniform01` in [0, 1).
 absl::Duration BackoffDelay(const RetryPolicy& policy, int retry, double uniform01);
+
+// Whether a step whose attempt number `attempt` (1-based) failed retryably
+// gets another attempt after waiting `delay` from `now`: attempts remain
+// (attempt < max_attempts) and the wait ends before the step's `deadline`.
+bool MayRetry(const RetryPolicy& policy, int attempt, absl::Time now, absl::Duration delay,
+              absl::Time deadline);
 
 // Parses a Retry-After value: delta-seconds ("120") or an HTTP-date
 // ("Wed, 21 Oct 2015 07:28:00 GMT", also the RFC 850 and asctime forms),

@@ -1,5 +1,8 @@
-// RetryingHttpClient: the one place where HTTP requests are retried. A
-// decorator over another HttpClient (usually BeastHttpClient).
+// RetryingHttpClient: an HttpClient decorator that retries at the HTTP level,
+// through the one RetryLoop (retry_loop.h). It serves media URLs, whose
+// answers the HTTP level can judge; V7 calls are retried by DarwinClient
+// instead (it alone can tell a malformed body or look up before re-creating),
+// so the V7 stack has no RetryingHttpClient.
 //
 // What is retried (see retry_policy.h):
 //   * idempotent requests (HttpRequest::idempotent): UNAVAILABLE and
@@ -28,48 +31,19 @@
 #ifndef LABELPORT_SERVICE_HTTP_RETRYING_HTTP_CLIENT_H_
 #define LABELPORT_SERVICE_HTTP_RETRYING_HTTP_CLIENT_H_
 
-#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <functional>
-#include <mutex>
-#include <optional>
-#include <random>
-#include <string>
 
-#include "absl/status/status.h"
-#include "absl/time/time.h"
 #include "service/http/http_client.h"
+#include "service/http/retry_loop.h"
 #include "service/http/retry_policy.h"
 
 namespace labelport::http {
 
-// Reported to RetryingHttpClient::Hooks::on_event for metrics and logs.
-struct RetryEvent {
-  enum class Kind {
-    kRetry,   // attempt `attempt` failed and will be retried after `delay`
-    kGiveUp,  // attempt `attempt` failed and its result is returned
-  };
-  Kind kind = Kind::kRetry;
-  int attempt = 0;  // 1-based
-  std::string method;
-  std::string url;       // redacted: no query string
-  int http_status = 0;   // 0 when the attempt ended in an error
-  absl::Status error;    // OK when the attempt got a response
-  absl::Duration delay;  // wait before the next attempt (kRetry)
-};
-
 class RetryingHttpClient : public HttpClient {
  public:
-  // Injectable time, sleeping and randomness (tests); defaults use the real
-  // clock, an asio steady_timer on the calling coroutine's executor and a
-  // seeded PRNG.
-  struct Hooks {
-    std::function<void(const RetryEvent&)> on_event;
-    std::function<absl::Time()> now;
-    std::function<boost::asio::awaitable<void>(absl::Duration)> sleep;
-    std::function<double()> uniform01;
-  };
+  using Hooks = RetryLoop::Hooks;
 
   struct Stats {
     int64_t requests = 0;  // Send/SendStreaming calls
@@ -90,26 +64,16 @@ class RetryingHttpClient : public HttpClient {
   Stats stats() const;
 
  private:
+  // One attempt: the response and whether it may be sent again (false once
+  // a streaming sink has seen bytes).
   using Attempt = std::function<boost::asio::awaitable<absl::StatusOr<HttpResponse>>(
       HttpRequest request, bool& may_retry)>;
 
   boost::asio::awaitable<absl::StatusOr<HttpResponse>> Run(HttpRequest request,
                                                            const Attempt& attempt);
-  absl::Time Now() const;
-  double Uniform01();
-  boost::asio::awaitable<void> Sleep(absl::Duration delay);
 
   HttpClient* const inner_;
-  RetryPolicy policy_;
-  Hooks hooks_;
-
-  std::mutex rng_mu_;
-  std::mt19937_64 rng_;
-
-  std::atomic<int64_t> requests_{0};
-  std::atomic<int64_t> attempts_{0};
-  std::atomic<int64_t> retries_{0};
-  std::atomic<int64_t> gave_up_{0};
+  RetryLoop loop_;
 };
 
 }  // namespace labelport::http

@@ -220,7 +220,9 @@ int Run(int argc, char** argv) {
         return named;
       });
   // V7 I/O: one io_context run by --io_threads threads; HTTP with pooled
-  // keep-alive connections, one retry policy, one rate limiter per key.
+  // keep-alive connections, one rate limiter per key. V7 calls are retried
+  // by DarwinClient alone (it judges bodies and looks up before
+  // re-creating), so this stack has no retry layer.
   boost::asio::io_context io;
   auto work = boost::asio::make_work_guard(io);
   auto http_client = labelport::http::BeastHttpClient::Create(
@@ -239,7 +241,7 @@ int Run(int argc, char** argv) {
     return 1;
   }
   // Every attempt, retries included, takes a token: the limiter sits under
-  // the retry layer.
+  // the retry layer (DarwinClient).
   // Every attempt is counted (by endpoint template and status) right above
   // the transport.
   labelport::http::MeteredHttpClient metered_http(http_client->get(), metrics->get());
@@ -251,9 +253,9 @@ int Run(int argc, char** argv) {
         return response.status == 429 &&
                !absl::StrContains(response.body, "INSUFFICIENT_REMAINING_STORAGE");
       }});
-  labelport::http::RetryingHttpClient::Hooks retry_hooks;
-  retry_hooks.on_event = labelport::http::RetryMetricsRecorder(metrics->get());
-  labelport::http::RetryingHttpClient retrying_http(&limited_http, {}, std::move(retry_hooks));
+  labelport::backend::darwin::DarwinClient::Options v7_client_options;
+  v7_client_options.retry.max_attempts = config->darwin_retry_attempts;
+  v7_client_options.retry_hooks.on_event = labelport::http::RetryMetricsRecorder(metrics->get());
   // Media URLs: their own stack (see the file comment). The egress policy
   // is checked on each resolved address right before connecting.
   auto egress = labelport::http::EgressPolicy::Create(config->media_url_allow);
@@ -344,8 +346,8 @@ int Run(int argc, char** argv) {
   backend_options.media_fetch_timeout = absl::Seconds(config->media_fetch_timeout_seconds);
   backend_options.media_fetch.max_bytes = config->max_media_bytes;
   backend_options.media_fetch.stall_timeout = absl::Seconds(config->media_fetch_stall_seconds);
-  labelport::backend::darwin::DarwinBackendProvider backends(&retrying_http, &media_http,
-                                                             account_of, backend_options);
+  labelport::backend::darwin::DarwinBackendProvider backends(&limited_http, &media_http, account_of,
+                                                             backend_options, v7_client_options);
   if (tenants == nullptr && !config->darwin_api_key.empty()) {
     if (auto checked = backends.BackendFor(std::string(labelport::auth::kDefaultTenant));
         !checked.ok()) {

@@ -73,21 +73,13 @@ boost::asio::awaitable<void> PauseFor(absl::Duration d) {
   co_await timer.async_wait(boost::asio::use_awaitable);
 }
 
-// V7 calls whose effect is safe to repeat (a registration answers
-// ALREADY_EXISTS the second time, a confirm is idempotent, an import
-// overwrites with the same deterministic ids, a class create is looked up
-// first) are repeated by the pipeline when their answer was lost: the HTTP
-// client does not retry a POST whose connection dropped or whose answer was
-// cut, since it cannot know whether V7 did the work.
-constexpr int kStepAttempts = 4;
-
-bool IsTransient(const absl::Status& s) {
+// Whether a wait may poll again after a poll failed with `s` (after the
+// client's retries): V7 unreachable or overloaded may pass before the wait's
+// timeout; a refused key or a missing dataset will not.
+bool PollMayGoOn(const absl::Status& s) {
   return s.code() == absl::StatusCode::kUnavailable ||
          s.code() == absl::StatusCode::kDeadlineExceeded;
 }
-
-// 0.5 s, 1 s, 2 s.
-absl::Duration StepBackoff(int attempt) { return absl::Milliseconds(250) * (1 << attempt); }
 
 absl::Status StatusOf(const absl::Status& s) { return s; }
 template <typename T>
@@ -267,11 +259,6 @@ class UploadJob {
         dataset_existed_ = existed;
       }
       auto dataset = co_await client_->GetOrCreateDataset(slug);
-      for (int attempt = 1;
-           !dataset.ok() && IsTransient(dataset.status()) && attempt < kStepAttempts; ++attempt) {
-        co_await PauseFor(StepBackoff(attempt));
-        dataset = co_await client_->GetOrCreateDataset(slug);  // lists first
-      }
       if (!dataset.ok()) co_return dataset.status();
       state_.set_team_slug(*team);
       state_.set_dataset_id(dataset->id);
@@ -338,18 +325,15 @@ class UploadJob {
         std::vector<ItemRegistration> items;
         for (size_t k = b; k < e; ++k) items.push_back(RegistrationOf(positions[k]));
         // (No co_await inside a conditional expression: GCC 12 miscompiles it.)
+        // A lost answer is retried by the client: registering again answers
+        // ALREADY_EXISTS with the ids of what the lost attempt registered
+        // (handled below).
         absl::StatusOr<std::vector<RegisteredItem>> result;
-        for (int attempt = 1;; ++attempt) {
-          if (storage) {
-            result = co_await client_->RegisterExisting(run_.darwin().dataset_slug(),
-                                                        StorageSlugOf(positions[b]), items);
-          } else {
-            result = co_await client_->RegisterUpload(run_.darwin().dataset_slug(), items);
-          }
-          // A lost answer: registering again answers ALREADY_EXISTS with the
-          // ids of what the first attempt registered (handled below).
-          if (result.ok() || !IsTransient(result.status()) || attempt >= kStepAttempts) break;
-          co_await PauseFor(StepBackoff(attempt));
+        if (storage) {
+          result = co_await client_->RegisterExisting(run_.darwin().dataset_slug(),
+                                                      StorageSlugOf(positions[b]), items);
+        } else {
+          result = co_await client_->RegisterUpload(run_.darwin().dataset_slug(), items);
         }
         if (!result.ok()) co_return result.status();
         if (result->size() != e - b)
@@ -470,21 +454,12 @@ class UploadJob {
       absl::MutexLock lock(&mu_);
       upload_id = progress_[i].upload_id();
     }
+    // Sign, PUT, confirm (the client retries each call); a call that exhausts
+    // its retries fails the sample, unless V7 is down: then the upload waits.
     const MediaSource& source = **media;
     absl::Status s =
         co_await OutageTolerant<absl::Status>([&]() -> boost::asio::awaitable<absl::Status> {
-          auto url = co_await client_->SignUpload(upload_id);
-          if (!url.ok()) co_return url.status();
-          absl::Status sent =
-              co_await client_->PutSignedUpload(*url, source.body_factory(), source.size_bytes());
-          if (!sent.ok()) co_return sent;
-          sent = co_await client_->ConfirmUpload(upload_id);
-          for (int attempt = 1; !sent.ok() && IsTransient(sent) && attempt < kStepAttempts;
-               ++attempt) {
-            co_await PauseFor(StepBackoff(attempt));
-            sent = co_await client_->ConfirmUpload(upload_id);
-          }
-          co_return sent;
+          co_return co_await client_->Upload(upload_id, source.body_factory(), source.size_bytes());
         });
     if (!s.ok()) {
       Fail(i, "upload", s.message());
@@ -516,6 +491,7 @@ class UploadJob {
     absl::Duration down_before_deadline;
     absl::Duration delay = options_.poll_initial;
     absl::Time last_poll = absl::InfinitePast();
+    absl::Status last_poll_error;
     while (true) {
       const bool uploading = !uploads_done_.load();
       std::vector<size_t> waiting = AtStep(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
@@ -540,7 +516,15 @@ class UploadJob {
       last_poll = absl::Now();
       auto items = co_await OutageTolerant<absl::StatusOr<std::vector<DarwinItem>>>(
           [&] { return client_->ListItems(state_.dataset_id(), ids); });
-      if (!items.ok()) co_return items.status();
+      if (!items.ok() && !PollMayGoOn(items.status())) co_return items.status();
+      if (!items.ok()) {
+        // One failed poll (after the client's retries) fails nothing: the
+        // wait polls again until its own timeout.
+        last_poll_error = items.status();
+        common::LogWarning(absl::StrCat("run ", run_.uid(), ": polling V7 for processed items: ",
+                                        items.status().message(), "; polling again"));
+        items = std::vector<DarwinItem>{};
+      }
       std::map<std::string, const DarwinItem*> by_id;
       for (const auto& item : *items) by_id[item.id] = &item;
       std::vector<size_t> changed;
@@ -583,9 +567,11 @@ class UploadJob {
       }
       if (deadline.has_value() &&
           absl::Now() + delay > *deadline + (outage_.DownTime() - down_before_deadline))
-        co_return absl::DeadlineExceededError(
+        co_return absl::DeadlineExceededError(absl::StrCat(
             absl::StrFormat("%d V7 items did not finish processing within %s", waiting.size(),
-                            absl::FormatDuration(options_.processing_timeout)));
+                            absl::FormatDuration(options_.processing_timeout)),
+            last_poll_error.ok() ? ""
+                                 : absl::StrCat(" (last poll: ", last_poll_error.message(), ")")));
       co_await PauseFor(delay);
       delay = std::min(options_.poll_max, delay * 1.5);
     }
@@ -659,16 +645,14 @@ class UploadJob {
         } else {
           std::vector<std::string> types{key.second};
           for (auto& s : SubTypesOf(key)) types.push_back(s);
+          // A lost answer is looked up by the client before it creates again.
           auto created =
               co_await client_->CreateAnnotationClass(state_.dataset_id(), key.first, types);
-          for (int attempt = 1;
-               !created.ok() && IsTransient(created.status()) && attempt < kStepAttempts;
-               ++attempt) {
-            // The answer was lost: create again; ALREADY_EXISTS means the
-            // lost attempt did create it (looked up below).
-            co_await PauseFor(StepBackoff(attempt));
-            created =
-                co_await client_->CreateAnnotationClass(state_.dataset_id(), key.first, types);
+          if (created.ok() && std::find(created->dataset_ids.begin(), created->dataset_ids.end(),
+                                        state_.dataset_id()) == created->dataset_ids.end()) {
+            // Found by that lookup, created by another run meanwhile.
+            absl::Status s = co_await client_->AddClassToDataset(*created, state_.dataset_id());
+            if (!s.ok()) co_return s;
           }
           if (created.status().code() == absl::StatusCode::kAlreadyExists) {
             // Another run (or our lost attempt) created it meanwhile: look it up.
@@ -744,17 +728,19 @@ class UploadJob {
       property = *std::move(created);
     } else {
       property = *existing;
-      std::vector<std::string> missing;
-      for (const auto& w : wanted) {
-        bool have = false;
-        for (const auto& v : property.values) have = have || v.value == w;
-        if (!have) missing.push_back(w);
-      }
-      if (!missing.empty()) {
-        auto updated = co_await client_->AddPropertyValues(property, missing);
-        if (!updated.ok()) co_return updated.status();
-        property = *std::move(updated);
-      }
+    }
+    // A property found rather than created (by the client after a lost
+    // answer, or listed above) may lack values; only those are added.
+    std::vector<std::string> missing;
+    for (const auto& w : wanted) {
+      bool have = false;
+      for (const auto& v : property.values) have = have || v.value == w;
+      if (!have) missing.push_back(w);
+    }
+    if (!missing.empty()) {
+      auto updated = co_await client_->AddPropertyValues(property, missing);
+      if (!updated.ok()) co_return updated.status();
+      property = *std::move(updated);
     }
     ResolvedProperty resolved;
     resolved.id = property.id;
@@ -904,16 +890,11 @@ class UploadJob {
       Fail(i, "import_labels", s.message());
       co_return;
     }
-    // Overwrite with deterministic ids: repeating a lost import is harmless.
+    // Overwrite with deterministic ids: the client repeats a lost import. One
+    // that exhausts its retries fails the sample, unless V7 is down: then the
+    // import waits for it.
     s = co_await OutageTolerant<absl::Status>([&]() -> boost::asio::awaitable<absl::Status> {
-      absl::Status imported;
-      for (int attempt = 1;; ++attempt) {
-        imported =
-            co_await client_->ImportAnnotations(p.item_id(), annotations, /*overwrite=*/true);
-        if (imported.ok() || !IsTransient(imported) || attempt >= kStepAttempts) break;
-        co_await PauseFor(StepBackoff(attempt));
-      }
-      co_return imported;
+      co_return co_await client_->ImportAnnotations(p.item_id(), annotations, /*overwrite=*/true);
     });
     if (!s.ok()) {
       Fail(i, "import_labels", s.message());
@@ -989,9 +970,19 @@ class LoadJob {
     std::string url;
     const absl::Time deadline = absl::Now() + options_.export_timeout;
     absl::Duration delay = options_.poll_initial;
+    absl::Status last_poll_error;
     while (url.empty()) {
       auto exports = co_await client_->ListExports(slug);
-      if (!exports.ok()) co_return Stage("waiting for the export", exports.status());
+      if (!exports.ok() && !PollMayGoOn(exports.status()))
+        co_return Stage("waiting for the export", exports.status());
+      if (!exports.ok()) {
+        // One failed poll (after the client's retries) fails nothing: the
+        // wait polls again until its own timeout.
+        last_poll_error = exports.status();
+        common::LogWarning(absl::StrCat("run ", run_.uid(), ": polling V7 for the export: ",
+                                        exports.status().message(), "; polling again"));
+        exports = std::vector<DarwinExport>{};
+      }
       for (const auto& e : *exports) {
         if (e.name != name) continue;
         if (e.status == "failed") {
@@ -1003,9 +994,11 @@ class LoadJob {
       if (!url.empty()) break;
       if (absl::Now() + delay > deadline) {
         (void)co_await client_->DeleteExport(slug, name);
-        co_return absl::DeadlineExceededError(
-            absl::StrCat("V7 export '", name, "' was not ready within ",
-                         absl::FormatDuration(options_.export_timeout)));
+        co_return absl::DeadlineExceededError(absl::StrCat(
+            "V7 export '", name, "' was not ready within ",
+            absl::FormatDuration(options_.export_timeout),
+            last_poll_error.ok() ? ""
+                                 : absl::StrCat(" (last poll: ", last_poll_error.message(), ")")));
       }
       co_await PauseFor(delay);
       delay = std::min(options_.poll_max, delay * 1.5);
@@ -1021,18 +1014,10 @@ class LoadJob {
     ::close(fd);
     // Removed on every path, cancellation (this coroutine destroyed) included.
     const RemoveOnExit remove_download(path);
-    // The download is one streamed GET the HTTP client cannot repeat once
-    // bytes flowed: a 5xx/429 answer, a dropped connection or a cut body
-    // (UNAVAILABLE, DATA_LOSS) is retried here, from the start.
-    absl::StatusOr<int64_t> downloaded;
-    for (int attempt = 1;; ++attempt) {
-      downloaded = co_await client_->DownloadExport(url, path, options_.download_timeout);
-      if (downloaded.ok() || attempt >= kStepAttempts ||
-          (downloaded.status().code() != absl::StatusCode::kUnavailable &&
-           downloaded.status().code() != absl::StatusCode::kDataLoss))
-        break;
-      co_await PauseFor(StepBackoff(attempt));
-    }
+    // The client repeats the download from its first byte after a 5xx/429,
+    // a dropped connection or a cut or garbled body.
+    absl::StatusOr<int64_t> downloaded =
+        co_await client_->DownloadExport(url, path, options_.download_timeout);
     (void)co_await client_->DeleteExport(slug, name);
     if (!downloaded.ok()) {
       co_return Stage("downloading the export", downloaded.status());

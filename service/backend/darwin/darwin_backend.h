@@ -21,6 +21,12 @@
 // its item is processed and the classes exist, not after every item is.
 // Every step is recorded per sample in the journal before the next starts;
 // a resumed run re-checks V7 for items whose state it could not record.
+// V7 calls are retried by DarwinClient alone (the one retry layer, see
+// darwin_client.h): a per-sample call that exhausts its retries fails that
+// sample (reported, retried by a resume); a run-wide one (dataset,
+// registration batch, classes, export) fails the run. A poll (processing
+// wait, export readiness) that fails with UNAVAILABLE or DEADLINE_EXCEEDED
+// is repeated until the wait's own timeout.
 // A V7 outage does not fail samples or the run: the job waits until V7
 // answers again and repeats the step that failed (V7OutageWait).
 #ifndef LABELPORT_SERVICE_BACKEND_DARWIN_DARWIN_BACKEND_H_

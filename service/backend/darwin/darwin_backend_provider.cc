@@ -9,11 +9,13 @@
 namespace labelport::backend::darwin {
 
 DarwinBackendProvider::DarwinBackendProvider(http::HttpClient* http, http::HttpClient* media_http,
-                                             AccountLookup lookup, DarwinBackend::Options options)
+                                             AccountLookup lookup, DarwinBackend::Options options,
+                                             DarwinClient::Options client_options)
     : http_(http),
       media_http_(media_http),
       lookup_(std::move(lookup)),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      client_options_(std::move(client_options)) {}
 
 absl::StatusOr<std::shared_ptr<AnnotationBackend>> DarwinBackendProvider::BackendFor(
     const std::string& tenant) {
@@ -27,8 +29,10 @@ absl::StatusOr<std::shared_ptr<AnnotationBackend>> DarwinBackendProvider::Backen
   if (entry == nullptr || entry->fingerprint != fingerprint) {
     // The client is built without its own limiter: the shared HTTP stack
     // rate-limits every attempt per key.
-    auto client = DarwinClient::Create(
-        http_, /*limiter=*/nullptr, {.base_url = account->base_url, .api_key = account->api_key});
+    DarwinClient::Options client_options = client_options_;
+    client_options.base_url = account->base_url;
+    client_options.api_key = account->api_key;
+    auto client = DarwinClient::Create(http_, /*limiter=*/nullptr, std::move(client_options));
     if (!client.ok())
       return absl::Status(client.status().code(), absl::StrCat("V7 settings of tenant '", tenant,
                                                                "': ", client.status().message()));

@@ -1,7 +1,7 @@
 // DarwinBackendProvider: one DarwinClient + DarwinBackend per tenant, built
 // on first use from the tenant's V7 account and rebuilt when that account
 // (key, URL, media directory or media roots) changes. All of them share one
-// HttpClient stack for V7, so pooled connections, the retry policy and the
+// HttpClient stack for V7, so pooled connections and the
 // per-key rate limiter (keyed by the key's digest, see RateLimitedHttpClient)
 // are shared too: two tenants with different keys get separate buckets, two
 // tenants with one key share one. Media URLs are fetched through a second,
@@ -44,11 +44,14 @@ class DarwinBackendProvider : public BackendProvider {
   // (typically FAILED_PRECONDITION when the tenant has no key).
   using AccountLookup = std::function<absl::StatusOr<DarwinTenantAccount>(const std::string&)>;
 
-  // `http` (V7 calls) and `media_http` (media URLs) must outlive the
-  // provider and every backend it returned. `options` are used for every
-  // backend, with media_dir and media_paths.roots from the account.
+  // `http` (V7 calls; it must not retry: DarwinClient does) and
+  // `media_http` (media URLs) must outlive the provider and every backend
+  // it returned. `options` are used for every backend, with media_dir and
+  // media_paths.roots from the account; `client_options` for every client
+  // (retry policy, step timeout, retry hooks), with base_url and api_key
+  // from the account.
   DarwinBackendProvider(http::HttpClient* http, http::HttpClient* media_http, AccountLookup lookup,
-                        DarwinBackend::Options options);
+                        DarwinBackend::Options options, DarwinClient::Options client_options = {});
 
   absl::StatusOr<std::shared_ptr<AnnotationBackend>> BackendFor(const std::string& tenant) override;
 
@@ -63,6 +66,7 @@ class DarwinBackendProvider : public BackendProvider {
   http::HttpClient* media_http_;
   AccountLookup lookup_;
   DarwinBackend::Options options_;
+  DarwinClient::Options client_options_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Entry>> entries_ ABSL_GUARDED_BY(mu_);
 };

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -593,6 +594,109 @@ absl::StatusOr<std::vector<json::array>> SplitAnnotations(const json::array& ann
   return out;
 }
 
+// ---- Listings (E4, E11, E16, E39), parsed.
+
+absl::StatusOr<std::vector<DarwinDataset>> ParseDatasetList(const json::value& body,
+                                                            absl::string_view where) {
+  LP_ASSIGN_OR_RETURN(const json::array* list, RequireArray(body, where, ""));
+  std::vector<DarwinDataset> out;
+  for (size_t i = 0; i < list->size(); ++i) {
+    const json::value& v = (*list)[i];
+    if (v.is_object() && OptBool(v.get_object(), "archived", false)) continue;
+    LP_ASSIGN_OR_RETURN(DarwinDataset ds, ParseDataset(v, where, Index("", i)));
+    out.push_back(std::move(ds));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<DarwinClass>> ParseClassList(const json::value& body,
+                                                        absl::string_view where) {
+  LP_ASSIGN_OR_RETURN(const json::object* o, RequireObject(body, where, ""));
+  LP_ASSIGN_OR_RETURN(const json::array* list,
+                      RequireArrayField(*o, "annotation_classes", where, ""));
+  std::vector<DarwinClass> out;
+  for (size_t i = 0; i < list->size(); ++i) {
+    LP_ASSIGN_OR_RETURN(DarwinClass cls,
+                        ParseClass((*list)[i], where, Index("annotation_classes", i)));
+    out.push_back(std::move(cls));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<DarwinProperty>> ParsePropertyList(const json::value& body,
+                                                              absl::string_view where) {
+  LP_ASSIGN_OR_RETURN(const json::object* o, RequireObject(body, where, ""));
+  LP_ASSIGN_OR_RETURN(const json::array* list, RequireArrayField(*o, "properties", where, ""));
+  std::vector<DarwinProperty> out;
+  for (size_t i = 0; i < list->size(); ++i) {
+    LP_ASSIGN_OR_RETURN(DarwinProperty p, ParseProperty((*list)[i], where, Index("properties", i)));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<DarwinExport>> ParseExportList(const json::value& body,
+                                                          absl::string_view where) {
+  LP_ASSIGN_OR_RETURN(const json::array* list, RequireArray(body, where, ""));
+  std::vector<DarwinExport> out;
+  for (size_t i = 0; i < list->size(); ++i) {
+    LP_ASSIGN_OR_RETURN(DarwinExport e, ParseExport((*list)[i], where, Index("", i)));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// ---- Attempts of the retry layer.
+
+// An attempt whose result is final (success, or a failure no retry cures).
+template <typename T>
+http::Attempted<T> Final(absl::StatusOr<T> result) {
+  http::Attempted<T> out;
+  out.result = std::move(result);
+  return out;
+}
+
+// The failure of a request inside an attempt, as that attempt's failure.
+template <typename T, typename U>
+http::Attempted<T> FailedAs(const http::Attempted<U>& inner) {
+  http::Attempted<T> out;
+  out.result = inner.result.status();
+  out.retryable = inner.retryable;
+  out.may_repeat = inner.may_repeat;
+  out.retry_after = inner.retry_after;
+  out.http_status = inner.http_status;
+  return out;
+}
+
+// Judges a failed HTTP exchange of a request that is safe to repeat:
+// `status` is the error to return, `response` the answer when there was one.
+template <typename T>
+http::Attempted<T> Judged(absl::Status status, const http::HttpResponse* response, absl::Time now) {
+  http::Attempted<T> out;
+  if (response == nullptr) {
+    out.retryable = http::IsRetryableError(status, /*idempotent=*/true);
+  } else {
+    out.http_status = response->status;
+    // 429 INSUFFICIENT_REMAINING_STORAGE (RESOURCE_EXHAUSTED) is a quota
+    // that waiting does not cure.
+    out.retryable = http::IsRetryableHttpStatus(response->status, /*idempotent=*/true) &&
+                    status.code() != absl::StatusCode::kResourceExhausted;
+    if (out.retryable) {
+      if (std::optional<std::string> header = response->Header("Retry-After")) {
+        out.retry_after = http::ParseRetryAfter(*header, now);
+      }
+    }
+  }
+  out.result = std::move(status);
+  return out;
+}
+
+// A zip begins with a local file header, or (empty) with the end record.
+bool LooksLikeZip(absl::string_view head) {
+  return absl::StartsWith(head, absl::string_view("PK\x03\x04", 4)) ||
+         absl::StartsWith(head, absl::string_view("PK\x05\x06", 4));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<DarwinClient>> DarwinClient::Create(
@@ -618,10 +722,26 @@ absl::StatusOr<std::unique_ptr<DarwinClient>> DarwinClient::Create(
   if (options.request_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("DarwinClient: request_timeout must be positive");
   }
+  if (options.step_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("DarwinClient: step_timeout must be positive");
+  }
+  if (absl::Status valid = options.retry.Validate(); !valid.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("DarwinClient: ", valid.message()));
+  }
   std::string limiter_key = common::Sha256Hex(options.api_key);
   if (limiter_key.empty()) return absl::InternalError("DarwinClient: SHA-256 is unavailable");
   return std::unique_ptr<DarwinClient>(
       new DarwinClient(http, limiter, std::move(options), std::move(limiter_key)));
+}
+
+http::RetryPolicy DarwinClient::DefaultRetryPolicy() {
+  http::RetryPolicy policy;
+  policy.max_attempts = 10;
+  policy.initial_backoff = absl::Milliseconds(250);
+  policy.multiplier = 2.0;
+  policy.max_backoff = absl::Seconds(8);
+  policy.jitter = 0.5;
+  return policy;
 }
 
 DarwinClient::DarwinClient(http::HttpClient* http, http::TokenBucketRateLimiter* limiter,
@@ -629,12 +749,24 @@ DarwinClient::DarwinClient(http::HttpClient* http, http::TokenBucketRateLimiter*
     : http_(http),
       limiter_(limiter),
       options_(std::move(options)),
-      limiter_key_(std::move(limiter_key)) {}
+      limiter_key_(std::move(limiter_key)),
+      loop_(options_.retry, options_.retry_hooks) {}
 
-boost::asio::awaitable<absl::StatusOr<http::HttpResponse>> DarwinClient::SendApi(std::string method,
-                                                                                 std::string path,
-                                                                                 std::string query,
-                                                                                 std::string body) {
+std::string DarwinClient::ApiUrl(absl::string_view path) const {
+  return absl::StrCat(options_.base_url, path);
+}
+
+template <typename T, typename AttemptFn>
+boost::asio::awaitable<absl::StatusOr<T>> DarwinClient::Step(std::string method, std::string url,
+                                                             absl::Duration step_timeout,
+                                                             AttemptFn attempt) {
+  co_return co_await loop_.Run<T>(loop_.Now() + step_timeout, std::move(method), std::move(url),
+                                  std::move(attempt));
+}
+
+boost::asio::awaitable<http::Attempted<DarwinClient::ApiAnswer>> DarwinClient::TryApi(
+    std::string method, std::string path, std::string query, std::string body, Expect expect,
+    Repeat repeat, absl::Time deadline) {
   http::HttpRequest request;
   request.method = method;
   request.url = absl::StrCat(options_.base_url, path, query.empty() ? "" : "?", query);
@@ -642,45 +774,59 @@ boost::asio::awaitable<absl::StatusOr<http::HttpResponse>> DarwinClient::SendApi
                      {"Accept", "application/json"},
                      {"Authorization", absl::StrCat("ApiKey ", options_.api_key)}};
   request.body = std::move(body);
-  request.idempotent = method == "GET" || method == "PUT" || method == "DELETE";
+  request.idempotent = repeat == Repeat::kSafe;
   if (limiter_ != nullptr) co_await limiter_->Acquire(limiter_key_);
-  request.deadline = absl::Now() + options_.request_timeout;
+  request.deadline = std::min(deadline, loop_.Now() + options_.request_timeout);
   absl::StatusOr<http::HttpResponse> response = co_await http_->Send(std::move(request));
   if (!response.ok()) {
-    co_return absl::Status(response.status().code(),
-                           absl::StrCat(Where(method, path), ": ",
-                                        ReplaceAll(std::string(response.status().message()),
-                                                   options_.api_key, "<redacted>")));
+    co_return Judged<ApiAnswer>(
+        absl::Status(response.status().code(),
+                     absl::StrCat(Where(method, path), ": ",
+                                  ReplaceAll(std::string(response.status().message()),
+                                             options_.api_key, "<redacted>"))),
+        nullptr, loop_.Now());
   }
-  co_return response;
+  if (response->status < 200 || response->status > 299) {
+    co_return Judged<ApiAnswer>(HttpStatusError(method, path, *response, options_.api_key),
+                                &*response, loop_.Now());
+  }
+  ApiAnswer answer;
+  // V7 answers JSON; a body that does not parse was garbled on the way, or
+  // did not come from V7's handler (which may not have done the work).
+  if (expect == Expect::kJson || !response->body.empty()) {
+    boost::system::error_code ec;
+    answer.json = json::parse(json::string_view(response->body.data(), response->body.size()), ec);
+    if (ec) {
+      // A cut or garbled body: another attempt may bring a whole one.
+      http::Attempted<ApiAnswer> out;
+      out.result = absl::InternalError(
+          absl::StrCat(Where(method, path), ": ", response->status, " response is not valid JSON"));
+      out.retryable = true;
+      co_return out;
+    }
+  }
+  answer.response = *std::move(response);
+  co_return Final<ApiAnswer>(std::move(answer));
 }
 
-boost::asio::awaitable<absl::StatusOr<http::HttpResponse>> DarwinClient::CallApi(std::string method,
-                                                                                 std::string path,
-                                                                                 std::string query,
-                                                                                 std::string body) {
-  LP_CO_ASSIGN_OR_RETURN(http::HttpResponse response,
-                         co_await SendApi(method, path, std::move(query), std::move(body)));
-  if (response.status < 200 || response.status > 299) {
-    co_return HttpStatusError(method, path, response, options_.api_key);
-  }
-  co_return response;
+boost::asio::awaitable<absl::StatusOr<DarwinClient::ApiAnswer>> DarwinClient::CallApi(
+    std::string method, std::string path, std::string query, std::string body, Expect expect) {
+  std::string url = ApiUrl(path);
+  co_return co_await Step<ApiAnswer>(
+      method, std::move(url), options_.step_timeout,
+      [&](int, absl::Time deadline) -> boost::asio::awaitable<http::Attempted<ApiAnswer>> {
+        co_return co_await TryApi(method, path, query, body, expect, Repeat::kSafe, deadline);
+      });
 }
 
 boost::asio::awaitable<absl::StatusOr<json::value>> DarwinClient::CallJson(std::string method,
                                                                            std::string path,
                                                                            std::string query,
                                                                            std::string body) {
-  LP_CO_ASSIGN_OR_RETURN(http::HttpResponse response,
-                         co_await CallApi(method, path, std::move(query), std::move(body)));
-  boost::system::error_code ec;
-  json::value value =
-      json::parse(json::string_view(response.body.data(), response.body.size()), ec);
-  if (ec) {
-    co_return absl::InternalError(
-        absl::StrCat(Where(method, path), ": ", response.status, " response is not valid JSON"));
-  }
-  co_return value;
+  LP_CO_ASSIGN_OR_RETURN(ApiAnswer answer,
+                         co_await CallApi(std::move(method), std::move(path), std::move(query),
+                                          std::move(body), Expect::kJson));
+  co_return std::move(answer.json);
 }
 
 boost::asio::awaitable<absl::StatusOr<std::string>> DarwinClient::V2Path(std::string suffix) {
@@ -689,10 +835,10 @@ boost::asio::awaitable<absl::StatusOr<std::string>> DarwinClient::V2Path(std::st
 }
 
 boost::asio::awaitable<absl::Status> DarwinClient::CheckAccess() {
-  LP_CO_ASSIGN_OR_RETURN(http::HttpResponse response,
-                         co_await CallApi("GET", "/api/users/token_info", "", ""));
-  (void)response;
-  co_return absl::OkStatus();
+  http::Attempted<ApiAnswer> answer =
+      co_await TryApi("GET", "/api/users/token_info", "", "", Expect::kOptionalJson, Repeat::kSafe,
+                      absl::Now() + options_.request_timeout);
+  co_return answer.result.status();
 }
 
 boost::asio::awaitable<absl::StatusOr<std::string>> DarwinClient::TeamSlug() {
@@ -715,19 +861,19 @@ boost::asio::awaitable<absl::StatusOr<std::string>> DarwinClient::TeamSlug() {
   co_return slug;
 }
 
-boost::asio::awaitable<absl::StatusOr<std::vector<DarwinDataset>>> DarwinClient::ListDatasets() {
+boost::asio::awaitable<http::Attempted<std::vector<DarwinDataset>>> DarwinClient::TryListDatasets(
+    absl::Time deadline) {
   const std::string path = "/api/datasets";
-  LP_CO_ASSIGN_OR_RETURN(json::value body, co_await CallJson("GET", path, "", ""));
-  const std::string where = Where("GET", path);
-  LP_CO_ASSIGN_OR_RETURN(const json::array* list, RequireArray(body, where, ""));
-  std::vector<DarwinDataset> out;
-  for (size_t i = 0; i < list->size(); ++i) {
-    const json::value& v = (*list)[i];
-    if (v.is_object() && OptBool(v.get_object(), "archived", false)) continue;
-    LP_CO_ASSIGN_OR_RETURN(DarwinDataset ds, ParseDataset(v, where, Index("", i)));
-    out.push_back(std::move(ds));
-  }
-  co_return out;
+  http::Attempted<ApiAnswer> answer =
+      co_await TryApi("GET", path, "", "", Expect::kJson, Repeat::kSafe, deadline);
+  if (!answer.result.ok()) co_return FailedAs<std::vector<DarwinDataset>>(answer);
+  co_return Final(ParseDatasetList(answer.result->json, Where("GET", path)));
+}
+
+boost::asio::awaitable<absl::StatusOr<std::vector<DarwinDataset>>> DarwinClient::ListDatasets() {
+  co_return co_await Step<std::vector<DarwinDataset>>(
+      "GET", ApiUrl("/api/datasets"), options_.step_timeout,
+      [this](int, absl::Time deadline) { return TryListDatasets(deadline); });
 }
 
 boost::asio::awaitable<absl::StatusOr<DarwinDataset>> DarwinClient::GetOrCreateDataset(
@@ -739,21 +885,33 @@ boost::asio::awaitable<absl::StatusOr<DarwinDataset>> DarwinClient::GetOrCreateD
     }
     return std::nullopt;
   };
-  {
-    LP_CO_ASSIGN_OR_RETURN(std::vector<DarwinDataset> all, co_await ListDatasets());
-    if (std::optional<DarwinDataset> ds = find(all)) co_return *ds;
-  }
   const std::string path = "/api/datasets";
   json::object request;
   request["name"] = slug;
-  absl::StatusOr<json::value> created =
-      co_await CallJson("POST", path, "", json::serialize(request));
-  if (created.ok()) co_return ParseDataset(*created, Where("POST", path), "");
-  if (created.status().code() != absl::StatusCode::kAlreadyExists) co_return created.status();
-  // Someone else created it between our list and create.
-  LP_CO_ASSIGN_OR_RETURN(std::vector<DarwinDataset> all, co_await ListDatasets());
-  if (std::optional<DarwinDataset> ds = find(all)) co_return *ds;
-  co_return created.status();
+  const std::string body = json::serialize(request);
+  // Every attempt lists first: a create whose answer was lost is found.
+  co_return co_await Step<DarwinDataset>(
+      "POST", ApiUrl(path), options_.step_timeout,
+      [&](int, absl::Time deadline) -> boost::asio::awaitable<http::Attempted<DarwinDataset>> {
+        http::Attempted<std::vector<DarwinDataset>> listed = co_await TryListDatasets(deadline);
+        if (!listed.result.ok()) co_return FailedAs<DarwinDataset>(listed);
+        if (std::optional<DarwinDataset> ds = find(*listed.result))
+          co_return Final<DarwinDataset>(*ds);
+        http::Attempted<ApiAnswer> created =
+            co_await TryApi("POST", path, "", body, Expect::kJson, Repeat::kLookupFirst, deadline);
+        if (created.result.ok()) {
+          co_return Final(ParseDataset(created.result->json, Where("POST", path), ""));
+        }
+        if (created.result.status().code() != absl::StatusCode::kAlreadyExists) {
+          co_return FailedAs<DarwinDataset>(created);
+        }
+        // Someone else created it between our list and create.
+        http::Attempted<std::vector<DarwinDataset>> again = co_await TryListDatasets(deadline);
+        if (!again.result.ok()) co_return FailedAs<DarwinDataset>(again);
+        if (std::optional<DarwinDataset> ds = find(*again.result))
+          co_return Final<DarwinDataset>(*ds);
+        co_return Final<DarwinDataset>(created.result.status());
+      });
 }
 
 boost::asio::awaitable<absl::StatusOr<std::vector<RegisteredItem>>> DarwinClient::RegisterUpload(
@@ -821,26 +979,34 @@ boost::asio::awaitable<absl::Status> DarwinClient::PutSignedUpload(
     co_return absl::InvalidArgumentError(
         absl::StrCat("V7 PUT ", path, ": no body or a negative body size"));
   }
-  // A presigned URL carries its own credentials: no Authorization, no
-  // Content-Type (it is part of the signature), no limiter token.
-  http::HttpRequest request;
-  request.method = "PUT";
-  request.url = std::move(upload_url);
-  request.body_factory = std::move(body_factory);
-  request.body_size = size_bytes;
-  request.idempotent = true;
-  request.deadline = absl::Now() + options_.request_timeout;
-  absl::StatusOr<http::HttpResponse> response = co_await http_->Send(std::move(request));
-  if (!response.ok()) {
-    co_return absl::Status(response.status().code(),
+  absl::StatusOr<std::monostate> put = co_await Step<std::monostate>(
+      "PUT", http::RedactedUrl(upload_url), options_.step_timeout,
+      [&](int, absl::Time deadline) -> boost::asio::awaitable<http::Attempted<std::monostate>> {
+        // A presigned URL carries its own credentials: no Authorization, no
+        // Content-Type (it is part of the signature), no limiter token.
+        http::HttpRequest request;
+        request.method = "PUT";
+        request.url = upload_url;
+        request.body_factory = body_factory;
+        request.body_size = size_bytes;
+        request.idempotent = true;
+        request.deadline = std::min(deadline, loop_.Now() + options_.request_timeout);
+        absl::StatusOr<http::HttpResponse> response = co_await http_->Send(std::move(request));
+        if (!response.ok()) {
+          co_return Judged<std::monostate>(
+              absl::Status(response.status().code(),
                            absl::StrCat("V7 PUT ", path, ": ",
                                         ReplaceAll(std::string(response.status().message()),
-                                                   options_.api_key, "<redacted>")));
-  }
-  if (response->status < 200 || response->status > 299) {
-    co_return HttpStatusError("PUT", path, *response, options_.api_key);
-  }
-  co_return absl::OkStatus();
+                                                   options_.api_key, "<redacted>"))),
+              nullptr, loop_.Now());
+        }
+        if (response->status < 200 || response->status > 299) {
+          co_return Judged<std::monostate>(
+              HttpStatusError("PUT", path, *response, options_.api_key), &*response, loop_.Now());
+        }
+        co_return Final<std::monostate>(std::monostate{});
+      });
+  co_return put.status();
 }
 
 boost::asio::awaitable<absl::Status> DarwinClient::ConfirmUpload(std::string upload_id) {
@@ -848,9 +1014,25 @@ boost::asio::awaitable<absl::Status> DarwinClient::ConfirmUpload(std::string upl
   LP_CO_ASSIGN_OR_RETURN(
       std::string path,
       co_await V2Path(absl::StrCat("/items/uploads/", PercentEncode(upload_id), "/confirm")));
-  LP_CO_ASSIGN_OR_RETURN(http::HttpResponse response, co_await CallApi("POST", path, "", "{}"));
-  (void)response;
+  LP_CO_ASSIGN_OR_RETURN(ApiAnswer answer, co_await CallApi("POST", path, "", "{}"));
+  (void)answer;
   co_return absl::OkStatus();
+}
+
+boost::asio::awaitable<absl::Status> DarwinClient::Upload(
+    std::string upload_id, std::function<http::BodyChunkSource()> body_factory,
+    int64_t size_bytes) {
+  LP_CO_ASSIGN_OR_RETURN(std::string url, co_await SignUpload(upload_id));
+  for (int put = 1;; ++put) {
+    LP_CO_RETURN_IF_ERROR(co_await PutSignedUpload(url, body_factory, size_bytes));
+    absl::Status confirmed = co_await ConfirmUpload(upload_id);
+    // 422: V7 has no bytes for the upload although the PUT got a 2xx (not
+    // from the storage, or lost on the way): they are sent again.
+    if (confirmed.code() != absl::StatusCode::kInvalidArgument ||
+        put >= loop_.policy().max_attempts) {
+      co_return confirmed;
+    }
+  }
 }
 
 boost::asio::awaitable<absl::StatusOr<std::vector<RegisteredItem>>> DarwinClient::RegisterExisting(
@@ -955,22 +1137,23 @@ boost::asio::awaitable<absl::StatusOr<std::vector<DarwinItem>>> DarwinClient::Li
   co_return out;
 }
 
+boost::asio::awaitable<http::Attempted<std::vector<DarwinClass>>> DarwinClient::TryListClasses(
+    absl::Time deadline) {
+  absl::StatusOr<std::string> team = co_await TeamSlug();
+  if (!team.ok()) co_return Final<std::vector<DarwinClass>>(team.status());
+  const std::string path = absl::StrCat("/api/teams/", PercentEncode(*team), "/annotation_classes");
+  http::Attempted<ApiAnswer> answer =
+      co_await TryApi("GET", path, "include_tags=true", "", Expect::kJson, Repeat::kSafe, deadline);
+  if (!answer.result.ok()) co_return FailedAs<std::vector<DarwinClass>>(answer);
+  co_return Final(ParseClassList(answer.result->json, Where("GET", path)));
+}
+
 boost::asio::awaitable<absl::StatusOr<std::vector<DarwinClass>>>
 DarwinClient::ListAnnotationClasses() {
   LP_CO_ASSIGN_OR_RETURN(std::string team, co_await TeamSlug());
-  const std::string path = absl::StrCat("/api/teams/", PercentEncode(team), "/annotation_classes");
-  LP_CO_ASSIGN_OR_RETURN(json::value body, co_await CallJson("GET", path, "include_tags=true", ""));
-  const std::string where = Where("GET", path);
-  LP_CO_ASSIGN_OR_RETURN(const json::object* o, RequireObject(body, where, ""));
-  LP_CO_ASSIGN_OR_RETURN(const json::array* list,
-                         RequireArrayField(*o, "annotation_classes", where, ""));
-  std::vector<DarwinClass> out;
-  for (size_t i = 0; i < list->size(); ++i) {
-    LP_CO_ASSIGN_OR_RETURN(DarwinClass cls,
-                           ParseClass((*list)[i], where, Index("annotation_classes", i)));
-    out.push_back(std::move(cls));
-  }
-  co_return out;
+  co_return co_await Step<std::vector<DarwinClass>>(
+      "GET", ApiUrl(absl::StrCat("/api/teams/", PercentEncode(team), "/annotation_classes")),
+      options_.step_timeout, [this](int, absl::Time deadline) { return TryListClasses(deadline); });
 }
 
 boost::asio::awaitable<absl::StatusOr<absl::flat_hash_map<std::string, int64_t>>>
@@ -1029,13 +1212,33 @@ boost::asio::awaitable<absl::StatusOr<DarwinClass>> DarwinClient::CreateAnnotati
   json::array datasets;
   datasets.push_back(std::move(dataset));
   request["datasets"] = std::move(datasets);
-  LP_CO_ASSIGN_OR_RETURN(json::value body,
-                         co_await CallJson("POST", path, "", json::serialize(request)));
-  LP_CO_ASSIGN_OR_RETURN(DarwinClass cls, ParseClass(body, Where("POST", path), ""));
-  // The answer is not read by V7's own clients; fill what it left out.
-  if (cls.annotation_types.empty()) cls.annotation_types = types;
-  if (cls.dataset_ids.empty()) cls.dataset_ids.push_back(dataset_id);
-  co_return cls;
+  const std::string body = json::serialize(request);
+  co_return co_await Step<DarwinClass>(
+      "POST", ApiUrl(path), options_.step_timeout,
+      [&](int n, absl::Time deadline) -> boost::asio::awaitable<http::Attempted<DarwinClass>> {
+        if (n > 1) {
+          // An earlier attempt's answer may have been lost after V7 created
+          // the class: look it up (name and main type) before creating.
+          http::Attempted<std::vector<DarwinClass>> listed = co_await TryListClasses(deadline);
+          if (!listed.result.ok()) co_return FailedAs<DarwinClass>(listed);
+          for (const DarwinClass& c : *listed.result) {
+            if (c.name == name && !c.annotation_types.empty() &&
+                c.annotation_types.front() == types.front()) {
+              co_return Final<DarwinClass>(c);
+            }
+          }
+        }
+        http::Attempted<ApiAnswer> created =
+            co_await TryApi("POST", path, "", body, Expect::kJson, Repeat::kLookupFirst, deadline);
+        if (!created.result.ok()) co_return FailedAs<DarwinClass>(created);
+        absl::StatusOr<DarwinClass> cls = ParseClass(created.result->json, Where("POST", path), "");
+        if (cls.ok()) {
+          // The answer is not read by V7's own clients; fill what it left out.
+          if (cls->annotation_types.empty()) cls->annotation_types = types;
+          if (cls->dataset_ids.empty()) cls->dataset_ids.push_back(dataset_id);
+        }
+        co_return Final(std::move(cls));
+      });
 }
 
 boost::asio::awaitable<absl::Status> DarwinClient::AddClassToDataset(const DarwinClass& cls,
@@ -1058,31 +1261,35 @@ boost::asio::awaitable<absl::Status> DarwinClient::AddClassToDataset(const Darwi
   request["datasets"] = std::move(entries);
   request["id"] = class_id;
   const std::string path = absl::StrCat("/api/annotation_classes/", class_id);
-  LP_CO_ASSIGN_OR_RETURN(http::HttpResponse response,
+  LP_CO_ASSIGN_OR_RETURN(ApiAnswer answer,
                          co_await CallApi("PUT", path, "", json::serialize(request)));
-  (void)response;
+  (void)answer;
   co_return absl::OkStatus();
 }
 
-boost::asio::awaitable<absl::StatusOr<std::vector<DarwinProperty>>> DarwinClient::ListProperties(
-    std::optional<int64_t> annotation_class_id) {
-  LP_CO_ASSIGN_OR_RETURN(std::string path, co_await V2Path("/properties"));
+boost::asio::awaitable<http::Attempted<std::vector<DarwinProperty>>>
+DarwinClient::TryListProperties(std::optional<int64_t> annotation_class_id, absl::Time deadline) {
+  absl::StatusOr<std::string> path = co_await V2Path("/properties");
+  if (!path.ok()) co_return Final<std::vector<DarwinProperty>>(path.status());
   std::string query;
   if (annotation_class_id.has_value()) {
     AddQuery(query, "annotation_class_ids[]", absl::StrCat(*annotation_class_id));
   }
   AddQuery(query, "include_values", "true");
-  LP_CO_ASSIGN_OR_RETURN(json::value body, co_await CallJson("GET", path, query, ""));
-  const std::string where = Where("GET", path);
-  LP_CO_ASSIGN_OR_RETURN(const json::object* o, RequireObject(body, where, ""));
-  LP_CO_ASSIGN_OR_RETURN(const json::array* list, RequireArrayField(*o, "properties", where, ""));
-  std::vector<DarwinProperty> out;
-  for (size_t i = 0; i < list->size(); ++i) {
-    LP_CO_ASSIGN_OR_RETURN(DarwinProperty p,
-                           ParseProperty((*list)[i], where, Index("properties", i)));
-    out.push_back(std::move(p));
-  }
-  co_return out;
+  http::Attempted<ApiAnswer> answer =
+      co_await TryApi("GET", *path, query, "", Expect::kJson, Repeat::kSafe, deadline);
+  if (!answer.result.ok()) co_return FailedAs<std::vector<DarwinProperty>>(answer);
+  co_return Final(ParsePropertyList(answer.result->json, Where("GET", *path)));
+}
+
+boost::asio::awaitable<absl::StatusOr<std::vector<DarwinProperty>>> DarwinClient::ListProperties(
+    std::optional<int64_t> annotation_class_id) {
+  LP_CO_ASSIGN_OR_RETURN(std::string path, co_await V2Path("/properties"));
+  co_return co_await Step<std::vector<DarwinProperty>>(
+      "GET", ApiUrl(path), options_.step_timeout,
+      [this, annotation_class_id](int, absl::Time deadline) {
+        return TryListProperties(annotation_class_id, deadline);
+      });
 }
 
 boost::asio::awaitable<absl::StatusOr<DarwinProperty>> DarwinClient::CreateProperty(
@@ -1113,34 +1320,83 @@ boost::asio::awaitable<absl::StatusOr<DarwinProperty>> DarwinClient::CreatePrope
   } else {
     request["annotation_class_id"] = *def.annotation_class_id;
   }
-  LP_CO_ASSIGN_OR_RETURN(json::value body,
-                         co_await CallJson("POST", path, "", json::serialize(request)));
-  co_return ParseProperty(body, Where("POST", path), "");
+  const std::string body = json::serialize(request);
+  co_return co_await Step<DarwinProperty>(
+      "POST", ApiUrl(path), options_.step_timeout,
+      [&](int n, absl::Time deadline) -> boost::asio::awaitable<http::Attempted<DarwinProperty>> {
+        if (n > 1) {
+          // An earlier attempt's answer may have been lost after V7 created
+          // the property: look it up (name, class or item level) first.
+          http::Attempted<std::vector<DarwinProperty>> listed =
+              co_await TryListProperties(def.annotation_class_id, deadline);
+          if (!listed.result.ok()) co_return FailedAs<DarwinProperty>(listed);
+          for (const DarwinProperty& p : *listed.result) {
+            if (p.name == def.name && p.annotation_class_id == def.annotation_class_id &&
+                (p.granularity == "item") == item_level) {
+              co_return Final<DarwinProperty>(p);
+            }
+          }
+        }
+        http::Attempted<ApiAnswer> created =
+            co_await TryApi("POST", path, "", body, Expect::kJson, Repeat::kLookupFirst, deadline);
+        if (!created.result.ok()) co_return FailedAs<DarwinProperty>(created);
+        co_return Final(ParseProperty(created.result->json, Where("POST", path), ""));
+      });
 }
 
 boost::asio::awaitable<absl::StatusOr<DarwinProperty>> DarwinClient::AddPropertyValues(
     const DarwinProperty& property, std::vector<std::string> values) {
   // Copied before the first suspension: `property` is the caller's.
-  DarwinProperty current = property;
-  if (current.id.empty()) co_return absl::InvalidArgumentError("V7 property id is not set");
-  std::vector<std::string> missing;
-  absl::flat_hash_set<std::string> present;
-  for (const DarwinPropertyValue& v : current.values) present.insert(v.value);
-  for (std::string& v : values) {
-    if (present.insert(v).second) missing.push_back(std::move(v));
-  }
+  const DarwinProperty given = property;
+  if (given.id.empty()) co_return absl::InvalidArgumentError("V7 property id is not set");
+  // The values of `values` that `current` lacks, each once.
+  auto missing_from = [&values](const DarwinProperty& current) {
+    std::vector<std::string> missing;
+    absl::flat_hash_set<std::string> present;
+    for (const DarwinPropertyValue& v : current.values) present.insert(v.value);
+    for (const std::string& v : values) {
+      if (present.insert(v).second) missing.push_back(v);
+    }
+    return missing;
+  };
   // V7 appends what it is sent (§2.4 E18): resending a value would duplicate it.
-  if (missing.empty()) co_return current;
+  if (missing_from(given).empty()) co_return given;
   LP_CO_ASSIGN_OR_RETURN(std::string path,
-                         co_await V2Path(absl::StrCat("/properties/", PercentEncode(current.id))));
-  json::object request;
-  request["name"] = current.name;
-  request["type"] = current.type;
-  request["required"] = current.required;
-  request["property_values"] = PropertyValuesJson(missing);
-  LP_CO_ASSIGN_OR_RETURN(json::value body,
-                         co_await CallJson("PUT", path, "", json::serialize(request)));
-  co_return ParseProperty(body, Where("PUT", path), "");
+                         co_await V2Path(absl::StrCat("/properties/", PercentEncode(given.id))));
+  co_return co_await Step<DarwinProperty>(
+      "PUT", ApiUrl(path), options_.step_timeout,
+      [&](int n, absl::Time deadline) -> boost::asio::awaitable<http::Attempted<DarwinProperty>> {
+        DarwinProperty current = given;
+        if (n > 1) {
+          // An earlier attempt may have appended the values before its
+          // answer was lost: re-read the property, send only what is missing.
+          http::Attempted<std::vector<DarwinProperty>> listed =
+              co_await TryListProperties(given.annotation_class_id, deadline);
+          if (!listed.result.ok()) co_return FailedAs<DarwinProperty>(listed);
+          const DarwinProperty* found = nullptr;
+          for (const DarwinProperty& p : *listed.result) {
+            if (p.id == given.id) found = &p;
+          }
+          if (found == nullptr) {
+            co_return Final<DarwinProperty>(absl::NotFoundError(
+                absl::StrCat(Where("PUT", path), ": the property is no longer listed")));
+          }
+          current = *found;
+        }
+        std::vector<std::string> missing = missing_from(current);
+        if (missing.empty()) co_return Final<DarwinProperty>(current);
+        json::object request;
+        request["name"] = current.name;
+        request["type"] = current.type;
+        request["required"] = current.required;
+        request["property_values"] = PropertyValuesJson(missing);
+        // Appends: repeated only after the re-read above (kLookupFirst).
+        http::Attempted<ApiAnswer> updated =
+            co_await TryApi("PUT", path, "", json::serialize(request), Expect::kJson,
+                            Repeat::kLookupFirst, deadline);
+        if (!updated.result.ok()) co_return FailedAs<DarwinProperty>(updated);
+        co_return Final(ParseProperty(updated.result->json, Where("PUT", path), ""));
+      });
 }
 
 boost::asio::awaitable<absl::Status> DarwinClient::ImportAnnotations(std::string item_id,
@@ -1151,41 +1407,49 @@ boost::asio::awaitable<absl::Status> DarwinClient::ImportAnnotations(std::string
                                                "/items/", PercentEncode(item_id), "/import")));
   const std::string where = Where("POST", path);
   const json::value first_overwrite(overwrite ? "true" : "false");
-
-  LP_CO_ASSIGN_OR_RETURN(
-      http::HttpResponse response,
-      co_await SendApi("POST", path, "", ImportBody(annotations, first_overwrite)));
-  if (response.status >= 200 && response.status <= 299) co_return absl::OkStatus();
-  if (response.status != 413) co_return HttpStatusError("POST", path, response, options_.api_key);
-
-  // 413: the SDK's split (§6.3). Should a part still be too large for this
-  // server, it is halved again rather than failing the item.
-  LP_CO_ASSIGN_OR_RETURN(std::vector<json::array> parts,
-                         SplitAnnotations(annotations, kImportPayloadLimitBytes, where));
-  annotations = json::array();
-  std::deque<json::array> pending(std::make_move_iterator(parts.begin()),
-                                  std::make_move_iterator(parts.end()));
-  bool applied_any = false;
-  while (!pending.empty()) {
-    json::array part = std::move(pending.front());
-    pending.pop_front();
-    const json::value flag = applied_any ? json::value(false) : first_overwrite;
-    LP_CO_ASSIGN_OR_RETURN(http::HttpResponse r,
-                           co_await SendApi("POST", path, "", ImportBody(part, flag)));
-    if (r.status >= 200 && r.status <= 299) {
-      applied_any = true;
-      continue;
-    }
-    if (r.status != 413 || part.size() < 2) {
-      co_return HttpStatusError("POST", path, r, options_.api_key);
-    }
-    const size_t half = part.size() / 2;
-    json::array front(part.begin(), part.begin() + static_cast<std::ptrdiff_t>(half));
-    json::array back(part.begin() + static_cast<std::ptrdiff_t>(half), part.end());
-    pending.push_front(std::move(back));
-    pending.push_front(std::move(front));
-  }
-  co_return absl::OkStatus();
+  // Set once V7 answered 413 to the whole payload: the SDK's split (§6.3).
+  std::optional<std::vector<json::array>> parts;
+  // Each attempt imports everything, from the first (overwriting) payload:
+  // with deterministic ids a repeat replaces what a lost attempt stored.
+  absl::StatusOr<std::monostate> imported = co_await Step<std::monostate>(
+      "POST", ApiUrl(path), options_.step_timeout,
+      [&](int, absl::Time deadline) -> boost::asio::awaitable<http::Attempted<std::monostate>> {
+        if (!parts.has_value()) {
+          http::Attempted<ApiAnswer> whole =
+              co_await TryApi("POST", path, "", ImportBody(annotations, first_overwrite),
+                              Expect::kOptionalJson, Repeat::kSafe, deadline);
+          if (whole.result.ok()) co_return Final<std::monostate>(std::monostate{});
+          if (whole.http_status != 413) co_return FailedAs<std::monostate>(whole);
+          absl::StatusOr<std::vector<json::array>> split =
+              SplitAnnotations(annotations, kImportPayloadLimitBytes, where);
+          if (!split.ok()) co_return Final<std::monostate>(split.status());
+          parts = *std::move(split);
+        }
+        // Should a part still be too large for this server, it is halved
+        // again rather than failing the item.
+        std::deque<json::array> pending(parts->begin(), parts->end());
+        bool applied_any = false;
+        while (!pending.empty()) {
+          json::array part = std::move(pending.front());
+          pending.pop_front();
+          const json::value flag = applied_any ? json::value(false) : first_overwrite;
+          http::Attempted<ApiAnswer> r =
+              co_await TryApi("POST", path, "", ImportBody(part, flag), Expect::kOptionalJson,
+                              Repeat::kSafe, deadline);
+          if (r.result.ok()) {
+            applied_any = true;
+            continue;
+          }
+          if (r.http_status != 413 || part.size() < 2) co_return FailedAs<std::monostate>(r);
+          const size_t half = part.size() / 2;
+          json::array front(part.begin(), part.begin() + static_cast<std::ptrdiff_t>(half));
+          json::array back(part.begin() + static_cast<std::ptrdiff_t>(half), part.end());
+          pending.push_front(std::move(back));
+          pending.push_front(std::move(front));
+        }
+        co_return Final<std::monostate>(std::monostate{});
+      });
+  co_return imported.status();
 }
 
 boost::asio::awaitable<absl::Status> DarwinClient::CreateExport(std::string dataset_slug,
@@ -1213,10 +1477,37 @@ boost::asio::awaitable<absl::Status> DarwinClient::CreateExport(std::string data
   body["include_export_token"] = false;
   body["annotation_filters"] = json::object();
   body["filters"] = std::move(filters);
-  LP_CO_ASSIGN_OR_RETURN(http::HttpResponse response,
-                         co_await CallApi("POST", path, "", json::serialize(body)));
-  (void)response;
-  co_return absl::OkStatus();
+  const std::string request = json::serialize(body);
+  absl::StatusOr<std::monostate> created = co_await Step<std::monostate>(
+      "POST", ApiUrl(path), options_.step_timeout,
+      [&](int n, absl::Time deadline) -> boost::asio::awaitable<http::Attempted<std::monostate>> {
+        if (n > 1) {
+          // An earlier attempt's answer may have been lost after V7 created
+          // the export: an export of this name is that one.
+          http::Attempted<std::vector<DarwinExport>> listed =
+              co_await TryListExports(dataset_slug, deadline);
+          if (!listed.result.ok()) co_return FailedAs<std::monostate>(listed);
+          for (const DarwinExport& e : *listed.result) {
+            if (e.name == name) co_return Final<std::monostate>(std::monostate{});
+          }
+        }
+        http::Attempted<ApiAnswer> answer = co_await TryApi(
+            "POST", path, "", request, Expect::kOptionalJson, Repeat::kLookupFirst, deadline);
+        if (!answer.result.ok()) co_return FailedAs<std::monostate>(answer);
+        co_return Final<std::monostate>(std::monostate{});
+      });
+  co_return created.status();
+}
+
+boost::asio::awaitable<http::Attempted<std::vector<DarwinExport>>> DarwinClient::TryListExports(
+    std::string dataset_slug, absl::Time deadline) {
+  absl::StatusOr<std::string> path =
+      co_await V2Path(absl::StrCat("/datasets/", PercentEncode(dataset_slug), "/exports"));
+  if (!path.ok()) co_return Final<std::vector<DarwinExport>>(path.status());
+  http::Attempted<ApiAnswer> answer =
+      co_await TryApi("GET", *path, "", "", Expect::kJson, Repeat::kSafe, deadline);
+  if (!answer.result.ok()) co_return FailedAs<std::vector<DarwinExport>>(answer);
+  co_return Final(ParseExportList(answer.result->json, Where("GET", *path)));
 }
 
 boost::asio::awaitable<absl::StatusOr<std::vector<DarwinExport>>> DarwinClient::ListExports(
@@ -1225,15 +1516,10 @@ boost::asio::awaitable<absl::StatusOr<std::vector<DarwinExport>>> DarwinClient::
   LP_CO_ASSIGN_OR_RETURN(
       std::string path,
       co_await V2Path(absl::StrCat("/datasets/", PercentEncode(dataset_slug), "/exports")));
-  LP_CO_ASSIGN_OR_RETURN(json::value body, co_await CallJson("GET", path, "", ""));
-  const std::string where = Where("GET", path);
-  LP_CO_ASSIGN_OR_RETURN(const json::array* list, RequireArray(body, where, ""));
-  std::vector<DarwinExport> out;
-  for (size_t i = 0; i < list->size(); ++i) {
-    LP_CO_ASSIGN_OR_RETURN(DarwinExport e, ParseExport((*list)[i], where, Index("", i)));
-    out.push_back(std::move(e));
-  }
-  co_return out;
+  co_return co_await Step<std::vector<DarwinExport>>(
+      "GET", ApiUrl(path), options_.step_timeout, [this, &dataset_slug](int, absl::Time deadline) {
+        return TryListExports(dataset_slug, deadline);
+      });
 }
 
 boost::asio::awaitable<absl::Status> DarwinClient::DeleteExport(std::string dataset_slug,
@@ -1244,83 +1530,109 @@ boost::asio::awaitable<absl::Status> DarwinClient::DeleteExport(std::string data
   LP_CO_ASSIGN_OR_RETURN(std::string path,
                          co_await V2Path(absl::StrCat("/datasets/", PercentEncode(dataset_slug),
                                                       "/exports/", PercentEncode(name))));
-  LP_CO_ASSIGN_OR_RETURN(http::HttpResponse response, co_await CallApi("DELETE", path, "", ""));
-  (void)response;
+  LP_CO_ASSIGN_OR_RETURN(ApiAnswer answer, co_await CallApi("DELETE", path, "", ""));
+  (void)answer;
   co_return absl::OkStatus();
 }
 
 boost::asio::awaitable<absl::StatusOr<int64_t>> DarwinClient::DownloadExport(
     std::string download_url, std::string file_path, absl::Duration timeout) {
   // A signed URL: messages show it redacted (no userinfo, query, fragment).
-  const std::string what = absl::StrCat("V7 export download ", http::RedactedUrl(download_url));
+  const std::string redacted = http::RedactedUrl(download_url);
+  const std::string what = absl::StrCat("V7 export download ", redacted);
   if (!IsHttpUrl(download_url)) {
     co_return absl::InvalidArgumentError(absl::StrCat(what, ": not an http(s) URL"));
   }
-  std::ofstream out(file_path, std::ios::binary | std::ios::trunc);
-  if (!out) {
-    co_return absl::InternalError(
-        absl::StrCat(what, ": cannot create '", file_path, "': ", std::strerror(errno)));
-  }
-  auto fail = [&](absl::Status status) {
-    out.close();
+  auto remove_file = [&file_path] {
     std::error_code ignored;
     std::filesystem::remove(file_path, ignored);
-    return status;
   };
-  int64_t written = 0;
-  bool write_failed = false;
-  // A presigned URL carries its own credentials: no Authorization (S3 would
-  // reject it), no Accept-Encoding (the zip must arrive as stored), no
-  // limiter token.
-  http::HttpRequest request;
-  request.method = "GET";
-  request.url = std::move(download_url);
-  request.idempotent = true;
-  request.deadline = absl::Now() + timeout;
-  absl::StatusOr<http::HttpResponse> response = co_await http_->SendStreaming(
-      std::move(request),
-      [&out, &written,
-       &write_failed](absl::string_view chunk) -> boost::asio::awaitable<absl::Status> {
-        out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+  // Each attempt rewrites the file from its first byte.
+  absl::StatusOr<int64_t> downloaded = co_await Step<int64_t>(
+      "GET", redacted, timeout,
+      [&](int, absl::Time deadline) -> boost::asio::awaitable<http::Attempted<int64_t>> {
+        std::ofstream out(file_path, std::ios::binary | std::ios::trunc);
         if (!out) {
-          write_failed = true;
-          co_return absl::InternalError("write failed");
+          co_return Final<int64_t>(absl::InternalError(
+              absl::StrCat(what, ": cannot create '", file_path, "': ", std::strerror(errno))));
         }
-        written += static_cast<int64_t>(chunk.size());
-        co_return absl::OkStatus();
+        int64_t written = 0;
+        bool write_failed = false;
+        std::string head;  // the first bytes, to recognise a zip
+        // A presigned URL carries its own credentials: no Authorization (S3
+        // would reject it), no Accept-Encoding (the zip must arrive as
+        // stored), no limiter token.
+        http::HttpRequest request;
+        request.method = "GET";
+        request.url = download_url;
+        request.idempotent = true;
+        request.deadline = deadline;
+        absl::StatusOr<http::HttpResponse> response = co_await http_->SendStreaming(
+            std::move(request),
+            [&out, &written, &write_failed,
+             &head](absl::string_view chunk) -> boost::asio::awaitable<absl::Status> {
+              if (head.size() < 4) {
+                const absl::string_view more = chunk.substr(0, 4 - head.size());
+                head.append(more.data(), more.size());
+              }
+              out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+              if (!out) {
+                write_failed = true;
+                co_return absl::InternalError("write failed");
+              }
+              written += static_cast<int64_t>(chunk.size());
+              co_return absl::OkStatus();
+            });
+        if (write_failed) {
+          co_return Final<int64_t>(absl::InternalError(
+              absl::StrCat(what, ": cannot write '", file_path, "' after ", written, " bytes")));
+        }
+        if (!response.ok()) {
+          co_return Judged<int64_t>(
+              absl::Status(response.status().code(),
+                           absl::StrCat(what, ": ",
+                                        ReplaceAll(std::string(response.status().message()),
+                                                   options_.api_key, "<redacted>"))),
+              nullptr, loop_.Now());
+        }
+        if (response->status < 200 || response->status > 299) {
+          absl::StatusCode code = response->status == 404 || response->status == 410
+                                      ? absl::StatusCode::kNotFound
+                                      : absl::StatusCode::kUnavailable;
+          co_return Judged<int64_t>(
+              absl::Status(code, absl::StrCat(what, ": HTTP ", response->status)), &*response,
+              loop_.Now());
+        }
+        out.flush();
+        if (!out) {
+          co_return Final<int64_t>(
+              absl::InternalError(absl::StrCat(what, ": cannot write '", file_path, "'")));
+        }
+        // A cut or garbled body: another attempt may bring a whole one.
+        http::Attempted<int64_t> bad_body;
+        bad_body.retryable = true;
+        if (std::optional<std::string> length = response->Header("Content-Length")) {
+          int64_t expected = 0;
+          if (absl::SimpleAtoi(*length, &expected) && written < expected) {
+            bad_body.result = absl::DataLossError(
+                absl::StrCat(what, ": got ", written, " of ", expected, " bytes (Content-Length)"));
+            co_return bad_body;
+          }
+        }
+        if (!LooksLikeZip(head)) {
+          bad_body.result = absl::DataLossError(absl::StrCat(
+              what, ": the ", written, " bytes received do not begin like a zip archive"));
+          co_return bad_body;
+        }
+        out.close();
+        if (!out) {
+          co_return Final<int64_t>(
+              absl::InternalError(absl::StrCat(what, ": cannot close '", file_path, "'")));
+        }
+        co_return Final<int64_t>(written);
       });
-  if (write_failed) {
-    co_return fail(absl::InternalError(
-        absl::StrCat(what, ": cannot write '", file_path, "' after ", written, " bytes")));
-  }
-  if (!response.ok()) {
-    co_return fail(absl::Status(response.status().code(),
-                                absl::StrCat(what, ": ",
-                                             ReplaceAll(std::string(response.status().message()),
-                                                        options_.api_key, "<redacted>"))));
-  }
-  if (response->status < 200 || response->status > 299) {
-    absl::StatusCode code = response->status == 404 || response->status == 410
-                                ? absl::StatusCode::kNotFound
-                                : absl::StatusCode::kUnavailable;
-    co_return fail(absl::Status(code, absl::StrCat(what, ": HTTP ", response->status)));
-  }
-  out.flush();
-  if (!out) {
-    co_return fail(absl::InternalError(absl::StrCat(what, ": cannot write '", file_path, "'")));
-  }
-  if (std::optional<std::string> length = response->Header("Content-Length")) {
-    int64_t expected = 0;
-    if (absl::SimpleAtoi(*length, &expected) && written < expected) {
-      co_return fail(absl::DataLossError(
-          absl::StrCat(what, ": got ", written, " of ", expected, " bytes (Content-Length)")));
-    }
-  }
-  out.close();
-  if (!out) {
-    co_return fail(absl::InternalError(absl::StrCat(what, ": cannot close '", file_path, "'")));
-  }
-  co_return written;
+  if (!downloaded.ok()) remove_file();
+  co_return downloaded;
 }
 
 boost::asio::awaitable<absl::Status> DarwinClient::DeleteItems(int64_t dataset_id,
@@ -1336,9 +1648,9 @@ boost::asio::awaitable<absl::Status> DarwinClient::DeleteItems(int64_t dataset_i
     filters["item_ids"] = std::move(ids);
     json::object body;
     body["filters"] = std::move(filters);
-    LP_CO_ASSIGN_OR_RETURN(http::HttpResponse response,
+    LP_CO_ASSIGN_OR_RETURN(ApiAnswer answer,
                            co_await CallApi("DELETE", path, "", json::serialize(body)));
-    (void)response;
+    (void)answer;
   }
   co_return absl::OkStatus();
 }
@@ -1361,8 +1673,8 @@ boost::asio::awaitable<absl::Status> DarwinClient::UnlinkWorkflowDataset(std::st
   LP_CO_ASSIGN_OR_RETURN(
       std::string path,
       co_await V2Path(absl::StrCat("/workflows/", PercentEncode(workflow_id), "/unlink_dataset")));
-  LP_CO_ASSIGN_OR_RETURN(http::HttpResponse response, co_await CallApi("PATCH", path, "", ""));
-  (void)response;
+  LP_CO_ASSIGN_OR_RETURN(ApiAnswer answer, co_await CallApi("PATCH", path, "", ""));
+  (void)answer;
   co_return absl::OkStatus();
 }
 
@@ -1370,15 +1682,15 @@ boost::asio::awaitable<absl::Status> DarwinClient::DeleteWorkflow(std::string wo
   if (workflow_id.empty()) co_return absl::InvalidArgumentError("V7 workflow id is empty");
   LP_CO_ASSIGN_OR_RETURN(std::string path,
                          co_await V2Path(absl::StrCat("/workflows/", PercentEncode(workflow_id))));
-  LP_CO_ASSIGN_OR_RETURN(http::HttpResponse response, co_await CallApi("DELETE", path, "", ""));
-  (void)response;
+  LP_CO_ASSIGN_OR_RETURN(ApiAnswer answer, co_await CallApi("DELETE", path, "", ""));
+  (void)answer;
   co_return absl::OkStatus();
 }
 
 boost::asio::awaitable<absl::Status> DarwinClient::ArchiveDataset(int64_t dataset_id) {
   const std::string path = absl::StrCat("/api/datasets/", dataset_id, "/archive");
-  LP_CO_ASSIGN_OR_RETURN(http::HttpResponse response, co_await CallApi("PUT", path, "", "{}"));
-  (void)response;
+  LP_CO_ASSIGN_OR_RETURN(ApiAnswer answer, co_await CallApi("PUT", path, "", "{}"));
+  (void)answer;
   co_return absl::OkStatus();
 }
 

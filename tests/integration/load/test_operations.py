@@ -93,7 +93,11 @@ def test_5xx_and_429_during_export_and_download_are_retried(server, sim, tmp_pat
     assert exports_count(sim) == 0
 
 
-def test_malformed_or_truncated_download_fails_clearly_and_run_unchanged(server, sim, tmp_path):
+def test_malformed_or_truncated_download_fails_clearly_and_run_unchanged(upload_server, sim,
+                                                                          tmp_path):
+    # Its own server with 3 attempts per V7 call: the download must fail every attempt, and
+    # with the default 10 the waits between them take most of a minute.
+    server = upload_server(sim, args=["--darwin_retry_attempts", "3"])
     r = standard_run(sim, server.stub, tmp_path)
     car = r.label("s0", "gt", "car")
     r.edit("s0", car.id, class_name="truck")

@@ -39,6 +39,7 @@ FLAGS = [
     "LABELPORT_DARWIN_RATE_BURST",
     "--darwin_outage_wait_seconds",
     "LABELPORT_DARWIN_OUTAGE_WAIT_SECONDS",
+    "--darwin_retry_attempts",
 ]
 
 
@@ -74,6 +75,7 @@ def test_bad_flag_values_exit_non_zero_naming_the_flag(tmp_path):
         "--store": ["--store", "mysql://db"],
         "--import_concurrency": ["--import_concurrency", "0"],
         "--darwin_max_connections": ["--darwin_max_connections", "0"],
+        "--darwin_retry_attempts": ["--darwin_retry_attempts", "0"],
         "--media_url_allow": ["--media_url_allow", "10.0.0.1/8"],
         "--max_media_bytes": ["--max_media_bytes", "0"],
         "--media_fetch_stall_seconds": ["--media_fetch_stall_seconds", "0"],

@@ -52,10 +52,13 @@ json::value Json(absl::string_view text) {
   return json::parse(json::string_view(text.data(), text.size()));
 }
 
+// One attempt per call: these tests check requests and how one answer maps
+// to a result; darwin_client_retry_test.cc checks the retries.
 DarwinClient::Options ClientOptions(std::string base_url, std::string api_key) {
   DarwinClient::Options options;
   options.base_url = std::move(base_url);
   options.api_key = std::move(api_key);
+  options.retry.max_attempts = 1;
   return options;
 }
 
@@ -788,7 +791,8 @@ TEST_F(DarwinClientTest, AddPropertyValuesPutsOnlyMissingValues) {
   const RecordedRequest& r = Last();
   EXPECT_EQ(r.method, "PUT");
   EXPECT_EQ(r.url, "https://v7.example/api/v2/teams/emu-team/properties/d736");
-  EXPECT_TRUE(r.idempotent);
+  // V7 appends what this PUT sends: not repeatable as it is.
+  EXPECT_FALSE(r.idempotent);
   ExpectApiHeaders(r);
   json::value body = Json(r.body);
   EXPECT_EQ(body.at("name"), json::value("color"));
@@ -834,7 +838,8 @@ TEST_F(DarwinClientTest, ImportAnnotationsPostsStringOverwrite) {
   const RecordedRequest& r = Last();
   EXPECT_EQ(r.method, "POST");
   EXPECT_EQ(r.url, "https://v7.example/api/v2/teams/emu-team/items/item-1/import");
-  EXPECT_FALSE(r.idempotent);
+  // Overwrite with deterministic ids: repeatable.
+  EXPECT_TRUE(r.idempotent);
   ExpectApiHeaders(r);
   json::object expected;
   expected["annotations"] = annotations;
@@ -1156,12 +1161,24 @@ TEST_F(DarwinClientDownloadTest, StreamsToFileWithoutAuthOrLimiterToken) {
   EXPECT_LT(r.deadline, absl::Now() + absl::Minutes(6));
   EXPECT_EQ(Acquired(), 0);
 
-  // No Content-Length (chunked): whatever arrived is the file.
-  http_.Reply(200, "abc");
+  // No Content-Length (chunked): whatever arrived is the file (here an
+  // empty archive's end record and more).
+  const std::string empty_zip = absl::StrCat("PK\x05\x06", "abc");
+  http_.Reply(200, empty_zip);
   bytes = RunSync(client_->DownloadExport("http://s3.example/e.zip", path_, absl::Seconds(5)));
   ASSERT_TRUE(bytes.ok()) << bytes.status();
-  EXPECT_EQ(*bytes, 3);
-  EXPECT_EQ(ReadFile(), "abc");
+  EXPECT_EQ(*bytes, 7);
+  EXPECT_EQ(ReadFile(), empty_zip);
+}
+
+TEST_F(DarwinClientDownloadTest, BytesThatAreNotAZipAreDataLossAndRemoveTheFile) {
+  http_.Reply(200, R"({"items": [{"id": )");
+  auto bytes = RunSync(client_->DownloadExport("https://s3.example/e.zip?X-Amz-Signature=secret",
+                                               path_, absl::Minutes(1)));
+  EXPECT_EQ(bytes.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(bytes.status().message(), HasSubstr("do not begin like a zip"));
+  EXPECT_THAT(bytes.status().message(), Not(HasSubstr("secret")));
+  EXPECT_FALSE(FileExists());
 }
 
 TEST_F(DarwinClientDownloadTest, ShortBodyIsDataLossAndRemovesTheFile) {

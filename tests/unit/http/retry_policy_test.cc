@@ -41,6 +41,21 @@ TEST(RetryPolicyTest, BackoffGrowsAndIsCapped) {
   EXPECT_EQ(jittered, absl::Milliseconds(150));
 }
 
+TEST(RetryPolicyTest, MayRetryNeedsAttemptsLeftAndAWaitThatEndsBeforeTheDeadline) {
+  RetryPolicy policy;
+  policy.max_attempts = 3;
+  const absl::Time now = absl::FromUnixSeconds(1000);
+  const absl::Time deadline = now + absl::Seconds(10);
+  EXPECT_TRUE(MayRetry(policy, 1, now, absl::Seconds(1), deadline));
+  EXPECT_TRUE(MayRetry(policy, 2, now, absl::Seconds(9), deadline));
+  EXPECT_FALSE(MayRetry(policy, 3, now, absl::Seconds(1), deadline));   // attempts spent
+  EXPECT_FALSE(MayRetry(policy, 1, now, absl::Seconds(10), deadline));  // wait ends at it
+  EXPECT_FALSE(MayRetry(policy, 1, now, absl::Hours(1), deadline));
+  EXPECT_TRUE(MayRetry(policy, 1, now, absl::Hours(1), absl::InfiniteFuture()));
+  policy.max_attempts = 1;
+  EXPECT_FALSE(MayRetry(policy, 1, now, absl::ZeroDuration(), deadline));
+}
+
 TEST(RetryPolicyTest, Validate) {
   EXPECT_TRUE(RetryPolicy{}.Validate().ok());
   RetryPolicy bad;
