@@ -3,16 +3,17 @@
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "service/api/load_annotations_reactor.h"
 #include "service/api/request_scoped_executor.h"
 #include "service/api/rpc_telemetry_interceptor.h"
@@ -318,94 +319,130 @@ bool IsSettled(v1::RunState state) {
          state == v1::RUN_STATE_CLEANED_UP;
 }
 
-// WatchRun: polls the run (by uid, so renames do not end the watch) and
-// writes an event for every new revision above `after_sequence`, until the
-// run settles or the client goes away. Exactly one step of the
-// poll → write → poll chain is pending at any time, and Finish is only
-// called from that chain, so OnDone never races a pending timer.
+// WatchRun: resolves the name to the run's uid (so renames do not end the
+// watch), then follows the run through the RunWatchHub, which hands over
+// the record after every change. An event is written for every record newer
+// than the last one sent (`after_sequence` at first); records that arrive
+// while a write is in flight are folded into the newest. The call ends OK
+// after the event of a settled run (or at once when a resumed watch finds
+// the run settled and nothing new), with the read's error (NOT_FOUND once
+// the run is deleted), or CANCELLED when the client goes away.
+//
+// Everything below runs under `mu_` except the gRPC operations themselves.
+// Finish is called once, never while the initial resolve is running or a
+// write is in flight, so OnDone (which drops the watch, then deletes the
+// reactor) never races them.
 class WatchRunReactor final : public grpc::ServerWriteReactor<v1::WatchRunResponse> {
  public:
-  static constexpr auto kPollInterval = std::chrono::milliseconds(150);
-
-  WatchRunReactor(core::RunRegistry* registry, boost::asio::thread_pool* executor,
-                  boost::asio::any_io_executor io, std::string tenant, v1::WatchRunRequest request)
+  WatchRunReactor(core::RunRegistry* registry, core::RunWatchHub* hub,
+                  boost::asio::thread_pool* executor, std::string tenant,
+                  v1::WatchRunRequest request)
       : registry_(registry),
-        executor_(executor),
-        timer_(std::move(io)),
+        hub_(hub),
         tenant_(std::move(tenant)),
         request_(std::move(request)),
-        last_revision_(request_.after_sequence()) {
-    boost::asio::post(*executor_, [this] { Resolve(); });
+        last_sent_(request_.after_sequence()) {
+    boost::asio::post(*executor, [this] { Resolve(); });
   }
 
   void OnWriteDone(bool ok) override {
-    if (!ok) {
-      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client stopped watching"));
-      return;
-    }
-    if (IsSettled(event_.run().state())) {
-      Finish(grpc::Status::OK);
-      return;
-    }
-    boost::asio::post(*executor_, [this] { Poll(); });
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) cancelled_ = true;
+    Next();
   }
 
-  void OnCancel() override { cancelled_ = true; }
-  void OnDone() override { delete this; }
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    Next();
+  }
+
+  void OnDone() override {
+    watch_.reset();
+    delete this;
+  }
 
  private:
   void Resolve() {
     v1::GetRunRequest get;
     get.set_name(request_.name());
-    auto run = registry_->GetRun(tenant_, get);
-    if (!run.ok()) {
-      Finish(ToGrpcStatus(run.status()));
-      return;
+    absl::StatusOr<v1::GetRunResponse> run = registry_->GetRun(tenant_, get);
+    if (run.ok()) {
+      auto record = std::make_shared<const v1::AnnotationRun>(std::move(*run->mutable_run()));
+      watch_ = hub_->Follow(
+          record->uid(),
+          [this](const absl::StatusOr<core::RunWatchHub::Record>& update) { OnRecord(update); });
+      OnRecord(std::move(record));
+    } else {
+      OnRecord(run.status());
     }
-    uid_ = run->run().uid();
-    Emit(run->run());
+    absl::MutexLock lock(&mu_);
+    resolving_ = false;
+    Next();
   }
 
-  void Poll() {
-    if (cancelled_) {
-      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client stopped watching"));
-      return;
+  void OnRecord(const absl::StatusOr<core::RunWatchHub::Record>& update) {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    if (!update.ok()) {
+      error_ = ToGrpcStatus(update.status());
+    } else {
+      const core::RunWatchHub::Record& run = *update;
+      const int64_t newest = pending_ != nullptr ? pending_->revision() : last_sent_;
+      if (run->revision() > newest) {
+        pending_ = run;
+      } else if (run->revision() <= last_sent_ && IsSettled(run->state())) {
+        settled_ = true;
+      }
     }
-    auto run = registry_->GetRunByUid(uid_);
-    if (!run.ok()) {
-      Finish(ToGrpcStatus(run.status()));
-      return;
-    }
-    Emit(*run);
+    Next();
   }
 
-  // Writes `run` when it is new to the client; otherwise waits and polls.
-  void Emit(const v1::AnnotationRun& run) {
-    if (run.revision() > last_revision_) {
-      last_revision_ = run.revision();
-      event_.set_sequence(run.revision());
-      *event_.mutable_run() = run;
+  // Starts the next write, or finishes the call, when nothing is in flight.
+  // gRPC never runs a reaction inline from StartWrite or Finish, so calling
+  // them under `mu_` cannot deadlock.
+  void Next() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || resolving_ || writing_) return;
+    if (cancelled_)
+      return FinishWith(grpc::Status(grpc::StatusCode::CANCELLED, "the client stopped watching"));
+    if (settled_) return FinishWith(grpc::Status::OK);
+    if (pending_ != nullptr) {
+      last_sent_ = pending_->revision();
+      settled_ = IsSettled(pending_->state());
+      event_.set_sequence(last_sent_);
+      *event_.mutable_run() = *pending_;
+      pending_.reset();
+      writing_ = true;
       StartWrite(&event_);
       return;
     }
-    if (IsSettled(run.state())) {
-      Finish(grpc::Status::OK);
-      return;
-    }
-    timer_.expires_after(kPollInterval);
-    timer_.async_wait(
-        [this](boost::system::error_code) { boost::asio::post(*executor_, [this] { Poll(); }); });
+    if (error_.has_value()) return FinishWith(*error_);
   }
 
-  core::RunRegistry* registry_;
-  boost::asio::thread_pool* executor_;
-  boost::asio::steady_timer timer_;
-  std::string tenant_;
-  v1::WatchRunRequest request_;
-  std::string uid_;
-  int64_t last_revision_;
+  void FinishWith(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    finished_ = true;
+    Finish(status);
+  }
+
+  core::RunRegistry* const registry_;
+  core::RunWatchHub* const hub_;
+  const std::string tenant_;
+  const v1::WatchRunRequest request_;
+  // Set by Resolve before `resolving_` is cleared; dropped in OnDone.
+  std::unique_ptr<core::RunWatchHub::Watch> watch_;
+  absl::Mutex mu_;
+  bool resolving_ ABSL_GUARDED_BY(mu_) = true;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  // The last record sent (or found unchanged) was settled: the watch is over.
+  bool settled_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t last_sent_ ABSL_GUARDED_BY(mu_);
+  // The newest record not yet sent, if any is newer than `last_sent_`.
+  core::RunWatchHub::Record pending_ ABSL_GUARDED_BY(mu_);
+  std::optional<grpc::Status> error_ ABSL_GUARDED_BY(mu_);
   v1::WatchRunResponse event_;
-  std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace
@@ -415,13 +452,15 @@ AnnotationServiceImpl::AnnotationServiceImpl(core::RunRegistry* registry,
                                              boost::asio::thread_pool* executor,
                                              boost::asio::any_io_executor io,
                                              core::RunOperations* operations,
-                                             const Authenticator* authenticator)
+                                             const Authenticator* authenticator,
+                                             core::RunWatchHub* watch_hub)
     : registry_(registry),
       content_stores_(content_stores),
       executor_(executor),
       io_(std::move(io)),
       operations_(operations),
-      authenticator_(authenticator) {}
+      authenticator_(authenticator),
+      watch_hub_(watch_hub) {}
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::FindMissingMedia(
     grpc::CallbackServerContext* context, const v1::FindMissingMediaRequest* request,
@@ -468,7 +507,7 @@ grpc::ServerWriteReactor<v1::WatchRunResponse>* AnnotationServiceImpl::WatchRun(
     grpc::CallbackServerContext* context, const v1::WatchRunRequest* request) {
   auto tenant = authenticator_->TenantOf(*context);
   if (!tenant.ok()) return new RejectedWriteReactor<v1::WatchRunResponse>(tenant.status());
-  return new WatchRunReactor(registry_, executor_, io_, *std::move(tenant), *request);
+  return new WatchRunReactor(registry_, watch_hub_, executor_, *std::move(tenant), *request);
 }
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::GetRun(grpc::CallbackServerContext* context,

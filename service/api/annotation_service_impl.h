@@ -14,6 +14,7 @@
 #include "service/api/authenticator.h"
 #include "service/core/run_operations.h"
 #include "service/core/run_registry.h"
+#include "service/core/run_watch_hub.h"
 #include "service/store/tenant_content_stores.h"
 
 namespace labelport::api {
@@ -23,10 +24,12 @@ class AnnotationServiceImpl final : public labelport::v1::AnnotationService::Cal
   // `registry`, `content_stores` (uploaded media), `executor` (runs blocking
   // use cases and media writes) and the io_context behind `io` (timers of
   // streaming calls) must outlive the service, as must
-  // `operations` (load, status, cleanup) and `authenticator`.
+  // `operations` (load, status, cleanup), `authenticator` and `watch_hub`
+  // (WatchRun's notifications).
   AnnotationServiceImpl(core::RunRegistry* registry, store::TenantContentStores* content_stores,
                         boost::asio::thread_pool* executor, boost::asio::any_io_executor io,
-                        core::RunOperations* operations, const Authenticator* authenticator);
+                        core::RunOperations* operations, const Authenticator* authenticator,
+                        core::RunWatchHub* watch_hub);
 
   grpc::ServerUnaryReactor* FindMissingMedia(
       grpc::CallbackServerContext* context, const labelport::v1::FindMissingMediaRequest* request,
@@ -72,6 +75,7 @@ class AnnotationServiceImpl final : public labelport::v1::AnnotationService::Cal
   boost::asio::any_io_executor io_;
   core::RunOperations* operations_;
   const Authenticator* authenticator_;
+  core::RunWatchHub* watch_hub_;
 };
 
 }  // namespace labelport::api

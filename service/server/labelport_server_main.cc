@@ -83,6 +83,9 @@
 #include "service/server/tenants_reloader.h"
 #include "service/server/v7_readiness_check.h"
 #include "service/store/content_store.h"
+#include "service/store/in_process_run_change_notifier.h"
+#include "service/store/notifying_run_store.h"
+#include "service/store/postgres_run_change_listener.h"
 #include "service/store/replica_directory_factory.h"
 #include "service/store/run_state_counter_factory.h"
 #include "service/store/run_store_factory.h"
@@ -176,6 +179,21 @@ int Run(int argc, char** argv) {
   if (!store.ok()) {
     LogError(absl::StrCat("cannot open the run store: ", store.status().message()));
     return 1;
+  }
+  // Run record changes reach watchers by notification (DESIGN.md §11): those
+  // made here through `run_store`, and with PostgreSQL those of every
+  // replica through LISTEN/NOTIFY.
+  labelport::store::InProcessRunChangeNotifier run_changes;
+  labelport::store::NotifyingRunStore run_store(store->get(), &run_changes);
+  std::unique_ptr<labelport::store::PostgresRunChangeListener> change_listener;
+  if (!config->postgres_url.empty()) {
+    auto listener = labelport::store::PostgresRunChangeListener::Start(
+        {.url = config->postgres_url, .notifier = &run_changes});
+    if (!listener.ok()) {
+      LogError(absl::StrCat("cannot listen for run changes: ", listener.status().message()));
+      return 1;
+    }
+    change_listener = *std::move(listener);
   }
   auto metrics = labelport::metrics::PrometheusMetrics::Create({.listen = config->metrics_listen});
   if (!metrics.ok()) {
@@ -338,7 +356,7 @@ int Run(int argc, char** argv) {
     }
   }
   labelport::core::RunWorker worker(
-      store->get(), &backends, io.get_executor(),
+      &run_store, &backends, io.get_executor(),
       {.owner_id = config->worker_id,
        .lease_ttl = absl::Seconds(config->lease_ttl_seconds),
        .max_concurrent_runs = config->max_concurrent_runs,
@@ -353,13 +371,15 @@ int Run(int argc, char** argv) {
   const labelport::core::RunQuota run_quota(run_state_counter.get(),
                                             config->max_runs_in_flight_per_tenant);
   labelport::core::RunRegistry registry(
-      store->get(), nullptr, [&worker] { worker.Wake(); },
+      &run_store, nullptr, [&worker] { worker.Wake(); },
       [&accounts](const std::string& tenant) { return accounts.MediaRootsOf(tenant); }, &run_quota);
   boost::asio::thread_pool executor(config->worker_threads);
-  labelport::core::RunOperations operations(store->get(), &backends, metrics->get());
+  labelport::core::RunOperations operations(&run_store, &backends, metrics->get());
   labelport::api::Authenticator authenticator(config->auth_mode, tenants.get());
+  labelport::core::RunWatchHub watch_hub(&run_store, &run_changes, executor.get_executor());
   labelport::api::AnnotationServiceImpl service(&registry, &content_stores, &executor,
-                                                io.get_executor(), &operations, &authenticator);
+                                                io.get_executor(), &operations, &authenticator,
+                                                &watch_hub);
   std::unique_ptr<labelport::server::TenantsReloader> reloader;
   if (tenants != nullptr)
     reloader = std::make_unique<labelport::server::TenantsReloader>(
