@@ -321,17 +321,17 @@ bool IsSettled(v1::RunState state) {
 
 // WatchRun: resolves the name to the run's uid (so renames do not end the
 // watch), then follows the run through the RunWatchHub, which hands over
-// the record after every change. An event is written for every record newer
-// than the last one sent (`after_sequence` at first); records that arrive
-// while a write is in flight are folded into the newest. The call ends OK
-// after the event of a settled run (or at once when a resumed watch finds
-// the run settled and nothing new), with the read's error (NOT_FOUND once
-// the run is deleted), or CANCELLED when the client goes away.
+// the run's event (sequence = revision) after every change, one message
+// shared by all watchers of the run. An event is written when its sequence
+// is above the last one sent (`after_sequence` at first); events that
+// arrive while a write is in flight are folded into the newest. The call
+// ends OK after the event of a settled run (or at once when a resumed watch
+// finds the run settled and nothing new), with the read's error (NOT_FOUND
+// once the run is deleted), or CANCELLED when the client goes away.
 //
-// Everything below runs under `mu_` except the gRPC operations themselves.
-// Finish is called once, never while the initial resolve is running or a
-// write is in flight, so OnDone (which drops the watch, then deletes the
-// reactor) never races them.
+// State lives under `mu_`. Finish is called once, never while the initial
+// resolve is running or a write is in flight, so OnDone (which drops the
+// watch, then deletes the reactor) never races them.
 class WatchRunReactor final : public grpc::ServerWriteReactor<v1::WatchRunResponse> {
  public:
   WatchRunReactor(core::RunRegistry* registry, core::RunWatchHub* hub,
@@ -348,6 +348,7 @@ class WatchRunReactor final : public grpc::ServerWriteReactor<v1::WatchRunRespon
   void OnWriteDone(bool ok) override {
     absl::MutexLock lock(&mu_);
     writing_ = false;
+    in_flight_.reset();
     if (!ok) cancelled_ = true;
     Next();
   }
@@ -369,30 +370,32 @@ class WatchRunReactor final : public grpc::ServerWriteReactor<v1::WatchRunRespon
     get.set_name(request_.name());
     absl::StatusOr<v1::GetRunResponse> run = registry_->GetRun(tenant_, get);
     if (run.ok()) {
-      auto record = std::make_shared<const v1::AnnotationRun>(std::move(*run->mutable_run()));
+      auto event = std::make_shared<v1::WatchRunResponse>();
+      event->set_sequence(run->run().revision());
+      *event->mutable_run() = std::move(*run->mutable_run());
       watch_ = hub_->Follow(
-          record->uid(),
-          [this](const absl::StatusOr<core::RunWatchHub::Record>& update) { OnRecord(update); });
-      OnRecord(std::move(record));
+          event->run().uid(),
+          [this](const absl::StatusOr<core::RunWatchHub::Event>& update) { OnEvent(update); });
+      OnEvent(core::RunWatchHub::Event(std::move(event)));
     } else {
-      OnRecord(run.status());
+      OnEvent(run.status());
     }
     absl::MutexLock lock(&mu_);
     resolving_ = false;
     Next();
   }
 
-  void OnRecord(const absl::StatusOr<core::RunWatchHub::Record>& update) {
+  void OnEvent(const absl::StatusOr<core::RunWatchHub::Event>& update) {
     absl::MutexLock lock(&mu_);
     if (finished_) return;
     if (!update.ok()) {
       error_ = ToGrpcStatus(update.status());
     } else {
-      const core::RunWatchHub::Record& run = *update;
-      const int64_t newest = pending_ != nullptr ? pending_->revision() : last_sent_;
-      if (run->revision() > newest) {
-        pending_ = run;
-      } else if (run->revision() <= last_sent_ && IsSettled(run->state())) {
+      const core::RunWatchHub::Event& event = *update;
+      const int64_t newest = pending_ != nullptr ? pending_->sequence() : last_sent_;
+      if (event->sequence() > newest) {
+        pending_ = event;
+      } else if (event->sequence() <= last_sent_ && IsSettled(event->run().state())) {
         settled_ = true;
       }
     }
@@ -408,13 +411,14 @@ class WatchRunReactor final : public grpc::ServerWriteReactor<v1::WatchRunRespon
       return FinishWith(grpc::Status(grpc::StatusCode::CANCELLED, "the client stopped watching"));
     if (settled_) return FinishWith(grpc::Status::OK);
     if (pending_ != nullptr) {
-      last_sent_ = pending_->revision();
-      settled_ = IsSettled(pending_->state());
-      event_.set_sequence(last_sent_);
-      *event_.mutable_run() = *pending_;
+      last_sent_ = pending_->sequence();
+      settled_ = IsSettled(pending_->run().state());
+      // The event is shared with the run's other watchers; it stays alive
+      // (and unchanged) until this write is done.
+      in_flight_ = std::move(pending_);
       pending_.reset();
       writing_ = true;
-      StartWrite(&event_);
+      StartWrite(in_flight_.get());
       return;
     }
     if (error_.has_value()) return FinishWith(*error_);
@@ -439,10 +443,11 @@ class WatchRunReactor final : public grpc::ServerWriteReactor<v1::WatchRunRespon
   // The last record sent (or found unchanged) was settled: the watch is over.
   bool settled_ ABSL_GUARDED_BY(mu_) = false;
   int64_t last_sent_ ABSL_GUARDED_BY(mu_);
-  // The newest record not yet sent, if any is newer than `last_sent_`.
-  core::RunWatchHub::Record pending_ ABSL_GUARDED_BY(mu_);
+  // The newest event not yet sent, if any is newer than `last_sent_`.
+  core::RunWatchHub::Event pending_ ABSL_GUARDED_BY(mu_);
+  // The event being written.
+  core::RunWatchHub::Event in_flight_ ABSL_GUARDED_BY(mu_);
   std::optional<grpc::Status> error_ ABSL_GUARDED_BY(mu_);
-  v1::WatchRunResponse event_;
 };
 
 }  // namespace

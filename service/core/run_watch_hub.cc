@@ -23,6 +23,7 @@ RunWatchHub::RunWatchHub(store::RunStore* store, store::RunChangeNotifier* notif
     : store_(store),
       notifier_(notifier),
       executor_(std::move(executor)),
+      fan_out_chunk_(std::max<size_t>(1, options.fan_out_chunk)),
       reread_(options.reread_interval, [this] { RereadAll(); }) {
   reread_.Start();
 }
@@ -90,13 +91,17 @@ void RunWatchHub::ScheduleReadLocked(const std::string& run_id, RunEntry& entry)
 }
 
 void RunWatchHub::Read(const std::string& run_id, uint64_t entry_id) {
-  absl::StatusOr<Record> record;
+  absl::StatusOr<Event> event;
   {
     absl::StatusOr<labelport::v1::AnnotationRun> run = store_->GetRunByUid(run_id);
     if (run.ok()) {
-      record = std::make_shared<const labelport::v1::AnnotationRun>(*std::move(run));
+      // Built once and shared: every watcher writes this very message.
+      auto built = std::make_shared<labelport::v1::WatchRunResponse>();
+      built->set_sequence(run->revision());
+      *built->mutable_run() = *std::move(run);
+      event = std::move(built);
     } else {
-      record = run.status();
+      event = run.status();
     }
   }
   std::vector<std::shared_ptr<Watcher>> watchers;
@@ -106,10 +111,48 @@ void RunWatchHub::Read(const std::string& run_id, uint64_t entry_id) {
     auto it = runs_.find(run_id);
     if (it != runs_.end() && it->second->id == entry_id) watchers = it->second->watchers;
   }
-  for (const std::shared_ptr<Watcher>& watcher : watchers) {
-    absl::MutexLock lock(&watcher->mu);
-    if (watcher->listener) watcher->listener(record);
+  if (watchers.size() <= fan_out_chunk_) {
+    Deliver(event, watchers.begin(), watchers.end());
+    FinishRead(run_id, entry_id);
+    return;
   }
+  // Many watchers: slices delivered by several executor threads at once.
+  // The run's next read waits for the last slice, so each watcher still
+  // gets the reads in order.
+  auto delivery = std::make_shared<Delivery>();
+  delivery->event = std::move(event);
+  delivery->watchers = std::move(watchers);
+  const size_t count = delivery->watchers.size();
+  const size_t slices = (count + fan_out_chunk_ - 1) / fan_out_chunk_;
+  delivery->remaining = static_cast<int>(slices);
+  for (size_t slice = 1; slice < slices; ++slice) {
+    boost::asio::post(executor_, [this, delivery, run_id, entry_id, slice] {
+      DeliverSlice(*delivery, slice, run_id, entry_id);
+    });
+  }
+  DeliverSlice(*delivery, 0, run_id, entry_id);
+}
+
+void RunWatchHub::DeliverSlice(Delivery& delivery, size_t slice, const std::string& run_id,
+                               uint64_t entry_id) {
+  const size_t begin = slice * fan_out_chunk_;
+  const size_t end = std::min(delivery.watchers.size(), begin + fan_out_chunk_);
+  Deliver(delivery.event, delivery.watchers.begin() + static_cast<std::ptrdiff_t>(begin),
+          delivery.watchers.begin() + static_cast<std::ptrdiff_t>(end));
+  if (delivery.remaining.fetch_sub(1) == 1) FinishRead(run_id, entry_id);
+}
+
+void RunWatchHub::Deliver(const absl::StatusOr<Event>& event,
+                          std::vector<std::shared_ptr<Watcher>>::const_iterator begin,
+                          std::vector<std::shared_ptr<Watcher>>::const_iterator end) {
+  for (auto it = begin; it != end; ++it) {
+    Watcher& watcher = **it;
+    absl::MutexLock lock(&watcher.mu);
+    if (watcher.listener) watcher.listener(event);
+  }
+}
+
+void RunWatchHub::FinishRead(const std::string& run_id, uint64_t entry_id) {
   absl::MutexLock lock(&mu_);
   --pending_reads_;
   auto it = runs_.find(run_id);

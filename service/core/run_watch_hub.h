@@ -20,6 +20,7 @@
 #ifndef LABELPORT_SERVICE_CORE_RUN_WATCH_HUB_H_
 #define LABELPORT_SERVICE_CORE_RUN_WATCH_HUB_H_
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <cstdint>
 #include <functional>
@@ -33,7 +34,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "labelport/v1/annotation_run.pb.h"
+#include "labelport/v1/annotation_service.pb.h"
 #include "service/common/periodic_thread.h"
 #include "service/store/run_change_notifier.h"
 #include "service/store/run_store.h"
@@ -45,15 +46,19 @@ class RunWatchHub {
   struct Options {
     // How often every watched run is read even without a notification.
     absl::Duration reread_interval = absl::Seconds(30);
+    // A run with more watchers than this has its records handed out by
+    // several executor threads at once, this many watchers each.
+    size_t fan_out_chunk = 64;
   };
 
-  // The run's record after a read (not necessarily changed: compare
-  // `revision`), or the read's error (NOT_FOUND once the run is deleted).
-  // Called on an executor thread, never twice at once for one watch, in the
-  // order of the reads, and never after its Watch is destroyed. Must be
-  // quick and must not destroy its own Watch.
-  using Record = std::shared_ptr<const labelport::v1::AnnotationRun>;
-  using Listener = std::function<void(const absl::StatusOr<Record>& run)>;
+  // The WatchRun event of the run's record after a read (`sequence` is the
+  // record's `revision`; not necessarily new to the watcher), built once and
+  // shared by all watchers of the run, or the read's error (NOT_FOUND once
+  // the run is deleted). Called on an executor thread, never twice at once
+  // for one watch, in the order of the reads, and never after its Watch is
+  // destroyed. Must be quick and must not destroy its own Watch.
+  using Event = std::shared_ptr<const labelport::v1::WatchRunResponse>;
+  using Listener = std::function<void(const absl::StatusOr<Event>& event)>;
 
   // A watcher's registration: destroying it unregisters the listener (and
   // waits for a call of it in progress on another thread).
@@ -99,6 +104,12 @@ class RunWatchHub {
     // A notification came after that read started: read once more after it.
     bool read_again = false;
   };
+  // One read's record on its way to many watchers, in slices.
+  struct Delivery {
+    absl::StatusOr<Event> event;
+    std::vector<std::shared_ptr<Watcher>> watchers;
+    std::atomic<int> remaining{0};
+  };
   class WatchImpl;
 
   void Unfollow(const std::string& run_id, const std::shared_ptr<Watcher>& watcher);
@@ -106,11 +117,19 @@ class RunWatchHub {
   void ScheduleReadLocked(const std::string& run_id, RunEntry& entry)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Read(const std::string& run_id, uint64_t entry_id);
+  void DeliverSlice(Delivery& delivery, size_t slice, const std::string& run_id, uint64_t entry_id);
+  static void Deliver(const absl::StatusOr<Event>& event,
+                      std::vector<std::shared_ptr<Watcher>>::const_iterator begin,
+                      std::vector<std::shared_ptr<Watcher>>::const_iterator end);
+  // Ends a read once every watcher has its record; starts the next one when
+  // a notification came meanwhile.
+  void FinishRead(const std::string& run_id, uint64_t entry_id);
   void RereadAll();
 
   store::RunStore* const store_;
   store::RunChangeNotifier* const notifier_;
   const boost::asio::any_io_executor executor_;
+  const size_t fan_out_chunk_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<RunEntry>> runs_ ABSL_GUARDED_BY(mu_);
   // Reads queued or running (the destructor waits for none).

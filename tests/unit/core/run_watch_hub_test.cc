@@ -43,13 +43,14 @@ store::NewRun MakeRun(const std::string& anno_key) {
 class Received {
  public:
   RunWatchHub::Listener Listener() {
-    return [this](const absl::StatusOr<RunWatchHub::Record>& run) {
+    return [this](const absl::StatusOr<RunWatchHub::Event>& event) {
       absl::MutexLock lock(&mu_);
       ++calls_;
-      if (run.ok()) {
-        revisions_.push_back((*run)->revision());
+      if (event.ok()) {
+        EXPECT_EQ((*event)->sequence(), (*event)->run().revision());
+        revisions_.push_back((*event)->sequence());
       } else {
-        status_ = run.status();
+        status_ = event.status();
       }
     };
   }
