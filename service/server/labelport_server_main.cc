@@ -459,6 +459,8 @@ int Run(int argc, char** argv) {
       absl::Seconds(config->readiness_interval_seconds), [&readiness] { readiness.CheckNow(); });
   readiness_thread.Start();
   const std::string host = config->listen.substr(0, config->listen.rfind(':'));
+  // Whoever waits for the line below finds every start-up line in the log.
+  labelport::common::FlushLogs();
   std::printf("listening on %s:%d\n", host.c_str(), port);
   std::fflush(stdout);
   LogInfo(absl::StrCat("labelport-server listening on ", host, ":", port,

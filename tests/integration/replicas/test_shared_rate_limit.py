@@ -43,7 +43,7 @@ def test_replicas_share_the_rate_limit_as_they_come_and_go(replica, sim, db_url)
 
     b.kill()  # kill -9: counted until its entry expires (3 x the 1 s interval)
     wait_rate(a, LIMIT, timeout=15)
-    assert "burst 20" in a.stderr()
+    a.wait_for_stderr("burst 20")
 
 
 def test_every_replica_reports_the_runs_of_the_shared_database(replica, sim, db_url):
