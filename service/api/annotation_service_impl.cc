@@ -71,6 +71,31 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
   return reactor;
 }
 
+// Runs `use_case` on the calling gRPC thread and finishes the call with its
+// result: for reads that never wait (RunStore::ReadsAreLocal), where the hop
+// to the executor and back would cost more than the read itself.
+template <typename Response, typename UseCase>
+grpc::ServerUnaryReactor* RunInline(grpc::CallbackServerContext* context, Response* response,
+                                    UseCase use_case) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const std::string request_id = RequestIdOf(*context);
+  common::ScopedRequestId scope(request_id);
+  auto result = use_case();
+  if (result.ok()) *response = *std::move(result);
+  reactor->Finish(ToGrpcStatus(result.status()));
+  return reactor;
+}
+
+// Runs a read use case inline when the store's reads never wait, on the
+// executor otherwise.
+template <typename Response, typename UseCase>
+grpc::ServerUnaryReactor* RunRead(grpc::CallbackServerContext* context, bool inline_reads,
+                                  boost::asio::thread_pool* executor, Response* response,
+                                  UseCase use_case) {
+  if (inline_reads) return RunInline(context, response, std::move(use_case));
+  return RunUnary(context, executor, response, std::move(use_case));
+}
+
 // Runs an awaitable use case on the io_context and finishes the call with it.
 template <typename Response>
 grpc::ServerUnaryReactor* RunAsync(grpc::CallbackServerContext* context,
@@ -520,9 +545,9 @@ grpc::ServerUnaryReactor* AnnotationServiceImpl::GetRun(grpc::CallbackServerCont
                                                         v1::GetRunResponse* response) {
   auto tenant = authenticator_->TenantOf(*context);
   if (!tenant.ok()) return Rejected(context, tenant.status());
-  return RunUnary(context, executor_, response, [this, tenant = *std::move(tenant), request] {
-    return registry_->GetRun(tenant, *request);
-  });
+  return RunRead(
+      context, registry_->ReadsAreLocal(), executor_, response,
+      [this, tenant = *std::move(tenant), request] { return registry_->GetRun(tenant, *request); });
 }
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::ListRuns(grpc::CallbackServerContext* context,
@@ -530,9 +555,10 @@ grpc::ServerUnaryReactor* AnnotationServiceImpl::ListRuns(grpc::CallbackServerCo
                                                           v1::ListRunsResponse* response) {
   auto tenant = authenticator_->TenantOf(*context);
   if (!tenant.ok()) return Rejected(context, tenant.status());
-  return RunUnary(context, executor_, response, [this, tenant = *std::move(tenant), request] {
-    return registry_->ListRuns(tenant, *request);
-  });
+  return RunRead(context, registry_->ReadsAreLocal(), executor_, response,
+                 [this, tenant = *std::move(tenant), request] {
+                   return registry_->ListRuns(tenant, *request);
+                 });
 }
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::RenameRun(grpc::CallbackServerContext* context,

@@ -2,6 +2,9 @@
 //
 // Handlers never block a gRPC thread: each request is decoded here, the
 // use case runs on `executor`, and the reactor is finished from there.
+// GetRun and ListRuns run on the gRPC thread itself when the store's reads
+// never wait (RunStore::ReadsAreLocal: SQLite's read connections), since
+// the hop to the executor would cost more than the read.
 // Errors are converted once, by ToGrpcStatus. RPCs whose capability is not
 // built yet answer UNIMPLEMENTED with a message saying so.
 #ifndef LABELPORT_SERVICE_API_ANNOTATION_SERVICE_IMPL_H_

@@ -73,6 +73,7 @@ class NotifyingRunStore final : public RunStore {
   absl::Status ReleaseLease(const std::string& run_id, const std::string& owner) override;
   absl::StatusOr<std::vector<ClaimableRun>> ListClaimableRuns(int max_count,
                                                               const std::string& owner) override;
+  bool ReadsAreLocal() const override { return inner_->ReadsAreLocal(); }
 
  private:
   RunStore* const inner_;
