@@ -101,3 +101,15 @@ def test_many_watchers_of_one_run_all_see_a_change(stub):
 def test_watch_run_of_an_unknown_run_is_not_found(stub):
     watcher = Watcher(stub, run_name("nobody"))
     assert watcher.next() == grpc.StatusCode.NOT_FOUND
+
+
+def test_the_server_stops_cleanly_while_watchers_wait(server_factory):
+    server = server_factory(args=["--drain_seconds", "1"])
+    run = create_run(server.stub, header("left_open")).run
+    watchers = [Watcher(server.stub, run.name) for _ in range(20)]
+    for w in watchers:
+        assert w.next().sequence == 1
+    server.terminate()
+    assert server.wait() == 0, server.stderr()
+    for w in watchers:
+        assert w.next() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
