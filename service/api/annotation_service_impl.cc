@@ -3,16 +3,17 @@
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "service/api/load_annotations_reactor.h"
 #include "service/api/request_scoped_executor.h"
 #include "service/api/rpc_telemetry_interceptor.h"
@@ -67,6 +68,31 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
     reactor->Finish(ToGrpcStatus(result.status()));
   });
   return reactor;
+}
+
+// Runs `use_case` on the calling gRPC thread and finishes the call with its
+// result: for reads that never wait (RunStore::ReadsAreLocal), where the hop
+// to the executor and back would cost more than the read itself.
+template <typename Response, typename UseCase>
+grpc::ServerUnaryReactor* RunInline(grpc::CallbackServerContext* context, Response* response,
+                                    UseCase use_case) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const std::string request_id = RequestIdOf(*context);
+  common::ScopedRequestId scope(request_id);
+  auto result = use_case();
+  if (result.ok()) *response = *std::move(result);
+  reactor->Finish(ToGrpcStatus(result.status()));
+  return reactor;
+}
+
+// Runs a read use case inline when the store's reads never wait, on the
+// executor otherwise.
+template <typename Response, typename UseCase>
+grpc::ServerUnaryReactor* RunRead(grpc::CallbackServerContext* context, bool inline_reads,
+                                  boost::asio::thread_pool* executor, Response* response,
+                                  UseCase use_case) {
+  if (inline_reads) return RunInline(context, response, std::move(use_case));
+  return RunUnary(context, executor, response, std::move(use_case));
 }
 
 // Runs an awaitable use case on the io_context and finishes the call with it.
@@ -401,111 +427,151 @@ bool IsSettled(v1::RunState state) {
          state == v1::RUN_STATE_CLEANED_UP;
 }
 
-// WatchRun: polls the run (by uid, so renames do not end the watch) and
-// writes an event for every new revision above `after_sequence`, until the
-// run settles or the client goes away. Exactly one step of the
-// poll → write → poll chain is pending at any time, and Finish is only
-// called from that chain, so OnDone never races a pending timer.
+// WatchRun: resolves the name to the run's uid (so renames do not end the
+// watch), then follows the run through the RunWatchHub, which hands over
+// the run's event (sequence = revision) after every change, one message
+// shared by all watchers of the run. An event is written when its sequence
+// is above the last one sent (`after_sequence` at first); events that
+// arrive while a write is in flight are folded into the newest. The call
+// ends OK after the event of a settled run (or at once when a resumed watch
+// finds the run settled and nothing new), with the read's error (NOT_FOUND
+// once the run is deleted), or CANCELLED when the client goes away.
+//
+// State lives under `mu_`. Finish is called once, never while the initial
+// resolve is running or a write is in flight, so OnDone (which drops the
+// watch, then deletes the reactor) never races them.
 class WatchRunReactor final : public grpc::ServerWriteReactor<v1::WatchRunResponse> {
  public:
-  static constexpr auto kPollInterval = std::chrono::milliseconds(150);
-
-  WatchRunReactor(core::RunRegistry* registry, boost::asio::thread_pool* executor,
-                  boost::asio::any_io_executor io, std::string tenant, v1::WatchRunRequest request)
+  WatchRunReactor(core::RunRegistry* registry, core::RunWatchHub* hub,
+                  boost::asio::thread_pool* executor, std::string tenant,
+                  v1::WatchRunRequest request)
       : registry_(registry),
-        executor_(executor),
-        timer_(std::move(io)),
+        hub_(hub),
         tenant_(std::move(tenant)),
         request_(std::move(request)),
-        last_revision_(request_.after_sequence()) {
-    boost::asio::post(*executor_, [this] { Resolve(); });
+        last_sent_(request_.after_sequence()) {
+    boost::asio::post(*executor, [this] { Resolve(); });
   }
 
   void OnWriteDone(bool ok) override {
-    if (!ok) {
-      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client stopped watching"));
-      return;
-    }
-    if (IsSettled(event_.run().state())) {
-      Finish(grpc::Status::OK);
-      return;
-    }
-    boost::asio::post(*executor_, [this] { Poll(); });
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    in_flight_.reset();
+    if (!ok) cancelled_ = true;
+    Next();
   }
 
-  void OnCancel() override { cancelled_ = true; }
-  void OnDone() override { delete this; }
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    Next();
+  }
+
+  void OnDone() override {
+    watch_.reset();
+    delete this;
+  }
 
  private:
   void Resolve() {
     v1::GetRunRequest get;
     get.set_name(request_.name());
-    auto run = registry_->GetRun(tenant_, get);
-    if (!run.ok()) {
-      Finish(ToGrpcStatus(run.status()));
-      return;
+    absl::StatusOr<v1::GetRunResponse> run = registry_->GetRun(tenant_, get);
+    if (run.ok()) {
+      auto event = std::make_shared<v1::WatchRunResponse>();
+      event->set_sequence(run->run().revision());
+      *event->mutable_run() = std::move(*run->mutable_run());
+      watch_ = hub_->Follow(
+          event->run().uid(),
+          [this](const absl::StatusOr<core::RunWatchHub::Event>& update) { OnEvent(update); });
+      OnEvent(core::RunWatchHub::Event(std::move(event)));
+    } else {
+      OnEvent(run.status());
     }
-    uid_ = run->run().uid();
-    Emit(run->run());
+    absl::MutexLock lock(&mu_);
+    resolving_ = false;
+    Next();
   }
 
-  void Poll() {
-    if (cancelled_) {
-      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client stopped watching"));
-      return;
+  void OnEvent(const absl::StatusOr<core::RunWatchHub::Event>& update) {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    if (!update.ok()) {
+      error_ = ToGrpcStatus(update.status());
+    } else {
+      const core::RunWatchHub::Event& event = *update;
+      const int64_t newest = pending_ != nullptr ? pending_->sequence() : last_sent_;
+      if (event->sequence() > newest) {
+        pending_ = event;
+      } else if (event->sequence() <= last_sent_ && IsSettled(event->run().state())) {
+        settled_ = true;
+      }
     }
-    auto run = registry_->GetRunByUid(uid_);
-    if (!run.ok()) {
-      Finish(ToGrpcStatus(run.status()));
-      return;
-    }
-    Emit(*run);
+    Next();
   }
 
-  // Writes `run` when it is new to the client; otherwise waits and polls.
-  void Emit(const v1::AnnotationRun& run) {
-    if (run.revision() > last_revision_) {
-      last_revision_ = run.revision();
-      event_.set_sequence(run.revision());
-      *event_.mutable_run() = run;
-      StartWrite(&event_);
+  // Starts the next write, or finishes the call, when nothing is in flight.
+  // gRPC never runs a reaction inline from StartWrite or Finish, so calling
+  // them under `mu_` cannot deadlock.
+  void Next() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || resolving_ || writing_) return;
+    if (cancelled_)
+      return FinishWith(grpc::Status(grpc::StatusCode::CANCELLED, "the client stopped watching"));
+    if (settled_) return FinishWith(grpc::Status::OK);
+    if (pending_ != nullptr) {
+      last_sent_ = pending_->sequence();
+      settled_ = IsSettled(pending_->run().state());
+      // The event is shared with the run's other watchers; it stays alive
+      // (and unchanged) until this write is done.
+      in_flight_ = std::move(pending_);
+      pending_.reset();
+      writing_ = true;
+      StartWrite(in_flight_.get());
       return;
     }
-    if (IsSettled(run.state())) {
-      Finish(grpc::Status::OK);
-      return;
-    }
-    timer_.expires_after(kPollInterval);
-    timer_.async_wait(
-        [this](boost::system::error_code) { boost::asio::post(*executor_, [this] { Poll(); }); });
+    if (error_.has_value()) return FinishWith(*error_);
   }
 
-  core::RunRegistry* registry_;
-  boost::asio::thread_pool* executor_;
-  boost::asio::steady_timer timer_;
-  std::string tenant_;
-  v1::WatchRunRequest request_;
-  std::string uid_;
-  int64_t last_revision_;
-  v1::WatchRunResponse event_;
-  std::atomic<bool> cancelled_{false};
+  void FinishWith(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    finished_ = true;
+    Finish(status);
+  }
+
+  core::RunRegistry* const registry_;
+  core::RunWatchHub* const hub_;
+  const std::string tenant_;
+  const v1::WatchRunRequest request_;
+  // Set by Resolve before `resolving_` is cleared; dropped in OnDone.
+  std::unique_ptr<core::RunWatchHub::Watch> watch_;
+  absl::Mutex mu_;
+  bool resolving_ ABSL_GUARDED_BY(mu_) = true;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  // The last record sent (or found unchanged) was settled: the watch is over.
+  bool settled_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t last_sent_ ABSL_GUARDED_BY(mu_);
+  // The newest event not yet sent, if any is newer than `last_sent_`.
+  core::RunWatchHub::Event pending_ ABSL_GUARDED_BY(mu_);
+  // The event being written.
+  core::RunWatchHub::Event in_flight_ ABSL_GUARDED_BY(mu_);
+  std::optional<grpc::Status> error_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace
 
-AnnotationServiceImpl::AnnotationServiceImpl(core::RunRegistry* registry,
-                                             store::TenantContentStores* content_stores,
-                                             boost::asio::thread_pool* executor,
-                                             boost::asio::any_io_executor io,
-                                             core::RunOperations* operations,
-                                             const Authenticator* authenticator,
-                                             CreateRunLimits create_run_limits)
+AnnotationServiceImpl::AnnotationServiceImpl(
+    core::RunRegistry* registry, store::TenantContentStores* content_stores,
+    boost::asio::thread_pool* executor, boost::asio::any_io_executor io,
+    core::RunOperations* operations, const Authenticator* authenticator,
+    core::RunWatchHub* watch_hub, CreateRunLimits create_run_limits)
     : registry_(registry),
       content_stores_(content_stores),
       executor_(executor),
       io_(std::move(io)),
       operations_(operations),
       authenticator_(authenticator),
+      watch_hub_(watch_hub),
       create_run_limits_(create_run_limits) {}
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::FindMissingMedia(
@@ -553,7 +619,7 @@ grpc::ServerWriteReactor<v1::WatchRunResponse>* AnnotationServiceImpl::WatchRun(
     grpc::CallbackServerContext* context, const v1::WatchRunRequest* request) {
   auto tenant = authenticator_->TenantOf(*context);
   if (!tenant.ok()) return new RejectedWriteReactor<v1::WatchRunResponse>(tenant.status());
-  return new WatchRunReactor(registry_, executor_, io_, *std::move(tenant), *request);
+  return new WatchRunReactor(registry_, watch_hub_, executor_, *std::move(tenant), *request);
 }
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::GetRun(grpc::CallbackServerContext* context,
@@ -561,9 +627,9 @@ grpc::ServerUnaryReactor* AnnotationServiceImpl::GetRun(grpc::CallbackServerCont
                                                         v1::GetRunResponse* response) {
   auto tenant = authenticator_->TenantOf(*context);
   if (!tenant.ok()) return Rejected(context, tenant.status());
-  return RunUnary(context, executor_, response, [this, tenant = *std::move(tenant), request] {
-    return registry_->GetRun(tenant, *request);
-  });
+  return RunRead(
+      context, registry_->ReadsAreLocal(), executor_, response,
+      [this, tenant = *std::move(tenant), request] { return registry_->GetRun(tenant, *request); });
 }
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::ListRuns(grpc::CallbackServerContext* context,
@@ -571,9 +637,10 @@ grpc::ServerUnaryReactor* AnnotationServiceImpl::ListRuns(grpc::CallbackServerCo
                                                           v1::ListRunsResponse* response) {
   auto tenant = authenticator_->TenantOf(*context);
   if (!tenant.ok()) return Rejected(context, tenant.status());
-  return RunUnary(context, executor_, response, [this, tenant = *std::move(tenant), request] {
-    return registry_->ListRuns(tenant, *request);
-  });
+  return RunRead(context, registry_->ReadsAreLocal(), executor_, response,
+                 [this, tenant = *std::move(tenant), request] {
+                   return registry_->ListRuns(tenant, *request);
+                 });
 }
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::RenameRun(grpc::CallbackServerContext* context,

@@ -2,6 +2,9 @@
 //
 // Handlers never block a gRPC thread: each request is decoded here, the
 // use case runs on `executor`, and the reactor is finished from there.
+// GetRun and ListRuns run on the gRPC thread itself when the store's reads
+// never wait (RunStore::ReadsAreLocal: SQLite's read connections), since
+// the hop to the executor would cost more than the read.
 // Errors are converted once, by ToGrpcStatus. RPCs whose capability is not
 // built yet answer UNIMPLEMENTED with a message saying so.
 #ifndef LABELPORT_SERVICE_API_ANNOTATION_SERVICE_IMPL_H_
@@ -15,6 +18,7 @@
 #include "service/core/limits.h"
 #include "service/core/run_operations.h"
 #include "service/core/run_registry.h"
+#include "service/core/run_watch_hub.h"
 #include "service/store/tenant_content_stores.h"
 
 namespace labelport::api {
@@ -31,11 +35,12 @@ class AnnotationServiceImpl final : public labelport::v1::AnnotationService::Cal
   // `registry`, `content_stores` (uploaded media), `executor` (runs blocking
   // use cases and media writes) and the io_context behind `io` (timers of
   // streaming calls) must outlive the service, as must
-  // `operations` (load, status, cleanup) and `authenticator`.
+  // `operations` (load, status, cleanup), `authenticator` and `watch_hub`
+  // (WatchRun's notifications).
   AnnotationServiceImpl(core::RunRegistry* registry, store::TenantContentStores* content_stores,
                         boost::asio::thread_pool* executor, boost::asio::any_io_executor io,
                         core::RunOperations* operations, const Authenticator* authenticator,
-                        CreateRunLimits create_run_limits = {});
+                        core::RunWatchHub* watch_hub, CreateRunLimits create_run_limits = {});
 
   grpc::ServerUnaryReactor* FindMissingMedia(
       grpc::CallbackServerContext* context, const labelport::v1::FindMissingMediaRequest* request,
@@ -81,6 +86,7 @@ class AnnotationServiceImpl final : public labelport::v1::AnnotationService::Cal
   boost::asio::any_io_executor io_;
   core::RunOperations* operations_;
   const Authenticator* authenticator_;
+  core::RunWatchHub* watch_hub_;
   CreateRunLimits create_run_limits_;
 };
 

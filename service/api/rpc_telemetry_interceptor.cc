@@ -60,8 +60,8 @@ bool IsAcceptableRequestId(grpc::string_ref id) {
 // 128 random bits in hex: request ids must be unique, not secret.
 std::string NewRequestId() {
   thread_local absl::BitGen bits;
-  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(bits),
-                         absl::Uniform<uint64_t>(bits));
+  return absl::StrCat(absl::Hex(absl::Uniform<uint64_t>(bits), absl::kZeroPad16),
+                      absl::Hex(absl::Uniform<uint64_t>(bits), absl::kZeroPad16));
 }
 
 const char* CodeName(grpc::StatusCode code) {

@@ -3,6 +3,13 @@
 // one JSON object per line: {"time","level","message"[,"request_id"]}.
 // Thread-safe. Never pass credentials: nothing here redacts.
 //
+// Lines keep the order they were logged in. Debug and info lines are
+// written in batches by a thread of the logger's own, about a millisecond
+// after Log returns (so a busy server makes one write per many lines); warnings and
+// errors are written, with every line before them, before Log returns. The
+// rest is written at exit (std::exit or a return from main) or by
+// FlushLogs(); a crash may lose the last info lines, never a warning.
+//
 // Request ids: a line gets `request_id` when it is logged on a thread inside
 // a ScopedRequestId (the API layer opens one around the work it runs for an
 // RPC) or when the id is passed explicitly.
@@ -41,6 +48,9 @@ class ScopedRequestId {
  private:
   absl::string_view previous_;
 };
+
+// Writes every line logged so far before returning.
+void FlushLogs();
 
 // This thread's current request id; empty outside a ScopedRequestId.
 absl::string_view CurrentRequestId();

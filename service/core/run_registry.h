@@ -78,6 +78,8 @@ class RunRegistry {
       const std::string& tenant, const labelport::v1::DeleteRunRequest& request);
   absl::StatusOr<labelport::v1::ListRunSamplesResponse> ListRunSamples(
       const std::string& tenant, const labelport::v1::ListRunSamplesRequest& request);
+  // Whether GetRun and ListRuns never wait (RunStore::ReadsAreLocal).
+  bool ReadsAreLocal() const { return store_->ReadsAreLocal(); }
   // The run with this uid (for watchers that must survive renames).
   absl::StatusOr<labelport::v1::AnnotationRun> GetRunByUid(const std::string& uid);
   // FAILED (or ANNOTATING with failed samples) → PENDING: the upload job

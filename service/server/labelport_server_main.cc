@@ -92,6 +92,9 @@
 #include "service/server/tenants_reloader.h"
 #include "service/server/v7_health_check.h"
 #include "service/store/content_store.h"
+#include "service/store/in_process_run_change_notifier.h"
+#include "service/store/notifying_run_store.h"
+#include "service/store/postgres_run_change_listener.h"
 #include "service/store/replica_directory_factory.h"
 #include "service/store/run_state_counter_factory.h"
 #include "service/store/run_store_factory.h"
@@ -146,6 +149,11 @@ int Run(int argc, char** argv) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // Abseil's mutex deadlock detection is on in the distribution's build of
+  // the library: it records the lock graph, with stack traces, on every
+  // nested lock in the server and in gRPC (a tenth of the CPU of a
+  // WatchRun fan-out). Lock order is checked by the unit tests, which keep it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   auto config = labelport::config::LoadServerConfig(argc, argv);
   if (!config.ok()) {
     std::fprintf(stderr, "labelport-server: %s\n", std::string(config.status().message()).c_str());
@@ -187,6 +195,21 @@ int Run(int argc, char** argv) {
   if (!store.ok()) {
     LogError(absl::StrCat("cannot open the run store: ", store.status().message()));
     return 1;
+  }
+  // Run record changes reach watchers by notification (DESIGN.md §11): those
+  // made here through `run_store`, and with PostgreSQL those of every
+  // replica through LISTEN/NOTIFY.
+  labelport::store::InProcessRunChangeNotifier run_changes;
+  labelport::store::NotifyingRunStore run_store(store->get(), &run_changes);
+  std::unique_ptr<labelport::store::PostgresRunChangeListener> change_listener;
+  if (!config->postgres_url.empty()) {
+    auto listener = labelport::store::PostgresRunChangeListener::Start(
+        {.url = config->postgres_url, .notifier = &run_changes});
+    if (!listener.ok()) {
+      LogError(absl::StrCat("cannot listen for run changes: ", listener.status().message()));
+      return 1;
+    }
+    change_listener = *std::move(listener);
   }
   auto metrics = labelport::metrics::PrometheusMetrics::Create({.listen = config->metrics_listen});
   if (!metrics.ok()) {
@@ -362,7 +385,7 @@ int Run(int argc, char** argv) {
     }
   }
   labelport::core::RunWorker worker(
-      store->get(), &backends, io.get_executor(),
+      &run_store, &backends, io.get_executor(),
       {.owner_id = config->worker_id,
        .lease_ttl = absl::Seconds(config->lease_ttl_seconds),
        .max_concurrent_runs = config->max_concurrent_runs,
@@ -377,7 +400,7 @@ int Run(int argc, char** argv) {
   const labelport::core::RunQuota run_quota(run_state_counter.get(),
                                             config->max_runs_in_flight_per_tenant);
   labelport::core::RunRegistry registry(
-      store->get(), nullptr, [&worker] { worker.Wake(); }, {.owner = config->worker_id},
+      &run_store, nullptr, [&worker] { worker.Wake(); }, {.owner = config->worker_id},
       [&accounts](const std::string& tenant) { return accounts.MediaRootsOf(tenant); }, &run_quota);
   // CreateRun calls of this worker's previous process are gone: their spools
   // go now; spools that expired (stalled calls, replicas that are gone) go
@@ -387,10 +410,12 @@ int Run(int argc, char** argv) {
       absl::Minutes(1), [&registry] { registry.DiscardStaleSpools(/*at_start=*/false); });
   spool_sweeper.Start();
   boost::asio::thread_pool executor(config->worker_threads);
-  labelport::core::RunOperations operations(store->get(), &backends, metrics->get());
+  labelport::core::RunOperations operations(&run_store, &backends, metrics->get());
   labelport::api::Authenticator authenticator(config->auth_mode, tenants.get());
+  labelport::core::RunWatchHub watch_hub(&run_store, &run_changes, executor.get_executor());
   labelport::api::AnnotationServiceImpl service(
       &registry, &content_stores, &executor, io.get_executor(), &operations, &authenticator,
+      &watch_hub,
       {.max_samples = config->max_run_samples,
        .max_bytes = int64_t{config->max_create_run_mb} << 20});
   std::unique_ptr<labelport::server::TenantsReloader> reloader;
@@ -481,6 +506,8 @@ int Run(int argc, char** argv) {
       absl::Seconds(config->readiness_interval_seconds), [&readiness] { readiness.CheckNow(); });
   readiness_thread.Start();
   const std::string host = config->listen.substr(0, config->listen.rfind(':'));
+  // Whoever waits for the line below finds every start-up line in the log.
+  labelport::common::FlushLogs();
   std::printf("listening on %s:%d\n", host.c_str(), port);
   std::fflush(stdout);
   LogInfo(absl::StrCat("labelport-server listening on ", host, ":", port,

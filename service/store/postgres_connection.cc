@@ -298,6 +298,20 @@ absl::Status PostgresConnection::CopyIn(absl::string_view copy_sql, absl::string
   return status;
 }
 
+absl::StatusOr<std::vector<std::string>> PostgresConnection::ReceiveNotifications(
+    absl::string_view operation) {
+  if (PQconsumeInput(conn_) != 1 || PQstatus(conn_) != CONNECTION_OK) {
+    return absl::UnavailableError(
+        Scrub(absl::StrCat(operation, ": ", TrimMessage(PQerrorMessage(conn_)))));
+  }
+  std::vector<std::string> payloads;
+  while (PGnotify* notification = PQnotifies(conn_)) {
+    payloads.emplace_back(notification->extra != nullptr ? notification->extra : "");
+    PQfreemem(notification);
+  }
+  return payloads;
+}
+
 std::string PgSqlState(const absl::Status& status) {
   auto state = status.GetPayload(kSqlStatePayload);
   return state.has_value() ? std::string(*state) : std::string();

@@ -94,6 +94,13 @@ class PostgresConnection {
   absl::Status CopyIn(absl::string_view copy_sql, absl::string_view data,
                       absl::string_view operation);
 
+  // Asynchronous notifications (after LISTEN): the socket to poll() for
+  // input, and the payloads of the NOTIFY messages received so far (reads
+  // what the server sent without waiting). UNAVAILABLE when the connection
+  // broke.
+  int socket() const { return PQsocket(conn_); }
+  absl::StatusOr<std::vector<std::string>> ReceiveNotifications(absl::string_view operation);
+
   // False once the connection broke; a broken connection is not reused.
   bool healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
   // True when no transaction is open.

@@ -13,6 +13,7 @@
 #include "service/common/errors.h"
 #include "service/common/status_macros.h"
 #include "service/store/postgres_component_pool.h"
+#include "service/store/postgres_run_change_listener.h"
 #include "service/store/run_records.h"
 
 namespace labelport::store {
@@ -80,6 +81,18 @@ absl::StatusOr<AnnotationRun> ReadRun(const PgResult& rows, int row, absl::strin
                                                  absl::StrCat("record of run ", owned.run_id)));
   FillOwnedFields(owned, run);
   return run;
+}
+
+// Announces a change of run `run_id` to every replica's
+// PostgresRunChangeListener. Inside the change's transaction, so it is
+// delivered if and only if the change commits.
+absl::Status NotifyRunChanged(PostgresConnection& db, const std::string& run_id,
+                              absl::string_view operation) {
+  return db
+      .Exec("SELECT pg_notify($1, $2)",
+            {PgParam::Text(kPostgresRunChangeChannel), PgParam::Text(run_id)},
+            absl::StrCat(operation, ": notify"))
+      .status();
 }
 
 absl::StatusOr<std::optional<AnnotationRun>> FindRunById(PostgresConnection& db,
@@ -653,7 +666,7 @@ absl::StatusOr<AnnotationRun> PostgresRunStore::RenameRun(const RunKey& key,
                 absl::StrCat(kOp, ": update run"))
             .status());
     LP_ASSIGN_OR_RETURN(renamed, LoadRunById(db, *run_id, kOp));
-    return absl::OkStatus();
+    return NotifyRunChanged(db, *run_id, kOp);
   });
   if (IsUniqueViolation(status, "runs_key_unique")) return RenameKeyClash(new_anno_key);
   LP_RETURN_IF_ERROR(status);
@@ -668,11 +681,12 @@ absl::Status PostgresRunStore::DeleteRun(const RunKey& key) {
     LP_ASSIGN_OR_RETURN(
         PgResult deleted,
         db.Exec(
-            "DELETE FROM runs WHERE tenant = $1 AND dataset = $2 AND anno_key = $3",
+            "DELETE FROM runs WHERE tenant = $1 AND dataset = $2 AND anno_key = $3 "
+            "RETURNING run_id",
             {PgParam::Text(key.tenant), PgParam::Text(key.dataset), PgParam::Text(key.anno_key)},
             absl::StrCat(kOp, ": delete run")));
-    if (deleted.affected_rows() == 0) return RunNotFound(key.anno_key);
-    return absl::OkStatus();
+    if (deleted.rows() == 0) return RunNotFound(key.anno_key);
+    return NotifyRunChanged(db, deleted.Bytes(0, 0), kOp);
   });
 }
 
@@ -746,7 +760,7 @@ absl::StatusOr<AnnotationRun> PostgresRunStore::UpdateRun(const std::string& run
     owned.update_time_ns = stored.Int(0, 1);
     FillOwnedFields(owned, run);
     updated = std::move(run);
-    return absl::OkStatus();
+    return NotifyRunChanged(db, run_id, kOp);
   }));
   return updated;
 }

@@ -15,6 +15,10 @@
 // is claiming right now is not offered again. Times (`create_time`,
 // `update_time`) come from the database clock too, in microseconds.
 //
+// Change notifications: UpdateRun, RenameRun and DeleteRun send
+// `NOTIFY labelport_run_changes, '<run id>'` in their transaction, so every
+// replica's PostgresRunChangeListener learns of a change once it commits.
+//
 // Thread-safety: all methods may be called concurrently; each call takes a
 // connection from a pool of at most `max_connections` (callers beyond that
 // wait for one to free up).

@@ -302,6 +302,12 @@ class RunStore {
   // "" for none.
   virtual absl::StatusOr<std::vector<ClaimableRun>> ListClaimableRuns(int max_count,
                                                                       const std::string& owner) = 0;
+
+  // True when GetRun, GetRunByUid and ListRuns only read local files and
+  // never wait for a write transaction or the network (SQLite in WAL mode
+  // with its read connections), so that a caller may run them on a thread
+  // that must not block (a gRPC thread). False by default.
+  virtual bool ReadsAreLocal() const { return false; }
 };
 
 }  // namespace labelport::store

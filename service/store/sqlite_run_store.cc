@@ -1,6 +1,7 @@
 #include "service/store/sqlite_run_store.h"
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -60,14 +61,99 @@ OwnedFields ReadOwnedFields(const SqliteStatement& row) {
   return owned;
 }
 
-// Reads the current row of a statement that starts with kSelectRun.
-absl::StatusOr<AnnotationRun> ReadRun(const SqliteStatement& row, absl::string_view operation) {
+// Reads the current row of a statement that starts with kSelectRun. With a
+// `cache`, a run's record is parsed only when the cache lacks it at the
+// row's revision (and then remembered): the whole record, store-owned
+// fields included, is fixed for a (run id, revision), as every change of
+// the blob, the key or update_time increments the revision.
+absl::StatusOr<AnnotationRun> ReadRun(const SqliteStatement& row, absl::string_view operation,
+                                      RunRecordCache* cache = nullptr) {
+  if (cache != nullptr) {
+    if (RunRecordCache::Record cached = cache->Find(row.ColumnTextView(0), row.ColumnInt64(6))) {
+      return *cached;
+    }
+  }
   OwnedFields owned = ReadOwnedFields(row);
   LP_ASSIGN_OR_RETURN(AnnotationRun run,
                       ParseRecord<AnnotationRun>(row.ColumnBlob(5), operation,
                                                  absl::StrCat("record of run ", owned.run_id)));
   FillOwnedFields(owned, run);
+  if (cache != nullptr) {
+    cache->Put(owned.run_id, owned.revision, std::make_shared<const AnnotationRun>(run));
+  }
   return run;
+}
+
+// The statements of the pooled reads (prepared once per read connection).
+const std::string& SelectRunByKey() {
+  static const std::string* const sql = new std::string(
+      absl::StrCat(kSelectRun, "WHERE tenant = ?1 AND dataset = ?2 AND anno_key = ?3"));
+  return *sql;
+}
+
+const std::string& SelectRunById() {
+  static const std::string* const sql =
+      new std::string(absl::StrCat(kSelectRun, "WHERE run_id = ?1"));
+  return *sql;
+}
+
+// Empty filters are bound too, so one statement text serves every query
+// and the (tenant, dataset, anno_key) index drives the scan.
+const std::string& SelectRunPage() {
+  static const std::string* const sql =
+      new std::string(absl::StrCat(kSelectRun,
+                                   "WHERE tenant = ?1 AND dataset = ?2 AND anno_key > ?3 "
+                                   "AND (?4 = '' OR backend = ?4) "
+                                   "AND (?5 = 0 OR state = ?5) "
+                                   "AND (?6 = '' OR dataset_slug = ?6) "
+                                   "ORDER BY anno_key LIMIT ?7"));
+  return *sql;
+}
+
+absl::StatusOr<AnnotationRun> GetRunWith(SqliteStatement& select, const RunKey& key,
+                                         RunRecordCache* cache) {
+  constexpr absl::string_view kOp = "GetRun";
+  LP_RETURN_IF_ERROR(select.BindText(1, key.tenant));
+  LP_RETURN_IF_ERROR(select.BindText(2, key.dataset));
+  LP_RETURN_IF_ERROR(select.BindText(3, key.anno_key));
+  LP_ASSIGN_OR_RETURN(bool found, select.Step());
+  if (!found) return RunNotFound(key.anno_key);
+  return ReadRun(select, kOp, cache);
+}
+
+absl::StatusOr<AnnotationRun> GetRunByUidWith(SqliteStatement& select, const std::string& run_id,
+                                              RunRecordCache* cache) {
+  constexpr absl::string_view kOp = "GetRunByUid";
+  LP_RETURN_IF_ERROR(select.BindText(1, run_id));
+  LP_ASSIGN_OR_RETURN(bool found, select.Step());
+  if (!found) return RunUidNotFound(run_id);
+  return ReadRun(select, kOp, cache);
+}
+
+absl::StatusOr<ListRunsPage> ListRunsWith(SqliteStatement& select, const ListRunsQuery& query,
+                                          RunRecordCache* cache) {
+  constexpr absl::string_view kOp = "ListRuns";
+  LP_RETURN_IF_ERROR(select.BindText(1, query.tenant));
+  LP_RETURN_IF_ERROR(select.BindText(2, query.dataset));
+  LP_RETURN_IF_ERROR(select.BindText(3, query.after_anno_key));
+  LP_RETURN_IF_ERROR(select.BindText(4, query.backend));
+  LP_RETURN_IF_ERROR(select.BindInt64(5, query.state));
+  LP_RETURN_IF_ERROR(select.BindText(6, query.dataset_slug));
+  // One extra row tells whether another page exists.
+  LP_RETURN_IF_ERROR(select.BindInt64(7, static_cast<int64_t>(query.page_size) + 1));
+  ListRunsPage page;
+  page.runs.reserve(static_cast<size_t>(query.page_size));
+  while (true) {
+    LP_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    if (static_cast<int>(page.runs.size()) == query.page_size) {
+      page.next_after_anno_key = page.runs.back().anno_key();
+      break;
+    }
+    LP_ASSIGN_OR_RETURN(AnnotationRun run, ReadRun(select, kOp, cache));
+    page.runs.push_back(std::move(run));
+  }
+  return page;
 }
 
 // The run with `run_id`, or nullopt when there is none.
@@ -286,7 +372,18 @@ absl::StatusOr<std::unique_ptr<SqliteRunStore>> SqliteRunStore::Create(Options o
     sqlite3_close_v2(db);
     return Prefixed(status, prefix);
   }
-  return std::unique_ptr<SqliteRunStore>(new SqliteRunStore(db));
+  std::unique_ptr<SqliteReadConnections> readers;
+  if (options.read_connections > 0 && options.path != ":memory:") {
+    absl::StatusOr<std::unique_ptr<SqliteReadConnections>> opened =
+        SqliteReadConnections::Open(options.path, options.read_connections, options.busy_timeout);
+    if (!opened.ok()) {
+      sqlite3_close_v2(db);
+      return Prefixed(opened.status(), prefix);
+    }
+    readers = *std::move(opened);
+  }
+  return std::unique_ptr<SqliteRunStore>(
+      new SqliteRunStore(db, std::move(readers), options.record_cache_capacity));
 }
 
 SqliteRunStore::~SqliteRunStore() { sqlite3_close_v2(db_); }
@@ -622,56 +719,33 @@ absl::StatusOr<int64_t> SqliteRunStore::DiscardExpiredRunSpools() {
 
 absl::StatusOr<AnnotationRun> SqliteRunStore::GetRun(const RunKey& key) {
   constexpr absl::string_view kOp = "GetRun";
+  if (readers_ != nullptr) {
+    SqliteReadConnections::Lease reader = readers_->Acquire();
+    LP_ASSIGN_OR_RETURN(SqliteStatement select,
+                        reader->Prepare(SelectRunByKey(), absl::StrCat(kOp, ": read run")));
+    return GetRunWith(select, key, records_.get());
+  }
   absl::MutexLock lock(&mu_);
   LP_ASSIGN_OR_RETURN(
       SqliteStatement select,
-      SqliteStatement::Prepare(
-          db_, absl::StrCat(kSelectRun, "WHERE tenant = ?1 AND dataset = ?2 AND anno_key = ?3"),
-          absl::StrCat(kOp, ": read run")));
-  LP_RETURN_IF_ERROR(select.BindText(1, key.tenant));
-  LP_RETURN_IF_ERROR(select.BindText(2, key.dataset));
-  LP_RETURN_IF_ERROR(select.BindText(3, key.anno_key));
-  LP_ASSIGN_OR_RETURN(bool found, select.Step());
-  if (!found) return RunNotFound(key.anno_key);
-  return ReadRun(select, kOp);
+      SqliteStatement::Prepare(db_, SelectRunByKey(), absl::StrCat(kOp, ": read run")));
+  return GetRunWith(select, key, records_.get());
 }
 
 absl::StatusOr<ListRunsPage> SqliteRunStore::ListRuns(const ListRunsQuery& query) {
   constexpr absl::string_view kOp = "ListRuns";
   LP_RETURN_IF_ERROR(CheckPageSize(query.page_size, kOp));
+  if (readers_ != nullptr) {
+    SqliteReadConnections::Lease reader = readers_->Acquire();
+    LP_ASSIGN_OR_RETURN(SqliteStatement select,
+                        reader->Prepare(SelectRunPage(), absl::StrCat(kOp, ": select runs")));
+    return ListRunsWith(select, query, records_.get());
+  }
   absl::MutexLock lock(&mu_);
-  // Empty filters are bound too, so one statement text serves every query
-  // and the (tenant, dataset, anno_key) index drives the scan.
   LP_ASSIGN_OR_RETURN(
       SqliteStatement select,
-      SqliteStatement::Prepare(db_,
-                               absl::StrCat(kSelectRun,
-                                            "WHERE tenant = ?1 AND dataset = ?2 AND anno_key > ?3 "
-                                            "AND (?4 = '' OR backend = ?4) "
-                                            "AND (?5 = 0 OR state = ?5) "
-                                            "AND (?6 = '' OR dataset_slug = ?6) "
-                                            "ORDER BY anno_key LIMIT ?7"),
-                               absl::StrCat(kOp, ": select runs")));
-  LP_RETURN_IF_ERROR(select.BindText(1, query.tenant));
-  LP_RETURN_IF_ERROR(select.BindText(2, query.dataset));
-  LP_RETURN_IF_ERROR(select.BindText(3, query.after_anno_key));
-  LP_RETURN_IF_ERROR(select.BindText(4, query.backend));
-  LP_RETURN_IF_ERROR(select.BindInt64(5, query.state));
-  LP_RETURN_IF_ERROR(select.BindText(6, query.dataset_slug));
-  // One extra row tells whether another page exists.
-  LP_RETURN_IF_ERROR(select.BindInt64(7, static_cast<int64_t>(query.page_size) + 1));
-  ListRunsPage page;
-  while (true) {
-    LP_ASSIGN_OR_RETURN(bool row, select.Step());
-    if (!row) break;
-    if (static_cast<int>(page.runs.size()) == query.page_size) {
-      page.next_after_anno_key = page.runs.back().anno_key();
-      break;
-    }
-    LP_ASSIGN_OR_RETURN(AnnotationRun run, ReadRun(select, kOp));
-    page.runs.push_back(std::move(run));
-  }
-  return page;
+      SqliteStatement::Prepare(db_, SelectRunPage(), absl::StrCat(kOp, ": select runs")));
+  return ListRunsWith(select, query, records_.get());
 }
 
 absl::StatusOr<AnnotationRun> SqliteRunStore::RenameRun(const RunKey& key,
@@ -755,10 +829,17 @@ absl::StatusOr<SampleIdPage> SqliteRunStore::ListRunSamples(const RunKey& key,
 
 absl::StatusOr<AnnotationRun> SqliteRunStore::GetRunByUid(const std::string& run_id) {
   constexpr absl::string_view kOp = "GetRunByUid";
+  if (readers_ != nullptr) {
+    SqliteReadConnections::Lease reader = readers_->Acquire();
+    LP_ASSIGN_OR_RETURN(SqliteStatement select,
+                        reader->Prepare(SelectRunById(), absl::StrCat(kOp, ": read run")));
+    return GetRunByUidWith(select, run_id, records_.get());
+  }
   absl::MutexLock lock(&mu_);
-  LP_ASSIGN_OR_RETURN(std::optional<AnnotationRun> run, FindRunById(db_, run_id, kOp));
-  if (!run.has_value()) return RunUidNotFound(run_id);
-  return *std::move(run);
+  LP_ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      SqliteStatement::Prepare(db_, SelectRunById(), absl::StrCat(kOp, ": read run")));
+  return GetRunByUidWith(select, run_id, records_.get());
 }
 
 absl::StatusOr<AnnotationRun> SqliteRunStore::UpdateRun(const std::string& run_id,

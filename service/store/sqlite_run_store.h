@@ -5,9 +5,14 @@
 // transactions but never corrupts the file). The schema is brought up to date
 // on open (see sqlite_migrations.h).
 //
-// Thread-safety: all methods may be called concurrently. One connection is
-// shared and guarded by a mutex, so calls are serialised within a process;
-// several processes on one file wait for each other up to `busy_timeout`.
+// Thread-safety: all methods may be called concurrently. Writes (and the
+// reads of the upload job) share one connection guarded by a mutex, so they
+// are serialised within a process; several processes on one file wait for
+// each other up to `busy_timeout`. GetRun, GetRunByUid and ListRuns use a
+// pool of `read_connections` read connections instead (WAL: they wait
+// neither for the writer nor for each other) and decode a run's record only
+// when its revision changed (RunRecordCache), so they stay fast under
+// writes; ReadsAreLocal() is true then. An in-memory database has no pool.
 //
 // Beyond the RunStore contract: CreateRun returns INVALID_ARGUMENT (field
 // "samples", reason "DUPLICATE_SAMPLE_ID") when sample ids repeat, and the
@@ -24,6 +29,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -32,7 +38,9 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "service/store/run_record_cache.h"
 #include "service/store/run_store.h"
+#include "service/store/sqlite_read_connections.h"
 
 namespace labelport::store {
 
@@ -45,6 +53,11 @@ class SqliteRunStore : public RunStore {
     // How long a statement waits for another process's lock before failing
     // with UNAVAILABLE.
     absl::Duration busy_timeout = absl::Seconds(5);
+    // Connections of the read pool (0: reads use the write connection).
+    // Ignored for ":memory:".
+    int read_connections = 4;
+    // Runs whose decoded record is kept (0: every read parses the record).
+    size_t record_cache_capacity = 4096;
   };
 
   // Opens (or creates) the database and applies pending migrations.
@@ -110,9 +123,15 @@ class SqliteRunStore : public RunStore {
   absl::Status ReleaseLease(const std::string& run_id, const std::string& owner) override;
   absl::StatusOr<std::vector<ClaimableRun>> ListClaimableRuns(int max_count,
                                                               const std::string& owner) override;
+  bool ReadsAreLocal() const override { return readers_ != nullptr; }
 
  private:
-  explicit SqliteRunStore(sqlite3* db) : db_(db) {}
+  SqliteRunStore(sqlite3* db, std::unique_ptr<SqliteReadConnections> readers,
+                 size_t record_cache_capacity)
+      : db_(db),
+        readers_(std::move(readers)),
+        records_(record_cache_capacity > 0 ? std::make_unique<RunRecordCache>(record_cache_capacity)
+                                           : nullptr) {}
 
   std::string NewRunId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -120,6 +139,10 @@ class SqliteRunStore : public RunStore {
   sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
   // Draws run ids.
   absl::BitGen bitgen_ ABSL_GUARDED_BY(mu_);
+  // Null for an in-memory database.
+  const std::unique_ptr<SqliteReadConnections> readers_;
+  // Null when disabled.
+  const std::unique_ptr<RunRecordCache> records_;
 };
 
 }  // namespace labelport::store

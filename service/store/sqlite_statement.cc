@@ -35,27 +35,45 @@ absl::StatusOr<SqliteStatement> SqliteStatement::Prepare(sqlite3* db, absl::stri
     sqlite3_finalize(stmt);
     return SqliteError(db, rc, absl::StrCat(operation, " (prepare)"));
   }
-  return SqliteStatement(db, stmt, operation);
+  return SqliteStatement(db, stmt, operation, /*owned=*/true);
+}
+
+SqliteStatement SqliteStatement::Borrow(sqlite3* db, sqlite3_stmt* stmt,
+                                        absl::string_view operation) {
+  return SqliteStatement(db, stmt, operation, /*owned=*/false);
 }
 
 SqliteStatement::SqliteStatement(SqliteStatement&& other) noexcept
     : db_(other.db_),
       stmt_(std::exchange(other.stmt_, nullptr)),
       operation_(std::move(other.operation_)),
-      last_rc_(other.last_rc_) {}
+      last_rc_(other.last_rc_),
+      owned_(other.owned_) {}
 
 SqliteStatement& SqliteStatement::operator=(SqliteStatement&& other) noexcept {
   if (this != &other) {
-    sqlite3_finalize(stmt_);
+    Release();
     db_ = other.db_;
     stmt_ = std::exchange(other.stmt_, nullptr);
     operation_ = std::move(other.operation_);
     last_rc_ = other.last_rc_;
+    owned_ = other.owned_;
   }
   return *this;
 }
 
-SqliteStatement::~SqliteStatement() { sqlite3_finalize(stmt_); }
+SqliteStatement::~SqliteStatement() { Release(); }
+
+void SqliteStatement::Release() {
+  if (stmt_ == nullptr) return;
+  if (owned_) {
+    sqlite3_finalize(stmt_);
+  } else {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  stmt_ = nullptr;
+}
 
 absl::Status SqliteStatement::BindResult(int rc) {
   if (rc != SQLITE_OK) {
@@ -111,6 +129,13 @@ std::string SqliteStatement::ColumnText(int column) const {
   if (text == nullptr) return std::string();
   return std::string(reinterpret_cast<const char*>(text),
                      static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+absl::string_view SqliteStatement::ColumnTextView(int column) const {
+  const unsigned char* text = sqlite3_column_text(stmt_, column);
+  if (text == nullptr) return absl::string_view();
+  return absl::string_view(reinterpret_cast<const char*>(text),
+                           static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
 }
 
 absl::string_view SqliteStatement::ColumnBlob(int column) const {

@@ -31,6 +31,9 @@ class SqliteStatement {
  public:
   static absl::StatusOr<SqliteStatement> Prepare(sqlite3* db, absl::string_view sql,
                                                  absl::string_view operation);
+  // Wraps `stmt`, which stays owned by someone else (a statement cache): on
+  // destruction it is reset and its bindings cleared instead of finalized.
+  static SqliteStatement Borrow(sqlite3* db, sqlite3_stmt* stmt, absl::string_view operation);
 
   SqliteStatement(SqliteStatement&& other) noexcept;
   SqliteStatement& operator=(SqliteStatement&& other) noexcept;
@@ -56,12 +59,15 @@ class SqliteStatement {
   int64_t ColumnInt64(int column) const;
   std::string ColumnText(int column) const;
   // Valid until the next Step(), Reset() or destruction.
+  absl::string_view ColumnTextView(int column) const;
+  // Valid until the next Step(), Reset() or destruction.
   absl::string_view ColumnBlob(int column) const;
   bool ColumnIsNull(int column) const;
 
  private:
-  SqliteStatement(sqlite3* db, sqlite3_stmt* stmt, absl::string_view operation)
-      : db_(db), stmt_(stmt), operation_(operation) {}
+  SqliteStatement(sqlite3* db, sqlite3_stmt* stmt, absl::string_view operation, bool owned)
+      : db_(db), stmt_(stmt), operation_(operation), owned_(owned) {}
+  void Release();
 
   absl::Status BindResult(int rc);
 
@@ -69,6 +75,7 @@ class SqliteStatement {
   sqlite3_stmt* stmt_ = nullptr;
   std::string operation_;
   int last_rc_ = SQLITE_OK;
+  bool owned_ = true;
 };
 
 }  // namespace labelport::store

@@ -162,7 +162,7 @@ def test_a_token_removed_from_the_file_is_revoked_on_sighup(auth_server, tenants
     # The tenant's runs stay; the new token reaches them.
     new = tenant_stub(server.channel, rotated)
     assert [r.anno_key for r in list_all_runs(new, page_size=10)] == ["kept"]
-    assert "tenants file reloaded (SIGHUP)" in server.stderr()
+    server.wait_for_stderr("tenants file reloaded (SIGHUP)")
 
 
 def test_a_token_removed_from_the_file_is_revoked_by_the_periodic_check(auth_server, tenants,

@@ -105,8 +105,17 @@ def test_metrics_count_an_upload_and_a_load(sim_factory, serve, tmp_path):
             metadata=[("x-request-id", "ops-test-load-2")]):
         pass
 
-    # The access lines carry the client's request ids, as JSON, and so does the warning.
-    lines = [json.loads(line) for line in server.stderr().splitlines() if line.startswith("{")]
+    # The access lines carry the client's request ids, as JSON, and so does the warning. Info
+    # lines reach stderr in batches, a moment after the call: wait for the load's access line.
+    def json_lines() -> list:
+        return [json.loads(line) for line in server.stderr().splitlines()
+                if line.startswith("{")]
+
+    deadline = time.monotonic() + 10
+    while (not any(e.get("request_id") == "ops-test-load-2" and e["level"] == "INFO"
+                   for e in json_lines()) and time.monotonic() < deadline):
+        time.sleep(0.05)
+    lines = json_lines()
     access = [e for e in lines if e.get("request_id") == "ops-test-req-1"]
     assert access and access[0]["message"].startswith(f"rpc {method}GetRun OK"), access
     of_load = [e for e in lines if e.get("request_id") == "ops-test-load-2"]

@@ -45,7 +45,7 @@ def test_replicas_share_the_rate_limit_as_they_come_and_go(replica, sim, db_url)
 
     b.kill()  # kill -9: counted until its entry expires (3 x the 1 s interval)
     wait_rate(a, LIMIT, timeout=15)
-    assert "this one uses 1200.0, burst 1140" in a.stderr()
+    a.wait_for_stderr("this one uses 1200.0, burst 1140")
 
 
 def test_every_replica_reports_the_runs_of_the_shared_database(replica, sim, db_url):

@@ -108,6 +108,18 @@ class ServerProcess:
             self._stderr.flush()
         return self._stderr_path.read_text(errors="replace")
 
+    def wait_for_stderr(self, text: str, timeout: float = 10) -> str:
+        """Waits until `text` is in the server's stderr and returns it. Info lines reach stderr
+        in batches, a moment after they were logged (start-up lines before "listening on")."""
+        deadline = time.monotonic() + timeout
+        while True:
+            err = self.stderr()
+            if text in err:
+                return err
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} not logged within {timeout}s; {err}")
+            time.sleep(0.05)
+
     def running(self) -> bool:
         return self.proc.poll() is None
 

@@ -12,6 +12,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/store/sqlite_migrations.h"
@@ -469,6 +470,100 @@ TEST(SqliteRunStoreTest, DeleteRunLeavesNoRowsBehind) {
               std::vector<std::string>{"0"})
         << table;
   }
+}
+
+// The read connections: GetRun, GetRunByUid and ListRuns do not wait for the
+// write connection, which a long UpdateRun holds (its mutator runs under the
+// store's lock), and answer with the last committed record.
+TEST(SqliteRunStoreTest, ReadsDoNotWaitForAWriteInProgress) {
+  auto store = SqliteRunStore::Create(At(NewDatabasePath()));
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_TRUE((*store)->ReadsAreLocal());
+  NewRun run = SampleRun("busy");
+  auto created = (*store)->CreateRun(run);
+  ASSERT_TRUE(created.ok()) << created.status();
+  absl::Notification mutating, release;
+  std::thread writer([&] {
+    auto updated = (*store)->UpdateRun(created->run_id, [&](labelport::v1::AnnotationRun& r) {
+      r.set_state(labelport::v1::RUN_STATE_ANNOTATING);
+      mutating.Notify();
+      release.WaitForNotification();
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(updated.ok()) << updated.status();
+  });
+  mutating.WaitForNotification();
+  // Would block until `release` with one connection for everything.
+  auto by_key = (*store)->GetRun(run.key);
+  auto by_uid = (*store)->GetRunByUid(created->run_id);
+  ListRunsQuery query;
+  query.tenant = "tenant";
+  query.dataset = "dataset";
+  auto page = (*store)->ListRuns(query);
+  release.Notify();
+  writer.join();
+  ASSERT_TRUE(by_key.ok()) << by_key.status();
+  ASSERT_TRUE(by_uid.ok()) << by_uid.status();
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(by_key->revision(), 1);
+  EXPECT_EQ(by_uid->state(), labelport::v1::RUN_STATE_UPLOADING);
+  ASSERT_EQ(page->runs.size(), 1u);
+  EXPECT_EQ(page->runs[0].revision(), 1);
+  // Once committed, every read sees the change.
+  auto after = (*store)->GetRun(run.key);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->revision(), 2);
+  EXPECT_EQ(after->state(), labelport::v1::RUN_STATE_ANNOTATING);
+}
+
+// Records are decoded once per revision and kept: every read still returns
+// the record as stored now, whichever store (process) changed it.
+TEST(SqliteRunStoreTest, ReadsFollowEveryChangeWhoeverMadeIt) {
+  const std::string path = NewDatabasePath();
+  auto reader = SqliteRunStore::Create(At(path));
+  auto writer = SqliteRunStore::Create(At(path));
+  ASSERT_TRUE(reader.ok() && writer.ok());
+  NewRun run = SampleRun("changing");
+  auto created = (*writer)->CreateRun(run);
+  ASSERT_TRUE(created.ok()) << created.status();
+  ListRunsQuery query;
+  query.tenant = "tenant";
+  query.dataset = "dataset";
+  for (int i = 1; i <= 3; ++i) {
+    auto updated = (*writer)->UpdateRun(created->run_id, [i](labelport::v1::AnnotationRun& r) {
+      r.mutable_progress()->set_samples_completed(i);
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(updated.ok()) << updated.status();
+    for (int read = 0; read < 2; ++read) {  // the second read comes from the cache
+      auto by_key = (*reader)->GetRun(run.key);
+      auto by_uid = (*reader)->GetRunByUid(created->run_id);
+      auto page = (*reader)->ListRuns(query);
+      ASSERT_TRUE(by_key.ok() && by_uid.ok() && page.ok());
+      EXPECT_EQ(by_key->SerializeAsString(), updated->SerializeAsString());
+      EXPECT_EQ(by_uid->SerializeAsString(), updated->SerializeAsString());
+      ASSERT_EQ(page->runs.size(), 1u);
+      EXPECT_EQ(page->runs[0].SerializeAsString(), updated->SerializeAsString());
+    }
+  }
+  auto renamed = (*writer)->RenameRun(run.key, "renamed");
+  ASSERT_TRUE(renamed.ok()) << renamed.status();
+  auto by_uid = (*reader)->GetRunByUid(created->run_id);
+  ASSERT_TRUE(by_uid.ok()) << by_uid.status();
+  EXPECT_EQ(by_uid->name(), "datasets/dataset/runs/renamed");
+  EXPECT_EQ(by_uid->SerializeAsString(), renamed->SerializeAsString());
+  EXPECT_EQ((*reader)->GetRun(run.key).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(SqliteRunStoreTest, AnInMemoryStoreHasNoReadConnections) {
+  auto store = SqliteRunStore::Create(At(":memory:"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_FALSE((*store)->ReadsAreLocal());
+  SqliteRunStore::Options options = At(NewDatabasePath());
+  options.read_connections = 0;
+  auto single = SqliteRunStore::Create(options);
+  ASSERT_TRUE(single.ok()) << single.status();
+  EXPECT_FALSE((*single)->ReadsAreLocal());
 }
 
 }  // namespace
