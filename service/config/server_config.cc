@@ -60,6 +60,13 @@ ABSL_FLAG(int, lease_ttl_seconds, 30,
           "(env LABELPORT_LEASE_TTL_SECONDS)");
 ABSL_FLAG(int, max_concurrent_runs, 4,
           "Runs uploaded at the same time by this replica (env LABELPORT_MAX_CONCURRENT_RUNS)");
+ABSL_FLAG(int, max_connection_age_seconds, 1800,
+          "Client connections are closed (with a GOAWAY, after --max_connection_age_grace_seconds "
+          "for calls in flight) once this old, so that clients reconnect and spread over new "
+          "replicas; 0: never (env LABELPORT_MAX_CONNECTION_AGE_SECONDS)");
+ABSL_FLAG(int, max_connection_age_grace_seconds, 300,
+          "How long calls in flight may go on on a connection past its maximum age (env "
+          "LABELPORT_MAX_CONNECTION_AGE_GRACE_SECONDS)");
 ABSL_FLAG(int, max_concurrent_runs_per_tenant, 2,
           "Of those, at most this many of one tenant, so that one tenant's slow or stalled runs "
           "cannot hold every slot; capped at --max_concurrent_runs "
@@ -378,6 +385,9 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
         EnvInt("LABELPORT_LEASE_TTL_SECONDS", &FLAGS_lease_ttl_seconds),
         EnvInt("LABELPORT_MAX_CONCURRENT_RUNS", &FLAGS_max_concurrent_runs),
         EnvInt("LABELPORT_MAX_CONCURRENT_RUNS_PER_TENANT", &FLAGS_max_concurrent_runs_per_tenant),
+        EnvInt("LABELPORT_MAX_CONNECTION_AGE_SECONDS", &FLAGS_max_connection_age_seconds),
+        EnvInt("LABELPORT_MAX_CONNECTION_AGE_GRACE_SECONDS",
+               &FLAGS_max_connection_age_grace_seconds),
         EnvInt("LABELPORT_MAX_RUNS_IN_FLIGHT_PER_TENANT", &FLAGS_max_runs_in_flight_per_tenant),
         EnvInt("LABELPORT_MAX_MEDIA_BYTES_PER_TENANT", &FLAGS_max_media_bytes_per_tenant),
         EnvString("LABELPORT_DARWIN_URL", &FLAGS_darwin_url),
@@ -459,6 +469,8 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   config.lease_ttl_seconds = absl::GetFlag(FLAGS_lease_ttl_seconds);
   config.max_concurrent_runs = absl::GetFlag(FLAGS_max_concurrent_runs);
   config.max_concurrent_runs_per_tenant = absl::GetFlag(FLAGS_max_concurrent_runs_per_tenant);
+  config.max_connection_age_seconds = absl::GetFlag(FLAGS_max_connection_age_seconds);
+  config.max_connection_age_grace_seconds = absl::GetFlag(FLAGS_max_connection_age_grace_seconds);
   config.max_runs_in_flight_per_tenant = absl::GetFlag(FLAGS_max_runs_in_flight_per_tenant);
   config.max_media_bytes_per_tenant = absl::GetFlag(FLAGS_max_media_bytes_per_tenant);
   config.darwin_url = absl::GetFlag(FLAGS_darwin_url);
@@ -499,6 +511,12 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
     return absl::InvalidArgumentError("--lease_ttl_seconds must be between 1 and 3600");
   if (config.max_concurrent_runs < 1 || config.max_concurrent_runs > 1000)
     return absl::InvalidArgumentError("--max_concurrent_runs must be between 1 and 1000");
+  if (config.max_connection_age_seconds < 0 || config.max_connection_age_seconds > 2'000'000 ||
+      config.max_connection_age_grace_seconds < 0 ||
+      config.max_connection_age_grace_seconds > 2'000'000)
+    return absl::InvalidArgumentError(
+        "--max_connection_age_seconds and --max_connection_age_grace_seconds must be between 0 "
+        "and 2000000");
   if (config.max_concurrent_runs_per_tenant < 1)
     return absl::InvalidArgumentError(
         absl::StrCat("--max_concurrent_runs_per_tenant must be at least 1 (got ",

@@ -18,6 +18,8 @@
 //   --lease_ttl_seconds LABELPORT_LEASE_TTL_SECONDS 30
 //   --max_concurrent_runs LABELPORT_MAX_CONCURRENT_RUNS 4
 //   --max_concurrent_runs_per_tenant LABELPORT_MAX_CONCURRENT_RUNS_PER_TENANT 2
+//   --max_connection_age_seconds LABELPORT_MAX_CONNECTION_AGE_SECONDS 1800 (0: never)
+//   --max_connection_age_grace_seconds LABELPORT_MAX_CONNECTION_AGE_GRACE_SECONDS 300
 //   --max_runs_in_flight_per_tenant LABELPORT_MAX_RUNS_IN_FLIGHT_PER_TENANT 50 (0: unlimited)
 //   --max_media_bytes_per_tenant LABELPORT_MAX_MEDIA_BYTES_PER_TENANT 0 (unlimited)
 //   --darwin_url      LABELPORT_DARWIN_URL       https://darwin.v7labs.com
@@ -89,6 +91,10 @@ struct ServerConfig {
   int max_concurrent_runs = 4;
   // Tenant fairness and quotas (0: unlimited where allowed).
   int max_concurrent_runs_per_tenant = 2;
+  // Client connections closed after this age (and grace), so clients
+  // rebalance over replicas; 0: never.
+  int max_connection_age_seconds = 1800;
+  int max_connection_age_grace_seconds = 300;
   int max_runs_in_flight_per_tenant = 50;
   int64_t max_media_bytes_per_tenant = 0;
   std::string darwin_url;

@@ -468,6 +468,13 @@ int Run(int argc, char** argv) {
   int port = 0;
   builder.AddListeningPort(config->listen, *listener_credentials, &port);
   builder.SetMaxReceiveMessageSize(config->max_message_mb * 1024 * 1024);
+  if (config->max_connection_age_seconds > 0) {
+    // Clients reconnect now and then, and so spread over new replicas.
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               config->max_connection_age_seconds * 1000);
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               config->max_connection_age_grace_seconds * 1000);
+  }
   builder.SetMaxSendMessageSize(config->max_message_mb * 1024 * 1024);
   builder.RegisterService(&service);
   builder.RegisterService(&reflection_v1);

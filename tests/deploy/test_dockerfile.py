@@ -112,6 +112,8 @@ def test_build_packages_match_ci_setup():
         # -DLP_BUILD_TESTS=OFF
         "libgtest-dev", "libgmock-dev", "libbenchmark-dev",
         "libavformat-dev", "libavcodec-dev", "libavutil-dev",
+        # the sanitizer and fuzz builds (.ci/sanitize), never the image's
+        "clang-14", "libclang-rt-14-dev",
     }
     builder_runs = " ".join(
         i.args for i in dockerfile_lint.parse(dockerfile_text())[0].instructions

@@ -34,6 +34,8 @@ FLAGS = [
     "--media_fetch_stall_seconds",
     "--media_fetch_timeout_seconds",
     "--max_run_samples",
+    "--max_connection_age_seconds",
+    "LABELPORT_MAX_CONNECTION_AGE_SECONDS",
     "--max_create_run_mb",
     "--darwin_rate_burst",
     "LABELPORT_DARWIN_RATE_BURST",
