@@ -5,9 +5,9 @@
 // store, or refuses it with INVALID_ARGUMENT / RESOURCE_EXHAUSTED style
 // errors; it never crashes, and an error message quotes at most a bounded
 // part of what the caller sent.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -22,7 +22,7 @@ namespace {
 constexpr size_t kMaxMessageChars = 2048;
 // Runs kept in the in-memory store before it is replaced (bounded memory).
 constexpr int kRunsPerStore = 1000;
-}
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
@@ -39,14 +39,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!created.ok()) std::abort();
     store = *std::move(created);
   }
-  labelport::core::RunRegistry registry(store.get(), [](int digits) {
-    return std::string(static_cast<size_t>(digits), 'a');
-  });
+  labelport::core::RunRegistry registry(
+      store.get(), [](int digits) { return std::string(static_cast<size_t>(digits), 'a'); });
   std::vector<labelport::v1::Sample> samples(batch.samples().begin(), batch.samples().end());
   auto created = registry.CreateRun("fuzz", header, std::move(samples));
   if (!created.ok()) {
-    if (created.status().ok() || created.status().message().size() > kMaxMessageChars)
-      std::abort();
+    if (created.status().ok() || created.status().message().size() > kMaxMessageChars) std::abort();
     return 0;
   }
   // A stored run reads back.

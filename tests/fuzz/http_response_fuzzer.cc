@@ -77,7 +77,8 @@ class CannedServer {
       }
       size_t sent = 0;
       while (sent < response.size()) {
-        const ssize_t n = ::send(conn, response.data() + sent, response.size() - sent, MSG_NOSIGNAL);
+        const ssize_t n =
+            ::send(conn, response.data() + sent, response.size() - sent, MSG_NOSIGNAL);
         if (n <= 0) break;
         sent += static_cast<size_t>(n);
       }
@@ -122,8 +123,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
               });
         } else {
           response = co_await (*client)->Send(request, kMaxBody);
-          if (response.ok() && static_cast<int64_t>(response->body.size()) > kMaxBody)
-            std::abort();
+          if (response.ok() && static_cast<int64_t>(response->body.size()) > kMaxBody) std::abort();
         }
         // Errors never carry the query string.
         if (!response.ok() && response.status().message().find("sig=secret") != std::string::npos)
