@@ -4,6 +4,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <utility>
 
@@ -32,15 +33,16 @@ RunWorker::RunWorker(store::RunStore* store, backend::BackendProvider* backends,
       backends_(backends),
       executor_(std::move(executor)),
       options_(std::move(options)),
-      wake_timer_(std::make_shared<boost::asio::steady_timer>(executor_)) {}
+      loop_strand_(boost::asio::make_strand(executor_)),
+      wake_timer_(std::make_shared<boost::asio::steady_timer>(loop_strand_)) {}
 
 RunWorker::~RunWorker() { Stop(); }
 
-void RunWorker::Start() { boost::asio::co_spawn(executor_, Loop(), boost::asio::detached); }
+void RunWorker::Start() { boost::asio::co_spawn(loop_strand_, Loop(), boost::asio::detached); }
 
 void RunWorker::Wake() {
   auto timer = wake_timer_;
-  boost::asio::post(executor_, [timer] { timer->cancel(); });
+  boost::asio::post(loop_strand_, [timer] { timer->cancel(); });
 }
 
 void RunWorker::Stop() {

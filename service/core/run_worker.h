@@ -91,6 +91,9 @@ class RunWorker {
   std::set<std::string> running_ ABSL_GUARDED_BY(mu_);
   // Jobs running now per tenant (entries removed at zero).
   std::map<std::string, int> running_per_tenant_ ABSL_GUARDED_BY(mu_);
+  // The claim loop and the wake timer it sleeps on run on this strand; Wake
+  // cancels the timer there (a timer is not safe to use from two threads).
+  boost::asio::any_io_executor loop_strand_;
   std::shared_ptr<boost::asio::steady_timer> wake_timer_;
 };
 

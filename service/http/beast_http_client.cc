@@ -22,13 +22,16 @@
 #include <boost/beast/ssl.hpp>
 #include <cerrno>
 #include <chrono>
+#include <deque>
 #include <exception>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <utility>
 #include <variant>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
@@ -111,7 +114,8 @@ absl::Status ValidateHeaders(const Headers& headers, absl::string_view what) {
 // only on `strand`, and the object is destroyed there (CloseOnStrand): the
 // stream's timers, the socket and the buffer belong to the exchange running
 // on the strand and to the handlers it leaves queued there. The pool only
-// moves the object between threads, under mu_ (`idle_since` is pool state).
+// moves the object between threads, under Pool::mu (`idle_since` is pool
+// state).
 struct BeastHttpClient::Connection {
   explicit Connection(net::any_io_executor executor) : strand(std::move(executor)) {}
 
@@ -147,12 +151,12 @@ struct BeastHttpClient::Connection {
   std::unique_ptr<beast::tcp_stream> tcp;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
   beast::flat_buffer buffer;
-  SteadyClock::time_point idle_since;  // guarded by mu_
+  SteadyClock::time_point idle_since;  // guarded by Pool::mu
 };
 
-// A request waiting for a connection slot. `granted` is guarded by mu_. The
-// channel carries both possible wake-ups, from whichever thread: a slot was
-// granted (ReleaseConnection) or the deadline passed (the waiter's timer).
+// A request waiting for a connection slot. `granted` is guarded by Pool::mu.
+// The channel carries both possible wake-ups, from whichever thread: a slot
+// was granted (Pool::Release) or the deadline passed (the waiter's timer).
 struct BeastHttpClient::Waiter {
   explicit Waiter(net::any_io_executor executor) : channel(std::move(executor), 1) {}
   net::experimental::concurrent_channel<void(error_code)> channel;
@@ -163,6 +167,29 @@ struct BeastHttpClient::HostPool {
   int open = 0;  // slots taken: busy plus idle connections
   std::deque<std::unique_ptr<Connection>> idle;
   std::deque<std::shared_ptr<Waiter>> waiters;
+};
+
+// The pools of all origins, shared by the client and its calls in progress:
+// a call's coroutine destroyed with its io_context after the client still
+// gives its connection back here. Guarded by `mu`.
+struct BeastHttpClient::Pool {
+  explicit Pool(net::any_io_executor executor) : executor(std::move(executor)) {}
+
+  // Returns the slot of `connection`: pooled when `reusable`, else closed on
+  // its strand. Call only once no exchange runs on it.
+  void Release(const std::string& origin, std::unique_ptr<Connection> connection, bool reusable);
+  // A waiter that will never look at its grant leaves the queue; a slot it
+  // was granted is released.
+  void Abandon(const std::string& origin, const std::shared_ptr<Waiter>& waiter);
+  // The client is gone: idle connections are closed, and so is every
+  // connection released from now on (by calls destroyed with the stopped
+  // io_context).
+  void Close();
+
+  const net::any_io_executor executor;
+  std::mutex mu;
+  bool closed = false;
+  absl::flat_hash_map<std::string, std::unique_ptr<HostPool>> hosts;
 };
 
 namespace {
@@ -446,19 +473,11 @@ absl::StatusOr<std::unique_ptr<BeastHttpClient>> BeastHttpClient::Create(
 
 BeastHttpClient::BeastHttpClient(net::any_io_executor executor, Options options,
                                  ssl::context ssl_context)
-    : executor_(std::move(executor)),
-      options_(std::move(options)),
-      ssl_context_(std::move(ssl_context)) {}
+    : options_(std::move(options)),
+      ssl_context_(std::move(ssl_context)),
+      pool_(std::make_shared<Pool>(std::move(executor))) {}
 
-BeastHttpClient::~BeastHttpClient() {
-  // No call is in progress (see the header): only idle connections are left,
-  // and they are closed on their strands like any other.
-  for (auto& [origin, pool] : pools_) {
-    for (std::unique_ptr<Connection>& connection : pool->idle) {
-      Connection::CloseOnStrand(std::move(connection));
-    }
-  }
-}
+BeastHttpClient::~BeastHttpClient() { pool_->Close(); }
 
 BeastHttpClient::Stats BeastHttpClient::stats() const {
   return Stats{connections_opened_.load(), connections_reused_.load()};
@@ -515,13 +534,12 @@ net::awaitable<absl::StatusOr<HttpResponse>> BeastHttpClient::Perform(HttpReques
       // connection is kept only after a complete exchange that allows it.
       struct Lease {
         ~Lease() {
-          if (connection != nullptr)
-            client->ReleaseConnection(origin, std::move(connection), false);
+          if (connection != nullptr) pool->Release(origin, std::move(connection), false);
         }
-        BeastHttpClient* client;
+        std::shared_ptr<Pool> pool;
         const std::string& origin;
         std::unique_ptr<Connection> connection;
-      } lease{this, origin, *std::move(acquired)};
+      } lease{pool_, origin, *std::move(acquired)};
       Exchange exchange{*url, request, verb, what, max_response_bytes, sink};
       // The exchange runs on the connection's strand, and so does every use
       // of its stream. The caller's cancellation (emitted on the caller's
@@ -536,7 +554,7 @@ net::awaitable<absl::StatusOr<HttpResponse>> BeastHttpClient::Perform(HttpReques
       net::cancellation_state caller = co_await net::this_coro::cancellation_state;
       if (caller.cancelled() != net::cancellation_type::none) {
         // While the slot was being granted: it goes back unused.
-        ReleaseConnection(origin, std::move(lease.connection), /*reusable=*/true);
+        pool_->Release(origin, std::move(lease.connection), /*reusable=*/true);
         co_return cancelled();
       }
       if (caller.slot().is_connected()) {
@@ -548,7 +566,7 @@ net::awaitable<absl::StatusOr<HttpResponse>> BeastHttpClient::Perform(HttpReques
       absl::StatusOr<HttpResponse> result = co_await net::co_spawn(
           strand, RunExchange(*lease.connection, exchange),
           net::bind_cancellation_slot(exchange.cancellation->signal.slot(), net::use_awaitable));
-      ReleaseConnection(origin, std::move(lease.connection), result.ok() && exchange.reusable);
+      pool_->Release(origin, std::move(lease.connection), result.ok() && exchange.reusable);
       if (!result.ok() && caller.cancelled() != net::cancellation_type::none) co_return cancelled();
       // A pooled connection the server closed while idle fails before any
       // response byte; an idempotent request is safe to send once more.
@@ -567,9 +585,9 @@ net::awaitable<absl::StatusOr<HttpResponse>> BeastHttpClient::RunExchange(Connec
   // Runs on c.strand. Once this coroutine ends, a cancellation that arrives
   // late is dropped: nothing of the exchange is left to cancel.
   struct EndOfExchange {
-    ~EndOfExchange() { cancellation.exchange_ended = true; }
-    ExchangeCancellation& cancellation;
-  } end_of_exchange{*ex.cancellation};
+    ~EndOfExchange() { cancellation->exchange_ended = true; }
+    std::shared_ptr<ExchangeCancellation> cancellation;
+  } end_of_exchange{ex.cancellation};
   try {
     // The server may have closed a pooled connection while it was idle.
     if (c.connected() && !c.LooksAlive()) c.Close();
@@ -680,8 +698,8 @@ BeastHttpClient::AcquireConnection(const std::string& origin, absl::Time deadlin
   std::vector<std::unique_ptr<Connection>> expired;
   std::shared_ptr<Waiter> waiter;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::unique_ptr<HostPool>& pool = pools_[origin];
+    std::lock_guard<std::mutex> lock(pool_->mu);
+    std::unique_ptr<HostPool>& pool = pool_->hosts[origin];
     if (!pool) pool = std::make_unique<HostPool>();
     // Oldest first. Whether the server closed a connection is checked on
     // its strand, before it is used (RunExchange).
@@ -696,7 +714,7 @@ BeastHttpClient::AcquireConnection(const std::string& origin, absl::Time deadlin
       pool->idle.pop_back();
     } else if (pool->open < options_.max_connections_per_host) {
       ++pool->open;
-      found = std::make_unique<Connection>(net::make_strand(executor_));
+      found = std::make_unique<Connection>(net::make_strand(pool_->executor));
     } else {
       waiter = std::make_shared<Waiter>(caller);
       pool->waiters.push_back(waiter);
@@ -711,12 +729,12 @@ BeastHttpClient::AcquireConnection(const std::string& origin, absl::Time deadlin
   // granted meanwhile) must not be lost.
   struct AbandonGuard {
     ~AbandonGuard() {
-      if (client != nullptr) client->AbandonWait(origin, waiter);
+      if (pool != nullptr) pool->Abandon(origin, waiter);
     }
-    BeastHttpClient* client;
+    std::shared_ptr<Pool> pool;
     std::string origin;
     std::shared_ptr<Waiter> waiter;
-  } guard{this, origin, waiter};
+  } guard{pool_, origin, waiter};
   // One wait, for whichever comes first through the channel: a granted slot
   // or the deadline. (Racing the two with `||` would have them complete and
   // cancel each other on different threads of the io_context.) The caller's
@@ -730,18 +748,18 @@ BeastHttpClient::AcquireConnection(const std::string& origin, absl::Time deadlin
   }
   auto [ec] = co_await waiter->channel.async_receive(kTok);
   timer.cancel();
-  guard.client = nullptr;
+  guard.pool = nullptr;
   std::unique_ptr<Connection> granted;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<std::mutex> lock(pool_->mu);
     granted = std::move(waiter->granted);
-    auto& waiters = pools_[origin]->waiters;
+    auto& waiters = pool_->hosts[origin]->waiters;
     waiters.erase(std::remove(waiters.begin(), waiters.end(), waiter), waiters.end());
   }
   const bool timed_out = absl::Now() >= deadline;
   if (granted && !timed_out) co_return granted;
   // Too late to use it: it goes to the next waiter or back to the pool.
-  if (granted) ReleaseConnection(origin, std::move(granted), /*reusable=*/true);
+  if (granted) pool_->Release(origin, std::move(granted), /*reusable=*/true);
   if (timed_out || ec == net::error::timed_out) {
     co_return absl::DeadlineExceededError(absl::StrCat("deadline exceeded waiting for one of ",
                                                        options_.max_connections_per_host,
@@ -752,39 +770,63 @@ BeastHttpClient::AcquireConnection(const std::string& origin, absl::Time deadlin
                                               origin));
 }
 
-void BeastHttpClient::AbandonWait(const std::string& origin,
-                                  const std::shared_ptr<Waiter>& waiter) {
+void BeastHttpClient::Pool::Abandon(const std::string& origin,
+                                    const std::shared_ptr<Waiter>& waiter) {
   std::unique_ptr<Connection> granted;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<std::mutex> lock(mu);
     granted = std::move(waiter->granted);
-    auto& waiters = pools_[origin]->waiters;
+    auto& waiters = hosts[origin]->waiters;
     waiters.erase(std::remove(waiters.begin(), waiters.end(), waiter), waiters.end());
   }
   // Unused: as good as before it was granted.
-  if (granted) ReleaseConnection(origin, std::move(granted), /*reusable=*/true);
+  if (granted) Release(origin, std::move(granted), /*reusable=*/true);
 }
 
-void BeastHttpClient::ReleaseConnection(const std::string& origin,
-                                        std::unique_ptr<Connection> connection, bool reusable) {
+void BeastHttpClient::Pool::Release(const std::string& origin,
+                                    std::unique_ptr<Connection> connection, bool reusable) {
+  std::unique_lock<std::mutex> lock(mu);
+  if (closed) {
+    // Only while the io_context that ran the call destroys it: no handler
+    // can run any more, and the strand no longer takes any.
+    lock.unlock();
+    connection.reset();
+    return;
+  }
+  HostPool& pool = *hosts[origin];
   if (!reusable) {
     // Its slot is handed on with a fresh connection (new strand); the old one
     // is closed on its own strand.
     Connection::CloseOnStrand(std::move(connection));
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  HostPool& pool = *pools_[origin];
   if (!pool.waiters.empty()) {
     std::shared_ptr<Waiter> next = std::move(pool.waiters.front());
     pool.waiters.pop_front();
-    next->granted = reusable ? std::move(connection)
-                             : std::make_unique<Connection>(net::make_strand(executor_));
+    next->granted =
+        reusable ? std::move(connection) : std::make_unique<Connection>(net::make_strand(executor));
     next->channel.try_send(error_code{});
   } else if (reusable) {
     connection->idle_since = SteadyClock::now();
     pool.idle.push_back(std::move(connection));
   } else {
     --pool.open;
+  }
+}
+
+void BeastHttpClient::Pool::Close() {
+  std::vector<std::unique_ptr<Connection>> idle;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    closed = true;
+    for (auto& [origin, pool] : hosts) {
+      for (std::unique_ptr<Connection>& connection : pool->idle)
+        idle.push_back(std::move(connection));
+      pool->open -= static_cast<int>(pool->idle.size());
+      pool->idle.clear();
+    }
+  }
+  for (std::unique_ptr<Connection>& connection : idle) {
+    Connection::CloseOnStrand(std::move(connection));
   }
 }
 

@@ -28,8 +28,11 @@
 // coroutines on any thread of the executor's io_context. Each connection
 // runs on its own strand of that io_context: its stream is used, and the
 // connection destroyed, only there; the request's body source and the
-// response sink are called there. The client must outlive every call in
-// progress, and its io_context must outlive the client.
+// response sink are called there. Destroy the client once its calls have
+// completed, or once its io_context has stopped for good: calls whose
+// coroutines are then destroyed with the io_context give their connections
+// back to pool state they share with the client. The io_context must
+// outlive the client.
 //
 // Cancellation (Asio per-operation cancellation of the awaiting coroutine,
 // e.g. `co_await (client.Send(r) || timer.async_wait(...))`): terminal
@@ -50,10 +53,8 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -108,6 +109,7 @@ class BeastHttpClient : public HttpClient {
   struct Connection;
   struct Waiter;
   struct HostPool;
+  struct Pool;
   struct Exchange;
 
   BeastHttpClient(boost::asio::any_io_executor executor, Options options,
@@ -121,23 +123,14 @@ class BeastHttpClient : public HttpClient {
   // slot until `deadline`.
   boost::asio::awaitable<absl::StatusOr<std::unique_ptr<Connection>>> AcquireConnection(
       const std::string& origin, absl::Time deadline);
-  // Returns the slot of `connection`: pooled when `reusable`, else closed on
-  // its strand. Call only once no exchange runs on it.
-  void ReleaseConnection(const std::string& origin, std::unique_ptr<Connection> connection,
-                         bool reusable);
-  // A waiter that will never look at its grant leaves the queue; a slot it
-  // was granted is released.
-  void AbandonWait(const std::string& origin, const std::shared_ptr<Waiter>& waiter);
   // Runs on connection.strand.
   boost::asio::awaitable<absl::StatusOr<HttpResponse>> RunExchange(Connection& connection,
                                                                    Exchange& exchange);
 
-  const boost::asio::any_io_executor executor_;
   const Options options_;
   boost::asio::ssl::context ssl_context_;
-
-  std::mutex mu_;
-  absl::flat_hash_map<std::string, std::unique_ptr<HostPool>> pools_;
+  // The connection pools, shared with the calls in progress.
+  const std::shared_ptr<Pool> pool_;
 
   std::atomic<int64_t> connections_opened_{0};
   std::atomic<int64_t> connections_reused_{0};

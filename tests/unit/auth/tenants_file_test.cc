@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -56,8 +57,8 @@ TEST(TenantsFileTest, ParsesTenantsWithTokensIdentitiesAndAccounts) {
 }
 
 TEST(TenantsFileTest, ReadsApiKeyFilesRelativeToTheTenantsFile) {
-  const std::filesystem::path dir =
-      std::filesystem::path(testing::TempDir()) / "tenants_file_test_keys";
+  const std::filesystem::path dir = std::filesystem::path(testing::TempDir()) /
+                                    ("tenants_file_test_keys_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir / "keys");
   std::ofstream(dir / "keys" / "acme") << "  " << kSecretKey << "\n";
   std::ofstream(dir / "tenants.json")
@@ -132,7 +133,9 @@ TEST(TenantsFileTest, RejectsBadFilesNamingThePathAndTheRule) {
 class TenantsFileMediaRootsTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::path(testing::TempDir()) / "tenants_file_test_roots";
+    // Per process: ctest runs this fixture's tests in parallel processes.
+    dir_ = std::filesystem::path(testing::TempDir()) /
+           ("tenants_file_test_roots_" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_ / "media" / "acme");
     std::filesystem::create_directories(dir_ / "data" / "media");

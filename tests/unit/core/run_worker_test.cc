@@ -314,5 +314,46 @@ TEST(RunWorkerTest, OneTenantsBacklogCannotTakeEveryRunSlot) {
   io_thread.join();
 }
 
+// Wake (and Stop) come from any thread while the claim loop re-arms its
+// timer on one of the io_context's threads; the loop keeps claiming runs.
+// (Under TSan a timer cancelled from another thread is a data race; under
+// ASan the timer could stay queued after its destruction.)
+TEST(RunWorkerTest, WakeFromSeveralThreadsWhileTheLoopRuns) {
+  auto store = store::SqliteRunStore::Create({.path = ":memory:"});
+  ASSERT_TRUE(store.ok()) << store.status();
+  StallingBackend backend;
+  OneTenantProvider backends("tenant", &backend);
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::vector<std::thread> io_threads;
+  for (int t = 0; t < 4; ++t) io_threads.emplace_back([&io] { io.run(); });
+  {
+    RunWorker worker(store->get(), &backends, io.get_executor(),
+                     {.owner_id = "worker-a", .poll_interval = absl::Milliseconds(1)});
+    worker.Start();
+    std::vector<std::thread> wakers;
+    for (int w = 0; w < 4; ++w) {
+      wakers.emplace_back([&worker] {
+        for (int k = 0; k < 2000; ++k) worker.Wake();
+      });
+    }
+    for (auto& t : wakers) t.join();
+    store::NewRun run;
+    run.key = {"tenant", "dataset", "after_the_wakes"};
+    run.record.set_state(v1::RUN_STATE_PENDING);
+    run.record.mutable_progress()->set_samples_total(1);
+    run.samples.emplace_back().set_id("a");
+    ASSERT_TRUE((*store)->CreateRun(run).ok());
+    worker.Wake();
+    EXPECT_TRUE(backend.started.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    backend.lease_stolen = true;
+    EXPECT_TRUE(backend.finished.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    worker.Stop();
+    work.reset();
+    io.stop();
+    for (auto& t : io_threads) t.join();
+  }  // the worker goes before the io_context, as in the server
+}
+
 }  // namespace
 }  // namespace labelport::core

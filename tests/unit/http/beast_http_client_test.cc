@@ -6,10 +6,12 @@
 
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -262,6 +264,34 @@ TEST(BeastHttpClientTest, WaitingForAConnectionIsBoundedByTheDeadline) {
   // The slot came back: another request goes through.
   auto after = RunOn(io, client->Send(Request("GET", server.Url("/quick"))));
   ASSERT_TRUE(after.ok()) << after.status();
+}
+
+// How the server shuts down: the io_context stops with calls suspended (one
+// in an exchange, one waiting for the only connection), the client is
+// destroyed, then the io_context, which destroys the calls' coroutines. They
+// give their connection and their place in the queue back to pool state
+// they share with the client, not to the destroyed client (ASan reports a
+// heap-use-after-free otherwise).
+TEST(BeastHttpClientTest, CallsSuspendedInAStoppedIoContextMayOutliveTheClient) {
+  TestServer server([](const ServerRequest&) {
+    Reply reply;
+    reply.kind = Reply::Kind::kStall;
+    reply.delay = std::chrono::milliseconds(5000);
+    return reply;
+  });
+  auto io = std::make_unique<net::io_context>();
+  auto client = MakeClient(*io, WithMaxConnections(1));
+  for (int i = 0; i < 2; ++i) {
+    net::co_spawn(*io, client->Send(Request("GET", server.Url("/held"))), net::detached);
+  }
+  const auto limit = Clock::now() + std::chrono::seconds(10);
+  while (server.requests() < 1 && Clock::now() < limit) {
+    io->run_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(server.requests(), 1);
+  io->stop();
+  client.reset();
+  io.reset();
 }
 
 TEST(BeastHttpClientTest, DroppedConnectionIsUnavailable) {
