@@ -49,7 +49,7 @@ std::string MethodLabel(const char* method) {
   return method;
 }
 
-bool IsAcceptableRequestId(grpc::string_ref id) {
+bool IsAcceptableRequestId(const grpc::string_ref& id) {
   if (id.empty() || id.size() > kMaxRequestIdLength) return false;
   for (char c : id) {
     if (c <= ' ' || c > '~') return false;

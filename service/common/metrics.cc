@@ -18,7 +18,7 @@ class NullMetrics final : public Metrics {
 }  // namespace
 
 Metrics& NoMetrics() {
-  static NullMetrics* const metrics = new NullMetrics();
+  static auto* const metrics = new NullMetrics();
   return *metrics;
 }
 

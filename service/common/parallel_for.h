@@ -36,8 +36,8 @@ namespace parallel_for_internal {
 // threads meanwhile, that coroutine has already resumed, freed the range and
 // gone on to use its slot.)
 struct Latch {
-  Latch(boost::asio::any_io_executor executor, size_t workers)
-      : left(workers), done(std::move(executor), 1) {}
+  Latch(const boost::asio::any_io_executor& executor, size_t workers)
+      : left(workers), done(executor, 1) {}
   std::atomic<size_t> left;
   boost::asio::experimental::concurrent_channel<void(boost::system::error_code)> done;
 };
@@ -60,7 +60,7 @@ inline boost::asio::awaitable<void> ParallelFor(
   auto latch = std::make_shared<internal::Latch>(executor, workers);
   for (size_t w = 0; w < workers; ++w) {
     boost::asio::co_spawn(executor, internal::Worker(next, count, body),
-                          [latch](std::exception_ptr) {
+                          [latch](const std::exception_ptr&) {
                             if (--latch->left == 0)
                               latch->done.try_send(boost::system::error_code{});
                           });

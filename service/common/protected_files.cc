@@ -25,7 +25,7 @@ bool IsBeneath(const std::string& path, const std::string& dir) {
 
 }  // namespace
 
-ProtectedFiles::ProtectedFiles(std::vector<std::string> dirs, std::vector<std::string> files,
+ProtectedFiles::ProtectedFiles(const std::vector<std::string>& dirs, std::vector<std::string> files,
                                Lister more_files)
     : files_(std::move(files)), more_files_(std::move(more_files)) {
   for (const std::string& dir : dirs) {

@@ -30,7 +30,7 @@ class ProtectedFiles {
 
   // `dirs` are resolved to their real paths now (as far as they exist).
   // Empty names are ignored; files that do not exist protect nothing.
-  ProtectedFiles(std::vector<std::string> dirs, std::vector<std::string> files,
+  ProtectedFiles(const std::vector<std::string>& dirs, std::vector<std::string> files,
                  Lister more_files = nullptr);
 
   // Whether the file open as `fd` (any mode, O_PATH too) is protected.

@@ -22,7 +22,7 @@
 namespace labelport::common {
 
 // Secrets (API keys) are tiny; a larger file is a mistake.
-inline constexpr int64_t kMaxSecretFileBytes = 64 * 1024;
+inline constexpr int64_t kMaxSecretFileBytes = int64_t{64} * 1024;
 
 absl::StatusOr<std::string> ReadSmallFile(const std::string& path, int64_t max_bytes,
                                           absl::string_view what);

@@ -15,6 +15,10 @@
     if (!lp_status_.ok()) return lp_status_; \
   } while (false)
 
+// `lhs` is a declaration or an lvalue and `tmp` a name: neither may be put in
+// parentheses, so bugprone-macro-parentheses is off for these macros.
+// NOLINTBEGIN(bugprone-macro-parentheses)
+
 // `LP_ASSIGN_OR_RETURN(auto x, StatusOrExpr())`: unwraps or returns the error.
 #define LP_ASSIGN_OR_RETURN(lhs, expr) \
   LP_ASSIGN_OR_RETURN_IMPL_(LP_CONCAT_(lp_statusor_, __LINE__), lhs, expr)
@@ -36,5 +40,7 @@
   auto tmp = (expr);                                 \
   if (!tmp.ok()) co_return tmp.status();             \
   lhs = std::move(tmp).value()
+
+// NOLINTEND(bugprone-macro-parentheses)
 
 #endif  // LABELPORT_SERVICE_COMMON_STATUS_MACROS_H_

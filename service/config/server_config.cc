@@ -575,7 +575,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   if (!absl::StartsWith(config.darwin_url, "http://") &&
       !absl::StartsWith(config.darwin_url, "https://"))
     return absl::InvalidArgumentError("--darwin_url must start with http:// or https://");
-  if (config.listen.find(':') == std::string::npos)
+  if (!absl::StrContains(config.listen, ":"))
     return absl::InvalidArgumentError("--listen must be HOST:PORT");
   if (!config.metrics_listen.empty() && (config.metrics_listen.rfind(':') == std::string::npos ||
                                          config.metrics_listen.back() == ':'))

@@ -77,7 +77,7 @@ std::string ClassGroupRepr(const labelport::v1::ClassGroup& group) {
     parts.push_back(absl::StrCat(
         "'classes': ", PyList({group.classes().names().begin(), group.classes().names().end()})));
   }
-  if (group.has_attributes()) parts.push_back("'attributes': {...}");
+  if (group.has_attributes()) parts.emplace_back("'attributes': {...}");
   return absl::StrCat("{", absl::StrJoin(parts, ", "), "}");
 }
 

@@ -84,8 +84,9 @@ absl::StatusOr<v1::CreateRunResponse> RunRegistry::CreateRun(const std::string& 
   std::unique_ptr<RunCreation> creation = BeginCreateRun(tenant, header);
   for (size_t start = 0; start < samples.size(); start += kMaxSamplesPerBatch) {
     const size_t end = std::min(samples.size(), start + kMaxSamplesPerBatch);
-    std::vector<v1::Sample> batch(std::make_move_iterator(samples.begin() + start),
-                                  std::make_move_iterator(samples.begin() + end));
+    std::vector<v1::Sample> batch(
+        std::make_move_iterator(samples.begin() + static_cast<std::ptrdiff_t>(start)),
+        std::make_move_iterator(samples.begin() + static_cast<std::ptrdiff_t>(end)));
     LP_RETURN_IF_ERROR(creation->AddBatch(std::move(batch)));
   }
   return creation->Finish();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -113,7 +114,8 @@ bool InRange(double v) { return v >= -kCoordinateSlack && v <= 1 + kCoordinateSl
 
 // The extent of a label's points, to tell whether it touches the image.
 struct Extent {
-  double min_x = INFINITY, min_y = INFINITY, max_x = -INFINITY, max_y = -INFINITY;
+  static constexpr double kInf = std::numeric_limits<double>::infinity();
+  double min_x = kInf, min_y = kInf, max_x = -kInf, max_y = -kInf;
   void Add(double x, double y) {
     min_x = std::min(min_x, x);
     min_y = std::min(min_y, y);

@@ -52,7 +52,7 @@ using boost::system::error_code;
 
 constexpr auto kTok = net::as_tuple(net::use_awaitable);
 constexpr uint32_t kHeaderLimit = 64 * 1024;
-constexpr size_t kStreamChunk = 64 * 1024;
+constexpr size_t kStreamChunk = size_t{64} * 1024;
 
 SteadyClock::time_point ToSteady(absl::Time deadline) {
   absl::Duration left = deadline - absl::Now();
@@ -85,7 +85,7 @@ bool ArmRead(beast::tcp_stream& stream, const HttpRequest& request) {
 
 bool IsTokenChar(char c) {
   return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
-         absl::string_view("!#$%&'*+-.^_`|~").find(c) != absl::string_view::npos;
+         absl::StrContains("!#$%&'*+-.^_`|~", absl::string_view(&c, 1));
 }
 
 absl::Status ValidateHeaders(const Headers& headers, absl::string_view what) {
@@ -158,7 +158,7 @@ struct BeastHttpClient::Connection {
 // The channel carries both possible wake-ups, from whichever thread: a slot
 // was granted (Pool::Release) or the deadline passed (the waiter's timer).
 struct BeastHttpClient::Waiter {
-  explicit Waiter(net::any_io_executor executor) : channel(std::move(executor), 1) {}
+  explicit Waiter(const net::any_io_executor& executor) : channel(executor, 1) {}
   net::experimental::concurrent_channel<void(error_code)> channel;
   std::unique_ptr<Connection> granted;
 };
@@ -798,14 +798,16 @@ void BeastHttpClient::Pool::Release(const std::string& origin,
     // Its slot is handed on with a fresh connection (new strand); the old one
     // is closed on its own strand.
     Connection::CloseOnStrand(std::move(connection));
+    connection = nullptr;
   }
   if (!pool.waiters.empty()) {
     std::shared_ptr<Waiter> next = std::move(pool.waiters.front());
     pool.waiters.pop_front();
-    next->granted =
-        reusable ? std::move(connection) : std::make_unique<Connection>(net::make_strand(executor));
+    next->granted = connection != nullptr
+                        ? std::move(connection)
+                        : std::make_unique<Connection>(net::make_strand(executor));
     next->channel.try_send(error_code{});
-  } else if (reusable) {
+  } else if (connection != nullptr) {
     connection->idle_since = SteadyClock::now();
     pool.idle.push_back(std::move(connection));
   } else {

@@ -91,7 +91,7 @@ std::string ClassOfV6(const ip::address_v6& address) {
   if (InV6(b, kNat64, 96)) {
     // DNS64 synthesises these for public IPv4 hosts in IPv6-only networks:
     // the embedded address decides.
-    const std::string embedded = ClassOfV4(LowV4(b));
+    std::string embedded = ClassOfV4(LowV4(b));
     if (embedded == kPublic) return embedded;
     return absl::StrCat("NAT64 of a ", embedded, " address");
   }

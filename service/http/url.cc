@@ -80,7 +80,7 @@ absl::StatusOr<Url> ParseUrl(absl::string_view url) {
   absl::string_view authority = rest.substr(0, path_start);
   absl::string_view target =
       path_start == absl::string_view::npos ? absl::string_view() : rest.substr(path_start);
-  if (authority.find('@') != absl::string_view::npos) {
+  if (absl::StrContains(authority, "@")) {
     return Invalid(url, "userinfo is not allowed");
   }
   absl::string_view host;

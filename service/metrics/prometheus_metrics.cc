@@ -150,7 +150,8 @@ PrometheusMetrics::PrometheusMetrics() : registry_(std::make_shared<prometheus::
 
 PrometheusMetrics::~PrometheusMetrics() = default;
 
-absl::StatusOr<std::unique_ptr<PrometheusMetrics>> PrometheusMetrics::Create(Options options) {
+absl::StatusOr<std::unique_ptr<PrometheusMetrics>> PrometheusMetrics::Create(
+    const Options& options) {
   std::unique_ptr<PrometheusMetrics> metrics(new PrometheusMetrics());
   if (options.listen.empty()) return metrics;
   const size_t colon = options.listen.rfind(':');

@@ -57,7 +57,7 @@ class PrometheusMetrics final : public common::Metrics {
 
   // INVALID_ARGUMENT for a `listen` without a port; UNAVAILABLE when the
   // address cannot be bound (the message names it).
-  static absl::StatusOr<std::unique_ptr<PrometheusMetrics>> Create(Options options);
+  static absl::StatusOr<std::unique_ptr<PrometheusMetrics>> Create(const Options& options);
   ~PrometheusMetrics() override;
 
   // The bound port of the /metrics endpoint; 0 without one.

@@ -38,12 +38,12 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <pthread.h>
-#include <signal.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -392,6 +392,7 @@ int Run(int argc, char** argv) {
        .max_concurrent_runs_per_tenant = config->max_concurrent_runs_per_tenant,
        .metrics = metrics->get()});
   std::vector<std::thread> io_threads;
+  io_threads.reserve(static_cast<size_t>(config->io_threads));
   for (int i = 0; i < config->io_threads; ++i) io_threads.emplace_back([&io] { io.run(); });
   // Without authentication and without a key nothing can be uploaded: runs
   // stay PENDING until a key is configured (and the server restarted).

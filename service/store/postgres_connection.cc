@@ -39,7 +39,7 @@ absl::string_view UrlPassword(absl::string_view url) {
 // `password=` values of a URL query or of a key=value string.
 std::vector<std::string> ParameterPasswords(absl::string_view url) {
   std::vector<std::string> out;
-  const bool is_url = url.find("://") != absl::string_view::npos;
+  const bool is_url = absl::StrContains(url, "://");
   if (is_url) {
     const size_t query = url.find('?');
     if (query == absl::string_view::npos) return out;

@@ -10,7 +10,7 @@
 namespace labelport::store {
 
 absl::StatusOr<std::unique_ptr<PostgresReplicaDirectory>> PostgresReplicaDirectory::Create(
-    Options options) {
+    const Options& options) {
   LP_ASSIGN_OR_RETURN(std::unique_ptr<PostgresConnectionPool> pool,
                       OpenPostgresComponentPool(options.url, 1, "PostgresReplicaDirectory"));
   return std::unique_ptr<PostgresReplicaDirectory>(new PostgresReplicaDirectory(std::move(pool)));

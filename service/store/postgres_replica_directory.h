@@ -22,7 +22,7 @@ class PostgresReplicaDirectory : public ReplicaDirectory {
 
   // Connects and applies pending migrations; errors as
   // PostgresRunStore::Create (messages never contain the password).
-  static absl::StatusOr<std::unique_ptr<PostgresReplicaDirectory>> Create(Options options);
+  static absl::StatusOr<std::unique_ptr<PostgresReplicaDirectory>> Create(const Options& options);
 
   absl::StatusOr<int> Heartbeat(const std::string& replica_id, absl::Duration ttl) override;
   absl::Status Leave(const std::string& replica_id) override;

@@ -8,7 +8,7 @@
 namespace labelport::store {
 
 absl::StatusOr<std::unique_ptr<PostgresRunStateCounter>> PostgresRunStateCounter::Create(
-    Options options) {
+    const Options& options) {
   LP_ASSIGN_OR_RETURN(std::unique_ptr<PostgresConnectionPool> pool,
                       OpenPostgresComponentPool(options.url, 1, "PostgresRunStateCounter"));
   return std::unique_ptr<PostgresRunStateCounter>(new PostgresRunStateCounter(std::move(pool)));

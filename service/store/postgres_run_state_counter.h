@@ -22,7 +22,7 @@ class PostgresRunStateCounter : public RunStateCounter {
 
   // Connects and applies pending migrations; errors as
   // PostgresRunStore::Create (messages never contain the password).
-  static absl::StatusOr<std::unique_ptr<PostgresRunStateCounter>> Create(Options options);
+  static absl::StatusOr<std::unique_ptr<PostgresRunStateCounter>> Create(const Options& options);
 
   absl::StatusOr<std::map<labelport::v1::RunState, int64_t>> CountRunsByState() override;
   absl::StatusOr<std::map<labelport::v1::RunState, int64_t>> CountTenantRunsByState(

@@ -244,7 +244,7 @@ absl::Status DropSpool(PostgresConnection& db, const std::string& spool_id,
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<PostgresRunStore>> PostgresRunStore::Create(Options options) {
+absl::StatusOr<std::unique_ptr<PostgresRunStore>> PostgresRunStore::Create(const Options& options) {
   if (options.url.empty()) {
     return absl::InvalidArgumentError("PostgresRunStore::Create: the database URL is empty");
   }
@@ -439,7 +439,7 @@ absl::StatusOr<std::optional<SpoolConflict>> PostgresRunStore::AppendToRunSpool(
     sample_rows += '\t';
     AppendCopyBytea(blob, sample_rows);
     sample_rows += '\n';
-    sample_ids.push_back(sample.id());
+    sample_ids.emplace_back(sample.id());
   }
   std::string label_rows;
   std::vector<absl::string_view> label_views(label_ids.begin(), label_ids.end());

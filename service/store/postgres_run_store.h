@@ -69,7 +69,7 @@ class PostgresRunStore : public RunStore {
   // server cannot be reached or refuses the credentials; FAILED_PRECONDITION
   // when the schema is newer than this build knows. Messages name the URL
   // with its password redacted.
-  static absl::StatusOr<std::unique_ptr<PostgresRunStore>> Create(Options options);
+  static absl::StatusOr<std::unique_ptr<PostgresRunStore>> Create(const Options& options);
 
   ~PostgresRunStore() override;
   PostgresRunStore(const PostgresRunStore&) = delete;

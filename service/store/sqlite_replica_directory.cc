@@ -12,7 +12,7 @@
 namespace labelport::store {
 
 absl::StatusOr<std::unique_ptr<SqliteReplicaDirectory>> SqliteReplicaDirectory::Create(
-    Options options) {
+    const Options& options) {
   LP_ASSIGN_OR_RETURN(SqliteConnection db, OpenSqliteConnection(options.path, options.busy_timeout,
                                                                 "SqliteReplicaDirectory"));
   return std::unique_ptr<SqliteReplicaDirectory>(new SqliteReplicaDirectory(std::move(db)));

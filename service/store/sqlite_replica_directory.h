@@ -24,7 +24,7 @@ class SqliteReplicaDirectory : public ReplicaDirectory {
   };
 
   // Errors as OpenSqliteConnection.
-  static absl::StatusOr<std::unique_ptr<SqliteReplicaDirectory>> Create(Options options);
+  static absl::StatusOr<std::unique_ptr<SqliteReplicaDirectory>> Create(const Options& options);
 
   absl::StatusOr<int> Heartbeat(const std::string& replica_id, absl::Duration ttl) override;
   absl::Status Leave(const std::string& replica_id) override;

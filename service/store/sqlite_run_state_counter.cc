@@ -8,7 +8,7 @@
 namespace labelport::store {
 
 absl::StatusOr<std::unique_ptr<SqliteRunStateCounter>> SqliteRunStateCounter::Create(
-    Options options) {
+    const Options& options) {
   LP_ASSIGN_OR_RETURN(SqliteConnection db, OpenSqliteConnection(options.path, options.busy_timeout,
                                                                 "SqliteRunStateCounter"));
   return std::unique_ptr<SqliteRunStateCounter>(new SqliteRunStateCounter(std::move(db)));

@@ -23,7 +23,7 @@ class SqliteRunStateCounter : public RunStateCounter {
   };
 
   // Errors as OpenSqliteConnection.
-  static absl::StatusOr<std::unique_ptr<SqliteRunStateCounter>> Create(Options options);
+  static absl::StatusOr<std::unique_ptr<SqliteRunStateCounter>> Create(const Options& options);
 
   absl::StatusOr<std::map<labelport::v1::RunState, int64_t>> CountRunsByState() override;
   absl::StatusOr<std::map<labelport::v1::RunState, int64_t>> CountTenantRunsByState(

@@ -347,7 +347,7 @@ absl::Status Configure(sqlite3* db, const SqliteRunStore::Options& options) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<SqliteRunStore>> SqliteRunStore::Create(Options options) {
+absl::StatusOr<std::unique_ptr<SqliteRunStore>> SqliteRunStore::Create(const Options& options) {
   if (options.path.empty()) {
     return absl::InvalidArgumentError("SqliteRunStore::Create: the database path is empty");
   }

@@ -64,7 +64,7 @@ class SqliteRunStore : public RunStore {
   // INVALID_ARGUMENT for an empty path or a negative timeout; UNAVAILABLE
   // when the file cannot be opened; FAILED_PRECONDITION when the file's
   // schema is newer than this build knows.
-  static absl::StatusOr<std::unique_ptr<SqliteRunStore>> Create(Options options);
+  static absl::StatusOr<std::unique_ptr<SqliteRunStore>> Create(const Options& options);
 
   ~SqliteRunStore() override;
   SqliteRunStore(const SqliteRunStore&) = delete;

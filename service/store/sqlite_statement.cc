@@ -15,9 +15,9 @@ absl::Status SqliteError(sqlite3* db, int rc, absl::string_view operation) {
     case SQLITE_IOERR:
     case SQLITE_FULL:
     case SQLITE_CANTOPEN:
-      return absl::UnavailableError(std::move(message));
+      return absl::UnavailableError(message);
     default:
-      return absl::InternalError(std::move(message));
+      return absl::InternalError(message);
   }
 }
 

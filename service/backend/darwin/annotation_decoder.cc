@@ -335,7 +335,7 @@ class ItemDecoder {
         w.unexpected.clear();
       }
       for (const ExportedAnnotation* a : annotations) RouteVideo(*a, links, track_index);
-      const int32_t frame_number = static_cast<int32_t>(frame + 1);
+      const auto frame_number = static_cast<int32_t>(frame + 1);
       for (size_t k = 0; k < work_.size(); ++k) {
         FieldWork& w = work_[k];
         const v1::FrameFieldValue* snap = SnapshotFrame(w.field->field(), frame_number);
@@ -377,7 +377,7 @@ class ItemDecoder {
   // every part of the label.
   void RouteVideo(const ExportedAnnotation& a, const std::map<std::string, AnnotationLink>& links,
                   const std::map<std::string, int64_t>& track_index) {
-    const int32_t frame_number = static_cast<int32_t>(a.frame + 1);
+    const auto frame_number = static_cast<int32_t>(a.frame + 1);
     std::optional<int64_t> index;
     if (auto it = track_index.find(a.id); it != track_index.end()) index = it->second;
     if (auto it = links.find(a.id); it != links.end()) {

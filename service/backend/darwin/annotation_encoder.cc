@@ -223,10 +223,10 @@ std::vector<std::string> DarwinSubTypesFor(const labelport::v1::FieldSchema& fie
                                            absl::string_view class_name) {
   std::vector<std::string> subtypes;
   const std::string type = DarwinTypeOf(field.type());
-  if (type != "tag") subtypes.push_back("instance_id");
+  if (type != "tag") subtypes.emplace_back("instance_id");
   for (const auto& spec : AttributesFor(field, class_name)) {
     if (spec.type() == "text") {
-      subtypes.push_back("text");
+      subtypes.emplace_back("text");
       break;
     }
   }

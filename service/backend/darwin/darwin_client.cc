@@ -278,7 +278,7 @@ absl::StatusOr<int64_t> RequireId(const json::object& o, absl::string_view key,
 // Optional fields: absent, null or of another type all read as "not set".
 std::string OptString(const json::object& o, absl::string_view key, std::string fallback = "") {
   const json::value* v = Find(o, key);
-  return v != nullptr && v->is_string() ? Str(v->get_string()) : fallback;
+  return v != nullptr && v->is_string() ? Str(v->get_string()) : std::move(fallback);
 }
 
 std::optional<int64_t> OptInt(const json::object& o, absl::string_view key) {
@@ -671,7 +671,8 @@ http::Attempted<T> FailedAs(const http::Attempted<U>& inner) {
 // Judges a failed HTTP exchange of a request that is safe to repeat:
 // `status` is the error to return, `response` the answer when there was one.
 template <typename T>
-http::Attempted<T> Judged(absl::Status status, const http::HttpResponse* response, absl::Time now) {
+http::Attempted<T> Judged(const absl::Status& status, const http::HttpResponse* response,
+                          absl::Time now) {
   http::Attempted<T> out;
   if (response == nullptr) {
     out.retryable = http::IsRetryableError(status, /*idempotent=*/true);
@@ -687,7 +688,7 @@ http::Attempted<T> Judged(absl::Status status, const http::HttpResponse* respons
       }
     }
   }
-  out.result = std::move(status);
+  out.result = status;
   return out;
 }
 

@@ -362,8 +362,8 @@ namespace {
 // file seen, up to kMaxKeptBytes, beyond which the arena takes the rest from
 // the heap for that file only.
 struct ParseArena {
-  static constexpr size_t kMinBytes = 64 * 1024;
-  static constexpr size_t kMaxKeptBytes = 16 * 1024 * 1024;
+  static constexpr size_t kMinBytes = size_t{64} * 1024;
+  static constexpr size_t kMaxKeptBytes = size_t{16} * 1024 * 1024;
   json::parser parser;
   std::unique_ptr<unsigned char[]> buffer;
   size_t size = 0;

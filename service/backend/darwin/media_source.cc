@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -99,7 +100,7 @@ std::string MediaFileName(const labelport::v1::MediaReference& media) {
       std::string path = WithoutQuery(media.url());
       const size_t scheme = path.find("://");
       if (scheme != std::string::npos) path = path.substr(scheme + 3);
-      std::string name = LastComponent(path.find('/') == std::string::npos ? "" : path);
+      std::string name = LastComponent(absl::StrContains(path, "/") ? path : "");
       return name.empty() ? "media" : name;
     }
     case labelport::v1::MediaReference::kStorage:

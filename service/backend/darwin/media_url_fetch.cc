@@ -18,8 +18,8 @@ bool IsRedirect(int status) {
 }
 
 // `message` with the code and payloads (e.g. the egress reason) of `cause`.
-absl::Status Rewrap(const absl::Status& cause, std::string message) {
-  absl::Status out(cause.code(), std::move(message));
+absl::Status Rewrap(const absl::Status& cause, absl::string_view message) {
+  absl::Status out(cause.code(), message);
   cause.ForEachPayload(
       [&out](absl::string_view type, const absl::Cord& payload) { out.SetPayload(type, payload); });
   return out;
