@@ -146,6 +146,11 @@ ABSL_FLAG(int, media_fetch_timeout_seconds, 600,
 ABSL_FLAG(std::string, metrics_listen, "",
           "HOST:PORT serving Prometheus metrics at /metrics, e.g. 0.0.0.0:9464; empty: no "
           "metrics endpoint (env LABELPORT_METRICS_LISTEN)");
+ABSL_FLAG(std::string, health_listen, "",
+          "HOST:PORT of a plaintext gRPC port serving only grpc.health.v1.Health (the same "
+          "statuses as the main port: \"\" and labelport.v1.AnnotationService for readiness, "
+          "\"liveness\"), for probes that cannot speak TLS, such as Kubernetes' native gRPC "
+          "probes, while --listen requires TLS; empty: none (env LABELPORT_HEALTH_LISTEN)");
 ABSL_FLAG(int, readiness_interval_seconds, 10,
           "How often the store (readiness) and V7 (the dependency_up metric only) are checked, "
           "and the replica heartbeat that shares the V7 rate limit runs (env "
@@ -407,6 +412,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
         EnvInt("LABELPORT_MEDIA_FETCH_STALL_SECONDS", &FLAGS_media_fetch_stall_seconds),
         EnvInt("LABELPORT_MEDIA_FETCH_TIMEOUT_SECONDS", &FLAGS_media_fetch_timeout_seconds),
         EnvString("LABELPORT_METRICS_LISTEN", &FLAGS_metrics_listen),
+        EnvString("LABELPORT_HEALTH_LISTEN", &FLAGS_health_listen),
         EnvInt("LABELPORT_READINESS_INTERVAL_SECONDS", &FLAGS_readiness_interval_seconds),
         EnvString("LABELPORT_AUTH", &FLAGS_auth),
         EnvString("LABELPORT_TENANTS_FILE", &FLAGS_tenants_file),
@@ -489,6 +495,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   config.media_fetch_stall_seconds = absl::GetFlag(FLAGS_media_fetch_stall_seconds);
   config.media_fetch_timeout_seconds = absl::GetFlag(FLAGS_media_fetch_timeout_seconds);
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  config.health_listen = absl::GetFlag(FLAGS_health_listen);
   config.readiness_interval_seconds = absl::GetFlag(FLAGS_readiness_interval_seconds);
   const std::string key_file = absl::GetFlag(FLAGS_darwin_api_key_file);
   config.darwin_api_key_file = key_file;
@@ -580,6 +587,14 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   if (!config.metrics_listen.empty() && (config.metrics_listen.rfind(':') == std::string::npos ||
                                          config.metrics_listen.back() == ':'))
     return absl::InvalidArgumentError("--metrics_listen must be HOST:PORT (or empty)");
+  if (!config.health_listen.empty() &&
+      (config.health_listen.rfind(':') == std::string::npos || config.health_listen.back() == ':'))
+    return absl::InvalidArgumentError("--health_listen must be HOST:PORT (or empty)");
+  // Port 0 (pick a free port) twice gives two different ports.
+  if (!config.health_listen.empty() && config.health_listen == config.listen &&
+      !absl::EndsWith(config.listen, ":0"))
+    return absl::InvalidArgumentError(
+        "--health_listen must differ from --listen (it is a second, plaintext port)");
   if (config.readiness_interval_seconds < 1 || config.readiness_interval_seconds > 300)
     return absl::InvalidArgumentError("--readiness_interval_seconds must be between 1 and 300");
   if (config.drain_seconds < 0 || config.drain_seconds > 3600)

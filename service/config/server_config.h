@@ -40,6 +40,7 @@
 //   --media_fetch_stall_seconds LABELPORT_MEDIA_FETCH_STALL_SECONDS 30
 //   --media_fetch_timeout_seconds LABELPORT_MEDIA_FETCH_TIMEOUT_SECONDS 600
 //   --metrics_listen  LABELPORT_METRICS_LISTEN   "" (no metrics endpoint)
+//   --health_listen   LABELPORT_HEALTH_LISTEN    "" (no plaintext health port)
 //   --readiness_interval_seconds LABELPORT_READINESS_INTERVAL_SECONDS 10
 //   --auth            LABELPORT_AUTH             none (none | token | mtls)
 //   --tenants_file    LABELPORT_TENANTS_FILE     (required by token and mtls)
@@ -128,6 +129,9 @@ struct ServerConfig {
   int media_fetch_timeout_seconds = 600;
   // HOST:PORT serving Prometheus /metrics; empty: not served.
   std::string metrics_listen;
+  // HOST:PORT of a plaintext port serving only grpc.health.v1.Health with the
+  // main port's statuses (for probes without TLS); empty: none.
+  std::string health_listen;
   // How often the store (readiness), V7 (dependency_up) and the replica
   // heartbeat are checked.
   int readiness_interval_seconds = 10;

@@ -53,6 +53,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -87,6 +88,7 @@
 #include "service/metrics/prometheus_metrics.h"
 #include "service/reflection/descriptor_catalog.h"
 #include "service/reflection/server_reflection.h"
+#include "service/server/health_port.h"
 #include "service/server/listener_credentials.h"
 #include "service/server/tenant_accounts.h"
 #include "service/server/tenants_reloader.h"
@@ -394,6 +396,16 @@ int Run(int argc, char** argv) {
   std::vector<std::thread> io_threads;
   io_threads.reserve(static_cast<size_t>(config->io_threads));
   for (int i = 0; i < config->io_threads; ++i) io_threads.emplace_back([&io] { io.run(); });
+  // An error return below (a port that cannot be bound, ...) must stop the
+  // worker and join the I/O threads: destroying joinable threads would abort
+  // the process instead of exiting with the error.
+  absl::Cleanup stop_io_on_error_return = [&] {
+    if (io_threads.empty()) return;
+    worker.Stop();
+    work.reset();
+    io.stop();
+    for (auto& t : io_threads) t.join();
+  };
   // Without authentication and without a key nothing can be uploaded: runs
   // stay PENDING until a key is configured (and the server restarted).
   if (tenants != nullptr || !config->darwin_api_key.empty()) worker.Start();
@@ -489,8 +501,20 @@ int Run(int argc, char** argv) {
     LogError(absl::StrCat("cannot listen on '", config->listen, "'"));
     return 1;
   }
-  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  health->SetServingStatus(kLivenessName, true);
+  std::unique_ptr<labelport::server::HealthPort> health_port;
+  if (!config->health_listen.empty()) {
+    auto started = labelport::server::HealthPort::Start(config->health_listen);
+    if (!started.ok()) {
+      LogError(std::string(started.status().message()));
+      return 1;
+    }
+    health_port = *std::move(started);
+  }
+  std::vector<grpc::HealthCheckServiceInterface*> health_services = {
+      server->GetHealthCheckService()};
+  if (health_port != nullptr) health_services.push_back(health_port->health());
+  labelport::server::HealthStatuses health(std::move(health_services));
+  health.Set(kLivenessName, true);
   std::vector<labelport::core::DependencyCheck> checks;
   checks.push_back({"store", [&store] {
                       auto listed = (*store)->ListClaimableRuns(1, "");
@@ -504,9 +528,9 @@ int Run(int argc, char** argv) {
         {"v7", [&v7_check] { return v7_check.Check(); }, /*required_for_readiness=*/false});
   labelport::core::ReadinessMonitor readiness(
       std::move(checks),
-      [health](bool ready) {
-        health->SetServingStatus("", ready);
-        health->SetServingStatus(kServiceName, ready);
+      [&health](bool ready) {
+        health.Set("", ready);
+        health.Set(kServiceName, ready);
       },
       metrics->get());
   readiness.CheckNow();
@@ -521,6 +545,11 @@ int Run(int argc, char** argv) {
   LogInfo(absl::StrCat("labelport-server listening on ", host, ":", port,
                        " store=", labelport::store::DescribeRunStore(store_location),
                        " darwin=", config->darwin_url, " worker=", config->worker_id));
+  if (health_port != nullptr) {
+    LogInfo(absl::StrCat("health (grpc.health.v1 only, plaintext) on ",
+                         config->health_listen.substr(0, config->health_listen.rfind(':')), ":",
+                         health_port->port()));
+  }
   if ((*metrics)->port() != 0) {
     LogInfo(absl::StrCat("metrics on http://",
                          config->metrics_listen.substr(0, config->metrics_listen.rfind(':')), ":",
@@ -537,8 +566,10 @@ int Run(int argc, char** argv) {
   LogInfo(absl::StrCat("received ", signal_number == SIGTERM ? "SIGTERM" : "SIGINT",
                        "; draining for up to ", config->drain_seconds, "s"));
   readiness_thread.Stop();
-  health->SetServingStatus(false);
+  health.SetAll(false);
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(config->drain_seconds));
+  // Probes see NOT_SERVING on this port until the main port has drained.
+  if (health_port != nullptr) health_port->Shutdown(std::chrono::system_clock::now());
   executor.join();
   worker.Stop();
   heartbeat.Stop();
@@ -546,6 +577,7 @@ int Run(int argc, char** argv) {
   work.reset();
   io.stop();
   for (auto& t : io_threads) t.join();
+  io_threads.clear();
   LogInfo("labelport-server stopped");
   return 0;
 }

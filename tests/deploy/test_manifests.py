@@ -4,14 +4,15 @@ Every rendered object (and every Secret template) is validated against the Kuber
 JSON schemas in strict mode (no unknown fields) with `kubernetes-validate`, whose PyPI package
 carries the schemas of each Kubernetes release (pinned in tests/requirements.txt; nothing is
 downloaded at test time), for the oldest release the README supports and the newest it ships.
-The other checks are written for these manifests: native gRPC probes on the gRPC port (start-up
+The other checks are written for these manifests: native gRPC probes on the plaintext health port (start-up
 and liveness on the liveness service), pod and container securityContext, secrets only by
 reference, ports, names and labels consistent across Deployment, Services, PDB, HPA and
 NetworkPolicy, the replica count owned by the HPA alone, the ConfigMap's keys against the flags
 of the built `labelport-server --help`, and the single-replica rules of the SQLite store.
 With the HTTP/JSON gateway sidecar (components/http-gateway): the same container security, HTTP
 probes, its port on the Service and the NetworkPolicy, and its env against the flags of
-`labelport-gateway --help` (built from gateway/ with `go build`).
+`labelport-gateway --help` (built from gateway/ with `go build`). With TLS (components/tls):
+the certificate Secret mounted and named by LABELPORT_TLS_CERT/KEY, the probes unchanged.
 kustomize is installed by .ci/setup (Go module proxy, pinned).
 """
 
@@ -144,6 +145,8 @@ class Rendered:
         self.grpc_port = ports["grpc"]
         assert "metrics" in ports, "the container has no port named metrics"
         self.metrics_port = ports["metrics"]
+        assert "health" in ports, "the container has no port named health"
+        self.health_port = ports["health"]
         # The HPA owns the replica count; the Deployment starts at its minimum.
         self.hpa = one(self.docs, "HorizontalPodAutoscaler")
         self.replicas = self.hpa["spec"]["minReplicas"]
@@ -170,6 +173,8 @@ def test_every_kustomization_is_found():
     assert KUBE / "base" in KUSTOMIZATIONS
     assert KUBE / "overlays" / "postgresql" in KUSTOMIZATIONS
     assert KUBE / "overlays" / "http-gateway" in KUSTOMIZATIONS
+    assert KUBE / "overlays" / "tls" in KUSTOMIZATIONS
+    assert KUBE / "components" / "tls" not in KUSTOMIZATIONS  # a Component
     assert KUBE / "components" / "http-gateway" not in KUSTOMIZATIONS  # a Component
 
 
@@ -229,16 +234,43 @@ def test_labels_are_consistent(rendered: Rendered):
     assert POD_LABELS.items() <= spec["template"]["metadata"]["labels"].items()
 
 
-def test_native_grpc_probes_on_the_grpc_port(rendered: Rendered):
+def test_native_grpc_probes_on_the_plaintext_health_port(rendered: Rendered):
     # Readiness follows the pod's store; start-up and liveness follow neither V7 nor the store
-    # (a pod started during a V7 outage would otherwise be killed).
+    # (a pod started during a V7 outage would otherwise be killed). The probes use the health
+    # port, which the server serves without TLS whatever the gRPC port requires.
     services = {"livenessProbe": LIVENESS_SERVICE, "readinessProbe": HEALTH_SERVICE,
                 "startupProbe": LIVENESS_SERVICE}
     for probe, service in services.items():
         spec = rendered.container.get(probe)
         assert spec, f"no {probe}"
         assert set(spec) & {"exec", "httpGet", "tcpSocket"} == set(), f"{probe} is not gRPC"
-        assert spec["grpc"] == {"port": rendered.grpc_port, "service": service}, probe
+        assert spec["grpc"] == {"port": rendered.health_port, "service": service}, probe
+    listen = rendered.setting("LABELPORT_HEALTH_LISTEN")
+    assert isinstance(listen, str), "LABELPORT_HEALTH_LISTEN is not set"
+    host, _, port = listen.rpartition(":")
+    assert int(port) == rendered.health_port and host == "0.0.0.0", listen
+    assert rendered.health_port != rendered.grpc_port
+    # Nothing but the kubelet needs it: no Service exposes it.
+    for name, service in rendered.services.items():
+        targets = {p.get("targetPort") for p in service["spec"]["ports"]}
+        assert not targets & {"health", rendered.health_port}, name
+
+
+def test_tls_component_mounts_the_certificate(rendered: Rendered):
+    cert = rendered.setting("LABELPORT_TLS_CERT")
+    if rendered.directory != KUBE / "overlays" / "tls":
+        assert cert is None, "only overlays/tls turns TLS on"
+        return
+    key = rendered.setting("LABELPORT_TLS_KEY")
+    mounts = secret_mounts(rendered)
+    assert "/etc/labelport/tls" in mounts, mounts
+    secret, volume, mount = mounts["/etc/labelport/tls"]
+    assert secret == "labelport-tls" and mount.get("readOnly") is True
+    assert cert == "/etc/labelport/tls/tls.crt" and key == "/etc/labelport/tls/tls.key"
+    # The base's mounts and settings are all still there.
+    assert "/etc/labelport/tenants" in mounts
+    assert rendered.setting("LABELPORT_AUTH") == "token"
+    assert rendered.gateway is None, "the gateway sidecar speaks plaintext to the server"
 
 
 def test_metrics_port_is_served_and_announced(rendered: Rendered):
@@ -358,6 +390,20 @@ def test_secrets_only_by_reference(rendered: Rendered):
     assert isinstance(store, dict) or "@" not in store, "store credentials in the ConfigMap"
 
 
+def tls_references(rendered: Rendered) -> set:
+    """(Secret, key) of the certificate and key files LABELPORT_TLS_CERT/KEY name, if set."""
+    out = set()
+    for setting in ("LABELPORT_TLS_CERT", "LABELPORT_TLS_KEY"):
+        path = rendered.setting(setting)
+        if path is None:
+            continue
+        directory, _, key = path.rpartition("/")
+        mounts = secret_mounts(rendered)
+        assert directory in mounts, f"{setting}={path} is not in a mounted Secret"
+        out.add((mounts[directory][0], key))
+    return out
+
+
 def test_secret_templates_match_the_references():
     references = set()
     for directory in KUSTOMIZATIONS:
@@ -367,6 +413,7 @@ def test_secret_templates_match_the_references():
                 if ref:
                     references.add((ref["name"], ref["key"]))
         references.add(tenants_file_reference(Rendered(directory)))
+        references |= tls_references(Rendered(directory))
     templates = set()
     for path in SECRET_EXAMPLES:
         doc = yaml.safe_load(path.read_text())
