@@ -485,8 +485,13 @@ absl::StatusOr<EncodedLabels> EncodeFrameFieldValues(
         for (auto& [pid, v] : values.as_object()) properties[target].as_object()[pid] = v;
       }
     }
+    // One [start, end) pair. Not `json::array{json::array{...}}`: compilers
+    // differ on whether a braced list holding one array copies it (clang-14
+    // gave [a, b] instead of [[a, b]]).
+    json::array segments;
+    segments.emplace_back(json::array{first - 1, last});
     json::object data{{"frames", std::move(frames_json)},
-                      {"segments", json::array{json::array{first - 1, last}}},
+                      {"segments", std::move(segments)},
                       {"interpolated", true},
                       {"hidden_areas", std::move(hidden)}};
     json::object annotation{{"id", t.id},
