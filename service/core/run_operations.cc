@@ -422,10 +422,11 @@ boost::asio::awaitable<absl::Status> RunOperations::LoadAnnotations(
     cancelled = true;
   }
   if (cancelled || !s.ok()) {
-    if (cancelled) {
-      co_await boost::asio::this_coro::reset_cancellation_state();
-      s = absl::CancelledError("the load was cancelled");
-    }
+    // The clean-up runs whether or not (or when) the caller's cancellation
+    // arrives.
+    co_await boost::asio::this_coro::reset_cancellation_state();
+    co_await boost::asio::this_coro::throw_if_cancelled(false);
+    if (cancelled) s = absl::CancelledError("the load was cancelled");
     co_await sink.Drain();
     (void)store_->DiscardStagedSamples(run->uid(), stage_id);
     co_return s;

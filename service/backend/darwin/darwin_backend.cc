@@ -992,8 +992,11 @@ class LoadJob {
       cancelled = true;
     }
     if (cancelled || result.code() == absl::StatusCode::kCancelled) {
-      // From here on nothing is cancelled: the clean-up must run.
+      // From here on nothing is cancelled: the clean-up must run. (The
+      // cancellation may also land after the sink said CANCELLED: it must
+      // not throw out of the clean-up then.)
       co_await boost::asio::this_coro::reset_cancellation_state();
+      co_await boost::asio::this_coro::throw_if_cancelled(false);
       if (decoder_.has_value()) co_await decoder_->Drain();
       if (export_requested_ && !export_deleted_) co_await DeleteExportWithin();
       if (cancelled) result = absl::CancelledError("the load was cancelled");

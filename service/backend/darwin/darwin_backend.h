@@ -97,6 +97,10 @@ class DarwinBackend : public AnnotationBackend {
   // download to a temporary file without Authorization → one zip entry at a
   // time: decode, map to the sample through the stored item id, convert with
   // the stored annotation links → sink. The export is deleted afterwards.
+  // Zip reading, parsing and conversion run on Options::cpu_pool; results
+  // reach the sink in entry order on the calling coroutine. A cancelled
+  // load stops at its next V7 step and deletes its export (within
+  // export_cleanup_timeout), then returns CANCELLED.
   boost::asio::awaitable<absl::Status> LoadRun(UploadJournal& journal, LoadSink& sink) override;
   boost::asio::awaitable<absl::StatusOr<labelport::v1::GetRunStatusResponse>> GetStatus(
       UploadJournal& journal) override;
