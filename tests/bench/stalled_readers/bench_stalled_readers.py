@@ -2,8 +2,8 @@
 """Stalled-readers benchmark: does a LoadAnnotations client that never reads slow other work?
 
 Starts darwin-sim (with --latency_ms) and labelport-server with its default two I/O threads,
-creates a "crowded" run (default 300 samples with 40 detections each: a load of it streams far
-more than gRPC's flow-control window and the server's message queue hold), then times the same
+creates a "crowded" run (default 300 samples with 200 detections each: a load of it streams
+about 9 MB, more than gRPC's buffers and the server's message queue hold), then times the same
 upload (CreateRun → ANNOTATING of N images) twice in one process pair:
 
   1. alone;
@@ -80,7 +80,7 @@ def main() -> int:
     p.add_argument("--images", type=int, default=100, help="images per timed upload")
     p.add_argument("--latency_ms", type=int, default=20, help="darwin-sim's added latency")
     p.add_argument("--samples", type=int, default=300, help="samples of the crowded run")
-    p.add_argument("--boxes", type=int, default=40, help="detections per crowded sample")
+    p.add_argument("--boxes", type=int, default=200, help="detections per crowded sample")
     p.add_argument("--io_threads", type=int, default=None, help="the server's --io_threads")
     p.add_argument("--timeout", type=float, default=120, help="seconds per timed upload")
     args = p.parse_args()

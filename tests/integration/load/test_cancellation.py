@@ -163,18 +163,21 @@ def test_stalled_readers_leave_the_io_thread_free(sim_factory, upload_server, tm
     queue space without holding the thread, so V7 calls of other RPCs and uploads go on."""
     sim = sim_factory(["--latency_ms", "5"])
     server = upload_server(sim, args=["--io_threads", "1"])
-    r = crowded_run(sim, server.stub, tmp_path / "crowded", samples=150, boxes=40)
+    # About 9 MB of change messages per load: more than gRPC buffers for a client that does not
+    # read (about 1 MB per load was not enough to stall the former, blocking producer).
+    r = crowded_run(sim, server.stub, tmp_path / "crowded", samples=300, boxes=200)
     sim.control("DELETE", "/_sim/requests")
     stalled = [server.stub.LoadAnnotations(svc.LoadAnnotationsRequest(name=r.name), timeout=120)
                for _ in range(2)]
     try:
         # Both loads have downloaded (and deleted) their exports: they are streaming, and with
-        # nobody reading, their queues fill.
+        # nobody reading, their queues fill. (With the former producer, which blocked its
+        # thread on a full queue, the first load stopped the only I/O thread here already.)
         wait_until(lambda: len([q for q in export_requests(sim) if q["method"] == "DELETE"]) >= 2,
                    30, "both loads' downloads")
         # A V7 call on the I/O thread: answers well within its deadline.
         status = server.stub.GetRunStatus(svc.GetRunStatusRequest(name=r.name), timeout=15)
-        assert status.total_items == 150
+        assert status.total_items == 300
         # An upload runs on the I/O thread too.
         image = make_image(tmp_path / "upload" / "one.png", color=(1, 2, 3))
         hdr = header("during_stall", [field_schema("gt", "detections", ["car"])],
