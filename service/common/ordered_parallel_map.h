@@ -40,15 +40,16 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/error_code.hpp>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "service/common/cpu_pool.h"
 
 namespace labelport::common {
@@ -63,23 +64,22 @@ class OrderedParallelMap {
   OrderedParallelMap(CpuPool* pool, int window, Work work, Deliver deliver)
       : pool_(pool),
         window_(std::max(1, window)),
-        work_(std::make_shared<const Work>(std::move(work))),
+        work_(std::move(work)),
         deliver_(std::move(deliver)),
-        shared_(std::make_shared<Shared>()) {}
+        shared_(std::make_unique<Shared>()) {}
 
   OrderedParallelMap(const OrderedParallelMap&) = delete;
   OrderedParallelMap& operator=(const OrderedParallelMap&) = delete;
 
   ~OrderedParallelMap() {
-    absl::MutexLock lock(&shared_->mu);
-    auto idle = [s = shared_.get()] { return s->in_flight == 0; };
-    shared_->mu.Await(absl::Condition(&idle));
+    std::unique_lock<std::mutex> lock(shared_->mu);
+    shared_->idle.wait(lock, [s = shared_.get()] { return s->in_flight == 0; });
   }
 
   boost::asio::awaitable<absl::Status> Push(In input) {
     if (!status_.ok()) co_return status_;
     if (pool_ == nullptr) {
-      status_ = co_await deliver_((*work_)(std::move(input)));
+      status_ = co_await deliver_(work_(std::move(input)));
       co_return status_;
     }
     if (!shared_->wake) {
@@ -91,20 +91,22 @@ class OrderedParallelMap {
     if (!status_.ok()) co_return status_;
     const uint64_t seq = pushed_++;
     {
-      absl::MutexLock lock(&shared_->mu);
+      std::lock_guard<std::mutex> lock(shared_->mu);
       ++shared_->in_flight;
     }
-    boost::asio::post(pool_->executor(),
-                      [shared = shared_, work = work_, seq, input = std::move(input)]() mutable {
-                        Out out = (*work)(std::move(input));
-                        {
-                          absl::MutexLock lock(&shared->mu);
-                          shared->results.emplace(seq, std::move(out));
-                          --shared->in_flight;
-                        }
-                        // A full channel already holds a wake-up for the waiter.
-                        (void)shared->wake->try_send(boost::system::error_code());
-                      });
+    // The task holds no reference to the map's state once it has said it is
+    // done (the destructor waits for that): the wake-up channel, whose
+    // service belongs to the caller's io_context, is never destroyed on a
+    // pool thread.
+    boost::asio::post(pool_->executor(), [shared = shared_.get(), work = &work_, seq,
+                                          input = std::move(input)]() mutable {
+      Out out = (*work)(std::move(input));
+      std::lock_guard<std::mutex> lock(shared->mu);
+      shared->results.emplace(seq, std::move(out));
+      // A full channel already holds a wake-up for the waiter.
+      (void)shared->wake->try_send(boost::system::error_code());
+      if (--shared->in_flight == 0) shared->idle.notify_all();
+    });
     co_return absl::OkStatus();
   }
 
@@ -119,7 +121,7 @@ class OrderedParallelMap {
   boost::asio::awaitable<void> Drain() {
     for (;;) {
       {
-        absl::MutexLock lock(&shared_->mu);
+        std::lock_guard<std::mutex> lock(shared_->mu);
         shared_->results.clear();
         if (shared_->in_flight == 0) break;
       }
@@ -129,10 +131,13 @@ class OrderedParallelMap {
   }
 
  private:
+  // std::mutex rather than absl::Mutex: ThreadSanitizer sees it even when
+  // Abseil is not built with it.
   struct Shared {
-    absl::Mutex mu;
-    int in_flight ABSL_GUARDED_BY(mu) = 0;
-    std::map<uint64_t, Out> results ABSL_GUARDED_BY(mu);
+    std::mutex mu;
+    std::condition_variable idle;     // in_flight reached 0 (the destructor)
+    int in_flight = 0;                // guarded by mu
+    std::map<uint64_t, Out> results;  // guarded by mu
     // Signalled (from a pool thread) when a result is ready; created by the
     // first Push, on the pushing coroutine's executor.
     std::optional<boost::asio::experimental::concurrent_channel<void(boost::system::error_code)>>
@@ -152,7 +157,7 @@ class OrderedParallelMap {
       std::optional<Out> out;
       for (;;) {
         {
-          absl::MutexLock lock(&shared_->mu);
+          std::lock_guard<std::mutex> lock(shared_->mu);
           auto it = shared_->results.find(delivered_);
           if (it != shared_->results.end()) {
             out.emplace(std::move(it->second));
@@ -171,10 +176,10 @@ class OrderedParallelMap {
 
   CpuPool* const pool_;
   const int window_;
-  // Shared with the work posted to the pool.
-  const std::shared_ptr<const Work> work_;
+  // Used by the work posted to the pool (the destructor waits for it).
+  const Work work_;
   const Deliver deliver_;
-  const std::shared_ptr<Shared> shared_;
+  const std::unique_ptr<Shared> shared_;
   // Only touched by the pushing coroutine.
   absl::Status status_;
   uint64_t pushed_ = 0;
