@@ -1,8 +1,10 @@
 #include "service/api/annotation_service_impl.h"
 
 #include <atomic>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -95,21 +97,50 @@ grpc::ServerUnaryReactor* RunRead(grpc::CallbackServerContext* context, bool inl
   return RunUnary(context, executor, response, std::move(use_case));
 }
 
-// Runs an awaitable use case on the io_context and finishes the call with it.
+// Runs an awaitable use case on the io_context (on a strand of its own) and
+// finishes the call with it. The caller's cancellation, and its deadline
+// (gRPC cancels the call when it passes), reach the use case as a terminal
+// Asio cancellation, which stops its V7 work at its next step; the call then
+// ends DEADLINE_EXCEEDED (deadline passed) or CANCELLED.
+template <typename Response>
+class AsyncUnaryReactor final : public grpc::ServerUnaryReactor {
+ public:
+  AsyncUnaryReactor(grpc::CallbackServerContext* context, boost::asio::any_io_executor io,
+                    Response* response, boost::asio::awaitable<absl::StatusOr<Response>> use_case)
+      : cancellation_(std::make_shared<CallCancellation>(boost::asio::make_strand(io))) {
+    const auto deadline = context->deadline();
+    // Each step of the use case runs inside the call's request-id scope.
+    boost::asio::co_spawn(
+        RequestScopedExecutor<>(cancellation_->strand, RequestIdOf(*context)), std::move(use_case),
+        boost::asio::bind_cancellation_slot(
+            cancellation_->signal.slot(),
+            [this, response, deadline, cancellation = cancellation_](
+                std::exception_ptr error, absl::StatusOr<Response> result) {
+              cancellation->done = true;  // on the strand
+              if (cancellation->emitted && (error || !result.ok())) {
+                result = std::chrono::system_clock::now() >= deadline
+                             ? absl::DeadlineExceededError("the call's deadline passed")
+                             : absl::CancelledError("the client cancelled the call");
+              } else if (error) {
+                result = absl::InternalError("the call stopped unexpectedly");
+              }
+              if (result.ok()) *response = *std::move(result);
+              Finish(ToGrpcStatus(result.status()));
+            }));
+  }
+
+  void OnCancel() override { CallCancellation::Cancel(cancellation_); }
+  void OnDone() override { delete this; }
+
+ private:
+  const std::shared_ptr<CallCancellation> cancellation_;
+};
+
 template <typename Response>
 grpc::ServerUnaryReactor* RunAsync(grpc::CallbackServerContext* context,
                                    boost::asio::any_io_executor io, Response* response,
                                    boost::asio::awaitable<absl::StatusOr<Response>> use_case) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  // Each step of the use case runs inside the call's request-id scope.
-  boost::asio::co_spawn(
-      RequestScopedExecutor<>(std::move(io), RequestIdOf(*context)), std::move(use_case),
-      [reactor, response](std::exception_ptr error, absl::StatusOr<Response> result) {
-        if (error) result = absl::InternalError("the call stopped unexpectedly");
-        if (result.ok()) *response = *std::move(result);
-        reactor->Finish(ToGrpcStatus(result.status()));
-      });
-  return reactor;
+  return new AsyncUnaryReactor<Response>(context, std::move(io), response, std::move(use_case));
 }
 
 // CreateRun: reads the header, then the sample batches one at a time. Each

@@ -87,13 +87,14 @@ struct LoadedSample {
 };
 
 // Receives a load as it streams in. Returning an error aborts the load.
-// Methods may block (that is how a slow client slows the load down: memory
-// stays bounded); they are called from one thread at a time.
+// OnProgress and OnSample may take their time (that is how a slow client
+// slows the load down: memory stays bounded) but never block a thread: they
+// are awaited. They are called from one coroutine at a time.
 class LoadSink {
  public:
   virtual ~LoadSink() = default;
-  virtual absl::Status OnProgress(labelport::v1::LoadProgress progress) = 0;
-  virtual absl::Status OnSample(LoadedSample sample) = 0;
+  virtual boost::asio::awaitable<absl::Status> OnProgress(labelport::v1::LoadProgress progress) = 0;
+  virtual boost::asio::awaitable<absl::Status> OnSample(LoadedSample sample) = 0;
   virtual void OnSkipped(labelport::v1::SkippedEntry skipped) = 0;
 };
 
@@ -114,6 +115,9 @@ class AnnotationBackend {
   // number of items). The run, its journal and V7's data are not changed;
   // the export is deleted afterwards. Errors name the stage (export, wait,
   // download, item) and leave everything as it was, so a load can be retried.
+  // A cancellation of the awaiting coroutine (Asio terminal cancellation)
+  // stops the V7 work; the export it created is still deleted (not
+  // cancellable, bounded in time) and the call returns CANCELLED.
   virtual boost::asio::awaitable<absl::Status> LoadRun(UploadJournal& journal, LoadSink& sink) = 0;
 
   // Workflow status counts of the run's items only, sorted by status.

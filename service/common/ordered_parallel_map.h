@@ -1,146 +1,189 @@
-// OrderedParallelMap: applies `work` to a sequence of inputs on a few worker
-// threads and hands the results to `deliver` in input order.
+// OrderedParallelMap: applies `work` to a sequence of inputs on the shared
+// CpuPool and hands the results to `deliver` in input order, from the
+// coroutine that pushes.
 //
 // Contract:
-//  - `deliver` runs on the thread that calls Push / Finish, one result at a
-//    time, in the order the inputs were pushed; it never runs concurrently
-//    with itself. `work` runs on the worker threads, concurrently with other
-//    `work` calls and with `deliver`: it must be thread-safe.
+//  - `deliver` is awaited by the coroutine that calls Push / Finish, one
+//    result at a time, in the order the inputs were pushed; it never runs
+//    concurrently with itself. `work` runs on the pool's threads,
+//    concurrently with other `work` calls and with `deliver`: it must be
+//    thread-safe and must not throw.
 //  - At most `window` inputs are pushed but not yet delivered (memory stays
-//    bounded): Push blocks, delivering finished results, while the window is
-//    full.
+//    bounded): Push awaits, delivering finished results, while the window is
+//    full. No thread blocks: the coroutine is resumed when a result is ready.
 //  - The first error `deliver` returns stops the map: results not yet
 //    delivered are dropped, later Push calls return that error without doing
 //    any work, and Finish returns it. Errors of `work` travel inside `Out`
 //    (e.g. an absl::StatusOr) for `deliver` to return.
 //  - Finish delivers every remaining result and returns the first error (or
-//    OK). The destructor stops and joins the workers; undelivered results are
-//    dropped.
-//  - With `threads` <= 1 there are no worker threads: Push runs `work` and
-//    `deliver` inline.
-// Push and Finish must be called from one thread at a time.
+//    OK); on an error it first waits for the work in flight. The map can be
+//    pushed to again after a successful Finish.
+//  - Drain waits for the work in flight and drops its results (after a
+//    cancellation, or an exception out of `deliver`); the map must not be
+//    used afterwards. The destructor blocks until the work in flight has
+//    finished (a last resort: await Finish or Drain first).
+//  - With a null pool, Push runs `work` and `deliver` inline.
+// The waits for results are not cancellable (the work is short and must
+// finish before its inputs go away); `deliver` sees the caller's
+// cancellation as any coroutine does.
+// Push, Finish and Drain must be awaited from one coroutine at a time.
 #ifndef LABELPORT_SERVICE_COMMON_ORDERED_PARALLEL_MAP_H_
 #define LABELPORT_SERVICE_COMMON_ORDERED_PARALLEL_MAP_H_
 
 #include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/system/error_code.hpp>
+#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
-#include <thread>
 #include <utility>
-#include <vector>
 
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "service/common/cpu_pool.h"
 
 namespace labelport::common {
-
-// Worker threads for CPU work that should use the machine without taking
-// it over: min(4, hardware threads), at least 1.
-inline int DefaultParallelism() {
-  return static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
-}
 
 template <typename In, typename Out>
 class OrderedParallelMap {
  public:
   using Work = std::function<Out(In)>;
-  using Deliver = std::function<absl::Status(Out)>;
+  using Deliver = std::function<boost::asio::awaitable<absl::Status>(Out)>;
 
-  OrderedParallelMap(int threads, int window, Work work, Deliver deliver)
-      : window_(std::max(1, window)), work_(std::move(work)), deliver_(std::move(deliver)) {
-    for (int i = 0; i < threads && threads > 1; ++i)
-      workers_.emplace_back([this] { WorkerLoop(); });
-  }
+  // `pool` (may be null: inline) must outlive the map.
+  OrderedParallelMap(CpuPool* pool, int window, Work work, Deliver deliver)
+      : pool_(pool),
+        window_(std::max(1, window)),
+        work_(std::move(work)),
+        deliver_(std::move(deliver)),
+        shared_(std::make_unique<Shared>()) {}
 
   OrderedParallelMap(const OrderedParallelMap&) = delete;
   OrderedParallelMap& operator=(const OrderedParallelMap&) = delete;
 
   ~OrderedParallelMap() {
+    std::unique_lock<std::mutex> lock(shared_->mu);
+    shared_->idle.wait(lock, [s = shared_.get()] { return s->in_flight == 0; });
+  }
+
+  boost::asio::awaitable<absl::Status> Push(In input) {
+    if (!status_.ok()) co_return status_;
+    if (pool_ == nullptr) {
+      status_ = co_await deliver_(work_(std::move(input)));
+      co_return status_;
+    }
+    if (!shared_->wake) {
+      shared_->wake.emplace(co_await boost::asio::this_coro::executor,
+                            static_cast<size_t>(window_));
+    }
+    co_await DeliverReady(/*wait_for=*/pushed_ - delivered_ >= static_cast<uint64_t>(window_) ? 1
+                                                                                              : 0);
+    if (!status_.ok()) co_return status_;
+    const uint64_t seq = pushed_++;
     {
-      absl::MutexLock lock(&mu_);
-      stopping_ = true;
+      std::lock_guard<std::mutex> lock(shared_->mu);
+      ++shared_->in_flight;
     }
-    for (auto& t : workers_) t.join();
+    // The task holds no reference to the map's state once it has said it is
+    // done (the destructor waits for that): the wake-up channel, whose
+    // service belongs to the caller's io_context, is never destroyed on a
+    // pool thread.
+    boost::asio::post(pool_->executor(), [shared = shared_.get(), work = &work_, seq,
+                                          input = std::move(input)]() mutable {
+      Out out = (*work)(std::move(input));
+      std::lock_guard<std::mutex> lock(shared->mu);
+      shared->results.emplace(seq, std::move(out));
+      // A full channel already holds a wake-up for the waiter.
+      (void)shared->wake->try_send(boost::system::error_code());
+      if (--shared->in_flight == 0) shared->idle.notify_all();
+    });
+    co_return absl::OkStatus();
   }
 
-  absl::Status Push(In input) {
-    if (!status_.ok()) return status_;
-    if (workers_.empty()) {
-      status_ = deliver_(work_(std::move(input)));
-      return status_;
+  boost::asio::awaitable<absl::Status> Finish() {
+    if (pool_ != nullptr) {
+      while (status_.ok() && delivered_ < pushed_) co_await DeliverReady(/*wait_for=*/1);
+      if (!status_.ok()) co_await Drain();
     }
-    DeliverReady(/*wait_for=*/pushed_ - delivered_ >= static_cast<uint64_t>(window_) ? 1 : 0);
-    if (!status_.ok()) return status_;
-    absl::MutexLock lock(&mu_);
-    inputs_.emplace_back(pushed_++, std::move(input));
-    return absl::OkStatus();
+    co_return status_;
   }
 
-  absl::Status Finish() {
-    if (!workers_.empty())
-      while (status_.ok() && delivered_ < pushed_) DeliverReady(/*wait_for=*/1);
-    return status_;
+  boost::asio::awaitable<void> Drain() {
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> lock(shared_->mu);
+        shared_->results.clear();
+        if (shared_->in_flight == 0) break;
+      }
+      co_await WaitForResult();
+    }
+    delivered_ = pushed_;
   }
 
  private:
+  // std::mutex rather than absl::Mutex: ThreadSanitizer sees it even when
+  // Abseil is not built with it.
+  struct Shared {
+    std::mutex mu;
+    std::condition_variable idle;     // in_flight reached 0 (the destructor)
+    int in_flight = 0;                // guarded by mu
+    std::map<uint64_t, Out> results;  // guarded by mu
+    // Signalled (from a pool thread) when a result is ready; created by the
+    // first Push, on the pushing coroutine's executor.
+    std::optional<boost::asio::experimental::concurrent_channel<void(boost::system::error_code)>>
+        wake;
+  };
+
+  boost::asio::awaitable<void> WaitForResult() {
+    co_await shared_->wake->async_receive(boost::asio::bind_cancellation_slot(
+        boost::asio::cancellation_slot(), boost::asio::as_tuple(boost::asio::use_awaitable)));
+  }
+
   // Delivers the results that are ready in order; first waits until at
   // least `wait_for` of them can be delivered.
-  void DeliverReady(int wait_for) {
+  boost::asio::awaitable<void> DeliverReady(int wait_for) {
     int delivered_now = 0;
     while (status_.ok()) {
       std::optional<Out> out;
-      {
-        absl::MutexLock lock(&mu_);
-        const uint64_t next = delivered_;
-        auto ready = [this, next] { return results_.count(next) > 0; };
-        if (delivered_now < wait_for) {
-          mu_.Await(absl::Condition(&ready));
-        } else if (!ready()) {
-          return;
+      for (;;) {
+        {
+          std::lock_guard<std::mutex> lock(shared_->mu);
+          auto it = shared_->results.find(delivered_);
+          if (it != shared_->results.end()) {
+            out.emplace(std::move(it->second));
+            shared_->results.erase(it);
+          }
         }
-        auto it = results_.find(next);
-        out.emplace(std::move(it->second));
-        results_.erase(it);
+        if (out.has_value() || delivered_now >= wait_for) break;
+        co_await WaitForResult();
       }
+      if (!out.has_value()) co_return;
       ++delivered_;
       ++delivered_now;
-      status_ = deliver_(*std::move(out));
+      status_ = co_await deliver_(*std::move(out));
     }
   }
 
-  void WorkerLoop() {
-    for (;;) {
-      std::pair<uint64_t, In> job;
-      {
-        absl::MutexLock lock(&mu_);
-        auto has_job = [this] { return stopping_ || !inputs_.empty(); };
-        mu_.Await(absl::Condition(&has_job));
-        if (stopping_) return;
-        job = std::move(inputs_.front());
-        inputs_.pop_front();
-      }
-      Out out = work_(std::move(job.second));
-      absl::MutexLock lock(&mu_);
-      results_.emplace(job.first, std::move(out));
-    }
-  }
-
+  CpuPool* const pool_;
   const int window_;
+  // Used by the work posted to the pool (the destructor waits for it).
   const Work work_;
   const Deliver deliver_;
-  std::vector<std::thread> workers_;
-  // Only touched by the pushing thread.
+  const std::unique_ptr<Shared> shared_;
+  // Only touched by the pushing coroutine.
   absl::Status status_;
   uint64_t pushed_ = 0;
   uint64_t delivered_ = 0;
-
-  absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::deque<std::pair<uint64_t, In>> inputs_ ABSL_GUARDED_BY(mu_);
-  std::map<uint64_t, Out> results_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace labelport::common

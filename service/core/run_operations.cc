@@ -1,6 +1,9 @@
 #include "service/core/run_operations.h"
 
 #include <algorithm>
+#include <boost/asio/error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/system/system_error.hpp>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -118,26 +121,27 @@ const v1::FieldValue& FieldValueOf(const v1::Sample& sample, const std::string& 
 
 // Turns each loaded sample into change messages and the new baseline.
 //
-// The merge of a sample (read its stored baseline, merge each field, build
-// the change messages) is CPU work that runs on `merge_threads` threads; the
-// outcomes are applied in load order on the loading thread (summary counts,
-// warnings, emit, staging), so the stream is ordered and deterministic.
+// The merge of a sample (merge each field against its stored baseline,
+// build the change messages) is CPU work that runs on the CPU pool; the
+// outcomes are applied in load order on the loading coroutine (summary
+// counts, warnings, emit, staging), so the stream is ordered and
+// deterministic.
 class MergingSink : public backend::LoadSink {
  public:
   MergingSink(const v1::AnnotationRun& run, std::map<std::string, std::string> destinations,
               RunOperations::Emit emit, store::RunStore* store, std::string stage_id,
-              int merge_threads)
+              common::CpuPool* cpu_pool)
       : run_(run),
         destinations_(std::move(destinations)),
         emit_(std::move(emit)),
         store_(store),
         stage_id_(std::move(stage_id)),
         merges_(
-            merge_threads, /*window=*/4 * std::max(1, merge_threads),
+            cpu_pool, /*window=*/4 * (cpu_pool == nullptr ? 1 : cpu_pool->threads()),
             [this](backend::LoadedSample loaded) { return Merge(std::move(loaded)); },
-            [this](absl::StatusOr<MergedSample> merged) -> absl::Status {
-              if (!merged.ok()) return merged.status();
-              return Apply(*std::move(merged));
+            [this](absl::StatusOr<MergedSample> merged) -> boost::asio::awaitable<absl::Status> {
+              if (!merged.ok()) co_return merged.status();
+              co_return co_await Apply(*std::move(merged));
             }) {
     for (const auto& f : run.label_schema().fields()) {
       auto* s = summary_.add_fields();
@@ -146,26 +150,30 @@ class MergingSink : public backend::LoadSink {
     }
   }
 
-  absl::Status OnProgress(v1::LoadProgress progress) override {
+  boost::asio::awaitable<absl::Status> OnProgress(v1::LoadProgress progress) override {
     // The changes of the samples before this point go out first.
-    absl::Status s = merges_.Finish();
-    if (!s.ok()) return s;
+    absl::Status s = co_await merges_.Finish();
+    if (!s.ok()) co_return s;
     v1::LoadAnnotationsResponse r;
     *r.mutable_progress() = std::move(progress);
-    return emit_(std::move(r));
+    co_return co_await emit_(std::move(r));
   }
 
-  absl::Status OnSample(backend::LoadedSample loaded) override {
-    return merges_.Push(std::move(loaded));
+  boost::asio::awaitable<absl::Status> OnSample(backend::LoadedSample loaded) override {
+    co_return co_await merges_.Push(std::move(loaded));
   }
 
   // Applies the merges still in flight and writes the buffered baselines to
   // the load's stage.
-  absl::Status Flush() {
-    absl::Status s = merges_.Finish();
-    if (!s.ok()) return s;
-    return FlushStage();
+  boost::asio::awaitable<absl::Status> Flush() {
+    absl::Status s = co_await merges_.Finish();
+    if (!s.ok()) co_return s;
+    co_return FlushStage();
   }
+
+  // Waits for the merges in flight and drops them (a failed or cancelled
+  // load); the sink must not be used afterwards.
+  boost::asio::awaitable<void> Drain() { co_await merges_.Drain(); }
 
   void OnSkipped(v1::SkippedEntry skipped) override {
     if (summary_.skipped_size() < kMaxReportedSkips) *summary_.add_skipped() = std::move(skipped);
@@ -198,7 +206,7 @@ class MergingSink : public backend::LoadSink {
     std::vector<FieldOutcome> fields;
   };
 
-  // Runs on a merge thread: reads only the run and the schema, and changes
+  // Runs on the CPU pool: reads only the run and the schema, and changes
   // nothing shared. The baseline is the stored sample the backend decoded
   // against (no second read of the store).
   absl::StatusOr<MergedSample> Merge(backend::LoadedSample loaded) const {
@@ -311,8 +319,8 @@ class MergingSink : public backend::LoadSink {
     }
   }
 
-  // Runs on the loading thread, in load order.
-  absl::Status Apply(MergedSample merged) {
+  // Runs on the loading coroutine, in load order.
+  boost::asio::awaitable<absl::Status> Apply(MergedSample merged) {
     for (FieldOutcome& f : merged.fields) {
       v1::FieldLoadSummary* s = field_summary_.at(f.field);
       s->set_added(s->added() + f.added);
@@ -330,13 +338,13 @@ class MergingSink : public backend::LoadSink {
             "Ignored %d deleted labels in field '%s' because `allow_deletions=False`",
             f.ignored_deleted, f.field));
       for (auto& message : f.messages) {
-        absl::Status st = emit_(std::move(message));
-        if (!st.ok()) return st;
+        absl::Status st = co_await emit_(std::move(message));
+        if (!st.ok()) co_return st;
       }
     }
     pending_.emplace_back(merged.position, std::move(merged.baseline));
-    if (pending_.size() >= kStageBatch) return FlushStage();
-    return absl::OkStatus();
+    if (pending_.size() >= kStageBatch) co_return FlushStage();
+    co_return absl::OkStatus();
   }
 
   // Writes the buffered baselines to the load's stage (bounded memory).
@@ -361,18 +369,18 @@ class MergingSink : public backend::LoadSink {
   store::RunStore* store_;
   std::string stage_id_;
   std::vector<std::pair<int64_t, v1::Sample>> pending_;
-  // Declared last: its worker threads use the members above.
+  // Declared last: its work on the CPU pool uses the members above.
   common::OrderedParallelMap<backend::LoadedSample, absl::StatusOr<MergedSample>> merges_;
 };
 
 }  // namespace
 
 RunOperations::RunOperations(store::RunStore* store, backend::BackendProvider* backends,
-                             common::Metrics* metrics)
+                             common::Metrics* metrics, common::CpuPool* cpu_pool)
     : store_(store),
       backends_(backends),
       metrics_(metrics != nullptr ? metrics : &common::NoMetrics()),
-      merge_threads_(common::DefaultParallelism()) {}
+      cpu_pool_(cpu_pool) {}
 
 absl::StatusOr<v1::AnnotationRun> RunOperations::RunFor(const std::string& tenant,
                                                         const std::string& name) {
@@ -402,10 +410,28 @@ boost::asio::awaitable<absl::Status> RunOperations::LoadAnnotations(
   // The new baselines are staged as the load goes and applied only when it
   // has succeeded.
   const std::string stage_id = absl::StrCat("load-", absl::ToUnixNanos(absl::Now()));
-  MergingSink sink(*run, *std::move(destinations), emit, store_, stage_id, merge_threads_);
-  absl::Status s = co_await (*backend)->LoadRun(journal, sink);
-  if (s.ok()) s = sink.Flush();
-  if (s.ok()) s = store_->CommitStagedSamples(run->uid(), stage_id);
+  MergingSink sink(*run, *std::move(destinations), emit, store_, stage_id, cpu_pool_);
+  absl::Status s;
+  bool cancelled = false;
+  try {
+    s = co_await (*backend)->LoadRun(journal, sink);
+    if (s.ok()) s = co_await sink.Flush();
+  } catch (const boost::system::system_error& e) {
+    // The caller's cancellation: every co_await after it throws.
+    if (e.code() != boost::asio::error::operation_aborted) throw;
+    cancelled = true;
+  }
+  if (cancelled || !s.ok()) {
+    // The clean-up runs whether or not (or when) the caller's cancellation
+    // arrives.
+    co_await boost::asio::this_coro::reset_cancellation_state();
+    co_await boost::asio::this_coro::throw_if_cancelled(false);
+    if (cancelled) s = absl::CancelledError("the load was cancelled");
+    co_await sink.Drain();
+    (void)store_->DiscardStagedSamples(run->uid(), stage_id);
+    co_return s;
+  }
+  s = store_->CommitStagedSamples(run->uid(), stage_id);
   if (!s.ok()) {
     (void)store_->DiscardStagedSamples(run->uid(), stage_id);
     co_return s;
@@ -425,7 +451,7 @@ boost::asio::awaitable<absl::Status> RunOperations::LoadAnnotations(
   }
   v1::LoadAnnotationsResponse last;
   *last.mutable_summary() = std::move(sink.summary());
-  co_return emit(std::move(last));
+  co_return co_await emit(std::move(last));
 }
 
 boost::asio::awaitable<absl::StatusOr<v1::GetRunStatusResponse>> RunOperations::GetRunStatus(

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "labelport/v1/annotation_service.pb.h"
 #include "service/backend/backend_provider.h"
+#include "service/common/cpu_pool.h"
 #include "service/common/metrics.h"
 #include "service/store/run_store.h"
 
@@ -23,18 +24,28 @@ namespace labelport::core {
 
 class RunOperations {
  public:
-  // Called for each response message; may block (backpressure). An error
-  // (e.g. the client went away) aborts the load.
-  using Emit = std::function<absl::Status(labelport::v1::LoadAnnotationsResponse)>;
+  // Awaited for each response message; completes once the message is
+  // queued, so a slow client slows the load down without blocking a thread
+  // (backpressure). An error (e.g. the client went away) aborts the load.
+  using Emit =
+      std::function<boost::asio::awaitable<absl::Status>(labelport::v1::LoadAnnotationsResponse)>;
 
   // `store` and `backends` must outlive this object. Each call works with
   // the backend of the calling tenant (who is also the run's tenant: runs
   // are looked up by tenant); when the tenant has no V7 credentials the
   // call fails with the provider's FAILED_PRECONDITION. `metrics` (labels
   // loaded per kind of change, for successful loads) may be null; it must
-  // outlive this object.
+  // outlive this object. Loads merge samples on `cpu_pool` (the server's one
+  // CPU pool; null: inline), which must outlive this object.
+  //
+  // Cancellation: a terminal Asio cancellation of the awaiting coroutine
+  // (the caller went away or its deadline passed) stops the V7 work at its
+  // next step. A cancelled load deletes its V7 export and staged baselines
+  // and returns CANCELLED; GetRunStatus and CleanupRun end with the
+  // cancellation (an exception out of the coroutine; CleanupRun is safe to
+  // call again).
   RunOperations(store::RunStore* store, backend::BackendProvider* backends,
-                common::Metrics* metrics = nullptr);
+                common::Metrics* metrics = nullptr, common::CpuPool* cpu_pool = nullptr);
 
   boost::asio::awaitable<absl::Status> LoadAnnotations(
       std::string tenant, labelport::v1::LoadAnnotationsRequest request, Emit emit);
@@ -50,8 +61,7 @@ class RunOperations {
   store::RunStore* store_;
   backend::BackendProvider* backends_;
   common::Metrics* metrics_;
-  // Threads a load merges samples on (common::DefaultParallelism()).
-  int merge_threads_;
+  common::CpuPool* cpu_pool_;
 };
 
 }  // namespace labelport::core

@@ -68,6 +68,7 @@
 #include "service/backend/darwin/darwin_backend.h"
 #include "service/backend/darwin/darwin_backend_provider.h"
 #include "service/backend/darwin/darwin_client.h"
+#include "service/common/cpu_pool.h"
 #include "service/common/log.h"
 #include "service/common/periodic_thread.h"
 #include "service/common/protected_files.h"
@@ -353,7 +354,11 @@ int Run(int argc, char** argv) {
   // The V7 account of a tenant; errors reach the caller (never a key).
   const labelport::server::TenantAccounts accounts(*config, tenants.get(), media_dir);
   auto account_of = [&accounts](const std::string& tenant) { return accounts.Lookup(tenant); };
+  // CPU-heavy work of every load (zip reading, parsing, merges) runs on this
+  // one bounded pool, never on the I/O threads (--cpu_threads).
+  labelport::common::CpuPool cpu_pool(config->cpu_threads);
   labelport::backend::darwin::DarwinBackend::Options backend_options;
+  backend_options.cpu_pool = &cpu_pool;
   backend_options.upload_concurrency = config->upload_concurrency;
   backend_options.import_concurrency = config->import_concurrency;
   backend_options.processing_timeout = absl::Seconds(config->processing_timeout_seconds);
@@ -423,7 +428,7 @@ int Run(int argc, char** argv) {
       absl::Minutes(1), [&registry] { registry.DiscardStaleSpools(/*at_start=*/false); });
   spool_sweeper.Start();
   boost::asio::thread_pool executor(config->worker_threads);
-  labelport::core::RunOperations operations(&run_store, &backends, metrics->get());
+  labelport::core::RunOperations operations(&run_store, &backends, metrics->get(), &cpu_pool);
   labelport::api::Authenticator authenticator(config->auth_mode, tenants.get());
   labelport::core::RunWatchHub watch_hub(&run_store, &run_changes, executor.get_executor());
   labelport::api::AnnotationServiceImpl service(

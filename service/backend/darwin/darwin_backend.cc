@@ -4,9 +4,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
@@ -17,6 +22,7 @@
 #include <optional>
 #include <set>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -33,6 +39,7 @@
 #include "service/backend/darwin/field_labels.h"
 #include "service/backend/darwin/media_source.h"
 #include "service/backend/darwin/v7_outage_wait.h"
+#include "service/common/cpu_pool.h"
 #include "service/common/errors.h"
 #include "service/common/log.h"
 #include "service/common/media_roots.h"
@@ -931,7 +938,20 @@ class UploadJob {
   std::map<std::pair<int64_t, std::string>, ResolvedProperty> properties_;
 };
 
+// One export entry, decoded (on the CPU pool): the sample's labels, or why
+// the item is skipped, and the annotations skipped within it.
+struct DecodedEntry {
+  std::optional<LoadedSample> sample;  // nullopt: the whole item is skipped
+  std::vector<v1::SkippedEntry> skipped;
+};
+
 // One load of a run: export → wait → download → decode item by item.
+//
+// CPU work (reading zip entries, parsing and converting them) runs on the
+// shared CPU pool (Options::cpu_pool), never on the I/O thread; the results
+// reach the sink in entry order on this coroutine. A cancellation of the
+// coroutine stops the V7 work at its next step; the export, once requested,
+// is then deleted by a step that is not cancellable and bounded in time.
 class LoadJob {
  public:
   LoadJob(DarwinClient* client, const DarwinBackend::Options& options, UploadJournal& journal,
@@ -956,14 +976,53 @@ class LoadJob {
     if (item_ids.empty())
       co_return absl::FailedPreconditionError(
           absl::StrCat("run '", run_.name(), "' has no items in V7"));
-
-    // 1. Export only the run's items.
-    const std::string name =
+    name_ =
         absl::StrCat("labelport-", run_.uid().substr(0, 12), "-", absl::ToUnixMillis(absl::Now()));
-    const std::string slug = run_.darwin().dataset_slug();
-    absl::Status s = co_await client_->CreateExport(slug, name, item_ids);
-    if (!s.ok()) co_return Stage("requesting the export", s);
-    s = Progress(v1::LOAD_STAGE_EXPORT_REQUESTED, 0, static_cast<int64_t>(item_ids.size()));
+    slug_ = run_.darwin().dataset_slug();
+    total_ = static_cast<int64_t>(item_ids.size());
+
+    absl::Status result;
+    bool cancelled = false;
+    try {
+      result = co_await ExportAndRead(std::move(item_ids));
+    } catch (const boost::system::system_error& e) {
+      // Asio's cancellation of this coroutine (the caller went away): every
+      // co_await after it throws operation_aborted.
+      if (e.code() != boost::asio::error::operation_aborted) throw;
+      cancelled = true;
+    }
+    if (cancelled || result.code() == absl::StatusCode::kCancelled) {
+      // From here on nothing is cancelled: the clean-up must run. (The
+      // cancellation may also land after the sink said CANCELLED: it must
+      // not throw out of the clean-up then.)
+      co_await boost::asio::this_coro::reset_cancellation_state();
+      co_await boost::asio::this_coro::throw_if_cancelled(false);
+      if (decoder_.has_value()) co_await decoder_->Drain();
+      if (export_requested_ && !export_deleted_) co_await DeleteExportWithin();
+      if (cancelled) result = absl::CancelledError("the load was cancelled");
+      common::LogInfo(absl::StrCat("run ", run_.uid(), ": load cancelled; V7 export '", name_, "' ",
+                                   export_requested_ ? "deleted" : "never requested"));
+    } else if (decoder_.has_value()) {
+      co_await decoder_->Drain();
+    }
+    decoder_.reset();
+    co_return result;
+  }
+
+ private:
+  using Decoder =
+      common::OrderedParallelMap<std::pair<std::string, std::string>, absl::StatusOr<DecodedEntry>>;
+
+  boost::asio::awaitable<absl::Status> ExportAndRead(std::vector<std::string> item_ids) {
+    // 1. Export only the run's items. From the request on, the export may
+    // exist in V7 (a cancelled request may have reached it).
+    export_requested_ = true;
+    absl::Status s = co_await client_->CreateExport(slug_, name_, item_ids);
+    if (!s.ok()) {
+      if (s.code() != absl::StatusCode::kCancelled) export_requested_ = false;
+      co_return Stage("requesting the export", s);
+    }
+    s = co_await Progress(v1::LOAD_STAGE_EXPORT_REQUESTED, 0, total_);
     if (!s.ok()) co_return s;
 
     // 2. Wait until it has a download URL.
@@ -972,7 +1031,7 @@ class LoadJob {
     absl::Duration delay = options_.poll_initial;
     absl::Status last_poll_error;
     while (url.empty()) {
-      auto exports = co_await client_->ListExports(slug);
+      auto exports = co_await client_->ListExports(slug_);
       if (!exports.ok() && !PollMayGoOn(exports.status()))
         co_return Stage("waiting for the export", exports.status());
       if (!exports.ok()) {
@@ -984,18 +1043,18 @@ class LoadJob {
         exports = std::vector<DarwinExport>{};
       }
       for (const auto& e : *exports) {
-        if (e.name != name) continue;
+        if (e.name != name_) continue;
         if (e.status == "failed") {
-          (void)co_await client_->DeleteExport(slug, name);
-          co_return absl::UnavailableError(absl::StrCat("V7 export '", name, "' failed"));
+          co_await DeleteExport();
+          co_return absl::UnavailableError(absl::StrCat("V7 export '", name_, "' failed"));
         }
         if (e.download_url) url = *e.download_url;
       }
       if (!url.empty()) break;
       if (absl::Now() + delay > deadline) {
-        (void)co_await client_->DeleteExport(slug, name);
+        co_await DeleteExport();
         co_return absl::DeadlineExceededError(absl::StrCat(
-            "V7 export '", name, "' was not ready within ",
+            "V7 export '", name_, "' was not ready within ",
             absl::FormatDuration(options_.export_timeout),
             last_poll_error.ok() ? ""
                                  : absl::StrCat(" (last poll: ", last_poll_error.message(), ")")));
@@ -1003,14 +1062,17 @@ class LoadJob {
       co_await PauseFor(delay);
       delay = std::min(options_.poll_max, delay * 1.5);
     }
-    s = Progress(v1::LOAD_STAGE_EXPORT_READY, 0, static_cast<int64_t>(item_ids.size()));
+    s = co_await Progress(v1::LOAD_STAGE_EXPORT_READY, 0, total_);
     if (!s.ok()) co_return s;
 
     // 3. Download to a temporary file (constant memory), then 4. parse it one
     // entry at a time. The export is deleted whatever happens.
     std::string path = absl::StrCat(options_.temp_dir, "/labelport-export-XXXXXX");
     const int fd = ::mkstemp(path.data());
-    if (fd < 0) co_return absl::UnavailableError("cannot create a temporary file for the export");
+    if (fd < 0) {
+      co_await DeleteExport();
+      co_return absl::UnavailableError("cannot create a temporary file for the export");
+    }
     ::close(fd);
     // Removed on every path, cancellation (this coroutine destroyed) included.
     const RemoveOnExit remove_download(path);
@@ -1018,36 +1080,32 @@ class LoadJob {
     // a dropped connection or a cut or garbled body.
     absl::StatusOr<int64_t> downloaded =
         co_await client_->DownloadExport(url, path, options_.download_timeout);
-    (void)co_await client_->DeleteExport(slug, name);
     if (!downloaded.ok()) {
+      if (downloaded.status().code() != absl::StatusCode::kCancelled) co_await DeleteExport();
       co_return Stage("downloading the export", downloaded.status());
     }
-    int64_t parsed = 0;
-    const int64_t total = static_cast<int64_t>(item_ids.size());
-    // Entries are read one at a time; parsing and conversion run on
-    // `decode_threads` threads, and the results reach the sink in entry
-    // order on this thread (a bounded window keeps memory flat).
-    {
-      common::OrderedParallelMap<std::pair<std::string, std::string>, absl::StatusOr<DecodedEntry>>
-          decoder(
-              options_.decode_threads, /*window=*/4 * std::max(1, options_.decode_threads),
-              [this](std::pair<std::string, std::string> entry) {
-                return DecodeEntry(entry.first, entry.second);
-              },
-              [&](absl::StatusOr<DecodedEntry> decoded) -> absl::Status {
-                if (!decoded.ok()) return decoded.status();
-                absl::Status st = DeliverEntry(*std::move(decoded));
-                if (!st.ok()) return st;
-                ++parsed;
-                if (parsed % 100 == 0) return Progress(v1::LOAD_STAGE_PARSING, parsed, total);
-                return absl::OkStatus();
-              });
-      s = ForEachExportEntry(path, [&](absl::string_view entry, absl::string_view contents) {
-        return decoder.Push({std::string(entry), std::string(contents)});
-      });
-      absl::Status finished = decoder.Finish();
-      if (s.ok()) s = finished;
-    }
+    co_await DeleteExport();
+    // Entries are read one at a time and parsed and converted on the CPU
+    // pool; the results reach the sink in entry order on this coroutine (a
+    // bounded window keeps memory flat).
+    const int threads = options_.cpu_pool == nullptr ? 1 : options_.cpu_pool->threads();
+    decoder_.emplace(
+        options_.cpu_pool, /*window=*/4 * threads,
+        [this](std::pair<std::string, std::string> entry) {
+          return DecodeEntry(entry.first, entry.second);
+        },
+        [this](absl::StatusOr<DecodedEntry> decoded) -> boost::asio::awaitable<absl::Status> {
+          if (!decoded.ok()) co_return decoded.status();
+          absl::Status st = co_await DeliverEntry(*std::move(decoded));
+          if (!st.ok()) co_return st;
+          ++parsed_;
+          if (parsed_ % 100 == 0)
+            co_return co_await Progress(v1::LOAD_STAGE_PARSING, parsed_, total_);
+          co_return absl::OkStatus();
+        });
+    s = co_await ReadEntries(path);
+    absl::Status finished = co_await decoder_->Finish();
+    if (s.ok()) s = finished;
     // A zip or Darwin JSON that cannot be read is a bad download (cut or
     // corrupted on the way), not a bad request: say so, and that a retry
     // downloads a fresh export (nothing was committed).
@@ -1055,36 +1113,90 @@ class LoadJob {
         (s.code() == absl::StatusCode::kInvalidArgument ||
          s.code() == absl::StatusCode::kDataLoss || s.code() == absl::StatusCode::kNotFound ||
          s.code() == absl::StatusCode::kOutOfRange))
-      co_return absl::UnavailableError(
-          absl::StrCat("reading the V7 export '", name, "' failed (corrupt or truncated download; ",
-                       "nothing was loaded, retry the load): ", s.message()));
+      co_return absl::UnavailableError(absl::StrCat(
+          "reading the V7 export '", name_, "' failed (corrupt or truncated download; ",
+          "nothing was loaded, retry the load): ", s.message()));
     if (!s.ok()) co_return s;
-    co_return Progress(v1::LOAD_STAGE_PARSING, parsed, total);
+    co_return co_await Progress(v1::LOAD_STAGE_PARSING, parsed_, total_);
   }
 
- private:
+  // Reads the zip's entries (on the CPU pool) into the decoder.
+  boost::asio::awaitable<absl::Status> ReadEntries(const std::string& path) {
+    auto reader = co_await OnCpu([&path] { return ExportEntryReader::Open(path); });
+    if (!reader.ok()) co_return reader.status();
+    for (;;) {
+      using Entry = std::pair<std::string, std::string>;
+      absl::StatusOr<std::optional<Entry>> next =
+          co_await OnCpu([&reader]() -> absl::StatusOr<std::optional<Entry>> {
+            Entry entry;
+            absl::StatusOr<bool> more = (*reader)->Next(&entry.first, &entry.second);
+            if (!more.ok()) return more.status();
+            if (!*more) return std::nullopt;
+            return entry;
+          });
+      if (!next.ok()) co_return next.status();
+      if (!next->has_value()) co_return absl::OkStatus();
+      absl::Status s = co_await decoder_->Push(**std::move(next));
+      if (!s.ok()) co_return s;
+    }
+  }
+
+  // Runs `fn` on the CPU pool (inline without one).
+  template <typename Fn>
+  boost::asio::awaitable<std::invoke_result_t<Fn&>> OnCpu(Fn fn) {
+    if (options_.cpu_pool == nullptr) co_return fn();
+    co_return co_await options_.cpu_pool->Run(std::move(fn));
+  }
+
+  // Deletes the export (a failure is only logged: V7 expires exports).
+  boost::asio::awaitable<void> DeleteExport() {
+    export_deleted_ = true;
+    absl::Status s = co_await client_->DeleteExport(slug_, name_);
+    if (!s.ok() && s.code() != absl::StatusCode::kNotFound)
+      common::LogWarning(
+          absl::StrCat("run ", run_.uid(), ": deleting V7 export '", name_, "': ", s.message()));
+  }
+
+  // The clean-up of a cancelled load: deletes the export on a strand of its
+  // own (the deletion races a timer of export_cleanup_timeout there), not
+  // bound to this coroutine's cancellation.
+  boost::asio::awaitable<void> DeleteExportWithin() {
+    using boost::asio::experimental::awaitable_operators::operator||;
+    const absl::Duration limit = options_.export_cleanup_timeout;
+    auto strand = boost::asio::make_strand(co_await boost::asio::this_coro::executor);
+    co_await boost::asio::co_spawn(
+        strand,
+        [this, limit]() -> boost::asio::awaitable<void> {
+          boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+          timer.expires_after(absl::ToChronoMilliseconds(limit));
+          auto done =
+              co_await (DeleteExport() ||
+                        timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable)));
+          if (done.index() == 1)
+            common::LogWarning(absl::StrCat("run ", run_.uid(), ": deleting V7 export '", name_,
+                                            "' took over ", absl::FormatDuration(limit),
+                                            "; left to V7"));
+        },
+        boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(),
+                                            boost::asio::use_awaitable));
+  }
+
   static absl::Status Stage(absl::string_view stage, const absl::Status& s) {
     return absl::Status(s.code(), absl::StrCat(stage, ": ", s.message()));
   }
 
-  absl::Status Progress(v1::LoadStage stage, int64_t parsed, int64_t total) {
+  boost::asio::awaitable<absl::Status> Progress(v1::LoadStage stage, int64_t parsed,
+                                                int64_t total) {
     v1::LoadProgress p;
     p.set_stage(stage);
     p.set_items_parsed(parsed);
     p.set_items_total(total);
-    absl::Status s = sink_.OnProgress(p);
+    absl::Status s = co_await sink_.OnProgress(p);
     if (!s.ok()) sink_failed_ = true;
-    return s;
+    co_return s;
   }
 
-  // One export entry, decoded (on a decode thread): the sample's labels, or
-  // why the item is skipped, and the annotations skipped within it.
-  struct DecodedEntry {
-    std::optional<LoadedSample> sample;  // nullopt: the whole item is skipped
-    std::vector<v1::SkippedEntry> skipped;
-  };
-
-  // Parses and converts one entry. Thread-safe: reads only the item map, the
+  // Parses and converts one entry (on the CPU pool). Thread-safe: reads only the item map, the
   // run and the journal (whose reads are thread-safe).
   absl::StatusOr<DecodedEntry> DecodeEntry(absl::string_view entry, absl::string_view contents) {
     auto item = DecodeDarwinJson(contents, entry);
@@ -1126,13 +1238,14 @@ class LoadJob {
     return out;
   }
 
-  // Hands a decoded entry to the sink (on the loading thread, in entry order).
-  absl::Status DeliverEntry(DecodedEntry decoded) {
+  // Hands a decoded entry to the sink (on the loading coroutine, in entry
+  // order).
+  boost::asio::awaitable<absl::Status> DeliverEntry(DecodedEntry decoded) {
     for (auto& e : decoded.skipped) sink_.OnSkipped(std::move(e));
-    if (!decoded.sample.has_value()) return absl::OkStatus();
-    absl::Status s = sink_.OnSample(*std::move(decoded.sample));
+    if (!decoded.sample.has_value()) co_return absl::OkStatus();
+    absl::Status s = co_await sink_.OnSample(*std::move(decoded.sample));
     if (!s.ok()) sink_failed_ = true;
-    return s;
+    co_return s;
   }
 
   DarwinClient* client_;
@@ -1141,7 +1254,15 @@ class LoadJob {
   LoadSink& sink_;
   const v1::AnnotationRun& run_;
   std::map<std::string, int64_t> item_positions_;
-  bool sink_failed_ = false;  // an error came from the sink (e.g. the client went away)
+  bool sink_failed_ = false;       // an error came from the sink (e.g. the client went away)
+  std::string name_;               // the export's
+  std::string slug_;               // the dataset's
+  int64_t total_ = 0;              // items exported
+  int64_t parsed_ = 0;             // entries delivered
+  bool export_requested_ = false;  // the export may exist in V7
+  bool export_deleted_ = false;
+  // Declared last: its work on the CPU pool uses the members above.
+  std::optional<Decoder> decoder_;
 };
 
 }  // namespace

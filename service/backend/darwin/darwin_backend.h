@@ -39,8 +39,8 @@
 #include "service/backend/annotation_backend.h"
 #include "service/backend/darwin/darwin_client.h"
 #include "service/backend/darwin/media_url_fetch.h"
+#include "service/common/cpu_pool.h"
 #include "service/common/media_path_opener.h"
-#include "service/common/ordered_parallel_map.h"
 #include "service/http/http_client.h"
 
 namespace labelport::backend::darwin {
@@ -78,8 +78,13 @@ class DarwinBackend : public AnnotationBackend {
     absl::Duration outage_max_backoff = absl::Seconds(30);
     absl::Duration export_timeout = absl::Minutes(30);
     absl::Duration download_timeout = absl::Minutes(30);
-    // Threads that parse and convert a load's Darwin JSON (1: inline).
-    int decode_threads = common::DefaultParallelism();
+    // A cancelled load deletes its export within this time (else leaves
+    // it to V7, which expires exports).
+    absl::Duration export_cleanup_timeout = absl::Seconds(30);
+    // The server's one CPU pool: a load's zip reading, parsing and
+    // conversion run there, never on an I/O thread (null: inline, for
+    // tests). Must outlive the backend.
+    common::CpuPool* cpu_pool = nullptr;
   };
 
   // `client` and `media_http` must outlive the backend. `media_http` fetches
@@ -92,6 +97,10 @@ class DarwinBackend : public AnnotationBackend {
   // download to a temporary file without Authorization → one zip entry at a
   // time: decode, map to the sample through the stored item id, convert with
   // the stored annotation links → sink. The export is deleted afterwards.
+  // Zip reading, parsing and conversion run on Options::cpu_pool; results
+  // reach the sink in entry order on the calling coroutine. A cancelled
+  // load stops at its next V7 step and deletes its export (within
+  // export_cleanup_timeout), then returns CANCELLED.
   boost::asio::awaitable<absl::Status> LoadRun(UploadJournal& journal, LoadSink& sink) override;
   boost::asio::awaitable<absl::StatusOr<labelport::v1::GetRunStatusResponse>> GetStatus(
       UploadJournal& journal) override;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -51,47 +52,64 @@ absl::Status OpenError(const std::string& zip_path, int code) {
 
 }  // namespace
 
-absl::Status ForEachExportEntry(
-    const std::string& zip_path,
-    const std::function<absl::Status(absl::string_view entry_name, absl::string_view contents)>& fn,
-    int64_t max_entry_bytes) {
-  int code = 0;
-  // ZIP_CHECKCONS catches truncated and inconsistent archives at open time.
-  std::unique_ptr<zip_t, ZipCloser> archive(
-      zip_open(zip_path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code));
-  if (archive == nullptr) return OpenError(zip_path, code);
+struct ExportEntryReader::Archive {
+  std::unique_ptr<zip_t, ZipCloser> zip;
+  zip_int64_t count = 0;
+};
 
-  zip_int64_t count = zip_get_num_entries(archive.get(), 0);
-  if (count < 0) {
+ExportEntryReader::ExportEntryReader(std::string zip_path, int64_t max_entry_bytes,
+                                     std::unique_ptr<Archive> archive)
+    : zip_path_(std::move(zip_path)),
+      max_entry_bytes_(max_entry_bytes),
+      archive_(std::move(archive)) {}
+
+ExportEntryReader::~ExportEntryReader() = default;
+
+absl::StatusOr<std::unique_ptr<ExportEntryReader>> ExportEntryReader::Open(
+    const std::string& zip_path, int64_t max_entry_bytes) {
+  int code = 0;
+  auto archive = std::make_unique<Archive>();
+  // ZIP_CHECKCONS catches truncated and inconsistent archives at open time.
+  archive->zip.reset(zip_open(zip_path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code));
+  if (archive->zip == nullptr) return OpenError(zip_path, code);
+  archive->count = zip_get_num_entries(archive->zip.get(), 0);
+  if (archive->count < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("export zip '", zip_path, "' has no readable central directory"));
   }
-  std::string contents;
-  for (zip_int64_t i = 0; i < count; ++i) {
+  return std::unique_ptr<ExportEntryReader>(
+      new ExportEntryReader(zip_path, max_entry_bytes, std::move(archive)));
+}
+
+absl::StatusOr<bool> ExportEntryReader::Next(std::string* name_out, std::string* contents) {
+  zip_t* zip = archive_->zip.get();
+  const std::string& zip_path = zip_path_;
+  for (; next_index_ < archive_->count; ++next_index_) {
+    const zip_int64_t i = next_index_;
     zip_stat_t st;
     zip_stat_init(&st);
-    if (zip_stat_index(archive.get(), static_cast<zip_uint64_t>(i), 0, &st) != 0 ||
+    if (zip_stat_index(zip, static_cast<zip_uint64_t>(i), 0, &st) != 0 ||
         (st.valid & ZIP_STAT_NAME) == 0 || (st.valid & ZIP_STAT_SIZE) == 0) {
-      return absl::InvalidArgumentError(absl::StrCat("export zip '", zip_path, "', entry #", i,
-                                                     ": ", zip_strerror(archive.get())));
+      return absl::InvalidArgumentError(
+          absl::StrCat("export zip '", zip_path, "', entry #", i, ": ", zip_strerror(zip)));
     }
     absl::string_view name(st.name);
     if (!IsRootJson(name)) continue;
-    if (st.size > static_cast<zip_uint64_t>(max_entry_bytes)) {
+    if (st.size > static_cast<zip_uint64_t>(max_entry_bytes_)) {
       return absl::ResourceExhaustedError(absl::StrCat(
-          Where(zip_path, name), " is ", st.size, " bytes, over the limit of ", max_entry_bytes));
+          Where(zip_path, name), " is ", st.size, " bytes, over the limit of ", max_entry_bytes_));
     }
     std::unique_ptr<zip_file_t, ZipFileCloser> file(
-        zip_fopen_index(archive.get(), static_cast<zip_uint64_t>(i), 0));
+        zip_fopen_index(zip, static_cast<zip_uint64_t>(i), 0));
     if (file == nullptr) {
       return absl::DataLossError(
-          absl::StrCat(Where(zip_path, name), " cannot be opened: ", zip_strerror(archive.get())));
+          absl::StrCat(Where(zip_path, name), " cannot be opened: ", zip_strerror(zip)));
     }
     // One byte more than announced, to notice an entry longer than its header.
-    contents.resize(static_cast<size_t>(st.size) + 1);
+    contents->resize(static_cast<size_t>(st.size) + 1);
     zip_uint64_t total = 0;
-    while (total < contents.size()) {
-      zip_int64_t n = zip_fread(file.get(), contents.data() + total, contents.size() - total);
+    while (total < contents->size()) {
+      zip_int64_t n = zip_fread(file.get(), contents->data() + total, contents->size() - total);
       if (n < 0) {
         return absl::DataLossError(absl::StrCat(
             Where(zip_path, name), " cannot be read: ", zip_file_strerror(file.get())));
@@ -103,13 +121,29 @@ absl::Status ForEachExportEntry(
       return absl::DataLossError(
           absl::StrCat(Where(zip_path, name), " has ", total, " bytes, its header says ", st.size));
     }
-    contents.resize(static_cast<size_t>(total));
+    contents->resize(static_cast<size_t>(total));
+    name_out->assign(name.data(), name.size());
+    ++next_index_;
+    return true;
+  }
+  return false;
+}
+
+absl::Status ForEachExportEntry(
+    const std::string& zip_path,
+    const std::function<absl::Status(absl::string_view entry_name, absl::string_view contents)>& fn,
+    int64_t max_entry_bytes) {
+  auto reader = ExportEntryReader::Open(zip_path, max_entry_bytes);
+  if (!reader.ok()) return reader.status();
+  std::string name;
+  std::string contents;
+  for (;;) {
+    absl::StatusOr<bool> more = (*reader)->Next(&name, &contents);
+    if (!more.ok()) return more.status();
+    if (!*more) return absl::OkStatus();
     absl::Status status = fn(name, contents);
     if (!status.ok()) return status;
   }
-  contents.clear();
-  contents.shrink_to_fit();
-  return absl::OkStatus();
 }
 
 }  // namespace labelport::backend::darwin

@@ -6,15 +6,44 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace labelport::backend::darwin {
 
 // The largest export entry read into memory.
 inline constexpr int64_t kMaxExportEntryBytes = int64_t{256} << 20;
+
+// Reads the root `*.json` entries of an export zip one at a time, in archive
+// order (the entries ForEachExportEntry passes to its `fn`, with the same
+// errors). For a caller that must not block while it holds an entry (a
+// coroutine hands each Next() to the CPU pool). One reader is used by one
+// thread at a time; it may move between threads.
+class ExportEntryReader {
+ public:
+  ~ExportEntryReader();
+  ExportEntryReader(const ExportEntryReader&) = delete;
+  ExportEntryReader& operator=(const ExportEntryReader&) = delete;
+
+  static absl::StatusOr<std::unique_ptr<ExportEntryReader>> Open(
+      const std::string& zip_path, int64_t max_entry_bytes = kMaxExportEntryBytes);
+
+  // Reads the next entry into `name` and `contents`; false after the last.
+  absl::StatusOr<bool> Next(std::string* name, std::string* contents);
+
+ private:
+  struct Archive;
+  ExportEntryReader(std::string zip_path, int64_t max_entry_bytes, std::unique_ptr<Archive> a);
+
+  const std::string zip_path_;
+  const int64_t max_entry_bytes_;
+  std::unique_ptr<Archive> archive_;
+  int64_t next_index_ = 0;
+};
 
 // Calls `fn` with the name and the uncompressed contents of every `*.json`
 // entry at the root of the zip at `zip_path`, in archive order. Directories,

@@ -11,6 +11,9 @@
 //   build/tests/bench/load/load_decode_bench --items 10000 --annotations 20
 #include <time.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -26,14 +29,14 @@
 #include "service/backend/darwin/annotation_decoder.h"
 #include "service/backend/darwin/darwin_backend.h"
 #include "service/backend/darwin/darwin_json.h"
+#include "service/common/cpu_pool.h"
 #include "service/common/ordered_parallel_map.h"
 
 ABSL_FLAG(int, items, 10000, "items to decode");
 ABSL_FLAG(int, annotations, 20, "annotations per item");
 ABSL_FLAG(int, rounds, 3, "timed rounds (the best is reported)");
-ABSL_FLAG(
-    int, threads, labelport::common::DefaultParallelism(),
-    "decode threads, as the server's load uses them (DarwinBackend::Options::decode_threads)");
+ABSL_FLAG(int, threads, labelport::common::DefaultCpuThreads(),
+          "threads of the CPU pool the load decodes on, as the server's --cpu_threads");
 
 namespace {
 
@@ -199,32 +202,45 @@ int main(int argc, char** argv) {
     best_total = std::min(best_total, total_s);
     best_cpu = std::min(best_cpu, ThreadCpuSeconds() - cpu_start);
   }
-  // The same work through the load's pipeline: entries decoded on
-  // `threads` threads, delivered in order on this one (as LoadJob does).
+  // The same work through the load's pipeline: entries decoded on a CPU
+  // pool of `threads` threads, delivered in order on one I/O thread (as
+  // LoadJob does).
   const int threads = absl::GetFlag(FLAGS_threads);
+  labelport::common::CpuPool pool(threads);
   double best_pipeline = 1e30;
   for (int round = 0; round < absl::GetFlag(FLAGS_rounds); ++round) {
     int64_t pipeline_labels = 0;
+    absl::Status finished;
     const auto start = std::chrono::steady_clock::now();
-    labelport::common::OrderedParallelMap<const Item*,
-                                          absl::StatusOr<labelport::backend::LoadedSample>>
-        pipeline(
-            threads, 4 * std::max(1, threads),
-            [&](const Item* item) -> absl::StatusOr<labelport::backend::LoadedSample> {
-              auto decoded = darwin::DecodeDarwinJson(item->json, "bench.json");
-              if (!decoded.ok()) return decoded.status();
-              std::vector<v1::SkippedEntry> skipped;
-              return darwin::DecodeItem(*decoded, item->snapshot, schema, item->links, &skipped);
-            },
-            [&](absl::StatusOr<labelport::backend::LoadedSample> loaded) {
-              if (!loaded.ok()) return loaded.status();
-              for (const auto& f : loaded->fields)
-                pipeline_labels += f.downloaded.detections().detections_size();
-              return absl::OkStatus();
-            });
-    for (const Item& item : items) (void)pipeline.Push(&item);
-    if (absl::Status s = pipeline.Finish(); !s.ok() || pipeline_labels != labels) {
-      std::fprintf(stderr, "pipeline failed: %s\n", std::string(s.message()).c_str());
+    boost::asio::io_context io;
+    boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> {
+          labelport::common::OrderedParallelMap<const Item*,
+                                                absl::StatusOr<labelport::backend::LoadedSample>>
+              pipeline(
+                  &pool, 4 * std::max(1, threads),
+                  [&](const Item* item) -> absl::StatusOr<labelport::backend::LoadedSample> {
+                    auto decoded = darwin::DecodeDarwinJson(item->json, "bench.json");
+                    if (!decoded.ok()) return decoded.status();
+                    std::vector<v1::SkippedEntry> skipped;
+                    return darwin::DecodeItem(*decoded, item->snapshot, schema, item->links,
+                                              &skipped);
+                  },
+                  [&](absl::StatusOr<labelport::backend::LoadedSample> loaded)
+                      -> boost::asio::awaitable<absl::Status> {
+                    if (!loaded.ok()) co_return loaded.status();
+                    for (const auto& f : loaded->fields)
+                      pipeline_labels += f.downloaded.detections().detections_size();
+                    co_return absl::OkStatus();
+                  });
+          for (const Item& item : items) (void)co_await pipeline.Push(&item);
+          finished = co_await pipeline.Finish();
+        },
+        boost::asio::detached);
+    io.run();
+    if (!finished.ok() || pipeline_labels != labels) {
+      std::fprintf(stderr, "pipeline failed: %s\n", std::string(finished.message()).c_str());
       return 1;
     }
     best_pipeline =

@@ -22,6 +22,7 @@ from upload.support import (
     attr,
     create_run,
     detection,
+    detections,
     field_schema,
     header,
     image_sample,
@@ -164,6 +165,20 @@ def make_run(sim: Sim, stub, tmp_path: Path, fields: Sequence[schema.FieldSchema
 def standard_run(sim, stub, tmp_path, samples: int = 1, **gt_flags) -> Run:
     return make_run(sim, stub, tmp_path, standard_fields(**gt_flags),
                     {f"s{k}": standard_labels() for k in range(samples)}, STANDARD_EXISTING)
+
+
+def crowded_run(sim, stub, tmp_path, samples: int, boxes: int, slug: Optional[str] = None) -> Run:
+    """A run of `samples` images with `boxes` detections each; a load of it streams about
+    150 bytes per detection. With 300 x 200 (about 9 MB) that is more than gRPC's buffers and
+    the server's message queue hold together, so a client that never reads stalls the load's
+    producer."""
+    def boxes_of() -> labels.FieldValue:
+        return detections(*[detection("car", [0.02 * (b % 40), 0.02 * (b // 40), 0.1, 0.1],
+                                      confidence=0.5) for b in range(boxes)])
+
+    return make_run(sim, stub, tmp_path, [field_schema("gt", "detections", ["car"])],
+                    {f"s{k}": {"gt": boxes_of()} for k in range(samples)},
+                    [("gt", "Detections")], slug=slug)
 
 
 @dataclass

@@ -28,6 +28,7 @@ FLAGS = [
     "--log_json",
     "--drain_seconds",
     "--worker_threads",
+    "--cpu_threads",
     "--max_message_mb",
     "--media_url_allow",
     "--max_media_bytes",
@@ -106,6 +107,19 @@ def test_import_concurrency_from_the_environment_is_validated_naming_the_flag(tm
     result = run_binary("--help", cwd=tmp_path)
     assert "--import_concurrency" in result.stdout + result.stderr
     assert "LABELPORT_IMPORT_CONCURRENCY" in result.stdout + result.stderr
+
+
+def test_cpu_threads_flag_and_environment(tmp_path):
+    """--cpu_threads (LABELPORT_CPU_THREADS) sizes the one CPU pool of the loads; it is checked
+    at start-up and documented with its variable in --help."""
+    env = {**hermetic_env(), "LABELPORT_CPU_THREADS": "-1"}
+    result = subprocess.run(
+        [str(wait_for_binary()), "--data_dir", str(tmp_path / "data")], capture_output=True,
+        text=True, timeout=20, cwd=tmp_path, env=env)
+    assert result.returncode != 0, result
+    assert "--cpu_threads must be between 0 (the number of cores) and 256" in result.stderr
+    out = run_binary("--help", cwd=tmp_path)
+    assert "LABELPORT_CPU_THREADS" in out.stdout + out.stderr
 
 
 def test_malformed_media_url_allowlist_from_the_environment_names_the_entry(tmp_path):

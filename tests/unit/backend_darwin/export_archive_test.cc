@@ -102,6 +102,28 @@ TEST_F(ExportArchiveTest, VisitsRootJsonFilesOnly) {
                                 Pair("empty.json", "")));
 }
 
+TEST_F(ExportArchiveTest, ReaderReturnsTheRootJsonEntriesOneAtATimeThenFalse) {
+  std::string path =
+      WriteZip({{"a.json", "1"}, {".v7/", ""}, {"readme.txt", "hi"}, {"b.json", "22"}});
+  auto reader = ExportEntryReader::Open(path);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  std::string name, contents;
+  std::vector<std::pair<std::string, std::string>> seen;
+  for (;;) {
+    absl::StatusOr<bool> more = (*reader)->Next(&name, &contents);
+    ASSERT_TRUE(more.ok()) << more.status();
+    if (!*more) break;
+    seen.emplace_back(name, contents);
+  }
+  EXPECT_THAT(seen, ElementsAre(Pair("a.json", "1"), Pair("b.json", "22")));
+  // Past the end it stays at the end.
+  absl::StatusOr<bool> again = (*reader)->Next(&name, &contents);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
+  EXPECT_EQ(ExportEntryReader::Open((dir_ / "missing.zip").string()).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST_F(ExportArchiveTest, EmptyArchiveVisitsNothing) {
   std::string path = WriteZip({{".v7/metadata.json", "{}"}});
   std::vector<std::pair<std::string, std::string>> seen;
