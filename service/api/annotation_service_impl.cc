@@ -57,6 +57,15 @@ class RejectedWriteReactor final : public grpc::ServerWriteReactor<Response> {
 
 // Runs `use_case` (returning StatusOr<Response>) on the executor and finishes
 // the unary call with its result.
+// The call's status for `result`; its value, when there is one, is moved into
+// `*response`.
+template <typename Response>
+grpc::Status Deliver(absl::StatusOr<Response> result, Response* response) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = *std::move(result);
+  return grpc::Status::OK;
+}
+
 template <typename Response, typename UseCase>
 grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
                                    boost::asio::thread_pool* executor, Response* response,
@@ -65,9 +74,7 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
   boost::asio::post(*executor, [reactor, response, use_case = std::move(use_case),
                                 request_id = RequestIdOf(*context)]() mutable {
     common::ScopedRequestId scope(request_id);
-    auto result = use_case();
-    if (result.ok()) *response = *std::move(result);
-    reactor->Finish(ToGrpcStatus(result.status()));
+    reactor->Finish(Deliver(use_case(), response));
   });
   return reactor;
 }
@@ -81,9 +88,7 @@ grpc::ServerUnaryReactor* RunInline(grpc::CallbackServerContext* context, Respon
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const std::string request_id = RequestIdOf(*context);
   common::ScopedRequestId scope(request_id);
-  auto result = use_case();
-  if (result.ok()) *response = *std::move(result);
-  reactor->Finish(ToGrpcStatus(result.status()));
+  reactor->Finish(Deliver(use_case(), response));
   return reactor;
 }
 
@@ -115,7 +120,7 @@ class AsyncUnaryReactor final : public grpc::ServerUnaryReactor {
         boost::asio::bind_cancellation_slot(
             cancellation_->signal.slot(),
             [this, response, deadline, cancellation = cancellation_](
-                std::exception_ptr error, absl::StatusOr<Response> result) {
+                const std::exception_ptr& error, absl::StatusOr<Response> result) {
               cancellation->done = true;  // on the strand
               if (cancellation->emitted && (error || !result.ok())) {
                 result = std::chrono::system_clock::now() >= deadline
@@ -124,8 +129,7 @@ class AsyncUnaryReactor final : public grpc::ServerUnaryReactor {
               } else if (error) {
                 result = absl::InternalError("the call stopped unexpectedly");
               }
-              if (result.ok()) *response = *std::move(result);
-              Finish(ToGrpcStatus(result.status()));
+              Finish(Deliver(std::move(result), response));
             }));
   }
 
@@ -224,7 +228,7 @@ class CreateRunReactor final : public grpc::ServerReadReactor<v1::CreateRunReque
   // Checks the message against the stream's bounds; a sample batch is moved
   // to `batch_`.
   absl::Status Accept() {
-    const int64_t size = static_cast<int64_t>(message_.ByteSizeLong());
+    const auto size = static_cast<int64_t>(message_.ByteSizeLong());
     if (size > core::kMaxCreateRunMessageBytes)
       return common::InvalidArgument(
           message_.has_header() ? "header" : "samples", "MESSAGE_TOO_LARGE",
@@ -285,9 +289,7 @@ class CreateRunReactor final : public grpc::ServerReadReactor<v1::CreateRunReque
         Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled CreateRun"));
         return;
       }
-      auto result = creation_->Finish();
-      if (result.ok()) *response_ = *std::move(result);
-      Finish(ToGrpcStatus(result.status()));
+      Finish(Deliver(creation_->Finish(), response_));
     });
   }
 
@@ -396,7 +398,7 @@ class UploadMediaReactor final : public grpc::ServerReadReactor<v1::UploadMediaR
     if (!message_.has_chunk())
       return common::InvalidArgument("chunk", "MESSAGE_EMPTY",
                                      "An UploadMedia message must hold a header or a chunk");
-    const int64_t size = static_cast<int64_t>(message_.chunk().size());
+    const auto size = static_cast<int64_t>(message_.chunk().size());
     if (size > core::kMaxMediaChunkBytes)
       return common::InvalidArgument(
           "chunk", "CHUNK_TOO_LARGE",

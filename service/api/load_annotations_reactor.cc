@@ -37,8 +37,8 @@ LoadAnnotationsReactor::LoadAnnotationsReactor(core::RunOperations* operations,
           std::move(tenant), std::move(request),
           [this](v1::LoadAnnotationsResponse m) { return Push(std::move(m)); }),
       boost::asio::bind_cancellation_slot(
-          cancellation_->signal.slot(),
-          [this, cancellation = cancellation_](std::exception_ptr error, absl::Status status) {
+          cancellation_->signal.slot(), [this, cancellation = cancellation_](
+                                            const std::exception_ptr& error, absl::Status status) {
             cancellation->done = true;  // on the strand
             if (error) {
               status = cancellation->emitted ? absl::CancelledError("the client stopped the load")

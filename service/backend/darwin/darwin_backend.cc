@@ -1091,7 +1091,7 @@ class LoadJob {
     const int threads = options_.cpu_pool == nullptr ? 1 : options_.cpu_pool->threads();
     decoder_.emplace(
         options_.cpu_pool, /*window=*/4 * threads,
-        [this](std::pair<std::string, std::string> entry) {
+        [this](const std::pair<std::string, std::string>& entry) {
           return DecodeEntry(entry.first, entry.second);
         },
         [this](absl::StatusOr<DecodedEntry> decoded) -> boost::asio::awaitable<absl::Status> {
