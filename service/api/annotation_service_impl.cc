@@ -110,7 +110,7 @@ grpc::ServerUnaryReactor* RunRead(grpc::CallbackServerContext* context, bool inl
 template <typename Response>
 class AsyncUnaryReactor final : public grpc::ServerUnaryReactor {
  public:
-  AsyncUnaryReactor(grpc::CallbackServerContext* context, boost::asio::any_io_executor io,
+  AsyncUnaryReactor(grpc::CallbackServerContext* context, const boost::asio::any_io_executor& io,
                     Response* response, boost::asio::awaitable<absl::StatusOr<Response>> use_case)
       : cancellation_(std::make_shared<CallCancellation>(boost::asio::make_strand(io))) {
     const auto deadline = context->deadline();

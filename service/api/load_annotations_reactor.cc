@@ -24,8 +24,8 @@ void CallCancellation::Cancel(const std::shared_ptr<CallCancellation>& self) {
 }
 
 LoadAnnotationsReactor::LoadAnnotationsReactor(core::RunOperations* operations,
-                                               boost::asio::any_io_executor io, std::string tenant,
-                                               std::string request_id,
+                                               const boost::asio::any_io_executor& io,
+                                               std::string tenant, std::string request_id,
                                                v1::LoadAnnotationsRequest request)
     : cancellation_(std::make_shared<CallCancellation>(boost::asio::make_strand(io))),
       space_(io, 1) {

@@ -56,7 +56,7 @@ class LoadAnnotationsReactor final
 
   // Starts the load at once, every step of it inside the scope of
   // `request_id` (for log lines). `operations` must outlive the call.
-  LoadAnnotationsReactor(core::RunOperations* operations, boost::asio::any_io_executor io,
+  LoadAnnotationsReactor(core::RunOperations* operations, const boost::asio::any_io_executor& io,
                          std::string tenant, std::string request_id,
                          labelport::v1::LoadAnnotationsRequest request);
 
