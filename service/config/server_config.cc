@@ -51,6 +51,9 @@ ABSL_FLAG(int, max_create_run_mb, 4096,
           "(env LABELPORT_MAX_CREATE_RUN_MB)");
 
 ABSL_FLAG(int, io_threads, 2, "Threads running V7 I/O and upload jobs (env LABELPORT_IO_THREADS)");
+ABSL_FLAG(int, store_threads, 4,
+          "Threads that run the upload worker's store calls (leases, claims, run updates), "
+          "so that they never block an I/O thread; 1 to 64 (env LABELPORT_STORE_THREADS)");
 ABSL_FLAG(std::string, worker_id, "",
           "Lease owner name of this replica; a restarted replica with the same id resumes its "
           "runs at once (default: the host name; env LABELPORT_WORKER_ID)");
@@ -381,6 +384,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
         EnvInt("LABELPORT_MAX_RUN_SAMPLES", &FLAGS_max_run_samples),
         EnvInt("LABELPORT_MAX_CREATE_RUN_MB", &FLAGS_max_create_run_mb),
         EnvInt("LABELPORT_IO_THREADS", &FLAGS_io_threads),
+        EnvInt("LABELPORT_STORE_THREADS", &FLAGS_store_threads),
         EnvString("LABELPORT_WORKER_ID", &FLAGS_worker_id),
         EnvInt("LABELPORT_LEASE_TTL_SECONDS", &FLAGS_lease_ttl_seconds),
         EnvInt("LABELPORT_MAX_CONCURRENT_RUNS", &FLAGS_max_concurrent_runs),
@@ -461,6 +465,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   config.max_run_samples = absl::GetFlag(FLAGS_max_run_samples);
   config.max_create_run_mb = absl::GetFlag(FLAGS_max_create_run_mb);
   config.io_threads = absl::GetFlag(FLAGS_io_threads);
+  config.store_threads = absl::GetFlag(FLAGS_store_threads);
   config.worker_id = absl::GetFlag(FLAGS_worker_id);
   if (config.worker_id.empty()) {
     char host[256] = {0};
@@ -507,6 +512,8 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   }
   if (config.io_threads < 1 || config.io_threads > 64)
     return absl::InvalidArgumentError("--io_threads must be between 1 and 64");
+  if (config.store_threads < 1 || config.store_threads > 64)
+    return absl::InvalidArgumentError("--store_threads must be between 1 and 64");
   if (config.lease_ttl_seconds < 1 || config.lease_ttl_seconds > 3600)
     return absl::InvalidArgumentError("--lease_ttl_seconds must be between 1 and 3600");
   if (config.max_concurrent_runs < 1 || config.max_concurrent_runs > 1000)

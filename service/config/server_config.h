@@ -14,6 +14,7 @@
 //   --max_run_samples LABELPORT_MAX_RUN_SAMPLES  1000000 (samples per CreateRun)
 //   --max_create_run_mb LABELPORT_MAX_CREATE_RUN_MB 4096 (bytes per CreateRun)
 //   --io_threads      LABELPORT_IO_THREADS       2
+//   --store_threads   LABELPORT_STORE_THREADS    4 (the upload worker's store calls)
 //   --worker_id       LABELPORT_WORKER_ID        the host name
 //   --lease_ttl_seconds LABELPORT_LEASE_TTL_SECONDS 30
 //   --max_concurrent_runs LABELPORT_MAX_CONCURRENT_RUNS 4
@@ -86,6 +87,7 @@ struct ServerConfig {
   int max_run_samples = 1'000'000;
   int max_create_run_mb = 4096;
   int io_threads = 2;
+  int store_threads = 4;
   std::string worker_id;
   int lease_ttl_seconds = 30;
   int max_concurrent_runs = 4;
