@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "service/core/lease_fence.h"
 #include "service/store/sqlite_run_store.h"
+#include "tests/unit/core/forwarding_run_store.h"
 
 namespace labelport::core {
 namespace {
@@ -31,9 +32,9 @@ using store::RunStore;
 
 // Forwards to a real store; the first UpdateRun waits for `release` before
 // it starts (a save that lost the race for the store).
-class SlowFirstUpdateStore : public RunStore {
+class SlowFirstUpdateStore : public ForwardingRunStore {
  public:
-  explicit SlowFirstUpdateStore(RunStore* inner) : inner_(inner) {}
+  explicit SlowFirstUpdateStore(RunStore* inner) : ForwardingRunStore(inner) {}
 
   absl::StatusOr<v1::AnnotationRun> UpdateRun(const std::string& run_id,
                                               const RunMutator& mutate) override {
@@ -46,6 +47,11 @@ class SlowFirstUpdateStore : public RunStore {
     }
     return inner_->UpdateRun(run_id, mutate);
   }
+  absl::Status SaveSampleProgress(const std::string& run_id,
+                                  const std::vector<internal::SampleProgress>& progress) override {
+    ++progress_writes;
+    return inner_->SaveSampleProgress(run_id, progress);
+  }
 
   absl::Notification first_update_waiting;
   absl::Notification release;
@@ -56,109 +62,7 @@ class SlowFirstUpdateStore : public RunStore {
   // Every SaveSampleProgress call (records written).
   std::atomic<int> progress_writes{0};
 
-  absl::StatusOr<store::CreateRunResult> CreateRun(const store::NewRun& run) override {
-    return inner_->CreateRun(run);
-  }
-  absl::StatusOr<v1::AnnotationRun> GetRun(const store::RunKey& key) override {
-    return inner_->GetRun(key);
-  }
-  absl::StatusOr<store::ListRunsPage> ListRuns(const store::ListRunsQuery& query) override {
-    return inner_->ListRuns(query);
-  }
-  absl::StatusOr<v1::AnnotationRun> RenameRun(const store::RunKey& key,
-                                              const std::string& new_anno_key) override {
-    return inner_->RenameRun(key, new_anno_key);
-  }
-  absl::Status DeleteRun(const store::RunKey& key) override { return inner_->DeleteRun(key); }
-  absl::StatusOr<store::RunSpool> BeginRunSpool(const store::RunKey& key,
-                                                const std::string& request_id,
-                                                const std::string& owner,
-                                                absl::Duration ttl) override {
-    return inner_->BeginRunSpool(key, request_id, owner, ttl);
-  }
-  absl::StatusOr<std::optional<store::SpoolConflict>> AppendToRunSpool(
-      const std::string& spool_id, int64_t first_position, const std::vector<v1::Sample>& samples,
-      const std::vector<std::string>& label_ids, absl::Duration ttl) override {
-    return inner_->AppendToRunSpool(spool_id, first_position, samples, label_ids, ttl);
-  }
-  absl::StatusOr<store::CreateRunResult> CommitRunSpool(const std::string& spool_id,
-                                                        const store::NewRun& run) override {
-    return inner_->CommitRunSpool(spool_id, run);
-  }
-  absl::Status DiscardRunSpool(const std::string& spool_id) override {
-    return inner_->DiscardRunSpool(spool_id);
-  }
-  absl::StatusOr<int64_t> DiscardRunSpoolsOf(const std::string& owner) override {
-    return inner_->DiscardRunSpoolsOf(owner);
-  }
-  absl::StatusOr<int64_t> DiscardExpiredRunSpools() override {
-    return inner_->DiscardExpiredRunSpools();
-  }
-  absl::StatusOr<store::SampleIdPage> ListRunSamples(const store::RunKey& key, int64_t start,
-                                                     int page_size) override {
-    return inner_->ListRunSamples(key, start, page_size);
-  }
-  absl::StatusOr<v1::AnnotationRun> GetRunByUid(const std::string& run_id) override {
-    return inner_->GetRunByUid(run_id);
-  }
-  absl::Status StageSamples(const std::string& run_id, const std::string& stage_id,
-                            const std::vector<std::pair<int64_t, v1::Sample>>& samples) override {
-    return inner_->StageSamples(run_id, stage_id, samples);
-  }
-  absl::Status CommitStagedSamples(const std::string& run_id,
-                                   const std::string& stage_id) override {
-    return inner_->CommitStagedSamples(run_id, stage_id);
-  }
-  absl::Status DiscardStagedSamples(const std::string& run_id,
-                                    const std::string& stage_id) override {
-    return inner_->DiscardStagedSamples(run_id, stage_id);
-  }
-  absl::StatusOr<std::vector<v1::Sample>> LoadSamples(const std::string& run_id, int64_t start,
-                                                      int max_count) override {
-    return inner_->LoadSamples(run_id, start, max_count);
-  }
-  absl::Status SaveSampleProgress(const std::string& run_id,
-                                  const std::vector<internal::SampleProgress>& progress) override {
-    ++progress_writes;
-    return inner_->SaveSampleProgress(run_id, progress);
-  }
-  absl::StatusOr<std::vector<internal::SampleProgress>> LoadSampleProgress(
-      const std::string& run_id) override {
-    return inner_->LoadSampleProgress(run_id);
-  }
-  absl::Status SaveAnnotationLinks(const std::string& run_id,
-                                   const std::vector<internal::AnnotationLink>& links) override {
-    return inner_->SaveAnnotationLinks(run_id, links);
-  }
-  absl::StatusOr<std::vector<internal::AnnotationLink>> LoadAnnotationLinksForItem(
-      const std::string& run_id, const std::string& item_id) override {
-    return inner_->LoadAnnotationLinksForItem(run_id, item_id);
-  }
-  absl::StatusOr<std::vector<internal::AnnotationLink>> LoadAnnotationLinks(
-      const std::string& run_id) override {
-    return inner_->LoadAnnotationLinks(run_id);
-  }
-  absl::Status SaveDarwinState(const std::string& run_id,
-                               const internal::DarwinRunState& state) override {
-    return inner_->SaveDarwinState(run_id, state);
-  }
-  absl::StatusOr<internal::DarwinRunState> LoadDarwinState(const std::string& run_id) override {
-    return inner_->LoadDarwinState(run_id);
-  }
-  absl::StatusOr<bool> AcquireLease(const std::string& run_id, const std::string& owner,
-                                    absl::Duration ttl) override {
-    return inner_->AcquireLease(run_id, owner, ttl);
-  }
-  absl::Status ReleaseLease(const std::string& run_id, const std::string& owner) override {
-    return inner_->ReleaseLease(run_id, owner);
-  }
-  absl::StatusOr<std::vector<store::ClaimableRun>> ListClaimableRuns(
-      int max_count, const std::string& owner) override {
-    return inner_->ListClaimableRuns(max_count, owner);
-  }
-
  private:
-  RunStore* const inner_;
   std::atomic<bool> first_update_seen_{false};
 };
 
@@ -476,24 +380,6 @@ TEST(StoreUploadJournalTest, RefusesEveryWriteBeforeAnUnrenewedLeaseCanExpire) {
   fence->MarkRenewed(now + absl::Seconds(1));
   EXPECT_EQ(journal.SaveProgress({Completed(2)}).code(), absl::StatusCode::kAborted);
   EXPECT_EQ(store.progress_writes.load(), 2);
-}
-
-TEST(LeaseFenceTest, OpenUntilTtlMinusMarginAfterTheLastRenewal) {
-  absl::Time now = absl::FromUnixSeconds(50);
-  LeaseFence fence("run", absl::Seconds(9), absl::Seconds(3), [&now] { return now; });
-  EXPECT_TRUE(fence.Check().ok());
-  now += absl::Seconds(6);
-  EXPECT_TRUE(fence.Check().ok());
-  now += absl::Milliseconds(1);
-  EXPECT_EQ(fence.Check().code(), absl::StatusCode::kAborted);
-  // An older renewal (a slow answer) never moves the last renewal back.
-  fence.MarkRenewed(now - absl::Seconds(1));
-  fence.MarkRenewed(now - absl::Seconds(5));
-  EXPECT_TRUE(fence.Check().ok());
-  now += absl::Seconds(5);
-  EXPECT_TRUE(fence.Check().ok());
-  now += absl::Milliseconds(1);
-  EXPECT_FALSE(fence.Check().ok());
 }
 
 }  // namespace
