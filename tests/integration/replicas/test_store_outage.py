@@ -4,7 +4,10 @@ writing before its lease can expire (fencing), and after the store is back the r
 with every medium uploaded to V7 exactly once.
 
 The outage is a real one: the test's own PostgreSQL cluster is halted (fast shutdown, clients
-disconnected) for OUTAGE_S seconds and started again on the same port.
+disconnected) for OUTAGE_S seconds and started again on the same port. Before the fix, the
+short outage (lease TTL 30 s) left the run FAILED ("SaveSampleProgress: cannot connect to
+PostgreSQL"), and with a lease TTL shorter than the outage the old holder went on uploading
+beside the replica that claimed the run after the restart (media PUT twice).
 """
 
 from __future__ import annotations
@@ -81,7 +84,8 @@ def confirms(sim) -> collections.Counter:
 def test_a_store_outage_mid_upload_pauses_the_run_and_uploads_each_medium_once(
         replica, sim, own_cluster, tmp_path, lease_ttl_s):
     db_url, cluster_dir = own_cluster
-    sim.configure(latency_ms=15)  # the upload lasts long enough to be interrupted
+    # Slow enough that the upload would go on past the outage (about 30 s in all).
+    sim.configure(latency_ms=250)
     args = ["--lease_ttl_seconds", str(lease_ttl_s), "--upload_concurrency", "4"]
     servers = [replica(sim, db_url, f"replica-{i}", args) for i in range(REPLICAS)]
     image = make_image(tmp_path / "img.png")
@@ -111,6 +115,13 @@ def test_a_store_outage_mid_upload_pauses_the_run_and_uploads_each_medium_once(
     assert p.labels_imported == SAMPLES, p
     assert list(final.sample_errors) == []
 
+    # Exactly once in V7: one item per sample, each medium PUT and confirmed once.
+    items = items_by_sample(sim, "outage")  # fails on two items for one sample
+    assert sorted(items) == [f"s{k:03d}" for k in range(SAMPLES)]
+    puts = signed_requests(sim, "PUT", "/_upload/")
+    assert len(puts) == SAMPLES and set(puts.values()) == {1}, puts.most_common(5)
+    done = confirms(sim)
+    assert len(done) == SAMPLES and set(done.values()) == {1}, done.most_common(5)
     # The outage really hit the upload: it was not over when the store went away, and every
     # replica that held the lease then saw the store fail.
     assert confirmed_at_halt < SAMPLES
@@ -120,13 +131,6 @@ def test_a_store_outage_mid_upload_pauses_the_run_and_uploads_each_medium_once(
         # The lease holder could not renew for longer than ttl - ttl/3: it stopped writing.
         assert "could not renew the run's lease" in logs, logs[-3000:]
 
-    # Exactly once in V7: one item per sample, each medium PUT and confirmed once.
-    items = items_by_sample(sim, "outage")  # fails on two items for one sample
-    assert sorted(items) == [f"s{k:03d}" for k in range(SAMPLES)]
-    puts = signed_requests(sim, "PUT", "/_upload/")
-    assert len(puts) == SAMPLES and set(puts.values()) == {1}, puts.most_common(5)
-    done = confirms(sim)
-    assert len(done) == SAMPLES and set(done.values()) == {1}, done.most_common(5)
     for item in items.values():
         assert item["annotation_count"] == 1, item
     assert psql(db_url, "SELECT count(*) FROM runs WHERE lease_owner IS NOT NULL") == "0"
