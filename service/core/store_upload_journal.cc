@@ -35,12 +35,19 @@ absl::Status StoreUploadJournal::CheckLease() {
   return fence_ == nullptr ? absl::OkStatus() : fence_->Check();
 }
 
-void StoreUploadJournal::Count(const SampleProgress& p, int sign) {
+StoreUploadJournal::Counted StoreUploadJournal::CountedOf(const SampleProgress& p) {
+  return static_cast<Counted>(kHasRecord | (p.item_id().empty() ? 0 : kHasItem) |
+                              (static_cast<int>(p.step()) & 0x3f));
+}
+
+void StoreUploadJournal::Count(Counted counted, int64_t position, int sign) {
+  if ((counted & kHasRecord) == 0) return;
   auto add = [sign](int64_t value) { return value + sign; };
-  const auto step = p.step();
+  const int step = counted & 0x3f;
+  const bool has_item = (counted & kHasItem) != 0;
   if (step == internal::SAMPLE_STEP_FAILED) {
     counters_.set_samples_failed(add(counters_.samples_failed()));
-    if (!p.item_id().empty()) counters_.set_samples_registered(add(counters_.samples_registered()));
+    if (has_item) counters_.set_samples_registered(add(counters_.samples_registered()));
     return;
   }
   if (step >= internal::SAMPLE_STEP_REGISTERED)
@@ -51,25 +58,28 @@ void StoreUploadJournal::Count(const SampleProgress& p, int sign) {
     counters_.set_samples_processed(add(counters_.samples_processed()));
   if (step == internal::SAMPLE_STEP_LABELS_IMPORTED) {
     counters_.set_samples_completed(add(counters_.samples_completed()));
-    auto it = label_counts_.find(p.position());
-    if (it != label_counts_.end())
-      counters_.set_labels_imported(counters_.labels_imported() + sign * it->second);
+    if (position < static_cast<int64_t>(label_counts_.size()))
+      counters_.set_labels_imported(counters_.labels_imported() + sign * label_counts_[position]);
   }
 }
 
 void StoreUploadJournal::Replace(const SampleProgress& p) {
-  auto [it, inserted] = progress_.try_emplace(p.position());
-  const bool was_failed = !inserted && it->second.step() == internal::SAMPLE_STEP_FAILED;
-  if (!inserted) Count(it->second, -1);
-  it->second = p;
-  Count(p, +1);
+  const int64_t position = p.position();
+  if (position < 0) return;  // the store refuses it
+  if (position >= static_cast<int64_t>(counted_.size())) counted_.resize(position + 1, 0);
+  Counted& counted = counted_[position];
+  const bool was_failed =
+      (counted & kHasRecord) != 0 && (counted & 0x3f) == internal::SAMPLE_STEP_FAILED;
+  Count(counted, position, -1);
+  counted = CountedOf(p);
+  Count(counted, position, +1);
   if (p.step() == internal::SAMPLE_STEP_FAILED) {
-    labelport::v1::SampleError& e = failed_[p.position()];
+    labelport::v1::SampleError& e = failed_[position];
     e.set_sample_id(p.sample_id());
     e.set_stage(p.error_stage());
     e.set_message(p.error_message());
   } else if (was_failed) {
-    failed_.erase(p.position());
+    failed_.erase(position);
   }
   ++version_;
 }
@@ -81,14 +91,15 @@ absl::StatusOr<std::vector<labelport::v1::Sample>> StoreUploadJournal::LoadSampl
   absl::MutexLock lock(&mu_);
   for (size_t i = 0; i < samples->size(); ++i) {
     const int64_t position = start + static_cast<int64_t>(i);
-    // A completed record counts its sample's labels: recount it.
-    auto p = progress_.find(position);
-    if (p != progress_.end()) Count(p->second, -1);
-    label_counts_[position] = LabelCount((*samples)[i]);
-    if (p != progress_.end()) {
-      Count(p->second, +1);
-      ++version_;
+    if (position >= static_cast<int64_t>(label_counts_.size())) {
+      label_counts_.resize(position + 1, 0);
+      counted_.resize(std::max(counted_.size(), label_counts_.size()), 0);
     }
+    // A completed record counts its sample's labels: recount it.
+    Count(counted_[position], position, -1);
+    label_counts_[position] = static_cast<int32_t>(LabelCount((*samples)[i]));
+    Count(counted_[position], position, +1);
+    if ((counted_[position] & kHasRecord) != 0) ++version_;
   }
   return samples;
 }

@@ -57,9 +57,14 @@ class StoreUploadJournal : public backend::UploadJournal {
   absl::Status CheckLease() override;
 
  private:
-  // Adds (sign +1) or removes (-1) what `p` counts to counters_.
-  void Count(const labelport::internal::v1::SampleProgress& p, int sign)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What the journal keeps of a record: enough to count it. 0: no record;
+  // else kHasRecord | (item id known ? kHasItem : 0) | step.
+  using Counted = uint8_t;
+  static constexpr Counted kHasRecord = 0x80;
+  static constexpr Counted kHasItem = 0x40;
+  static Counted CountedOf(const labelport::internal::v1::SampleProgress& p);
+  // Adds (sign +1) or removes (-1) what a record counts to counters_.
+  void Count(Counted counted, int64_t position, int sign) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Replaces the record at p.position(), adjusting counters_ and failed_.
   void Replace(const labelport::internal::v1::SampleProgress& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -67,9 +72,11 @@ class StoreUploadJournal : public backend::UploadJournal {
   const std::shared_ptr<const LeaseFence> fence_;
   const labelport::v1::AnnotationRun run_;
   absl::Mutex mu_;
-  std::map<int64_t, labelport::internal::v1::SampleProgress> progress_ ABSL_GUARDED_BY(mu_);
-  std::map<int64_t, int64_t> label_counts_ ABSL_GUARDED_BY(mu_);
-  // What the records in progress_ count (totals from the run at the start).
+  // By position (grown on demand): a byte per sample for the last record
+  // seen, the label count of each loaded sample (0 until loaded).
+  std::vector<Counted> counted_ ABSL_GUARDED_BY(mu_);
+  std::vector<int32_t> label_counts_ ABSL_GUARDED_BY(mu_);
+  // What the records in counted_ count (totals from the run at the start).
   labelport::v1::RunProgress counters_ ABSL_GUARDED_BY(mu_);
   // The failed records' errors, by position.
   std::map<int64_t, labelport::v1::SampleError> failed_ ABSL_GUARDED_BY(mu_);

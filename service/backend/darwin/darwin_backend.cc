@@ -237,6 +237,44 @@ class UploadJob {
                                              [&] { return journal_.SaveProgress(records); });
   }
 
+  // Saves one record durably, grouped with the records other steps save at
+  // the same time (an upload's UPLOADED record, an import's LABELS_IMPORTED
+  // one): the first caller writes, one SaveProgress a round, every record
+  // queued until none is left; the others wait for the round that carried
+  // theirs. So concurrent uploads and imports share store transactions.
+  boost::asio::awaitable<absl::Status> SaveGrouped(SampleProgress record) {
+    auto done = std::make_shared<SaveDone>(co_await boost::asio::this_coro::executor, 1);
+    bool lead = false;
+    {
+      absl::MutexLock lock(&group_mu_);
+      group_.push_back({std::move(record), done});
+      lead = !group_writing_;
+      group_writing_ = true;
+    }
+    if (lead) co_await WriteGroups();
+    absl::Status status = co_await done->async_receive(boost::asio::use_awaitable);
+    co_return status;
+  }
+
+  boost::asio::awaitable<void> WriteGroups() {
+    while (true) {
+      std::vector<GroupedSave> round;
+      {
+        absl::MutexLock lock(&group_mu_);
+        if (group_.empty()) {
+          group_writing_ = false;
+          co_return;
+        }
+        round.swap(group_);
+      }
+      std::vector<SampleProgress> records;
+      records.reserve(round.size());
+      for (const GroupedSave& g : round) records.push_back(g.record);
+      absl::Status s = co_await SaveRecords(std::move(records));
+      for (const GroupedSave& g : round) (void)g.done->try_send(boost::system::error_code{}, s);
+    }
+  }
+
   // Runs `step` (V7 calls whose repetition is safe) and runs it again after
   // a V7 outage (see V7OutageWait); returns its last result.
   template <typename T>
@@ -565,8 +603,7 @@ class UploadJob {
       record = progress_[i];
     }
     record.set_step(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
-    std::vector<SampleProgress> records{std::move(record)};
-    absl::Status saved = co_await SaveRecords(std::move(records));
+    absl::Status saved = co_await SaveGrouped(std::move(record));
     if (!saved.ok()) co_return;  // the job stopped
     absl::MutexLock lock(&mu_);
     progress_[i].set_step(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
@@ -1001,13 +1038,13 @@ class UploadJob {
       co_await Fail(i, "import_labels", s.message());
       co_return;
     }
+    SampleProgress record;
     {
       absl::MutexLock lock(&mu_);
       progress_[i].set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
+      record = progress_[i];
     }
-    std::vector<size_t> positions;
-    positions.push_back(i);
-    (void)co_await Save(std::move(positions));  // an error stopped the job
+    (void)co_await SaveGrouped(std::move(record));  // an error stopped the job
   }
 
   DarwinClient* client_;
@@ -1033,6 +1070,16 @@ class UploadJob {
   std::map<int64_t, std::vector<DarwinProperty>> class_properties_;
   std::map<std::pair<int64_t, std::string>, ResolvedProperty> properties_;
   absl::Status stop_;  // guarded by mu_
+  // Grouped saves (SaveGrouped).
+  using SaveDone =
+      boost::asio::experimental::concurrent_channel<void(boost::system::error_code, absl::Status)>;
+  struct GroupedSave {
+    SampleProgress record;
+    std::shared_ptr<SaveDone> done;
+  };
+  absl::Mutex group_mu_;
+  std::vector<GroupedSave> group_ ABSL_GUARDED_BY(group_mu_);
+  bool group_writing_ ABSL_GUARDED_BY(group_mu_) = false;
 };
 
 // One load of a run: export → wait → download → decode item by item.

@@ -6,7 +6,8 @@ darwin-sim (no latency, one storage connection whose files are hard links of one
 and a fresh labelport-server (SQLite store in a temporary data dir, V7 rate limit out of the
 way), creates one run of N samples that reference the storage (registration only: no bytes are
 uploaded, no labels imported), waits for ANNOTATING, and prints:
-  * the upload's wall time (CreateRun returned → ANNOTATING) and the time per sample,
+  * the upload's wall time (CreateRun returned → ANNOTATING) and the time per sample, with the
+    CPU time the server and darwin-sim spent on it per sample,
   * the server's peak RSS (VmHWM of /proc/<pid>/status after the upload, start-up included)
     and its RSS before the upload,
   * the store size (the SQLite file plus its WAL) and bytes per sample,
@@ -47,6 +48,7 @@ from upload.support import (  # noqa: E402
 )
 
 BATCH = 1000
+LINKS_PER_FILE = 50_000
 
 
 def proc_status_kib(pid: int, field: str) -> int:
@@ -54,6 +56,12 @@ def proc_status_kib(pid: int, field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise KeyError(field)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def store_bytes(data_dir: Path) -> int:
@@ -73,8 +81,9 @@ def requests(hdr, count: int):
 def measure(count: int, work: Path, timeout: float) -> dict:
     bucket = work / f"bucket-{count}"
     bucket.mkdir(parents=True)
-    image = make_image(work / f"img-{count}.png")
     for k in range(count):
+        if k % LINKS_PER_FILE == 0:  # a file has at most 65,000 links (ext4)
+            image = make_image(work / f"img-{count}-{k}.png")
         os.link(image, bucket / f"k{k:07d}.png")
     sim = Sim(work / f"sim-{count}")
     sim.add_storage("bench", bucket)
@@ -91,6 +100,7 @@ def measure(count: int, work: Path, timeout: float) -> dict:
         response = server.stub.CreateRun(requests(hdr, count), timeout=3600)
         start = time.monotonic()
         rss_before = proc_status_kib(pid, "VmRSS")
+        cpu_before = cpu_seconds(pid), cpu_seconds(sim.proc.pid)
         deadline = start + timeout
         while True:
             run = server.stub.GetRun(svc.GetRunRequest(name=response.run.name), timeout=60).run
@@ -101,6 +111,8 @@ def measure(count: int, work: Path, timeout: float) -> dict:
             time.sleep(0.2)
         wall = time.monotonic() - start
         peak = proc_status_kib(pid, "VmHWM")
+        server_cpu = cpu_seconds(pid) - cpu_before[0]
+        sim_cpu = cpu_seconds(sim.proc.pid) - cpu_before[1]
         if state_name(run) != "RUN_STATE_ANNOTATING" or run.progress.samples_completed != count:
             raise RuntimeError(f"run ended {state_name(run)}: {run.failure_reason} "
                                f"{run.progress}")
@@ -109,7 +121,8 @@ def measure(count: int, work: Path, timeout: float) -> dict:
         server.stop()
         sim.stop()
         shutil.rmtree(bucket, ignore_errors=True)
-    return {"count": count, "wall": wall, "rss_before": rss_before, "peak": peak, "store": size}
+    return {"count": count, "wall": wall, "rss_before": rss_before, "peak": peak, "store": size,
+            "server_cpu": server_cpu, "sim_cpu": sim_cpu}
 
 
 def main() -> int:
@@ -124,11 +137,14 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-journal-scale-"))
     print("Upload of N external-storage samples (registration, no labels) against darwin-sim "
           "without latency, fresh server (SQLite) per size")
-    print(f"{'samples':>10} {'upload s':>9} {'us/sample':>10} {'RSS before MiB':>15} "
-          f"{'peak RSS MiB':>13} {'store MiB':>10} {'store B/sample':>15}")
+    print(f"{'samples':>10} {'upload s':>9} {'us/sample':>10} {'server CPU us/sample':>21} "
+          f"{'sim CPU us/sample':>18} {'RSS before MiB':>15} {'peak RSS MiB':>13} "
+          f"{'store MiB':>10} {'store B/sample':>15}")
     for count in sizes:
         r = measure(count, work, args.timeout)
         print(f"{r['count']:>10,} {r['wall']:>9.1f} {r['wall'] / r['count'] * 1e6:>10.0f} "
+              f"{r['server_cpu'] / r['count'] * 1e6:>21.0f} "
+              f"{r['sim_cpu'] / r['count'] * 1e6:>18.0f} "
               f"{r['rss_before'] / 1024:>15.1f} {r['peak'] / 1024:>13.1f} "
               f"{r['store'] / 2**20:>10.1f} {r['store'] / r['count']:>15.0f}", flush=True)
     if not args.keep:
