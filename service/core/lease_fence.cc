@@ -7,12 +7,13 @@
 
 namespace labelport::core {
 
-LeaseFence::LeaseFence(std::string run_uid, absl::Duration ttl, absl::Duration margin, Clock clock)
+LeaseFence::LeaseFence(std::string run_uid, absl::Duration ttl, absl::Duration margin,
+                       absl::Time acquired, Clock clock)
     : run_uid_(std::move(run_uid)),
       ttl_(ttl),
       margin_(margin),
       clock_(clock ? std::move(clock) : Clock([] { return absl::Now(); })),
-      renewed_nanos_(absl::ToUnixNanos(clock_())) {}
+      renewed_nanos_(absl::ToUnixNanos(acquired)) {}
 
 void LeaseFence::MarkRenewed(absl::Time when) {
   const int64_t nanos = absl::ToUnixNanos(when);

@@ -31,9 +31,10 @@ class LeaseFence {
  public:
   using Clock = std::function<absl::Time()>;
 
-  // The lease was just acquired (now counts as the last renewal). `margin`
-  // must be below `ttl`; `clock` defaults to absl::Now.
-  LeaseFence(std::string run_uid, absl::Duration ttl, absl::Duration margin, Clock clock = nullptr);
+  // The lease was acquired by a request sent at `acquired` (the first
+  // renewal). `margin` must be below `ttl`; `clock` defaults to absl::Now.
+  LeaseFence(std::string run_uid, absl::Duration ttl, absl::Duration margin, absl::Time acquired,
+             Clock clock = nullptr);
 
   // The heartbeat renewed the lease at `when` (taken before the renewal was
   // sent, so the lease lasts at least until when + ttl).

@@ -89,6 +89,8 @@ boost::asio::awaitable<void> RunWorker::Loop() {
                 jobs->second >= options_.max_concurrent_runs_per_tenant)
               continue;
           }
+          // The lease lasts at least ttl from when the claim was sent.
+          const absl::Time acquired_at = absl::Now();
           auto acquire = [this, uid] {
             return store_->AcquireLease(uid, options_.owner_id, options_.lease_ttl);
           };
@@ -101,7 +103,8 @@ boost::asio::awaitable<void> RunWorker::Loop() {
           }
           ++active_;
           ++started;
-          boost::asio::co_spawn(executor_, ProcessRun(uid, tenant), boost::asio::detached);
+          boost::asio::co_spawn(executor_, ProcessRun(uid, tenant, acquired_at),
+                                boost::asio::detached);
         }
       }
     }
@@ -149,7 +152,8 @@ boost::asio::awaitable<void> RunWorker::Heartbeat(std::string uid,
   }
 }
 
-boost::asio::awaitable<void> RunWorker::ProcessRun(std::string uid, std::string tenant) {
+boost::asio::awaitable<void> RunWorker::ProcessRun(std::string uid, std::string tenant,
+                                                   absl::Time acquired_at) {
   auto finish = [this, uid, tenant]() -> boost::asio::awaitable<void> {
     // When the store is down, the lease expires by itself.
     auto release = [this, uid] { return store_->ReleaseLease(uid, options_.owner_id); };
@@ -163,8 +167,8 @@ boost::asio::awaitable<void> RunWorker::ProcessRun(std::string uid, std::string 
     // A tenant below its limit again may have runs waiting.
     Wake();
   };
-  // The lease was acquired just before this job was spawned.
-  auto fence = std::make_shared<LeaseFence>(uid, options_.lease_ttl, options_.lease_ttl / 3);
+  auto fence =
+      std::make_shared<LeaseFence>(uid, options_.lease_ttl, options_.lease_ttl / 3, acquired_at);
   auto start = [this, uid] {
     return store_->UpdateRun(uid, [](v1::AnnotationRun& run) {
       if (run.state() == v1::RUN_STATE_PENDING) run.set_state(v1::RUN_STATE_UPLOADING);

@@ -85,7 +85,9 @@ class RunWorker {
 
  private:
   boost::asio::awaitable<void> Loop();
-  boost::asio::awaitable<void> ProcessRun(std::string uid, std::string tenant);
+  // `acquired_at`: when the claim that acquired the lease was sent.
+  boost::asio::awaitable<void> ProcessRun(std::string uid, std::string tenant,
+                                          absl::Time acquired_at);
   // Renews the lease until `done`, recording each renewal in `fence`; marks
   // it lost (and stops) when another worker holds the lease or the run is
   // gone.

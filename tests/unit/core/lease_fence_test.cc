@@ -11,7 +11,7 @@ namespace {
 
 TEST(LeaseFenceTest, OpenUntilTtlMinusMarginAfterTheLastRenewal) {
   absl::Time now = absl::FromUnixSeconds(50);
-  LeaseFence fence("run", absl::Seconds(9), absl::Seconds(3), [&now] { return now; });
+  LeaseFence fence("run", absl::Seconds(9), absl::Seconds(3), now, [&now] { return now; });
   EXPECT_TRUE(fence.Check().ok());
   now += absl::Seconds(6);
   EXPECT_TRUE(fence.Check().ok());
@@ -27,9 +27,19 @@ TEST(LeaseFenceTest, OpenUntilTtlMinusMarginAfterTheLastRenewal) {
   EXPECT_FALSE(fence.Check().ok());
 }
 
+TEST(LeaseFenceTest, CountsFromWhenTheClaimWasSentNotFromConstruction) {
+  absl::Time now = absl::FromUnixSeconds(50);
+  // The claim took 6 s to answer: 3 s of the lease are left, all margin.
+  LeaseFence fence("run", absl::Seconds(9), absl::Seconds(3), now - absl::Seconds(6),
+                   [&now] { return now; });
+  EXPECT_TRUE(fence.Check().ok());
+  now += absl::Milliseconds(1);
+  EXPECT_EQ(fence.Check().code(), absl::StatusCode::kAborted);
+}
+
 TEST(LeaseFenceTest, ALostLeaseStaysLost) {
   absl::Time now = absl::FromUnixSeconds(50);
-  LeaseFence fence("run", absl::Seconds(9), absl::Seconds(3), [&now] { return now; });
+  LeaseFence fence("run", absl::Seconds(9), absl::Seconds(3), now, [&now] { return now; });
   EXPECT_FALSE(fence.was_closed());
   fence.MarkLost();
   fence.MarkRenewed(now + absl::Seconds(1));

@@ -352,7 +352,7 @@ TEST(StoreUploadJournalTest, RefusesEveryWriteBeforeAnUnrenewedLeaseCanExpire) {
   store.slow_first_update = false;
   absl::Time now = absl::FromUnixSeconds(1000);
   // ttl 30 s, margin 10 s: writes stop 20 s after the last renewal.
-  auto fence = std::make_shared<LeaseFence>(run.uid, absl::Seconds(30), absl::Seconds(10),
+  auto fence = std::make_shared<LeaseFence>(run.uid, absl::Seconds(30), absl::Seconds(10), now,
                                             [&now] { return now; });
   StoreUploadJournal journal(&store, run.record, fence);
   ASSERT_TRUE(journal.SaveProgress({Completed(0)}).ok());
