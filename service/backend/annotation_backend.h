@@ -45,6 +45,12 @@ class UploadJournal {
   virtual absl::Status SaveBackendState(const labelport::internal::v1::DarwinRunState& state) = 0;
   // Records the URL where people annotate the run.
   virtual absl::Status SetEditorUrl(const std::string& url) = 0;
+  // Whether this job may still write (the journal and V7): ABORTED once its
+  // worker lost the run's lease or could not renew it in time (every Save*
+  // then fails the same way). A backend checks it before each V7 write and
+  // stops the job when it fails. Other errors of a Save* are the store's
+  // (e.g. UNAVAILABLE while it is down): the write may be repeated.
+  virtual absl::Status CheckLease() { return absl::OkStatus(); }
 };
 
 // The labels of one sample as the annotation platform has them now, per

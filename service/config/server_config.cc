@@ -55,6 +55,9 @@ ABSL_FLAG(int, cpu_threads, 0,
           "Threads of the one pool that runs CPU-heavy work of every load (export zip reading, "
           "Darwin JSON parsing, label merges), off the I/O threads; 0: the number of cores "
           "(env LABELPORT_CPU_THREADS)");
+ABSL_FLAG(int, store_threads, 4,
+          "Threads that run the upload worker's store calls (leases, claims, run updates), "
+          "so that they never block an I/O thread; 1 to 64 (env LABELPORT_STORE_THREADS)");
 ABSL_FLAG(std::string, worker_id, "",
           "Lease owner name of this replica; a restarted replica with the same id resumes its "
           "runs at once (default: the host name; env LABELPORT_WORKER_ID)");
@@ -391,6 +394,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
         EnvInt("LABELPORT_MAX_CREATE_RUN_MB", &FLAGS_max_create_run_mb),
         EnvInt("LABELPORT_IO_THREADS", &FLAGS_io_threads),
         EnvInt("LABELPORT_CPU_THREADS", &FLAGS_cpu_threads),
+        EnvInt("LABELPORT_STORE_THREADS", &FLAGS_store_threads),
         EnvString("LABELPORT_WORKER_ID", &FLAGS_worker_id),
         EnvInt("LABELPORT_LEASE_TTL_SECONDS", &FLAGS_lease_ttl_seconds),
         EnvInt("LABELPORT_MAX_CONCURRENT_RUNS", &FLAGS_max_concurrent_runs),
@@ -473,6 +477,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   config.max_create_run_mb = absl::GetFlag(FLAGS_max_create_run_mb);
   config.io_threads = absl::GetFlag(FLAGS_io_threads);
   config.cpu_threads = absl::GetFlag(FLAGS_cpu_threads);
+  config.store_threads = absl::GetFlag(FLAGS_store_threads);
   config.worker_id = absl::GetFlag(FLAGS_worker_id);
   if (config.worker_id.empty()) {
     char host[256] = {0};
@@ -523,6 +528,8 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   if (config.cpu_threads < 0 || config.cpu_threads > 256)
     return absl::InvalidArgumentError(
         "--cpu_threads must be between 0 (the number of cores) and 256");
+  if (config.store_threads < 1 || config.store_threads > 64)
+    return absl::InvalidArgumentError("--store_threads must be between 1 and 64");
   if (config.lease_ttl_seconds < 1 || config.lease_ttl_seconds > 3600)
     return absl::InvalidArgumentError("--lease_ttl_seconds must be between 1 and 3600");
   if (config.max_concurrent_runs < 1 || config.max_concurrent_runs > 1000)

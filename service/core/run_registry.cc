@@ -162,7 +162,20 @@ absl::StatusOr<v1::RenameRunResponse> RunRegistry::RenameRun(const std::string& 
 absl::StatusOr<v1::DeleteRunResponse> RunRegistry::DeleteRun(const std::string& tenant,
                                                              const v1::DeleteRunRequest& request) {
   LP_ASSIGN_OR_RETURN(RunName name, ParseRunName(request.name(), "name"));
-  LP_RETURN_IF_ERROR(store_->DeleteRun(KeyOf(tenant, std::move(name))));
+  const auto key = KeyOf(tenant, std::move(name));
+  LP_ASSIGN_OR_RETURN(v1::AnnotationRun run, store_->GetRun(key));
+  if (run.state() == v1::RUN_STATE_UPLOADING) {
+    return common::WithDetails(
+        absl::FailedPreconditionError(absl::StrFormat(
+            "Run '%s' is UPLOADING: its upload is still creating items in V7, which a deleted "
+            "run could no longer clean up. Wait until it is ANNOTATING or FAILED (WatchRun), "
+            "call CleanupRun if its V7 items should go, then DeleteRun",
+            request.name())),
+        "name", "RUN_UPLOADING");
+  }
+  // (A PENDING run claimed by a worker at this instant: its job stops at its
+  // next step, as it finds the run gone.)
+  LP_RETURN_IF_ERROR(store_->DeleteRun(key));
   return v1::DeleteRunResponse();
 }
 

@@ -74,6 +74,9 @@ class RunRegistry {
       const std::string& tenant, const labelport::v1::ListRunsRequest& request);
   absl::StatusOr<labelport::v1::RenameRunResponse> RenameRun(
       const std::string& tenant, const labelport::v1::RenameRunRequest& request);
+  // Deletes the run's record (V7 is untouched). FAILED_PRECONDITION (field
+  // "name", reason RUN_UPLOADING) while the run is UPLOADING: its job is
+  // still writing to V7.
   absl::StatusOr<labelport::v1::DeleteRunResponse> DeleteRun(
       const std::string& tenant, const labelport::v1::DeleteRunRequest& request);
   absl::StatusOr<labelport::v1::ListRunSamplesResponse> ListRunSamples(

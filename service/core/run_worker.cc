@@ -1,5 +1,6 @@
 #include "service/core/run_worker.h"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -10,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "service/common/await_on_pool.h"
 #include "service/common/log.h"
 #include "service/core/store_upload_journal.h"
 
@@ -33,6 +35,9 @@ RunWorker::RunWorker(store::RunStore* store, backend::BackendProvider* backends,
       backends_(backends),
       executor_(std::move(executor)),
       options_(std::move(options)),
+      own_store_pool_(options_.store_pool == nullptr ? std::make_unique<boost::asio::thread_pool>(2)
+                                                     : nullptr),
+      store_pool_(options_.store_pool != nullptr ? options_.store_pool : own_store_pool_.get()),
       loop_strand_(boost::asio::make_strand(executor_)),
       wake_timer_(std::make_shared<boost::asio::steady_timer>(loop_strand_)) {}
 
@@ -64,8 +69,9 @@ boost::asio::awaitable<void> RunWorker::Loop() {
           if (jobs >= options_.max_concurrent_runs_per_tenant) ++saturated_tenants;
         }
       }
-      auto claimable =
-          store_->ListClaimableRuns(free_slots + saturated_tenants + 8, options_.owner_id);
+      const int window = free_slots + saturated_tenants + 8;
+      auto list = [this, window] { return store_->ListClaimableRuns(window, options_.owner_id); };
+      auto claimable = co_await common::AwaitOnPool(*store_pool_, std::move(list));
       if (!claimable.ok()) {
         common::LogWarning(absl::StrCat("run worker: cannot list runs to work on: ",
                                         claimable.status().message()));
@@ -83,7 +89,12 @@ boost::asio::awaitable<void> RunWorker::Loop() {
                 jobs->second >= options_.max_concurrent_runs_per_tenant)
               continue;
           }
-          auto acquired = store_->AcquireLease(uid, options_.owner_id, options_.lease_ttl);
+          // The lease lasts at least ttl from when the claim was sent.
+          const absl::Time acquired_at = absl::Now();
+          auto acquire = [this, uid] {
+            return store_->AcquireLease(uid, options_.owner_id, options_.lease_ttl);
+          };
+          auto acquired = co_await common::AwaitOnPool(*store_pool_, std::move(acquire));
           if (!acquired.ok() || !*acquired) continue;
           {
             absl::MutexLock lock(&mu_);
@@ -92,7 +103,8 @@ boost::asio::awaitable<void> RunWorker::Loop() {
           }
           ++active_;
           ++started;
-          boost::asio::co_spawn(executor_, ProcessRun(uid, tenant), boost::asio::detached);
+          boost::asio::co_spawn(executor_, ProcessRun(uid, tenant, acquired_at),
+                                boost::asio::detached);
         }
       }
     }
@@ -104,27 +116,48 @@ boost::asio::awaitable<void> RunWorker::Loop() {
 
 boost::asio::awaitable<void> RunWorker::Heartbeat(std::string uid,
                                                   std::shared_ptr<std::atomic<bool>> done,
-                                                  std::shared_ptr<std::atomic<bool>> lease_lost) {
+                                                  std::shared_ptr<LeaseFence> fence) {
+  const absl::Duration every = options_.lease_ttl / 3;
+  const absl::Duration after_failure = std::max(options_.lease_ttl / 10, absl::Milliseconds(50));
+  absl::Duration wait = every;
   while (!done->load() && !stopped_.load()) {
-    co_await Sleep(options_.lease_ttl / 3);
+    co_await Sleep(wait);
     if (done->load()) break;
-    auto renewed = store_->AcquireLease(uid, options_.owner_id, options_.lease_ttl);
+    // The lease lasts at least ttl from when the renewal was sent.
+    const absl::Time sent = absl::Now();
+    auto renew = [this, uid] {
+      return store_->AcquireLease(uid, options_.owner_id, options_.lease_ttl);
+    };
+    auto renewed = co_await common::AwaitOnPool(*store_pool_, std::move(renew));
+    if (!renewed.ok() && renewed.status().code() == absl::StatusCode::kNotFound) {
+      fence->MarkLost();
+      common::LogInfo(absl::StrCat("run ", uid, ": the run was deleted; its upload stops"));
+      break;
+    }
     if (!renewed.ok()) {
       common::LogWarning(
           absl::StrCat("run ", uid, ": could not renew the lease: ", renewed.status().message()));
-    } else if (!*renewed) {
-      lease_lost->store(true);
+      wait = after_failure;
+      continue;
+    }
+    if (!*renewed) {
+      fence->MarkLost();
       common::LogWarning(absl::StrCat("run ", uid,
                                       ": the lease was taken over by another worker; this worker "
                                       "stops uploading the run"));
       break;
     }
+    fence->MarkRenewed(sent);
+    wait = every;
   }
 }
 
-boost::asio::awaitable<void> RunWorker::ProcessRun(std::string uid, std::string tenant) {
-  auto finish = [this, uid, tenant] {
-    (void)store_->ReleaseLease(uid, options_.owner_id);
+boost::asio::awaitable<void> RunWorker::ProcessRun(std::string uid, std::string tenant,
+                                                   absl::Time acquired_at) {
+  auto finish = [this, uid, tenant]() -> boost::asio::awaitable<void> {
+    // When the store is down, the lease expires by itself.
+    auto release = [this, uid] { return store_->ReleaseLease(uid, options_.owner_id); };
+    (void)co_await common::AwaitOnPool(*store_pool_, std::move(release));
     {
       absl::MutexLock lock(&mu_);
       running_.erase(uid);
@@ -134,51 +167,67 @@ boost::asio::awaitable<void> RunWorker::ProcessRun(std::string uid, std::string 
     // A tenant below its limit again may have runs waiting.
     Wake();
   };
-  auto started = store_->UpdateRun(uid, [](v1::AnnotationRun& run) {
-    if (run.state() == v1::RUN_STATE_PENDING) run.set_state(v1::RUN_STATE_UPLOADING);
-    run.clear_failure_reason();
-    return absl::OkStatus();
-  });
+  auto fence =
+      std::make_shared<LeaseFence>(uid, options_.lease_ttl, options_.lease_ttl / 3, acquired_at);
+  auto start = [this, uid] {
+    return store_->UpdateRun(uid, [](v1::AnnotationRun& run) {
+      if (run.state() == v1::RUN_STATE_PENDING) run.set_state(v1::RUN_STATE_UPLOADING);
+      run.clear_failure_reason();
+      return absl::OkStatus();
+    });
+  };
+  auto started = co_await common::AwaitOnPool(*store_pool_, std::move(start));
   if (!started.ok() || started->state() != v1::RUN_STATE_UPLOADING) {
-    finish();
+    co_await finish();
     co_return;
   }
   common::LogInfo(absl::StrCat("run ", started->name(), " (", uid, "): upload started"));
   auto done = std::make_shared<std::atomic<bool>>(false);
-  auto lease_lost = std::make_shared<std::atomic<bool>>(false);
-  boost::asio::co_spawn(executor_, Heartbeat(uid, done, lease_lost), boost::asio::detached);
+  boost::asio::co_spawn(executor_, Heartbeat(uid, done, fence), boost::asio::detached);
 
   auto backend = backends_->BackendFor(tenant);
   absl::Status status = backend.status();
   if (backend.ok()) {
-    StoreUploadJournal journal(store_, *started, lease_lost);
+    StoreUploadJournal journal(store_, *started, fence);
     status = co_await (*backend)->UploadRun(journal);
   }
   done->store(true);
-  if (lease_lost->load()) {
+  if (fence->lost()) {
     // The new owner finishes the run and sets its state.
     common::LogInfo(absl::StrCat("run ", started->name(), " (", uid,
                                  "): left to the worker that took the lease over"));
-    finish();
+    co_await finish();
+    co_return;
+  }
+  if (!status.ok() && fence->was_closed()) {
+    // Stopped by the fence (the lease could not be renewed in time): the
+    // run stays UPLOADING and is claimed again (by this worker or another)
+    // once the store answers; the resumed job carries on from the journal.
+    common::LogWarning(
+        absl::StrCat("run ", started->name(), " (", uid, "): upload paused: ", status.message()));
+    co_await finish();
     co_return;
   }
 
-  auto ended = store_->UpdateRun(uid, [&](v1::AnnotationRun& run) -> absl::Status {
-    if (run.state() != v1::RUN_STATE_UPLOADING) return absl::OkStatus();
-    const auto& p = run.progress();
-    if (!status.ok()) {
-      run.set_state(v1::RUN_STATE_FAILED);
-      run.set_failure_reason(std::string(status.message()));
-    } else if (p.samples_total() > 0 && p.samples_failed() == p.samples_total()) {
-      run.set_state(v1::RUN_STATE_FAILED);
-      run.set_failure_reason(absl::StrFormat(
-          "all %d samples failed; see sample_errors, fix the causes and resume the run",
-          p.samples_total()));
-    } else {
-      run.set_state(v1::RUN_STATE_ANNOTATING);
-    }
-    return absl::OkStatus();
-  });
+  auto end = [&] {
+    return store_->UpdateRun(uid, [&](v1::AnnotationRun& run) -> absl::Status {
+      if (run.state() != v1::RUN_STATE_UPLOADING) return absl::OkStatus();
+      const auto& p = run.progress();
+      if (!status.ok()) {
+        run.set_state(v1::RUN_STATE_FAILED);
+        run.set_failure_reason(std::string(status.message()));
+      } else if (p.samples_total() > 0 && p.samples_failed() == p.samples_total()) {
+        run.set_state(v1::RUN_STATE_FAILED);
+        run.set_failure_reason(absl::StrFormat(
+            "all %d samples failed; see sample_errors, fix the causes and resume the run",
+            p.samples_total()));
+      } else {
+        run.set_state(v1::RUN_STATE_ANNOTATING);
+      }
+      return absl::OkStatus();
+    });
+  };
+  auto ended = co_await common::AwaitOnPool(*store_pool_, std::move(end));
   if (ended.ok() && options_.metrics != nullptr) {
     options_.metrics->AddSamplesUploaded("completed", ended->progress().samples_completed() -
                                                           started->progress().samples_completed());
@@ -190,7 +239,7 @@ boost::asio::awaitable<void> RunWorker::ProcessRun(std::string uid, std::string 
         absl::StrCat("run ", ended->name(), " (", uid, "): ", v1::RunState_Name(ended->state()),
                      ended->failure_reason().empty() ? "" : ": ", ended->failure_reason()));
   }
-  finish();
+  co_await finish();
 }
 
 }  // namespace labelport::core

@@ -7,10 +7,15 @@
 //
 // The lease is renewed while the job runs; if the process dies, another
 // worker (or this one after a restart: a worker with the same `owner_id`
-// takes its own lease back at once) resumes the run from the journal. A
-// worker that finds its lease taken over (it could not renew in time, e.g.
-// cut off from the store) stops the job at its next journal write and leaves
-// the run's state to the new owner.
+// takes its own lease back at once) resumes the run from the journal.
+// Fencing (LeaseFence): the job stops before its next write (journal or V7)
+// once its worker finds the lease taken over, or has not renewed the lease
+// for ttl - ttl/3 (e.g. cut off from the store), so that it has stopped
+// before the lease can expire and another worker claim the run. Either way
+// the worker leaves the run's state alone: a new owner carries on, or this
+// worker claims the run again once the store answers. The heartbeat renews
+// every ttl/3, and after a failed renewal again every ttl/10.
+// Store calls run on `store_pool` (bounded), never on the I/O threads.
 // Each run is uploaded by the backend of the run's tenant (BackendProvider);
 // a tenant without credentials gets its run FAILED with a reason that says
 // so (it can be resumed once the credentials are configured).
@@ -25,6 +30,7 @@
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <map>
 #include <memory>
 #include <set>
@@ -34,6 +40,7 @@
 #include "absl/time/time.h"
 #include "service/backend/backend_provider.h"
 #include "service/common/metrics.h"
+#include "service/core/lease_fence.h"
 #include "service/store/run_store.h"
 
 namespace labelport::core {
@@ -55,6 +62,9 @@ class RunWorker {
     // reached completed or failed during it); null for none. Must outlive
     // the worker.
     common::Metrics* metrics = nullptr;
+    // Where the worker's store calls run (--store_threads); null: a pool of
+    // two threads of the worker's own. Must outlive the worker.
+    boost::asio::thread_pool* store_pool = nullptr;
   };
 
   // `store` and `backends` must outlive the worker.
@@ -75,16 +85,21 @@ class RunWorker {
 
  private:
   boost::asio::awaitable<void> Loop();
-  boost::asio::awaitable<void> ProcessRun(std::string uid, std::string tenant);
-  // Renews the lease until `done`; sets `lease_lost` (and stops) when
-  // another worker holds it.
+  // `acquired_at`: when the claim that acquired the lease was sent.
+  boost::asio::awaitable<void> ProcessRun(std::string uid, std::string tenant,
+                                          absl::Time acquired_at);
+  // Renews the lease until `done`, recording each renewal in `fence`; marks
+  // it lost (and stops) when another worker holds the lease or the run is
+  // gone.
   boost::asio::awaitable<void> Heartbeat(std::string uid, std::shared_ptr<std::atomic<bool>> done,
-                                         std::shared_ptr<std::atomic<bool>> lease_lost);
+                                         std::shared_ptr<LeaseFence> fence);
 
   store::RunStore* store_;
   backend::BackendProvider* backends_;
   boost::asio::any_io_executor executor_;
   Options options_;
+  std::unique_ptr<boost::asio::thread_pool> own_store_pool_;
+  boost::asio::thread_pool* const store_pool_;
   std::atomic<bool> stopped_{false};
   std::atomic<int> active_{0};
   absl::Mutex mu_;

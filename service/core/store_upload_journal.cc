@@ -1,5 +1,6 @@
 #include "service/core/store_upload_journal.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -23,16 +24,64 @@ int64_t LabelCount(const labelport::v1::Sample& sample) {
 }  // namespace
 
 StoreUploadJournal::StoreUploadJournal(store::RunStore* store, labelport::v1::AnnotationRun run,
-                                       std::shared_ptr<const std::atomic<bool>> lease_lost)
-    : store_(store), lease_lost_(std::move(lease_lost)), run_(std::move(run)) {}
+                                       std::shared_ptr<const LeaseFence> fence)
+    : store_(store), fence_(std::move(fence)), run_(std::move(run)) {
+  absl::MutexLock lock(&mu_);
+  counters_.set_samples_total(run_.progress().samples_total());
+  counters_.set_labels_total(run_.progress().labels_total());
+}
 
-absl::Status StoreUploadJournal::CheckLease() const {
-  if (lease_lost_ != nullptr && lease_lost_->load()) {
-    return absl::AbortedError(absl::StrCat("run ", run_.uid(),
-                                           ": this worker lost the run's lease to another worker, "
-                                           "which continues the upload"));
+absl::Status StoreUploadJournal::CheckLease() {
+  return fence_ == nullptr ? absl::OkStatus() : fence_->Check();
+}
+
+StoreUploadJournal::Counted StoreUploadJournal::CountedOf(const SampleProgress& p) {
+  return static_cast<Counted>(kHasRecord | (p.item_id().empty() ? 0 : kHasItem) |
+                              (static_cast<int>(p.step()) & 0x3f));
+}
+
+void StoreUploadJournal::Count(Counted counted, int64_t position, int sign) {
+  if ((counted & kHasRecord) == 0) return;
+  auto add = [sign](int64_t value) { return value + sign; };
+  const int step = counted & 0x3f;
+  const bool has_item = (counted & kHasItem) != 0;
+  if (step == internal::SAMPLE_STEP_FAILED) {
+    counters_.set_samples_failed(add(counters_.samples_failed()));
+    if (has_item) counters_.set_samples_registered(add(counters_.samples_registered()));
+    return;
   }
-  return absl::OkStatus();
+  if (step >= internal::SAMPLE_STEP_REGISTERED)
+    counters_.set_samples_registered(add(counters_.samples_registered()));
+  if (step >= internal::SAMPLE_STEP_UPLOADED)
+    counters_.set_samples_uploaded(add(counters_.samples_uploaded()));
+  if (step >= internal::SAMPLE_STEP_PROCESSED)
+    counters_.set_samples_processed(add(counters_.samples_processed()));
+  if (step == internal::SAMPLE_STEP_LABELS_IMPORTED) {
+    counters_.set_samples_completed(add(counters_.samples_completed()));
+    if (position < static_cast<int64_t>(label_counts_.size()))
+      counters_.set_labels_imported(counters_.labels_imported() + sign * label_counts_[position]);
+  }
+}
+
+void StoreUploadJournal::Replace(const SampleProgress& p) {
+  const int64_t position = p.position();
+  if (position < 0) return;  // the store refuses it
+  if (position >= static_cast<int64_t>(counted_.size())) counted_.resize(position + 1, 0);
+  Counted& counted = counted_[position];
+  const bool was_failed =
+      (counted & kHasRecord) != 0 && (counted & 0x3f) == internal::SAMPLE_STEP_FAILED;
+  Count(counted, position, -1);
+  counted = CountedOf(p);
+  Count(counted, position, +1);
+  if (p.step() == internal::SAMPLE_STEP_FAILED) {
+    labelport::v1::SampleError& e = failed_[position];
+    e.set_sample_id(p.sample_id());
+    e.set_stage(p.error_stage());
+    e.set_message(p.error_message());
+  } else if (was_failed) {
+    failed_.erase(position);
+  }
+  ++version_;
 }
 
 absl::StatusOr<std::vector<labelport::v1::Sample>> StoreUploadJournal::LoadSamples(int64_t start,
@@ -40,8 +89,18 @@ absl::StatusOr<std::vector<labelport::v1::Sample>> StoreUploadJournal::LoadSampl
   auto samples = store_->LoadSamples(run_.uid(), start, count);
   if (!samples.ok()) return samples.status();
   absl::MutexLock lock(&mu_);
-  for (size_t i = 0; i < samples->size(); ++i)
-    label_counts_[start + static_cast<int64_t>(i)] = LabelCount((*samples)[i]);
+  for (size_t i = 0; i < samples->size(); ++i) {
+    const int64_t position = start + static_cast<int64_t>(i);
+    if (position >= static_cast<int64_t>(label_counts_.size())) {
+      label_counts_.resize(position + 1, 0);
+      counted_.resize(std::max(counted_.size(), label_counts_.size()), 0);
+    }
+    // A completed record counts its sample's labels: recount it.
+    Count(counted_[position], position, -1);
+    label_counts_[position] = static_cast<int32_t>(LabelCount((*samples)[i]));
+    Count(counted_[position], position, +1);
+    if ((counted_[position] & kHasRecord) != 0) ++version_;
+  }
   return samples;
 }
 
@@ -49,7 +108,7 @@ absl::StatusOr<std::vector<SampleProgress>> StoreUploadJournal::LoadProgress() {
   auto progress = store_->LoadSampleProgress(run_.uid());
   if (!progress.ok()) return progress.status();
   absl::MutexLock lock(&mu_);
-  for (const auto& p : *progress) progress_[p.position()] = p;
+  for (const auto& p : *progress) Replace(p);
   return progress;
 }
 
@@ -60,53 +119,28 @@ absl::Status StoreUploadJournal::SaveProgress(const std::vector<SampleProgress>&
   if (!s.ok()) return s;
   {
     absl::MutexLock lock(&mu_);
-    for (const auto& p : progress) progress_[p.position()] = p;
+    for (const auto& p : progress) Replace(p);
+    if (version_ == stored_version_) return absl::OkStatus();
   }
-  // The counters are computed inside the update, under the run's lock: of
+  // The counters are read inside the update, under the run's lock: of
   // several concurrent saves, the one stored last counts every record saved
   // before it, so a slower save never overwrites newer counters.
+  int64_t version = 0;
   auto updated = store_->UpdateRun(run_.uid(), [&](labelport::v1::AnnotationRun& run) {
-    labelport::v1::RunProgress counters;
-    std::vector<labelport::v1::SampleError> errors;
-    {
-      absl::MutexLock lock(&mu_);
-      counters.set_samples_total(run_.progress().samples_total());
-      counters.set_labels_total(run_.progress().labels_total());
-      for (const auto& [position, p] : progress_) {
-        const auto step = p.step();
-        if (step == internal::SAMPLE_STEP_FAILED) {
-          counters.set_samples_failed(counters.samples_failed() + 1);
-          if (static_cast<int>(errors.size()) < kMaxReportedSampleErrors) {
-            labelport::v1::SampleError e;
-            e.set_sample_id(p.sample_id());
-            e.set_stage(p.error_stage());
-            e.set_message(p.error_message());
-            errors.push_back(std::move(e));
-          }
-          if (!p.item_id().empty())
-            counters.set_samples_registered(counters.samples_registered() + 1);
-          continue;
-        }
-        if (step >= internal::SAMPLE_STEP_REGISTERED)
-          counters.set_samples_registered(counters.samples_registered() + 1);
-        if (step >= internal::SAMPLE_STEP_UPLOADED)
-          counters.set_samples_uploaded(counters.samples_uploaded() + 1);
-        if (step >= internal::SAMPLE_STEP_PROCESSED)
-          counters.set_samples_processed(counters.samples_processed() + 1);
-        if (step == internal::SAMPLE_STEP_LABELS_IMPORTED) {
-          counters.set_samples_completed(counters.samples_completed() + 1);
-          auto it = label_counts_.find(position);
-          if (it != label_counts_.end())
-            counters.set_labels_imported(counters.labels_imported() + it->second);
-        }
-      }
-    }
-    *run.mutable_progress() = counters;
+    absl::MutexLock lock(&mu_);
+    version = version_;
+    *run.mutable_progress() = counters_;
     run.clear_sample_errors();
-    for (auto& e : errors) *run.add_sample_errors() = std::move(e);
+    for (const auto& [position, e] : failed_) {
+      if (run.sample_errors_size() >= kMaxReportedSampleErrors) break;
+      *run.add_sample_errors() = e;
+    }
     return absl::OkStatus();
   });
-  return updated.status();
+  if (!updated.ok()) return updated.status();
+  absl::MutexLock lock(&mu_);
+  stored_version_ = std::max(stored_version_, version);
+  return absl::OkStatus();
 }
 
 absl::Status StoreUploadJournal::SaveLinks(

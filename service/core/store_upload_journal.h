@@ -1,13 +1,19 @@
 // StoreUploadJournal: the UploadJournal of one run, over the RunStore.
 // Keeps the run's progress counters and the first sample errors in the run
-// record in step with every saved progress record.
-// Not thread-safe beyond what the backend needs: SaveProgress may be called
-// from several coroutines at once (guarded internally).
+// record in step with every saved progress record, in O(1) per record: the
+// journal holds the counters of every record it has seen (set by one scan in
+// LoadProgress, then changed by each saved record's difference from the
+// record it replaces) and each save stores them, read under the run's update
+// lock, so of several concurrent saves the one stored last carries every
+// record saved before it, and a save whose run update failed is made good
+// by the next one. The reported sample errors are the failed samples of
+// lowest position, at most kMaxReportedSampleErrors (kept in an ordered map).
+// Thread-safety: every method may be called from several threads at once.
 //
-// Fencing: a journal given a `lease_lost` flag refuses every write once the
-// flag is set (ABORTED: another worker took the run's lease over and carries
-// on with the upload), so a worker that lost its lease stops at its next
-// step instead of uploading beside the new owner.
+// Fencing: a journal given a LeaseFence refuses every write once the fence
+// is closed (ABORTED: the lease was lost or could not be renewed in time),
+// so a worker that may no longer hold the lease stops at its next step
+// instead of uploading beside a new owner.
 #ifndef LABELPORT_SERVICE_CORE_STORE_UPLOAD_JOURNAL_H_
 #define LABELPORT_SERVICE_CORE_STORE_UPLOAD_JOURNAL_H_
 
@@ -20,6 +26,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "service/backend/annotation_backend.h"
+#include "service/core/lease_fence.h"
 #include "service/store/run_store.h"
 
 namespace labelport::core {
@@ -30,9 +37,9 @@ inline constexpr int kMaxReportedSampleErrors = 100;
 class StoreUploadJournal : public backend::UploadJournal {
  public:
   // `store` must outlive the journal. `run` is the record when the job began.
-  // `lease_lost`, when given, is set by whoever watches the run's lease.
+  // `fence`, when given, is kept by whoever renews the run's lease.
   StoreUploadJournal(store::RunStore* store, labelport::v1::AnnotationRun run,
-                     std::shared_ptr<const std::atomic<bool>> lease_lost = nullptr);
+                     std::shared_ptr<const LeaseFence> fence = nullptr);
 
   const labelport::v1::AnnotationRun& run() const override { return run_; }
   absl::StatusOr<std::vector<labelport::v1::Sample>> LoadSamples(int64_t start, int count) override;
@@ -46,17 +53,38 @@ class StoreUploadJournal : public backend::UploadJournal {
   absl::StatusOr<labelport::internal::v1::DarwinRunState> LoadBackendState() override;
   absl::Status SaveBackendState(const labelport::internal::v1::DarwinRunState& state) override;
   absl::Status SetEditorUrl(const std::string& url) override;
+  // The fence's verdict; OK without a fence.
+  absl::Status CheckLease() override;
 
  private:
-  // ABORTED once the lease is lost, OK otherwise.
-  absl::Status CheckLease() const;
+  // What the journal keeps of a record: enough to count it. 0: no record;
+  // else kHasRecord | (item id known ? kHasItem : 0) | step.
+  using Counted = uint8_t;
+  static constexpr Counted kHasRecord = 0x80;
+  static constexpr Counted kHasItem = 0x40;
+  static Counted CountedOf(const labelport::internal::v1::SampleProgress& p);
+  // Adds (sign +1) or removes (-1) what a record counts to counters_.
+  void Count(Counted counted, int64_t position, int sign) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Replaces the record at p.position(), adjusting counters_ and failed_.
+  void Replace(const labelport::internal::v1::SampleProgress& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   store::RunStore* store_;
-  const std::shared_ptr<const std::atomic<bool>> lease_lost_;
+  const std::shared_ptr<const LeaseFence> fence_;
   const labelport::v1::AnnotationRun run_;
   absl::Mutex mu_;
-  std::map<int64_t, labelport::internal::v1::SampleProgress> progress_ ABSL_GUARDED_BY(mu_);
-  std::map<int64_t, int64_t> label_counts_ ABSL_GUARDED_BY(mu_);
+  // By position (grown on demand): a byte per sample for the last record
+  // seen, the label count of each loaded sample (0 until loaded).
+  std::vector<Counted> counted_ ABSL_GUARDED_BY(mu_);
+  std::vector<int32_t> label_counts_ ABSL_GUARDED_BY(mu_);
+  // What the records in counted_ count (totals from the run at the start).
+  labelport::v1::RunProgress counters_ ABSL_GUARDED_BY(mu_);
+  // The failed records' errors, by position.
+  std::map<int64_t, labelport::v1::SampleError> failed_ ABSL_GUARDED_BY(mu_);
+  // Bumped at each change of counters_ or failed_; `stored_version_` is the
+  // newest version a run update has stored (saves that change neither skip
+  // the run update).
+  int64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t stored_version_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace labelport::core

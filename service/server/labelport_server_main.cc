@@ -391,13 +391,17 @@ int Run(int argc, char** argv) {
         LogWarning(std::string(checked.status().message()));
     }
   }
+  // The upload worker's store calls (declared after `io`: destroyed, and
+  // its threads joined, before it).
+  boost::asio::thread_pool store_pool(config->store_threads);
   labelport::core::RunWorker worker(
       &run_store, &backends, io.get_executor(),
       {.owner_id = config->worker_id,
        .lease_ttl = absl::Seconds(config->lease_ttl_seconds),
        .max_concurrent_runs = config->max_concurrent_runs,
        .max_concurrent_runs_per_tenant = config->max_concurrent_runs_per_tenant,
-       .metrics = metrics->get()});
+       .metrics = metrics->get(),
+       .store_pool = &store_pool});
   std::vector<std::thread> io_threads;
   io_threads.reserve(static_cast<size_t>(config->io_threads));
   for (int i = 0; i < config->io_threads; ++i) io_threads.emplace_back([&io] { io.run(); });

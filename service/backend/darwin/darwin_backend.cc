@@ -146,7 +146,8 @@ class UploadJob {
                  .log_name = absl::StrCat("run ", run_.name(), " (", run_.uid(), ")")}) {}
 
   boost::asio::awaitable<absl::Status> Run() {
-    absl::Status s = LoadState();
+    absl::Status s = co_await Durably<absl::Status>("load the run's state from the store",
+                                                    [this] { return LoadState(); });
     if (!s.ok()) co_return s;
     s = co_await OutageTolerant<absl::Status>([this] { return ResolveDataset(); });
     if (!s.ok()) co_return s;
@@ -158,10 +159,129 @@ class UploadJob {
     // labels are imported as soon as V7 has processed its item (and the
     // classes exist), not after every item is processed.
     using boost::asio::experimental::awaitable_operators::operator&&;
-    co_return co_await (UploadAll() && ProcessAndImport());
+    s = co_await (UploadAll() && ProcessAndImport());
+    // A job stopped by the fence or the store reports that, not what the
+    // steps that noticed it returned.
+    if (absl::Status stopped = StopStatus(); !stopped.ok()) co_return stopped;
+    co_return s;
   }
 
  private:
+  // ---- journal writes and the lease fence --------------------------------
+
+  // The first error that stopped the job (the lease fence, the run gone);
+  // OK while it goes on.
+  absl::Status StopStatus() {
+    absl::MutexLock lock(&mu_);
+    return stop_;
+  }
+  bool Stopped() { return !StopStatus().ok(); }
+  absl::Status StopWith(absl::Status s) {
+    absl::MutexLock lock(&mu_);
+    if (stop_.ok()) stop_ = s;
+    return s;
+  }
+
+  // Before each V7 write: OK while this worker may write for the run;
+  // otherwise stops the job (its steps end at their next check).
+  absl::Status Fence() {
+    if (absl::Status stopped = StopStatus(); !stopped.ok()) return stopped;
+    absl::Status lease = journal_.CheckLease();
+    if (!lease.ok()) return StopWith(lease);
+    return absl::OkStatus();
+  }
+
+  // Runs a journal call and repeats it while the store fails (it is down or
+  // a transaction conflicted: UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED,
+  // INTERNAL, UNKNOWN, RESOURCE_EXHAUSTED), pausing with backoff (100 ms
+  // doubling to 5 s): a store outage pauses the job and never fails a sample
+  // or the run. It stops when the lease fence closes (the outage outlasted
+  // the lease: another worker, or this one later, resumes the run) or on any
+  // other error (e.g. NOT_FOUND: the run was deleted), which stops the job.
+  template <typename T>
+  boost::asio::awaitable<T> Durably(absl::string_view what, std::function<T()> call) {
+    absl::Duration backoff = absl::Milliseconds(100);
+    for (int attempt = 0;; ++attempt) {
+      T result = call();
+      const absl::Status status = StatusOf(result);
+      if (status.ok()) {
+        if (attempt > 0)
+          common::LogInfo(
+              absl::StrCat("run ", run_.uid(), ": the store answers again (", what, ")"));
+        co_return result;
+      }
+      if (absl::Status lease = Fence(); !lease.ok()) co_return T(lease);
+      const auto code = status.code();
+      const bool transient =
+          code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded ||
+          code == absl::StatusCode::kAborted || code == absl::StatusCode::kInternal ||
+          code == absl::StatusCode::kUnknown || code == absl::StatusCode::kResourceExhausted;
+      if (!transient) {
+        (void)StopWith(status);
+        co_return result;
+      }
+      if (attempt == 0)
+        common::LogWarning(absl::StrCat("run ", run_.uid(), ": cannot ", what, ": ",
+                                        status.message(), "; the upload waits for the store"));
+      co_await PauseFor(backoff);
+      backoff = std::min(absl::Seconds(5), backoff * 2);
+    }
+  }
+
+  // Saves the progress of `positions` durably (see Durably).
+  boost::asio::awaitable<absl::Status> Save(std::vector<size_t> positions) {
+    std::vector<SampleProgress> records;
+    {
+      absl::MutexLock lock(&mu_);
+      for (size_t i : positions) records.push_back(progress_[i]);
+    }
+    co_return co_await SaveRecords(std::move(records));
+  }
+
+  boost::asio::awaitable<absl::Status> SaveRecords(std::vector<SampleProgress> records) {
+    if (records.empty()) co_return absl::OkStatus();
+    co_return co_await Durably<absl::Status>("save sample progress",
+                                             [&] { return journal_.SaveProgress(records); });
+  }
+
+  // Saves one record durably, grouped with the records other steps save at
+  // the same time (an upload's UPLOADED record, an import's LABELS_IMPORTED
+  // one): the first caller writes, one SaveProgress a round, every record
+  // queued until none is left; the others wait for the round that carried
+  // theirs. So concurrent uploads and imports share store transactions.
+  boost::asio::awaitable<absl::Status> SaveGrouped(SampleProgress record) {
+    auto done = std::make_shared<SaveDone>(co_await boost::asio::this_coro::executor, 1);
+    bool lead = false;
+    {
+      absl::MutexLock lock(&group_mu_);
+      group_.push_back({std::move(record), done});
+      lead = !group_writing_;
+      group_writing_ = true;
+    }
+    if (lead) co_await WriteGroups();
+    absl::Status status = co_await done->async_receive(boost::asio::use_awaitable);
+    co_return status;
+  }
+
+  boost::asio::awaitable<void> WriteGroups() {
+    while (true) {
+      std::vector<GroupedSave> round;
+      {
+        absl::MutexLock lock(&group_mu_);
+        if (group_.empty()) {
+          group_writing_ = false;
+          co_return;
+        }
+        round.swap(group_);
+      }
+      std::vector<SampleProgress> records;
+      records.reserve(round.size());
+      for (const GroupedSave& g : round) records.push_back(g.record);
+      absl::Status s = co_await SaveRecords(std::move(records));
+      for (const GroupedSave& g : round) (void)g.done->try_send(boost::system::error_code{}, s);
+    }
+  }
+
   // Runs `step` (V7 calls whose repetition is safe) and runs it again after
   // a V7 outage (see V7OutageWait); returns its last result.
   template <typename T>
@@ -170,7 +290,7 @@ class UploadJob {
       const absl::Time started = absl::Now();
       T result = co_await step();
       const absl::Status status = StatusOf(result);
-      if (status.ok()) co_return result;
+      if (status.ok() || Stopped()) co_return result;
       const bool again = co_await outage_.ShouldRetry(status, started, repeats);
       if (!again) co_return result;
     }
@@ -178,7 +298,10 @@ class UploadJob {
 
   // ---- state ----------------------------------------------------------
 
+  // May be repeated (the store failed): starts afresh.
   absl::Status LoadState() {
+    samples_.clear();
+    resumed_.clear();
     for (int64_t start = 0;; start += kSampleLoadChunk) {
       auto chunk = journal_.LoadSamples(start, kSampleLoadChunk);
       if (!chunk.ok()) return chunk.status();
@@ -218,18 +341,7 @@ class UploadJob {
     return absl::OkStatus();
   }
 
-  absl::Status Save(const std::vector<size_t>& positions) {
-    std::vector<SampleProgress> records;
-    {
-      absl::MutexLock lock(&mu_);
-      for (size_t i : positions) records.push_back(progress_[i]);
-    }
-    return journal_.SaveProgress(records);
-  }
-
-  absl::Status SaveOne(size_t i) { return Save({i}); }
-
-  void Fail(size_t i, absl::string_view stage, absl::string_view message) {
+  boost::asio::awaitable<void> Fail(size_t i, absl::string_view stage, absl::string_view message) {
     {
       absl::MutexLock lock(&mu_);
       progress_[i].set_step(labelport::internal::v1::SAMPLE_STEP_FAILED);
@@ -238,7 +350,10 @@ class UploadJob {
     }
     common::LogWarning(absl::StrCat("run ", run_.uid(), " sample '", samples_[i].id(),
                                     "' failed at ", stage, ": ", message));
-    (void)SaveOne(i);
+    // An error here stopped the job (StopStatus).
+    std::vector<size_t> positions;
+    positions.push_back(i);
+    (void)co_await Save(std::move(positions));
   }
 
   std::vector<size_t> AtStep(SampleStep step) {
@@ -265,15 +380,23 @@ class UploadJob {
         for (const auto& d : *datasets) existed = existed || d.slug == slug;
         dataset_existed_ = existed;
       }
+      if (absl::Status fence = Fence(); !fence.ok()) co_return fence;
       auto dataset = co_await client_->GetOrCreateDataset(slug);
       if (!dataset.ok()) co_return dataset.status();
       state_.set_team_slug(*team);
       state_.set_dataset_id(dataset->id);
       state_.set_dataset_created(!*dataset_existed_);
-      absl::Status s = journal_.SaveBackendState(state_);
+      absl::Status s = co_await SaveState();
       if (!s.ok()) co_return s;
     }
-    co_return journal_.SetEditorUrl(client_->EditorUrl(state_.dataset_id()));
+    const std::string url = client_->EditorUrl(state_.dataset_id());
+    co_return co_await Durably<absl::Status>("record the editor URL",
+                                             [&] { return journal_.SetEditorUrl(url); });
+  }
+
+  boost::asio::awaitable<absl::Status> SaveState() {
+    co_return co_await Durably<absl::Status>("save the run's V7 state",
+                                             [this] { return journal_.SaveBackendState(state_); });
   }
 
   // ---- 2. registration --------------------------------------------------
@@ -298,7 +421,7 @@ class UploadJob {
   // Fails the samples whose server path the tenant may not read (the
   // upload would refuse them), so that V7 never gets an item for them;
   // returns the others. Other errors (a missing file) are left to the upload.
-  std::vector<size_t> WithoutRefusedPaths(const std::vector<size_t>& todo) {
+  boost::asio::awaitable<std::vector<size_t>> WithoutRefusedPaths(std::vector<size_t> todo) {
     std::vector<size_t> out;
     for (size_t i : todo) {
       const v1::MediaReference& media = samples_[i].media();
@@ -306,18 +429,19 @@ class UploadJob {
         auto opened = common::OpenMediaPath(media.path(), options_.media_paths);
         if (!opened.ok() &&
             common::ErrorReason(opened.status()) == common::kMediaPathNotAllowedReason) {
-          Fail(i, "upload", opened.status().message());
+          co_await Fail(i, "upload", opened.status().message());
           continue;
         }
       }
       out.push_back(i);
     }
-    return out;
+    co_return out;
   }
 
   boost::asio::awaitable<absl::Status> Register() {
     std::vector<size_t> todo =
-        WithoutRefusedPaths(AtStep(labelport::internal::v1::SAMPLE_STEP_UNSPECIFIED));
+        co_await WithoutRefusedPaths(AtStep(labelport::internal::v1::SAMPLE_STEP_UNSPECIFIED));
+    if (absl::Status stopped = StopStatus(); !stopped.ok()) co_return stopped;
     // Group by kind (uploads vs each storage slug), then batch.
     std::map<std::string, std::vector<size_t>> groups;
     for (size_t i : todo) {
@@ -336,6 +460,7 @@ class UploadJob {
         // ALREADY_EXISTS with the ids of what the lost attempt registered
         // (handled below).
         absl::StatusOr<std::vector<RegisteredItem>> result;
+        if (absl::Status fence = Fence(); !fence.ok()) co_return fence;
         if (storage) {
           result = co_await client_->RegisterExisting(run_.darwin().dataset_slug(),
                                                       StorageSlugOf(positions[b]), items);
@@ -371,7 +496,7 @@ class UploadJob {
           }
           saved.push_back(i);
         }
-        absl::Status s = Save(saved);
+        absl::Status s = co_await Save(saved);
         if (!s.ok()) co_return s;
       }
     }
@@ -422,10 +547,11 @@ class UploadJob {
       saved.push_back(i);
     }
     if (!orphans.empty()) {
+      if (absl::Status fence = Fence(); !fence.ok()) co_return fence;
       absl::Status deleted = co_await client_->DeleteItems(state_.dataset_id(), orphans);
       if (!deleted.ok()) co_return deleted;
     }
-    absl::Status s = Save(saved);
+    absl::Status s = co_await Save(saved);
     if (!s.ok()) co_return s;
     // Anything reset to UNSPECIFIED is registered again.
     if (!AtStep(labelport::internal::v1::SAMPLE_STEP_UNSPECIFIED).empty()) {
@@ -448,12 +574,13 @@ class UploadJob {
   }
 
   boost::asio::awaitable<void> UploadOne(size_t i) {
+    if (Stopped()) co_return;
     const v1::Sample& sample = samples_[i];
     auto media = co_await OpenMedia(sample.media(), *http_, options_.media_dir, options_.temp_dir,
                                     absl::Now() + options_.media_fetch_timeout,
                                     options_.media_paths, options_.media_fetch);
     if (!media.ok()) {
-      Fail(i, "upload", media.status().message());
+      co_await Fail(i, "upload", media.status().message());
       co_return;
     }
     std::string upload_id;
@@ -466,10 +593,13 @@ class UploadJob {
     const MediaSource& source = **media;
     absl::Status s =
         co_await OutageTolerant<absl::Status>([&]() -> boost::asio::awaitable<absl::Status> {
+          // Sign, PUT and confirm only while this worker holds the lease.
+          if (absl::Status fence = Fence(); !fence.ok()) co_return fence;
           co_return co_await client_->Upload(upload_id, source.body_factory(), source.size_bytes());
         });
+    if (Stopped()) co_return;
     if (!s.ok()) {
-      Fail(i, "upload", s.message());
+      co_await Fail(i, "upload", s.message());
       co_return;
     }
     // Recorded before the step is visible to the processing wait (which runs
@@ -480,7 +610,8 @@ class UploadJob {
       record = progress_[i];
     }
     record.set_step(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
-    (void)journal_.SaveProgress({record});
+    absl::Status saved = co_await SaveGrouped(std::move(record));
+    if (!saved.ok()) co_return;  // the job stopped
     absl::MutexLock lock(&mu_);
     progress_[i].set_step(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
   }
@@ -500,6 +631,7 @@ class UploadJob {
     absl::Time last_poll = absl::InfinitePast();
     absl::Status last_poll_error;
     while (true) {
+      if (absl::Status stopped = StopStatus(); !stopped.ok()) co_return stopped;
       const bool uploading = !uploads_done_.load();
       std::vector<size_t> waiting = AtStep(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
       if (waiting.empty() && !uploading) co_return absl::OkStatus();
@@ -542,9 +674,9 @@ class UploadJob {
         if (it == by_id.end()) continue;
         const DarwinItem& item = *it->second;
         if (IsErrorStatus(item.status) || IsErrorStatus(item.processing_status)) {
-          Fail(i, "process",
-               absl::StrCat("V7 could not process the media of item '", item.name, "' (status ",
-                            item.status, ")"));
+          co_await Fail(i, "process",
+                        absl::StrCat("V7 could not process the media of item '", item.name,
+                                     "' (status ", item.status, ")"));
           continue;
         }
         if (!IsProcessedStatus(item.status) || item.processing_status == "processing") continue;
@@ -566,7 +698,7 @@ class UploadJob {
         changed.push_back(i);
       }
       if (!changed.empty()) {
-        absl::Status s = Save(changed);
+        absl::Status s = co_await Save(changed);
         if (!s.ok()) co_return s;
         QueueImports(to_import);
         delay = options_.poll_initial;
@@ -646,6 +778,7 @@ class UploadJob {
           id = found->id;
           if (std::find(found->dataset_ids.begin(), found->dataset_ids.end(),
                         state_.dataset_id()) == found->dataset_ids.end()) {
+            if (absl::Status fence = Fence(); !fence.ok()) co_return fence;
             absl::Status s = co_await client_->AddClassToDataset(*found, state_.dataset_id());
             if (!s.ok()) co_return s;
           }
@@ -653,6 +786,7 @@ class UploadJob {
           std::vector<std::string> types{key.second};
           for (auto& s : SubTypesOf(key)) types.push_back(s);
           // A lost answer is looked up by the client before it creates again.
+          if (absl::Status fence = Fence(); !fence.ok()) co_return fence;
           auto created =
               co_await client_->CreateAnnotationClass(state_.dataset_id(), key.first, types);
           if (created.ok() && std::find(created->dataset_ids.begin(), created->dataset_ids.end(),
@@ -678,7 +812,7 @@ class UploadJob {
         }
         (*state_.mutable_class_ids())[k] = id;
       }
-      absl::Status s = journal_.SaveBackendState(state_);
+      absl::Status s = co_await SaveState();
       if (!s.ok()) co_return s;
     }
     co_return co_await EnsureProperties();
@@ -730,6 +864,7 @@ class UploadJob {
       def.required = spec.has_required() && spec.required();
       def.annotation_class_id = class_id;
       def.values = wanted;
+      if (absl::Status fence = Fence(); !fence.ok()) co_return fence;
       auto created = co_await client_->CreateProperty(def);
       if (!created.ok()) co_return created.status();
       property = *std::move(created);
@@ -745,6 +880,7 @@ class UploadJob {
       if (!have) missing.push_back(w);
     }
     if (!missing.empty()) {
+      if (absl::Status fence = Fence(); !fence.ok()) co_return fence;
       auto updated = co_await client_->AddPropertyValues(property, missing);
       if (!updated.ok()) co_return updated.status();
       property = *std::move(updated);
@@ -773,7 +909,7 @@ class UploadJob {
       for (size_t i : without_labels)
         progress_[i].set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
     }
-    absl::Status s = Save(without_labels);
+    absl::Status s = co_await Save(without_labels);
     if (s.ok()) s = co_await OutageTolerant<absl::Status>([this] { return EnsureClasses(); });
     // No import can start without the classes: the run fails once the uploads
     // end; a resume polls the uploaded items again.
@@ -840,6 +976,7 @@ class UploadJob {
   }
 
   boost::asio::awaitable<void> ImportOne(size_t i) {
+    if (Stopped()) co_return;
     const v1::Sample& sample = samples_[i];
     SampleProgress p;
     {
@@ -853,10 +990,11 @@ class UploadJob {
       if (field == nullptr) continue;
       for (const auto& frame : sf.frames()) {
         if (p.frame_count() > 0 && frame.frame_number() > p.frame_count()) {
-          Fail(i, "import_labels",
-               absl::StrFormat("Sample '%s' field '%s': frame %d is beyond the %d frames V7 "
-                               "found in the video",
-                               sample.id(), sf.field(), frame.frame_number(), p.frame_count()));
+          co_await Fail(
+              i, "import_labels",
+              absl::StrFormat("Sample '%s' field '%s': frame %d is beyond the %d frames V7 "
+                              "found in the video",
+                              sample.id(), sf.field(), frame.frame_number(), p.frame_count()));
           co_return;
         }
       }
@@ -886,32 +1024,34 @@ class UploadJob {
                                        field->has_only_keyframes() && field->only_keyframes())
               : EncodeFieldValue(sf.value(), context);
       if (!encoded.ok()) {
-        Fail(i, "import_labels", encoded.status().message());
+        co_await Fail(i, "import_labels", encoded.status().message());
         co_return;
       }
       for (auto& a : encoded->annotations) annotations.push_back(std::move(a));
       for (auto& l : encoded->links) links.push_back(std::move(l));
     }
-    absl::Status s = journal_.SaveLinks(links);
-    if (!s.ok()) {
-      Fail(i, "import_labels", s.message());
-      co_return;
-    }
+    absl::Status s = co_await Durably<absl::Status>("save annotation links",
+                                                    [&] { return journal_.SaveLinks(links); });
+    if (!s.ok()) co_return;  // the job stopped
     // Overwrite with deterministic ids: the client repeats a lost import. One
     // that exhausts its retries fails the sample, unless V7 is down: then the
     // import waits for it.
     s = co_await OutageTolerant<absl::Status>([&]() -> boost::asio::awaitable<absl::Status> {
+      if (absl::Status fence = Fence(); !fence.ok()) co_return fence;
       co_return co_await client_->ImportAnnotations(p.item_id(), annotations, /*overwrite=*/true);
     });
+    if (Stopped()) co_return;
     if (!s.ok()) {
-      Fail(i, "import_labels", s.message());
+      co_await Fail(i, "import_labels", s.message());
       co_return;
     }
+    SampleProgress record;
     {
       absl::MutexLock lock(&mu_);
       progress_[i].set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
+      record = progress_[i];
     }
-    (void)SaveOne(i);
+    (void)co_await SaveGrouped(std::move(record));  // an error stopped the job
   }
 
   DarwinClient* client_;
@@ -936,6 +1076,17 @@ class UploadJob {
   V7OutageWait outage_;
   std::map<int64_t, std::vector<DarwinProperty>> class_properties_;
   std::map<std::pair<int64_t, std::string>, ResolvedProperty> properties_;
+  absl::Status stop_;  // guarded by mu_
+  // Grouped saves (SaveGrouped).
+  using SaveDone =
+      boost::asio::experimental::concurrent_channel<void(boost::system::error_code, absl::Status)>;
+  struct GroupedSave {
+    SampleProgress record;
+    std::shared_ptr<SaveDone> done;
+  };
+  absl::Mutex group_mu_;
+  std::vector<GroupedSave> group_ ABSL_GUARDED_BY(group_mu_);
+  bool group_writing_ ABSL_GUARDED_BY(group_mu_) = false;
 };
 
 // One export entry, decoded (on the CPU pool): the sample's labels, or why

@@ -43,6 +43,8 @@ FLAGS = [
     "--darwin_outage_wait_seconds",
     "LABELPORT_DARWIN_OUTAGE_WAIT_SECONDS",
     "--darwin_retry_attempts",
+    "--store_threads",
+    "LABELPORT_STORE_THREADS",
 ]
 
 
@@ -85,6 +87,7 @@ def test_bad_flag_values_exit_non_zero_naming_the_flag(tmp_path):
         "--media_fetch_timeout_seconds": ["--media_fetch_timeout_seconds", "0"],
         "--darwin_rate_burst": ["--darwin_rate_burst", "-1"],
         "--darwin_outage_wait_seconds": ["--darwin_outage_wait_seconds", "-5"],
+        "--store_threads": ["--store_threads", "0"],
     }
     for flag, args in cases.items():
         result = run_binary(*args, "--data_dir", str(tmp_path / "data"), cwd=tmp_path)

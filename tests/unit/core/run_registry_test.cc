@@ -558,6 +558,32 @@ TEST_F(RunRegistryTest, DeleteRemovesTheRunAndFreesTheKey) {
   CreateOk(Header("a", R"pb(request_id: "req-1")pb"));
 }
 
+TEST_F(RunRegistryTest, DeleteOfAnUploadingRunIsRefusedUntilItSettles) {
+  CreateOk(Header("a"));
+  auto a = store_->GetRun({kTenant, "ds", "a"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  auto set_state = [&](v1::RunState state) {
+    ASSERT_TRUE(store_
+                    ->UpdateRun(a->uid(),
+                                [state](v1::AnnotationRun& r) {
+                                  r.set_state(state);
+                                  return absl::OkStatus();
+                                })
+                    .ok());
+  };
+  set_state(v1::RUN_STATE_UPLOADING);
+  const auto request = Parse<v1::DeleteRunRequest>(R"pb(name: "datasets/ds/runs/a")pb");
+  EXPECT_ERROR(registry_->DeleteRun(kTenant, request), absl::StatusCode::kFailedPrecondition,
+               "name", "RUN_UPLOADING",
+               "Run 'datasets/ds/runs/a' is UPLOADING: its upload is still creating items in V7, "
+               "which a deleted run could no longer clean up. Wait until it is ANNOTATING or "
+               "FAILED (WatchRun), call CleanupRun if its V7 items should go, then DeleteRun");
+  EXPECT_TRUE(store_->GetRun({kTenant, "ds", "a"}).ok());
+  set_state(v1::RUN_STATE_ANNOTATING);
+  EXPECT_TRUE(registry_->DeleteRun(kTenant, request).ok());
+  EXPECT_EQ(store_->GetRun({kTenant, "ds", "a"}).status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(RunRegistryTest, DeleteUnknownRunIsNotFound) {
   EXPECT_ERROR(registry_->DeleteRun(
                    kTenant, Parse<v1::DeleteRunRequest>(R"pb(name: "datasets/ds/runs/x")pb")),

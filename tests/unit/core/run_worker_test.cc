@@ -1,5 +1,8 @@
 // RunWorker's lease fencing: a worker whose lease was taken over stops the
-// job at its next journal write and leaves the run to the new owner.
+// job at its next journal write and leaves the run to the new owner; a
+// worker that cannot renew its lease (the store fails) stops writing before
+// the lease can expire, leaves the run UPLOADING, and takes it up again once
+// the store answers.
 #include "service/core/run_worker.h"
 
 #include <atomic>
@@ -21,6 +24,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/store/sqlite_run_store.h"
+#include "tests/unit/core/forwarding_run_store.h"
 
 namespace labelport::core {
 namespace {
@@ -353,6 +357,144 @@ TEST(RunWorkerTest, WakeFromSeveralThreadsWhileTheLoopRuns) {
     io.stop();
     for (auto& t : io_threads) t.join();
   }  // the worker goes before the io_context, as in the server
+}
+
+// Lease acquisitions fail (as with the store down) while `down` is set; the
+// time of the last successful one is kept.
+class LeaseOutageStore : public ForwardingRunStore {
+ public:
+  using ForwardingRunStore::ForwardingRunStore;
+  absl::StatusOr<bool> AcquireLease(const std::string& run_id, const std::string& owner,
+                                    absl::Duration ttl) override {
+    if (down.load()) return absl::UnavailableError("cannot connect to PostgreSQL (test)");
+    const absl::Time sent = absl::Now();
+    auto acquired = inner_->AcquireLease(run_id, owner, ttl);
+    if (acquired.ok() && *acquired) {
+      absl::MutexLock lock(&mu);
+      last_acquired = sent;
+    }
+    return acquired;
+  }
+  std::atomic<bool> down{false};
+  absl::Mutex mu;
+  absl::Time last_acquired ABSL_GUARDED_BY(mu);
+};
+
+// The first job saves a record every 10 ms until a save is refused; later
+// jobs complete both samples.
+class SaveUntilRefusedBackend : public backend::AnnotationBackend {
+ public:
+  boost::asio::awaitable<absl::Status> UploadRun(backend::UploadJournal& journal) override {
+    if (jobs.fetch_add(1) > 0) {
+      SampleProgress a;
+      a.set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
+      SampleProgress b = a;
+      b.set_position(1);
+      co_return journal.SaveProgress({a, b});
+    }
+    started.Notify();
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+    for (int step = 0;; ++step) {
+      SampleProgress p;
+      p.set_position(0);
+      p.set_attempts(step);
+      p.set_step(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
+      absl::Status s = journal.SaveProgress({p});
+      if (!s.ok()) {
+        refused = s;
+        refused_at = absl::Now();
+        first_done.Notify();
+        co_return s;
+      }
+      last_saved_at = absl::Now();
+      timer.expires_after(std::chrono::milliseconds(10));
+      co_await timer.async_wait(boost::asio::use_awaitable);
+    }
+  }
+  boost::asio::awaitable<absl::Status> LoadRun(backend::UploadJournal&,
+                                               backend::LoadSink&) override {
+    co_return absl::UnimplementedError("not in this test");
+  }
+  boost::asio::awaitable<absl::StatusOr<v1::GetRunStatusResponse>> GetStatus(
+      backend::UploadJournal&) override {
+    co_return absl::UnimplementedError("not in this test");
+  }
+  boost::asio::awaitable<absl::StatusOr<v1::CleanupRunResponse>> Cleanup(
+      backend::UploadJournal&) override {
+    co_return absl::UnimplementedError("not in this test");
+  }
+
+  std::atomic<int> jobs{0};
+  absl::Notification started;
+  absl::Notification first_done;
+  absl::Status refused;
+  absl::Time refused_at;
+  absl::Time last_saved_at;
+};
+
+TEST(RunWorkerTest, AWorkerThatCannotRenewStopsWritingBeforeTheLeaseCanExpire) {
+  auto sqlite = store::SqliteRunStore::Create({.path = ":memory:"});
+  ASSERT_TRUE(sqlite.ok()) << sqlite.status();
+  store::NewRun run;
+  run.key = {"tenant", "dataset", "cut_off"};
+  run.record.set_state(v1::RUN_STATE_PENDING);
+  run.record.mutable_progress()->set_samples_total(2);
+  for (const char* id : {"a", "b"}) run.samples.emplace_back().set_id(id);
+  auto created = (*sqlite)->CreateRun(run);
+  ASSERT_TRUE(created.ok()) << created.status();
+
+  LeaseOutageStore store(sqlite->get());
+  SaveUntilRefusedBackend backend;
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::thread io_thread([&io] { io.run(); });
+  OneTenantProvider backends("tenant", &backend);
+  const absl::Duration ttl = absl::Seconds(3);
+  RunWorker worker(
+      &store, &backends, io.get_executor(),
+      {.owner_id = "worker-a", .lease_ttl = ttl, .poll_interval = absl::Milliseconds(50)});
+  worker.Start();
+  ASSERT_TRUE(backend.started.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  // The store goes away for lease renewals (the claim is done).
+  store.down = true;
+  ASSERT_TRUE(backend.first_done.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  absl::Time claimed_at;
+  {
+    absl::MutexLock lock(&store.mu);
+    claimed_at = store.last_acquired;
+  }
+  // Refused by the fence, after two thirds of the ttl without renewal and
+  // before the lease could expire; nothing was saved after that.
+  EXPECT_EQ(backend.refused.code(), absl::StatusCode::kAborted) << backend.refused;
+  EXPECT_THAT(std::string(backend.refused.message()),
+              ::testing::HasSubstr("could not renew the run's lease"));
+  EXPECT_LT(backend.last_saved_at, claimed_at + ttl);
+  EXPECT_LT(backend.refused_at, claimed_at + ttl);
+  EXPECT_GE(backend.refused_at, claimed_at + ttl / 2);
+  // The worker leaves the run UPLOADING (a store outage never fails it).
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (worker.active_jobs() > 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(worker.active_jobs(), 0);
+  auto paused = (*sqlite)->GetRunByUid(created->run_id);
+  ASSERT_TRUE(paused.ok()) << paused.status();
+  EXPECT_EQ(paused->state(), v1::RUN_STATE_UPLOADING);
+  EXPECT_EQ(paused->failure_reason(), "");
+
+  // The store is back: the worker claims the run again and completes it.
+  store.down = false;
+  absl::StatusOr<v1::AnnotationRun> after;
+  do {
+    absl::SleepFor(absl::Milliseconds(20));
+    after = (*sqlite)->GetRunByUid(created->run_id);
+    ASSERT_TRUE(after.ok()) << after.status();
+  } while (after->state() != v1::RUN_STATE_ANNOTATING && absl::Now() < deadline);
+  EXPECT_EQ(after->state(), v1::RUN_STATE_ANNOTATING) << after->failure_reason();
+  EXPECT_EQ(after->progress().samples_completed(), 2);
+  EXPECT_EQ(backend.jobs.load(), 2);
+  worker.Stop();
+  work.reset();
+  io.stop();
+  io_thread.join();
 }
 
 }  // namespace

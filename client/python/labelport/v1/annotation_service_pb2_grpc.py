@@ -194,6 +194,10 @@ class AnnotationServiceServicer(object):
 
     def DeleteRun(self, request, context):
         """Deletes the run record only; V7 data and merged labels are untouched.
+        Refused with FAILED_PRECONDITION (reason RUN_UPLOADING) while the run is
+        UPLOADING, as its job is still creating items in V7: wait until it is
+        ANNOTATING or FAILED, call CleanupRun if its V7 items should go, then
+        DeleteRun.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

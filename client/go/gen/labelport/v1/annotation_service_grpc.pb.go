@@ -77,6 +77,10 @@ type AnnotationServiceClient interface {
 	// Gives a run a new key. The V7 side is untouched.
 	RenameRun(ctx context.Context, in *RenameRunRequest, opts ...grpc.CallOption) (*RenameRunResponse, error)
 	// Deletes the run record only; V7 data and merged labels are untouched.
+	// Refused with FAILED_PRECONDITION (reason RUN_UPLOADING) while the run is
+	// UPLOADING, as its job is still creating items in V7: wait until it is
+	// ANNOTATING or FAILED, call CleanupRun if its V7 items should go, then
+	// DeleteRun.
 	DeleteRun(ctx context.Context, in *DeleteRunRequest, opts ...grpc.CallOption) (*DeleteRunResponse, error)
 	// Returns V7 workflow status counts for this run's items only.
 	GetRunStatus(ctx context.Context, in *GetRunStatusRequest, opts ...grpc.CallOption) (*GetRunStatusResponse, error)
@@ -299,6 +303,10 @@ type AnnotationServiceServer interface {
 	// Gives a run a new key. The V7 side is untouched.
 	RenameRun(context.Context, *RenameRunRequest) (*RenameRunResponse, error)
 	// Deletes the run record only; V7 data and merged labels are untouched.
+	// Refused with FAILED_PRECONDITION (reason RUN_UPLOADING) while the run is
+	// UPLOADING, as its job is still creating items in V7: wait until it is
+	// ANNOTATING or FAILED, call CleanupRun if its V7 items should go, then
+	// DeleteRun.
 	DeleteRun(context.Context, *DeleteRunRequest) (*DeleteRunResponse, error)
 	// Returns V7 workflow status counts for this run's items only.
 	GetRunStatus(context.Context, *GetRunStatusRequest) (*GetRunStatusResponse, error)

@@ -1441,6 +1441,10 @@ export const AnnotationService: GenService<{
   },
   /**
    * Deletes the run record only; V7 data and merged labels are untouched.
+   * Refused with FAILED_PRECONDITION (reason RUN_UPLOADING) while the run is
+   * UPLOADING, as its job is still creating items in V7: wait until it is
+   * ANNOTATING or FAILED, call CleanupRun if its V7 items should go, then
+   * DeleteRun.
    *
    * @generated from rpc labelport.v1.AnnotationService.DeleteRun
    */

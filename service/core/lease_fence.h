@@ -1,0 +1,65 @@
+// LeaseFence: whether the worker that runs a job may still write for it.
+//
+// A job may write (to the journal, to V7) only while its worker holds the
+// run's lease. The lease is renewed by the worker's heartbeat; the fence
+// closes when
+//   * the heartbeat found the lease held by another worker (MarkLost), or
+//   * the last successful renewal is older than `ttl - margin`: the worker
+//     cannot tell whether it still holds the lease (e.g. the store is down),
+//     and the lease may expire `margin` later, after which another worker may
+//     claim the run. The margin leaves calls already in flight time to end
+//     before the lease can expire.
+// A closed fence answers ABORTED with the reason. A renewal (MarkRenewed)
+// reopens a fence closed by time (the worker still owns the run: nobody can
+// have claimed it before the lease expired); a lost lease stays lost.
+//
+// Thread-safety: every method may be called from any thread.
+#ifndef LABELPORT_SERVICE_CORE_LEASE_FENCE_H_
+#define LABELPORT_SERVICE_CORE_LEASE_FENCE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace labelport::core {
+
+class LeaseFence {
+ public:
+  using Clock = std::function<absl::Time()>;
+
+  // The lease was acquired by a request sent at `acquired` (the first
+  // renewal). `margin` must be below `ttl`; `clock` defaults to absl::Now.
+  LeaseFence(std::string run_uid, absl::Duration ttl, absl::Duration margin, absl::Time acquired,
+             Clock clock = nullptr);
+
+  // The heartbeat renewed the lease at `when` (taken before the renewal was
+  // sent, so the lease lasts at least until when + ttl).
+  void MarkRenewed(absl::Time when);
+  // Another worker holds the lease.
+  void MarkLost();
+
+  bool lost() const { return lost_.load(); }
+  // Whether Check has ever failed (a write was refused).
+  bool was_closed() const { return closed_seen_.load(); }
+  // OK while writes are allowed; ABORTED once the lease is lost or may
+  // expire within `margin`.
+  absl::Status Check() const;
+
+ private:
+  const std::string run_uid_;
+  const absl::Duration ttl_;
+  const absl::Duration margin_;
+  const Clock clock_;
+  std::atomic<bool> lost_{false};
+  mutable std::atomic<bool> closed_seen_{false};
+  // absl::ToUnixNanos of the last renewal.
+  std::atomic<int64_t> renewed_nanos_;
+};
+
+}  // namespace labelport::core
+
+#endif  // LABELPORT_SERVICE_CORE_LEASE_FENCE_H_
