@@ -59,7 +59,8 @@ void StoreUploadJournal::Count(Counted counted, int64_t position, int sign) {
   if (step == internal::SAMPLE_STEP_LABELS_IMPORTED) {
     counters_.set_samples_completed(add(counters_.samples_completed()));
     if (position < static_cast<int64_t>(label_counts_.size()))
-      counters_.set_labels_imported(counters_.labels_imported() + sign * label_counts_[position]);
+      counters_.set_labels_imported(counters_.labels_imported() +
+                                    int64_t{sign} * label_counts_[position]);
   }
 }
 

@@ -513,6 +513,7 @@ class UploadJob {
     }
     if (check.empty()) co_return absl::OkStatus();
     std::vector<std::string> ids;
+    ids.reserve(check.size());
     for (size_t i : check) ids.push_back(progress_[i].item_id());
     auto items = co_await client_->ListItems(state_.dataset_id(), ids);
     if (!items.ok()) co_return items.status();
