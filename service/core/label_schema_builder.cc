@@ -376,6 +376,36 @@ absl::Status CheckMediaCompatibility(const std::string& field, const std::string
   return absl::OkStatus();
 }
 
+// A keypoint skeleton: at most kMaxPointsPerShape nodes, names within
+// kMaxNameLength and distinct, edges between nodes.
+absl::Status CheckSkeleton(const labelport::v1::KeypointSkeleton& skeleton,
+                           const std::string& field, const std::string& path) {
+  auto bad = [&](const std::string& why) {
+    return InvalidArgument(path, "SKELETON_INVALID",
+                           absl::StrFormat("Field '%s' skeleton: %s", field, why));
+  };
+  if (static_cast<size_t>(skeleton.labels_size()) > kMaxPointsPerShape)
+    return bad(absl::StrFormat("more than %d labels", kMaxPointsPerShape));
+  std::set<std::string> names;
+  for (const auto& label : skeleton.labels()) {
+    if (label.size() > kMaxNameLength)
+      return bad(
+          absl::StrFormat("label '%s' is longer than %d bytes", Excerpt(label), kMaxNameLength));
+    if (!label.empty() && !names.insert(label).second)
+      return bad(absl::StrFormat("label '%s' appears twice", Excerpt(label)));
+  }
+  size_t edge_nodes = 0;
+  for (const auto& edge : skeleton.edges()) {
+    edge_nodes += static_cast<size_t>(edge.nodes_size());
+    for (uint32_t node : edge.nodes())
+      if (node >= kMaxPointsPerShape)
+        return bad(absl::StrFormat("edge node %d is beyond %d points", node, kMaxPointsPerShape));
+  }
+  if (edge_nodes > kMaxPointsPerShape)
+    return bad(absl::StrFormat("edges list more than %d nodes", kMaxPointsPerShape));
+  return absl::OkStatus();
+}
+
 // A segmentation field (FiftyOne's `_get_mask_targets`): its mask targets —
 // given, or for an existing field without them FiftyOne's default {1..255 →
 // "1".."255", 0 → "background"} — and the classes they name (value 0, the
@@ -646,6 +676,10 @@ absl::StatusOr<BuiltSchema> Build(const CreateRunHeader& header,
     out.set_type(type);
     out.set_existing_field(existing != nullptr);
 
+    if (in.has_skeleton() && (type == "keypoint" || type == "keypoints")) {
+      LP_RETURN_IF_ERROR(CheckSkeleton(in.skeleton(), name, absl::StrCat(path, ".skeleton")));
+      *out.mutable_skeleton() = in.skeleton();
+    }
     if (type == "segmentation") {
       if (field_plan != nullptr) {
         field_plan->whole.record_classes = false;

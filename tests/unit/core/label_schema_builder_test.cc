@@ -1271,3 +1271,39 @@ TEST(LabelSchemaBuilderTest, GivenClassesAreNotGatheredFromLabels) {
 
 }  // namespace
 }  // namespace labelport::core
+
+namespace labelport::core {
+namespace {
+
+TEST(LabelSchemaBuilderSkeletonTest, KeypointFieldsKeepTheirSkeleton) {
+  auto built = Build(Header(R"pb(label_schema {
+                                   fields {
+                                     field: "pose"
+                                     type: "keypoints"
+                                     classes { entries { name: "person" } }
+                                     skeleton {
+                                       labels: [ "head", "hip" ]
+                                       edges { nodes: [ 0, 1 ] }
+                                     }
+                                   }
+                                 })pb"));
+  ASSERT_TRUE(built.ok()) << built.status();
+  EXPECT_THAT(built->schema.fields(0).skeleton().labels(), ElementsAre("head", "hip"));
+  EXPECT_EQ(built->schema.fields(0).skeleton().edges_size(), 1);
+}
+
+TEST(LabelSchemaBuilderSkeletonTest, SkeletonLabelsAreDistinct) {
+  EXPECT_INVALID(Build(Header(R"pb(label_schema {
+                                     fields {
+                                       field: "pose"
+                                       type: "keypoints"
+                                       classes { entries { name: "person" } }
+                                       skeleton { labels: [ "head", "head" ] }
+                                     }
+                                   })pb")),
+                 "header.label_schema.fields[0].skeleton", "SKELETON_INVALID",
+                 "Field 'pose' skeleton: label 'head' appears twice");
+}
+
+}  // namespace
+}  // namespace labelport::core

@@ -186,6 +186,9 @@ const (
 	// frame-level one, or a second one in the schema (V7 keeps one raster
 	// layer per image).
 	ErrorReason_ERROR_REASON_SEGMENTATION_FIELD_UNSUPPORTED ErrorReason = 91
+	// INVALID_ARGUMENT: a keypoint skeleton with too many or too long labels, a
+	// label twice, or edges beyond the allowed number of points.
+	ErrorReason_ERROR_REASON_SKELETON_INVALID ErrorReason = 92
 	// INVALID_ARGUMENT: a sample has no id.
 	ErrorReason_ERROR_REASON_SAMPLE_ID_REQUIRED ErrorReason = 100
 	// INVALID_ARGUMENT: a sample id is longer than 128 characters.
@@ -404,6 +407,7 @@ var (
 		89:  "ERROR_REASON_TOO_MANY_EXISTING_FIELDS",
 		90:  "ERROR_REASON_MASK_TARGETS_INVALID",
 		91:  "ERROR_REASON_SEGMENTATION_FIELD_UNSUPPORTED",
+		92:  "ERROR_REASON_SKELETON_INVALID",
 		100: "ERROR_REASON_SAMPLE_ID_REQUIRED",
 		101: "ERROR_REASON_SAMPLE_ID_INVALID",
 		102: "ERROR_REASON_SAMPLE_ID_DUPLICATE",
@@ -530,6 +534,7 @@ var (
 		"ERROR_REASON_TOO_MANY_EXISTING_FIELDS":        89,
 		"ERROR_REASON_MASK_TARGETS_INVALID":            90,
 		"ERROR_REASON_SEGMENTATION_FIELD_UNSUPPORTED":  91,
+		"ERROR_REASON_SKELETON_INVALID":                92,
 		"ERROR_REASON_SAMPLE_ID_REQUIRED":              100,
 		"ERROR_REASON_SAMPLE_ID_INVALID":               101,
 		"ERROR_REASON_SAMPLE_ID_DUPLICATE":             102,
@@ -628,7 +633,7 @@ var File_labelport_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_labelport_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1flabelport/v1/error_reason.proto\x12\flabelport.v1*\x86&\n" +
+	"\x1flabelport/v1/error_reason.proto\x12\flabelport.v1*\xa9&\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"ERROR_REASON_INVALID_RESOURCE_NAME\x10\x01\x12 \n" +
@@ -690,7 +695,8 @@ const file_labelport_v1_error_reason_proto_rawDesc = "" +
 	" ERROR_REASON_TOO_MANY_ATTRIBUTES\x10X\x12)\n" +
 	"%ERROR_REASON_TOO_MANY_EXISTING_FIELDS\x10Y\x12%\n" +
 	"!ERROR_REASON_MASK_TARGETS_INVALID\x10Z\x12/\n" +
-	"+ERROR_REASON_SEGMENTATION_FIELD_UNSUPPORTED\x10[\x12#\n" +
+	"+ERROR_REASON_SEGMENTATION_FIELD_UNSUPPORTED\x10[\x12!\n" +
+	"\x1dERROR_REASON_SKELETON_INVALID\x10\\\x12#\n" +
 	"\x1fERROR_REASON_SAMPLE_ID_REQUIRED\x10d\x12\"\n" +
 	"\x1eERROR_REASON_SAMPLE_ID_INVALID\x10e\x12$\n" +
 	" ERROR_REASON_SAMPLE_ID_DUPLICATE\x10f\x12\x1f\n" +
