@@ -537,6 +537,10 @@ class ItemDecoder {
     v1::Detection d = base != nullptr ? *base : v1::Detection();
     Common(p, a, field, &d);
     const PixelScale scale = ScaleOf(a);
+    if (!(scale.w >= 1 && scale.h >= 1 && scale.w * scale.h <= kMaxRasterPixels)) {
+      Skip(a, "instance on an image too large to rasterise");
+      return std::nullopt;
+    }
     const int width = static_cast<int>(std::lround(scale.w));
     const int height = static_cast<int>(std::lround(scale.h));
     if (base != nullptr && SamePaths(InstancePolygon(*base, width, height), a.paths)) return d;
@@ -642,7 +646,9 @@ class ItemDecoder {
     const ExportedSlot* slot = item_.Slot("");
     RasterInputs in;
     in.field = w.field;
-    if (slot != nullptr) {
+    // Sizes come from V7: only ones a raster layer can have are used.
+    if (slot != nullptr && slot->width >= 1 && slot->height >= 1 &&
+        slot->width * slot->height <= kMaxRasterPixels) {
       in.slot_width = static_cast<int>(slot->width);
       in.slot_height = static_cast<int>(slot->height);
     }

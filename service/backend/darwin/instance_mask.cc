@@ -116,6 +116,11 @@ void RasterizeInstance(const PixelPaths& paths, int width, int height, v1::Detec
       y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
     }
   }
+  // V7's coordinates are untrusted: the mask covers the polygon's part of the image only.
+  x0 = std::clamp(x0, 0.0, static_cast<double>(width));
+  x1 = std::clamp(x1, x0, static_cast<double>(width));
+  y0 = std::clamp(y0, 0.0, static_cast<double>(height));
+  y1 = std::clamp(y1, y0, static_cast<double>(height));
   const double w = std::max(1, width), h = std::max(1, height);
   d->clear_bounding_box();
   for (double v : {x0 / w, y0 / h, (x1 - x0) / w, (y1 - y0) / h}) d->add_bounding_box(v);

@@ -37,7 +37,8 @@ PixelPaths InstancePolygon(const labelport::v1::Detection& detection, int width,
 
 // Sets `detection`'s bounding box (relative) to the extent of `paths` and its
 // mask to their even-odd rasterisation at pixel centres, one mask pixel per
-// image pixel of the box (at least 1 x 1).
+// image pixel of the box (at least 1 x 1). The box is clipped to the image,
+// so the mask has at most width x height pixels.
 void RasterizeInstance(const PixelPaths& paths, int width, int height,
                        labelport::v1::Detection* detection);
 

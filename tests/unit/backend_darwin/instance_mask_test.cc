@@ -94,6 +94,17 @@ TEST(InstanceMaskTest, EmptyMaskIsSentAsItsBox) {
   EXPECT_THAT(paths[0], SizeIs(4));
 }
 
+TEST(InstanceMaskTest, RasterisedMaskIsClippedToTheImage) {
+  // A polygon from V7 reaching far outside a 10 x 8 image.
+  const PixelPaths paths{{{-1e12, 2}, {1e12, 2}, {1e12, 1e12}, {-1e12, 1e12}}};
+  v1::Detection d;
+  RasterizeInstance(paths, 10, 8, &d);
+  EXPECT_EQ(d.instance_mask().width(), 10u);
+  EXPECT_EQ(d.instance_mask().height(), 6u);
+  EXPECT_EQ(d.instance_mask().mask(), std::string(60, '\1'));
+  EXPECT_THAT(d.bounding_box(), ::testing::ElementsAre(0, 0.25, 1, 0.75));
+}
+
 constexpr char kSchema[] = R"pb(
   fields {
     field: "people"
