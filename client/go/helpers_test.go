@@ -76,3 +76,11 @@ func TestExistingFieldsFromSampleLabels(t *testing.T) {
 		}
 	}
 }
+
+func TestDocumentTypeOfSegmentation(t *testing.T) {
+	seg := &labelportv1.FieldValue{Value: &labelportv1.FieldValue_Segmentation{
+		Segmentation: &labelportv1.Segmentation{Id: "s", Width: 1, Height: 1, BytesPerPixel: 1, Mask: []byte{1}}}}
+	if got := DocumentType(seg); got != "Segmentation" {
+		t.Errorf("DocumentType(segmentation) = %q", got)
+	}
+}

@@ -232,6 +232,8 @@ func DocumentType(v *labelportv1.FieldValue) string {
 		return "Keypoint"
 	case *labelportv1.FieldValue_Keypoints:
 		return "Keypoints"
+	case *labelportv1.FieldValue_Segmentation:
+		return "Segmentation"
 	}
 	return ""
 }

@@ -95,6 +95,13 @@ std::vector<LabelView> LabelsOf(const FieldValue& value) {
     case FieldValue::kKeypoints:
       for (const auto& k : value.keypoints().keypoints()) out.push_back(ViewOfKeypoint(k));
       break;
+    case FieldValue::kSegmentation: {
+      LabelView view;  // A mask has no class and no attributes of the schema.
+      view.id = value.segmentation().id();
+      view.attributes = &value.segmentation().attributes();
+      out.push_back(view);
+      break;
+    }
     case FieldValue::VALUE_NOT_SET:
       break;
   }

@@ -53,7 +53,27 @@ std::map<std::string, bool> SchemaAttributes(const v1::FieldSchema& f,
 }
 
 template <typename L>
+L MergeClassLabel(const L& existing, const L& down, const Flags& flags, const v1::FieldSchema& f);
+
+template <typename L>
 L MergeLabel(const L& existing, const L& down, const Flags& flags, const v1::FieldSchema& f) {
+  if constexpr (std::is_same_v<L, v1::Segmentation>) {
+    L out = existing;
+    // A mask is replaced as a whole; its id, tags and attributes stay.
+    if (flags.spatial_edits) {
+      out.set_width(down.width());
+      out.set_height(down.height());
+      out.set_bytes_per_pixel(down.bytes_per_pixel());
+      out.set_mask(down.mask());
+    }
+    return out;
+  } else {
+    return MergeClassLabel(existing, down, flags, f);
+  }
+}
+
+template <typename L>
+L MergeClassLabel(const L& existing, const L& down, const Flags& flags, const v1::FieldSchema& f) {
   L out = existing;
   if (flags.label_edits) out.set_label(down.label());
   if constexpr (!std::is_same_v<L, v1::Classification>) {
@@ -69,6 +89,12 @@ L MergeLabel(const L& existing, const L& down, const Flags& flags, const v1::Fie
   if (flags.spatial_edits) {
     if constexpr (std::is_same_v<L, v1::Detection>) {
       *out.mutable_bounding_box() = down.bounding_box();
+      // FiftyOne's spatial fields of a Detection: bounding_box and mask.
+      if (down.has_instance_mask()) {
+        *out.mutable_instance_mask() = down.instance_mask();
+      } else {
+        out.clear_instance_mask();
+      }
     } else if constexpr (std::is_same_v<L, v1::Polyline>) {
       *out.mutable_points() = down.points();
       out.set_closed(down.closed());
@@ -109,6 +135,11 @@ std::vector<v1::Polyline> ListOf(const v1::FieldValue& v) {
   return {v.polylines().polylines().begin(), v.polylines().polylines().end()};
 }
 template <>
+std::vector<v1::Segmentation> ListOf(const v1::FieldValue& v) {
+  if (v.has_segmentation()) return {v.segmentation()};
+  return {};
+}
+template <>
 std::vector<v1::Keypoint> ListOf(const v1::FieldValue& v) {
   if (v.has_keypoint()) return {v.keypoint()};
   return {v.keypoints().keypoints().begin(), v.keypoints().keypoints().end()};
@@ -138,6 +169,8 @@ void SetValue(ValueCase c, std::vector<L> labels, v1::FieldValue* out) {
       auto* list = out->mutable_polylines();
       for (auto& l : labels) *list->add_polylines() = std::move(l);
     }
+  } else if constexpr (std::is_same_v<L, v1::Segmentation>) {
+    if (!labels.empty()) *out->mutable_segmentation() = std::move(labels.front());
   } else {
     if (c == ValueCase::kKeypoint) {
       if (!labels.empty()) *out->mutable_keypoint() = std::move(labels.front());
@@ -159,7 +192,8 @@ FieldMerge Merge(const v1::FieldSchema& f, ValueCase c, const v1::FieldValue& ba
   std::set<std::string> base_ids;
   for (const auto& l : base) base_ids.insert(l.id());
   const bool single = c == ValueCase::kClassification || c == ValueCase::kDetection ||
-                      c == ValueCase::kPolyline || c == ValueCase::kKeypoint;
+                      c == ValueCase::kPolyline || c == ValueCase::kKeypoint ||
+                      c == ValueCase::kSegmentation;
 
   std::vector<L> merged;
   bool deleted_any = false;
@@ -219,6 +253,8 @@ FieldMerge MergeFieldValue(const v1::FieldSchema& field, const v1::FieldValue& b
     case ValueCase::kKeypoint:
     case ValueCase::kKeypoints:
       return Merge<v1::Keypoint>(field, c, baseline, downloaded, flags);
+    case ValueCase::kSegmentation:
+      return Merge<v1::Segmentation>(field, c, baseline, downloaded, flags);
     case ValueCase::VALUE_NOT_SET:
       break;
   }

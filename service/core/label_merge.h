@@ -11,7 +11,10 @@
 //    (only_keyframes) and the schema attributes of the label's class (set to
 //    the downloaded value, or removed when the download lacks it; read_only
 //    ones untouched) are copied; id, confidence, tags and other attributes
-//    are kept.
+//    are kept;
+//  - a segmentation (one mask per field) is merged as a whole: with
+//    allow_spatial_edits the downloaded mask replaces the pixels, while its
+//    id, tags and attributes stay.
 // Flags absent from the schema (new fields, dest fields) default to true.
 #ifndef LABELPORT_SERVICE_CORE_LABEL_MERGE_H_
 #define LABELPORT_SERVICE_CORE_LABEL_MERGE_H_

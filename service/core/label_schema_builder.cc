@@ -376,6 +376,86 @@ absl::Status CheckMediaCompatibility(const std::string& field, const std::string
   return absl::OkStatus();
 }
 
+// A keypoint skeleton: at most kMaxPointsPerShape nodes, names within
+// kMaxNameLength and distinct, edges between nodes.
+absl::Status CheckSkeleton(const labelport::v1::KeypointSkeleton& skeleton,
+                           const std::string& field, const std::string& path) {
+  auto bad = [&](const std::string& why) {
+    return InvalidArgument(path, "SKELETON_INVALID",
+                           absl::StrFormat("Field '%s' skeleton: %s", field, why));
+  };
+  if (static_cast<size_t>(skeleton.labels_size()) > kMaxPointsPerShape)
+    return bad(absl::StrFormat("more than %d labels", kMaxPointsPerShape));
+  std::set<std::string> names;
+  for (const auto& label : skeleton.labels()) {
+    if (label.size() > kMaxNameLength)
+      return bad(
+          absl::StrFormat("label '%s' is longer than %d bytes", Excerpt(label), kMaxNameLength));
+    if (!label.empty() && !names.insert(label).second)
+      return bad(absl::StrFormat("label '%s' appears twice", Excerpt(label)));
+  }
+  size_t edge_nodes = 0;
+  for (const auto& edge : skeleton.edges()) {
+    edge_nodes += static_cast<size_t>(edge.nodes_size());
+    for (uint32_t node : edge.nodes())
+      if (node >= kMaxPointsPerShape)
+        return bad(absl::StrFormat("edge node %d is beyond %d points", node, kMaxPointsPerShape));
+  }
+  if (edge_nodes > kMaxPointsPerShape)
+    return bad(absl::StrFormat("edges list more than %d nodes", kMaxPointsPerShape));
+  return absl::OkStatus();
+}
+
+// A segmentation field (FiftyOne's `_get_mask_targets`): its mask targets —
+// given, or for an existing field without them FiftyOne's default {1..255 →
+// "1".."255", 0 → "background"} — and the classes they name (value 0, the
+// background, excepted), in value order; no attributes. `index` counts the
+// segmentation fields before this one: V7 keeps ONE raster layer per image,
+// so a schema can hold one segmentation field, on images.
+absl::Status NormalizeSegmentation(const FieldSchema& in, bool existing, const std::string& path,
+                                   int index, FieldSchema* out) {
+  const std::string& name = in.field();
+  if (IsFrameField(name))
+    return InvalidArgument(absl::StrCat(path, ".field"), "SEGMENTATION_FIELD_UNSUPPORTED",
+                           absl::StrFormat("Field '%s': the darwin backend annotates "
+                                           "segmentations of images only, not of video frames",
+                                           name));
+  if (index > 0)
+    return InvalidArgument(absl::StrCat(path, ".type"), "SEGMENTATION_FIELD_UNSUPPORTED",
+                           absl::StrFormat("Field '%s': V7 holds one raster layer per image, so "
+                                           "a run can annotate one segmentation field",
+                                           name));
+  std::map<uint32_t, std::string> targets(in.mask_targets().begin(), in.mask_targets().end());
+  if (targets.empty()) {
+    if (!existing)
+      return InvalidArgument(
+          absl::StrCat(path, ".mask_targets"), "MASK_TARGETS_INVALID",
+          absl::StrFormat("You must provide mask targets for new label field '%s'", name));
+    for (uint32_t v = 1; v < 256; ++v) targets[v] = absl::StrCat(v);
+    targets[0] = "background";
+  }
+  std::set<std::string> names;
+  for (const auto& [value, class_name] : targets) {
+    if (value == 0) continue;
+    if (value > 0xffff || class_name.empty() || class_name.size() > kMaxNameLength ||
+        class_name == "__raster_layer__" || !names.insert(class_name).second)
+      return InvalidArgument(
+          absl::StrCat(path, ".mask_targets"), "MASK_TARGETS_INVALID",
+          absl::StrFormat("Field '%s' mask target %d -> '%s': targets map pixel values 1 to "
+                          "65535 to distinct, non-empty class names (not '__raster_layer__')",
+                          name, value, Excerpt(class_name)));
+    out->mutable_classes()->add_entries()->set_name(class_name);
+  }
+  if (names.size() > kMaxClassesPerField)
+    return InvalidArgument(absl::StrCat(path, ".mask_targets"), "TOO_MANY_CLASSES",
+                           absl::StrFormat("Field '%s' has %d mask targets; at most %d are allowed",
+                                           name, names.size(), kMaxClassesPerField));
+  for (const auto& [value, class_name] : targets)
+    (*out->mutable_mask_targets())[value] = class_name;
+  out->mutable_attributes()->mutable_specs();
+  return absl::OkStatus();
+}
+
 // Validates and normalises a class list; groups' attributes are normalised.
 // `observed` holds the observations of the field (nullptr before any);
 // `plan`, when given, receives the class groups to observe.
@@ -526,6 +606,7 @@ absl::StatusOr<BuiltSchema> Build(const CreateRunHeader& header,
       global_flag(header.has_allow_spatial_edits(), header.allow_spatial_edits());
 
   absl::flat_hash_set<std::string> seen_fields;
+  int segmentation_fields = 0;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const FieldSchema& in = inputs[i].schema;
     const std::string path =
@@ -594,6 +675,27 @@ absl::StatusOr<BuiltSchema> Build(const CreateRunHeader& header,
     out.set_field(name);
     out.set_type(type);
     out.set_existing_field(existing != nullptr);
+
+    if (in.has_skeleton() && (type == "keypoint" || type == "keypoints")) {
+      LP_RETURN_IF_ERROR(CheckSkeleton(in.skeleton(), name, absl::StrCat(path, ".skeleton")));
+      *out.mutable_skeleton() = in.skeleton();
+    }
+    if (type == "segmentation") {
+      if (field_plan != nullptr) {
+        field_plan->whole.record_classes = false;
+        field_plan->whole.record_attributes = false;
+      }
+      LP_RETURN_IF_ERROR(
+          NormalizeSegmentation(in, existing != nullptr, path, segmentation_fields++, &out));
+      if (existing != nullptr) {
+        out.set_allow_additions(in.has_allow_additions() ? in.allow_additions() : g_add);
+        out.set_allow_deletions(in.has_allow_deletions() ? in.allow_deletions() : g_del);
+        out.set_allow_spatial_edits(in.has_allow_spatial_edits() ? in.allow_spatial_edits()
+                                                                 : g_spatial);
+      }
+      *result.schema.add_fields() = std::move(out);
+      continue;
+    }
 
     // §2.5 classes: the field's, then the run's, then inference.
     const Observed& observed =

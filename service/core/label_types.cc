@@ -40,8 +40,9 @@ bool Contains(const std::vector<std::string>& values, absl::string_view v) {
 
 const std::vector<std::string>& DarwinSupportedLabelTypes() {
   static const auto* const kTypes = new std::vector<std::string>{
-      "classification", "classifications", "detection", "detections", "polygon",
-      "polygons",       "polyline",        "polylines", "keypoint",   "keypoints"};
+      "classification", "classifications", "detection",   "detections", "instance",
+      "instances",      "polygon",         "polygons",    "polyline",   "polylines",
+      "keypoint",       "keypoints",       "segmentation"};
   return *kTypes;
 }
 
@@ -120,6 +121,7 @@ ValueCase FieldValueCaseOf(absl::string_view schema_type) {
   if (schema_type == "polylines" || schema_type == "polygons") return ValueCase::kPolylines;
   if (schema_type == "keypoint") return ValueCase::kKeypoint;
   if (schema_type == "keypoints") return ValueCase::kKeypoints;
+  if (schema_type == "segmentation") return ValueCase::kSegmentation;
   return ValueCase::VALUE_NOT_SET;
 }
 
@@ -141,6 +143,8 @@ std::string DocumentTypeName(ValueCase value_case) {
       return "Keypoint";
     case ValueCase::kKeypoints:
       return "Keypoints";
+    case ValueCase::kSegmentation:
+      return "Segmentation";
     case ValueCase::VALUE_NOT_SET:
       break;
   }

@@ -45,6 +45,7 @@ inline constexpr size_t kMaxTagsPerLabel = 256;
 inline constexpr size_t kMaxLabelsPerSample = 10'000;  // per field of a sample or frame
 inline constexpr size_t kMaxPointsPerShape = 65'536;   // polyline shape, keypoint points
 inline constexpr size_t kMaxShapesPerPolyline = 1'024;
+inline constexpr uint32_t kMaxMaskSide = 16'384;        // segmentation mask width, height
 inline constexpr size_t kMaxFramesPerSample = 100'000;  // labelled frames per field
 inline constexpr int kMaxAttributeValueDepth = 4;       // nested list values
 

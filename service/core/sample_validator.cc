@@ -164,6 +164,8 @@ class LabelChecker {
       case FieldValue::kKeypoints:
         for (const auto& k : value.keypoints().keypoints()) LP_RETURN_IF_ERROR(CheckKeypoint(k));
         return absl::OkStatus();
+      case FieldValue::kSegmentation:
+        return CheckSegmentation(value.segmentation());
       case FieldValue::VALUE_NOT_SET:
         return absl::OkStatus();
     }
@@ -228,6 +230,34 @@ class LabelChecker {
     return absl::OkStatus();
   }
 
+  absl::Status CheckSegmentation(const labelport::v1::Segmentation& m) {
+    if (m.id().empty()) return Bad("LABEL_ID_REQUIRED", "every label needs an id");
+    if (m.id().size() > kMaxIdLength)
+      return Bad("LABEL_ID_INVALID", absl::StrFormat("label id '%s' is longer than %d bytes",
+                                                     Excerpt(m.id()), kMaxIdLength));
+    if (!ids_->insert(m.id()).second)
+      return Bad("LABEL_ID_DUPLICATE",
+                 absl::StrCat("label id '", m.id(), "' appears more than once in the run"));
+    if (out_ids_ != nullptr) out_ids_->push_back(m.id());
+    if (m.bytes_per_pixel() != 1 && m.bytes_per_pixel() != 2)
+      return Bad("SEGMENTATION_MASK_INVALID",
+                 absl::StrFormat("segmentation '%s' has bytes_per_pixel %d; masks are 2-D uint8 "
+                                 "(1) or uint16 (2)",
+                                 m.id(), m.bytes_per_pixel()));
+    if (m.width() == 0 || m.height() == 0 || m.width() > kMaxMaskSide || m.height() > kMaxMaskSide)
+      return Bad("SEGMENTATION_MASK_INVALID",
+                 absl::StrFormat("segmentation '%s' is %dx%d; each side must be 1 to %d pixels",
+                                 m.id(), m.width(), m.height(), kMaxMaskSide));
+    const uint64_t want = uint64_t{m.width()} * m.height() * m.bytes_per_pixel();
+    if (m.mask().size() != want)
+      return Bad("SEGMENTATION_MASK_INVALID",
+                 absl::StrFormat("segmentation '%s' has %d mask bytes; %dx%d pixels of %d bytes "
+                                 "need %d",
+                                 m.id(), m.mask().size(), m.width(), m.height(),
+                                 m.bytes_per_pixel(), want));
+    return absl::OkStatus();
+  }
+
   absl::Status CheckDetection(const labelport::v1::Detection& d) {
     LP_RETURN_IF_ERROR(Common(d));
     if (d.bounding_box_size() != 4)
@@ -237,6 +267,15 @@ class LabelChecker {
       if (!Finite(v))
         return Bad("BOUNDING_BOX_INVALID",
                    absl::StrCat("detection '", d.id(), "' has a non-finite bounding_box"));
+    if (d.has_instance_mask()) {
+      const labelport::v1::InstanceMask& m = d.instance_mask();
+      if (m.width() == 0 || m.height() == 0 || m.width() > kMaxMaskSide ||
+          m.height() > kMaxMaskSide || m.mask().size() != uint64_t{m.width()} * m.height())
+        return Bad("SEGMENTATION_MASK_INVALID",
+                   absl::StrFormat("detection '%s' has a %dx%d instance mask of %d bytes; each "
+                                   "side must be 1 to %d pixels, one byte per pixel",
+                                   d.id(), m.width(), m.height(), m.mask().size(), kMaxMaskSide));
+    }
     const double x = d.bounding_box(0), y = d.bounding_box(1);
     const double w = d.bounding_box(2), h = d.bounding_box(3);
     if (w < 0 || h < 0)

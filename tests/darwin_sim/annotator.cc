@@ -9,6 +9,7 @@
 #include "api_json.h"
 #include "ids.h"
 #include "json_util.h"
+#include "raster_masks.h"
 #include "track_edits.h"
 #include "video_track.h"
 
@@ -51,6 +52,10 @@ absl::StatusOr<json::value> ShapeToImport(std::string_view type, const json::val
     if (GetArray(d, "path").size() < 2) {
       return absl::InvalidArgumentError("line needs a path of at least 2 points");
     }
+  } else if (type == "raster_layer") {
+    if (absl::Status s = ValidateRasterLayer(data, std::nullopt); !s.ok()) return s;
+  } else if (type == "mask") {
+    if (absl::Status s = ValidateMask(data); !s.ok()) return s;
   }
   return data;
 }

@@ -5,6 +5,8 @@
 #include "api_json.h"
 #include "ids.h"
 #include "json_util.h"
+#include "raster_masks.h"
+#include "skeletons.h"
 #include "video_track.h"
 
 namespace labelport::darwin_sim {
@@ -58,6 +60,27 @@ SimResponse HandleImport(ApiContext& ctx) {
     }
     if (a.slot_names.empty() && !item->slots.empty()) {
       a.slot_names.push_back(item->slots[0].slot_name);
+    }
+    if (!IsVideoData(a.data)) {
+      const AnnotationClass* cls = ctx.store.ClassLocked(ctx.team_id, *class_id);
+      std::optional<int64_t> slot_pixels;
+      for (const Slot& slot : item->slots) {
+        if (slot.slot_name == a.slot_names.front() && slot.width && slot.height)
+          slot_pixels = *slot.width * *slot.height;
+      }
+      const std::string main_type = cls->annotation_types.empty() ? "" : cls->annotation_types[0];
+      if (absl::Status s = ValidateMaskData(main_type, cls->name, a.data, slot_pixels); !s.ok()) {
+        return ErrorResponse(422, absl::StrCat("annotation ", incoming.size(), ": ", s.message()));
+      }
+      if (const json::value* skeleton = a.data.if_contains("skeleton")) {
+        absl::Status s = main_type == "skeleton"
+                             ? ValidateSkeletonData(*cls, *skeleton)
+                             : absl::InvalidArgumentError(absl::StrCat(
+                                   "skeleton: class '", cls->name, "' is not a skeleton class"));
+        if (!s.ok())
+          return ErrorResponse(422,
+                               absl::StrCat("annotation ", incoming.size(), ": ", s.message()));
+      }
     }
     a.annotation_properties = GetObject(in, "annotation_properties");
     a.actors = GetArray(in, "actors");

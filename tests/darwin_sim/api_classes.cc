@@ -8,6 +8,7 @@
 #include "api_json.h"
 #include "ids.h"
 #include "json_util.h"
+#include "skeletons.h"
 
 namespace labelport::darwin_sim {
 namespace {
@@ -78,6 +79,10 @@ SimResponse CreateClassFrom(ApiContext& ctx, const json::object& body,
     if (ctx.store.DatasetLocked(ctx.team_id, d) == nullptr) {
       return ErrorResponse(422, absl::StrCat("unknown dataset ", d));
     }
+  }
+  if (types[0] == "skeleton") {
+    if (absl::Status s = ValidateSkeletonMetadata(GetObject(body, "metadata")); !s.ok())
+      return ErrorResponse(422, s.message());
   }
   AnnotationClass& cls = ctx.store.NewClassLocked(ctx.team_id, name, std::move(types));
   cls.datasets = std::move(datasets);

@@ -7,6 +7,7 @@
 #include "api_json.h"
 #include "ids.h"
 #include "json_util.h"
+#include "raster_masks.h"
 
 namespace labelport::darwin_sim {
 namespace {
@@ -100,6 +101,10 @@ SimResponse ControlApi::Handle(const SimRequest& req) {
   if (seg.size() == 6 && seg[1] == "items" && seg[3] == "annotations" && m == "POST" &&
       (seg[5] == "split" || seg[5] == "merge")) {
     return TrackEdit(req, seg[2], seg[4], seg[5]);
+  }
+  if (seg.size() == 5 && seg[1] == "items" && seg[3] == "masks" && seg[4] == "paint" &&
+      m == "POST") {
+    return PaintMask(req, seg[2]);
   }
   if ((seg.size() == 4 || seg.size() == 5) && seg[1] == "items" && seg[3] == "annotations") {
     return ItemAnnotations(req, seg[2], seg.size() == 5 ? seg[4] : "");
@@ -333,6 +338,18 @@ SimResponse ControlApi::ItemAnnotations(const SimRequest& req, const std::string
     return JsonResponse(200, out);
   }
   return ErrorResponse(405, "method not allowed");
+}
+
+SimResponse ControlApi::PaintMask(const SimRequest& req, const std::string& item_id) {
+  absl::StatusOr<json::object> body = ParseJsonObject(req.body);
+  if (!body.ok()) return ErrorResponse(400, body.status().message());
+  absl::MutexLock lock(&store_->mu());
+  store_->AdvanceLocked();
+  Item* item = store_->ItemLocked(item_id);
+  if (item == nullptr) return ErrorResponse(404, absl::StrCat("item ", item_id, " not found"));
+  absl::StatusOr<json::object> view = PaintMaskLocked(*store_, *item, *body);
+  if (!view.ok()) return StatusError(view.status());
+  return JsonResponse(200, *view);
 }
 
 SimResponse ControlApi::TrackEdit(const SimRequest& req, const std::string& item_id,

@@ -43,6 +43,8 @@ class ControlApi {
   SimResponse ItemAnnotations(const SimRequest& req, const std::string& item_id,
                               const std::string& annotation_id);
   // POST …/annotations/{id}/split {"frame"} and …/merge {"other"}.
+  // POST /_sim/items/{id}/masks/paint (raster_masks.h).
+  SimResponse PaintMask(const SimRequest& req, const std::string& item_id);
   SimResponse TrackEdit(const SimRequest& req, const std::string& item_id,
                         const std::string& annotation_id, const std::string& action);
   SimResponse ItemStatus(const SimRequest& req, const std::string& item_id);

@@ -28,9 +28,10 @@ def test_v7_recipe_demo(sim, server, tmp_path):
     assert lines[-1] == "demo finished"
     # Step 2 picks the four images with high-confidence false positives, both 0001.png files.
     assert "== Step 3: send 4 samples to V7 (anno_key 'v7_basic_recipe')" in out
-    assert "  ANNOTATING  uploaded 4/4, labels imported 7/7" in out
+    assert "  ANNOTATING  uploaded 4/4, labels imported 11/11" in out
     assert "  field ground_truth: detections (existing), classes: car, person, tree" in out
     assert "  field scene: classification (new), classes: urban, nature, coast" in out
+    assert "  field regions: segmentation (existing), classes: car, person, tree" in out
     # What the annotator did comes back per field, with the uploaded ids kept on edits.
     assert "  ground_truth: 1 added, 3 edited, 1 deleted, 3 unchanged, 0 ignored" in out
     assert "  scene: 4 added, 0 edited, 0 deleted, 0 unchanged, 0 ignored" in out
@@ -42,6 +43,10 @@ def test_v7_recipe_demo(sim, server, tmp_path):
             "(id kept: 00000000000000000066a00b)") in out
     assert "    + street/0002.png: added car [10,10 30x20px] (id " in out
     assert "    + beach/0003.png: added 'coast' (id " in out
+    # The annotator's brush strokes in the `regions` mask: 600 pixels painted car, 800 erased.
+    assert "  regions: 0 added, 1 edited, 0 deleted, 3 unchanged, 0 ignored" in out
+    assert ("    ~ street/0002.png: mask edited, 1400 pixels changed "
+            "(id kept: 00000000000000000077b002)") in out
     # The picture of the changed images exists where the demo says.
     (line,) = [x for x in lines if x.startswith("before/after picture of the 4 changed images: ")]
     picture = line.rsplit(": ", 1)[1]

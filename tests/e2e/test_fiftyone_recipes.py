@@ -514,3 +514,166 @@ def test_video_recipe_tracks_round_trip_and_edits(darwin, sim, tmp_path):
         ds.delete_annotation_run(anno_key)
     finally:
         ds.delete()
+
+
+def test_segmentation_masks_round_trip_pixel_for_pixel(darwin, sim, tmp_path):
+    """A Segmentation field (in-memory `mask`, and a half-size `mask_path` PNG) goes to V7 as
+    a raster layer with one mask per class; an untouched load gives back identical masks and
+    ids; an annotator's brush stroke in V7 comes back as exactly that edit."""
+    import numpy as np
+
+    ds = fo.Dataset()
+    try:
+        ds.mask_targets = {"segs": {0: "background", 1: "road", 2: "sky", 3: "car"}}
+        full = np.zeros((H, W), dtype=np.uint8)
+        full[: H // 4] = 2
+        full[H // 2:] = 1
+        full[50:60, 10:30] = 3
+        half = np.zeros((H // 2, W // 2), dtype=np.uint8)
+        half[:, : W // 4] = 1
+        half[5:9, 30:40] = 2
+        half_path = tmp_path / "half_mask.png"
+        Image.fromarray(half).save(half_path)
+        for name, seg in (("a.png", fo.Segmentation(mask=full)),
+                          ("b.png", fo.Segmentation(mask_path=str(half_path)))):
+            path = tmp_path / name
+            Image.new("RGB", (W, H), (90, 90, 90)).save(path)
+            ds.add_sample(fo.Sample(filepath=str(path), segs=seg))
+        ds.compute_metadata()
+        a, b = ds.values("id")
+
+        ds.annotate("seg_run", backend="darwin", dataset_slug="seg-run", label_field="segs")
+        schema = ds.get_annotation_info("seg_run").config.label_schema["segs"]
+        assert schema["type"] == "segmentation"
+        assert {int(k): v for k, v in schema["mask_targets"].items()} == ds.mask_targets["segs"]
+        ids = dict(zip(ds.values("id"), ds.values("segs.id")))
+
+        # V7 holds one raster layer per image and one mask per class present.
+        item_a = item_of(sim, "seg-run", a)
+        kinds = sorted((x["type"], x["class_name"]) for x in sim.annotations(item_a))
+        assert kinds == [("mask", "car"), ("mask", "road"), ("mask", "sky"),
+                         ("raster_layer", "__raster_layer__")]
+
+        ds.load_annotations("seg_run")
+        assert dict(zip(ds.values("id"), ds.values("segs.id"))) == ids
+        assert np.array_equal(ds[a].segs.get_mask(), full)
+        assert np.array_equal(ds[b].segs.get_mask(), half)
+
+        # The annotator paints sky over a rectangle of image A and erases a car pixel block.
+        paint = f"/_sim/items/{item_a}/masks/paint"
+        sim.control("POST", paint, {"class_name": "sky", "rect": {"x": 60, "y": 40, "w": 30,
+                                                                  "h": 20}})
+        sim.control("POST", paint, {"class_name": None, "rect": {"x": 10, "y": 50, "w": 5,
+                                                                 "h": 10}})
+        ds.load_annotations("seg_run")
+        edited = full.copy()
+        edited[40:60, 60:90] = 2
+        edited[50:60, 10:15] = 0
+        assert ds[a].segs.id == ids[a]
+        assert np.array_equal(ds[a].segs.get_mask(), edited)
+        assert np.array_equal(ds[b].segs.get_mask(), half)
+        assert dict(zip(ds.values("id"), ds.values("segs.id"))) == ids
+    finally:
+        ds.delete()
+
+
+def test_instance_masks_round_trip_as_polygons(darwin, sim, tmp_path):
+    """Detections with masks annotated as `instances`: V7 gets one polygon traced from each
+    mask (a hole included); an untouched load keeps every mask pixel for pixel; a polygon
+    redrawn in V7 comes back as its box and rasterised mask."""
+    import numpy as np
+
+    path = tmp_path / "people.png"
+    Image.new("RGB", (W, H), (90, 90, 90)).save(path)
+    ring = np.ones((10, 10), dtype=bool)
+    ring[3:7, 3:7] = False
+    blob = np.zeros((7, 13), dtype=bool)
+    blob[1:6, 2:11] = True
+    ds = fo.Dataset()
+    try:
+        ds.add_sample(fo.Sample(filepath=str(path), people=fo.Detections(detections=[
+            fo.Detection(label="person", bounding_box=[0.1, 0.125, 0.1, 0.125], mask=ring),
+            fo.Detection(label="person", bounding_box=[0.5, 0.5, 0.2, 0.1], mask=blob)])))
+        ds.compute_metadata()
+        ds.annotate("inst", backend="darwin", dataset_slug="inst",
+                    label_schema={"people": {"type": "instances"}})
+        before = [(d.id, d.bounding_box, d.mask.copy()) for d in ds.first().people.detections]
+
+        item = item_of(sim, "inst", ds.first().id)
+        polygons = [a for a in sim.annotations(item) if a["type"] == "polygon"]
+        assert len(polygons) == 2
+        ring_polygon = next(a for a in polygons if len(a["data"]["paths"]) == 2)
+        # The ring's outer boundary and its hole, in image pixels.
+        xs = sorted({round(p["x"], 6) for path in ring_polygon["data"]["paths"] for p in path})
+        assert xs == [10, 13, 17, 20]
+
+        ds.load_annotations("inst")
+        after = ds.first().people.detections
+        assert [d.id for d in after] == [b[0] for b in before]
+        for d, (_, box, mask) in zip(after, before):
+            assert d.bounding_box == box
+            assert d.mask.dtype == bool and np.array_equal(d.mask, mask)
+
+        # The annotator redraws the ring as a plain 4 x 2 pixel rectangle.
+        sim.control("PATCH", f"/_sim/items/{item}/annotations/{ring_polygon['id']}",
+                    {"data": {"paths": [[{"x": 40, "y": 20}, {"x": 44, "y": 20},
+                                         {"x": 44, "y": 22}, {"x": 40, "y": 22}]]}})
+        ds.load_annotations("inst")
+        edited = ds.first().people.detections[0]
+        assert edited.id == before[0][0]
+        assert edited.bounding_box == pytest.approx([0.4, 0.25, 0.04, 0.025])
+        assert np.array_equal(edited.mask, np.ones((2, 4), dtype=bool))
+        assert np.array_equal(ds.first().people.detections[1].mask, before[1][2])
+    finally:
+        ds.delete()
+
+
+def test_keypoint_skeletons_become_v7_skeletons(darwin, sim, tmp_path):
+    """A keypoints field with `dataset.skeletons[field]`: V7 gets a skeleton class with the
+    skeleton's labels as nodes and its edges, one skeleton annotation per Keypoint; an untouched
+    load changes nothing; a node dragged in V7 moves that point."""
+    import math
+
+    path = tmp_path / "pose.png"
+    Image.new("RGB", (W, H), (90, 90, 90)).save(path)
+    ds = fo.Dataset()
+    try:
+        ds.skeletons = {"pose": fo.KeypointSkeleton(labels=["head", "hip", "foot"],
+                                                    edges=[[0, 1, 2]])}
+        ds.add_sample(fo.Sample(filepath=str(path), pose=fo.Keypoints(keypoints=[
+            fo.Keypoint(label="person", points=[(0.5, 0.1), (0.5, 0.5), (0.25, 0.875)])])))
+        ds.compute_metadata()
+        ds.annotate("poses", backend="darwin", dataset_slug="poses",
+                    label_schema={"pose": {"type": "keypoints", "classes": ["person"]}})
+        before = snapshot(ds, "pose")
+
+        import requests
+
+        listed = requests.get(f"{sim.url}/api/teams/{sim.team}/annotation_classes",
+                              headers={"Authorization": f"ApiKey {sim.api_key}"}, timeout=10)
+        (person,) = [c for c in listed.json()["annotation_classes"] if c["name"] == "person"]
+        assert person["annotation_types"][0] == "skeleton"
+        v7_skeleton = person["metadata"]["skeleton"]
+        assert [n["name"] for n in v7_skeleton["nodes"]] == ["head", "hip", "foot"]
+        assert v7_skeleton["edges"] == [{"from": "head", "to": "hip"},
+                                        {"from": "hip", "to": "foot"}]
+        item = item_of(sim, "poses", ds.first().id)
+        (skeleton,) = [a for a in sim.annotations(item) if a["type"] == "skeleton"]
+        assert [n["name"] for n in skeleton["data"]["nodes"]] == ["head", "hip", "foot"]
+        assert [(n["x"], n["y"]) for n in skeleton["data"]["nodes"]] == [(50, 8), (50, 40),
+                                                                         (25, 70)]
+
+        ds.load_annotations("poses")
+        assert snapshot(ds, "pose") == before
+
+        nodes = skeleton["data"]["nodes"]
+        nodes[2] = {"name": "foot", "occluded": False, "x": 60, "y": 72}
+        sim.control("PATCH", f"/_sim/items/{item}/annotations/{skeleton['id']}",
+                    {"data": {"nodes": nodes}})
+        ds.load_annotations("poses")
+        (k,) = ds.first().pose.keypoints
+        assert k.id == str(before[ds.first().id]["keypoints"][0]["_id"])
+        assert [tuple(p) for p in k.points[:2]] == [(0.5, 0.1), (0.5, 0.5)]
+        assert math.isclose(k.points[2][0], 0.6) and math.isclose(k.points[2][1], 0.9)
+    finally:
+        ds.delete()

@@ -11,7 +11,8 @@ against a running labelport-server pointed at darwin-sim:
   4. a simulated annotator (darwin-sim's /_sim annotator endpoints) fixes boxes, relabels one,
      deletes a false positive, adds a missed object and tags the scenes;
   5. the annotations are loaded back: per field, what was added / edited / deleted, with
-     examples, and a before/after picture of the changed images;
+     examples, and a before/after picture of the changed images (boxes, and the `regions`
+     segmentation mask, whose pixels edited in V7 are shown in yellow);
   6. the run is cleaned up in V7 and its record deleted.
 
     python client/python/examples/v7_recipe_demo.py --target 127.0.0.1:50051 \
@@ -34,11 +35,15 @@ from PIL import Image, ImageDraw
 from labelport import Client, LabelportError
 from labelport.samples import field_value_dicts, image_sample, media_from_file
 from labelport.v1 import annotation_run_pb2 as run_pb
+from labelport.v1 import labels_pb2 as labels_pb
 
 DATASET = "v7-annotation-example"
 ANNO_KEY = "v7_basic_recipe"
 W, H = 160, 120
 COLORS = {"car": (220, 60, 60), "person": (60, 90, 220), "tree": (40, 150, 60)}
+# The `regions` segmentation: pixel value → class (0 background).
+MASK_TARGETS = {0: "background", 1: "car", 2: "person", 3: "tree"}
+MASK_VALUES = {name: value for value, name in MASK_TARGETS.items()}
 PROGRESS_STAGES = {1: "export requested", 2: "export ready", 3: "parsing"}
 
 
@@ -200,6 +205,11 @@ class Annotator:
         self._call("POST", f"/_sim/items/{item_id}/annotations",
                    {"class_name": class_name, "type": "tag", "author": AUTHOR})
 
+    def paint(self, item_id: str, class_name: Optional[str], x, y, w, h) -> None:
+        """Paints a rectangle of the item's raster layer with a mask class (None: erase)."""
+        self._call("POST", f"/_sim/items/{item_id}/masks/paint",
+                   {"class_name": class_name, "rect": {"x": x, "y": y, "w": w, "h": h}})
+
     def complete(self, item_id: str) -> None:
         self._call("POST", f"/_sim/items/{item_id}/status", {"status": "complete"})
 
@@ -219,8 +229,39 @@ def fmt_box(d: dict) -> str:
     return f"{d['label']} [{x * W:.0f},{y * H:.0f} {w * W:.0f}x{h * H:.0f}px]"
 
 
-def draw_boxes(image: Image.Image, boxes: list, highlight: set) -> Image.Image:
-    image = image.resize((W * 2, H * 2), Image.NEAREST)
+def regions_mask(spec: ImageSpec, mask_id: str) -> labels_pb.FieldValue:
+    """The `regions` segmentation of an image: its ground-truth boxes filled with their class."""
+    mask = Image.new("L", (W, H), 0)
+    draw = ImageDraw.Draw(mask)
+    for b in spec.ground_truth:
+        draw.rectangle([b.x, b.y, b.x + b.w - 1, b.y + b.h - 1], fill=MASK_VALUES[b.label])
+    return labels_pb.FieldValue(segmentation=labels_pb.Segmentation(
+        id=mask_id, width=W, height=H, bytes_per_pixel=1, mask=mask.tobytes()))
+
+
+def overlay_mask(image: Image.Image, mask: Optional[bytes],
+                 changed: Optional[bytes]) -> Image.Image:
+    """Tints each class's pixels with its colour; pixels that changed in V7 are yellow."""
+    if mask is None:
+        return image
+    tint = Image.new("RGB", (W, H))
+    alpha = Image.new("L", (W, H), 0)
+    for value, name in MASK_TARGETS.items():
+        if value == 0:
+            continue
+        where = Image.frombytes("L", (W, H), bytes(255 if p == value else 0 for p in mask))
+        tint.paste(COLORS[name], mask=where)
+        alpha.paste(110, mask=where)
+    if changed is not None:
+        where = Image.frombytes("L", (W, H), changed)
+        tint.paste((255, 220, 0), mask=where)
+        alpha.paste(200, mask=where)
+    return Image.composite(tint, image, alpha)
+
+
+def draw_boxes(image: Image.Image, boxes: list, highlight: set, mask: Optional[bytes] = None,
+               changed: Optional[bytes] = None) -> Image.Image:
+    image = overlay_mask(image, mask, changed).resize((W * 2, H * 2), Image.NEAREST)
     draw = ImageDraw.Draw(image)
     for d in boxes:
         x, y, w, h = (v * 2 for v in (d["bounding_box"][0] * W, d["bounding_box"][1] * H,
@@ -240,13 +281,18 @@ def before_after(rows: list, out_path: Path) -> Path:
     sheet = Image.new("RGB", (2 * (2 * W) + 3 * pad, len(rows) * (2 * H + title + pad) + pad),
                       (255, 255, 255))
     draw = ImageDraw.Draw(sheet)
-    for r, (name, path, before, after, highlight) in enumerate(rows):
+    for r, (name, path, before, after, highlight, masks) in enumerate(rows):
         top = pad + r * (2 * H + title + pad)
         image = Image.open(path).convert("RGB")
+        mask_before, mask_after = masks
+        changed = None
+        if mask_before is not None and mask_after is not None and mask_before != mask_after:
+            changed = bytes(255 if a != b else 0 for a, b in zip(mask_before, mask_after))
         draw.text((pad, top), f"{name}: before", fill=(0, 0, 0))
         draw.text((2 * pad + 2 * W, top), f"{name}: after", fill=(0, 0, 0))
-        sheet.paste(draw_boxes(image, before, highlight), (pad, top + title))
-        sheet.paste(draw_boxes(image, after, highlight), (2 * pad + 2 * W, top + title))
+        sheet.paste(draw_boxes(image, before, highlight, mask_before), (pad, top + title))
+        sheet.paste(draw_boxes(image, after, highlight, mask_after, changed),
+                    (2 * pad + 2 * W, top + title))
     out_path.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(out_path)
     return out_path
@@ -269,22 +315,24 @@ def run_demo(client: Client, annotator: Annotator, image_dir: Path, out_dir: Pat
         print(f"  {spec.rel_path:<16} {fps}")
 
     section(f"Step 3: send {len(view)} samples to V7 (anno_key '{ANNO_KEY}')")
-    samples = []
-    for spec in view:
+    samples, masks = [], {}
+    for n, spec in enumerate(view):
         boxes = [{"id": b.id, "label": b.label, "bounding_box": b.relative()}
                  for b in spec.ground_truth]
+        masks[spec.sample_id] = regions_mask(spec, f"{0x77B000 + n:024x}")
         samples.append(image_sample(
             spec.sample_id, media_from_file(client, spec.path), width=W, height=H,
-            fields={"ground_truth": {"detections": boxes}}))
+            fields={"ground_truth": {"detections": boxes}, "regions": masks[spec.sample_id]}))
     print(f"  media uploaded content-addressed: {len(samples)} files")
     label_schema = {
         "ground_truth": {},  # existing field: type and classes are inferred by the server
         "scene": {"type": "classification", "classes": ["urban", "nature", "coast"]},
+        "regions": {"mask_targets": MASK_TARGETS},  # existing Segmentation field
     }
     classes = sorted({b.label for s in specs for b in s.ground_truth})
     run = client.create_run(
         DATASET, ANNO_KEY, samples, label_schema=label_schema,
-        existing_fields=[("ground_truth", "Detections", classes)],
+        existing_fields=[("ground_truth", "Detections", classes), ("regions", "Segmentation", [])],
         dataset_slug=ANNO_KEY, collection_name="DatasetView", media_field="filepath",
         client_metadata={"example": "v7_recipe_demo"})
     print(f"  created {run.name} (V7 dataset '{run.darwin.dataset_slug}')")
@@ -327,7 +375,9 @@ def run_demo(client: Client, annotator: Annotator, image_dir: Path, out_dir: Pat
     annotator.move(item(street), annotator.find_box(item(street), sloppy), 60, 50, 60, 30)
     print(f"  {street}: tightened the '{sloppy.label}' box")
     annotator.add_box(item(street), "car", 10, 10, 30, 20)
-    print(f"  {street}: added the missed small 'car'")
+    annotator.paint(item(street), "car", 10, 10, 30, 20)
+    annotator.paint(item(street), None, 50, 40, 80, 10)
+    print(f"  {street}: added the missed small 'car' (box, and its pixels in the regions mask)")
     off = by_path[beach].ground_truth[0]
     annotator.move(item(beach), annotator.find_box(item(beach), off), 70, 40, 20, 50)
     print(f"  {beach}: fixed the '{off.label}' box")
@@ -358,6 +408,14 @@ def run_demo(client: Client, annotator: Annotator, image_dir: Path, out_dir: Pat
         print(f"  {f.field}: {f.added} added, {f.edited} edited, {f.deleted} deleted, "
               f"{f.unchanged} unchanged, {f.ignored} ignored")
         for c in (c for c in changes if c.field == f.field):
+            if f.field == "regions":
+                for label_id in c.edited_ids:
+                    before = masks[c.sample_id].segmentation.mask
+                    after = c.downloaded.segmentation.mask
+                    n = sum(a != b for a, b in zip(before, after))
+                    print(f"    ~ {names[c.sample_id]}: mask edited, {n} pixels changed "
+                          f"(id kept: {label_id})")
+                continue
             labels = {d["id"]: d for d in field_value_dicts(c.downloaded)}
             for label_id in c.added_ids:
                 d = labels[label_id]
@@ -376,6 +434,7 @@ def run_demo(client: Client, annotator: Annotator, image_dir: Path, out_dir: Pat
         print(f"  skipped: {skipped.reason}")
 
     rows = []
+    regions = {c.sample_id: c.merged.segmentation.mask for c in changes if c.field == "regions"}
     for c in changes:
         if c.field != "ground_truth" or not (c.added_ids or c.edited_ids or c.deleted_ids):
             continue
@@ -383,7 +442,8 @@ def run_demo(client: Client, annotator: Annotator, image_dir: Path, out_dir: Pat
         before = [uploaded[b.id] for b in spec.ground_truth]
         after = field_value_dicts(c.merged)
         highlight = set(c.added_ids) | set(c.edited_ids) | set(c.deleted_ids)
-        rows.append((spec.rel_path, spec.path, before, after, highlight))
+        masks_of = (masks[spec.sample_id].segmentation.mask, regions.get(spec.sample_id))
+        rows.append((spec.rel_path, spec.path, before, after, highlight, masks_of))
     picture = before_after(rows, out_dir / "before_after.png")
     print(f"\nbefore/after picture of the {len(rows)} changed images: {picture}")
 

@@ -50,6 +50,7 @@ LABEL_KINDS = {
     "polylines": ("polylines", labels_pb.Polyline),
     "keypoint": (None, labels_pb.Keypoint),
     "keypoints": ("keypoints", labels_pb.Keypoint),
+    "segmentation": (None, labels_pb.Segmentation),
 }
 _CONTAINERS = {
     "classifications": labels_pb.Classifications,
@@ -189,6 +190,10 @@ def field_value_labels(value: labels_pb.FieldValue) -> list:
 
 def label_dict(label: Any) -> dict:
     """A label message as a plain dict (the inverse of `label_message`)."""
+    if isinstance(label, labels_pb.Segmentation):
+        return {"id": label.id, "width": label.width, "height": label.height,
+                "bytes_per_pixel": label.bytes_per_pixel, "mask": bytes(label.mask),
+                **({"tags": list(label.tags)} if label.tags else {})}
     d: dict = {"id": label.id, "label": label.label}
     if isinstance(label, labels_pb.Keypoint):
         if label.confidence:

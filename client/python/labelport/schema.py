@@ -129,6 +129,13 @@ def label_schema_message(
         for flag in _FLAGS:
             if info.get(flag) is not None:
                 setattr(f, flag, bool(info[flag]))
+        for value, target in (info.get("mask_targets") or {}).items():
+            f.mask_targets[int(value)] = str(target)
+        if info.get("skeleton"):
+            skeleton = info["skeleton"]
+            f.skeleton.labels.extend(str(x) for x in skeleton.get("labels") or [])
+            for edge in skeleton.get("edges") or []:
+                f.skeleton.edges.add(nodes=[int(i) for i in edge])
         fields.append(f)
     return schema_pb.LabelSchema(fields=fields)
 
@@ -180,5 +187,10 @@ def label_schema_dict(schema: schema_pb.LabelSchema) -> dict:
         for flag in _FLAGS:
             if f.HasField(flag):
                 d[flag] = getattr(f, flag)
+        if f.mask_targets:
+            d["mask_targets"] = {int(v): t for v, t in sorted(f.mask_targets.items())}
+        if f.HasField("skeleton"):
+            d["skeleton"] = {"labels": list(f.skeleton.labels),
+                             "edges": [list(e.nodes) for e in f.skeleton.edges]}
         out[f.field] = d
     return out

@@ -11,6 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "service/backend/darwin/annotation_encoder.h"
 #include "service/backend/darwin/field_labels.h"
+#include "service/backend/darwin/instance_mask.h"
+#include "service/backend/darwin/raster_layer.h"
+#include "service/backend/darwin/skeleton.h"
 #include "service/common/sha256.h"
 
 namespace labelport::backend::darwin {
@@ -84,6 +87,7 @@ const v1::FieldValue* SnapshotValue(const v1::Sample& sample, absl::string_view 
 std::vector<std::string> LabelIds(const v1::FieldValue& v) {
   std::vector<std::string> ids;
   ForEachLabel(v, [&](const auto& l) { ids.push_back(l.id()); });
+  if (v.has_segmentation()) ids.push_back(v.segmentation().id());
   return ids;
 }
 
@@ -204,17 +208,29 @@ class ItemDecoder {
     for (const auto& f : schema_.fields()) {
       FieldWork w;
       w.field = &f;
-      w.darwin_type = DarwinTypeOf(f.type());
+      w.darwin_type = DarwinTypeOfField(f);
       work_.push_back(std::move(w));
     }
     if (IsVideo()) return RunVideo(links);
-    for (const auto& a : item_.annotations) Route(a, links);
+    bool has_segmentation = false;
+    for (const auto& w : work_) has_segmentation = has_segmentation || w.darwin_type == "mask";
+    for (const auto& a : item_.annotations) {
+      if (a.type == "mask" || a.type == "raster_layer") {
+        if (has_segmentation) {
+          raster_annotations_.push_back(&a);
+        } else {
+          Skip(a, "masks need a segmentation field in the run's schema");
+        }
+        continue;
+      }
+      Route(a, links);
+    }
     LoadedSample out;
     out.sample_id = snapshot_.id();
     for (auto& w : work_) {
       LoadedField field;
       field.field = w.field->field();
-      field.downloaded = Build(w);
+      field.downloaded = w.darwin_type == "mask" ? BuildSegmentation(w) : Build(w);
       for (auto& [return_type, annotations] : w.unexpected) {
         v1::UnexpectedLabels u;
         u.set_return_type(return_type);
@@ -509,6 +525,31 @@ class ItemDecoder {
     return d;
   }
 
+  // An instance (instance_mask.h): the snapshot's box and mask while V7's
+  // polygon is the one uploaded, else the polygon's box and rasterisation.
+  std::optional<v1::Detection> MakeInstance(const Pending& p, const v1::Detection* base,
+                                            const v1::FieldSchema& field) {
+    const ExportedAnnotation& a = *p.parts.front().second;
+    if (a.type != "polygon" || a.paths.empty()) {
+      Skip(a, "instance without polygon paths");
+      return std::nullopt;
+    }
+    v1::Detection d = base != nullptr ? *base : v1::Detection();
+    Common(p, a, field, &d);
+    const PixelScale scale = ScaleOf(a);
+    if (!(scale.w >= 1 && scale.h >= 1 && scale.w * scale.h <= kMaxRasterPixels)) {
+      Skip(a, "instance on an image too large to rasterise");
+      return std::nullopt;
+    }
+    const int width = static_cast<int>(std::lround(scale.w));
+    const int height = static_cast<int>(std::lround(scale.h));
+    if (base != nullptr && SamePaths(InstancePolygon(*base, width, height), a.paths)) return d;
+    const bool boolean = base != nullptr && base->instance_mask().boolean();
+    RasterizeInstance(a.paths, width, height, &d);
+    d.mutable_instance_mask()->set_boolean(boolean);
+    return d;
+  }
+
   std::optional<v1::Polyline> MakePolyline(const Pending& p, const v1::Polyline* base,
                                            const v1::FieldSchema& field, bool polygon) {
     const ExportedAnnotation& a = *p.parts.front().second;
@@ -554,6 +595,17 @@ class ItemDecoder {
     const ExportedAnnotation& first = *p.parts.front().second;
     v1::Keypoint k = base != nullptr ? *base : v1::Keypoint();
     Common(p, first, field, &k);
+    if (first.type == "skeleton") {
+      const PixelScale scale = ScaleOf(first);
+      k.clear_points();
+      for (auto& pt : SkeletonPoints(
+               first.nodes, field.has_skeleton() ? &field.skeleton() : nullptr, scale.w, scale.h))
+        *k.add_points() = std::move(pt);
+      if (base != nullptr && SamePoints(base->points(), k.points(), scale.w, scale.h))
+        *k.mutable_points() = base->points();
+      if (k.confidence_size() != k.points_size()) k.clear_confidence();
+      return k;
+    }
     const int count = std::max(p.part_count, 1);
     std::vector<v1::Point> points(count);
     for (auto& pt : points) {
@@ -586,6 +638,46 @@ class ItemDecoder {
     if (any_confidence)
       for (double c : confidences) k.add_confidence(c);
     return k;
+  }
+
+  // A segmentation field: the first slot's raster layer and masks, decoded
+  // against the snapshot's mask (raster_layer.h).
+  v1::FieldValue BuildSegmentation(const FieldWork& w) {
+    const ExportedSlot* slot = item_.Slot("");
+    RasterInputs in;
+    in.field = w.field;
+    // Sizes come from V7: only ones a raster layer can have are used.
+    if (slot != nullptr && slot->width >= 1 && slot->height >= 1 &&
+        slot->width * slot->height <= kMaxRasterPixels) {
+      in.slot_width = static_cast<int>(slot->width);
+      in.slot_height = static_cast<int>(slot->height);
+    }
+    const v1::FieldValue* snap = SnapshotValue(snapshot_, w.field->field());
+    if (snap != nullptr && snap->has_segmentation()) in.snapshot = &snap->segmentation();
+    for (const ExportedAnnotation* a : raster_annotations_) {
+      if (slot != nullptr && !a->slot_name.empty() && a->slot_name != slot->slot_name) {
+        Skip(*a, "masks are read from the item's first slot only");
+        continue;
+      }
+      if (a->type == "mask") {
+        in.masks.push_back(a);
+      } else if (in.raster == nullptr) {
+        in.raster = a;
+      } else {
+        Skip(*a, "a second raster layer on the slot");
+      }
+    }
+    in.skip = [this](const std::string& id, const std::string& reason) {
+      v1::SkippedEntry e;
+      e.set_item_id(item_.item_id);
+      e.set_annotation_id(id);
+      e.set_reason(reason);
+      skipped_->push_back(std::move(e));
+    };
+    v1::FieldValue out;
+    if (std::optional<v1::Segmentation> mask = DecodeSegmentation(in))
+      *out.mutable_segmentation() = *std::move(mask);
+    return out;
   }
 
   // Builds the field's value; labels follow snapshot order, then new ones.
@@ -646,17 +738,18 @@ class ItemDecoder {
       } else if (all.classifications_size() > 0) {
         *out.mutable_classification() = all.classifications(0);
       }
-    } else if (t == "detection" || t == "detections") {
+    } else if (t == "detection" || t == "detections" || t == "instance" || t == "instances") {
+      const bool instances = t == "instance" || t == "instances";
       v1::Detections all;
       for (const Pending* p : ordered()) {
         const v1::Detection* b = SnapshotLabel(*p, base.has_detection(), base.detection(),
                                                base.detections().detections());
-        if (auto d = MakeDetection(*p, b, field)) {
+        if (auto d = instances ? MakeInstance(*p, b, field) : MakeDetection(*p, b, field)) {
           ApplyVideo(*p, &*d);
           *all.add_detections() = *std::move(d);
         }
       }
-      if (t == "detections") {
+      if (t == "detections" || t == "instances") {
         *out.mutable_detections() = std::move(all);
       } else if (all.detections_size() > 0) {
         *out.mutable_detection() = all.detections(0);
@@ -741,6 +834,8 @@ class ItemDecoder {
   const v1::LabelSchema& schema_;
   std::vector<v1::SkippedEntry>* skipped_;
   std::vector<FieldWork> work_;
+  // The item's mask and raster layer annotations (image items).
+  std::vector<const ExportedAnnotation*> raster_annotations_;
   std::map<std::string, std::map<int32_t, const v1::FrameFieldValue*>> snapshot_frames_;
   // Uploaded video annotations: annotation id → frame number → label id.
   std::map<std::string, std::map<int32_t, std::string>> link_frames_;
@@ -756,7 +851,7 @@ std::string DerivedLabelId(absl::string_view annotation_id) {
 std::string ReturnTypeOfDarwinType(absl::string_view t) {
   if (t == "bounding_box") return "detections";
   if (t == "polygon" || t == "line") return "polylines";
-  if (t == "keypoint") return "keypoints";
+  if (t == "keypoint" || t == "skeleton") return "keypoints";
   if (t == "tag") return "classifications";
   return "";
 }

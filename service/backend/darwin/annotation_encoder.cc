@@ -12,6 +12,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "service/backend/darwin/instance_mask.h"
+#include "service/backend/darwin/raster_layer.h"
+#include "service/backend/darwin/skeleton.h"
 #include "service/common/sha256.h"
 
 namespace labelport::backend::darwin {
@@ -62,7 +65,7 @@ class Builder {
   template <typename L>
   absl::Status Add(const L& label, json::object data, int part, int part_count,
                    Confidence confidence) {
-    const std::string type = DarwinTypeOf(c_.field->type());
+    const std::string type = DarwinTypeOfField(*c_.field);
     auto class_id = c_.class_id(label.label(), type);
     if (!class_id.ok()) return class_id.status();
     if constexpr (!std::is_same_v<L, v1::Classification>) {
@@ -136,6 +139,21 @@ class Builder {
 
   absl::Status Detection(const v1::Detection& l) {
     if (l.bounding_box_size() != 4) return Invalid(c_, l.id(), "bounding_box needs 4 numbers");
+    if (DarwinTypeOf(c_.field->type()) == "polygon") {  // An instance: its traced mask.
+      const PixelPaths paths = InstancePolygon(l, c_.width, c_.height);
+      auto path = [](const std::vector<PixelPoint>& points) {
+        json::array out;
+        for (const auto& p : points) out.emplace_back(json::object{{"x", p.x}, {"y", p.y}});
+        return out;
+      };
+      json::object polygon{{"path", path(paths.front())}};
+      if (paths.size() > 1) {
+        json::array more;
+        for (size_t i = 1; i < paths.size(); ++i) more.emplace_back(path(paths[i]));
+        polygon["additional_paths"] = std::move(more);
+      }
+      return Add(l, json::object{{"polygon", std::move(polygon)}}, 0, 1, ConfidenceOf(l));
+    }
     // The box clipped to the image: its intersection with [0, 1] x [0, 1].
     const double x0 = Clamped(l.bounding_box(0));
     const double y0 = Clamped(l.bounding_box(1));
@@ -169,6 +187,11 @@ class Builder {
   }
 
   absl::Status Keypoint(const v1::Keypoint& l) {
+    if (DarwinTypeOfField(*c_.field) == "skeleton") {  // One skeleton per keypoint.
+      return Add(
+          l, json::object{{"skeleton", SkeletonBody(l, c_.field->skeleton(), c_.width, c_.height)}},
+          0, 1, Confidence{});
+    }
     for (int i = 0; i < l.points_size(); ++i) {
       const auto& p = l.points(i);
       if (std::isnan(p.x()) || std::isnan(p.y())) continue;
@@ -193,10 +216,18 @@ class Builder {
 std::string DarwinTypeOf(absl::string_view t) {
   if (t == "classification" || t == "classifications") return "tag";
   if (t == "detection" || t == "detections") return "bounding_box";
-  if (t == "polygon" || t == "polygons") return "polygon";
+  if (t == "polygon" || t == "polygons" || t == "instance" || t == "instances") return "polygon";
   if (t == "polyline" || t == "polylines") return "line";
   if (t == "keypoint" || t == "keypoints") return "keypoint";
+  if (t == "segmentation") return "mask";
   return "";
+}
+
+std::string DarwinTypeOfField(const labelport::v1::FieldSchema& field) {
+  const std::string type = DarwinTypeOf(field.type());
+  if (type == "keypoint" && field.has_skeleton() && !absl::StartsWith(field.field(), "frames."))
+    return "skeleton";
+  return type;
 }
 
 std::vector<labelport::v1::AttributeSpec> AttributesFor(const labelport::v1::FieldSchema& field,
@@ -222,8 +253,8 @@ std::vector<labelport::v1::AttributeSpec> AttributesFor(const labelport::v1::Fie
 std::vector<std::string> DarwinSubTypesFor(const labelport::v1::FieldSchema& field,
                                            absl::string_view class_name) {
   std::vector<std::string> subtypes;
-  const std::string type = DarwinTypeOf(field.type());
-  if (type != "tag") subtypes.emplace_back("instance_id");
+  const std::string type = DarwinTypeOfField(field);
+  if (type != "tag" && type != "mask") subtypes.emplace_back("instance_id");
   for (const auto& spec : AttributesFor(field, class_name)) {
     if (spec.type() == "text") {
       subtypes.emplace_back("text");
@@ -297,6 +328,8 @@ absl::StatusOr<EncodedLabels> EncodeFieldValue(const labelport::v1::FieldValue& 
       for (const auto& l : value.keypoints().keypoints())
         if (status.ok()) status = b.Keypoint(l);
       break;
+    case v1::FieldValue::kSegmentation:
+      return EncodeSegmentation(value.segmentation(), c);
     case v1::FieldValue::VALUE_NOT_SET:
       break;
   }
@@ -367,6 +400,7 @@ std::vector<FrameLabel> LabelsOfFrame(const v1::FrameFieldValue& frame) {
     case v1::FieldValue::kKeypoints:
       for (const auto& l : v.keypoints().keypoints()) out.push_back(MakeFrameLabel(n, l, kpt));
       break;
+    case v1::FieldValue::kSegmentation:  // Refused for frame fields by the schema.
     case v1::FieldValue::VALUE_NOT_SET:
       break;
   }

@@ -48,6 +48,9 @@ namespace labelport::backend::darwin {
 
 // The Darwin main annotation type of a FiftyOne schema type ("" if none).
 std::string DarwinTypeOf(absl::string_view schema_type);
+// The Darwin main type of a field: DarwinTypeOf its type, except "skeleton"
+// for an image keypoint field with a skeleton (skeleton.h).
+std::string DarwinTypeOfField(const labelport::v1::FieldSchema& field);
 
 // The Darwin sub-types a class of this field should enable.
 std::vector<std::string> DarwinSubTypesFor(const labelport::v1::FieldSchema& field,

@@ -38,6 +38,7 @@
 #include "service/backend/darwin/export_archive.h"
 #include "service/backend/darwin/field_labels.h"
 #include "service/backend/darwin/media_source.h"
+#include "service/backend/darwin/skeleton.h"
 #include "service/backend/darwin/v7_outage_wait.h"
 #include "service/common/cpu_pool.h"
 #include "service/common/errors.h"
@@ -722,7 +723,9 @@ class UploadJob {
   std::set<ClassKey> RequiredClasses() const {
     std::set<ClassKey> out;
     for (const auto& field : run_.label_schema().fields()) {
-      const std::string type = DarwinTypeOf(field.type());
+      const std::string type = DarwinTypeOfField(field);
+      // Masks are drawn on the team's built-in raster layer class.
+      if (type == "mask") out.insert({"__raster_layer__", "raster_layer"});
       for (const auto& entry : field.classes().entries()) {
         if (entry.has_name()) out.insert({entry.name(), type});
         if (entry.has_group())
@@ -733,7 +736,7 @@ class UploadJob {
       for (const auto& sf : sample.fields()) {
         const v1::FieldSchema* field = FieldOf(sf.field());
         if (field == nullptr) continue;
-        const std::string type = DarwinTypeOf(field->type());
+        const std::string type = DarwinTypeOfField(*field);
         auto add = [&](const auto& label) { out.insert({label.label(), type}); };
         ForEachLabel(sf.value(), add);
         for (const auto& frame : sf.frames()) ForEachLabel(frame.value(), add);
@@ -748,10 +751,24 @@ class UploadJob {
     return nullptr;
   }
 
+  // A new class's metadata: a skeleton class carries the skeleton of the
+  // (first) field whose classes include it.
+  boost::json::object MetadataOf(const ClassKey& key) const {
+    if (key.second != "skeleton") return {};
+    const v1::FieldSchema* any = nullptr;
+    for (const auto& f : run_.label_schema().fields()) {
+      if (DarwinTypeOfField(f) != "skeleton") continue;
+      if (any == nullptr) any = &f;
+      for (const auto& e : f.classes().entries())
+        if (e.name() == key.first) return SkeletonClassMetadata(f.skeleton());
+    }
+    return any != nullptr ? SkeletonClassMetadata(any->skeleton()) : boost::json::object{};
+  }
+
   std::vector<std::string> SubTypesOf(const ClassKey& key) const {
     std::set<std::string> subtypes;
     for (const auto& f : run_.label_schema().fields()) {
-      if (DarwinTypeOf(f.type()) != key.second) continue;
+      if (DarwinTypeOfField(f) != key.second) continue;
       for (auto& s : DarwinSubTypesFor(f, key.first)) subtypes.insert(s);
     }
     return {subtypes.begin(), subtypes.end()};
@@ -777,7 +794,9 @@ class UploadJob {
         int64_t id = 0;
         if (found != nullptr) {
           id = found->id;
-          if (std::find(found->dataset_ids.begin(), found->dataset_ids.end(),
+          // The raster layer class is global to the team (darwin-api §8.1).
+          if (key.second != "raster_layer" &&
+              std::find(found->dataset_ids.begin(), found->dataset_ids.end(),
                         state_.dataset_id()) == found->dataset_ids.end()) {
             if (absl::Status fence = Fence(); !fence.ok()) co_return fence;
             absl::Status s = co_await client_->AddClassToDataset(*found, state_.dataset_id());
@@ -788,8 +807,8 @@ class UploadJob {
           for (auto& s : SubTypesOf(key)) types.push_back(s);
           // A lost answer is looked up by the client before it creates again.
           if (absl::Status fence = Fence(); !fence.ok()) co_return fence;
-          auto created =
-              co_await client_->CreateAnnotationClass(state_.dataset_id(), key.first, types);
+          auto created = co_await client_->CreateAnnotationClass(state_.dataset_id(), key.first,
+                                                                 types, MetadataOf(key));
           if (created.ok() && std::find(created->dataset_ids.begin(), created->dataset_ids.end(),
                                         state_.dataset_id()) == created->dataset_ids.end()) {
             // Found by that lookup, created by another run meanwhile.
@@ -821,7 +840,7 @@ class UploadJob {
 
   boost::asio::awaitable<absl::Status> EnsureProperties() {
     for (const auto& field : run_.label_schema().fields()) {
-      const std::string type = DarwinTypeOf(field.type());
+      const std::string type = DarwinTypeOfField(field);
       std::set<std::string> class_names;
       for (const auto& entry : field.classes().entries()) {
         if (entry.has_name()) class_names.insert(entry.name());

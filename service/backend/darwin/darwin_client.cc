@@ -1184,7 +1184,7 @@ DarwinClient::AnnotationTypeIds() {
 }
 
 boost::asio::awaitable<absl::StatusOr<DarwinClass>> DarwinClient::CreateAnnotationClass(
-    int64_t dataset_id, std::string name, std::vector<std::string> types) {
+    int64_t dataset_id, std::string name, std::vector<std::string> types, json::object metadata) {
   if (name.empty()) co_return absl::InvalidArgumentError("V7 annotation class name is empty");
   if (types.empty()) {
     co_return absl::InvalidArgumentError(
@@ -1204,8 +1204,7 @@ boost::asio::awaitable<absl::StatusOr<DarwinClass>> DarwinClient::CreateAnnotati
   json::object request;
   request["dataset_id"] = dataset_id;
   request["name"] = name;
-  json::object metadata;
-  metadata["_color"] = "auto";
+  if (!metadata.contains("_color")) metadata["_color"] = "auto";
   request["metadata"] = std::move(metadata);
   request["annotation_type_ids"] = std::move(ids);
   json::object dataset;

@@ -71,6 +71,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <functional>
@@ -175,8 +176,11 @@ class DarwinClient {
   // sub-types `types[1..]`, attached to `dataset_id`. ALREADY_EXISTS when V7
   // has such a class already; after a lost answer, the class the lost
   // attempt created (which may then lack `dataset_id`: see dataset_ids).
+  // `metadata` is sent as the class's metadata ({"_color": "auto"} when
+  // empty; a skeleton class needs its `skeleton`).
   boost::asio::awaitable<absl::StatusOr<DarwinClass>> CreateAnnotationClass(
-      int64_t dataset_id, std::string name, std::vector<std::string> types);
+      int64_t dataset_id, std::string name, std::vector<std::string> types,
+      boost::json::object metadata = {});
   // E13: adds `dataset_id` to the class's datasets (read-modify-write of the
   // membership listed in `cls`).
   boost::asio::awaitable<absl::Status> AddClassToDataset(const DarwinClass& cls,

@@ -177,6 +177,35 @@ void ParseCommon(const json::object& o, ExportedAnnotation& a) {
   a.reviewers = ParseAuthors(o, "reviewers");
 }
 
+// Decodes a raster layer's body into `a`, or returns why it was skipped.
+std::optional<std::string> ParseRasterLayer(const json::value& v, ExportedAnnotation& a) {
+  if (!v.is_object()) return "malformed raster_layer: not an object";
+  const json::object& o = v.get_object();
+  RasterLayer layer;
+  const json::array* rle = OptArray(o, "dense_rle");
+  if (rle == nullptr || rle->size() % 2 != 0)
+    return "malformed raster_layer: 'dense_rle' is not a list of [label, length] pairs";
+  layer.dense_rle.reserve(rle->size());
+  for (const json::value& n : *rle) {
+    std::optional<int64_t> i = AsInt(n);
+    if (!i.has_value() || *i < 0) return "malformed raster_layer: a 'dense_rle' entry is not >= 0";
+    layer.dense_rle.push_back(*i);
+  }
+  std::optional<int64_t> total = OptInt(o, "total_pixels");
+  if (!total.has_value() || *total < 0) return "malformed raster_layer: no 'total_pixels'";
+  layer.total_pixels = *total;
+  if (const json::object* mapping = OptObject(o, "mask_annotation_ids_mapping")) {
+    for (const auto& entry : *mapping) {
+      std::optional<int64_t> label = AsInt(entry.value());
+      if (!label.has_value() || *label <= 0)
+        return "malformed raster_layer: a mask_annotation_ids_mapping label is not > 0";
+      layer.mask_annotation_ids[std::string(entry.key())] = *label;
+    }
+  }
+  a.raster_layer = std::move(layer);
+  return std::nullopt;
+}
+
 // Decodes the shape of one image annotation into `a`, or returns why it was
 // skipped.
 std::optional<std::string> ParseShape(const json::object& o, ExportedAnnotation& a) {
@@ -224,6 +253,30 @@ std::optional<std::string> ParseShape(const json::object& o, ExportedAnnotation&
       const json::value* point = Find(o, "keypoint");
       a.point = point == nullptr ? std::nullopt : ParsePoint(*point);
       if (!a.point.has_value()) return "malformed keypoint: needs numeric x, y";
+      return std::nullopt;
+    }
+    if (type == "mask") {
+      const json::value* mask = Find(o, "mask");
+      if (!mask->is_object()) return "malformed mask: not an object";
+      const json::value* sparse = Find(mask->get_object(), "sparse_rle");
+      if (sparse != nullptr && !sparse->is_null()) return "unsupported mask: sparse_rle";
+      return std::nullopt;
+    }
+    if (type == "raster_layer") return ParseRasterLayer(*Find(o, "raster_layer"), a);
+    if (type == "skeleton") {
+      const json::object* skeleton = OptObject(o, "skeleton");
+      const json::array* nodes = skeleton == nullptr ? nullptr : OptArray(*skeleton, "nodes");
+      if (nodes == nullptr) return "malformed skeleton: 'nodes' is not a list";
+      for (const json::value& n : *nodes) {
+        const json::object* node = n.if_object();
+        std::optional<PixelPoint> point = node == nullptr ? std::nullopt : ParsePoint(n);
+        std::optional<std::string> name = node == nullptr ? std::nullopt : OptString(*node, "name");
+        if (!point.has_value() || !name.has_value())
+          return "malformed skeleton: a node needs a name and numeric x, y";
+        const json::value* occluded = Find(*node, "occluded");
+        a.nodes.push_back({*std::move(name), point->x, point->y,
+                           occluded != nullptr && occluded->is_bool() && occluded->get_bool()});
+      }
       return std::nullopt;
     }
     return absl::StrCat("unsupported annotation type '", type, "'");

@@ -42,6 +42,23 @@ struct ExportedProperty {
   int64_t frame_index = 0;
 };
 
+// One node of a `skeleton` annotation.
+struct SkeletonNode {
+  std::string name;
+  double x = 0;
+  double y = 0;
+  bool occluded = false;
+};
+
+// A `raster_layer` annotation's body (darwin-api §7.4): row-major
+// [label, run length, ...] pairs over `total_pixels` pixels, label 0 the
+// background, and the mask annotation that each other label stands for.
+struct RasterLayer {
+  std::vector<int64_t> dense_rle;
+  std::map<std::string, int64_t> mask_annotation_ids;  // mask annotation id → label
+  int64_t total_pixels = 0;
+};
+
 struct ExportedAnnotation {
   std::string id;
   std::string name;       // class name (whitespace-stripped)
@@ -53,6 +70,11 @@ struct ExportedAnnotation {
   std::vector<std::vector<PixelPoint>> paths;
   // keypoint.
   std::optional<PixelPoint> point;
+  // raster_layer (a `mask` annotation has no shape: its pixels are those of
+  // its label in the slot's raster layer).
+  std::optional<RasterLayer> raster_layer;
+  // skeleton: its nodes, as listed.
+  std::vector<SkeletonNode> nodes;
   std::optional<int64_t> instance_id;
   std::optional<double> confidence;     // inference.confidence
   std::optional<std::string> text;      // text.text

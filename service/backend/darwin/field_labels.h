@@ -9,7 +9,8 @@ namespace labelport::backend::darwin {
 
 // Calls `f(label)` for each label of `value` (the one label of a single-label
 // type), in order; `f` takes each of Classification, Detection, Polyline and
-// Keypoint.
+// Keypoint. A Segmentation is not visited: it has no class (its classes are
+// the field's mask targets).
 template <typename F>
 void ForEachLabel(const labelport::v1::FieldValue& value, F&& f) {
   using labelport::v1::FieldValue;
@@ -38,6 +39,7 @@ void ForEachLabel(const labelport::v1::FieldValue& value, F&& f) {
     case FieldValue::kKeypoints:
       for (const auto& l : value.keypoints().keypoints()) f(l);
       break;
+    case FieldValue::kSegmentation:
     case FieldValue::VALUE_NOT_SET:
       break;
   }

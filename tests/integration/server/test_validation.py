@@ -27,8 +27,8 @@ from .helpers import (
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 DARWIN_TYPES = (
-    "['classification', 'classifications', 'detection', 'detections', 'polygon', 'polygons', "
-    "'polyline', 'polylines', 'keypoint', 'keypoints']"
+    "['classification', 'classifications', 'detection', 'detections', 'instance', 'instances', "
+    "'polygon', 'polygons', 'polyline', 'polylines', 'keypoint', 'keypoints', 'segmentation']"
 )
 
 
@@ -121,10 +121,10 @@ CREATE_RUN_ERRORS = [
     ),
     (
         "unsupported_label_type",
-        with_new_field(field="seg", type="segmentation", classes=class_list("a")),
+        with_new_field(field="seg", type="cuboids", classes=class_list("a")),
         None,
         INVALID,
-        f"Field 'seg' has unsupported label type 'segmentation'. The 'darwin' backend supports "
+        f"Field 'seg' has unsupported label type 'cuboids'. The 'darwin' backend supports "
         f"{DARWIN_TYPES}",
         "header.label_schema.fields[1].type",
         "FIELD_TYPE_UNSUPPORTED",

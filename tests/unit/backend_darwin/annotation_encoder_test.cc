@@ -630,7 +630,8 @@ TEST(DarwinTypeOfTest, MapsEverySchemaType) {
   EXPECT_EQ(DarwinTypeOf("polylines"), "line");
   EXPECT_EQ(DarwinTypeOf("keypoint"), "keypoint");
   EXPECT_EQ(DarwinTypeOf("keypoints"), "keypoint");
-  EXPECT_EQ(DarwinTypeOf("segmentation"), "");
+  EXPECT_EQ(DarwinTypeOf("segmentation"), "mask");
+  EXPECT_EQ(DarwinTypeOf("instances"), "polygon");
   EXPECT_EQ(DarwinTypeOf("scalar"), "");
 }
 

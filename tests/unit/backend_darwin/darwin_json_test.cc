@@ -125,7 +125,7 @@ TEST(DarwinJsonTest, Image1DecodesEveryImageTypeAndSkipsTheUnsupported) {
   EXPECT_EQ(item.Slot("0"), &item.slots[0]);
   EXPECT_EQ(item.Slot("7"), nullptr);
 
-  ASSERT_THAT(item.annotations, SizeIs(5));
+  ASSERT_THAT(item.annotations, SizeIs(8));
   const ExportedAnnotation* box = ById(item, "b92626e7-a1fd-4ecb-a418-31aa37069bc1");
   ASSERT_NE(box, nullptr);
   EXPECT_EQ(box->type, "bounding_box");
@@ -175,14 +175,32 @@ TEST(DarwinJsonTest, Image1DecodesEveryImageTypeAndSkipsTheUnsupported) {
   EXPECT_EQ(tag->text, "test_text");
   EXPECT_FALSE(tag->instance_id.has_value());
 
-  EXPECT_THAT(
-      item.skipped,
-      ElementsAre(
-          Pair("40288025-5eea-406c-95fb-fd335df117fe", "unsupported annotation type 'ellipse'"),
-          Pair("a446a6dc-6427-413f-8f5d-5af0121f0923", "unsupported annotation type 'skeleton'"),
-          Pair("4f58cca2-e174-4564-b242-1d17042f1b01", "unsupported annotation type 'mask'"),
-          Pair("8596d3bd-d9f1-4663-8cc7-d444e97abb74",
-               "unsupported annotation type 'raster_layer'")));
+  // V7's own raster layer: runs over the whole 1920 x 1080 slot, label 1 the mask.
+  const ExportedAnnotation* mask = ById(item, "4f58cca2-e174-4564-b242-1d17042f1b01");
+  ASSERT_NE(mask, nullptr);
+  EXPECT_EQ(mask->type, "mask");
+  const ExportedAnnotation* raster = ById(item, "8596d3bd-d9f1-4663-8cc7-d444e97abb74");
+  ASSERT_NE(raster, nullptr);
+  EXPECT_EQ(raster->type, "raster_layer");
+  EXPECT_EQ(raster->name, "__raster_layer__");
+  ASSERT_TRUE(raster->raster_layer.has_value());
+  EXPECT_EQ(raster->raster_layer->total_pixels, 1920 * 1080);
+  EXPECT_THAT(raster->raster_layer->mask_annotation_ids,
+              ElementsAre(Pair("4f58cca2-e174-4564-b242-1d17042f1b01", 1)));
+  int64_t covered = 0;
+  for (size_t i = 1; i < raster->raster_layer->dense_rle.size(); i += 2)
+    covered += raster->raster_layer->dense_rle[i];
+  EXPECT_EQ(covered, 1920 * 1080);
+  const ExportedAnnotation* skeleton = ById(item, "a446a6dc-6427-413f-8f5d-5af0121f0923");
+  ASSERT_NE(skeleton, nullptr);
+  EXPECT_EQ(skeleton->type, "skeleton");
+  ASSERT_THAT(skeleton->nodes, SizeIs(2));
+  EXPECT_EQ(skeleton->nodes[0].name, "node");
+  EXPECT_DOUBLE_EQ(skeleton->nodes[0].x, 301.369);
+  EXPECT_FALSE(skeleton->nodes[0].occluded);
+
+  EXPECT_THAT(item.skipped, ElementsAre(Pair("40288025-5eea-406c-95fb-fd335df117fe",
+                                             "unsupported annotation type 'ellipse'")));
 }
 
 TEST(DarwinJsonTest, Image2KeepsSectionPropertiesWithoutGlobalOnes) {
@@ -195,8 +213,8 @@ TEST(DarwinJsonTest, Image2KeepsSectionPropertiesWithoutGlobalOnes) {
   EXPECT_THAT(box->properties, ElementsAre(IsProperty("multi_select-1", "1", 0),
                                            IsProperty("multi_select-1", "2", 0),
                                            IsProperty("single_select-1", "1", 0)));
-  EXPECT_THAT(item.annotations, SizeIs(5));
-  EXPECT_THAT(item.skipped, SizeIs(4));
+  EXPECT_THAT(item.annotations, SizeIs(8));
+  EXPECT_THAT(item.skipped, SizeIs(1));
 }
 
 TEST(DarwinJsonTest, NullPropertyValueIsNullopt) {
@@ -315,29 +333,29 @@ TEST(DarwinJsonTest, VideoAnnotationsAreSplitIntoOneAnnotationPerFrame) {
   EXPECT_EQ(item.slots[0].type, "video");
   EXPECT_EQ(item.slots[0].frame_count, 10);
   EXPECT_EQ(item.slots[0].fps, 1);
-  // line (frames 8-9), keypoint (8-9), polygon, box (5-7) and tag (0-2):
-  // every frame of each range, in frame order.
+  // skeleton (frames 1-3), line (8-9), keypoint (8-9), polygon, box (5-7),
+  // mask (4-6), tag (0-2) and the raster layer's keyframes (4-6): every frame
+  // of each range, in frame order (masks and raster layers list keyframes only).
   std::vector<std::string> pieces;
   for (const auto& a : item.annotations) pieces.push_back(absl::StrCat(a.type, "@", a.frame));
-  EXPECT_THAT(pieces, ElementsAre("line@8", "line@9", "keypoint@8", "keypoint@9", "polygon@5",
-                                  "polygon@6", "polygon@7", "bounding_box@5", "bounding_box@6",
-                                  "bounding_box@7", "tag@0", "tag@1", "tag@2"));
-  const ExportedAnnotation& box = item.annotations[7];
+  EXPECT_THAT(pieces, ElementsAre("skeleton@1", "skeleton@2", "skeleton@3", "line@8", "line@9",
+                                  "keypoint@8", "keypoint@9", "polygon@5", "polygon@6", "polygon@7",
+                                  "bounding_box@5", "bounding_box@6", "bounding_box@7", "mask@4",
+                                  "mask@5", "mask@6", "tag@0", "tag@1", "tag@2", "raster_layer@4",
+                                  "raster_layer@5", "raster_layer@6"));
+  const ExportedAnnotation& box = item.annotations[10];
   EXPECT_EQ(box.id, "57e9c6dc-50d2-44a6-8dc1-f7ce0ef422ee");
   EXPECT_EQ(box.name, "test_bounding_box_with_subtypes_and_properties");
   EXPECT_TRUE(box.keyframe);
-  EXPECT_FALSE(item.annotations[8].keyframe);
+  EXPECT_FALSE(item.annotations[11].keyframe);
   EXPECT_EQ(box.instance_id, 19);
   EXPECT_EQ(box.text, "test_text");
   ASSERT_TRUE(box.bounding_box.has_value());
   EXPECT_DOUBLE_EQ((*box.bounding_box)[0], 20.4902);
-  // Skeletons, ellipses, masks and raster layers are not FiftyOne labels.
+  // Ellipses are no FiftyOne labels.
   std::vector<std::string> skipped;
   for (const auto& [id, reason] : item.skipped) skipped.push_back(reason);
-  EXPECT_THAT(skipped, ElementsAre("frame 1: unsupported annotation type 'skeleton'",
-                                   "frame 5: unsupported annotation type 'ellipse'",
-                                   "frame 4: unsupported annotation type 'mask'",
-                                   "frame 4: unsupported annotation type 'raster_layer'"));
+  EXPECT_THAT(skipped, ElementsAre("frame 5: unsupported annotation type 'ellipse'"));
 }
 
 TEST(DarwinJsonTest, NotJsonIsInvalidArgumentNamingTheFile) {

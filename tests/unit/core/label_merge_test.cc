@@ -721,3 +721,89 @@ TEST(LabelMergeTest, NoneBaselineWithNothingDownloadedStaysUnset) {
 
 }  // namespace
 }  // namespace labelport::core
+
+namespace labelport::core {
+namespace {
+
+constexpr char kSegmentationSchema[] = R"pb(
+  field: "segs"
+  type: "segmentation"
+  mask_targets { key: 1 value: "road" })pb";
+
+TEST(SegmentationMergeTest, EditedMaskReplacesThePixelsKeepingIdTagsAndAttributes) {
+  const v1::FieldValue baseline = Value(R"pb(
+    segmentation {
+      id: "s"
+      width: 2
+      height: 1
+      bytes_per_pixel: 1
+      mask: "\001\000"
+      tags: "keep"
+      attributes {
+        key: "source"
+        value { string_value: "model" }
+      }
+    })pb");
+  const FieldMerge m = MergeFieldValue(
+      Schema(kSegmentationSchema), baseline, Value(R"pb(
+        segmentation { id: "s" width: 1 height: 1 bytes_per_pixel: 2 mask: "\001\001" })pb"));
+  v1::FieldValue expected = baseline;
+  expected.mutable_segmentation()->set_width(1);
+  expected.mutable_segmentation()->set_bytes_per_pixel(2);
+  expected.mutable_segmentation()->set_mask(std::string("\1\1", 2));
+  EXPECT_THAT(m.merged, EqualsProto(expected));
+  EXPECT_THAT(m.edited, ElementsAre("s"));
+
+  v1::FieldSchema frozen = Schema(kSegmentationSchema);
+  frozen.set_allow_spatial_edits(false);
+  const FieldMerge kept = MergeFieldValue(
+      frozen, baseline, Value(R"pb(
+        segmentation { id: "s" width: 2 height: 1 bytes_per_pixel: 1 mask: "\000\000" })pb"));
+  EXPECT_THAT(kept.merged, EqualsProto(baseline));
+  EXPECT_EQ(kept.unchanged, 1);
+}
+
+TEST(SegmentationMergeTest, UnchangedDeletedAndAddedMasks) {
+  const v1::FieldValue mask = Value(R"pb(
+    segmentation { id: "s" width: 1 height: 1 bytes_per_pixel: 1 mask: "\001" })pb");
+  const FieldMerge same = MergeFieldValue(Schema(kSegmentationSchema), mask, mask);
+  EXPECT_THAT(same.merged, EqualsProto(mask));
+  EXPECT_EQ(same.unchanged, 1);
+
+  const FieldMerge gone = MergeFieldValue(Schema(kSegmentationSchema), mask, v1::FieldValue());
+  EXPECT_THAT(gone.deleted, ElementsAre("s"));
+  EXPECT_THAT(gone.merged, EqualsProto(v1::FieldValue()));
+
+  const FieldMerge added = MergeFieldValue(Schema(kSegmentationSchema), v1::FieldValue(), mask);
+  EXPECT_THAT(added.added, ElementsAre("s"));
+  EXPECT_THAT(added.merged, EqualsProto(mask));
+}
+
+TEST(InstanceMergeTest, SpatialEditsCopyTheInstanceMask) {
+  const v1::FieldSchema schema = Schema(R"pb(field: "people" type: "instances")pb");
+  const FieldMerge m = MergeFieldValue(schema, Value(R"pb(
+                                         detections {
+                                           detections {
+                                             id: "a"
+                                             label: "person"
+                                             bounding_box: [ 0, 0, 1, 1 ]
+                                             has_mask: true
+                                             instance_mask { width: 1 height: 1 mask: "\001" }
+                                           }
+                                         })pb"),
+                                       Value(R"pb(
+                                         detections {
+                                           detections {
+                                             id: "a"
+                                             label: "person"
+                                             bounding_box: [ 0, 0, 0.5, 0.5 ]
+                                             has_mask: true
+                                             instance_mask { width: 2 height: 1 mask: "\001\000" }
+                                           }
+                                         })pb"));
+  EXPECT_EQ(m.merged.detections().detections(0).instance_mask().width(), 2u);
+  EXPECT_THAT(m.edited, ElementsAre("a"));
+}
+
+}  // namespace
+}  // namespace labelport::core

@@ -16,8 +16,8 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
 constexpr char kSupportedTypes[] =
-    "['classification', 'classifications', 'detection', 'detections', 'polygon', 'polygons', "
-    "'polyline', 'polylines', 'keypoint', 'keypoints']";
+    "['classification', 'classifications', 'detection', 'detections', 'instance', 'instances', "
+    "'polygon', 'polygons', 'polyline', 'polylines', 'keypoint', 'keypoints', 'segmentation']";
 
 v1::CreateRunHeader Header(const std::string& text) {
   v1::CreateRunHeader header = Parse<v1::CreateRunHeader>(text);
@@ -224,34 +224,111 @@ void ExpectUnsupportedLabelType(const std::string& type) {
                      "'. The 'darwin' backend supports " + kSupportedTypes);
 }
 
-TEST(LabelSchemaBuilderTest, InstancesTypeIsRejected) { ExpectUnsupportedLabelType("instances"); }
-TEST(LabelSchemaBuilderTest, InstanceTypeIsRejected) { ExpectUnsupportedLabelType("instance"); }
-TEST(LabelSchemaBuilderTest, SegmentationTypeIsRejected) {
-  ExpectUnsupportedLabelType("segmentation");
+TEST(LabelSchemaBuilderTest, InstancesTypeIsAccepted) {
+  auto built = Build(Header(R"pb(label_schema {
+                                   fields {
+                                     field: "gt"
+                                     type: "instances"
+                                     classes { entries { name: "a" } }
+                                   }
+                                 })pb"));
+  ASSERT_TRUE(built.ok()) << built.status();
+  EXPECT_EQ(built->schema.fields(0).type(), "instances");
 }
+
+TEST(LabelSchemaBuilderTest, NewSegmentationFieldNeedsMaskTargets) {
+  EXPECT_INVALID(
+      Build(Header(R"pb(label_schema { fields { field: "gt" type: "segmentation" } })pb")),
+      "header.label_schema.fields[0].mask_targets", "MASK_TARGETS_INVALID",
+      "You must provide mask targets for new label field 'gt'");
+}
+
+TEST(LabelSchemaBuilderTest, SegmentationClassesAreTheMaskTargets) {
+  auto built = Build(Header(R"pb(label_schema {
+                                   fields {
+                                     field: "gt"
+                                     type: "segmentation"
+                                     mask_targets { key: 0 value: "background" }
+                                     mask_targets { key: 9 value: "sky" }
+                                     mask_targets { key: 2 value: "road" }
+                                   }
+                                 })pb"));
+  ASSERT_TRUE(built.ok()) << built.status();
+  const auto& f = built->schema.fields(0);
+  EXPECT_THAT(ClassNames(f), ElementsAre("road", "sky"));
+  EXPECT_EQ(f.mask_targets().size(), 3u);
+  EXPECT_THAT(f.attributes().specs().specs(), IsEmpty());
+}
+
+TEST(LabelSchemaBuilderTest, SegmentationTargetsNameDistinctClasses) {
+  EXPECT_INVALID(Build(Header(R"pb(label_schema {
+                                     fields {
+                                       field: "gt"
+                                       type: "segmentation"
+                                       mask_targets { key: 1 value: "sky" }
+                                       mask_targets { key: 2 value: "sky" }
+                                     }
+                                   })pb")),
+                 "header.label_schema.fields[0].mask_targets", "MASK_TARGETS_INVALID",
+                 "Field 'gt' mask target 2 -> 'sky': targets map pixel values 1 to 65535 to "
+                 "distinct, non-empty class names (not '__raster_layer__')");
+}
+
+TEST(LabelSchemaBuilderTest, OneSegmentationFieldPerRunOnImagesOnly) {
+  EXPECT_INVALID(Build(Header(R"pb(label_schema {
+                                     fields {
+                                       field: "a"
+                                       type: "segmentation"
+                                       mask_targets { key: 1 value: "x" }
+                                     }
+                                     fields {
+                                       field: "b"
+                                       type: "segmentation"
+                                       mask_targets { key: 1 value: "x" }
+                                     }
+                                   })pb")),
+                 "header.label_schema.fields[1].type", "SEGMENTATION_FIELD_UNSUPPORTED",
+                 "Field 'b': V7 holds one raster layer per image, so a run can annotate one "
+                 "segmentation field");
+  EXPECT_INVALID(Build(Header(R"pb(label_schema {
+                                     fields {
+                                       field: "frames.a"
+                                       type: "segmentation"
+                                       mask_targets { key: 1 value: "x" }
+                                     }
+                                   })pb"),
+                       v1::MEDIA_TYPE_VIDEO),
+                 "header.label_schema.fields[0].field", "SEGMENTATION_FIELD_UNSUPPORTED",
+                 "Field 'frames.a': the darwin backend annotates segmentations of images only, "
+                 "not of video frames");
+}
+
 TEST(LabelSchemaBuilderTest, ScalarTypeIsRejected) { ExpectUnsupportedLabelType("scalar"); }
 TEST(LabelSchemaBuilderTest, UnknownTypeIsRejected) { ExpectUnsupportedLabelType("boxes"); }
 
-TEST(LabelSchemaBuilderTest, ExistingInstancesInferenceCannotBeForcedToInstances) {
-  EXPECT_INVALID(Build(Header(R"pb(
-                   existing_fields { field: "gt" document_type: "Detections" }
-                   label_schema { fields { field: "gt" type: "instances" } }
-                 )pb")),
-                 "header.label_schema.fields[0].type", "FIELD_TYPE_UNSUPPORTED",
-                 std::string("Field 'gt' has unsupported label type 'instances'. The 'darwin' "
-                             "backend supports ") +
-                     kSupportedTypes);
+TEST(LabelSchemaBuilderTest, ExistingDetectionsFieldCanBeAnnotatedAsInstances) {
+  auto built = Build(Header(R"pb(
+    existing_fields { field: "gt" document_type: "Detections" }
+    label_schema { fields { field: "gt" type: "instances" } }
+  )pb"));
+  ASSERT_TRUE(built.ok()) << built.status();
+  EXPECT_EQ(built->schema.fields(0).type(), "instances");
 }
 
-TEST(LabelSchemaBuilderTest, ExistingSegmentationFieldIsRejected) {
-  EXPECT_INVALID(Build(Header(R"pb(
-                   existing_fields { field: "seg" document_type: "Segmentation" }
-                   label_schema { fields { field: "seg" } }
-                 )pb")),
-                 "header.label_schema.fields[0].type", "FIELD_TYPE_UNSUPPORTED",
-                 std::string("Field 'seg' has unsupported label type 'segmentation'. The 'darwin' "
-                             "backend supports ") +
-                     kSupportedTypes);
+TEST(LabelSchemaBuilderTest, ExistingSegmentationFieldGetsFiftyOnesDefaultTargets) {
+  auto built = Build(Header(R"pb(
+    existing_fields { field: "seg" document_type: "Segmentation" }
+    label_schema { fields { field: "seg" } }
+  )pb"));
+  ASSERT_TRUE(built.ok()) << built.status();
+  const auto& f = built->schema.fields(0);
+  EXPECT_EQ(f.type(), "segmentation");
+  EXPECT_EQ(f.mask_targets().size(), 256u);
+  EXPECT_EQ(f.mask_targets().at(0), "background");
+  EXPECT_EQ(f.mask_targets().at(255), "255");
+  EXPECT_EQ(f.classes().entries_size(), 255);
+  EXPECT_TRUE(f.allow_spatial_edits());
+  EXPECT_FALSE(f.has_allow_label_edits());
 }
 
 TEST(LabelSchemaBuilderTest, ExistingFieldOfUnknownClassIsRejected) {
@@ -1190,6 +1267,42 @@ TEST(LabelSchemaBuilderTest, GivenClassesAreNotGatheredFromLabels) {
   for (int i = 0; i < 10'001; ++i)
     batch.push_back(WithBox("s" + std::to_string(i), "c" + std::to_string(i)));
   EXPECT_TRUE(builder->Observe(batch).ok());
+}
+
+}  // namespace
+}  // namespace labelport::core
+
+namespace labelport::core {
+namespace {
+
+TEST(LabelSchemaBuilderSkeletonTest, KeypointFieldsKeepTheirSkeleton) {
+  auto built = Build(Header(R"pb(label_schema {
+                                   fields {
+                                     field: "pose"
+                                     type: "keypoints"
+                                     classes { entries { name: "person" } }
+                                     skeleton {
+                                       labels: [ "head", "hip" ]
+                                       edges { nodes: [ 0, 1 ] }
+                                     }
+                                   }
+                                 })pb"));
+  ASSERT_TRUE(built.ok()) << built.status();
+  EXPECT_THAT(built->schema.fields(0).skeleton().labels(), ElementsAre("head", "hip"));
+  EXPECT_EQ(built->schema.fields(0).skeleton().edges_size(), 1);
+}
+
+TEST(LabelSchemaBuilderSkeletonTest, SkeletonLabelsAreDistinct) {
+  EXPECT_INVALID(Build(Header(R"pb(label_schema {
+                                     fields {
+                                       field: "pose"
+                                       type: "keypoints"
+                                       classes { entries { name: "person" } }
+                                       skeleton { labels: [ "head", "head" ] }
+                                     }
+                                   })pb")),
+                 "header.label_schema.fields[0].skeleton", "SKELETON_INVALID",
+                 "Field 'pose' skeleton: label 'head' appears twice");
 }
 
 }  // namespace

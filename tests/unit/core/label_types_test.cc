@@ -15,9 +15,10 @@ using ::testing::Optional;
 
 TEST(LabelTypesTest, DarwinSupportedLabelTypesInFiftyOneOrder) {
   EXPECT_THAT(DarwinSupportedLabelTypes(),
-              ElementsAre("classification", "classifications", "detection", "detections", "polygon",
-                          "polygons", "polyline", "polylines", "keypoint", "keypoints"));
-  for (const char* type : {"instance", "instances", "segmentation", "scalar", "Detections", ""}) {
+              ElementsAre("classification", "classifications", "detection", "detections",
+                          "instance", "instances", "polygon", "polygons", "polyline", "polylines",
+                          "keypoint", "keypoints", "segmentation"));
+  for (const char* type : {"scalar", "Detections", "cuboids", ""}) {
     SCOPED_TRACE(type);
     EXPECT_FALSE(IsDarwinSupportedLabelType(type));
   }
@@ -124,7 +125,8 @@ TEST(LabelTypesTest, FieldValueCasesAndDocumentNames) {
     EXPECT_EQ(FieldValueCaseOf(type), value_case);
     EXPECT_EQ(DocumentTypeName(value_case), doc);
   }
-  EXPECT_EQ(FieldValueCaseOf("segmentation"), ValueCase::VALUE_NOT_SET);
+  EXPECT_EQ(FieldValueCaseOf("segmentation"), ValueCase::kSegmentation);
+  EXPECT_EQ(DocumentTypeName(ValueCase::kSegmentation), "Segmentation");
   EXPECT_EQ(FieldValueCaseOf("scalar"), ValueCase::VALUE_NOT_SET);
   EXPECT_EQ(DocumentTypeName(ValueCase::VALUE_NOT_SET), "None");
 }

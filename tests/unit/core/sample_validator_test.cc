@@ -791,3 +791,65 @@ TEST(SampleValidatorTest, FrameCountAndFrameIdsAreBounded) {
 
 }  // namespace
 }  // namespace labelport::core
+
+namespace labelport::core {
+namespace {
+
+const v1::LabelSchema kMaskSchema = Schema(R"pb(
+  fields { field: "seg" type: "segmentation" existing_field: true }
+  fields { field: "gt" type: "instances" existing_field: true }
+)pb");
+
+TEST(SampleValidatorMaskTest, SegmentationMaskMustHoldItsPixels) {
+  EXPECT_TRUE(Labels({ImageWith("a", "seg", R"pb(segmentation {
+                                                   id: "s1"
+                                                   width: 2
+                                                   height: 1
+                                                   bytes_per_pixel: 2
+                                                   mask: "\001\000\002\000"
+                                                 })pb")},
+                     kMaskSchema)
+                  .ok());
+  EXPECT_INVALID(Labels({ImageWith("a", "seg", R"pb(segmentation {
+                                                      id: "s1"
+                                                      width: 2
+                                                      height: 2
+                                                      bytes_per_pixel: 1
+                                                      mask: "\001\000\002"
+                                                    })pb")},
+                        kMaskSchema),
+                 "samples[0].fields[0].value", "SEGMENTATION_MASK_INVALID",
+                 "Sample 'a' field 'seg': segmentation 's1' has 3 mask bytes; 2x2 pixels of 1 "
+                 "bytes need 4");
+  EXPECT_INVALID(Labels({ImageWith("a", "seg", R"pb(segmentation {
+                                                      id: "s1"
+                                                      width: 1
+                                                      height: 1
+                                                      bytes_per_pixel: 3
+                                                      mask: "\001\000\002"
+                                                    })pb")},
+                        kMaskSchema),
+                 "samples[0].fields[0].value", "SEGMENTATION_MASK_INVALID",
+                 "Sample 'a' field 'seg': segmentation 's1' has bytes_per_pixel 3; masks are 2-D "
+                 "uint8 (1) or uint16 (2)");
+}
+
+TEST(SampleValidatorMaskTest, InstanceMaskMustHoldItsPixels) {
+  EXPECT_INVALID(
+      Labels({ImageWith("a", "gt", R"pb(detections {
+                                          detections {
+                                            id: "d1"
+                                            label: "cat"
+                                            bounding_box: [ 0, 0, 1, 1 ]
+                                            has_mask: true
+                                            instance_mask { width: 2 height: 2 mask: "\001" }
+                                          }
+                                        })pb")},
+             kMaskSchema),
+      "samples[0].fields[0].value", "SEGMENTATION_MASK_INVALID",
+      "Sample 'a' field 'gt': detection 'd1' has a 2x2 instance mask of 1 bytes; each "
+      "side must be 1 to 16384 pixels, one byte per pixel");
+}
+
+}  // namespace
+}  // namespace labelport::core

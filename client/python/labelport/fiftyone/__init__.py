@@ -22,6 +22,7 @@ import os
 from typing import Any, Optional
 
 import grpc
+import numpy as np
 
 from labelport.client import Client, run_name
 from labelport.errors import LabelportError
@@ -131,12 +132,15 @@ class DarwinBackend(foua.AnnotationBackend):
             "classifications",
             "detection",
             "detections",
+            "instance",
+            "instances",
             "polyline",
             "polylines",
             "polygon",
             "polygons",
             "keypoint",
             "keypoints",
+            "segmentation",
         ]
 
     @property
@@ -186,8 +190,8 @@ class DarwinBackend(foua.AnnotationBackend):
     def upload_annotations(self, samples, anno_key, launch_editor=False):
         api = self.connect_to_api()
         config = self.config
-        schema = config.label_schema or {}
         dataset = samples._root_dataset
+        schema = _with_skeletons(dataset, config.label_schema or {})
         fields = list(schema.keys())
 
         existing = []
@@ -503,13 +507,77 @@ def _attributes(label) -> dict:
     return out
 
 
+def _instance_mask_message(label):
+    """A Detection's mask (`mask`, else the image at `mask_path`) over its bounding box."""
+    mask = np.asarray(label.get_mask())
+    if mask.ndim == 3 and mask.shape[2] == 1:
+        mask = mask[:, :, 0]
+    if mask.ndim != 2:
+        raise ValueError(f"Detection '{label.id}': instance masks must be 2-D (got shape "
+                         f"{mask.shape})")
+    boolean = mask.dtype == bool
+    pixels = mask.astype(np.uint8) if boolean or mask.dtype == np.uint8 else (mask != 0).astype(
+        np.uint8)
+    return labels_pb.InstanceMask(width=int(mask.shape[1]), height=int(mask.shape[0]),
+                                  mask=np.ascontiguousarray(pixels).tobytes(), boolean=boolean)
+
+
+def _with_skeletons(dataset, schema: dict) -> dict:
+    """The schema with each keypoint field's skeleton (`dataset.skeletons[field]`, else
+    `default_skeleton`), which makes its keypoints V7 skeletons (node names, edges). Image
+    fields only: frame-level keypoints stay V7 keypoints."""
+    out = dict(schema)
+    for field, info in schema.items():
+        if (info or {}).get("type") not in ("keypoint", "keypoints") or field.startswith(
+                "frames."):
+            continue
+        skeleton = dataset.skeletons.get(field) or dataset.default_skeleton
+        if skeleton is None:
+            continue
+        labels = list(skeleton.labels or [])
+        size = max([len(labels)] + [max(e) + 1 for e in skeleton.edges or [] if e])
+        labels += [str(i) for i in range(len(labels), size)]
+        out[field] = dict(info, skeleton={"labels": [str(x) for x in labels],
+                                          "edges": [list(e) for e in skeleton.edges or []]})
+    return out
+
+
+def _segmentation_message(label):
+    """A Segmentation's mask (`mask`, else the image at `mask_path`) as raw 2-D pixels."""
+    mask = label.get_mask()
+    if mask is None:
+        raise ValueError(f"Segmentation '{label.id}' has neither a mask nor a mask_path")
+    mask = np.asarray(mask)
+    if mask.ndim == 3 and mask.shape[2] == 1:
+        mask = mask[:, :, 0]
+    if mask.ndim != 2 or mask.dtype.kind not in "uib" or (mask.size and (
+            mask.min() < 0 or mask.max() > 0xFFFF)):
+        raise ValueError(
+            f"Segmentation '{label.id}': labelport annotates 2-D integer masks with values in "
+            f"[0, 65535] (got shape {mask.shape}, dtype {mask.dtype}); RGB masks are not supported")
+    wide = mask.dtype.itemsize > 1 and mask.size and int(mask.max()) > 0xFF
+    pixels = mask.astype("<u2" if wide else np.uint8)
+    msg = labels_pb.Segmentation(
+        id=label.id, tags=list(label.tags or []), width=int(mask.shape[1]),
+        height=int(mask.shape[0]), bytes_per_pixel=2 if wide else 1,
+        mask=np.ascontiguousarray(pixels).tobytes())
+    for name, value in _attributes(label).items():
+        msg.attributes[name].CopyFrom(attribute_value(value))
+    return msg
+
+
 def _label_message(label):
+    if isinstance(label, fol.Segmentation):
+        return _segmentation_message(label)
     common = {"id": label.id, "label": label.label or "", "tags": list(label.tags or [])}
     if isinstance(label, fol.Classification):
         msg = labels_pb.Classification(**common)
     elif isinstance(label, fol.Detection):
+        has_mask = label.mask is not None or getattr(label, "mask_path", None) is not None
         msg = labels_pb.Detection(**common, bounding_box=list(label.bounding_box or []),
-                                  has_mask=label.mask is not None)
+                                  has_mask=has_mask)
+        if has_mask:
+            msg.instance_mask.CopyFrom(_instance_mask_message(label))
     elif isinstance(label, fol.Polyline):
         msg = labels_pb.Polyline(**common, closed=bool(label.closed), filled=bool(label.filled))
         for shape in label.points or []:
@@ -548,6 +616,7 @@ _FIELD_KINDS = {
     fol.Detection: "detection",
     fol.Polyline: "polyline",
     fol.Keypoint: "keypoint",
+    fol.Segmentation: "segmentation",
 }
 
 
@@ -558,13 +627,31 @@ def _field_value(value) -> labels_pb.FieldValue:
     raise ValueError(f"labelport cannot annotate {type(value).__name__} fields")
 
 
+def _fo_segmentation(msg) -> Any:
+    """A Segmentation with its mask in memory (as FiftyOne's CVAT backend returns them)."""
+    dtype = np.dtype("<u2") if msg.bytes_per_pixel == 2 else np.dtype(np.uint8)
+    mask = np.frombuffer(msg.mask, dtype=dtype).reshape(msg.height, msg.width)
+    attrs = {k: attribute_python(v) for k, v in msg.attributes.items()}
+    label = fol.Segmentation(mask=mask.astype(dtype.newbyteorder("=")), tags=list(msg.tags),
+                             **attrs)
+    if ObjectId.is_valid(msg.id):
+        label._id = ObjectId(msg.id)
+    return label
+
+
 def _fo_label(msg) -> Any:
+    if isinstance(msg, labels_pb.Segmentation):
+        return _fo_segmentation(msg)
     attrs = {k: attribute_python(v) for k, v in msg.attributes.items()}
     kw: dict = {"label": msg.label or None, "tags": list(msg.tags)}
     if isinstance(msg, labels_pb.Classification):
         label = fol.Classification(**kw, **attrs)
     elif isinstance(msg, labels_pb.Detection):
         label = fol.Detection(**kw, bounding_box=list(msg.bounding_box), **attrs)
+        if msg.HasField("instance_mask"):
+            m = msg.instance_mask
+            mask = np.frombuffer(m.mask, dtype=np.uint8).reshape(m.height, m.width)
+            label.mask = mask.astype(bool) if m.boolean else mask.copy()
     elif isinstance(msg, labels_pb.Polyline):
         label = fol.Polyline(**kw, points=[[(p.x, p.y) for p in s.points] for s in msg.points],
                              closed=msg.closed, filled=msg.filled, **attrs)

@@ -79,7 +79,14 @@ class ClassList(_message.Message):
     def __init__(self, entries: _Optional[_Iterable[_Union[ClassEntry, _Mapping]]] = ...) -> None: ...
 
 class FieldSchema(_message.Message):
-    __slots__ = ("field", "type", "classes", "attributes", "allow_additions", "allow_deletions", "allow_label_edits", "allow_index_edits", "allow_spatial_edits", "existing_field", "only_keyframes")
+    __slots__ = ("field", "type", "classes", "attributes", "allow_additions", "allow_deletions", "allow_label_edits", "allow_index_edits", "allow_spatial_edits", "existing_field", "only_keyframes", "mask_targets", "skeleton")
+    class MaskTargetsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: int
+        value: str
+        def __init__(self, key: _Optional[int] = ..., value: _Optional[str] = ...) -> None: ...
     FIELD_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     CLASSES_FIELD_NUMBER: _ClassVar[int]
@@ -91,6 +98,8 @@ class FieldSchema(_message.Message):
     ALLOW_SPATIAL_EDITS_FIELD_NUMBER: _ClassVar[int]
     EXISTING_FIELD_FIELD_NUMBER: _ClassVar[int]
     ONLY_KEYFRAMES_FIELD_NUMBER: _ClassVar[int]
+    MASK_TARGETS_FIELD_NUMBER: _ClassVar[int]
+    SKELETON_FIELD_NUMBER: _ClassVar[int]
     field: str
     type: str
     classes: ClassList
@@ -102,7 +111,23 @@ class FieldSchema(_message.Message):
     allow_spatial_edits: bool
     existing_field: bool
     only_keyframes: bool
-    def __init__(self, field: _Optional[str] = ..., type: _Optional[str] = ..., classes: _Optional[_Union[ClassList, _Mapping]] = ..., attributes: _Optional[_Union[AttributeSelection, _Mapping]] = ..., allow_additions: bool = ..., allow_deletions: bool = ..., allow_label_edits: bool = ..., allow_index_edits: bool = ..., allow_spatial_edits: bool = ..., existing_field: bool = ..., only_keyframes: bool = ...) -> None: ...
+    mask_targets: _containers.ScalarMap[int, str]
+    skeleton: KeypointSkeleton
+    def __init__(self, field: _Optional[str] = ..., type: _Optional[str] = ..., classes: _Optional[_Union[ClassList, _Mapping]] = ..., attributes: _Optional[_Union[AttributeSelection, _Mapping]] = ..., allow_additions: bool = ..., allow_deletions: bool = ..., allow_label_edits: bool = ..., allow_index_edits: bool = ..., allow_spatial_edits: bool = ..., existing_field: bool = ..., only_keyframes: bool = ..., mask_targets: _Optional[_Mapping[int, str]] = ..., skeleton: _Optional[_Union[KeypointSkeleton, _Mapping]] = ...) -> None: ...
+
+class KeypointSkeleton(_message.Message):
+    __slots__ = ("labels", "edges")
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    EDGES_FIELD_NUMBER: _ClassVar[int]
+    labels: _containers.RepeatedScalarFieldContainer[str]
+    edges: _containers.RepeatedCompositeFieldContainer[SkeletonEdge]
+    def __init__(self, labels: _Optional[_Iterable[str]] = ..., edges: _Optional[_Iterable[_Union[SkeletonEdge, _Mapping]]] = ...) -> None: ...
+
+class SkeletonEdge(_message.Message):
+    __slots__ = ("nodes",)
+    NODES_FIELD_NUMBER: _ClassVar[int]
+    nodes: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, nodes: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class LabelSchema(_message.Message):
     __slots__ = ("fields",)

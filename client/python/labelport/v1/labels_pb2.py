@@ -26,7 +26,7 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19labelport/v1/labels.proto\x12\x0clabelport.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x81\x02\n\x0e\x41ttributeValue\x12\x36\n\nnull_value\x18\x01 \x01(\x0e\x32\x1a.google.protobuf.NullValueB\x04\xe2\x41\x01\x01H\x00\x12\x1a\n\nbool_value\x18\x02 \x01(\x08\x42\x04\xe2\x41\x01\x01H\x00\x12\x19\n\tint_value\x18\x03 \x01(\x03\x42\x04\xe2\x41\x01\x01H\x00\x12\x1c\n\x0c\x64ouble_value\x18\x04 \x01(\x01\x42\x04\xe2\x41\x01\x01H\x00\x12\x1c\n\x0cstring_value\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01H\x00\x12<\n\nlist_value\x18\x06 \x01(\x0b\x32 .labelport.v1.AttributeValueListB\x04\xe2\x41\x01\x01H\x00\x42\x06\n\x04kind\"H\n\x12\x41ttributeValueList\x12\x32\n\x06values\x18\x01 \x03(\x0b\x32\x1c.labelport.v1.AttributeValueB\x04\xe2\x41\x01\x01\")\n\x05Point\x12\x0f\n\x01x\x18\x01 \x01(\x01\x42\x04\xe2\x41\x01\x02\x12\x0f\n\x01y\x18\x02 \x01(\x01\x42\x04\xe2\x41\x01\x02\"2\n\x05Shape\x12)\n\x06points\x18\x01 \x03(\x0b\x32\x13.labelport.v1.PointB\x04\xe2\x41\x01\x02\"\x92\x02\n\x0e\x43lassification\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x05label\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1d\n\nconfidence\x18\x03 \x01(\x01\x42\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x12\x12\n\x04tags\x18\x04 \x03(\tB\x04\xe2\x41\x01\x01\x12\x46\n\nattributes\x18\x05 \x03(\x0b\x32,.labelport.v1.Classification.AttributesEntryB\x04\xe2\x41\x01\x01\x1aO\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12+\n\x05value\x18\x02 \x01(\x0b\x32\x1c.labelport.v1.AttributeValue:\x02\x38\x01\x42\r\n\x0b_confidence\"\x8a\x03\n\tDetection\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x05label\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1a\n\x0c\x62ounding_box\x18\x03 \x03(\x01\x42\x04\xe2\x41\x01\x02\x12\x1d\n\nconfidence\x18\x04 \x01(\x01\x42\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x12\x18\n\x05index\x18\x05 \x01(\x03\x42\x04\xe2\x41\x01\x01H\x01\x88\x01\x01\x12\x12\n\x04tags\x18\x06 \x03(\tB\x04\xe2\x41\x01\x01\x12\x41\n\nattributes\x18\x07 \x03(\x0b\x32\'.labelport.v1.Detection.AttributesEntryB\x04\xe2\x41\x01\x01\x12\x1b\n\x08keyframe\x18\x08 \x01(\x08\x42\x04\xe2\x41\x01\x01H\x02\x88\x01\x01\x12\x16\n\x08has_mask\x18\t \x01(\x08\x42\x04\xe2\x41\x01\x01\x1aO\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12+\n\x05value\x18\x02 \x01(\x0b\x32\x1c.labelport.v1.AttributeValue:\x02\x38\x01\x42\r\n\x0b_confidenceB\x08\n\x06_indexB\x0b\n\t_keyframe\"\xab\x03\n\x08Polyline\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x05label\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12)\n\x06points\x18\x03 \x03(\x0b\x32\x13.labelport.v1.ShapeB\x04\xe2\x41\x01\x02\x12\x14\n\x06\x63losed\x18\x04 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66illed\x18\x05 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x1d\n\nconfidence\x18\x06 \x01(\x01\x42\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x12\x18\n\x05index\x18\x07 \x01(\x03\x42\x04\xe2\x41\x01\x01H\x01\x88\x01\x01\x12\x12\n\x04tags\x18\x08 \x03(\tB\x04\xe2\x41\x01\x01\x12@\n\nattributes\x18\t \x03(\x0b\x32&.labelport.v1.Polyline.AttributesEntryB\x04\xe2\x41\x01\x01\x12\x1b\n\x08keyframe\x18\n \x01(\x08\x42\x04\xe2\x41\x01\x01H\x02\x88\x01\x01\x1aO\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12+\n\x05value\x18\x02 \x01(\x0b\x32\x1c.labelport.v1.AttributeValue:\x02\x38\x01\x42\r\n\x0b_confidenceB\x08\n\x06_indexB\x0b\n\t_keyframe\"\xeb\x02\n\x08Keypoint\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x05label\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12)\n\x06points\x18\x03 \x03(\x0b\x32\x13.labelport.v1.PointB\x04\xe2\x41\x01\x02\x12\x18\n\nconfidence\x18\x04 \x03(\x01\x42\x04\xe2\x41\x01\x01\x12\x18\n\x05index\x18\x05 \x01(\x03\x42\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x12\x12\n\x04tags\x18\x06 \x03(\tB\x04\xe2\x41\x01\x01\x12@\n\nattributes\x18\x07 \x03(\x0b\x32&.labelport.v1.Keypoint.AttributesEntryB\x04\xe2\x41\x01\x01\x12\x1b\n\x08keyframe\x18\x08 \x01(\x08\x42\x04\xe2\x41\x01\x01H\x01\x88\x01\x01\x1aO\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12+\n\x05value\x18\x02 \x01(\x0b\x32\x1c.labelport.v1.AttributeValue:\x02\x38\x01\x42\x08\n\x06_indexB\x0b\n\t_keyframe\"N\n\x0f\x43lassifications\x12;\n\x0f\x63lassifications\x18\x01 \x03(\x0b\x32\x1c.labelport.v1.ClassificationB\x04\xe2\x41\x01\x01\"?\n\nDetections\x12\x31\n\ndetections\x18\x01 \x03(\x0b\x32\x17.labelport.v1.DetectionB\x04\xe2\x41\x01\x01\"<\n\tPolylines\x12/\n\tpolylines\x18\x01 \x03(\x0b\x32\x16.labelport.v1.PolylineB\x04\xe2\x41\x01\x01\"<\n\tKeypoints\x12/\n\tkeypoints\x18\x01 \x03(\x0b\x32\x16.labelport.v1.KeypointB\x04\xe2\x41\x01\x01\"\xc9\x03\n\nFieldValue\x12<\n\x0e\x63lassification\x18\x01 \x01(\x0b\x32\x1c.labelport.v1.ClassificationB\x04\xe2\x41\x01\x01H\x00\x12>\n\x0f\x63lassifications\x18\x02 \x01(\x0b\x32\x1d.labelport.v1.ClassificationsB\x04\xe2\x41\x01\x01H\x00\x12\x32\n\tdetection\x18\x03 \x01(\x0b\x32\x17.labelport.v1.DetectionB\x04\xe2\x41\x01\x01H\x00\x12\x34\n\ndetections\x18\x04 \x01(\x0b\x32\x18.labelport.v1.DetectionsB\x04\xe2\x41\x01\x01H\x00\x12\x30\n\x08polyline\x18\x05 \x01(\x0b\x32\x16.labelport.v1.PolylineB\x04\xe2\x41\x01\x01H\x00\x12\x32\n\tpolylines\x18\x06 \x01(\x0b\x32\x17.labelport.v1.PolylinesB\x04\xe2\x41\x01\x01H\x00\x12\x30\n\x08keypoint\x18\x07 \x01(\x0b\x32\x16.labelport.v1.KeypointB\x04\xe2\x41\x01\x01H\x00\x12\x32\n\tkeypoints\x18\x08 \x01(\x0b\x32\x17.labelport.v1.KeypointsB\x04\xe2\x41\x01\x01H\x00\x42\x07\n\x05valueB\xc7\x01\n\x10\x64\x65v.labelport.v1B\x0bLabelsProtoP\x01ZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1\xa2\x02\x03LBP\xaa\x02\x0cLabelport.V1\xba\x02\rLabelport_V1_\xca\x02\x0cLabelport\\V1\xe2\x02\x18Labelport\\V1\\GPBMetadata\xea\x02\rLabelport::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19labelport/v1/labels.proto\x12\x0clabelport.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x81\x02\n\x0e\x41ttributeValue\x12\x36\n\nnull_value\x18\x01 \x01(\x0e\x32\x1a.google.protobuf.NullValueB\x04\xe2\x41\x01\x01H\x00\x12\x1a\n\nbool_value\x18\x02 \x01(\x08\x42\x04\xe2\x41\x01\x01H\x00\x12\x19\n\tint_value\x18\x03 \x01(\x03\x42\x04\xe2\x41\x01\x01H\x00\x12\x1c\n\x0c\x64ouble_value\x18\x04 \x01(\x01\x42\x04\xe2\x41\x01\x01H\x00\x12\x1c\n\x0cstring_value\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01H\x00\x12<\n\nlist_value\x18\x06 \x01(\x0b\x32 .labelport.v1.AttributeValueListB\x04\xe2\x41\x01\x01H\x00\x42\x06\n\x04kind\"H\n\x12\x41ttributeValueList\x12\x32\n\x06values\x18\x01 \x03(\x0b\x32\x1c.labelport.v1.AttributeValueB\x04\xe2\x41\x01\x01\")\n\x05Point\x12\x0f\n\x01x\x18\x01 \x01(\x01\x42\x04\xe2\x41\x01\x02\x12\x0f\n\x01y\x18\x02 \x01(\x01\x42\x04\xe2\x41\x01\x02\"2\n\x05Shape\x12)\n\x06points\x18\x01 \x03(\x0b\x32\x13.labelport.v1.PointB\x04\xe2\x41\x01\x02\"\x92\x02\n\x0e\x43lassification\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x05label\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1d\n\nconfidence\x18\x03 \x01(\x01\x42\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x12\x12\n\x04tags\x18\x04 \x03(\tB\x04\xe2\x41\x01\x01\x12\x46\n\nattributes\x18\x05 \x03(\x0b\x32,.labelport.v1.Classification.AttributesEntryB\x04\xe2\x41\x01\x01\x1aO\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12+\n\x05value\x18\x02 \x01(\x0b\x32\x1c.labelport.v1.AttributeValue:\x02\x38\x01\x42\r\n\x0b_confidence\"\xc3\x03\n\tDetection\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x05label\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1a\n\x0c\x62ounding_box\x18\x03 \x03(\x01\x42\x04\xe2\x41\x01\x02\x12\x1d\n\nconfidence\x18\x04 \x01(\x01\x42\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x12\x18\n\x05index\x18\x05 \x01(\x03\x42\x04\xe2\x41\x01\x01H\x01\x88\x01\x01\x12\x12\n\x04tags\x18\x06 \x03(\tB\x04\xe2\x41\x01\x01\x12\x41\n\nattributes\x18\x07 \x03(\x0b\x32\'.labelport.v1.Detection.AttributesEntryB\x04\xe2\x41\x01\x01\x12\x1b\n\x08keyframe\x18\x08 \x01(\x08\x42\x04\xe2\x41\x01\x01H\x02\x88\x01\x01\x12\x16\n\x08has_mask\x18\t \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x37\n\rinstance_mask\x18\n \x01(\x0b\x32\x1a.labelport.v1.InstanceMaskB\x04\xe2\x41\x01\x01\x1aO\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12+\n\x05value\x18\x02 \x01(\x0b\x32\x1c.labelport.v1.AttributeValue:\x02\x38\x01\x42\r\n\x0b_confidenceB\x08\n\x06_indexB\x0b\n\t_keyframe\"d\n\x0cInstanceMask\x12\x13\n\x05width\x18\x01 \x01(\rB\x04\xe2\x41\x01\x02\x12\x14\n\x06height\x18\x02 \x01(\rB\x04\xe2\x41\x01\x02\x12\x12\n\x04mask\x18\x03 \x01(\x0c\x42\x04\xe2\x41\x01\x02\x12\x15\n\x07\x62oolean\x18\x04 \x01(\x08\x42\x04\xe2\x41\x01\x01\"\xab\x03\n\x08Polyline\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x05label\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12)\n\x06points\x18\x03 \x03(\x0b\x32\x13.labelport.v1.ShapeB\x04\xe2\x41\x01\x02\x12\x14\n\x06\x63losed\x18\x04 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66illed\x18\x05 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x1d\n\nconfidence\x18\x06 \x01(\x01\x42\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x12\x18\n\x05index\x18\x07 \x01(\x03\x42\x04\xe2\x41\x01\x01H\x01\x88\x01\x01\x12\x12\n\x04tags\x18\x08 \x03(\tB\x04\xe2\x41\x01\x01\x12@\n\nattributes\x18\t \x03(\x0b\x32&.labelport.v1.Polyline.AttributesEntryB\x04\xe2\x41\x01\x01\x12\x1b\n\x08keyframe\x18\n \x01(\x08\x42\x04\xe2\x41\x01\x01H\x02\x88\x01\x01\x1aO\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12+\n\x05value\x18\x02 \x01(\x0b\x32\x1c.labelport.v1.AttributeValue:\x02\x38\x01\x42\r\n\x0b_confidenceB\x08\n\x06_indexB\x0b\n\t_keyframe\"\xeb\x02\n\x08Keypoint\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x05label\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12)\n\x06points\x18\x03 \x03(\x0b\x32\x13.labelport.v1.PointB\x04\xe2\x41\x01\x02\x12\x18\n\nconfidence\x18\x04 \x03(\x01\x42\x04\xe2\x41\x01\x01\x12\x18\n\x05index\x18\x05 \x01(\x03\x42\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x12\x12\n\x04tags\x18\x06 \x03(\tB\x04\xe2\x41\x01\x01\x12@\n\nattributes\x18\x07 \x03(\x0b\x32&.labelport.v1.Keypoint.AttributesEntryB\x04\xe2\x41\x01\x01\x12\x1b\n\x08keyframe\x18\x08 \x01(\x08\x42\x04\xe2\x41\x01\x01H\x01\x88\x01\x01\x1aO\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12+\n\x05value\x18\x02 \x01(\x0b\x32\x1c.labelport.v1.AttributeValue:\x02\x38\x01\x42\x08\n\x06_indexB\x0b\n\t_keyframe\"\xa9\x02\n\x0cSegmentation\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x05width\x18\x02 \x01(\rB\x04\xe2\x41\x01\x02\x12\x14\n\x06height\x18\x03 \x01(\rB\x04\xe2\x41\x01\x02\x12\x1d\n\x0f\x62ytes_per_pixel\x18\x04 \x01(\rB\x04\xe2\x41\x01\x02\x12\x12\n\x04mask\x18\x05 \x01(\x0c\x42\x04\xe2\x41\x01\x02\x12\x12\n\x04tags\x18\x06 \x03(\tB\x04\xe2\x41\x01\x01\x12\x44\n\nattributes\x18\x07 \x03(\x0b\x32*.labelport.v1.Segmentation.AttributesEntryB\x04\xe2\x41\x01\x01\x1aO\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12+\n\x05value\x18\x02 \x01(\x0b\x32\x1c.labelport.v1.AttributeValue:\x02\x38\x01\"N\n\x0f\x43lassifications\x12;\n\x0f\x63lassifications\x18\x01 \x03(\x0b\x32\x1c.labelport.v1.ClassificationB\x04\xe2\x41\x01\x01\"?\n\nDetections\x12\x31\n\ndetections\x18\x01 \x03(\x0b\x32\x17.labelport.v1.DetectionB\x04\xe2\x41\x01\x01\"<\n\tPolylines\x12/\n\tpolylines\x18\x01 \x03(\x0b\x32\x16.labelport.v1.PolylineB\x04\xe2\x41\x01\x01\"<\n\tKeypoints\x12/\n\tkeypoints\x18\x01 \x03(\x0b\x32\x16.labelport.v1.KeypointB\x04\xe2\x41\x01\x01\"\x83\x04\n\nFieldValue\x12<\n\x0e\x63lassification\x18\x01 \x01(\x0b\x32\x1c.labelport.v1.ClassificationB\x04\xe2\x41\x01\x01H\x00\x12>\n\x0f\x63lassifications\x18\x02 \x01(\x0b\x32\x1d.labelport.v1.ClassificationsB\x04\xe2\x41\x01\x01H\x00\x12\x32\n\tdetection\x18\x03 \x01(\x0b\x32\x17.labelport.v1.DetectionB\x04\xe2\x41\x01\x01H\x00\x12\x34\n\ndetections\x18\x04 \x01(\x0b\x32\x18.labelport.v1.DetectionsB\x04\xe2\x41\x01\x01H\x00\x12\x30\n\x08polyline\x18\x05 \x01(\x0b\x32\x16.labelport.v1.PolylineB\x04\xe2\x41\x01\x01H\x00\x12\x32\n\tpolylines\x18\x06 \x01(\x0b\x32\x17.labelport.v1.PolylinesB\x04\xe2\x41\x01\x01H\x00\x12\x30\n\x08keypoint\x18\x07 \x01(\x0b\x32\x16.labelport.v1.KeypointB\x04\xe2\x41\x01\x01H\x00\x12\x32\n\tkeypoints\x18\x08 \x01(\x0b\x32\x17.labelport.v1.KeypointsB\x04\xe2\x41\x01\x01H\x00\x12\x38\n\x0csegmentation\x18\t \x01(\x0b\x32\x1a.labelport.v1.SegmentationB\x04\xe2\x41\x01\x01H\x00\x42\x07\n\x05valueB\xc7\x01\n\x10\x64\x65v.labelport.v1B\x0bLabelsProtoP\x01ZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1\xa2\x02\x03LBP\xaa\x02\x0cLabelport.V1\xba\x02\rLabelport_V1_\xca\x02\x0cLabelport\\V1\xe2\x02\x18Labelport\\V1\\GPBMetadata\xea\x02\rLabelport::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -86,6 +86,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DETECTION'].fields_by_name['keyframe']._serialized_options = b'\342A\001\001'
   _globals['_DETECTION'].fields_by_name['has_mask']._loaded_options = None
   _globals['_DETECTION'].fields_by_name['has_mask']._serialized_options = b'\342A\001\001'
+  _globals['_DETECTION'].fields_by_name['instance_mask']._loaded_options = None
+  _globals['_DETECTION'].fields_by_name['instance_mask']._serialized_options = b'\342A\001\001'
+  _globals['_INSTANCEMASK'].fields_by_name['width']._loaded_options = None
+  _globals['_INSTANCEMASK'].fields_by_name['width']._serialized_options = b'\342A\001\002'
+  _globals['_INSTANCEMASK'].fields_by_name['height']._loaded_options = None
+  _globals['_INSTANCEMASK'].fields_by_name['height']._serialized_options = b'\342A\001\002'
+  _globals['_INSTANCEMASK'].fields_by_name['mask']._loaded_options = None
+  _globals['_INSTANCEMASK'].fields_by_name['mask']._serialized_options = b'\342A\001\002'
+  _globals['_INSTANCEMASK'].fields_by_name['boolean']._loaded_options = None
+  _globals['_INSTANCEMASK'].fields_by_name['boolean']._serialized_options = b'\342A\001\001'
   _globals['_POLYLINE_ATTRIBUTESENTRY']._loaded_options = None
   _globals['_POLYLINE_ATTRIBUTESENTRY']._serialized_options = b'8\001'
   _globals['_POLYLINE'].fields_by_name['id']._loaded_options = None
@@ -126,6 +136,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_KEYPOINT'].fields_by_name['attributes']._serialized_options = b'\342A\001\001'
   _globals['_KEYPOINT'].fields_by_name['keyframe']._loaded_options = None
   _globals['_KEYPOINT'].fields_by_name['keyframe']._serialized_options = b'\342A\001\001'
+  _globals['_SEGMENTATION_ATTRIBUTESENTRY']._loaded_options = None
+  _globals['_SEGMENTATION_ATTRIBUTESENTRY']._serialized_options = b'8\001'
+  _globals['_SEGMENTATION'].fields_by_name['id']._loaded_options = None
+  _globals['_SEGMENTATION'].fields_by_name['id']._serialized_options = b'\342A\001\002'
+  _globals['_SEGMENTATION'].fields_by_name['width']._loaded_options = None
+  _globals['_SEGMENTATION'].fields_by_name['width']._serialized_options = b'\342A\001\002'
+  _globals['_SEGMENTATION'].fields_by_name['height']._loaded_options = None
+  _globals['_SEGMENTATION'].fields_by_name['height']._serialized_options = b'\342A\001\002'
+  _globals['_SEGMENTATION'].fields_by_name['bytes_per_pixel']._loaded_options = None
+  _globals['_SEGMENTATION'].fields_by_name['bytes_per_pixel']._serialized_options = b'\342A\001\002'
+  _globals['_SEGMENTATION'].fields_by_name['mask']._loaded_options = None
+  _globals['_SEGMENTATION'].fields_by_name['mask']._serialized_options = b'\342A\001\002'
+  _globals['_SEGMENTATION'].fields_by_name['tags']._loaded_options = None
+  _globals['_SEGMENTATION'].fields_by_name['tags']._serialized_options = b'\342A\001\001'
+  _globals['_SEGMENTATION'].fields_by_name['attributes']._loaded_options = None
+  _globals['_SEGMENTATION'].fields_by_name['attributes']._serialized_options = b'\342A\001\001'
   _globals['_CLASSIFICATIONS'].fields_by_name['classifications']._loaded_options = None
   _globals['_CLASSIFICATIONS'].fields_by_name['classifications']._serialized_options = b'\342A\001\001'
   _globals['_DETECTIONS'].fields_by_name['detections']._loaded_options = None
@@ -150,6 +176,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_FIELDVALUE'].fields_by_name['keypoint']._serialized_options = b'\342A\001\001'
   _globals['_FIELDVALUE'].fields_by_name['keypoints']._loaded_options = None
   _globals['_FIELDVALUE'].fields_by_name['keypoints']._serialized_options = b'\342A\001\001'
+  _globals['_FIELDVALUE'].fields_by_name['segmentation']._loaded_options = None
+  _globals['_FIELDVALUE'].fields_by_name['segmentation']._serialized_options = b'\342A\001\001'
   _globals['_ATTRIBUTEVALUE']._serialized_start=107
   _globals['_ATTRIBUTEVALUE']._serialized_end=364
   _globals['_ATTRIBUTEVALUELIST']._serialized_start=366
@@ -163,25 +191,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CLASSIFICATION_ATTRIBUTESENTRY']._serialized_start=716
   _globals['_CLASSIFICATION_ATTRIBUTESENTRY']._serialized_end=795
   _globals['_DETECTION']._serialized_start=813
-  _globals['_DETECTION']._serialized_end=1207
+  _globals['_DETECTION']._serialized_end=1264
   _globals['_DETECTION_ATTRIBUTESENTRY']._serialized_start=716
   _globals['_DETECTION_ATTRIBUTESENTRY']._serialized_end=795
-  _globals['_POLYLINE']._serialized_start=1210
-  _globals['_POLYLINE']._serialized_end=1637
+  _globals['_INSTANCEMASK']._serialized_start=1266
+  _globals['_INSTANCEMASK']._serialized_end=1366
+  _globals['_POLYLINE']._serialized_start=1369
+  _globals['_POLYLINE']._serialized_end=1796
   _globals['_POLYLINE_ATTRIBUTESENTRY']._serialized_start=716
   _globals['_POLYLINE_ATTRIBUTESENTRY']._serialized_end=795
-  _globals['_KEYPOINT']._serialized_start=1640
-  _globals['_KEYPOINT']._serialized_end=2003
+  _globals['_KEYPOINT']._serialized_start=1799
+  _globals['_KEYPOINT']._serialized_end=2162
   _globals['_KEYPOINT_ATTRIBUTESENTRY']._serialized_start=716
   _globals['_KEYPOINT_ATTRIBUTESENTRY']._serialized_end=795
-  _globals['_CLASSIFICATIONS']._serialized_start=2005
-  _globals['_CLASSIFICATIONS']._serialized_end=2083
-  _globals['_DETECTIONS']._serialized_start=2085
-  _globals['_DETECTIONS']._serialized_end=2148
-  _globals['_POLYLINES']._serialized_start=2150
-  _globals['_POLYLINES']._serialized_end=2210
-  _globals['_KEYPOINTS']._serialized_start=2212
-  _globals['_KEYPOINTS']._serialized_end=2272
-  _globals['_FIELDVALUE']._serialized_start=2275
-  _globals['_FIELDVALUE']._serialized_end=2732
+  _globals['_SEGMENTATION']._serialized_start=2165
+  _globals['_SEGMENTATION']._serialized_end=2462
+  _globals['_SEGMENTATION_ATTRIBUTESENTRY']._serialized_start=716
+  _globals['_SEGMENTATION_ATTRIBUTESENTRY']._serialized_end=795
+  _globals['_CLASSIFICATIONS']._serialized_start=2464
+  _globals['_CLASSIFICATIONS']._serialized_end=2542
+  _globals['_DETECTIONS']._serialized_start=2544
+  _globals['_DETECTIONS']._serialized_end=2607
+  _globals['_POLYLINES']._serialized_start=2609
+  _globals['_POLYLINES']._serialized_end=2669
+  _globals['_KEYPOINTS']._serialized_start=2671
+  _globals['_KEYPOINTS']._serialized_end=2731
+  _globals['_FIELDVALUE']._serialized_start=2734
+  _globals['_FIELDVALUE']._serialized_end=3249
 # @@protoc_insertion_point(module_scope)

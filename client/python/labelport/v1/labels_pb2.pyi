@@ -66,7 +66,7 @@ class Classification(_message.Message):
     def __init__(self, id: _Optional[str] = ..., label: _Optional[str] = ..., confidence: _Optional[float] = ..., tags: _Optional[_Iterable[str]] = ..., attributes: _Optional[_Mapping[str, AttributeValue]] = ...) -> None: ...
 
 class Detection(_message.Message):
-    __slots__ = ("id", "label", "bounding_box", "confidence", "index", "tags", "attributes", "keyframe", "has_mask")
+    __slots__ = ("id", "label", "bounding_box", "confidence", "index", "tags", "attributes", "keyframe", "has_mask", "instance_mask")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -83,6 +83,7 @@ class Detection(_message.Message):
     ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
     KEYFRAME_FIELD_NUMBER: _ClassVar[int]
     HAS_MASK_FIELD_NUMBER: _ClassVar[int]
+    INSTANCE_MASK_FIELD_NUMBER: _ClassVar[int]
     id: str
     label: str
     bounding_box: _containers.RepeatedScalarFieldContainer[float]
@@ -92,7 +93,20 @@ class Detection(_message.Message):
     attributes: _containers.MessageMap[str, AttributeValue]
     keyframe: bool
     has_mask: bool
-    def __init__(self, id: _Optional[str] = ..., label: _Optional[str] = ..., bounding_box: _Optional[_Iterable[float]] = ..., confidence: _Optional[float] = ..., index: _Optional[int] = ..., tags: _Optional[_Iterable[str]] = ..., attributes: _Optional[_Mapping[str, AttributeValue]] = ..., keyframe: bool = ..., has_mask: bool = ...) -> None: ...
+    instance_mask: InstanceMask
+    def __init__(self, id: _Optional[str] = ..., label: _Optional[str] = ..., bounding_box: _Optional[_Iterable[float]] = ..., confidence: _Optional[float] = ..., index: _Optional[int] = ..., tags: _Optional[_Iterable[str]] = ..., attributes: _Optional[_Mapping[str, AttributeValue]] = ..., keyframe: bool = ..., has_mask: bool = ..., instance_mask: _Optional[_Union[InstanceMask, _Mapping]] = ...) -> None: ...
+
+class InstanceMask(_message.Message):
+    __slots__ = ("width", "height", "mask", "boolean")
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    MASK_FIELD_NUMBER: _ClassVar[int]
+    BOOLEAN_FIELD_NUMBER: _ClassVar[int]
+    width: int
+    height: int
+    mask: bytes
+    boolean: bool
+    def __init__(self, width: _Optional[int] = ..., height: _Optional[int] = ..., mask: _Optional[bytes] = ..., boolean: bool = ...) -> None: ...
 
 class Polyline(_message.Message):
     __slots__ = ("id", "label", "points", "closed", "filled", "confidence", "index", "tags", "attributes", "keyframe")
@@ -152,6 +166,31 @@ class Keypoint(_message.Message):
     keyframe: bool
     def __init__(self, id: _Optional[str] = ..., label: _Optional[str] = ..., points: _Optional[_Iterable[_Union[Point, _Mapping]]] = ..., confidence: _Optional[_Iterable[float]] = ..., index: _Optional[int] = ..., tags: _Optional[_Iterable[str]] = ..., attributes: _Optional[_Mapping[str, AttributeValue]] = ..., keyframe: bool = ...) -> None: ...
 
+class Segmentation(_message.Message):
+    __slots__ = ("id", "width", "height", "bytes_per_pixel", "mask", "tags", "attributes")
+    class AttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: AttributeValue
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[AttributeValue, _Mapping]] = ...) -> None: ...
+    ID_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    BYTES_PER_PIXEL_FIELD_NUMBER: _ClassVar[int]
+    MASK_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    width: int
+    height: int
+    bytes_per_pixel: int
+    mask: bytes
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    attributes: _containers.MessageMap[str, AttributeValue]
+    def __init__(self, id: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., bytes_per_pixel: _Optional[int] = ..., mask: _Optional[bytes] = ..., tags: _Optional[_Iterable[str]] = ..., attributes: _Optional[_Mapping[str, AttributeValue]] = ...) -> None: ...
+
 class Classifications(_message.Message):
     __slots__ = ("classifications",)
     CLASSIFICATIONS_FIELD_NUMBER: _ClassVar[int]
@@ -177,7 +216,7 @@ class Keypoints(_message.Message):
     def __init__(self, keypoints: _Optional[_Iterable[_Union[Keypoint, _Mapping]]] = ...) -> None: ...
 
 class FieldValue(_message.Message):
-    __slots__ = ("classification", "classifications", "detection", "detections", "polyline", "polylines", "keypoint", "keypoints")
+    __slots__ = ("classification", "classifications", "detection", "detections", "polyline", "polylines", "keypoint", "keypoints", "segmentation")
     CLASSIFICATION_FIELD_NUMBER: _ClassVar[int]
     CLASSIFICATIONS_FIELD_NUMBER: _ClassVar[int]
     DETECTION_FIELD_NUMBER: _ClassVar[int]
@@ -186,6 +225,7 @@ class FieldValue(_message.Message):
     POLYLINES_FIELD_NUMBER: _ClassVar[int]
     KEYPOINT_FIELD_NUMBER: _ClassVar[int]
     KEYPOINTS_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTATION_FIELD_NUMBER: _ClassVar[int]
     classification: Classification
     classifications: Classifications
     detection: Detection
@@ -194,4 +234,5 @@ class FieldValue(_message.Message):
     polylines: Polylines
     keypoint: Keypoint
     keypoints: Keypoints
-    def __init__(self, classification: _Optional[_Union[Classification, _Mapping]] = ..., classifications: _Optional[_Union[Classifications, _Mapping]] = ..., detection: _Optional[_Union[Detection, _Mapping]] = ..., detections: _Optional[_Union[Detections, _Mapping]] = ..., polyline: _Optional[_Union[Polyline, _Mapping]] = ..., polylines: _Optional[_Union[Polylines, _Mapping]] = ..., keypoint: _Optional[_Union[Keypoint, _Mapping]] = ..., keypoints: _Optional[_Union[Keypoints, _Mapping]] = ...) -> None: ...
+    segmentation: Segmentation
+    def __init__(self, classification: _Optional[_Union[Classification, _Mapping]] = ..., classifications: _Optional[_Union[Classifications, _Mapping]] = ..., detection: _Optional[_Union[Detection, _Mapping]] = ..., detections: _Optional[_Union[Detections, _Mapping]] = ..., polyline: _Optional[_Union[Polyline, _Mapping]] = ..., polylines: _Optional[_Union[Polylines, _Mapping]] = ..., keypoint: _Optional[_Union[Keypoint, _Mapping]] = ..., keypoints: _Optional[_Union[Keypoints, _Mapping]] = ..., segmentation: _Optional[_Union[Segmentation, _Mapping]] = ...) -> None: ...

@@ -179,6 +179,16 @@ const (
 	ErrorReason_ERROR_REASON_TOO_MANY_ATTRIBUTES ErrorReason = 88
 	// INVALID_ARGUMENT: `existing_fields` has more entries than allowed.
 	ErrorReason_ERROR_REASON_TOO_MANY_EXISTING_FIELDS ErrorReason = 89
+	// INVALID_ARGUMENT: a new segmentation field has no `mask_targets`, or its
+	// targets name a class twice or use a reserved name.
+	ErrorReason_ERROR_REASON_MASK_TARGETS_INVALID ErrorReason = 90
+	// INVALID_ARGUMENT: a segmentation field the darwin backend cannot hold: a
+	// frame-level one, or a second one in the schema (V7 keeps one raster
+	// layer per image).
+	ErrorReason_ERROR_REASON_SEGMENTATION_FIELD_UNSUPPORTED ErrorReason = 91
+	// INVALID_ARGUMENT: a keypoint skeleton with too many or too long labels, a
+	// label twice, or edges beyond the allowed number of points.
+	ErrorReason_ERROR_REASON_SKELETON_INVALID ErrorReason = 92
 	// INVALID_ARGUMENT: a sample has no id.
 	ErrorReason_ERROR_REASON_SAMPLE_ID_REQUIRED ErrorReason = 100
 	// INVALID_ARGUMENT: a sample id is longer than 128 characters.
@@ -277,6 +287,9 @@ const (
 	ErrorReason_ERROR_REASON_KEYPOINT_CONFIDENCE_INVALID ErrorReason = 157
 	// INVALID_ARGUMENT: a field of one sample has more labels than allowed.
 	ErrorReason_ERROR_REASON_TOO_MANY_LABELS ErrorReason = 158
+	// INVALID_ARGUMENT: a segmentation mask has a bad size, pixel width or
+	// byte count.
+	ErrorReason_ERROR_REASON_SEGMENTATION_MASK_INVALID ErrorReason = 159
 	// INVALID_ARGUMENT: a destination field is empty, too long, or of another
 	// level (frame or sample) than its field.
 	ErrorReason_ERROR_REASON_DEST_FIELD_INVALID ErrorReason = 170
@@ -392,6 +405,9 @@ var (
 		87:  "ERROR_REASON_TOO_MANY_CLASSES",
 		88:  "ERROR_REASON_TOO_MANY_ATTRIBUTES",
 		89:  "ERROR_REASON_TOO_MANY_EXISTING_FIELDS",
+		90:  "ERROR_REASON_MASK_TARGETS_INVALID",
+		91:  "ERROR_REASON_SEGMENTATION_FIELD_UNSUPPORTED",
+		92:  "ERROR_REASON_SKELETON_INVALID",
 		100: "ERROR_REASON_SAMPLE_ID_REQUIRED",
 		101: "ERROR_REASON_SAMPLE_ID_INVALID",
 		102: "ERROR_REASON_SAMPLE_ID_DUPLICATE",
@@ -434,6 +450,7 @@ var (
 		156: "ERROR_REASON_KEYPOINT_OUTSIDE_IMAGE",
 		157: "ERROR_REASON_KEYPOINT_CONFIDENCE_INVALID",
 		158: "ERROR_REASON_TOO_MANY_LABELS",
+		159: "ERROR_REASON_SEGMENTATION_MASK_INVALID",
 		170: "ERROR_REASON_DEST_FIELD_INVALID",
 		171: "ERROR_REASON_DEST_FIELD_UNKNOWN",
 		200: "ERROR_REASON_RUN_NOT_FOUND",
@@ -515,6 +532,9 @@ var (
 		"ERROR_REASON_TOO_MANY_CLASSES":                87,
 		"ERROR_REASON_TOO_MANY_ATTRIBUTES":             88,
 		"ERROR_REASON_TOO_MANY_EXISTING_FIELDS":        89,
+		"ERROR_REASON_MASK_TARGETS_INVALID":            90,
+		"ERROR_REASON_SEGMENTATION_FIELD_UNSUPPORTED":  91,
+		"ERROR_REASON_SKELETON_INVALID":                92,
 		"ERROR_REASON_SAMPLE_ID_REQUIRED":              100,
 		"ERROR_REASON_SAMPLE_ID_INVALID":               101,
 		"ERROR_REASON_SAMPLE_ID_DUPLICATE":             102,
@@ -557,6 +577,7 @@ var (
 		"ERROR_REASON_KEYPOINT_OUTSIDE_IMAGE":          156,
 		"ERROR_REASON_KEYPOINT_CONFIDENCE_INVALID":     157,
 		"ERROR_REASON_TOO_MANY_LABELS":                 158,
+		"ERROR_REASON_SEGMENTATION_MASK_INVALID":       159,
 		"ERROR_REASON_DEST_FIELD_INVALID":              170,
 		"ERROR_REASON_DEST_FIELD_UNKNOWN":              171,
 		"ERROR_REASON_RUN_NOT_FOUND":                   200,
@@ -612,7 +633,7 @@ var File_labelport_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_labelport_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1flabelport/v1/error_reason.proto\x12\flabelport.v1*\x81%\n" +
+	"\x1flabelport/v1/error_reason.proto\x12\flabelport.v1*\xa9&\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"ERROR_REASON_INVALID_RESOURCE_NAME\x10\x01\x12 \n" +
@@ -672,7 +693,10 @@ const file_labelport_v1_error_reason_proto_rawDesc = "" +
 	"\x1cERROR_REASON_TOO_MANY_FIELDS\x10V\x12!\n" +
 	"\x1dERROR_REASON_TOO_MANY_CLASSES\x10W\x12$\n" +
 	" ERROR_REASON_TOO_MANY_ATTRIBUTES\x10X\x12)\n" +
-	"%ERROR_REASON_TOO_MANY_EXISTING_FIELDS\x10Y\x12#\n" +
+	"%ERROR_REASON_TOO_MANY_EXISTING_FIELDS\x10Y\x12%\n" +
+	"!ERROR_REASON_MASK_TARGETS_INVALID\x10Z\x12/\n" +
+	"+ERROR_REASON_SEGMENTATION_FIELD_UNSUPPORTED\x10[\x12!\n" +
+	"\x1dERROR_REASON_SKELETON_INVALID\x10\\\x12#\n" +
 	"\x1fERROR_REASON_SAMPLE_ID_REQUIRED\x10d\x12\"\n" +
 	"\x1eERROR_REASON_SAMPLE_ID_INVALID\x10e\x12$\n" +
 	" ERROR_REASON_SAMPLE_ID_DUPLICATE\x10f\x12\x1f\n" +
@@ -714,7 +738,8 @@ const file_labelport_v1_error_reason_proto_rawDesc = "" +
 	")ERROR_REASON_KEYPOINT_POINTS_OUT_OF_RANGE\x10\x9b\x01\x12(\n" +
 	"#ERROR_REASON_KEYPOINT_OUTSIDE_IMAGE\x10\x9c\x01\x12-\n" +
 	"(ERROR_REASON_KEYPOINT_CONFIDENCE_INVALID\x10\x9d\x01\x12!\n" +
-	"\x1cERROR_REASON_TOO_MANY_LABELS\x10\x9e\x01\x12$\n" +
+	"\x1cERROR_REASON_TOO_MANY_LABELS\x10\x9e\x01\x12+\n" +
+	"&ERROR_REASON_SEGMENTATION_MASK_INVALID\x10\x9f\x01\x12$\n" +
 	"\x1fERROR_REASON_DEST_FIELD_INVALID\x10\xaa\x01\x12$\n" +
 	"\x1fERROR_REASON_DEST_FIELD_UNKNOWN\x10\xab\x01\x12\x1f\n" +
 	"\x1aERROR_REASON_RUN_NOT_FOUND\x10\xc8\x01\x12$\n" +

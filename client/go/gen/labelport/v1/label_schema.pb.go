@@ -594,6 +594,14 @@ type FieldSchema struct {
 	// Output only: set for existing trackable fields; true when existing labels
 	// mark keyframes.
 	OnlyKeyframes *bool `protobuf:"varint,11,opt,name=only_keyframes,json=onlyKeyframes,proto3,oneof" json:"only_keyframes,omitempty"`
+	// Segmentation fields: pixel value → class name (FiftyOne's `mask_targets`;
+	// 0 is background and is never sent to V7). Required for a new
+	// segmentation field; for an existing one, the dataset's targets.
+	MaskTargets map[uint32]string `protobuf:"bytes,12,rep,name=mask_targets,json=maskTargets,proto3" json:"mask_targets,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Keypoint fields: the field's skeleton (FiftyOne `dataset.skeletons[field]`,
+	// else `default_skeleton`). With one, each Keypoint is a V7 skeleton whose
+	// nodes are named by `labels` (point i ↔ labels[i]).
+	Skeleton      *KeypointSkeleton `protobuf:"bytes,13,opt,name=skeleton,proto3" json:"skeleton,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -705,6 +713,122 @@ func (x *FieldSchema) GetOnlyKeyframes() bool {
 	return false
 }
 
+func (x *FieldSchema) GetMaskTargets() map[uint32]string {
+	if x != nil {
+		return x.MaskTargets
+	}
+	return nil
+}
+
+func (x *FieldSchema) GetSkeleton() *KeypointSkeleton {
+	if x != nil {
+		return x.Skeleton
+	}
+	return nil
+}
+
+// `fiftyone.core.odm.dataset.KeypointSkeleton`.
+type KeypointSkeleton struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The node names, by point index (FiftyOne's `labels`; empty names are
+	// replaced by the index).
+	Labels []string `protobuf:"bytes,1,rep,name=labels,proto3" json:"labels,omitempty"`
+	// The edges: each a polyline of point indices (FiftyOne's `edges`).
+	Edges         []*SkeletonEdge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeypointSkeleton) Reset() {
+	*x = KeypointSkeleton{}
+	mi := &file_labelport_v1_label_schema_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeypointSkeleton) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeypointSkeleton) ProtoMessage() {}
+
+func (x *KeypointSkeleton) ProtoReflect() protoreflect.Message {
+	mi := &file_labelport_v1_label_schema_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeypointSkeleton.ProtoReflect.Descriptor instead.
+func (*KeypointSkeleton) Descriptor() ([]byte, []int) {
+	return file_labelport_v1_label_schema_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *KeypointSkeleton) GetLabels() []string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+func (x *KeypointSkeleton) GetEdges() []*SkeletonEdge {
+	if x != nil {
+		return x.Edges
+	}
+	return nil
+}
+
+// One FiftyOne skeleton edge: consecutive point indices are connected.
+type SkeletonEdge struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The point indices, in order.
+	Nodes         []uint32 `protobuf:"varint,1,rep,packed,name=nodes,proto3" json:"nodes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SkeletonEdge) Reset() {
+	*x = SkeletonEdge{}
+	mi := &file_labelport_v1_label_schema_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SkeletonEdge) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SkeletonEdge) ProtoMessage() {}
+
+func (x *SkeletonEdge) ProtoReflect() protoreflect.Message {
+	mi := &file_labelport_v1_label_schema_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SkeletonEdge.ProtoReflect.Descriptor instead.
+func (*SkeletonEdge) Descriptor() ([]byte, []int) {
+	return file_labelport_v1_label_schema_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *SkeletonEdge) GetNodes() []uint32 {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
+}
+
 // A label schema: FiftyOne's `label_schema` dict, in order.
 type LabelSchema struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -716,7 +840,7 @@ type LabelSchema struct {
 
 func (x *LabelSchema) Reset() {
 	*x = LabelSchema{}
-	mi := &file_labelport_v1_label_schema_proto_msgTypes[9]
+	mi := &file_labelport_v1_label_schema_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -728,7 +852,7 @@ func (x *LabelSchema) String() string {
 func (*LabelSchema) ProtoMessage() {}
 
 func (x *LabelSchema) ProtoReflect() protoreflect.Message {
-	mi := &file_labelport_v1_label_schema_proto_msgTypes[9]
+	mi := &file_labelport_v1_label_schema_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -741,7 +865,7 @@ func (x *LabelSchema) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LabelSchema.ProtoReflect.Descriptor instead.
 func (*LabelSchema) Descriptor() ([]byte, []int) {
-	return file_labelport_v1_label_schema_proto_rawDescGZIP(), []int{9}
+	return file_labelport_v1_label_schema_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *LabelSchema) GetFields() []*FieldSchema {
@@ -796,7 +920,7 @@ const file_labelport_v1_label_schema_proto_rawDesc = "" +
 	"\x05group\x18\x02 \x01(\v2\x18.labelport.v1.ClassGroupB\x04\xe2A\x01\x01H\x00R\x05groupB\x06\n" +
 	"\x04kind\"E\n" +
 	"\tClassList\x128\n" +
-	"\aentries\x18\x01 \x03(\v2\x18.labelport.v1.ClassEntryB\x04\xe2A\x01\x01R\aentries\"\xd9\x05\n" +
+	"\aentries\x18\x01 \x03(\v2\x18.labelport.v1.ClassEntryB\x04\xe2A\x01\x01R\aentries\"\xb0\a\n" +
 	"\vFieldSchema\x12\x1a\n" +
 	"\x05field\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x05field\x12\x1d\n" +
 	"\x04type\x18\x02 \x01(\tB\x04\xe2A\x01\x01H\x00R\x04type\x88\x01\x01\x127\n" +
@@ -811,7 +935,12 @@ const file_labelport_v1_label_schema_proto_rawDesc = "" +
 	"\x13allow_spatial_edits\x18\t \x01(\bB\x04\xe2A\x01\x01H\x05R\x11allowSpatialEdits\x88\x01\x01\x120\n" +
 	"\x0eexisting_field\x18\n" +
 	" \x01(\bB\x04\xe2A\x01\x03H\x06R\rexistingField\x88\x01\x01\x120\n" +
-	"\x0eonly_keyframes\x18\v \x01(\bB\x04\xe2A\x01\x03H\aR\ronlyKeyframes\x88\x01\x01B\a\n" +
+	"\x0eonly_keyframes\x18\v \x01(\bB\x04\xe2A\x01\x03H\aR\ronlyKeyframes\x88\x01\x01\x12S\n" +
+	"\fmask_targets\x18\f \x03(\v2*.labelport.v1.FieldSchema.MaskTargetsEntryB\x04\xe2A\x01\x01R\vmaskTargets\x12@\n" +
+	"\bskeleton\x18\r \x01(\v2\x1e.labelport.v1.KeypointSkeletonB\x04\xe2A\x01\x01R\bskeleton\x1a>\n" +
+	"\x10MaskTargetsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\rR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\a\n" +
 	"\x05_typeB\x12\n" +
 	"\x10_allow_additionsB\x12\n" +
 	"\x10_allow_deletionsB\x14\n" +
@@ -819,7 +948,12 @@ const file_labelport_v1_label_schema_proto_rawDesc = "" +
 	"\x12_allow_index_editsB\x16\n" +
 	"\x14_allow_spatial_editsB\x11\n" +
 	"\x0f_existing_fieldB\x11\n" +
-	"\x0f_only_keyframes\"F\n" +
+	"\x0f_only_keyframes\"h\n" +
+	"\x10KeypointSkeleton\x12\x1c\n" +
+	"\x06labels\x18\x01 \x03(\tB\x04\xe2A\x01\x01R\x06labels\x126\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.labelport.v1.SkeletonEdgeB\x04\xe2A\x01\x01R\x05edges\"*\n" +
+	"\fSkeletonEdge\x12\x1a\n" +
+	"\x05nodes\x18\x01 \x03(\rB\x04\xe2A\x01\x01R\x05nodes\"F\n" +
 	"\vLabelSchema\x127\n" +
 	"\x06fields\x18\x01 \x03(\v2\x19.labelport.v1.FieldSchemaB\x04\xe2A\x01\x01R\x06fieldsB\xcc\x01\n" +
 	"\x10dev.labelport.v1B\x10LabelSchemaProtoP\x01ZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1\xa2\x02\x03LBP\xaa\x02\fLabelport.V1\xba\x02\rLabelport_V1_\xca\x02\fLabelport\\V1\xe2\x02\x18Labelport\\V1\\GPBMetadata\xea\x02\rLabelport::V1b\x06proto3"
@@ -836,7 +970,7 @@ func file_labelport_v1_label_schema_proto_rawDescGZIP() []byte {
 	return file_labelport_v1_label_schema_proto_rawDescData
 }
 
-var file_labelport_v1_label_schema_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_labelport_v1_label_schema_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_labelport_v1_label_schema_proto_goTypes = []any{
 	(*AttributeSpec)(nil),      // 0: labelport.v1.AttributeSpec
 	(*AttributeSpecs)(nil),     // 1: labelport.v1.AttributeSpecs
@@ -847,12 +981,15 @@ var file_labelport_v1_label_schema_proto_goTypes = []any{
 	(*ClassEntry)(nil),         // 6: labelport.v1.ClassEntry
 	(*ClassList)(nil),          // 7: labelport.v1.ClassList
 	(*FieldSchema)(nil),        // 8: labelport.v1.FieldSchema
-	(*LabelSchema)(nil),        // 9: labelport.v1.LabelSchema
-	(*AttributeValue)(nil),     // 10: labelport.v1.AttributeValue
+	(*KeypointSkeleton)(nil),   // 9: labelport.v1.KeypointSkeleton
+	(*SkeletonEdge)(nil),       // 10: labelport.v1.SkeletonEdge
+	(*LabelSchema)(nil),        // 11: labelport.v1.LabelSchema
+	nil,                        // 12: labelport.v1.FieldSchema.MaskTargetsEntry
+	(*AttributeValue)(nil),     // 13: labelport.v1.AttributeValue
 }
 var file_labelport_v1_label_schema_proto_depIdxs = []int32{
-	10, // 0: labelport.v1.AttributeSpec.values:type_name -> labelport.v1.AttributeValue
-	10, // 1: labelport.v1.AttributeSpec.default_value:type_name -> labelport.v1.AttributeValue
+	13, // 0: labelport.v1.AttributeSpec.values:type_name -> labelport.v1.AttributeValue
+	13, // 1: labelport.v1.AttributeSpec.default_value:type_name -> labelport.v1.AttributeValue
 	0,  // 2: labelport.v1.AttributeSpecs.specs:type_name -> labelport.v1.AttributeSpec
 	2,  // 3: labelport.v1.AttributeSelection.names:type_name -> labelport.v1.AttributeNames
 	1,  // 4: labelport.v1.AttributeSelection.specs:type_name -> labelport.v1.AttributeSpecs
@@ -862,12 +999,15 @@ var file_labelport_v1_label_schema_proto_depIdxs = []int32{
 	6,  // 8: labelport.v1.ClassList.entries:type_name -> labelport.v1.ClassEntry
 	7,  // 9: labelport.v1.FieldSchema.classes:type_name -> labelport.v1.ClassList
 	3,  // 10: labelport.v1.FieldSchema.attributes:type_name -> labelport.v1.AttributeSelection
-	8,  // 11: labelport.v1.LabelSchema.fields:type_name -> labelport.v1.FieldSchema
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	12, // 11: labelport.v1.FieldSchema.mask_targets:type_name -> labelport.v1.FieldSchema.MaskTargetsEntry
+	9,  // 12: labelport.v1.FieldSchema.skeleton:type_name -> labelport.v1.KeypointSkeleton
+	10, // 13: labelport.v1.KeypointSkeleton.edges:type_name -> labelport.v1.SkeletonEdge
+	8,  // 14: labelport.v1.LabelSchema.fields:type_name -> labelport.v1.FieldSchema
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_labelport_v1_label_schema_proto_init() }
@@ -893,7 +1033,7 @@ func file_labelport_v1_label_schema_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_labelport_v1_label_schema_proto_rawDesc), len(file_labelport_v1_label_schema_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -427,9 +427,12 @@ type Detection struct {
 	Attributes map[string]*AttributeValue `protobuf:"bytes,7,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Optional: whether this frame-level label is a track keyframe.
 	Keyframe *bool `protobuf:"varint,8,opt,name=keyframe,proto3,oneof" json:"keyframe,omitempty"`
-	// True when the label carries an instance mask (instances are not supported by
-	// the darwin backend; such labels are excluded from `detections` fields).
-	HasMask       bool `protobuf:"varint,9,opt,name=has_mask,json=hasMask,proto3" json:"has_mask,omitempty"`
+	// True when the label carries an instance mask (such labels belong to
+	// `instances` fields and are excluded from `detections` fields).
+	HasMask bool `protobuf:"varint,9,opt,name=has_mask,json=hasMask,proto3" json:"has_mask,omitempty"`
+	// Optional: the instance mask over the bounding box (FiftyOne
+	// `Detection.mask`, or the image at `mask_path`); set in `instances` fields.
+	InstanceMask  *InstanceMask `protobuf:"bytes,10,opt,name=instance_mask,json=instanceMask,proto3" json:"instance_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -527,6 +530,86 @@ func (x *Detection) GetHasMask() bool {
 	return false
 }
 
+func (x *Detection) GetInstanceMask() *InstanceMask {
+	if x != nil {
+		return x.InstanceMask
+	}
+	return nil
+}
+
+// An instance mask: a 2-D mask spanning its Detection's bounding box.
+type InstanceMask struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required: the mask width in pixels.
+	Width uint32 `protobuf:"varint,1,opt,name=width,proto3" json:"width,omitempty"`
+	// Required: the mask height in pixels.
+	Height uint32 `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
+	// Required: width * height bytes, row-major; non-zero means inside.
+	Mask []byte `protobuf:"bytes,3,opt,name=mask,proto3" json:"mask,omitempty"`
+	// Whether the client's mask is boolean (else uint8 values, kept as sent).
+	Boolean       bool `protobuf:"varint,4,opt,name=boolean,proto3" json:"boolean,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InstanceMask) Reset() {
+	*x = InstanceMask{}
+	mi := &file_labelport_v1_labels_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InstanceMask) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InstanceMask) ProtoMessage() {}
+
+func (x *InstanceMask) ProtoReflect() protoreflect.Message {
+	mi := &file_labelport_v1_labels_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InstanceMask.ProtoReflect.Descriptor instead.
+func (*InstanceMask) Descriptor() ([]byte, []int) {
+	return file_labelport_v1_labels_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *InstanceMask) GetWidth() uint32 {
+	if x != nil {
+		return x.Width
+	}
+	return 0
+}
+
+func (x *InstanceMask) GetHeight() uint32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *InstanceMask) GetMask() []byte {
+	if x != nil {
+		return x.Mask
+	}
+	return nil
+}
+
+func (x *InstanceMask) GetBoolean() bool {
+	if x != nil {
+		return x.Boolean
+	}
+	return false
+}
+
 // `fiftyone.core.labels.Polyline`: one or more shapes.
 type Polyline struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -556,7 +639,7 @@ type Polyline struct {
 
 func (x *Polyline) Reset() {
 	*x = Polyline{}
-	mi := &file_labelport_v1_labels_proto_msgTypes[6]
+	mi := &file_labelport_v1_labels_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -568,7 +651,7 @@ func (x *Polyline) String() string {
 func (*Polyline) ProtoMessage() {}
 
 func (x *Polyline) ProtoReflect() protoreflect.Message {
-	mi := &file_labelport_v1_labels_proto_msgTypes[6]
+	mi := &file_labelport_v1_labels_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -581,7 +664,7 @@ func (x *Polyline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Polyline.ProtoReflect.Descriptor instead.
 func (*Polyline) Descriptor() ([]byte, []int) {
-	return file_labelport_v1_labels_proto_rawDescGZIP(), []int{6}
+	return file_labelport_v1_labels_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Polyline) GetId() string {
@@ -679,7 +762,7 @@ type Keypoint struct {
 
 func (x *Keypoint) Reset() {
 	*x = Keypoint{}
-	mi := &file_labelport_v1_labels_proto_msgTypes[7]
+	mi := &file_labelport_v1_labels_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -691,7 +774,7 @@ func (x *Keypoint) String() string {
 func (*Keypoint) ProtoMessage() {}
 
 func (x *Keypoint) ProtoReflect() protoreflect.Message {
-	mi := &file_labelport_v1_labels_proto_msgTypes[7]
+	mi := &file_labelport_v1_labels_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -704,7 +787,7 @@ func (x *Keypoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Keypoint.ProtoReflect.Descriptor instead.
 func (*Keypoint) Descriptor() ([]byte, []int) {
-	return file_labelport_v1_labels_proto_rawDescGZIP(), []int{7}
+	return file_labelport_v1_labels_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Keypoint) GetId() string {
@@ -763,6 +846,110 @@ func (x *Keypoint) GetKeyframe() bool {
 	return false
 }
 
+// `fiftyone.core.labels.Segmentation`: a semantic segmentation mask. Pixel
+// values are class targets (see FieldSchema.mask_targets); 0 is background.
+// The mask travels raw: `height` rows of `width` pixels, row-major, each
+// pixel `bytes_per_pixel` bytes, little-endian (FiftyOne's uint8 or uint16
+// 2-D masks; a `mask_path` mask is read by the client and sent the same way).
+type Segmentation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required on upload: the client's label id. Output: the merged or new id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Required: the mask width in pixels (may differ from the media's).
+	Width uint32 `protobuf:"varint,2,opt,name=width,proto3" json:"width,omitempty"`
+	// Required: the mask height in pixels.
+	Height uint32 `protobuf:"varint,3,opt,name=height,proto3" json:"height,omitempty"`
+	// Required: 1 (uint8) or 2 (uint16, little-endian).
+	BytesPerPixel uint32 `protobuf:"varint,4,opt,name=bytes_per_pixel,json=bytesPerPixel,proto3" json:"bytes_per_pixel,omitempty"`
+	// Required: width * height * bytes_per_pixel bytes.
+	Mask []byte `protobuf:"bytes,5,opt,name=mask,proto3" json:"mask,omitempty"`
+	// Optional tags; restored from the upload snapshot.
+	Tags []string `protobuf:"bytes,6,rep,name=tags,proto3" json:"tags,omitempty"`
+	// Optional custom attributes; restored from the upload snapshot.
+	Attributes    map[string]*AttributeValue `protobuf:"bytes,7,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Segmentation) Reset() {
+	*x = Segmentation{}
+	mi := &file_labelport_v1_labels_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Segmentation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Segmentation) ProtoMessage() {}
+
+func (x *Segmentation) ProtoReflect() protoreflect.Message {
+	mi := &file_labelport_v1_labels_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Segmentation.ProtoReflect.Descriptor instead.
+func (*Segmentation) Descriptor() ([]byte, []int) {
+	return file_labelport_v1_labels_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Segmentation) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Segmentation) GetWidth() uint32 {
+	if x != nil {
+		return x.Width
+	}
+	return 0
+}
+
+func (x *Segmentation) GetHeight() uint32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *Segmentation) GetBytesPerPixel() uint32 {
+	if x != nil {
+		return x.BytesPerPixel
+	}
+	return 0
+}
+
+func (x *Segmentation) GetMask() []byte {
+	if x != nil {
+		return x.Mask
+	}
+	return nil
+}
+
+func (x *Segmentation) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *Segmentation) GetAttributes() map[string]*AttributeValue {
+	if x != nil {
+		return x.Attributes
+	}
+	return nil
+}
+
 // `fiftyone.core.labels.Classifications`.
 type Classifications struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -774,7 +961,7 @@ type Classifications struct {
 
 func (x *Classifications) Reset() {
 	*x = Classifications{}
-	mi := &file_labelport_v1_labels_proto_msgTypes[8]
+	mi := &file_labelport_v1_labels_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -786,7 +973,7 @@ func (x *Classifications) String() string {
 func (*Classifications) ProtoMessage() {}
 
 func (x *Classifications) ProtoReflect() protoreflect.Message {
-	mi := &file_labelport_v1_labels_proto_msgTypes[8]
+	mi := &file_labelport_v1_labels_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -799,7 +986,7 @@ func (x *Classifications) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Classifications.ProtoReflect.Descriptor instead.
 func (*Classifications) Descriptor() ([]byte, []int) {
-	return file_labelport_v1_labels_proto_rawDescGZIP(), []int{8}
+	return file_labelport_v1_labels_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Classifications) GetClassifications() []*Classification {
@@ -820,7 +1007,7 @@ type Detections struct {
 
 func (x *Detections) Reset() {
 	*x = Detections{}
-	mi := &file_labelport_v1_labels_proto_msgTypes[9]
+	mi := &file_labelport_v1_labels_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -832,7 +1019,7 @@ func (x *Detections) String() string {
 func (*Detections) ProtoMessage() {}
 
 func (x *Detections) ProtoReflect() protoreflect.Message {
-	mi := &file_labelport_v1_labels_proto_msgTypes[9]
+	mi := &file_labelport_v1_labels_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -845,7 +1032,7 @@ func (x *Detections) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Detections.ProtoReflect.Descriptor instead.
 func (*Detections) Descriptor() ([]byte, []int) {
-	return file_labelport_v1_labels_proto_rawDescGZIP(), []int{9}
+	return file_labelport_v1_labels_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Detections) GetDetections() []*Detection {
@@ -866,7 +1053,7 @@ type Polylines struct {
 
 func (x *Polylines) Reset() {
 	*x = Polylines{}
-	mi := &file_labelport_v1_labels_proto_msgTypes[10]
+	mi := &file_labelport_v1_labels_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -878,7 +1065,7 @@ func (x *Polylines) String() string {
 func (*Polylines) ProtoMessage() {}
 
 func (x *Polylines) ProtoReflect() protoreflect.Message {
-	mi := &file_labelport_v1_labels_proto_msgTypes[10]
+	mi := &file_labelport_v1_labels_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -891,7 +1078,7 @@ func (x *Polylines) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Polylines.ProtoReflect.Descriptor instead.
 func (*Polylines) Descriptor() ([]byte, []int) {
-	return file_labelport_v1_labels_proto_rawDescGZIP(), []int{10}
+	return file_labelport_v1_labels_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Polylines) GetPolylines() []*Polyline {
@@ -912,7 +1099,7 @@ type Keypoints struct {
 
 func (x *Keypoints) Reset() {
 	*x = Keypoints{}
-	mi := &file_labelport_v1_labels_proto_msgTypes[11]
+	mi := &file_labelport_v1_labels_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -924,7 +1111,7 @@ func (x *Keypoints) String() string {
 func (*Keypoints) ProtoMessage() {}
 
 func (x *Keypoints) ProtoReflect() protoreflect.Message {
-	mi := &file_labelport_v1_labels_proto_msgTypes[11]
+	mi := &file_labelport_v1_labels_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -937,7 +1124,7 @@ func (x *Keypoints) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Keypoints.ProtoReflect.Descriptor instead.
 func (*Keypoints) Descriptor() ([]byte, []int) {
-	return file_labelport_v1_labels_proto_rawDescGZIP(), []int{11}
+	return file_labelport_v1_labels_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Keypoints) GetKeypoints() []*Keypoint {
@@ -963,6 +1150,7 @@ type FieldValue struct {
 	//	*FieldValue_Polylines
 	//	*FieldValue_Keypoint
 	//	*FieldValue_Keypoints
+	//	*FieldValue_Segmentation
 	Value         isFieldValue_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -970,7 +1158,7 @@ type FieldValue struct {
 
 func (x *FieldValue) Reset() {
 	*x = FieldValue{}
-	mi := &file_labelport_v1_labels_proto_msgTypes[12]
+	mi := &file_labelport_v1_labels_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -982,7 +1170,7 @@ func (x *FieldValue) String() string {
 func (*FieldValue) ProtoMessage() {}
 
 func (x *FieldValue) ProtoReflect() protoreflect.Message {
-	mi := &file_labelport_v1_labels_proto_msgTypes[12]
+	mi := &file_labelport_v1_labels_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -995,7 +1183,7 @@ func (x *FieldValue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldValue.ProtoReflect.Descriptor instead.
 func (*FieldValue) Descriptor() ([]byte, []int) {
-	return file_labelport_v1_labels_proto_rawDescGZIP(), []int{12}
+	return file_labelport_v1_labels_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *FieldValue) GetValue() isFieldValue_Value {
@@ -1077,6 +1265,15 @@ func (x *FieldValue) GetKeypoints() *Keypoints {
 	return nil
 }
 
+func (x *FieldValue) GetSegmentation() *Segmentation {
+	if x != nil {
+		if x, ok := x.Value.(*FieldValue_Segmentation); ok {
+			return x.Segmentation
+		}
+	}
+	return nil
+}
+
 type isFieldValue_Value interface {
 	isFieldValue_Value()
 }
@@ -1121,6 +1318,11 @@ type FieldValue_Keypoints struct {
 	Keypoints *Keypoints `protobuf:"bytes,8,opt,name=keypoints,proto3,oneof"`
 }
 
+type FieldValue_Segmentation struct {
+	// A `Segmentation` field.
+	Segmentation *Segmentation `protobuf:"bytes,9,opt,name=segmentation,proto3,oneof"`
+}
+
 func (*FieldValue_Classification) isFieldValue_Value() {}
 
 func (*FieldValue_Classifications) isFieldValue_Value() {}
@@ -1136,6 +1338,8 @@ func (*FieldValue_Polylines) isFieldValue_Value() {}
 func (*FieldValue_Keypoint) isFieldValue_Value() {}
 
 func (*FieldValue_Keypoints) isFieldValue_Value() {}
+
+func (*FieldValue_Segmentation) isFieldValue_Value() {}
 
 var File_labelport_v1_labels_proto protoreflect.FileDescriptor
 
@@ -1173,7 +1377,7 @@ const file_labelport_v1_labels_proto_rawDesc = "" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x122\n" +
 	"\x05value\x18\x02 \x01(\v2\x1c.labelport.v1.AttributeValueR\x05value:\x028\x01B\r\n" +
-	"\v_confidence\"\xe6\x03\n" +
+	"\v_confidence\"\xad\x04\n" +
 	"\tDetection\x12\x14\n" +
 	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x02id\x12\x1a\n" +
 	"\x05label\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x05label\x12'\n" +
@@ -1187,13 +1391,20 @@ const file_labelport_v1_labels_proto_rawDesc = "" +
 	"attributes\x18\a \x03(\v2'.labelport.v1.Detection.AttributesEntryB\x04\xe2A\x01\x01R\n" +
 	"attributes\x12%\n" +
 	"\bkeyframe\x18\b \x01(\bB\x04\xe2A\x01\x01H\x02R\bkeyframe\x88\x01\x01\x12\x1f\n" +
-	"\bhas_mask\x18\t \x01(\bB\x04\xe2A\x01\x01R\ahasMask\x1a[\n" +
+	"\bhas_mask\x18\t \x01(\bB\x04\xe2A\x01\x01R\ahasMask\x12E\n" +
+	"\rinstance_mask\x18\n" +
+	" \x01(\v2\x1a.labelport.v1.InstanceMaskB\x04\xe2A\x01\x01R\finstanceMask\x1a[\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x122\n" +
 	"\x05value\x18\x02 \x01(\v2\x1c.labelport.v1.AttributeValueR\x05value:\x028\x01B\r\n" +
 	"\v_confidenceB\b\n" +
 	"\x06_indexB\v\n" +
-	"\t_keyframe\"\x89\x04\n" +
+	"\t_keyframe\"\x82\x01\n" +
+	"\fInstanceMask\x12\x1a\n" +
+	"\x05width\x18\x01 \x01(\rB\x04\xe2A\x01\x02R\x05width\x12\x1c\n" +
+	"\x06height\x18\x02 \x01(\rB\x04\xe2A\x01\x02R\x06height\x12\x18\n" +
+	"\x04mask\x18\x03 \x01(\fB\x04\xe2A\x01\x02R\x04mask\x12\x1e\n" +
+	"\aboolean\x18\x04 \x01(\bB\x04\xe2A\x01\x01R\aboolean\"\x89\x04\n" +
 	"\bPolyline\x12\x14\n" +
 	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x02id\x12\x1a\n" +
 	"\x05label\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x05label\x121\n" +
@@ -1233,7 +1444,20 @@ const file_labelport_v1_labels_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x122\n" +
 	"\x05value\x18\x02 \x01(\v2\x1c.labelport.v1.AttributeValueR\x05value:\x028\x01B\b\n" +
 	"\x06_indexB\v\n" +
-	"\t_keyframe\"_\n" +
+	"\t_keyframe\"\xef\x02\n" +
+	"\fSegmentation\x12\x14\n" +
+	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x02id\x12\x1a\n" +
+	"\x05width\x18\x02 \x01(\rB\x04\xe2A\x01\x02R\x05width\x12\x1c\n" +
+	"\x06height\x18\x03 \x01(\rB\x04\xe2A\x01\x02R\x06height\x12,\n" +
+	"\x0fbytes_per_pixel\x18\x04 \x01(\rB\x04\xe2A\x01\x02R\rbytesPerPixel\x12\x18\n" +
+	"\x04mask\x18\x05 \x01(\fB\x04\xe2A\x01\x02R\x04mask\x12\x18\n" +
+	"\x04tags\x18\x06 \x03(\tB\x04\xe2A\x01\x01R\x04tags\x12P\n" +
+	"\n" +
+	"attributes\x18\a \x03(\v2*.labelport.v1.Segmentation.AttributesEntryB\x04\xe2A\x01\x01R\n" +
+	"attributes\x1a[\n" +
+	"\x0fAttributesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x122\n" +
+	"\x05value\x18\x02 \x01(\v2\x1c.labelport.v1.AttributeValueR\x05value:\x028\x01\"_\n" +
 	"\x0fClassifications\x12L\n" +
 	"\x0fclassifications\x18\x01 \x03(\v2\x1c.labelport.v1.ClassificationB\x04\xe2A\x01\x01R\x0fclassifications\"K\n" +
 	"\n" +
@@ -1244,7 +1468,7 @@ const file_labelport_v1_labels_proto_rawDesc = "" +
 	"\tPolylines\x12:\n" +
 	"\tpolylines\x18\x01 \x03(\v2\x16.labelport.v1.PolylineB\x04\xe2A\x01\x01R\tpolylines\"G\n" +
 	"\tKeypoints\x12:\n" +
-	"\tkeypoints\x18\x01 \x03(\v2\x16.labelport.v1.KeypointB\x04\xe2A\x01\x01R\tkeypoints\"\xab\x04\n" +
+	"\tkeypoints\x18\x01 \x03(\v2\x16.labelport.v1.KeypointB\x04\xe2A\x01\x01R\tkeypoints\"\xf3\x04\n" +
 	"\n" +
 	"FieldValue\x12L\n" +
 	"\x0eclassification\x18\x01 \x01(\v2\x1c.labelport.v1.ClassificationB\x04\xe2A\x01\x01H\x00R\x0eclassification\x12O\n" +
@@ -1256,7 +1480,8 @@ const file_labelport_v1_labels_proto_rawDesc = "" +
 	"\bpolyline\x18\x05 \x01(\v2\x16.labelport.v1.PolylineB\x04\xe2A\x01\x01H\x00R\bpolyline\x12=\n" +
 	"\tpolylines\x18\x06 \x01(\v2\x17.labelport.v1.PolylinesB\x04\xe2A\x01\x01H\x00R\tpolylines\x12:\n" +
 	"\bkeypoint\x18\a \x01(\v2\x16.labelport.v1.KeypointB\x04\xe2A\x01\x01H\x00R\bkeypoint\x12=\n" +
-	"\tkeypoints\x18\b \x01(\v2\x17.labelport.v1.KeypointsB\x04\xe2A\x01\x01H\x00R\tkeypointsB\a\n" +
+	"\tkeypoints\x18\b \x01(\v2\x17.labelport.v1.KeypointsB\x04\xe2A\x01\x01H\x00R\tkeypoints\x12F\n" +
+	"\fsegmentation\x18\t \x01(\v2\x1a.labelport.v1.SegmentationB\x04\xe2A\x01\x01H\x00R\fsegmentationB\a\n" +
 	"\x05valueB\xc7\x01\n" +
 	"\x10dev.labelport.v1B\vLabelsProtoP\x01ZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1\xa2\x02\x03LBP\xaa\x02\fLabelport.V1\xba\x02\rLabelport_V1_\xca\x02\fLabelport\\V1\xe2\x02\x18Labelport\\V1\\GPBMetadata\xea\x02\rLabelport::V1b\x06proto3"
 
@@ -1272,7 +1497,7 @@ func file_labelport_v1_labels_proto_rawDescGZIP() []byte {
 	return file_labelport_v1_labels_proto_rawDescData
 }
 
-var file_labelport_v1_labels_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_labelport_v1_labels_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_labelport_v1_labels_proto_goTypes = []any{
 	(*AttributeValue)(nil),     // 0: labelport.v1.AttributeValue
 	(*AttributeValueList)(nil), // 1: labelport.v1.AttributeValueList
@@ -1280,51 +1505,58 @@ var file_labelport_v1_labels_proto_goTypes = []any{
 	(*Shape)(nil),              // 3: labelport.v1.Shape
 	(*Classification)(nil),     // 4: labelport.v1.Classification
 	(*Detection)(nil),          // 5: labelport.v1.Detection
-	(*Polyline)(nil),           // 6: labelport.v1.Polyline
-	(*Keypoint)(nil),           // 7: labelport.v1.Keypoint
-	(*Classifications)(nil),    // 8: labelport.v1.Classifications
-	(*Detections)(nil),         // 9: labelport.v1.Detections
-	(*Polylines)(nil),          // 10: labelport.v1.Polylines
-	(*Keypoints)(nil),          // 11: labelport.v1.Keypoints
-	(*FieldValue)(nil),         // 12: labelport.v1.FieldValue
-	nil,                        // 13: labelport.v1.Classification.AttributesEntry
-	nil,                        // 14: labelport.v1.Detection.AttributesEntry
-	nil,                        // 15: labelport.v1.Polyline.AttributesEntry
-	nil,                        // 16: labelport.v1.Keypoint.AttributesEntry
-	(structpb.NullValue)(0),    // 17: google.protobuf.NullValue
+	(*InstanceMask)(nil),       // 6: labelport.v1.InstanceMask
+	(*Polyline)(nil),           // 7: labelport.v1.Polyline
+	(*Keypoint)(nil),           // 8: labelport.v1.Keypoint
+	(*Segmentation)(nil),       // 9: labelport.v1.Segmentation
+	(*Classifications)(nil),    // 10: labelport.v1.Classifications
+	(*Detections)(nil),         // 11: labelport.v1.Detections
+	(*Polylines)(nil),          // 12: labelport.v1.Polylines
+	(*Keypoints)(nil),          // 13: labelport.v1.Keypoints
+	(*FieldValue)(nil),         // 14: labelport.v1.FieldValue
+	nil,                        // 15: labelport.v1.Classification.AttributesEntry
+	nil,                        // 16: labelport.v1.Detection.AttributesEntry
+	nil,                        // 17: labelport.v1.Polyline.AttributesEntry
+	nil,                        // 18: labelport.v1.Keypoint.AttributesEntry
+	nil,                        // 19: labelport.v1.Segmentation.AttributesEntry
+	(structpb.NullValue)(0),    // 20: google.protobuf.NullValue
 }
 var file_labelport_v1_labels_proto_depIdxs = []int32{
-	17, // 0: labelport.v1.AttributeValue.null_value:type_name -> google.protobuf.NullValue
+	20, // 0: labelport.v1.AttributeValue.null_value:type_name -> google.protobuf.NullValue
 	1,  // 1: labelport.v1.AttributeValue.list_value:type_name -> labelport.v1.AttributeValueList
 	0,  // 2: labelport.v1.AttributeValueList.values:type_name -> labelport.v1.AttributeValue
 	2,  // 3: labelport.v1.Shape.points:type_name -> labelport.v1.Point
-	13, // 4: labelport.v1.Classification.attributes:type_name -> labelport.v1.Classification.AttributesEntry
-	14, // 5: labelport.v1.Detection.attributes:type_name -> labelport.v1.Detection.AttributesEntry
-	3,  // 6: labelport.v1.Polyline.points:type_name -> labelport.v1.Shape
-	15, // 7: labelport.v1.Polyline.attributes:type_name -> labelport.v1.Polyline.AttributesEntry
-	2,  // 8: labelport.v1.Keypoint.points:type_name -> labelport.v1.Point
-	16, // 9: labelport.v1.Keypoint.attributes:type_name -> labelport.v1.Keypoint.AttributesEntry
-	4,  // 10: labelport.v1.Classifications.classifications:type_name -> labelport.v1.Classification
-	5,  // 11: labelport.v1.Detections.detections:type_name -> labelport.v1.Detection
-	6,  // 12: labelport.v1.Polylines.polylines:type_name -> labelport.v1.Polyline
-	7,  // 13: labelport.v1.Keypoints.keypoints:type_name -> labelport.v1.Keypoint
-	4,  // 14: labelport.v1.FieldValue.classification:type_name -> labelport.v1.Classification
-	8,  // 15: labelport.v1.FieldValue.classifications:type_name -> labelport.v1.Classifications
-	5,  // 16: labelport.v1.FieldValue.detection:type_name -> labelport.v1.Detection
-	9,  // 17: labelport.v1.FieldValue.detections:type_name -> labelport.v1.Detections
-	6,  // 18: labelport.v1.FieldValue.polyline:type_name -> labelport.v1.Polyline
-	10, // 19: labelport.v1.FieldValue.polylines:type_name -> labelport.v1.Polylines
-	7,  // 20: labelport.v1.FieldValue.keypoint:type_name -> labelport.v1.Keypoint
-	11, // 21: labelport.v1.FieldValue.keypoints:type_name -> labelport.v1.Keypoints
-	0,  // 22: labelport.v1.Classification.AttributesEntry.value:type_name -> labelport.v1.AttributeValue
-	0,  // 23: labelport.v1.Detection.AttributesEntry.value:type_name -> labelport.v1.AttributeValue
-	0,  // 24: labelport.v1.Polyline.AttributesEntry.value:type_name -> labelport.v1.AttributeValue
-	0,  // 25: labelport.v1.Keypoint.AttributesEntry.value:type_name -> labelport.v1.AttributeValue
-	26, // [26:26] is the sub-list for method output_type
-	26, // [26:26] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	15, // 4: labelport.v1.Classification.attributes:type_name -> labelport.v1.Classification.AttributesEntry
+	16, // 5: labelport.v1.Detection.attributes:type_name -> labelport.v1.Detection.AttributesEntry
+	6,  // 6: labelport.v1.Detection.instance_mask:type_name -> labelport.v1.InstanceMask
+	3,  // 7: labelport.v1.Polyline.points:type_name -> labelport.v1.Shape
+	17, // 8: labelport.v1.Polyline.attributes:type_name -> labelport.v1.Polyline.AttributesEntry
+	2,  // 9: labelport.v1.Keypoint.points:type_name -> labelport.v1.Point
+	18, // 10: labelport.v1.Keypoint.attributes:type_name -> labelport.v1.Keypoint.AttributesEntry
+	19, // 11: labelport.v1.Segmentation.attributes:type_name -> labelport.v1.Segmentation.AttributesEntry
+	4,  // 12: labelport.v1.Classifications.classifications:type_name -> labelport.v1.Classification
+	5,  // 13: labelport.v1.Detections.detections:type_name -> labelport.v1.Detection
+	7,  // 14: labelport.v1.Polylines.polylines:type_name -> labelport.v1.Polyline
+	8,  // 15: labelport.v1.Keypoints.keypoints:type_name -> labelport.v1.Keypoint
+	4,  // 16: labelport.v1.FieldValue.classification:type_name -> labelport.v1.Classification
+	10, // 17: labelport.v1.FieldValue.classifications:type_name -> labelport.v1.Classifications
+	5,  // 18: labelport.v1.FieldValue.detection:type_name -> labelport.v1.Detection
+	11, // 19: labelport.v1.FieldValue.detections:type_name -> labelport.v1.Detections
+	7,  // 20: labelport.v1.FieldValue.polyline:type_name -> labelport.v1.Polyline
+	12, // 21: labelport.v1.FieldValue.polylines:type_name -> labelport.v1.Polylines
+	8,  // 22: labelport.v1.FieldValue.keypoint:type_name -> labelport.v1.Keypoint
+	13, // 23: labelport.v1.FieldValue.keypoints:type_name -> labelport.v1.Keypoints
+	9,  // 24: labelport.v1.FieldValue.segmentation:type_name -> labelport.v1.Segmentation
+	0,  // 25: labelport.v1.Classification.AttributesEntry.value:type_name -> labelport.v1.AttributeValue
+	0,  // 26: labelport.v1.Detection.AttributesEntry.value:type_name -> labelport.v1.AttributeValue
+	0,  // 27: labelport.v1.Polyline.AttributesEntry.value:type_name -> labelport.v1.AttributeValue
+	0,  // 28: labelport.v1.Keypoint.AttributesEntry.value:type_name -> labelport.v1.AttributeValue
+	0,  // 29: labelport.v1.Segmentation.AttributesEntry.value:type_name -> labelport.v1.AttributeValue
+	30, // [30:30] is the sub-list for method output_type
+	30, // [30:30] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_labelport_v1_labels_proto_init() }
@@ -1342,9 +1574,9 @@ func file_labelport_v1_labels_proto_init() {
 	}
 	file_labelport_v1_labels_proto_msgTypes[4].OneofWrappers = []any{}
 	file_labelport_v1_labels_proto_msgTypes[5].OneofWrappers = []any{}
-	file_labelport_v1_labels_proto_msgTypes[6].OneofWrappers = []any{}
 	file_labelport_v1_labels_proto_msgTypes[7].OneofWrappers = []any{}
-	file_labelport_v1_labels_proto_msgTypes[12].OneofWrappers = []any{
+	file_labelport_v1_labels_proto_msgTypes[8].OneofWrappers = []any{}
+	file_labelport_v1_labels_proto_msgTypes[14].OneofWrappers = []any{
 		(*FieldValue_Classification)(nil),
 		(*FieldValue_Classifications)(nil),
 		(*FieldValue_Detection)(nil),
@@ -1353,6 +1585,7 @@ func file_labelport_v1_labels_proto_init() {
 		(*FieldValue_Polylines)(nil),
 		(*FieldValue_Keypoint)(nil),
 		(*FieldValue_Keypoints)(nil),
+		(*FieldValue_Segmentation)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1360,7 +1593,7 @@ func file_labelport_v1_labels_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_labelport_v1_labels_proto_rawDesc), len(file_labelport_v1_labels_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

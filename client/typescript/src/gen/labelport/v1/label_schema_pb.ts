@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file labelport/v1/label_schema.proto.
  */
 export const file_labelport_v1_label_schema: GenFile = /*@__PURE__*/
-  fileDesc("Ch9sYWJlbHBvcnQvdjEvbGFiZWxfc2NoZW1hLnByb3RvEgxsYWJlbHBvcnQudjEi4wIKDUF0dHJpYnV0ZVNwZWMSEQoEbmFtZRgBIAEoCUID4EECEhEKBHR5cGUYAiABKAlCA+BBAhIxCgZ2YWx1ZXMYAyADKAsyHC5sYWJlbHBvcnQudjEuQXR0cmlidXRlVmFsdWVCA+BBARI9Cg1kZWZhdWx0X3ZhbHVlGAQgASgLMhwubGFiZWxwb3J0LnYxLkF0dHJpYnV0ZVZhbHVlQgPgQQFIAIgBARIZCgdtdXRhYmxlGAUgASgIQgPgQQFIAYgBARIbCglyZWFkX29ubHkYBiABKAhCA+BBAUgCiAEBEh0KC2dyYW51bGFyaXR5GAcgASgJQgPgQQFIA4gBARIaCghyZXF1aXJlZBgIIAEoCEID4EEBSASIAQFCEAoOX2RlZmF1bHRfdmFsdWVCCgoIX211dGFibGVCDAoKX3JlYWRfb25seUIOCgxfZ3JhbnVsYXJpdHlCCwoJX3JlcXVpcmVkIkEKDkF0dHJpYnV0ZVNwZWNzEi8KBXNwZWNzGAEgAygLMhsubGFiZWxwb3J0LnYxLkF0dHJpYnV0ZVNwZWNCA+BBASIkCg5BdHRyaWJ1dGVOYW1lcxISCgVuYW1lcxgBIAMoCUID4EEBIpoBChJBdHRyaWJ1dGVTZWxlY3Rpb24SFAoFaW5mZXIYASABKAhCA+BBAUgAEjIKBW5hbWVzGAIgASgLMhwubGFiZWxwb3J0LnYxLkF0dHJpYnV0ZU5hbWVzQgPgQQFIABIyCgVzcGVjcxgDIAEoCzIcLmxhYmVscG9ydC52MS5BdHRyaWJ1dGVTcGVjc0ID4EEBSABCBgoEa2luZCJ3CgpDbGFzc0dyb3VwEi4KB2NsYXNzZXMYASABKAsyGC5sYWJlbHBvcnQudjEuQ2xhc3NOYW1lc0ID4EECEjkKCmF0dHJpYnV0ZXMYAiABKAsyIC5sYWJlbHBvcnQudjEuQXR0cmlidXRlU2VsZWN0aW9uQgPgQQIiIAoKQ2xhc3NOYW1lcxISCgVuYW1lcxgBIAMoCUID4EEBIlkKCkNsYXNzRW50cnkSEwoEbmFtZRgBIAEoCUID4EEBSAASLgoFZ3JvdXAYAiABKAsyGC5sYWJlbHBvcnQudjEuQ2xhc3NHcm91cEID4EEBSABCBgoEa2luZCI7CglDbGFzc0xpc3QSLgoHZW50cmllcxgBIAMoCzIYLmxhYmVscG9ydC52MS5DbGFzc0VudHJ5QgPgQQEiuQQKC0ZpZWxkU2NoZW1hEhIKBWZpZWxkGAEgASgJQgPgQQISFgoEdHlwZRgCIAEoCUID4EEBSACIAQESLQoHY2xhc3NlcxgDIAEoCzIXLmxhYmVscG9ydC52MS5DbGFzc0xpc3RCA+BBARI5CgphdHRyaWJ1dGVzGAQgASgLMiAubGFiZWxwb3J0LnYxLkF0dHJpYnV0ZVNlbGVjdGlvbkID4EEBEiEKD2FsbG93X2FkZGl0aW9ucxgFIAEoCEID4EEBSAGIAQESIQoPYWxsb3dfZGVsZXRpb25zGAYgASgIQgPgQQFIAogBARIjChFhbGxvd19sYWJlbF9lZGl0cxgHIAEoCEID4EEBSAOIAQESIwoRYWxsb3dfaW5kZXhfZWRpdHMYCCABKAhCA+BBAUgEiAEBEiUKE2FsbG93X3NwYXRpYWxfZWRpdHMYCSABKAhCA+BBAUgFiAEBEiAKDmV4aXN0aW5nX2ZpZWxkGAogASgIQgPgQQNIBogBARIgCg5vbmx5X2tleWZyYW1lcxgLIAEoCEID4EEDSAeIAQFCBwoFX3R5cGVCEgoQX2FsbG93X2FkZGl0aW9uc0ISChBfYWxsb3dfZGVsZXRpb25zQhQKEl9hbGxvd19sYWJlbF9lZGl0c0IUChJfYWxsb3dfaW5kZXhfZWRpdHNCFgoUX2FsbG93X3NwYXRpYWxfZWRpdHNCEQoPX2V4aXN0aW5nX2ZpZWxkQhEKD19vbmx5X2tleWZyYW1lcyI9CgtMYWJlbFNjaGVtYRIuCgZmaWVsZHMYASADKAsyGS5sYWJlbHBvcnQudjEuRmllbGRTY2hlbWFCA+BBAULMAQoQZGV2LmxhYmVscG9ydC52MUIQTGFiZWxTY2hlbWFQcm90b1ABWkVnaXRodWIuY29tL2xhYmVscG9ydC9sYWJlbHBvcnQvY2xpZW50L2dvL2dlbi9sYWJlbHBvcnQvdjE7bGFiZWxwb3J0djGiAgNMQlCqAgxMYWJlbHBvcnQuVjG6Ag1MYWJlbHBvcnRfVjFfygIMTGFiZWxwb3J0XFYx4gIYTGFiZWxwb3J0XFYxXEdQQk1ldGFkYXRh6gINTGFiZWxwb3J0OjpWMWIGcHJvdG8z", [file_google_api_field_behavior, file_labelport_v1_labels]);
+  fileDesc("Ch9sYWJlbHBvcnQvdjEvbGFiZWxfc2NoZW1hLnByb3RvEgxsYWJlbHBvcnQudjEi4wIKDUF0dHJpYnV0ZVNwZWMSEQoEbmFtZRgBIAEoCUID4EECEhEKBHR5cGUYAiABKAlCA+BBAhIxCgZ2YWx1ZXMYAyADKAsyHC5sYWJlbHBvcnQudjEuQXR0cmlidXRlVmFsdWVCA+BBARI9Cg1kZWZhdWx0X3ZhbHVlGAQgASgLMhwubGFiZWxwb3J0LnYxLkF0dHJpYnV0ZVZhbHVlQgPgQQFIAIgBARIZCgdtdXRhYmxlGAUgASgIQgPgQQFIAYgBARIbCglyZWFkX29ubHkYBiABKAhCA+BBAUgCiAEBEh0KC2dyYW51bGFyaXR5GAcgASgJQgPgQQFIA4gBARIaCghyZXF1aXJlZBgIIAEoCEID4EEBSASIAQFCEAoOX2RlZmF1bHRfdmFsdWVCCgoIX211dGFibGVCDAoKX3JlYWRfb25seUIOCgxfZ3JhbnVsYXJpdHlCCwoJX3JlcXVpcmVkIkEKDkF0dHJpYnV0ZVNwZWNzEi8KBXNwZWNzGAEgAygLMhsubGFiZWxwb3J0LnYxLkF0dHJpYnV0ZVNwZWNCA+BBASIkCg5BdHRyaWJ1dGVOYW1lcxISCgVuYW1lcxgBIAMoCUID4EEBIpoBChJBdHRyaWJ1dGVTZWxlY3Rpb24SFAoFaW5mZXIYASABKAhCA+BBAUgAEjIKBW5hbWVzGAIgASgLMhwubGFiZWxwb3J0LnYxLkF0dHJpYnV0ZU5hbWVzQgPgQQFIABIyCgVzcGVjcxgDIAEoCzIcLmxhYmVscG9ydC52MS5BdHRyaWJ1dGVTcGVjc0ID4EEBSABCBgoEa2luZCJ3CgpDbGFzc0dyb3VwEi4KB2NsYXNzZXMYASABKAsyGC5sYWJlbHBvcnQudjEuQ2xhc3NOYW1lc0ID4EECEjkKCmF0dHJpYnV0ZXMYAiABKAsyIC5sYWJlbHBvcnQudjEuQXR0cmlidXRlU2VsZWN0aW9uQgPgQQIiIAoKQ2xhc3NOYW1lcxISCgVuYW1lcxgBIAMoCUID4EEBIlkKCkNsYXNzRW50cnkSEwoEbmFtZRgBIAEoCUID4EEBSAASLgoFZ3JvdXAYAiABKAsyGC5sYWJlbHBvcnQudjEuQ2xhc3NHcm91cEID4EEBSABCBgoEa2luZCI7CglDbGFzc0xpc3QSLgoHZW50cmllcxgBIAMoCzIYLmxhYmVscG9ydC52MS5DbGFzc0VudHJ5QgPgQQEi6wUKC0ZpZWxkU2NoZW1hEhIKBWZpZWxkGAEgASgJQgPgQQISFgoEdHlwZRgCIAEoCUID4EEBSACIAQESLQoHY2xhc3NlcxgDIAEoCzIXLmxhYmVscG9ydC52MS5DbGFzc0xpc3RCA+BBARI5CgphdHRyaWJ1dGVzGAQgASgLMiAubGFiZWxwb3J0LnYxLkF0dHJpYnV0ZVNlbGVjdGlvbkID4EEBEiEKD2FsbG93X2FkZGl0aW9ucxgFIAEoCEID4EEBSAGIAQESIQoPYWxsb3dfZGVsZXRpb25zGAYgASgIQgPgQQFIAogBARIjChFhbGxvd19sYWJlbF9lZGl0cxgHIAEoCEID4EEBSAOIAQESIwoRYWxsb3dfaW5kZXhfZWRpdHMYCCABKAhCA+BBAUgEiAEBEiUKE2FsbG93X3NwYXRpYWxfZWRpdHMYCSABKAhCA+BBAUgFiAEBEiAKDmV4aXN0aW5nX2ZpZWxkGAogASgIQgPgQQNIBogBARIgCg5vbmx5X2tleWZyYW1lcxgLIAEoCEID4EEDSAeIAQESRQoMbWFza190YXJnZXRzGAwgAygLMioubGFiZWxwb3J0LnYxLkZpZWxkU2NoZW1hLk1hc2tUYXJnZXRzRW50cnlCA+BBARI1Cghza2VsZXRvbhgNIAEoCzIeLmxhYmVscG9ydC52MS5LZXlwb2ludFNrZWxldG9uQgPgQQEaMgoQTWFza1RhcmdldHNFbnRyeRILCgNrZXkYASABKA0SDQoFdmFsdWUYAiABKAk6AjgBQgcKBV90eXBlQhIKEF9hbGxvd19hZGRpdGlvbnNCEgoQX2FsbG93X2RlbGV0aW9uc0IUChJfYWxsb3dfbGFiZWxfZWRpdHNCFAoSX2FsbG93X2luZGV4X2VkaXRzQhYKFF9hbGxvd19zcGF0aWFsX2VkaXRzQhEKD19leGlzdGluZ19maWVsZEIRCg9fb25seV9rZXlmcmFtZXMiVwoQS2V5cG9pbnRTa2VsZXRvbhITCgZsYWJlbHMYASADKAlCA+BBARIuCgVlZGdlcxgCIAMoCzIaLmxhYmVscG9ydC52MS5Ta2VsZXRvbkVkZ2VCA+BBASIiCgxTa2VsZXRvbkVkZ2USEgoFbm9kZXMYASADKA1CA+BBASI9CgtMYWJlbFNjaGVtYRIuCgZmaWVsZHMYASADKAsyGS5sYWJlbHBvcnQudjEuRmllbGRTY2hlbWFCA+BBAULMAQoQZGV2LmxhYmVscG9ydC52MUIQTGFiZWxTY2hlbWFQcm90b1ABWkVnaXRodWIuY29tL2xhYmVscG9ydC9sYWJlbHBvcnQvY2xpZW50L2dvL2dlbi9sYWJlbHBvcnQvdjE7bGFiZWxwb3J0djGiAgNMQlCqAgxMYWJlbHBvcnQuVjG6Ag1MYWJlbHBvcnRfVjFfygIMTGFiZWxwb3J0XFYx4gIYTGFiZWxwb3J0XFYxXEdQQk1ldGFkYXRh6gINTGFiZWxwb3J0OjpWMWIGcHJvdG8z", [file_google_api_field_behavior, file_labelport_v1_labels]);
 
 /**
  * One attribute specification.
@@ -369,6 +369,24 @@ export type FieldSchema = Message<"labelport.v1.FieldSchema"> & {
    * @generated from field: optional bool only_keyframes = 11;
    */
   onlyKeyframes?: boolean | undefined;
+
+  /**
+   * Segmentation fields: pixel value → class name (FiftyOne's `mask_targets`;
+   * 0 is background and is never sent to V7). Required for a new
+   * segmentation field; for an existing one, the dataset's targets.
+   *
+   * @generated from field: map<uint32, string> mask_targets = 12;
+   */
+  maskTargets: { [key: number]: string };
+
+  /**
+   * Keypoint fields: the field's skeleton (FiftyOne `dataset.skeletons[field]`,
+   * else `default_skeleton`). With one, each Keypoint is a V7 skeleton whose
+   * nodes are named by `labels` (point i ↔ labels[i]).
+   *
+   * @generated from field: labelport.v1.KeypointSkeleton skeleton = 13;
+   */
+  skeleton?: KeypointSkeleton | undefined;
 };
 
 /**
@@ -377,6 +395,56 @@ export type FieldSchema = Message<"labelport.v1.FieldSchema"> & {
  */
 export const FieldSchemaSchema: GenMessage<FieldSchema> = /*@__PURE__*/
   messageDesc(file_labelport_v1_label_schema, 8);
+
+/**
+ * `fiftyone.core.odm.dataset.KeypointSkeleton`.
+ *
+ * @generated from message labelport.v1.KeypointSkeleton
+ */
+export type KeypointSkeleton = Message<"labelport.v1.KeypointSkeleton"> & {
+  /**
+   * The node names, by point index (FiftyOne's `labels`; empty names are
+   * replaced by the index).
+   *
+   * @generated from field: repeated string labels = 1;
+   */
+  labels: string[];
+
+  /**
+   * The edges: each a polyline of point indices (FiftyOne's `edges`).
+   *
+   * @generated from field: repeated labelport.v1.SkeletonEdge edges = 2;
+   */
+  edges: SkeletonEdge[];
+};
+
+/**
+ * Describes the message labelport.v1.KeypointSkeleton.
+ * Use `create(KeypointSkeletonSchema)` to create a new message.
+ */
+export const KeypointSkeletonSchema: GenMessage<KeypointSkeleton> = /*@__PURE__*/
+  messageDesc(file_labelport_v1_label_schema, 9);
+
+/**
+ * One FiftyOne skeleton edge: consecutive point indices are connected.
+ *
+ * @generated from message labelport.v1.SkeletonEdge
+ */
+export type SkeletonEdge = Message<"labelport.v1.SkeletonEdge"> & {
+  /**
+   * The point indices, in order.
+   *
+   * @generated from field: repeated uint32 nodes = 1;
+   */
+  nodes: number[];
+};
+
+/**
+ * Describes the message labelport.v1.SkeletonEdge.
+ * Use `create(SkeletonEdgeSchema)` to create a new message.
+ */
+export const SkeletonEdgeSchema: GenMessage<SkeletonEdge> = /*@__PURE__*/
+  messageDesc(file_labelport_v1_label_schema, 10);
 
 /**
  * A label schema: FiftyOne's `label_schema` dict, in order.
@@ -397,5 +465,5 @@ export type LabelSchema = Message<"labelport.v1.LabelSchema"> & {
  * Use `create(LabelSchemaSchema)` to create a new message.
  */
 export const LabelSchemaSchema: GenMessage<LabelSchema> = /*@__PURE__*/
-  messageDesc(file_labelport_v1_label_schema, 9);
+  messageDesc(file_labelport_v1_label_schema, 11);
 

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file labelport/v1/labels.proto.
  */
 export const file_labelport_v1_labels: GenFile = /*@__PURE__*/
-  fileDesc("ChlsYWJlbHBvcnQvdjEvbGFiZWxzLnByb3RvEgxsYWJlbHBvcnQudjEi+wEKDkF0dHJpYnV0ZVZhbHVlEjUKCm51bGxfdmFsdWUYASABKA4yGi5nb29nbGUucHJvdG9idWYuTnVsbFZhbHVlQgPgQQFIABIZCgpib29sX3ZhbHVlGAIgASgIQgPgQQFIABIYCglpbnRfdmFsdWUYAyABKANCA+BBAUgAEhsKDGRvdWJsZV92YWx1ZRgEIAEoAUID4EEBSAASGwoMc3RyaW5nX3ZhbHVlGAUgASgJQgPgQQFIABI7CgpsaXN0X3ZhbHVlGAYgASgLMiAubGFiZWxwb3J0LnYxLkF0dHJpYnV0ZVZhbHVlTGlzdEID4EEBSABCBgoEa2luZCJHChJBdHRyaWJ1dGVWYWx1ZUxpc3QSMQoGdmFsdWVzGAEgAygLMhwubGFiZWxwb3J0LnYxLkF0dHJpYnV0ZVZhbHVlQgPgQQEiJwoFUG9pbnQSDgoBeBgBIAEoAUID4EECEg4KAXkYAiABKAFCA+BBAiIxCgVTaGFwZRIoCgZwb2ludHMYASADKAsyEy5sYWJlbHBvcnQudjEuUG9pbnRCA+BBAiKNAgoOQ2xhc3NpZmljYXRpb24SDwoCaWQYASABKAlCA+BBAhISCgVsYWJlbBgCIAEoCUID4EECEhwKCmNvbmZpZGVuY2UYAyABKAFCA+BBAUgAiAEBEhEKBHRhZ3MYBCADKAlCA+BBARJFCgphdHRyaWJ1dGVzGAUgAygLMiwubGFiZWxwb3J0LnYxLkNsYXNzaWZpY2F0aW9uLkF0dHJpYnV0ZXNFbnRyeUID4EEBGk8KD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSKwoFdmFsdWUYAiABKAsyHC5sYWJlbHBvcnQudjEuQXR0cmlidXRlVmFsdWU6AjgBQg0KC19jb25maWRlbmNlIoEDCglEZXRlY3Rpb24SDwoCaWQYASABKAlCA+BBAhISCgVsYWJlbBgCIAEoCUID4EECEhkKDGJvdW5kaW5nX2JveBgDIAMoAUID4EECEhwKCmNvbmZpZGVuY2UYBCABKAFCA+BBAUgAiAEBEhcKBWluZGV4GAUgASgDQgPgQQFIAYgBARIRCgR0YWdzGAYgAygJQgPgQQESQAoKYXR0cmlidXRlcxgHIAMoCzInLmxhYmVscG9ydC52MS5EZXRlY3Rpb24uQXR0cmlidXRlc0VudHJ5QgPgQQESGgoIa2V5ZnJhbWUYCCABKAhCA+BBAUgCiAEBEhUKCGhhc19tYXNrGAkgASgIQgPgQQEaTwoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRIrCgV2YWx1ZRgCIAEoCzIcLmxhYmVscG9ydC52MS5BdHRyaWJ1dGVWYWx1ZToCOAFCDQoLX2NvbmZpZGVuY2VCCAoGX2luZGV4QgsKCV9rZXlmcmFtZSKhAwoIUG9seWxpbmUSDwoCaWQYASABKAlCA+BBAhISCgVsYWJlbBgCIAEoCUID4EECEigKBnBvaW50cxgDIAMoCzITLmxhYmVscG9ydC52MS5TaGFwZUID4EECEhMKBmNsb3NlZBgEIAEoCEID4EEBEhMKBmZpbGxlZBgFIAEoCEID4EEBEhwKCmNvbmZpZGVuY2UYBiABKAFCA+BBAUgAiAEBEhcKBWluZGV4GAcgASgDQgPgQQFIAYgBARIRCgR0YWdzGAggAygJQgPgQQESPwoKYXR0cmlidXRlcxgJIAMoCzImLmxhYmVscG9ydC52MS5Qb2x5bGluZS5BdHRyaWJ1dGVzRW50cnlCA+BBARIaCghrZXlmcmFtZRgKIAEoCEID4EEBSAKIAQEaTwoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRIrCgV2YWx1ZRgCIAEoCzIcLmxhYmVscG9ydC52MS5BdHRyaWJ1dGVWYWx1ZToCOAFCDQoLX2NvbmZpZGVuY2VCCAoGX2luZGV4QgsKCV9rZXlmcmFtZSLjAgoIS2V5cG9pbnQSDwoCaWQYASABKAlCA+BBAhISCgVsYWJlbBgCIAEoCUID4EECEigKBnBvaW50cxgDIAMoCzITLmxhYmVscG9ydC52MS5Qb2ludEID4EECEhcKCmNvbmZpZGVuY2UYBCADKAFCA+BBARIXCgVpbmRleBgFIAEoA0ID4EEBSACIAQESEQoEdGFncxgGIAMoCUID4EEBEj8KCmF0dHJpYnV0ZXMYByADKAsyJi5sYWJlbHBvcnQudjEuS2V5cG9pbnQuQXR0cmlidXRlc0VudHJ5QgPgQQESGgoIa2V5ZnJhbWUYCCABKAhCA+BBAUgBiAEBGk8KD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSKwoFdmFsdWUYAiABKAsyHC5sYWJlbHBvcnQudjEuQXR0cmlidXRlVmFsdWU6AjgBQggKBl9pbmRleEILCglfa2V5ZnJhbWUiTQoPQ2xhc3NpZmljYXRpb25zEjoKD2NsYXNzaWZpY2F0aW9ucxgBIAMoCzIcLmxhYmVscG9ydC52MS5DbGFzc2lmaWNhdGlvbkID4EEBIj4KCkRldGVjdGlvbnMSMAoKZGV0ZWN0aW9ucxgBIAMoCzIXLmxhYmVscG9ydC52MS5EZXRlY3Rpb25CA+BBASI7CglQb2x5bGluZXMSLgoJcG9seWxpbmVzGAEgAygLMhYubGFiZWxwb3J0LnYxLlBvbHlsaW5lQgPgQQEiOwoJS2V5cG9pbnRzEi4KCWtleXBvaW50cxgBIAMoCzIWLmxhYmVscG9ydC52MS5LZXlwb2ludEID4EEBIsEDCgpGaWVsZFZhbHVlEjsKDmNsYXNzaWZpY2F0aW9uGAEgASgLMhwubGFiZWxwb3J0LnYxLkNsYXNzaWZpY2F0aW9uQgPgQQFIABI9Cg9jbGFzc2lmaWNhdGlvbnMYAiABKAsyHS5sYWJlbHBvcnQudjEuQ2xhc3NpZmljYXRpb25zQgPgQQFIABIxCglkZXRlY3Rpb24YAyABKAsyFy5sYWJlbHBvcnQudjEuRGV0ZWN0aW9uQgPgQQFIABIzCgpkZXRlY3Rpb25zGAQgASgLMhgubGFiZWxwb3J0LnYxLkRldGVjdGlvbnNCA+BBAUgAEi8KCHBvbHlsaW5lGAUgASgLMhYubGFiZWxwb3J0LnYxLlBvbHlsaW5lQgPgQQFIABIxCglwb2x5bGluZXMYBiABKAsyFy5sYWJlbHBvcnQudjEuUG9seWxpbmVzQgPgQQFIABIvCghrZXlwb2ludBgHIAEoCzIWLmxhYmVscG9ydC52MS5LZXlwb2ludEID4EEBSAASMQoJa2V5cG9pbnRzGAggASgLMhcubGFiZWxwb3J0LnYxLktleXBvaW50c0ID4EEBSABCBwoFdmFsdWVCxwEKEGRldi5sYWJlbHBvcnQudjFCC0xhYmVsc1Byb3RvUAFaRWdpdGh1Yi5jb20vbGFiZWxwb3J0L2xhYmVscG9ydC9jbGllbnQvZ28vZ2VuL2xhYmVscG9ydC92MTtsYWJlbHBvcnR2MaICA0xCUKoCDExhYmVscG9ydC5WMboCDUxhYmVscG9ydF9WMV/KAgxMYWJlbHBvcnRcVjHiAhhMYWJlbHBvcnRcVjFcR1BCTWV0YWRhdGHqAg1MYWJlbHBvcnQ6OlYxYgZwcm90bzM", [file_google_api_field_behavior, file_google_protobuf_struct]);
+  fileDesc("ChlsYWJlbHBvcnQvdjEvbGFiZWxzLnByb3RvEgxsYWJlbHBvcnQudjEi+wEKDkF0dHJpYnV0ZVZhbHVlEjUKCm51bGxfdmFsdWUYASABKA4yGi5nb29nbGUucHJvdG9idWYuTnVsbFZhbHVlQgPgQQFIABIZCgpib29sX3ZhbHVlGAIgASgIQgPgQQFIABIYCglpbnRfdmFsdWUYAyABKANCA+BBAUgAEhsKDGRvdWJsZV92YWx1ZRgEIAEoAUID4EEBSAASGwoMc3RyaW5nX3ZhbHVlGAUgASgJQgPgQQFIABI7CgpsaXN0X3ZhbHVlGAYgASgLMiAubGFiZWxwb3J0LnYxLkF0dHJpYnV0ZVZhbHVlTGlzdEID4EEBSABCBgoEa2luZCJHChJBdHRyaWJ1dGVWYWx1ZUxpc3QSMQoGdmFsdWVzGAEgAygLMhwubGFiZWxwb3J0LnYxLkF0dHJpYnV0ZVZhbHVlQgPgQQEiJwoFUG9pbnQSDgoBeBgBIAEoAUID4EECEg4KAXkYAiABKAFCA+BBAiIxCgVTaGFwZRIoCgZwb2ludHMYASADKAsyEy5sYWJlbHBvcnQudjEuUG9pbnRCA+BBAiKNAgoOQ2xhc3NpZmljYXRpb24SDwoCaWQYASABKAlCA+BBAhISCgVsYWJlbBgCIAEoCUID4EECEhwKCmNvbmZpZGVuY2UYAyABKAFCA+BBAUgAiAEBEhEKBHRhZ3MYBCADKAlCA+BBARJFCgphdHRyaWJ1dGVzGAUgAygLMiwubGFiZWxwb3J0LnYxLkNsYXNzaWZpY2F0aW9uLkF0dHJpYnV0ZXNFbnRyeUID4EEBGk8KD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSKwoFdmFsdWUYAiABKAsyHC5sYWJlbHBvcnQudjEuQXR0cmlidXRlVmFsdWU6AjgBQg0KC19jb25maWRlbmNlIrkDCglEZXRlY3Rpb24SDwoCaWQYASABKAlCA+BBAhISCgVsYWJlbBgCIAEoCUID4EECEhkKDGJvdW5kaW5nX2JveBgDIAMoAUID4EECEhwKCmNvbmZpZGVuY2UYBCABKAFCA+BBAUgAiAEBEhcKBWluZGV4GAUgASgDQgPgQQFIAYgBARIRCgR0YWdzGAYgAygJQgPgQQESQAoKYXR0cmlidXRlcxgHIAMoCzInLmxhYmVscG9ydC52MS5EZXRlY3Rpb24uQXR0cmlidXRlc0VudHJ5QgPgQQESGgoIa2V5ZnJhbWUYCCABKAhCA+BBAUgCiAEBEhUKCGhhc19tYXNrGAkgASgIQgPgQQESNgoNaW5zdGFuY2VfbWFzaxgKIAEoCzIaLmxhYmVscG9ydC52MS5JbnN0YW5jZU1hc2tCA+BBARpPCg9BdHRyaWJ1dGVzRW50cnkSCwoDa2V5GAEgASgJEisKBXZhbHVlGAIgASgLMhwubGFiZWxwb3J0LnYxLkF0dHJpYnV0ZVZhbHVlOgI4AUINCgtfY29uZmlkZW5jZUIICgZfaW5kZXhCCwoJX2tleWZyYW1lImAKDEluc3RhbmNlTWFzaxISCgV3aWR0aBgBIAEoDUID4EECEhMKBmhlaWdodBgCIAEoDUID4EECEhEKBG1hc2sYAyABKAxCA+BBAhIUCgdib29sZWFuGAQgASgIQgPgQQEioQMKCFBvbHlsaW5lEg8KAmlkGAEgASgJQgPgQQISEgoFbGFiZWwYAiABKAlCA+BBAhIoCgZwb2ludHMYAyADKAsyEy5sYWJlbHBvcnQudjEuU2hhcGVCA+BBAhITCgZjbG9zZWQYBCABKAhCA+BBARITCgZmaWxsZWQYBSABKAhCA+BBARIcCgpjb25maWRlbmNlGAYgASgBQgPgQQFIAIgBARIXCgVpbmRleBgHIAEoA0ID4EEBSAGIAQESEQoEdGFncxgIIAMoCUID4EEBEj8KCmF0dHJpYnV0ZXMYCSADKAsyJi5sYWJlbHBvcnQudjEuUG9seWxpbmUuQXR0cmlidXRlc0VudHJ5QgPgQQESGgoIa2V5ZnJhbWUYCiABKAhCA+BBAUgCiAEBGk8KD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSKwoFdmFsdWUYAiABKAsyHC5sYWJlbHBvcnQudjEuQXR0cmlidXRlVmFsdWU6AjgBQg0KC19jb25maWRlbmNlQggKBl9pbmRleEILCglfa2V5ZnJhbWUi4wIKCEtleXBvaW50Eg8KAmlkGAEgASgJQgPgQQISEgoFbGFiZWwYAiABKAlCA+BBAhIoCgZwb2ludHMYAyADKAsyEy5sYWJlbHBvcnQudjEuUG9pbnRCA+BBAhIXCgpjb25maWRlbmNlGAQgAygBQgPgQQESFwoFaW5kZXgYBSABKANCA+BBAUgAiAEBEhEKBHRhZ3MYBiADKAlCA+BBARI/CgphdHRyaWJ1dGVzGAcgAygLMiYubGFiZWxwb3J0LnYxLktleXBvaW50LkF0dHJpYnV0ZXNFbnRyeUID4EEBEhoKCGtleWZyYW1lGAggASgIQgPgQQFIAYgBARpPCg9BdHRyaWJ1dGVzRW50cnkSCwoDa2V5GAEgASgJEisKBXZhbHVlGAIgASgLMhwubGFiZWxwb3J0LnYxLkF0dHJpYnV0ZVZhbHVlOgI4AUIICgZfaW5kZXhCCwoJX2tleWZyYW1lIqICCgxTZWdtZW50YXRpb24SDwoCaWQYASABKAlCA+BBAhISCgV3aWR0aBgCIAEoDUID4EECEhMKBmhlaWdodBgDIAEoDUID4EECEhwKD2J5dGVzX3Blcl9waXhlbBgEIAEoDUID4EECEhEKBG1hc2sYBSABKAxCA+BBAhIRCgR0YWdzGAYgAygJQgPgQQESQwoKYXR0cmlidXRlcxgHIAMoCzIqLmxhYmVscG9ydC52MS5TZWdtZW50YXRpb24uQXR0cmlidXRlc0VudHJ5QgPgQQEaTwoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRIrCgV2YWx1ZRgCIAEoCzIcLmxhYmVscG9ydC52MS5BdHRyaWJ1dGVWYWx1ZToCOAEiTQoPQ2xhc3NpZmljYXRpb25zEjoKD2NsYXNzaWZpY2F0aW9ucxgBIAMoCzIcLmxhYmVscG9ydC52MS5DbGFzc2lmaWNhdGlvbkID4EEBIj4KCkRldGVjdGlvbnMSMAoKZGV0ZWN0aW9ucxgBIAMoCzIXLmxhYmVscG9ydC52MS5EZXRlY3Rpb25CA+BBASI7CglQb2x5bGluZXMSLgoJcG9seWxpbmVzGAEgAygLMhYubGFiZWxwb3J0LnYxLlBvbHlsaW5lQgPgQQEiOwoJS2V5cG9pbnRzEi4KCWtleXBvaW50cxgBIAMoCzIWLmxhYmVscG9ydC52MS5LZXlwb2ludEID4EEBIvoDCgpGaWVsZFZhbHVlEjsKDmNsYXNzaWZpY2F0aW9uGAEgASgLMhwubGFiZWxwb3J0LnYxLkNsYXNzaWZpY2F0aW9uQgPgQQFIABI9Cg9jbGFzc2lmaWNhdGlvbnMYAiABKAsyHS5sYWJlbHBvcnQudjEuQ2xhc3NpZmljYXRpb25zQgPgQQFIABIxCglkZXRlY3Rpb24YAyABKAsyFy5sYWJlbHBvcnQudjEuRGV0ZWN0aW9uQgPgQQFIABIzCgpkZXRlY3Rpb25zGAQgASgLMhgubGFiZWxwb3J0LnYxLkRldGVjdGlvbnNCA+BBAUgAEi8KCHBvbHlsaW5lGAUgASgLMhYubGFiZWxwb3J0LnYxLlBvbHlsaW5lQgPgQQFIABIxCglwb2x5bGluZXMYBiABKAsyFy5sYWJlbHBvcnQudjEuUG9seWxpbmVzQgPgQQFIABIvCghrZXlwb2ludBgHIAEoCzIWLmxhYmVscG9ydC52MS5LZXlwb2ludEID4EEBSAASMQoJa2V5cG9pbnRzGAggASgLMhcubGFiZWxwb3J0LnYxLktleXBvaW50c0ID4EEBSAASNwoMc2VnbWVudGF0aW9uGAkgASgLMhoubGFiZWxwb3J0LnYxLlNlZ21lbnRhdGlvbkID4EEBSABCBwoFdmFsdWVCxwEKEGRldi5sYWJlbHBvcnQudjFCC0xhYmVsc1Byb3RvUAFaRWdpdGh1Yi5jb20vbGFiZWxwb3J0L2xhYmVscG9ydC9jbGllbnQvZ28vZ2VuL2xhYmVscG9ydC92MTtsYWJlbHBvcnR2MaICA0xCUKoCDExhYmVscG9ydC5WMboCDUxhYmVscG9ydF9WMV/KAgxMYWJlbHBvcnRcVjHiAhhMYWJlbHBvcnRcVjFcR1BCTWV0YWRhdGHqAg1MYWJlbHBvcnQ6OlYxYgZwcm90bzM", [file_google_api_field_behavior, file_google_protobuf_struct]);
 
 /**
  * A typed attribute value. Values travel typed (never as Python reprs), so an
@@ -267,12 +267,20 @@ export type Detection = Message<"labelport.v1.Detection"> & {
   keyframe?: boolean | undefined;
 
   /**
-   * True when the label carries an instance mask (instances are not supported by
-   * the darwin backend; such labels are excluded from `detections` fields).
+   * True when the label carries an instance mask (such labels belong to
+   * `instances` fields and are excluded from `detections` fields).
    *
    * @generated from field: bool has_mask = 9;
    */
   hasMask: boolean;
+
+  /**
+   * Optional: the instance mask over the bounding box (FiftyOne
+   * `Detection.mask`, or the image at `mask_path`); set in `instances` fields.
+   *
+   * @generated from field: labelport.v1.InstanceMask instance_mask = 10;
+   */
+  instanceMask?: InstanceMask | undefined;
 };
 
 /**
@@ -281,6 +289,48 @@ export type Detection = Message<"labelport.v1.Detection"> & {
  */
 export const DetectionSchema: GenMessage<Detection> = /*@__PURE__*/
   messageDesc(file_labelport_v1_labels, 5);
+
+/**
+ * An instance mask: a 2-D mask spanning its Detection's bounding box.
+ *
+ * @generated from message labelport.v1.InstanceMask
+ */
+export type InstanceMask = Message<"labelport.v1.InstanceMask"> & {
+  /**
+   * Required: the mask width in pixels.
+   *
+   * @generated from field: uint32 width = 1;
+   */
+  width: number;
+
+  /**
+   * Required: the mask height in pixels.
+   *
+   * @generated from field: uint32 height = 2;
+   */
+  height: number;
+
+  /**
+   * Required: width * height bytes, row-major; non-zero means inside.
+   *
+   * @generated from field: bytes mask = 3;
+   */
+  mask: Uint8Array;
+
+  /**
+   * Whether the client's mask is boolean (else uint8 values, kept as sent).
+   *
+   * @generated from field: bool boolean = 4;
+   */
+  boolean: boolean;
+};
+
+/**
+ * Describes the message labelport.v1.InstanceMask.
+ * Use `create(InstanceMaskSchema)` to create a new message.
+ */
+export const InstanceMaskSchema: GenMessage<InstanceMask> = /*@__PURE__*/
+  messageDesc(file_labelport_v1_labels, 6);
 
 /**
  * `fiftyone.core.labels.Polyline`: one or more shapes.
@@ -364,7 +414,7 @@ export type Polyline = Message<"labelport.v1.Polyline"> & {
  * Use `create(PolylineSchema)` to create a new message.
  */
 export const PolylineSchema: GenMessage<Polyline> = /*@__PURE__*/
-  messageDesc(file_labelport_v1_labels, 6);
+  messageDesc(file_labelport_v1_labels, 7);
 
 /**
  * `fiftyone.core.labels.Keypoint`: one ordered group of points.
@@ -434,7 +484,74 @@ export type Keypoint = Message<"labelport.v1.Keypoint"> & {
  * Use `create(KeypointSchema)` to create a new message.
  */
 export const KeypointSchema: GenMessage<Keypoint> = /*@__PURE__*/
-  messageDesc(file_labelport_v1_labels, 7);
+  messageDesc(file_labelport_v1_labels, 8);
+
+/**
+ * `fiftyone.core.labels.Segmentation`: a semantic segmentation mask. Pixel
+ * values are class targets (see FieldSchema.mask_targets); 0 is background.
+ * The mask travels raw: `height` rows of `width` pixels, row-major, each
+ * pixel `bytes_per_pixel` bytes, little-endian (FiftyOne's uint8 or uint16
+ * 2-D masks; a `mask_path` mask is read by the client and sent the same way).
+ *
+ * @generated from message labelport.v1.Segmentation
+ */
+export type Segmentation = Message<"labelport.v1.Segmentation"> & {
+  /**
+   * Required on upload: the client's label id. Output: the merged or new id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Required: the mask width in pixels (may differ from the media's).
+   *
+   * @generated from field: uint32 width = 2;
+   */
+  width: number;
+
+  /**
+   * Required: the mask height in pixels.
+   *
+   * @generated from field: uint32 height = 3;
+   */
+  height: number;
+
+  /**
+   * Required: 1 (uint8) or 2 (uint16, little-endian).
+   *
+   * @generated from field: uint32 bytes_per_pixel = 4;
+   */
+  bytesPerPixel: number;
+
+  /**
+   * Required: width * height * bytes_per_pixel bytes.
+   *
+   * @generated from field: bytes mask = 5;
+   */
+  mask: Uint8Array;
+
+  /**
+   * Optional tags; restored from the upload snapshot.
+   *
+   * @generated from field: repeated string tags = 6;
+   */
+  tags: string[];
+
+  /**
+   * Optional custom attributes; restored from the upload snapshot.
+   *
+   * @generated from field: map<string, labelport.v1.AttributeValue> attributes = 7;
+   */
+  attributes: { [key: string]: AttributeValue };
+};
+
+/**
+ * Describes the message labelport.v1.Segmentation.
+ * Use `create(SegmentationSchema)` to create a new message.
+ */
+export const SegmentationSchema: GenMessage<Segmentation> = /*@__PURE__*/
+  messageDesc(file_labelport_v1_labels, 9);
 
 /**
  * `fiftyone.core.labels.Classifications`.
@@ -455,7 +572,7 @@ export type Classifications = Message<"labelport.v1.Classifications"> & {
  * Use `create(ClassificationsSchema)` to create a new message.
  */
 export const ClassificationsSchema: GenMessage<Classifications> = /*@__PURE__*/
-  messageDesc(file_labelport_v1_labels, 8);
+  messageDesc(file_labelport_v1_labels, 10);
 
 /**
  * `fiftyone.core.labels.Detections`.
@@ -476,7 +593,7 @@ export type Detections = Message<"labelport.v1.Detections"> & {
  * Use `create(DetectionsSchema)` to create a new message.
  */
 export const DetectionsSchema: GenMessage<Detections> = /*@__PURE__*/
-  messageDesc(file_labelport_v1_labels, 9);
+  messageDesc(file_labelport_v1_labels, 11);
 
 /**
  * `fiftyone.core.labels.Polylines`.
@@ -497,7 +614,7 @@ export type Polylines = Message<"labelport.v1.Polylines"> & {
  * Use `create(PolylinesSchema)` to create a new message.
  */
 export const PolylinesSchema: GenMessage<Polylines> = /*@__PURE__*/
-  messageDesc(file_labelport_v1_labels, 10);
+  messageDesc(file_labelport_v1_labels, 12);
 
 /**
  * `fiftyone.core.labels.Keypoints`.
@@ -518,7 +635,7 @@ export type Keypoints = Message<"labelport.v1.Keypoints"> & {
  * Use `create(KeypointsSchema)` to create a new message.
  */
 export const KeypointsSchema: GenMessage<Keypoints> = /*@__PURE__*/
-  messageDesc(file_labelport_v1_labels, 11);
+  messageDesc(file_labelport_v1_labels, 13);
 
 /**
  * The value of one label field on one sample or frame: exactly one FiftyOne
@@ -596,6 +713,14 @@ export type FieldValue = Message<"labelport.v1.FieldValue"> & {
      */
     value: Keypoints;
     case: "keypoints";
+  } | {
+    /**
+     * A `Segmentation` field.
+     *
+     * @generated from field: labelport.v1.Segmentation segmentation = 9;
+     */
+    value: Segmentation;
+    case: "segmentation";
   } | { case: undefined; value?: undefined };
 };
 
@@ -604,5 +729,5 @@ export type FieldValue = Message<"labelport.v1.FieldValue"> & {
  * Use `create(FieldValueSchema)` to create a new message.
  */
 export const FieldValueSchema: GenMessage<FieldValue> = /*@__PURE__*/
-  messageDesc(file_labelport_v1_labels, 12);
+  messageDesc(file_labelport_v1_labels, 14);
 
