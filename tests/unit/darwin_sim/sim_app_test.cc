@@ -94,8 +94,17 @@ TEST_F(SimAppTest, ImportValidatesClassAndHonoursOverwrite) {
             422);
   json::value classes = Json(Call("GET", "/api/teams/team/annotation_classes"));
   const int64_t raster = classes.at("annotation_classes").at(0).at("id").as_int64();
+  // A malformed raster layer is refused; a valid one (the slot's size is not
+  // known before its upload, so any total) is stored.
+  EXPECT_EQ(Call("POST", import,
+                 R"({"annotations": [{"annotation_class_id": )" + std::to_string(raster) +
+                     R"(, "data": {"raster_layer": {}}}]})")
+                .response.status,
+            422);
   const std::string one = R"({"annotations": [{"annotation_class_id": )" + std::to_string(raster) +
-                          R"(, "id": null, "data": {"raster_layer": {}}}], "overwrite": )";
+                          R"(, "id": null, "data": {"raster_layer": {"dense_rle": [0, 4], )"
+                          R"("total_pixels": 4, "mask_annotation_ids_mapping": {}}}}], )"
+                          R"("overwrite": )";
   EXPECT_EQ(Call("POST", import, one + "\"false\"}").response.status, 200);
   EXPECT_EQ(Call("POST", import, one + "false}").response.status, 200);
   const std::string list = "/api/v2/teams/team/items/" + item_id + "/annotations";

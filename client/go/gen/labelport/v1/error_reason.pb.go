@@ -313,6 +313,9 @@ const (
 	// ABORTED: the run of a replayed `request_id` was deleted while the call
 	// streamed; send it again.
 	ErrorReason_ERROR_REASON_REPLAYED_RUN_DELETED ErrorReason = 206
+	// FAILED_PRECONDITION: DeleteRun while the run is UPLOADING: wait until it is
+	// ANNOTATING or FAILED, call CleanupRun, then DeleteRun.
+	ErrorReason_ERROR_REASON_RUN_UPLOADING ErrorReason = 207
 	// PERMISSION_DENIED: a media path outside the tenant's media roots, or
 	// one of the server's own files.
 	ErrorReason_ERROR_REASON_MEDIA_PATH_NOT_ALLOWED ErrorReason = 220
@@ -460,6 +463,7 @@ var (
 		204: "ERROR_REASON_RUN_NOT_FAILED",
 		205: "ERROR_REASON_SPOOL_EXPIRED",
 		206: "ERROR_REASON_REPLAYED_RUN_DELETED",
+		207: "ERROR_REASON_RUN_UPLOADING",
 		220: "ERROR_REASON_MEDIA_PATH_NOT_ALLOWED",
 		221: "ERROR_REASON_MEDIA_URL_DESTINATION_FORBIDDEN",
 		222: "ERROR_REASON_TENANT_RUNS_IN_FLIGHT_LIMIT",
@@ -587,6 +591,7 @@ var (
 		"ERROR_REASON_RUN_NOT_FAILED":                  204,
 		"ERROR_REASON_SPOOL_EXPIRED":                   205,
 		"ERROR_REASON_REPLAYED_RUN_DELETED":            206,
+		"ERROR_REASON_RUN_UPLOADING":                   207,
 		"ERROR_REASON_MEDIA_PATH_NOT_ALLOWED":          220,
 		"ERROR_REASON_MEDIA_URL_DESTINATION_FORBIDDEN": 221,
 		"ERROR_REASON_TENANT_RUNS_IN_FLIGHT_LIMIT":     222,
@@ -633,7 +638,7 @@ var File_labelport_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_labelport_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1flabelport/v1/error_reason.proto\x12\flabelport.v1*\xa9&\n" +
+	"\x1flabelport/v1/error_reason.proto\x12\flabelport.v1*\xca&\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"ERROR_REASON_INVALID_RESOURCE_NAME\x10\x01\x12 \n" +
@@ -748,7 +753,8 @@ const file_labelport_v1_error_reason_proto_rawDesc = "" +
 	"\x15ERROR_REASON_RUN_BUSY\x10\xcb\x01\x12 \n" +
 	"\x1bERROR_REASON_RUN_NOT_FAILED\x10\xcc\x01\x12\x1f\n" +
 	"\x1aERROR_REASON_SPOOL_EXPIRED\x10\xcd\x01\x12&\n" +
-	"!ERROR_REASON_REPLAYED_RUN_DELETED\x10\xce\x01\x12(\n" +
+	"!ERROR_REASON_REPLAYED_RUN_DELETED\x10\xce\x01\x12\x1f\n" +
+	"\x1aERROR_REASON_RUN_UPLOADING\x10\xcf\x01\x12(\n" +
 	"#ERROR_REASON_MEDIA_PATH_NOT_ALLOWED\x10\xdc\x01\x121\n" +
 	",ERROR_REASON_MEDIA_URL_DESTINATION_FORBIDDEN\x10\xdd\x01\x12-\n" +
 	"(ERROR_REASON_TENANT_RUNS_IN_FLIGHT_LIMIT\x10\xde\x01\x12$\n" +
