@@ -126,6 +126,8 @@ def test_list_rename_delete_and_paging(client, sim, tmp_path):
     assert [r.anno_key for r in client.list_runs(DATASET, page_size=1)] == ["k1", "k2", "k3"]
     renamed = client.rename_run(f"datasets/{DATASET}/runs/k2", "k9")
     assert renamed.anno_key == "k9"
+    # DeleteRun refuses a run that is UPLOADING (RUN_UPLOADING): let its upload settle first.
+    client.wait_until_settled(f"datasets/{DATASET}/runs/k1", timeout=60)
     client.delete_run(f"datasets/{DATASET}/runs/k1")
     assert [r.anno_key for r in client.list_runs(DATASET)] == ["k3", "k9"]
     with pytest.raises(LabelportError) as e:
