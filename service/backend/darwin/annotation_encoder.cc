@@ -224,7 +224,7 @@ std::string DarwinTypeOf(absl::string_view t) {
 }
 
 std::string DarwinTypeOfField(const labelport::v1::FieldSchema& field) {
-  const std::string type = DarwinTypeOf(field.type());
+  std::string type = DarwinTypeOf(field.type());
   if (type == "keypoint" && field.has_skeleton() && !absl::StartsWith(field.field(), "frames."))
     return "skeleton";
   return type;

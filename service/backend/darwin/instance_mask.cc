@@ -49,8 +49,10 @@ PixelPaths TraceInstanceMask(const v1::Detection& d, int width, int height) {
   const double bw = d.bounding_box(2), bh = d.bounding_box(3);
   auto point = [&](int64_t v) {
     const int64_t i = v / (mw + 1), j = v % (mw + 1);
-    const double x = std::clamp(bx + bw * static_cast<double>(j) / mw, 0.0, 1.0);
-    const double y = std::clamp(by + bh * static_cast<double>(i) / mh, 0.0, 1.0);
+    const double x =
+        std::clamp(bx + bw * static_cast<double>(j) / static_cast<double>(mw), 0.0, 1.0);
+    const double y =
+        std::clamp(by + bh * static_cast<double>(i) / static_cast<double>(mh), 0.0, 1.0);
     return PixelPoint{x * width, y * height};
   };
   // Follow unused edges into closed loops. At a vertex with two ways out
