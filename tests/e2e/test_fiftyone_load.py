@@ -8,6 +8,7 @@ writes of the merged labels) gives exactly what FiftyOne's per-sample merge give
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 from PIL import Image
@@ -226,3 +227,41 @@ def test_fast_load_equals_fiftyone_merge_on_random_edits(darwin, sim, tmp_path, 
         fast.delete_annotation_run("eq")
         slow.delete()
         fast.delete()
+
+
+# ---- progress a FiftyOne user sees -----------------------------------------------------------
+
+BAR = re.compile(r"\d+%\s*\|")
+
+
+@pytest.mark.parametrize("show", [False, True])
+def test_progress_bars_follow_fiftyone_setting(darwin, sim, dataset, capfd, caplog, monkeypatch,
+                                               show):
+    """annotate() shows FiftyOne progress bars for the media sent to labelport, the items
+    uploaded to V7 and the existing labels imported there; load_annotations() one for the
+    items read from V7's export. With `fo.config.show_progress_bars = False` none is drawn.
+    (A bar is drawn on stdout; its final line is logged by FiftyOne's ProgressBar.)"""
+    monkeypatch.setattr(fo.config, "show_progress_bars", show)
+    anno_key = f"progress_{int(show)}"
+
+    def output():
+        text = "".join(capfd.readouterr()) + caplog.text
+        caplog.clear()
+        return text
+
+    output()
+    dataset.annotate(anno_key, backend="darwin", label_field="ground_truth",
+                     dataset_slug=anno_key.replace("_", "-"))
+    annotate_out = output()
+    dataset.load_annotations(anno_key)
+    load_out = output()
+    dataset.delete_annotation_run(anno_key)
+    if not show:
+        assert not BAR.search(annotate_out) and not BAR.search(load_out), (
+            annotate_out, load_out)
+        return
+    # 3 files, 3 items, 4 existing labels; the load reads 3 items.
+    assert re.search(r"100%\s*\|[^\n\r]*\| 3/3 [^\n\r]*files/s", annotate_out), annotate_out
+    assert re.search(r"100%\s*\|[^\n\r]*\| 3/3 [^\n\r]*items/s", annotate_out), annotate_out
+    assert re.search(r"100%\s*\|[^\n\r]*\| 4/4 [^\n\r]*labels/s", annotate_out), annotate_out
+    assert re.search(r"100%\s*\|[^\n\r]*\| 3/3 [^\n\r]*items/s", load_out), load_out

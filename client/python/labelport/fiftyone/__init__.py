@@ -221,7 +221,12 @@ class DarwinBackend(foua.AnnotationBackend):
         media = view.values(media_field)
         ids = view.values("id")
         local = [p for p in media if not _is_url(p)] if not config.external_storage else []
-        digests = api.client.upload_files(sorted(set(local))) if local else {}
+        digests = {}
+        if local:
+            files = sorted(set(local))
+            with fou.ProgressBar(total=len(files), iters_str="files") as bar:
+                logger.info("Sending %d media files to labelport...", len(files))
+                digests = api.client.upload_files(files, on_file=lambda _: bar.update())
 
         messages, id_map = [], {f: {} for f in fields}
         for sample, sample_id, path in zip(view.iter_samples(), ids, media):
@@ -263,7 +268,9 @@ class DarwinBackend(foua.AnnotationBackend):
             media_field=media_field,
             client_metadata={"fiftyone_dataset": dataset.name},
         )
-        run = api.client.wait_until_settled(run.name, timeout=config.upload_timeout)
+        with _UploadProgress() as progress:
+            run = api.client.wait_until_settled(run.name, timeout=config.upload_timeout,
+                                                on_event=progress.update)
         if run.state != run_pb.RUN_STATE_ANNOTATING:
             errors = "; ".join(f"{e.sample_id} ({e.stage}): {e.message}"
                                for e in run.sample_errors[:10])
@@ -865,6 +872,47 @@ def _label_unchanged(doc: dict, msg, cls, rules, global_attrs, class_attrs) -> b
         if not _same(doc[name], value):
             return False
     return True
+
+
+class _UploadProgress:
+    """FiftyOne's progress bars for the V7 side of annotate(), fed by WatchRun: items uploaded
+    and processed in V7, then existing labels imported (each bar shows its rate and the time
+    remaining at that rate, which is V7's rate limit once the upload is limited by it). Quiet
+    when `fo.config.show_progress_bars` is off."""
+
+    def __init__(self):
+        self._bar = None
+        self._stage = None
+
+    def __enter__(self):
+        return self
+
+    def update(self, run) -> None:
+        p = run.progress
+        if self._stage is None and p.samples_total > 0:
+            self._open("items", p.samples_total, "Uploading %d items to V7...")
+        if self._stage == "items":
+            self._bar.set_iteration(min(p.samples_processed + p.samples_failed,
+                                        p.samples_total))
+            if p.samples_processed + p.samples_failed >= p.samples_total and (
+                    p.labels_total > 0):
+                self._close()
+                self._open("labels", p.labels_total, "Importing %d existing labels into V7...")
+        if self._stage == "labels":
+            self._bar.set_iteration(min(p.labels_imported, p.labels_total))
+
+    def _open(self, stage: str, total: int, message: str) -> None:
+        logger.info(message, total)
+        self._stage = stage
+        self._bar = fou.ProgressBar(total=total, iters_str=stage).__enter__()
+
+    def _close(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*(exc or (None, None, None)))
+            self._bar = None
+
+    def __exit__(self, *exc):
+        self._close(*exc)
 
 
 class _LoadProgress:
