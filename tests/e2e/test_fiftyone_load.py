@@ -265,3 +265,40 @@ def test_progress_bars_follow_fiftyone_setting(darwin, sim, dataset, capfd, capl
     assert re.search(r"100%\s*\|[^\n\r]*\| 3/3 [^\n\r]*items/s", annotate_out), annotate_out
     assert re.search(r"100%\s*\|[^\n\r]*\| 4/4 [^\n\r]*labels/s", annotate_out), annotate_out
     assert re.search(r"100%\s*\|[^\n\r]*\| 3/3 [^\n\r]*items/s", load_out), load_out
+
+
+def test_load_after_a_failed_fast_load_duplicates_nothing(darwin, sim, dataset, monkeypatch):
+    """A load that fails inside FiftyOne's merge (after the fast path restricted the run's id
+    map to the samples it hands FiftyOne) leaves the cached results whole: the next load adds
+    the new box once and duplicates nothing."""
+    import fiftyone.utils.annotations as foua
+
+    anno_key = "after_failure"
+    dataset.annotate(anno_key, backend="darwin", label_field="ground_truth",
+                     dataset_slug="after-failure")
+    ids_before = {s.id: [d.id for d in s.ground_truth.detections] for s in dataset}
+    first = dataset.first().id
+    item = item_of(sim, "after-failure", first)
+    sim.control("POST", f"/_sim/items/{item}/annotations",
+                {"class_name": "car", "type": "bounding_box",
+                 "data": {"x": 5, "y": 5, "w": 10, "h": 8}})
+
+    real_merge = foua._merge_labels
+
+    def failing_merge(*args, **kwargs):
+        raise RuntimeError("merge interrupted")
+
+    monkeypatch.setattr(foua, "_merge_labels", failing_merge)
+    with pytest.raises(RuntimeError, match="merge interrupted"):
+        dataset.load_annotations(anno_key)
+    monkeypatch.setattr(foua, "_merge_labels", real_merge)
+
+    dataset.load_annotations(anno_key)
+    after = {s.id: [d.id for d in s.ground_truth.detections] for s in dataset}
+    assert after[first][:-1] == ids_before[first] and len(after[first]) == len(
+        ids_before[first]) + 1
+    assert {k: v for k, v in after.items() if k != first} == {
+        k: v for k, v in ids_before.items() if k != first}
+    id_map = dataset.load_annotation_results(anno_key).id_map["ground_truth"]
+    assert id_map == after
+    dataset.delete_annotation_run(anno_key)

@@ -291,12 +291,7 @@ class DarwinBackend(foua.AnnotationBackend):
     def save_run_results(cls, samples, key, run_results, overwrite=True, cache=True):
         """Puts back the id map entries of the samples the fast load kept from FiftyOne's merge
         (see `_FastMerge`), then saves as FiftyOne does."""
-        pending = getattr(run_results, "_pending_id_maps", None)
-        if pending:
-            for field, id_map in pending.items():
-                id_map.update(run_results.id_map.get(field, {}))
-                run_results.id_map[field] = id_map
-            run_results._pending_id_maps = None
+        _restore_id_maps(run_results)
         super().save_run_results(samples, key, run_results, overwrite=overwrite, cache=cache)
 
     def download_annotations(self, results):
@@ -316,6 +311,7 @@ class DarwinBackend(foua.AnnotationBackend):
         api = self.connect_to_api()
         name = results._resolve_run_name()
         call = _load_call(inspect.currentframe().f_back)
+        _restore_id_maps(results)  # a fast load that failed before FiftyOne saved
         changes = []
         with _LoadProgress(call.progress if call else None) as bar:
             for event in api.client.load_annotations(name):
@@ -650,6 +646,18 @@ def _is_empty_change(c, results) -> bool:
     if c.unexpected or field_value_labels(c.downloaded):
         return False
     return not foua._to_list(results.id_map.get(c.field, {}).get(c.sample_id))
+
+
+def _restore_id_maps(results) -> None:
+    """The full id maps of the fields _FastMerge restricted for FiftyOne's merge: the entries
+    kept aside, updated with what the merge did to the others."""
+    pending = getattr(results, "_pending_id_maps", None)
+    if not pending:
+        return
+    for field, id_map in pending.items():
+        id_map.update(results.id_map.get(field, {}))
+        results.id_map[field] = id_map
+    results._pending_id_maps = None
 
 
 class _LoadCall:
