@@ -90,7 +90,8 @@ def _random_dataset(tmp_path, rng: random.Random, n: int):
             x, y = rng.randrange(0, W // 2), rng.randrange(0, H // 2)
             d = fo.Detection(label=rng.choice(CLASSES),
                              bounding_box=[x / W, y / H, 10 / W, 8 / H],
-                             color=rng.choice(COLORS), confidence=rng.choice([None, 0.5]))
+                             color=rng.choice(COLORS + [None]),
+                             confidence=rng.choice([None, 0.5]))
             if rng.random() < 0.3:
                 d.tags = ["reviewed"]
             dets.append(d)

@@ -877,7 +877,9 @@ def _label_unchanged(doc: dict, msg, cls, rules, global_attrs, class_attrs) -> b
         if name in cls._fields or name in own or name == "keyframe" or name not in doc:
             return False
         value = attribute_python(msg.attributes[name]) if name in msg.attributes else None
-        if not _same(doc[name], value):
+        # Setting a dynamic attribute marks it changed even when equal, and FiftyOne's save
+        # then removes one that is None: only a non-None equal value is left as it is.
+        if value is None or not _same(doc[name], value):
             return False
     return True
 
