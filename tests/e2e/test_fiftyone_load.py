@@ -222,6 +222,8 @@ def test_fast_load_equals_fiftyone_merge_on_random_edits(darwin, sim, tmp_path, 
             assert fast_state == slow_state
             assert (fast.load_annotation_results("eq").id_map
                     == slow.load_annotation_results("eq").id_map)
+            assert (fast.load_annotation_results("eq", cache=False).id_map
+                    == slow.load_annotation_results("eq", cache=False).id_map)
         # The fast path left FiftyOne's merge some samples, not all.
         assert all(n > 0 for n, _ in counts) and any(n < m for n, m in counts), counts
     finally:
