@@ -11,7 +11,8 @@ then `view.annotate(anno_key, backend="darwin", label_schema=..., dataset_slug=.
 `dataset.load_annotations(anno_key)`, `results.cleanup()` and the run-management methods work
 unchanged. Optional parameters: `token` (bearer token of the service, never persisted), `tls`,
 `root_certificates` (path of a PEM CA file), `upload_timeout` (seconds to wait for the run to
-be ready in V7, default 3600). `api_key` is accepted for compatibility and ignored.
+be ready in V7, default 3600), `fast_load` (default True; see DarwinBackendConfig). `api_key` is
+accepted for compatibility and ignored. Progress bars follow `fo.config.show_progress_bars`.
 """
 
 from __future__ import annotations
@@ -69,10 +70,11 @@ class DarwinBackendConfig(foua.AnnotationBackendConfig):
         tls (False): connect to the server with TLS
         root_certificates (None): path of a PEM file of CA certificates (implies TLS)
         upload_timeout (3600): seconds to wait until the run is ready in V7
-        fast_load (True): let `load_annotations()` write the merged labels with bulk writes
-            where FiftyOne's merge would give the same result; False makes FiftyOne merge
-            every label itself (also per load: `dataset.load_annotations(key,
-            fast_load=False)`, which wins over the run's setting)
+        fast_load (True): let `load_annotations()` hand FiftyOne's merge only the samples it
+            would change (same result, found without building FiftyOne labels for the
+            others); False makes FiftyOne merge every sample itself (also per load:
+            `dataset.load_annotations(key, fast_load=False)`, which wins over the run's
+            setting)
     """
 
     def __init__(
