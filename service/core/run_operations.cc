@@ -235,10 +235,15 @@ class MergingSink : public backend::LoadSink {
     return out;
   }
 
-  // A sample-level field: one change message.
+  // A sample-level field: one change message, or none when the field held no
+  // labels before and V7 holds none either (a client that merges an empty
+  // change into an empty field would turn "no value" into an empty container).
   static void MergeSampleField(const std::string& sample_id, const v1::FieldSchema& schema,
                                const std::string& dest, bool as_new, backend::LoadedField field,
                                v1::Sample& baseline, FieldOutcome& outcome) {
+    if (IsEmptyValue(FieldValueOf(baseline, dest)) && IsEmptyValue(field.downloaded) &&
+        field.unexpected.empty())
+      return;
     FieldMerge merge =
         MergeFieldValue(schema, FieldValueOf(baseline, dest), field.downloaded, as_new);
     outcome.Count(merge);

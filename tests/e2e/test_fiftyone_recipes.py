@@ -264,6 +264,7 @@ def test_managing_annotation_runs(darwin, sim, dataset, capsys):
     assert info.config.label_schema["ground_truth"]["existing_field"] is True
 
     results = dataset.load_annotation_results("run_a")
+    capsys.readouterr()  # annotate()'s progress bars
     statuses = results.check_status()
     out = capsys.readouterr().out
     assert out.startswith("Annotation Run Status Counts for run_a:\n")

@@ -242,9 +242,15 @@ class Client:
         return digest
 
     def upload_files(
-        self, paths: Iterable[Union[str, os.PathLike]], timeout: Optional[float] = None
+        self,
+        paths: Iterable[Union[str, os.PathLike]],
+        timeout: Optional[float] = None,
+        on_file: Optional[Callable[[str], None]] = None,
     ) -> dict:
-        """Uploads the files the server lacks (one FindMissingMedia call); path → digest."""
+        """Uploads the files the server lacks (one FindMissingMedia call); path → digest.
+
+        `on_file(path)` is called once per path when it is done (uploaded, or found present).
+        """
         digests = {str(p): file_digest(p) for p in paths}
         missing = set(self.find_missing_media(list(dict.fromkeys(digests.values())),
                                               timeout=timeout))
@@ -254,6 +260,8 @@ class Client:
                     self.upload_media(iter(lambda f=f: f.read(CHUNK_BYTES), b""), digest,
                                       os.path.getsize(path), timeout=timeout)
                 missing.discard(digest)
+            if on_file is not None:
+                on_file(path)
         return digests
 
     # ---- runs -------------------------------------------------------------------------------

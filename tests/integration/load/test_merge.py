@@ -417,6 +417,22 @@ def test_field_emptied_in_v7_deletes_every_uploaded_label(server, sim, tmp_path)
     assert_no_changes(ld, fields=("gt", "polys", "kps"))
 
 
+def test_field_empty_before_and_after_sends_no_change(server, sim, tmp_path):
+    """A field that had no labels uploaded and has none in V7 gets no change message (a client
+    that merges an empty change into a None field would store an empty container there); once
+    V7 has a label in it, it does."""
+    r = make_run(sim, server.stub, tmp_path, standard_fields(),
+                 {"s0": standard_labels(), "s1": {}}, STANDARD_EXISTING)
+    ld = load(server.stub, r.name)
+    assert sorted(f for s, f in ld.changes if s == "s0") == sorted(FIELDS)
+    assert [f for s, f in ld.changes if s == "s1"] == []
+    assert_no_changes(ld)
+    r.add("s1", "car", "bounding_box", px_box([0.125, 0.25, 0.25, 0.5]))
+    ld = load(server.stub, r.name)
+    assert [f for s, f in ld.changes if s == "s1"] == ["gt"]
+    assert len(ld.of("s1", "gt").added_ids) == 1
+
+
 def test_unedited_arbitrary_coordinates_come_back_bit_identical(server, sim, tmp_path):
     """x·W/W is not always x in floating point: geometry V7 did not change must come back as
     sent, not 1 ulp off and counted as edited (69, 48)."""

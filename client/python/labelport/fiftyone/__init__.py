@@ -11,11 +11,13 @@ then `view.annotate(anno_key, backend="darwin", label_schema=..., dataset_slug=.
 `dataset.load_annotations(anno_key)`, `results.cleanup()` and the run-management methods work
 unchanged. Optional parameters: `token` (bearer token of the service, never persisted), `tls`,
 `root_certificates` (path of a PEM CA file), `upload_timeout` (seconds to wait for the run to
-be ready in V7, default 3600). `api_key` is accepted for compatibility and ignored.
+be ready in V7, default 3600), `fast_load` (default True; see DarwinBackendConfig). `api_key` is
+accepted for compatibility and ignored. Progress bars follow `fo.config.show_progress_bars`.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import os
@@ -35,6 +37,7 @@ from labelport.v1 import sample_pb2 as sample_pb
 try:
     import fiftyone.core.frame as fof
     import fiftyone.core.labels as fol
+    import fiftyone.core.utils as fou
     import fiftyone.utils.annotations as foua
     from bson import ObjectId
 except ImportError as e:  # pragma: no cover - depends on the environment
@@ -68,6 +71,11 @@ class DarwinBackendConfig(foua.AnnotationBackendConfig):
         tls (False): connect to the server with TLS
         root_certificates (None): path of a PEM file of CA certificates (implies TLS)
         upload_timeout (3600): seconds to wait until the run is ready in V7
+        fast_load (True): let `load_annotations()` hand FiftyOne's merge only the samples it
+            would change (same result, found without building FiftyOne labels for the
+            others); False makes FiftyOne merge every sample itself (also per load:
+            `dataset.load_annotations(key, fast_load=False)`, which wins over the run's
+            setting)
     """
 
     def __init__(
@@ -83,6 +91,7 @@ class DarwinBackendConfig(foua.AnnotationBackendConfig):
         tls=False,
         root_certificates=None,
         upload_timeout=3600,
+        fast_load=True,
         **kwargs,
     ):
         super().__init__(name, label_schema, media_field=media_field, **kwargs)
@@ -92,6 +101,7 @@ class DarwinBackendConfig(foua.AnnotationBackendConfig):
         self.tls = bool(tls)
         self.root_certificates = root_certificates
         self.upload_timeout = upload_timeout
+        self.fast_load = bool(fast_load)
         self._api_key = api_key
         self._token = token
 
@@ -111,8 +121,8 @@ class DarwinBackendConfig(foua.AnnotationBackendConfig):
     def token(self, value):
         self._token = value
 
-    def load_credentials(self, api_key=None, token=None, url=None):
-        self._load_parameters(api_key=api_key, token=token, url=url)
+    def load_credentials(self, api_key=None, token=None, url=None, fast_load=None):
+        self._load_parameters(api_key=api_key, token=token, url=url, fast_load=fast_load)
 
     def target(self) -> str:
         return self.url or os.environ.get("FIFTYONE_DARWIN_URL") or DEFAULT_URL
@@ -217,7 +227,12 @@ class DarwinBackend(foua.AnnotationBackend):
         media = view.values(media_field)
         ids = view.values("id")
         local = [p for p in media if not _is_url(p)] if not config.external_storage else []
-        digests = api.client.upload_files(sorted(set(local))) if local else {}
+        digests = {}
+        if local:
+            files = sorted(set(local))
+            with fou.ProgressBar(total=len(files), iters_str="files") as bar:
+                logger.info("Sending %d media files to labelport...", len(files))
+                digests = api.client.upload_files(files, on_file=lambda _: bar.update())
 
         messages, id_map = [], {f: {} for f in fields}
         for sample, sample_id, path in zip(view.iter_samples(), ids, media):
@@ -259,7 +274,9 @@ class DarwinBackend(foua.AnnotationBackend):
             media_field=media_field,
             client_metadata={"fiftyone_dataset": dataset.name},
         )
-        run = api.client.wait_until_settled(run.name, timeout=config.upload_timeout)
+        with _UploadProgress() as progress:
+            run = api.client.wait_until_settled(run.name, timeout=config.upload_timeout,
+                                                on_event=progress.update)
         if run.state != run_pb.RUN_STATE_ANNOTATING:
             errors = "; ".join(f"{e.sample_id} ({e.stage}): {e.message}"
                                for e in run.sample_errors[:10])
@@ -276,34 +293,69 @@ class DarwinBackend(foua.AnnotationBackend):
             results.launch_editor()
         return results
 
+    @classmethod
+    def save_run_results(cls, samples, key, run_results, overwrite=True, cache=True):
+        """Puts back the id map entries of the samples the fast load kept from FiftyOne's merge
+        (see `_FastMerge`), then saves as FiftyOne does."""
+        _restore_id_maps(run_results)
+        super().save_run_results(samples, key, run_results, overwrite=overwrite, cache=cache)
+
     def download_annotations(self, results):
         """FiftyOne's download contract (annotation-semantics §4.1): frame-level fields are
         keyed sample id → frame id → label id. The service has already applied the track rule
         (§4.4), so FiftyOne's own `_update_tracks` finds nothing left to change; frames that
-        carry labels in V7 but do not exist in the dataset yet are created."""
+        carry labels in V7 but do not exist in the dataset yet are created.
+
+        A sample-level change with no labels, for a sample that had none in the run, is left
+        out: FiftyOne's merge would turn an empty (None) field into an empty container.
+
+        Fast load: called by FiftyOne's `load_annotations()` (and `fast_load` on), for every
+        field FiftyOne merges plainly (image samples, no `dest_field`, no unexpected labels to
+        merge elsewhere), FiftyOne's merge gets only the samples it would change (see
+        `_FastMerge`): an unchanged sample costs one raw read and no Label object. Everything
+        else goes through FiftyOne's merge as before."""
         api = self.connect_to_api()
         name = results._resolve_run_name()
+        call = _load_call(inspect.currentframe().f_back)
+        _restore_id_maps(results)  # a fast load that failed before FiftyOne saved
+        changes = []
+        with _LoadProgress(call.progress if call else None) as bar:
+            for event in api.client.load_annotations(name):
+                kind = event.WhichOneof("event")
+                if kind == "changes":
+                    changes.append(event.changes)
+                elif kind == "progress":
+                    bar.update(event.progress)
+        fast = _fast_fields(results.config, results, call, changes)
         annotations: dict = {}
         frame_ids = _FrameIds(results._samples._root_dataset)
-        for event in api.client.load_annotations(name):
-            if event.WhichOneof("event") != "changes":
-                continue
-            c = event.changes
-            by_type = annotations.setdefault(c.field, {})
-            labels = {label.id: label for label in _fo_labels(c.downloaded)}
+        fast_changes: dict = {f: {} for f in fast}
+        for c in changes:
             if c.frame_number > 0:
                 frame_id = c.frame_id or frame_ids.get(c.sample_id, c.frame_number)
+                by_type = annotations.setdefault(c.field, {})
+                labels = {label.id: label for label in _fo_labels(c.downloaded)}
                 by_type.setdefault(c.return_type, {}).setdefault(c.sample_id, {})[frame_id] = labels
                 for unexpected in c.unexpected:
                     labels = {label.id: label for label in _fo_labels(unexpected.labels)}
                     by_type.setdefault(unexpected.return_type, {}).setdefault(
                         c.sample_id, {}).setdefault(frame_id, {}).update(labels)
                 continue
-            by_type.setdefault(c.return_type, {})[c.sample_id] = labels
+            if _is_empty_change(c, results):
+                continue
+            by_type = annotations.setdefault(c.field, {})
+            if c.field in fast:
+                fast_changes[c.field][c.sample_id] = field_value_labels(c.downloaded)
+            else:
+                by_type.setdefault(c.return_type, {})[c.sample_id] = {
+                    label.id: label for label in _fo_labels(c.downloaded)}
             for unexpected in c.unexpected:
                 labels = {label.id: label for label in _fo_labels(unexpected.labels)}
                 by_type.setdefault(unexpected.return_type, {}).setdefault(
                     c.sample_id, {}).update(labels)
+        for field, labels in _FastMerge(results).select(fast_changes).items():
+            expected = foua._RETURN_TYPES_MAP[results.config.label_schema[field]["type"]]
+            annotations.setdefault(field, {}).setdefault(expected, {}).update(labels)
         return annotations
 
 
@@ -672,3 +724,316 @@ def _fo_label(msg) -> Any:
 
 def _fo_labels(value: labels_pb.FieldValue) -> list:
     return [_fo_label(m) for m in field_value_labels(value)]
+
+
+# ---- loading: empty changes, FiftyOne's load arguments, the fast merge ------------------------
+
+
+def _is_empty_change(c, results) -> bool:
+    """A sample-level change with no labels for a sample the run holds no labels of: FiftyOne's
+    merge would store an empty container in a None field, and has nothing else to do with it."""
+    if c.unexpected or field_value_labels(c.downloaded):
+        return False
+    return not foua._to_list(results.id_map.get(c.field, {}).get(c.sample_id))
+
+
+def _restore_id_maps(results) -> None:
+    """The full id maps of the fields _FastMerge restricted for FiftyOne's merge: the entries
+    kept aside, updated with what the merge did to the others."""
+    pending = getattr(results, "_pending_id_maps", None)
+    if not pending:
+        return
+    for field, id_map in pending.items():
+        id_map.update(results.id_map.get(field, {}))
+        results.id_map[field] = id_map
+    results._pending_id_maps = None
+
+
+class _LoadCall:
+    """The arguments FiftyOne's `load_annotations()` was given."""
+
+    def __init__(self, dest_field, unexpected, progress, fast_load):
+        self.dest_field = dest_field
+        self.unexpected = unexpected
+        self.progress = progress
+        self.fast_load = fast_load
+
+
+def _load_call(frame) -> Optional[_LoadCall]:
+    """The arguments of FiftyOne's `load_annotations()` when `frame` is that function's frame
+    (download_annotations' caller); None for any other caller, which gets no side effects."""
+    if frame is None or frame.f_code is not foua.load_annotations.__code__:
+        return None
+    args = frame.f_locals
+    if "dest_field" not in args or "unexpected" not in args:
+        return None
+    # `fast_load` given to load_annotations() reaches the config only when the results are not
+    # cached yet (FiftyOne skips load_credentials() for cached results): read it here.
+    fast_load = (args.get("kwargs") or {}).get("fast_load")
+    return _LoadCall(args["dest_field"], args["unexpected"], args.get("progress"), fast_load)
+
+
+# Label types whose sample-level merge _FastMerge reproduces (FiftyOne's names).
+_FAST_TYPES = {
+    "classification": (fol.Classification, False),
+    "classifications": (fol.Classifications, True),
+    "detection": (fol.Detection, False),
+    "detections": (fol.Detections, True),
+    "polyline": (fol.Polyline, False),
+    "polylines": (fol.Polylines, True),
+    "polygon": (fol.Polyline, False),
+    "polygons": (fol.Polylines, True),
+    "keypoint": (fol.Keypoint, False),
+    "keypoints": (fol.Keypoints, True),
+}
+
+
+def _fast_fields(config, results, call: Optional[_LoadCall], changes) -> set:
+    """The schema fields whose labels download_annotations may merge and write itself: only
+    when FiftyOne's load_annotations() called it without `dest_field`, on an image dataset's
+    own samples, with no unexpected labels that FiftyOne would merge into some field, and
+    for label types and ids _FastMerge reproduces exactly. Everything else is FiftyOne's."""
+    if call is None or call.dest_field is not None:
+        return set()
+    enabled = call.fast_load if call.fast_load is not None else getattr(config, "fast_load", True)
+    if not enabled:
+        return set()
+    samples = results._samples
+    dataset = samples._root_dataset
+    if (dataset.media_type != "image" or results._is_clips or results._is_frames
+            or getattr(samples, "_is_patches", False)):
+        return set()
+    if call.unexpected not in ("ignore", "return") and any(c.unexpected for c in changes):
+        return set()
+    fields = {f for f, info in (results.config.label_schema or {}).items()
+              if not f.startswith("frames.") and (info or {}).get("type") in _FAST_TYPES}
+    seen: dict = {}
+    for c in changes:
+        if c.field not in fields or c.frame_number > 0:
+            continue
+        for label in field_value_labels(c.downloaded):
+            # FiftyOne gives labels with invalid ids a random id, and renames an id that
+            # comes back on two samples: both are left to FiftyOne.
+            if not ObjectId.is_valid(label.id) or seen.setdefault(
+                    (c.field, label.id), c.sample_id) != c.sample_id:
+                fields.discard(c.field)
+    for field in list(fields):
+        # A label id the run holds for one sample and V7 returns for another: FiftyOne's
+        # deletions by id then reach across samples. Left to FiftyOne.
+        for sample_id, ids in results.id_map.get(field, {}).items():
+            if any(seen.get((field, i), sample_id) != sample_id for i in foua._to_list(ids)):
+                fields.discard(field)
+                break
+    return fields
+
+
+def _same(a, b) -> bool:
+    """Equal and of the same types (1 is not True, 1.0 is not 1); lists and tuples alike."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+def _default(cls, name):
+    field = cls._fields.get(name)
+    value = field.default if field is not None else None
+    return value() if callable(value) else value
+
+
+def _has_mask(msg) -> bool:
+    return any("mask" in f.name for f, _ in msg.ListFields())
+
+
+class _FastMerge:
+    """Leaves FiftyOne's merge (`foua._merge_labels`) only the samples it would change.
+
+    For the sample-level fields of an image dataset, a sample whose merge would change
+    nothing is found without building a single Label object: its field value is read raw and
+    compared, strictly, with what `_merge_label` would overwrite, and the labels to add and
+    delete are known from the id sets. FiftyOne's merge then gets the other samples' labels
+    (converted to FiftyOne labels only for them) and an id map restricted to those samples, so
+    it computes the same deletions, merges, additions and writes as with everything, with its
+    own code, and skips the rest. `DarwinBackend.save_run_results` puts the untouched samples'
+    id map entries back before FiftyOne saves the results. Any doubt counts as a change."""
+
+    def __init__(self, results):
+        self._results = results
+        self._dataset = results._samples._root_dataset
+
+    def select(self, fast_changes: dict) -> dict:
+        """field → {sample id: {label id: label}} for FiftyOne's merge (the changed samples);
+        the run's id map is restricted to them until save_run_results."""
+        results = self._results
+        schema = results.config.label_schema
+        out, pending = {}, {}
+        for field, by_sample in fast_changes.items():
+            id_map = results.id_map.get(field, {})
+            changed = self._changed(field, schema[field] or {}, by_sample, id_map)
+            out[field] = {}
+            for sample_id in changed:
+                if sample_id in by_sample:
+                    out[field][sample_id] = {
+                        label.id: label for label in map(_fo_label, by_sample[sample_id])}
+            pending[field] = dict(id_map)
+            results.id_map[field] = {s: id_map[s] for s in changed if s in id_map}
+        results._pending_id_maps = pending
+        return out
+
+    def _changed(self, field: str, info: dict, by_sample: dict, id_map: dict) -> set:
+        container, is_list = _FAST_TYPES[info["type"]]
+        list_field = container._LABEL_LIST_FIELD if is_list else None
+        label_cls = container._fields[list_field].field.document_type if is_list else container
+        allow_additions = info.get("allow_additions", True)
+        rules = dict(
+            allow_label_edits=info.get("allow_label_edits", True),
+            allow_index_edits=info.get("allow_index_edits", True),
+            allow_spatial_edits=info.get("allow_spatial_edits", True),
+        )
+        global_attrs, class_attrs = foua._parse_attributes(info)
+        existing = {(s, i) for s, ids in id_map.items() for i in foua._to_list(ids)}
+        anno = {(s, m.id) for s, msgs in by_sample.items() for m in msgs}
+        new_ids = anno - existing
+        merge_ids = anno - new_ids
+        # A sample with uploaded labels V7 no longer has: FiftyOne deletes them.
+        changed = {s for s, _ in existing - anno}
+        candidates = [s for s in by_sample if s not in changed]
+        if not candidates:
+            return changed
+        if self._dataset.get_field(field) is None:  # a new field: every value is None
+            ids, raws = candidates, [None] * len(candidates)
+        else:
+            view = self._dataset.select(candidates).select_fields(field)
+            ids, raws = view.values(["_id", field], _raw=True)
+        for oid, raw in zip(ids, raws):
+            sample_id = str(oid)
+            if not self._unchanged(raw, by_sample[sample_id], sample_id, label_cls, list_field,
+                                   merge_ids, new_ids, allow_additions, rules, global_attrs,
+                                   class_attrs):
+                changed.add(sample_id)
+        return changed
+
+    @staticmethod
+    def _unchanged(raw, msgs, sample_id, label_cls, list_field, merge_ids, new_ids,
+                   allow_additions, rules, global_attrs, class_attrs) -> bool:
+        """Whether FiftyOne's merge would leave this sample's raw field value as it is. Any
+        doubt answers False (the sample is then merged with FiftyOne's own functions)."""
+        if raw is None:
+            return not allow_additions or (list_field is None and not msgs)
+        if list_field is not None:
+            if any((sample_id, m.id) in new_ids for m in msgs) and allow_additions:
+                return False
+            labels = raw.get(list_field)
+            if labels is None:
+                return False
+        else:
+            labels = [raw]
+        by_id = {m.id: m for m in msgs}
+        for doc in labels:
+            if doc.get("_cls") != label_cls.__name__:
+                return False
+            label_id = str(doc.get("_id"))
+            if (sample_id, label_id) in merge_ids and not _label_unchanged(
+                    doc, by_id[label_id], label_cls, rules, global_attrs, class_attrs):
+                return False
+        return True
+
+
+def _label_unchanged(doc: dict, msg, cls, rules, global_attrs, class_attrs) -> bool:
+    """Whether `foua._merge_label(label, anno_label)` would leave the raw label `doc` as it is,
+    `anno_label` being `_fo_label(msg)`."""
+    if _has_mask(msg) or doc.get("mask") is not None:
+        return False
+    expected = {}
+    if rules["allow_label_edits"]:
+        expected["label"] = msg.label or None
+    if cls is not fol.Classification and rules["allow_index_edits"]:
+        expected["index"] = msg.index if msg.HasField("index") else None
+    if rules["allow_spatial_edits"]:
+        if cls is fol.Detection:
+            expected["bounding_box"] = list(msg.bounding_box)
+        elif cls is fol.Polyline:
+            expected["points"] = [[[p.x, p.y] for p in s.points] for s in msg.points]
+            expected["closed"] = msg.closed
+            expected["filled"] = msg.filled
+        elif cls is fol.Keypoint:
+            expected["points"] = [[p.x, p.y] for p in msg.points]
+    for name, value in expected.items():
+        if not _same(doc.get(name, _default(cls, name)), value):
+            return False
+    label = expected["label"] if "label" in expected else doc.get("label")
+    own = doc.get("attributes") or {}
+    for name in list(global_attrs) + list(class_attrs.get(label, [])):
+        if name in cls._fields or name in own or name == "keyframe" or name not in doc:
+            return False
+        value = attribute_python(msg.attributes[name]) if name in msg.attributes else None
+        # Setting a dynamic attribute marks it changed even when equal, and FiftyOne's save
+        # then removes one that is None: only a non-None equal value is left as it is.
+        if value is None or not _same(doc[name], value):
+            return False
+    return True
+
+
+class _UploadProgress:
+    """FiftyOne's progress bars for the V7 side of annotate(), fed by WatchRun: items uploaded
+    and processed in V7, then existing labels imported (each bar shows its rate and the time
+    remaining at that rate, which is V7's rate limit once the upload is limited by it). Quiet
+    when `fo.config.show_progress_bars` is off."""
+
+    def __init__(self):
+        self._bar = None
+        self._stage = None
+
+    def __enter__(self):
+        return self
+
+    def update(self, run) -> None:
+        p = run.progress
+        if self._stage is None and p.samples_total > 0:
+            self._open("items", p.samples_total, "Uploading %d items to V7...")
+        if self._stage == "items":
+            self._bar.set_iteration(min(p.samples_processed + p.samples_failed,
+                                        p.samples_total))
+            if p.samples_processed + p.samples_failed >= p.samples_total and (
+                    p.labels_total > 0):
+                self._close()
+                self._open("labels", p.labels_total, "Importing %d existing labels into V7...")
+        if self._stage == "labels":
+            self._bar.set_iteration(min(p.labels_imported, p.labels_total))
+
+    def _open(self, stage: str, total: int, message: str) -> None:
+        logger.info(message, total)
+        self._stage = stage
+        self._bar = fou.ProgressBar(total=total, iters_str=stage).__enter__()
+
+    def _close(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*(exc or (None, None, None)))
+            self._bar = None
+
+    def __exit__(self, *exc):
+        self._close(*exc)
+
+
+class _LoadProgress:
+    """FiftyOne's progress bar over the items V7's export holds, fed by the server's load
+    progress (nothing when progress bars are off: `fo.config.show_progress_bars` or the
+    `progress` argument of load_annotations)."""
+
+    def __init__(self, progress):
+        self._progress = progress
+        self._bar = None
+
+    def __enter__(self):
+        return self
+
+    def update(self, p) -> None:
+        if p.items_total <= 0:
+            return
+        if self._bar is None:
+            self._bar = fou.ProgressBar(total=p.items_total, progress=self._progress,
+                                        iters_str="items").__enter__()
+        self._bar.set_iteration(min(p.items_parsed, p.items_total))
+
+    def __exit__(self, *exc):
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
