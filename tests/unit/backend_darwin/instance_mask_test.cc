@@ -179,7 +179,7 @@ class InstanceRoundTripTest : public ::testing::Test {
 TEST_F(InstanceRoundTripTest, UnchangedInstanceComesBackPixelForPixel) {
   // A 3x5 box on a 20x10 image with a 6x10 (finer than the image) uint8 mask.
   std::string pixels(60, '\0');
-  for (int i = 0; i < 60; ++i) pixels[i] = (i % 7 == 0 || i / 6 == 4) ? 200 : 0;
+  for (int i = 0; i < 60; ++i) pixels[i] = (i % 7 == 0 || i / 6 == 4) ? static_cast<char>(200) : 0;
   v1::Detection d = Instance(0, 0, 6, 10, pixels, kWidth, kHeight);
   d.set_bounding_box(0, 0.1);
   d.set_bounding_box(2, 0.15);
