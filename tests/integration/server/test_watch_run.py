@@ -74,9 +74,15 @@ def test_watch_run_sends_the_run_then_every_change_and_follows_renames(stub):
 
 def test_watch_run_resumes_after_a_sequence_number(stub):
     create_run(stub, header("resumed"))
-    rename(stub, "resumed", "resumed2")
-    watcher = Watcher(stub, run_name("resumed2"), after_sequence=2)
-    # Nothing is newer than sequence 2 yet: the first event is the next change.
+    second = rename(stub, "resumed", "resumed2")
+    # Sequence 1 was seen: the first event is the current state, 2, not 1. (Starting after 2
+    # and renaming at once would race: a watch that resolves the name after the rename finds
+    # no run of that name.)
+    watcher = Watcher(stub, run_name("resumed2"), after_sequence=1)
+    event = watcher.next()
+    assert event.sequence == second.revision == 2
+    assert event.run.anno_key == "resumed2"
+    # Nothing is newer than sequence 2 now: the next event is the next change.
     third = rename(stub, "resumed2", "resumed3")
     event = watcher.next()
     assert event.sequence == third.revision == 3
