@@ -159,8 +159,18 @@ class UploadJob {
     // Uploads run alongside the processing wait and the imports: a sample's
     // labels are imported as soon as V7 has processed its item (and the
     // classes exist), not after every item is processed.
-    using boost::asio::experimental::awaitable_operators::operator&&;
-    s = co_await (UploadAll() && ProcessAndImport());
+    // Both run to the end side by side. Not Asio's awaitable operator&&: its
+    // parallel group can write into this coroutine's cancellation slot after
+    // it resumed (a SIGSEGV seen under load), the bug ParallelFor avoids.
+    absl::Status imported;
+    co_await common::ParallelFor(2, 2, [&](size_t i) -> boost::asio::awaitable<void> {
+      if (i == 0) {
+        co_await UploadAll();
+      } else {
+        imported = co_await ProcessAndImport();
+      }
+    });
+    s = imported;
     // A job stopped by the fence or the store reports that, not what the
     // steps that noticed it returned.
     if (absl::Status stopped = StopStatus(); !stopped.ok()) co_return stopped;
@@ -935,8 +945,15 @@ class UploadJob {
     // end; a resume polls the uploaded items again.
     if (!s.ok()) co_return s;
     QueueImports(with_labels);
-    using boost::asio::experimental::awaitable_operators::operator&&;
-    co_return co_await (WaitThenCloseQueue() && ImportWorkers());
+    // Side by side to the end, as in the job's main step (not operator&&).
+    absl::Status waited;
+    co_await common::ParallelFor(2, 2, [&](size_t i) -> boost::asio::awaitable<void> {
+      if (i == 0)
+        waited = co_await WaitThenCloseQueue();
+      else
+        co_await ImportWorkers();
+    });
+    co_return waited;
   }
 
   boost::asio::awaitable<absl::Status> WaitThenCloseQueue() {
