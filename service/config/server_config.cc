@@ -129,6 +129,9 @@ ABSL_FLAG(int, processing_timeout_seconds, 1800,
 ABSL_FLAG(int, export_timeout_seconds, 1800,
           "How long a load waits for a V7 export to become ready (env "
           "LABELPORT_EXPORT_TIMEOUT_SECONDS)");
+ABSL_FLAG(int, export_cleanup_timeout_seconds, 30,
+          "How long a cancelled load waits for V7 to delete its export before leaving it to "
+          "expire (env LABELPORT_EXPORT_CLEANUP_TIMEOUT_SECONDS)");
 
 ABSL_FLAG(
     std::string, media_url_allow, "",
@@ -416,6 +419,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
         EnvInt("LABELPORT_DARWIN_RETRY_ATTEMPTS", &FLAGS_darwin_retry_attempts),
         EnvInt("LABELPORT_PROCESSING_TIMEOUT_SECONDS", &FLAGS_processing_timeout_seconds),
         EnvInt("LABELPORT_EXPORT_TIMEOUT_SECONDS", &FLAGS_export_timeout_seconds),
+        EnvInt("LABELPORT_EXPORT_CLEANUP_TIMEOUT_SECONDS", &FLAGS_export_cleanup_timeout_seconds),
         EnvString("LABELPORT_MEDIA_URL_ALLOW", &FLAGS_media_url_allow),
         EnvInt("LABELPORT_MAX_MEDIA_BYTES", &FLAGS_max_media_bytes),
         EnvInt("LABELPORT_MEDIA_FETCH_STALL_SECONDS", &FLAGS_media_fetch_stall_seconds),
@@ -501,6 +505,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
   config.darwin_retry_attempts = absl::GetFlag(FLAGS_darwin_retry_attempts);
   config.processing_timeout_seconds = absl::GetFlag(FLAGS_processing_timeout_seconds);
   config.export_timeout_seconds = absl::GetFlag(FLAGS_export_timeout_seconds);
+  config.export_cleanup_timeout_seconds = absl::GetFlag(FLAGS_export_cleanup_timeout_seconds);
   config.media_url_allow = absl::GetFlag(FLAGS_media_url_allow);
   config.max_media_bytes = absl::GetFlag(FLAGS_max_media_bytes);
   config.media_fetch_stall_seconds = absl::GetFlag(FLAGS_media_fetch_stall_seconds);
@@ -585,6 +590,8 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv) {
     return absl::InvalidArgumentError("--processing_timeout_seconds must be at least 1");
   if (config.export_timeout_seconds < 1)
     return absl::InvalidArgumentError("--export_timeout_seconds must be at least 1");
+  if (config.export_cleanup_timeout_seconds < 1)
+    return absl::InvalidArgumentError("--export_cleanup_timeout_seconds must be at least 1");
   if (auto policy = http::EgressPolicy::Create(config.media_url_allow); !policy.ok())
     return absl::InvalidArgumentError(
         absl::StrCat("--media_url_allow: ", policy.status().message()));

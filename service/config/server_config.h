@@ -37,6 +37,7 @@
 //   --darwin_retry_attempts LABELPORT_DARWIN_RETRY_ATTEMPTS 10 (per V7 call)
 //   --processing_timeout_seconds LABELPORT_PROCESSING_TIMEOUT_SECONDS 1800
 //   --export_timeout_seconds LABELPORT_EXPORT_TIMEOUT_SECONDS 1800
+//   --export_cleanup_timeout_seconds LABELPORT_EXPORT_CLEANUP_TIMEOUT_SECONDS 30
 //   --media_url_allow LABELPORT_MEDIA_URL_ALLOW  "" (public addresses only)
 //   --max_media_bytes LABELPORT_MAX_MEDIA_BYTES  1073741824 (1 GiB; at most 5 GiB)
 //   --media_fetch_stall_seconds LABELPORT_MEDIA_FETCH_STALL_SECONDS 30
@@ -126,6 +127,7 @@ struct ServerConfig {
   int processing_timeout_seconds = 1800;
   // How long a load waits for a V7 export to become ready.
   int export_timeout_seconds = 1800;
+  int export_cleanup_timeout_seconds = 30;
   // Media URLs (service/http/egress_policy.h): the operator allowlist
   // (validated), the size cap per file, the stall timeout and the deadline.
   std::string media_url_allow;

@@ -363,6 +363,7 @@ int Run(int argc, char** argv) {
   backend_options.import_concurrency = config->import_concurrency;
   backend_options.processing_timeout = absl::Seconds(config->processing_timeout_seconds);
   backend_options.export_timeout = absl::Seconds(config->export_timeout_seconds);
+  backend_options.export_cleanup_timeout = absl::Seconds(config->export_cleanup_timeout_seconds);
   backend_options.outage_max_wait = absl::Seconds(config->darwin_outage_wait_seconds);
   // Media paths never read the server's own files, whatever root holds them.
   auto* tenant_directory = tenants.get();

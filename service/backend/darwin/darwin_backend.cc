@@ -1,5 +1,6 @@
 #include "service/backend/darwin/darwin_backend.h"
 
+#include <openssl/rand.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,13 +9,13 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -49,6 +51,21 @@
 
 namespace labelport::backend::darwin {
 namespace {
+
+// A name for a new export of the run `uid`, unique within its dataset (V7
+// refuses a duplicate with 422): concurrent loads of one run, on one replica
+// or several, start in the same millisecond, so the time is not enough.
+std::string ExportName(absl::string_view uid) {
+  unsigned char nonce[4] = {};
+  if (RAND_bytes(nonce, sizeof(nonce)) != 1) {
+    static std::atomic<uint32_t> fallback{0};
+    const uint32_t n = fallback.fetch_add(1) ^ static_cast<uint32_t>(getpid());
+    std::memcpy(nonce, &n, sizeof(nonce));
+  }
+  return absl::StrCat("labelport-", uid.substr(0, 12), "-", absl::ToUnixMillis(absl::Now()), "-",
+                      absl::BytesToHexString(
+                          absl::string_view(reinterpret_cast<const char*>(nonce), sizeof(nonce))));
+}
 
 namespace v1 = labelport::v1;
 using labelport::internal::v1::AnnotationLink;
@@ -1164,8 +1181,7 @@ class LoadJob {
     if (item_ids.empty())
       co_return absl::FailedPreconditionError(
           absl::StrCat("run '", run_.name(), "' has no items in V7"));
-    name_ =
-        absl::StrCat("labelport-", run_.uid().substr(0, 12), "-", absl::ToUnixMillis(absl::Now()));
+    name_ = ExportName(run_.uid());
     slug_ = run_.darwin().dataset_slug();
     total_ = static_cast<int64_t>(item_ids.size());
 
@@ -1186,10 +1202,13 @@ class LoadJob {
       co_await boost::asio::this_coro::reset_cancellation_state();
       co_await boost::asio::this_coro::throw_if_cancelled(false);
       if (decoder_.has_value()) co_await decoder_->Drain();
-      if (export_requested_ && !export_deleted_) co_await DeleteExportWithin();
+      bool deleted = export_deleted_;
+      if (export_requested_ && !export_deleted_) deleted = co_await DeleteExportWithin();
       if (cancelled) result = absl::CancelledError("the load was cancelled");
       common::LogInfo(absl::StrCat("run ", run_.uid(), ": load cancelled; V7 export '", name_, "' ",
-                                   export_requested_ ? "deleted" : "never requested"));
+                                   !export_requested_ ? "never requested"
+                                   : deleted          ? "deleted"
+                                                      : "left to V7 to expire"));
     } else if (decoder_.has_value()) {
       co_await decoder_->Drain();
     }
@@ -1337,33 +1356,57 @@ class LoadJob {
   }
 
   // Deletes the export (a failure is only logged: V7 expires exports).
-  boost::asio::awaitable<void> DeleteExport() {
+  // Returns whether the export is gone.
+  boost::asio::awaitable<bool> DeleteExport() {
     export_deleted_ = true;
     absl::Status s = co_await client_->DeleteExport(slug_, name_);
-    if (!s.ok() && s.code() != absl::StatusCode::kNotFound)
+    if (!s.ok() && s.code() != absl::StatusCode::kNotFound) {
       common::LogWarning(
           absl::StrCat("run ", run_.uid(), ": deleting V7 export '", name_, "': ", s.message()));
+      co_return false;
+    }
+    co_return true;
   }
 
   // The clean-up of a cancelled load: deletes the export on a strand of its
-  // own (the deletion races a timer of export_cleanup_timeout there), not
-  // bound to this coroutine's cancellation.
-  boost::asio::awaitable<void> DeleteExportWithin() {
-    using boost::asio::experimental::awaitable_operators::operator||;
+  // own, not bound to this coroutine's cancellation, and gives up after
+  // export_cleanup_timeout (a timer on the same strand emits a terminal
+  // cancellation into the deletion, which is still awaited to its end). No
+  // Asio parallel group: in Boost 1.81 it writes into the awaiting
+  // coroutine's cancellation slot after that coroutine may have resumed.
+  // Returns whether the export is gone (false when the deletion failed or was given up).
+  boost::asio::awaitable<bool> DeleteExportWithin() {
+    struct Race {
+      explicit Race(const boost::asio::any_io_executor& executor) : timer(executor) {}
+      boost::asio::steady_timer timer;
+      boost::asio::cancellation_signal cancel;
+      bool finished = false;
+      bool timed_out = false;
+    };
     const absl::Duration limit = options_.export_cleanup_timeout;
     auto strand = boost::asio::make_strand(co_await boost::asio::this_coro::executor);
-    co_await boost::asio::co_spawn(
+    co_return co_await boost::asio::co_spawn(
         strand,
-        [this, limit]() -> boost::asio::awaitable<void> {
-          boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
-          timer.expires_after(absl::ToChronoMilliseconds(limit));
-          auto done =
-              co_await (DeleteExport() ||
-                        timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable)));
-          if (done.index() == 1)
+        [this, limit]() -> boost::asio::awaitable<bool> {
+          // Everything below runs on the strand: the timer's handler, the
+          // deletion and this coroutine never overlap.
+          auto race = std::make_shared<Race>(co_await boost::asio::this_coro::executor);
+          race->timer.expires_after(absl::ToChronoMilliseconds(limit));
+          race->timer.async_wait([race](const boost::system::error_code& ec) {
+            if (ec || race->finished) return;
+            race->timed_out = true;
+            race->cancel.emit(boost::asio::cancellation_type::terminal);
+          });
+          const bool deleted = co_await boost::asio::co_spawn(
+              co_await boost::asio::this_coro::executor, DeleteExport(),
+              boost::asio::bind_cancellation_slot(race->cancel.slot(), boost::asio::use_awaitable));
+          race->finished = true;
+          race->timer.cancel();
+          if (race->timed_out)
             common::LogWarning(absl::StrCat("run ", run_.uid(), ": deleting V7 export '", name_,
                                             "' took over ", absl::FormatDuration(limit),
                                             "; left to V7"));
+          co_return deleted && !race->timed_out;
         },
         boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(),
                                             boost::asio::use_awaitable));

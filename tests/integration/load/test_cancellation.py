@@ -104,6 +104,31 @@ def test_stopped_load_stops_polling_and_deletes_its_export(slow_export_server, t
     assert finished_rpc(server, "LoadAnnotations") in ("CANCELLED", "DEADLINE_EXCEEDED")
 
 
+def test_a_hanging_export_deletion_is_given_up_after_the_cleanup_timeout(sim_factory,
+                                                                        upload_server, tmp_path):
+    """The clean-up of a cancelled load races its DELETE of the export against
+    --export_cleanup_timeout_seconds: when V7 does not answer, the load still ends promptly,
+    the export is left to V7 to expire, and the server stays up for the next call."""
+    sim = sim_factory()
+    sim.configure(export_delay_ms=600_000)
+    server = upload_server(sim, args=["--export_timeout_seconds", "600",
+                                      "--export_cleanup_timeout_seconds", "1"])
+    r = standard_run(sim, server.stub, tmp_path)
+    sim.fault(method="DELETE", path="*/exports/*", latency_ms=30_000)
+    call = server.stub.LoadAnnotations(svc.LoadAnnotationsRequest(name=r.name), timeout=60)
+    assert next(call).WhichOneof("event") == "progress"
+    wait_until(lambda: len([q for q in export_requests(sim) if q["method"] == "GET"]) >= 1, 20,
+               "an export poll")
+    call.cancel()
+    started = time.monotonic()
+    server.wait_for_stderr("left to V7 to expire", timeout=15)
+    assert time.monotonic() - started < 10  # the 30 s DELETE was not waited out
+    assert "deleting V7 export" in server.log() and "took over 1s" in server.log()
+    assert finished_rpc(server, "LoadAnnotations") == "CANCELLED"
+    # The server is still serving.
+    assert server.stub.GetRun(svc.GetRunRequest(name=r.name), timeout=10).run.name == r.name
+
+
 @pytest.fixture
 def slow_sim_server(sim_factory, upload_server):
     sim = sim_factory()

@@ -5,8 +5,10 @@ broken downloads, cleanup after load, GetRunStatus and CleanupRun (annotation-se
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 from labelport.v1 import annotation_run_pb2 as run_pb
@@ -65,6 +67,24 @@ def test_only_runs_items_exported_and_export_deleted(server, sim, tmp_path):
     creates = export_requests(sim, "POST")
     deletes = export_requests(sim, "DELETE")
     assert len(creates) == 3 and len(deletes) == 3
+
+
+def test_concurrent_loads_of_one_run_each_get_their_own_export(server, sim, tmp_path):
+    """Loads of one run that start together (one replica or several, same millisecond) never
+    ask V7 for an export name another load already took: each name carries a random part."""
+    r = standard_run(sim, server.stub, tmp_path, samples=2)
+    sim.control("DELETE", "/_sim/requests")
+    with ThreadPoolExecutor(4) as pool:
+        loads = list(pool.map(lambda _: load(server.stub, r.name), range(4)))
+    for ld in loads:
+        assert {k[0] for k in ld.changes} == {"s0", "s1"}
+    assert len(export_requests(sim, "POST")) == 4
+    # Each load deleted the export it made, by name.
+    names = [q["path"].rsplit("/", 1)[-1] for q in export_requests(sim, "DELETE")]
+    assert len(names) == 4 and len(set(names)) == 4, names
+    for name in names:
+        assert re.fullmatch(r"labelport-[0-9a-f]{12}-\d+-[0-9a-f]{8}", name), name
+    assert exports_count(sim) == 0
 
 
 def test_export_never_ready_is_a_clear_deadline_error(server, sim, tmp_path):
