@@ -12,7 +12,9 @@ of the built `labelport-server --help`, and the single-replica rules of the SQLi
 With the HTTP/JSON gateway sidecar (components/http-gateway): the same container security, HTTP
 probes, its port on the Service and the NetworkPolicy, and its env against the flags of
 `labelport-gateway --help` (built from gateway/ with `go build`). With TLS (components/tls):
-the certificate Secret mounted and named by LABELPORT_TLS_CERT/KEY, the probes unchanged.
+the certificate Secret mounted and named by LABELPORT_TLS_CERT/KEY, the probes unchanged, and a
+gateway sidecar only with components/http-gateway-tls (TLS to the server, verified for a name
+the certificate carries; HTTPS to its callers and probes).
 kustomize is installed by .ci/setup (Go module proxy, pinned).
 """
 
@@ -43,6 +45,7 @@ KUSTOMIZATIONS = sorted(
     if yaml.safe_load(p.read_text()).get("kind", "Kustomization") == "Kustomization")
 SECRET_EXAMPLES = sorted(KUBE.rglob("*.secret.example.yaml"))
 
+TLS_OVERLAYS = (KUBE / "overlays" / "tls", KUBE / "overlays" / "tls-http-gateway")
 HEALTH_SERVICE = "labelport.v1.AnnotationService"
 LIVENESS_SERVICE = "liveness"  # SERVING until SIGTERM, independent of V7 and the store
 # Kubernetes releases whose schemas the manifests must satisfy: the oldest deploy/README.md
@@ -174,6 +177,8 @@ def test_every_kustomization_is_found():
     assert KUBE / "overlays" / "postgresql" in KUSTOMIZATIONS
     assert KUBE / "overlays" / "http-gateway" in KUSTOMIZATIONS
     assert KUBE / "overlays" / "tls" in KUSTOMIZATIONS
+    assert KUBE / "overlays" / "tls-http-gateway" in KUSTOMIZATIONS
+    assert KUBE / "components" / "http-gateway-tls" not in KUSTOMIZATIONS  # a Component
     assert KUBE / "components" / "tls" not in KUSTOMIZATIONS  # a Component
     assert KUBE / "components" / "http-gateway" not in KUSTOMIZATIONS  # a Component
 
@@ -258,8 +263,8 @@ def test_native_grpc_probes_on_the_plaintext_health_port(rendered: Rendered):
 
 def test_tls_component_mounts_the_certificate(rendered: Rendered):
     cert = rendered.setting("LABELPORT_TLS_CERT")
-    if rendered.directory != KUBE / "overlays" / "tls":
-        assert cert is None, "only overlays/tls turns TLS on"
+    if rendered.directory not in TLS_OVERLAYS:
+        assert cert is None, f"only {TLS_OVERLAYS} turn TLS on"
         return
     key = rendered.setting("LABELPORT_TLS_KEY")
     mounts = secret_mounts(rendered)
@@ -270,7 +275,6 @@ def test_tls_component_mounts_the_certificate(rendered: Rendered):
     # The base's mounts and settings are all still there.
     assert "/etc/labelport/tenants" in mounts
     assert rendered.setting("LABELPORT_AUTH") == "token"
-    assert rendered.gateway is None, "the gateway sidecar speaks plaintext to the server"
 
 
 def test_metrics_port_is_served_and_announced(rendered: Rendered):
@@ -579,9 +583,26 @@ def test_http_gateway_sidecar(rendered: Rendered):
     assert "cpu" in gateway["resources"]["requests"] and "memory" in gateway["resources"]["limits"]
     image = gateway["image"]
     assert image.startswith("labelport-gateway:") and not image.endswith(":latest"), image
-    assert gateway["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
-    assert gateway["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    tls = rendered.setting("LABELPORT_TLS_CERT") is not None
+    scheme = {"scheme": "HTTPS"} if tls else {}
+    assert gateway["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http", **scheme}
+    assert gateway["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http", **scheme}
     env = {e["name"]: e["value"] for e in gateway["env"]}
+    if tls:
+        # The server requires TLS: the sidecar dials it with TLS, verifying the pod's own
+        # certificate for a name the certificate carries (not 127.0.0.1), and serves HTTPS
+        # with the same certificate, mounted read-only from the server's Secret.
+        mounts = {m["mountPath"]: m for m in gateway.get("volumeMounts", [])}
+        server_mounts = secret_mounts(rendered)
+        for name in ("LABELPORT_GATEWAY_BACKEND_CA_FILE", "LABELPORT_GATEWAY_TLS_CERT"):
+            assert env.get(name) == rendered.setting("LABELPORT_TLS_CERT"), name
+        assert env.get("LABELPORT_GATEWAY_TLS_KEY") == rendered.setting("LABELPORT_TLS_KEY")
+        assert env.get("LABELPORT_GATEWAY_BACKEND_SERVER_NAME"), "no TLS server name to verify"
+        directory = env["LABELPORT_GATEWAY_TLS_CERT"].rpartition("/")[0]
+        assert mounts[directory]["readOnly"] is True
+        assert mounts[directory]["name"] == server_mounts[directory][2]["name"]
+    else:
+        assert not {k for k in env if "TLS" in k or "CA_FILE" in k}, env
     unknown = sorted(set(env) - gateway_env_flags())
     assert not unknown, f"gateway env that are not labelport-gateway flags: {unknown}"
     host, _, listen_port = env["LABELPORT_GATEWAY_LISTEN"].rpartition(":")

@@ -42,6 +42,7 @@ type config struct {
 	backend        string
 	backendTLS     bool
 	backendCAFile  string
+	backendName    string
 	tlsCert        string
 	tlsKey         string
 	maxMessageMB   int
@@ -72,6 +73,10 @@ func parseConfig(args []string) (config, error) {
 	boolean(&c.backendTLS, "backend_tls", "connect to the server with TLS (system roots)")
 	str(&c.backendCAFile, "backend_ca_file", "",
 		"connect to the server with TLS, verified with this CA bundle (PEM)")
+	str(&c.backendName, "backend_server_name", "",
+		"with TLS to the server: the name its certificate must carry, when --backend's host is "+
+			"not one of them (e.g. 127.0.0.1 in a sidecar, with a certificate for the Service's "+
+			"DNS name)")
 	str(&c.tlsCert, "tls_cert", "", "serve HTTPS with this certificate chain (PEM; with --tls_key)")
 	str(&c.tlsKey, "tls_key", "", "private key of --tls_cert (PEM)")
 	num(&c.maxMessageMB, "max_message_mb", 64,
@@ -101,6 +106,10 @@ func parseConfig(args []string) (config, error) {
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return c, errors.New("--tls_cert and --tls_key go together")
 	}
+	if c.backendName != "" && !c.backendTLS && c.backendCAFile == "" {
+		return c, errors.New("--backend_server_name needs TLS to the server " +
+			"(--backend_tls or --backend_ca_file)")
+	}
 	if c.maxMessageMB < 1 || c.maxBodyMB < 1 || c.drainSeconds < 0 {
 		return c, errors.New("--max_message_mb and --max_body_mb must be at least 1, " +
 			"--drain_seconds at least 0")
@@ -125,7 +134,7 @@ func backendCredentials(c config) (credentials.TransportCredentials, error) {
 	if c.backendCAFile == "" && !c.backendTLS {
 		return insecure.NewCredentials(), nil
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.backendName}
 	if c.backendCAFile != "" {
 		pem, err := os.ReadFile(c.backendCAFile)
 		if err != nil {

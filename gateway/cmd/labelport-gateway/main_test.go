@@ -39,3 +39,20 @@ func TestBadSettingsAreRefused(t *testing.T) {
 		t.Error("a malformed LABELPORT_GATEWAY_DRAIN_SECONDS was accepted")
 	}
 }
+
+func TestBackendServerNameNeedsTLSAndReachesTheTLSConfig(t *testing.T) {
+	if _, err := parseConfig([]string{"--backend_server_name", "labelport.ns.svc"}); err == nil {
+		t.Error("--backend_server_name without TLS to the server was accepted")
+	}
+	c, err := parseConfig([]string{"--backend_tls", "--backend_server_name", "labelport.ns.svc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := backendCredentials(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := creds.Info().ServerName; got != "labelport.ns.svc" {
+		t.Errorf("TLS server name = %q, want labelport.ns.svc", got)
+	}
+}

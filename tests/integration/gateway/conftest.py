@@ -31,7 +31,7 @@ def gateway_binary() -> Path:
 
 
 class Gateway:
-    """A labelport-gateway process; `url` is its http://127.0.0.1:PORT."""
+    """A labelport-gateway process; `url` is its http(s)://127.0.0.1:PORT."""
 
     def __init__(self, binary: Path, backend: str, log_dir: Path, args=()):
         self._stderr_path = log_dir / "gateway.stderr"
@@ -51,7 +51,8 @@ class Gateway:
         if not line.startswith("listening on "):
             self.proc.kill()
             pytest.fail(f"unexpected first line {line!r}; {self.stderr()}")
-        self.url = "http://" + line.removeprefix("listening on ").strip()
+        scheme = "https" if "--tls_cert" in args else "http"
+        self.url = f"{scheme}://" + line.removeprefix("listening on ").strip()
 
     def stderr(self) -> str:
         self._stderr.flush()

@@ -56,8 +56,10 @@ class ServerProcess:
 
     def __init__(self, data_dir: Path, args: Sequence[str] = (), log_dir: Optional[Path] = None,
                  listen: str = "127.0.0.1:0",
-                 credentials: Optional[grpc.ChannelCredentials] = None):
-        """`credentials`: the channel's TLS credentials (a plaintext channel without)."""
+                 credentials: Optional[grpc.ChannelCredentials] = None,
+                 channel_options: Sequence[tuple] = ()):
+        """`credentials`: the channel's TLS credentials (a plaintext channel without);
+        `channel_options`: gRPC channel arguments (e.g. grpc.ssl_target_name_override)."""
         self.data_dir = Path(data_dir)
         binary = wait_for_binary()
         log_dir = Path(log_dir or self.data_dir)
@@ -85,8 +87,10 @@ class ServerProcess:
         self.target = line[len("listening on ") :].strip()
         self.port = int(self.target.rsplit(":", 1)[1])
         assert self.port > 0, line
-        self.channel = (grpc.insecure_channel(self.target) if credentials is None
-                        else grpc.secure_channel(self.target, credentials))
+        self.channel = (grpc.insecure_channel(self.target, options=list(channel_options))
+                        if credentials is None
+                        else grpc.secure_channel(self.target, credentials,
+                                                 options=list(channel_options)))
         grpc.channel_ready_future(self.channel).result(timeout=START_TIMEOUT_S)
         self.stub = annotation_service_pb2_grpc.AnnotationServiceStub(self.channel)
 
