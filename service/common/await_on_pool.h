@@ -3,12 +3,19 @@
 // that an I/O thread never blocks on it. The pool bounds how many such calls
 // run at once; the others wait in its queue.
 //
+// Not cancellable: the call runs to its end (a pool thread cannot be
+// interrupted), and the awaiting coroutine's cancellation slot is not bound
+// to the coroutine on the pool (a cancellation emitted on the caller's
+// executor must never reach an operation running on another thread).
+//
 // (Not a coroutine itself, and callers pass a named callable: GCC 12 may
 // destroy a temporary closure in a co_await expression twice.)
 #ifndef LABELPORT_SERVICE_COMMON_AWAIT_ON_POOL_H_
 #define LABELPORT_SERVICE_COMMON_AWAIT_ON_POOL_H_
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -26,7 +33,8 @@ boost::asio::awaitable<std::invoke_result_t<F&>> AwaitOnPool(boost::asio::thread
   return boost::asio::co_spawn(
       pool.get_executor(),
       [call = std::move(call)]() mutable -> boost::asio::awaitable<Result> { co_return call(); },
-      boost::asio::use_awaitable);
+      boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(),
+                                          boost::asio::use_awaitable));
 }
 
 }  // namespace labelport::common

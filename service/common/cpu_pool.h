@@ -16,14 +16,12 @@
 
 #include <algorithm>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <thread>
 #include <type_traits>
 #include <utility>
+
+#include "service/common/await_on_pool.h"
 
 namespace labelport::common {
 
@@ -51,14 +49,7 @@ class CpuPool {
   // default-constructible and movable.
   template <typename Fn>
   boost::asio::awaitable<std::invoke_result_t<Fn&>> Run(Fn fn) {
-    using Result = std::invoke_result_t<Fn&>;
-    co_return co_await boost::asio::co_spawn(
-        pool_.get_executor(),
-        [fn = std::move(fn)]() mutable -> boost::asio::awaitable<Result> { co_return fn(); },
-        // Not bound to the caller's slot: a cancellation emitted on the
-        // caller's executor must not reach a coroutine on the pool.
-        boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(),
-                                            boost::asio::use_awaitable));
+    co_return co_await AwaitOnPool(pool_, std::move(fn));
   }
 
  private:
