@@ -23,7 +23,7 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 
 def health_port_of(server) -> int:
     found = re.search(r"health \(grpc\.health\.v1 only, plaintext\) on 127\.0\.0\.1:(\d+)",
-                      server.stderr())
+                      server.log())
     assert found, server.stderr()
     return int(found.group(1))
 

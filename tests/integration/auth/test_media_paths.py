@@ -205,6 +205,6 @@ def test_the_start_up_log_says_which_paths_are_readable(tmp_path):
              f"media roots of every tenant: {tmp_path / 'media'}")):
         server = ServerProcess(tmp_path / "data", args)
         try:
-            assert line in server.stderr()
+            assert line in server.log()
         finally:
             assert server.stop() == 0

@@ -35,7 +35,7 @@ def test_no_auth_on_a_non_loopback_address_is_refused(tmp_path):
 def test_no_auth_on_a_non_loopback_address_with_the_override_warns(tmp_path):
     server = ServerProcess(tmp_path / "data", ["--allow_insecure_remote"], listen="0.0.0.0:0")
     try:
-        assert "no authentication (--auth=none) on a non-loopback address" in server.stderr()
+        assert "no authentication (--auth=none) on a non-loopback address" in server.log()
     finally:
         assert server.stop() == 0
 
@@ -44,7 +44,7 @@ def test_loopback_no_auth_warns_about_development_mode(tmp_path):
     server = ServerProcess(tmp_path / "data")
     try:
         assert "no authentication (--auth=none): every caller is tenant 'default'" in (
-            server.stderr())
+            server.log())
     finally:
         assert server.stop() == 0
 

@@ -38,8 +38,8 @@ def test_token_auth_over_tls(auth_server, tenants, pki):
     channel, _ = connect(server.target, client_credentials(pki, root="other_ca"))
     expect_no_connection(tenant_stub(channel, token))
     channel.close()
-    assert "auth=token tls=on" in server.stderr()
-    assert "bearer tokens travel in clear text" not in server.stderr()
+    assert "auth=token tls=on" in server.log()
+    assert "bearer tokens travel in clear text" not in server.log()
 
 
 @pytest.fixture

@@ -177,7 +177,7 @@ def test_a_token_removed_from_the_file_is_revoked_by_the_periodic_check(auth_ser
     time.sleep(2.5)
     acme = tenant_stub(server.channel, two_tenants["acme"])
     acme.ListRuns(svc.ListRunsRequest(parent="datasets/quickstart"), timeout=5)
-    assert server.stderr().count("tenants file not reloaded") == 1
+    assert server.log().count("tenants file not reloaded") == 1
 
 
 def test_a_tenant_without_a_v7_key_gets_a_clear_failure(auth_server, tenants, two_tenants):

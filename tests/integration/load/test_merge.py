@@ -145,7 +145,7 @@ def test_added_label_needs_allow_additions(server, sim, tmp_path):
     assert label_list(c.merged) == label_list(refused.sent["s0"]["gt"])
     assert ld.field_summary("gt").ignored == 1
     assert "Ignored 1 added labels in field 'gt' because `allow_additions=False`" in \
-        server.stderr()
+        server.log()
 
 
 def test_deleted_label_needs_allow_deletions(server, sim, tmp_path):
@@ -164,7 +164,7 @@ def test_deleted_label_needs_allow_deletions(server, sim, tmp_path):
     assert not c.deleted_ids and by_id(c.merged)[person.id] == person
     assert ld.field_summary("gt").ignored == 1
     assert "Ignored 1 deleted labels in field 'gt' because `allow_deletions=False`" in \
-        server.stderr()
+        server.log()
 
 
 def test_allow_additions_false_deletes_nothing_on_unchanged_run(server, sim, tmp_path):
@@ -342,7 +342,7 @@ def test_dest_field_string_ignored_with_warning_for_multi_field_run_and_mapping(
     assert all(c.dest_field == c.field for c in ld.changes.values())
     assert_no_changes(ld)
     assert "Ignoring string `dest_field=elsewhere` since the label schema contains 4 (> 1) " \
-        "fields" in server.stderr()
+        "fields" in server.log()
     ld = load(server.stub, r.name, dest_fields={"polys": "polys_v7"})
     c = ld.of("s0", "polys")
     assert c.dest_field == "polys_v7"

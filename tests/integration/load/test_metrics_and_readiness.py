@@ -108,7 +108,7 @@ def test_metrics_count_an_upload_and_a_load(sim_factory, serve, tmp_path):
     # The access lines carry the client's request ids, as JSON, and so does the warning. Info
     # lines reach stderr in batches, a moment after the call: wait for the load's access line.
     def json_lines() -> list:
-        return [json.loads(line) for line in server.stderr().splitlines()
+        return [json.loads(line) for line in server.log().splitlines()
                 if line.startswith("{")]
 
     deadline = time.monotonic() + 10
@@ -122,7 +122,7 @@ def test_metrics_count_an_upload_and_a_load(sim_factory, serve, tmp_path):
     assert [e["level"] for e in of_load] == ["WARNING", "INFO"], of_load
     assert "Ignoring string `dest_field=elsewhere`" in of_load[0]["message"]
     assert of_load[1]["message"].startswith(f"rpc {method}LoadAnnotations OK")
-    assert sim.api_key not in server.stderr()
+    assert sim.api_key not in server.log()
 
 
 def test_retries_and_limiter_waits_are_counted(sim_factory, serve, tmp_path):

@@ -125,7 +125,7 @@ def test_a_store_outage_mid_upload_pauses_the_run_and_uploads_each_medium_once(
     # The outage really hit the upload: it was not over when the store went away, and every
     # replica that held the lease then saw the store fail.
     assert confirmed_at_halt < SAMPLES
-    logs = "".join(s.stderr() for s in servers)
+    logs = "".join(s.log() for s in servers)  # whole logs: stderr() keeps only their tails
     assert "PostgreSQL" in logs, logs[-3000:]
     if lease_ttl_s * 2 / 3 < outage:
         # The lease holder could not renew for longer than ttl - ttl/3: it stopped writing.

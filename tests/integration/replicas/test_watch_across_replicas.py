@@ -48,7 +48,10 @@ def test_a_change_through_one_replica_reaches_a_watcher_on_another(keyless_repli
     assert event.run.name == run_name("moved") and event.run.uid == run.uid
 
     # And the other way round, to a watcher on A.
-    on_a = Watcher(a.stub, run_name("moved"), after_sequence=2)
+    # Resumed after 1, the watch on A first sends the run as it is (2): then it has looked the
+    # name up, which the rename below would otherwise race.
+    on_a = Watcher(a.stub, run_name("moved"), after_sequence=1)
+    assert on_a.next().sequence == 2
     back = b.stub.RenameRun(svc.RenameRunRequest(name=run_name("moved"), new_anno_key="shared"),
                             timeout=10).run
     assert on_a.next().sequence == back.revision == 3

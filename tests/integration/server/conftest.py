@@ -113,15 +113,16 @@ class ServerProcess:
         return self._stderr_path.read_text(errors="replace")
 
     def wait_for_stderr(self, text: str, timeout: float = 10) -> str:
-        """Waits until `text` is in the server's stderr and returns it. Info lines reach stderr
-        in batches, a moment after they were logged (start-up lines before "listening on")."""
+        """Waits until `text` is in the server's stderr (all of it, not just the tail) and
+        returns the whole log. Info lines reach stderr in batches, a moment after they were
+        logged (start-up lines before "listening on")."""
         deadline = time.monotonic() + timeout
         while True:
-            err = self.stderr()
-            if text in err:
-                return err
+            log = self.log()
+            if text in log:
+                return log
             if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} not logged within {timeout}s; {err}")
+                raise AssertionError(f"{text!r} not logged within {timeout}s; {self.stderr()}")
             time.sleep(0.05)
 
     def running(self) -> bool:
