@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "service/common/content_path.h"
 #include "service/common/errors.h"
 
 namespace labelport::store {
@@ -219,11 +220,8 @@ absl::StatusOr<std::unique_ptr<FileContentStore>> FileContentStore::Create(std::
 }
 
 std::string FileContentStore::ContentPath(absl::string_view media_dir, absl::string_view digest) {
-  absl::string_view hex = digest;
-  absl::ConsumePrefix(&hex, kDigestPrefix);
-  return absl::StrCat(media_dir, "/sha256/", hex.substr(0, 2), "/", hex);
+  return common::ContentPath(media_dir, digest);
 }
-
 absl::Status FileContentStore::ValidateDigest(absl::string_view digest, absl::string_view field) {
   absl::string_view hex = digest;
   bool ok = absl::ConsumePrefix(&hex, kDigestPrefix) && hex.size() == kHexLength;

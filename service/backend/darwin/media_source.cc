@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "service/common/content_path.h"
 
 namespace labelport::backend::darwin {
 namespace {
@@ -110,12 +111,6 @@ std::string MediaFileName(const labelport::v1::MediaReference& media) {
   }
 }
 
-std::string ContentStorePath(const std::string& media_dir, const std::string& digest) {
-  absl::string_view hex = digest;
-  absl::ConsumePrefix(&hex, "sha256:");
-  return absl::StrCat(media_dir, "/sha256/", hex.substr(0, 2), "/", hex);
-}
-
 boost::asio::awaitable<absl::StatusOr<std::shared_ptr<MediaSource>>> OpenMedia(
     const labelport::v1::MediaReference& media, http::HttpClient& http,
     const std::string& media_dir, const std::string& temp_dir, absl::Time deadline,
@@ -127,7 +122,7 @@ boost::asio::awaitable<absl::StatusOr<std::shared_ptr<MediaSource>>> OpenMedia(
       co_return std::make_shared<MediaSource>(std::move(file->fd), file->size_bytes);
     }
     case labelport::v1::MediaReference::kContentDigest: {
-      const std::string path = ContentStorePath(media_dir, media.content_digest());
+      const std::string path = common::ContentPath(media_dir, media.content_digest());
       auto size = FileSize(path, absl::StrCat("uploaded media ", media.content_digest()));
       if (!size.ok()) co_return size.status();
       co_return std::make_shared<MediaSource>(path, *size, false);

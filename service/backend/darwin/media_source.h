@@ -53,9 +53,6 @@ class MediaSource {
 // last component of the path, URL path or storage key.
 std::string MediaFileName(const labelport::v1::MediaReference& media);
 
-// The content-store path of a "sha256:<hex>" digest.
-std::string ContentStorePath(const std::string& media_dir, const std::string& digest);
-
 // Opens the bytes of `media`. NOT_FOUND / PERMISSION_DENIED / UNAVAILABLE
 // Opens the bytes of `media`. NOT_FOUND / PERMISSION_DENIED / UNAVAILABLE
 // name the reference (URLs redacted: no userinfo, query or fragment);

@@ -100,7 +100,7 @@ TEST_F(ContentStoreTest, RoundTripStoresVerifiedBytesAtTheContentPath) {
 
   const std::string hex = digest.substr(7);
   const std::string path = absl::StrCat(media_dir(), "/sha256/", hex.substr(0, 2), "/", hex);
-  // The upload pipeline (backend::darwin::ContentStorePath) reads
+  // The upload pipeline (common::ContentPath, as backend::darwin::OpenMedia) reads
   // content-digest media from exactly this path.
   EXPECT_EQ(FileContentStore::ContentPath(media_dir(), digest), path);
   EXPECT_EQ(ReadFile(path), bytes);
