@@ -97,8 +97,8 @@
 #include "service/store/content_store.h"
 #include "service/store/in_process_run_change_notifier.h"
 #include "service/store/notifying_run_store.h"
-#include "service/store/postgres_run_change_listener.h"
 #include "service/store/replica_directory_factory.h"
+#include "service/store/run_change_listener_factory.h"
 #include "service/store/run_state_counter_factory.h"
 #include "service/store/run_store_factory.h"
 #include "service/store/tenant_content_stores.h"
@@ -204,15 +204,10 @@ int Run(int argc, char** argv) {
   // replica through LISTEN/NOTIFY.
   labelport::store::InProcessRunChangeNotifier run_changes;
   labelport::store::NotifyingRunStore run_store(store->get(), &run_changes);
-  std::unique_ptr<labelport::store::PostgresRunChangeListener> change_listener;
-  if (!config->postgres_url.empty()) {
-    auto listener = labelport::store::PostgresRunChangeListener::Start(
-        {.url = config->postgres_url, .notifier = &run_changes});
-    if (!listener.ok()) {
-      LogError(absl::StrCat("cannot listen for run changes: ", listener.status().message()));
-      return 1;
-    }
-    change_listener = *std::move(listener);
+  auto change_listener = labelport::store::ListenForRunChanges(store_location, &run_changes);
+  if (!change_listener.ok()) {
+    LogError(absl::StrCat("cannot listen for run changes: ", change_listener.status().message()));
+    return 1;
   }
   auto metrics = labelport::metrics::PrometheusMetrics::Create({.listen = config->metrics_listen});
   if (!metrics.ok()) {

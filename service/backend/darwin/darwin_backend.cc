@@ -1,6 +1,5 @@
 #include "service/backend/darwin/darwin_backend.h"
 
-#include <openssl/rand.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/random/random.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -56,15 +56,11 @@ namespace {
 // refuses a duplicate with 422): concurrent loads of one run, on one replica
 // or several, start in the same millisecond, so the time is not enough.
 std::string ExportName(absl::string_view uid) {
-  unsigned char nonce[4] = {};
-  if (RAND_bytes(nonce, sizeof(nonce)) != 1) {
-    static std::atomic<uint32_t> fallback{0};
-    const uint32_t n = fallback.fetch_add(1) ^ static_cast<uint32_t>(getpid());
-    std::memcpy(nonce, &n, sizeof(nonce));
-  }
+  // Seeded from the operating system's entropy (per thread).
+  thread_local absl::BitGen bits;
+  const uint32_t nonce = absl::Uniform<uint32_t>(bits);
   return absl::StrCat("labelport-", uid.substr(0, 12), "-", absl::ToUnixMillis(absl::Now()), "-",
-                      absl::BytesToHexString(
-                          absl::string_view(reinterpret_cast<const char*>(nonce), sizeof(nonce))));
+                      absl::Hex(nonce, absl::kZeroPad8));
 }
 
 namespace v1 = labelport::v1;
