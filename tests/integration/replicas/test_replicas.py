@@ -11,6 +11,7 @@ import threading
 import time
 
 from server.conftest import hermetic_env, wait_for_binary
+from server.waiting import wait_until
 from upload.support import (
     DeterministicIds,
     create_run,
@@ -90,15 +91,13 @@ def test_a_replica_killed_mid_upload_is_taken_over_and_every_run_completes_once(
         runs.append(create_run(server.stub, hdr, samples_of(i, image)))
 
     # Kill a replica that holds the lease of a run in the middle of its upload.
-    deadline = time.monotonic() + 60
-    while True:
+    def leases_mid_upload() -> str:
         rows = psql(db_url, "SELECT lease_owner, run_id FROM runs WHERE state = 2 AND "
                             "lease_owner IS NOT NULL AND lease_expires_at > now() "
                             "ORDER BY create_time_ns")
-        if rows and confirms(sim) >= SAMPLES // 2:
-            break
-        assert time.monotonic() < deadline, "no replica was uploading"
-        time.sleep(0.02)
+        return rows if rows and confirms(sim) >= SAMPLES // 2 else ""
+
+    rows = wait_until(leases_mid_upload, 60, "a replica uploading a run", interval=0.02)
     victim_id, victim_run = rows.splitlines()[0].split("|")
     victim = servers[int(victim_id.removeprefix("replica-"))]
     victim_runs = {line.split("|")[1] for line in rows.splitlines()

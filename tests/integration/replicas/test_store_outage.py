@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+from server.waiting import wait_until
 from upload.support import (
     create_run,
     detection,
@@ -97,10 +98,8 @@ def test_a_store_outage_mid_upload_pauses_the_run_and_uploads_each_medium_once(
                  existing=[("gt", "Detections")])
     run = create_run(servers[0].stub, hdr, samples)
 
-    deadline = time.monotonic() + 60
-    while sum(confirms(sim).values()) < SAMPLES // 4:
-        assert time.monotonic() < deadline, "the upload did not start"
-        time.sleep(0.02)
+    wait_until(lambda: sum(confirms(sim).values()) >= SAMPLES // 4, 60,
+               "a quarter of the media confirmed")
     cluster("halt", cluster_dir)
     halted_at = time.monotonic()
     confirmed_at_halt = sum(confirms(sim).values())

@@ -13,13 +13,14 @@ import queue
 import signal
 import subprocess
 import threading
-import time
 from pathlib import Path
 from typing import Optional, Sequence
 
 import grpc
 import pytest
 from labelport.v1 import annotation_service_pb2_grpc
+
+from .waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[3]
 START_TIMEOUT_S = 15
@@ -43,11 +44,11 @@ def hermetic_env() -> dict:
 def wait_for_binary(timeout: float = 30) -> Path:
     """The server binary; polls briefly, as a concurrent re-link may replace it."""
     binary = server_binary()
-    deadline = time.monotonic() + timeout
-    while not (binary.is_file() and os.access(binary, os.X_OK)):
-        if time.monotonic() > deadline:
-            pytest.fail(f"{binary} is missing; build it with: bash .ci/build labelport_server")
-        time.sleep(0.2)
+    try:
+        wait_until(lambda: binary.is_file() and os.access(binary, os.X_OK), timeout,
+                   f"{binary} to exist")
+    except AssertionError:
+        pytest.fail(f"{binary} is missing; build it with: bash .ci/build labelport_server")
     return binary
 
 
@@ -111,14 +112,11 @@ class ServerProcess:
     def wait_for_stderr(self, text: str, timeout: float = 10) -> str:
         """Waits until `text` is in the server's stderr and returns it. Info lines reach stderr
         in batches, a moment after they were logged (start-up lines before "listening on")."""
-        deadline = time.monotonic() + timeout
-        while True:
+        def logged() -> Optional[str]:
             err = self.stderr()
-            if text in err:
-                return err
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} not logged within {timeout}s; {err}")
-            time.sleep(0.05)
+            return err if text in err else None
+
+        return wait_until(logged, timeout, f"{text!r} logged", details=self.stderr)
 
     def running(self) -> bool:
         return self.proc.poll() is None
