@@ -84,11 +84,11 @@ def test_kill_9_at_several_points_then_restart_completes_exactly(sim, upload_ser
         started = time.monotonic()
         server = upload_server(sim, data_dir=data_dir, worker_id="replica-0",
                                args=["--upload_concurrency", "8"])
-        # The restarted worker resumes the run at the latest when the killed process's
-        # lease (30 s) expires. (It should take its own lease back at once, as run_worker.h
-        # says, but RunStore::ListClaimableRuns skips runs leased by the same owner.)
+        # The restarted worker (same worker id) takes its own lease back at once
+        # (RunStore::ListClaimableRuns lists the runs leased by the asking owner), so it
+        # resumes the run before the killed process's lease (30 s) could expire.
         before = watcher.poll()[kind]
-        wait_until(lambda: watcher.poll()[kind] != before, LEASE_TTL_S + 15,
+        wait_until(lambda: watcher.poll()[kind] != before, LEASE_TTL_S - 5,
                    f"the restarted server's next {kind} call", details=lambda: restarts)
         restarts[-1]["resumed_after_s"] = round(time.monotonic() - started, 2)
     final = wait_run(server.stub, run.name, timeout=120)
