@@ -37,6 +37,7 @@ def export_docs(api, slug, name="r1"):
         "name": name, "format": "darwin_json_2", "include_authorship": False,
         "filters": {"not_statuses": ["archived", "error"]}})
     assert r.status_code == 200, r.text
+
     def download_url():
         exports = api.get(api.v2(f"datasets/{slug}/exports")).json()
         return next(e["download_url"] for e in exports if e["name"] == name)
