@@ -5,8 +5,9 @@
 // GetRun and ListRuns run on the gRPC thread itself when the store's reads
 // never wait (RunStore::ReadsAreLocal: SQLite's read connections), since
 // the hop to the executor would cost more than the read.
-// Errors are converted once, by ToGrpcStatus. RPCs whose capability is not
-// built yet answer UNIMPLEMENTED with a message saying so.
+// Errors are converted once, by ToGrpcStatus. Every RPC of
+// labelport.v1.AnnotationService has a handler here; none answers
+// UNIMPLEMENTED.
 #ifndef LABELPORT_SERVICE_API_ANNOTATION_SERVICE_IMPL_H_
 #define LABELPORT_SERVICE_API_ANNOTATION_SERVICE_IMPL_H_
 

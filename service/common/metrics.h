@@ -5,7 +5,7 @@
 //
 // Each method names one measurement. Label values must be low-cardinality:
 // RPC method names, gRPC code names, V7 endpoint *templates* (no ids or
-// slugs, see v7_endpoint.h), small fixed vocabularies. Never pass secrets,
+// slugs, see service/http/endpoint_template.h), small fixed vocabularies. Never pass secrets,
 // user-provided names or ids.
 //
 // Thread-safety: every method may be called concurrently from any thread and

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 
 from labelport.v1 import annotation_run_pb2 as run_pb
 from labelport.v1 import annotation_service_pb2 as svc
+from server.waiting import wait_until
 from upload.support import (
     Sim,
     create_run,
@@ -85,10 +85,7 @@ def test_a_tenants_dripping_urls_do_not_starve_another_tenant(auth_server, tenan
             create_run(hog, header(f"hog{k}", fields, slug=f"hog-{k}"),
                        [image_sample("h", media(url=f"http://127.0.0.1:{drip.port}/{k}.png"))])
         # hog's jobs have started fetching (two of them: its per-tenant limit).
-        deadline = time.monotonic() + 30
-        while drip.connections < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert drip.connections >= 2
+        wait_until(lambda: drip.connections >= 2, 30, "two of hog's media fetches")
 
         image = make_image(tmp_path / "img" / "a.png")
         create_run(quiet, header("calm", fields, slug="quiet"), [image_sample("q", media(path=image))])

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import signal
-import time
 
 import grpc
 import pytest
@@ -14,7 +13,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from labelport.v1 import annotation_run_pb2 as run_pb
 from labelport.v1 import annotation_service_pb2 as svc
 from server.helpers import create_run, header, image_samples, list_all_runs, run_name
+from server.waiting import wait_until
 
+from .file_reads import FileReads
 from .support import (
     OTHER_RPCS,
     RUN_RPCS,
@@ -136,15 +137,15 @@ def test_uploaded_media_are_private_to_the_tenant(auth_server, tenants, two_tena
 
 
 def wait_unauthenticated(stub, timeout: float = 15) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
+    def refused() -> str:
         try:
             stub.ListRuns(svc.ListRunsRequest(parent="datasets/quickstart"), timeout=5)
         except grpc.RpcError as e:
             assert e.code() == grpc.StatusCode.UNAUTHENTICATED, e
             return e.details()
-        assert time.monotonic() < deadline, "the revoked token still works"
-        time.sleep(0.1)
+        return ""
+
+    return wait_until(refused, timeout, "the revoked token refused")
 
 
 def test_a_token_removed_from_the_file_is_revoked_on_sighup(auth_server, tenants, two_tenants):
@@ -152,12 +153,15 @@ def test_a_token_removed_from_the_file_is_revoked_on_sighup(auth_server, tenants
     server = auth_server(tenants, args=["--tenants_reload_seconds", "0"])
     old = tenant_stub(server.channel, two_tenants["acme"])
     create_run(old, header("kept"), image_samples(2))
-    tenants.set_tokens("acme", [rotated])
-    time.sleep(0.5)
-    # No periodic reload: the old token works until SIGHUP.
-    old.ListRuns(svc.ListRunsRequest(parent="datasets/quickstart"), timeout=5)
-    server.proc.send_signal(signal.SIGHUP)
-    details = wait_unauthenticated(old)
+    with FileReads(tenants.path) as reads:
+        tenants.set_tokens("acme", [rotated])
+        # No periodic reload: the old token works until SIGHUP...
+        old.ListRuns(svc.ListRunsRequest(parent="datasets/quickstart"), timeout=5)
+        assert reads.count() == 0
+        server.proc.send_signal(signal.SIGHUP)
+        details = wait_unauthenticated(old)
+        # ...which made the only read of the file.
+        assert reads.count() == 1
     assert "not valid (unknown or revoked)" in details
     # The tenant's runs stay; the new token reaches them.
     new = tenant_stub(server.channel, rotated)
@@ -172,11 +176,21 @@ def test_a_token_removed_from_the_file_is_revoked_by_the_periodic_check(auth_ser
     beta.ListRuns(svc.ListRunsRequest(parent="datasets/quickstart"), timeout=5)
     tenants.set_tokens("beta", [])
     wait_unauthenticated(beta)
-    # A broken file keeps the current tenants (acme still works) and is reported once.
-    tenants.path.write_text('{"tenants": [{"name": ')
-    time.sleep(2.5)
-    acme = tenant_stub(server.channel, two_tenants["acme"])
-    acme.ListRuns(svc.ListRunsRequest(parent="datasets/quickstart"), timeout=5)
+    # A broken file keeps the current tenants (acme still works) and is reported once: by the
+    # first check that read it, not by the next one.
+    with FileReads(tenants.path) as reads:
+        tenants.path.write_text('{"tenants": [{"name": ')
+        server.wait_for_stderr("tenants file not reloaded")
+        acme = tenant_stub(server.channel, two_tenants["acme"])
+        acme.ListRuns(svc.ListRunsRequest(parent="datasets/quickstart"), timeout=5)
+        warned_at = reads.count()
+        wait_until(lambda: reads.count() > warned_at, 15, "the next periodic check")
+    # The mended file is taken at SIGHUP. That reload waits for the running check to end
+    # (reloads take turns), so once it is logged the check that read the broken file again
+    # is over.
+    tenants.write()
+    server.proc.send_signal(signal.SIGHUP)
+    server.wait_for_stderr("tenants file reloaded (SIGHUP)")
     assert server.log().count("tenants file not reloaded") == 1
 
 
@@ -184,13 +198,12 @@ def test_a_tenant_without_a_v7_key_gets_a_clear_failure(auth_server, tenants, tw
     server = auth_server(tenants)
     acme = tenant_stub(server.channel, two_tenants["acme"])
     create_run(acme, header("no_key"))
-    deadline = time.monotonic() + 15
-    while True:
+
+    def failed():
         run = acme.GetRun(svc.GetRunRequest(name=run_name("no_key")), timeout=5).run
-        if run.state == run_pb.RUN_STATE_FAILED:
-            break
-        assert time.monotonic() < deadline, run
-        time.sleep(0.1)
+        return run if run.state == run_pb.RUN_STATE_FAILED else None
+
+    run = wait_until(failed, 15, "the run failed")
     assert "tenant 'acme' has no V7 API key in the tenants file" in run.failure_reason
     with pytest.raises(grpc.RpcError) as info:
         acme.GetRunStatus(svc.GetRunStatusRequest(name=run_name("no_key")), timeout=5)

@@ -5,11 +5,11 @@ raster layers and masks; the annotator paints classes into a slot's raster layer
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 from darwin.importer import get_importer
 from darwin.importer.importer import import_annotations
+from server import waiting
 
 from .darwin_json import normalise_file, write_json
 from .media import make_image
@@ -58,11 +58,7 @@ def masks_file() -> dict:
 
 
 def wait_until(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        time.sleep(0.02)
+    return waiting.wait_until(predicate, timeout, "the sim's state")
 
 
 def test_sdk_imports_exports_and_pulls_masks(sim, sdk_env, tmp_path):

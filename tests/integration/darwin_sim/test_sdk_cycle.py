@@ -9,13 +9,13 @@ HTTP and over HTTPS with a CA generated at test time.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 from darwin.exceptions import NameTaken
 from darwin.importer import get_importer
 from darwin.importer.importer import import_annotations
+from server.waiting import wait_until
 
 from .darwin_json import normalise_file, write_json
 from .media import make_image
@@ -95,16 +95,17 @@ def same_file(folder: str, x: float) -> dict:
 
 
 def wait_for_status(dataset, names, status="new", timeout=10.0):
-    deadline = time.time() + timeout
-    while True:
-        items = list(dataset.fetch_remote_files())
-        if sorted(i.filename for i in items) == sorted(names) and all(
-            i.status == status for i in items
-        ):
-            return items
-        if time.time() > deadline:
-            raise AssertionError([(i.filename, i.status) for i in items])
-        time.sleep(0.05)
+    seen = []
+
+    def settled():
+        seen[:] = list(dataset.fetch_remote_files())
+        return sorted(i.filename for i in seen) == sorted(names) and all(
+            i.status == status for i in seen
+        )
+
+    wait_until(settled, timeout, f"items {sorted(names)} {status}",
+               details=lambda: [(i.filename, i.status) for i in seen], interval=0.05)
+    return seen
 
 
 def test_full_cycle(any_sim, sdk_env, tmp_path):

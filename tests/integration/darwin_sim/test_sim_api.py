@@ -6,12 +6,13 @@ import base64
 import io
 import json
 import re
-import time
 import zipfile
 import zlib
 
 import requests
 from darwin.future.data_objects.properties import FullProperty
+
+from server.waiting import wait_until
 
 from .conftest import FIXTURES_DIR, Sim, new_api_key
 from .media import make_image
@@ -58,6 +59,12 @@ def new_dataset(api, name="api"):
     r = api.post("/api/datasets", {"name": name})
     assert r.status_code == 200, r.text
     return r.json()
+
+
+def exports_done(api, dataset_slug):
+    """The dataset's exports once none is pending any more, else None."""
+    exports = api.get(api.v2(f"datasets/{dataset_slug}/exports")).json()
+    return exports if all(e["status"] == "complete" for e in exports) else None
 
 
 def png_bytes(tmp_path, w, h, name="x.png"):
@@ -132,8 +139,12 @@ def test_register_upload_blocking_and_processing(sim, tmp_path):
     items = {i["id"]: i for i in api.get(api.v2("items") + "?dataset_ids[]=1").json()["items"]}
     assert (items[bad]["status"], items[bad]["processing_status"]) == ("error", "error")
     assert items[good]["status"] == "processing"
-    time.sleep(0.35)
-    items = {i["id"]: i for i in api.get(api.v2("items") + "?dataset_ids[]=1").json()["items"]}
+
+    def processed():
+        items = {i["id"]: i for i in api.get(api.v2("items") + "?dataset_ids[]=1").json()["items"]}
+        return items if items[good]["status"] != "processing" else None
+
+    items = wait_until(processed, 10, "the delayed processing")
     assert (items[good]["status"], items[good]["processing_status"]) == ("new", "complete")
     counts = api.get(api.v2("items/status_counts") + "?dataset_ids[]=1").json()["simple_counts"]
     assert {c["status"]: c["item_count"] for c in counts} == {
@@ -254,8 +265,7 @@ def test_annotator_control_api_and_export(sim, tmp_path):
     assert (created["status"], created["download_url"], created["version"]) == (
         "pending", None, 1)
     assert api.post(api.v2("datasets/human/exports"), body).status_code == 422
-    time.sleep(0.25)
-    exports = api.get(api.v2("datasets/human/exports")).json()
+    exports = wait_until(lambda: exports_done(api, "human"), 10, "the delayed export")
     assert len(exports) == 1 and exports[0]["status"] == "complete" and exports[0]["latest"]
     assert TIMESTAMP.match(exports[0]["inserted_at"])
     assert exports[0]["metadata"]["num_images"] == 1
@@ -287,8 +297,8 @@ def test_annotator_control_api_and_export(sim, tmp_path):
     api.post(api.v2("datasets/human/exports"), {"name": "r2"})
     sim.control("POST", f"/_sim/items/{item_id}/status", {"status": "complete"})
     api.post(api.v2("datasets/human/exports"), {"name": "r3"})
-    time.sleep(0.25)
-    exports = {e["name"]: e for e in api.get(api.v2("datasets/human/exports")).json()}
+    exports = {e["name"]: e
+               for e in wait_until(lambda: exports_done(api, "human"), 10, "exports r2 and r3")}
     assert exports["r2"]["metadata"]["num_images"] == 0
     assert exports["r3"]["metadata"]["num_images"] == 1
     assert [e["latest"] for e in exports.values()] == [False, False, True]

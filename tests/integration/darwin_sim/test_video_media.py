@@ -9,24 +9,27 @@ from __future__ import annotations
 import io
 import json
 import subprocess
-import time
 import zipfile
 
 import pytest
 import requests
 from PIL import Image
+from server.waiting import wait_until
 
 from .media import make_image, make_video
 from .test_sim_api import Api, new_dataset, upload
 
 
 def wait_items(api, dataset_id, statuses=("new", "error"), timeout=10.0):
-    deadline = time.time() + timeout
-    while True:
-        items = api.get(api.v2("items"), params={"dataset_ids": dataset_id}).json()["items"]
-        if all(i["status"] in statuses for i in items) or time.time() > deadline:
-            return {i["name"]: i for i in items}
-        time.sleep(0.02)
+    seen = []
+
+    def settled():
+        seen[:] = api.get(api.v2("items"), params={"dataset_ids": dataset_id}).json()["items"]
+        return all(i["status"] in statuses for i in seen)
+
+    wait_until(settled, timeout, f"every item {' or '.join(statuses)}",
+               details=lambda: [(i["name"], i["status"]) for i in seen])
+    return {i["name"]: i for i in seen}
 
 
 def export_docs(api, slug, name="r1"):
@@ -34,13 +37,12 @@ def export_docs(api, slug, name="r1"):
         "name": name, "format": "darwin_json_2", "include_authorship": False,
         "filters": {"not_statuses": ["archived", "error"]}})
     assert r.status_code == 200, r.text
-    deadline = time.time() + 10
-    while True:
+
+    def download_url():
         exports = api.get(api.v2(f"datasets/{slug}/exports")).json()
-        url = next(e["download_url"] for e in exports if e["name"] == name)
-        if url or time.time() > deadline:
-            break
-        time.sleep(0.02)
+        return next(e["download_url"] for e in exports if e["name"] == name)
+
+    url = wait_until(download_url, 10, f"export {name} complete")
     zf = zipfile.ZipFile(io.BytesIO(requests.get(url).content))
     return {n: json.loads(zf.read(n)) for n in zf.namelist() if not n.startswith(".v7/")}
 

@@ -16,6 +16,7 @@ import time
 import grpc
 import pytest
 from labelport.v1 import annotation_service_pb2 as svc
+from server.waiting import wait_until
 from upload.support import (
     create_run,
     detection,
@@ -30,18 +31,6 @@ from upload.support import (
 )
 
 from .support import crowded_run, standard_run
-
-
-def wait_until(condition, timeout: float, what: str):
-    """Polls `condition` until it returns a true value; fails after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not within {timeout}s")
-        time.sleep(0.05)
 
 
 def dataset_exports(sim, slug: str) -> list:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import grpc
 import pytest
@@ -16,6 +15,7 @@ from labelport.v1 import annotation_run_pb2 as run_pb
 from labelport.v1 import annotation_service_pb2 as svc
 from server.conftest import ServerProcess
 from server.metrics_scrape import metrics_url, scrape, value
+from server.waiting import wait_until
 from upload.support import (
     PARENT,
     DeterministicIds,
@@ -111,10 +111,8 @@ def test_metrics_count_an_upload_and_a_load(sim_factory, serve, tmp_path):
         return [json.loads(line) for line in server.log().splitlines()
                 if line.startswith("{")]
 
-    deadline = time.monotonic() + 10
-    while (not any(e.get("request_id") == "ops-test-load-2" and e["level"] == "INFO"
-                   for e in json_lines()) and time.monotonic() < deadline):
-        time.sleep(0.05)
+    wait_for(lambda: any(e.get("request_id") == "ops-test-load-2" and e["level"] == "INFO"
+                         for e in json_lines()), "the load's access line", server, timeout=10)
     lines = json_lines()
     access = [e for e in lines if e.get("request_id") == "ops-test-req-1"]
     assert access and access[0]["message"].startswith(f"rpc {method}GetRun OK"), access
@@ -145,13 +143,7 @@ def test_retries_and_limiter_waits_are_counted(sim_factory, serve, tmp_path):
 
 def wait_for(condition, what: str, server, timeout: float = 30):
     """Polls `condition()` until it is truthy; fails after `timeout` naming `what`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"{what} did not happen within {timeout}s; {server.stderr()}")
+    return wait_until(condition, timeout, what, details=server.stderr)
 
 
 

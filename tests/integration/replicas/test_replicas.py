@@ -11,6 +11,7 @@ import threading
 import time
 
 from server.conftest import hermetic_env, wait_for_binary
+from server.waiting import wait_until
 from upload.support import (
     DeterministicIds,
     create_run,
@@ -90,24 +91,23 @@ def test_a_replica_killed_mid_upload_is_taken_over_and_every_run_completes_once(
         runs.append(create_run(server.stub, hdr, samples_of(i, image)))
 
     # Kill a replica that holds the lease of a run in the middle of its upload.
-    deadline = time.monotonic() + 60
-    while True:
+    def leases_mid_upload() -> str:
         rows = psql(db_url, "SELECT lease_owner, run_id FROM runs WHERE state = 2 AND "
                             "lease_owner IS NOT NULL AND lease_expires_at > now() "
                             "ORDER BY create_time_ns")
-        if rows and confirms(sim) >= SAMPLES // 2:
-            break
-        assert time.monotonic() < deadline, "no replica was uploading"
-        time.sleep(0.02)
+        return rows if rows and confirms(sim) >= SAMPLES // 2 else ""
+
+    rows = wait_until(leases_mid_upload, 60, "a replica uploading a run", interval=0.02)
     victim_id = rows.splitlines()[0].split("|")[0]
     victim = servers[int(victim_id.removeprefix("replica-"))]
     killed_at = time.monotonic()
     victim.kill()  # SIGKILL: no lease is released
-    # The runs the victim was still uploading when it died (one it finished between the query
-    # above and the kill released its lease): no other replica can take them before their
-    # leases expire, so this reads them as the kill left them.
+    # The runs the victim left mid-upload, read once it is dead: a run it finished between the
+    # query above and the kill needs no takeover. (Nobody can take a lease over before it
+    # expires.)
     victim_runs = set(psql(db_url, "SELECT run_id FROM runs WHERE state = 2 AND "
                                    f"lease_owner = '{victim_id}'").split())
+    assert victim_runs, f"{victim_id} finished its uploads before it was killed"
     survivors = [s for s in servers if s is not victim]
 
     finals = [wait_run(survivors[0].stub, run.name, timeout=120) for run in runs]
@@ -120,7 +120,6 @@ def test_a_replica_killed_mid_upload_is_taken_over_and_every_run_completes_once(
     # The victim's runs were finished by the others, once its leases had expired.
     taken_over = set().union(*(uploads_started(s) for s in survivors))
     assert victim_runs <= taken_over, (victim_runs, taken_over)
-    assert victim_runs, "the victim had finished its uploads when it was killed"
     assert elapsed < 60, elapsed
     # Work was spread: more than one replica uploaded.
     assert sum(1 for s in servers if uploads_started(s)) >= 2
@@ -137,8 +136,11 @@ def test_a_replica_killed_mid_upload_is_taken_over_and_every_run_completes_once(
             assert [a["id"] for a in annos] == [ids.of(f"{i:04d}{k:020x}")]
     # Nothing confirmed twice beyond what the victim had in flight (2 runs x 4 uploads).
     assert RUNS * SAMPLES <= confirms(sim) <= RUNS * SAMPLES + 8
-    # No lease is left behind.
-    assert psql(db_url, "SELECT count(*) FROM runs WHERE lease_owner IS NOT NULL") == "0"
+    # No lease is left behind. (A job releases its lease just after it set the run's state.)
+    wait_until(lambda: psql(db_url, "SELECT count(*) FROM runs WHERE lease_owner IS NOT NULL")
+               == "0", 10, "every lease released",
+               details=lambda: psql(db_url, "SELECT run_id, lease_owner FROM runs WHERE "
+                                            "lease_owner IS NOT NULL"))
 
 
 def test_runs_created_on_one_replica_are_visible_and_managed_on_the_others(

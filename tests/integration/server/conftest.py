@@ -13,13 +13,14 @@ import queue
 import signal
 import subprocess
 import threading
-import time
 from pathlib import Path
 from typing import Optional, Sequence
 
 import grpc
 import pytest
 from labelport.v1 import annotation_service_pb2_grpc
+
+from .waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[3]
 START_TIMEOUT_S = 15
@@ -43,11 +44,11 @@ def hermetic_env() -> dict:
 def wait_for_binary(timeout: float = 30) -> Path:
     """The server binary; polls briefly, as a concurrent re-link may replace it."""
     binary = server_binary()
-    deadline = time.monotonic() + timeout
-    while not (binary.is_file() and os.access(binary, os.X_OK)):
-        if time.monotonic() > deadline:
-            pytest.fail(f"{binary} is missing; build it with: bash .ci/build labelport_server")
-        time.sleep(0.2)
+    try:
+        wait_until(lambda: binary.is_file() and os.access(binary, os.X_OK), timeout,
+                   f"{binary} to exist")
+    except AssertionError:
+        pytest.fail(f"{binary} is missing; build it with: bash .ci/build labelport_server")
     return binary
 
 
@@ -116,14 +117,11 @@ class ServerProcess:
         """Waits until `text` is in the server's stderr (all of it, not just the tail) and
         returns the whole log. Info lines reach stderr in batches, a moment after they were
         logged (start-up lines before "listening on")."""
-        deadline = time.monotonic() + timeout
-        while True:
+        def logged() -> Optional[str]:
             log = self.log()
-            if text in log:
-                return log
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} not logged within {timeout}s; {self.stderr()}")
-            time.sleep(0.05)
+            return log if text in log else None
+
+        return wait_until(logged, timeout, f"{text!r} logged", details=self.stderr)
 
     def running(self) -> bool:
         return self.proc.poll() is None

@@ -4,8 +4,9 @@ log line) and its samples."""
 from __future__ import annotations
 
 import re
-import time
 import urllib.request
+
+from .waiting import wait_until
 
 SAMPLE_LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$")
 LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
@@ -13,13 +14,9 @@ LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 def metrics_url(server) -> str:
     """The /metrics URL the server logged at start-up (it listens on a free port)."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        found = re.search(r"metrics on (http://\S+/metrics)", server.stderr())
-        if found:
-            return found.group(1)
-        time.sleep(0.1)
-    raise AssertionError(f"no 'metrics on' line; {server.stderr()}")
+    found = wait_until(lambda: re.search(r"metrics on (http://\S+/metrics)", server.log()), 10,
+                       "the 'metrics on' line", details=server.stderr)
+    return found.group(1)
 
 
 def scrape(url: str) -> list:

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import queue
 import sqlite3
-import time
 from pathlib import Path
 
 import grpc
 from labelport.v1 import annotation_service_pb2 as svc
 
 from .conftest import ServerProcess
+from .waiting import wait_until
 from .helpers import (
     PARENT,
     assert_error,
@@ -40,14 +40,13 @@ def store_rows(data_dir: Path) -> dict:
 
 def wait_for_rows(data_dir: Path, predicate, what: str) -> dict:
     """Polls the store until `predicate(rows)` holds; fails after DEADLINE_S."""
-    deadline = time.monotonic() + DEADLINE_S
-    while True:
-        rows = store_rows(data_dir)
-        if predicate(rows):
-            return rows
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: still {rows} after {DEADLINE_S}s")
-        time.sleep(0.05)
+    seen = {}
+
+    def matching():
+        seen["rows"] = store_rows(data_dir)
+        return seen["rows"] if predicate(seen["rows"]) else None
+
+    return wait_until(matching, DEADLINE_S, what, details=lambda: f"still {seen['rows']}")
 
 
 EMPTY = {"runs": 0, "run_samples": 0, "spooled_label_ids": 0, "request_ids": 0}

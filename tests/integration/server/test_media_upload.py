@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from pathlib import Path
 from typing import Iterator, Optional
 
@@ -15,6 +14,7 @@ import pytest
 from labelport.v1 import annotation_service_pb2 as svc
 
 from .helpers import assert_error, call_error
+from .waiting import wait_until
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 CHUNK = 256 * 1024
@@ -275,8 +275,7 @@ def test_abandoned_upload_leaves_no_temporary_file(server):
 
     with pytest.raises(grpc.RpcError):
         server.stub.UploadMedia(requests(), timeout=TIMEOUT_S)
-    deadline = time.monotonic() + 5
-    while temp_files(server.data_dir) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert temp_files(server.data_dir) == []
+    wait_until(lambda: temp_files(server.data_dir) == [], 5,
+               "the abandoned upload's temporary file removed",
+               details=lambda: temp_files(server.data_dir))
     assert stored_files(server.data_dir) == []

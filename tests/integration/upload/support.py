@@ -20,6 +20,7 @@ from labelport.v1 import label_schema_pb2 as schema
 from labelport.v1 import labels_pb2 as labels
 from labelport.v1 import sample_pb2 as sample
 from PIL import Image
+from server.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[3]
 SIM_BINARY = Path(os.environ.get("LP_BUILD", str(REPO / "build"))) / "tests/darwin_sim/darwin-sim"
@@ -64,13 +65,15 @@ class Sim:
     def restart(self) -> None:
         """Stops the sim and starts a fresh one (empty state) on the same port."""
         self.stop()
-        for _ in range(50):
+
+        def started() -> bool:
             try:
                 self._start(self.port)
-                return
-            except RuntimeError:
-                time.sleep(0.1)
-        raise RuntimeError("darwin-sim did not restart on its port")
+                return True
+            except RuntimeError:  # the port is not free yet
+                return False
+
+        wait_until(started, 5, "darwin-sim restarting on its port", interval=0.05)
 
     def control(self, method: str, path: str, body: object = None) -> object:
         data = None if body is None else json.dumps(body).encode()
@@ -251,15 +254,15 @@ SETTLED = (run_pb.RUN_STATE_ANNOTATING, run_pb.RUN_STATE_FAILED, run_pb.RUN_STAT
 def wait_run(stub, name: str, timeout: float = 60,
              states: Sequence[int] = SETTLED) -> run_pb.AnnotationRun:
     """Polls GetRun until the run is in one of `states`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        run = stub.GetRun(svc.GetRunRequest(name=name), timeout=10).run
-        if run.state in states:
-            return run
-        if time.monotonic() > deadline:
-            raise AssertionError(f"run {name} still {run_pb.RunState.Name(run.state)} after "
-                                 f"{timeout}s: {run.progress}")
-        time.sleep(0.1)
+    seen = []
+
+    def settled() -> Optional[run_pb.AnnotationRun]:
+        seen[:] = [stub.GetRun(svc.GetRunRequest(name=name), timeout=10).run]
+        return seen[0] if seen[0].state in states else None
+
+    return wait_until(settled, timeout, f"run {name} settling", interval=0.05,
+                      details=lambda: f"still {run_pb.RunState.Name(seen[0].state)}: "
+                                      f"{seen[0].progress}")
 
 
 def state_name(run: run_pb.AnnotationRun) -> str:

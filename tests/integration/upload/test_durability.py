@@ -9,6 +9,7 @@ import collections
 import time
 
 from labelport.v1 import annotation_service_pb2 as svc
+from server.waiting import wait_until
 
 from .support import (
     DeterministicIds,
@@ -53,10 +54,8 @@ class LogWatcher:
         return self.counts
 
     def wait_for(self, kind: str, at_least: int, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while self.poll()[kind] < at_least:
-            assert time.monotonic() < deadline, (kind, at_least, self.counts)
-            time.sleep(0.01)
+        wait_until(lambda: self.poll()[kind] >= at_least, timeout, f"{at_least} {kind} calls",
+                   details=lambda: self.counts)
 
 
 def samples_500(tmp_path):
@@ -85,13 +84,12 @@ def test_kill_9_at_several_points_then_restart_completes_exactly(sim, upload_ser
         started = time.monotonic()
         server = upload_server(sim, data_dir=data_dir, worker_id="replica-0",
                                args=["--upload_concurrency", "8"])
-        # The restarted worker resumes the run at the latest when the killed process's
-        # lease (30 s) expires. (It should take its own lease back at once, as run_worker.h
-        # says, but RunStore::ListClaimableRuns skips runs leased by the same owner.)
+        # The restarted worker (same worker id) takes its own lease back at once
+        # (RunStore::ListClaimableRuns lists the runs leased by the asking owner), so it
+        # resumes the run before the killed process's lease (30 s) could expire.
         before = watcher.poll()[kind]
-        deadline = time.monotonic() + LEASE_TTL_S + 15
-        while watcher.poll()[kind] == before and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: watcher.poll()[kind] != before, LEASE_TTL_S - 5,
+                   f"the restarted server's next {kind} call", details=lambda: restarts)
         restarts[-1]["resumed_after_s"] = round(time.monotonic() - started, 2)
     final = wait_run(server.stub, run.name, timeout=120)
     assert state_name(final) == "RUN_STATE_ANNOTATING", (final.failure_reason, restarts)
@@ -156,10 +154,8 @@ def test_run_created_while_v7_is_down_waits_for_it_and_finishes(sim, upload_serv
     run = create_run(server.stub, header("wait", [field_schema("gt", "detections", ["car"])],
                                          slug="wait", existing=[("gt", "Detections")]),
                      samples)
-    deadline = time.monotonic() + 60
-    while "the upload waits and resumes when V7 answers" not in server.log():
-        assert time.monotonic() < deadline, server.stderr()
-        time.sleep(0.1)
+    wait_until(lambda: "the upload waits and resumes when V7 answers" in server.log(), 60,
+               "the upload waiting for V7", details=server.stderr)
     waiting = server.stub.GetRun(svc.GetRunRequest(name=run.name), timeout=10).run
     assert state_name(waiting) == "RUN_STATE_UPLOADING", waiting.failure_reason
     assert not waiting.failure_reason and waiting.progress.samples_failed == 0

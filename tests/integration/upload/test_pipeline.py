@@ -3,10 +3,10 @@ has processed its item, while other items are still processing."""
 
 from __future__ import annotations
 
-import time
 
 from labelport.v1 import annotation_run_pb2 as run_pb
 from labelport.v1 import annotation_service_pb2 as svc
+from server.waiting import wait_until
 
 from .support import (
     create_run,
@@ -26,14 +26,7 @@ SLOW = "s0"
 
 
 def wait_for(predicate, what: str, timeout: float = 30):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
+    return wait_until(predicate, timeout, what)
 
 
 def imported_item_ids(sim) -> list:

@@ -18,12 +18,14 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/store/sqlite_run_store.h"
+#include "tests/unit/common/wait_until.h"
 #include "tests/unit/core/forwarding_run_store.h"
 
 namespace labelport::core {
@@ -31,9 +33,24 @@ namespace {
 
 namespace v1 = labelport::v1;
 using labelport::internal::v1::SampleProgress;
+using ::labelport::testing::WaitUntil;
 
-// Uploads sample 0, then waits for the test to take the lease away and
-// tries to record sample 1.
+// Polls `store` until the run `uid` is in `state`; returns its last record.
+absl::StatusOr<v1::AnnotationRun> WaitForState(store::RunStore& store, const std::string& uid,
+                                               v1::RunState state) {
+  absl::StatusOr<v1::AnnotationRun> run;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        run = store.GetRunByUid(uid);
+        return !run.ok() || run->state() == state;
+      },
+      absl::Seconds(10), absl::StrCat("run ", uid, " reaching ", v1::RunState_Name(state))));
+  return run;
+}
+
+// Uploads sample 0, then waits for the test to take the lease away and for
+// the worker to notice (the journal's lease check fails), and tries to
+// record sample 1.
 class StallingBackend : public backend::AnnotationBackend {
  public:
   boost::asio::awaitable<absl::Status> UploadRun(backend::UploadJournal& journal) override {
@@ -47,9 +64,11 @@ class StallingBackend : public backend::AnnotationBackend {
       timer.expires_after(std::chrono::milliseconds(10));
       co_await timer.async_wait(boost::asio::use_awaitable);
     }
-    // Long enough for a heartbeat (every lease_ttl / 3) to notice.
-    timer.expires_after(std::chrono::milliseconds(400));
-    co_await timer.async_wait(boost::asio::use_awaitable);
+    // Until the worker's heartbeat (every lease_ttl / 3) noticed; 10 s at most.
+    for (int polls = 0; await_fence && journal.CheckLease().ok() && polls < 10000; ++polls) {
+      timer.expires_after(std::chrono::milliseconds(1));
+      co_await timer.async_wait(boost::asio::use_awaitable);
+    }
     SampleProgress second;
     second.set_position(1);
     second.set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
@@ -73,6 +92,8 @@ class StallingBackend : public backend::AnnotationBackend {
   absl::Notification started;
   absl::Notification finished;
   std::atomic<bool> lease_stolen{false};
+  // Whether to wait for the lost lease to close the journal's fence.
+  std::atomic<bool> await_fence{true};
   absl::Status first_save;
   absl::Status second_save;
 };
@@ -136,9 +157,8 @@ TEST(RunWorkerTest, AWorkerThatLostItsLeaseStopsAndLeavesTheRunToTheNewOwner) {
   ASSERT_TRUE(backend.finished.WaitForNotificationWithTimeout(absl::Seconds(10)));
   EXPECT_EQ(backend.second_save.code(), absl::StatusCode::kAborted) << backend.second_save;
   // Let the worker wind the job up.
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
-  while (worker.active_jobs() > 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
-  EXPECT_EQ(worker.active_jobs(), 0);
+  EXPECT_TRUE(
+      WaitUntil([&] { return worker.active_jobs() == 0; }, absl::Seconds(10), "the job's end"));
   worker.Stop();
   work.reset();
   io.stop();
@@ -178,13 +198,9 @@ TEST(RunWorkerTest, ARunIsUploadedWithItsTenantsBackendOnly) {
   RunWorker worker(store->get(), &backends, io.get_executor(),
                    {.owner_id = "worker-a", .poll_interval = absl::Milliseconds(50)});
   worker.Start();
-  absl::StatusOr<v1::AnnotationRun> after;
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  do {
-    absl::SleepFor(absl::Milliseconds(20));
-    after = (*store)->GetRunByUid(created->run_id);
-    ASSERT_TRUE(after.ok()) << after.status();
-  } while (after->state() != v1::RUN_STATE_FAILED && absl::Now() < deadline);
+  absl::StatusOr<v1::AnnotationRun> after =
+      WaitForState(**store, created->run_id, v1::RUN_STATE_FAILED);
+  ASSERT_TRUE(after.ok()) << after.status();
   worker.Stop();
   work.reset();
   io.stop();
@@ -301,15 +317,9 @@ TEST(RunWorkerTest, OneTenantsBacklogCannotTakeEveryRunSlot) {
   backend.Open();
   started = backend.WaitForStarted(4, absl::Seconds(10));
   EXPECT_THAT(started, ::testing::UnorderedElementsAre("b1", "b2", "b3", "q1"));
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
   for (const std::string& uid : uids) {
-    absl::StatusOr<v1::AnnotationRun> run;
-    while (absl::Now() < deadline) {
-      run = (*store)->GetRunByUid(uid);
-      ASSERT_TRUE(run.ok()) << run.status();
-      if (run->state() == v1::RUN_STATE_ANNOTATING) break;
-      absl::SleepFor(absl::Milliseconds(10));
-    }
+    absl::StatusOr<v1::AnnotationRun> run = WaitForState(**store, uid, v1::RUN_STATE_ANNOTATING);
+    ASSERT_TRUE(run.ok()) << run.status();
     EXPECT_EQ(run->state(), v1::RUN_STATE_ANNOTATING) << run->anno_key();
   }
   worker.Stop();
@@ -350,6 +360,7 @@ TEST(RunWorkerTest, WakeFromSeveralThreadsWhileTheLoopRuns) {
     ASSERT_TRUE((*store)->CreateRun(run).ok());
     worker.Wake();
     EXPECT_TRUE(backend.started.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    backend.await_fence = false;  // the lease stays this worker's
     backend.lease_stolen = true;
     EXPECT_TRUE(backend.finished.WaitForNotificationWithTimeout(absl::Seconds(10)));
     worker.Stop();
@@ -472,9 +483,8 @@ TEST(RunWorkerTest, AWorkerThatCannotRenewStopsWritingBeforeTheLeaseCanExpire) {
   EXPECT_LT(backend.refused_at, claimed_at + ttl);
   EXPECT_GE(backend.refused_at, claimed_at + ttl / 2);
   // The worker leaves the run UPLOADING (a store outage never fails it).
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (worker.active_jobs() > 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
-  EXPECT_EQ(worker.active_jobs(), 0);
+  EXPECT_TRUE(
+      WaitUntil([&] { return worker.active_jobs() == 0; }, absl::Seconds(10), "the job's end"));
   auto paused = (*sqlite)->GetRunByUid(created->run_id);
   ASSERT_TRUE(paused.ok()) << paused.status();
   EXPECT_EQ(paused->state(), v1::RUN_STATE_UPLOADING);
@@ -482,12 +492,9 @@ TEST(RunWorkerTest, AWorkerThatCannotRenewStopsWritingBeforeTheLeaseCanExpire) {
 
   // The store is back: the worker claims the run again and completes it.
   store.down = false;
-  absl::StatusOr<v1::AnnotationRun> after;
-  do {
-    absl::SleepFor(absl::Milliseconds(20));
-    after = (*sqlite)->GetRunByUid(created->run_id);
-    ASSERT_TRUE(after.ok()) << after.status();
-  } while (after->state() != v1::RUN_STATE_ANNOTATING && absl::Now() < deadline);
+  absl::StatusOr<v1::AnnotationRun> after =
+      WaitForState(**sqlite, created->run_id, v1::RUN_STATE_ANNOTATING);
+  ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->state(), v1::RUN_STATE_ANNOTATING) << after->failure_reason();
   EXPECT_EQ(after->progress().samples_completed(), 2);
   EXPECT_EQ(backend.jobs.load(), 2);

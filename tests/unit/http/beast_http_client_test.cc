@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/http/retrying_http_client.h"
+#include "tests/unit/common/wait_until.h"
 #include "tests/unit/http/test_server.h"
 
 namespace labelport::http {
@@ -175,7 +176,9 @@ TEST(BeastHttpClientTest, ServerClosingIdleConnectionIsHandled) {
     auto response = RunOn(io, client->Send(request));
     ASSERT_TRUE(response.ok()) << response.status();
     EXPECT_EQ(response->status, 201);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // The server has closed the connection the client keeps for reuse.
+    ASSERT_TRUE(::labelport::testing::WaitUntil([&] { return server.active() == 0; },
+                                                absl::Seconds(10), "the server's close"));
   }
   EXPECT_EQ(server.connections(), 3);
   EXPECT_EQ(server.requests(), 3);

@@ -63,6 +63,8 @@ class TestServer {
 
   int connections() const { return connections_.load(); }
   int max_concurrent() const { return max_concurrent_.load(); }
+  // Connections being served now (a closed one no longer counts).
+  int active() const { return active_.load(); }
   int requests() const { return requests_.load(); }
   ServerRequest last_request() const;
 

@@ -39,6 +39,7 @@
 #include "labelport/v1/sample.pb.h"
 #include "service/common/errors.h"
 #include "service/store/run_store.h"
+#include "tests/unit/common/wait_until.h"
 
 namespace labelport::store::testing {
 
@@ -75,6 +76,32 @@ class RunStoreConformanceTest : public ::testing::TestWithParam<RunStoreFactory>
     absl::StatusOr<std::unique_ptr<RunStore>> store = GetParam().make();
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
+  }
+
+  // Waits until the clock is past `run`'s create time (by a microsecond, the
+  // coarsest stored resolution), so that a run created next has a later
+  // one: creation order is then a defined order. (The stores take create
+  // times from this machine's clock: this process's or the database's.)
+  static ::testing::AssertionResult WaitPastCreateTime(const labelport::v1::AnnotationRun& run) {
+    if (!run.has_create_time())
+      return ::testing::AssertionFailure() << "the run has no create time";
+    const absl::Time created = absl::FromUnixSeconds(run.create_time().seconds()) +
+                               absl::Nanoseconds(run.create_time().nanos());
+    return ::labelport::testing::WaitUntil(
+        [created] { return absl::Now() > created + absl::Microseconds(1); }, absl::Seconds(5),
+        "the clock passing the run's create time");
+  }
+
+  // Waits until `owner` can take the lease of `uid` (another owner's lease
+  // expired); fails after 10 s.
+  ::testing::AssertionResult WaitToAcquire(const std::string& uid, const std::string& owner) {
+    return ::labelport::testing::WaitUntil(
+        [&] {
+          absl::StatusOr<bool> acquired = store_->AcquireLease(uid, owner, absl::Minutes(1));
+          EXPECT_TRUE(acquired.ok()) << acquired.status();
+          return !acquired.ok() || *acquired;
+        },
+        absl::Seconds(10), absl::StrCat(owner, " taking the expired lease"));
   }
 
   static RunKey Key(const std::string& anno_key, const std::string& dataset = kDataset,
@@ -986,17 +1013,15 @@ TEST_P(RunStoreConformanceTest, ExpiredLeaseCanBeTakenOver) {
   absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(Key("expiring")));
   ASSERT_TRUE(created.ok()) << created.status();
   const std::string uid = created->run_id;
-  const absl::Time taken = absl::Now();
-  EXPECT_THAT(store_->AcquireLease(uid, "worker-a", absl::Milliseconds(50)), IsOkAndHolds(true));
-  absl::StatusOr<bool> refused = store_->AcquireLease(uid, "worker-b", absl::Minutes(1));
-  ASSERT_TRUE(refused.ok()) << refused.status();
-  // Only meaningful while the lease is surely unexpired (a slow machine may
-  // take longer than the ttl to get here).
-  if (absl::Now() - taken < absl::Milliseconds(50)) {
-    EXPECT_FALSE(*refused);
-  }
-  absl::SleepFor(absl::Milliseconds(120));
-  EXPECT_THAT(store_->AcquireLease(uid, "worker-b", absl::Minutes(1)), IsOkAndHolds(true));
+  EXPECT_THAT(store_->AcquireLease(uid, "worker-a", absl::Minutes(1)), IsOkAndHolds(true));
+  EXPECT_THAT(store_->AcquireLease(uid, "worker-b", absl::Minutes(1)), IsOkAndHolds(false));
+  // The holder renews with a short ttl (a renewal sets the expiry anew):
+  // worker-b gets the lease once it has expired, not before.
+  const absl::Time renewed = absl::Now();
+  const absl::Duration ttl = absl::Milliseconds(50);
+  EXPECT_THAT(store_->AcquireLease(uid, "worker-a", ttl), IsOkAndHolds(true));
+  ASSERT_TRUE(WaitToAcquire(uid, "worker-b"));
+  EXPECT_GE(absl::Now() - renewed, ttl);
   // The old holder lost it: it can neither extend nor release it.
   EXPECT_THAT(store_->AcquireLease(uid, "worker-a", absl::Minutes(1)), IsOkAndHolds(false));
   EXPECT_TRUE(store_->ReleaseLease(uid, "worker-a").ok());
@@ -1009,9 +1034,10 @@ TEST_P(RunStoreConformanceTest, ListClaimableRunsSkipsLeasedFinishedAndDeleted) 
     run.record.set_state(state);
     absl::StatusOr<CreateRunResult> created = store_->CreateRun(run);
     EXPECT_TRUE(created.ok()) << created.status();
+    if (!created.ok()) return std::string();
     // Creation order is the claim order; keep create times apart.
-    absl::SleepFor(absl::Milliseconds(2));
-    return created.ok() ? created->run_id : std::string();
+    EXPECT_TRUE(WaitPastCreateTime(created->run));
+    return created->run_id;
   };
   using labelport::v1::RUN_STATE_ANNOTATING;
   using labelport::v1::RUN_STATE_CLEANED_UP;
@@ -1029,8 +1055,7 @@ TEST_P(RunStoreConformanceTest, ListClaimableRunsSkipsLeasedFinishedAndDeleted) 
   const std::string finishing = create(Key("finishing"), RUN_STATE_UPLOADING);
 
   ASSERT_THAT(store_->AcquireLease(leased, "w1", absl::Minutes(1)), IsOkAndHolds(true));
-  // Long enough to outlast the next few calls even on a slow machine.
-  ASSERT_THAT(store_->AcquireLease(expiring, "w2", absl::Milliseconds(300)), IsOkAndHolds(true));
+  ASSERT_THAT(store_->AcquireLease(expiring, "w2", absl::Minutes(1)), IsOkAndHolds(true));
   ASSERT_TRUE(store_->DeleteRun(Key("deleted")).ok());
   ASSERT_TRUE(store_
                   ->UpdateRun(finishing,
@@ -1057,7 +1082,10 @@ TEST_P(RunStoreConformanceTest, ListClaimableRunsSkipsLeasedFinishedAndDeleted) 
   ASSERT_EQ(own->size(), 3u);
   // Round-robin across tenants: t2's only run comes before the second of t1.
   EXPECT_EQ((*own)[2].run_id, leased);
-  absl::SleepFor(absl::Milliseconds(350));
+  // w2 renews with a short ttl; once the lease expires, the run is claimable.
+  ASSERT_THAT(store_->AcquireLease(expiring, "w2", absl::Milliseconds(20)), IsOkAndHolds(true));
+  ASSERT_TRUE(::labelport::testing::WaitUntil([&] { return claimable(10).size() == 3; },
+                                              absl::Seconds(10), "the expired lease's run listed"));
   EXPECT_THAT(claimable(10), ElementsAre(pending, uploading, expiring));
   EXPECT_THAT(claimable(2), ElementsAre(pending, uploading));
 
@@ -1081,8 +1109,9 @@ TEST_P(RunStoreConformanceTest, ListClaimableRunsTakesTurnsAcrossTenants) {
   auto create = [this](const RunKey& key) {
     absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(key, 1));
     EXPECT_TRUE(created.ok()) << created.status();
-    absl::SleepFor(absl::Milliseconds(2));  // distinct create times: a defined order
-    return created.ok() ? created->run_id : std::string();
+    if (!created.ok()) return std::string();
+    EXPECT_TRUE(WaitPastCreateTime(created->run));  // distinct create times: a defined order
+    return created->run_id;
   };
   const std::string busy1 = create(Key("b1", "d", "busy"));
   const std::string busy2 = create(Key("b2", "d", "busy"));
