@@ -167,6 +167,10 @@ class UploadJob {
                  .log_name = absl::StrCat("run ", run_.name(), " (", run_.uid(), ")")}) {}
 
   boost::asio::awaitable<absl::Status> Run() {
+    // A closed fence stops the job at its next step, writes or not (a wait
+    // for V7's processing, say); V7 writes in flight are abandoned (Fenced).
+    std::unique_ptr<LeaseWatch> stop_when_fenced =
+        journal_.WatchLease([this](const absl::Status& closed) { (void)StopWith(closed); });
     absl::Status s = co_await Durably<absl::Status>("load the run's state from the store",
                                                     [this] { return LoadState(); });
     if (!s.ok()) co_return s;
