@@ -7,8 +7,8 @@
 //   * the last successful renewal is older than `ttl - margin`: the worker
 //     cannot tell whether it still holds the lease (e.g. the store is down),
 //     and the lease may expire `margin` later, after which another worker may
-//     claim the run. The margin leaves calls already in flight time to end
-//     before the lease can expire.
+//     claim the run. The margin leaves calls already in flight time to be
+//     abandoned (see Watchers) before the lease can expire.
 // A closed fence answers ABORTED with the reason. A renewal (MarkRenewed)
 // reopens a fence closed by time (the worker still owns the run: nobody can
 // have claimed it before the lease expired); a lost lease stays lost.
