@@ -560,9 +560,10 @@ class UploadJob {
         // (handled below).
         absl::StatusOr<std::vector<RegisteredItem>> result;
         if (storage) {
+          // (A structured binding is not captured: clang 14 refuses it.)
+          const std::string storage_slug = StorageSlugOf(positions[b]);
           result = co_await Fenced<absl::StatusOr<std::vector<RegisteredItem>>>([&] {
-            return client_->RegisterExisting(run_.darwin().dataset_slug(),
-                                             StorageSlugOf(positions[b]), items);
+            return client_->RegisterExisting(run_.darwin().dataset_slug(), storage_slug, items);
           });
         } else {
           result = co_await Fenced<absl::StatusOr<std::vector<RegisteredItem>>>(
