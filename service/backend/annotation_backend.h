@@ -68,8 +68,7 @@ class UploadJournal {
   // belongs). It is not called once the returned registration is
   // destroyed. Null (the default): this journal's lease never closes.
   virtual std::unique_ptr<LeaseWatch> WatchLease(
-      std::function<void(const absl::Status&)> on_closed) {
-    (void)on_closed;
+      const std::function<void(const absl::Status&)>& /*on_closed*/) {
     return nullptr;
   }
 };

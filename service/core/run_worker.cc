@@ -31,7 +31,7 @@ class FencedJournal final : public StoreUploadJournal {
       : StoreUploadJournal(store, std::move(run), fence), fence_(std::move(fence)) {}
 
   std::unique_ptr<backend::LeaseWatch> WatchLease(
-      std::function<void(const absl::Status&)> on_closed) override {
+      const std::function<void(const absl::Status&)>& on_closed) override {
     class Watch final : public backend::LeaseWatch {
      public:
       Watch(std::shared_ptr<LeaseFence> fence, int64_t id) : fence_(std::move(fence)), id_(id) {}
@@ -41,7 +41,7 @@ class FencedJournal final : public StoreUploadJournal {
       const std::shared_ptr<LeaseFence> fence_;
       const int64_t id_;
     };
-    const int64_t id = fence_->Watch(std::move(on_closed));
+    const int64_t id = fence_->Watch(on_closed);
     return std::make_unique<Watch>(fence_, id);
   }
 
