@@ -6,6 +6,8 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,12 @@
 #include "labelport/v1/sample.pb.h"
 
 namespace labelport::backend {
+
+// A registration made by UploadJournal::WatchLease; destroying it ends it.
+class LeaseWatch {
+ public:
+  virtual ~LeaseWatch() = default;
+};
 
 // Everything a backend reads and records about one run while uploading it.
 // Implemented by core over the RunStore. Calls block briefly on the store.
@@ -51,6 +59,18 @@ class UploadJournal {
   // stops the job when it fails. Other errors of a Save* are the store's
   // (e.g. UNAVAILABLE while it is down): the write may be repeated.
   virtual absl::Status CheckLease() { return absl::OkStatus(); }
+  // Calls `on_closed` once with CheckLease's error when the lease fence
+  // closes while a V7 call may be in flight (the worker found the lease
+  // lost, or not renewed by the time it may expire), so that the backend
+  // can abandon the call: at once, before returning, when it is closed
+  // already; else from whichever thread closes it. `on_closed` must be
+  // quick and must not call the journal (it posts work to where it
+  // belongs). It is not called once the returned registration is
+  // destroyed. Null (the default): this journal's lease never closes.
+  virtual std::unique_ptr<LeaseWatch> WatchLease(
+      const std::function<void(const absl::Status&)>& /*on_closed*/) {
+    return nullptr;
+  }
 };
 
 // The labels of one sample as the annotation platform has them now, per

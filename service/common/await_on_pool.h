@@ -3,10 +3,13 @@
 // that an I/O thread never blocks on it. The pool bounds how many such calls
 // run at once; the others wait in its queue.
 //
-// Not cancellable: the call runs to its end (a pool thread cannot be
-// interrupted), and the awaiting coroutine's cancellation slot is not bound
-// to the coroutine on the pool (a cancellation emitted on the caller's
-// executor must never reach an operation running on another thread).
+// A store call is not cancellable: a cancellation of the awaiting coroutine
+// is not passed on (the call runs to its end; the coroutine sees the
+// cancellation at its next co_await). Passing it on would install Asio's
+// co_spawn cancellation handler in the coroutine's slot, which posts to the
+// pool a pointer into that slot: freed once the coroutine resumed, so a
+// cancellation that arrives as the call completes would be emitted into
+// freed memory (the bug BeastHttpClient and ParallelFor avoid the same way).
 //
 // (Not a coroutine itself, and callers pass a named callable: GCC 12 may
 // destroy a temporary closure in a co_await expression twice.)

@@ -22,14 +22,56 @@ void LeaseFence::MarkRenewed(absl::Time when) {
   }
 }
 
-void LeaseFence::MarkLost() { lost_.store(true); }
+void LeaseFence::MarkLost() {
+  lost_.store(true);
+  NotifyAll(LostStatus());
+}
+
+absl::Status LeaseFence::LostStatus() const {
+  return absl::AbortedError(absl::StrCat("run ", run_uid_,
+                                         ": this worker lost the run's lease to another worker, "
+                                         "which continues the upload"));
+}
+
+absl::Time LeaseFence::deadline() const {
+  return absl::FromUnixNanos(renewed_nanos_.load()) + ttl_ - margin_;
+}
+
+absl::Status LeaseFence::NotifyIfClosed() {
+  absl::Status status = Check();
+  if (!status.ok()) NotifyAll(status);
+  return status;
+}
+
+int64_t LeaseFence::Watch(Watcher watcher) {
+  absl::MutexLock lock(&mu_);
+  // Checked under the lock: a closure that notifies after this either finds
+  // the watcher registered or was seen here.
+  if (absl::Status status = Check(); !status.ok()) {
+    watcher(status);
+    return 0;
+  }
+  const int64_t id = next_watcher_++;
+  watchers_.emplace(id, std::move(watcher));
+  return id;
+}
+
+void LeaseFence::Unwatch(int64_t id) {
+  absl::MutexLock lock(&mu_);
+  watchers_.erase(id);
+}
+
+void LeaseFence::NotifyAll(const absl::Status& status) {
+  absl::MutexLock lock(&mu_);
+  std::map<int64_t, Watcher> watchers;
+  watchers.swap(watchers_);
+  for (auto& [id, watcher] : watchers) watcher(status);
+}
 
 absl::Status LeaseFence::Check() const {
   if (lost_.load()) {
     closed_seen_.store(true);
-    return absl::AbortedError(absl::StrCat("run ", run_uid_,
-                                           ": this worker lost the run's lease to another worker, "
-                                           "which continues the upload"));
+    return LostStatus();
   }
   const absl::Time renewed = absl::FromUnixNanos(renewed_nanos_.load());
   const absl::Time now = clock_();

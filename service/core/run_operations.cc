@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "service/common/await_on_pool.h"
 #include "service/common/errors.h"
 #include "service/common/log.h"
 #include "service/common/ordered_parallel_map.h"
@@ -129,12 +130,13 @@ const v1::FieldValue& FieldValueOf(const v1::Sample& sample, const std::string& 
 class MergingSink : public backend::LoadSink {
  public:
   MergingSink(const v1::AnnotationRun& run, std::map<std::string, std::string> destinations,
-              RunOperations::Emit emit, store::RunStore* store, std::string stage_id,
-              common::CpuPool* cpu_pool)
+              RunOperations::Emit emit, store::RunStore* store,
+              boost::asio::thread_pool* store_pool, std::string stage_id, common::CpuPool* cpu_pool)
       : run_(run),
         destinations_(std::move(destinations)),
         emit_(std::move(emit)),
         store_(store),
+        store_pool_(store_pool),
         stage_id_(std::move(stage_id)),
         merges_(
             cpu_pool, /*window=*/4 * (cpu_pool == nullptr ? 1 : cpu_pool->threads()),
@@ -168,7 +170,7 @@ class MergingSink : public backend::LoadSink {
   boost::asio::awaitable<absl::Status> Flush() {
     absl::Status s = co_await merges_.Finish();
     if (!s.ok()) co_return s;
-    co_return FlushStage();
+    co_return co_await FlushStage();
   }
 
   // Waits for the merges in flight and drops them (a failed or cancelled
@@ -348,16 +350,18 @@ class MergingSink : public backend::LoadSink {
       }
     }
     pending_.emplace_back(merged.position, std::move(merged.baseline));
-    if (pending_.size() >= kStageBatch) co_return FlushStage();
+    if (pending_.size() >= kStageBatch) co_return co_await FlushStage();
     co_return absl::OkStatus();
   }
 
-  // Writes the buffered baselines to the load's stage (bounded memory).
-  absl::Status FlushStage() {
-    if (pending_.empty()) return absl::OkStatus();
-    absl::Status s = store_->StageSamples(run_.uid(), stage_id_, pending_);
+  // Writes the buffered baselines to the load's stage (bounded memory), on
+  // the store pool.
+  boost::asio::awaitable<absl::Status> FlushStage() {
+    if (pending_.empty()) co_return absl::OkStatus();
+    auto stage = [this] { return store_->StageSamples(run_.uid(), stage_id_, pending_); };
+    absl::Status s = co_await common::AwaitOnPool(*store_pool_, std::move(stage));
     pending_.clear();
-    return s;
+    co_return s;
   }
 
   const v1::FieldSchema* SchemaOf(const std::string& field) const {
@@ -372,31 +376,80 @@ class MergingSink : public backend::LoadSink {
   v1::LoadSummary summary_;
   std::map<std::string, v1::FieldLoadSummary*> field_summary_;
   store::RunStore* store_;
+  boost::asio::thread_pool* store_pool_;
   std::string stage_id_;
   std::vector<std::pair<int64_t, v1::Sample>> pending_;
   // Declared last: its work on the CPU pool uses the members above.
   common::OrderedParallelMap<backend::LoadedSample, absl::StatusOr<MergedSample>> merges_;
 };
 
+// The journal a backend gets for a load, a status or a clean-up. The
+// backend reads the run's V7 state and progress records first, on its
+// coroutine (an I/O thread): they are read beforehand on the store pool
+// (Prefetch) and handed out from memory. The per-item reads of a load come
+// from the CPU pool, where entries are decoded, and go to the store.
+class PrefetchedJournal final : public StoreUploadJournal {
+ public:
+  using StoreUploadJournal::StoreUploadJournal;
+
+  // Blocks on the store: call it on the store pool.
+  absl::Status Prefetch() {
+    state_ = StoreUploadJournal::LoadBackendState();
+    if (!state_.ok()) return state_.status();
+    progress_ = StoreUploadJournal::LoadProgress();
+    return progress_.status();
+  }
+
+  absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>> LoadProgress() override {
+    absl::MutexLock lock(&mu_);
+    return progress_;
+  }
+  absl::StatusOr<labelport::internal::v1::DarwinRunState> LoadBackendState() override {
+    absl::MutexLock lock(&mu_);
+    return state_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>> progress_ =
+      absl::FailedPreconditionError("progress records not read yet");
+  absl::StatusOr<labelport::internal::v1::DarwinRunState> state_ =
+      absl::FailedPreconditionError("V7 state not read yet");
+};
+
+// Prefetches `journal` on `pool`.
+boost::asio::awaitable<absl::Status> Prefetch(boost::asio::thread_pool& pool,
+                                              PrefetchedJournal& journal) {
+  auto prefetch = [&journal] { return journal.Prefetch(); };
+  co_return co_await common::AwaitOnPool(pool, std::move(prefetch));
+}
+
 }  // namespace
 
 RunOperations::RunOperations(store::RunStore* store, backend::BackendProvider* backends,
-                             common::Metrics* metrics, common::CpuPool* cpu_pool)
+                             common::Metrics* metrics, common::CpuPool* cpu_pool,
+                             boost::asio::thread_pool* store_pool)
     : store_(store),
       backends_(backends),
       metrics_(metrics != nullptr ? metrics : &common::NoMetrics()),
-      cpu_pool_(cpu_pool) {}
+      cpu_pool_(cpu_pool),
+      own_store_pool_(store_pool == nullptr ? std::make_unique<boost::asio::thread_pool>(2)
+                                            : nullptr),
+      store_pool_(store_pool != nullptr ? store_pool : own_store_pool_.get()) {}
 
-absl::StatusOr<v1::AnnotationRun> RunOperations::RunFor(const std::string& tenant,
-                                                        const std::string& name) {
+boost::asio::awaitable<absl::StatusOr<v1::AnnotationRun>> RunOperations::RunFor(
+    const std::string& tenant, const std::string& name) {
   auto parsed = ParseRunName(name, "name");
-  if (!parsed.ok()) return parsed.status();
-  return store_->GetRun(store::RunKey{tenant, parsed->dataset, parsed->anno_key});
+  if (!parsed.ok()) co_return parsed.status();
+  auto get = [this, key = store::RunKey{tenant, parsed->dataset, parsed->anno_key}] {
+    return store_->GetRun(key);
+  };
+  co_return co_await common::AwaitOnPool(*store_pool_, std::move(get));
 }
 
 boost::asio::awaitable<absl::Status> RunOperations::LoadAnnotations(
     std::string tenant, v1::LoadAnnotationsRequest request, Emit emit) {
-  auto run = RunFor(tenant, request.name());
+  auto run = co_await RunFor(tenant, request.name());
   if (!run.ok()) co_return run.status();
   auto backend = backends_->BackendFor(tenant);
   if (!backend.ok()) co_return backend.status();
@@ -411,12 +464,14 @@ boost::asio::awaitable<absl::Status> RunOperations::LoadAnnotations(
   if (!destinations.ok()) co_return destinations.status();
   for (const auto& w : warnings) common::LogWarning(w);
 
-  StoreUploadJournal journal(store_, *run);
+  PrefetchedJournal journal(store_, *run);
+  absl::Status s = co_await Prefetch(*store_pool_, journal);
+  if (!s.ok()) co_return s;
   // The new baselines are staged as the load goes and applied only when it
   // has succeeded.
   const std::string stage_id = absl::StrCat("load-", absl::ToUnixNanos(absl::Now()));
-  MergingSink sink(*run, *std::move(destinations), emit, store_, stage_id, cpu_pool_);
-  absl::Status s;
+  MergingSink sink(*run, *std::move(destinations), emit, store_, store_pool_, stage_id, cpu_pool_);
+  auto discard = [&] { return store_->DiscardStagedSamples(run->uid(), stage_id); };
   bool cancelled = false;
   try {
     s = co_await (*backend)->LoadRun(journal, sink);
@@ -433,12 +488,13 @@ boost::asio::awaitable<absl::Status> RunOperations::LoadAnnotations(
     co_await boost::asio::this_coro::throw_if_cancelled(false);
     if (cancelled) s = absl::CancelledError("the load was cancelled");
     co_await sink.Drain();
-    (void)store_->DiscardStagedSamples(run->uid(), stage_id);
+    (void)co_await common::AwaitOnPool(*store_pool_, discard);
     co_return s;
   }
-  s = store_->CommitStagedSamples(run->uid(), stage_id);
+  auto commit = [&] { return store_->CommitStagedSamples(run->uid(), stage_id); };
+  s = co_await common::AwaitOnPool(*store_pool_, std::move(commit));
   if (!s.ok()) {
-    (void)store_->DiscardStagedSamples(run->uid(), stage_id);
+    (void)co_await common::AwaitOnPool(*store_pool_, discard);
     co_return s;
   }
   for (const v1::FieldLoadSummary& field : sink.summary().fields()) {
@@ -461,17 +517,19 @@ boost::asio::awaitable<absl::Status> RunOperations::LoadAnnotations(
 
 boost::asio::awaitable<absl::StatusOr<v1::GetRunStatusResponse>> RunOperations::GetRunStatus(
     std::string tenant, v1::GetRunStatusRequest request) {
-  auto run = RunFor(tenant, request.name());
+  auto run = co_await RunFor(tenant, request.name());
   if (!run.ok()) co_return run.status();
   auto backend = backends_->BackendFor(tenant);
   if (!backend.ok()) co_return backend.status();
-  StoreUploadJournal journal(store_, *run);
+  PrefetchedJournal journal(store_, *run);
+  absl::Status prefetched = co_await Prefetch(*store_pool_, journal);
+  if (!prefetched.ok()) co_return prefetched;
   co_return co_await (*backend)->GetStatus(journal);
 }
 
 boost::asio::awaitable<absl::StatusOr<v1::CleanupRunResponse>> RunOperations::CleanupRun(
     std::string tenant, v1::CleanupRunRequest request) {
-  auto run = RunFor(tenant, request.name());
+  auto run = co_await RunFor(tenant, request.name());
   if (!run.ok()) co_return run.status();
   v1::CleanupRunResponse response;
   if (run->state() == v1::RUN_STATE_CLEANED_UP) {
@@ -486,14 +544,19 @@ boost::asio::awaitable<absl::StatusOr<v1::CleanupRunResponse>> RunOperations::Cl
         "name", "RUN_BUSY");
   auto backend = backends_->BackendFor(tenant);
   if (!backend.ok()) co_return backend.status();
-  StoreUploadJournal journal(store_, *run);
+  PrefetchedJournal journal(store_, *run);
+  absl::Status prefetched = co_await Prefetch(*store_pool_, journal);
+  if (!prefetched.ok()) co_return prefetched;
   auto cleaned = co_await (*backend)->Cleanup(journal);
   if (!cleaned.ok()) co_return cleaned.status();
   response = *std::move(cleaned);
-  auto updated = store_->UpdateRun(run->uid(), [](v1::AnnotationRun& r) {
-    r.set_state(v1::RUN_STATE_CLEANED_UP);
-    return absl::OkStatus();
-  });
+  auto update = [this, uid = run->uid()] {
+    return store_->UpdateRun(uid, [](v1::AnnotationRun& r) {
+      r.set_state(v1::RUN_STATE_CLEANED_UP);
+      return absl::OkStatus();
+    });
+  };
+  auto updated = co_await common::AwaitOnPool(*store_pool_, std::move(update));
   if (!updated.ok()) co_return updated.status();
   *response.mutable_run() = *std::move(updated);
   co_return response;

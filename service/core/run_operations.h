@@ -10,7 +10,9 @@
 #define LABELPORT_SERVICE_CORE_RUN_OPERATIONS_H_
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -38,6 +40,13 @@ class RunOperations {
   // outlive this object. Loads merge samples on `cpu_pool` (the server's one
   // CPU pool; null: inline), which must outlive this object.
   //
+  // Threads: the calls run on I/O threads, which never block: every store
+  // call of a call is awaited on `store_pool` (the server's --store_threads
+  // pool; null: a pool of two threads of this object's own), the run's V7
+  // state and progress records included, which are read there before the
+  // backend starts (the per-item reads of a load run on the CPU pool, with
+  // the decoding). `store_pool` must outlive this object.
+  //
   // Cancellation: a terminal Asio cancellation of the awaiting coroutine
   // (the caller went away or its deadline passed) stops the V7 work at its
   // next step. A cancelled load deletes its V7 export and staged baselines
@@ -45,7 +54,8 @@ class RunOperations {
   // cancellation (an exception out of the coroutine; CleanupRun is safe to
   // call again).
   RunOperations(store::RunStore* store, backend::BackendProvider* backends,
-                common::Metrics* metrics = nullptr, common::CpuPool* cpu_pool = nullptr);
+                common::Metrics* metrics = nullptr, common::CpuPool* cpu_pool = nullptr,
+                boost::asio::thread_pool* store_pool = nullptr);
 
   boost::asio::awaitable<absl::Status> LoadAnnotations(
       std::string tenant, labelport::v1::LoadAnnotationsRequest request, Emit emit);
@@ -55,13 +65,16 @@ class RunOperations {
       std::string tenant, labelport::v1::CleanupRunRequest request);
 
  private:
-  absl::StatusOr<labelport::v1::AnnotationRun> RunFor(const std::string& tenant,
-                                                      const std::string& name);
+  // The tenant's run of that name, read on the store pool.
+  boost::asio::awaitable<absl::StatusOr<labelport::v1::AnnotationRun>> RunFor(
+      const std::string& tenant, const std::string& name);
 
   store::RunStore* store_;
   backend::BackendProvider* backends_;
   common::Metrics* metrics_;
   common::CpuPool* cpu_pool_;
+  std::unique_ptr<boost::asio::thread_pool> own_store_pool_;
+  boost::asio::thread_pool* const store_pool_;
 };
 
 }  // namespace labelport::core

@@ -7,6 +7,9 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -19,6 +22,32 @@ namespace labelport::core {
 namespace {
 
 namespace v1 = labelport::v1;
+
+// The journal of a job, whose backend may also watch the lease fence
+// (UploadJournal::WatchLease) to abandon V7 calls in flight when it closes.
+class FencedJournal final : public StoreUploadJournal {
+ public:
+  FencedJournal(store::RunStore* store, v1::AnnotationRun run, std::shared_ptr<LeaseFence> fence)
+      : StoreUploadJournal(store, std::move(run), fence), fence_(std::move(fence)) {}
+
+  std::unique_ptr<backend::LeaseWatch> WatchLease(
+      const std::function<void(const absl::Status&)>& on_closed) override {
+    class Watch final : public backend::LeaseWatch {
+     public:
+      Watch(std::shared_ptr<LeaseFence> fence, int64_t id) : fence_(std::move(fence)), id_(id) {}
+      ~Watch() override { fence_->Unwatch(id_); }
+
+     private:
+      const std::shared_ptr<LeaseFence> fence_;
+      const int64_t id_;
+    };
+    const int64_t id = fence_->Watch(on_closed);
+    return std::make_unique<Watch>(fence_, id);
+  }
+
+ private:
+  const std::shared_ptr<LeaseFence> fence_;
+};
 
 boost::asio::awaitable<void> Sleep(absl::Duration d) {
   boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
@@ -152,6 +181,24 @@ boost::asio::awaitable<void> RunWorker::Heartbeat(std::string uid,
   }
 }
 
+boost::asio::awaitable<void> RunWorker::CloseFenceOnTime(std::shared_ptr<LeaseFence> fence,
+                                                         std::shared_ptr<FenceClock> clock) {
+  // After a closure by time, how soon to look for a renewal that reopened
+  // the fence (its new deadline is then waited for).
+  const absl::Duration recheck = std::max(options_.lease_ttl / 10, absl::Milliseconds(50));
+  while (!clock->done && !fence->lost()) {
+    absl::Duration wait = fence->deadline() - absl::Now();
+    if (wait < absl::ZeroDuration()) {
+      (void)fence->NotifyIfClosed();
+      wait = recheck;
+    }
+    // Writes are refused from just after the deadline.
+    clock->timer.expires_after(absl::ToChronoMicroseconds(wait) + std::chrono::milliseconds(1));
+    boost::system::error_code ec;
+    co_await clock->timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  }
+}
+
 boost::asio::awaitable<void> RunWorker::ProcessRun(std::string uid, std::string tenant,
                                                    absl::Time acquired_at) {
   auto finish = [this, uid, tenant]() -> boost::asio::awaitable<void> {
@@ -184,14 +231,22 @@ boost::asio::awaitable<void> RunWorker::ProcessRun(std::string uid, std::string 
   common::LogInfo(absl::StrCat("run ", started->name(), " (", uid, "): upload started"));
   auto done = std::make_shared<std::atomic<bool>>(false);
   boost::asio::co_spawn(executor_, Heartbeat(uid, done, fence), boost::asio::detached);
+  // The fence closes by time even while the heartbeat waits for the store.
+  auto clock_strand = boost::asio::make_strand(executor_);
+  auto clock = std::make_shared<FenceClock>(clock_strand);
+  boost::asio::co_spawn(clock_strand, CloseFenceOnTime(fence, clock), boost::asio::detached);
 
   auto backend = backends_->BackendFor(tenant);
   absl::Status status = backend.status();
   if (backend.ok()) {
-    StoreUploadJournal journal(store_, *started, fence);
+    FencedJournal journal(store_, *started, fence);
     status = co_await (*backend)->UploadRun(journal);
   }
   done->store(true);
+  boost::asio::post(clock_strand, [clock] {
+    clock->done = true;
+    clock->timer.cancel();
+  });
   if (fence->lost()) {
     // The new owner finishes the run and sets its state.
     common::LogInfo(absl::StrCat("run ", started->name(), " (", uid,

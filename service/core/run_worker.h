@@ -11,7 +11,11 @@
 // Fencing (LeaseFence): the job stops before its next write (journal or V7)
 // once its worker finds the lease taken over, or has not renewed the lease
 // for ttl - ttl/3 (e.g. cut off from the store), so that it has stopped
-// before the lease can expire and another worker claim the run. Either way
+// before the lease can expire and another worker claim the run; the V7
+// calls in flight then are abandoned (the fence tells the backend through
+// UploadJournal::WatchLease: at once when the heartbeat finds the lease
+// lost, and at the fence's deadline by a timer, re-armed as renewals move
+// the deadline on). Either way
 // the worker leaves the run's state alone: a new owner carries on, or this
 // worker claims the run again once the store answers. The heartbeat renews
 // every ttl/3, and after a failed renewal again every ttl/10.
@@ -93,6 +97,17 @@ class RunWorker {
   // gone.
   boost::asio::awaitable<void> Heartbeat(std::string uid, std::shared_ptr<std::atomic<bool>> done,
                                          std::shared_ptr<LeaseFence> fence);
+  // The timer of one job's fence; touched on its strand only.
+  struct FenceClock {
+    explicit FenceClock(const boost::asio::any_io_executor& strand) : timer(strand) {}
+    boost::asio::steady_timer timer;
+    bool done = false;
+  };
+  // Runs on `clock`'s strand until the job is done or the lease lost: at
+  // the fence's deadline, closes it by time (NotifyIfClosed: its watchers
+  // abandon their V7 calls), then waits for the deadline a renewal sets.
+  boost::asio::awaitable<void> CloseFenceOnTime(std::shared_ptr<LeaseFence> fence,
+                                                std::shared_ptr<FenceClock> clock);
 
   store::RunStore* store_;
   backend::BackendProvider* backends_;

@@ -387,8 +387,8 @@ int Run(int argc, char** argv) {
         LogWarning(std::string(checked.status().message()));
     }
   }
-  // The upload worker's store calls (declared after `io`: destroyed, and
-  // its threads joined, before it).
+  // The store calls of the upload worker and of loads, status and clean-up
+  // (declared after `io`: destroyed, and its threads joined, before it).
   boost::asio::thread_pool store_pool(config->store_threads);
   labelport::core::RunWorker worker(
       &run_store, &backends, io.get_executor(),
@@ -428,7 +428,8 @@ int Run(int argc, char** argv) {
       absl::Minutes(1), [&registry] { registry.DiscardStaleSpools(/*at_start=*/false); });
   spool_sweeper.Start();
   boost::asio::thread_pool executor(config->worker_threads);
-  labelport::core::RunOperations operations(&run_store, &backends, metrics->get(), &cpu_pool);
+  labelport::core::RunOperations operations(&run_store, &backends, metrics->get(), &cpu_pool,
+                                            &store_pool);
   labelport::api::Authenticator authenticator(config->auth_mode, tenants.get());
   labelport::core::RunWatchHub watch_hub(&run_store, &run_changes, executor.get_executor());
   labelport::api::AnnotationServiceImpl service(

@@ -8,7 +8,9 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -17,6 +19,7 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -160,6 +163,10 @@ class UploadJob {
                  .log_name = absl::StrCat("run ", run_.name(), " (", run_.uid(), ")")}) {}
 
   boost::asio::awaitable<absl::Status> Run() {
+    // A closed fence stops the job at its next step, writes or not (a wait
+    // for V7's processing, say); V7 writes in flight are abandoned (Fenced).
+    std::unique_ptr<LeaseWatch> stop_when_fenced =
+        journal_.WatchLease([this](const absl::Status& closed) { (void)StopWith(closed); });
     absl::Status s = co_await Durably<absl::Status>("load the run's state from the store",
                                                     [this] { return LoadState(); });
     if (!s.ok()) co_return s;
@@ -213,6 +220,70 @@ class UploadJob {
     absl::Status lease = journal_.CheckLease();
     if (!lease.ok()) return StopWith(lease);
     return absl::OkStatus();
+  }
+
+  // Runs the V7 write `call` (V7 calls only) while this worker may write
+  // for the run: checks the fence first, and abandons the call when the
+  // fence closes while it is in flight (the lease was lost, or may expire
+  // before V7 answers, e.g. under retries and backoff). Returns the call's
+  // result, or the fence's status (the job stops). The call runs on a strand
+  // of its own, bound to a cancellation signal that only that strand emits,
+  // when the journal reports the fence closed (WatchLease posts there). Not
+  // Asio's parallel group or awaitable operators (see ParallelFor).
+  template <typename T>
+  boost::asio::awaitable<T> Fenced(std::function<boost::asio::awaitable<T>()> call) {
+    if (absl::Status fence = Fence(); !fence.ok()) co_return T(fence);
+    struct InFlight {
+      boost::asio::cancellation_signal cancel;
+      bool finished = false;  // on the strand
+      absl::Status closed;    // on the strand: the fence's status once closed
+    };
+    auto strand = boost::asio::make_strand(co_await boost::asio::this_coro::executor);
+    auto in_flight = std::make_shared<InFlight>();
+    std::unique_ptr<LeaseWatch> watch =
+        journal_.WatchLease([strand, in_flight](const absl::Status& closed) {
+          boost::asio::post(strand, [in_flight, closed] {
+            if (in_flight->finished || !in_flight->closed.ok()) return;
+            in_flight->closed = closed;
+            in_flight->cancel.emit(boost::asio::cancellation_type::terminal);
+          });
+        });
+    auto race = [in_flight, call = std::move(call)]() -> boost::asio::awaitable<T> {
+      // On the strand, as are the watch's handlers: they never overlap.
+      auto guarded = [&call]() -> boost::asio::awaitable<T> {
+        try {
+          co_return co_await call();
+        } catch (const boost::system::system_error& e) {
+          // Every co_await after the cancellation throws.
+          if (e.code() != boost::asio::error::operation_aborted) throw;
+          co_return T(absl::CancelledError("the V7 call was abandoned"));
+        }
+      };
+      T result = T(absl::CancelledError("the V7 call was abandoned"));
+      if (in_flight->closed.ok()) {
+        result = co_await boost::asio::co_spawn(
+            co_await boost::asio::this_coro::executor, guarded(),
+            boost::asio::bind_cancellation_slot(in_flight->cancel.slot(),
+                                                boost::asio::use_awaitable));
+      }
+      in_flight->finished = true;
+      if (!in_flight->closed.ok()) co_return T(in_flight->closed);
+      co_return result;
+    };
+    T result = co_await boost::asio::co_spawn(
+        strand, race(),
+        boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(),
+                                            boost::asio::use_awaitable));
+    watch.reset();
+    // The race has ended on the strand before it completed: `closed` is
+    // settled and visible here.
+    if (!in_flight->closed.ok()) {
+      if (!abandon_logged_.exchange(true))
+        common::LogWarning(absl::StrCat(
+            "run ", run_.uid(), ": V7 calls in flight abandoned: ", in_flight->closed.message()));
+      co_return T(StopWith(in_flight->closed));
+    }
+    co_return result;
   }
 
   // Runs a journal call and repeats it while the store fails (it is down or
@@ -404,8 +475,8 @@ class UploadJob {
         for (const auto& d : *datasets) existed = existed || d.slug == slug;
         dataset_existed_ = existed;
       }
-      if (absl::Status fence = Fence(); !fence.ok()) co_return fence;
-      auto dataset = co_await client_->GetOrCreateDataset(slug);
+      auto dataset = co_await Fenced<absl::StatusOr<DarwinDataset>>(
+          [&] { return client_->GetOrCreateDataset(slug); });
       if (!dataset.ok()) co_return dataset.status();
       state_.set_team_slug(*team);
       state_.set_dataset_id(dataset->id);
@@ -484,12 +555,15 @@ class UploadJob {
         // ALREADY_EXISTS with the ids of what the lost attempt registered
         // (handled below).
         absl::StatusOr<std::vector<RegisteredItem>> result;
-        if (absl::Status fence = Fence(); !fence.ok()) co_return fence;
         if (storage) {
-          result = co_await client_->RegisterExisting(run_.darwin().dataset_slug(),
-                                                      StorageSlugOf(positions[b]), items);
+          // (A structured binding is not captured: clang 14 refuses it.)
+          const std::string storage_slug = StorageSlugOf(positions[b]);
+          result = co_await Fenced<absl::StatusOr<std::vector<RegisteredItem>>>([&] {
+            return client_->RegisterExisting(run_.darwin().dataset_slug(), storage_slug, items);
+          });
         } else {
-          result = co_await client_->RegisterUpload(run_.darwin().dataset_slug(), items);
+          result = co_await Fenced<absl::StatusOr<std::vector<RegisteredItem>>>(
+              [&] { return client_->RegisterUpload(run_.darwin().dataset_slug(), items); });
         }
         if (!result.ok()) co_return result.status();
         if (result->size() != e - b)
@@ -572,8 +646,8 @@ class UploadJob {
       saved.push_back(i);
     }
     if (!orphans.empty()) {
-      if (absl::Status fence = Fence(); !fence.ok()) co_return fence;
-      absl::Status deleted = co_await client_->DeleteItems(state_.dataset_id(), orphans);
+      absl::Status deleted = co_await Fenced<absl::Status>(
+          [&] { return client_->DeleteItems(state_.dataset_id(), orphans); });
       if (!deleted.ok()) co_return deleted;
     }
     absl::Status s = co_await Save(saved);
@@ -619,8 +693,9 @@ class UploadJob {
     absl::Status s =
         co_await OutageTolerant<absl::Status>([&]() -> boost::asio::awaitable<absl::Status> {
           // Sign, PUT and confirm only while this worker holds the lease.
-          if (absl::Status fence = Fence(); !fence.ok()) co_return fence;
-          co_return co_await client_->Upload(upload_id, source.body_factory(), source.size_bytes());
+          co_return co_await Fenced<absl::Status>([&] {
+            return client_->Upload(upload_id, source.body_factory(), source.size_bytes());
+          });
         });
     if (Stopped()) co_return;
     if (!s.ok()) {
@@ -821,21 +896,23 @@ class UploadJob {
           if (key.second != "raster_layer" &&
               std::find(found->dataset_ids.begin(), found->dataset_ids.end(),
                         state_.dataset_id()) == found->dataset_ids.end()) {
-            if (absl::Status fence = Fence(); !fence.ok()) co_return fence;
-            absl::Status s = co_await client_->AddClassToDataset(*found, state_.dataset_id());
+            absl::Status s = co_await Fenced<absl::Status>(
+                [&] { return client_->AddClassToDataset(*found, state_.dataset_id()); });
             if (!s.ok()) co_return s;
           }
         } else {
           std::vector<std::string> types{key.second};
           for (auto& s : SubTypesOf(key)) types.push_back(s);
           // A lost answer is looked up by the client before it creates again.
-          if (absl::Status fence = Fence(); !fence.ok()) co_return fence;
-          auto created = co_await client_->CreateAnnotationClass(state_.dataset_id(), key.first,
-                                                                 types, MetadataOf(key));
+          auto created = co_await Fenced<absl::StatusOr<DarwinClass>>([&] {
+            return client_->CreateAnnotationClass(state_.dataset_id(), key.first, types,
+                                                  MetadataOf(key));
+          });
           if (created.ok() && std::find(created->dataset_ids.begin(), created->dataset_ids.end(),
                                         state_.dataset_id()) == created->dataset_ids.end()) {
             // Found by that lookup, created by another run meanwhile.
-            absl::Status s = co_await client_->AddClassToDataset(*created, state_.dataset_id());
+            absl::Status s = co_await Fenced<absl::Status>(
+                [&] { return client_->AddClassToDataset(*created, state_.dataset_id()); });
             if (!s.ok()) co_return s;
           }
           if (created.status().code() == absl::StatusCode::kAlreadyExists) {
@@ -846,7 +923,8 @@ class UploadJob {
               if (c.name == key.first && !c.annotation_types.empty() &&
                   c.annotation_types.front() == key.second) {
                 created = c;
-                absl::Status s = co_await client_->AddClassToDataset(c, state_.dataset_id());
+                absl::Status s = co_await Fenced<absl::Status>(
+                    [&] { return client_->AddClassToDataset(c, state_.dataset_id()); });
                 if (!s.ok()) co_return s;
               }
           }
@@ -907,8 +985,8 @@ class UploadJob {
       def.required = spec.has_required() && spec.required();
       def.annotation_class_id = class_id;
       def.values = wanted;
-      if (absl::Status fence = Fence(); !fence.ok()) co_return fence;
-      auto created = co_await client_->CreateProperty(def);
+      auto created = co_await Fenced<absl::StatusOr<DarwinProperty>>(
+          [&] { return client_->CreateProperty(def); });
       if (!created.ok()) co_return created.status();
       property = *std::move(created);
     } else {
@@ -923,8 +1001,8 @@ class UploadJob {
       if (!have) missing.push_back(w);
     }
     if (!missing.empty()) {
-      if (absl::Status fence = Fence(); !fence.ok()) co_return fence;
-      auto updated = co_await client_->AddPropertyValues(property, missing);
+      auto updated = co_await Fenced<absl::StatusOr<DarwinProperty>>(
+          [&] { return client_->AddPropertyValues(property, missing); });
       if (!updated.ok()) co_return updated.status();
       property = *std::move(updated);
     }
@@ -1087,8 +1165,8 @@ class UploadJob {
     // that exhausts its retries fails the sample, unless V7 is down: then the
     // import waits for it.
     s = co_await OutageTolerant<absl::Status>([&]() -> boost::asio::awaitable<absl::Status> {
-      if (absl::Status fence = Fence(); !fence.ok()) co_return fence;
-      co_return co_await client_->ImportAnnotations(p.item_id(), annotations, /*overwrite=*/true);
+      co_return co_await Fenced<absl::Status>(
+          [&] { return client_->ImportAnnotations(p.item_id(), annotations, /*overwrite=*/true); });
     });
     if (Stopped()) co_return;
     if (!s.ok()) {
@@ -1127,6 +1205,7 @@ class UploadJob {
   std::map<int64_t, std::vector<DarwinProperty>> class_properties_;
   std::map<std::pair<int64_t, std::string>, ResolvedProperty> properties_;
   absl::Status stop_;  // guarded by mu_
+  std::atomic<bool> abandon_logged_{false};
   // Grouped saves (SaveGrouped).
   using SaveDone =
       boost::asio::experimental::concurrent_channel<void(boost::system::error_code, absl::Status)>;

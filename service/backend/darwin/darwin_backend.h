@@ -29,6 +29,10 @@
 // is repeated until the wait's own timeout.
 // A V7 outage does not fail samples or the run: the job waits until V7
 // answers again and repeats the step that failed (V7OutageWait).
+// Fencing: every V7 write starts only while the journal's CheckLease is OK,
+// and is abandoned (cancelled where it runs) when the journal reports the
+// lease fence closed while it is in flight (WatchLease); the job then stops
+// at its next step and returns the fence's ABORTED.
 #ifndef LABELPORT_SERVICE_BACKEND_DARWIN_DARWIN_BACKEND_H_
 #define LABELPORT_SERVICE_BACKEND_DARWIN_DARWIN_BACKEND_H_
 

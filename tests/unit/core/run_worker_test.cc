@@ -2,14 +2,18 @@
 // job at its next journal write and leaves the run to the new owner; a
 // worker that cannot renew its lease (the store fails) stops writing before
 // the lease can expire, leaves the run UPLOADING, and takes it up again once
-// the store answers.
+// the store answers. A V7 call in flight when the fence closes by time is
+// abandoned at the fence's deadline, not when it ends.
 #include "service/core/run_worker.h"
 
+#include <algorithm>
 #include <atomic>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <memory>
@@ -502,6 +506,117 @@ TEST(RunWorkerTest, AWorkerThatCannotRenewStopsWritingBeforeTheLeaseCanExpire) {
   work.reset();
   io.stop();
   io_thread.join();
+}
+
+// Its job stands for a V7 call that takes a minute: it waits on a timer on
+// a strand of its own, which the journal's lease watch cancels there.
+class LongCallBackend : public backend::AnnotationBackend {
+ public:
+  boost::asio::awaitable<absl::Status> UploadRun(backend::UploadJournal& journal) override {
+    auto strand = boost::asio::make_strand(co_await boost::asio::this_coro::executor);
+    auto call = std::make_shared<boost::asio::steady_timer>(strand);
+    call->expires_after(std::chrono::minutes(1));
+    auto watch = journal.WatchLease([this, strand, call](const absl::Status& closed) {
+      {
+        absl::MutexLock lock(&mu);
+        told = closed;
+        told_at = absl::Now();
+      }
+      boost::asio::post(strand, [call] { call->cancel(); });
+    });
+    started.Notify();
+    boost::system::error_code ec;
+    co_await boost::asio::co_spawn(
+        strand,
+        [call, &ec]() -> boost::asio::awaitable<void> {
+          co_await call->async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+        },
+        boost::asio::use_awaitable);
+    ended_at = absl::Now();
+    co_return ec ? journal.CheckLease() : absl::OkStatus();
+  }
+  boost::asio::awaitable<absl::Status> LoadRun(backend::UploadJournal&,
+                                               backend::LoadSink&) override {
+    co_return absl::UnimplementedError("not in this test");
+  }
+  boost::asio::awaitable<absl::StatusOr<v1::GetRunStatusResponse>> GetStatus(
+      backend::UploadJournal&) override {
+    co_return absl::UnimplementedError("not in this test");
+  }
+  boost::asio::awaitable<absl::StatusOr<v1::CleanupRunResponse>> Cleanup(
+      backend::UploadJournal&) override {
+    co_return absl::UnimplementedError("not in this test");
+  }
+
+  absl::Notification started;
+  absl::Mutex mu;
+  absl::Status told ABSL_GUARDED_BY(mu);
+  absl::Time told_at ABSL_GUARDED_BY(mu) = absl::InfiniteFuture();
+  absl::Time ended_at = absl::InfiniteFuture();
+};
+
+TEST(RunWorkerTest, ACallInFlightIsAbandonedAtTheFencesDeadlineWhenTheLeaseCannotBeRenewed) {
+  auto sqlite = store::SqliteRunStore::Create({.path = ":memory:"});
+  ASSERT_TRUE(sqlite.ok()) << sqlite.status();
+  store::NewRun run;
+  run.key = {"tenant", "dataset", "in_flight"};
+  run.record.set_state(v1::RUN_STATE_PENDING);
+  run.record.mutable_progress()->set_samples_total(1);
+  run.samples.emplace_back().set_id("a");
+  auto created = (*sqlite)->CreateRun(run);
+  ASSERT_TRUE(created.ok()) << created.status();
+
+  LeaseOutageStore store(sqlite->get());
+  LongCallBackend backend;
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::vector<std::thread> io_threads;
+  for (int t = 0; t < 3; ++t) io_threads.emplace_back([&io] { io.run(); });
+  OneTenantProvider backends("tenant", &backend);
+  const absl::Duration ttl = absl::Seconds(3);
+  RunWorker worker(
+      &store, &backends, io.get_executor(),
+      {.owner_id = "worker-a", .lease_ttl = ttl, .poll_interval = absl::Milliseconds(50)});
+  worker.Start();
+  ASSERT_TRUE(backend.started.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  // The store goes away for lease renewals while the call is in flight.
+  store.down = true;
+  absl::Time claimed_at;
+  {
+    absl::MutexLock lock(&store.mu);
+    claimed_at = store.last_acquired;
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (worker.active_jobs() > 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(worker.active_jobs(), 0);
+  {
+    absl::MutexLock lock(&store.mu);
+    // Renewals may have succeeded before the store went away.
+    claimed_at = std::max(claimed_at, store.last_acquired);
+  }
+  absl::Status told;
+  absl::Time told_at;
+  {
+    absl::MutexLock lock(&backend.mu);
+    told = backend.told;
+    told_at = backend.told_at;
+  }
+  // Told at the fence's deadline (two thirds of the ttl after the last
+  // renewal), before the lease could expire; the call ended then.
+  EXPECT_EQ(told.code(), absl::StatusCode::kAborted) << told;
+  EXPECT_THAT(std::string(told.message()), ::testing::HasSubstr("could not renew the run's lease"));
+  EXPECT_GE(told_at, claimed_at + ttl / 2);
+  EXPECT_LT(told_at, claimed_at + ttl);
+  EXPECT_LT(backend.ended_at, claimed_at + ttl);
+  // Paused, not failed.
+  auto paused = (*sqlite)->GetRunByUid(created->run_id);
+  ASSERT_TRUE(paused.ok()) << paused.status();
+  EXPECT_EQ(paused->state(), v1::RUN_STATE_UPLOADING);
+  EXPECT_EQ(paused->failure_reason(), "");
+  worker.Stop();
+  work.reset();
+  io.stop();
+  for (auto& t : io_threads) t.join();
 }
 
 }  // namespace
