@@ -188,7 +188,7 @@ boost::asio::awaitable<void> RunWorker::ProcessRun(std::string uid, std::string 
   auto backend = backends_->BackendFor(tenant);
   absl::Status status = backend.status();
   if (backend.ok()) {
-    StoreUploadJournal journal(store_, *started, fence);
+    StoreUploadJournal journal(store_, *started, fence, store_pool_);
     status = co_await (*backend)->UploadRun(journal);
   }
   done->store(true);
