@@ -416,9 +416,16 @@ class UploadJob {
           Records out(positions.size());
           size_t k = 0;
           while (k < positions.size()) {
+            // One range read per run of positions no further than kGap
+            // apart (scattered positions: a read each, never a whole window
+            // for one record).
+            constexpr int64_t kGap = 32;
             const int64_t start = positions[k];
-            const int count =
-                static_cast<int>(std::min<int64_t>(kWindow, positions.back() - start + 1));
+            size_t last = k;
+            while (last + 1 < positions.size() && positions[last + 1] - positions[last] <= kGap &&
+                   positions[last + 1] - start < kWindow)
+              ++last;
+            const int count = static_cast<int>(positions[last] - start + 1);
             auto records = co_await journal_.LoadProgress(start, count);
             if (!records.ok()) co_return records.status();
             size_t r = 0;
