@@ -30,6 +30,9 @@ StoreUploadJournal::StoreUploadJournal(store::RunStore* store, labelport::v1::An
     : store_(store), store_pool_(store_pool), fence_(std::move(fence)), run_(std::move(run)) {
   absl::MutexLock lock(&mu_);
   counters_.set_samples_total(run_.progress().samples_total());
+  // Sized once (a grown vector could hold twice the bytes).
+  counted_.reserve(run_.progress().samples_total());
+  label_counts_.reserve(run_.progress().samples_total());
   counters_.set_labels_total(run_.progress().labels_total());
 }
 

@@ -519,9 +519,12 @@ class UploadJob {
   // A resume retries failed samples from the step before the failure.
   boost::asio::awaitable<absl::Status> LoadState() {
     {
+      // Sized once (a grown vector could hold twice the bytes).
       absl::MutexLock lock(&mu_);
       index_.clear();
       item_hash_.clear();
+      index_.reserve(run_.progress().samples_total());
+      item_hash_.reserve(run_.progress().samples_total());
     }
     sample_classes_.clear();
     for (int64_t start = 0;; start += kWindow) {
