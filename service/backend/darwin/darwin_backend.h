@@ -29,6 +29,10 @@
 // is repeated until the wait's own timeout.
 // A V7 outage does not fail samples or the run: the job waits until V7
 // answers again and repeats the step that failed (V7OutageWait).
+// Memory: the job does not hold the run. It keeps 9 bytes per sample (its
+// step and flags, a hash of its V7 item id) and reads samples and progress
+// records from the journal in windows of at most 2,000 (one at a time per
+// upload and import); the processing wait lists the dataset page by page.
 #ifndef LABELPORT_SERVICE_BACKEND_DARWIN_DARWIN_BACKEND_H_
 #define LABELPORT_SERVICE_BACKEND_DARWIN_DARWIN_BACKEND_H_
 
