@@ -26,9 +26,14 @@ class LeaseWatch {
 };
 
 // Everything a backend reads and records about one run while uploading it.
-// Implemented by core over the RunStore. Calls block briefly on the store.
-// Every Save* is durable when it returns: after a crash, a resumed upload
-// sees exactly what was saved.
+// Implemented by core over the RunStore. The store work of every awaitable
+// method runs off the awaiting coroutine's thread (core runs it on its store
+// pool), so an I/O thread never blocks on the store; the awaiting coroutine
+// resumes on its own executor. Reads are bounded pages (at most `count`
+// entries), so that a job walks a run of any size in constant memory.
+// Every Save* is durable when it completes: after a crash, a resumed upload
+// sees exactly what was saved. Thread-safety: every method may be called
+// from several threads (coroutines) at once.
 class UploadJournal {
  public:
   virtual ~UploadJournal() = default;
@@ -36,28 +41,42 @@ class UploadJournal {
   // The run as it was when the job started (schema, options, uid).
   virtual const labelport::v1::AnnotationRun& run() const = 0;
   // Samples at positions [start, start + count), in upload order.
-  virtual absl::StatusOr<std::vector<labelport::v1::Sample>> LoadSamples(int64_t start,
-                                                                         int count) = 0;
-  // Progress records saved so far (by position; untouched samples absent).
-  virtual absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>> LoadProgress() = 0;
+  virtual boost::asio::awaitable<absl::StatusOr<std::vector<labelport::v1::Sample>>> LoadSamples(
+      int64_t start, int count) = 0;
+  // The progress records saved so far at positions [start, start + count),
+  // by position (untouched samples have none).
+  virtual boost::asio::awaitable<
+      absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>>>
+  LoadProgress(int64_t start, int count) = 0;
   // Saves progress records and refreshes the run's progress counters and
   // per-sample errors from them.
-  virtual absl::Status SaveProgress(
-      const std::vector<labelport::internal::v1::SampleProgress>& progress) = 0;
-  virtual absl::Status SaveLinks(
-      const std::vector<labelport::internal::v1::AnnotationLink>& links) = 0;
+  virtual boost::asio::awaitable<absl::Status> SaveProgress(
+      std::vector<labelport::internal::v1::SampleProgress> progress) = 0;
+  virtual boost::asio::awaitable<absl::Status> SaveLinks(
+      std::vector<labelport::internal::v1::AnnotationLink> links) = 0;
   // The links of one V7 item (a load reads them item by item).
-  virtual absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>> LoadLinksForItem(
-      const std::string& item_id) = 0;
-  virtual absl::StatusOr<labelport::internal::v1::DarwinRunState> LoadBackendState() = 0;
-  virtual absl::Status SaveBackendState(const labelport::internal::v1::DarwinRunState& state) = 0;
+  virtual boost::asio::awaitable<
+      absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>>>
+  LoadLinksForItem(std::string item_id) = 0;
+  virtual boost::asio::awaitable<absl::StatusOr<labelport::internal::v1::DarwinRunState>>
+  LoadBackendState() = 0;
+  virtual boost::asio::awaitable<absl::Status> SaveBackendState(
+      labelport::internal::v1::DarwinRunState state) = 0;
   // Records the URL where people annotate the run.
-  virtual absl::Status SetEditorUrl(const std::string& url) = 0;
+  virtual boost::asio::awaitable<absl::Status> SetEditorUrl(std::string url) = 0;
+  // Blocking forms of LoadSamples and LoadLinksForItem, for a caller that
+  // already runs off the I/O threads (a load decoding entries on the CPU
+  // pool). Never call them from an I/O thread.
+  virtual absl::StatusOr<std::vector<labelport::v1::Sample>> LoadSamplesBlocking(int64_t start,
+                                                                                 int count) = 0;
+  virtual absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>>
+  LoadLinksForItemBlocking(const std::string& item_id) = 0;
   // Whether this job may still write (the journal and V7): ABORTED once its
   // worker lost the run's lease or could not renew it in time (every Save*
   // then fails the same way). A backend checks it before each V7 write and
   // stops the job when it fails. Other errors of a Save* are the store's
-  // (e.g. UNAVAILABLE while it is down): the write may be repeated.
+  // (e.g. UNAVAILABLE while it is down): the write may be repeated. Never
+  // blocks.
   virtual absl::Status CheckLease() { return absl::OkStatus(); }
   // Calls `on_closed` once with CheckLease's error when the lease fence
   // closes while a V7 call may be in flight (the worker found the lease

@@ -56,9 +56,10 @@ ABSL_FLAG(int, cpu_threads, 0,
           "Darwin JSON parsing, label merges), off the I/O threads; 0: the number of cores "
           "(env LABELPORT_CPU_THREADS)");
 ABSL_FLAG(int, store_threads, 4,
-          "Threads that run the store calls of the upload worker (leases, claims, run updates) "
-          "and of LoadAnnotations, GetRunStatus and CleanupRun, so that they never block an "
-          "I/O thread; 1 to 64 (env LABELPORT_STORE_THREADS)");
+          "Threads that run the store calls of the upload worker (leases, claims, run updates, "
+          "the upload journal's reads and writes) and of LoadAnnotations, GetRunStatus and "
+          "CleanupRun, so that they never block an I/O thread; 1 to 64 (env "
+          "LABELPORT_STORE_THREADS)");
 ABSL_FLAG(std::string, worker_id, "",
           "Lease owner name of this replica; a restarted replica with the same id resumes its "
           "runs at once (default: the host name; env LABELPORT_WORKER_ID)");

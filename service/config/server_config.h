@@ -15,7 +15,8 @@
 //   --max_create_run_mb LABELPORT_MAX_CREATE_RUN_MB 4096 (bytes per CreateRun)
 //   --io_threads      LABELPORT_IO_THREADS       2
 //   --cpu_threads     LABELPORT_CPU_THREADS      0 (= number of cores)
-//   --store_threads   LABELPORT_STORE_THREADS    4 (the upload worker's store calls)
+//   --store_threads   LABELPORT_STORE_THREADS    4 (the upload worker's store calls, journal
+//   included)
 //   --worker_id       LABELPORT_WORKER_ID        the host name
 //   --lease_ttl_seconds LABELPORT_LEASE_TTL_SECONDS 30
 //   --max_concurrent_runs LABELPORT_MAX_CONCURRENT_RUNS 4

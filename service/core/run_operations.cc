@@ -383,47 +383,6 @@ class MergingSink : public backend::LoadSink {
   common::OrderedParallelMap<backend::LoadedSample, absl::StatusOr<MergedSample>> merges_;
 };
 
-// The journal a backend gets for a load, a status or a clean-up. The
-// backend reads the run's V7 state and progress records first, on its
-// coroutine (an I/O thread): they are read beforehand on the store pool
-// (Prefetch) and handed out from memory. The per-item reads of a load come
-// from the CPU pool, where entries are decoded, and go to the store.
-class PrefetchedJournal final : public StoreUploadJournal {
- public:
-  using StoreUploadJournal::StoreUploadJournal;
-
-  // Blocks on the store: call it on the store pool.
-  absl::Status Prefetch() {
-    state_ = StoreUploadJournal::LoadBackendState();
-    if (!state_.ok()) return state_.status();
-    progress_ = StoreUploadJournal::LoadProgress();
-    return progress_.status();
-  }
-
-  absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>> LoadProgress() override {
-    absl::MutexLock lock(&mu_);
-    return progress_;
-  }
-  absl::StatusOr<labelport::internal::v1::DarwinRunState> LoadBackendState() override {
-    absl::MutexLock lock(&mu_);
-    return state_;
-  }
-
- private:
-  absl::Mutex mu_;
-  absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>> progress_ =
-      absl::FailedPreconditionError("progress records not read yet");
-  absl::StatusOr<labelport::internal::v1::DarwinRunState> state_ =
-      absl::FailedPreconditionError("V7 state not read yet");
-};
-
-// Prefetches `journal` on `pool`.
-boost::asio::awaitable<absl::Status> Prefetch(boost::asio::thread_pool& pool,
-                                              PrefetchedJournal& journal) {
-  auto prefetch = [&journal] { return journal.Prefetch(); };
-  co_return co_await common::AwaitOnPool(pool, std::move(prefetch));
-}
-
 }  // namespace
 
 RunOperations::RunOperations(store::RunStore* store, backend::BackendProvider* backends,
@@ -464,9 +423,9 @@ boost::asio::awaitable<absl::Status> RunOperations::LoadAnnotations(
   if (!destinations.ok()) co_return destinations.status();
   for (const auto& w : warnings) common::LogWarning(w);
 
-  PrefetchedJournal journal(store_, *run);
-  absl::Status s = co_await Prefetch(*store_pool_, journal);
-  if (!s.ok()) co_return s;
+  // The journal's store calls run on the store pool (never on this I/O thread).
+  StoreUploadJournal journal(store_, *run, /*fence=*/nullptr, store_pool_);
+  absl::Status s;
   // The new baselines are staged as the load goes and applied only when it
   // has succeeded.
   const std::string stage_id = absl::StrCat("load-", absl::ToUnixNanos(absl::Now()));
@@ -521,9 +480,7 @@ boost::asio::awaitable<absl::StatusOr<v1::GetRunStatusResponse>> RunOperations::
   if (!run.ok()) co_return run.status();
   auto backend = backends_->BackendFor(tenant);
   if (!backend.ok()) co_return backend.status();
-  PrefetchedJournal journal(store_, *run);
-  absl::Status prefetched = co_await Prefetch(*store_pool_, journal);
-  if (!prefetched.ok()) co_return prefetched;
+  StoreUploadJournal journal(store_, *run, /*fence=*/nullptr, store_pool_);
   co_return co_await (*backend)->GetStatus(journal);
 }
 
@@ -544,9 +501,7 @@ boost::asio::awaitable<absl::StatusOr<v1::CleanupRunResponse>> RunOperations::Cl
         "name", "RUN_BUSY");
   auto backend = backends_->BackendFor(tenant);
   if (!backend.ok()) co_return backend.status();
-  PrefetchedJournal journal(store_, *run);
-  absl::Status prefetched = co_await Prefetch(*store_pool_, journal);
-  if (!prefetched.ok()) co_return prefetched;
+  StoreUploadJournal journal(store_, *run, /*fence=*/nullptr, store_pool_);
   auto cleaned = co_await (*backend)->Cleanup(journal);
   if (!cleaned.ok()) co_return cleaned.status();
   response = *std::move(cleaned);

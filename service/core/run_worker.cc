@@ -27,8 +27,9 @@ namespace v1 = labelport::v1;
 // (UploadJournal::WatchLease) to abandon V7 calls in flight when it closes.
 class FencedJournal final : public StoreUploadJournal {
  public:
-  FencedJournal(store::RunStore* store, v1::AnnotationRun run, std::shared_ptr<LeaseFence> fence)
-      : StoreUploadJournal(store, std::move(run), fence), fence_(std::move(fence)) {}
+  FencedJournal(store::RunStore* store, v1::AnnotationRun run, std::shared_ptr<LeaseFence> fence,
+                boost::asio::thread_pool* store_pool)
+      : StoreUploadJournal(store, std::move(run), fence, store_pool), fence_(std::move(fence)) {}
 
   std::unique_ptr<backend::LeaseWatch> WatchLease(
       const std::function<void(const absl::Status&)>& on_closed) override {
@@ -239,7 +240,7 @@ boost::asio::awaitable<void> RunWorker::ProcessRun(std::string uid, std::string 
   auto backend = backends_->BackendFor(tenant);
   absl::Status status = backend.status();
   if (backend.ok()) {
-    FencedJournal journal(store_, *started, fence);
+    FencedJournal journal(store_, *started, fence, store_pool_);
     status = co_await (*backend)->UploadRun(journal);
   }
   done->store(true);

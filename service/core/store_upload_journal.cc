@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "service/common/await_on_pool.h"
 #include "service/core/field_values.h"
 
 namespace labelport::core {
@@ -24,10 +25,14 @@ int64_t LabelCount(const labelport::v1::Sample& sample) {
 }  // namespace
 
 StoreUploadJournal::StoreUploadJournal(store::RunStore* store, labelport::v1::AnnotationRun run,
-                                       std::shared_ptr<const LeaseFence> fence)
-    : store_(store), fence_(std::move(fence)), run_(std::move(run)) {
+                                       std::shared_ptr<const LeaseFence> fence,
+                                       boost::asio::thread_pool* store_pool)
+    : store_(store), store_pool_(store_pool), fence_(std::move(fence)), run_(std::move(run)) {
   absl::MutexLock lock(&mu_);
   counters_.set_samples_total(run_.progress().samples_total());
+  // Sized once (a grown vector could hold twice the bytes).
+  counted_.reserve(run_.progress().samples_total());
+  label_counts_.reserve(run_.progress().samples_total());
   counters_.set_labels_total(run_.progress().labels_total());
 }
 
@@ -85,8 +90,14 @@ void StoreUploadJournal::Replace(const SampleProgress& p) {
   ++version_;
 }
 
-absl::StatusOr<std::vector<labelport::v1::Sample>> StoreUploadJournal::LoadSamples(int64_t start,
-                                                                                   int count) {
+template <typename F>
+boost::asio::awaitable<std::invoke_result_t<F&>> StoreUploadJournal::OnStore(F call) {
+  if (store_pool_ == nullptr) co_return call();
+  co_return co_await common::AwaitOnPool(*store_pool_, std::move(call));
+}
+
+absl::StatusOr<std::vector<labelport::v1::Sample>> StoreUploadJournal::LoadSamplesBlocking(
+    int64_t start, int count) {
   auto samples = store_->LoadSamples(run_.uid(), start, count);
   if (!samples.ok()) return samples.status();
   absl::MutexLock lock(&mu_);
@@ -96,26 +107,54 @@ absl::StatusOr<std::vector<labelport::v1::Sample>> StoreUploadJournal::LoadSampl
       label_counts_.resize(position + 1, 0);
       counted_.resize(std::max(counted_.size(), label_counts_.size()), 0);
     }
+    const auto labels = static_cast<int32_t>(LabelCount((*samples)[i]));
+    if (labels == label_counts_[position]) continue;
     // A completed record counts its sample's labels: recount it.
     Count(counted_[position], position, -1);
-    label_counts_[position] = static_cast<int32_t>(LabelCount((*samples)[i]));
+    label_counts_[position] = labels;
     Count(counted_[position], position, +1);
     if ((counted_[position] & kHasRecord) != 0) ++version_;
   }
   return samples;
 }
 
-absl::StatusOr<std::vector<SampleProgress>> StoreUploadJournal::LoadProgress() {
-  auto progress = store_->LoadSampleProgress(run_.uid());
+boost::asio::awaitable<absl::StatusOr<std::vector<labelport::v1::Sample>>>
+StoreUploadJournal::LoadSamples(int64_t start, int count) {
+  auto call = [this, start, count] { return LoadSamplesBlocking(start, count); };
+  co_return co_await OnStore(std::move(call));
+}
+
+absl::StatusOr<std::vector<SampleProgress>> StoreUploadJournal::LoadProgressBlocking(int64_t start,
+                                                                                     int count) {
+  auto progress = store_->LoadSampleProgressRange(run_.uid(), start, count);
   if (!progress.ok()) return progress.status();
   absl::MutexLock lock(&mu_);
-  for (const auto& p : *progress) Replace(p);
+  for (const auto& p : *progress) {
+    // Counted once: later changes of the position come through SaveProgress
+    // (a page read while a save of the same position runs may be older).
+    const int64_t position = p.position();
+    if (position < 0) continue;
+    if (position < static_cast<int64_t>(counted_.size()) && counted_[position] != 0) continue;
+    Replace(p);
+  }
   return progress;
 }
 
-absl::Status StoreUploadJournal::SaveProgress(const std::vector<SampleProgress>& progress) {
-  if (absl::Status lease = CheckLease(); !lease.ok()) return lease;
-  if (progress.empty()) return absl::OkStatus();
+boost::asio::awaitable<absl::StatusOr<std::vector<SampleProgress>>>
+StoreUploadJournal::LoadProgress(int64_t start, int count) {
+  auto call = [this, start, count] { return LoadProgressBlocking(start, count); };
+  co_return co_await OnStore(std::move(call));
+}
+
+boost::asio::awaitable<absl::Status> StoreUploadJournal::SaveProgress(
+    std::vector<SampleProgress> progress) {
+  if (absl::Status lease = CheckLease(); !lease.ok()) co_return lease;
+  if (progress.empty()) co_return absl::OkStatus();
+  auto call = [this, progress = std::move(progress)] { return SaveProgressBlocking(progress); };
+  co_return co_await OnStore(std::move(call));
+}
+
+absl::Status StoreUploadJournal::SaveProgressBlocking(const std::vector<SampleProgress>& progress) {
   absl::Status s = store_->SaveSampleProgress(run_.uid(), progress);
   if (!s.ok()) return s;
   {
@@ -144,37 +183,54 @@ absl::Status StoreUploadJournal::SaveProgress(const std::vector<SampleProgress>&
   return absl::OkStatus();
 }
 
-absl::Status StoreUploadJournal::SaveLinks(
-    const std::vector<labelport::internal::v1::AnnotationLink>& links) {
-  if (absl::Status lease = CheckLease(); !lease.ok()) return lease;
-  if (links.empty()) return absl::OkStatus();
-  return store_->SaveAnnotationLinks(run_.uid(), links);
+boost::asio::awaitable<absl::Status> StoreUploadJournal::SaveLinks(
+    std::vector<labelport::internal::v1::AnnotationLink> links) {
+  if (absl::Status lease = CheckLease(); !lease.ok()) co_return lease;
+  if (links.empty()) co_return absl::OkStatus();
+  auto call = [this, links = std::move(links)] {
+    return store_->SaveAnnotationLinks(run_.uid(), links);
+  };
+  co_return co_await OnStore(std::move(call));
 }
 
 absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>>
-StoreUploadJournal::LoadLinksForItem(const std::string& item_id) {
+StoreUploadJournal::LoadLinksForItemBlocking(const std::string& item_id) {
   return store_->LoadAnnotationLinksForItem(run_.uid(), item_id);
 }
 
-absl::StatusOr<labelport::internal::v1::DarwinRunState> StoreUploadJournal::LoadBackendState() {
-  return store_->LoadDarwinState(run_.uid());
+boost::asio::awaitable<absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>>>
+StoreUploadJournal::LoadLinksForItem(std::string item_id) {
+  auto call = [this, item_id = std::move(item_id)] { return LoadLinksForItemBlocking(item_id); };
+  co_return co_await OnStore(std::move(call));
 }
 
-absl::Status StoreUploadJournal::SaveBackendState(
-    const labelport::internal::v1::DarwinRunState& state) {
-  if (absl::Status lease = CheckLease(); !lease.ok()) return lease;
-  return store_->SaveDarwinState(run_.uid(), state);
+boost::asio::awaitable<absl::StatusOr<labelport::internal::v1::DarwinRunState>>
+StoreUploadJournal::LoadBackendState() {
+  auto call = [this] { return store_->LoadDarwinState(run_.uid()); };
+  co_return co_await OnStore(std::move(call));
 }
 
-absl::Status StoreUploadJournal::SetEditorUrl(const std::string& url) {
-  if (absl::Status lease = CheckLease(); !lease.ok()) return lease;
-  return store_
-      ->UpdateRun(run_.uid(),
-                  [&](labelport::v1::AnnotationRun& run) {
-                    run.set_editor_url(url);
-                    return absl::OkStatus();
-                  })
-      .status();
+boost::asio::awaitable<absl::Status> StoreUploadJournal::SaveBackendState(
+    labelport::internal::v1::DarwinRunState state) {
+  if (absl::Status lease = CheckLease(); !lease.ok()) co_return lease;
+  auto call = [this, state = std::move(state)] {
+    return store_->SaveDarwinState(run_.uid(), state);
+  };
+  co_return co_await OnStore(std::move(call));
+}
+
+boost::asio::awaitable<absl::Status> StoreUploadJournal::SetEditorUrl(std::string url) {
+  if (absl::Status lease = CheckLease(); !lease.ok()) co_return lease;
+  auto call = [this, url = std::move(url)] {
+    return store_
+        ->UpdateRun(run_.uid(),
+                    [&](labelport::v1::AnnotationRun& run) {
+                      run.set_editor_url(url);
+                      return absl::OkStatus();
+                    })
+        .status();
+  };
+  co_return co_await OnStore(std::move(call));
 }
 
 }  // namespace labelport::core

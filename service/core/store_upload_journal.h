@@ -10,6 +10,19 @@
 // lowest position, at most kMaxReportedSampleErrors (kept in an ordered map).
 // Thread-safety: every method may be called from several threads at once.
 //
+// Threads: the store calls of every awaitable method run on `store_pool`
+// (the worker's --store_threads pool) when one is given, never on the
+// awaiting coroutine's thread (an I/O thread); without a pool they run
+// inline on it (a caller that has no pool blocks its own thread, as before).
+//
+// Memory: the journal keeps 5 bytes per sample (a byte for the last record
+// seen, the label count of each loaded sample) plus the errors of failed
+// samples; the records and samples themselves stay in the store and are read
+// in pages. LoadProgress counts a record only the first time it sees its
+// position (later changes of that position come through SaveProgress), so a
+// job that scans the run once at its start and then re-reads pages while it
+// saves keeps exact counters.
+//
 // Fencing: a journal given a LeaseFence refuses every write once the fence
 // is closed (ABORTED: the lease was lost or could not be renewed in time),
 // so a worker that may no longer hold the lease stops at its next step
@@ -18,10 +31,12 @@
 #define LABELPORT_SERVICE_CORE_STORE_UPLOAD_JOURNAL_H_
 
 #include <atomic>
+#include <boost/asio/thread_pool.hpp>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -38,21 +53,31 @@ class StoreUploadJournal : public backend::UploadJournal {
  public:
   // `store` must outlive the journal. `run` is the record when the job began.
   // `fence`, when given, is kept by whoever renews the run's lease.
+  // `store_pool`, when given, runs the store calls and must outlive them.
   StoreUploadJournal(store::RunStore* store, labelport::v1::AnnotationRun run,
-                     std::shared_ptr<const LeaseFence> fence = nullptr);
+                     std::shared_ptr<const LeaseFence> fence = nullptr,
+                     boost::asio::thread_pool* store_pool = nullptr);
 
   const labelport::v1::AnnotationRun& run() const override { return run_; }
-  absl::StatusOr<std::vector<labelport::v1::Sample>> LoadSamples(int64_t start, int count) override;
-  absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>> LoadProgress() override;
-  absl::Status SaveProgress(
-      const std::vector<labelport::internal::v1::SampleProgress>& progress) override;
-  absl::Status SaveLinks(
-      const std::vector<labelport::internal::v1::AnnotationLink>& links) override;
-  absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>> LoadLinksForItem(
+  boost::asio::awaitable<absl::StatusOr<std::vector<labelport::v1::Sample>>> LoadSamples(
+      int64_t start, int count) override;
+  boost::asio::awaitable<absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>>>
+  LoadProgress(int64_t start, int count) override;
+  boost::asio::awaitable<absl::Status> SaveProgress(
+      std::vector<labelport::internal::v1::SampleProgress> progress) override;
+  boost::asio::awaitable<absl::Status> SaveLinks(
+      std::vector<labelport::internal::v1::AnnotationLink> links) override;
+  boost::asio::awaitable<absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>>>
+  LoadLinksForItem(std::string item_id) override;
+  boost::asio::awaitable<absl::StatusOr<labelport::internal::v1::DarwinRunState>> LoadBackendState()
+      override;
+  boost::asio::awaitable<absl::Status> SaveBackendState(
+      labelport::internal::v1::DarwinRunState state) override;
+  boost::asio::awaitable<absl::Status> SetEditorUrl(std::string url) override;
+  absl::StatusOr<std::vector<labelport::v1::Sample>> LoadSamplesBlocking(int64_t start,
+                                                                         int count) override;
+  absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>> LoadLinksForItemBlocking(
       const std::string& item_id) override;
-  absl::StatusOr<labelport::internal::v1::DarwinRunState> LoadBackendState() override;
-  absl::Status SaveBackendState(const labelport::internal::v1::DarwinRunState& state) override;
-  absl::Status SetEditorUrl(const std::string& url) override;
   // The fence's verdict; OK without a fence.
   absl::Status CheckLease() override;
 
@@ -67,8 +92,17 @@ class StoreUploadJournal : public backend::UploadJournal {
   void Count(Counted counted, int64_t position, int sign) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Replaces the record at p.position(), adjusting counters_ and failed_.
   void Replace(const labelport::internal::v1::SampleProgress& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The blocking bodies of the awaitable methods (run on the store pool).
+  absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>> LoadProgressBlocking(
+      int64_t start, int count);
+  absl::Status SaveProgressBlocking(
+      const std::vector<labelport::internal::v1::SampleProgress>& progress);
+  // Runs `call` on the store pool (inline without one).
+  template <typename F>
+  boost::asio::awaitable<std::invoke_result_t<F&>> OnStore(F call);
 
   store::RunStore* store_;
+  boost::asio::thread_pool* const store_pool_;
   const std::shared_ptr<const LeaseFence> fence_;
   const labelport::v1::AnnotationRun run_;
   absl::Mutex mu_;

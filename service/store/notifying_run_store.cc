@@ -84,6 +84,11 @@ absl::StatusOr<std::vector<SampleProgress>> NotifyingRunStore::LoadSampleProgres
   return inner_->LoadSampleProgress(run_id);
 }
 
+absl::StatusOr<std::vector<SampleProgress>> NotifyingRunStore::LoadSampleProgressRange(
+    const std::string& run_id, int64_t start_position, int max_count) {
+  return inner_->LoadSampleProgressRange(run_id, start_position, max_count);
+}
+
 absl::Status NotifyingRunStore::SaveAnnotationLinks(const std::string& run_id,
                                                     const std::vector<AnnotationLink>& links) {
   return inner_->SaveAnnotationLinks(run_id, links);

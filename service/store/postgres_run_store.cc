@@ -918,6 +918,26 @@ absl::StatusOr<std::vector<SampleProgress>> PostgresRunStore::LoadSampleProgress
   return records;
 }
 
+absl::StatusOr<std::vector<SampleProgress>> PostgresRunStore::LoadSampleProgressRange(
+    const std::string& run_id, int64_t start_position, int max_count) {
+  constexpr absl::string_view kOp = "LoadSampleProgressRange";
+  LP_RETURN_IF_ERROR(CheckPageSize(max_count, kOp, "max_count"));
+  LP_RETURN_IF_ERROR(CheckStartPosition(start_position, kOp));
+  std::vector<SampleProgress> records;
+  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp));
+    LP_ASSIGN_OR_RETURN(records, LoadRecords<SampleProgress>(
+                                     db,
+                                     "SELECT record FROM sample_progress WHERE run_id = $1 AND "
+                                     "position >= $2 AND position < $3 ORDER BY position",
+                                     {PgParam::Text(run_id), PgParam::Int(start_position),
+                                      PgParam::Int(start_position + max_count)},
+                                     run_id, kOp));
+    return absl::OkStatus();
+  }));
+  return records;
+}
+
 absl::Status PostgresRunStore::SaveAnnotationLinks(const std::string& run_id,
                                                    const std::vector<AnnotationLink>& links) {
   constexpr absl::string_view kOp = "SaveAnnotationLinks";

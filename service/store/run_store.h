@@ -257,6 +257,12 @@ class RunStore {
   // saved have none).
   virtual absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>> LoadSampleProgress(
       const std::string& run_id) = 0;
+  // The progress records at positions [start_position, start_position +
+  // max_count), by increasing position: at most `max_count` records (a
+  // bounded page, so that a job can walk a run of any size in constant
+  // memory). INVALID_ARGUMENT for a negative start or a max_count below 1.
+  virtual absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>>
+  LoadSampleProgressRange(const std::string& run_id, int64_t start_position, int max_count) = 0;
 
   // Records annotation links, replacing any earlier link with the same
   // `annotation_id`, atomically for the whole batch. INVALID_ARGUMENT (field

@@ -1069,6 +1069,37 @@ absl::StatusOr<std::vector<SampleProgress>> SqliteRunStore::LoadSampleProgress(
   return records;
 }
 
+absl::StatusOr<std::vector<SampleProgress>> SqliteRunStore::LoadSampleProgressRange(
+    const std::string& run_id, int64_t start_position, int max_count) {
+  constexpr absl::string_view kOp = "LoadSampleProgressRange";
+  LP_RETURN_IF_ERROR(CheckPageSize(max_count, kOp, "max_count"));
+  LP_RETURN_IF_ERROR(CheckStartPosition(start_position, kOp));
+  absl::MutexLock lock(&mu_);
+  Transaction transaction(db_);
+  LP_RETURN_IF_ERROR(transaction.BeginRead(kOp));
+  LP_RETURN_IF_ERROR(CheckRunExists(db_, run_id, kOp));
+  LP_ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      SqliteStatement::Prepare(db_,
+                               "SELECT record FROM sample_progress WHERE run_id = ?1 AND "
+                               "position >= ?2 AND position < ?3 ORDER BY position",
+                               absl::StrCat(kOp, ": select records")));
+  LP_RETURN_IF_ERROR(select.BindText(1, run_id));
+  LP_RETURN_IF_ERROR(select.BindInt64(2, start_position));
+  LP_RETURN_IF_ERROR(select.BindInt64(3, start_position + max_count));
+  std::vector<SampleProgress> records;
+  while (true) {
+    LP_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    LP_ASSIGN_OR_RETURN(SampleProgress record, ParseRecord<SampleProgress>(
+                                                   select.ColumnBlob(0), kOp,
+                                                   absl::StrCat("SampleProgress of run ", run_id)));
+    records.push_back(std::move(record));
+  }
+  LP_RETURN_IF_ERROR(transaction.Commit(kOp));
+  return records;
+}
+
 absl::Status SqliteRunStore::SaveAnnotationLinks(const std::string& run_id,
                                                  const std::vector<AnnotationLink>& links) {
   constexpr absl::string_view kOp = "SaveAnnotationLinks";

@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/hash/hash.h"
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -71,8 +72,6 @@ using labelport::internal::v1::AnnotationLink;
 using labelport::internal::v1::DarwinRunState;
 using labelport::internal::v1::SampleProgress;
 using labelport::internal::v1::SampleStep;
-
-constexpr int kSampleLoadChunk = 1000;
 
 // While uploads are still running, V7 is asked about processing only once
 // this many uploaded items wait (or poll_max has passed since the last ask),
@@ -146,7 +145,40 @@ std::string ClassKeyString(const std::string& name, const std::string& type) {
   return absl::StrCat(name, "|", type);
 }
 
+// How much of a run the upload job reads from the journal at once (samples
+// and their progress records; a multiple of the registration batch).
+constexpr int kWindow = 2000;
+
+// The hash of a V7 item id in the job's index (0: no item).
+uint64_t ItemHash(absl::string_view item_id) {
+  if (item_id.empty()) return 0;
+  const uint64_t h = absl::Hash<absl::string_view>{}(item_id);
+  return h == 0 ? 1 : h;
+}
+
+// Calls `each` with every page of the run's progress records (at most
+// kWindow records each), in position order; stops at its first error.
+boost::asio::awaitable<absl::Status> ForEachProgressPage(
+    UploadJournal& journal, std::function<absl::Status(const std::vector<SampleProgress>&)> each) {
+  const int64_t samples = journal.run().progress().samples_total();
+  for (int64_t start = 0;; start += kWindow) {
+    auto page = co_await journal.LoadProgress(start, kWindow);
+    if (!page.ok()) co_return page.status();
+    if (page->empty() && start >= samples) co_return absl::OkStatus();
+    absl::Status s = each(*page);
+    if (!s.ok()) co_return s;
+  }
+}
+
 // The state of one run's upload; lives for one UploadRun call.
+//
+// Memory does not grow with the run beyond a compact index: the job keeps
+// 9 bytes per sample (a byte for its step and flags, 8 for a hash of its V7
+// item id) and reads samples and progress records from the journal when it
+// needs them, in windows of at most kWindow (one at a time for an upload or
+// an import). While it waits for V7's processing it also holds 4 bytes per
+// waiting item during a poll of the whole dataset (which is read page by
+// page), and 8 bytes per processed sample queued for its label import.
 class UploadJob {
  public:
   UploadJob(DarwinClient* client, http::HttpClient* http, const DarwinBackend::Options& options,
@@ -198,7 +230,91 @@ class UploadJob {
   }
 
  private:
-  // ---- journal writes and the lease fence --------------------------------
+  // ---- the index ----------------------------------------------------------
+
+  // An index entry: the sample's step in the low bits, and flags.
+  static constexpr uint8_t kStepMask = 0x07;
+  // Had a record when the job began (or V7 said its item existed already):
+  // its last step may not have been recorded, RefreshResumed re-reads it.
+  static constexpr uint8_t kResumed = 0x08;
+  // The sample has labels to import.
+  static constexpr uint8_t kHasLabels = 0x10;
+  static_assert(labelport::internal::v1::SampleStep_MAX <= kStepMask);
+
+  int64_t SampleCount() {
+    absl::MutexLock lock(&mu_);
+    return static_cast<int64_t>(index_.size());
+  }
+  SampleStep StepAt(int64_t i) {
+    absl::MutexLock lock(&mu_);
+    return static_cast<SampleStep>(index_[i] & kStepMask);
+  }
+  bool HasLabelsAt(int64_t i) {
+    absl::MutexLock lock(&mu_);
+    return (index_[i] & kHasLabels) != 0;
+  }
+  // Records in the index what a saved record says (its step and item).
+  void Index(const SampleProgress& p) {
+    absl::MutexLock lock(&mu_);
+    const int64_t i = p.position();
+    index_[i] = static_cast<uint8_t>((index_[i] & ~kStepMask) | (p.step() & kStepMask));
+    item_hash_[i] = ItemHash(p.item_id());
+  }
+  void SetFlag(int64_t i, uint8_t flag) {
+    absl::MutexLock lock(&mu_);
+    index_[i] |= flag;
+  }
+  void ClearFlagEverywhere(uint8_t flag) {
+    absl::MutexLock lock(&mu_);
+    for (uint8_t& entry : index_) entry &= static_cast<uint8_t>(~flag);
+  }
+  size_t CountAt(SampleStep step) {
+    absl::MutexLock lock(&mu_);
+    size_t n = 0;
+    for (uint8_t entry : index_) n += (entry & kStepMask) == step ? 1 : 0;
+    return n;
+  }
+  // The positions in [from, to) at `step` that have every bit of `flags`,
+  // ascending, at most `max`.
+  std::vector<int64_t> PositionsAt(SampleStep step, int64_t from, int64_t to, size_t max,
+                                   uint8_t flags = 0) {
+    absl::MutexLock lock(&mu_);
+    std::vector<int64_t> out;
+    to = std::min(to, static_cast<int64_t>(index_.size()));
+    for (int64_t i = from; i < to && out.size() < max; ++i) {
+      if ((index_[i] & kStepMask) == step && (index_[i] & flags) == flags) out.push_back(i);
+    }
+    return out;
+  }
+  // The first position at or after *cursor at `step` (moving the cursor
+  // past it); nullopt when none is left.
+  std::optional<int64_t> NextAt(SampleStep step, int64_t* cursor) {
+    absl::MutexLock lock(&mu_);
+    for (int64_t i = *cursor; i < static_cast<int64_t>(index_.size()); ++i) {
+      if ((index_[i] & kStepMask) != step) continue;
+      *cursor = i + 1;
+      return i;
+    }
+    *cursor = static_cast<int64_t>(index_.size());
+    return std::nullopt;
+  }
+
+  // A stored record as this job sees it: a FAILED record of an earlier job
+  // that this one retries (see LoadState) reads as the step it is retried
+  // from, with one more attempt and no error.
+  SampleProgress Current(SampleProgress p) {
+    const SampleStep step = StepAt(p.position());
+    if (p.step() != labelport::internal::v1::SAMPLE_STEP_FAILED ||
+        step == labelport::internal::v1::SAMPLE_STEP_FAILED)
+      return p;
+    p.set_attempts(p.attempts() + 1);
+    p.set_step(step);
+    p.clear_error_stage();
+    p.clear_error_message();
+    return p;
+  }
+
+  // ---- journal reads and writes and the lease fence -----------------------
 
   // The first error that stopped the job (the lease fence, the run gone);
   // OK while it goes on.
@@ -294,10 +410,11 @@ class UploadJob {
   // the lease: another worker, or this one later, resumes the run) or on any
   // other error (e.g. NOT_FOUND: the run was deleted), which stops the job.
   template <typename T>
-  boost::asio::awaitable<T> Durably(absl::string_view what, std::function<T()> call) {
+  boost::asio::awaitable<T> Durably(absl::string_view what,
+                                    std::function<boost::asio::awaitable<T>()> call) {
     absl::Duration backoff = absl::Milliseconds(100);
     for (int attempt = 0;; ++attempt) {
-      T result = call();
+      T result = co_await call();
       const absl::Status status = StatusOf(result);
       if (status.ok()) {
         if (attempt > 0)
@@ -323,20 +440,91 @@ class UploadJob {
     }
   }
 
-  // Saves the progress of `positions` durably (see Durably).
-  boost::asio::awaitable<absl::Status> Save(std::vector<size_t> positions) {
-    std::vector<SampleProgress> records;
-    {
-      absl::MutexLock lock(&mu_);
-      for (size_t i : positions) records.push_back(progress_[i]);
-    }
-    co_return co_await SaveRecords(std::move(records));
+  // Samples [start, start + count) and their records (as Current; made up
+  // for samples never saved), read durably.
+  struct Window {
+    int64_t start = 0;
+    std::vector<v1::Sample> samples;
+    std::vector<SampleProgress> records;  // one per sample
+  };
+  boost::asio::awaitable<absl::StatusOr<Window>> LoadWindow(int64_t start, int count) {
+    co_return co_await Durably<absl::StatusOr<Window>>(
+        "read samples and their progress",
+        [this, start, count]() -> boost::asio::awaitable<absl::StatusOr<Window>> {
+          Window w;
+          w.start = start;
+          auto samples = co_await journal_.LoadSamples(start, count);
+          if (!samples.ok()) co_return samples.status();
+          auto records = co_await journal_.LoadProgress(start, count);
+          if (!records.ok()) co_return records.status();
+          w.records.resize(samples->size());
+          for (size_t k = 0; k < samples->size(); ++k) {
+            w.records[k].set_position(start + static_cast<int64_t>(k));
+            w.records[k].set_sample_id((*samples)[k].id());
+          }
+          for (auto& p : *records) {
+            const int64_t k = p.position() - start;
+            if (k < 0 || k >= static_cast<int64_t>(w.records.size())) continue;
+            w.records[k] = Current(std::move(p));
+          }
+          w.samples = *std::move(samples);
+          co_return w;
+        });
+  }
+
+  // The records (as Current) at `positions` (ascending), read durably in
+  // ranges of at most kWindow positions.
+  boost::asio::awaitable<absl::StatusOr<std::vector<SampleProgress>>> FetchRecords(
+      const std::vector<int64_t>& positions) {
+    using Records = std::vector<SampleProgress>;
+    co_return co_await Durably<absl::StatusOr<Records>>(
+        "read progress records",
+        [this, &positions]() -> boost::asio::awaitable<absl::StatusOr<Records>> {
+          Records out(positions.size());
+          size_t k = 0;
+          while (k < positions.size()) {
+            // One range read per run of positions no further than kGap
+            // apart (scattered positions: a read each, never a whole window
+            // for one record).
+            constexpr int64_t kGap = 32;
+            const int64_t start = positions[k];
+            size_t last = k;
+            while (last + 1 < positions.size() && positions[last + 1] - positions[last] <= kGap &&
+                   positions[last + 1] - start < kWindow)
+              ++last;
+            const int count = static_cast<int>(positions[last] - start + 1);
+            auto records = co_await journal_.LoadProgress(start, count);
+            if (!records.ok()) co_return records.status();
+            size_t r = 0;
+            for (; k < positions.size() && positions[k] < start + count; ++k) {
+              while (r < records->size() && (*records)[r].position() < positions[k]) ++r;
+              if (r < records->size() && (*records)[r].position() == positions[k]) {
+                out[k] = Current((*records)[r]);
+                continue;
+              }
+              // Never saved (not expected past registration): made up.
+              auto sample = co_await journal_.LoadSamples(positions[k], 1);
+              if (!sample.ok()) co_return sample.status();
+              out[k].set_position(positions[k]);
+              if (!sample->empty()) out[k].set_sample_id(sample->front().id());
+            }
+          }
+          co_return out;
+        });
   }
 
   boost::asio::awaitable<absl::Status> SaveRecords(std::vector<SampleProgress> records) {
     if (records.empty()) co_return absl::OkStatus();
     co_return co_await Durably<absl::Status>("save sample progress",
                                              [&] { return journal_.SaveProgress(records); });
+  }
+
+  // Saves records durably (see Durably), then records them in the index.
+  boost::asio::awaitable<absl::Status> SaveAndIndex(std::vector<SampleProgress> records) {
+    absl::Status s = co_await SaveRecords(records);
+    if (!s.ok()) co_return s;
+    for (const SampleProgress& p : records) Index(p);
+    co_return absl::OkStatus();
   }
 
   // Saves one record durably, grouped with the records other steps save at
@@ -393,70 +581,68 @@ class UploadJob {
 
   // ---- state ----------------------------------------------------------
 
-  // May be repeated (the store failed): starts afresh.
-  absl::Status LoadState() {
-    samples_.clear();
-    resumed_.clear();
-    for (int64_t start = 0;; start += kSampleLoadChunk) {
-      auto chunk = journal_.LoadSamples(start, kSampleLoadChunk);
-      if (!chunk.ok()) return chunk.status();
-      for (auto& s : *chunk) samples_.push_back(std::move(s));
-      if (static_cast<int>(chunk->size()) < kSampleLoadChunk) break;
-    }
-    progress_.resize(samples_.size());
-    for (size_t i = 0; i < samples_.size(); ++i) {
-      progress_[i].set_position(static_cast<int64_t>(i));
-      progress_[i].set_sample_id(samples_[i].id());
-    }
-    auto saved = journal_.LoadProgress();
-    if (!saved.ok()) return saved.status();
-    for (auto& p : *saved) {
-      if (p.position() < 0 || p.position() >= static_cast<int64_t>(progress_.size())) continue;
-      resumed_.insert(p.position());
-      progress_[p.position()] = std::move(p);
-    }
-    // A resume retries failed samples from the step before the failure.
-    for (auto& p : progress_) {
-      if (p.step() != labelport::internal::v1::SAMPLE_STEP_FAILED) continue;
-      p.set_attempts(p.attempts() + 1);
-      if (p.item_id().empty()) {
-        p.set_step(labelport::internal::v1::SAMPLE_STEP_UNSPECIFIED);
-      } else if (p.error_stage() == "import_labels") {
-        p.set_step(labelport::internal::v1::SAMPLE_STEP_PROCESSED);
-      } else {
-        p.set_step(labelport::internal::v1::SAMPLE_STEP_REGISTERED);
-        resumed_.insert(p.position());
-      }
-      p.clear_error_stage();
-      p.clear_error_message();
-    }
-    auto state = journal_.LoadBackendState();
-    if (!state.ok()) return state.status();
-    state_ = *std::move(state);
-    return absl::OkStatus();
-  }
-
-  boost::asio::awaitable<void> Fail(size_t i, absl::string_view stage, absl::string_view message) {
+  // Reads the run once, window by window, into the index (and the classes
+  // its labels use). May be repeated (the store failed): starts afresh.
+  // A resume retries failed samples from the step before the failure.
+  boost::asio::awaitable<absl::Status> LoadState() {
     {
+      // Sized once (a grown vector could hold twice the bytes).
       absl::MutexLock lock(&mu_);
-      progress_[i].set_step(labelport::internal::v1::SAMPLE_STEP_FAILED);
-      progress_[i].set_error_stage(std::string(stage));
-      progress_[i].set_error_message(std::string(message));
+      index_.clear();
+      item_hash_.clear();
+      index_.reserve(run_.progress().samples_total());
+      item_hash_.reserve(run_.progress().samples_total());
     }
-    common::LogWarning(absl::StrCat("run ", run_.uid(), " sample '", samples_[i].id(),
-                                    "' failed at ", stage, ": ", message));
-    // An error here stopped the job (StopStatus).
-    std::vector<size_t> positions;
-    positions.push_back(i);
-    (void)co_await Save(std::move(positions));
+    sample_classes_.clear();
+    for (int64_t start = 0;; start += kWindow) {
+      auto samples = co_await journal_.LoadSamples(start, kWindow);
+      if (!samples.ok()) co_return samples.status();
+      auto records = co_await journal_.LoadProgress(start, kWindow);
+      if (!records.ok()) co_return records.status();
+      {
+        absl::MutexLock lock(&mu_);
+        index_.resize(start + samples->size(), 0);
+        item_hash_.resize(index_.size(), 0);
+        for (size_t k = 0; k < samples->size(); ++k)
+          if (HasLabels((*samples)[k])) index_[start + k] |= kHasLabels;
+        for (const SampleProgress& p : *records) {
+          const int64_t i = p.position();
+          if (i < start || i >= static_cast<int64_t>(index_.size())) continue;
+          SampleStep step = p.step();
+          if (step == labelport::internal::v1::SAMPLE_STEP_FAILED) {
+            if (p.item_id().empty()) {
+              step = labelport::internal::v1::SAMPLE_STEP_UNSPECIFIED;
+            } else if (p.error_stage() == "import_labels") {
+              step = labelport::internal::v1::SAMPLE_STEP_PROCESSED;
+            } else {
+              step = labelport::internal::v1::SAMPLE_STEP_REGISTERED;
+            }
+          }
+          index_[i] = static_cast<uint8_t>((index_[i] & kHasLabels) | kResumed | step);
+          item_hash_[i] = ItemHash(p.item_id());
+        }
+      }
+      for (const v1::Sample& sample : *samples) AddSampleClasses(sample);
+      if (static_cast<int>(samples->size()) < kWindow) break;
+    }
+    auto state = co_await journal_.LoadBackendState();
+    if (!state.ok()) co_return state.status();
+    state_ = *std::move(state);
+    co_return absl::OkStatus();
   }
 
-  std::vector<size_t> AtStep(SampleStep step) {
-    absl::MutexLock lock(&mu_);
-    std::vector<size_t> out;
-    for (size_t i = 0; i < progress_.size(); ++i)
-      if (progress_[i].step() == step) out.push_back(i);
-    return out;
+  // Fails a sample: records the failure (an error of the save stopped the
+  // job: StopStatus).
+  boost::asio::awaitable<void> Fail(SampleProgress record, absl::string_view stage,
+                                    absl::string_view message) {
+    record.set_step(labelport::internal::v1::SAMPLE_STEP_FAILED);
+    record.set_error_stage(std::string(stage));
+    record.set_error_message(std::string(message));
+    common::LogWarning(absl::StrCat("run ", run_.uid(), " sample '", record.sample_id(),
+                                    "' failed at ", stage, ": ", message));
+    std::vector<SampleProgress> records;
+    records.push_back(std::move(record));
+    (void)co_await SaveAndIndex(std::move(records));
   }
 
   // ---- 1. dataset -------------------------------------------------------
@@ -496,8 +682,7 @@ class UploadJob {
 
   // ---- 2. registration --------------------------------------------------
 
-  ItemRegistration RegistrationOf(size_t i) const {
-    const v1::Sample& s = samples_[i];
+  ItemRegistration RegistrationOf(const v1::Sample& s) const {
     ItemRegistration r;
     r.name = MediaFileName(s.media());
     r.file_name = r.name;
@@ -507,49 +692,62 @@ class UploadJob {
     return r;
   }
 
-  std::string StorageSlugOf(size_t i) const {
-    const auto& m = samples_[i].media();
+  std::string StorageSlugOf(const v1::Sample& s) const {
+    const auto& m = s.media();
     return m.storage().storage_slug().empty() ? run_.darwin().external_storage()
                                               : m.storage().storage_slug();
   }
 
-  // Fails the samples whose server path the tenant may not read (the
-  // upload would refuse them), so that V7 never gets an item for them;
-  // returns the others. Other errors (a missing file) are left to the upload.
-  boost::asio::awaitable<std::vector<size_t>> WithoutRefusedPaths(std::vector<size_t> todo) {
-    std::vector<size_t> out;
-    for (size_t i : todo) {
-      const v1::MediaReference& media = samples_[i].media();
+  // Registers the samples not yet registered, a window at a time.
+  boost::asio::awaitable<absl::Status> Register() {
+    const int64_t n = SampleCount();
+    for (int64_t start = 0; start < n; start += kWindow) {
+      if (PositionsAt(labelport::internal::v1::SAMPLE_STEP_UNSPECIFIED, start, start + kWindow, 1)
+              .empty())
+        continue;
+      auto window = co_await LoadWindow(start, kWindow);
+      if (!window.ok()) co_return window.status();
+      absl::Status s = co_await RegisterWindow(*window);
+      if (!s.ok()) co_return s;
+    }
+    co_return absl::OkStatus();
+  }
+
+  boost::asio::awaitable<absl::Status> RegisterWindow(Window& w) {
+    // Fails the samples whose server path the tenant may not read (the
+    // upload would refuse them), so that V7 never gets an item for them.
+    // Other errors (a missing file) are left to the upload.
+    std::vector<size_t> todo;
+    for (size_t k = 0; k < w.samples.size(); ++k) {
+      if (StepAt(w.start + static_cast<int64_t>(k)) !=
+          labelport::internal::v1::SAMPLE_STEP_UNSPECIFIED)
+        continue;
+      const v1::MediaReference& media = w.samples[k].media();
       if (media.has_path()) {
         auto opened = common::OpenMediaPath(media.path(), options_.media_paths);
         if (!opened.ok() &&
             common::ErrorReason(opened.status()) == common::kMediaPathNotAllowedReason) {
-          co_await Fail(i, "upload", opened.status().message());
+          co_await Fail(w.records[k], "upload", opened.status().message());
           continue;
         }
       }
-      out.push_back(i);
+      todo.push_back(k);
     }
-    co_return out;
-  }
-
-  boost::asio::awaitable<absl::Status> Register() {
-    std::vector<size_t> todo =
-        co_await WithoutRefusedPaths(AtStep(labelport::internal::v1::SAMPLE_STEP_UNSPECIFIED));
     if (absl::Status stopped = StopStatus(); !stopped.ok()) co_return stopped;
     // Group by kind (uploads vs each storage slug), then batch.
     std::map<std::string, std::vector<size_t>> groups;
-    for (size_t i : todo) {
+    for (size_t k : todo) {
+      const v1::Sample& sample = w.samples[k];
       const std::string key =
-          samples_[i].media().has_storage() ? absl::StrCat("storage:", StorageSlugOf(i)) : "";
-      groups[key].push_back(i);
+          sample.media().has_storage() ? absl::StrCat("storage:", StorageSlugOf(sample)) : "";
+      groups[key].push_back(k);
     }
-    for (auto& [key, positions] : groups) {
+    for (auto& [key, members] : groups) {
       const bool storage = !key.empty();
-      for (size_t b = 0; b < positions.size(); b += options_.register_batch_size) {
-        const size_t e = std::min(positions.size(), b + options_.register_batch_size);
+      for (size_t b = 0; b < members.size(); b += options_.register_batch_size) {
+        const size_t e = std::min(members.size(), b + options_.register_batch_size);
         std::vector<ItemRegistration> items;
-        for (size_t k = b; k < e; ++k) items.push_back(RegistrationOf(positions[k]));
+        for (size_t m = b; m < e; ++m) items.push_back(RegistrationOf(w.samples[members[m]]));
         // (No co_await inside a conditional expression: GCC 12 miscompiles it.)
         // A lost answer is retried by the client: registering again answers
         // ALREADY_EXISTS with the ids of what the lost attempt registered
@@ -557,7 +755,7 @@ class UploadJob {
         absl::StatusOr<std::vector<RegisteredItem>> result;
         if (storage) {
           // (A structured binding is not captured: clang 14 refuses it.)
-          const std::string storage_slug = StorageSlugOf(positions[b]);
+          const std::string storage_slug = StorageSlugOf(w.samples[members[b]]);
           result = co_await Fenced<absl::StatusOr<std::vector<RegisteredItem>>>([&] {
             return client_->RegisterExisting(run_.darwin().dataset_slug(), storage_slug, items);
           });
@@ -569,12 +767,11 @@ class UploadJob {
         if (result->size() != e - b)
           co_return absl::InternalError(absl::StrFormat(
               "V7 registration answered %d items for %d sent", result->size(), e - b));
-        std::vector<size_t> saved;
-        for (size_t k = b; k < e; ++k) {
-          const size_t i = positions[k];
-          const RegisteredItem& item = (*result)[k - b];
-          absl::MutexLock lock(&mu_);
-          SampleProgress& p = progress_[i];
+        std::vector<SampleProgress> saved;
+        std::vector<int64_t> resumed;
+        for (size_t m = b; m < e; ++m) {
+          SampleProgress& p = w.records[members[m]];
+          const RegisteredItem& item = (*result)[m - b];
           p.set_item_id(item.item_id);
           if (item.blocked_reason.empty()) {
             p.set_upload_id(item.upload_id);
@@ -585,76 +782,76 @@ class UploadJob {
             // Registered before a crash: the item is ours (its folder is the
             // run's); its state is re-read from V7 below.
             p.set_step(labelport::internal::v1::SAMPLE_STEP_REGISTERED);
-            resumed_.insert(i);
+            resumed.push_back(p.position());
           } else {
             p.set_step(labelport::internal::v1::SAMPLE_STEP_FAILED);
             p.set_error_stage("register");
             p.set_error_message(
                 absl::StrCat("V7 refused the item '", item.name, "': ", item.blocked_reason));
           }
-          saved.push_back(i);
+          saved.push_back(p);
         }
-        absl::Status s = co_await Save(saved);
+        absl::Status s = co_await SaveAndIndex(std::move(saved));
         if (!s.ok()) co_return s;
+        for (int64_t i : resumed) SetFlag(i, kResumed);
       }
     }
     co_return absl::OkStatus();
   }
 
   // Items whose last step may not have been recorded (a crash between V7's
-  // answer and the journal) are re-read from V7.
+  // answer and the journal) are re-read from V7, kWindow at a time.
   boost::asio::awaitable<absl::Status> RefreshResumed() {
-    std::vector<size_t> check;
-    for (size_t i : resumed_) {
-      if (progress_[i].step() == labelport::internal::v1::SAMPLE_STEP_REGISTERED)
-        check.push_back(i);
-    }
-    if (check.empty()) co_return absl::OkStatus();
-    std::vector<std::string> ids;
-    ids.reserve(check.size());
-    for (size_t i : check) ids.push_back(progress_[i].item_id());
-    auto items = co_await client_->ListItems(state_.dataset_id(), ids);
-    if (!items.ok()) co_return items.status();
-    std::map<std::string, const DarwinItem*> by_id;
-    for (const auto& item : *items) by_id[item.id] = &item;
-    std::vector<size_t> saved;
-    std::vector<std::string> orphans;
-    for (size_t i : check) {
-      auto it = by_id.find(progress_[i].item_id());
-      absl::MutexLock lock(&mu_);
-      SampleProgress& p = progress_[i];
-      if (it == by_id.end()) {
-        // The item vanished (deleted in V7): register it again.
-        p.set_step(labelport::internal::v1::SAMPLE_STEP_UNSPECIFIED);
-        p.clear_item_id();
-        p.clear_upload_id();
-      } else if (it->second->status == "uploading") {
-        if (!it->second->pending_upload_ids.empty()) {
-          p.set_upload_id(it->second->pending_upload_ids.front());
-        } else if (p.upload_id().empty()) {
-          // Registered, but V7's answer (and so the upload id) was lost: the
-          // item can never receive its bytes. It is deleted and registered
-          // again (it is ours: its folder is the run's).
-          orphans.push_back(p.item_id());
+    const int64_t n = SampleCount();
+    for (int64_t from = 0; from < n;) {
+      const std::vector<int64_t> check =
+          PositionsAt(labelport::internal::v1::SAMPLE_STEP_REGISTERED, from, n, kWindow, kResumed);
+      if (check.empty()) break;
+      from = check.back() + 1;
+      auto records = co_await FetchRecords(check);
+      if (!records.ok()) co_return records.status();
+      std::vector<std::string> ids;
+      ids.reserve(records->size());
+      for (const SampleProgress& p : *records) ids.push_back(p.item_id());
+      auto items = co_await client_->ListItems(state_.dataset_id(), ids);
+      if (!items.ok()) co_return items.status();
+      std::map<std::string, const DarwinItem*> by_id;
+      for (const auto& item : *items) by_id[item.id] = &item;
+      std::vector<std::string> orphans;
+      for (SampleProgress& p : *records) {
+        auto it = by_id.find(p.item_id());
+        if (it == by_id.end()) {
+          // The item vanished (deleted in V7): register it again.
           p.set_step(labelport::internal::v1::SAMPLE_STEP_UNSPECIFIED);
           p.clear_item_id();
           p.clear_upload_id();
+        } else if (it->second->status == "uploading") {
+          if (!it->second->pending_upload_ids.empty()) {
+            p.set_upload_id(it->second->pending_upload_ids.front());
+          } else if (p.upload_id().empty()) {
+            // Registered, but V7's answer (and so the upload id) was lost: the
+            // item can never receive its bytes. It is deleted and registered
+            // again (it is ours: its folder is the run's).
+            orphans.push_back(p.item_id());
+            p.set_step(labelport::internal::v1::SAMPLE_STEP_UNSPECIFIED);
+            p.clear_item_id();
+            p.clear_upload_id();
+          }
+        } else {
+          p.set_step(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
         }
-      } else {
-        p.set_step(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
       }
-      saved.push_back(i);
+      if (!orphans.empty()) {
+        absl::Status deleted = co_await Fenced<absl::Status>(
+            [&] { return client_->DeleteItems(state_.dataset_id(), orphans); });
+        if (!deleted.ok()) co_return deleted;
+      }
+      absl::Status s = co_await SaveAndIndex(*std::move(records));
+      if (!s.ok()) co_return s;
     }
-    if (!orphans.empty()) {
-      absl::Status deleted = co_await Fenced<absl::Status>(
-          [&] { return client_->DeleteItems(state_.dataset_id(), orphans); });
-      if (!deleted.ok()) co_return deleted;
-    }
-    absl::Status s = co_await Save(saved);
-    if (!s.ok()) co_return s;
     // Anything reset to UNSPECIFIED is registered again.
-    if (!AtStep(labelport::internal::v1::SAMPLE_STEP_UNSPECIFIED).empty()) {
-      resumed_.clear();
+    if (!PositionsAt(labelport::internal::v1::SAMPLE_STEP_UNSPECIFIED, 0, n, 1).empty()) {
+      ClearFlagEverywhere(kResumed);
       co_return co_await Register();
     }
     co_return absl::OkStatus();
@@ -662,31 +859,35 @@ class UploadJob {
 
   // ---- 3. upload --------------------------------------------------------
 
-  // Uploads every registered sample, then tells the processing wait that no
-  // more items will become UPLOADED.
+  // Uploads every registered sample (the workers take them in position
+  // order, reading each sample and record when they start on it), then tells
+  // the processing wait that no more items will become UPLOADED.
   boost::asio::awaitable<void> UploadAll() {
-    std::vector<size_t> todo = AtStep(labelport::internal::v1::SAMPLE_STEP_REGISTERED);
+    const size_t todo = CountAt(labelport::internal::v1::SAMPLE_STEP_REGISTERED);
+    int64_t cursor = 0;  // guarded by mu_ (NextAt)
     co_await common::ParallelFor(
-        todo.size(), options_.upload_concurrency,
-        [&](size_t k) -> boost::asio::awaitable<void> { co_await UploadOne(todo[k]); });
+        todo, options_.upload_concurrency, [&](size_t) -> boost::asio::awaitable<void> {
+          const std::optional<int64_t> i =
+              NextAt(labelport::internal::v1::SAMPLE_STEP_REGISTERED, &cursor);
+          if (i.has_value()) co_await UploadOne(*i);
+        });
     uploads_done_.store(true);
   }
 
-  boost::asio::awaitable<void> UploadOne(size_t i) {
+  boost::asio::awaitable<void> UploadOne(int64_t i) {
     if (Stopped()) co_return;
-    const v1::Sample& sample = samples_[i];
+    auto window = co_await LoadWindow(i, 1);
+    if (!window.ok() || window->samples.empty()) co_return;  // the job stopped
+    const v1::Sample& sample = window->samples.front();
+    SampleProgress record = window->records.front();
     auto media = co_await OpenMedia(sample.media(), *http_, options_.media_dir, options_.temp_dir,
                                     absl::Now() + options_.media_fetch_timeout,
                                     options_.media_paths, options_.media_fetch);
     if (!media.ok()) {
-      co_await Fail(i, "upload", media.status().message());
+      co_await Fail(record, "upload", media.status().message());
       co_return;
     }
-    std::string upload_id;
-    {
-      absl::MutexLock lock(&mu_);
-      upload_id = progress_[i].upload_id();
-    }
+    const std::string upload_id = record.upload_id();
     // Sign, PUT, confirm (the client retries each call); a call that exhausts
     // its retries fails the sample, unless V7 is down: then the upload waits.
     const MediaSource& source = **media;
@@ -699,21 +900,15 @@ class UploadJob {
         });
     if (Stopped()) co_return;
     if (!s.ok()) {
-      co_await Fail(i, "upload", s.message());
+      co_await Fail(record, "upload", s.message());
       co_return;
     }
     // Recorded before the step is visible to the processing wait (which runs
     // meanwhile), so the wait's PROCESSED record is always written after it.
-    SampleProgress record;
-    {
-      absl::MutexLock lock(&mu_);
-      record = progress_[i];
-    }
     record.set_step(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
-    absl::Status saved = co_await SaveGrouped(std::move(record));
+    absl::Status saved = co_await SaveGrouped(record);
     if (!saved.ok()) co_return;  // the job stopped
-    absl::MutexLock lock(&mu_);
-    progress_[i].set_step(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
+    Index(record);
   }
 
   // ---- 4. processing ----------------------------------------------------
@@ -733,10 +928,10 @@ class UploadJob {
     while (true) {
       if (absl::Status stopped = StopStatus(); !stopped.ok()) co_return stopped;
       const bool uploading = !uploads_done_.load();
-      std::vector<size_t> waiting = AtStep(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
-      if (waiting.empty() && !uploading) co_return absl::OkStatus();
-      if (uploading && (waiting.empty() || (waiting.size() < kPollBatchWhileUploading &&
-                                            absl::Now() - last_poll < options_.poll_max))) {
+      const size_t waiting = CountAt(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
+      if (waiting == 0 && !uploading) co_return absl::OkStatus();
+      if (uploading && (waiting == 0 || (waiting < kPollBatchWhileUploading &&
+                                         absl::Now() - last_poll < options_.poll_max))) {
         co_await PauseFor(options_.poll_initial);
         continue;
       }
@@ -744,70 +939,33 @@ class UploadJob {
         deadline = absl::Now() + options_.processing_timeout;
         down_before_deadline = outage_.DownTime();
       }
-      // Few items: ask for them by id; many: list the dataset (fewer calls).
-      std::vector<std::string> waiting_ids;
-      {
-        absl::MutexLock lock(&mu_);
-        for (size_t i : waiting) waiting_ids.push_back(progress_[i].item_id());
-      }
-      std::vector<std::string> ids;
-      if (waiting.size() <= 200) ids = waiting_ids;
+      // Few items: ask for them by id; many: list the dataset (fewer calls),
+      // a page at a time.
       last_poll = absl::Now();
-      auto items = co_await OutageTolerant<absl::StatusOr<std::vector<DarwinItem>>>(
-          [&] { return client_->ListItems(state_.dataset_id(), ids); });
-      if (!items.ok() && !PollMayGoOn(items.status())) co_return items.status();
-      if (!items.ok()) {
+      size_t changed = 0;
+      absl::Status polled;
+      if (waiting <= 200) {
+        polled = co_await PollByIds(&changed);
+      } else {
+        polled = co_await PollDataset(&changed);
+      }
+      if (absl::Status stopped = StopStatus(); !stopped.ok()) co_return stopped;
+      if (!polled.ok() && !PollMayGoOn(polled)) co_return polled;
+      if (!polled.ok()) {
         // One failed poll (after the client's retries) fails nothing: the
         // wait polls again until its own timeout.
-        last_poll_error = items.status();
+        last_poll_error = polled;
         common::LogWarning(absl::StrCat("run ", run_.uid(), ": polling V7 for processed items: ",
-                                        items.status().message(), "; polling again"));
-        items = std::vector<DarwinItem>{};
+                                        polled.message(), "; polling again"));
       }
-      std::map<std::string, const DarwinItem*> by_id;
-      for (const auto& item : *items) by_id[item.id] = &item;
-      std::vector<size_t> changed;
-      std::vector<size_t> to_import;
-      for (size_t k = 0; k < waiting.size(); ++k) {
-        const size_t i = waiting[k];
-        auto it = by_id.find(waiting_ids[k]);
-        if (it == by_id.end()) continue;
-        const DarwinItem& item = *it->second;
-        if (IsErrorStatus(item.status) || IsErrorStatus(item.processing_status)) {
-          co_await Fail(i, "process",
-                        absl::StrCat("V7 could not process the media of item '", item.name,
-                                     "' (status ", item.status, ")"));
-          continue;
-        }
-        if (!IsProcessedStatus(item.status) || item.processing_status == "processing") continue;
-        absl::MutexLock lock(&mu_);
-        SampleProgress& p = progress_[i];
-        if (!item.slots.empty()) {
-          p.set_width(static_cast<int32_t>(item.slots[0].width));
-          p.set_height(static_cast<int32_t>(item.slots[0].height));
-          p.set_fps(item.slots[0].fps);
-          p.set_frame_count(static_cast<int32_t>(item.slots[0].frame_count));
-        }
-        // Nothing to import: the sample is complete once processed.
-        if (HasLabels(samples_[i])) {
-          p.set_step(labelport::internal::v1::SAMPLE_STEP_PROCESSED);
-          to_import.push_back(i);
-        } else {
-          p.set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
-        }
-        changed.push_back(i);
-      }
-      if (!changed.empty()) {
-        absl::Status s = co_await Save(changed);
-        if (!s.ok()) co_return s;
-        QueueImports(to_import);
+      if (changed > 0) {
         delay = options_.poll_initial;
         continue;
       }
       if (deadline.has_value() &&
           absl::Now() + delay > *deadline + (outage_.DownTime() - down_before_deadline))
         co_return absl::DeadlineExceededError(absl::StrCat(
-            absl::StrFormat("%d V7 items did not finish processing within %s", waiting.size(),
+            absl::StrFormat("%d V7 items did not finish processing within %s", waiting,
                             absl::FormatDuration(options_.processing_timeout)),
             last_poll_error.ok() ? ""
                                  : absl::StrCat(" (last poll: ", last_poll_error.message(), ")")));
@@ -816,10 +974,128 @@ class UploadJob {
     }
   }
 
+  // Asks V7 for the (at most 200) waiting items by id.
+  boost::asio::awaitable<absl::Status> PollByIds(size_t* changed) {
+    const std::vector<int64_t> positions =
+        PositionsAt(labelport::internal::v1::SAMPLE_STEP_UPLOADED, 0, SampleCount(), 200);
+    auto records = co_await FetchRecords(positions);
+    if (!records.ok()) co_return records.status();
+    std::vector<std::string> ids;
+    ids.reserve(records->size());
+    for (const SampleProgress& p : *records) ids.push_back(p.item_id());
+    co_return co_await OutageTolerant<absl::Status>([&]() -> boost::asio::awaitable<absl::Status> {
+      auto items = co_await client_->ListItems(state_.dataset_id(), ids);
+      if (!items.ok()) co_return items.status();
+      co_return co_await ApplyPolled(*records, *items, changed);
+    });
+  }
+
+  // Lists the dataset page by page and matches each page's items with the
+  // waiting samples by the hash of their item id (then by the id itself, in
+  // their records).
+  boost::asio::awaitable<absl::Status> PollDataset(size_t* changed) {
+    // The waiting positions, sorted by their items' hashes.
+    std::vector<uint32_t> by_hash;
+    {
+      absl::MutexLock lock(&mu_);
+      for (size_t i = 0; i < index_.size(); ++i)
+        if ((index_[i] & kStepMask) == labelport::internal::v1::SAMPLE_STEP_UPLOADED)
+          by_hash.push_back(static_cast<uint32_t>(i));
+      std::sort(by_hash.begin(), by_hash.end(),
+                [this](uint32_t a, uint32_t b) { return item_hash_[a] < item_hash_[b]; });
+    }
+    DarwinClient::ItemPageSink on_page =
+        [this, &by_hash,
+         changed](std::vector<DarwinItem> page) -> boost::asio::awaitable<absl::Status> {
+      std::vector<std::pair<int64_t, size_t>> matches;  // (position, item in page)
+      {
+        absl::MutexLock lock(&mu_);
+        for (size_t j = 0; j < page.size(); ++j) {
+          const uint64_t h = ItemHash(page[j].id);
+          auto it = std::lower_bound(
+              by_hash.begin(), by_hash.end(), h,
+              [this](uint32_t pos, uint64_t value) { return item_hash_[pos] < value; });
+          for (; it != by_hash.end() && item_hash_[*it] == h; ++it) matches.push_back({*it, j});
+        }
+      }
+      if (matches.empty()) co_return absl::OkStatus();
+      std::sort(matches.begin(), matches.end());
+      std::vector<int64_t> positions;
+      positions.reserve(matches.size());
+      for (const auto& [position, j] : matches) positions.push_back(position);
+      auto records = co_await FetchRecords(positions);
+      if (!records.ok()) co_return records.status();
+      co_return co_await ApplyPolled(*records, page, changed);
+    };
+    co_return co_await OutageTolerant<absl::Status>(
+        [&] { return client_->ListItemPages(state_.dataset_id(), {}, on_page); });
+  }
+
+  // Records what V7 says of the items of waiting samples (`records`, read
+  // from the journal): processed items are saved PROCESSED (queued for
+  // import) or, without labels, LABELS_IMPORTED; failed ones fail.
+  boost::asio::awaitable<absl::Status> ApplyPolled(const std::vector<SampleProgress>& records,
+                                                   const std::vector<DarwinItem>& items,
+                                                   size_t* changed) {
+    std::map<std::string, const DarwinItem*> by_id;
+    for (const auto& item : items) by_id[item.id] = &item;
+    std::vector<SampleProgress> done;
+    std::vector<int64_t> to_import;
+    for (const SampleProgress& record : records) {
+      const int64_t i = record.position();
+      if (StepAt(i) != labelport::internal::v1::SAMPLE_STEP_UPLOADED) continue;
+      auto it = by_id.find(record.item_id());
+      if (it == by_id.end()) continue;
+      const DarwinItem& item = *it->second;
+      if (IsErrorStatus(item.status) || IsErrorStatus(item.processing_status)) {
+        co_await Fail(record, "process",
+                      absl::StrCat("V7 could not process the media of item '", item.name,
+                                   "' (status ", item.status, ")"));
+        continue;
+      }
+      if (!IsProcessedStatus(item.status) || item.processing_status == "processing") continue;
+      SampleProgress p = record;
+      if (!item.slots.empty()) {
+        p.set_width(static_cast<int32_t>(item.slots[0].width));
+        p.set_height(static_cast<int32_t>(item.slots[0].height));
+        p.set_fps(item.slots[0].fps);
+        p.set_frame_count(static_cast<int32_t>(item.slots[0].frame_count));
+      }
+      // Nothing to import: the sample is complete once processed.
+      if (HasLabelsAt(i)) {
+        p.set_step(labelport::internal::v1::SAMPLE_STEP_PROCESSED);
+        to_import.push_back(i);
+      } else {
+        p.set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
+      }
+      done.push_back(std::move(p));
+    }
+    if (absl::Status stopped = StopStatus(); !stopped.ok()) co_return stopped;
+    if (done.empty()) co_return absl::OkStatus();
+    const size_t n = done.size();
+    absl::Status s = co_await SaveAndIndex(std::move(done));
+    if (!s.ok()) co_return s;
+    *changed += n;
+    QueueImports(to_import);
+    co_return absl::OkStatus();
+  }
+
   // ---- 5. classes and properties -----------------------------------------
 
+  // Adds the classes a sample's labels use (LoadState reads every sample).
+  void AddSampleClasses(const v1::Sample& sample) {
+    for (const auto& sf : sample.fields()) {
+      const v1::FieldSchema* field = FieldOf(sf.field());
+      if (field == nullptr) continue;
+      const std::string type = DarwinTypeOfField(*field);
+      auto add = [&](const auto& label) { sample_classes_.insert({label.label(), type}); };
+      ForEachLabel(sf.value(), add);
+      for (const auto& frame : sf.frames()) ForEachLabel(frame.value(), add);
+    }
+  }
+
   std::set<ClassKey> RequiredClasses() const {
-    std::set<ClassKey> out;
+    std::set<ClassKey> out = sample_classes_;
     for (const auto& field : run_.label_schema().fields()) {
       const std::string type = DarwinTypeOfField(field);
       // Masks are drawn on the team's built-in raster layer class.
@@ -828,16 +1104,6 @@ class UploadJob {
         if (entry.has_name()) out.insert({entry.name(), type});
         if (entry.has_group())
           for (const auto& n : entry.group().classes().names()) out.insert({n, type});
-      }
-    }
-    for (const auto& sample : samples_) {
-      for (const auto& sf : sample.fields()) {
-        const v1::FieldSchema* field = FieldOf(sf.field());
-        if (field == nullptr) continue;
-        const std::string type = DarwinTypeOfField(*field);
-        auto add = [&](const auto& label) { out.insert({label.label(), type}); };
-        ForEachLabel(sf.value(), add);
-        for (const auto& frame : sf.frames()) ForEachLabel(frame.value(), add);
       }
     }
     return out;
@@ -1021,21 +1287,29 @@ class UploadJob {
   // queued first. Completes when the wait has ended and the queue is empty.
   boost::asio::awaitable<absl::Status> ProcessAndImport() {
     import_wake_.emplace(co_await boost::asio::this_coro::executor, 1);
-    std::vector<size_t> processed = AtStep(labelport::internal::v1::SAMPLE_STEP_PROCESSED);
-    std::vector<size_t> without_labels;
-    std::vector<size_t> with_labels;
-    for (size_t i : processed) (HasLabels(samples_[i]) ? with_labels : without_labels).push_back(i);
-    {
-      absl::MutexLock lock(&mu_);
-      for (size_t i : without_labels)
-        progress_[i].set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
+    std::vector<int64_t> with_labels;
+    const int64_t n = SampleCount();
+    for (int64_t from = 0; from < n;) {
+      const std::vector<int64_t> processed =
+          PositionsAt(labelport::internal::v1::SAMPLE_STEP_PROCESSED, from, n, kWindow);
+      if (processed.empty()) break;
+      from = processed.back() + 1;
+      std::vector<int64_t> without_labels;
+      for (int64_t i : processed) (HasLabelsAt(i) ? with_labels : without_labels).push_back(i);
+      if (without_labels.empty()) continue;
+      auto records = co_await FetchRecords(without_labels);
+      if (!records.ok()) co_return records.status();
+      for (SampleProgress& p : *records)
+        p.set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
+      absl::Status s = co_await SaveAndIndex(*std::move(records));
+      if (!s.ok()) co_return s;
     }
-    absl::Status s = co_await Save(without_labels);
-    if (s.ok()) s = co_await OutageTolerant<absl::Status>([this] { return EnsureClasses(); });
+    absl::Status s = co_await OutageTolerant<absl::Status>([this] { return EnsureClasses(); });
     // No import can start without the classes: the run fails once the uploads
     // end; a resume polls the uploaded items again.
     if (!s.ok()) co_return s;
     QueueImports(with_labels);
+    with_labels = {};
     // Side by side to the end, as in the job's main step (not operator&&).
     absl::Status waited;
     co_await common::ParallelFor(2, 2, [&](size_t i) -> boost::asio::awaitable<void> {
@@ -1053,11 +1327,11 @@ class UploadJob {
     co_return s;
   }
 
-  void QueueImports(const std::vector<size_t>& positions) {
+  void QueueImports(const std::vector<int64_t>& positions) {
     if (positions.empty()) return;
     {
       absl::MutexLock lock(&mu_);
-      for (size_t i : positions) import_queue_.push_back(i);
+      for (int64_t i : positions) import_queue_.push_back(i);
     }
     Wake();
   }
@@ -1080,7 +1354,7 @@ class UploadJob {
     const size_t workers = static_cast<size_t>(std::max(1, options_.import_concurrency));
     co_await common::ParallelFor(workers, workers, [this](size_t) -> boost::asio::awaitable<void> {
       while (true) {
-        std::optional<size_t> next;
+        std::optional<int64_t> next;
         bool closed = false;
         bool more = false;
         {
@@ -1103,14 +1377,12 @@ class UploadJob {
     });
   }
 
-  boost::asio::awaitable<void> ImportOne(size_t i) {
+  boost::asio::awaitable<void> ImportOne(int64_t i) {
     if (Stopped()) co_return;
-    const v1::Sample& sample = samples_[i];
-    SampleProgress p;
-    {
-      absl::MutexLock lock(&mu_);
-      p = progress_[i];
-    }
+    auto window = co_await LoadWindow(i, 1);
+    if (!window.ok() || window->samples.empty()) co_return;  // the job stopped
+    const v1::Sample& sample = window->samples.front();
+    SampleProgress p = window->records.front();
     boost::json::array annotations;
     std::vector<AnnotationLink> links;
     for (const auto& sf : sample.fields()) {
@@ -1119,7 +1391,7 @@ class UploadJob {
       for (const auto& frame : sf.frames()) {
         if (p.frame_count() > 0 && frame.frame_number() > p.frame_count()) {
           co_await Fail(
-              i, "import_labels",
+              p, "import_labels",
               absl::StrFormat("Sample '%s' field '%s': frame %d is beyond the %d frames V7 "
                               "found in the video",
                               sample.id(), sf.field(), frame.frame_number(), p.frame_count()));
@@ -1152,7 +1424,7 @@ class UploadJob {
                                        field->has_only_keyframes() && field->only_keyframes())
               : EncodeFieldValue(sf.value(), context);
       if (!encoded.ok()) {
-        co_await Fail(i, "import_labels", encoded.status().message());
+        co_await Fail(p, "import_labels", encoded.status().message());
         co_return;
       }
       for (auto& a : encoded->annotations) annotations.push_back(std::move(a));
@@ -1170,16 +1442,12 @@ class UploadJob {
     });
     if (Stopped()) co_return;
     if (!s.ok()) {
-      co_await Fail(i, "import_labels", s.message());
+      co_await Fail(p, "import_labels", s.message());
       co_return;
     }
-    SampleProgress record;
-    {
-      absl::MutexLock lock(&mu_);
-      progress_[i].set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
-      record = progress_[i];
-    }
-    (void)co_await SaveGrouped(std::move(record));  // an error stopped the job
+    p.set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
+    absl::Status saved = co_await SaveGrouped(p);
+    if (saved.ok()) Index(p);  // an error stopped the job
   }
 
   DarwinClient* client_;
@@ -1188,13 +1456,15 @@ class UploadJob {
   UploadJournal& journal_;
   const v1::AnnotationRun& run_;
 
-  std::vector<v1::Sample> samples_;
   absl::Mutex mu_;
-  std::vector<SampleProgress> progress_;  // by position; guarded by mu_ in workers
-  std::set<size_t> resumed_;
+  // The index, by position (see the class comment).
+  std::vector<uint8_t> index_;       // guarded by mu_
+  std::vector<uint64_t> item_hash_;  // guarded by mu_
+  // The classes the samples' labels use (read by LoadState).
+  std::set<ClassKey> sample_classes_;
   std::atomic<bool> uploads_done_{false};
   // Processed samples with labels, waiting for an import worker.
-  std::deque<size_t> import_queue_;   // guarded by mu_
+  std::deque<int64_t> import_queue_;  // guarded by mu_
   bool import_queue_closed_ = false;  // guarded by mu_
   std::optional<boost::asio::experimental::concurrent_channel<void(boost::system::error_code)>>
       import_wake_;
@@ -1239,20 +1509,25 @@ class LoadJob {
       : client_(client), options_(options), journal_(journal), sink_(sink), run_(journal.run()) {}
 
   boost::asio::awaitable<absl::Status> Run() {
-    auto state = journal_.LoadBackendState();
+    auto state = co_await journal_.LoadBackendState();
     if (!state.ok()) co_return state.status();
     if (state->dataset_id() == 0)
       co_return absl::FailedPreconditionError(absl::StrCat("run '", run_.name(),
                                                            "' has no V7 dataset yet (state ",
                                                            v1::RunState_Name(run_.state()), ")"));
-    auto progress = journal_.LoadProgress();
-    if (!progress.ok()) co_return progress.status();
+    // The export names every item, so their ids are all kept; the records
+    // are read a page at a time.
     std::vector<std::string> item_ids;
-    for (const auto& p : *progress) {
-      if (p.item_id().empty()) continue;
-      item_positions_[p.item_id()] = p.position();
-      item_ids.push_back(p.item_id());
-    }
+    absl::Status read =
+        co_await ForEachProgressPage(journal_, [&](const std::vector<SampleProgress>& page) {
+          for (const auto& p : page) {
+            if (p.item_id().empty()) continue;
+            item_positions_[p.item_id()] = p.position();
+            item_ids.push_back(p.item_id());
+          }
+          return absl::OkStatus();
+        });
+    if (!read.ok()) co_return read;
     if (item_ids.empty())
       co_return absl::FailedPreconditionError(
           absl::StrCat("run '", run_.name(), "' has no items in V7"));
@@ -1516,7 +1791,7 @@ class LoadJob {
       out.skipped.push_back(std::move(e));
       return out;
     }
-    auto samples = journal_.LoadSamples(it->second, 1);
+    auto samples = journal_.LoadSamplesBlocking(it->second, 1);
     if (!samples.ok()) return samples.status();
     if (samples->empty())
       return absl::InternalError(absl::StrCat("no stored sample at position ", it->second));
@@ -1529,7 +1804,7 @@ class LoadJob {
       skipped.push_back(std::move(e));
     }
     // Links are read per item, so memory does not grow with the run.
-    auto item_links = journal_.LoadLinksForItem(item->item_id);
+    auto item_links = journal_.LoadLinksForItemBlocking(item->item_id);
     if (!item_links.ok()) return item_links.status();
     std::map<std::string, labelport::internal::v1::AnnotationLink> links;
     for (auto& l : *item_links) links.emplace(l.annotation_id(), std::move(l));
@@ -1589,41 +1864,56 @@ boost::asio::awaitable<absl::Status> DarwinBackend::LoadRun(UploadJournal& journ
 
 namespace {
 
-absl::StatusOr<std::vector<std::string>> RunItemIds(UploadJournal& journal) {
-  auto progress = journal.LoadProgress();
-  if (!progress.ok()) return progress.status();
-  std::vector<std::string> ids;
-  for (const auto& p : *progress)
-    if (!p.item_id().empty()) ids.push_back(p.item_id());
-  return ids;
+// Calls `each` with the ids of the run's V7 items, at most kWindow at a
+// time (memory does not grow with the run).
+boost::asio::awaitable<absl::Status> ForEachItemIdChunk(
+    UploadJournal& journal,
+    std::function<boost::asio::awaitable<absl::Status>(std::vector<std::string>)> each) {
+  const int64_t samples = journal.run().progress().samples_total();
+  for (int64_t start = 0;; start += kWindow) {
+    auto page = co_await journal.LoadProgress(start, kWindow);
+    if (!page.ok()) co_return page.status();
+    if (page->empty() && start >= samples) co_return absl::OkStatus();
+    std::vector<std::string> ids;
+    for (const auto& p : *page)
+      if (!p.item_id().empty()) ids.push_back(p.item_id());
+    if (ids.empty()) continue;
+    absl::Status s = co_await each(std::move(ids));
+    if (!s.ok()) co_return s;
+  }
 }
 
 }  // namespace
 
 boost::asio::awaitable<absl::StatusOr<v1::GetRunStatusResponse>> DarwinBackend::GetStatus(
     UploadJournal& journal) {
-  auto state = journal.LoadBackendState();
+  auto state = co_await journal.LoadBackendState();
   if (!state.ok()) co_return state.status();
-  auto ids = RunItemIds(journal);
-  if (!ids.ok()) co_return ids.status();
   v1::GetRunStatusResponse response;
-  if (state->dataset_id() == 0 || ids->empty()) co_return response;
-  auto items = co_await client_->ListItems(state->dataset_id(), *ids);
-  if (!items.ok()) co_return items.status();
+  if (state->dataset_id() == 0) co_return response;
   std::map<std::string, int64_t> counts;
-  for (const auto& item : *items) ++counts[item.status];
+  int64_t total = 0;
+  absl::Status s = co_await ForEachItemIdChunk(
+      journal, [&](std::vector<std::string> ids) -> boost::asio::awaitable<absl::Status> {
+        auto items = co_await client_->ListItems(state->dataset_id(), std::move(ids));
+        if (!items.ok()) co_return items.status();
+        for (const auto& item : *items) ++counts[item.status];
+        total += static_cast<int64_t>(items->size());
+        co_return absl::OkStatus();
+      });
+  if (!s.ok()) co_return s;
   for (const auto& [status, count] : counts) {
     auto* c = response.add_counts();
     c->set_status(status);
     c->set_item_count(count);
   }
-  response.set_total_items(static_cast<int64_t>(items->size()));
+  response.set_total_items(total);
   co_return response;
 }
 
 boost::asio::awaitable<absl::StatusOr<v1::CleanupRunResponse>> DarwinBackend::Cleanup(
     UploadJournal& journal) {
-  auto state = journal.LoadBackendState();
+  auto state = co_await journal.LoadBackendState();
   if (!state.ok()) co_return state.status();
   v1::CleanupRunResponse response;
   if (state->dataset_id() == 0) co_return response;  // nothing reached V7
@@ -1642,19 +1932,22 @@ boost::asio::awaitable<absl::StatusOr<v1::CleanupRunResponse>> DarwinBackend::Cl
     response.set_dataset_deleted(true);
     co_return response;
   }
-  auto ids = RunItemIds(journal);
-  if (!ids.ok()) co_return ids.status();
-  if (ids->empty()) co_return response;
   // Only items that still exist count (a second cleanup deletes nothing).
-  auto items = co_await client_->ListItems(state->dataset_id(), *ids);
-  if (!items.ok()) co_return items.status();
-  std::vector<std::string> existing;
-  for (const auto& item : *items) existing.push_back(item.id);
-  if (!existing.empty()) {
-    absl::Status s = co_await client_->DeleteItems(state->dataset_id(), existing);
-    if (!s.ok()) co_return s;
-  }
-  response.set_items_deleted(static_cast<int64_t>(existing.size()));
+  int64_t deleted = 0;
+  absl::Status s = co_await ForEachItemIdChunk(
+      journal, [&](std::vector<std::string> ids) -> boost::asio::awaitable<absl::Status> {
+        auto items = co_await client_->ListItems(state->dataset_id(), std::move(ids));
+        if (!items.ok()) co_return items.status();
+        std::vector<std::string> existing;
+        for (const auto& item : *items) existing.push_back(item.id);
+        if (existing.empty()) co_return absl::OkStatus();
+        absl::Status removed = co_await client_->DeleteItems(state->dataset_id(), existing);
+        if (!removed.ok()) co_return removed;
+        deleted += static_cast<int64_t>(existing.size());
+        co_return absl::OkStatus();
+      });
+  if (!s.ok()) co_return s;
+  response.set_items_deleted(deleted);
   co_return response;
 }
 

@@ -33,6 +33,10 @@
 // and is abandoned (cancelled where it runs) when the journal reports the
 // lease fence closed while it is in flight (WatchLease); the job then stops
 // at its next step and returns the fence's ABORTED.
+// Memory: the job does not hold the run. It keeps 9 bytes per sample (its
+// step and flags, a hash of its V7 item id) and reads samples and progress
+// records from the journal in windows of at most 2,000 (one at a time per
+// upload and import); the processing wait lists the dataset page by page.
 #ifndef LABELPORT_SERVICE_BACKEND_DARWIN_DARWIN_BACKEND_H_
 #define LABELPORT_SERVICE_BACKEND_DARWIN_DARWIN_BACKEND_H_
 

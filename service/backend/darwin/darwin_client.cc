@@ -1069,6 +1069,20 @@ boost::asio::awaitable<absl::StatusOr<std::vector<RegisteredItem>>> DarwinClient
 
 boost::asio::awaitable<absl::StatusOr<std::vector<DarwinItem>>> DarwinClient::ListItems(
     int64_t dataset_id, std::vector<std::string> item_ids) {
+  std::vector<DarwinItem> out;
+  ItemPageSink collect =
+      [&out](std::vector<DarwinItem> page) -> boost::asio::awaitable<absl::Status> {
+    for (auto& item : page) out.push_back(std::move(item));
+    co_return absl::OkStatus();
+  };
+  absl::Status s = co_await ListItemPages(dataset_id, std::move(item_ids), std::move(collect));
+  if (!s.ok()) co_return s;
+  co_return out;
+}
+
+boost::asio::awaitable<absl::Status> DarwinClient::ListItemPages(int64_t dataset_id,
+                                                                 std::vector<std::string> item_ids,
+                                                                 ItemPageSink on_page) {
   LP_CO_ASSIGN_OR_RETURN(std::string path, co_await V2Path("/items"));
   const std::string where = Where("GET", path);
   std::string base_query;
@@ -1100,7 +1114,6 @@ boost::asio::awaitable<absl::StatusOr<std::vector<DarwinItem>>> DarwinClient::Li
     if (in_chunk > 0) chunks.push_back(std::move(chunk));
   }
 
-  std::vector<DarwinItem> out;
   for (const std::string& chunk : chunks) {
     std::string cursor;
     absl::flat_hash_set<std::string> seen_cursors;
@@ -1113,9 +1126,11 @@ boost::asio::awaitable<absl::StatusOr<std::vector<DarwinItem>>> DarwinClient::Li
       LP_CO_ASSIGN_OR_RETURN(json::value body, co_await CallJson("GET", path, query, ""));
       LP_CO_ASSIGN_OR_RETURN(const json::object* o, RequireObject(body, where, ""));
       LP_CO_ASSIGN_OR_RETURN(const json::array* items, RequireArrayField(*o, "items", where, ""));
+      std::vector<DarwinItem> parsed;
+      parsed.reserve(items->size());
       for (size_t i = 0; i < items->size(); ++i) {
         LP_CO_ASSIGN_OR_RETURN(DarwinItem item, ParseItem((*items)[i], where, Index("items", i)));
-        out.push_back(std::move(item));
+        parsed.push_back(std::move(item));
       }
       cursor.clear();
       if (const json::object* page_info = OptObject(*o, "page")) {
@@ -1129,13 +1144,15 @@ boost::asio::awaitable<absl::StatusOr<std::vector<DarwinItem>>> DarwinClient::Li
           }
         }
       }
+      absl::Status delivered = co_await on_page(std::move(parsed));
+      if (!delivered.ok()) co_return delivered;
       if (cursor.empty()) break;
       if (!seen_cursors.insert(cursor).second) {
         co_return FieldError(where, "page.next", "repeats an earlier cursor");
       }
     }
   }
-  co_return out;
+  co_return absl::OkStatus();
 }
 
 boost::asio::awaitable<http::Attempted<std::vector<DarwinClass>>> DarwinClient::TryListClasses(

@@ -169,6 +169,13 @@ class DarwinClient {
   // (sent in chunks that keep URLs short).
   boost::asio::awaitable<absl::StatusOr<std::vector<DarwinItem>>> ListItems(
       int64_t dataset_id, std::vector<std::string> item_ids);
+  // The same, page by page: `on_page` receives each page's items as it
+  // arrives (at most one page in memory); an error it returns ends the
+  // listing and is returned.
+  using ItemPageSink = std::function<boost::asio::awaitable<absl::Status>(std::vector<DarwinItem>)>;
+  boost::asio::awaitable<absl::Status> ListItemPages(int64_t dataset_id,
+                                                     std::vector<std::string> item_ids,
+                                                     ItemPageSink on_page);
 
   // E11: every class of the team.
   boost::asio::awaitable<absl::StatusOr<std::vector<DarwinClass>>> ListAnnotationClasses();

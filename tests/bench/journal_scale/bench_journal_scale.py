@@ -8,8 +8,9 @@ way), creates one run of N samples that reference the storage (registration only
 uploaded, no labels imported), waits for ANNOTATING, and prints:
   * the upload's wall time (CreateRun returned → ANNOTATING) and the time per sample, with the
     CPU time the server and darwin-sim spent on it per sample,
-  * the server's peak RSS (VmHWM of /proc/<pid>/status after the upload, start-up included)
-    and its RSS before the upload,
+  * the server's peak RSS (VmHWM of /proc/<pid>/status after the upload, start-up and
+    CreateRun included), its RSS before the upload, and its peak RSS during the upload alone
+    (VmHWM reset when CreateRun returned, by writing 5 to /proc/<pid>/clear_refs),
   * the store size (the SQLite file plus its WAL) and bytes per sample,
   * the command to reproduce.
 
@@ -58,6 +59,15 @@ def proc_status_kib(pid: int, field: str) -> int:
     raise KeyError(field)
 
 
+def reset_peak_rss(pid: int) -> bool:
+    """Resets the process's VmHWM to its current RSS (Linux); False when not allowed."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -100,6 +110,8 @@ def measure(count: int, work: Path, timeout: float) -> dict:
         response = server.stub.CreateRun(requests(hdr, count), timeout=3600)
         start = time.monotonic()
         rss_before = proc_status_kib(pid, "VmRSS")
+        peak_before = proc_status_kib(pid, "VmHWM")
+        upload_peak_known = reset_peak_rss(pid)
         cpu_before = cpu_seconds(pid), cpu_seconds(sim.proc.pid)
         deadline = start + timeout
         while True:
@@ -110,7 +122,10 @@ def measure(count: int, work: Path, timeout: float) -> dict:
                 raise RuntimeError(f"not done after {timeout}s: {run.progress}")
             time.sleep(0.2)
         wall = time.monotonic() - start
-        peak = proc_status_kib(pid, "VmHWM")
+        upload_peak = proc_status_kib(pid, "VmHWM")
+        peak = max(peak_before, upload_peak)
+        if not upload_peak_known:
+            upload_peak = float("nan")
         server_cpu = cpu_seconds(pid) - cpu_before[0]
         sim_cpu = cpu_seconds(sim.proc.pid) - cpu_before[1]
         if state_name(run) != "RUN_STATE_ANNOTATING" or run.progress.samples_completed != count:
@@ -121,7 +136,8 @@ def measure(count: int, work: Path, timeout: float) -> dict:
         server.stop()
         sim.stop()
         shutil.rmtree(bucket, ignore_errors=True)
-    return {"count": count, "wall": wall, "rss_before": rss_before, "peak": peak, "store": size,
+    return {"count": count, "wall": wall, "rss_before": rss_before, "peak": peak,
+            "upload_peak": upload_peak, "store": size,
             "server_cpu": server_cpu, "sim_cpu": sim_cpu}
 
 
@@ -139,6 +155,7 @@ def main() -> int:
           "without latency, fresh server (SQLite) per size")
     print(f"{'samples':>10} {'upload s':>9} {'us/sample':>10} {'server CPU us/sample':>21} "
           f"{'sim CPU us/sample':>18} {'RSS before MiB':>15} {'peak RSS MiB':>13} "
+          f"{'upload peak MiB':>16} "
           f"{'store MiB':>10} {'store B/sample':>15}")
     for count in sizes:
         r = measure(count, work, args.timeout)
@@ -146,6 +163,7 @@ def main() -> int:
               f"{r['server_cpu'] / r['count'] * 1e6:>21.0f} "
               f"{r['sim_cpu'] / r['count'] * 1e6:>18.0f} "
               f"{r['rss_before'] / 1024:>15.1f} {r['peak'] / 1024:>13.1f} "
+              f"{r['upload_peak'] / 1024:>16.1f} "
               f"{r['store'] / 2**20:>10.1f} {r['store'] / r['count']:>15.0f}", flush=True)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)

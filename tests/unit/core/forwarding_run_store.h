@@ -95,6 +95,10 @@ class ForwardingRunStore : public store::RunStore {
       const std::string& run_id) override {
     return inner_->LoadSampleProgress(run_id);
   }
+  absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>> LoadSampleProgressRange(
+      const std::string& run_id, int64_t start_position, int max_count) override {
+    return inner_->LoadSampleProgressRange(run_id, start_position, max_count);
+  }
   absl::Status SaveAnnotationLinks(
       const std::string& run_id,
       const std::vector<labelport::internal::v1::AnnotationLink>& links) override {

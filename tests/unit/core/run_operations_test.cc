@@ -104,7 +104,7 @@ class JournalReadingBackend : public backend::AnnotationBackend {
   }
   boost::asio::awaitable<absl::Status> LoadRun(backend::UploadJournal& journal,
                                                backend::LoadSink& sink) override {
-    auto progress = ReadJournal(journal);
+    auto progress = co_await ReadJournal(journal);
     if (!progress.ok()) co_return progress.status();
     if (progress->size() != 1) co_return absl::InternalError("expected one progress record");
     backend::LoadedSample loaded;
@@ -115,7 +115,7 @@ class JournalReadingBackend : public backend::AnnotationBackend {
   }
   boost::asio::awaitable<absl::StatusOr<v1::GetRunStatusResponse>> GetStatus(
       backend::UploadJournal& journal) override {
-    auto progress = ReadJournal(journal);
+    auto progress = co_await ReadJournal(journal);
     if (!progress.ok()) co_return progress.status();
     v1::GetRunStatusResponse response;
     response.set_total_items(static_cast<int64_t>(progress->size()));
@@ -123,7 +123,7 @@ class JournalReadingBackend : public backend::AnnotationBackend {
   }
   boost::asio::awaitable<absl::StatusOr<v1::CleanupRunResponse>> Cleanup(
       backend::UploadJournal& journal) override {
-    auto progress = ReadJournal(journal);
+    auto progress = co_await ReadJournal(journal);
     if (!progress.ok()) co_return progress.status();
     v1::CleanupRunResponse response;
     response.set_items_deleted(static_cast<int64_t>(progress->size()));
@@ -131,12 +131,13 @@ class JournalReadingBackend : public backend::AnnotationBackend {
   }
 
  private:
-  static absl::StatusOr<std::vector<SampleProgress>> ReadJournal(backend::UploadJournal& journal) {
-    auto state = journal.LoadBackendState();
-    if (!state.ok()) return state.status();
+  static boost::asio::awaitable<absl::StatusOr<std::vector<SampleProgress>>> ReadJournal(
+      backend::UploadJournal& journal) {
+    auto state = co_await journal.LoadBackendState();
+    if (!state.ok()) co_return state.status();
     if (state->dataset_id() != 7)
-      return absl::InternalError("the journal's V7 state is not the run's");
-    return journal.LoadProgress();
+      co_return absl::InternalError("the journal's V7 state is not the run's");
+    co_return co_await journal.LoadProgress(0, 1000);
   }
 };
 

@@ -61,7 +61,8 @@ class StallingBackend : public backend::AnnotationBackend {
     SampleProgress first;
     first.set_position(0);
     first.set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
-    first_save = journal.SaveProgress({first});
+    std::vector<SampleProgress> firsts{first};
+    first_save = co_await journal.SaveProgress(std::move(firsts));
     started.Notify();
     boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
     while (!lease_stolen.load()) {
@@ -76,7 +77,8 @@ class StallingBackend : public backend::AnnotationBackend {
     SampleProgress second;
     second.set_position(1);
     second.set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
-    second_save = journal.SaveProgress({second});
+    std::vector<SampleProgress> seconds{second};
+    second_save = co_await journal.SaveProgress(std::move(seconds));
     finished.Notify();
     co_return second_save;
   }
@@ -405,7 +407,8 @@ class SaveUntilRefusedBackend : public backend::AnnotationBackend {
       a.set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
       SampleProgress b = a;
       b.set_position(1);
-      co_return journal.SaveProgress({a, b});
+      std::vector<SampleProgress> both{a, b};
+      co_return co_await journal.SaveProgress(std::move(both));
     }
     started.Notify();
     boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
@@ -414,7 +417,8 @@ class SaveUntilRefusedBackend : public backend::AnnotationBackend {
       p.set_position(0);
       p.set_attempts(step);
       p.set_step(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
-      absl::Status s = journal.SaveProgress({p});
+      std::vector<SampleProgress> one{p};
+      absl::Status s = co_await journal.SaveProgress(std::move(one));
       if (!s.ok()) {
         refused = s;
         refused_at = absl::Now();

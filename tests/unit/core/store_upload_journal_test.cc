@@ -7,10 +7,17 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_future.hpp>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -29,6 +36,15 @@ namespace {
 namespace v1 = labelport::v1;
 namespace internal = labelport::internal::v1;
 using store::RunStore;
+
+// Runs `a` to its end on a private io_context on this thread.
+template <typename T>
+T Await(boost::asio::awaitable<T> a) {
+  boost::asio::io_context io;
+  std::future<T> result = boost::asio::co_spawn(io, std::move(a), boost::asio::use_future);
+  io.run();
+  return result.get();
+}
 
 // Forwards to a real store; the first UpdateRun waits for `release` before
 // it starts (a save that lost the race for the store).
@@ -90,9 +106,9 @@ TEST(StoreUploadJournalTest, ASlowerSaveNeverOverwritesNewerCounters) {
   SlowFirstUpdateStore store(sqlite->get());
   StoreUploadJournal journal(&store, created->run);
   absl::Status first_saved;
-  std::thread first([&] { first_saved = journal.SaveProgress({Completed(0)}); });
+  std::thread first([&] { first_saved = Await(journal.SaveProgress({Completed(0)})); });
   store.first_update_waiting.WaitForNotification();
-  EXPECT_TRUE(journal.SaveProgress({Completed(1)}).ok());
+  EXPECT_TRUE(Await(journal.SaveProgress({Completed(1)})).ok());
   store.release.Notify();
   first.join();
   EXPECT_TRUE(first_saved.ok()) << first_saved;
@@ -248,7 +264,7 @@ void SaveRandomSequence(StoreUploadJournal& journal, store::RunStore& sqlite,
       mine[position] = p;
       batch.push_back(p);
     }
-    ASSERT_TRUE(journal.SaveProgress(batch).ok());
+    ASSERT_TRUE(Await(journal.SaveProgress(batch)).ok());
     ASSERT_NO_FATAL_FAILURE(ExpectCountersMatchRescan(sqlite, uid)) << "after save " << n;
   }
 }
@@ -256,8 +272,8 @@ void SaveRandomSequence(StoreUploadJournal& journal, store::RunStore& sqlite,
 TEST(StoreUploadJournalTest, IncrementalCountersEqualAFullRescanAfterEverySave) {
   TestRun run = CreateTestRun();
   StoreUploadJournal journal(run.sqlite.get(), run.record);
-  ASSERT_TRUE(journal.LoadSamples(0, kSamples).ok());
-  ASSERT_TRUE(journal.LoadProgress().ok());
+  ASSERT_TRUE(Await(journal.LoadSamples(0, kSamples)).ok());
+  ASSERT_TRUE(Await(journal.LoadProgress(0, kSamples)).ok());
   std::mt19937 rng(15);
   std::map<int64_t, internal::SampleProgress> mine;
   SaveRandomSequence(journal, *run.sqlite, run.uid, mine, rng, 400);
@@ -273,8 +289,8 @@ TEST(StoreUploadJournalTest, AResumedJournalCountsTheRecordsOfTheEarlierJob) {
   std::map<int64_t, internal::SampleProgress> mine;
   {
     StoreUploadJournal first(run.sqlite.get(), run.record);
-    ASSERT_TRUE(first.LoadSamples(0, kSamples).ok());
-    ASSERT_TRUE(first.LoadProgress().ok());
+    ASSERT_TRUE(Await(first.LoadSamples(0, kSamples)).ok());
+    ASSERT_TRUE(Await(first.LoadProgress(0, kSamples)).ok());
     SaveRandomSequence(first, *run.sqlite, run.uid, mine, rng, 150);
   }
   // The run record as the next job starts from it (counters included).
@@ -282,10 +298,10 @@ TEST(StoreUploadJournalTest, AResumedJournalCountsTheRecordsOfTheEarlierJob) {
   ASSERT_TRUE(record.ok());
   StoreUploadJournal second(run.sqlite.get(), *record);
   // Samples are loaded in chunks, as the backend does.
-  ASSERT_TRUE(second.LoadSamples(0, 25).ok());
-  ASSERT_TRUE(second.LoadSamples(25, 25).ok());
-  ASSERT_TRUE(second.LoadSamples(50, 25).ok());
-  auto loaded = second.LoadProgress();
+  ASSERT_TRUE(Await(second.LoadSamples(0, 25)).ok());
+  ASSERT_TRUE(Await(second.LoadSamples(25, 25)).ok());
+  ASSERT_TRUE(Await(second.LoadSamples(50, 25)).ok());
+  auto loaded = Await(second.LoadProgress(0, kSamples));
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ(loaded->size(), mine.size());
   SaveRandomSequence(second, *run.sqlite, run.uid, mine, rng, 150);
@@ -310,10 +326,10 @@ TEST(StoreUploadJournalTest, ReportsTheFailuresOfLowestPositionAndDropsRetriedOn
     p.set_step(internal::SAMPLE_STEP_FAILED);
     p.set_error_stage("upload");
     p.set_error_message(absl::StrCat("error ", i));
-    ASSERT_TRUE(journal.SaveProgress({p}).ok());
+    ASSERT_TRUE(Await(journal.SaveProgress({p})).ok());
   }
   // Sample 0 is retried and completes: s1 .. s100 are reported.
-  ASSERT_TRUE(journal.SaveProgress({Completed(0)}).ok());
+  ASSERT_TRUE(Await(journal.SaveProgress({Completed(0)})).ok());
   auto run = (*sqlite)->GetRunByUid(created->run_id);
   ASSERT_TRUE(run.ok());
   ASSERT_EQ(run->sample_errors_size(), kMaxReportedSampleErrors);
@@ -330,18 +346,130 @@ TEST(StoreUploadJournalTest, ASaveAfterAFailedRunUpdateStoresTheMissedCounts) {
   SlowFirstUpdateStore store(run.sqlite.get());
   store.slow_first_update = false;
   StoreUploadJournal journal(&store, run.record);
-  ASSERT_TRUE(journal.LoadSamples(0, kSamples).ok());
-  ASSERT_TRUE(journal.LoadProgress().ok());
+  ASSERT_TRUE(Await(journal.LoadSamples(0, kSamples)).ok());
+  ASSERT_TRUE(Await(journal.LoadProgress(0, kSamples)).ok());
   store.fail_next_update = true;
   // The record is stored, the run update is not: the save fails (the
   // backend repeats it).
-  EXPECT_EQ(journal.SaveProgress({Completed(1)}).code(), absl::StatusCode::kUnavailable);
-  ASSERT_TRUE(journal.SaveProgress({Completed(2)}).ok());
+  EXPECT_EQ(Await(journal.SaveProgress({Completed(1)})).code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(Await(journal.SaveProgress({Completed(2)})).ok());
   ExpectCountersMatchRescan(*run.sqlite, run.uid);
   auto stored = run.sqlite->GetRunByUid(run.uid);
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->progress().samples_completed(), 2);
   EXPECT_EQ(stored->progress().labels_imported(), LabelsOfSample(1) + LabelsOfSample(2));
+}
+
+// ---- threads ---------------------------------------------------------------
+
+// Records the thread of every store call the journal makes.
+class ThreadRecordingStore : public ForwardingRunStore {
+ public:
+  using ForwardingRunStore::ForwardingRunStore;
+
+  absl::StatusOr<std::vector<v1::Sample>> LoadSamples(const std::string& run_id, int64_t start,
+                                                      int max_count) override {
+    Record();
+    return inner_->LoadSamples(run_id, start, max_count);
+  }
+  absl::StatusOr<std::vector<internal::SampleProgress>> LoadSampleProgressRange(
+      const std::string& run_id, int64_t start, int max_count) override {
+    Record();
+    return inner_->LoadSampleProgressRange(run_id, start, max_count);
+  }
+  absl::Status SaveSampleProgress(const std::string& run_id,
+                                  const std::vector<internal::SampleProgress>& progress) override {
+    Record();
+    return inner_->SaveSampleProgress(run_id, progress);
+  }
+  absl::StatusOr<v1::AnnotationRun> UpdateRun(const std::string& run_id,
+                                              const RunMutator& mutate) override {
+    Record();
+    return inner_->UpdateRun(run_id, mutate);
+  }
+  absl::Status SaveAnnotationLinks(const std::string& run_id,
+                                   const std::vector<internal::AnnotationLink>& links) override {
+    Record();
+    return inner_->SaveAnnotationLinks(run_id, links);
+  }
+  absl::StatusOr<std::vector<internal::AnnotationLink>> LoadAnnotationLinksForItem(
+      const std::string& run_id, const std::string& item_id) override {
+    Record();
+    return inner_->LoadAnnotationLinksForItem(run_id, item_id);
+  }
+  absl::Status SaveDarwinState(const std::string& run_id,
+                               const internal::DarwinRunState& state) override {
+    Record();
+    return inner_->SaveDarwinState(run_id, state);
+  }
+  absl::StatusOr<internal::DarwinRunState> LoadDarwinState(const std::string& run_id) override {
+    Record();
+    return inner_->LoadDarwinState(run_id);
+  }
+
+  std::multiset<std::thread::id> threads() {
+    absl::MutexLock lock(&mu_);
+    return threads_;
+  }
+
+ private:
+  void Record() {
+    absl::MutexLock lock(&mu_);
+    threads_.insert(std::this_thread::get_id());
+  }
+  absl::Mutex mu_;
+  std::multiset<std::thread::id> threads_ ABSL_GUARDED_BY(mu_);
+};
+
+// Every awaitable method's store call runs on the store pool; the awaiting
+// coroutine resumes on its own (I/O) thread.
+TEST(StoreUploadJournalTest, StoreCallsRunOnTheStorePoolNotOnTheAwaitingThread) {
+  TestRun run = CreateTestRun();
+  ThreadRecordingStore store(run.sqlite.get());
+  boost::asio::thread_pool pool(1);
+  std::promise<std::thread::id> pool_thread;
+  boost::asio::post(pool, [&pool_thread] { pool_thread.set_value(std::this_thread::get_id()); });
+  const std::thread::id pool_id = pool_thread.get_future().get();
+  StoreUploadJournal journal(&store, run.record, nullptr, &pool);
+  boost::asio::io_context io;
+  const std::thread::id io_id = std::this_thread::get_id();
+  int resumed_elsewhere = 0;
+  auto check = [&] { resumed_elsewhere += std::this_thread::get_id() == io_id ? 0 : 1; };
+  auto calls = [&]() -> boost::asio::awaitable<void> {
+    EXPECT_TRUE((co_await journal.LoadSamples(0, 10)).ok());
+    check();
+    EXPECT_TRUE((co_await journal.LoadProgress(0, 10)).ok());
+    check();
+    std::vector<internal::SampleProgress> records{Completed(1)};
+    EXPECT_TRUE((co_await journal.SaveProgress(std::move(records))).ok());
+    check();
+    internal::AnnotationLink link;
+    link.set_annotation_id("a1");
+    link.set_item_id("item-1");
+    std::vector<internal::AnnotationLink> links{link};
+    EXPECT_TRUE((co_await journal.SaveLinks(std::move(links))).ok());
+    check();
+    EXPECT_TRUE((co_await journal.LoadLinksForItem("item-1")).ok());
+    check();
+    EXPECT_TRUE((co_await journal.SaveBackendState(internal::DarwinRunState())).ok());
+    check();
+    EXPECT_TRUE((co_await journal.LoadBackendState()).ok());
+    check();
+    EXPECT_TRUE((co_await journal.SetEditorUrl("https://example.invalid/")).ok());
+    check();
+  };
+  std::future<void> done = boost::asio::co_spawn(io, calls(), boost::asio::use_future);
+  io.run();
+  done.get();
+  EXPECT_EQ(resumed_elsewhere, 0);
+  const std::multiset<std::thread::id> threads = store.threads();
+  // LoadSamples, LoadSampleProgressRange, SaveSampleProgress + UpdateRun,
+  // SaveAnnotationLinks, LoadAnnotationLinksForItem, SaveDarwinState,
+  // LoadDarwinState, UpdateRun.
+  EXPECT_EQ(threads.size(), 9u);
+  EXPECT_EQ(threads.count(io_id), 0u);
+  EXPECT_EQ(threads.count(pool_id), threads.size());
+  pool.join();
 }
 
 // ---- fencing ----------------------------------------------------------------
@@ -355,30 +483,32 @@ TEST(StoreUploadJournalTest, RefusesEveryWriteBeforeAnUnrenewedLeaseCanExpire) {
   auto fence = std::make_shared<LeaseFence>(run.uid, absl::Seconds(30), absl::Seconds(10), now,
                                             [&now] { return now; });
   StoreUploadJournal journal(&store, run.record, fence);
-  ASSERT_TRUE(journal.SaveProgress({Completed(0)}).ok());
+  ASSERT_TRUE(Await(journal.SaveProgress({Completed(0)})).ok());
   EXPECT_EQ(store.progress_writes.load(), 1);
 
   // The renewals fail (the store is cut off): 20 s on, before the lease can
   // expire at 30 s, every write is refused without reaching the store.
   now += absl::Seconds(20) + absl::Milliseconds(1);
   EXPECT_EQ(journal.CheckLease().code(), absl::StatusCode::kAborted);
-  EXPECT_EQ(journal.SaveProgress({Completed(1)}).code(), absl::StatusCode::kAborted);
-  EXPECT_EQ(journal.SaveLinks({internal::AnnotationLink()}).code(), absl::StatusCode::kAborted);
-  EXPECT_EQ(journal.SaveBackendState(internal::DarwinRunState()).code(),
+  EXPECT_EQ(Await(journal.SaveProgress({Completed(1)})).code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(Await(journal.SaveLinks({internal::AnnotationLink()})).code(),
             absl::StatusCode::kAborted);
-  EXPECT_EQ(journal.SetEditorUrl("https://example.invalid/").code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(Await(journal.SaveBackendState(internal::DarwinRunState())).code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(Await(journal.SetEditorUrl("https://example.invalid/")).code(),
+            absl::StatusCode::kAborted);
   EXPECT_EQ(store.progress_writes.load(), 1);
   EXPECT_TRUE(fence->was_closed());
 
   // A renewal while still the owner opens the fence again.
   fence->MarkRenewed(now);
-  EXPECT_TRUE(journal.SaveProgress({Completed(1)}).ok());
+  EXPECT_TRUE(Await(journal.SaveProgress({Completed(1)})).ok());
   EXPECT_EQ(store.progress_writes.load(), 2);
 
   // A lease taken over stays lost, renewed or not.
   fence->MarkLost();
   fence->MarkRenewed(now + absl::Seconds(1));
-  EXPECT_EQ(journal.SaveProgress({Completed(2)}).code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(Await(journal.SaveProgress({Completed(2)})).code(), absl::StatusCode::kAborted);
   EXPECT_EQ(store.progress_writes.load(), 2);
 }
 

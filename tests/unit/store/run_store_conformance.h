@@ -896,6 +896,44 @@ TEST_P(RunStoreConformanceTest, SampleProgressUpsertsAndSurvivesRestart) {
               IsOkAndHolds(::testing::Property(&labelport::v1::AnnotationRun::revision, 1)));
 }
 
+// A job walks a run's progress in bounded pages: a range returns only the
+// records inside it (never more than its size), by position.
+TEST_P(RunStoreConformanceTest, SampleProgressIsReadInBoundedRanges) {
+  absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(Key("progress-range"), 10));
+  ASSERT_TRUE(created.ok()) << created.status();
+  const std::string uid = created->run_id;
+  EXPECT_THAT(store_->LoadSampleProgressRange(uid, 0, 10), IsOkAndHolds(::testing::IsEmpty()));
+  std::vector<SampleProgress> saved;
+  for (int64_t position : {9, 0, 2, 3, 7, 5})
+    saved.push_back(Progress(position, labelport::internal::v1::SAMPLE_STEP_REGISTERED,
+                             absl::StrCat("item-", position)));
+  ASSERT_TRUE(store_->SaveSampleProgress(uid, saved).ok());
+  auto positions = [&](int64_t start, int count) -> std::vector<int64_t> {
+    auto records = store_->LoadSampleProgressRange(uid, start, count);
+    EXPECT_TRUE(records.ok()) << records.status();
+    std::vector<int64_t> out;
+    if (!records.ok()) return out;
+    for (const auto& r : *records) {
+      EXPECT_EQ(r.item_id(), absl::StrCat("item-", r.position()));
+      out.push_back(r.position());
+    }
+    return out;
+  };
+  EXPECT_THAT(positions(0, 1), ::testing::ElementsAre(0));
+  EXPECT_THAT(positions(1, 1), ::testing::IsEmpty());
+  EXPECT_THAT(positions(0, 3), ::testing::ElementsAre(0, 2));
+  EXPECT_THAT(positions(2, 4), ::testing::ElementsAre(2, 3, 5));
+  EXPECT_THAT(positions(6, 4), ::testing::ElementsAre(7, 9));
+  EXPECT_THAT(positions(0, 100), ::testing::ElementsAre(0, 2, 3, 5, 7, 9));
+  EXPECT_THAT(positions(10, 5), ::testing::IsEmpty());
+  EXPECT_EQ(store_->LoadSampleProgressRange(uid, -1, 5).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->LoadSampleProgressRange(uid, 0, 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->LoadSampleProgressRange("no-such-run", 0, 5).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST_P(RunStoreConformanceTest, AnnotationLinksAreReadPerItem) {
   absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(Key("links-by-item"), 2));
   ASSERT_TRUE(created.ok()) << created.status();
