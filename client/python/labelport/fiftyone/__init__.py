@@ -17,6 +17,7 @@ accepted for compatibility and ignored. Progress bars follow `fo.config.show_pro
 
 from __future__ import annotations
 
+import datetime
 import inspect
 import logging
 import math
@@ -28,6 +29,7 @@ import numpy as np
 
 from labelport.client import Client, run_name
 from labelport.errors import LabelportError
+from labelport.fiftyone import _raw_merge
 from labelport.samples import _field_value_of, field_value_labels
 from labelport.schema import attribute_python, attribute_value
 from labelport.v1 import annotation_run_pb2 as run_pb
@@ -37,9 +39,12 @@ from labelport.v1 import sample_pb2 as sample_pb
 try:
     import fiftyone.core.frame as fof
     import fiftyone.core.labels as fol
+    import fiftyone.core.odm as foo
+    import fiftyone.core.sample as fos
     import fiftyone.core.utils as fou
     import fiftyone.utils.annotations as foua
     from bson import ObjectId
+    from pymongo import UpdateOne
 except ImportError as e:  # pragma: no cover - depends on the environment
     raise ImportError(
         "labelport.fiftyone needs FiftyOne: pip install 'labelport[fiftyone]'"
@@ -311,9 +316,11 @@ class DarwinBackend(foua.AnnotationBackend):
 
         Fast load: called by FiftyOne's `load_annotations()` (and `fast_load` on), for every
         field FiftyOne merges plainly (image samples, no `dest_field`, no unexpected labels to
-        merge elsewhere), FiftyOne's merge gets only the samples it would change (see
-        `_FastMerge`): an unchanged sample costs one raw read and no Label object. Everything
-        else goes through FiftyOne's merge as before."""
+        merge elsewhere), the samples FiftyOne's merge would change are merged here and written
+        with bulk writes, with FiftyOne's result (see `_FastMerge`): an unchanged sample costs
+        one raw read and no Label object, a changed one Label objects only for its changed
+        labels. FiftyOne's merge gets only what that does not reproduce exactly (masks, for
+        example); everything else goes through FiftyOne's merge as before."""
         api = self.connect_to_api()
         name = results._resolve_run_name()
         call = _load_call(inspect.currentframe().f_back)
@@ -806,7 +813,8 @@ def _fast_fields(config, results, call: Optional[_LoadCall], changes) -> set:
     if call.unexpected not in ("ignore", "return") and any(c.unexpected for c in changes):
         return set()
     fields = {f for f, info in (results.config.label_schema or {}).items()
-              if not f.startswith("frames.") and (info or {}).get("type") in _FAST_TYPES}
+              if not f.startswith("frames.") and (info or {}).get("type") in _FAST_TYPES
+              and not (info or {}).get("only_keyframes")}
     seen: dict = {}
     for c in changes:
         if c.field not in fields or c.frame_number > 0:
@@ -845,41 +853,50 @@ def _has_mask(msg) -> bool:
 
 
 class _FastMerge:
-    """Leaves FiftyOne's merge (`foua._merge_labels`) only the samples it would change.
+    """Writes the sample-level changes of a load itself, with bulk writes, and leaves FiftyOne's
+    merge (`foua._merge_labels`) only the samples it cannot reproduce exactly.
 
-    For the sample-level fields of an image dataset, a sample whose merge would change
-    nothing is found without building a single Label object: its field value is read raw and
-    compared, strictly, with what `_merge_label` would overwrite, and the labels to add and
-    delete are known from the id sets. FiftyOne's merge then gets the other samples' labels
-    (converted to FiftyOne labels only for them) and an id map restricted to those samples, so
-    it computes the same deletions, merges, additions and writes as with everything, with its
-    own code, and skips the rest. `DarwinBackend.save_run_results` puts the untouched samples'
-    id map entries back before FiftyOne saves the results. Any doubt counts as a change."""
+    For the sample-level fields of an image dataset: a sample whose merge would change nothing
+    is found without building a single Label object (its field value is read raw and compared,
+    strictly, with what `_merge_label` would overwrite; the labels to add and delete are known
+    from the id sets). For the others, the labels deleted in V7 are deleted as FiftyOne's merge
+    deletes them (`dataset.delete_labels`, one bulk write), and each sample's new field value is
+    computed from its raw value by `_raw_merge.RawFieldMerge` (FiftyOne's merge of that sample,
+    with FiftyOne's `_merge_label` on the labels that change) and written with one bulk write;
+    the ids FiftyOne's merge would record as added go into the run's id map. FiftyOne's merge
+    then gets only the samples left (converted to FiftyOne labels only for them) and an id map
+    restricted to them, so it merges them with its own code and skips the rest.
+    `DarwinBackend.save_run_results` puts the other samples' id map entries back before
+    FiftyOne saves the results. Any doubt leaves the sample to FiftyOne."""
 
     def __init__(self, results):
         self._results = results
         self._dataset = results._samples._root_dataset
 
     def select(self, fast_changes: dict) -> dict:
-        """field → {sample id: {label id: label}} for FiftyOne's merge (the changed samples);
-        the run's id map is restricted to them until save_run_results."""
+        """Applies the changes it can; returns field → {sample id: {label id: label}} for
+        FiftyOne's merge (the samples left); the run's id map is restricted to them until
+        save_run_results."""
         results = self._results
         schema = results.config.label_schema
         out, pending = {}, {}
         for field, by_sample in fast_changes.items():
             id_map = results.id_map.get(field, {})
-            changed = self._changed(field, schema[field] or {}, by_sample, id_map)
-            out[field] = {}
-            for sample_id in changed:
-                if sample_id in by_sample:
-                    out[field][sample_id] = {
-                        label.id: label for label in map(_fo_label, by_sample[sample_id])}
-            pending[field] = dict(id_map)
-            results.id_map[field] = {s: id_map[s] for s in changed if s in id_map}
+            left, added = self._apply(field, schema[field] or {}, by_sample, id_map)
+            out[field] = {sample_id: {label.id: label for label in map(_fo_label, msgs)}
+                          for sample_id, msgs in by_sample.items() if sample_id in left}
+            full = dict(id_map)
+            for sample_id, ids in added.items():
+                full[sample_id] = results._format_label_ids(full.get(sample_id), ids)
+            pending[field] = full
+            results.id_map[field] = {s: id_map[s] for s in left if s in id_map}
         results._pending_id_maps = pending
         return out
 
-    def _changed(self, field: str, info: dict, by_sample: dict, id_map: dict) -> set:
+    def _apply(self, field: str, info: dict, by_sample: dict, id_map: dict):
+        """Merges and writes the changed samples of `field` that RawFieldMerge reproduces;
+        returns (the sample ids left to FiftyOne's merge, {sample id: label ids FiftyOne's merge
+        would record as added})."""
         container, is_list = _FAST_TYPES[info["type"]]
         list_field = container._LABEL_LIST_FIELD if is_list else None
         label_cls = container._fields[list_field].field.document_type if is_list else container
@@ -894,23 +911,53 @@ class _FastMerge:
         anno = {(s, m.id) for s, msgs in by_sample.items() for m in msgs}
         new_ids = anno - existing
         merge_ids = anno - new_ids
+        delete_ids = existing - anno
+        dataset = self._dataset
+        # FiftyOne's merge declares the field first (a no-op when it exists).
+        foua._ensure_label_field(dataset, field, foua._LABEL_TYPES_MAP[info["type"]])
+
         # A sample with uploaded labels V7 no longer has: FiftyOne deletes them.
-        changed = {s for s, _ in existing - anno}
-        candidates = [s for s in by_sample if s not in changed]
-        if not candidates:
-            return changed
-        if self._dataset.get_field(field) is None:  # a new field: every value is None
-            ids, raws = candidates, [None] * len(candidates)
-        else:
-            view = self._dataset.select(candidates).select_fields(field)
-            ids, raws = view.values(["_id", field], _raw=True)
-        for oid, raw in zip(ids, raws):
-            sample_id = str(oid)
+        deleted = {s for s, _ in delete_ids}
+        raws = {}
+        candidates = [s for s in by_sample if s not in deleted]
+        for sample_id, raw in self._read(field, candidates):
             if not self._unchanged(raw, by_sample[sample_id], sample_id, label_cls, list_field,
                                    merge_ids, new_ids, allow_additions, rules, global_attrs,
                                    class_attrs):
-                changed.add(sample_id)
-        return changed
+                raws[sample_id] = raw
+        if deleted and info.get("allow_deletions", True):
+            dataset.delete_labels(ids=[i for _, i in delete_ids], fields=field)
+        raws.update(self._read(field, [s for s in deleted if s in by_sample]))
+
+        merger = _raw_merge.RawFieldMerge(
+            container, is_list, info, _fo_label,
+            lambda doc, msg: _label_unchanged(doc, msg, label_cls, rules, global_attrs,
+                                              class_attrs))
+        now = datetime.datetime.utcnow()
+        stamp = {"last_modified_at": now} if dataset.has_field("last_modified_at") else {}
+        left, added, ops, written = set(), {}, [], []
+        for sample_id, raw in raws.items():
+            merged = merger.merge(sample_id, raw, by_sample[sample_id], merge_ids, new_ids)
+            if merged is None:
+                left.add(sample_id)
+            elif merged is not _raw_merge.NOTHING:
+                ops.append(UpdateOne({"_id": ObjectId(sample_id)},
+                                     {"$set": {field: merged.value, **stamp}}))
+                written.append(sample_id)
+                if merged.added is not None:
+                    added[sample_id] = merged.added
+        if ops:
+            foo.bulk_write(ops, dataset._sample_collection)
+            fos.Sample._reload_docs(dataset._sample_collection_name, sample_ids=written)
+        return left, added
+
+    def _read(self, field: str, sample_ids: list):
+        """(sample id, raw field value) of the samples of `sample_ids` the dataset holds."""
+        if not sample_ids:
+            return []
+        view = self._dataset.select(sample_ids).select_fields(field)
+        ids, raws = view.values(["_id", field], _raw=True)
+        return zip(map(str, ids), raws)
 
     @staticmethod
     def _unchanged(raw, msgs, sample_id, label_cls, list_field, merge_ids, new_ids,
