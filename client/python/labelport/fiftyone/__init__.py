@@ -898,46 +898,43 @@ class _FastMerge:
         returns (the sample ids left to FiftyOne's merge, {sample id: label ids FiftyOne's merge
         would record as added})."""
         container, is_list = _FAST_TYPES[info["type"]]
-        list_field = container._LABEL_LIST_FIELD if is_list else None
-        label_cls = container._fields[list_field].field.document_type if is_list else container
-        allow_additions = info.get("allow_additions", True)
+        label_cls = (container._fields[container._LABEL_LIST_FIELD].field.document_type
+                     if is_list else container)
         rules = dict(
             allow_label_edits=info.get("allow_label_edits", True),
             allow_index_edits=info.get("allow_index_edits", True),
             allow_spatial_edits=info.get("allow_spatial_edits", True),
         )
-        global_attrs, class_attrs = foua._parse_attributes(info)
-        existing = {(s, i) for s, ids in id_map.items() for i in foua._to_list(ids)}
-        anno = {(s, m.id) for s, msgs in by_sample.items() for m in msgs}
-        new_ids = anno - existing
-        merge_ids = anno - new_ids
-        delete_ids = existing - anno
+        check = _LabelCheck(label_cls, rules, *foua._parse_attributes(info))
+        merger = _raw_merge.RawFieldMerge(container, is_list, info, _fo_label, check)
         dataset = self._dataset
         # FiftyOne's merge declares the field first (a no-op when it exists).
         foua._ensure_label_field(dataset, field, foua._LABEL_TYPES_MAP[info["type"]])
 
-        # A sample with uploaded labels V7 no longer has: FiftyOne deletes them.
-        deleted = {s for s, _ in delete_ids}
+        # FiftyOne's id sets, per sample: the labels the run holds (`existing_ids`) and V7's
+        # (`anno_ids`); those the run holds and V7 no longer has are deleted.
+        run_ids = {s: set(foua._to_list(ids)) for s, ids in id_map.items()}
+        delete_ids, deleted = [], set()
+        for sample_id, ids in run_ids.items():
+            msgs = by_sample.get(sample_id)
+            gone = ids - {m.id for m in msgs} if msgs is not None else ids
+            if gone:
+                delete_ids.extend(gone)
+                deleted.add(sample_id)
         raws = {}
         candidates = [s for s in by_sample if s not in deleted]
         for sample_id, raw in self._read(field, candidates):
-            if not self._unchanged(raw, by_sample[sample_id], sample_id, label_cls, list_field,
-                                   merge_ids, new_ids, allow_additions, rules, global_attrs,
-                                   class_attrs):
+            if not merger.unchanged(raw, by_sample[sample_id], run_ids.get(sample_id, ())):
                 raws[sample_id] = raw
-        if deleted and info.get("allow_deletions", True):
-            dataset.delete_labels(ids=[i for _, i in delete_ids], fields=field)
+        if delete_ids and info.get("allow_deletions", True):
+            dataset.delete_labels(ids=delete_ids, fields=field)
         raws.update(self._read(field, [s for s in deleted if s in by_sample]))
 
-        merger = _raw_merge.RawFieldMerge(
-            container, is_list, info, _fo_label,
-            lambda doc, msg: _label_unchanged(doc, msg, label_cls, rules, global_attrs,
-                                              class_attrs))
         now = datetime.datetime.utcnow()
         stamp = {"last_modified_at": now} if dataset.has_field("last_modified_at") else {}
         left, added, ops, written = set(), {}, [], []
         for sample_id, raw in raws.items():
-            merged = merger.merge(sample_id, raw, by_sample[sample_id], merge_ids, new_ids)
+            merged = merger.merge(raw, by_sample[sample_id], run_ids.get(sample_id, ()))
             if merged is None:
                 left.add(sample_id)
             elif merged is not _raw_merge.NOTHING:
@@ -959,65 +956,89 @@ class _FastMerge:
         ids, raws = view.values(["_id", field], _raw=True)
         return zip(map(str, ids), raws)
 
-    @staticmethod
-    def _unchanged(raw, msgs, sample_id, label_cls, list_field, merge_ids, new_ids,
-                   allow_additions, rules, global_attrs, class_attrs) -> bool:
-        """Whether FiftyOne's merge would leave this sample's raw field value as it is. Any
-        doubt answers False (the sample is then merged with FiftyOne's own functions)."""
-        if raw is None:
-            return not allow_additions or (list_field is None and not msgs)
-        if list_field is not None:
-            if any((sample_id, m.id) in new_ids for m in msgs) and allow_additions:
+
+class _LabelCheck:
+    """Whether `foua._merge_label(label, anno_label)` would leave a raw label document as it
+    is, `anno_label` being `_fo_label(msg)`: called as `check(doc, msg)`, for the labels of
+    one field (its label class, allow_* rules and attributes), once per label of a load, so
+    what depends on the field only is computed once."""
+
+    def __init__(self, cls, rules: dict, global_attrs: list, class_attrs: dict):
+        self._cls = cls
+        self._detection = cls is fol.Detection
+        self._label = rules["allow_label_edits"]
+        self._index = cls is not fol.Classification and rules["allow_index_edits"]
+        self._spatial = rules["allow_spatial_edits"]
+        self._bbox_default = _default(cls, "bounding_box")
+        self._global_attrs = list(global_attrs)
+        self._class_attrs = class_attrs
+        self._attr_names: dict = {}
+
+    def _names(self, label) -> Optional[list]:
+        """The attributes `_merge_label` sets on a label of class `label`; None when one is a
+        declared field or `keyframe` (left to FiftyOne's merge)."""
+        key = label if isinstance(label, str) else None
+        names = self._attr_names.get(key, ())
+        if names == ():
+            names = self._global_attrs + list(self._class_attrs.get(label, []))
+            if any(n in self._cls._fields or n == "keyframe" for n in names):
+                names = None
+            self._attr_names[key] = names
+        return names
+
+    def __call__(self, doc: dict, msg) -> bool:
+        if doc.get("mask") is not None or self._detection and (
+                msg.has_mask or msg.HasField("instance_mask")):
+            return False
+        label = doc.get("label")
+        if self._label:
+            expected = msg.label or None
+            if label != expected or type(label) is not type(expected):
                 return False
-            labels = raw.get(list_field)
-            if labels is None:
+        if self._index:
+            index = doc.get("index")
+            if msg.HasField("index"):
+                if type(index) is not int or index != msg.index:
+                    return False
+            elif index is not None:
                 return False
-        else:
-            labels = [raw]
-        by_id = {m.id: m for m in msgs}
-        for doc in labels:
-            if doc.get("_cls") != label_cls.__name__:
+        if self._spatial:
+            if self._detection:
+                box = doc.get("bounding_box", self._bbox_default)
+                if type(box) is not list or box != list(msg.bounding_box) or not all(
+                        type(v) is float for v in box):
+                    return False
+            elif not self._same_shape(doc, msg):
                 return False
-            label_id = str(doc.get("_id"))
-            if (sample_id, label_id) in merge_ids and not _label_unchanged(
-                    doc, by_id[label_id], label_cls, rules, global_attrs, class_attrs):
+        if type(label) is not str and label is not None:
+            return False
+        names = self._names(label)
+        if names is None:
+            return False
+        if not names:
+            return True
+        own = doc.get("attributes") or {}
+        for name in names:
+            if name in own or name not in doc:
+                return False
+            value = attribute_python(msg.attributes[name]) if name in msg.attributes else None
+            # Setting a dynamic attribute marks it changed even when equal, and FiftyOne's save
+            # then removes one that is None: only a non-None equal value is left as it is.
+            if value is None or not _same(doc[name], value):
                 return False
         return True
 
-
-def _label_unchanged(doc: dict, msg, cls, rules, global_attrs, class_attrs) -> bool:
-    """Whether `foua._merge_label(label, anno_label)` would leave the raw label `doc` as it is,
-    `anno_label` being `_fo_label(msg)`."""
-    if _has_mask(msg) or doc.get("mask") is not None:
-        return False
-    expected = {}
-    if rules["allow_label_edits"]:
-        expected["label"] = msg.label or None
-    if cls is not fol.Classification and rules["allow_index_edits"]:
-        expected["index"] = msg.index if msg.HasField("index") else None
-    if rules["allow_spatial_edits"]:
-        if cls is fol.Detection:
-            expected["bounding_box"] = list(msg.bounding_box)
-        elif cls is fol.Polyline:
-            expected["points"] = [[[p.x, p.y] for p in s.points] for s in msg.points]
-            expected["closed"] = msg.closed
-            expected["filled"] = msg.filled
+    def _same_shape(self, doc: dict, msg) -> bool:
+        cls = self._cls
+        if cls is fol.Polyline:
+            expected = {"points": [[[p.x, p.y] for p in s.points] for s in msg.points],
+                        "closed": msg.closed, "filled": msg.filled}
         elif cls is fol.Keypoint:
-            expected["points"] = [[p.x, p.y] for p in msg.points]
-    for name, value in expected.items():
-        if not _same(doc.get(name, _default(cls, name)), value):
-            return False
-    label = expected["label"] if "label" in expected else doc.get("label")
-    own = doc.get("attributes") or {}
-    for name in list(global_attrs) + list(class_attrs.get(label, [])):
-        if name in cls._fields or name in own or name == "keyframe" or name not in doc:
-            return False
-        value = attribute_python(msg.attributes[name]) if name in msg.attributes else None
-        # Setting a dynamic attribute marks it changed even when equal, and FiftyOne's save
-        # then removes one that is None: only a non-None equal value is left as it is.
-        if value is None or not _same(doc[name], value):
-            return False
-    return True
+            expected = {"points": [[p.x, p.y] for p in msg.points]}
+        else:
+            return True
+        return all(_same(doc.get(name, _default(cls, name)), value)
+                   for name, value in expected.items())
 
 
 class _UploadProgress:

@@ -100,12 +100,37 @@ class RawFieldMerge:
         self._unchanged = unchanged
         self._round_trips: dict = {}
 
-    def merge(self, sample_id: str, raw, msgs: list, merge_ids: set,
-              new_ids: set) -> Optional[Merged]:
-        """What FiftyOne's merge leaves in the field of sample `sample_id`, whose raw value
-        (after the deletions) is `raw` and whose downloaded labels are `msgs`; `merge_ids` and
-        `new_ids` are FiftyOne's (sample id, label id) sets. NOTHING when it writes nothing;
-        None when not reproduced exactly."""
+    def unchanged(self, raw, msgs: list, run_ids) -> bool:
+        """Whether FiftyOne's merge leaves the field's raw value `raw` as it is, given the
+        downloaded labels `msgs` and the ids of the labels the run holds for the sample (the
+        sample has none that V7 no longer has). Any doubt answers False."""
+        list_field = self._list_field
+        if raw is None:
+            return not self._allow_additions or (list_field is None and not msgs)
+        if list_field is not None:
+            if self._allow_additions and any(m.id not in run_ids for m in msgs):
+                return False
+            docs = raw.get(list_field)
+            if docs is None:
+                return False
+        else:
+            docs = [raw]
+        by_id = {m.id: m for m in msgs}
+        name = self._label_cls.__name__
+        for doc in docs:
+            if doc.get("_cls") != name:
+                return False
+            label_id = str(doc.get("_id"))
+            if label_id in run_ids and label_id in by_id and not self._unchanged(
+                    doc, by_id[label_id]):
+                return False
+        return True
+
+    def merge(self, raw, msgs: list, run_ids) -> Optional[Merged]:
+        """What FiftyOne's merge leaves in the field of a sample whose raw value (after the
+        deletions) is `raw`, whose downloaded labels are `msgs` and for which the run holds the
+        labels of ids `run_ids`. NOTHING when it writes nothing; None when not reproduced
+        exactly."""
         list_field = self._list_field
         if raw is None:
             if not self._allow_additions:
@@ -122,7 +147,7 @@ class RawFieldMerge:
             docs = raw.get(list_field)
             if raw.get("_cls") != self._container.__name__ or not isinstance(docs, list):
                 return None
-            added = ([m for m in msgs if (sample_id, m.id) in new_ids]
+            added = ([m for m in msgs if m.id not in run_ids]
                      if self._allow_additions else [])
         else:
             docs, added = [raw], []
@@ -136,7 +161,7 @@ class RawFieldMerge:
             if label_id in seen:
                 return None
             seen.add(label_id)
-            msg = by_id.get(label_id) if (sample_id, label_id) in merge_ids else None
+            msg = by_id.get(label_id) if label_id in run_ids else None
             if msg is None or self._unchanged(doc, msg):
                 if whole and not self._round_trips_exactly(doc):
                     return None
