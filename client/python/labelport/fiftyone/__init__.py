@@ -76,11 +76,12 @@ class DarwinBackendConfig(foua.AnnotationBackendConfig):
         tls (False): connect to the server with TLS
         root_certificates (None): path of a PEM file of CA certificates (implies TLS)
         upload_timeout (3600): seconds to wait until the run is ready in V7
-        fast_load (True): let `load_annotations()` hand FiftyOne's merge only the samples it
-            would change (same result, found without building FiftyOne labels for the
-            others); False makes FiftyOne merge every sample itself (also per load:
-            `dataset.load_annotations(key, fast_load=False)`, which wins over the run's
-            setting)
+        fast_load (True): let `load_annotations()` merge the changed samples itself and
+            write them with bulk writes (FiftyOne's result, byte for byte; unchanged samples
+            found without building FiftyOne labels), handing FiftyOne's merge only what it
+            does not reproduce exactly; False makes FiftyOne merge every sample itself (also
+            per load: `dataset.load_annotations(key, fast_load=False)`, which wins over the
+            run's setting)
     """
 
     def __init__(
