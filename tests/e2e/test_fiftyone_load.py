@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import re
 
+import bson
 import pytest
 from PIL import Image
 from test_fiftyone_recipes import W, H, darwin, dataset, fo, item_of, snapshot  # noqa: F401
@@ -167,13 +168,23 @@ def _labels(value):
     return [dict(d) for d in value.get("detections", [value])]
 
 
+def _raw_docs(ds) -> dict:
+    """The stored sample documents, but for what differs between a dataset and its clone
+    anyway (the dataset id, the creation time) and the time of the last change."""
+    return {doc["_id"]: bson.encode(doc) for doc in ds._sample_collection.find(
+        {}, {"last_modified_at": 0, "_dataset_id": 0, "created_at": 0})}
+
+
 def test_fast_load_equals_fiftyone_merge_on_random_edits(darwin, sim, tmp_path, monkeypatch):
     """One run; a clone of the dataset after annotate() holds the same run (same sample and
     label ids, same id map, same server run). Random annotator edits in V7 (labels added,
-    moved, relabelled, deleted, attributes changed, classifications added and changed); the
-    dataset loads through the fast path, its clone through FiftyOne's merge
-    (`fast_load=False`); every sample's field values (ids included) and the id maps are equal,
-    after a first and after a second round of edits (which sees the labels the first added)."""
+    moved, relabelled, deleted, attributes changed and cleared, classifications added and
+    changed, fields that are None or empty); the dataset loads through the fast path (the
+    changed samples merged on their raw values and written with bulk writes: FiftyOne's merge
+    gets none of them), its clone through FiftyOne's merge (`fast_load=False`); every sample's
+    field values (ids included), the stored documents byte for byte, the id maps and the
+    schemas are equal, after a first and after a second round of edits (which sees the labels
+    the first added)."""
     import fiftyone.utils.annotations as foua
 
     merged = []  # (field, samples FiftyOne's merge was given), per call
@@ -206,13 +217,16 @@ def test_fast_load_equals_fiftyone_merge_on_random_edits(darwin, sim, tmp_path, 
             actions = _edits(rng, items, sim)
             assert {a[2] for a in actions} == {"POST", "PATCH", "DELETE"}, actions
             _apply(sim, items, actions)
+            before = _raw_docs(slow)
             merged.clear()
             fast.load_annotations("eq", fast_load=True)
-            fast_merged = sum(n for f, n in merged if f == "gt")
+            fast_merged = sum(n for _, n in merged)
             merged.clear()
             slow.load_annotations("eq", fast_load=False)
-            slow_merged = sum(n for f, n in merged if f == "gt")
-            counts.append((fast_merged, slow_merged))
+            slow_merged = sum(n for _, n in merged)
+            after = _raw_docs(slow)
+            changed = sum(before[k] != after[k] for k in after)
+            counts.append((fast_merged, slow_merged, changed))
             fast_state, slow_state = _state(fast, fields), _state(slow, fields)
             assert fast_state != _state(slow.select([]), fields)  # not vacuous
             for sample_id in slow_state:
@@ -220,12 +234,16 @@ def test_fast_load_equals_fiftyone_merge_on_random_edits(darwin, sim, tmp_path, 
                     assert _labels(fast_state[sample_id][f]) == _labels(
                         slow_state[sample_id][f]), (round_, sample_id, f)
             assert fast_state == slow_state
+            assert _raw_docs(fast) == after, round_
+            assert fast.get_field_schema(flat=True).keys() == slow.get_field_schema(
+                flat=True).keys()
             assert (fast.load_annotation_results("eq").id_map
                     == slow.load_annotation_results("eq").id_map)
             assert (fast.load_annotation_results("eq", cache=False).id_map
                     == slow.load_annotation_results("eq", cache=False).id_map)
-        # The fast path left FiftyOne's merge some samples, not all.
-        assert all(n > 0 for n, _ in counts) and any(n < m for n, m in counts), counts
+        # FiftyOne's merge changed samples on the slow path; on the fast path it got none.
+        assert all(fast_n == 0 and slow_n > 0 and changed > 0
+                   for fast_n, slow_n, changed in counts), counts
     finally:
         fast.delete_annotation_run("eq")
         slow.delete()

@@ -25,10 +25,12 @@ and without touching the venv's packages, and name the directory:
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import random
 import resource
+import socket
 import subprocess
 import sys
 import tempfile
@@ -49,6 +51,7 @@ CLASSES = ["car", "truck", "person"]
 
 def _fiftyone(args):
     os.environ.update({
+        "FIFTYONE_DATABASE_URI": args.db_uri,
         "FIFTYONE_DATABASE_DIR": args.db_dir,
         "FIFTYONE_DO_NOT_TRACK": "true",
         "FIFTYONE_DATABASE_VALIDATION": "false",
@@ -122,7 +125,8 @@ def phase_load(args) -> dict:
 
 
 def _child(args, phase: str, **extra) -> dict:
-    cmd = [sys.executable, __file__, "--phase", phase, "--db-dir", args.db_dir, "--work",
+    cmd = [sys.executable, __file__, "--phase", phase, "--db-dir", args.db_dir, "--db-uri",
+           args.db_uri, "--work",
            args.work, "--sim-url", args.sim_url, "--api-key", args.api_key, "--server",
            args.server, "--images", str(args.images), "--labels", str(args.labels)]
     for k, v in extra.items():
@@ -140,6 +144,32 @@ def _child(args, phase: str, **extra) -> dict:
     if args.profile:
         sys.stderr.write(out.stderr)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _start_mongod(db_dir: Path):
+    """A MongoDB of the bench's own (FiftyOne's bundled mongod on a free loopback port), for
+    FIFTYONE_DATABASE_URI: without it, FiftyOne attaches each process to whichever FiftyOne
+    database service already runs on the machine (it looks the service up by its command line,
+    not by FIFTYONE_DATABASE_DIR), so another program's FiftyOne could own, and end, the
+    bench's database. Returns (the process, the URI)."""
+    spec = importlib.util.find_spec("fiftyone")
+    mongod = Path(spec.origin).parent / "db" / "bin" / "mongod"
+    db_dir.mkdir(parents=True, exist_ok=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [str(mongod), "--dbpath", str(db_dir), "--bind_ip", "127.0.0.1", "--port", str(port),
+         "--logpath", str(db_dir / "mongod.log")], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, f"mongodb://127.0.0.1:{port}"
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"mongod did not start (see {db_dir / 'mongod.log'})")
+            time.sleep(0.1)
 
 
 def _edit(sim, slug: str, fraction: float) -> int:
@@ -169,7 +199,7 @@ def main() -> int:
     ap.add_argument("--profile", action="store_true",
                     help="print a cProfile of each load (client side) to stderr")
     ap.add_argument("--phase", default=None, help=argparse.SUPPRESS)
-    for hidden in ("db-dir", "work", "sim-url", "api-key", "server", "key"):
+    for hidden in ("db-dir", "db-uri", "work", "sim-url", "api-key", "server", "key"):
         ap.add_argument(f"--{hidden}", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.phase:
@@ -191,6 +221,7 @@ def main() -> int:
     server = start_server(sim, data_dir)
     args.db_dir, args.work = str(work / "fiftyone-db"), str(work)
     args.sim_url, args.api_key, args.server = sim.url, sim.api_key, server.target
+    mongod, args.db_uri = _start_mongod(work / "fiftyone-db")
     try:
         setup = _child(args, "setup")
         print(f"setup: {args.images} images x {args.labels} labels; annotate() took "
@@ -226,6 +257,8 @@ def main() -> int:
         if server.running():
             server.stop()
         sim.stop()
+        mongod.terminate()
+        mongod.wait()
     return 0
 
 

@@ -17,6 +17,7 @@ accepted for compatibility and ignored. Progress bars follow `fo.config.show_pro
 
 from __future__ import annotations
 
+import datetime
 import inspect
 import logging
 import math
@@ -28,6 +29,7 @@ import numpy as np
 
 from labelport.client import Client, run_name
 from labelport.errors import LabelportError
+from labelport.fiftyone import _raw_merge
 from labelport.samples import _field_value_of, field_value_labels
 from labelport.schema import attribute_python, attribute_value
 from labelport.v1 import annotation_run_pb2 as run_pb
@@ -37,9 +39,12 @@ from labelport.v1 import sample_pb2 as sample_pb
 try:
     import fiftyone.core.frame as fof
     import fiftyone.core.labels as fol
+    import fiftyone.core.odm as foo
+    import fiftyone.core.sample as fos
     import fiftyone.core.utils as fou
     import fiftyone.utils.annotations as foua
     from bson import ObjectId
+    from pymongo import UpdateOne
 except ImportError as e:  # pragma: no cover - depends on the environment
     raise ImportError(
         "labelport.fiftyone needs FiftyOne: pip install 'labelport[fiftyone]'"
@@ -71,11 +76,12 @@ class DarwinBackendConfig(foua.AnnotationBackendConfig):
         tls (False): connect to the server with TLS
         root_certificates (None): path of a PEM file of CA certificates (implies TLS)
         upload_timeout (3600): seconds to wait until the run is ready in V7
-        fast_load (True): let `load_annotations()` hand FiftyOne's merge only the samples it
-            would change (same result, found without building FiftyOne labels for the
-            others); False makes FiftyOne merge every sample itself (also per load:
-            `dataset.load_annotations(key, fast_load=False)`, which wins over the run's
-            setting)
+        fast_load (True): let `load_annotations()` merge the changed samples itself and
+            write them with bulk writes (FiftyOne's result, byte for byte; unchanged samples
+            found without building FiftyOne labels), handing FiftyOne's merge only what it
+            does not reproduce exactly; False makes FiftyOne merge every sample itself (also
+            per load: `dataset.load_annotations(key, fast_load=False)`, which wins over the
+            run's setting)
     """
 
     def __init__(
@@ -311,9 +317,11 @@ class DarwinBackend(foua.AnnotationBackend):
 
         Fast load: called by FiftyOne's `load_annotations()` (and `fast_load` on), for every
         field FiftyOne merges plainly (image samples, no `dest_field`, no unexpected labels to
-        merge elsewhere), FiftyOne's merge gets only the samples it would change (see
-        `_FastMerge`): an unchanged sample costs one raw read and no Label object. Everything
-        else goes through FiftyOne's merge as before."""
+        merge elsewhere), the samples FiftyOne's merge would change are merged here and written
+        with bulk writes, with FiftyOne's result (see `_FastMerge`): an unchanged sample costs
+        one raw read and no Label object, a changed one Label objects only for its changed
+        labels. FiftyOne's merge gets only what that does not reproduce exactly (masks, for
+        example); everything else goes through FiftyOne's merge as before."""
         api = self.connect_to_api()
         name = results._resolve_run_name()
         call = _load_call(inspect.currentframe().f_back)
@@ -806,7 +814,8 @@ def _fast_fields(config, results, call: Optional[_LoadCall], changes) -> set:
     if call.unexpected not in ("ignore", "return") and any(c.unexpected for c in changes):
         return set()
     fields = {f for f, info in (results.config.label_schema or {}).items()
-              if not f.startswith("frames.") and (info or {}).get("type") in _FAST_TYPES}
+              if not f.startswith("frames.") and (info or {}).get("type") in _FAST_TYPES
+              and not (info or {}).get("only_keyframes")}
     seen: dict = {}
     for c in changes:
         if c.field not in fields or c.frame_number > 0:
@@ -845,132 +854,192 @@ def _has_mask(msg) -> bool:
 
 
 class _FastMerge:
-    """Leaves FiftyOne's merge (`foua._merge_labels`) only the samples it would change.
+    """Writes the sample-level changes of a load itself, with bulk writes, and leaves FiftyOne's
+    merge (`foua._merge_labels`) only the samples it cannot reproduce exactly.
 
-    For the sample-level fields of an image dataset, a sample whose merge would change
-    nothing is found without building a single Label object: its field value is read raw and
-    compared, strictly, with what `_merge_label` would overwrite, and the labels to add and
-    delete are known from the id sets. FiftyOne's merge then gets the other samples' labels
-    (converted to FiftyOne labels only for them) and an id map restricted to those samples, so
-    it computes the same deletions, merges, additions and writes as with everything, with its
-    own code, and skips the rest. `DarwinBackend.save_run_results` puts the untouched samples'
-    id map entries back before FiftyOne saves the results. Any doubt counts as a change."""
+    For the sample-level fields of an image dataset: a sample whose merge would change nothing
+    is found without building a single Label object (its field value is read raw and compared,
+    strictly, with what `_merge_label` would overwrite; the labels to add and delete are known
+    from the id sets). For the others, the labels deleted in V7 are deleted as FiftyOne's merge
+    deletes them (`dataset.delete_labels`, one bulk write), and each sample's new field value is
+    computed from its raw value by `_raw_merge.RawFieldMerge` (FiftyOne's merge of that sample,
+    with FiftyOne's `_merge_label` on the labels that change) and written with one bulk write;
+    the ids FiftyOne's merge would record as added go into the run's id map. FiftyOne's merge
+    then gets only the samples left (converted to FiftyOne labels only for them) and an id map
+    restricted to them, so it merges them with its own code and skips the rest.
+    `DarwinBackend.save_run_results` puts the other samples' id map entries back before
+    FiftyOne saves the results. Any doubt leaves the sample to FiftyOne."""
 
     def __init__(self, results):
         self._results = results
         self._dataset = results._samples._root_dataset
 
     def select(self, fast_changes: dict) -> dict:
-        """field → {sample id: {label id: label}} for FiftyOne's merge (the changed samples);
-        the run's id map is restricted to them until save_run_results."""
+        """Applies the changes it can; returns field → {sample id: {label id: label}} for
+        FiftyOne's merge (the samples left); the run's id map is restricted to them until
+        save_run_results."""
         results = self._results
         schema = results.config.label_schema
         out, pending = {}, {}
         for field, by_sample in fast_changes.items():
             id_map = results.id_map.get(field, {})
-            changed = self._changed(field, schema[field] or {}, by_sample, id_map)
-            out[field] = {}
-            for sample_id in changed:
-                if sample_id in by_sample:
-                    out[field][sample_id] = {
-                        label.id: label for label in map(_fo_label, by_sample[sample_id])}
-            pending[field] = dict(id_map)
-            results.id_map[field] = {s: id_map[s] for s in changed if s in id_map}
+            left, added = self._apply(field, schema[field] or {}, by_sample, id_map)
+            out[field] = {sample_id: {label.id: label for label in map(_fo_label, msgs)}
+                          for sample_id, msgs in by_sample.items() if sample_id in left}
+            full = dict(id_map)
+            for sample_id, ids in added.items():
+                full[sample_id] = results._format_label_ids(full.get(sample_id), ids)
+            pending[field] = full
+            results.id_map[field] = {s: id_map[s] for s in left if s in id_map}
         results._pending_id_maps = pending
         return out
 
-    def _changed(self, field: str, info: dict, by_sample: dict, id_map: dict) -> set:
+    def _apply(self, field: str, info: dict, by_sample: dict, id_map: dict):
+        """Merges and writes the changed samples of `field` that RawFieldMerge reproduces;
+        returns (the sample ids left to FiftyOne's merge, {sample id: label ids FiftyOne's merge
+        would record as added})."""
         container, is_list = _FAST_TYPES[info["type"]]
-        list_field = container._LABEL_LIST_FIELD if is_list else None
-        label_cls = container._fields[list_field].field.document_type if is_list else container
-        allow_additions = info.get("allow_additions", True)
+        label_cls = (container._fields[container._LABEL_LIST_FIELD].field.document_type
+                     if is_list else container)
         rules = dict(
             allow_label_edits=info.get("allow_label_edits", True),
             allow_index_edits=info.get("allow_index_edits", True),
             allow_spatial_edits=info.get("allow_spatial_edits", True),
         )
-        global_attrs, class_attrs = foua._parse_attributes(info)
-        existing = {(s, i) for s, ids in id_map.items() for i in foua._to_list(ids)}
-        anno = {(s, m.id) for s, msgs in by_sample.items() for m in msgs}
-        new_ids = anno - existing
-        merge_ids = anno - new_ids
-        # A sample with uploaded labels V7 no longer has: FiftyOne deletes them.
-        changed = {s for s, _ in existing - anno}
-        candidates = [s for s in by_sample if s not in changed]
-        if not candidates:
-            return changed
-        if self._dataset.get_field(field) is None:  # a new field: every value is None
-            ids, raws = candidates, [None] * len(candidates)
-        else:
-            view = self._dataset.select(candidates).select_fields(field)
-            ids, raws = view.values(["_id", field], _raw=True)
-        for oid, raw in zip(ids, raws):
-            sample_id = str(oid)
-            if not self._unchanged(raw, by_sample[sample_id], sample_id, label_cls, list_field,
-                                   merge_ids, new_ids, allow_additions, rules, global_attrs,
-                                   class_attrs):
-                changed.add(sample_id)
-        return changed
+        check = _LabelCheck(label_cls, rules, *foua._parse_attributes(info))
+        merger = _raw_merge.RawFieldMerge(container, is_list, info, _fo_label, check)
+        dataset = self._dataset
+        # FiftyOne's merge declares the field first (a no-op when it exists).
+        foua._ensure_label_field(dataset, field, foua._LABEL_TYPES_MAP[info["type"]])
 
-    @staticmethod
-    def _unchanged(raw, msgs, sample_id, label_cls, list_field, merge_ids, new_ids,
-                   allow_additions, rules, global_attrs, class_attrs) -> bool:
-        """Whether FiftyOne's merge would leave this sample's raw field value as it is. Any
-        doubt answers False (the sample is then merged with FiftyOne's own functions)."""
-        if raw is None:
-            return not allow_additions or (list_field is None and not msgs)
-        if list_field is not None:
-            if any((sample_id, m.id) in new_ids for m in msgs) and allow_additions:
+        # FiftyOne's id sets, per sample: the labels the run holds (`existing_ids`) and V7's
+        # (`anno_ids`); those the run holds and V7 no longer has are deleted.
+        run_ids = {s: set(foua._to_list(ids)) for s, ids in id_map.items()}
+        delete_ids, deleted = [], set()
+        for sample_id, ids in run_ids.items():
+            msgs = by_sample.get(sample_id)
+            gone = ids - {m.id for m in msgs} if msgs is not None else ids
+            if gone:
+                delete_ids.extend(gone)
+                deleted.add(sample_id)
+        raws = {}
+        candidates = [s for s in by_sample if s not in deleted]
+        for sample_id, raw in self._read(field, candidates):
+            if not merger.unchanged(raw, by_sample[sample_id], run_ids.get(sample_id, ())):
+                raws[sample_id] = raw
+        if delete_ids and info.get("allow_deletions", True):
+            dataset.delete_labels(ids=delete_ids, fields=field)
+        raws.update(self._read(field, [s for s in deleted if s in by_sample]))
+
+        now = datetime.datetime.utcnow()
+        stamp = {"last_modified_at": now} if dataset.has_field("last_modified_at") else {}
+        left, added, ops, written = set(), {}, [], []
+        for sample_id, raw in raws.items():
+            merged = merger.merge(raw, by_sample[sample_id], run_ids.get(sample_id, ()))
+            if merged is None:
+                left.add(sample_id)
+            elif merged is not _raw_merge.NOTHING:
+                ops.append(UpdateOne({"_id": ObjectId(sample_id)},
+                                     {"$set": {field: merged.value, **stamp}}))
+                written.append(sample_id)
+                if merged.added is not None:
+                    added[sample_id] = merged.added
+        if ops:
+            foo.bulk_write(ops, dataset._sample_collection)
+            fos.Sample._reload_docs(dataset._sample_collection_name, sample_ids=written)
+        return left, added
+
+    def _read(self, field: str, sample_ids: list):
+        """(sample id, raw field value) of the samples of `sample_ids` the dataset holds."""
+        if not sample_ids:
+            return []
+        view = self._dataset.select(sample_ids).select_fields(field)
+        ids, raws = view.values(["_id", field], _raw=True)
+        return zip(map(str, ids), raws)
+
+
+class _LabelCheck:
+    """Whether `foua._merge_label(label, anno_label)` would leave a raw label document as it
+    is, `anno_label` being `_fo_label(msg)`: called as `check(doc, msg)`, for the labels of
+    one field (its label class, allow_* rules and attributes), once per label of a load, so
+    what depends on the field only is computed once."""
+
+    def __init__(self, cls, rules: dict, global_attrs: list, class_attrs: dict):
+        self._cls = cls
+        self._detection = cls is fol.Detection
+        self._label = rules["allow_label_edits"]
+        self._index = cls is not fol.Classification and rules["allow_index_edits"]
+        self._spatial = rules["allow_spatial_edits"]
+        self._bbox_default = _default(cls, "bounding_box")
+        self._global_attrs = list(global_attrs)
+        self._class_attrs = class_attrs
+        self._attr_names: dict = {}
+
+    def _names(self, label) -> Optional[list]:
+        """The attributes `_merge_label` sets on a label of class `label`; None when one is a
+        declared field or `keyframe` (left to FiftyOne's merge)."""
+        key = label if isinstance(label, str) else None
+        names = self._attr_names.get(key, ())
+        if names == ():
+            names = self._global_attrs + list(self._class_attrs.get(label, []))
+            if any(n in self._cls._fields or n == "keyframe" for n in names):
+                names = None
+            self._attr_names[key] = names
+        return names
+
+    def __call__(self, doc: dict, msg) -> bool:
+        if doc.get("mask") is not None or self._detection and (
+                msg.has_mask or msg.HasField("instance_mask")):
+            return False
+        label = doc.get("label")
+        if self._label:
+            expected = msg.label or None
+            if label != expected or type(label) is not type(expected):
                 return False
-            labels = raw.get(list_field)
-            if labels is None:
+        if self._index:
+            index = doc.get("index")
+            if msg.HasField("index"):
+                if type(index) is not int or index != msg.index:
+                    return False
+            elif index is not None:
                 return False
-        else:
-            labels = [raw]
-        by_id = {m.id: m for m in msgs}
-        for doc in labels:
-            if doc.get("_cls") != label_cls.__name__:
+        if self._spatial:
+            if self._detection:
+                box = doc.get("bounding_box", self._bbox_default)
+                if type(box) is not list or box != list(msg.bounding_box) or not all(
+                        type(v) is float for v in box):
+                    return False
+            elif not self._same_shape(doc, msg):
                 return False
-            label_id = str(doc.get("_id"))
-            if (sample_id, label_id) in merge_ids and not _label_unchanged(
-                    doc, by_id[label_id], label_cls, rules, global_attrs, class_attrs):
+        if type(label) is not str and label is not None:
+            return False
+        names = self._names(label)
+        if names is None:
+            return False
+        if not names:
+            return True
+        own = doc.get("attributes") or {}
+        for name in names:
+            if name in own or name not in doc:
+                return False
+            value = attribute_python(msg.attributes[name]) if name in msg.attributes else None
+            # Setting a dynamic attribute marks it changed even when equal, and FiftyOne's save
+            # then removes one that is None: only a non-None equal value is left as it is.
+            if value is None or not _same(doc[name], value):
                 return False
         return True
 
-
-def _label_unchanged(doc: dict, msg, cls, rules, global_attrs, class_attrs) -> bool:
-    """Whether `foua._merge_label(label, anno_label)` would leave the raw label `doc` as it is,
-    `anno_label` being `_fo_label(msg)`."""
-    if _has_mask(msg) or doc.get("mask") is not None:
-        return False
-    expected = {}
-    if rules["allow_label_edits"]:
-        expected["label"] = msg.label or None
-    if cls is not fol.Classification and rules["allow_index_edits"]:
-        expected["index"] = msg.index if msg.HasField("index") else None
-    if rules["allow_spatial_edits"]:
-        if cls is fol.Detection:
-            expected["bounding_box"] = list(msg.bounding_box)
-        elif cls is fol.Polyline:
-            expected["points"] = [[[p.x, p.y] for p in s.points] for s in msg.points]
-            expected["closed"] = msg.closed
-            expected["filled"] = msg.filled
+    def _same_shape(self, doc: dict, msg) -> bool:
+        cls = self._cls
+        if cls is fol.Polyline:
+            expected = {"points": [[[p.x, p.y] for p in s.points] for s in msg.points],
+                        "closed": msg.closed, "filled": msg.filled}
         elif cls is fol.Keypoint:
-            expected["points"] = [[p.x, p.y] for p in msg.points]
-    for name, value in expected.items():
-        if not _same(doc.get(name, _default(cls, name)), value):
-            return False
-    label = expected["label"] if "label" in expected else doc.get("label")
-    own = doc.get("attributes") or {}
-    for name in list(global_attrs) + list(class_attrs.get(label, [])):
-        if name in cls._fields or name in own or name == "keyframe" or name not in doc:
-            return False
-        value = attribute_python(msg.attributes[name]) if name in msg.attributes else None
-        # Setting a dynamic attribute marks it changed even when equal, and FiftyOne's save
-        # then removes one that is None: only a non-None equal value is left as it is.
-        if value is None or not _same(doc[name], value):
-            return False
-    return True
+            expected = {"points": [[p.x, p.y] for p in msg.points]}
+        else:
+            return True
+        return all(_same(doc.get(name, _default(cls, name)), value)
+                   for name, value in expected.items())
 
 
 class _UploadProgress:
