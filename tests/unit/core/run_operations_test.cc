@@ -65,6 +65,12 @@ class ThreadRecordingStore : public ForwardingRunStore {
     Record("LoadSampleProgress");
     return inner_->LoadSampleProgress(run_id);
   }
+  absl::StatusOr<std::vector<SampleProgress>> LoadSampleProgressRange(const std::string& run_id,
+                                                                      int64_t start_position,
+                                                                      int max_count) override {
+    Record("LoadSampleProgressRange");
+    return inner_->LoadSampleProgressRange(run_id, start_position, max_count);
+  }
   absl::StatusOr<DarwinRunState> LoadDarwinState(const std::string& run_id) override {
     Record("LoadDarwinState");
     return inner_->LoadDarwinState(run_id);
@@ -222,7 +228,7 @@ TEST(RunOperationsTest, StoreCallsRunOnTheStorePoolNeverOnTheIoThread) {
 
   // Every kind of call was made, none on the I/O thread.
   const std::vector<std::string> calls = store.Calls();
-  for (const char* call : {"GetRun", "LoadDarwinState", "LoadSampleProgress", "StageSamples",
+  for (const char* call : {"GetRun", "LoadDarwinState", "LoadSampleProgressRange", "StageSamples",
                            "CommitStagedSamples", "UpdateRun"}) {
     EXPECT_NE(std::find(calls.begin(), calls.end(), call), calls.end()) << call;
   }
