@@ -1015,7 +1015,7 @@ class UploadJob {
           auto it = std::lower_bound(
               by_hash.begin(), by_hash.end(), h,
               [this](uint32_t pos, uint64_t value) { return item_hash_[pos] < value; });
-          for (; it != by_hash.end() && item_hash_[*it] == h; ++it) matches.push_back({*it, j});
+          for (; it != by_hash.end() && item_hash_[*it] == h; ++it) matches.emplace_back(*it, j);
         }
       }
       if (matches.empty()) co_return absl::OkStatus();
