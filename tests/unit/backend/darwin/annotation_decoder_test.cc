@@ -21,7 +21,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "service/backend/darwin/annotation_encoder.h"
-#include "tests/unit/backend_darwin/test_util.h"
+#include "tests/unit/backend/darwin/test_util.h"
 
 namespace labelport::backend::darwin {
 namespace {

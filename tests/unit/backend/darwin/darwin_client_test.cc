@@ -23,7 +23,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/http/token_bucket_rate_limiter.h"
-#include "tests/unit/backend_darwin/fake_http_client.h"
+#include "tests/unit/backend/darwin/fake_http_client.h"
 
 namespace labelport::backend::darwin {
 namespace {

@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/unit/backend_darwin/test_util.h"
+#include "tests/unit/backend/darwin/test_util.h"
 
 namespace labelport::backend::darwin {
 namespace {

@@ -15,7 +15,7 @@
 #include "gtest/gtest.h"
 #include "service/backend/darwin/annotation_decoder.h"
 #include "service/backend/darwin/annotation_encoder.h"
-#include "tests/unit/backend_darwin/test_util.h"
+#include "tests/unit/backend/darwin/test_util.h"
 
 namespace labelport::backend::darwin {
 namespace {

@@ -6,7 +6,7 @@
 #include <map>
 #include <string>
 
-#include "tests/unit/backend_darwin/fake_http_client.h"
+#include "tests/unit/backend/darwin/fake_http_client.h"
 
 namespace labelport::backend::darwin {
 namespace {

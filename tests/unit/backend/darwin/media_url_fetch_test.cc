@@ -26,7 +26,7 @@
 
 #include "service/backend/darwin/media_source.h"
 #include "service/common/errors.h"
-#include "tests/unit/backend_darwin/fake_http_client.h"
+#include "tests/unit/backend/darwin/fake_http_client.h"
 
 namespace labelport::backend::darwin {
 namespace {

@@ -16,7 +16,7 @@
 #include "absl/time/clock.h"
 #include "service/common/errors.h"
 #include "service/common/media_roots.h"
-#include "tests/unit/backend_darwin/fake_http_client.h"
+#include "tests/unit/backend/darwin/fake_http_client.h"
 
 namespace labelport::backend::darwin {
 namespace {

@@ -18,7 +18,7 @@
 #include "service/backend/darwin/annotation_decoder.h"
 #include "service/backend/darwin/annotation_encoder.h"
 #include "service/backend/darwin/darwin_json.h"
-#include "tests/unit/backend_darwin/test_util.h"
+#include "tests/unit/backend/darwin/test_util.h"
 
 namespace labelport::backend::darwin {
 namespace {
