@@ -34,7 +34,7 @@ import fiftyone.utils.annotations as foua  # noqa: E402
 import numpy as np  # noqa: E402
 from bson import ObjectId  # noqa: E402
 
-import labelport.fiftyone as lpf  # noqa: E402
+import labelport.fiftyone.backend as lpf  # noqa: E402
 from labelport.schema import attribute_value  # noqa: E402
 from labelport.v1 import labels_pb2 as labels_pb  # noqa: E402
 

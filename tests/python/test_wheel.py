@@ -54,7 +54,8 @@ def test_wheel_installs_into_a_fresh_venv_and_connects(tmp_path: Path, server):
     for wanted in ("labelport/__init__.py", "labelport/client.py", "labelport/__main__.py",
                    "labelport/py.typed", "labelport/v1/annotation_service_pb2.pyi",
                    "labelport/v1/annotation_service_pb2.py",
-                   "labelport/v1/annotation_service_pb2_grpc.py", "labelport/fiftyone/__init__.py"):
+                   "labelport/v1/annotation_service_pb2_grpc.py", "labelport/fiftyone/__init__.py",
+                   "labelport/fiftyone/backend.py"):
         assert wanted in names, f"{wanted} missing from {wheel.name}"
 
     env_dir = tmp_path / "venv"
