@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 for _p in (REPO / "client/python", REPO / "tests/integration"):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
