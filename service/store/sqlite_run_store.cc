@@ -1,6 +1,7 @@
 #include "service/store/sqlite_run_store.h"
 
 #include <algorithm>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -189,16 +190,19 @@ absl::Status CheckRunExists(sqlite3* db, const std::string& run_id, absl::string
   return absl::OkStatus();
 }
 
-// The records of the rows of `sql` (one parameter, the run id), whose first
-// column is a serialised `Message`.
+// The records of the rows of `sql` (?1 is the run id), whose first
+// column is a serialised `Message`; `more_params` are bound as ?2, ?3, ...
 template <typename Message>
 absl::StatusOr<std::vector<Message>> LoadRecords(sqlite3* db, absl::string_view sql,
                                                  const std::string& run_id,
-                                                 absl::string_view operation) {
+                                                 absl::string_view operation,
+                                                 std::initializer_list<int64_t> more_params = {}) {
   LP_ASSIGN_OR_RETURN(
       SqliteStatement select,
       SqliteStatement::Prepare(db, sql, absl::StrCat(operation, ": select records")));
   LP_RETURN_IF_ERROR(select.BindText(1, run_id));
+  int index = 2;
+  for (int64_t value : more_params) LP_RETURN_IF_ERROR(select.BindInt64(index++, value));
   std::vector<Message> records;
   while (true) {
     LP_ASSIGN_OR_RETURN(bool row, select.Step());
@@ -1079,23 +1083,12 @@ absl::StatusOr<std::vector<SampleProgress>> SqliteRunStore::LoadSampleProgressRa
   LP_RETURN_IF_ERROR(transaction.BeginRead(kOp));
   LP_RETURN_IF_ERROR(CheckRunExists(db_, run_id, kOp));
   LP_ASSIGN_OR_RETURN(
-      SqliteStatement select,
-      SqliteStatement::Prepare(db_,
-                               "SELECT record FROM sample_progress WHERE run_id = ?1 AND "
-                               "position >= ?2 AND position < ?3 ORDER BY position",
-                               absl::StrCat(kOp, ": select records")));
-  LP_RETURN_IF_ERROR(select.BindText(1, run_id));
-  LP_RETURN_IF_ERROR(select.BindInt64(2, start_position));
-  LP_RETURN_IF_ERROR(select.BindInt64(3, start_position + max_count));
-  std::vector<SampleProgress> records;
-  while (true) {
-    LP_ASSIGN_OR_RETURN(bool row, select.Step());
-    if (!row) break;
-    LP_ASSIGN_OR_RETURN(SampleProgress record, ParseRecord<SampleProgress>(
-                                                   select.ColumnBlob(0), kOp,
-                                                   absl::StrCat("SampleProgress of run ", run_id)));
-    records.push_back(std::move(record));
-  }
+      std::vector<SampleProgress> records,
+      LoadRecords<SampleProgress>(db_,
+                                  "SELECT record FROM sample_progress WHERE "
+                                  "run_id = ?1 AND position >= ?2 AND "
+                                  "position < ?3 ORDER BY position",
+                                  run_id, kOp, {start_position, start_position + max_count}));
   LP_RETURN_IF_ERROR(transaction.Commit(kOp));
   return records;
 }
