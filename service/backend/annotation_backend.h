@@ -1,6 +1,11 @@
 // AnnotationBackend: the port through which core runs a run's work in an
 // annotation platform (V7 Darwin: DarwinBackend), and UploadJournal, the
 // durable record-keeping core offers the backend while it works.
+//
+// Core knows no backend: what a backend supports comes from its
+// Capabilities(), and what it keeps about a run (its backend state) is
+// opaque to core and the store, a google.protobuf.Any whose type_url names
+// the backend's own message.
 #ifndef LABELPORT_SERVICE_BACKEND_ANNOTATION_BACKEND_H_
 #define LABELPORT_SERVICE_BACKEND_ANNOTATION_BACKEND_H_
 
@@ -12,10 +17,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "google/protobuf/any.pb.h"
 #include "labelport/internal/v1/job_state.pb.h"
 #include "labelport/v1/annotation_run.pb.h"
 #include "labelport/v1/annotation_service.pb.h"
 #include "labelport/v1/sample.pb.h"
+#include "service/backend/backend_capabilities.h"
 
 namespace labelport::backend {
 
@@ -58,10 +65,13 @@ class UploadJournal {
   virtual boost::asio::awaitable<
       absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>>>
   LoadLinksForItem(std::string item_id) = 0;
-  virtual boost::asio::awaitable<absl::StatusOr<labelport::internal::v1::DarwinRunState>>
-  LoadBackendState() = 0;
-  virtual boost::asio::awaitable<absl::Status> SaveBackendState(
-      labelport::internal::v1::DarwinRunState state) = 0;
+  // The backend's own state of the run, opaque to core and the store: the
+  // last one saved (type_url and value as given), or an empty Any (no
+  // type_url) when none was. The backend checks the type_url and unpacks it.
+  virtual boost::asio::awaitable<absl::StatusOr<google::protobuf::Any>> LoadBackendState() = 0;
+  // Replaces the backend state. INVALID_ARGUMENT (field "state.type_url")
+  // for an empty type_url.
+  virtual boost::asio::awaitable<absl::Status> SaveBackendState(google::protobuf::Any state) = 0;
   // Records the URL where people annotate the run.
   virtual boost::asio::awaitable<absl::Status> SetEditorUrl(std::string url) = 0;
   // Blocking forms of LoadSamples and LoadLinksForItem, for a caller that
@@ -146,6 +156,11 @@ class LoadSink {
 class AnnotationBackend {
  public:
   virtual ~AnnotationBackend() = default;
+
+  // What this backend supports (its name, label and attribute types). Fixed
+  // for the backend's lifetime; the same as its BackendProvider's
+  // Capabilities(). Thread-safe.
+  virtual const BackendCapabilities& Capabilities() const = 0;
 
   // Brings every sample of the run to SAMPLE_STEP_LABELS_IMPORTED or
   // SAMPLE_STEP_FAILED, resuming from what the journal holds; safe to call

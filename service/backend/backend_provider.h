@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "service/backend/annotation_backend.h"
+#include "service/backend/backend_capabilities.h"
 
 namespace labelport::backend {
 
@@ -24,6 +25,12 @@ class BackendProvider {
   // them (never the credentials themselves). Thread-safe.
   virtual absl::StatusOr<std::shared_ptr<AnnotationBackend>> BackendFor(
       const std::string& tenant) = 0;
+
+  // What every backend it provides supports (each one's Capabilities()):
+  // the same for every tenant and known without credentials, so that
+  // CreateRun checks a run's schema before any key is configured.
+  // Thread-safe.
+  virtual const BackendCapabilities& Capabilities() const = 0;
 };
 
 }  // namespace labelport::backend

@@ -30,7 +30,7 @@ using labelport::v1::ExistingField;
 using labelport::v1::FieldSchema;
 using labelport::v1::Sample;
 
-constexpr char kBackend[] = "darwin";
+using backend::BackendCapabilities;
 
 // Attribute names that would shadow declared label fields.
 bool IsReservedAttributeName(absl::string_view name) {
@@ -192,7 +192,8 @@ bool InfersAttributes(const AttributeSelection& selection) {
 }
 
 // Normalises an attribute selection into specs (§2.6).
-absl::StatusOr<AttributeSpecs> NormalizeAttributes(const AttributeSelection& selection,
+absl::StatusOr<AttributeSpecs> NormalizeAttributes(const BackendCapabilities& backend,
+                                                   const AttributeSelection& selection,
                                                    bool existing, const Observed& observed,
                                                    const std::string& path) {
   AttributeSpecs out;
@@ -249,15 +250,15 @@ absl::StatusOr<AttributeSpecs> NormalizeAttributes(const AttributeSelection& sel
               absl::StrCat(spec_path, ".type"), "ATTRIBUTE_TYPE_MISSING",
               absl::StrCat("Attribute definition ", SpecRepr(spec), " is missing a `type` key"));
         }
-        if (!IsDarwinSupportedAttributeType(spec.type())) {
+        if (!backend.SupportsAttributeType(spec.type())) {
           return InvalidArgument(
               absl::StrCat(spec_path, ".type"), "ATTRIBUTE_TYPE_UNSUPPORTED",
               absl::StrFormat("Attribute '%s' has unsupported type '%s'. The '%s' backend "
                               "supports types %s",
-                              spec.name(), spec.type(), kBackend,
-                              PyList(DarwinSupportedAttributeTypes())));
+                              spec.name(), spec.type(), backend.name,
+                              PyList(backend.attribute_types)));
         }
-        if (spec.values_size() == 0 && AttributeTypeRequiresValues(spec.type())) {
+        if (spec.values_size() == 0 && backend.AttributeTypeRequiresValues(spec.type())) {
           return InvalidArgument(
               absl::StrCat(spec_path, ".values"), "ATTRIBUTE_VALUES_REQUIRED",
               absl::StrFormat("Attribute '%s' of type '%s' requires a list of values", spec.name(),
@@ -303,7 +304,8 @@ absl::StatusOr<AttributeSpecs> NormalizeAttributes(const AttributeSelection& sel
 }
 
 // Resolves the schema type of one field (§2.4).
-absl::StatusOr<std::string> ResolveType(const FieldSchema& field, const ExistingField* existing,
+absl::StatusOr<std::string> ResolveType(const BackendCapabilities& backend,
+                                        const FieldSchema& field, const ExistingField* existing,
                                         const std::string& path, const std::string& type_path,
                                         std::vector<std::string>& warnings, bool& filter_labels) {
   filter_labels = false;
@@ -320,7 +322,7 @@ absl::StatusOr<std::string> ResolveType(const FieldSchema& field, const Existing
     return InvalidArgument(
         path, "FIELD_SCALAR_UNSUPPORTED",
         absl::StrFormat("Field '%s' has unsupported scalar type %s. The '%s' backend supports []",
-                        field.field(), doc, kBackend));
+                        field.field(), doc, backend.name));
   }
   auto candidates = CandidateTypesOf(doc);
   if (!candidates) {
@@ -349,7 +351,8 @@ absl::StatusOr<std::string> ResolveType(const FieldSchema& field, const Existing
   return candidates->front();
 }
 
-absl::Status CheckMediaCompatibility(const std::string& field, const std::string& return_type,
+absl::Status CheckMediaCompatibility(const BackendCapabilities& backend, const std::string& field,
+                                     const std::string& return_type,
                                      labelport::v1::MediaType media_type, const std::string& path) {
   if (media_type == labelport::v1::MEDIA_TYPE_VIDEO && !IsFrameField(field)) {
     if (ReturnTypeIsSpatial(return_type)) {
@@ -365,7 +368,7 @@ absl::Status CheckMediaCompatibility(const std::string& field, const std::string
         absl::StrFormat("Invalid label field '%s'. Backend '%s' does not support annotating "
                         "video fields at a sample-level. Labels must be stored in a frame-level "
                         "field, i.e., one that starts with 'frames.'",
-                        field, kBackend));
+                        field, backend.name));
   }
   if (media_type == labelport::v1::MEDIA_TYPE_IMAGE && IsFrameField(field)) {
     return InvalidArgument(path, "FRAME_FIELD_ON_IMAGES",
@@ -412,14 +415,15 @@ absl::Status CheckSkeleton(const labelport::v1::KeypointSkeleton& skeleton,
 // background, excepted), in value order; no attributes. `index` counts the
 // segmentation fields before this one: V7 keeps ONE raster layer per image,
 // so a schema can hold one segmentation field, on images.
-absl::Status NormalizeSegmentation(const FieldSchema& in, bool existing, const std::string& path,
-                                   int index, FieldSchema* out) {
+absl::Status NormalizeSegmentation(const BackendCapabilities& backend, const FieldSchema& in,
+                                   bool existing, const std::string& path, int index,
+                                   FieldSchema* out) {
   const std::string& name = in.field();
   if (IsFrameField(name))
     return InvalidArgument(absl::StrCat(path, ".field"), "SEGMENTATION_FIELD_UNSUPPORTED",
-                           absl::StrFormat("Field '%s': the darwin backend annotates "
+                           absl::StrFormat("Field '%s': the %s backend annotates "
                                            "segmentations of images only, not of video frames",
-                                           name));
+                                           name, backend.name));
   if (index > 0)
     return InvalidArgument(absl::StrCat(path, ".type"), "SEGMENTATION_FIELD_UNSUPPORTED",
                            absl::StrFormat("Field '%s': V7 holds one raster layer per image, so "
@@ -459,7 +463,8 @@ absl::Status NormalizeSegmentation(const FieldSchema& in, bool existing, const s
 // Validates and normalises a class list; groups' attributes are normalised.
 // `observed` holds the observations of the field (nullptr before any);
 // `plan`, when given, receives the class groups to observe.
-absl::StatusOr<ClassList> NormalizeClasses(const ClassList& input, bool existing,
+absl::StatusOr<ClassList> NormalizeClasses(const BackendCapabilities& backend,
+                                           const ClassList& input, bool existing,
                                            const FieldObservation* observed,
                                            const std::string& field, const std::string& path,
                                            FieldObservation* plan) {
@@ -514,9 +519,9 @@ absl::StatusOr<ClassList> NormalizeClasses(const ClassList& input, bool existing
             observed != nullptr && static_cast<size_t>(i) < observed->groups.size()
                 ? observed->groups[i].observed
                 : NothingObserved();
-        LP_ASSIGN_OR_RETURN(
-            AttributeSpecs specs,
-            NormalizeAttributes(group.attributes(), existing, group_observed, attributes_path));
+        LP_ASSIGN_OR_RETURN(AttributeSpecs specs,
+                            NormalizeAttributes(backend, group.attributes(), existing,
+                                                group_observed, attributes_path));
         auto* g = out.add_entries()->mutable_group();
         *g->mutable_classes() = group.classes();
         *g->mutable_attributes()->mutable_specs() = std::move(specs);
@@ -533,7 +538,7 @@ absl::StatusOr<ClassList> NormalizeClasses(const ClassList& input, bool existing
 // The schema of `header` for `media_type` given what the labels told
 // (`observations`, by field name). With `plan`, also the observations to
 // gather (empty ones, one per field, in schema order).
-absl::StatusOr<BuiltSchema> Build(const CreateRunHeader& header,
+absl::StatusOr<BuiltSchema> Build(const BackendCapabilities& backend, const CreateRunHeader& header,
                                   labelport::v1::MediaType media_type,
                                   const std::map<std::string, FieldObservation>& observations,
                                   std::vector<FieldObservation>* plan) {
@@ -639,17 +644,18 @@ absl::StatusOr<BuiltSchema> Build(const CreateRunHeader& header,
     const ExistingField* existing = it == existing_fields.end() ? nullptr : it->second;
 
     bool filter_labels = false;
-    LP_ASSIGN_OR_RETURN(std::string type, ResolveType(in, existing, path, sub(".type"),
+    LP_ASSIGN_OR_RETURN(std::string type, ResolveType(backend, in, existing, path, sub(".type"),
                                                       result.warnings, filter_labels));
-    if (!IsDarwinSupportedLabelType(type)) {
+    const std::optional<std::string> known_return_type = ReturnTypeOf(type);
+    if (!backend.SupportsLabelType(type) || !known_return_type.has_value()) {
       return InvalidArgument(
           sub(".type"), "FIELD_TYPE_UNSUPPORTED",
           absl::StrFormat("Field '%s' has unsupported label type '%s'. The '%s' backend "
                           "supports %s",
-                          name, type, kBackend, PyList(DarwinSupportedLabelTypes())));
+                          name, type, backend.name, PyList(backend.label_types)));
     }
-    const std::string return_type = *ReturnTypeOf(type);
-    LP_RETURN_IF_ERROR(CheckMediaCompatibility(name, return_type, media_type, path));
+    const std::string& return_type = *known_return_type;
+    LP_RETURN_IF_ERROR(CheckMediaCompatibility(backend, name, return_type, media_type, path));
     const bool trackable = IsTrackable(name, return_type);
 
     const AttributeSelection& selection =
@@ -685,8 +691,8 @@ absl::StatusOr<BuiltSchema> Build(const CreateRunHeader& header,
         field_plan->whole.record_classes = false;
         field_plan->whole.record_attributes = false;
       }
-      LP_RETURN_IF_ERROR(
-          NormalizeSegmentation(in, existing != nullptr, path, segmentation_fields++, &out));
+      LP_RETURN_IF_ERROR(NormalizeSegmentation(backend, in, existing != nullptr, path,
+                                               segmentation_fields++, &out));
       if (existing != nullptr) {
         out.set_allow_additions(in.has_allow_additions() ? in.allow_additions() : g_add);
         out.set_allow_deletions(in.has_allow_deletions() ? in.allow_deletions() : g_del);
@@ -702,12 +708,12 @@ absl::StatusOr<BuiltSchema> Build(const CreateRunHeader& header,
         field_observed != nullptr ? field_observed->whole : NothingObserved();
     if (in.has_classes()) {
       LP_ASSIGN_OR_RETURN(*out.mutable_classes(),
-                          NormalizeClasses(in.classes(), existing != nullptr, field_observed, name,
-                                           sub(".classes"), field_plan));
+                          NormalizeClasses(backend, in.classes(), existing != nullptr,
+                                           field_observed, name, sub(".classes"), field_plan));
     } else if (header.has_classes()) {
       LP_ASSIGN_OR_RETURN(*out.mutable_classes(),
-                          NormalizeClasses(header.classes(), existing != nullptr, field_observed,
-                                           name, "header.classes", field_plan));
+                          NormalizeClasses(backend, header.classes(), existing != nullptr,
+                                           field_observed, name, "header.classes", field_plan));
     } else if (existing != nullptr) {
       std::set<std::string> classes(observed.classes.begin(), observed.classes.end());
       classes.insert(existing->dataset_classes().begin(), existing->dataset_classes().end());
@@ -733,8 +739,9 @@ absl::StatusOr<BuiltSchema> Build(const CreateRunHeader& header,
     }
 
     // §2.6 attributes: the field's, then the run's, then `True`.
-    LP_ASSIGN_OR_RETURN(*out.mutable_attributes()->mutable_specs(),
-                        NormalizeAttributes(selection, existing != nullptr, observed, attr_path));
+    LP_ASSIGN_OR_RETURN(
+        *out.mutable_attributes()->mutable_specs(),
+        NormalizeAttributes(backend, selection, existing != nullptr, observed, attr_path));
 
     // §2.2 allow_* flags: stored for existing fields only, where they apply.
     const bool explicit_flags = !inputs[i].allow_from_shorthand;
@@ -803,6 +810,7 @@ size_t RecordedAttributes(const FieldObservation& o) {
 }  // namespace
 
 struct LabelSchemaBuilder::State {
+  BackendCapabilities backend;
   CreateRunHeader header;
   labelport::v1::MediaType media_type = labelport::v1::MEDIA_TYPE_UNSPECIFIED;
   // The schema before any label was seen.
@@ -818,10 +826,12 @@ LabelSchemaBuilder::LabelSchemaBuilder(LabelSchemaBuilder&&) noexcept = default;
 LabelSchemaBuilder& LabelSchemaBuilder::operator=(LabelSchemaBuilder&&) noexcept = default;
 
 absl::StatusOr<LabelSchemaBuilder> LabelSchemaBuilder::Create(const CreateRunHeader& header,
-                                                              labelport::v1::MediaType media_type) {
+                                                              labelport::v1::MediaType media_type,
+                                                              const BackendCapabilities& backend) {
   auto state = std::make_unique<State>();
+  state->backend = backend;
   std::vector<FieldObservation> plan;
-  LP_ASSIGN_OR_RETURN(BuiltSchema built, Build(header, media_type, {}, &plan));
+  LP_ASSIGN_OR_RETURN(BuiltSchema built, Build(backend, header, media_type, {}, &plan));
   state->header = header;
   state->media_type = media_type;
   state->fields = std::move(built.schema);
@@ -899,13 +909,15 @@ absl::Status LabelSchemaBuilder::Observe(std::vector<Sample>& batch) {
 }
 
 absl::StatusOr<BuiltSchema> LabelSchemaBuilder::Finish() const {
-  return Build(state_->header, state_->media_type, state_->observations, nullptr);
+  return Build(state_->backend, state_->header, state_->media_type, state_->observations, nullptr);
 }
 
 absl::StatusOr<BuiltSchema> BuildLabelSchema(const CreateRunHeader& header,
                                              labelport::v1::MediaType media_type,
+                                             const BackendCapabilities& backend,
                                              std::vector<Sample>& samples) {
-  LP_ASSIGN_OR_RETURN(LabelSchemaBuilder builder, LabelSchemaBuilder::Create(header, media_type));
+  LP_ASSIGN_OR_RETURN(LabelSchemaBuilder builder,
+                      LabelSchemaBuilder::Create(header, media_type, backend));
   LP_RETURN_IF_ERROR(builder.Observe(samples));
   return builder.Finish();
 }

@@ -1,6 +1,8 @@
 // Builds and validates the normalised label schema of a run, following
-// FiftyOne's `annotate()` rules for the darwin backend
-// (spec: annotation-semantics §2 and checklist items 5, 18-35).
+// FiftyOne's `annotate()` rules (spec: annotation-semantics §2 and checklist
+// items 5, 18-35) for the run's backend: the label and attribute types it
+// accepts, and the name its messages give it, are the backend's
+// Capabilities() (for V7: service/backend/darwin/darwin_capabilities.h).
 #ifndef LABELPORT_SERVICE_CORE_LABEL_SCHEMA_BUILDER_H_
 #define LABELPORT_SERVICE_CORE_LABEL_SCHEMA_BUILDER_H_
 
@@ -12,6 +14,7 @@
 #include "labelport/v1/annotation_service.pb.h"
 #include "labelport/v1/label_schema.pb.h"
 #include "labelport/v1/sample.pb.h"
+#include "service/backend/backend_capabilities.h"
 
 namespace labelport::core {
 
@@ -26,7 +29,9 @@ struct BuiltSchema {
 // Builds the schema of a run whose samples arrive in batches (CreateRun
 // streams them), in three steps:
 //  - Create validates the schema input of `header` (everything that does not
-//    depend on the labels) for the run's media type;
+//    depend on the labels) for the run's media type and `backend` (label
+//    and attribute types outside its capabilities are refused, naming the
+//    backend and the types it supports);
 //  - Observe, for each batch, filters the labels of fields whose FiftyOne
 //    class has several candidate types (e.g. masked detections leave a
 //    `detections` field, exactly as FiftyOne filters the collection) and
@@ -42,7 +47,8 @@ struct BuiltSchema {
 class LabelSchemaBuilder {
  public:
   static absl::StatusOr<LabelSchemaBuilder> Create(const labelport::v1::CreateRunHeader& header,
-                                                   labelport::v1::MediaType media_type);
+                                                   labelport::v1::MediaType media_type,
+                                                   const backend::BackendCapabilities& backend);
   ~LabelSchemaBuilder();
   LabelSchemaBuilder(LabelSchemaBuilder&&) noexcept;
   LabelSchemaBuilder& operator=(LabelSchemaBuilder&&) noexcept;
@@ -67,6 +73,7 @@ class LabelSchemaBuilder {
 // All at once: Create, Observe(samples), Finish.
 absl::StatusOr<BuiltSchema> BuildLabelSchema(const labelport::v1::CreateRunHeader& header,
                                              labelport::v1::MediaType media_type,
+                                             const backend::BackendCapabilities& backend,
                                              std::vector<labelport::v1::Sample>& samples);
 
 }  // namespace labelport::core

@@ -38,32 +38,6 @@ bool Contains(const std::vector<std::string>& values, absl::string_view v) {
 
 }  // namespace
 
-const std::vector<std::string>& DarwinSupportedLabelTypes() {
-  static const auto* const kTypes = new std::vector<std::string>{
-      "classification", "classifications", "detection",   "detections", "instance",
-      "instances",      "polygon",         "polygons",    "polyline",   "polylines",
-      "keypoint",       "keypoints",       "segmentation"};
-  return *kTypes;
-}
-
-const std::vector<std::string>& DarwinSupportedAttributeTypes() {
-  static const auto* const kTypes =
-      new std::vector<std::string>{"text", "instance_id", "single_select", "multi_select"};
-  return *kTypes;
-}
-
-bool IsDarwinSupportedLabelType(absl::string_view type) {
-  return Contains(DarwinSupportedLabelTypes(), type);
-}
-
-bool IsDarwinSupportedAttributeType(absl::string_view type) {
-  return Contains(DarwinSupportedAttributeTypes(), type);
-}
-
-bool AttributeTypeRequiresValues(absl::string_view type) {
-  return type != "text" && type != "instance_id";
-}
-
 std::optional<std::string> ReturnTypeOf(absl::string_view schema_type) {
   auto it = ReturnTypes().find(schema_type);
   if (it == ReturnTypes().end()) return std::nullopt;

@@ -1,5 +1,6 @@
-// FiftyOne label-schema types and what the darwin backend supports
-// (spec: annotation-semantics §2.3, §2.4, §2.8).
+// FiftyOne label-schema types (spec: annotation-semantics §2.3, §2.4, §2.8).
+// Which of them a backend supports is its BackendCapabilities
+// (service/backend/backend_capabilities.h).
 #ifndef LABELPORT_SERVICE_CORE_LABEL_TYPES_H_
 #define LABELPORT_SERVICE_CORE_LABEL_TYPES_H_
 
@@ -11,16 +12,6 @@
 #include "labelport/v1/labels.pb.h"
 
 namespace labelport::core {
-
-// The schema types the darwin backend accepts, in FiftyOne's order.
-const std::vector<std::string>& DarwinSupportedLabelTypes();
-// The attribute types the darwin backend accepts, in FiftyOne's order.
-const std::vector<std::string>& DarwinSupportedAttributeTypes();
-
-bool IsDarwinSupportedLabelType(absl::string_view type);
-bool IsDarwinSupportedAttributeType(absl::string_view type);
-// Whether an attribute type needs a list of values (darwin: select types).
-bool AttributeTypeRequiresValues(absl::string_view type);
 
 // The return type of a schema type ("detections" for "detection", ...);
 // nullopt for an unknown type.

@@ -8,6 +8,7 @@
 #include "service/common/log.h"
 #include "service/common/status_macros.h"
 #include "service/core/field_values.h"
+#include "service/core/label_types.h"
 #include "service/core/limits.h"
 #include "service/core/resource_names.h"
 #include "service/core/run_registry.h"
@@ -19,7 +20,8 @@ namespace {
 using common::InvalidArgument;
 namespace v1 = labelport::v1;
 
-absl::Status ValidateHeader(const v1::CreateRunHeader& header) {
+absl::Status ValidateHeader(const v1::CreateRunHeader& header,
+                            const backend::BackendCapabilities& backend) {
   auto too_long = [](absl::string_view field, absl::string_view reason, absl::string_view value,
                      size_t limit) {
     return InvalidArgument(
@@ -30,11 +32,11 @@ absl::Status ValidateHeader(const v1::CreateRunHeader& header) {
     return InvalidArgument("header.request_id", "REQUEST_ID_INVALID",
                            absl::StrFormat("request_id is longer than %d characters (%d bytes)",
                                            kMaxIdLength, header.request_id().size()));
-  if (!header.backend().empty() && header.backend() != "darwin")
+  if (!header.backend().empty() && header.backend() != backend.name)
     return InvalidArgument(
         "header.backend", "UNSUPPORTED_BACKEND",
-        absl::StrFormat("Unsupported backend '%s'. The available backends are ['darwin']",
-                        common::Excerpt(header.backend())));
+        absl::StrFormat("Unsupported backend '%s'. The available backends are %s",
+                        common::Excerpt(header.backend()), PyList({backend.name})));
   if (header.collection_name().size() > kMaxNameLength)
     return too_long("header.collection_name", "COLLECTION_NAME_INVALID", header.collection_name(),
                     kMaxNameLength);
@@ -103,7 +105,7 @@ absl::Status RunCreation::AddBatch(std::vector<v1::Sample> batch) {
 absl::Status RunCreation::Start(std::vector<v1::Sample>& batch) {
   // FiftyOne's order: collection, config, media type, schema, then the key.
   LP_ASSIGN_OR_RETURN(dataset_, ParseDatasetName(header_.parent(), "header.parent"));
-  LP_RETURN_IF_ERROR(ValidateHeader(header_));
+  LP_RETURN_IF_ERROR(ValidateHeader(header_, options_.backend));
   darwin_ = header_.darwin();
   if (darwin_.dataset_slug().empty()) {
     darwin_.set_dataset_slug(absl::StrCat("voxel51-", options_.hex(32)));
@@ -112,7 +114,8 @@ absl::Status RunCreation::Start(std::vector<v1::Sample>& batch) {
                         NormalizeDatasetSlug(darwin_.dataset_slug(), "header.darwin.dataset_slug"));
   }
   LP_RETURN_IF_ERROR(ValidateSampleMediaBatch(batch, 0, darwin_, media_type_, MediaRoots()));
-  LP_ASSIGN_OR_RETURN(LabelSchemaBuilder schema, LabelSchemaBuilder::Create(header_, media_type_));
+  LP_ASSIGN_OR_RETURN(LabelSchemaBuilder schema,
+                      LabelSchemaBuilder::Create(header_, media_type_, options_.backend));
   schema_ = std::move(schema);
   LP_RETURN_IF_ERROR(schema_->Observe(batch));
   LP_RETURN_IF_ERROR(ValidateSampleLabelsBatch(batch, 0, schema_->fields()));
@@ -224,7 +227,7 @@ absl::StatusOr<v1::CreateRunResponse> RunCreation::Commit() {
   run.key = store::RunKey{tenant_, dataset_, header_.anno_key()};
   run.request_id = header_.request_id();
   v1::AnnotationRun& record = run.record;
-  record.set_backend("darwin");
+  record.set_backend(options_.backend.name);
   record.set_state(v1::RUN_STATE_PENDING);
   *record.mutable_label_schema() = std::move(built.schema);
   *record.mutable_darwin() = darwin_;

@@ -34,6 +34,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "labelport/v1/annotation_service.pb.h"
+#include "service/backend/backend_capabilities.h"
 #include "service/core/label_schema_builder.h"
 #include "service/core/run_quota.h"
 #include "service/store/run_store.h"
@@ -59,6 +60,10 @@ class RunCreation {
     // valid and the request is not a replay; null: none. Must outlive the
     // creation.
     const RunQuota* quota = nullptr;
+    // What the run's backend supports (BackendProvider::Capabilities()):
+    // header.backend must be empty or its name, which the run records; the
+    // schema is checked against its label and attribute types.
+    backend::BackendCapabilities backend;
   };
 
   // `store` must outlive the creation (use RunRegistry::BeginCreateRun).

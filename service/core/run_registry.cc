@@ -57,9 +57,11 @@ absl::StatusOr<std::string> NormalizeDatasetSlug(absl::string_view slug, absl::s
   return out;
 }
 
-RunRegistry::RunRegistry(store::RunStore* store, HexGenerator hex, std::function<void()> on_work,
-                         RunSpoolOptions spool, MediaRootsLookup media_roots, const RunQuota* quota)
+RunRegistry::RunRegistry(store::RunStore* store, const backend::BackendProvider* backends,
+                         HexGenerator hex, std::function<void()> on_work, RunSpoolOptions spool,
+                         MediaRootsLookup media_roots, const RunQuota* quota)
     : store_(store),
+      backends_(backends),
       hex_(hex ? std::move(hex) : HexGenerator(RandomHex)),
       on_work_(std::move(on_work)),
       spool_(std::move(spool)),
@@ -75,6 +77,7 @@ std::unique_ptr<RunCreation> RunRegistry::BeginCreateRun(const std::string& tena
   options.spool_ttl = spool_.ttl;
   if (media_roots_) options.media_roots = media_roots_(tenant);
   options.quota = quota_;
+  options.backend = backends_->Capabilities();
   return std::make_unique<RunCreation>(store_, tenant, std::move(header), std::move(options));
 }
 

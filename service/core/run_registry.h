@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "labelport/v1/annotation_service.pb.h"
+#include "service/backend/backend_provider.h"
 #include "service/core/run_creation.h"
 #include "service/core/run_quota.h"
 #include "service/store/run_store.h"
@@ -39,15 +40,18 @@ class RunRegistry {
   // CreateRun checks server paths lexically.
   using MediaRootsLookup = std::function<std::vector<std::string>(const std::string& tenant)>;
 
-  // `store` must outlive the registry. `on_work` (optional) is called after a
+  // `store` and `backends` must outlive the registry; CreateRun checks runs
+  // against `backends->Capabilities()` (the backend named, the label and
+  // attribute types of the schema). `on_work` (optional) is called after a
   // run becomes ready for upload work (created or resumed). Without
   // `media_roots`, CreateRun leaves server paths to the upload's check.
   // `quota` (optional, must outlive the registry) bounds each tenant's runs
   // in flight: CreateRun and ResumeRun answer RESOURCE_EXHAUSTED at the
   // limit (a retried CreateRun whose run exists is still answered with it).
-  explicit RunRegistry(store::RunStore* store, HexGenerator hex = nullptr,
-                       std::function<void()> on_work = nullptr, RunSpoolOptions spool = {},
-                       MediaRootsLookup media_roots = nullptr, const RunQuota* quota = nullptr);
+  RunRegistry(store::RunStore* store, const backend::BackendProvider* backends,
+              HexGenerator hex = nullptr, std::function<void()> on_work = nullptr,
+              RunSpoolOptions spool = {}, MediaRootsLookup media_roots = nullptr,
+              const RunQuota* quota = nullptr);
 
   // Starts a CreateRun call whose samples arrive in batches (see
   // run_creation.h): nothing is validated or stored before its first batch.
@@ -92,6 +96,7 @@ class RunRegistry {
 
  private:
   store::RunStore* store_;
+  const backend::BackendProvider* backends_;
   HexGenerator hex_;
   std::function<void()> on_work_;
   RunSpoolOptions spool_;

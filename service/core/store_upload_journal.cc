@@ -204,17 +204,17 @@ StoreUploadJournal::LoadLinksForItem(std::string item_id) {
   co_return co_await OnStore(std::move(call));
 }
 
-boost::asio::awaitable<absl::StatusOr<labelport::internal::v1::DarwinRunState>>
+boost::asio::awaitable<absl::StatusOr<google::protobuf::Any>>
 StoreUploadJournal::LoadBackendState() {
-  auto call = [this] { return store_->LoadDarwinState(run_.uid()); };
+  auto call = [this] { return store_->LoadBackendState(run_.uid()); };
   co_return co_await OnStore(std::move(call));
 }
 
 boost::asio::awaitable<absl::Status> StoreUploadJournal::SaveBackendState(
-    labelport::internal::v1::DarwinRunState state) {
+    google::protobuf::Any state) {
   if (absl::Status lease = CheckLease(); !lease.ok()) co_return lease;
   auto call = [this, state = std::move(state)] {
-    return store_->SaveDarwinState(run_.uid(), state);
+    return store_->SaveBackendState(run_.uid(), state);
   };
   co_return co_await OnStore(std::move(call));
 }

@@ -69,10 +69,8 @@ class StoreUploadJournal : public backend::UploadJournal {
       std::vector<labelport::internal::v1::AnnotationLink> links) override;
   boost::asio::awaitable<absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>>>
   LoadLinksForItem(std::string item_id) override;
-  boost::asio::awaitable<absl::StatusOr<labelport::internal::v1::DarwinRunState>> LoadBackendState()
-      override;
-  boost::asio::awaitable<absl::Status> SaveBackendState(
-      labelport::internal::v1::DarwinRunState state) override;
+  boost::asio::awaitable<absl::StatusOr<google::protobuf::Any>> LoadBackendState() override;
+  boost::asio::awaitable<absl::Status> SaveBackendState(google::protobuf::Any state) override;
   boost::asio::awaitable<absl::Status> SetEditorUrl(std::string url) override;
   absl::StatusOr<std::vector<labelport::v1::Sample>> LoadSamplesBlocking(int64_t start,
                                                                          int count) override;

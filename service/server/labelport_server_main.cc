@@ -418,7 +418,7 @@ int Run(int argc, char** argv) {
   const labelport::core::RunQuota run_quota(run_state_counter.get(),
                                             config->max_runs_in_flight_per_tenant);
   labelport::core::RunRegistry registry(
-      &run_store, nullptr, [&worker] { worker.Wake(); }, {.owner = config->worker_id},
+      &run_store, &backends, nullptr, [&worker] { worker.Wake(); }, {.owner = config->worker_id},
       [&accounts](const std::string& tenant) { return accounts.MediaRootsOf(tenant); }, &run_quota);
   // CreateRun calls of this worker's previous process are gone: their spools
   // go now; spools that expired (stalled calls, replicas that are gone) go

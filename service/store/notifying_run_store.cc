@@ -3,7 +3,6 @@
 namespace labelport::store {
 
 using ::labelport::internal::v1::AnnotationLink;
-using ::labelport::internal::v1::DarwinRunState;
 using ::labelport::internal::v1::SampleProgress;
 using ::labelport::v1::AnnotationRun;
 
@@ -104,13 +103,14 @@ absl::StatusOr<std::vector<AnnotationLink>> NotifyingRunStore::LoadAnnotationLin
   return inner_->LoadAnnotationLinks(run_id);
 }
 
-absl::Status NotifyingRunStore::SaveDarwinState(const std::string& run_id,
-                                                const DarwinRunState& state) {
-  return inner_->SaveDarwinState(run_id, state);
+absl::Status NotifyingRunStore::SaveBackendState(const std::string& run_id,
+                                                 const google::protobuf::Any& state) {
+  return inner_->SaveBackendState(run_id, state);
 }
 
-absl::StatusOr<DarwinRunState> NotifyingRunStore::LoadDarwinState(const std::string& run_id) {
-  return inner_->LoadDarwinState(run_id);
+absl::StatusOr<google::protobuf::Any> NotifyingRunStore::LoadBackendState(
+    const std::string& run_id) {
+  return inner_->LoadBackendState(run_id);
 }
 
 absl::StatusOr<bool> NotifyingRunStore::AcquireLease(const std::string& run_id,

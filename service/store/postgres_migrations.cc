@@ -104,6 +104,15 @@ CREATE TABLE spooled_label_ids (
   PRIMARY KEY (run_id, label_id)
 );
 )sql"},
+    // The backend's state of a run is opaque to the store (RunStore::
+    // SaveBackendState): its bytes with the type_url of their message. Rows
+    // of darwin_state, written when only V7 kept a state, are DarwinRunStates.
+    {4, "backend_state", R"sql(
+ALTER TABLE darwin_state RENAME TO backend_state;
+ALTER TABLE backend_state ADD COLUMN type_url text COLLATE "C" NOT NULL
+  DEFAULT 'type.googleapis.com/labelport.internal.v1.DarwinRunState';
+ALTER TABLE backend_state ALTER COLUMN type_url DROP DEFAULT;
+)sql"},
 };
 
 constexpr absl::string_view kCreateMigrationsTable = R"sql(

@@ -20,9 +20,9 @@ namespace labelport::store {
 namespace {
 
 using ::labelport::internal::v1::AnnotationLink;
-using ::labelport::internal::v1::DarwinRunState;
 using ::labelport::internal::v1::SampleProgress;
 using ::labelport::v1::AnnotationRun;
+using run_records::CheckBackendState;
 using run_records::CheckLeaseRequest;
 using run_records::CheckPageSize;
 using run_records::CheckStartPosition;
@@ -1000,32 +1000,40 @@ absl::StatusOr<std::vector<AnnotationLink>> PostgresRunStore::LoadAnnotationLink
   return links;
 }
 
-absl::Status PostgresRunStore::SaveDarwinState(const std::string& run_id,
-                                               const DarwinRunState& state) {
-  constexpr absl::string_view kOp = "SaveDarwinState";
-  LP_ASSIGN_OR_RETURN(std::string blob, SerializeRecord(state, kOp));
+absl::Status PostgresRunStore::SaveBackendState(const std::string& run_id,
+                                                const google::protobuf::Any& state) {
+  constexpr absl::string_view kOp = "SaveBackendState";
+  LP_RETURN_IF_ERROR(CheckBackendState(state, run_id, kOp));
   return Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
     LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp, /*lock=*/true));
     return db
         .Exec(
-            "INSERT INTO darwin_state (run_id, record) VALUES ($1, $2) "
-            "ON CONFLICT (run_id) DO UPDATE SET record = excluded.record",
-            {PgParam::Text(run_id), PgParam::Bytes(blob)}, absl::StrCat(kOp, ": upsert state"))
+            "INSERT INTO backend_state (run_id, type_url, record) VALUES ($1, $2, $3) "
+            "ON CONFLICT (run_id) DO UPDATE SET type_url = excluded.type_url, "
+            "record = excluded.record",
+            {PgParam::Text(run_id), PgParam::Text(state.type_url()), PgParam::Bytes(state.value())},
+            absl::StrCat(kOp, ": upsert state"))
         .status();
   });
 }
 
-absl::StatusOr<DarwinRunState> PostgresRunStore::LoadDarwinState(const std::string& run_id) {
-  constexpr absl::string_view kOp = "LoadDarwinState";
-  std::vector<DarwinRunState> states;
+absl::StatusOr<google::protobuf::Any> PostgresRunStore::LoadBackendState(
+    const std::string& run_id) {
+  constexpr absl::string_view kOp = "LoadBackendState";
+  google::protobuf::Any state;
   LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+    state.Clear();
     LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp));
-    LP_ASSIGN_OR_RETURN(
-        states, LoadRecords<DarwinRunState>(db, "SELECT record FROM darwin_state WHERE run_id = $1",
-                                            {PgParam::Text(run_id)}, run_id, kOp));
+    LP_ASSIGN_OR_RETURN(PgResult rows,
+                        db.Exec("SELECT type_url, record FROM backend_state WHERE run_id = $1",
+                                {PgParam::Text(run_id)}, absl::StrCat(kOp, ": select state")));
+    if (rows.rows() > 0) {
+      state.set_type_url(rows.Bytes(0, 0));
+      state.set_value(rows.Bytes(0, 1));
+    }
     return absl::OkStatus();
   }));
-  return states.empty() ? DarwinRunState() : std::move(states.front());
+  return state;
 }
 
 absl::StatusOr<bool> PostgresRunStore::AcquireLease(const std::string& run_id,

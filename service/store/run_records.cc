@@ -92,6 +92,16 @@ absl::Status CheckStartPosition(int64_t start_position, absl::string_view operat
   return absl::OkStatus();
 }
 
+absl::Status CheckBackendState(const google::protobuf::Any& state, absl::string_view run_id,
+                               absl::string_view operation) {
+  if (state.type_url().empty()) {
+    return common::InvalidArgument("state.type_url", "EMPTY_BACKEND_STATE_TYPE",
+                                   absl::StrCat(operation, ": the backend state of run ", run_id,
+                                                " has no type_url (the name of its message)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckLeaseRequest(absl::string_view owner, absl::Duration ttl,
                                absl::string_view operation) {
   if (owner.empty()) {

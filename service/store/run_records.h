@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "google/protobuf/any.pb.h"
 #include "labelport/v1/annotation_run.pb.h"
 #include "service/store/run_store.h"
 
@@ -53,6 +54,11 @@ absl::Status CheckStartPosition(int64_t start_position, absl::string_view operat
 // INVALID_ARGUMENT for AcquireLease: an empty `owner` (reason
 // EMPTY_LEASE_OWNER) or a `ttl` that is not positive (reason INVALID_LEASE_TTL).
 absl::Status CheckLeaseRequest(absl::string_view owner, absl::Duration ttl,
+                               absl::string_view operation);
+
+// INVALID_ARGUMENT (field "state.type_url", reason EMPTY_BACKEND_STATE_TYPE)
+// for SaveBackendState's state without a type_url.
+absl::Status CheckBackendState(const google::protobuf::Any& state, absl::string_view run_id,
                                absl::string_view operation);
 
 // The store-owned fields of a run record live in columns, not in the stored

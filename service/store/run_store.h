@@ -11,7 +11,8 @@
 // creation, +1 per UpdateRun or RenameRun), `create_time` and `update_time`
 // and fills them in on every record it returns. Samples are kept in upload
 // order with their existing labels. The upload job of a run (per-sample
-// progress, annotation links, Darwin state, a worker lease) is kept beside it.
+// progress, annotation links, the backend's state, a worker lease) is kept
+// beside it.
 //
 // Thread-safety: every method may be called concurrently from many threads.
 // Methods block on I/O; callers run them off gRPC threads.
@@ -30,6 +31,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "google/protobuf/any.pb.h"
 #include "labelport/internal/v1/job_state.pb.h"
 #include "labelport/v1/annotation_run.pb.h"
 #include "labelport/v1/sample.pb.h"
@@ -277,12 +279,15 @@ class RunStore {
   virtual absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>> LoadAnnotationLinks(
       const std::string& run_id) = 0;
 
-  // Replaces the run's Darwin state.
-  virtual absl::Status SaveDarwinState(const std::string& run_id,
-                                       const labelport::internal::v1::DarwinRunState& state) = 0;
-  // The last state saved; an empty message when none was.
-  virtual absl::StatusOr<labelport::internal::v1::DarwinRunState> LoadDarwinState(
-      const std::string& run_id) = 0;
+  // Replaces the run's backend state: opaque bytes (`state.value`) kept
+  // with the type_url that names their message, both returned as saved.
+  // INVALID_ARGUMENT (field "state.type_url") for an empty type_url.
+  virtual absl::Status SaveBackendState(const std::string& run_id,
+                                        const google::protobuf::Any& state) = 0;
+  // The last state saved; an empty Any (no type_url) when none was. A state
+  // saved before the store knew type_urls (schema versions that kept only
+  // the V7 state) has the type_url of labelport.internal.v1.DarwinRunState.
+  virtual absl::StatusOr<google::protobuf::Any> LoadBackendState(const std::string& run_id) = 0;
 
   // Leases: a worker holds a run's job while its lease is unexpired. Leases
   // are not part of the record and do not change `revision`.

@@ -22,9 +22,9 @@ namespace labelport::store {
 namespace {
 
 using ::labelport::internal::v1::AnnotationLink;
-using ::labelport::internal::v1::DarwinRunState;
 using ::labelport::internal::v1::SampleProgress;
 using ::labelport::v1::AnnotationRun;
+using run_records::CheckBackendState;
 using run_records::CheckLeaseRequest;
 using run_records::CheckPageSize;
 using run_records::CheckStartPosition;
@@ -1174,10 +1174,10 @@ absl::StatusOr<std::vector<AnnotationLink>> SqliteRunStore::LoadAnnotationLinks(
   return links;
 }
 
-absl::Status SqliteRunStore::SaveDarwinState(const std::string& run_id,
-                                             const DarwinRunState& state) {
-  constexpr absl::string_view kOp = "SaveDarwinState";
-  LP_ASSIGN_OR_RETURN(std::string blob, SerializeRecord(state, kOp));
+absl::Status SqliteRunStore::SaveBackendState(const std::string& run_id,
+                                              const google::protobuf::Any& state) {
+  constexpr absl::string_view kOp = "SaveBackendState";
+  LP_RETURN_IF_ERROR(CheckBackendState(state, run_id, kOp));
   absl::MutexLock lock(&mu_);
   Transaction transaction(db_);
   LP_RETURN_IF_ERROR(transaction.BeginWrite(kOp));
@@ -1185,26 +1185,36 @@ absl::Status SqliteRunStore::SaveDarwinState(const std::string& run_id,
   LP_ASSIGN_OR_RETURN(
       SqliteStatement upsert,
       SqliteStatement::Prepare(db_,
-                               "INSERT INTO darwin_state (run_id, record) VALUES (?1, ?2) "
-                               "ON CONFLICT (run_id) DO UPDATE SET record = excluded.record",
+                               "INSERT INTO backend_state (run_id, type_url, record) "
+                               "VALUES (?1, ?2, ?3) ON CONFLICT (run_id) DO UPDATE SET "
+                               "type_url = excluded.type_url, record = excluded.record",
                                absl::StrCat(kOp, ": upsert state")));
   LP_RETURN_IF_ERROR(upsert.BindText(1, run_id));
-  LP_RETURN_IF_ERROR(upsert.BindBlob(2, blob));
+  LP_RETURN_IF_ERROR(upsert.BindText(2, state.type_url()));
+  LP_RETURN_IF_ERROR(upsert.BindBlob(3, state.value()));
   LP_RETURN_IF_ERROR(upsert.Run());
   return transaction.Commit(kOp);
 }
 
-absl::StatusOr<DarwinRunState> SqliteRunStore::LoadDarwinState(const std::string& run_id) {
-  constexpr absl::string_view kOp = "LoadDarwinState";
+absl::StatusOr<google::protobuf::Any> SqliteRunStore::LoadBackendState(const std::string& run_id) {
+  constexpr absl::string_view kOp = "LoadBackendState";
   absl::MutexLock lock(&mu_);
   Transaction transaction(db_);
   LP_RETURN_IF_ERROR(transaction.BeginRead(kOp));
   LP_RETURN_IF_ERROR(CheckRunExists(db_, run_id, kOp));
-  LP_ASSIGN_OR_RETURN(std::vector<DarwinRunState> states,
-                      LoadRecords<DarwinRunState>(
-                          db_, "SELECT record FROM darwin_state WHERE run_id = ?1", run_id, kOp));
+  LP_ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      SqliteStatement::Prepare(db_, "SELECT type_url, record FROM backend_state WHERE run_id = ?1",
+                               absl::StrCat(kOp, ": select state")));
+  LP_RETURN_IF_ERROR(select.BindText(1, run_id));
+  LP_ASSIGN_OR_RETURN(bool found, select.Step());
+  google::protobuf::Any state;
+  if (found) {
+    state.set_type_url(select.ColumnText(0));
+    state.set_value(std::string(select.ColumnBlob(1)));
+  }
   LP_RETURN_IF_ERROR(transaction.Commit(kOp));
-  return states.empty() ? DarwinRunState() : std::move(states.front());
+  return state;
 }
 
 absl::StatusOr<bool> SqliteRunStore::AcquireLease(const std::string& run_id,

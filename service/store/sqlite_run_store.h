@@ -116,10 +116,9 @@ class SqliteRunStore : public RunStore {
       const std::string& run_id, const std::string& item_id) override;
   absl::StatusOr<std::vector<labelport::internal::v1::AnnotationLink>> LoadAnnotationLinks(
       const std::string& run_id) override;
-  absl::Status SaveDarwinState(const std::string& run_id,
-                               const labelport::internal::v1::DarwinRunState& state) override;
-  absl::StatusOr<labelport::internal::v1::DarwinRunState> LoadDarwinState(
-      const std::string& run_id) override;
+  absl::Status SaveBackendState(const std::string& run_id,
+                                const google::protobuf::Any& state) override;
+  absl::StatusOr<google::protobuf::Any> LoadBackendState(const std::string& run_id) override;
   absl::StatusOr<bool> AcquireLease(const std::string& run_id, const std::string& owner,
                                     absl::Duration ttl) override;
   absl::Status ReleaseLease(const std::string& run_id, const std::string& owner) override;

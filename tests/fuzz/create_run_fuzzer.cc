@@ -13,7 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "labelport/v1/annotation_service.pb.h"
+#include "service/backend/backend_provider.h"
+#include "service/backend/darwin/darwin_capabilities.h"
 #include "service/core/run_registry.h"
 #include "service/store/sqlite_run_store.h"
 
@@ -22,6 +25,19 @@ namespace {
 constexpr size_t kMaxMessageChars = 2048;
 // Runs kept in the in-memory store before it is replaced (bounded memory).
 constexpr int kRunsPerStore = 1000;
+
+// CreateRun checks runs against the V7 backend's capabilities, as the server
+// does; no run is uploaded.
+class DarwinCapabilities : public labelport::backend::BackendProvider {
+ public:
+  absl::StatusOr<std::shared_ptr<labelport::backend::AnnotationBackend>> BackendFor(
+      const std::string& /*tenant*/) override {
+    return absl::FailedPreconditionError("the fuzzer uploads nothing");
+  }
+  const labelport::backend::BackendCapabilities& Capabilities() const override {
+    return labelport::backend::darwin::DarwinCapabilities();
+  }
+};
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -39,8 +55,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!created.ok()) std::abort();
     store = *std::move(created);
   }
-  labelport::core::RunRegistry registry(
-      store.get(), [](int digits) { return std::string(static_cast<size_t>(digits), 'a'); });
+  static const DarwinCapabilities backends;
+  labelport::core::RunRegistry registry(store.get(), &backends, [](int digits) {
+    return std::string(static_cast<size_t>(digits), 'a');
+  });
   std::vector<labelport::v1::Sample> samples(batch.samples().begin(), batch.samples().end());
   auto created = registry.CreateRun("fuzz", header, std::move(samples));
   if (!created.ok()) {

@@ -41,6 +41,7 @@
 #include "service/backend/darwin/annotation_decoder.h"
 #include "service/backend/darwin/annotation_encoder.h"
 #include "service/backend/darwin/darwin_json.h"
+#include "service/backend/darwin/darwin_run_state.h"
 #include "service/backend/darwin/export_archive.h"
 #include "service/backend/darwin/field_labels.h"
 #include "service/backend/darwin/media_source.h"
@@ -625,7 +626,7 @@ class UploadJob {
       for (const v1::Sample& sample : *samples) AddSampleClasses(sample);
       if (static_cast<int>(samples->size()) < kWindow) break;
     }
-    auto state = co_await journal_.LoadBackendState();
+    auto state = co_await LoadDarwinRunState(journal_);
     if (!state.ok()) co_return state.status();
     state_ = *std::move(state);
     co_return absl::OkStatus();
@@ -676,8 +677,8 @@ class UploadJob {
   }
 
   boost::asio::awaitable<absl::Status> SaveState() {
-    co_return co_await Durably<absl::Status>("save the run's V7 state",
-                                             [this] { return journal_.SaveBackendState(state_); });
+    co_return co_await Durably<absl::Status>(
+        "save the run's V7 state", [this] { return SaveDarwinRunState(journal_, state_); });
   }
 
   // ---- 2. registration --------------------------------------------------
@@ -1509,7 +1510,7 @@ class LoadJob {
       : client_(client), options_(options), journal_(journal), sink_(sink), run_(journal.run()) {}
 
   boost::asio::awaitable<absl::Status> Run() {
-    auto state = co_await journal_.LoadBackendState();
+    auto state = co_await LoadDarwinRunState(journal_);
     if (!state.ok()) co_return state.status();
     if (state->dataset_id() == 0)
       co_return absl::FailedPreconditionError(absl::StrCat("run '", run_.name(),
@@ -1887,7 +1888,7 @@ boost::asio::awaitable<absl::Status> ForEachItemIdChunk(
 
 boost::asio::awaitable<absl::StatusOr<v1::GetRunStatusResponse>> DarwinBackend::GetStatus(
     UploadJournal& journal) {
-  auto state = co_await journal.LoadBackendState();
+  auto state = co_await LoadDarwinRunState(journal);
   if (!state.ok()) co_return state.status();
   v1::GetRunStatusResponse response;
   if (state->dataset_id() == 0) co_return response;
@@ -1913,7 +1914,7 @@ boost::asio::awaitable<absl::StatusOr<v1::GetRunStatusResponse>> DarwinBackend::
 
 boost::asio::awaitable<absl::StatusOr<v1::CleanupRunResponse>> DarwinBackend::Cleanup(
     UploadJournal& journal) {
-  auto state = co_await journal.LoadBackendState();
+  auto state = co_await LoadDarwinRunState(journal);
   if (!state.ok()) co_return state.status();
   v1::CleanupRunResponse response;
   if (state->dataset_id() == 0) co_return response;  // nothing reached V7

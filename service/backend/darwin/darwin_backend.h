@@ -45,6 +45,7 @@
 
 #include "absl/time/time.h"
 #include "service/backend/annotation_backend.h"
+#include "service/backend/darwin/darwin_capabilities.h"
 #include "service/backend/darwin/darwin_client.h"
 #include "service/backend/darwin/media_url_fetch.h"
 #include "service/common/cpu_pool.h"
@@ -99,6 +100,9 @@ class DarwinBackend : public AnnotationBackend {
   // media URLs only: the server gives it the media stack (egress policy, no
   // V7 rate limiter), never the V7 one.
   DarwinBackend(DarwinClient* client, http::HttpClient* media_http, Options options);
+
+  // DarwinCapabilities().
+  const BackendCapabilities& Capabilities() const override { return DarwinCapabilities(); }
 
   boost::asio::awaitable<absl::Status> UploadRun(UploadJournal& journal) override;
   // Export (only the run's items) → poll until ready (backoff, timeout) →

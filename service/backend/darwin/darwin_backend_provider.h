@@ -22,6 +22,7 @@
 #include "absl/synchronization/mutex.h"
 #include "service/backend/backend_provider.h"
 #include "service/backend/darwin/darwin_backend.h"
+#include "service/backend/darwin/darwin_capabilities.h"
 #include "service/backend/darwin/darwin_client.h"
 #include "service/http/http_client.h"
 
@@ -54,6 +55,8 @@ class DarwinBackendProvider : public BackendProvider {
                         DarwinBackend::Options options, DarwinClient::Options client_options = {});
 
   absl::StatusOr<std::shared_ptr<AnnotationBackend>> BackendFor(const std::string& tenant) override;
+  // DarwinCapabilities().
+  const BackendCapabilities& Capabilities() const override { return DarwinCapabilities(); }
 
  private:
   struct Entry {

@@ -112,13 +112,12 @@ class ForwardingRunStore : public store::RunStore {
       const std::string& run_id) override {
     return inner_->LoadAnnotationLinks(run_id);
   }
-  absl::Status SaveDarwinState(const std::string& run_id,
-                               const labelport::internal::v1::DarwinRunState& state) override {
-    return inner_->SaveDarwinState(run_id, state);
+  absl::Status SaveBackendState(const std::string& run_id,
+                                const google::protobuf::Any& state) override {
+    return inner_->SaveBackendState(run_id, state);
   }
-  absl::StatusOr<labelport::internal::v1::DarwinRunState> LoadDarwinState(
-      const std::string& run_id) override {
-    return inner_->LoadDarwinState(run_id);
+  absl::StatusOr<google::protobuf::Any> LoadBackendState(const std::string& run_id) override {
+    return inner_->LoadBackendState(run_id);
   }
   absl::StatusOr<bool> AcquireLease(const std::string& run_id, const std::string& owner,
                                     absl::Duration ttl) override {

@@ -5,12 +5,16 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "service/backend/backend_capabilities.h"
+#include "service/backend/darwin/darwin_capabilities.h"
 #include "tests/unit/core/test_util.h"
 
 namespace labelport::core {
 namespace {
 
 namespace v1 = labelport::v1;
+using ::labelport::backend::BackendCapabilities;
+using ::labelport::backend::darwin::DarwinCapabilities;
 using ::labelport::core::testing::Parse;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
@@ -29,13 +33,13 @@ v1::CreateRunHeader Header(const std::string& text) {
 absl::StatusOr<BuiltSchema> Build(const v1::CreateRunHeader& header,
                                   v1::MediaType media = v1::MEDIA_TYPE_IMAGE) {
   std::vector<v1::Sample> samples;
-  return BuildLabelSchema(header, media, samples);
+  return BuildLabelSchema(header, media, DarwinCapabilities(), samples);
 }
 
 absl::StatusOr<BuiltSchema> Build(const v1::CreateRunHeader& header,
                                   std::vector<v1::Sample>& samples,
                                   v1::MediaType media = v1::MEDIA_TYPE_IMAGE) {
-  return BuildLabelSchema(header, media, samples);
+  return BuildLabelSchema(header, media, DarwinCapabilities(), samples);
 }
 
 v1::Sample SampleWith(const std::string& id, const std::string& field, const std::string& value) {
@@ -657,6 +661,110 @@ TEST(LabelSchemaBuilderTest, TextAndInstanceIdNeedNoValues) {
   }
 }
 
+// The types a schema may use are the backend's: another backend's
+// capabilities accept and refuse other types, and messages name it.
+BackendCapabilities OtherBackend() {
+  return {.name = "other",
+          .label_types = {"polylines", "classification"},
+          .attribute_types = {"checkbox", "text", "radio"},
+          .attribute_types_with_values = {"radio"}};
+}
+
+absl::StatusOr<BuiltSchema> BuildForOther(const v1::CreateRunHeader& header) {
+  std::vector<v1::Sample> samples;
+  return BuildLabelSchema(header, v1::MEDIA_TYPE_IMAGE, OtherBackend(), samples);
+}
+
+TEST(LabelSchemaBuilderTest, LabelTypesAreTheBackendsCapabilities) {
+  const v1::CreateRunHeader detections = Header(R"pb(label_schema {
+                                                       fields {
+                                                         field: "gt"
+                                                         type: "detections"
+                                                         classes { entries { name: "a" } }
+                                                       }
+                                                     })pb");
+  ASSERT_TRUE(Build(detections).ok());
+  EXPECT_INVALID(BuildForOther(detections), "header.label_schema.fields[0].type",
+                 "FIELD_TYPE_UNSUPPORTED",
+                 "Field 'gt' has unsupported label type 'detections'. The 'other' backend "
+                 "supports ['polylines', 'classification']");
+  const v1::CreateRunHeader polylines = Header(R"pb(label_schema {
+                                                      fields {
+                                                        field: "gt"
+                                                        type: "polylines"
+                                                        classes { entries { name: "a" } }
+                                                      }
+                                                    })pb");
+  auto built = BuildForOther(polylines);
+  ASSERT_TRUE(built.ok()) << built.status();
+  EXPECT_EQ(built->schema.fields(0).type(), "polylines");
+}
+
+TEST(LabelSchemaBuilderTest, AttributeTypesAreTheBackendsCapabilities) {
+  const v1::CreateRunHeader checkbox = HeaderWithSpec(R"pb(name: "ok" type: "checkbox")pb");
+  EXPECT_INVALID(Build(checkbox), "header.label_schema.fields[0].attributes.specs[0].type",
+                 "ATTRIBUTE_TYPE_UNSUPPORTED",
+                 "Attribute 'ok' has unsupported type 'checkbox'. The 'darwin' backend supports "
+                 "types ['text', 'instance_id', 'single_select', 'multi_select']");
+  const v1::CreateRunHeader polylines_checkbox = Header(
+      R"pb(label_schema {
+             fields {
+               field: "gt"
+               type: "polylines"
+               classes { entries { name: "a" } }
+               attributes { specs { specs { name: "ok" type: "checkbox" } } }
+             }
+           })pb");
+  auto built = BuildForOther(polylines_checkbox);
+  ASSERT_TRUE(built.ok()) << built.status();
+  EXPECT_THAT(AttributeNames(built->schema.fields(0)), ElementsAre("ok:checkbox"));
+
+  const v1::CreateRunHeader polylines_select = Header(
+      R"pb(label_schema {
+             fields {
+               field: "gt"
+               type: "polylines"
+               classes { entries { name: "a" } }
+               attributes { specs { specs { name: "c" type: "single_select" } } }
+             }
+           })pb");
+  EXPECT_INVALID(BuildForOther(polylines_select),
+                 "header.label_schema.fields[0].attributes.specs[0].type",
+                 "ATTRIBUTE_TYPE_UNSUPPORTED",
+                 "Attribute 'c' has unsupported type 'single_select'. The 'other' backend "
+                 "supports types ['checkbox', 'text', 'radio']");
+  const v1::CreateRunHeader polylines_radio = Header(
+      R"pb(label_schema {
+             fields {
+               field: "gt"
+               type: "polylines"
+               classes { entries { name: "a" } }
+               attributes { specs { specs { name: "r" type: "radio" } } }
+             }
+           })pb");
+  EXPECT_INVALID(
+      BuildForOther(polylines_radio), "header.label_schema.fields[0].attributes.specs[0].values",
+      "ATTRIBUTE_VALUES_REQUIRED", "Attribute 'r' of type 'radio' requires a list of values");
+}
+
+// A backend may list a type that FiftyOne does not know: core still refuses it.
+TEST(LabelSchemaBuilderTest, TypesUnknownToFiftyOneAreRefusedWhateverTheBackendSays) {
+  BackendCapabilities backend = OtherBackend();
+  backend.label_types.push_back("cuboids");
+  std::vector<v1::Sample> samples;
+  EXPECT_INVALID(BuildLabelSchema(Header(R"pb(label_schema {
+                                                fields {
+                                                  field: "gt"
+                                                  type: "cuboids"
+                                                  classes { entries { name: "a" } }
+                                                }
+                                              })pb"),
+                                  v1::MEDIA_TYPE_IMAGE, backend, samples),
+                 "header.label_schema.fields[0].type", "FIELD_TYPE_UNSUPPORTED",
+                 "Field 'gt' has unsupported label type 'cuboids'. The 'other' backend supports "
+                 "['polylines', 'classification', 'cuboids']");
+}
+
 TEST(LabelSchemaBuilderTest, DefaultNotInValuesIsRejected) {
   EXPECT_INVALID(Build(HeaderWithSpec(R"pb(name: "color"
                                            type: "single_select"
@@ -1231,7 +1339,8 @@ v1::Sample WithBox(const std::string& id, const std::string& label,
 }
 
 TEST(LabelSchemaBuilderTest, ObservationsSpanBatchesInArrivalOrder) {
-  auto builder = LabelSchemaBuilder::Create(ExistingDetections(), v1::MEDIA_TYPE_IMAGE);
+  auto builder =
+      LabelSchemaBuilder::Create(ExistingDetections(), v1::MEDIA_TYPE_IMAGE, DarwinCapabilities());
   ASSERT_TRUE(builder.ok()) << builder.status();
   EXPECT_EQ(builder->fields().fields(0).type(), "detections");
   std::vector<v1::Sample> first = {WithBox("a", "dog", {"zeta"})};
@@ -1246,7 +1355,8 @@ TEST(LabelSchemaBuilderTest, ObservationsSpanBatchesInArrivalOrder) {
 }
 
 TEST(LabelSchemaBuilderTest, InferredClassesAreBoundedWhileObserved) {
-  auto builder = LabelSchemaBuilder::Create(ExistingDetections(), v1::MEDIA_TYPE_IMAGE);
+  auto builder =
+      LabelSchemaBuilder::Create(ExistingDetections(), v1::MEDIA_TYPE_IMAGE, DarwinCapabilities());
   ASSERT_TRUE(builder.ok()) << builder.status();
   std::vector<v1::Sample> batch;
   for (int i = 0; i < 10'001; ++i)
@@ -1261,7 +1371,7 @@ TEST(LabelSchemaBuilderTest, GivenClassesAreNotGatheredFromLabels) {
   auto header = ExistingDetections();
   header.mutable_label_schema()->mutable_fields(0)->mutable_classes()->add_entries()->set_name(
       "cat");
-  auto builder = LabelSchemaBuilder::Create(header, v1::MEDIA_TYPE_IMAGE);
+  auto builder = LabelSchemaBuilder::Create(header, v1::MEDIA_TYPE_IMAGE, DarwinCapabilities());
   ASSERT_TRUE(builder.ok()) << builder.status();
   std::vector<v1::Sample> batch;
   for (int i = 0; i < 10'001; ++i)

@@ -13,29 +13,6 @@ using ValueCase = labelport::v1::FieldValue::ValueCase;
 using ::testing::ElementsAre;
 using ::testing::Optional;
 
-TEST(LabelTypesTest, DarwinSupportedLabelTypesInFiftyOneOrder) {
-  EXPECT_THAT(DarwinSupportedLabelTypes(),
-              ElementsAre("classification", "classifications", "detection", "detections",
-                          "instance", "instances", "polygon", "polygons", "polyline", "polylines",
-                          "keypoint", "keypoints", "segmentation"));
-  for (const char* type : {"scalar", "Detections", "cuboids", ""}) {
-    SCOPED_TRACE(type);
-    EXPECT_FALSE(IsDarwinSupportedLabelType(type));
-  }
-  EXPECT_TRUE(IsDarwinSupportedLabelType("polylines"));
-}
-
-TEST(LabelTypesTest, DarwinAttributeTypes) {
-  EXPECT_THAT(DarwinSupportedAttributeTypes(),
-              ElementsAre("text", "instance_id", "single_select", "multi_select"));
-  EXPECT_FALSE(IsDarwinSupportedAttributeType("select"));
-  EXPECT_FALSE(IsDarwinSupportedAttributeType("checkbox"));
-  EXPECT_FALSE(AttributeTypeRequiresValues("text"));
-  EXPECT_FALSE(AttributeTypeRequiresValues("instance_id"));
-  EXPECT_TRUE(AttributeTypeRequiresValues("single_select"));
-  EXPECT_TRUE(AttributeTypeRequiresValues("multi_select"));
-}
-
 TEST(LabelTypesTest, ReturnTypesFollowTheSpecTable) {
   const std::vector<std::pair<std::string, std::string>> table = {
       {"classification", "classifications"},

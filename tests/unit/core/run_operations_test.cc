@@ -27,7 +27,6 @@ namespace labelport::core {
 namespace {
 
 namespace v1 = labelport::v1;
-using labelport::internal::v1::DarwinRunState;
 using labelport::internal::v1::SampleProgress;
 
 // Records which thread made each store call RunOperations and its journals
@@ -71,9 +70,9 @@ class ThreadRecordingStore : public ForwardingRunStore {
     Record("LoadSampleProgressRange");
     return inner_->LoadSampleProgressRange(run_id, start_position, max_count);
   }
-  absl::StatusOr<DarwinRunState> LoadDarwinState(const std::string& run_id) override {
-    Record("LoadDarwinState");
-    return inner_->LoadDarwinState(run_id);
+  absl::StatusOr<google::protobuf::Any> LoadBackendState(const std::string& run_id) override {
+    Record("LoadBackendState");
+    return inner_->LoadBackendState(run_id);
   }
 
   // The calls made on `thread`, and all calls.
@@ -101,10 +100,24 @@ class ThreadRecordingStore : public ForwardingRunStore {
   std::vector<std::pair<std::string, std::thread::id>> calls_ ABSL_GUARDED_BY(mu_);
 };
 
-// Reads the journal as DarwinBackend does (V7 state and progress first, on
+// The type of JournalReadingBackend's state.
+constexpr char kStateType[] = "type.googleapis.com/example.TestRunState";
+
+// What this file's backends state (nothing in these tests asks).
+const backend::BackendCapabilities& TestCapabilities() {
+  static const auto* const kCapabilities = [] {
+    auto* capabilities = new backend::BackendCapabilities();
+    capabilities->name = "test";
+    return capabilities;
+  }();
+  return *kCapabilities;
+}
+
+// Reads the journal as DarwinBackend does (backend state and progress first, on
 // its coroutine) and loads the run's one sample unchanged.
 class JournalReadingBackend : public backend::AnnotationBackend {
  public:
+  const backend::BackendCapabilities& Capabilities() const override { return TestCapabilities(); }
   boost::asio::awaitable<absl::Status> UploadRun(backend::UploadJournal&) override {
     co_return absl::UnimplementedError("not in this test");
   }
@@ -141,14 +154,15 @@ class JournalReadingBackend : public backend::AnnotationBackend {
       backend::UploadJournal& journal) {
     auto state = co_await journal.LoadBackendState();
     if (!state.ok()) co_return state.status();
-    if (state->dataset_id() != 7)
-      co_return absl::InternalError("the journal's V7 state is not the run's");
+    if (state->type_url() != kStateType || state->value() != "dataset 7")
+      co_return absl::InternalError("the journal's backend state is not the run's");
     co_return co_await journal.LoadProgress(0, 1000);
   }
 };
 
 class OneBackend : public backend::BackendProvider {
  public:
+  const backend::BackendCapabilities& Capabilities() const override { return TestCapabilities(); }
   explicit OneBackend(backend::AnnotationBackend* backend) : backend_(backend) {}
   absl::StatusOr<std::shared_ptr<backend::AnnotationBackend>> BackendFor(
       const std::string&) override {
@@ -169,9 +183,10 @@ TEST(RunOperationsTest, StoreCallsRunOnTheStorePoolNeverOnTheIoThread) {
   run.samples.emplace_back().set_id("a");
   auto created = (*sqlite)->CreateRun(run);
   ASSERT_TRUE(created.ok()) << created.status();
-  DarwinRunState state;
-  state.set_dataset_id(7);
-  ASSERT_TRUE((*sqlite)->SaveDarwinState(created->run_id, state).ok());
+  google::protobuf::Any state;
+  state.set_type_url(kStateType);
+  state.set_value("dataset 7");
+  ASSERT_TRUE((*sqlite)->SaveBackendState(created->run_id, state).ok());
   SampleProgress progress;
   progress.set_position(0);
   progress.set_sample_id("a");
@@ -228,7 +243,7 @@ TEST(RunOperationsTest, StoreCallsRunOnTheStorePoolNeverOnTheIoThread) {
 
   // Every kind of call was made, none on the I/O thread.
   const std::vector<std::string> calls = store.Calls();
-  for (const char* call : {"GetRun", "LoadDarwinState", "LoadSampleProgressRange", "StageSamples",
+  for (const char* call : {"GetRun", "LoadBackendState", "LoadSampleProgressRange", "StageSamples",
                            "CommitStagedSamples", "UpdateRun"}) {
     EXPECT_NE(std::find(calls.begin(), calls.end(), call), calls.end()) << call;
   }

@@ -9,10 +9,12 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "service/backend/darwin/darwin_capabilities.h"
 #include "service/common/errors.h"
 #include "service/core/page_tokens.h"
 #include "service/store/sqlite_run_state_counter.h"
 #include "service/store/sqlite_run_store.h"
+#include "tests/unit/core/capabilities_provider.h"
 #include "tests/unit/core/test_util.h"
 
 namespace labelport::core {
@@ -26,6 +28,13 @@ using ::testing::IsEmpty;
 using ::testing::MatchesRegex;
 
 constexpr char kTenant[] = "tenant-a";
+
+// CreateRun as the server checks it: against the V7 backend's capabilities.
+const backend::BackendProvider* Darwin() {
+  static const auto* const kProvider =
+      new testing::CapabilitiesProvider(backend::darwin::DarwinCapabilities());
+  return kProvider;
+}
 
 v1::Sample Image(const std::string& id) {
   v1::Sample s;
@@ -65,7 +74,7 @@ class RunRegistryTest : public ::testing::Test {
     auto store = store::SqliteRunStore::Create({.path = ":memory:"});
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
-    registry_ = std::make_unique<RunRegistry>(store_.get(), [this](int digits) {
+    registry_ = std::make_unique<RunRegistry>(store_.get(), Darwin(), [this](int digits) {
       requested_digits_.push_back(digits);
       return std::string(digits, 'a');
     });
@@ -178,7 +187,7 @@ TEST_F(RunRegistryTest, MissingSlugIsGeneratedFromInjectedHex) {
 TEST(RunRegistryDefaultHexTest, GeneratedSlugIsVoxel51AndThirtyTwoHexDigits) {
   auto store = store::SqliteRunStore::Create({.path = ":memory:"});
   ASSERT_TRUE(store.ok()) << store.status();
-  RunRegistry registry(store->get());
+  RunRegistry registry(store->get(), Darwin());
   auto header = Header("a");
   auto first = registry.CreateRun(kTenant, header, Images(1));
   header.set_anno_key("b");
@@ -194,10 +203,11 @@ TEST(RunRegistryMediaRootsTest, PathsOutsideTheTenantsRootsStoreNothing) {
   auto store = store::SqliteRunStore::Create({.path = ":memory:"});
   ASSERT_TRUE(store.ok()) << store.status();
   std::vector<std::string> asked;
-  RunRegistry registry(store->get(), nullptr, nullptr, {}, [&asked](const std::string& tenant) {
-    asked.push_back(tenant);
-    return tenant == kTenant ? std::vector<std::string>{"/data"} : std::vector<std::string>{};
-  });
+  RunRegistry registry(
+      store->get(), Darwin(), nullptr, nullptr, {}, [&asked](const std::string& tenant) {
+        asked.push_back(tenant);
+        return tenant == kTenant ? std::vector<std::string>{"/data"} : std::vector<std::string>{};
+      });
   std::vector<v1::Sample> samples = Images(2);
   samples[1].mutable_media()->set_path("/etc/passwd");
   auto refused = registry.CreateRun(kTenant, Header("a"), samples);
@@ -307,6 +317,48 @@ TEST_F(RunRegistryTest, UnsupportedBackendIsRejected) {
 
 TEST_F(RunRegistryTest, ExplicitDarwinBackendIsAccepted) {
   EXPECT_TRUE(Create(Header("gt_run", R"pb(backend: "darwin")pb")).ok());
+}
+
+// CreateRun asks the backend provider what its backend supports: another
+// backend's capabilities name it, accept its types and refuse others.
+TEST(RunRegistryBackendTest, CreateRunChecksTheProvidersCapabilities) {
+  auto store = store::SqliteRunStore::Create({.path = ":memory:"});
+  ASSERT_TRUE(store.ok()) << store.status();
+  const testing::CapabilitiesProvider other({.name = "other",
+                                             .label_types = {"polylines"},
+                                             .attribute_types = {"checkbox"},
+                                             .attribute_types_with_values = {}});
+  RunRegistry registry(store->get(), &other);
+
+  EXPECT_INVALID(registry.CreateRun(kTenant, Header("detections"), Images(1)),
+                 "header.label_schema.fields[0].type", "FIELD_TYPE_UNSUPPORTED",
+                 "Field 'gt' has unsupported label type 'detections'. The 'other' backend "
+                 "supports ['polylines']");
+  EXPECT_INVALID(
+      registry.CreateRun(kTenant, Header("named", R"pb(backend: "darwin")pb"), Images(1)),
+      "header.backend", "UNSUPPORTED_BACKEND",
+      "Unsupported backend 'darwin'. The available backends are ['other']");
+
+  v1::CreateRunHeader polylines = Header("polylines", R"pb(backend: "other")pb");
+  polylines.mutable_label_schema()->mutable_fields(0)->set_type("polylines");
+  *polylines.mutable_label_schema()->mutable_fields(0)->mutable_attributes() =
+      Parse<v1::AttributeSelection>(R"pb(specs { specs { name: "ok" type: "checkbox" } })pb");
+  auto created = registry.CreateRun(kTenant, polylines, Images(1));
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->run().backend(), "other");
+  EXPECT_EQ(created->run().label_schema().fields(0).type(), "polylines");
+  EXPECT_EQ(created->run().label_schema().fields(0).attributes().specs().specs(0).type(),
+            "checkbox");
+
+  // The same request against V7's capabilities: a checkbox is no V7 type.
+  RunRegistry darwin(store->get(), Darwin());
+  polylines.set_backend("");
+  polylines.set_anno_key("on-darwin");
+  EXPECT_INVALID(darwin.CreateRun(kTenant, polylines, Images(1)),
+                 "header.label_schema.fields[0].attributes.specs[0].type",
+                 "ATTRIBUTE_TYPE_UNSUPPORTED",
+                 "Attribute 'ok' has unsupported type 'checkbox'. The 'darwin' backend supports "
+                 "types ['text', 'instance_id', 'single_select', 'multi_select']");
 }
 
 // Regression test (found by this suite, fixed in service/core).
@@ -646,7 +698,7 @@ TEST(RunRegistryQuotaTest, ATenantAtItsRunsInFlightLimitIsRefusedUntilOneSettles
   auto counter = store::SqliteRunStateCounter::Create({.path = path.string()});
   ASSERT_TRUE(counter.ok()) << counter.status();
   RunQuota quota(counter->get(), 2);
-  RunRegistry registry(store->get(), nullptr, nullptr, {}, nullptr, &quota);
+  RunRegistry registry(store->get(), Darwin(), nullptr, nullptr, {}, nullptr, &quota);
 
   auto header = [](const std::string& key) {
     v1::CreateRunHeader h = Header(key);
@@ -831,7 +883,7 @@ TEST_F(RunRegistryTest, SpoolsOfAPreviousProcessAreDiscardedAtStart) {
 }
 
 TEST_F(RunRegistryTest, ExpiredSpoolAbortsTheCall) {
-  RunRegistry registry(store_.get(), nullptr, nullptr,
+  RunRegistry registry(store_.get(), Darwin(), nullptr, nullptr,
                        RunSpoolOptions{.owner = "w", .ttl = -absl::Hours(1)});
   auto creation = registry.BeginCreateRun(kTenant, Header("stalled"));
   ASSERT_TRUE(creation->AddBatch(ImagesFrom(0, 2)).ok());

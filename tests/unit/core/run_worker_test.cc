@@ -52,11 +52,22 @@ absl::StatusOr<v1::AnnotationRun> WaitForState(store::RunStore& store, const std
   return run;
 }
 
+// What this file's backends state (nothing in these tests asks).
+const backend::BackendCapabilities& TestCapabilities() {
+  static const auto* const kCapabilities = [] {
+    auto* capabilities = new backend::BackendCapabilities();
+    capabilities->name = "test";
+    return capabilities;
+  }();
+  return *kCapabilities;
+}
+
 // Uploads sample 0, then waits for the test to take the lease away and for
 // the worker to notice (the journal's lease check fails), and tries to
 // record sample 1.
 class StallingBackend : public backend::AnnotationBackend {
  public:
+  const backend::BackendCapabilities& Capabilities() const override { return TestCapabilities(); }
   boost::asio::awaitable<absl::Status> UploadRun(backend::UploadJournal& journal) override {
     SampleProgress first;
     first.set_position(0);
@@ -108,6 +119,7 @@ class StallingBackend : public backend::AnnotationBackend {
 // hands out each tenant's own backend.
 class OneTenantProvider : public backend::BackendProvider {
  public:
+  const backend::BackendCapabilities& Capabilities() const override { return TestCapabilities(); }
   OneTenantProvider(std::string tenant, backend::AnnotationBackend* backend)
       : tenant_(std::move(tenant)), backend_(backend) {}
 
@@ -220,6 +232,7 @@ TEST(RunWorkerTest, ARunIsUploadedWithItsTenantsBackendOnly) {
 // the runs whose jobs started.
 class GatedBackend : public backend::AnnotationBackend {
  public:
+  const backend::BackendCapabilities& Capabilities() const override { return TestCapabilities(); }
   explicit GatedBackend(boost::asio::any_io_executor io)
       : gate_(std::make_shared<boost::asio::steady_timer>(io)) {
     gate_->expires_at(boost::asio::steady_timer::time_point::max());
@@ -271,6 +284,7 @@ class GatedBackend : public backend::AnnotationBackend {
 
 class AnyTenantProvider : public backend::BackendProvider {
  public:
+  const backend::BackendCapabilities& Capabilities() const override { return TestCapabilities(); }
   explicit AnyTenantProvider(backend::AnnotationBackend* backend) : backend_(backend) {}
   absl::StatusOr<std::shared_ptr<backend::AnnotationBackend>> BackendFor(
       const std::string&) override {
@@ -401,6 +415,7 @@ class LeaseOutageStore : public ForwardingRunStore {
 // jobs complete both samples.
 class SaveUntilRefusedBackend : public backend::AnnotationBackend {
  public:
+  const backend::BackendCapabilities& Capabilities() const override { return TestCapabilities(); }
   boost::asio::awaitable<absl::Status> UploadRun(backend::UploadJournal& journal) override {
     if (jobs.fetch_add(1) > 0) {
       SampleProgress a;
@@ -516,6 +531,7 @@ TEST(RunWorkerTest, AWorkerThatCannotRenewStopsWritingBeforeTheLeaseCanExpire) {
 // a strand of its own, which the journal's lease watch cancels there.
 class LongCallBackend : public backend::AnnotationBackend {
  public:
+  const backend::BackendCapabilities& Capabilities() const override { return TestCapabilities(); }
   boost::asio::awaitable<absl::Status> UploadRun(backend::UploadJournal& journal) override {
     auto strand = boost::asio::make_strand(co_await boost::asio::this_coro::executor);
     auto call = std::make_shared<boost::asio::steady_timer>(strand);

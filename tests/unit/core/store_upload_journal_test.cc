@@ -397,14 +397,14 @@ class ThreadRecordingStore : public ForwardingRunStore {
     Record();
     return inner_->LoadAnnotationLinksForItem(run_id, item_id);
   }
-  absl::Status SaveDarwinState(const std::string& run_id,
-                               const internal::DarwinRunState& state) override {
+  absl::Status SaveBackendState(const std::string& run_id,
+                                const google::protobuf::Any& state) override {
     Record();
-    return inner_->SaveDarwinState(run_id, state);
+    return inner_->SaveBackendState(run_id, state);
   }
-  absl::StatusOr<internal::DarwinRunState> LoadDarwinState(const std::string& run_id) override {
+  absl::StatusOr<google::protobuf::Any> LoadBackendState(const std::string& run_id) override {
     Record();
-    return inner_->LoadDarwinState(run_id);
+    return inner_->LoadBackendState(run_id);
   }
 
   std::multiset<std::thread::id> threads() {
@@ -451,9 +451,18 @@ TEST(StoreUploadJournalTest, StoreCallsRunOnTheStorePoolNotOnTheAwaitingThread) 
     check();
     EXPECT_TRUE((co_await journal.LoadLinksForItem("item-1")).ok());
     check();
-    EXPECT_TRUE((co_await journal.SaveBackendState(internal::DarwinRunState())).ok());
+    google::protobuf::Any state;
+    state.set_type_url("type.googleapis.com/example.State");
+    state.set_value("opaque");
+    EXPECT_TRUE((co_await journal.SaveBackendState(state)).ok());
     check();
-    EXPECT_TRUE((co_await journal.LoadBackendState()).ok());
+    // The state passes through as the backend gave it.
+    absl::StatusOr<google::protobuf::Any> loaded = co_await journal.LoadBackendState();
+    EXPECT_TRUE(loaded.ok()) << loaded.status();
+    if (loaded.ok()) {
+      EXPECT_EQ(loaded->type_url(), state.type_url());
+      EXPECT_EQ(loaded->value(), state.value());
+    }
     check();
     EXPECT_TRUE((co_await journal.SetEditorUrl("https://example.invalid/")).ok());
     check();
@@ -464,8 +473,8 @@ TEST(StoreUploadJournalTest, StoreCallsRunOnTheStorePoolNotOnTheAwaitingThread) 
   EXPECT_EQ(resumed_elsewhere, 0);
   const std::multiset<std::thread::id> threads = store.threads();
   // LoadSamples, LoadSampleProgressRange, SaveSampleProgress + UpdateRun,
-  // SaveAnnotationLinks, LoadAnnotationLinksForItem, SaveDarwinState,
-  // LoadDarwinState, UpdateRun.
+  // SaveAnnotationLinks, LoadAnnotationLinksForItem, SaveBackendState,
+  // LoadBackendState, UpdateRun.
   EXPECT_EQ(threads.size(), 9u);
   EXPECT_EQ(threads.count(io_id), 0u);
   EXPECT_EQ(threads.count(pool_id), threads.size());
@@ -493,7 +502,7 @@ TEST(StoreUploadJournalTest, RefusesEveryWriteBeforeAnUnrenewedLeaseCanExpire) {
   EXPECT_EQ(Await(journal.SaveProgress({Completed(1)})).code(), absl::StatusCode::kAborted);
   EXPECT_EQ(Await(journal.SaveLinks({internal::AnnotationLink()})).code(),
             absl::StatusCode::kAborted);
-  EXPECT_EQ(Await(journal.SaveBackendState(internal::DarwinRunState())).code(),
+  EXPECT_EQ(Await(journal.SaveBackendState(google::protobuf::Any())).code(),
             absl::StatusCode::kAborted);
   EXPECT_EQ(Await(journal.SetEditorUrl("https://example.invalid/")).code(),
             absl::StatusCode::kAborted);

@@ -91,7 +91,9 @@ TEST_F(NotifyingRunStoreTest, FailedChangesAndJobBookkeepingAreNotAnnounced) {
   internal::v1::SampleProgress progress;
   progress.set_position(0);
   ASSERT_TRUE(store_->SaveSampleProgress(uid, {progress}).ok());
-  ASSERT_TRUE(store_->SaveDarwinState(uid, internal::v1::DarwinRunState()).ok());
+  google::protobuf::Any state;
+  state.set_type_url("type.googleapis.com/example.State");
+  ASSERT_TRUE(store_->SaveBackendState(uid, state).ok());
   auto leased = store_->AcquireLease(uid, "worker", absl::Seconds(10));
   ASSERT_TRUE(leased.ok() && *leased);
   ASSERT_TRUE(store_->ReleaseLease(uid, "worker").ok());

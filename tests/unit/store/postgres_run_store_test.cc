@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
@@ -57,6 +58,8 @@ class RawDatabase {
     EXPECT_TRUE(connection.ok()) << connection.status();
     if (connection.ok()) connection_ = *std::move(connection);
   }
+
+  PostgresConnection& get() { return *connection_; }
 
   void Exec(const std::string& sql) {
     ASSERT_NE(connection_, nullptr);
@@ -110,7 +113,7 @@ TEST(PostgresRunStoreTest, MigrationsAreAppliedOnceAndRecorded) {
   EXPECT_EQ(
       RawDatabase(url).Query("SELECT string_agg(table_name::text, ',' ORDER BY table_name) FROM "
                              "information_schema.tables WHERE table_schema = current_schema()"),
-      std::vector<std::string>{"annotation_links,darwin_state,replicas,request_ids,run_samples,"
+      std::vector<std::string>{"annotation_links,backend_state,replicas,request_ids,run_samples,"
                                "runs,sample_progress,schema_migrations,spooled_label_ids,"
                                "staged_samples"});
 }
@@ -330,17 +333,54 @@ TEST(PostgresRunStoreTest, DeleteRunLeavesNoRowsBehind) {
   labelport::internal::v1::AnnotationLink link;
   link.set_annotation_id("ann");
   ASSERT_TRUE((*store)->SaveAnnotationLinks(created->run_id, {link}).ok());
-  ASSERT_TRUE(
-      (*store)->SaveDarwinState(created->run_id, labelport::internal::v1::DarwinRunState()).ok());
+  google::protobuf::Any state;
+  state.set_type_url("type.googleapis.com/example.State");
+  ASSERT_TRUE((*store)->SaveBackendState(created->run_id, state).ok());
   ASSERT_TRUE((*store)->StageSamples(created->run_id, "stage", {{0, run.samples[0]}}).ok());
   ASSERT_TRUE((*store)->DeleteRun(run.key).ok());
   RawDatabase raw(url);
   for (const char* table : {"runs", "request_ids", "run_samples", "sample_progress",
-                            "annotation_links", "darwin_state", "staged_samples"}) {
+                            "annotation_links", "backend_state", "staged_samples"}) {
     EXPECT_EQ(raw.Query(absl::StrCat("SELECT COUNT(*)::text FROM ", table)),
               std::vector<std::string>{"0"})
         << table;
   }
+}
+
+// A schema written before the backend state was opaque (version 3) kept the
+// V7 state of its runs in darwin_state: after the upgrade it reads back as
+// that DarwinRunState, typed as one.
+TEST(PostgresRunStoreTest, MigratesTheDarwinStateOfAVersion3Schema) {
+  const std::string url = NewSchemaUrl();
+  labelport::internal::v1::DarwinRunState darwin;
+  darwin.set_team_slug("team");
+  darwin.set_dataset_id(42);
+  (*darwin.mutable_class_ids())["cat|polygon"] = 7;
+  {
+    RawDatabase raw(url);
+    ASSERT_TRUE(ApplyPostgresMigrations(raw.get(), PostgresMigrations().first(3)).ok());
+    ASSERT_EQ(PostgresSchemaVersion(raw.get()).value_or(-1), 3);
+    raw.Exec(
+        "INSERT INTO runs (run_id, tenant, dataset, anno_key, backend, state, dataset_slug, "
+        "request_id, record, create_time_ns, update_time_ns) VALUES ('run-v3', 'tenant', "
+        "'dataset', 'old', 'darwin', 2, 'slug', '', ''::bytea, 1700000000000000000, "
+        "1700000001000000000)");
+    raw.Exec(absl::StrCat("INSERT INTO darwin_state (run_id, record) VALUES ('run-v3', '\\x",
+                          absl::BytesToHexString(darwin.SerializeAsString()), "'::bytea)"));
+  }
+  auto store = PostgresRunStore::Create({.url = url});
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto state = (*store)->LoadBackendState("run-v3");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->type_url(), "type.googleapis.com/labelport.internal.v1.DarwinRunState");
+  labelport::internal::v1::DarwinRunState got;
+  ASSERT_TRUE(state->UnpackTo(&got));
+  EXPECT_EQ(got.SerializeAsString(), darwin.SerializeAsString());
+  // The type is no longer defaulted: every new state names its own.
+  EXPECT_EQ(RawDatabase(url).Query("SELECT COUNT(*)::text FROM information_schema.columns WHERE "
+                                   "table_schema = current_schema() AND table_name = "
+                                   "'backend_state' AND column_default IS NOT NULL"),
+            std::vector<std::string>{"0"});
 }
 
 // Sample ids and keys are arbitrary text: COPY escaping must keep them.

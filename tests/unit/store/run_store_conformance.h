@@ -33,6 +33,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/any.pb.h"
 #include "gtest/gtest.h"
 #include "labelport/internal/v1/job_state.pb.h"
 #include "labelport/v1/annotation_run.pb.h"
@@ -184,7 +185,6 @@ class RunStoreConformanceTest : public ::testing::TestWithParam<RunStoreFactory>
 
   using SampleProgress = labelport::internal::v1::SampleProgress;
   using AnnotationLink = labelport::internal::v1::AnnotationLink;
-  using DarwinRunState = labelport::internal::v1::DarwinRunState;
 
   static SampleProgress Progress(int64_t position, labelport::internal::v1::SampleStep step,
                                  const std::string& item_id) {
@@ -993,33 +993,54 @@ TEST_P(RunStoreConformanceTest, AnnotationLinksUpsertAndSurviveRestart) {
   EXPECT_THAT(store_->LoadAnnotationLinks(other->uid()), IsOkAndHolds(::testing::IsEmpty()));
 }
 
-TEST_P(RunStoreConformanceTest, DarwinStateDefaultsToEmptyAndSurvivesRestart) {
-  absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(Key("darwin")));
+// The backend state is opaque: any bytes under any type_url come back as
+// saved, the last save wins (its type too), and it survives a restart.
+TEST_P(RunStoreConformanceTest, BackendStateIsOpaqueDefaultsToEmptyAndSurvivesRestart) {
+  absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(Key("backend")));
   ASSERT_TRUE(created.ok()) << created.status();
   const std::string uid = created->run_id;
-  absl::StatusOr<DarwinRunState> empty = store_->LoadDarwinState(uid);
+  absl::StatusOr<google::protobuf::Any> empty = store_->LoadBackendState(uid);
   ASSERT_TRUE(empty.ok()) << empty.status();
-  EXPECT_EQ(empty->ByteSizeLong(), 0u);
+  EXPECT_EQ(empty->type_url(), "");
+  EXPECT_EQ(empty->value(), "");
 
-  DarwinRunState state;
-  state.set_team_slug("team");
-  state.set_dataset_id(42);
-  state.set_dataset_created(true);
-  (*state.mutable_class_ids())["car|bounding_box"] = 7;
-  ASSERT_TRUE(store_->SaveDarwinState(uid, state).ok());
-  (*state.mutable_class_ids())["person|polygon"] = 8;
-  state.set_dataset_created(false);
-  ASSERT_TRUE(store_->SaveDarwinState(uid, state).ok());
+  google::protobuf::Any first;
+  first.set_type_url("type.googleapis.com/example.FirstState");
+  first.set_value(std::string("\0\1binary\377", 9));
+  ASSERT_TRUE(store_->SaveBackendState(uid, first).ok());
+  EXPECT_THAT(store_->LoadBackendState(uid),
+              IsOkAndHolds(::testing::Property(&google::protobuf::Any::value, first.value())));
+
+  google::protobuf::Any second;
+  second.set_type_url("type.googleapis.com/example.SecondState");
+  second.set_value("second");
+  ASSERT_TRUE(store_->SaveBackendState(uid, second).ok());
 
   ASSERT_NO_FATAL_FAILURE(Restart());
-  absl::StatusOr<DarwinRunState> got = store_->LoadDarwinState(uid);
+  absl::StatusOr<google::protobuf::Any> got = store_->LoadBackendState(uid);
   ASSERT_TRUE(got.ok()) << got.status();
-  EXPECT_EQ(got->team_slug(), "team");
-  EXPECT_EQ(got->dataset_id(), 42);
-  EXPECT_FALSE(got->dataset_created());
-  EXPECT_THAT(got->class_ids(),
-              ::testing::UnorderedElementsAre(::testing::Pair("car|bounding_box", 7),
-                                              ::testing::Pair("person|polygon", 8)));
+  EXPECT_EQ(got->type_url(), "type.googleapis.com/example.SecondState");
+  EXPECT_EQ(got->value(), "second");
+
+  // Another run's state is its own.
+  absl::StatusOr<CreateRunResult> other = store_->CreateRun(MakeRun(Key("backend-other")));
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_THAT(store_->LoadBackendState(other->run_id),
+              IsOkAndHolds(::testing::Property(&google::protobuf::Any::type_url, "")));
+}
+
+TEST_P(RunStoreConformanceTest, BackendStateWithoutTypeIsRefused) {
+  absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(Key("untyped")));
+  ASSERT_TRUE(created.ok()) << created.status();
+  google::protobuf::Any untyped;
+  untyped.set_value("bytes");
+  absl::Status status = store_->SaveBackendState(created->run_id, untyped);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr(created->run_id));
+  EXPECT_EQ(common::ErrorField(status), "state.type_url");
+  EXPECT_EQ(common::ErrorReason(status), "EMPTY_BACKEND_STATE_TYPE");
+  EXPECT_THAT(store_->LoadBackendState(created->run_id),
+              IsOkAndHolds(::testing::Property(&google::protobuf::Any::type_url, "")));
 }
 
 TEST_P(RunStoreConformanceTest, LeaseIsExclusiveExtendableAndReleasable) {
@@ -1202,9 +1223,10 @@ TEST_P(RunStoreConformanceTest, DeleteRunRemovesTheWholeJob) {
                       uid, {Progress(0, labelport::internal::v1::SAMPLE_STEP_REGISTERED, "item-0")})
                   .ok());
   ASSERT_TRUE(store_->SaveAnnotationLinks(uid, {Link("ann", "label", 0)}).ok());
-  DarwinRunState state;
-  state.set_team_slug("team");
-  ASSERT_TRUE(store_->SaveDarwinState(uid, state).ok());
+  google::protobuf::Any state;
+  state.set_type_url("type.googleapis.com/example.State");
+  state.set_value("team");
+  ASSERT_TRUE(store_->SaveBackendState(uid, state).ok());
   ASSERT_THAT(store_->AcquireLease(uid, "w", absl::Minutes(1)), IsOkAndHolds(true));
   ASSERT_TRUE(store_->DeleteRun(Key("doomed")).ok());
 
@@ -1230,8 +1252,8 @@ TEST_P(RunStoreConformanceTest, DeleteRunRemovesTheWholeJob) {
     expect_not_found(store_->LoadSampleProgress(missing).status());
     expect_not_found(store_->SaveAnnotationLinks(missing, {Link("ann", "label", 0)}));
     expect_not_found(store_->LoadAnnotationLinks(missing).status());
-    expect_not_found(store_->SaveDarwinState(missing, state));
-    expect_not_found(store_->LoadDarwinState(missing).status());
+    expect_not_found(store_->SaveBackendState(missing, state));
+    expect_not_found(store_->LoadBackendState(missing).status());
     expect_not_found(store_->AcquireLease(missing, "w", absl::Minutes(1)).status());
     expect_not_found(store_->ReleaseLease(missing, "w"));
   }

@@ -187,9 +187,9 @@ TEST(SqliteRunStoreTest, MigrationsAreAppliedOnceAndRecorded) {
               ::testing::Each(::testing::MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z")));
   EXPECT_EQ(raw.Query("SELECT name FROM sqlite_master WHERE type = 'table' "
                       "ORDER BY name"),
-            (std::vector<std::string>{"annotation_links", "darwin_state", "replicas", "request_ids",
-                                      "run_samples", "runs", "sample_progress", "schema_migrations",
-                                      "spooled_label_ids", "staged_samples"}));
+            (std::vector<std::string>{"annotation_links", "backend_state", "replicas",
+                                      "request_ids", "run_samples", "runs", "sample_progress",
+                                      "schema_migrations", "spooled_label_ids", "staged_samples"}));
 }
 
 TEST(SqliteRunStoreTest, MigrationsAreOrderedFromOne) {
@@ -408,8 +408,10 @@ TEST(SqliteRunStoreTest, MigratesAVersion1DatabaseKeepingItsRuns) {
   EXPECT_EQ(updated->revision(), 2);
 
   RawDatabase raw(path);
-  EXPECT_EQ(raw.Query("SELECT version FROM schema_migrations ORDER BY version"),
-            (std::vector<std::string>{"1", "2", "3", "4", "5", "6"}));
+  std::vector<std::string> versions;
+  for (const SqliteMigration& migration : SqliteMigrations())
+    versions.push_back(absl::StrCat(migration.version));
+  EXPECT_EQ(raw.Query("SELECT version FROM schema_migrations ORDER BY version"), versions);
 }
 
 // Stores on one file (as in several processes) contend for the file lock
@@ -459,17 +461,49 @@ TEST(SqliteRunStoreTest, DeleteRunLeavesNoRowsBehind) {
     labelport::internal::v1::AnnotationLink link;
     link.set_annotation_id("ann");
     ASSERT_TRUE((*store)->SaveAnnotationLinks(created->run_id, {link}).ok());
-    ASSERT_TRUE(
-        (*store)->SaveDarwinState(created->run_id, labelport::internal::v1::DarwinRunState()).ok());
+    google::protobuf::Any state;
+    state.set_type_url("type.googleapis.com/example.State");
+    ASSERT_TRUE((*store)->SaveBackendState(created->run_id, state).ok());
     ASSERT_TRUE((*store)->DeleteRun(run.key).ok());
   }
   RawDatabase raw(path);
   for (const char* table : {"runs", "request_ids", "run_samples", "sample_progress",
-                            "annotation_links", "darwin_state"}) {
+                            "annotation_links", "backend_state"}) {
     EXPECT_EQ(raw.Query(absl::StrCat("SELECT COUNT(*) FROM ", table)),
               std::vector<std::string>{"0"})
         << table;
   }
+}
+
+// A database written before the backend state was opaque (version 6) kept
+// the V7 state of its runs in darwin_state: after the upgrade it reads back
+// as that DarwinRunState, typed as one.
+TEST(SqliteRunStoreTest, MigratesTheDarwinStateOfAVersion6Database) {
+  const std::string path = NewDatabasePath();
+  labelport::internal::v1::DarwinRunState darwin;
+  darwin.set_team_slug("team");
+  darwin.set_dataset_id(42);
+  (*darwin.mutable_class_ids())["cat|polygon"] = 7;
+  {
+    RawDatabase raw(path);
+    ASSERT_TRUE(ApplySqliteMigrations(raw.get(), SqliteMigrations().first(6)).ok());
+    ASSERT_EQ(SqliteSchemaVersion(raw.get()).value_or(-1), 6);
+    raw.Exec(
+        "INSERT INTO runs (run_id, tenant, dataset, anno_key, backend, state, dataset_slug, "
+        "request_id, record, create_time_ns, update_time_ns) VALUES ('run-v6', 'tenant', "
+        "'dataset', 'old', 'darwin', 2, 'slug', '', X'', 1700000000000000000, "
+        "1700000001000000000)");
+    raw.Exec(absl::StrCat("INSERT INTO darwin_state (run_id, record) VALUES ('run-v6', X'",
+                          absl::BytesToHexString(darwin.SerializeAsString()), "')"));
+  }
+  auto store = SqliteRunStore::Create(At(path));
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto state = (*store)->LoadBackendState("run-v6");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->type_url(), "type.googleapis.com/labelport.internal.v1.DarwinRunState");
+  labelport::internal::v1::DarwinRunState got;
+  ASSERT_TRUE(state->UnpackTo(&got));
+  EXPECT_EQ(got.SerializeAsString(), darwin.SerializeAsString());
 }
 
 // The read connections: GetRun, GetRunByUid and ListRuns do not wait for the

@@ -29,8 +29,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "query_params.h"
+#include "service/backend/darwin/darwin_run_state.h"
 #include "service/core/store_upload_journal.h"
 #include "service/store/sqlite_run_store.h"
 #include "sim_app.h"
@@ -41,6 +43,7 @@ namespace {
 
 namespace v1 = labelport::v1;
 using labelport::internal::v1::SampleProgress;
+using ::testing::HasSubstr;
 
 constexpr char kKey[] = "ABCDEFG.0123456789abcdef0123456789abcdef";
 constexpr char kBaseUrl[] = "http://127.0.0.1:9";
@@ -134,15 +137,14 @@ class RecordingRunStore : public core::ForwardingRunStore {
     Record();
     return ForwardingRunStore::UpdateRun(run_id, mutate);
   }
-  absl::StatusOr<labelport::internal::v1::DarwinRunState> LoadDarwinState(
-      const std::string& run_id) override {
+  absl::StatusOr<google::protobuf::Any> LoadBackendState(const std::string& run_id) override {
     Record();
-    return ForwardingRunStore::LoadDarwinState(run_id);
+    return ForwardingRunStore::LoadBackendState(run_id);
   }
-  absl::Status SaveDarwinState(const std::string& run_id,
-                               const labelport::internal::v1::DarwinRunState& state) override {
+  absl::Status SaveBackendState(const std::string& run_id,
+                                const google::protobuf::Any& state) override {
     Record();
-    return ForwardingRunStore::SaveDarwinState(run_id, state);
+    return ForwardingRunStore::SaveBackendState(run_id, state);
   }
 
   std::atomic<int> largest_sample_page_{0};
@@ -303,6 +305,47 @@ TEST_F(DarwinBackendUploadTest, ARunLargerThanTheWindowIsReadInBoundedPagesOffTh
   for (const SampleProgress& p : *again) items_again.insert(p.item_id());
   EXPECT_EQ(items_again, items);
   EXPECT_EQ(store_->calls_on_forbidden_threads_.load(), 0);
+}
+
+// The V7 state the job saves is opaque to the store (a DarwinRunState in a
+// google.protobuf.Any); a resume reads it back and reuses its dataset.
+TEST_F(DarwinBackendUploadTest, AResumeReusesTheSavedState) {
+  const v1::AnnotationRun run = CreateRun(3);
+  ASSERT_FALSE(run.uid().empty());
+  ASSERT_TRUE(Upload(run).ok());
+  auto saved = sqlite_->LoadBackendState(run.uid());
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  EXPECT_EQ(saved->type_url(), "type.googleapis.com/labelport.internal.v1.DarwinRunState");
+  auto state = UnpackDarwinRunState(*saved, run.uid());
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_NE(state->dataset_id(), 0);
+  EXPECT_EQ(state->team_slug(), "team");
+
+  ASSERT_TRUE(Upload(run).ok());
+  auto resumed = sqlite_->LoadBackendState(run.uid());
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  auto resumed_state = UnpackDarwinRunState(*resumed, run.uid());
+  ASSERT_TRUE(resumed_state.ok()) << resumed_state.status();
+  EXPECT_EQ(resumed_state->dataset_id(), state->dataset_id());
+}
+
+// A backend state of another type (another backend's run) stops the job
+// before it writes to V7, naming the run and both types.
+TEST_F(DarwinBackendUploadTest, AnotherBackendsStateIsRefused) {
+  const v1::AnnotationRun run = CreateRun(2);
+  ASSERT_FALSE(run.uid().empty());
+  google::protobuf::Any other;
+  other.set_type_url("type.googleapis.com/example.OtherRunState");
+  other.set_value("x");
+  ASSERT_TRUE(sqlite_->SaveBackendState(run.uid(), other).ok());
+  absl::Status status = Upload(run);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_THAT(status.message(), HasSubstr(run.uid()));
+  EXPECT_THAT(status.message(), HasSubstr("type.googleapis.com/example.OtherRunState"));
+  EXPECT_THAT(status.message(), HasSubstr("labelport.internal.v1.DarwinRunState"));
+  auto progress = sqlite_->LoadSampleProgress(run.uid());
+  ASSERT_TRUE(progress.ok()) << progress.status();
+  EXPECT_TRUE(progress->empty());
 }
 
 }  // namespace
