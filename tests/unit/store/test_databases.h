@@ -1,0 +1,47 @@
+// Test support: fresh databases of each kind, for the tests that run one
+// contract against SQLite and PostgreSQL (parameter "Sqlite" or "Postgres").
+//
+// A SQLite database is a new file in a directory private to the test
+// program; a PostgreSQL database is a new schema on the test cluster (see
+// postgres_test_database.h: FAILED_PRECONDITION with instructions when the
+// cluster's URL is not set). Programs using this register DropTestSchemas.
+#ifndef LABELPORT_TESTS_UNIT_STORE_TEST_DATABASES_H_
+#define LABELPORT_TESTS_UNIT_STORE_TEST_DATABASES_H_
+
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "service/store/database.h"
+#include "tests/unit/store/postgres_test_database.h"
+
+namespace labelport::store::testing {
+
+// The kinds, as test parameters.
+inline auto DatabaseKinds() { return ::testing::Values("Sqlite", "Postgres"); }
+
+// A new SQLite file path in a directory private to this process.
+inline std::string NewSqlitePath() {
+  static std::atomic<int> counter{0};
+  const std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) / absl::StrCat("store_test_", getpid());
+  std::filesystem::create_directories(dir);
+  return (dir / absl::StrCat("db-", counter++, ".db")).string();
+}
+
+// Where a fresh, empty database of `kind` ("Sqlite" or "Postgres") is.
+inline absl::StatusOr<DatabaseLocation> NewDatabaseLocation(const std::string& kind) {
+  if (kind == "Sqlite") return DatabaseLocation{.sqlite_path = NewSqlitePath()};
+  absl::StatusOr<std::string> url = NewTestSchema();
+  if (!url.ok()) return url.status();
+  return DatabaseLocation{.postgres_url = *url};
+}
+
+}  // namespace labelport::store::testing
+
+#endif  // LABELPORT_TESTS_UNIT_STORE_TEST_DATABASES_H_
