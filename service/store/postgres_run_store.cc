@@ -1,6 +1,7 @@
 #include "service/store/postgres_run_store.h"
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -250,6 +251,43 @@ int64_t SpoolTtlMicros(absl::Duration ttl) {
   return std::clamp<int64_t>(absl::ToInt64Microseconds(ttl), -kMaxLeaseMicros, kMaxLeaseMicros);
 }
 
+// The run already recorded for `request_id` of `tenant` (created = false),
+// if there is one; nullopt too for an empty request id.
+absl::StatusOr<std::optional<CreateRunResult>> FindReplay(PostgresConnection& db,
+                                                          const std::string& tenant,
+                                                          const std::string& request_id,
+                                                          absl::string_view operation) {
+  if (request_id.empty()) return std::nullopt;
+  LP_ASSIGN_OR_RETURN(
+      PgResult replay,
+      db.Exec("SELECT run_id FROM request_ids WHERE tenant = $1 AND request_id = $2",
+              {PgParam::Text(tenant), PgParam::Text(request_id)},
+              absl::StrCat(operation, ": find request id")));
+  if (replay.rows() == 0) return std::nullopt;
+  CreateRunResult result;
+  result.run_id = replay.Bytes(0, 0);
+  LP_ASSIGN_OR_RETURN(result.run, LoadRunById(db, result.run_id, operation));
+  result.created = false;
+  return result;
+}
+
+// Runs `body` (storing `run`) as a transaction on `pool`. A unique violation
+// may be a concurrent call with the same request id that committed first:
+// then once more, where the replay check finds it. Returns the last
+// attempt's status; `key_clash` tells whether it failed on the run key.
+absl::Status TransactStoringRun(PostgresConnectionPool& pool, absl::string_view operation,
+                                const NewRun& run,
+                                const std::function<absl::Status(PostgresConnection&)>& body,
+                                bool& key_clash) {
+  for (int attempt = 0;; ++attempt) {
+    absl::Status status = InTransaction(pool, TransactionMode::kWrite, operation, body);
+    key_clash = IsUniqueViolation(status, "runs_key_unique");
+    const bool request_clash = IsUniqueViolation(status, "request_ids_pkey");
+    if (attempt == 0 && !run.request_id.empty() && (key_clash || request_clash)) continue;
+    return status;
+  }
+}
+
 // Deletes the pending run `spool_id` with its samples and label ids (ON
 // DELETE CASCADE).
 absl::Status DropSpool(PostgresConnection& db, const std::string& spool_id,
@@ -314,18 +352,11 @@ absl::StatusOr<CreateRunResult> PostgresRunStore::CreateRun(const NewRun& run) {
 
   CreateRunResult result;
   auto body = [&](PostgresConnection& db) -> absl::Status {
-    if (!run.request_id.empty()) {
-      LP_ASSIGN_OR_RETURN(
-          PgResult replay,
-          db.Exec("SELECT run_id FROM request_ids WHERE tenant = $1 AND request_id = $2",
-                  {PgParam::Text(run.key.tenant), PgParam::Text(run.request_id)},
-                  absl::StrCat(kOp, ": find request id")));
-      if (replay.rows() > 0) {
-        result.run_id = replay.Bytes(0, 0);
-        LP_ASSIGN_OR_RETURN(result.run, LoadRunById(db, result.run_id, kOp));
-        result.created = false;
-        return absl::OkStatus();
-      }
+    LP_ASSIGN_OR_RETURN(std::optional<CreateRunResult> replay,
+                        FindReplay(db, run.key.tenant, run.request_id, kOp));
+    if (replay.has_value()) {
+      result = *std::move(replay);
+      return absl::OkStatus();
     }
     LP_ASSIGN_OR_RETURN(
         PgResult inserted,
@@ -357,17 +388,11 @@ absl::StatusOr<CreateRunResult> PostgresRunStore::CreateRun(const NewRun& run) {
     result = run_records::CreatedRun(run_id, run.key, record, inserted.Int(0, 0));
     return absl::OkStatus();
   };
-  // A unique violation may be a concurrent create with the same request id
-  // that committed first: once more, the replay check then finds it.
-  for (int attempt = 0;; ++attempt) {
-    absl::Status status = InTransaction(*pool_, kWrite, kOp, body);
-    if (status.ok()) return result;
-    const bool key_clash = IsUniqueViolation(status, "runs_key_unique");
-    const bool request_clash = IsUniqueViolation(status, "request_ids_pkey");
-    if (attempt == 0 && !run.request_id.empty() && (key_clash || request_clash)) continue;
-    if (key_clash) return RunKeyClash(run.key.anno_key);
-    return status;
-  }
+  bool key_clash = false;
+  absl::Status status = TransactStoringRun(*pool_, kOp, run, body, key_clash);
+  if (key_clash) return RunKeyClash(run.key.anno_key);
+  LP_RETURN_IF_ERROR(status);
+  return result;
 }
 
 absl::StatusOr<RunSpool> PostgresRunStore::BeginRunSpool(const RunKey& key,
@@ -379,19 +404,8 @@ absl::StatusOr<RunSpool> PostgresRunStore::BeginRunSpool(const RunKey& key,
   LP_RETURN_IF_ERROR(
       InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
         spool = RunSpool();
-        if (!request_id.empty()) {
-          LP_ASSIGN_OR_RETURN(
-              PgResult replay,
-              db.Exec("SELECT run_id FROM request_ids WHERE tenant = $1 AND request_id = $2",
-                      {PgParam::Text(key.tenant), PgParam::Text(request_id)},
-                      absl::StrCat(kOp, ": find request id")));
-          if (replay.rows() > 0) {
-            CreateRunResult& result = spool.replay.emplace();
-            result.run_id = replay.Bytes(0, 0);
-            LP_ASSIGN_OR_RETURN(result.run, LoadRunById(db, result.run_id, kOp));
-            return absl::OkStatus();
-          }
-        }
+        LP_ASSIGN_OR_RETURN(spool.replay, FindReplay(db, key.tenant, request_id, kOp));
+        if (spool.replay.has_value()) return absl::OkStatus();
         LP_ASSIGN_OR_RETURN(std::optional<std::string> taken, FindRunId(db, key, kOp));
         if (taken.has_value()) return RunKeyClash(key.anno_key);
         spool.spool_id = NewRunId();
@@ -492,18 +506,11 @@ absl::StatusOr<CreateRunResult> PostgresRunStore::CommitRunSpool(const std::stri
                                 "NOT NULL FOR UPDATE",
                                 {PgParam::Text(spool_id)}, absl::StrCat(kOp, ": find spool")));
     if (pending.rows() == 0) return run_records::RunSpoolNotFound(spool_id);
-    if (!run.request_id.empty()) {
-      LP_ASSIGN_OR_RETURN(
-          PgResult replay,
-          db.Exec("SELECT run_id FROM request_ids WHERE tenant = $1 AND request_id = $2",
-                  {PgParam::Text(run.key.tenant), PgParam::Text(run.request_id)},
-                  absl::StrCat(kOp, ": find request id")));
-      if (replay.rows() > 0) {
-        result.run_id = replay.Bytes(0, 0);
-        LP_ASSIGN_OR_RETURN(result.run, LoadRunById(db, result.run_id, kOp));
-        result.created = false;
-        return DropSpool(db, spool_id, kOp);
-      }
+    LP_ASSIGN_OR_RETURN(std::optional<CreateRunResult> replay,
+                        FindReplay(db, run.key.tenant, run.request_id, kOp));
+    if (replay.has_value()) {
+      result = *std::move(replay);
+      return DropSpool(db, spool_id, kOp);
     }
     LP_ASSIGN_OR_RETURN(
         PgResult updated,
@@ -534,20 +541,14 @@ absl::StatusOr<CreateRunResult> PostgresRunStore::CommitRunSpool(const std::stri
     result = run_records::CreatedRun(spool_id, run.key, record, updated.Int(0, 0));
     return absl::OkStatus();
   };
-  // A unique violation may be a concurrent commit with the same request id
-  // that committed first: once more, the replay check then finds it.
-  for (int attempt = 0;; ++attempt) {
-    absl::Status status = InTransaction(*pool_, kWrite, kOp, body);
-    if (status.ok()) return result;
-    const bool key_clash = IsUniqueViolation(status, "runs_key_unique");
-    const bool request_clash = IsUniqueViolation(status, "request_ids_pkey");
-    if (attempt == 0 && !run.request_id.empty() && (key_clash || request_clash)) continue;
-    if (key_clash) {
-      LP_RETURN_IF_ERROR(DiscardRunSpool(spool_id));
-      return RunKeyClash(run.key.anno_key);
-    }
-    return status;
+  bool key_clash = false;
+  absl::Status status = TransactStoringRun(*pool_, kOp, run, body, key_clash);
+  if (key_clash) {
+    LP_RETURN_IF_ERROR(DiscardRunSpool(spool_id));
+    return RunKeyClash(run.key.anno_key);
   }
+  LP_RETURN_IF_ERROR(status);
+  return result;
 }
 
 absl::Status PostgresRunStore::DiscardRunSpool(const std::string& spool_id) {

@@ -128,7 +128,7 @@ TEST(ReplicaRateShareTest, TheBurstIsSharedTooAndNeverBelowOne) {
   }
   // With more replicas than tokens each still gets one.
   ReplicaRateShare crowded(
-      directories[0].get(), [](double, int burst) { EXPECT_EQ(burst, 1); },
+      &databases[0]->replica_directory(), [](double, int burst) { EXPECT_EQ(burst, 1); },
       {.replica_id = "r0", .total_requests_per_minute = 900, .total_burst = 2});
   ASSERT_TRUE(crowded.Refresh().ok());
   EXPECT_EQ(crowded.burst(), 1);

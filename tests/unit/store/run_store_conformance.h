@@ -50,6 +50,10 @@ struct RunStoreFactory {
   // Optional, for durable stores: closes `store` (made by `make`) and opens
   // a new store on its data. Tests of durability skip the restart without it.
   std::function<absl::StatusOr<std::unique_ptr<RunStore>>(std::unique_ptr<RunStore> store)> reopen;
+  // Optional, for stores on shared data (a file, a database): opens another
+  // store on the data of `store` (made by `make`), as another process would.
+  // Without it, tests of contention contend within one store.
+  std::function<absl::StatusOr<std::unique_ptr<RunStore>>(const RunStore& store)> share = nullptr;
 };
 
 inline void PrintTo(const RunStoreFactory& factory, std::ostream* os) { *os << factory.name; }
@@ -189,6 +193,25 @@ class RunStoreConformanceTest : public ::testing::TestWithParam<RunStoreFactory>
     store_ = *std::move(store);
   }
 
+  // `count` stores on the data of store_ (store_ first), as in as many
+  // processes, when the factory can share it; store_ `count` times
+  // otherwise. They live as long as the test.
+  std::vector<RunStore*> Contenders(int count) {
+    std::vector<RunStore*> stores = {store_.get()};
+    while (static_cast<int>(stores.size()) < count) {
+      if (!GetParam().share) {
+        stores.push_back(store_.get());
+        continue;
+      }
+      absl::StatusOr<std::unique_ptr<RunStore>> other = GetParam().share(*store_);
+      EXPECT_TRUE(other.ok()) << other.status();
+      if (!other.ok()) return {};
+      others_.push_back(*std::move(other));
+      stores.push_back(others_.back().get());
+    }
+    return stores;
+  }
+
   using SampleProgress = labelport::internal::v1::SampleProgress;
   using AnnotationLink = labelport::internal::v1::AnnotationLink;
   using DarwinRunState = labelport::internal::v1::DarwinRunState;
@@ -229,6 +252,8 @@ class RunStoreConformanceTest : public ::testing::TestWithParam<RunStoreFactory>
   }
 
   std::unique_ptr<RunStore> store_;
+  // Stores opened by Contenders.
+  std::vector<std::unique_ptr<RunStore>> others_;
 };
 
 TEST_P(RunStoreConformanceTest, CreateThenGetRoundTripsTheRecord) {
@@ -322,8 +347,12 @@ TEST_P(RunStoreConformanceTest, SameKeyInOtherDatasetOrTenantIsIndependent) {
   ExpectRunNotFound(store_->GetRun(Key("key1", kDataset, "t3")).status(), "key1");
 }
 
+// Across processes when the store can be shared: they contend in the
+// database (its locks, its constraints), not in one process.
 TEST_P(RunStoreConformanceTest, ConcurrentCreatesWithOneKeyHaveOneWinner) {
   constexpr int kThreads = 8;
+  const std::vector<RunStore*> stores = Contenders(kThreads);
+  ASSERT_EQ(stores.size(), size_t{kThreads});
   absl::Barrier* start = new absl::Barrier(kThreads);
   std::atomic<int> successes{0};
   std::atomic<int> clashes{0};
@@ -332,7 +361,7 @@ TEST_P(RunStoreConformanceTest, ConcurrentCreatesWithOneKeyHaveOneWinner) {
     threads.emplace_back([&, i] {
       NewRun run = MakeRun(Key("contended"), 50, absl::StrCat("req-", i));
       if (start->Block()) delete start;
-      absl::StatusOr<CreateRunResult> result = store_->CreateRun(run);
+      absl::StatusOr<CreateRunResult> result = stores[i]->CreateRun(run);
       if (result.ok() && result->created) {
         ++successes;
       } else if (result.status().code() == absl::StatusCode::kAlreadyExists) {
@@ -346,6 +375,31 @@ TEST_P(RunStoreConformanceTest, ConcurrentCreatesWithOneKeyHaveOneWinner) {
   EXPECT_EQ(successes.load(), 1);
   EXPECT_EQ(clashes.load(), kThreads - 1);
   EXPECT_THAT(AllSampleIds(Key("contended")), IsOkAndHolds(::testing::SizeIs(50)));
+}
+
+// A retried create (same request id) racing the original, from other
+// processes when the store can be shared: all see one run.
+TEST_P(RunStoreConformanceTest, ConcurrentRetriesOfOneCreateReturnOneRun) {
+  constexpr int kThreads = 6;
+  const std::vector<RunStore*> stores = Contenders(kThreads);
+  ASSERT_EQ(stores.size(), size_t{kThreads});
+  absl::Barrier* start = new absl::Barrier(kThreads);
+  std::vector<std::string> run_ids(kThreads);
+  std::atomic<int> created{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      if (start->Block()) delete start;
+      absl::StatusOr<CreateRunResult> result =
+          stores[i]->CreateRun(MakeRun(Key("retried"), 3, "req-same"));
+      ASSERT_TRUE(result.ok()) << result.status();
+      if (result->created) ++created;
+      run_ids[i] = result->run_id;
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(created.load(), 1);
+  EXPECT_THAT(run_ids, ::testing::Each(run_ids[0]));
 }
 
 TEST_P(RunStoreConformanceTest, ConcurrentCreatesWithDistinctKeysAllSucceed) {
@@ -1180,24 +1234,30 @@ TEST_P(RunStoreConformanceTest, ListClaimableRunsTakesTurnsAcrossTenants) {
   EXPECT_THAT(ids(3), ElementsAre(busy2, quiet1, busy3));
 }
 
+// Across processes when the store can be shared, several rounds.
 TEST_P(RunStoreConformanceTest, ConcurrentAcquireLeaseHasOneWinner) {
-  absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(Key("contended")));
-  ASSERT_TRUE(created.ok()) << created.status();
   constexpr int kThreads = 8;
-  absl::Barrier* start = new absl::Barrier(kThreads);
-  std::atomic<int> winners{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      if (start->Block()) delete start;
-      absl::StatusOr<bool> won =
-          store_->AcquireLease(created->run_id, absl::StrCat("worker-", i), absl::Minutes(1));
-      ASSERT_TRUE(won.ok()) << won.status();
-      if (*won) ++winners;
-    });
+  const std::vector<RunStore*> stores = Contenders(kThreads);
+  ASSERT_EQ(stores.size(), size_t{kThreads});
+  for (int round = 0; round < 3; ++round) {
+    absl::StatusOr<CreateRunResult> created =
+        store_->CreateRun(MakeRun(Key(absl::StrCat("contended-", round))));
+    ASSERT_TRUE(created.ok()) << created.status();
+    absl::Barrier* start = new absl::Barrier(kThreads);
+    std::atomic<int> winners{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+      threads.emplace_back([&, i] {
+        if (start->Block()) delete start;
+        absl::StatusOr<bool> won =
+            stores[i]->AcquireLease(created->run_id, absl::StrCat("worker-", i), absl::Minutes(1));
+        ASSERT_TRUE(won.ok()) << won.status();
+        if (*won) ++winners;
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    EXPECT_EQ(winners.load(), 1);
   }
-  for (std::thread& thread : threads) thread.join();
-  EXPECT_EQ(winners.load(), 1);
 }
 
 TEST_P(RunStoreConformanceTest, DeleteRunRemovesTheWholeJob) {

@@ -2,7 +2,7 @@
 // contract against SQLite and PostgreSQL (parameter "Sqlite" or "Postgres").
 //
 // A SQLite database is a new file in a directory private to the test
-// program; a PostgreSQL database is a new schema on the test cluster (see
+// program (removed when it ends); a PostgreSQL database is a new schema on the test cluster (see
 // postgres_test_database.h: FAILED_PRECONDITION with instructions when the
 // cluster's URL is not set). Programs using this register DropTestSchemas.
 #ifndef LABELPORT_TESTS_UNIT_STORE_TEST_DATABASES_H_
@@ -25,13 +25,30 @@ namespace labelport::store::testing {
 // The kinds, as test parameters.
 inline auto DatabaseKinds() { return ::testing::Values("Sqlite", "Postgres"); }
 
-// A new SQLite file path in a directory private to this process.
+// A directory private to this process, removed when the test program ends.
+inline const std::filesystem::path& TestDir() {
+  static const std::filesystem::path* dir = [] {
+    auto* path = new std::filesystem::path(std::filesystem::path(::testing::TempDir()) /
+                                           absl::StrCat("store_test_", getpid()));
+    std::filesystem::create_directories(*path);
+    return path;
+  }();
+  return *dir;
+}
+
+class RemoveTestDir : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(TestDir(), ignored);
+  }
+};
+inline const auto* const kRemoveTestDir = ::testing::AddGlobalTestEnvironment(new RemoveTestDir);
+
+// A new SQLite file path in TestDir().
 inline std::string NewSqlitePath() {
   static std::atomic<int> counter{0};
-  const std::filesystem::path dir =
-      std::filesystem::path(::testing::TempDir()) / absl::StrCat("store_test_", getpid());
-  std::filesystem::create_directories(dir);
-  return (dir / absl::StrCat("db-", counter++, ".db")).string();
+  return (TestDir() / absl::StrCat("db-", counter++, ".db")).string();
 }
 
 // Where a fresh, empty database of `kind` ("Sqlite" or "Postgres") is.
