@@ -112,11 +112,7 @@ absl::StatusOr<std::optional<AnnotationRun>> FindRunById(PostgresConnection& db,
 absl::StatusOr<AnnotationRun> LoadRunById(PostgresConnection& db, const std::string& run_id,
                                           absl::string_view operation) {
   LP_ASSIGN_OR_RETURN(std::optional<AnnotationRun> run, FindRunById(db, run_id, operation));
-  if (!run.has_value()) {
-    return absl::InternalError(
-        absl::StrCat(operation, ": run ", run_id, " vanished inside a transaction"));
-  }
-  return *std::move(run);
+  return run_records::StillThere(std::move(run), run_id, operation);
 }
 
 // NOT_FOUND unless a run has `run_id`. With `lock`, the run row is locked
@@ -333,11 +329,7 @@ absl::StatusOr<CreateRunResult> PostgresRunStore::CreateRun(const NewRun& run) {
     std::string blob;
     for (size_t i = 0; i < run.samples.size(); ++i) {
       const labelport::v1::Sample& sample = run.samples[i];
-      if (!seen.insert(sample.id()).second) {
-        return common::InvalidArgument(
-            "samples", "DUPLICATE_SAMPLE_ID",
-            absl::StrCat(kOp, ": sample id '", sample.id(), "' appears more than once in the run"));
-      }
+      if (!seen.insert(sample.id()).second) return run_records::DuplicateSampleId(kOp, sample.id());
       if (!sample.SerializeToString(&blob)) {
         return absl::InvalidArgumentError(
             absl::StrCat(kOp, ": sample '", sample.id(), "' cannot be serialised"));
@@ -822,9 +814,7 @@ absl::Status PostgresRunStore::CommitStagedSamples(const std::string& run_id,
           ParseRecord<labelport::v1::Sample>(rows.View(i, 1), kOp,
                                              absl::StrCat("staged sample at position ", position)));
       if (rows.IsNull(i, 2) || sample.id() != rows.View(i, 2)) {
-        return common::InvalidArgument("samples.position", "INVALID_SAMPLE_POSITION",
-                                       absl::StrCat(kOp, ": run ", run_id, " has no sample '",
-                                                    sample.id(), "' at position ", position));
+        return run_records::StagedSampleMismatch(kOp, run_id, sample.id(), position);
       }
     }
     LP_RETURN_IF_ERROR(
@@ -870,12 +860,8 @@ absl::Status PostgresRunStore::SaveSampleProgress(const std::string& run_id,
                                 {PgParam::Text(run_id)}, absl::StrCat(kOp, ": count samples")));
     const int64_t sample_count = count.Int(0, 0);
     for (const SampleProgress& record : progress) {
-      if (record.position() < 0 || record.position() >= sample_count) {
-        return common::InvalidArgument(
-            "progress.position", "INVALID_SAMPLE_POSITION",
-            absl::StrCat(kOp, ": run ", run_id, " has no sample at position ", record.position(),
-                         " (it has ", sample_count, " samples)"));
-      }
+      LP_RETURN_IF_ERROR(
+          run_records::CheckProgressPosition(kOp, run_id, record.position(), sample_count));
     }
     // Within one statement a position may appear only once: the last wins,
     // as it would with one upsert per record.

@@ -169,4 +169,36 @@ absl::Status CheckAnnotationId(const labelport::internal::v1::AnnotationLink& li
                                               "' of run ", run_id, " has no annotation id"));
 }
 
+absl::Status DuplicateSampleId(absl::string_view operation, absl::string_view sample_id) {
+  return common::InvalidArgument(
+      "samples", "DUPLICATE_SAMPLE_ID",
+      absl::StrCat(operation, ": sample id '", sample_id, "' appears more than once in the run"));
+}
+
+absl::Status CheckProgressPosition(absl::string_view operation, absl::string_view run_id,
+                                   int64_t position, int64_t sample_count) {
+  if (position >= 0 && position < sample_count) return absl::OkStatus();
+  return common::InvalidArgument(
+      "progress.position", "INVALID_SAMPLE_POSITION",
+      absl::StrCat(operation, ": run ", run_id, " has no sample at position ", position,
+                   " (it has ", sample_count, " samples)"));
+}
+
+absl::Status StagedSampleMismatch(absl::string_view operation, absl::string_view run_id,
+                                  absl::string_view sample_id, int64_t position) {
+  return common::InvalidArgument("samples.position", "INVALID_SAMPLE_POSITION",
+                                 absl::StrCat(operation, ": run ", run_id, " has no sample '",
+                                              sample_id, "' at position ", position));
+}
+
+absl::StatusOr<labelport::v1::AnnotationRun> StillThere(
+    std::optional<labelport::v1::AnnotationRun> run, absl::string_view run_id,
+    absl::string_view operation) {
+  if (!run.has_value()) {
+    return absl::InternalError(
+        absl::StrCat(operation, ": run ", run_id, " vanished inside a transaction"));
+  }
+  return *std::move(run);
+}
+
 }  // namespace labelport::store::run_records

@@ -46,6 +46,28 @@ void AddStateCount(int64_t state, int64_t count,
 absl::Status CheckReplica(absl::string_view replica_id, absl::string_view operation,
                           std::optional<absl::Duration> ttl = std::nullopt);
 
+// INVALID_ARGUMENT (field "samples", reason DUPLICATE_SAMPLE_ID) when a
+// run's sample id repeats (CreateRun).
+absl::Status DuplicateSampleId(absl::string_view operation, absl::string_view sample_id);
+
+// INVALID_ARGUMENT (field "progress.position", reason INVALID_SAMPLE_POSITION)
+// unless `position` is a sample of run `run_id`, which has `sample_count`
+// (SaveSampleProgress).
+absl::Status CheckProgressPosition(absl::string_view operation, absl::string_view run_id,
+                                   int64_t position, int64_t sample_count);
+
+// INVALID_ARGUMENT (field "samples.position", reason INVALID_SAMPLE_POSITION)
+// when a staged sample's id `sample_id` is not that of the stored sample at
+// `position` (CommitStagedSamples).
+absl::Status StagedSampleMismatch(absl::string_view operation, absl::string_view run_id,
+                                  absl::string_view sample_id, int64_t position);
+
+// The run a transaction found before (INTERNAL when it is gone, which the
+// transaction's locks rule out).
+absl::StatusOr<labelport::v1::AnnotationRun> StillThere(
+    std::optional<labelport::v1::AnnotationRun> run, absl::string_view run_id,
+    absl::string_view operation);
+
 // INVALID_ARGUMENT (field "links.annotation_id", reason EMPTY_ANNOTATION_ID)
 // for a link of run `run_id` without an annotation id (SaveAnnotationLinks).
 absl::Status CheckAnnotationId(const labelport::internal::v1::AnnotationLink& link,

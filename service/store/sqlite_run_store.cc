@@ -170,11 +170,7 @@ absl::StatusOr<std::optional<AnnotationRun>> FindRunById(sqlite3* db, const std:
 absl::StatusOr<AnnotationRun> LoadRunById(sqlite3* db, const std::string& run_id,
                                           absl::string_view operation) {
   LP_ASSIGN_OR_RETURN(std::optional<AnnotationRun> run, FindRunById(db, run_id, operation));
-  if (!run.has_value()) {
-    return absl::InternalError(
-        absl::StrCat(operation, ": run ", run_id, " vanished inside a transaction"));
-  }
-  return *std::move(run);
+  return run_records::StillThere(std::move(run), run_id, operation);
 }
 
 // The first column of the first row of `sql` with `params`, if any.
@@ -383,10 +379,7 @@ absl::StatusOr<CreateRunResult> SqliteRunStore::CreateRun(const NewRun& run) {
                                  SqliteValue::Blob(sample_blobs[i])},
                                 [&](int rc, absl::Status status) {
                                   if (!IsUniqueViolation(rc)) return status;
-                                  return common::InvalidArgument(
-                                      "samples", "DUPLICATE_SAMPLE_ID",
-                                      absl::StrCat(kOp, ": sample id '", run.samples[i].id(),
-                                                   "' appears more than once in the run"));
+                                  return run_records::DuplicateSampleId(kOp, run.samples[i].id());
                                 }));
     }
     return run_records::CreatedRun(run_id, run.key, record, now);
@@ -752,9 +745,7 @@ absl::Status SqliteRunStore::CommitStagedSamples(const std::string& run_id,
           Sample sample,
           ParseRecord<Sample>(blob, kOp, absl::StrCat("staged sample at position ", position)));
       if (stored_id.empty() || sample.id() != stored_id) {
-        return common::InvalidArgument("samples.position", "INVALID_SAMPLE_POSITION",
-                                       absl::StrCat(kOp, ": run ", run_id, " has no sample '",
-                                                    sample.id(), "' at position ", position));
+        return run_records::StagedSampleMismatch(kOp, run_id, sample.id(), position);
       }
       return RunRow(update, {run_id, position, SqliteValue::Blob(blob)});
     }));
@@ -792,12 +783,7 @@ absl::Status SqliteRunStore::SaveSampleProgress(const std::string& run_id,
                                  absl::StrCat(kOp, ": upsert progress")));
     for (size_t i = 0; i < progress.size(); ++i) {
       const int64_t position = progress[i].position();
-      if (position < 0 || position >= sample_count) {
-        return common::InvalidArgument(
-            "progress.position", "INVALID_SAMPLE_POSITION",
-            absl::StrCat(kOp, ": run ", run_id, " has no sample at position ", position,
-                         " (it has ", sample_count, " samples)"));
-      }
+      LP_RETURN_IF_ERROR(run_records::CheckProgressPosition(kOp, run_id, position, sample_count));
       LP_RETURN_IF_ERROR(RunRow(upsert, {run_id, position, SqliteValue::Blob(blobs[i])}));
     }
     return absl::OkStatus();

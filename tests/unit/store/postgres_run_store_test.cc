@@ -16,7 +16,7 @@
 #include "gtest/gtest.h"
 #include "service/store/postgres_connection.h"
 #include "service/store/postgres_migrations.h"
-#include "tests/unit/store/postgres_test_database.h"
+#include "tests/unit/store/test_databases.h"
 
 namespace labelport::store {
 namespace {
@@ -230,19 +230,7 @@ TEST(PostgresRunStoreTest, DeleteRunLeavesNoRowsBehind) {
   const std::string url = NewSchemaUrl();
   auto store = PostgresRunStore::Create({.url = url});
   ASSERT_TRUE(store.ok()) << store.status();
-  NewRun run = SampleRun("gone", "req-gone");
-  auto created = (*store)->CreateRun(run);
-  ASSERT_TRUE(created.ok()) << created.status();
-  labelport::internal::v1::SampleProgress progress;
-  progress.set_position(2);
-  ASSERT_TRUE((*store)->SaveSampleProgress(created->run_id, {progress}).ok());
-  labelport::internal::v1::AnnotationLink link;
-  link.set_annotation_id("ann");
-  ASSERT_TRUE((*store)->SaveAnnotationLinks(created->run_id, {link}).ok());
-  ASSERT_TRUE(
-      (*store)->SaveDarwinState(created->run_id, labelport::internal::v1::DarwinRunState()).ok());
-  ASSERT_TRUE((*store)->StageSamples(created->run_id, "stage", {{0, run.samples[0]}}).ok());
-  ASSERT_TRUE((*store)->DeleteRun(run.key).ok());
+  ASSERT_NO_FATAL_FAILURE(testing::CreateAndDeleteAFullRun(**store, SampleRun("gone", "req-gone")));
   RawDatabase raw(url);
   for (const char* table : {"runs", "request_ids", "run_samples", "sample_progress",
                             "annotation_links", "darwin_state", "staged_samples"}) {

@@ -193,6 +193,23 @@ class RunStoreConformanceTest : public ::testing::TestWithParam<RunStoreFactory>
     store_ = *std::move(store);
   }
 
+  // The keys of the first page of kDataset's runs listed with filters
+  // (backend, state, dataset_slug; empty / UNSPECIFIED: any).
+  std::vector<std::string> ListedKeys(const std::string& backend, labelport::v1::RunState state,
+                                      const std::string& slug) {
+    ListRunsQuery query = Query();
+    query.backend = backend;
+    query.state = state;
+    query.dataset_slug = slug;
+    std::vector<std::string> out;
+    absl::StatusOr<ListRunsPage> page = store_->ListRuns(query);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (page.ok()) {
+      for (const auto& run : page->runs) out.push_back(run.anno_key());
+    }
+    return out;
+  }
+
   // `count` stores on the data of store_ (store_ first), as in as many
   // processes, when the factory can share it; store_ `count` times
   // otherwise. They live as long as the test.
@@ -565,21 +582,8 @@ TEST_P(RunStoreConformanceTest, ListRunsFilters) {
   create("r3", "darwin", labelport::v1::RUN_STATE_ANNOTATING, "slug-b");
   create("r4", "other", labelport::v1::RUN_STATE_ANNOTATING, "slug-a");
 
-  // The keys listed with filters (backend, state, dataset_slug).
   auto keys = [this](const std::string& backend, labelport::v1::RunState state,
-                     const std::string& slug) {
-    ListRunsQuery query = Query();
-    query.backend = backend;
-    query.state = state;
-    query.dataset_slug = slug;
-    std::vector<std::string> out;
-    absl::StatusOr<ListRunsPage> page = store_->ListRuns(query);
-    EXPECT_TRUE(page.ok()) << page.status();
-    if (page.ok()) {
-      for (const auto& run : page->runs) out.push_back(run.anno_key());
-    }
-    return out;
-  };
+                     const std::string& slug) { return ListedKeys(backend, state, slug); };
   using ::testing::ElementsAre;
   constexpr auto kAny = labelport::v1::RUN_STATE_UNSPECIFIED;
   constexpr auto kAnnotating = labelport::v1::RUN_STATE_ANNOTATING;
@@ -781,16 +785,7 @@ TEST_P(RunStoreConformanceTest, ListRunsFiltersFollowUpdateRun) {
   ASSERT_TRUE(created.ok()) << created.status();
   ASSERT_TRUE(store_->CreateRun(MakeRun(Key("still"))).ok());
   auto keys = [this](labelport::v1::RunState state, const std::string& slug) {
-    ListRunsQuery query = Query();
-    query.state = state;
-    query.dataset_slug = slug;
-    std::vector<std::string> out;
-    absl::StatusOr<ListRunsPage> page = store_->ListRuns(query);
-    EXPECT_TRUE(page.ok()) << page.status();
-    if (page.ok()) {
-      for (const auto& run : page->runs) out.push_back(run.anno_key());
-    }
-    return out;
+    return ListedKeys("", state, slug);
   };
   using ::testing::ElementsAre;
   constexpr auto kPending = labelport::v1::RUN_STATE_PENDING;

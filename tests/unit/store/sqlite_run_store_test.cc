@@ -360,22 +360,11 @@ TEST(SqliteRunStoreTest, DeleteRunLeavesNoRowsBehind) {
   {
     auto store = SqliteRunStore::Create(At(path));
     ASSERT_TRUE(store.ok()) << store.status();
-    NewRun run = SampleRun("gone");
-    auto created = (*store)->CreateRun(run);
-    ASSERT_TRUE(created.ok()) << created.status();
-    labelport::internal::v1::SampleProgress progress;
-    progress.set_position(2);
-    ASSERT_TRUE((*store)->SaveSampleProgress(created->run_id, {progress}).ok());
-    labelport::internal::v1::AnnotationLink link;
-    link.set_annotation_id("ann");
-    ASSERT_TRUE((*store)->SaveAnnotationLinks(created->run_id, {link}).ok());
-    ASSERT_TRUE(
-        (*store)->SaveDarwinState(created->run_id, labelport::internal::v1::DarwinRunState()).ok());
-    ASSERT_TRUE((*store)->DeleteRun(run.key).ok());
+    ASSERT_NO_FATAL_FAILURE(testing::CreateAndDeleteAFullRun(**store, SampleRun("gone")));
   }
   RawDatabase raw(path);
   for (const char* table : {"runs", "request_ids", "run_samples", "sample_progress",
-                            "annotation_links", "darwin_state"}) {
+                            "annotation_links", "darwin_state", "staged_samples"}) {
     EXPECT_EQ(raw.Query(absl::StrCat("SELECT COUNT(*) FROM ", table)),
               std::vector<std::string>{"0"})
         << table;

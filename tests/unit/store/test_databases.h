@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "service/store/database.h"
+#include "service/store/run_store.h"
 #include "tests/unit/store/postgres_test_database.h"
 
 namespace labelport::store::testing {
@@ -57,6 +58,24 @@ inline absl::StatusOr<DatabaseLocation> NewDatabaseLocation(const std::string& k
   absl::StatusOr<std::string> url = NewTestSchema();
   if (!url.ok()) return url.status();
   return DatabaseLocation{.postgres_url = *url};
+}
+
+// Stores `run` (with at least one sample) and a row in every table of its
+// job (progress, a link, Darwin state, a stage), then deletes it: for the
+// kinds' tests that check behind the store's back that nothing is left.
+inline void CreateAndDeleteAFullRun(RunStore& store, const NewRun& run) {
+  absl::StatusOr<CreateRunResult> created = store.CreateRun(run);
+  ASSERT_TRUE(created.ok()) << created.status();
+  labelport::internal::v1::SampleProgress progress;
+  progress.set_position(0);
+  ASSERT_TRUE(store.SaveSampleProgress(created->run_id, {progress}).ok());
+  labelport::internal::v1::AnnotationLink link;
+  link.set_annotation_id("ann");
+  ASSERT_TRUE(store.SaveAnnotationLinks(created->run_id, {link}).ok());
+  ASSERT_TRUE(
+      store.SaveDarwinState(created->run_id, labelport::internal::v1::DarwinRunState()).ok());
+  ASSERT_TRUE(store.StageSamples(created->run_id, "stage", {{0, run.samples[0]}}).ok());
+  ASSERT_TRUE(store.DeleteRun(run.key).ok());
 }
 
 }  // namespace labelport::store::testing
