@@ -5,8 +5,9 @@
 // Connections are opened lazily, up to `max_connections`; a caller waits
 // when all are in use. A connection returned broken (or inside a failed
 // transaction) is closed rather than reused, so a restarted server costs one
-// failed call per pooled connection at most (PostgresRunStore retries a
-// transaction whose very first statement found its connection dead).
+// failed call per pooled connection at most (InTransaction on this pool
+// retries a transaction whose BEGIN found its connection dead, after
+// dropping the other idle ones).
 // Thread-safety: Acquire may be called from any thread; a Lease is used by
 // one thread and returns its connection when destroyed.
 #ifndef LABELPORT_SERVICE_STORE_POSTGRES_CONNECTION_POOL_H_

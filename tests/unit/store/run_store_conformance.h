@@ -210,6 +210,17 @@ class RunStoreConformanceTest : public ::testing::TestWithParam<RunStoreFactory>
     return out;
   }
 
+  // The ids of the runs ListClaimableRuns(max_count, "") offers, in order.
+  std::vector<std::string> ClaimableIds(int max_count) {
+    std::vector<std::string> out;
+    absl::StatusOr<std::vector<ClaimableRun>> runs = store_->ListClaimableRuns(max_count, "");
+    EXPECT_TRUE(runs.ok()) << runs.status();
+    if (runs.ok()) {
+      for (const ClaimableRun& run : *runs) out.push_back(run.run_id);
+    }
+    return out;
+  }
+
   // `count` stores on the data of store_ (store_ first), as in as many
   // processes, when the factory can share it; store_ `count` times
   // otherwise. They live as long as the test.
@@ -1159,15 +1170,7 @@ TEST_P(RunStoreConformanceTest, ListClaimableRunsSkipsLeasedFinishedAndDeleted) 
                               })
                   .ok());
 
-  auto claimable = [this](int max_count) {
-    std::vector<std::string> out;
-    absl::StatusOr<std::vector<ClaimableRun>> runs = store_->ListClaimableRuns(max_count, "");
-    EXPECT_TRUE(runs.ok()) << runs.status();
-    if (runs.ok()) {
-      for (const ClaimableRun& run : *runs) out.push_back(run.run_id);
-    }
-    return out;
-  };
+  auto claimable = [this](int max_count) { return ClaimableIds(max_count); };
   using ::testing::ElementsAre;
   EXPECT_THAT(claimable(10), ElementsAre(pending, uploading));
   // The lease holder itself sees its runs (a restarted worker takes them back).
@@ -1212,15 +1215,7 @@ TEST_P(RunStoreConformanceTest, ListClaimableRunsTakesTurnsAcrossTenants) {
   const std::string busy3 = create(Key("b3", "d", "busy"));
   const std::string quiet1 = create(Key("q1", "d", "quiet"));
   const std::string quiet2 = create(Key("q2", "d", "quiet"));
-  auto ids = [this](int max_count) {
-    std::vector<std::string> out;
-    absl::StatusOr<std::vector<ClaimableRun>> runs = store_->ListClaimableRuns(max_count, "");
-    EXPECT_TRUE(runs.ok()) << runs.status();
-    if (runs.ok()) {
-      for (const ClaimableRun& run : *runs) out.push_back(run.run_id);
-    }
-    return out;
-  };
+  auto ids = [this](int max_count) { return ClaimableIds(max_count); };
   using ::testing::ElementsAre;
   EXPECT_THAT(ids(2), ElementsAre(busy1, quiet1));
   EXPECT_THAT(ids(10), ElementsAre(busy1, quiet1, busy2, quiet2, busy3));
