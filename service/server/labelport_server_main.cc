@@ -95,12 +95,9 @@
 #include "service/server/tenants_reloader.h"
 #include "service/server/v7_health_check.h"
 #include "service/store/content_store.h"
+#include "service/store/database.h"
 #include "service/store/in_process_run_change_notifier.h"
 #include "service/store/notifying_run_store.h"
-#include "service/store/replica_directory_factory.h"
-#include "service/store/run_change_listener_factory.h"
-#include "service/store/run_state_counter_factory.h"
-#include "service/store/run_store_factory.h"
 #include "service/store/tenant_content_stores.h"
 
 namespace {
@@ -192,19 +189,23 @@ int Run(int argc, char** argv) {
     LogError(std::string(temp_dir.status().message()));
     return 1;
   }
-  const labelport::store::RunStoreLocation store_location{.sqlite_path = config->sqlite_path,
+  const labelport::store::DatabaseLocation store_location{.sqlite_path = config->sqlite_path,
                                                           .postgres_url = config->postgres_url};
-  auto store = labelport::store::OpenRunStore(store_location);
-  if (!store.ok()) {
-    LogError(absl::StrCat("cannot open the run store: ", store.status().message()));
+  // One database: its run store, run-state counter and replica directory
+  // share its connections. Shared: the metrics' run-count source holds it.
+  auto opened_database = labelport::store::OpenDatabase(store_location);
+  if (!opened_database.ok()) {
+    LogError(absl::StrCat("cannot open the run store: ", opened_database.status().message()));
     return 1;
   }
+  const std::shared_ptr<labelport::store::Database> database = *std::move(opened_database);
+  labelport::store::RunStore* const store = &database->run_store();
   // Run record changes reach watchers by notification (DESIGN.md §11): those
   // made here through `run_store`, and with PostgreSQL those of every
   // replica through LISTEN/NOTIFY.
   labelport::store::InProcessRunChangeNotifier run_changes;
-  labelport::store::NotifyingRunStore run_store(store->get(), &run_changes);
-  auto change_listener = labelport::store::ListenForRunChanges(store_location, &run_changes);
+  labelport::store::NotifyingRunStore run_store(store, &run_changes);
+  auto change_listener = database->ListenForRunChanges(&run_changes);
   if (!change_listener.ok()) {
     LogError(absl::StrCat("cannot listen for run changes: ", change_listener.status().message()));
     return 1;
@@ -214,20 +215,14 @@ int Run(int argc, char** argv) {
     LogError(absl::StrCat("--metrics_listen: ", metrics.status().message()));
     return 1;
   }
-  // Beside the store: the live replicas (to share the V7 rate limit) and the
-  // runs-by-state count of the metrics.
-  auto replicas = labelport::store::OpenReplicaDirectory(store_location);
-  auto run_counter = labelport::store::OpenRunStateCounter(store_location);
-  if (!replicas.ok() || !run_counter.ok()) {
-    LogError(absl::StrCat("cannot open the run store: ",
-                          (replicas.ok() ? run_counter.status() : replicas.status()).message()));
-    return 1;
-  }
-  // The source owns the counter: a scrape may come until the metrics
+  // Parts of the database: the live replicas (to share the V7 rate limit)
+  // and the runs-by-state count of the metrics.
+  labelport::store::ReplicaDirectory* const replicas = &database->replica_directory();
+  // The source shares the database: a scrape may come until the metrics
   // endpoint itself is gone.
   // Shared by the metrics (all tenants) and the runs-in-flight quota (per tenant).
   const auto run_state_counter =
-      std::shared_ptr<labelport::store::RunStateCounter>(*std::move(run_counter));
+      std::shared_ptr<labelport::store::RunStateCounter>(database, &database->run_state_counter());
   (*metrics)->SetRunCountSource(
       [counter =
            run_state_counter]() -> absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> {
@@ -310,7 +305,7 @@ int Run(int argc, char** argv) {
   // N replicas on one store share --darwin_rate_limit_per_minute and
   // --darwin_rate_burst equally.
   labelport::core::ReplicaRateShare rate_share(
-      replicas->get(),
+      replicas,
       [limiter = limiter->get()](double per_minute, int burst) {
         (void)limiter->SetRate(per_minute, burst);
       },
@@ -522,8 +517,8 @@ int Run(int argc, char** argv) {
   labelport::server::HealthStatuses health(std::move(health_services));
   health.Set(kLivenessName, true);
   std::vector<labelport::core::DependencyCheck> checks;
-  checks.push_back({"store", [&store] {
-                      auto listed = (*store)->ListClaimableRuns(1, "");
+  checks.push_back({"store", [store] {
+                      auto listed = store->ListClaimableRuns(1, "");
                       return listed.status();
                     }});
   // V7 is watched with its own clients (no retries, a short deadline), for
@@ -549,7 +544,7 @@ int Run(int argc, char** argv) {
   std::printf("listening on %s:%d\n", host.c_str(), port);
   std::fflush(stdout);
   LogInfo(absl::StrCat("labelport-server listening on ", host, ":", port,
-                       " store=", labelport::store::DescribeRunStore(store_location),
+                       " store=", labelport::store::DescribeDatabase(store_location),
                        " darwin=", config->darwin_url, " worker=", config->worker_id));
   if (health_port != nullptr) {
     LogInfo(absl::StrCat("health (grpc.health.v1 only, plaintext) on ",

@@ -78,11 +78,6 @@ absl::Status NotifyingRunStore::SaveSampleProgress(const std::string& run_id,
   return inner_->SaveSampleProgress(run_id, progress);
 }
 
-absl::StatusOr<std::vector<SampleProgress>> NotifyingRunStore::LoadSampleProgress(
-    const std::string& run_id) {
-  return inner_->LoadSampleProgress(run_id);
-}
-
 absl::StatusOr<std::vector<SampleProgress>> NotifyingRunStore::LoadSampleProgressRange(
     const std::string& run_id, int64_t start_position, int max_count) {
   return inner_->LoadSampleProgressRange(run_id, start_position, max_count);

@@ -69,8 +69,6 @@ class NotifyingRunStore final : public RunStore {
   absl::Status SaveSampleProgress(
       const std::string& run_id,
       const std::vector<labelport::internal::v1::SampleProgress>& progress) override;
-  absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>> LoadSampleProgress(
-      const std::string& run_id) override;
   absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>> LoadSampleProgressRange(
       const std::string& run_id, int64_t start_position, int max_count) override;
   absl::Status SaveAnnotationLinks(

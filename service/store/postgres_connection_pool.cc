@@ -2,7 +2,33 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "service/store/postgres_migrations.h"
+#include "service/store/run_records.h"
+
 namespace labelport::store {
+
+absl::StatusOr<std::shared_ptr<PostgresConnectionPool>> PostgresConnectionPool::OpenMigrated(
+    const std::string& url, int max_connections, absl::string_view component) {
+  const std::string prefix = absl::StrCat(component, "('", RedactPostgresUrl(url), "'): ");
+  if (!IsPostgresUrl(url)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix,
+                     "the URL must start with postgresql:// (e.g. "
+                     "postgresql://user:password@host:5432/database)"));
+  }
+  if (max_connections < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, "max_connections must be at least 1, got ", max_connections));
+  }
+  auto pool = std::make_shared<PostgresConnectionPool>(url, max_connections,
+                                                       /*initialize=*/nullptr);
+  absl::StatusOr<Lease> connection = pool->Acquire();
+  if (!connection.ok()) return run_records::Prefixed(connection.status(), prefix);
+  absl::Status migrated = ApplyPostgresMigrations(**connection, PostgresMigrations());
+  if (!migrated.ok()) return run_records::Prefixed(migrated, prefix);
+  return pool;
+}
 
 PostgresConnectionPool::PostgresConnectionPool(std::string url, int max_connections,
                                                Initializer initialize)
@@ -22,6 +48,7 @@ absl::StatusOr<PostgresConnectionPool::Lease> PostgresConnectionPool::Acquire() 
       return Lease(this, std::move(connection));
     }
     ++open_;
+    ++opened_total_;
   }
   // Connecting takes a round trip or more: done outside the lock.
   absl::StatusOr<std::unique_ptr<PostgresConnection>> connection =
@@ -61,6 +88,38 @@ bool PostgresConnectionPool::CanAcquire() const {
 void PostgresConnectionPool::Forget() {
   absl::MutexLock lock(&mu_);
   --open_;
+}
+
+int PostgresConnectionPool::connections_opened() const {
+  absl::MutexLock lock(&mu_);
+  return opened_total_;
+}
+
+absl::StatusOr<PostgresConnectionPool::Lease> PostgresConnectionPool::Acquire(
+    absl::string_view operation) {
+  absl::StatusOr<Lease> lease = Acquire();
+  if (!lease.ok()) return run_records::Prefixed(lease.status(), absl::StrCat(operation, ": "));
+  return lease;
+}
+
+absl::Status PostgresConnectionPool::Begin(Lease& lease, TransactionMode /*mode*/,
+                                           absl::string_view operation) {
+  return lease->ExecScript("BEGIN", absl::StrCat(operation, ": begin transaction"));
+}
+
+bool PostgresConnectionPool::RetryAfterFailedBegin(Lease& lease, const absl::Status& status) {
+  lease.Discard();
+  if (status.code() != absl::StatusCode::kUnavailable) return false;
+  DropIdle();
+  return true;
+}
+
+void PostgresConnectionPool::Rollback(Lease& lease, absl::string_view operation) {
+  if (lease->healthy()) (void)lease->ExecScript("ROLLBACK", absl::StrCat(operation, ": roll back"));
+}
+
+absl::Status PostgresConnectionPool::Commit(Lease& lease, absl::string_view operation) {
+  return lease->ExecScript("COMMIT", absl::StrCat(operation, ": commit"));
 }
 
 }  // namespace labelport::store

@@ -1,7 +1,7 @@
 // PostgresReplicaDirectory: the ReplicaDirectory in the `replicas` table of
-// a PostgreSQL run store's database (its own small connection pool). Expiry
-// is judged by the database clock, like PostgresRunStore's leases, so
-// replicas need no synchronised clocks.
+// a PostgresDatabase (on the database's pool). Expiry is judged by the
+// database clock, like PostgresRunStore's leases, so replicas need no
+// synchronised clocks.
 #ifndef LABELPORT_SERVICE_STORE_POSTGRES_REPLICA_DIRECTORY_H_
 #define LABELPORT_SERVICE_STORE_POSTGRES_REPLICA_DIRECTORY_H_
 
@@ -15,23 +15,14 @@ namespace labelport::store {
 
 class PostgresReplicaDirectory : public ReplicaDirectory {
  public:
-  struct Options {
-    // Required: the run store's URL (see PostgresRunStore::Options::url).
-    std::string url;
-  };
-
-  // Connects and applies pending migrations; errors as
-  // PostgresRunStore::Create (messages never contain the password).
-  static absl::StatusOr<std::unique_ptr<PostgresReplicaDirectory>> Create(const Options& options);
+  explicit PostgresReplicaDirectory(std::shared_ptr<PostgresConnectionPool> pool)
+      : pool_(std::move(pool)) {}
 
   absl::StatusOr<int> Heartbeat(const std::string& replica_id, absl::Duration ttl) override;
   absl::Status Leave(const std::string& replica_id) override;
 
  private:
-  explicit PostgresReplicaDirectory(std::unique_ptr<PostgresConnectionPool> pool)
-      : pool_(std::move(pool)) {}
-
-  std::unique_ptr<PostgresConnectionPool> pool_;
+  const std::shared_ptr<PostgresConnectionPool> pool_;
 };
 
 }  // namespace labelport::store

@@ -28,6 +28,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "service/common/unique_fd.h"
+#include "service/store/database.h"
 #include "service/store/postgres_connection.h"
 #include "service/store/run_change_notifier.h"
 
@@ -36,7 +37,7 @@ namespace labelport::store {
 // The channel of run-change notifications; the payload is the run id.
 inline constexpr absl::string_view kPostgresRunChangeChannel = "labelport_run_changes";
 
-class PostgresRunChangeListener {
+class PostgresRunChangeListener : public RunChangeListening {
  public:
   struct Options {
     // Required: the database URL (as PostgresRunStore::Options::url).
@@ -53,7 +54,7 @@ class PostgresRunChangeListener {
   // password).
   static absl::StatusOr<std::unique_ptr<PostgresRunChangeListener>> Start(Options options);
 
-  ~PostgresRunChangeListener();
+  ~PostgresRunChangeListener() override;
   PostgresRunChangeListener(const PostgresRunChangeListener&) = delete;
   PostgresRunChangeListener& operator=(const PostgresRunChangeListener&) = delete;
 

@@ -1,52 +1,38 @@
 #include "service/store/postgres_run_state_counter.h"
 
-#include <utility>
+#include <vector>
 
 #include "service/common/status_macros.h"
-#include "service/store/postgres_component_pool.h"
+#include "service/store/run_records.h"
 
 namespace labelport::store {
+namespace {
 
-absl::StatusOr<std::unique_ptr<PostgresRunStateCounter>> PostgresRunStateCounter::Create(
-    const Options& options) {
-  LP_ASSIGN_OR_RETURN(std::unique_ptr<PostgresConnectionPool> pool,
-                      OpenPostgresComponentPool(options.url, 1, "PostgresRunStateCounter"));
-  return std::unique_ptr<PostgresRunStateCounter>(new PostgresRunStateCounter(std::move(pool)));
+using Counts = std::map<labelport::v1::RunState, int64_t>;
+
+// The counts in the rows (state, count) of `sql` with `params`.
+absl::StatusOr<Counts> Count(PostgresConnectionPool& pool, absl::string_view sql,
+                             const std::vector<PgParam>& params, absl::string_view operation) {
+  return InTransaction(pool, TransactionMode::kRead, operation,
+                       [&](PostgresConnection& db) -> absl::StatusOr<Counts> {
+                         LP_ASSIGN_OR_RETURN(PgResult rows, db.Exec(sql, params, operation));
+                         Counts counts;
+                         for (int i = 0; i < rows.rows(); ++i) {
+                           run_records::AddStateCount(rows.Int(i, 0), rows.Int(i, 1), counts);
+                         }
+                         return counts;
+                       });
 }
 
-absl::StatusOr<std::map<labelport::v1::RunState, int64_t>>
-PostgresRunStateCounter::CountRunsByState() {
-  constexpr absl::string_view kOp = "CountRunsByState";
-  std::map<labelport::v1::RunState, int64_t> counts;
-  LP_RETURN_IF_ERROR(InPostgresTransaction(*pool_, kOp, [&](PostgresConnection& db) {
-    LP_ASSIGN_OR_RETURN(PgResult rows,
-                        db.Exec("SELECT state, count(*) FROM runs GROUP BY state", {}, kOp));
-    for (int i = 0; i < rows.rows(); ++i) {
-      const int64_t state = rows.Int(i, 0);
-      if (!labelport::v1::RunState_IsValid(static_cast<int>(state))) continue;
-      counts[static_cast<labelport::v1::RunState>(state)] = rows.Int(i, 1);
-    }
-    return absl::OkStatus();
-  }));
-  return counts;
+}  // namespace
+
+absl::StatusOr<Counts> PostgresRunStateCounter::CountRunsByState() {
+  return Count(*pool_, "SELECT state, count(*) FROM runs GROUP BY state", {}, "CountRunsByState");
 }
 
-absl::StatusOr<std::map<labelport::v1::RunState, int64_t>>
-PostgresRunStateCounter::CountTenantRunsByState(const std::string& tenant) {
-  constexpr absl::string_view kOp = "CountTenantRunsByState";
-  std::map<labelport::v1::RunState, int64_t> counts;
-  LP_RETURN_IF_ERROR(InPostgresTransaction(*pool_, kOp, [&](PostgresConnection& db) {
-    LP_ASSIGN_OR_RETURN(PgResult rows,
-                        db.Exec("SELECT state, count(*) FROM runs WHERE tenant = $1 GROUP BY state",
-                                {PgParam::Text(tenant)}, kOp));
-    for (int i = 0; i < rows.rows(); ++i) {
-      const int64_t state = rows.Int(i, 0);
-      if (!labelport::v1::RunState_IsValid(static_cast<int>(state))) continue;
-      counts[static_cast<labelport::v1::RunState>(state)] = rows.Int(i, 1);
-    }
-    return absl::OkStatus();
-  }));
-  return counts;
+absl::StatusOr<Counts> PostgresRunStateCounter::CountTenantRunsByState(const std::string& tenant) {
+  return Count(*pool_, "SELECT state, count(*) FROM runs WHERE tenant = $1 GROUP BY state",
+               {PgParam::Text(tenant)}, "CountTenantRunsByState");
 }
 
 }  // namespace labelport::store

@@ -1,6 +1,5 @@
-// PostgresRunStateCounter: the RunStateCounter on a PostgreSQL run store's
-// database (its own one-connection pool, so a scrape never waits for the
-// store's pool).
+// PostgresRunStateCounter: the RunStateCounter of a PostgresDatabase (on
+// the database's pool).
 #ifndef LABELPORT_SERVICE_STORE_POSTGRES_RUN_STATE_COUNTER_H_
 #define LABELPORT_SERVICE_STORE_POSTGRES_RUN_STATE_COUNTER_H_
 
@@ -15,24 +14,15 @@ namespace labelport::store {
 
 class PostgresRunStateCounter : public RunStateCounter {
  public:
-  struct Options {
-    // Required: the run store's URL (see PostgresRunStore::Options::url).
-    std::string url;
-  };
-
-  // Connects and applies pending migrations; errors as
-  // PostgresRunStore::Create (messages never contain the password).
-  static absl::StatusOr<std::unique_ptr<PostgresRunStateCounter>> Create(const Options& options);
+  explicit PostgresRunStateCounter(std::shared_ptr<PostgresConnectionPool> pool)
+      : pool_(std::move(pool)) {}
 
   absl::StatusOr<std::map<labelport::v1::RunState, int64_t>> CountRunsByState() override;
   absl::StatusOr<std::map<labelport::v1::RunState, int64_t>> CountTenantRunsByState(
       const std::string& tenant) override;
 
  private:
-  explicit PostgresRunStateCounter(std::unique_ptr<PostgresConnectionPool> pool)
-      : pool_(std::move(pool)) {}
-
-  std::unique_ptr<PostgresConnectionPool> pool_;
+  const std::shared_ptr<PostgresConnectionPool> pool_;
 };
 
 }  // namespace labelport::store

@@ -1,6 +1,7 @@
 #include "service/store/postgres_run_store.h"
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -12,9 +13,9 @@
 #include "absl/strings/string_view.h"
 #include "service/common/errors.h"
 #include "service/common/status_macros.h"
-#include "service/store/postgres_component_pool.h"
 #include "service/store/postgres_run_change_listener.h"
 #include "service/store/run_records.h"
+#include "service/store/transaction.h"
 
 namespace labelport::store {
 namespace {
@@ -54,6 +55,9 @@ static_assert(labelport::v1::RUN_STATE_PENDING == 1 && labelport::v1::RUN_STATE_
 // The longest lease: a larger ttl (e.g. absl::InfiniteDuration()) means
 // "until released" in practice (about 31 years).
 constexpr int64_t kMaxLeaseMicros = int64_t{1'000'000'000'000'000};
+
+constexpr TransactionMode kRead = TransactionMode::kRead;
+constexpr TransactionMode kWrite = TransactionMode::kWrite;
 
 // Rows per multi-row INSERT, well below the protocol's 65535 parameters.
 constexpr size_t kRowsPerInsert = 500;
@@ -108,11 +112,7 @@ absl::StatusOr<std::optional<AnnotationRun>> FindRunById(PostgresConnection& db,
 absl::StatusOr<AnnotationRun> LoadRunById(PostgresConnection& db, const std::string& run_id,
                                           absl::string_view operation) {
   LP_ASSIGN_OR_RETURN(std::optional<AnnotationRun> run, FindRunById(db, run_id, operation));
-  if (!run.has_value()) {
-    return absl::InternalError(
-        absl::StrCat(operation, ": run ", run_id, " vanished inside a transaction"));
-  }
-  return *std::move(run);
+  return run_records::StillThere(std::move(run), run_id, operation);
 }
 
 // NOT_FOUND unless a run has `run_id`. With `lock`, the run row is locked
@@ -160,6 +160,21 @@ absl::StatusOr<std::vector<Message>> LoadRecords(PostgresConnection& db, absl::s
     records.push_back(std::move(record));
   }
   return records;
+}
+
+// In one read transaction: NOT_FOUND unless run `run_id` exists, else
+// LoadRecords.
+template <typename Message>
+absl::StatusOr<std::vector<Message>> LoadRunRecords(PostgresConnectionPool& pool,
+                                                    absl::string_view sql,
+                                                    const std::vector<PgParam>& params,
+                                                    const std::string& run_id,
+                                                    absl::string_view operation) {
+  return InTransaction(pool, TransactionMode::kRead, operation,
+                       [&](PostgresConnection& db) -> absl::StatusOr<std::vector<Message>> {
+                         LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, operation));
+                         return LoadRecords<Message>(db, sql, params, run_id, operation);
+                       });
 }
 
 // INSERT `head` VALUES (row), (row), ... `tail`, in chunks; every row has the
@@ -232,6 +247,43 @@ int64_t SpoolTtlMicros(absl::Duration ttl) {
   return std::clamp<int64_t>(absl::ToInt64Microseconds(ttl), -kMaxLeaseMicros, kMaxLeaseMicros);
 }
 
+// The run already recorded for `request_id` of `tenant` (created = false),
+// if there is one; nullopt too for an empty request id.
+absl::StatusOr<std::optional<CreateRunResult>> FindReplay(PostgresConnection& db,
+                                                          const std::string& tenant,
+                                                          const std::string& request_id,
+                                                          absl::string_view operation) {
+  if (request_id.empty()) return std::nullopt;
+  LP_ASSIGN_OR_RETURN(
+      PgResult replay,
+      db.Exec("SELECT run_id FROM request_ids WHERE tenant = $1 AND request_id = $2",
+              {PgParam::Text(tenant), PgParam::Text(request_id)},
+              absl::StrCat(operation, ": find request id")));
+  if (replay.rows() == 0) return std::nullopt;
+  CreateRunResult result;
+  result.run_id = replay.Bytes(0, 0);
+  LP_ASSIGN_OR_RETURN(result.run, LoadRunById(db, result.run_id, operation));
+  result.created = false;
+  return result;
+}
+
+// Runs `body` (storing `run`) as a transaction on `pool`. A unique violation
+// may be a concurrent call with the same request id that committed first:
+// then once more, where the replay check finds it. Returns the last
+// attempt's status; `key_clash` tells whether it failed on the run key.
+absl::Status TransactStoringRun(PostgresConnectionPool& pool, absl::string_view operation,
+                                const NewRun& run,
+                                const std::function<absl::Status(PostgresConnection&)>& body,
+                                bool& key_clash) {
+  for (int attempt = 0;; ++attempt) {
+    absl::Status status = InTransaction(pool, TransactionMode::kWrite, operation, body);
+    key_clash = IsUniqueViolation(status, "runs_key_unique");
+    const bool request_clash = IsUniqueViolation(status, "request_ids_pkey");
+    if (attempt == 0 && !run.request_id.empty() && (key_clash || request_clash)) continue;
+    return status;
+  }
+}
+
 // Deletes the pending run `spool_id` with its samples and label ids (ON
 // DELETE CASCADE).
 absl::Status DropSpool(PostgresConnection& db, const std::string& spool_id,
@@ -245,26 +297,15 @@ absl::Status DropSpool(PostgresConnection& db, const std::string& spool_id,
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PostgresRunStore>> PostgresRunStore::Create(const Options& options) {
-  if (options.url.empty()) {
-    return absl::InvalidArgumentError("PostgresRunStore::Create: the database URL is empty");
-  }
-  const std::string prefix =
-      absl::StrCat("PostgresRunStore::Create('", RedactPostgresUrl(options.url), "'): ");
-  if (!IsPostgresUrl(options.url)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(prefix,
-                     "the URL must start with postgresql:// (e.g. "
-                     "postgresql://user:password@host:5432/database)"));
-  }
-  if (options.max_connections < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(prefix, "max_connections must be at least 1, got ", options.max_connections));
-  }
-  LP_ASSIGN_OR_RETURN(
-      std::unique_ptr<PostgresConnectionPool> pool,
-      OpenPostgresComponentPool(options.url, options.max_connections, "PostgresRunStore::Create"));
-  return std::unique_ptr<PostgresRunStore>(new PostgresRunStore(std::move(pool)));
+  absl::StatusOr<std::shared_ptr<PostgresConnectionPool>> pool =
+      PostgresConnectionPool::OpenMigrated(options.url, options.max_connections,
+                                           "PostgresRunStore::Create");
+  if (!pool.ok()) return pool.status();
+  return std::make_unique<PostgresRunStore>(*std::move(pool));
 }
+
+PostgresRunStore::PostgresRunStore(std::shared_ptr<PostgresConnectionPool> pool)
+    : pool_(std::move(pool)) {}
 
 PostgresRunStore::~PostgresRunStore() = default;
 
@@ -272,11 +313,6 @@ std::string PostgresRunStore::NewRunId() {
   absl::MutexLock lock(&bitgen_mu_);
   return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(bitgen_),
                          absl::Uniform<uint64_t>(bitgen_));
-}
-
-absl::Status PostgresRunStore::Transact(
-    absl::string_view operation, const std::function<absl::Status(PostgresConnection&)>& body) {
-  return InPostgresTransaction(*pool_, operation, body);
 }
 
 absl::StatusOr<CreateRunResult> PostgresRunStore::CreateRun(const NewRun& run) {
@@ -293,11 +329,7 @@ absl::StatusOr<CreateRunResult> PostgresRunStore::CreateRun(const NewRun& run) {
     std::string blob;
     for (size_t i = 0; i < run.samples.size(); ++i) {
       const labelport::v1::Sample& sample = run.samples[i];
-      if (!seen.insert(sample.id()).second) {
-        return common::InvalidArgument(
-            "samples", "DUPLICATE_SAMPLE_ID",
-            absl::StrCat(kOp, ": sample id '", sample.id(), "' appears more than once in the run"));
-      }
+      if (!seen.insert(sample.id()).second) return run_records::DuplicateSampleId(kOp, sample.id());
       if (!sample.SerializeToString(&blob)) {
         return absl::InvalidArgumentError(
             absl::StrCat(kOp, ": sample '", sample.id(), "' cannot be serialised"));
@@ -312,18 +344,11 @@ absl::StatusOr<CreateRunResult> PostgresRunStore::CreateRun(const NewRun& run) {
 
   CreateRunResult result;
   auto body = [&](PostgresConnection& db) -> absl::Status {
-    if (!run.request_id.empty()) {
-      LP_ASSIGN_OR_RETURN(
-          PgResult replay,
-          db.Exec("SELECT run_id FROM request_ids WHERE tenant = $1 AND request_id = $2",
-                  {PgParam::Text(run.key.tenant), PgParam::Text(run.request_id)},
-                  absl::StrCat(kOp, ": find request id")));
-      if (replay.rows() > 0) {
-        result.run_id = replay.Bytes(0, 0);
-        LP_ASSIGN_OR_RETURN(result.run, LoadRunById(db, result.run_id, kOp));
-        result.created = false;
-        return absl::OkStatus();
-      }
+    LP_ASSIGN_OR_RETURN(std::optional<CreateRunResult> replay,
+                        FindReplay(db, run.key.tenant, run.request_id, kOp));
+    if (replay.has_value()) {
+      result = *std::move(replay);
+      return absl::OkStatus();
     }
     LP_ASSIGN_OR_RETURN(
         PgResult inserted,
@@ -352,30 +377,14 @@ absl::StatusOr<CreateRunResult> PostgresRunStore::CreateRun(const NewRun& run) {
           db.CopyIn("COPY run_samples (run_id, position, sample_id, sample) FROM STDIN", copy_data,
                     absl::StrCat(kOp, ": insert samples")));
     }
-    const int64_t now = inserted.Int(0, 0);
-    result.run_id = run_id;
-    result.created = true;
-    result.run = record;
-    FillOwnedFields({.run_id = run_id,
-                     .dataset = run.key.dataset,
-                     .anno_key = run.key.anno_key,
-                     .create_time_ns = now,
-                     .update_time_ns = now,
-                     .revision = 1},
-                    result.run);
+    result = run_records::CreatedRun(run_id, run.key, record, inserted.Int(0, 0));
     return absl::OkStatus();
   };
-  // A unique violation may be a concurrent create with the same request id
-  // that committed first: once more, the replay check then finds it.
-  for (int attempt = 0;; ++attempt) {
-    absl::Status status = Transact(kOp, body);
-    if (status.ok()) return result;
-    const bool key_clash = IsUniqueViolation(status, "runs_key_unique");
-    const bool request_clash = IsUniqueViolation(status, "request_ids_pkey");
-    if (attempt == 0 && !run.request_id.empty() && (key_clash || request_clash)) continue;
-    if (key_clash) return RunKeyClash(run.key.anno_key);
-    return status;
-  }
+  bool key_clash = false;
+  absl::Status status = TransactStoringRun(*pool_, kOp, run, body, key_clash);
+  if (key_clash) return RunKeyClash(run.key.anno_key);
+  LP_RETURN_IF_ERROR(status);
+  return result;
 }
 
 absl::StatusOr<RunSpool> PostgresRunStore::BeginRunSpool(const RunKey& key,
@@ -384,38 +393,29 @@ absl::StatusOr<RunSpool> PostgresRunStore::BeginRunSpool(const RunKey& key,
                                                          absl::Duration ttl) {
   constexpr absl::string_view kOp = "BeginRunSpool";
   RunSpool spool;
-  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
-    spool = RunSpool();
-    if (!request_id.empty()) {
-      LP_ASSIGN_OR_RETURN(
-          PgResult replay,
-          db.Exec("SELECT run_id FROM request_ids WHERE tenant = $1 AND request_id = $2",
-                  {PgParam::Text(key.tenant), PgParam::Text(request_id)},
-                  absl::StrCat(kOp, ": find request id")));
-      if (replay.rows() > 0) {
-        CreateRunResult& result = spool.replay.emplace();
-        result.run_id = replay.Bytes(0, 0);
-        LP_ASSIGN_OR_RETURN(result.run, LoadRunById(db, result.run_id, kOp));
-        return absl::OkStatus();
-      }
-    }
-    LP_ASSIGN_OR_RETURN(std::optional<std::string> taken, FindRunId(db, key, kOp));
-    if (taken.has_value()) return RunKeyClash(key.anno_key);
-    spool.spool_id = NewRunId();
-    // No key yet: dataset '' (never a valid dataset) and the run id as anno_key.
-    return db
-        .Exec(absl::StrCat("INSERT INTO runs (run_id, tenant, dataset, anno_key, backend, state, "
-                           "dataset_slug, request_id, record, create_time_ns, update_time_ns, "
-                           "spool_owner, spool_expires_at) SELECT $1::text, $2::text, '', "
-                           "$1::text, '', -1, '', '', ''::bytea, now_ns, now_ns, $3::text, "
-                           "clock_timestamp() + $4::float8 * interval '1 microsecond' FROM "
-                           "(SELECT ",
-                           kNowNanos, " AS now_ns) AS clock"),
-              {PgParam::Text(spool.spool_id), PgParam::Text(key.tenant), PgParam::Text(owner),
-               PgParam::Int(SpoolTtlMicros(ttl))},
-              absl::StrCat(kOp, ": insert pending run"))
-        .status();
-  }));
+  LP_RETURN_IF_ERROR(
+      InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
+        spool = RunSpool();
+        LP_ASSIGN_OR_RETURN(spool.replay, FindReplay(db, key.tenant, request_id, kOp));
+        if (spool.replay.has_value()) return absl::OkStatus();
+        LP_ASSIGN_OR_RETURN(std::optional<std::string> taken, FindRunId(db, key, kOp));
+        if (taken.has_value()) return RunKeyClash(key.anno_key);
+        spool.spool_id = NewRunId();
+        // No key yet: dataset '' (never a valid dataset) and the run id as anno_key.
+        return db
+            .Exec(
+                absl::StrCat("INSERT INTO runs (run_id, tenant, dataset, anno_key, backend, state, "
+                             "dataset_slug, request_id, record, create_time_ns, update_time_ns, "
+                             "spool_owner, spool_expires_at) SELECT $1::text, $2::text, '', "
+                             "$1::text, '', -1, '', '', ''::bytea, now_ns, now_ns, $3::text, "
+                             "clock_timestamp() + $4::float8 * interval '1 microsecond' FROM "
+                             "(SELECT ",
+                             kNowNanos, " AS now_ns) AS clock"),
+                {PgParam::Text(spool.spool_id), PgParam::Text(key.tenant), PgParam::Text(owner),
+                 PgParam::Int(SpoolTtlMicros(ttl))},
+                absl::StrCat(kOp, ": insert pending run"))
+            .status();
+      }));
   return spool;
 }
 
@@ -450,37 +450,38 @@ absl::StatusOr<std::optional<SpoolConflict>> PostgresRunStore::AppendToRunSpool(
   }
 
   std::optional<SpoolConflict> conflict;
-  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
-    conflict.reset();
-    // The row lock also keeps a concurrent discard out until the end.
-    LP_ASSIGN_OR_RETURN(
-        PgResult touched,
-        db.Exec("UPDATE runs SET spool_expires_at = clock_timestamp() + $2::float8 * "
-                "interval '1 microsecond' WHERE run_id = $1 AND spool_expires_at IS NOT NULL",
-                {PgParam::Text(spool_id), PgParam::Int(SpoolTtlMicros(ttl))},
-                absl::StrCat(kOp, ": extend spool")));
-    if (touched.affected_rows() == 0) return run_records::RunSpoolNotFound(spool_id);
-    LP_ASSIGN_OR_RETURN(std::optional<std::string> taken,
-                        FirstTaken(db, "run_samples", "sample_id", spool_id, sample_ids, kOp));
-    if (taken.has_value()) {
-      conflict = SpoolConflict{SpoolConflict::Kind::kSampleId, *std::move(taken)};
-      return absl::OkStatus();
-    }
-    LP_ASSIGN_OR_RETURN(
-        taken, FirstTaken(db, "spooled_label_ids", "label_id", spool_id, label_views, kOp));
-    if (taken.has_value()) {
-      conflict = SpoolConflict{SpoolConflict::Kind::kLabelId, *std::move(taken)};
-      return absl::OkStatus();
-    }
-    if (!sample_rows.empty())
-      LP_RETURN_IF_ERROR(
-          db.CopyIn("COPY run_samples (run_id, position, sample_id, sample) FROM STDIN",
-                    sample_rows, absl::StrCat(kOp, ": insert samples")));
-    if (!label_rows.empty())
-      LP_RETURN_IF_ERROR(db.CopyIn("COPY spooled_label_ids (run_id, label_id) FROM STDIN",
-                                   label_rows, absl::StrCat(kOp, ": insert label ids")));
-    return absl::OkStatus();
-  }));
+  LP_RETURN_IF_ERROR(
+      InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
+        conflict.reset();
+        // The row lock also keeps a concurrent discard out until the end.
+        LP_ASSIGN_OR_RETURN(
+            PgResult touched,
+            db.Exec("UPDATE runs SET spool_expires_at = clock_timestamp() + $2::float8 * "
+                    "interval '1 microsecond' WHERE run_id = $1 AND spool_expires_at IS NOT NULL",
+                    {PgParam::Text(spool_id), PgParam::Int(SpoolTtlMicros(ttl))},
+                    absl::StrCat(kOp, ": extend spool")));
+        if (touched.affected_rows() == 0) return run_records::RunSpoolNotFound(spool_id);
+        LP_ASSIGN_OR_RETURN(std::optional<std::string> taken,
+                            FirstTaken(db, "run_samples", "sample_id", spool_id, sample_ids, kOp));
+        if (taken.has_value()) {
+          conflict = SpoolConflict{SpoolConflict::Kind::kSampleId, *std::move(taken)};
+          return absl::OkStatus();
+        }
+        LP_ASSIGN_OR_RETURN(
+            taken, FirstTaken(db, "spooled_label_ids", "label_id", spool_id, label_views, kOp));
+        if (taken.has_value()) {
+          conflict = SpoolConflict{SpoolConflict::Kind::kLabelId, *std::move(taken)};
+          return absl::OkStatus();
+        }
+        if (!sample_rows.empty())
+          LP_RETURN_IF_ERROR(
+              db.CopyIn("COPY run_samples (run_id, position, sample_id, sample) FROM STDIN",
+                        sample_rows, absl::StrCat(kOp, ": insert samples")));
+        if (!label_rows.empty())
+          LP_RETURN_IF_ERROR(db.CopyIn("COPY spooled_label_ids (run_id, label_id) FROM STDIN",
+                                       label_rows, absl::StrCat(kOp, ": insert label ids")));
+        return absl::OkStatus();
+      }));
   return conflict;
 }
 
@@ -497,18 +498,11 @@ absl::StatusOr<CreateRunResult> PostgresRunStore::CommitRunSpool(const std::stri
                                 "NOT NULL FOR UPDATE",
                                 {PgParam::Text(spool_id)}, absl::StrCat(kOp, ": find spool")));
     if (pending.rows() == 0) return run_records::RunSpoolNotFound(spool_id);
-    if (!run.request_id.empty()) {
-      LP_ASSIGN_OR_RETURN(
-          PgResult replay,
-          db.Exec("SELECT run_id FROM request_ids WHERE tenant = $1 AND request_id = $2",
-                  {PgParam::Text(run.key.tenant), PgParam::Text(run.request_id)},
-                  absl::StrCat(kOp, ": find request id")));
-      if (replay.rows() > 0) {
-        result.run_id = replay.Bytes(0, 0);
-        LP_ASSIGN_OR_RETURN(result.run, LoadRunById(db, result.run_id, kOp));
-        result.created = false;
-        return DropSpool(db, spool_id, kOp);
-      }
+    LP_ASSIGN_OR_RETURN(std::optional<CreateRunResult> replay,
+                        FindReplay(db, run.key.tenant, run.request_id, kOp));
+    if (replay.has_value()) {
+      result = *std::move(replay);
+      return DropSpool(db, spool_id, kOp);
     }
     LP_ASSIGN_OR_RETURN(
         PgResult updated,
@@ -536,58 +530,39 @@ absl::StatusOr<CreateRunResult> PostgresRunStore::CommitRunSpool(const std::stri
     LP_RETURN_IF_ERROR(db.Exec("DELETE FROM spooled_label_ids WHERE run_id = $1",
                                {PgParam::Text(spool_id)}, absl::StrCat(kOp, ": drop label ids"))
                            .status());
-    const int64_t now = updated.Int(0, 0);
-    result.run_id = spool_id;
-    result.created = true;
-    result.run = record;
-    FillOwnedFields({.run_id = spool_id,
-                     .dataset = run.key.dataset,
-                     .anno_key = run.key.anno_key,
-                     .create_time_ns = now,
-                     .update_time_ns = now,
-                     .revision = 1},
-                    result.run);
+    result = run_records::CreatedRun(spool_id, run.key, record, updated.Int(0, 0));
     return absl::OkStatus();
   };
-  // A unique violation may be a concurrent commit with the same request id
-  // that committed first: once more, the replay check then finds it.
-  for (int attempt = 0;; ++attempt) {
-    absl::Status status = Transact(kOp, body);
-    if (status.ok()) return result;
-    const bool key_clash = IsUniqueViolation(status, "runs_key_unique");
-    const bool request_clash = IsUniqueViolation(status, "request_ids_pkey");
-    if (attempt == 0 && !run.request_id.empty() && (key_clash || request_clash)) continue;
-    if (key_clash) {
-      LP_RETURN_IF_ERROR(DiscardRunSpool(spool_id));
-      return RunKeyClash(run.key.anno_key);
-    }
-    return status;
+  bool key_clash = false;
+  absl::Status status = TransactStoringRun(*pool_, kOp, run, body, key_clash);
+  if (key_clash) {
+    LP_RETURN_IF_ERROR(DiscardRunSpool(spool_id));
+    return RunKeyClash(run.key.anno_key);
   }
+  LP_RETURN_IF_ERROR(status);
+  return result;
 }
 
 absl::Status PostgresRunStore::DiscardRunSpool(const std::string& spool_id) {
   constexpr absl::string_view kOp = "DiscardRunSpool";
-  return Transact(kOp, [&](PostgresConnection& db) { return DropSpool(db, spool_id, kOp); });
+  return InTransaction(*pool_, kWrite, kOp,
+                       [&](PostgresConnection& db) { return DropSpool(db, spool_id, kOp); });
 }
 
 absl::StatusOr<int64_t> PostgresRunStore::DiscardRunSpoolsOf(const std::string& owner) {
   constexpr absl::string_view kOp = "DiscardRunSpoolsOf";
-  int64_t dropped = 0;
-  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+  return InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::StatusOr<int64_t> {
     LP_ASSIGN_OR_RETURN(PgResult deleted,
                         db.Exec("DELETE FROM runs WHERE spool_owner = $1 AND spool_expires_at IS "
                                 "NOT NULL",
                                 {PgParam::Text(owner)}, absl::StrCat(kOp, ": drop spools")));
-    dropped = deleted.affected_rows();
-    return absl::OkStatus();
-  }));
-  return dropped;
+    return deleted.affected_rows();
+  });
 }
 
 absl::StatusOr<int64_t> PostgresRunStore::DiscardExpiredRunSpools() {
   constexpr absl::string_view kOp = "DiscardExpiredRunSpools";
-  int64_t dropped = 0;
-  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+  return InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::StatusOr<int64_t> {
     // SKIP LOCKED: a spool whose append or commit is under way is not waited for.
     LP_ASSIGN_OR_RETURN(
         PgResult deleted,
@@ -595,57 +570,56 @@ absl::StatusOr<int64_t> PostgresRunStore::DiscardExpiredRunSpools() {
                 "spool_expires_at IS NOT NULL AND spool_expires_at < clock_timestamp() FOR "
                 "UPDATE SKIP LOCKED)",
                 {}, absl::StrCat(kOp, ": drop spools")));
-    dropped = deleted.affected_rows();
-    return absl::OkStatus();
-  }));
-  return dropped;
+    return deleted.affected_rows();
+  });
 }
 
 absl::StatusOr<AnnotationRun> PostgresRunStore::GetRun(const RunKey& key) {
   constexpr absl::string_view kOp = "GetRun";
-  std::optional<AnnotationRun> run;
-  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
-    LP_ASSIGN_OR_RETURN(
-        PgResult rows,
-        db.Exec(
-            absl::StrCat(kSelectRun, "WHERE tenant = $1 AND dataset = $2 AND anno_key = $3"),
-            {PgParam::Text(key.tenant), PgParam::Text(key.dataset), PgParam::Text(key.anno_key)},
-            absl::StrCat(kOp, ": read run")));
-    if (rows.rows() == 0) return RunNotFound(key.anno_key);
-    LP_ASSIGN_OR_RETURN(run, ReadRun(rows, 0, kOp));
-    return absl::OkStatus();
-  }));
-  return *std::move(run);
+  return InTransaction(
+      *pool_, kRead, kOp, [&](PostgresConnection& db) -> absl::StatusOr<AnnotationRun> {
+        LP_ASSIGN_OR_RETURN(
+            PgResult rows,
+            db.Exec(
+                absl::StrCat(kSelectRun, "WHERE tenant = $1 AND dataset = $2 AND anno_key = $3"),
+                {PgParam::Text(key.tenant), PgParam::Text(key.dataset),
+                 PgParam::Text(key.anno_key)},
+                absl::StrCat(kOp, ": read run")));
+        if (rows.rows() == 0) return RunNotFound(key.anno_key);
+        return ReadRun(rows, 0, kOp);
+      });
 }
 
 absl::StatusOr<ListRunsPage> PostgresRunStore::ListRuns(const ListRunsQuery& query) {
   constexpr absl::string_view kOp = "ListRuns";
   LP_RETURN_IF_ERROR(CheckPageSize(query.page_size, kOp));
   ListRunsPage page;
-  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
-    // One extra row tells whether another page exists.
-    LP_ASSIGN_OR_RETURN(PgResult rows,
-                        db.Exec(absl::StrCat(kSelectRun,
-                                             "WHERE tenant = $1 AND dataset = $2 AND anno_key > $3 "
-                                             "AND ($4::text = '' OR backend = $4) "
-                                             "AND ($5::integer = 0 OR state = $5) "
-                                             "AND ($6::text = '' OR dataset_slug = $6) "
-                                             "ORDER BY anno_key LIMIT $7"),
-                                {PgParam::Text(query.tenant), PgParam::Text(query.dataset),
-                                 PgParam::Text(query.after_anno_key), PgParam::Text(query.backend),
-                                 PgParam::Int(query.state), PgParam::Text(query.dataset_slug),
-                                 PgParam::Int(int64_t{query.page_size} + 1)},
-                                absl::StrCat(kOp, ": select runs")));
-    for (int i = 0; i < rows.rows(); ++i) {
-      if (static_cast<int>(page.runs.size()) == query.page_size) {
-        page.next_after_anno_key = page.runs.back().anno_key();
-        break;
-      }
-      LP_ASSIGN_OR_RETURN(AnnotationRun run, ReadRun(rows, i, kOp));
-      page.runs.push_back(std::move(run));
-    }
-    return absl::OkStatus();
-  }));
+  LP_RETURN_IF_ERROR(
+      InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
+        // One extra row tells whether another page exists.
+        LP_ASSIGN_OR_RETURN(
+            PgResult rows,
+            db.Exec(absl::StrCat(kSelectRun,
+                                 "WHERE tenant = $1 AND dataset = $2 AND anno_key > $3 "
+                                 "AND ($4::text = '' OR backend = $4) "
+                                 "AND ($5::integer = 0 OR state = $5) "
+                                 "AND ($6::text = '' OR dataset_slug = $6) "
+                                 "ORDER BY anno_key LIMIT $7"),
+                    {PgParam::Text(query.tenant), PgParam::Text(query.dataset),
+                     PgParam::Text(query.after_anno_key), PgParam::Text(query.backend),
+                     PgParam::Int(query.state), PgParam::Text(query.dataset_slug),
+                     PgParam::Int(int64_t{query.page_size} + 1)},
+                    absl::StrCat(kOp, ": select runs")));
+        for (int i = 0; i < rows.rows(); ++i) {
+          if (static_cast<int>(page.runs.size()) == query.page_size) {
+            page.next_after_anno_key = page.runs.back().anno_key();
+            break;
+          }
+          LP_ASSIGN_OR_RETURN(AnnotationRun run, ReadRun(rows, i, kOp));
+          page.runs.push_back(std::move(run));
+        }
+        return absl::OkStatus();
+      }));
   return page;
 }
 
@@ -653,21 +627,23 @@ absl::StatusOr<AnnotationRun> PostgresRunStore::RenameRun(const RunKey& key,
                                                           const std::string& new_anno_key) {
   constexpr absl::string_view kOp = "RenameRun";
   AnnotationRun renamed;
-  absl::Status status = Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
-    LP_ASSIGN_OR_RETURN(std::optional<std::string> run_id, FindRunId(db, key, kOp, "FOR UPDATE"));
-    if (!run_id.has_value()) return RunNotFound(key.anno_key);
-    // Renaming onto itself is a clash too, as in FiftyOne.
-    if (new_anno_key == key.anno_key) return RenameKeyClash(new_anno_key);
-    LP_RETURN_IF_ERROR(
-        db.Exec(absl::StrCat("UPDATE runs SET anno_key = $1, update_time_ns = "
-                             "GREATEST(update_time_ns, ",
-                             kNowNanos, "), revision = revision + 1 WHERE run_id = $2"),
-                {PgParam::Text(new_anno_key), PgParam::Text(*run_id)},
-                absl::StrCat(kOp, ": update run"))
-            .status());
-    LP_ASSIGN_OR_RETURN(renamed, LoadRunById(db, *run_id, kOp));
-    return NotifyRunChanged(db, *run_id, kOp);
-  });
+  absl::Status status =
+      InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
+        LP_ASSIGN_OR_RETURN(std::optional<std::string> run_id,
+                            FindRunId(db, key, kOp, "FOR UPDATE"));
+        if (!run_id.has_value()) return RunNotFound(key.anno_key);
+        // Renaming onto itself is a clash too, as in FiftyOne.
+        if (new_anno_key == key.anno_key) return RenameKeyClash(new_anno_key);
+        LP_RETURN_IF_ERROR(
+            db.Exec(absl::StrCat("UPDATE runs SET anno_key = $1, update_time_ns = "
+                                 "GREATEST(update_time_ns, ",
+                                 kNowNanos, "), revision = revision + 1 WHERE run_id = $2"),
+                    {PgParam::Text(new_anno_key), PgParam::Text(*run_id)},
+                    absl::StrCat(kOp, ": update run"))
+                .status());
+        LP_ASSIGN_OR_RETURN(renamed, LoadRunById(db, *run_id, kOp));
+        return NotifyRunChanged(db, *run_id, kOp);
+      });
   if (IsUniqueViolation(status, "runs_key_unique")) return RenameKeyClash(new_anno_key);
   LP_RETURN_IF_ERROR(status);
   return renamed;
@@ -677,7 +653,7 @@ absl::Status PostgresRunStore::DeleteRun(const RunKey& key) {
   constexpr absl::string_view kOp = "DeleteRun";
   // Samples, the request id and the job rows go with the run through
   // ON DELETE CASCADE.
-  return Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+  return InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
     LP_ASSIGN_OR_RETURN(
         PgResult deleted,
         db.Exec(
@@ -697,34 +673,37 @@ absl::StatusOr<SampleIdPage> PostgresRunStore::ListRunSamples(const RunKey& key,
   LP_RETURN_IF_ERROR(CheckPageSize(page_size, kOp));
   LP_RETURN_IF_ERROR(CheckStartPosition(start_position, kOp));
   SampleIdPage page;
-  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
-    LP_ASSIGN_OR_RETURN(std::optional<std::string> run_id, FindRunId(db, key, kOp));
-    if (!run_id.has_value()) return RunNotFound(key.anno_key);
-    LP_ASSIGN_OR_RETURN(PgResult rows,
-                        db.Exec("SELECT position, sample_id FROM run_samples WHERE run_id = $1 AND "
-                                "position >= $2 ORDER BY position LIMIT $3",
-                                {PgParam::Text(*run_id), PgParam::Int(start_position),
-                                 PgParam::Int(int64_t{page_size} + 1)},
-                                absl::StrCat(kOp, ": select samples")));
-    for (int i = 0; i < rows.rows(); ++i) {
-      if (static_cast<int>(page.sample_ids.size()) == page_size) {
-        page.next_start_position = rows.Int(i, 0);
-        break;
-      }
-      page.sample_ids.push_back(rows.Bytes(i, 1));
-    }
-    return absl::OkStatus();
-  }));
+  LP_RETURN_IF_ERROR(
+      InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
+        LP_ASSIGN_OR_RETURN(std::optional<std::string> run_id, FindRunId(db, key, kOp));
+        if (!run_id.has_value()) return RunNotFound(key.anno_key);
+        LP_ASSIGN_OR_RETURN(
+            PgResult rows,
+            db.Exec("SELECT position, sample_id FROM run_samples WHERE run_id = $1 AND "
+                    "position >= $2 ORDER BY position LIMIT $3",
+                    {PgParam::Text(*run_id), PgParam::Int(start_position),
+                     PgParam::Int(int64_t{page_size} + 1)},
+                    absl::StrCat(kOp, ": select samples")));
+        for (int i = 0; i < rows.rows(); ++i) {
+          if (static_cast<int>(page.sample_ids.size()) == page_size) {
+            page.next_start_position = rows.Int(i, 0);
+            break;
+          }
+          page.sample_ids.push_back(rows.Bytes(i, 1));
+        }
+        return absl::OkStatus();
+      }));
   return page;
 }
 
 absl::StatusOr<AnnotationRun> PostgresRunStore::GetRunByUid(const std::string& run_id) {
   constexpr absl::string_view kOp = "GetRunByUid";
   std::optional<AnnotationRun> run;
-  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
-    LP_ASSIGN_OR_RETURN(run, FindRunById(db, run_id, kOp));
-    return absl::OkStatus();
-  }));
+  LP_RETURN_IF_ERROR(
+      InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
+        LP_ASSIGN_OR_RETURN(run, FindRunById(db, run_id, kOp));
+        return absl::OkStatus();
+      }));
   if (!run.has_value()) return RunUidNotFound(run_id);
   return *std::move(run);
 }
@@ -733,35 +712,37 @@ absl::StatusOr<AnnotationRun> PostgresRunStore::UpdateRun(const std::string& run
                                                           const RunMutator& mutate) {
   constexpr absl::string_view kOp = "UpdateRun";
   AnnotationRun updated;
-  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
-    // The row lock serialises concurrent updates of the run, across processes.
-    LP_ASSIGN_OR_RETURN(PgResult rows,
-                        db.Exec(absl::StrCat(kSelectRun, "WHERE run_id = $1 FOR NO KEY UPDATE"),
-                                {PgParam::Text(run_id)}, absl::StrCat(kOp, ": read run")));
-    if (rows.rows() == 0) return RunUidNotFound(run_id);
-    OwnedFields owned = ReadOwnedFields(rows, 0);
-    LP_ASSIGN_OR_RETURN(AnnotationRun run, ReadRun(rows, 0, kOp));
-    LP_RETURN_IF_ERROR(mutate(run));
-    // Whatever the mutator did to them, the store-owned fields come from the
-    // columns; clearing them also keeps them out of the blob.
-    ClearOwnedFields(run);
-    LP_ASSIGN_OR_RETURN(std::string record_blob, SerializeRecord(run, kOp));
-    LP_ASSIGN_OR_RETURN(
-        PgResult stored,
-        db.Exec(
-            absl::StrCat("UPDATE runs SET record = $1, backend = $2, state = $3, "
-                         "dataset_slug = $4, revision = revision + 1, "
-                         "update_time_ns = GREATEST(update_time_ns, ",
-                         kNowNanos, ") WHERE run_id = $5 RETURNING revision, update_time_ns"),
-            {PgParam::Bytes(record_blob), PgParam::Text(run.backend()), PgParam::Int(run.state()),
-             PgParam::Text(run.darwin().dataset_slug()), PgParam::Text(run_id)},
-            absl::StrCat(kOp, ": update run")));
-    owned.revision = stored.Int(0, 0);
-    owned.update_time_ns = stored.Int(0, 1);
-    FillOwnedFields(owned, run);
-    updated = std::move(run);
-    return NotifyRunChanged(db, run_id, kOp);
-  }));
+  LP_RETURN_IF_ERROR(
+      InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
+        // The row lock serialises concurrent updates of the run, across processes.
+        LP_ASSIGN_OR_RETURN(PgResult rows,
+                            db.Exec(absl::StrCat(kSelectRun, "WHERE run_id = $1 FOR NO KEY UPDATE"),
+                                    {PgParam::Text(run_id)}, absl::StrCat(kOp, ": read run")));
+        if (rows.rows() == 0) return RunUidNotFound(run_id);
+        OwnedFields owned = ReadOwnedFields(rows, 0);
+        LP_ASSIGN_OR_RETURN(AnnotationRun run, ReadRun(rows, 0, kOp));
+        LP_RETURN_IF_ERROR(mutate(run));
+        // Whatever the mutator did to them, the store-owned fields come from the
+        // columns; clearing them also keeps them out of the blob.
+        ClearOwnedFields(run);
+        LP_ASSIGN_OR_RETURN(std::string record_blob, SerializeRecord(run, kOp));
+        LP_ASSIGN_OR_RETURN(
+            PgResult stored,
+            db.Exec(
+                absl::StrCat("UPDATE runs SET record = $1, backend = $2, state = $3, "
+                             "dataset_slug = $4, revision = revision + 1, "
+                             "update_time_ns = GREATEST(update_time_ns, ",
+                             kNowNanos, ") WHERE run_id = $5 RETURNING revision, update_time_ns"),
+                {PgParam::Bytes(record_blob), PgParam::Text(run.backend()),
+                 PgParam::Int(run.state()), PgParam::Text(run.darwin().dataset_slug()),
+                 PgParam::Text(run_id)},
+                absl::StrCat(kOp, ": update run")));
+        owned.revision = stored.Int(0, 0);
+        owned.update_time_ns = stored.Int(0, 1);
+        FillOwnedFields(owned, run);
+        updated = std::move(run);
+        return NotifyRunChanged(db, run_id, kOp);
+      }));
   return updated;
 }
 
@@ -771,25 +752,26 @@ absl::StatusOr<std::vector<labelport::v1::Sample>> PostgresRunStore::LoadSamples
   LP_RETURN_IF_ERROR(CheckPageSize(max_count, kOp, "max_count"));
   LP_RETURN_IF_ERROR(CheckStartPosition(start_position, kOp));
   std::vector<labelport::v1::Sample> samples;
-  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
-    LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp));
-    LP_ASSIGN_OR_RETURN(
-        PgResult rows,
-        db.Exec("SELECT sample FROM run_samples WHERE run_id = $1 AND "
-                "position >= $2 ORDER BY position LIMIT $3",
-                {PgParam::Text(run_id), PgParam::Int(start_position), PgParam::Int(max_count)},
-                absl::StrCat(kOp, ": select samples")));
-    samples.reserve(rows.rows());
-    for (int i = 0; i < rows.rows(); ++i) {
-      LP_ASSIGN_OR_RETURN(
-          labelport::v1::Sample sample,
-          ParseRecord<labelport::v1::Sample>(
-              rows.View(i, 0), kOp,
-              absl::StrCat("sample at position ", start_position + i, " of run ", run_id)));
-      samples.push_back(std::move(sample));
-    }
-    return absl::OkStatus();
-  }));
+  LP_RETURN_IF_ERROR(
+      InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
+        LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp));
+        LP_ASSIGN_OR_RETURN(
+            PgResult rows,
+            db.Exec("SELECT sample FROM run_samples WHERE run_id = $1 AND "
+                    "position >= $2 ORDER BY position LIMIT $3",
+                    {PgParam::Text(run_id), PgParam::Int(start_position), PgParam::Int(max_count)},
+                    absl::StrCat(kOp, ": select samples")));
+        samples.reserve(rows.rows());
+        for (int i = 0; i < rows.rows(); ++i) {
+          LP_ASSIGN_OR_RETURN(
+              labelport::v1::Sample sample,
+              ParseRecord<labelport::v1::Sample>(
+                  rows.View(i, 0), kOp,
+                  absl::StrCat("sample at position ", start_position + i, " of run ", run_id)));
+          samples.push_back(std::move(sample));
+        }
+        return absl::OkStatus();
+      }));
   return samples;
 }
 
@@ -804,7 +786,7 @@ absl::Status PostgresRunStore::StageSamples(
     rows.push_back({PgParam::Text(run_id), PgParam::Text(stage_id), PgParam::Int(position),
                     PgParam::Bytes(blob)});
   }
-  return Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+  return InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
     LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp, /*lock=*/true));
     return InsertRows(db, "INSERT INTO staged_samples (run_id, stage_id, position, sample)", rows,
                       "ON CONFLICT (run_id, stage_id, position) DO UPDATE SET sample = "
@@ -816,7 +798,7 @@ absl::Status PostgresRunStore::StageSamples(
 absl::Status PostgresRunStore::CommitStagedSamples(const std::string& run_id,
                                                    const std::string& stage_id) {
   constexpr absl::string_view kOp = "CommitStagedSamples";
-  return Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+  return InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
     LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp, /*lock=*/true));
     LP_ASSIGN_OR_RETURN(
         PgResult rows,
@@ -832,9 +814,7 @@ absl::Status PostgresRunStore::CommitStagedSamples(const std::string& run_id,
           ParseRecord<labelport::v1::Sample>(rows.View(i, 1), kOp,
                                              absl::StrCat("staged sample at position ", position)));
       if (rows.IsNull(i, 2) || sample.id() != rows.View(i, 2)) {
-        return common::InvalidArgument("samples.position", "INVALID_SAMPLE_POSITION",
-                                       absl::StrCat(kOp, ": run ", run_id, " has no sample '",
-                                                    sample.id(), "' at position ", position));
+        return run_records::StagedSampleMismatch(kOp, run_id, sample.id(), position);
       }
     }
     LP_RETURN_IF_ERROR(
@@ -854,7 +834,7 @@ absl::Status PostgresRunStore::CommitStagedSamples(const std::string& run_id,
 absl::Status PostgresRunStore::DiscardStagedSamples(const std::string& run_id,
                                                     const std::string& stage_id) {
   constexpr absl::string_view kOp = "DiscardStagedSamples";
-  return Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+  return InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
     return db
         .Exec("DELETE FROM staged_samples WHERE run_id = $1 AND stage_id = $2",
               {PgParam::Text(run_id), PgParam::Text(stage_id)}, absl::StrCat(kOp, ": drop stage"))
@@ -871,7 +851,7 @@ absl::Status PostgresRunStore::SaveSampleProgress(const std::string& run_id,
     LP_ASSIGN_OR_RETURN(std::string blob, SerializeRecord(record, kOp));
     rows.push_back({PgParam::Text(run_id), PgParam::Int(record.position()), PgParam::Bytes(blob)});
   }
-  return Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+  return InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
     LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp, /*lock=*/true));
     // Positions are 0..n-1, so the highest one (an index lookup) gives n.
     LP_ASSIGN_OR_RETURN(PgResult count,
@@ -880,12 +860,8 @@ absl::Status PostgresRunStore::SaveSampleProgress(const std::string& run_id,
                                 {PgParam::Text(run_id)}, absl::StrCat(kOp, ": count samples")));
     const int64_t sample_count = count.Int(0, 0);
     for (const SampleProgress& record : progress) {
-      if (record.position() < 0 || record.position() >= sample_count) {
-        return common::InvalidArgument(
-            "progress.position", "INVALID_SAMPLE_POSITION",
-            absl::StrCat(kOp, ": run ", run_id, " has no sample at position ", record.position(),
-                         " (it has ", sample_count, " samples)"));
-      }
+      LP_RETURN_IF_ERROR(
+          run_records::CheckProgressPosition(kOp, run_id, record.position(), sample_count));
     }
     // Within one statement a position may appear only once: the last wins,
     // as it would with one upsert per record.
@@ -903,39 +879,17 @@ absl::Status PostgresRunStore::SaveSampleProgress(const std::string& run_id,
   });
 }
 
-absl::StatusOr<std::vector<SampleProgress>> PostgresRunStore::LoadSampleProgress(
-    const std::string& run_id) {
-  constexpr absl::string_view kOp = "LoadSampleProgress";
-  std::vector<SampleProgress> records;
-  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
-    LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp));
-    LP_ASSIGN_OR_RETURN(
-        records, LoadRecords<SampleProgress>(
-                     db, "SELECT record FROM sample_progress WHERE run_id = $1 ORDER BY position",
-                     {PgParam::Text(run_id)}, run_id, kOp));
-    return absl::OkStatus();
-  }));
-  return records;
-}
-
 absl::StatusOr<std::vector<SampleProgress>> PostgresRunStore::LoadSampleProgressRange(
     const std::string& run_id, int64_t start_position, int max_count) {
   constexpr absl::string_view kOp = "LoadSampleProgressRange";
   LP_RETURN_IF_ERROR(CheckPageSize(max_count, kOp, "max_count"));
   LP_RETURN_IF_ERROR(CheckStartPosition(start_position, kOp));
-  std::vector<SampleProgress> records;
-  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
-    LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp));
-    LP_ASSIGN_OR_RETURN(records, LoadRecords<SampleProgress>(
-                                     db,
-                                     "SELECT record FROM sample_progress WHERE run_id = $1 AND "
-                                     "position >= $2 AND position < $3 ORDER BY position",
-                                     {PgParam::Text(run_id), PgParam::Int(start_position),
-                                      PgParam::Int(start_position + max_count)},
-                                     run_id, kOp));
-    return absl::OkStatus();
-  }));
-  return records;
+  return LoadRunRecords<SampleProgress>(*pool_,
+                                        "SELECT record FROM sample_progress WHERE run_id = $1 AND "
+                                        "position >= $2 AND position < $3 ORDER BY position",
+                                        {PgParam::Text(run_id), PgParam::Int(start_position),
+                                         PgParam::Int(start_position + max_count)},
+                                        run_id, kOp);
 }
 
 absl::Status PostgresRunStore::SaveAnnotationLinks(const std::string& run_id,
@@ -948,17 +902,13 @@ absl::Status PostgresRunStore::SaveAnnotationLinks(const std::string& run_id,
   absl::flat_hash_set<std::string> seen;
   for (size_t i = links.size(); i-- > 0;) {
     const AnnotationLink& link = links[i];
-    if (link.annotation_id().empty()) {
-      return common::InvalidArgument("links.annotation_id", "EMPTY_ANNOTATION_ID",
-                                     absl::StrCat(kOp, ": the link of label '", link.label_id(),
-                                                  "' of run ", run_id, " has no annotation id"));
-    }
+    LP_RETURN_IF_ERROR(run_records::CheckAnnotationId(link, run_id, kOp));
     if (!seen.insert(link.annotation_id()).second) continue;
     LP_ASSIGN_OR_RETURN(std::string blob, SerializeRecord(link, kOp));
     rows.push_back({PgParam::Text(run_id), PgParam::Text(link.annotation_id()),
                     PgParam::Text(link.item_id()), PgParam::Bytes(blob)});
   }
-  return Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+  return InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
     LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp, /*lock=*/true));
     return InsertRows(db, "INSERT INTO annotation_links (run_id, annotation_id, item_id, record)",
                       rows,
@@ -970,41 +920,25 @@ absl::Status PostgresRunStore::SaveAnnotationLinks(const std::string& run_id,
 
 absl::StatusOr<std::vector<AnnotationLink>> PostgresRunStore::LoadAnnotationLinksForItem(
     const std::string& run_id, const std::string& item_id) {
-  constexpr absl::string_view kOp = "LoadAnnotationLinksForItem";
-  std::vector<AnnotationLink> links;
-  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
-    LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp));
-    LP_ASSIGN_OR_RETURN(links, LoadRecords<AnnotationLink>(
-                                   db,
-                                   "SELECT record FROM annotation_links WHERE run_id = $1 AND "
-                                   "item_id = $2 ORDER BY annotation_id",
-                                   {PgParam::Text(run_id), PgParam::Text(item_id)}, run_id, kOp));
-    return absl::OkStatus();
-  }));
-  return links;
+  return LoadRunRecords<AnnotationLink>(*pool_,
+                                        "SELECT record FROM annotation_links WHERE run_id = $1 "
+                                        "AND item_id = $2 ORDER BY annotation_id",
+                                        {PgParam::Text(run_id), PgParam::Text(item_id)}, run_id,
+                                        "LoadAnnotationLinksForItem");
 }
 
 absl::StatusOr<std::vector<AnnotationLink>> PostgresRunStore::LoadAnnotationLinks(
     const std::string& run_id) {
-  constexpr absl::string_view kOp = "LoadAnnotationLinks";
-  std::vector<AnnotationLink> links;
-  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
-    LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp));
-    LP_ASSIGN_OR_RETURN(
-        links,
-        LoadRecords<AnnotationLink>(
-            db, "SELECT record FROM annotation_links WHERE run_id = $1 ORDER BY annotation_id",
-            {PgParam::Text(run_id)}, run_id, kOp));
-    return absl::OkStatus();
-  }));
-  return links;
+  return LoadRunRecords<AnnotationLink>(
+      *pool_, "SELECT record FROM annotation_links WHERE run_id = $1 ORDER BY annotation_id",
+      {PgParam::Text(run_id)}, run_id, "LoadAnnotationLinks");
 }
 
 absl::Status PostgresRunStore::SaveBackendState(const std::string& run_id,
                                                 const google::protobuf::Any& state) {
   constexpr absl::string_view kOp = "SaveBackendState";
   LP_RETURN_IF_ERROR(CheckBackendState(state, run_id, kOp));
-  return Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+  return InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
     LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp, /*lock=*/true));
     return db
         .Exec(
@@ -1020,20 +954,19 @@ absl::Status PostgresRunStore::SaveBackendState(const std::string& run_id,
 absl::StatusOr<google::protobuf::Any> PostgresRunStore::LoadBackendState(
     const std::string& run_id) {
   constexpr absl::string_view kOp = "LoadBackendState";
-  google::protobuf::Any state;
-  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
-    state.Clear();
-    LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp));
-    LP_ASSIGN_OR_RETURN(PgResult rows,
-                        db.Exec("SELECT type_url, record FROM backend_state WHERE run_id = $1",
-                                {PgParam::Text(run_id)}, absl::StrCat(kOp, ": select state")));
-    if (rows.rows() > 0) {
-      state.set_type_url(rows.Bytes(0, 0));
-      state.set_value(rows.Bytes(0, 1));
-    }
-    return absl::OkStatus();
-  }));
-  return state;
+  return InTransaction(
+      *pool_, kRead, kOp, [&](PostgresConnection& db) -> absl::StatusOr<google::protobuf::Any> {
+        LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp));
+        LP_ASSIGN_OR_RETURN(PgResult rows,
+                            db.Exec("SELECT type_url, record FROM backend_state WHERE run_id = $1",
+                                    {PgParam::Text(run_id)}, absl::StrCat(kOp, ": select state")));
+        google::protobuf::Any state;
+        if (rows.rows() > 0) {
+          state.set_type_url(rows.Bytes(0, 0));
+          state.set_value(rows.Bytes(0, 1));
+        }
+        return state;
+      });
 }
 
 absl::StatusOr<bool> PostgresRunStore::AcquireLease(const std::string& run_id,
@@ -1042,28 +975,29 @@ absl::StatusOr<bool> PostgresRunStore::AcquireLease(const std::string& run_id,
   LP_RETURN_IF_ERROR(CheckLeaseRequest(owner, ttl, kOp));
   const int64_t ttl_micros = TtlMicros(ttl);
   bool taken = false;
-  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
-    // One conditional UPDATE: a concurrent taker waits for this row lock,
-    // then re-checks the condition against the committed row and finds the
-    // lease held.
-    LP_ASSIGN_OR_RETURN(
-        PgResult updated,
-        db.Exec(
-            "UPDATE runs SET lease_owner = $2, lease_expires_at = clock_timestamp() + "
-            "$3::float8 * interval '1 microsecond' WHERE run_id = $1 AND (lease_owner IS NULL OR "
-            "lease_owner = $2 OR lease_expires_at < clock_timestamp())",
-            {PgParam::Text(run_id), PgParam::Text(owner), PgParam::Int(ttl_micros)},
-            absl::StrCat(kOp, ": take lease")));
-    taken = updated.affected_rows() > 0;
-    if (!taken) LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp));
-    return absl::OkStatus();
-  }));
+  LP_RETURN_IF_ERROR(
+      InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
+        // One conditional UPDATE: a concurrent taker waits for this row lock,
+        // then re-checks the condition against the committed row and finds the
+        // lease held.
+        LP_ASSIGN_OR_RETURN(
+            PgResult updated,
+            db.Exec("UPDATE runs SET lease_owner = $2, lease_expires_at = clock_timestamp() + "
+                    "$3::float8 * interval '1 microsecond' WHERE run_id = $1 AND (lease_owner IS "
+                    "NULL OR "
+                    "lease_owner = $2 OR lease_expires_at < clock_timestamp())",
+                    {PgParam::Text(run_id), PgParam::Text(owner), PgParam::Int(ttl_micros)},
+                    absl::StrCat(kOp, ": take lease")));
+        taken = updated.affected_rows() > 0;
+        if (!taken) LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp));
+        return absl::OkStatus();
+      }));
   return taken;
 }
 
 absl::Status PostgresRunStore::ReleaseLease(const std::string& run_id, const std::string& owner) {
   constexpr absl::string_view kOp = "ReleaseLease";
-  return Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
+  return InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
     LP_ASSIGN_OR_RETURN(
         PgResult updated,
         db.Exec("UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL "
@@ -1079,28 +1013,29 @@ absl::StatusOr<std::vector<ClaimableRun>> PostgresRunStore::ListClaimableRuns(
   constexpr absl::string_view kOp = "ListClaimableRuns";
   LP_RETURN_IF_ERROR(CheckPageSize(max_count, kOp, "max_count"));
   std::vector<ClaimableRun> runs;
-  LP_RETURN_IF_ERROR(Transact(kOp, [&](PostgresConnection& db) -> absl::Status {
-    LP_ASSIGN_OR_RETURN(
-        PgResult rows,
-        // Row locks cannot be taken in a query with window functions: the
-        // claimable rows are locked (skipping those being claimed) first.
-        db.Exec("WITH claimable AS MATERIALIZED (SELECT run_id, tenant, dataset, anno_key, "
-                "create_time_ns FROM runs WHERE state IN (1, 2) "
-                "AND (lease_owner IS NULL OR lease_expires_at < clock_timestamp() OR "
-                "lease_owner = $2) FOR NO KEY UPDATE SKIP LOCKED) "
-                "SELECT run_id, tenant, dataset, anno_key FROM (SELECT *, ROW_NUMBER() OVER "
-                "(PARTITION BY tenant ORDER BY create_time_ns, run_id) AS tenant_rank "
-                "FROM claimable) ranked ORDER BY tenant_rank, create_time_ns, run_id LIMIT $1",
-                {PgParam::Int(max_count), PgParam::Text(owner)},
-                absl::StrCat(kOp, ": select runs")));
-    runs.reserve(rows.rows());
-    for (int i = 0; i < rows.rows(); ++i) {
-      runs.push_back(
-          ClaimableRun{.run_id = rows.Bytes(i, 0),
-                       .key = RunKey{rows.Bytes(i, 1), rows.Bytes(i, 2), rows.Bytes(i, 3)}});
-    }
-    return absl::OkStatus();
-  }));
+  LP_RETURN_IF_ERROR(
+      InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
+        LP_ASSIGN_OR_RETURN(
+            PgResult rows,
+            // Row locks cannot be taken in a query with window functions: the
+            // claimable rows are locked (skipping those being claimed) first.
+            db.Exec("WITH claimable AS MATERIALIZED (SELECT run_id, tenant, dataset, anno_key, "
+                    "create_time_ns FROM runs WHERE state IN (1, 2) "
+                    "AND (lease_owner IS NULL OR lease_expires_at < clock_timestamp() OR "
+                    "lease_owner = $2) FOR NO KEY UPDATE SKIP LOCKED) "
+                    "SELECT run_id, tenant, dataset, anno_key FROM (SELECT *, ROW_NUMBER() OVER "
+                    "(PARTITION BY tenant ORDER BY create_time_ns, run_id) AS tenant_rank "
+                    "FROM claimable) ranked ORDER BY tenant_rank, create_time_ns, run_id LIMIT $1",
+                    {PgParam::Int(max_count), PgParam::Text(owner)},
+                    absl::StrCat(kOp, ": select runs")));
+        runs.reserve(rows.rows());
+        for (int i = 0; i < rows.rows(); ++i) {
+          runs.push_back(
+              ClaimableRun{.run_id = rows.Bytes(i, 0),
+                           .key = RunKey{rows.Bytes(i, 1), rows.Bytes(i, 2), rows.Bytes(i, 3)}});
+        }
+        return absl::OkStatus();
+      }));
   return runs;
 }
 

@@ -1,10 +1,6 @@
-// PostgresRunStore: the RunStore on a PostgreSQL database, shared by any
+// PostgresRunStore: the RunStore part of a PostgresDatabase (see
+// postgres_database.h for the URL, the pool and the schema), shared by any
 // number of labelport replicas.
-//
-// The schema is brought up to date on open (see postgres_migrations.h),
-// safely when several replicas open one database at once. Tables live in the
-// connection's current schema, so one database can hold several stores (a
-// URL parameter `options=-csearch_path%3Dname` selects a schema).
 //
 // Across processes: a key is unique among live runs by a unique constraint;
 // record updates are serialised by row locks; a lease is taken by one
@@ -20,8 +16,7 @@
 // replica's PostgresRunChangeListener learns of a change once it commits.
 //
 // Thread-safety: all methods may be called concurrently; each call takes a
-// connection from a pool of at most `max_connections` (callers beyond that
-// wait for one to free up).
+// connection from the database's pool.
 //
 // Errors: beyond the RunStore contract, UNAVAILABLE when the server cannot
 // be reached (a call that found its pooled connection dead is retried once
@@ -50,26 +45,20 @@
 #include "absl/time/time.h"
 #include "service/store/postgres_connection.h"
 #include "service/store/postgres_connection_pool.h"
+#include "service/store/postgres_database.h"
 #include "service/store/run_store.h"
 
 namespace labelport::store {
 
 class PostgresRunStore : public RunStore {
  public:
-  struct Options {
-    // Required: postgresql://user:password@host:port/database[?param=value]
-    // (libpq URL syntax; postgres:// works too).
-    std::string url;
-    // The most connections this store opens at once (>= 1).
-    int max_connections = 8;
-  };
+  using Options = PostgresDatabase::Options;
 
-  // Connects, then applies pending migrations. INVALID_ARGUMENT for an
-  // empty or malformed URL or max_connections < 1; UNAVAILABLE when the
-  // server cannot be reached or refuses the credentials; FAILED_PRECONDITION
-  // when the schema is newer than this build knows. Messages name the URL
-  // with its password redacted.
+  // The run store of a database of its own, for callers that need nothing
+  // else of it (tests, tools): PostgresDatabase::Create's errors.
   static absl::StatusOr<std::unique_ptr<PostgresRunStore>> Create(const Options& options);
+
+  explicit PostgresRunStore(std::shared_ptr<PostgresConnectionPool> pool);
 
   ~PostgresRunStore() override;
   PostgresRunStore(const PostgresRunStore&) = delete;
@@ -110,8 +99,6 @@ class PostgresRunStore : public RunStore {
   absl::Status SaveSampleProgress(
       const std::string& run_id,
       const std::vector<labelport::internal::v1::SampleProgress>& progress) override;
-  absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>> LoadSampleProgress(
-      const std::string& run_id) override;
   absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>> LoadSampleProgressRange(
       const std::string& run_id, int64_t start_position, int max_count) override;
   absl::Status SaveAnnotationLinks(
@@ -131,18 +118,9 @@ class PostgresRunStore : public RunStore {
                                                               const std::string& owner) override;
 
  private:
-  explicit PostgresRunStore(std::unique_ptr<PostgresConnectionPool> pool)
-      : pool_(std::move(pool)) {}
-
-  // InPostgresTransaction on this store's pool: runs `body` in one
-  // transaction and commits it; rolls back when `body` fails. A transaction
-  // whose BEGIN finds the connection dead is retried on a new one.
-  absl::Status Transact(absl::string_view operation,
-                        const std::function<absl::Status(PostgresConnection&)>& body);
-
   std::string NewRunId();
 
-  const std::unique_ptr<PostgresConnectionPool> pool_;
+  const std::shared_ptr<PostgresConnectionPool> pool_;
   absl::Mutex bitgen_mu_;
   // Draws run ids.
   absl::BitGen bitgen_ ABSL_GUARDED_BY(bitgen_mu_);

@@ -1,5 +1,7 @@
 #include "service/store/run_records.h"
 
+#include <utility>
+
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/cord.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -134,6 +136,79 @@ void FillOwnedFields(const OwnedFields& owned, labelport::v1::AnnotationRun& run
   run.set_revision(owned.revision);
   SetTimestamp(owned.create_time_ns, run.mutable_create_time());
   SetTimestamp(owned.update_time_ns, run.mutable_update_time());
+}
+
+void AddStateCount(int64_t state, int64_t count,
+                   std::map<labelport::v1::RunState, int64_t>& counts) {
+  if (!labelport::v1::RunState_IsValid(static_cast<int>(state))) return;
+  counts[static_cast<labelport::v1::RunState>(state)] = count;
+}
+
+absl::Status CheckReplica(absl::string_view replica_id, absl::string_view operation,
+                          std::optional<absl::Duration> ttl) {
+  if (replica_id.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(operation, ": the replica id is empty"));
+  }
+  if (ttl.has_value() && *ttl <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(operation, ": ttl must be > 0"));
+  }
+  return absl::OkStatus();
+}
+
+CreateRunResult CreatedRun(const std::string& run_id, const RunKey& key,
+                           labelport::v1::AnnotationRun record, int64_t now_ns) {
+  CreateRunResult result;
+  result.run_id = run_id;
+  result.created = true;
+  result.run = std::move(record);
+  FillOwnedFields({.run_id = run_id,
+                   .dataset = key.dataset,
+                   .anno_key = key.anno_key,
+                   .create_time_ns = now_ns,
+                   .update_time_ns = now_ns,
+                   .revision = 1},
+                  result.run);
+  return result;
+}
+
+absl::Status CheckAnnotationId(const labelport::internal::v1::AnnotationLink& link,
+                               absl::string_view run_id, absl::string_view operation) {
+  if (!link.annotation_id().empty()) return absl::OkStatus();
+  return common::InvalidArgument("links.annotation_id", "EMPTY_ANNOTATION_ID",
+                                 absl::StrCat(operation, ": the link of label '", link.label_id(),
+                                              "' of run ", run_id, " has no annotation id"));
+}
+
+absl::Status DuplicateSampleId(absl::string_view operation, absl::string_view sample_id) {
+  return common::InvalidArgument(
+      "samples", "DUPLICATE_SAMPLE_ID",
+      absl::StrCat(operation, ": sample id '", sample_id, "' appears more than once in the run"));
+}
+
+absl::Status CheckProgressPosition(absl::string_view operation, absl::string_view run_id,
+                                   int64_t position, int64_t sample_count) {
+  if (position >= 0 && position < sample_count) return absl::OkStatus();
+  return common::InvalidArgument(
+      "progress.position", "INVALID_SAMPLE_POSITION",
+      absl::StrCat(operation, ": run ", run_id, " has no sample at position ", position,
+                   " (it has ", sample_count, " samples)"));
+}
+
+absl::Status StagedSampleMismatch(absl::string_view operation, absl::string_view run_id,
+                                  absl::string_view sample_id, int64_t position) {
+  return common::InvalidArgument("samples.position", "INVALID_SAMPLE_POSITION",
+                                 absl::StrCat(operation, ": run ", run_id, " has no sample '",
+                                              sample_id, "' at position ", position));
+}
+
+absl::StatusOr<labelport::v1::AnnotationRun> StillThere(
+    std::optional<labelport::v1::AnnotationRun> run, absl::string_view run_id,
+    absl::string_view operation) {
+  if (!run.has_value()) {
+    return absl::InternalError(
+        absl::StrCat(operation, ": run ", run_id, " vanished inside a transaction"));
+  }
+  return *std::move(run);
 }
 
 }  // namespace labelport::store::run_records

@@ -6,6 +6,7 @@
 #define LABELPORT_SERVICE_STORE_RUN_RECORDS_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,43 @@ absl::Status RenameKeyClash(absl::string_view new_anno_key);
 // NOT_FOUND (field "spool_id", reason RUN_SPOOL_NOT_FOUND) for a run spool
 // that is unknown, committed, discarded or expired.
 absl::Status RunSpoolNotFound(absl::string_view spool_id);
+
+// Adds `count` runs of the stored state `state` to `counts`; a state this
+// build does not know is skipped (RunStateCounter).
+void AddStateCount(int64_t state, int64_t count,
+                   std::map<labelport::v1::RunState, int64_t>& counts);
+
+// INVALID_ARGUMENT for an empty replica id, or (with a ttl) a ttl <= 0
+// (ReplicaDirectory).
+absl::Status CheckReplica(absl::string_view replica_id, absl::string_view operation,
+                          std::optional<absl::Duration> ttl = std::nullopt);
+
+// INVALID_ARGUMENT (field "samples", reason DUPLICATE_SAMPLE_ID) when a
+// run's sample id repeats (CreateRun).
+absl::Status DuplicateSampleId(absl::string_view operation, absl::string_view sample_id);
+
+// INVALID_ARGUMENT (field "progress.position", reason INVALID_SAMPLE_POSITION)
+// unless `position` is a sample of run `run_id`, which has `sample_count`
+// (SaveSampleProgress).
+absl::Status CheckProgressPosition(absl::string_view operation, absl::string_view run_id,
+                                   int64_t position, int64_t sample_count);
+
+// INVALID_ARGUMENT (field "samples.position", reason INVALID_SAMPLE_POSITION)
+// when a staged sample's id `sample_id` is not that of the stored sample at
+// `position` (CommitStagedSamples).
+absl::Status StagedSampleMismatch(absl::string_view operation, absl::string_view run_id,
+                                  absl::string_view sample_id, int64_t position);
+
+// The run a transaction found before (INTERNAL when it is gone, which the
+// transaction's locks rule out).
+absl::StatusOr<labelport::v1::AnnotationRun> StillThere(
+    std::optional<labelport::v1::AnnotationRun> run, absl::string_view run_id,
+    absl::string_view operation);
+
+// INVALID_ARGUMENT (field "links.annotation_id", reason EMPTY_ANNOTATION_ID)
+// for a link of run `run_id` without an annotation id (SaveAnnotationLinks).
+absl::Status CheckAnnotationId(const labelport::internal::v1::AnnotationLink& link,
+                               absl::string_view run_id, absl::string_view operation);
 
 // The first sample id (then label id) that repeats within one spool batch.
 std::optional<SpoolConflict> RepeatInBatch(const std::vector<labelport::v1::Sample>& samples,
@@ -75,6 +113,12 @@ struct OwnedFields {
 };
 void ClearOwnedFields(labelport::v1::AnnotationRun& run);
 void FillOwnedFields(const OwnedFields& owned, labelport::v1::AnnotationRun& run);
+
+// What CreateRun and CommitRunSpool return for a run they stored as
+// `run_id` under `key` at `now_ns`: `record` (owned fields cleared) with the
+// owned fields filled in, revision 1, created = true.
+CreateRunResult CreatedRun(const std::string& run_id, const RunKey& key,
+                           labelport::v1::AnnotationRun record, int64_t now_ns);
 
 // Parses a stored protobuf blob; INTERNAL naming `operation` and `what` when
 // it is corrupt.

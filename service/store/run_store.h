@@ -255,14 +255,11 @@ class RunStore {
   virtual absl::Status SaveSampleProgress(
       const std::string& run_id,
       const std::vector<labelport::internal::v1::SampleProgress>& progress) = 0;
-  // Every progress record of the run, by increasing position (samples never
-  // saved have none).
-  virtual absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>> LoadSampleProgress(
-      const std::string& run_id) = 0;
   // The progress records at positions [start_position, start_position +
-  // max_count), by increasing position: at most `max_count` records (a
-  // bounded page, so that a job can walk a run of any size in constant
-  // memory). INVALID_ARGUMENT for a negative start or a max_count below 1.
+  // max_count), by increasing position (samples never saved have none): at
+  // most `max_count` records (a bounded page, so that a job can walk a run
+  // of any size in constant memory). INVALID_ARGUMENT for a negative start
+  // or a max_count below 1.
   virtual absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>>
   LoadSampleProgressRange(const std::string& run_id, int64_t start_position, int max_count) = 0;
 

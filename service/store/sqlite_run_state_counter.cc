@@ -1,55 +1,37 @@
 #include "service/store/sqlite_run_state_counter.h"
 
-#include <utility>
-
 #include "service/common/status_macros.h"
-#include "service/store/sqlite_statement.h"
+#include "service/store/run_records.h"
 
 namespace labelport::store {
+namespace {
 
-absl::StatusOr<std::unique_ptr<SqliteRunStateCounter>> SqliteRunStateCounter::Create(
-    const Options& options) {
-  LP_ASSIGN_OR_RETURN(SqliteConnection db, OpenSqliteConnection(options.path, options.busy_timeout,
-                                                                "SqliteRunStateCounter"));
-  return std::unique_ptr<SqliteRunStateCounter>(new SqliteRunStateCounter(std::move(db)));
-}
+using Counts = std::map<labelport::v1::RunState, int64_t>;
 
-absl::StatusOr<std::map<labelport::v1::RunState, int64_t>>
-SqliteRunStateCounter::CountRunsByState() {
-  constexpr absl::string_view kOp = "CountRunsByState";
-  absl::MutexLock lock(&mu_);
-  LP_ASSIGN_OR_RETURN(
-      auto query,
-      SqliteStatement::Prepare(db_.get(), "SELECT state, COUNT(*) FROM runs GROUP BY state", kOp));
-  std::map<labelport::v1::RunState, int64_t> counts;
+// The counts in the rows (state, count) of `query`.
+absl::StatusOr<Counts> ReadCounts(SqliteStatement& query) {
+  Counts counts;
   while (true) {
     LP_ASSIGN_OR_RETURN(bool row, query.Step());
-    if (!row) break;
-    const int64_t state = query.ColumnInt64(0);
-    if (!labelport::v1::RunState_IsValid(static_cast<int>(state))) continue;
-    counts[static_cast<labelport::v1::RunState>(state)] = query.ColumnInt64(1);
+    if (!row) return counts;
+    run_records::AddStateCount(query.ColumnInt64(0), query.ColumnInt64(1), counts);
   }
-  return counts;
 }
 
-absl::StatusOr<std::map<labelport::v1::RunState, int64_t>>
-SqliteRunStateCounter::CountTenantRunsByState(const std::string& tenant) {
-  constexpr absl::string_view kOp = "CountTenantRunsByState";
-  absl::MutexLock lock(&mu_);
-  LP_ASSIGN_OR_RETURN(
-      auto query,
-      SqliteStatement::Prepare(
-          db_.get(), "SELECT state, COUNT(*) FROM runs WHERE tenant = ?1 GROUP BY state", kOp));
-  LP_RETURN_IF_ERROR(query.BindText(1, tenant));
-  std::map<labelport::v1::RunState, int64_t> counts;
-  while (true) {
-    LP_ASSIGN_OR_RETURN(bool row, query.Step());
-    if (!row) break;
-    const int64_t state = query.ColumnInt64(0);
-    if (!labelport::v1::RunState_IsValid(static_cast<int>(state))) continue;
-    counts[static_cast<labelport::v1::RunState>(state)] = query.ColumnInt64(1);
-  }
-  return counts;
+}  // namespace
+
+absl::StatusOr<Counts> SqliteRunStateCounter::CountRunsByState() {
+  return pool_->Read("SELECT state, COUNT(*) FROM runs GROUP BY state", "CountRunsByState",
+                     ReadCounts);
+}
+
+absl::StatusOr<Counts> SqliteRunStateCounter::CountTenantRunsByState(const std::string& tenant) {
+  return pool_->Read("SELECT state, COUNT(*) FROM runs WHERE tenant = ?1 GROUP BY state",
+                     "CountTenantRunsByState",
+                     [&tenant](SqliteStatement& query) -> absl::StatusOr<Counts> {
+                       LP_RETURN_IF_ERROR(query.BindText(1, tenant));
+                       return ReadCounts(query);
+                     });
 }
 
 }  // namespace labelport::store

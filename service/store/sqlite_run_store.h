@@ -1,18 +1,15 @@
-// SqliteRunStore: the RunStore on one SQLite file (the default deployment).
-//
-// The file is opened in WAL mode with foreign keys on and synchronous=NORMAL
-// (a committed run survives a process crash; a power loss may drop the last
-// transactions but never corrupts the file). The schema is brought up to date
-// on open (see sqlite_migrations.h).
+// SqliteRunStore: the RunStore part of a SqliteDatabase (see
+// sqlite_database.h for the file, its connections and its schema).
 //
 // Thread-safety: all methods may be called concurrently. Writes (and the
-// reads of the upload job) share one connection guarded by a mutex, so they
-// are serialised within a process; several processes on one file wait for
-// each other up to `busy_timeout`. GetRun, GetRunByUid and ListRuns use a
-// pool of `read_connections` read connections instead (WAL: they wait
+// reads of the upload job) run as transactions on the database's one write
+// connection, so they are serialised within a process; several processes on
+// one file wait for each other up to `busy_timeout`. GetRun, GetRunByUid and
+// ListRuns use the database's read connections instead (WAL: they wait
 // neither for the writer nor for each other) and decode a run's record only
 // when its revision changed (RunRecordCache), so they stay fast under
-// writes; ReadsAreLocal() is true then. An in-memory database has no pool.
+// writes; ReadsAreLocal() is true then. An in-memory database has no read
+// connections.
 //
 // Beyond the RunStore contract: CreateRun returns INVALID_ARGUMENT (field
 // "samples", reason "DUPLICATE_SAMPLE_ID") when sample ids repeat, and the
@@ -40,31 +37,22 @@
 #include "absl/time/time.h"
 #include "service/store/run_record_cache.h"
 #include "service/store/run_store.h"
-#include "service/store/sqlite_read_connections.h"
+#include "service/store/sqlite_database.h"
+#include "service/store/sqlite_pool.h"
 
 namespace labelport::store {
 
 class SqliteRunStore : public RunStore {
  public:
-  struct Options {
-    // Required: the database file, created when missing. ":memory:" gives a
-    // private in-memory database (tests).
-    std::string path;
-    // How long a statement waits for another process's lock before failing
-    // with UNAVAILABLE.
-    absl::Duration busy_timeout = absl::Seconds(5);
-    // Connections of the read pool (0: reads use the write connection).
-    // Ignored for ":memory:".
-    int read_connections = 4;
-    // Runs whose decoded record is kept (0: every read parses the record).
-    size_t record_cache_capacity = 4096;
-  };
+  using Options = SqliteDatabase::Options;
 
-  // Opens (or creates) the database and applies pending migrations.
-  // INVALID_ARGUMENT for an empty path or a negative timeout; UNAVAILABLE
-  // when the file cannot be opened; FAILED_PRECONDITION when the file's
-  // schema is newer than this build knows.
+  // The run store of a database of its own, for callers that need nothing
+  // else of it (tests, tools): SqliteDatabase::Create's errors.
   static absl::StatusOr<std::unique_ptr<SqliteRunStore>> Create(const Options& options);
+
+  // The run store on `pool`, keeping the decoded records of up to
+  // `record_cache_capacity` runs (0: none).
+  SqliteRunStore(std::shared_ptr<SqlitePool> pool, size_t record_cache_capacity);
 
   ~SqliteRunStore() override;
   SqliteRunStore(const SqliteRunStore&) = delete;
@@ -105,8 +93,6 @@ class SqliteRunStore : public RunStore {
   absl::Status SaveSampleProgress(
       const std::string& run_id,
       const std::vector<labelport::internal::v1::SampleProgress>& progress) override;
-  absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>> LoadSampleProgress(
-      const std::string& run_id) override;
   absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>> LoadSampleProgressRange(
       const std::string& run_id, int64_t start_position, int max_count) override;
   absl::Status SaveAnnotationLinks(
@@ -124,24 +110,15 @@ class SqliteRunStore : public RunStore {
   absl::Status ReleaseLease(const std::string& run_id, const std::string& owner) override;
   absl::StatusOr<std::vector<ClaimableRun>> ListClaimableRuns(int max_count,
                                                               const std::string& owner) override;
-  bool ReadsAreLocal() const override { return readers_ != nullptr; }
+  bool ReadsAreLocal() const override { return pool_->has_read_connections(); }
 
  private:
-  SqliteRunStore(sqlite3* db, std::unique_ptr<SqliteReadConnections> readers,
-                 size_t record_cache_capacity)
-      : db_(db),
-        readers_(std::move(readers)),
-        records_(record_cache_capacity > 0 ? std::make_unique<RunRecordCache>(record_cache_capacity)
-                                           : nullptr) {}
+  std::string NewRunId();
 
-  std::string NewRunId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-
-  absl::Mutex mu_;
-  sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
+  const std::shared_ptr<SqlitePool> pool_;
+  absl::Mutex bitgen_mu_;
   // Draws run ids.
-  absl::BitGen bitgen_ ABSL_GUARDED_BY(mu_);
-  // Null for an in-memory database.
-  const std::unique_ptr<SqliteReadConnections> readers_;
+  absl::BitGen bitgen_ ABSL_GUARDED_BY(bitgen_mu_);
   // Null when disabled.
   const std::unique_ptr<RunRecordCache> records_;
 };

@@ -38,6 +38,36 @@ absl::StatusOr<SqliteStatement> SqliteStatement::Prepare(sqlite3* db, absl::stri
   return SqliteStatement(db, stmt, operation, /*owned=*/true);
 }
 
+absl::StatusOr<SqliteStatement> SqliteStatement::Prepare(
+    sqlite3* db, absl::string_view sql, absl::string_view operation,
+    std::initializer_list<SqliteValue> params) {
+  absl::StatusOr<SqliteStatement> statement = Prepare(db, sql, operation);
+  if (!statement.ok()) return statement;
+  if (absl::Status bound = statement->BindAll(params); !bound.ok()) return bound;
+  return statement;
+}
+
+absl::Status SqliteStatement::BindAll(std::initializer_list<SqliteValue> params) {
+  int index = 1;
+  for (const SqliteValue& param : params) {
+    absl::Status bound;
+    switch (param.kind_) {
+      case SqliteValue::Kind::kText:
+        bound = BindText(index, param.bytes_);
+        break;
+      case SqliteValue::Kind::kBlob:
+        bound = BindBlob(index, param.bytes_);
+        break;
+      case SqliteValue::Kind::kInt:
+        bound = BindInt64(index, param.number_);
+        break;
+    }
+    if (!bound.ok()) return bound;
+    ++index;
+  }
+  return absl::OkStatus();
+}
+
 SqliteStatement SqliteStatement::Borrow(sqlite3* db, sqlite3_stmt* stmt,
                                         absl::string_view operation) {
   return SqliteStatement(db, stmt, operation, /*owned=*/false);
@@ -147,6 +177,14 @@ absl::string_view SqliteStatement::ColumnBlob(int column) const {
 
 bool SqliteStatement::ColumnIsNull(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+absl::StatusOr<int> SqliteExecute(sqlite3* db, absl::string_view sql, absl::string_view operation,
+                                  std::initializer_list<SqliteValue> params) {
+  absl::StatusOr<SqliteStatement> statement = SqliteStatement::Prepare(db, sql, operation, params);
+  if (!statement.ok()) return statement.status();
+  if (absl::Status ran = statement->Run(); !ran.ok()) return ran;
+  return sqlite3_changes(db);
 }
 
 }  // namespace labelport::store

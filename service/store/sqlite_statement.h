@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 
 #include "absl/status/status.h"
@@ -26,11 +27,39 @@ absl::Status SqliteError(sqlite3* db, int rc, absl::string_view operation);
 // Runs `sql` (one or more statements without parameters or results).
 absl::Status SqliteExec(sqlite3* db, absl::string_view sql, absl::string_view operation);
 
+// A value for a statement parameter: text or an integer (implicitly), or a
+// blob (SqliteValue::Blob). Text and blobs are views: the bytes must outlive
+// the binding call (they are copied when bound).
+class SqliteValue {
+ public:
+  SqliteValue(absl::string_view text) : kind_(Kind::kText), bytes_(text) {}   // NOLINT
+  SqliteValue(const std::string& text) : kind_(Kind::kText), bytes_(text) {}  // NOLINT
+  SqliteValue(const char* text) : kind_(Kind::kText), bytes_(text) {}         // NOLINT
+  SqliteValue(int64_t number) : kind_(Kind::kInt), number_(number) {}         // NOLINT
+  SqliteValue(int number) : kind_(Kind::kInt), number_(number) {}             // NOLINT
+  static SqliteValue Blob(absl::string_view bytes) {
+    SqliteValue value(bytes);
+    value.kind_ = Kind::kBlob;
+    return value;
+  }
+
+ private:
+  friend class SqliteStatement;
+  enum class Kind { kText, kBlob, kInt };
+  Kind kind_;
+  absl::string_view bytes_;
+  int64_t number_ = 0;
+};
+
 // A prepared statement. Bind indexes are 1-based, column indexes 0-based.
 class SqliteStatement {
  public:
   static absl::StatusOr<SqliteStatement> Prepare(sqlite3* db, absl::string_view sql,
                                                  absl::string_view operation);
+  // Prepares `sql` and binds `params` as ?1, ?2, ...
+  static absl::StatusOr<SqliteStatement> Prepare(sqlite3* db, absl::string_view sql,
+                                                 absl::string_view operation,
+                                                 std::initializer_list<SqliteValue> params);
   // Wraps `stmt`, which stays owned by someone else (a statement cache): on
   // destruction it is reset and its bindings cleared instead of finalized.
   static SqliteStatement Borrow(sqlite3* db, sqlite3_stmt* stmt, absl::string_view operation);
@@ -45,6 +74,8 @@ class SqliteStatement {
   absl::Status BindText(int index, absl::string_view value);
   absl::Status BindBlob(int index, absl::string_view value);
   absl::Status BindInt64(int index, int64_t value);
+  // Binds `params` as ?1, ?2, ... (after Reset(), for the next row).
+  absl::Status BindAll(std::initializer_list<SqliteValue> params);
 
   // Advances: true when a row is available, false when done.
   absl::StatusOr<bool> Step();
@@ -77,6 +108,11 @@ class SqliteStatement {
   int last_rc_ = SQLITE_OK;
   bool owned_ = true;
 };
+
+// Prepares `sql`, binds `params` as ?1, ?2, ..., runs it (expecting no
+// row) and returns how many rows it changed.
+absl::StatusOr<int> SqliteExecute(sqlite3* db, absl::string_view sql, absl::string_view operation,
+                                  std::initializer_list<SqliteValue> params);
 
 }  // namespace labelport::store
 

@@ -22,7 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "service/core/replica_rate_share.h"
 #include "service/http/token_bucket_rate_limiter.h"
-#include "service/store/sqlite_replica_directory.h"
+#include "service/store/database.h"
 
 ABSL_FLAG(int, replicas, 2, "Replicas sharing the limit");
 ABSL_FLAG(double, limit_per_minute, 1200, "--darwin_rate_limit_per_minute of every replica");
@@ -34,10 +34,10 @@ namespace {
 namespace net = boost::asio;
 using labelport::core::ReplicaRateShare;
 using labelport::http::TokenBucketRateLimiter;
-using labelport::store::SqliteReplicaDirectory;
 
 struct Replica {
-  std::unique_ptr<SqliteReplicaDirectory> directory;
+  // Each replica has its own database object (its own connections) on the file.
+  std::unique_ptr<labelport::store::Database> database;
   std::unique_ptr<TokenBucketRateLimiter> limiter;
   std::unique_ptr<ReplicaRateShare> share;
   std::atomic<int64_t> tokens{0};
@@ -59,19 +59,19 @@ int Main() {
   std::vector<std::unique_ptr<Replica>> replicas;
   for (int i = 0; i < n; ++i) {
     auto replica = std::make_unique<Replica>();
-    auto directory = SqliteReplicaDirectory::Create({.path = path});
+    auto database = labelport::store::OpenDatabase({.sqlite_path = path});
     auto limiter = TokenBucketRateLimiter::Create(
         {.requests_per_minute = limit, .burst = absl::GetFlag(FLAGS_burst)});
-    if (!directory.ok() || !limiter.ok()) {
-      std::fprintf(stderr, "set-up failed: %s %s\n", directory.status().ToString().c_str(),
+    if (!database.ok() || !limiter.ok()) {
+      std::fprintf(stderr, "set-up failed: %s %s\n", database.status().ToString().c_str(),
                    limiter.status().ToString().c_str());
       return 1;
     }
-    replica->directory = *std::move(directory);
+    replica->database = *std::move(database);
     replica->limiter = *std::move(limiter);
     TokenBucketRateLimiter* raw = replica->limiter.get();
     replica->share = std::make_unique<ReplicaRateShare>(
-        replica->directory.get(),
+        &replica->database->replica_directory(),
         [raw](double rate, int burst) { (void)raw->SetRate(rate, burst); },
         ReplicaRateShare::Options{.replica_id = absl::StrCat("replica-", i),
                                   .total_requests_per_minute = limit,

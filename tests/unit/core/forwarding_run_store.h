@@ -91,10 +91,6 @@ class ForwardingRunStore : public store::RunStore {
       const std::vector<labelport::internal::v1::SampleProgress>& progress) override {
     return inner_->SaveSampleProgress(run_id, progress);
   }
-  absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>> LoadSampleProgress(
-      const std::string& run_id) override {
-    return inner_->LoadSampleProgress(run_id);
-  }
   absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>> LoadSampleProgressRange(
       const std::string& run_id, int64_t start_position, int max_count) override {
     return inner_->LoadSampleProgressRange(run_id, start_position, max_count);

@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "service/http/token_bucket_rate_limiter.h"
-#include "service/store/sqlite_replica_directory.h"
+#include "service/store/database.h"
 #include "tests/unit/common/fake_metrics.h"
 
 namespace labelport::core {
@@ -29,14 +29,14 @@ std::string NewDatabasePath() {
   return (dir / absl::StrCat("db-", counter++, ".db")).string();
 }
 
-// One replica: its own directory connection, limiter and share.
+// One replica: its own database (connections), limiter and share.
 struct Replica {
   Replica(const std::string& path, const std::string& id, double total) {
-    directory = *store::SqliteReplicaDirectory::Create({.path = path});
+    database = *store::OpenDatabase({.sqlite_path = path});
     limiter = *http::TokenBucketRateLimiter::Create(
         {.requests_per_minute = total, .burst = 1, .metrics = &metrics});
     share = std::make_unique<ReplicaRateShare>(
-        directory.get(),
+        &database->replica_directory(),
         [this](double per_minute, int burst) {
           ASSERT_TRUE(limiter->SetRate(per_minute, burst).ok());
         },
@@ -54,7 +54,7 @@ struct Replica {
   }
 
   testing::FakeMetrics metrics;
-  std::unique_ptr<store::SqliteReplicaDirectory> directory;
+  std::unique_ptr<store::Database> database;
   std::unique_ptr<http::TokenBucketRateLimiter> limiter;
   std::unique_ptr<ReplicaRateShare> share;
 };
@@ -106,15 +106,15 @@ TEST(ReplicaRateShareTest, AFailedHeartbeatKeepsTheCurrentRate) {
 
 TEST(ReplicaRateShareTest, TheBurstIsSharedTooAndNeverBelowOne) {
   const std::string path = NewDatabasePath();
-  std::vector<std::unique_ptr<store::SqliteReplicaDirectory>> directories;
+  std::vector<std::unique_ptr<store::Database>> databases;
   std::vector<std::unique_ptr<http::TokenBucketRateLimiter>> limiters;
   std::vector<std::unique_ptr<ReplicaRateShare>> shares;
   for (int i = 0; i < 3; ++i) {
-    directories.push_back(*store::SqliteReplicaDirectory::Create({.path = path}));
+    databases.push_back(*store::OpenDatabase({.sqlite_path = path}));
     limiters.push_back(*http::TokenBucketRateLimiter::Create({.requests_per_minute = 900}));
     http::TokenBucketRateLimiter* limiter = limiters.back().get();
     shares.push_back(std::make_unique<ReplicaRateShare>(
-        directories.back().get(),
+        &databases.back()->replica_directory(),
         [limiter](double rate, int burst) { ASSERT_TRUE(limiter->SetRate(rate, burst).ok()); },
         ReplicaRateShare::Options{.replica_id = absl::StrCat("r", i),
                                   .total_requests_per_minute = 900,
@@ -128,7 +128,7 @@ TEST(ReplicaRateShareTest, TheBurstIsSharedTooAndNeverBelowOne) {
   }
   // With more replicas than tokens each still gets one.
   ReplicaRateShare crowded(
-      directories[0].get(), [](double, int burst) { EXPECT_EQ(burst, 1); },
+      &databases[0]->replica_directory(), [](double, int burst) { EXPECT_EQ(burst, 1); },
       {.replica_id = "r0", .total_requests_per_minute = 900, .total_burst = 2});
   ASSERT_TRUE(crowded.Refresh().ok());
   EXPECT_EQ(crowded.burst(), 1);

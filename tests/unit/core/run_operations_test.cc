@@ -59,11 +59,6 @@ class ThreadRecordingStore : public ForwardingRunStore {
     Record("DiscardStagedSamples");
     return inner_->DiscardStagedSamples(run_id, stage_id);
   }
-  absl::StatusOr<std::vector<SampleProgress>> LoadSampleProgress(
-      const std::string& run_id) override {
-    Record("LoadSampleProgress");
-    return inner_->LoadSampleProgress(run_id);
-  }
   absl::StatusOr<std::vector<SampleProgress>> LoadSampleProgressRange(const std::string& run_id,
                                                                       int64_t start_position,
                                                                       int max_count) override {

@@ -12,7 +12,7 @@
 #include "service/backend/darwin/darwin_capabilities.h"
 #include "service/common/errors.h"
 #include "service/core/page_tokens.h"
-#include "service/store/sqlite_run_state_counter.h"
+#include "service/store/database.h"
 #include "service/store/sqlite_run_store.h"
 #include "tests/unit/core/capabilities_provider.h"
 #include "tests/unit/core/test_util.h"
@@ -693,12 +693,10 @@ TEST(RunRegistryQuotaTest, ATenantAtItsRunsInFlightLimitIsRefusedUntilOneSettles
   const std::filesystem::path path = std::filesystem::path(::testing::TempDir()) /
                                      ("run_registry_quota_" + std::to_string(getpid()) + ".db");
   std::filesystem::remove(path);
-  auto store = store::SqliteRunStore::Create({.path = path.string()});
-  ASSERT_TRUE(store.ok()) << store.status();
-  auto counter = store::SqliteRunStateCounter::Create({.path = path.string()});
-  ASSERT_TRUE(counter.ok()) << counter.status();
-  RunQuota quota(counter->get(), 2);
-  RunRegistry registry(store->get(), Darwin(), nullptr, nullptr, {}, nullptr, &quota);
+  auto database = store::OpenDatabase({.sqlite_path = path.string()});
+  ASSERT_TRUE(database.ok()) << database.status();
+  RunQuota quota(&(*database)->run_state_counter(), 2);
+  RunRegistry registry(&(*database)->run_store(), Darwin(), nullptr, nullptr, {}, nullptr, &quota);
 
   auto header = [](const std::string& key) {
     v1::CreateRunHeader h = Header(key);
@@ -712,7 +710,7 @@ TEST(RunRegistryQuotaTest, ATenantAtItsRunsInFlightLimitIsRefusedUntilOneSettles
   EXPECT_THAT(refused.status().message(), HasSubstr("--max_runs_in_flight_per_tenant"));
   EXPECT_EQ(common::ErrorReason(refused.status()), "TENANT_RUNS_IN_FLIGHT_LIMIT");
   // Nothing was stored for the refused run.
-  EXPECT_EQ(store->get()->GetRun({kTenant, "ds", "c"}).status().code(),
+  EXPECT_EQ((*database)->run_store().GetRun({kTenant, "ds", "c"}).status().code(),
             absl::StatusCode::kNotFound);
   // Another tenant has its own budget.
   EXPECT_TRUE(registry.CreateRun("other", header("c"), Images(1)).ok());
@@ -722,14 +720,15 @@ TEST(RunRegistryQuotaTest, ATenantAtItsRunsInFlightLimitIsRefusedUntilOneSettles
   EXPECT_FALSE(retried->created());
 
   // Once a run settles there is room again; resuming it needs room too.
-  auto a = store->get()->GetRun({kTenant, "ds", "a"});
+  auto a = (*database)->run_store().GetRun({kTenant, "ds", "a"});
   ASSERT_TRUE(a.ok()) << a.status();
-  ASSERT_TRUE(store->get()
-                  ->UpdateRun(a->uid(),
-                              [](v1::AnnotationRun& r) {
-                                r.set_state(v1::RUN_STATE_FAILED);
-                                return absl::OkStatus();
-                              })
+  ASSERT_TRUE((*database)
+                  ->run_store()
+                  .UpdateRun(a->uid(),
+                             [](v1::AnnotationRun& r) {
+                               r.set_state(v1::RUN_STATE_FAILED);
+                               return absl::OkStatus();
+                             })
                   .ok());
   ASSERT_TRUE(registry.CreateRun(kTenant, header("c"), Images(1)).ok());
   v1::ResumeRunRequest resume;

@@ -189,7 +189,7 @@ v1::RunProgress Rescan(const std::map<int64_t, internal::SampleProgress>& record
 
 // Compares the stored run with the rescan of every record in the store.
 void ExpectCountersMatchRescan(store::RunStore& sqlite, const std::string& uid) {
-  auto stored_records = sqlite.LoadSampleProgress(uid);
+  auto stored_records = sqlite.LoadSampleProgressRange(uid, 0, 1 << 20);
   ASSERT_TRUE(stored_records.ok()) << stored_records.status();
   std::map<int64_t, internal::SampleProgress> records;
   for (const auto& p : *stored_records) records[p.position()] = p;

@@ -99,17 +99,28 @@ absl::Status SetState(RunStore& store, const std::string& uid, v1::RunState stat
       .status();
 }
 
-TEST(PostgresRunChangeListenerTest, ChangesCommittedThroughAnyStoreReachTheListener) {
-  const std::string url = NewSchemaUrl();
-  // The changing store stands for another replica: it shares nothing with
-  // the listener but the database.
-  auto store = PostgresRunStore::Create({.url = url});
-  ASSERT_TRUE(store.ok()) << store.status();
-  InProcessRunChangeNotifier notifier;
-  Recorder recorder(&notifier);
-  auto listener = PostgresRunChangeListener::Start({.url = url, .notifier = &notifier});
-  ASSERT_TRUE(listener.ok()) << listener.status();
+// A store and a listener on one fresh schema, and a recorder of what the
+// listener hands on. The store stands for another replica: it shares
+// nothing with the listener but the database.
+class ListenedStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string url = NewSchemaUrl();
+    store = PostgresRunStore::Create({.url = url});
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto started = PostgresRunChangeListener::Start({.url = url, .notifier = &notifier});
+    ASSERT_TRUE(started.ok()) << started.status();
+    listener = *std::move(started);
+  }
 
+  InProcessRunChangeNotifier notifier;
+  Recorder recorder{&notifier};
+  // A StatusOr, as PostgresRunStore::Create returns it (OK after SetUp).
+  absl::StatusOr<std::unique_ptr<PostgresRunStore>> store;
+  std::unique_ptr<PostgresRunChangeListener> listener;
+};
+
+TEST_F(ListenedStoreTest, ChangesCommittedThroughAnyStoreReachTheListener) {
   auto created = (*store)->CreateRun(MakeRun("watched"));
   ASSERT_TRUE(created.ok()) << created.status();
   auto other = (*store)->CreateRun(MakeRun("other"));
@@ -127,14 +138,7 @@ TEST(PostgresRunChangeListenerTest, ChangesCommittedThroughAnyStoreReachTheListe
   EXPECT_EQ(recorder.Count(other->run_id), 0);
 }
 
-TEST(PostgresRunChangeListenerTest, FailedChangesAreNotAnnounced) {
-  const std::string url = NewSchemaUrl();
-  auto store = PostgresRunStore::Create({.url = url});
-  ASSERT_TRUE(store.ok()) << store.status();
-  InProcessRunChangeNotifier notifier;
-  Recorder recorder(&notifier);
-  auto listener = PostgresRunChangeListener::Start({.url = url, .notifier = &notifier});
-  ASSERT_TRUE(listener.ok()) << listener.status();
+TEST_F(ListenedStoreTest, FailedChangesAreNotAnnounced) {
   auto failed = (*store)->CreateRun(MakeRun("failed"));
   auto marker = (*store)->CreateRun(MakeRun("taken"));
   ASSERT_TRUE(failed.ok() && marker.ok());

@@ -1,7 +1,7 @@
-// What PostgresRunStore promises beyond the conformance suite: migrations
-// across concurrent openers, leases and creates across stores (as across
-// processes), recovery from dropped connections, and errors that never
-// contain the URL's password.
+// What PostgresRunStore promises beyond the conformance suite (which also
+// runs creates and leases across stores, as across processes): migrations
+// across concurrent openers, recovery from dropped connections, and errors
+// that never contain the URL's password.
 #include "service/store/postgres_run_store.h"
 
 #include <atomic>
@@ -17,7 +17,7 @@
 #include "gtest/gtest.h"
 #include "service/store/postgres_connection.h"
 #include "service/store/postgres_migrations.h"
-#include "tests/unit/store/postgres_test_database.h"
+#include "tests/unit/store/test_databases.h"
 
 namespace labelport::store {
 namespace {
@@ -146,97 +146,6 @@ TEST(PostgresRunStoreTest, RefusesASchemaFromANewerVersion) {
   EXPECT_THAT(store.status().message(), HasSubstr("newer"));
 }
 
-// Stores with their own pools contend as processes do: in the database.
-TEST(PostgresRunStoreTest, ConcurrentAcquireLeaseAcrossStoresHasOneWinner) {
-  const std::string url = NewSchemaUrl();
-  constexpr int kStores = 8;
-  std::vector<std::unique_ptr<PostgresRunStore>> stores;
-  for (int i = 0; i < kStores; ++i) {
-    auto store = PostgresRunStore::Create({.url = url, .max_connections = 2});
-    ASSERT_TRUE(store.ok()) << store.status();
-    stores.push_back(*std::move(store));
-  }
-  for (int round = 0; round < 5; ++round) {
-    auto created = stores[0]->CreateRun(SampleRun(absl::StrCat("leased-", round)));
-    ASSERT_TRUE(created.ok()) << created.status();
-    std::atomic<int> ready{0};
-    std::atomic<int> winners{0};
-    std::vector<std::thread> threads;
-    for (int i = 0; i < kStores; ++i) {
-      threads.emplace_back([&, i] {
-        ++ready;
-        while (ready.load() < kStores) std::this_thread::yield();
-        auto won =
-            stores[i]->AcquireLease(created->run_id, absl::StrCat("worker-", i), absl::Minutes(1));
-        ASSERT_TRUE(won.ok()) << won.status();
-        if (*won) ++winners;
-      });
-    }
-    for (std::thread& thread : threads) thread.join();
-    EXPECT_EQ(winners.load(), 1);
-  }
-  EXPECT_EQ(RawDatabase(url).Query("SELECT COUNT(*)::text FROM runs WHERE lease_owner IS NOT NULL"),
-            std::vector<std::string>{"5"});
-}
-
-TEST(PostgresRunStoreTest, ConcurrentCreatesAcrossStoresHaveOneWinner) {
-  const std::string url = NewSchemaUrl();
-  constexpr int kStores = 6;
-  std::vector<std::unique_ptr<PostgresRunStore>> stores;
-  for (int i = 0; i < kStores; ++i) {
-    auto store = PostgresRunStore::Create({.url = url, .max_connections = 1});
-    ASSERT_TRUE(store.ok()) << store.status();
-    stores.push_back(*std::move(store));
-  }
-  std::atomic<int> successes{0};
-  std::atomic<int> clashes{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kStores; ++i) {
-    threads.emplace_back([&, i] {
-      auto result = stores[i]->CreateRun(SampleRun("contended", absl::StrCat("req-", i)));
-      if (result.ok() && result->created) {
-        ++successes;
-      } else if (result.status().code() == absl::StatusCode::kAlreadyExists) {
-        ++clashes;
-      } else {
-        ADD_FAILURE() << "unexpected: " << result.status();
-      }
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
-  EXPECT_EQ(successes.load(), 1);
-  EXPECT_EQ(clashes.load(), kStores - 1);
-  EXPECT_EQ(RawDatabase(url).Query("SELECT COUNT(*)::text FROM run_samples"),
-            std::vector<std::string>{"3"});
-}
-
-// A retried create (same request id) racing the original, from another
-// replica: both see one run.
-TEST(PostgresRunStoreTest, ConcurrentRetriesOfOneCreateReturnOneRun) {
-  const std::string url = NewSchemaUrl();
-  constexpr int kStores = 6;
-  std::vector<std::unique_ptr<PostgresRunStore>> stores;
-  for (int i = 0; i < kStores; ++i) {
-    auto store = PostgresRunStore::Create({.url = url, .max_connections = 1});
-    ASSERT_TRUE(store.ok()) << store.status();
-    stores.push_back(*std::move(store));
-  }
-  std::vector<std::string> run_ids(kStores);
-  std::atomic<int> created{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kStores; ++i) {
-    threads.emplace_back([&, i] {
-      auto result = stores[i]->CreateRun(SampleRun("retried", "req-same"));
-      ASSERT_TRUE(result.ok()) << result.status();
-      if (result->created) ++created;
-      run_ids[i] = result->run_id;
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
-  EXPECT_EQ(created.load(), 1);
-  EXPECT_THAT(run_ids, ::testing::Each(run_ids[0]));
-}
-
 // Every pooled connection dies (as when the server restarts): the next call
 // reconnects instead of failing.
 TEST(PostgresRunStoreTest, SurvivesDroppedConnections) {
@@ -324,20 +233,7 @@ TEST(PostgresRunStoreTest, DeleteRunLeavesNoRowsBehind) {
   const std::string url = NewSchemaUrl();
   auto store = PostgresRunStore::Create({.url = url});
   ASSERT_TRUE(store.ok()) << store.status();
-  NewRun run = SampleRun("gone", "req-gone");
-  auto created = (*store)->CreateRun(run);
-  ASSERT_TRUE(created.ok()) << created.status();
-  labelport::internal::v1::SampleProgress progress;
-  progress.set_position(2);
-  ASSERT_TRUE((*store)->SaveSampleProgress(created->run_id, {progress}).ok());
-  labelport::internal::v1::AnnotationLink link;
-  link.set_annotation_id("ann");
-  ASSERT_TRUE((*store)->SaveAnnotationLinks(created->run_id, {link}).ok());
-  google::protobuf::Any state;
-  state.set_type_url("type.googleapis.com/example.State");
-  ASSERT_TRUE((*store)->SaveBackendState(created->run_id, state).ok());
-  ASSERT_TRUE((*store)->StageSamples(created->run_id, "stage", {{0, run.samples[0]}}).ok());
-  ASSERT_TRUE((*store)->DeleteRun(run.key).ok());
+  ASSERT_NO_FATAL_FAILURE(testing::CreateAndDeleteAFullRun(**store, SampleRun("gone", "req-gone")));
   RawDatabase raw(url);
   for (const char* table : {"runs", "request_ids", "run_samples", "sample_progress",
                             "annotation_links", "backend_state", "staged_samples"}) {

@@ -2,23 +2,18 @@
 // directory objects on one database stand for several replicas (processes).
 #include "service/store/replica_directory.h"
 
-#include <unistd.h>
-
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "service/store/postgres_replica_directory.h"
-#include "service/store/sqlite_replica_directory.h"
-#include "service/store/sqlite_run_store.h"
+#include "service/store/database.h"
 #include "tests/unit/common/wait_until.h"
-#include "tests/unit/store/postgres_test_database.h"
+#include "tests/unit/store/test_databases.h"
 
 namespace labelport::store {
 namespace {
@@ -28,40 +23,25 @@ using ::testing::HasSubstr;
 const auto* const kDropTestSchemas =
     ::testing::AddGlobalTestEnvironment(new testing::DropTestSchemas);
 
-std::string NewSqlitePath() {
-  static int counter = 0;
-  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) /
-                                    absl::StrCat("replica_directory_test_", getpid());
-  std::filesystem::create_directories(dir);
-  return (dir / absl::StrCat("db-", counter++, ".db")).string();
-}
-
-// Opens directories on one fresh database.
-using DatabaseFactory = std::function<std::function<std::unique_ptr<ReplicaDirectory>()>()>;
-
-std::function<std::unique_ptr<ReplicaDirectory>()> NewSqliteDatabase() {
-  return [path = NewSqlitePath()]() -> std::unique_ptr<ReplicaDirectory> {
-    auto directory = SqliteReplicaDirectory::Create({.path = path});
-    EXPECT_TRUE(directory.ok()) << directory.status();
-    return directory.ok() ? *std::move(directory) : nullptr;
-  };
-}
-
-std::function<std::unique_ptr<ReplicaDirectory>()> NewPostgresDatabase() {
-  absl::StatusOr<std::string> url = testing::NewTestSchema();
-  EXPECT_TRUE(url.ok()) << url.status();
-  return [url = url.value_or("")]() -> std::unique_ptr<ReplicaDirectory> {
-    auto directory = PostgresReplicaDirectory::Create({.url = url});
-    EXPECT_TRUE(directory.ok()) << directory.status();
-    return directory.ok() ? *std::move(directory) : nullptr;
-  };
-}
-
 class ReplicaDirectoryTest : public ::testing::TestWithParam<std::string> {
  protected:
-  std::function<std::unique_ptr<ReplicaDirectory>()> NewDatabase() {
-    return GetParam() == "Sqlite" ? NewSqliteDatabase() : NewPostgresDatabase();
+  // Opens databases (each standing for a process) on one fresh database;
+  // a directory lives as long as its database, kept here.
+  std::function<ReplicaDirectory*()> NewDatabase() {
+    absl::StatusOr<DatabaseLocation> location = testing::NewDatabaseLocation(GetParam());
+    EXPECT_TRUE(location.ok()) << location.status();
+    return [this, location]() -> ReplicaDirectory* {
+      if (!location.ok()) return nullptr;
+      absl::StatusOr<std::unique_ptr<Database>> database = OpenDatabase(*location);
+      EXPECT_TRUE(database.ok()) << database.status();
+      if (!database.ok()) return nullptr;
+      databases_.push_back(*std::move(database));
+      return &databases_.back()->replica_directory();
+    };
   }
+
+ private:
+  std::vector<std::unique_ptr<Database>> databases_;
 };
 
 TEST_P(ReplicaDirectoryTest, CountsLiveReplicasAcrossConnections) {
@@ -108,27 +88,8 @@ TEST_P(ReplicaDirectoryTest, RejectsBadInput) {
   EXPECT_TRUE(directory->Leave("never-joined").ok());
 }
 
-INSTANTIATE_TEST_SUITE_P(AllStores, ReplicaDirectoryTest, ::testing::Values("Sqlite", "Postgres"),
+INSTANTIATE_TEST_SUITE_P(AllStores, ReplicaDirectoryTest, testing::DatabaseKinds(),
                          [](const auto& info) { return info.param; });
-
-TEST(SqliteReplicaDirectoryTest, SharesTheRunStoreFileAndRefusesMemory) {
-  const std::string path = NewSqlitePath();
-  auto store = SqliteRunStore::Create({.path = path});
-  ASSERT_TRUE(store.ok()) << store.status();
-  auto directory = SqliteReplicaDirectory::Create({.path = path});
-  ASSERT_TRUE(directory.ok()) << directory.status();
-  EXPECT_EQ(*(*directory)->Heartbeat("r", absl::Seconds(1)), 1);
-  auto in_memory = SqliteReplicaDirectory::Create({.path = ":memory:"});
-  EXPECT_EQ(in_memory.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(in_memory.status().message()), HasSubstr("SqliteReplicaDirectory"));
-}
-
-TEST(PostgresReplicaDirectoryTest, ErrorsNameTheUrlWithoutItsPassword) {
-  auto bad = PostgresReplicaDirectory::Create({.url = "mysql://u:hunter2@h/db"});
-  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("postgresql://"));
-  EXPECT_THAT(std::string(bad.status().message()), ::testing::Not(HasSubstr("hunter2")));
-}
 
 }  // namespace
 }  // namespace labelport::store

@@ -2,20 +2,13 @@
 // follow creates, state changes and deletes made through the RunStore.
 #include "service/store/run_state_counter.h"
 
-#include <unistd.h>
-
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
 
-#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "service/store/postgres_run_state_counter.h"
-#include "service/store/postgres_run_store.h"
-#include "service/store/sqlite_run_state_counter.h"
-#include "service/store/sqlite_run_store.h"
-#include "tests/unit/store/postgres_test_database.h"
+#include "service/store/database.h"
+#include "tests/unit/store/test_databases.h"
 
 namespace labelport::store {
 namespace {
@@ -25,35 +18,17 @@ namespace v1 = labelport::v1;
 const auto* const kDropTestSchemas =
     ::testing::AddGlobalTestEnvironment(new testing::DropTestSchemas);
 
-std::string NewSqlitePath() {
-  static int counter = 0;
-  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) /
-                                    absl::StrCat("run_state_counter_test_", getpid());
-  std::filesystem::create_directories(dir);
-  return (dir / absl::StrCat("db-", counter++, ".db")).string();
-}
-
+// The counter and the run store of one database.
 class RunStateCounterTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (GetParam() == "Sqlite") {
-      const std::string path = NewSqlitePath();
-      auto store = SqliteRunStore::Create({.path = path});
-      ASSERT_TRUE(store.ok()) << store.status();
-      store_ = *std::move(store);
-      auto counter = SqliteRunStateCounter::Create({.path = path});
-      ASSERT_TRUE(counter.ok()) << counter.status();
-      counter_ = *std::move(counter);
-    } else {
-      absl::StatusOr<std::string> url = testing::NewTestSchema();
-      ASSERT_TRUE(url.ok()) << url.status();
-      auto store = PostgresRunStore::Create({.url = *url});
-      ASSERT_TRUE(store.ok()) << store.status();
-      store_ = *std::move(store);
-      auto counter = PostgresRunStateCounter::Create({.url = *url});
-      ASSERT_TRUE(counter.ok()) << counter.status();
-      counter_ = *std::move(counter);
-    }
+    absl::StatusOr<DatabaseLocation> location = testing::NewDatabaseLocation(GetParam());
+    ASSERT_TRUE(location.ok()) << location.status();
+    absl::StatusOr<std::unique_ptr<Database>> database = OpenDatabase(*location);
+    ASSERT_TRUE(database.ok()) << database.status();
+    database_ = *std::move(database);
+    store_ = &database_->run_store();
+    counter_ = &database_->run_state_counter();
   }
 
   void Create(const std::string& tenant, const std::string& anno_key, v1::RunState state) {
@@ -64,8 +39,9 @@ class RunStateCounterTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(created.ok()) << created.status();
   }
 
-  std::unique_ptr<RunStore> store_;
-  std::unique_ptr<RunStateCounter> counter_;
+  std::unique_ptr<Database> database_;
+  RunStore* store_ = nullptr;
+  RunStateCounter* counter_ = nullptr;
 };
 
 TEST_P(RunStateCounterTest, CountsRunsByStateAcrossTenantsAndUpdates) {
@@ -118,7 +94,7 @@ TEST_P(RunStateCounterTest, SpooledRunsAreNotCounted) {
             (std::map<v1::RunState, int64_t>{{v1::RUN_STATE_PENDING, 1}}));
 }
 
-INSTANTIATE_TEST_SUITE_P(AllStores, RunStateCounterTest, ::testing::Values("Sqlite", "Postgres"),
+INSTANTIATE_TEST_SUITE_P(AllStores, RunStateCounterTest, testing::DatabaseKinds(),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -51,6 +51,10 @@ struct RunStoreFactory {
   // Optional, for durable stores: closes `store` (made by `make`) and opens
   // a new store on its data. Tests of durability skip the restart without it.
   std::function<absl::StatusOr<std::unique_ptr<RunStore>>(std::unique_ptr<RunStore> store)> reopen;
+  // Optional, for stores on shared data (a file, a database): opens another
+  // store on the data of `store` (made by `make`), as another process would.
+  // Without it, tests of contention contend within one store.
+  std::function<absl::StatusOr<std::unique_ptr<RunStore>>(const RunStore& store)> share = nullptr;
 };
 
 inline void PrintTo(const RunStoreFactory& factory, std::ostream* os) { *os << factory.name; }
@@ -103,6 +107,13 @@ class RunStoreConformanceTest : public ::testing::TestWithParam<RunStoreFactory>
           return !acquired.ok() || *acquired;
         },
         absl::Seconds(10), absl::StrCat(owner, " taking the expired lease"));
+  }
+
+  // Every progress record of run `uid` (its runs have fewer than 1000
+  // samples).
+  absl::StatusOr<std::vector<labelport::internal::v1::SampleProgress>> AllProgress(
+      const std::string& uid) {
+    return store_->LoadSampleProgressRange(uid, 0, 1000);
   }
 
   static RunKey Key(const std::string& anno_key, const std::string& dataset = kDataset,
@@ -183,6 +194,53 @@ class RunStoreConformanceTest : public ::testing::TestWithParam<RunStoreFactory>
     store_ = *std::move(store);
   }
 
+  // The keys of the first page of kDataset's runs listed with filters
+  // (backend, state, dataset_slug; empty / UNSPECIFIED: any).
+  std::vector<std::string> ListedKeys(const std::string& backend, labelport::v1::RunState state,
+                                      const std::string& slug) {
+    ListRunsQuery query = Query();
+    query.backend = backend;
+    query.state = state;
+    query.dataset_slug = slug;
+    std::vector<std::string> out;
+    absl::StatusOr<ListRunsPage> page = store_->ListRuns(query);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (page.ok()) {
+      for (const auto& run : page->runs) out.push_back(run.anno_key());
+    }
+    return out;
+  }
+
+  // The ids of the runs ListClaimableRuns(max_count, "") offers, in order.
+  std::vector<std::string> ClaimableIds(int max_count) {
+    std::vector<std::string> out;
+    absl::StatusOr<std::vector<ClaimableRun>> runs = store_->ListClaimableRuns(max_count, "");
+    EXPECT_TRUE(runs.ok()) << runs.status();
+    if (runs.ok()) {
+      for (const ClaimableRun& run : *runs) out.push_back(run.run_id);
+    }
+    return out;
+  }
+
+  // `count` stores on the data of store_ (store_ first), as in as many
+  // processes, when the factory can share it; store_ `count` times
+  // otherwise. They live as long as the test.
+  std::vector<RunStore*> Contenders(int count) {
+    std::vector<RunStore*> stores = {store_.get()};
+    while (static_cast<int>(stores.size()) < count) {
+      if (!GetParam().share) {
+        stores.push_back(store_.get());
+        continue;
+      }
+      absl::StatusOr<std::unique_ptr<RunStore>> other = GetParam().share(*store_);
+      EXPECT_TRUE(other.ok()) << other.status();
+      if (!other.ok()) return {};
+      others_.push_back(*std::move(other));
+      stores.push_back(others_.back().get());
+    }
+    return stores;
+  }
+
   using SampleProgress = labelport::internal::v1::SampleProgress;
   using AnnotationLink = labelport::internal::v1::AnnotationLink;
 
@@ -222,6 +280,8 @@ class RunStoreConformanceTest : public ::testing::TestWithParam<RunStoreFactory>
   }
 
   std::unique_ptr<RunStore> store_;
+  // Stores opened by Contenders.
+  std::vector<std::unique_ptr<RunStore>> others_;
 };
 
 TEST_P(RunStoreConformanceTest, CreateThenGetRoundTripsTheRecord) {
@@ -315,8 +375,12 @@ TEST_P(RunStoreConformanceTest, SameKeyInOtherDatasetOrTenantIsIndependent) {
   ExpectRunNotFound(store_->GetRun(Key("key1", kDataset, "t3")).status(), "key1");
 }
 
+// Across processes when the store can be shared: they contend in the
+// database (its locks, its constraints), not in one process.
 TEST_P(RunStoreConformanceTest, ConcurrentCreatesWithOneKeyHaveOneWinner) {
   constexpr int kThreads = 8;
+  const std::vector<RunStore*> stores = Contenders(kThreads);
+  ASSERT_EQ(stores.size(), size_t{kThreads});
   absl::Barrier* start = new absl::Barrier(kThreads);
   std::atomic<int> successes{0};
   std::atomic<int> clashes{0};
@@ -325,7 +389,7 @@ TEST_P(RunStoreConformanceTest, ConcurrentCreatesWithOneKeyHaveOneWinner) {
     threads.emplace_back([&, i] {
       NewRun run = MakeRun(Key("contended"), 50, absl::StrCat("req-", i));
       if (start->Block()) delete start;
-      absl::StatusOr<CreateRunResult> result = store_->CreateRun(run);
+      absl::StatusOr<CreateRunResult> result = stores[i]->CreateRun(run);
       if (result.ok() && result->created) {
         ++successes;
       } else if (result.status().code() == absl::StatusCode::kAlreadyExists) {
@@ -339,6 +403,31 @@ TEST_P(RunStoreConformanceTest, ConcurrentCreatesWithOneKeyHaveOneWinner) {
   EXPECT_EQ(successes.load(), 1);
   EXPECT_EQ(clashes.load(), kThreads - 1);
   EXPECT_THAT(AllSampleIds(Key("contended")), IsOkAndHolds(::testing::SizeIs(50)));
+}
+
+// A retried create (same request id) racing the original, from other
+// processes when the store can be shared: all see one run.
+TEST_P(RunStoreConformanceTest, ConcurrentRetriesOfOneCreateReturnOneRun) {
+  constexpr int kThreads = 6;
+  const std::vector<RunStore*> stores = Contenders(kThreads);
+  ASSERT_EQ(stores.size(), size_t{kThreads});
+  absl::Barrier* start = new absl::Barrier(kThreads);
+  std::vector<std::string> run_ids(kThreads);
+  std::atomic<int> created{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      if (start->Block()) delete start;
+      absl::StatusOr<CreateRunResult> result =
+          stores[i]->CreateRun(MakeRun(Key("retried"), 3, "req-same"));
+      ASSERT_TRUE(result.ok()) << result.status();
+      if (result->created) ++created;
+      run_ids[i] = result->run_id;
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(created.load(), 1);
+  EXPECT_THAT(run_ids, ::testing::Each(run_ids[0]));
 }
 
 TEST_P(RunStoreConformanceTest, ConcurrentCreatesWithDistinctKeysAllSucceed) {
@@ -504,21 +593,8 @@ TEST_P(RunStoreConformanceTest, ListRunsFilters) {
   create("r3", "darwin", labelport::v1::RUN_STATE_ANNOTATING, "slug-b");
   create("r4", "other", labelport::v1::RUN_STATE_ANNOTATING, "slug-a");
 
-  // The keys listed with filters (backend, state, dataset_slug).
   auto keys = [this](const std::string& backend, labelport::v1::RunState state,
-                     const std::string& slug) {
-    ListRunsQuery query = Query();
-    query.backend = backend;
-    query.state = state;
-    query.dataset_slug = slug;
-    std::vector<std::string> out;
-    absl::StatusOr<ListRunsPage> page = store_->ListRuns(query);
-    EXPECT_TRUE(page.ok()) << page.status();
-    if (page.ok()) {
-      for (const auto& run : page->runs) out.push_back(run.anno_key());
-    }
-    return out;
-  };
+                     const std::string& slug) { return ListedKeys(backend, state, slug); };
   using ::testing::ElementsAre;
   constexpr auto kAny = labelport::v1::RUN_STATE_UNSPECIFIED;
   constexpr auto kAnnotating = labelport::v1::RUN_STATE_ANNOTATING;
@@ -720,16 +796,7 @@ TEST_P(RunStoreConformanceTest, ListRunsFiltersFollowUpdateRun) {
   ASSERT_TRUE(created.ok()) << created.status();
   ASSERT_TRUE(store_->CreateRun(MakeRun(Key("still"))).ok());
   auto keys = [this](labelport::v1::RunState state, const std::string& slug) {
-    ListRunsQuery query = Query();
-    query.state = state;
-    query.dataset_slug = slug;
-    std::vector<std::string> out;
-    absl::StatusOr<ListRunsPage> page = store_->ListRuns(query);
-    EXPECT_TRUE(page.ok()) << page.status();
-    if (page.ok()) {
-      for (const auto& run : page->runs) out.push_back(run.anno_key());
-    }
-    return out;
+    return ListedKeys("", state, slug);
   };
   using ::testing::ElementsAre;
   constexpr auto kPending = labelport::v1::RUN_STATE_PENDING;
@@ -859,7 +926,7 @@ TEST_P(RunStoreConformanceTest, SampleProgressUpsertsAndSurvivesRestart) {
   absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(Key("progress"), 5));
   ASSERT_TRUE(created.ok()) << created.status();
   const std::string uid = created->run_id;
-  EXPECT_THAT(store_->LoadSampleProgress(uid), IsOkAndHolds(::testing::IsEmpty()));
+  EXPECT_THAT(AllProgress(uid), IsOkAndHolds(::testing::IsEmpty()));
 
   std::vector<SampleProgress> batch = {
       Progress(3, labelport::internal::v1::SAMPLE_STEP_REGISTERED, "item-3"),
@@ -879,7 +946,7 @@ TEST_P(RunStoreConformanceTest, SampleProgressUpsertsAndSurvivesRestart) {
   const std::vector<std::string> expected = {
       batch[1].SerializeAsString(), failed.SerializeAsString(), batch[0].SerializeAsString(),
       Progress(4, labelport::internal::v1::SAMPLE_STEP_PROCESSED, "item-4").SerializeAsString()};
-  EXPECT_THAT(Serialized(store_->LoadSampleProgress(uid)), IsOkAndHolds(expected));
+  EXPECT_THAT(Serialized(AllProgress(uid)), IsOkAndHolds(expected));
 
   // A position that is not a sample of the run rejects the whole batch.
   for (int64_t bad : {int64_t{-1}, int64_t{5}}) {
@@ -890,7 +957,7 @@ TEST_P(RunStoreConformanceTest, SampleProgressUpsertsAndSurvivesRestart) {
     EXPECT_EQ(common::ErrorField(status), "progress.position");
   }
   ASSERT_NO_FATAL_FAILURE(Restart());
-  EXPECT_THAT(Serialized(store_->LoadSampleProgress(uid)), IsOkAndHolds(expected));
+  EXPECT_THAT(Serialized(AllProgress(uid)), IsOkAndHolds(expected));
   // Saving progress is not a change of the run record.
   EXPECT_THAT(store_->GetRunByUid(uid),
               IsOkAndHolds(::testing::Property(&labelport::v1::AnnotationRun::revision, 1)));
@@ -1124,15 +1191,7 @@ TEST_P(RunStoreConformanceTest, ListClaimableRunsSkipsLeasedFinishedAndDeleted) 
                               })
                   .ok());
 
-  auto claimable = [this](int max_count) {
-    std::vector<std::string> out;
-    absl::StatusOr<std::vector<ClaimableRun>> runs = store_->ListClaimableRuns(max_count, "");
-    EXPECT_TRUE(runs.ok()) << runs.status();
-    if (runs.ok()) {
-      for (const ClaimableRun& run : *runs) out.push_back(run.run_id);
-    }
-    return out;
-  };
+  auto claimable = [this](int max_count) { return ClaimableIds(max_count); };
   using ::testing::ElementsAre;
   EXPECT_THAT(claimable(10), ElementsAre(pending, uploading));
   // The lease holder itself sees its runs (a restarted worker takes them back).
@@ -1177,15 +1236,7 @@ TEST_P(RunStoreConformanceTest, ListClaimableRunsTakesTurnsAcrossTenants) {
   const std::string busy3 = create(Key("b3", "d", "busy"));
   const std::string quiet1 = create(Key("q1", "d", "quiet"));
   const std::string quiet2 = create(Key("q2", "d", "quiet"));
-  auto ids = [this](int max_count) {
-    std::vector<std::string> out;
-    absl::StatusOr<std::vector<ClaimableRun>> runs = store_->ListClaimableRuns(max_count, "");
-    EXPECT_TRUE(runs.ok()) << runs.status();
-    if (runs.ok()) {
-      for (const ClaimableRun& run : *runs) out.push_back(run.run_id);
-    }
-    return out;
-  };
+  auto ids = [this](int max_count) { return ClaimableIds(max_count); };
   using ::testing::ElementsAre;
   EXPECT_THAT(ids(2), ElementsAre(busy1, quiet1));
   EXPECT_THAT(ids(10), ElementsAre(busy1, quiet1, busy2, quiet2, busy3));
@@ -1194,24 +1245,30 @@ TEST_P(RunStoreConformanceTest, ListClaimableRunsTakesTurnsAcrossTenants) {
   EXPECT_THAT(ids(3), ElementsAre(busy2, quiet1, busy3));
 }
 
+// Across processes when the store can be shared, several rounds.
 TEST_P(RunStoreConformanceTest, ConcurrentAcquireLeaseHasOneWinner) {
-  absl::StatusOr<CreateRunResult> created = store_->CreateRun(MakeRun(Key("contended")));
-  ASSERT_TRUE(created.ok()) << created.status();
   constexpr int kThreads = 8;
-  absl::Barrier* start = new absl::Barrier(kThreads);
-  std::atomic<int> winners{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      if (start->Block()) delete start;
-      absl::StatusOr<bool> won =
-          store_->AcquireLease(created->run_id, absl::StrCat("worker-", i), absl::Minutes(1));
-      ASSERT_TRUE(won.ok()) << won.status();
-      if (*won) ++winners;
-    });
+  const std::vector<RunStore*> stores = Contenders(kThreads);
+  ASSERT_EQ(stores.size(), size_t{kThreads});
+  for (int round = 0; round < 3; ++round) {
+    absl::StatusOr<CreateRunResult> created =
+        store_->CreateRun(MakeRun(Key(absl::StrCat("contended-", round))));
+    ASSERT_TRUE(created.ok()) << created.status();
+    absl::Barrier* start = new absl::Barrier(kThreads);
+    std::atomic<int> winners{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+      threads.emplace_back([&, i] {
+        if (start->Block()) delete start;
+        absl::StatusOr<bool> won =
+            stores[i]->AcquireLease(created->run_id, absl::StrCat("worker-", i), absl::Minutes(1));
+        ASSERT_TRUE(won.ok()) << won.status();
+        if (*won) ++winners;
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    EXPECT_EQ(winners.load(), 1);
   }
-  for (std::thread& thread : threads) thread.join();
-  EXPECT_EQ(winners.load(), 1);
 }
 
 TEST_P(RunStoreConformanceTest, DeleteRunRemovesTheWholeJob) {
@@ -1249,7 +1306,7 @@ TEST_P(RunStoreConformanceTest, DeleteRunRemovesTheWholeJob) {
     expect_not_found(store_->LoadSamples(missing, 0, 10).status());
     expect_not_found(store_->SaveSampleProgress(
         missing, {Progress(0, labelport::internal::v1::SAMPLE_STEP_REGISTERED, "item-0")}));
-    expect_not_found(store_->LoadSampleProgress(missing).status());
+    expect_not_found(store_->LoadSampleProgressRange(missing, 0, 10).status());
     expect_not_found(store_->SaveAnnotationLinks(missing, {Link("ann", "label", 0)}));
     expect_not_found(store_->LoadAnnotationLinks(missing).status());
     expect_not_found(store_->SaveBackendState(missing, state));
@@ -1263,7 +1320,7 @@ TEST_P(RunStoreConformanceTest, DeleteRunRemovesTheWholeJob) {
   absl::StatusOr<CreateRunResult> again = store_->CreateRun(MakeRun(Key("doomed"), 3));
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_NE(again->run_id, uid);
-  EXPECT_THAT(store_->LoadSampleProgress(again->run_id), IsOkAndHolds(::testing::IsEmpty()));
+  EXPECT_THAT(AllProgress(again->run_id), IsOkAndHolds(::testing::IsEmpty()));
   EXPECT_THAT(store_->LoadAnnotationLinks(again->run_id), IsOkAndHolds(::testing::IsEmpty()));
   EXPECT_THAT(store_->AcquireLease(again->run_id, "other", absl::Minutes(1)), IsOkAndHolds(true));
 }

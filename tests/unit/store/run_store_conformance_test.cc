@@ -15,7 +15,7 @@
 #include "gtest/gtest.h"
 #include "service/store/postgres_run_store.h"
 #include "service/store/sqlite_run_store.h"
-#include "tests/unit/store/postgres_test_database.h"
+#include "tests/unit/store/test_databases.h"
 
 namespace labelport::store {
 namespace {
@@ -24,25 +24,6 @@ using ::labelport::store::testing::RunStoreConformanceTest;
 using ::labelport::store::testing::RunStoreFactory;
 using ::labelport::store::testing::RunStoreFactoryName;
 
-// A directory private to this process, removed at exit.
-const std::filesystem::path& TestDir() {
-  static const std::filesystem::path* dir = [] {
-    auto* path = new std::filesystem::path(std::filesystem::path(::testing::TempDir()) /
-                                           absl::StrCat("run_store_conformance_test_", getpid()));
-    std::filesystem::create_directories(*path);
-    return path;
-  }();
-  return *dir;
-}
-
-class RemoveTestDir : public ::testing::Environment {
- public:
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(TestDir(), ignored);
-  }
-};
-const auto* const kRemoveTestDir = ::testing::AddGlobalTestEnvironment(new RemoveTestDir);
 const auto* const kDropTestSchemas =
     ::testing::AddGlobalTestEnvironment(new testing::DropTestSchemas);
 
@@ -72,6 +53,16 @@ absl::StatusOr<std::unique_ptr<RunStore>> Reopen(std::unique_ptr<RunStore> store
   return Remembered(open, location);
 }
 
+// Another store on the data of `store`, as another process would open it.
+absl::StatusOr<std::unique_ptr<RunStore>> Share(const RunStore& store) {
+  auto it = StoreLocations().find(&store);
+  if (it == StoreLocations().end()) {
+    return absl::InternalError("share: the store was not made by this test's factory");
+  }
+  const auto [open, location] = it->second;
+  return Remembered(open, location);
+}
+
 absl::StatusOr<std::unique_ptr<RunStore>> OpenSqlite(const std::string& path) {
   absl::StatusOr<std::unique_ptr<SqliteRunStore>> store = SqliteRunStore::Create({.path = path});
   if (!store.ok()) return store.status();
@@ -85,8 +76,7 @@ absl::StatusOr<std::unique_ptr<RunStore>> OpenPostgres(const std::string& url) {
 }
 
 absl::StatusOr<std::unique_ptr<RunStore>> MakeSqliteFileStore() {
-  static std::atomic<int> counter{0};
-  return Remembered(&OpenSqlite, (TestDir() / absl::StrCat("store-", counter++, ".db")).string());
+  return Remembered(&OpenSqlite, testing::NewSqlitePath());
 }
 
 absl::StatusOr<std::unique_ptr<RunStore>> MakePostgresStore() {
@@ -99,8 +89,8 @@ INSTANTIATE_TEST_SUITE_P(
     AllStores, RunStoreConformanceTest,
     ::testing::Values(RunStoreFactory{"SqliteInMemory", [] { return OpenSqlite(":memory:"); },
                                       nullptr},
-                      RunStoreFactory{"SqliteFile", &MakeSqliteFileStore, &Reopen},
-                      RunStoreFactory{"Postgres", &MakePostgresStore, &Reopen}),
+                      RunStoreFactory{"SqliteFile", &MakeSqliteFileStore, &Reopen, &Share},
+                      RunStoreFactory{"Postgres", &MakePostgresStore, &Reopen, &Share}),
     RunStoreFactoryName);
 
 }  // namespace

@@ -16,36 +16,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/store/sqlite_migrations.h"
+#include "tests/unit/store/test_databases.h"
 
 namespace labelport::store {
 namespace {
 
 using ::testing::HasSubstr;
 
-// A directory private to this process, removed at exit.
-const std::filesystem::path& TestDir() {
-  static const std::filesystem::path* dir = [] {
-    auto* path = new std::filesystem::path(std::filesystem::path(::testing::TempDir()) /
-                                           absl::StrCat("sqlite_run_store_test_", getpid()));
-    std::filesystem::create_directories(*path);
-    return path;
-  }();
-  return *dir;
-}
-
-class RemoveTestDir : public ::testing::Environment {
- public:
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(TestDir(), ignored);
-  }
-};
-const auto* const kRemoveTestDir = ::testing::AddGlobalTestEnvironment(new RemoveTestDir);
-
-std::string NewDatabasePath() {
-  static std::atomic<int> counter{0};
-  return (TestDir() / absl::StrCat("store-", counter++, ".db")).string();
-}
+std::string NewDatabasePath() { return testing::NewSqlitePath(); }
 
 SqliteRunStore::Options At(std::string path) {
   SqliteRunStore::Options options;
@@ -257,41 +235,6 @@ TEST(SqliteRunStoreTest, ConcurrentOpensOfANewFileMigrateOnce) {
             std::vector<std::string>{absl::StrCat(SqliteMigrations().size())});
 }
 
-// Connections in different stores (as in different processes) contend for
-// the file lock rather than for one mutex.
-TEST(SqliteRunStoreTest, ConcurrentCreatesAcrossConnectionsHaveOneWinner) {
-  const std::string path = NewDatabasePath();
-  constexpr int kThreads = 8;
-  std::vector<std::unique_ptr<SqliteRunStore>> stores;
-  for (int i = 0; i < kThreads; ++i) {
-    auto store = SqliteRunStore::Create(At(path));
-    ASSERT_TRUE(store.ok()) << store.status();
-    stores.push_back(*std::move(store));
-  }
-  std::atomic<int> successes{0};
-  std::atomic<int> clashes{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      NewRun run = SampleRun("contended");
-      run.request_id = absl::StrCat("req-", i);
-      auto result = stores[i]->CreateRun(run);
-      if (result.ok() && result->created) {
-        ++successes;
-      } else if (result.status().code() == absl::StatusCode::kAlreadyExists) {
-        ++clashes;
-      } else {
-        ADD_FAILURE() << "unexpected: " << result.status();
-      }
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
-  EXPECT_EQ(successes.load(), 1);
-  EXPECT_EQ(clashes.load(), kThreads - 1);
-  EXPECT_EQ(RawDatabase(path).Query("SELECT COUNT(*) FROM run_samples"),
-            std::vector<std::string>{"3"});
-}
-
 TEST(SqliteRunStoreTest, RejectsDuplicateSampleIds) {
   auto store = SqliteRunStore::Create(At(":memory:"));
   ASSERT_TRUE(store.ok()) << store.status();
@@ -414,61 +357,16 @@ TEST(SqliteRunStoreTest, MigratesAVersion1DatabaseKeepingItsRuns) {
   EXPECT_EQ(raw.Query("SELECT version FROM schema_migrations ORDER BY version"), versions);
 }
 
-// Stores on one file (as in several processes) contend for the file lock
-// rather than for one mutex.
-TEST(SqliteRunStoreTest, ConcurrentAcquireLeaseAcrossConnectionsHasOneWinner) {
-  const std::string path = NewDatabasePath();
-  constexpr int kThreads = 8;
-  std::vector<std::unique_ptr<SqliteRunStore>> stores;
-  for (int i = 0; i < kThreads; ++i) {
-    auto store = SqliteRunStore::Create(At(path));
-    ASSERT_TRUE(store.ok()) << store.status();
-    stores.push_back(*std::move(store));
-  }
-  auto created = stores[0]->CreateRun(SampleRun("leased"));
-  ASSERT_TRUE(created.ok()) << created.status();
-  std::atomic<int> ready{0};
-  std::atomic<int> winners{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      ++ready;
-      while (ready.load() < kThreads) std::this_thread::yield();
-      auto won =
-          stores[i]->AcquireLease(created->run_id, absl::StrCat("worker-", i), absl::Minutes(1));
-      ASSERT_TRUE(won.ok()) << won.status();
-      if (*won) ++winners;
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
-  EXPECT_EQ(winners.load(), 1);
-  EXPECT_EQ(RawDatabase(path).Query("SELECT COUNT(*) FROM runs WHERE "
-                                    "lease_owner LIKE 'worker-%'"),
-            std::vector<std::string>{"1"});
-}
-
 TEST(SqliteRunStoreTest, DeleteRunLeavesNoRowsBehind) {
   const std::string path = NewDatabasePath();
   {
     auto store = SqliteRunStore::Create(At(path));
     ASSERT_TRUE(store.ok()) << store.status();
-    NewRun run = SampleRun("gone");
-    auto created = (*store)->CreateRun(run);
-    ASSERT_TRUE(created.ok()) << created.status();
-    labelport::internal::v1::SampleProgress progress;
-    progress.set_position(2);
-    ASSERT_TRUE((*store)->SaveSampleProgress(created->run_id, {progress}).ok());
-    labelport::internal::v1::AnnotationLink link;
-    link.set_annotation_id("ann");
-    ASSERT_TRUE((*store)->SaveAnnotationLinks(created->run_id, {link}).ok());
-    google::protobuf::Any state;
-    state.set_type_url("type.googleapis.com/example.State");
-    ASSERT_TRUE((*store)->SaveBackendState(created->run_id, state).ok());
-    ASSERT_TRUE((*store)->DeleteRun(run.key).ok());
+    ASSERT_NO_FATAL_FAILURE(testing::CreateAndDeleteAFullRun(**store, SampleRun("gone")));
   }
   RawDatabase raw(path);
   for (const char* table : {"runs", "request_ids", "run_samples", "sample_progress",
-                            "annotation_links", "backend_state"}) {
+                            "annotation_links", "backend_state", "staged_samples"}) {
     EXPECT_EQ(raw.Query(absl::StrCat("SELECT COUNT(*) FROM ", table)),
               std::vector<std::string>{"0"})
         << table;

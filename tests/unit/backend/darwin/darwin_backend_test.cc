@@ -114,12 +114,6 @@ class RecordingRunStore : public core::ForwardingRunStore {
     largest_sample_page_ = std::max(largest_sample_page_.load(), max_count);
     return ForwardingRunStore::LoadSamples(run_id, start, max_count);
   }
-  absl::StatusOr<std::vector<SampleProgress>> LoadSampleProgress(
-      const std::string& run_id) override {
-    Record();
-    ++full_progress_reads_;
-    return ForwardingRunStore::LoadSampleProgress(run_id);
-  }
   absl::StatusOr<std::vector<SampleProgress>> LoadSampleProgressRange(const std::string& run_id,
                                                                       int64_t start,
                                                                       int max_count) override {
@@ -149,7 +143,6 @@ class RecordingRunStore : public core::ForwardingRunStore {
 
   std::atomic<int> largest_sample_page_{0};
   std::atomic<int> largest_progress_page_{0};
-  std::atomic<int> full_progress_reads_{0};
   std::atomic<int> calls_{0};
   std::atomic<int> calls_on_forbidden_threads_{0};
 
@@ -272,7 +265,7 @@ TEST_F(DarwinBackendUploadTest, ARunLargerThanTheWindowIsReadInBoundedPagesOffTh
   ASSERT_TRUE(Upload(run).ok());
 
   // Every sample is complete, exactly once in V7.
-  auto progress = sqlite_->LoadSampleProgress(run.uid());
+  auto progress = sqlite_->LoadSampleProgressRange(run.uid(), 0, kSamples);
   ASSERT_TRUE(progress.ok()) << progress.status();
   ASSERT_EQ(progress->size(), static_cast<size_t>(kSamples));
   std::set<std::string> items;
@@ -287,8 +280,7 @@ TEST_F(DarwinBackendUploadTest, ARunLargerThanTheWindowIsReadInBoundedPagesOffTh
   EXPECT_EQ(stored->progress().samples_completed(), kSamples);
   EXPECT_EQ(stored->progress().samples_failed(), 0);
 
-  // Bounded pages only; never the whole run at once.
-  EXPECT_EQ(store_->full_progress_reads_.load(), 0);
+  // Bounded pages only (the store has no whole-run read).
   EXPECT_GT(store_->largest_sample_page_.load(), 0);
   EXPECT_LE(store_->largest_sample_page_.load(), 2000);
   EXPECT_GT(store_->largest_progress_page_.load(), 0);
@@ -299,7 +291,7 @@ TEST_F(DarwinBackendUploadTest, ARunLargerThanTheWindowIsReadInBoundedPagesOffTh
 
   // A second job over the finished run (a resume) registers nothing again.
   ASSERT_TRUE(Upload(run).ok());
-  auto again = sqlite_->LoadSampleProgress(run.uid());
+  auto again = sqlite_->LoadSampleProgressRange(run.uid(), 0, kSamples);
   ASSERT_TRUE(again.ok()) << again.status();
   std::set<std::string> items_again;
   for (const SampleProgress& p : *again) items_again.insert(p.item_id());

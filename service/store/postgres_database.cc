@@ -1,0 +1,44 @@
+#include "service/store/postgres_database.h"
+
+#include <utility>
+
+#include "service/store/postgres_connection_pool.h"
+#include "service/store/postgres_replica_directory.h"
+#include "service/store/postgres_run_change_listener.h"
+#include "service/store/postgres_run_state_counter.h"
+#include "service/store/postgres_run_store.h"
+
+namespace labelport::store {
+
+absl::StatusOr<std::unique_ptr<PostgresDatabase>> PostgresDatabase::Create(const Options& options) {
+  absl::StatusOr<std::shared_ptr<PostgresConnectionPool>> pool =
+      PostgresConnectionPool::OpenMigrated(options.url, options.max_connections,
+                                           "PostgresDatabase");
+  if (!pool.ok()) return pool.status();
+  return std::unique_ptr<PostgresDatabase>(new PostgresDatabase(options.url, *std::move(pool)));
+}
+
+PostgresDatabase::PostgresDatabase(std::string url, std::shared_ptr<PostgresConnectionPool> pool)
+    : url_(std::move(url)),
+      pool_(std::move(pool)),
+      run_store_(std::make_unique<PostgresRunStore>(pool_)),
+      run_state_counter_(std::make_unique<PostgresRunStateCounter>(pool_)),
+      replica_directory_(std::make_unique<PostgresReplicaDirectory>(pool_)) {}
+
+PostgresDatabase::~PostgresDatabase() = default;
+
+RunStore& PostgresDatabase::run_store() { return *run_store_; }
+
+RunStateCounter& PostgresDatabase::run_state_counter() { return *run_state_counter_; }
+
+ReplicaDirectory& PostgresDatabase::replica_directory() { return *replica_directory_; }
+
+absl::StatusOr<std::unique_ptr<RunChangeListening>> PostgresDatabase::ListenForRunChanges(
+    RunChangeNotifier* notifier) {
+  absl::StatusOr<std::unique_ptr<PostgresRunChangeListener>> listener =
+      PostgresRunChangeListener::Start({.url = url_, .notifier = notifier});
+  if (!listener.ok()) return listener.status();
+  return std::unique_ptr<RunChangeListening>(*std::move(listener));
+}
+
+}  // namespace labelport::store
