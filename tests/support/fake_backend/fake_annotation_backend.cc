@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "labelport/internal/v1/job_state.pb.h"
+#include "service/common/log.h"
 
 namespace labelport::testing {
 namespace {
@@ -96,9 +97,15 @@ std::vector<std::string> FakeAnnotationBackend::uploaded_runs() const {
   return uploaded_runs_;
 }
 
+std::vector<std::string> FakeAnnotationBackend::request_ids(Call call) const {
+  absl::MutexLock lock(&mu_);
+  return request_ids_[Index(call)];
+}
+
 void FakeAnnotationBackend::Started(Call call) {
   absl::MutexLock lock(&mu_);
   ++counts_[Index(call)].started;
+  request_ids_[Index(call)].emplace_back(common::CurrentRequestId());
 }
 
 void FakeAnnotationBackend::Ended(Call call) {

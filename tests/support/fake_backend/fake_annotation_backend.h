@@ -25,7 +25,8 @@
 // CANCELLED, as DarwinBackend does. The counters say how many calls of each
 // kind started, are waiting, were cancelled while waiting and ended, so a
 // test can wait for "the load is held" and check "the backend saw the
-// cancellation" without sleeping.
+// cancellation" without sleeping; request_ids() which RPC's request id the
+// call's log lines carried.
 //
 // Thread-safety: every method may be called from any thread; calls of the
 // backend itself may run concurrently on any executor.
@@ -104,6 +105,9 @@ class FakeAnnotationBackend final : public backend::AnnotationBackend {
   Counts counts(Call call) const;
   // The run names (datasets/D/runs/K) UploadRun was called for, in order.
   std::vector<std::string> uploaded_runs() const;
+  // The request id in scope (common::CurrentRequestId, the id of the log
+  // lines) when each call of kind `call` started, in order.
+  std::vector<std::string> request_ids(Call call) const;
 
   // --- AnnotationBackend.
   boost::asio::awaitable<absl::Status> UploadRun(backend::UploadJournal& journal) override;
@@ -135,6 +139,7 @@ class FakeAnnotationBackend final : public backend::AnnotationBackend {
   mutable absl::Mutex mu_;
   std::array<Gate, 4> gates_ ABSL_GUARDED_BY(mu_);
   std::array<Counts, 4> counts_ ABSL_GUARDED_BY(mu_);
+  std::array<std::vector<std::string>, 4> request_ids_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> failing_samples_ ABSL_GUARDED_BY(mu_);
   std::string failure_message_ ABSL_GUARDED_BY(mu_);
   absl::Status upload_result_ ABSL_GUARDED_BY(mu_);

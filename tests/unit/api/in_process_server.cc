@@ -104,8 +104,8 @@ absl::Status InProcessServer::Build(const InProcessServerOptions& options) {
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server_ = builder.BuildAndStart();
   if (server_ == nullptr) return absl::InternalError("the gRPC server did not start");
-  stub_ = labelport::v1::AnnotationService::NewStub(
-      server_->InProcessChannel(grpc::ChannelArguments()));
+  channel_ = server_->InProcessChannel(grpc::ChannelArguments());
+  stub_ = labelport::v1::AnnotationService::NewStub(channel_);
   return absl::OkStatus();
 }
 
@@ -130,6 +130,7 @@ void InProcessServer::Stop() {
 InProcessServer::~InProcessServer() {
   Stop();
   stub_.reset();
+  channel_.reset();
   server_.reset();
   service_.reset();
   watch_hub_.reset();

@@ -80,6 +80,8 @@ class InProcessServer {
 
   // A stub over the in-process channel (shared by every call of a test).
   labelport::v1::AnnotationService::Stub& stub() { return *stub_; }
+  // The in-process channel itself (e.g. for a grpc::GenericStub).
+  std::shared_ptr<grpc::Channel> channel() { return channel_; }
   FakeAnnotationBackend& backend() { return *backend_; }
   FakeBackendProvider& backends() { return *backends_; }
   FakeMetrics& metrics() { return metrics_; }
@@ -118,6 +120,7 @@ class InProcessServer {
   std::unique_ptr<core::RunWatchHub> watch_hub_;
   std::unique_ptr<api::AnnotationServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<labelport::v1::AnnotationService::Stub> stub_;
   bool stopped_ = false;
 };
