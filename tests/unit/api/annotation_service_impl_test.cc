@@ -311,6 +311,22 @@ TEST_F(AnnotationServiceTest, CreateRunKeepsItsLimits) {
   EXPECT_EQ(GetRun(stub(), RunName("big"), &got).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(AnnotationServiceTest, CreateRunKeepsTheTenantsRunsInFlightLimit) {
+  InProcessServerOptions options;
+  options.max_runs_in_flight_per_tenant = 1;
+  StartServer(options);
+  backend().Hold(Call::kUpload);
+  ASSERT_TRUE(CreateRun(stub(), Header("first"), Images(1)).status.ok());
+  ExpectRpcError(CreateRun(stub(), Header("second"), Images(1)).status,
+                 grpc::StatusCode::RESOURCE_EXHAUSTED, "", "TENANT_RUNS_IN_FLIGHT_LIMIT",
+                 "This tenant already has 1 runs in flight (PENDING or UPLOADING); the limit is 1 "
+                 "(--max_runs_in_flight_per_tenant)");
+  backend().Release(Call::kUpload);
+  WaitForState(stub(), RunName("first"), v1::RUN_STATE_ANNOTATING);
+  CreateRunResult second = CreateRun(stub(), Header("second"), Images(1));
+  EXPECT_TRUE(second.status.ok()) << second.status.error_message();
+}
+
 TEST_F(AnnotationServiceTest, ACancelledCreateRunLeavesNoRun) {
   grpc::ClientContext context;
   v1::CreateRunResponse response;

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "service/api/rpc_telemetry_interceptor.h"
 #include "service/common/sha256.h"
+#include "service/store/run_state_counter_factory.h"
 #include "service/store/run_store_factory.h"
 #include "tests/unit/common/wait_until.h"
 
@@ -67,6 +68,12 @@ absl::Status InProcessServer::Build(const InProcessServerOptions& options) {
   store_ = *std::move(store);
   // Changes made through the service reach WatchRun by notification.
   run_store_ = std::make_unique<store::NotifyingRunStore>(store_.get(), &run_changes_);
+  auto counter = store::OpenRunStateCounter(location);
+  if (!counter.ok())
+    return absl::InternalError(absl::StrCat("run-state counter: ", counter.status().message()));
+  run_state_counter_ = *std::move(counter);
+  run_quota_ = std::make_unique<core::RunQuota>(run_state_counter_.get(),
+                                                options.max_runs_in_flight_per_tenant);
   content_stores_ = std::make_unique<store::TenantContentStores>(
       dir_ + "/media", options.max_media_bytes_per_tenant);
 
@@ -86,7 +93,8 @@ absl::Status InProcessServer::Build(const InProcessServerOptions& options) {
   worker_->Start();
   registry_ = std::make_unique<core::RunRegistry>(
       run_store_.get(), nullptr, [worker = worker_.get()] { worker->Wake(); },
-      core::RunSpoolOptions{.owner = kWorkerId, .ttl = absl::Minutes(15)});
+      core::RunSpoolOptions{.owner = kWorkerId, .ttl = absl::Minutes(15)},
+      /*media_roots=*/nullptr, run_quota_.get());
   executor_ = std::make_unique<boost::asio::thread_pool>(2);
   operations_ = std::make_unique<core::RunOperations>(run_store_.get(), backends_.get(), &metrics_,
                                                       cpu_pool_.get(), store_pool_.get());

@@ -5,7 +5,8 @@
 // TF Serving tests its handlers.
 //
 // Wiring: a SQLite run store in a fresh temporary directory behind the
-// in-process change notifier (NotifyingRunStore); per-tenant content stores
+// in-process change notifier (NotifyingRunStore), its run-state counter
+// behind the runs-in-flight quota (RunQuota); per-tenant content stores
 // under <dir>/media; a RunWorker claiming runs on an io_context (the fake
 // backend "uploads" them); RunRegistry (waking the worker), RunOperations,
 // RunWatchHub; the Authenticator of the chosen auth mode over a tenants
@@ -41,11 +42,13 @@
 #include "service/auth/tenant_directory.h"
 #include "service/common/cpu_pool.h"
 #include "service/core/run_operations.h"
+#include "service/core/run_quota.h"
 #include "service/core/run_registry.h"
 #include "service/core/run_watch_hub.h"
 #include "service/core/run_worker.h"
 #include "service/store/in_process_run_change_notifier.h"
 #include "service/store/notifying_run_store.h"
+#include "service/store/run_state_counter.h"
 #include "service/store/run_store.h"
 #include "service/store/tenant_content_stores.h"
 #include "tests/support/fake_backend/fake_annotation_backend.h"
@@ -67,6 +70,9 @@ struct InProcessServerOptions {
   api::CreateRunLimits create_run_limits;
   // Each tenant's media quota (<= 0: unlimited).
   int64_t max_media_bytes_per_tenant = 0;
+  // Each tenant's runs in flight (--max_runs_in_flight_per_tenant; <= 0:
+  // unlimited).
+  int max_runs_in_flight_per_tenant = 0;
 };
 
 class InProcessServer {
@@ -104,6 +110,8 @@ class InProcessServer {
   std::unique_ptr<store::RunStore> store_;
   store::InProcessRunChangeNotifier run_changes_;
   std::unique_ptr<store::NotifyingRunStore> run_store_;
+  std::unique_ptr<store::RunStateCounter> run_state_counter_;
+  std::unique_ptr<core::RunQuota> run_quota_;
   std::unique_ptr<store::TenantContentStores> content_stores_;
   std::shared_ptr<FakeAnnotationBackend> backend_;
   std::unique_ptr<FakeBackendProvider> backends_;

@@ -163,7 +163,7 @@ struct CreateRunResult {
 };
 
 // Sends the header, then `samples` in batches of `batch_size`, then
-// half-closes. `prepare` may add metadata to the context.
+// half-closes; with `token`, as the tenant of that bearer token.
 inline CreateRunResult CreateRun(v1::AnnotationService::Stub& stub,
                                  const v1::CreateRunHeader& header,
                                  const std::vector<v1::Sample>& samples,
