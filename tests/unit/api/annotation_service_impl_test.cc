@@ -185,6 +185,21 @@ TEST_F(AnnotationServiceTest, UploadMediaChecksSizeAndDigest) {
   EXPECT_EQ(missing.missing_digests_size(), 1);
 }
 
+TEST_F(AnnotationServiceTest, UploadMediaTakesChunksOfAtMostOneMebibyte) {
+  const std::string chunk((1 << 20) + 1, 'x');
+  v1::UploadMediaHeader header;
+  header.set_content_digest(DigestOf(chunk));
+  header.set_size_bytes(static_cast<int64_t>(chunk.size()));
+  v1::UploadMediaResponse response;
+  ExpectRpcError(Upload(header, {chunk}, &response), grpc::StatusCode::INVALID_ARGUMENT, "chunk",
+                 "CHUNK_TOO_LARGE", "at most 1048576 bytes (1 MiB); got 1048577");
+  // The same bytes in two chunks are fine.
+  grpc::Status status =
+      Upload(header, {chunk.substr(0, 1 << 20), chunk.substr(1 << 20)}, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.size_bytes(), (1 << 20) + 1);
+}
+
 TEST_F(AnnotationServiceTest, UploadMediaKeepsTheTenantsQuota) {
   InProcessServerOptions options;
   options.max_media_bytes_per_tenant = 4;
@@ -309,6 +324,12 @@ TEST_F(AnnotationServiceTest, CreateRunKeepsItsLimits) {
                  "at most 1000 samples; got 1001");
   v1::GetRunResponse got;
   EXPECT_EQ(GetRun(stub(), RunName("big"), &got).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  options.create_run_limits.max_bytes = 1000;
+  StartServer(options);
+  ExpectRpcError(CreateRun(stub(), Header("bytes"), Images(20)).status,
+                 grpc::StatusCode::INVALID_ARGUMENT, "samples", "REQUEST_TOO_LARGE",
+                 "A CreateRun call may send at most 1000 bytes (--max_create_run_mb)");
 }
 
 TEST_F(AnnotationServiceTest, CreateRunKeepsTheTenantsRunsInFlightLimit) {
@@ -717,6 +738,33 @@ TEST_F(AnnotationServiceTest, WatchRunFollowsTheRunUntilItSettles) {
   EXPECT_EQ(events.back().run().progress().samples_completed(), 2);
   EXPECT_TRUE(WaitUntil([&] { return server_->watch_hub().watched_runs() == 0; }, absl::Seconds(10),
                         "the watch was dropped"));
+}
+
+TEST_F(AnnotationServiceTest, AWatchFollowsTheRunThroughARename) {
+  backend().Hold(Call::kUpload);
+  ASSERT_TRUE(CreateRun(stub(), Header("old_key"), Images(1)).status.ok());
+  ASSERT_TRUE(WaitUntil([&] { return backend().counts(Call::kUpload).waiting == 1; },
+                        absl::Seconds(10), "the upload is held"));
+  grpc::ClientContext context;
+  v1::WatchRunRequest request;
+  request.set_name(RunName("old_key"));
+  auto reader = stub().WatchRun(&context, request);
+  v1::WatchRunResponse event;
+  ASSERT_TRUE(reader->Read(&event));
+  EXPECT_EQ(event.run().name(), RunName("old_key"));
+
+  v1::RenameRunRequest rename;
+  rename.set_name(RunName("old_key"));
+  rename.set_new_anno_key("new_key");
+  v1::RenameRunResponse renamed;
+  ASSERT_TRUE(Unary(&v1::AnnotationService::Stub::RenameRun, rename, &renamed).ok());
+  backend().Release(Call::kUpload);
+  v1::WatchRunResponse last = event;
+  while (reader->Read(&event)) last = event;
+  grpc::Status status = reader->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(last.run().name(), RunName("new_key"));
+  EXPECT_EQ(last.run().state(), v1::RUN_STATE_ANNOTATING);
 }
 
 TEST_F(AnnotationServiceTest, WatchRunOfASettledRunSendsItOnceOrResumesWithNothing) {
