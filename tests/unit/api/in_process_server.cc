@@ -133,6 +133,9 @@ void InProcessServer::Stop() {
   io_.stop();
   for (auto& thread : io_threads_) thread.join();
   io_threads_.clear();
+  // Store calls the worker's loop sent to the pool may still run (reading the
+  // worker): they end before the worker is destroyed.
+  if (store_pool_ != nullptr) store_pool_->join();
 }
 
 InProcessServer::~InProcessServer() {

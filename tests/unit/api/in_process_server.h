@@ -17,8 +17,10 @@
 //
 // Tear-down (the destructor) releases every held backend call, shuts the
 // server down (calls still running after 10 s are cancelled), waits for the
-// worker's jobs to end and stops the threads, in labelport-server's order;
-// the temporary directory is removed.
+// worker's jobs to end and stops the threads, in labelport-server's order,
+// then joins the store pool before the worker is destroyed (a store call of
+// the worker's claim loop may still be running there); the temporary
+// directory is removed.
 #ifndef LABELPORT_TESTS_UNIT_API_IN_PROCESS_SERVER_H_
 #define LABELPORT_TESTS_UNIT_API_IN_PROCESS_SERVER_H_
 
