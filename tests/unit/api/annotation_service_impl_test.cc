@@ -788,6 +788,21 @@ TEST_F(AnnotationServiceTest, WatchRunNamesAMissingRun) {
                  "INVALID_RESOURCE_NAME", "'nope'");
 }
 
+// A watch that ends right after its resolve (missing run, settled run)
+// finishes from the executor, where nothing waits for the resolve to return
+// before OnDone deletes the reactor: the reactor must not be touched after
+// Finish (a sanitizer build reported the unlock of its freed mutex).
+TEST_F(AnnotationServiceTest, WatchesThatEndAtOnceEndCleanly) {
+  CreateAnnotatingRun("gt_run");
+  for (int i = 0; i < 200; ++i) {
+    Watched missing = WatchToEnd(stub(), RunName("nope"));
+    ASSERT_EQ(missing.status.error_code(), grpc::StatusCode::NOT_FOUND);
+    Watched settled = WatchToEnd(stub(), RunName("gt_run"), /*after_sequence=*/1'000'000);
+    ASSERT_TRUE(settled.status.ok()) << settled.status.error_message();
+    ASSERT_TRUE(settled.events.empty());
+  }
+}
+
 TEST_F(AnnotationServiceTest, ACancelledWatchEndsAndDropsItsRegistration) {
   backend().Hold(Call::kUpload);
   ASSERT_TRUE(CreateRun(stub(), Header("gt_run"), Images(1)).status.ok());
