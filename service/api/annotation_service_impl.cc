@@ -472,7 +472,10 @@ bool IsSettled(v1::RunState state) {
 //
 // State lives under `mu_`. Finish is called once, never while the initial
 // resolve is running or a write is in flight, so OnDone (which drops the
-// watch, then deletes the reactor) never races them.
+// watch, then deletes the reactor) never races them; and always after `mu_`
+// is released, as OnDone may run on another thread as soon as Finish is
+// called (Resolve, on the executor, is no gRPC reaction that OnDone waits
+// for).
 class WatchRunReactor final : public grpc::ServerWriteReactor<v1::WatchRunResponse> {
  public:
   WatchRunReactor(core::RunRegistry* registry, core::RunWatchHub* hub,
@@ -487,17 +490,25 @@ class WatchRunReactor final : public grpc::ServerWriteReactor<v1::WatchRunRespon
   }
 
   void OnWriteDone(bool ok) override {
-    absl::MutexLock lock(&mu_);
-    writing_ = false;
-    in_flight_.reset();
-    if (!ok) cancelled_ = true;
-    Next();
+    std::optional<grpc::Status> finish;
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = false;
+      in_flight_.reset();
+      if (!ok) cancelled_ = true;
+      finish = Next();
+    }
+    if (finish.has_value()) Finish(*finish);
   }
 
   void OnCancel() override {
-    absl::MutexLock lock(&mu_);
-    cancelled_ = true;
-    Next();
+    std::optional<grpc::Status> finish;
+    {
+      absl::MutexLock lock(&mu_);
+      cancelled_ = true;
+      finish = Next();
+    }
+    if (finish.has_value()) Finish(*finish);
   }
 
   void OnDone() override {
@@ -521,33 +532,42 @@ class WatchRunReactor final : public grpc::ServerWriteReactor<v1::WatchRunRespon
     } else {
       OnEvent(run.status());
     }
-    absl::MutexLock lock(&mu_);
-    resolving_ = false;
-    Next();
+    std::optional<grpc::Status> finish;
+    {
+      absl::MutexLock lock(&mu_);
+      resolving_ = false;
+      finish = Next();
+    }
+    if (finish.has_value()) Finish(*finish);
   }
 
   void OnEvent(const absl::StatusOr<core::RunWatchHub::Event>& update) {
-    absl::MutexLock lock(&mu_);
-    if (finished_) return;
-    if (!update.ok()) {
-      error_ = ToGrpcStatus(update.status());
-    } else {
-      const core::RunWatchHub::Event& event = *update;
-      const int64_t newest = pending_ != nullptr ? pending_->sequence() : last_sent_;
-      if (event->sequence() > newest) {
-        pending_ = event;
-      } else if (event->sequence() <= last_sent_ && IsSettled(event->run().state())) {
-        settled_ = true;
+    std::optional<grpc::Status> finish;
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+      if (!update.ok()) {
+        error_ = ToGrpcStatus(update.status());
+      } else {
+        const core::RunWatchHub::Event& event = *update;
+        const int64_t newest = pending_ != nullptr ? pending_->sequence() : last_sent_;
+        if (event->sequence() > newest) {
+          pending_ = event;
+        } else if (event->sequence() <= last_sent_ && IsSettled(event->run().state())) {
+          settled_ = true;
+        }
       }
+      finish = Next();
     }
-    Next();
+    if (finish.has_value()) Finish(*finish);
   }
 
-  // Starts the next write, or finishes the call, when nothing is in flight.
-  // gRPC never runs a reaction inline from StartWrite or Finish, so calling
-  // them under `mu_` cannot deadlock.
-  void Next() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (finished_ || resolving_ || writing_) return;
+  // Starts the next write when nothing is in flight, or returns the status
+  // the call is to finish with (it is then marked finished: the caller calls
+  // Finish once it has released `mu_`). gRPC never runs a reaction inline
+  // from StartWrite, so calling it under `mu_` cannot deadlock.
+  std::optional<grpc::Status> Next() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || resolving_ || writing_) return std::nullopt;
     if (cancelled_)
       return FinishWith(grpc::Status(grpc::StatusCode::CANCELLED, "the client stopped watching"));
     if (settled_) return FinishWith(grpc::Status::OK);
@@ -560,14 +580,15 @@ class WatchRunReactor final : public grpc::ServerWriteReactor<v1::WatchRunRespon
       pending_.reset();
       writing_ = true;
       StartWrite(in_flight_.get());
-      return;
+      return std::nullopt;
     }
     if (error_.has_value()) return FinishWith(*error_);
+    return std::nullopt;
   }
 
-  void FinishWith(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  grpc::Status FinishWith(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     finished_ = true;
-    Finish(status);
+    return status;
   }
 
   core::RunRegistry* const registry_;
