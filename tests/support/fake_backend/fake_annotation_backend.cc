@@ -11,6 +11,16 @@
 #include "service/common/log.h"
 
 namespace labelport::testing {
+
+const backend::BackendCapabilities& FakeCapabilities() {
+  static const auto* const kCapabilities = new backend::BackendCapabilities{
+      .name = "fake",
+      .label_types = {"classification", "classifications", "detections", "polylines", "keypoints"},
+      .attribute_types = {"text", "select", "radio", "checkbox"},
+      .attribute_types_with_values = {"select", "radio"},
+  };
+  return *kCapabilities;
+}
 namespace {
 
 namespace v1 = labelport::v1;

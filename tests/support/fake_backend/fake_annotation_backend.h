@@ -52,9 +52,15 @@
 #include "labelport/v1/annotation_service.pb.h"
 #include "labelport/v1/labels.pb.h"
 #include "service/backend/annotation_backend.h"
+#include "service/backend/backend_capabilities.h"
 #include "service/backend/backend_provider.h"
 
 namespace labelport::testing {
+
+// What the fake backend supports: deliberately not Darwin's (another name,
+// no segmentation or single detections, FiftyOne's select/radio/checkbox
+// attributes), so that tests see core take its rules from the backend.
+const backend::BackendCapabilities& FakeCapabilities();
 
 class FakeAnnotationBackend final : public backend::AnnotationBackend {
  public:
@@ -110,6 +116,7 @@ class FakeAnnotationBackend final : public backend::AnnotationBackend {
   std::vector<std::string> request_ids(Call call) const;
 
   // --- AnnotationBackend.
+  const backend::BackendCapabilities& Capabilities() const override { return FakeCapabilities(); }
   boost::asio::awaitable<absl::Status> UploadRun(backend::UploadJournal& journal) override;
   boost::asio::awaitable<absl::Status> LoadRun(backend::UploadJournal& journal,
                                                backend::LoadSink& sink) override;
@@ -168,6 +175,7 @@ class FakeBackendProvider final : public backend::BackendProvider {
 
   absl::StatusOr<std::shared_ptr<backend::AnnotationBackend>> BackendFor(
       const std::string& tenant) override;
+  const backend::BackendCapabilities& Capabilities() const override { return FakeCapabilities(); }
 
  private:
   const std::shared_ptr<backend::AnnotationBackend> backend_;

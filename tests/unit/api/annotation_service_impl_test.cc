@@ -221,6 +221,7 @@ TEST_F(AnnotationServiceTest, CreateRunStoresTheRunAndTheWorkerUploadsIt) {
   const v1::AnnotationRun& run = created.response.run();
   EXPECT_EQ(run.name(), "datasets/ds/runs/gt_run");
   EXPECT_EQ(run.anno_key(), "gt_run");
+  EXPECT_EQ(run.backend(), "fake");  // the backend's Capabilities().name
   EXPECT_EQ(run.progress().samples_total(), 5);
   EXPECT_FALSE(run.uid().empty());
 
@@ -367,6 +368,26 @@ TEST_F(AnnotationServiceTest, ACancelledCreateRunLeavesNoRun) {
   CreateRunResult again = CreateRun(stub(), Header("cancelled"), Images(1));
   EXPECT_TRUE(again.status.ok()) << again.status.error_message();
   EXPECT_TRUE(again.response.created());
+}
+
+// The schema is checked against the backend's capabilities (the fake's, not
+// Darwin's): a type Darwin annotates but the fake does not is refused with
+// the fake's name and list, and a header naming another backend is refused.
+TEST_F(AnnotationServiceTest, CreateRunChecksTheSchemaAgainstTheBackendsCapabilities) {
+  v1::CreateRunHeader segmentation = Header("seg_run");
+  segmentation.mutable_label_schema()->mutable_fields(0)->set_type("segmentation");
+  segmentation.clear_existing_fields();
+  ExpectRpcError(CreateRun(stub(), segmentation, Images(1)).status,
+                 grpc::StatusCode::INVALID_ARGUMENT, "header.label_schema.fields[0].type",
+                 "FIELD_TYPE_UNSUPPORTED",
+                 "unsupported label type 'segmentation'. The 'fake' backend supports "
+                 "['classification', 'classifications', 'detections', 'polylines', 'keypoints']");
+
+  v1::CreateRunHeader darwin = Header("darwin_run");
+  darwin.set_backend("darwin");
+  ExpectRpcError(CreateRun(stub(), darwin, Images(1)).status, grpc::StatusCode::INVALID_ARGUMENT,
+                 "header.backend", "UNSUPPORTED_BACKEND",
+                 "Unsupported backend 'darwin'. The available backends are ['fake']");
 }
 
 // --- GetRun, ListRuns, RenameRun, DeleteRun, ListRunSamples.

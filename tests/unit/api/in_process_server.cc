@@ -12,8 +12,6 @@
 #include "absl/strings/str_join.h"
 #include "service/api/rpc_telemetry_interceptor.h"
 #include "service/common/sha256.h"
-#include "service/store/run_state_counter_factory.h"
-#include "service/store/run_store_factory.h"
 #include "tests/unit/common/wait_until.h"
 
 namespace labelport::testing {
@@ -60,19 +58,13 @@ absl::Status InProcessServer::Build(const InProcessServerOptions& options) {
       return absl::InternalError(absl::StrCat("tenants file: ", loaded.status().message()));
     tenants_ = *std::move(loaded);
   }
-  store::RunStoreLocation location;
-  location.sqlite_path = dir_ + "/runs.db";
-  auto store = store::OpenRunStore(location);
-  if (!store.ok())
-    return absl::InternalError(absl::StrCat("run store: ", store.status().message()));
-  store_ = *std::move(store);
+  auto database = store::OpenDatabase({.sqlite_path = dir_ + "/runs.db"});
+  if (!database.ok())
+    return absl::InternalError(absl::StrCat("database: ", database.status().message()));
+  database_ = *std::move(database);
   // Changes made through the service reach WatchRun by notification.
-  run_store_ = std::make_unique<store::NotifyingRunStore>(store_.get(), &run_changes_);
-  auto counter = store::OpenRunStateCounter(location);
-  if (!counter.ok())
-    return absl::InternalError(absl::StrCat("run-state counter: ", counter.status().message()));
-  run_state_counter_ = *std::move(counter);
-  run_quota_ = std::make_unique<core::RunQuota>(run_state_counter_.get(),
+  run_store_ = std::make_unique<store::NotifyingRunStore>(&database_->run_store(), &run_changes_);
+  run_quota_ = std::make_unique<core::RunQuota>(&database_->run_state_counter(),
                                                 options.max_runs_in_flight_per_tenant);
   content_stores_ = std::make_unique<store::TenantContentStores>(
       dir_ + "/media", options.max_media_bytes_per_tenant);
@@ -92,7 +84,7 @@ absl::Status InProcessServer::Build(const InProcessServerOptions& options) {
   for (int i = 0; i < 2; ++i) io_threads_.emplace_back([this] { io_.run(); });
   worker_->Start();
   registry_ = std::make_unique<core::RunRegistry>(
-      run_store_.get(), nullptr, [worker = worker_.get()] { worker->Wake(); },
+      run_store_.get(), backends_.get(), [worker = worker_.get()] { worker->Wake(); },
       core::RunSpoolOptions{.owner = kWorkerId, .ttl = absl::Minutes(15)},
       /*media_roots=*/nullptr, run_quota_.get());
   executor_ = std::make_unique<boost::asio::thread_pool>(2);

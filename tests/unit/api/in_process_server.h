@@ -48,9 +48,9 @@
 #include "service/core/run_registry.h"
 #include "service/core/run_watch_hub.h"
 #include "service/core/run_worker.h"
+#include "service/store/database.h"
 #include "service/store/in_process_run_change_notifier.h"
 #include "service/store/notifying_run_store.h"
-#include "service/store/run_state_counter.h"
 #include "service/store/run_store.h"
 #include "service/store/tenant_content_stores.h"
 #include "tests/support/fake_backend/fake_annotation_backend.h"
@@ -109,10 +109,9 @@ class InProcessServer {
   std::string dir_;
   FakeMetrics metrics_;
   std::unique_ptr<auth::TenantDirectory> tenants_;
-  std::unique_ptr<store::RunStore> store_;
+  std::unique_ptr<store::Database> database_;
   store::InProcessRunChangeNotifier run_changes_;
   std::unique_ptr<store::NotifyingRunStore> run_store_;
-  std::unique_ptr<store::RunStateCounter> run_state_counter_;
   std::unique_ptr<core::RunQuota> run_quota_;
   std::unique_ptr<store::TenantContentStores> content_stores_;
   std::shared_ptr<FakeAnnotationBackend> backend_;
