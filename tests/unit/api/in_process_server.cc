@@ -84,7 +84,7 @@ absl::Status InProcessServer::Build(const InProcessServerOptions& options) {
   for (int i = 0; i < 2; ++i) io_threads_.emplace_back([this] { io_.run(); });
   worker_->Start();
   registry_ = std::make_unique<core::RunRegistry>(
-      run_store_.get(), backends_.get(), [worker = worker_.get()] { worker->Wake(); },
+      run_store_.get(), backends_.get(), nullptr, [worker = worker_.get()] { worker->Wake(); },
       core::RunSpoolOptions{.owner = kWorkerId, .ttl = absl::Minutes(15)},
       /*media_roots=*/nullptr, run_quota_.get());
   executor_ = std::make_unique<boost::asio::thread_pool>(2);
