@@ -31,12 +31,6 @@ namespace v1 = labelport::v1;
 using labelport::internal::v1::AnnotationLink;
 using labelport::internal::v1::SampleProgress;
 
-absl::Status StatusOf(const absl::Status& s) { return s; }
-template <typename T>
-absl::Status StatusOf(const absl::StatusOr<T>& s) {
-  return s.status();
-}
-
 }  // namespace
 
 UploadJob::UploadJob(DarwinClient* client, http::HttpClient* http,
@@ -46,25 +40,29 @@ UploadJob::UploadJob(DarwinClient* client, http::HttpClient* http,
       options_(options),
       journal_(journal),
       run_(journal.run()),
-      outage_([client] { return client->CheckAccess(); },
-              {.initial_backoff = options.outage_initial_backoff,
-               .max_backoff = options.outage_max_backoff,
-               .max_wait = options.outage_max_wait,
-               .log_name = absl::StrCat("run ", run_.name(), " (", run_.uid(), ")")}) {}
+      guard_(journal, run_.uid(),
+             {.initial_backoff = options.outage_initial_backoff,
+              .max_backoff = options.outage_max_backoff,
+              .max_wait = options.outage_max_wait,
+              .log_name = absl::StrCat("run ", run_.name(), " (", run_.uid(), ")")},
+             [client] { return client->CheckAccess(); }),
+      // Durably saved (see SaveRecords).
+      grouped_saves_([this](std::vector<SampleProgress> records) {
+        return SaveRecords(std::move(records));
+      }) {}
 
 boost::asio::awaitable<absl::Status> UploadJob::Run() {
   // A closed fence stops the job at its next step, writes or not (a wait
   // for V7's processing, say); V7 writes in flight are abandoned (Fenced).
-  std::unique_ptr<LeaseWatch> stop_when_fenced =
-      journal_.WatchLease([this](const absl::Status& closed) { (void)StopWith(closed); });
-  absl::Status s = co_await Durably<absl::Status>("load the run's state from the store",
-                                                  [this] { return LoadState(); });
+  std::unique_ptr<LeaseWatch> stop_when_fenced = guard_.StopWhenFenced();
+  absl::Status s = co_await guard_.Durably<absl::Status>("load the run's state from the store",
+                                                         [this] { return LoadState(); });
   if (!s.ok()) co_return s;
-  s = co_await OutageTolerant<absl::Status>([this] { return ResolveDataset(); });
+  s = co_await guard_.OutageTolerant<absl::Status>([this] { return ResolveDataset(); });
   if (!s.ok()) co_return s;
-  s = co_await OutageTolerant<absl::Status>([this] { return Register(); });
+  s = co_await guard_.OutageTolerant<absl::Status>([this] { return Register(); });
   if (!s.ok()) co_return s;
-  s = co_await OutageTolerant<absl::Status>([this] { return RefreshResumed(); });
+  s = co_await guard_.OutageTolerant<absl::Status>([this] { return RefreshResumed(); });
   if (!s.ok()) co_return s;
   // Uploads run alongside the processing wait and the imports: a sample's
   // labels are imported as soon as V7 has processed its item (and the
@@ -83,7 +81,7 @@ boost::asio::awaitable<absl::Status> UploadJob::Run() {
   s = imported;
   // A job stopped by the fence or the store reports that, not what the
   // steps that noticed it returned.
-  if (absl::Status stopped = StopStatus(); !stopped.ok()) co_return stopped;
+  if (absl::Status stopped = guard_.StopStatus(); !stopped.ok()) co_return stopped;
   co_return s;
 }
 
@@ -96,146 +94,12 @@ SampleProgress UploadJob::Current(SampleProgress p) {
   return AsRetried(std::move(p), step);
 }
 
-// ---- journal reads and writes and the lease fence -------------------------
-
-absl::Status UploadJob::StopStatus() {
-  absl::MutexLock lock(&mu_);
-  return stop_;
-}
-
-bool UploadJob::Stopped() { return !StopStatus().ok(); }
-
-absl::Status UploadJob::StopWith(absl::Status s) {
-  absl::MutexLock lock(&mu_);
-  if (stop_.ok()) stop_ = s;
-  return s;
-}
-
-absl::Status UploadJob::Fence() {
-  if (absl::Status stopped = StopStatus(); !stopped.ok()) return stopped;
-  absl::Status lease = journal_.CheckLease();
-  if (!lease.ok()) return StopWith(lease);
-  return absl::OkStatus();
-}
-
-// Checks the fence first, and abandons the call when the fence closes while
-// it is in flight (the lease was lost, or may expire before V7 answers, e.g.
-// under retries and backoff). Returns the call's result, or the fence's
-// status (the job stops). The call runs on a strand of its own, bound to a
-// cancellation signal that only that strand emits, when the journal reports
-// the fence closed (WatchLease posts there). Not Asio's parallel group or
-// awaitable operators (see ParallelFor).
-template <typename T>
-boost::asio::awaitable<T> UploadJob::Fenced(std::function<boost::asio::awaitable<T>()> call) {
-  if (absl::Status fence = Fence(); !fence.ok()) co_return T(fence);
-  struct InFlight {
-    boost::asio::cancellation_signal cancel;
-    bool finished = false;  // on the strand
-    absl::Status closed;    // on the strand: the fence's status once closed
-  };
-  auto strand = boost::asio::make_strand(co_await boost::asio::this_coro::executor);
-  auto in_flight = std::make_shared<InFlight>();
-  std::unique_ptr<LeaseWatch> watch =
-      journal_.WatchLease([strand, in_flight](const absl::Status& closed) {
-        boost::asio::post(strand, [in_flight, closed] {
-          if (in_flight->finished || !in_flight->closed.ok()) return;
-          in_flight->closed = closed;
-          in_flight->cancel.emit(boost::asio::cancellation_type::terminal);
-        });
-      });
-  auto race = [in_flight, call = std::move(call)]() -> boost::asio::awaitable<T> {
-    // On the strand, as are the watch's handlers: they never overlap.
-    auto guarded = [&call]() -> boost::asio::awaitable<T> {
-      try {
-        co_return co_await call();
-      } catch (const boost::system::system_error& e) {
-        // Every co_await after the cancellation throws.
-        if (e.code() != boost::asio::error::operation_aborted) throw;
-        co_return T(absl::CancelledError("the V7 call was abandoned"));
-      }
-    };
-    T result = T(absl::CancelledError("the V7 call was abandoned"));
-    if (in_flight->closed.ok()) {
-      result =
-          co_await boost::asio::co_spawn(co_await boost::asio::this_coro::executor, guarded(),
-                                         boost::asio::bind_cancellation_slot(
-                                             in_flight->cancel.slot(), boost::asio::use_awaitable));
-    }
-    in_flight->finished = true;
-    if (!in_flight->closed.ok()) co_return T(in_flight->closed);
-    co_return result;
-  };
-  T result = co_await boost::asio::co_spawn(
-      strand, race(),
-      boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(),
-                                          boost::asio::use_awaitable));
-  watch.reset();
-  // The race has ended on the strand before it completed: `closed` is
-  // settled and visible here.
-  if (!in_flight->closed.ok()) {
-    if (!abandon_logged_.exchange(true))
-      common::LogWarning(absl::StrCat(
-          "run ", run_.uid(), ": V7 calls in flight abandoned: ", in_flight->closed.message()));
-    co_return T(StopWith(in_flight->closed));
-  }
-  co_return result;
-}
-
-// Repeats the call while the store fails (it is down or a transaction
-// conflicted: UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, INTERNAL, UNKNOWN,
-// RESOURCE_EXHAUSTED), pausing with backoff (100 ms doubling to 5 s): a
-// store outage pauses the job and never fails a sample or the run. It stops
-// when the lease fence closes (the outage outlasted the lease: another
-// worker, or this one later, resumes the run) or on any other error (e.g.
-// NOT_FOUND: the run was deleted), which stops the job.
-template <typename T>
-boost::asio::awaitable<T> UploadJob::Durably(absl::string_view what,
-                                             std::function<boost::asio::awaitable<T>()> call) {
-  absl::Duration backoff = absl::Milliseconds(100);
-  for (int attempt = 0;; ++attempt) {
-    T result = co_await call();
-    const absl::Status status = StatusOf(result);
-    if (status.ok()) {
-      if (attempt > 0)
-        common::LogInfo(absl::StrCat("run ", run_.uid(), ": the store answers again (", what, ")"));
-      co_return result;
-    }
-    if (absl::Status lease = Fence(); !lease.ok()) co_return T(lease);
-    const auto code = status.code();
-    const bool transient =
-        code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded ||
-        code == absl::StatusCode::kAborted || code == absl::StatusCode::kInternal ||
-        code == absl::StatusCode::kUnknown || code == absl::StatusCode::kResourceExhausted;
-    if (!transient) {
-      (void)StopWith(status);
-      co_return result;
-    }
-    if (attempt == 0)
-      common::LogWarning(absl::StrCat("run ", run_.uid(), ": cannot ", what, ": ", status.message(),
-                                      "; the upload waits for the store"));
-    co_await PauseFor(backoff);
-    backoff = std::min(absl::Seconds(5), backoff * 2);
-  }
-}
-
-// Returns the step's last result.
-template <typename T>
-boost::asio::awaitable<T> UploadJob::OutageTolerant(
-    std::function<boost::asio::awaitable<T>()> step) {
-  for (int repeats = 0;; ++repeats) {
-    const absl::Time started = absl::Now();
-    T result = co_await step();
-    const absl::Status status = StatusOf(result);
-    if (status.ok() || Stopped()) co_return result;
-    const bool again = co_await outage_.ShouldRetry(status, started, repeats);
-    if (!again) co_return result;
-  }
-}
+// ---- journal reads and writes --------------------------------------------
 
 // Read durably.
 boost::asio::awaitable<absl::StatusOr<UploadJob::Window>> UploadJob::LoadWindow(int64_t start,
                                                                                 int count) {
-  co_return co_await Durably<absl::StatusOr<Window>>(
+  co_return co_await guard_.Durably<absl::StatusOr<Window>>(
       "read samples and their progress",
       [this, start, count]() -> boost::asio::awaitable<absl::StatusOr<Window>> {
         Window w;
@@ -264,7 +128,7 @@ boost::asio::awaitable<absl::StatusOr<UploadJob::Window>> UploadJob::LoadWindow(
 boost::asio::awaitable<absl::StatusOr<std::vector<SampleProgress>>> UploadJob::FetchRecords(
     const std::vector<int64_t>& positions) {
   using Records = std::vector<SampleProgress>;
-  co_return co_await Durably<absl::StatusOr<Records>>(
+  co_return co_await guard_.Durably<absl::StatusOr<Records>>(
       "read progress records",
       [this, &positions]() -> boost::asio::awaitable<absl::StatusOr<Records>> {
         Records out(positions.size());
@@ -292,8 +156,8 @@ boost::asio::awaitable<absl::StatusOr<std::vector<SampleProgress>>> UploadJob::F
 
 boost::asio::awaitable<absl::Status> UploadJob::SaveRecords(std::vector<SampleProgress> records) {
   if (records.empty()) co_return absl::OkStatus();
-  co_return co_await Durably<absl::Status>("save sample progress",
-                                           [&] { return journal_.SaveProgress(records); });
+  co_return co_await guard_.Durably<absl::Status>("save sample progress",
+                                                  [&] { return journal_.SaveProgress(records); });
 }
 
 // Saves records durably (see Durably), then records them in the index.
@@ -302,44 +166,6 @@ boost::asio::awaitable<absl::Status> UploadJob::SaveAndIndex(std::vector<SampleP
   if (!s.ok()) co_return s;
   for (const SampleProgress& p : records) index_.Index(p);
   co_return absl::OkStatus();
-}
-
-// Saves one record durably, grouped with the records other steps save at
-// the same time (an upload's UPLOADED record, an import's LABELS_IMPORTED
-// one): the first caller writes, one SaveProgress a round, every record
-// queued until none is left; the others wait for the round that carried
-// theirs. So concurrent uploads and imports share store transactions.
-boost::asio::awaitable<absl::Status> UploadJob::SaveGrouped(SampleProgress record) {
-  auto done = std::make_shared<SaveDone>(co_await boost::asio::this_coro::executor, 1);
-  bool lead = false;
-  {
-    absl::MutexLock lock(&group_mu_);
-    group_.push_back({std::move(record), done});
-    lead = !group_writing_;
-    group_writing_ = true;
-  }
-  if (lead) co_await WriteGroups();
-  absl::Status status = co_await done->async_receive(boost::asio::use_awaitable);
-  co_return status;
-}
-
-boost::asio::awaitable<void> UploadJob::WriteGroups() {
-  while (true) {
-    std::vector<GroupedSave> round;
-    {
-      absl::MutexLock lock(&group_mu_);
-      if (group_.empty()) {
-        group_writing_ = false;
-        co_return;
-      }
-      round.swap(group_);
-    }
-    std::vector<SampleProgress> records;
-    records.reserve(round.size());
-    for (const GroupedSave& g : round) records.push_back(g.record);
-    absl::Status s = co_await SaveRecords(std::move(records));
-    for (const GroupedSave& g : round) (void)g.done->try_send(boost::system::error_code{}, s);
-  }
 }
 
 boost::asio::awaitable<void> UploadJob::Fail(SampleProgress record, absl::string_view stage,
@@ -382,8 +208,8 @@ boost::asio::awaitable<absl::Status> UploadJob::LoadState() {
 }
 
 boost::asio::awaitable<absl::Status> UploadJob::SaveState() {
-  co_return co_await Durably<absl::Status>("save the run's V7 state",
-                                           [this] { return journal_.SaveBackendState(state_); });
+  co_return co_await guard_.Durably<absl::Status>(
+      "save the run's V7 state", [this] { return journal_.SaveBackendState(state_); });
 }
 
 // ---- 1. dataset -------------------------------------------------------------
@@ -402,7 +228,7 @@ boost::asio::awaitable<absl::Status> UploadJob::ResolveDataset() {
       for (const auto& d : *datasets) existed = existed || d.slug == slug;
       dataset_existed_ = existed;
     }
-    auto dataset = co_await Fenced<absl::StatusOr<DarwinDataset>>(
+    auto dataset = co_await guard_.Fenced<absl::StatusOr<DarwinDataset>>(
         [&] { return client_->GetOrCreateDataset(slug); });
     if (!dataset.ok()) co_return dataset.status();
     state_.set_team_slug(*team);
@@ -412,8 +238,8 @@ boost::asio::awaitable<absl::Status> UploadJob::ResolveDataset() {
     if (!s.ok()) co_return s;
   }
   const std::string url = client_->EditorUrl(state_.dataset_id());
-  co_return co_await Durably<absl::Status>("record the editor URL",
-                                           [&] { return journal_.SetEditorUrl(url); });
+  co_return co_await guard_.Durably<absl::Status>("record the editor URL",
+                                                  [&] { return journal_.SetEditorUrl(url); });
 }
 
 // ---- 2. registration --------------------------------------------------------
@@ -465,11 +291,11 @@ boost::asio::awaitable<absl::StatusOr<std::vector<RegisteredItem>>> UploadJob::R
   // (No co_await inside a conditional expression: GCC 12 miscompiles it.)
   absl::StatusOr<std::vector<RegisteredItem>> result;
   if (storage) {
-    result = co_await Fenced<absl::StatusOr<std::vector<RegisteredItem>>>([&] {
+    result = co_await guard_.Fenced<absl::StatusOr<std::vector<RegisteredItem>>>([&] {
       return client_->RegisterExisting(run_.darwin().dataset_slug(), storage_slug, items);
     });
   } else {
-    result = co_await Fenced<absl::StatusOr<std::vector<RegisteredItem>>>(
+    result = co_await guard_.Fenced<absl::StatusOr<std::vector<RegisteredItem>>>(
         [&] { return client_->RegisterUpload(run_.darwin().dataset_slug(), items); });
   }
   co_return result;
@@ -480,7 +306,7 @@ boost::asio::awaitable<absl::StatusOr<std::vector<RegisteredItem>>> UploadJob::R
 // others in batches by kind.
 boost::asio::awaitable<absl::Status> UploadJob::RegisterWindow(Window& w) {
   const std::vector<size_t> todo = co_await RefuseForbiddenPaths(w);
-  if (absl::Status stopped = StopStatus(); !stopped.ok()) co_return stopped;
+  if (absl::Status stopped = guard_.StopStatus(); !stopped.ok()) co_return stopped;
   for (const RegistrationBatch& batch : RegistrationBatches(
            w.samples, todo, run_.darwin().external_storage(), options_.register_batch_size)) {
     std::vector<ItemRegistration> items;
@@ -532,7 +358,7 @@ boost::asio::awaitable<absl::Status> UploadJob::RefreshResumed() {
       if (orphan.has_value()) orphans.push_back(*std::move(orphan));
     }
     if (!orphans.empty()) {
-      absl::Status deleted = co_await Fenced<absl::Status>(
+      absl::Status deleted = co_await guard_.Fenced<absl::Status>(
           [&] { return client_->DeleteItems(state_.dataset_id(), orphans); });
       if (!deleted.ok()) co_return deleted;
     }
@@ -565,7 +391,7 @@ boost::asio::awaitable<void> UploadJob::UploadAll() {
 }
 
 boost::asio::awaitable<void> UploadJob::UploadOne(int64_t i) {
-  if (Stopped()) co_return;
+  if (guard_.Stopped()) co_return;
   auto window = co_await LoadWindow(i, 1);
   if (!window.ok() || window->samples.empty()) co_return;  // the job stopped
   const v1::Sample& sample = window->samples.front();
@@ -582,12 +408,12 @@ boost::asio::awaitable<void> UploadJob::UploadOne(int64_t i) {
   // its retries fails the sample, unless V7 is down: then the upload waits.
   const MediaSource& source = **media;
   absl::Status s =
-      co_await OutageTolerant<absl::Status>([&]() -> boost::asio::awaitable<absl::Status> {
+      co_await guard_.OutageTolerant<absl::Status>([&]() -> boost::asio::awaitable<absl::Status> {
         // Sign, PUT and confirm only while this worker holds the lease.
-        co_return co_await Fenced<absl::Status>(
+        co_return co_await guard_.Fenced<absl::Status>(
             [&] { return client_->Upload(upload_id, source.body_factory(), source.size_bytes()); });
       });
-  if (Stopped()) co_return;
+  if (guard_.Stopped()) co_return;
   if (!s.ok()) {
     co_await Fail(record, "upload", s.message());
     co_return;
@@ -595,7 +421,7 @@ boost::asio::awaitable<void> UploadJob::UploadOne(int64_t i) {
   // Recorded before the step is visible to the processing wait (which runs
   // meanwhile), so the wait's PROCESSED record is always written after it.
   record.set_step(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
-  absl::Status saved = co_await SaveGrouped(record);
+  absl::Status saved = co_await grouped_saves_.Save(record);
   if (!saved.ok()) co_return;  // the job stopped
   index_.Index(record);
 }
@@ -615,7 +441,7 @@ boost::asio::awaitable<absl::Status> UploadJob::WaitForProcessing() {
   absl::Time last_poll = absl::InfinitePast();
   absl::Status last_poll_error;
   while (true) {
-    if (absl::Status stopped = StopStatus(); !stopped.ok()) co_return stopped;
+    if (absl::Status stopped = guard_.StopStatus(); !stopped.ok()) co_return stopped;
     const bool uploading = !uploads_done_.load();
     const size_t waiting = index_.CountAt(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
     if (waiting == 0 && !uploading) co_return absl::OkStatus();
@@ -625,7 +451,7 @@ boost::asio::awaitable<absl::Status> UploadJob::WaitForProcessing() {
     }
     if (!uploading && !deadline.has_value()) {
       deadline = absl::Now() + options_.processing_timeout;
-      down_before_deadline = outage_.DownTime();
+      down_before_deadline = guard_.outage().DownTime();
     }
     last_poll = absl::Now();
     size_t changed = 0;
@@ -635,7 +461,7 @@ boost::asio::awaitable<absl::Status> UploadJob::WaitForProcessing() {
     } else {
       polled = co_await PollDataset(&changed);
     }
-    if (absl::Status stopped = StopStatus(); !stopped.ok()) co_return stopped;
+    if (absl::Status stopped = guard_.StopStatus(); !stopped.ok()) co_return stopped;
     if (!polled.ok() && !PollMayGoOn(polled)) co_return polled;
     if (!polled.ok()) {
       // One failed poll (after the client's retries) fails nothing: the
@@ -649,7 +475,7 @@ boost::asio::awaitable<absl::Status> UploadJob::WaitForProcessing() {
       continue;
     }
     if (deadline.has_value() &&
-        absl::Now() + delay > *deadline + (outage_.DownTime() - down_before_deadline))
+        absl::Now() + delay > *deadline + (guard_.outage().DownTime() - down_before_deadline))
       co_return absl::DeadlineExceededError(absl::StrCat(
           absl::StrFormat("%d V7 items did not finish processing within %s", waiting,
                           absl::FormatDuration(options_.processing_timeout)),
@@ -669,11 +495,12 @@ boost::asio::awaitable<absl::Status> UploadJob::PollByIds(size_t* changed) {
   std::vector<std::string> ids;
   ids.reserve(records->size());
   for (const SampleProgress& p : *records) ids.push_back(p.item_id());
-  co_return co_await OutageTolerant<absl::Status>([&]() -> boost::asio::awaitable<absl::Status> {
-    auto items = co_await client_->ListItems(state_.dataset_id(), ids);
-    if (!items.ok()) co_return items.status();
-    co_return co_await ApplyPolled(*records, *items, changed);
-  });
+  co_return co_await guard_.OutageTolerant<absl::Status>(
+      [&]() -> boost::asio::awaitable<absl::Status> {
+        auto items = co_await client_->ListItems(state_.dataset_id(), ids);
+        if (!items.ok()) co_return items.status();
+        co_return co_await ApplyPolled(*records, *items, changed);
+      });
 }
 
 // Lists the dataset page by page and matches each page's items with the
@@ -694,7 +521,7 @@ boost::asio::awaitable<absl::Status> UploadJob::PollDataset(size_t* changed) {
     if (!records.ok()) co_return records.status();
     co_return co_await ApplyPolled(*records, page, changed);
   };
-  co_return co_await OutageTolerant<absl::Status>(
+  co_return co_await guard_.OutageTolerant<absl::Status>(
       [&] { return client_->ListItemPages(state_.dataset_id(), {}, on_page); });
 }
 
@@ -725,7 +552,7 @@ boost::asio::awaitable<absl::Status> UploadJob::ApplyPolled(
     if (has_labels) to_import.push_back(i);
     done.push_back(ProcessedRecord(record, item, has_labels));
   }
-  if (absl::Status stopped = StopStatus(); !stopped.ok()) co_return stopped;
+  if (absl::Status stopped = guard_.StopStatus(); !stopped.ok()) co_return stopped;
   if (done.empty()) co_return absl::OkStatus();
   const size_t n = done.size();
   absl::Status s = co_await SaveAndIndex(std::move(done));
@@ -763,7 +590,7 @@ boost::asio::awaitable<absl::StatusOr<int64_t>> UploadJob::EnsureClass(
   if (found == nullptr) co_return co_await CreateClass(key);
   // The raster layer class is global to the team (darwin-api §8.1).
   if (key.second != "raster_layer" && !InDataset(*found, state_.dataset_id())) {
-    absl::Status s = co_await Fenced<absl::Status>(
+    absl::Status s = co_await guard_.Fenced<absl::Status>(
         [&] { return client_->AddClassToDataset(*found, state_.dataset_id()); });
     if (!s.ok()) co_return s;
   }
@@ -773,13 +600,13 @@ boost::asio::awaitable<absl::StatusOr<int64_t>> UploadJob::EnsureClass(
 boost::asio::awaitable<absl::StatusOr<int64_t>> UploadJob::CreateClass(const ClassKey& key) {
   const std::vector<std::string> types = ClassTypesOf(run_.label_schema(), key);
   // A lost answer is looked up by the client before it creates again.
-  auto created = co_await Fenced<absl::StatusOr<DarwinClass>>([&] {
+  auto created = co_await guard_.Fenced<absl::StatusOr<DarwinClass>>([&] {
     return client_->CreateAnnotationClass(state_.dataset_id(), key.first, types,
                                           ClassMetadataOf(run_.label_schema(), key));
   });
   if (created.ok() && !InDataset(*created, state_.dataset_id())) {
     // Found by that lookup, created by another run meanwhile.
-    absl::Status s = co_await Fenced<absl::Status>(
+    absl::Status s = co_await guard_.Fenced<absl::Status>(
         [&] { return client_->AddClassToDataset(*created, state_.dataset_id()); });
     if (!s.ok()) co_return s;
   }
@@ -791,7 +618,7 @@ boost::asio::awaitable<absl::StatusOr<int64_t>> UploadJob::CreateClass(const Cla
       if (c.name == key.first && !c.annotation_types.empty() &&
           c.annotation_types.front() == key.second) {
         created = c;
-        absl::Status s = co_await Fenced<absl::Status>(
+        absl::Status s = co_await guard_.Fenced<absl::Status>(
             [&] { return client_->AddClassToDataset(c, state_.dataset_id()); });
         if (!s.ok()) co_return s;
       }
@@ -833,7 +660,7 @@ boost::asio::awaitable<absl::Status> UploadJob::EnsureProperty(int64_t class_id,
   DarwinProperty property;
   if (existing == nullptr) {
     const PropertyDefinition def = PropertyDefinitionOf(spec, class_id, wanted);
-    auto created = co_await Fenced<absl::StatusOr<DarwinProperty>>(
+    auto created = co_await guard_.Fenced<absl::StatusOr<DarwinProperty>>(
         [&] { return client_->CreateProperty(def); });
     if (!created.ok()) co_return created.status();
     property = *std::move(created);
@@ -844,7 +671,7 @@ boost::asio::awaitable<absl::Status> UploadJob::EnsureProperty(int64_t class_id,
   // answer, or listed above) may lack values; only those are added.
   const std::vector<std::string> missing = MissingValues(property, wanted);
   if (!missing.empty()) {
-    auto updated = co_await Fenced<absl::StatusOr<DarwinProperty>>(
+    auto updated = co_await guard_.Fenced<absl::StatusOr<DarwinProperty>>(
         [&] { return client_->AddPropertyValues(property, missing); });
     if (!updated.ok()) co_return updated.status();
     property = *std::move(updated);
@@ -862,7 +689,7 @@ boost::asio::awaitable<absl::Status> UploadJob::ProcessAndImport() {
   import_wake_.emplace(co_await boost::asio::this_coro::executor, 1);
   absl::StatusOr<std::vector<int64_t>> with_labels = co_await SettleProcessed();
   if (!with_labels.ok()) co_return with_labels.status();
-  absl::Status s = co_await OutageTolerant<absl::Status>([this] { return EnsureClasses(); });
+  absl::Status s = co_await guard_.OutageTolerant<absl::Status>([this] { return EnsureClasses(); });
   // No import can start without the classes: the run fails once the uploads
   // end; a resume polls the uploaded items again.
   if (!s.ok()) co_return s;
@@ -957,7 +784,7 @@ boost::asio::awaitable<void> UploadJob::ImportWorkers() {
 }
 
 boost::asio::awaitable<void> UploadJob::ImportOne(int64_t i) {
-  if (Stopped()) co_return;
+  if (guard_.Stopped()) co_return;
   auto window = co_await LoadWindow(i, 1);
   if (!window.ok() || window->samples.empty()) co_return;  // the job stopped
   const v1::Sample& sample = window->samples.front();
@@ -970,23 +797,23 @@ boost::asio::awaitable<void> UploadJob::ImportOne(int64_t i) {
   }
   const boost::json::array& annotations = encoded->annotations;
   const std::vector<AnnotationLink>& links = encoded->links;
-  absl::Status s = co_await Durably<absl::Status>("save annotation links",
-                                                  [&] { return journal_.SaveLinks(links); });
+  absl::Status s = co_await guard_.Durably<absl::Status>("save annotation links",
+                                                         [&] { return journal_.SaveLinks(links); });
   if (!s.ok()) co_return;  // the job stopped
   // Overwrite with deterministic ids: the client repeats a lost import. One
   // that exhausts its retries fails the sample, unless V7 is down: then the
   // import waits for it.
-  s = co_await OutageTolerant<absl::Status>([&]() -> boost::asio::awaitable<absl::Status> {
-    co_return co_await Fenced<absl::Status>(
+  s = co_await guard_.OutageTolerant<absl::Status>([&]() -> boost::asio::awaitable<absl::Status> {
+    co_return co_await guard_.Fenced<absl::Status>(
         [&] { return client_->ImportAnnotations(p.item_id(), annotations, /*overwrite=*/true); });
   });
-  if (Stopped()) co_return;
+  if (guard_.Stopped()) co_return;
   if (!s.ok()) {
     co_await Fail(p, "import_labels", s.message());
     co_return;
   }
   p.set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
-  absl::Status saved = co_await SaveGrouped(p);
+  absl::Status saved = co_await grouped_saves_.Save(p);
   if (saved.ok()) index_.Index(p);  // an error stopped the job
 }
 

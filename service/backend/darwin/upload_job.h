@@ -77,8 +77,9 @@
 #include "service/backend/darwin/annotation_import.h"
 #include "service/backend/darwin/darwin_backend.h"
 #include "service/backend/darwin/darwin_client.h"
+#include "service/backend/darwin/grouped_saves.h"
+#include "service/backend/darwin/upload_guard.h"
 #include "service/backend/darwin/upload_index.h"
-#include "service/backend/darwin/v7_outage_wait.h"
 #include "service/http/http_client.h"
 
 namespace labelport::backend::darwin {
@@ -111,35 +112,12 @@ class UploadJob {
   // A stored record as this job sees it (AsRetried with its indexed step).
   SampleProgress Current(SampleProgress p);
 
-  // ---- stopping, the lease fence, durable journal calls ----
-  // The first error that stopped the job (the lease fence, the run gone);
-  // OK while it goes on.
-  absl::Status StopStatus();
-  bool Stopped();
-  // Records `s` as the job's stop status unless one is set; returns `s`.
-  absl::Status StopWith(absl::Status s);
-  // Before each V7 write: OK while this worker may write for the run;
-  // otherwise stops the job (its steps end at their next check).
-  absl::Status Fence();
-  // Runs the V7 write `call` while this worker may write for the run (see
-  // the .cc); returns its result or the fence's status.
-  template <typename T>
-  boost::asio::awaitable<T> Fenced(std::function<boost::asio::awaitable<T>()> call);
-  // Runs a journal call, repeating it while the store fails transiently.
-  template <typename T>
-  boost::asio::awaitable<T> Durably(absl::string_view what,
-                                    std::function<boost::asio::awaitable<T>()> call);
-  // Runs `step` (V7 calls whose repetition is safe) again after a V7 outage.
-  template <typename T>
-  boost::asio::awaitable<T> OutageTolerant(std::function<boost::asio::awaitable<T>()> step);
-
+  // ---- journal reads and writes (durable, see UploadGuard) ----
   boost::asio::awaitable<absl::StatusOr<Window>> LoadWindow(int64_t start, int count);
   boost::asio::awaitable<absl::StatusOr<std::vector<SampleProgress>>> FetchRecords(
       const std::vector<int64_t>& positions);
   boost::asio::awaitable<absl::Status> SaveRecords(std::vector<SampleProgress> records);
   boost::asio::awaitable<absl::Status> SaveAndIndex(std::vector<SampleProgress> records);
-  boost::asio::awaitable<absl::Status> SaveGrouped(SampleProgress record);
-  boost::asio::awaitable<void> WriteGroups();
   // Fails a sample: records the failure (an error of the save stopped the
   // job: StopStatus).
   boost::asio::awaitable<void> Fail(SampleProgress record, absl::string_view stage,
@@ -203,6 +181,10 @@ class UploadJob {
   UploadJournal& journal_;
   const labelport::v1::AnnotationRun& run_;
 
+  // The lease fence, store and V7 outages, the job's stop status.
+  UploadGuard guard_;
+  // An upload's UPLOADED record and an import's LABELS_IMPORTED one.
+  GroupedSaves grouped_saves_;
   UploadIndex index_;
   absl::Mutex mu_;
   // The classes the samples' labels use (read by LoadState).
@@ -216,21 +198,8 @@ class UploadJob {
   labelport::internal::v1::DarwinRunState state_;
   // Whether the run's dataset existed before the run (listed once).
   std::optional<bool> dataset_existed_;
-  V7OutageWait outage_;
   std::map<int64_t, std::vector<DarwinProperty>> class_properties_;
   ResolvedProperties properties_;
-  absl::Status stop_ ABSL_GUARDED_BY(mu_);
-  std::atomic<bool> abandon_logged_{false};
-  // Grouped saves (SaveGrouped).
-  using SaveDone =
-      boost::asio::experimental::concurrent_channel<void(boost::system::error_code, absl::Status)>;
-  struct GroupedSave {
-    SampleProgress record;
-    std::shared_ptr<SaveDone> done;
-  };
-  absl::Mutex group_mu_;
-  std::vector<GroupedSave> group_ ABSL_GUARDED_BY(group_mu_);
-  bool group_writing_ ABSL_GUARDED_BY(group_mu_) = false;
 };
 
 }  // namespace labelport::backend::darwin
