@@ -12,9 +12,9 @@
 #define LABELPORT_SERVICE_SERVER_SERVER_COMPONENTS_H_
 
 #include <grpcpp/grpcpp.h>
-#include <signal.h>
 
 #include <boost/asio/thread_pool.hpp>
+#include <csignal>
 #include <memory>
 #include <optional>
 #include <string>

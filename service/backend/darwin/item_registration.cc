@@ -53,7 +53,7 @@ std::vector<RegistrationBatch> RegistrationBatches(const std::vector<v1::Sample>
     groups[key].push_back(k);
   }
   std::vector<RegistrationBatch> out;
-  const size_t size = static_cast<size_t>(batch_size);
+  const auto size = static_cast<size_t>(batch_size);
   for (auto& [key, members] : groups) {
     for (size_t b = 0; b < members.size(); b += size) {
       const size_t e = std::min(members.size(), b + size);

@@ -118,13 +118,10 @@ class UploadGuard {
   std::atomic<bool> abandon_logged_{false};
 };
 
-// Checks the fence first, and abandons the call when the fence closes while
-// it is in flight (the lease was lost, or may expire before V7 answers, e.g.
-// under retries and backoff). Returns the call's result, or the fence's
-// status (the job stops). The call runs on a strand of its own, bound to a
-// cancellation signal that only that strand emits, when the journal reports
-// the fence closed (WatchLease posts there). Not Asio's parallel group or
-// awaitable operators (see ParallelFor).
+// The call runs on a strand of its own, bound to a cancellation signal that
+// only that strand emits, when the journal reports the fence closed
+// (WatchLease posts there). Not Asio's parallel group or awaitable operators
+// (see ParallelFor).
 template <typename T>
 boost::asio::awaitable<T> UploadGuard::Fenced(std::function<boost::asio::awaitable<T>()> call) {
   if (absl::Status fence = Fence(); !fence.ok()) co_return T(fence);
@@ -181,13 +178,6 @@ boost::asio::awaitable<T> UploadGuard::Fenced(std::function<boost::asio::awaitab
   co_return result;
 }
 
-// Repeats the call while the store fails (it is down or a transaction
-// conflicted: UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, INTERNAL, UNKNOWN,
-// RESOURCE_EXHAUSTED), pausing with backoff (100 ms doubling to 5 s): a
-// store outage pauses the job and never fails a sample or the run. It stops
-// when the lease fence closes (the outage outlasted the lease: another
-// worker, or this one later, resumes the run) or on any other error (e.g.
-// NOT_FOUND: the run was deleted), which stops the job.
 template <typename T>
 boost::asio::awaitable<T> UploadGuard::Durably(absl::string_view what,
                                                std::function<boost::asio::awaitable<T>()> call) {
@@ -218,7 +208,6 @@ boost::asio::awaitable<T> UploadGuard::Durably(absl::string_view what,
   }
 }
 
-// Returns the step's last result.
 template <typename T>
 boost::asio::awaitable<T> UploadGuard::OutageTolerant(
     std::function<boost::asio::awaitable<T>()> step) {

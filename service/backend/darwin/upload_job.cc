@@ -53,7 +53,7 @@ UploadJob::UploadJob(DarwinClient* client, http::HttpClient* http,
 
 boost::asio::awaitable<absl::Status> UploadJob::Run() {
   // A closed fence stops the job at its next step, writes or not (a wait
-  // for V7's processing, say); V7 writes in flight are abandoned (Fenced).
+  // for V7's processing, say); V7 writes in flight are abandoned (UploadGuard::Fenced).
   std::unique_ptr<LeaseWatch> stop_when_fenced = guard_.StopWhenFenced();
   absl::Status s = co_await guard_.Durably<absl::Status>("load the run's state from the store",
                                                          [this] { return LoadState(); });
@@ -160,7 +160,7 @@ boost::asio::awaitable<absl::Status> UploadJob::SaveRecords(std::vector<SamplePr
                                                   [&] { return journal_.SaveProgress(records); });
 }
 
-// Saves records durably (see Durably), then records them in the index.
+// Saves records durably (UploadGuard::Durably), then records them in the index.
 boost::asio::awaitable<absl::Status> UploadJob::SaveAndIndex(std::vector<SampleProgress> records) {
   absl::Status s = co_await SaveRecords(records);
   if (!s.ok()) co_return s;

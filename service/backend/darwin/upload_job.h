@@ -29,15 +29,15 @@
 // that sample (reported, retried by a resume); a run-wide one (dataset,
 // registration batch, classes) fails the run. A V7 outage is waited out
 // (V7OutageWait) and the step repeated. A store outage pauses the job
-// (Durably); a store error that is not transient (the run was deleted)
-// stops it with that error.
+// (UploadGuard::Durably); a store error that is not transient (the run was
+// deleted) stops it with that error.
 //
 // Fencing and cancellation: every V7 write starts only while the journal's
 // CheckLease is OK and is abandoned (its coroutine cancelled) when the
 // journal reports the lease fence closed while it is in flight (WatchLease).
 // The job then stops at its next step and Run returns the fence's status
-// (ABORTED). The job is not cancelled otherwise: its caller stops it by
-// closing the fence.
+// (ABORTED), see UploadGuard. The job is not cancelled otherwise: its caller
+// stops it by closing the fence.
 //
 // Memory: 9 bytes per sample (UploadIndex), samples and records read in
 // windows of at most kJournalWindow (one at a time per upload and import);
@@ -119,7 +119,7 @@ class UploadJob {
   boost::asio::awaitable<absl::Status> SaveRecords(std::vector<SampleProgress> records);
   boost::asio::awaitable<absl::Status> SaveAndIndex(std::vector<SampleProgress> records);
   // Fails a sample: records the failure (an error of the save stopped the
-  // job: StopStatus).
+  // job: UploadGuard::StopStatus).
   boost::asio::awaitable<void> Fail(SampleProgress record, absl::string_view stage,
                                     absl::string_view message);
 
