@@ -1,6 +1,7 @@
 #include "service/backend/darwin/processing_poll.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace labelport::backend::darwin {
 
@@ -10,6 +11,19 @@ bool ShouldPollNow(bool uploading, size_t waiting, absl::Duration since_last_pol
                    absl::Duration poll_max) {
   if (!uploading) return true;
   return waiting != 0 && (waiting >= kPollBatchWhileUploading || since_last_poll >= poll_max);
+}
+
+bool ProcessingTimedOut(absl::Time next_poll, absl::Time deadline,
+                        absl::Duration down_since_deadline) {
+  return next_poll > deadline + down_since_deadline;
+}
+
+absl::Status ProcessingTimeout(size_t waiting, absl::Duration timeout,
+                               const absl::Status& last_poll_error) {
+  return absl::DeadlineExceededError(absl::StrCat(
+      absl::StrFormat("%d V7 items did not finish processing within %s", waiting,
+                      absl::FormatDuration(timeout)),
+      last_poll_error.ok() ? "" : absl::StrCat(" (last poll: ", last_poll_error.message(), ")")));
 }
 
 bool IsProcessedStatus(absl::string_view status) {

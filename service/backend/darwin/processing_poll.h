@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "labelport/internal/v1/job_state.pb.h"
@@ -27,6 +28,17 @@ inline constexpr size_t kPollByIdsMax = 200;
 // last poll.
 bool ShouldPollNow(bool uploading, size_t waiting, absl::Duration since_last_poll,
                    absl::Duration poll_max);
+
+// Whether the wait gives up when its next poll would come at `next_poll`:
+// past `deadline` (set when the uploads ended) extended by the time V7 was
+// down since (`down_since_deadline`).
+bool ProcessingTimedOut(absl::Time next_poll, absl::Time deadline,
+                        absl::Duration down_since_deadline);
+
+// The wait's DEADLINE_EXCEEDED: how many items did not finish within
+// `timeout`, and the last failed poll's error if one failed.
+absl::Status ProcessingTimeout(size_t waiting, absl::Duration timeout,
+                               const absl::Status& last_poll_error);
 
 // V7 item statuses that mean the item is processed (its media readable).
 bool IsProcessedStatus(absl::string_view status);

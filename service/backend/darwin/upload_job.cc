@@ -475,12 +475,9 @@ boost::asio::awaitable<absl::Status> UploadJob::WaitForProcessing() {
       continue;
     }
     if (deadline.has_value() &&
-        absl::Now() + delay > *deadline + (guard_.outage().DownTime() - down_before_deadline))
-      co_return absl::DeadlineExceededError(absl::StrCat(
-          absl::StrFormat("%d V7 items did not finish processing within %s", waiting,
-                          absl::FormatDuration(options_.processing_timeout)),
-          last_poll_error.ok() ? ""
-                               : absl::StrCat(" (last poll: ", last_poll_error.message(), ")")));
+        ProcessingTimedOut(absl::Now() + delay, *deadline,
+                           guard_.outage().DownTime() - down_before_deadline))
+      co_return ProcessingTimeout(waiting, options_.processing_timeout, last_poll_error);
     co_await PauseFor(delay);
     delay = std::min(options_.poll_max, delay * 1.5);
   }

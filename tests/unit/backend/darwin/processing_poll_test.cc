@@ -36,6 +36,22 @@ TEST(ShouldPollNowTest, DuringTheUploadsOnlyABatchOrAfterPollMax) {
   EXPECT_TRUE(ShouldPollNow(true, 1, absl::Now() - absl::InfinitePast(), max));
 }
 
+TEST(ProcessingTimedOutTest, TheDeadlineMovesByV7sDownTime) {
+  const absl::Time deadline = absl::FromUnixSeconds(1000);
+  EXPECT_FALSE(ProcessingTimedOut(deadline, deadline, absl::ZeroDuration()));
+  EXPECT_TRUE(ProcessingTimedOut(deadline + absl::Seconds(1), deadline, absl::ZeroDuration()));
+  EXPECT_FALSE(ProcessingTimedOut(deadline + absl::Seconds(1), deadline, absl::Seconds(60)));
+  EXPECT_TRUE(ProcessingTimedOut(deadline + absl::Seconds(61), deadline, absl::Seconds(60)));
+}
+
+TEST(ProcessingTimeoutTest, CountsTheItemsAndNamesTheLastFailedPoll) {
+  const absl::Status plain = ProcessingTimeout(3, absl::Minutes(30), absl::OkStatus());
+  EXPECT_EQ(plain.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(plain.message(), "3 V7 items did not finish processing within 30m");
+  EXPECT_EQ(ProcessingTimeout(1, absl::Seconds(5), absl::UnavailableError("V7 is down")).message(),
+            "1 V7 items did not finish processing within 5s (last poll: V7 is down)");
+}
+
 TEST(ClassifyTest, StatusesOfV7Items) {
   EXPECT_EQ(Classify(Item("uploading")), PolledItem::kWaiting);
   EXPECT_EQ(Classify(Item("processing")), PolledItem::kWaiting);
