@@ -28,7 +28,7 @@ GRPC_CODES = {
 NOT_REASONS = {
     "service/backend/darwin/darwin_client.cc": {"INSUFFICIENT_REMAINING_STORAGE"},
     # The V7 limiter is not slowed down by V7's storage-quota 429 (waiting does not cure it).
-    "service/server/labelport_server_main.cc": {"INSUFFICIENT_REMAINING_STORAGE"},
+    "service/server/http_stacks.cc": {"INSUFFICIENT_REMAINING_STORAGE"},
 }
 # Flag environment variables (LABELPORT_<FLAG>, FIFTYONE_DARWIN_API_KEY).
 ENV_NAME = re.compile(r"^(LABELPORT|FIFTYONE)_")

@@ -1,0 +1,187 @@
+// The registration step's pure part: item names and folders, batching by
+// kind, and what V7's answers mean for a sample's record.
+#include "service/backend/darwin/item_registration.h"
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/unit/backend/darwin/test_util.h"
+
+namespace labelport::backend::darwin {
+namespace {
+
+namespace v1 = labelport::v1;
+namespace iv1 = labelport::internal::v1;
+using labelport::internal::v1::SampleProgress;
+using ::testing::ElementsAre;
+using testing::Parse;
+
+TEST(SafeSegmentTest, KeepsSafeCharactersAndEscapesOthers) {
+  EXPECT_EQ(SafeSegment("abc-1_2.x"), "abc-1_2.x");
+  EXPECT_EQ(SafeSegment("a/b c"), "a~2fb~20c");
+  EXPECT_EQ(SafeSegment("~"), "~7e");
+}
+
+TEST(RegistrationOfTest, NamesTheItemAfterItsFileInTheRunsSampleFolder) {
+  const auto sample = Parse<v1::Sample>(R"pb(
+    id: "s/1"
+    media { path: "/data/cats/img 1.jpg" }
+    media_type: MEDIA_TYPE_IMAGE
+  )pb");
+  const ItemRegistration r = RegistrationOf(sample, "0123456789abcdef");
+  EXPECT_EQ(r.name, "img 1.jpg");
+  EXPECT_EQ(r.file_name, "img 1.jpg");
+  EXPECT_EQ(r.path, "/0123456789ab/s~2f1");
+  EXPECT_EQ(r.type, "image");
+  EXPECT_TRUE(r.storage_key.empty());
+}
+
+TEST(RegistrationOfTest, VideosAndStorageKeys) {
+  const auto sample = Parse<v1::Sample>(R"pb(
+    id: "v"
+    media { storage { storage_slug: "s3" storage_key: "videos/a.mp4" } }
+    media_type: MEDIA_TYPE_VIDEO
+  )pb");
+  const ItemRegistration r = RegistrationOf(sample, "run");
+  EXPECT_EQ(r.type, "video");
+  EXPECT_EQ(r.storage_key, "videos/a.mp4");
+  EXPECT_EQ(r.path, "/run/v");
+}
+
+TEST(StorageSlugOfTest, TheSamplesOwnElseTheRuns) {
+  const auto own = Parse<v1::Sample>(R"pb(media { storage { storage_slug: "mine" } })pb");
+  const auto none = Parse<v1::Sample>(R"pb(media { storage { storage_key: "k" } })pb");
+  EXPECT_EQ(StorageSlugOf(own, "run-default"), "mine");
+  EXPECT_EQ(StorageSlugOf(none, "run-default"), "run-default");
+}
+
+TEST(RegistrationBatchesTest, UploadsFirstThenEachStorageInBatches) {
+  std::vector<v1::Sample> samples = {
+      Parse<v1::Sample>(R"pb(media { storage { storage_slug: "b" storage_key: "0" } })pb"),
+      Parse<v1::Sample>(R"pb(media { path: "/1" })pb"),
+      Parse<v1::Sample>(R"pb(media { storage { storage_key: "2" } })pb"),  // run's: "a"
+      Parse<v1::Sample>(R"pb(media { url: "https://x/3" })pb"),
+      Parse<v1::Sample>(R"pb(media { path: "/4" })pb"),
+      Parse<v1::Sample>(R"pb(media { storage { storage_slug: "b" storage_key: "5" } })pb"),
+      Parse<v1::Sample>(R"pb(media { path: "/6" })pb"),
+  };
+  const std::vector<RegistrationBatch> batches =
+      RegistrationBatches(samples, {0, 1, 2, 3, 5, 6}, "a", 2);
+  ASSERT_EQ(batches.size(), 4u);
+  EXPECT_FALSE(batches[0].storage);
+  EXPECT_THAT(batches[0].members, ElementsAre(1, 3));
+  EXPECT_FALSE(batches[1].storage);
+  EXPECT_THAT(batches[1].members, ElementsAre(6));
+  EXPECT_TRUE(batches[2].storage);
+  EXPECT_EQ(batches[2].storage_slug, "a");
+  EXPECT_THAT(batches[2].members, ElementsAre(2));
+  EXPECT_TRUE(batches[3].storage);
+  EXPECT_EQ(batches[3].storage_slug, "b");
+  EXPECT_THAT(batches[3].members, ElementsAre(0, 5));
+}
+
+// V7's answer for one registered item.
+RegisteredItem Answer(const std::string& item_id, const std::string& upload_id,
+                      const std::string& blocked_reason = "", const std::string& name = "a.jpg") {
+  RegisteredItem item;
+  item.name = name;
+  item.item_id = item_id;
+  item.upload_id = upload_id;
+  item.blocked_reason = blocked_reason;
+  return item;
+}
+
+DarwinItem Item(const std::string& status, std::vector<std::string> pending_upload_ids = {}) {
+  DarwinItem item;
+  item.id = "item";
+  item.status = status;
+  item.pending_upload_ids = std::move(pending_upload_ids);
+  return item;
+}
+
+TEST(ApplyRegisteredTest, AnUploadIsRegisteredWithItsUploadId) {
+  SampleProgress p;
+  EXPECT_FALSE(ApplyRegistered(Answer("i", "u"), /*storage=*/false, &p));
+  EXPECT_EQ(p.step(), iv1::SAMPLE_STEP_REGISTERED);
+  EXPECT_EQ(p.item_id(), "i");
+  EXPECT_EQ(p.upload_id(), "u");
+}
+
+TEST(ApplyRegisteredTest, AnItemInExternalStorageNeedsNoUpload) {
+  SampleProgress p;
+  EXPECT_FALSE(ApplyRegistered(Answer("i", ""), /*storage=*/true, &p));
+  EXPECT_EQ(p.step(), iv1::SAMPLE_STEP_UPLOADED);
+}
+
+TEST(ApplyRegisteredTest, AnExistingItemIsOursAndReReadFromV7) {
+  SampleProgress p;
+  EXPECT_TRUE(ApplyRegistered(Answer("i", "", "already_exists"), false, &p));
+  EXPECT_EQ(p.step(), iv1::SAMPLE_STEP_REGISTERED);
+  EXPECT_EQ(p.item_id(), "i");
+  EXPECT_TRUE(p.upload_id().empty());
+}
+
+TEST(ApplyRegisteredTest, OtherRefusalsFailTheSample) {
+  SampleProgress p;
+  EXPECT_FALSE(ApplyRegistered(Answer("", "", "ALREADY_EXISTS", "a.jpg"), false, &p));
+  EXPECT_EQ(p.step(), iv1::SAMPLE_STEP_FAILED);
+  EXPECT_EQ(p.error_stage(), "register");
+  EXPECT_EQ(p.error_message(), "V7 refused the item 'a.jpg': ALREADY_EXISTS");
+  SampleProgress q;
+  EXPECT_FALSE(ApplyRegistered(Answer("i", "", "QUOTA", "b.jpg"), false, &q));
+  EXPECT_EQ(q.step(), iv1::SAMPLE_STEP_FAILED);
+}
+
+SampleProgress Registered(const std::string& upload_id) {
+  SampleProgress p;
+  p.set_step(iv1::SAMPLE_STEP_REGISTERED);
+  p.set_item_id("item");
+  p.set_upload_id(upload_id);
+  return p;
+}
+
+TEST(ApplyResumedItemTest, AVanishedItemIsRegisteredAgain) {
+  SampleProgress p = Registered("u");
+  EXPECT_EQ(ApplyResumedItem(nullptr, &p), std::nullopt);
+  EXPECT_EQ(p.step(), iv1::SAMPLE_STEP_UNSPECIFIED);
+  EXPECT_TRUE(p.item_id().empty());
+  EXPECT_TRUE(p.upload_id().empty());
+}
+
+TEST(ApplyResumedItemTest, AnUploadingItemTakesItsPendingUploadId) {
+  SampleProgress p = Registered("");
+  const DarwinItem item = Item("uploading", {"u2"});
+  EXPECT_EQ(ApplyResumedItem(&item, &p), std::nullopt);
+  EXPECT_EQ(p.step(), iv1::SAMPLE_STEP_REGISTERED);
+  EXPECT_EQ(p.upload_id(), "u2");
+}
+
+TEST(ApplyResumedItemTest, AnUploadingItemWithoutAnyUploadIdIsAnOrphan) {
+  SampleProgress p = Registered("");
+  const DarwinItem item = Item("uploading");
+  EXPECT_EQ(ApplyResumedItem(&item, &p), std::optional<std::string>("item"));
+  EXPECT_EQ(p.step(), iv1::SAMPLE_STEP_UNSPECIFIED);
+  EXPECT_TRUE(p.item_id().empty());
+}
+
+TEST(ApplyResumedItemTest, AnUploadingItemKeepsARecordedUploadId) {
+  SampleProgress p = Registered("u1");
+  const DarwinItem item = Item("uploading");
+  EXPECT_EQ(ApplyResumedItem(&item, &p), std::nullopt);
+  EXPECT_EQ(p.step(), iv1::SAMPLE_STEP_REGISTERED);
+  EXPECT_EQ(p.upload_id(), "u1");
+}
+
+TEST(ApplyResumedItemTest, AnyOtherStatusMeansUploaded) {
+  SampleProgress p = Registered("u1");
+  const DarwinItem item = Item("processing");
+  EXPECT_EQ(ApplyResumedItem(&item, &p), std::nullopt);
+  EXPECT_EQ(p.step(), iv1::SAMPLE_STEP_UPLOADED);
+}
+
+}  // namespace
+}  // namespace labelport::backend::darwin
