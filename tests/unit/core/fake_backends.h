@@ -1,0 +1,66 @@
+// Test doubles of the backend port (service/backend/annotation_backend.h)
+// shared by the core unit tests that run jobs: a backend that only uploads,
+// a provider that hands one backend to every tenant, and a pending run to
+// create in a store.
+#ifndef LABELPORT_TESTS_UNIT_CORE_FAKE_BACKENDS_H_
+#define LABELPORT_TESTS_UNIT_CORE_FAKE_BACKENDS_H_
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "service/backend/annotation_backend.h"
+#include "service/store/run_store.h"
+
+namespace labelport::core::testing {
+
+// A backend whose test defines UploadRun only; LoadRun, GetStatus and
+// Cleanup answer UNIMPLEMENTED.
+class UploadOnlyBackend : public backend::AnnotationBackend {
+ public:
+  boost::asio::awaitable<absl::Status> LoadRun(backend::UploadJournal&,
+                                               backend::LoadSink&) override {
+    co_return absl::UnimplementedError("not in this test");
+  }
+  boost::asio::awaitable<absl::StatusOr<labelport::v1::GetRunStatusResponse>> GetStatus(
+      backend::UploadJournal&) override {
+    co_return absl::UnimplementedError("not in this test");
+  }
+  boost::asio::awaitable<absl::StatusOr<labelport::v1::CleanupRunResponse>> Cleanup(
+      backend::UploadJournal&) override {
+    co_return absl::UnimplementedError("not in this test");
+  }
+};
+
+// Hands out `backend` (not owned) for every tenant.
+class AnyTenantProvider : public backend::BackendProvider {
+ public:
+  explicit AnyTenantProvider(backend::AnnotationBackend* backend) : backend_(backend) {}
+  absl::StatusOr<std::shared_ptr<backend::AnnotationBackend>> BackendFor(
+      const std::string&) override {
+    return std::shared_ptr<backend::AnnotationBackend>(std::shared_ptr<void>(), backend_);
+  }
+
+ private:
+  backend::AnnotationBackend* backend_;
+};
+
+// A run of `tenant` in dataset "dataset" with anno key `anno_key`, in
+// `state`, with one sample per id of `sample_ids`.
+inline store::NewRun NewRunOf(const std::string& tenant, const std::string& anno_key,
+                              const std::vector<std::string>& sample_ids,
+                              labelport::v1::RunState state = labelport::v1::RUN_STATE_PENDING) {
+  store::NewRun run;
+  run.key = {tenant, "dataset", anno_key};
+  run.record.set_state(state);
+  run.record.mutable_progress()->set_samples_total(static_cast<int64_t>(sample_ids.size()));
+  for (const std::string& id : sample_ids) run.samples.emplace_back().set_id(id);
+  return run;
+}
+
+}  // namespace labelport::core::testing
+
+#endif  // LABELPORT_TESTS_UNIT_CORE_FAKE_BACKENDS_H_
