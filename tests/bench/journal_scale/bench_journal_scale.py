@@ -39,13 +39,7 @@ from labelport.v1 import annotation_run_pb2 as run_pb  # noqa: E402
 from labelport.v1 import annotation_service_pb2 as svc  # noqa: E402
 from server.conftest import ServerProcess  # noqa: E402
 from upload.support import (  # noqa: E402
-    Sim,
-    field_schema,
-    header,
-    image_sample,
-    make_image,
-    media,
-    state_name,
+    Sim, field_schema, header, image_sample, make_image, media, state_name,
 )
 
 BATCH = 1000

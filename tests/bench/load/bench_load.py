@@ -34,16 +34,7 @@ from labelport.v1 import annotation_service_pb2 as svc  # noqa: E402
 from labelport.v1 import labels_pb2 as labels  # noqa: E402
 from server.conftest import ServerProcess  # noqa: E402
 from upload.support import (  # noqa: E402
-    Sim,
-    attr,
-    create_run,
-    header,
-    image_sample,
-    make_image,
-    media,
-    spec,
-    specs,
-    wait_run,
+    Sim, attr, create_run, header, image_sample, make_image, media, spec, specs, wait_run,
 )
 from labelport.v1 import label_schema_pb2 as schema  # noqa: E402
 

@@ -35,17 +35,8 @@ from labelport.v1 import annotation_service_pb2 as svc  # noqa: E402
 from load.support import crowded_run  # noqa: E402
 from server.conftest import ServerProcess  # noqa: E402
 from upload.support import (  # noqa: E402
-    Sim,
-    create_run,
-    detection,
-    detections,
-    field_schema,
-    header,
-    image_sample,
-    make_image,
-    media,
-    state_name,
-    wait_run,
+    Sim, create_run, detection, detections, field_schema, header, image_sample, make_image, media,
+    state_name, wait_run,
 )
 
 

@@ -36,17 +36,8 @@ sys.path.insert(0, str(REPO / "tests" / "integration"))
 
 from server.conftest import ServerProcess  # noqa: E402
 from upload.support import (  # noqa: E402
-    Sim,
-    create_run,
-    detection,
-    detections,
-    field_schema,
-    header,
-    image_sample,
-    make_image,
-    media,
-    state_name,
-    wait_run,
+    Sim, create_run, detection, detections, field_schema, header, image_sample, make_image, media,
+    state_name, wait_run,
 )
 
 V7_RATE = 1000  # V7's documented limit per API key and minute

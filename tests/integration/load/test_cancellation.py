@@ -18,16 +18,8 @@ import pytest
 from labelport.v1 import annotation_service_pb2 as svc
 from server.waiting import wait_until
 from upload.support import (
-    create_run,
-    detection,
-    detections,
-    field_schema,
-    header,
-    image_sample,
-    make_image,
-    media,
-    state_name,
-    wait_run,
+    create_run, detection, detections, field_schema, header, image_sample, make_image, media,
+    state_name, wait_run,
 )
 
 from .support import crowded_run, standard_run

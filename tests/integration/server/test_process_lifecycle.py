@@ -12,12 +12,7 @@ from labelport.v1 import annotation_service_pb2_grpc
 
 from .conftest import hermetic_env, wait_for_binary
 from .helpers import (
-    PARENT,
-    create_run,
-    header,
-    image_samples,
-    list_all_runs,
-    run_name,
+    PARENT, create_run, header, image_samples, list_all_runs, run_name,
 )
 
 FLAGS = [
