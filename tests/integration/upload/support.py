@@ -12,8 +12,9 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Iterator, Optional, Sequence
 
+from labelport import Client
 from labelport.v1 import annotation_run_pb2 as run_pb
 from labelport.v1 import annotation_service_pb2 as svc
 from labelport.v1 import label_schema_pb2 as schema
@@ -34,6 +35,14 @@ SIGNED_PREFIXES = ("/_upload/", "/_download/")
 def new_api_key() -> str:
     """A key shaped like V7's: 7 characters, '.', 32 characters."""
     return f"{secrets.token_hex(4)[:7]}.{secrets.token_hex(16)}"
+
+
+def connected_client(server) -> Iterator[Client]:
+    """Yields a `labelport.Client` connected to a running labelport-server and closes it after:
+    the client and end-to-end tests' `client` fixture is `yield from connected_client(server)`."""
+    with Client(server.target, timeout=30) as c:
+        c.wait_for_ready()
+        yield c
 
 
 class Sim:
