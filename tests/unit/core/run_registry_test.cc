@@ -18,7 +18,7 @@
 namespace labelport::core {
 namespace {
 
-namespace v1 = labelport::v1;
+using ::labelport::core::testing::Image;
 using ::labelport::core::testing::Parse;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -26,14 +26,6 @@ using ::testing::IsEmpty;
 using ::testing::MatchesRegex;
 
 constexpr char kTenant[] = "tenant-a";
-
-v1::Sample Image(const std::string& id) {
-  v1::Sample s;
-  s.set_id(id);
-  s.set_media_type(v1::MEDIA_TYPE_IMAGE);
-  s.mutable_media()->set_path("/data/" + id + ".jpg");
-  return s;
-}
 
 std::vector<v1::Sample> Images(int n) {
   std::vector<v1::Sample> out;

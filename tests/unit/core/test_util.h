@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "labelport/v1/sample.pb.h"
 #include "service/common/errors.h"
 
 namespace labelport::core::testing {
@@ -33,6 +34,15 @@ T Parse(const std::string& text) {
   T message;
   EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &message)) << text;
   return message;
+}
+
+// An image sample `id` whose media is the file /data/<id>.jpg.
+inline labelport::v1::Sample Image(const std::string& id) {
+  labelport::v1::Sample s;
+  s.set_id(id);
+  s.set_media_type(labelport::v1::MEDIA_TYPE_IMAGE);
+  s.mutable_media()->set_path("/data/" + id + ".jpg");
+  return s;
 }
 
 }  // namespace labelport::core::testing
