@@ -17,6 +17,7 @@ from typing import Sequence
 
 import pytest
 from server.conftest import ServerProcess
+from server.processes import stop_servers
 from upload.support import Sim
 
 URL_VARIABLE = "LABELPORT_TEST_POSTGRES_URL"
@@ -82,11 +83,4 @@ def replica(tmp_path_factory):
         return server
 
     yield factory
-    failures = []
-    for server in started:
-        if server.returncode is not None or server.proc.returncode is not None:
-            continue  # killed by the test
-        code = server.stop()
-        if code != 0:
-            failures.append(f"exit code {code} after SIGTERM; {server.stderr()}")
-    assert not failures, failures
+    stop_servers(started)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
 import ssl
 import subprocess
 import time
@@ -21,6 +20,7 @@ from labelport.v1 import label_schema_pb2 as schema
 from labelport.v1 import labels_pb2 as labels
 from labelport.v1 import sample_pb2 as sample
 from PIL import Image
+from server.processes import stop_process
 from server.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[3]
@@ -139,13 +139,7 @@ class Sim:
         self.control("POST", "/_sim/storage", {"slug": slug, "directory": str(directory)})
 
     def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout=10)
         self.proc.stdout.close()
         self._stderr.close()
         return self.proc.returncode
