@@ -23,10 +23,12 @@
 #include "service/backend/darwin/darwin_client.h"
 #include "service/http/token_bucket_rate_limiter.h"
 #include "tests/unit/backend/darwin/fake_http_client.h"
+#include "tests/unit/common/run_sync.h"
 
 namespace labelport::backend::darwin {
 namespace {
 
+using ::labelport::testing::RunSync;
 namespace json = boost::json;
 using http::RetryEvent;
 using http::testing::FakeHttpClient;
@@ -44,14 +46,6 @@ constexpr char kClasses[] = R"({"annotation_classes": [
 constexpr char kCarClass[] = R"({"id": 41, "name": "car", "annotation_types": ["bounding_box"],
   "datasets": [{"id": 7}]})";
 constexpr char kTypes[] = R"([{"id": 2, "name": "bounding_box"}])";
-
-template <typename T>
-T RunSync(boost::asio::awaitable<T> op) {
-  boost::asio::io_context ctx;
-  auto future = boost::asio::co_spawn(ctx, std::move(op), boost::asio::use_future);
-  ctx.run();
-  return future.get();
-}
 
 std::function<http::BodyChunkSource()> Body(std::string bytes) {
   return [bytes]() -> http::BodyChunkSource {
