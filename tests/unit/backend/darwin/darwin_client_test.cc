@@ -29,10 +29,10 @@
 namespace labelport::backend::darwin {
 namespace {
 
-using ::labelport::testing::RunSync;
 namespace json = boost::json;
 using http::testing::FakeHttpClient;
 using http::testing::RecordedRequest;
+using ::labelport::testing::RunSync;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;

@@ -23,6 +23,7 @@ namespace labelport::backend::darwin {
 namespace {
 
 using ::labelport::testing::RunSync;
+
 // Every chunk of one attempt, concatenated.
 absl::StatusOr<std::string> ReadAttempt(const MediaSource& source) {
   return RunSync([&source]() -> boost::asio::awaitable<absl::StatusOr<std::string>> {
