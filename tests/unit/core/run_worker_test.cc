@@ -356,6 +356,12 @@ class LeaseOutageStore : public ForwardingRunStore {
     }
     return acquired;
   }
+  // When the last lease acquisition that succeeded was sent.
+  absl::Time LastAcquired() {
+    absl::MutexLock lock(&mu);
+    return last_acquired;
+  }
+
   std::atomic<bool> down{false};
   absl::Mutex mu;
   absl::Time last_acquired ABSL_GUARDED_BY(mu);
@@ -420,11 +426,7 @@ TEST_F(RunWorkerTest, AWorkerThatCannotRenewStopsWritingBeforeTheLeaseCanExpire)
   // The store goes away for lease renewals (the claim is done).
   store.down = true;
   ASSERT_TRUE(backend.first_done.WaitForNotificationWithTimeout(absl::Seconds(20)));
-  absl::Time claimed_at;
-  {
-    absl::MutexLock lock(&store.mu);
-    claimed_at = store.last_acquired;
-  }
+  absl::Time claimed_at = store.LastAcquired();
   // Refused by the fence, after two thirds of the ttl without renewal and
   // before the lease could expire; nothing was saved after that.
   EXPECT_EQ(backend.refused.code(), absl::StatusCode::kAborted) << backend.refused;
@@ -503,19 +505,12 @@ TEST_F(RunWorkerTest, ACallInFlightIsAbandonedAtTheFencesDeadlineWhenTheLeaseCan
   ASSERT_TRUE(backend.started.WaitForNotificationWithTimeout(absl::Seconds(10)));
   // The store goes away for lease renewals while the call is in flight.
   store.down = true;
-  absl::Time claimed_at;
-  {
-    absl::MutexLock lock(&store.mu);
-    claimed_at = store.last_acquired;
-  }
+  absl::Time claimed_at = store.LastAcquired();
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
   while (worker.active_jobs() > 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
   EXPECT_EQ(worker.active_jobs(), 0);
-  {
-    absl::MutexLock lock(&store.mu);
-    // Renewals may have succeeded before the store went away.
-    claimed_at = std::max(claimed_at, store.last_acquired);
-  }
+  // Renewals may have succeeded before the store went away.
+  claimed_at = std::max(claimed_at, store.LastAcquired());
   absl::Status told;
   absl::Time told_at;
   {
