@@ -47,10 +47,8 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def start_server(sim: Sim, data_dir: Path) -> ServerProcess:
-    key_file = data_dir.parent / "v7key"
-    key_file.write_text(sim.api_key + "\n")
     return ServerProcess(data_dir, [
-        "--darwin_url", sim.url, "--darwin_api_key_file", str(key_file), "--worker_id", "bench",
+        *sim.server_flags(data_dir), "--worker_id", "bench",
         "--darwin_rate_limit_per_minute", "1000000", "--log_level", "warning",
         "--upload_concurrency", "32"])
 

@@ -78,10 +78,8 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix="bench-stalled-"))
     sim = Sim(work / "sim", ["--latency_ms", str(args.latency_ms)])
-    key_file = work / "v7key"
-    key_file.write_text(sim.api_key)
-    flags = ["--darwin_url", sim.url, "--darwin_api_key_file", str(key_file),
-             "--darwin_rate_limit_per_minute", "60000", "--log_level", "warning"]
+    flags = [*sim.server_flags(work / "data"), "--darwin_rate_limit_per_minute", "60000",
+             "--log_level", "warning"]
     if args.io_threads is not None:
         flags += ["--io_threads", str(args.io_threads)]
     server = ServerProcess(work / "data", flags)

@@ -36,10 +36,8 @@ def pod_tls(tmp_path_factory) -> dict:
 def tls_server(tmp_path_factory, pod_tls):
     sim = Sim(tmp_path_factory.mktemp("sim"))
     data_dir = tmp_path_factory.mktemp("data")
-    key_file = data_dir.parent / f"{data_dir.name}.v7key"
-    key_file.write_text(sim.api_key + "\n")
-    flags = ["--darwin_url", sim.url, "--darwin_api_key_file", str(key_file),
-             "--tls_cert", str(pod_tls["cert"]), "--tls_key", str(pod_tls["key"])]
+    flags = [*sim.server_flags(data_dir), "--tls_cert", str(pod_tls["cert"]),
+             "--tls_key", str(pod_tls["key"])]
     server = ServerProcess(data_dir, flags, credentials=grpc.ssl_channel_credentials(
         root_certificates=pod_tls["ca"].read_bytes()))
     yield server

@@ -12,7 +12,6 @@ import os
 import secrets
 import subprocess
 import urllib.parse
-from pathlib import Path
 from typing import Sequence
 
 import pytest
@@ -73,11 +72,8 @@ def replica(tmp_path_factory):
     def factory(sim: Sim, db_url: str, worker_id: str,
                 args: Sequence[str] = ()) -> ServerProcess:
         data_dir = tmp_path_factory.mktemp(f"data-{worker_id}")
-        key_file = Path(data_dir).parent / f"{Path(data_dir).name}.v7key"
-        key_file.write_text(sim.api_key + "\n")
-        flags = ["--store", db_url, "--darwin_url", sim.url, "--darwin_api_key_file",
-                 str(key_file), "--worker_id", worker_id, "--darwin_rate_limit_per_minute",
-                 "60000", "--log_level", "info"]
+        flags = ["--store", db_url, *sim.server_flags(data_dir), "--worker_id", worker_id,
+                 "--darwin_rate_limit_per_minute", "60000", "--log_level", "info"]
         server = ServerProcess(data_dir, [*flags, *args])
         started.append(server)
         return server

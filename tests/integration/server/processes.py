@@ -1,10 +1,11 @@
-"""Stopping the processes the integration tests start (labelport-server, darwin-sim, the
-gateway)."""
+"""The processes the integration tests and benchmarks start (labelport-server, darwin-sim, the
+gateway): stopping them and reading their /proc status."""
 
 from __future__ import annotations
 
 import signal
 import subprocess
+from pathlib import Path
 from typing import Iterable
 
 
@@ -35,3 +36,11 @@ def stop_servers(started: Iterable) -> None:
         if code != 0:
             failures.append(f"exit code {code} after SIGTERM; {server.stderr()}")
     assert not failures, failures
+
+
+def proc_status_kib(pid: int, field: str) -> int:
+    """A field of /proc/<pid>/status counted in kB (VmRSS, VmHWM...), in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)

@@ -65,13 +65,8 @@ def upload_server(tmp_path_factory):
                 args: Sequence[str] = ()) -> ServerProcess:
         if data_dir is None:
             data_dir = tmp_path_factory.mktemp("data")
-        key_file = Path(data_dir).parent / f"{Path(data_dir).name}.v7key"
-        key_file.write_text((api_key or sim.api_key) + "\n")
-        flags = ["--darwin_url", sim.url, "--darwin_api_key_file", str(key_file),
-                 "--worker_id", worker_id, "--darwin_rate_limit_per_minute", str(rate),
-                 "--log_level", "info"]
-        if sim.ca_file is not None:
-            flags += ["--darwin_ca_file", str(sim.ca_file)]
+        flags = [*sim.server_flags(data_dir, api_key), "--worker_id", worker_id,
+                 "--darwin_rate_limit_per_minute", str(rate), "--log_level", "info"]
         server = ServerProcess(data_dir, [*flags, *args])
         started.append(server)
         return server

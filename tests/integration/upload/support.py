@@ -138,6 +138,18 @@ class Sim:
     def add_storage(self, slug: str, directory: Path) -> None:
         self.control("POST", "/_sim/storage", {"slug": slug, "directory": str(directory)})
 
+    def server_flags(self, data_dir: Path, api_key: Optional[str] = None) -> list[str]:
+        """The labelport-server flags that point a server with data dir `data_dir` at this sim:
+        --darwin_url, --darwin_api_key_file (a file beside data_dir holding `api_key`, by default
+        the sim's) and, over HTTPS, --darwin_ca_file."""
+        data_dir = Path(data_dir)
+        key_file = data_dir.parent / f"{data_dir.name}.v7key"
+        key_file.write_text((api_key or self.api_key) + "\n")
+        flags = ["--darwin_url", self.url, "--darwin_api_key_file", str(key_file)]
+        if self.ca_file is not None:
+            flags += ["--darwin_ca_file", str(self.ca_file)]
+        return flags
+
     def stop(self) -> int:
         stop_process(self.proc, timeout=10)
         self.proc.stdout.close()
