@@ -76,6 +76,28 @@ Reply Echo(const ServerRequest& request) {
   return reply;
 }
 
+// Echo after `delay`.
+TestServer::Handler EchoAfter(std::chrono::milliseconds delay) {
+  return [delay](const ServerRequest& r) {
+    Reply reply = Echo(r);
+    reply.delay = delay;
+    return reply;
+  };
+}
+
+// Spawns GETs of /0 ... /<count - 1> on `io` (not run yet); their results.
+std::vector<std::future<absl::StatusOr<HttpResponse>>> SpawnGets(net::io_context& io,
+                                                                 HttpClient& client,
+                                                                 const TestServer& server,
+                                                                 int count) {
+  std::vector<std::future<absl::StatusOr<HttpResponse>>> results;
+  for (int i = 0; i < count; ++i) {
+    results.push_back(net::co_spawn(
+        io, client.Send(Request("GET", server.Url(absl::StrCat("/", i)))), net::use_future));
+  }
+  return results;
+}
+
 TEST(BeastHttpClientTest, RejectsBadOptions) {
   net::io_context io;
   EXPECT_EQ(BeastHttpClient::Create(io.get_executor(), WithMaxConnections(0)).status().code(),
@@ -179,18 +201,11 @@ TEST(BeastHttpClientTest, ServerClosingIdleConnectionIsHandled) {
 }
 
 TEST(BeastHttpClientTest, ConcurrencyIsBoundedPerHost) {
-  TestServer server([](const ServerRequest& r) {
-    Reply reply = Echo(r);
-    reply.delay = std::chrono::milliseconds(50);
-    return reply;
-  });
+  TestServer server(EchoAfter(std::chrono::milliseconds(50)));
   net::io_context io;
   auto client = MakeClient(io, WithMaxConnections(2));
-  std::vector<std::future<absl::StatusOr<HttpResponse>>> results;
-  for (int i = 0; i < 10; ++i) {
-    results.push_back(net::co_spawn(
-        io, client->Send(Request("GET", server.Url(absl::StrCat("/", i)))), net::use_future));
-  }
+  std::vector<std::future<absl::StatusOr<HttpResponse>>> results =
+      SpawnGets(io, *client, server, 10);
   io.run();
   for (auto& result : results) {
     auto response = result.get();
@@ -202,18 +217,11 @@ TEST(BeastHttpClientTest, ConcurrencyIsBoundedPerHost) {
 }
 
 TEST(BeastHttpClientTest, ConcurrentCallsFromSeveralThreads) {
-  TestServer server([](const ServerRequest& r) {
-    Reply reply = Echo(r);
-    reply.delay = std::chrono::milliseconds(5);
-    return reply;
-  });
+  TestServer server(EchoAfter(std::chrono::milliseconds(5)));
   net::io_context io;
   auto client = MakeClient(io, WithMaxConnections(3));
-  std::vector<std::future<absl::StatusOr<HttpResponse>>> results;
-  for (int i = 0; i < 60; ++i) {
-    results.push_back(net::co_spawn(
-        io, client->Send(Request("GET", server.Url(absl::StrCat("/", i)))), net::use_future));
-  }
+  std::vector<std::future<absl::StatusOr<HttpResponse>>> results =
+      SpawnGets(io, *client, server, 60);
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) threads.emplace_back([&] { io.run(); });
   for (auto& t : threads) t.join();
