@@ -158,10 +158,13 @@ SimResponse ItemsReply(Store& store, Dataset& ds, const json::object& body, AddF
   return JsonResponse(200, out);
 }
 
-// ItemsReply in the dataset the body's "dataset_slug" names (404 if none),
-// for a request body that must parse (400 otherwise).
-template <typename AddFn>
-SimResponse DatasetItemsReply(ApiContext& ctx, AddFn add) {
+// The answer to a request that adds a new item for each entry of its body's
+// "items" whose path and name are free in the dataset its "dataset_slug"
+// names (ItemsReply; 400 for a body that does not parse, 404 for no such
+// dataset): `fill(item, entry, slots)` fills the new item and returns its
+// reply.
+template <typename FillFn>
+SimResponse NewItemsReply(ApiContext& ctx, FillFn fill) {
   absl::StatusOr<json::object> body = Body(ctx);
   if (!body.ok()) return ErrorResponse(400, body.status().message());
   absl::MutexLock lock(&ctx.store.mu());
@@ -169,38 +172,34 @@ SimResponse DatasetItemsReply(ApiContext& ctx, AddFn add) {
   if (ds == nullptr) return ErrorResponse(404, "dataset not found");
   return ItemsReply(ctx.store, *ds, *body,
                     [&](const json::object& entry, const std::string& name, const std::string& path,
-                        const json::array& slots) { return add(*ds, entry, name, path, slots); });
+                        const json::array& slots) -> EntryReply {
+                      return {fill(ctx.store.NewItemLocked(*ds, name, path), entry, slots)};
+                    });
 }
 
 }  // namespace
 
 SimResponse HandleRegisterUpload(ApiContext& ctx) {
-  return DatasetItemsReply(ctx,
-                           [&](Dataset& ds, const json::object& entry, const std::string& name,
-                               const std::string& path, const json::array& slots) -> EntryReply {
-                             Item& item = ctx.store.NewItemLocked(ds, name, path);
-                             if (const json::value* layout = entry.if_contains("layout"))
-                               item.layout = *layout;
-                             if (const json::value* tags = entry.if_contains("tags");
-                                 tags != nullptr && tags->is_array()) {
-                               item.tags = tags->as_array();
-                             }
-                             json::array slot_replies;
-                             for (size_t i = 0; i < slots.size(); ++i) {
-                               const json::object in =
-                                   slots[i].is_object() ? slots[i].as_object() : json::object();
-                               Slot slot = NewSlot(in, name);
-                               slot.upload_id = NewUuid();
-                               Upload up;
-                               up.upload_id = slot.upload_id;
-                               up.item_id = item.id;
-                               up.slot_index = i;
-                               ctx.store.state().uploads[up.upload_id] = up;
-                               slot_replies.push_back(SlotReply(slot, true));
-                               item.slots.push_back(std::move(slot));
-                             }
-                             return {ItemReply(item, std::move(slot_replies))};
-                           });
+  return NewItemsReply(ctx, [&](Item& item, const json::object& entry, const json::array& slots) {
+    if (const json::value* layout = entry.if_contains("layout")) item.layout = *layout;
+    if (const json::value* tags = entry.if_contains("tags"); tags != nullptr && tags->is_array()) {
+      item.tags = tags->as_array();
+    }
+    json::array slot_replies;
+    for (size_t i = 0; i < slots.size(); ++i) {
+      const json::object in = slots[i].is_object() ? slots[i].as_object() : json::object();
+      Slot slot = NewSlot(in, item.name);
+      slot.upload_id = NewUuid();
+      Upload up;
+      up.upload_id = slot.upload_id;
+      up.item_id = item.id;
+      up.slot_index = i;
+      ctx.store.state().uploads[up.upload_id] = up;
+      slot_replies.push_back(SlotReply(slot, true));
+      item.slots.push_back(std::move(slot));
+    }
+    return ItemReply(item, std::move(slot_replies));
+  });
 }
 
 SimResponse HandleSignUpload(ApiContext& ctx) {
@@ -276,18 +275,14 @@ SimResponse HandleConfirmUpload(ApiContext& ctx) {
 }
 
 SimResponse HandleDirectUpload(ApiContext& ctx) {
-  return DatasetItemsReply(ctx,
-                           [&](Dataset& ds, const json::object&, const std::string& name,
-                               const std::string& path, const json::array& slots) -> EntryReply {
-                             Item& item = ctx.store.NewItemLocked(ds, name, path);
-                             FillAndProcess(ctx.store, item, slots, [](const json::object& in) {
-                               std::string decoded;
-                               if (!absl::Base64Unescape(GetString(in, "file_content"), &decoded))
-                                 decoded.clear();
-                               return std::make_shared<const std::string>(std::move(decoded));
-                             });
-                             return {StoredItemReply(item)};
-                           });
+  return NewItemsReply(ctx, [&](Item& item, const json::object&, const json::array& slots) {
+    FillAndProcess(ctx.store, item, slots, [](const json::object& in) {
+      std::string decoded;
+      if (!absl::Base64Unescape(GetString(in, "file_content"), &decoded)) decoded.clear();
+      return std::make_shared<const std::string>(std::move(decoded));
+    });
+    return StoredItemReply(item);
+  });
 }
 
 namespace {
