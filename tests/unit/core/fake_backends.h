@@ -1,7 +1,7 @@
 // Test doubles of the backend port (service/backend/annotation_backend.h)
 // shared by the core unit tests that run jobs: a backend that only uploads,
-// a provider that hands one backend to every tenant, and a pending run to
-// create in a store.
+// a provider that hands one backend to every tenant, an in-memory store and
+// a pending run to create in it.
 #ifndef LABELPORT_TESTS_UNIT_CORE_FAKE_BACKENDS_H_
 #define LABELPORT_TESTS_UNIT_CORE_FAKE_BACKENDS_H_
 
@@ -12,8 +12,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "gtest/gtest.h"
 #include "service/backend/annotation_backend.h"
 #include "service/store/run_store.h"
+#include "service/store/sqlite_run_store.h"
 
 namespace labelport::core::testing {
 
@@ -47,6 +49,14 @@ class AnyTenantProvider : public backend::BackendProvider {
  private:
   backend::AnnotationBackend* backend_;
 };
+
+// An in-memory SQLite run store; null (and the test fails) when it cannot
+// be opened.
+inline std::unique_ptr<store::SqliteRunStore> InMemoryStore() {
+  auto sqlite = store::SqliteRunStore::Create({.path = ":memory:"});
+  EXPECT_TRUE(sqlite.ok()) << sqlite.status();
+  return sqlite.ok() ? *std::move(sqlite) : nullptr;
+}
 
 // A run of `tenant` in dataset "dataset" with anno key `anno_key`, in
 // `state`, with one sample per id of `sample_ids`.

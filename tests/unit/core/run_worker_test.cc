@@ -38,6 +38,7 @@ namespace {
 
 namespace v1 = labelport::v1;
 using ::labelport::core::testing::AnyTenantProvider;
+using ::labelport::core::testing::InMemoryStore;
 using ::labelport::core::testing::NewRunOf;
 using ::labelport::core::testing::UploadOnlyBackend;
 using labelport::internal::v1::SampleProgress;
@@ -120,9 +121,8 @@ class OneTenantProvider : public backend::BackendProvider {
 class RunWorkerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto sqlite = store::SqliteRunStore::Create({.path = ":memory:"});
-    ASSERT_TRUE(sqlite.ok()) << sqlite.status();
-    store_ = *std::move(sqlite);
+    store_ = InMemoryStore();
+    ASSERT_NE(store_, nullptr);
   }
   void TearDown() override { StopIo(); }
 
