@@ -31,6 +31,14 @@ bool IsBeneath(const std::filesystem::path& path, const std::filesystem::path& d
   return p == d || d == "/" || absl::StartsWith(p, absl::StrCat(d, "/"));
 }
 
+// PERMISSION_DENIED "media path '<path>' is not readable<why>", with the
+// reason MEDIA_PATH_NOT_ALLOWED.
+absl::Status MediaPathNotReadable(absl::string_view path, absl::string_view why) {
+  return WithDetails(absl::PermissionDeniedError(absl::StrCat("media path '", ShownMediaPath(path),
+                                                              "' is not readable", why)),
+                     "", kMediaPathNotAllowedReason);
+}
+
 }  // namespace
 
 std::string ShownMediaPath(absl::string_view path) {
@@ -41,23 +49,18 @@ std::string ShownMediaPath(absl::string_view path) {
 }
 
 absl::Status MediaPathNotAllowed(absl::string_view path) {
-  return WithDetails(
-      absl::PermissionDeniedError(absl::StrCat(
-          "media path '", ShownMediaPath(path),
-          "' is not readable under the media roots allowed for this tenant (a path must be "
-          "absolute, without '..', beneath a media root that symlinks do not leave, and never "
-          "names a file of the server)")),
-      "", kMediaPathNotAllowedReason);
+  return MediaPathNotReadable(
+      path,
+      " under the media roots allowed for this tenant (a path must be absolute, without '..', "
+      "beneath a media root that symlinks do not leave, and never names a file of the server)");
 }
 
 absl::Status NoMediaRoots(absl::string_view path) {
-  return WithDetails(
-      absl::PermissionDeniedError(absl::StrCat(
-          "media path '", ShownMediaPath(path),
-          "' is not readable: no media roots are allowed for this tenant, so server paths "
-          "cannot be used (send the bytes with UploadMedia and reference them by "
-          "content_digest, or ask the operator for a media root)")),
-      "", kMediaPathNotAllowedReason);
+  return MediaPathNotReadable(
+      path,
+      ": no media roots are allowed for this tenant, so server paths cannot be used (send the "
+      "bytes with UploadMedia and reference them by content_digest, or ask the operator for a "
+      "media root)");
 }
 
 absl::StatusOr<std::string> NormalizeMediaRoot(absl::string_view root) {

@@ -122,6 +122,21 @@ double TokenBucketRateLimiter::TokensAt(const KeyState& state, Clock::time_point
                   state.tokens + RefillBetween(state, state.updated_at, now));
 }
 
+TokenBucketRateLimiter::KeyState& TokenBucketRateLimiter::StateAt(absl::string_view key,
+                                                                  Clock::time_point now) {
+  auto [it, inserted] = keys_.try_emplace(std::string(key));
+  KeyState& state = it->second;
+  if (inserted) {
+    state.tokens = burst_;
+    state.updated_at = now;
+  }
+  if (now > state.updated_at) {
+    state.tokens = TokensAt(state, now);
+    state.updated_at = now;
+  }
+  return state;
+}
+
 std::optional<TokenBucketRateLimiter::Reservation> TokenBucketRateLimiter::Reserve(
     absl::string_view key, bool only_if_free, bool count) {
   const Clock::time_point now = now_();
@@ -136,16 +151,7 @@ std::optional<TokenBucketRateLimiter::Reservation> TokenBucketRateLimiter::Reser
              TokensAt(s, now) >= burst_;
     });
   }
-  auto [it, inserted] = keys_.try_emplace(std::string(key));
-  KeyState& state = it->second;
-  if (inserted) {
-    state.tokens = burst_;
-    state.updated_at = now;
-  }
-  if (now > state.updated_at) {
-    state.tokens = TokensAt(state, now);
-    state.updated_at = now;
-  }
+  KeyState& state = StateAt(key, now);
   const Clock::time_point start = std::max(now, state.updated_at);
   if (only_if_free && (start > now || state.resume_at > now || state.tokens < 1)) {
     return std::nullopt;
@@ -189,16 +195,7 @@ void TokenBucketRateLimiter::OnThrottled(absl::string_view key,
       now + std::chrono::duration_cast<Clock::duration>(absl::ToChronoNanoseconds(hold));
   std::lock_guard<std::mutex> lock(mu_);
   ++stats_.throttles;
-  auto [it, inserted] = keys_.try_emplace(std::string(key));
-  KeyState& state = it->second;
-  if (inserted) {
-    state.tokens = burst_;
-    state.updated_at = now;
-  }
-  if (now > state.updated_at) {
-    state.tokens = TokensAt(state, now);
-    state.updated_at = now;
-  }
+  KeyState& state = StateAt(key, now);
   state.resume_at = std::max(state.resume_at, resume);
   if (admitted_at >= state.decreased_at) {
     // A request sent at the current rate was refused: slow down, and start

@@ -160,6 +160,9 @@ class TokenBucketRateLimiter {
   double RefillBetween(const KeyState& state, Clock::time_point from, Clock::time_point to) const;
   // `state.tokens` at `now` (capped at the burst); `state` unchanged.
   double TokensAt(const KeyState& state, Clock::time_point now) const;
+  // The state of `key` (a full bucket when new) with its tokens brought up
+  // to `now`. Called with mu_ held.
+  KeyState& StateAt(absl::string_view key, Clock::time_point now);
   // Reserves the next slot for `key`; returns when it may be used.
   // `only_if_free`: reserve only when usable now (returns nullopt otherwise).
   std::optional<Reservation> Reserve(absl::string_view key, bool only_if_free, bool count);

@@ -106,27 +106,81 @@ void FillAndProcess(Store& store, Item& item, const json::array& slots, ReadFn r
   for (size_t i = 0; i < item.slots.size(); ++i) store.ProcessSlotLocked(item, i, bytes[i]);
 }
 
-}  // namespace
+// {"id", "name", "path", "slots"} of `item`, with `slot_replies` as its slots.
+json::object ItemReply(const Item& item, json::array slot_replies) {
+  json::object reply;
+  reply["id"] = item.id;
+  reply["name"] = item.name;
+  reply["path"] = item.path;
+  reply["slots"] = std::move(slot_replies);
+  return reply;
+}
 
-SimResponse HandleRegisterUpload(ApiContext& ctx) {
-  absl::StatusOr<json::object> body = Body(ctx);
-  if (!body.ok()) return ErrorResponse(400, body.status().message());
-  absl::MutexLock lock(&ctx.store.mu());
-  Dataset* ds = ctx.store.DatasetBySlugLocked(ctx.team_id, GetString(*body, "dataset_slug"));
-  if (ds == nullptr) return ErrorResponse(404, "dataset not found");
+// ItemReply with the item's slots as they are stored now.
+json::object StoredItemReply(const Item& item) {
+  json::array replies;
+  for (const Slot& s : item.slots) replies.push_back(SlotReply(s, false));
+  return ItemReply(item, std::move(replies));
+}
+
+// The answer to one item entry of a registration: under "items", or under
+// "blocked_items" when `blocked`.
+struct EntryReply {
+  json::object json;
+  bool blocked = false;
+};
+
+// The answer {"items", "blocked_items"} to a registration of the entries of
+// `body`'s "items" in the dataset `ds`: an entry whose path and name an item
+// of the dataset has already is blocked as ALREADY_EXISTS, and
+// `add(entry, name, path, slots)` answers each other one.
+template <typename AddFn>
+SimResponse ItemsReply(Store& store, Dataset& ds, const json::object& body, AddFn add)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(store.mu()) {
   json::array items;
   json::array blocked;
-  for (const json::value& e : GetArray(*body, "items")) {
+  for (const json::value& e : GetArray(body, "items")) {
     if (!e.is_object()) continue;
     const json::object& entry = e.as_object();
     const std::string name = GetString(entry, "name");
     const std::string path = ItemPath(GetString(entry, "path", "/"));
     const json::array slots = EntrySlots(entry);
-    if (Item* existing = ctx.store.FindItemLocked(*ds, path, name)) {
+    if (Item* existing = store.FindItemLocked(ds, path, name)) {
       blocked.push_back(BlockedReply(existing->id, name, path, slots, "ALREADY_EXISTS"));
       continue;
     }
-    Item& item = ctx.store.NewItemLocked(*ds, name, path);
+    EntryReply reply = add(entry, name, path, slots);
+    (reply.blocked ? blocked : items).push_back(std::move(reply.json));
+  }
+  json::object out;
+  out["items"] = std::move(items);
+  out["blocked_items"] = std::move(blocked);
+  return JsonResponse(200, out);
+}
+
+// The answer to a request that adds a new item for each entry of its body's
+// "items" whose path and name are free in the dataset its "dataset_slug"
+// names (ItemsReply; 400 for a body that does not parse, 404 for no such
+// dataset): `fill(item, entry, slots)` fills the new item and returns its
+// reply.
+template <typename FillFn>
+SimResponse NewItemsReply(ApiContext& ctx, FillFn fill) {
+  absl::StatusOr<json::object> body = Body(ctx);
+  if (!body.ok()) return ErrorResponse(400, body.status().message());
+  absl::MutexLock lock(&ctx.store.mu());
+  Dataset* ds = ctx.store.DatasetBySlugLocked(ctx.team_id, GetString(*body, "dataset_slug"));
+  if (ds == nullptr) return ErrorResponse(404, "dataset not found");
+  return ItemsReply(ctx.store, *ds, *body,
+                    [&](const json::object& entry, const std::string& name, const std::string& path,
+                        const json::array& slots) -> EntryReply {
+                      return {fill(ctx.store.NewItemLocked(*ds, name, path), entry, slots)};
+                    });
+}
+
+}  // namespace
+
+SimResponse HandleRegisterUpload(ApiContext& ctx) {
+  return NewItemsReply(ctx, [&](Item& item, const json::object& entry, const json::array& slots) {
     if (const json::value* layout = entry.if_contains("layout")) item.layout = *layout;
     if (const json::value* tags = entry.if_contains("tags"); tags != nullptr && tags->is_array()) {
       item.tags = tags->as_array();
@@ -134,7 +188,7 @@ SimResponse HandleRegisterUpload(ApiContext& ctx) {
     json::array slot_replies;
     for (size_t i = 0; i < slots.size(); ++i) {
       const json::object in = slots[i].is_object() ? slots[i].as_object() : json::object();
-      Slot slot = NewSlot(in, name);
+      Slot slot = NewSlot(in, item.name);
       slot.upload_id = NewUuid();
       Upload up;
       up.upload_id = slot.upload_id;
@@ -144,17 +198,8 @@ SimResponse HandleRegisterUpload(ApiContext& ctx) {
       slot_replies.push_back(SlotReply(slot, true));
       item.slots.push_back(std::move(slot));
     }
-    json::object reply;
-    reply["id"] = item.id;
-    reply["name"] = item.name;
-    reply["path"] = item.path;
-    reply["slots"] = std::move(slot_replies);
-    items.push_back(std::move(reply));
-  }
-  json::object out;
-  out["items"] = std::move(items);
-  out["blocked_items"] = std::move(blocked);
-  return JsonResponse(200, out);
+    return ItemReply(item, std::move(slot_replies));
+  });
 }
 
 SimResponse HandleSignUpload(ApiContext& ctx) {
@@ -230,42 +275,14 @@ SimResponse HandleConfirmUpload(ApiContext& ctx) {
 }
 
 SimResponse HandleDirectUpload(ApiContext& ctx) {
-  absl::StatusOr<json::object> body = Body(ctx);
-  if (!body.ok()) return ErrorResponse(400, body.status().message());
-  absl::MutexLock lock(&ctx.store.mu());
-  Dataset* ds = ctx.store.DatasetBySlugLocked(ctx.team_id, GetString(*body, "dataset_slug"));
-  if (ds == nullptr) return ErrorResponse(404, "dataset not found");
-  json::array items;
-  json::array blocked;
-  for (const json::value& e : GetArray(*body, "items")) {
-    if (!e.is_object()) continue;
-    const json::object& entry = e.as_object();
-    const std::string name = GetString(entry, "name");
-    const std::string path = ItemPath(GetString(entry, "path", "/"));
-    const json::array slots = EntrySlots(entry);
-    if (Item* existing = ctx.store.FindItemLocked(*ds, path, name)) {
-      blocked.push_back(BlockedReply(existing->id, name, path, slots, "ALREADY_EXISTS"));
-      continue;
-    }
-    Item& item = ctx.store.NewItemLocked(*ds, name, path);
+  return NewItemsReply(ctx, [&](Item& item, const json::object&, const json::array& slots) {
     FillAndProcess(ctx.store, item, slots, [](const json::object& in) {
       std::string decoded;
       if (!absl::Base64Unescape(GetString(in, "file_content"), &decoded)) decoded.clear();
       return std::make_shared<const std::string>(std::move(decoded));
     });
-    json::object reply;
-    reply["id"] = item.id;
-    reply["name"] = item.name;
-    reply["path"] = item.path;
-    json::array replies;
-    for (const Slot& s : item.slots) replies.push_back(SlotReply(s, false));
-    reply["slots"] = std::move(replies);
-    items.push_back(std::move(reply));
-  }
-  json::object out;
-  out["items"] = std::move(items);
-  out["blocked_items"] = std::move(blocked);
-  return JsonResponse(200, out);
+    return StoredItemReply(item);
+  });
 }
 
 namespace {
@@ -282,76 +299,56 @@ SimResponse RegisterExisting(ApiContext& ctx, bool readonly) {
   if (!readonly && storage == state.storage.end()) {
     return ErrorResponse(422, absl::StrCat("unknown storage_slug ", storage_slug));
   }
-  json::array items;
-  json::array blocked;
-  for (const json::value& e : GetArray(*body, "items")) {
-    if (!e.is_object()) continue;
-    const json::object& entry = e.as_object();
-    const std::string name = GetString(entry, "name");
-    const std::string path = ItemPath(GetString(entry, "path", "/"));
-    const json::array slots = EntrySlots(entry);
-    if (Item* existing = ctx.store.FindItemLocked(*ds, path, name)) {
-      blocked.push_back(BlockedReply(existing->id, name, path, slots, "ALREADY_EXISTS"));
-      continue;
-    }
-    // Read every slot first so a missing file blocks the whole item.
-    std::vector<std::shared_ptr<const std::string>> contents;
-    bool missing = false;
-    if (!readonly) {
-      for (const json::value& s : slots) {
-        const std::string key =
-            s.is_object() ? GetString(s.as_object(), "storage_key") : std::string();
-        std::ifstream file(absl::StrCat(storage->second, "/", key), std::ios::binary);
-        if (key.empty() || !file) {
-          missing = true;
-          break;
+  return ItemsReply(
+      ctx.store, *ds, *body,
+      [&](const json::object& entry, const std::string& name, const std::string& path,
+          const json::array& slots) -> EntryReply {
+        // Read every slot first so a missing file blocks the whole item.
+        std::vector<std::shared_ptr<const std::string>> contents;
+        bool missing = false;
+        if (!readonly) {
+          for (const json::value& s : slots) {
+            const std::string key =
+                s.is_object() ? GetString(s.as_object(), "storage_key") : std::string();
+            std::ifstream file(absl::StrCat(storage->second, "/", key), std::ios::binary);
+            if (key.empty() || !file) {
+              missing = true;
+              break;
+            }
+            std::ostringstream ss;
+            ss << file.rdbuf();
+            contents.push_back(std::make_shared<const std::string>(ss.str()));
+          }
         }
-        std::ostringstream ss;
-        ss << file.rdbuf();
-        contents.push_back(std::make_shared<const std::string>(ss.str()));
-      }
-    }
-    if (missing) {
-      blocked.push_back(BlockedReply("", name, path, slots, "FILE_NOT_FOUND"));
-      continue;
-    }
-    Item& item = ctx.store.NewItemLocked(*ds, name, path);
-    if (const json::value* layout = entry.if_contains("layout")) item.layout = *layout;
-    if (readonly) {
-      for (const json::value& s : slots) {
-        const json::object in = s.is_object() ? s.as_object() : json::object();
-        Slot slot = NewSlot(in, name);
-        slot.upload_id = NewUuid();
-        slot.width = GetInt(in, "width");
-        slot.height = GetInt(in, "height");
-        if (slot.width) slot.metadata["width"] = *slot.width;
-        if (slot.height) slot.metadata["height"] = *slot.height;
-        slot.size_bytes = GetInt(in, "size_bytes").value_or(0);
-        if (std::optional<int64_t> frames = GetInt(in, "total_frames")) slot.frame_count = frames;
-        if (const json::value* fps = in.if_contains("native_fps")) {
-          if (std::optional<double> f = GetNumber(*fps)) slot.fps = *f;
+        if (missing) return {BlockedReply("", name, path, slots, "FILE_NOT_FOUND"), true};
+        Item& item = ctx.store.NewItemLocked(*ds, name, path);
+        if (const json::value* layout = entry.if_contains("layout")) item.layout = *layout;
+        if (readonly) {
+          for (const json::value& s : slots) {
+            const json::object in = s.is_object() ? s.as_object() : json::object();
+            Slot slot = NewSlot(in, name);
+            slot.upload_id = NewUuid();
+            slot.width = GetInt(in, "width");
+            slot.height = GetInt(in, "height");
+            if (slot.width) slot.metadata["width"] = *slot.width;
+            if (slot.height) slot.metadata["height"] = *slot.height;
+            slot.size_bytes = GetInt(in, "size_bytes").value_or(0);
+            if (std::optional<int64_t> frames = GetInt(in, "total_frames"))
+              slot.frame_count = frames;
+            if (const json::value* fps = in.if_contains("native_fps")) {
+              if (std::optional<double> f = GetNumber(*fps)) slot.fps = *f;
+            }
+            item.slots.push_back(std::move(slot));
+          }
+          item.status = "new";
+          item.processing_status = "complete";
+        } else {
+          size_t next = 0;
+          FillAndProcess(ctx.store, item, slots,
+                         [&](const json::object&) { return contents[next++]; });
         }
-        item.slots.push_back(std::move(slot));
-      }
-      item.status = "new";
-      item.processing_status = "complete";
-    } else {
-      size_t next = 0;
-      FillAndProcess(ctx.store, item, slots, [&](const json::object&) { return contents[next++]; });
-    }
-    json::object reply;
-    reply["id"] = item.id;
-    reply["name"] = item.name;
-    reply["path"] = item.path;
-    json::array replies;
-    for (const Slot& s : item.slots) replies.push_back(SlotReply(s, false));
-    reply["slots"] = std::move(replies);
-    items.push_back(std::move(reply));
-  }
-  json::object out;
-  out["items"] = std::move(items);
-  out["blocked_items"] = std::move(blocked);
-  return JsonResponse(200, out);
+        return {StoredItemReply(item)};
+      });
 }
 
 SimResponse BytesResponse(const std::shared_ptr<const std::string>& bytes,

@@ -18,6 +18,16 @@ SteadyTime AfterMs(int64_t ms) {
   return std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
 }
 
+// The entry of `map` under the key `index` holds for `key`; null when
+// either has none.
+template <typename Index, typename Map>
+typename Map::mapped_type* FindThrough(const Index& index, Map& map, std::string_view key) {
+  auto it = index.find(std::string(key));
+  if (it == index.end()) return nullptr;
+  auto found = map.find(it->second);
+  return found == map.end() ? nullptr : &found->second;
+}
+
 }  // namespace
 
 std::string Slugify(std::string_view name) {
@@ -89,10 +99,7 @@ absl::StatusOr<Team*> Store::AddTeamKeyLocked(std::string_view slug, std::string
 }
 
 Team* Store::TeamForKeyLocked(std::string_view api_key) {
-  auto it = state_.api_keys.find(std::string(api_key));
-  if (it == state_.api_keys.end()) return nullptr;
-  auto team = state_.teams.find(it->second);
-  return team == state_.teams.end() ? nullptr : &team->second;
+  return FindThrough(state_.api_keys, state_.teams, api_key);
 }
 
 Team* Store::TeamBySlugLocked(std::string_view slug) {
@@ -153,10 +160,7 @@ Dataset* Store::DatasetBySlugLocked(int64_t team_id, std::string_view slug) {
 }
 
 Item* Store::ItemLocked(std::string_view item_id) {
-  auto it = state_.item_by_id.find(std::string(item_id));
-  if (it == state_.item_by_id.end()) return nullptr;
-  auto item = state_.items.find(it->second);
-  return item == state_.items.end() ? nullptr : &item->second;
+  return FindThrough(state_.item_by_id, state_.items, item_id);
 }
 
 Item* Store::FindItemLocked(const Dataset& ds, std::string_view path, std::string_view name) {

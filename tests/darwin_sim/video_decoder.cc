@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "ffmpeg_ptrs.h"
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -60,26 +61,6 @@ struct MemoryReader {
   }
 };
 
-struct AvioDeleter {
-  void operator()(AVIOContext* io) const {
-    if (io == nullptr) return;
-    av_freep(&io->buffer);
-    avio_context_free(&io);
-  }
-};
-struct FormatDeleter {
-  void operator()(AVFormatContext* f) const { avformat_close_input(&f); }
-};
-struct CodecDeleter {
-  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
-};
-struct PacketDeleter {
-  void operator()(AVPacket* p) const { av_packet_free(&p); }
-};
-struct FrameDeleter {
-  void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
-
 std::string AvError(int code) {
   char buf[AV_ERROR_MAX_STRING_SIZE] = {};
   av_strerror(code, buf, sizeof(buf));
@@ -104,11 +85,11 @@ struct VideoDecoder::State {
   MemoryReader reader;
   // Declaration order is destruction order reversed: the format context
   // (which reads through `io`) goes before `io`.
-  std::unique_ptr<AVIOContext, AvioDeleter> io;
-  std::unique_ptr<AVFormatContext, FormatDeleter> format;
-  std::unique_ptr<AVCodecContext, CodecDeleter> codec;
-  std::unique_ptr<AVPacket, PacketDeleter> packet;
-  std::unique_ptr<AVFrame, FrameDeleter> frame;
+  AvioPtr io;
+  FormatPtr format;
+  CodecPtr codec;
+  PacketPtr packet;
+  FramePtr frame;
   int stream_index = -1;
   bool at_end = false;
   std::string container;

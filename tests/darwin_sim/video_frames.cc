@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "ffmpeg_ptrs.h"
 #include "video_decoder.h"
 
 extern "C" {
@@ -17,21 +18,11 @@ extern "C" {
 namespace labelport::darwin_sim {
 namespace {
 
-struct FrameDeleter {
-  void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
-struct CodecDeleter {
-  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
-};
-struct PacketDeleter {
-  void operator()(AVPacket* p) const { av_packet_free(&p); }
-};
-
 uint8_t Clamp(double v) { return static_cast<uint8_t>(std::clamp(std::lround(v), 0L, 255L)); }
 
 // `frame` as RGB24. Errors: InvalidArgument for pixel formats other than
 // 8-bit planar YUV (BT.601, limited or full range) and 8-bit packed RGB.
-absl::StatusOr<std::unique_ptr<AVFrame, FrameDeleter>> ToRgb(const AVFrame& frame) {
+absl::StatusOr<FramePtr> ToRgb(const AVFrame& frame) {
   const auto format = static_cast<AVPixelFormat>(frame.format);
   const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(format);
   const bool rgb = desc != nullptr && (desc->flags & AV_PIX_FMT_FLAG_RGB) != 0;
@@ -45,7 +36,7 @@ absl::StatusOr<std::unique_ptr<AVFrame, FrameDeleter>> ToRgb(const AVFrame& fram
         absl::StrCat("darwin-sim cannot convert video frames in pixel format ",
                      desc == nullptr ? "unknown" : desc->name, " to PNG"));
   }
-  std::unique_ptr<AVFrame, FrameDeleter> out(av_frame_alloc());
+  FramePtr out(av_frame_alloc());
   if (out == nullptr) return absl::ResourceExhaustedError("out of memory for a frame image");
   out->format = AV_PIX_FMT_RGB24;
   out->width = frame.width;
@@ -90,8 +81,8 @@ absl::StatusOr<std::unique_ptr<AVFrame, FrameDeleter>> ToRgb(const AVFrame& fram
 absl::StatusOr<std::string> EncodePng(const AVFrame& rgb) {
   const AVCodec* png = avcodec_find_encoder(AV_CODEC_ID_PNG);
   if (png == nullptr) return absl::InternalError("FFmpeg has no PNG encoder");
-  std::unique_ptr<AVCodecContext, CodecDeleter> codec(avcodec_alloc_context3(png));
-  std::unique_ptr<AVPacket, PacketDeleter> packet(av_packet_alloc());
+  CodecPtr codec(avcodec_alloc_context3(png));
+  PacketPtr packet(av_packet_alloc());
   if (codec == nullptr || packet == nullptr) {
     return absl::ResourceExhaustedError("out of memory for the PNG encoder");
   }
@@ -127,7 +118,7 @@ absl::StatusOr<std::string> VideoFramePng(std::string_view bytes, int64_t frame,
     if (!decoder.SendPacket() && more) continue;
     while (const AVFrame* f = decoder.ReceiveFrame()) {
       if (decoded++ != target) continue;
-      absl::StatusOr<std::unique_ptr<AVFrame, FrameDeleter>> rgb = ToRgb(*f);
+      absl::StatusOr<FramePtr> rgb = ToRgb(*f);
       if (!rgb.ok()) return rgb.status();
       return EncodePng(**rgb);
     }

@@ -1,24 +1,15 @@
 """Fixtures of the end-to-end tests: darwin-sim and labelport-server processes (the upload
 tests' fixtures) and a `labelport.Client` connected to the server.
 
-The client package is imported from this checkout (client/python), not from whatever copy the
-shared virtualenv has installed.
+pytest.ini (at the repository root) puts client/python and tests/integration on sys.path, so
+the client package is imported from this checkout.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-REPO = Path(__file__).resolve().parents[2]
-for _p in (REPO / "client/python", REPO / "tests/integration"):
-    if str(_p) not in sys.path:
-        sys.path.insert(0, str(_p))
-
-import pytest  # noqa: E402
-from upload.conftest import sim, sim_factory, upload_server  # noqa: E402,F401
-
-from labelport import Client  # noqa: E402
+import pytest
+from upload.conftest import sim, sim_factory, upload_server  # noqa: F401
+from upload.support import connected_client
 
 
 @pytest.fixture
@@ -30,6 +21,4 @@ def server(sim, upload_server):  # noqa: F811 - the imported fixtures
 
 @pytest.fixture
 def client(server):
-    with Client(server.target, timeout=30) as c:
-        c.wait_for_ready()
-        yield c
+    yield from connected_client(server)

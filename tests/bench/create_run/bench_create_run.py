@@ -35,16 +35,10 @@ from labelport.v1 import annotation_service_pb2 as svc  # noqa: E402
 from labelport.v1 import labels_pb2 as labels  # noqa: E402
 from labelport.v1 import sample_pb2 as sample  # noqa: E402
 from server.conftest import ServerProcess  # noqa: E402
+from server.processes import proc_status_kib  # noqa: E402
 from server.helpers import header, run_name  # noqa: E402
 
 BATCH = 1000
-
-
-def proc_status_kib(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise KeyError(field)
 
 
 def requests(count: int, with_labels: bool):

@@ -38,25 +38,13 @@ sys.path.insert(0, str(REPO / "tests" / "integration"))
 from labelport.v1 import annotation_run_pb2 as run_pb  # noqa: E402
 from labelport.v1 import annotation_service_pb2 as svc  # noqa: E402
 from server.conftest import ServerProcess  # noqa: E402
+from server.processes import proc_status_kib  # noqa: E402
 from upload.support import (  # noqa: E402
-    Sim,
-    field_schema,
-    header,
-    image_sample,
-    make_image,
-    media,
-    state_name,
+    Sim, field_schema, header, image_sample, make_image, media, state_name,
 )
 
 BATCH = 1000
 LINKS_PER_FILE = 50_000
-
-
-def proc_status_kib(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise KeyError(field)
 
 
 def reset_peak_rss(pid: int) -> bool:
@@ -97,11 +85,8 @@ def measure(count: int, work: Path, timeout: float) -> dict:
         os.link(image, bucket / f"k{k:07d}.png")
     sim = Sim(work / f"sim-{count}")
     sim.add_storage("bench", bucket)
-    key_file = work / f"v7key-{count}"
-    key_file.write_text(sim.api_key)
     data_dir = work / f"data-{count}"
-    server = ServerProcess(data_dir, ["--darwin_url", sim.url, "--darwin_api_key_file",
-                                      str(key_file), "--darwin_rate_limit_per_minute",
+    server = ServerProcess(data_dir, [*sim.server_flags(data_dir), "--darwin_rate_limit_per_minute",
                                       "1000000", "--log_level", "warning"])
     try:
         pid = server.proc.pid

@@ -34,16 +34,7 @@ from labelport.v1 import annotation_service_pb2 as svc  # noqa: E402
 from labelport.v1 import labels_pb2 as labels  # noqa: E402
 from server.conftest import ServerProcess  # noqa: E402
 from upload.support import (  # noqa: E402
-    Sim,
-    attr,
-    create_run,
-    header,
-    image_sample,
-    make_image,
-    media,
-    spec,
-    specs,
-    wait_run,
+    Sim, attr, create_run, header, image_sample, make_image, media, spec, specs, wait_run,
 )
 from labelport.v1 import label_schema_pb2 as schema  # noqa: E402
 
@@ -56,10 +47,8 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def start_server(sim: Sim, data_dir: Path) -> ServerProcess:
-    key_file = data_dir.parent / "v7key"
-    key_file.write_text(sim.api_key + "\n")
     return ServerProcess(data_dir, [
-        "--darwin_url", sim.url, "--darwin_api_key_file", str(key_file), "--worker_id", "bench",
+        *sim.server_flags(data_dir), "--worker_id", "bench",
         "--darwin_rate_limit_per_minute", "1000000", "--log_level", "warning",
         "--upload_concurrency", "32"])
 

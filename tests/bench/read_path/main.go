@@ -245,20 +245,10 @@ func (scanningCodec) Unmarshal(data []byte, v any) error {
 	if !ok {
 		return proto.Unmarshal(data, v.(proto.Message))
 	}
-	for len(data) > 0 {
-		number, kind, n := protowire.ConsumeTag(data)
-		if n < 0 {
-			return protowire.ParseError(n)
-		}
-		data = data[n:]
-		m := protowire.ConsumeFieldValue(number, kind, data)
-		if m < 0 {
-			return protowire.ParseError(m)
-		}
-		data = data[m:]
+	return benchenv.ScanFields(data, func(number protowire.Number, _ protowire.Type, _ []byte) (bool, error) {
 		if number == 1 {
 			out.field1++
 		}
-	}
-	return nil
+		return false, nil
+	})
 }

@@ -30,17 +30,8 @@ sys.path.insert(0, str(REPO / "tests" / "integration"))
 
 from server.conftest import ServerProcess  # noqa: E402
 from upload.support import (  # noqa: E402
-    Sim,
-    create_run,
-    detection,
-    detections,
-    field_schema,
-    header,
-    image_sample,
-    make_image,
-    media,
-    state_name,
-    wait_run,
+    Sim, create_run, detection, detections, field_schema, header, image_sample, make_image, media,
+    state_name, wait_run,
 )
 
 
@@ -71,11 +62,9 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix="bench-soak-"))
     sim = Sim(work / "sim", ["--latency_ms", str(args.latency_ms)])
-    key_file = work / "v7key"
-    key_file.write_text(sim.api_key)
     server = ServerProcess(work / "data", [
-        "--darwin_url", sim.url, "--darwin_api_key_file", str(key_file),
-        "--darwin_rate_limit_per_minute", str(args.rate), "--log_level", "warning"])
+        *sim.server_flags(work / "data"), "--darwin_rate_limit_per_minute", str(args.rate),
+        "--log_level", "warning"])
     pid = server.proc.pid
     images = [make_image(work / "img" / f"i{k}.png", color=(k % 256, (k // 256) % 256, 0))
               for k in range(args.count)]

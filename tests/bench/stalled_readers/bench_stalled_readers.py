@@ -35,17 +35,8 @@ from labelport.v1 import annotation_service_pb2 as svc  # noqa: E402
 from load.support import crowded_run  # noqa: E402
 from server.conftest import ServerProcess  # noqa: E402
 from upload.support import (  # noqa: E402
-    Sim,
-    create_run,
-    detection,
-    detections,
-    field_schema,
-    header,
-    image_sample,
-    make_image,
-    media,
-    state_name,
-    wait_run,
+    Sim, create_run, detection, detections, field_schema, header, image_sample, make_image, media,
+    state_name, wait_run,
 )
 
 
@@ -87,10 +78,8 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix="bench-stalled-"))
     sim = Sim(work / "sim", ["--latency_ms", str(args.latency_ms)])
-    key_file = work / "v7key"
-    key_file.write_text(sim.api_key)
-    flags = ["--darwin_url", sim.url, "--darwin_api_key_file", str(key_file),
-             "--darwin_rate_limit_per_minute", "60000", "--log_level", "warning"]
+    flags = [*sim.server_flags(work / "data"), "--darwin_rate_limit_per_minute", "60000",
+             "--log_level", "warning"]
     if args.io_threads is not None:
         flags += ["--io_threads", str(args.io_threads)]
     server = ServerProcess(work / "data", flags)

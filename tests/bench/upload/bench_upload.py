@@ -36,17 +36,8 @@ sys.path.insert(0, str(REPO / "tests" / "integration"))
 
 from server.conftest import ServerProcess  # noqa: E402
 from upload.support import (  # noqa: E402
-    Sim,
-    create_run,
-    detection,
-    detections,
-    field_schema,
-    header,
-    image_sample,
-    make_image,
-    media,
-    state_name,
-    wait_run,
+    Sim, create_run, detection, detections, field_schema, header, image_sample, make_image, media,
+    state_name, wait_run,
 )
 
 V7_RATE = 1000  # V7's documented limit per API key and minute
@@ -65,10 +56,7 @@ def run_once(args, count: int) -> dict:
     if args.v7:
         sim_args += ["--rate_limit_per_minute", str(V7_RATE)]
     sim = Sim(work / "sim", sim_args)
-    key_file = work / "v7key"
-    key_file.write_text(sim.api_key)
-    flags = ["--darwin_url", sim.url, "--darwin_api_key_file", str(key_file),
-             "--log_level", "warning"]
+    flags = [*sim.server_flags(work / "data"), "--log_level", "warning"]
     if not args.v7:
         flags += ["--darwin_rate_limit_per_minute", str(args.rate),
                   "--upload_concurrency", str(args.upload_concurrency),

@@ -237,25 +237,20 @@ func (sequenceCodec) Unmarshal(data []byte, v any) error {
 	if !ok {
 		return proto.Unmarshal(data, v.(proto.Message))
 	}
-	for len(data) > 0 {
-		number, kind, n := protowire.ConsumeTag(data)
-		if n < 0 {
-			return protowire.ParseError(n)
+	found := false
+	err := benchenv.ScanFields(data, func(number protowire.Number, kind protowire.Type, value []byte) (bool, error) {
+		if number != 1 || kind != protowire.VarintType { // WatchRunResponse.sequence
+			return false, nil
 		}
-		data = data[n:]
-		if number == 1 && kind == protowire.VarintType { // WatchRunResponse.sequence
-			value, m := protowire.ConsumeVarint(data)
-			if m < 0 {
-				return protowire.ParseError(m)
-			}
-			out.sequence = int64(value)
-			return nil
-		}
-		m := protowire.ConsumeFieldValue(number, kind, data)
+		sequence, m := protowire.ConsumeVarint(value)
 		if m < 0 {
-			return protowire.ParseError(m)
+			return true, protowire.ParseError(m)
 		}
-		data = data[m:]
+		out.sequence, found = int64(sequence), true
+		return true, nil
+	})
+	if err == nil && !found {
+		err = fmt.Errorf("a WatchRunResponse without sequence")
 	}
-	return fmt.Errorf("a WatchRunResponse without sequence")
+	return err
 }

@@ -17,14 +17,7 @@ from labelport.v1 import annotation_run_pb2 as run_pb
 from server.conftest import ServerProcess
 from server.helpers import error_details
 from upload.support import (
-    Sim,
-    create_run,
-    field_schema,
-    header,
-    image_sample,
-    items_by_sample,
-    make_image,
-    media,
+    Sim, create_run, field_schema, header, image_sample, items_by_sample, make_image, media,
     wait_run,
 )
 

@@ -14,14 +14,7 @@ from labelport.v1 import annotation_run_pb2 as run_pb
 from labelport.v1 import annotation_service_pb2 as svc
 from server.waiting import wait_until
 from upload.support import (
-    Sim,
-    create_run,
-    field_schema,
-    header,
-    image_sample,
-    make_image,
-    media,
-    wait_run,
+    Sim, create_run, field_schema, header, image_sample, make_image, media, wait_run,
 )
 
 from .support import new_token, tenant_stub

@@ -12,15 +12,7 @@ from labelport.v1 import annotation_run_pb2 as run_pb
 from labelport.v1 import annotation_service_pb2 as svc
 from labelport.v1 import sample_pb2 as sample
 from upload.support import (
-    Sim,
-    create_run,
-    field_schema,
-    header,
-    image_sample,
-    make_image,
-    media,
-    new_api_key,
-    wait_run,
+    Sim, create_run, field_schema, header, image_sample, make_image, media, new_api_key, wait_run,
 )
 
 from .support import new_token, tenant_stub, upload_media_requests

@@ -17,13 +17,7 @@ from server.waiting import wait_until
 
 from .file_reads import FileReads
 from .support import (
-    OTHER_RPCS,
-    RUN_RPCS,
-    bearer,
-    every_rpc,
-    new_token,
-    tenant_stub,
-    upload_media_requests,
+    OTHER_RPCS, RUN_RPCS, bearer, every_rpc, new_token, tenant_stub, upload_media_requests,
 )
 
 

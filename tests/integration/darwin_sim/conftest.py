@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
+from server.certs import make_server_certificate
+from server.processes import stop_process
 
 os.environ["DARWIN_RETRY_INITIAL_WAIT"] = "0"
 os.environ["DARWIN_RETRY_MAX_WAIT"] = "1"
@@ -95,14 +96,8 @@ class Sim:
         return self.control("GET", "/_sim/requests")["requests"]
 
     def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                raise
+        exited = stop_process(self.proc, timeout=10)
+        assert exited, "darwin-sim did not exit within 10 s of SIGTERM"
         self.proc.stdout.close()
         self.proc.stderr.close()
         return self.proc.returncode
@@ -111,22 +106,7 @@ class Sim:
 @pytest.fixture(scope="session")
 def tls_files(tmp_path_factory) -> dict[str, Path]:
     """A throwaway CA and a server certificate for 127.0.0.1, made with openssl."""
-    d = tmp_path_factory.mktemp("tls")
-
-    def run(*args: str) -> None:
-        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
-
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
-        "-days", "2", "-subj", "/CN=darwin-sim test CA")
-    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
-        "-subj", "/CN=127.0.0.1")
-    (d / "san.ext").write_text(
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
-        "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
-    )
-    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "san.ext")
-    return {"ca": d / "ca.pem", "cert": d / "server.pem", "key": d / "server.key"}
+    return make_server_certificate(tmp_path_factory.mktemp("tls"), "darwin-sim test CA")
 
 
 @pytest.fixture

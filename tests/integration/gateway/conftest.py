@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import os
 import queue
-import signal
 import subprocess
 import threading
 from pathlib import Path
 
 import pytest
 from load.conftest import start_server
+from server.processes import stop_process
 from upload.support import Sim
 
 REPO = Path(__file__).resolve().parents[3]
@@ -59,14 +59,8 @@ class Gateway:
         return "gateway stderr:\n" + self._stderr_path.read_text(errors="replace")[-4000:]
 
     def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                pytest.fail("labelport-gateway did not exit within 15 s of SIGTERM")
+        if not stop_process(self.proc, timeout=15):
+            pytest.fail("labelport-gateway did not exit within 15 s of SIGTERM")
         self._stderr.close()
         return self.proc.returncode
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 import ssl
-import subprocess
 import urllib.error
 import urllib.request
 
 import grpc
 import pytest
+from server.certs import make_server_certificate
 from server.conftest import ServerProcess
 from upload.support import Sim
 
@@ -25,30 +25,19 @@ SERVICE_NAME = "labelport.ns.svc"
 def pod_tls(tmp_path_factory) -> dict:
     """A CA and the pod's certificate (tls.crt holds the leaf alone, as a kubernetes.io/tls
     Secret may): names the Service's DNS name and 127.0.0.1, not "localhost"."""
-    d = tmp_path_factory.mktemp("pod-tls")
-
-    def run(*args: str) -> None:
-        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
-
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
-        "-days", "2", "-subj", "/CN=labelport gateway test CA")
-    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "tls.key", "-out", "tls.csr",
-        "-subj", "/CN=labelport")
-    (d / "san.ext").write_text(f"subjectAltName=DNS:{SERVICE_NAME},IP:127.0.0.1\n"
-                               "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
-    run("x509", "-req", "-in", "tls.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "tls.crt", "-days", "2", "-extfile", "san.ext")
-    return {"ca": d / "ca.crt", "cert": d / "tls.crt", "key": d / "tls.key"}
+    return make_server_certificate(
+        tmp_path_factory.mktemp("pod-tls"), "labelport gateway test CA", common_name="labelport",
+        extensions=f"subjectAltName=DNS:{SERVICE_NAME},IP:127.0.0.1\n"
+        "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        ca_file="ca.crt", cert_file="tls.crt", key_file="tls.key")
 
 
 @pytest.fixture(scope="module")
 def tls_server(tmp_path_factory, pod_tls):
     sim = Sim(tmp_path_factory.mktemp("sim"))
     data_dir = tmp_path_factory.mktemp("data")
-    key_file = data_dir.parent / f"{data_dir.name}.v7key"
-    key_file.write_text(sim.api_key + "\n")
-    flags = ["--darwin_url", sim.url, "--darwin_api_key_file", str(key_file),
-             "--tls_cert", str(pod_tls["cert"]), "--tls_key", str(pod_tls["key"])]
+    flags = [*sim.server_flags(data_dir), "--tls_cert", str(pod_tls["cert"]),
+             "--tls_key", str(pod_tls["key"])]
     server = ServerProcess(data_dir, flags, credentials=grpc.ssl_channel_credentials(
         root_certificates=pod_tls["ca"].read_bytes()))
     yield server

@@ -15,13 +15,9 @@ EXPORT_TIMEOUT_S = 3
 
 
 def start_server(sim: Sim, data_dir: Path, args=()) -> ServerProcess:
-    key_file = data_dir.parent / f"{data_dir.name}.v7key"
-    key_file.write_text(sim.api_key + "\n")
-    flags = ["--darwin_url", sim.url, "--darwin_api_key_file", str(key_file),
-             "--worker_id", "w1", "--darwin_rate_limit_per_minute", "60000",
-             "--log_level", "info", "--export_timeout_seconds", str(EXPORT_TIMEOUT_S)]
-    if sim.ca_file is not None:
-        flags += ["--darwin_ca_file", str(sim.ca_file)]
+    flags = [*sim.server_flags(data_dir), "--worker_id", "w1",
+             "--darwin_rate_limit_per_minute", "60000", "--log_level", "info",
+             "--export_timeout_seconds", str(EXPORT_TIMEOUT_S)]
     return ServerProcess(data_dir, [*flags, *args])
 
 

@@ -14,19 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from upload.support import (
-    DeterministicIds,
-    Sim,
-    create_run,
-    detection,
-    detections,
-    field_schema,
-    header,
-    image_sample,
-    items_by_sample,
-    make_image,
-    media,
-    state_name,
-    wait_run,
+    DeterministicIds, Sim, create_run, detection, detections, field_schema, header, image_sample,
+    items_by_sample, make_image, media, state_name, wait_run,
 )
 
 from .support import load

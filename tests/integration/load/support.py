@@ -15,24 +15,8 @@ from labelport.v1 import annotation_service_pb2 as svc
 from labelport.v1 import label_schema_pb2 as schema
 from labelport.v1 import labels_pb2 as labels
 from upload.support import (
-    HEIGHT,
-    WIDTH,
-    DeterministicIds,
-    Sim,
-    attr,
-    create_run,
-    detection,
-    detections,
-    field_schema,
-    header,
-    image_sample,
-    items_by_sample,
-    make_image,
-    media,
-    oid,
-    spec,
-    specs,
-    wait_run,
+    HEIGHT, WIDTH, DeterministicIds, Sim, attr, create_run, detection, detections, field_schema,
+    header, image_sample, items_by_sample, make_image, media, oid, spec, specs, wait_run,
 )
 
 W, H = WIDTH, HEIGHT  # 32 x 24: every coordinate below is exact in pixels

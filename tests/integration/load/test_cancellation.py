@@ -18,16 +18,8 @@ import pytest
 from labelport.v1 import annotation_service_pb2 as svc
 from server.waiting import wait_until
 from upload.support import (
-    create_run,
-    detection,
-    detections,
-    field_schema,
-    header,
-    image_sample,
-    make_image,
-    media,
-    state_name,
-    wait_run,
+    create_run, detection, detections, field_schema, header, image_sample, make_image, media,
+    state_name, wait_run,
 )
 
 from .support import crowded_run, standard_run
@@ -125,6 +117,22 @@ def slow_sim_server(sim_factory, upload_server):
     return sim, server
 
 
+def call_past_the_deadline(sim, server, method: str, request) -> None:
+    """With every V7 call taking 1.5 s, calls `method` with a 0.5 s deadline: the caller gets
+    DEADLINE_EXCEEDED within 1.4 s and the server ends the call as DEADLINE_EXCEEDED. The sim's
+    request log is cleared before the call; its latency is 0 again after."""
+    sim.configure(latency_ms=1500)
+    sim.control("DELETE", "/_sim/requests")
+    logged = len(server.log())
+    started = time.monotonic()
+    with pytest.raises(grpc.RpcError) as err:
+        getattr(server.stub, method)(request, timeout=0.5)
+    assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert time.monotonic() - started < 1.4
+    assert finished_rpc(server, method, after=logged) == "DEADLINE_EXCEEDED"
+    sim.configure(latency_ms=0)
+
+
 def test_get_run_status_honours_the_deadline(slow_sim_server, tmp_path):
     sim, server = slow_sim_server
     # 80 items: V7's item listing takes about 35 ids per request, so GetRunStatus needs three
@@ -132,18 +140,9 @@ def test_get_run_status_honours_the_deadline(slow_sim_server, tmp_path):
     r = crowded_run(sim, server.stub, tmp_path, samples=80, boxes=1)
     assert server.stub.GetRunStatus(svc.GetRunStatusRequest(name=r.name),
                                     timeout=20).total_items == 80
-    sim.configure(latency_ms=1500)
-    sim.control("DELETE", "/_sim/requests")
-    logged = len(server.log())
-    started = time.monotonic()
-    with pytest.raises(grpc.RpcError) as err:
-        server.stub.GetRunStatus(svc.GetRunStatusRequest(name=r.name), timeout=0.5)
-    assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-    assert time.monotonic() - started < 1.4
     # The server gave up when the deadline passed: once the call has ended on the server (a
     # second before the first listing's answer would have come), no second listing is sent.
-    assert finished_rpc(server, "GetRunStatus", after=logged) == "DEADLINE_EXCEEDED"
-    sim.configure(latency_ms=0)
+    call_past_the_deadline(sim, server, "GetRunStatus", svc.GetRunStatusRequest(name=r.name))
     listings = [q for q in sim.api_requests() if q["method"] == "GET" and "/items" in q["path"]]
     assert len(listings) <= 1, listings
 
@@ -151,16 +150,7 @@ def test_get_run_status_honours_the_deadline(slow_sim_server, tmp_path):
 def test_cleanup_run_honours_the_deadline(slow_sim_server, tmp_path):
     sim, server = slow_sim_server
     r = standard_run(sim, server.stub, tmp_path)
-    sim.configure(latency_ms=1500)
-    sim.control("DELETE", "/_sim/requests")
-    logged = len(server.log())
-    started = time.monotonic()
-    with pytest.raises(grpc.RpcError) as err:
-        server.stub.CleanupRun(svc.CleanupRunRequest(name=r.name), timeout=0.5)
-    assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-    assert time.monotonic() - started < 1.4
-    assert finished_rpc(server, "CleanupRun", after=logged) == "DEADLINE_EXCEEDED"
-    sim.configure(latency_ms=0)
+    call_past_the_deadline(sim, server, "CleanupRun", svc.CleanupRunRequest(name=r.name))
     # The clean-up stopped at its first V7 call (listing workflows): the dataset was not
     # archived and the run is not CLEANED_UP; a second call finishes the job.
     calls = [q for q in sim.api_requests() if "token_info" not in q["path"]]  # readiness

@@ -14,17 +14,8 @@ from labelport.v1 import labels_pb2 as labels
 from upload.support import detection, field_schema
 
 from .support import (
-    STANDARD_EXISTING,
-    attrs,
-    by_id,
-    gt_schema,
-    label_list,
-    load,
-    make_run,
-    px_box,
-    standard_fields,
-    standard_labels,
-    standard_run,
+    STANDARD_EXISTING, attrs, by_id, gt_schema, label_list, load, make_run, px_box, standard_fields,
+    standard_labels, standard_run,
 )
 
 FIELDS = ("gt", "polys", "kps", "tags")

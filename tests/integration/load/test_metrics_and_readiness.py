@@ -17,19 +17,8 @@ from server.conftest import ServerProcess
 from server.metrics_scrape import metrics_url, scrape, value
 from server.waiting import wait_until
 from upload.support import (
-    PARENT,
-    DeterministicIds,
-    create_run,
-    detection,
-    detections,
-    field_schema,
-    header,
-    image_sample,
-    items_by_sample,
-    make_image,
-    media,
-    state_name,
-    wait_run,
+    PARENT, DeterministicIds, create_run, detection, detections, field_schema, header, image_sample,
+    items_by_sample, make_image, media, state_name, wait_run,
 )
 
 from .conftest import start_server

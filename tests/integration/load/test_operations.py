@@ -16,15 +16,8 @@ from labelport.v1 import annotation_service_pb2 as svc
 
 from .conftest import EXPORT_TIMEOUT_S, start_server
 from .support import (
-    STANDARD_EXISTING,
-    by_id,
-    label_list,
-    load,
-    load_error,
-    make_run,
-    standard_fields,
-    standard_labels,
-    standard_run,
+    STANDARD_EXISTING, by_id, label_list, load, load_error, make_run, standard_fields,
+    standard_labels, standard_run,
 )
 
 

@@ -18,15 +18,7 @@ from labelport.v1 import labels_pb2 as labels
 from labelport.v1 import sample_pb2 as sample_pb
 
 from upload.support import (
-    DeterministicIds,
-    Sim,
-    create_run,
-    field_schema,
-    header,
-    items_by_sample,
-    media,
-    oid,
-    wait_run,
+    DeterministicIds, Sim, create_run, field_schema, header, items_by_sample, media, oid, wait_run,
 )
 
 # 64 x 48 pixels, 10 frames per second, 12 frames.

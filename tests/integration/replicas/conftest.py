@@ -12,11 +12,11 @@ import os
 import secrets
 import subprocess
 import urllib.parse
-from pathlib import Path
 from typing import Sequence
 
 import pytest
 from server.conftest import ServerProcess
+from server.processes import stop_servers
 from upload.support import Sim
 
 URL_VARIABLE = "LABELPORT_TEST_POSTGRES_URL"
@@ -72,21 +72,11 @@ def replica(tmp_path_factory):
     def factory(sim: Sim, db_url: str, worker_id: str,
                 args: Sequence[str] = ()) -> ServerProcess:
         data_dir = tmp_path_factory.mktemp(f"data-{worker_id}")
-        key_file = Path(data_dir).parent / f"{Path(data_dir).name}.v7key"
-        key_file.write_text(sim.api_key + "\n")
-        flags = ["--store", db_url, "--darwin_url", sim.url, "--darwin_api_key_file",
-                 str(key_file), "--worker_id", worker_id, "--darwin_rate_limit_per_minute",
-                 "60000", "--log_level", "info"]
+        flags = ["--store", db_url, *sim.server_flags(data_dir), "--worker_id", worker_id,
+                 "--darwin_rate_limit_per_minute", "60000", "--log_level", "info"]
         server = ServerProcess(data_dir, [*flags, *args])
         started.append(server)
         return server
 
     yield factory
-    failures = []
-    for server in started:
-        if server.returncode is not None or server.proc.returncode is not None:
-            continue  # killed by the test
-        code = server.stop()
-        if code != 0:
-            failures.append(f"exit code {code} after SIGTERM; {server.stderr()}")
-    assert not failures, failures
+    stop_servers(started)

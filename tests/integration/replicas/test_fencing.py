@@ -21,17 +21,8 @@ import time
 
 from labelport.v1 import annotation_service_pb2 as svc
 from upload.support import (
-    create_run,
-    detection,
-    detections,
-    field_schema,
-    header,
-    image_sample,
-    items_by_sample,
-    make_image,
-    media,
-    state_name,
-    wait_run,
+    create_run, detection, detections, field_schema, header, image_sample, items_by_sample,
+    make_image, media, state_name, wait_run,
 )
 
 from .conftest import psql

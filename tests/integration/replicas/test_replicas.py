@@ -13,18 +13,8 @@ import time
 from server.conftest import hermetic_env, wait_for_binary
 from server.waiting import wait_until
 from upload.support import (
-    DeterministicIds,
-    create_run,
-    detection,
-    detections,
-    field_schema,
-    header,
-    image_sample,
-    items_by_sample,
-    make_image,
-    media,
-    state_name,
-    wait_run,
+    DeterministicIds, create_run, detection, detections, field_schema, header, image_sample,
+    items_by_sample, make_image, media, state_name, wait_run,
 )
 
 from .conftest import psql

@@ -23,17 +23,8 @@ from pathlib import Path
 import pytest
 from server.waiting import wait_until
 from upload.support import (
-    create_run,
-    detection,
-    detections,
-    field_schema,
-    header,
-    image_sample,
-    items_by_sample,
-    make_image,
-    media,
-    state_name,
-    wait_run,
+    create_run, detection, detections, field_schema, header, image_sample, items_by_sample,
+    make_image, media, state_name, wait_run,
 )
 
 from .conftest import psql, with_database

@@ -10,16 +10,8 @@ import pytest
 from labelport.v1 import annotation_service_pb2 as svc
 
 from .helpers import (
-    PARENT,
-    assert_error,
-    call_error,
-    class_list,
-    create_run,
-    create_run_requests,
-    detection,
-    header,
-    image_sample,
-    image_samples,
+    PARENT, assert_error, call_error, class_list, create_run, create_run_requests, detection,
+    header, image_sample, image_samples,
 )
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT

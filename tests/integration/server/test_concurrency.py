@@ -10,15 +10,8 @@ import grpc
 from labelport.v1 import annotation_service_pb2 as svc
 
 from .helpers import (
-    PARENT,
-    assert_error,
-    call_error,
-    create_run,
-    create_run_requests,
-    header,
-    image_samples,
-    list_all_runs,
-    run_name,
+    PARENT, assert_error, call_error, create_run, create_run_requests, header, image_samples,
+    list_all_runs, run_name,
 )
 
 

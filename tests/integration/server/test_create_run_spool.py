@@ -14,14 +14,7 @@ from labelport.v1 import annotation_service_pb2 as svc
 from .conftest import ServerProcess
 from .waiting import wait_until
 from .helpers import (
-    PARENT,
-    assert_error,
-    call_error,
-    create_run,
-    detection,
-    header,
-    image_sample,
-    image_samples,
+    PARENT, assert_error, call_error, create_run, detection, header, image_sample, image_samples,
     run_name,
 )
 

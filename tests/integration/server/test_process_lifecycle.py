@@ -12,12 +12,7 @@ from labelport.v1 import annotation_service_pb2_grpc
 
 from .conftest import hermetic_env, wait_for_binary
 from .helpers import (
-    PARENT,
-    create_run,
-    header,
-    image_samples,
-    list_all_runs,
-    run_name,
+    PARENT, create_run, header, image_samples, list_all_runs, run_name,
 )
 
 FLAGS = [
@@ -57,6 +52,14 @@ def run_binary(*args: str, cwd=None) -> subprocess.CompletedProcess:
         cwd=cwd,
         env=hermetic_env(),
     )
+
+
+def start_with_env(tmp_path, name: str, value: str) -> subprocess.CompletedProcess:
+    """Runs the server on a data dir under tmp_path with the environment variable `name` set to
+    `value` (a flag's fallback), for start-ups that must fail; waits 20 s at the most."""
+    return subprocess.run(
+        [str(wait_for_binary()), "--data_dir", str(tmp_path / "data")], capture_output=True,
+        text=True, timeout=20, cwd=tmp_path, env={**hermetic_env(), name: value})
 
 
 def test_help_exits_zero_and_names_every_flag(tmp_path):
@@ -100,10 +103,7 @@ def test_bad_flag_values_exit_non_zero_naming_the_flag(tmp_path):
 
 
 def test_import_concurrency_from_the_environment_is_validated_naming_the_flag(tmp_path):
-    env = {**hermetic_env(), "LABELPORT_IMPORT_CONCURRENCY": "0"}
-    result = subprocess.run(
-        [str(wait_for_binary()), "--data_dir", str(tmp_path / "data")], capture_output=True,
-        text=True, timeout=20, cwd=tmp_path, env=env)
+    result = start_with_env(tmp_path, "LABELPORT_IMPORT_CONCURRENCY", "0")
     assert result.returncode != 0, result
     assert "--import_concurrency must be between 1 and 256 (got 0)" in result.stderr
     assert result.stdout == ""
@@ -115,10 +115,7 @@ def test_import_concurrency_from_the_environment_is_validated_naming_the_flag(tm
 def test_cpu_threads_flag_and_environment(tmp_path):
     """--cpu_threads (LABELPORT_CPU_THREADS) sizes the one CPU pool of the loads; it is checked
     at start-up and documented with its variable in --help."""
-    env = {**hermetic_env(), "LABELPORT_CPU_THREADS": "-1"}
-    result = subprocess.run(
-        [str(wait_for_binary()), "--data_dir", str(tmp_path / "data")], capture_output=True,
-        text=True, timeout=20, cwd=tmp_path, env=env)
+    result = start_with_env(tmp_path, "LABELPORT_CPU_THREADS", "-1")
     assert result.returncode != 0, result
     assert "--cpu_threads must be between 0 (the number of cores) and 256" in result.stderr
     out = run_binary("--help", cwd=tmp_path)
@@ -129,10 +126,7 @@ def test_malformed_media_url_allowlist_from_the_environment_names_the_entry(tmp_
     for value, why in [("10.0.0.1/8", "host bits set beyond /8 (did you mean 10.0.0.0/8?)"),
                        ("*.internal", "wildcards are not supported"),
                        ("127.1", "reads as an IPv4 address in a non-standard notation")]:
-        env = {**hermetic_env(), "LABELPORT_MEDIA_URL_ALLOW": value}
-        result = subprocess.run(
-            [str(wait_for_binary()), "--data_dir", str(tmp_path / "data")], capture_output=True,
-            text=True, timeout=20, cwd=tmp_path, env=env)
+        result = start_with_env(tmp_path, "LABELPORT_MEDIA_URL_ALLOW", value)
         assert result.returncode != 0, result
         assert f"--media_url_allow: egress allowlist entry '{value}': {why}" in result.stderr
         assert result.stdout == ""

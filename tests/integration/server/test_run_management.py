@@ -11,17 +11,8 @@ from labelport.v1 import annotation_service_pb2 as svc
 from labelport.v1 import label_schema_pb2 as schema
 
 from .helpers import (
-    PARENT,
-    assert_error,
-    call_error,
-    class_list,
-    create_run,
-    detection,
-    header,
-    image_sample,
-    image_samples,
-    list_all_runs,
-    run_name,
+    PARENT, assert_error, call_error, class_list, create_run, detection, header, image_sample,
+    image_samples, list_all_runs, run_name,
 )
 
 SLUG = re.compile(r"voxel51-[0-9a-f]{32}")

@@ -13,16 +13,8 @@ from labelport.v1 import labels_pb2 as labels
 from labelport.v1 import sample_pb2 as sample
 
 from .helpers import (
-    PARENT,
-    assert_error,
-    call_error,
-    class_list,
-    create_run,
-    create_run_requests,
-    header,
-    image_sample,
-    image_samples,
-    run_name,
+    PARENT, assert_error, call_error, class_list, create_run, create_run_requests, header,
+    image_sample, image_samples, run_name,
 )
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT

@@ -8,12 +8,13 @@ on SIGTERM at teardown.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Optional, Sequence
 
 import pytest
+from server.certs import make_server_certificate, openssl
 from server.conftest import ServerProcess
+from server.processes import stop_servers
 
 from .support import Sim
 
@@ -22,24 +23,11 @@ from .support import Sim
 def test_ca(tmp_path_factory) -> dict:
     """A throwaway CA and a server certificate for 127.0.0.1 / localhost."""
     d = tmp_path_factory.mktemp("tls")
-
-    def run(*args: str) -> None:
-        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
-
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
-        "-days", "2", "-subj", "/CN=labelport upload test CA")
-    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
-        "-subj", "/CN=127.0.0.1")
-    (d / "san.ext").write_text(
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
-        "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n")
-    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "san.ext")
+    files = make_server_certificate(d, "labelport upload test CA")
     # A second CA the server must not trust.
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key", "-out",
-        "other.pem", "-days", "2", "-subj", "/CN=some other CA")
-    return {"ca": d / "ca.pem", "cert": d / "server.pem", "key": d / "server.key",
-            "other_ca": d / "other.pem"}
+    openssl(d, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key", "-out",
+            "other.pem", "-days", "2", "-subj", "/CN=some other CA")
+    return {**files, "other_ca": d / "other.pem"}
 
 
 @pytest.fixture
@@ -77,23 +65,11 @@ def upload_server(tmp_path_factory):
                 args: Sequence[str] = ()) -> ServerProcess:
         if data_dir is None:
             data_dir = tmp_path_factory.mktemp("data")
-        key_file = Path(data_dir).parent / f"{Path(data_dir).name}.v7key"
-        key_file.write_text((api_key or sim.api_key) + "\n")
-        flags = ["--darwin_url", sim.url, "--darwin_api_key_file", str(key_file),
-                 "--worker_id", worker_id, "--darwin_rate_limit_per_minute", str(rate),
-                 "--log_level", "info"]
-        if sim.ca_file is not None:
-            flags += ["--darwin_ca_file", str(sim.ca_file)]
+        flags = [*sim.server_flags(data_dir, api_key), "--worker_id", worker_id,
+                 "--darwin_rate_limit_per_minute", str(rate), "--log_level", "info"]
         server = ServerProcess(data_dir, [*flags, *args])
         started.append(server)
         return server
 
     yield factory
-    failures = []
-    for server in started:
-        if server.returncode is not None or server.proc.returncode is not None:
-            continue  # killed by the test
-        code = server.stop()
-        if code != 0:
-            failures.append(f"exit code {code} after SIGTERM; {server.stderr()}")
-    assert not failures, failures
+    stop_servers(started)

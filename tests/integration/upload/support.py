@@ -6,20 +6,21 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
 import ssl
 import subprocess
 import time
 import urllib.request
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Iterator, Optional, Sequence
 
+from labelport import Client
 from labelport.v1 import annotation_run_pb2 as run_pb
 from labelport.v1 import annotation_service_pb2 as svc
 from labelport.v1 import label_schema_pb2 as schema
 from labelport.v1 import labels_pb2 as labels
 from labelport.v1 import sample_pb2 as sample
 from PIL import Image
+from server.processes import stop_process
 from server.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[3]
@@ -34,6 +35,14 @@ SIGNED_PREFIXES = ("/_upload/", "/_download/")
 def new_api_key() -> str:
     """A key shaped like V7's: 7 characters, '.', 32 characters."""
     return f"{secrets.token_hex(4)[:7]}.{secrets.token_hex(16)}"
+
+
+def connected_client(server) -> Iterator[Client]:
+    """Yields a `labelport.Client` connected to a running labelport-server and closes it after:
+    the client and end-to-end tests' `client` fixture is `yield from connected_client(server)`."""
+    with Client(server.target, timeout=30) as c:
+        c.wait_for_ready()
+        yield c
 
 
 class Sim:
@@ -129,14 +138,20 @@ class Sim:
     def add_storage(self, slug: str, directory: Path) -> None:
         self.control("POST", "/_sim/storage", {"slug": slug, "directory": str(directory)})
 
+    def server_flags(self, data_dir: Path, api_key: Optional[str] = None) -> list[str]:
+        """The labelport-server flags that point a server with data dir `data_dir` at this sim:
+        --darwin_url, --darwin_api_key_file (a file beside data_dir holding `api_key`, by default
+        the sim's) and, over HTTPS, --darwin_ca_file."""
+        data_dir = Path(data_dir)
+        key_file = data_dir.parent / f"{data_dir.name}.v7key"
+        key_file.write_text((api_key or self.api_key) + "\n")
+        flags = ["--darwin_url", self.url, "--darwin_api_key_file", str(key_file)]
+        if self.ca_file is not None:
+            flags += ["--darwin_ca_file", str(self.ca_file)]
+        return flags
+
     def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout=10)
         self.proc.stdout.close()
         self._stderr.close()
         return self.proc.returncode

@@ -9,16 +9,8 @@ from labelport.v1 import annotation_service_pb2 as svc
 from labelport.v1 import sample_pb2 as sample
 
 from .support import (
-    create_run,
-    detection,
-    detections,
-    field_schema,
-    header,
-    image_sample,
-    items_by_sample,
-    make_image,
-    state_name,
-    wait_run,
+    create_run, detection, detections, field_schema, header, image_sample, items_by_sample,
+    make_image, state_name, wait_run,
 )
 
 

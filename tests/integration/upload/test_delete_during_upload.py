@@ -14,17 +14,8 @@ from labelport.v1 import annotation_service_pb2 as svc
 from server.helpers import assert_error, call_error
 
 from .support import (
-    create_run,
-    detection,
-    detections,
-    field_schema,
-    header,
-    image_sample,
-    items_by_sample,
-    make_image,
-    media,
-    state_name,
-    wait_run,
+    create_run, detection, detections, field_schema, header, image_sample, items_by_sample,
+    make_image, media, state_name, wait_run,
 )
 
 SAMPLES = 40

@@ -12,19 +12,8 @@ from labelport.v1 import annotation_service_pb2 as svc
 from server.waiting import wait_until
 
 from .support import (
-    DeterministicIds,
-    create_run,
-    detection,
-    detections,
-    field_schema,
-    header,
-    image_sample,
-    items_by_sample,
-    make_image,
-    media,
-    new_api_key,
-    state_name,
-    wait_run,
+    DeterministicIds, create_run, detection, detections, field_schema, header, image_sample,
+    items_by_sample, make_image, media, new_api_key, state_name, wait_run,
 )
 
 COUNT = 500

@@ -5,18 +5,8 @@ one item and the expected annotations per sample."""
 from __future__ import annotations
 
 from .support import (
-    DeterministicIds,
-    create_run,
-    detection,
-    detections,
-    field_schema,
-    header,
-    image_sample,
-    items_by_sample,
-    make_image,
-    media,
-    state_name,
-    wait_run,
+    DeterministicIds, create_run, detection, detections, field_schema, header, image_sample,
+    items_by_sample, make_image, media, state_name, wait_run,
 )
 
 

@@ -18,23 +18,8 @@ from labelport.v1 import label_schema_pb2 as schema
 from labelport.v1 import labels_pb2 as labels
 
 from .support import (
-    HEIGHT,
-    WIDTH,
-    attr,
-    create_run,
-    detection,
-    detections,
-    field_schema,
-    header,
-    image_sample,
-    items_by_sample,
-    make_image,
-    media,
-    oid,
-    spec,
-    specs,
-    state_name,
-    wait_run,
+    HEIGHT, WIDTH, attr, create_run, detection, detections, field_schema, header, image_sample,
+    items_by_sample, make_image, media, oid, spec, specs, state_name, wait_run,
 )
 
 W, H = WIDTH, HEIGHT

@@ -12,17 +12,8 @@ import threading
 import pytest
 
 from .support import (
-    create_run,
-    detection,
-    detections,
-    field_schema,
-    header,
-    image_sample,
-    items_by_sample,
-    make_image,
-    media,
-    state_name,
-    wait_run,
+    create_run, detection, detections, field_schema, header, image_sample, items_by_sample,
+    make_image, media, state_name, wait_run,
 )
 
 

@@ -14,14 +14,7 @@ import pytest
 from server.metrics_scrape import metrics_url, scrape
 
 from .support import (
-    create_run,
-    field_schema,
-    header,
-    image_sample,
-    make_image,
-    media,
-    state_name,
-    wait_run,
+    create_run, field_schema, header, image_sample, make_image, media, state_name, wait_run,
 )
 
 # The notations of 127.0.0.1 (and ::1) an attacker may try; the resolver turns each into an

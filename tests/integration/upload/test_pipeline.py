@@ -9,17 +9,8 @@ from labelport.v1 import annotation_service_pb2 as svc
 from server.waiting import wait_until
 
 from .support import (
-    create_run,
-    detection,
-    detections,
-    field_schema,
-    header,
-    image_sample,
-    items_by_sample,
-    make_image,
-    media,
-    state_name,
-    wait_run,
+    create_run, detection, detections, field_schema, header, image_sample, items_by_sample,
+    make_image, media, state_name, wait_run,
 )
 
 SLOW = "s0"

@@ -9,18 +9,8 @@ import re
 from labelport.v1 import label_schema_pb2 as schema
 
 from .support import (
-    create_run,
-    detection,
-    detections,
-    header,
-    image_sample,
-    items_by_sample,
-    make_image,
-    media,
-    spec,
-    specs,
-    state_name,
-    wait_run,
+    create_run, detection, detections, header, image_sample, items_by_sample, make_image, media,
+    spec, specs, state_name, wait_run,
 )
 
 

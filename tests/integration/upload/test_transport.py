@@ -7,18 +7,8 @@ import collections
 import time
 
 from .support import (
-    Sim,
-    create_run,
-    detection,
-    detections,
-    field_schema,
-    header,
-    image_sample,
-    items_by_sample,
-    make_image,
-    media,
-    state_name,
-    wait_run,
+    Sim, create_run, detection, detections, field_schema, header, image_sample, items_by_sample,
+    make_image, media, state_name, wait_run,
 )
 
 BURST = 20  # --darwin_rate_burst of the rate-limit test (the default is a minute's worth)

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/substitute.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/core/test_util.h"
@@ -10,7 +11,6 @@
 namespace labelport::core {
 namespace {
 
-namespace v1 = labelport::v1;
 using ::labelport::core::testing::Parse;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
@@ -24,30 +24,20 @@ std::vector<std::string> Ids(const v1::FieldValue& value) {
 v1::AttributeValue Attr(const std::string& text) { return Parse<v1::AttributeValue>(text); }
 
 TEST(FieldValuesTest, LabelsOfEveryCase) {
-  EXPECT_THAT(Ids(Parse<v1::FieldValue>(R"pb(classification { id: "a" })pb")), ElementsAre("a"));
-  EXPECT_THAT(Ids(Parse<v1::FieldValue>(R"pb(classifications {
-                                               classifications { id: "a" }
-                                               classifications { id: "b" }
-                                             })pb")),
-              ElementsAre("a", "b"));
-  EXPECT_THAT(Ids(Parse<v1::FieldValue>(R"pb(detection { id: "a" })pb")), ElementsAre("a"));
-  EXPECT_THAT(Ids(Parse<v1::FieldValue>(R"pb(detections {
-                                               detections { id: "a" }
-                                               detections { id: "b" }
-                                             })pb")),
-              ElementsAre("a", "b"));
-  EXPECT_THAT(Ids(Parse<v1::FieldValue>(R"pb(polyline { id: "a" })pb")), ElementsAre("a"));
-  EXPECT_THAT(Ids(Parse<v1::FieldValue>(R"pb(polylines {
-                                               polylines { id: "a" }
-                                               polylines { id: "b" }
-                                             })pb")),
-              ElementsAre("a", "b"));
-  EXPECT_THAT(Ids(Parse<v1::FieldValue>(R"pb(keypoint { id: "a" })pb")), ElementsAre("a"));
-  EXPECT_THAT(Ids(Parse<v1::FieldValue>(R"pb(keypoints {
-                                               keypoints { id: "a" }
-                                               keypoints { id: "b" }
-                                             })pb")),
-              ElementsAre("a", "b"));
+  // Each label type, alone and as a list of two ("detections { detections
+  // {...} detections {...} }").
+  for (const char* type : {"classification", "detection", "polyline", "keypoint"}) {
+    SCOPED_TRACE(type);
+    EXPECT_THAT(Ids(Parse<v1::FieldValue>(absl::Substitute(R"pb($0 { id: "a" })pb", type))),
+                ElementsAre("a"));
+    EXPECT_THAT(Ids(Parse<v1::FieldValue>(absl::Substitute(
+                    R"pb($0s {
+                           $0s { id: "a" }
+                           $0s { id: "b" }
+                         })pb",
+                    type))),
+                ElementsAre("a", "b"));
+  }
   EXPECT_THAT(Ids(v1::FieldValue()), IsEmpty());
 }
 

@@ -12,7 +12,6 @@
 namespace labelport::core {
 namespace {
 
-namespace v1 = labelport::v1;
 using ::labelport::backend::BackendCapabilities;
 using ::labelport::backend::darwin::DarwinCapabilities;
 using ::labelport::core::testing::Parse;

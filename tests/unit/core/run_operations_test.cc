@@ -21,12 +21,16 @@
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "service/store/sqlite_run_store.h"
+#include "tests/unit/core/fake_backends.h"
 #include "tests/unit/core/forwarding_run_store.h"
 
 namespace labelport::core {
 namespace {
 
 namespace v1 = labelport::v1;
+using ::labelport::core::testing::AnyTenantProvider;
+using ::labelport::core::testing::NewRunOf;
+using ::labelport::core::testing::TestCapabilities;
 using labelport::internal::v1::SampleProgress;
 
 // Records which thread made each store call RunOperations and its journals
@@ -98,16 +102,6 @@ class ThreadRecordingStore : public ForwardingRunStore {
 // The type of JournalReadingBackend's state.
 constexpr char kStateType[] = "type.googleapis.com/example.TestRunState";
 
-// What this file's backends state (nothing in these tests asks).
-const backend::BackendCapabilities& TestCapabilities() {
-  static const auto* const kCapabilities = [] {
-    auto* capabilities = new backend::BackendCapabilities();
-    capabilities->name = "test";
-    return capabilities;
-  }();
-  return *kCapabilities;
-}
-
 // Reads the journal as DarwinBackend does (backend state and progress first, on
 // its coroutine) and loads the run's one sample unchanged.
 class JournalReadingBackend : public backend::AnnotationBackend {
@@ -155,28 +149,11 @@ class JournalReadingBackend : public backend::AnnotationBackend {
   }
 };
 
-class OneBackend : public backend::BackendProvider {
- public:
-  const backend::BackendCapabilities& Capabilities() const override { return TestCapabilities(); }
-  explicit OneBackend(backend::AnnotationBackend* backend) : backend_(backend) {}
-  absl::StatusOr<std::shared_ptr<backend::AnnotationBackend>> BackendFor(
-      const std::string&) override {
-    return std::shared_ptr<backend::AnnotationBackend>(std::shared_ptr<void>(), backend_);
-  }
-
- private:
-  backend::AnnotationBackend* backend_;
-};
-
 TEST(RunOperationsTest, StoreCallsRunOnTheStorePoolNeverOnTheIoThread) {
   auto sqlite = store::SqliteRunStore::Create({.path = ":memory:"});
   ASSERT_TRUE(sqlite.ok()) << sqlite.status();
-  store::NewRun run;
-  run.key = {"tenant", "dataset", "threads"};
-  run.record.set_state(v1::RUN_STATE_ANNOTATING);
-  run.record.mutable_progress()->set_samples_total(1);
-  run.samples.emplace_back().set_id("a");
-  auto created = (*sqlite)->CreateRun(run);
+  auto created =
+      (*sqlite)->CreateRun(NewRunOf("tenant", "threads", {"a"}, v1::RUN_STATE_ANNOTATING));
   ASSERT_TRUE(created.ok()) << created.status();
   google::protobuf::Any state;
   state.set_type_url(kStateType);
@@ -191,7 +168,7 @@ TEST(RunOperationsTest, StoreCallsRunOnTheStorePoolNeverOnTheIoThread) {
 
   ThreadRecordingStore store(sqlite->get());
   JournalReadingBackend backend;
-  OneBackend backends(&backend);
+  AnyTenantProvider backends(&backend);
   boost::asio::thread_pool store_pool(2);
   RunOperations operations(&store, &backends, nullptr, nullptr, &store_pool);
   boost::asio::io_context io;

@@ -20,7 +20,7 @@
 namespace labelport::core {
 namespace {
 
-namespace v1 = labelport::v1;
+using ::labelport::core::testing::Image;
 using ::labelport::core::testing::Parse;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;

@@ -30,12 +30,18 @@
 #include "gtest/gtest.h"
 #include "service/store/sqlite_run_store.h"
 #include "tests/unit/common/wait_until.h"
+#include "tests/unit/core/fake_backends.h"
 #include "tests/unit/core/forwarding_run_store.h"
 
 namespace labelport::core {
 namespace {
 
 namespace v1 = labelport::v1;
+using ::labelport::core::testing::AnyTenantProvider;
+using ::labelport::core::testing::InMemoryStore;
+using ::labelport::core::testing::NewRunOf;
+using ::labelport::core::testing::TestCapabilities;
+using ::labelport::core::testing::UploadOnlyBackend;
 using labelport::internal::v1::SampleProgress;
 using ::labelport::testing::WaitUntil;
 
@@ -52,22 +58,11 @@ absl::StatusOr<v1::AnnotationRun> WaitForState(store::RunStore& store, const std
   return run;
 }
 
-// What this file's backends state (nothing in these tests asks).
-const backend::BackendCapabilities& TestCapabilities() {
-  static const auto* const kCapabilities = [] {
-    auto* capabilities = new backend::BackendCapabilities();
-    capabilities->name = "test";
-    return capabilities;
-  }();
-  return *kCapabilities;
-}
-
 // Uploads sample 0, then waits for the test to take the lease away and for
 // the worker to notice (the journal's lease check fails), and tries to
 // record sample 1.
-class StallingBackend : public backend::AnnotationBackend {
+class StallingBackend : public UploadOnlyBackend {
  public:
-  const backend::BackendCapabilities& Capabilities() const override { return TestCapabilities(); }
   boost::asio::awaitable<absl::Status> UploadRun(backend::UploadJournal& journal) override {
     SampleProgress first;
     first.set_position(0);
@@ -92,18 +87,6 @@ class StallingBackend : public backend::AnnotationBackend {
     second_save = co_await journal.SaveProgress(std::move(seconds));
     finished.Notify();
     co_return second_save;
-  }
-  boost::asio::awaitable<absl::Status> LoadRun(backend::UploadJournal&,
-                                               backend::LoadSink&) override {
-    co_return absl::UnimplementedError("not in this test");
-  }
-  boost::asio::awaitable<absl::StatusOr<v1::GetRunStatusResponse>> GetStatus(
-      backend::UploadJournal&) override {
-    co_return absl::UnimplementedError("not in this test");
-  }
-  boost::asio::awaitable<absl::StatusOr<v1::CleanupRunResponse>> Cleanup(
-      backend::UploadJournal&) override {
-    co_return absl::UnimplementedError("not in this test");
   }
 
   absl::Notification started;
@@ -135,23 +118,55 @@ class OneTenantProvider : public backend::BackendProvider {
   backend::AnnotationBackend* backend_;
 };
 
-TEST(RunWorkerTest, AWorkerThatLostItsLeaseStopsAndLeavesTheRunToTheNewOwner) {
-  auto store = store::SqliteRunStore::Create({.path = ":memory:"});
-  ASSERT_TRUE(store.ok()) << store.status();
-  store::NewRun run;
-  run.key = {"tenant", "dataset", "fenced"};
-  run.record.set_state(v1::RUN_STATE_PENDING);
-  run.record.mutable_progress()->set_samples_total(2);
-  for (const char* id : {"a", "b"}) run.samples.emplace_back().set_id(id);
-  auto created = (*store)->CreateRun(run);
-  ASSERT_TRUE(created.ok()) << created.status();
+// Each test's store (in-memory SQLite) and the io_context its worker runs
+// on, with the threads that run it until StopIo (at the latest TearDown).
+class RunWorkerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = InMemoryStore();
+    ASSERT_NE(store_, nullptr);
+  }
+  void TearDown() override { StopIo(); }
+
+  // Creates a pending run of `tenant` with one sample per id of
+  // `sample_ids`; returns its uid.
+  absl::StatusOr<std::string> CreatePendingRun(const std::string& tenant,
+                                               const std::string& anno_key,
+                                               const std::vector<std::string>& sample_ids) {
+    auto created = store_->CreateRun(NewRunOf(tenant, anno_key, sample_ids));
+    if (!created.ok()) return created.status();
+    return created->run_id;
+  }
+
+  // Runs the io_context on `threads` more threads (tests stop their worker
+  // first, then call StopIo: the worker goes before the io_context, as in
+  // the server).
+  void StartIo(int threads = 1) {
+    for (int t = 0; t < threads; ++t) io_threads_.emplace_back([this] { io_.run(); });
+  }
+  // Lets the io_context's threads end and joins them.
+  void StopIo() {
+    work_.reset();
+    io_.stop();
+    for (std::thread& t : io_threads_) t.join();
+    io_threads_.clear();
+  }
+
+  std::unique_ptr<store::SqliteRunStore> store_;
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
+      boost::asio::make_work_guard(io_);
+  std::vector<std::thread> io_threads_;
+};
+
+TEST_F(RunWorkerTest, AWorkerThatLostItsLeaseStopsAndLeavesTheRunToTheNewOwner) {
+  auto uid = CreatePendingRun("tenant", "fenced", {"a", "b"});
+  ASSERT_TRUE(uid.ok()) << uid.status();
 
   StallingBackend backend;
-  boost::asio::io_context io;
-  auto work = boost::asio::make_work_guard(io);
-  std::thread io_thread([&io] { io.run(); });
+  StartIo();
   OneTenantProvider backends("tenant", &backend);
-  RunWorker worker(store->get(), &backends, io.get_executor(),
+  RunWorker worker(store_.get(), &backends, io_.get_executor(),
                    {.owner_id = "worker-a",
                     .lease_ttl = absl::Milliseconds(300),
                     .poll_interval = absl::Milliseconds(50)});
@@ -164,8 +179,8 @@ TEST(RunWorkerTest, AWorkerThatLostItsLeaseStopsAndLeavesTheRunToTheNewOwner) {
   // (worker-a's heartbeat may renew in between release and take: retry.)
   bool taken = false;
   for (int attempt = 0; attempt < 100 && !taken; ++attempt) {
-    ASSERT_TRUE((*store)->ReleaseLease(created->run_id, "worker-a").ok());
-    auto acquired = (*store)->AcquireLease(created->run_id, "worker-b", absl::Minutes(1));
+    ASSERT_TRUE(store_->ReleaseLease(*uid, "worker-a").ok());
+    auto acquired = store_->AcquireLease(*uid, "worker-b", absl::Minutes(1));
     ASSERT_TRUE(acquired.ok()) << acquired.status();
     taken = *acquired;
   }
@@ -178,51 +193,37 @@ TEST(RunWorkerTest, AWorkerThatLostItsLeaseStopsAndLeavesTheRunToTheNewOwner) {
   EXPECT_TRUE(
       WaitUntil([&] { return worker.active_jobs() == 0; }, absl::Seconds(10), "the job's end"));
   worker.Stop();
-  work.reset();
-  io.stop();
-  io_thread.join();
+  StopIo();
 
   // Nothing was written after the takeover, the run was not failed, and the
   // new owner still holds the lease.
-  auto progress = (*store)->LoadSampleProgressRange(created->run_id, 0, 1 << 20);
+  auto progress = store_->LoadSampleProgressRange(*uid, 0, 1 << 20);
   ASSERT_TRUE(progress.ok()) << progress.status();
   ASSERT_EQ(progress->size(), 1u);
   EXPECT_EQ((*progress)[0].position(), 0);
-  auto after = (*store)->GetRunByUid(created->run_id);
+  auto after = store_->GetRunByUid(*uid);
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->state(), v1::RUN_STATE_UPLOADING);
   EXPECT_EQ(after->failure_reason(), "");
-  auto still_b = (*store)->AcquireLease(created->run_id, "worker-a", absl::Minutes(1));
+  auto still_b = store_->AcquireLease(*uid, "worker-a", absl::Minutes(1));
   ASSERT_TRUE(still_b.ok());
   EXPECT_FALSE(*still_b);
 }
 
-TEST(RunWorkerTest, ARunIsUploadedWithItsTenantsBackendOnly) {
-  auto store = store::SqliteRunStore::Create({.path = ":memory:"});
-  ASSERT_TRUE(store.ok()) << store.status();
-  store::NewRun run;
-  run.key = {"other", "dataset", "no_key"};
-  run.record.set_state(v1::RUN_STATE_PENDING);
-  run.record.mutable_progress()->set_samples_total(1);
-  run.samples.emplace_back().set_id("a");
-  auto created = (*store)->CreateRun(run);
-  ASSERT_TRUE(created.ok()) << created.status();
+TEST_F(RunWorkerTest, ARunIsUploadedWithItsTenantsBackendOnly) {
+  auto uid = CreatePendingRun("other", "no_key", {"a"});
+  ASSERT_TRUE(uid.ok()) << uid.status();
 
   StallingBackend backend;  // tenant "tenant"'s: must never be called for "other"
   OneTenantProvider backends("tenant", &backend);
-  boost::asio::io_context io;
-  auto work = boost::asio::make_work_guard(io);
-  std::thread io_thread([&io] { io.run(); });
-  RunWorker worker(store->get(), &backends, io.get_executor(),
+  StartIo();
+  RunWorker worker(store_.get(), &backends, io_.get_executor(),
                    {.owner_id = "worker-a", .poll_interval = absl::Milliseconds(50)});
   worker.Start();
-  absl::StatusOr<v1::AnnotationRun> after =
-      WaitForState(**store, created->run_id, v1::RUN_STATE_FAILED);
+  absl::StatusOr<v1::AnnotationRun> after = WaitForState(*store_, *uid, v1::RUN_STATE_FAILED);
   ASSERT_TRUE(after.ok()) << after.status();
   worker.Stop();
-  work.reset();
-  io.stop();
-  io_thread.join();
+  StopIo();
   EXPECT_EQ(after->state(), v1::RUN_STATE_FAILED);
   EXPECT_EQ(after->failure_reason(), "tenant 'other' has no V7 API key");
   EXPECT_FALSE(backend.started.HasBeenNotified());
@@ -230,9 +231,8 @@ TEST(RunWorkerTest, ARunIsUploadedWithItsTenantsBackendOnly) {
 
 // Holds every job until the test opens the gate; records the anno keys of
 // the runs whose jobs started.
-class GatedBackend : public backend::AnnotationBackend {
+class GatedBackend : public UploadOnlyBackend {
  public:
-  const backend::BackendCapabilities& Capabilities() const override { return TestCapabilities(); }
   explicit GatedBackend(boost::asio::any_io_executor io)
       : gate_(std::make_shared<boost::asio::steady_timer>(io)) {
     gate_->expires_at(boost::asio::steady_timer::time_point::max());
@@ -247,18 +247,6 @@ class GatedBackend : public backend::AnnotationBackend {
     boost::system::error_code ec;
     co_await gate->async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
     co_return absl::OkStatus();
-  }
-  boost::asio::awaitable<absl::Status> LoadRun(backend::UploadJournal&,
-                                               backend::LoadSink&) override {
-    co_return absl::UnimplementedError("not in this test");
-  }
-  boost::asio::awaitable<absl::StatusOr<v1::GetRunStatusResponse>> GetStatus(
-      backend::UploadJournal&) override {
-    co_return absl::UnimplementedError("not in this test");
-  }
-  boost::asio::awaitable<absl::StatusOr<v1::CleanupRunResponse>> Cleanup(
-      backend::UploadJournal&) override {
-    co_return absl::UnimplementedError("not in this test");
   }
 
   // Waits (up to `timeout`) until `count` jobs started; returns their keys.
@@ -282,42 +270,20 @@ class GatedBackend : public backend::AnnotationBackend {
   std::vector<std::string> started_ ABSL_GUARDED_BY(mu_);
 };
 
-class AnyTenantProvider : public backend::BackendProvider {
- public:
-  const backend::BackendCapabilities& Capabilities() const override { return TestCapabilities(); }
-  explicit AnyTenantProvider(backend::AnnotationBackend* backend) : backend_(backend) {}
-  absl::StatusOr<std::shared_ptr<backend::AnnotationBackend>> BackendFor(
-      const std::string&) override {
-    return std::shared_ptr<backend::AnnotationBackend>(std::shared_ptr<void>(), backend_);
-  }
-
- private:
-  backend::AnnotationBackend* backend_;
-};
-
-TEST(RunWorkerTest, OneTenantsBacklogCannotTakeEveryRunSlot) {
-  auto store = store::SqliteRunStore::Create({.path = ":memory:"});
-  ASSERT_TRUE(store.ok()) << store.status();
+TEST_F(RunWorkerTest, OneTenantsBacklogCannotTakeEveryRunSlot) {
   std::vector<std::string> uids;
   auto create = [&](const std::string& tenant, const std::string& key) {
-    store::NewRun run;
-    run.key = {tenant, "dataset", key};
-    run.record.set_state(v1::RUN_STATE_PENDING);
-    run.record.mutable_progress()->set_samples_total(1);
-    run.samples.emplace_back().set_id("a");
-    auto created = (*store)->CreateRun(run);
-    ASSERT_TRUE(created.ok()) << created.status();
-    uids.push_back(created->run_id);
+    auto uid = CreatePendingRun(tenant, key, {"a"});
+    ASSERT_TRUE(uid.ok()) << uid.status();
+    uids.push_back(*uid);
   };
   // "busy" has a backlog of three runs; the worker has three slots.
   for (const char* key : {"b1", "b2", "b3"}) create("busy", key);
 
-  boost::asio::io_context io;
-  auto work = boost::asio::make_work_guard(io);
-  std::thread io_thread([&io] { io.run(); });
-  GatedBackend backend(io.get_executor());
+  StartIo();
+  GatedBackend backend(io_.get_executor());
   AnyTenantProvider backends(&backend);
-  RunWorker worker(store->get(), &backends, io.get_executor(),
+  RunWorker worker(store_.get(), &backends, io_.get_executor(),
                    {.owner_id = "worker-a",
                     .poll_interval = absl::Milliseconds(50),
                     .max_concurrent_runs = 3,
@@ -338,31 +304,24 @@ TEST(RunWorkerTest, OneTenantsBacklogCannotTakeEveryRunSlot) {
   started = backend.WaitForStarted(4, absl::Seconds(10));
   EXPECT_THAT(started, ::testing::UnorderedElementsAre("b1", "b2", "b3", "q1"));
   for (const std::string& uid : uids) {
-    absl::StatusOr<v1::AnnotationRun> run = WaitForState(**store, uid, v1::RUN_STATE_ANNOTATING);
+    absl::StatusOr<v1::AnnotationRun> run = WaitForState(*store_, uid, v1::RUN_STATE_ANNOTATING);
     ASSERT_TRUE(run.ok()) << run.status();
     EXPECT_EQ(run->state(), v1::RUN_STATE_ANNOTATING) << run->anno_key();
   }
   worker.Stop();
-  work.reset();
-  io.stop();
-  io_thread.join();
+  StopIo();
 }
 
 // Wake (and Stop) come from any thread while the claim loop re-arms its
 // timer on one of the io_context's threads; the loop keeps claiming runs.
 // (Under TSan a timer cancelled from another thread is a data race; under
 // ASan the timer could stay queued after its destruction.)
-TEST(RunWorkerTest, WakeFromSeveralThreadsWhileTheLoopRuns) {
-  auto store = store::SqliteRunStore::Create({.path = ":memory:"});
-  ASSERT_TRUE(store.ok()) << store.status();
+TEST_F(RunWorkerTest, WakeFromSeveralThreadsWhileTheLoopRuns) {
   StallingBackend backend;
   OneTenantProvider backends("tenant", &backend);
-  boost::asio::io_context io;
-  auto work = boost::asio::make_work_guard(io);
-  std::vector<std::thread> io_threads;
-  for (int t = 0; t < 4; ++t) io_threads.emplace_back([&io] { io.run(); });
+  StartIo(4);
   {
-    RunWorker worker(store->get(), &backends, io.get_executor(),
+    RunWorker worker(store_.get(), &backends, io_.get_executor(),
                      {.owner_id = "worker-a", .poll_interval = absl::Milliseconds(1)});
     worker.Start();
     std::vector<std::thread> wakers;
@@ -372,21 +331,14 @@ TEST(RunWorkerTest, WakeFromSeveralThreadsWhileTheLoopRuns) {
       });
     }
     for (auto& t : wakers) t.join();
-    store::NewRun run;
-    run.key = {"tenant", "dataset", "after_the_wakes"};
-    run.record.set_state(v1::RUN_STATE_PENDING);
-    run.record.mutable_progress()->set_samples_total(1);
-    run.samples.emplace_back().set_id("a");
-    ASSERT_TRUE((*store)->CreateRun(run).ok());
+    ASSERT_TRUE(CreatePendingRun("tenant", "after_the_wakes", {"a"}).ok());
     worker.Wake();
     EXPECT_TRUE(backend.started.WaitForNotificationWithTimeout(absl::Seconds(10)));
     backend.await_fence = false;  // the lease stays this worker's
     backend.lease_stolen = true;
     EXPECT_TRUE(backend.finished.WaitForNotificationWithTimeout(absl::Seconds(10)));
     worker.Stop();
-    work.reset();
-    io.stop();
-    for (auto& t : io_threads) t.join();
+    StopIo();
   }  // the worker goes before the io_context, as in the server
 }
 
@@ -406,6 +358,12 @@ class LeaseOutageStore : public ForwardingRunStore {
     }
     return acquired;
   }
+  // When the last lease acquisition that succeeded was sent.
+  absl::Time LastAcquired() {
+    absl::MutexLock lock(&mu);
+    return last_acquired;
+  }
+
   std::atomic<bool> down{false};
   absl::Mutex mu;
   absl::Time last_acquired ABSL_GUARDED_BY(mu);
@@ -413,9 +371,8 @@ class LeaseOutageStore : public ForwardingRunStore {
 
 // The first job saves a record every 10 ms until a save is refused; later
 // jobs complete both samples.
-class SaveUntilRefusedBackend : public backend::AnnotationBackend {
+class SaveUntilRefusedBackend : public UploadOnlyBackend {
  public:
-  const backend::BackendCapabilities& Capabilities() const override { return TestCapabilities(); }
   boost::asio::awaitable<absl::Status> UploadRun(backend::UploadJournal& journal) override {
     if (jobs.fetch_add(1) > 0) {
       SampleProgress a;
@@ -445,18 +402,6 @@ class SaveUntilRefusedBackend : public backend::AnnotationBackend {
       co_await timer.async_wait(boost::asio::use_awaitable);
     }
   }
-  boost::asio::awaitable<absl::Status> LoadRun(backend::UploadJournal&,
-                                               backend::LoadSink&) override {
-    co_return absl::UnimplementedError("not in this test");
-  }
-  boost::asio::awaitable<absl::StatusOr<v1::GetRunStatusResponse>> GetStatus(
-      backend::UploadJournal&) override {
-    co_return absl::UnimplementedError("not in this test");
-  }
-  boost::asio::awaitable<absl::StatusOr<v1::CleanupRunResponse>> Cleanup(
-      backend::UploadJournal&) override {
-    co_return absl::UnimplementedError("not in this test");
-  }
 
   std::atomic<int> jobs{0};
   absl::Notification started;
@@ -466,37 +411,24 @@ class SaveUntilRefusedBackend : public backend::AnnotationBackend {
   absl::Time last_saved_at;
 };
 
-TEST(RunWorkerTest, AWorkerThatCannotRenewStopsWritingBeforeTheLeaseCanExpire) {
-  auto sqlite = store::SqliteRunStore::Create({.path = ":memory:"});
-  ASSERT_TRUE(sqlite.ok()) << sqlite.status();
-  store::NewRun run;
-  run.key = {"tenant", "dataset", "cut_off"};
-  run.record.set_state(v1::RUN_STATE_PENDING);
-  run.record.mutable_progress()->set_samples_total(2);
-  for (const char* id : {"a", "b"}) run.samples.emplace_back().set_id(id);
-  auto created = (*sqlite)->CreateRun(run);
-  ASSERT_TRUE(created.ok()) << created.status();
+TEST_F(RunWorkerTest, AWorkerThatCannotRenewStopsWritingBeforeTheLeaseCanExpire) {
+  auto uid = CreatePendingRun("tenant", "cut_off", {"a", "b"});
+  ASSERT_TRUE(uid.ok()) << uid.status();
 
-  LeaseOutageStore store(sqlite->get());
+  LeaseOutageStore store(store_.get());
   SaveUntilRefusedBackend backend;
-  boost::asio::io_context io;
-  auto work = boost::asio::make_work_guard(io);
-  std::thread io_thread([&io] { io.run(); });
+  StartIo();
   OneTenantProvider backends("tenant", &backend);
   const absl::Duration ttl = absl::Seconds(3);
   RunWorker worker(
-      &store, &backends, io.get_executor(),
+      &store, &backends, io_.get_executor(),
       {.owner_id = "worker-a", .lease_ttl = ttl, .poll_interval = absl::Milliseconds(50)});
   worker.Start();
   ASSERT_TRUE(backend.started.WaitForNotificationWithTimeout(absl::Seconds(10)));
   // The store goes away for lease renewals (the claim is done).
   store.down = true;
   ASSERT_TRUE(backend.first_done.WaitForNotificationWithTimeout(absl::Seconds(20)));
-  absl::Time claimed_at;
-  {
-    absl::MutexLock lock(&store.mu);
-    claimed_at = store.last_acquired;
-  }
+  absl::Time claimed_at = store.LastAcquired();
   // Refused by the fence, after two thirds of the ttl without renewal and
   // before the lease could expire; nothing was saved after that.
   EXPECT_EQ(backend.refused.code(), absl::StatusCode::kAborted) << backend.refused;
@@ -508,30 +440,26 @@ TEST(RunWorkerTest, AWorkerThatCannotRenewStopsWritingBeforeTheLeaseCanExpire) {
   // The worker leaves the run UPLOADING (a store outage never fails it).
   EXPECT_TRUE(
       WaitUntil([&] { return worker.active_jobs() == 0; }, absl::Seconds(10), "the job's end"));
-  auto paused = (*sqlite)->GetRunByUid(created->run_id);
+  auto paused = store_->GetRunByUid(*uid);
   ASSERT_TRUE(paused.ok()) << paused.status();
   EXPECT_EQ(paused->state(), v1::RUN_STATE_UPLOADING);
   EXPECT_EQ(paused->failure_reason(), "");
 
   // The store is back: the worker claims the run again and completes it.
   store.down = false;
-  absl::StatusOr<v1::AnnotationRun> after =
-      WaitForState(**sqlite, created->run_id, v1::RUN_STATE_ANNOTATING);
+  absl::StatusOr<v1::AnnotationRun> after = WaitForState(*store_, *uid, v1::RUN_STATE_ANNOTATING);
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->state(), v1::RUN_STATE_ANNOTATING) << after->failure_reason();
   EXPECT_EQ(after->progress().samples_completed(), 2);
   EXPECT_EQ(backend.jobs.load(), 2);
   worker.Stop();
-  work.reset();
-  io.stop();
-  io_thread.join();
+  StopIo();
 }
 
 // Its job stands for a V7 call that takes a minute: it waits on a timer on
 // a strand of its own, which the journal's lease watch cancels there.
-class LongCallBackend : public backend::AnnotationBackend {
+class LongCallBackend : public UploadOnlyBackend {
  public:
-  const backend::BackendCapabilities& Capabilities() const override { return TestCapabilities(); }
   boost::asio::awaitable<absl::Status> UploadRun(backend::UploadJournal& journal) override {
     auto strand = boost::asio::make_strand(co_await boost::asio::this_coro::executor);
     auto call = std::make_shared<boost::asio::steady_timer>(strand);
@@ -555,18 +483,6 @@ class LongCallBackend : public backend::AnnotationBackend {
     ended_at = absl::Now();
     co_return ec ? journal.CheckLease() : absl::OkStatus();
   }
-  boost::asio::awaitable<absl::Status> LoadRun(backend::UploadJournal&,
-                                               backend::LoadSink&) override {
-    co_return absl::UnimplementedError("not in this test");
-  }
-  boost::asio::awaitable<absl::StatusOr<v1::GetRunStatusResponse>> GetStatus(
-      backend::UploadJournal&) override {
-    co_return absl::UnimplementedError("not in this test");
-  }
-  boost::asio::awaitable<absl::StatusOr<v1::CleanupRunResponse>> Cleanup(
-      backend::UploadJournal&) override {
-    co_return absl::UnimplementedError("not in this test");
-  }
 
   absl::Notification started;
   absl::Mutex mu;
@@ -575,45 +491,28 @@ class LongCallBackend : public backend::AnnotationBackend {
   absl::Time ended_at = absl::InfiniteFuture();
 };
 
-TEST(RunWorkerTest, ACallInFlightIsAbandonedAtTheFencesDeadlineWhenTheLeaseCannotBeRenewed) {
-  auto sqlite = store::SqliteRunStore::Create({.path = ":memory:"});
-  ASSERT_TRUE(sqlite.ok()) << sqlite.status();
-  store::NewRun run;
-  run.key = {"tenant", "dataset", "in_flight"};
-  run.record.set_state(v1::RUN_STATE_PENDING);
-  run.record.mutable_progress()->set_samples_total(1);
-  run.samples.emplace_back().set_id("a");
-  auto created = (*sqlite)->CreateRun(run);
-  ASSERT_TRUE(created.ok()) << created.status();
+TEST_F(RunWorkerTest, ACallInFlightIsAbandonedAtTheFencesDeadlineWhenTheLeaseCannotBeRenewed) {
+  auto uid = CreatePendingRun("tenant", "in_flight", {"a"});
+  ASSERT_TRUE(uid.ok()) << uid.status();
 
-  LeaseOutageStore store(sqlite->get());
+  LeaseOutageStore store(store_.get());
   LongCallBackend backend;
-  boost::asio::io_context io;
-  auto work = boost::asio::make_work_guard(io);
-  std::vector<std::thread> io_threads;
-  for (int t = 0; t < 3; ++t) io_threads.emplace_back([&io] { io.run(); });
+  StartIo(3);
   OneTenantProvider backends("tenant", &backend);
   const absl::Duration ttl = absl::Seconds(3);
   RunWorker worker(
-      &store, &backends, io.get_executor(),
+      &store, &backends, io_.get_executor(),
       {.owner_id = "worker-a", .lease_ttl = ttl, .poll_interval = absl::Milliseconds(50)});
   worker.Start();
   ASSERT_TRUE(backend.started.WaitForNotificationWithTimeout(absl::Seconds(10)));
   // The store goes away for lease renewals while the call is in flight.
   store.down = true;
-  absl::Time claimed_at;
-  {
-    absl::MutexLock lock(&store.mu);
-    claimed_at = store.last_acquired;
-  }
+  absl::Time claimed_at = store.LastAcquired();
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
   while (worker.active_jobs() > 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
   EXPECT_EQ(worker.active_jobs(), 0);
-  {
-    absl::MutexLock lock(&store.mu);
-    // Renewals may have succeeded before the store went away.
-    claimed_at = std::max(claimed_at, store.last_acquired);
-  }
+  // Renewals may have succeeded before the store went away.
+  claimed_at = std::max(claimed_at, store.LastAcquired());
   absl::Status told;
   absl::Time told_at;
   {
@@ -629,14 +528,12 @@ TEST(RunWorkerTest, ACallInFlightIsAbandonedAtTheFencesDeadlineWhenTheLeaseCanno
   EXPECT_LT(told_at, claimed_at + ttl);
   EXPECT_LT(backend.ended_at, claimed_at + ttl);
   // Paused, not failed.
-  auto paused = (*sqlite)->GetRunByUid(created->run_id);
+  auto paused = store_->GetRunByUid(*uid);
   ASSERT_TRUE(paused.ok()) << paused.status();
   EXPECT_EQ(paused->state(), v1::RUN_STATE_UPLOADING);
   EXPECT_EQ(paused->failure_reason(), "");
   worker.Stop();
-  work.reset();
-  io.stop();
-  for (auto& t : io_threads) t.join();
+  StopIo();
 }
 
 }  // namespace

@@ -11,16 +11,8 @@
 namespace labelport::core {
 namespace {
 
-namespace v1 = labelport::v1;
+using ::labelport::core::testing::Image;
 using ::labelport::core::testing::Parse;
-
-v1::Sample Image(const std::string& id) {
-  v1::Sample s;
-  s.set_id(id);
-  s.set_media_type(v1::MEDIA_TYPE_IMAGE);
-  s.mutable_media()->set_path("/data/" + id + ".jpg");
-  return s;
-}
 
 v1::Sample Video(const std::string& id, int frame_count) {
   v1::Sample s;

@@ -6,9 +6,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "labelport/v1/sample.pb.h"
 #include "service/common/errors.h"
+#include "tests/unit/common/text_proto.h"
 
 namespace labelport::core::testing {
 
@@ -28,11 +29,15 @@ inline void CheckError(const absl::Status& status, absl::StatusCode code, const 
 }
 
 // Parses a text-format proto; fails the test on a syntax error.
-template <typename T>
-T Parse(const std::string& text) {
-  T message;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &message)) << text;
-  return message;
+using ::labelport::testing::Parse;
+
+// An image sample `id` whose media is the file /data/<id>.jpg.
+inline labelport::v1::Sample Image(const std::string& id) {
+  labelport::v1::Sample s;
+  s.set_id(id);
+  s.set_media_type(labelport::v1::MEDIA_TYPE_IMAGE);
+  s.mutable_media()->set_path("/data/" + id + ".jpg");
+  return s;
 }
 
 }  // namespace labelport::core::testing

@@ -15,7 +15,6 @@
 namespace labelport::core {
 namespace {
 
-namespace v1 = labelport::v1;
 using ::labelport::core::testing::Parse;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;

@@ -14,6 +14,15 @@ namespace {
 
 json::value J(std::string_view text) { return *ParseJson(text); }
 
+// An annotation `id` of class `class_id` whose data is the JSON `data`.
+Annotation NewAnnotation(std::string id, int64_t class_id, std::string_view data) {
+  Annotation a;
+  a.id = std::move(id);
+  a.class_id = class_id;
+  a.data = J(data).as_object();
+  return a;
+}
+
 // Reads every entry of a zip archive held in memory.
 std::map<std::string, std::string> Unzip(const std::string& bytes) {
   std::map<std::string, std::string> out;
@@ -107,13 +116,10 @@ class ExportBuilderTest : public ::testing::Test {
 
 TEST_F(ExportBuilderTest, PolygonBecomesPathsWithBoundingBoxAndAttributeNames) {
   Item& item = AddItem("i1", "a.png", "/", "complete");
-  Annotation a;
-  a.id = "a1";
-  a.class_id = 10;
-  a.data = J(R"({"polygon": {"path": [{"x": 4, "y": 33}, {"x": 40, "y": 33}, {"x": 40, "y": 50}],
+  Annotation a = NewAnnotation(
+      "a1", 10, R"({"polygon": {"path": [{"x": 4, "y": 33}, {"x": 40, "y": 33}, {"x": 40, "y": 50}],
                  "additional_paths": [[{"x": 1, "y": 1}, {"x": 5, "y": 5}]]},
-                 "attributes": {"attributes": [5, 99]}})")
-               .as_object();
+                 "attributes": {"attributes": [5, 99]}})");
   json::object out = AnnotationToDarwinJson(state_, item, a, false);
   EXPECT_EQ(out.at("name"), "road");
   EXPECT_EQ(out.at("slot_names"),
@@ -128,12 +134,9 @@ TEST_F(ExportBuilderTest, PolygonBecomesPathsWithBoundingBoxAndAttributeNames) {
 
 TEST_F(ExportBuilderTest, PropertiesAndAuthorship) {
   Item& item = AddItem("i1", "a.png", "/", "complete");
-  Annotation a;
-  a.id = "a1";
-  a.class_id = 11;
+  Annotation a = NewAnnotation(
+      "a1", 11, R"({"bounding_box": {"x": 1, "y": 2, "w": 3, "h": 4}, "text": {"text": "t"}})");
   a.slot_names = {"0"};
-  a.data =
-      J(R"({"bounding_box": {"x": 1, "y": 2, "w": 3, "h": 4}, "text": {"text": "t"}})").as_object();
   a.annotation_properties = J(R"({"0": {"p-colour": ["v-red", "v-blue"]}})").as_object();
   a.actors = J(R"([{"email": "jane@x.org", "role": "annotator"},
                    {"email": "rob@x.org", "role": "reviewer", "full_name": "Rob"}])")
@@ -148,15 +151,12 @@ TEST_F(ExportBuilderTest, PropertiesAndAuthorship) {
 
 TEST_F(ExportBuilderTest, VideoFramesAreFilledHeldOrInterpolated) {
   Item& item = AddItem("i1", "v.mp4", "/", "complete");
-  Annotation a;
-  a.id = "a1";
-  a.class_id = 11;
-  a.data = J(R"({"frames": {"2": {"bounding_box": {"x": 0, "y": 0, "w": 10, "h": 10},
+  Annotation a = NewAnnotation(
+      "a1", 11, R"({"frames": {"2": {"bounding_box": {"x": 0, "y": 0, "w": 10, "h": 10},
                                   "keyframe": true},
                             "6": {"bounding_box": {"x": 4, "y": 8, "w": 10, "h": 10},
                                   "keyframe": true}},
-                 "segments": [[2, 8]], "interpolated": true, "hidden_areas": []})")
-               .as_object();
+                 "segments": [[2, 8]], "interpolated": true, "hidden_areas": []})");
   json::object out = AnnotationToDarwinJson(state_, item, a, false);
   const json::object& frames = out.at("frames").as_object();
   EXPECT_EQ(frames.size(), 6u);  // [2, 8): end exclusive.
@@ -183,15 +183,12 @@ TEST_F(ExportBuilderTest, VideoFramesAreFilledHeldOrInterpolated) {
 
 TEST_F(ExportBuilderTest, VideoHiddenFramesAreLeftOutAndInterpolationStaysInItsRange) {
   Item& item = AddItem("i1", "v.mp4", "/", "complete");
-  Annotation a;
-  a.id = "a1";
-  a.class_id = 11;
-  a.data = J(R"({"frames": {"0": {"bounding_box": {"x": 0, "y": 0, "w": 2, "h": 2}},
+  Annotation a = NewAnnotation(
+      "a1", 11, R"({"frames": {"0": {"bounding_box": {"x": 0, "y": 0, "w": 2, "h": 2}},
                             "4": {"bounding_box": {"x": 8, "y": 0, "w": 2, "h": 2}},
                             "8": {"bounding_box": {"x": 80, "y": 0, "w": 2, "h": 2}}},
                  "ranges": [[0, 5], [7, 10]], "interpolated": true,
-                 "hidden_areas": [[2, 2], [9, 9]]})")
-               .as_object();
+                 "hidden_areas": [[2, 2], [9, 9]]})");
   json::object out = AnnotationToDarwinJson(state_, item, a, false);
   const json::object& frames = out.at("frames").as_object();
   std::vector<std::string> keys;
@@ -210,11 +207,8 @@ TEST_F(ExportBuilderTest, VideoHiddenFramesAreLeftOutAndInterpolationStaysInItsR
 TEST_F(ExportBuilderTest, VideoTagsCarryNoInterpolationKeys) {
   AddClass(13, "day", {"tag"});
   Item& item = AddItem("i1", "v.mp4", "/", "complete");
-  Annotation a;
-  a.id = "t1";
-  a.class_id = 13;
-  a.data =
-      J(R"({"frames": {"1": {"tag": {}, "keyframe": true}}, "segments": [[1, 3]]})").as_object();
+  Annotation a = NewAnnotation(
+      "t1", 13, R"({"frames": {"1": {"tag": {}, "keyframe": true}}, "segments": [[1, 3]]})");
   json::object out = AnnotationToDarwinJson(state_, item, a, false);
   EXPECT_EQ(out.at("frames"),
             J(R"({"1": {"tag": {}, "keyframe": true}, "2": {"tag": {}, "keyframe": false}})"));
@@ -225,14 +219,10 @@ TEST_F(ExportBuilderTest, VideoTagsCarryNoInterpolationKeys) {
 
 TEST_F(ExportBuilderTest, VideoPolygonBoundsFollowTheInterpolatedPoints) {
   Item& item = AddItem("i1", "v.mp4", "/", "complete");
-  Annotation a;
-  a.id = "p1";
-  a.class_id = 10;
-  a.data = J(R"({"frames": {
+  Annotation a = NewAnnotation("p1", 10, R"({"frames": {
       "0": {"polygon": {"path": [{"x": 0, "y": 0}, {"x": 4, "y": 0}, {"x": 0, "y": 4}]}},
       "2": {"polygon": {"path": [{"x": 4, "y": 4}, {"x": 12, "y": 4}, {"x": 4, "y": 12}]}}},
-      "segments": [[0, 3]], "interpolated": true})")
-               .as_object();
+      "segments": [[0, 3]], "interpolated": true})");
   json::object out = AnnotationToDarwinJson(state_, item, a, false);
   const json::value& middle = out.at("frames").at("1");
   EXPECT_EQ(

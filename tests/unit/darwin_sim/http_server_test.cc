@@ -57,6 +57,18 @@ class HttpServerTest : public ::testing::Test {
     return req;
   }
 
+  // GETs `target` on a connection of its own; returns the error reading the
+  // response gave (none for a whole response).
+  boost::system::error_code GetReadError(const std::string& target) {
+    beast::tcp_stream stream = Connect();
+    http::write(stream, Request(http::verb::get, target));
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    boost::system::error_code ec;
+    http::read(stream, buffer, res, ec);
+    return ec;
+  }
+
   asio::io_context ioc_;
   std::unique_ptr<SimApp> app_;
   std::unique_ptr<HttpServer> server_;
@@ -121,26 +133,10 @@ TEST_F(HttpServerTest, DroppedAndTruncatedResponses) {
   fault.path = "/_sim/faults";
   fault.body = R"({"path": "/api/datasets", "action": "drop"})";
   app_->Handle(fault);
-  {
-    beast::tcp_stream stream = Connect();
-    http::write(stream, Request(http::verb::get, "/api/datasets"));
-    beast::flat_buffer buffer;
-    http::response<http::string_body> res;
-    boost::system::error_code ec;
-    http::read(stream, buffer, res, ec);
-    EXPECT_TRUE(ec) << "a dropped connection must not parse as a response";
-  }
+  EXPECT_TRUE(GetReadError("/api/datasets")) << "a dropped connection must not parse as a response";
   fault.body = R"({"path": "/api/annotation_types", "action": "truncate"})";
   app_->Handle(fault);
-  {
-    beast::tcp_stream stream = Connect();
-    http::write(stream, Request(http::verb::get, "/api/annotation_types"));
-    beast::flat_buffer buffer;
-    http::response<http::string_body> res;
-    boost::system::error_code ec;
-    http::read(stream, buffer, res, ec);
-    EXPECT_EQ(ec, http::error::partial_message);
-  }
+  EXPECT_EQ(GetReadError("/api/annotation_types"), http::error::partial_message);
 }
 
 }  // namespace

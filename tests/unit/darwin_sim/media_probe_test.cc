@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace labelport::darwin_sim {
@@ -24,24 +25,22 @@ std::string Png(uint32_t w, uint32_t h) {
          Bytes({8, 2, 0, 0, 0});
 }
 
-TEST(ProbeImageTest, Png) {
-  absl::StatusOr<ImageInfo> info = ProbeImage(Png(640, 436));
-  ASSERT_TRUE(info.ok()) << info.status();
-  EXPECT_EQ(info->format, "png");
-  EXPECT_EQ(info->width, 640);
-  EXPECT_EQ(info->height, 436);
+// What ProbeImage reads from `bytes`: "<format> <width>x<height>", or the
+// error.
+std::string Probed(const std::string& bytes) {
+  absl::StatusOr<ImageInfo> info = ProbeImage(bytes);
+  if (!info.ok()) return info.status().ToString();
+  return absl::StrCat(info->format, " ", info->width, "x", info->height);
 }
+
+TEST(ProbeImageTest, Png) { EXPECT_EQ(Probed(Png(640, 436)), "png 640x436"); }
 
 TEST(ProbeImageTest, JpegSkipsSegmentsBeforeSof) {
   // SOI, APP0 (length 16), DQT-like segment, SOF2 (progressive) 1920x1080.
   std::string jpeg = Bytes({0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10}) + std::string(14, 'J') +
                      Bytes({0xFF, 0xDB, 0x00, 0x04, 0x01, 0x02}) +
                      Bytes({0xFF, 0xC2, 0x00, 0x11, 0x08, 0x04, 0x38, 0x07, 0x80, 0x03});
-  absl::StatusOr<ImageInfo> info = ProbeImage(jpeg);
-  ASSERT_TRUE(info.ok()) << info.status();
-  EXPECT_EQ(info->format, "jpeg");
-  EXPECT_EQ(info->width, 1920);
-  EXPECT_EQ(info->height, 1080);
+  EXPECT_EQ(Probed(jpeg), "jpeg 1920x1080");
 }
 
 TEST(ProbeImageTest, JpegWithoutSofIsAnError) {
@@ -52,19 +51,10 @@ TEST(ProbeImageTest, JpegWithoutSofIsAnError) {
 TEST(ProbeImageTest, BmpTopDownHeightIsPositive) {
   std::string bmp = "BM" + std::string(12, '\0') + Le32(40) + Le32(33) +
                     Le32(static_cast<uint32_t>(-22)) + std::string(8, '\0');
-  absl::StatusOr<ImageInfo> info = ProbeImage(bmp);
-  ASSERT_TRUE(info.ok()) << info.status();
-  EXPECT_EQ(info->width, 33);
-  EXPECT_EQ(info->height, 22);
+  EXPECT_EQ(Probed(bmp), "bmp 33x22");
 }
 
-TEST(ProbeImageTest, Gif) {
-  absl::StatusOr<ImageInfo> info = ProbeImage("GIF89a" + Le16(17) + Le16(9) + "rest");
-  ASSERT_TRUE(info.ok()) << info.status();
-  EXPECT_EQ(info->format, "gif");
-  EXPECT_EQ(info->width, 17);
-  EXPECT_EQ(info->height, 9);
-}
+TEST(ProbeImageTest, Gif) { EXPECT_EQ(Probed("GIF89a" + Le16(17) + Le16(9) + "rest"), "gif 17x9"); }
 
 TEST(ProbeImageTest, WebpLossyLosslessAndExtended) {
   const std::string riff = "RIFF" + Le32(100) + "WEBP";
@@ -76,11 +66,7 @@ TEST(ProbeImageTest, WebpLossyLosslessAndExtended) {
   std::string vp8x =
       riff + "VP8X" + Le32(10) + Le32(0) + Bytes({43, 1, 0, 199, 0, 0}) + std::string(4, '\0');
   for (const std::string& webp : {vp8, vp8l, vp8x}) {
-    absl::StatusOr<ImageInfo> info = ProbeImage(webp);
-    ASSERT_TRUE(info.ok()) << info.status();
-    EXPECT_EQ(info->format, "webp");
-    EXPECT_EQ(info->width, 300);
-    EXPECT_EQ(info->height, 200);
+    EXPECT_EQ(Probed(webp), "webp 300x200");
   }
 }
 
@@ -89,10 +75,7 @@ TEST(ProbeImageTest, TiffLittleEndian) {
   std::string tiff = std::string("II*\0", 4) + Le32(8) + Le16(2) + Le16(256) + Le16(3) + Le32(1) +
                      Le16(77) + Le16(0) + Le16(257) + Le16(3) + Le32(1) + Le16(55) + Le16(0) +
                      Le32(0);
-  absl::StatusOr<ImageInfo> info = ProbeImage(tiff);
-  ASSERT_TRUE(info.ok()) << info.status();
-  EXPECT_EQ(info->width, 77);
-  EXPECT_EQ(info->height, 55);
+  EXPECT_EQ(Probed(tiff), "tiff 77x55");
 }
 
 TEST(ProbeImageTest, RejectsGarbageTruncationAndZeroSizes) {

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <ostream>
 #include <sstream>
 #include <string>
 
@@ -33,28 +34,43 @@ std::string MakeVideo(const std::string& file_name, const std::string& lavfi_sou
   return bytes.str();
 }
 
-TEST(ProbeVideoTest, Mp4H264) {
-  const std::string bytes =
-      MakeVideo("a.mp4", "testsrc=size=320x240:rate=10 -t 2", "-c:v libx264 -pix_fmt yuv420p");
-  absl::StatusOr<VideoInfo> info = ProbeVideo(bytes);
+// A video ffmpeg encodes and what ProbeVideo must read from it.
+struct ProbeCase {
+  const char* test_name;
+  const char* file_name;
+  const char* lavfi_source;
+  const char* codec_args;
+  const char* codec;
+  int width;
+  int height;
+  double fps;
+  int64_t frame_count;
+
+  friend void PrintTo(const ProbeCase& c, std::ostream* os) { *os << c.file_name; }
+};
+
+class ProbeVideoCaseTest : public ::testing::TestWithParam<ProbeCase> {};
+
+TEST_P(ProbeVideoCaseTest, ReadsCodecSizeRateAndFrameCount) {
+  const ProbeCase& c = GetParam();
+  absl::StatusOr<VideoInfo> info = ProbeVideo(MakeVideo(c.file_name, c.lavfi_source, c.codec_args));
   ASSERT_TRUE(info.ok()) << info.status();
-  EXPECT_EQ(info->codec, "h264");
-  EXPECT_EQ(info->width, 320);
-  EXPECT_EQ(info->height, 240);
-  EXPECT_DOUBLE_EQ(info->fps, 10);
-  EXPECT_EQ(info->frame_count, 20);
+  EXPECT_EQ(info->codec, c.codec);
+  EXPECT_EQ(info->width, c.width);
+  EXPECT_EQ(info->height, c.height);
+  EXPECT_DOUBLE_EQ(info->fps, c.fps);
+  EXPECT_EQ(info->frame_count, c.frame_count);
 }
 
-TEST(ProbeVideoTest, WebmVp8CountsPacketsWithoutAFrameCountInTheContainer) {
-  const std::string bytes = MakeVideo("b.webm", "testsrc=size=160x120:rate=25 -t 1", "-c:v libvpx");
-  absl::StatusOr<VideoInfo> info = ProbeVideo(bytes);
-  ASSERT_TRUE(info.ok()) << info.status();
-  EXPECT_EQ(info->codec, "vp8");
-  EXPECT_EQ(info->width, 160);
-  EXPECT_EQ(info->height, 120);
-  EXPECT_DOUBLE_EQ(info->fps, 25);
-  EXPECT_EQ(info->frame_count, 25);
-}
+INSTANTIATE_TEST_SUITE_P(
+    ProbeVideoTest, ProbeVideoCaseTest,
+    ::testing::Values(ProbeCase{"Mp4H264", "a.mp4", "testsrc=size=320x240:rate=10 -t 2",
+                                "-c:v libx264 -pix_fmt yuv420p", "h264", 320, 240, 10, 20},
+                      // WebM has no frame count in the container: the packets are counted.
+                      ProbeCase{"WebmVp8CountsPacketsWithoutAFrameCountInTheContainer", "b.webm",
+                                "testsrc=size=160x120:rate=25 -t 1", "-c:v libvpx", "vp8", 160, 120,
+                                25, 25}),
+    [](const ::testing::TestParamInfo<ProbeCase>& info) { return info.param.test_name; });
 
 TEST(ProbeVideoTest, RejectsWhatIsNotADecodableVideo) {
   const std::string mp4 =

@@ -20,6 +20,7 @@
 #include "service/http/beast_http_client.h"
 #include "service/http/egress_policy.h"
 #include "service/http/retrying_http_client.h"
+#include "tests/unit/common/run_sync.h"
 #include "tests/unit/http/test_server.h"
 
 namespace labelport::http {
@@ -31,14 +32,7 @@ using testing::Reply;
 using testing::ServerRequest;
 using testing::TestServer;
 using Clock = std::chrono::steady_clock;
-
-template <class T>
-T RunOn(net::io_context& io, net::awaitable<T> task) {
-  auto future = net::co_spawn(io, std::move(task), net::use_future);
-  io.restart();
-  io.run();
-  return future.get();
-}
+using ::labelport::testing::RunOn;
 
 HttpRequest Get(const std::string& url) {
   HttpRequest request;
@@ -142,12 +136,7 @@ TEST(BeastHttpClientEgressTest, RefusalIsNotRetried) {
 }
 
 TEST(BeastHttpClientEgressTest, SilentServerHitsTheStallTimeoutNotTheDeadline) {
-  TestServer server([](const ServerRequest&) {
-    Reply reply;
-    reply.kind = Reply::Kind::kStall;
-    reply.delay = std::chrono::seconds(8);
-    return reply;
-  });
+  TestServer server(testing::Stalling(std::chrono::seconds(8)));
   net::io_context io;
   auto client = ClientWithPolicy(io, "127.0.0.1/32");
   HttpRequest request = Get(server.Url("/slow"));

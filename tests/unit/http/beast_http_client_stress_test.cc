@@ -533,17 +533,24 @@ void ExpectAllSlotsFree(BeastHttpClient& client, const StressServer& server, net
   }
 }
 
+// A client on `io` with at most `max_connections` per host; null (and the
+// test fails) when it cannot be created.
+std::unique_ptr<BeastHttpClient> ClientOn(net::io_context& io, int max_connections) {
+  BeastHttpClient::Options options;
+  options.max_connections_per_host = max_connections;
+  auto created = BeastHttpClient::Create(io.get_executor(), options);
+  EXPECT_TRUE(created.ok()) << created.status();
+  return created.ok() ? *std::move(created) : nullptr;
+}
+
 TEST(BeastHttpClientStressTest, ManyRequestsOverFewConnections) {
   constexpr int kRequests = 480;
   constexpr int kWorkers = 24;
   constexpr int kMaxConnections = 3;
   StressServer server(/*barrier=*/kMaxConnections);
   net::io_context io;
-  BeastHttpClient::Options options;
-  options.max_connections_per_host = kMaxConnections;
-  auto created = BeastHttpClient::Create(io.get_executor(), options);
-  ASSERT_TRUE(created.ok()) << created.status();
-  std::unique_ptr<BeastHttpClient> client = *std::move(created);
+  std::unique_ptr<BeastHttpClient> client = ClientOn(io, kMaxConnections);
+  ASSERT_NE(client, nullptr);
   StressClient stress(*client, server, kRequests);
   {
     IoThreads threads(io, 4);
@@ -663,11 +670,8 @@ TEST(BeastHttpClientStressTest, CancellationAsTheResponseCompletes) {
   constexpr int kMaxConnections = 2;
   StressServer server(/*barrier=*/kMaxConnections);
   net::io_context io;
-  BeastHttpClient::Options options;
-  options.max_connections_per_host = kMaxConnections;
-  auto created = BeastHttpClient::Create(io.get_executor(), options);
-  ASSERT_TRUE(created.ok()) << created.status();
-  std::unique_ptr<BeastHttpClient> client = *std::move(created);
+  std::unique_ptr<BeastHttpClient> client = ClientOn(io, kMaxConnections);
+  ASSERT_NE(client, nullptr);
   std::vector<absl::Status> results(kCallers * kPerCaller);
   {
     IoThreads threads(io, 4);

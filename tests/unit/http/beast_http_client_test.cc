@@ -18,7 +18,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/http/retrying_http_client.h"
+#include "tests/unit/common/run_sync.h"
 #include "tests/unit/common/wait_until.h"
+#include "tests/unit/http/body_factories.h"
 #include "tests/unit/http/test_server.h"
 
 namespace labelport::http {
@@ -31,6 +33,7 @@ using testing::Reply;
 using testing::ServerRequest;
 using testing::TestServer;
 using Clock = std::chrono::steady_clock;
+using ::labelport::testing::RunOn;
 
 std::unique_ptr<BeastHttpClient> MakeClient(net::io_context& io,
                                             BeastHttpClient::Options options = {}) {
@@ -49,15 +52,6 @@ BeastHttpClient::Options WithCaFile(std::string ca_file) {
   BeastHttpClient::Options options;
   options.ca_file = std::move(ca_file);
   return options;
-}
-
-// Runs `task` to completion on `io` (on this thread) and returns its result.
-template <class T>
-T RunOn(net::io_context& io, net::awaitable<T> task) {
-  auto future = net::co_spawn(io, std::move(task), net::use_future);
-  io.restart();
-  io.run();
-  return future.get();
 }
 
 HttpRequest Request(const std::string& method, const std::string& url, std::string body = "") {
@@ -80,6 +74,28 @@ Reply Echo(const ServerRequest& request) {
   reply.headers = {{"X-Echo-Header", request.Header("X-Test")}, {"Content-Type", "text/plain"}};
   reply.body = absl::StrCat(request.method, " ", request.target, " ", request.body);
   return reply;
+}
+
+// Echo after `delay`.
+TestServer::Handler EchoAfter(std::chrono::milliseconds delay) {
+  return [delay](const ServerRequest& r) {
+    Reply reply = Echo(r);
+    reply.delay = delay;
+    return reply;
+  };
+}
+
+// Spawns GETs of /0 ... /<count - 1> on `io` (not run yet); their results.
+std::vector<std::future<absl::StatusOr<HttpResponse>>> SpawnGets(net::io_context& io,
+                                                                 HttpClient& client,
+                                                                 const TestServer& server,
+                                                                 int count) {
+  std::vector<std::future<absl::StatusOr<HttpResponse>>> results;
+  for (int i = 0; i < count; ++i) {
+    results.push_back(net::co_spawn(
+        io, client.Send(Request("GET", server.Url(absl::StrCat("/", i)))), net::use_future));
+  }
+  return results;
 }
 
 TEST(BeastHttpClientTest, RejectsBadOptions) {
@@ -185,18 +201,11 @@ TEST(BeastHttpClientTest, ServerClosingIdleConnectionIsHandled) {
 }
 
 TEST(BeastHttpClientTest, ConcurrencyIsBoundedPerHost) {
-  TestServer server([](const ServerRequest& r) {
-    Reply reply = Echo(r);
-    reply.delay = std::chrono::milliseconds(50);
-    return reply;
-  });
+  TestServer server(EchoAfter(std::chrono::milliseconds(50)));
   net::io_context io;
   auto client = MakeClient(io, WithMaxConnections(2));
-  std::vector<std::future<absl::StatusOr<HttpResponse>>> results;
-  for (int i = 0; i < 10; ++i) {
-    results.push_back(net::co_spawn(
-        io, client->Send(Request("GET", server.Url(absl::StrCat("/", i)))), net::use_future));
-  }
+  std::vector<std::future<absl::StatusOr<HttpResponse>>> results =
+      SpawnGets(io, *client, server, 10);
   io.run();
   for (auto& result : results) {
     auto response = result.get();
@@ -208,18 +217,11 @@ TEST(BeastHttpClientTest, ConcurrencyIsBoundedPerHost) {
 }
 
 TEST(BeastHttpClientTest, ConcurrentCallsFromSeveralThreads) {
-  TestServer server([](const ServerRequest& r) {
-    Reply reply = Echo(r);
-    reply.delay = std::chrono::milliseconds(5);
-    return reply;
-  });
+  TestServer server(EchoAfter(std::chrono::milliseconds(5)));
   net::io_context io;
   auto client = MakeClient(io, WithMaxConnections(3));
-  std::vector<std::future<absl::StatusOr<HttpResponse>>> results;
-  for (int i = 0; i < 60; ++i) {
-    results.push_back(net::co_spawn(
-        io, client->Send(Request("GET", server.Url(absl::StrCat("/", i)))), net::use_future));
-  }
+  std::vector<std::future<absl::StatusOr<HttpResponse>>> results =
+      SpawnGets(io, *client, server, 60);
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) threads.emplace_back([&] { io.run(); });
   for (auto& t : threads) t.join();
@@ -232,12 +234,7 @@ TEST(BeastHttpClientTest, ConcurrentCallsFromSeveralThreads) {
 }
 
 TEST(BeastHttpClientTest, StallingServerHitsDeadline) {
-  TestServer server([](const ServerRequest&) {
-    Reply reply;
-    reply.kind = Reply::Kind::kStall;
-    reply.delay = std::chrono::milliseconds(3000);
-    return reply;
-  });
+  TestServer server(testing::Stalling(std::chrono::milliseconds(3000)));
   net::io_context io;
   auto client = MakeClient(io);
   HttpRequest request = Request("GET", server.Url("/slow"));
@@ -276,12 +273,7 @@ TEST(BeastHttpClientTest, WaitingForAConnectionIsBoundedByTheDeadline) {
 // they share with the client, not to the destroyed client (ASan reports a
 // heap-use-after-free otherwise).
 TEST(BeastHttpClientTest, CallsSuspendedInAStoppedIoContextMayOutliveTheClient) {
-  TestServer server([](const ServerRequest&) {
-    Reply reply;
-    reply.kind = Reply::Kind::kStall;
-    reply.delay = std::chrono::milliseconds(5000);
-    return reply;
-  });
+  TestServer server(testing::Stalling(std::chrono::milliseconds(5000)));
   auto io = std::make_unique<net::io_context>();
   auto client = MakeClient(*io, WithMaxConnections(1));
   for (int i = 0; i < 2; ++i) {
@@ -395,14 +387,7 @@ TEST(BeastHttpClientTest, BodySourceSizeMismatchIsInvalidArgument) {
   auto client = MakeClient(io);
   HttpRequest request = Request("PUT", server.Url("/upload"));
   request.body_size = 10;
-  request.body_factory = [] {
-    auto done = std::make_shared<bool>(false);
-    return BodyChunkSource([done]() -> net::awaitable<absl::StatusOr<std::string>> {
-      if (*done) co_return std::string();
-      *done = true;
-      co_return std::string("short");
-    });
-  };
+  request.body_factory = testing::OneChunkBody("short");
   auto response = RunOn(io, client->Send(request));
   EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument) << response.status();
   // The connection was dropped, not left half-written: the next call works.

@@ -11,6 +11,8 @@
 namespace labelport::http {
 namespace {
 
+constexpr absl::StatusCode kDenied = absl::StatusCode::kPermissionDenied;
+
 boost::asio::ip::address Addr(const std::string& text) {
   return boost::asio::ip::make_address(text);
 }
@@ -133,7 +135,7 @@ TEST(EgressPolicyTest, RefusesEverySpecialClassWithPermissionDenied) {
                               "64:ff9b::7f00:1",
                               "64:ff9b:1::1"}) {
     const absl::Status status = policy.CheckAddress(address, Addr(address));
-    EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << address;
+    EXPECT_EQ(status.code(), kDenied) << address;
     EXPECT_EQ(common::ErrorReason(status).value_or(""), kEgressDeniedReason) << address;
   }
 }
@@ -147,7 +149,7 @@ TEST(EgressPolicyTest, AllowsPublicAddresses) {
 
 TEST(EgressPolicyTest, MessageNamesHostAddressAndClass) {
   const absl::Status status = Policy().CheckAddress("2130706433", Addr("127.0.0.1"));
-  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(status.code(), kDenied);
   EXPECT_EQ(status.message(),
             "host '2130706433' resolves to 127.0.0.1 (loopback address): refused by the egress "
             "policy (an operator can allow on-premise stores with --media_url_allow)");
@@ -162,12 +164,9 @@ TEST(EgressPolicyTest, AllowlistByCidr) {
   EXPECT_TRUE(policy.CheckAddress("127.0.0.2", Addr("127.0.0.2")).ok());
   // The mapped form of an allowed IPv4 address is the same host.
   EXPECT_TRUE(policy.CheckAddress("::ffff:127.0.0.2", Addr("::ffff:127.0.0.2")).ok());
-  EXPECT_EQ(policy.CheckAddress("x", Addr("10.21.0.1")).code(),
-            absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(policy.CheckAddress("x", Addr("fd00:2::1")).code(),
-            absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(policy.CheckAddress("127.0.0.1", Addr("127.0.0.1")).code(),
-            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(policy.CheckAddress("x", Addr("10.21.0.1")).code(), kDenied);
+  EXPECT_EQ(policy.CheckAddress("x", Addr("fd00:2::1")).code(), kDenied);
+  EXPECT_EQ(policy.CheckAddress("127.0.0.1", Addr("127.0.0.1")).code(), kDenied);
   // A public address stays allowed.
   EXPECT_TRUE(policy.CheckAddress("example.com", Addr("93.184.216.34")).ok());
 }
@@ -180,12 +179,9 @@ TEST(EgressPolicyTest, AllowlistByHostNameIsExactAndCaseInsensitive) {
   EXPECT_TRUE(policy.CheckAddress("localhost", Addr("::1")).ok());
   // The name admits that name only: not its subdomains, nor its address
   // reached by another name or as a literal.
-  EXPECT_EQ(policy.CheckAddress("evil.minio.internal", Addr("10.0.0.5")).code(),
-            absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(policy.CheckAddress("minio.internal.evil.com", Addr("10.0.0.5")).code(),
-            absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(policy.CheckAddress("127.0.0.1", Addr("127.0.0.1")).code(),
-            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(policy.CheckAddress("evil.minio.internal", Addr("10.0.0.5")).code(), kDenied);
+  EXPECT_EQ(policy.CheckAddress("minio.internal.evil.com", Addr("10.0.0.5")).code(), kDenied);
+  EXPECT_EQ(policy.CheckAddress("127.0.0.1", Addr("127.0.0.1")).code(), kDenied);
 }
 
 TEST(EgressPolicyTest, MalformedAllowlistEntriesAreNamed) {

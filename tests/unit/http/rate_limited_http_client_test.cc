@@ -9,11 +9,13 @@
 
 #include "gtest/gtest.h"
 #include "service/common/sha256.h"
+#include "tests/unit/common/run_sync.h"
 
 namespace labelport::http {
 namespace {
 
 namespace net = boost::asio;
+using ::labelport::testing::RunSync;
 
 // Answers 200 at once and counts the requests it saw.
 class CountingClient : public HttpClient {
@@ -47,20 +49,19 @@ std::unique_ptr<TokenBucketRateLimiter> Limiter(double per_minute, int burst) {
   return *std::move(limiter);
 }
 
+// Sends `count` authorized requests through `client`, one after another.
+void SendAuthorized(HttpClient& client, int count) {
+  RunSync([&]() -> net::awaitable<void> {
+    for (int i = 0; i < count; ++i) (void)co_await client.Send(Request(true));
+  });
+}
+
 TEST(RateLimitedHttpClientTest, EveryAuthorizedAttemptTakesAToken) {
   auto limiter = Limiter(600, 2);  // one token per 100 ms after a burst of 2
   CountingClient inner;
   RateLimitedHttpClient client(&inner, limiter.get());
-  net::io_context io;
   const auto start = std::chrono::steady_clock::now();
-  auto done = net::co_spawn(
-      io,
-      [&]() -> net::awaitable<void> {
-        for (int i = 0; i < 5; ++i) (void)co_await client.Send(Request(true));
-      },
-      net::use_future);
-  io.run();
-  done.get();
+  SendAuthorized(client, 5);
   const auto elapsed = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(inner.sent, 5);
   EXPECT_EQ(limiter->stats().acquired, 5);
@@ -72,16 +73,10 @@ TEST(RateLimitedHttpClientTest, UnauthorizedRequestsAreNotLimited) {
   auto limiter = Limiter(1, 1);
   CountingClient inner;
   RateLimitedHttpClient client(&inner, limiter.get());
-  net::io_context io;
-  auto done = net::co_spawn(
-      io,
-      [&]() -> net::awaitable<void> {
-        for (int i = 0; i < 10; ++i) (void)co_await client.Send(Request(false));
-        (void)co_await client.SendStreaming(Request(false), nullptr);
-      },
-      net::use_future);
-  io.run();
-  done.get();
+  RunSync([&]() -> net::awaitable<void> {
+    for (int i = 0; i < 10; ++i) (void)co_await client.Send(Request(false));
+    (void)co_await client.SendStreaming(Request(false), nullptr);
+  });
   EXPECT_EQ(inner.sent, 11);
   EXPECT_EQ(limiter->stats().acquired, 0);
 }
@@ -135,21 +130,15 @@ TEST(RateLimitedHttpClientTest, A429SlowsTheKeyDownAndItsRetryAfterHoldsTheNextR
   inner.statuses = {429};
   inner.retry_after = "1";
   RateLimitedHttpClient client(&inner, limiter.get());
-  net::io_context io;
   std::chrono::steady_clock::duration second_waited{};
-  auto done = net::co_spawn(
-      io,
-      [&]() -> net::awaitable<void> {
-        auto first = co_await client.Send(Request(true));
-        EXPECT_EQ(first->status, 429);  // returned as it came
-        const auto start = std::chrono::steady_clock::now();
-        auto second = co_await client.SendStreaming(Request(true), nullptr);
-        second_waited = std::chrono::steady_clock::now() - start;
-        EXPECT_EQ(second->status, 200);
-      },
-      net::use_future);
-  io.run();
-  done.get();
+  RunSync([&]() -> net::awaitable<void> {
+    auto first = co_await client.Send(Request(true));
+    EXPECT_EQ(first->status, 429);  // returned as it came
+    const auto start = std::chrono::steady_clock::now();
+    auto second = co_await client.SendStreaming(Request(true), nullptr);
+    second_waited = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(second->status, 200);
+  });
   EXPECT_GE(second_waited, std::chrono::milliseconds(900));
   EXPECT_EQ(limiter->stats().throttles, 1);
   EXPECT_LT(limiter->requests_per_minute(common::Sha256Hex("ApiKey k1")), 60000);
@@ -164,15 +153,7 @@ TEST(RateLimitedHttpClientTest, ResponsesThatAreNotThrottlesLeaveTheRateAlone) {
   RateLimitedHttpClient client(&inner, limiter.get(), {.is_throttled = [](const HttpResponse& r) {
     return r.status == 429 && r.body.find("INSUFFICIENT_REMAINING_STORAGE") == std::string::npos;
   }});
-  net::io_context io;
-  auto done = net::co_spawn(
-      io,
-      [&]() -> net::awaitable<void> {
-        for (int i = 0; i < 3; ++i) (void)co_await client.Send(Request(true));
-      },
-      net::use_future);
-  io.run();
-  done.get();
+  SendAuthorized(client, 3);
   EXPECT_EQ(limiter->stats().throttles, 0);
   EXPECT_EQ(limiter->requests_per_minute(common::Sha256Hex("ApiKey k1")), 60000);
 }

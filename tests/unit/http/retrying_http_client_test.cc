@@ -2,21 +2,21 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 #include <chrono>
 #include <deque>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "tests/unit/common/run_sync.h"
+#include "tests/unit/http/body_factories.h"
 
 namespace labelport::http {
 namespace {
 
 namespace net = boost::asio;
 using Clock = std::chrono::steady_clock;
+using ::labelport::testing::RunSync;
 
 // Scripted inner client: each call pops the next outcome.
 class FakeHttpClient : public HttpClient {
@@ -87,10 +87,18 @@ HttpRequest Get(bool idempotent = true) {
 }
 
 absl::StatusOr<HttpResponse> SendNow(HttpClient& client, HttpRequest request) {
-  net::io_context io;
-  auto future = net::co_spawn(io, client.Send(std::move(request)), net::use_future);
-  io.run();
-  return future.get();
+  return RunSync(client.Send(std::move(request)));
+}
+
+// Sends `request` with SendStreaming; appends the chunks the sink gets to
+// `received`.
+absl::StatusOr<HttpResponse> SendStreamingNow(HttpClient& client, HttpRequest request,
+                                              std::string* received) {
+  return RunSync(client.SendStreaming(
+      std::move(request), [received](absl::string_view chunk) -> net::awaitable<absl::Status> {
+        absl::StrAppend(received, chunk);
+        co_return absl::OkStatus();
+      }));
 }
 
 RetryingHttpClient::Hooks Recording(std::vector<RetryEvent>& events) {
@@ -281,14 +289,7 @@ TEST(RetryingHttpClientTest, BodyFactoryCalledPerAttempt) {
   HttpRequest put = Get();
   put.method = "PUT";
   put.body_size = 5;
-  put.body_factory = [] {
-    auto sent = std::make_shared<bool>(false);
-    return BodyChunkSource([sent]() -> net::awaitable<absl::StatusOr<std::string>> {
-      if (*sent) co_return std::string();
-      *sent = true;
-      co_return std::string("hello");
-    });
-  };
+  put.body_factory = testing::OneChunkBody("hello");
   ASSERT_TRUE(SendNow(client, put).ok());
   EXPECT_EQ(fake.bodies, (std::vector<std::string>{"hello", "hello"}));
 }
@@ -299,17 +300,7 @@ TEST(RetryingHttpClientTest, StreamingNotRetriedOnceSinkCalled) {
   fake.PushStatus(200, {}, "data");
   RetryingHttpClient client(&fake, FastPolicy());
   std::string received;
-  net::io_context io;
-  auto future = net::co_spawn(
-      io,
-      client.SendStreaming(Get(),
-                           [&](absl::string_view chunk) -> net::awaitable<absl::Status> {
-                             absl::StrAppend(&received, chunk);
-                             co_return absl::OkStatus();
-                           }),
-      net::use_future);
-  io.run();
-  auto response = future.get();
+  auto response = SendStreamingNow(client, Get(), &received);
   ASSERT_TRUE(response.ok());
   EXPECT_EQ(response->status, 503);
   EXPECT_EQ(received, "busy");
@@ -322,17 +313,7 @@ TEST(RetryingHttpClientTest, StreamingRetriedBeforeSinkCalled) {
   fake.PushStatus(200, {}, "data");
   RetryingHttpClient client(&fake, FastPolicy());
   std::string received;
-  net::io_context io;
-  auto future = net::co_spawn(
-      io,
-      client.SendStreaming(Get(),
-                           [&](absl::string_view chunk) -> net::awaitable<absl::Status> {
-                             absl::StrAppend(&received, chunk);
-                             co_return absl::OkStatus();
-                           }),
-      net::use_future);
-  io.run();
-  auto response = future.get();
+  auto response = SendStreamingNow(client, Get(), &received);
   ASSERT_TRUE(response.ok());
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(received, "data");

@@ -82,6 +82,16 @@ class TestServer {
   std::thread thread_;
 };
 
+// A handler that sends nothing for `delay`, then closes (Reply::Kind::kStall).
+inline TestServer::Handler Stalling(std::chrono::milliseconds delay) {
+  return [delay](const ServerRequest&) {
+    Reply reply;
+    reply.kind = Reply::Kind::kStall;
+    reply.delay = delay;
+    return reply;
+  };
+}
+
 // Test PKI made with the openssl command line in a fresh temporary folder:
 // a CA, a server certificate for IP 127.0.0.1 and one for DNS "otherhost",
 // both signed by the CA.

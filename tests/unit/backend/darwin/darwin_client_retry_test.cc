@@ -23,6 +23,8 @@
 #include "service/backend/darwin/darwin_client.h"
 #include "service/http/token_bucket_rate_limiter.h"
 #include "tests/unit/backend/darwin/fake_http_client.h"
+#include "tests/unit/common/run_sync.h"
+#include "tests/unit/http/body_factories.h"
 
 namespace labelport::backend::darwin {
 namespace {
@@ -30,7 +32,9 @@ namespace {
 namespace json = boost::json;
 using http::RetryEvent;
 using http::testing::FakeHttpClient;
+using http::testing::OneChunkBody;
 using http::testing::RecordedRequest;
+using ::labelport::testing::RunSync;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -44,25 +48,6 @@ constexpr char kClasses[] = R"({"annotation_classes": [
 constexpr char kCarClass[] = R"({"id": 41, "name": "car", "annotation_types": ["bounding_box"],
   "datasets": [{"id": 7}]})";
 constexpr char kTypes[] = R"([{"id": 2, "name": "bounding_box"}])";
-
-template <typename T>
-T RunSync(boost::asio::awaitable<T> op) {
-  boost::asio::io_context ctx;
-  auto future = boost::asio::co_spawn(ctx, std::move(op), boost::asio::use_future);
-  ctx.run();
-  return future.get();
-}
-
-std::function<http::BodyChunkSource()> Body(std::string bytes) {
-  return [bytes]() -> http::BodyChunkSource {
-    auto done = std::make_shared<bool>(false);
-    return [bytes, done]() -> boost::asio::awaitable<absl::StatusOr<std::string>> {
-      if (*done) co_return std::string();
-      *done = true;
-      co_return bytes;
-    };
-  };
-}
 
 class DarwinClientRetryTest : public ::testing::Test {
  protected:
@@ -257,7 +242,8 @@ TEST_F(DarwinClientRetryTest, SignedPutSendsTheWholeBodyOnEveryAttempt) {
   http_.Fail(absl::UnavailableError("reset"));
   http_.Reply(200, "");
   ASSERT_TRUE(
-      RunSync(client_->PutSignedUpload("https://s3.example/k?sig=secret", Body("bytes"), 5)).ok());
+      RunSync(client_->PutSignedUpload("https://s3.example/k?sig=secret", OneChunkBody("bytes"), 5))
+          .ok());
   ASSERT_EQ(http_.requests().size(), 3u);
   for (const RecordedRequest& r : http_.requests()) EXPECT_EQ(r.body, "bytes");
   EXPECT_EQ(limiter_->stats().acquired, 0);
@@ -274,7 +260,7 @@ TEST_F(DarwinClientRetryTest, UploadSendsTheBytesAgainWhenV7HasNone) {
   http_.Reply(200, "");
   http_.Reply(200, "{}");
   const size_t before = http_.requests().size();
-  ASSERT_TRUE(RunSync(client_->Upload("u1", Body("img"), 3)).ok());
+  ASSERT_TRUE(RunSync(client_->Upload("u1", OneChunkBody("img"), 3)).ok());
   EXPECT_THAT(Calls(before),
               ElementsAre("GET /api/v2/teams/emu-team/items/uploads/u1/sign", "PUT /k",
                           "POST /api/v2/teams/emu-team/items/uploads/u1/confirm", "PUT /k",
@@ -286,7 +272,7 @@ TEST_F(DarwinClientRetryTest, UploadSendsTheBytesAgainWhenV7HasNone) {
     http_.Reply(200, "");
     http_.Reply(422, R"({"errors": {"detail": "nothing was uploaded"}})");
   }
-  EXPECT_EQ(RunSync(client_->Upload("u2", Body("img"), 3)).code(),
+  EXPECT_EQ(RunSync(client_->Upload("u2", OneChunkBody("img"), 3)).code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(http_.pending_replies(), 0u);
 }

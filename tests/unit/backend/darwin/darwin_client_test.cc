@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "service/http/token_bucket_rate_limiter.h"
 #include "tests/unit/backend/darwin/fake_http_client.h"
+#include "tests/unit/common/run_sync.h"
 
 namespace labelport::backend::darwin {
 namespace {
@@ -31,6 +32,7 @@ namespace {
 namespace json = boost::json;
 using http::testing::FakeHttpClient;
 using http::testing::RecordedRequest;
+using ::labelport::testing::RunSync;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -38,15 +40,6 @@ using ::testing::Not;
 constexpr char kKey[] = "ABCDEFG.0123456789abcdef0123456789abcdef";
 constexpr char kBase[] = "https://v7.example";
 constexpr char kTeamInfo[] = R"({"selected_team": {"id": 1, "slug": "emu-team"}})";
-
-// Runs a coroutine to completion on a local io_context.
-template <typename T>
-T RunSync(boost::asio::awaitable<T> op) {
-  boost::asio::io_context ctx;
-  auto future = boost::asio::co_spawn(ctx, std::move(op), boost::asio::use_future);
-  ctx.run();
-  return future.get();
-}
 
 json::value Json(absl::string_view text) {
   return json::parse(json::string_view(text.data(), text.size()));

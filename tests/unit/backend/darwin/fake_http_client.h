@@ -62,14 +62,8 @@ class FakeHttpClient : public HttpClient {
 
   boost::asio::awaitable<absl::StatusOr<HttpResponse>> Send(
       HttpRequest request, int64_t /*max_response_bytes*/) override {
-    RecordedRequest r;
-    r.method = request.method;
-    r.url = request.url;
-    r.headers = request.headers;
-    r.body = request.body;
+    RecordedRequest r = Record(request);
     r.body_size = request.body_size;
-    r.deadline = request.deadline;
-    r.idempotent = request.idempotent;
     if (request.body_factory) {
       r.streamed = true;
       BodyChunkSource source = request.body_factory();
@@ -81,14 +75,7 @@ class FakeHttpClient : public HttpClient {
       }
     }
     requests_.push_back(std::move(r));
-    if (replies_.empty()) {
-      ADD_FAILURE() << "FakeHttpClient: no scripted reply for " << request.method << " "
-                    << request.url;
-      co_return absl::InternalError("FakeHttpClient: no scripted reply");
-    }
-    absl::StatusOr<HttpResponse> reply = std::move(replies_.front());
-    replies_.pop_front();
-    co_return reply;
+    co_return NextReply(request);
   }
 
   // Answers from the same script as Send: the reply's body is passed to
@@ -96,23 +83,11 @@ class FakeHttpClient : public HttpClient {
   // has an empty body. A sink error is returned as is.
   boost::asio::awaitable<absl::StatusOr<HttpResponse>> SendStreaming(HttpRequest request,
                                                                      BodyChunkSink sink) override {
-    RecordedRequest r;
-    r.method = request.method;
-    r.url = request.url;
-    r.headers = request.headers;
-    r.body = request.body;
-    r.deadline = request.deadline;
-    r.idempotent = request.idempotent;
+    RecordedRequest r = Record(request);
     r.stall_timeout = request.stall_timeout;
     r.max_streamed_body_bytes = request.max_streamed_body_bytes;
     requests_.push_back(std::move(r));
-    if (replies_.empty()) {
-      ADD_FAILURE() << "FakeHttpClient: no scripted reply for " << request.method << " "
-                    << request.url;
-      co_return absl::InternalError("FakeHttpClient: no scripted reply");
-    }
-    absl::StatusOr<HttpResponse> reply = std::move(replies_.front());
-    replies_.pop_front();
+    absl::StatusOr<HttpResponse> reply = NextReply(request);
     if (!reply.ok()) co_return reply;
     std::string body = std::move(reply->body);
     reply->body.clear();
@@ -126,6 +101,31 @@ class FakeHttpClient : public HttpClient {
   size_t stream_chunk_bytes = 4;
 
  private:
+  // What Send and SendStreaming both record of `request`.
+  static RecordedRequest Record(const HttpRequest& request) {
+    RecordedRequest r;
+    r.method = request.method;
+    r.url = request.url;
+    r.headers = request.headers;
+    r.body = request.body;
+    r.deadline = request.deadline;
+    r.idempotent = request.idempotent;
+    return r;
+  }
+
+  // The next scripted reply, taken off the script; fails the test (and
+  // answers INTERNAL) when none is left.
+  absl::StatusOr<HttpResponse> NextReply(const HttpRequest& request) {
+    if (replies_.empty()) {
+      ADD_FAILURE() << "FakeHttpClient: no scripted reply for " << request.method << " "
+                    << request.url;
+      return absl::InternalError("FakeHttpClient: no scripted reply");
+    }
+    absl::StatusOr<HttpResponse> reply = std::move(replies_.front());
+    replies_.pop_front();
+    return reply;
+  }
+
   std::vector<RecordedRequest> requests_;
   std::deque<absl::StatusOr<HttpResponse>> replies_;
 };

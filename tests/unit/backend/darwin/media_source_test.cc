@@ -17,17 +17,12 @@
 #include "service/common/errors.h"
 #include "service/common/media_roots.h"
 #include "tests/unit/backend/darwin/fake_http_client.h"
+#include "tests/unit/common/run_sync.h"
 
 namespace labelport::backend::darwin {
 namespace {
 
-template <typename T>
-T RunSync(boost::asio::awaitable<T> op) {
-  boost::asio::io_context ctx;
-  auto future = boost::asio::co_spawn(ctx, std::move(op), boost::asio::use_future);
-  ctx.run();
-  return future.get();
-}
+using ::labelport::testing::RunSync;
 
 // Every chunk of one attempt, concatenated.
 absl::StatusOr<std::string> ReadAttempt(const MediaSource& source) {

@@ -27,20 +27,14 @@
 #include "service/backend/darwin/media_source.h"
 #include "service/common/errors.h"
 #include "tests/unit/backend/darwin/fake_http_client.h"
+#include "tests/unit/common/run_sync.h"
 
 namespace labelport::backend::darwin {
 namespace {
 
+using ::labelport::testing::RunSync;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-template <class T>
-T RunIo(boost::asio::awaitable<T> op) {
-  boost::asio::io_context ctx;
-  auto future = boost::asio::co_spawn(ctx, std::move(op), boost::asio::use_future);
-  ctx.run();
-  return future.get();
-}
 
 class MediaUrlFetchTest : public ::testing::Test {
  protected:
@@ -59,7 +53,7 @@ class MediaUrlFetchTest : public ::testing::Test {
   }
 
   absl::StatusOr<int64_t> Fetch(const std::string& url, MediaFetchLimits limits = {}) {
-    return RunIo(FetchMediaUrl(http_, url, limits, file_, absl::Now() + absl::Seconds(30)));
+    return RunSync(FetchMediaUrl(http_, url, limits, file_, absl::Now() + absl::Seconds(30)));
   }
 
   std::string Written() {
@@ -203,9 +197,9 @@ TEST_F(MediaUrlFetchTest, OpenMediaRemovesItsTemporaryFileOnEveryPath) {
   labelport::v1::MediaReference media;
   media.set_url("http://cdn.example/a.png?sig=secret");
   auto open = [&]() {
-    return RunIo(OpenMedia(media, http_, "/nonexistent", temp.string(),
-                           absl::Now() + absl::Seconds(10), common::MediaPathPolicy{},
-                           MediaFetchLimits{}));
+    return RunSync(OpenMedia(media, http_, "/nonexistent", temp.string(),
+                             absl::Now() + absl::Seconds(10), common::MediaPathPolicy{},
+                             MediaFetchLimits{}));
   };
   http_.Fail(absl::PermissionDeniedError("refused"));
   auto refused = open();

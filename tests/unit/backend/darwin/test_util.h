@@ -4,19 +4,14 @@
 
 #include <string>
 
-#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "labelport/v1/labels.pb.h"
+#include "tests/unit/common/text_proto.h"
 
 namespace labelport::backend::darwin::testing {
 
 // Parses a text-format proto; fails the test on a syntax error.
-template <typename T>
-T Parse(const std::string& text) {
-  T message;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &message)) << text;
-  return message;
-}
+using ::labelport::testing::Parse;
 
 // A text-format FieldValue.
 inline labelport::v1::FieldValue Value(const std::string& text) {

@@ -13,7 +13,7 @@ from PIL import Image
 from labelport.samples import image_sample, media_from_file
 from labelport.v1 import annotation_run_pb2 as run_pb
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 DATASET = "cli"
 

@@ -176,7 +176,9 @@ def test_unreachable_server_is_a_labelport_error():
         assert e.value.code == grpc.StatusCode.UNAVAILABLE
 
 
-def test_create_run_streams_batches_of_at_most_1000():
+def recording_client() -> tuple[Client, list]:
+    """A Client whose CreateRun appends the requests it streams to the list it returns with it
+    (and answers with run "x"), instead of sending them to a server."""
     client = Client("127.0.0.1:1")
     seen = []
 
@@ -186,6 +188,11 @@ def test_create_run_streams_batches_of_at_most_1000():
             return svc.CreateRunResponse(run=run_pb.AnnotationRun(name="x"), created=True)
 
     client._stub = Stub()
+    return client, seen
+
+
+def test_create_run_streams_batches_of_at_most_1000():
+    client, seen = recording_client()
     samples = [image_sample(f"{i:024x}", media_from_url(f"http://x/{i}.png"))
                for i in range(2345)]
     run = client.create_run(DATASET, "big", samples, label_field="f", label_type="detections")
@@ -197,15 +204,7 @@ def test_create_run_streams_batches_of_at_most_1000():
 
 
 def test_create_run_closes_batches_at_4_mib():
-    client = Client("127.0.0.1:1")
-    seen = []
-
-    class Stub:
-        def CreateRun(self, requests, timeout=None, metadata=None):  # noqa: N802 - gRPC name
-            seen.extend(requests)
-            return svc.CreateRunResponse(run=run_pb.AnnotationRun(name="x"), created=True)
-
-    client._stub = Stub()
+    client, seen = recording_client()
     # ~1 MiB per sample (a long file name stands in for many labels).
     samples = [image_sample(f"{i:024x}", media_from_url(f"http://x/{i}.png"))
                for i in range(10)]
