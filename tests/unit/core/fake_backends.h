@@ -23,7 +23,8 @@ namespace labelport::core::testing {
 // What these backends state: a name and nothing supported (the jobs these
 // tests run never validate a schema).
 inline const backend::BackendCapabilities& TestCapabilities() {
-  static const auto* const kCapabilities = new backend::BackendCapabilities{.name = "test"};
+  static const auto* const kCapabilities = new backend::BackendCapabilities{
+      .name = "test", .label_types = {}, .attribute_types = {}, .attribute_types_with_values = {}};
   return *kCapabilities;
 }
 

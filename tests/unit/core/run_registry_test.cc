@@ -36,14 +36,6 @@ const backend::BackendProvider* Darwin() {
   return kProvider;
 }
 
-v1::Sample Image(const std::string& id) {
-  v1::Sample s;
-  s.set_id(id);
-  s.set_media_type(v1::MEDIA_TYPE_IMAGE);
-  s.mutable_media()->set_path("/data/" + id + ".jpg");
-  return s;
-}
-
 std::vector<v1::Sample> Images(int n) {
   std::vector<v1::Sample> out;
   for (int i = 0; i < n; ++i) out.push_back(Image("s" + std::to_string(i)));
