@@ -865,20 +865,21 @@ absl::Status SqliteRunStore::SaveBackendState(const std::string& run_id,
 
 absl::StatusOr<google::protobuf::Any> SqliteRunStore::LoadBackendState(const std::string& run_id) {
   constexpr absl::string_view kOp = "LoadBackendState";
-  return InTransaction(*pool_, kRead, kOp, [&](sqlite3* db) -> absl::StatusOr<google::protobuf::Any> {
-    LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp));
-    LP_ASSIGN_OR_RETURN(
-        SqliteStatement select,
-        SqliteStatement::Prepare(db, "SELECT type_url, record FROM backend_state WHERE run_id = ?1",
-                                 absl::StrCat(kOp, ": select state"), {run_id}));
-    LP_ASSIGN_OR_RETURN(bool found, select.Step());
-    google::protobuf::Any state;
-    if (found) {
-      state.set_type_url(select.ColumnText(0));
-      state.set_value(std::string(select.ColumnBlob(1)));
-    }
-    return state;
-  });
+  return InTransaction(
+      *pool_, kRead, kOp, [&](sqlite3* db) -> absl::StatusOr<google::protobuf::Any> {
+        LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp));
+        LP_ASSIGN_OR_RETURN(SqliteStatement select,
+                            SqliteStatement::Prepare(
+                                db, "SELECT type_url, record FROM backend_state WHERE run_id = ?1",
+                                absl::StrCat(kOp, ": select state"), {run_id}));
+        LP_ASSIGN_OR_RETURN(bool found, select.Step());
+        google::protobuf::Any state;
+        if (found) {
+          state.set_type_url(select.ColumnText(0));
+          state.set_value(std::string(select.ColumnBlob(1)));
+        }
+        return state;
+      });
 }
 
 absl::StatusOr<bool> SqliteRunStore::AcquireLease(const std::string& run_id,
