@@ -35,8 +35,11 @@ using ::testing::IsEmpty;
 using ::testing::MatchesRegex;
 using ::testing::SizeIs;
 
+using testing::BoxLabel;
+using testing::DetectionsValue;
 using testing::Parse;
 using testing::Value;
+using testing::WithAttributes;
 
 // `label` with its id set to DerivedLabelId(annotation_id).
 template <typename L>
@@ -69,8 +72,8 @@ struct Property {
 };
 
 // Two detections fields ("animals", "vehicles"), a polygons field, a lines
-// field, a keypoints field and a classifications field; "vehicles" has a
-// class group {car, truck} with select and text attributes.
+// field, a keypoints field and a classifications field; the fixture adds to
+// "vehicles" the class group {car, truck} with the vehicle attributes.
 constexpr char kSchema[] = R"pb(
   fields {
     field: "animals"
@@ -84,38 +87,7 @@ constexpr char kSchema[] = R"pb(
   fields {
     field: "vehicles"
     type: "detections"
-    classes {
-      entries { name: "both" }
-      entries {
-        group {
-          classes { names: "car" names: "truck" }
-          attributes {
-            specs {
-              specs {
-                name: "color"
-                type: "single_select"
-                values { string_value: "red" }
-                values { string_value: "blue" }
-              }
-              specs {
-                name: "doors"
-                type: "single_select"
-                values { int_value: 2 }
-                values { int_value: 4 }
-                granularity: "annotation"
-              }
-              specs {
-                name: "parts"
-                type: "multi_select"
-                values { string_value: "door" }
-                values { string_value: "wheel" }
-              }
-              specs { name: "plate" type: "text" }
-            }
-          }
-        }
-      }
-    }
+    classes { entries { name: "both" } }
   }
   fields {
     field: "areas"
@@ -142,6 +114,8 @@ constexpr char kSchema[] = R"pb(
 class DecoderTest : public ::testing::Test {
  protected:
   DecoderTest() : schema_(Parse<v1::LabelSchema>(kSchema)) {
+    *schema_.mutable_fields(1)->mutable_classes()->add_entries() =
+        testing::VehicleGroup({"car", "truck"});
     snapshot_.set_id("sample-1");
     int64_t next = 1;
     for (const auto& [name, type] :
@@ -189,19 +163,8 @@ class DecoderTest : public ::testing::Test {
     sf->set_field(field);
     *sf->mutable_value() = value;
 
-    EncodeContext context;
+    EncodeContext context = testing::TestEncodeContext(&class_ids_, 200, 100);
     context.field = &Field(field);
-    context.width = 200;
-    context.height = 100;
-    context.run_uid = "run-1";
-    context.sample_id = snapshot_.id();
-    context.item_id = item_.item_id;
-    context.class_id = [this](const std::string& name,
-                              const std::string& type) -> absl::StatusOr<int64_t> {
-      auto it = class_ids_.find({name, type});
-      if (it == class_ids_.end()) return absl::NotFoundError(name);
-      return it->second;
-    };
     context.property = [this](int64_t class_id,
                               const std::string& name) -> std::optional<ResolvedProperty> {
       auto it = properties_.find({class_id, name});
@@ -321,7 +284,7 @@ class DecoderTest : public ::testing::Test {
   std::map<std::string, AnnotationLink> links_;
   std::vector<v1::SkippedEntry> skipped_;
   std::map<int64_t, std::string> class_names_;
-  std::map<std::pair<std::string, std::string>, int64_t> class_ids_;
+  testing::ClassIds class_ids_;
   std::map<std::pair<int64_t, std::string>, Property> properties_;
   std::map<std::string, Property> property_by_id_;
 };
@@ -374,14 +337,8 @@ constexpr char kCar[] = R"pb(
 
 TEST_F(DecoderTest, UnchangedRoundTripReturnsTheOriginalLabels) {
   const v1::FieldValue cars = Value(kCar);
-  const v1::FieldValue cats = Value(R"pb(
-    detections {
-      detections {
-        id: "cccccccccccccccccccccccc"
-        label: "cat"
-        bounding_box: [ 0, 0, 0.5, 0.5 ]
-      }
-    })pb");
+  const v1::FieldValue cats =
+      DetectionsValue({BoxLabel("cccccccccccccccccccccccc", "cat", {0, 0, 0.5, 0.5})});
   Upload("vehicles", cars);
   Upload("animals", cats);
   const LoadedSample s = Decode();
@@ -395,14 +352,8 @@ TEST_F(DecoderTest, UnchangedRoundTripReturnsTheOriginalLabels) {
 }
 
 TEST_F(DecoderTest, BoxRoundTripsWithinFloatTolerance) {
-  const v1::FieldValue value = Value(R"pb(
-    detections {
-      detections {
-        id: "aaaaaaaaaaaaaaaaaaaaaaaa"
-        label: "cat"
-        bounding_box: [ 0.1234567, 0.7654321, 0.3333333, 0.1111111 ]
-      }
-    })pb");
+  const v1::FieldValue value = DetectionsValue(
+      {BoxLabel("aaaaaaaaaaaaaaaaaaaaaaaa", "cat", {0.1234567, 0.7654321, 0.3333333, 0.1111111})});
   Upload("animals", value);
   const ExportedAnnotation& a = ExportedOf("aaaaaaaaaaaaaaaaaaaaaaaa");
   ASSERT_TRUE(a.bounding_box.has_value());
@@ -416,14 +367,7 @@ TEST_F(DecoderTest, BoxRoundTripsWithinFloatTolerance) {
 }
 
 TEST_F(DecoderTest, BoxIsScaledByTheExportedSlotSize) {
-  Upload("animals", Value(R"pb(
-           detections {
-             detections {
-               id: "aaaaaaaaaaaaaaaaaaaaaaaa"
-               label: "cat"
-               bounding_box: [ 0, 0, 1, 1 ]
-             }
-           })pb"));
+  Upload("animals", DetectionsValue({BoxLabel("aaaaaaaaaaaaaaaaaaaaaaaa", "cat")}));
   item_.slots[0].width = 400;  // V7's measurement wins
   const LoadedSample loaded = Decode();
   const v1::Detection& d = FieldOf(loaded, "animals").downloaded.detections().detections(0);
@@ -571,32 +515,10 @@ TEST_F(DecoderTest, NewAnnotationGetsDerivedIdInTheFieldListingItsClass) {
 }
 
 TEST_F(DecoderTest, TwoFieldsOfTheSameShapeNeverCrossContaminate) {
-  Upload("animals", Value(R"pb(
-           detections {
-             detections {
-               id: "aaaaaaaaaaaaaaaaaaaaaaaa"
-               label: "cat"
-               bounding_box: [ 0, 0, 1, 1 ]
-             }
-             detections {
-               id: "eeeeeeeeeeeeeeeeeeeeeeee"
-               label: "both"
-               bounding_box: [ 0, 0, 1, 1 ]
-             }
-           })pb"));
-  Upload("vehicles", Value(R"pb(
-           detections {
-             detections {
-               id: "bbbbbbbbbbbbbbbbbbbbbbbb"
-               label: "car"
-               bounding_box: [ 0, 0, 1, 1 ]
-             }
-             detections {
-               id: "ffffffffffffffffffffffff"
-               label: "both"
-               bounding_box: [ 0, 0, 1, 1 ]
-             }
-           })pb"));
+  Upload("animals", DetectionsValue({BoxLabel("aaaaaaaaaaaaaaaaaaaaaaaa", "cat"),
+                                     BoxLabel("eeeeeeeeeeeeeeeeeeeeeeee", "both")}));
+  Upload("vehicles", DetectionsValue({BoxLabel("bbbbbbbbbbbbbbbbbbbbbbbb", "car"),
+                                      BoxLabel("ffffffffffffffffffffffff", "both")}));
   // A cat relabelled as a car in V7 stays in its own field.
   ExportedOf("aaaaaaaaaaaaaaaaaaaaaaaa").name = "car";
   const LoadedSample s = Decode();
@@ -771,31 +693,11 @@ TEST_F(DecoderTest, UnsentTextAttributesOfAnExistingFieldSurviveTyped) {
       }
       existing_field: true
     })pb");
-  const v1::FieldValue value = Value(R"pb(
-    detections {
-      detections {
-        id: "aaaaaaaaaaaaaaaaaaaaaaaa"
-        label: "cat"
-        bounding_box: [ 0, 0, 1, 1 ]
-        attributes {
-          key: "iscrowd"
-          value { int_value: 0 }
-        }
-        attributes {
-          key: "area"
-          value { double_value: 12.5 }
-        }
-      }
-      detections {
-        id: "bbbbbbbbbbbbbbbbbbbbbbbb"
-        label: "cat"
-        bounding_box: [ 0, 0, 1, 1 ]
-        attributes {
-          key: "source"
-          value { string_value: "coco" }
-        }
-      }
-    })pb");
+  const v1::FieldValue value = DetectionsValue(
+      {WithAttributes(BoxLabel("aaaaaaaaaaaaaaaaaaaaaaaa", "cat"),
+                      {{"iscrowd", "int_value: 0"}, {"area", "double_value: 12.5"}}),
+       WithAttributes(BoxLabel("bbbbbbbbbbbbbbbbbbbbbbbb", "cat"),
+                      {{"source", R"pb(string_value: "coco")pb"}})});
   Upload("ground_truth", value);
   std::vector<v1::SkippedEntry> skipped;
   auto loaded = DecodeItem(item_, snapshot_, schema_, links_, &skipped);
@@ -834,24 +736,11 @@ TEST_F(DecoderTest, LinkedLabelsComeFirstInSnapshotOrder) {
       type: "detections"
       classes { entries { name: "dog" } }
     })pb");
-  Upload("main", Value(R"pb(detection {
-                              id: "aaaaaaaaaaaaaaaaaaaaaaaa"
-                              label: "cat"
-                              bounding_box: [ 0, 0, 1, 1 ]
-                            })pb"));
-  Upload("all", Value(R"pb(
-           detections {
-             detections {
-               id: "bbbbbbbbbbbbbbbbbbbbbbbb"
-               label: "dog"
-               bounding_box: [ 0, 0, 1, 1 ]
-             }
-             detections {
-               id: "cccccccccccccccccccccccc"
-               label: "dog"
-               bounding_box: [ 0, 0, 1, 1 ]
-             }
-           })pb"));
+  v1::FieldValue main;
+  *main.mutable_detection() = BoxLabel("aaaaaaaaaaaaaaaaaaaaaaaa", "cat");
+  Upload("main", main);
+  Upload("all", DetectionsValue({BoxLabel("bbbbbbbbbbbbbbbbbbbbbbbb", "dog"),
+                                 BoxLabel("cccccccccccccccccccccccc", "dog")}));
   std::reverse(item_.annotations.begin(), item_.annotations.end());
   item_.annotations.insert(item_.annotations.begin(), NewBox("new-cat", "cat"));
   item_.annotations.insert(item_.annotations.begin(), NewBox("new-dog", "dog"));

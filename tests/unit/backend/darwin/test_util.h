@@ -1,11 +1,24 @@
-// Helpers shared by the labelport_darwin unit tests.
+// Helpers shared by the labelport_darwin unit tests: text-format protos,
+// label builders, the encode context of a test sample and the Darwin JSON 2.0
+// export file the round-trip tests decode.
 #ifndef LABELPORT_TESTS_UNIT_BACKEND_DARWIN_TEST_UTIL_H_
 #define LABELPORT_TESTS_UNIT_BACKEND_DARWIN_TEST_UTIL_H_
 
+#include <boost/json.hpp>
+#include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "labelport/v1/label_schema.pb.h"
 #include "labelport/v1/labels.pb.h"
+#include "service/backend/darwin/annotation_encoder.h"
 #include "tests/unit/common/text_proto.h"
 
 namespace labelport::backend::darwin::testing {
@@ -16,6 +29,114 @@ using ::labelport::testing::Parse;
 // A text-format FieldValue.
 inline labelport::v1::FieldValue Value(const std::string& text) {
   return Parse<labelport::v1::FieldValue>(text);
+}
+
+// A detection `id` labelled `label` over the relative box (x, y, w, h).
+inline labelport::v1::Detection BoxLabel(const std::string& id, const std::string& label,
+                                         const std::vector<double>& box = {0, 0, 1, 1}) {
+  labelport::v1::Detection d;
+  d.set_id(id);
+  d.set_label(label);
+  for (double v : box) d.add_bounding_box(v);
+  return d;
+}
+
+// `label` with the attributes `attributes` (name → text-format
+// AttributeValue) added.
+template <typename L>
+L WithAttributes(L label, const std::map<std::string, std::string>& attributes) {
+  for (const auto& [name, value] : attributes)
+    (*label.mutable_attributes())[name] = Parse<labelport::v1::AttributeValue>(value);
+  return label;
+}
+
+// A `detections` FieldValue holding `detections`, in order.
+inline labelport::v1::FieldValue DetectionsValue(
+    const std::vector<labelport::v1::Detection>& detections) {
+  labelport::v1::FieldValue value;
+  for (const auto& d : detections) *value.mutable_detections()->add_detections() = d;
+  return value;
+}
+
+// A class group of `classes` with the tests' vehicle attributes:
+// single-select "color" {red, blue}, single-select "doors" {2, 4} of
+// annotation granularity, multi-select "parts" {door, wheel} and text "plate".
+inline labelport::v1::ClassEntry VehicleGroup(const std::vector<std::string>& classes) {
+  auto entry = Parse<labelport::v1::ClassEntry>(R"pb(
+    group {
+      attributes {
+        specs {
+          specs {
+            name: "color"
+            type: "single_select"
+            values { string_value: "red" }
+            values { string_value: "blue" }
+          }
+          specs {
+            name: "doors"
+            type: "single_select"
+            values { int_value: 2 }
+            values { int_value: 4 }
+            granularity: "annotation"
+          }
+          specs {
+            name: "parts"
+            type: "multi_select"
+            values { string_value: "door" }
+            values { string_value: "wheel" }
+          }
+          specs { name: "plate" type: "text" }
+        }
+      }
+    })pb");
+  for (const auto& name : classes) entry.mutable_group()->mutable_classes()->add_names(name);
+  return entry;
+}
+
+// V7 class ids by (class name, Darwin type).
+using ClassIds = std::map<std::pair<std::string, std::string>, int64_t>;
+
+// The EncodeContext of the tests' sample: run "run-1", sample "sample-1",
+// item "item-1", a `width` x `height` image; classes resolved in
+// `*class_ids` (NOT_FOUND naming the class otherwise; it must outlive the
+// context), no properties. The caller sets `field`.
+inline EncodeContext TestEncodeContext(const ClassIds* class_ids, int width, int height) {
+  EncodeContext c;
+  c.width = width;
+  c.height = height;
+  c.run_uid = "run-1";
+  c.sample_id = "sample-1";
+  c.item_id = "item-1";
+  c.class_id = [class_ids](const std::string& name,
+                           const std::string& type) -> absl::StatusOr<int64_t> {
+    auto it = class_ids->find({name, type});
+    if (it == class_ids->end())
+      return absl::NotFoundError(absl::StrCat("no class ", name, "/", type));
+    return it->second;
+  };
+  c.property = [](int64_t, const std::string&) -> std::optional<ResolvedProperty> {
+    return std::nullopt;
+  };
+  return c;
+}
+
+// Slot "0" of an export: an image of `width` x `height` pixels.
+inline boost::json::object ImageSlot(int width, int height) {
+  return {{"slot_name", "0"}, {"type", "image"}, {"width", width}, {"height", height}};
+}
+
+// The Darwin JSON 2.0 file V7 exports for item "item-1" named `name` in
+// folder `path`, with the one slot `slot` and `annotations`.
+inline std::string ExportFileJson(const std::string& name, const std::string& path,
+                                  boost::json::object slot, boost::json::array annotations) {
+  boost::json::object file{
+      {"version", "2.0"},
+      {"item", boost::json::object{{"name", name},
+                                   {"path", path},
+                                   {"source_info", boost::json::object{{"item_id", "item-1"}}},
+                                   {"slots", boost::json::array{std::move(slot)}}}},
+      {"annotations", std::move(annotations)}};
+  return boost::json::serialize(file);
 }
 
 }  // namespace labelport::backend::darwin::testing
