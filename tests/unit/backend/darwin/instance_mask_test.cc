@@ -122,18 +122,8 @@ class InstanceRoundTripTest : public ::testing::Test {
     auto* field = snapshot_.add_fields();
     field->set_field("people");
     *field->mutable_value() = value;
-    EncodeContext c;
+    EncodeContext c = testing::TestEncodeContext(&class_ids_, kWidth, kHeight);
     c.field = &schema_.fields(0);
-    c.width = kWidth;
-    c.height = kHeight;
-    c.run_uid = "run-1";
-    c.sample_id = "sample-1";
-    c.item_id = "item-1";
-    c.class_id = [](const std::string& name, const std::string& type) -> absl::StatusOr<int64_t> {
-      if (name == "person" && type == "polygon") return 5;
-      return absl::NotFoundError(name);
-    };
-    c.property = [](int64_t, const std::string&) { return std::nullopt; };
     auto encoded = EncodeFieldValue(value, c);
     ASSERT_TRUE(encoded.ok()) << encoded.status();
     ASSERT_THAT(encoded->annotations, SizeIs(1));
@@ -146,20 +136,13 @@ class InstanceRoundTripTest : public ::testing::Test {
     json::array paths{polygon.at("path")};
     if (const json::value* more = polygon.if_contains("additional_paths"))
       for (const auto& p : more->as_array()) paths.push_back(p);
-    json::object file{
-        {"version", "2.0"},
-        {"item", json::object{{"name", "a.png"},
-                              {"path", "/"},
-                              {"source_info", json::object{{"item_id", "item-1"}}},
-                              {"slots", json::array{json::object{{"slot_name", "0"},
-                                                                 {"type", "image"},
-                                                                 {"width", kWidth},
-                                                                 {"height", kHeight}}}}}},
-        {"annotations", json::array{json::object{{"id", annotation_.at("id")},
-                                                 {"name", "person"},
-                                                 {"slot_names", json::array{"0"}},
-                                                 {"polygon", json::object{{"paths", paths}}}}}}};
-    auto item = DecodeDarwinJson(json::serialize(file), "a.json");
+    const std::string file = testing::ExportFileJson(
+        "a.png", "/", testing::ExportSlot("image", kWidth, kHeight),
+        json::array{json::object{{"id", annotation_.at("id")},
+                                 {"name", "person"},
+                                 {"slot_names", json::array{"0"}},
+                                 {"polygon", json::object{{"paths", paths}}}}});
+    auto item = DecodeDarwinJson(file, "a.json");
     EXPECT_TRUE(item.ok()) << item.status();
     std::vector<v1::SkippedEntry> skipped;
     auto loaded = DecodeItem(*item, snapshot_, schema_, links_, &skipped);
@@ -168,6 +151,8 @@ class InstanceRoundTripTest : public ::testing::Test {
     return loaded->fields[0].downloaded;
   }
 
+  // The one class: person polygons.
+  const testing::ClassIds class_ids_ = {{{"person", "polygon"}, 5}};
   static constexpr int kWidth = 20;
   static constexpr int kHeight = 10;
   v1::LabelSchema schema_;

@@ -108,19 +108,8 @@ class RasterRoundTripTest : public ::testing::Test {
   }
 
   EncodeContext Context() {
-    EncodeContext c;
+    EncodeContext c = testing::TestEncodeContext(&class_ids_, width_, height_);
     c.field = &schema_.fields(0);
-    c.width = width_;
-    c.height = height_;
-    c.run_uid = "run-1";
-    c.sample_id = "sample-1";
-    c.item_id = "item-1";
-    c.class_id = [this](const std::string& name,
-                        const std::string& type) -> absl::StatusOr<int64_t> {
-      auto it = class_ids_.find({name, type});
-      if (it == class_ids_.end()) return absl::NotFoundError(name);
-      return it->second;
-    };
     return c;
   }
 
@@ -151,17 +140,9 @@ class RasterRoundTripTest : public ::testing::Test {
       out["slot_names"] = a.at("context_keys").at("slot_names");
       annotations.emplace_back(std::move(out));
     }
-    json::object file{
-        {"version", "2.0"},
-        {"item", json::object{{"name", "a.png"},
-                              {"path", "/sample-1"},
-                              {"source_info", json::object{{"item_id", "item-1"}}},
-                              {"slots", json::array{json::object{{"slot_name", "0"},
-                                                                 {"type", "image"},
-                                                                 {"width", width_},
-                                                                 {"height", height_}}}}}},
-        {"annotations", std::move(annotations)}};
-    return json::serialize(file);
+    return testing::ExportFileJson("a.png", "/sample-1",
+                                   testing::ExportSlot("image", width_, height_),
+                                   std::move(annotations));
   }
 
   json::object& Raster() {
@@ -190,7 +171,7 @@ class RasterRoundTripTest : public ::testing::Test {
   int height_ = 2;
   v1::LabelSchema schema_;
   v1::Sample snapshot_;
-  std::map<std::pair<std::string, std::string>, int64_t> class_ids_;
+  testing::ClassIds class_ids_;
   json::array payload_;
   std::map<std::string, AnnotationLink> links_;
   std::vector<v1::SkippedEntry> skipped_;

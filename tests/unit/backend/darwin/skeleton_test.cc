@@ -73,18 +73,8 @@ class SkeletonRoundTripTest : public ::testing::Test {
     auto* field = snapshot_.add_fields();
     field->set_field("pose");
     *field->mutable_value() = value;
-    EncodeContext c;
+    EncodeContext c = testing::TestEncodeContext(&class_ids_, 200, 100);
     c.field = &schema_.fields(0);
-    c.width = 200;
-    c.height = 100;
-    c.run_uid = "run-1";
-    c.sample_id = "sample-1";
-    c.item_id = "item-1";
-    c.class_id = [](const std::string& name, const std::string& type) -> absl::StatusOr<int64_t> {
-      if (name == "person" && type == "skeleton") return 3;
-      return absl::NotFoundError(name + "/" + type);
-    };
-    c.property = [](int64_t, const std::string&) { return std::nullopt; };
     auto encoded = EncodeFieldValue(value, c);
     ASSERT_TRUE(encoded.ok()) << encoded.status();
     payload_ = encoded->annotations;
@@ -100,16 +90,10 @@ class SkeletonRoundTripTest : public ::testing::Test {
       a["slot_names"] = json::array{"0"};
       annotations.emplace_back(std::move(a));
     }
-    json::object file{{"version", "2.0"},
-                      {"item", json::object{{"name", "a.png"},
-                                            {"path", "/"},
-                                            {"source_info", json::object{{"item_id", "item-1"}}},
-                                            {"slots", json::array{json::object{{"slot_name", "0"},
-                                                                               {"type", "image"},
-                                                                               {"width", 200},
-                                                                               {"height", 100}}}}}},
-                      {"annotations", std::move(annotations)}};
-    auto item = DecodeDarwinJson(json::serialize(file), "a.json");
+    auto item = DecodeDarwinJson(
+        testing::ExportFileJson("a.png", "/", testing::ExportSlot("image", 200, 100),
+                                std::move(annotations)),
+        "a.json");
     EXPECT_TRUE(item.ok()) << item.status();
     EXPECT_THAT(item->skipped, IsEmpty());
     std::vector<v1::SkippedEntry> skipped;
@@ -119,6 +103,8 @@ class SkeletonRoundTripTest : public ::testing::Test {
     return loaded->fields[0].downloaded;
   }
 
+  // The one class: person skeletons.
+  const testing::ClassIds class_ids_ = {{{"person", "skeleton"}, 3}};
   v1::LabelSchema schema_;
   v1::Sample snapshot_;
   json::array payload_;

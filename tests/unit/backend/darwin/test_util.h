@@ -120,9 +120,10 @@ inline EncodeContext TestEncodeContext(const ClassIds* class_ids, int width, int
   return c;
 }
 
-// Slot "0" of an export: an image of `width` x `height` pixels.
-inline boost::json::object ImageSlot(int width, int height) {
-  return {{"slot_name", "0"}, {"type", "image"}, {"width", width}, {"height", height}};
+// Slot "0" of an export: `type` ("image", "video") of `width` x `height`
+// pixels.
+inline boost::json::object ExportSlot(const std::string& type, int width, int height) {
+  return {{"slot_name", "0"}, {"type", type}, {"width", width}, {"height", height}};
 }
 
 // The Darwin JSON 2.0 file V7 exports for item "item-1" named `name` in
