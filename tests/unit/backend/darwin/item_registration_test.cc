@@ -136,51 +136,42 @@ TEST(ApplyRegisteredTest, OtherRefusalsFailTheSample) {
   EXPECT_EQ(q.step(), iv1::SAMPLE_STEP_FAILED);
 }
 
-SampleProgress Registered(const std::string& upload_id) {
-  SampleProgress p;
-  p.set_step(iv1::SAMPLE_STEP_REGISTERED);
-  p.set_item_id("item");
-  p.set_upload_id(upload_id);
-  return p;
-}
+// A resumed REGISTERED record with `upload_id`, what V7 says of its item, and
+// what ApplyResumedItem makes of the record.
+struct ResumeCase {
+  const char* name;
+  std::string upload_id;
+  std::optional<DarwinItem> item;  // absent: V7 no longer has it
+  std::optional<std::string> orphan;
+  iv1::SampleStep step;
+  std::string item_id_after;
+  std::string upload_id_after;
+};
 
-TEST(ApplyResumedItemTest, AVanishedItemIsRegisteredAgain) {
-  SampleProgress p = Registered("u");
-  EXPECT_EQ(ApplyResumedItem(nullptr, &p), std::nullopt);
-  EXPECT_EQ(p.step(), iv1::SAMPLE_STEP_UNSPECIFIED);
-  EXPECT_TRUE(p.item_id().empty());
-  EXPECT_TRUE(p.upload_id().empty());
-}
-
-TEST(ApplyResumedItemTest, AnUploadingItemTakesItsPendingUploadId) {
-  SampleProgress p = Registered("");
-  const DarwinItem item = Item("uploading", {"u2"});
-  EXPECT_EQ(ApplyResumedItem(&item, &p), std::nullopt);
-  EXPECT_EQ(p.step(), iv1::SAMPLE_STEP_REGISTERED);
-  EXPECT_EQ(p.upload_id(), "u2");
-}
-
-TEST(ApplyResumedItemTest, AnUploadingItemWithoutAnyUploadIdIsAnOrphan) {
-  SampleProgress p = Registered("");
-  const DarwinItem item = Item("uploading");
-  EXPECT_EQ(ApplyResumedItem(&item, &p), std::optional<std::string>("item"));
-  EXPECT_EQ(p.step(), iv1::SAMPLE_STEP_UNSPECIFIED);
-  EXPECT_TRUE(p.item_id().empty());
-}
-
-TEST(ApplyResumedItemTest, AnUploadingItemKeepsARecordedUploadId) {
-  SampleProgress p = Registered("u1");
-  const DarwinItem item = Item("uploading");
-  EXPECT_EQ(ApplyResumedItem(&item, &p), std::nullopt);
-  EXPECT_EQ(p.step(), iv1::SAMPLE_STEP_REGISTERED);
-  EXPECT_EQ(p.upload_id(), "u1");
-}
-
-TEST(ApplyResumedItemTest, AnyOtherStatusMeansUploaded) {
-  SampleProgress p = Registered("u1");
-  const DarwinItem item = Item("processing");
-  EXPECT_EQ(ApplyResumedItem(&item, &p), std::nullopt);
-  EXPECT_EQ(p.step(), iv1::SAMPLE_STEP_UPLOADED);
+TEST(ApplyResumedItemTest, EachAnswerOfV7) {
+  const ResumeCase cases[] = {
+      {"a vanished item is registered again", "u", std::nullopt, std::nullopt,
+       iv1::SAMPLE_STEP_UNSPECIFIED, "", ""},
+      {"an uploading item takes its pending upload id", "", Item("uploading", {"u2"}), std::nullopt,
+       iv1::SAMPLE_STEP_REGISTERED, "item", "u2"},
+      {"an uploading item without any upload id is an orphan", "", Item("uploading"), "item",
+       iv1::SAMPLE_STEP_UNSPECIFIED, "", ""},
+      {"an uploading item keeps a recorded upload id", "u1", Item("uploading"), std::nullopt,
+       iv1::SAMPLE_STEP_REGISTERED, "item", "u1"},
+      {"any other status means uploaded", "u1", Item("processing"), std::nullopt,
+       iv1::SAMPLE_STEP_UPLOADED, "item", "u1"},
+  };
+  for (const ResumeCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    SampleProgress p;
+    p.set_step(iv1::SAMPLE_STEP_REGISTERED);
+    p.set_item_id("item");
+    p.set_upload_id(c.upload_id);
+    EXPECT_EQ(ApplyResumedItem(c.item ? &*c.item : nullptr, &p), c.orphan);
+    EXPECT_EQ(p.step(), c.step);
+    EXPECT_EQ(p.item_id(), c.item_id_after);
+    EXPECT_EQ(p.upload_id(), c.upload_id_after);
+  }
 }
 
 }  // namespace
