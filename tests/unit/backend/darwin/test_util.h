@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "labelport/v1/label_schema.pb.h"
 #include "labelport/v1/labels.pb.h"
+#include "labelport/v1/sample.pb.h"
 #include "service/backend/darwin/annotation_encoder.h"
 #include "tests/unit/common/text_proto.h"
 
@@ -56,6 +57,28 @@ inline labelport::v1::FieldValue DetectionsValue(
   labelport::v1::FieldValue value;
   for (const auto& d : detections) *value.mutable_detections()->add_detections() = d;
   return value;
+}
+
+// One field of a sample holding one classification.
+struct ClassifiedField {
+  std::string field;
+  std::string label_id;
+  std::string label;
+};
+
+// A sample `id` with `fields`, each holding its classification.
+inline labelport::v1::Sample ClassifiedSample(const std::string& id,
+                                              const std::vector<ClassifiedField>& fields) {
+  labelport::v1::Sample sample;
+  sample.set_id(id);
+  for (const ClassifiedField& f : fields) {
+    labelport::v1::SampleField* field = sample.add_fields();
+    field->set_field(f.field);
+    labelport::v1::Classification* c = field->mutable_value()->mutable_classification();
+    c->set_id(f.label_id);
+    c->set_label(f.label);
+  }
+  return sample;
 }
 
 // A class group of `classes` with the tests' vehicle attributes:
