@@ -766,12 +766,11 @@ TEST_F(DecoderTest, BoundingBoxWithoutCoordinatesIsSkipped) {
 }
 
 TEST(ReturnTypeOfDarwinTypeTest, MapsTheMainTypes) {
-  EXPECT_EQ(ReturnTypeOfDarwinType("bounding_box"), "detections");
-  EXPECT_EQ(ReturnTypeOfDarwinType("polygon"), "polylines");
-  EXPECT_EQ(ReturnTypeOfDarwinType("line"), "polylines");
-  EXPECT_EQ(ReturnTypeOfDarwinType("keypoint"), "keypoints");
-  EXPECT_EQ(ReturnTypeOfDarwinType("tag"), "classifications");
-  EXPECT_EQ(ReturnTypeOfDarwinType("ellipse"), "");
+  const std::pair<const char*, const char*> kCases[] = {
+      {"bounding_box", "detections"}, {"polygon", "polylines"},   {"line", "polylines"},
+      {"keypoint", "keypoints"},      {"tag", "classifications"}, {"ellipse", ""}};
+  for (const auto& [darwin_type, return_type] : kCases)
+    EXPECT_EQ(ReturnTypeOfDarwinType(darwin_type), return_type) << darwin_type;
 }
 
 }  // namespace

@@ -460,28 +460,32 @@ TEST_F(EncoderTest, BoundingBoxWithoutFourNumbersIsInvalid) {
 }
 
 TEST(DarwinTypeOfTest, MapsEverySchemaType) {
-  EXPECT_EQ(DarwinTypeOf("classification"), "tag");
-  EXPECT_EQ(DarwinTypeOf("classifications"), "tag");
-  EXPECT_EQ(DarwinTypeOf("detection"), "bounding_box");
-  EXPECT_EQ(DarwinTypeOf("detections"), "bounding_box");
-  EXPECT_EQ(DarwinTypeOf("polygon"), "polygon");
-  EXPECT_EQ(DarwinTypeOf("polygons"), "polygon");
-  EXPECT_EQ(DarwinTypeOf("polyline"), "line");
-  EXPECT_EQ(DarwinTypeOf("polylines"), "line");
-  EXPECT_EQ(DarwinTypeOf("keypoint"), "keypoint");
-  EXPECT_EQ(DarwinTypeOf("keypoints"), "keypoint");
-  EXPECT_EQ(DarwinTypeOf("segmentation"), "mask");
-  EXPECT_EQ(DarwinTypeOf("instances"), "polygon");
-  EXPECT_EQ(DarwinTypeOf("scalar"), "");
+  const std::pair<const char*, const char*> kCases[] = {{"classification", "tag"},
+                                                        {"classifications", "tag"},
+                                                        {"detection", "bounding_box"},
+                                                        {"detections", "bounding_box"},
+                                                        {"polygon", "polygon"},
+                                                        {"polygons", "polygon"},
+                                                        {"polyline", "line"},
+                                                        {"polylines", "line"},
+                                                        {"keypoint", "keypoint"},
+                                                        {"keypoints", "keypoint"},
+                                                        {"segmentation", "mask"},
+                                                        {"instances", "polygon"},
+                                                        {"scalar", ""}};
+  for (const auto& [schema_type, darwin_type] : kCases)
+    EXPECT_EQ(DarwinTypeOf(schema_type), darwin_type) << schema_type;
 }
 
 TEST(PropertyValueStringTest, TypedValuesAsStrings) {
-  EXPECT_EQ(PropertyValueString(Parse<v1::AttributeValue>("bool_value: true")), "true");
-  EXPECT_EQ(PropertyValueString(Parse<v1::AttributeValue>("bool_value: false")), "false");
-  EXPECT_EQ(PropertyValueString(Parse<v1::AttributeValue>("int_value: -3")), "-3");
-  EXPECT_EQ(PropertyValueString(Parse<v1::AttributeValue>("double_value: 1.5")), "1.5");
-  EXPECT_EQ(PropertyValueString(Parse<v1::AttributeValue>(R"pb(string_value: "a b")pb")), "a b");
-  EXPECT_EQ(PropertyValueString(Parse<v1::AttributeValue>("null_value: NULL_VALUE")), "");
+  const std::pair<const char*, const char*> kCases[] = {{"bool_value: true", "true"},
+                                                        {"bool_value: false", "false"},
+                                                        {"int_value: -3", "-3"},
+                                                        {"double_value: 1.5", "1.5"},
+                                                        {R"pb(string_value: "a b")pb", "a b"},
+                                                        {"null_value: NULL_VALUE", ""}};
+  for (const auto& [value, text] : kCases)
+    EXPECT_EQ(PropertyValueString(Parse<v1::AttributeValue>(value)), text) << value;
 }
 
 TEST(AttributesForTest, GroupAttributesComeFirstAndWinOverFieldLevelOnes) {
