@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -37,9 +38,15 @@ using ::testing::SizeIs;
 
 using testing::BoxLabel;
 using testing::DetectionsValue;
+using testing::KeypointLabel;
+using testing::KeypointsValue;
 using testing::Parse;
+using testing::PolylineLabel;
+using testing::PolylinesValue;
 using testing::Value;
 using testing::WithAttributes;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // `label` with its id set to DerivedLabelId(annotation_id).
 template <typename L>
@@ -375,18 +382,9 @@ TEST_F(DecoderTest, BoxIsScaledByTheExportedSlotSize) {
 }
 
 TEST_F(DecoderTest, MultiPointKeypointIsRegroupedWithNaNForMissingPoints) {
-  const v1::FieldValue value = Value(R"pb(
-    keypoints {
-      keypoints {
-        id: "kkkkkkkkkkkkkkkkkkkkkkkk"
-        label: "face"
-        points { x: 0.25 y: 0.5 }
-        points { x: nan y: nan }
-        points { x: 0.5 y: 0.25 }
-        points { x: 0.75 y: 0.75 }
-        confidence: [ 0.5, nan, 0.0, 0.25 ]
-      }
-    })pb");
+  const v1::FieldValue value = KeypointsValue({KeypointLabel(
+      "kkkkkkkkkkkkkkkkkkkkkkkk", "face", {{0.25, 0.5}, {kNaN, kNaN}, {0.5, 0.25}, {0.75, 0.75}},
+      {0.5, kNaN, 0.0, 0.25})});
   Upload("faces", value);
   EXPECT_THAT(item_.annotations, SizeIs(3));
   EXPECT_THAT(FieldOf(Decode(), "faces").downloaded, EqualsProto(value));
@@ -404,22 +402,10 @@ TEST_F(DecoderTest, MultiPointKeypointIsRegroupedWithNaNForMissingPoints) {
 }
 
 TEST_F(DecoderTest, MultiShapePolylineIsRegroupedInPartOrder) {
-  const v1::FieldValue value = Value(R"pb(
-    polylines {
-      polylines {
-        id: "llllllllllllllllllllllll"
-        label: "lane"
-        points {
-          points { x: 0 y: 0 }
-          points { x: 0.5 y: 0.5 }
-        }
-        points {
-          points { x: 1 y: 1 }
-          points { x: 0.5 y: 1 }
-        }
-        tags: "t"
-      }
-    })pb");
+  v1::Polyline lane =
+      PolylineLabel("llllllllllllllllllllllll", "lane", {{{0, 0}, {0.5, 0.5}}, {{1, 1}, {0.5, 1}}});
+  lane.add_tags("t");
+  const v1::FieldValue value = PolylinesValue({lane});
   Upload("lanes", value);
   std::reverse(item_.annotations.begin(), item_.annotations.end());
   EXPECT_THAT(FieldOf(Decode(), "lanes").downloaded, EqualsProto(value));

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -29,11 +30,17 @@ using ::testing::SizeIs;
 
 using testing::BoxLabel;
 using testing::DetectionsValue;
+using testing::KeypointLabel;
+using testing::KeypointsValue;
 using testing::Parse;
+using testing::PolylineLabel;
+using testing::PolylinesValue;
 using testing::Value;
 using testing::WithAttributes;
 
 double Num(const json::value& v) { return v.to_number<double>(); }
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // The schema of a plain `detections` field "gt".
 constexpr char kDetectionsField[] = R"pb(field: "gt" type: "detections")pb";
@@ -116,17 +123,9 @@ TEST_F(EncoderTest, BoxPartlyOutsideTheImageIsClipped) {
 
 TEST_F(EncoderTest, PointsOutsideTheImageAreClampedToItsEdge) {
   AddClass("lane", "line", 2);
-  const EncodedLabels e = EncodeOk(R"pb(field: "lines" type: "polylines")pb", Value(R"pb(
-                                     polylines {
-                                       polylines {
-                                         id: "p"
-                                         label: "lane"
-                                         points {
-                                           points { x: -0.25 y: 0.5 }
-                                           points { x: 1.5 y: 1.25 }
-                                         }
-                                       }
-                                     })pb"));
+  const EncodedLabels e =
+      EncodeOk(R"pb(field: "lines" type: "polylines")pb",
+               PolylinesValue({PolylineLabel("p", "lane", {{{-0.25, 0.5}, {1.5, 1.25}}})}));
   EXPECT_EQ(json::value(Data(e, 0).at("line")),
             json::parse(R"({"path": [{"x": 0.0, "y": 50.0}, {"x": 200.0, "y": 100.0}]})"));
 }
@@ -134,17 +133,7 @@ TEST_F(EncoderTest, PointsOutsideTheImageAreClampedToItsEdge) {
 TEST_F(EncoderTest, ClassNameIsTheLabelAndTypeFollowsTheSchema) {
   AddClass("car", "polygon", 1);
   AddClass("car", "line", 2);
-  const v1::FieldValue value = Value(R"pb(
-    polylines {
-      polylines {
-        id: "p"
-        label: "car"
-        points {
-          points { x: 0 y: 0 }
-          points { x: 1 y: 1 }
-        }
-      }
-    })pb");
+  const v1::FieldValue value = PolylinesValue({PolylineLabel("p", "car", {{{0, 0}, {1, 1}}})});
   EXPECT_EQ(EncodeOk(R"pb(field: "a" type: "polygons")pb", value)
                 .annotations[0]
                 .at("annotation_class_id")
@@ -164,30 +153,13 @@ TEST_F(EncoderTest, MissingClassFailsWithResolverError) {
 
 TEST_F(EncoderTest, PolygonShapesBecomePathAndAdditionalPaths) {
   AddClass("lake", "polygon", 3);
-  const EncodedLabels e = EncodeOk(R"pb(field: "gt" type: "polygons")pb", Value(R"pb(
-                                     polylines {
-                                       polylines {
-                                         id: "p"
-                                         label: "lake"
-                                         closed: true
-                                         filled: true
-                                         points {
-                                           points { x: 0.1 y: 0.1 }
-                                           points { x: 0.5 y: 0.1 }
-                                           points { x: 0.5 y: 0.5 }
-                                         }
-                                         points {
-                                           points { x: 0.2 y: 0.2 }
-                                           points { x: 0.3 y: 0.2 }
-                                           points { x: 0.3 y: 0.3 }
-                                         }
-                                         points {
-                                           points { x: 0.6 y: 0.6 }
-                                           points { x: 0.7 y: 0.6 }
-                                           points { x: 0.7 y: 0.7 }
-                                         }
-                                       }
-                                     })pb"));
+  v1::Polyline lake = PolylineLabel("p", "lake",
+                                    {{{0.1, 0.1}, {0.5, 0.1}, {0.5, 0.5}},
+                                     {{0.2, 0.2}, {0.3, 0.2}, {0.3, 0.3}},
+                                     {{0.6, 0.6}, {0.7, 0.6}, {0.7, 0.7}}});
+  lake.set_closed(true);
+  lake.set_filled(true);
+  const EncodedLabels e = EncodeOk(R"pb(field: "gt" type: "polygons")pb", PolylinesValue({lake}));
   ASSERT_THAT(e.annotations, SizeIs(1));
   EXPECT_EQ(json::value(Data(e, 0)), json::parse(R"({"polygon": {
       "path": [{"x": 20.0, "y": 10.0}, {"x": 100.0, "y": 10.0}, {"x": 100.0, "y": 50.0}],
@@ -200,16 +172,9 @@ TEST_F(EncoderTest, PolygonShapesBecomePathAndAdditionalPaths) {
 
 TEST_F(EncoderTest, SingleShapePolygonHasNoAdditionalPaths) {
   AddClass("lake", "polygon", 3);
-  const EncodedLabels e = EncodeOk(R"pb(field: "gt" type: "polygon")pb", Value(R"pb(
-                                     polyline {
-                                       id: "p"
-                                       label: "lake"
-                                       points {
-                                         points { x: 0.1 y: 0.1 }
-                                         points { x: 0.5 y: 0.1 }
-                                         points { x: 0.5 y: 0.5 }
-                                       }
-                                     })pb"));
+  v1::FieldValue value;
+  *value.mutable_polyline() = PolylineLabel("p", "lake", {{{0.1, 0.1}, {0.5, 0.1}, {0.5, 0.5}}});
+  const EncodedLabels e = EncodeOk(R"pb(field: "gt" type: "polygon")pb", value);
   ASSERT_THAT(e.annotations, SizeIs(1));
   EXPECT_FALSE(Data(e, 0).at("polygon").as_object().contains("additional_paths"));
 }
@@ -230,21 +195,9 @@ TEST_F(EncoderTest, PolylineWithoutShapesIsInvalid) {
 
 TEST_F(EncoderTest, PolylinesFieldSendsOneLinePerShape) {
   AddClass("lane", "line", 4);
-  const EncodedLabels e = EncodeOk(R"pb(field: "lanes" type: "polylines")pb", Value(R"pb(
-                                     polylines {
-                                       polylines {
-                                         id: "l"
-                                         label: "lane"
-                                         points {
-                                           points { x: 0 y: 0 }
-                                           points { x: 0.5 y: 0.5 }
-                                         }
-                                         points {
-                                           points { x: 1 y: 1 }
-                                           points { x: 0.5 y: 1 }
-                                         }
-                                       }
-                                     })pb"));
+  const EncodedLabels e = EncodeOk(
+      R"pb(field: "lanes" type: "polylines")pb",
+      PolylinesValue({PolylineLabel("l", "lane", {{{0, 0}, {0.5, 0.5}}, {{1, 1}, {0.5, 1}}})}));
   ASSERT_THAT(e.annotations, SizeIs(2));
   EXPECT_EQ(json::value(Data(e, 0)),
             json::parse(R"({"line": {"path": [{"x": 0.0, "y": 0.0}, {"x": 100.0, "y": 50.0}]}})"));
@@ -261,17 +214,10 @@ TEST_F(EncoderTest, PolylinesFieldSendsOneLinePerShape) {
 
 TEST_F(EncoderTest, KeypointSendsOneAnnotationPerPointSkippingNaN) {
   AddClass("face", "keypoint", 5);
-  const EncodedLabels e = EncodeOk(R"pb(field: "kp" type: "keypoints")pb", Value(R"pb(
-                                     keypoints {
-                                       keypoints {
-                                         id: "k"
-                                         label: "face"
-                                         points { x: 0.1 y: 0.2 }
-                                         points { x: nan y: nan }
-                                         points { x: 0.5 y: 0.5 }
-                                         confidence: [ 0.9, 0.8, 0.0 ]
-                                       }
-                                     })pb"));
+  const EncodedLabels e = EncodeOk(
+      R"pb(field: "kp" type: "keypoints")pb",
+      KeypointsValue(
+          {KeypointLabel("k", "face", {{0.1, 0.2}, {kNaN, kNaN}, {0.5, 0.5}}, {0.9, 0.8, 0.0})}));
   ASSERT_THAT(e.annotations, SizeIs(2));
   EXPECT_EQ(Data(e, 0).at("keypoint"), json::parse(R"({"x": 20.0, "y": 20.0})"));
   EXPECT_EQ(Data(e, 1).at("keypoint"), json::parse(R"({"x": 100.0, "y": 50.0})"));

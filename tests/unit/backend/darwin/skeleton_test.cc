@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -111,21 +112,18 @@ class SkeletonRoundTripTest : public ::testing::Test {
   std::map<std::string, AnnotationLink> links_;
 };
 
-constexpr char kPose[] = R"pb(
-  keypoints {
-    keypoints {
-      id: "aaaaaaaaaaaaaaaaaaaaaaaa"
-      label: "person"
-      points { x: 0.5 y: 0.25 }
-      points { x: nan y: nan }
-      points { x: 0.125 y: 0.75 }
-      confidence: [ 0.9, nan, 0.5 ]
-      index: 2
-    }
-  })pb";
+// One person of track 2, the left eye not placed.
+v1::FieldValue Pose() {
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  v1::Keypoint person =
+      testing::KeypointLabel("aaaaaaaaaaaaaaaaaaaaaaaa", "person",
+                             {{0.5, 0.25}, {kNaN, kNaN}, {0.125, 0.75}}, {0.9, kNaN, 0.5});
+  person.set_index(2);
+  return testing::KeypointsValue({person});
+}
 
 TEST_F(SkeletonRoundTripTest, EachKeypointIsOneSkeletonWithNamedNodes) {
-  ASSERT_NO_FATAL_FAILURE(Upload(testing::Value(kPose)));
+  ASSERT_NO_FATAL_FAILURE(Upload(Pose()));
   ASSERT_THAT(payload_, SizeIs(1));
   EXPECT_EQ(payload_[0].at("annotation_class_id"), 3);
   EXPECT_EQ(json::serialize(payload_[0].at("data").at("skeleton")),
@@ -136,7 +134,7 @@ TEST_F(SkeletonRoundTripTest, EachKeypointIsOneSkeletonWithNamedNodes) {
 }
 
 TEST_F(SkeletonRoundTripTest, UnchangedSkeletonComesBackAsUploaded) {
-  const v1::FieldValue pose = testing::Value(kPose);
+  const v1::FieldValue pose = Pose();
   ASSERT_NO_FATAL_FAILURE(Upload(pose));
   const v1::FieldValue loaded = Load();
   ASSERT_THAT(loaded.keypoints().keypoints(), SizeIs(1));
@@ -152,7 +150,7 @@ TEST_F(SkeletonRoundTripTest, UnchangedSkeletonComesBackAsUploaded) {
 }
 
 TEST_F(SkeletonRoundTripTest, MovedAndOccludedNodesComeBackByName) {
-  ASSERT_NO_FATAL_FAILURE(Upload(testing::Value(kPose)));
+  ASSERT_NO_FATAL_FAILURE(Upload(Pose()));
   // The annotator drags the nose, places the left eye and hides the right
   // eye; V7 lists the nodes in its own order.
   payload_[0].as_object()["data"].as_object()["skeleton"] = json::object{

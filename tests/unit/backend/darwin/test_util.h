@@ -42,6 +42,43 @@ inline labelport::v1::Detection BoxLabel(const std::string& id, const std::strin
   return d;
 }
 
+// Points (x, y) in relative coordinates; NaN for a missing keypoint.
+using Points = std::vector<std::pair<double, double>>;
+
+// A polyline `id` labelled `label` with one shape per element of `shapes`.
+inline labelport::v1::Polyline PolylineLabel(const std::string& id, const std::string& label,
+                                             const std::vector<Points>& shapes) {
+  labelport::v1::Polyline p;
+  p.set_id(id);
+  p.set_label(label);
+  for (const Points& shape : shapes) {
+    labelport::v1::Shape* s = p.add_points();
+    for (const auto& [x, y] : shape) {
+      labelport::v1::Point* point = s->add_points();
+      point->set_x(x);
+      point->set_y(y);
+    }
+  }
+  return p;
+}
+
+// A keypoint `id` labelled `label` at `points`, with the per-point
+// `confidence` when given.
+inline labelport::v1::Keypoint KeypointLabel(const std::string& id, const std::string& label,
+                                             const Points& points,
+                                             const std::vector<double>& confidence = {}) {
+  labelport::v1::Keypoint k;
+  k.set_id(id);
+  k.set_label(label);
+  for (const auto& [x, y] : points) {
+    labelport::v1::Point* point = k.add_points();
+    point->set_x(x);
+    point->set_y(y);
+  }
+  for (double c : confidence) k.add_confidence(c);
+  return k;
+}
+
 // `label` with the attributes `attributes` (name → text-format
 // AttributeValue) added.
 template <typename L>
@@ -56,6 +93,22 @@ inline labelport::v1::FieldValue DetectionsValue(
     const std::vector<labelport::v1::Detection>& detections) {
   labelport::v1::FieldValue value;
   for (const auto& d : detections) *value.mutable_detections()->add_detections() = d;
+  return value;
+}
+
+// A `polylines` FieldValue holding `polylines`, in order.
+inline labelport::v1::FieldValue PolylinesValue(
+    const std::vector<labelport::v1::Polyline>& polylines) {
+  labelport::v1::FieldValue value;
+  for (const auto& p : polylines) *value.mutable_polylines()->add_polylines() = p;
+  return value;
+}
+
+// A `keypoints` FieldValue holding `keypoints`, in order.
+inline labelport::v1::FieldValue KeypointsValue(
+    const std::vector<labelport::v1::Keypoint>& keypoints) {
+  labelport::v1::FieldValue value;
+  for (const auto& k : keypoints) *value.mutable_keypoints()->add_keypoints() = k;
   return value;
 }
 
