@@ -78,51 +78,25 @@ struct Property {
   std::map<std::string, std::string> value_ids;  // value string → id
 };
 
-// Two detections fields ("animals", "vehicles"), a polygons field, a lines
-// field, a keypoints field and a classifications field; the fixture adds to
-// "vehicles" the class group {car, truck} with the vehicle attributes.
-constexpr char kSchema[] = R"pb(
-  fields {
-    field: "animals"
-    type: "detections"
-    classes {
-      entries { name: "cat" }
-      entries { name: "dog" }
-      entries { name: "both" }
-    }
-  }
-  fields {
-    field: "vehicles"
-    type: "detections"
-    classes { entries { name: "both" } }
-  }
-  fields {
-    field: "areas"
-    type: "polygons"
-    classes { entries { name: "lake" } }
-  }
-  fields {
-    field: "lanes"
-    type: "polylines"
-    classes { entries { name: "lane" } }
-  }
-  fields {
-    field: "faces"
-    type: "keypoints"
-    classes { entries { name: "face" } }
-  }
-  fields {
-    field: "weather"
-    type: "classifications"
-    classes { entries { name: "sunny" } }
-  }
-)pb";
+// Two detections fields ("animals"; "vehicles", with the class group {car,
+// truck} of the vehicle attributes), a polygons field, a lines field, a
+// keypoints field and a classifications field.
+v1::LabelSchema Schema() {
+  v1::LabelSchema schema;
+  *schema.add_fields() = testing::FieldSchemaOf("animals", "detections", {"cat", "dog", "both"});
+  v1::FieldSchema* vehicles = schema.add_fields();
+  *vehicles = testing::FieldSchemaOf("vehicles", "detections", {"both"});
+  *vehicles->mutable_classes()->add_entries() = testing::VehicleGroup({"car", "truck"});
+  *schema.add_fields() = testing::FieldSchemaOf("areas", "polygons", {"lake"});
+  *schema.add_fields() = testing::FieldSchemaOf("lanes", "polylines", {"lane"});
+  *schema.add_fields() = testing::FieldSchemaOf("faces", "keypoints", {"face"});
+  *schema.add_fields() = testing::FieldSchemaOf("weather", "classifications", {"sunny"});
+  return schema;
+}
 
 class DecoderTest : public ::testing::Test {
  protected:
-  DecoderTest() : schema_(Parse<v1::LabelSchema>(kSchema)) {
-    *schema_.mutable_fields(1)->mutable_classes()->add_entries() =
-        testing::VehicleGroup({"car", "truck"});
+  DecoderTest() : schema_(Schema()) {
     snapshot_.set_id("sample-1");
     int64_t next = 1;
     for (const auto& [name, type] :
@@ -711,17 +685,9 @@ TEST_F(DecoderTest, UnsentTextAttributesOfAnExistingFieldSurviveTyped) {
 // order; so a single-label field gets back its own label, not a new one
 // listed before it (which the merge would turn into delete + add).
 TEST_F(DecoderTest, LinkedLabelsComeFirstInSnapshotOrder) {
-  schema_ = Parse<v1::LabelSchema>(R"pb(
-    fields {
-      field: "main"
-      type: "detection"
-      classes { entries { name: "cat" } }
-    }
-    fields {
-      field: "all"
-      type: "detections"
-      classes { entries { name: "dog" } }
-    })pb");
+  schema_.clear_fields();
+  *schema_.add_fields() = testing::FieldSchemaOf("main", "detection", {"cat"});
+  *schema_.add_fields() = testing::FieldSchemaOf("all", "detections", {"dog"});
   v1::FieldValue main;
   *main.mutable_detection() = BoxLabel("aaaaaaaaaaaaaaaaaaaaaaaa", "cat");
   Upload("main", main);

@@ -134,6 +134,16 @@ inline labelport::v1::Sample ClassifiedSample(const std::string& id,
   return sample;
 }
 
+// The schema of field `field` of `type` listing the plain `classes`.
+inline labelport::v1::FieldSchema FieldSchemaOf(const std::string& field, const std::string& type,
+                                                const std::vector<std::string>& classes) {
+  labelport::v1::FieldSchema schema;
+  schema.set_field(field);
+  schema.set_type(type);
+  for (const auto& name : classes) schema.mutable_classes()->add_entries()->set_name(name);
+  return schema;
+}
+
 // A class group of `classes` with the tests' vehicle attributes:
 // single-select "color" {red, blue}, single-select "doors" {2, 4} of
 // annotation granularity, multi-select "parts" {door, wheel} and text "plate".
