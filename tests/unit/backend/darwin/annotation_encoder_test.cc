@@ -45,6 +45,13 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // The schema of a plain `detections` field "gt".
 constexpr char kDetectionsField[] = R"pb(field: "gt" type: "detections")pb";
 
+// A detections field "gt" whose class group {car} has the vehicle attributes.
+v1::FieldSchema AttributedSchema() {
+  auto schema = Parse<v1::FieldSchema>(kDetectionsField);
+  *schema.mutable_classes()->add_entries() = testing::VehicleGroup({"car"});
+  return schema;
+}
+
 // An image of 200 x 100 pixels, classes "<name>:<type>" numbered from 1, and
 // properties by (class id, name).
 class EncoderTest : public ::testing::Test {
@@ -72,6 +79,14 @@ class EncoderTest : public ::testing::Test {
   absl::StatusOr<EncodedLabels> Encode(const std::string& field_schema,
                                        const v1::FieldValue& value) {
     return Encode(Parse<v1::FieldSchema>(field_schema), value);
+  }
+
+  // Encodes the box "d" labelled `label` with `attributes` (name →
+  // text-format AttributeValue) in AttributedSchema().
+  EncodedLabels EncodeAttributed(const std::string& label,
+                                 const std::map<std::string, std::string>& attributes) {
+    return EncodeOk(AttributedSchema(),
+                    DetectionsValue({WithAttributes(BoxLabel("d", label), attributes)}));
   }
 
   template <typename Schema>
@@ -259,29 +274,19 @@ TEST_F(EncoderTest, IndexZeroAndConfidenceZeroAreSent) {
   EXPECT_EQ(data.at("inference").at("model").at("type"), "external");
 }
 
-// A detections field "gt" whose class group {car} has the vehicle attributes.
-v1::FieldSchema AttributedSchema() {
-  auto schema = Parse<v1::FieldSchema>(kDetectionsField);
-  *schema.mutable_classes()->add_entries() = testing::VehicleGroup({"car"});
-  return schema;
-}
-
 TEST_F(EncoderTest, SelectAttributesBecomeAnnotationPropertiesByIds) {
   AddClass("car", "bounding_box", 7);
   properties_[{7, "color"}] = {"p-color", "section", {{"red", "v-red"}, {"blue", "v-blue"}}};
   properties_[{7, "parts"}] = {"p-parts", "section", {{"door", "v-door"}, {"wheel", "v-wheel"}}};
   properties_[{7, "doors"}] = {"p-doors", "annotation", {{"2", "v-2"}, {"4", "v-4"}}};
-  const EncodedLabels e = EncodeOk(
-      AttributedSchema(),
-      DetectionsValue(
-          {WithAttributes(BoxLabel("d", "car"), {{"color", R"pb(string_value: "blue")pb"},
-                                                 {"parts", R"pb(list_value {
-                                                                  values { string_value: "wheel" }
-                                                                  values { string_value: "door" }
-                                                                  values { string_value: "roof" }
-                                                                })pb"},
-                                                 {"doors", "int_value: 4"},
-                                                 {"not_in_schema", R"pb(string_value: "x")pb"}})}));
+  const EncodedLabels e = EncodeAttributed("car", {{"color", R"pb(string_value: "blue")pb"},
+                                                   {"parts", R"pb(list_value {
+                                                                    values { string_value: "wheel" }
+                                                                    values { string_value: "door" }
+                                                                    values { string_value: "roof" }
+                                                                  })pb"},
+                                                   {"doors", "int_value: 4"},
+                                                   {"not_in_schema", R"pb(string_value: "x")pb"}});
   ASSERT_THAT(e.annotations, SizeIs(1));
   EXPECT_EQ(e.annotations[0].at("annotation_properties"), json::parse(R"({
       "0": {"p-color": ["v-blue"], "p-parts": ["v-wheel", "v-door"]},
@@ -293,19 +298,14 @@ TEST_F(EncoderTest, SelectAttributesBecomeAnnotationPropertiesByIds) {
 TEST_F(EncoderTest, SelectAttributeWithUnknownValueOrPropertyIsNotSent) {
   AddClass("car", "bounding_box", 7);
   properties_[{7, "color"}] = {"p-color", "section", {{"red", "v-red"}}};
-  const EncodedLabels e = EncodeOk(
-      AttributedSchema(), DetectionsValue({WithAttributes(
-                              BoxLabel("d", "car"), {{"color", R"pb(string_value: "green")pb"},
-                                                     {"parts", R"pb(string_value: "door")pb"}})}));
+  const EncodedLabels e = EncodeAttributed(
+      "car", {{"color", R"pb(string_value: "green")pb"}, {"parts", R"pb(string_value: "door")pb"}});
   EXPECT_FALSE(e.annotations[0].as_object().contains("annotation_properties"));
 }
 
 TEST_F(EncoderTest, TextAttributeBecomesTextSubAnnotation) {
   AddClass("car", "bounding_box", 7);
-  const EncodedLabels e = EncodeOk(
-      AttributedSchema(),
-      DetectionsValue(
-          {WithAttributes(BoxLabel("d", "car"), {{"plate", R"pb(string_value: "AB 123")pb"}})}));
+  const EncodedLabels e = EncodeAttributed("car", {{"plate", R"pb(string_value: "AB 123")pb"}});
   EXPECT_EQ(Data(e, 0).at("text"), json::parse(R"({"text": "AB 123"})"));
 }
 
@@ -337,10 +337,8 @@ TEST_F(EncoderTest, OnlyTheFirstPresentTextAttributeIsSent) {
 TEST_F(EncoderTest, AttributesOfAnotherClassAreNotSent) {
   AddClass("person", "bounding_box", 8);
   properties_[{8, "color"}] = {"p-color", "section", {{"red", "v-red"}}};
-  const EncodedLabels e = EncodeOk(
-      AttributedSchema(), DetectionsValue({WithAttributes(
-                              BoxLabel("d", "person"), {{"color", R"pb(string_value: "red")pb"},
-                                                        {"plate", R"pb(string_value: "x")pb"}})}));
+  const EncodedLabels e = EncodeAttributed(
+      "person", {{"color", R"pb(string_value: "red")pb"}, {"plate", R"pb(string_value: "x")pb"}});
   EXPECT_FALSE(e.annotations[0].as_object().contains("annotation_properties"));
   EXPECT_FALSE(Data(e, 0).contains("text"));
 }

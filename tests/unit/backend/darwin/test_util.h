@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -88,28 +89,31 @@ L WithAttributes(L label, const std::map<std::string, std::string>& attributes) 
   return label;
 }
 
-// A `detections` FieldValue holding `detections`, in order.
-inline labelport::v1::FieldValue DetectionsValue(
-    const std::vector<labelport::v1::Detection>& detections) {
+// A FieldValue holding `labels` (Detection, Polyline or Keypoint) in its
+// list of that kind, in order.
+template <typename L>
+labelport::v1::FieldValue ListValue(const std::vector<L>& labels) {
   labelport::v1::FieldValue value;
-  for (const auto& d : detections) *value.mutable_detections()->add_detections() = d;
+  for (const L& label : labels) {
+    if constexpr (std::is_same_v<L, labelport::v1::Detection>) {
+      *value.mutable_detections()->add_detections() = label;
+    } else if constexpr (std::is_same_v<L, labelport::v1::Polyline>) {
+      *value.mutable_polylines()->add_polylines() = label;
+    } else {
+      static_assert(std::is_same_v<L, labelport::v1::Keypoint>);
+      *value.mutable_keypoints()->add_keypoints() = label;
+    }
+  }
   return value;
 }
-
-// A `polylines` FieldValue holding `polylines`, in order.
-inline labelport::v1::FieldValue PolylinesValue(
-    const std::vector<labelport::v1::Polyline>& polylines) {
-  labelport::v1::FieldValue value;
-  for (const auto& p : polylines) *value.mutable_polylines()->add_polylines() = p;
-  return value;
+inline labelport::v1::FieldValue DetectionsValue(const std::vector<labelport::v1::Detection>& d) {
+  return ListValue(d);
 }
-
-// A `keypoints` FieldValue holding `keypoints`, in order.
-inline labelport::v1::FieldValue KeypointsValue(
-    const std::vector<labelport::v1::Keypoint>& keypoints) {
-  labelport::v1::FieldValue value;
-  for (const auto& k : keypoints) *value.mutable_keypoints()->add_keypoints() = k;
-  return value;
+inline labelport::v1::FieldValue PolylinesValue(const std::vector<labelport::v1::Polyline>& p) {
+  return ListValue(p);
+}
+inline labelport::v1::FieldValue KeypointsValue(const std::vector<labelport::v1::Keypoint>& k) {
+  return ListValue(k);
 }
 
 // One field of a sample holding one classification.
