@@ -26,30 +26,50 @@ TEST(SafeSegmentTest, KeepsSafeCharactersAndEscapesOthers) {
   EXPECT_EQ(SafeSegment("~"), "~7e");
 }
 
-TEST(RegistrationOfTest, NamesTheItemAfterItsFileInTheRunsSampleFolder) {
-  const auto sample = Parse<v1::Sample>(R"pb(
-    id: "s/1"
-    media { path: "/data/cats/img 1.jpg" }
-    media_type: MEDIA_TYPE_IMAGE
-  )pb");
-  const ItemRegistration r = RegistrationOf(sample, "0123456789abcdef");
-  EXPECT_EQ(r.name, "img 1.jpg");
-  EXPECT_EQ(r.file_name, "img 1.jpg");
-  EXPECT_EQ(r.path, "/0123456789ab/s~2f1");
-  EXPECT_EQ(r.type, "image");
-  EXPECT_TRUE(r.storage_key.empty());
-}
+// The item a sample registers as in the folder of a run with uid `run_uid`.
+struct RegistrationCase {
+  const char* name;
+  const char* sample;  // text format
+  std::string run_uid;
+  ItemRegistration expected;
+};
 
-TEST(RegistrationOfTest, VideosAndStorageKeys) {
-  const auto sample = Parse<v1::Sample>(R"pb(
-    id: "v"
-    media { storage { storage_slug: "s3" storage_key: "videos/a.mp4" } }
-    media_type: MEDIA_TYPE_VIDEO
-  )pb");
-  const ItemRegistration r = RegistrationOf(sample, "run");
-  EXPECT_EQ(r.type, "video");
-  EXPECT_EQ(r.storage_key, "videos/a.mp4");
-  EXPECT_EQ(r.path, "/run/v");
+TEST(RegistrationOfTest, NamesTheItemAfterItsFileInTheRunsSampleFolder) {
+  const RegistrationCase cases[] = {
+      {"an image file",
+       R"pb(
+         id: "s/1"
+         media { path: "/data/cats/img 1.jpg" }
+         media_type: MEDIA_TYPE_IMAGE
+       )pb",
+       "0123456789abcdef",
+       {.name = "img 1.jpg",
+        .path = "/0123456789ab/s~2f1",
+        .file_name = "img 1.jpg",
+        .type = "image",
+        .storage_key = ""}},
+      {"a video in external storage",
+       R"pb(
+         id: "v"
+         media { storage { storage_slug: "s3" storage_key: "videos/a.mp4" } }
+         media_type: MEDIA_TYPE_VIDEO
+       )pb",
+       "run",
+       {.name = "a.mp4",
+        .path = "/run/v",
+        .file_name = "a.mp4",
+        .type = "video",
+        .storage_key = "videos/a.mp4"}},
+  };
+  for (const RegistrationCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    const ItemRegistration r = RegistrationOf(Parse<v1::Sample>(c.sample), c.run_uid);
+    EXPECT_EQ(r.name, c.expected.name);
+    EXPECT_EQ(r.path, c.expected.path);
+    EXPECT_EQ(r.file_name, c.expected.file_name);
+    EXPECT_EQ(r.type, c.expected.type);
+    EXPECT_EQ(r.storage_key, c.expected.storage_key);
+  }
 }
 
 TEST(StorageSlugOfTest, TheSamplesOwnElseTheRuns) {
