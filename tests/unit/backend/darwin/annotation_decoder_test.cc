@@ -38,11 +38,7 @@ using ::testing::SizeIs;
 
 using testing::BoxLabel;
 using testing::DetectionsValue;
-using testing::KeypointLabel;
-using testing::KeypointsValue;
 using testing::Parse;
-using testing::PolylineLabel;
-using testing::PolylinesValue;
 using testing::Value;
 using testing::WithAttributes;
 
@@ -356,7 +352,7 @@ TEST_F(DecoderTest, BoxIsScaledByTheExportedSlotSize) {
 }
 
 TEST_F(DecoderTest, MultiPointKeypointIsRegroupedWithNaNForMissingPoints) {
-  const v1::FieldValue value = KeypointsValue({KeypointLabel(
+  const v1::FieldValue value = testing::KeypointsValue({testing::KeypointLabel(
       "kkkkkkkkkkkkkkkkkkkkkkkk", "face", {{0.25, 0.5}, {kNaN, kNaN}, {0.5, 0.25}, {0.75, 0.75}},
       {0.5, kNaN, 0.0, 0.25})});
   Upload("faces", value);
@@ -376,10 +372,10 @@ TEST_F(DecoderTest, MultiPointKeypointIsRegroupedWithNaNForMissingPoints) {
 }
 
 TEST_F(DecoderTest, MultiShapePolylineIsRegroupedInPartOrder) {
-  v1::Polyline lane =
-      PolylineLabel("llllllllllllllllllllllll", "lane", {{{0, 0}, {0.5, 0.5}}, {{1, 1}, {0.5, 1}}});
+  v1::Polyline lane = testing::PolylineLabel("llllllllllllllllllllllll", "lane",
+                                             {{{0, 0}, {0.5, 0.5}}, {{1, 1}, {0.5, 1}}});
   lane.add_tags("t");
-  const v1::FieldValue value = PolylinesValue({lane});
+  const v1::FieldValue value = testing::PolylinesValue({lane});
   Upload("lanes", value);
   std::reverse(item_.annotations.begin(), item_.annotations.end());
   EXPECT_THAT(FieldOf(Decode(), "lanes").downloaded, EqualsProto(value));
