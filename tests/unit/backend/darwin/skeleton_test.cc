@@ -6,16 +6,12 @@
 #include <boost/json.hpp>
 #include <cmath>
 #include <limits>
-#include <map>
 #include <string>
-#include <vector>
 
-#include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "service/backend/darwin/annotation_decoder.h"
-#include "service/backend/darwin/annotation_encoder.h"
+#include "tests/unit/backend/darwin/round_trip_fixture.h"
 #include "tests/unit/backend/darwin/test_util.h"
 
 namespace labelport::backend::darwin {
@@ -23,7 +19,6 @@ namespace {
 
 namespace json = boost::json;
 namespace v1 = labelport::v1;
-using labelport::internal::v1::AnnotationLink;
 using ::testing::IsEmpty;
 using testing::Parse;
 using ::testing::SizeIs;
@@ -66,50 +61,17 @@ TEST(SkeletonTest, NodesWithoutLabelsAreNamedByIndex) {
   EXPECT_THAT(SkeletonClassMetadata(s).at("skeleton").at("nodes").as_array(), SizeIs(3));
 }
 
-class SkeletonRoundTripTest : public ::testing::Test {
+// A 200 x 100 image.
+class SkeletonRoundTripTest : public testing::RoundTripFixture {
  protected:
-  void Upload(const v1::FieldValue& value) {
-    schema_ = Parse<v1::LabelSchema>(kSchema);
-    snapshot_.set_id("sample-1");
-    auto* field = snapshot_.add_fields();
-    field->set_field("pose");
-    *field->mutable_value() = value;
-    EncodeContext c = testing::TestEncodeContext(&class_ids_, 200, 100);
-    c.field = &schema_.fields(0);
-    auto encoded = EncodeFieldValue(value, c);
-    ASSERT_TRUE(encoded.ok()) << encoded.status();
-    payload_ = encoded->annotations;
-    for (const auto& link : encoded->links) links_[link.annotation_id()] = link;
-  }
+  SkeletonRoundTripTest() : RoundTripFixture(kSchema, {{{"person", "skeleton"}, 3}}, 200, 100) {}
 
+  // The field's value decoded from the export of the stored payload.
   v1::FieldValue Load() {
-    json::array annotations;
-    for (const auto& v : payload_) {
-      json::object a = v.at("data").as_object();
-      a["id"] = v.at("id");
-      a["name"] = "person";
-      a["slot_names"] = json::array{"0"};
-      annotations.emplace_back(std::move(a));
-    }
-    auto item = DecodeDarwinJson(
-        testing::ExportFileJson("a.png", "/", testing::ExportSlot("image", 200, 100),
-                                std::move(annotations)),
-        "a.json");
-    EXPECT_TRUE(item.ok()) << item.status();
-    EXPECT_THAT(item->skipped, IsEmpty());
-    std::vector<v1::SkippedEntry> skipped;
-    auto loaded = DecodeItem(*item, snapshot_, schema_, links_, &skipped);
-    EXPECT_TRUE(loaded.ok()) << loaded.status();
-    EXPECT_THAT(skipped, IsEmpty());
-    return loaded->fields[0].downloaded;
+    v1::FieldValue loaded = RoundTripFixture::Load(ExportedPayload());
+    EXPECT_THAT(skipped_, IsEmpty());
+    return loaded;
   }
-
-  // The one class: person skeletons.
-  const testing::ClassIds class_ids_ = {{{"person", "skeleton"}, 3}};
-  v1::LabelSchema schema_;
-  v1::Sample snapshot_;
-  json::array payload_;
-  std::map<std::string, AnnotationLink> links_;
 };
 
 // One person of track 2, the left eye not placed.
