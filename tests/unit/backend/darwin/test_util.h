@@ -1,6 +1,7 @@
 // Helpers shared by the labelport_darwin unit tests: text-format protos,
-// label builders, the encode context of a test sample and the Darwin JSON 2.0
-// export file the round-trip tests decode.
+// builders of labels, field values, samples and field schemas (with the
+// tests' vehicle class group), the encode context of the test sample and the
+// Darwin JSON 2.0 export file the round-trip tests decode.
 #ifndef LABELPORT_TESTS_UNIT_BACKEND_DARWIN_TEST_UTIL_H_
 #define LABELPORT_TESTS_UNIT_BACKEND_DARWIN_TEST_UTIL_H_
 
@@ -106,6 +107,8 @@ labelport::v1::FieldValue ListValue(const std::vector<L>& labels) {
   }
   return value;
 }
+
+// ListValue for each kind, so that a braced list of labels can be passed.
 inline labelport::v1::FieldValue DetectionsValue(const std::vector<labelport::v1::Detection>& d) {
   return ListValue(d);
 }
