@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -35,8 +36,13 @@ using ::testing::IsEmpty;
 using ::testing::MatchesRegex;
 using ::testing::SizeIs;
 
+using testing::BoxLabel;
+using testing::DetectionsValue;
 using testing::Parse;
 using testing::Value;
+using testing::WithAttributes;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // `label` with its id set to DerivedLabelId(annotation_id).
 template <typename L>
@@ -68,80 +74,25 @@ struct Property {
   std::map<std::string, std::string> value_ids;  // value string → id
 };
 
-// Two detections fields ("animals", "vehicles"), a polygons field, a lines
-// field, a keypoints field and a classifications field; "vehicles" has a
-// class group {car, truck} with select and text attributes.
-constexpr char kSchema[] = R"pb(
-  fields {
-    field: "animals"
-    type: "detections"
-    classes {
-      entries { name: "cat" }
-      entries { name: "dog" }
-      entries { name: "both" }
-    }
-  }
-  fields {
-    field: "vehicles"
-    type: "detections"
-    classes {
-      entries { name: "both" }
-      entries {
-        group {
-          classes { names: "car" names: "truck" }
-          attributes {
-            specs {
-              specs {
-                name: "color"
-                type: "single_select"
-                values { string_value: "red" }
-                values { string_value: "blue" }
-              }
-              specs {
-                name: "doors"
-                type: "single_select"
-                values { int_value: 2 }
-                values { int_value: 4 }
-                granularity: "annotation"
-              }
-              specs {
-                name: "parts"
-                type: "multi_select"
-                values { string_value: "door" }
-                values { string_value: "wheel" }
-              }
-              specs { name: "plate" type: "text" }
-            }
-          }
-        }
-      }
-    }
-  }
-  fields {
-    field: "areas"
-    type: "polygons"
-    classes { entries { name: "lake" } }
-  }
-  fields {
-    field: "lanes"
-    type: "polylines"
-    classes { entries { name: "lane" } }
-  }
-  fields {
-    field: "faces"
-    type: "keypoints"
-    classes { entries { name: "face" } }
-  }
-  fields {
-    field: "weather"
-    type: "classifications"
-    classes { entries { name: "sunny" } }
-  }
-)pb";
+// Two detections fields ("animals"; "vehicles", with the class group {car,
+// truck} of the vehicle attributes), a polygons field, a lines field, a
+// keypoints field and a classifications field.
+v1::LabelSchema Schema() {
+  v1::LabelSchema schema;
+  *schema.add_fields() = testing::FieldSchemaOf("animals", "detections", {"cat", "dog", "both"});
+  v1::FieldSchema* vehicles = schema.add_fields();
+  *vehicles = testing::FieldSchemaOf("vehicles", "detections", {"both"});
+  *vehicles->mutable_classes()->add_entries() = testing::VehicleGroup({"car", "truck"});
+  *schema.add_fields() = testing::FieldSchemaOf("areas", "polygons", {"lake"});
+  *schema.add_fields() = testing::FieldSchemaOf("lanes", "polylines", {"lane"});
+  *schema.add_fields() = testing::FieldSchemaOf("faces", "keypoints", {"face"});
+  *schema.add_fields() = testing::FieldSchemaOf("weather", "classifications", {"sunny"});
+  return schema;
+}
 
 class DecoderTest : public ::testing::Test {
  protected:
-  DecoderTest() : schema_(Parse<v1::LabelSchema>(kSchema)) {
+  DecoderTest() : schema_(Schema()) {
     snapshot_.set_id("sample-1");
     int64_t next = 1;
     for (const auto& [name, type] :
@@ -189,19 +140,8 @@ class DecoderTest : public ::testing::Test {
     sf->set_field(field);
     *sf->mutable_value() = value;
 
-    EncodeContext context;
+    EncodeContext context = testing::TestEncodeContext(&class_ids_, 200, 100);
     context.field = &Field(field);
-    context.width = 200;
-    context.height = 100;
-    context.run_uid = "run-1";
-    context.sample_id = snapshot_.id();
-    context.item_id = item_.item_id;
-    context.class_id = [this](const std::string& name,
-                              const std::string& type) -> absl::StatusOr<int64_t> {
-      auto it = class_ids_.find({name, type});
-      if (it == class_ids_.end()) return absl::NotFoundError(name);
-      return it->second;
-    };
     context.property = [this](int64_t class_id,
                               const std::string& name) -> std::optional<ResolvedProperty> {
       auto it = properties_.find({class_id, name});
@@ -321,7 +261,7 @@ class DecoderTest : public ::testing::Test {
   std::map<std::string, AnnotationLink> links_;
   std::vector<v1::SkippedEntry> skipped_;
   std::map<int64_t, std::string> class_names_;
-  std::map<std::pair<std::string, std::string>, int64_t> class_ids_;
+  testing::ClassIds class_ids_;
   std::map<std::pair<int64_t, std::string>, Property> properties_;
   std::map<std::string, Property> property_by_id_;
 };
@@ -374,14 +314,8 @@ constexpr char kCar[] = R"pb(
 
 TEST_F(DecoderTest, UnchangedRoundTripReturnsTheOriginalLabels) {
   const v1::FieldValue cars = Value(kCar);
-  const v1::FieldValue cats = Value(R"pb(
-    detections {
-      detections {
-        id: "cccccccccccccccccccccccc"
-        label: "cat"
-        bounding_box: [ 0, 0, 0.5, 0.5 ]
-      }
-    })pb");
+  const v1::FieldValue cats =
+      DetectionsValue({BoxLabel("cccccccccccccccccccccccc", "cat", {0, 0, 0.5, 0.5})});
   Upload("vehicles", cars);
   Upload("animals", cats);
   const LoadedSample s = Decode();
@@ -395,14 +329,8 @@ TEST_F(DecoderTest, UnchangedRoundTripReturnsTheOriginalLabels) {
 }
 
 TEST_F(DecoderTest, BoxRoundTripsWithinFloatTolerance) {
-  const v1::FieldValue value = Value(R"pb(
-    detections {
-      detections {
-        id: "aaaaaaaaaaaaaaaaaaaaaaaa"
-        label: "cat"
-        bounding_box: [ 0.1234567, 0.7654321, 0.3333333, 0.1111111 ]
-      }
-    })pb");
+  const v1::FieldValue value = DetectionsValue(
+      {BoxLabel("aaaaaaaaaaaaaaaaaaaaaaaa", "cat", {0.1234567, 0.7654321, 0.3333333, 0.1111111})});
   Upload("animals", value);
   const ExportedAnnotation& a = ExportedOf("aaaaaaaaaaaaaaaaaaaaaaaa");
   ASSERT_TRUE(a.bounding_box.has_value());
@@ -416,14 +344,7 @@ TEST_F(DecoderTest, BoxRoundTripsWithinFloatTolerance) {
 }
 
 TEST_F(DecoderTest, BoxIsScaledByTheExportedSlotSize) {
-  Upload("animals", Value(R"pb(
-           detections {
-             detections {
-               id: "aaaaaaaaaaaaaaaaaaaaaaaa"
-               label: "cat"
-               bounding_box: [ 0, 0, 1, 1 ]
-             }
-           })pb"));
+  Upload("animals", DetectionsValue({BoxLabel("aaaaaaaaaaaaaaaaaaaaaaaa", "cat")}));
   item_.slots[0].width = 400;  // V7's measurement wins
   const LoadedSample loaded = Decode();
   const v1::Detection& d = FieldOf(loaded, "animals").downloaded.detections().detections(0);
@@ -431,18 +352,9 @@ TEST_F(DecoderTest, BoxIsScaledByTheExportedSlotSize) {
 }
 
 TEST_F(DecoderTest, MultiPointKeypointIsRegroupedWithNaNForMissingPoints) {
-  const v1::FieldValue value = Value(R"pb(
-    keypoints {
-      keypoints {
-        id: "kkkkkkkkkkkkkkkkkkkkkkkk"
-        label: "face"
-        points { x: 0.25 y: 0.5 }
-        points { x: nan y: nan }
-        points { x: 0.5 y: 0.25 }
-        points { x: 0.75 y: 0.75 }
-        confidence: [ 0.5, nan, 0.0, 0.25 ]
-      }
-    })pb");
+  const v1::FieldValue value = testing::KeypointsValue({testing::KeypointLabel(
+      "kkkkkkkkkkkkkkkkkkkkkkkk", "face", {{0.25, 0.5}, {kNaN, kNaN}, {0.5, 0.25}, {0.75, 0.75}},
+      {0.5, kNaN, 0.0, 0.25})});
   Upload("faces", value);
   EXPECT_THAT(item_.annotations, SizeIs(3));
   EXPECT_THAT(FieldOf(Decode(), "faces").downloaded, EqualsProto(value));
@@ -460,22 +372,10 @@ TEST_F(DecoderTest, MultiPointKeypointIsRegroupedWithNaNForMissingPoints) {
 }
 
 TEST_F(DecoderTest, MultiShapePolylineIsRegroupedInPartOrder) {
-  const v1::FieldValue value = Value(R"pb(
-    polylines {
-      polylines {
-        id: "llllllllllllllllllllllll"
-        label: "lane"
-        points {
-          points { x: 0 y: 0 }
-          points { x: 0.5 y: 0.5 }
-        }
-        points {
-          points { x: 1 y: 1 }
-          points { x: 0.5 y: 1 }
-        }
-        tags: "t"
-      }
-    })pb");
+  v1::Polyline lane = testing::PolylineLabel("llllllllllllllllllllllll", "lane",
+                                             {{{0, 0}, {0.5, 0.5}}, {{1, 1}, {0.5, 1}}});
+  lane.add_tags("t");
+  const v1::FieldValue value = testing::PolylinesValue({lane});
   Upload("lanes", value);
   std::reverse(item_.annotations.begin(), item_.annotations.end());
   EXPECT_THAT(FieldOf(Decode(), "lanes").downloaded, EqualsProto(value));
@@ -571,32 +471,10 @@ TEST_F(DecoderTest, NewAnnotationGetsDerivedIdInTheFieldListingItsClass) {
 }
 
 TEST_F(DecoderTest, TwoFieldsOfTheSameShapeNeverCrossContaminate) {
-  Upload("animals", Value(R"pb(
-           detections {
-             detections {
-               id: "aaaaaaaaaaaaaaaaaaaaaaaa"
-               label: "cat"
-               bounding_box: [ 0, 0, 1, 1 ]
-             }
-             detections {
-               id: "eeeeeeeeeeeeeeeeeeeeeeee"
-               label: "both"
-               bounding_box: [ 0, 0, 1, 1 ]
-             }
-           })pb"));
-  Upload("vehicles", Value(R"pb(
-           detections {
-             detections {
-               id: "bbbbbbbbbbbbbbbbbbbbbbbb"
-               label: "car"
-               bounding_box: [ 0, 0, 1, 1 ]
-             }
-             detections {
-               id: "ffffffffffffffffffffffff"
-               label: "both"
-               bounding_box: [ 0, 0, 1, 1 ]
-             }
-           })pb"));
+  Upload("animals", DetectionsValue({BoxLabel("aaaaaaaaaaaaaaaaaaaaaaaa", "cat"),
+                                     BoxLabel("eeeeeeeeeeeeeeeeeeeeeeee", "both")}));
+  Upload("vehicles", DetectionsValue({BoxLabel("bbbbbbbbbbbbbbbbbbbbbbbb", "car"),
+                                      BoxLabel("ffffffffffffffffffffffff", "both")}));
   // A cat relabelled as a car in V7 stays in its own field.
   ExportedOf("aaaaaaaaaaaaaaaaaaaaaaaa").name = "car";
   const LoadedSample s = Decode();
@@ -771,31 +649,11 @@ TEST_F(DecoderTest, UnsentTextAttributesOfAnExistingFieldSurviveTyped) {
       }
       existing_field: true
     })pb");
-  const v1::FieldValue value = Value(R"pb(
-    detections {
-      detections {
-        id: "aaaaaaaaaaaaaaaaaaaaaaaa"
-        label: "cat"
-        bounding_box: [ 0, 0, 1, 1 ]
-        attributes {
-          key: "iscrowd"
-          value { int_value: 0 }
-        }
-        attributes {
-          key: "area"
-          value { double_value: 12.5 }
-        }
-      }
-      detections {
-        id: "bbbbbbbbbbbbbbbbbbbbbbbb"
-        label: "cat"
-        bounding_box: [ 0, 0, 1, 1 ]
-        attributes {
-          key: "source"
-          value { string_value: "coco" }
-        }
-      }
-    })pb");
+  const v1::FieldValue value = DetectionsValue(
+      {WithAttributes(BoxLabel("aaaaaaaaaaaaaaaaaaaaaaaa", "cat"),
+                      {{"iscrowd", "int_value: 0"}, {"area", "double_value: 12.5"}}),
+       WithAttributes(BoxLabel("bbbbbbbbbbbbbbbbbbbbbbbb", "cat"),
+                      {{"source", R"pb(string_value: "coco")pb"}})});
   Upload("ground_truth", value);
   std::vector<v1::SkippedEntry> skipped;
   auto loaded = DecodeItem(item_, snapshot_, schema_, links_, &skipped);
@@ -823,35 +681,14 @@ TEST_F(DecoderTest, UnsentTextAttributesOfAnExistingFieldSurviveTyped) {
 // order; so a single-label field gets back its own label, not a new one
 // listed before it (which the merge would turn into delete + add).
 TEST_F(DecoderTest, LinkedLabelsComeFirstInSnapshotOrder) {
-  schema_ = Parse<v1::LabelSchema>(R"pb(
-    fields {
-      field: "main"
-      type: "detection"
-      classes { entries { name: "cat" } }
-    }
-    fields {
-      field: "all"
-      type: "detections"
-      classes { entries { name: "dog" } }
-    })pb");
-  Upload("main", Value(R"pb(detection {
-                              id: "aaaaaaaaaaaaaaaaaaaaaaaa"
-                              label: "cat"
-                              bounding_box: [ 0, 0, 1, 1 ]
-                            })pb"));
-  Upload("all", Value(R"pb(
-           detections {
-             detections {
-               id: "bbbbbbbbbbbbbbbbbbbbbbbb"
-               label: "dog"
-               bounding_box: [ 0, 0, 1, 1 ]
-             }
-             detections {
-               id: "cccccccccccccccccccccccc"
-               label: "dog"
-               bounding_box: [ 0, 0, 1, 1 ]
-             }
-           })pb"));
+  schema_.clear_fields();
+  *schema_.add_fields() = testing::FieldSchemaOf("main", "detection", {"cat"});
+  *schema_.add_fields() = testing::FieldSchemaOf("all", "detections", {"dog"});
+  v1::FieldValue main;
+  *main.mutable_detection() = BoxLabel("aaaaaaaaaaaaaaaaaaaaaaaa", "cat");
+  Upload("main", main);
+  Upload("all", DetectionsValue({BoxLabel("bbbbbbbbbbbbbbbbbbbbbbbb", "dog"),
+                                 BoxLabel("cccccccccccccccccccccccc", "dog")}));
   std::reverse(item_.annotations.begin(), item_.annotations.end());
   item_.annotations.insert(item_.annotations.begin(), NewBox("new-cat", "cat"));
   item_.annotations.insert(item_.annotations.begin(), NewBox("new-dog", "dog"));
@@ -877,12 +714,11 @@ TEST_F(DecoderTest, BoundingBoxWithoutCoordinatesIsSkipped) {
 }
 
 TEST(ReturnTypeOfDarwinTypeTest, MapsTheMainTypes) {
-  EXPECT_EQ(ReturnTypeOfDarwinType("bounding_box"), "detections");
-  EXPECT_EQ(ReturnTypeOfDarwinType("polygon"), "polylines");
-  EXPECT_EQ(ReturnTypeOfDarwinType("line"), "polylines");
-  EXPECT_EQ(ReturnTypeOfDarwinType("keypoint"), "keypoints");
-  EXPECT_EQ(ReturnTypeOfDarwinType("tag"), "classifications");
-  EXPECT_EQ(ReturnTypeOfDarwinType("ellipse"), "");
+  const std::pair<const char*, const char*> kCases[] = {
+      {"bounding_box", "detections"}, {"polygon", "polylines"},   {"line", "polylines"},
+      {"keypoint", "keypoints"},      {"tag", "classifications"}, {"ellipse", ""}};
+  for (const auto& [darwin_type, return_type] : kCases)
+    EXPECT_EQ(ReturnTypeOfDarwinType(darwin_type), return_type) << darwin_type;
 }
 
 }  // namespace

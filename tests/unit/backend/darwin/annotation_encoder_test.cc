@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -27,27 +28,33 @@ using ::testing::IsEmpty;
 using ::testing::MatchesRegex;
 using ::testing::SizeIs;
 
+using testing::BoxLabel;
+using testing::DetectionsValue;
 using testing::Parse;
+using testing::PolylineLabel;
+using testing::PolylinesValue;
 using testing::Value;
+using testing::WithAttributes;
 
 double Num(const json::value& v) { return v.to_number<double>(); }
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// The schema of a plain `detections` field "gt".
+constexpr char kDetectionsField[] = R"pb(field: "gt" type: "detections")pb";
+
+// A detections field "gt" whose class group {car} has the vehicle attributes.
+v1::FieldSchema AttributedSchema() {
+  auto schema = Parse<v1::FieldSchema>(kDetectionsField);
+  *schema.mutable_classes()->add_entries() = testing::VehicleGroup({"car"});
+  return schema;
+}
 
 // An image of 200 x 100 pixels, classes "<name>:<type>" numbered from 1, and
 // properties by (class id, name).
 class EncoderTest : public ::testing::Test {
  protected:
-  EncoderTest() {
-    context_.width = 200;
-    context_.height = 100;
-    context_.run_uid = "run-1";
-    context_.sample_id = "sample-1";
-    context_.item_id = "item-1";
-    context_.class_id = [this](const std::string& name,
-                               const std::string& type) -> absl::StatusOr<int64_t> {
-      auto it = classes_.find({name, type});
-      if (it == classes_.end()) return absl::NotFoundError(absl::StrCat("no class ", name));
-      return it->second;
-    };
+  EncoderTest() : context_(testing::TestEncodeContext(&classes_, 200, 100)) {
     context_.property = [this](int64_t class_id,
                                const std::string& name) -> std::optional<ResolvedProperty> {
       auto it = properties_.find({class_id, name});
@@ -60,22 +67,36 @@ class EncoderTest : public ::testing::Test {
     classes_[{name, type}] = id;
   }
 
-  absl::StatusOr<EncodedLabels> Encode(const std::string& field_schema,
-                                       const v1::FieldValue& value) {
-    field_ = Parse<v1::FieldSchema>(field_schema);
+  absl::StatusOr<EncodedLabels> Encode(const v1::FieldSchema& field, const v1::FieldValue& value) {
+    field_ = field;
     context_.field = &field_;
     return EncodeFieldValue(value, context_);
   }
 
-  EncodedLabels EncodeOk(const std::string& field_schema, const v1::FieldValue& value) {
+  // `field_schema` in text format.
+  absl::StatusOr<EncodedLabels> Encode(const std::string& field_schema,
+                                       const v1::FieldValue& value) {
+    return Encode(Parse<v1::FieldSchema>(field_schema), value);
+  }
+
+  // Encodes the box "d" labelled `label` with `attributes` (name →
+  // text-format AttributeValue) in AttributedSchema().
+  EncodedLabels EncodeAttributed(const std::string& label,
+                                 const std::map<std::string, std::string>& attributes) {
+    return EncodeOk(AttributedSchema(),
+                    DetectionsValue({WithAttributes(BoxLabel("d", label), attributes)}));
+  }
+
+  template <typename Schema>
+  EncodedLabels EncodeOk(const Schema& field_schema, const v1::FieldValue& value) {
     auto encoded = Encode(field_schema, value);
     EXPECT_TRUE(encoded.ok()) << encoded.status();
     return encoded.ok() ? *std::move(encoded) : EncodedLabels{};
   }
 
   v1::FieldSchema field_;
+  testing::ClassIds classes_;
   EncodeContext context_;
-  std::map<std::pair<std::string, std::string>, int64_t> classes_;
   std::map<std::pair<int64_t, std::string>, ResolvedProperty> properties_;
 };
 
@@ -85,14 +106,8 @@ const json::object& Data(const EncodedLabels& e, size_t i) {
 
 TEST_F(EncoderTest, DetectionBoxIsScaledByImageSize) {
   AddClass("car", "bounding_box", 7);
-  const EncodedLabels e = EncodeOk(R"pb(field: "gt" type: "detections")pb", Value(R"pb(
-                                     detections {
-                                       detections {
-                                         id: "d1"
-                                         label: "car"
-                                         bounding_box: [ 0.1, 0.2, 0.3, 0.4 ]
-                                       }
-                                     })pb"));
+  const EncodedLabels e =
+      EncodeOk(kDetectionsField, DetectionsValue({BoxLabel("d1", "car", {0.1, 0.2, 0.3, 0.4})}));
   ASSERT_THAT(e.annotations, SizeIs(1));
   const json::object& a = e.annotations[0].as_object();
   EXPECT_EQ(a.at("annotation_class_id").to_number<int64_t>(), 7);
@@ -110,14 +125,8 @@ TEST_F(EncoderTest, DetectionBoxIsScaledByImageSize) {
 // A box partly outside the image goes to V7 clipped to it (image 200 x 100).
 TEST_F(EncoderTest, BoxPartlyOutsideTheImageIsClipped) {
   AddClass("car", "bounding_box", 7);
-  const EncodedLabels e = EncodeOk(R"pb(field: "gt" type: "detections")pb", Value(R"pb(
-                                     detections {
-                                       detections {
-                                         id: "d1"
-                                         label: "car"
-                                         bounding_box: [ -0.1, 0.5, 0.6, 0.7 ]
-                                       }
-                                     })pb"));
+  const EncodedLabels e =
+      EncodeOk(kDetectionsField, DetectionsValue({BoxLabel("d1", "car", {-0.1, 0.5, 0.6, 0.7})}));
   const json::object& box = Data(e, 0).at("bounding_box").as_object();
   EXPECT_DOUBLE_EQ(Num(box.at("x")), 0);
   EXPECT_DOUBLE_EQ(Num(box.at("y")), 50);
@@ -127,17 +136,9 @@ TEST_F(EncoderTest, BoxPartlyOutsideTheImageIsClipped) {
 
 TEST_F(EncoderTest, PointsOutsideTheImageAreClampedToItsEdge) {
   AddClass("lane", "line", 2);
-  const EncodedLabels e = EncodeOk(R"pb(field: "lines" type: "polylines")pb", Value(R"pb(
-                                     polylines {
-                                       polylines {
-                                         id: "p"
-                                         label: "lane"
-                                         points {
-                                           points { x: -0.25 y: 0.5 }
-                                           points { x: 1.5 y: 1.25 }
-                                         }
-                                       }
-                                     })pb"));
+  const EncodedLabels e =
+      EncodeOk(R"pb(field: "lines" type: "polylines")pb",
+               PolylinesValue({PolylineLabel("p", "lane", {{{-0.25, 0.5}, {1.5, 1.25}}})}));
   EXPECT_EQ(json::value(Data(e, 0).at("line")),
             json::parse(R"({"path": [{"x": 0.0, "y": 50.0}, {"x": 200.0, "y": 100.0}]})"));
 }
@@ -145,17 +146,7 @@ TEST_F(EncoderTest, PointsOutsideTheImageAreClampedToItsEdge) {
 TEST_F(EncoderTest, ClassNameIsTheLabelAndTypeFollowsTheSchema) {
   AddClass("car", "polygon", 1);
   AddClass("car", "line", 2);
-  const v1::FieldValue value = Value(R"pb(
-    polylines {
-      polylines {
-        id: "p"
-        label: "car"
-        points {
-          points { x: 0 y: 0 }
-          points { x: 1 y: 1 }
-        }
-      }
-    })pb");
+  const v1::FieldValue value = PolylinesValue({PolylineLabel("p", "car", {{{0, 0}, {1, 1}}})});
   EXPECT_EQ(EncodeOk(R"pb(field: "a" type: "polygons")pb", value)
                 .annotations[0]
                 .at("annotation_class_id")
@@ -169,43 +160,19 @@ TEST_F(EncoderTest, ClassNameIsTheLabelAndTypeFollowsTheSchema) {
 }
 
 TEST_F(EncoderTest, MissingClassFailsWithResolverError) {
-  auto encoded = Encode(R"pb(field: "gt" type: "detections")pb", Value(R"pb(
-                          detections {
-                            detections {
-                              id: "d"
-                              label: "ghost"
-                              bounding_box: [ 0, 0, 1, 1 ]
-                            }
-                          })pb"));
+  auto encoded = Encode(kDetectionsField, DetectionsValue({BoxLabel("d", "ghost")}));
   EXPECT_EQ(encoded.status().code(), absl::StatusCode::kNotFound) << encoded.status();
 }
 
 TEST_F(EncoderTest, PolygonShapesBecomePathAndAdditionalPaths) {
   AddClass("lake", "polygon", 3);
-  const EncodedLabels e = EncodeOk(R"pb(field: "gt" type: "polygons")pb", Value(R"pb(
-                                     polylines {
-                                       polylines {
-                                         id: "p"
-                                         label: "lake"
-                                         closed: true
-                                         filled: true
-                                         points {
-                                           points { x: 0.1 y: 0.1 }
-                                           points { x: 0.5 y: 0.1 }
-                                           points { x: 0.5 y: 0.5 }
-                                         }
-                                         points {
-                                           points { x: 0.2 y: 0.2 }
-                                           points { x: 0.3 y: 0.2 }
-                                           points { x: 0.3 y: 0.3 }
-                                         }
-                                         points {
-                                           points { x: 0.6 y: 0.6 }
-                                           points { x: 0.7 y: 0.6 }
-                                           points { x: 0.7 y: 0.7 }
-                                         }
-                                       }
-                                     })pb"));
+  v1::Polyline lake = PolylineLabel("p", "lake",
+                                    {{{0.1, 0.1}, {0.5, 0.1}, {0.5, 0.5}},
+                                     {{0.2, 0.2}, {0.3, 0.2}, {0.3, 0.3}},
+                                     {{0.6, 0.6}, {0.7, 0.6}, {0.7, 0.7}}});
+  lake.set_closed(true);
+  lake.set_filled(true);
+  const EncodedLabels e = EncodeOk(R"pb(field: "gt" type: "polygons")pb", PolylinesValue({lake}));
   ASSERT_THAT(e.annotations, SizeIs(1));
   EXPECT_EQ(json::value(Data(e, 0)), json::parse(R"({"polygon": {
       "path": [{"x": 20.0, "y": 10.0}, {"x": 100.0, "y": 10.0}, {"x": 100.0, "y": 50.0}],
@@ -218,16 +185,9 @@ TEST_F(EncoderTest, PolygonShapesBecomePathAndAdditionalPaths) {
 
 TEST_F(EncoderTest, SingleShapePolygonHasNoAdditionalPaths) {
   AddClass("lake", "polygon", 3);
-  const EncodedLabels e = EncodeOk(R"pb(field: "gt" type: "polygon")pb", Value(R"pb(
-                                     polyline {
-                                       id: "p"
-                                       label: "lake"
-                                       points {
-                                         points { x: 0.1 y: 0.1 }
-                                         points { x: 0.5 y: 0.1 }
-                                         points { x: 0.5 y: 0.5 }
-                                       }
-                                     })pb"));
+  v1::FieldValue value;
+  *value.mutable_polyline() = PolylineLabel("p", "lake", {{{0.1, 0.1}, {0.5, 0.1}, {0.5, 0.5}}});
+  const EncodedLabels e = EncodeOk(R"pb(field: "gt" type: "polygon")pb", value);
   ASSERT_THAT(e.annotations, SizeIs(1));
   EXPECT_FALSE(Data(e, 0).at("polygon").as_object().contains("additional_paths"));
 }
@@ -248,21 +208,9 @@ TEST_F(EncoderTest, PolylineWithoutShapesIsInvalid) {
 
 TEST_F(EncoderTest, PolylinesFieldSendsOneLinePerShape) {
   AddClass("lane", "line", 4);
-  const EncodedLabels e = EncodeOk(R"pb(field: "lanes" type: "polylines")pb", Value(R"pb(
-                                     polylines {
-                                       polylines {
-                                         id: "l"
-                                         label: "lane"
-                                         points {
-                                           points { x: 0 y: 0 }
-                                           points { x: 0.5 y: 0.5 }
-                                         }
-                                         points {
-                                           points { x: 1 y: 1 }
-                                           points { x: 0.5 y: 1 }
-                                         }
-                                       }
-                                     })pb"));
+  const EncodedLabels e = EncodeOk(
+      R"pb(field: "lanes" type: "polylines")pb",
+      PolylinesValue({PolylineLabel("l", "lane", {{{0, 0}, {0.5, 0.5}}, {{1, 1}, {0.5, 1}}})}));
   ASSERT_THAT(e.annotations, SizeIs(2));
   EXPECT_EQ(json::value(Data(e, 0)),
             json::parse(R"({"line": {"path": [{"x": 0.0, "y": 0.0}, {"x": 100.0, "y": 50.0}]}})"));
@@ -279,17 +227,10 @@ TEST_F(EncoderTest, PolylinesFieldSendsOneLinePerShape) {
 
 TEST_F(EncoderTest, KeypointSendsOneAnnotationPerPointSkippingNaN) {
   AddClass("face", "keypoint", 5);
-  const EncodedLabels e = EncodeOk(R"pb(field: "kp" type: "keypoints")pb", Value(R"pb(
-                                     keypoints {
-                                       keypoints {
-                                         id: "k"
-                                         label: "face"
-                                         points { x: 0.1 y: 0.2 }
-                                         points { x: nan y: nan }
-                                         points { x: 0.5 y: 0.5 }
-                                         confidence: [ 0.9, 0.8, 0.0 ]
-                                       }
-                                     })pb"));
+  const EncodedLabels e =
+      EncodeOk(R"pb(field: "kp" type: "keypoints")pb",
+               testing::KeypointsValue({testing::KeypointLabel(
+                   "k", "face", {{0.1, 0.2}, {kNaN, kNaN}, {0.5, 0.5}}, {0.9, 0.8, 0.0})}));
   ASSERT_THAT(e.annotations, SizeIs(2));
   EXPECT_EQ(Data(e, 0).at("keypoint"), json::parse(R"({"x": 20.0, "y": 20.0})"));
   EXPECT_EQ(Data(e, 1).at("keypoint"), json::parse(R"({"x": 100.0, "y": 50.0})"));
@@ -321,93 +262,29 @@ TEST_F(EncoderTest, ClassificationBecomesTag) {
 
 TEST_F(EncoderTest, IndexZeroAndConfidenceZeroAreSent) {
   AddClass("car", "bounding_box", 7);
-  const EncodedLabels e = EncodeOk(R"pb(field: "gt" type: "detections")pb", Value(R"pb(
-                                     detections {
-                                       detections {
-                                         id: "d"
-                                         label: "car"
-                                         bounding_box: [ 0, 0, 1, 1 ]
-                                         index: 0
-                                         confidence: 0.0
-                                       }
-                                     })pb"));
+  v1::Detection detection = BoxLabel("d", "car");
+  detection.set_index(0);
+  detection.set_confidence(0.0);
+  const EncodedLabels e = EncodeOk(kDetectionsField, DetectionsValue({detection}));
   const json::object& data = Data(e, 0);
   EXPECT_EQ(data.at("instance_id"), json::parse(R"({"value": 0})"));
   EXPECT_EQ(data.at("inference").at("confidence").to_number<double>(), 0.0);
   EXPECT_EQ(data.at("inference").at("model").at("type"), "external");
 }
 
-constexpr char kAttributedSchema[] = R"pb(
-  field: "gt"
-  type: "detections"
-  classes {
-    entries {
-      group {
-        classes { names: "car" }
-        attributes {
-          specs {
-            specs {
-              name: "color"
-              type: "single_select"
-              values { string_value: "red" }
-              values { string_value: "blue" }
-            }
-            specs {
-              name: "parts"
-              type: "multi_select"
-              values { string_value: "door" }
-              values { string_value: "wheel" }
-            }
-            specs {
-              name: "doors"
-              type: "single_select"
-              values { int_value: 2 }
-              values { int_value: 4 }
-              granularity: "annotation"
-            }
-            specs { name: "plate" type: "text" }
-          }
-        }
-      }
-    }
-  }
-)pb";
-
 TEST_F(EncoderTest, SelectAttributesBecomeAnnotationPropertiesByIds) {
   AddClass("car", "bounding_box", 7);
   properties_[{7, "color"}] = {"p-color", "section", {{"red", "v-red"}, {"blue", "v-blue"}}};
   properties_[{7, "parts"}] = {"p-parts", "section", {{"door", "v-door"}, {"wheel", "v-wheel"}}};
   properties_[{7, "doors"}] = {"p-doors", "annotation", {{"2", "v-2"}, {"4", "v-4"}}};
-  const EncodedLabels e = EncodeOk(kAttributedSchema, Value(R"pb(
-                                     detections {
-                                       detections {
-                                         id: "d"
-                                         label: "car"
-                                         bounding_box: [ 0, 0, 1, 1 ]
-                                         attributes {
-                                           key: "color"
-                                           value { string_value: "blue" }
-                                         }
-                                         attributes {
-                                           key: "parts"
-                                           value {
-                                             list_value {
-                                               values { string_value: "wheel" }
-                                               values { string_value: "door" }
-                                               values { string_value: "roof" }
-                                             }
-                                           }
-                                         }
-                                         attributes {
-                                           key: "doors"
-                                           value { int_value: 4 }
-                                         }
-                                         attributes {
-                                           key: "not_in_schema"
-                                           value { string_value: "x" }
-                                         }
-                                       }
-                                     })pb"));
+  const EncodedLabels e = EncodeAttributed("car", {{"color", R"pb(string_value: "blue")pb"},
+                                                   {"parts", R"pb(list_value {
+                                                                    values { string_value: "wheel" }
+                                                                    values { string_value: "door" }
+                                                                    values { string_value: "roof" }
+                                                                  })pb"},
+                                                   {"doors", "int_value: 4"},
+                                                   {"not_in_schema", R"pb(string_value: "x")pb"}});
   ASSERT_THAT(e.annotations, SizeIs(1));
   EXPECT_EQ(e.annotations[0].at("annotation_properties"), json::parse(R"({
       "0": {"p-color": ["v-blue"], "p-parts": ["v-wheel", "v-door"]},
@@ -416,42 +293,30 @@ TEST_F(EncoderTest, SelectAttributesBecomeAnnotationPropertiesByIds) {
   EXPECT_THAT(Data(e, 0), SizeIs(1));
 }
 
-TEST_F(EncoderTest, SelectAttributeWithUnknownValueOrPropertyIsNotSent) {
+// Nothing is sent for a select attribute whose value (green) or property
+// (parts) V7 lacks, nor for the attributes of a class outside the group that
+// specifies them.
+TEST_F(EncoderTest, AttributesV7CannotTakeAreNotSent) {
   AddClass("car", "bounding_box", 7);
+  AddClass("person", "bounding_box", 8);
   properties_[{7, "color"}] = {"p-color", "section", {{"red", "v-red"}}};
-  const EncodedLabels e = EncodeOk(kAttributedSchema, Value(R"pb(
-                                     detections {
-                                       detections {
-                                         id: "d"
-                                         label: "car"
-                                         bounding_box: [ 0, 0, 1, 1 ]
-                                         attributes {
-                                           key: "color"
-                                           value { string_value: "green" }
-                                         }
-                                         attributes {
-                                           key: "parts"
-                                           value { string_value: "door" }
-                                         }
-                                       }
-                                     })pb"));
-  EXPECT_FALSE(e.annotations[0].as_object().contains("annotation_properties"));
+  properties_[{8, "color"}] = {"p-color", "section", {{"red", "v-red"}}};
+  const std::pair<const char*, std::map<std::string, std::string>> kCases[] = {
+      {"car",
+       {{"color", R"pb(string_value: "green")pb"}, {"parts", R"pb(string_value: "door")pb"}}},
+      {"person", {{"color", R"pb(string_value: "red")pb"}, {"plate", R"pb(string_value: "x")pb"}}},
+  };
+  for (const auto& [label, attributes] : kCases) {
+    SCOPED_TRACE(label);
+    const EncodedLabels e = EncodeAttributed(label, attributes);
+    EXPECT_FALSE(e.annotations[0].as_object().contains("annotation_properties"));
+    EXPECT_FALSE(Data(e, 0).contains("text"));
+  }
 }
 
 TEST_F(EncoderTest, TextAttributeBecomesTextSubAnnotation) {
   AddClass("car", "bounding_box", 7);
-  const EncodedLabels e = EncodeOk(kAttributedSchema, Value(R"pb(
-                                     detections {
-                                       detections {
-                                         id: "d"
-                                         label: "car"
-                                         bounding_box: [ 0, 0, 1, 1 ]
-                                         attributes {
-                                           key: "plate"
-                                           value { string_value: "AB 123" }
-                                         }
-                                       }
-                                     })pb"));
+  const EncodedLabels e = EncodeAttributed("car", {{"plate", R"pb(string_value: "AB 123")pb"}});
   EXPECT_EQ(Data(e, 0).at("text"), json::parse(R"({"text": "AB 123"})"));
 }
 
@@ -469,61 +334,15 @@ TEST_F(EncoderTest, OnlyTheFirstPresentTextAttributeIsSent) {
         specs { name: "area" type: "text" }
       }
     })pb";
-  const EncodedLabels e = EncodeOk(schema, Value(R"pb(
-                                     detections {
-                                       detections {
-                                         id: "a"
-                                         label: "cat"
-                                         bounding_box: [ 0, 0, 1, 1 ]
-                                         attributes {
-                                           key: "iscrowd"
-                                           value { null_value: NULL_VALUE }
-                                         }
-                                         attributes {
-                                           key: "area"
-                                           value { double_value: 12.5 }
-                                         }
-                                       }
-                                       detections {
-                                         id: "b"
-                                         label: "cat"
-                                         bounding_box: [ 0, 0, 1, 1 ]
-                                         attributes {
-                                           key: "iscrowd"
-                                           value { int_value: 0 }
-                                         }
-                                         attributes {
-                                           key: "area"
-                                           value { double_value: 12.5 }
-                                         }
-                                       }
-                                     })pb"));
+  const EncodedLabels e = EncodeOk(
+      schema,
+      DetectionsValue({WithAttributes(BoxLabel("a", "cat"), {{"iscrowd", "null_value: NULL_VALUE"},
+                                                             {"area", "double_value: 12.5"}}),
+                       WithAttributes(BoxLabel("b", "cat"), {{"iscrowd", "int_value: 0"},
+                                                             {"area", "double_value: 12.5"}})}));
   ASSERT_THAT(e.annotations, SizeIs(2));
   EXPECT_EQ(Data(e, 0).at("text"), json::parse(R"({"text": "12.5"})"));
   EXPECT_EQ(Data(e, 1).at("text"), json::parse(R"({"text": "0"})"));
-}
-
-TEST_F(EncoderTest, AttributesOfAnotherClassAreNotSent) {
-  AddClass("person", "bounding_box", 8);
-  properties_[{8, "color"}] = {"p-color", "section", {{"red", "v-red"}}};
-  const EncodedLabels e = EncodeOk(kAttributedSchema, Value(R"pb(
-                                     detections {
-                                       detections {
-                                         id: "d"
-                                         label: "person"
-                                         bounding_box: [ 0, 0, 1, 1 ]
-                                         attributes {
-                                           key: "color"
-                                           value { string_value: "red" }
-                                         }
-                                         attributes {
-                                           key: "plate"
-                                           value { string_value: "x" }
-                                         }
-                                       }
-                                     })pb"));
-  EXPECT_FALSE(e.annotations[0].as_object().contains("annotation_properties"));
-  EXPECT_FALSE(Data(e, 0).contains("text"));
 }
 
 TEST_F(EncoderTest, DeterministicIdsAreStableAndDistinct) {
@@ -541,21 +360,9 @@ TEST_F(EncoderTest, DeterministicIdsAreStableAndDistinct) {
 
   // The encoder uses them, so encoding twice gives the same ids.
   AddClass("car", "bounding_box", 7);
-  const v1::FieldValue value = Value(R"pb(
-    detections {
-      detections {
-        id: "a"
-        label: "car"
-        bounding_box: [ 0, 0, 1, 1 ]
-      }
-      detections {
-        id: "b"
-        label: "car"
-        bounding_box: [ 0, 0, 1, 1 ]
-      }
-    })pb");
-  const EncodedLabels first = EncodeOk(R"pb(field: "gt" type: "detections")pb", value);
-  const EncodedLabels second = EncodeOk(R"pb(field: "gt" type: "detections")pb", value);
+  const v1::FieldValue value = DetectionsValue({BoxLabel("a", "car"), BoxLabel("b", "car")});
+  const EncodedLabels first = EncodeOk(kDetectionsField, value);
+  const EncodedLabels second = EncodeOk(kDetectionsField, value);
   EXPECT_EQ(first.annotations[0].at("id"), second.annotations[0].at("id"));
   EXPECT_EQ(first.annotations[0].at("id").as_string(), DeterministicAnnotationId("run-1", "a", 0));
   EXPECT_NE(first.annotations[0].at("id"), first.annotations[1].at("id"));
@@ -563,14 +370,7 @@ TEST_F(EncoderTest, DeterministicIdsAreStableAndDistinct) {
 
 TEST_F(EncoderTest, LinksCarryFieldSampleItemAndParts) {
   AddClass("car", "bounding_box", 7);
-  const EncodedLabels e = EncodeOk(R"pb(field: "gt" type: "detections")pb", Value(R"pb(
-                                     detections {
-                                       detections {
-                                         id: "a"
-                                         label: "car"
-                                         bounding_box: [ 0, 0, 1, 1 ]
-                                       }
-                                     })pb"));
+  const EncodedLabels e = EncodeOk(kDetectionsField, DetectionsValue({BoxLabel("a", "car")}));
   ASSERT_THAT(e.links, SizeIs(1));
   const auto& link = e.links[0];
   EXPECT_EQ(link.annotation_id(), e.annotations[0].at("id").as_string());
@@ -583,7 +383,7 @@ TEST_F(EncoderTest, LinksCarryFieldSampleItemAndParts) {
 }
 
 TEST_F(EncoderTest, EmptyValueEncodesNothing) {
-  const EncodedLabels e = EncodeOk(R"pb(field: "gt" type: "detections")pb", v1::FieldValue());
+  const EncodedLabels e = EncodeOk(kDetectionsField, v1::FieldValue());
   EXPECT_THAT(e.annotations, IsEmpty());
   EXPECT_THAT(e.links, IsEmpty());
 }
@@ -591,14 +391,7 @@ TEST_F(EncoderTest, EmptyValueEncodesNothing) {
 TEST_F(EncoderTest, ZeroImageSizeFails) {
   AddClass("car", "bounding_box", 7);
   context_.width = 0;
-  auto encoded = Encode(R"pb(field: "gt" type: "detections")pb", Value(R"pb(
-                          detections {
-                            detections {
-                              id: "a"
-                              label: "car"
-                              bounding_box: [ 0, 0, 1, 1 ]
-                            }
-                          })pb"));
+  auto encoded = Encode(kDetectionsField, DetectionsValue({BoxLabel("a", "car")}));
   ASSERT_FALSE(encoded.ok());
   EXPECT_THAT(encoded.status().message(), HasSubstr("sample-1"));
   EXPECT_THAT(encoded.status().message(), HasSubstr("item-1"));
@@ -606,74 +399,57 @@ TEST_F(EncoderTest, ZeroImageSizeFails) {
 
 TEST_F(EncoderTest, BoundingBoxWithoutFourNumbersIsInvalid) {
   AddClass("car", "bounding_box", 7);
-  auto encoded = Encode(R"pb(field: "gt" type: "detections")pb", Value(R"pb(
-                          detections {
-                            detections {
-                              id: "a"
-                              label: "car"
-                              bounding_box: [ 0, 0 ]
-                            }
-                          })pb"));
+  auto encoded = Encode(kDetectionsField, DetectionsValue({BoxLabel("a", "car", {0, 0})}));
   EXPECT_EQ(encoded.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(encoded.status().message(),
             "Sample 'sample-1' field 'gt' label 'a': bounding_box needs 4 numbers");
 }
 
 TEST(DarwinTypeOfTest, MapsEverySchemaType) {
-  EXPECT_EQ(DarwinTypeOf("classification"), "tag");
-  EXPECT_EQ(DarwinTypeOf("classifications"), "tag");
-  EXPECT_EQ(DarwinTypeOf("detection"), "bounding_box");
-  EXPECT_EQ(DarwinTypeOf("detections"), "bounding_box");
-  EXPECT_EQ(DarwinTypeOf("polygon"), "polygon");
-  EXPECT_EQ(DarwinTypeOf("polygons"), "polygon");
-  EXPECT_EQ(DarwinTypeOf("polyline"), "line");
-  EXPECT_EQ(DarwinTypeOf("polylines"), "line");
-  EXPECT_EQ(DarwinTypeOf("keypoint"), "keypoint");
-  EXPECT_EQ(DarwinTypeOf("keypoints"), "keypoint");
-  EXPECT_EQ(DarwinTypeOf("segmentation"), "mask");
-  EXPECT_EQ(DarwinTypeOf("instances"), "polygon");
-  EXPECT_EQ(DarwinTypeOf("scalar"), "");
+  const std::pair<const char*, const char*> kCases[] = {{"classification", "tag"},
+                                                        {"classifications", "tag"},
+                                                        {"detection", "bounding_box"},
+                                                        {"detections", "bounding_box"},
+                                                        {"polygon", "polygon"},
+                                                        {"polygons", "polygon"},
+                                                        {"polyline", "line"},
+                                                        {"polylines", "line"},
+                                                        {"keypoint", "keypoint"},
+                                                        {"keypoints", "keypoint"},
+                                                        {"segmentation", "mask"},
+                                                        {"instances", "polygon"},
+                                                        {"scalar", ""}};
+  for (const auto& [schema_type, darwin_type] : kCases)
+    EXPECT_EQ(DarwinTypeOf(schema_type), darwin_type) << schema_type;
 }
 
 TEST(PropertyValueStringTest, TypedValuesAsStrings) {
-  EXPECT_EQ(PropertyValueString(Parse<v1::AttributeValue>("bool_value: true")), "true");
-  EXPECT_EQ(PropertyValueString(Parse<v1::AttributeValue>("bool_value: false")), "false");
-  EXPECT_EQ(PropertyValueString(Parse<v1::AttributeValue>("int_value: -3")), "-3");
-  EXPECT_EQ(PropertyValueString(Parse<v1::AttributeValue>("double_value: 1.5")), "1.5");
-  EXPECT_EQ(PropertyValueString(Parse<v1::AttributeValue>(R"pb(string_value: "a b")pb")), "a b");
-  EXPECT_EQ(PropertyValueString(Parse<v1::AttributeValue>("null_value: NULL_VALUE")), "");
+  const std::pair<const char*, const char*> kCases[] = {{"bool_value: true", "true"},
+                                                        {"bool_value: false", "false"},
+                                                        {"int_value: -3", "-3"},
+                                                        {"double_value: 1.5", "1.5"},
+                                                        {R"pb(string_value: "a b")pb", "a b"},
+                                                        {"null_value: NULL_VALUE", ""}};
+  for (const auto& [value, text] : kCases)
+    EXPECT_EQ(PropertyValueString(Parse<v1::AttributeValue>(value)), text) << value;
 }
 
 TEST(AttributesForTest, GroupAttributesComeFirstAndWinOverFieldLevelOnes) {
-  const auto field = Parse<v1::FieldSchema>(R"pb(
+  auto field = Parse<v1::FieldSchema>(R"pb(
     field: "gt"
     type: "detections"
-    classes {
-      entries { name: "person" }
-      entries {
-        group {
-          classes { names: "car" }
-          attributes {
-            specs {
-              specs {
-                name: "color"
-                type: "single_select"
-                values { string_value: "red" }
-              }
-            }
-          }
-        }
-      }
-    }
+    classes { entries { name: "person" } }
     attributes {
       specs {
         specs { name: "color" type: "text" }
         specs { name: "note" type: "text" }
       }
     })pb");
+  *field.mutable_classes()->add_entries() = testing::VehicleGroup({"car"});
   std::vector<std::string> car;
   for (const auto& s : AttributesFor(field, "car")) car.push_back(s.name() + ":" + s.type());
-  EXPECT_THAT(car, ElementsAre("color:single_select", "note:text"));
+  EXPECT_THAT(car, ElementsAre("color:single_select", "doors:single_select", "parts:multi_select",
+                               "plate:text", "note:text"));
   std::vector<std::string> person;
   for (const auto& s : AttributesFor(field, "person")) person.push_back(s.name() + ":" + s.type());
   EXPECT_THAT(person, ElementsAre("color:text", "note:text"));

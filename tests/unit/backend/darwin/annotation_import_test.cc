@@ -59,17 +59,8 @@ class EncodeSampleLabelsTest : public ::testing::Test {
 
 TEST_F(EncodeSampleLabelsTest, EncodesSchemaFieldsWithTheirLinks) {
   class_ids_["cat|tag"] = 9;
-  const auto sample = Parse<v1::Sample>(R"pb(
-    id: "s1"
-    fields {
-      field: "gt"
-      value { classification { id: "c1" label: "cat" } }
-    }
-    fields {
-      field: "not_in_schema"
-      value { classification { id: "c2" label: "dog" } }
-    }
-  )pb");
+  const v1::Sample sample =
+      testing::ClassifiedSample("s1", {{"gt", "c1", "cat"}, {"not_in_schema", "c2", "dog"}});
   auto encoded = EncodeSampleLabels(sample, record_, run_, class_ids_, properties_);
   ASSERT_TRUE(encoded.ok()) << encoded.status();
   ASSERT_THAT(encoded->annotations, SizeIs(1));
@@ -79,13 +70,7 @@ TEST_F(EncodeSampleLabelsTest, EncodesSchemaFieldsWithTheirLinks) {
 }
 
 TEST_F(EncodeSampleLabelsTest, AClassWithoutAV7ClassIsNotFound) {
-  const auto sample = Parse<v1::Sample>(R"pb(
-    id: "s1"
-    fields {
-      field: "gt"
-      value { classification { id: "c1" label: "cat" } }
-    }
-  )pb");
+  const v1::Sample sample = testing::ClassifiedSample("s1", {{"gt", "c1", "cat"}});
   auto encoded = EncodeSampleLabels(sample, record_, run_, class_ids_, properties_);
   EXPECT_EQ(encoded.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(encoded.status().message(), HasSubstr("no V7 class for 'cat' (tag)"));

@@ -50,16 +50,8 @@ TEST(ClassNamesOfTest, EntriesAndGroups) {
 }
 
 TEST(AddSampleClassesTest, LabelsOfSchemaFieldsOnly) {
-  const auto sample = Parse<v1::Sample>(R"pb(
-    fields {
-      field: "tag"
-      value { classification { id: "c" label: "night" } }
-    }
-    fields {
-      field: "other"
-      value { classification { id: "d" label: "ignored" } }
-    }
-  )pb");
+  const v1::Sample sample =
+      testing::ClassifiedSample("", {{"tag", "c", "night"}, {"other", "d", "ignored"}});
   std::set<ClassKey> classes;
   AddSampleClasses(kSchema, sample, &classes);
   EXPECT_THAT(classes, ElementsAre(ClassKey("night", "tag")));

@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "service/backend/darwin/darwin_client.h"
 #include "service/http/token_bucket_rate_limiter.h"
+#include "tests/unit/backend/darwin/darwin_client_fixture.h"
 #include "tests/unit/backend/darwin/fake_http_client.h"
 #include "tests/unit/common/run_sync.h"
 #include "tests/unit/http/body_factories.h"
@@ -37,10 +38,9 @@ using http::testing::RecordedRequest;
 using ::labelport::testing::RunSync;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using testing::kKey;
 using ::testing::Not;
 
-constexpr char kKey[] = "ABCDEFG.0123456789abcdef0123456789abcdef";
-constexpr char kTeamInfo[] = R"({"selected_team": {"id": 1, "slug": "emu-team"}})";
 // What darwin-sim's "malformed" fault answers: a 200 cut inside its JSON.
 constexpr char kMalformed[] = R"({"items": [{"id": )";
 constexpr char kClasses[] = R"({"annotation_classes": [
@@ -49,7 +49,7 @@ constexpr char kCarClass[] = R"({"id": 41, "name": "car", "annotation_types": ["
   "datasets": [{"id": 7}]})";
 constexpr char kTypes[] = R"([{"id": 2, "name": "bounding_box"}])";
 
-class DarwinClientRetryTest : public ::testing::Test {
+class DarwinClientRetryTest : public testing::DarwinClientFixture {
  protected:
   // Backoff without jitter: 1 s, 2 s, 4 s, 8 s, 8 s, ...
   static http::RetryPolicy Policy(int max_attempts) {
@@ -65,10 +65,6 @@ class DarwinClientRetryTest : public ::testing::Test {
   void SetUp() override { Build(Policy(5), absl::Minutes(1)); }
 
   void Build(http::RetryPolicy policy, absl::Duration step_timeout) {
-    auto limiter =
-        http::TokenBucketRateLimiter::Create({.requests_per_minute = 1e7, .burst = 100000});
-    ASSERT_TRUE(limiter.ok()) << limiter.status();
-    limiter_ = std::move(*limiter);
     DarwinClient::Options options;
     options.base_url = "https://v7.example";
     options.api_key = kKey;
@@ -82,14 +78,7 @@ class DarwinClientRetryTest : public ::testing::Test {
     };
     options.retry_hooks.uniform01 = [] { return 0.0; };
     options.retry_hooks.on_event = [this](const RetryEvent& e) { events_.push_back(e); };
-    auto client = DarwinClient::Create(&http_, limiter_.get(), std::move(options));
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = std::move(*client);
-  }
-
-  void PrimeTeam() {
-    http_.Reply(200, kTeamInfo);
-    ASSERT_TRUE(RunSync(client_->TeamSlug()).ok());
+    DarwinClientFixture::Build(std::move(options));
   }
 
   // "METHOD path" of every request since `from`.
@@ -103,9 +92,6 @@ class DarwinClientRetryTest : public ::testing::Test {
     return out;
   }
 
-  FakeHttpClient http_;
-  std::unique_ptr<http::TokenBucketRateLimiter> limiter_;
-  std::unique_ptr<DarwinClient> client_;
   absl::Time now_ = absl::FromUnixSeconds(2'000'000'000);
   std::vector<absl::Duration> sleeps_;
   std::vector<RetryEvent> events_;

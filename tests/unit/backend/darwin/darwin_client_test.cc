@@ -23,6 +23,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/http/token_bucket_rate_limiter.h"
+#include "tests/unit/backend/darwin/darwin_client_fixture.h"
 #include "tests/unit/backend/darwin/fake_http_client.h"
 #include "tests/unit/common/run_sync.h"
 
@@ -35,11 +36,11 @@ using http::testing::RecordedRequest;
 using ::labelport::testing::RunSync;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using testing::kKey;
+using testing::kTeamInfo;
 using ::testing::Not;
 
-constexpr char kKey[] = "ABCDEFG.0123456789abcdef0123456789abcdef";
 constexpr char kBase[] = "https://v7.example";
-constexpr char kTeamInfo[] = R"({"selected_team": {"id": 1, "slug": "emu-team"}})";
 
 json::value Json(absl::string_view text) {
   return json::parse(json::string_view(text.data(), text.size()));
@@ -77,24 +78,9 @@ std::function<http::BodyChunkSource()> ChunkedBody(std::vector<std::string> chun
   };
 }
 
-class DarwinClientTest : public ::testing::Test {
+class DarwinClientTest : public testing::DarwinClientFixture {
  protected:
-  void SetUp() override {
-    auto limiter =
-        http::TokenBucketRateLimiter::Create({.requests_per_minute = 1e7, .burst = 100000});
-    ASSERT_TRUE(limiter.ok()) << limiter.status();
-    limiter_ = std::move(*limiter);
-    auto client =
-        DarwinClient::Create(&http_, limiter_.get(), ClientOptions(std::string(kBase) + "/", kKey));
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = std::move(*client);
-  }
-
-  // Scripts E1 and runs it, so later calls start from a cached team.
-  void PrimeTeam() {
-    http_.Reply(200, kTeamInfo);
-    ASSERT_TRUE(RunSync(client_->TeamSlug()).ok());
-  }
+  void SetUp() override { Build(ClientOptions(std::string(kBase) + "/", kKey)); }
 
   const RecordedRequest& Last() const { return http_.requests().back(); }
   int64_t Acquired() const { return limiter_->stats().acquired; }
@@ -108,9 +94,15 @@ class DarwinClientTest : public ::testing::Test {
     EXPECT_GT(r.deadline, absl::Now());
   }
 
-  FakeHttpClient http_;
-  std::unique_ptr<http::TokenBucketRateLimiter> limiter_;
-  std::unique_ptr<DarwinClient> client_;
+  // Checks that `r` is a V7 API request (ExpectApiHeaders) of `method` to
+  // `path` beneath kBase, repeatable or not as `idempotent`.
+  static void ExpectApiCall(const RecordedRequest& r, absl::string_view method,
+                            absl::string_view path, bool idempotent) {
+    EXPECT_EQ(r.method, method);
+    EXPECT_EQ(r.url, absl::StrCat(kBase, path));
+    EXPECT_EQ(r.idempotent, idempotent) << r.url;
+    ExpectApiHeaders(r);
+  }
 };
 
 // ---- Create, URLs
@@ -154,11 +146,8 @@ TEST_F(DarwinClientTest, TeamSlugCallsTokenInfoOnceWithApiHeaders) {
   ASSERT_TRUE(slug.ok());
   ASSERT_EQ(http_.requests().size(), 1u);
   const RecordedRequest& r = Last();
-  EXPECT_EQ(r.method, "GET");
-  EXPECT_EQ(r.url, "https://v7.example/api/users/token_info");
-  EXPECT_TRUE(r.idempotent);
+  ExpectApiCall(r, "GET", "/api/users/token_info", /*idempotent=*/true);
   EXPECT_TRUE(r.body.empty());
-  ExpectApiHeaders(r);
   EXPECT_EQ(Acquired(), 1);
 }
 
@@ -220,11 +209,8 @@ TEST_F(DarwinClientTest, GetOrCreateDatasetCreatesWithSlugAsName) {
   EXPECT_EQ(ds->id, 42);
   ASSERT_EQ(http_.requests().size(), 2u);
   const RecordedRequest& r = http_.requests()[1];
-  EXPECT_EQ(r.method, "POST");
-  EXPECT_EQ(r.url, "https://v7.example/api/datasets");
-  EXPECT_FALSE(r.idempotent);
+  ExpectApiCall(r, "POST", "/api/datasets", /*idempotent=*/false);
   EXPECT_EQ(Json(r.body), Json(R"({"name": "demo"})"));
-  ExpectApiHeaders(r);
   EXPECT_EQ(Acquired(), 2);
 }
 
@@ -563,10 +549,7 @@ TEST_F(DarwinClientTest, CreateAnnotationClassFetchesTypesOnceAndPostsSdkBody) {
   EXPECT_EQ(http_.requests()[0].url, "https://v7.example/api/annotation_types");
   ExpectApiHeaders(http_.requests()[0]);
   const RecordedRequest& r = http_.requests()[1];
-  EXPECT_EQ(r.method, "POST");
-  EXPECT_EQ(r.url, "https://v7.example/api/annotation_classes");
-  EXPECT_FALSE(r.idempotent);
-  ExpectApiHeaders(r);
+  ExpectApiCall(r, "POST", "/api/annotation_classes", /*idempotent=*/false);
   EXPECT_EQ(Json(r.body), Json(R"({"dataset_id": 42, "name": "car",
     "metadata": {"_color": "auto"}, "annotation_type_ids": [1, 11, 13],
     "datasets": [{"id": 42}]})"));
@@ -616,10 +599,7 @@ TEST_F(DarwinClientTest, AddClassToDatasetAppendsToExistingMembership) {
   http_.Reply(200, R"({"id": 345})");
   ASSERT_TRUE(RunSync(client_->AddClassToDataset(cls, 7)).ok());
   const RecordedRequest& r = Last();
-  EXPECT_EQ(r.method, "PUT");
-  EXPECT_EQ(r.url, "https://v7.example/api/annotation_classes/345");
-  EXPECT_TRUE(r.idempotent);
-  ExpectApiHeaders(r);
+  ExpectApiCall(r, "PUT", "/api/annotation_classes/345", /*idempotent=*/true);
   EXPECT_EQ(Json(r.body),
             Json(R"({"datasets": [{"id": 215}, {"id": 265}, {"id": 7}], "id": 345})"));
   // Already a member: nothing to send.
@@ -706,10 +686,7 @@ TEST_F(DarwinClientTest, CreateClassPropertyBody) {
       Definition("color", "single_select", "section", 17, {}, {"red", "blue"})));
   ASSERT_TRUE(p.ok()) << p.status();
   const RecordedRequest& r = Last();
-  EXPECT_EQ(r.method, "POST");
-  EXPECT_EQ(r.url, "https://v7.example/api/v2/teams/emu-team/properties");
-  EXPECT_FALSE(r.idempotent);
-  ExpectApiHeaders(r);
+  ExpectApiCall(r, "POST", "/api/v2/teams/emu-team/properties", /*idempotent=*/false);
   json::value body = Json(r.body);
   json::object& o = body.as_object();
   EXPECT_EQ(o.at("required"), json::value(false));
@@ -782,11 +759,8 @@ TEST_F(DarwinClientTest, AddPropertyValuesPutsOnlyMissingValues) {
   auto updated = RunSync(client_->AddPropertyValues(property, {"red", "blue", "blue"}));
   ASSERT_TRUE(updated.ok()) << updated.status();
   const RecordedRequest& r = Last();
-  EXPECT_EQ(r.method, "PUT");
-  EXPECT_EQ(r.url, "https://v7.example/api/v2/teams/emu-team/properties/d736");
   // V7 appends what this PUT sends: not repeatable as it is.
-  EXPECT_FALSE(r.idempotent);
-  ExpectApiHeaders(r);
+  ExpectApiCall(r, "PUT", "/api/v2/teams/emu-team/properties/d736", /*idempotent=*/false);
   json::value body = Json(r.body);
   EXPECT_EQ(body.at("name"), json::value("color"));
   EXPECT_EQ(body.at("type"), json::value("single_select"));
@@ -829,11 +803,8 @@ TEST_F(DarwinClientTest, ImportAnnotationsPostsStringOverwrite) {
   http_.Reply(200, "");
   ASSERT_TRUE(RunSync(client_->ImportAnnotations("item-1", annotations, true)).ok());
   const RecordedRequest& r = Last();
-  EXPECT_EQ(r.method, "POST");
-  EXPECT_EQ(r.url, "https://v7.example/api/v2/teams/emu-team/items/item-1/import");
   // Overwrite with deterministic ids: repeatable.
-  EXPECT_TRUE(r.idempotent);
-  ExpectApiHeaders(r);
+  ExpectApiCall(r, "POST", "/api/v2/teams/emu-team/items/item-1/import", /*idempotent=*/true);
   json::object expected;
   expected["annotations"] = annotations;
   expected["overwrite"] = "true";
@@ -1059,10 +1030,8 @@ TEST_F(DarwinClientTest, CreateExportPostsDfoBodyWithItemIds) {
   absl::Status s = RunSync(client_->CreateExport("my set", "lp-1", {"i1", "i2"}));
   ASSERT_TRUE(s.ok()) << s;
   const RecordedRequest& r = Last();
-  EXPECT_EQ(r.method, "POST");
-  EXPECT_EQ(r.url, std::string(kBase) + "/api/v2/teams/emu-team/datasets/my%20set/exports");
-  ExpectApiHeaders(r);
-  EXPECT_FALSE(r.idempotent);
+  ExpectApiCall(r, "POST", "/api/v2/teams/emu-team/datasets/my%20set/exports",
+                /*idempotent=*/false);
   EXPECT_EQ(Json(r.body), Json(R"({"name": "lp-1", "format": "darwin_json_2",
       "include_authorship": true, "include_export_token": false, "annotation_filters": {},
       "filters": {"item_ids": ["i1", "i2"], "not_statuses": ["archived", "error"]}})"));
@@ -1111,10 +1080,8 @@ TEST_F(DarwinClientTest, DeleteExportAndNotFound) {
   http_.Reply(200, "{}");
   ASSERT_TRUE(RunSync(client_->DeleteExport("ds", "lp 1")).ok());
   const RecordedRequest& r = Last();
-  EXPECT_EQ(r.method, "DELETE");
-  EXPECT_EQ(r.url, std::string(kBase) + "/api/v2/teams/emu-team/datasets/ds/exports/lp%201");
-  ExpectApiHeaders(r);
-  EXPECT_TRUE(r.idempotent);
+  ExpectApiCall(r, "DELETE", "/api/v2/teams/emu-team/datasets/ds/exports/lp%201",
+                /*idempotent=*/true);
   http_.Reply(404, R"({"errors": {"detail": "not found"}})");
   EXPECT_EQ(RunSync(client_->DeleteExport("ds", "gone")).code(), absl::StatusCode::kNotFound);
 }

@@ -15,6 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/unit/common/scratch_dir.h"
 
 namespace labelport::backend::darwin {
 namespace {
@@ -31,15 +32,6 @@ struct Entry {
 
 class ExportArchiveTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::path(::testing::TempDir()) /
-           absl::StrCat("export_archive_test_",
-                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   // Writes a zip with `entries` (deflated) and returns its path.
   std::string WriteZip(const std::vector<Entry>& entries, const std::string& name = "e.zip") {
     std::string path = (dir_ / name).string();
@@ -82,7 +74,9 @@ class ExportArchiveTest : public ::testing::Test {
         max_entry_bytes);
   }
 
-  std::filesystem::path dir_;
+  const labelport::testing::ScratchDir scratch_{absl::StrCat(
+      "export_archive_test_", ::testing::UnitTest::GetInstance()->current_test_info()->name())};
+  const std::filesystem::path dir_ = scratch_.path();
 };
 
 TEST_F(ExportArchiveTest, VisitsRootJsonFilesOnly) {

@@ -6,18 +6,13 @@
 
 #include <boost/json.hpp>
 #include <cstdint>
-#include <map>
 #include <random>
 #include <string>
-#include <vector>
 
-#include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "service/backend/darwin/annotation_decoder.h"
-#include "service/backend/darwin/annotation_encoder.h"
-#include "service/backend/darwin/darwin_json.h"
+#include "tests/unit/backend/darwin/round_trip_fixture.h"
 #include "tests/unit/backend/darwin/test_util.h"
 
 namespace labelport::backend::darwin {
@@ -25,9 +20,7 @@ namespace {
 
 namespace json = boost::json;
 namespace v1 = labelport::v1;
-using labelport::internal::v1::AnnotationLink;
 using ::testing::IsEmpty;
-using testing::Parse;
 using ::testing::SizeIs;
 
 // A detection at pixel box (x, y, w, h) of a width x height image, with a
@@ -112,68 +105,38 @@ constexpr char kSchema[] = R"pb(
     classes { entries { name: "person" } }
   })pb";
 
-class InstanceRoundTripTest : public ::testing::Test {
+// A 20 x 10 image.
+class InstanceRoundTripTest : public testing::RoundTripFixture {
  protected:
+  InstanceRoundTripTest()
+      : RoundTripFixture(kSchema, {{{"person", "polygon"}, 5}}, kWidth, kHeight) {}
+
+  // Uploads the instance `d`: one polygon, `annotation_`.
   void Upload(const v1::Detection& d) {
-    schema_ = Parse<v1::LabelSchema>(kSchema);
-    snapshot_.set_id("sample-1");
-    v1::FieldValue value;
-    *value.mutable_detections()->add_detections() = d;
-    auto* field = snapshot_.add_fields();
-    field->set_field("people");
-    *field->mutable_value() = value;
-    EncodeContext c;
-    c.field = &schema_.fields(0);
-    c.width = kWidth;
-    c.height = kHeight;
-    c.run_uid = "run-1";
-    c.sample_id = "sample-1";
-    c.item_id = "item-1";
-    c.class_id = [](const std::string& name, const std::string& type) -> absl::StatusOr<int64_t> {
-      if (name == "person" && type == "polygon") return 5;
-      return absl::NotFoundError(name);
-    };
-    c.property = [](int64_t, const std::string&) { return std::nullopt; };
-    auto encoded = EncodeFieldValue(value, c);
-    ASSERT_TRUE(encoded.ok()) << encoded.status();
-    ASSERT_THAT(encoded->annotations, SizeIs(1));
-    annotation_ = encoded->annotations[0].as_object();
-    for (const auto& link : encoded->links) links_[link.annotation_id()] = link;
+    ASSERT_NO_FATAL_FAILURE(RoundTripFixture::Upload(testing::DetectionsValue({d})));
+    ASSERT_THAT(payload_, SizeIs(1));
+    annotation_ = payload_[0].as_object();
   }
 
+  // The field's value decoded from the export of `annotation_`, its polygon
+  // in the export's form (`paths`).
   v1::FieldValue Load() {
     const json::object& polygon = annotation_.at("data").at("polygon").as_object();
     json::array paths{polygon.at("path")};
     if (const json::value* more = polygon.if_contains("additional_paths"))
       for (const auto& p : more->as_array()) paths.push_back(p);
-    json::object file{
-        {"version", "2.0"},
-        {"item", json::object{{"name", "a.png"},
-                              {"path", "/"},
-                              {"source_info", json::object{{"item_id", "item-1"}}},
-                              {"slots", json::array{json::object{{"slot_name", "0"},
-                                                                 {"type", "image"},
-                                                                 {"width", kWidth},
-                                                                 {"height", kHeight}}}}}},
-        {"annotations", json::array{json::object{{"id", annotation_.at("id")},
-                                                 {"name", "person"},
-                                                 {"slot_names", json::array{"0"}},
-                                                 {"polygon", json::object{{"paths", paths}}}}}}};
-    auto item = DecodeDarwinJson(json::serialize(file), "a.json");
-    EXPECT_TRUE(item.ok()) << item.status();
-    std::vector<v1::SkippedEntry> skipped;
-    auto loaded = DecodeItem(*item, snapshot_, schema_, links_, &skipped);
-    EXPECT_TRUE(loaded.ok()) << loaded.status();
-    EXPECT_THAT(skipped, IsEmpty());
-    return loaded->fields[0].downloaded;
+    v1::FieldValue loaded = RoundTripFixture::Load(
+        json::array{json::object{{"id", annotation_.at("id")},
+                                 {"name", "person"},
+                                 {"slot_names", json::array{"0"}},
+                                 {"polygon", json::object{{"paths", paths}}}}});
+    EXPECT_THAT(skipped_, IsEmpty());
+    return loaded;
   }
 
   static constexpr int kWidth = 20;
   static constexpr int kHeight = 10;
-  v1::LabelSchema schema_;
-  v1::Sample snapshot_;
   json::object annotation_;
-  std::map<std::string, AnnotationLink> links_;
 };
 
 TEST_F(InstanceRoundTripTest, UnchangedInstanceComesBackPixelForPixel) {

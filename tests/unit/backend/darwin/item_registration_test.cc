@@ -26,30 +26,50 @@ TEST(SafeSegmentTest, KeepsSafeCharactersAndEscapesOthers) {
   EXPECT_EQ(SafeSegment("~"), "~7e");
 }
 
-TEST(RegistrationOfTest, NamesTheItemAfterItsFileInTheRunsSampleFolder) {
-  const auto sample = Parse<v1::Sample>(R"pb(
-    id: "s/1"
-    media { path: "/data/cats/img 1.jpg" }
-    media_type: MEDIA_TYPE_IMAGE
-  )pb");
-  const ItemRegistration r = RegistrationOf(sample, "0123456789abcdef");
-  EXPECT_EQ(r.name, "img 1.jpg");
-  EXPECT_EQ(r.file_name, "img 1.jpg");
-  EXPECT_EQ(r.path, "/0123456789ab/s~2f1");
-  EXPECT_EQ(r.type, "image");
-  EXPECT_TRUE(r.storage_key.empty());
-}
+// The item a sample registers as in the folder of a run with uid `run_uid`.
+struct RegistrationCase {
+  const char* name;
+  const char* sample;  // text format
+  std::string run_uid;
+  ItemRegistration expected;
+};
 
-TEST(RegistrationOfTest, VideosAndStorageKeys) {
-  const auto sample = Parse<v1::Sample>(R"pb(
-    id: "v"
-    media { storage { storage_slug: "s3" storage_key: "videos/a.mp4" } }
-    media_type: MEDIA_TYPE_VIDEO
-  )pb");
-  const ItemRegistration r = RegistrationOf(sample, "run");
-  EXPECT_EQ(r.type, "video");
-  EXPECT_EQ(r.storage_key, "videos/a.mp4");
-  EXPECT_EQ(r.path, "/run/v");
+TEST(RegistrationOfTest, NamesTheItemAfterItsFileInTheRunsSampleFolder) {
+  const RegistrationCase cases[] = {
+      {"an image file",
+       R"pb(
+         id: "s/1"
+         media { path: "/data/cats/img 1.jpg" }
+         media_type: MEDIA_TYPE_IMAGE
+       )pb",
+       "0123456789abcdef",
+       {.name = "img 1.jpg",
+        .path = "/0123456789ab/s~2f1",
+        .file_name = "img 1.jpg",
+        .type = "image",
+        .storage_key = ""}},
+      {"a video in external storage",
+       R"pb(
+         id: "v"
+         media { storage { storage_slug: "s3" storage_key: "videos/a.mp4" } }
+         media_type: MEDIA_TYPE_VIDEO
+       )pb",
+       "run",
+       {.name = "a.mp4",
+        .path = "/run/v",
+        .file_name = "a.mp4",
+        .type = "video",
+        .storage_key = "videos/a.mp4"}},
+  };
+  for (const RegistrationCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    const ItemRegistration r = RegistrationOf(Parse<v1::Sample>(c.sample), c.run_uid);
+    EXPECT_EQ(r.name, c.expected.name);
+    EXPECT_EQ(r.path, c.expected.path);
+    EXPECT_EQ(r.file_name, c.expected.file_name);
+    EXPECT_EQ(r.type, c.expected.type);
+    EXPECT_EQ(r.storage_key, c.expected.storage_key);
+  }
 }
 
 TEST(StorageSlugOfTest, TheSamplesOwnElseTheRuns) {
@@ -136,51 +156,42 @@ TEST(ApplyRegisteredTest, OtherRefusalsFailTheSample) {
   EXPECT_EQ(q.step(), iv1::SAMPLE_STEP_FAILED);
 }
 
-SampleProgress Registered(const std::string& upload_id) {
-  SampleProgress p;
-  p.set_step(iv1::SAMPLE_STEP_REGISTERED);
-  p.set_item_id("item");
-  p.set_upload_id(upload_id);
-  return p;
-}
+// A resumed REGISTERED record with `upload_id`, what V7 says of its item, and
+// what ApplyResumedItem makes of the record.
+struct ResumeCase {
+  const char* name;
+  std::string upload_id;
+  std::optional<DarwinItem> item;  // absent: V7 no longer has it
+  std::optional<std::string> orphan;
+  iv1::SampleStep step;
+  std::string item_id_after;
+  std::string upload_id_after;
+};
 
-TEST(ApplyResumedItemTest, AVanishedItemIsRegisteredAgain) {
-  SampleProgress p = Registered("u");
-  EXPECT_EQ(ApplyResumedItem(nullptr, &p), std::nullopt);
-  EXPECT_EQ(p.step(), iv1::SAMPLE_STEP_UNSPECIFIED);
-  EXPECT_TRUE(p.item_id().empty());
-  EXPECT_TRUE(p.upload_id().empty());
-}
-
-TEST(ApplyResumedItemTest, AnUploadingItemTakesItsPendingUploadId) {
-  SampleProgress p = Registered("");
-  const DarwinItem item = Item("uploading", {"u2"});
-  EXPECT_EQ(ApplyResumedItem(&item, &p), std::nullopt);
-  EXPECT_EQ(p.step(), iv1::SAMPLE_STEP_REGISTERED);
-  EXPECT_EQ(p.upload_id(), "u2");
-}
-
-TEST(ApplyResumedItemTest, AnUploadingItemWithoutAnyUploadIdIsAnOrphan) {
-  SampleProgress p = Registered("");
-  const DarwinItem item = Item("uploading");
-  EXPECT_EQ(ApplyResumedItem(&item, &p), std::optional<std::string>("item"));
-  EXPECT_EQ(p.step(), iv1::SAMPLE_STEP_UNSPECIFIED);
-  EXPECT_TRUE(p.item_id().empty());
-}
-
-TEST(ApplyResumedItemTest, AnUploadingItemKeepsARecordedUploadId) {
-  SampleProgress p = Registered("u1");
-  const DarwinItem item = Item("uploading");
-  EXPECT_EQ(ApplyResumedItem(&item, &p), std::nullopt);
-  EXPECT_EQ(p.step(), iv1::SAMPLE_STEP_REGISTERED);
-  EXPECT_EQ(p.upload_id(), "u1");
-}
-
-TEST(ApplyResumedItemTest, AnyOtherStatusMeansUploaded) {
-  SampleProgress p = Registered("u1");
-  const DarwinItem item = Item("processing");
-  EXPECT_EQ(ApplyResumedItem(&item, &p), std::nullopt);
-  EXPECT_EQ(p.step(), iv1::SAMPLE_STEP_UPLOADED);
+TEST(ApplyResumedItemTest, EachAnswerOfV7) {
+  const ResumeCase cases[] = {
+      {"a vanished item is registered again", "u", std::nullopt, std::nullopt,
+       iv1::SAMPLE_STEP_UNSPECIFIED, "", ""},
+      {"an uploading item takes its pending upload id", "", Item("uploading", {"u2"}), std::nullopt,
+       iv1::SAMPLE_STEP_REGISTERED, "item", "u2"},
+      {"an uploading item without any upload id is an orphan", "", Item("uploading"), "item",
+       iv1::SAMPLE_STEP_UNSPECIFIED, "", ""},
+      {"an uploading item keeps a recorded upload id", "u1", Item("uploading"), std::nullopt,
+       iv1::SAMPLE_STEP_REGISTERED, "item", "u1"},
+      {"any other status means uploaded", "u1", Item("processing"), std::nullopt,
+       iv1::SAMPLE_STEP_UPLOADED, "item", "u1"},
+  };
+  for (const ResumeCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    SampleProgress p;
+    p.set_step(iv1::SAMPLE_STEP_REGISTERED);
+    p.set_item_id("item");
+    p.set_upload_id(c.upload_id);
+    EXPECT_EQ(ApplyResumedItem(c.item ? &*c.item : nullptr, &p), c.orphan);
+    EXPECT_EQ(p.step(), c.step);
+    EXPECT_EQ(p.item_id(), c.item_id_after);
+    EXPECT_EQ(p.upload_id(), c.upload_id_after);
+  }
 }
 
 }  // namespace

@@ -2,7 +2,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -18,6 +17,7 @@
 #include "service/common/media_roots.h"
 #include "tests/unit/backend/darwin/fake_http_client.h"
 #include "tests/unit/common/run_sync.h"
+#include "tests/unit/common/scratch_dir.h"
 
 namespace labelport::backend::darwin {
 namespace {
@@ -41,9 +41,6 @@ absl::StatusOr<std::string> ReadAttempt(const MediaSource& source) {
 class MediaSourceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    base_ = std::filesystem::path(::testing::TempDir()) /
-            absl::StrCat("media_source_test_", ::getpid());
-    std::filesystem::remove_all(base_);
     std::filesystem::create_directories(base_ / "root");
     std::filesystem::create_directories(base_ / "outside");
     // More than two 1 MiB chunks, with a pattern that shows misplaced offsets.
@@ -52,7 +49,6 @@ class MediaSourceTest : public ::testing::Test {
     std::ofstream(base_ / "outside" / "secret.txt") << "secret";
     paths_.roots = {(base_ / "root").string()};
   }
-  void TearDown() override { std::filesystem::remove_all(base_); }
 
   absl::StatusOr<std::shared_ptr<MediaSource>> Open(const std::string& path) {
     labelport::v1::MediaReference media;
@@ -61,7 +57,8 @@ class MediaSourceTest : public ::testing::Test {
         OpenMedia(media, http_, "/unused", "/tmp", absl::Now() + absl::Seconds(10), paths_));
   }
 
-  std::filesystem::path base_;
+  const labelport::testing::ScratchDir scratch_{"media_source_test"};
+  const std::filesystem::path base_ = scratch_.path();
   std::string bytes_;
   common::MediaPathPolicy paths_;
   http::testing::FakeHttpClient http_;

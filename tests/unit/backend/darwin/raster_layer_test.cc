@@ -6,7 +6,6 @@
 
 #include <boost/json.hpp>
 #include <cstdint>
-#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,9 +14,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "service/backend/darwin/annotation_decoder.h"
-#include "service/backend/darwin/annotation_encoder.h"
-#include "service/backend/darwin/darwin_json.h"
+#include "tests/unit/backend/darwin/round_trip_fixture.h"
 #include "tests/unit/backend/darwin/test_util.h"
 
 namespace labelport::backend::darwin {
@@ -25,11 +22,9 @@ namespace {
 
 namespace json = boost::json;
 namespace v1 = labelport::v1;
-using labelport::internal::v1::AnnotationLink;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using testing::Parse;
 using ::testing::SizeIs;
 
 MATCHER_P(EqualsProto, expected, "equals " + expected.ShortDebugString()) {
@@ -96,72 +91,23 @@ TEST(MaskPixelsTest, ReadsUint16LittleEndian) {
   EXPECT_THAT(MaskPixels(m), ElementsAre(1, 300));
 }
 
-class RasterRoundTripTest : public ::testing::Test {
+// A 4 x 2 image.
+class RasterRoundTripTest : public testing::RoundTripFixture {
  protected:
-  void SetUp() override {
-    schema_ = Parse<v1::LabelSchema>(kSchema);
-    class_ids_ = {{{"road", "mask"}, 11},
-                  {{"sky", "mask"}, 12},
-                  {{"car", "mask"}, 13},
-                  {{"__raster_layer__", "raster_layer"}, 1}};
-    snapshot_.set_id("sample-1");
-  }
-
-  EncodeContext Context() {
-    EncodeContext c;
-    c.field = &schema_.fields(0);
-    c.width = width_;
-    c.height = height_;
-    c.run_uid = "run-1";
-    c.sample_id = "sample-1";
-    c.item_id = "item-1";
-    c.class_id = [this](const std::string& name,
-                        const std::string& type) -> absl::StatusOr<int64_t> {
-      auto it = class_ids_.find({name, type});
-      if (it == class_ids_.end()) return absl::NotFoundError(name);
-      return it->second;
-    };
-    return c;
-  }
+  RasterRoundTripTest()
+      : RoundTripFixture(kSchema,
+                         {{{"road", "mask"}, 11},
+                          {{"sky", "mask"}, 12},
+                          {{"car", "mask"}, 13},
+                          {{"__raster_layer__", "raster_layer"}, 1}},
+                         4, 2) {}
 
   // Uploads `mask` as the field's value; the stored annotations become the
   // item's export.
   void Upload(const v1::Segmentation& mask) {
     v1::FieldValue value;
     *value.mutable_segmentation() = mask;
-    auto* field = snapshot_.add_fields();
-    field->set_field("ground_truth");
-    *field->mutable_value() = value;
-    auto encoded = EncodeFieldValue(value, Context());
-    ASSERT_TRUE(encoded.ok()) << encoded.status();
-    payload_ = encoded->annotations;
-    for (const auto& link : encoded->links) links_[link.annotation_id()] = link;
-  }
-
-  // The Darwin JSON 2.0 file V7 exports for the stored payload.
-  std::string ExportFile() const {
-    std::map<int64_t, std::string> names;
-    for (const auto& [key, id] : class_ids_) names[id] = key.first;
-    json::array annotations;
-    for (const auto& v : payload_) {
-      const json::object& a = v.as_object();
-      json::object out = a.at("data").as_object();
-      out["id"] = a.at("id");
-      out["name"] = names.at(a.at("annotation_class_id").to_number<int64_t>());
-      out["slot_names"] = a.at("context_keys").at("slot_names");
-      annotations.emplace_back(std::move(out));
-    }
-    json::object file{
-        {"version", "2.0"},
-        {"item", json::object{{"name", "a.png"},
-                              {"path", "/sample-1"},
-                              {"source_info", json::object{{"item_id", "item-1"}}},
-                              {"slots", json::array{json::object{{"slot_name", "0"},
-                                                                 {"type", "image"},
-                                                                 {"width", width_},
-                                                                 {"height", height_}}}}}},
-        {"annotations", std::move(annotations)}};
-    return json::serialize(file);
+    RoundTripFixture::Upload(value);
   }
 
   json::object& Raster() {
@@ -173,27 +119,8 @@ class RasterRoundTripTest : public ::testing::Test {
     return none;
   }
 
-  v1::FieldValue Load() {
-    auto item = DecodeDarwinJson(ExportFile(), "a.json");
-    EXPECT_TRUE(item.ok()) << item.status();
-    if (!item.ok()) return {};
-    EXPECT_THAT(item->skipped, IsEmpty());
-    skipped_.clear();
-    auto loaded = DecodeItem(*item, snapshot_, schema_, links_, &skipped_);
-    EXPECT_TRUE(loaded.ok()) << loaded.status();
-    if (!loaded.ok()) return {};
-    EXPECT_EQ(loaded->fields[0].field, "ground_truth");
-    return loaded->fields[0].downloaded;
-  }
-
-  int width_ = 4;
-  int height_ = 2;
-  v1::LabelSchema schema_;
-  v1::Sample snapshot_;
-  std::map<std::pair<std::string, std::string>, int64_t> class_ids_;
-  json::array payload_;
-  std::map<std::string, AnnotationLink> links_;
-  std::vector<v1::SkippedEntry> skipped_;
+  // The field's value decoded from the export of the stored payload.
+  v1::FieldValue Load() { return RoundTripFixture::Load(ExportedPayload()); }
 };
 
 TEST_F(RasterRoundTripTest, EncodesOneRasterLayerAndOneMaskPerClass) {

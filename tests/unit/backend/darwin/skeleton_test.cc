@@ -5,16 +5,13 @@
 
 #include <boost/json.hpp>
 #include <cmath>
-#include <map>
+#include <limits>
 #include <string>
-#include <vector>
 
-#include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "service/backend/darwin/annotation_decoder.h"
-#include "service/backend/darwin/annotation_encoder.h"
+#include "tests/unit/backend/darwin/round_trip_fixture.h"
 #include "tests/unit/backend/darwin/test_util.h"
 
 namespace labelport::backend::darwin {
@@ -22,7 +19,6 @@ namespace {
 
 namespace json = boost::json;
 namespace v1 = labelport::v1;
-using labelport::internal::v1::AnnotationLink;
 using ::testing::IsEmpty;
 using testing::Parse;
 using ::testing::SizeIs;
@@ -65,81 +61,31 @@ TEST(SkeletonTest, NodesWithoutLabelsAreNamedByIndex) {
   EXPECT_THAT(SkeletonClassMetadata(s).at("skeleton").at("nodes").as_array(), SizeIs(3));
 }
 
-class SkeletonRoundTripTest : public ::testing::Test {
+// A 200 x 100 image.
+class SkeletonRoundTripTest : public testing::RoundTripFixture {
  protected:
-  void Upload(const v1::FieldValue& value) {
-    schema_ = Parse<v1::LabelSchema>(kSchema);
-    snapshot_.set_id("sample-1");
-    auto* field = snapshot_.add_fields();
-    field->set_field("pose");
-    *field->mutable_value() = value;
-    EncodeContext c;
-    c.field = &schema_.fields(0);
-    c.width = 200;
-    c.height = 100;
-    c.run_uid = "run-1";
-    c.sample_id = "sample-1";
-    c.item_id = "item-1";
-    c.class_id = [](const std::string& name, const std::string& type) -> absl::StatusOr<int64_t> {
-      if (name == "person" && type == "skeleton") return 3;
-      return absl::NotFoundError(name + "/" + type);
-    };
-    c.property = [](int64_t, const std::string&) { return std::nullopt; };
-    auto encoded = EncodeFieldValue(value, c);
-    ASSERT_TRUE(encoded.ok()) << encoded.status();
-    payload_ = encoded->annotations;
-    for (const auto& link : encoded->links) links_[link.annotation_id()] = link;
-  }
+  SkeletonRoundTripTest() : RoundTripFixture(kSchema, {{{"person", "skeleton"}, 3}}, 200, 100) {}
 
+  // The field's value decoded from the export of the stored payload.
   v1::FieldValue Load() {
-    json::array annotations;
-    for (const auto& v : payload_) {
-      json::object a = v.at("data").as_object();
-      a["id"] = v.at("id");
-      a["name"] = "person";
-      a["slot_names"] = json::array{"0"};
-      annotations.emplace_back(std::move(a));
-    }
-    json::object file{{"version", "2.0"},
-                      {"item", json::object{{"name", "a.png"},
-                                            {"path", "/"},
-                                            {"source_info", json::object{{"item_id", "item-1"}}},
-                                            {"slots", json::array{json::object{{"slot_name", "0"},
-                                                                               {"type", "image"},
-                                                                               {"width", 200},
-                                                                               {"height", 100}}}}}},
-                      {"annotations", std::move(annotations)}};
-    auto item = DecodeDarwinJson(json::serialize(file), "a.json");
-    EXPECT_TRUE(item.ok()) << item.status();
-    EXPECT_THAT(item->skipped, IsEmpty());
-    std::vector<v1::SkippedEntry> skipped;
-    auto loaded = DecodeItem(*item, snapshot_, schema_, links_, &skipped);
-    EXPECT_TRUE(loaded.ok()) << loaded.status();
-    EXPECT_THAT(skipped, IsEmpty());
-    return loaded->fields[0].downloaded;
+    v1::FieldValue loaded = RoundTripFixture::Load(ExportedPayload());
+    EXPECT_THAT(skipped_, IsEmpty());
+    return loaded;
   }
-
-  v1::LabelSchema schema_;
-  v1::Sample snapshot_;
-  json::array payload_;
-  std::map<std::string, AnnotationLink> links_;
 };
 
-constexpr char kPose[] = R"pb(
-  keypoints {
-    keypoints {
-      id: "aaaaaaaaaaaaaaaaaaaaaaaa"
-      label: "person"
-      points { x: 0.5 y: 0.25 }
-      points { x: nan y: nan }
-      points { x: 0.125 y: 0.75 }
-      confidence: [ 0.9, nan, 0.5 ]
-      index: 2
-    }
-  })pb";
+// One person of track 2, the left eye not placed.
+v1::FieldValue Pose() {
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  v1::Keypoint person =
+      testing::KeypointLabel("aaaaaaaaaaaaaaaaaaaaaaaa", "person",
+                             {{0.5, 0.25}, {kNaN, kNaN}, {0.125, 0.75}}, {0.9, kNaN, 0.5});
+  person.set_index(2);
+  return testing::KeypointsValue({person});
+}
 
 TEST_F(SkeletonRoundTripTest, EachKeypointIsOneSkeletonWithNamedNodes) {
-  ASSERT_NO_FATAL_FAILURE(Upload(testing::Value(kPose)));
+  ASSERT_NO_FATAL_FAILURE(Upload(Pose()));
   ASSERT_THAT(payload_, SizeIs(1));
   EXPECT_EQ(payload_[0].at("annotation_class_id"), 3);
   EXPECT_EQ(json::serialize(payload_[0].at("data").at("skeleton")),
@@ -150,7 +96,7 @@ TEST_F(SkeletonRoundTripTest, EachKeypointIsOneSkeletonWithNamedNodes) {
 }
 
 TEST_F(SkeletonRoundTripTest, UnchangedSkeletonComesBackAsUploaded) {
-  const v1::FieldValue pose = testing::Value(kPose);
+  const v1::FieldValue pose = Pose();
   ASSERT_NO_FATAL_FAILURE(Upload(pose));
   const v1::FieldValue loaded = Load();
   ASSERT_THAT(loaded.keypoints().keypoints(), SizeIs(1));
@@ -166,7 +112,7 @@ TEST_F(SkeletonRoundTripTest, UnchangedSkeletonComesBackAsUploaded) {
 }
 
 TEST_F(SkeletonRoundTripTest, MovedAndOccludedNodesComeBackByName) {
-  ASSERT_NO_FATAL_FAILURE(Upload(testing::Value(kPose)));
+  ASSERT_NO_FATAL_FAILURE(Upload(Pose()));
   // The annotator drags the nose, places the left eye and hides the right
   // eye; V7 lists the nodes in its own order.
   payload_[0].as_object()["data"].as_object()["skeleton"] = json::object{

@@ -33,6 +33,14 @@ SampleProgress Record(int64_t position, iv1::SampleStep step, const std::string&
   return p;
 }
 
+// Makes `index` one of `size` samples without labels, in one window, then
+// indexes `records` as this job's progress.
+void Fill(UploadIndex* index, int64_t size, const std::vector<SampleProgress>& records) {
+  index->Reset(size);
+  index->AddWindow(0, std::vector<bool>(size, false), {});
+  for (const SampleProgress& p : records) index->Index(p);
+}
+
 TEST(ItemHashTest, NoItemIsZeroAndAnItemNever) {
   EXPECT_EQ(ItemHash(""), 0u);
   EXPECT_NE(ItemHash("a"), 0u);
@@ -112,9 +120,9 @@ TEST(UploadIndexTest, IndexKeepsFlagsAndResetStartsAfresh) {
 
 TEST(UploadIndexTest, CountsAndPositionsRespectRangeAndMaximum) {
   UploadIndex index;
-  index.Reset(6);
-  index.AddWindow(0, std::vector<bool>(6, false), {});
-  for (int64_t i : {1, 2, 4, 5}) index.Index(Record(i, iv1::SAMPLE_STEP_REGISTERED, "x"));
+  Fill(&index, 6,
+       {Record(1, iv1::SAMPLE_STEP_REGISTERED, "x"), Record(2, iv1::SAMPLE_STEP_REGISTERED, "x"),
+        Record(4, iv1::SAMPLE_STEP_REGISTERED, "x"), Record(5, iv1::SAMPLE_STEP_REGISTERED, "x")});
   EXPECT_EQ(index.CountAt(iv1::SAMPLE_STEP_REGISTERED), 4u);
   EXPECT_EQ(index.CountAt(iv1::SAMPLE_STEP_UNSPECIFIED), 2u);
   EXPECT_THAT(index.PositionsAt(iv1::SAMPLE_STEP_REGISTERED, 2, 100, 2), ElementsAre(2, 4));
@@ -123,10 +131,8 @@ TEST(UploadIndexTest, CountsAndPositionsRespectRangeAndMaximum) {
 
 TEST(UploadIndexTest, NextAtWalksTheStepInPositionOrder) {
   UploadIndex index;
-  index.Reset(4);
-  index.AddWindow(0, std::vector<bool>(4, false), {});
-  index.Index(Record(1, iv1::SAMPLE_STEP_REGISTERED, "a"));
-  index.Index(Record(3, iv1::SAMPLE_STEP_REGISTERED, "b"));
+  Fill(&index, 4,
+       {Record(1, iv1::SAMPLE_STEP_REGISTERED, "a"), Record(3, iv1::SAMPLE_STEP_REGISTERED, "b")});
   int64_t cursor = 0;
   EXPECT_EQ(index.NextAt(iv1::SAMPLE_STEP_REGISTERED, &cursor), std::optional<int64_t>(1));
   EXPECT_EQ(index.NextAt(iv1::SAMPLE_STEP_REGISTERED, &cursor), std::optional<int64_t>(3));
@@ -136,12 +142,11 @@ TEST(UploadIndexTest, NextAtWalksTheStepInPositionOrder) {
 
 TEST(UploadIndexTest, MatchItemsFindsWaitingPositionsByItemId) {
   UploadIndex index;
-  index.Reset(4);
-  index.AddWindow(0, std::vector<bool>(4, false), {});
-  index.Index(Record(0, iv1::SAMPLE_STEP_UPLOADED, "item-a"));
-  index.Index(Record(1, iv1::SAMPLE_STEP_REGISTERED, "item-b"));
-  index.Index(Record(2, iv1::SAMPLE_STEP_UPLOADED, "item-c"));
-  index.Index(Record(3, iv1::SAMPLE_STEP_UPLOADED, "item-d"));
+  Fill(&index, 4,
+       {Record(0, iv1::SAMPLE_STEP_UPLOADED, "item-a"),
+        Record(1, iv1::SAMPLE_STEP_REGISTERED, "item-b"),
+        Record(2, iv1::SAMPLE_STEP_UPLOADED, "item-c"),
+        Record(3, iv1::SAMPLE_STEP_UPLOADED, "item-d")});
   const std::vector<uint32_t> by_hash = index.PositionsByItemHash(iv1::SAMPLE_STEP_UPLOADED);
   EXPECT_EQ(by_hash.size(), 3u);
   std::vector<DarwinItem> page(4);

@@ -76,24 +76,10 @@ v1::FrameFieldValue Box(int n, const std::string& id, int64_t index, double x,
 
 class VideoTest : public ::testing::Test {
  protected:
-  VideoTest() : schema_(Parse<v1::LabelSchema>(kSchema)) {
+  VideoTest()
+      : schema_(Parse<v1::LabelSchema>(kSchema)),
+        context_(testing::TestEncodeContext(&class_ids_, 200, 100)) {
     snapshot_.set_id("sample-1");
-    context_.width = 200;
-    context_.height = 100;
-    context_.run_uid = "run-1";
-    context_.sample_id = "sample-1";
-    context_.item_id = "item-1";
-    context_.class_id = [](const std::string& name,
-                           const std::string& type) -> absl::StatusOr<int64_t> {
-      if (type == "bounding_box" && name == "car") return 1;
-      if (type == "bounding_box" && name == "person") return 2;
-      if (type == "tag" && name == "sunny") return 3;
-      if (type == "keypoint" && name == "face") return 4;
-      return absl::NotFoundError(absl::StrCat("no class ", name));
-    };
-    context_.property = [](int64_t, const std::string&) -> std::optional<ResolvedProperty> {
-      return std::nullopt;
-    };
   }
 
   const v1::FieldSchema& Field(const std::string& name) const {
@@ -161,19 +147,10 @@ class VideoTest : public ::testing::Test {
                                          {"interpolated", data.at("interpolated")}});
     }
     for (const json::object& extra : extra_annotations_) annotations.push_back(extra);
-    json::object root{
-        {"version", "2.0"},
-        {"item", json::object{{"name", "clip.mp4"},
-                              {"path", "/"},
-                              {"source_info", json::object{{"item_id", "item-1"}}},
-                              {"slots", json::array{json::object{{"slot_name", "0"},
-                                                                 {"type", "video"},
-                                                                 {"width", 200},
-                                                                 {"height", 100},
-                                                                 {"fps", 25},
-                                                                 {"frame_count", 20}}}}}},
-        {"annotations", std::move(annotations)}};
-    return json::serialize(root);
+    json::object slot = testing::ExportSlot("video", 200, 100);
+    slot["fps"] = 25;
+    slot["frame_count"] = 20;
+    return testing::ExportFileJson("clip.mp4", "/", std::move(slot), std::move(annotations));
   }
 
   LoadedSample Decode() {
@@ -203,6 +180,11 @@ class VideoTest : public ::testing::Test {
     return out;
   }
 
+  // Car and person boxes, sunny tags, face keypoints.
+  const testing::ClassIds class_ids_ = {{{"car", "bounding_box"}, 1},
+                                        {{"person", "bounding_box"}, 2},
+                                        {{"sunny", "tag"}, 3},
+                                        {{"face", "keypoint"}, 4}};
   v1::LabelSchema schema_;
   v1::Sample snapshot_;
   EncodeContext context_;
