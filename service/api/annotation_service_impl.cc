@@ -628,6 +628,27 @@ AnnotationServiceImpl::AnnotationServiceImpl(
       watch_hub_(watch_hub),
       create_run_limits_(create_run_limits) {}
 
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* AnnotationServiceImpl::AnswerFromRegistry(
+    grpc::CallbackServerContext* context, const Request* request, Response* response,
+    RegistryUseCase<Request, Response> use_case, bool on_caller_thread) {
+  auto tenant = authenticator_->TenantOf(*context);
+  if (!tenant.ok()) return Rejected(context, tenant.status());
+  return RunRead(context, on_caller_thread, executor_, response,
+                 [registry = registry_, use_case, tenant = *std::move(tenant), request] {
+                   return (registry->*use_case)(tenant, *request);
+                 });
+}
+
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* AnnotationServiceImpl::AnswerFromOperations(
+    grpc::CallbackServerContext* context, const Request* request, Response* response,
+    OperationsUseCase<Request, Response> use_case) {
+  auto tenant = authenticator_->TenantOf(*context);
+  if (!tenant.ok()) return Rejected(context, tenant.status());
+  return RunAsync(context, io_, response, (operations_->*use_case)(*std::move(tenant), *request));
+}
+
 grpc::ServerUnaryReactor* AnnotationServiceImpl::FindMissingMedia(
     grpc::CallbackServerContext* context, const v1::FindMissingMediaRequest* request,
     v1::FindMissingMediaResponse* response) {
@@ -679,50 +700,33 @@ grpc::ServerWriteReactor<v1::WatchRunResponse>* AnnotationServiceImpl::WatchRun(
 grpc::ServerUnaryReactor* AnnotationServiceImpl::GetRun(grpc::CallbackServerContext* context,
                                                         const v1::GetRunRequest* request,
                                                         v1::GetRunResponse* response) {
-  auto tenant = authenticator_->TenantOf(*context);
-  if (!tenant.ok()) return Rejected(context, tenant.status());
-  return RunRead(
-      context, registry_->ReadsAreLocal(), executor_, response,
-      [this, tenant = *std::move(tenant), request] { return registry_->GetRun(tenant, *request); });
+  return AnswerFromRegistry(context, request, response, &core::RunRegistry::GetRun,
+                            registry_->ReadsAreLocal());
 }
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::ListRuns(grpc::CallbackServerContext* context,
                                                           const v1::ListRunsRequest* request,
                                                           v1::ListRunsResponse* response) {
-  auto tenant = authenticator_->TenantOf(*context);
-  if (!tenant.ok()) return Rejected(context, tenant.status());
-  return RunRead(context, registry_->ReadsAreLocal(), executor_, response,
-                 [this, tenant = *std::move(tenant), request] {
-                   return registry_->ListRuns(tenant, *request);
-                 });
+  return AnswerFromRegistry(context, request, response, &core::RunRegistry::ListRuns,
+                            registry_->ReadsAreLocal());
 }
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::RenameRun(grpc::CallbackServerContext* context,
                                                            const v1::RenameRunRequest* request,
                                                            v1::RenameRunResponse* response) {
-  auto tenant = authenticator_->TenantOf(*context);
-  if (!tenant.ok()) return Rejected(context, tenant.status());
-  return RunUnary(context, executor_, response, [this, tenant = *std::move(tenant), request] {
-    return registry_->RenameRun(tenant, *request);
-  });
+  return AnswerFromRegistry(context, request, response, &core::RunRegistry::RenameRun);
 }
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::DeleteRun(grpc::CallbackServerContext* context,
                                                            const v1::DeleteRunRequest* request,
                                                            v1::DeleteRunResponse* response) {
-  auto tenant = authenticator_->TenantOf(*context);
-  if (!tenant.ok()) return Rejected(context, tenant.status());
-  return RunUnary(context, executor_, response, [this, tenant = *std::move(tenant), request] {
-    return registry_->DeleteRun(tenant, *request);
-  });
+  return AnswerFromRegistry(context, request, response, &core::RunRegistry::DeleteRun);
 }
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::GetRunStatus(
     grpc::CallbackServerContext* context, const v1::GetRunStatusRequest* request,
     v1::GetRunStatusResponse* response) {
-  auto tenant = authenticator_->TenantOf(*context);
-  if (!tenant.ok()) return Rejected(context, tenant.status());
-  return RunAsync(context, io_, response, operations_->GetRunStatus(*std::move(tenant), *request));
+  return AnswerFromOperations(context, request, response, &core::RunOperations::GetRunStatus);
 }
 
 grpc::ServerWriteReactor<v1::LoadAnnotationsResponse>* AnnotationServiceImpl::LoadAnnotations(
@@ -736,29 +740,19 @@ grpc::ServerWriteReactor<v1::LoadAnnotationsResponse>* AnnotationServiceImpl::Lo
 grpc::ServerUnaryReactor* AnnotationServiceImpl::CleanupRun(grpc::CallbackServerContext* context,
                                                             const v1::CleanupRunRequest* request,
                                                             v1::CleanupRunResponse* response) {
-  auto tenant = authenticator_->TenantOf(*context);
-  if (!tenant.ok()) return Rejected(context, tenant.status());
-  return RunAsync(context, io_, response, operations_->CleanupRun(*std::move(tenant), *request));
+  return AnswerFromOperations(context, request, response, &core::RunOperations::CleanupRun);
 }
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::ListRunSamples(
     grpc::CallbackServerContext* context, const v1::ListRunSamplesRequest* request,
     v1::ListRunSamplesResponse* response) {
-  auto tenant = authenticator_->TenantOf(*context);
-  if (!tenant.ok()) return Rejected(context, tenant.status());
-  return RunUnary(context, executor_, response, [this, tenant = *std::move(tenant), request] {
-    return registry_->ListRunSamples(tenant, *request);
-  });
+  return AnswerFromRegistry(context, request, response, &core::RunRegistry::ListRunSamples);
 }
 
 grpc::ServerUnaryReactor* AnnotationServiceImpl::ResumeRun(grpc::CallbackServerContext* context,
                                                            const v1::ResumeRunRequest* request,
                                                            v1::ResumeRunResponse* response) {
-  auto tenant = authenticator_->TenantOf(*context);
-  if (!tenant.ok()) return Rejected(context, tenant.status());
-  return RunUnary(context, executor_, response, [this, tenant = *std::move(tenant), request] {
-    return registry_->ResumeRun(tenant, *request);
-  });
+  return AnswerFromRegistry(context, request, response, &core::RunRegistry::ResumeRun);
 }
 
 }  // namespace labelport::api

@@ -12,8 +12,11 @@
 #define LABELPORT_SERVICE_API_ANNOTATION_SERVICE_IMPL_H_
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <string>
 
+#include "absl/status/statusor.h"
 #include "labelport/v1/annotation_service.grpc.pb.h"
 #include "service/api/authenticator.h"
 #include "service/core/limits.h"
@@ -81,6 +84,30 @@ class AnnotationServiceImpl final : public labelport::v1::AnnotationService::Cal
                                       labelport::v1::ResumeRunResponse* response) override;
 
  private:
+  template <typename Request, typename Response>
+  using RegistryUseCase = absl::StatusOr<Response> (core::RunRegistry::*)(const std::string&,
+                                                                          const Request&);
+  template <typename Request, typename Response>
+  using OperationsUseCase = boost::asio::awaitable<absl::StatusOr<Response>> (
+      core::RunOperations::*)(std::string, Request);
+
+  // Answers a unary call with the registry's `use_case` for the caller's
+  // tenant: on the calling gRPC thread when `on_caller_thread` (reads that
+  // never wait, RunStore::ReadsAreLocal), on the executor otherwise. A caller
+  // that fails authentication is rejected with the authenticator's status.
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* AnswerFromRegistry(grpc::CallbackServerContext* context,
+                                               const Request* request, Response* response,
+                                               RegistryUseCase<Request, Response> use_case,
+                                               bool on_caller_thread = false);
+  // Answers a unary call with the awaitable `use_case` of the run operations
+  // for the caller's tenant, run on the io_context; the caller's cancellation
+  // and deadline reach it. Authentication as in AnswerFromRegistry.
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* AnswerFromOperations(grpc::CallbackServerContext* context,
+                                                 const Request* request, Response* response,
+                                                 OperationsUseCase<Request, Response> use_case);
+
   core::RunRegistry* registry_;
   store::TenantContentStores* content_stores_;
   boost::asio::thread_pool* executor_;

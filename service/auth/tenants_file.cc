@@ -4,7 +4,9 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -50,20 +52,14 @@ class Parser {
       if (!names.insert(tenant->name).second)
         return Error(absl::StrCat(path, ".name"),
                      absl::StrCat("repeats tenant '", tenant->name, "'; names must be unique"));
-      for (size_t t = 0; t < tenant->token_sha256.size(); ++t) {
-        auto [it, fresh] = token_owner.emplace(tenant->token_sha256[t], tenant->name);
-        if (!fresh)
-          return Error(absl::StrCat(path, ".token_sha256[", t, "]"),
-                       absl::StrCat("is already listed for tenant '", it->second,
-                                    "'; a token belongs to one tenant only"));
-      }
-      for (size_t c = 0; c < tenant->client_identities.size(); ++c) {
-        auto [it, fresh] = identity_owner.emplace(tenant->client_identities[c], tenant->name);
-        if (!fresh)
-          return Error(absl::StrCat(path, ".client_identities[", c, "]"),
-                       absl::StrCat("is already listed for tenant '", it->second,
-                                    "'; a client identity belongs to one tenant only"));
-      }
+      if (absl::Status s = ClaimEach(tenant->token_sha256, tenant->name, token_owner,
+                                     absl::StrCat(path, ".token_sha256"), "a token");
+          !s.ok())
+        return s;
+      if (absl::Status s = ClaimEach(tenant->client_identities, tenant->name, identity_owner,
+                                     absl::StrCat(path, ".client_identities"), "a client identity");
+          !s.ok())
+        return s;
       config.tenants.push_back(*std::move(tenant));
     }
     return config;
@@ -73,6 +69,22 @@ class Parser {
   absl::Status Error(absl::string_view path, absl::string_view rule) const {
     return absl::InvalidArgumentError(absl::StrCat(
         "tenants file '", source_, "': ", path.empty() ? "the file" : path, " ", rule));
+  }
+
+  // Records `tenant` as the owner of each of `values` (the list at `path`)
+  // in `owner`; an error naming the value's path and its owner when another
+  // tenant already lists it (`what`, e.g. "a token", belongs to one only).
+  absl::Status ClaimEach(const std::vector<std::string>& values, const std::string& tenant,
+                         std::map<std::string, std::string>& owner, absl::string_view path,
+                         absl::string_view what) const {
+    for (size_t i = 0; i < values.size(); ++i) {
+      auto [it, fresh] = owner.emplace(values[i], tenant);
+      if (!fresh)
+        return Error(absl::StrCat(path, "[", i, "]"),
+                     absl::StrCat("is already listed for tenant '", it->second, "'; ", what,
+                                  " belongs to one tenant only"));
+    }
+    return absl::OkStatus();
   }
 
   absl::Status OnlyKeys(const json::object& object, absl::string_view path,

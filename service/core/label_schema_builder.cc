@@ -151,6 +151,16 @@ const Observed& NothingObserved() {
   return *kNothing;
 }
 
+// At most kMaxAttributesPerField attributes given (`count`, the length of
+// the list at `path`).
+absl::Status CheckGivenAttributeCount(int count, const std::string& path) {
+  if (static_cast<size_t>(count) <= kMaxAttributesPerField) return absl::OkStatus();
+  return InvalidArgument(
+      path, "TOO_MANY_ATTRIBUTES",
+      absl::StrFormat("%d attributes are given; at most %d are allowed per field", count,
+                      kMaxAttributesPerField));
+}
+
 // The lengths of an attribute spec's strings and lists (its name, type,
 // granularity and values), before any message quotes them.
 absl::Status CheckSpecBounds(const AttributeSpec& spec, const std::string& spec_path) {
@@ -212,11 +222,8 @@ absl::StatusOr<AttributeSpecs> NormalizeAttributes(const BackendCapabilities& ba
         for (const auto& n : observed.attribute_names) add_text(n);
       break;
     case AttributeSelection::kNames:
-      if (static_cast<size_t>(selection.names().names_size()) > kMaxAttributesPerField)
-        return InvalidArgument(
-            absl::StrCat(path, ".names"), "TOO_MANY_ATTRIBUTES",
-            absl::StrFormat("%d attributes are given; at most %d are allowed per field",
-                            selection.names().names_size(), kMaxAttributesPerField));
+      LP_RETURN_IF_ERROR(
+          CheckGivenAttributeCount(selection.names().names_size(), absl::StrCat(path, ".names")));
       for (int i = 0; i < selection.names().names_size(); ++i) {
         const std::string& name = selection.names().names(i);
         if (name.empty()) {
@@ -231,11 +238,8 @@ absl::StatusOr<AttributeSpecs> NormalizeAttributes(const BackendCapabilities& ba
       }
       break;
     case AttributeSelection::kSpecs:
-      if (static_cast<size_t>(selection.specs().specs_size()) > kMaxAttributesPerField)
-        return InvalidArgument(
-            absl::StrCat(path, ".specs"), "TOO_MANY_ATTRIBUTES",
-            absl::StrFormat("%d attributes are given; at most %d are allowed per field",
-                            selection.specs().specs_size(), kMaxAttributesPerField));
+      LP_RETURN_IF_ERROR(
+          CheckGivenAttributeCount(selection.specs().specs_size(), absl::StrCat(path, ".specs")));
       for (int i = 0; i < selection.specs().specs_size(); ++i) {
         const AttributeSpec& spec = selection.specs().specs(i);
         const std::string spec_path = absl::StrCat(path, ".specs[", i, "]");

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -28,6 +31,29 @@ const std::map<std::string, std::string, std::less<>>& ReturnTypes() {
       {"keypoints", "keypoints"},
       {"segmentation", "segmentation"},
       {"scalar", "scalar"},
+  };
+  return *kTypes;
+}
+
+// The label document types with their FieldValue case and the schema types
+// (label_type) that hold them, in the order CandidateTypesOf gives them.
+struct LabelDocumentType {
+  ValueCase value_case;
+  absl::string_view document_type;
+  std::vector<std::string> schema_types;
+};
+
+const std::vector<LabelDocumentType>& LabelDocumentTypes() {
+  static const auto* const kTypes = new std::vector<LabelDocumentType>{
+      {ValueCase::kClassification, "Classification", {"classification"}},
+      {ValueCase::kClassifications, "Classifications", {"classifications"}},
+      {ValueCase::kDetection, "Detection", {"detection", "instance"}},
+      {ValueCase::kDetections, "Detections", {"detections", "instances"}},
+      {ValueCase::kPolyline, "Polyline", {"polygon", "polyline"}},
+      {ValueCase::kPolylines, "Polylines", {"polygons", "polylines"}},
+      {ValueCase::kKeypoint, "Keypoint", {"keypoint"}},
+      {ValueCase::kKeypoints, "Keypoints", {"keypoints"}},
+      {ValueCase::kSegmentation, "Segmentation", {"segmentation"}},
   };
   return *kTypes;
 }
@@ -62,21 +88,10 @@ bool IsTrackable(absl::string_view field, absl::string_view return_type) {
 }
 
 std::optional<std::vector<std::string>> CandidateTypesOf(absl::string_view document_type) {
-  static const auto* const kCandidates =
-      new std::map<std::string, std::vector<std::string>, std::less<>>{
-          {"Classification", {"classification"}},
-          {"Classifications", {"classifications"}},
-          {"Detection", {"detection", "instance"}},
-          {"Detections", {"detections", "instances"}},
-          {"Polyline", {"polygon", "polyline"}},
-          {"Polylines", {"polygons", "polylines"}},
-          {"Keypoint", {"keypoint"}},
-          {"Keypoints", {"keypoints"}},
-          {"Segmentation", {"segmentation"}},
-      };
-  auto it = kCandidates->find(document_type);
-  if (it == kCandidates->end()) return std::nullopt;
-  return it->second;
+  for (const LabelDocumentType& type : LabelDocumentTypes()) {
+    if (type.document_type == document_type) return type.schema_types;
+  }
+  return std::nullopt;
 }
 
 bool IsScalarDocumentType(absl::string_view document_type) {
@@ -87,40 +102,15 @@ bool IsScalarDocumentType(absl::string_view document_type) {
 }
 
 ValueCase FieldValueCaseOf(absl::string_view schema_type) {
-  if (schema_type == "classification") return ValueCase::kClassification;
-  if (schema_type == "classifications") return ValueCase::kClassifications;
-  if (schema_type == "detection" || schema_type == "instance") return ValueCase::kDetection;
-  if (schema_type == "detections" || schema_type == "instances") return ValueCase::kDetections;
-  if (schema_type == "polyline" || schema_type == "polygon") return ValueCase::kPolyline;
-  if (schema_type == "polylines" || schema_type == "polygons") return ValueCase::kPolylines;
-  if (schema_type == "keypoint") return ValueCase::kKeypoint;
-  if (schema_type == "keypoints") return ValueCase::kKeypoints;
-  if (schema_type == "segmentation") return ValueCase::kSegmentation;
+  for (const LabelDocumentType& type : LabelDocumentTypes()) {
+    if (Contains(type.schema_types, schema_type)) return type.value_case;
+  }
   return ValueCase::VALUE_NOT_SET;
 }
 
 std::string DocumentTypeName(ValueCase value_case) {
-  switch (value_case) {
-    case ValueCase::kClassification:
-      return "Classification";
-    case ValueCase::kClassifications:
-      return "Classifications";
-    case ValueCase::kDetection:
-      return "Detection";
-    case ValueCase::kDetections:
-      return "Detections";
-    case ValueCase::kPolyline:
-      return "Polyline";
-    case ValueCase::kPolylines:
-      return "Polylines";
-    case ValueCase::kKeypoint:
-      return "Keypoint";
-    case ValueCase::kKeypoints:
-      return "Keypoints";
-    case ValueCase::kSegmentation:
-      return "Segmentation";
-    case ValueCase::VALUE_NOT_SET:
-      break;
+  for (const LabelDocumentType& type : LabelDocumentTypes()) {
+    if (type.value_case == value_case) return std::string(type.document_type);
   }
   return "None";
 }

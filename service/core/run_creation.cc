@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "service/common/errors.h"
 #include "service/common/log.h"
 #include "service/common/status_macros.h"
@@ -74,6 +75,17 @@ int64_t CountLabels(const std::vector<v1::Sample>& samples) {
     }
   }
   return n;
+}
+
+// The store no longer holds the creation's spool: it expired after
+// `spool_ttl` without a batch, and the client must send the run again.
+absl::Status SpoolExpired(absl::Duration spool_ttl) {
+  return common::WithDetails(
+      absl::AbortedError(absl::StrFormat(
+          "CreateRun sent no samples for longer than %s and its spooled samples were "
+          "discarded; send the run again",
+          absl::FormatDuration(spool_ttl))),
+      "samples", "SPOOL_EXPIRED");
 }
 
 }  // namespace
@@ -164,12 +176,7 @@ absl::Status RunCreation::Add(std::vector<v1::Sample>& batch) {
     absl::StatusOr<std::optional<store::SpoolConflict>> conflict =
         store_->AppendToRunSpool(spool_id_, first, batch, label_ids, options_.spool_ttl);
     if (conflict.status().code() == absl::StatusCode::kNotFound)
-      return common::WithDetails(
-          absl::AbortedError(absl::StrFormat(
-              "CreateRun sent no samples for longer than %s and its spooled samples were "
-              "discarded; send the run again",
-              absl::FormatDuration(options_.spool_ttl))),
-          "samples", "SPOOL_EXPIRED");
+      return SpoolExpired(options_.spool_ttl);
     if (!conflict.ok()) return conflict.status();
     if (conflict->has_value()) {
       const store::SpoolConflict& c = **conflict;
@@ -240,13 +247,7 @@ absl::StatusOr<v1::CreateRunResponse> RunCreation::Commit() {
   absl::StatusOr<store::CreateRunResult> created = store_->CommitRunSpool(spool_id_, run);
   // Committed, or discarded by the store (a replay or a taken key).
   if (created.ok() || absl::IsAlreadyExists(created.status())) spool_id_.clear();
-  if (absl::IsNotFound(created.status()))
-    return common::WithDetails(
-        absl::AbortedError(absl::StrFormat(
-            "CreateRun sent no samples for longer than %s and its spooled samples were "
-            "discarded; send the run again",
-            absl::FormatDuration(options_.spool_ttl))),
-        "samples", "SPOOL_EXPIRED");
+  if (absl::IsNotFound(created.status())) return SpoolExpired(options_.spool_ttl);
   LP_RETURN_IF_ERROR(created.status());
   if (created->created && options_.on_work) options_.on_work();
   *response.mutable_run() = std::move(created->run);

@@ -4,19 +4,9 @@
 #include <boost/asio/post.hpp>
 #include <utility>
 
+#include "service/common/on_destroy.h"
+
 namespace labelport::core {
-
-class RunWatchHub::WatchImpl final : public Watch {
- public:
-  WatchImpl(RunWatchHub* hub, std::string run_id, std::shared_ptr<Watcher> watcher)
-      : hub_(hub), run_id_(std::move(run_id)), watcher_(std::move(watcher)) {}
-  ~WatchImpl() override { hub_->Unfollow(run_id_, watcher_); }
-
- private:
-  RunWatchHub* const hub_;
-  const std::string run_id_;
-  const std::shared_ptr<Watcher> watcher_;
-};
 
 RunWatchHub::RunWatchHub(store::RunStore* store, store::RunChangeNotifier* notifier,
                          boost::asio::any_io_executor executor, Options options)
@@ -50,7 +40,8 @@ std::unique_ptr<RunWatchHub::Watch> RunWatchHub::Follow(const std::string& run_i
     entry->watchers.push_back(watcher);
     ScheduleReadLocked(run_id, *entry);
   }
-  return std::make_unique<WatchImpl>(this, run_id, std::move(watcher));
+  return std::make_unique<common::OnDestroy<Watch>>(
+      [this, run_id, watcher = std::move(watcher)] { Unfollow(run_id, watcher); });
 }
 
 void RunWatchHub::Unfollow(const std::string& run_id, const std::shared_ptr<Watcher>& watcher) {

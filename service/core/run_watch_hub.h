@@ -110,7 +110,6 @@ class RunWatchHub {
     std::vector<std::shared_ptr<Watcher>> watchers;
     std::atomic<int> remaining{0};
   };
-  class WatchImpl;
 
   void Unfollow(const std::string& run_id, const std::shared_ptr<Watcher>& watcher);
   void ScheduleRead(const std::string& run_id);

@@ -30,22 +30,11 @@ void MeteredHttpClient::Record(const std::string& endpoint,
   metrics_->RecordV7Call(endpoint, status, absl::Now() - start);
 }
 
-boost::asio::awaitable<absl::StatusOr<HttpResponse>> MeteredHttpClient::Send(
-    HttpRequest request, int64_t max_response_bytes) {
+boost::asio::awaitable<absl::StatusOr<HttpResponse>> MeteredHttpClient::Around(HttpRequest request,
+                                                                               InnerCall send) {
   const std::string endpoint = EndpointOf(request);
   const absl::Time start = absl::Now();
-  absl::StatusOr<HttpResponse> result =
-      co_await inner_->Send(std::move(request), max_response_bytes);
-  Record(endpoint, result, start);
-  co_return result;
-}
-
-boost::asio::awaitable<absl::StatusOr<HttpResponse>> MeteredHttpClient::SendStreaming(
-    HttpRequest request, BodyChunkSink sink) {
-  const std::string endpoint = EndpointOf(request);
-  const absl::Time start = absl::Now();
-  absl::StatusOr<HttpResponse> result =
-      co_await inner_->SendStreaming(std::move(request), std::move(sink));
+  absl::StatusOr<HttpResponse> result = co_await send(std::move(request));
   Record(endpoint, result, start);
   co_return result;
 }

@@ -19,28 +19,25 @@
 #include <utility>
 
 #include "service/common/metrics.h"
-#include "service/http/http_client.h"
+#include "service/http/http_client_decorator.h"
 
 namespace labelport::http {
 
-class MeteredHttpClient : public HttpClient {
+class MeteredHttpClient : public HttpClientDecorator {
  public:
   // `fixed_endpoint`: when not empty, the endpoint label of every request.
   MeteredHttpClient(HttpClient* inner, common::Metrics* metrics, std::string fixed_endpoint = "")
-      : inner_(inner), metrics_(metrics), fixed_endpoint_(std::move(fixed_endpoint)) {}
-
-  boost::asio::awaitable<absl::StatusOr<HttpResponse>> Send(
-      HttpRequest request, int64_t max_response_bytes = int64_t{64} << 20) override;
-  boost::asio::awaitable<absl::StatusOr<HttpResponse>> SendStreaming(HttpRequest request,
-                                                                     BodyChunkSink sink) override;
+      : HttpClientDecorator(inner), metrics_(metrics), fixed_endpoint_(std::move(fixed_endpoint)) {}
 
  private:
+  boost::asio::awaitable<absl::StatusOr<HttpResponse>> Around(HttpRequest request,
+                                                              InnerCall send) override;
+
   void Record(const std::string& endpoint, const absl::StatusOr<HttpResponse>& result,
               absl::Time start);
 
   std::string EndpointOf(const HttpRequest& request) const;
 
-  HttpClient* inner_;
   common::Metrics* metrics_;
   const std::string fixed_endpoint_;
 };

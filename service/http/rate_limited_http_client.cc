@@ -15,7 +15,7 @@ RateLimitedHttpClient::RateLimitedHttpClient(HttpClient* inner, TokenBucketRateL
 
 RateLimitedHttpClient::RateLimitedHttpClient(HttpClient* inner, TokenBucketRateLimiter* limiter,
                                              Options options)
-    : inner_(inner), limiter_(limiter), options_(std::move(options)) {}
+    : HttpClientDecorator(inner), limiter_(limiter), options_(std::move(options)) {}
 
 boost::asio::awaitable<std::optional<std::string>> RateLimitedHttpClient::Admit(
     const HttpRequest& request) {
@@ -43,22 +43,11 @@ void RateLimitedHttpClient::Observe(const std::optional<std::string>& key,
   limiter_->OnThrottled(*key, retry_after, admitted_at);
 }
 
-boost::asio::awaitable<absl::StatusOr<HttpResponse>> RateLimitedHttpClient::Send(
-    HttpRequest request, int64_t max_response_bytes) {
+boost::asio::awaitable<absl::StatusOr<HttpResponse>> RateLimitedHttpClient::Around(
+    HttpRequest request, InnerCall send) {
   const std::optional<std::string> key = co_await Admit(request);
   const auto admitted_at = limiter_->Now();
-  absl::StatusOr<HttpResponse> response =
-      co_await inner_->Send(std::move(request), max_response_bytes);
-  Observe(key, admitted_at, response);
-  co_return response;
-}
-
-boost::asio::awaitable<absl::StatusOr<HttpResponse>> RateLimitedHttpClient::SendStreaming(
-    HttpRequest request, BodyChunkSink sink) {
-  const std::optional<std::string> key = co_await Admit(request);
-  const auto admitted_at = limiter_->Now();
-  absl::StatusOr<HttpResponse> response =
-      co_await inner_->SendStreaming(std::move(request), std::move(sink));
+  absl::StatusOr<HttpResponse> response = co_await send(std::move(request));
   Observe(key, admitted_at, response);
   co_return response;
 }

@@ -20,12 +20,12 @@
 #include <optional>
 #include <string>
 
-#include "service/http/http_client.h"
+#include "service/http/http_client_decorator.h"
 #include "service/http/token_bucket_rate_limiter.h"
 
 namespace labelport::http {
 
-class RateLimitedHttpClient : public HttpClient {
+class RateLimitedHttpClient : public HttpClientDecorator {
  public:
   struct Options {
     // Whether a response means "too many requests for this key". Called with
@@ -39,12 +39,10 @@ class RateLimitedHttpClient : public HttpClient {
   RateLimitedHttpClient(HttpClient* inner, TokenBucketRateLimiter* limiter);
   RateLimitedHttpClient(HttpClient* inner, TokenBucketRateLimiter* limiter, Options options);
 
-  boost::asio::awaitable<absl::StatusOr<HttpResponse>> Send(
-      HttpRequest request, int64_t max_response_bytes = int64_t{64} << 20) override;
-  boost::asio::awaitable<absl::StatusOr<HttpResponse>> SendStreaming(HttpRequest request,
-                                                                     BodyChunkSink sink) override;
-
  private:
+  boost::asio::awaitable<absl::StatusOr<HttpResponse>> Around(HttpRequest request,
+                                                              InnerCall send) override;
+
   // The limiter key of `request` (nullopt: not rate-limited), after taking
   // its token.
   boost::asio::awaitable<std::optional<std::string>> Admit(const HttpRequest& request);
@@ -53,7 +51,6 @@ class RateLimitedHttpClient : public HttpClient {
                TokenBucketRateLimiter::Clock::time_point admitted_at,
                const absl::StatusOr<HttpResponse>& response);
 
-  HttpClient* inner_;
   TokenBucketRateLimiter* limiter_;
   const Options options_;
 };

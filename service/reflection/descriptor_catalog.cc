@@ -72,28 +72,36 @@ std::vector<const std::string*> DescriptorCatalog::WithDependencies(
   return files;
 }
 
+absl::StatusOr<std::vector<const std::string*>> DescriptorCatalog::ServedWithDependencies(
+    const FileDescriptor* file, absl::string_view kind, absl::string_view name) const {
+  if (file == nullptr)
+    return absl::NotFoundError(absl::StrCat(kind, " '", name, "' is not served"));
+  return WithDependencies(file);
+}
+
+absl::StatusOr<const Descriptor*> DescriptorCatalog::MessageType(absl::string_view type) const {
+  const Descriptor* message = pool_.FindMessageTypeByName(std::string(type));
+  if (message == nullptr)
+    return absl::NotFoundError(absl::StrCat("message '", type, "' is not served"));
+  return message;
+}
+
 absl::StatusOr<std::vector<const std::string*>> DescriptorCatalog::FileByName(
     absl::string_view file_name) const {
-  const FileDescriptor* file = pool_.FindFileByName(std::string(file_name));
-  if (file == nullptr)
-    return absl::NotFoundError(absl::StrCat("file '", file_name, "' is not served"));
-  return WithDependencies(file);
+  return ServedWithDependencies(pool_.FindFileByName(std::string(file_name)), "file", file_name);
 }
 
 absl::StatusOr<std::vector<const std::string*>> DescriptorCatalog::FileContainingSymbol(
     absl::string_view symbol) const {
-  const FileDescriptor* file = pool_.FindFileContainingSymbol(std::string(symbol));
-  if (file == nullptr)
-    return absl::NotFoundError(absl::StrCat("symbol '", symbol, "' is not served"));
-  return WithDependencies(file);
+  return ServedWithDependencies(pool_.FindFileContainingSymbol(std::string(symbol)), "symbol",
+                                symbol);
 }
 
 absl::StatusOr<std::vector<const std::string*>> DescriptorCatalog::FileContainingExtension(
     absl::string_view containing_type, int32_t number) const {
-  const Descriptor* type = pool_.FindMessageTypeByName(std::string(containing_type));
-  if (type == nullptr)
-    return absl::NotFoundError(absl::StrCat("message '", containing_type, "' is not served"));
-  const FieldDescriptor* extension = pool_.FindExtensionByNumber(type, number);
+  absl::StatusOr<const Descriptor*> type = MessageType(containing_type);
+  if (!type.ok()) return type.status();
+  const FieldDescriptor* extension = pool_.FindExtensionByNumber(*type, number);
   if (extension == nullptr)
     return absl::NotFoundError(
         absl::StrCat("no extension ", number, " of '", containing_type, "' is served"));
@@ -102,11 +110,10 @@ absl::StatusOr<std::vector<const std::string*>> DescriptorCatalog::FileContainin
 
 absl::StatusOr<std::vector<int32_t>> DescriptorCatalog::ExtensionNumbers(
     absl::string_view type) const {
-  const Descriptor* message = pool_.FindMessageTypeByName(std::string(type));
-  if (message == nullptr)
-    return absl::NotFoundError(absl::StrCat("message '", type, "' is not served"));
+  absl::StatusOr<const Descriptor*> message = MessageType(type);
+  if (!message.ok()) return message.status();
   std::vector<const FieldDescriptor*> extensions;
-  pool_.FindAllExtensions(message, &extensions);
+  pool_.FindAllExtensions(*message, &extensions);
   std::vector<int32_t> numbers;
   numbers.reserve(extensions.size());
   for (const FieldDescriptor* extension : extensions) numbers.push_back(extension->number());

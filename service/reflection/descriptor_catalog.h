@@ -64,6 +64,15 @@ class DescriptorCatalog {
 
   std::vector<const std::string*> WithDependencies(
       const google::protobuf::FileDescriptor* file) const;
+  // WithDependencies(file), where `file` was looked up for `name` (a
+  // `kind`: "file", "symbol"); NOT_FOUND "<kind> '<name>' is not served"
+  // when the lookup found none (null).
+  absl::StatusOr<std::vector<const std::string*>> ServedWithDependencies(
+      const google::protobuf::FileDescriptor* file, absl::string_view kind,
+      absl::string_view name) const;
+  // The message type `type` of the set; NOT_FOUND "message '<type>' is not
+  // served" when there is none.
+  absl::StatusOr<const google::protobuf::Descriptor*> MessageType(absl::string_view type) const;
 
   google::protobuf::DescriptorPool pool_;
   // File name -> its serialized FileDescriptorProto, as found in the set.

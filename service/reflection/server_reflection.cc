@@ -105,18 +105,18 @@ void Answer(const DescriptorCatalog& catalog,
   AnswerRequest(catalog, request, response);
 }
 
-::grpc::ServerBidiReactor<::grpc::reflection::v1::ServerReflectionRequest,
-                          ::grpc::reflection::v1::ServerReflectionResponse>*
-ServerReflectionV1::ServerReflectionInfo(::grpc::CallbackServerContext* /*context*/) {
-  return new ReflectionReactor<::grpc::reflection::v1::ServerReflectionRequest,
-                               ::grpc::reflection::v1::ServerReflectionResponse>(catalog_);
+template <typename Service, typename Request, typename Response>
+::grpc::ServerBidiReactor<Request, Response>*
+ServerReflection<Service, Request, Response>::ServerReflectionInfo(
+    ::grpc::CallbackServerContext* /*context*/) {
+  return new ReflectionReactor<Request, Response>(catalog_);
 }
 
-::grpc::ServerBidiReactor<::grpc::reflection::v1alpha::ServerReflectionRequest,
-                          ::grpc::reflection::v1alpha::ServerReflectionResponse>*
-ServerReflectionV1Alpha::ServerReflectionInfo(::grpc::CallbackServerContext* /*context*/) {
-  return new ReflectionReactor<::grpc::reflection::v1alpha::ServerReflectionRequest,
-                               ::grpc::reflection::v1alpha::ServerReflectionResponse>(catalog_);
-}
+template class ServerReflection<::grpc::reflection::v1::ServerReflection::CallbackService,
+                                ::grpc::reflection::v1::ServerReflectionRequest,
+                                ::grpc::reflection::v1::ServerReflectionResponse>;
+template class ServerReflection<::grpc::reflection::v1alpha::ServerReflection::CallbackService,
+                                ::grpc::reflection::v1alpha::ServerReflectionRequest,
+                                ::grpc::reflection::v1alpha::ServerReflectionResponse>;
 
 }  // namespace labelport::reflection

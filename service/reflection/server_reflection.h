@@ -30,32 +30,32 @@ void Answer(const DescriptorCatalog& catalog,
             const ::grpc::reflection::v1alpha::ServerReflectionRequest& request,
             ::grpc::reflection::v1alpha::ServerReflectionResponse* response);
 
+// The ServerReflection service of one protocol version: `Service` is that
+// version's generated CallbackService, `Request` and `Response` its
+// messages. Each call answers its requests from the catalog, which must
+// outlive the service.
+template <typename Service, typename Request, typename Response>
+class ServerReflection final : public Service {
+ public:
+  explicit ServerReflection(const DescriptorCatalog* catalog) : catalog_(catalog) {}
+
+  ::grpc::ServerBidiReactor<Request, Response>* ServerReflectionInfo(
+      ::grpc::CallbackServerContext* context) override;
+
+ private:
+  const DescriptorCatalog* catalog_;
+};
+
 // grpc.reflection.v1.ServerReflection.
-class ServerReflectionV1 final : public ::grpc::reflection::v1::ServerReflection::CallbackService {
- public:
-  explicit ServerReflectionV1(const DescriptorCatalog* catalog) : catalog_(catalog) {}
-
-  ::grpc::ServerBidiReactor<::grpc::reflection::v1::ServerReflectionRequest,
-                            ::grpc::reflection::v1::ServerReflectionResponse>*
-  ServerReflectionInfo(::grpc::CallbackServerContext* context) override;
-
- private:
-  const DescriptorCatalog* catalog_;
-};
-
+using ServerReflectionV1 =
+    ServerReflection<::grpc::reflection::v1::ServerReflection::CallbackService,
+                     ::grpc::reflection::v1::ServerReflectionRequest,
+                     ::grpc::reflection::v1::ServerReflectionResponse>;
 // grpc.reflection.v1alpha.ServerReflection.
-class ServerReflectionV1Alpha final
-    : public ::grpc::reflection::v1alpha::ServerReflection::CallbackService {
- public:
-  explicit ServerReflectionV1Alpha(const DescriptorCatalog* catalog) : catalog_(catalog) {}
-
-  ::grpc::ServerBidiReactor<::grpc::reflection::v1alpha::ServerReflectionRequest,
-                            ::grpc::reflection::v1alpha::ServerReflectionResponse>*
-  ServerReflectionInfo(::grpc::CallbackServerContext* context) override;
-
- private:
-  const DescriptorCatalog* catalog_;
-};
+using ServerReflectionV1Alpha =
+    ServerReflection<::grpc::reflection::v1alpha::ServerReflection::CallbackService,
+                     ::grpc::reflection::v1alpha::ServerReflectionRequest,
+                     ::grpc::reflection::v1alpha::ServerReflectionResponse>;
 
 }  // namespace labelport::reflection
 

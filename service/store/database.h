@@ -16,6 +16,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "service/store/replica_directory.h"
@@ -44,10 +45,12 @@ class RunChangeListening {
 class Database {
  public:
   virtual ~Database() = default;
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
 
-  virtual RunStore& run_store() = 0;
-  virtual RunStateCounter& run_state_counter() = 0;
-  virtual ReplicaDirectory& replica_directory() = 0;
+  RunStore& run_store() { return *parts_.run_store; }
+  RunStateCounter& run_state_counter() { return *parts_.run_state_counter; }
+  ReplicaDirectory& replica_directory() { return *parts_.replica_directory; }
 
   // Hands every run change committed by any replica of the database to
   // `notifier`, which must outlive the result. PostgreSQL: connects and
@@ -56,6 +59,20 @@ class Database {
   // SQLite: one replica, so an object that listens to nothing.
   virtual absl::StatusOr<std::unique_ptr<RunChangeListening>> ListenForRunChanges(
       RunChangeNotifier* notifier) = 0;
+
+ protected:
+  // The ports of one database, all set; they share its connections (each
+  // holds them as long as it lives).
+  struct Parts {
+    std::unique_ptr<RunStore> run_store;
+    std::unique_ptr<RunStateCounter> run_state_counter;
+    std::unique_ptr<ReplicaDirectory> replica_directory;
+  };
+
+  explicit Database(Parts parts) : parts_(std::move(parts)) {}
+
+ private:
+  const Parts parts_;
 };
 
 // Opens (creating and migrating as needed) the database at `location` with

@@ -3,20 +3,9 @@
 #include <algorithm>
 #include <utility>
 
+#include "service/common/on_destroy.h"
+
 namespace labelport::store {
-
-class InProcessRunChangeNotifier::SubscriptionImpl final : public Subscription {
- public:
-  SubscriptionImpl(InProcessRunChangeNotifier* notifier, std::string run_id,
-                   std::shared_ptr<Entry> entry)
-      : notifier_(notifier), run_id_(std::move(run_id)), entry_(std::move(entry)) {}
-  ~SubscriptionImpl() override { notifier_->Unsubscribe(run_id_, entry_); }
-
- private:
-  InProcessRunChangeNotifier* const notifier_;
-  const std::string run_id_;
-  const std::shared_ptr<Entry> entry_;
-};
 
 std::unique_ptr<RunChangeNotifier::Subscription> InProcessRunChangeNotifier::Subscribe(
     const std::string& run_id, Listener listener) {
@@ -27,7 +16,8 @@ std::unique_ptr<RunChangeNotifier::Subscription> InProcessRunChangeNotifier::Sub
     absl::MutexLock lock(&mu_);
     listeners_[run_id].push_back(entry);
   }
-  return std::make_unique<SubscriptionImpl>(this, run_id, std::move(entry));
+  return std::make_unique<common::OnDestroy<Subscription>>(
+      [this, run_id, entry = std::move(entry)] { Unsubscribe(run_id, entry); });
 }
 
 void InProcessRunChangeNotifier::Unsubscribe(const std::string& run_id,

@@ -45,7 +45,6 @@ class InProcessRunChangeNotifier final : public RunChangeNotifier {
     absl::Mutex mu;
     Listener listener ABSL_GUARDED_BY(mu);
   };
-  class SubscriptionImpl;
 
   void Unsubscribe(const std::string& run_id, const std::shared_ptr<Entry>& entry);
   static void Call(const std::vector<std::shared_ptr<Entry>>& entries);

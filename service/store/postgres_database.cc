@@ -19,19 +19,11 @@ absl::StatusOr<std::unique_ptr<PostgresDatabase>> PostgresDatabase::Create(const
 }
 
 PostgresDatabase::PostgresDatabase(std::string url, std::shared_ptr<PostgresConnectionPool> pool)
-    : url_(std::move(url)),
-      pool_(std::move(pool)),
-      run_store_(std::make_unique<PostgresRunStore>(pool_)),
-      run_state_counter_(std::make_unique<PostgresRunStateCounter>(pool_)),
-      replica_directory_(std::make_unique<PostgresReplicaDirectory>(pool_)) {}
-
-PostgresDatabase::~PostgresDatabase() = default;
-
-RunStore& PostgresDatabase::run_store() { return *run_store_; }
-
-RunStateCounter& PostgresDatabase::run_state_counter() { return *run_state_counter_; }
-
-ReplicaDirectory& PostgresDatabase::replica_directory() { return *replica_directory_; }
+    : Database({.run_store = std::make_unique<PostgresRunStore>(pool),
+                .run_state_counter = std::make_unique<PostgresRunStateCounter>(pool),
+                .replica_directory = std::make_unique<PostgresReplicaDirectory>(pool)}),
+      url_(std::move(url)),
+      pool_(std::move(pool)) {}
 
 absl::StatusOr<std::unique_ptr<RunChangeListening>> PostgresDatabase::ListenForRunChanges(
     RunChangeNotifier* notifier) {

@@ -20,9 +20,6 @@
 namespace labelport::store {
 
 class PostgresConnectionPool;
-class PostgresReplicaDirectory;
-class PostgresRunStateCounter;
-class PostgresRunStore;
 
 class PostgresDatabase : public Database {
  public:
@@ -41,13 +38,6 @@ class PostgresDatabase : public Database {
   // with its password redacted.
   static absl::StatusOr<std::unique_ptr<PostgresDatabase>> Create(const Options& options);
 
-  ~PostgresDatabase() override;
-  PostgresDatabase(const PostgresDatabase&) = delete;
-  PostgresDatabase& operator=(const PostgresDatabase&) = delete;
-
-  RunStore& run_store() override;
-  RunStateCounter& run_state_counter() override;
-  ReplicaDirectory& replica_directory() override;
   // A PostgresRunChangeListener on the database's URL.
   absl::StatusOr<std::unique_ptr<RunChangeListening>> ListenForRunChanges(
       RunChangeNotifier* notifier) override;
@@ -60,9 +50,6 @@ class PostgresDatabase : public Database {
 
   const std::string url_;
   const std::shared_ptr<PostgresConnectionPool> pool_;
-  const std::unique_ptr<PostgresRunStore> run_store_;
-  const std::unique_ptr<PostgresRunStateCounter> run_state_counter_;
-  const std::unique_ptr<PostgresReplicaDirectory> replica_directory_;
 };
 
 }  // namespace labelport::store

@@ -267,6 +267,35 @@ absl::StatusOr<std::optional<CreateRunResult>> FindReplay(PostgresConnection& db
   return result;
 }
 
+// Records that `request_id` of `tenant` (when given) created `run_id`, for
+// FindReplay.
+absl::Status RecordRequestId(PostgresConnection& db, const std::string& tenant,
+                             const std::string& request_id, const std::string& run_id,
+                             absl::string_view operation) {
+  if (request_id.empty()) return absl::OkStatus();
+  return db
+      .Exec("INSERT INTO request_ids (tenant, request_id, run_id) VALUES ($1, $2, $3)",
+            {PgParam::Text(tenant), PgParam::Text(request_id), PgParam::Text(run_id)},
+            absl::StrCat(operation, ": record request id"))
+      .status();
+}
+
+// The parameters $1 to $9 of a live run's row: run_id, tenant, dataset,
+// anno_key, backend, state, dataset_slug, request_id and record (`record`
+// serialised as `record_blob`).
+std::vector<PgParam> LiveRunParams(const std::string& run_id, const NewRun& run,
+                                   const AnnotationRun& record, const std::string& record_blob) {
+  return {PgParam::Text(run_id),
+          PgParam::Text(run.key.tenant),
+          PgParam::Text(run.key.dataset),
+          PgParam::Text(run.key.anno_key),
+          PgParam::Text(record.backend()),
+          PgParam::Int(record.state()),
+          PgParam::Text(record.darwin().dataset_slug()),
+          PgParam::Text(run.request_id),
+          PgParam::Bytes(record_blob)};
+}
+
 // Runs `body` (storing `run`) as a transaction on `pool`. A unique violation
 // may be a concurrent call with the same request id that committed first:
 // then once more, where the replay check finds it. Returns the last
@@ -352,26 +381,15 @@ absl::StatusOr<CreateRunResult> PostgresRunStore::CreateRun(const NewRun& run) {
     }
     LP_ASSIGN_OR_RETURN(
         PgResult inserted,
-        db.Exec(
-            absl::StrCat("INSERT INTO runs (run_id, tenant, dataset, anno_key, backend, state, "
-                         "dataset_slug, request_id, record, create_time_ns, update_time_ns) "
-                         "SELECT $1::text, $2::text, $3::text, $4::text, $5::text, "
-                         "$6::integer, $7::text, $8::text, $9::bytea, now_ns, now_ns FROM "
-                         "(SELECT ",
-                         kNowNanos, " AS now_ns) AS clock RETURNING create_time_ns"),
-            {PgParam::Text(run_id), PgParam::Text(run.key.tenant), PgParam::Text(run.key.dataset),
-             PgParam::Text(run.key.anno_key), PgParam::Text(record.backend()),
-             PgParam::Int(record.state()), PgParam::Text(record.darwin().dataset_slug()),
-             PgParam::Text(run.request_id), PgParam::Bytes(record_blob)},
-            absl::StrCat(kOp, ": insert run")));
-    if (!run.request_id.empty()) {
-      LP_RETURN_IF_ERROR(
-          db.Exec("INSERT INTO request_ids (tenant, request_id, run_id) VALUES ($1, $2, $3)",
-                  {PgParam::Text(run.key.tenant), PgParam::Text(run.request_id),
-                   PgParam::Text(run_id)},
-                  absl::StrCat(kOp, ": record request id"))
-              .status());
-    }
+        db.Exec(absl::StrCat("INSERT INTO runs (run_id, tenant, dataset, anno_key, backend, state, "
+                             "dataset_slug, request_id, record, create_time_ns, update_time_ns) "
+                             "SELECT $1::text, $2::text, $3::text, $4::text, $5::text, "
+                             "$6::integer, $7::text, $8::text, $9::bytea, now_ns, now_ns FROM "
+                             "(SELECT ",
+                             kNowNanos, " AS now_ns) AS clock RETURNING create_time_ns"),
+                LiveRunParams(run_id, run, record, record_blob),
+                absl::StrCat(kOp, ": insert run")));
+    LP_RETURN_IF_ERROR(RecordRequestId(db, run.key.tenant, run.request_id, run_id, kOp));
     if (!copy_data.empty()) {
       LP_RETURN_IF_ERROR(
           db.CopyIn("COPY run_samples (run_id, position, sample_id, sample) FROM STDIN", copy_data,
@@ -506,27 +524,16 @@ absl::StatusOr<CreateRunResult> PostgresRunStore::CommitRunSpool(const std::stri
     }
     LP_ASSIGN_OR_RETURN(
         PgResult updated,
-        db.Exec(
-            absl::StrCat("UPDATE runs SET tenant = $2, dataset = $3, anno_key = $4, "
-                         "backend = $5, state = $6, dataset_slug = $7, request_id = $8, "
-                         "record = $9, create_time_ns = clock.now_ns, update_time_ns = "
-                         "clock.now_ns, revision = 1, spool_owner = NULL, spool_expires_at = "
-                         "NULL FROM (SELECT ",
-                         kNowNanos,
-                         " AS now_ns) AS clock WHERE run_id = $1 RETURNING create_time_ns"),
-            {PgParam::Text(spool_id), PgParam::Text(run.key.tenant), PgParam::Text(run.key.dataset),
-             PgParam::Text(run.key.anno_key), PgParam::Text(record.backend()),
-             PgParam::Int(record.state()), PgParam::Text(record.darwin().dataset_slug()),
-             PgParam::Text(run.request_id), PgParam::Bytes(record_blob)},
-            absl::StrCat(kOp, ": make the run live")));
-    if (!run.request_id.empty()) {
-      LP_RETURN_IF_ERROR(
-          db.Exec("INSERT INTO request_ids (tenant, request_id, run_id) VALUES ($1, $2, $3)",
-                  {PgParam::Text(run.key.tenant), PgParam::Text(run.request_id),
-                   PgParam::Text(spool_id)},
-                  absl::StrCat(kOp, ": record request id"))
-              .status());
-    }
+        db.Exec(absl::StrCat("UPDATE runs SET tenant = $2, dataset = $3, anno_key = $4, "
+                             "backend = $5, state = $6, dataset_slug = $7, request_id = $8, "
+                             "record = $9, create_time_ns = clock.now_ns, update_time_ns = "
+                             "clock.now_ns, revision = 1, spool_owner = NULL, spool_expires_at = "
+                             "NULL FROM (SELECT ",
+                             kNowNanos,
+                             " AS now_ns) AS clock WHERE run_id = $1 RETURNING create_time_ns"),
+                LiveRunParams(spool_id, run, record, record_blob),
+                absl::StrCat(kOp, ": make the run live")));
+    LP_RETURN_IF_ERROR(RecordRequestId(db, run.key.tenant, run.request_id, spool_id, kOp));
     LP_RETURN_IF_ERROR(db.Exec("DELETE FROM spooled_label_ids WHERE run_id = $1",
                                {PgParam::Text(spool_id)}, absl::StrCat(kOp, ": drop label ids"))
                            .status());

@@ -18,18 +18,10 @@ absl::StatusOr<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Create(const Opt
 }
 
 SqliteDatabase::SqliteDatabase(std::shared_ptr<SqlitePool> pool, size_t record_cache_capacity)
-    : pool_(std::move(pool)),
-      run_store_(std::make_unique<SqliteRunStore>(pool_, record_cache_capacity)),
-      run_state_counter_(std::make_unique<SqliteRunStateCounter>(pool_)),
-      replica_directory_(std::make_unique<SqliteReplicaDirectory>(pool_)) {}
-
-SqliteDatabase::~SqliteDatabase() = default;
-
-RunStore& SqliteDatabase::run_store() { return *run_store_; }
-
-RunStateCounter& SqliteDatabase::run_state_counter() { return *run_state_counter_; }
-
-ReplicaDirectory& SqliteDatabase::replica_directory() { return *replica_directory_; }
+    : Database({.run_store = std::make_unique<SqliteRunStore>(pool, record_cache_capacity),
+                .run_state_counter = std::make_unique<SqliteRunStateCounter>(pool),
+                .replica_directory = std::make_unique<SqliteReplicaDirectory>(pool)}),
+      pool_(std::move(pool)) {}
 
 absl::StatusOr<std::unique_ptr<RunChangeListening>> SqliteDatabase::ListenForRunChanges(
     RunChangeNotifier* /*notifier*/) {

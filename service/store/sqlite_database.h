@@ -23,9 +23,6 @@
 namespace labelport::store {
 
 class SqlitePool;
-class SqliteReplicaDirectory;
-class SqliteRunStateCounter;
-class SqliteRunStore;
 
 class SqliteDatabase : public Database {
  public:
@@ -50,13 +47,6 @@ class SqliteDatabase : public Database {
   // schema is newer than this build knows.
   static absl::StatusOr<std::unique_ptr<SqliteDatabase>> Create(const Options& options);
 
-  ~SqliteDatabase() override;
-  SqliteDatabase(const SqliteDatabase&) = delete;
-  SqliteDatabase& operator=(const SqliteDatabase&) = delete;
-
-  RunStore& run_store() override;
-  RunStateCounter& run_state_counter() override;
-  ReplicaDirectory& replica_directory() override;
   absl::StatusOr<std::unique_ptr<RunChangeListening>> ListenForRunChanges(
       RunChangeNotifier* notifier) override;
 
@@ -67,9 +57,6 @@ class SqliteDatabase : public Database {
   SqliteDatabase(std::shared_ptr<SqlitePool> pool, size_t record_cache_capacity);
 
   const std::shared_ptr<SqlitePool> pool_;
-  const std::unique_ptr<SqliteRunStore> run_store_;
-  const std::unique_ptr<SqliteRunStateCounter> run_state_counter_;
-  const std::unique_ptr<SqliteReplicaDirectory> replica_directory_;
 };
 
 }  // namespace labelport::store

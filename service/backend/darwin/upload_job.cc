@@ -391,10 +391,31 @@ boost::asio::awaitable<void> UploadJob::UploadAll() {
   uploads_done_.store(true);
 }
 
+boost::asio::awaitable<std::optional<UploadJob::Window>> UploadJob::LoadOne(int64_t i) {
+  if (guard_.Stopped()) co_return std::nullopt;
+  absl::StatusOr<Window> window = co_await LoadWindow(i, 1);
+  if (!window.ok() || window->samples.empty()) co_return std::nullopt;
+  co_return *std::move(window);
+}
+
+boost::asio::awaitable<bool> UploadJob::SampleV7Call(
+    const SampleProgress& record, absl::string_view stage,
+    std::function<boost::asio::awaitable<absl::Status>()> call) {
+  absl::Status s =
+      co_await guard_.OutageTolerant<absl::Status>([&]() -> boost::asio::awaitable<absl::Status> {
+        co_return co_await guard_.Fenced<absl::Status>(call);
+      });
+  if (guard_.Stopped()) co_return false;
+  if (!s.ok()) {
+    co_await Fail(record, stage, s.message());
+    co_return false;
+  }
+  co_return true;
+}
+
 boost::asio::awaitable<void> UploadJob::UploadOne(int64_t i) {
-  if (guard_.Stopped()) co_return;
-  auto window = co_await LoadWindow(i, 1);
-  if (!window.ok() || window->samples.empty()) co_return;  // the job stopped
+  std::optional<Window> window = co_await LoadOne(i);
+  if (!window.has_value()) co_return;  // the job stopped
   const v1::Sample& sample = window->samples.front();
   SampleProgress record = window->records.front();
   auto media = co_await OpenMedia(sample.media(), *http_, options_.media_dir, options_.temp_dir,
@@ -408,17 +429,11 @@ boost::asio::awaitable<void> UploadJob::UploadOne(int64_t i) {
   // Sign, PUT, confirm (the client retries each call); a call that exhausts
   // its retries fails the sample, unless V7 is down: then the upload waits.
   const MediaSource& source = **media;
-  absl::Status s =
-      co_await guard_.OutageTolerant<absl::Status>([&]() -> boost::asio::awaitable<absl::Status> {
-        // Sign, PUT and confirm only while this worker holds the lease.
-        co_return co_await guard_.Fenced<absl::Status>(
-            [&] { return client_->Upload(upload_id, source.body_factory(), source.size_bytes()); });
-      });
-  if (guard_.Stopped()) co_return;
-  if (!s.ok()) {
-    co_await Fail(record, "upload", s.message());
+  // Sign, PUT and confirm only while this worker holds the lease.
+  if (!co_await SampleV7Call(record, "upload", [&] {
+        return client_->Upload(upload_id, source.body_factory(), source.size_bytes());
+      }))
     co_return;
-  }
   // Recorded before the step is visible to the processing wait (which runs
   // meanwhile), so the wait's PROCESSED record is always written after it.
   record.set_step(labelport::internal::v1::SAMPLE_STEP_UPLOADED);
@@ -782,9 +797,8 @@ boost::asio::awaitable<void> UploadJob::ImportWorkers() {
 }
 
 boost::asio::awaitable<void> UploadJob::ImportOne(int64_t i) {
-  if (guard_.Stopped()) co_return;
-  auto window = co_await LoadWindow(i, 1);
-  if (!window.ok() || window->samples.empty()) co_return;  // the job stopped
+  std::optional<Window> window = co_await LoadOne(i);
+  if (!window.has_value()) co_return;  // the job stopped
   const v1::Sample& sample = window->samples.front();
   SampleProgress p = window->records.front();
   absl::StatusOr<EncodedLabels> encoded =
@@ -801,15 +815,10 @@ boost::asio::awaitable<void> UploadJob::ImportOne(int64_t i) {
   // Overwrite with deterministic ids: the client repeats a lost import. One
   // that exhausts its retries fails the sample, unless V7 is down: then the
   // import waits for it.
-  s = co_await guard_.OutageTolerant<absl::Status>([&]() -> boost::asio::awaitable<absl::Status> {
-    co_return co_await guard_.Fenced<absl::Status>(
-        [&] { return client_->ImportAnnotations(p.item_id(), annotations, /*overwrite=*/true); });
-  });
-  if (guard_.Stopped()) co_return;
-  if (!s.ok()) {
-    co_await Fail(p, "import_labels", s.message());
+  if (!co_await SampleV7Call(p, "import_labels", [&] {
+        return client_->ImportAnnotations(p.item_id(), annotations, /*overwrite=*/true);
+      }))
     co_return;
-  }
   p.set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
   absl::Status saved = co_await grouped_saves_.Save(p);
   if (saved.ok()) index_.Index(p);  // an error stopped the job

@@ -114,6 +114,9 @@ class UploadJob {
 
   // ---- journal reads and writes (durable, see UploadGuard) ----
   boost::asio::awaitable<absl::StatusOr<Window>> LoadWindow(int64_t start, int count);
+  // The window of sample `i` alone; nullopt when the job stopped (before or
+  // while reading it).
+  boost::asio::awaitable<std::optional<Window>> LoadOne(int64_t i);
   boost::asio::awaitable<absl::StatusOr<std::vector<SampleProgress>>> FetchRecords(
       const std::vector<int64_t>& positions);
   boost::asio::awaitable<absl::Status> SaveRecords(std::vector<SampleProgress> records);
@@ -122,6 +125,13 @@ class UploadJob {
   // job: UploadGuard::StopStatus).
   boost::asio::awaitable<void> Fail(SampleProgress record, absl::string_view stage,
                                     absl::string_view message);
+  // Runs `call`, one sample's V7 work, while this worker holds the lease
+  // (UploadGuard::Fenced), again after a V7 outage (OutageTolerant). When it
+  // fails for good the sample fails at `stage`. True when it succeeded; false
+  // too when the job stopped.
+  boost::asio::awaitable<bool> SampleV7Call(
+      const SampleProgress& record, absl::string_view stage,
+      std::function<boost::asio::awaitable<absl::Status>()> call);
 
   // ---- state ----
   boost::asio::awaitable<absl::Status> LoadState();
