@@ -424,7 +424,6 @@ absl::StatusOr<std::optional<SpoolConflict>> SqliteRunStore::AppendToRunSpool(
   // A conflict is returned as an error, so that the transaction rolls back,
   // and turned into the result below.
   std::optional<SpoolConflict> conflict;
-  const absl::Status conflicted = absl::AbortedError("spool conflict");
   Result appended = InTransaction(*pool_, kWrite, kOp, [&](sqlite3* db) -> Result {
     LP_ASSIGN_OR_RETURN(int touched,
                         SqliteExecute(db,
@@ -443,7 +442,7 @@ absl::StatusOr<std::optional<SpoolConflict>> SqliteRunStore::AppendToRunSpool(
           [&](int rc, absl::Status status) {
             if (rc == SQLITE_CONSTRAINT_UNIQUE) {
               conflict = SpoolConflict{SpoolConflict::Kind::kSampleId, samples[i].id()};
-              return conflicted;
+              return absl::AbortedError("spool conflict");
             }
             if (rc != SQLITE_CONSTRAINT_PRIMARYKEY) return status;
             return common::InvalidArgument(
@@ -460,7 +459,7 @@ absl::StatusOr<std::optional<SpoolConflict>> SqliteRunStore::AppendToRunSpool(
           RunRow(insert_label, {spool_id, label_id}, [&](int rc, absl::Status status) {
             if (!IsUniqueViolation(rc)) return status;
             conflict = SpoolConflict{SpoolConflict::Kind::kLabelId, label_id};
-            return conflicted;
+            return absl::AbortedError("spool conflict");
           }));
     }
     return std::nullopt;
