@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import grpc
+import pytest
 from labelport.v1 import annotation_run_pb2 as run_pb
 from labelport.v1 import annotation_service_pb2 as svc
 from labelport.v1 import label_schema_pb2 as schema
@@ -165,36 +166,27 @@ def test_rename_run_moves_the_run_to_the_new_key(stub):
     assert list(samples.sample_ids) == ["s000", "s001", "s002"]
 
 
-def test_rename_run_onto_an_existing_key_is_already_exists(stub):
+@pytest.mark.parametrize(
+    "new_key, code, message, reason",
+    [
+        pytest.param("b", grpc.StatusCode.ALREADY_EXISTS,
+                     "A annotation run with key 'b' already exists", "RUN_ALREADY_EXISTS",
+                     id="existing_key"),
+        pytest.param("1bad", grpc.StatusCode.INVALID_ARGUMENT,
+                     "Invalid annotation run key '1bad'. Keys must be valid variable names",
+                     "INVALID_RUN_KEY", id="invalid_key"),
+    ],
+)
+def test_rename_run_refuses_a_taken_or_invalid_new_key(stub, new_key, code, message, reason):
     create_run(stub, header("a"))
     create_run(stub, header("b"))
     err = call_error(
-        stub.RenameRun, svc.RenameRunRequest(name=run_name("a"), new_anno_key="b"), timeout=10
+        stub.RenameRun, svc.RenameRunRequest(name=run_name("a"), new_anno_key=new_key), timeout=10
     )
-    assert_error(
-        err,
-        grpc.StatusCode.ALREADY_EXISTS,
-        "A annotation run with key 'b' already exists",
-        field="new_anno_key",
-        reason="RUN_ALREADY_EXISTS",
-    )
+    assert_error(err, code, message, field="new_anno_key", reason=reason)
     # Nothing moved.
     runs = stub.ListRuns(svc.ListRunsRequest(parent=PARENT), timeout=10).runs
     assert [r.anno_key for r in runs] == ["a", "b"]
-
-
-def test_rename_run_rejects_an_invalid_new_key(stub):
-    create_run(stub, header("a"))
-    err = call_error(
-        stub.RenameRun, svc.RenameRunRequest(name=run_name("a"), new_anno_key="1bad"), timeout=10
-    )
-    assert_error(
-        err,
-        grpc.StatusCode.INVALID_ARGUMENT,
-        "Invalid annotation run key '1bad'. Keys must be valid variable names",
-        field="new_anno_key",
-        reason="INVALID_RUN_KEY",
-    )
 
 
 def test_delete_run_removes_it_and_frees_the_key(stub):

@@ -14,7 +14,7 @@ from labelport.v1 import sample_pb2 as sample
 
 from .helpers import (
     PARENT, assert_error, call_error, class_list, create_run, create_run_requests, header,
-    image_sample, image_samples, run_name,
+    image_sample, image_samples, named_cases, run_name,
 )
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
@@ -250,11 +250,7 @@ CREATE_RUN_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(
-    "hdr, samples, code, message, field, reason",
-    [case[1:] for case in CREATE_RUN_ERRORS],
-    ids=[case[0] for case in CREATE_RUN_ERRORS],
-)
+@pytest.mark.parametrize("hdr, samples, code, message, field, reason", named_cases(CREATE_RUN_ERRORS))
 def test_create_run_errors(stub, hdr, samples, code, message, field, reason):
     create_run(stub, header("existing"))  # so "nothing stored" is checked against a real list
     err = call_error(create_run, stub, hdr, samples, batch_size=2)
