@@ -33,9 +33,8 @@ import (
 const dataset = "bench"
 
 func main() {
-	server := flag.String("server", benchenv.DefaultServerBinary(), "labelport-server binary")
+	server := benchenv.ServerFlags()
 	target := flag.String("target", "", "use this running server (HOST:PORT) instead")
-	serverArgs := flag.String("server_args", "", "extra server flags, space-separated")
 	duration := flag.Duration("duration", 10*time.Second, "measurement time per call")
 	warmup := flag.Duration("warmup", 2*time.Second, "unmeasured time before each call's run")
 	concurrency := flag.Int("concurrency", 16, "concurrent callers")
@@ -46,21 +45,20 @@ func main() {
 	decode := flag.Bool("decode", false, "decode every response fully (costs this process CPU "+
 		"that the server then lacks)")
 	flag.Parse()
-	if err := run(*server, *target, *serverArgs, *duration, *warmup, *concurrency, *connections,
+	if err := run(server, *target, *duration, *warmup, *concurrency, *connections,
 		*runs, *pageSize, *only, *decode); err != nil {
 		fmt.Fprintln(os.Stderr, "read_path:", err)
 		os.Exit(1)
 	}
 }
 
-func run(server, target, serverArgs string, duration, warmup time.Duration, concurrency,
+func run(server *benchenv.ServerCommand, target string, duration, warmup time.Duration, concurrency,
 	connections, runs, pageSize int, only string, decode bool) error {
 	ctx := context.Background()
 	address, pid := target, 0
 	if address == "" {
 		// The seeded runs stay PENDING (no V7 key): lift the per-tenant cap on runs in flight.
-		args := append([]string{"--max_runs_in_flight_per_tenant", "100000"}, strings.Fields(serverArgs)...)
-		s, err := benchenv.StartServer(server, args...)
+		s, err := server.Start("--max_runs_in_flight_per_tenant", "100000")
 		if err != nil {
 			return err
 		}

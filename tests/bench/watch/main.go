@@ -37,15 +37,14 @@ import (
 const dataset = "bench"
 
 func main() {
-	server := flag.String("server", benchenv.DefaultServerBinary(), "labelport-server binary")
-	serverArgs := flag.String("server_args", "", "extra server flags, space-separated")
+	server := benchenv.ServerFlags()
 	watchers := flag.Int("watchers", 1000, "WatchRun streams on the run")
 	connections := flag.Int("connections", 10, "HTTP/2 connections the streams share")
 	idle := flag.Duration("idle", 10*time.Second, "idle time over which server CPU is measured")
 	rounds := flag.Int("rounds", 20, "changes to deliver")
 	pause := flag.Duration("pause", 200*time.Millisecond, "pause between changes")
 	flag.Parse()
-	if err := run(*server, *serverArgs, *watchers, *connections, *idle, *rounds, *pause); err != nil {
+	if err := run(server, *watchers, *connections, *idle, *rounds, *pause); err != nil {
 		fmt.Fprintln(os.Stderr, "watch:", err)
 		os.Exit(1)
 	}
@@ -69,9 +68,9 @@ type event struct {
 	at       time.Time
 }
 
-func run(binary, serverArgs string, watchers, connections int, idle time.Duration, rounds int,
+func run(server *benchenv.ServerCommand, watchers, connections int, idle time.Duration, rounds int,
 	pause time.Duration) error {
-	s, err := benchenv.StartServer(binary, strings.Fields(serverArgs)...)
+	s, err := server.Start()
 	if err != nil {
 		return err
 	}
