@@ -151,9 +151,7 @@ SimResponse HandleItemProperties(ApiContext& ctx) {
     p["values"] = values;
     out.push_back(std::move(p));
   }
-  json::object body;
-  body["properties"] = std::move(out);
-  return JsonResponse(200, body);
+  return JsonResponse(200, json::object{{"properties", std::move(out)}});
 }
 
 }  // namespace labelport::darwin_sim

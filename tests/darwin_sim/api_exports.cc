@@ -6,14 +6,14 @@
 #include "api_json.h"
 #include "ids.h"
 #include "json_util.h"
+#include "request_body.h"
 
 namespace labelport::darwin_sim {
 
 SimResponse HandleCreateExport(ApiContext& ctx) {
-  absl::StatusOr<json::object> body = ParseJsonObject(ctx.req.body);
-  if (!body.ok()) return ErrorResponse(400, body.status().message());
-  const std::string name = GetString(*body, "name");
-  if (name.empty()) return ErrorResponse(422, "name is required");
+  json::object body;
+  std::string name;
+  if (auto refused = ParseBodyNaming(ctx.req.body, "name", &body, &name)) return *refused;
   absl::MutexLock lock(&ctx.store.mu());
   ctx.store.AdvanceLocked();
   State& state = ctx.store.state();
@@ -29,11 +29,11 @@ SimResponse HandleCreateExport(ApiContext& ctx) {
   exp.dataset_id = ds->id;
   exp.name = name;
   exp.version = version + 1;
-  exp.format = GetString(*body, "format", "darwin_json_2");
-  if (const json::value* f = body->if_contains("filters"); f != nullptr && f->is_object()) {
+  exp.format = GetString(body, "format", "darwin_json_2");
+  if (const json::value* f = body.if_contains("filters"); f != nullptr && f->is_object()) {
     exp.filters = *f;
   }
-  exp.annotation_filters = GetObject(*body, "annotation_filters");
+  exp.annotation_filters = GetObject(body, "annotation_filters");
   // RemoteDatasetV2.export sends class ids inside `filters`; they also limit
   // which annotations are written.
   if (exp.filters.is_object() && exp.filters.as_object().contains("annotation_class_ids") &&
@@ -41,8 +41,8 @@ SimResponse HandleCreateExport(ApiContext& ctx) {
     exp.annotation_filters["annotation_class_ids"] =
         exp.filters.as_object().at("annotation_class_ids");
   }
-  exp.include_authorship = GetBool(*body, "include_authorship", false);
-  exp.include_export_token = GetBool(*body, "include_export_token", false);
+  exp.include_authorship = GetBool(body, "include_authorship", false);
+  exp.include_export_token = GetBool(body, "include_export_token", false);
   exp.inserted_at = NowTimestamp();
   exp.download_token = NewToken();
   exp.base_url = ctx.req.base_url;

@@ -60,9 +60,7 @@ SimResponse SetArchived(ApiContext& ctx, bool archived) {
     item->updated_at = NowTimestamp();
     ids.emplace_back(item->id);
   }
-  json::object out;
-  out["affected_item_ids"] = std::move(ids);
-  return JsonResponse(200, out);
+  return JsonResponse(200, json::object{{"affected_item_ids", std::move(ids)}});
 }
 
 }  // namespace
@@ -169,9 +167,7 @@ SimResponse HandleStatusCounts(ApiContext& ctx) {
     c["item_count"] = count;
     simple.push_back(std::move(c));
   }
-  json::object body;
-  body["simple_counts"] = std::move(simple);
-  return JsonResponse(200, body);
+  return JsonResponse(200, json::object{{"simple_counts", std::move(simple)}});
 }
 
 SimResponse HandleArchiveItems(ApiContext& ctx) { return SetArchived(ctx, true); }
@@ -192,9 +188,7 @@ SimResponse HandleDeleteItems(ApiContext& ctx) {
     state.item_by_key.erase({item->dataset_id, item->path, item->name});
     state.items.erase(seq);
   }
-  json::object out;
-  out["affected_item_ids"] = std::move(deleted);
-  return JsonResponse(200, out);
+  return JsonResponse(200, json::object{{"affected_item_ids", std::move(deleted)}});
 }
 
 SimResponse HandleMoveToStage(ApiContext& ctx) {
@@ -218,9 +212,7 @@ SimResponse HandleMoveToStage(ApiContext& ctx) {
     item->updated_at = NowTimestamp();
     ids.emplace_back(item->id);
   }
-  json::object out;
-  out["affected_item_ids"] = std::move(ids);
-  return JsonResponse(200, out);
+  return JsonResponse(200, json::object{{"affected_item_ids", std::move(ids)}});
 }
 
 SimResponse HandleCommentThreads(ApiContext& ctx) {

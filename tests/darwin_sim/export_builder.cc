@@ -239,8 +239,8 @@ json::object SlotToJson(const Slot& slot, const std::string& files_base) {
   json::object s;
   s["type"] = slot.type;
   s["slot_name"] = slot.slot_name;
-  s["width"] = slot.width.has_value() ? json::value(*slot.width) : json::value(nullptr);
-  s["height"] = slot.height.has_value() ? json::value(*slot.height) : json::value(nullptr);
+  s["width"] = ValueOrNull(slot.width);
+  s["height"] = ValueOrNull(slot.height);
   s["thumbnail_url"] = absl::StrCat(files_base, "/files/", slot.id, "/thumbnail");
   json::object source;
   source["file_name"] = slot.file_name;
@@ -249,7 +249,7 @@ json::object SlotToJson(const Slot& slot, const std::string& files_base) {
   sources.push_back(std::move(source));
   s["source_files"] = std::move(sources);
   if (slot.type == "video" || slot.type == "dicom") {
-    s["fps"] = slot.fps.has_value() ? json::value(*slot.fps) : json::value(nullptr);
+    s["fps"] = ValueOrNull(slot.fps);
     const int64_t frames = slot.frame_count.value_or(0);
     s["frame_count"] = frames;
     json::array urls;
@@ -343,8 +343,7 @@ json::object AnnotationToDarwinJson(const State& state, const Item& item,
   } else {
     out["name"] = "";
   }
-  json::array slots;
-  for (const std::string& s : annotation.slot_names) slots.emplace_back(s);
+  json::array slots(annotation.slot_names.begin(), annotation.slot_names.end());
   if (slots.empty() && !item.slots.empty()) slots.emplace_back(item.slots[0].slot_name);
   out["slot_names"] = std::move(slots);
   json::object shape;
