@@ -98,13 +98,6 @@ def _translating(fn: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
-def _translating_stream(iterator: Iterator[T]) -> Iterator[T]:
-    try:
-        yield from iterator
-    except grpc.RpcError as e:
-        raise LabelportError.from_rpc_error(e) from None
-
-
 class Client:
     """A connection to labelport-server.
 
@@ -193,6 +186,20 @@ class Client:
             return rpc(request, timeout=self._t(timeout), metadata=self._metadata)
         except grpc.RpcError as e:
             raise LabelportError.from_rpc_error(e) from None
+
+    def _server_stream(
+        self, rpc: Callable[..., Any], request: Any, timeout: Optional[float]
+    ) -> Iterator:
+        """The messages of the server-streaming call `rpc` (no deadline unless `timeout` is
+        given; a failure raises LabelportError). The call is cancelled when the consumer stops
+        iterating early."""
+        call = rpc(request, timeout=timeout, metadata=self._metadata)
+        try:
+            yield from call
+        except grpc.RpcError as e:
+            raise LabelportError.from_rpc_error(e) from None
+        finally:
+            call.cancel()
 
     @staticmethod
     def _pages(fetch: Callable[[str], Any], items: Callable[[Any], Iterable[T]]) -> Iterator[T]:
@@ -446,14 +453,11 @@ class Client:
         self, name: str, after_sequence: int = 0, timeout: Optional[float] = None
     ) -> Iterator[svc.WatchRunResponse]:
         """Events of a run until it settles (no deadline unless `timeout` is given)."""
-        call = self._stub.WatchRun(
+        yield from self._server_stream(
+            self._stub.WatchRun,
             svc.WatchRunRequest(name=name, after_sequence=after_sequence),
-            timeout=timeout, metadata=self._metadata,
+            timeout,
         )
-        try:
-            yield from _translating_stream(call)
-        finally:
-            call.cancel()
 
     def wait_until_settled(
         self,
@@ -505,17 +509,14 @@ class Client:
         timeout: Optional[float] = None,
     ) -> Iterator[svc.LoadAnnotationsResponse]:
         """The LoadAnnotations stream: progress, per (sample, field) changes, the summary."""
-        call = self._stub.LoadAnnotations(
+        yield from self._server_stream(
+            self._stub.LoadAnnotations,
             svc.LoadAnnotationsRequest(
                 name=name, dest_field=dest_field, dest_fields=dict(dest_fields or {}),
                 cleanup=cleanup,
             ),
-            timeout=timeout, metadata=self._metadata,
+            timeout,
         )
-        try:
-            yield from _translating_stream(call)
-        finally:
-            call.cancel()
 
     def get_run_status(
         self, name: str, timeout: Optional[float] = None

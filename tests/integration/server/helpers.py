@@ -227,6 +227,18 @@ def assert_error(
     return details
 
 
+def assert_run_not_found(error: grpc.RpcError, anno_key: str) -> None:
+    """Asserts the NOT_FOUND (field "name", reason RUN_NOT_FOUND) of a call naming a run key the
+    dataset does not have."""
+    assert_error(
+        error,
+        grpc.StatusCode.NOT_FOUND,
+        f"Dataset has no annotation run key '{anno_key}'",
+        field="name",
+        reason="RUN_NOT_FOUND",
+    )
+
+
 def call_error(fn, *args, **kwargs) -> grpc.RpcError:
     """Calls `fn` and returns the RpcError it raises (fails when it succeeds)."""
     try:

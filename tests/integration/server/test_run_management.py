@@ -12,8 +12,8 @@ from labelport.v1 import annotation_service_pb2 as svc
 from labelport.v1 import label_schema_pb2 as schema
 
 from .helpers import (
-    PARENT, assert_error, call_error, class_list, create_run, detection, header, image_sample,
-    image_samples, list_all_runs, run_name,
+    PARENT, assert_error, assert_run_not_found, call_error, class_list, create_run, detection,
+    header, image_sample, image_samples, list_all_runs, run_name,
 )
 
 SLUG = re.compile(r"voxel51-[0-9a-f]{32}")
@@ -154,13 +154,7 @@ def test_rename_run_moves_the_run_to_the_new_key(stub):
     got = stub.GetRun(svc.GetRunRequest(name=run_name("new_key")), timeout=10).run
     assert got == renamed
     err = call_error(stub.GetRun, svc.GetRunRequest(name=run_name("old_key")), timeout=10)
-    assert_error(
-        err,
-        grpc.StatusCode.NOT_FOUND,
-        "Dataset has no annotation run key 'old_key'",
-        field="name",
-        reason="RUN_NOT_FOUND",
-    )
+    assert_run_not_found(err, "old_key")
     # The samples follow the run.
     samples = stub.ListRunSamples(svc.ListRunSamplesRequest(name=run_name("new_key")), timeout=10)
     assert list(samples.sample_ids) == ["s000", "s001", "s002"]
@@ -195,7 +189,7 @@ def test_delete_run_removes_it_and_frees_the_key(stub):
     stub.DeleteRun(svc.DeleteRunRequest(name=run_name("doomed")), timeout=10)
 
     err = call_error(stub.GetRun, svc.GetRunRequest(name=run_name("doomed")), timeout=10)
-    assert_error(err, grpc.StatusCode.NOT_FOUND, "Dataset has no annotation run key 'doomed'")
+    assert_run_not_found(err, "doomed")
     err = call_error(
         stub.ListRunSamples, svc.ListRunSamplesRequest(name=run_name("doomed")), timeout=10
     )
@@ -203,13 +197,7 @@ def test_delete_run_removes_it_and_frees_the_key(stub):
     runs = stub.ListRuns(svc.ListRunsRequest(parent=PARENT), timeout=10).runs
     assert [r.anno_key for r in runs] == ["kept"]
     err = call_error(stub.DeleteRun, svc.DeleteRunRequest(name=run_name("doomed")), timeout=10)
-    assert_error(
-        err,
-        grpc.StatusCode.NOT_FOUND,
-        "Dataset has no annotation run key 'doomed'",
-        field="name",
-        reason="RUN_NOT_FOUND",
-    )
+    assert_run_not_found(err, "doomed")
 
     # The same key can be used again, for a new run with new samples.
     again = create_run(stub, header("doomed"), image_samples(2, prefix="new")).run

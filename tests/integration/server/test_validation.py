@@ -13,7 +13,7 @@ from labelport.v1 import labels_pb2 as labels
 from labelport.v1 import sample_pb2 as sample
 
 from .helpers import (
-    PARENT, assert_error, call_error, class_list, create_run, create_run_requests, header,
+    PARENT, assert_error, assert_run_not_found, call_error, class_list, create_run, create_run_requests, header,
     image_sample, image_samples, named_cases, run_name,
 )
 
@@ -371,14 +371,7 @@ def test_stream_error_is_returned_before_the_client_finishes(stub):
 )
 def test_unknown_run_is_not_found(stub, rpc, request_message):
     create_run(stub, header("present"))
-    err = call_error(getattr(stub, rpc), request_message, timeout=10)
-    assert_error(
-        err,
-        grpc.StatusCode.NOT_FOUND,
-        "Dataset has no annotation run key 'missing'",
-        field="name",
-        reason="RUN_NOT_FOUND",
-    )
+    assert_run_not_found(call_error(getattr(stub, rpc), request_message, timeout=10), "missing")
 
 
 def test_malformed_run_name_is_invalid_argument(stub):
