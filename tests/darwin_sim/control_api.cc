@@ -1,5 +1,6 @@
 #include "control_api.h"
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -295,97 +296,102 @@ SimResponse ControlApi::Requests(const SimRequest& req) {
                          log_->ToJson(after, static_cast<size_t>(std::max<int64_t>(limit, 0)))}});
 }
 
-SimResponse ControlApi::ItemAnnotations(const SimRequest& req, const std::string& item_id,
-                                        const std::string& annotation_id) {
-  absl::StatusOr<json::object> body = ParseJsonObject(req.body);
-  if (!body.ok()) return ErrorResponse(400, body.status().message());
-  absl::MutexLock lock(&store_->mu());
-  store_->AdvanceLocked();
-  Item* item = store_->ItemLocked(item_id);
-  if (item == nullptr) return ErrorResponse(404, absl::StrCat("item ", item_id, " not found"));
-  if (annotation_id.empty() && req.method == "GET") {
-    json::array list;
-    for (const Annotation& a : item->annotations) {
-      list.push_back(AnnotationView(store_->state(), a));
-    }
-    json::object out;
-    out["item_id"] = item->id;
-    out["annotations"] = std::move(list);
-    return JsonResponse(200, out);
-  }
-  if (annotation_id.empty() && req.method == "POST") {
-    absl::StatusOr<json::object> view = AddAnnotationLocked(*store_, *item, *body);
-    if (!view.ok()) return StatusError(view.status());
-    return JsonResponse(200, *view);
-  }
-  if (!annotation_id.empty() && (req.method == "PATCH" || req.method == "PUT")) {
-    absl::StatusOr<json::object> view = EditAnnotationLocked(*store_, *item, annotation_id, *body);
-    if (!view.ok()) return StatusError(view.status());
-    return JsonResponse(200, *view);
-  }
-  if (!annotation_id.empty() && req.method == "DELETE") {
-    if (absl::Status s = DeleteAnnotationLocked(*store_, *item, annotation_id); !s.ok()) {
-      return StatusError(s);
-    }
-    return JsonResponse(200, json::object{{"deleted", annotation_id}});
-  }
-  return ErrorResponse(405, "method not allowed");
-}
+namespace {
 
-SimResponse ControlApi::PaintMask(const SimRequest& req, const std::string& item_id) {
-  absl::StatusOr<json::object> body = ParseJsonObject(req.body);
-  if (!body.ok()) return ErrorResponse(400, body.status().message());
-  absl::MutexLock lock(&store_->mu());
-  store_->AdvanceLocked();
-  Item* item = store_->ItemLocked(item_id);
-  if (item == nullptr) return ErrorResponse(404, absl::StrCat("item ", item_id, " not found"));
-  absl::StatusOr<json::object> view = PaintMaskLocked(*store_, *item, *body);
+// A view an annotator call returned: 200 with it, or the call's error.
+SimResponse ViewResponse(const absl::StatusOr<json::object>& view) {
   if (!view.ok()) return StatusError(view.status());
   return JsonResponse(200, *view);
 }
 
-SimResponse ControlApi::TrackEdit(const SimRequest& req, const std::string& item_id,
-                                  const std::string& annotation_id, const std::string& action) {
+// Handles a control request on item `item_id` with a JSON object body: f(item,
+// body) under the store's lock, after advancing the simulated time. 400 for a
+// body that is not a JSON object, 404 for an unknown item.
+SimResponse OnItem(Store& store, const SimRequest& req, const std::string& item_id,
+                   absl::FunctionRef<SimResponse(Item&, const json::object&)> f) {
   absl::StatusOr<json::object> body = ParseJsonObject(req.body);
   if (!body.ok()) return ErrorResponse(400, body.status().message());
-  absl::MutexLock lock(&store_->mu());
-  store_->AdvanceLocked();
-  Item* item = store_->ItemLocked(item_id);
+  absl::MutexLock lock(&store.mu());
+  store.AdvanceLocked();
+  Item* item = store.ItemLocked(item_id);
   if (item == nullptr) return ErrorResponse(404, absl::StrCat("item ", item_id, " not found"));
-  absl::StatusOr<json::object> out;
-  if (action == "split") {
-    std::optional<int64_t> frame = GetInt(*body, "frame");
-    if (!frame.has_value()) return ErrorResponse(422, "split needs an integer \"frame\"");
-    out = SplitTrackLocked(*store_, *item, annotation_id, *frame);
-  } else {
-    const std::string other = GetString(*body, "other");
+  return f(*item, *body);
+}
+
+// The workflow status a body asks for ("status", else "stage"; the stage
+// "dataset" is "new"). Errors: InvalidArgument "invalid status <status>" for
+// one that is none of kStatuses.
+absl::StatusOr<std::string> RequestedStatus(const json::object& body) {
+  const std::string status = GetString(body, "status", GetString(body, "stage"));
+  if (status == "dataset") return "new";
+  if (!ValidStatus(status))
+    return absl::InvalidArgumentError(absl::StrCat("invalid status ", status));
+  return status;
+}
+
+}  // namespace
+
+SimResponse ControlApi::ItemAnnotations(const SimRequest& req, const std::string& item_id,
+                                        const std::string& annotation_id) {
+  return OnItem(*store_, req, item_id, [&](Item& item, const json::object& body) {
+    if (annotation_id.empty() && req.method == "GET") {
+      json::array list;
+      for (const Annotation& a : item.annotations) {
+        list.push_back(AnnotationView(store_->state(), a));
+      }
+      return JsonResponse(200,
+                          json::object{{"item_id", item.id}, {"annotations", std::move(list)}});
+    }
+    if (annotation_id.empty() && req.method == "POST") {
+      return ViewResponse(AddAnnotationLocked(*store_, item, body));
+    }
+    if (!annotation_id.empty() && (req.method == "PATCH" || req.method == "PUT")) {
+      return ViewResponse(EditAnnotationLocked(*store_, item, annotation_id, body));
+    }
+    if (!annotation_id.empty() && req.method == "DELETE") {
+      if (absl::Status s = DeleteAnnotationLocked(*store_, item, annotation_id); !s.ok()) {
+        return StatusError(s);
+      }
+      return JsonResponse(200, json::object{{"deleted", annotation_id}});
+    }
+    return ErrorResponse(405, "method not allowed");
+  });
+}
+
+SimResponse ControlApi::PaintMask(const SimRequest& req, const std::string& item_id) {
+  return OnItem(*store_, req, item_id, [&](Item& item, const json::object& body) {
+    return ViewResponse(PaintMaskLocked(*store_, item, body));
+  });
+}
+
+SimResponse ControlApi::TrackEdit(const SimRequest& req, const std::string& item_id,
+                                  const std::string& annotation_id, const std::string& action) {
+  return OnItem(*store_, req, item_id, [&](Item& item, const json::object& body) {
+    if (action == "split") {
+      std::optional<int64_t> frame = GetInt(body, "frame");
+      if (!frame.has_value()) return ErrorResponse(422, "split needs an integer \"frame\"");
+      return ViewResponse(SplitTrackLocked(*store_, item, annotation_id, *frame));
+    }
+    const std::string other = GetString(body, "other");
     if (other.empty()) return ErrorResponse(422, "merge needs \"other\": <annotation id>");
-    out = MergeTracksLocked(*store_, *item, annotation_id, other);
-  }
-  if (!out.ok()) return StatusError(out.status());
-  return JsonResponse(200, *out);
+    return ViewResponse(MergeTracksLocked(*store_, item, annotation_id, other));
+  });
 }
 
 SimResponse ControlApi::ItemStatus(const SimRequest& req, const std::string& item_id) {
-  absl::StatusOr<json::object> body = ParseJsonObject(req.body);
-  if (!body.ok()) return ErrorResponse(400, body.status().message());
-  std::string status = GetString(*body, "status", GetString(*body, "stage"));
-  if (status == "dataset") status = "new";
-  if (!ValidStatus(status)) return ErrorResponse(422, absl::StrCat("invalid status ", status));
-  absl::MutexLock lock(&store_->mu());
-  store_->AdvanceLocked();
-  Item* item = store_->ItemLocked(item_id);
-  if (item == nullptr) return ErrorResponse(404, absl::StrCat("item ", item_id, " not found"));
-  SetItemStatus(*store_, *item, status, GetString(*body, "processing_status"));
-  return JsonResponse(200, ItemJson(store_->state(), *item, true));
+  return OnItem(*store_, req, item_id, [&](Item& item, const json::object& body) {
+    absl::StatusOr<std::string> status = RequestedStatus(body);
+    if (!status.ok()) return ErrorResponse(422, status.status().message());
+    SetItemStatus(*store_, item, *status, GetString(body, "processing_status"));
+    return JsonResponse(200, ItemJson(store_->state(), item, true));
+  });
 }
 
 SimResponse ControlApi::DatasetStatus(const SimRequest& req, const std::string& dataset_id) {
   absl::StatusOr<json::object> body = ParseJsonObject(req.body);
   if (!body.ok()) return ErrorResponse(400, body.status().message());
-  std::string status = GetString(*body, "status", GetString(*body, "stage"));
-  if (status == "dataset") status = "new";
-  if (!ValidStatus(status)) return ErrorResponse(422, absl::StrCat("invalid status ", status));
+  absl::StatusOr<std::string> status = RequestedStatus(*body);
+  if (!status.ok()) return ErrorResponse(422, status.status().message());
   int64_t id = 0;
   if (!absl::SimpleAtoi(dataset_id, &id)) return ErrorResponse(404, "dataset not found");
   absl::MutexLock lock(&store_->mu());
@@ -395,7 +401,7 @@ SimResponse ControlApi::DatasetStatus(const SimRequest& req, const std::string& 
   json::array ids;
   for (uint64_t seq : ds->second.item_seqs) {
     Item& item = store_->state().items.at(seq);
-    SetItemStatus(*store_, item, status, GetString(*body, "processing_status"));
+    SetItemStatus(*store_, item, *status, GetString(*body, "processing_status"));
     ids.emplace_back(item.id);
   }
   return JsonResponse(200, json::object{{"item_ids", std::move(ids)}});
