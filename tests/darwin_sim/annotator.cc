@@ -450,11 +450,9 @@ json::object AnnotationView(const State& state, const Annotation& a) {
   json::array authors;
   for (const json::value& actor : a.actors) {
     if (!actor.is_object()) continue;
-    json::object au;
-    au["email"] = GetString(actor.as_object(), "email");
-    au["full_name"] = GetString(actor.as_object(), "full_name");
-    au["role"] = GetString(actor.as_object(), "role", "annotator");
-    authors.push_back(std::move(au));
+    authors.push_back(json::object{{"email", GetString(actor.as_object(), "email")},
+                                   {"full_name", GetString(actor.as_object(), "full_name")},
+                                   {"role", GetString(actor.as_object(), "role", "annotator")}});
   }
   o["authors"] = std::move(authors);
   o["stored"] = StoredAnnotationJson(a);

@@ -110,11 +110,7 @@ SimResponse HandleAttributes(ApiContext& ctx) {
   for (const auto& [id, attr] : ctx.store.state().attributes) {
     const AnnotationClass* cls = ctx.store.ClassLocked(ctx.team_id, attr.class_id);
     if (cls == nullptr) continue;
-    json::object a;
-    a["id"] = attr.id;
-    a["name"] = attr.name;
-    a["class_id"] = attr.class_id;
-    out.push_back(std::move(a));
+    out.push_back(json::object{{"id", attr.id}, {"name", attr.name}, {"class_id", attr.class_id}});
   }
   return JsonResponse(200, out);
 }

@@ -162,10 +162,7 @@ SimResponse HandleStatusCounts(ApiContext& ctx) {
   }
   json::array simple;
   for (const auto& [status, count] : counts) {
-    json::object c;
-    c["status"] = status;
-    c["item_count"] = count;
-    simple.push_back(std::move(c));
+    simple.push_back(json::object{{"status", status}, {"item_count", count}});
   }
   return JsonResponse(200, json::object{{"simple_counts", std::move(simple)}});
 }

@@ -148,12 +148,8 @@ json::object PropertyJson(const Property& p, bool include_values) {
   if (include_values) {
     json::array values;
     for (const PropertyValue& v : p.values) {
-      json::object vo;
-      vo["id"] = v.id;
-      vo["type"] = "string";
-      vo["value"] = v.value;
-      vo["color"] = v.color;
-      values.push_back(std::move(vo));
+      values.push_back(
+          json::object{{"id", v.id}, {"type", "string"}, {"value", v.value}, {"color", v.color}});
     }
     o["property_values"] = std::move(values);
   }
@@ -297,12 +293,11 @@ json::object WorkflowJson(const State& state, const Workflow& wf) {
     so["config"] = std::move(config);
     json::array edges;
     if (i + 1 < wf.stages.size()) {
-      json::object e;
-      e["id"] = absl::StrCat(s.id.substr(0, 24), wf.stages[i + 1].id.substr(24));
-      e["name"] = "default";
-      e["source_stage_id"] = s.id;
-      e["target_stage_id"] = wf.stages[i + 1].id;
-      edges.push_back(std::move(e));
+      edges.push_back(
+          json::object{{"id", absl::StrCat(s.id.substr(0, 24), wf.stages[i + 1].id.substr(24))},
+                       {"name", "default"},
+                       {"source_stage_id", s.id},
+                       {"target_stage_id", wf.stages[i + 1].id}});
     }
     so["edges"] = std::move(edges);
     stages.push_back(std::move(so));

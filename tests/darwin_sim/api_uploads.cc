@@ -52,12 +52,10 @@ json::object BlockedReply(const std::string& id, const std::string& name, const 
     out.push_back(std::move(so));
   }
   if (out.empty()) {
-    json::object so;
-    so["type"] = SlotTypeForFileName(name);
-    so["file_name"] = name;
-    so["slot_name"] = "0";
-    so["reason"] = reason;
-    out.push_back(std::move(so));
+    out.push_back(json::object{{"type", SlotTypeForFileName(name)},
+                               {"file_name", name},
+                               {"slot_name", "0"},
+                               {"reason", reason}});
   }
   b["slots"] = std::move(out);
   return b;
