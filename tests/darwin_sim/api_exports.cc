@@ -1,5 +1,6 @@
 // Exports (E38-E40), darwin-api.md §2.10 and §10.5 rule 2.
 #include <chrono>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "api_handlers.h"
@@ -75,13 +76,12 @@ SimResponse HandleDeleteExport(ApiContext& ctx) {
   State& state = ctx.store.state();
   Dataset* ds = ctx.store.DatasetBySlugLocked(ctx.team_id, ctx.params[1]);
   if (ds == nullptr) return ErrorResponse(404, "dataset not found");
-  for (auto it = state.exports.begin(); it != state.exports.end(); ++it) {
-    if (it->dataset_id == ds->id && it->name == ctx.params[2]) {
-      state.exports.erase(it);
-      return JsonResponse(200, json::object());
-    }
-  }
-  return ErrorResponse(404, "export not found");
+  // Names are unique within a dataset: at most one export goes.
+  const size_t deleted = std::erase_if(state.exports, [&](const Export& e) {
+    return e.dataset_id == ds->id && e.name == ctx.params[2];
+  });
+  if (deleted == 0) return ErrorResponse(404, "export not found");
+  return JsonResponse(200, json::object());
 }
 
 SimResponse HandleDownloadExport(ApiContext& ctx) {

@@ -342,6 +342,13 @@ def test_control_and_create_requests_are_refused_with_the_reason(sim, tmp_path):
     assert r.status_code == 422 and r.json()["errors"]["message"] == "name is required"
     r = api.post(api.v2("datasets/refusals/exports"), {"format": "darwin_json_2"})
     assert r.status_code == 422 and r.json()["errors"]["message"] == "name is required"
+    # An export is deleted by name, once.
+    assert api.post(api.v2("datasets/refusals/exports"), {"name": "r1"}).status_code == 200
+    r = api.s.delete(sim.url + api.v2("datasets/refusals/exports/r1"))
+    assert (r.status_code, r.json()) == (200, {})
+    r = api.s.delete(sim.url + api.v2("datasets/refusals/exports/r1"))
+    assert (r.status_code, r.json()["errors"]["message"]) == (404, "export not found")
+    assert api.get(api.v2("datasets/refusals/exports")).json() == []
 
 
 def test_reset_and_teams(sim):
