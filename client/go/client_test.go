@@ -40,6 +40,23 @@ type fakeServer struct {
 	loadMessages  []*labelportv1.LoadAnnotationsResponse
 }
 
+// receiveAll calls each with every message recv returns until the client closes its side of
+// the stream; it returns the first error of recv or each.
+func receiveAll[M any](recv func() (M, error), each func(M) error) error {
+	for {
+		m, err := recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := each(m); err != nil {
+			return err
+		}
+	}
+}
+
 func (f *fakeServer) note(ctx context.Context) {
 	md, _ := metadata.FromIncomingContext(ctx)
 	f.mu.Lock()
@@ -88,18 +105,15 @@ func (f *fakeServer) UploadMedia(stream labelportv1.AnnotationService_UploadMedi
 	}
 	h := first.GetHeader()
 	var data []byte
-	for {
-		m, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
+	err = receiveAll(stream.Recv, func(m *labelportv1.UploadMediaRequest) error {
 		if len(m.GetChunk()) > ChunkBytes {
 			return status.Error(codes.InvalidArgument, "chunk too large")
 		}
 		data = append(data, m.GetChunk()...)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	sum := sha256.Sum256(data)
 	if "sha256:"+hex.EncodeToString(sum[:]) != h.GetContentDigest() || int64(len(data)) != h.GetSizeBytes() {
@@ -121,18 +135,15 @@ func (f *fakeServer) CreateRun(stream labelportv1.AnnotationService_CreateRunSer
 	f.header = first.GetHeader()
 	f.mu.Unlock()
 	total := 0
-	for {
-		m, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
+	err = receiveAll(stream.Recv, func(m *labelportv1.CreateRunRequest) error {
 		f.mu.Lock()
 		f.batches = append(f.batches, len(m.GetSamples().GetSamples()))
 		f.mu.Unlock()
 		total += len(m.GetSamples().GetSamples())
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return stream.SendAndClose(&labelportv1.CreateRunResponse{Created: true, Run: &labelportv1.AnnotationRun{
 		Name:     first.GetHeader().GetParent() + "/runs/" + first.GetHeader().GetAnnoKey(),

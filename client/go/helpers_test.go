@@ -83,4 +83,10 @@ func TestDocumentTypeOfSegmentation(t *testing.T) {
 	if got := DocumentType(seg); got != "Segmentation" {
 		t.Errorf("DocumentType(segmentation) = %q", got)
 	}
+	if got := DocumentType(nil); got != "" {
+		t.Errorf("DocumentType(nil) = %q", got)
+	}
+	if got := DocumentType(&labelportv1.FieldValue{}); got != "" {
+		t.Errorf("DocumentType(unset) = %q", got)
+	}
 }

@@ -215,27 +215,13 @@ func AddFrames(s *labelportv1.Sample, field string, frames ...*labelportv1.Frame
 // DocumentType is the FiftyOne document class of a field value ("Detections",
 // "Classification", ...), as ExistingField.document_type wants it; "" for an unset value.
 func DocumentType(v *labelportv1.FieldValue) string {
-	switch v.GetValue().(type) {
-	case *labelportv1.FieldValue_Classification:
-		return "Classification"
-	case *labelportv1.FieldValue_Classifications:
-		return "Classifications"
-	case *labelportv1.FieldValue_Detection:
-		return "Detection"
-	case *labelportv1.FieldValue_Detections:
-		return "Detections"
-	case *labelportv1.FieldValue_Polyline:
-		return "Polyline"
-	case *labelportv1.FieldValue_Polylines:
-		return "Polylines"
-	case *labelportv1.FieldValue_Keypoint:
-		return "Keypoint"
-	case *labelportv1.FieldValue_Keypoints:
-		return "Keypoints"
-	case *labelportv1.FieldValue_Segmentation:
-		return "Segmentation"
+	// The value oneof holds one message per document class, named as the class is.
+	m := v.ProtoReflect()
+	set := m.WhichOneof(m.Descriptor().Oneofs().ByName("value"))
+	if set == nil || set.Message() == nil {
+		return ""
 	}
-	return ""
+	return string(set.Message().Name())
 }
 
 // ExistingFields derives the ExistingField list of a CreateRun header from the labels the

@@ -76,28 +76,41 @@ func cloneListRuns(req *labelportv1.ListRunsRequest) *labelportv1.ListRunsReques
 	}
 }
 
-// AllRuns iterates over every run matching req, fetching pages as needed. The iteration
-// stops after yielding a non-nil error.
-func (c *Client) AllRuns(ctx context.Context, req *labelportv1.ListRunsRequest) iter.Seq2[*labelportv1.AnnotationRun, error] {
-	return func(yield func(*labelportv1.AnnotationRun, error) bool) {
-		r := cloneListRuns(req)
+// pages yields the items of every page fetch returns, starting with the page of firstToken
+// ("": the first page) and asking for the next one with the token of the one before until a
+// page has no next token. The iteration stops after yielding a non-nil error.
+func pages[T any](firstToken string, fetch func(token string) (items []T, next string, err error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		token := firstToken
 		for {
-			page, err := c.ListRuns(ctx, r)
+			items, next, err := fetch(token)
 			if err != nil {
-				yield(nil, err)
+				var zero T
+				yield(zero, err)
 				return
 			}
-			for _, run := range page.GetRuns() {
-				if !yield(run, nil) {
+			for _, item := range items {
+				if !yield(item, nil) {
 					return
 				}
 			}
-			if page.GetNextPageToken() == "" {
+			if next == "" {
 				return
 			}
-			r.PageToken = page.GetNextPageToken()
+			token = next
 		}
 	}
+}
+
+// AllRuns iterates over every run matching req, fetching pages as needed. The iteration
+// stops after yielding a non-nil error.
+func (c *Client) AllRuns(ctx context.Context, req *labelportv1.ListRunsRequest) iter.Seq2[*labelportv1.AnnotationRun, error] {
+	return pages(req.GetPageToken(), func(token string) ([]*labelportv1.AnnotationRun, string, error) {
+		r := cloneListRuns(req)
+		r.PageToken = token
+		page, err := c.ListRuns(ctx, r)
+		return page.GetRuns(), page.GetNextPageToken(), err
+	})
 }
 
 // RenameRun gives a run a new key and returns it under its new name.
@@ -130,25 +143,10 @@ func (c *Client) ResumeRun(ctx context.Context, name string) (*labelportv1.Annot
 
 // RunSamples iterates over the client sample ids of a run, in upload order.
 func (c *Client) RunSamples(ctx context.Context, name string) iter.Seq2[string, error] {
-	return func(yield func(string, error) bool) {
-		req := &labelportv1.ListRunSamplesRequest{Name: name}
-		for {
-			page, err := c.stub.ListRunSamples(ctx, req)
-			if err != nil {
-				yield("", err)
-				return
-			}
-			for _, id := range page.GetSampleIds() {
-				if !yield(id, nil) {
-					return
-				}
-			}
-			if page.GetNextPageToken() == "" {
-				return
-			}
-			req.PageToken = page.GetNextPageToken()
-		}
-	}
+	return pages("", func(token string) ([]string, string, error) {
+		page, err := c.stub.ListRunSamples(ctx, &labelportv1.ListRunSamplesRequest{Name: name, PageToken: token})
+		return page.GetSampleIds(), page.GetNextPageToken(), err
+	})
 }
 
 // CreateRun streams header and samples (in batches of at most MaxBatchSamples samples and

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <tuple>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
@@ -371,25 +372,18 @@ absl::Status ApplyFields(Store& store, AnnotationClass& cls, Annotation& a, cons
   } else if (type == "tag" && !a.data.contains("tag")) {
     a.data["tag"] = json::object();
   }
-  if (const json::value* id = req.if_contains("instance_id")) {
-    if (id->is_null()) {
-      a.data.erase("instance_id");
-    } else {
-      json::object v;
-      v["value"] = *id;
-      a.data["instance_id"] = std::move(v);
-      EnableSubType(cls, "instance_id");
+  // Sub-types given as a plain value: null removes one, a value sets
+  // data[sub_type] = {member: value} and enables the sub-type on the class.
+  for (const auto& [sub_type, member] :
+       {std::pair{"instance_id", "value"}, std::pair{"text", "text"}}) {
+    const json::value* value = req.if_contains(sub_type);
+    if (value == nullptr) continue;
+    if (value->is_null()) {
+      a.data.erase(sub_type);
+      continue;
     }
-  }
-  if (const json::value* text = req.if_contains("text")) {
-    if (text->is_null()) {
-      a.data.erase("text");
-    } else {
-      json::object v;
-      v["text"] = *text;
-      a.data["text"] = std::move(v);
-      EnableSubType(cls, "text");
-    }
+    a.data[sub_type] = json::object{{member, *value}};
+    EnableSubType(cls, sub_type);
   }
   if (const json::value* props = req.if_contains("properties");
       props != nullptr && props->is_object()) {
@@ -430,15 +424,12 @@ json::object AnnotationView(const State& state, const Annotation& a) {
     json::array hidden;
     for (const auto& [start, end] : track->hidden_areas) hidden.push_back(json::array{start, end});
     o["hidden_areas"] = std::move(hidden);
-    o["interpolated"] =
-        track->interpolated.has_value() ? json::value(*track->interpolated) : json::value(nullptr);
+    o["interpolated"] = ValueOrNull(track->interpolated);
     if (!track->frames.empty()) subs = &track->frames.begin()->second;
   } else {
     o["data"] = ShapeView(type, a.data);
   }
-  json::array slots;
-  for (const std::string& s : a.slot_names) slots.emplace_back(s);
-  o["slot_names"] = std::move(slots);
+  o["slot_names"] = json::array(a.slot_names.begin(), a.slot_names.end());
   if (const json::value* id = subs->if_contains("instance_id");
       id != nullptr && id->is_object() && id->as_object().contains("value")) {
     o["instance_id"] = id->as_object().at("value");
@@ -459,11 +450,9 @@ json::object AnnotationView(const State& state, const Annotation& a) {
   json::array authors;
   for (const json::value& actor : a.actors) {
     if (!actor.is_object()) continue;
-    json::object au;
-    au["email"] = GetString(actor.as_object(), "email");
-    au["full_name"] = GetString(actor.as_object(), "full_name");
-    au["role"] = GetString(actor.as_object(), "role", "annotator");
-    authors.push_back(std::move(au));
+    authors.push_back(json::object{{"email", GetString(actor.as_object(), "email")},
+                                   {"full_name", GetString(actor.as_object(), "full_name")},
+                                   {"role", GetString(actor.as_object(), "role", "annotator")}});
   }
   o["authors"] = std::move(authors);
   o["stored"] = StoredAnnotationJson(a);

@@ -146,14 +146,9 @@ SimResponse HandleItemProperties(ApiContext& ctx) {
   if (item == nullptr) return ErrorResponse(404, "item not found");
   json::array out;
   for (const auto& [pid, values] : item->item_properties) {
-    json::object p;
-    p["id"] = pid;
-    p["values"] = values;
-    out.push_back(std::move(p));
+    out.push_back(json::object{{"id", pid}, {"values", values}});
   }
-  json::object body;
-  body["properties"] = std::move(out);
-  return JsonResponse(200, body);
+  return JsonResponse(200, json::object{{"properties", std::move(out)}});
 }
 
 }  // namespace labelport::darwin_sim

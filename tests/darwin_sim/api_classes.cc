@@ -101,9 +101,7 @@ SimResponse HandleListClasses(ApiContext& ctx) {
   for (const auto& [id, cls] : ctx.store.state().classes) {
     if (cls.team_id == ctx.team_id) out.push_back(ClassJson(cls));
   }
-  json::object body;
-  body["annotation_classes"] = std::move(out);
-  return JsonResponse(200, body);
+  return JsonResponse(200, json::object{{"annotation_classes", std::move(out)}});
 }
 
 SimResponse HandleCreateClass(ApiContext& ctx) {
@@ -166,9 +164,7 @@ SimResponse HandleDeleteClass(ApiContext& ctx) {
   if (cls == nullptr) return ErrorResponse(404, "class not found");
   if (cls->name == "__raster_layer__") return ErrorResponse(422, "built-in class");
   ctx.store.state().classes.erase(id);
-  json::object body;
-  body["id"] = id;
-  return JsonResponse(200, body);
+  return JsonResponse(200, json::object{{"id", id}});
 }
 
 SimResponse HandleListProperties(ApiContext& ctx) {
@@ -192,9 +188,7 @@ SimResponse HandleListProperties(ApiContext& ctx) {
     }
     out.push_back(PropertyJson(p, include_values));
   }
-  json::object body;
-  body["properties"] = std::move(out);
-  return JsonResponse(200, body);
+  return JsonResponse(200, json::object{{"properties", std::move(out)}});
 }
 
 SimResponse HandleCreateProperty(ApiContext& ctx) {
@@ -268,9 +262,7 @@ SimResponse HandleDeleteProperty(ApiContext& ctx) {
   const std::string id = p->id;
   ctx.store.state().properties.erase(id);
   std::erase(ctx.store.state().property_order, id);
-  json::object body;
-  body["id"] = id;
-  return JsonResponse(200, body);
+  return JsonResponse(200, json::object{{"id", id}});
 }
 
 }  // namespace labelport::darwin_sim

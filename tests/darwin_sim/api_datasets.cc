@@ -4,6 +4,7 @@
 #include "api_handlers.h"
 #include "api_json.h"
 #include "json_util.h"
+#include "request_body.h"
 
 namespace labelport::darwin_sim {
 namespace {
@@ -66,10 +67,9 @@ SimResponse HandleListDatasets(ApiContext& ctx) {
 }
 
 SimResponse HandleCreateDataset(ApiContext& ctx) {
-  absl::StatusOr<json::object> body = ParseJsonObject(ctx.req.body);
-  if (!body.ok()) return ErrorResponse(400, body.status().message());
-  const std::string name = GetString(*body, "name");
-  if (name.empty()) return ErrorResponse(422, "name is required");
+  json::object body;
+  std::string name;
+  if (auto refused = ParseBodyNaming(ctx.req.body, "name", &body, &name)) return *refused;
   absl::MutexLock lock(&ctx.store.mu());
   const Team& team = ctx.store.state().teams.at(ctx.team_id);
   absl::StatusOr<Dataset*> ds = ctx.store.CreateDatasetLocked(team, name);
@@ -110,11 +110,7 @@ SimResponse HandleAttributes(ApiContext& ctx) {
   for (const auto& [id, attr] : ctx.store.state().attributes) {
     const AnnotationClass* cls = ctx.store.ClassLocked(ctx.team_id, attr.class_id);
     if (cls == nullptr) continue;
-    json::object a;
-    a["id"] = attr.id;
-    a["name"] = attr.name;
-    a["class_id"] = attr.class_id;
-    out.push_back(std::move(a));
+    out.push_back(json::object{{"id", attr.id}, {"name", attr.name}, {"class_id", attr.class_id}});
   }
   return JsonResponse(200, out);
 }
@@ -174,9 +170,7 @@ SimResponse HandleDeleteWorkflow(ApiContext& ctx) {
   }
   state.workflows.erase(id);
   std::erase(state.workflow_order, id);
-  json::object body;
-  body["id"] = id;
-  return JsonResponse(200, body);
+  return JsonResponse(200, json::object{{"id", id}});
 }
 
 }  // namespace labelport::darwin_sim

@@ -1,19 +1,20 @@
 // Exports (E38-E40), darwin-api.md §2.10 and §10.5 rule 2.
 #include <chrono>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "api_handlers.h"
 #include "api_json.h"
 #include "ids.h"
 #include "json_util.h"
+#include "request_body.h"
 
 namespace labelport::darwin_sim {
 
 SimResponse HandleCreateExport(ApiContext& ctx) {
-  absl::StatusOr<json::object> body = ParseJsonObject(ctx.req.body);
-  if (!body.ok()) return ErrorResponse(400, body.status().message());
-  const std::string name = GetString(*body, "name");
-  if (name.empty()) return ErrorResponse(422, "name is required");
+  json::object body;
+  std::string name;
+  if (auto refused = ParseBodyNaming(ctx.req.body, "name", &body, &name)) return *refused;
   absl::MutexLock lock(&ctx.store.mu());
   ctx.store.AdvanceLocked();
   State& state = ctx.store.state();
@@ -29,11 +30,11 @@ SimResponse HandleCreateExport(ApiContext& ctx) {
   exp.dataset_id = ds->id;
   exp.name = name;
   exp.version = version + 1;
-  exp.format = GetString(*body, "format", "darwin_json_2");
-  if (const json::value* f = body->if_contains("filters"); f != nullptr && f->is_object()) {
+  exp.format = GetString(body, "format", "darwin_json_2");
+  if (const json::value* f = body.if_contains("filters"); f != nullptr && f->is_object()) {
     exp.filters = *f;
   }
-  exp.annotation_filters = GetObject(*body, "annotation_filters");
+  exp.annotation_filters = GetObject(body, "annotation_filters");
   // RemoteDatasetV2.export sends class ids inside `filters`; they also limit
   // which annotations are written.
   if (exp.filters.is_object() && exp.filters.as_object().contains("annotation_class_ids") &&
@@ -41,8 +42,8 @@ SimResponse HandleCreateExport(ApiContext& ctx) {
     exp.annotation_filters["annotation_class_ids"] =
         exp.filters.as_object().at("annotation_class_ids");
   }
-  exp.include_authorship = GetBool(*body, "include_authorship", false);
-  exp.include_export_token = GetBool(*body, "include_export_token", false);
+  exp.include_authorship = GetBool(body, "include_authorship", false);
+  exp.include_export_token = GetBool(body, "include_export_token", false);
   exp.inserted_at = NowTimestamp();
   exp.download_token = NewToken();
   exp.base_url = ctx.req.base_url;
@@ -75,13 +76,12 @@ SimResponse HandleDeleteExport(ApiContext& ctx) {
   State& state = ctx.store.state();
   Dataset* ds = ctx.store.DatasetBySlugLocked(ctx.team_id, ctx.params[1]);
   if (ds == nullptr) return ErrorResponse(404, "dataset not found");
-  for (auto it = state.exports.begin(); it != state.exports.end(); ++it) {
-    if (it->dataset_id == ds->id && it->name == ctx.params[2]) {
-      state.exports.erase(it);
-      return JsonResponse(200, json::object());
-    }
-  }
-  return ErrorResponse(404, "export not found");
+  // Names are unique within a dataset: at most one export goes.
+  const size_t deleted = std::erase_if(state.exports, [&](const Export& e) {
+    return e.dataset_id == ds->id && e.name == ctx.params[2];
+  });
+  if (deleted == 0) return ErrorResponse(404, "export not found");
+  return JsonResponse(200, json::object());
 }
 
 SimResponse HandleDownloadExport(ApiContext& ctx) {

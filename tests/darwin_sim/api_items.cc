@@ -60,9 +60,7 @@ SimResponse SetArchived(ApiContext& ctx, bool archived) {
     item->updated_at = NowTimestamp();
     ids.emplace_back(item->id);
   }
-  json::object out;
-  out["affected_item_ids"] = std::move(ids);
-  return JsonResponse(200, out);
+  return JsonResponse(200, json::object{{"affected_item_ids", std::move(ids)}});
 }
 
 }  // namespace
@@ -164,14 +162,9 @@ SimResponse HandleStatusCounts(ApiContext& ctx) {
   }
   json::array simple;
   for (const auto& [status, count] : counts) {
-    json::object c;
-    c["status"] = status;
-    c["item_count"] = count;
-    simple.push_back(std::move(c));
+    simple.push_back(json::object{{"status", status}, {"item_count", count}});
   }
-  json::object body;
-  body["simple_counts"] = std::move(simple);
-  return JsonResponse(200, body);
+  return JsonResponse(200, json::object{{"simple_counts", std::move(simple)}});
 }
 
 SimResponse HandleArchiveItems(ApiContext& ctx) { return SetArchived(ctx, true); }
@@ -192,9 +185,7 @@ SimResponse HandleDeleteItems(ApiContext& ctx) {
     state.item_by_key.erase({item->dataset_id, item->path, item->name});
     state.items.erase(seq);
   }
-  json::object out;
-  out["affected_item_ids"] = std::move(deleted);
-  return JsonResponse(200, out);
+  return JsonResponse(200, json::object{{"affected_item_ids", std::move(deleted)}});
 }
 
 SimResponse HandleMoveToStage(ApiContext& ctx) {
@@ -218,9 +209,7 @@ SimResponse HandleMoveToStage(ApiContext& ctx) {
     item->updated_at = NowTimestamp();
     ids.emplace_back(item->id);
   }
-  json::object out;
-  out["affected_item_ids"] = std::move(ids);
-  return JsonResponse(200, out);
+  return JsonResponse(200, json::object{{"affected_item_ids", std::move(ids)}});
 }
 
 SimResponse HandleCommentThreads(ApiContext& ctx) {

@@ -114,9 +114,7 @@ json::object ClassJson(const AnnotationClass& cls) {
   json::object o;
   o["id"] = cls.id;
   o["name"] = cls.name;
-  json::array types;
-  for (const std::string& t : cls.annotation_types) types.emplace_back(t);
-  o["annotation_types"] = std::move(types);
+  o["annotation_types"] = json::array(cls.annotation_types.begin(), cls.annotation_types.end());
   json::array datasets;
   for (int64_t d : cls.datasets) {
     json::object e;
@@ -144,21 +142,14 @@ json::object PropertyJson(const Property& p, bool include_values) {
   o["required"] = p.required;
   o["slug"] = p.name;
   o["team_id"] = p.team_id;
-  o["annotation_class_id"] = p.annotation_class_id.has_value() ? json::value(*p.annotation_class_id)
-                                                               : json::value(nullptr);
+  o["annotation_class_id"] = ValueOrNull(p.annotation_class_id);
   o["granularity"] = p.granularity;
-  json::array ds;
-  for (int64_t d : p.dataset_ids) ds.emplace_back(d);
-  o["dataset_ids"] = std::move(ds);
+  o["dataset_ids"] = json::array(p.dataset_ids.begin(), p.dataset_ids.end());
   if (include_values) {
     json::array values;
     for (const PropertyValue& v : p.values) {
-      json::object vo;
-      vo["id"] = v.id;
-      vo["type"] = "string";
-      vo["value"] = v.value;
-      vo["color"] = v.color;
-      values.push_back(std::move(vo));
+      values.push_back(
+          json::object{{"id", v.id}, {"type", "string"}, {"value", v.value}, {"color", v.color}});
     }
     o["property_values"] = std::move(values);
   }
@@ -232,11 +223,8 @@ json::object StoredAnnotationJson(const Annotation& a) {
   o["id"] = a.id;
   o["annotation_class_id"] = a.class_id;
   o["data"] = a.data;
-  json::array slots;
-  for (const std::string& s : a.slot_names) slots.emplace_back(s);
-  json::object ctx;
-  ctx["slot_names"] = std::move(slots);
-  o["context_keys"] = std::move(ctx);
+  o["context_keys"] =
+      json::object{{"slot_names", json::array(a.slot_names.begin(), a.slot_names.end())}};
   if (!a.annotation_properties.empty()) o["annotation_properties"] = a.annotation_properties;
   if (!a.actors.empty()) o["actors"] = a.actors;
   return o;
@@ -300,18 +288,16 @@ json::object WorkflowJson(const State& state, const Workflow& wf) {
     so["assignable_users"] = json::array();
     json::object config;
     if (s.type == "dataset") {
-      config["dataset_id"] =
-          wf.dataset_id.has_value() ? json::value(*wf.dataset_id) : json::value(nullptr);
+      config["dataset_id"] = ValueOrNull(wf.dataset_id);
     }
     so["config"] = std::move(config);
     json::array edges;
     if (i + 1 < wf.stages.size()) {
-      json::object e;
-      e["id"] = absl::StrCat(s.id.substr(0, 24), wf.stages[i + 1].id.substr(24));
-      e["name"] = "default";
-      e["source_stage_id"] = s.id;
-      e["target_stage_id"] = wf.stages[i + 1].id;
-      edges.push_back(std::move(e));
+      edges.push_back(
+          json::object{{"id", absl::StrCat(s.id.substr(0, 24), wf.stages[i + 1].id.substr(24))},
+                       {"name", "default"},
+                       {"source_stage_id", s.id},
+                       {"target_stage_id", wf.stages[i + 1].id}});
     }
     so["edges"] = std::move(edges);
     stages.push_back(std::move(so));

@@ -52,12 +52,10 @@ json::object BlockedReply(const std::string& id, const std::string& name, const 
     out.push_back(std::move(so));
   }
   if (out.empty()) {
-    json::object so;
-    so["type"] = SlotTypeForFileName(name);
-    so["file_name"] = name;
-    so["slot_name"] = "0";
-    so["reason"] = reason;
-    out.push_back(std::move(so));
+    out.push_back(json::object{{"type", SlotTypeForFileName(name)},
+                               {"file_name", name},
+                               {"slot_name", "0"},
+                               {"reason", reason}});
   }
   b["slots"] = std::move(out);
   return b;
@@ -177,6 +175,17 @@ SimResponse NewItemsReply(ApiContext& ctx, FillFn fill) {
                     });
 }
 
+// The upload the request path names (params[1]) and, in *item, its item; nullptr
+// unless both exist and the item is the caller team's.
+Upload* UploadParamLocked(ApiContext& ctx, Item** item)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(ctx.store.mu()) {
+  auto it = ctx.store.state().uploads.find(ctx.params[1]);
+  if (it == ctx.store.state().uploads.end()) return nullptr;
+  *item = ctx.store.ItemLocked(it->second.item_id);
+  if (*item == nullptr || (*item)->team_id != ctx.team_id) return nullptr;
+  return &it->second;
+}
+
 }  // namespace
 
 SimResponse HandleRegisterUpload(ApiContext& ctx) {
@@ -204,20 +213,15 @@ SimResponse HandleRegisterUpload(ApiContext& ctx) {
 
 SimResponse HandleSignUpload(ApiContext& ctx) {
   absl::MutexLock lock(&ctx.store.mu());
-  State& state = ctx.store.state();
-  auto it = state.uploads.find(ctx.params[1]);
-  if (it == state.uploads.end()) return ErrorResponse(404, "upload not found");
-  Item* item = ctx.store.ItemLocked(it->second.item_id);
-  if (item == nullptr || item->team_id != ctx.team_id) {
-    return ErrorResponse(404, "upload not found");
+  Item* item = nullptr;
+  Upload* up = UploadParamLocked(ctx, &item);
+  if (up == nullptr) return ErrorResponse(404, "upload not found");
+  if (up->token.empty()) {
+    up->token = NewToken();
+    ctx.store.state().upload_by_token[up->token] = up->upload_id;
   }
-  if (it->second.token.empty()) {
-    it->second.token = NewToken();
-    state.upload_by_token[it->second.token] = it->second.upload_id;
-  }
-  json::object out;
-  out["upload_url"] = absl::StrCat(ctx.req.base_url, "/_upload/", it->second.token);
-  return JsonResponse(200, out);
+  return JsonResponse(
+      200, json::object{{"upload_url", absl::StrCat(ctx.req.base_url, "/_upload/", up->token)}});
 }
 
 SimResponse HandlePutUpload(ApiContext& ctx) {
@@ -240,30 +244,24 @@ SimResponse HandleConfirmUpload(ApiContext& ctx) {
   std::shared_ptr<const std::string> video_bytes;
   {
     absl::MutexLock lock(&ctx.store.mu());
-    State& state = ctx.store.state();
-    auto it = state.uploads.find(ctx.params[1]);
-    if (it == state.uploads.end()) return ErrorResponse(404, "upload not found");
-    Upload& up = it->second;
-    Item* item = ctx.store.ItemLocked(up.item_id);
-    if (item == nullptr || item->team_id != ctx.team_id) {
-      return ErrorResponse(404, "upload not found");
-    }
+    Item* item = nullptr;
+    Upload* found = UploadParamLocked(ctx, &item);
+    if (found == nullptr) return ErrorResponse(404, "upload not found");
+    const Upload& up = *found;
     if (up.state == "pending") return ErrorResponse(422, "nothing was uploaded");
     if (up.state != "uploaded") return JsonResponse(200, json::object());
     const Slot& slot = item->slots.at(up.slot_index);
-    if (slot.type == "video" && state.declared_media.count(slot.file_name) == 0) {
+    if (slot.type == "video" && ctx.store.state().declared_media.count(slot.file_name) == 0) {
       video_bytes = up.bytes;
     }
   }
   std::optional<absl::StatusOr<VideoInfo>> video;
   if (video_bytes != nullptr) video = ProbeVideo(*video_bytes);
   absl::MutexLock lock(&ctx.store.mu());
-  State& state = ctx.store.state();
-  auto it = state.uploads.find(ctx.params[1]);
-  if (it == state.uploads.end()) return ErrorResponse(404, "upload not found");
-  Upload& up = it->second;
-  Item* item = ctx.store.ItemLocked(up.item_id);
-  if (item == nullptr) return ErrorResponse(404, "upload not found");
+  Item* item = nullptr;
+  Upload* found = UploadParamLocked(ctx, &item);
+  if (found == nullptr) return ErrorResponse(404, "upload not found");
+  Upload& up = *found;
   // A concurrent confirm (or a re-PUT) may have got there first.
   if (up.state == "uploaded") {
     up.state = "confirmed";

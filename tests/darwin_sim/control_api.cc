@@ -1,5 +1,6 @@
 #include "control_api.h"
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -8,6 +9,7 @@
 #include "ids.h"
 #include "json_util.h"
 #include "raster_masks.h"
+#include "request_body.h"
 
 namespace labelport::darwin_sim {
 namespace {
@@ -127,20 +129,17 @@ SimResponse ControlApi::Reset() {
   log_->Clear();
   limiter_->Clear();
   if (absl::Status s = Seed(); !s.ok()) return StatusError(s);
-  json::object out;
-  out["reset"] = true;
-  return JsonResponse(200, out);
+  return JsonResponse(200, json::object{{"reset", true}});
 }
 
 SimResponse ControlApi::CreateTeam(const SimRequest& req) {
-  absl::StatusOr<json::object> body = ParseJsonObject(req.body);
-  if (!body.ok()) return ErrorResponse(400, body.status().message());
-  const std::string slug = GetString(*body, "slug");
-  if (slug.empty()) return ErrorResponse(422, "slug is required");
-  std::string key = GetString(*body, "api_key");
+  json::object body;
+  std::string slug;
+  if (auto refused = ParseBodyNaming(req.body, "slug", &body, &slug)) return *refused;
+  std::string key = GetString(body, "api_key");
   if (key.empty()) key = NewApiKey();
   absl::MutexLock lock(&store_->mu());
-  absl::StatusOr<Team*> team = store_->AddTeamKeyLocked(slug, GetString(*body, "name"), key);
+  absl::StatusOr<Team*> team = store_->AddTeamKeyLocked(slug, GetString(body, "name"), key);
   if (!team.ok()) return StatusError(team.status());
   json::object out;
   out["id"] = (*team)->id;
@@ -150,6 +149,76 @@ SimResponse ControlApi::CreateTeam(const SimRequest& req) {
   return JsonResponse(200, out);
 }
 
+namespace {
+
+// The entries of GET /_sim/state (a summary, not the V7 shapes).
+json::object SlotSummary(const Slot& s) {
+  return {{"slot_name", s.slot_name},      {"type", s.type},
+          {"file_name", s.file_name},      {"size_bytes", s.size_bytes},
+          {"width", ValueOrNull(s.width)}, {"height", ValueOrNull(s.height)}};
+}
+
+json::object ItemSummary(const Item& item) {
+  json::array slots;
+  for (const Slot& s : item.slots) slots.push_back(SlotSummary(s));
+  return {{"id", item.id},
+          {"name", item.name},
+          {"path", item.path},
+          {"status", item.status},
+          {"processing_status", item.processing_status},
+          {"archived", item.archived},
+          {"annotation_count", static_cast<int64_t>(item.annotations.size())},
+          {"slots", std::move(slots)}};
+}
+
+json::object DatasetSummary(const State& state, const Dataset& ds) {
+  json::array items;
+  for (uint64_t seq : ds.item_seqs) items.push_back(ItemSummary(state.items.at(seq)));
+  json::array exports;
+  for (const Export& e : state.exports) {
+    if (e.dataset_id != ds.id) continue;
+    exports.push_back(json::object{{"name", e.name}, {"version", e.version}, {"status", e.status}});
+  }
+  const auto export_count = static_cast<int64_t>(exports.size());
+  return {{"id", ds.id},
+          {"name", ds.name},
+          {"slug", ds.slug},
+          {"archived", ds.archived},
+          {"workflow_id", ds.workflow_id},
+          {"items", std::move(items)},
+          {"export_count", export_count},
+          {"exports", std::move(exports)}};
+}
+
+json::object TeamSummary(const State& state, const Team& team) {
+  json::array datasets;
+  for (const auto& [ds_id, ds] : state.datasets) {
+    if (ds.team_id == team.id) datasets.push_back(DatasetSummary(state, ds));
+  }
+  json::array classes;
+  for (const auto& [id, cls] : state.classes) {
+    if (cls.team_id != team.id) continue;
+    json::object c = ClassJson(cls);
+    classes.push_back(json::object{{"id", c["id"]},
+                                   {"name", c["name"]},
+                                   {"annotation_types", c["annotation_types"]},
+                                   {"datasets", c["datasets"]}});
+  }
+  json::array properties;
+  for (const std::string& pid : state.property_order) {
+    const Property& p = state.properties.at(pid);
+    if (p.team_id == team.id) properties.push_back(PropertyJson(p, true));
+  }
+  return {{"id", team.id},
+          {"slug", team.slug},
+          {"name", team.name},
+          {"datasets", std::move(datasets)},
+          {"classes", std::move(classes)},
+          {"properties", std::move(properties)}};
+}
+
+}  // namespace
+
 SimResponse ControlApi::StateSummary() {
   absl::MutexLock lock(&store_->mu());
   store_->AdvanceLocked();
@@ -157,84 +226,14 @@ SimResponse ControlApi::StateSummary() {
   json::array teams;
   int64_t total_exports = 0;
   for (const auto& [team_id, team] : state.teams) {
-    json::array datasets;
-    for (const auto& [ds_id, ds] : state.datasets) {
-      if (ds.team_id != team_id) continue;
-      json::array items;
-      for (uint64_t seq : ds.item_seqs) {
-        const Item& item = state.items.at(seq);
-        json::object io;
-        io["id"] = item.id;
-        io["name"] = item.name;
-        io["path"] = item.path;
-        io["status"] = item.status;
-        io["processing_status"] = item.processing_status;
-        io["archived"] = item.archived;
-        io["annotation_count"] = static_cast<int64_t>(item.annotations.size());
-        json::array slots;
-        for (const Slot& s : item.slots) {
-          json::object so;
-          so["slot_name"] = s.slot_name;
-          so["type"] = s.type;
-          so["file_name"] = s.file_name;
-          so["size_bytes"] = s.size_bytes;
-          so["width"] = s.width.has_value() ? json::value(*s.width) : json::value(nullptr);
-          so["height"] = s.height.has_value() ? json::value(*s.height) : json::value(nullptr);
-          slots.push_back(std::move(so));
-        }
-        io["slots"] = std::move(slots);
-        items.push_back(std::move(io));
-      }
-      json::array exports;
-      for (const Export& e : state.exports) {
-        if (e.dataset_id != ds_id) continue;
-        json::object eo;
-        eo["name"] = e.name;
-        eo["version"] = e.version;
-        eo["status"] = e.status;
-        exports.push_back(std::move(eo));
-      }
-      total_exports += static_cast<int64_t>(exports.size());
-      json::object d;
-      d["id"] = ds.id;
-      d["name"] = ds.name;
-      d["slug"] = ds.slug;
-      d["archived"] = ds.archived;
-      d["workflow_id"] = ds.workflow_id;
-      d["items"] = std::move(items);
-      d["export_count"] = static_cast<int64_t>(exports.size());
-      d["exports"] = std::move(exports);
-      datasets.push_back(std::move(d));
+    json::object t = TeamSummary(state, team);
+    for (const json::value& ds : t["datasets"].as_array()) {
+      total_exports += ds.at("export_count").as_int64();
     }
-    json::array classes;
-    for (const auto& [id, cls] : state.classes) {
-      if (cls.team_id != team_id) continue;
-      json::object c = ClassJson(cls);
-      json::object slim;
-      slim["id"] = c["id"];
-      slim["name"] = c["name"];
-      slim["annotation_types"] = c["annotation_types"];
-      slim["datasets"] = c["datasets"];
-      classes.push_back(std::move(slim));
-    }
-    json::array properties;
-    for (const std::string& pid : state.property_order) {
-      const Property& p = state.properties.at(pid);
-      if (p.team_id == team_id) properties.push_back(PropertyJson(p, true));
-    }
-    json::object t;
-    t["id"] = team.id;
-    t["slug"] = team.slug;
-    t["name"] = team.name;
-    t["datasets"] = std::move(datasets);
-    t["classes"] = std::move(classes);
-    t["properties"] = std::move(properties);
     teams.push_back(std::move(t));
   }
-  json::object out;
-  out["teams"] = std::move(teams);
-  out["exports_count"] = total_exports;
-  return JsonResponse(200, out);
+  return JsonResponse(200,
+                      json::object{{"teams", std::move(teams)}, {"exports_count", total_exports}});
 }
 
 SimResponse ControlApi::Config(const SimRequest& req) {
@@ -272,9 +271,7 @@ SimResponse ControlApi::Faults(const SimRequest& req) {
     absl::StatusOr<Fault> fault = FaultFromJson(*body);
     if (!fault.ok()) return ErrorResponse(422, fault.status().message());
     const int64_t id = faults_->Add(*fault);
-    json::object out;
-    out["id"] = id;
-    return JsonResponse(200, out);
+    return JsonResponse(200, json::object{{"id", id}});
   }
   if (req.method == "DELETE") {
     faults_->Clear();
@@ -282,9 +279,7 @@ SimResponse ControlApi::Faults(const SimRequest& req) {
   }
   json::array list;
   for (const Fault& f : faults_->List()) list.push_back(FaultToJson(f));
-  json::object out;
-  out["faults"] = std::move(list);
-  return JsonResponse(200, out);
+  return JsonResponse(200, json::object{{"faults", std::move(list)}});
 }
 
 SimResponse ControlApi::Requests(const SimRequest& req) {
@@ -296,104 +291,107 @@ SimResponse ControlApi::Requests(const SimRequest& req) {
   int64_t limit = 10000;
   if (std::optional<std::string> v = req.query.Get("after")) (void)absl::SimpleAtoi(*v, &after);
   if (std::optional<std::string> v = req.query.Get("limit")) (void)absl::SimpleAtoi(*v, &limit);
-  json::object out;
-  out["requests"] = log_->ToJson(after, static_cast<size_t>(std::max<int64_t>(limit, 0)));
-  return JsonResponse(200, out);
+  return JsonResponse(
+      200, json::object{{"requests",
+                         log_->ToJson(after, static_cast<size_t>(std::max<int64_t>(limit, 0)))}});
 }
 
-SimResponse ControlApi::ItemAnnotations(const SimRequest& req, const std::string& item_id,
-                                        const std::string& annotation_id) {
-  absl::StatusOr<json::object> body = ParseJsonObject(req.body);
-  if (!body.ok()) return ErrorResponse(400, body.status().message());
-  absl::MutexLock lock(&store_->mu());
-  store_->AdvanceLocked();
-  Item* item = store_->ItemLocked(item_id);
-  if (item == nullptr) return ErrorResponse(404, absl::StrCat("item ", item_id, " not found"));
-  if (annotation_id.empty() && req.method == "GET") {
-    json::array list;
-    for (const Annotation& a : item->annotations) {
-      list.push_back(AnnotationView(store_->state(), a));
-    }
-    json::object out;
-    out["item_id"] = item->id;
-    out["annotations"] = std::move(list);
-    return JsonResponse(200, out);
-  }
-  if (annotation_id.empty() && req.method == "POST") {
-    absl::StatusOr<json::object> view = AddAnnotationLocked(*store_, *item, *body);
-    if (!view.ok()) return StatusError(view.status());
-    return JsonResponse(200, *view);
-  }
-  if (!annotation_id.empty() && (req.method == "PATCH" || req.method == "PUT")) {
-    absl::StatusOr<json::object> view = EditAnnotationLocked(*store_, *item, annotation_id, *body);
-    if (!view.ok()) return StatusError(view.status());
-    return JsonResponse(200, *view);
-  }
-  if (!annotation_id.empty() && req.method == "DELETE") {
-    if (absl::Status s = DeleteAnnotationLocked(*store_, *item, annotation_id); !s.ok()) {
-      return StatusError(s);
-    }
-    json::object out;
-    out["deleted"] = annotation_id;
-    return JsonResponse(200, out);
-  }
-  return ErrorResponse(405, "method not allowed");
-}
+namespace {
 
-SimResponse ControlApi::PaintMask(const SimRequest& req, const std::string& item_id) {
-  absl::StatusOr<json::object> body = ParseJsonObject(req.body);
-  if (!body.ok()) return ErrorResponse(400, body.status().message());
-  absl::MutexLock lock(&store_->mu());
-  store_->AdvanceLocked();
-  Item* item = store_->ItemLocked(item_id);
-  if (item == nullptr) return ErrorResponse(404, absl::StrCat("item ", item_id, " not found"));
-  absl::StatusOr<json::object> view = PaintMaskLocked(*store_, *item, *body);
+// A view an annotator call returned: 200 with it, or the call's error.
+SimResponse ViewResponse(const absl::StatusOr<json::object>& view) {
   if (!view.ok()) return StatusError(view.status());
   return JsonResponse(200, *view);
 }
 
-SimResponse ControlApi::TrackEdit(const SimRequest& req, const std::string& item_id,
-                                  const std::string& annotation_id, const std::string& action) {
+// Handles a control request on item `item_id` with a JSON object body: f(item,
+// body) under the store's lock, after advancing the simulated time. 400 for a
+// body that is not a JSON object, 404 for an unknown item.
+SimResponse OnItem(Store& store, const SimRequest& req, const std::string& item_id,
+                   absl::FunctionRef<SimResponse(Item&, const json::object&)> f) {
   absl::StatusOr<json::object> body = ParseJsonObject(req.body);
   if (!body.ok()) return ErrorResponse(400, body.status().message());
-  absl::MutexLock lock(&store_->mu());
-  store_->AdvanceLocked();
-  Item* item = store_->ItemLocked(item_id);
+  absl::MutexLock lock(&store.mu());
+  store.AdvanceLocked();
+  Item* item = store.ItemLocked(item_id);
   if (item == nullptr) return ErrorResponse(404, absl::StrCat("item ", item_id, " not found"));
-  absl::StatusOr<json::object> out;
-  if (action == "split") {
-    std::optional<int64_t> frame = GetInt(*body, "frame");
-    if (!frame.has_value()) return ErrorResponse(422, "split needs an integer \"frame\"");
-    out = SplitTrackLocked(*store_, *item, annotation_id, *frame);
-  } else {
-    const std::string other = GetString(*body, "other");
+  return f(*item, *body);
+}
+
+// The workflow status a body asks for ("status", else "stage"; the stage
+// "dataset" is "new"). Errors: InvalidArgument "invalid status <status>" for
+// one that is none of kStatuses.
+absl::StatusOr<std::string> RequestedStatus(const json::object& body) {
+  const std::string status = GetString(body, "status", GetString(body, "stage"));
+  if (status == "dataset") return "new";
+  if (!ValidStatus(status))
+    return absl::InvalidArgumentError(absl::StrCat("invalid status ", status));
+  return status;
+}
+
+}  // namespace
+
+SimResponse ControlApi::ItemAnnotations(const SimRequest& req, const std::string& item_id,
+                                        const std::string& annotation_id) {
+  return OnItem(*store_, req, item_id, [&](Item& item, const json::object& body) {
+    if (annotation_id.empty() && req.method == "GET") {
+      json::array list;
+      for (const Annotation& a : item.annotations) {
+        list.push_back(AnnotationView(store_->state(), a));
+      }
+      return JsonResponse(200,
+                          json::object{{"item_id", item.id}, {"annotations", std::move(list)}});
+    }
+    if (annotation_id.empty() && req.method == "POST") {
+      return ViewResponse(AddAnnotationLocked(*store_, item, body));
+    }
+    if (!annotation_id.empty() && (req.method == "PATCH" || req.method == "PUT")) {
+      return ViewResponse(EditAnnotationLocked(*store_, item, annotation_id, body));
+    }
+    if (!annotation_id.empty() && req.method == "DELETE") {
+      if (absl::Status s = DeleteAnnotationLocked(*store_, item, annotation_id); !s.ok()) {
+        return StatusError(s);
+      }
+      return JsonResponse(200, json::object{{"deleted", annotation_id}});
+    }
+    return ErrorResponse(405, "method not allowed");
+  });
+}
+
+SimResponse ControlApi::PaintMask(const SimRequest& req, const std::string& item_id) {
+  return OnItem(*store_, req, item_id, [&](Item& item, const json::object& body) {
+    return ViewResponse(PaintMaskLocked(*store_, item, body));
+  });
+}
+
+SimResponse ControlApi::TrackEdit(const SimRequest& req, const std::string& item_id,
+                                  const std::string& annotation_id, const std::string& action) {
+  return OnItem(*store_, req, item_id, [&](Item& item, const json::object& body) {
+    if (action == "split") {
+      std::optional<int64_t> frame = GetInt(body, "frame");
+      if (!frame.has_value()) return ErrorResponse(422, "split needs an integer \"frame\"");
+      return ViewResponse(SplitTrackLocked(*store_, item, annotation_id, *frame));
+    }
+    const std::string other = GetString(body, "other");
     if (other.empty()) return ErrorResponse(422, "merge needs \"other\": <annotation id>");
-    out = MergeTracksLocked(*store_, *item, annotation_id, other);
-  }
-  if (!out.ok()) return StatusError(out.status());
-  return JsonResponse(200, *out);
+    return ViewResponse(MergeTracksLocked(*store_, item, annotation_id, other));
+  });
 }
 
 SimResponse ControlApi::ItemStatus(const SimRequest& req, const std::string& item_id) {
-  absl::StatusOr<json::object> body = ParseJsonObject(req.body);
-  if (!body.ok()) return ErrorResponse(400, body.status().message());
-  std::string status = GetString(*body, "status", GetString(*body, "stage"));
-  if (status == "dataset") status = "new";
-  if (!ValidStatus(status)) return ErrorResponse(422, absl::StrCat("invalid status ", status));
-  absl::MutexLock lock(&store_->mu());
-  store_->AdvanceLocked();
-  Item* item = store_->ItemLocked(item_id);
-  if (item == nullptr) return ErrorResponse(404, absl::StrCat("item ", item_id, " not found"));
-  SetItemStatus(*store_, *item, status, GetString(*body, "processing_status"));
-  return JsonResponse(200, ItemJson(store_->state(), *item, true));
+  return OnItem(*store_, req, item_id, [&](Item& item, const json::object& body) {
+    absl::StatusOr<std::string> status = RequestedStatus(body);
+    if (!status.ok()) return ErrorResponse(422, status.status().message());
+    SetItemStatus(*store_, item, *status, GetString(body, "processing_status"));
+    return JsonResponse(200, ItemJson(store_->state(), item, true));
+  });
 }
 
 SimResponse ControlApi::DatasetStatus(const SimRequest& req, const std::string& dataset_id) {
   absl::StatusOr<json::object> body = ParseJsonObject(req.body);
   if (!body.ok()) return ErrorResponse(400, body.status().message());
-  std::string status = GetString(*body, "status", GetString(*body, "stage"));
-  if (status == "dataset") status = "new";
-  if (!ValidStatus(status)) return ErrorResponse(422, absl::StrCat("invalid status ", status));
+  absl::StatusOr<std::string> status = RequestedStatus(*body);
+  if (!status.ok()) return ErrorResponse(422, status.status().message());
   int64_t id = 0;
   if (!absl::SimpleAtoi(dataset_id, &id)) return ErrorResponse(404, "dataset not found");
   absl::MutexLock lock(&store_->mu());
@@ -403,29 +401,26 @@ SimResponse ControlApi::DatasetStatus(const SimRequest& req, const std::string& 
   json::array ids;
   for (uint64_t seq : ds->second.item_seqs) {
     Item& item = store_->state().items.at(seq);
-    SetItemStatus(*store_, item, status, GetString(*body, "processing_status"));
+    SetItemStatus(*store_, item, *status, GetString(*body, "processing_status"));
     ids.emplace_back(item.id);
   }
-  json::object out;
-  out["item_ids"] = std::move(ids);
-  return JsonResponse(200, out);
+  return JsonResponse(200, json::object{{"item_ids", std::move(ids)}});
 }
 
 SimResponse ControlApi::Attributes(const SimRequest& req) {
-  absl::StatusOr<json::object> body = ParseJsonObject(req.body);
-  if (!body.ok()) return ErrorResponse(400, body.status().message());
-  const std::string name = GetString(*body, "name");
-  if (name.empty()) return ErrorResponse(422, "name is required");
+  json::object body;
+  std::string name;
+  if (auto refused = ParseBodyNaming(req.body, "name", &body, &name)) return *refused;
   absl::MutexLock lock(&store_->mu());
   State& state = store_->state();
-  std::optional<int64_t> class_id = GetInt(*body, "class_id");
+  std::optional<int64_t> class_id = GetInt(body, "class_id");
   if (!class_id.has_value()) {
-    const Team* team = GetString(*body, "team").empty()
+    const Team* team = GetString(body, "team").empty()
                            ? (state.teams.empty() ? nullptr : &state.teams.begin()->second)
-                           : store_->TeamBySlugLocked(GetString(*body, "team"));
+                           : store_->TeamBySlugLocked(GetString(body, "team"));
     if (team == nullptr) return ErrorResponse(404, "team not found");
     AnnotationClass* cls =
-        store_->FindClassLocked(team->id, GetString(*body, "class_name"), GetString(*body, "type"));
+        store_->FindClassLocked(team->id, GetString(body, "class_name"), GetString(body, "type"));
     if (cls == nullptr) return ErrorResponse(404, "class not found");
     class_id = cls->id;
   }

@@ -194,11 +194,8 @@ json::array ConvertAnnotationProperties(const State& state, const json::object& 
       const Property& prop = prop_it->second;
       const json::array values = kv.value().is_array() ? kv.value().as_array() : json::array();
       auto emit = [&](json::value value) {
-        json::object entry;
-        entry["frame_index"] = frame_index;
-        entry["name"] = prop.name;
-        entry["value"] = std::move(value);
-        out.push_back(std::move(entry));
+        out.push_back(json::object{
+            {"frame_index", frame_index}, {"name", prop.name}, {"value", std::move(value)}});
       };
       if (values.empty()) emit(nullptr);
       for (const json::value& v : values) {
@@ -227,10 +224,7 @@ json::array Authors(const json::array& actors, std::string_view role) {
     const std::string email = GetString(o, "email");
     std::string full_name = GetString(o, "full_name");
     if (full_name.empty()) full_name = email.substr(0, email.find('@'));
-    json::object entry;
-    entry["email"] = email;
-    entry["full_name"] = full_name;
-    out.push_back(std::move(entry));
+    out.push_back(json::object{{"email", email}, {"full_name", full_name}});
   }
   return out;
 }
@@ -239,8 +233,8 @@ json::object SlotToJson(const Slot& slot, const std::string& files_base) {
   json::object s;
   s["type"] = slot.type;
   s["slot_name"] = slot.slot_name;
-  s["width"] = slot.width.has_value() ? json::value(*slot.width) : json::value(nullptr);
-  s["height"] = slot.height.has_value() ? json::value(*slot.height) : json::value(nullptr);
+  s["width"] = ValueOrNull(slot.width);
+  s["height"] = ValueOrNull(slot.height);
   s["thumbnail_url"] = absl::StrCat(files_base, "/files/", slot.id, "/thumbnail");
   json::object source;
   source["file_name"] = slot.file_name;
@@ -249,7 +243,7 @@ json::object SlotToJson(const Slot& slot, const std::string& files_base) {
   sources.push_back(std::move(source));
   s["source_files"] = std::move(sources);
   if (slot.type == "video" || slot.type == "dicom") {
-    s["fps"] = slot.fps.has_value() ? json::value(*slot.fps) : json::value(nullptr);
+    s["fps"] = ValueOrNull(slot.fps);
     const int64_t frames = slot.frame_count.value_or(0);
     s["frame_count"] = frames;
     json::array urls;
@@ -271,10 +265,7 @@ json::object PropertyManifest(const Property& p, const State& state) {
   o["granularity"] = p.granularity;
   json::array values;
   for (const PropertyValue& v : p.values) {
-    json::object vo;
-    vo["value"] = v.value;
-    vo["color"] = v.color;
-    values.push_back(std::move(vo));
+    values.push_back(json::object{{"value", v.value}, {"color", v.color}});
   }
   o["property_values"] = std::move(values);
   if (!p.parent_property_id.empty()) {
@@ -343,8 +334,7 @@ json::object AnnotationToDarwinJson(const State& state, const Item& item,
   } else {
     out["name"] = "";
   }
-  json::array slots;
-  for (const std::string& s : annotation.slot_names) slots.emplace_back(s);
+  json::array slots(annotation.slot_names.begin(), annotation.slot_names.end());
   if (slots.empty() && !item.slots.empty()) slots.emplace_back(item.slots[0].slot_name);
   out["slot_names"] = std::move(slots);
   json::object shape;
@@ -529,10 +519,7 @@ absl::StatusOr<BuiltExport> BuildExport(const State& state, const Export& exp) {
   out.metadata["num_images"] = num_items;
   json::array classes;
   for (const auto& [id, name] : classes_present) {
-    json::object c;
-    c["id"] = id;
-    c["name"] = name;
-    classes.push_back(std::move(c));
+    classes.push_back(json::object{{"id", id}, {"name", name}});
   }
   out.metadata["annotation_classes"] = std::move(classes);
   return out;

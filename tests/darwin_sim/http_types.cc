@@ -13,9 +13,7 @@ SimResponse JsonResponse(int status, const boost::json::value& value) {
 SimResponse ErrorResponse(int status, absl::string_view message) {
   boost::json::object errors;
   errors["message"] = std::string(message);
-  boost::json::object body;
-  body["errors"] = std::move(errors);
-  return JsonResponse(status, body);
+  return JsonResponse(status, boost::json::object{{"errors", std::move(errors)}});
 }
 
 SimResponse NameTakenResponse() {
@@ -23,9 +21,7 @@ SimResponse NameTakenResponse() {
   taken.emplace_back("has already been taken");
   boost::json::object errors;
   errors["name"] = std::move(taken);
-  boost::json::object body;
-  body["errors"] = std::move(errors);
-  return JsonResponse(422, body);
+  return JsonResponse(422, boost::json::object{{"errors", std::move(errors)}});
 }
 
 }  // namespace labelport::darwin_sim

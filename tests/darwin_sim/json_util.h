@@ -31,6 +31,11 @@ json::object GetObject(const json::object& o, std::string_view key);
 json::array GetArray(const json::object& o, std::string_view key);
 // `v` as an integer (accepting integral doubles and numeric strings).
 std::optional<int64_t> AsInt(const json::value& v);
+// The value of `v` as JSON, or null when it has none.
+template <typename T>
+json::value ValueOrNull(const std::optional<T>& v) {
+  return v.has_value() ? json::value(*v) : json::value(nullptr);
+}
 
 }  // namespace labelport::darwin_sim
 

@@ -91,6 +91,19 @@ def box_annotation(sim, item_id, x, y):
     raise AssertionError(f"no box at {(x, y)} on {item_id}: {sim.annotations(item_id)}")
 
 
+def relabel_car_delete_person_add_dog(sim, item_id, truck_at):
+    """What an annotator does in V7 on the first test image: relabels the car (the 30x24 box at
+    (10, 8)) "truck" and moves it to `truck_at`, deletes the person (the box at (60, 16)) and
+    adds a dog box."""
+    car = box_annotation(sim, item_id, 10, 8)
+    x, y = truck_at
+    sim.control("PATCH", f"/_sim/items/{item_id}/annotations/{car['id']}",
+                {"class_name": "truck", "data": {"x": x, "y": y, "w": 30, "h": 24}})
+    person = box_annotation(sim, item_id, 60, 16)
+    sim.control("DELETE", f"/_sim/items/{item_id}/annotations/{person['id']}")
+    add_box(sim, item_id, "dog", 50, 48, 20, 16)
+
+
 def snapshot(ds, field):
     return {s.id: s[field].to_dict() if s[field] is not None else None for s in ds}
 
@@ -196,13 +209,7 @@ def test_editing_existing_labels(darwin, sim, dataset):
 
     # In V7: on the first image move and relabel the car, delete the person, add a dog;
     # the second image is left alone.
-    i1 = items[first]["id"]
-    car = box_annotation(sim, i1, 10, 8)
-    sim.control("PATCH", f"/_sim/items/{i1}/annotations/{car['id']}",
-                {"class_name": "truck", "data": {"x": 12, "y": 10, "w": 30, "h": 24}})
-    person = box_annotation(sim, i1, 60, 16)
-    sim.control("DELETE", f"/_sim/items/{i1}/annotations/{person['id']}")
-    add_box(sim, i1, "dog", 50, 48, 20, 16)
+    relabel_car_delete_person_add_dog(sim, items[first]["id"], truck_at=(12, 10))
 
     dataset.load_annotations(anno_key)
     s1 = dataset[first]
@@ -234,12 +241,7 @@ def test_allow_flags_are_respected(darwin, sim, dataset):
     sample_id = view.first().id
     before = {d.label: d for d in dataset[sample_id].ground_truth.detections}
     item = item_of(sim, anno_key, sample_id)
-    car = box_annotation(sim, item, 10, 8)
-    sim.control("PATCH", f"/_sim/items/{item}/annotations/{car['id']}",
-                {"class_name": "truck", "data": {"x": 20, "y": 8, "w": 30, "h": 24}})
-    person = box_annotation(sim, item, 60, 16)
-    sim.control("DELETE", f"/_sim/items/{item}/annotations/{person['id']}")
-    add_box(sim, item, "dog", 50, 48, 20, 16)
+    relabel_car_delete_person_add_dog(sim, item, truck_at=(20, 8))
 
     dataset.load_annotations(anno_key)
     dets = {d.id: d for d in dataset[sample_id].ground_truth.detections}

@@ -24,7 +24,7 @@ import argparse
 import json
 import os
 import sys
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from google.protobuf import json_format
 
@@ -161,6 +161,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def _dispatch(client: Client, args, out) -> int:
     cmd = args.command
+
+    def reply(as_json: Any, text: str) -> int:
+        """Prints `as_json` (JSON-ready data) with --json, else `text`; the exit code 0."""
+        print(json.dumps(as_json, indent=2) if args.json else text, file=out)
+        return 0
+
     if cmd == "list":
         runs = list(client.list_runs(args.dataset, state=args.state or 0,
                                      dataset_slug=args.slug))
@@ -179,37 +185,23 @@ def _dispatch(client: Client, args, out) -> int:
         return 0
     if cmd == "show":
         run = client.get_run(args.run)
-        print(json.dumps(_to_json(run), indent=2) if args.json else "\n".join(_describe(run)),
-              file=out)
-        return 0
+        return reply(_to_json(run), "\n".join(_describe(run)))
     if cmd == "rename":
         run = client.rename_run(args.run, args.new_key)
-        print(json.dumps(_to_json(run), indent=2) if args.json else f"renamed to {run.name}",
-              file=out)
-        return 0
+        return reply(_to_json(run), f"renamed to {run.name}")
     if cmd == "delete":
         client.delete_run(args.run)
-        print(json.dumps({"deleted": args.run}) if args.json else f"deleted {args.run}",
-              file=out)
-        return 0
+        return reply({"deleted": args.run}, f"deleted {args.run}")
     if cmd == "status":
         status = client.get_run_status(args.run)
-        if args.json:
-            print(json.dumps(_to_json(status), indent=2), file=out)
-        else:
-            for c in status.counts:
-                print(f"{c.status}: {c.item_count}", file=out)
-            print(f"total: {status.total_items}", file=out)
-        return 0
+        counts = [f"{c.status}: {c.item_count}" for c in status.counts]
+        return reply(_to_json(status), "\n".join([*counts, f"total: {status.total_items}"]))
     if cmd == "cleanup":
         response = client.cleanup_run(args.run)
-        if args.json:
-            print(json.dumps(_to_json(response), indent=2), file=out)
-        else:
-            print(f"{response.run.name}: {_state_name(response.run.state)}; "
-                  f"{response.items_deleted} V7 items deleted; V7 dataset deleted: "
-                  f"{'yes' if response.dataset_deleted else 'no'}", file=out)
-        return 0
+        return reply(_to_json(response),
+                     f"{response.run.name}: {_state_name(response.run.state)}; "
+                     f"{response.items_deleted} V7 items deleted; V7 dataset deleted: "
+                     f"{'yes' if response.dataset_deleted else 'no'}")
     if cmd == "watch":
         def show(run: run_pb.AnnotationRun) -> None:
             if args.json:
@@ -224,9 +216,7 @@ def _dispatch(client: Client, args, out) -> int:
         return 0
     if cmd == "resume":
         run = client.resume_run(args.run)
-        print(json.dumps(_to_json(run), indent=2) if args.json
-              else f"{run.name}: {_state_name(run.state)}", file=out)
-        return 0
+        return reply(_to_json(run), f"{run.name}: {_state_name(run.state)}")
     raise AssertionError(cmd)
 
 

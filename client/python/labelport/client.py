@@ -98,13 +98,6 @@ def _translating(fn: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
-def _translating_stream(iterator: Iterator[T]) -> Iterator[T]:
-    try:
-        yield from iterator
-    except grpc.RpcError as e:
-        raise LabelportError.from_rpc_error(e) from None
-
-
 class Client:
     """A connection to labelport-server.
 
@@ -185,6 +178,40 @@ class Client:
 
     def _t(self, timeout: Optional[float]) -> Optional[float]:
         return self.timeout if timeout is None else timeout
+
+    def _call(self, rpc: Callable[..., T], request: Any, timeout: Optional[float]) -> T:
+        """One unary call of the stub method `rpc` with the client's deadline (unless `timeout`
+        is given) and metadata; a failed call raises LabelportError."""
+        try:
+            return rpc(request, timeout=self._t(timeout), metadata=self._metadata)
+        except grpc.RpcError as e:
+            raise LabelportError.from_rpc_error(e) from None
+
+    def _server_stream(
+        self, rpc: Callable[..., Any], request: Any, timeout: Optional[float]
+    ) -> Iterator:
+        """The messages of the server-streaming call `rpc` (no deadline unless `timeout` is
+        given; a failure raises LabelportError). The call is cancelled when the consumer stops
+        iterating early."""
+        call = rpc(request, timeout=timeout, metadata=self._metadata)
+        try:
+            yield from call
+        except grpc.RpcError as e:
+            raise LabelportError.from_rpc_error(e) from None
+        finally:
+            call.cancel()
+
+    @staticmethod
+    def _pages(fetch: Callable[[str], Any], items: Callable[[Any], Iterable[T]]) -> Iterator[T]:
+        """The items of every page `fetch(page_token)` returns, from the first page ("") on,
+        following next_page_token until a page has none."""
+        token = ""
+        while True:
+            page = fetch(token)
+            yield from items(page)
+            token = page.next_page_token
+            if not token:
+                return
 
     # ---- media ------------------------------------------------------------------------------
 
@@ -381,11 +408,8 @@ class Client:
                 time.sleep(0.5 * 2**attempt)
         return response if return_response else response.run
 
-    @_translating
     def get_run(self, name: str, timeout: Optional[float] = None) -> run_pb.AnnotationRun:
-        return self._stub.GetRun(
-            svc.GetRunRequest(name=name), timeout=self._t(timeout), metadata=self._metadata
-        ).run
+        return self._call(self._stub.GetRun, svc.GetRunRequest(name=name), timeout).run
 
     def list_runs(
         self,
@@ -398,57 +422,42 @@ class Client:
         timeout: Optional[float] = None,
     ) -> Iterator[run_pb.AnnotationRun]:
         """Every run of a dataset (sorted by key), following pages lazily."""
-        token = ""
-        while True:
-            try:
-                page = self._stub.ListRuns(
-                    svc.ListRunsRequest(
-                        parent=_parent(dataset), page_size=page_size, page_token=token,
-                        backend=backend, state=state, dataset_slug=dataset_slug,
-                    ),
-                    timeout=self._t(timeout),
-                    metadata=self._metadata,
-                )
-            except grpc.RpcError as e:
-                raise LabelportError.from_rpc_error(e) from None
-            yield from page.runs
-            token = page.next_page_token
-            if not token:
-                return
+        yield from self._pages(
+            lambda token: self._call(
+                self._stub.ListRuns,
+                svc.ListRunsRequest(
+                    parent=_parent(dataset), page_size=page_size, page_token=token,
+                    backend=backend, state=state, dataset_slug=dataset_slug,
+                ),
+                timeout,
+            ),
+            lambda page: page.runs,
+        )
 
-    @_translating
     def rename_run(
         self, name: str, new_anno_key: str, timeout: Optional[float] = None
     ) -> run_pb.AnnotationRun:
-        return self._stub.RenameRun(
+        return self._call(
+            self._stub.RenameRun,
             svc.RenameRunRequest(name=name, new_anno_key=new_anno_key),
-            timeout=self._t(timeout), metadata=self._metadata,
+            timeout,
         ).run
 
-    @_translating
     def delete_run(self, name: str, timeout: Optional[float] = None) -> None:
-        self._stub.DeleteRun(
-            svc.DeleteRunRequest(name=name), timeout=self._t(timeout), metadata=self._metadata
-        )
+        self._call(self._stub.DeleteRun, svc.DeleteRunRequest(name=name), timeout)
 
-    @_translating
     def resume_run(self, name: str, timeout: Optional[float] = None) -> run_pb.AnnotationRun:
-        return self._stub.ResumeRun(
-            svc.ResumeRunRequest(name=name), timeout=self._t(timeout), metadata=self._metadata
-        ).run
+        return self._call(self._stub.ResumeRun, svc.ResumeRunRequest(name=name), timeout).run
 
     def watch_run(
         self, name: str, after_sequence: int = 0, timeout: Optional[float] = None
     ) -> Iterator[svc.WatchRunResponse]:
         """Events of a run until it settles (no deadline unless `timeout` is given)."""
-        call = self._stub.WatchRun(
+        yield from self._server_stream(
+            self._stub.WatchRun,
             svc.WatchRunRequest(name=name, after_sequence=after_sequence),
-            timeout=timeout, metadata=self._metadata,
+            timeout,
         )
-        try:
-            yield from _translating_stream(call)
-        finally:
-            call.cancel()
 
     def wait_until_settled(
         self,
@@ -500,47 +509,32 @@ class Client:
         timeout: Optional[float] = None,
     ) -> Iterator[svc.LoadAnnotationsResponse]:
         """The LoadAnnotations stream: progress, per (sample, field) changes, the summary."""
-        call = self._stub.LoadAnnotations(
+        yield from self._server_stream(
+            self._stub.LoadAnnotations,
             svc.LoadAnnotationsRequest(
                 name=name, dest_field=dest_field, dest_fields=dict(dest_fields or {}),
                 cleanup=cleanup,
             ),
-            timeout=timeout, metadata=self._metadata,
+            timeout,
         )
-        try:
-            yield from _translating_stream(call)
-        finally:
-            call.cancel()
 
-    @_translating
     def get_run_status(
         self, name: str, timeout: Optional[float] = None
     ) -> svc.GetRunStatusResponse:
-        return self._stub.GetRunStatus(
-            svc.GetRunStatusRequest(name=name), timeout=self._t(timeout),
-            metadata=self._metadata,
-        )
+        return self._call(self._stub.GetRunStatus, svc.GetRunStatusRequest(name=name), timeout)
 
-    @_translating
     def cleanup_run(self, name: str, timeout: Optional[float] = None) -> svc.CleanupRunResponse:
-        return self._stub.CleanupRun(
-            svc.CleanupRunRequest(name=name), timeout=self._t(timeout), metadata=self._metadata
-        )
+        return self._call(self._stub.CleanupRun, svc.CleanupRunRequest(name=name), timeout)
 
     def list_run_samples(
         self, name: str, page_size: int = 1000, timeout: Optional[float] = None
     ) -> Iterator[str]:
         """The run's sample ids in upload order, following pages lazily."""
-        token = ""
-        while True:
-            try:
-                page = self._stub.ListRunSamples(
-                    svc.ListRunSamplesRequest(name=name, page_size=page_size, page_token=token),
-                    timeout=self._t(timeout), metadata=self._metadata,
-                )
-            except grpc.RpcError as e:
-                raise LabelportError.from_rpc_error(e) from None
-            yield from page.sample_ids
-            token = page.next_page_token
-            if not token:
-                return
+        yield from self._pages(
+            lambda token: self._call(
+                self._stub.ListRunSamples,
+                svc.ListRunSamplesRequest(name=name, page_size=page_size, page_token=token),
+                timeout,
+            ),
+            lambda page: page.sample_ids,
+        )

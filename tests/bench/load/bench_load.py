@@ -30,11 +30,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO / "tests/integration"))
 
+from labelport.schema import attribute_value  # noqa: E402
 from labelport.v1 import annotation_service_pb2 as svc  # noqa: E402
 from labelport.v1 import labels_pb2 as labels  # noqa: E402
 from server.conftest import ServerProcess  # noqa: E402
 from upload.support import (  # noqa: E402
-    Sim, attr, create_run, header, image_sample, make_image, media, spec, specs, wait_run,
+    Sim, create_run, header, image_sample, make_image, media, spec, specs, wait_run,
 )
 from labelport.v1 import label_schema_pb2 as schema  # noqa: E402
 
@@ -68,7 +69,7 @@ def sample_labels(k: int, n: int) -> labels.FieldValue:
                              bounding_box=[(j % 10) / 16, (j // 10) / 16, 0.0625, 0.125],
                              confidence=0.5 + j / 100)
         if j % 3 != 2:
-            d.attributes["color"].CopyFrom(attr(("red", "blue")[j % 2]))
+            d.attributes["color"].CopyFrom(attribute_value(("red", "blue")[j % 2]))
         dets.append(d)
     return labels.FieldValue(detections=labels.Detections(detections=dets))
 

@@ -22,10 +22,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
 
 	labelport "github.com/labelport/labelport/client/go"
 	labelportv1 "github.com/labelport/labelport/client/go/gen/labelport/v1"
@@ -35,9 +33,8 @@ import (
 const dataset = "bench"
 
 func main() {
-	server := flag.String("server", benchenv.DefaultServerBinary(), "labelport-server binary")
+	server := benchenv.ServerFlags()
 	target := flag.String("target", "", "use this running server (HOST:PORT) instead")
-	serverArgs := flag.String("server_args", "", "extra server flags, space-separated")
 	duration := flag.Duration("duration", 10*time.Second, "measurement time per call")
 	warmup := flag.Duration("warmup", 2*time.Second, "unmeasured time before each call's run")
 	concurrency := flag.Int("concurrency", 16, "concurrent callers")
@@ -48,21 +45,20 @@ func main() {
 	decode := flag.Bool("decode", false, "decode every response fully (costs this process CPU "+
 		"that the server then lacks)")
 	flag.Parse()
-	if err := run(*server, *target, *serverArgs, *duration, *warmup, *concurrency, *connections,
+	if err := run(server, *target, *duration, *warmup, *concurrency, *connections,
 		*runs, *pageSize, *only, *decode); err != nil {
 		fmt.Fprintln(os.Stderr, "read_path:", err)
 		os.Exit(1)
 	}
 }
 
-func run(server, target, serverArgs string, duration, warmup time.Duration, concurrency,
+func run(server *benchenv.ServerCommand, target string, duration, warmup time.Duration, concurrency,
 	connections, runs, pageSize int, only string, decode bool) error {
 	ctx := context.Background()
 	address, pid := target, 0
 	if address == "" {
 		// The seeded runs stay PENDING (no V7 key): lift the per-tenant cap on runs in flight.
-		args := append([]string{"--max_runs_in_flight_per_tenant", "100000"}, strings.Fields(serverArgs)...)
-		s, err := benchenv.StartServer(server, args...)
+		s, err := server.Start("--max_runs_in_flight_per_tenant", "100000")
 		if err != nil {
 			return err
 		}
@@ -79,14 +75,11 @@ func run(server, target, serverArgs string, duration, warmup time.Duration, conc
 		return err
 	}
 
-	conns := make([]*grpc.ClientConn, connections)
-	for i := range conns {
-		conns[i], err = grpc.NewClient(address, grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err != nil {
-			return err
-		}
-		defer conns[i].Close()
+	conns, closeConns, err := benchenv.Connections(address, connections)
+	if err != nil {
+		return err
 	}
+	defer closeConns()
 	calls := map[string]func(conn *grpc.ClientConn, r *rand.Rand) error{
 		"health": func(conn *grpc.ClientConn, _ *rand.Rand) error {
 			_, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
@@ -100,7 +93,7 @@ func run(server, target, serverArgs string, duration, warmup time.Duration, conc
 			}
 			var resp scanned
 			err := conn.Invoke(ctx, labelportv1.AnnotationService_GetRun_FullMethodName, req, &resp,
-				grpc.ForceCodec(scanningCodec{}))
+				grpc.ForceCodec(benchenv.ScanCodec{}))
 			if err == nil && resp.field1 != 1 {
 				err = fmt.Errorf("GetRun returned no run")
 			}
@@ -118,7 +111,7 @@ func run(server, target, serverArgs string, duration, warmup time.Duration, conc
 			} else {
 				var resp scanned
 				if err := conn.Invoke(ctx, labelportv1.AnnotationService_ListRuns_FullMethodName, req,
-					&resp, grpc.ForceCodec(scanningCodec{})); err != nil {
+					&resp, grpc.ForceCodec(benchenv.ScanCodec{})); err != nil {
 					return err
 				}
 				runs = resp.field1
@@ -233,21 +226,11 @@ func cpu(pid int) (float64, error) {
 // can (-decode decodes them fully instead).
 type scanned struct{ field1 int }
 
-// scanningCodec sends requests as protobuf and scans responses into scanned.
-type scanningCodec struct{}
-
-func (scanningCodec) Name() string { return "proto" }
-
-func (scanningCodec) Marshal(v any) ([]byte, error) { return proto.Marshal(v.(proto.Message)) }
-
-func (scanningCodec) Unmarshal(data []byte, v any) error {
-	out, ok := v.(*scanned)
-	if !ok {
-		return proto.Unmarshal(data, v.(proto.Message))
-	}
+// Scan counts the top-level occurrences of field 1.
+func (s *scanned) Scan(data []byte) error {
 	return benchenv.ScanFields(data, func(number protowire.Number, _ protowire.Type, _ []byte) (bool, error) {
 		if number == 1 {
-			out.field1++
+			s.field1++
 		}
 		return false, nil
 	})

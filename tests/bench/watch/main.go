@@ -27,9 +27,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
 
 	labelport "github.com/labelport/labelport/client/go"
 	labelportv1 "github.com/labelport/labelport/client/go/gen/labelport/v1"
@@ -39,15 +37,14 @@ import (
 const dataset = "bench"
 
 func main() {
-	server := flag.String("server", benchenv.DefaultServerBinary(), "labelport-server binary")
-	serverArgs := flag.String("server_args", "", "extra server flags, space-separated")
+	server := benchenv.ServerFlags()
 	watchers := flag.Int("watchers", 1000, "WatchRun streams on the run")
 	connections := flag.Int("connections", 10, "HTTP/2 connections the streams share")
 	idle := flag.Duration("idle", 10*time.Second, "idle time over which server CPU is measured")
 	rounds := flag.Int("rounds", 20, "changes to deliver")
 	pause := flag.Duration("pause", 200*time.Millisecond, "pause between changes")
 	flag.Parse()
-	if err := run(*server, *serverArgs, *watchers, *connections, *idle, *rounds, *pause); err != nil {
+	if err := run(server, *watchers, *connections, *idle, *rounds, *pause); err != nil {
 		fmt.Fprintln(os.Stderr, "watch:", err)
 		os.Exit(1)
 	}
@@ -71,9 +68,9 @@ type event struct {
 	at       time.Time
 }
 
-func run(binary, serverArgs string, watchers, connections int, idle time.Duration, rounds int,
+func run(server *benchenv.ServerCommand, watchers, connections int, idle time.Duration, rounds int,
 	pause time.Duration) error {
-	s, err := benchenv.StartServer(binary, strings.Fields(serverArgs)...)
+	s, err := server.Start()
 	if err != nil {
 		return err
 	}
@@ -98,14 +95,11 @@ func run(binary, serverArgs string, watchers, connections int, idle time.Duratio
 	}
 
 	start := time.Now()
-	conns := make([]*grpc.ClientConn, connections)
-	for i := range conns {
-		conns[i], err = grpc.NewClient(s.Address, grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err != nil {
-			return err
-		}
-		defer conns[i].Close()
+	conns, closeConns, err := benchenv.Connections(s.Address, connections)
+	if err != nil {
+		return err
 	}
+	defer closeConns()
 	// Each watcher reports every event on its own channel.
 	events := make([]chan event, watchers)
 	var failed sync.Once
@@ -113,7 +107,7 @@ func run(binary, serverArgs string, watchers, connections int, idle time.Duratio
 	for i := range watchers {
 		events[i] = make(chan event, rounds+2)
 		stream, err := conns[i%connections].NewStream(ctx, &grpc.StreamDesc{ServerStreams: true},
-			labelportv1.AnnotationService_WatchRun_FullMethodName, grpc.ForceCodec(sequenceCodec{}))
+			labelportv1.AnnotationService_WatchRun_FullMethodName, grpc.ForceCodec(benchenv.ScanCodec{}))
 		if err != nil {
 			return err
 		}
@@ -225,18 +219,8 @@ func run(binary, serverArgs string, watchers, connections int, idle time.Duratio
 // event as it can (a full decode of the run would cost more than the server's delivery).
 type sequenceOnly struct{ sequence int64 }
 
-// sequenceCodec sends requests as protobuf and decodes responses into sequenceOnly.
-type sequenceCodec struct{}
-
-func (sequenceCodec) Name() string { return "proto" }
-
-func (sequenceCodec) Marshal(v any) ([]byte, error) { return proto.Marshal(v.(proto.Message)) }
-
-func (sequenceCodec) Unmarshal(data []byte, v any) error {
-	out, ok := v.(*sequenceOnly)
-	if !ok {
-		return proto.Unmarshal(data, v.(proto.Message))
-	}
+// Scan decodes WatchRunResponse.sequence and nothing else.
+func (out *sequenceOnly) Scan(data []byte) error {
 	found := false
 	err := benchenv.ScanFields(data, func(number protowire.Number, kind protowire.Type, value []byte) (bool, error) {
 		if number != 1 || kind != protowire.VarintType { // WatchRunResponse.sequence

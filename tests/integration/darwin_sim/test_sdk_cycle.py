@@ -27,6 +27,14 @@ IMAGES = {  # relative path -> (width, height)
     "b/same.png": (20, 10),
 }
 
+def metadata_property(name: str, kind: str, granularity: str, *values: tuple) -> dict:
+    """A property of the export's metadata.json (optional, no description); `values` are
+    (value, colour) pairs."""
+    return {"name": name, "type": kind, "description": "", "required": False,
+            "granularity": granularity,
+            "property_values": [{"value": v, "color": c} for v, c in values]}
+
+
 METADATA = {
     "version": "1.0",
     "schema_ref": "https://darwin-public.s3.eu-west-1.amazonaws.com/darwin_json/metadata/1.0/schema.json",
@@ -34,23 +42,16 @@ METADATA = {
         {"name": "car", "type": "bounding_box", "description": None,
          "color": "rgba(255,0,0,1.0)", "sub_types": ["text", "instance_id", "attributes"],
          "properties": [
-             {"name": "colour", "type": "single_select", "description": "", "required": False,
-              "granularity": "section",
-              "property_values": [{"value": "red", "color": "rgba(255,0,0,1.0)"},
-                                  {"value": "blue", "color": "rgba(0,0,255,1.0)"}]},
-             {"name": "flags", "type": "multi_select", "description": "", "required": False,
-              "granularity": "section",
-              "property_values": [{"value": "parked", "color": "rgba(0,255,0,1.0)"},
-                                  {"value": "damaged", "color": "rgba(0,0,0,1.0)"}]},
+             metadata_property("colour", "single_select", "section",
+                               ("red", "rgba(255,0,0,1.0)"), ("blue", "rgba(0,0,255,1.0)")),
+             metadata_property("flags", "multi_select", "section",
+                               ("parked", "rgba(0,255,0,1.0)"), ("damaged", "rgba(0,0,0,1.0)")),
          ]},
     ],
     "properties": [
-        {"name": "quality", "type": "single_select", "description": "", "required": False,
-         "granularity": "item",
-         "property_values": [{"value": "good", "color": "rgba(0,255,0,1.0)"},
-                             {"value": "bad", "color": "rgba(255,0,0,1.0)"}]},
-        {"name": "notes", "type": "text", "description": "", "required": False,
-         "granularity": "item", "property_values": []},
+        metadata_property("quality", "single_select", "item",
+                          ("good", "rgba(0,255,0,1.0)"), ("bad", "rgba(255,0,0,1.0)")),
+        metadata_property("notes", "text", "item"),
     ],
 }
 

@@ -309,6 +309,48 @@ def test_annotator_control_api_and_export(sim, tmp_path):
     assert dataset["items"][0]["annotation_count"] == 4
 
 
+def test_control_and_create_requests_are_refused_with_the_reason(sim, tmp_path):
+    api = Api(sim)
+    new_dataset(api, "refusals")
+    item_id = upload(api, "refusals", "a.png", png_bytes(tmp_path, 8, 8))
+
+    def call(method, path, body):
+        """(HTTP status, the error message or, on success, the JSON body)."""
+        r = requests.request(method, sim.url + path, data=body, timeout=10,
+                             headers={"Content-Type": "application/json"})
+        return r.status_code, r.json()["errors"]["message"] if r.status_code != 200 else r.json()
+
+    item = f"/_sim/items/{item_id}"
+    assert call("POST", f"{item}/status", "[1]")[0] == 400  # not a JSON object
+    assert call("POST", f"{item}/annotations", "{")[0] == 400
+    assert call("POST", "/_sim/items/nope/status", '{"status": "complete"}') == (
+        404, "item nope not found")
+    assert call("GET", "/_sim/items/nope/annotations", None) == (404, "item nope not found")
+    assert call("POST", "/_sim/items/nope/masks/paint", "{}") == (404, "item nope not found")
+    assert call("POST", "/_sim/items/nope/annotations/a/split", '{"frame": 1}') == (
+        404, "item nope not found")
+    assert call("POST", f"{item}/annotations/a/split", "{}") == (
+        422, 'split needs an integer "frame"')
+    assert call("POST", f"{item}/status", '{"status": "done"}') == (422, "invalid status done")
+    code, body = call("POST", f"{item}/status", '{"stage": "dataset"}')  # the stage is "new"
+    assert code == 200 and body["status"] == "new"
+    assert call("PUT", f"{item}/annotations", "{}") == (405, "method not allowed")
+    # Create requests must name what they create.
+    assert call("POST", "/_sim/teams", '{"name": "T"}') == (422, "slug is required")
+    assert call("POST", "/_sim/teams", '"team"')[0] == 400
+    r = api.post("/api/datasets", {"name": ""})
+    assert r.status_code == 422 and r.json()["errors"]["message"] == "name is required"
+    r = api.post(api.v2("datasets/refusals/exports"), {"format": "darwin_json_2"})
+    assert r.status_code == 422 and r.json()["errors"]["message"] == "name is required"
+    # An export is deleted by name, once.
+    assert api.post(api.v2("datasets/refusals/exports"), {"name": "r1"}).status_code == 200
+    r = api.s.delete(sim.url + api.v2("datasets/refusals/exports/r1"))
+    assert (r.status_code, r.json()) == (200, {})
+    r = api.s.delete(sim.url + api.v2("datasets/refusals/exports/r1"))
+    assert (r.status_code, r.json()["errors"]["message"]) == (404, "export not found")
+    assert api.get(api.v2("datasets/refusals/exports")).json() == []
+
+
 def test_reset_and_teams(sim):
     team = sim.control("POST", "/_sim/teams", {"slug": "second", "name": "Second Team"})
     assert re.match(r"^[0-9a-f]{7}\.[0-9a-f]{32}$", team["api_key"])

@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 import grpc
+from labelport.schema import attribute_value
 from labelport.v1 import annotation_run_pb2 as run_pb
 from labelport.v1 import annotation_service_pb2 as svc
 from labelport.v1 import label_schema_pb2 as schema
 from labelport.v1 import labels_pb2 as labels
 from upload.support import (
-    HEIGHT, WIDTH, DeterministicIds, Sim, attr, create_run, detection, detections, field_schema,
+    HEIGHT, WIDTH, DeterministicIds, Sim, create_run, detection, detections, field_schema,
     header, image_sample, items_by_sample, make_image, media, oid, spec, specs, wait_run,
 )
 
@@ -59,7 +60,7 @@ def standard_labels() -> dict:
     road = labels.Polyline(id=oid(), label="road", closed=True, filled=True, points=[
         labels.Shape(points=[labels.Point(x=0.125, y=0.125), labels.Point(x=0.875, y=0.125),
                              labels.Point(x=0.5, y=0.875)])])
-    road.attributes["surface"].CopyFrom(attr("asphalt"))
+    road.attributes["surface"].CopyFrom(attribute_value("asphalt"))
     eye = labels.Keypoint(id=oid(), label="eye", points=[
         labels.Point(x=0.25, y=0.5), labels.Point(x=0.75, y=0.5), labels.Point(x=0.5, y=0.25)])
     return {

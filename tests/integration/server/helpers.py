@@ -7,6 +7,7 @@ import itertools
 from typing import Iterable, Iterator, Optional, Sequence
 
 import grpc
+import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from labelport.v1 import (
@@ -32,6 +33,12 @@ _ids = itertools.count(1)
 def object_id() -> str:
     """A fresh 24-hex id, shaped like a FiftyOne ObjectId."""
     return f"{next(_ids):024x}"
+
+
+def named_cases(table: Iterable[Sequence]) -> list:
+    """The rows (id, *values) of a case table as pytest.param(*values, id=id), for
+    @pytest.mark.parametrize."""
+    return [pytest.param(*row[1:], id=row[0]) for row in table]
 
 
 def run_name(anno_key: str, dataset: str = DATASET) -> str:
@@ -218,6 +225,18 @@ def assert_error(
             details
         )
     return details
+
+
+def assert_run_not_found(error: grpc.RpcError, anno_key: str) -> None:
+    """Asserts the NOT_FOUND (field "name", reason RUN_NOT_FOUND) of a call naming a run key the
+    dataset does not have."""
+    assert_error(
+        error,
+        grpc.StatusCode.NOT_FOUND,
+        f"Dataset has no annotation run key '{anno_key}'",
+        field="name",
+        reason="RUN_NOT_FOUND",
+    )
 
 
 def call_error(fn, *args, **kwargs) -> grpc.RpcError:

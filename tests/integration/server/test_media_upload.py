@@ -13,7 +13,7 @@ import grpc
 import pytest
 from labelport.v1 import annotation_service_pb2 as svc
 
-from .helpers import assert_error, call_error
+from .helpers import assert_error, call_error, named_cases
 from .waiting import wait_until
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
@@ -217,11 +217,7 @@ STREAM_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(
-    "requests, message, field, reason",
-    [case[1:] for case in STREAM_ERRORS],
-    ids=[case[0] for case in STREAM_ERRORS],
-)
+@pytest.mark.parametrize("requests, message, field, reason", named_cases(STREAM_ERRORS))
 def test_malformed_upload_streams_are_rejected_and_leave_nothing(
     server, requests, message, field, reason
 ):

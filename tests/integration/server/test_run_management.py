@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 
 import grpc
+import pytest
 from labelport.v1 import annotation_run_pb2 as run_pb
 from labelport.v1 import annotation_service_pb2 as svc
 from labelport.v1 import label_schema_pb2 as schema
 
 from .helpers import (
-    PARENT, assert_error, call_error, class_list, create_run, detection, header, image_sample,
-    image_samples, list_all_runs, run_name,
+    PARENT, assert_error, assert_run_not_found, call_error, class_list, create_run, detection,
+    header, image_sample, image_samples, list_all_runs, run_name,
 )
 
 SLUG = re.compile(r"voxel51-[0-9a-f]{32}")
@@ -153,48 +154,33 @@ def test_rename_run_moves_the_run_to_the_new_key(stub):
     got = stub.GetRun(svc.GetRunRequest(name=run_name("new_key")), timeout=10).run
     assert got == renamed
     err = call_error(stub.GetRun, svc.GetRunRequest(name=run_name("old_key")), timeout=10)
-    assert_error(
-        err,
-        grpc.StatusCode.NOT_FOUND,
-        "Dataset has no annotation run key 'old_key'",
-        field="name",
-        reason="RUN_NOT_FOUND",
-    )
+    assert_run_not_found(err, "old_key")
     # The samples follow the run.
     samples = stub.ListRunSamples(svc.ListRunSamplesRequest(name=run_name("new_key")), timeout=10)
     assert list(samples.sample_ids) == ["s000", "s001", "s002"]
 
 
-def test_rename_run_onto_an_existing_key_is_already_exists(stub):
+@pytest.mark.parametrize(
+    "new_key, code, message, reason",
+    [
+        pytest.param("b", grpc.StatusCode.ALREADY_EXISTS,
+                     "A annotation run with key 'b' already exists", "RUN_ALREADY_EXISTS",
+                     id="existing_key"),
+        pytest.param("1bad", grpc.StatusCode.INVALID_ARGUMENT,
+                     "Invalid annotation run key '1bad'. Keys must be valid variable names",
+                     "INVALID_RUN_KEY", id="invalid_key"),
+    ],
+)
+def test_rename_run_refuses_a_taken_or_invalid_new_key(stub, new_key, code, message, reason):
     create_run(stub, header("a"))
     create_run(stub, header("b"))
     err = call_error(
-        stub.RenameRun, svc.RenameRunRequest(name=run_name("a"), new_anno_key="b"), timeout=10
+        stub.RenameRun, svc.RenameRunRequest(name=run_name("a"), new_anno_key=new_key), timeout=10
     )
-    assert_error(
-        err,
-        grpc.StatusCode.ALREADY_EXISTS,
-        "A annotation run with key 'b' already exists",
-        field="new_anno_key",
-        reason="RUN_ALREADY_EXISTS",
-    )
+    assert_error(err, code, message, field="new_anno_key", reason=reason)
     # Nothing moved.
     runs = stub.ListRuns(svc.ListRunsRequest(parent=PARENT), timeout=10).runs
     assert [r.anno_key for r in runs] == ["a", "b"]
-
-
-def test_rename_run_rejects_an_invalid_new_key(stub):
-    create_run(stub, header("a"))
-    err = call_error(
-        stub.RenameRun, svc.RenameRunRequest(name=run_name("a"), new_anno_key="1bad"), timeout=10
-    )
-    assert_error(
-        err,
-        grpc.StatusCode.INVALID_ARGUMENT,
-        "Invalid annotation run key '1bad'. Keys must be valid variable names",
-        field="new_anno_key",
-        reason="INVALID_RUN_KEY",
-    )
 
 
 def test_delete_run_removes_it_and_frees_the_key(stub):
@@ -203,7 +189,7 @@ def test_delete_run_removes_it_and_frees_the_key(stub):
     stub.DeleteRun(svc.DeleteRunRequest(name=run_name("doomed")), timeout=10)
 
     err = call_error(stub.GetRun, svc.GetRunRequest(name=run_name("doomed")), timeout=10)
-    assert_error(err, grpc.StatusCode.NOT_FOUND, "Dataset has no annotation run key 'doomed'")
+    assert_run_not_found(err, "doomed")
     err = call_error(
         stub.ListRunSamples, svc.ListRunSamplesRequest(name=run_name("doomed")), timeout=10
     )
@@ -211,13 +197,7 @@ def test_delete_run_removes_it_and_frees_the_key(stub):
     runs = stub.ListRuns(svc.ListRunsRequest(parent=PARENT), timeout=10).runs
     assert [r.anno_key for r in runs] == ["kept"]
     err = call_error(stub.DeleteRun, svc.DeleteRunRequest(name=run_name("doomed")), timeout=10)
-    assert_error(
-        err,
-        grpc.StatusCode.NOT_FOUND,
-        "Dataset has no annotation run key 'doomed'",
-        field="name",
-        reason="RUN_NOT_FOUND",
-    )
+    assert_run_not_found(err, "doomed")
 
     # The same key can be used again, for a new run with new samples.
     again = create_run(stub, header("doomed"), image_samples(2, prefix="new")).run

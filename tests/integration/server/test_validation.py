@@ -13,8 +13,8 @@ from labelport.v1 import labels_pb2 as labels
 from labelport.v1 import sample_pb2 as sample
 
 from .helpers import (
-    PARENT, assert_error, call_error, class_list, create_run, create_run_requests, header,
-    image_sample, image_samples, run_name,
+    PARENT, assert_error, assert_run_not_found, call_error, class_list, create_run, create_run_requests, header,
+    image_sample, image_samples, named_cases, run_name,
 )
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
@@ -250,11 +250,7 @@ CREATE_RUN_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(
-    "hdr, samples, code, message, field, reason",
-    [case[1:] for case in CREATE_RUN_ERRORS],
-    ids=[case[0] for case in CREATE_RUN_ERRORS],
-)
+@pytest.mark.parametrize("hdr, samples, code, message, field, reason", named_cases(CREATE_RUN_ERRORS))
 def test_create_run_errors(stub, hdr, samples, code, message, field, reason):
     create_run(stub, header("existing"))  # so "nothing stored" is checked against a real list
     err = call_error(create_run, stub, hdr, samples, batch_size=2)
@@ -375,14 +371,7 @@ def test_stream_error_is_returned_before_the_client_finishes(stub):
 )
 def test_unknown_run_is_not_found(stub, rpc, request_message):
     create_run(stub, header("present"))
-    err = call_error(getattr(stub, rpc), request_message, timeout=10)
-    assert_error(
-        err,
-        grpc.StatusCode.NOT_FOUND,
-        "Dataset has no annotation run key 'missing'",
-        field="name",
-        reason="RUN_NOT_FOUND",
-    )
+    assert_run_not_found(call_error(getattr(stub, rpc), request_message, timeout=10), "missing")
 
 
 def test_malformed_run_name_is_invalid_argument(stub):

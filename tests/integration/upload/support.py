@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
 from labelport import Client
+from labelport.schema import attribute_value
 from labelport.v1 import annotation_run_pb2 as run_pb
 from labelport.v1 import annotation_service_pb2 as svc
 from labelport.v1 import label_schema_pb2 as schema
@@ -177,21 +178,8 @@ def oid() -> str:
     return f"{next(_ids):024x}"
 
 
-def attr(value) -> labels.AttributeValue:
-    if isinstance(value, bool):
-        return labels.AttributeValue(bool_value=value)
-    if isinstance(value, int):
-        return labels.AttributeValue(int_value=value)
-    if isinstance(value, float):
-        return labels.AttributeValue(double_value=value)
-    if isinstance(value, (list, tuple)):
-        return labels.AttributeValue(
-            list_value=labels.AttributeValueList(values=[attr(v) for v in value]))
-    return labels.AttributeValue(string_value=value)
-
-
 def spec(name: str, type_: str, values: Iterable = ()) -> schema.AttributeSpec:
-    return schema.AttributeSpec(name=name, type=type_, values=[attr(v) for v in values])
+    return schema.AttributeSpec(name=name, type=type_, values=[attribute_value(v) for v in values])
 
 
 def specs(*items: schema.AttributeSpec) -> schema.AttributeSelection:
@@ -249,7 +237,7 @@ def detection(label: str, box: Sequence[float], **kw) -> labels.Detection:
     attrs = kw.pop("attributes", {})
     d = labels.Detection(id=kw.pop("id", None) or oid(), label=label, bounding_box=list(box), **kw)
     for k, v in attrs.items():
-        d.attributes[k].CopyFrom(attr(v))
+        d.attributes[k].CopyFrom(attribute_value(v))
     return d
 
 

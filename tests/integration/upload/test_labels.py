@@ -12,13 +12,14 @@ from __future__ import annotations
 import math
 
 import pytest
+from labelport.schema import attribute_value
 from labelport.v1 import annotation_run_pb2 as run_pb
 from labelport.v1 import annotation_service_pb2 as svc
 from labelport.v1 import label_schema_pb2 as schema
 from labelport.v1 import labels_pb2 as labels
 
 from .support import (
-    HEIGHT, WIDTH, attr, create_run, detection, detections, field_schema, header, image_sample,
+    HEIGHT, WIDTH, create_run, detection, detections, field_schema, header, image_sample,
     items_by_sample, make_image, media, oid, spec, specs, state_name, wait_run,
 )
 
@@ -228,4 +229,4 @@ def test_import_calls_one_per_sample_with_labels(uploaded, sim):
     imports = [r for r in sim.requests() if r["path"].endswith("/import")]
     assert len(imports) == 3
     assert all(r["status"] == 200 for r in imports)
-    assert attr(1).int_value == 1  # (helper sanity)
+    assert attribute_value(1).int_value == 1  # (helper sanity)

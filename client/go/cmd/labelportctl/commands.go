@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	labelport "github.com/labelport/labelport/client/go"
 	labelportv1 "github.com/labelport/labelport/client/go/gen/labelport/v1"
@@ -35,13 +36,20 @@ func (e *env) withClient(f func(c *labelport.Client) error) error {
 
 func (e *env) json() bool { return e.g.output == "json" }
 
-// showRun prints a run in the selected format.
-func (e *env) showRun(r *labelportv1.AnnotationRun) error {
-	if e.json() {
-		return writeJSON(e.stdout, r)
+// reply prints what a call returned: m as JSON with -o json, else text(stdout, m); a call's
+// error is returned as it is.
+func reply[M proto.Message](e *env, m M, err error, text func(w io.Writer, m M) error) error {
+	if err != nil {
+		return err
 	}
-	return writeRun(e.stdout, r)
+	if e.json() {
+		return writeJSON(e.stdout, m)
+	}
+	return text(e.stdout, m)
 }
+
+// showRun prints a run in the selected format.
+func (e *env) showRun(r *labelportv1.AnnotationRun) error { return reply(e, r, nil, writeRun) }
 
 func runsList() *command {
 	var state, backend, slug string
@@ -103,10 +111,7 @@ func nameCommand(path string, f func(e *env, c *labelport.Client, name string) e
 func runsGet() *command {
 	return nameCommand("runs get", func(e *env, c *labelport.Client, name string) error {
 		r, err := c.GetRun(e.ctx, name)
-		if err != nil {
-			return err
-		}
-		return e.showRun(r)
+		return reply(e, r, err, writeRun)
 	})
 }
 
@@ -121,60 +126,45 @@ func runsRename() *command {
 		}
 		return e.withClient(func(c *labelport.Client) error {
 			r, err := c.RenameRun(e.ctx, name, e.args[1])
-			if err != nil {
+			return reply(e, r, err, func(w io.Writer, r *labelportv1.AnnotationRun) error {
+				_, err := fmt.Fprintf(w, "renamed %s to %s\n", name, r.GetName())
 				return err
-			}
-			if e.json() {
-				return writeJSON(e.stdout, r)
-			}
-			_, err = fmt.Fprintf(e.stdout, "renamed %s to %s\n", name, r.GetName())
-			return err
+			})
 		})
 	}}
 }
 
 func runsDelete() *command {
 	return nameCommand("runs delete", func(e *env, c *labelport.Client, name string) error {
-		if err := c.DeleteRun(e.ctx, name); err != nil {
-			return err
-		}
-		if e.json() {
-			return writeJSON(e.stdout, &labelportv1.DeleteRunRequest{Name: name})
-		}
-		_, err := fmt.Fprintf(e.stdout, "deleted %s (the V7 dataset is untouched)\n", name)
-		return err
+		// -o json prints the request: DeleteRun answers nothing worth printing.
+		err := c.DeleteRun(e.ctx, name)
+		return reply(e, &labelportv1.DeleteRunRequest{Name: name}, err,
+			func(w io.Writer, _ *labelportv1.DeleteRunRequest) error {
+				_, err := fmt.Fprintf(w, "deleted %s (the V7 dataset is untouched)\n", name)
+				return err
+			})
 	})
 }
 
 func runsStatus() *command {
 	return nameCommand("runs status", func(e *env, c *labelport.Client, name string) error {
 		s, err := c.GetRunStatus(e.ctx, name)
-		if err != nil {
-			return err
-		}
-		if e.json() {
-			return writeJSON(e.stdout, s)
-		}
-		return writeStatus(e.stdout, s)
+		return reply(e, s, err, writeStatus)
 	})
 }
 
 func runsCleanup() *command {
 	return nameCommand("runs cleanup", func(e *env, c *labelport.Client, name string) error {
 		r, err := c.CleanupRun(e.ctx, name)
-		if err != nil {
+		return reply(e, r, err, func(w io.Writer, r *labelportv1.CleanupRunResponse) error {
+			deleted := "no"
+			if r.GetDatasetDeleted() {
+				deleted = "yes"
+			}
+			_, err := fmt.Fprintf(w, "cleaned up %s: %d item(s) deleted, dataset deleted: %s\n",
+				name, r.GetItemsDeleted(), deleted)
 			return err
-		}
-		if e.json() {
-			return writeJSON(e.stdout, r)
-		}
-		deleted := "no"
-		if r.GetDatasetDeleted() {
-			deleted = "yes"
-		}
-		_, err = fmt.Fprintf(e.stdout, "cleaned up %s: %d item(s) deleted, dataset deleted: %s\n",
-			name, r.GetItemsDeleted(), deleted)
-		return err
+		})
 	})
 }
 

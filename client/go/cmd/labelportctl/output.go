@@ -98,6 +98,20 @@ func (t *table) row(cells ...string) {
 
 func (t *table) flush() error { return t.tw.Flush() }
 
+// writeSection writes a blank line, "title:" and a table with a row of cells(item) per item;
+// nothing when there are no items.
+func writeSection[T any](w io.Writer, title string, header []string, items []T, cells func(T) []string) error {
+	if len(items) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\n%s:\n", title)
+	t := newTable(w, header...)
+	for _, item := range items {
+		t.row(cells(item)...)
+	}
+	return t.flush()
+}
+
 // stateName is "ANNOTATING" for RUN_STATE_ANNOTATING.
 func stateName(s labelportv1.RunState) string {
 	return strings.TrimPrefix(s.String(), "RUN_STATE_")
@@ -168,15 +182,10 @@ func writeRun(w io.Writer, r *labelportv1.AnnotationRun) error {
 	if err := t.flush(); err != nil {
 		return err
 	}
-	if len(r.GetSampleErrors()) > 0 {
-		fmt.Fprintln(w, "\nSample errors:")
-		et := newTable(w, "SAMPLE", "STAGE", "MESSAGE")
-		for _, e := range r.GetSampleErrors() {
-			et.row(e.GetSampleId(), e.GetStage(), e.GetMessage())
-		}
-		return et.flush()
-	}
-	return nil
+	return writeSection(w, "Sample errors", []string{"SAMPLE", "STAGE", "MESSAGE"}, r.GetSampleErrors(),
+		func(e *labelportv1.SampleError) []string {
+			return []string{e.GetSampleId(), e.GetStage(), e.GetMessage()}
+		})
 }
 
 // writeStatus shows workflow status counts.
@@ -199,15 +208,12 @@ func writeLoadSummary(w io.Writer, s *labelportv1.LoadSummary) error {
 	if err := t.flush(); err != nil {
 		return err
 	}
-	if len(s.GetSkipped()) > 0 {
-		fmt.Fprintln(w, "\nSkipped:")
-		st := newTable(w, "ITEM", "ANNOTATION", "REASON")
-		for _, e := range s.GetSkipped() {
-			st.row(e.GetItemId(), e.GetAnnotationId(), e.GetReason())
-		}
-		if err := st.flush(); err != nil {
-			return err
-		}
+	err := writeSection(w, "Skipped", []string{"ITEM", "ANNOTATION", "REASON"}, s.GetSkipped(),
+		func(e *labelportv1.SkippedEntry) []string {
+			return []string{e.GetItemId(), e.GetAnnotationId(), e.GetReason()}
+		})
+	if err != nil {
+		return err
 	}
 	if s.GetCleanedUp() {
 		fmt.Fprintln(w, "\nThe run was cleaned up in V7.")

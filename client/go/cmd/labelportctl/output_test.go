@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -30,18 +31,23 @@ func sampleRuns() []*labelportv1.AnnotationRun {
 	}
 }
 
-func TestRunsTable(t *testing.T) {
+// checkWritten calls write with a buffer and compares what it wrote with want.
+func checkWritten(t *testing.T, what string, write func(w io.Writer) error, want string) {
+	t.Helper()
 	var b bytes.Buffer
-	if err := writeRunsTable(&b, sampleRuns()); err != nil {
-		t.Fatal(err)
+	if err := write(&b); err != nil {
+		t.Fatalf("%s: %v", what, err)
 	}
-	want := "" +
-		"KEY         STATE       SAMPLES  FAILED  SLUG         UPDATED\n" +
-		"first       ANNOTATING  12/12    0       voxel51-abc  2026-11-25T09:30:00Z\n" +
-		"second_run  FAILED      1/3      2       -            -\n"
 	if b.String() != want {
-		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
+		t.Errorf("%s:\n%s\nwant:\n%s", what, b.String(), want)
 	}
+}
+
+func TestRunsTable(t *testing.T) {
+	checkWritten(t, "table", func(w io.Writer) error { return writeRunsTable(w, sampleRuns()) }, ""+
+		"KEY         STATE       SAMPLES  FAILED  SLUG         UPDATED\n"+
+		"first       ANNOTATING  12/12    0       voxel51-abc  2026-11-25T09:30:00Z\n"+
+		"second_run  FAILED      1/3      2       -            -\n")
 }
 
 func TestRunDetails(t *testing.T) {
@@ -64,23 +70,18 @@ func TestRunDetails(t *testing.T) {
 }
 
 func TestStatusAndSummaryTables(t *testing.T) {
-	var b bytes.Buffer
-	_ = writeStatus(&b, &labelportv1.GetRunStatusResponse{TotalItems: 3, Counts: []*labelportv1.StatusCount{
-		{Status: "complete", ItemCount: 1}, {Status: "new", ItemCount: 2}}})
-	if want := "STATUS    ITEMS\ncomplete  1\nnew       2\ntotal     3\n"; b.String() != want {
-		t.Errorf("status:\n%s", b.String())
-	}
-	b.Reset()
-	_ = writeLoadSummary(&b, &labelportv1.LoadSummary{
-		Fields:  []*labelportv1.FieldLoadSummary{{Field: "ground_truth", Added: 1, Edited: 2, Deleted: 1, Unchanged: 4}},
-		Skipped: []*labelportv1.SkippedEntry{{ItemId: "it-1", Reason: "item is archived"}},
-	})
-	want := "FIELD         ADDED  EDITED  DELETED  UNCHANGED  IGNORED  UNEXPECTED\n" +
-		"ground_truth  1      2       1        4          0        0\n\nSkipped:\n" +
-		"ITEM  ANNOTATION  REASON\nit-1  -           item is archived\n"
-	if b.String() != want {
-		t.Errorf("summary:\n%s\nwant:\n%s", b.String(), want)
-	}
+	checkWritten(t, "status", func(w io.Writer) error {
+		return writeStatus(w, &labelportv1.GetRunStatusResponse{TotalItems: 3, Counts: []*labelportv1.StatusCount{
+			{Status: "complete", ItemCount: 1}, {Status: "new", ItemCount: 2}}})
+	}, "STATUS    ITEMS\ncomplete  1\nnew       2\ntotal     3\n")
+	checkWritten(t, "summary", func(w io.Writer) error {
+		return writeLoadSummary(w, &labelportv1.LoadSummary{
+			Fields:  []*labelportv1.FieldLoadSummary{{Field: "ground_truth", Added: 1, Edited: 2, Deleted: 1, Unchanged: 4}},
+			Skipped: []*labelportv1.SkippedEntry{{ItemId: "it-1", Reason: "item is archived"}},
+		})
+	}, "FIELD         ADDED  EDITED  DELETED  UNCHANGED  IGNORED  UNEXPECTED\n"+
+		"ground_truth  1      2       1        4          0        0\n\nSkipped:\n"+
+		"ITEM  ANNOTATION  REASON\nit-1  -           item is archived\n")
 }
 
 func TestJSONOutputs(t *testing.T) {

@@ -47,6 +47,15 @@ DEFAULT_URL = "localhost:50051"
 _PRIMITIVES = (bool, int, float, str)
 
 
+def _unpersisted(attribute: str) -> property:
+    """A read/write property kept in the private `attribute`: FiftyOne persists a config's
+    public attributes with the run, and credentials must not be persisted."""
+    return property(
+        lambda self: getattr(self, attribute),
+        lambda self, value: setattr(self, attribute, value),
+    )
+
+
 class DarwinBackendConfig(foua.AnnotationBackendConfig):
     """Configuration of the labelport-backed V7 Darwin annotation backend.
 
@@ -100,21 +109,8 @@ class DarwinBackendConfig(foua.AnnotationBackendConfig):
         self._api_key = api_key
         self._token = token
 
-    @property
-    def api_key(self):
-        return self._api_key
-
-    @api_key.setter
-    def api_key(self, value):
-        self._api_key = value
-
-    @property
-    def token(self):
-        return self._token
-
-    @token.setter
-    def token(self, value):
-        self._token = value
+    api_key = _unpersisted("_api_key")
+    token = _unpersisted("_token")
 
     def load_credentials(self, api_key=None, token=None, url=None, fast_load=None):
         self._load_parameters(api_key=api_key, token=token, url=url, fast_load=fast_load)
