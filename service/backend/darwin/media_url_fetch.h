@@ -1,7 +1,7 @@
 // FetchMediaUrl: the bytes of a sample's media URL, streamed into a file
 // under the limits a shared server needs against untrusted URLs.
 //
-// * The HttpClient given is the media stack (labelport_server_main.cc): its
+// * The HttpClient given is the media stack (service/server/http_stacks.cc): its
 //   endpoint filter applies the egress policy to every address it connects
 //   to, on every hop.
 // * Redirects (301, 302, 303, 307, 308) are followed hop by hop, each a new

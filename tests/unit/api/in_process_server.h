@@ -1,5 +1,5 @@
 // InProcessServer: the real labelport gRPC service, wired as
-// labelport-server wires it (service/server/labelport_server_main.cc), with
+// labelport-server wires it (service/server/server_components.cc), with
 // a FakeAnnotationBackend in place of V7 and a real grpc::Server that the
 // test reaches through its in-process channel (no port, no network), as
 // TF Serving tests its handlers.
