@@ -123,22 +123,25 @@ class JournalReadingBackend : public backend::AnnotationBackend {
   }
   boost::asio::awaitable<absl::StatusOr<v1::GetRunStatusResponse>> GetStatus(
       backend::UploadJournal& journal) override {
-    auto progress = co_await ReadJournal(journal);
-    if (!progress.ok()) co_return progress.status();
-    v1::GetRunStatusResponse response;
-    response.set_total_items(static_cast<int64_t>(progress->size()));
-    co_return response;
+    return CountedResponse(journal, &v1::GetRunStatusResponse::set_total_items);
   }
   boost::asio::awaitable<absl::StatusOr<v1::CleanupRunResponse>> Cleanup(
       backend::UploadJournal& journal) override {
-    auto progress = co_await ReadJournal(journal);
-    if (!progress.ok()) co_return progress.status();
-    v1::CleanupRunResponse response;
-    response.set_items_deleted(static_cast<int64_t>(progress->size()));
-    co_return response;
+    return CountedResponse(journal, &v1::CleanupRunResponse::set_items_deleted);
   }
 
  private:
+  // A Response whose `set_count` field holds the number of progress records.
+  template <typename Response>
+  static boost::asio::awaitable<absl::StatusOr<Response>> CountedResponse(
+      backend::UploadJournal& journal, void (Response::*set_count)(int64_t)) {
+    auto progress = co_await ReadJournal(journal);
+    if (!progress.ok()) co_return progress.status();
+    Response response;
+    (response.*set_count)(static_cast<int64_t>(progress->size()));
+    co_return response;
+  }
+
   static boost::asio::awaitable<absl::StatusOr<std::vector<SampleProgress>>> ReadJournal(
       backend::UploadJournal& journal) {
     auto state = co_await journal.LoadBackendState();

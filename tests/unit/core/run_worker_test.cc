@@ -138,6 +138,30 @@ class RunWorkerTest : public ::testing::Test {
     return created->run_id;
   }
 
+  // The store-outage tests' worker: a lease of kOutageTtl, polled every 50 ms.
+  static constexpr absl::Duration kOutageTtl = absl::Seconds(3);
+  static RunWorker::Options OutageOptions() {
+    return {
+        .owner_id = "worker-a", .lease_ttl = kOutageTtl, .poll_interval = absl::Milliseconds(50)};
+  }
+
+  // Expects `refusal` to be the lease fence's: ABORTED, the lease could not be
+  // renewed.
+  static void ExpectLeaseRefusal(const absl::Status& refusal) {
+    EXPECT_EQ(refusal.code(), absl::StatusCode::kAborted) << refusal;
+    EXPECT_THAT(std::string(refusal.message()),
+                ::testing::HasSubstr("could not renew the run's lease"));
+  }
+
+  // Expects run `uid` paused in UPLOADING, not failed (a store outage never
+  // fails a run).
+  void ExpectPausedNotFailed(const std::string& uid) {
+    auto paused = store_->GetRunByUid(uid);
+    ASSERT_TRUE(paused.ok()) << paused.status();
+    EXPECT_EQ(paused->state(), v1::RUN_STATE_UPLOADING);
+    EXPECT_EQ(paused->failure_reason(), "");
+  }
+
   // Runs the io_context on `threads` more threads (tests stop their worker
   // first, then call StopIo: the worker goes before the io_context, as in
   // the server).
@@ -419,10 +443,8 @@ TEST_F(RunWorkerTest, AWorkerThatCannotRenewStopsWritingBeforeTheLeaseCanExpire)
   SaveUntilRefusedBackend backend;
   StartIo();
   OneTenantProvider backends("tenant", &backend);
-  const absl::Duration ttl = absl::Seconds(3);
-  RunWorker worker(
-      &store, &backends, io_.get_executor(),
-      {.owner_id = "worker-a", .lease_ttl = ttl, .poll_interval = absl::Milliseconds(50)});
+  const absl::Duration ttl = kOutageTtl;
+  RunWorker worker(&store, &backends, io_.get_executor(), OutageOptions());
   worker.Start();
   ASSERT_TRUE(backend.started.WaitForNotificationWithTimeout(absl::Seconds(10)));
   // The store goes away for lease renewals (the claim is done).
@@ -431,19 +453,14 @@ TEST_F(RunWorkerTest, AWorkerThatCannotRenewStopsWritingBeforeTheLeaseCanExpire)
   absl::Time claimed_at = store.LastAcquired();
   // Refused by the fence, after two thirds of the ttl without renewal and
   // before the lease could expire; nothing was saved after that.
-  EXPECT_EQ(backend.refused.code(), absl::StatusCode::kAborted) << backend.refused;
-  EXPECT_THAT(std::string(backend.refused.message()),
-              ::testing::HasSubstr("could not renew the run's lease"));
+  ExpectLeaseRefusal(backend.refused);
   EXPECT_LT(backend.last_saved_at, claimed_at + ttl);
   EXPECT_LT(backend.refused_at, claimed_at + ttl);
   EXPECT_GE(backend.refused_at, claimed_at + ttl / 2);
   // The worker leaves the run UPLOADING (a store outage never fails it).
   EXPECT_TRUE(
       WaitUntil([&] { return worker.active_jobs() == 0; }, absl::Seconds(10), "the job's end"));
-  auto paused = store_->GetRunByUid(*uid);
-  ASSERT_TRUE(paused.ok()) << paused.status();
-  EXPECT_EQ(paused->state(), v1::RUN_STATE_UPLOADING);
-  EXPECT_EQ(paused->failure_reason(), "");
+  ExpectPausedNotFailed(*uid);
 
   // The store is back: the worker claims the run again and completes it.
   store.down = false;
@@ -499,10 +516,8 @@ TEST_F(RunWorkerTest, ACallInFlightIsAbandonedAtTheFencesDeadlineWhenTheLeaseCan
   LongCallBackend backend;
   StartIo(3);
   OneTenantProvider backends("tenant", &backend);
-  const absl::Duration ttl = absl::Seconds(3);
-  RunWorker worker(
-      &store, &backends, io_.get_executor(),
-      {.owner_id = "worker-a", .lease_ttl = ttl, .poll_interval = absl::Milliseconds(50)});
+  const absl::Duration ttl = kOutageTtl;
+  RunWorker worker(&store, &backends, io_.get_executor(), OutageOptions());
   worker.Start();
   ASSERT_TRUE(backend.started.WaitForNotificationWithTimeout(absl::Seconds(10)));
   // The store goes away for lease renewals while the call is in flight.
@@ -522,16 +537,12 @@ TEST_F(RunWorkerTest, ACallInFlightIsAbandonedAtTheFencesDeadlineWhenTheLeaseCan
   }
   // Told at the fence's deadline (two thirds of the ttl after the last
   // renewal), before the lease could expire; the call ended then.
-  EXPECT_EQ(told.code(), absl::StatusCode::kAborted) << told;
-  EXPECT_THAT(std::string(told.message()), ::testing::HasSubstr("could not renew the run's lease"));
+  ExpectLeaseRefusal(told);
   EXPECT_GE(told_at, claimed_at + ttl / 2);
   EXPECT_LT(told_at, claimed_at + ttl);
   EXPECT_LT(backend.ended_at, claimed_at + ttl);
   // Paused, not failed.
-  auto paused = store_->GetRunByUid(*uid);
-  ASSERT_TRUE(paused.ok()) << paused.status();
-  EXPECT_EQ(paused->state(), v1::RUN_STATE_UPLOADING);
-  EXPECT_EQ(paused->failure_reason(), "");
+  ExpectPausedNotFailed(*uid);
   worker.Stop();
   StopIo();
 }
