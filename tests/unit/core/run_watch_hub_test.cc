@@ -17,6 +17,7 @@
 #include "service/store/in_process_run_change_notifier.h"
 #include "service/store/notifying_run_store.h"
 #include "service/store/sqlite_run_store.h"
+#include "tests/unit/store/one_image_run.h"
 
 namespace labelport::core {
 namespace {
@@ -26,18 +27,7 @@ namespace v1 = labelport::v1;
 // Generous: bounds a failing test only.
 constexpr absl::Duration kDeadline = absl::Seconds(30);
 
-store::NewRun MakeRun(const std::string& anno_key) {
-  store::NewRun run;
-  run.key = store::RunKey{"tenant", "dataset", anno_key};
-  run.record.set_backend("darwin");
-  run.record.set_state(v1::RUN_STATE_PENDING);
-  v1::Sample sample;
-  sample.set_id("s1");
-  sample.mutable_media()->set_path("/data/s1.jpg");
-  sample.set_media_type(v1::MEDIA_TYPE_IMAGE);
-  run.samples.push_back(sample);
-  return run;
-}
+using ::labelport::store::testing::OneImageRun;
 
 // What one watcher received.
 class Received {
@@ -112,7 +102,7 @@ class RunWatchHubTest : public ::testing::Test {
   }
 
   std::string Create(const std::string& anno_key) {
-    auto created = store_->CreateRun(MakeRun(anno_key));
+    auto created = store_->CreateRun(OneImageRun(anno_key));
     EXPECT_TRUE(created.ok()) << created.status();
     return created.ok() ? created->run_id : "";
   }
