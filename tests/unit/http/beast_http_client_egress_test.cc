@@ -21,6 +21,7 @@
 #include "service/http/egress_policy.h"
 #include "service/http/retrying_http_client.h"
 #include "tests/unit/common/run_sync.h"
+#include "tests/unit/http/counting_sink.h"
 #include "tests/unit/http/test_server.h"
 
 namespace labelport::http {
@@ -168,11 +169,7 @@ TEST(BeastHttpClientEgressTest, BodyThatStopsHitsTheStallTimeout) {
   int64_t received = 0;
   const auto start = Clock::now();
   auto response =
-      RunOn(io, client->SendStreaming(std::move(request),
-                                      [&](absl::string_view chunk) -> net::awaitable<absl::Status> {
-                                        received += chunk.size();
-                                        co_return absl::OkStatus();
-                                      }));
+      RunOn(io, client->SendStreaming(std::move(request), testing::CountingSink(received)));
   EXPECT_EQ(response.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_THAT(response.status().message(),
               HasSubstr("no data for 300ms (stall timeout) while reading the response body"));
@@ -191,17 +188,13 @@ TEST(BeastHttpClientEgressTest, ContentLengthOverTheLimitIsRefusedBeforeTheBody)
   HttpRequest request = Get(server.Url("/big"));
   request.max_streamed_body_bytes = 999;
   int64_t received = 0;
-  auto sink = [&](absl::string_view chunk) -> net::awaitable<absl::Status> {
-    received += chunk.size();
-    co_return absl::OkStatus();
-  };
-  auto response = RunOn(io, client->SendStreaming(request, sink));
+  auto response = RunOn(io, client->SendStreaming(request, testing::CountingSink(received)));
   EXPECT_EQ(response.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(response.status().message(), HasSubstr("max_streamed_body_bytes = 999"));
   EXPECT_EQ(received, 0);
 
   request.max_streamed_body_bytes = 1000;
-  response = RunOn(io, client->SendStreaming(request, sink));
+  response = RunOn(io, client->SendStreaming(request, testing::CountingSink(received)));
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(received, 1000);
 }
@@ -219,11 +212,7 @@ TEST(BeastHttpClientEgressTest, ChunkedBodyOverTheLimitStopsAtTheLimit) {
   request.max_streamed_body_bytes = 100 * 1000;
   int64_t received = 0;
   auto response =
-      RunOn(io, client->SendStreaming(std::move(request),
-                                      [&](absl::string_view chunk) -> net::awaitable<absl::Status> {
-                                        received += chunk.size();
-                                        co_return absl::OkStatus();
-                                      }));
+      RunOn(io, client->SendStreaming(std::move(request), testing::CountingSink(received)));
   EXPECT_EQ(response.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_LE(received, 100 * 1000);
 }

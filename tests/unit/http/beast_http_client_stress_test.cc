@@ -543,17 +543,38 @@ std::unique_ptr<BeastHttpClient> ClientOn(net::io_context& io, int max_connectio
   return created.ok() ? *std::move(created) : nullptr;
 }
 
+// What a stress test runs on: a StressServer whose barrier is the client's
+// connection limit, and a client with that limit on `io` (null when it cannot
+// be created).
+struct StressRig {
+  explicit StressRig(int max_connections)
+      : max_connections(max_connections),
+        server(/*barrier=*/max_connections),
+        client(ClientOn(io, max_connections)) {}
+
+  const int max_connections;
+  StressServer server;
+  net::io_context io;
+  std::unique_ptr<BeastHttpClient> client;
+};
+
+// Waits for each of `calls` (spawned coroutines, `what` in the message) and
+// rethrows what it threw (wrap in ASSERT_NO_FATAL_FAILURE).
+void AwaitAll(std::vector<std::future<void>>& calls, const char* what) {
+  for (auto& call : calls) {
+    ASSERT_TRUE(Ready(call)) << what << " did not finish";
+    call.get();
+  }
+}
+
 TEST(BeastHttpClientStressTest, ManyRequestsOverFewConnections) {
   constexpr int kRequests = 480;
   constexpr int kWorkers = 24;
-  constexpr int kMaxConnections = 3;
-  StressServer server(/*barrier=*/kMaxConnections);
-  net::io_context io;
-  std::unique_ptr<BeastHttpClient> client = ClientOn(io, kMaxConnections);
-  ASSERT_NE(client, nullptr);
-  StressClient stress(*client, server, kRequests);
+  StressRig rig(/*max_connections=*/3);
+  ASSERT_NE(rig.client, nullptr);
+  StressClient stress(*rig.client, rig.server, kRequests);
   {
-    IoThreads threads(io, 4);
+    IoThreads threads(rig.io, 4);
     // Half of the callers run on strands and may race their requests against
     // a timer (`||` must run on a strand when the io_context has several
     // threads); the other half run on the io_context's executor itself, as
@@ -562,18 +583,15 @@ TEST(BeastHttpClientStressTest, ManyRequestsOverFewConnections) {
     for (int w = 0; w < kWorkers; ++w) {
       const bool on_strand = w % 2 == 0;
       net::any_io_executor executor =
-          on_strand ? net::any_io_executor(net::make_strand(io)) : io.get_executor();
+          on_strand ? net::any_io_executor(net::make_strand(rig.io)) : rig.io.get_executor();
       workers.push_back(net::co_spawn(executor, stress.Worker(on_strand), net::use_future));
     }
-    for (auto& worker : workers) {
-      ASSERT_TRUE(Ready(worker)) << "a worker did not finish";
-      worker.get();
-    }
+    ASSERT_NO_FATAL_FAILURE(AwaitAll(workers, "a worker"));
 
-    ExpectAllSlotsFree(*client, server, io, kRequests, kMaxConnections);
+    ExpectAllSlotsFree(*rig.client, rig.server, rig.io, kRequests, rig.max_connections);
     // Destroyed while the io_context runs: pooled connections are closed on
     // their strands.
-    client.reset();
+    rig.client.reset();
   }
 
   int victims = 0;
@@ -596,22 +614,22 @@ TEST(BeastHttpClientStressTest, ManyRequestsOverFewConnections) {
     } else if (absl::IsDeadlineExceeded(out.status)) {
       EXPECT_TRUE(plan.may_time_out);
     } else if (absl::IsUnavailable(out.status) && plan.truncated) {
-      EXPECT_FALSE(server.Answered(i));
+      EXPECT_FALSE(rig.server.Answered(i));
     } else if (absl::IsUnavailable(out.status)) {
       // Sent on a connection the server had closed after an earlier
       // response (twice for idempotent requests, which are resent once).
-      EXPECT_FALSE(server.Answered(i));
+      EXPECT_FALSE(rig.server.Answered(i));
       ++victims;
     } else {
       ADD_FAILURE() << "unexpected outcome";
     }
   }
   // A closed connection fails at most one attempt: then it is dropped.
-  EXPECT_LE(victims, server.silent_closes());
+  EXPECT_LE(victims, rig.server.silent_closes());
   // Deterministic for the kind the server never answers.
   EXPECT_EQ(succeeded[5], 0);
   std::printf("stress: %d connections, %d silent closes, %d victims, %d+%d caller timers won\n",
-              server.connections(), server.silent_closes(), victims, raced_and_lost[5],
+              rig.server.connections(), rig.server.silent_closes(), victims, raced_and_lost[5],
               raced_and_lost[6] + raced_and_lost[9]);
 }
 
@@ -667,26 +685,21 @@ net::awaitable<void> CancellingCaller(BeastHttpClient& client, const StressServe
 TEST(BeastHttpClientStressTest, CancellationAsTheResponseCompletes) {
   constexpr int kCallers = 8;
   constexpr int kPerCaller = 30;
-  constexpr int kMaxConnections = 2;
-  StressServer server(/*barrier=*/kMaxConnections);
-  net::io_context io;
-  std::unique_ptr<BeastHttpClient> client = ClientOn(io, kMaxConnections);
-  ASSERT_NE(client, nullptr);
+  StressRig rig(/*max_connections=*/2);
+  ASSERT_NE(rig.client, nullptr);
   std::vector<absl::Status> results(kCallers * kPerCaller);
   {
-    IoThreads threads(io, 4);
+    IoThreads threads(rig.io, 4);
     std::vector<std::future<void>> callers;
     for (int c = 0; c < kCallers; ++c) {
       callers.push_back(net::co_spawn(
-          net::make_strand(io),
-          CancellingCaller(*client, server, c * kPerCaller, kPerCaller, results), net::use_future));
+          net::make_strand(rig.io),
+          CancellingCaller(*rig.client, rig.server, c * kPerCaller, kPerCaller, results),
+          net::use_future));
     }
-    for (auto& caller : callers) {
-      ASSERT_TRUE(Ready(caller)) << "a caller did not finish";
-      caller.get();
-    }
-    ExpectAllSlotsFree(*client, server, io, kCallers * kPerCaller, kMaxConnections);
-    client.reset();
+    ASSERT_NO_FATAL_FAILURE(AwaitAll(callers, "a caller"));
+    ExpectAllSlotsFree(*rig.client, rig.server, rig.io, kCallers * kPerCaller, rig.max_connections);
+    rig.client.reset();
   }
   int cancelled = 0;
   for (size_t id = 0; id < results.size(); ++id) {

@@ -21,6 +21,7 @@
 #include "tests/unit/common/run_sync.h"
 #include "tests/unit/common/wait_until.h"
 #include "tests/unit/http/body_factories.h"
+#include "tests/unit/http/counting_sink.h"
 #include "tests/unit/http/test_server.h"
 
 namespace labelport::http {
@@ -85,16 +86,21 @@ TestServer::Handler EchoAfter(std::chrono::milliseconds delay) {
   };
 }
 
-// Spawns GETs of /0 ... /<count - 1> on `io` (not run yet); their results.
-std::vector<std::future<absl::StatusOr<HttpResponse>>> SpawnGets(net::io_context& io,
-                                                                 HttpClient& client,
-                                                                 const TestServer& server,
-                                                                 int count) {
-  std::vector<std::future<absl::StatusOr<HttpResponse>>> results;
+// Sends GETs of /0 ... /<count - 1> at once, runs `io` on `threads` threads
+// until all are answered and returns their results in that order.
+std::vector<absl::StatusOr<HttpResponse>> GetConcurrently(net::io_context& io, HttpClient& client,
+                                                          const TestServer& server, int count,
+                                                          int threads) {
+  std::vector<std::future<absl::StatusOr<HttpResponse>>> futures;
   for (int i = 0; i < count; ++i) {
-    results.push_back(net::co_spawn(
+    futures.push_back(net::co_spawn(
         io, client.Send(Request("GET", server.Url(absl::StrCat("/", i)))), net::use_future));
   }
+  std::vector<std::thread> runners;
+  for (int t = 0; t < threads; ++t) runners.emplace_back([&] { io.run(); });
+  for (std::thread& t : runners) t.join();
+  std::vector<absl::StatusOr<HttpResponse>> results;
+  for (auto& future : futures) results.push_back(future.get());
   return results;
 }
 
@@ -204,11 +210,7 @@ TEST(BeastHttpClientTest, ConcurrencyIsBoundedPerHost) {
   TestServer server(EchoAfter(std::chrono::milliseconds(50)));
   net::io_context io;
   auto client = MakeClient(io, WithMaxConnections(2));
-  std::vector<std::future<absl::StatusOr<HttpResponse>>> results =
-      SpawnGets(io, *client, server, 10);
-  io.run();
-  for (auto& result : results) {
-    auto response = result.get();
+  for (const auto& response : GetConcurrently(io, *client, server, 10, /*threads=*/1)) {
     ASSERT_TRUE(response.ok()) << response.status();
     EXPECT_EQ(response->status, 200);
   }
@@ -220,13 +222,10 @@ TEST(BeastHttpClientTest, ConcurrentCallsFromSeveralThreads) {
   TestServer server(EchoAfter(std::chrono::milliseconds(5)));
   net::io_context io;
   auto client = MakeClient(io, WithMaxConnections(3));
-  std::vector<std::future<absl::StatusOr<HttpResponse>>> results =
-      SpawnGets(io, *client, server, 60);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) threads.emplace_back([&] { io.run(); });
-  for (auto& t : threads) t.join();
+  const std::vector<absl::StatusOr<HttpResponse>> responses =
+      GetConcurrently(io, *client, server, 60, /*threads=*/4);
   for (int i = 0; i < 60; ++i) {
-    auto response = results[i].get();
+    const auto& response = responses[i];
     ASSERT_TRUE(response.ok()) << response.status();
     EXPECT_EQ(response->body, absl::StrCat("GET /", i, " "));
   }
@@ -545,12 +544,8 @@ TEST_F(BeastHttpClientTlsTest, StreamedUploadAndDownloadOverTls) {
   ASSERT_TRUE(uploaded.ok()) << uploaded.status();
   EXPECT_EQ(uploaded->body, std::to_string(1 << 20));
   int64_t received = 0;
-  auto downloaded =
-      RunOn(io, client->SendStreaming(Request("GET", server.Url("/down")),
-                                      [&](absl::string_view chunk) -> net::awaitable<absl::Status> {
-                                        received += chunk.size();
-                                        co_return absl::OkStatus();
-                                      }));
+  auto downloaded = RunOn(io, client->SendStreaming(Request("GET", server.Url("/down")),
+                                                    testing::CountingSink(received)));
   ASSERT_TRUE(downloaded.ok()) << downloaded.status();
   EXPECT_EQ(received, 3 << 20);
 }
