@@ -18,37 +18,21 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "service/common/sha256.h"
 #include "tests/unit/api/in_process_server.h"
+#include "tests/unit/api/in_process_server_test.h"
 #include "tests/unit/api/service_test_util.h"
+#include "tests/unit/common/content_digest.h"
 #include "tests/unit/common/wait_until.h"
 
 namespace labelport::testing {
 namespace {
 
-using Call = FakeAnnotationBackend::Call;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-std::string DigestOf(const std::string& bytes) {
-  return absl::StrCat("sha256:", common::Sha256Hex(bytes));
-}
-
-class AnnotationServiceTest : public ::testing::Test {
+class AnnotationServiceTest : public InProcessServerTest {
  protected:
-  void SetUp() override { StartServer({}); }
-
-  void StartServer(InProcessServerOptions options) {
-    server_.reset();
-    auto started = InProcessServer::Start(std::move(options));
-    ASSERT_TRUE(started.ok()) << started.status();
-    server_ = *std::move(started);
-  }
-
-  v1::AnnotationService::Stub& stub() { return server_->stub(); }
-  FakeAnnotationBackend& backend() { return server_->backend(); }
-
   // Creates run `anno_key` with `samples` and waits until it is ANNOTATING.
   v1::AnnotationRun CreateAnnotatingRun(const std::string& anno_key, int samples = 2) {
     CreateRunResult created = CreateRun(stub(), Header(anno_key), Images(samples));
@@ -90,8 +74,6 @@ class AnnotationServiceTest : public ::testing::Test {
     grpc::ClientContext context;
     return (stub().*method)(&context, request, response);
   }
-
-  std::unique_ptr<InProcessServer> server_;
 };
 
 // --- FindMissingMedia and UploadMedia.
@@ -99,22 +81,22 @@ class AnnotationServiceTest : public ::testing::Test {
 TEST_F(AnnotationServiceTest, UploadedMediaIsStoredOnceAndNoLongerMissing) {
   const std::string bytes = "0123456789";
   v1::UploadMediaHeader header;
-  header.set_content_digest(DigestOf(bytes));
+  header.set_content_digest(ContentDigest(bytes));
   header.set_size_bytes(static_cast<int64_t>(bytes.size()));
 
   v1::FindMissingMediaResponse missing;
-  ASSERT_TRUE(FindMissing({DigestOf(bytes), DigestOf("other")}, &missing).ok());
-  EXPECT_THAT(missing.missing_digests(), ElementsAre(DigestOf(bytes), DigestOf("other")));
+  ASSERT_TRUE(FindMissing({ContentDigest(bytes), ContentDigest("other")}, &missing).ok());
+  EXPECT_THAT(missing.missing_digests(), ElementsAre(ContentDigest(bytes), ContentDigest("other")));
 
   v1::UploadMediaResponse response;
   grpc::Status status = Upload(header, {"0123", "456789"}, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(response.content_digest(), DigestOf(bytes));
+  EXPECT_EQ(response.content_digest(), ContentDigest(bytes));
   EXPECT_EQ(response.size_bytes(), 10);
   EXPECT_FALSE(response.already_present());
 
-  ASSERT_TRUE(FindMissing({DigestOf(bytes), DigestOf("other")}, &missing).ok());
-  EXPECT_THAT(missing.missing_digests(), ElementsAre(DigestOf("other")));
+  ASSERT_TRUE(FindMissing({ContentDigest(bytes), ContentDigest("other")}, &missing).ok());
+  EXPECT_THAT(missing.missing_digests(), ElementsAre(ContentDigest("other")));
 
   // Idempotent: the same bytes again are acknowledged as held.
   v1::UploadMediaResponse again;
@@ -125,13 +107,13 @@ TEST_F(AnnotationServiceTest, UploadedMediaIsStoredOnceAndNoLongerMissing) {
 
 TEST_F(AnnotationServiceTest, FindMissingMediaNamesTheInvalidDigest) {
   v1::FindMissingMediaResponse response;
-  grpc::Status status = FindMissing({DigestOf("a"), "sha256:XYZ"}, &response);
+  grpc::Status status = FindMissing({ContentDigest("a"), "sha256:XYZ"}, &response);
   ExpectRpcError(status, grpc::StatusCode::INVALID_ARGUMENT, "content_digests[1]",
                  "INVALID_CONTENT_DIGEST", "'sha256:XYZ'");
 }
 
 TEST_F(AnnotationServiceTest, FindMissingMediaTakesAtMostTenThousandDigests) {
-  std::vector<std::string> digests(10'001, DigestOf("a"));
+  std::vector<std::string> digests(10'001, ContentDigest("a"));
   v1::FindMissingMediaResponse response;
   ExpectRpcError(FindMissing(digests, &response), grpc::StatusCode::INVALID_ARGUMENT,
                  "content_digests", "TOO_MANY_DIGESTS", "at most 10000 content digests; got 10001");
@@ -139,7 +121,7 @@ TEST_F(AnnotationServiceTest, FindMissingMediaTakesAtMostTenThousandDigests) {
 
 TEST_F(AnnotationServiceTest, UploadMediaRefusesStreamsOutOfOrder) {
   v1::UploadMediaHeader header;
-  header.set_content_digest(DigestOf("abc"));
+  header.set_content_digest(ContentDigest("abc"));
   header.set_size_bytes(3);
   v1::UploadMediaResponse response;
   ExpectRpcError(Upload(header, {"abc"}, &response, /*send_header=*/false),
@@ -162,7 +144,7 @@ TEST_F(AnnotationServiceTest, UploadMediaRefusesStreamsOutOfOrder) {
 
 TEST_F(AnnotationServiceTest, UploadMediaChecksSizeAndDigest) {
   v1::UploadMediaHeader header;
-  header.set_content_digest(DigestOf("abcdefghij"));
+  header.set_content_digest(ContentDigest("abcdefghij"));
   header.set_size_bytes(10);
   v1::UploadMediaResponse response;
   ExpectRpcError(Upload(header, {"abc"}, &response), grpc::StatusCode::INVALID_ARGUMENT,
@@ -173,22 +155,22 @@ TEST_F(AnnotationServiceTest, UploadMediaChecksSizeAndDigest) {
                  "more bytes than the announced header.size_bytes 10: 11 so far");
   ExpectRpcError(Upload(header, {"ABCDEFGHIJ"}, &response), grpc::StatusCode::INVALID_ARGUMENT,
                  "header.content_digest", "CONTENT_DIGEST_MISMATCH",
-                 absl::StrCat("expected ", DigestOf("abcdefghij"),
-                              ", the 10 bytes received hash to ", DigestOf("ABCDEFGHIJ")));
+                 absl::StrCat("expected ", ContentDigest("abcdefghij"),
+                              ", the 10 bytes received hash to ", ContentDigest("ABCDEFGHIJ")));
   header.set_content_digest("md5:0");
   ExpectRpcError(Upload(header, {}, &response), grpc::StatusCode::INVALID_ARGUMENT,
                  "header.content_digest", "INVALID_CONTENT_DIGEST", "'md5:0'");
 
   // Nothing was stored by the failed calls.
   v1::FindMissingMediaResponse missing;
-  ASSERT_TRUE(FindMissing({DigestOf("abcdefghij")}, &missing).ok());
+  ASSERT_TRUE(FindMissing({ContentDigest("abcdefghij")}, &missing).ok());
   EXPECT_EQ(missing.missing_digests_size(), 1);
 }
 
 TEST_F(AnnotationServiceTest, UploadMediaTakesChunksOfAtMostOneMebibyte) {
   const std::string chunk((1 << 20) + 1, 'x');
   v1::UploadMediaHeader header;
-  header.set_content_digest(DigestOf(chunk));
+  header.set_content_digest(ContentDigest(chunk));
   header.set_size_bytes(static_cast<int64_t>(chunk.size()));
   v1::UploadMediaResponse response;
   ExpectRpcError(Upload(header, {chunk}, &response), grpc::StatusCode::INVALID_ARGUMENT, "chunk",
@@ -205,7 +187,7 @@ TEST_F(AnnotationServiceTest, UploadMediaKeepsTheTenantsQuota) {
   options.max_media_bytes_per_tenant = 4;
   StartServer(options);
   v1::UploadMediaHeader header;
-  header.set_content_digest(DigestOf("0123456789"));
+  header.set_content_digest(ContentDigest("0123456789"));
   header.set_size_bytes(10);
   v1::UploadMediaResponse response;
   ExpectRpcError(Upload(header, {"0123456789"}, &response), grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -484,10 +466,7 @@ TEST_F(AnnotationServiceTest, RenameRunMovesTheRunToItsNewKey) {
 }
 
 TEST_F(AnnotationServiceTest, DeleteRunIsRefusedWhileTheRunUploads) {
-  backend().Hold(Call::kUpload);
-  ASSERT_TRUE(CreateRun(stub(), Header("busy"), Images(1)).status.ok());
-  ASSERT_TRUE(WaitUntil([&] { return backend().counts(Call::kUpload).waiting == 1; },
-                        absl::Seconds(10), "the upload is held"));
+  ASSERT_NO_FATAL_FAILURE(CreateRunWithHeldUpload("busy"));
   v1::DeleteRunRequest request;
   request.set_name(RunName("busy"));
   v1::DeleteRunResponse deleted;
@@ -629,18 +608,8 @@ TEST_F(AnnotationServiceTest, GetRunStatusPastItsDeadlineStopsTheBackendCall) {
             grpc::StatusCode::DEADLINE_EXCEEDED);
   // The server ends the call once the use case has ended: the held backend
   // call (unless the deadline passed before it began) saw the cancellation.
-  EXPECT_TRUE(WaitUntil(
-      [&] {
-        const std::vector<std::string> rpcs = server_->metrics().rpcs();
-        return std::find(rpcs.begin(), rpcs.end(),
-                         "/labelport.v1.AnnotationService/GetRunStatus DEADLINE_EXCEEDED") !=
-               rpcs.end();
-      },
-      absl::Seconds(10), "the server finished the call DEADLINE_EXCEEDED"));
-  const FakeAnnotationBackend::Counts counts = backend().counts(Call::kStatus);
-  EXPECT_EQ(counts.waiting, 0);
-  EXPECT_EQ(counts.ended, counts.started);
-  EXPECT_EQ(counts.cancelled, counts.started);
+  ExpectBackendCallsCancelledOnceFinished(
+      "/labelport.v1.AnnotationService/GetRunStatus DEADLINE_EXCEEDED", Call::kStatus);
 }
 
 TEST_F(AnnotationServiceTest, CleanupRunCleansUpOnceAndAgainHarmlessly) {
@@ -661,10 +630,7 @@ TEST_F(AnnotationServiceTest, CleanupRunCleansUpOnceAndAgainHarmlessly) {
 }
 
 TEST_F(AnnotationServiceTest, CleanupRunIsRefusedWhileUploadingAndReportsBackendErrors) {
-  backend().Hold(Call::kUpload);
-  ASSERT_TRUE(CreateRun(stub(), Header("gt_run"), Images(1)).status.ok());
-  ASSERT_TRUE(WaitUntil([&] { return backend().counts(Call::kUpload).waiting == 1; },
-                        absl::Seconds(10), "the upload is held"));
+  ASSERT_NO_FATAL_FAILURE(CreateRunWithHeldUpload("gt_run"));
   v1::CleanupRunRequest request;
   request.set_name(RunName("gt_run"));
   v1::CleanupRunResponse response;
@@ -733,10 +699,7 @@ Watched WatchToEnd(v1::AnnotationService::Stub& stub, const std::string& name,
 }
 
 TEST_F(AnnotationServiceTest, WatchRunFollowsTheRunUntilItSettles) {
-  backend().Hold(Call::kUpload);
-  ASSERT_TRUE(CreateRun(stub(), Header("gt_run"), Images(2)).status.ok());
-  ASSERT_TRUE(WaitUntil([&] { return backend().counts(Call::kUpload).waiting == 1; },
-                        absl::Seconds(10), "the upload is held"));
+  ASSERT_NO_FATAL_FAILURE(CreateRunWithHeldUpload("gt_run", 2));
 
   grpc::ClientContext context;
   v1::WatchRunRequest request;
@@ -762,10 +725,7 @@ TEST_F(AnnotationServiceTest, WatchRunFollowsTheRunUntilItSettles) {
 }
 
 TEST_F(AnnotationServiceTest, AWatchFollowsTheRunThroughARename) {
-  backend().Hold(Call::kUpload);
-  ASSERT_TRUE(CreateRun(stub(), Header("old_key"), Images(1)).status.ok());
-  ASSERT_TRUE(WaitUntil([&] { return backend().counts(Call::kUpload).waiting == 1; },
-                        absl::Seconds(10), "the upload is held"));
+  ASSERT_NO_FATAL_FAILURE(CreateRunWithHeldUpload("old_key"));
   grpc::ClientContext context;
   v1::WatchRunRequest request;
   request.set_name(RunName("old_key"));
@@ -825,10 +785,7 @@ TEST_F(AnnotationServiceTest, WatchesThatEndAtOnceEndCleanly) {
 }
 
 TEST_F(AnnotationServiceTest, ACancelledWatchEndsAndDropsItsRegistration) {
-  backend().Hold(Call::kUpload);
-  ASSERT_TRUE(CreateRun(stub(), Header("gt_run"), Images(1)).status.ok());
-  ASSERT_TRUE(WaitUntil([&] { return backend().counts(Call::kUpload).waiting == 1; },
-                        absl::Seconds(10), "the upload is held"));
+  ASSERT_NO_FATAL_FAILURE(CreateRunWithHeldUpload("gt_run"));
   grpc::ClientContext context;
   v1::WatchRunRequest request;
   request.set_name(RunName("gt_run"));

@@ -18,24 +18,18 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/api/in_process_server.h"
+#include "tests/unit/api/in_process_server_test.h"
 #include "tests/unit/api/service_test_util.h"
 #include "tests/unit/common/wait_until.h"
 
 namespace labelport::testing {
 namespace {
 
-using Call = FakeAnnotationBackend::Call;
 using ::testing::ElementsAre;
 using ::testing::MatchesRegex;
 
-class RpcTelemetryTest : public ::testing::Test {
+class RpcTelemetryTest : public InProcessServerTest {
  protected:
-  void SetUp() override {
-    auto started = InProcessServer::Start();
-    ASSERT_TRUE(started.ok()) << started.status();
-    server_ = *std::move(started);
-  }
-
   // The x-request-id the server sent back for a GetRun sent with
   // `request_id` ("": none).
   std::string EchoedId(const std::string& request_id) {
@@ -51,13 +45,6 @@ class RpcTelemetryTest : public ::testing::Test {
     if (it == metadata.end()) return "<none>";
     return std::string(it->second.data(), it->second.size());
   }
-
-  bool Recorded(const std::string& rpc) {
-    const std::vector<std::string> rpcs = server_->metrics().rpcs();
-    return std::find(rpcs.begin(), rpcs.end(), rpc) != rpcs.end();
-  }
-
-  std::unique_ptr<InProcessServer> server_;
 };
 
 TEST_F(RpcTelemetryTest, TheClientsRequestIdComesBackOrAFreshOneIsMade) {
