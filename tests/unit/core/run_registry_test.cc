@@ -20,6 +20,10 @@
 namespace labelport::core {
 namespace {
 
+using ::labelport::core::testing::AddField;
+using ::labelport::core::testing::Box;
+using ::labelport::core::testing::CatAndMaskedDog;
+using ::labelport::core::testing::Detections;
 using ::labelport::core::testing::Image;
 using ::labelport::core::testing::Parse;
 using ::testing::ElementsAre;
@@ -130,9 +134,8 @@ TEST_F(RunRegistryTest, CreateCountsExistingLabels) {
       Parse<v1::ExistingField>(R"pb(field: "cls" document_type: "Classification")pb");
   *header.mutable_label_schema()->add_fields() = Parse<v1::FieldSchema>(R"pb(field: "cls")pb");
   auto samples = Images(2);
-  auto* sf = samples[0].add_fields();
-  sf->set_field("cls");
-  *sf->mutable_value() = Parse<v1::FieldValue>(R"pb(classification { id: "c1" label: "dog" })pb");
+  AddField(samples[0], "cls",
+           Parse<v1::FieldValue>(R"pb(classification { id: "c1" label: "dog" })pb"));
   auto created = Create(header, samples);
   ASSERT_TRUE(created.ok()) << created.status();
   EXPECT_EQ(created->run().progress().labels_total(), 1);
@@ -146,21 +149,7 @@ TEST_F(RunRegistryTest, LabelsFilteredByTypeAreNeitherStoredNorCounted) {
   *header.add_existing_fields() = Parse<v1::ExistingField>(R"pb(field: "dets"
                                                                 document_type: "Detections")pb");
   auto samples = Images(1);
-  auto* sf = samples[0].add_fields();
-  sf->set_field("dets");
-  *sf->mutable_value() = Parse<v1::FieldValue>(R"pb(detections {
-                                                      detections {
-                                                        id: "d1"
-                                                        label: "cat"
-                                                        bounding_box: [ 0, 0, 1, 1 ]
-                                                      }
-                                                      detections {
-                                                        id: "d2"
-                                                        label: "dog"
-                                                        bounding_box: [ 0, 0, 1, 1 ]
-                                                        has_mask: true
-                                                      }
-                                                    })pb");
+  AddField(samples[0], "dets", CatAndMaskedDog());
   auto created = Create(header, samples);
   ASSERT_TRUE(created.ok()) << created.status();
   EXPECT_EQ(created->run().progress().labels_total(), 1);
@@ -390,15 +379,7 @@ TEST_F(RunRegistryTest, SampleErrorsAreReportedBeforeKeyErrors) {
 
 TEST_F(RunRegistryTest, LabelErrorsAreReported) {
   auto samples = Images(1);
-  auto* sf = samples[0].add_fields();
-  sf->set_field("gt");
-  *sf->mutable_value() = Parse<v1::FieldValue>(R"pb(detections {
-                                                      detections {
-                                                        id: "d"
-                                                        label: "cat"
-                                                        bounding_box: [ 0, 0, 1, 1 ]
-                                                      }
-                                                    })pb");
+  AddField(samples[0], "gt", Detections({Box("d", "cat")}));
   EXPECT_INVALID(Create(Header("gt_run"), samples), "samples[0].fields[0].field",
                  "NEW_FIELD_HAS_LABELS",
                  "Sample 's0' carries labels for field 'gt', but the field is not listed in "
@@ -753,12 +734,7 @@ v1::CreateRunHeader ExistingGtHeader(const std::string& anno_key) {
 v1::Sample ImageWithBox(const std::string& id, const std::string& label_id,
                         const std::string& label) {
   v1::Sample s = Image(id);
-  auto* sf = s.add_fields();
-  sf->set_field("gt");
-  auto* d = sf->mutable_value()->mutable_detections()->add_detections();
-  d->set_id(label_id);
-  d->set_label(label);
-  for (double v : {0.1, 0.1, 0.5, 0.5}) d->add_bounding_box(v);
+  AddField(s, "gt", Detections({Box(label_id, label, {0.1, 0.1, 0.5, 0.5})}));
   return s;
 }
 
