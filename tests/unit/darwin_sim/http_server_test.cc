@@ -21,12 +21,10 @@ namespace http = beast::http;
 
 using testing::kTeamKey;
 
-class HttpServerTest : public ::testing::Test {
+class HttpServerTest : public testing::OneTeamAppTest {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<SimApp>> app = testing::CreateOneTeamApp();
-    ASSERT_TRUE(app.ok()) << app.status();
-    app_ = std::move(*app);
+    ASSERT_NO_FATAL_FAILURE(OneTeamAppTest::SetUp());
     HttpServerOptions server_options;
     server_options.threads = 2;
     server_options.stop_on_signals = false;
@@ -71,7 +69,6 @@ class HttpServerTest : public ::testing::Test {
   }
 
   asio::io_context ioc_;
-  std::unique_ptr<SimApp> app_;
   std::unique_ptr<HttpServer> server_;
   std::thread thread_;
 };

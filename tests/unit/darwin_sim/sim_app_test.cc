@@ -10,14 +10,8 @@ namespace {
 
 using testing::kTeamKey;
 
-class SimAppTest : public ::testing::Test {
+class SimAppTest : public testing::OneTeamAppTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<SimApp>> app = testing::CreateOneTeamApp();
-    ASSERT_TRUE(app.ok()) << app.status();
-    app_ = std::move(*app);
-  }
-
   Outcome Call(std::string method, std::string target, std::string body = "", bool auth = true) {
     SimRequest req;
     req.method = std::move(method);
@@ -34,8 +28,6 @@ class SimAppTest : public ::testing::Test {
   }
 
   json::value Json(const Outcome& o) { return *ParseJson(o.response.body); }
-
-  std::unique_ptr<SimApp> app_;
 };
 
 TEST_F(SimAppTest, TokenInfoAndAuth) {
