@@ -152,6 +152,17 @@ class JournalReadingBackend : public backend::AnnotationBackend {
   }
 };
 
+// Runs `operation` on `io` (which another thread runs) and returns its
+// result, or DEADLINE_EXCEEDED when it has not finished within 20 s.
+template <typename Result>
+Result Finish(boost::asio::io_context& io, boost::asio::awaitable<Result> operation) {
+  std::future<Result> done =
+      boost::asio::co_spawn(io, std::move(operation), boost::asio::use_future);
+  if (done.wait_for(std::chrono::seconds(20)) != std::future_status::ready)
+    return absl::DeadlineExceededError("the operation did not finish within 20 s");
+  return done.get();
+}
+
 TEST(RunOperationsTest, StoreCallsRunOnTheStorePoolNeverOnTheIoThread) {
   auto sqlite = store::SqliteRunStore::Create({.path = ":memory:"});
   ASSERT_TRUE(sqlite.ok()) << sqlite.status();
@@ -187,28 +198,19 @@ TEST(RunOperationsTest, StoreCallsRunOnTheStorePoolNeverOnTheIoThread) {
     ++emitted;  // on the io thread, one call at a time
     co_return absl::OkStatus();
   };
-  std::future<absl::Status> loaded = boost::asio::co_spawn(
-      io, operations.LoadAnnotations("tenant", load, emit), boost::asio::use_future);
-  ASSERT_EQ(loaded.wait_for(std::chrono::seconds(20)), std::future_status::ready);
-  absl::Status load_status = loaded.get();
+  absl::Status load_status = Finish(io, operations.LoadAnnotations("tenant", load, emit));
   EXPECT_TRUE(load_status.ok()) << load_status;
   EXPECT_GE(emitted, 1);
 
   v1::GetRunStatusRequest status_request;
   status_request.set_name(name);
-  auto status = boost::asio::co_spawn(io, operations.GetRunStatus("tenant", status_request),
-                                      boost::asio::use_future);
-  ASSERT_EQ(status.wait_for(std::chrono::seconds(20)), std::future_status::ready);
-  auto status_response = status.get();
+  auto status_response = Finish(io, operations.GetRunStatus("tenant", status_request));
   ASSERT_TRUE(status_response.ok()) << status_response.status();
   EXPECT_EQ(status_response->total_items(), 1);
 
   v1::CleanupRunRequest cleanup_request;
   cleanup_request.set_name(name);
-  auto cleanup = boost::asio::co_spawn(io, operations.CleanupRun("tenant", cleanup_request),
-                                       boost::asio::use_future);
-  ASSERT_EQ(cleanup.wait_for(std::chrono::seconds(20)), std::future_status::ready);
-  auto cleaned = cleanup.get();
+  auto cleaned = Finish(io, operations.CleanupRun("tenant", cleanup_request));
   ASSERT_TRUE(cleaned.ok()) << cleaned.status();
   EXPECT_EQ(cleaned->run().state(), v1::RUN_STATE_CLEANED_UP);
 
