@@ -138,13 +138,6 @@ class RunWorkerTest : public ::testing::Test {
     return created->run_id;
   }
 
-  // The store-outage tests' worker: a lease of kOutageTtl, polled every 50 ms.
-  static constexpr absl::Duration kOutageTtl = absl::Seconds(3);
-  static RunWorker::Options OutageOptions() {
-    return {
-        .owner_id = "worker-a", .lease_ttl = kOutageTtl, .poll_interval = absl::Milliseconds(50)};
-  }
-
   // Expects `refusal` to be the lease fence's: ABORTED, the lease could not be
   // renewed.
   static void ExpectLeaseRefusal(const absl::Status& refusal) {
@@ -435,42 +428,72 @@ class SaveUntilRefusedBackend : public UploadOnlyBackend {
   absl::Time last_saved_at;
 };
 
-TEST_F(RunWorkerTest, AWorkerThatCannotRenewStopsWritingBeforeTheLeaseCanExpire) {
+// The store-outage tests: a worker over a LeaseOutageStore (a lease of
+// kOutageTtl, polled every 50 ms) runs tenant "tenant"'s run with a Backend;
+// TearDown stops the worker, then the io_context, as the server does.
+template <typename Backend>
+class LeaseOutageTest : public RunWorkerTest {
+ protected:
+  static constexpr absl::Duration kOutageTtl = absl::Seconds(3);
+
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(RunWorkerTest::SetUp());
+    store_down_ = std::make_unique<LeaseOutageStore>(store_.get());
+  }
+  void TearDown() override {
+    if (worker_ != nullptr) worker_->Stop();
+    RunWorkerTest::TearDown();
+  }
+
+  // Starts the worker (the io_context on `io_threads` threads), waits until
+  // the backend's job has started, then takes the store down for lease
+  // renewals.
+  void StartJobThenStoreOutage(int io_threads) {
+    StartIo(io_threads);
+    worker_ =
+        std::make_unique<RunWorker>(store_down_.get(), &backends_, io_.get_executor(),
+                                    RunWorker::Options{.owner_id = "worker-a",
+                                                       .lease_ttl = kOutageTtl,
+                                                       .poll_interval = absl::Milliseconds(50)});
+    worker_->Start();
+    ASSERT_TRUE(backend_.started.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    store_down_->down = true;
+  }
+
+  Backend backend_;
+  OneTenantProvider backends_{"tenant", &backend_};
+  std::unique_ptr<LeaseOutageStore> store_down_;
+  std::unique_ptr<RunWorker> worker_;
+};
+
+using SaveUntilRefusedOutageTest = LeaseOutageTest<SaveUntilRefusedBackend>;
+
+TEST_F(SaveUntilRefusedOutageTest, AWorkerThatCannotRenewStopsWritingBeforeTheLeaseCanExpire) {
   auto uid = CreatePendingRun("tenant", "cut_off", {"a", "b"});
   ASSERT_TRUE(uid.ok()) << uid.status();
 
-  LeaseOutageStore store(store_.get());
-  SaveUntilRefusedBackend backend;
-  StartIo();
-  OneTenantProvider backends("tenant", &backend);
-  const absl::Duration ttl = kOutageTtl;
-  RunWorker worker(&store, &backends, io_.get_executor(), OutageOptions());
-  worker.Start();
-  ASSERT_TRUE(backend.started.WaitForNotificationWithTimeout(absl::Seconds(10)));
   // The store goes away for lease renewals (the claim is done).
-  store.down = true;
-  ASSERT_TRUE(backend.first_done.WaitForNotificationWithTimeout(absl::Seconds(20)));
-  absl::Time claimed_at = store.LastAcquired();
+  ASSERT_NO_FATAL_FAILURE(StartJobThenStoreOutage(/*io_threads=*/1));
+  ASSERT_TRUE(backend_.first_done.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  absl::Time claimed_at = store_down_->LastAcquired();
   // Refused by the fence, after two thirds of the ttl without renewal and
   // before the lease could expire; nothing was saved after that.
-  ExpectLeaseRefusal(backend.refused);
-  EXPECT_LT(backend.last_saved_at, claimed_at + ttl);
-  EXPECT_LT(backend.refused_at, claimed_at + ttl);
-  EXPECT_GE(backend.refused_at, claimed_at + ttl / 2);
+  ExpectLeaseRefusal(backend_.refused);
+  EXPECT_LT(backend_.last_saved_at, claimed_at + kOutageTtl);
+  EXPECT_LT(backend_.refused_at, claimed_at + kOutageTtl);
+  EXPECT_GE(backend_.refused_at, claimed_at + kOutageTtl / 2);
   // The worker leaves the run UPLOADING (a store outage never fails it).
   EXPECT_TRUE(
-      WaitUntil([&] { return worker.active_jobs() == 0; }, absl::Seconds(10), "the job's end"));
+      WaitUntil([&] { return worker_->active_jobs() == 0; }, absl::Seconds(10), "the job's end"));
   ExpectPausedNotFailed(*uid);
 
   // The store is back: the worker claims the run again and completes it.
-  store.down = false;
+  store_down_->down = false;
   absl::StatusOr<v1::AnnotationRun> after = WaitForState(*store_, *uid, v1::RUN_STATE_ANNOTATING);
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->state(), v1::RUN_STATE_ANNOTATING) << after->failure_reason();
   EXPECT_EQ(after->progress().samples_completed(), 2);
-  EXPECT_EQ(backend.jobs.load(), 2);
-  worker.Stop();
-  StopIo();
+  EXPECT_EQ(backend_.jobs.load(), 2);
 }
 
 // Its job stands for a V7 call that takes a minute: it waits on a timer on
@@ -508,43 +531,36 @@ class LongCallBackend : public UploadOnlyBackend {
   absl::Time ended_at = absl::InfiniteFuture();
 };
 
-TEST_F(RunWorkerTest, ACallInFlightIsAbandonedAtTheFencesDeadlineWhenTheLeaseCannotBeRenewed) {
+using LongCallOutageTest = LeaseOutageTest<LongCallBackend>;
+
+TEST_F(LongCallOutageTest, ACallInFlightIsAbandonedAtTheFencesDeadlineWhenTheLeaseCannotBeRenewed) {
   auto uid = CreatePendingRun("tenant", "in_flight", {"a"});
   ASSERT_TRUE(uid.ok()) << uid.status();
 
-  LeaseOutageStore store(store_.get());
-  LongCallBackend backend;
-  StartIo(3);
-  OneTenantProvider backends("tenant", &backend);
-  const absl::Duration ttl = kOutageTtl;
-  RunWorker worker(&store, &backends, io_.get_executor(), OutageOptions());
-  worker.Start();
-  ASSERT_TRUE(backend.started.WaitForNotificationWithTimeout(absl::Seconds(10)));
   // The store goes away for lease renewals while the call is in flight.
-  store.down = true;
-  absl::Time claimed_at = store.LastAcquired();
+  ASSERT_NO_FATAL_FAILURE(StartJobThenStoreOutage(/*io_threads=*/3));
+  absl::Time claimed_at = store_down_->LastAcquired();
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (worker.active_jobs() > 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
-  EXPECT_EQ(worker.active_jobs(), 0);
+  while (worker_->active_jobs() > 0 && absl::Now() < deadline)
+    absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(worker_->active_jobs(), 0);
   // Renewals may have succeeded before the store went away.
-  claimed_at = std::max(claimed_at, store.LastAcquired());
+  claimed_at = std::max(claimed_at, store_down_->LastAcquired());
   absl::Status told;
   absl::Time told_at;
   {
-    absl::MutexLock lock(&backend.mu);
-    told = backend.told;
-    told_at = backend.told_at;
+    absl::MutexLock lock(&backend_.mu);
+    told = backend_.told;
+    told_at = backend_.told_at;
   }
   // Told at the fence's deadline (two thirds of the ttl after the last
   // renewal), before the lease could expire; the call ended then.
   ExpectLeaseRefusal(told);
-  EXPECT_GE(told_at, claimed_at + ttl / 2);
-  EXPECT_LT(told_at, claimed_at + ttl);
-  EXPECT_LT(backend.ended_at, claimed_at + ttl);
+  EXPECT_GE(told_at, claimed_at + kOutageTtl / 2);
+  EXPECT_LT(told_at, claimed_at + kOutageTtl);
+  EXPECT_LT(backend_.ended_at, claimed_at + kOutageTtl);
   // Paused, not failed.
   ExpectPausedNotFailed(*uid);
-  worker.Stop();
-  StopIo();
 }
 
 }  // namespace
