@@ -20,10 +20,6 @@
 namespace labelport::core {
 namespace {
 
-using ::labelport::core::testing::AddField;
-using ::labelport::core::testing::Box;
-using ::labelport::core::testing::CatAndMaskedDog;
-using ::labelport::core::testing::Detections;
 using ::labelport::core::testing::Image;
 using ::labelport::core::testing::Parse;
 using ::testing::ElementsAre;
@@ -92,6 +88,15 @@ class RunRegistryTest : public ::testing::Test {
                                Parse<v1::ListRunsRequest>("parent: \"datasets/ds\" " + extra));
   }
 
+  // Renames run `anno_key` of dataset "ds" to `new_anno_key`.
+  absl::StatusOr<v1::RenameRunResponse> Rename(const std::string& anno_key,
+                                               const std::string& new_anno_key) {
+    v1::RenameRunRequest request;
+    request.set_name("datasets/ds/runs/" + anno_key);
+    request.set_new_anno_key(new_anno_key);
+    return registry_->RenameRun(kTenant, request);
+  }
+
   std::vector<std::string> Keys(const v1::ListRunsResponse& response) {
     std::vector<std::string> out;
     for (const auto& run : response.runs()) out.push_back(run.anno_key());
@@ -134,8 +139,8 @@ TEST_F(RunRegistryTest, CreateCountsExistingLabels) {
       Parse<v1::ExistingField>(R"pb(field: "cls" document_type: "Classification")pb");
   *header.mutable_label_schema()->add_fields() = Parse<v1::FieldSchema>(R"pb(field: "cls")pb");
   auto samples = Images(2);
-  AddField(samples[0], "cls",
-           Parse<v1::FieldValue>(R"pb(classification { id: "c1" label: "dog" })pb"));
+  testing::AddField(samples[0], "cls",
+                    Parse<v1::FieldValue>(R"pb(classification { id: "c1" label: "dog" })pb"));
   auto created = Create(header, samples);
   ASSERT_TRUE(created.ok()) << created.status();
   EXPECT_EQ(created->run().progress().labels_total(), 1);
@@ -149,7 +154,7 @@ TEST_F(RunRegistryTest, LabelsFilteredByTypeAreNeitherStoredNorCounted) {
   *header.add_existing_fields() = Parse<v1::ExistingField>(R"pb(field: "dets"
                                                                 document_type: "Detections")pb");
   auto samples = Images(1);
-  AddField(samples[0], "dets", CatAndMaskedDog());
+  testing::AddField(samples[0], "dets", testing::CatAndMaskedDog());
   auto created = Create(header, samples);
   ASSERT_TRUE(created.ok()) << created.status();
   EXPECT_EQ(created->run().progress().labels_total(), 1);
@@ -379,7 +384,7 @@ TEST_F(RunRegistryTest, SampleErrorsAreReportedBeforeKeyErrors) {
 
 TEST_F(RunRegistryTest, LabelErrorsAreReported) {
   auto samples = Images(1);
-  AddField(samples[0], "gt", Detections({Box("d", "cat")}));
+  testing::AddField(samples[0], "gt", testing::Detections({testing::Box("d", "cat")}));
   EXPECT_INVALID(Create(Header("gt_run"), samples), "samples[0].fields[0].field",
                  "NEW_FIELD_HAS_LABELS",
                  "Sample 's0' carries labels for field 'gt', but the field is not listed in "
@@ -525,8 +530,7 @@ TEST_F(RunRegistryTest, ListRejectsMalformedParent) {
 
 TEST_F(RunRegistryTest, RenameMovesTheRun) {
   CreateOk(Header("a"));
-  auto renamed = registry_->RenameRun(
-      kTenant, Parse<v1::RenameRunRequest>(R"pb(name: "datasets/ds/runs/a" new_anno_key: "b")pb"));
+  auto renamed = Rename("a", "b");
   ASSERT_TRUE(renamed.ok()) << renamed.status();
   EXPECT_EQ(renamed->run().anno_key(), "b");
   EXPECT_EQ(renamed->run().name(), "datasets/ds/runs/b");
@@ -543,28 +547,19 @@ TEST_F(RunRegistryTest, RenameMovesTheRun) {
 TEST_F(RunRegistryTest, RenameOntoExistingKeyIsRejected) {
   CreateOk(Header("a"));
   CreateOk(Header("b"));
-  EXPECT_ERROR(
-      registry_->RenameRun(kTenant, Parse<v1::RenameRunRequest>(R"pb(name: "datasets/ds/runs/a"
-                                                                     new_anno_key: "b")pb")),
-      absl::StatusCode::kAlreadyExists, "new_anno_key", "RUN_ALREADY_EXISTS",
-      "A annotation run with key 'b' already exists");
+  EXPECT_ERROR(Rename("a", "b"), absl::StatusCode::kAlreadyExists, "new_anno_key",
+               "RUN_ALREADY_EXISTS", "A annotation run with key 'b' already exists");
 }
 
 TEST_F(RunRegistryTest, RenameToInvalidKeyIsRejected) {
   CreateOk(Header("a"));
-  EXPECT_INVALID(registry_->RenameRun(kTenant, Parse<v1::RenameRunRequest>(
-                                                   R"pb(name: "datasets/ds/runs/a"
-                                                        new_anno_key: "my-key")pb")),
-                 "new_anno_key", "INVALID_RUN_KEY",
+  EXPECT_INVALID(Rename("a", "my-key"), "new_anno_key", "INVALID_RUN_KEY",
                  "Invalid annotation run key 'my-key'. Keys must be valid variable names");
 }
 
 TEST_F(RunRegistryTest, RenameUnknownRunIsNotFound) {
-  EXPECT_ERROR(
-      registry_->RenameRun(kTenant, Parse<v1::RenameRunRequest>(R"pb(name: "datasets/ds/runs/x"
-                                                                     new_anno_key: "y")pb")),
-      absl::StatusCode::kNotFound, "name", "RUN_NOT_FOUND",
-      "Dataset has no annotation run key 'x'");
+  EXPECT_ERROR(Rename("x", "y"), absl::StatusCode::kNotFound, "name", "RUN_NOT_FOUND",
+               "Dataset has no annotation run key 'x'");
 }
 
 TEST_F(RunRegistryTest, DeleteRemovesTheRunAndFreesTheKey) {
@@ -734,7 +729,8 @@ v1::CreateRunHeader ExistingGtHeader(const std::string& anno_key) {
 v1::Sample ImageWithBox(const std::string& id, const std::string& label_id,
                         const std::string& label) {
   v1::Sample s = Image(id);
-  AddField(s, "gt", Detections({Box(label_id, label, {0.1, 0.1, 0.5, 0.5})}));
+  testing::AddField(s, "gt",
+                    testing::Detections({testing::Box(label_id, label, {0.1, 0.1, 0.5, 0.5})}));
   return s;
 }
 
