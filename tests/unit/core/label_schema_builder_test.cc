@@ -14,9 +14,6 @@ namespace {
 
 using ::labelport::backend::BackendCapabilities;
 using ::labelport::backend::darwin::DarwinCapabilities;
-using ::labelport::core::testing::AddField;
-using ::labelport::core::testing::CatAndMaskedDog;
-using ::labelport::core::testing::Image;
 using ::labelport::core::testing::Parse;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
@@ -45,8 +42,8 @@ absl::StatusOr<BuiltSchema> Build(const v1::CreateRunHeader& header,
 }
 
 v1::Sample SampleWith(const std::string& id, const std::string& field, v1::FieldValue value) {
-  v1::Sample sample = Image(id);
-  AddField(sample, field, std::move(value));
+  v1::Sample sample = testing::Image(id);
+  testing::AddField(sample, field, std::move(value));
   return sample;
 }
 v1::Sample SampleWith(const std::string& id, const std::string& field, const std::string& value) {
@@ -406,7 +403,7 @@ TEST(LabelSchemaBuilderTest, ExistingSingleTypeFieldsAreInferred) {
 }
 
 TEST(LabelSchemaBuilderTest, ExistingDetectionsInferDetectionsAndDropMaskedLabels) {
-  std::vector<v1::Sample> samples = {SampleWith("s1", "gt", CatAndMaskedDog())};
+  std::vector<v1::Sample> samples = {SampleWith("s1", "gt", testing::CatAndMaskedDog())};
   auto built = Build(Header(R"pb(
                        existing_fields { field: "gt" document_type: "Detections" }
                        label_schema { fields { field: "gt" } }
