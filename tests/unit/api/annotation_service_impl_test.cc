@@ -213,8 +213,7 @@ TEST_F(AnnotationServiceTest, CreateRunStoresTheRunAndTheWorkerUploadsIt) {
   EXPECT_EQ(annotating.progress().samples_completed(), 5);
   EXPECT_THAT(backend().uploaded_runs(), ElementsAre("datasets/ds/runs/gt_run"));
 
-  v1::ListRunSamplesRequest list;
-  list.set_name(RunName("gt_run"));
+  auto list = RunRequest<v1::ListRunSamplesRequest>("gt_run");
   v1::ListRunSamplesResponse samples;
   ASSERT_TRUE(Unary(&v1::AnnotationService::Stub::ListRunSamples, list, &samples).ok());
   EXPECT_THAT(samples.sample_ids(), ElementsAre("s0", "s1", "s2", "s3", "s4"));
@@ -251,47 +250,37 @@ TEST_F(AnnotationServiceTest, CreateRunValidatesHeaderAndSamples) {
   EXPECT_EQ(GetRun(stub(), RunName("dup"), &got).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+// A CreateRun stream of `messages`, half-closed, and the error that ends it.
+struct OutOfOrderStream {
+  std::vector<v1::CreateRunRequest> messages;
+  std::string field;
+  std::string reason;
+  std::string message;
+};
+
 TEST_F(AnnotationServiceTest, CreateRunRefusesStreamsOutOfOrder) {
-  v1::CreateRunResponse response;
-  {
+  v1::CreateRunRequest samples;
+  *samples.mutable_samples()->add_samples() = Image("s0");
+  v1::CreateRunRequest twice;
+  *twice.mutable_header() = Header("twice");
+  v1::CreateRunRequest empty_run;
+  *empty_run.mutable_header() = Header("empty");
+  const v1::CreateRunRequest nothing;
+  const OutOfOrderStream streams[] = {
+      {{}, "header", "HEADER_REQUIRED", "CreateRun ended before its header was sent"},
+      {{samples}, "header", "HEADER_REQUIRED", "The first CreateRun message must be the header"},
+      {{twice, twice}, "header", "HEADER_REPEATED", "CreateRun takes exactly one header"},
+      {{empty_run, nothing}, "samples", "MESSAGE_EMPTY", "must hold a header or samples"},
+  };
+  for (const OutOfOrderStream& stream : streams) {
+    SCOPED_TRACE(stream.message);
     grpc::ClientContext context;
+    v1::CreateRunResponse response;
     auto writer = stub().CreateRun(&context, &response);
+    for (const v1::CreateRunRequest& message : stream.messages) writer->Write(message);
     writer->WritesDone();
-    ExpectRpcError(writer->Finish(), grpc::StatusCode::INVALID_ARGUMENT, "header",
-                   "HEADER_REQUIRED", "CreateRun ended before its header was sent");
-  }
-  {
-    grpc::ClientContext context;
-    auto writer = stub().CreateRun(&context, &response);
-    v1::CreateRunRequest message;
-    *message.mutable_samples()->add_samples() = Image("s0");
-    writer->Write(message);
-    writer->WritesDone();
-    ExpectRpcError(writer->Finish(), grpc::StatusCode::INVALID_ARGUMENT, "header",
-                   "HEADER_REQUIRED", "The first CreateRun message must be the header");
-  }
-  {
-    grpc::ClientContext context;
-    auto writer = stub().CreateRun(&context, &response);
-    v1::CreateRunRequest message;
-    *message.mutable_header() = Header("twice");
-    writer->Write(message);
-    writer->Write(message);
-    writer->WritesDone();
-    ExpectRpcError(writer->Finish(), grpc::StatusCode::INVALID_ARGUMENT, "header",
-                   "HEADER_REPEATED", "CreateRun takes exactly one header");
-  }
-  {
-    grpc::ClientContext context;
-    auto writer = stub().CreateRun(&context, &response);
-    v1::CreateRunRequest message;
-    *message.mutable_header() = Header("empty");
-    writer->Write(message);
-    message.Clear();
-    writer->Write(message);
-    writer->WritesDone();
-    ExpectRpcError(writer->Finish(), grpc::StatusCode::INVALID_ARGUMENT, "samples", "MESSAGE_EMPTY",
-                   "must hold a header or samples");
+    ExpectRpcError(writer->Finish(), grpc::StatusCode::INVALID_ARGUMENT, stream.field,
+                   stream.reason, stream.message);
   }
 }
 
@@ -325,8 +314,7 @@ TEST_F(AnnotationServiceTest, CreateRunKeepsTheTenantsRunsInFlightLimit) {
                  grpc::StatusCode::RESOURCE_EXHAUSTED, "", "TENANT_RUNS_IN_FLIGHT_LIMIT",
                  "This tenant already has 1 runs in flight (PENDING or UPLOADING); the limit is 1 "
                  "(--max_runs_in_flight_per_tenant)");
-  backend().Release(Call::kUpload);
-  WaitForState(stub(), RunName("first"), v1::RUN_STATE_ANNOTATING);
+  ReleaseUploadsUntilAnnotating("first");
   CreateRunResult second = CreateRun(stub(), Header("second"), Images(1));
   EXPECT_TRUE(second.status.ok()) << second.status.error_message();
 }
@@ -439,8 +427,7 @@ TEST_F(AnnotationServiceTest, ListRunsNamesTheBadArgument) {
 TEST_F(AnnotationServiceTest, RenameRunMovesTheRunToItsNewKey) {
   const v1::AnnotationRun run = CreateAnnotatingRun("old_key");
   CreateAnnotatingRun("taken");
-  v1::RenameRunRequest request;
-  request.set_name(RunName("old_key"));
+  auto request = RunRequest<v1::RenameRunRequest>("old_key");
   request.set_new_anno_key("taken");
   v1::RenameRunResponse renamed;
   ExpectRpcError(Unary(&v1::AnnotationService::Stub::RenameRun, request, &renamed),
@@ -467,15 +454,13 @@ TEST_F(AnnotationServiceTest, RenameRunMovesTheRunToItsNewKey) {
 
 TEST_F(AnnotationServiceTest, DeleteRunIsRefusedWhileTheRunUploads) {
   ASSERT_NO_FATAL_FAILURE(CreateRunWithHeldUpload("busy"));
-  v1::DeleteRunRequest request;
-  request.set_name(RunName("busy"));
+  auto request = RunRequest<v1::DeleteRunRequest>("busy");
   v1::DeleteRunResponse deleted;
   ExpectRpcError(Unary(&v1::AnnotationService::Stub::DeleteRun, request, &deleted),
                  grpc::StatusCode::FAILED_PRECONDITION, "name", "RUN_UPLOADING",
                  "Run 'datasets/ds/runs/busy' is UPLOADING");
 
-  backend().Release(Call::kUpload);
-  WaitForState(stub(), RunName("busy"), v1::RUN_STATE_ANNOTATING);
+  ReleaseUploadsUntilAnnotating("busy");
   grpc::Status status = Unary(&v1::AnnotationService::Stub::DeleteRun, request, &deleted);
   ASSERT_TRUE(status.ok()) << status.error_message();
   v1::GetRunResponse got;
@@ -486,8 +471,7 @@ TEST_F(AnnotationServiceTest, DeleteRunIsRefusedWhileTheRunUploads) {
 
 TEST_F(AnnotationServiceTest, ListRunSamplesPagesInUploadOrder) {
   CreateAnnotatingRun("gt_run", 3);
-  v1::ListRunSamplesRequest request;
-  request.set_name(RunName("gt_run"));
+  auto request = RunRequest<v1::ListRunSamplesRequest>("gt_run");
   request.set_page_size(2);
   v1::ListRunSamplesResponse page;
   ASSERT_TRUE(Unary(&v1::AnnotationService::Stub::ListRunSamples, request, &page).ok());
@@ -517,8 +501,7 @@ TEST_F(AnnotationServiceTest, ResumeRunRetriesAFailedUpload) {
   EXPECT_EQ(failed.failure_reason(), "V7 refused the API key");
 
   backend().SetUploadResult(absl::OkStatus());
-  v1::ResumeRunRequest request;
-  request.set_name(RunName("gt_run"));
+  auto request = RunRequest<v1::ResumeRunRequest>("gt_run");
   v1::ResumeRunResponse resumed;
   grpc::Status status = Unary(&v1::AnnotationService::Stub::ResumeRun, request, &resumed);
   ASSERT_TRUE(status.ok()) << status.error_message();
@@ -542,8 +525,7 @@ TEST_F(AnnotationServiceTest, ResumeRunRetriesFailedSamplesOfAnAnnotatingRun) {
   EXPECT_EQ(run.progress().samples_completed(), 2);
 
   backend().FailSamples({}, "");
-  v1::ResumeRunRequest request;
-  request.set_name(RunName("gt_run"));
+  auto request = RunRequest<v1::ResumeRunRequest>("gt_run");
   v1::ResumeRunResponse resumed;
   grpc::Status status = Unary(&v1::AnnotationService::Stub::ResumeRun, request, &resumed);
   ASSERT_TRUE(status.ok()) << status.error_message();
@@ -562,8 +544,7 @@ TEST_F(AnnotationServiceTest, ResumeRunRetriesFailedSamplesOfAnAnnotatingRun) {
 
 TEST_F(AnnotationServiceTest, GetRunStatusAnswersWithTheBackendsCounts) {
   CreateAnnotatingRun("gt_run", 3);
-  v1::GetRunStatusRequest request;
-  request.set_name(RunName("gt_run"));
+  auto request = RunRequest<v1::GetRunStatusRequest>("gt_run");
   v1::GetRunStatusResponse response;
   grpc::Status status = Unary(&v1::AnnotationService::Stub::GetRunStatus, request, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
@@ -587,8 +568,7 @@ TEST_F(AnnotationServiceTest, GetRunStatusAnswersWithTheBackendsCounts) {
 TEST_F(AnnotationServiceTest, GetRunStatusOfATenantWithoutCredentialsFails) {
   CreateAnnotatingRun("gt_run");
   server_->backends().RemoveCredentials("default");
-  v1::GetRunStatusRequest request;
-  request.set_name(RunName("gt_run"));
+  auto request = RunRequest<v1::GetRunStatusRequest>("gt_run");
   v1::GetRunStatusResponse response;
   ExpectRpcError(Unary(&v1::AnnotationService::Stub::GetRunStatus, request, &response),
                  grpc::StatusCode::FAILED_PRECONDITION, "", "",
@@ -601,8 +581,7 @@ TEST_F(AnnotationServiceTest, GetRunStatusPastItsDeadlineStopsTheBackendCall) {
   backend().Hold(Call::kStatus);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
-  v1::GetRunStatusRequest request;
-  request.set_name(RunName("gt_run"));
+  auto request = RunRequest<v1::GetRunStatusRequest>("gt_run");
   v1::GetRunStatusResponse response;
   EXPECT_EQ(stub().GetRunStatus(&context, request, &response).error_code(),
             grpc::StatusCode::DEADLINE_EXCEEDED);
@@ -614,8 +593,7 @@ TEST_F(AnnotationServiceTest, GetRunStatusPastItsDeadlineStopsTheBackendCall) {
 
 TEST_F(AnnotationServiceTest, CleanupRunCleansUpOnceAndAgainHarmlessly) {
   CreateAnnotatingRun("gt_run", 2);
-  v1::CleanupRunRequest request;
-  request.set_name(RunName("gt_run"));
+  auto request = RunRequest<v1::CleanupRunRequest>("gt_run");
   v1::CleanupRunResponse response;
   grpc::Status status = Unary(&v1::AnnotationService::Stub::CleanupRun, request, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
@@ -631,14 +609,12 @@ TEST_F(AnnotationServiceTest, CleanupRunCleansUpOnceAndAgainHarmlessly) {
 
 TEST_F(AnnotationServiceTest, CleanupRunIsRefusedWhileUploadingAndReportsBackendErrors) {
   ASSERT_NO_FATAL_FAILURE(CreateRunWithHeldUpload("gt_run"));
-  v1::CleanupRunRequest request;
-  request.set_name(RunName("gt_run"));
+  auto request = RunRequest<v1::CleanupRunRequest>("gt_run");
   v1::CleanupRunResponse response;
   ExpectRpcError(Unary(&v1::AnnotationService::Stub::CleanupRun, request, &response),
                  grpc::StatusCode::FAILED_PRECONDITION, "name", "RUN_BUSY",
                  "Run 'datasets/ds/runs/gt_run' is still uploading");
-  backend().Release(Call::kUpload);
-  WaitForState(stub(), RunName("gt_run"), v1::RUN_STATE_ANNOTATING);
+  ReleaseUploadsUntilAnnotating("gt_run");
 
   backend().SetCleanupResult(absl::UnavailableError("V7 did not answer the item deletion"));
   ExpectRpcError(Unary(&v1::AnnotationService::Stub::CleanupRun, request, &response),
@@ -653,8 +629,7 @@ TEST_F(AnnotationServiceTest, ACancelledCleanupStopsTheBackendAndLeavesTheRun) {
   CreateAnnotatingRun("gt_run");
   backend().Hold(Call::kCleanup);
   grpc::ClientContext context;
-  v1::CleanupRunRequest request;
-  request.set_name(RunName("gt_run"));
+  auto request = RunRequest<v1::CleanupRunRequest>("gt_run");
   v1::CleanupRunResponse response;
   grpc::Status status;
   absl::Notification done;
@@ -702,9 +677,7 @@ TEST_F(AnnotationServiceTest, WatchRunFollowsTheRunUntilItSettles) {
   ASSERT_NO_FATAL_FAILURE(CreateRunWithHeldUpload("gt_run", 2));
 
   grpc::ClientContext context;
-  v1::WatchRunRequest request;
-  request.set_name(RunName("gt_run"));
-  auto reader = stub().WatchRun(&context, request);
+  auto reader = stub().WatchRun(&context, RunRequest<v1::WatchRunRequest>("gt_run"));
   v1::WatchRunResponse event;
   ASSERT_TRUE(reader->Read(&event));
   EXPECT_EQ(event.run().state(), v1::RUN_STATE_UPLOADING);
@@ -727,15 +700,12 @@ TEST_F(AnnotationServiceTest, WatchRunFollowsTheRunUntilItSettles) {
 TEST_F(AnnotationServiceTest, AWatchFollowsTheRunThroughARename) {
   ASSERT_NO_FATAL_FAILURE(CreateRunWithHeldUpload("old_key"));
   grpc::ClientContext context;
-  v1::WatchRunRequest request;
-  request.set_name(RunName("old_key"));
-  auto reader = stub().WatchRun(&context, request);
+  auto reader = stub().WatchRun(&context, RunRequest<v1::WatchRunRequest>("old_key"));
   v1::WatchRunResponse event;
   ASSERT_TRUE(reader->Read(&event));
   EXPECT_EQ(event.run().name(), RunName("old_key"));
 
-  v1::RenameRunRequest rename;
-  rename.set_name(RunName("old_key"));
+  auto rename = RunRequest<v1::RenameRunRequest>("old_key");
   rename.set_new_anno_key("new_key");
   v1::RenameRunResponse renamed;
   ASSERT_TRUE(Unary(&v1::AnnotationService::Stub::RenameRun, rename, &renamed).ok());
@@ -787,9 +757,7 @@ TEST_F(AnnotationServiceTest, WatchesThatEndAtOnceEndCleanly) {
 TEST_F(AnnotationServiceTest, ACancelledWatchEndsAndDropsItsRegistration) {
   ASSERT_NO_FATAL_FAILURE(CreateRunWithHeldUpload("gt_run"));
   grpc::ClientContext context;
-  v1::WatchRunRequest request;
-  request.set_name(RunName("gt_run"));
-  auto reader = stub().WatchRun(&context, request);
+  auto reader = stub().WatchRun(&context, RunRequest<v1::WatchRunRequest>("gt_run"));
   v1::WatchRunResponse event;
   ASSERT_TRUE(reader->Read(&event));
   EXPECT_EQ(server_->watch_hub().watched_runs(), 1u);

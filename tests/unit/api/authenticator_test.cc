@@ -209,8 +209,7 @@ TEST(AuthenticatorTest, AValidTokenActsAsItsTenant) {
   // The scheme is case-insensitive.
   grpc::ClientContext context;
   context.AddMetadata("authorization", absl::StrCat("bearer ", kTokenA));
-  v1::GetRunRequest request;
-  request.set_name(RunName("gt_run"));
+  auto request = RunRequest<v1::GetRunRequest>("gt_run");
   v1::GetRunResponse response;
   grpc::Status status = server->stub().GetRun(&context, request, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();

@@ -42,6 +42,12 @@ class InProcessServerTest : public ::testing::Test {
     return std::find(rpcs.begin(), rpcs.end(), rpc) != rpcs.end();
   }
 
+  // Releases the held uploads and waits until run `anno_key` is ANNOTATING.
+  void ReleaseUploadsUntilAnnotating(const std::string& anno_key) {
+    backend().Release(Call::kUpload);
+    WaitForState(stub(), RunName(anno_key), v1::RUN_STATE_ANNOTATING);
+  }
+
   // Waits until the server has finished the call `rpc` ("<method> <code>"),
   // then expects the backend's `call` (held, unless the client's deadline
   // passed before it began) to have seen the cancellation and returned.

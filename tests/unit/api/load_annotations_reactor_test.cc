@@ -72,8 +72,7 @@ class LoadAnnotationsTest : public InProcessServerTest {
   }
 
   Loaded Load(const std::string& anno_key) {
-    v1::LoadAnnotationsRequest request;
-    request.set_name(RunName(anno_key));
+    auto request = RunRequest<v1::LoadAnnotationsRequest>(anno_key);
     return Load(request);
   }
 };
@@ -137,8 +136,7 @@ TEST_F(LoadAnnotationsTest, StreamsProgressThenChangesPerSampleThenTheSummary) {
 
 TEST_F(LoadAnnotationsTest, LoadsIntoADestinationFieldAndCleansUpWhenAsked) {
   CreateAnnotatingRun("gt_run", 1);
-  v1::LoadAnnotationsRequest request;
-  request.set_name(RunName("gt_run"));
+  auto request = RunRequest<v1::LoadAnnotationsRequest>("gt_run");
   request.set_dest_field("reviewed");
   request.set_cleanup(true);
   Loaded loaded = Load(request);
@@ -163,8 +161,7 @@ TEST_F(LoadAnnotationsTest, ErrorsBeforeTheStreamNameTheInput) {
   ExpectRpcError(loaded.status, grpc::StatusCode::NOT_FOUND, "name", "RUN_NOT_FOUND", "'nope'");
 
   CreateAnnotatingRun("gt_run", 1);
-  v1::LoadAnnotationsRequest request;
-  request.set_name(RunName("gt_run"));
+  auto request = RunRequest<v1::LoadAnnotationsRequest>("gt_run");
   (*request.mutable_dest_fields())["nope"] = "x";
   loaded = Load(request);
   EXPECT_THAT(loaded.messages, IsEmpty());
@@ -211,9 +208,7 @@ TEST_F(LoadAnnotationsTest, AClientThatCancelsMidStreamStopsTheLoad) {
   backend().SetDownloaded("s1", "gt", EditedInV7());
   backend().Hold(Call::kLoad);
   grpc::ClientContext context;
-  v1::LoadAnnotationsRequest request;
-  request.set_name(RunName("gt_run"));
-  auto reader = stub().LoadAnnotations(&context, request);
+  auto reader = stub().LoadAnnotations(&context, RunRequest<v1::LoadAnnotationsRequest>("gt_run"));
   v1::LoadAnnotationsResponse message;
   ASSERT_TRUE(reader->Read(&message));
   EXPECT_EQ(message.progress().stage(), v1::LOAD_STAGE_EXPORT_REQUESTED);
@@ -244,9 +239,7 @@ TEST_F(LoadAnnotationsTest, ALoadPastItsDeadlineEndsDeadlineExceeded) {
   backend().Hold(Call::kLoad);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
-  v1::LoadAnnotationsRequest request;
-  request.set_name(RunName("gt_run"));
-  auto reader = stub().LoadAnnotations(&context, request);
+  auto reader = stub().LoadAnnotations(&context, RunRequest<v1::LoadAnnotationsRequest>("gt_run"));
   v1::LoadAnnotationsResponse message;
   std::vector<v1::LoadAnnotationsResponse> messages;
   while (reader->Read(&message)) messages.push_back(message);

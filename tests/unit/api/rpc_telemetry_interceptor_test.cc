@@ -35,8 +35,7 @@ class RpcTelemetryTest : public InProcessServerTest {
   std::string EchoedId(const std::string& request_id) {
     grpc::ClientContext context;
     if (!request_id.empty()) context.AddMetadata("x-request-id", request_id);
-    v1::GetRunRequest request;
-    request.set_name(RunName("nope"));
+    auto request = RunRequest<v1::GetRunRequest>("nope");
     v1::GetRunResponse response;
     EXPECT_EQ(server_->stub().GetRun(&context, request, &response).error_code(),
               grpc::StatusCode::NOT_FOUND);
@@ -63,16 +62,14 @@ TEST_F(RpcTelemetryTest, TheRequestIdIsInScopeWhereTheCallsWorkRuns) {
   {
     grpc::ClientContext context;
     context.AddMetadata("x-request-id", "status-call-7");
-    v1::GetRunStatusRequest request;
-    request.set_name(RunName("gt_run"));
+    auto request = RunRequest<v1::GetRunStatusRequest>("gt_run");
     v1::GetRunStatusResponse response;
     ASSERT_TRUE(server_->stub().GetRunStatus(&context, request, &response).ok());
   }
   {
     grpc::ClientContext context;
     context.AddMetadata("x-request-id", "load-call-42");
-    v1::LoadAnnotationsRequest request;
-    request.set_name(RunName("gt_run"));
+    auto request = RunRequest<v1::LoadAnnotationsRequest>("gt_run");
     request.set_cleanup(true);
     auto reader = server_->stub().LoadAnnotations(&context, request);
     v1::LoadAnnotationsResponse message;

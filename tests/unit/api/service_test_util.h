@@ -151,6 +151,14 @@ inline std::string RunName(const std::string& anno_key) {
   return absl::StrCat("datasets/ds/runs/", anno_key);
 }
 
+// A request (GetRunRequest, CleanupRunRequest, ...) naming run `anno_key`.
+template <typename Request>
+Request RunRequest(const std::string& anno_key) {
+  Request request;
+  request.set_name(RunName(anno_key));
+  return request;
+}
+
 // Adds "authorization: Bearer <token>" to `context` (nothing for "").
 inline void Authorize(grpc::ClientContext& context, const std::string& token) {
   if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
