@@ -155,13 +155,9 @@ TEST(BeastHttpClientEgressTest, SilentServerHitsTheStallTimeoutNotTheDeadline) {
 }
 
 TEST(BeastHttpClientEgressTest, BodyThatStopsHitsTheStallTimeout) {
-  TestServer server([](const ServerRequest&) {
-    Reply reply;
-    reply.kind = Reply::Kind::kStallInBody;
-    reply.body = std::string(100, 'x');
-    reply.stall = std::chrono::seconds(8);
-    return reply;
-  });
+  TestServer server(testing::Always({.kind = Reply::Kind::kStallInBody,
+                                     .body = std::string(100, 'x'),
+                                     .stall = std::chrono::seconds(8)}));
   net::io_context io;
   auto client = ClientWithPolicy(io, "127.0.0.1/32");
   HttpRequest request = Get(server.Url("/slow"));
@@ -178,11 +174,7 @@ TEST(BeastHttpClientEgressTest, BodyThatStopsHitsTheStallTimeout) {
 }
 
 TEST(BeastHttpClientEgressTest, ContentLengthOverTheLimitIsRefusedBeforeTheBody) {
-  TestServer server([](const ServerRequest&) {
-    Reply reply;
-    reply.body = std::string(1000, 'x');
-    return reply;
-  });
+  TestServer server(testing::Always({.body = std::string(1000, 'x')}));
   net::io_context io;
   auto client = ClientWithPolicy(io, "127.0.0.1/32");
   HttpRequest request = Get(server.Url("/big"));
@@ -200,12 +192,8 @@ TEST(BeastHttpClientEgressTest, ContentLengthOverTheLimitIsRefusedBeforeTheBody)
 }
 
 TEST(BeastHttpClientEgressTest, ChunkedBodyOverTheLimitStopsAtTheLimit) {
-  TestServer server([](const ServerRequest&) {
-    Reply reply;
-    reply.kind = Reply::Kind::kChunked;
-    reply.stream_bytes = int64_t{8} << 20;
-    return reply;
-  });
+  TestServer server(
+      testing::Always({.kind = Reply::Kind::kChunked, .stream_bytes = int64_t{8} << 20}));
   net::io_context io;
   auto client = ClientWithPolicy(io, "127.0.0.1/32");
   HttpRequest request = Get(server.Url("/endless"));

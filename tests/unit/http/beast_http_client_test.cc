@@ -289,11 +289,7 @@ TEST(BeastHttpClientTest, CallsSuspendedInAStoppedIoContextMayOutliveTheClient) 
 }
 
 TEST(BeastHttpClientTest, DroppedConnectionIsUnavailable) {
-  TestServer server([](const ServerRequest&) {
-    Reply reply;
-    reply.kind = Reply::Kind::kDropInHeader;
-    return reply;
-  });
+  TestServer server(testing::Always({.kind = Reply::Kind::kDropInHeader}));
   net::io_context io;
   auto client = MakeClient(io);
   auto response = RunOn(io, client->Send(Request("GET", server.Url("/drop"))));
@@ -302,11 +298,7 @@ TEST(BeastHttpClientTest, DroppedConnectionIsUnavailable) {
 }
 
 TEST(BeastHttpClientTest, TruncatedBodyIsUnavailable) {
-  TestServer server([](const ServerRequest&) {
-    Reply reply;
-    reply.kind = Reply::Kind::kTruncatedBody;
-    return reply;
-  });
+  TestServer server(testing::Always({.kind = Reply::Kind::kTruncatedBody}));
   net::io_context io;
   auto client = MakeClient(io);
   auto response = RunOn(io, client->Send(Request("GET", server.Url("/short"))));
@@ -397,12 +389,7 @@ TEST(BeastHttpClientTest, BodySourceSizeMismatchIsInvalidArgument) {
 
 TEST(BeastHttpClientTest, StreamsLargeChunkedResponseInConstantMemory) {
   constexpr int64_t kTotal = 20 << 20;
-  TestServer server([](const ServerRequest&) {
-    Reply reply;
-    reply.kind = Reply::Kind::kChunked;
-    reply.stream_bytes = kTotal;
-    return reply;
-  });
+  TestServer server(testing::Always({.kind = Reply::Kind::kChunked, .stream_bytes = kTotal}));
   net::io_context io;
   auto client = MakeClient(io);
   int64_t received = 0;
@@ -435,12 +422,7 @@ TEST(BeastHttpClientTest, StreamsLargeChunkedResponseInConstantMemory) {
 }
 
 TEST(BeastHttpClientTest, StreamingSinkErrorAborts) {
-  TestServer server([](const ServerRequest&) {
-    Reply reply;
-    reply.kind = Reply::Kind::kChunked;
-    reply.stream_bytes = 1 << 20;
-    return reply;
-  });
+  TestServer server(testing::Always({.kind = Reply::Kind::kChunked, .stream_bytes = 1 << 20}));
   net::io_context io;
   auto client = MakeClient(io);
   auto response =
