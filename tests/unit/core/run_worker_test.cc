@@ -58,17 +58,26 @@ absl::StatusOr<v1::AnnotationRun> WaitForState(store::RunStore& store, const std
   return run;
 }
 
+// Records the `count` samples from position `first` on as LABELS_IMPORTED in
+// `journal`.
+boost::asio::awaitable<absl::Status> SaveImported(backend::UploadJournal& journal, int64_t first,
+                                                  int64_t count) {
+  std::vector<SampleProgress> progress;
+  for (int64_t position = first; position < first + count; ++position) {
+    SampleProgress& p = progress.emplace_back();
+    p.set_position(position);
+    p.set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
+  }
+  co_return co_await journal.SaveProgress(std::move(progress));
+}
+
 // Uploads sample 0, then waits for the test to take the lease away and for
 // the worker to notice (the journal's lease check fails), and tries to
 // record sample 1.
 class StallingBackend : public UploadOnlyBackend {
  public:
   boost::asio::awaitable<absl::Status> UploadRun(backend::UploadJournal& journal) override {
-    SampleProgress first;
-    first.set_position(0);
-    first.set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
-    std::vector<SampleProgress> firsts{first};
-    first_save = co_await journal.SaveProgress(std::move(firsts));
+    first_save = co_await SaveImported(journal, /*first=*/0, /*count=*/1);
     started.Notify();
     boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
     while (!lease_stolen.load()) {
@@ -80,11 +89,7 @@ class StallingBackend : public UploadOnlyBackend {
       timer.expires_after(std::chrono::milliseconds(1));
       co_await timer.async_wait(boost::asio::use_awaitable);
     }
-    SampleProgress second;
-    second.set_position(1);
-    second.set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
-    std::vector<SampleProgress> seconds{second};
-    second_save = co_await journal.SaveProgress(std::move(seconds));
+    second_save = co_await SaveImported(journal, /*first=*/1, /*count=*/1);
     finished.Notify();
     co_return second_save;
   }
@@ -391,14 +396,7 @@ class LeaseOutageStore : public ForwardingRunStore {
 class SaveUntilRefusedBackend : public UploadOnlyBackend {
  public:
   boost::asio::awaitable<absl::Status> UploadRun(backend::UploadJournal& journal) override {
-    if (jobs.fetch_add(1) > 0) {
-      SampleProgress a;
-      a.set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
-      SampleProgress b = a;
-      b.set_position(1);
-      std::vector<SampleProgress> both{a, b};
-      co_return co_await journal.SaveProgress(std::move(both));
-    }
+    if (jobs.fetch_add(1) > 0) co_return co_await SaveImported(journal, /*first=*/0, /*count=*/2);
     started.Notify();
     boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
     for (int step = 0;; ++step) {
