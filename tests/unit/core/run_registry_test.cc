@@ -14,6 +14,7 @@
 #include "service/core/page_tokens.h"
 #include "service/store/database.h"
 #include "service/store/sqlite_run_store.h"
+#include "tests/unit/common/cat_detections_header.h"
 #include "tests/unit/core/capabilities_provider.h"
 #include "tests/unit/core/test_util.h"
 
@@ -44,19 +45,8 @@ std::vector<v1::Sample> Images(int n) {
 
 // A valid header for a new detections field on dataset "ds".
 v1::CreateRunHeader Header(const std::string& anno_key, const std::string& extra = "") {
-  auto header = Parse<v1::CreateRunHeader>(
-      R"pb(
-        parent: "datasets/ds"
-        label_schema {
-          fields {
-            field: "gt"
-            type: "detections"
-            classes { entries { name: "cat" } }
-          }
-        }
-      )pb" +
-      extra);
-  header.set_anno_key(anno_key);
+  v1::CreateRunHeader header = ::labelport::testing::CatDetectionsHeader(anno_key);
+  header.MergeFrom(Parse<v1::CreateRunHeader>(extra));
   return header;
 }
 
@@ -717,12 +707,11 @@ std::vector<v1::Sample> ImagesFrom(int first, int count) {
 // A header with an existing Detections field "gt" (classes inferred) and
 // samples carrying one "gt" box each.
 v1::CreateRunHeader ExistingGtHeader(const std::string& anno_key) {
-  auto header = Parse<v1::CreateRunHeader>(R"pb(
-    parent: "datasets/ds"
-    label_schema { fields { field: "gt" } }
-    existing_fields { field: "gt" document_type: "Detections" }
-  )pb");
-  header.set_anno_key(anno_key);
+  v1::CreateRunHeader header =
+      Header(anno_key, R"pb(existing_fields { field: "gt" document_type: "Detections" })pb");
+  v1::FieldSchema& gt = *header.mutable_label_schema()->mutable_fields(0);
+  gt.clear_type();
+  gt.clear_classes();
   return header;
 }
 
