@@ -3,6 +3,7 @@
 #define LABELPORT_TESTS_UNIT_CORE_TEST_UTIL_H_
 
 #include <array>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -58,6 +59,19 @@ inline labelport::v1::Detection Box(const std::string& id, const std::string& la
   box.set_id(id);
   box.set_label(label);
   for (double v : bounding_box) box.add_bounding_box(v);
+  return box;
+}
+
+// Box `id` labelled `label` with an instance mask of `width` x `height`
+// pixels holding `mask`.
+inline labelport::v1::Detection MaskedBox(const std::string& id, const std::string& label,
+                                          uint32_t width, uint32_t height, std::string mask,
+                                          std::array<double, 4> bounding_box = {0, 0, 1, 1}) {
+  labelport::v1::Detection box = Box(id, label, bounding_box);
+  box.set_has_mask(true);
+  box.mutable_instance_mask()->set_width(width);
+  box.mutable_instance_mask()->set_height(height);
+  box.mutable_instance_mask()->set_mask(std::move(mask));
   return box;
 }
 
