@@ -54,6 +54,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "service/http/beast_http_client.h"
+#include "tests/unit/http/read_request.h"
 
 namespace labelport::http {
 namespace {
@@ -183,17 +184,16 @@ class StressServer {
   net::awaitable<void> Session(tcp::socket socket) {
     beast::flat_buffer buffer;
     for (;;) {
-      bhttp::request_parser<bhttp::string_body> parser;
-      parser.body_limit(16 << 20);
-      auto [ec, n] = co_await bhttp::async_read(socket, buffer, parser, kTok);
-      if (ec) co_return;
+      const std::optional<testing::ServedRequest> next =
+          co_await testing::ReadRequest(socket, buffer, 16 << 20);
+      if (!next) co_return;
       Spec spec;
-      const beast::string_view target = parser.get().target();
+      const beast::string_view target = next->target();
       if (!Parse(absl::string_view(target.data(), target.size()), spec)) {
         ADD_FAILURE() << "stress server: bad target " << target;
         co_return;
       }
-      const std::string sum = absl::StrCat(Fnv1a(parser.get().body()));
+      const std::string sum = absl::StrCat(Fnv1a(next->body()));
       if (spec.delay.count() > 0) {
         net::steady_timer timer(io_, spec.delay);
         co_await timer.async_wait(kTok);
