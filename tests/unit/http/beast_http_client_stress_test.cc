@@ -293,7 +293,7 @@ struct Plan {
   int64_t upload_size = 0;
   absl::Duration deadline = absl::Seconds(20);
   // When set, callers on a strand race the request against this timer.
-  std::optional<std::chrono::microseconds> caller_timer;
+  std::optional<std::chrono::microseconds> caller_timer{};
   // Outcomes the plan allows besides victims of a silently closed connection.
   bool may_succeed = true;
   bool may_time_out = false;
@@ -302,82 +302,59 @@ struct Plan {
 
 Plan PlanFor(int i) {
   using std::chrono::microseconds;
-  Plan p;
   const int64_t spread = (i * 373) % 6000;  // 0..6 ms, different for neighbours
   switch (i % 12) {
     case 0:
-      p.delay = microseconds(spread / 2);
-      p.size = 1000 + (i * 37) % 20000;
-      break;
+      return {.delay = microseconds(spread / 2), .size = 1000 + (i * 37) % 20000};
     case 1:
-      p.call = Plan::Call::kStreamedUpload;
-      p.method = "PUT";
-      p.delay = microseconds(1000);
-      p.size = 100;
-      p.upload_size = 40000 + i;
-      break;
+      return {.call = Plan::Call::kStreamedUpload,
+              .method = "PUT",
+              .delay = microseconds(1000),
+              .size = 100,
+              .upload_size = 40000 + i};
     case 2:
-      p.mode = Mode::kChunked;
-      p.call = Plan::Call::kSendStreaming;
-      p.size = 30000 + i * 11;
-      break;
+      return {.mode = Mode::kChunked, .call = Plan::Call::kSendStreaming, .size = 30000 + i * 11};
     case 3:  // the deadline expires while the response header is missing
-      p.mode = Mode::kHold;
-      p.deadline = absl::Milliseconds(25);
-      p.may_succeed = false;
-      p.may_time_out = true;
-      break;
+      return {.mode = Mode::kHold,
+              .deadline = absl::Milliseconds(25),
+              .may_succeed = false,
+              .may_time_out = true};
     case 4:  // the deadline expires in the middle of the response body
-      p.mode = Mode::kHoldBody;
-      p.call = Plan::Call::kSendStreaming;
-      p.size = 100000;
-      p.deadline = absl::Milliseconds(40);
-      p.may_succeed = false;
-      p.may_time_out = true;
-      break;
+      return {.mode = Mode::kHoldBody,
+              .call = Plan::Call::kSendStreaming,
+              .size = 100000,
+              .deadline = absl::Milliseconds(40),
+              .may_succeed = false,
+              .may_time_out = true};
     case 5:  // the caller gives up while the response is missing
-      p.mode = Mode::kHold;
-      p.caller_timer = microseconds(15000);
-      p.deadline = absl::Milliseconds(30);  // for callers without a timer
-      p.may_succeed = false;
-      p.may_time_out = true;
-      break;
+      return {.mode = Mode::kHold,
+              .deadline = absl::Milliseconds(30),  // for callers without a timer
+              .caller_timer = microseconds(15000),
+              .may_succeed = false,
+              .may_time_out = true};
     case 6:  // the caller gives up about when the response arrives
-      p.delay = microseconds(2000);
-      p.size = 2000;
-      p.caller_timer = microseconds(500 + spread);
-      break;
+      return {
+          .delay = microseconds(2000), .size = 2000, .caller_timer = microseconds(500 + spread)};
     case 7:
-      p.mode = Mode::kCloseAfter;
-      p.size = 500 + i;
-      break;
+      return {.mode = Mode::kCloseAfter, .size = 500 + i};
     case 8:
-      p.mode = Mode::kTruncate;
-      p.size = 4000;
-      p.may_succeed = false;
-      p.truncated = true;
-      break;
+      return {.mode = Mode::kTruncate, .size = 4000, .may_succeed = false, .truncated = true};
     case 9:  // a streamed response the caller may cancel in the middle
-      p.mode = Mode::kChunked;
-      p.call = Plan::Call::kSendStreaming;
-      p.size = 60000;
-      p.caller_timer = microseconds(1000 + spread);
-      break;
+      return {.mode = Mode::kChunked,
+              .call = Plan::Call::kSendStreaming,
+              .size = 60000,
+              .caller_timer = microseconds(1000 + spread)};
     case 10:  // a streamed upload whose deadline races the response
-      p.call = Plan::Call::kStreamedUpload;
-      p.method = "PUT";
-      p.delay = microseconds(2000);
-      p.size = 10;
-      p.upload_size = 20000;
-      p.deadline = absl::Microseconds(3000 + spread);
-      p.may_time_out = true;
-      break;
+      return {.call = Plan::Call::kStreamedUpload,
+              .method = "PUT",
+              .delay = microseconds(2000),
+              .size = 10,
+              .upload_size = 20000,
+              .deadline = absl::Microseconds(3000 + spread),
+              .may_time_out = true};
     default:  // not idempotent: never sent twice
-      p.method = "POST";
-      p.size = 300;
-      break;
+      return {.method = "POST", .size = 300};
   }
-  return p;
 }
 
 struct Outcome {
