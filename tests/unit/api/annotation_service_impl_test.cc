@@ -18,37 +18,21 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "service/common/sha256.h"
 #include "tests/unit/api/in_process_server.h"
+#include "tests/unit/api/in_process_server_test.h"
 #include "tests/unit/api/service_test_util.h"
+#include "tests/unit/common/content_digest.h"
 #include "tests/unit/common/wait_until.h"
 
 namespace labelport::testing {
 namespace {
 
-using Call = FakeAnnotationBackend::Call;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-std::string DigestOf(const std::string& bytes) {
-  return absl::StrCat("sha256:", common::Sha256Hex(bytes));
-}
-
-class AnnotationServiceTest : public ::testing::Test {
+class AnnotationServiceTest : public InProcessServerTest {
  protected:
-  void SetUp() override { StartServer({}); }
-
-  void StartServer(InProcessServerOptions options) {
-    server_.reset();
-    auto started = InProcessServer::Start(std::move(options));
-    ASSERT_TRUE(started.ok()) << started.status();
-    server_ = *std::move(started);
-  }
-
-  v1::AnnotationService::Stub& stub() { return server_->stub(); }
-  FakeAnnotationBackend& backend() { return server_->backend(); }
-
   // Creates run `anno_key` with `samples` and waits until it is ANNOTATING.
   v1::AnnotationRun CreateAnnotatingRun(const std::string& anno_key, int samples = 2) {
     CreateRunResult created = CreateRun(stub(), Header(anno_key), Images(samples));
@@ -90,8 +74,6 @@ class AnnotationServiceTest : public ::testing::Test {
     grpc::ClientContext context;
     return (stub().*method)(&context, request, response);
   }
-
-  std::unique_ptr<InProcessServer> server_;
 };
 
 // --- FindMissingMedia and UploadMedia.
@@ -99,22 +81,22 @@ class AnnotationServiceTest : public ::testing::Test {
 TEST_F(AnnotationServiceTest, UploadedMediaIsStoredOnceAndNoLongerMissing) {
   const std::string bytes = "0123456789";
   v1::UploadMediaHeader header;
-  header.set_content_digest(DigestOf(bytes));
+  header.set_content_digest(ContentDigest(bytes));
   header.set_size_bytes(static_cast<int64_t>(bytes.size()));
 
   v1::FindMissingMediaResponse missing;
-  ASSERT_TRUE(FindMissing({DigestOf(bytes), DigestOf("other")}, &missing).ok());
-  EXPECT_THAT(missing.missing_digests(), ElementsAre(DigestOf(bytes), DigestOf("other")));
+  ASSERT_TRUE(FindMissing({ContentDigest(bytes), ContentDigest("other")}, &missing).ok());
+  EXPECT_THAT(missing.missing_digests(), ElementsAre(ContentDigest(bytes), ContentDigest("other")));
 
   v1::UploadMediaResponse response;
   grpc::Status status = Upload(header, {"0123", "456789"}, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(response.content_digest(), DigestOf(bytes));
+  EXPECT_EQ(response.content_digest(), ContentDigest(bytes));
   EXPECT_EQ(response.size_bytes(), 10);
   EXPECT_FALSE(response.already_present());
 
-  ASSERT_TRUE(FindMissing({DigestOf(bytes), DigestOf("other")}, &missing).ok());
-  EXPECT_THAT(missing.missing_digests(), ElementsAre(DigestOf("other")));
+  ASSERT_TRUE(FindMissing({ContentDigest(bytes), ContentDigest("other")}, &missing).ok());
+  EXPECT_THAT(missing.missing_digests(), ElementsAre(ContentDigest("other")));
 
   // Idempotent: the same bytes again are acknowledged as held.
   v1::UploadMediaResponse again;
@@ -125,13 +107,13 @@ TEST_F(AnnotationServiceTest, UploadedMediaIsStoredOnceAndNoLongerMissing) {
 
 TEST_F(AnnotationServiceTest, FindMissingMediaNamesTheInvalidDigest) {
   v1::FindMissingMediaResponse response;
-  grpc::Status status = FindMissing({DigestOf("a"), "sha256:XYZ"}, &response);
+  grpc::Status status = FindMissing({ContentDigest("a"), "sha256:XYZ"}, &response);
   ExpectRpcError(status, grpc::StatusCode::INVALID_ARGUMENT, "content_digests[1]",
                  "INVALID_CONTENT_DIGEST", "'sha256:XYZ'");
 }
 
 TEST_F(AnnotationServiceTest, FindMissingMediaTakesAtMostTenThousandDigests) {
-  std::vector<std::string> digests(10'001, DigestOf("a"));
+  std::vector<std::string> digests(10'001, ContentDigest("a"));
   v1::FindMissingMediaResponse response;
   ExpectRpcError(FindMissing(digests, &response), grpc::StatusCode::INVALID_ARGUMENT,
                  "content_digests", "TOO_MANY_DIGESTS", "at most 10000 content digests; got 10001");
@@ -139,7 +121,7 @@ TEST_F(AnnotationServiceTest, FindMissingMediaTakesAtMostTenThousandDigests) {
 
 TEST_F(AnnotationServiceTest, UploadMediaRefusesStreamsOutOfOrder) {
   v1::UploadMediaHeader header;
-  header.set_content_digest(DigestOf("abc"));
+  header.set_content_digest(ContentDigest("abc"));
   header.set_size_bytes(3);
   v1::UploadMediaResponse response;
   ExpectRpcError(Upload(header, {"abc"}, &response, /*send_header=*/false),
@@ -162,7 +144,7 @@ TEST_F(AnnotationServiceTest, UploadMediaRefusesStreamsOutOfOrder) {
 
 TEST_F(AnnotationServiceTest, UploadMediaChecksSizeAndDigest) {
   v1::UploadMediaHeader header;
-  header.set_content_digest(DigestOf("abcdefghij"));
+  header.set_content_digest(ContentDigest("abcdefghij"));
   header.set_size_bytes(10);
   v1::UploadMediaResponse response;
   ExpectRpcError(Upload(header, {"abc"}, &response), grpc::StatusCode::INVALID_ARGUMENT,
@@ -173,22 +155,22 @@ TEST_F(AnnotationServiceTest, UploadMediaChecksSizeAndDigest) {
                  "more bytes than the announced header.size_bytes 10: 11 so far");
   ExpectRpcError(Upload(header, {"ABCDEFGHIJ"}, &response), grpc::StatusCode::INVALID_ARGUMENT,
                  "header.content_digest", "CONTENT_DIGEST_MISMATCH",
-                 absl::StrCat("expected ", DigestOf("abcdefghij"),
-                              ", the 10 bytes received hash to ", DigestOf("ABCDEFGHIJ")));
+                 absl::StrCat("expected ", ContentDigest("abcdefghij"),
+                              ", the 10 bytes received hash to ", ContentDigest("ABCDEFGHIJ")));
   header.set_content_digest("md5:0");
   ExpectRpcError(Upload(header, {}, &response), grpc::StatusCode::INVALID_ARGUMENT,
                  "header.content_digest", "INVALID_CONTENT_DIGEST", "'md5:0'");
 
   // Nothing was stored by the failed calls.
   v1::FindMissingMediaResponse missing;
-  ASSERT_TRUE(FindMissing({DigestOf("abcdefghij")}, &missing).ok());
+  ASSERT_TRUE(FindMissing({ContentDigest("abcdefghij")}, &missing).ok());
   EXPECT_EQ(missing.missing_digests_size(), 1);
 }
 
 TEST_F(AnnotationServiceTest, UploadMediaTakesChunksOfAtMostOneMebibyte) {
   const std::string chunk((1 << 20) + 1, 'x');
   v1::UploadMediaHeader header;
-  header.set_content_digest(DigestOf(chunk));
+  header.set_content_digest(ContentDigest(chunk));
   header.set_size_bytes(static_cast<int64_t>(chunk.size()));
   v1::UploadMediaResponse response;
   ExpectRpcError(Upload(header, {chunk}, &response), grpc::StatusCode::INVALID_ARGUMENT, "chunk",
@@ -205,7 +187,7 @@ TEST_F(AnnotationServiceTest, UploadMediaKeepsTheTenantsQuota) {
   options.max_media_bytes_per_tenant = 4;
   StartServer(options);
   v1::UploadMediaHeader header;
-  header.set_content_digest(DigestOf("0123456789"));
+  header.set_content_digest(ContentDigest("0123456789"));
   header.set_size_bytes(10);
   v1::UploadMediaResponse response;
   ExpectRpcError(Upload(header, {"0123456789"}, &response), grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -231,8 +213,7 @@ TEST_F(AnnotationServiceTest, CreateRunStoresTheRunAndTheWorkerUploadsIt) {
   EXPECT_EQ(annotating.progress().samples_completed(), 5);
   EXPECT_THAT(backend().uploaded_runs(), ElementsAre("datasets/ds/runs/gt_run"));
 
-  v1::ListRunSamplesRequest list;
-  list.set_name(RunName("gt_run"));
+  auto list = RunRequest<v1::ListRunSamplesRequest>("gt_run");
   v1::ListRunSamplesResponse samples;
   ASSERT_TRUE(Unary(&v1::AnnotationService::Stub::ListRunSamples, list, &samples).ok());
   EXPECT_THAT(samples.sample_ids(), ElementsAre("s0", "s1", "s2", "s3", "s4"));
@@ -269,47 +250,37 @@ TEST_F(AnnotationServiceTest, CreateRunValidatesHeaderAndSamples) {
   EXPECT_EQ(GetRun(stub(), RunName("dup"), &got).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+// A CreateRun stream of `messages`, half-closed, and the error that ends it.
+struct OutOfOrderStream {
+  std::vector<v1::CreateRunRequest> messages;
+  std::string field;
+  std::string reason;
+  std::string message;
+};
+
 TEST_F(AnnotationServiceTest, CreateRunRefusesStreamsOutOfOrder) {
-  v1::CreateRunResponse response;
-  {
+  v1::CreateRunRequest samples;
+  *samples.mutable_samples()->add_samples() = Image("s0");
+  v1::CreateRunRequest twice;
+  *twice.mutable_header() = Header("twice");
+  v1::CreateRunRequest empty_run;
+  *empty_run.mutable_header() = Header("empty");
+  const v1::CreateRunRequest nothing;
+  const OutOfOrderStream streams[] = {
+      {{}, "header", "HEADER_REQUIRED", "CreateRun ended before its header was sent"},
+      {{samples}, "header", "HEADER_REQUIRED", "The first CreateRun message must be the header"},
+      {{twice, twice}, "header", "HEADER_REPEATED", "CreateRun takes exactly one header"},
+      {{empty_run, nothing}, "samples", "MESSAGE_EMPTY", "must hold a header or samples"},
+  };
+  for (const OutOfOrderStream& stream : streams) {
+    SCOPED_TRACE(stream.message);
     grpc::ClientContext context;
+    v1::CreateRunResponse response;
     auto writer = stub().CreateRun(&context, &response);
+    for (const v1::CreateRunRequest& message : stream.messages) writer->Write(message);
     writer->WritesDone();
-    ExpectRpcError(writer->Finish(), grpc::StatusCode::INVALID_ARGUMENT, "header",
-                   "HEADER_REQUIRED", "CreateRun ended before its header was sent");
-  }
-  {
-    grpc::ClientContext context;
-    auto writer = stub().CreateRun(&context, &response);
-    v1::CreateRunRequest message;
-    *message.mutable_samples()->add_samples() = Image("s0");
-    writer->Write(message);
-    writer->WritesDone();
-    ExpectRpcError(writer->Finish(), grpc::StatusCode::INVALID_ARGUMENT, "header",
-                   "HEADER_REQUIRED", "The first CreateRun message must be the header");
-  }
-  {
-    grpc::ClientContext context;
-    auto writer = stub().CreateRun(&context, &response);
-    v1::CreateRunRequest message;
-    *message.mutable_header() = Header("twice");
-    writer->Write(message);
-    writer->Write(message);
-    writer->WritesDone();
-    ExpectRpcError(writer->Finish(), grpc::StatusCode::INVALID_ARGUMENT, "header",
-                   "HEADER_REPEATED", "CreateRun takes exactly one header");
-  }
-  {
-    grpc::ClientContext context;
-    auto writer = stub().CreateRun(&context, &response);
-    v1::CreateRunRequest message;
-    *message.mutable_header() = Header("empty");
-    writer->Write(message);
-    message.Clear();
-    writer->Write(message);
-    writer->WritesDone();
-    ExpectRpcError(writer->Finish(), grpc::StatusCode::INVALID_ARGUMENT, "samples", "MESSAGE_EMPTY",
-                   "must hold a header or samples");
+    ExpectRpcError(writer->Finish(), grpc::StatusCode::INVALID_ARGUMENT, stream.field,
+                   stream.reason, stream.message);
   }
 }
 
@@ -343,8 +314,7 @@ TEST_F(AnnotationServiceTest, CreateRunKeepsTheTenantsRunsInFlightLimit) {
                  grpc::StatusCode::RESOURCE_EXHAUSTED, "", "TENANT_RUNS_IN_FLIGHT_LIMIT",
                  "This tenant already has 1 runs in flight (PENDING or UPLOADING); the limit is 1 "
                  "(--max_runs_in_flight_per_tenant)");
-  backend().Release(Call::kUpload);
-  WaitForState(stub(), RunName("first"), v1::RUN_STATE_ANNOTATING);
+  ReleaseUploadsUntilAnnotating("first");
   CreateRunResult second = CreateRun(stub(), Header("second"), Images(1));
   EXPECT_TRUE(second.status.ok()) << second.status.error_message();
 }
@@ -457,8 +427,7 @@ TEST_F(AnnotationServiceTest, ListRunsNamesTheBadArgument) {
 TEST_F(AnnotationServiceTest, RenameRunMovesTheRunToItsNewKey) {
   const v1::AnnotationRun run = CreateAnnotatingRun("old_key");
   CreateAnnotatingRun("taken");
-  v1::RenameRunRequest request;
-  request.set_name(RunName("old_key"));
+  auto request = RunRequest<v1::RenameRunRequest>("old_key");
   request.set_new_anno_key("taken");
   v1::RenameRunResponse renamed;
   ExpectRpcError(Unary(&v1::AnnotationService::Stub::RenameRun, request, &renamed),
@@ -484,19 +453,14 @@ TEST_F(AnnotationServiceTest, RenameRunMovesTheRunToItsNewKey) {
 }
 
 TEST_F(AnnotationServiceTest, DeleteRunIsRefusedWhileTheRunUploads) {
-  backend().Hold(Call::kUpload);
-  ASSERT_TRUE(CreateRun(stub(), Header("busy"), Images(1)).status.ok());
-  ASSERT_TRUE(WaitUntil([&] { return backend().counts(Call::kUpload).waiting == 1; },
-                        absl::Seconds(10), "the upload is held"));
-  v1::DeleteRunRequest request;
-  request.set_name(RunName("busy"));
+  ASSERT_NO_FATAL_FAILURE(CreateRunWithHeldUpload("busy"));
+  auto request = RunRequest<v1::DeleteRunRequest>("busy");
   v1::DeleteRunResponse deleted;
   ExpectRpcError(Unary(&v1::AnnotationService::Stub::DeleteRun, request, &deleted),
                  grpc::StatusCode::FAILED_PRECONDITION, "name", "RUN_UPLOADING",
                  "Run 'datasets/ds/runs/busy' is UPLOADING");
 
-  backend().Release(Call::kUpload);
-  WaitForState(stub(), RunName("busy"), v1::RUN_STATE_ANNOTATING);
+  ReleaseUploadsUntilAnnotating("busy");
   grpc::Status status = Unary(&v1::AnnotationService::Stub::DeleteRun, request, &deleted);
   ASSERT_TRUE(status.ok()) << status.error_message();
   v1::GetRunResponse got;
@@ -507,8 +471,7 @@ TEST_F(AnnotationServiceTest, DeleteRunIsRefusedWhileTheRunUploads) {
 
 TEST_F(AnnotationServiceTest, ListRunSamplesPagesInUploadOrder) {
   CreateAnnotatingRun("gt_run", 3);
-  v1::ListRunSamplesRequest request;
-  request.set_name(RunName("gt_run"));
+  auto request = RunRequest<v1::ListRunSamplesRequest>("gt_run");
   request.set_page_size(2);
   v1::ListRunSamplesResponse page;
   ASSERT_TRUE(Unary(&v1::AnnotationService::Stub::ListRunSamples, request, &page).ok());
@@ -538,8 +501,7 @@ TEST_F(AnnotationServiceTest, ResumeRunRetriesAFailedUpload) {
   EXPECT_EQ(failed.failure_reason(), "V7 refused the API key");
 
   backend().SetUploadResult(absl::OkStatus());
-  v1::ResumeRunRequest request;
-  request.set_name(RunName("gt_run"));
+  auto request = RunRequest<v1::ResumeRunRequest>("gt_run");
   v1::ResumeRunResponse resumed;
   grpc::Status status = Unary(&v1::AnnotationService::Stub::ResumeRun, request, &resumed);
   ASSERT_TRUE(status.ok()) << status.error_message();
@@ -563,8 +525,7 @@ TEST_F(AnnotationServiceTest, ResumeRunRetriesFailedSamplesOfAnAnnotatingRun) {
   EXPECT_EQ(run.progress().samples_completed(), 2);
 
   backend().FailSamples({}, "");
-  v1::ResumeRunRequest request;
-  request.set_name(RunName("gt_run"));
+  auto request = RunRequest<v1::ResumeRunRequest>("gt_run");
   v1::ResumeRunResponse resumed;
   grpc::Status status = Unary(&v1::AnnotationService::Stub::ResumeRun, request, &resumed);
   ASSERT_TRUE(status.ok()) << status.error_message();
@@ -583,8 +544,7 @@ TEST_F(AnnotationServiceTest, ResumeRunRetriesFailedSamplesOfAnAnnotatingRun) {
 
 TEST_F(AnnotationServiceTest, GetRunStatusAnswersWithTheBackendsCounts) {
   CreateAnnotatingRun("gt_run", 3);
-  v1::GetRunStatusRequest request;
-  request.set_name(RunName("gt_run"));
+  auto request = RunRequest<v1::GetRunStatusRequest>("gt_run");
   v1::GetRunStatusResponse response;
   grpc::Status status = Unary(&v1::AnnotationService::Stub::GetRunStatus, request, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
@@ -608,8 +568,7 @@ TEST_F(AnnotationServiceTest, GetRunStatusAnswersWithTheBackendsCounts) {
 TEST_F(AnnotationServiceTest, GetRunStatusOfATenantWithoutCredentialsFails) {
   CreateAnnotatingRun("gt_run");
   server_->backends().RemoveCredentials("default");
-  v1::GetRunStatusRequest request;
-  request.set_name(RunName("gt_run"));
+  auto request = RunRequest<v1::GetRunStatusRequest>("gt_run");
   v1::GetRunStatusResponse response;
   ExpectRpcError(Unary(&v1::AnnotationService::Stub::GetRunStatus, request, &response),
                  grpc::StatusCode::FAILED_PRECONDITION, "", "",
@@ -622,31 +581,19 @@ TEST_F(AnnotationServiceTest, GetRunStatusPastItsDeadlineStopsTheBackendCall) {
   backend().Hold(Call::kStatus);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
-  v1::GetRunStatusRequest request;
-  request.set_name(RunName("gt_run"));
+  auto request = RunRequest<v1::GetRunStatusRequest>("gt_run");
   v1::GetRunStatusResponse response;
   EXPECT_EQ(stub().GetRunStatus(&context, request, &response).error_code(),
             grpc::StatusCode::DEADLINE_EXCEEDED);
   // The server ends the call once the use case has ended: the held backend
   // call (unless the deadline passed before it began) saw the cancellation.
-  EXPECT_TRUE(WaitUntil(
-      [&] {
-        const std::vector<std::string> rpcs = server_->metrics().rpcs();
-        return std::find(rpcs.begin(), rpcs.end(),
-                         "/labelport.v1.AnnotationService/GetRunStatus DEADLINE_EXCEEDED") !=
-               rpcs.end();
-      },
-      absl::Seconds(10), "the server finished the call DEADLINE_EXCEEDED"));
-  const FakeAnnotationBackend::Counts counts = backend().counts(Call::kStatus);
-  EXPECT_EQ(counts.waiting, 0);
-  EXPECT_EQ(counts.ended, counts.started);
-  EXPECT_EQ(counts.cancelled, counts.started);
+  ExpectBackendCallsCancelledOnceFinished(
+      "/labelport.v1.AnnotationService/GetRunStatus DEADLINE_EXCEEDED", Call::kStatus);
 }
 
 TEST_F(AnnotationServiceTest, CleanupRunCleansUpOnceAndAgainHarmlessly) {
   CreateAnnotatingRun("gt_run", 2);
-  v1::CleanupRunRequest request;
-  request.set_name(RunName("gt_run"));
+  auto request = RunRequest<v1::CleanupRunRequest>("gt_run");
   v1::CleanupRunResponse response;
   grpc::Status status = Unary(&v1::AnnotationService::Stub::CleanupRun, request, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
@@ -661,18 +608,13 @@ TEST_F(AnnotationServiceTest, CleanupRunCleansUpOnceAndAgainHarmlessly) {
 }
 
 TEST_F(AnnotationServiceTest, CleanupRunIsRefusedWhileUploadingAndReportsBackendErrors) {
-  backend().Hold(Call::kUpload);
-  ASSERT_TRUE(CreateRun(stub(), Header("gt_run"), Images(1)).status.ok());
-  ASSERT_TRUE(WaitUntil([&] { return backend().counts(Call::kUpload).waiting == 1; },
-                        absl::Seconds(10), "the upload is held"));
-  v1::CleanupRunRequest request;
-  request.set_name(RunName("gt_run"));
+  ASSERT_NO_FATAL_FAILURE(CreateRunWithHeldUpload("gt_run"));
+  auto request = RunRequest<v1::CleanupRunRequest>("gt_run");
   v1::CleanupRunResponse response;
   ExpectRpcError(Unary(&v1::AnnotationService::Stub::CleanupRun, request, &response),
                  grpc::StatusCode::FAILED_PRECONDITION, "name", "RUN_BUSY",
                  "Run 'datasets/ds/runs/gt_run' is still uploading");
-  backend().Release(Call::kUpload);
-  WaitForState(stub(), RunName("gt_run"), v1::RUN_STATE_ANNOTATING);
+  ReleaseUploadsUntilAnnotating("gt_run");
 
   backend().SetCleanupResult(absl::UnavailableError("V7 did not answer the item deletion"));
   ExpectRpcError(Unary(&v1::AnnotationService::Stub::CleanupRun, request, &response),
@@ -687,8 +629,7 @@ TEST_F(AnnotationServiceTest, ACancelledCleanupStopsTheBackendAndLeavesTheRun) {
   CreateAnnotatingRun("gt_run");
   backend().Hold(Call::kCleanup);
   grpc::ClientContext context;
-  v1::CleanupRunRequest request;
-  request.set_name(RunName("gt_run"));
+  auto request = RunRequest<v1::CleanupRunRequest>("gt_run");
   v1::CleanupRunResponse response;
   grpc::Status status;
   absl::Notification done;
@@ -733,15 +674,10 @@ Watched WatchToEnd(v1::AnnotationService::Stub& stub, const std::string& name,
 }
 
 TEST_F(AnnotationServiceTest, WatchRunFollowsTheRunUntilItSettles) {
-  backend().Hold(Call::kUpload);
-  ASSERT_TRUE(CreateRun(stub(), Header("gt_run"), Images(2)).status.ok());
-  ASSERT_TRUE(WaitUntil([&] { return backend().counts(Call::kUpload).waiting == 1; },
-                        absl::Seconds(10), "the upload is held"));
+  ASSERT_NO_FATAL_FAILURE(CreateRunWithHeldUpload("gt_run", 2));
 
   grpc::ClientContext context;
-  v1::WatchRunRequest request;
-  request.set_name(RunName("gt_run"));
-  auto reader = stub().WatchRun(&context, request);
+  auto reader = stub().WatchRun(&context, RunRequest<v1::WatchRunRequest>("gt_run"));
   v1::WatchRunResponse event;
   ASSERT_TRUE(reader->Read(&event));
   EXPECT_EQ(event.run().state(), v1::RUN_STATE_UPLOADING);
@@ -762,20 +698,14 @@ TEST_F(AnnotationServiceTest, WatchRunFollowsTheRunUntilItSettles) {
 }
 
 TEST_F(AnnotationServiceTest, AWatchFollowsTheRunThroughARename) {
-  backend().Hold(Call::kUpload);
-  ASSERT_TRUE(CreateRun(stub(), Header("old_key"), Images(1)).status.ok());
-  ASSERT_TRUE(WaitUntil([&] { return backend().counts(Call::kUpload).waiting == 1; },
-                        absl::Seconds(10), "the upload is held"));
+  ASSERT_NO_FATAL_FAILURE(CreateRunWithHeldUpload("old_key"));
   grpc::ClientContext context;
-  v1::WatchRunRequest request;
-  request.set_name(RunName("old_key"));
-  auto reader = stub().WatchRun(&context, request);
+  auto reader = stub().WatchRun(&context, RunRequest<v1::WatchRunRequest>("old_key"));
   v1::WatchRunResponse event;
   ASSERT_TRUE(reader->Read(&event));
   EXPECT_EQ(event.run().name(), RunName("old_key"));
 
-  v1::RenameRunRequest rename;
-  rename.set_name(RunName("old_key"));
+  auto rename = RunRequest<v1::RenameRunRequest>("old_key");
   rename.set_new_anno_key("new_key");
   v1::RenameRunResponse renamed;
   ASSERT_TRUE(Unary(&v1::AnnotationService::Stub::RenameRun, rename, &renamed).ok());
@@ -825,14 +755,9 @@ TEST_F(AnnotationServiceTest, WatchesThatEndAtOnceEndCleanly) {
 }
 
 TEST_F(AnnotationServiceTest, ACancelledWatchEndsAndDropsItsRegistration) {
-  backend().Hold(Call::kUpload);
-  ASSERT_TRUE(CreateRun(stub(), Header("gt_run"), Images(1)).status.ok());
-  ASSERT_TRUE(WaitUntil([&] { return backend().counts(Call::kUpload).waiting == 1; },
-                        absl::Seconds(10), "the upload is held"));
+  ASSERT_NO_FATAL_FAILURE(CreateRunWithHeldUpload("gt_run"));
   grpc::ClientContext context;
-  v1::WatchRunRequest request;
-  request.set_name(RunName("gt_run"));
-  auto reader = stub().WatchRun(&context, request);
+  auto reader = stub().WatchRun(&context, RunRequest<v1::WatchRunRequest>("gt_run"));
   v1::WatchRunResponse event;
   ASSERT_TRUE(reader->Read(&event));
   EXPECT_EQ(server_->watch_hub().watched_runs(), 1u);

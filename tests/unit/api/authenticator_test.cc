@@ -19,9 +19,9 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "gtest/gtest.h"
-#include "service/common/sha256.h"
 #include "tests/unit/api/in_process_server.h"
 #include "tests/unit/api/service_test_util.h"
+#include "tests/unit/common/content_digest.h"
 #include "tests/unit/common/wait_until.h"
 
 namespace labelport::testing {
@@ -47,58 +47,81 @@ std::unique_ptr<InProcessServer> StartServer(auth::AuthMode mode) {
   return started.ok() ? *std::move(started) : nullptr;
 }
 
+using Stub = v1::AnnotationService::Stub;
+
+// Calls unary `method` with a request naming run `name`.
+template <typename Request, typename Response>
+grpc::Status CallOnRun(Stub& stub, grpc::ClientContext& context,
+                       grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                                    Response*),
+                       const std::string& name) {
+  Request request;
+  request.set_name(name);
+  Response response;
+  return (stub.*method)(&context, request, &response);
+}
+
+// Calls server-streaming `method` with a request naming run `name` and reads
+// the stream to its end.
+template <typename Request, typename Message>
+grpc::Status ReadRunStream(Stub& stub, grpc::ClientContext& context,
+                           std::unique_ptr<grpc::ClientReader<Message>> (Stub::*method)(
+                               grpc::ClientContext*, const Request&),
+                           const std::string& name) {
+  Request request;
+  request.set_name(name);
+  auto reader = (stub.*method)(&context, request);
+  Message message;
+  while (reader->Read(&message)) {
+  }
+  return reader->Finish();
+}
+
+// Calls client-streaming `method`, writes `message` and half-closes.
+template <typename Message, typename Response>
+grpc::Status WriteOne(
+    Stub& stub, grpc::ClientContext& context,
+    std::unique_ptr<grpc::ClientWriter<Message>> (Stub::*method)(grpc::ClientContext*, Response*),
+    const Message& message) {
+  Response response;
+  auto writer = (stub.*method)(&context, &response);
+  writer->Write(message);
+  writer->WritesDone();
+  return writer->Finish();
+}
+
 // Calls RPC number `i` of the service with `prepare` applied to the context
 // and minimal requests; returns the call's status. Streams send one valid
 // message (as far as they have one) and half-close.
 using Prepare = std::function<void(grpc::ClientContext&)>;
 constexpr int kRpcCount = 13;
 
-std::pair<std::string, grpc::Status> CallRpc(v1::AnnotationService::Stub& stub, int i,
-                                             const Prepare& prepare) {
+std::pair<std::string, grpc::Status> CallRpc(Stub& stub, int i, const Prepare& prepare) {
   grpc::ClientContext context;
   prepare(context);
   const std::string name = RunName("gt_run");
   switch (i) {
     case 0: {
       v1::FindMissingMediaRequest request;
-      request.add_content_digests(absl::StrCat("sha256:", common::Sha256Hex("x")));
+      request.add_content_digests(ContentDigest("x"));
       v1::FindMissingMediaResponse response;
       return {"FindMissingMedia", stub.FindMissingMedia(&context, request, &response)};
     }
     case 1: {
-      v1::UploadMediaResponse response;
-      auto writer = stub.UploadMedia(&context, &response);
       v1::UploadMediaRequest message;
-      message.mutable_header()->set_content_digest(absl::StrCat("sha256:", common::Sha256Hex("x")));
+      message.mutable_header()->set_content_digest(ContentDigest("x"));
       message.mutable_header()->set_size_bytes(1);
-      writer->Write(message);
-      writer->WritesDone();
-      return {"UploadMedia", writer->Finish()};
+      return {"UploadMedia", WriteOne(stub, context, &Stub::UploadMedia, message)};
     }
     case 2: {
-      v1::CreateRunResponse response;
-      auto writer = stub.CreateRun(&context, &response);
       v1::CreateRunRequest message;
       *message.mutable_header() = Header("gt_run");
-      writer->Write(message);
-      writer->WritesDone();
-      return {"CreateRun", writer->Finish()};
+      return {"CreateRun", WriteOne(stub, context, &Stub::CreateRun, message)};
     }
-    case 3: {
-      v1::GetRunRequest request;
-      request.set_name(name);
-      v1::GetRunResponse response;
-      return {"GetRun", stub.GetRun(&context, request, &response)};
-    }
-    case 4: {
-      v1::WatchRunRequest request;
-      request.set_name(name);
-      auto reader = stub.WatchRun(&context, request);
-      v1::WatchRunResponse event;
-      while (reader->Read(&event)) {
-      }
-      return {"WatchRun", reader->Finish()};
-    }
+    case 3:
+      return {"GetRun", CallOnRun(stub, context, &Stub::GetRun, name)};
+    case 4:
+      return {"WatchRun", ReadRunStream(stub, context, &Stub::WatchRun, name)};
     case 5: {
       v1::ListRunsRequest request;
       request.set_parent("datasets/ds");
@@ -112,45 +135,18 @@ std::pair<std::string, grpc::Status> CallRpc(v1::AnnotationService::Stub& stub, 
       v1::RenameRunResponse response;
       return {"RenameRun", stub.RenameRun(&context, request, &response)};
     }
-    case 7: {
-      v1::DeleteRunRequest request;
-      request.set_name(name);
-      v1::DeleteRunResponse response;
-      return {"DeleteRun", stub.DeleteRun(&context, request, &response)};
-    }
-    case 8: {
-      v1::GetRunStatusRequest request;
-      request.set_name(name);
-      v1::GetRunStatusResponse response;
-      return {"GetRunStatus", stub.GetRunStatus(&context, request, &response)};
-    }
-    case 9: {
-      v1::LoadAnnotationsRequest request;
-      request.set_name(name);
-      auto reader = stub.LoadAnnotations(&context, request);
-      v1::LoadAnnotationsResponse message;
-      while (reader->Read(&message)) {
-      }
-      return {"LoadAnnotations", reader->Finish()};
-    }
-    case 10: {
-      v1::CleanupRunRequest request;
-      request.set_name(name);
-      v1::CleanupRunResponse response;
-      return {"CleanupRun", stub.CleanupRun(&context, request, &response)};
-    }
-    case 11: {
-      v1::ListRunSamplesRequest request;
-      request.set_name(name);
-      v1::ListRunSamplesResponse response;
-      return {"ListRunSamples", stub.ListRunSamples(&context, request, &response)};
-    }
-    default: {
-      v1::ResumeRunRequest request;
-      request.set_name(name);
-      v1::ResumeRunResponse response;
-      return {"ResumeRun", stub.ResumeRun(&context, request, &response)};
-    }
+    case 7:
+      return {"DeleteRun", CallOnRun(stub, context, &Stub::DeleteRun, name)};
+    case 8:
+      return {"GetRunStatus", CallOnRun(stub, context, &Stub::GetRunStatus, name)};
+    case 9:
+      return {"LoadAnnotations", ReadRunStream(stub, context, &Stub::LoadAnnotations, name)};
+    case 10:
+      return {"CleanupRun", CallOnRun(stub, context, &Stub::CleanupRun, name)};
+    case 11:
+      return {"ListRunSamples", CallOnRun(stub, context, &Stub::ListRunSamples, name)};
+    default:
+      return {"ResumeRun", CallOnRun(stub, context, &Stub::ResumeRun, name)};
   }
 }
 
@@ -213,8 +209,7 @@ TEST(AuthenticatorTest, AValidTokenActsAsItsTenant) {
   // The scheme is case-insensitive.
   grpc::ClientContext context;
   context.AddMetadata("authorization", absl::StrCat("bearer ", kTokenA));
-  v1::GetRunRequest request;
-  request.set_name(RunName("gt_run"));
+  auto request = RunRequest<v1::GetRunRequest>("gt_run");
   v1::GetRunResponse response;
   grpc::Status status = server->stub().GetRun(&context, request, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
@@ -227,7 +222,7 @@ TEST(AuthenticatorTest, ATenantCannotSeeAnotherTenantsRunsOrMedia) {
   v1::AnnotationService::Stub& stub = server->stub();
   ASSERT_TRUE(CreateRun(stub, Header("gt_run"), Images(1), kTokenA).status.ok());
   WaitForState(stub, RunName("gt_run"), v1::RUN_STATE_ANNOTATING, kTokenA);
-  const std::string digest = absl::StrCat("sha256:", common::Sha256Hex("x"));
+  const std::string digest = ContentDigest("x");
   {
     grpc::ClientContext context;
     Authorize(context, kTokenA);

@@ -18,13 +18,13 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/api/in_process_server.h"
+#include "tests/unit/api/in_process_server_test.h"
 #include "tests/unit/api/service_test_util.h"
 #include "tests/unit/common/wait_until.h"
 
 namespace labelport::testing {
 namespace {
 
-using Call = FakeAnnotationBackend::Call;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
@@ -52,17 +52,8 @@ v1::FieldValue EditedInV7() {
   )pb");
 }
 
-class LoadAnnotationsTest : public ::testing::Test {
+class LoadAnnotationsTest : public InProcessServerTest {
  protected:
-  void SetUp() override {
-    auto started = InProcessServer::Start();
-    ASSERT_TRUE(started.ok()) << started.status();
-    server_ = *std::move(started);
-  }
-
-  v1::AnnotationService::Stub& stub() { return server_->stub(); }
-  FakeAnnotationBackend& backend() { return server_->backend(); }
-
   void CreateAnnotatingRun(const std::string& anno_key, int samples) {
     CreateRunResult created = CreateRun(stub(), Header(anno_key), Images(samples));
     ASSERT_TRUE(created.status.ok()) << created.status.error_message();
@@ -81,12 +72,9 @@ class LoadAnnotationsTest : public ::testing::Test {
   }
 
   Loaded Load(const std::string& anno_key) {
-    v1::LoadAnnotationsRequest request;
-    request.set_name(RunName(anno_key));
+    auto request = RunRequest<v1::LoadAnnotationsRequest>(anno_key);
     return Load(request);
   }
-
-  std::unique_ptr<InProcessServer> server_;
 };
 
 std::vector<const v1::SampleFieldChanges*> ChangesOf(const Loaded& loaded) {
@@ -148,8 +136,7 @@ TEST_F(LoadAnnotationsTest, StreamsProgressThenChangesPerSampleThenTheSummary) {
 
 TEST_F(LoadAnnotationsTest, LoadsIntoADestinationFieldAndCleansUpWhenAsked) {
   CreateAnnotatingRun("gt_run", 1);
-  v1::LoadAnnotationsRequest request;
-  request.set_name(RunName("gt_run"));
+  auto request = RunRequest<v1::LoadAnnotationsRequest>("gt_run");
   request.set_dest_field("reviewed");
   request.set_cleanup(true);
   Loaded loaded = Load(request);
@@ -174,8 +161,7 @@ TEST_F(LoadAnnotationsTest, ErrorsBeforeTheStreamNameTheInput) {
   ExpectRpcError(loaded.status, grpc::StatusCode::NOT_FOUND, "name", "RUN_NOT_FOUND", "'nope'");
 
   CreateAnnotatingRun("gt_run", 1);
-  v1::LoadAnnotationsRequest request;
-  request.set_name(RunName("gt_run"));
+  auto request = RunRequest<v1::LoadAnnotationsRequest>("gt_run");
   (*request.mutable_dest_fields())["nope"] = "x";
   loaded = Load(request);
   EXPECT_THAT(loaded.messages, IsEmpty());
@@ -190,10 +176,7 @@ TEST_F(LoadAnnotationsTest, ErrorsBeforeTheStreamNameTheInput) {
 }
 
 TEST_F(LoadAnnotationsTest, ARunStillUploadingCannotBeLoaded) {
-  backend().Hold(Call::kUpload);
-  ASSERT_TRUE(CreateRun(stub(), Header("gt_run"), Images(1)).status.ok());
-  ASSERT_TRUE(WaitUntil([&] { return backend().counts(Call::kUpload).waiting == 1; },
-                        absl::Seconds(10), "the upload is held"));
+  ASSERT_NO_FATAL_FAILURE(CreateRunWithHeldUpload("gt_run"));
   Loaded loaded = Load("gt_run");
   EXPECT_THAT(loaded.messages, IsEmpty());
   ExpectRpcError(loaded.status, grpc::StatusCode::FAILED_PRECONDITION, "name", "RUN_NOT_READY",
@@ -225,9 +208,7 @@ TEST_F(LoadAnnotationsTest, AClientThatCancelsMidStreamStopsTheLoad) {
   backend().SetDownloaded("s1", "gt", EditedInV7());
   backend().Hold(Call::kLoad);
   grpc::ClientContext context;
-  v1::LoadAnnotationsRequest request;
-  request.set_name(RunName("gt_run"));
-  auto reader = stub().LoadAnnotations(&context, request);
+  auto reader = stub().LoadAnnotations(&context, RunRequest<v1::LoadAnnotationsRequest>("gt_run"));
   v1::LoadAnnotationsResponse message;
   ASSERT_TRUE(reader->Read(&message));
   EXPECT_EQ(message.progress().stage(), v1::LOAD_STAGE_EXPORT_REQUESTED);
@@ -243,11 +224,7 @@ TEST_F(LoadAnnotationsTest, AClientThatCancelsMidStreamStopsTheLoad) {
                         "the backend's load ended"));
   EXPECT_EQ(backend().counts(Call::kLoad).cancelled, 1);
   EXPECT_TRUE(WaitUntil(
-      [&] {
-        const std::vector<std::string> rpcs = server_->metrics().rpcs();
-        return std::find(rpcs.begin(), rpcs.end(),
-                         "/labelport.v1.AnnotationService/LoadAnnotations CANCELLED") != rpcs.end();
-      },
+      [&] { return Recorded("/labelport.v1.AnnotationService/LoadAnnotations CANCELLED"); },
       absl::Seconds(10), "the server finished the call CANCELLED"));
 
   // Nothing of the cancelled load stayed: a new load reports the changes.
@@ -262,9 +239,7 @@ TEST_F(LoadAnnotationsTest, ALoadPastItsDeadlineEndsDeadlineExceeded) {
   backend().Hold(Call::kLoad);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
-  v1::LoadAnnotationsRequest request;
-  request.set_name(RunName("gt_run"));
-  auto reader = stub().LoadAnnotations(&context, request);
+  auto reader = stub().LoadAnnotations(&context, RunRequest<v1::LoadAnnotationsRequest>("gt_run"));
   v1::LoadAnnotationsResponse message;
   std::vector<v1::LoadAnnotationsResponse> messages;
   while (reader->Read(&message)) messages.push_back(message);
@@ -272,17 +247,8 @@ TEST_F(LoadAnnotationsTest, ALoadPastItsDeadlineEndsDeadlineExceeded) {
   for (const auto& m : messages) EXPECT_TRUE(m.has_progress());
   // Once the server has ended the call, the backend's load (held, unless the
   // deadline passed before it began) has seen the cancellation and returned.
-  EXPECT_TRUE(WaitUntil(
-      [&] {
-        const std::vector<std::string> rpcs = server_->metrics().rpcs();
-        return std::find(rpcs.begin(), rpcs.end(),
-                         "/labelport.v1.AnnotationService/LoadAnnotations CANCELLED") != rpcs.end();
-      },
-      absl::Seconds(10), "the server finished the call"));
-  const FakeAnnotationBackend::Counts counts = backend().counts(Call::kLoad);
-  EXPECT_EQ(counts.waiting, 0);
-  EXPECT_EQ(counts.ended, counts.started);
-  EXPECT_EQ(counts.cancelled, counts.started);
+  ExpectBackendCallsCancelledOnceFinished(
+      "/labelport.v1.AnnotationService/LoadAnnotations CANCELLED", Call::kLoad);
 }
 
 }  // namespace

@@ -18,31 +18,24 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/api/in_process_server.h"
+#include "tests/unit/api/in_process_server_test.h"
 #include "tests/unit/api/service_test_util.h"
 #include "tests/unit/common/wait_until.h"
 
 namespace labelport::testing {
 namespace {
 
-using Call = FakeAnnotationBackend::Call;
 using ::testing::ElementsAre;
 using ::testing::MatchesRegex;
 
-class RpcTelemetryTest : public ::testing::Test {
+class RpcTelemetryTest : public InProcessServerTest {
  protected:
-  void SetUp() override {
-    auto started = InProcessServer::Start();
-    ASSERT_TRUE(started.ok()) << started.status();
-    server_ = *std::move(started);
-  }
-
   // The x-request-id the server sent back for a GetRun sent with
   // `request_id` ("": none).
   std::string EchoedId(const std::string& request_id) {
     grpc::ClientContext context;
     if (!request_id.empty()) context.AddMetadata("x-request-id", request_id);
-    v1::GetRunRequest request;
-    request.set_name(RunName("nope"));
+    auto request = RunRequest<v1::GetRunRequest>("nope");
     v1::GetRunResponse response;
     EXPECT_EQ(server_->stub().GetRun(&context, request, &response).error_code(),
               grpc::StatusCode::NOT_FOUND);
@@ -51,13 +44,6 @@ class RpcTelemetryTest : public ::testing::Test {
     if (it == metadata.end()) return "<none>";
     return std::string(it->second.data(), it->second.size());
   }
-
-  bool Recorded(const std::string& rpc) {
-    const std::vector<std::string> rpcs = server_->metrics().rpcs();
-    return std::find(rpcs.begin(), rpcs.end(), rpc) != rpcs.end();
-  }
-
-  std::unique_ptr<InProcessServer> server_;
 };
 
 TEST_F(RpcTelemetryTest, TheClientsRequestIdComesBackOrAFreshOneIsMade) {
@@ -76,16 +62,14 @@ TEST_F(RpcTelemetryTest, TheRequestIdIsInScopeWhereTheCallsWorkRuns) {
   {
     grpc::ClientContext context;
     context.AddMetadata("x-request-id", "status-call-7");
-    v1::GetRunStatusRequest request;
-    request.set_name(RunName("gt_run"));
+    auto request = RunRequest<v1::GetRunStatusRequest>("gt_run");
     v1::GetRunStatusResponse response;
     ASSERT_TRUE(server_->stub().GetRunStatus(&context, request, &response).ok());
   }
   {
     grpc::ClientContext context;
     context.AddMetadata("x-request-id", "load-call-42");
-    v1::LoadAnnotationsRequest request;
-    request.set_name(RunName("gt_run"));
+    auto request = RunRequest<v1::LoadAnnotationsRequest>("gt_run");
     request.set_cleanup(true);
     auto reader = server_->stub().LoadAnnotations(&context, request);
     v1::LoadAnnotationsResponse message;

@@ -15,11 +15,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "google/protobuf/text_format.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "labelport/v1/annotation_service.grpc.pb.h"
+#include "tests/unit/common/cat_detections_header.h"
+#include "tests/unit/common/text_proto.h"
 #include "tests/unit/common/wait_until.h"
 
 namespace labelport::testing {
@@ -91,14 +92,6 @@ inline void ExpectRpcError(const grpc::Status& status, grpc::StatusCode code,
   }
 }
 
-// Parses a text-format proto; fails the test on a syntax error.
-template <typename T>
-T Parse(const std::string& text) {
-  T message;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &message)) << text;
-  return message;
-}
-
 // An image sample "<id>" with one uploaded "gt" detection (label id
 // "<id>-d1").
 inline v1::Sample Image(const std::string& id) {
@@ -132,23 +125,22 @@ inline std::vector<v1::Sample> Images(int n) {
 // A valid header of run `anno_key` on dataset "ds": field "gt", detections
 // of class "cat", already in the dataset.
 inline v1::CreateRunHeader Header(const std::string& anno_key) {
-  auto header = Parse<v1::CreateRunHeader>(R"pb(
-    parent: "datasets/ds"
-    label_schema {
-      fields {
-        field: "gt"
-        type: "detections"
-        classes { entries { name: "cat" } }
-      }
-    }
-    existing_fields { field: "gt" document_type: "Detections" }
-  )pb");
-  header.set_anno_key(anno_key);
+  v1::CreateRunHeader header = CatDetectionsHeader(anno_key);
+  *header.add_existing_fields() = Parse<v1::ExistingField>(R"pb(field: "gt"
+                                                                document_type: "Detections")pb");
   return header;
 }
 
 inline std::string RunName(const std::string& anno_key) {
   return absl::StrCat("datasets/ds/runs/", anno_key);
+}
+
+// A request (GetRunRequest, CleanupRunRequest, ...) naming run `anno_key`.
+template <typename Request>
+Request RunRequest(const std::string& anno_key) {
+  Request request;
+  request.set_name(RunName(anno_key));
+  return request;
 }
 
 // Adds "authorization: Bearer <token>" to `context` (nothing for "").

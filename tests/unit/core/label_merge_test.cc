@@ -780,26 +780,10 @@ TEST(SegmentationMergeTest, UnchangedDeletedAndAddedMasks) {
 
 TEST(InstanceMergeTest, SpatialEditsCopyTheInstanceMask) {
   const v1::FieldSchema schema = Schema(R"pb(field: "people" type: "instances")pb");
-  const FieldMerge m = MergeFieldValue(schema, Value(R"pb(
-                                         detections {
-                                           detections {
-                                             id: "a"
-                                             label: "person"
-                                             bounding_box: [ 0, 0, 1, 1 ]
-                                             has_mask: true
-                                             instance_mask { width: 1 height: 1 mask: "\001" }
-                                           }
-                                         })pb"),
-                                       Value(R"pb(
-                                         detections {
-                                           detections {
-                                             id: "a"
-                                             label: "person"
-                                             bounding_box: [ 0, 0, 0.5, 0.5 ]
-                                             has_mask: true
-                                             instance_mask { width: 2 height: 1 mask: "\001\000" }
-                                           }
-                                         })pb"));
+  const FieldMerge m = MergeFieldValue(
+      schema, testing::Detections({testing::MaskedBox("a", "person", 1, 1, "\001")}),
+      testing::Detections(
+          {testing::MaskedBox("a", "person", 2, 1, std::string("\001\000", 2), {0, 0, 0.5, 0.5})}));
   EXPECT_EQ(m.merged.detections().detections(0).instance_mask().width(), 2u);
   EXPECT_THAT(m.edited, ElementsAre("a"));
 }

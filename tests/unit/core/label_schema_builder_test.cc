@@ -41,15 +41,13 @@ absl::StatusOr<BuiltSchema> Build(const v1::CreateRunHeader& header,
   return BuildLabelSchema(header, media, DarwinCapabilities(), samples);
 }
 
-v1::Sample SampleWith(const std::string& id, const std::string& field, const std::string& value) {
-  v1::Sample sample;
-  sample.set_id(id);
-  sample.set_media_type(v1::MEDIA_TYPE_IMAGE);
-  sample.mutable_media()->set_path("/data/" + id + ".jpg");
-  v1::SampleField* sf = sample.add_fields();
-  sf->set_field(field);
-  *sf->mutable_value() = Parse<v1::FieldValue>(value);
+v1::Sample SampleWith(const std::string& id, const std::string& field, v1::FieldValue value) {
+  v1::Sample sample = testing::Image(id);
+  testing::AddField(sample, field, std::move(value));
   return sample;
+}
+v1::Sample SampleWith(const std::string& id, const std::string& field, const std::string& value) {
+  return SampleWith(id, field, Parse<v1::FieldValue>(value));
 }
 
 std::vector<std::string> ClassNames(const v1::FieldSchema& field) {
@@ -405,19 +403,7 @@ TEST(LabelSchemaBuilderTest, ExistingSingleTypeFieldsAreInferred) {
 }
 
 TEST(LabelSchemaBuilderTest, ExistingDetectionsInferDetectionsAndDropMaskedLabels) {
-  std::vector<v1::Sample> samples = {SampleWith("s1", "gt", R"pb(detections {
-                                                                   detections {
-                                                                     id: "d1"
-                                                                     label: "cat"
-                                                                     bounding_box: [ 0, 0, 1, 1 ]
-                                                                   }
-                                                                   detections {
-                                                                     id: "d2"
-                                                                     label: "dog"
-                                                                     bounding_box: [ 0, 0, 1, 1 ]
-                                                                     has_mask: true
-                                                                   }
-                                                                 })pb")};
+  std::vector<v1::Sample> samples = {SampleWith("s1", "gt", testing::CatAndMaskedDog())};
   auto built = Build(Header(R"pb(
                        existing_fields { field: "gt" document_type: "Detections" }
                        label_schema { fields { field: "gt" } }

@@ -10,7 +10,6 @@ namespace labelport::core {
 namespace {
 
 using ValueCase = labelport::v1::FieldValue::ValueCase;
-using ::testing::ElementsAre;
 using ::testing::Optional;
 
 TEST(LabelTypesTest, ReturnTypesFollowTheSpecTable) {
@@ -60,18 +59,35 @@ TEST(LabelTypesTest, TrackableFieldsAreFrameLevelSpatialNonSegmentation) {
   EXPECT_FALSE(IsTrackable("dets", "detections"));
 }
 
-TEST(LabelTypesTest, CandidateTypesOfDocumentClasses) {
-  EXPECT_THAT(CandidateTypesOf("Detection"), Optional(ElementsAre("detection", "instance")));
-  EXPECT_THAT(CandidateTypesOf("Detections"), Optional(ElementsAre("detections", "instances")));
-  EXPECT_THAT(CandidateTypesOf("Polyline"), Optional(ElementsAre("polygon", "polyline")));
-  EXPECT_THAT(CandidateTypesOf("Polylines"), Optional(ElementsAre("polygons", "polylines")));
-  EXPECT_THAT(CandidateTypesOf("Classification"), Optional(ElementsAre("classification")));
-  EXPECT_THAT(CandidateTypesOf("Classifications"), Optional(ElementsAre("classifications")));
-  EXPECT_THAT(CandidateTypesOf("Keypoint"), Optional(ElementsAre("keypoint")));
-  EXPECT_THAT(CandidateTypesOf("Keypoints"), Optional(ElementsAre("keypoints")));
-  EXPECT_THAT(CandidateTypesOf("Segmentation"), Optional(ElementsAre("segmentation")));
+// Each document class, the label types a field of that class may have (in
+// CandidateTypesOf's order), and the FieldValue case those types decode to.
+TEST(LabelTypesTest, DocumentClassesTheirTypesAndValueCases) {
+  struct Case {
+    std::string doc;
+    std::vector<std::string> types;
+    ValueCase value_case;
+  };
+  const std::vector<Case> table = {
+      {"Detection", {"detection", "instance"}, ValueCase::kDetection},
+      {"Detections", {"detections", "instances"}, ValueCase::kDetections},
+      {"Polyline", {"polygon", "polyline"}, ValueCase::kPolyline},
+      {"Polylines", {"polygons", "polylines"}, ValueCase::kPolylines},
+      {"Classification", {"classification"}, ValueCase::kClassification},
+      {"Classifications", {"classifications"}, ValueCase::kClassifications},
+      {"Keypoint", {"keypoint"}, ValueCase::kKeypoint},
+      {"Keypoints", {"keypoints"}, ValueCase::kKeypoints},
+      {"Segmentation", {"segmentation"}, ValueCase::kSegmentation},
+  };
+  for (const Case& c : table) {
+    SCOPED_TRACE(c.doc);
+    EXPECT_THAT(CandidateTypesOf(c.doc), Optional(c.types));
+    EXPECT_EQ(DocumentTypeName(c.value_case), c.doc);
+    for (const std::string& type : c.types) EXPECT_EQ(FieldValueCaseOf(type), c.value_case) << type;
+  }
   EXPECT_EQ(CandidateTypesOf("Heatmap"), std::nullopt);
   EXPECT_EQ(CandidateTypesOf("detections"), std::nullopt);
+  EXPECT_EQ(FieldValueCaseOf("scalar"), ValueCase::VALUE_NOT_SET);
+  EXPECT_EQ(DocumentTypeName(ValueCase::VALUE_NOT_SET), "None");
 }
 
 TEST(LabelTypesTest, ScalarDocumentTypes) {
@@ -80,32 +96,6 @@ TEST(LabelTypesTest, ScalarDocumentTypes) {
     EXPECT_TRUE(IsScalarDocumentType(t)) << t;
   EXPECT_FALSE(IsScalarDocumentType("Detections"));
   EXPECT_FALSE(IsScalarDocumentType(""));
-}
-
-TEST(LabelTypesTest, FieldValueCasesAndDocumentNames) {
-  const std::vector<std::tuple<std::string, ValueCase, std::string>> table = {
-      {"classification", ValueCase::kClassification, "Classification"},
-      {"classifications", ValueCase::kClassifications, "Classifications"},
-      {"detection", ValueCase::kDetection, "Detection"},
-      {"instance", ValueCase::kDetection, "Detection"},
-      {"detections", ValueCase::kDetections, "Detections"},
-      {"instances", ValueCase::kDetections, "Detections"},
-      {"polyline", ValueCase::kPolyline, "Polyline"},
-      {"polygon", ValueCase::kPolyline, "Polyline"},
-      {"polylines", ValueCase::kPolylines, "Polylines"},
-      {"polygons", ValueCase::kPolylines, "Polylines"},
-      {"keypoint", ValueCase::kKeypoint, "Keypoint"},
-      {"keypoints", ValueCase::kKeypoints, "Keypoints"},
-  };
-  for (const auto& [type, value_case, doc] : table) {
-    SCOPED_TRACE(type);
-    EXPECT_EQ(FieldValueCaseOf(type), value_case);
-    EXPECT_EQ(DocumentTypeName(value_case), doc);
-  }
-  EXPECT_EQ(FieldValueCaseOf("segmentation"), ValueCase::kSegmentation);
-  EXPECT_EQ(DocumentTypeName(ValueCase::kSegmentation), "Segmentation");
-  EXPECT_EQ(FieldValueCaseOf("scalar"), ValueCase::VALUE_NOT_SET);
-  EXPECT_EQ(DocumentTypeName(ValueCase::VALUE_NOT_SET), "None");
 }
 
 TEST(LabelTypesTest, PyListRendersPythonListLiteral) {

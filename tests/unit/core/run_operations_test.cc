@@ -123,22 +123,25 @@ class JournalReadingBackend : public backend::AnnotationBackend {
   }
   boost::asio::awaitable<absl::StatusOr<v1::GetRunStatusResponse>> GetStatus(
       backend::UploadJournal& journal) override {
-    auto progress = co_await ReadJournal(journal);
-    if (!progress.ok()) co_return progress.status();
-    v1::GetRunStatusResponse response;
-    response.set_total_items(static_cast<int64_t>(progress->size()));
-    co_return response;
+    return CountedResponse(journal, &v1::GetRunStatusResponse::set_total_items);
   }
   boost::asio::awaitable<absl::StatusOr<v1::CleanupRunResponse>> Cleanup(
       backend::UploadJournal& journal) override {
-    auto progress = co_await ReadJournal(journal);
-    if (!progress.ok()) co_return progress.status();
-    v1::CleanupRunResponse response;
-    response.set_items_deleted(static_cast<int64_t>(progress->size()));
-    co_return response;
+    return CountedResponse(journal, &v1::CleanupRunResponse::set_items_deleted);
   }
 
  private:
+  // A Response whose `set_count` field holds the number of progress records.
+  template <typename Response>
+  static boost::asio::awaitable<absl::StatusOr<Response>> CountedResponse(
+      backend::UploadJournal& journal, void (Response::*set_count)(int64_t)) {
+    auto progress = co_await ReadJournal(journal);
+    if (!progress.ok()) co_return progress.status();
+    Response response;
+    (response.*set_count)(static_cast<int64_t>(progress->size()));
+    co_return response;
+  }
+
   static boost::asio::awaitable<absl::StatusOr<std::vector<SampleProgress>>> ReadJournal(
       backend::UploadJournal& journal) {
     auto state = co_await journal.LoadBackendState();
@@ -148,6 +151,17 @@ class JournalReadingBackend : public backend::AnnotationBackend {
     co_return co_await journal.LoadProgress(0, 1000);
   }
 };
+
+// Runs `operation` on `io` (which another thread runs) and returns its
+// result, or DEADLINE_EXCEEDED when it has not finished within 20 s.
+template <typename Result>
+Result Finish(boost::asio::io_context& io, boost::asio::awaitable<Result> operation) {
+  std::future<Result> done =
+      boost::asio::co_spawn(io, std::move(operation), boost::asio::use_future);
+  if (done.wait_for(std::chrono::seconds(20)) != std::future_status::ready)
+    return absl::DeadlineExceededError("the operation did not finish within 20 s");
+  return done.get();
+}
 
 TEST(RunOperationsTest, StoreCallsRunOnTheStorePoolNeverOnTheIoThread) {
   auto sqlite = store::SqliteRunStore::Create({.path = ":memory:"});
@@ -184,28 +198,19 @@ TEST(RunOperationsTest, StoreCallsRunOnTheStorePoolNeverOnTheIoThread) {
     ++emitted;  // on the io thread, one call at a time
     co_return absl::OkStatus();
   };
-  std::future<absl::Status> loaded = boost::asio::co_spawn(
-      io, operations.LoadAnnotations("tenant", load, emit), boost::asio::use_future);
-  ASSERT_EQ(loaded.wait_for(std::chrono::seconds(20)), std::future_status::ready);
-  absl::Status load_status = loaded.get();
+  absl::Status load_status = Finish(io, operations.LoadAnnotations("tenant", load, emit));
   EXPECT_TRUE(load_status.ok()) << load_status;
   EXPECT_GE(emitted, 1);
 
   v1::GetRunStatusRequest status_request;
   status_request.set_name(name);
-  auto status = boost::asio::co_spawn(io, operations.GetRunStatus("tenant", status_request),
-                                      boost::asio::use_future);
-  ASSERT_EQ(status.wait_for(std::chrono::seconds(20)), std::future_status::ready);
-  auto status_response = status.get();
+  auto status_response = Finish(io, operations.GetRunStatus("tenant", status_request));
   ASSERT_TRUE(status_response.ok()) << status_response.status();
   EXPECT_EQ(status_response->total_items(), 1);
 
   v1::CleanupRunRequest cleanup_request;
   cleanup_request.set_name(name);
-  auto cleanup = boost::asio::co_spawn(io, operations.CleanupRun("tenant", cleanup_request),
-                                       boost::asio::use_future);
-  ASSERT_EQ(cleanup.wait_for(std::chrono::seconds(20)), std::future_status::ready);
-  auto cleaned = cleanup.get();
+  auto cleaned = Finish(io, operations.CleanupRun("tenant", cleanup_request));
   ASSERT_TRUE(cleaned.ok()) << cleaned.status();
   EXPECT_EQ(cleaned->run().state(), v1::RUN_STATE_CLEANED_UP);
 

@@ -14,6 +14,7 @@
 #include "service/core/page_tokens.h"
 #include "service/store/database.h"
 #include "service/store/sqlite_run_store.h"
+#include "tests/unit/common/cat_detections_header.h"
 #include "tests/unit/core/capabilities_provider.h"
 #include "tests/unit/core/test_util.h"
 
@@ -44,19 +45,8 @@ std::vector<v1::Sample> Images(int n) {
 
 // A valid header for a new detections field on dataset "ds".
 v1::CreateRunHeader Header(const std::string& anno_key, const std::string& extra = "") {
-  auto header = Parse<v1::CreateRunHeader>(
-      R"pb(
-        parent: "datasets/ds"
-        label_schema {
-          fields {
-            field: "gt"
-            type: "detections"
-            classes { entries { name: "cat" } }
-          }
-        }
-      )pb" +
-      extra);
-  header.set_anno_key(anno_key);
+  v1::CreateRunHeader header = ::labelport::testing::CatDetectionsHeader(anno_key);
+  header.MergeFrom(Parse<v1::CreateRunHeader>(extra));
   return header;
 }
 
@@ -86,6 +76,15 @@ class RunRegistryTest : public ::testing::Test {
   absl::StatusOr<v1::ListRunsResponse> List(const std::string& extra = "") {
     return registry_->ListRuns(kTenant,
                                Parse<v1::ListRunsRequest>("parent: \"datasets/ds\" " + extra));
+  }
+
+  // Renames run `anno_key` of dataset "ds" to `new_anno_key`.
+  absl::StatusOr<v1::RenameRunResponse> Rename(const std::string& anno_key,
+                                               const std::string& new_anno_key) {
+    v1::RenameRunRequest request;
+    request.set_name("datasets/ds/runs/" + anno_key);
+    request.set_new_anno_key(new_anno_key);
+    return registry_->RenameRun(kTenant, request);
   }
 
   std::vector<std::string> Keys(const v1::ListRunsResponse& response) {
@@ -130,9 +129,8 @@ TEST_F(RunRegistryTest, CreateCountsExistingLabels) {
       Parse<v1::ExistingField>(R"pb(field: "cls" document_type: "Classification")pb");
   *header.mutable_label_schema()->add_fields() = Parse<v1::FieldSchema>(R"pb(field: "cls")pb");
   auto samples = Images(2);
-  auto* sf = samples[0].add_fields();
-  sf->set_field("cls");
-  *sf->mutable_value() = Parse<v1::FieldValue>(R"pb(classification { id: "c1" label: "dog" })pb");
+  testing::AddField(samples[0], "cls",
+                    Parse<v1::FieldValue>(R"pb(classification { id: "c1" label: "dog" })pb"));
   auto created = Create(header, samples);
   ASSERT_TRUE(created.ok()) << created.status();
   EXPECT_EQ(created->run().progress().labels_total(), 1);
@@ -146,21 +144,7 @@ TEST_F(RunRegistryTest, LabelsFilteredByTypeAreNeitherStoredNorCounted) {
   *header.add_existing_fields() = Parse<v1::ExistingField>(R"pb(field: "dets"
                                                                 document_type: "Detections")pb");
   auto samples = Images(1);
-  auto* sf = samples[0].add_fields();
-  sf->set_field("dets");
-  *sf->mutable_value() = Parse<v1::FieldValue>(R"pb(detections {
-                                                      detections {
-                                                        id: "d1"
-                                                        label: "cat"
-                                                        bounding_box: [ 0, 0, 1, 1 ]
-                                                      }
-                                                      detections {
-                                                        id: "d2"
-                                                        label: "dog"
-                                                        bounding_box: [ 0, 0, 1, 1 ]
-                                                        has_mask: true
-                                                      }
-                                                    })pb");
+  testing::AddField(samples[0], "dets", testing::CatAndMaskedDog());
   auto created = Create(header, samples);
   ASSERT_TRUE(created.ok()) << created.status();
   EXPECT_EQ(created->run().progress().labels_total(), 1);
@@ -390,15 +374,7 @@ TEST_F(RunRegistryTest, SampleErrorsAreReportedBeforeKeyErrors) {
 
 TEST_F(RunRegistryTest, LabelErrorsAreReported) {
   auto samples = Images(1);
-  auto* sf = samples[0].add_fields();
-  sf->set_field("gt");
-  *sf->mutable_value() = Parse<v1::FieldValue>(R"pb(detections {
-                                                      detections {
-                                                        id: "d"
-                                                        label: "cat"
-                                                        bounding_box: [ 0, 0, 1, 1 ]
-                                                      }
-                                                    })pb");
+  testing::AddField(samples[0], "gt", testing::Detections({testing::Box("d", "cat")}));
   EXPECT_INVALID(Create(Header("gt_run"), samples), "samples[0].fields[0].field",
                  "NEW_FIELD_HAS_LABELS",
                  "Sample 's0' carries labels for field 'gt', but the field is not listed in "
@@ -544,8 +520,7 @@ TEST_F(RunRegistryTest, ListRejectsMalformedParent) {
 
 TEST_F(RunRegistryTest, RenameMovesTheRun) {
   CreateOk(Header("a"));
-  auto renamed = registry_->RenameRun(
-      kTenant, Parse<v1::RenameRunRequest>(R"pb(name: "datasets/ds/runs/a" new_anno_key: "b")pb"));
+  auto renamed = Rename("a", "b");
   ASSERT_TRUE(renamed.ok()) << renamed.status();
   EXPECT_EQ(renamed->run().anno_key(), "b");
   EXPECT_EQ(renamed->run().name(), "datasets/ds/runs/b");
@@ -562,28 +537,19 @@ TEST_F(RunRegistryTest, RenameMovesTheRun) {
 TEST_F(RunRegistryTest, RenameOntoExistingKeyIsRejected) {
   CreateOk(Header("a"));
   CreateOk(Header("b"));
-  EXPECT_ERROR(
-      registry_->RenameRun(kTenant, Parse<v1::RenameRunRequest>(R"pb(name: "datasets/ds/runs/a"
-                                                                     new_anno_key: "b")pb")),
-      absl::StatusCode::kAlreadyExists, "new_anno_key", "RUN_ALREADY_EXISTS",
-      "A annotation run with key 'b' already exists");
+  EXPECT_ERROR(Rename("a", "b"), absl::StatusCode::kAlreadyExists, "new_anno_key",
+               "RUN_ALREADY_EXISTS", "A annotation run with key 'b' already exists");
 }
 
 TEST_F(RunRegistryTest, RenameToInvalidKeyIsRejected) {
   CreateOk(Header("a"));
-  EXPECT_INVALID(registry_->RenameRun(kTenant, Parse<v1::RenameRunRequest>(
-                                                   R"pb(name: "datasets/ds/runs/a"
-                                                        new_anno_key: "my-key")pb")),
-                 "new_anno_key", "INVALID_RUN_KEY",
+  EXPECT_INVALID(Rename("a", "my-key"), "new_anno_key", "INVALID_RUN_KEY",
                  "Invalid annotation run key 'my-key'. Keys must be valid variable names");
 }
 
 TEST_F(RunRegistryTest, RenameUnknownRunIsNotFound) {
-  EXPECT_ERROR(
-      registry_->RenameRun(kTenant, Parse<v1::RenameRunRequest>(R"pb(name: "datasets/ds/runs/x"
-                                                                     new_anno_key: "y")pb")),
-      absl::StatusCode::kNotFound, "name", "RUN_NOT_FOUND",
-      "Dataset has no annotation run key 'x'");
+  EXPECT_ERROR(Rename("x", "y"), absl::StatusCode::kNotFound, "name", "RUN_NOT_FOUND",
+               "Dataset has no annotation run key 'x'");
 }
 
 TEST_F(RunRegistryTest, DeleteRemovesTheRunAndFreesTheKey) {
@@ -741,24 +707,19 @@ std::vector<v1::Sample> ImagesFrom(int first, int count) {
 // A header with an existing Detections field "gt" (classes inferred) and
 // samples carrying one "gt" box each.
 v1::CreateRunHeader ExistingGtHeader(const std::string& anno_key) {
-  auto header = Parse<v1::CreateRunHeader>(R"pb(
-    parent: "datasets/ds"
-    label_schema { fields { field: "gt" } }
-    existing_fields { field: "gt" document_type: "Detections" }
-  )pb");
-  header.set_anno_key(anno_key);
+  v1::CreateRunHeader header =
+      Header(anno_key, R"pb(existing_fields { field: "gt" document_type: "Detections" })pb");
+  v1::FieldSchema& gt = *header.mutable_label_schema()->mutable_fields(0);
+  gt.clear_type();
+  gt.clear_classes();
   return header;
 }
 
 v1::Sample ImageWithBox(const std::string& id, const std::string& label_id,
                         const std::string& label) {
   v1::Sample s = Image(id);
-  auto* sf = s.add_fields();
-  sf->set_field("gt");
-  auto* d = sf->mutable_value()->mutable_detections()->add_detections();
-  d->set_id(label_id);
-  d->set_label(label);
-  for (double v : {0.1, 0.1, 0.5, 0.5}) d->add_bounding_box(v);
+  testing::AddField(s, "gt",
+                    testing::Detections({testing::Box(label_id, label, {0.1, 0.1, 0.5, 0.5})}));
   return s;
 }
 

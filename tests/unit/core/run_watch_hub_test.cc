@@ -17,6 +17,7 @@
 #include "service/store/in_process_run_change_notifier.h"
 #include "service/store/notifying_run_store.h"
 #include "service/store/sqlite_run_store.h"
+#include "tests/unit/store/one_image_run.h"
 
 namespace labelport::core {
 namespace {
@@ -26,18 +27,7 @@ namespace v1 = labelport::v1;
 // Generous: bounds a failing test only.
 constexpr absl::Duration kDeadline = absl::Seconds(30);
 
-store::NewRun MakeRun(const std::string& anno_key) {
-  store::NewRun run;
-  run.key = store::RunKey{"tenant", "dataset", anno_key};
-  run.record.set_backend("darwin");
-  run.record.set_state(v1::RUN_STATE_PENDING);
-  v1::Sample sample;
-  sample.set_id("s1");
-  sample.mutable_media()->set_path("/data/s1.jpg");
-  sample.set_media_type(v1::MEDIA_TYPE_IMAGE);
-  run.samples.push_back(sample);
-  return run;
-}
+using ::labelport::store::testing::OneImageRun;
 
 // What one watcher received.
 class Received {
@@ -91,6 +81,10 @@ class Received {
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<int64_t> revisions_ ABSL_GUARDED_BY(mu_);
   absl::Status status_ ABSL_GUARDED_BY(mu_);
+
+ public:
+  // The watch FollowCurrent made (last, so that it ends before the rest).
+  std::unique_ptr<RunWatchHub::Watch> watch;
 };
 
 class RunWatchHubTest : public ::testing::Test {
@@ -112,7 +106,7 @@ class RunWatchHubTest : public ::testing::Test {
   }
 
   std::string Create(const std::string& anno_key) {
-    auto created = store_->CreateRun(MakeRun(anno_key));
+    auto created = store_->CreateRun(OneImageRun(anno_key));
     EXPECT_TRUE(created.ok()) << created.status();
     return created.ok() ? created->run_id : "";
   }
@@ -128,6 +122,17 @@ class RunWatchHubTest : public ::testing::Test {
     return updated.ok() ? updated->revision() : -1;
   }
 
+  // Follows run `uid` into `received` (its watch); success once the run's
+  // current record (revision 1) arrived.
+  ::testing::AssertionResult FollowCurrent(const std::string& uid, Received& received) {
+    received.watch = hub_->Follow(uid, received.Listener());
+    if (received.WaitForRevision(1)) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "the current record of " << uid << " did not arrive";
+  }
+
+  // Whether the hub's reads ended within kDeadline.
+  bool Idle() { return hub_->WaitForIdle(absl::Now() + kDeadline); }
+
   store::InProcessRunChangeNotifier notifier_;
   std::unique_ptr<store::SqliteRunStore> inner_;
   std::unique_ptr<store::NotifyingRunStore> store_;
@@ -139,8 +144,7 @@ TEST_F(RunWatchHubTest, AWatcherGetsTheCurrentRecordThenEveryChange) {
   MakeHub();
   const std::string uid = Create("watched");
   Received received;
-  auto watch = hub_->Follow(uid, received.Listener());
-  ASSERT_TRUE(received.WaitForRevision(1));
+  ASSERT_TRUE(FollowCurrent(uid, received));
 
   ASSERT_EQ(Touch(uid), 2);
   EXPECT_TRUE(received.WaitForRevision(2));
@@ -155,8 +159,7 @@ TEST_F(RunWatchHubTest, OneReadPerChangeHoweverManyWatchers) {
   const std::string uid = Create("watched");
   // A first watcher, settled on the current record: one read.
   Received first;
-  auto first_watch = hub_->Follow(uid, first.Listener());
-  ASSERT_TRUE(first.WaitForRevision(1));
+  ASSERT_TRUE(FollowCurrent(uid, first));
   std::vector<std::unique_ptr<Received>> others(200);
   std::vector<std::unique_ptr<RunWatchHub::Watch>> watches;
   for (auto& received : others) {
@@ -164,7 +167,7 @@ TEST_F(RunWatchHubTest, OneReadPerChangeHoweverManyWatchers) {
     watches.push_back(hub_->Follow(uid, received->Listener()));
   }
   for (auto& received : others) ASSERT_TRUE(received->WaitForRevision(1));
-  ASSERT_TRUE(hub_->WaitForIdle(absl::Now() + kDeadline));
+  ASSERT_TRUE(Idle());
   const int64_t reads_before = hub_->reads();
   // Joining watchers fold into few reads, not one each.
   EXPECT_LT(reads_before, 1 + 200);
@@ -172,7 +175,7 @@ TEST_F(RunWatchHubTest, OneReadPerChangeHoweverManyWatchers) {
   ASSERT_EQ(Touch(uid), 2);
   ASSERT_TRUE(first.WaitForRevision(2));
   for (auto& received : others) ASSERT_TRUE(received->WaitForRevision(2));
-  ASSERT_TRUE(hub_->WaitForIdle(absl::Now() + kDeadline));
+  ASSERT_TRUE(Idle());
   EXPECT_EQ(hub_->reads(), reads_before + 1);
   EXPECT_EQ(hub_->watched_runs(), 1u);
 }
@@ -182,16 +185,15 @@ TEST_F(RunWatchHubTest, ChangesOfOtherRunsCostNoRead) {
   const std::string watched = Create("watched");
   const std::string other = Create("other");
   Received received;
-  auto watch = hub_->Follow(watched, received.Listener());
-  ASSERT_TRUE(received.WaitForRevision(1));
-  ASSERT_TRUE(hub_->WaitForIdle(absl::Now() + kDeadline));
+  ASSERT_TRUE(FollowCurrent(watched, received));
+  ASSERT_TRUE(Idle());
   EXPECT_EQ(hub_->reads(), 1);
 
   Touch(other);
   Touch(other);
   ASSERT_EQ(Touch(watched), 2);
   ASSERT_TRUE(received.WaitForRevision(2));
-  ASSERT_TRUE(hub_->WaitForIdle(absl::Now() + kDeadline));
+  ASSERT_TRUE(Idle());
   // The watched run's change made the second read; the other run's none.
   EXPECT_EQ(hub_->reads(), 2);
 }
@@ -200,8 +202,7 @@ TEST_F(RunWatchHubTest, ADeletedRunEndsInNotFound) {
   MakeHub();
   const std::string uid = Create("doomed");
   Received received;
-  auto watch = hub_->Follow(uid, received.Listener());
-  ASSERT_TRUE(received.WaitForRevision(1));
+  ASSERT_TRUE(FollowCurrent(uid, received));
   ASSERT_TRUE(store_->DeleteRun(store::RunKey{"tenant", "dataset", "doomed"}).ok());
   ASSERT_TRUE(received.WaitForError());
   EXPECT_EQ(received.status().code(), absl::StatusCode::kNotFound);
@@ -212,10 +213,8 @@ TEST_F(RunWatchHubTest, NotifyAllMakesEveryWatchedRunReadOnceMore) {
   const std::string a = Create("a");
   const std::string b = Create("b");
   Received on_a, on_b;
-  auto watch_a = hub_->Follow(a, on_a.Listener());
-  auto watch_b = hub_->Follow(b, on_b.Listener());
-  ASSERT_TRUE(on_a.WaitForRevision(1));
-  ASSERT_TRUE(on_b.WaitForRevision(1));
+  ASSERT_TRUE(FollowCurrent(a, on_a));
+  ASSERT_TRUE(FollowCurrent(b, on_b));
   // Changed behind the notifier's back (as by a replica whose notification
   // was lost), then announced wholesale (as after a reconnect).
   ASSERT_EQ(Touch(a, inner_.get()), 2);
@@ -229,8 +228,7 @@ TEST_F(RunWatchHubTest, TheSafetyReReadFindsUnannouncedChanges) {
   MakeHub({.reread_interval = absl::Milliseconds(50)});
   const std::string uid = Create("watched");
   Received received;
-  auto watch = hub_->Follow(uid, received.Listener());
-  ASSERT_TRUE(received.WaitForRevision(1));
+  ASSERT_TRUE(FollowCurrent(uid, received));
   ASSERT_EQ(Touch(uid, inner_.get()), 2);  // nobody is told
   EXPECT_TRUE(received.WaitForRevision(2));
 }
@@ -241,12 +239,11 @@ TEST_F(RunWatchHubTest, WithoutTheSafetyReReadOnlyNotificationsCauseReads) {
   MakeHub();
   const std::string uid = Create("watched");
   Received received;
-  auto watch = hub_->Follow(uid, received.Listener());
-  ASSERT_TRUE(received.WaitForRevision(1));
+  ASSERT_TRUE(FollowCurrent(uid, received));
   ASSERT_EQ(Touch(uid, inner_.get()), 2);
   ASSERT_EQ(Touch(uid), 3);
   ASSERT_TRUE(received.WaitForRevision(3));
-  ASSERT_TRUE(hub_->WaitForIdle(absl::Now() + kDeadline));
+  ASSERT_TRUE(Idle());
   EXPECT_EQ(hub_->reads(), 2);
   EXPECT_EQ(received.revisions(), (std::vector<int64_t>{1, 3}));
 }
@@ -255,18 +252,16 @@ TEST_F(RunWatchHubTest, ADroppedWatchIsNeverCalledAgainAndUnsubscribes) {
   MakeHub();
   const std::string uid = Create("watched");
   Received kept, dropped;
-  auto keep = hub_->Follow(uid, kept.Listener());
-  auto drop = hub_->Follow(uid, dropped.Listener());
-  ASSERT_TRUE(kept.WaitForRevision(1));
-  ASSERT_TRUE(dropped.WaitForRevision(1));
-  ASSERT_TRUE(hub_->WaitForIdle(absl::Now() + kDeadline));
+  ASSERT_TRUE(FollowCurrent(uid, kept));
+  ASSERT_TRUE(FollowCurrent(uid, dropped));
+  ASSERT_TRUE(Idle());
   const int dropped_calls = dropped.calls();
-  drop.reset();
+  dropped.watch.reset();
   ASSERT_EQ(Touch(uid), 2);
   ASSERT_TRUE(kept.WaitForRevision(2));
   EXPECT_EQ(dropped.calls(), dropped_calls);
 
-  keep.reset();
+  kept.watch.reset();
   EXPECT_EQ(hub_->watched_runs(), 0u);
   EXPECT_EQ(notifier_.watched_runs(), 0u);
 }

@@ -58,17 +58,26 @@ absl::StatusOr<v1::AnnotationRun> WaitForState(store::RunStore& store, const std
   return run;
 }
 
+// Records the `count` samples from position `first` on as LABELS_IMPORTED in
+// `journal`.
+boost::asio::awaitable<absl::Status> SaveImported(backend::UploadJournal& journal, int64_t first,
+                                                  int64_t count) {
+  std::vector<SampleProgress> progress;
+  for (int64_t position = first; position < first + count; ++position) {
+    SampleProgress& p = progress.emplace_back();
+    p.set_position(position);
+    p.set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
+  }
+  co_return co_await journal.SaveProgress(std::move(progress));
+}
+
 // Uploads sample 0, then waits for the test to take the lease away and for
 // the worker to notice (the journal's lease check fails), and tries to
 // record sample 1.
 class StallingBackend : public UploadOnlyBackend {
  public:
   boost::asio::awaitable<absl::Status> UploadRun(backend::UploadJournal& journal) override {
-    SampleProgress first;
-    first.set_position(0);
-    first.set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
-    std::vector<SampleProgress> firsts{first};
-    first_save = co_await journal.SaveProgress(std::move(firsts));
+    first_save = co_await SaveImported(journal, /*first=*/0, /*count=*/1);
     started.Notify();
     boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
     while (!lease_stolen.load()) {
@@ -80,11 +89,7 @@ class StallingBackend : public UploadOnlyBackend {
       timer.expires_after(std::chrono::milliseconds(1));
       co_await timer.async_wait(boost::asio::use_awaitable);
     }
-    SampleProgress second;
-    second.set_position(1);
-    second.set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
-    std::vector<SampleProgress> seconds{second};
-    second_save = co_await journal.SaveProgress(std::move(seconds));
+    second_save = co_await SaveImported(journal, /*first=*/1, /*count=*/1);
     finished.Notify();
     co_return second_save;
   }
@@ -136,6 +141,23 @@ class RunWorkerTest : public ::testing::Test {
     auto created = store_->CreateRun(NewRunOf(tenant, anno_key, sample_ids));
     if (!created.ok()) return created.status();
     return created->run_id;
+  }
+
+  // Expects `refusal` to be the lease fence's: ABORTED, the lease could not be
+  // renewed.
+  static void ExpectLeaseRefusal(const absl::Status& refusal) {
+    EXPECT_EQ(refusal.code(), absl::StatusCode::kAborted) << refusal;
+    EXPECT_THAT(std::string(refusal.message()),
+                ::testing::HasSubstr("could not renew the run's lease"));
+  }
+
+  // Expects run `uid` paused in UPLOADING, not failed (a store outage never
+  // fails a run).
+  void ExpectPausedNotFailed(const std::string& uid) {
+    auto paused = store_->GetRunByUid(uid);
+    ASSERT_TRUE(paused.ok()) << paused.status();
+    EXPECT_EQ(paused->state(), v1::RUN_STATE_UPLOADING);
+    EXPECT_EQ(paused->failure_reason(), "");
   }
 
   // Runs the io_context on `threads` more threads (tests stop their worker
@@ -374,14 +396,7 @@ class LeaseOutageStore : public ForwardingRunStore {
 class SaveUntilRefusedBackend : public UploadOnlyBackend {
  public:
   boost::asio::awaitable<absl::Status> UploadRun(backend::UploadJournal& journal) override {
-    if (jobs.fetch_add(1) > 0) {
-      SampleProgress a;
-      a.set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
-      SampleProgress b = a;
-      b.set_position(1);
-      std::vector<SampleProgress> both{a, b};
-      co_return co_await journal.SaveProgress(std::move(both));
-    }
+    if (jobs.fetch_add(1) > 0) co_return co_await SaveImported(journal, /*first=*/0, /*count=*/2);
     started.Notify();
     boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
     for (int step = 0;; ++step) {
@@ -411,49 +426,72 @@ class SaveUntilRefusedBackend : public UploadOnlyBackend {
   absl::Time last_saved_at;
 };
 
-TEST_F(RunWorkerTest, AWorkerThatCannotRenewStopsWritingBeforeTheLeaseCanExpire) {
+// The store-outage tests: a worker over a LeaseOutageStore (a lease of
+// kOutageTtl, polled every 50 ms) runs tenant "tenant"'s run with a Backend;
+// TearDown stops the worker, then the io_context, as the server does.
+template <typename Backend>
+class LeaseOutageTest : public RunWorkerTest {
+ protected:
+  static constexpr absl::Duration kOutageTtl = absl::Seconds(3);
+
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(RunWorkerTest::SetUp());
+    store_down_ = std::make_unique<LeaseOutageStore>(store_.get());
+  }
+  void TearDown() override {
+    if (worker_ != nullptr) worker_->Stop();
+    RunWorkerTest::TearDown();
+  }
+
+  // Starts the worker (the io_context on `io_threads` threads), waits until
+  // the backend's job has started, then takes the store down for lease
+  // renewals.
+  void StartJobThenStoreOutage(int io_threads) {
+    StartIo(io_threads);
+    worker_ =
+        std::make_unique<RunWorker>(store_down_.get(), &backends_, io_.get_executor(),
+                                    RunWorker::Options{.owner_id = "worker-a",
+                                                       .lease_ttl = kOutageTtl,
+                                                       .poll_interval = absl::Milliseconds(50)});
+    worker_->Start();
+    ASSERT_TRUE(backend_.started.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    store_down_->down = true;
+  }
+
+  Backend backend_;
+  OneTenantProvider backends_{"tenant", &backend_};
+  std::unique_ptr<LeaseOutageStore> store_down_;
+  std::unique_ptr<RunWorker> worker_;
+};
+
+using SaveUntilRefusedOutageTest = LeaseOutageTest<SaveUntilRefusedBackend>;
+
+TEST_F(SaveUntilRefusedOutageTest, AWorkerThatCannotRenewStopsWritingBeforeTheLeaseCanExpire) {
   auto uid = CreatePendingRun("tenant", "cut_off", {"a", "b"});
   ASSERT_TRUE(uid.ok()) << uid.status();
 
-  LeaseOutageStore store(store_.get());
-  SaveUntilRefusedBackend backend;
-  StartIo();
-  OneTenantProvider backends("tenant", &backend);
-  const absl::Duration ttl = absl::Seconds(3);
-  RunWorker worker(
-      &store, &backends, io_.get_executor(),
-      {.owner_id = "worker-a", .lease_ttl = ttl, .poll_interval = absl::Milliseconds(50)});
-  worker.Start();
-  ASSERT_TRUE(backend.started.WaitForNotificationWithTimeout(absl::Seconds(10)));
   // The store goes away for lease renewals (the claim is done).
-  store.down = true;
-  ASSERT_TRUE(backend.first_done.WaitForNotificationWithTimeout(absl::Seconds(20)));
-  absl::Time claimed_at = store.LastAcquired();
+  ASSERT_NO_FATAL_FAILURE(StartJobThenStoreOutage(/*io_threads=*/1));
+  ASSERT_TRUE(backend_.first_done.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  absl::Time claimed_at = store_down_->LastAcquired();
   // Refused by the fence, after two thirds of the ttl without renewal and
   // before the lease could expire; nothing was saved after that.
-  EXPECT_EQ(backend.refused.code(), absl::StatusCode::kAborted) << backend.refused;
-  EXPECT_THAT(std::string(backend.refused.message()),
-              ::testing::HasSubstr("could not renew the run's lease"));
-  EXPECT_LT(backend.last_saved_at, claimed_at + ttl);
-  EXPECT_LT(backend.refused_at, claimed_at + ttl);
-  EXPECT_GE(backend.refused_at, claimed_at + ttl / 2);
+  ExpectLeaseRefusal(backend_.refused);
+  EXPECT_LT(backend_.last_saved_at, claimed_at + kOutageTtl);
+  EXPECT_LT(backend_.refused_at, claimed_at + kOutageTtl);
+  EXPECT_GE(backend_.refused_at, claimed_at + kOutageTtl / 2);
   // The worker leaves the run UPLOADING (a store outage never fails it).
   EXPECT_TRUE(
-      WaitUntil([&] { return worker.active_jobs() == 0; }, absl::Seconds(10), "the job's end"));
-  auto paused = store_->GetRunByUid(*uid);
-  ASSERT_TRUE(paused.ok()) << paused.status();
-  EXPECT_EQ(paused->state(), v1::RUN_STATE_UPLOADING);
-  EXPECT_EQ(paused->failure_reason(), "");
+      WaitUntil([&] { return worker_->active_jobs() == 0; }, absl::Seconds(10), "the job's end"));
+  ExpectPausedNotFailed(*uid);
 
   // The store is back: the worker claims the run again and completes it.
-  store.down = false;
+  store_down_->down = false;
   absl::StatusOr<v1::AnnotationRun> after = WaitForState(*store_, *uid, v1::RUN_STATE_ANNOTATING);
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->state(), v1::RUN_STATE_ANNOTATING) << after->failure_reason();
   EXPECT_EQ(after->progress().samples_completed(), 2);
-  EXPECT_EQ(backend.jobs.load(), 2);
-  worker.Stop();
-  StopIo();
+  EXPECT_EQ(backend_.jobs.load(), 2);
 }
 
 // Its job stands for a V7 call that takes a minute: it waits on a timer on
@@ -491,49 +529,36 @@ class LongCallBackend : public UploadOnlyBackend {
   absl::Time ended_at = absl::InfiniteFuture();
 };
 
-TEST_F(RunWorkerTest, ACallInFlightIsAbandonedAtTheFencesDeadlineWhenTheLeaseCannotBeRenewed) {
+using LongCallOutageTest = LeaseOutageTest<LongCallBackend>;
+
+TEST_F(LongCallOutageTest, ACallInFlightIsAbandonedAtTheFencesDeadlineWhenTheLeaseCannotBeRenewed) {
   auto uid = CreatePendingRun("tenant", "in_flight", {"a"});
   ASSERT_TRUE(uid.ok()) << uid.status();
 
-  LeaseOutageStore store(store_.get());
-  LongCallBackend backend;
-  StartIo(3);
-  OneTenantProvider backends("tenant", &backend);
-  const absl::Duration ttl = absl::Seconds(3);
-  RunWorker worker(
-      &store, &backends, io_.get_executor(),
-      {.owner_id = "worker-a", .lease_ttl = ttl, .poll_interval = absl::Milliseconds(50)});
-  worker.Start();
-  ASSERT_TRUE(backend.started.WaitForNotificationWithTimeout(absl::Seconds(10)));
   // The store goes away for lease renewals while the call is in flight.
-  store.down = true;
-  absl::Time claimed_at = store.LastAcquired();
+  ASSERT_NO_FATAL_FAILURE(StartJobThenStoreOutage(/*io_threads=*/3));
+  absl::Time claimed_at = store_down_->LastAcquired();
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (worker.active_jobs() > 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
-  EXPECT_EQ(worker.active_jobs(), 0);
+  while (worker_->active_jobs() > 0 && absl::Now() < deadline)
+    absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(worker_->active_jobs(), 0);
   // Renewals may have succeeded before the store went away.
-  claimed_at = std::max(claimed_at, store.LastAcquired());
+  claimed_at = std::max(claimed_at, store_down_->LastAcquired());
   absl::Status told;
   absl::Time told_at;
   {
-    absl::MutexLock lock(&backend.mu);
-    told = backend.told;
-    told_at = backend.told_at;
+    absl::MutexLock lock(&backend_.mu);
+    told = backend_.told;
+    told_at = backend_.told_at;
   }
   // Told at the fence's deadline (two thirds of the ttl after the last
   // renewal), before the lease could expire; the call ended then.
-  EXPECT_EQ(told.code(), absl::StatusCode::kAborted) << told;
-  EXPECT_THAT(std::string(told.message()), ::testing::HasSubstr("could not renew the run's lease"));
-  EXPECT_GE(told_at, claimed_at + ttl / 2);
-  EXPECT_LT(told_at, claimed_at + ttl);
-  EXPECT_LT(backend.ended_at, claimed_at + ttl);
+  ExpectLeaseRefusal(told);
+  EXPECT_GE(told_at, claimed_at + kOutageTtl / 2);
+  EXPECT_LT(told_at, claimed_at + kOutageTtl);
+  EXPECT_LT(backend_.ended_at, claimed_at + kOutageTtl);
   // Paused, not failed.
-  auto paused = store_->GetRunByUid(*uid);
-  ASSERT_TRUE(paused.ok()) << paused.status();
-  EXPECT_EQ(paused->state(), v1::RUN_STATE_UPLOADING);
-  EXPECT_EQ(paused->failure_reason(), "");
-  worker.Stop();
-  StopIo();
+  ExpectPausedNotFailed(*uid);
 }
 
 }  // namespace

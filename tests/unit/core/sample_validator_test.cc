@@ -224,12 +224,13 @@ const v1::LabelSchema kImageSchema = Schema(R"pb(
   fields { field: "new" type: "detections" existing_field: false }
 )pb");
 
-v1::Sample ImageWith(const std::string& id, const std::string& field, const std::string& value) {
+v1::Sample ImageWith(const std::string& id, const std::string& field, v1::FieldValue value) {
   v1::Sample s = Image(id);
-  auto* sf = s.add_fields();
-  sf->set_field(field);
-  *sf->mutable_value() = Parse<v1::FieldValue>(value);
+  testing::AddField(s, field, std::move(value));
   return s;
+}
+v1::Sample ImageWith(const std::string& id, const std::string& field, const std::string& value) {
+  return ImageWith(id, field, Parse<v1::FieldValue>(value));
 }
 
 absl::Status Labels(const std::vector<v1::Sample>& samples,
@@ -828,15 +829,8 @@ TEST(SampleValidatorMaskTest, SegmentationMaskMustHoldItsPixels) {
 
 TEST(SampleValidatorMaskTest, InstanceMaskMustHoldItsPixels) {
   EXPECT_INVALID(
-      Labels({ImageWith("a", "gt", R"pb(detections {
-                                          detections {
-                                            id: "d1"
-                                            label: "cat"
-                                            bounding_box: [ 0, 0, 1, 1 ]
-                                            has_mask: true
-                                            instance_mask { width: 2 height: 2 mask: "\001" }
-                                          }
-                                        })pb")},
+      Labels({ImageWith("a", "gt",
+                        testing::Detections({testing::MaskedBox("d1", "cat", 2, 2, "\001")}))},
              kMaskSchema),
       "samples[0].fields[0].value", "SEGMENTATION_MASK_INVALID",
       "Sample 'a' field 'gt': detection 'd1' has a 2x2 instance mask of 1 bytes; each "

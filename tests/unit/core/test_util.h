@@ -2,7 +2,11 @@
 #ifndef LABELPORT_TESTS_UNIT_CORE_TEST_UTIL_H_
 #define LABELPORT_TESTS_UNIT_CORE_TEST_UTIL_H_
 
+#include <array>
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -38,6 +42,53 @@ inline labelport::v1::Sample Image(const std::string& id) {
   s.set_media_type(labelport::v1::MEDIA_TYPE_IMAGE);
   s.mutable_media()->set_path("/data/" + id + ".jpg");
   return s;
+}
+
+// Appends field `field` holding `value` to `sample`.
+inline void AddField(labelport::v1::Sample& sample, const std::string& field,
+                     labelport::v1::FieldValue value) {
+  labelport::v1::SampleField* sf = sample.add_fields();
+  sf->set_field(field);
+  *sf->mutable_value() = std::move(value);
+}
+
+// A box `id` labelled `label` at `bounding_box` (x, y, width, height).
+inline labelport::v1::Detection Box(const std::string& id, const std::string& label,
+                                    std::array<double, 4> bounding_box = {0, 0, 1, 1}) {
+  labelport::v1::Detection box;
+  box.set_id(id);
+  box.set_label(label);
+  for (double v : bounding_box) box.add_bounding_box(v);
+  return box;
+}
+
+// Box `id` labelled `label` with an instance mask of `width` x `height`
+// pixels holding `mask`.
+inline labelport::v1::Detection MaskedBox(const std::string& id, const std::string& label,
+                                          uint32_t width, uint32_t height, std::string mask,
+                                          std::array<double, 4> bounding_box = {0, 0, 1, 1}) {
+  labelport::v1::Detection box = Box(id, label, bounding_box);
+  box.set_has_mask(true);
+  box.mutable_instance_mask()->set_width(width);
+  box.mutable_instance_mask()->set_height(height);
+  box.mutable_instance_mask()->set_mask(std::move(mask));
+  return box;
+}
+
+// A "detections" value holding `boxes`.
+inline labelport::v1::FieldValue Detections(std::vector<labelport::v1::Detection> boxes) {
+  labelport::v1::FieldValue value;
+  for (labelport::v1::Detection& box : boxes)
+    *value.mutable_detections()->add_detections() = std::move(box);
+  return value;
+}
+
+// Boxes d1 "cat" and d2 "dog"; the dog has a mask (an instance, which a
+// "detections" field leaves out).
+inline labelport::v1::FieldValue CatAndMaskedDog() {
+  labelport::v1::Detection dog = Box("d2", "dog");
+  dog.set_has_mask(true);
+  return Detections({Box("d1", "cat"), dog});
 }
 
 }  // namespace labelport::core::testing

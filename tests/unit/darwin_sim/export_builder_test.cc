@@ -58,24 +58,23 @@ class ExportBuilderTest : public ::testing::Test {
     AddClass(11, "car", {"bounding_box", "text", "instance_id"});
     AddClass(12, "seg", {"mask"});
     state_.attributes[5] = Attribute{5, 10, "wet"};
-    Property p;
-    p.id = "p-colour";
+    Property& colour = AddProperty("p-colour", "colour", "multi_select", "section");
+    colour.annotation_class_id = 11;
+    colour.values = {{"v-red", "red", "rgba(1,0,0,1.0)"}, {"v-blue", "blue", "rgba(0,0,1,1.0)"}};
+    AddProperty("p-note", "note", "text", "item");
+  }
+
+  // A property of team 1, appended to the property order.
+  Property& AddProperty(std::string id, std::string name, std::string type,
+                        std::string granularity) {
+    state_.property_order.push_back(id);
+    Property& p = state_.properties[id];
+    p.id = std::move(id);
     p.team_id = 1;
-    p.name = "colour";
-    p.type = "multi_select";
-    p.granularity = "section";
-    p.annotation_class_id = 11;
-    p.values = {{"v-red", "red", "rgba(1,0,0,1.0)"}, {"v-blue", "blue", "rgba(0,0,1,1.0)"}};
-    state_.properties[p.id] = p;
-    state_.property_order.push_back(p.id);
-    Property item_prop;
-    item_prop.id = "p-note";
-    item_prop.team_id = 1;
-    item_prop.name = "note";
-    item_prop.type = "text";
-    item_prop.granularity = "item";
-    state_.properties[item_prop.id] = item_prop;
-    state_.property_order.push_back(item_prop.id);
+    p.name = std::move(name);
+    p.type = std::move(type);
+    p.granularity = std::move(granularity);
+    return p;
   }
 
   void AddClass(int64_t id, std::string name, std::vector<std::string> types) {

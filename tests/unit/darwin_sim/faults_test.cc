@@ -7,12 +7,21 @@ namespace labelport::darwin_sim {
 namespace {
 
 TEST(GlobMatchTest, Stars) {
-  EXPECT_TRUE(GlobMatch("*", "/anything/at/all"));
-  EXPECT_TRUE(GlobMatch("/api/datasets", "/api/datasets"));
-  EXPECT_FALSE(GlobMatch("/api/datasets", "/api/datasets/1"));
-  EXPECT_TRUE(GlobMatch("*/items/*/import", "/api/v2/teams/t/items/abc/import"));
-  EXPECT_FALSE(GlobMatch("*/items/*/import", "/api/v2/teams/t/items/abc/annotations"));
-  EXPECT_TRUE(GlobMatch("/api/*", "/api/"));
+  struct Case {
+    const char* pattern;
+    const char* path;
+    bool matches;
+  };
+  for (const Case& c : {
+           Case{"*", "/anything/at/all", true},
+           Case{"/api/datasets", "/api/datasets", true},
+           Case{"/api/datasets", "/api/datasets/1", false},
+           Case{"*/items/*/import", "/api/v2/teams/t/items/abc/import", true},
+           Case{"*/items/*/import", "/api/v2/teams/t/items/abc/annotations", false},
+           Case{"/api/*", "/api/", true},
+       }) {
+    EXPECT_EQ(GlobMatch(c.pattern, c.path), c.matches) << c.pattern << " vs " << c.path;
+  }
 }
 
 TEST(FaultRegistryTest, ConsumesMatchingFaultsInOrder) {

@@ -10,6 +10,7 @@
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "gtest/gtest.h"
+#include "tests/unit/darwin_sim/one_team_app.h"
 
 namespace labelport::darwin_sim {
 namespace {
@@ -18,14 +19,12 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-constexpr char kKey[] = "ABCDEFG.0123456789abcdef0123456789abcdef";
+using testing::kTeamKey;
 
-class HttpServerTest : public ::testing::Test {
+class HttpServerTest : public testing::OneTeamAppTest {
  protected:
   void SetUp() override {
-    SimAppOptions options;
-    options.teams.push_back({"team", "Team", kKey});
-    app_ = std::move(*SimApp::Create(options));
+    ASSERT_NO_FATAL_FAILURE(OneTeamAppTest::SetUp());
     HttpServerOptions server_options;
     server_options.threads = 2;
     server_options.stop_on_signals = false;
@@ -51,7 +50,7 @@ class HttpServerTest : public ::testing::Test {
                                            std::string body = "") {
     http::request<http::string_body> req(verb, target, 11);
     req.set(http::field::host, "sim.test:1234");
-    req.set(http::field::authorization, std::string("ApiKey ") + kKey);
+    req.set(http::field::authorization, std::string("ApiKey ") + kTeamKey);
     req.body() = std::move(body);
     req.prepare_payload();
     return req;
@@ -70,7 +69,6 @@ class HttpServerTest : public ::testing::Test {
   }
 
   asio::io_context ioc_;
-  std::unique_ptr<SimApp> app_;
   std::unique_ptr<HttpServer> server_;
   std::thread thread_;
 };
@@ -114,7 +112,7 @@ TEST_F(HttpServerTest, BaseUrlComesFromHostHeader) {
 TEST_F(HttpServerTest, ExpectContinueGetsInterimResponse) {
   beast::tcp_stream stream = Connect();
   const std::string head = "POST /api/datasets HTTP/1.1\r\nHost: x\r\nAuthorization: ApiKey " +
-                           std::string(kKey) +
+                           std::string(kTeamKey) +
                            "\r\nContent-Length: 12\r\nExpect: 100-continue\r\n\r\n";
   asio::write(stream, asio::buffer(head));
   beast::flat_buffer buffer;

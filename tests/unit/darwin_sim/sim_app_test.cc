@@ -3,22 +3,15 @@
 
 #include "gtest/gtest.h"
 #include "json_util.h"
+#include "tests/unit/darwin_sim/one_team_app.h"
 
 namespace labelport::darwin_sim {
 namespace {
 
-constexpr char kKey[] = "ABCDEFG.0123456789abcdef0123456789abcdef";
+using testing::kTeamKey;
 
-class SimAppTest : public ::testing::Test {
+class SimAppTest : public testing::OneTeamAppTest {
  protected:
-  void SetUp() override {
-    SimAppOptions options;
-    options.teams.push_back({"team", "Team", kKey});
-    absl::StatusOr<std::unique_ptr<SimApp>> app = SimApp::Create(options);
-    ASSERT_TRUE(app.ok()) << app.status();
-    app_ = std::move(*app);
-  }
-
   Outcome Call(std::string method, std::string target, std::string body = "", bool auth = true) {
     SimRequest req;
     req.method = std::move(method);
@@ -28,15 +21,13 @@ class SimAppTest : public ::testing::Test {
       req.raw_query = target.substr(q + 1);
       req.query = QueryParams::Parse(req.raw_query);
     }
-    if (auth) req.headers["authorization"] = std::string("ApiKey ") + kKey;
+    if (auth) req.headers["authorization"] = std::string("ApiKey ") + kTeamKey;
     req.body = std::move(body);
     req.base_url = "http://127.0.0.1:9";
     return app_->Handle(req);
   }
 
   json::value Json(const Outcome& o) { return *ParseJson(o.response.body); }
-
-  std::unique_ptr<SimApp> app_;
 };
 
 TEST_F(SimAppTest, TokenInfoAndAuth) {
@@ -127,7 +118,7 @@ TEST_F(SimAppTest, CompressedBodiesAreInflated) {
   SimRequest req;
   req.method = "POST";
   req.path = "/api/datasets";
-  req.headers["authorization"] = std::string("ApiKey ") + kKey;
+  req.headers["authorization"] = std::string("ApiKey ") + kTeamKey;
   req.headers["x-darwin-payload-compression-version"] = "1";
   // zlib.compress(b'{"name": "z"}') from Python.
   req.body = std::string(

@@ -21,6 +21,7 @@
 #include "service/http/egress_policy.h"
 #include "service/http/retrying_http_client.h"
 #include "tests/unit/common/run_sync.h"
+#include "tests/unit/http/counting_sink.h"
 #include "tests/unit/http/test_server.h"
 
 namespace labelport::http {
@@ -154,13 +155,9 @@ TEST(BeastHttpClientEgressTest, SilentServerHitsTheStallTimeoutNotTheDeadline) {
 }
 
 TEST(BeastHttpClientEgressTest, BodyThatStopsHitsTheStallTimeout) {
-  TestServer server([](const ServerRequest&) {
-    Reply reply;
-    reply.kind = Reply::Kind::kStallInBody;
-    reply.body = std::string(100, 'x');
-    reply.stall = std::chrono::seconds(8);
-    return reply;
-  });
+  TestServer server(testing::Always({.kind = Reply::Kind::kStallInBody,
+                                     .body = std::string(100, 'x'),
+                                     .stall = std::chrono::seconds(8)}));
   net::io_context io;
   auto client = ClientWithPolicy(io, "127.0.0.1/32");
   HttpRequest request = Get(server.Url("/slow"));
@@ -168,11 +165,7 @@ TEST(BeastHttpClientEgressTest, BodyThatStopsHitsTheStallTimeout) {
   int64_t received = 0;
   const auto start = Clock::now();
   auto response =
-      RunOn(io, client->SendStreaming(std::move(request),
-                                      [&](absl::string_view chunk) -> net::awaitable<absl::Status> {
-                                        received += chunk.size();
-                                        co_return absl::OkStatus();
-                                      }));
+      RunOn(io, client->SendStreaming(std::move(request), testing::CountingSink(received)));
   EXPECT_EQ(response.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_THAT(response.status().message(),
               HasSubstr("no data for 300ms (stall timeout) while reading the response body"));
@@ -181,49 +174,33 @@ TEST(BeastHttpClientEgressTest, BodyThatStopsHitsTheStallTimeout) {
 }
 
 TEST(BeastHttpClientEgressTest, ContentLengthOverTheLimitIsRefusedBeforeTheBody) {
-  TestServer server([](const ServerRequest&) {
-    Reply reply;
-    reply.body = std::string(1000, 'x');
-    return reply;
-  });
+  TestServer server(testing::Always({.body = std::string(1000, 'x')}));
   net::io_context io;
   auto client = ClientWithPolicy(io, "127.0.0.1/32");
   HttpRequest request = Get(server.Url("/big"));
   request.max_streamed_body_bytes = 999;
   int64_t received = 0;
-  auto sink = [&](absl::string_view chunk) -> net::awaitable<absl::Status> {
-    received += chunk.size();
-    co_return absl::OkStatus();
-  };
-  auto response = RunOn(io, client->SendStreaming(request, sink));
+  auto response = RunOn(io, client->SendStreaming(request, testing::CountingSink(received)));
   EXPECT_EQ(response.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(response.status().message(), HasSubstr("max_streamed_body_bytes = 999"));
   EXPECT_EQ(received, 0);
 
   request.max_streamed_body_bytes = 1000;
-  response = RunOn(io, client->SendStreaming(request, sink));
+  response = RunOn(io, client->SendStreaming(request, testing::CountingSink(received)));
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(received, 1000);
 }
 
 TEST(BeastHttpClientEgressTest, ChunkedBodyOverTheLimitStopsAtTheLimit) {
-  TestServer server([](const ServerRequest&) {
-    Reply reply;
-    reply.kind = Reply::Kind::kChunked;
-    reply.stream_bytes = int64_t{8} << 20;
-    return reply;
-  });
+  TestServer server(
+      testing::Always({.kind = Reply::Kind::kChunked, .stream_bytes = int64_t{8} << 20}));
   net::io_context io;
   auto client = ClientWithPolicy(io, "127.0.0.1/32");
   HttpRequest request = Get(server.Url("/endless"));
   request.max_streamed_body_bytes = 100 * 1000;
   int64_t received = 0;
   auto response =
-      RunOn(io, client->SendStreaming(std::move(request),
-                                      [&](absl::string_view chunk) -> net::awaitable<absl::Status> {
-                                        received += chunk.size();
-                                        co_return absl::OkStatus();
-                                      }));
+      RunOn(io, client->SendStreaming(std::move(request), testing::CountingSink(received)));
   EXPECT_EQ(response.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_LE(received, 100 * 1000);
 }

@@ -54,6 +54,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "service/http/beast_http_client.h"
+#include "tests/unit/http/read_request.h"
 
 namespace labelport::http {
 namespace {
@@ -183,17 +184,16 @@ class StressServer {
   net::awaitable<void> Session(tcp::socket socket) {
     beast::flat_buffer buffer;
     for (;;) {
-      bhttp::request_parser<bhttp::string_body> parser;
-      parser.body_limit(16 << 20);
-      auto [ec, n] = co_await bhttp::async_read(socket, buffer, parser, kTok);
-      if (ec) co_return;
+      const std::optional<testing::ServedRequest> next =
+          co_await testing::ReadRequest(socket, buffer, 16 << 20);
+      if (!next) co_return;
       Spec spec;
-      const beast::string_view target = parser.get().target();
+      const beast::string_view target = next->target();
       if (!Parse(absl::string_view(target.data(), target.size()), spec)) {
         ADD_FAILURE() << "stress server: bad target " << target;
         co_return;
       }
-      const std::string sum = absl::StrCat(Fnv1a(parser.get().body()));
+      const std::string sum = absl::StrCat(Fnv1a(next->body()));
       if (spec.delay.count() > 0) {
         net::steady_timer timer(io_, spec.delay);
         co_await timer.async_wait(kTok);
@@ -293,7 +293,7 @@ struct Plan {
   int64_t upload_size = 0;
   absl::Duration deadline = absl::Seconds(20);
   // When set, callers on a strand race the request against this timer.
-  std::optional<std::chrono::microseconds> caller_timer;
+  std::optional<std::chrono::microseconds> caller_timer{};
   // Outcomes the plan allows besides victims of a silently closed connection.
   bool may_succeed = true;
   bool may_time_out = false;
@@ -302,82 +302,59 @@ struct Plan {
 
 Plan PlanFor(int i) {
   using std::chrono::microseconds;
-  Plan p;
   const int64_t spread = (i * 373) % 6000;  // 0..6 ms, different for neighbours
   switch (i % 12) {
     case 0:
-      p.delay = microseconds(spread / 2);
-      p.size = 1000 + (i * 37) % 20000;
-      break;
+      return {.delay = microseconds(spread / 2), .size = 1000 + (i * 37) % 20000};
     case 1:
-      p.call = Plan::Call::kStreamedUpload;
-      p.method = "PUT";
-      p.delay = microseconds(1000);
-      p.size = 100;
-      p.upload_size = 40000 + i;
-      break;
+      return {.call = Plan::Call::kStreamedUpload,
+              .method = "PUT",
+              .delay = microseconds(1000),
+              .size = 100,
+              .upload_size = 40000 + i};
     case 2:
-      p.mode = Mode::kChunked;
-      p.call = Plan::Call::kSendStreaming;
-      p.size = 30000 + i * 11;
-      break;
+      return {.mode = Mode::kChunked, .call = Plan::Call::kSendStreaming, .size = 30000 + i * 11};
     case 3:  // the deadline expires while the response header is missing
-      p.mode = Mode::kHold;
-      p.deadline = absl::Milliseconds(25);
-      p.may_succeed = false;
-      p.may_time_out = true;
-      break;
+      return {.mode = Mode::kHold,
+              .deadline = absl::Milliseconds(25),
+              .may_succeed = false,
+              .may_time_out = true};
     case 4:  // the deadline expires in the middle of the response body
-      p.mode = Mode::kHoldBody;
-      p.call = Plan::Call::kSendStreaming;
-      p.size = 100000;
-      p.deadline = absl::Milliseconds(40);
-      p.may_succeed = false;
-      p.may_time_out = true;
-      break;
+      return {.mode = Mode::kHoldBody,
+              .call = Plan::Call::kSendStreaming,
+              .size = 100000,
+              .deadline = absl::Milliseconds(40),
+              .may_succeed = false,
+              .may_time_out = true};
     case 5:  // the caller gives up while the response is missing
-      p.mode = Mode::kHold;
-      p.caller_timer = microseconds(15000);
-      p.deadline = absl::Milliseconds(30);  // for callers without a timer
-      p.may_succeed = false;
-      p.may_time_out = true;
-      break;
+      return {.mode = Mode::kHold,
+              .deadline = absl::Milliseconds(30),  // for callers without a timer
+              .caller_timer = microseconds(15000),
+              .may_succeed = false,
+              .may_time_out = true};
     case 6:  // the caller gives up about when the response arrives
-      p.delay = microseconds(2000);
-      p.size = 2000;
-      p.caller_timer = microseconds(500 + spread);
-      break;
+      return {
+          .delay = microseconds(2000), .size = 2000, .caller_timer = microseconds(500 + spread)};
     case 7:
-      p.mode = Mode::kCloseAfter;
-      p.size = 500 + i;
-      break;
+      return {.mode = Mode::kCloseAfter, .size = 500 + i};
     case 8:
-      p.mode = Mode::kTruncate;
-      p.size = 4000;
-      p.may_succeed = false;
-      p.truncated = true;
-      break;
+      return {.mode = Mode::kTruncate, .size = 4000, .may_succeed = false, .truncated = true};
     case 9:  // a streamed response the caller may cancel in the middle
-      p.mode = Mode::kChunked;
-      p.call = Plan::Call::kSendStreaming;
-      p.size = 60000;
-      p.caller_timer = microseconds(1000 + spread);
-      break;
+      return {.mode = Mode::kChunked,
+              .call = Plan::Call::kSendStreaming,
+              .size = 60000,
+              .caller_timer = microseconds(1000 + spread)};
     case 10:  // a streamed upload whose deadline races the response
-      p.call = Plan::Call::kStreamedUpload;
-      p.method = "PUT";
-      p.delay = microseconds(2000);
-      p.size = 10;
-      p.upload_size = 20000;
-      p.deadline = absl::Microseconds(3000 + spread);
-      p.may_time_out = true;
-      break;
+      return {.call = Plan::Call::kStreamedUpload,
+              .method = "PUT",
+              .delay = microseconds(2000),
+              .size = 10,
+              .upload_size = 20000,
+              .deadline = absl::Microseconds(3000 + spread),
+              .may_time_out = true};
     default:  // not idempotent: never sent twice
-      p.method = "POST";
-      p.size = 300;
-      break;
+      return {.method = "POST", .size = 300};
   }
-  return p;
 }
 
 struct Outcome {
@@ -543,17 +520,38 @@ std::unique_ptr<BeastHttpClient> ClientOn(net::io_context& io, int max_connectio
   return created.ok() ? *std::move(created) : nullptr;
 }
 
+// What a stress test runs on: a StressServer whose barrier is the client's
+// connection limit, and a client with that limit on `io` (null when it cannot
+// be created).
+struct StressRig {
+  explicit StressRig(int max_connections)
+      : max_connections(max_connections),
+        server(/*barrier=*/max_connections),
+        client(ClientOn(io, max_connections)) {}
+
+  const int max_connections;
+  StressServer server;
+  net::io_context io;
+  std::unique_ptr<BeastHttpClient> client;
+};
+
+// Waits for each of `calls` (spawned coroutines, `what` in the message) and
+// rethrows what it threw (wrap in ASSERT_NO_FATAL_FAILURE).
+void AwaitAll(std::vector<std::future<void>>& calls, const char* what) {
+  for (auto& call : calls) {
+    ASSERT_TRUE(Ready(call)) << what << " did not finish";
+    call.get();
+  }
+}
+
 TEST(BeastHttpClientStressTest, ManyRequestsOverFewConnections) {
   constexpr int kRequests = 480;
   constexpr int kWorkers = 24;
-  constexpr int kMaxConnections = 3;
-  StressServer server(/*barrier=*/kMaxConnections);
-  net::io_context io;
-  std::unique_ptr<BeastHttpClient> client = ClientOn(io, kMaxConnections);
-  ASSERT_NE(client, nullptr);
-  StressClient stress(*client, server, kRequests);
+  StressRig rig(/*max_connections=*/3);
+  ASSERT_NE(rig.client, nullptr);
+  StressClient stress(*rig.client, rig.server, kRequests);
   {
-    IoThreads threads(io, 4);
+    IoThreads threads(rig.io, 4);
     // Half of the callers run on strands and may race their requests against
     // a timer (`||` must run on a strand when the io_context has several
     // threads); the other half run on the io_context's executor itself, as
@@ -562,18 +560,15 @@ TEST(BeastHttpClientStressTest, ManyRequestsOverFewConnections) {
     for (int w = 0; w < kWorkers; ++w) {
       const bool on_strand = w % 2 == 0;
       net::any_io_executor executor =
-          on_strand ? net::any_io_executor(net::make_strand(io)) : io.get_executor();
+          on_strand ? net::any_io_executor(net::make_strand(rig.io)) : rig.io.get_executor();
       workers.push_back(net::co_spawn(executor, stress.Worker(on_strand), net::use_future));
     }
-    for (auto& worker : workers) {
-      ASSERT_TRUE(Ready(worker)) << "a worker did not finish";
-      worker.get();
-    }
+    ASSERT_NO_FATAL_FAILURE(AwaitAll(workers, "a worker"));
 
-    ExpectAllSlotsFree(*client, server, io, kRequests, kMaxConnections);
+    ExpectAllSlotsFree(*rig.client, rig.server, rig.io, kRequests, rig.max_connections);
     // Destroyed while the io_context runs: pooled connections are closed on
     // their strands.
-    client.reset();
+    rig.client.reset();
   }
 
   int victims = 0;
@@ -596,22 +591,22 @@ TEST(BeastHttpClientStressTest, ManyRequestsOverFewConnections) {
     } else if (absl::IsDeadlineExceeded(out.status)) {
       EXPECT_TRUE(plan.may_time_out);
     } else if (absl::IsUnavailable(out.status) && plan.truncated) {
-      EXPECT_FALSE(server.Answered(i));
+      EXPECT_FALSE(rig.server.Answered(i));
     } else if (absl::IsUnavailable(out.status)) {
       // Sent on a connection the server had closed after an earlier
       // response (twice for idempotent requests, which are resent once).
-      EXPECT_FALSE(server.Answered(i));
+      EXPECT_FALSE(rig.server.Answered(i));
       ++victims;
     } else {
       ADD_FAILURE() << "unexpected outcome";
     }
   }
   // A closed connection fails at most one attempt: then it is dropped.
-  EXPECT_LE(victims, server.silent_closes());
+  EXPECT_LE(victims, rig.server.silent_closes());
   // Deterministic for the kind the server never answers.
   EXPECT_EQ(succeeded[5], 0);
   std::printf("stress: %d connections, %d silent closes, %d victims, %d+%d caller timers won\n",
-              server.connections(), server.silent_closes(), victims, raced_and_lost[5],
+              rig.server.connections(), rig.server.silent_closes(), victims, raced_and_lost[5],
               raced_and_lost[6] + raced_and_lost[9]);
 }
 
@@ -667,26 +662,21 @@ net::awaitable<void> CancellingCaller(BeastHttpClient& client, const StressServe
 TEST(BeastHttpClientStressTest, CancellationAsTheResponseCompletes) {
   constexpr int kCallers = 8;
   constexpr int kPerCaller = 30;
-  constexpr int kMaxConnections = 2;
-  StressServer server(/*barrier=*/kMaxConnections);
-  net::io_context io;
-  std::unique_ptr<BeastHttpClient> client = ClientOn(io, kMaxConnections);
-  ASSERT_NE(client, nullptr);
+  StressRig rig(/*max_connections=*/2);
+  ASSERT_NE(rig.client, nullptr);
   std::vector<absl::Status> results(kCallers * kPerCaller);
   {
-    IoThreads threads(io, 4);
+    IoThreads threads(rig.io, 4);
     std::vector<std::future<void>> callers;
     for (int c = 0; c < kCallers; ++c) {
       callers.push_back(net::co_spawn(
-          net::make_strand(io),
-          CancellingCaller(*client, server, c * kPerCaller, kPerCaller, results), net::use_future));
+          net::make_strand(rig.io),
+          CancellingCaller(*rig.client, rig.server, c * kPerCaller, kPerCaller, results),
+          net::use_future));
     }
-    for (auto& caller : callers) {
-      ASSERT_TRUE(Ready(caller)) << "a caller did not finish";
-      caller.get();
-    }
-    ExpectAllSlotsFree(*client, server, io, kCallers * kPerCaller, kMaxConnections);
-    client.reset();
+    ASSERT_NO_FATAL_FAILURE(AwaitAll(callers, "a caller"));
+    ExpectAllSlotsFree(*rig.client, rig.server, rig.io, kCallers * kPerCaller, rig.max_connections);
+    rig.client.reset();
   }
   int cancelled = 0;
   for (size_t id = 0; id < results.size(); ++id) {

@@ -21,6 +21,7 @@
 #include "tests/unit/common/run_sync.h"
 #include "tests/unit/common/wait_until.h"
 #include "tests/unit/http/body_factories.h"
+#include "tests/unit/http/counting_sink.h"
 #include "tests/unit/http/test_server.h"
 
 namespace labelport::http {
@@ -85,16 +86,21 @@ TestServer::Handler EchoAfter(std::chrono::milliseconds delay) {
   };
 }
 
-// Spawns GETs of /0 ... /<count - 1> on `io` (not run yet); their results.
-std::vector<std::future<absl::StatusOr<HttpResponse>>> SpawnGets(net::io_context& io,
-                                                                 HttpClient& client,
-                                                                 const TestServer& server,
-                                                                 int count) {
-  std::vector<std::future<absl::StatusOr<HttpResponse>>> results;
+// Sends GETs of /0 ... /<count - 1> at once, runs `io` on `threads` threads
+// until all are answered and returns their results in that order.
+std::vector<absl::StatusOr<HttpResponse>> GetConcurrently(net::io_context& io, HttpClient& client,
+                                                          const TestServer& server, int count,
+                                                          int threads) {
+  std::vector<std::future<absl::StatusOr<HttpResponse>>> futures;
   for (int i = 0; i < count; ++i) {
-    results.push_back(net::co_spawn(
+    futures.push_back(net::co_spawn(
         io, client.Send(Request("GET", server.Url(absl::StrCat("/", i)))), net::use_future));
   }
+  std::vector<std::thread> runners;
+  for (int t = 0; t < threads; ++t) runners.emplace_back([&] { io.run(); });
+  for (std::thread& t : runners) t.join();
+  std::vector<absl::StatusOr<HttpResponse>> results;
+  for (auto& future : futures) results.push_back(future.get());
   return results;
 }
 
@@ -200,37 +206,33 @@ TEST(BeastHttpClientTest, ServerClosingIdleConnectionIsHandled) {
   EXPECT_EQ(server.requests(), 3);
 }
 
+// Concurrent GETs, sent at once and answered after a delay, from one thread
+// or several: each gets its own answer, and no more than the client's
+// connection limit are open or served at a time.
 TEST(BeastHttpClientTest, ConcurrencyIsBoundedPerHost) {
-  TestServer server(EchoAfter(std::chrono::milliseconds(50)));
-  net::io_context io;
-  auto client = MakeClient(io, WithMaxConnections(2));
-  std::vector<std::future<absl::StatusOr<HttpResponse>>> results =
-      SpawnGets(io, *client, server, 10);
-  io.run();
-  for (auto& result : results) {
-    auto response = result.get();
-    ASSERT_TRUE(response.ok()) << response.status();
-    EXPECT_EQ(response->status, 200);
+  struct Case {
+    std::chrono::milliseconds delay;
+    int max_connections;
+    int count;
+    int threads;
+  };
+  for (const Case& c : {Case{std::chrono::milliseconds(50), 2, 10, 1},
+                        Case{std::chrono::milliseconds(5), 3, 60, 4}}) {
+    SCOPED_TRACE(absl::StrCat(c.count, " calls from ", c.threads, " thread(s)"));
+    TestServer server(EchoAfter(c.delay));
+    net::io_context io;
+    auto client = MakeClient(io, WithMaxConnections(c.max_connections));
+    const std::vector<absl::StatusOr<HttpResponse>> responses =
+        GetConcurrently(io, *client, server, c.count, c.threads);
+    for (int i = 0; i < c.count; ++i) {
+      const auto& response = responses[i];
+      ASSERT_TRUE(response.ok()) << response.status();
+      EXPECT_EQ(response->status, 200);
+      EXPECT_EQ(response->body, absl::StrCat("GET /", i, " "));
+    }
+    EXPECT_LE(server.max_concurrent(), c.max_connections);
+    EXPECT_LE(server.connections(), c.max_connections);
   }
-  EXPECT_LE(server.max_concurrent(), 2);
-  EXPECT_LE(server.connections(), 2);
-}
-
-TEST(BeastHttpClientTest, ConcurrentCallsFromSeveralThreads) {
-  TestServer server(EchoAfter(std::chrono::milliseconds(5)));
-  net::io_context io;
-  auto client = MakeClient(io, WithMaxConnections(3));
-  std::vector<std::future<absl::StatusOr<HttpResponse>>> results =
-      SpawnGets(io, *client, server, 60);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) threads.emplace_back([&] { io.run(); });
-  for (auto& t : threads) t.join();
-  for (int i = 0; i < 60; ++i) {
-    auto response = results[i].get();
-    ASSERT_TRUE(response.ok()) << response.status();
-    EXPECT_EQ(response->body, absl::StrCat("GET /", i, " "));
-  }
-  EXPECT_LE(server.max_concurrent(), 3);
 }
 
 TEST(BeastHttpClientTest, StallingServerHitsDeadline) {
@@ -289,35 +291,26 @@ TEST(BeastHttpClientTest, CallsSuspendedInAStoppedIoContextMayOutliveTheClient) 
   io.reset();
 }
 
-TEST(BeastHttpClientTest, DroppedConnectionIsUnavailable) {
-  TestServer server([](const ServerRequest&) {
-    Reply reply;
-    reply.kind = Reply::Kind::kDropInHeader;
-    return reply;
-  });
-  net::io_context io;
-  auto client = MakeClient(io);
-  auto response = RunOn(io, client->Send(Request("GET", server.Url("/drop"))));
-  EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable) << response.status();
-  EXPECT_THAT(std::string(response.status().message()), HasSubstr("/drop"));
-}
-
-TEST(BeastHttpClientTest, TruncatedBodyIsUnavailable) {
-  TestServer server([](const ServerRequest&) {
-    Reply reply;
-    reply.kind = Reply::Kind::kTruncatedBody;
-    return reply;
-  });
-  net::io_context io;
-  auto client = MakeClient(io);
-  auto response = RunOn(io, client->Send(Request("GET", server.Url("/short"))));
-  EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable) << response.status();
-  auto streamed =
-      RunOn(io, client->SendStreaming(Request("GET", server.Url("/short")),
-                                      [](absl::string_view) -> net::awaitable<absl::Status> {
-                                        co_return absl::OkStatus();
-                                      }));
-  EXPECT_EQ(streamed.status().code(), absl::StatusCode::kUnavailable) << streamed.status();
+// A response the server breaks off (in its header, or short of its
+// Content-Length) ends the call UNAVAILABLE, streamed or not, naming the URL.
+TEST(BeastHttpClientTest, BrokenOffResponsesAreUnavailable) {
+  const std::pair<Reply::Kind, std::string> cases[] = {{Reply::Kind::kDropInHeader, "/drop"},
+                                                       {Reply::Kind::kTruncatedBody, "/short"}};
+  for (const auto& [kind, path] : cases) {
+    SCOPED_TRACE(path);
+    TestServer server(testing::Always({.kind = kind}));
+    net::io_context io;
+    auto client = MakeClient(io);
+    auto response = RunOn(io, client->Send(Request("GET", server.Url(path))));
+    EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable) << response.status();
+    EXPECT_THAT(std::string(response.status().message()), HasSubstr(path));
+    auto streamed =
+        RunOn(io, client->SendStreaming(Request("GET", server.Url(path)),
+                                        [](absl::string_view) -> net::awaitable<absl::Status> {
+                                          co_return absl::OkStatus();
+                                        }));
+    EXPECT_EQ(streamed.status().code(), absl::StatusCode::kUnavailable) << streamed.status();
+  }
 }
 
 TEST(BeastHttpClientTest, BodyLimitIsResourceExhausted) {
@@ -398,12 +391,7 @@ TEST(BeastHttpClientTest, BodySourceSizeMismatchIsInvalidArgument) {
 
 TEST(BeastHttpClientTest, StreamsLargeChunkedResponseInConstantMemory) {
   constexpr int64_t kTotal = 20 << 20;
-  TestServer server([](const ServerRequest&) {
-    Reply reply;
-    reply.kind = Reply::Kind::kChunked;
-    reply.stream_bytes = kTotal;
-    return reply;
-  });
+  TestServer server(testing::Always({.kind = Reply::Kind::kChunked, .stream_bytes = kTotal}));
   net::io_context io;
   auto client = MakeClient(io);
   int64_t received = 0;
@@ -436,12 +424,7 @@ TEST(BeastHttpClientTest, StreamsLargeChunkedResponseInConstantMemory) {
 }
 
 TEST(BeastHttpClientTest, StreamingSinkErrorAborts) {
-  TestServer server([](const ServerRequest&) {
-    Reply reply;
-    reply.kind = Reply::Kind::kChunked;
-    reply.stream_bytes = 1 << 20;
-    return reply;
-  });
+  TestServer server(testing::Always({.kind = Reply::Kind::kChunked, .stream_bytes = 1 << 20}));
   net::io_context io;
   auto client = MakeClient(io);
   auto response =
@@ -545,12 +528,8 @@ TEST_F(BeastHttpClientTlsTest, StreamedUploadAndDownloadOverTls) {
   ASSERT_TRUE(uploaded.ok()) << uploaded.status();
   EXPECT_EQ(uploaded->body, std::to_string(1 << 20));
   int64_t received = 0;
-  auto downloaded =
-      RunOn(io, client->SendStreaming(Request("GET", server.Url("/down")),
-                                      [&](absl::string_view chunk) -> net::awaitable<absl::Status> {
-                                        received += chunk.size();
-                                        co_return absl::OkStatus();
-                                      }));
+  auto downloaded = RunOn(io, client->SendStreaming(Request("GET", server.Url("/down")),
+                                                    testing::CountingSink(received)));
   ASSERT_TRUE(downloaded.ok()) << downloaded.status();
   EXPECT_EQ(received, 3 << 20);
 }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <string>
 
 #include "absl/status/status.h"
@@ -157,31 +158,51 @@ TEST(EgressPolicyTest, MessageNamesHostAddressAndClass) {
   EXPECT_EQ(literal.message().substr(0, 28), "host ::1 (loopback address):");
 }
 
+// A host name and the address it resolved to.
+struct HostAt {
+  const char* host;
+  const char* address;
+};
+
+// Expects `policy` to allow each of `allowed` and to deny each of `denied`.
+void ExpectVerdicts(const EgressPolicy& policy, std::initializer_list<HostAt> allowed,
+                    std::initializer_list<HostAt> denied) {
+  for (const HostAt& h : allowed) {
+    const absl::Status status = policy.CheckAddress(h.host, Addr(h.address));
+    EXPECT_TRUE(status.ok()) << h.host << " at " << h.address << ": " << status;
+  }
+  for (const HostAt& h : denied) {
+    EXPECT_EQ(policy.CheckAddress(h.host, Addr(h.address)).code(), kDenied)
+        << h.host << " at " << h.address;
+  }
+}
+
 TEST(EgressPolicyTest, AllowlistByCidr) {
-  const EgressPolicy policy = Policy(" 10.20.0.0/16 , fd00:1::/32,127.0.0.2");
-  EXPECT_TRUE(policy.CheckAddress("minio.internal", Addr("10.20.3.4")).ok());
-  EXPECT_TRUE(policy.CheckAddress("fd00:1::5", Addr("fd00:1::5")).ok());
-  EXPECT_TRUE(policy.CheckAddress("127.0.0.2", Addr("127.0.0.2")).ok());
-  // The mapped form of an allowed IPv4 address is the same host.
-  EXPECT_TRUE(policy.CheckAddress("::ffff:127.0.0.2", Addr("::ffff:127.0.0.2")).ok());
-  EXPECT_EQ(policy.CheckAddress("x", Addr("10.21.0.1")).code(), kDenied);
-  EXPECT_EQ(policy.CheckAddress("x", Addr("fd00:2::1")).code(), kDenied);
-  EXPECT_EQ(policy.CheckAddress("127.0.0.1", Addr("127.0.0.1")).code(), kDenied);
-  // A public address stays allowed.
-  EXPECT_TRUE(policy.CheckAddress("example.com", Addr("93.184.216.34")).ok());
+  ExpectVerdicts(Policy(" 10.20.0.0/16 , fd00:1::/32,127.0.0.2"),
+                 /*allowed=*/
+                 {{"minio.internal", "10.20.3.4"},
+                  {"fd00:1::5", "fd00:1::5"},
+                  {"127.0.0.2", "127.0.0.2"},
+                  // The mapped form of an allowed IPv4 address is the same host.
+                  {"::ffff:127.0.0.2", "::ffff:127.0.0.2"},
+                  // A public address stays allowed.
+                  {"example.com", "93.184.216.34"}},
+                 /*denied=*/{{"x", "10.21.0.1"}, {"x", "fd00:2::1"}, {"127.0.0.1", "127.0.0.1"}});
 }
 
 TEST(EgressPolicyTest, AllowlistByHostNameIsExactAndCaseInsensitive) {
-  const EgressPolicy policy = Policy("Minio.Internal.,localhost");
-  EXPECT_TRUE(policy.CheckAddress("minio.internal", Addr("10.0.0.5")).ok());
-  EXPECT_TRUE(policy.CheckAddress("MINIO.internal.", Addr("10.0.0.5")).ok());
-  EXPECT_TRUE(policy.CheckAddress("localhost", Addr("127.0.0.1")).ok());
-  EXPECT_TRUE(policy.CheckAddress("localhost", Addr("::1")).ok());
-  // The name admits that name only: not its subdomains, nor its address
-  // reached by another name or as a literal.
-  EXPECT_EQ(policy.CheckAddress("evil.minio.internal", Addr("10.0.0.5")).code(), kDenied);
-  EXPECT_EQ(policy.CheckAddress("minio.internal.evil.com", Addr("10.0.0.5")).code(), kDenied);
-  EXPECT_EQ(policy.CheckAddress("127.0.0.1", Addr("127.0.0.1")).code(), kDenied);
+  ExpectVerdicts(Policy("Minio.Internal.,localhost"),
+                 /*allowed=*/
+                 {{"minio.internal", "10.0.0.5"},
+                  {"MINIO.internal.", "10.0.0.5"},
+                  {"localhost", "127.0.0.1"},
+                  {"localhost", "::1"}},
+                 // The name admits that name only: not its subdomains, nor its
+                 // address reached by another name or as a literal.
+                 /*denied=*/
+                 {{"evil.minio.internal", "10.0.0.5"},
+                  {"minio.internal.evil.com", "10.0.0.5"},
+                  {"127.0.0.1", "127.0.0.1"}});
 }
 
 TEST(EgressPolicyTest, MalformedAllowlistEntriesAreNamed) {

@@ -18,17 +18,20 @@ namespace net = boost::asio;
 using Clock = std::chrono::steady_clock;
 using ::labelport::testing::RunSync;
 
-// Scripted inner client: each call pops the next outcome.
+// A response of the inner client.
+HttpResponse Reply(int status, Headers headers = {}, std::string body = "") {
+  HttpResponse response;
+  response.status = status;
+  response.headers = std::move(headers);
+  response.body = std::move(body);
+  return response;
+}
+
+// Scripted inner client: each call takes the next of its outcomes.
 class FakeHttpClient : public HttpClient {
  public:
-  void Push(absl::StatusOr<HttpResponse> outcome) { outcomes_.push_back(std::move(outcome)); }
-  void PushStatus(int status, Headers headers = {}, std::string body = "") {
-    HttpResponse response;
-    response.status = status;
-    response.headers = std::move(headers);
-    response.body = std::move(body);
-    outcomes_.push_back(std::move(response));
-  }
+  explicit FakeHttpClient(std::vector<absl::StatusOr<HttpResponse>> outcomes)
+      : outcomes_(outcomes.begin(), outcomes.end()) {}
 
   net::awaitable<absl::StatusOr<HttpResponse>> Send(HttpRequest request, int64_t) override {
     requests.push_back(request);
@@ -112,9 +115,7 @@ double SecondsSince(Clock::time_point start) {
 }
 
 TEST(RetryingHttpClientTest, HonoursRetryAfterOn429) {
-  FakeHttpClient fake;
-  fake.PushStatus(429, {{"Retry-After", "1"}});
-  fake.PushStatus(200, {}, "ok");
+  FakeHttpClient fake({Reply(429, {{"Retry-After", "1"}}), Reply(200, {}, "ok")});
   std::vector<RetryEvent> events;
   RetryingHttpClient client(&fake, FastPolicy(), Recording(events));
   const auto start = Clock::now();
@@ -134,23 +135,53 @@ TEST(RetryingHttpClientTest, HonoursRetryAfterOn429) {
   EXPECT_EQ(client.stats().retries, 1);
 }
 
-TEST(RetryingHttpClientTest, RetriesTwo503ThenSucceeds) {
-  FakeHttpClient fake;
-  fake.PushStatus(503);
-  fake.PushStatus(503);
-  fake.PushStatus(200);
-  RetryingHttpClient client(&fake, FastPolicy());
-  auto response = SendNow(client, Get());
-  ASSERT_TRUE(response.ok()) << response.status();
-  EXPECT_EQ(response->status, 200);
-  EXPECT_EQ(fake.requests.size(), 3u);
-  EXPECT_EQ(client.stats().retries, 2);
+// Which outcomes are retried: a request (idempotent or a POST), the inner
+// client's outcomes in turn, and what the caller gets (an HTTP status or the
+// code of a transport error) after how many attempts.
+struct RetryCase {
+  std::string name;
+  bool idempotent;
+  std::vector<absl::StatusOr<HttpResponse>> outcomes;
+  absl::StatusOr<int> result;
+  int attempts;
+};
+
+TEST(RetryingHttpClientTest, RetriedOutcomes) {
+  const absl::Status reset = absl::UnavailableError("connection reset");
+  const absl::Status timeout = absl::DeadlineExceededError("attempt timed out");
+  const absl::Status bad_url = absl::InvalidArgumentError("bad url");
+  const RetryCase cases[] = {
+      {"two 503 then 200", true, {Reply(503), Reply(503), Reply(200)}, 200, 3},
+      {"transport errors", true, {reset, timeout, Reply(200)}, 200, 3},
+      {"other error", true, {bad_url, Reply(200)}, bad_url, 1},
+      {"other status", true, {Reply(404), Reply(200)}, 404, 1},
+      {"POST 500", false, {Reply(500), Reply(200)}, 500, 1},
+      {"POST transport error", false, {reset, Reply(200)}, reset, 1},
+      {"POST 429", false, {Reply(429), Reply(201)}, 201, 2},
+  };
+  for (const RetryCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    FakeHttpClient fake(c.outcomes);
+    RetryingHttpClient client(&fake, FastPolicy());
+    HttpRequest request = Get(c.idempotent);
+    if (!c.idempotent) request.method = "POST";
+    auto response = SendNow(client, request);
+    if (c.result.ok()) {
+      ASSERT_TRUE(response.ok()) << response.status();
+      EXPECT_EQ(response->status, *c.result);
+    } else {
+      EXPECT_EQ(response.status().code(), c.result.status().code()) << response.status();
+    }
+    EXPECT_EQ(fake.requests.size(), static_cast<size_t>(c.attempts));
+    EXPECT_EQ(client.stats().retries, c.attempts - 1);
+  }
 }
 
 TEST(RetryingHttpClientTest, ExhaustedBudgetReturnsLast503) {
-  FakeHttpClient fake;
-  for (int i = 0; i < 4; ++i) fake.PushStatus(503, {}, absl::StrCat("attempt ", i + 1));
-  fake.PushStatus(200);
+  std::vector<absl::StatusOr<HttpResponse>> outcomes;
+  for (int i = 0; i < 4; ++i) outcomes.push_back(Reply(503, {}, absl::StrCat("attempt ", i + 1)));
+  outcomes.push_back(Reply(200));
+  FakeHttpClient fake(std::move(outcomes));
   std::vector<RetryEvent> events;
   RetryingHttpClient client(&fake, FastPolicy(), Recording(events));
   auto response = SendNow(client, Get());
@@ -163,68 +194,8 @@ TEST(RetryingHttpClientTest, ExhaustedBudgetReturnsLast503) {
   EXPECT_EQ(client.stats().gave_up, 1);
 }
 
-TEST(RetryingHttpClientTest, NonIdempotentNotRetriedOn500) {
-  FakeHttpClient fake;
-  fake.PushStatus(500);
-  fake.PushStatus(200);
-  RetryingHttpClient client(&fake, FastPolicy());
-  HttpRequest post = Get(/*idempotent=*/false);
-  post.method = "POST";
-  auto response = SendNow(client, post);
-  ASSERT_TRUE(response.ok());
-  EXPECT_EQ(response->status, 500);
-  EXPECT_EQ(fake.requests.size(), 1u);
-}
-
-TEST(RetryingHttpClientTest, NonIdempotentNotRetriedOnTransportError) {
-  FakeHttpClient fake;
-  fake.Push(absl::UnavailableError("reset"));
-  fake.PushStatus(200);
-  RetryingHttpClient client(&fake, FastPolicy());
-  HttpRequest post = Get(/*idempotent=*/false);
-  post.method = "POST";
-  auto response = SendNow(client, post);
-  EXPECT_TRUE(absl::IsUnavailable(response.status()));
-  EXPECT_EQ(fake.requests.size(), 1u);
-}
-
-TEST(RetryingHttpClientTest, NonIdempotentRetriedOn429) {
-  FakeHttpClient fake;
-  fake.PushStatus(429);
-  fake.PushStatus(201);
-  RetryingHttpClient client(&fake, FastPolicy());
-  HttpRequest post = Get(/*idempotent=*/false);
-  post.method = "POST";
-  auto response = SendNow(client, post);
-  ASSERT_TRUE(response.ok());
-  EXPECT_EQ(response->status, 201);
-  EXPECT_EQ(fake.requests.size(), 2u);
-}
-
-TEST(RetryingHttpClientTest, IdempotentRetriedOnTransportErrors) {
-  FakeHttpClient fake;
-  fake.Push(absl::UnavailableError("connection reset"));
-  fake.Push(absl::DeadlineExceededError("attempt timed out"));
-  fake.PushStatus(200);
-  RetryingHttpClient client(&fake, FastPolicy());
-  auto response = SendNow(client, Get());
-  ASSERT_TRUE(response.ok()) << response.status();
-  EXPECT_EQ(fake.requests.size(), 3u);
-}
-
-TEST(RetryingHttpClientTest, OtherErrorsAndStatusesNotRetried) {
-  FakeHttpClient fake;
-  fake.Push(absl::InvalidArgumentError("bad url"));
-  fake.PushStatus(404);
-  RetryingHttpClient client(&fake, FastPolicy());
-  EXPECT_EQ(SendNow(client, Get()).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(SendNow(client, Get())->status, 404);
-  EXPECT_EQ(fake.requests.size(), 2u);
-}
-
 TEST(RetryingHttpClientTest, DeadlineBoundsTotalRetryTime) {
-  FakeHttpClient fake;
-  for (int i = 0; i < 100; ++i) fake.PushStatus(503);
+  FakeHttpClient fake(std::vector<absl::StatusOr<HttpResponse>>(100, Reply(503)));
   RetryPolicy policy = FastPolicy();
   policy.max_attempts = 100;
   policy.initial_backoff = absl::Milliseconds(100);
@@ -244,9 +215,7 @@ TEST(RetryingHttpClientTest, DeadlineBoundsTotalRetryTime) {
 }
 
 TEST(RetryingHttpClientTest, RetryAfterBeyondDeadlineReturnsAtOnce) {
-  FakeHttpClient fake;
-  fake.PushStatus(429, {{"Retry-After", "30"}});
-  fake.PushStatus(200);
+  FakeHttpClient fake({Reply(429, {{"Retry-After", "30"}}), Reply(200)});
   RetryingHttpClient client(&fake, FastPolicy());
   HttpRequest request = Get();
   request.deadline = absl::Now() + absl::Seconds(5);
@@ -258,8 +227,7 @@ TEST(RetryingHttpClientTest, RetryAfterBeyondDeadlineReturnsAtOnce) {
 }
 
 TEST(RetryingHttpClientTest, PerAttemptTimeoutShortensAttemptDeadline) {
-  FakeHttpClient fake;
-  fake.PushStatus(200);
+  FakeHttpClient fake({Reply(200)});
   RetryPolicy policy = FastPolicy();
   policy.per_attempt_timeout = absl::Seconds(2);
   RetryingHttpClient client(&fake, policy);
@@ -269,9 +237,8 @@ TEST(RetryingHttpClientTest, PerAttemptTimeoutShortensAttemptDeadline) {
 }
 
 TEST(RetryingHttpClientTest, PermanentHookStopsRetry) {
-  FakeHttpClient fake;
-  fake.PushStatus(429, {}, R"({"errors":{"code":"INSUFFICIENT_REMAINING_STORAGE"}})");
-  fake.PushStatus(200);
+  FakeHttpClient fake(
+      {Reply(429, {}, R"({"errors":{"code":"INSUFFICIENT_REMAINING_STORAGE"}})"), Reply(200)});
   RetryPolicy policy = FastPolicy();
   policy.is_permanent = [](const HttpResponse& r) {
     return r.body.find("INSUFFICIENT_REMAINING_STORAGE") != std::string::npos;
@@ -282,9 +249,7 @@ TEST(RetryingHttpClientTest, PermanentHookStopsRetry) {
 }
 
 TEST(RetryingHttpClientTest, BodyFactoryCalledPerAttempt) {
-  FakeHttpClient fake;
-  fake.PushStatus(503);
-  fake.PushStatus(200);
+  FakeHttpClient fake({Reply(503), Reply(200)});
   RetryingHttpClient client(&fake, FastPolicy());
   HttpRequest put = Get();
   put.method = "PUT";
@@ -294,29 +259,32 @@ TEST(RetryingHttpClientTest, BodyFactoryCalledPerAttempt) {
   EXPECT_EQ(fake.bodies, (std::vector<std::string>{"hello", "hello"}));
 }
 
-TEST(RetryingHttpClientTest, StreamingNotRetriedOnceSinkCalled) {
-  FakeHttpClient fake;
-  fake.PushStatus(503, {}, "busy");
-  fake.PushStatus(200, {}, "data");
-  RetryingHttpClient client(&fake, FastPolicy());
+// A streamed response is retried only while the sink has had nothing: the
+// first attempt's response, what the caller gets and the sink received.
+struct StreamingCase {
+  std::string name;
+  HttpResponse first;
+  int status;
   std::string received;
-  auto response = SendStreamingNow(client, Get(), &received);
-  ASSERT_TRUE(response.ok());
-  EXPECT_EQ(response->status, 503);
-  EXPECT_EQ(received, "busy");
-  EXPECT_EQ(fake.requests.size(), 1u);
-}
+  int attempts;
+};
 
-TEST(RetryingHttpClientTest, StreamingRetriedBeforeSinkCalled) {
-  FakeHttpClient fake;
-  fake.PushStatus(503);
-  fake.PushStatus(200, {}, "data");
-  RetryingHttpClient client(&fake, FastPolicy());
-  std::string received;
-  auto response = SendStreamingNow(client, Get(), &received);
-  ASSERT_TRUE(response.ok());
-  EXPECT_EQ(response->status, 200);
-  EXPECT_EQ(received, "data");
+TEST(RetryingHttpClientTest, StreamingRetriedOnlyBeforeTheSinkIsCalled) {
+  const StreamingCase cases[] = {
+      {"sink called", Reply(503, {}, "busy"), 503, "busy", 1},
+      {"sink not called", Reply(503), 200, "data", 2},
+  };
+  for (const StreamingCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    FakeHttpClient fake({c.first, Reply(200, {}, "data")});
+    RetryingHttpClient client(&fake, FastPolicy());
+    std::string received;
+    auto response = SendStreamingNow(client, Get(), &received);
+    ASSERT_TRUE(response.ok());
+    EXPECT_EQ(response->status, c.status);
+    EXPECT_EQ(received, c.received);
+    EXPECT_EQ(fake.requests.size(), static_cast<size_t>(c.attempts));
+  }
 }
 
 }  // namespace

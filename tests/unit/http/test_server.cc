@@ -21,6 +21,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "tests/unit/http/read_request.h"
 
 namespace labelport::http::testing {
 
@@ -68,11 +69,9 @@ net::awaitable<void> Serve(Stream& stream, TestServer::Handler& handler,
                            std::function<void(const ServerRequest&)> record) {
   beast::flat_buffer buffer;
   for (;;) {
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.body_limit(64 << 20);
-    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kTok);
-    if (ec) co_return;
-    const auto& msg = parser.get();
+    const std::optional<ServedRequest> next = co_await ReadRequest(stream, buffer, 64 << 20);
+    if (!next) co_return;
+    const ServedRequest& msg = *next;
     ServerRequest request;
     request.method = std::string(msg.method_string());
     request.target = std::string(msg.target());

@@ -38,8 +38,8 @@ struct Reply {
   };
   Kind kind = Kind::kNormal;
   int status = 200;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers{};
+  std::string body{};
   int64_t stream_bytes = 0;
   std::chrono::milliseconds delay{0};  // before replying (kStall: before closing)
   bool close_after = false;            // close silently after the reply
@@ -81,6 +81,11 @@ class TestServer {
   ServerRequest last_request_;
   std::thread thread_;
 };
+
+// A handler that answers every request with `reply`.
+inline TestServer::Handler Always(Reply reply) {
+  return [reply = std::move(reply)](const ServerRequest&) { return reply; };
+}
 
 // A handler that sends nothing for `delay`, then closes (Reply::Kind::kStall).
 inline TestServer::Handler Stalling(std::chrono::milliseconds delay) {

@@ -1,6 +1,5 @@
 #include "service/store/content_store.h"
 
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -16,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/common/errors.h"
+#include "tests/unit/common/content_digest.h"
 
 namespace labelport::store {
 namespace {
@@ -25,14 +25,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-std::string Sha256Digest(const std::string& bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_sha256(), nullptr);
-  std::string out = "sha256:";
-  for (unsigned int i = 0; i < n; ++i) absl::StrAppend(&out, absl::Hex(md[i], absl::kZeroPad2));
-  return out;
-}
+using ::labelport::testing::ContentDigest;
 
 std::string RandomBytes(size_t n, unsigned seed) {
   std::mt19937 rng(seed);
@@ -89,7 +82,7 @@ class ContentStoreTest : public ::testing::Test {
 
 TEST_F(ContentStoreTest, RoundTripStoresVerifiedBytesAtTheContentPath) {
   const std::string bytes = RandomBytes(3 * 1000 * 1000, 1);
-  const std::string digest = Sha256Digest(bytes);
+  const std::string digest = ContentDigest(bytes);
   ASSERT_FALSE(*store_->Contains(digest));
 
   auto stored = Write(digest, bytes);
@@ -109,7 +102,7 @@ TEST_F(ContentStoreTest, RoundTripStoresVerifiedBytesAtTheContentPath) {
 }
 
 TEST_F(ContentStoreTest, EmptyContentRoundTrips) {
-  const std::string digest = Sha256Digest("");
+  const std::string digest = ContentDigest("");
   auto stored = Write(digest, "");
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_EQ(stored->size_bytes, 0);
@@ -119,8 +112,8 @@ TEST_F(ContentStoreTest, EmptyContentRoundTrips) {
 
 TEST_F(ContentStoreTest, DigestMismatchIsRejectedNamingBothDigestsAndStoresNothing) {
   const std::string bytes = RandomBytes(10000, 2);
-  const std::string claimed = Sha256Digest("something else");
-  const std::string actual = Sha256Digest(bytes);
+  const std::string claimed = ContentDigest("something else");
+  const std::string actual = ContentDigest(bytes);
 
   auto stored = Write(claimed, bytes, 4096);
   ASSERT_EQ(stored.status().code(), absl::StatusCode::kInvalidArgument) << stored.status();
@@ -135,7 +128,7 @@ TEST_F(ContentStoreTest, DigestMismatchIsRejectedNamingBothDigestsAndStoresNothi
 
 TEST_F(ContentStoreTest, FewerBytesThanAnnouncedIsRejectedNamingBothSizes) {
   const std::string bytes = RandomBytes(1000, 3);
-  const std::string digest = Sha256Digest(bytes);
+  const std::string digest = ContentDigest(bytes);
   auto stored = Write(digest, bytes, 100, 1500);
   ASSERT_EQ(stored.status().code(), absl::StatusCode::kInvalidArgument) << stored.status();
   EXPECT_THAT(stored.status().message(), HasSubstr("1500"));
@@ -147,7 +140,7 @@ TEST_F(ContentStoreTest, FewerBytesThanAnnouncedIsRejectedNamingBothSizes) {
 
 TEST_F(ContentStoreTest, MoreBytesThanAnnouncedIsRejectedOnAppend) {
   const std::string bytes = RandomBytes(1000, 4);
-  const std::string digest = Sha256Digest(bytes);
+  const std::string digest = ContentDigest(bytes);
   auto writer = store_->BeginWrite(digest, 999);
   ASSERT_TRUE(writer.ok()) << writer.status();
   absl::Status appended = (*writer)->Append(bytes);
@@ -162,7 +155,7 @@ TEST_F(ContentStoreTest, MoreBytesThanAnnouncedIsRejectedOnAppend) {
 
 TEST_F(ContentStoreTest, AbandonedWriterLeavesNothingBehind) {
   const std::string bytes = RandomBytes(5000, 5);
-  const std::string digest = Sha256Digest(bytes);
+  const std::string digest = ContentDigest(bytes);
   {
     auto writer = store_->BeginWrite(digest, static_cast<int64_t>(bytes.size()));
     ASSERT_TRUE(writer.ok()) << writer.status();
@@ -176,7 +169,7 @@ TEST_F(ContentStoreTest, AbandonedWriterLeavesNothingBehind) {
 
 TEST_F(ContentStoreTest, WritingHeldContentAgainIsAcknowledgedAsAlreadyPresent) {
   const std::string bytes = RandomBytes(70000, 6);
-  const std::string digest = Sha256Digest(bytes);
+  const std::string digest = ContentDigest(bytes);
   ASSERT_TRUE(Write(digest, bytes).ok());
   const auto path = FileContentStore::ContentPath(media_dir(), digest);
   const auto first_write = fs::last_write_time(path);
@@ -197,7 +190,7 @@ TEST_F(ContentStoreTest, WritingHeldContentAgainIsAcknowledgedAsAlreadyPresent) 
 
 TEST_F(ContentStoreTest, ConcurrentWritersOfTheSameDigestAllSucceed) {
   const std::string bytes = RandomBytes(600 * 1000, 7);
-  const std::string digest = Sha256Digest(bytes);
+  const std::string digest = ContentDigest(bytes);
   constexpr int kWriters = 8;
   std::vector<absl::StatusOr<StoredContent>> results(kWriters, absl::UnknownError("not run"));
   std::vector<std::thread> threads;
@@ -218,7 +211,7 @@ TEST_F(ContentStoreTest, ConcurrentWritersOfTheSameDigestAllSucceed) {
 
 TEST_F(ContentStoreTest, FindMissingAnswersInRequestOrder) {
   const std::string a = RandomBytes(10, 8), b = RandomBytes(20, 9), c = RandomBytes(30, 10);
-  const std::string da = Sha256Digest(a), db = Sha256Digest(b), dc = Sha256Digest(c);
+  const std::string da = ContentDigest(a), db = ContentDigest(b), dc = ContentDigest(c);
   ASSERT_TRUE(Write(db, b).ok());
 
   auto missing = store_->FindMissing({dc, db, da, dc});
@@ -291,39 +284,39 @@ TEST_F(ContentStoreTest, QuotaCountsStoredAndInProgressBytesAndSurvivesReopening
   ASSERT_TRUE(limited.ok()) << limited.status();
   store_ = *std::move(limited);
   const std::string a = RandomBytes(600, 1), b = RandomBytes(600, 2), c = RandomBytes(300, 3);
-  ASSERT_TRUE(Write(Sha256Digest(a), a).ok());
+  ASSERT_TRUE(Write(ContentDigest(a), a).ok());
   EXPECT_EQ(store_->stored_bytes(), 600);
 
   // 600 + 600 > 1000: refused before any byte is written, naming the quota.
-  auto refused = store_->BeginWrite(Sha256Digest(b), 600);
+  auto refused = store_->BeginWrite(ContentDigest(b), 600);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(refused.status().message(), HasSubstr("--max_media_bytes_per_tenant"));
   EXPECT_EQ(common::ErrorReason(refused.status()), "TENANT_MEDIA_QUOTA");
   EXPECT_EQ(TempFiles(), 0u);
 
   // Content the store holds already is acknowledged whatever the quota.
-  auto again = Write(Sha256Digest(a), a);
+  auto again = Write(ContentDigest(a), a);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(again->already_present);
 
   // A write in progress holds its bytes: a second one that would not fit
   // beside it is refused; abandoning the first frees its reservation.
   {
-    auto writer = store_->BeginWrite(Sha256Digest(c), 300);
+    auto writer = store_->BeginWrite(ContentDigest(c), 300);
     ASSERT_TRUE(writer.ok()) << writer.status();
-    EXPECT_EQ(store_->BeginWrite(Sha256Digest(RandomBytes(200, 4)), 200).status().code(),
+    EXPECT_EQ(store_->BeginWrite(ContentDigest(RandomBytes(200, 4)), 200).status().code(),
               absl::StatusCode::kResourceExhausted);
   }
-  ASSERT_TRUE(Write(Sha256Digest(c), c).ok());
+  ASSERT_TRUE(Write(ContentDigest(c), c).ok());
   EXPECT_EQ(store_->stored_bytes(), 900);
 
   // A store opened again counts what is on disk.
   auto reopened = FileContentStore::Create(media_dir(), {.max_stored_bytes = 1000});
   ASSERT_TRUE(reopened.ok()) << reopened.status();
   EXPECT_EQ((*reopened)->stored_bytes(), 900);
-  EXPECT_EQ((*reopened)->BeginWrite(Sha256Digest(RandomBytes(101, 5)), 101).status().code(),
+  EXPECT_EQ((*reopened)->BeginWrite(ContentDigest(RandomBytes(101, 5)), 101).status().code(),
             absl::StatusCode::kResourceExhausted);
-  EXPECT_TRUE((*reopened)->BeginWrite(Sha256Digest(RandomBytes(100, 6)), 100).ok());
+  EXPECT_TRUE((*reopened)->BeginWrite(ContentDigest(RandomBytes(100, 6)), 100).ok());
 }
 
 }  // namespace

@@ -29,9 +29,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-const auto* const kDropTestSchemas =
-    ::testing::AddGlobalTestEnvironment(new testing::DropTestSchemas);
-
 TEST(OpenDatabaseTest, NeedsExactlyOneLocation) {
   EXPECT_EQ(OpenDatabase({}).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(

@@ -11,24 +11,14 @@
 #include "gtest/gtest.h"
 #include "service/store/in_process_run_change_notifier.h"
 #include "service/store/sqlite_run_store.h"
+#include "tests/unit/store/one_image_run.h"
 
 namespace labelport::store {
 namespace {
 
 namespace v1 = labelport::v1;
 
-NewRun MakeRun(const std::string& anno_key) {
-  NewRun run;
-  run.key = RunKey{"tenant", "dataset", anno_key};
-  run.record.set_backend("darwin");
-  run.record.set_state(v1::RUN_STATE_PENDING);
-  v1::Sample sample;
-  sample.set_id("s1");
-  sample.mutable_media()->set_path("/data/s1.jpg");
-  sample.set_media_type(v1::MEDIA_TYPE_IMAGE);
-  run.samples.push_back(sample);
-  return run;
-}
+using ::labelport::store::testing::OneImageRun;
 
 class NotifyingRunStoreTest : public ::testing::Test {
  protected:
@@ -41,7 +31,7 @@ class NotifyingRunStoreTest : public ::testing::Test {
 
   // Creates a run and counts the notifications of its uid from then on.
   std::string CreateWatched(const std::string& anno_key) {
-    auto created = store_->CreateRun(MakeRun(anno_key));
+    auto created = store_->CreateRun(OneImageRun(anno_key));
     EXPECT_TRUE(created.ok()) << created.status();
     const std::string uid = created.ok() ? created->run_id : "";
     subscriptions_.push_back(notifier_.Subscribe(uid, [this, uid] { ++notified_[uid]; }));

@@ -28,9 +28,6 @@ using ::testing::Not;
 
 namespace v1 = labelport::v1;
 
-const auto* const kDropTestSchemas =
-    ::testing::AddGlobalTestEnvironment(new testing::DropTestSchemas);
-
 // Generous: a notification normally arrives within milliseconds; the
 // deadline only bounds a failing test.
 constexpr absl::Duration kDeadline = absl::Seconds(30);

@@ -25,9 +25,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-const auto* const kDropTestSchemas =
-    ::testing::AddGlobalTestEnvironment(new testing::DropTestSchemas);
-
 // A fresh schema's URL; fails the test when the cluster is missing.
 std::string NewSchemaUrl() {
   absl::StatusOr<std::string> url = testing::NewTestSchema();

@@ -3,7 +3,8 @@
 //
 // The cluster's URL comes from LABELPORT_TEST_POSTGRES_URL. Without it the
 // helpers return FAILED_PRECONDITION with instructions, so that tests that
-// need PostgreSQL fail (never skip) when it is missing.
+// need PostgreSQL fail (never skip) when it is missing. The schemas a program
+// creates are dropped when it ends (kDropTestSchemas).
 #ifndef LABELPORT_TESTS_UNIT_STORE_POSTGRES_TEST_DATABASE_H_
 #define LABELPORT_TESTS_UNIT_STORE_POSTGRES_TEST_DATABASE_H_
 
@@ -68,6 +69,9 @@ class DropTestSchemas : public ::testing::Environment {
     }
   }
 };
+// Every program using this drops its schemas when it ends.
+inline const auto* const kDropTestSchemas =
+    ::testing::AddGlobalTestEnvironment(new DropTestSchemas);
 
 // Creates an empty schema with a name unique to this process and returns
 // the cluster URL that selects it.

@@ -20,9 +20,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-const auto* const kDropTestSchemas =
-    ::testing::AddGlobalTestEnvironment(new testing::DropTestSchemas);
-
 class ReplicaDirectoryTest : public ::testing::TestWithParam<std::string> {
  protected:
   // Opens databases (each standing for a process) on one fresh database;

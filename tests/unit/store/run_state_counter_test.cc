@@ -15,9 +15,6 @@ namespace {
 
 namespace v1 = labelport::v1;
 
-const auto* const kDropTestSchemas =
-    ::testing::AddGlobalTestEnvironment(new testing::DropTestSchemas);
-
 // The counter and the run store of one database.
 class RunStateCounterTest : public ::testing::TestWithParam<std::string> {
  protected:

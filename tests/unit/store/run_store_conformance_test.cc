@@ -24,9 +24,6 @@ using ::labelport::store::testing::RunStoreConformanceTest;
 using ::labelport::store::testing::RunStoreFactory;
 using ::labelport::store::testing::RunStoreFactoryName;
 
-const auto* const kDropTestSchemas =
-    ::testing::AddGlobalTestEnvironment(new testing::DropTestSchemas);
-
 // Where each durable store the suite made keeps its data (a file path or a
 // database URL), so that it can be reopened. Tests run one at a time; a
 // store is forgotten when reopened.

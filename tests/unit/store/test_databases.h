@@ -4,7 +4,7 @@
 // A SQLite database is a new file in a directory private to the test
 // program (removed when it ends); a PostgreSQL database is a new schema on the test cluster (see
 // postgres_test_database.h: FAILED_PRECONDITION with instructions when the
-// cluster's URL is not set). Programs using this register DropTestSchemas.
+// cluster's URL is not set); the schemas are dropped when the program ends.
 #ifndef LABELPORT_TESTS_UNIT_STORE_TEST_DATABASES_H_
 #define LABELPORT_TESTS_UNIT_STORE_TEST_DATABASES_H_
 
