@@ -345,6 +345,9 @@ const (
 	// NOT_FOUND: store guard: a CreateRun spool is gone (CreateRun reports
 	// SPOOL_EXPIRED instead).
 	ErrorReason_ERROR_REASON_RUN_SPOOL_NOT_FOUND ErrorReason = 247
+	// INVALID_ARGUMENT: store guard: a backend state without a type_url (the
+	// name of its message).
+	ErrorReason_ERROR_REASON_EMPTY_BACKEND_STATE_TYPE ErrorReason = 248
 )
 
 // Enum value maps for ErrorReason.
@@ -476,6 +479,7 @@ var (
 		245: "ERROR_REASON_EMPTY_LEASE_OWNER",
 		246: "ERROR_REASON_INVALID_LEASE_TTL",
 		247: "ERROR_REASON_RUN_SPOOL_NOT_FOUND",
+		248: "ERROR_REASON_EMPTY_BACKEND_STATE_TYPE",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                     0,
@@ -604,6 +608,7 @@ var (
 		"ERROR_REASON_EMPTY_LEASE_OWNER":               245,
 		"ERROR_REASON_INVALID_LEASE_TTL":               246,
 		"ERROR_REASON_RUN_SPOOL_NOT_FOUND":             247,
+		"ERROR_REASON_EMPTY_BACKEND_STATE_TYPE":        248,
 	}
 )
 
@@ -638,7 +643,7 @@ var File_labelport_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_labelport_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1flabelport/v1/error_reason.proto\x12\flabelport.v1*\xca&\n" +
+	"\x1flabelport/v1/error_reason.proto\x12\flabelport.v1*\xf6&\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"ERROR_REASON_INVALID_RESOURCE_NAME\x10\x01\x12 \n" +
@@ -766,7 +771,8 @@ const file_labelport_v1_error_reason_proto_rawDesc = "" +
 	"#ERROR_REASON_INVALID_START_POSITION\x10\xf4\x01\x12#\n" +
 	"\x1eERROR_REASON_EMPTY_LEASE_OWNER\x10\xf5\x01\x12#\n" +
 	"\x1eERROR_REASON_INVALID_LEASE_TTL\x10\xf6\x01\x12%\n" +
-	" ERROR_REASON_RUN_SPOOL_NOT_FOUND\x10\xf7\x01B\xcc\x01\n" +
+	" ERROR_REASON_RUN_SPOOL_NOT_FOUND\x10\xf7\x01\x12*\n" +
+	"%ERROR_REASON_EMPTY_BACKEND_STATE_TYPE\x10\xf8\x01B\xcc\x01\n" +
 	"\x10dev.labelport.v1B\x10ErrorReasonProtoP\x01ZEgithub.com/labelport/labelport/client/go/gen/labelport/v1;labelportv1\xa2\x02\x03LBP\xaa\x02\fLabelport.V1\xba\x02\rLabelport_V1_\xca\x02\fLabelport\\V1\xe2\x02\x18Labelport\\V1\\GPBMetadata\xea\x02\rLabelport::V1b\x06proto3"
 
 var (
