@@ -1,5 +1,7 @@
 // Package benchenv is what the Go benchmarks under tests/bench share: starting the built
-// labelport-server, seeding runs, reading a process's CPU time and summarising latencies.
+// labelport-server (and its -server/-server_args flags, server_flags.go), client connections
+// (connections.go), a codec that scans responses instead of decoding them (codec.go), seeding
+// runs, reading a process's CPU time and summarising latencies.
 //
 // Benchmarks are not tests: they print numbers and the command that reproduces them.
 package benchenv
