@@ -16,6 +16,7 @@ from PIL import Image
 from test_fiftyone_recipes import W, H, darwin, dataset, fo, item_of, snapshot  # noqa: F401
 from upload.support import items_by_sample
 
+
 def _exists(ds, field):
     return sorted(ds.exists(field).values("id"))
 

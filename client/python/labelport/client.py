@@ -179,13 +179,11 @@ class Client:
     def _t(self, timeout: Optional[float]) -> Optional[float]:
         return self.timeout if timeout is None else timeout
 
+    @_translating
     def _call(self, rpc: Callable[..., T], request: Any, timeout: Optional[float]) -> T:
         """One unary call of the stub method `rpc` with the client's deadline (unless `timeout`
         is given) and metadata; a failed call raises LabelportError."""
-        try:
-            return rpc(request, timeout=self._t(timeout), metadata=self._metadata)
-        except grpc.RpcError as e:
-            raise LabelportError.from_rpc_error(e) from None
+        return rpc(request, timeout=self._t(timeout), metadata=self._metadata)
 
     def _server_stream(
         self, rpc: Callable[..., Any], request: Any, timeout: Optional[float]

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from PIL import Image
-from upload.support import items_by_sample
+from upload.support import items_by_sample, make_image
 
 from labelport import Client, LabelportError, file_digest
 from labelport.samples import (
@@ -24,17 +23,11 @@ DATASET = "client_tests"
 W, H = 40, 30
 
 
-def png(path, color=(200, 40, 90)):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.new("RGB", (W, H), color).save(path)
-    return path
-
-
 def make_samples(client: Client, tmp_path, n=2, labels=True):
     """n samples; two files named the same in different folders; one box each."""
     samples, box_ids = [], []
     for i in range(n):
-        path = png(tmp_path / f"dir{i}" / "same.png", (20 * i, 100, 50))
+        path = make_image(tmp_path / f"dir{i}" / "same.png", W, H, (20 * i, 100, 50))
         box_id = new_label_id()
         box_ids.append(box_id)
         samples.append(image_sample(
@@ -108,7 +101,7 @@ def test_run_life_cycle(client, sim, tmp_path):
 
 
 def test_upload_file_only_when_missing(client, sim, tmp_path):
-    path = png(tmp_path / "a.png")
+    path = make_image(tmp_path / "a.png", W, H)
     digest = file_digest(path)
     assert client.find_missing_media([digest]) == [digest]
     assert client.upload_file(path) == digest

@@ -34,6 +34,7 @@ from labelport.schema import attribute_value  # noqa: E402
 from labelport.v1 import annotation_service_pb2 as svc  # noqa: E402
 from labelport.v1 import labels_pb2 as labels  # noqa: E402
 from server.conftest import ServerProcess  # noqa: E402
+from server.processes import proc_status_kib  # noqa: E402
 from upload.support import (  # noqa: E402
     Sim, create_run, header, image_sample, make_image, media, spec, specs, wait_run,
 )
@@ -41,10 +42,10 @@ from labelport.v1 import label_schema_pb2 as schema  # noqa: E402
 
 
 def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    try:
+        return proc_status_kib(pid, "VmHWM") / 1024
+    except KeyError:
+        return float("nan")
 
 
 def start_server(sim: Sim, data_dir: Path) -> ServerProcess:

@@ -8,11 +8,11 @@ on SIGTERM and its log must not contain any secret the test registered with `ten
 
 from __future__ import annotations
 
-import subprocess
 from typing import Optional, Sequence
 
 import grpc
 import pytest
+from server.certs import openssl
 from server.conftest import ServerProcess
 
 from .support import TenantsFile
@@ -26,7 +26,7 @@ def pki(tmp_path_factory) -> dict:
     d = tmp_path_factory.mktemp("pki")
 
     def run(*args: str) -> None:
-        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
+        openssl(d, *args)
 
     def ca(name: str, cn: str) -> None:
         run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out",

@@ -27,6 +27,7 @@ IMAGES = {  # relative path -> (width, height)
     "b/same.png": (20, 10),
 }
 
+
 def metadata_property(name: str, kind: str, granularity: str, *values: tuple) -> dict:
     """A property of the export's metadata.json (optional, no description); `values` are
     (value, colour) pairs."""

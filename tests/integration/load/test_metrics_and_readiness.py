@@ -135,8 +135,6 @@ def wait_for(condition, what: str, server, timeout: float = 30):
     return wait_until(condition, timeout, what, details=server.stderr)
 
 
-
-
 def test_a_v7_outage_mid_upload_is_waited_out_and_the_replica_stays_ready(
         sim_factory, serve, tmp_path):
     sim = sim_factory()

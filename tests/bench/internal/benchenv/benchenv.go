@@ -1,5 +1,7 @@
 // Package benchenv is what the Go benchmarks under tests/bench share: starting the built
-// labelport-server, seeding runs, reading a process's CPU time and summarising latencies.
+// labelport-server (and its -server/-server_args flags, server_flags.go), client connections
+// (connections.go), a codec that scans responses instead of decoding them (codec.go), seeding
+// runs, reading a process's CPU time and summarising latencies.
 //
 // Benchmarks are not tests: they print numbers and the command that reproduces them.
 package benchenv
@@ -19,7 +21,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/protobuf/encoding/protowire"
 
 	labelport "github.com/labelport/labelport/client/go"
 	labelportv1 "github.com/labelport/labelport/client/go/gen/labelport/v1"
@@ -216,27 +217,4 @@ func Sort(latencies []time.Duration) {
 // Ms formats a duration in milliseconds with two decimals.
 func Ms(d time.Duration) string {
 	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64)
-}
-
-// ScanFields calls visit with each top-level field of the protobuf message `data` in order (its
-// number, wire type and encoded value, without decoding it) until visit returns true or an
-// error, which ScanFields returns; a malformed message is an error. The benchmarks' codecs read
-// the one field they need this way, so that the load generator spends little CPU per response.
-func ScanFields(data []byte, visit func(number protowire.Number, kind protowire.Type, value []byte) (bool, error)) error {
-	for len(data) > 0 {
-		number, kind, n := protowire.ConsumeTag(data)
-		if n < 0 {
-			return protowire.ParseError(n)
-		}
-		data = data[n:]
-		m := protowire.ConsumeFieldValue(number, kind, data)
-		if m < 0 {
-			return protowire.ParseError(m)
-		}
-		if done, err := visit(number, kind, data[:m]); done || err != nil {
-			return err
-		}
-		data = data[m:]
-	}
-	return nil
 }
