@@ -594,11 +594,13 @@ TEST(LabelSchemaBuilderTest, ClassGroupAttributeErrorsNameTheGroupPath) {
 
 // --- items 26-29 ---
 
-v1::CreateRunHeader HeaderWithSpec(const std::string& spec) {
-  return Header(
-      "label_schema { fields { field: \"gt\" type: \"detections\" classes { entries { name: "
-      "\"a\" } } attributes { specs { specs { " +
-      spec + " } } } } }");
+// A header whose one field "gt" of `type`, with class "a", has the one
+// attribute `spec`.
+v1::CreateRunHeader HeaderWithSpec(const std::string& spec,
+                                   const std::string& type = "detections") {
+  return Header("label_schema { fields { field: \"gt\" type: \"" + type +
+                "\" classes { entries { name: \"a\" } } attributes { specs { specs { " + spec +
+                " } } } } }");
 }
 
 TEST(LabelSchemaBuilderTest, AttributeWithoutTypeIsRejected) {
@@ -691,42 +693,21 @@ TEST(LabelSchemaBuilderTest, AttributeTypesAreTheBackendsCapabilities) {
                  "ATTRIBUTE_TYPE_UNSUPPORTED",
                  "Attribute 'ok' has unsupported type 'checkbox'. The 'darwin' backend supports "
                  "types ['text', 'instance_id', 'single_select', 'multi_select']");
-  const v1::CreateRunHeader polylines_checkbox = Header(
-      R"pb(label_schema {
-             fields {
-               field: "gt"
-               type: "polylines"
-               classes { entries { name: "a" } }
-               attributes { specs { specs { name: "ok" type: "checkbox" } } }
-             }
-           })pb");
+  const v1::CreateRunHeader polylines_checkbox =
+      HeaderWithSpec(R"pb(name: "ok" type: "checkbox")pb", "polylines");
   auto built = BuildForOther(polylines_checkbox);
   ASSERT_TRUE(built.ok()) << built.status();
   EXPECT_THAT(AttributeNames(built->schema.fields(0)), ElementsAre("ok:checkbox"));
 
-  const v1::CreateRunHeader polylines_select = Header(
-      R"pb(label_schema {
-             fields {
-               field: "gt"
-               type: "polylines"
-               classes { entries { name: "a" } }
-               attributes { specs { specs { name: "c" type: "single_select" } } }
-             }
-           })pb");
+  const v1::CreateRunHeader polylines_select =
+      HeaderWithSpec(R"pb(name: "c" type: "single_select")pb", "polylines");
   EXPECT_INVALID(BuildForOther(polylines_select),
                  "header.label_schema.fields[0].attributes.specs[0].type",
                  "ATTRIBUTE_TYPE_UNSUPPORTED",
                  "Attribute 'c' has unsupported type 'single_select'. The 'other' backend "
                  "supports types ['checkbox', 'text', 'radio']");
-  const v1::CreateRunHeader polylines_radio = Header(
-      R"pb(label_schema {
-             fields {
-               field: "gt"
-               type: "polylines"
-               classes { entries { name: "a" } }
-               attributes { specs { specs { name: "r" type: "radio" } } }
-             }
-           })pb");
+  const v1::CreateRunHeader polylines_radio =
+      HeaderWithSpec(R"pb(name: "r" type: "radio")pb", "polylines");
   EXPECT_INVALID(
       BuildForOther(polylines_radio), "header.label_schema.fields[0].attributes.specs[0].values",
       "ATTRIBUTE_VALUES_REQUIRED", "Attribute 'r' of type 'radio' requires a list of values");
