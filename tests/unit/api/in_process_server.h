@@ -36,7 +36,6 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/time/time.h"
 #include "labelport/v1/annotation_service.grpc.pb.h"
 #include "service/api/annotation_service_impl.h"
 #include "service/api/authenticator.h"

@@ -12,7 +12,6 @@
 #include <boost/asio/use_future.hpp>
 #include <chrono>
 #include <future>
-#include <memory>
 #include <string>
 #include <thread>
 #include <utility>

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <boost/asio/thread_pool.hpp>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>

@@ -15,7 +15,6 @@
 #include <future>
 #include <map>
 #include <memory>
-#include <optional>
 #include <random>
 #include <set>
 #include <string>

@@ -1,8 +1,5 @@
 #include "service/backend/darwin/darwin_client.h"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
 #include <cstdint>
 #include <cstdio>
