@@ -16,12 +16,14 @@
 #include "service/store/sqlite_run_store.h"
 #include "tests/unit/common/cat_detections_header.h"
 #include "tests/unit/core/capabilities_provider.h"
+#include "tests/unit/core/fake_backends.h"
 #include "tests/unit/core/test_util.h"
 
 namespace labelport::core {
 namespace {
 
 using ::labelport::core::testing::Image;
+using ::labelport::core::testing::InMemoryStore;
 using ::labelport::core::testing::Parse;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -53,9 +55,8 @@ v1::CreateRunHeader Header(const std::string& anno_key, const std::string& extra
 class RunRegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = store::SqliteRunStore::Create({.path = ":memory:"});
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
+    store_ = InMemoryStore();
+    ASSERT_NE(store_, nullptr);
     registry_ = std::make_unique<RunRegistry>(store_.get(), Darwin(), [this](int digits) {
       requested_digits_.push_back(digits);
       return std::string(digits, 'a');
@@ -161,9 +162,9 @@ TEST_F(RunRegistryTest, MissingSlugIsGeneratedFromInjectedHex) {
 }
 
 TEST(RunRegistryDefaultHexTest, GeneratedSlugIsVoxel51AndThirtyTwoHexDigits) {
-  auto store = store::SqliteRunStore::Create({.path = ":memory:"});
-  ASSERT_TRUE(store.ok()) << store.status();
-  RunRegistry registry(store->get(), Darwin());
+  auto store = InMemoryStore();
+  ASSERT_NE(store, nullptr);
+  RunRegistry registry(store.get(), Darwin());
   auto header = Header("a");
   auto first = registry.CreateRun(kTenant, header, Images(1));
   header.set_anno_key("b");
@@ -176,11 +177,11 @@ TEST(RunRegistryDefaultHexTest, GeneratedSlugIsVoxel51AndThirtyTwoHexDigits) {
 }
 
 TEST(RunRegistryMediaRootsTest, PathsOutsideTheTenantsRootsStoreNothing) {
-  auto store = store::SqliteRunStore::Create({.path = ":memory:"});
-  ASSERT_TRUE(store.ok()) << store.status();
+  auto store = InMemoryStore();
+  ASSERT_NE(store, nullptr);
   std::vector<std::string> asked;
   RunRegistry registry(
-      store->get(), Darwin(), nullptr, nullptr, {}, [&asked](const std::string& tenant) {
+      store.get(), Darwin(), nullptr, nullptr, {}, [&asked](const std::string& tenant) {
         asked.push_back(tenant);
         return tenant == kTenant ? std::vector<std::string>{"/data"} : std::vector<std::string>{};
       });
@@ -298,13 +299,13 @@ TEST_F(RunRegistryTest, ExplicitDarwinBackendIsAccepted) {
 // CreateRun asks the backend provider what its backend supports: another
 // backend's capabilities name it, accept its types and refuse others.
 TEST(RunRegistryBackendTest, CreateRunChecksTheProvidersCapabilities) {
-  auto store = store::SqliteRunStore::Create({.path = ":memory:"});
-  ASSERT_TRUE(store.ok()) << store.status();
+  auto store = InMemoryStore();
+  ASSERT_NE(store, nullptr);
   const testing::CapabilitiesProvider other({.name = "other",
                                              .label_types = {"polylines"},
                                              .attribute_types = {"checkbox"},
                                              .attribute_types_with_values = {}});
-  RunRegistry registry(store->get(), &other);
+  RunRegistry registry(store.get(), &other);
 
   EXPECT_INVALID(registry.CreateRun(kTenant, Header("detections"), Images(1)),
                  "header.label_schema.fields[0].type", "FIELD_TYPE_UNSUPPORTED",
@@ -327,7 +328,7 @@ TEST(RunRegistryBackendTest, CreateRunChecksTheProvidersCapabilities) {
             "checkbox");
 
   // The same request against V7's capabilities: a checkbox is no V7 type.
-  RunRegistry darwin(store->get(), Darwin());
+  RunRegistry darwin(store.get(), Darwin());
   polylines.set_backend("");
   polylines.set_anno_key("on-darwin");
   EXPECT_INVALID(darwin.CreateRun(kTenant, polylines, Images(1)),

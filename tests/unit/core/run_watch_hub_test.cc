@@ -16,6 +16,7 @@
 #include "service/store/in_process_run_change_notifier.h"
 #include "service/store/notifying_run_store.h"
 #include "service/store/sqlite_run_store.h"
+#include "tests/unit/core/fake_backends.h"
 #include "tests/unit/store/one_image_run.h"
 
 namespace labelport::core {
@@ -26,6 +27,7 @@ namespace v1 = labelport::v1;
 // Generous: bounds a failing test only.
 constexpr absl::Duration kDeadline = absl::Seconds(30);
 
+using ::labelport::core::testing::InMemoryStore;
 using ::labelport::store::testing::OneImageRun;
 
 // What one watcher received.
@@ -89,9 +91,8 @@ class Received {
 class RunWatchHubTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto sqlite = store::SqliteRunStore::Create({.path = ":memory:"});
-    ASSERT_TRUE(sqlite.ok()) << sqlite.status();
-    inner_ = *std::move(sqlite);
+    inner_ = InMemoryStore();
+    ASSERT_NE(inner_, nullptr);
     store_ = std::make_unique<store::NotifyingRunStore>(inner_.get(), &notifier_);
   }
 

@@ -28,6 +28,7 @@
 #include "service/core/lease_fence.h"
 #include "service/store/sqlite_run_store.h"
 #include "tests/unit/common/run_sync.h"
+#include "tests/unit/core/fake_backends.h"
 #include "tests/unit/core/forwarding_run_store.h"
 
 namespace labelport::core {
@@ -35,6 +36,8 @@ namespace {
 
 namespace v1 = labelport::v1;
 namespace internal = labelport::internal::v1;
+using ::labelport::core::testing::InMemoryStore;
+using ::labelport::core::testing::NewRunOf;
 using ::labelport::testing::RunSync;
 using store::RunStore;
 
@@ -85,17 +88,13 @@ internal::SampleProgress Completed(int64_t position) {
 // Two saves race: the first computes its counters, then reaches the store
 // after the second. The stored counters must still count both samples.
 TEST(StoreUploadJournalTest, ASlowerSaveNeverOverwritesNewerCounters) {
-  auto sqlite = store::SqliteRunStore::Create({.path = ":memory:"});
-  ASSERT_TRUE(sqlite.ok()) << sqlite.status();
-  store::NewRun run;
-  run.key = {"tenant", "dataset", "raced"};
-  run.record.set_state(v1::RUN_STATE_UPLOADING);
-  run.record.mutable_progress()->set_samples_total(2);
-  for (const char* id : {"s0", "s1"}) run.samples.emplace_back().set_id(id);
-  auto created = (*sqlite)->CreateRun(run);
+  std::unique_ptr<store::SqliteRunStore> sqlite = InMemoryStore();
+  ASSERT_NE(sqlite, nullptr);
+  auto created =
+      sqlite->CreateRun(NewRunOf("tenant", "raced", {"s0", "s1"}, v1::RUN_STATE_UPLOADING));
   ASSERT_TRUE(created.ok()) << created.status();
 
-  SlowFirstUpdateStore store(sqlite->get());
+  SlowFirstUpdateStore store(sqlite.get());
   StoreUploadJournal journal(&store, created->run);
   absl::Status first_saved;
   std::thread first([&] { first_saved = RunSync(journal.SaveProgress({Completed(0)})); });
@@ -105,7 +104,7 @@ TEST(StoreUploadJournalTest, ASlowerSaveNeverOverwritesNewerCounters) {
   first.join();
   EXPECT_TRUE(first_saved.ok()) << first_saved;
 
-  auto stored = (*sqlite)->GetRunByUid(created->run_id);
+  auto stored = sqlite->GetRunByUid(created->run_id);
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_EQ(stored->progress().samples_completed(), 2) << stored->progress().DebugString();
   EXPECT_EQ(stored->progress().samples_total(), 2);
@@ -126,11 +125,9 @@ struct TestRun {
 };
 
 TestRun CreateTestRun() {
-  auto sqlite = store::SqliteRunStore::Create({.path = ":memory:"});
-  EXPECT_TRUE(sqlite.ok()) << sqlite.status();
-  store::NewRun run;
-  run.key = {"tenant", "dataset", "counted"};
-  run.record.set_state(v1::RUN_STATE_UPLOADING);
+  std::unique_ptr<store::SqliteRunStore> sqlite = InMemoryStore();
+  if (sqlite == nullptr) return {};
+  store::NewRun run = NewRunOf("tenant", "counted", {}, v1::RUN_STATE_UPLOADING);
   run.record.mutable_progress()->set_samples_total(kSamples);
   int64_t labels = 0;
   for (int i = 0; i < kSamples; ++i) {
@@ -143,9 +140,9 @@ TestRun CreateTestRun() {
     labels += LabelsOfSample(i);
   }
   run.record.mutable_progress()->set_labels_total(labels);
-  auto created = (*sqlite)->CreateRun(run);
+  auto created = sqlite->CreateRun(run);
   EXPECT_TRUE(created.ok()) << created.status();
-  return {*std::move(sqlite), created->run_id, created->run};
+  return {std::move(sqlite), created->run_id, created->run};
 }
 
 // The oracle: the counters and errors a full rescan of `records` gives (the
@@ -301,15 +298,13 @@ TEST(StoreUploadJournalTest, AResumedJournalCountsTheRecordsOfTheEarlierJob) {
 
 TEST(StoreUploadJournalTest, ReportsTheFailuresOfLowestPositionAndDropsRetriedOnes) {
   constexpr int kMany = kMaxReportedSampleErrors + 20;
-  auto sqlite = store::SqliteRunStore::Create({.path = ":memory:"});
-  ASSERT_TRUE(sqlite.ok());
-  store::NewRun new_run;
-  new_run.key = {"tenant", "dataset", "errors"};
-  new_run.record.mutable_progress()->set_samples_total(kMany);
-  for (int i = 0; i < kMany; ++i) new_run.samples.emplace_back().set_id(absl::StrCat("s", i));
-  auto created = (*sqlite)->CreateRun(new_run);
-  ASSERT_TRUE(created.ok());
-  StoreUploadJournal journal(sqlite->get(), created->run);
+  std::unique_ptr<store::SqliteRunStore> sqlite = InMemoryStore();
+  ASSERT_NE(sqlite, nullptr);
+  std::vector<std::string> ids;
+  for (int i = 0; i < kMany; ++i) ids.push_back(absl::StrCat("s", i));
+  auto created = sqlite->CreateRun(NewRunOf("tenant", "errors", ids, v1::RUN_STATE_UNSPECIFIED));
+  ASSERT_TRUE(created.ok()) << created.status();
+  StoreUploadJournal journal(sqlite.get(), created->run);
   // Failures saved from the highest position down.
   for (int i = kMany - 1; i >= 0; --i) {
     internal::SampleProgress p;
@@ -322,7 +317,7 @@ TEST(StoreUploadJournalTest, ReportsTheFailuresOfLowestPositionAndDropsRetriedOn
   }
   // Sample 0 is retried and completes: s1 .. s100 are reported.
   ASSERT_TRUE(RunSync(journal.SaveProgress({Completed(0)})).ok());
-  auto run = (*sqlite)->GetRunByUid(created->run_id);
+  auto run = sqlite->GetRunByUid(created->run_id);
   ASSERT_TRUE(run.ok());
   ASSERT_EQ(run->sample_errors_size(), kMaxReportedSampleErrors);
   EXPECT_EQ(run->sample_errors(0).sample_id(), "s1");
