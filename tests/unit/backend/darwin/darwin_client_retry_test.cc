@@ -19,6 +19,7 @@
 #include "tests/unit/backend/darwin/darwin_client_fixture.h"
 #include "tests/unit/backend/darwin/fake_http_client.h"
 #include "tests/unit/common/run_sync.h"
+#include "tests/unit/common/scratch_dir.h"
 #include "tests/unit/http/body_factories.h"
 
 namespace labelport::backend::darwin {
@@ -258,7 +259,8 @@ TEST_F(DarwinClientRetryTest, UploadSendsTheBytesAgainWhenV7HasNone) {
 }
 
 TEST_F(DarwinClientRetryTest, DownloadIsRepeatedAfterCutOrForeignBodies) {
-  const std::string path = absl::StrCat(::testing::TempDir(), "/darwin_client_retry_download.zip");
+  const ::labelport::testing::ScratchDir dir("darwin_client_retry_download");
+  const std::string path = (dir.path() / "export.zip").string();
   const std::string zip("PK\x03\x04 the archive", 17);
   http_.Reply(200, kMalformed);                                    // not a zip
   http_.Reply(200, zip.substr(0, 8), {{"Content-Length", "17"}});  // cut

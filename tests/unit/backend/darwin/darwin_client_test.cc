@@ -2,7 +2,6 @@
 
 #include <boost/json.hpp>
 #include <cstdint>
-#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -23,6 +22,7 @@
 #include "tests/unit/backend/darwin/darwin_client_fixture.h"
 #include "tests/unit/backend/darwin/fake_http_client.h"
 #include "tests/unit/common/run_sync.h"
+#include "tests/unit/common/scratch_dir.h"
 
 namespace labelport::backend::darwin {
 namespace {
@@ -1085,19 +1085,14 @@ TEST_F(DarwinClientTest, DeleteExportAndNotFound) {
 
 class DarwinClientDownloadTest : public DarwinClientTest {
  protected:
-  void SetUp() override {
-    DarwinClientTest::SetUp();
-    path_ = absl::StrCat(::testing::TempDir(), "/darwin_client_download_",
-                         ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".zip");
-    std::remove(path_.c_str());
-  }
-  void TearDown() override { std::remove(path_.c_str()); }
   std::string ReadFile() const {
     std::ifstream in(path_, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
   bool FileExists() const { return std::ifstream(path_).good(); }
-  std::string path_;
+  // The download's file, in a directory of the test's own.
+  ::labelport::testing::ScratchDir dir_{"darwin_client_download"};
+  const std::string path_ = (dir_.path() / "export.zip").string();
 };
 
 TEST_F(DarwinClientDownloadTest, StreamsToFileWithoutAuthOrLimiterToken) {
