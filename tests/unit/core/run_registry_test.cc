@@ -375,7 +375,7 @@ TEST_F(RunRegistryTest, SampleErrorsAreReportedBeforeKeyErrors) {
 
 TEST_F(RunRegistryTest, LabelErrorsAreReported) {
   auto samples = Images(1);
-  testing::AddField(samples[0], "gt", testing::Detections({testing::Box("d", "cat")}));
+  testing::AddField(samples[0], "gt", testing::Detections({testing::BoxLabel("d", "cat")}));
   EXPECT_INVALID(Create(Header("gt_run"), samples), "samples[0].fields[0].field",
                  "NEW_FIELD_HAS_LABELS",
                  "Sample 's0' carries labels for field 'gt', but the field is not listed in "
@@ -719,8 +719,8 @@ v1::CreateRunHeader ExistingGtHeader(const std::string& anno_key) {
 v1::Sample ImageWithBox(const std::string& id, const std::string& label_id,
                         const std::string& label) {
   v1::Sample s = Image(id);
-  testing::AddField(s, "gt",
-                    testing::Detections({testing::Box(label_id, label, {0.1, 0.1, 0.5, 0.5})}));
+  testing::AddField(
+      s, "gt", testing::Detections({testing::BoxLabel(label_id, label, {0.1, 0.1, 0.5, 0.5})}));
   return s;
 }
 
