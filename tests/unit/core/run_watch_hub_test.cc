@@ -50,18 +50,13 @@ class Received {
   bool WaitForRevision(int64_t revision) {
     absl::MutexLock lock(&mu_);
     auto reached = [&] { return !revisions_.empty() && revisions_.back() >= revision; };
-    const absl::Time deadline = absl::Now() + kDeadline;
-    while (!reached() && absl::Now() < deadline) {
-      mu_.AwaitWithDeadline(absl::Condition(&reached), deadline);
-    }
-    return reached();
+    return mu_.AwaitWithDeadline(absl::Condition(&reached), absl::Now() + kDeadline);
   }
 
   bool WaitForError() {
     absl::MutexLock lock(&mu_);
     auto reached = [&] { return !status_.ok(); };
-    mu_.AwaitWithDeadline(absl::Condition(&reached), absl::Now() + kDeadline);
-    return reached();
+    return mu_.AwaitWithDeadline(absl::Condition(&reached), absl::Now() + kDeadline);
   }
 
   absl::Status status() {
