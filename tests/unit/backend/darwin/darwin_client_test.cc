@@ -23,11 +23,13 @@
 #include "tests/unit/backend/darwin/fake_http_client.h"
 #include "tests/unit/common/run_sync.h"
 #include "tests/unit/common/scratch_dir.h"
+#include "tests/unit/http/body_factories.h"
 
 namespace labelport::backend::darwin {
 namespace {
 
 namespace json = boost::json;
+using http::testing::ChunkedBody;
 using http::testing::FakeHttpClient;
 using http::testing::RecordedRequest;
 using ::labelport::testing::RunSync;
@@ -62,17 +64,6 @@ ItemRegistration Reg(std::string name, std::string path, std::string file_name, 
   item.type = std::move(type);
   item.storage_key = std::move(storage_key);
   return item;
-}
-
-// A streamed body that yields `chunks` then the end.
-std::function<http::BodyChunkSource()> ChunkedBody(std::vector<std::string> chunks) {
-  return [chunks]() -> http::BodyChunkSource {
-    auto index = std::make_shared<size_t>(0);
-    return [chunks, index]() -> boost::asio::awaitable<absl::StatusOr<std::string>> {
-      if (*index >= chunks.size()) co_return std::string();
-      co_return chunks[(*index)++];
-    };
-  };
 }
 
 class DarwinClientTest : public testing::DarwinClientFixture {
