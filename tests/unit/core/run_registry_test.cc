@@ -1,8 +1,5 @@
 #include "service/core/run_registry.h"
 
-#include <unistd.h>
-
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +12,7 @@
 #include "service/store/database.h"
 #include "service/store/sqlite_run_store.h"
 #include "tests/unit/common/cat_detections_header.h"
+#include "tests/unit/common/scratch_dir.h"
 #include "tests/unit/core/capabilities_provider.h"
 #include "tests/unit/core/fake_backends.h"
 #include "tests/unit/core/test_util.h"
@@ -649,10 +647,8 @@ TEST_F(RunRegistryTest, ListSamplesRejectsBadPageSizeAndToken) {
 }
 
 TEST(RunRegistryQuotaTest, ATenantAtItsRunsInFlightLimitIsRefusedUntilOneSettles) {
-  const std::filesystem::path path = std::filesystem::path(::testing::TempDir()) /
-                                     ("run_registry_quota_" + std::to_string(getpid()) + ".db");
-  std::filesystem::remove(path);
-  auto database = store::OpenDatabase({.sqlite_path = path.string()});
+  const ::labelport::testing::ScratchDir dir("run_registry_quota");
+  auto database = store::OpenDatabase({.sqlite_path = (dir.path() / "runs.db").string()});
   ASSERT_TRUE(database.ok()) << database.status();
   RunQuota quota(&(*database)->run_state_counter(), 2);
   RunRegistry registry(&(*database)->run_store(), Darwin(), nullptr, nullptr, {}, nullptr, &quota);
@@ -694,7 +690,6 @@ TEST(RunRegistryQuotaTest, ATenantAtItsRunsInFlightLimitIsRefusedUntilOneSettles
   resume.set_name("datasets/ds/runs/a");
   EXPECT_EQ(registry.ResumeRun(kTenant, resume).status().code(),
             absl::StatusCode::kResourceExhausted);
-  std::filesystem::remove(path);
 }
 
 // --- streamed creation (RunCreation) ---
