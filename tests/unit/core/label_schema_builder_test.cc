@@ -14,6 +14,7 @@ namespace {
 
 using ::labelport::backend::BackendCapabilities;
 using ::labelport::backend::darwin::DarwinCapabilities;
+using ::labelport::core::testing::ImageWith;
 using ::labelport::core::testing::Parse;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
@@ -39,15 +40,6 @@ absl::StatusOr<BuiltSchema> Build(const v1::CreateRunHeader& header,
                                   std::vector<v1::Sample>& samples,
                                   v1::MediaType media = v1::MEDIA_TYPE_IMAGE) {
   return BuildLabelSchema(header, media, DarwinCapabilities(), samples);
-}
-
-v1::Sample SampleWith(const std::string& id, const std::string& field, v1::FieldValue value) {
-  v1::Sample sample = testing::Image(id);
-  testing::AddField(sample, field, std::move(value));
-  return sample;
-}
-v1::Sample SampleWith(const std::string& id, const std::string& field, const std::string& value) {
-  return SampleWith(id, field, Parse<v1::FieldValue>(value));
 }
 
 std::vector<std::string> ClassNames(const v1::FieldSchema& field) {
@@ -403,7 +395,7 @@ TEST(LabelSchemaBuilderTest, ExistingSingleTypeFieldsAreInferred) {
 }
 
 TEST(LabelSchemaBuilderTest, ExistingDetectionsInferDetectionsAndDropMaskedLabels) {
-  std::vector<v1::Sample> samples = {SampleWith("s1", "gt", testing::CatAndMaskedDog())};
+  std::vector<v1::Sample> samples = {ImageWith("s1", "gt", testing::CatAndMaskedDog())};
   auto built = Build(Header(R"pb(
                        existing_fields { field: "gt" document_type: "Detections" }
                        label_schema { fields { field: "gt" } }
@@ -433,26 +425,26 @@ TEST(LabelSchemaBuilderTest, ExistingDetectionInfersDetectionWithWarning) {
 }
 
 TEST(LabelSchemaBuilderTest, ExistingPolylinesInferPolygonsAndKeepOnlyFilled) {
-  std::vector<v1::Sample> samples = {SampleWith("s1", "lines", R"pb(polylines {
-                                                                      polylines {
-                                                                        id: "p1"
-                                                                        label: "road"
-                                                                        filled: true
-                                                                        closed: true
-                                                                        points {
-                                                                          points { x: 0 y: 0 }
-                                                                          points { x: 1 y: 1 }
-                                                                        }
-                                                                      }
-                                                                      polylines {
-                                                                        id: "p2"
-                                                                        label: "lane"
-                                                                        points {
-                                                                          points { x: 0 y: 0 }
-                                                                          points { x: 1 y: 1 }
-                                                                        }
-                                                                      }
-                                                                    })pb")};
+  std::vector<v1::Sample> samples = {ImageWith("s1", "lines", R"pb(polylines {
+                                                                     polylines {
+                                                                       id: "p1"
+                                                                       label: "road"
+                                                                       filled: true
+                                                                       closed: true
+                                                                       points {
+                                                                         points { x: 0 y: 0 }
+                                                                         points { x: 1 y: 1 }
+                                                                       }
+                                                                     }
+                                                                     polylines {
+                                                                       id: "p2"
+                                                                       label: "lane"
+                                                                       points {
+                                                                         points { x: 0 y: 0 }
+                                                                         points { x: 1 y: 1 }
+                                                                       }
+                                                                     }
+                                                                   })pb")};
   auto built = Build(Header(R"pb(
                        existing_fields { field: "lines" document_type: "Polylines" }
                        label_schema { fields { field: "lines" } }
@@ -470,25 +462,25 @@ TEST(LabelSchemaBuilderTest, ExistingPolylinesInferPolygonsAndKeepOnlyFilled) {
 }
 
 TEST(LabelSchemaBuilderTest, ExplicitPolylinesKeepOnlyOpenPolylinesWithoutWarning) {
-  std::vector<v1::Sample> samples = {SampleWith("s1", "lines", R"pb(polylines {
-                                                                      polylines {
-                                                                        id: "p1"
-                                                                        label: "road"
-                                                                        filled: true
-                                                                        points {
-                                                                          points { x: 0 y: 0 }
-                                                                          points { x: 1 y: 1 }
-                                                                        }
-                                                                      }
-                                                                      polylines {
-                                                                        id: "p2"
-                                                                        label: "lane"
-                                                                        points {
-                                                                          points { x: 0 y: 0 }
-                                                                          points { x: 1 y: 1 }
-                                                                        }
-                                                                      }
-                                                                    })pb")};
+  std::vector<v1::Sample> samples = {ImageWith("s1", "lines", R"pb(polylines {
+                                                                     polylines {
+                                                                       id: "p1"
+                                                                       label: "road"
+                                                                       filled: true
+                                                                       points {
+                                                                         points { x: 0 y: 0 }
+                                                                         points { x: 1 y: 1 }
+                                                                       }
+                                                                     }
+                                                                     polylines {
+                                                                       id: "p2"
+                                                                       label: "lane"
+                                                                       points {
+                                                                         points { x: 0 y: 0 }
+                                                                         points { x: 1 y: 1 }
+                                                                       }
+                                                                     }
+                                                                   })pb")};
   auto built = Build(Header(R"pb(
                        existing_fields { field: "lines" document_type: "Polylines" }
                        label_schema { fields { field: "lines" type: "polylines" } }
@@ -505,8 +497,8 @@ TEST(LabelSchemaBuilderTest, ExplicitPolylinesKeepOnlyOpenPolylinesWithoutWarnin
 
 TEST(LabelSchemaBuilderTest, ClassesAreSortedUnionOfDatasetClassesAndObservedLabels) {
   std::vector<v1::Sample> samples = {
-      SampleWith("s1", "cls", R"pb(classification { id: "c1" label: "dog" })pb"),
-      SampleWith("s2", "cls", R"pb(classification { id: "c2" label: "cat" })pb")};
+      ImageWith("s1", "cls", R"pb(classification { id: "c1" label: "dog" })pb"),
+      ImageWith("s2", "cls", R"pb(classification { id: "c2" label: "cat" })pb")};
   auto built = Build(Header(R"pb(
                        existing_fields {
                          field: "cls"
@@ -838,40 +830,40 @@ TEST(LabelSchemaBuilderTest, InferAttributesYieldsNothingForNewField) {
 
 TEST(LabelSchemaBuilderTest, InferAttributesYieldsObservedAttributesAsTextForExistingField) {
   std::vector<v1::Sample> samples = {
-      SampleWith("s1", "gt", R"pb(detections {
-                                    detections {
-                                      id: "d1"
-                                      label: "cat"
-                                      bounding_box: [ 0, 0, 1, 1 ]
-                                      attributes {
-                                        key: "occluded"
-                                        value { bool_value: true }
-                                      }
-                                      attributes {
-                                        key: "color"
-                                        value { string_value: "red" }
-                                      }
-                                      attributes {
-                                        key: "note"
-                                        value { null_value: NULL_VALUE }
-                                      }
-                                    }
-                                  })pb"),
-      SampleWith("s2", "gt", R"pb(detections {
-                                    detections {
-                                      id: "d2"
-                                      label: "cat"
-                                      bounding_box: [ 0, 0, 1, 1 ]
-                                      attributes {
-                                        key: "age"
-                                        value { int_value: 3 }
-                                      }
-                                      attributes {
-                                        key: "color"
-                                        value { string_value: "blue" }
-                                      }
-                                    }
-                                  })pb")};
+      ImageWith("s1", "gt", R"pb(detections {
+                                   detections {
+                                     id: "d1"
+                                     label: "cat"
+                                     bounding_box: [ 0, 0, 1, 1 ]
+                                     attributes {
+                                       key: "occluded"
+                                       value { bool_value: true }
+                                     }
+                                     attributes {
+                                       key: "color"
+                                       value { string_value: "red" }
+                                     }
+                                     attributes {
+                                       key: "note"
+                                       value { null_value: NULL_VALUE }
+                                     }
+                                   }
+                                 })pb"),
+      ImageWith("s2", "gt", R"pb(detections {
+                                   detections {
+                                     id: "d2"
+                                     label: "cat"
+                                     bounding_box: [ 0, 0, 1, 1 ]
+                                     attributes {
+                                       key: "age"
+                                       value { int_value: 3 }
+                                     }
+                                     attributes {
+                                       key: "color"
+                                       value { string_value: "blue" }
+                                     }
+                                   }
+                                 })pb")};
   auto built = Build(Header(R"pb(
                        existing_fields { field: "gt" document_type: "Detections" }
                        label_schema { fields { field: "gt" } }
@@ -883,14 +875,14 @@ TEST(LabelSchemaBuilderTest, InferAttributesYieldsObservedAttributesAsTextForExi
 }
 
 TEST(LabelSchemaBuilderTest, InferFalseYieldsNoAttributesForExistingField) {
-  std::vector<v1::Sample> samples = {SampleWith("s1", "cls", R"pb(classification {
-                                                                    id: "c1"
-                                                                    label: "cat"
-                                                                    attributes {
-                                                                      key: "color"
-                                                                      value { string_value: "red" }
-                                                                    }
-                                                                  })pb")};
+  std::vector<v1::Sample> samples = {ImageWith("s1", "cls", R"pb(classification {
+                                                                   id: "c1"
+                                                                   label: "cat"
+                                                                   attributes {
+                                                                     key: "color"
+                                                                     value { string_value: "red" }
+                                                                   }
+                                                                 })pb")};
   auto built = Build(Header(R"pb(
                        attributes { infer: false }
                        existing_fields { field: "cls" document_type: "Classification" }
@@ -1295,7 +1287,7 @@ v1::CreateRunHeader ExistingDetections() {
 
 v1::Sample WithBox(const std::string& id, const std::string& label,
                    const std::vector<std::string>& attributes = {}) {
-  v1::Sample s = SampleWith(id, "gt", R"pb(detections {})pb");
+  v1::Sample s = ImageWith(id, "gt", R"pb(detections {})pb");
   auto* d = s.mutable_fields(0)->mutable_value()->mutable_detections()->add_detections();
   d->set_id(id + "-d");
   d->set_label(label);

@@ -52,6 +52,19 @@ inline void AddField(labelport::v1::Sample& sample, const std::string& field,
   *sf->mutable_value() = std::move(value);
 }
 
+// Image(id) with field `field` holding `value` (a FieldValue, or its text
+// format).
+inline labelport::v1::Sample ImageWith(const std::string& id, const std::string& field,
+                                       labelport::v1::FieldValue value) {
+  labelport::v1::Sample sample = Image(id);
+  AddField(sample, field, std::move(value));
+  return sample;
+}
+inline labelport::v1::Sample ImageWith(const std::string& id, const std::string& field,
+                                       const std::string& value) {
+  return ImageWith(id, field, Parse<labelport::v1::FieldValue>(value));
+}
+
 // A box `id` labelled `label` at `bounding_box` (x, y, width, height).
 using ::labelport::testing::BoxLabel;
 
