@@ -22,7 +22,6 @@
 #include "tests/unit/api/in_process_server.h"
 #include "tests/unit/api/service_test_util.h"
 #include "tests/unit/common/content_digest.h"
-#include "tests/unit/common/wait_until.h"
 
 namespace labelport::testing {
 namespace {

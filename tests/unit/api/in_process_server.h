@@ -36,7 +36,6 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/time/time.h"
 #include "labelport/v1/annotation_service.grpc.pb.h"
 #include "service/api/annotation_service_impl.h"
 #include "service/api/authenticator.h"
@@ -95,11 +94,6 @@ class InProcessServer {
   FakeMetrics& metrics() { return metrics_; }
   core::RunWatchHub& watch_hub() { return *watch_hub_; }
   store::InProcessRunChangeNotifier& run_changes() { return run_changes_; }
-  // The store as the service sees it (changes notify watchers).
-  store::RunStore& run_store() { return *run_store_; }
-  core::RunWorker& worker() { return *worker_; }
-  // The temporary directory holding the store, media and tenants file.
-  const std::string& dir() const { return dir_; }
 
  private:
   InProcessServer() = default;

@@ -10,7 +10,6 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
-#include <memory>
 #include <string>
 #include <vector>
 

@@ -6,11 +6,8 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <chrono>
 #include <map>
-#include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"

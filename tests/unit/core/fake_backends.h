@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "service/backend/annotation_backend.h"
 #include "service/backend/backend_capabilities.h"
+#include "service/backend/backend_provider.h"
 #include "service/store/run_store.h"
 #include "service/store/sqlite_run_store.h"
 

@@ -14,6 +14,7 @@ namespace {
 
 using ::labelport::backend::BackendCapabilities;
 using ::labelport::backend::darwin::DarwinCapabilities;
+using ::labelport::core::testing::ImageWith;
 using ::labelport::core::testing::Parse;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
@@ -39,15 +40,6 @@ absl::StatusOr<BuiltSchema> Build(const v1::CreateRunHeader& header,
                                   std::vector<v1::Sample>& samples,
                                   v1::MediaType media = v1::MEDIA_TYPE_IMAGE) {
   return BuildLabelSchema(header, media, DarwinCapabilities(), samples);
-}
-
-v1::Sample SampleWith(const std::string& id, const std::string& field, v1::FieldValue value) {
-  v1::Sample sample = testing::Image(id);
-  testing::AddField(sample, field, std::move(value));
-  return sample;
-}
-v1::Sample SampleWith(const std::string& id, const std::string& field, const std::string& value) {
-  return SampleWith(id, field, Parse<v1::FieldValue>(value));
 }
 
 std::vector<std::string> ClassNames(const v1::FieldSchema& field) {
@@ -403,7 +395,7 @@ TEST(LabelSchemaBuilderTest, ExistingSingleTypeFieldsAreInferred) {
 }
 
 TEST(LabelSchemaBuilderTest, ExistingDetectionsInferDetectionsAndDropMaskedLabels) {
-  std::vector<v1::Sample> samples = {SampleWith("s1", "gt", testing::CatAndMaskedDog())};
+  std::vector<v1::Sample> samples = {ImageWith("s1", "gt", testing::CatAndMaskedDog())};
   auto built = Build(Header(R"pb(
                        existing_fields { field: "gt" document_type: "Detections" }
                        label_schema { fields { field: "gt" } }
@@ -433,26 +425,26 @@ TEST(LabelSchemaBuilderTest, ExistingDetectionInfersDetectionWithWarning) {
 }
 
 TEST(LabelSchemaBuilderTest, ExistingPolylinesInferPolygonsAndKeepOnlyFilled) {
-  std::vector<v1::Sample> samples = {SampleWith("s1", "lines", R"pb(polylines {
-                                                                      polylines {
-                                                                        id: "p1"
-                                                                        label: "road"
-                                                                        filled: true
-                                                                        closed: true
-                                                                        points {
-                                                                          points { x: 0 y: 0 }
-                                                                          points { x: 1 y: 1 }
-                                                                        }
-                                                                      }
-                                                                      polylines {
-                                                                        id: "p2"
-                                                                        label: "lane"
-                                                                        points {
-                                                                          points { x: 0 y: 0 }
-                                                                          points { x: 1 y: 1 }
-                                                                        }
-                                                                      }
-                                                                    })pb")};
+  std::vector<v1::Sample> samples = {ImageWith("s1", "lines", R"pb(polylines {
+                                                                     polylines {
+                                                                       id: "p1"
+                                                                       label: "road"
+                                                                       filled: true
+                                                                       closed: true
+                                                                       points {
+                                                                         points { x: 0 y: 0 }
+                                                                         points { x: 1 y: 1 }
+                                                                       }
+                                                                     }
+                                                                     polylines {
+                                                                       id: "p2"
+                                                                       label: "lane"
+                                                                       points {
+                                                                         points { x: 0 y: 0 }
+                                                                         points { x: 1 y: 1 }
+                                                                       }
+                                                                     }
+                                                                   })pb")};
   auto built = Build(Header(R"pb(
                        existing_fields { field: "lines" document_type: "Polylines" }
                        label_schema { fields { field: "lines" } }
@@ -470,25 +462,25 @@ TEST(LabelSchemaBuilderTest, ExistingPolylinesInferPolygonsAndKeepOnlyFilled) {
 }
 
 TEST(LabelSchemaBuilderTest, ExplicitPolylinesKeepOnlyOpenPolylinesWithoutWarning) {
-  std::vector<v1::Sample> samples = {SampleWith("s1", "lines", R"pb(polylines {
-                                                                      polylines {
-                                                                        id: "p1"
-                                                                        label: "road"
-                                                                        filled: true
-                                                                        points {
-                                                                          points { x: 0 y: 0 }
-                                                                          points { x: 1 y: 1 }
-                                                                        }
-                                                                      }
-                                                                      polylines {
-                                                                        id: "p2"
-                                                                        label: "lane"
-                                                                        points {
-                                                                          points { x: 0 y: 0 }
-                                                                          points { x: 1 y: 1 }
-                                                                        }
-                                                                      }
-                                                                    })pb")};
+  std::vector<v1::Sample> samples = {ImageWith("s1", "lines", R"pb(polylines {
+                                                                     polylines {
+                                                                       id: "p1"
+                                                                       label: "road"
+                                                                       filled: true
+                                                                       points {
+                                                                         points { x: 0 y: 0 }
+                                                                         points { x: 1 y: 1 }
+                                                                       }
+                                                                     }
+                                                                     polylines {
+                                                                       id: "p2"
+                                                                       label: "lane"
+                                                                       points {
+                                                                         points { x: 0 y: 0 }
+                                                                         points { x: 1 y: 1 }
+                                                                       }
+                                                                     }
+                                                                   })pb")};
   auto built = Build(Header(R"pb(
                        existing_fields { field: "lines" document_type: "Polylines" }
                        label_schema { fields { field: "lines" type: "polylines" } }
@@ -505,8 +497,8 @@ TEST(LabelSchemaBuilderTest, ExplicitPolylinesKeepOnlyOpenPolylinesWithoutWarnin
 
 TEST(LabelSchemaBuilderTest, ClassesAreSortedUnionOfDatasetClassesAndObservedLabels) {
   std::vector<v1::Sample> samples = {
-      SampleWith("s1", "cls", R"pb(classification { id: "c1" label: "dog" })pb"),
-      SampleWith("s2", "cls", R"pb(classification { id: "c2" label: "cat" })pb")};
+      ImageWith("s1", "cls", R"pb(classification { id: "c1" label: "dog" })pb"),
+      ImageWith("s2", "cls", R"pb(classification { id: "c2" label: "cat" })pb")};
   auto built = Build(Header(R"pb(
                        existing_fields {
                          field: "cls"
@@ -594,11 +586,13 @@ TEST(LabelSchemaBuilderTest, ClassGroupAttributeErrorsNameTheGroupPath) {
 
 // --- items 26-29 ---
 
-v1::CreateRunHeader HeaderWithSpec(const std::string& spec) {
-  return Header(
-      "label_schema { fields { field: \"gt\" type: \"detections\" classes { entries { name: "
-      "\"a\" } } attributes { specs { specs { " +
-      spec + " } } } } }");
+// A header whose one field "gt" of `type`, with class "a", has the one
+// attribute `spec`.
+v1::CreateRunHeader HeaderWithSpec(const std::string& spec,
+                                   const std::string& type = "detections") {
+  return Header("label_schema { fields { field: \"gt\" type: \"" + type +
+                "\" classes { entries { name: \"a\" } } attributes { specs { specs { " + spec +
+                " } } } } }");
 }
 
 TEST(LabelSchemaBuilderTest, AttributeWithoutTypeIsRejected) {
@@ -691,42 +685,21 @@ TEST(LabelSchemaBuilderTest, AttributeTypesAreTheBackendsCapabilities) {
                  "ATTRIBUTE_TYPE_UNSUPPORTED",
                  "Attribute 'ok' has unsupported type 'checkbox'. The 'darwin' backend supports "
                  "types ['text', 'instance_id', 'single_select', 'multi_select']");
-  const v1::CreateRunHeader polylines_checkbox = Header(
-      R"pb(label_schema {
-             fields {
-               field: "gt"
-               type: "polylines"
-               classes { entries { name: "a" } }
-               attributes { specs { specs { name: "ok" type: "checkbox" } } }
-             }
-           })pb");
+  const v1::CreateRunHeader polylines_checkbox =
+      HeaderWithSpec(R"pb(name: "ok" type: "checkbox")pb", "polylines");
   auto built = BuildForOther(polylines_checkbox);
   ASSERT_TRUE(built.ok()) << built.status();
   EXPECT_THAT(AttributeNames(built->schema.fields(0)), ElementsAre("ok:checkbox"));
 
-  const v1::CreateRunHeader polylines_select = Header(
-      R"pb(label_schema {
-             fields {
-               field: "gt"
-               type: "polylines"
-               classes { entries { name: "a" } }
-               attributes { specs { specs { name: "c" type: "single_select" } } }
-             }
-           })pb");
+  const v1::CreateRunHeader polylines_select =
+      HeaderWithSpec(R"pb(name: "c" type: "single_select")pb", "polylines");
   EXPECT_INVALID(BuildForOther(polylines_select),
                  "header.label_schema.fields[0].attributes.specs[0].type",
                  "ATTRIBUTE_TYPE_UNSUPPORTED",
                  "Attribute 'c' has unsupported type 'single_select'. The 'other' backend "
                  "supports types ['checkbox', 'text', 'radio']");
-  const v1::CreateRunHeader polylines_radio = Header(
-      R"pb(label_schema {
-             fields {
-               field: "gt"
-               type: "polylines"
-               classes { entries { name: "a" } }
-               attributes { specs { specs { name: "r" type: "radio" } } }
-             }
-           })pb");
+  const v1::CreateRunHeader polylines_radio =
+      HeaderWithSpec(R"pb(name: "r" type: "radio")pb", "polylines");
   EXPECT_INVALID(
       BuildForOther(polylines_radio), "header.label_schema.fields[0].attributes.specs[0].values",
       "ATTRIBUTE_VALUES_REQUIRED", "Attribute 'r' of type 'radio' requires a list of values");
@@ -857,40 +830,40 @@ TEST(LabelSchemaBuilderTest, InferAttributesYieldsNothingForNewField) {
 
 TEST(LabelSchemaBuilderTest, InferAttributesYieldsObservedAttributesAsTextForExistingField) {
   std::vector<v1::Sample> samples = {
-      SampleWith("s1", "gt", R"pb(detections {
-                                    detections {
-                                      id: "d1"
-                                      label: "cat"
-                                      bounding_box: [ 0, 0, 1, 1 ]
-                                      attributes {
-                                        key: "occluded"
-                                        value { bool_value: true }
-                                      }
-                                      attributes {
-                                        key: "color"
-                                        value { string_value: "red" }
-                                      }
-                                      attributes {
-                                        key: "note"
-                                        value { null_value: NULL_VALUE }
-                                      }
-                                    }
-                                  })pb"),
-      SampleWith("s2", "gt", R"pb(detections {
-                                    detections {
-                                      id: "d2"
-                                      label: "cat"
-                                      bounding_box: [ 0, 0, 1, 1 ]
-                                      attributes {
-                                        key: "age"
-                                        value { int_value: 3 }
-                                      }
-                                      attributes {
-                                        key: "color"
-                                        value { string_value: "blue" }
-                                      }
-                                    }
-                                  })pb")};
+      ImageWith("s1", "gt", R"pb(detections {
+                                   detections {
+                                     id: "d1"
+                                     label: "cat"
+                                     bounding_box: [ 0, 0, 1, 1 ]
+                                     attributes {
+                                       key: "occluded"
+                                       value { bool_value: true }
+                                     }
+                                     attributes {
+                                       key: "color"
+                                       value { string_value: "red" }
+                                     }
+                                     attributes {
+                                       key: "note"
+                                       value { null_value: NULL_VALUE }
+                                     }
+                                   }
+                                 })pb"),
+      ImageWith("s2", "gt", R"pb(detections {
+                                   detections {
+                                     id: "d2"
+                                     label: "cat"
+                                     bounding_box: [ 0, 0, 1, 1 ]
+                                     attributes {
+                                       key: "age"
+                                       value { int_value: 3 }
+                                     }
+                                     attributes {
+                                       key: "color"
+                                       value { string_value: "blue" }
+                                     }
+                                   }
+                                 })pb")};
   auto built = Build(Header(R"pb(
                        existing_fields { field: "gt" document_type: "Detections" }
                        label_schema { fields { field: "gt" } }
@@ -902,14 +875,14 @@ TEST(LabelSchemaBuilderTest, InferAttributesYieldsObservedAttributesAsTextForExi
 }
 
 TEST(LabelSchemaBuilderTest, InferFalseYieldsNoAttributesForExistingField) {
-  std::vector<v1::Sample> samples = {SampleWith("s1", "cls", R"pb(classification {
-                                                                    id: "c1"
-                                                                    label: "cat"
-                                                                    attributes {
-                                                                      key: "color"
-                                                                      value { string_value: "red" }
-                                                                    }
-                                                                  })pb")};
+  std::vector<v1::Sample> samples = {ImageWith("s1", "cls", R"pb(classification {
+                                                                   id: "c1"
+                                                                   label: "cat"
+                                                                   attributes {
+                                                                     key: "color"
+                                                                     value { string_value: "red" }
+                                                                   }
+                                                                 })pb")};
   auto built = Build(Header(R"pb(
                        attributes { infer: false }
                        existing_fields { field: "cls" document_type: "Classification" }
@@ -1314,7 +1287,7 @@ v1::CreateRunHeader ExistingDetections() {
 
 v1::Sample WithBox(const std::string& id, const std::string& label,
                    const std::vector<std::string>& attributes = {}) {
-  v1::Sample s = SampleWith(id, "gt", R"pb(detections {})pb");
+  v1::Sample s = ImageWith(id, "gt", R"pb(detections {})pb");
   auto* d = s.mutable_fields(0)->mutable_value()->mutable_detections()->add_detections();
   d->set_id(id + "-d");
   d->set_label(label);

@@ -29,6 +29,7 @@ namespace {
 
 namespace v1 = labelport::v1;
 using ::labelport::core::testing::AnyTenantProvider;
+using ::labelport::core::testing::InMemoryStore;
 using ::labelport::core::testing::NewRunOf;
 using ::labelport::core::testing::TestCapabilities;
 using labelport::internal::v1::SampleProgress;
@@ -164,23 +165,22 @@ Result Finish(boost::asio::io_context& io, boost::asio::awaitable<Result> operat
 }
 
 TEST(RunOperationsTest, StoreCallsRunOnTheStorePoolNeverOnTheIoThread) {
-  auto sqlite = store::SqliteRunStore::Create({.path = ":memory:"});
-  ASSERT_TRUE(sqlite.ok()) << sqlite.status();
-  auto created =
-      (*sqlite)->CreateRun(NewRunOf("tenant", "threads", {"a"}, v1::RUN_STATE_ANNOTATING));
+  std::unique_ptr<store::SqliteRunStore> sqlite = InMemoryStore();
+  ASSERT_NE(sqlite, nullptr);
+  auto created = sqlite->CreateRun(NewRunOf("tenant", "threads", {"a"}, v1::RUN_STATE_ANNOTATING));
   ASSERT_TRUE(created.ok()) << created.status();
   google::protobuf::Any state;
   state.set_type_url(kStateType);
   state.set_value("dataset 7");
-  ASSERT_TRUE((*sqlite)->SaveBackendState(created->run_id, state).ok());
+  ASSERT_TRUE(sqlite->SaveBackendState(created->run_id, state).ok());
   SampleProgress progress;
   progress.set_position(0);
   progress.set_sample_id("a");
   progress.set_item_id("item-a");
   progress.set_step(labelport::internal::v1::SAMPLE_STEP_LABELS_IMPORTED);
-  ASSERT_TRUE((*sqlite)->SaveSampleProgress(created->run_id, {progress}).ok());
+  ASSERT_TRUE(sqlite->SaveSampleProgress(created->run_id, {progress}).ok());
 
-  ThreadRecordingStore store(sqlite->get());
+  ThreadRecordingStore store(sqlite.get());
   JournalReadingBackend backend;
   AnyTenantProvider backends(&backend);
   boost::asio::thread_pool store_pool(2);

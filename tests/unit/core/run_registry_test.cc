@@ -1,8 +1,5 @@
 #include "service/core/run_registry.h"
 
-#include <unistd.h>
-
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,13 +12,16 @@
 #include "service/store/database.h"
 #include "service/store/sqlite_run_store.h"
 #include "tests/unit/common/cat_detections_header.h"
+#include "tests/unit/common/scratch_dir.h"
 #include "tests/unit/core/capabilities_provider.h"
+#include "tests/unit/core/fake_backends.h"
 #include "tests/unit/core/test_util.h"
 
 namespace labelport::core {
 namespace {
 
 using ::labelport::core::testing::Image;
+using ::labelport::core::testing::InMemoryStore;
 using ::labelport::core::testing::Parse;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -53,9 +53,8 @@ v1::CreateRunHeader Header(const std::string& anno_key, const std::string& extra
 class RunRegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = store::SqliteRunStore::Create({.path = ":memory:"});
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
+    store_ = InMemoryStore();
+    ASSERT_NE(store_, nullptr);
     registry_ = std::make_unique<RunRegistry>(store_.get(), Darwin(), [this](int digits) {
       requested_digits_.push_back(digits);
       return std::string(digits, 'a');
@@ -161,9 +160,9 @@ TEST_F(RunRegistryTest, MissingSlugIsGeneratedFromInjectedHex) {
 }
 
 TEST(RunRegistryDefaultHexTest, GeneratedSlugIsVoxel51AndThirtyTwoHexDigits) {
-  auto store = store::SqliteRunStore::Create({.path = ":memory:"});
-  ASSERT_TRUE(store.ok()) << store.status();
-  RunRegistry registry(store->get(), Darwin());
+  auto store = InMemoryStore();
+  ASSERT_NE(store, nullptr);
+  RunRegistry registry(store.get(), Darwin());
   auto header = Header("a");
   auto first = registry.CreateRun(kTenant, header, Images(1));
   header.set_anno_key("b");
@@ -176,11 +175,11 @@ TEST(RunRegistryDefaultHexTest, GeneratedSlugIsVoxel51AndThirtyTwoHexDigits) {
 }
 
 TEST(RunRegistryMediaRootsTest, PathsOutsideTheTenantsRootsStoreNothing) {
-  auto store = store::SqliteRunStore::Create({.path = ":memory:"});
-  ASSERT_TRUE(store.ok()) << store.status();
+  auto store = InMemoryStore();
+  ASSERT_NE(store, nullptr);
   std::vector<std::string> asked;
   RunRegistry registry(
-      store->get(), Darwin(), nullptr, nullptr, {}, [&asked](const std::string& tenant) {
+      store.get(), Darwin(), nullptr, nullptr, {}, [&asked](const std::string& tenant) {
         asked.push_back(tenant);
         return tenant == kTenant ? std::vector<std::string>{"/data"} : std::vector<std::string>{};
       });
@@ -298,13 +297,13 @@ TEST_F(RunRegistryTest, ExplicitDarwinBackendIsAccepted) {
 // CreateRun asks the backend provider what its backend supports: another
 // backend's capabilities name it, accept its types and refuse others.
 TEST(RunRegistryBackendTest, CreateRunChecksTheProvidersCapabilities) {
-  auto store = store::SqliteRunStore::Create({.path = ":memory:"});
-  ASSERT_TRUE(store.ok()) << store.status();
+  auto store = InMemoryStore();
+  ASSERT_NE(store, nullptr);
   const testing::CapabilitiesProvider other({.name = "other",
                                              .label_types = {"polylines"},
                                              .attribute_types = {"checkbox"},
                                              .attribute_types_with_values = {}});
-  RunRegistry registry(store->get(), &other);
+  RunRegistry registry(store.get(), &other);
 
   EXPECT_INVALID(registry.CreateRun(kTenant, Header("detections"), Images(1)),
                  "header.label_schema.fields[0].type", "FIELD_TYPE_UNSUPPORTED",
@@ -327,7 +326,7 @@ TEST(RunRegistryBackendTest, CreateRunChecksTheProvidersCapabilities) {
             "checkbox");
 
   // The same request against V7's capabilities: a checkbox is no V7 type.
-  RunRegistry darwin(store->get(), Darwin());
+  RunRegistry darwin(store.get(), Darwin());
   polylines.set_backend("");
   polylines.set_anno_key("on-darwin");
   EXPECT_INVALID(darwin.CreateRun(kTenant, polylines, Images(1)),
@@ -374,7 +373,7 @@ TEST_F(RunRegistryTest, SampleErrorsAreReportedBeforeKeyErrors) {
 
 TEST_F(RunRegistryTest, LabelErrorsAreReported) {
   auto samples = Images(1);
-  testing::AddField(samples[0], "gt", testing::Detections({testing::Box("d", "cat")}));
+  testing::AddField(samples[0], "gt", testing::Detections({testing::BoxLabel("d", "cat")}));
   EXPECT_INVALID(Create(Header("gt_run"), samples), "samples[0].fields[0].field",
                  "NEW_FIELD_HAS_LABELS",
                  "Sample 's0' carries labels for field 'gt', but the field is not listed in "
@@ -648,10 +647,8 @@ TEST_F(RunRegistryTest, ListSamplesRejectsBadPageSizeAndToken) {
 }
 
 TEST(RunRegistryQuotaTest, ATenantAtItsRunsInFlightLimitIsRefusedUntilOneSettles) {
-  const std::filesystem::path path = std::filesystem::path(::testing::TempDir()) /
-                                     ("run_registry_quota_" + std::to_string(getpid()) + ".db");
-  std::filesystem::remove(path);
-  auto database = store::OpenDatabase({.sqlite_path = path.string()});
+  const ::labelport::testing::ScratchDir dir("run_registry_quota");
+  auto database = store::OpenDatabase({.sqlite_path = (dir.path() / "runs.db").string()});
   ASSERT_TRUE(database.ok()) << database.status();
   RunQuota quota(&(*database)->run_state_counter(), 2);
   RunRegistry registry(&(*database)->run_store(), Darwin(), nullptr, nullptr, {}, nullptr, &quota);
@@ -693,7 +690,6 @@ TEST(RunRegistryQuotaTest, ATenantAtItsRunsInFlightLimitIsRefusedUntilOneSettles
   resume.set_name("datasets/ds/runs/a");
   EXPECT_EQ(registry.ResumeRun(kTenant, resume).status().code(),
             absl::StatusCode::kResourceExhausted);
-  std::filesystem::remove(path);
 }
 
 // --- streamed creation (RunCreation) ---
@@ -718,8 +714,8 @@ v1::CreateRunHeader ExistingGtHeader(const std::string& anno_key) {
 v1::Sample ImageWithBox(const std::string& id, const std::string& label_id,
                         const std::string& label) {
   v1::Sample s = Image(id);
-  testing::AddField(s, "gt",
-                    testing::Detections({testing::Box(label_id, label, {0.1, 0.1, 0.5, 0.5})}));
+  testing::AddField(
+      s, "gt", testing::Detections({testing::BoxLabel(label_id, label, {0.1, 0.1, 0.5, 0.5})}));
   return s;
 }
 

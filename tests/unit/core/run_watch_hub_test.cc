@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <boost/asio/thread_pool.hpp>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +16,7 @@
 #include "service/store/in_process_run_change_notifier.h"
 #include "service/store/notifying_run_store.h"
 #include "service/store/sqlite_run_store.h"
+#include "tests/unit/core/fake_backends.h"
 #include "tests/unit/store/one_image_run.h"
 
 namespace labelport::core {
@@ -27,6 +27,7 @@ namespace v1 = labelport::v1;
 // Generous: bounds a failing test only.
 constexpr absl::Duration kDeadline = absl::Seconds(30);
 
+using ::labelport::core::testing::InMemoryStore;
 using ::labelport::store::testing::OneImageRun;
 
 // What one watcher received.
@@ -49,18 +50,13 @@ class Received {
   bool WaitForRevision(int64_t revision) {
     absl::MutexLock lock(&mu_);
     auto reached = [&] { return !revisions_.empty() && revisions_.back() >= revision; };
-    const absl::Time deadline = absl::Now() + kDeadline;
-    while (!reached() && absl::Now() < deadline) {
-      mu_.AwaitWithDeadline(absl::Condition(&reached), deadline);
-    }
-    return reached();
+    return mu_.AwaitWithDeadline(absl::Condition(&reached), absl::Now() + kDeadline);
   }
 
   bool WaitForError() {
     absl::MutexLock lock(&mu_);
     auto reached = [&] { return !status_.ok(); };
-    mu_.AwaitWithDeadline(absl::Condition(&reached), absl::Now() + kDeadline);
-    return reached();
+    return mu_.AwaitWithDeadline(absl::Condition(&reached), absl::Now() + kDeadline);
   }
 
   absl::Status status() {
@@ -90,9 +86,8 @@ class Received {
 class RunWatchHubTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto sqlite = store::SqliteRunStore::Create({.path = ":memory:"});
-    ASSERT_TRUE(sqlite.ok()) << sqlite.status();
-    inner_ = *std::move(sqlite);
+    inner_ = InMemoryStore();
+    ASSERT_NE(inner_, nullptr);
     store_ = std::make_unique<store::NotifyingRunStore>(inner_.get(), &notifier_);
   }
 

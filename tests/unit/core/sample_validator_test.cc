@@ -12,6 +12,7 @@ namespace labelport::core {
 namespace {
 
 using ::labelport::core::testing::Image;
+using ::labelport::core::testing::ImageWith;
 using ::labelport::core::testing::Parse;
 
 v1::Sample Video(const std::string& id, int frame_count) {
@@ -223,15 +224,6 @@ const v1::LabelSchema kImageSchema = Schema(R"pb(
   fields { field: "kps" type: "keypoints" existing_field: true }
   fields { field: "new" type: "detections" existing_field: false }
 )pb");
-
-v1::Sample ImageWith(const std::string& id, const std::string& field, v1::FieldValue value) {
-  v1::Sample s = Image(id);
-  testing::AddField(s, field, std::move(value));
-  return s;
-}
-v1::Sample ImageWith(const std::string& id, const std::string& field, const std::string& value) {
-  return ImageWith(id, field, Parse<v1::FieldValue>(value));
-}
 
 absl::Status Labels(const std::vector<v1::Sample>& samples,
                     const v1::LabelSchema& schema = kImageSchema) {

@@ -15,7 +15,6 @@
 #include <future>
 #include <map>
 #include <memory>
-#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -28,6 +27,8 @@
 #include "gtest/gtest.h"
 #include "service/core/lease_fence.h"
 #include "service/store/sqlite_run_store.h"
+#include "tests/unit/common/run_sync.h"
+#include "tests/unit/core/fake_backends.h"
 #include "tests/unit/core/forwarding_run_store.h"
 
 namespace labelport::core {
@@ -35,16 +36,10 @@ namespace {
 
 namespace v1 = labelport::v1;
 namespace internal = labelport::internal::v1;
+using ::labelport::core::testing::InMemoryStore;
+using ::labelport::core::testing::NewRunOf;
+using ::labelport::testing::RunSync;
 using store::RunStore;
-
-// Runs `a` to its end on a private io_context on this thread.
-template <typename T>
-T Await(boost::asio::awaitable<T> a) {
-  boost::asio::io_context io;
-  std::future<T> result = boost::asio::co_spawn(io, std::move(a), boost::asio::use_future);
-  io.run();
-  return result.get();
-}
 
 // Forwards to a real store; the first UpdateRun waits for `release` before
 // it starts (a save that lost the race for the store).
@@ -93,27 +88,23 @@ internal::SampleProgress Completed(int64_t position) {
 // Two saves race: the first computes its counters, then reaches the store
 // after the second. The stored counters must still count both samples.
 TEST(StoreUploadJournalTest, ASlowerSaveNeverOverwritesNewerCounters) {
-  auto sqlite = store::SqliteRunStore::Create({.path = ":memory:"});
-  ASSERT_TRUE(sqlite.ok()) << sqlite.status();
-  store::NewRun run;
-  run.key = {"tenant", "dataset", "raced"};
-  run.record.set_state(v1::RUN_STATE_UPLOADING);
-  run.record.mutable_progress()->set_samples_total(2);
-  for (const char* id : {"s0", "s1"}) run.samples.emplace_back().set_id(id);
-  auto created = (*sqlite)->CreateRun(run);
+  std::unique_ptr<store::SqliteRunStore> sqlite = InMemoryStore();
+  ASSERT_NE(sqlite, nullptr);
+  auto created =
+      sqlite->CreateRun(NewRunOf("tenant", "raced", {"s0", "s1"}, v1::RUN_STATE_UPLOADING));
   ASSERT_TRUE(created.ok()) << created.status();
 
-  SlowFirstUpdateStore store(sqlite->get());
+  SlowFirstUpdateStore store(sqlite.get());
   StoreUploadJournal journal(&store, created->run);
   absl::Status first_saved;
-  std::thread first([&] { first_saved = Await(journal.SaveProgress({Completed(0)})); });
+  std::thread first([&] { first_saved = RunSync(journal.SaveProgress({Completed(0)})); });
   store.first_update_waiting.WaitForNotification();
-  EXPECT_TRUE(Await(journal.SaveProgress({Completed(1)})).ok());
+  EXPECT_TRUE(RunSync(journal.SaveProgress({Completed(1)})).ok());
   store.release.Notify();
   first.join();
   EXPECT_TRUE(first_saved.ok()) << first_saved;
 
-  auto stored = (*sqlite)->GetRunByUid(created->run_id);
+  auto stored = sqlite->GetRunByUid(created->run_id);
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_EQ(stored->progress().samples_completed(), 2) << stored->progress().DebugString();
   EXPECT_EQ(stored->progress().samples_total(), 2);
@@ -134,11 +125,9 @@ struct TestRun {
 };
 
 TestRun CreateTestRun() {
-  auto sqlite = store::SqliteRunStore::Create({.path = ":memory:"});
-  EXPECT_TRUE(sqlite.ok()) << sqlite.status();
-  store::NewRun run;
-  run.key = {"tenant", "dataset", "counted"};
-  run.record.set_state(v1::RUN_STATE_UPLOADING);
+  std::unique_ptr<store::SqliteRunStore> sqlite = InMemoryStore();
+  if (sqlite == nullptr) return {};
+  store::NewRun run = NewRunOf("tenant", "counted", {}, v1::RUN_STATE_UPLOADING);
   run.record.mutable_progress()->set_samples_total(kSamples);
   int64_t labels = 0;
   for (int i = 0; i < kSamples; ++i) {
@@ -151,9 +140,9 @@ TestRun CreateTestRun() {
     labels += LabelsOfSample(i);
   }
   run.record.mutable_progress()->set_labels_total(labels);
-  auto created = (*sqlite)->CreateRun(run);
+  auto created = sqlite->CreateRun(run);
   EXPECT_TRUE(created.ok()) << created.status();
-  return {*std::move(sqlite), created->run_id, created->run};
+  return {std::move(sqlite), created->run_id, created->run};
 }
 
 // The oracle: the counters and errors a full rescan of `records` gives (the
@@ -264,7 +253,7 @@ void SaveRandomSequence(StoreUploadJournal& journal, store::RunStore& sqlite,
       mine[position] = p;
       batch.push_back(p);
     }
-    ASSERT_TRUE(Await(journal.SaveProgress(batch)).ok());
+    ASSERT_TRUE(RunSync(journal.SaveProgress(batch)).ok());
     ASSERT_NO_FATAL_FAILURE(ExpectCountersMatchRescan(sqlite, uid)) << "after save " << n;
   }
 }
@@ -272,8 +261,8 @@ void SaveRandomSequence(StoreUploadJournal& journal, store::RunStore& sqlite,
 TEST(StoreUploadJournalTest, IncrementalCountersEqualAFullRescanAfterEverySave) {
   TestRun run = CreateTestRun();
   StoreUploadJournal journal(run.sqlite.get(), run.record);
-  ASSERT_TRUE(Await(journal.LoadSamples(0, kSamples)).ok());
-  ASSERT_TRUE(Await(journal.LoadProgress(0, kSamples)).ok());
+  ASSERT_TRUE(RunSync(journal.LoadSamples(0, kSamples)).ok());
+  ASSERT_TRUE(RunSync(journal.LoadProgress(0, kSamples)).ok());
   std::mt19937 rng(15);
   std::map<int64_t, internal::SampleProgress> mine;
   SaveRandomSequence(journal, *run.sqlite, run.uid, mine, rng, 400);
@@ -289,8 +278,8 @@ TEST(StoreUploadJournalTest, AResumedJournalCountsTheRecordsOfTheEarlierJob) {
   std::map<int64_t, internal::SampleProgress> mine;
   {
     StoreUploadJournal first(run.sqlite.get(), run.record);
-    ASSERT_TRUE(Await(first.LoadSamples(0, kSamples)).ok());
-    ASSERT_TRUE(Await(first.LoadProgress(0, kSamples)).ok());
+    ASSERT_TRUE(RunSync(first.LoadSamples(0, kSamples)).ok());
+    ASSERT_TRUE(RunSync(first.LoadProgress(0, kSamples)).ok());
     SaveRandomSequence(first, *run.sqlite, run.uid, mine, rng, 150);
   }
   // The run record as the next job starts from it (counters included).
@@ -298,10 +287,10 @@ TEST(StoreUploadJournalTest, AResumedJournalCountsTheRecordsOfTheEarlierJob) {
   ASSERT_TRUE(record.ok());
   StoreUploadJournal second(run.sqlite.get(), *record);
   // Samples are loaded in chunks, as the backend does.
-  ASSERT_TRUE(Await(second.LoadSamples(0, 25)).ok());
-  ASSERT_TRUE(Await(second.LoadSamples(25, 25)).ok());
-  ASSERT_TRUE(Await(second.LoadSamples(50, 25)).ok());
-  auto loaded = Await(second.LoadProgress(0, kSamples));
+  ASSERT_TRUE(RunSync(second.LoadSamples(0, 25)).ok());
+  ASSERT_TRUE(RunSync(second.LoadSamples(25, 25)).ok());
+  ASSERT_TRUE(RunSync(second.LoadSamples(50, 25)).ok());
+  auto loaded = RunSync(second.LoadProgress(0, kSamples));
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ(loaded->size(), mine.size());
   SaveRandomSequence(second, *run.sqlite, run.uid, mine, rng, 150);
@@ -309,15 +298,13 @@ TEST(StoreUploadJournalTest, AResumedJournalCountsTheRecordsOfTheEarlierJob) {
 
 TEST(StoreUploadJournalTest, ReportsTheFailuresOfLowestPositionAndDropsRetriedOnes) {
   constexpr int kMany = kMaxReportedSampleErrors + 20;
-  auto sqlite = store::SqliteRunStore::Create({.path = ":memory:"});
-  ASSERT_TRUE(sqlite.ok());
-  store::NewRun new_run;
-  new_run.key = {"tenant", "dataset", "errors"};
-  new_run.record.mutable_progress()->set_samples_total(kMany);
-  for (int i = 0; i < kMany; ++i) new_run.samples.emplace_back().set_id(absl::StrCat("s", i));
-  auto created = (*sqlite)->CreateRun(new_run);
-  ASSERT_TRUE(created.ok());
-  StoreUploadJournal journal(sqlite->get(), created->run);
+  std::unique_ptr<store::SqliteRunStore> sqlite = InMemoryStore();
+  ASSERT_NE(sqlite, nullptr);
+  std::vector<std::string> ids;
+  for (int i = 0; i < kMany; ++i) ids.push_back(absl::StrCat("s", i));
+  auto created = sqlite->CreateRun(NewRunOf("tenant", "errors", ids, v1::RUN_STATE_UNSPECIFIED));
+  ASSERT_TRUE(created.ok()) << created.status();
+  StoreUploadJournal journal(sqlite.get(), created->run);
   // Failures saved from the highest position down.
   for (int i = kMany - 1; i >= 0; --i) {
     internal::SampleProgress p;
@@ -326,11 +313,11 @@ TEST(StoreUploadJournalTest, ReportsTheFailuresOfLowestPositionAndDropsRetriedOn
     p.set_step(internal::SAMPLE_STEP_FAILED);
     p.set_error_stage("upload");
     p.set_error_message(absl::StrCat("error ", i));
-    ASSERT_TRUE(Await(journal.SaveProgress({p})).ok());
+    ASSERT_TRUE(RunSync(journal.SaveProgress({p})).ok());
   }
   // Sample 0 is retried and completes: s1 .. s100 are reported.
-  ASSERT_TRUE(Await(journal.SaveProgress({Completed(0)})).ok());
-  auto run = (*sqlite)->GetRunByUid(created->run_id);
+  ASSERT_TRUE(RunSync(journal.SaveProgress({Completed(0)})).ok());
+  auto run = sqlite->GetRunByUid(created->run_id);
   ASSERT_TRUE(run.ok());
   ASSERT_EQ(run->sample_errors_size(), kMaxReportedSampleErrors);
   EXPECT_EQ(run->sample_errors(0).sample_id(), "s1");
@@ -346,13 +333,13 @@ TEST(StoreUploadJournalTest, ASaveAfterAFailedRunUpdateStoresTheMissedCounts) {
   SlowFirstUpdateStore store(run.sqlite.get());
   store.slow_first_update = false;
   StoreUploadJournal journal(&store, run.record);
-  ASSERT_TRUE(Await(journal.LoadSamples(0, kSamples)).ok());
-  ASSERT_TRUE(Await(journal.LoadProgress(0, kSamples)).ok());
+  ASSERT_TRUE(RunSync(journal.LoadSamples(0, kSamples)).ok());
+  ASSERT_TRUE(RunSync(journal.LoadProgress(0, kSamples)).ok());
   store.fail_next_update = true;
   // The record is stored, the run update is not: the save fails (the
   // backend repeats it).
-  EXPECT_EQ(Await(journal.SaveProgress({Completed(1)})).code(), absl::StatusCode::kUnavailable);
-  ASSERT_TRUE(Await(journal.SaveProgress({Completed(2)})).ok());
+  EXPECT_EQ(RunSync(journal.SaveProgress({Completed(1)})).code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(RunSync(journal.SaveProgress({Completed(2)})).ok());
   ExpectCountersMatchRescan(*run.sqlite, run.uid);
   auto stored = run.sqlite->GetRunByUid(run.uid);
   ASSERT_TRUE(stored.ok());
@@ -492,32 +479,32 @@ TEST(StoreUploadJournalTest, RefusesEveryWriteBeforeAnUnrenewedLeaseCanExpire) {
   auto fence = std::make_shared<LeaseFence>(run.uid, absl::Seconds(30), absl::Seconds(10), now,
                                             [&now] { return now; });
   StoreUploadJournal journal(&store, run.record, fence);
-  ASSERT_TRUE(Await(journal.SaveProgress({Completed(0)})).ok());
+  ASSERT_TRUE(RunSync(journal.SaveProgress({Completed(0)})).ok());
   EXPECT_EQ(store.progress_writes.load(), 1);
 
   // The renewals fail (the store is cut off): 20 s on, before the lease can
   // expire at 30 s, every write is refused without reaching the store.
   now += absl::Seconds(20) + absl::Milliseconds(1);
   EXPECT_EQ(journal.CheckLease().code(), absl::StatusCode::kAborted);
-  EXPECT_EQ(Await(journal.SaveProgress({Completed(1)})).code(), absl::StatusCode::kAborted);
-  EXPECT_EQ(Await(journal.SaveLinks({internal::AnnotationLink()})).code(),
+  EXPECT_EQ(RunSync(journal.SaveProgress({Completed(1)})).code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(RunSync(journal.SaveLinks({internal::AnnotationLink()})).code(),
             absl::StatusCode::kAborted);
-  EXPECT_EQ(Await(journal.SaveBackendState(google::protobuf::Any())).code(),
+  EXPECT_EQ(RunSync(journal.SaveBackendState(google::protobuf::Any())).code(),
             absl::StatusCode::kAborted);
-  EXPECT_EQ(Await(journal.SetEditorUrl("https://example.invalid/")).code(),
+  EXPECT_EQ(RunSync(journal.SetEditorUrl("https://example.invalid/")).code(),
             absl::StatusCode::kAborted);
   EXPECT_EQ(store.progress_writes.load(), 1);
   EXPECT_TRUE(fence->was_closed());
 
   // A renewal while still the owner opens the fence again.
   fence->MarkRenewed(now);
-  EXPECT_TRUE(Await(journal.SaveProgress({Completed(1)})).ok());
+  EXPECT_TRUE(RunSync(journal.SaveProgress({Completed(1)})).ok());
   EXPECT_EQ(store.progress_writes.load(), 2);
 
   // A lease taken over stays lost, renewed or not.
   fence->MarkLost();
   fence->MarkRenewed(now + absl::Seconds(1));
-  EXPECT_EQ(Await(journal.SaveProgress({Completed(2)})).code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(RunSync(journal.SaveProgress({Completed(2)})).code(), absl::StatusCode::kAborted);
   EXPECT_EQ(store.progress_writes.load(), 2);
 }
 

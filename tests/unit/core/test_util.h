@@ -2,7 +2,6 @@
 #ifndef LABELPORT_TESTS_UNIT_CORE_TEST_UTIL_H_
 #define LABELPORT_TESTS_UNIT_CORE_TEST_UTIL_H_
 
-#include <array>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -13,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "labelport/v1/sample.pb.h"
 #include "service/common/errors.h"
+#include "tests/unit/common/box_label.h"
 #include "tests/unit/common/text_proto.h"
 
 namespace labelport::core::testing {
@@ -52,22 +52,28 @@ inline void AddField(labelport::v1::Sample& sample, const std::string& field,
   *sf->mutable_value() = std::move(value);
 }
 
-// A box `id` labelled `label` at `bounding_box` (x, y, width, height).
-inline labelport::v1::Detection Box(const std::string& id, const std::string& label,
-                                    std::array<double, 4> bounding_box = {0, 0, 1, 1}) {
-  labelport::v1::Detection box;
-  box.set_id(id);
-  box.set_label(label);
-  for (double v : bounding_box) box.add_bounding_box(v);
-  return box;
+// Image(id) with field `field` holding `value` (a FieldValue, or its text
+// format).
+inline labelport::v1::Sample ImageWith(const std::string& id, const std::string& field,
+                                       labelport::v1::FieldValue value) {
+  labelport::v1::Sample sample = Image(id);
+  AddField(sample, field, std::move(value));
+  return sample;
 }
+inline labelport::v1::Sample ImageWith(const std::string& id, const std::string& field,
+                                       const std::string& value) {
+  return ImageWith(id, field, Parse<labelport::v1::FieldValue>(value));
+}
+
+// A box `id` labelled `label` at `bounding_box` (x, y, width, height).
+using ::labelport::testing::BoxLabel;
 
 // Box `id` labelled `label` with an instance mask of `width` x `height`
 // pixels holding `mask`.
 inline labelport::v1::Detection MaskedBox(const std::string& id, const std::string& label,
                                           uint32_t width, uint32_t height, std::string mask,
-                                          std::array<double, 4> bounding_box = {0, 0, 1, 1}) {
-  labelport::v1::Detection box = Box(id, label, bounding_box);
+                                          const std::vector<double>& bounding_box = {0, 0, 1, 1}) {
+  labelport::v1::Detection box = BoxLabel(id, label, bounding_box);
   box.set_has_mask(true);
   box.mutable_instance_mask()->set_width(width);
   box.mutable_instance_mask()->set_height(height);
@@ -86,9 +92,9 @@ inline labelport::v1::FieldValue Detections(std::vector<labelport::v1::Detection
 // Boxes d1 "cat" and d2 "dog"; the dog has a mask (an instance, which a
 // "detections" field leaves out).
 inline labelport::v1::FieldValue CatAndMaskedDog() {
-  labelport::v1::Detection dog = Box("d2", "dog");
+  labelport::v1::Detection dog = BoxLabel("d2", "dog");
   dog.set_has_mask(true);
-  return Detections({Box("d1", "cat"), dog});
+  return Detections({BoxLabel("d1", "cat"), dog});
 }
 
 }  // namespace labelport::core::testing

@@ -2,9 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <set>
 #include <string>
 #include <vector>
@@ -13,11 +11,13 @@
 #include "service/http/retry_metrics.h"
 #include "service/http/retrying_http_client.h"
 #include "tests/unit/common/fake_metrics.h"
+#include "tests/unit/common/run_sync.h"
 
 namespace labelport::http {
 namespace {
 
 namespace net = boost::asio;
+using ::labelport::testing::RunSync;
 
 // Answers each request with the next scripted result.
 class ScriptedClient : public HttpClient {
@@ -44,14 +44,6 @@ class ScriptedClient : public HttpClient {
   size_t next_ = 0;
 };
 
-template <typename T>
-T RunOnIo(net::awaitable<T> awaitable) {
-  net::io_context io;
-  auto future = net::co_spawn(io, std::move(awaitable), net::use_future);
-  io.run();
-  return future.get();
-}
-
 HttpRequest Get(std::string url) {
   HttpRequest request;
   request.url = std::move(url);
@@ -63,12 +55,12 @@ TEST(MeteredHttpClientTest, RecordsEachAttemptByTemplateAndStatus) {
   ScriptedClient inner({200, absl::UnavailableError("connection refused"), 404});
   testing::FakeMetrics metrics;
   MeteredHttpClient client(&inner, &metrics);
-  auto ok = RunOnIo(client.Send(Get("https://v7.example/api/v2/teams/acme/items?page=2")));
+  auto ok = RunSync(client.Send(Get("https://v7.example/api/v2/teams/acme/items?page=2")));
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok->status, 200);
-  auto failed = RunOnIo(client.Send(Get("https://v7.example/api/datasets/12/archive")));
+  auto failed = RunSync(client.Send(Get("https://v7.example/api/datasets/12/archive")));
   EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
-  auto missing = RunOnIo(client.SendStreaming(
+  auto missing = RunSync(client.SendStreaming(
       Get("https://s3.example/b/k?sig=secret"),
       [](absl::string_view) -> net::awaitable<absl::Status> { co_return absl::OkStatus(); }));
   ASSERT_TRUE(missing.ok());
@@ -86,7 +78,7 @@ TEST(MeteredHttpClientTest, UnderTheRetryLayerEveryAttemptAndRetryIsCounted) {
   hooks.on_event = RetryMetricsRecorder(&metrics);
   hooks.sleep = [](absl::Duration) -> net::awaitable<void> { co_return; };
   RetryingHttpClient retrying(&metered, RetryPolicy{}, std::move(hooks));
-  auto result = RunOnIo(retrying.Send(Get("https://v7.example/api/users/token_info")));
+  auto result = RunSync(retrying.Send(Get("https://v7.example/api/users/token_info")));
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result->status, 200);
   EXPECT_EQ(metrics.v7_calls(), (std::vector<std::string>{
@@ -112,7 +104,7 @@ TEST(MeteredHttpClientTest, SixHundredMediaUrlsAddOnlyFixedSeries) {
   for (int i = 0; i < 600; ++i) {
     const std::string url =
         absl::StrCat("http://h", i, ".example/api/v2/teams/t", i, "/p", i, ".png?sig=", i);
-    (void)RunOnIo(media.SendStreaming(
+    (void)RunSync(media.SendStreaming(
         Get(url),
         [](absl::string_view) -> net::awaitable<absl::Status> { co_return absl::OkStatus(); }));
   }

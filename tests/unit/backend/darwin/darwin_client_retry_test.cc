@@ -2,29 +2,24 @@
 // requests are repeated, after which failures, how long it waits and what
 // bounds a step. Time is a fake clock advanced by the fake sleep, so every
 // wait is observed exactly and no test sleeps.
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
-#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/backend/darwin/darwin_client.h"
-#include "service/http/token_bucket_rate_limiter.h"
 #include "tests/unit/backend/darwin/darwin_client_fixture.h"
 #include "tests/unit/backend/darwin/fake_http_client.h"
 #include "tests/unit/common/run_sync.h"
+#include "tests/unit/common/scratch_dir.h"
 #include "tests/unit/http/body_factories.h"
 
 namespace labelport::backend::darwin {
@@ -264,7 +259,8 @@ TEST_F(DarwinClientRetryTest, UploadSendsTheBytesAgainWhenV7HasNone) {
 }
 
 TEST_F(DarwinClientRetryTest, DownloadIsRepeatedAfterCutOrForeignBodies) {
-  const std::string path = absl::StrCat(::testing::TempDir(), "/darwin_client_retry_download.zip");
+  const ::labelport::testing::ScratchDir dir("darwin_client_retry_download");
+  const std::string path = (dir.path() / "export.zip").string();
   const std::string zip("PK\x03\x04 the archive", 17);
   http_.Reply(200, kMalformed);                                    // not a zip
   http_.Reply(200, zip.substr(0, 8), {{"Content-Length", "17"}});  // cut

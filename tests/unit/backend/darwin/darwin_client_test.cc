@@ -1,11 +1,7 @@
 #include "service/backend/darwin/darwin_client.h"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
 #include <cstdint>
-#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -26,11 +22,14 @@
 #include "tests/unit/backend/darwin/darwin_client_fixture.h"
 #include "tests/unit/backend/darwin/fake_http_client.h"
 #include "tests/unit/common/run_sync.h"
+#include "tests/unit/common/scratch_dir.h"
+#include "tests/unit/http/body_factories.h"
 
 namespace labelport::backend::darwin {
 namespace {
 
 namespace json = boost::json;
+using http::testing::ChunkedBody;
 using http::testing::FakeHttpClient;
 using http::testing::RecordedRequest;
 using ::labelport::testing::RunSync;
@@ -65,17 +64,6 @@ ItemRegistration Reg(std::string name, std::string path, std::string file_name, 
   item.type = std::move(type);
   item.storage_key = std::move(storage_key);
   return item;
-}
-
-// A streamed body that yields `chunks` then the end.
-std::function<http::BodyChunkSource()> ChunkedBody(std::vector<std::string> chunks) {
-  return [chunks]() -> http::BodyChunkSource {
-    auto index = std::make_shared<size_t>(0);
-    return [chunks, index]() -> boost::asio::awaitable<absl::StatusOr<std::string>> {
-      if (*index >= chunks.size()) co_return std::string();
-      co_return chunks[(*index)++];
-    };
-  };
 }
 
 class DarwinClientTest : public testing::DarwinClientFixture {
@@ -1088,19 +1076,14 @@ TEST_F(DarwinClientTest, DeleteExportAndNotFound) {
 
 class DarwinClientDownloadTest : public DarwinClientTest {
  protected:
-  void SetUp() override {
-    DarwinClientTest::SetUp();
-    path_ = absl::StrCat(::testing::TempDir(), "/darwin_client_download_",
-                         ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".zip");
-    std::remove(path_.c_str());
-  }
-  void TearDown() override { std::remove(path_.c_str()); }
   std::string ReadFile() const {
     std::ifstream in(path_, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
   bool FileExists() const { return std::ifstream(path_).good(); }
-  std::string path_;
+  // The download's file, in a directory of the test's own.
+  ::labelport::testing::ScratchDir dir_{"darwin_client_download"};
+  const std::string path_ = (dir_.path() / "export.zip").string();
 };
 
 TEST_F(DarwinClientDownloadTest, StreamsToFileWithoutAuthOrLimiterToken) {

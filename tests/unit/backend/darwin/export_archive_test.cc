@@ -2,7 +2,6 @@
 
 #include <zip.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>

@@ -79,7 +79,7 @@ class FakeHttpClient : public HttpClient {
   }
 
   // Answers from the same script as Send: the reply's body is passed to
-  // `sink` in chunks of at most `stream_chunk_bytes` and the returned response
+  // `sink` in chunks of at most kStreamChunkBytes and the returned response
   // has an empty body. A sink error is returned as is.
   boost::asio::awaitable<absl::StatusOr<HttpResponse>> SendStreaming(HttpRequest request,
                                                                      BodyChunkSink sink) override {
@@ -91,16 +91,17 @@ class FakeHttpClient : public HttpClient {
     if (!reply.ok()) co_return reply;
     std::string body = std::move(reply->body);
     reply->body.clear();
-    for (size_t at = 0; at < body.size(); at += stream_chunk_bytes) {
-      absl::Status status = co_await sink(absl::string_view(body).substr(at, stream_chunk_bytes));
+    for (size_t at = 0; at < body.size(); at += kStreamChunkBytes) {
+      absl::Status status = co_await sink(absl::string_view(body).substr(at, kStreamChunkBytes));
       if (!status.ok()) co_return status;
     }
     co_return reply;
   }
 
-  size_t stream_chunk_bytes = 4;
-
  private:
+  // Small, so that a short body still reaches the sink in several chunks.
+  static constexpr size_t kStreamChunkBytes = 4;
+
   // What Send and SendStreaming both record of `request`.
   static RecordedRequest Record(const HttpRequest& request) {
     RecordedRequest r;

@@ -22,6 +22,7 @@
 #include "labelport/v1/labels.pb.h"
 #include "labelport/v1/sample.pb.h"
 #include "service/backend/darwin/annotation_encoder.h"
+#include "tests/unit/common/box_label.h"
 #include "tests/unit/common/text_proto.h"
 
 namespace labelport::backend::darwin::testing {
@@ -35,14 +36,7 @@ inline labelport::v1::FieldValue Value(const std::string& text) {
 }
 
 // A detection `id` labelled `label` over the relative box (x, y, w, h).
-inline labelport::v1::Detection BoxLabel(const std::string& id, const std::string& label,
-                                         const std::vector<double>& box = {0, 0, 1, 1}) {
-  labelport::v1::Detection d;
-  d.set_id(id);
-  d.set_label(label);
-  for (double v : box) d.add_bounding_box(v);
-  return d;
-}
+using ::labelport::testing::BoxLabel;
 
 // Points (x, y) in relative coordinates; NaN for a missing keypoint.
 using Points = std::vector<std::pair<double, double>>;
