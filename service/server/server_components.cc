@@ -16,6 +16,7 @@
 #include "absl/strings/strip.h"
 #include "labelport/descriptor_set.h"
 #include "service/api/rpc_telemetry_interceptor.h"
+#include "service/common/errors.h"
 #include "service/common/log.h"
 #include "service/common/protected_files.h"
 #include "service/server/listener_credentials.h"
@@ -24,6 +25,7 @@ namespace labelport::server {
 namespace {
 
 using common::LogInfo;
+using common::Prefixed;
 using common::LogWarning;
 
 constexpr char kServiceName[] = "labelport.v1.AnnotationService";
@@ -55,10 +57,6 @@ absl::StatusOr<std::string> PrepareTempDir(const std::string& data_dir,
     LogInfo(
         absl::StrCat("removed ", removed - 1, " leftover temporary file(s) from ", dir.string()));
   return dir.string();
-}
-
-absl::Status Prefixed(absl::string_view prefix, const absl::Status& s) {
-  return absl::Status(s.code(), absl::StrCat(prefix, s.message()));
 }
 
 // Whether anything can be uploaded: a tenant or (--auth=none) a V7 key.
