@@ -166,12 +166,17 @@ void AnnounceListening(const ServerComponents& c) {
 
 }  // namespace
 
+void Workers::StopIoThreads() {
+  http->work.reset();
+  http->io.stop();
+  for (auto& t : io_threads) t.join();
+  io_threads.clear();
+}
+
 Workers::~Workers() {
   if (!io_threads.empty()) {
     worker->Stop();
-    http->work.reset();
-    http->io.stop();
-    for (auto& t : io_threads) t.join();
+    StopIoThreads();
   }
   // A store call of the worker's claim loop may still run on the pool (it
   // reads the worker): it ends before the worker is destroyed.
@@ -446,10 +451,7 @@ void Drain(ServerComponents& c, int signal_number) {
   c.workers->worker->Stop();
   c.heartbeat->Stop();
   (void)c.rate_share->Leave();
-  c.http->work.reset();
-  c.http->io.stop();
-  for (auto& t : c.workers->io_threads) t.join();
-  c.workers->io_threads.clear();
+  c.workers->StopIoThreads();
   LogInfo("labelport-server stopped");
 }
 
