@@ -627,14 +627,12 @@ boost::asio::awaitable<absl::StatusOr<int64_t>> UploadJob::CreateClass(const Cla
     // Another run (or our lost attempt) created it meanwhile: look it up.
     auto again = co_await client_->ListAnnotationClasses();
     if (!again.ok()) co_return again.status();
-    for (const auto& c : *again)
-      if (c.name == key.first && !c.annotation_types.empty() &&
-          c.annotation_types.front() == key.second) {
-        created = c;
-        absl::Status s = co_await guard_.Fenced<absl::Status>(
-            [&] { return client_->AddClassToDataset(c, state_.dataset_id()); });
-        if (!s.ok()) co_return s;
-      }
+    if (const DarwinClass* found = FindClass(*again, key); found != nullptr) {
+      created = *found;
+      absl::Status s = co_await guard_.Fenced<absl::Status>(
+          [&] { return client_->AddClassToDataset(*found, state_.dataset_id()); });
+      if (!s.ok()) co_return s;
+    }
   }
   if (!created.ok()) co_return created.status();
   co_return created->id;
