@@ -196,10 +196,11 @@ boost::asio::awaitable<absl::Status> UploadJob::LoadState() {
     if (!records.ok()) co_return records.status();
     std::vector<bool> has_labels;
     has_labels.reserve(samples->size());
-    for (const v1::Sample& sample : *samples) has_labels.push_back(HasLabels(sample));
-    index_.AddWindow(start, has_labels, *records);
-    for (const v1::Sample& sample : *samples)
+    for (const v1::Sample& sample : *samples) {
+      has_labels.push_back(HasLabels(sample));
       AddSampleClasses(run_.label_schema(), sample, &sample_classes_);
+    }
+    index_.AddWindow(start, has_labels, *records);
     if (static_cast<int>(samples->size()) < kJournalWindow) break;
   }
   auto state = co_await LoadDarwinRunState(journal_);
