@@ -4,6 +4,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -25,6 +26,23 @@ namespace {
 namespace v1 = labelport::v1;
 using labelport::internal::v1::AnnotationLink;
 using labelport::internal::v1::SampleProgress;
+
+// The V7 item ids of `records`, in their order.
+std::vector<std::string> ItemIdsOf(const std::vector<SampleProgress>& records) {
+  std::vector<std::string> ids;
+  ids.reserve(records.size());
+  for (const SampleProgress& p : records) ids.push_back(p.item_id());
+  return ids;
+}
+
+// `items` by id; the entries point into `items`.
+absl::flat_hash_map<absl::string_view, const DarwinItem*> ItemsById(
+    const std::vector<DarwinItem>& items) {
+  absl::flat_hash_map<absl::string_view, const DarwinItem*> by_id;
+  by_id.reserve(items.size());
+  for (const DarwinItem& item : items) by_id[item.id] = &item;
+  return by_id;
+}
 
 }  // namespace
 
@@ -339,13 +357,9 @@ boost::asio::awaitable<absl::Status> UploadJob::RefreshResumed() {
     from = check.back() + 1;
     auto records = co_await FetchRecords(check);
     if (!records.ok()) co_return records.status();
-    std::vector<std::string> ids;
-    ids.reserve(records->size());
-    for (const SampleProgress& p : *records) ids.push_back(p.item_id());
-    auto items = co_await client_->ListItems(state_.dataset_id(), ids);
+    auto items = co_await client_->ListItems(state_.dataset_id(), ItemIdsOf(*records));
     if (!items.ok()) co_return items.status();
-    std::map<std::string, const DarwinItem*> by_id;
-    for (const auto& item : *items) by_id[item.id] = &item;
+    const auto by_id = ItemsById(*items);
     std::vector<std::string> orphans;
     for (SampleProgress& p : *records) {
       auto it = by_id.find(p.item_id());
@@ -500,9 +514,7 @@ boost::asio::awaitable<absl::Status> UploadJob::PollByIds(size_t* changed) {
       labelport::internal::v1::SAMPLE_STEP_UPLOADED, 0, index_.size(), kPollByIdsMax);
   auto records = co_await FetchRecords(positions);
   if (!records.ok()) co_return records.status();
-  std::vector<std::string> ids;
-  ids.reserve(records->size());
-  for (const SampleProgress& p : *records) ids.push_back(p.item_id());
+  const std::vector<std::string> ids = ItemIdsOf(*records);
   co_return co_await guard_.OutageTolerant<absl::Status>(
       [&]() -> boost::asio::awaitable<absl::Status> {
         auto items = co_await client_->ListItems(state_.dataset_id(), ids);
@@ -539,8 +551,7 @@ boost::asio::awaitable<absl::Status> UploadJob::PollDataset(size_t* changed) {
 boost::asio::awaitable<absl::Status> UploadJob::ApplyPolled(
     const std::vector<SampleProgress>& records, const std::vector<DarwinItem>& items,
     size_t* changed) {
-  std::map<std::string, const DarwinItem*> by_id;
-  for (const auto& item : items) by_id[item.id] = &item;
+  const auto by_id = ItemsById(items);
   std::vector<SampleProgress> done;
   std::vector<int64_t> to_import;
   for (const SampleProgress& record : records) {
