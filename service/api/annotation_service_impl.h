@@ -1,7 +1,9 @@
 // AnnotationServiceImpl: the gRPC callback handlers of labelport.v1.
 //
 // Handlers never block a gRPC thread: each request is decoded here, the
-// use case runs on `executor`, and the reactor is finished from there.
+// use case runs on `executor` (the registry's, which block) or as a
+// coroutine on `io` (the run operations': load, status, clean-up), and the
+// reactor is finished from there.
 // GetRun and ListRuns run on the gRPC thread itself when the store's reads
 // never wait (RunStore::ReadsAreLocal: SQLite's read connections), since
 // the hop to the executor would cost more than the read.
@@ -37,8 +39,9 @@ struct CreateRunLimits {
 class AnnotationServiceImpl final : public labelport::v1::AnnotationService::CallbackService {
  public:
   // `registry`, `content_stores` (uploaded media), `executor` (runs blocking
-  // use cases and media writes) and the io_context behind `io` (timers of
-  // streaming calls) must outlive the service, as must
+  // use cases and media writes) and the io_context behind `io` (the run
+  // operations' coroutines, timers of streaming calls) must outlive the
+  // service, as must
   // `operations` (load, status, cleanup), `authenticator` and `watch_hub`
   // (WatchRun's notifications).
   AnnotationServiceImpl(core::RunRegistry* registry, store::TenantContentStores* content_stores,

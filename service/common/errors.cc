@@ -37,6 +37,14 @@ absl::Status NotFound(absl::string_view field, absl::string_view reason,
   return WithDetails(absl::NotFoundError(message), field, reason);
 }
 
+absl::Status Prefixed(absl::string_view prefix, const absl::Status& status) {
+  absl::Status prefixed(status.code(), absl::StrCat(prefix, status.message()));
+  status.ForEachPayload([&prefixed](absl::string_view type_url, const absl::Cord& payload) {
+    prefixed.SetPayload(type_url, payload);
+  });
+  return prefixed;
+}
+
 std::optional<std::string> ErrorField(const absl::Status& status) {
   auto payload = status.GetPayload(kFieldPayload);
   if (!payload) return std::nullopt;

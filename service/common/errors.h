@@ -48,6 +48,10 @@ std::string Excerpt(absl::string_view value);
 // (at a UTF-8 character boundary); unchanged when it fits.
 std::string Truncated(absl::string_view message, size_t max_bytes);
 
+// `status` with `prefix` put before its message (the same code and
+// payloads), e.g. Prefixed("--tenants_file: ", loaded.status()).
+absl::Status Prefixed(absl::string_view prefix, const absl::Status& status);
+
 // The payloads of a status, when present.
 std::optional<std::string> ErrorField(const absl::Status& status);
 std::optional<std::string> ErrorReason(const absl::Status& status);

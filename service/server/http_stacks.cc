@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "service/common/errors.h"
 #include "service/common/log.h"
 #include "service/http/egress_policy.h"
 #include "service/http/retry_metrics.h"
@@ -12,12 +13,10 @@
 namespace labelport::server {
 namespace {
 
+using common::Prefixed;
+
 // The endpoint label of every media URL attempt (URLs are the caller's).
 constexpr char kMediaFetchEndpoint[] = "media_fetch";
-
-absl::Status Prefixed(absl::string_view prefix, const absl::Status& s) {
-  return absl::Status(s.code(), absl::StrCat(prefix, s.message()));
-}
 
 }  // namespace
 

@@ -16,8 +16,10 @@
 #include "absl/strings/strip.h"
 #include "labelport/descriptor_set.h"
 #include "service/api/rpc_telemetry_interceptor.h"
+#include "service/common/errors.h"
 #include "service/common/log.h"
 #include "service/common/protected_files.h"
+#include "service/common/status_macros.h"
 #include "service/server/listener_credentials.h"
 
 namespace labelport::server {
@@ -25,6 +27,7 @@ namespace {
 
 using common::LogInfo;
 using common::LogWarning;
+using common::Prefixed;
 
 constexpr char kServiceName[] = "labelport.v1.AnnotationService";
 constexpr char kLivenessName[] = "liveness";
@@ -55,10 +58,6 @@ absl::StatusOr<std::string> PrepareTempDir(const std::string& data_dir,
     LogInfo(
         absl::StrCat("removed ", removed - 1, " leftover temporary file(s) from ", dir.string()));
   return dir.string();
-}
-
-absl::Status Prefixed(absl::string_view prefix, const absl::Status& s) {
-  return absl::Status(s.code(), absl::StrCat(prefix, s.message()));
 }
 
 // Whether anything can be uploaded: a tenant or (--auth=none) a V7 key.
@@ -167,12 +166,17 @@ void AnnounceListening(const ServerComponents& c) {
 
 }  // namespace
 
+void Workers::StopIoThreads() {
+  http->work.reset();
+  http->io.stop();
+  for (auto& t : io_threads) t.join();
+  io_threads.clear();
+}
+
 Workers::~Workers() {
   if (!io_threads.empty()) {
     worker->Stop();
-    http->work.reset();
-    http->io.stop();
-    for (auto& t : io_threads) t.join();
+    StopIoThreads();
   }
   // A store call of the worker's claim loop may still run on the pool (it
   // reads the worker): it ends before the worker is destroyed.
@@ -196,9 +200,7 @@ absl::Status OpenTenants(ServerComponents& c) {
     if (!loaded.ok()) return Prefixed("--tenants_file: ", loaded.status());
     c.tenants = *std::move(loaded);
   }
-  auto listener_credentials = ListenerCredentials(c.config);
-  if (!listener_credentials.ok()) return listener_credentials.status();
-  c.listener_credentials = *std::move(listener_credentials);
+  LP_ASSIGN_OR_RETURN(c.listener_credentials, ListenerCredentials(c.config));
   return absl::OkStatus();
 }
 
@@ -209,16 +211,12 @@ absl::Status PrepareDataDir(ServerComponents& c) {
     return absl::UnavailableError(
         absl::StrCat("cannot create --data_dir '", c.config.data_dir, "': ", ec.message()));
   }
-  auto temp_dir = PrepareTempDir(c.config.data_dir, c.config.worker_id);
-  if (!temp_dir.ok()) return temp_dir.status();
-  c.temp_dir = *std::move(temp_dir);
+  LP_ASSIGN_OR_RETURN(c.temp_dir, PrepareTempDir(c.config.data_dir, c.config.worker_id));
   return absl::OkStatus();
 }
 
 absl::Status OpenStores(ServerComponents& c) {
-  auto stores = OpenStores(c.config);
-  if (!stores.ok()) return stores.status();
-  c.stores = *std::move(stores);
+  LP_ASSIGN_OR_RETURN(c.stores, OpenStores(c.config));
   return absl::OkStatus();
 }
 
@@ -243,9 +241,7 @@ absl::Status StartMetrics(ServerComponents& c) {
 }
 
 absl::Status BuildHttpStacks(ServerComponents& c) {
-  auto http = BuildHttpStacks(c.config, c.metrics.get());
-  if (!http.ok()) return http.status();
-  c.http = *std::move(http);
+  LP_ASSIGN_OR_RETURN(c.http, BuildHttpStacks(c.config, c.metrics.get()));
   return absl::OkStatus();
 }
 
@@ -388,13 +384,13 @@ absl::Status BuildService(ServerComponents& c) {
 absl::Status StartListeners(ServerComponents& c) {
   const config::ServerConfig& config = c.config;
   grpc::EnableDefaultHealthCheckService(true);
-  auto reflection_catalog = reflection::DescriptorCatalog::Create(
-      labelport::proto::DescriptorSetBytes(),
-      {kServiceName, kHealthServiceName,
-       std::string(grpc::reflection::v1::ServerReflection::service_full_name()),
-       std::string(grpc::reflection::v1alpha::ServerReflection::service_full_name())});
-  if (!reflection_catalog.ok()) return reflection_catalog.status();
-  c.reflection_catalog = *std::move(reflection_catalog);
+  LP_ASSIGN_OR_RETURN(
+      c.reflection_catalog,
+      reflection::DescriptorCatalog::Create(
+          labelport::proto::DescriptorSetBytes(),
+          {kServiceName, kHealthServiceName,
+           std::string(grpc::reflection::v1::ServerReflection::service_full_name()),
+           std::string(grpc::reflection::v1alpha::ServerReflection::service_full_name())}));
   c.reflection_v1 = std::make_unique<reflection::ServerReflectionV1>(c.reflection_catalog.get());
   c.reflection_v1alpha =
       std::make_unique<reflection::ServerReflectionV1Alpha>(c.reflection_catalog.get());
@@ -419,9 +415,7 @@ absl::Status StartListeners(ServerComponents& c) {
   if (!c.server || c.port == 0)
     return absl::UnavailableError(absl::StrCat("cannot listen on '", config.listen, "'"));
   if (!config.health_listen.empty()) {
-    auto started = HealthPort::Start(config.health_listen);
-    if (!started.ok()) return started.status();
-    c.health_port = *std::move(started);
+    LP_ASSIGN_OR_RETURN(c.health_port, HealthPort::Start(config.health_listen));
   }
   std::vector<grpc::HealthCheckServiceInterface*> health_services = {
       c.server->GetHealthCheckService()};
@@ -457,10 +451,7 @@ void Drain(ServerComponents& c, int signal_number) {
   c.workers->worker->Stop();
   c.heartbeat->Stop();
   (void)c.rate_share->Leave();
-  c.http->work.reset();
-  c.http->io.stop();
-  for (auto& t : c.workers->io_threads) t.join();
-  c.workers->io_threads.clear();
+  c.workers->StopIoThreads();
   LogInfo("labelport-server stopped");
 }
 

@@ -60,6 +60,10 @@ struct Workers {
   Workers(const Workers&) = delete;
   Workers& operator=(const Workers&) = delete;
 
+  // Lets the io_context run out of work, stops it and joins the I/O threads
+  // (none remain).
+  void StopIoThreads();
+
   // The store calls of the upload worker and of loads, status and clean-up
   // (joined by the destructor before the worker is destroyed, and before the
   // io_context).

@@ -2,8 +2,7 @@
 
 #include <utility>
 
-#include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
+#include "service/common/errors.h"
 
 namespace labelport::server {
 
@@ -11,18 +10,12 @@ absl::StatusOr<std::unique_ptr<Stores>> OpenStores(const config::ServerConfig& c
   auto stores = std::make_unique<Stores>();
   stores->store_location = {.sqlite_path = config.sqlite_path, .postgres_url = config.postgres_url};
   auto database = store::OpenDatabase(stores->store_location);
-  if (!database.ok()) {
-    return absl::Status(database.status().code(),
-                        absl::StrCat("cannot open the run store: ", database.status().message()));
-  }
+  if (!database.ok()) return common::Prefixed("cannot open the run store: ", database.status());
   stores->database = *std::move(database);
   stores->run_store.emplace(&stores->database->run_store(), &stores->run_changes);
   auto change_listener = stores->database->ListenForRunChanges(&stores->run_changes);
-  if (!change_listener.ok()) {
-    return absl::Status(
-        change_listener.status().code(),
-        absl::StrCat("cannot listen for run changes: ", change_listener.status().message()));
-  }
+  if (!change_listener.ok())
+    return common::Prefixed("cannot listen for run changes: ", change_listener.status());
   stores->change_listener = *std::move(change_listener);
   stores->replicas = &stores->database->replica_directory();
   stores->run_state_counter = std::shared_ptr<store::RunStateCounter>(

@@ -1,15 +1,10 @@
 #include "service/backend/darwin/upload_job.h"
 
 #include <algorithm>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/error.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -31,6 +26,23 @@ namespace {
 namespace v1 = labelport::v1;
 using labelport::internal::v1::AnnotationLink;
 using labelport::internal::v1::SampleProgress;
+
+// The V7 item ids of `records`, in their order.
+std::vector<std::string> ItemIdsOf(const std::vector<SampleProgress>& records) {
+  std::vector<std::string> ids;
+  ids.reserve(records.size());
+  for (const SampleProgress& p : records) ids.push_back(p.item_id());
+  return ids;
+}
+
+// `items` by id; the entries point into `items`.
+absl::flat_hash_map<absl::string_view, const DarwinItem*> ItemsById(
+    const std::vector<DarwinItem>& items) {
+  absl::flat_hash_map<absl::string_view, const DarwinItem*> by_id;
+  by_id.reserve(items.size());
+  for (const DarwinItem& item : items) by_id[item.id] = &item;
+  return by_id;
+}
 
 }  // namespace
 
@@ -196,10 +208,11 @@ boost::asio::awaitable<absl::Status> UploadJob::LoadState() {
     if (!records.ok()) co_return records.status();
     std::vector<bool> has_labels;
     has_labels.reserve(samples->size());
-    for (const v1::Sample& sample : *samples) has_labels.push_back(HasLabels(sample));
-    index_.AddWindow(start, has_labels, *records);
-    for (const v1::Sample& sample : *samples)
+    for (const v1::Sample& sample : *samples) {
+      has_labels.push_back(HasLabels(sample));
       AddSampleClasses(run_.label_schema(), sample, &sample_classes_);
+    }
+    index_.AddWindow(start, has_labels, *records);
     if (static_cast<int>(samples->size()) < kJournalWindow) break;
   }
   auto state = co_await LoadDarwinRunState(journal_);
@@ -344,13 +357,9 @@ boost::asio::awaitable<absl::Status> UploadJob::RefreshResumed() {
     from = check.back() + 1;
     auto records = co_await FetchRecords(check);
     if (!records.ok()) co_return records.status();
-    std::vector<std::string> ids;
-    ids.reserve(records->size());
-    for (const SampleProgress& p : *records) ids.push_back(p.item_id());
-    auto items = co_await client_->ListItems(state_.dataset_id(), ids);
+    auto items = co_await client_->ListItems(state_.dataset_id(), ItemIdsOf(*records));
     if (!items.ok()) co_return items.status();
-    std::map<std::string, const DarwinItem*> by_id;
-    for (const auto& item : *items) by_id[item.id] = &item;
+    const auto by_id = ItemsById(*items);
     std::vector<std::string> orphans;
     for (SampleProgress& p : *records) {
       auto it = by_id.find(p.item_id());
@@ -505,9 +514,7 @@ boost::asio::awaitable<absl::Status> UploadJob::PollByIds(size_t* changed) {
       labelport::internal::v1::SAMPLE_STEP_UPLOADED, 0, index_.size(), kPollByIdsMax);
   auto records = co_await FetchRecords(positions);
   if (!records.ok()) co_return records.status();
-  std::vector<std::string> ids;
-  ids.reserve(records->size());
-  for (const SampleProgress& p : *records) ids.push_back(p.item_id());
+  const std::vector<std::string> ids = ItemIdsOf(*records);
   co_return co_await guard_.OutageTolerant<absl::Status>(
       [&]() -> boost::asio::awaitable<absl::Status> {
         auto items = co_await client_->ListItems(state_.dataset_id(), ids);
@@ -544,8 +551,7 @@ boost::asio::awaitable<absl::Status> UploadJob::PollDataset(size_t* changed) {
 boost::asio::awaitable<absl::Status> UploadJob::ApplyPolled(
     const std::vector<SampleProgress>& records, const std::vector<DarwinItem>& items,
     size_t* changed) {
-  std::map<std::string, const DarwinItem*> by_id;
-  for (const auto& item : items) by_id[item.id] = &item;
+  const auto by_id = ItemsById(items);
   std::vector<SampleProgress> done;
   std::vector<int64_t> to_import;
   for (const SampleProgress& record : records) {
@@ -627,14 +633,12 @@ boost::asio::awaitable<absl::StatusOr<int64_t>> UploadJob::CreateClass(const Cla
     // Another run (or our lost attempt) created it meanwhile: look it up.
     auto again = co_await client_->ListAnnotationClasses();
     if (!again.ok()) co_return again.status();
-    for (const auto& c : *again)
-      if (c.name == key.first && !c.annotation_types.empty() &&
-          c.annotation_types.front() == key.second) {
-        created = c;
-        absl::Status s = co_await guard_.Fenced<absl::Status>(
-            [&] { return client_->AddClassToDataset(c, state_.dataset_id()); });
-        if (!s.ok()) co_return s;
-      }
+    if (const DarwinClass* found = FindClass(*again, key); found != nullptr) {
+      created = *found;
+      absl::Status s = co_await guard_.Fenced<absl::Status>(
+          [&] { return client_->AddClassToDataset(*found, state_.dataset_id()); });
+      if (!s.ok()) co_return s;
+    }
   }
   if (!created.ok()) co_return created.status();
   co_return created->id;

@@ -28,5 +28,14 @@ TEST(TruncatedTest, CutsAtTheGivenSize) {
   EXPECT_EQ(Truncated("abcdef", 3), "abc\u2026(6 bytes)");
 }
 
+TEST(PrefixedTest, KeepsTheCodeAndPayloads) {
+  const absl::Status prefixed =
+      Prefixed("--tenants_file: ", InvalidArgument("tenants", "BAD_TENANT", "no name"));
+  EXPECT_EQ(prefixed.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(prefixed.message(), "--tenants_file: no name");
+  EXPECT_EQ(ErrorField(prefixed), "tenants");
+  EXPECT_EQ(ErrorReason(prefixed), "BAD_TENANT");
+}
+
 }  // namespace
 }  // namespace labelport::common
