@@ -9,7 +9,6 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "service/common/errors.h"
 #include "service/common/status_macros.h"
@@ -338,12 +337,6 @@ PostgresRunStore::PostgresRunStore(std::shared_ptr<PostgresConnectionPool> pool)
 
 PostgresRunStore::~PostgresRunStore() = default;
 
-std::string PostgresRunStore::NewRunId() {
-  absl::MutexLock lock(&bitgen_mu_);
-  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(bitgen_),
-                         absl::Uniform<uint64_t>(bitgen_));
-}
-
 absl::StatusOr<CreateRunResult> PostgresRunStore::CreateRun(const NewRun& run) {
   constexpr absl::string_view kOp = "CreateRun";
   AnnotationRun record = run.record;
@@ -351,7 +344,7 @@ absl::StatusOr<CreateRunResult> PostgresRunStore::CreateRun(const NewRun& run) {
   LP_ASSIGN_OR_RETURN(std::string record_blob, SerializeRecord(record, kOp));
   // The samples in COPY text format, built before the transaction: it is
   // the costly part for large runs.
-  const std::string run_id = NewRunId();
+  const std::string run_id = run_records::NewRunId();
   std::string copy_data;
   {
     absl::flat_hash_set<absl::string_view> seen;
@@ -418,7 +411,7 @@ absl::StatusOr<RunSpool> PostgresRunStore::BeginRunSpool(const RunKey& key,
         if (spool.replay.has_value()) return absl::OkStatus();
         LP_ASSIGN_OR_RETURN(std::optional<std::string> taken, FindRunId(db, key, kOp));
         if (taken.has_value()) return RunKeyClash(key.anno_key);
-        spool.spool_id = NewRunId();
+        spool.spool_id = run_records::NewRunId();
         // No key yet: dataset '' (never a valid dataset) and the run id as anno_key.
         return db
             .Exec(
