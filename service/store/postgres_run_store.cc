@@ -592,32 +592,30 @@ absl::StatusOr<ListRunsPage> PostgresRunStore::ListRuns(const ListRunsQuery& que
   constexpr absl::string_view kOp = "ListRuns";
   LP_RETURN_IF_ERROR(CheckPageSize(query.page_size, kOp));
   ListRunsPage page;
-  LP_RETURN_IF_ERROR(
-      InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
-        // One extra row tells whether another page exists.
-        LP_ASSIGN_OR_RETURN(
-            PgResult rows,
-            db.Exec(absl::StrCat(kSelectRun,
-                                 "WHERE tenant = $1 AND dataset = $2 AND anno_key > $3 "
-                                 "AND ($4::text = '' OR backend = $4) "
-                                 "AND ($5::integer = 0 OR state = $5) "
-                                 "AND ($6::text = '' OR dataset_slug = $6) "
-                                 "ORDER BY anno_key LIMIT $7"),
-                    {PgParam::Text(query.tenant), PgParam::Text(query.dataset),
-                     PgParam::Text(query.after_anno_key), PgParam::Text(query.backend),
-                     PgParam::Int(query.state), PgParam::Text(query.dataset_slug),
-                     PgParam::Int(int64_t{query.page_size} + 1)},
-                    absl::StrCat(kOp, ": select runs")));
-        for (int i = 0; i < rows.rows(); ++i) {
-          if (static_cast<int>(page.runs.size()) == query.page_size) {
-            page.next_after_anno_key = page.runs.back().anno_key();
-            break;
-          }
-          LP_ASSIGN_OR_RETURN(AnnotationRun run, ReadRun(rows, i, kOp));
-          page.runs.push_back(std::move(run));
-        }
-        return absl::OkStatus();
-      }));
+  LP_RETURN_IF_ERROR(InTransaction(*pool_, kRead, kOp, [&](PostgresConnection& db) -> absl::Status {
+    // One extra row tells whether another page exists.
+    LP_ASSIGN_OR_RETURN(PgResult rows,
+                        db.Exec(absl::StrCat(kSelectRun,
+                                             "WHERE tenant = $1 AND dataset = $2 AND anno_key > $3 "
+                                             "AND ($4::text = '' OR backend = $4) "
+                                             "AND ($5::integer = 0 OR state = $5) "
+                                             "AND ($6::text = '' OR dataset_slug = $6) "
+                                             "ORDER BY anno_key LIMIT $7"),
+                                {PgParam::Text(query.tenant), PgParam::Text(query.dataset),
+                                 PgParam::Text(query.after_anno_key), PgParam::Text(query.backend),
+                                 PgParam::Int(query.state), PgParam::Text(query.dataset_slug),
+                                 PgParam::Int(int64_t{query.page_size} + 1)},
+                                absl::StrCat(kOp, ": select runs")));
+    for (int i = 0; i < rows.rows(); ++i) {
+      if (static_cast<int>(page.runs.size()) == query.page_size) {
+        page.next_after_anno_key = page.runs.back().anno_key();
+        break;
+      }
+      LP_ASSIGN_OR_RETURN(AnnotationRun run, ReadRun(rows, i, kOp));
+      page.runs.push_back(std::move(run));
+    }
+    return absl::OkStatus();
+  }));
   return page;
 }
 
@@ -671,37 +669,34 @@ absl::StatusOr<SampleIdPage> PostgresRunStore::ListRunSamples(const RunKey& key,
   LP_RETURN_IF_ERROR(CheckPageSize(page_size, kOp));
   LP_RETURN_IF_ERROR(CheckStartPosition(start_position, kOp));
   SampleIdPage page;
-  LP_RETURN_IF_ERROR(
-      InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
-        LP_ASSIGN_OR_RETURN(std::optional<std::string> run_id, FindRunId(db, key, kOp));
-        if (!run_id.has_value()) return RunNotFound(key.anno_key);
-        LP_ASSIGN_OR_RETURN(
-            PgResult rows,
-            db.Exec("SELECT position, sample_id FROM run_samples WHERE run_id = $1 AND "
-                    "position >= $2 ORDER BY position LIMIT $3",
-                    {PgParam::Text(*run_id), PgParam::Int(start_position),
-                     PgParam::Int(int64_t{page_size} + 1)},
-                    absl::StrCat(kOp, ": select samples")));
-        for (int i = 0; i < rows.rows(); ++i) {
-          if (static_cast<int>(page.sample_ids.size()) == page_size) {
-            page.next_start_position = rows.Int(i, 0);
-            break;
-          }
-          page.sample_ids.push_back(rows.Bytes(i, 1));
-        }
-        return absl::OkStatus();
-      }));
+  LP_RETURN_IF_ERROR(InTransaction(*pool_, kRead, kOp, [&](PostgresConnection& db) -> absl::Status {
+    LP_ASSIGN_OR_RETURN(std::optional<std::string> run_id, FindRunId(db, key, kOp));
+    if (!run_id.has_value()) return RunNotFound(key.anno_key);
+    LP_ASSIGN_OR_RETURN(PgResult rows,
+                        db.Exec("SELECT position, sample_id FROM run_samples WHERE run_id = $1 AND "
+                                "position >= $2 ORDER BY position LIMIT $3",
+                                {PgParam::Text(*run_id), PgParam::Int(start_position),
+                                 PgParam::Int(int64_t{page_size} + 1)},
+                                absl::StrCat(kOp, ": select samples")));
+    for (int i = 0; i < rows.rows(); ++i) {
+      if (static_cast<int>(page.sample_ids.size()) == page_size) {
+        page.next_start_position = rows.Int(i, 0);
+        break;
+      }
+      page.sample_ids.push_back(rows.Bytes(i, 1));
+    }
+    return absl::OkStatus();
+  }));
   return page;
 }
 
 absl::StatusOr<AnnotationRun> PostgresRunStore::GetRunByUid(const std::string& run_id) {
   constexpr absl::string_view kOp = "GetRunByUid";
   std::optional<AnnotationRun> run;
-  LP_RETURN_IF_ERROR(
-      InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
-        LP_ASSIGN_OR_RETURN(run, FindRunById(db, run_id, kOp));
-        return absl::OkStatus();
-      }));
+  LP_RETURN_IF_ERROR(InTransaction(*pool_, kRead, kOp, [&](PostgresConnection& db) -> absl::Status {
+    LP_ASSIGN_OR_RETURN(run, FindRunById(db, run_id, kOp));
+    return absl::OkStatus();
+  }));
   if (!run.has_value()) return RunUidNotFound(run_id);
   return *std::move(run);
 }
