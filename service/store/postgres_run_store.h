@@ -29,7 +29,6 @@
 #define LABELPORT_SERVICE_STORE_POSTGRES_RUN_STORE_H_
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,7 +37,6 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "service/store/postgres_connection.h"
 #include "service/store/postgres_connection_pool.h"
