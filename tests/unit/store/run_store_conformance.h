@@ -76,7 +76,7 @@ MATCHER_P(IsOkAndHolds, matcher, "is OK and holds a matching value") {
 // until all have started), then joins them: the calls contend.
 template <typename Body>
 void RunTogether(int n, const Body& body) {
-  absl::Barrier* start = new absl::Barrier(n);
+  auto* start = new absl::Barrier(n);
   std::vector<std::thread> threads;
   threads.reserve(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) {
@@ -398,6 +398,7 @@ TEST_P(RunStoreConformanceTest, ConcurrentCreatesWithOneKeyHaveOneWinner) {
   const std::vector<RunStore*> stores = Contenders(kThreads);
   ASSERT_EQ(stores.size(), size_t{kThreads});
   std::vector<NewRun> runs;
+  runs.reserve(kThreads);
   for (int i = 0; i < kThreads; ++i) {
     runs.push_back(MakeRun(Key("contended"), 50, absl::StrCat("req-", i)));
   }
