@@ -19,8 +19,8 @@
 namespace labelport::store {
 namespace {
 
-using ::testing::HasSubstr;
 using ::labelport::store::testing::NewSqlitePath;
+using ::testing::HasSubstr;
 
 SqliteRunStore::Options At(std::string path) {
   SqliteRunStore::Options options;
