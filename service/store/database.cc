@@ -1,7 +1,5 @@
 #include "service/store/database.h"
 
-#include <utility>
-
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "service/store/postgres_connection.h"
@@ -16,15 +14,9 @@ absl::StatusOr<std::unique_ptr<Database>> OpenDatabase(const DatabaseLocation& l
         "OpenDatabase: give exactly one of a SQLite path and a PostgreSQL URL");
   }
   if (!location.postgres_url.empty()) {
-    absl::StatusOr<std::unique_ptr<PostgresDatabase>> opened =
-        PostgresDatabase::Create({.url = location.postgres_url});
-    if (!opened.ok()) return opened.status();
-    return std::unique_ptr<Database>(*std::move(opened));
+    return PostgresDatabase::Create({.url = location.postgres_url});
   }
-  absl::StatusOr<std::unique_ptr<SqliteDatabase>> opened =
-      SqliteDatabase::Create({.path = location.sqlite_path});
-  if (!opened.ok()) return opened.status();
-  return std::unique_ptr<Database>(*std::move(opened));
+  return SqliteDatabase::Create({.path = location.sqlite_path});
 }
 
 std::string DescribeDatabase(const DatabaseLocation& location) {

@@ -4,7 +4,7 @@
 //
 // Announced, after the change is committed: UpdateRun, RenameRun and
 // DeleteRun (with the run's uid). CreateRun is not announced: nobody can
-// watch a run before it exists. Job bookkeeping (progress, links, Darwin
+// watch a run before it exists. Job bookkeeping (progress, links, backend
 // state, leases, staged samples) does not change the record and is not
 // announced either. A failed call announces nothing.
 //

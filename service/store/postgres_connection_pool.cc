@@ -21,8 +21,7 @@ absl::StatusOr<std::shared_ptr<PostgresConnectionPool>> PostgresConnectionPool::
     return absl::InvalidArgumentError(
         absl::StrCat(prefix, "max_connections must be at least 1, got ", max_connections));
   }
-  auto pool = std::make_shared<PostgresConnectionPool>(url, max_connections,
-                                                       /*initialize=*/nullptr);
+  auto pool = std::make_shared<PostgresConnectionPool>(url, max_connections);
   absl::StatusOr<Lease> connection = pool->Acquire();
   if (!connection.ok()) return run_records::Prefixed(connection.status(), prefix);
   absl::Status migrated = ApplyPostgresMigrations(**connection, PostgresMigrations());
@@ -30,11 +29,8 @@ absl::StatusOr<std::shared_ptr<PostgresConnectionPool>> PostgresConnectionPool::
   return pool;
 }
 
-PostgresConnectionPool::PostgresConnectionPool(std::string url, int max_connections,
-                                               Initializer initialize)
-    : url_(std::move(url)),
-      max_connections_(max_connections < 1 ? 1 : max_connections),
-      initialize_(std::move(initialize)) {}
+PostgresConnectionPool::PostgresConnectionPool(std::string url, int max_connections)
+    : url_(std::move(url)), max_connections_(max_connections < 1 ? 1 : max_connections) {}
 
 PostgresConnectionPool::~PostgresConnectionPool() = default;
 
@@ -53,11 +49,9 @@ absl::StatusOr<PostgresConnectionPool::Lease> PostgresConnectionPool::Acquire() 
   // Connecting takes a round trip or more: done outside the lock.
   absl::StatusOr<std::unique_ptr<PostgresConnection>> connection =
       PostgresConnection::Connect(url_);
-  absl::Status status = connection.status();
-  if (status.ok() && initialize_) status = initialize_(**connection);
-  if (!status.ok()) {
+  if (!connection.ok()) {
     Forget();
-    return status;
+    return connection.status();
   }
   return Lease(this, *std::move(connection));
 }

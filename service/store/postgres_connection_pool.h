@@ -13,7 +13,6 @@
 #ifndef LABELPORT_SERVICE_STORE_POSTGRES_CONNECTION_POOL_H_
 #define LABELPORT_SERVICE_STORE_POSTGRES_CONNECTION_POOL_H_
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,11 +29,8 @@ namespace labelport::store {
 
 class PostgresConnectionPool {
  public:
-  // Runs on every new connection before first use (e.g. SET search_path).
-  using Initializer = std::function<absl::Status(PostgresConnection&)>;
-
   // `max_connections` >= 1.
-  PostgresConnectionPool(std::string url, int max_connections, Initializer initialize);
+  PostgresConnectionPool(std::string url, int max_connections);
 
   // A pool for `url` whose schema is brought up to date on its first
   // connection (see postgres_migrations.h). INVALID_ARGUMENT for a URL that
@@ -102,7 +98,6 @@ class PostgresConnectionPool {
 
   const std::string url_;
   const int max_connections_;
-  const Initializer initialize_;
   mutable absl::Mutex mu_;
   std::vector<std::unique_ptr<PostgresConnection>> idle_ ABSL_GUARDED_BY(mu_);
   // Connections open (idle or leased) or being opened.

@@ -27,10 +27,7 @@ PostgresDatabase::PostgresDatabase(std::string url, std::shared_ptr<PostgresConn
 
 absl::StatusOr<std::unique_ptr<RunChangeListening>> PostgresDatabase::ListenForRunChanges(
     RunChangeNotifier* notifier) {
-  absl::StatusOr<std::unique_ptr<PostgresRunChangeListener>> listener =
-      PostgresRunChangeListener::Start({.url = url_, .notifier = notifier});
-  if (!listener.ok()) return listener.status();
-  return std::unique_ptr<RunChangeListening>(*std::move(listener));
+  return PostgresRunChangeListener::Start({.url = url_, .notifier = notifier});
 }
 
 }  // namespace labelport::store

@@ -1,4 +1,4 @@
-// Versioned schema of the PostgreSQL run store.
+// Versioned schema of a PostgresDatabase (the tables of all its parts).
 //
 // The schema is an ordered list of migrations, each applied in its own
 // transaction and recorded in `schema_migrations(version, name, applied_at)`

@@ -40,7 +40,7 @@ inline constexpr absl::string_view kPostgresRunChangeChannel = "labelport_run_ch
 class PostgresRunChangeListener : public RunChangeListening {
  public:
   struct Options {
-    // Required: the database URL (as PostgresRunStore::Options::url).
+    // Required: the database URL (as PostgresDatabase::Options::url).
     std::string url;
     // Required: receives every notification.
     RunChangeNotifier* notifier = nullptr;

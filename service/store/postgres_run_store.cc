@@ -9,7 +9,6 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "service/common/errors.h"
 #include "service/common/status_macros.h"
@@ -200,6 +199,31 @@ absl::Status InsertRows(PostgresConnection& db, absl::string_view head,
   return absl::OkStatus();
 }
 
+// The COPY that AppendSampleCopyRows' rows feed.
+constexpr absl::string_view kCopySamples =
+    "COPY run_samples (run_id, position, sample_id, sample) FROM STDIN";
+
+// Appends to `rows` the rows of `samples` of run `run_id`, at positions from
+// `first_position` on, in the text format of kCopySamples.
+absl::Status AppendSampleCopyRows(const std::string& run_id, int64_t first_position,
+                                  const std::vector<labelport::v1::Sample>& samples,
+                                  absl::string_view operation, std::string& rows) {
+  std::string blob;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const labelport::v1::Sample& sample = samples[i];
+    if (!sample.SerializeToString(&blob)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(operation, ": sample '", sample.id(), "' cannot be serialised"));
+    }
+    absl::StrAppend(&rows, run_id, "\t", first_position + static_cast<int64_t>(i), "\t");
+    AppendCopyText(sample.id(), rows);
+    rows += '\t';
+    AppendCopyBytea(blob, rows);
+    rows += '\n';
+  }
+  return absl::OkStatus();
+}
+
 // A text[] literal of `values` ({"a","b"}), for a parameter cast to text[].
 std::string TextArrayLiteral(const std::vector<absl::string_view>& values) {
   std::string out = "{";
@@ -338,38 +362,19 @@ PostgresRunStore::PostgresRunStore(std::shared_ptr<PostgresConnectionPool> pool)
 
 PostgresRunStore::~PostgresRunStore() = default;
 
-std::string PostgresRunStore::NewRunId() {
-  absl::MutexLock lock(&bitgen_mu_);
-  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(bitgen_),
-                         absl::Uniform<uint64_t>(bitgen_));
-}
-
 absl::StatusOr<CreateRunResult> PostgresRunStore::CreateRun(const NewRun& run) {
   constexpr absl::string_view kOp = "CreateRun";
   AnnotationRun record = run.record;
   ClearOwnedFields(record);
   LP_ASSIGN_OR_RETURN(std::string record_blob, SerializeRecord(record, kOp));
+  if (auto repeat = run_records::RepeatInBatch(run.samples, {})) {
+    return run_records::DuplicateSampleId(kOp, repeat->id);
+  }
   // The samples in COPY text format, built before the transaction: it is
   // the costly part for large runs.
-  const std::string run_id = NewRunId();
+  const std::string run_id = run_records::NewRunId();
   std::string copy_data;
-  {
-    absl::flat_hash_set<absl::string_view> seen;
-    std::string blob;
-    for (size_t i = 0; i < run.samples.size(); ++i) {
-      const labelport::v1::Sample& sample = run.samples[i];
-      if (!seen.insert(sample.id()).second) return run_records::DuplicateSampleId(kOp, sample.id());
-      if (!sample.SerializeToString(&blob)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(kOp, ": sample '", sample.id(), "' cannot be serialised"));
-      }
-      absl::StrAppend(&copy_data, run_id, "\t", i, "\t");
-      AppendCopyText(sample.id(), copy_data);
-      copy_data += '\t';
-      AppendCopyBytea(blob, copy_data);
-      copy_data += '\n';
-    }
-  }
+  LP_RETURN_IF_ERROR(AppendSampleCopyRows(run_id, 0, run.samples, kOp, copy_data));
 
   CreateRunResult result;
   auto body = [&](PostgresConnection& db) -> absl::Status {
@@ -391,9 +396,7 @@ absl::StatusOr<CreateRunResult> PostgresRunStore::CreateRun(const NewRun& run) {
                 absl::StrCat(kOp, ": insert run")));
     LP_RETURN_IF_ERROR(RecordRequestId(db, run.key.tenant, run.request_id, run_id, kOp));
     if (!copy_data.empty()) {
-      LP_RETURN_IF_ERROR(
-          db.CopyIn("COPY run_samples (run_id, position, sample_id, sample) FROM STDIN", copy_data,
-                    absl::StrCat(kOp, ": insert samples")));
+      LP_RETURN_IF_ERROR(db.CopyIn(kCopySamples, copy_data, absl::StrCat(kOp, ": insert samples")));
     }
     result = run_records::CreatedRun(run_id, run.key, record, inserted.Int(0, 0));
     return absl::OkStatus();
@@ -418,7 +421,7 @@ absl::StatusOr<RunSpool> PostgresRunStore::BeginRunSpool(const RunKey& key,
         if (spool.replay.has_value()) return absl::OkStatus();
         LP_ASSIGN_OR_RETURN(std::optional<std::string> taken, FindRunId(db, key, kOp));
         if (taken.has_value()) return RunKeyClash(key.anno_key);
-        spool.spool_id = NewRunId();
+        spool.spool_id = run_records::NewRunId();
         // No key yet: dataset '' (never a valid dataset) and the run id as anno_key.
         return db
             .Exec(
@@ -444,21 +447,10 @@ absl::StatusOr<std::optional<SpoolConflict>> PostgresRunStore::AppendToRunSpool(
   constexpr absl::string_view kOp = "AppendToRunSpool";
   if (auto repeat = run_records::RepeatInBatch(samples, label_ids)) return repeat;
   std::string sample_rows;
-  std::string blob;
+  LP_RETURN_IF_ERROR(AppendSampleCopyRows(spool_id, first_position, samples, kOp, sample_rows));
   std::vector<absl::string_view> sample_ids;
   sample_ids.reserve(samples.size());
-  for (size_t i = 0; i < samples.size(); ++i) {
-    const labelport::v1::Sample& sample = samples[i];
-    if (!sample.SerializeToString(&blob))
-      return absl::InvalidArgumentError(
-          absl::StrCat(kOp, ": sample '", sample.id(), "' cannot be serialised"));
-    absl::StrAppend(&sample_rows, spool_id, "\t", first_position + static_cast<int64_t>(i), "\t");
-    AppendCopyText(sample.id(), sample_rows);
-    sample_rows += '\t';
-    AppendCopyBytea(blob, sample_rows);
-    sample_rows += '\n';
-    sample_ids.emplace_back(sample.id());
-  }
+  for (const labelport::v1::Sample& sample : samples) sample_ids.emplace_back(sample.id());
   std::string label_rows;
   std::vector<absl::string_view> label_views(label_ids.begin(), label_ids.end());
   for (const std::string& label_id : label_ids) {
@@ -493,8 +485,7 @@ absl::StatusOr<std::optional<SpoolConflict>> PostgresRunStore::AppendToRunSpool(
         }
         if (!sample_rows.empty())
           LP_RETURN_IF_ERROR(
-              db.CopyIn("COPY run_samples (run_id, position, sample_id, sample) FROM STDIN",
-                        sample_rows, absl::StrCat(kOp, ": insert samples")));
+              db.CopyIn(kCopySamples, sample_rows, absl::StrCat(kOp, ": insert samples")));
         if (!label_rows.empty())
           LP_RETURN_IF_ERROR(db.CopyIn("COPY spooled_label_ids (run_id, label_id) FROM STDIN",
                                        label_rows, absl::StrCat(kOp, ": insert label ids")));
@@ -601,32 +592,30 @@ absl::StatusOr<ListRunsPage> PostgresRunStore::ListRuns(const ListRunsQuery& que
   constexpr absl::string_view kOp = "ListRuns";
   LP_RETURN_IF_ERROR(CheckPageSize(query.page_size, kOp));
   ListRunsPage page;
-  LP_RETURN_IF_ERROR(
-      InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
-        // One extra row tells whether another page exists.
-        LP_ASSIGN_OR_RETURN(
-            PgResult rows,
-            db.Exec(absl::StrCat(kSelectRun,
-                                 "WHERE tenant = $1 AND dataset = $2 AND anno_key > $3 "
-                                 "AND ($4::text = '' OR backend = $4) "
-                                 "AND ($5::integer = 0 OR state = $5) "
-                                 "AND ($6::text = '' OR dataset_slug = $6) "
-                                 "ORDER BY anno_key LIMIT $7"),
-                    {PgParam::Text(query.tenant), PgParam::Text(query.dataset),
-                     PgParam::Text(query.after_anno_key), PgParam::Text(query.backend),
-                     PgParam::Int(query.state), PgParam::Text(query.dataset_slug),
-                     PgParam::Int(int64_t{query.page_size} + 1)},
-                    absl::StrCat(kOp, ": select runs")));
-        for (int i = 0; i < rows.rows(); ++i) {
-          if (static_cast<int>(page.runs.size()) == query.page_size) {
-            page.next_after_anno_key = page.runs.back().anno_key();
-            break;
-          }
-          LP_ASSIGN_OR_RETURN(AnnotationRun run, ReadRun(rows, i, kOp));
-          page.runs.push_back(std::move(run));
-        }
-        return absl::OkStatus();
-      }));
+  LP_RETURN_IF_ERROR(InTransaction(*pool_, kRead, kOp, [&](PostgresConnection& db) -> absl::Status {
+    // One extra row tells whether another page exists.
+    LP_ASSIGN_OR_RETURN(PgResult rows,
+                        db.Exec(absl::StrCat(kSelectRun,
+                                             "WHERE tenant = $1 AND dataset = $2 AND anno_key > $3 "
+                                             "AND ($4::text = '' OR backend = $4) "
+                                             "AND ($5::integer = 0 OR state = $5) "
+                                             "AND ($6::text = '' OR dataset_slug = $6) "
+                                             "ORDER BY anno_key LIMIT $7"),
+                                {PgParam::Text(query.tenant), PgParam::Text(query.dataset),
+                                 PgParam::Text(query.after_anno_key), PgParam::Text(query.backend),
+                                 PgParam::Int(query.state), PgParam::Text(query.dataset_slug),
+                                 PgParam::Int(int64_t{query.page_size} + 1)},
+                                absl::StrCat(kOp, ": select runs")));
+    for (int i = 0; i < rows.rows(); ++i) {
+      if (static_cast<int>(page.runs.size()) == query.page_size) {
+        page.next_after_anno_key = page.runs.back().anno_key();
+        break;
+      }
+      LP_ASSIGN_OR_RETURN(AnnotationRun run, ReadRun(rows, i, kOp));
+      page.runs.push_back(std::move(run));
+    }
+    return absl::OkStatus();
+  }));
   return page;
 }
 
@@ -680,37 +669,34 @@ absl::StatusOr<SampleIdPage> PostgresRunStore::ListRunSamples(const RunKey& key,
   LP_RETURN_IF_ERROR(CheckPageSize(page_size, kOp));
   LP_RETURN_IF_ERROR(CheckStartPosition(start_position, kOp));
   SampleIdPage page;
-  LP_RETURN_IF_ERROR(
-      InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
-        LP_ASSIGN_OR_RETURN(std::optional<std::string> run_id, FindRunId(db, key, kOp));
-        if (!run_id.has_value()) return RunNotFound(key.anno_key);
-        LP_ASSIGN_OR_RETURN(
-            PgResult rows,
-            db.Exec("SELECT position, sample_id FROM run_samples WHERE run_id = $1 AND "
-                    "position >= $2 ORDER BY position LIMIT $3",
-                    {PgParam::Text(*run_id), PgParam::Int(start_position),
-                     PgParam::Int(int64_t{page_size} + 1)},
-                    absl::StrCat(kOp, ": select samples")));
-        for (int i = 0; i < rows.rows(); ++i) {
-          if (static_cast<int>(page.sample_ids.size()) == page_size) {
-            page.next_start_position = rows.Int(i, 0);
-            break;
-          }
-          page.sample_ids.push_back(rows.Bytes(i, 1));
-        }
-        return absl::OkStatus();
-      }));
+  LP_RETURN_IF_ERROR(InTransaction(*pool_, kRead, kOp, [&](PostgresConnection& db) -> absl::Status {
+    LP_ASSIGN_OR_RETURN(std::optional<std::string> run_id, FindRunId(db, key, kOp));
+    if (!run_id.has_value()) return RunNotFound(key.anno_key);
+    LP_ASSIGN_OR_RETURN(PgResult rows,
+                        db.Exec("SELECT position, sample_id FROM run_samples WHERE run_id = $1 AND "
+                                "position >= $2 ORDER BY position LIMIT $3",
+                                {PgParam::Text(*run_id), PgParam::Int(start_position),
+                                 PgParam::Int(int64_t{page_size} + 1)},
+                                absl::StrCat(kOp, ": select samples")));
+    for (int i = 0; i < rows.rows(); ++i) {
+      if (static_cast<int>(page.sample_ids.size()) == page_size) {
+        page.next_start_position = rows.Int(i, 0);
+        break;
+      }
+      page.sample_ids.push_back(rows.Bytes(i, 1));
+    }
+    return absl::OkStatus();
+  }));
   return page;
 }
 
 absl::StatusOr<AnnotationRun> PostgresRunStore::GetRunByUid(const std::string& run_id) {
   constexpr absl::string_view kOp = "GetRunByUid";
   std::optional<AnnotationRun> run;
-  LP_RETURN_IF_ERROR(
-      InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
-        LP_ASSIGN_OR_RETURN(run, FindRunById(db, run_id, kOp));
-        return absl::OkStatus();
-      }));
+  LP_RETURN_IF_ERROR(InTransaction(*pool_, kRead, kOp, [&](PostgresConnection& db) -> absl::Status {
+    LP_ASSIGN_OR_RETURN(run, FindRunById(db, run_id, kOp));
+    return absl::OkStatus();
+  }));
   if (!run.has_value()) return RunUidNotFound(run_id);
   return *std::move(run);
 }
@@ -758,28 +744,11 @@ absl::StatusOr<std::vector<labelport::v1::Sample>> PostgresRunStore::LoadSamples
   constexpr absl::string_view kOp = "LoadSamples";
   LP_RETURN_IF_ERROR(CheckPageSize(max_count, kOp, "max_count"));
   LP_RETURN_IF_ERROR(CheckStartPosition(start_position, kOp));
-  std::vector<labelport::v1::Sample> samples;
-  LP_RETURN_IF_ERROR(
-      InTransaction(*pool_, kWrite, kOp, [&](PostgresConnection& db) -> absl::Status {
-        LP_RETURN_IF_ERROR(CheckRunExists(db, run_id, kOp));
-        LP_ASSIGN_OR_RETURN(
-            PgResult rows,
-            db.Exec("SELECT sample FROM run_samples WHERE run_id = $1 AND "
-                    "position >= $2 ORDER BY position LIMIT $3",
-                    {PgParam::Text(run_id), PgParam::Int(start_position), PgParam::Int(max_count)},
-                    absl::StrCat(kOp, ": select samples")));
-        samples.reserve(rows.rows());
-        for (int i = 0; i < rows.rows(); ++i) {
-          LP_ASSIGN_OR_RETURN(
-              labelport::v1::Sample sample,
-              ParseRecord<labelport::v1::Sample>(
-                  rows.View(i, 0), kOp,
-                  absl::StrCat("sample at position ", start_position + i, " of run ", run_id)));
-          samples.push_back(std::move(sample));
-        }
-        return absl::OkStatus();
-      }));
-  return samples;
+  return LoadRunRecords<labelport::v1::Sample>(
+      *pool_,
+      "SELECT sample FROM run_samples WHERE run_id = $1 AND position >= $2 ORDER BY position "
+      "LIMIT $3",
+      {PgParam::Text(run_id), PgParam::Int(start_position), PgParam::Int(max_count)}, run_id, kOp);
 }
 
 absl::Status PostgresRunStore::StageSamples(

@@ -29,19 +29,14 @@
 #define LABELPORT_SERVICE_STORE_POSTGRES_RUN_STORE_H_
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/store/postgres_connection.h"
 #include "service/store/postgres_connection_pool.h"
@@ -118,12 +113,7 @@ class PostgresRunStore : public RunStore {
                                                               const std::string& owner) override;
 
  private:
-  std::string NewRunId();
-
   const std::shared_ptr<PostgresConnectionPool> pool_;
-  absl::Mutex bitgen_mu_;
-  // Draws run ids.
-  absl::BitGen bitgen_ ABSL_GUARDED_BY(bitgen_mu_);
 };
 
 }  // namespace labelport::store

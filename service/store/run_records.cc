@@ -3,7 +3,9 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/random/random.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/str_format.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "service/common/errors.h"
 
@@ -153,6 +155,13 @@ absl::Status CheckReplica(absl::string_view replica_id, absl::string_view operat
     return absl::InvalidArgumentError(absl::StrCat(operation, ": ttl must be > 0"));
   }
   return absl::OkStatus();
+}
+
+std::string NewRunId() {
+  // One generator per thread: no lock, and each is seeded from the OS.
+  thread_local absl::BitGen bitgen;
+  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(bitgen),
+                         absl::Uniform<uint64_t>(bitgen));
 }
 
 CreateRunResult CreatedRun(const std::string& run_id, const RunKey& key,

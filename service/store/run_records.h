@@ -114,6 +114,9 @@ struct OwnedFields {
 void ClearOwnedFields(labelport::v1::AnnotationRun& run);
 void FillOwnedFields(const OwnedFields& owned, labelport::v1::AnnotationRun& run);
 
+// A new run id (also a spool id): 32 random hex digits. Thread-safe.
+std::string NewRunId();
+
 // What CreateRun and CommitRunSpool return for a run they stored as
 // `run_id` under `key` at `now_ns`: `record` (owned fields cleared) with the
 // owned fields filled in, revision 1, created = true.

@@ -250,7 +250,7 @@ class RunStore {
   // Records the progress of samples, replacing any earlier record at the
   // same `position`, atomically for the whole batch. INVALID_ARGUMENT (field
   // "progress.position") when a position is not a sample of the run.
-  // Progress, links and Darwin state are job bookkeeping: saving them does
+  // Progress, links and backend state are job bookkeeping: saving them does
   // not change the run's `revision`.
   virtual absl::Status SaveSampleProgress(
       const std::string& run_id,

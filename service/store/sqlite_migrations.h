@@ -1,4 +1,4 @@
-// Versioned schema of the SQLite run store.
+// Versioned schema of a SqliteDatabase (the tables of all its parts).
 //
 // The schema is an ordered list of migrations, each applied in its own
 // transaction and recorded in `schema_migrations(version, name, applied_at)`.

@@ -1,8 +1,8 @@
-// Internal to the store layer: a pool of read connections to the database
-// file of a SqliteRunStore, each keeping its prepared statements.
+// Internal to the store layer: the read connections of a SqlitePool (the
+// connections of one SqliteDatabase), each keeping its prepared statements.
 //
 // In WAL mode readers never wait for the writer, nor the writer for
-// readers: reads on these connections run beside the store's one write
+// readers: reads on these connections run beside the pool's one write
 // connection and beside each other, instead of queueing for it. Each read
 // statement sees every transaction committed before it started (a write
 // acknowledged by the store is visible to the next read on any connection).

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "service/common/errors.h"
 #include "service/common/status_macros.h"
@@ -333,12 +332,6 @@ SqliteRunStore::SqliteRunStore(std::shared_ptr<SqlitePool> pool, size_t record_c
 
 SqliteRunStore::~SqliteRunStore() = default;
 
-std::string SqliteRunStore::NewRunId() {
-  absl::MutexLock lock(&bitgen_mu_);
-  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(bitgen_),
-                         absl::Uniform<uint64_t>(bitgen_));
-}
-
 absl::StatusOr<CreateRunResult> SqliteRunStore::CreateRun(const NewRun& run) {
   constexpr absl::string_view kOp = "CreateRun";
   // Serialise outside the transaction: it is the costly part for large runs.
@@ -346,7 +339,7 @@ absl::StatusOr<CreateRunResult> SqliteRunStore::CreateRun(const NewRun& run) {
   ClearOwnedFields(record);
   LP_ASSIGN_OR_RETURN(std::string record_blob, SerializeRecord(record, kOp));
   LP_ASSIGN_OR_RETURN(std::vector<std::string> sample_blobs, SerializeAll(run.samples, kOp));
-  const std::string run_id = NewRunId();
+  const std::string run_id = run_records::NewRunId();
   return InTransaction(*pool_, kWrite, kOp, [&](sqlite3* db) -> absl::StatusOr<CreateRunResult> {
     LP_ASSIGN_OR_RETURN(std::optional<CreateRunResult> replay,
                         FindReplay(db, run.key.tenant, run.request_id, kOp));
@@ -397,7 +390,7 @@ absl::StatusOr<RunSpool> SqliteRunStore::BeginRunSpool(const RunKey& key,
     if (spool.replay.has_value()) return spool;
     LP_ASSIGN_OR_RETURN(std::optional<std::string> taken, FindRunId(db, key, kOp));
     if (taken.has_value()) return RunKeyClash(key.anno_key);
-    spool.spool_id = NewRunId();
+    spool.spool_id = run_records::NewRunId();
     const int64_t now = NowNanos();
     // No key yet: dataset '' (never a valid dataset) and the run id as anno_key.
     LP_RETURN_IF_ERROR(

@@ -29,11 +29,8 @@
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/store/run_record_cache.h"
 #include "service/store/run_store.h"
@@ -113,12 +110,7 @@ class SqliteRunStore : public RunStore {
   bool ReadsAreLocal() const override { return pool_->has_read_connections(); }
 
  private:
-  std::string NewRunId();
-
   const std::shared_ptr<SqlitePool> pool_;
-  absl::Mutex bitgen_mu_;
-  // Draws run ids.
-  absl::BitGen bitgen_ ABSL_GUARDED_BY(bitgen_mu_);
   // Null when disabled.
   const std::unique_ptr<RunRecordCache> records_;
 };

@@ -118,7 +118,8 @@ TEST(ListenForRunChangesTest, SqliteListensToNothing) {
 }
 
 TEST(ListenForRunChangesTest, PostgresWithoutNotifierIsInvalid) {
-  absl::StatusOr<std::string> url = testing::TestPostgresUrl();
+  // A schema of its own: opening the database migrates it.
+  absl::StatusOr<std::string> url = testing::NewTestSchema();
   ASSERT_TRUE(url.ok()) << url.status();
   auto database = OpenDatabase({.postgres_url = *url});
   ASSERT_TRUE(database.ok()) << database.status();
@@ -127,7 +128,8 @@ TEST(ListenForRunChangesTest, PostgresWithoutNotifierIsInvalid) {
 }
 
 TEST(ListenForRunChangesTest, PostgresNotificationsReachTheNotifier) {
-  absl::StatusOr<std::string> url = testing::TestPostgresUrl();
+  // A schema of its own: opening the database migrates it.
+  absl::StatusOr<std::string> url = testing::NewTestSchema();
   ASSERT_TRUE(url.ok()) << url.status();
   auto database = OpenDatabase({.postgres_url = *url});
   ASSERT_TRUE(database.ok()) << database.status();

@@ -4,7 +4,6 @@
 // that never contain the URL's password.
 #include "service/store/postgres_run_store.h"
 
-#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -64,8 +63,8 @@ class RawDatabase {
     ASSERT_TRUE(status.ok()) << status;
   }
 
-  // The rows of `sql`, each as its columns (cast to text in `sql`) joined
-  // with '|'.
+  // The first column of each row of `sql`, cast to text in `sql` (which
+  // joins several columns with '|' itself).
   std::vector<std::string> Query(const std::string& sql) {
     std::vector<std::string> out;
     if (connection_ == nullptr) return out;

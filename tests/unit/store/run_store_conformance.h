@@ -72,6 +72,22 @@ MATCHER_P(IsOkAndHolds, matcher, "is OK and holds a matching value") {
   return ::testing::ExplainMatchResult(matcher, *arg, result_listener);
 }
 
+// Runs body(0) to body(n - 1) on n threads released together (each waits
+// until all have started), then joins them: the calls contend.
+template <typename Body>
+void RunTogether(int n, const Body& body) {
+  auto* start = new absl::Barrier(n);
+  std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([start, &body, i] {
+      if (start->Block()) delete start;
+      body(i);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+}
+
 class RunStoreConformanceTest : public ::testing::TestWithParam<RunStoreFactory> {
  protected:
   static constexpr char kTenant[] = "tenant-a";
@@ -381,25 +397,23 @@ TEST_P(RunStoreConformanceTest, ConcurrentCreatesWithOneKeyHaveOneWinner) {
   constexpr int kThreads = 8;
   const std::vector<RunStore*> stores = Contenders(kThreads);
   ASSERT_EQ(stores.size(), size_t{kThreads});
-  absl::Barrier* start = new absl::Barrier(kThreads);
+  std::vector<NewRun> runs;
+  runs.reserve(kThreads);
+  for (int i = 0; i < kThreads; ++i) {
+    runs.push_back(MakeRun(Key("contended"), 50, absl::StrCat("req-", i)));
+  }
   std::atomic<int> successes{0};
   std::atomic<int> clashes{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      NewRun run = MakeRun(Key("contended"), 50, absl::StrCat("req-", i));
-      if (start->Block()) delete start;
-      absl::StatusOr<CreateRunResult> result = stores[i]->CreateRun(run);
-      if (result.ok() && result->created) {
-        ++successes;
-      } else if (result.status().code() == absl::StatusCode::kAlreadyExists) {
-        ++clashes;
-      } else {
-        ADD_FAILURE() << "unexpected: " << result.status();
-      }
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
+  RunTogether(kThreads, [&](int i) {
+    absl::StatusOr<CreateRunResult> result = stores[i]->CreateRun(runs[i]);
+    if (result.ok() && result->created) {
+      ++successes;
+    } else if (result.status().code() == absl::StatusCode::kAlreadyExists) {
+      ++clashes;
+    } else {
+      ADD_FAILURE() << "unexpected: " << result.status();
+    }
+  });
   EXPECT_EQ(successes.load(), 1);
   EXPECT_EQ(clashes.load(), kThreads - 1);
   EXPECT_THAT(AllSampleIds(Key("contended")), IsOkAndHolds(::testing::SizeIs(50)));
@@ -411,21 +425,15 @@ TEST_P(RunStoreConformanceTest, ConcurrentRetriesOfOneCreateReturnOneRun) {
   constexpr int kThreads = 6;
   const std::vector<RunStore*> stores = Contenders(kThreads);
   ASSERT_EQ(stores.size(), size_t{kThreads});
-  absl::Barrier* start = new absl::Barrier(kThreads);
   std::vector<std::string> run_ids(kThreads);
   std::atomic<int> created{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      if (start->Block()) delete start;
-      absl::StatusOr<CreateRunResult> result =
-          stores[i]->CreateRun(MakeRun(Key("retried"), 3, "req-same"));
-      ASSERT_TRUE(result.ok()) << result.status();
-      if (result->created) ++created;
-      run_ids[i] = result->run_id;
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
+  RunTogether(kThreads, [&](int i) {
+    absl::StatusOr<CreateRunResult> result =
+        stores[i]->CreateRun(MakeRun(Key("retried"), 3, "req-same"));
+    ASSERT_TRUE(result.ok()) << result.status();
+    if (result->created) ++created;
+    run_ids[i] = result->run_id;
+  });
   EXPECT_EQ(created.load(), 1);
   EXPECT_THAT(run_ids, ::testing::Each(run_ids[0]));
 }
@@ -1254,19 +1262,13 @@ TEST_P(RunStoreConformanceTest, ConcurrentAcquireLeaseHasOneWinner) {
     absl::StatusOr<CreateRunResult> created =
         store_->CreateRun(MakeRun(Key(absl::StrCat("contended-", round))));
     ASSERT_TRUE(created.ok()) << created.status();
-    absl::Barrier* start = new absl::Barrier(kThreads);
     std::atomic<int> winners{0};
-    std::vector<std::thread> threads;
-    for (int i = 0; i < kThreads; ++i) {
-      threads.emplace_back([&, i] {
-        if (start->Block()) delete start;
-        absl::StatusOr<bool> won =
-            stores[i]->AcquireLease(created->run_id, absl::StrCat("worker-", i), absl::Minutes(1));
-        ASSERT_TRUE(won.ok()) << won.status();
-        if (*won) ++winners;
-      });
-    }
-    for (std::thread& thread : threads) thread.join();
+    RunTogether(kThreads, [&](int i) {
+      absl::StatusOr<bool> won =
+          stores[i]->AcquireLease(created->run_id, absl::StrCat("worker-", i), absl::Minutes(1));
+      ASSERT_TRUE(won.ok()) << won.status();
+      if (*won) ++winners;
+    });
     EXPECT_EQ(winners.load(), 1);
   }
 }
@@ -1543,25 +1545,19 @@ TEST_P(RunStoreConformanceTest, ConcurrentSpoolCommitsWithOneKeyHaveOneWinner) {
         IsNoConflict());
     spools.push_back(spool->spool_id);
   }
-  absl::Barrier* start = new absl::Barrier(kSpools);
   std::atomic<int> created{0};
   std::atomic<int> clashes{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kSpools; ++i) {
-    threads.emplace_back([&, i] {
-      if (start->Block()) delete start;
-      absl::StatusOr<CreateRunResult> result =
-          store_->CommitRunSpool(spools[i], MakeRun(Key("contended"), 0, absl::StrCat("r", i)));
-      if (result.ok()) {
-        ++created;
-      } else if (result.status().code() == absl::StatusCode::kAlreadyExists) {
-        ++clashes;
-      } else {
-        ADD_FAILURE() << result.status();
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
+  RunTogether(kSpools, [&](int i) {
+    absl::StatusOr<CreateRunResult> result =
+        store_->CommitRunSpool(spools[i], MakeRun(Key("contended"), 0, absl::StrCat("r", i)));
+    if (result.ok()) {
+      ++created;
+    } else if (result.status().code() == absl::StatusCode::kAlreadyExists) {
+      ++clashes;
+    } else {
+      ADD_FAILURE() << result.status();
+    }
+  });
   EXPECT_EQ(created.load(), 1);
   EXPECT_EQ(clashes.load(), kSpools - 1);
   EXPECT_THAT(AllSampleIds(Key("contended")), IsOkAndHolds(::testing::SizeIs(20)));

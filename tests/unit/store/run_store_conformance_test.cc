@@ -61,15 +61,11 @@ absl::StatusOr<std::unique_ptr<RunStore>> Share(const RunStore& store) {
 }
 
 absl::StatusOr<std::unique_ptr<RunStore>> OpenSqlite(const std::string& path) {
-  absl::StatusOr<std::unique_ptr<SqliteRunStore>> store = SqliteRunStore::Create({.path = path});
-  if (!store.ok()) return store.status();
-  return std::unique_ptr<RunStore>(*std::move(store));
+  return SqliteRunStore::Create({.path = path});
 }
 
 absl::StatusOr<std::unique_ptr<RunStore>> OpenPostgres(const std::string& url) {
-  absl::StatusOr<std::unique_ptr<PostgresRunStore>> store = PostgresRunStore::Create({.url = url});
-  if (!store.ok()) return store.status();
-  return std::unique_ptr<RunStore>(*std::move(store));
+  return PostgresRunStore::Create({.url = url});
 }
 
 absl::StatusOr<std::unique_ptr<RunStore>> MakeSqliteFileStore() {

@@ -1,9 +1,7 @@
 #include "service/store/sqlite_run_store.h"
 
 #include <sqlite3.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -21,9 +19,8 @@
 namespace labelport::store {
 namespace {
 
+using ::labelport::store::testing::NewSqlitePath;
 using ::testing::HasSubstr;
-
-std::string NewDatabasePath() { return testing::NewSqlitePath(); }
 
 SqliteRunStore::Options At(std::string path) {
   SqliteRunStore::Options options;
@@ -91,7 +88,7 @@ NewRun SampleRun(const std::string& anno_key) {
 }
 
 TEST(SqliteRunStoreTest, DataSurvivesARestart) {
-  const std::string path = NewDatabasePath();
+  const std::string path = NewSqlitePath();
   NewRun run = SampleRun("durable");
   std::string run_id;
   labelport::v1::AnnotationRun before;
@@ -118,7 +115,7 @@ TEST(SqliteRunStoreTest, DataSurvivesARestart) {
 }
 
 TEST(SqliteRunStoreTest, StoresWholeSamplesInOrder) {
-  const std::string path = NewDatabasePath();
+  const std::string path = NewSqlitePath();
   NewRun run = SampleRun("blobs");
   {
     auto store = SqliteRunStore::Create(At(path));
@@ -148,7 +145,7 @@ TEST(SqliteRunStoreTest, StoresWholeSamplesInOrder) {
 }
 
 TEST(SqliteRunStoreTest, MigrationsAreAppliedOnceAndRecorded) {
-  const std::string path = NewDatabasePath();
+  const std::string path = NewSqlitePath();
   for (int open = 0; open < 3; ++open) {
     auto store = SqliteRunStore::Create(At(path));
     ASSERT_TRUE(store.ok()) << store.status();
@@ -182,7 +179,7 @@ TEST(SqliteRunStoreTest, MigrationsAreOrderedFromOne) {
 }
 
 TEST(SqliteRunStoreTest, RefusesADatabaseFromANewerVersion) {
-  const std::string path = NewDatabasePath();
+  const std::string path = NewSqlitePath();
   ASSERT_TRUE(SqliteRunStore::Create(At(path)).ok());
   const int newer = LatestSqliteSchemaVersion() + 1;
   RawDatabase(path).Exec(absl::StrCat("INSERT INTO schema_migrations VALUES (", newer,
@@ -196,7 +193,7 @@ TEST(SqliteRunStoreTest, RefusesADatabaseFromANewerVersion) {
 }
 
 TEST(SqliteRunStoreTest, UsesWriteAheadLogging) {
-  const std::string path = NewDatabasePath();
+  const std::string path = NewSqlitePath();
   auto store = SqliteRunStore::Create(At(path));
   ASSERT_TRUE(store.ok()) << store.status();
   ASSERT_TRUE((*store)->CreateRun(SampleRun("wal")).ok());
@@ -205,7 +202,7 @@ TEST(SqliteRunStoreTest, UsesWriteAheadLogging) {
 }
 
 TEST(SqliteRunStoreTest, TwoStoresOnOneFileSeeEachOther) {
-  const std::string path = NewDatabasePath();
+  const std::string path = NewSqlitePath();
   auto first = SqliteRunStore::Create(At(path));
   auto second = SqliteRunStore::Create(At(path));
   ASSERT_TRUE(first.ok()) << first.status();
@@ -221,7 +218,7 @@ TEST(SqliteRunStoreTest, TwoStoresOnOneFileSeeEachOther) {
 }
 
 TEST(SqliteRunStoreTest, ConcurrentOpensOfANewFileMigrateOnce) {
-  const std::string path = NewDatabasePath();
+  const std::string path = NewSqlitePath();
   constexpr int kThreads = 4;
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i) {
@@ -265,7 +262,7 @@ TEST(SqliteRunStoreTest, CreateRejectsBadOptions) {
 }
 
 TEST(SqliteRunStoreTest, RefusesAFileThatIsNotADatabase) {
-  const std::string path = NewDatabasePath();
+  const std::string path = NewSqlitePath();
   {
     std::FILE* file = std::fopen(path.c_str(), "wb");
     ASSERT_NE(file, nullptr);
@@ -280,7 +277,7 @@ TEST(SqliteRunStoreTest, RefusesAFileThatIsNotADatabase) {
 // A database written by a build that knew only migration 1 is brought to the
 // latest version on open, with its runs intact.
 TEST(SqliteRunStoreTest, MigratesAVersion1DatabaseKeepingItsRuns) {
-  const std::string path = NewDatabasePath();
+  const std::string path = NewSqlitePath();
   labelport::v1::AnnotationRun record;
   record.set_backend("darwin");
   record.set_state(labelport::v1::RUN_STATE_UPLOADING);
@@ -358,7 +355,7 @@ TEST(SqliteRunStoreTest, MigratesAVersion1DatabaseKeepingItsRuns) {
 }
 
 TEST(SqliteRunStoreTest, DeleteRunLeavesNoRowsBehind) {
-  const std::string path = NewDatabasePath();
+  const std::string path = NewSqlitePath();
   {
     auto store = SqliteRunStore::Create(At(path));
     ASSERT_TRUE(store.ok()) << store.status();
@@ -377,7 +374,7 @@ TEST(SqliteRunStoreTest, DeleteRunLeavesNoRowsBehind) {
 // the V7 state of its runs in darwin_state: after the upgrade it reads back
 // as that DarwinRunState, typed as one.
 TEST(SqliteRunStoreTest, MigratesTheDarwinStateOfAVersion6Database) {
-  const std::string path = NewDatabasePath();
+  const std::string path = NewSqlitePath();
   labelport::internal::v1::DarwinRunState darwin;
   darwin.set_team_slug("team");
   darwin.set_dataset_id(42);
@@ -408,7 +405,7 @@ TEST(SqliteRunStoreTest, MigratesTheDarwinStateOfAVersion6Database) {
 // write connection, which a long UpdateRun holds (its mutator runs under the
 // store's lock), and answer with the last committed record.
 TEST(SqliteRunStoreTest, ReadsDoNotWaitForAWriteInProgress) {
-  auto store = SqliteRunStore::Create(At(NewDatabasePath()));
+  auto store = SqliteRunStore::Create(At(NewSqlitePath()));
   ASSERT_TRUE(store.ok()) << store.status();
   EXPECT_TRUE((*store)->ReadsAreLocal());
   NewRun run = SampleRun("busy");
@@ -451,7 +448,7 @@ TEST(SqliteRunStoreTest, ReadsDoNotWaitForAWriteInProgress) {
 // Records are decoded once per revision and kept: every read still returns
 // the record as stored now, whichever store (process) changed it.
 TEST(SqliteRunStoreTest, ReadsFollowEveryChangeWhoeverMadeIt) {
-  const std::string path = NewDatabasePath();
+  const std::string path = NewSqlitePath();
   auto reader = SqliteRunStore::Create(At(path));
   auto writer = SqliteRunStore::Create(At(path));
   ASSERT_TRUE(reader.ok() && writer.ok());
@@ -491,7 +488,7 @@ TEST(SqliteRunStoreTest, AnInMemoryStoreHasNoReadConnections) {
   auto store = SqliteRunStore::Create(At(":memory:"));
   ASSERT_TRUE(store.ok()) << store.status();
   EXPECT_FALSE((*store)->ReadsAreLocal());
-  SqliteRunStore::Options options = At(NewDatabasePath());
+  SqliteRunStore::Options options = At(NewSqlitePath());
   options.read_connections = 0;
   auto single = SqliteRunStore::Create(options);
   ASSERT_TRUE(single.ok()) << single.status();
